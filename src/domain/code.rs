@@ -1,0 +1,393 @@
+//! Identifiers people type and scan: item codes, party ids, lot codes, GTINs, GLNs,
+//! reference documents, and the business dates events carry.
+
+use super::Invalid;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest code we accept; GS1 AI (10) allows 20, we allow room for internal schemes.
+pub const MAX_CODE_LEN: usize = 40;
+
+/// Check a code: 1–40 printable characters, no spaces, stored upper-case so that
+/// `flour-01` typed and `FLOUR-01` scanned are the same thing.
+fn normalise_code(text: &str, field: &str, what: &str) -> Result<String, Invalid> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Invalid::new(
+            field,
+            format!("{what} is empty; type a code such as FLOUR-01"),
+        ));
+    }
+    if t.chars().count() > MAX_CODE_LEN {
+        return Err(Invalid::new(
+            field,
+            format!("'{t}' is longer than {MAX_CODE_LEN} characters"),
+        ));
+    }
+    if let Some(c) = t
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
+    {
+        return Err(Invalid::new(
+            field,
+            format!("'{t}' contains {c:?}; use letters, digits and - _ . / only"),
+        ));
+    }
+    Ok(t.to_ascii_uppercase())
+}
+
+macro_rules! code_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validate text typed for `field`.
+            pub fn parse(text: &str, field: &str) -> Result<Self, Invalid> {
+                normalise_code(text, field, $what).map($name)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(&self.0)
+            }
+        }
+    };
+}
+
+code_type!(
+    /// Our code for an item in the product master, e.g. `FLOUR-AP`.
+    ItemCode,
+    "item code"
+);
+code_type!(
+    /// Our id for a supplier or customer, e.g. `MILLCO`.
+    PartyId,
+    "party id"
+);
+code_type!(
+    /// The code printed on our lot label, e.g. `R25324-007`.
+    LotCode,
+    "lot code"
+);
+
+/// The supplier's own lot code: the FSMA traceability lot code of a received lot.
+///
+/// Kept exactly as the supplier printed it (case and all) because it is their identifier,
+/// and a recall notice will quote it verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SupplierLot(String);
+
+impl SupplierLot {
+    pub fn parse(text: &str, field: &str) -> Result<Self, Invalid> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(Invalid::new(
+                field,
+                "is empty; type the lot code printed on the supplier's label",
+            ));
+        }
+        if t.chars().count() > MAX_CODE_LEN {
+            return Err(Invalid::new(
+                field,
+                format!("'{t}' is longer than {MAX_CODE_LEN} characters"),
+            ));
+        }
+        if t.chars().any(|c| c.is_control()) {
+            return Err(Invalid::new(
+                field,
+                "contains control characters; a scanner separator may have been read as data",
+            ));
+        }
+        Ok(SupplierLot(t.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SupplierLot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// The GS1 mod-10 check digit of `digits` (all ASCII digits, without the check digit).
+pub fn gs1_check_digit(digits: &str) -> Option<u8> {
+    let mut sum = 0u32;
+    for (i, b) in digits.bytes().rev().enumerate() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        let d = (b - b'0') as u32;
+        sum += if i % 2 == 0 { d * 3 } else { d };
+    }
+    Some(((10 - sum % 10) % 10) as u8)
+}
+
+fn gs1_number(
+    text: &str,
+    field: &str,
+    name: &str,
+    lengths: &[usize],
+    out_len: usize,
+) -> Result<String, Invalid> {
+    let t = text.trim();
+    if !t.bytes().all(|b| b.is_ascii_digit()) || !lengths.contains(&t.len()) {
+        let ls: Vec<String> = lengths.iter().map(|l| l.to_string()).collect();
+        return Err(Invalid::new(
+            field,
+            format!("'{t}' is not a {name}; it has {} digits", ls.join(", ")),
+        ));
+    }
+    let (body, check) = t.split_at(t.len() - 1);
+    let want = gs1_check_digit(body).unwrap_or(0);
+    let got = check.as_bytes()[0] - b'0';
+    if want != got {
+        return Err(Invalid::new(
+            field,
+            format!("{name} check digit is {got}, not {want}"),
+        ));
+    }
+    Ok(format!("{t:0>out_len$}"))
+}
+
+/// A GTIN, always held as 14 digits (GTIN-8/12/13 are padded with leading zeros).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Gtin(String);
+
+impl Gtin {
+    pub fn parse(text: &str, field: &str) -> Result<Gtin, Invalid> {
+        gs1_number(text, field, "GTIN", &[8, 12, 13, 14], 14).map(Gtin)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Gtin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// A GS1 Global Location Number, 13 digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Gln(String);
+
+impl Gln {
+    pub fn parse(text: &str, field: &str) -> Result<Gln, Invalid> {
+        gs1_number(text, field, "GLN", &[13], 13).map(Gln)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Gln {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// A reference document, the FSMA KDE "reference document type and number",
+/// e.g. `BOL:4471`, `PO:88123`, `WO:2211`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reference {
+    pub kind: String,
+    pub number: String,
+}
+
+impl Reference {
+    pub fn parse(text: &str, field: &str) -> Result<Reference, Invalid> {
+        let t = text.trim();
+        let usage = "use TYPE:NUMBER such as BOL:4471, PO:88123 or INV:5521";
+        let Some((kind, number)) = t.split_once(':') else {
+            return Err(Invalid::new(field, format!("'{t}' has no type; {usage}")));
+        };
+        let kind = kind.trim();
+        let number = number.trim();
+        if kind.is_empty()
+            || kind.len() > 12
+            || !kind
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Invalid::new(
+                field,
+                format!("'{kind}' is not a document type; {usage}"),
+            ));
+        }
+        if number.is_empty()
+            || number.chars().count() > MAX_CODE_LEN
+            || number.chars().any(char::is_control)
+        {
+            return Err(Invalid::new(
+                field,
+                format!("'{number}' is not a document number; {usage}"),
+            ));
+        }
+        Ok(Reference {
+            kind: kind.to_ascii_uppercase(),
+            number: number.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&format!("{}:{}", self.kind, self.number))
+    }
+}
+
+/// Parse a date typed as `YYYY-MM-DD`, or `today` / `yesterday` relative to `today`.
+pub fn parse_date(text: &str, field: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
+    let t = text.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "today" => return Ok(today),
+        "yesterday" => return Ok(today.pred_opt().unwrap_or(today)),
+        _ => {}
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+        Invalid::new(
+            field,
+            format!("'{t}' is not a date; use YYYY-MM-DD (such as {today}), today or yesterday"),
+        )
+    })
+}
+
+/// A business date for an event that has happened: not after `today`.
+pub fn parse_past_date(text: &str, field: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
+    let d = parse_date(text, field, today)?;
+    check_not_future(d, field, today)?;
+    Ok(d)
+}
+
+pub fn check_not_future(d: NaiveDate, field: &str, today: NaiveDate) -> Result<(), Invalid> {
+    if d > today {
+        return Err(Invalid::new(
+            field,
+            format!("{d} is in the future; record events on or before today ({today})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Free text a user types (notes, reasons, names): trimmed, bounded, no control characters.
+pub fn clean_text(text: &str, field: &str, max: usize) -> Result<String, Invalid> {
+    let t = text.trim();
+    if t.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "contains control characters"));
+    }
+    Ok(t.to_string())
+}
+
+/// Like [`clean_text`] but must not be empty (a reason for a correction, a name).
+pub fn required_text(text: &str, field: &str, max: usize) -> Result<String, Invalid> {
+    let t = clean_text(text, field, max)?;
+    if t.is_empty() {
+        return Err(Invalid::new(field, "is required"));
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_upper_cased_and_checked() {
+        assert_eq!(
+            ItemCode::parse(" flour-ap ", "item").unwrap().as_str(),
+            "FLOUR-AP"
+        );
+        let e = ItemCode::parse("flour ap", "item").unwrap_err();
+        assert_eq!(e.field, "item");
+        assert!(e.problem.contains("' '"), "{e}");
+        assert!(
+            LotCode::parse("", "lot")
+                .unwrap_err()
+                .problem
+                .contains("empty")
+        );
+        assert!(PartyId::parse(&"X".repeat(41), "supplier").is_err());
+    }
+
+    #[test]
+    fn supplier_lots_keep_their_case() {
+        assert_eq!(
+            SupplierLot::parse(" ab-12c ", "supplier-lot")
+                .unwrap()
+                .as_str(),
+            "ab-12c"
+        );
+        assert!(SupplierLot::parse("AB\u{1d}17", "supplier-lot").is_err());
+    }
+
+    #[test]
+    fn gtin_check_digits() {
+        assert_eq!(gs1_check_digit("0950110153000"), Some(3));
+        assert_eq!(
+            Gtin::parse("09501101530003", "gtin").unwrap().as_str(),
+            "09501101530003"
+        );
+        // GTIN-13 padded to 14
+        assert_eq!(
+            Gtin::parse("9501101530003", "gtin").unwrap().as_str(),
+            "09501101530003"
+        );
+        let e = Gtin::parse("09501101530009", "gtin").unwrap_err();
+        assert_eq!(e.problem, "GTIN check digit is 9, not 3");
+        assert!(Gtin::parse("123", "gtin").is_err());
+        assert!(Gtin::parse("0950110153000x", "gtin").is_err());
+        assert_eq!(
+            Gln::parse("0614141000012", "gln").unwrap().as_str(),
+            "0614141000012"
+        );
+    }
+
+    #[test]
+    fn references_need_a_type_and_number() {
+        let r = Reference::parse("bol:4471", "ref").unwrap();
+        assert_eq!(r.to_string(), "BOL:4471");
+        assert!(
+            Reference::parse("4471", "ref")
+                .unwrap_err()
+                .problem
+                .contains("TYPE:NUMBER")
+        );
+        assert!(Reference::parse("BOL:", "ref").is_err());
+        assert!(Reference::parse("bill of lading:1", "ref").is_err());
+    }
+
+    #[test]
+    fn dates_in_the_future_are_refused() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        assert_eq!(parse_past_date("today", "date", today).unwrap(), today);
+        assert_eq!(
+            parse_past_date("2026-11-20", "date", today).unwrap(),
+            today.pred_opt().unwrap()
+        );
+        let e = parse_past_date("2026-11-22", "date", today).unwrap_err();
+        assert!(e.problem.contains("in the future"), "{e}");
+        let e = parse_past_date("21/11/2026", "date", today).unwrap_err();
+        assert!(e.problem.contains("YYYY-MM-DD"), "{e}");
+        assert!(parse_past_date("2026-02-30", "date", today).is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! Critical Tracking Events and corrections. Events are never changed or removed;
+//! a mistake is answered by a new event that names the old one and gives a reason.
+
+use super::{Invalid, ItemCode, LotId, LotStatus, PartyId, Qty, Reference, SupplierLot, Unit};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who recorded something, at which station, and when (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub operator: String,
+    pub station: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Inspection {
+    Pass,
+    Fail,
+}
+
+/// Quality data taken at the dock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quality {
+    /// Product temperature on arrival, °C, in tenths: exact, and enough for a probe.
+    pub temperature_dc: Option<i32>,
+    pub inspection: Option<Inspection>,
+    pub note: String,
+}
+
+/// Parse a temperature such as `3.5` or `-18` (°C) into tenths of a degree.
+pub fn parse_temperature(text: &str, field: &str) -> Result<i32, Invalid> {
+    let q: Qty = text.parse().map_err(|_| {
+        Invalid::new(
+            field,
+            format!(
+                "'{}' is not a temperature; give degrees Celsius such as 3.5 or -18",
+                text.trim()
+            ),
+        )
+    })?;
+    if q.milli() % 100 != 0 {
+        return Err(Invalid::new(
+            field,
+            "give the temperature to one decimal, such as 3.5",
+        ));
+    }
+    let dc = q.milli() / 100;
+    if !(-600..=1000).contains(&dc) {
+        return Err(Invalid::new(
+            field,
+            format!(
+                "{} °C is not a plausible product temperature (-60 to 100)",
+                q
+            ),
+        ));
+    }
+    Ok(dc as i32)
+}
+
+pub fn format_temperature(dc: i32) -> String {
+    let sign = if dc < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{}",
+        dc.unsigned_abs() / 10,
+        dc.unsigned_abs() % 10
+    )
+}
+
+/// One lot and the quantity taken from it, in the lot's own unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Use {
+    pub lot: LotId,
+    pub qty: Qty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub lot: LotId,
+    pub item: ItemCode,
+    pub supplier: PartyId,
+    pub supplier_lot: SupplierLot,
+    pub qty: Qty,
+    pub unit: Unit,
+    pub expiry: Option<NaiveDate>,
+    pub quality: Quality,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub output: LotId,
+    pub item: ItemCode,
+    pub qty: Qty,
+    pub unit: Unit,
+    pub line: Option<String>,
+    pub inputs: Vec<Use>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub customer: PartyId,
+    pub lines: Vec<Use>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    Receive(Receipt),
+    Produce(Batch),
+    Ship(Shipment),
+    /// A counted correction of a lot's balance (spillage, cycle count, write-off).
+    Adjust {
+        lot: LotId,
+        delta: Qty,
+        reason: String,
+    },
+    /// Hold, release or recall.
+    Status {
+        lot: LotId,
+        from: LotStatus,
+        to: LotStatus,
+        reason: String,
+    },
+    /// The named event is taken back; its effect on balances is reversed.
+    Void {
+        event: u64,
+        reason: String,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Receive(_) => "receive",
+            EventKind::Produce(_) => "produce",
+            EventKind::Ship(_) => "ship",
+            EventKind::Adjust { .. } => "adjust",
+            EventKind::Status { .. } => "status",
+            EventKind::Void { .. } => "void",
+        }
+    }
+
+    /// Every lot this event touches, for the lot → events index.
+    pub fn lots(&self) -> Vec<LotId> {
+        match self {
+            EventKind::Receive(r) => vec![r.lot],
+            EventKind::Produce(b) => std::iter::once(b.output)
+                .chain(b.inputs.iter().map(|u| u.lot))
+                .collect(),
+            EventKind::Ship(s) => s.lines.iter().map(|u| u.lot).collect(),
+            EventKind::Adjust { lot, .. } | EventKind::Status { lot, .. } => vec![*lot],
+            EventKind::Void { .. } => vec![],
+        }
+    }
+
+    /// Every party this event names, for the party → events index.
+    pub fn parties(&self) -> Vec<&PartyId> {
+        match self {
+            EventKind::Receive(r) => vec![&r.supplier],
+            EventKind::Ship(s) => vec![&s.customer],
+            _ => vec![],
+        }
+    }
+
+    /// The change this event makes to `lot`'s balance (before any void).
+    pub fn balance_effect(&self, lot: LotId) -> Qty {
+        match self {
+            EventKind::Receive(r) if r.lot == lot => r.qty,
+            EventKind::Produce(b) => {
+                let made = if b.output == lot { b.qty } else { Qty::ZERO };
+                let used: Qty = b
+                    .inputs
+                    .iter()
+                    .filter(|u| u.lot == lot)
+                    .map(|u| u.qty)
+                    .sum();
+                made - used
+            }
+            EventKind::Ship(s) => -s
+                .lines
+                .iter()
+                .filter(|u| u.lot == lot)
+                .map(|u| u.qty)
+                .sum::<Qty>(),
+            EventKind::Adjust { lot: l, delta, .. } if *l == lot => *delta,
+            _ => Qty::ZERO,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: u64,
+    pub stamp: Stamp,
+    /// The business date: when it happened on the floor (FSMA "date received/shipped/completed").
+    pub date: NaiveDate,
+    pub reference: Option<Reference>,
+    pub kind: EventKind,
+}
+
+/// Merge lines naming the same lot twice would double-count a link; refuse them so the
+/// user decides which quantity was meant.
+pub fn check_distinct_lines(
+    lines: &[Use],
+    field: &str,
+    code_of: impl Fn(LotId) -> String,
+) -> Result<(), Invalid> {
+    let mut seen = std::collections::HashSet::new();
+    for u in lines {
+        if !seen.insert(u.lot) {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "lot {} is listed twice; give it once with the total quantity",
+                    code_of(u.lot)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperatures_are_exact_tenths() {
+        assert_eq!(parse_temperature("3.5", "temp").unwrap(), 35);
+        assert_eq!(parse_temperature("-18", "temp").unwrap(), -180);
+        assert_eq!(format_temperature(-5), "-0.5");
+        assert_eq!(format_temperature(35), "3.5");
+        assert!(parse_temperature("3.55", "temp").is_err());
+        assert!(
+            parse_temperature("warm", "temp")
+                .unwrap_err()
+                .problem
+                .contains("Celsius")
+        );
+        assert!(parse_temperature("500", "temp").is_err());
+    }
+
+    #[test]
+    fn balance_effects() {
+        let a = LotId(1);
+        let b = LotId(2);
+        let out = LotId(3);
+        let batch = EventKind::Produce(Batch {
+            output: out,
+            item: ItemCode::parse("DOUGH", "item").unwrap(),
+            qty: Qty::from_units(50),
+            unit: Unit::Kg,
+            line: None,
+            inputs: vec![
+                Use {
+                    lot: a,
+                    qty: Qty::from_units(30),
+                },
+                Use {
+                    lot: b,
+                    qty: Qty::from_units(25),
+                },
+            ],
+        });
+        assert_eq!(batch.balance_effect(a), -Qty::from_units(30));
+        assert_eq!(batch.balance_effect(out), Qty::from_units(50));
+        assert_eq!(batch.balance_effect(LotId(9)), Qty::ZERO);
+        assert_eq!(batch.lots(), vec![out, a, b]);
+    }
+
+    #[test]
+    fn duplicate_lines_are_refused() {
+        let u = Use {
+            lot: LotId(7),
+            qty: Qty::from_units(1),
+        };
+        let e = check_distinct_lines(&[u, u], "input", |_| "R1".into()).unwrap_err();
+        assert!(e.problem.contains("listed twice"));
+    }
+}

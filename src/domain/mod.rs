@@ -1,0 +1,22 @@
+//! The nouns and rules of lot traceability. Pure: no I/O, no clock, no terminal —
+//! callers pass in "today" and the stamp.
+
+mod code;
+mod error;
+mod event;
+mod item;
+mod lot;
+mod party;
+mod pattern;
+mod plant;
+mod qty;
+
+pub use code::*;
+pub use error::Invalid;
+pub use event::*;
+pub use item::*;
+pub use lot::*;
+pub use party::*;
+pub use pattern::*;
+pub use plant::Plant;
+pub use qty::*;

@@ -1,0 +1,39 @@
+//! The plant's own identity: the location every receipt, batch and shipment happens at.
+
+use super::{DEFAULT_BATCH_PATTERN, DEFAULT_RECEIPT_PATTERN, Gln, Location, LotPattern};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plant {
+    /// FSMA receiving / transformation / ship-from location.
+    pub location: Location,
+    pub gln: Option<Gln>,
+    pub receipt_pattern: LotPattern,
+    pub batch_pattern: LotPattern,
+    /// Users who may hold, release, recall and correct. Empty: everybody may, which suits
+    /// a one-person plant until QA users are named.
+    pub qa_users: Vec<String>,
+}
+
+impl Default for Plant {
+    fn default() -> Self {
+        Plant {
+            location: Location {
+                business_name: "Unnamed plant".into(),
+                ..Default::default()
+            },
+            gln: None,
+            receipt_pattern: LotPattern::parse(DEFAULT_RECEIPT_PATTERN, "receipt-pattern")
+                .expect("default pattern is valid"),
+            batch_pattern: LotPattern::parse(DEFAULT_BATCH_PATTERN, "batch-pattern")
+                .expect("default pattern is valid"),
+            qa_users: Vec::new(),
+        }
+    }
+}
+
+impl Plant {
+    pub fn is_qa(&self, user: &str) -> bool {
+        self.qa_users.is_empty() || self.qa_users.iter().any(|u| u == user)
+    }
+}
