@@ -20,3 +20,5 @@ pub use party::*;
 pub use pattern::*;
 pub use plant::Plant;
 pub use qty::*;
+mod request;
+pub use request::*;

@@ -66,7 +66,7 @@ impl Location {
     pub fn one_line(&self) -> String {
         let city_line = [
             self.city.as_str(),
-            &format!("{} {}", self.state, self.zip).trim().to_string(),
+            format!("{} {}", self.state, self.zip).trim(),
         ]
         .iter()
         .filter(|s| !s.is_empty())

@@ -1,0 +1,327 @@
+//! `lotline check`: prove a whole database consistent. Links mirror each other and match
+//! the batches that made them; every balance and status equals what the events say;
+//! everything referenced exists. Problems are collected, not fatal, so one run lists all.
+
+use super::codec::decode;
+use super::tables::*;
+use super::{Store, StoreError};
+use crate::domain::*;
+use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem(pub String);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub lots: u64,
+    pub events: u64,
+    pub links: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl Store {
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let r = self.read()?;
+        let mut problems = Vec::new();
+        let mut bad = |s: String| problems.push(Problem(s));
+
+        let mut items = HashSet::new();
+        for e in r.open_table(ITEMS)?.iter()? {
+            let (k, v) = e?;
+            match decode::<Item>(v.value(), "items", &k.value()) {
+                Ok(i) => {
+                    items.insert(i.code);
+                }
+                Err(e) => bad(e.to_string()),
+            }
+        }
+        let mut parties = HashSet::new();
+        for e in r.open_table(PARTIES)?.iter()? {
+            let (k, v) = e?;
+            match decode::<Party>(v.value(), "parties", &k.value()) {
+                Ok(p) => {
+                    parties.insert(p.id);
+                }
+                Err(e) => bad(e.to_string()),
+            }
+        }
+
+        let mut lots: HashMap<LotId, Lot> = HashMap::new();
+        for e in r.open_table(LOTS)?.iter()? {
+            let (k, v) = e?;
+            match decode::<Lot>(v.value(), "lots", &k.value()) {
+                Ok(l) if l.id.0 != k.value() => bad(format!(
+                    "lot record under id {} says id {}",
+                    k.value(),
+                    l.id.0
+                )),
+                Ok(l) => {
+                    if !items.contains(&l.item) {
+                        bad(format!(
+                            "lot {} names item {} which does not exist",
+                            l.code, l.item
+                        ));
+                    }
+                    if let Origin::Received { supplier, .. } = &l.origin
+                        && !parties.contains(supplier)
+                    {
+                        bad(format!(
+                            "lot {} names supplier {} which does not exist",
+                            l.code, supplier
+                        ));
+                    }
+                    lots.insert(l.id, l);
+                }
+                Err(e) => bad(e.to_string()),
+            }
+        }
+        let code_of = |id: LotId| {
+            lots.get(&id)
+                .map(|l| l.code.to_string())
+                .unwrap_or_else(|| format!("#{}", id.0))
+        };
+
+        let codes = r.open_table(LOT_CODES)?;
+        for e in codes.iter()? {
+            let (k, v) = e?;
+            match lots.get(&LotId(v.value())) {
+                Some(l) if l.code.as_str() == k.value() => {}
+                Some(l) => bad(format!("lot code {} points at lot {}", k.value(), l.code)),
+                None => bad(format!(
+                    "lot code {} points at missing lot id {}",
+                    k.value(),
+                    v.value()
+                )),
+            }
+        }
+        for l in lots.values() {
+            if codes.get(l.code.as_str())?.map(|v| v.value()) != Some(l.id.0) {
+                bad(format!("lot {} is not findable by its code", l.code));
+            }
+        }
+
+        // Replay the events: balances, statuses and the links batches should have made.
+        let voids: HashMap<u64, u64> = r
+            .open_table(EVENT_VOIDS)?
+            .iter()?
+            .map(|e| e.map(|(k, v)| (k.value(), v.value())))
+            .collect::<Result<_, _>>()?;
+        let mut balance: HashMap<LotId, Qty> = HashMap::new();
+        let mut status: HashMap<LotId, LotStatus> = HashMap::new();
+        let mut expected_links: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
+        let mut events = 0u64;
+        let mut void_events: HashMap<u64, u64> = HashMap::new();
+        for e in r.open_table(EVENTS)?.iter()? {
+            let (k, v) = e?;
+            events += 1;
+            let ev: Event = match decode(v.value(), "events", &k.value()) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    bad(e.to_string());
+                    continue;
+                }
+            };
+            for lot in ev.kind.lots() {
+                if !lots.contains_key(&lot) {
+                    bad(format!("event {} names missing lot id {}", ev.id, lot.0));
+                }
+            }
+            match &ev.kind {
+                EventKind::Receive(rc) => {
+                    if !items.contains(&rc.item) {
+                        bad(format!(
+                            "receipt event {} names missing item {}",
+                            ev.id, rc.item
+                        ));
+                    }
+                    if !parties.contains(&rc.supplier) {
+                        bad(format!(
+                            "receipt event {} names missing supplier {}",
+                            ev.id, rc.supplier
+                        ));
+                    }
+                }
+                EventKind::Produce(b) => {
+                    if !items.contains(&b.item) {
+                        bad(format!(
+                            "batch event {} names missing item {}",
+                            ev.id, b.item
+                        ));
+                    }
+                    for u in &b.inputs {
+                        expected_links.insert((u.lot.0, b.output.0, u.qty.milli()));
+                    }
+                }
+                EventKind::Ship(s) if !parties.contains(&s.customer) => {
+                    bad(format!(
+                        "shipment event {} names missing customer {}",
+                        ev.id, s.customer
+                    ));
+                }
+                EventKind::Void { event, .. } => {
+                    void_events.insert(*event, ev.id);
+                }
+                _ => {}
+            }
+            if voids.contains_key(&ev.id) {
+                if let EventKind::Receive(Receipt { lot, .. })
+                | EventKind::Produce(Batch { output: lot, .. }) = &ev.kind
+                {
+                    status.insert(*lot, LotStatus::Voided);
+                }
+                continue;
+            }
+            if let EventKind::Status { lot, to, .. } = &ev.kind {
+                status.insert(*lot, *to);
+            }
+            let touched: BTreeSet<LotId> = ev.kind.lots().into_iter().collect();
+            for lot in touched {
+                let b = balance.entry(lot).or_default();
+                *b = *b + ev.kind.balance_effect(lot);
+            }
+        }
+        if void_events != voids {
+            for (target, by) in &voids {
+                if void_events.get(target) != Some(by) {
+                    bad(format!(
+                        "event {target} is marked voided by event {by}, which is not a void of it"
+                    ));
+                }
+            }
+            for (target, by) in &void_events {
+                if voids.get(target) != Some(by) {
+                    bad(format!(
+                        "void event {by} of event {target} is not recorded in the void index"
+                    ));
+                }
+            }
+        }
+        let mut ids: Vec<&LotId> = lots.keys().collect();
+        ids.sort();
+        for id in ids {
+            let l = &lots[id];
+            let want = balance.get(id).copied().unwrap_or_default();
+            if l.balance != want {
+                bad(format!(
+                    "lot {} has balance {} {} but its events add up to {}",
+                    l.code, l.balance, l.unit, want
+                ));
+            }
+            if l.balance.milli() < 0 {
+                bad(format!(
+                    "lot {} has a negative balance {}",
+                    l.code, l.balance
+                ));
+            }
+            let want = status.get(id).copied().unwrap_or(LotStatus::Released);
+            if l.status != want {
+                bad(format!(
+                    "lot {} has status {} but its events say {}",
+                    l.code, l.status, want
+                ));
+            }
+        }
+
+        // Links: forward and reverse mirror each other and the batches.
+        let mut fwd: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
+        for e in r.open_multimap_table(LINKS_FWD)?.iter()? {
+            let (k, vals) = e?;
+            for v in vals {
+                let (out, q) = v?.value();
+                fwd.insert((k.value(), out, q));
+            }
+        }
+        let mut rev: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
+        for e in r.open_multimap_table(LINKS_REV)?.iter()? {
+            let (k, vals) = e?;
+            for v in vals {
+                let (inp, q) = v?.value();
+                rev.insert((inp, k.value(), q));
+            }
+        }
+        let show = |(i, o, q): &(u32, u32, i64)| {
+            format!(
+                "{} → {} ({})",
+                code_of(LotId(*i)),
+                code_of(LotId(*o)),
+                Qty(*q)
+            )
+        };
+        for l in fwd.difference(&rev) {
+            bad(format!("forward link {} has no reverse link", show(l)));
+        }
+        for l in rev.difference(&fwd) {
+            bad(format!("reverse link {} has no forward link", show(l)));
+        }
+        for l in expected_links.difference(&fwd) {
+            bad(format!(
+                "batch link {} is missing from the link tables",
+                show(l)
+            ));
+        }
+        for l in fwd.difference(&expected_links) {
+            bad(format!("link {} was made by no batch", show(l)));
+        }
+        for (i, o, _) in fwd.iter().chain(rev.iter()) {
+            for id in [i, o] {
+                if !lots.contains_key(&LotId(*id)) {
+                    bad(format!("a link names missing lot id {id}"));
+                }
+            }
+        }
+
+        Ok(CheckReport {
+            lots: lots.len() as u64,
+            events,
+            links: r.open_multimap_table(LINKS_FWD)?.len()?,
+            problems,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+
+    #[test]
+    fn a_clean_bakery_checks_clean() {
+        let (_d, s, _) = bakery();
+        let rep = s.check().unwrap();
+        assert!(rep.problems.is_empty(), "{:?}", rep.problems);
+        assert_eq!((rep.lots, rep.events, rep.links), (4, 6, 3));
+    }
+
+    #[test]
+    fn tampering_is_found() {
+        let (_d, s, [flour, _, dough, _]) = bakery();
+        let flour_id = s.lot_by_code(&flour).unwrap().id;
+        let dough_id = s.lot_by_code(&dough).unwrap().id;
+        // Break the store behind the API's back: drop a reverse link, change a balance.
+        let w = s.db.begin_write().unwrap();
+        {
+            let mut rev = w.open_multimap_table(LINKS_REV).unwrap();
+            rev.remove(dough_id.0, (flour_id.0, 100_000)).unwrap();
+            let mut lots = w.open_table(LOTS).unwrap();
+            let mut l = s.lot(flour_id).unwrap();
+            l.balance = Qty::from_units(901);
+            lots.insert(flour_id.0, super::super::codec::encode(&l).as_slice())
+                .unwrap();
+        }
+        w.commit().unwrap();
+        let rep = s.check().unwrap();
+        let text: Vec<&str> = rep.problems.iter().map(|p| p.0.as_str()).collect();
+        assert!(
+            text.iter()
+                .any(|p| p.starts_with("forward link") && p.contains("no reverse link")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|p| p.contains("balance 901 kg but its events add up to 900")),
+            "{text:?}"
+        );
+    }
+}

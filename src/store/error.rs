@@ -1,0 +1,79 @@
+use crate::domain::Invalid;
+use std::path::PathBuf;
+
+/// What can go wrong in the store, each saying what happened and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A value the user gave breaks a rule or names something that does not exist.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{} is not a lotline database ({detail}); check --db or LOTLINE_DB", path.display())]
+    NotLotline { path: PathBuf, detail: String },
+    #[error("no lotline database at {}; check --db or LOTLINE_DB, or record something to create one", path.display())]
+    Missing { path: PathBuf },
+    #[error("{} is in use by another lotline process; close it, or wait for it to finish", path.display())]
+    InUse { path: PathBuf },
+    #[error("{} was written by a newer lotline (schema {found}, this one reads up to {supported}); upgrade lotline", path.display())]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "the database is damaged: {detail}; restore it from a backup, or run `lotline check` for details"
+    )]
+    Damaged { detail: String },
+    #[error("could not read or write the database: {0}")]
+    Io(String),
+}
+
+impl StoreError {
+    pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> StoreError {
+        StoreError::Invalid(Invalid::new(field, problem))
+    }
+}
+
+fn from_storage(e: redb::StorageError) -> StoreError {
+    match e {
+        redb::StorageError::Corrupted(detail) => StoreError::Damaged { detail },
+        redb::StorageError::Io(io) => StoreError::Io(io.to_string()),
+        other => StoreError::Io(other.to_string()),
+    }
+}
+
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> Self {
+        from_storage(e)
+    }
+}
+
+impl From<redb::TableError> for StoreError {
+    fn from(e: redb::TableError) -> Self {
+        match e {
+            redb::TableError::Storage(s) => from_storage(s),
+            // Every table is created when the database is initialised, so a missing or
+            // mistyped table means the file is not what it claims to be.
+            other => StoreError::Damaged {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<redb::TransactionError> for StoreError {
+    fn from(e: redb::TransactionError) -> Self {
+        match e {
+            redb::TransactionError::Storage(s) => from_storage(s),
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+impl From<redb::CommitError> for StoreError {
+    fn from(e: redb::CommitError) -> Self {
+        match e {
+            redb::CommitError::Storage(s) => from_storage(s),
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}

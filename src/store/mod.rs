@@ -1,0 +1,333 @@
+//! The one embedded store: redb tables, record codec, schema version, the write commands
+//! (each one transaction), read queries, trace traversal and the integrity check.
+
+mod check;
+mod codec;
+mod error;
+mod query;
+mod tables;
+mod trace;
+mod write;
+
+pub use check::{CheckReport, Problem};
+pub use error::StoreError;
+pub use query::{LotFilter, LotHistory, Stats};
+pub use tables::SCHEMA_VERSION;
+pub use trace::{Direction, Trace, TraceLink, TraceShipment};
+pub use write::Created;
+
+use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+use std::path::{Path, PathBuf};
+use tables::*;
+
+/// An open lotline database. One per process: redb locks the file.
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Open the database at `path`, creating and initialising it when `create` is set and
+    /// no file is there. Reports files that are not lotline databases, damaged, in use, or
+    /// from a newer version.
+    pub fn open(path: &Path, create: bool) -> Result<Store, StoreError> {
+        let exists = path.exists();
+        if !exists && !create {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        if exists && path.is_dir() {
+            return Err(StoreError::NotLotline {
+                path: path.to_path_buf(),
+                detail: "it is a directory".into(),
+            });
+        }
+        if !exists
+            && let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Io(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+        }
+        let db = open_redb(path, exists)?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+        };
+        store.initialise()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Create every table and the schema version on a new file; on an existing one, check
+    /// that it is a lotline database this version can read.
+    fn initialise(&self) -> Result<(), StoreError> {
+        let not_lotline = |detail: &str| StoreError::NotLotline {
+            path: self.path.clone(),
+            detail: detail.into(),
+        };
+        {
+            let r = self.db.begin_read()?;
+            match r.open_table(META) {
+                Ok(meta) => {
+                    let Some(v) = meta.get("schema_version")? else {
+                        return Err(not_lotline("it has no schema version"));
+                    };
+                    let found = v
+                        .value()
+                        .try_into()
+                        .map(u32::from_le_bytes)
+                        .map_err(|_| not_lotline("its schema version is unreadable"))?;
+                    if found > SCHEMA_VERSION {
+                        return Err(StoreError::NewerSchema {
+                            path: self.path.clone(),
+                            found,
+                            supported: SCHEMA_VERSION,
+                        });
+                    }
+                    return Ok(());
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => {
+                    if r.list_tables()?.next().is_some()
+                        || r.list_multimap_tables()?.next().is_some()
+                    {
+                        return Err(not_lotline("it is a redb file with other tables"));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let w = self.db.begin_write()?;
+        {
+            let mut meta = w.open_table(META)?;
+            meta.insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+            meta.insert(
+                "plant",
+                codec::encode(&crate::domain::Plant::default()).as_slice(),
+            )?;
+            w.open_table(ITEMS)?;
+            w.open_table(PARTIES)?;
+            w.open_table(LOTS)?;
+            w.open_table(LOT_CODES)?;
+            w.open_table(EVENTS)?;
+            w.open_table(EVENT_VOIDS)?;
+            w.open_table(EVENTS_BY_DATE)?;
+            w.open_multimap_table(LINKS_FWD)?;
+            w.open_multimap_table(LINKS_REV)?;
+            w.open_multimap_table(LOT_EVENTS)?;
+            w.open_multimap_table(LOT_SHIPMENTS)?;
+            w.open_multimap_table(SUPPLIER_LOTS)?;
+            w.open_multimap_table(ITEM_LOTS)?;
+            w.open_multimap_table(PARTY_EVENTS)?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Counts of what the database holds.
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        let r = self.db.begin_read()?;
+        Ok(Stats {
+            items: r.open_table(ITEMS)?.len()?,
+            parties: r.open_table(PARTIES)?.len()?,
+            lots: r.open_table(LOTS)?.len()?,
+            events: r.open_table(EVENTS)?.len()?,
+            links: r.open_multimap_table(LINKS_FWD)?.len()?,
+        })
+    }
+}
+
+fn open_redb(path: &Path, existed: bool) -> Result<Database, StoreError> {
+    use redb::DatabaseError as D;
+    // redb's own recovery may panic on some malformed files; a panic must not reach the
+    // user as a crash, so it is caught and reported like any other unreadable file.
+    let attempt = std::panic::catch_unwind(|| Database::create(path));
+    match attempt {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(D::DatabaseAlreadyOpen)) => Err(StoreError::InUse {
+            path: path.to_path_buf(),
+        }),
+        Ok(Err(D::Storage(redb::StorageError::Io(e))))
+            if e.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            Err(StoreError::Io(format!(
+                "{}: permission denied",
+                path.display()
+            )))
+        }
+        Ok(Err(D::Storage(redb::StorageError::Io(e))))
+            if e.kind() == std::io::ErrorKind::WouldBlock =>
+        {
+            Err(StoreError::InUse {
+                path: path.to_path_buf(),
+            })
+        }
+        Ok(Err(e)) if existed => Err(StoreError::NotLotline {
+            path: path.to_path_buf(),
+            detail: format!("not a readable database file: {e}"),
+        }),
+        Ok(Err(e)) => Err(StoreError::Io(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+        Err(_) => Err(StoreError::NotLotline {
+            path: path.to_path_buf(),
+            detail: "the file is damaged or not a database".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::*;
+    use crate::domain::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    pub fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    pub fn stamp() -> Stamp {
+        Stamp {
+            operator: "ana".into(),
+            station: "dock-1".into(),
+            at: Utc.with_ymd_and_hms(2026, 11, 21, 8, 0, 0).unwrap(),
+        }
+    }
+
+    pub fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("t.lotline"), true).unwrap();
+        (dir, s)
+    }
+
+    pub fn add_item(s: &Store, code: &str, unit: Unit, kind: ItemKind) {
+        s.add_item(
+            NewItem {
+                code: ItemCode::parse(code, "code").unwrap(),
+                description: ProductDescription {
+                    name: format!("{code} name"),
+                    ..Default::default()
+                },
+                unit,
+                kind,
+                gtin: None,
+                shelf_life_days: Some(30),
+                ftl: false,
+            },
+            &stamp(),
+        )
+        .unwrap();
+    }
+
+    pub fn add_party(s: &Store, id: &str, role: Role) {
+        s.add_party(
+            NewParty {
+                id: PartyId::parse(id, "id").unwrap(),
+                role,
+                location: Location {
+                    business_name: format!("{id} Inc"),
+                    ..Default::default()
+                },
+                gln: None,
+                recall_contact: Contact::default(),
+            },
+            &stamp(),
+        )
+        .unwrap();
+    }
+
+    pub fn receive(s: &Store, item: &str, supplier: &str, slot: &str, qty: i64) -> LotCode {
+        s.receive(
+            NewReceipt {
+                item: ItemCode::parse(item, "item").unwrap(),
+                supplier: PartyId::parse(supplier, "supplier").unwrap(),
+                supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
+                qty: Qty::from_units(qty),
+                unit: None,
+                date: today(),
+                expiry: None,
+                reference: None,
+                quality: Quality::default(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap()
+        .code
+    }
+
+    pub fn line(lot: &LotCode, qty: i64) -> LotLine {
+        LotLine {
+            lot: lot.clone(),
+            qty: Qty::from_units(qty),
+        }
+    }
+
+    pub fn produce(
+        s: &Store,
+        item: &str,
+        qty: i64,
+        inputs: Vec<LotLine>,
+    ) -> Result<LotCode, StoreError> {
+        s.produce(
+            NewBatch {
+                item: ItemCode::parse(item, "item").unwrap(),
+                qty: Qty::from_units(qty),
+                unit: None,
+                date: today(),
+                line: None,
+                reference: None,
+                expiry: None,
+                inputs,
+            },
+            &stamp(),
+            today(),
+        )
+        .map(|c| c.code)
+    }
+
+    pub fn ship(s: &Store, customer: &str, lines: Vec<LotLine>) -> Result<u64, StoreError> {
+        s.ship(
+            NewShipment {
+                customer: PartyId::parse(customer, "customer").unwrap(),
+                date: today(),
+                reference: None,
+                lines,
+            },
+            &stamp(),
+            today(),
+        )
+    }
+
+    /// A small bakery: flour and eggs → dough → cookies → shipped to two customers.
+    pub fn bakery() -> (tempfile::TempDir, Store, [LotCode; 4]) {
+        let (d, s) = temp_store();
+        add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_item(&s, "EGGS", Unit::Dozen, ItemKind::Ingredient);
+        add_item(&s, "DOUGH", Unit::Kg, ItemKind::Intermediate);
+        add_item(&s, "COOKIE", Unit::Case, ItemKind::Finished);
+        add_party(&s, "MILL", Role::Supplier);
+        add_party(&s, "FARM", Role::Supplier);
+        add_party(&s, "SHOP", Role::Customer);
+        add_party(&s, "CAFE", Role::Customer);
+        let flour = receive(&s, "FLOUR", "MILL", "M-88", 1000);
+        let eggs = receive(&s, "EGGS", "FARM", "f-1121", 50);
+        let dough = produce(&s, "DOUGH", 120, vec![line(&flour, 100), line(&eggs, 10)]).unwrap();
+        let cookies = produce(&s, "COOKIE", 40, vec![line(&dough, 120)]).unwrap();
+        ship(&s, "SHOP", vec![line(&cookies, 15)]).unwrap();
+        ship(&s, "CAFE", vec![line(&cookies, 5)]).unwrap();
+        (d, s, [flour, eggs, dough, cookies])
+    }
+}

@@ -1,0 +1,315 @@
+//! Read queries. Each runs in one read transaction, a consistent snapshot.
+
+use super::codec::decode;
+use super::tables::*;
+use super::{Store, StoreError};
+use crate::domain::*;
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub items: u64,
+    pub parties: u64,
+    pub lots: u64,
+    pub events: u64,
+    pub links: u64,
+}
+
+/// Which lots to list; every given field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotFilter {
+    pub item: Option<ItemCode>,
+    pub supplier: Option<PartyId>,
+    pub supplier_lot: Option<String>,
+    pub status: Option<LotStatus>,
+    /// Only lots with something on hand.
+    pub on_hand: bool,
+}
+
+/// A lot's events, oldest first, each with the event that voided it, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotHistory {
+    pub lot: Lot,
+    pub events: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub event: Event,
+    pub voided_by: Option<u64>,
+}
+
+pub(super) fn read_lot(r: &ReadTransaction, id: LotId) -> Result<Lot, StoreError> {
+    let t = r.open_table(LOTS)?;
+    match t.get(id.0)? {
+        Some(v) => decode(v.value(), "lots", &id.0),
+        None => Err(StoreError::Damaged {
+            detail: format!("lot id {} is referenced but missing", id.0),
+        }),
+    }
+}
+
+pub(super) fn read_lot_id(r: &ReadTransaction, code: &LotCode) -> Result<LotId, StoreError> {
+    r.open_table(LOT_CODES)?
+        .get(code.as_str())?
+        .map(|v| LotId(v.value()))
+        .ok_or_else(|| {
+            StoreError::invalid("lot", format!("no lot {code}; check the code on the label"))
+        })
+}
+
+pub(super) fn read_event(r: &ReadTransaction, id: u64) -> Result<Event, StoreError> {
+    match r.open_table(EVENTS)?.get(id)? {
+        Some(v) => decode(v.value(), "events", &id),
+        None => Err(StoreError::invalid("event", format!("no event {id}"))),
+    }
+}
+
+impl Store {
+    pub(super) fn read(&self) -> Result<ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
+    }
+
+    pub fn plant(&self) -> Result<Plant, StoreError> {
+        let r = self.read()?;
+        match r.open_table(META)?.get("plant")? {
+            Some(v) => decode(v.value(), "meta", &"plant"),
+            None => Ok(Plant::default()),
+        }
+    }
+
+    pub fn item(&self, code: &ItemCode) -> Result<Item, StoreError> {
+        let r = self.read()?;
+        match r.open_table(ITEMS)?.get(code.as_str())? {
+            Some(v) => decode(v.value(), "items", code),
+            None => Err(StoreError::invalid("item", format!("no item {code}"))),
+        }
+    }
+
+    pub fn items(&self) -> Result<Vec<Item>, StoreError> {
+        let r = self.read()?;
+        let t = r.open_table(ITEMS)?;
+        let mut out = Vec::new();
+        for e in t.iter()? {
+            let (k, v) = e?;
+            out.push(decode(v.value(), "items", &k.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn party(&self, id: &PartyId) -> Result<Party, StoreError> {
+        let r = self.read()?;
+        match r.open_table(PARTIES)?.get(id.as_str())? {
+            Some(v) => decode(v.value(), "parties", id),
+            None => Err(StoreError::invalid("party", format!("no party {id}"))),
+        }
+    }
+
+    pub fn parties(&self) -> Result<Vec<Party>, StoreError> {
+        let r = self.read()?;
+        let t = r.open_table(PARTIES)?;
+        let mut out = Vec::new();
+        for e in t.iter()? {
+            let (k, v) = e?;
+            out.push(decode(v.value(), "parties", &k.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn lot_by_code(&self, code: &LotCode) -> Result<Lot, StoreError> {
+        let r = self.read()?;
+        let id = read_lot_id(&r, code)?;
+        read_lot(&r, id)
+    }
+
+    pub fn lot(&self, id: LotId) -> Result<Lot, StoreError> {
+        read_lot(&self.read()?, id)
+    }
+
+    pub fn event(&self, id: u64) -> Result<Event, StoreError> {
+        read_event(&self.read()?, id)
+    }
+
+    /// Lots matching `f`, oldest first. Uses the supplier-lot or item index when given.
+    pub fn find_lots(&self, f: &LotFilter) -> Result<Vec<Lot>, StoreError> {
+        let r = self.read()?;
+        let ids: Option<BTreeSet<u32>> = if let Some(sl) = &f.supplier_lot {
+            let t = r.open_multimap_table(SUPPLIER_LOTS)?;
+            let start = format!("{sl}\0");
+            let end = format!("{sl}\u{1}");
+            let mut set = BTreeSet::new();
+            for e in t.range(start.as_str()..end.as_str())? {
+                let (_, vals) = e?;
+                for v in vals {
+                    set.insert(v?.value());
+                }
+            }
+            Some(set)
+        } else if let Some(item) = &f.item {
+            let t = r.open_multimap_table(ITEM_LOTS)?;
+            let mut set = BTreeSet::new();
+            for v in t.get(item.as_str())? {
+                set.insert(v?.value());
+            }
+            Some(set)
+        } else {
+            None
+        };
+        let lots = r.open_table(LOTS)?;
+        let mut out = Vec::new();
+        let mut consider = |lot: Lot| {
+            let keep = f.item.as_ref().is_none_or(|i| &lot.item == i)
+                && f.status.is_none_or(|s| lot.status == s)
+                && (!f.on_hand || lot.balance.is_positive())
+                && match (&f.supplier, &lot.origin) {
+                    (None, _) => true,
+                    (Some(want), Origin::Received { supplier, .. }) => supplier == want,
+                    (Some(_), Origin::Produced { .. }) => false,
+                };
+            if keep {
+                out.push(lot);
+            }
+        };
+        match ids {
+            Some(ids) => {
+                for id in ids {
+                    if let Some(v) = lots.get(id)? {
+                        consider(decode(v.value(), "lots", &id)?);
+                    }
+                }
+            }
+            None => {
+                for e in lots.iter()? {
+                    let (k, v) = e?;
+                    consider(decode(v.value(), "lots", &k.value())?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A lot and every event that touched it, oldest first.
+    pub fn lot_history(&self, code: &LotCode) -> Result<LotHistory, StoreError> {
+        let r = self.read()?;
+        let id = read_lot_id(&r, code)?;
+        let lot = read_lot(&r, id)?;
+        let voids = r.open_table(EVENT_VOIDS)?;
+        let mut events = Vec::new();
+        for e in r.open_multimap_table(LOT_EVENTS)?.get(id.0)? {
+            let eid = e?.value();
+            events.push(HistoryEntry {
+                event: read_event(&r, eid)?,
+                voided_by: voids.get(eid)?.map(|v| v.value()),
+            });
+        }
+        Ok(LotHistory { lot, events })
+    }
+
+    /// Events whose business date lies in `from..=to`, oldest first.
+    pub fn events_between(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<Event>, StoreError> {
+        let r = self.read()?;
+        let idx = r.open_table(EVENTS_BY_DATE)?;
+        let lo = (super::write::day_number(from), 0u64);
+        let hi = (super::write::day_number(to), u64::MAX);
+        let mut out = Vec::new();
+        for e in idx.range(lo..=hi)? {
+            let (k, _) = e?;
+            out.push(read_event(&r, k.value().1)?);
+        }
+        Ok(out)
+    }
+
+    /// Events naming a party (receipts from a supplier, shipments to a customer).
+    pub fn party_events(&self, id: &PartyId) -> Result<Vec<Event>, StoreError> {
+        let r = self.read()?;
+        let mut out = Vec::new();
+        for e in r.open_multimap_table(PARTY_EVENTS)?.get(id.as_str())? {
+            out.push(read_event(&r, e?.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Whether `event` was voided, and by which event.
+    pub fn voided_by(&self, event: u64) -> Result<Option<u64>, StoreError> {
+        let r = self.read()?;
+        Ok(r.open_table(EVENT_VOIDS)?.get(event)?.map(|v| v.value()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+
+    #[test]
+    fn find_by_supplier_lot_item_and_supplier() {
+        let (_d, s, [flour, eggs, ..]) = bakery();
+        let by_sl = s
+            .find_lots(&LotFilter {
+                supplier_lot: Some("f-1121".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            by_sl.iter().map(|l| &l.code).collect::<Vec<_>>(),
+            vec![&eggs]
+        );
+        // supplier lot codes are the supplier's: exact, case and all
+        assert!(
+            s.find_lots(&LotFilter {
+                supplier_lot: Some("F-1121".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .is_empty()
+        );
+        let by_item = s
+            .find_lots(&LotFilter {
+                item: Some(ItemCode::parse("flour", "i").unwrap()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(by_item.len(), 1);
+        assert_eq!(by_item[0].code, flour);
+        let by_sup = s
+            .find_lots(&LotFilter {
+                supplier: Some(PartyId::parse("MILL", "s").unwrap()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(by_sup.len(), 1);
+        let on_hand = s
+            .find_lots(&LotFilter {
+                on_hand: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(on_hand.len(), 3, "dough is used up");
+    }
+
+    #[test]
+    fn history_and_date_index() {
+        let (_d, s, [flour, ..]) = bakery();
+        let h = s.lot_history(&flour).unwrap();
+        let kinds: Vec<_> = h.events.iter().map(|e| e.event.kind.name()).collect();
+        assert_eq!(kinds, vec!["receive", "produce"]);
+        assert_eq!(s.events_between(today(), today()).unwrap().len(), 6);
+        assert!(
+            s.events_between(today().succ_opt().unwrap(), today().succ_opt().unwrap())
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            s.party_events(&PartyId::parse("SHOP", "p").unwrap())
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}

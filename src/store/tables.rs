@@ -1,0 +1,51 @@
+//! Every redb table, defined once. Link tables hold compact lot ids, never codes: they are
+//! the hot path of every trace (DESIGN.md §4.1).
+
+use redb::{MultimapTableDefinition, TableDefinition};
+
+/// Bumped when a table's layout or a record's meaning changes; `Store::open` migrates
+/// older files and refuses newer ones.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// item code → Item
+pub const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
+/// party id → Party
+pub const PARTIES: TableDefinition<&str, &[u8]> = TableDefinition::new("parties");
+/// lot id → Lot
+pub const LOTS: TableDefinition<u32, &[u8]> = TableDefinition::new("lots");
+/// printed lot code → lot id
+pub const LOT_CODES: TableDefinition<&str, u32> = TableDefinition::new("lot_codes");
+/// event id → Event; ids increase with time of recording.
+pub const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+/// voided event id → the void event's id. Events themselves never change.
+pub const EVENT_VOIDS: TableDefinition<u64, u64> = TableDefinition::new("event_voids");
+/// input lot → (output lot, quantity used in thousandths). Mirror of `LINKS_REV`.
+pub const LINKS_FWD: MultimapTableDefinition<u32, (u32, i64)> =
+    MultimapTableDefinition::new("links_fwd");
+/// output lot → (input lot, quantity used in thousandths). Mirror of `LINKS_FWD`.
+pub const LINKS_REV: MultimapTableDefinition<u32, (u32, i64)> =
+    MultimapTableDefinition::new("links_rev");
+/// lot → every event that touched it: its history.
+pub const LOT_EVENTS: MultimapTableDefinition<u32, u64> =
+    MultimapTableDefinition::new("lot_events");
+/// lot → shipment events. A subset of `LOT_EVENTS` kept apart so a forward trace through a
+/// flour lot used in 1,400 batches does not decode 1,400 batch events to find no shipment.
+pub const LOT_SHIPMENTS: MultimapTableDefinition<u32, u64> =
+    MultimapTableDefinition::new("lot_shipments");
+/// "supplier lot code \0 supplier id" → lot. Supplier lot first so that "which of our lots
+/// carry supplier lot X" is one prefix range even when the supplier is not known.
+pub const SUPPLIER_LOTS: MultimapTableDefinition<&str, u32> =
+    MultimapTableDefinition::new("supplier_lots");
+/// item code → its lots
+pub const ITEM_LOTS: MultimapTableDefinition<&str, u32> = MultimapTableDefinition::new("item_lots");
+/// (business date as days since 0001-01-01, event id) → (): FSMA date-range requests.
+pub const EVENTS_BY_DATE: TableDefinition<(i32, u64), ()> = TableDefinition::new("events_by_date");
+/// party → events naming it: "what did this customer receive?"
+pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("party_events");
+
+pub fn supplier_lot_key(supplier_lot: &str, supplier: &str) -> String {
+    format!("{supplier_lot}\0{supplier}")
+}

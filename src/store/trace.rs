@@ -1,0 +1,356 @@
+//! Trace: a breadth-first walk over the link tables (DESIGN.md §4.2).
+//!
+//! Each lot is expanded once however many paths reach it, so a cycle from bad data ends
+//! the walk instead of hanging it. The result is a graph; screens and exports shape it.
+
+use super::codec::decode;
+use super::query::{read_lot, read_lot_id};
+use super::tables::*;
+use super::{Store, StoreError};
+use crate::domain::*;
+use chrono::NaiveDate;
+use redb::{ReadOnlyMultimapTable, ReadOnlyTable};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    /// What went into this lot, down to supplier receipts.
+    Backward,
+    /// Where this lot went: batches that used it, their lots, shipments.
+    Forward,
+    Both,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Backward => "backward",
+            Direction::Forward => "forward",
+            Direction::Both => "both",
+        }
+    }
+    fn backward(self) -> bool {
+        matches!(self, Direction::Backward | Direction::Both)
+    }
+    fn forward(self) -> bool {
+        matches!(self, Direction::Forward | Direction::Both)
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Direction {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "backward" | "back" | "b" => Ok(Direction::Backward),
+            "forward" | "fwd" | "f" => Ok(Direction::Forward),
+            "both" => Ok(Direction::Both),
+            _ => Err(Invalid::new(
+                "direction",
+                format!("'{s}' is not a direction; accepted: backward, forward, both"),
+            )),
+        }
+    }
+}
+
+/// `qty` of `input` went into `output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceLink {
+    pub input: LotId,
+    pub output: LotId,
+    pub qty: Qty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceShipment {
+    pub event: u64,
+    pub lot: LotId,
+    pub customer: PartyId,
+    pub date: NaiveDate,
+    pub qty: Qty,
+    pub unit: Unit,
+    pub reference: Option<Reference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    pub root: LotId,
+    pub direction: Direction,
+    /// Every lot reached, root first, then in the order the walk reached them.
+    pub lots: Vec<Lot>,
+    pub links: Vec<TraceLink>,
+    /// Shipments of the root and of every lot reached forward; voided ones left out.
+    pub shipments: Vec<TraceShipment>,
+}
+
+impl Trace {
+    pub fn lot(&self, id: LotId) -> Option<&Lot> {
+        self.lots.iter().find(|l| l.id == id)
+    }
+
+    /// Lots by id, for callers that look many up.
+    pub fn lot_index(&self) -> HashMap<LotId, &Lot> {
+        self.lots.iter().map(|l| (l.id, l)).collect()
+    }
+
+    pub fn contains(&self, id: LotId) -> bool {
+        self.lots.iter().any(|l| l.id == id)
+    }
+}
+
+struct Walk<'a> {
+    lots_t: ReadOnlyTable<u32, &'static [u8]>,
+    seen: HashSet<LotId>,
+    lots: Vec<Lot>,
+    links: Vec<TraceLink>,
+    _p: std::marker::PhantomData<&'a ()>,
+}
+
+impl Walk<'_> {
+    fn add_lot(&mut self, id: LotId) -> Result<(), StoreError> {
+        if self.seen.insert(id) {
+            let lot = match self.lots_t.get(id.0)? {
+                Some(v) => decode(v.value(), "lots", &id.0)?,
+                None => {
+                    return Err(StoreError::Damaged {
+                        detail: format!("link to lot id {} which does not exist", id.0),
+                    });
+                }
+            };
+            self.lots.push(lot);
+        }
+        Ok(())
+    }
+
+    /// Breadth-first from `root` over `table`; `forward` says which end of a link is which.
+    /// Returns the lots this direction reached, root included, in visiting order.
+    fn run(
+        &mut self,
+        root: LotId,
+        table: &ReadOnlyMultimapTable<u32, (u32, i64)>,
+        forward: bool,
+    ) -> Result<Vec<LotId>, StoreError> {
+        let mut expanded: HashSet<LotId> = HashSet::new();
+        let mut order = Vec::new();
+        let mut queue = VecDeque::from([root]);
+        while let Some(id) = queue.pop_front() {
+            if !expanded.insert(id) {
+                continue;
+            }
+            order.push(id);
+            for v in table.get(id.0)? {
+                let (other, milli) = v?.value();
+                let other = LotId(other);
+                let qty = Qty(milli);
+                self.links.push(if forward {
+                    TraceLink {
+                        input: id,
+                        output: other,
+                        qty,
+                    }
+                } else {
+                    TraceLink {
+                        input: other,
+                        output: id,
+                        qty,
+                    }
+                });
+                self.add_lot(other)?;
+                if !expanded.contains(&other) {
+                    queue.push_back(other);
+                }
+            }
+        }
+        Ok(order)
+    }
+}
+
+impl Store {
+    pub fn trace(&self, code: &LotCode, direction: Direction) -> Result<Trace, StoreError> {
+        let r = self.read()?;
+        let root = read_lot_id(&r, code)?;
+        let root_lot = read_lot(&r, root)?;
+        let mut w = Walk {
+            lots_t: r.open_table(LOTS)?,
+            seen: HashSet::from([root]),
+            lots: vec![root_lot],
+            links: Vec::new(),
+            _p: std::marker::PhantomData,
+        };
+        if direction.backward() {
+            w.run(root, &r.open_multimap_table(LINKS_REV)?, false)?;
+        }
+        let mut shipments = Vec::new();
+        if direction.forward() {
+            let reached = w.run(root, &r.open_multimap_table(LINKS_FWD)?, true)?;
+            let ships = r.open_multimap_table(LOT_SHIPMENTS)?;
+            let events = r.open_table(EVENTS)?;
+            let voids = r.open_table(EVENT_VOIDS)?;
+            let mut cache: HashMap<u64, Event> = HashMap::new();
+            for lot in reached {
+                for e in ships.get(lot.0)? {
+                    let eid = e?.value();
+                    if voids.get(eid)?.is_some() {
+                        continue;
+                    }
+                    let ev = match cache.entry(eid) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            let Some(v) = events.get(eid)? else {
+                                return Err(StoreError::Damaged {
+                                    detail: format!("shipment event {eid} is indexed but missing"),
+                                });
+                            };
+                            slot.insert(decode(v.value(), "events", &eid)?)
+                        }
+                    };
+                    if let EventKind::Ship(s) = &ev.kind {
+                        let unit = w
+                            .lots
+                            .iter()
+                            .find(|l| l.id == lot)
+                            .map(|l| l.unit)
+                            .unwrap_or(Unit::Ea);
+                        for line in s.lines.iter().filter(|u| u.lot == lot) {
+                            shipments.push(TraceShipment {
+                                event: eid,
+                                lot,
+                                customer: s.customer.clone(),
+                                date: ev.date,
+                                qty: line.qty,
+                                unit,
+                                reference: ev.reference.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Trace {
+            root,
+            direction,
+            lots: w.lots,
+            links: w.links,
+            shipments,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+
+    fn codes(t: &Trace) -> Vec<String> {
+        t.lots.iter().map(|l| l.code.to_string()).collect()
+    }
+
+    #[test]
+    fn backward_from_cookies_reaches_supplier_lots() {
+        let (_d, s, [flour, eggs, dough, cookies]) = bakery();
+        let t = s.trace(&cookies, Direction::Backward).unwrap();
+        assert_eq!(
+            codes(&t),
+            vec![
+                cookies.to_string(),
+                dough.to_string(),
+                flour.to_string(),
+                eggs.to_string()
+            ]
+        );
+        assert_eq!(t.links.len(), 3);
+        assert!(t.shipments.is_empty(), "backward traces carry no shipments");
+        let egg_lot = t.lots.iter().find(|l| l.code == eggs).unwrap();
+        assert!(
+            matches!(&egg_lot.origin, Origin::Received { supplier_lot, .. } if supplier_lot.as_str() == "f-1121")
+        );
+    }
+
+    #[test]
+    fn forward_from_eggs_reaches_every_customer() {
+        let (_d, s, [_, eggs, dough, cookies]) = bakery();
+        let t = s.trace(&eggs, Direction::Forward).unwrap();
+        assert_eq!(
+            codes(&t),
+            vec![eggs.to_string(), dough.to_string(), cookies.to_string()]
+        );
+        let mut customers: Vec<_> = t.shipments.iter().map(|s| s.customer.to_string()).collect();
+        customers.sort();
+        assert_eq!(customers, vec!["CAFE", "SHOP"]);
+        assert_eq!(
+            t.shipments.iter().map(|s| s.qty).sum::<Qty>(),
+            Qty::from_units(20)
+        );
+    }
+
+    #[test]
+    fn a_lot_reached_twice_is_expanded_once() {
+        let (_d, s, [flour, eggs, ..]) = bakery();
+        // flour goes into dough2 directly and via dough3 (made from dough2): a diamond.
+        let d2 = produce(&s, "DOUGH", 10, vec![line(&flour, 10)]).unwrap();
+        let d3 = produce(&s, "DOUGH", 5, vec![line(&d2, 5)]).unwrap();
+        let c = produce(
+            &s,
+            "COOKIE",
+            3,
+            vec![line(&d2, 5), line(&d3, 5), line(&eggs, 1)],
+        )
+        .unwrap();
+        let t = s.trace(&c, Direction::Backward).unwrap();
+        let mut seen = HashSet::new();
+        assert!(
+            t.lots.iter().all(|l| seen.insert(l.id)),
+            "each lot listed once: {:?}",
+            codes(&t)
+        );
+        // c←d2, c←d3, c←eggs, d3←d2, d2←flour: five links, each once
+        assert_eq!(t.links.len(), 5);
+    }
+
+    #[test]
+    fn voided_shipments_are_not_in_the_recall_scope() {
+        let (_d, s, [_, eggs, _, cookies]) = bakery();
+        let ev = ship(&s, "SHOP", vec![line(&cookies, 2)]).unwrap();
+        s.void(
+            VoidEvent {
+                event: ev,
+                date: today(),
+                reason: "typo".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        let t = s.trace(&eggs, Direction::Forward).unwrap();
+        assert!(t.shipments.iter().all(|sh| sh.event != ev));
+        assert_eq!(t.shipments.len(), 2);
+    }
+
+    #[test]
+    fn both_directions_and_unknown_lots() {
+        let (_d, s, [flour, eggs, dough, cookies]) = bakery();
+        let t = s.trace(&dough, Direction::Both).unwrap();
+        assert_eq!(t.lots.len(), 4);
+        assert!(
+            t.contains(s.lot_by_code(&flour).unwrap().id)
+                && t.contains(s.lot_by_code(&cookies).unwrap().id)
+        );
+        assert_eq!(t.shipments.len(), 2);
+        let _ = eggs;
+        let e = s
+            .trace(&LotCode::parse("NOPE", "lot").unwrap(), Direction::Both)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lot: no lot NOPE; check the code on the label"
+        );
+    }
+}

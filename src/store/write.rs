@@ -1,0 +1,972 @@
+//! The write commands. Each is one redb transaction: it checks everything first and
+//! commits all of its changes or none of them.
+
+use super::codec::{decode, encode};
+use super::tables::*;
+use super::{Store, StoreError};
+use crate::domain::*;
+use chrono::{Days, NaiveDate};
+use redb::{MultimapTable, ReadableMultimapTable, ReadableTable, Table, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+/// What a receipt or batch created: the new lot's code (what scripts capture) and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    pub code: LotCode,
+    pub lot: LotId,
+    pub event: u64,
+}
+
+/// Every table a write may touch, opened once for the transaction.
+pub(super) struct Tx<'t> {
+    pub meta: Table<'t, &'static str, &'static [u8]>,
+    pub items: Table<'t, &'static str, &'static [u8]>,
+    pub parties: Table<'t, &'static str, &'static [u8]>,
+    pub lots: Table<'t, u32, &'static [u8]>,
+    pub lot_codes: Table<'t, &'static str, u32>,
+    pub events: Table<'t, u64, &'static [u8]>,
+    pub voids: Table<'t, u64, u64>,
+    pub by_date: Table<'t, (i32, u64), ()>,
+    pub fwd: MultimapTable<'t, u32, (u32, i64)>,
+    pub rev: MultimapTable<'t, u32, (u32, i64)>,
+    pub lot_events: MultimapTable<'t, u32, u64>,
+    pub lot_ships: MultimapTable<'t, u32, u64>,
+    pub supplier_lots: MultimapTable<'t, &'static str, u32>,
+    pub item_lots: MultimapTable<'t, &'static str, u32>,
+    pub party_events: MultimapTable<'t, &'static str, u64>,
+}
+
+impl<'t> Tx<'t> {
+    fn open(w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
+        Ok(Tx {
+            meta: w.open_table(META)?,
+            items: w.open_table(ITEMS)?,
+            parties: w.open_table(PARTIES)?,
+            lots: w.open_table(LOTS)?,
+            lot_codes: w.open_table(LOT_CODES)?,
+            events: w.open_table(EVENTS)?,
+            voids: w.open_table(EVENT_VOIDS)?,
+            by_date: w.open_table(EVENTS_BY_DATE)?,
+            fwd: w.open_multimap_table(LINKS_FWD)?,
+            rev: w.open_multimap_table(LINKS_REV)?,
+            lot_events: w.open_multimap_table(LOT_EVENTS)?,
+            lot_ships: w.open_multimap_table(LOT_SHIPMENTS)?,
+            supplier_lots: w.open_multimap_table(SUPPLIER_LOTS)?,
+            item_lots: w.open_multimap_table(ITEM_LOTS)?,
+            party_events: w.open_multimap_table(PARTY_EVENTS)?,
+        })
+    }
+
+    fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
+        match self.items.get(code.as_str())? {
+            Some(v) => decode(v.value(), "items", code),
+            None => Err(StoreError::invalid(
+                field,
+                format!("no item {code}; add it with `lotline item add` or check the code"),
+            )),
+        }
+    }
+
+    fn party(&self, id: &PartyId, field: &str) -> Result<Party, StoreError> {
+        match self.parties.get(id.as_str())? {
+            Some(v) => decode(v.value(), "parties", id),
+            None => Err(StoreError::invalid(
+                field,
+                format!("no party {id}; add it with `lotline party add` or check the id"),
+            )),
+        }
+    }
+
+    fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
+        let id = self
+            .lot_codes
+            .get(code.as_str())?
+            .map(|v| v.value())
+            .ok_or_else(|| {
+                StoreError::invalid(field, format!("no lot {code}; check the code on the label"))
+            })?;
+        self.lot(LotId(id))
+    }
+
+    pub(super) fn lot(&self, id: LotId) -> Result<Lot, StoreError> {
+        match self.lots.get(id.0)? {
+            Some(v) => decode(v.value(), "lots", &id.0),
+            None => Err(StoreError::Damaged {
+                detail: format!("lot id {} is referenced but missing", id.0),
+            }),
+        }
+    }
+
+    fn put_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
+        self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+        Ok(())
+    }
+
+    fn next_event_id(&self) -> Result<u64, StoreError> {
+        Ok(self.events.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1))
+    }
+
+    fn next_lot_id(&self) -> Result<LotId, StoreError> {
+        Ok(LotId(
+            self.lots.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1),
+        ))
+    }
+
+    fn plant(&self) -> Result<Plant, StoreError> {
+        match self.meta.get("plant")? {
+            Some(v) => decode(v.value(), "meta", &"plant"),
+            None => Ok(Plant::default()),
+        }
+    }
+
+    /// The next free code from `pattern` for `date`. Counters live in `meta` per rendered
+    /// prefix; a code taken by hand-entered data is skipped, never reused.
+    fn next_lot_code(
+        &mut self,
+        pattern: &LotPattern,
+        date: NaiveDate,
+    ) -> Result<LotCode, StoreError> {
+        let key = format!("seq:{}", pattern.prefix(date));
+        let mut n = match self.meta.get(key.as_str())? {
+            Some(v) => v.value().try_into().map(u32::from_le_bytes).unwrap_or(0),
+            None => 0,
+        };
+        loop {
+            n = n.checked_add(1).ok_or_else(|| {
+                StoreError::invalid("lot code", "the day's sequence is exhausted")
+            })?;
+            let code = LotCode::parse(&pattern.render(date, n), "lot code")?;
+            if self.lot_codes.get(code.as_str())?.is_none() {
+                self.meta.insert(key.as_str(), n.to_le_bytes().as_slice())?;
+                return Ok(code);
+            }
+        }
+    }
+
+    /// Store an event and index it by lot, party and date.
+    fn put_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        self.events.insert(e.id, encode(e).as_slice())?;
+        for lot in e.kind.lots() {
+            self.lot_events.insert(lot.0, e.id)?;
+        }
+        if let EventKind::Ship(s) = &e.kind {
+            for l in &s.lines {
+                self.lot_ships.insert(l.lot.0, e.id)?;
+            }
+        }
+        for p in e.kind.parties() {
+            self.party_events.insert(p.as_str(), e.id)?;
+        }
+        self.by_date.insert((day_number(e.date), e.id), ())?;
+        Ok(())
+    }
+
+    fn new_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
+        self.put_lot(lot)?;
+        self.lot_codes.insert(lot.code.as_str(), lot.id.0)?;
+        self.item_lots.insert(lot.item.as_str(), lot.id.0)?;
+        if let Origin::Received {
+            supplier,
+            supplier_lot,
+        } = &lot.origin
+        {
+            self.supplier_lots.insert(
+                supplier_lot_key(supplier_lot.as_str(), supplier.as_str()).as_str(),
+                lot.id.0,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Look up and check each line: the lot exists, may be used, has the quantity.
+    fn take(&self, lines: &[LotLine], field: &str) -> Result<Vec<(Lot, Qty)>, StoreError> {
+        if lines.is_empty() {
+            return Err(StoreError::invalid(field, "at least one lot is needed"));
+        }
+        let mut out: Vec<(Lot, Qty)> = Vec::with_capacity(lines.len());
+        for (i, l) in lines.iter().enumerate() {
+            let f = if lines.len() == 1 {
+                field.to_string()
+            } else {
+                format!("{field} {}", i + 1)
+            };
+            let lot = self.lot_by_code(&l.lot, &f)?;
+            lot.check_use(l.qty, &f)?;
+            out.push((lot, l.qty));
+        }
+        let uses: Vec<Use> = out
+            .iter()
+            .map(|(l, q)| Use { lot: l.id, qty: *q })
+            .collect();
+        check_distinct_lines(&uses, field, |id| {
+            out.iter()
+                .find(|(l, _)| l.id == id)
+                .map(|(l, _)| l.code.to_string())
+                .unwrap_or_default()
+        })?;
+        Ok(out)
+    }
+
+    fn is_voided(&self, event: u64) -> Result<bool, StoreError> {
+        Ok(self.voids.get(event)?.is_some())
+    }
+
+    fn event(&self, id: u64, field: &str) -> Result<Event, StoreError> {
+        match self.events.get(id)? {
+            Some(v) => decode(v.value(), "events", &id),
+            None => Err(StoreError::invalid(
+                field,
+                format!("no event {id}; see a lot's history with `lotline lot CODE`"),
+            )),
+        }
+    }
+
+    /// Events of `lot` other than status changes and `except`: has anything used it?
+    fn lot_was_used(&self, lot: LotId, except: u64) -> Result<bool, StoreError> {
+        for e in self.lot_events.get(lot.0)? {
+            let id = e?.value();
+            if id == except || self.is_voided(id)? {
+                continue;
+            }
+            let ev = self.event(id, "event")?;
+            if !matches!(ev.kind, EventKind::Status { .. }) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+pub fn day_number(d: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce()
+}
+
+fn convert_qty(qty: Qty, given: Option<Unit>, item: &Item, field: &str) -> Result<Qty, StoreError> {
+    match given {
+        None => Ok(qty),
+        Some(u) => u.convert(qty, item.unit).map_err(|why| {
+            let ok: Vec<&str> = item.unit.compatible().iter().map(|u| u.as_str()).collect();
+            StoreError::invalid(
+                field,
+                format!(
+                    "{why}: item {} is kept in {}; accepted units: {}",
+                    item.code,
+                    item.unit,
+                    ok.join(", ")
+                ),
+            )
+        }),
+    }
+}
+
+impl Store {
+    /// Run `f` in one write transaction; commit only if it succeeds.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let w = self.db.begin_write()?;
+        let out = {
+            let mut tx = Tx::open(&w)?;
+            f(&mut tx)
+        };
+        match out {
+            Ok(v) => {
+                w.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                // Dropping would abort too; say it so a reader sees nothing partial is kept.
+                let _ = w.abort();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn set_plant(&self, plant: &Plant) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.meta.insert("plant", encode(plant).as_slice())?;
+            Ok(())
+        })
+    }
+
+    pub fn add_item(&self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
+        let item = Item {
+            code: new.code,
+            description: new.description,
+            unit: new.unit,
+            kind: new.kind,
+            gtin: new.gtin,
+            shelf_life_days: new.shelf_life_days,
+            ftl: new.ftl,
+            created: stamp.clone(),
+        };
+        item.validate()?;
+        self.write(|tx| {
+            if tx.items.get(item.code.as_str())?.is_some() {
+                return Err(StoreError::invalid(
+                    "code",
+                    format!("item {} already exists; item codes are unique", item.code),
+                ));
+            }
+            if let Some(g) = &item.gtin {
+                for entry in tx.items.iter()? {
+                    let (k, v) = entry?;
+                    let other: Item = decode(v.value(), "items", &k.value())?;
+                    if other.gtin.as_ref() == Some(g) {
+                        return Err(StoreError::invalid(
+                            "gtin",
+                            format!("GTIN {g} already belongs to item {}", other.code),
+                        ));
+                    }
+                }
+            }
+            tx.items
+                .insert(item.code.as_str(), encode(&item).as_slice())?;
+            Ok(item.clone())
+        })
+    }
+
+    pub fn add_party(&self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
+        let party = Party {
+            id: new.id,
+            role: new.role,
+            location: new.location,
+            gln: new.gln,
+            recall_contact: new.recall_contact,
+            created: stamp.clone(),
+        };
+        party.validate()?;
+        self.write(|tx| {
+            if tx.parties.get(party.id.as_str())?.is_some() {
+                return Err(StoreError::invalid(
+                    "id",
+                    format!("party {} already exists; party ids are unique", party.id),
+                ));
+            }
+            tx.parties
+                .insert(party.id.as_str(), encode(&party).as_slice())?;
+            Ok(party.clone())
+        })
+    }
+
+    /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
+    pub fn receive(
+        &self,
+        r: NewReceipt,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        check_not_future(r.date, "date", today)?;
+        if !r.qty.is_positive() {
+            return Err(StoreError::invalid(
+                "qty",
+                format!("must be greater than zero (got {})", r.qty),
+            ));
+        }
+        if let Some(exp) = r.expiry
+            && exp < r.date
+        {
+            return Err(StoreError::invalid(
+                "expiry",
+                format!("{exp} is before the date received ({})", r.date),
+            ));
+        }
+        self.write(|tx| {
+            let item = tx.item(&r.item, "item")?;
+            let supplier = tx.party(&r.supplier, "supplier")?;
+            if !supplier.role.supplies() {
+                return Err(StoreError::invalid(
+                    "supplier",
+                    format!("{} is a customer, not a supplier", supplier.id),
+                ));
+            }
+            let qty = convert_qty(r.qty, r.unit, &item, "unit")?;
+            if !qty.is_positive() {
+                return Err(StoreError::invalid(
+                    "qty",
+                    format!(
+                        "{} {} is less than 0.001 {}",
+                        r.qty,
+                        r.unit.unwrap_or(item.unit),
+                        item.unit
+                    ),
+                ));
+            }
+            let plant = tx.plant()?;
+            let code = tx.next_lot_code(&plant.receipt_pattern, r.date)?;
+            let id = tx.next_lot_id()?;
+            let event_id = tx.next_event_id()?;
+            let lot = Lot {
+                id,
+                code: code.clone(),
+                item: item.code.clone(),
+                origin: Origin::Received {
+                    supplier: supplier.id.clone(),
+                    supplier_lot: r.supplier_lot.clone(),
+                },
+                event: event_id,
+                quantity: qty,
+                unit: item.unit,
+                date: r.date,
+                expiry: r.expiry,
+                status: LotStatus::Released,
+                balance: qty,
+            };
+            tx.new_lot(&lot)?;
+            tx.put_event(&Event {
+                id: event_id,
+                stamp: stamp.clone(),
+                date: r.date,
+                reference: r.reference.clone(),
+                kind: EventKind::Receive(Receipt {
+                    lot: id,
+                    item: item.code,
+                    supplier: supplier.id,
+                    supplier_lot: r.supplier_lot.clone(),
+                    qty,
+                    unit: item.unit,
+                    expiry: r.expiry,
+                    quality: r.quality.clone(),
+                }),
+            })?;
+            Ok(Created {
+                code,
+                lot: id,
+                event: event_id,
+            })
+        })
+    }
+
+    /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
+    pub fn produce(
+        &self,
+        b: NewBatch,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        check_not_future(b.date, "date", today)?;
+        if !b.qty.is_positive() {
+            return Err(StoreError::invalid(
+                "qty",
+                format!("must be greater than zero (got {})", b.qty),
+            ));
+        }
+        self.write(|tx| {
+            let item = tx.item(&b.item, "item")?;
+            let qty = convert_qty(b.qty, b.unit, &item, "unit")?;
+            let inputs = tx.take(&b.inputs, "input")?;
+            let plant = tx.plant()?;
+            let code = tx.next_lot_code(&plant.batch_pattern, b.date)?;
+            let id = tx.next_lot_id()?;
+            let event_id = tx.next_event_id()?;
+            let expiry = b.expiry.or_else(|| {
+                item.shelf_life_days
+                    .and_then(|d| b.date.checked_add_days(Days::new(d as u64)))
+            });
+            for (mut lot, used) in inputs.iter().cloned() {
+                lot.balance = lot.balance - used;
+                tx.put_lot(&lot)?;
+                tx.fwd.insert(lot.id.0, (id.0, used.milli()))?;
+                tx.rev.insert(id.0, (lot.id.0, used.milli()))?;
+            }
+            let lot = Lot {
+                id,
+                code: code.clone(),
+                item: item.code.clone(),
+                origin: Origin::Produced {
+                    line: b.line.clone(),
+                },
+                event: event_id,
+                quantity: qty,
+                unit: item.unit,
+                date: b.date,
+                expiry,
+                status: LotStatus::Released,
+                balance: qty,
+            };
+            tx.new_lot(&lot)?;
+            tx.put_event(&Event {
+                id: event_id,
+                stamp: stamp.clone(),
+                date: b.date,
+                reference: b.reference.clone(),
+                kind: EventKind::Produce(Batch {
+                    output: id,
+                    item: item.code,
+                    qty,
+                    unit: item.unit,
+                    line: b.line.clone(),
+                    inputs: inputs
+                        .iter()
+                        .map(|(l, q)| Use { lot: l.id, qty: *q })
+                        .collect(),
+                }),
+            })?;
+            Ok(Created {
+                code,
+                lot: id,
+                event: event_id,
+            })
+        })
+    }
+
+    /// Shipping (FSMA §1.1340): lots leave for a customer. Returns the event id.
+    pub fn ship(&self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+        check_not_future(s.date, "date", today)?;
+        self.write(|tx| {
+            let customer = tx.party(&s.customer, "customer")?;
+            if !customer.role.buys() {
+                return Err(StoreError::invalid(
+                    "customer",
+                    format!("{} is a supplier, not a customer", customer.id),
+                ));
+            }
+            let lines = tx.take(&s.lines, "lot")?;
+            let event_id = tx.next_event_id()?;
+            for (mut lot, q) in lines.iter().cloned() {
+                lot.balance = lot.balance - q;
+                tx.put_lot(&lot)?;
+            }
+            tx.put_event(&Event {
+                id: event_id,
+                stamp: stamp.clone(),
+                date: s.date,
+                reference: s.reference.clone(),
+                kind: EventKind::Ship(Shipment {
+                    customer: customer.id,
+                    lines: lines
+                        .iter()
+                        .map(|(l, q)| Use { lot: l.id, qty: *q })
+                        .collect(),
+                }),
+            })?;
+            Ok(event_id)
+        })
+    }
+
+    /// A counted correction of a lot's balance, with a reason. Returns the event id.
+    pub fn adjust(
+        &self,
+        a: Adjustment,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        check_not_future(a.date, "date", today)?;
+        let reason = required_text(&a.reason, "reason", 200)?;
+        if a.delta == Qty::ZERO {
+            return Err(StoreError::invalid(
+                "qty",
+                "an adjustment of 0 changes nothing; give +N or -N",
+            ));
+        }
+        self.write(|tx| {
+            let mut lot = tx.lot_by_code(&a.lot, "lot")?;
+            if lot.status == LotStatus::Voided {
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!("lot {} was voided; it cannot be adjusted", lot.code),
+                ));
+            }
+            let new_balance = lot
+                .balance
+                .checked_add(a.delta)
+                .filter(|b| b.milli() >= 0)
+                .ok_or_else(|| {
+                    StoreError::invalid(
+                        "qty",
+                        format!(
+                            "{} would leave lot {} below zero (on hand {} {})",
+                            a.delta, lot.code, lot.balance, lot.unit
+                        ),
+                    )
+                })?;
+            lot.balance = new_balance;
+            tx.put_lot(&lot)?;
+            let id = tx.next_event_id()?;
+            tx.put_event(&Event {
+                id,
+                stamp: stamp.clone(),
+                date: a.date,
+                reference: None,
+                kind: EventKind::Adjust {
+                    lot: lot.id,
+                    delta: a.delta,
+                    reason: reason.clone(),
+                },
+            })?;
+            Ok(id)
+        })
+    }
+
+    /// Hold, release or recall a lot, with a reason. Returns the event id.
+    pub fn set_status(
+        &self,
+        c: StatusChange,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        check_not_future(c.date, "date", today)?;
+        let reason = required_text(&c.reason, "reason", 200)?;
+        if c.to == LotStatus::Voided {
+            return Err(StoreError::invalid(
+                "status",
+                "a lot is voided by voiding the event that created it (`lotline void`)",
+            ));
+        }
+        self.write(|tx| {
+            let mut lot = tx.lot_by_code(&c.lot, "lot")?;
+            let from = lot.status;
+            if from == LotStatus::Voided {
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!("lot {} was voided; its status cannot change", lot.code),
+                ));
+            }
+            if from == c.to {
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!("lot {} is already {}", lot.code, from),
+                ));
+            }
+            lot.status = c.to;
+            tx.put_lot(&lot)?;
+            let id = tx.next_event_id()?;
+            tx.put_event(&Event {
+                id,
+                stamp: stamp.clone(),
+                date: c.date,
+                reference: None,
+                kind: EventKind::Status {
+                    lot: lot.id,
+                    from,
+                    to: c.to,
+                    reason: reason.clone(),
+                },
+            })?;
+            Ok(id)
+        })
+    }
+
+    /// Take back an event entered in error. Its record stays; a void event names it and
+    /// the reason, and its effect on balances and statuses is reversed. A receipt or batch
+    /// can only be voided while nothing has used its lot, so no history downstream is
+    /// left pointing at a lot that never was.
+    pub fn void(&self, v: VoidEvent, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+        check_not_future(v.date, "date", today)?;
+        let reason = required_text(&v.reason, "reason", 200)?;
+        self.write(|tx| {
+            let target = tx.event(v.event, "event")?;
+            if let Some(by) = tx.voids.get(v.event)? {
+                return Err(StoreError::invalid("event", format!("event {} was already voided by event {}", v.event, by.value())));
+            }
+            let id = tx.next_event_id()?;
+            match &target.kind {
+                EventKind::Void { .. } => {
+                    return Err(StoreError::invalid("event", format!("event {} is itself a void; record the event again instead", v.event)));
+                }
+                EventKind::Receive(Receipt { lot, .. }) | EventKind::Produce(Batch { output: lot, .. }) => {
+                    let mut out = tx.lot(*lot)?;
+                    if tx.lot_was_used(*lot, target.id)? {
+                        return Err(StoreError::invalid(
+                            "event",
+                            format!("lot {} has been used, shipped or adjusted since; void those events first", out.code),
+                        ));
+                    }
+                    out.status = LotStatus::Voided;
+                    out.balance = Qty::ZERO;
+                    tx.put_lot(&out)?;
+                    if let EventKind::Produce(b) = &target.kind {
+                        for u in &b.inputs {
+                            let mut l = tx.lot(u.lot)?;
+                            l.balance = l.balance + u.qty;
+                            tx.put_lot(&l)?;
+                        }
+                    }
+                }
+                EventKind::Ship(s) => {
+                    for u in &s.lines {
+                        let mut l = tx.lot(u.lot)?;
+                        l.balance = l.balance + u.qty;
+                        tx.put_lot(&l)?;
+                    }
+                }
+                EventKind::Adjust { lot, delta, .. } => {
+                    let mut l = tx.lot(*lot)?;
+                    l.balance = l.balance.checked_sub(*delta).filter(|b| b.milli() >= 0).ok_or_else(|| {
+                        StoreError::invalid("event", format!("voiding it would leave lot {} below zero", l.code))
+                    })?;
+                    tx.put_lot(&l)?;
+                }
+                EventKind::Status { lot, from, to, .. } => {
+                    let mut l = tx.lot(*lot)?;
+                    if l.status != *to {
+                        return Err(StoreError::invalid(
+                            "event",
+                            format!("lot {} has changed status since (now {}); record a new status change instead", l.code, l.status),
+                        ));
+                    }
+                    l.status = *from;
+                    tx.put_lot(&l)?;
+                }
+            }
+            tx.voids.insert(v.event, id)?;
+            tx.put_event(&Event {
+                id,
+                stamp: stamp.clone(),
+                date: v.date,
+                reference: None,
+                kind: EventKind::Void { event: v.event, reason },
+            })?;
+            // The void belongs in the history of every lot the voided event touched.
+            for lot in target.kind.lots() {
+                tx.lot_events.insert(lot.0, id)?;
+            }
+            Ok(id)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use crate::domain::*;
+
+    #[test]
+    fn receive_assigns_julian_codes_in_sequence() {
+        let (_d, s) = temp_store();
+        add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_party(&s, "MILL", Role::Supplier);
+        // 2026-11-21 is day 325
+        assert_eq!(
+            receive(&s, "FLOUR", "MILL", "A1", 10).as_str(),
+            "R26325-001"
+        );
+        assert_eq!(
+            receive(&s, "FLOUR", "MILL", "A2", 10).as_str(),
+            "R26325-002"
+        );
+    }
+
+    #[test]
+    fn produce_consumes_inputs_and_links_both_ways() {
+        let (_d, s, [flour, eggs, dough, cookies]) = bakery();
+        assert_eq!(s.lot_by_code(&flour).unwrap().balance, Qty::from_units(900));
+        assert_eq!(s.lot_by_code(&eggs).unwrap().balance, Qty::from_units(40));
+        assert_eq!(s.lot_by_code(&dough).unwrap().balance, Qty::ZERO);
+        assert_eq!(
+            s.lot_by_code(&cookies).unwrap().balance,
+            Qty::from_units(20)
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn over_use_and_unknown_lots_store_nothing() {
+        let (_d, s, [flour, ..]) = bakery();
+        let before = s.stats().unwrap();
+        let e = produce(&s, "DOUGH", 1, vec![line(&flour, 901)]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("input: 901 kg is more than lot"),
+            "{e}"
+        );
+        let ghost = LotCode::parse("R00000-999", "lot").unwrap();
+        let e = produce(&s, "DOUGH", 1, vec![line(&flour, 1), line(&ghost, 1)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "input 2: no lot R00000-999; check the code on the label"
+        );
+        let e = produce(&s, "DOUGH", 1, vec![line(&flour, 1), line(&flour, 2)]).unwrap_err();
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        assert_eq!(s.stats().unwrap(), before);
+        assert_eq!(s.lot_by_code(&flour).unwrap().balance, Qty::from_units(900));
+    }
+
+    #[test]
+    fn held_lots_cannot_be_shipped_until_released() {
+        let (_d, s, [.., cookies]) = bakery();
+        let hold = |to| StatusChange {
+            lot: cookies.clone(),
+            to,
+            date: today(),
+            reason: "swab".into(),
+        };
+        s.set_status(hold(LotStatus::Hold), &stamp(), today())
+            .unwrap();
+        let e = ship(&s, "SHOP", vec![line(&cookies, 1)]).unwrap_err();
+        assert!(e.to_string().contains("on hold"), "{e}");
+        let e = s
+            .set_status(hold(LotStatus::Hold), &stamp(), today())
+            .unwrap_err();
+        assert!(e.to_string().contains("already hold"), "{e}");
+        s.set_status(hold(LotStatus::Released), &stamp(), today())
+            .unwrap();
+        ship(&s, "SHOP", vec![line(&cookies, 1)]).unwrap();
+    }
+
+    #[test]
+    fn void_reverses_a_shipment_and_keeps_the_record() {
+        let (_d, s, [.., cookies]) = bakery();
+        let ev = ship(&s, "SHOP", vec![line(&cookies, 3)]).unwrap();
+        assert_eq!(
+            s.lot_by_code(&cookies).unwrap().balance,
+            Qty::from_units(17)
+        );
+        let vid = s
+            .void(
+                VoidEvent {
+                    event: ev,
+                    date: today(),
+                    reason: "wrong customer".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap();
+        assert_eq!(
+            s.lot_by_code(&cookies).unwrap().balance,
+            Qty::from_units(20)
+        );
+        let h = s.lot_history(&cookies).unwrap();
+        assert!(
+            h.events
+                .iter()
+                .any(|e| e.event.id == ev && e.voided_by == Some(vid))
+        );
+        let e = s
+            .void(
+                VoidEvent {
+                    event: ev,
+                    date: today(),
+                    reason: "again".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("already voided"), "{e}");
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_used_lot_cannot_be_voided_but_an_unused_batch_can() {
+        let (_d, s, [flour, _eggs, dough, _]) = bakery();
+        let flour_lot = s.lot_by_code(&flour).unwrap();
+        let e = s
+            .void(
+                VoidEvent {
+                    event: flour_lot.event,
+                    date: today(),
+                    reason: "x".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("has been used"), "{e}");
+        let extra = produce(&s, "DOUGH", 5, vec![line(&flour, 5)]).unwrap();
+        let batch = s.lot_by_code(&extra).unwrap();
+        s.void(
+            VoidEvent {
+                event: batch.event,
+                date: today(),
+                reason: "typed twice".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(s.lot_by_code(&extra).unwrap().status, LotStatus::Voided);
+        assert_eq!(s.lot_by_code(&flour).unwrap().balance, Qty::from_units(900));
+        let _ = dough;
+        assert!(
+            s.check().unwrap().problems.is_empty(),
+            "{:?}",
+            s.check().unwrap().problems
+        );
+    }
+
+    #[test]
+    fn adjustments_cannot_go_below_zero_and_need_a_reason() {
+        let (_d, s, [flour, ..]) = bakery();
+        let adj = |delta: i64, reason: &str| Adjustment {
+            lot: flour.clone(),
+            delta: Qty::from_units(delta),
+            date: today(),
+            reason: reason.into(),
+        };
+        s.adjust(adj(-50, "spilled"), &stamp(), today()).unwrap();
+        assert_eq!(s.lot_by_code(&flour).unwrap().balance, Qty::from_units(850));
+        assert!(
+            s.adjust(adj(-851, "count"), &stamp(), today())
+                .unwrap_err()
+                .to_string()
+                .contains("below zero")
+        );
+        assert!(
+            s.adjust(adj(-1, " "), &stamp(), today())
+                .unwrap_err()
+                .to_string()
+                .starts_with("reason:")
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn units_convert_to_the_items_unit() {
+        let (_d, s) = temp_store();
+        add_item(&s, "SUGAR", Unit::Kg, ItemKind::Ingredient);
+        add_party(&s, "SWEET", Role::Supplier);
+        let mut r = NewReceipt {
+            item: ItemCode::parse("SUGAR", "item").unwrap(),
+            supplier: PartyId::parse("SWEET", "supplier").unwrap(),
+            supplier_lot: SupplierLot::parse("S1", "supplier-lot").unwrap(),
+            qty: Qty::from_units(50),
+            unit: Some(Unit::Lb),
+            date: today(),
+            expiry: None,
+            reference: None,
+            quality: Quality::default(),
+        };
+        let c = s.receive(r.clone(), &stamp(), today()).unwrap();
+        assert_eq!(
+            s.lot_by_code(&c.code).unwrap().quantity.to_string(),
+            "22.68"
+        );
+        r.unit = Some(Unit::L);
+        let e = s.receive(r, &stamp(), today()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unit: l cannot be converted to kg: item SUGAR is kept in kg; accepted units: kg, g, lb, oz"
+        );
+    }
+
+    #[test]
+    fn duplicates_and_wrong_roles_are_refused() {
+        let (_d, s, _) = bakery();
+        let e = s
+            .add_item(
+                NewItem {
+                    code: ItemCode::parse("flour", "code").unwrap(),
+                    description: ProductDescription {
+                        name: "x".into(),
+                        ..Default::default()
+                    },
+                    unit: Unit::Kg,
+                    kind: ItemKind::Ingredient,
+                    gtin: None,
+                    shelf_life_days: None,
+                    ftl: false,
+                },
+                &stamp(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "code: item FLOUR already exists; item codes are unique"
+        );
+        let e = ship(&s, "MILL", vec![]).unwrap_err();
+        assert!(e.to_string().contains("not a customer"), "{e}");
+    }
+}
