@@ -1,0 +1,203 @@
+//! The station run in-process over an open store: what the command line and the app use
+//! on the machine that holds the database.
+
+use super::*;
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+
+/// Where "now" comes from: the system clock, or a fixed instant for tests and demos.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+}
+
+pub struct Local {
+    store: Store,
+    operator: String,
+    station: String,
+    clock: Clock,
+}
+
+impl Local {
+    pub fn new(store: Store, operator: impl Into<String>, station: impl Into<String>) -> Local {
+        Local {
+            store,
+            operator: operator.into(),
+            station: station.into(),
+            clock: Clock::System,
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Local {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The plant's business day. Plants record local dates, so "today" is the local
+    /// calendar date of the station, not the UTC one.
+    fn business_date(&self) -> NaiveDate {
+        match self.clock {
+            Clock::System => chrono::Local::now().date_naive(),
+            Clock::Fixed(t) => t.date_naive(),
+        }
+    }
+
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            operator: self.operator.clone(),
+            station: self.station.clone(),
+            at: self.clock.now(),
+        }
+    }
+
+    fn actor(&self) -> Result<Actor, StationError> {
+        let plant = self.store.plant()?;
+        Ok(Actor {
+            operator: self.operator.clone(),
+            station: self.station.clone(),
+            qa: plant.is_qa(&self.operator),
+        })
+    }
+
+    fn command(&self, c: Command) -> Result<Reply, StationError> {
+        if c.needs_qa() && !self.actor()?.qa {
+            return Err(StationError {
+                kind: ErrorKind::Forbidden,
+                field: None,
+                message: format!(
+                    "{} is not a QA user; ask QA (named with `lotline plant set --qa-users`) to do this",
+                    self.operator
+                ),
+            });
+        }
+        let (s, st, today) = (&self.store, &self.stamp(), self.business_date());
+        Ok(match c {
+            Command::SetPlant(p) => {
+                s.set_plant(&p)?;
+                Reply::Done
+            }
+            Command::AddItem(i) => {
+                s.add_item(i, st)?;
+                Reply::Done
+            }
+            Command::AddParty(p) => {
+                s.add_party(p, st)?;
+                Reply::Done
+            }
+            Command::Receive(r) => Reply::Created(s.receive(r, st, today)?),
+            Command::Produce(b) => Reply::Created(s.produce(b, st, today)?),
+            Command::Ship(x) => Reply::Event(s.ship(x, st, today)?),
+            Command::Adjust(a) => Reply::Event(s.adjust(a, st, today)?),
+            Command::SetStatus(c) => Reply::Event(s.set_status(c, st, today)?),
+            Command::Void(v) => Reply::Event(s.void(v, st, today)?),
+        })
+    }
+
+    fn query(&self, q: Query) -> Result<Reply, StationError> {
+        let s = &self.store;
+        Ok(match q {
+            Query::Plant => Reply::Plant(s.plant()?),
+            Query::Stats => Reply::Stats(s.stats()?),
+            Query::Item(c) => Reply::Item(s.item(&c)?),
+            Query::Items => Reply::Items(s.items()?),
+            Query::Party(p) => Reply::Party(s.party(&p)?),
+            Query::Parties => Reply::Parties(s.parties()?),
+            Query::Lot(c) => Reply::Lot(s.lot_by_code(&c)?),
+            Query::Lots(f) => Reply::Lots(s.find_lots(&f)?),
+            Query::LotHistory(c) => Reply::History(s.lot_history(&c)?),
+            Query::Trace { lot, direction } => Reply::Trace(s.trace(&lot, direction)?),
+            Query::EventsBetween { from, to } => Reply::Events(s.events_between(from, to)?),
+            Query::PartyEvents(p) => Reply::Events(s.party_events(&p)?),
+            Query::Check => Reply::Check(s.check()?),
+            Query::Today => Reply::Today(self.business_date()),
+            Query::WhoAmI => Reply::Actor(self.actor()?),
+        })
+    }
+}
+
+impl Station for Local {
+    fn call(&self, request: Request) -> Result<Reply, StationError> {
+        match request {
+            Request::Command(c) => self.command(c),
+            Request::Query(q) => self.query(q),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::StationExt;
+
+    fn station(dir: &tempfile::TempDir, user: &str) -> Local {
+        let store = Store::open(&dir.path().join("s.lotline"), true).unwrap();
+        Local::new(store, user, "test")
+            .with_clock(Clock::Fixed("2026-11-21T09:00:00Z".parse().unwrap()))
+    }
+
+    #[test]
+    fn requests_and_replies_survive_the_wire_format() {
+        // The same values will cross a socket as postcard; prove they round-trip now.
+        let req = Request::Query(Query::Trace {
+            lot: LotCode::parse("R26325-001", "lot").unwrap(),
+            direction: Direction::Both,
+        });
+        let bytes = postcard::to_stdvec(&req).unwrap();
+        assert_eq!(postcard::from_bytes::<Request>(&bytes).unwrap(), req);
+        let err = StationError {
+            kind: ErrorKind::Invalid,
+            field: Some("qty".into()),
+            message: "must be greater than zero".into(),
+        };
+        let bytes = postcard::to_stdvec(&err).unwrap();
+        assert_eq!(postcard::from_bytes::<StationError>(&bytes).unwrap(), err);
+    }
+
+    #[test]
+    fn only_qa_holds_once_qa_users_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let qa = station(&dir, "quinn");
+        let mut plant = qa.plant().unwrap();
+        plant.qa_users = vec!["quinn".into()];
+        qa.set_plant(plant).unwrap();
+        assert!(qa.whoami().unwrap().qa);
+        drop(qa);
+        let clerk = station(&dir, "cory");
+        assert!(!clerk.whoami().unwrap().qa);
+        let e = clerk
+            .set_status(StatusChange {
+                lot: LotCode::parse("X", "lot").unwrap(),
+                to: LotStatus::Hold,
+                date: clerk.today().unwrap(),
+                reason: "r".into(),
+            })
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Forbidden);
+        assert!(e.message.contains("cory is not a QA user"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = station(&dir, "ana");
+        let e = s
+            .item(ItemCode::parse("NOPE", "item").unwrap())
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(e.to_string(), "item: no item NOPE");
+    }
+}

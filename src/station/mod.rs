@@ -1,0 +1,222 @@
+//! The one API every front end calls (DESIGN.md §4). Commands and queries are serde enums
+//! so the same values can later cross a socket to a server; here they run in-process.
+//! Stamping (who, where, when) and permissions happen on the side that owns the database.
+
+mod local;
+
+pub use local::Local;
+
+use crate::domain::*;
+use crate::store::{
+    CheckReport, Created, Direction, LotFilter, LotHistory, Stats, StoreError, Trace,
+};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Something to record. Each runs as one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    SetPlant(Plant),
+    AddItem(NewItem),
+    AddParty(NewParty),
+    Receive(NewReceipt),
+    Produce(NewBatch),
+    Ship(NewShipment),
+    Adjust(Adjustment),
+    SetStatus(StatusChange),
+    Void(VoidEvent),
+}
+
+impl Command {
+    /// Holding, releasing, recalling, correcting and changing the plant are QA's.
+    pub fn needs_qa(&self) -> bool {
+        matches!(
+            self,
+            Command::SetPlant(_) | Command::Adjust(_) | Command::SetStatus(_) | Command::Void(_)
+        )
+    }
+}
+
+/// Something to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Query {
+    Plant,
+    Stats,
+    Item(ItemCode),
+    Items,
+    Party(PartyId),
+    Parties,
+    Lot(LotCode),
+    Lots(LotFilter),
+    LotHistory(LotCode),
+    Trace {
+        lot: LotCode,
+        direction: Direction,
+    },
+    EventsBetween {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    PartyEvents(PartyId),
+    Check,
+    /// The station's idea of today, for defaults and date checks on the client.
+    Today,
+    /// Who the station says the caller is.
+    WhoAmI,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    Command(Command),
+    Query(Query),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    Done,
+    Created(Created),
+    Event(u64),
+    Plant(Plant),
+    Stats(Stats),
+    Item(Item),
+    Items(Vec<Item>),
+    Party(Party),
+    Parties(Vec<Party>),
+    Lot(Lot),
+    Lots(Vec<Lot>),
+    History(LotHistory),
+    Trace(Trace),
+    Events(Vec<Event>),
+    Check(CheckReport),
+    Today(NaiveDate),
+    Actor(Actor),
+}
+
+/// Who is calling, as the station established it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub operator: String,
+    pub station: String,
+    pub qa: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    /// A value was wrong; `field` names it. The user can correct and retry.
+    Invalid,
+    /// The caller's role may not do this.
+    Forbidden,
+    /// The database could not be used (missing, in use, damaged, not lotline's).
+    Database,
+    /// The station answered with something the caller did not ask for.
+    Protocol,
+}
+
+/// An error as it crosses the station boundary: plain data, so it can travel on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationError {
+    pub kind: ErrorKind,
+    pub field: Option<String>,
+    /// One line: what was wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for StationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for StationError {}
+
+impl From<StoreError> for StationError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(i) => i.into(),
+            other => StationError {
+                kind: ErrorKind::Database,
+                field: None,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<Invalid> for StationError {
+    fn from(i: Invalid) -> Self {
+        StationError {
+            kind: ErrorKind::Invalid,
+            field: Some(i.field),
+            message: i.problem,
+        }
+    }
+}
+
+/// A handle on a station: in-process now, a socket client later.
+pub trait Station {
+    fn call(&self, request: Request) -> Result<Reply, StationError>;
+}
+
+fn unexpected(r: Reply) -> StationError {
+    StationError {
+        kind: ErrorKind::Protocol,
+        field: None,
+        message: format!("the station sent an unexpected reply: {r:?}"),
+    }
+}
+
+macro_rules! typed {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $req:expr => $pat:pat => $val:expr; )*) => {
+        /// Typed calls on any station, so front ends never match on `Reply` themselves.
+        pub trait StationExt: Station {
+            $(
+                $(#[$doc])*
+                fn $name(&self, $($arg: $ty),*) -> Result<$out, StationError> {
+                    match self.call($req)? {
+                        $pat => Ok($val),
+                        other => Err(unexpected(other)),
+                    }
+                }
+            )*
+        }
+        impl<S: Station + ?Sized> StationExt for S {}
+    };
+}
+
+use Command as C;
+use Query as Q;
+use Request::{Command as Cmd, Query as Qry};
+
+typed! {
+    fn set_plant(p: Plant) -> () = Cmd(C::SetPlant(p)) => Reply::Done => ();
+    fn add_item(i: NewItem) -> () = Cmd(C::AddItem(i)) => Reply::Done => ();
+    fn add_party(p: NewParty) -> () = Cmd(C::AddParty(p)) => Reply::Done => ();
+    /// Returns the new lot.
+    fn receive(r: NewReceipt) -> Created = Cmd(C::Receive(r)) => Reply::Created(c) => c;
+    /// Returns the new output lot.
+    fn produce(b: NewBatch) -> Created = Cmd(C::Produce(b)) => Reply::Created(c) => c;
+    /// Returns the shipment's event id.
+    fn ship(s: NewShipment) -> u64 = Cmd(C::Ship(s)) => Reply::Event(e) => e;
+    fn adjust(a: Adjustment) -> u64 = Cmd(C::Adjust(a)) => Reply::Event(e) => e;
+    fn set_status(c: StatusChange) -> u64 = Cmd(C::SetStatus(c)) => Reply::Event(e) => e;
+    fn void(v: VoidEvent) -> u64 = Cmd(C::Void(v)) => Reply::Event(e) => e;
+    fn plant() -> Plant = Qry(Q::Plant) => Reply::Plant(p) => p;
+    fn stats() -> Stats = Qry(Q::Stats) => Reply::Stats(s) => s;
+    fn item(code: ItemCode) -> Item = Qry(Q::Item(code)) => Reply::Item(i) => i;
+    fn items() -> Vec<Item> = Qry(Q::Items) => Reply::Items(i) => i;
+    fn party(id: PartyId) -> Party = Qry(Q::Party(id)) => Reply::Party(p) => p;
+    fn parties() -> Vec<Party> = Qry(Q::Parties) => Reply::Parties(p) => p;
+    fn lot(code: LotCode) -> Lot = Qry(Q::Lot(code)) => Reply::Lot(l) => l;
+    fn lots(f: LotFilter) -> Vec<Lot> = Qry(Q::Lots(f)) => Reply::Lots(l) => l;
+    fn lot_history(code: LotCode) -> LotHistory = Qry(Q::LotHistory(code)) => Reply::History(h) => h;
+    fn trace(lot: LotCode, direction: Direction) -> Trace = Qry(Q::Trace { lot, direction }) => Reply::Trace(t) => t;
+    fn events_between(from: NaiveDate, to: NaiveDate) -> Vec<Event> = Qry(Q::EventsBetween { from, to }) => Reply::Events(e) => e;
+    fn party_events(id: PartyId) -> Vec<Event> = Qry(Q::PartyEvents(id)) => Reply::Events(e) => e;
+    fn check() -> CheckReport = Qry(Q::Check) => Reply::Check(c) => c;
+    fn today() -> NaiveDate = Qry(Q::Today) => Reply::Today(d) => d;
+    fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
+}
