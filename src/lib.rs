@@ -1,3 +1,5 @@
+pub mod cli;
+pub mod demo;
 pub mod domain;
 pub mod station;
 pub mod store;

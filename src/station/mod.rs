@@ -2,7 +2,7 @@
 //! so the same values can later cross a socket to a server; here they run in-process.
 //! Stamping (who, where, when) and permissions happen on the side that owns the database.
 
-mod local;
+pub(crate) mod local;
 
 pub use local::Local;
 
@@ -72,6 +72,8 @@ pub enum Request {
     Query(Query),
 }
 
+// One reply is built and moved per call; boxing variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
     Done,

@@ -1,0 +1,588 @@
+//! Command-line arguments, and their conversion to domain values. Values are taken as
+//! text and checked by the domain so that every error names its flag in one line.
+
+use super::opt_past_date;
+use crate::domain::*;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lotline",
+    version,
+    about = "Lot traceability for the food-plant floor: receive, produce, ship, trace."
+)]
+#[command(
+    after_help = "Database: --db PATH, else $LOTLINE_DB, else ~/.local/share/lotline/lotline.redb.\nExit codes: 0 done, 1 could not (database, check problems), 2 bad input."
+)]
+pub struct Cli {
+    /// Database file (created on first write).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Name of this station, stamped on every record (default: host name).
+    #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
+    pub station: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+// Parsed once per run, so variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Build (if absent) the demo bakery in its own database and show where to start.
+    Demo(DemoArgs),
+    /// Show or set the plant's identity, lot-code patterns and QA users.
+    #[command(subcommand)]
+    Plant(PlantCmd),
+    /// Add, list or show items (the product master).
+    #[command(subcommand)]
+    Item(ItemCmd),
+    /// Add, list or show suppliers and customers.
+    #[command(subcommand)]
+    Party(PartyCmd),
+    /// Receive a supplier's lot; prints our new lot code.
+    Receive(ReceiveArgs),
+    /// Record a batch: inputs used, one output lot; prints the new lot code.
+    Produce(ProduceArgs),
+    /// Ship lots to a customer; prints the shipment's event id.
+    Ship(ShipArgs),
+    /// Trace a lot backward (what went in), forward (where it went) or both.
+    Trace(TraceArgs),
+    /// List lots, filtered by item, supplier, supplier lot or status.
+    Lots(LotsArgs),
+    /// Show one lot and its history.
+    Lot {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a lot on hold (QA).
+    Hold(StatusArgs),
+    /// Release a held or recalled lot (QA).
+    Release(StatusArgs),
+    /// Mark a lot recalled (QA).
+    Recall(StatusArgs),
+    /// Correct a lot's balance by a counted amount, with a reason (QA).
+    Adjust(AdjustArgs),
+    /// Void an event entered in error, with a reason (QA). The record stays.
+    Void(VoidArgs),
+    /// Verify the whole database: links, balances, references. Non-zero exit on problems.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Throw away the demo database and build it again.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+// Parsed once per run, so variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum PlantCmd {
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    Set(PlantSet),
+}
+
+#[derive(Debug, Args)]
+pub struct LocationArgs {
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub street: Option<String>,
+    #[arg(long)]
+    pub city: Option<String>,
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long)]
+    pub zip: Option<String>,
+    #[arg(long)]
+    pub country: Option<String>,
+    /// GS1 Global Location Number (13 digits).
+    #[arg(long)]
+    pub gln: Option<String>,
+}
+
+impl LocationArgs {
+    fn apply(&self, l: &mut Location) -> Result<(), Invalid> {
+        for (v, slot, field) in [
+            (&self.phone, &mut l.phone, "phone"),
+            (&self.street, &mut l.street, "street"),
+            (&self.city, &mut l.city, "city"),
+            (&self.state, &mut l.state, "state"),
+            (&self.zip, &mut l.zip, "zip"),
+            (&self.country, &mut l.country, "country"),
+        ] {
+            if let Some(v) = v {
+                *slot = clean_text(v, field, 100)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn gln(&self) -> Result<Option<Gln>, Invalid> {
+        self.gln
+            .as_deref()
+            .map(|g| Gln::parse(g, "gln"))
+            .transpose()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PlantSet {
+    /// Business name of the plant.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub location: LocationArgs,
+    /// Pattern for received lots, e.g. 'R{YY}{JJJ}-{SEQ:3}'.
+    #[arg(long)]
+    pub receipt_pattern: Option<String>,
+    /// Pattern for batch output lots, e.g. 'B{YY}{JJJ}-{SEQ:3}'.
+    #[arg(long)]
+    pub batch_pattern: Option<String>,
+    /// Users who may hold, release, recall and correct, comma-separated ('' for everyone).
+    #[arg(long)]
+    pub qa_users: Option<String>,
+}
+
+impl PlantSet {
+    pub fn apply(&self, mut p: Plant) -> Result<Plant, Invalid> {
+        if let Some(n) = &self.name {
+            p.location.business_name = required_text(n, "name", 100)?;
+        }
+        self.location.apply(&mut p.location)?;
+        if let Some(g) = self.location.gln()? {
+            p.gln = Some(g);
+        }
+        if let Some(pat) = &self.receipt_pattern {
+            p.receipt_pattern = LotPattern::parse(pat, "receipt-pattern")?;
+        }
+        if let Some(pat) = &self.batch_pattern {
+            p.batch_pattern = LotPattern::parse(pat, "batch-pattern")?;
+        }
+        if let Some(q) = &self.qa_users {
+            p.qa_users = q
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        Ok(p)
+    }
+}
+
+// Parsed once per run, so variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ItemCmd {
+    Add(ItemAdd),
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ItemAdd {
+    /// Our item code, e.g. FLOUR-AP.
+    pub code: String,
+    /// Product name.
+    #[arg(long)]
+    pub name: String,
+    /// Unit every lot of it is kept in: kg, g, lb, oz, l, ml, gal, ea, case, dozen.
+    #[arg(long)]
+    pub unit: String,
+    /// ingredient, packaging, intermediate or finished.
+    #[arg(long, default_value = "ingredient")]
+    pub kind: String,
+    #[arg(long)]
+    pub brand: Option<String>,
+    #[arg(long)]
+    pub commodity: Option<String>,
+    #[arg(long)]
+    pub variety: Option<String>,
+    #[arg(long)]
+    pub pack_size: Option<String>,
+    #[arg(long)]
+    pub pack_style: Option<String>,
+    /// GTIN-8/12/13/14 with its check digit.
+    #[arg(long)]
+    pub gtin: Option<String>,
+    /// Shelf life in days; a batch's expiry is its date plus this.
+    #[arg(long, value_name = "DAYS")]
+    pub shelf_life: Option<String>,
+    /// On FDA's Food Traceability List.
+    #[arg(long)]
+    pub ftl: bool,
+}
+
+fn opt_text(v: &Option<String>, field: &str) -> Result<String, Invalid> {
+    v.as_deref()
+        .map(|t| clean_text(t, field, 100))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+impl ItemAdd {
+    pub fn to_new(&self) -> Result<NewItem, Invalid> {
+        let shelf_life_days = match &self.shelf_life {
+            None => None,
+            Some(t) => Some(t.trim().parse::<u32>().map_err(|_| {
+                Invalid::new(
+                    "shelf-life",
+                    format!("'{t}' is not a number of days; use 1 to 3650"),
+                )
+            })?),
+        };
+        Ok(NewItem {
+            code: ItemCode::parse(&self.code, "code")?,
+            description: ProductDescription {
+                name: required_text(&self.name, "name", 100)?,
+                brand: opt_text(&self.brand, "brand")?,
+                commodity: opt_text(&self.commodity, "commodity")?,
+                variety: opt_text(&self.variety, "variety")?,
+                pack_size: opt_text(&self.pack_size, "pack-size")?,
+                pack_style: opt_text(&self.pack_style, "pack-style")?,
+            },
+            unit: self
+                .unit
+                .parse()
+                .map_err(|e: String| Invalid::new("unit", e))?,
+            kind: self.kind.parse()?,
+            gtin: self
+                .gtin
+                .as_deref()
+                .map(|g| Gtin::parse(g, "gtin"))
+                .transpose()?,
+            shelf_life_days,
+            ftl: self.ftl,
+        })
+    }
+}
+
+// Parsed once per run, so variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum PartyCmd {
+    Add(PartyAdd),
+    List {
+        /// Only suppliers or only customers.
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PartyAdd {
+    /// Our id for the party, e.g. MILLCO.
+    pub id: String,
+    /// Business name.
+    #[arg(long)]
+    pub name: String,
+    /// supplier, customer or both.
+    #[arg(long)]
+    pub role: String,
+    #[command(flatten)]
+    pub location: LocationArgs,
+    /// Recall contact: name.
+    #[arg(long)]
+    pub contact_name: Option<String>,
+    /// Recall contact: phone.
+    #[arg(long)]
+    pub contact_phone: Option<String>,
+    /// Recall contact: email.
+    #[arg(long)]
+    pub contact_email: Option<String>,
+}
+
+impl PartyAdd {
+    pub fn to_new(&self) -> Result<NewParty, Invalid> {
+        let mut location = Location {
+            business_name: required_text(&self.name, "name", 100)?,
+            ..Default::default()
+        };
+        self.location.apply(&mut location)?;
+        Ok(NewParty {
+            id: PartyId::parse(&self.id, "id")?,
+            role: self.role.parse()?,
+            location,
+            gln: self.location.gln()?,
+            recall_contact: Contact {
+                name: opt_text(&self.contact_name, "contact-name")?,
+                phone: opt_text(&self.contact_phone, "contact-phone")?,
+                email: opt_text(&self.contact_email, "contact-email")?,
+            },
+        })
+    }
+}
+
+fn opt_ref(r: &Option<String>) -> Result<Option<Reference>, Invalid> {
+    r.as_deref().map(|r| Reference::parse(r, "ref")).transpose()
+}
+
+fn opt_unit(u: &Option<String>) -> Result<Option<Unit>, Invalid> {
+    u.as_deref()
+        .map(|u| u.parse().map_err(|e: String| Invalid::new("unit", e)))
+        .transpose()
+}
+
+fn opt_date(
+    d: &Option<String>,
+    field: &str,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, Invalid> {
+    d.as_deref()
+        .map(|d| parse_date(d, field, today))
+        .transpose()
+}
+
+fn lines(v: &[String], field: &str) -> Result<Vec<LotLine>, Invalid> {
+    v.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            LotLine::parse(
+                t,
+                &if v.len() == 1 {
+                    field.to_string()
+                } else {
+                    format!("{field} {}", i + 1)
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    #[arg(long)]
+    pub item: String,
+    #[arg(long)]
+    pub supplier: String,
+    /// The lot code on the supplier's label (the FSMA traceability lot code).
+    #[arg(long)]
+    pub supplier_lot: String,
+    #[arg(long)]
+    pub qty: String,
+    /// Unit counted in, if not the item's own (converted: lb → kg and so on).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Date received: YYYY-MM-DD, today or yesterday (default today).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Expiry or best-before date, YYYY-MM-DD.
+    #[arg(long)]
+    pub expiry: Option<String>,
+    /// Reference document TYPE:NUMBER, e.g. BOL:4471.
+    #[arg(long = "ref")]
+    pub reference: Option<String>,
+    /// Product temperature on arrival, °C.
+    #[arg(long)]
+    pub temp: Option<String>,
+    /// Inspection result: pass or fail.
+    #[arg(long)]
+    pub inspection: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+impl ReceiveArgs {
+    pub fn to_new(&self, today: NaiveDate) -> Result<NewReceipt, Invalid> {
+        let inspection = match self
+            .inspection
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+        {
+            None => None,
+            Some(s) if s == "pass" => Some(Inspection::Pass),
+            Some(s) if s == "fail" => Some(Inspection::Fail),
+            Some(s) => {
+                return Err(Invalid::new(
+                    "inspection",
+                    format!("'{s}' is not a result; accepted: pass, fail"),
+                ));
+            }
+        };
+        Ok(NewReceipt {
+            item: ItemCode::parse(&self.item, "item")?,
+            supplier: PartyId::parse(&self.supplier, "supplier")?,
+            supplier_lot: SupplierLot::parse(&self.supplier_lot, "supplier-lot")?,
+            qty: Qty::parse_positive(&self.qty, "qty")?,
+            unit: opt_unit(&self.unit)?,
+            date: opt_past_date(self.date.as_deref(), today)?,
+            expiry: opt_date(&self.expiry, "expiry", today)?,
+            reference: opt_ref(&self.reference)?,
+            quality: Quality {
+                temperature_dc: self
+                    .temp
+                    .as_deref()
+                    .map(|t| parse_temperature(t, "temp"))
+                    .transpose()?,
+                inspection,
+                note: opt_text(&self.note, "note")?,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// The output item.
+    #[arg(long)]
+    pub item: String,
+    /// Output quantity.
+    #[arg(long)]
+    pub qty: String,
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// An input lot and the quantity used from it, LOT=QTY; repeat for each input.
+    #[arg(long = "input", value_name = "LOT=QTY", required = true)]
+    pub inputs: Vec<String>,
+    /// Date completed (default today).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Production line.
+    #[arg(long)]
+    pub line: Option<String>,
+    /// Expiry, if not the item's shelf life from the date.
+    #[arg(long)]
+    pub expiry: Option<String>,
+    /// Reference document TYPE:NUMBER, e.g. WO:2211.
+    #[arg(long = "ref")]
+    pub reference: Option<String>,
+}
+
+impl ProduceArgs {
+    pub fn to_new(&self, today: NaiveDate) -> Result<NewBatch, Invalid> {
+        Ok(NewBatch {
+            item: ItemCode::parse(&self.item, "item")?,
+            qty: Qty::parse_positive(&self.qty, "qty")?,
+            unit: opt_unit(&self.unit)?,
+            date: opt_past_date(self.date.as_deref(), today)?,
+            line: self
+                .line
+                .as_deref()
+                .map(|l| required_text(l, "line", 40))
+                .transpose()?,
+            reference: opt_ref(&self.reference)?,
+            expiry: opt_date(&self.expiry, "expiry", today)?,
+            inputs: lines(&self.inputs, "input")?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    #[arg(long)]
+    pub customer: String,
+    /// A lot and the quantity shipped, LOT=QTY; repeat for each lot.
+    #[arg(long = "lot", value_name = "LOT=QTY", required = true)]
+    pub lots: Vec<String>,
+    /// Date shipped (default today).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Reference document TYPE:NUMBER, e.g. BOL:5521.
+    #[arg(long = "ref")]
+    pub reference: Option<String>,
+}
+
+impl ShipArgs {
+    pub fn to_new(&self, today: NaiveDate) -> Result<NewShipment, Invalid> {
+        Ok(NewShipment {
+            customer: PartyId::parse(&self.customer, "customer")?,
+            date: opt_past_date(self.date.as_deref(), today)?,
+            reference: opt_ref(&self.reference)?,
+            lines: lines(&self.lots, "lot")?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Our lot code.
+    pub lot: String,
+    #[arg(long, group = "dir")]
+    pub backward: bool,
+    #[arg(long, group = "dir")]
+    pub forward: bool,
+    /// Both directions (the default).
+    #[arg(long, group = "dir")]
+    pub both: bool,
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the tree with ASCII only.
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LotsArgs {
+    #[arg(long)]
+    pub item: Option<String>,
+    #[arg(long)]
+    pub supplier: Option<String>,
+    /// The supplier's lot code, exactly as printed.
+    #[arg(long)]
+    pub supplier_lot: Option<String>,
+    /// released, hold, recalled or voided.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only lots with something on hand.
+    #[arg(long)]
+    pub on_hand: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    pub lot: String,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdjustArgs {
+    pub lot: String,
+    /// Signed change to the balance: -2.5 for a spill, +3 for a recount.
+    #[arg(long, allow_hyphen_values = true)]
+    pub qty: String,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VoidArgs {
+    /// The event id (shown by `lotline lot CODE`).
+    pub event: u64,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub date: Option<String>,
+}

@@ -1,0 +1,369 @@
+//! The command line: the scriptable face of lotline. Parses arguments, turns text into
+//! domain values (so errors name the flag), calls the station, prints results.
+
+mod args;
+mod output;
+mod paths;
+
+pub use paths::{default_db_path, default_demo_path, utf8_locale};
+
+use crate::domain::*;
+use crate::station::{ErrorKind, Local, StationError, StationExt};
+use crate::store::{Direction, LotFilter, Store, StoreError};
+use args::*;
+use clap::Parser;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code for input the user can correct.
+const EXIT_INVALID: u8 = 2;
+/// Exit code when lotline could not do the work (database unusable, check found problems).
+const EXIT_FAILED: u8 = 1;
+
+/// A failure to report: one line on stderr, and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl From<StationError> for Failure {
+    fn from(e: StationError) -> Self {
+        let code = if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Forbidden) {
+            EXIT_INVALID
+        } else {
+            EXIT_FAILED
+        };
+        Failure {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<Invalid> for Failure {
+    fn from(e: Invalid) -> Self {
+        Failure {
+            message: e.to_string(),
+            code: EXIT_INVALID,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        StationError::from(e).into()
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure {
+            message: format!("could not write output: {e}"),
+            code: EXIT_FAILED,
+        }
+    }
+}
+
+type Res<T = ()> = Result<T, Failure>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            // A closed pipe (`lotline lots | head`) is not an error worth a message.
+            if !f.message.contains("Broken pipe") {
+                eprintln!("lotline: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// The Unix user running this process: the "who" stamped on records made here.
+fn operator() -> String {
+    use std::os::unix::fs::MetadataExt;
+    // The uid is what the kernel says; $USER is only what the shell says, so prefer the uid.
+    if let Ok(meta) = std::fs::metadata("/proc/self")
+        && let Ok(passwd) = std::fs::read_to_string("/etc/passwd")
+    {
+        let uid = meta.uid().to_string();
+        if let Some(name) = passwd.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)? == uid).then(|| name.to_string())
+        }) {
+            return name;
+        }
+    }
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn station_name(cli: &Cli) -> String {
+    cli.station.clone().unwrap_or_else(paths::hostname)
+}
+
+fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
+    let store = Store::open(path, create)?;
+    Ok(Local::new(store, operator(), station_name(cli)))
+}
+
+pub fn run(cli: Cli) -> Res {
+    let db = cli.db.clone().unwrap_or_else(default_db_path);
+    let out = &mut std::io::stdout().lock();
+    let cmd = match &cli.command {
+        Some(c) => c,
+        None => {
+            let st = open(&cli, &db, false)?;
+            return output::summary(out, &st, &db);
+        }
+    };
+    match cmd {
+        Cmd::Demo(d) => {
+            let path = cli.db.clone().unwrap_or_else(default_demo_path);
+            demo(&cli, out, &path, d)
+        }
+        Cmd::Plant(PlantCmd::Show { json }) => {
+            let st = open(&cli, &db, false)?;
+            output::plant(out, &st.plant()?, *json)
+        }
+        Cmd::Plant(PlantCmd::Set(p)) => {
+            let st = open(&cli, &db, true)?;
+            let plant = p.apply(st.plant()?)?;
+            st.set_plant(plant.clone())?;
+            output::plant(out, &plant, false)
+        }
+        Cmd::Item(ItemCmd::Add(a)) => {
+            let st = open(&cli, &db, true)?;
+            let item = a.to_new()?;
+            let code = item.code.clone();
+            st.add_item(item)?;
+            writeln!(out, "{code}")?;
+            Ok(())
+        }
+        Cmd::Item(ItemCmd::List { json }) => {
+            let st = open(&cli, &db, false)?;
+            output::items(out, &st.items()?, *json)
+        }
+        Cmd::Item(ItemCmd::Show { code, json }) => {
+            let st = open(&cli, &db, false)?;
+            output::items(out, &[st.item(ItemCode::parse(code, "item")?)?], *json)
+        }
+        Cmd::Party(PartyCmd::Add(a)) => {
+            let st = open(&cli, &db, true)?;
+            let p = a.to_new()?;
+            let id = p.id.clone();
+            st.add_party(p)?;
+            writeln!(out, "{id}")?;
+            Ok(())
+        }
+        Cmd::Party(PartyCmd::List { role, json }) => {
+            let st = open(&cli, &db, false)?;
+            let role: Option<Role> = role.as_deref().map(str::parse).transpose()?;
+            let list: Vec<Party> = st
+                .parties()?
+                .into_iter()
+                .filter(|p| match role {
+                    Some(Role::Supplier) => p.role.supplies(),
+                    Some(Role::Customer) => p.role.buys(),
+                    _ => true,
+                })
+                .collect();
+            output::parties(out, &list, *json)
+        }
+        Cmd::Party(PartyCmd::Show { id, json }) => {
+            let st = open(&cli, &db, false)?;
+            output::parties(out, &[st.party(PartyId::parse(id, "party")?)?], *json)
+        }
+        Cmd::Receive(r) => {
+            let st = open(&cli, &db, true)?;
+            let created = st.receive(r.to_new(st.today()?)?)?;
+            writeln!(out, "{}", created.code)?;
+            Ok(())
+        }
+        Cmd::Produce(p) => {
+            let st = open(&cli, &db, true)?;
+            let created = st.produce(p.to_new(st.today()?)?)?;
+            writeln!(out, "{}", created.code)?;
+            Ok(())
+        }
+        Cmd::Ship(s) => {
+            let st = open(&cli, &db, true)?;
+            let event = st.ship(s.to_new(st.today()?)?)?;
+            writeln!(out, "{event}")?;
+            Ok(())
+        }
+        Cmd::Trace(t) => {
+            let st = open(&cli, &db, false)?;
+            let lot = LotCode::parse(&t.lot, "lot")?;
+            let dir = if t.backward {
+                Direction::Backward
+            } else if t.forward {
+                Direction::Forward
+            } else {
+                Direction::Both
+            };
+            let trace = st.trace(lot, dir)?;
+            if t.json {
+                output::trace_json(out, &st, &trace)
+            } else {
+                output::trace_text(out, &st, &trace, t.ascii || !utf8_locale())
+            }
+        }
+        Cmd::Lots(l) => {
+            let st = open(&cli, &db, false)?;
+            let filter = LotFilter {
+                item: l
+                    .item
+                    .as_deref()
+                    .map(|i| ItemCode::parse(i, "item"))
+                    .transpose()?,
+                supplier: l
+                    .supplier
+                    .as_deref()
+                    .map(|s| PartyId::parse(s, "supplier"))
+                    .transpose()?,
+                supplier_lot: l
+                    .supplier_lot
+                    .as_deref()
+                    .map(|s| SupplierLot::parse(s, "supplier-lot").map(|s| s.as_str().to_string()))
+                    .transpose()?,
+                status: l.status.as_deref().map(parse_status).transpose()?,
+                on_hand: l.on_hand,
+            };
+            output::lots(out, &st.lots(filter)?, l.json)
+        }
+        Cmd::Lot { code, json } => {
+            let st = open(&cli, &db, false)?;
+            output::history(
+                out,
+                &st,
+                &st.lot_history(LotCode::parse(code, "lot")?)?,
+                *json,
+            )
+        }
+        Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
+        Cmd::Release(s) => status(&cli, out, &db, s, LotStatus::Released),
+        Cmd::Recall(s) => status(&cli, out, &db, s, LotStatus::Recalled),
+        Cmd::Adjust(a) => {
+            let st = open(&cli, &db, false)?;
+            let today = st.today()?;
+            let delta: Qty = a
+                .qty
+                .parse()
+                .map_err(|e: QtyParseError| Invalid::new("qty", e.0))?;
+            let event = st.adjust(Adjustment {
+                lot: LotCode::parse(&a.lot, "lot")?,
+                delta,
+                date: opt_past_date(a.date.as_deref(), today)?,
+                reason: a.reason.clone(),
+            })?;
+            writeln!(out, "{event}")?;
+            Ok(())
+        }
+        Cmd::Void(v) => {
+            let st = open(&cli, &db, false)?;
+            let today = st.today()?;
+            let event = st.void(VoidEvent {
+                event: v.event,
+                date: opt_past_date(v.date.as_deref(), today)?,
+                reason: v.reason.clone(),
+            })?;
+            writeln!(out, "{event}")?;
+            Ok(())
+        }
+        Cmd::Check { json } => {
+            let st = open(&cli, &db, false)?;
+            let report = st.check()?;
+            output::check(out, &report, *json)?;
+            if report.problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure {
+                    message: format!(
+                        "{} problem(s) found in {}",
+                        report.problems.len(),
+                        db.display()
+                    ),
+                    code: EXIT_FAILED,
+                })
+            }
+        }
+    }
+}
+
+fn parse_status(s: &str) -> Result<LotStatus, Invalid> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "released" => Ok(LotStatus::Released),
+        "hold" | "held" | "on-hold" => Ok(LotStatus::Hold),
+        "recalled" => Ok(LotStatus::Recalled),
+        "voided" => Ok(LotStatus::Voided),
+        _ => Err(Invalid::new(
+            "status",
+            format!("'{s}' is not a status; accepted: released, hold, recalled, voided"),
+        )),
+    }
+}
+
+pub(crate) fn opt_past_date(
+    text: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, Invalid> {
+    match text {
+        Some(t) => parse_past_date(t, "date", today),
+        None => Ok(today),
+    }
+}
+
+fn status(cli: &Cli, out: &mut impl Write, db: &Path, s: &StatusArgs, to: LotStatus) -> Res {
+    let st = open(cli, db, false)?;
+    let today = st.today()?;
+    let lot = LotCode::parse(&s.lot, "lot")?;
+    let event = st.set_status(StatusChange {
+        lot: lot.clone(),
+        to,
+        date: opt_past_date(s.date.as_deref(), today)?,
+        reason: s.reason.clone(),
+    })?;
+    writeln!(out, "lot {lot} is now {to} (event {event})")?;
+    Ok(())
+}
+
+fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
+    if d.fresh && path.exists() {
+        // Only a file the demo made may be replaced.
+        let st = open(cli, path, false)?;
+        if !crate::demo::is_demo(&st)? {
+            return Err(Failure {
+                message: format!(
+                    "{} is not a demo database; it was left alone",
+                    path.display()
+                ),
+                code: EXIT_INVALID,
+            });
+        }
+        drop(st);
+        std::fs::remove_file(path).map_err(|e| Failure {
+            message: format!("cannot remove {}: {e}", path.display()),
+            code: EXIT_FAILED,
+        })?;
+    }
+    let st = open(cli, path, true)?;
+    if st.stats()?.items == 0 {
+        eprintln!("Building the demo plant in {} ...", path.display());
+        crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
+    } else if !crate::demo::is_demo(&st)? {
+        return Err(Failure {
+            message: format!(
+                "{} already holds a plant that is not the demo; give the demo its own file with --db",
+                path.display()
+            ),
+            code: EXIT_INVALID,
+        });
+    }
+    output::demo_summary(out, &st, path)
+}

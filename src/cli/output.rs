@@ -1,0 +1,666 @@
+//! What the command line prints: aligned text for people, JSON for scripts. The JSON
+//! shapes are documented in README.md; change them only together.
+
+use super::Res;
+use crate::domain::*;
+use crate::station::{Local, StationExt};
+use crate::store::{CheckReport, LotHistory, Trace};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+
+/// An exact quantity as a JSON number. Thousandths below 2^53 print back exactly.
+fn num(q: Qty) -> Value {
+    if q.milli() % 1000 == 0 {
+        json!(q.milli() / 1000)
+    } else {
+        json!(q.milli() as f64 / 1000.0)
+    }
+}
+
+fn opt_date(d: Option<chrono::NaiveDate>) -> Value {
+    d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
+}
+
+pub fn lot_json(l: &Lot) -> Value {
+    let mut v = json!({
+        "lot": l.code.as_str(),
+        "item": l.item.as_str(),
+        "origin": l.origin.as_str(),
+        "quantity": num(l.quantity),
+        "unit": l.unit.as_str(),
+        "date": l.date.to_string(),
+        "expiry": opt_date(l.expiry),
+        "status": l.status.as_str(),
+        "balance": num(l.balance),
+    });
+    match &l.origin {
+        Origin::Received {
+            supplier,
+            supplier_lot,
+        } => {
+            v["supplier"] = json!(supplier.as_str());
+            v["supplier_lot"] = json!(supplier_lot.as_str());
+        }
+        Origin::Produced { line } => {
+            v["line"] = json!(line);
+        }
+    }
+    v
+}
+
+fn print_json(out: &mut impl Write, v: &Value) -> Res {
+    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn summary(out: &mut impl Write, st: &Local, db: &Path) -> Res {
+    let plant = st.plant()?;
+    let s = st.stats()?;
+    writeln!(out, "{} — {}", plant.location.business_name, db.display())?;
+    writeln!(
+        out,
+        "{} items, {} parties, {} lots, {} events, {} links",
+        s.items, s.parties, s.lots, s.events, s.links
+    )?;
+    writeln!(
+        out,
+        "The full-screen app is coming; for now see `lotline --help` for the commands."
+    )?;
+    Ok(())
+}
+
+pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
+    if json {
+        return print_json(out, &serde_json::to_value(p).map_err(std::io::Error::from)?);
+    }
+    writeln!(out, "plant            {}", p.location.one_line())?;
+    writeln!(out, "phone            {}", p.location.phone)?;
+    writeln!(
+        out,
+        "GLN              {}",
+        p.gln.as_ref().map(|g| g.as_str()).unwrap_or("-")
+    )?;
+    writeln!(out, "receipt pattern  {}", p.receipt_pattern)?;
+    writeln!(out, "batch pattern    {}", p.batch_pattern)?;
+    let qa = if p.qa_users.is_empty() {
+        "(everyone)".to_string()
+    } else {
+        p.qa_users.join(", ")
+    };
+    writeln!(out, "QA users         {qa}")?;
+    Ok(())
+}
+
+pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
+    if json {
+        let v: Vec<Value> = items
+            .iter()
+            .map(|i| {
+                json!({
+                    "code": i.code.as_str(), "name": i.description.name, "brand": i.description.brand,
+                    "commodity": i.description.commodity, "variety": i.description.variety,
+                    "pack_size": i.description.pack_size, "pack_style": i.description.pack_style,
+                    "unit": i.unit.as_str(), "kind": i.kind.as_str(),
+                    "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life_days": i.shelf_life_days, "ftl": i.ftl,
+                })
+            })
+            .collect();
+        return print_json(out, &Value::Array(v));
+    }
+    writeln!(
+        out,
+        "{:<14} {:<12} {:<5} {:<3} {:<14} NAME",
+        "CODE", "KIND", "UNIT", "FTL", "GTIN"
+    )?;
+    for i in items {
+        writeln!(
+            out,
+            "{:<14} {:<12} {:<5} {:<3} {:<14} {}",
+            i.code,
+            i.kind,
+            i.unit,
+            if i.ftl { "yes" } else { "" },
+            i.gtin.as_ref().map(|g| g.as_str()).unwrap_or(""),
+            i.description.name
+        )?;
+    }
+    Ok(())
+}
+
+pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
+    if json {
+        let v: Vec<Value> = parties
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id.as_str(), "role": p.role.as_str(), "name": p.location.business_name,
+                    "phone": p.location.phone, "street": p.location.street, "city": p.location.city,
+                    "state": p.location.state, "zip": p.location.zip, "country": p.location.country,
+                    "gln": p.gln.as_ref().map(|g| g.as_str()),
+                    "recall_contact": { "name": p.recall_contact.name, "phone": p.recall_contact.phone, "email": p.recall_contact.email },
+                })
+            })
+            .collect();
+        return print_json(out, &Value::Array(v));
+    }
+    writeln!(out, "{:<12} {:<9} LOCATION", "ID", "ROLE")?;
+    for p in parties {
+        writeln!(out, "{:<12} {:<9} {}", p.id, p.role, p.location.one_line())?;
+    }
+    Ok(())
+}
+
+pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
+    if json {
+        return print_json(out, &Value::Array(lots.iter().map(lot_json).collect()));
+    }
+    writeln!(
+        out,
+        "{:<13} {:<14} {:<10} {:>10} {:>10} {:<5} {:<9} SOURCE",
+        "LOT", "ITEM", "DATE", "QTY", "ON HAND", "UNIT", "STATUS"
+    )?;
+    for l in lots {
+        let source = match &l.origin {
+            Origin::Received {
+                supplier,
+                supplier_lot,
+            } => format!("{supplier} lot {supplier_lot}"),
+            Origin::Produced { line } => match line {
+                Some(line) => format!("batch, {line}"),
+                None => "batch".into(),
+            },
+        };
+        writeln!(
+            out,
+            "{:<13} {:<14} {:<10} {:>10} {:>10} {:<5} {:<9} {}",
+            l.code,
+            l.item,
+            l.date,
+            l.quantity.to_string(),
+            l.balance.to_string(),
+            l.unit,
+            l.status,
+            source
+        )?;
+    }
+    if lots.is_empty() {
+        writeln!(out, "(no lots match)")?;
+    }
+    Ok(())
+}
+
+fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
+    let code = |id: &LotId| {
+        codes
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{}", id.0))
+    };
+    let uses = |us: &[Use]| {
+        us.iter()
+            .map(|u| format!("{} {}", code(&u.lot), u.qty))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &e.kind {
+        EventKind::Receive(r) => format!(
+            "received {} {} from {} (lot {})",
+            r.qty, r.unit, r.supplier, r.supplier_lot
+        ),
+        EventKind::Produce(b) => format!(
+            "batch made {} {} {} of {}",
+            code(&b.output),
+            b.qty,
+            b.unit,
+            uses(&b.inputs)
+        ),
+        EventKind::Ship(s) => format!("shipped to {}: {}", s.customer, uses(&s.lines)),
+        EventKind::Adjust { lot, delta, reason } => {
+            format!("adjusted {} by {delta}: {reason}", code(lot))
+        }
+        EventKind::Status {
+            lot,
+            from,
+            to,
+            reason,
+        } => format!("{} {from} → {to}: {reason}", code(lot)),
+        EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+    }
+}
+
+pub fn history(out: &mut impl Write, st: &Local, h: &LotHistory, json: bool) -> Res {
+    let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
+    for e in &h.events {
+        for id in e.event.kind.lots() {
+            if let std::collections::hash_map::Entry::Vacant(slot) = codes.entry(id) {
+                // History lines name other lots; a missing one is shown by id, not fatal.
+                if let Ok(l) = st.store().lot(id) {
+                    slot.insert(l.code.to_string());
+                }
+            }
+        }
+    }
+    if json {
+        let mut v = lot_json(&h.lot);
+        v["events"] = Value::Array(
+            h.events
+                .iter()
+                .map(|e| {
+                    json!({
+                        "event": e.event.id, "kind": e.event.kind.name(), "date": e.event.date.to_string(),
+                        "reference": e.event.reference.as_ref().map(|r| r.to_string()),
+                        "operator": e.event.stamp.operator, "station": e.event.stamp.station,
+                        "recorded_at": e.event.stamp.at.to_rfc3339(),
+                        "effect": num(e.event.kind.balance_effect(h.lot.id)),
+                        "voided_by": e.voided_by,
+                        "description": describe_event(&e.event, &codes),
+                    })
+                })
+                .collect(),
+        );
+        return print_json(out, &v);
+    }
+    let l = &h.lot;
+    writeln!(
+        out,
+        "lot      {}  ({} {})",
+        l.code,
+        l.item,
+        l.origin.as_str()
+    )?;
+    if let Origin::Received {
+        supplier,
+        supplier_lot,
+    } = &l.origin
+    {
+        writeln!(out, "supplier {supplier}, supplier lot {supplier_lot}")?;
+    }
+    writeln!(
+        out,
+        "quantity {} {}, on hand {} {}, {}",
+        l.quantity, l.unit, l.balance, l.unit, l.status
+    )?;
+    writeln!(
+        out,
+        "date     {}   expiry {}",
+        l.date,
+        l.expiry.map(|d| d.to_string()).unwrap_or("-".into())
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>6} {:<10} {:>9} {:<12} WHAT",
+        "EVENT", "DATE", "EFFECT", "BY"
+    )?;
+    for e in &h.events {
+        let eff = e.event.kind.balance_effect(l.id);
+        let eff = if eff == Qty::ZERO {
+            String::new()
+        } else if eff.milli() > 0 {
+            format!("+{eff}")
+        } else {
+            eff.to_string()
+        };
+        let voided = e
+            .voided_by
+            .map(|v| format!("  [VOIDED by {v}]"))
+            .unwrap_or_default();
+        let r = e
+            .event
+            .reference
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:>6} {:<10} {:>9} {:<12} {}{r}{voided}",
+            e.event.id,
+            e.event.date,
+            eff,
+            format!("{}@{}", e.event.stamp.operator, e.event.stamp.station),
+            describe_event(&e.event, &codes)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn trace_json(out: &mut impl Write, _st: &Local, t: &Trace) -> Res {
+    let idx = t.lot_index();
+    let code = |id: LotId| {
+        idx.get(&id)
+            .map(|l| l.code.to_string())
+            .unwrap_or_else(|| format!("#{}", id.0))
+    };
+    let v = json!({
+        "root": code(t.root),
+        "direction": t.direction.as_str(),
+        "lots": t.lots.iter().map(lot_json).collect::<Vec<_>>(),
+        "links": t.links.iter().map(|l| json!({"input": code(l.input), "output": code(l.output), "quantity": num(l.qty)})).collect::<Vec<_>>(),
+        "shipments": t.shipments.iter().map(|s| json!({
+            "lot": code(s.lot), "customer": s.customer.as_str(), "date": s.date.to_string(),
+            "quantity": num(s.qty), "unit": s.unit.as_str(),
+            "reference": s.reference.as_ref().map(|r| r.to_string()), "event": s.event,
+        })).collect::<Vec<_>>(),
+    });
+    print_json(out, &v)
+}
+
+/// Tree glyphs: Unicode where the locale allows, ASCII otherwise.
+struct Glyphs {
+    tee: &'static str,
+    last: &'static str,
+    pipe: &'static str,
+    space: &'static str,
+}
+
+const UNICODE: Glyphs = Glyphs {
+    tee: "├─ ",
+    last: "└─ ",
+    pipe: "│  ",
+    space: "   ",
+};
+const ASCII: Glyphs = Glyphs {
+    tee: "+- ",
+    last: "`- ",
+    pipe: "|  ",
+    space: "   ",
+};
+
+enum Node<'a> {
+    Lot { id: LotId, qty: Option<Qty> },
+    Shipment(&'a crate::store::TraceShipment),
+}
+
+struct TreeText<'a> {
+    t: &'a Trace,
+    lots: HashMap<LotId, &'a Lot>,
+    names: HashMap<String, String>,
+    forward: bool,
+    shown: HashSet<LotId>,
+    g: &'a Glyphs,
+    lines: Vec<String>,
+}
+
+impl<'a> TreeText<'a> {
+    fn children(&self, id: LotId) -> Vec<Node<'a>> {
+        let t = self.t;
+        let mut v: Vec<Node<'a>> = if self.forward {
+            t.links
+                .iter()
+                .filter(|l| l.input == id)
+                .map(|l| Node::Lot {
+                    id: l.output,
+                    qty: Some(l.qty),
+                })
+                .collect()
+        } else {
+            t.links
+                .iter()
+                .filter(|l| l.output == id)
+                .map(|l| Node::Lot {
+                    id: l.input,
+                    qty: Some(l.qty),
+                })
+                .collect()
+        };
+        if self.forward {
+            v.extend(
+                t.shipments
+                    .iter()
+                    .filter(|s| s.lot == id)
+                    .map(Node::Shipment),
+            );
+        }
+        v
+    }
+
+    fn label(&self, id: LotId, used: Option<Qty>) -> String {
+        let Some(l) = self.lots.get(&id) else {
+            return format!("#{}", id.0);
+        };
+        let name = self
+            .names
+            .get(l.item.as_str())
+            .map(String::as_str)
+            .unwrap_or("");
+        let mut s = format!("{}  {} {}", l.code, l.item, name);
+        if let Some(q) = used {
+            s.push_str(&format!(
+                "  · {} {} {}",
+                q,
+                l.unit,
+                if self.forward { "from parent" } else { "used" }
+            ));
+        }
+        match &l.origin {
+            Origin::Received {
+                supplier,
+                supplier_lot,
+            } => s.push_str(&format!(
+                "  · {supplier} lot {supplier_lot}, received {}",
+                l.date
+            )),
+            Origin::Produced { .. } => s.push_str(&format!("  · made {}", l.date)),
+        }
+        if l.status != LotStatus::Released {
+            s.push_str(&format!("  [{}]", l.status.as_str().to_uppercase()));
+        }
+        s
+    }
+
+    fn walk(&mut self, id: LotId, prefix: &str) {
+        let kids = self.children(id);
+        let n = kids.len();
+        for (i, c) in kids.into_iter().enumerate() {
+            let last = i + 1 == n;
+            let branch = if last { self.g.last } else { self.g.tee };
+            let next = format!("{prefix}{}", if last { self.g.space } else { self.g.pipe });
+            match c {
+                Node::Shipment(s) => {
+                    let r = s
+                        .reference
+                        .as_ref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    self.lines.push(format!(
+                        "{prefix}{branch}shipped {} {} to {} on {}{r}",
+                        s.qty, s.unit, s.customer, s.date
+                    ));
+                }
+                Node::Lot { id: child, qty } => {
+                    if self.shown.insert(child) {
+                        self.lines
+                            .push(format!("{prefix}{branch}{}", self.label(child, qty)));
+                        self.walk(child, &next);
+                    } else {
+                        let code = self
+                            .lots
+                            .get(&child)
+                            .map(|l| l.code.to_string())
+                            .unwrap_or_default();
+                        self.lines
+                            .push(format!("{prefix}{branch}{code}  (shown above)"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> Res {
+    let names: HashMap<String, String> = st
+        .items()?
+        .into_iter()
+        .map(|i| (i.code.to_string(), i.description.name))
+        .collect();
+    let g = if ascii { &ASCII } else { &UNICODE };
+    let root = t.lot(t.root).expect("a trace holds its root");
+    writeln!(
+        out,
+        "Trace of {}  {} {}  · {} {} {} {}, on hand {} {}, {}",
+        root.code,
+        root.item,
+        names
+            .get(root.item.as_str())
+            .map(String::as_str)
+            .unwrap_or(""),
+        root.quantity,
+        root.unit,
+        if matches!(root.origin, Origin::Received { .. }) {
+            "received"
+        } else {
+            "made"
+        },
+        root.date,
+        root.balance,
+        root.unit,
+        root.status
+    )?;
+    let dirs: &[bool] = match t.direction {
+        crate::store::Direction::Backward => &[false],
+        crate::store::Direction::Forward => &[true],
+        crate::store::Direction::Both => &[false, true],
+    };
+    for &forward in dirs {
+        let mut tt = TreeText {
+            t,
+            lots: t.lot_index(),
+            names: names.clone(),
+            forward,
+            shown: HashSet::from([t.root]),
+            g,
+            lines: vec![],
+        };
+        tt.walk(t.root, "");
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            if forward {
+                "Forward — where it went:"
+            } else {
+                "Backward — what went into it:"
+            }
+        )?;
+        writeln!(out, "{}", root.code)?;
+        if tt.lines.is_empty() {
+            writeln!(out, "{}(nothing)", g.last)?;
+        }
+        for l in tt.lines {
+            writeln!(out, "{l}")?;
+        }
+    }
+    if matches!(
+        t.direction,
+        crate::store::Direction::Forward | crate::store::Direction::Both
+    ) {
+        let customers: HashSet<&str> = t.shipments.iter().map(|s| s.customer.as_str()).collect();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} lots reached, {} shipments to {} customers",
+            t.lots.len(),
+            t.shipments.len(),
+            customers.len()
+        )?;
+    }
+    Ok(())
+}
+
+pub fn check(out: &mut impl Write, r: &CheckReport, json: bool) -> Res {
+    if json {
+        return print_json(
+            out,
+            &json!({
+                "ok": r.problems.is_empty(), "lots": r.lots, "events": r.events, "links": r.links,
+                "problems": r.problems.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    for p in &r.problems {
+        writeln!(out, "PROBLEM: {}", p.0)?;
+    }
+    writeln!(
+        out,
+        "checked {} lots, {} events, {} links: {}",
+        r.lots,
+        r.events,
+        r.links,
+        if r.problems.is_empty() {
+            "all consistent".to_string()
+        } else {
+            format!("{} problem(s)", r.problems.len())
+        }
+    )?;
+    Ok(())
+}
+
+pub fn demo_summary(out: &mut impl Write, st: &Local, path: &Path) -> Res {
+    let s = st.stats()?;
+    let db = shell_quote(&path.display().to_string());
+    writeln!(
+        out,
+        "Demo plant: {} — {}",
+        st.plant()?.location.business_name,
+        path.display()
+    )?;
+    writeln!(
+        out,
+        "{} items, {} parties, {} lots, {} events, {} links",
+        s.items, s.parties, s.lots, s.events, s.links
+    )?;
+    writeln!(out)?;
+    let Some(c) = crate::demo::story(st)? else {
+        writeln!(
+            out,
+            "The complaint story was not found in this database; rebuild it with `lotline demo --fresh`."
+        )?;
+        return Ok(());
+    };
+    let r = c.reference.map(|r| format!(" ({r})")).unwrap_or_default();
+    writeln!(
+        out,
+        "The complaint: {} calls about chocolate chip cookies delivered {}{r}.",
+        c.customer, c.delivered
+    )?;
+    writeln!(
+        out,
+        "Their case is lot {}. Trace it back to the batch and its egg lot:",
+        c.cookie_lot
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "    lotline --db {db} trace {} --backward",
+        c.cookie_lot
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The eggs were lot {} (Sunny Ridge Farms lot {}). Who else got product made with them?",
+        c.egg_lot, c.egg_supplier_lot
+    )?;
+    writeln!(out)?;
+    writeln!(out, "    lotline --db {db} trace {} --forward", c.egg_lot)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "That egg lot reached {} shipments to {} customers.",
+        c.egg_shipments, c.egg_customers
+    )?;
+    Ok(())
+}
+
+/// Quote a path for copy-and-paste into a POSIX shell when it needs it.
+fn shell_quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
