@@ -66,6 +66,8 @@ pub enum Query {
     WhoAmI,
 }
 
+// One request per call, moved once; see `Reply`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     Command(Command),
