@@ -384,7 +384,7 @@ pub struct ReceiveArgs {
     /// The lot code on the supplier's label (the FSMA traceability lot code).
     #[arg(long)]
     pub supplier_lot: String,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub qty: String,
     /// Unit counted in, if not the item's own (converted: lb → kg and so on).
     #[arg(long)]
@@ -453,7 +453,7 @@ pub struct ProduceArgs {
     #[arg(long)]
     pub item: String,
     /// Output quantity.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub qty: String,
     #[arg(long)]
     pub unit: Option<String>,

@@ -69,6 +69,7 @@ impl From<std::io::Error> for Failure {
 type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
+    crate::station::quiet_storage_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,11 +131,45 @@ impl Local {
 
 impl Station for Local {
     fn call(&self, request: Request) -> Result<Reply, StationError> {
-        match request {
+        // redb asserts on some kinds of on-disk damage instead of returning an error. A
+        // damaged file must give the user a message, never a crash, so a panic here is
+        // turned into a database error. The write transaction, if any, is dropped
+        // uncommitted on the way out, so nothing partial is stored.
+        let run = std::panic::AssertUnwindSafe(|| match request {
             Request::Command(c) => self.command(c),
             Request::Query(q) => self.query(q),
-        }
+        });
+        std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown failure");
+            Err(StationError {
+                kind: ErrorKind::Database,
+                field: None,
+                message: format!(
+                    "the database at {} could not be read ({what}); it may be damaged: run `lotline check`, and restore it from a backup if it fails",
+                    self.store.path().display()
+                ),
+            })
+        })
     }
+}
+
+/// Keep panics that the station turns into errors off the user's screen: redb's own
+/// assertions on damaged files become one clear line instead of a backtrace. Any other
+/// panic is a bug in lotline and is still reported in full.
+pub fn quiet_storage_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_redb = info
+            .location()
+            .is_some_and(|l| l.file().contains("/redb-") || l.file().contains("\\redb-"));
+        if !in_redb {
+            default(info);
+        }
+    }));
 }
 
 #[cfg(test)]

@@ -1,0 +1,1055 @@
+//! The command line, run as the real binary against a real database file in a temp folder:
+//! every command, the output scripts rely on, and every kind of bad input.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+struct Plant {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+/// Output of one run.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Plant {
+    fn new() -> Plant {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        Plant { _dir: dir, db }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let out = Command::cargo_bin("lotline")
+            .unwrap()
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("LOTLINE_DB")
+            .env("LOTLINE_STATION", "test-station")
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Run and expect success; returns stdout trimmed.
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
+        r.stdout.trim().to_string()
+    }
+
+    /// Run and expect a refusal: non-zero, one line on stderr naming `field`, nothing stored.
+    fn refused(&self, args: &[&str], field: &str, words: &str) {
+        let before = self.snapshot();
+        let r = self.run(args);
+        assert_ne!(
+            r.code, 0,
+            "lotline {args:?} should fail; stdout: {}",
+            r.stdout
+        );
+        assert_eq!(
+            r.stderr.lines().count(),
+            1,
+            "one line of error, got: {}",
+            r.stderr
+        );
+        let line = r.stderr.trim();
+        assert!(
+            line.starts_with(&format!("lotline: {field}: ")),
+            "names field {field}: {line}"
+        );
+        assert!(line.contains(words), "{line} should say '{words}'");
+        assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
+        assert_eq!(self.snapshot(), before, "nothing stored by {args:?}");
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    /// Every lot with its balance and status: what a refused command must leave alone.
+    fn snapshot(&self) -> String {
+        if !self.db.exists() {
+            return String::new();
+        }
+        self.ok(&["lots", "--json"])
+    }
+
+    /// Flour and eggs → dough → cookies: the chain of DESIGN.md §1.
+    fn bakery(&self) -> (String, String, String, String) {
+        self.ok(&[
+            "item",
+            "add",
+            "FLOUR",
+            "--name",
+            "All-purpose flour",
+            "--unit",
+            "kg",
+        ]);
+        self.ok(&[
+            "item",
+            "add",
+            "EGGS",
+            "--name",
+            "Shell eggs",
+            "--unit",
+            "dozen",
+            "--ftl",
+            "--gtin",
+            "00614141000036",
+        ]);
+        self.ok(&[
+            "item",
+            "add",
+            "DOUGH",
+            "--name",
+            "Cookie dough",
+            "--unit",
+            "kg",
+            "--kind",
+            "intermediate",
+            "--shelf-life",
+            "5",
+        ]);
+        self.ok(&[
+            "item",
+            "add",
+            "COOKIE",
+            "--name",
+            "Cookies 12x200g",
+            "--unit",
+            "case",
+            "--kind",
+            "finished",
+        ]);
+        self.ok(&[
+            "party",
+            "add",
+            "MILL",
+            "--name",
+            "Prairie Mill",
+            "--role",
+            "supplier",
+            "--city",
+            "Salina",
+            "--state",
+            "KS",
+        ]);
+        self.ok(&[
+            "party",
+            "add",
+            "FARM",
+            "--name",
+            "Sunny Ridge Farms",
+            "--role",
+            "supplier",
+            "--gln",
+            "0614141000012",
+        ]);
+        self.ok(&[
+            "party",
+            "add",
+            "SHOP",
+            "--name",
+            "Corner Market",
+            "--role",
+            "customer",
+            "--contact-name",
+            "Priya",
+            "--contact-phone",
+            "503-555-0101",
+        ]);
+        self.ok(&[
+            "party",
+            "add",
+            "CAFE",
+            "--name",
+            "Cafe Rosa",
+            "--role",
+            "customer",
+        ]);
+        let flour = self.ok(&[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-88",
+            "--qty",
+            "1000",
+            "--date",
+            "2026-11-01",
+            "--ref",
+            "BOL:4471",
+        ]);
+        let eggs = self.ok(&[
+            "receive",
+            "--item",
+            "EGGS",
+            "--supplier",
+            "FARM",
+            "--supplier-lot",
+            "srf-1121",
+            "--qty",
+            "50",
+            "--date",
+            "2026-11-01",
+            "--expiry",
+            "2026-11-30",
+            "--temp",
+            "4.5",
+            "--inspection",
+            "pass",
+        ]);
+        let dough = self.ok(&[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "120",
+            "--input",
+            &format!("{flour}=100"),
+            "--input",
+            &format!("{eggs}=10"),
+            "--date",
+            "2026-11-02",
+            "--line",
+            "Mixer 1",
+            "--ref",
+            "WO:77",
+        ]);
+        let cookies = self.ok(&[
+            "produce",
+            "--item",
+            "COOKIE",
+            "--qty",
+            "40",
+            "--input",
+            &format!("{dough}=120"),
+            "--date",
+            "2026-11-02",
+        ]);
+        self.ok(&[
+            "ship",
+            "--customer",
+            "SHOP",
+            "--lot",
+            &format!("{cookies}=15"),
+            "--date",
+            "2026-11-03",
+            "--ref",
+            "BOL:5521",
+        ]);
+        self.ok(&[
+            "ship",
+            "--customer",
+            "CAFE",
+            "--lot",
+            &format!("{cookies}=5"),
+            "--date",
+            "2026-11-04",
+        ]);
+        (flour, eggs, dough, cookies)
+    }
+}
+
+fn lot<'a>(v: &'a Value, code: &str) -> &'a Value {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == code)
+        .unwrap_or_else(|| panic!("no lot {code} in {v}"))
+}
+
+#[test]
+fn receive_and_produce_print_only_the_new_lot_code() {
+    let p = Plant::new();
+    let (flour, eggs, dough, cookies) = p.bakery();
+    // 2026-11-01 is day 305: the default Julian pattern
+    assert_eq!(flour, "R26305-001");
+    assert_eq!(eggs, "R26305-002");
+    assert_eq!(dough, "B26306-001");
+    assert_eq!(cookies, "B26306-002");
+}
+
+#[test]
+fn trace_json_has_the_documented_shape() {
+    let p = Plant::new();
+    let (flour, eggs, dough, cookies) = p.bakery();
+    let t = p.json(&["trace", &eggs, "--forward", "--json"]);
+    assert_eq!(t["root"], eggs.as_str());
+    assert_eq!(t["direction"], "forward");
+    let codes: Vec<&str> = t["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec![eggs.as_str(), dough.as_str(), cookies.as_str()]);
+    let egg = lot(&t["lots"], &eggs);
+    assert_eq!(egg["item"], "EGGS");
+    assert_eq!(egg["origin"], "received");
+    assert_eq!(egg["quantity"], 50);
+    assert_eq!(egg["unit"], "dozen");
+    assert_eq!(egg["supplier"], "FARM");
+    assert_eq!(
+        egg["supplier_lot"], "srf-1121",
+        "supplier lot codes are kept exactly"
+    );
+    assert_eq!(lot(&t["lots"], &dough)["origin"], "produced");
+    let links = t["links"].as_array().unwrap();
+    assert!(links.iter().any(|l| l["input"] == eggs.as_str()
+        && l["output"] == dough.as_str()
+        && l["quantity"] == 10));
+    let ships = t["shipments"].as_array().unwrap();
+    assert_eq!(ships.len(), 2);
+    let shop = ships.iter().find(|s| s["customer"] == "SHOP").unwrap();
+    assert_eq!(shop["lot"], cookies.as_str());
+    assert_eq!(shop["date"], "2026-11-03");
+    assert_eq!(shop["quantity"], 15);
+    assert_eq!(shop["unit"], "case");
+    assert_eq!(shop["reference"], "BOL:5521");
+
+    let back = p.json(&["trace", &cookies, "--backward", "--json"]);
+    let codes: Vec<&str> = back["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            cookies.as_str(),
+            dough.as_str(),
+            flour.as_str(),
+            eggs.as_str()
+        ]
+    );
+    assert!(back["shipments"].as_array().unwrap().is_empty());
+    // the default is both directions
+    assert_eq!(p.json(&["trace", &dough, "--json"])["direction"], "both");
+}
+
+#[test]
+fn trace_text_draws_both_trees() {
+    let p = Plant::new();
+    let (_, eggs, dough, cookies) = p.bakery();
+    let text = p.ok(&["trace", &dough, "--ascii"]);
+    assert!(text.contains("Backward — what went into it:"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "`- {eggs}  EGGS Shell eggs  · 10 dozen used  · FARM lot srf-1121, received 2026-11-01"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("+- {cookies}")) || text.contains(&format!("`- {cookies}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("shipped 15 case to SHOP on 2026-11-03 (BOL:5521)"),
+        "{text}"
+    );
+    assert!(text.contains("2 shipments to 2 customers"), "{text}");
+}
+
+#[test]
+fn lots_json_lists_status_and_balance_and_filters() {
+    let p = Plant::new();
+    let (flour, eggs, dough, cookies) = p.bakery();
+    let all = p.json(&["lots", "--json"]);
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    assert_eq!(lot(&all, &flour)["balance"], 900);
+    assert_eq!(lot(&all, &dough)["balance"], 0);
+    assert_eq!(lot(&all, &cookies)["balance"], 20);
+    assert_eq!(lot(&all, &cookies)["status"], "released");
+    let by_sl = p.json(&["lots", "--supplier-lot", "srf-1121", "--json"]);
+    assert_eq!(by_sl.as_array().unwrap().len(), 1);
+    assert_eq!(by_sl[0]["lot"], eggs.as_str());
+    assert_eq!(
+        p.json(&["lots", "--supplier", "MILL", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        p.json(&["lots", "--item", "cookie", "--json"])[0]["lot"],
+        cookies.as_str()
+    );
+    assert_eq!(
+        p.json(&["lots", "--on-hand", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(p.ok(&["lots", "--item", "DOUGH"]).contains(&dough));
+}
+
+#[test]
+fn hold_blocks_use_until_release() {
+    let p = Plant::new();
+    let (_, eggs, _, cookies) = p.bakery();
+    assert!(
+        p.ok(&["hold", &cookies, "--reason", "metal detector reject"])
+            .contains("is now hold")
+    );
+    assert_eq!(
+        lot(&p.json(&["lots", "--json"]), &cookies)["status"],
+        "hold"
+    );
+    p.refused(
+        &[
+            "ship",
+            "--customer",
+            "SHOP",
+            "--lot",
+            &format!("{cookies}=1"),
+        ],
+        "lot",
+        "on hold",
+    );
+    p.ok(&["release", &cookies, "--reason", "retested clean"]);
+    p.ok(&[
+        "ship",
+        "--customer",
+        "SHOP",
+        "--lot",
+        &format!("{cookies}=1"),
+    ]);
+    p.ok(&["recall", &eggs, "--reason", "supplier recall SRF-1121"]);
+    p.refused(
+        &[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "1",
+            "--input",
+            &format!("{eggs}=1"),
+        ],
+        "input",
+        "recalled",
+    );
+    p.refused(&["hold", &cookies, "--reason", " "], "reason", "required");
+}
+
+#[test]
+fn corrections_are_new_events_and_history_shows_them() {
+    let p = Plant::new();
+    let (flour, _, _, cookies) = p.bakery();
+    let adj = p.ok(&[
+        "adjust",
+        &flour,
+        "--qty",
+        "-2.5",
+        "--reason",
+        "spilled at the mixer",
+    ]);
+    assert_eq!(lot(&p.json(&["lots", "--json"]), &flour)["balance"], 897.5);
+    let ship = p.ok(&[
+        "ship",
+        "--customer",
+        "CAFE",
+        "--lot",
+        &format!("{cookies}=2"),
+    ]);
+    p.ok(&["void", &ship, "--reason", "entered on the wrong order"]);
+    assert_eq!(lot(&p.json(&["lots", "--json"]), &cookies)["balance"], 20);
+    let h = p.json(&["lot", &cookies, "--json"]);
+    let events = h["events"].as_array().unwrap();
+    let voided = events
+        .iter()
+        .find(|e| e["event"].to_string() == ship)
+        .unwrap();
+    assert!(voided["voided_by"].is_u64(), "{voided}");
+    assert_eq!(
+        voided["operator"].as_str().map(|s| !s.is_empty()),
+        Some(true)
+    );
+    assert_eq!(voided["station"], "test-station");
+    assert!(events.iter().any(|e| e["kind"] == "void"));
+    let text = p.ok(&["lot", &flour]);
+    assert!(
+        text.contains("spilled at the mixer") && text.contains(&adj),
+        "{text}"
+    );
+    p.refused(
+        &["void", &ship, "--reason", "again"],
+        "event",
+        "already voided",
+    );
+    p.refused(
+        &["adjust", &flour, "--qty", "-1000", "--reason", "count"],
+        "qty",
+        "below zero",
+    );
+    assert!(p.ok(&["check"]).contains("all consistent"));
+}
+
+#[test]
+fn master_data_lists_and_shows() {
+    let p = Plant::new();
+    p.bakery();
+    let items = p.json(&["item", "list", "--json"]);
+    let eggs = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "EGGS")
+        .unwrap();
+    assert_eq!(eggs["ftl"], true);
+    assert_eq!(eggs["gtin"], "00614141000036");
+    assert_eq!(
+        p.json(&["party", "list", "--role", "customer", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let shop = p.json(&["party", "show", "shop", "--json"]);
+    assert_eq!(shop[0]["recall_contact"]["phone"], "503-555-0101");
+    assert!(p.ok(&["item", "show", "DOUGH"]).contains("intermediate"));
+    p.ok(&[
+        "plant",
+        "set",
+        "--name",
+        "Hearth Bakery",
+        "--city",
+        "Salem",
+        "--receipt-pattern",
+        "IN{YYYY}{MM}{DD}-{SEQ:2}",
+    ]);
+    assert!(p.ok(&["plant", "show"]).contains("Hearth Bakery, Salem"));
+    let code = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-90",
+        "--qty",
+        "5",
+        "--date",
+        "2026-11-05",
+    ]);
+    assert_eq!(code, "IN20261105-01");
+}
+
+#[test]
+fn bad_input_names_the_field_and_stores_nothing() {
+    let p = Plant::new();
+    let (flour, _, _, cookies) = p.bakery();
+    // A good receipt with one flag replaced or added.
+    let recv = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut a = vec![
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "X1",
+            "--qty",
+            "10",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let args = |v: &Vec<&'static str>| v.clone();
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "NOPE",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "X",
+            "--qty",
+            "1",
+        ],
+        "item",
+        "no item NOPE",
+    );
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "NOBODY",
+            "--supplier-lot",
+            "X",
+            "--qty",
+            "1",
+        ],
+        "supplier",
+        "no party NOBODY",
+    );
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "SHOP",
+            "--supplier-lot",
+            "X",
+            "--qty",
+            "1",
+        ],
+        "supplier",
+        "not a supplier",
+    );
+    for (qty, words) in [
+        ("0", "greater than zero"),
+        ("-3", "greater than zero"),
+        ("ten", "not a quantity"),
+        ("1.2345", "3 decimals"),
+    ] {
+        p.refused(
+            &[
+                "receive",
+                "--item",
+                "FLOUR",
+                "--supplier",
+                "MILL",
+                "--supplier-lot",
+                "X",
+                "--qty",
+                qty,
+            ],
+            "qty",
+            words,
+        );
+    }
+    p.refused(
+        &args(&recv(&["--date", "2026-13-01"])),
+        "date",
+        "not a date",
+    );
+    p.refused(
+        &args(&recv(&["--date", "yesterday-ish"])),
+        "date",
+        "YYYY-MM-DD",
+    );
+    p.refused(
+        &args(&recv(&["--date", "2999-01-01"])),
+        "date",
+        "in the future",
+    );
+    p.refused(&args(&recv(&["--expiry", "soon"])), "expiry", "not a date");
+    p.refused(&args(&recv(&["--unit", "bushel"])), "unit", "accepted: kg");
+    p.refused(
+        &args(&recv(&["--unit", "l"])),
+        "unit",
+        "cannot be converted",
+    );
+    p.refused(&args(&recv(&["--ref", "4471"])), "ref", "TYPE:NUMBER");
+    p.refused(&args(&recv(&["--temp", "warm"])), "temp", "Celsius");
+    p.refused(
+        &args(&recv(&["--inspection", "maybe"])),
+        "inspection",
+        "pass, fail",
+    );
+    p.refused(
+        &[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "1",
+            "--input",
+            "R00000-999=1",
+        ],
+        "input",
+        "no lot R00000-999",
+    );
+    p.refused(
+        &[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "1",
+            "--input",
+            &format!("{flour}=901"),
+        ],
+        "input",
+        "more than lot",
+    );
+    p.refused(
+        &[
+            "produce", "--item", "DOUGH", "--qty", "1", "--input", &flour,
+        ],
+        "input",
+        "LOT=QTY",
+    );
+    p.refused(
+        &[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "0",
+            "--input",
+            &format!("{flour}=1"),
+        ],
+        "qty",
+        "greater than zero",
+    );
+    p.refused(
+        &[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "1",
+            "--input",
+            &format!("{flour}=1"),
+            "--input",
+            &format!("{flour}=2"),
+        ],
+        "input",
+        "listed twice",
+    );
+    p.refused(
+        &[
+            "ship",
+            "--customer",
+            "SHOP",
+            "--lot",
+            &format!("{cookies}=21"),
+        ],
+        "lot",
+        "more than lot",
+    );
+    p.refused(
+        &[
+            "ship",
+            "--customer",
+            "MILL",
+            "--lot",
+            &format!("{cookies}=1"),
+        ],
+        "customer",
+        "not a customer",
+    );
+    p.refused(
+        &[
+            "ship",
+            "--customer",
+            "SHOP",
+            "--lot",
+            &format!("{cookies}=1"),
+            "--date",
+            "2999-01-01",
+        ],
+        "date",
+        "in the future",
+    );
+    p.refused(
+        &["item", "add", "flour", "--name", "Again", "--unit", "kg"],
+        "code",
+        "already exists",
+    );
+    p.refused(
+        &[
+            "item",
+            "add",
+            "GTINDUP",
+            "--name",
+            "Dup",
+            "--unit",
+            "dozen",
+            "--gtin",
+            "00614141000036",
+        ],
+        "gtin",
+        "already belongs to item EGGS",
+    );
+    p.refused(
+        &[
+            "item",
+            "add",
+            "BADGTIN",
+            "--name",
+            "x",
+            "--unit",
+            "kg",
+            "--gtin",
+            "00614141000037",
+        ],
+        "gtin",
+        "check digit",
+    );
+    p.refused(
+        &[
+            "item", "add", "BADKIND", "--name", "x", "--unit", "kg", "--kind", "stuff",
+        ],
+        "kind",
+        "accepted: ingredient",
+    );
+    p.refused(
+        &["item", "add", "BAD CODE", "--name", "x", "--unit", "kg"],
+        "code",
+        "letters, digits",
+    );
+    p.refused(
+        &[
+            "party", "add", "MILL", "--name", "Again", "--role", "supplier",
+        ],
+        "id",
+        "already exists",
+    );
+    p.refused(
+        &["party", "add", "NEW", "--name", "x", "--role", "vendor"],
+        "role",
+        "accepted: supplier",
+    );
+    p.refused(&["trace", "NOPE"], "lot", "no lot NOPE");
+    p.refused(
+        &["plant", "set", "--receipt-pattern", "R{YY}"],
+        "receipt-pattern",
+        "{SEQ}",
+    );
+}
+
+#[test]
+fn a_missing_database_is_not_created_by_a_query() {
+    let p = Plant::new();
+    let r = p.run(&["lots"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no lotline database at"), "{}", r.stderr);
+    assert!(!p.db.exists(), "a query must not create a stray database");
+}
+
+#[test]
+fn files_that_are_not_lotline_databases_are_reported_not_crashed_on() {
+    let p = Plant::new();
+    std::fs::write(
+        &p.db,
+        b"this is a spreadsheet, not a database\n".repeat(200),
+    )
+    .unwrap();
+    for args in [
+        &["lots"][..],
+        &["check"],
+        &[
+            "receive",
+            "--item",
+            "X",
+            "--supplier",
+            "Y",
+            "--supplier-lot",
+            "Z",
+            "--qty",
+            "1",
+        ],
+    ] {
+        let r = p.run(args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is not a lotline database"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    // a directory
+    let dir = tempfile::tempdir().unwrap();
+    let r = Command::cargo_bin("lotline")
+        .unwrap()
+        .arg("--db")
+        .arg(dir.path())
+        .arg("lots")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&r.stderr).contains("is a directory"));
+}
+
+fn damage(db: &Path, at: u64, len: usize) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    f.seek(SeekFrom::Start(at)).unwrap();
+    f.write_all(&vec![0xA5; len]).unwrap();
+}
+
+#[test]
+fn a_damaged_database_never_panics() {
+    let p = Plant::new();
+    p.bakery();
+    let size = std::fs::metadata(&p.db).unwrap().len();
+    let pristine = std::fs::read(&p.db).unwrap();
+    // Damage the file in many places; every command must answer, never crash.
+    for at in (0..size).step_by((size / 24).max(1) as usize) {
+        std::fs::write(&p.db, &pristine).unwrap();
+        damage(&p.db, at, 512);
+        for args in [
+            &["check"][..],
+            &["lots", "--json"],
+            &["trace", "R26305-002", "--json"],
+        ] {
+            let r = p.run(args);
+            assert!(
+                matches!(r.code, 0..=2),
+                "{args:?} at byte {at}: exit {} {}",
+                r.code,
+                r.stderr
+            );
+            assert!(
+                !r.stderr.contains("panicked"),
+                "{args:?} at byte {at}: {}",
+                r.stderr
+            );
+        }
+    }
+    // truncated
+    std::fs::write(&p.db, &pristine[..pristine.len() / 3]).unwrap();
+    let r = p.run(&["lots"]);
+    assert!(
+        matches!(r.code, 0..=2) && !r.stderr.contains("panicked"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn check_finds_links_that_do_not_mirror() {
+    let p = Plant::new();
+    let (_, eggs, dough, _) = p.bakery();
+    let eggs_id = p
+        .json(&["lots", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["lot"] == eggs.as_str())
+        .unwrap() as u32
+        + 1;
+    let dough_id = p
+        .json(&["lots", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["lot"] == dough.as_str())
+        .unwrap() as u32
+        + 1;
+    {
+        // Tamper behind lotline's back, as a bad tool or disk might.
+        let db = redb::Database::open(&p.db).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let def: redb::MultimapTableDefinition<u32, (u32, i64)> =
+                redb::MultimapTableDefinition::new("links_rev");
+            let mut rev = w.open_multimap_table(def).unwrap();
+            assert!(
+                rev.remove(dough_id, (eggs_id, 10_000)).unwrap(),
+                "the link was there"
+            );
+        }
+        w.commit().unwrap();
+    }
+    let r = p.run(&["check"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains(&format!(
+            "PROBLEM: forward link {eggs} → {dough} (10) has no reverse link"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("1 problem(s) found"), "{}", r.stderr);
+    let j: Value = serde_json::from_str(&p.run(&["check", "--json"]).stdout).unwrap();
+    assert_eq!(j["ok"], false);
+}
+
+#[test]
+fn lotline_db_environment_variable_chooses_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("env.redb");
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .args(["item", "add", "SALT", "--name", "Salt", "--unit", "kg"])
+        .env("LOTLINE_DB", &db)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(db.exists());
+}
+
+#[test]
+fn demo_builds_its_own_database_and_tells_the_story() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::cargo_bin("lotline")
+            .unwrap()
+            .args(args)
+            .env("HOME", home.path())
+            .env_remove("XDG_DATA_HOME")
+            .env("LOTLINE_DB", home.path().join("real.redb"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["demo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let demo_db = home.path().join(".local/share/lotline/demo.redb");
+    assert!(demo_db.exists(), "the demo has its own file");
+    assert!(
+        !home.path().join("real.redb").exists(),
+        "the demo never touches LOTLINE_DB"
+    );
+    assert!(text.contains("Corner Market #12"), "{text}");
+    // The printed commands work as printed.
+    let cmd = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("lotline --db") && l.contains("--backward"))
+        .unwrap();
+    let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+    let out = run(&args);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("EGGS"),
+        "the cookies' trace reaches the eggs"
+    );
+    // A second run reuses the plant; a real plant is never overwritten by --fresh.
+    assert!(run(&["demo"]).status.success());
+    let real = home.path().join("real.redb");
+    assert!(
+        run(&[
+            "--db",
+            real.to_str().unwrap(),
+            "item",
+            "add",
+            "X",
+            "--name",
+            "x",
+            "--unit",
+            "kg"
+        ])
+        .status
+        .success()
+    );
+    let out = run(&["--db", real.to_str().unwrap(), "demo", "--fresh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo database"));
+}
