@@ -473,7 +473,7 @@ fn corrections_are_new_events_and_history_shows_them() {
     let events = h["events"].as_array().unwrap();
     let voided = events
         .iter()
-        .find(|e| e["event"].to_string() == ship)
+        .find(|e| e["event"] == ship.parse::<u64>().unwrap())
         .unwrap();
     assert!(voided["voided_by"].is_u64(), "{voided}");
     assert_eq!(

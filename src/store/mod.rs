@@ -62,7 +62,16 @@ impl Store {
             db,
             path: path.to_path_buf(),
         };
-        store.initialise()?;
+        // Reading the schema of a damaged file can trip redb's assertions; see open_redb.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.initialise())) {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(StoreError::NotLotline {
+                    path: path.to_path_buf(),
+                    detail: "the file is damaged or not a database".into(),
+                });
+            }
+        }
         Ok(store)
     }
 
