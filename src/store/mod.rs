@@ -4,6 +4,8 @@
 mod check;
 mod codec;
 mod error;
+#[cfg(test)]
+mod props;
 mod query;
 mod tables;
 mod trace;
