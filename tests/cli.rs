@@ -1053,3 +1053,47 @@ fn demo_builds_its_own_database_and_tells_the_story() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo database"));
 }
+
+#[test]
+fn barcode_explains_a_scan_for_scanner_setup() {
+    let p = Plant::new();
+    p.bakery();
+    // A GS1-128 case label as a wedge scanner types it: AIM id, FNC1 as GS.
+    let v = p.json(&[
+        "barcode",
+        "]C10100614141000036101121-A\u{1d}17261130",
+        "--json",
+    ]);
+    assert_eq!(v["symbology"], "]C1");
+    assert_eq!(v["elements"][0]["ai"], "01");
+    assert_eq!(v["elements"][1]["value"], "1121-A");
+    assert_eq!(v["elements"][2]["date"], "2026-11-30");
+    assert_eq!(v["item"], "EGGS", "the GTIN is looked up in the plant");
+    let w = p.json(&["barcode", "(01)09501101530003(3103)000500", "--json"]);
+    assert_eq!(w["elements"][1]["decimal"], "0.500");
+    // Our own lot label is plain text.
+    let code = p.ok(&["lots", "--item", "FLOUR", "--json"]);
+    let flour: Value = serde_json::from_str(&code).unwrap();
+    let lot = flour[0]["lot"].as_str().unwrap();
+    let v = p.json(&["barcode", &format!("]C0{lot}"), "--json"]);
+    assert_eq!(v["text"], lot);
+    assert_eq!(v["lot"]["item"], "FLOUR");
+    // A substitute separator
+    let v = p.json(&[
+        "barcode",
+        "]C1010950110153000310ABC~17261231",
+        "--separator",
+        "~",
+        "--json",
+    ]);
+    assert_eq!(v["elements"][1]["value"], "ABC");
+    // Errors: non-zero, JSON error on stdout, one line on stderr.
+    let r = p.run(&["barcode", "]C10109501101530009", "--json"]);
+    assert_eq!(r.code, 2);
+    let e: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(e["error"].as_str().unwrap().contains("check digit"), "{e}");
+    assert!(r.stderr.starts_with("lotline: scan: "), "{}", r.stderr);
+    let text = p.ok(&["barcode", "(01)09501101530003(10)ABC123"]);
+    assert!(text.contains("(10)   batch / lot"), "{text}");
+    assert!(text.contains("is not on any item"), "{text}");
+}

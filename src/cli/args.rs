@@ -68,6 +68,8 @@ pub enum Cmd {
     Adjust(AdjustArgs),
     /// Void an event entered in error, with a reason (QA). The record stays.
     Void(VoidArgs),
+    /// Show what lotline reads from a barcode scan, for setting scanners up.
+    Barcode(BarcodeArgs),
     /// Verify the whole database: links, balances, references. Non-zero exit on problems.
     Check {
         #[arg(long)]
@@ -585,4 +587,38 @@ pub struct VoidArgs {
     pub reason: String,
     #[arg(long)]
     pub date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BarcodeArgs {
+    /// The scan as the scanner types it. In bash, $'...\x1d...' passes the GS separator.
+    pub text: String,
+    /// The character the scanner sends for FNC1, if not GS (ASCII 29).
+    #[arg(long)]
+    pub separator: Option<String>,
+    /// A prefix the scanner is set to send before each scan.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl BarcodeArgs {
+    pub fn config(&self) -> Result<crate::scan::ScanConfig, Invalid> {
+        let mut cfg = crate::scan::ScanConfig::default();
+        if let Some(sep) = &self.separator {
+            let mut chars = sep.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => cfg.separator = c,
+                _ => {
+                    return Err(Invalid::new(
+                        "separator",
+                        format!("'{sep}' should be one character, such as ~ or |"),
+                    ));
+                }
+            }
+        }
+        cfg.prefix = self.prefix.clone().filter(|p| !p.is_empty());
+        Ok(cfg)
+    }
 }

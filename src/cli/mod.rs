@@ -277,6 +277,7 @@ pub fn run(cli: Cli) -> Res {
             writeln!(out, "{event}")?;
             Ok(())
         }
+        Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Check { json } => {
             let st = open(&cli, &db, false)?;
             let report = st.check()?;
@@ -367,4 +368,29 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
         });
     }
     output::demo_summary(out, &st, path)
+}
+
+/// Parse a scan and say what it means, and — when a database is there — what it means to
+/// this plant: which item a GTIN is, whether plain text is one of our lots.
+fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
+    let cfg = b.config()?;
+    let scan = match crate::scan::parse(&b.text, &cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            if b.json {
+                writeln!(out, "{}", serde_json::json!({ "error": e.to_string() }))?;
+            }
+            return Err(Failure {
+                message: format!("scan: {e}"),
+                code: EXIT_INVALID,
+            });
+        }
+    };
+    // Optional context: never create a database just to explain a scan.
+    let st = if db.exists() {
+        open(cli, db, false).ok()
+    } else {
+        None
+    };
+    output::barcode(out, &scan, st.as_ref(), b.json)
 }

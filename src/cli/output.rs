@@ -664,3 +664,111 @@ fn shell_quote(s: &str) -> String {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
+
+pub fn barcode(
+    out: &mut impl Write,
+    scan: &crate::scan::Scan,
+    st: Option<&Local>,
+    json: bool,
+) -> Res {
+    use crate::scan::Scan;
+    let symbology = scan.symbology().map(|s| s.aim_id());
+    // What the plant knows about it, if a database is open.
+    let item = scan.gtin().and_then(|g| {
+        st.and_then(|st| {
+            st.items()
+                .ok()?
+                .into_iter()
+                .find(|i| i.gtin.as_ref().is_some_and(|x| x.as_str() == g))
+        })
+    });
+    let our_lot = match scan {
+        Scan::Plain { text, .. } => {
+            st.and_then(|st| st.lot(LotCode::parse(text, "lot").ok()?).ok())
+        }
+        Scan::Gs1 { .. } => None,
+    };
+    if json {
+        let mut v = json!({
+            "symbology": symbology,
+            "elements": scan.elements().iter().map(|e| {
+                let mut el = json!({ "ai": e.ai, "value": e.value });
+                if let Some(d) = e.date { el["date"] = json!(d.to_string()); }
+                if let Some(d) = &e.decimal { el["decimal"] = json!(d); }
+                el
+            }).collect::<Vec<_>>(),
+        });
+        if let Scan::Plain { text, .. } = scan {
+            v["text"] = json!(text);
+        }
+        if let Some(i) = &item {
+            v["item"] = json!(i.code.as_str());
+        }
+        if let Some(l) = &our_lot {
+            v["lot"] = lot_json(l);
+        }
+        return print_json(out, &v);
+    }
+    let sym = scan
+        .symbology()
+        .map(|s| format!("{} {}", s.aim_id(), symbology_name(s)))
+        .unwrap_or_else(|| "none (no AIM identifier)".into());
+    writeln!(out, "symbology  {sym}")?;
+    match scan {
+        Scan::Gs1 { elements, .. } => {
+            for e in elements {
+                let mut extra = String::new();
+                if let Some(d) = e.date {
+                    extra = format!("  = {d}");
+                }
+                if let Some(d) = &e.decimal {
+                    extra = format!("  = {d}");
+                }
+                writeln!(
+                    out,
+                    "{:<6} {:<30} {}{extra}",
+                    format!("({})", e.ai),
+                    crate::scan::ai_title(&e.ai),
+                    e.value
+                )?;
+            }
+            match (&item, scan.gtin(), st) {
+                (Some(i), _, _) => {
+                    writeln!(out, "GTIN is item {} — {}", i.code, i.description.name)?
+                }
+                (None, Some(g), Some(_)) => writeln!(
+                    out,
+                    "GTIN {g} is not on any item; add it with `lotline item add … --gtin {g}`"
+                )?,
+                _ => {}
+            }
+        }
+        Scan::Plain { text, .. } => {
+            writeln!(out, "plain text {text:?}")?;
+            match (&our_lot, st) {
+                (Some(l), _) => writeln!(
+                    out,
+                    "our lot {} — {} {} on hand, {}",
+                    l.code, l.balance, l.unit, l.status
+                )?,
+                (None, Some(_)) => writeln!(out, "not one of our lot codes")?,
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn symbology_name(s: &crate::scan::Symbology) -> &'static str {
+    use crate::scan::Symbology as S;
+    match s {
+        S::Gs1_128 => "GS1-128",
+        S::Gs1DataMatrix => "GS1 DataMatrix",
+        S::Gs1Qr => "GS1 QR Code",
+        S::Gs1DataBar => "GS1 DataBar",
+        S::Code128 => "Code 128",
+        S::DataMatrix => "DataMatrix",
+        S::Qr => "QR Code",
+        S::Other(_) => "other symbology",
+    }
+}
