@@ -31,6 +31,7 @@ impl Plant {
             .arg(&self.db)
             .args(args)
             .env_remove("LOTLINE_DB")
+            .env_remove("LOTLINE_PRINTER")
             .env("LOTLINE_STATION", "test-station")
             .output()
             .unwrap();
@@ -1096,4 +1097,100 @@ fn barcode_explains_a_scan_for_scanner_setup() {
     let text = p.ok(&["barcode", "(01)09501101530003(10)ABC123"]);
     assert!(text.contains("(10)   batch / lot"), "{text}");
     assert!(text.contains("is not on any item"), "{text}");
+}
+
+#[test]
+fn labels_print_to_the_configured_printer() {
+    let p = Plant::new();
+    let (_, eggs, _, cookies) = p.bakery();
+    let spool = p.db.with_file_name("labels.zpl");
+    let to = format!("file:{}", spool.display());
+    p.ok(&["label", &eggs, "--to", &to, "--copies", "2"]);
+    let zpl = std::fs::read_to_string(&spool).unwrap();
+    assert_eq!(zpl.matches("^XA").count(), 2);
+    assert!(
+        zpl.contains(&format!("^FD(01)00614141000036(10){eggs}(17)261130^FS")),
+        "eggs have a GTIN: GS1-128\n{zpl}"
+    );
+    assert!(
+        p.ok(&["label", &cookies, "--zpl"])
+            .contains(&format!("^BCN,120,Y,N,N,N^FD{cookies}^FS")),
+        "no GTIN: Code 128 of the lot code"
+    );
+    // receive --label prints the new lot's label; the code alone still goes to stdout
+    let code = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-99",
+        "--qty",
+        "5",
+        "--label",
+        "--to",
+        &to,
+    ]);
+    assert!(
+        std::fs::read_to_string(&spool)
+            .unwrap()
+            .contains(&format!("LOT {code}"))
+    );
+    // No printer: refused before anything is stored.
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .arg("--db")
+        .arg(&p.db)
+        .args(["label", &eggs])
+        .env_remove("LOTLINE_PRINTER")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("lotline: printer: no label printer set")
+    );
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-100",
+            "--qty",
+            "5",
+            "--label",
+            "--to",
+            "usb:1",
+        ],
+        "printer",
+        "not a kind of printer",
+    );
+    // A failing printer after the receipt: the receipt stands, and the message says so.
+    let r = p.run(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-101",
+        "--qty",
+        "5",
+        "--label",
+        "--to",
+        "cmd:exit 4",
+    ]);
+    assert_eq!(r.code, 1);
+    let code = r.stdout.trim();
+    assert!(
+        r.stderr.contains(&format!(
+            "lot {code} was received and saved, but its label did not print"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(lot(&p.json(&["lots", "--json"]), code)["balance"], 5);
 }

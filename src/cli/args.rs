@@ -68,6 +68,8 @@ pub enum Cmd {
     Adjust(AdjustArgs),
     /// Void an event entered in error, with a reason (QA). The record stays.
     Void(VoidArgs),
+    /// Print our lot label (ZPL) to the printer, or show its ZPL.
+    Label(LabelArgs),
     /// Show what lotline reads from a barcode scan, for setting scanners up.
     Barcode(BarcodeArgs),
     /// Verify the whole database: links, balances, references. Non-zero exit on problems.
@@ -408,6 +410,11 @@ pub struct ReceiveArgs {
     pub inspection: Option<String>,
     #[arg(long)]
     pub note: Option<String>,
+    /// Print the new lot's label (see `lotline label`).
+    #[arg(long)]
+    pub label: bool,
+    #[command(flatten)]
+    pub printer: PrinterArgs,
 }
 
 impl ReceiveArgs {
@@ -474,6 +481,11 @@ pub struct ProduceArgs {
     /// Reference document TYPE:NUMBER, e.g. WO:2211.
     #[arg(long = "ref")]
     pub reference: Option<String>,
+    /// Print the new lot's label (see `lotline label`).
+    #[arg(long)]
+    pub label: bool,
+    #[command(flatten)]
+    pub printer: PrinterArgs,
 }
 
 impl ProduceArgs {
@@ -621,4 +633,38 @@ impl BarcodeArgs {
         cfg.prefix = self.prefix.clone().filter(|p| !p.is_empty());
         Ok(cfg)
     }
+}
+
+/// Where labels go: `--to`, else $LOTLINE_PRINTER.
+#[derive(Debug, Args)]
+pub struct PrinterArgs {
+    /// Label printer: file:PATH, cmd:COMMAND (e.g. 'cmd:lp -d zebra -o raw') or tcp:HOST:PORT.
+    #[arg(long = "to", env = "LOTLINE_PRINTER", value_name = "PRINTER")]
+    pub printer: Option<String>,
+}
+
+impl PrinterArgs {
+    pub fn printer(&self) -> Result<crate::export::label::Printer, Invalid> {
+        match &self.printer {
+            Some(p) => crate::export::label::Printer::parse(p, "printer"),
+            None => Err(Invalid::new(
+                "printer",
+                "no label printer set; give --to file:PATH, cmd:COMMAND or tcp:HOST:PORT, or set LOTLINE_PRINTER",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Our lot code.
+    pub lot: String,
+    #[command(flatten)]
+    pub printer: PrinterArgs,
+    /// Number of labels.
+    #[arg(long, default_value_t = 1)]
+    pub copies: u16,
+    /// Write the ZPL to standard output instead of a printer.
+    #[arg(long)]
+    pub zpl: bool,
 }

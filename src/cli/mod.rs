@@ -182,15 +182,32 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, true)?;
+            // A wrong printer is found before anything is stored.
+            let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
-            Ok(())
+            print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
             let st = open(&cli, &db, true)?;
+            let printer = p.label.then(|| p.printer.printer()).transpose()?;
             let created = st.produce(p.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
-            Ok(())
+            print_new_label(&st, printer, &created.code, "made")
+        }
+        Cmd::Label(l) => {
+            let st = open(&cli, &db, false)?;
+            let zpl =
+                label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
+            if l.zpl {
+                out.write_all(zpl.as_bytes())?;
+                return Ok(());
+            }
+            let printer = l.printer.printer()?;
+            printer.send(&zpl).map_err(|m| Failure {
+                message: format!("printer: {m}"),
+                code: EXIT_FAILED,
+            })
         }
         Cmd::Ship(s) => {
             let st = open(&cli, &db, true)?;
@@ -393,4 +410,28 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
         None
     };
     output::barcode(out, &scan, st.as_ref(), b.json)
+}
+
+fn label_zpl(st: &Local, code: &LotCode) -> Res<String> {
+    let lot = st.lot(code.clone())?;
+    let item = st.item(lot.item.clone())?;
+    Ok(crate::export::label::zpl(&st.plant()?, &item, &lot))
+}
+
+/// After a receipt or batch is stored, print its label if asked. A printer failure does
+/// not undo the record; it says so, so nobody records the case twice.
+fn print_new_label(
+    st: &Local,
+    printer: Option<crate::export::label::Printer>,
+    code: &LotCode,
+    what: &str,
+) -> Res {
+    let Some(printer) = printer else {
+        return Ok(());
+    };
+    let zpl = label_zpl(st, code)?;
+    printer.send(&zpl).map_err(|m| Failure {
+        message: format!("lot {code} was {what} and saved, but its label did not print: {m}; reprint with `lotline label {code}`"),
+        code: EXIT_FAILED,
+    })
 }
