@@ -73,9 +73,7 @@ pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
         20,
         192,
         26,
-        &format!("{}  Qty {} {}", exp, lot.quantity, lot.unit)
-            .trim()
-            .to_string(),
+        format!("{}  Qty {} {}", exp, lot.quantity, lot.unit).trim(),
     );
     match gs1_data(item, lot) {
         // ^BC orientation N, height 120, interpretation line below, mode D = UCC/EAN (GS1-128).
