@@ -157,23 +157,23 @@ impl Printer {
                     .stderr(std::process::Stdio::piped())
                     .spawn()
                     .map_err(|e| format!("cannot run printer command '{cmd}': {e}"))?;
-                if let Some(mut stdin) = child.stdin.take() {
-                    stdin.write_all(zpl.as_bytes()).map_err(|e| {
-                        format!("printer command '{cmd}' did not take the label: {e}")
-                    })?;
-                }
+                // A command that fails may exit before reading its input; then the write
+                // hits a closed pipe. Its exit status and message are the real news, so
+                // the write error is only reported when the command claims success.
+                let written = match child.stdin.take() {
+                    Some(mut stdin) => stdin.write_all(zpl.as_bytes()),
+                    None => Ok(()),
+                };
                 let out = child
                     .wait_with_output()
                     .map_err(|e| format!("printer command '{cmd}': {e}"))?;
-                if out.status.success() {
-                    Ok(())
-                } else {
+                if !out.status.success() {
                     let why = String::from_utf8_lossy(&out.stderr)
                         .lines()
                         .next()
                         .unwrap_or("")
                         .to_string();
-                    Err(format!(
+                    return Err(format!(
                         "printer command '{cmd}' failed ({}){}",
                         out.status,
                         if why.is_empty() {
@@ -181,8 +181,9 @@ impl Printer {
                         } else {
                             format!(": {why}")
                         }
-                    ))
+                    ));
                 }
+                written.map_err(|e| format!("printer command '{cmd}' did not take the label: {e}"))
             }
             Printer::Tcp(addr) => {
                 use std::net::ToSocketAddrs;
