@@ -162,7 +162,7 @@ impl Store {
                 }
             }
         }
-        out.sort_by(|a, b| (b.date, b.event).cmp(&(a.date, a.event)));
+        out.sort_by_key(|d| std::cmp::Reverse((d.date, d.event)));
         Ok(out)
     }
 
