@@ -14,7 +14,7 @@ pub use error::StoreError;
 pub use query::{LotFilter, LotHistory, Stats};
 pub use tables::SCHEMA_VERSION;
 pub use trace::{Direction, Trace, TraceLink, TraceShipment};
-pub use write::Created;
+pub use write::{Bulk, Created};
 
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
