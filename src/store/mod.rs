@@ -18,7 +18,7 @@ pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
 pub use trace::{Direction, Trace, TraceLink, TraceShipment};
-pub use write::Created;
+pub use write::{Bulk, Created};
 
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! The write commands. Each is one redb transaction: it checks everything first and
-//! commits all of its changes or none of them.
+//! commits all of its changes or none of them. A bulk load ([`Store::bulk`]) runs the same
+//! command code, many commands to a transaction, with the same all-or-nothing rule.
 
 use super::codec::{decode, encode};
 use super::tables::*;
@@ -284,14 +285,214 @@ impl Store {
         }
     }
 
-    pub fn set_plant(&self, plant: &Plant) -> Result<(), StoreError> {
+    /// Apply the commands `f` gives to a [`Bulk`] in one transaction: all or nothing.
+    pub fn bulk<T>(
+        &self,
+        f: impl FnOnce(&mut Bulk<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.write(|tx| {
-            tx.meta.insert("plant", encode(plant).as_slice())?;
-            Ok(())
+            let mut b = Bulk {
+                tx,
+                done: 0,
+                failed: None,
+            };
+            let out = f(&mut b)?;
+            match b.failed {
+                Some(why) => Err(StoreError::invalid("bulk", why)),
+                None => Ok(out),
+            }
         })
     }
 
+    pub fn set_plant(&self, plant: &Plant) -> Result<(), StoreError> {
+        self.write(|tx| tx.set_plant(plant))
+    }
+
     pub fn add_item(&self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
+        self.write(|tx| tx.add_item(new, stamp))
+    }
+
+    pub fn add_party(&self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
+        self.write(|tx| tx.add_party(new, stamp))
+    }
+
+    /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
+    pub fn receive(
+        &self,
+        r: NewReceipt,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        self.write(|tx| tx.receive(r, stamp, today))
+    }
+
+    /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
+    pub fn produce(
+        &self,
+        b: NewBatch,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        self.write(|tx| tx.produce(b, stamp, today))
+    }
+
+    /// Shipping (FSMA §1.1340): lots leave for a customer. Returns the event id.
+    pub fn ship(&self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+        self.write(|tx| tx.ship(s, stamp, today))
+    }
+
+    /// A counted correction of a lot's balance, with a reason. Returns the event id.
+    pub fn adjust(
+        &self,
+        a: Adjustment,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.adjust(a, stamp, today))
+    }
+
+    /// Hold, release or recall a lot, with a reason. Returns the event id.
+    pub fn set_status(
+        &self,
+        c: StatusChange,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.set_status(c, stamp, today))
+    }
+
+    /// Take back an event entered in error. Its record stays; a void event names it and
+    /// the reason, and its effect on balances and statuses is reversed. A receipt or batch
+    /// can only be voided while nothing has used its lot, so no history downstream is
+    /// left pointing at a lot that never was.
+    pub fn void(&self, v: VoidEvent, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+        self.write(|tx| tx.void(v, stamp, today))
+    }
+}
+
+/// Many commands applied in one write transaction: for loading data in bulk (imports, the
+/// benchmark plant), where a commit per command would spend its time in fsync.
+///
+/// Each command runs exactly the checks and writes of its single-command form on
+/// [`Store`], and sees the effects of the commands before it. All of them are committed
+/// together when the closure given to [`Store::bulk`] returns `Ok`; if any command fails,
+/// nothing is stored — even when the closure carries on past the error — so a load never
+/// leaves half a command behind.
+pub struct Bulk<'a, 't> {
+    tx: &'a mut Tx<'t>,
+    done: usize,
+    failed: Option<String>,
+}
+
+impl Bulk<'_, '_> {
+    fn run<T>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if let Some(why) = &self.failed {
+            return Err(StoreError::invalid("bulk", why.clone()));
+        }
+        match f(self.tx) {
+            Ok(v) => {
+                self.done += 1;
+                Ok(v)
+            }
+            Err(e) => {
+                // The failed command may have written part of itself before its error;
+                // only aborting the whole transaction takes that back.
+                self.failed = Some(format!(
+                    "command {} failed ({e}); nothing in this bulk load was stored",
+                    self.done + 1
+                ));
+                Err(e)
+            }
+        }
+    }
+
+    /// How many commands have been applied so far.
+    pub fn len(&self) -> usize {
+        self.done
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.done == 0
+    }
+
+    pub fn set_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
+        self.run(|tx| tx.set_plant(plant))
+    }
+
+    pub fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
+        self.run(|tx| tx.add_item(new, stamp))
+    }
+
+    pub fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
+        self.run(|tx| tx.add_party(new, stamp))
+    }
+
+    pub fn receive(
+        &mut self,
+        r: NewReceipt,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        self.run(|tx| tx.receive(r, stamp, today))
+    }
+
+    pub fn produce(
+        &mut self,
+        b: NewBatch,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        self.run(|tx| tx.produce(b, stamp, today))
+    }
+
+    pub fn ship(
+        &mut self,
+        s: NewShipment,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.run(|tx| tx.ship(s, stamp, today))
+    }
+
+    pub fn adjust(
+        &mut self,
+        a: Adjustment,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.run(|tx| tx.adjust(a, stamp, today))
+    }
+
+    pub fn set_status(
+        &mut self,
+        c: StatusChange,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.run(|tx| tx.set_status(c, stamp, today))
+    }
+
+    pub fn void(
+        &mut self,
+        v: VoidEvent,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.run(|tx| tx.void(v, stamp, today))
+    }
+}
+
+/// The commands themselves, over an open transaction: one write or a bulk load.
+impl Tx<'_> {
+    fn set_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
+        self.meta.insert("plant", encode(plant).as_slice())?;
+        Ok(())
+    }
+
+    fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
         let item = Item {
             code: new.code,
             description: new.description,
@@ -303,32 +504,30 @@ impl Store {
             created: stamp.clone(),
         };
         item.validate()?;
-        self.write(|tx| {
-            if tx.items.get(item.code.as_str())?.is_some() {
-                return Err(StoreError::invalid(
-                    "code",
-                    format!("item {} already exists; item codes are unique", item.code),
-                ));
-            }
-            if let Some(g) = &item.gtin {
-                for entry in tx.items.iter()? {
-                    let (k, v) = entry?;
-                    let other: Item = decode(v.value(), "items", &k.value())?;
-                    if other.gtin.as_ref() == Some(g) {
-                        return Err(StoreError::invalid(
-                            "gtin",
-                            format!("GTIN {g} already belongs to item {}", other.code),
-                        ));
-                    }
+        if self.items.get(item.code.as_str())?.is_some() {
+            return Err(StoreError::invalid(
+                "code",
+                format!("item {} already exists; item codes are unique", item.code),
+            ));
+        }
+        if let Some(g) = &item.gtin {
+            for entry in self.items.iter()? {
+                let (k, v) = entry?;
+                let other: Item = decode(v.value(), "items", &k.value())?;
+                if other.gtin.as_ref() == Some(g) {
+                    return Err(StoreError::invalid(
+                        "gtin",
+                        format!("GTIN {g} already belongs to item {}", other.code),
+                    ));
                 }
             }
-            tx.items
-                .insert(item.code.as_str(), encode(&item).as_slice())?;
-            Ok(item.clone())
-        })
+        }
+        self.items
+            .insert(item.code.as_str(), encode(&item).as_slice())?;
+        Ok(item)
     }
 
-    pub fn add_party(&self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
+    fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
         let party = Party {
             id: new.id,
             role: new.role,
@@ -338,22 +537,20 @@ impl Store {
             created: stamp.clone(),
         };
         party.validate()?;
-        self.write(|tx| {
-            if tx.parties.get(party.id.as_str())?.is_some() {
-                return Err(StoreError::invalid(
-                    "id",
-                    format!("party {} already exists; party ids are unique", party.id),
-                ));
-            }
-            tx.parties
-                .insert(party.id.as_str(), encode(&party).as_slice())?;
-            Ok(party.clone())
-        })
+        if self.parties.get(party.id.as_str())?.is_some() {
+            return Err(StoreError::invalid(
+                "id",
+                format!("party {} already exists; party ids are unique", party.id),
+            ));
+        }
+        self.parties
+            .insert(party.id.as_str(), encode(&party).as_slice())?;
+        Ok(party)
     }
 
     /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
-    pub fn receive(
-        &self,
+    fn receive(
+        &mut self,
         r: NewReceipt,
         stamp: &Stamp,
         today: NaiveDate,
@@ -373,75 +570,73 @@ impl Store {
                 format!("{exp} is before the date received ({})", r.date),
             ));
         }
-        self.write(|tx| {
-            let item = tx.item(&r.item, "item")?;
-            let supplier = tx.party(&r.supplier, "supplier")?;
-            if !supplier.role.supplies() {
-                return Err(StoreError::invalid(
-                    "supplier",
-                    format!("{} is a customer, not a supplier", supplier.id),
-                ));
-            }
-            let qty = convert_qty(r.qty, r.unit, &item, "unit")?;
-            if !qty.is_positive() {
-                return Err(StoreError::invalid(
-                    "qty",
-                    format!(
-                        "{} {} is less than 0.001 {}",
-                        r.qty,
-                        r.unit.unwrap_or(item.unit),
-                        item.unit
-                    ),
-                ));
-            }
-            let plant = tx.plant()?;
-            let code = tx.next_lot_code(&plant.receipt_pattern, r.date)?;
-            let id = tx.next_lot_id()?;
-            let event_id = tx.next_event_id()?;
-            let lot = Lot {
-                id,
-                code: code.clone(),
-                item: item.code.clone(),
-                origin: Origin::Received {
-                    supplier: supplier.id.clone(),
-                    supplier_lot: r.supplier_lot.clone(),
-                },
-                event: event_id,
-                quantity: qty,
-                unit: item.unit,
-                date: r.date,
-                expiry: r.expiry,
-                status: LotStatus::Released,
-                balance: qty,
-            };
-            tx.new_lot(&lot)?;
-            tx.put_event(&Event {
-                id: event_id,
-                stamp: stamp.clone(),
-                date: r.date,
-                reference: r.reference.clone(),
-                kind: EventKind::Receive(Receipt {
-                    lot: id,
-                    item: item.code,
-                    supplier: supplier.id,
-                    supplier_lot: r.supplier_lot.clone(),
-                    qty,
-                    unit: item.unit,
-                    expiry: r.expiry,
-                    quality: r.quality.clone(),
-                }),
-            })?;
-            Ok(Created {
-                code,
+        let item = self.item(&r.item, "item")?;
+        let supplier = self.party(&r.supplier, "supplier")?;
+        if !supplier.role.supplies() {
+            return Err(StoreError::invalid(
+                "supplier",
+                format!("{} is a customer, not a supplier", supplier.id),
+            ));
+        }
+        let qty = convert_qty(r.qty, r.unit, &item, "unit")?;
+        if !qty.is_positive() {
+            return Err(StoreError::invalid(
+                "qty",
+                format!(
+                    "{} {} is less than 0.001 {}",
+                    r.qty,
+                    r.unit.unwrap_or(item.unit),
+                    item.unit
+                ),
+            ));
+        }
+        let plant = self.plant()?;
+        let code = self.next_lot_code(&plant.receipt_pattern, r.date)?;
+        let id = self.next_lot_id()?;
+        let event_id = self.next_event_id()?;
+        let lot = Lot {
+            id,
+            code: code.clone(),
+            item: item.code.clone(),
+            origin: Origin::Received {
+                supplier: supplier.id.clone(),
+                supplier_lot: r.supplier_lot.clone(),
+            },
+            event: event_id,
+            quantity: qty,
+            unit: item.unit,
+            date: r.date,
+            expiry: r.expiry,
+            status: LotStatus::Released,
+            balance: qty,
+        };
+        self.new_lot(&lot)?;
+        self.put_event(&Event {
+            id: event_id,
+            stamp: stamp.clone(),
+            date: r.date,
+            reference: r.reference.clone(),
+            kind: EventKind::Receive(Receipt {
                 lot: id,
-                event: event_id,
-            })
+                item: item.code,
+                supplier: supplier.id,
+                supplier_lot: r.supplier_lot.clone(),
+                qty,
+                unit: item.unit,
+                expiry: r.expiry,
+                quality: r.quality.clone(),
+            }),
+        })?;
+        Ok(Created {
+            code,
+            lot: id,
+            event: event_id,
         })
     }
 
     /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
-    pub fn produce(
-        &self,
+    fn produce(
+        &mut self,
         b: NewBatch,
         stamp: &Stamp,
         today: NaiveDate,
@@ -453,102 +648,98 @@ impl Store {
                 format!("must be greater than zero (got {})", b.qty),
             ));
         }
-        self.write(|tx| {
-            let item = tx.item(&b.item, "item")?;
-            let qty = convert_qty(b.qty, b.unit, &item, "unit")?;
-            let inputs = tx.take(&b.inputs, "input")?;
-            let plant = tx.plant()?;
-            let code = tx.next_lot_code(&plant.batch_pattern, b.date)?;
-            let id = tx.next_lot_id()?;
-            let event_id = tx.next_event_id()?;
-            let expiry = b.expiry.or_else(|| {
-                item.shelf_life_days
-                    .and_then(|d| b.date.checked_add_days(Days::new(d as u64)))
-            });
-            for (mut lot, used) in inputs.iter().cloned() {
-                lot.balance = lot.balance - used;
-                tx.put_lot(&lot)?;
-                tx.fwd.insert(lot.id.0, (id.0, used.milli()))?;
-                tx.rev.insert(id.0, (lot.id.0, used.milli()))?;
-            }
-            let lot = Lot {
-                id,
-                code: code.clone(),
-                item: item.code.clone(),
-                origin: Origin::Produced {
-                    line: b.line.clone(),
-                },
-                event: event_id,
-                quantity: qty,
+        let item = self.item(&b.item, "item")?;
+        let qty = convert_qty(b.qty, b.unit, &item, "unit")?;
+        let inputs = self.take(&b.inputs, "input")?;
+        let plant = self.plant()?;
+        let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
+        let id = self.next_lot_id()?;
+        let event_id = self.next_event_id()?;
+        let expiry = b.expiry.or_else(|| {
+            item.shelf_life_days
+                .and_then(|d| b.date.checked_add_days(Days::new(d as u64)))
+        });
+        for (mut lot, used) in inputs.iter().cloned() {
+            lot.balance = lot.balance - used;
+            self.put_lot(&lot)?;
+            self.fwd.insert(lot.id.0, (id.0, used.milli()))?;
+            self.rev.insert(id.0, (lot.id.0, used.milli()))?;
+        }
+        let lot = Lot {
+            id,
+            code: code.clone(),
+            item: item.code.clone(),
+            origin: Origin::Produced {
+                line: b.line.clone(),
+            },
+            event: event_id,
+            quantity: qty,
+            unit: item.unit,
+            date: b.date,
+            expiry,
+            status: LotStatus::Released,
+            balance: qty,
+        };
+        self.new_lot(&lot)?;
+        self.put_event(&Event {
+            id: event_id,
+            stamp: stamp.clone(),
+            date: b.date,
+            reference: b.reference.clone(),
+            kind: EventKind::Produce(Batch {
+                output: id,
+                item: item.code,
+                qty,
                 unit: item.unit,
-                date: b.date,
-                expiry,
-                status: LotStatus::Released,
-                balance: qty,
-            };
-            tx.new_lot(&lot)?;
-            tx.put_event(&Event {
-                id: event_id,
-                stamp: stamp.clone(),
-                date: b.date,
-                reference: b.reference.clone(),
-                kind: EventKind::Produce(Batch {
-                    output: id,
-                    item: item.code,
-                    qty,
-                    unit: item.unit,
-                    line: b.line.clone(),
-                    inputs: inputs
-                        .iter()
-                        .map(|(l, q)| Use { lot: l.id, qty: *q })
-                        .collect(),
-                }),
-            })?;
-            Ok(Created {
-                code,
-                lot: id,
-                event: event_id,
-            })
+                line: b.line.clone(),
+                inputs: inputs
+                    .iter()
+                    .map(|(l, q)| Use { lot: l.id, qty: *q })
+                    .collect(),
+            }),
+        })?;
+        Ok(Created {
+            code,
+            lot: id,
+            event: event_id,
         })
     }
 
     /// Shipping (FSMA §1.1340): lots leave for a customer. Returns the event id.
-    pub fn ship(&self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+    fn ship(&mut self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
         check_not_future(s.date, "date", today)?;
-        self.write(|tx| {
-            let customer = tx.party(&s.customer, "customer")?;
-            if !customer.role.buys() {
-                return Err(StoreError::invalid(
-                    "customer",
-                    format!("{} is a supplier, not a customer", customer.id),
-                ));
-            }
-            let lines = tx.take(&s.lines, "lot")?;
-            let event_id = tx.next_event_id()?;
-            for (mut lot, q) in lines.iter().cloned() {
-                lot.balance = lot.balance - q;
-                tx.put_lot(&lot)?;
-            }
-            tx.put_event(&Event {
-                id: event_id,
-                stamp: stamp.clone(),
-                date: s.date,
-                reference: s.reference.clone(),
-                kind: EventKind::Ship(Shipment {
-                    customer: customer.id,
-                    lines: lines
-                        .iter()
-                        .map(|(l, q)| Use { lot: l.id, qty: *q })
-                        .collect(),
-                }),
-            })?;
-            Ok(event_id)
-        })
+        let customer = self.party(&s.customer, "customer")?;
+        if !customer.role.buys() {
+            return Err(StoreError::invalid(
+                "customer",
+                format!("{} is a supplier, not a customer", customer.id),
+            ));
+        }
+        let lines = self.take(&s.lines, "lot")?;
+        let event_id = self.next_event_id()?;
+        for (mut lot, q) in lines.iter().cloned() {
+            lot.balance = lot.balance - q;
+            self.put_lot(&lot)?;
+        }
+        self.put_event(&Event {
+            id: event_id,
+            stamp: stamp.clone(),
+            date: s.date,
+            reference: s.reference.clone(),
+            kind: EventKind::Ship(Shipment {
+                customer: customer.id,
+                lines: lines
+                    .iter()
+                    .map(|(l, q)| Use { lot: l.id, qty: *q })
+                    .collect(),
+            }),
+        })?;
+        Ok(event_id)
     }
 
     /// A counted correction of a lot's balance, with a reason. Returns the event id.
-    pub fn adjust(
-        &self,
+    fn adjust(
+        &mut self,
         a: Adjustment,
         stamp: &Stamp,
         today: NaiveDate,
@@ -561,48 +752,46 @@ impl Store {
                 "an adjustment of 0 changes nothing; give +N or -N",
             ));
         }
-        self.write(|tx| {
-            let mut lot = tx.lot_by_code(&a.lot, "lot")?;
-            if lot.status == LotStatus::Voided {
-                return Err(StoreError::invalid(
-                    "lot",
-                    format!("lot {} was voided; it cannot be adjusted", lot.code),
-                ));
-            }
-            let new_balance = lot
-                .balance
-                .checked_add(a.delta)
-                .filter(|b| b.milli() >= 0)
-                .ok_or_else(|| {
-                    StoreError::invalid(
-                        "qty",
-                        format!(
-                            "{} would leave lot {} below zero (on hand {} {})",
-                            a.delta, lot.code, lot.balance, lot.unit
-                        ),
-                    )
-                })?;
-            lot.balance = new_balance;
-            tx.put_lot(&lot)?;
-            let id = tx.next_event_id()?;
-            tx.put_event(&Event {
-                id,
-                stamp: stamp.clone(),
-                date: a.date,
-                reference: None,
-                kind: EventKind::Adjust {
-                    lot: lot.id,
-                    delta: a.delta,
-                    reason: reason.clone(),
-                },
+        let mut lot = self.lot_by_code(&a.lot, "lot")?;
+        if lot.status == LotStatus::Voided {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("lot {} was voided; it cannot be adjusted", lot.code),
+            ));
+        }
+        let new_balance = lot
+            .balance
+            .checked_add(a.delta)
+            .filter(|b| b.milli() >= 0)
+            .ok_or_else(|| {
+                StoreError::invalid(
+                    "qty",
+                    format!(
+                        "{} would leave lot {} below zero (on hand {} {})",
+                        a.delta, lot.code, lot.balance, lot.unit
+                    ),
+                )
             })?;
-            Ok(id)
-        })
+        lot.balance = new_balance;
+        self.put_lot(&lot)?;
+        let id = self.next_event_id()?;
+        self.put_event(&Event {
+            id,
+            stamp: stamp.clone(),
+            date: a.date,
+            reference: None,
+            kind: EventKind::Adjust {
+                lot: lot.id,
+                delta: a.delta,
+                reason: reason.clone(),
+            },
+        })?;
+        Ok(id)
     }
 
     /// Hold, release or recall a lot, with a reason. Returns the event id.
-    pub fn set_status(
-        &self,
+    fn set_status(
+        &mut self,
         c: StatusChange,
         stamp: &Stamp,
         today: NaiveDate,
@@ -615,116 +804,142 @@ impl Store {
                 "a lot is voided by voiding the event that created it (`lotline void`)",
             ));
         }
-        self.write(|tx| {
-            let mut lot = tx.lot_by_code(&c.lot, "lot")?;
-            let from = lot.status;
-            if from == LotStatus::Voided {
-                return Err(StoreError::invalid(
-                    "lot",
-                    format!("lot {} was voided; its status cannot change", lot.code),
-                ));
-            }
-            if from == c.to {
-                return Err(StoreError::invalid(
-                    "lot",
-                    format!("lot {} is already {}", lot.code, from),
-                ));
-            }
-            lot.status = c.to;
-            tx.put_lot(&lot)?;
-            let id = tx.next_event_id()?;
-            tx.put_event(&Event {
-                id,
-                stamp: stamp.clone(),
-                date: c.date,
-                reference: None,
-                kind: EventKind::Status {
-                    lot: lot.id,
-                    from,
-                    to: c.to,
-                    reason: reason.clone(),
-                },
-            })?;
-            Ok(id)
-        })
+        let mut lot = self.lot_by_code(&c.lot, "lot")?;
+        let from = lot.status;
+        if from == LotStatus::Voided {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("lot {} was voided; its status cannot change", lot.code),
+            ));
+        }
+        if from == c.to {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("lot {} is already {}", lot.code, from),
+            ));
+        }
+        lot.status = c.to;
+        self.put_lot(&lot)?;
+        let id = self.next_event_id()?;
+        self.put_event(&Event {
+            id,
+            stamp: stamp.clone(),
+            date: c.date,
+            reference: None,
+            kind: EventKind::Status {
+                lot: lot.id,
+                from,
+                to: c.to,
+                reason: reason.clone(),
+            },
+        })?;
+        Ok(id)
     }
 
     /// Take back an event entered in error. Its record stays; a void event names it and
     /// the reason, and its effect on balances and statuses is reversed. A receipt or batch
     /// can only be voided while nothing has used its lot, so no history downstream is
     /// left pointing at a lot that never was.
-    pub fn void(&self, v: VoidEvent, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+    fn void(&mut self, v: VoidEvent, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
         check_not_future(v.date, "date", today)?;
         let reason = required_text(&v.reason, "reason", 200)?;
-        self.write(|tx| {
-            let target = tx.event(v.event, "event")?;
-            if let Some(by) = tx.voids.get(v.event)? {
-                return Err(StoreError::invalid("event", format!("event {} was already voided by event {}", v.event, by.value())));
+        let target = self.event(v.event, "event")?;
+        if let Some(by) = self.voids.get(v.event)? {
+            return Err(StoreError::invalid(
+                "event",
+                format!(
+                    "event {} was already voided by event {}",
+                    v.event,
+                    by.value()
+                ),
+            ));
+        }
+        let id = self.next_event_id()?;
+        match &target.kind {
+            EventKind::Void { .. } => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} is itself a void; record the event again instead",
+                        v.event
+                    ),
+                ));
             }
-            let id = tx.next_event_id()?;
-            match &target.kind {
-                EventKind::Void { .. } => {
-                    return Err(StoreError::invalid("event", format!("event {} is itself a void; record the event again instead", v.event)));
+            EventKind::Receive(Receipt { lot, .. })
+            | EventKind::Produce(Batch { output: lot, .. }) => {
+                let mut out = self.lot(*lot)?;
+                if self.lot_was_used(*lot, target.id)? {
+                    return Err(StoreError::invalid(
+                        "event",
+                        format!(
+                            "lot {} has been used, shipped or adjusted since; void those events first",
+                            out.code
+                        ),
+                    ));
                 }
-                EventKind::Receive(Receipt { lot, .. }) | EventKind::Produce(Batch { output: lot, .. }) => {
-                    let mut out = tx.lot(*lot)?;
-                    if tx.lot_was_used(*lot, target.id)? {
-                        return Err(StoreError::invalid(
-                            "event",
-                            format!("lot {} has been used, shipped or adjusted since; void those events first", out.code),
-                        ));
-                    }
-                    out.status = LotStatus::Voided;
-                    out.balance = Qty::ZERO;
-                    tx.put_lot(&out)?;
-                    if let EventKind::Produce(b) = &target.kind {
-                        for u in &b.inputs {
-                            let mut l = tx.lot(u.lot)?;
-                            l.balance = l.balance + u.qty;
-                            tx.put_lot(&l)?;
-                        }
-                    }
-                }
-                EventKind::Ship(s) => {
-                    for u in &s.lines {
-                        let mut l = tx.lot(u.lot)?;
+                out.status = LotStatus::Voided;
+                out.balance = Qty::ZERO;
+                self.put_lot(&out)?;
+                if let EventKind::Produce(b) = &target.kind {
+                    for u in &b.inputs {
+                        let mut l = self.lot(u.lot)?;
                         l.balance = l.balance + u.qty;
-                        tx.put_lot(&l)?;
+                        self.put_lot(&l)?;
                     }
                 }
-                EventKind::Adjust { lot, delta, .. } => {
-                    let mut l = tx.lot(*lot)?;
-                    l.balance = l.balance.checked_sub(*delta).filter(|b| b.milli() >= 0).ok_or_else(|| {
-                        StoreError::invalid("event", format!("voiding it would leave lot {} below zero", l.code))
-                    })?;
-                    tx.put_lot(&l)?;
+            }
+            EventKind::Ship(s) => {
+                for u in &s.lines {
+                    let mut l = self.lot(u.lot)?;
+                    l.balance = l.balance + u.qty;
+                    self.put_lot(&l)?;
                 }
-                EventKind::Status { lot, from, to, .. } => {
-                    let mut l = tx.lot(*lot)?;
-                    if l.status != *to {
-                        return Err(StoreError::invalid(
+            }
+            EventKind::Adjust { lot, delta, .. } => {
+                let mut l = self.lot(*lot)?;
+                l.balance = l
+                    .balance
+                    .checked_sub(*delta)
+                    .filter(|b| b.milli() >= 0)
+                    .ok_or_else(|| {
+                        StoreError::invalid(
                             "event",
-                            format!("lot {} has changed status since (now {}); record a new status change instead", l.code, l.status),
-                        ));
-                    }
-                    l.status = *from;
-                    tx.put_lot(&l)?;
+                            format!("voiding it would leave lot {} below zero", l.code),
+                        )
+                    })?;
+                self.put_lot(&l)?;
+            }
+            EventKind::Status { lot, from, to, .. } => {
+                let mut l = self.lot(*lot)?;
+                if l.status != *to {
+                    return Err(StoreError::invalid(
+                        "event",
+                        format!(
+                            "lot {} has changed status since (now {}); record a new status change instead",
+                            l.code, l.status
+                        ),
+                    ));
                 }
+                l.status = *from;
+                self.put_lot(&l)?;
             }
-            tx.voids.insert(v.event, id)?;
-            tx.put_event(&Event {
-                id,
-                stamp: stamp.clone(),
-                date: v.date,
-                reference: None,
-                kind: EventKind::Void { event: v.event, reason },
-            })?;
-            // The void belongs in the history of every lot the voided event touched.
-            for lot in target.kind.lots() {
-                tx.lot_events.insert(lot.0, id)?;
-            }
-            Ok(id)
-        })
+        }
+        self.voids.insert(v.event, id)?;
+        self.put_event(&Event {
+            id,
+            stamp: stamp.clone(),
+            date: v.date,
+            reference: None,
+            kind: EventKind::Void {
+                event: v.event,
+                reason,
+            },
+        })?;
+        // The void belongs in the history of every lot the voided event touched.
+        for lot in target.kind.lots() {
+            self.lot_events.insert(lot.0, id)?;
+        }
+        Ok(id)
     }
 }
 
@@ -732,6 +947,7 @@ impl Store {
 mod tests {
     use super::super::test_util::*;
     use crate::domain::*;
+    use crate::store::Direction;
 
     #[test]
     fn receive_assigns_julian_codes_in_sequence() {
@@ -968,5 +1184,167 @@ mod tests {
         );
         let e = ship(&s, "MILL", vec![]).unwrap_err();
         assert!(e.to_string().contains("not a customer"), "{e}");
+    }
+
+    /// The bakery of `bakery()`, recorded in one bulk load instead of one commit each.
+    fn bulk_bakery(s: &super::Store) -> Result<[LotCode; 4], super::StoreError> {
+        s.bulk(|b| {
+            let (st, t) = (&stamp(), today());
+            let receipt = |item: &str, sup: &str, slot: &str, qty: i64| NewReceipt {
+                item: ItemCode::parse(item, "item").unwrap(),
+                supplier: PartyId::parse(sup, "supplier").unwrap(),
+                supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
+                qty: Qty::from_units(qty),
+                unit: None,
+                date: t,
+                expiry: None,
+                reference: None,
+                quality: Quality::default(),
+            };
+            let batch = |item: &str, qty: i64, inputs: Vec<LotLine>| NewBatch {
+                item: ItemCode::parse(item, "item").unwrap(),
+                qty: Qty::from_units(qty),
+                unit: None,
+                date: t,
+                line: None,
+                reference: None,
+                expiry: None,
+                inputs,
+            };
+            let shipment = |to: &str, lines: Vec<LotLine>| NewShipment {
+                customer: PartyId::parse(to, "customer").unwrap(),
+                date: t,
+                reference: None,
+                lines,
+            };
+            let flour = b
+                .receive(receipt("FLOUR", "MILL", "M-88", 1000), st, t)?
+                .code;
+            let eggs = b
+                .receive(receipt("EGGS", "FARM", "f-1121", 50), st, t)?
+                .code;
+            let dough = b
+                .produce(
+                    batch("DOUGH", 120, vec![line(&flour, 100), line(&eggs, 10)]),
+                    st,
+                    t,
+                )?
+                .code;
+            let cookies = b
+                .produce(batch("COOKIE", 40, vec![line(&dough, 120)]), st, t)?
+                .code;
+            b.ship(shipment("SHOP", vec![line(&cookies, 15)]), st, t)?;
+            b.ship(shipment("CAFE", vec![line(&cookies, 5)]), st, t)?;
+            assert_eq!(b.len(), 6);
+            Ok([flour, eggs, dough, cookies])
+        })
+    }
+
+    fn bakery_master_data(s: &super::Store) {
+        add_item(s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_item(s, "EGGS", Unit::Dozen, ItemKind::Ingredient);
+        add_item(s, "DOUGH", Unit::Kg, ItemKind::Intermediate);
+        add_item(s, "COOKIE", Unit::Case, ItemKind::Finished);
+        add_party(s, "MILL", Role::Supplier);
+        add_party(s, "FARM", Role::Supplier);
+        add_party(s, "SHOP", Role::Customer);
+        add_party(s, "CAFE", Role::Customer);
+    }
+
+    #[test]
+    fn a_bulk_load_stores_what_the_same_commands_store_one_by_one() {
+        let (_d1, one, one_codes) = bakery();
+        let (_d2, bulk) = temp_store();
+        bakery_master_data(&bulk);
+        let bulk_codes = bulk_bakery(&bulk).unwrap();
+        assert_eq!(one_codes, bulk_codes);
+        assert_eq!(one.stats().unwrap(), bulk.stats().unwrap());
+        for code in &one_codes {
+            assert_eq!(
+                one.lot_history(code).unwrap(),
+                bulk.lot_history(code).unwrap()
+            );
+            for dir in [Direction::Backward, Direction::Forward] {
+                assert_eq!(
+                    one.trace(code, dir).unwrap(),
+                    bulk.trace(code, dir).unwrap()
+                );
+            }
+        }
+        assert!(bulk.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_failing_command_mid_bulk_stores_nothing() {
+        let (_d, s) = temp_store();
+        bakery_master_data(&s);
+        let before = s.stats().unwrap();
+        let over = |b: &mut super::Bulk<'_, '_>| {
+            let flour = receive_in(b, "FLOUR", 10)?;
+            // More than the lot holds: the third command fails after two succeeded.
+            b.produce(
+                NewBatch {
+                    item: ItemCode::parse("DOUGH", "item").unwrap(),
+                    qty: Qty::from_units(1),
+                    unit: None,
+                    date: today(),
+                    line: None,
+                    reference: None,
+                    expiry: None,
+                    inputs: vec![line(&flour, 11)],
+                },
+                &stamp(),
+                today(),
+            )
+        };
+        let e = s.bulk(|b| {
+            receive_in(b, "EGGS", 5)?;
+            over(b)
+        });
+        assert!(e.unwrap_err().to_string().contains("more than lot"));
+        assert_eq!(s.stats().unwrap(), before);
+
+        // A loader that ignores the error and carries on still gets nothing stored, and
+        // is told which command failed.
+        let e = s
+            .bulk(|b| {
+                receive_in(b, "EGGS", 5)?;
+                let _ = over(b);
+                let later = receive_in(b, "EGGS", 5).unwrap_err();
+                assert!(later.to_string().contains("command 3 failed"), "{later}");
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.to_string().split(" (").next(),
+            Some("bulk: command 3 failed")
+        );
+        assert_eq!(s.stats().unwrap(), before);
+        assert!(s.check().unwrap().problems.is_empty());
+        // The sequence counter went back too: the next receipt gets the first code.
+        assert_eq!(receive(&s, "FLOUR", "MILL", "A1", 1).as_str(), "R26325-001");
+    }
+
+    fn receive_in(
+        b: &mut super::Bulk<'_, '_>,
+        item: &str,
+        qty: i64,
+    ) -> Result<LotCode, super::StoreError> {
+        b.receive(
+            NewReceipt {
+                item: ItemCode::parse(item, "item").unwrap(),
+                supplier: PartyId::parse("MILL", "supplier").unwrap(),
+                supplier_lot: SupplierLot::parse("X", "supplier-lot").unwrap(),
+                qty: Qty::from_units(qty),
+                unit: None,
+                date: today(),
+                expiry: None,
+                reference: None,
+                quality: Quality::default(),
+            },
+            &stamp(),
+            today(),
+        )
+        .map(|c| c.code)
     }
 }
