@@ -228,6 +228,20 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
             reason,
         } => format!("{} {from} → {to}: {reason}", code(lot)),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::MockRecall(m) => format!(
+            "mock recall ({}): {} lots, {} shipments to {} customers, mass balance {}, {} ms{}",
+            m.direction,
+            m.lots,
+            m.shipments,
+            m.customers,
+            m.balance.reconciliation_text(),
+            m.elapsed_ms,
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", m.note)
+            }
+        ),
     }
 }
 

@@ -365,4 +365,57 @@ mod tests {
         let rep = s.check().unwrap();
         assert!(rep.problems.is_empty(), "{:?}", rep.problems);
     }
+
+    #[test]
+    fn only_the_latest_status_change_can_be_voided() {
+        // Found by the property test: hold, release, hold again, then void the first hold.
+        let (_d, s) = temp_store();
+        add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_party(&s, "MILL", Role::Supplier);
+        let lot = receive(&s, "FLOUR", "MILL", "A1", 10);
+        let change = |to| {
+            s.set_status(
+                StatusChange {
+                    lot: lot.clone(),
+                    to,
+                    date: today(),
+                    reason: "r".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap()
+        };
+        let first_hold = change(LotStatus::Hold);
+        change(LotStatus::Released);
+        let last_hold = change(LotStatus::Hold);
+        let e = s
+            .void(
+                VoidEvent {
+                    event: first_hold,
+                    date: today(),
+                    reason: "x".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("has changed status since"), "{e}");
+        s.void(
+            VoidEvent {
+                event: last_hold,
+                date: today(),
+                reason: "wrong lot".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(s.lot_by_code(&lot).unwrap().status, LotStatus::Released);
+        assert!(
+            s.check().unwrap().problems.is_empty(),
+            "{:?}",
+            s.check().unwrap().problems
+        );
+    }
 }

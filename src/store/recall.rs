@@ -262,4 +262,89 @@ mod tests {
         );
         assert_eq!(s.lots_by_supplier_lot("M-88").unwrap().len(), 1);
     }
+
+    #[test]
+    fn hold_all_holds_the_scope_stock_in_one_go_and_skips_held_lots() {
+        let (_d, s, [flour, eggs, _, cookies]) = bakery();
+        s.set_status(
+            StatusChange {
+                lot: cookies.clone(),
+                to: LotStatus::Hold,
+                date: today(),
+                reason: "swab".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        let scope = s.recall_scope(&eggs).unwrap();
+        let stock: Vec<LotCode> = scope
+            .to_hold
+            .iter()
+            .chain(&scope.already_held)
+            .map(|id| scope.trace.lot(*id).unwrap().code.clone())
+            .collect();
+        let events = s
+            .hold_all(
+                HoldAll {
+                    lots: stock,
+                    date: today(),
+                    reason: "mock recall MR-7".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap();
+        assert_eq!(events.len(), 1, "cookies were already on hold");
+        assert_eq!(s.lot_by_code(&eggs).unwrap().status, LotStatus::Hold);
+        assert_eq!(
+            s.lot_by_code(&flour).unwrap().status,
+            LotStatus::Released,
+            "outside the scope"
+        );
+        // one bad lot: nothing is held
+        let bad = s.hold_all(
+            HoldAll {
+                lots: vec![flour.clone(), LotCode::parse("NOPE", "l").unwrap()],
+                date: today(),
+                reason: "x".into(),
+            },
+            &stamp(),
+            today(),
+        );
+        assert!(bad.is_err());
+        assert_eq!(s.lot_by_code(&flour).unwrap().status, LotStatus::Released);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_mock_recall_is_kept_in_the_root_lots_history() {
+        let (_d, s, [_, eggs, ..]) = bakery();
+        let scope = s.recall_scope(&eggs).unwrap();
+        let record = MockRecall {
+            root: scope.trace.root,
+            direction: "forward".into(),
+            elapsed_ms: 41_000,
+            lots: scope.trace.lots.len() as u32,
+            finished_lots: scope.finished.len() as u32,
+            shipments: scope.trace.shipments.len() as u32,
+            customers: scope.customers.len() as u32,
+            on_hand_lots: scope.to_hold.len() as u32,
+            balance: s.mass_balance(&eggs).unwrap(),
+            note: "quarterly mock recall".into(),
+        };
+        let id = s
+            .record_mock_recall(record.clone(), today(), &stamp(), today())
+            .unwrap();
+        let h = s.lot_history(&eggs).unwrap();
+        let last = h.events.last().unwrap();
+        assert_eq!(last.event.id, id);
+        assert_eq!(last.event.kind, EventKind::MockRecall(record));
+        assert_eq!(
+            s.lot_by_code(&eggs).unwrap().balance,
+            Qty::from_units(40),
+            "a record changes nothing"
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+    }
 }
