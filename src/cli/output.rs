@@ -383,13 +383,9 @@ const ASCII: Glyphs = Glyphs {
     space: "   ",
 };
 
-enum Node<'a> {
-    Lot { id: LotId, qty: Option<Qty> },
-    Shipment(&'a crate::store::TraceShipment),
-}
-
 struct TreeText<'a> {
     t: &'a Trace,
+    ix: crate::store::TraceIndex,
     lots: HashMap<LotId, &'a Lot>,
     names: HashMap<String, String>,
     forward: bool,
@@ -399,38 +395,6 @@ struct TreeText<'a> {
 }
 
 impl<'a> TreeText<'a> {
-    fn children(&self, id: LotId) -> Vec<Node<'a>> {
-        let t = self.t;
-        let mut v: Vec<Node<'a>> = if self.forward {
-            t.links
-                .iter()
-                .filter(|l| l.input == id)
-                .map(|l| Node::Lot {
-                    id: l.output,
-                    qty: Some(l.qty),
-                })
-                .collect()
-        } else {
-            t.links
-                .iter()
-                .filter(|l| l.output == id)
-                .map(|l| Node::Lot {
-                    id: l.input,
-                    qty: Some(l.qty),
-                })
-                .collect()
-        };
-        if self.forward {
-            v.extend(
-                t.shipments
-                    .iter()
-                    .filter(|s| s.lot == id)
-                    .map(Node::Shipment),
-            );
-        }
-        v
-    }
-
     fn label(&self, id: LotId, used: Option<Qty>) -> String {
         let Some(l) = self.lots.get(&id) else {
             return format!("#{}", id.0);
@@ -466,14 +430,16 @@ impl<'a> TreeText<'a> {
     }
 
     fn walk(&mut self, id: LotId, prefix: &str) {
-        let kids = self.children(id);
+        use crate::store::Child;
+        let kids = self.ix.children(id, self.forward);
         let n = kids.len();
         for (i, c) in kids.into_iter().enumerate() {
             let last = i + 1 == n;
             let branch = if last { self.g.last } else { self.g.tee };
             let next = format!("{prefix}{}", if last { self.g.space } else { self.g.pipe });
             match c {
-                Node::Shipment(s) => {
+                Child::Shipment(k) => {
+                    let s = &self.t.shipments[k];
                     let r = s
                         .reference
                         .as_ref()
@@ -484,10 +450,10 @@ impl<'a> TreeText<'a> {
                         s.qty, s.unit, s.customer, s.date
                     ));
                 }
-                Node::Lot { id: child, qty } => {
+                Child::Lot { id: child, qty } => {
                     if self.shown.insert(child) {
                         self.lines
-                            .push(format!("{prefix}{branch}{}", self.label(child, qty)));
+                            .push(format!("{prefix}{branch}{}", self.label(child, Some(qty))));
                         self.walk(child, &next);
                     } else {
                         let code = self
@@ -538,9 +504,11 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
         crate::store::Direction::Forward => &[true],
         crate::store::Direction::Both => &[false, true],
     };
+    let ix = crate::store::TraceIndex::new(t);
     for &forward in dirs {
         let mut tt = TreeText {
             t,
+            ix: ix.clone(),
             lots: t.lot_index(),
             names: names.clone(),
             forward,

@@ -17,7 +17,7 @@ pub use error::StoreError;
 pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
-pub use trace::{Direction, Trace, TraceLink, TraceShipment};
+pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShipment};
 pub use write::{Bulk, Created};
 
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
