@@ -385,7 +385,7 @@ const ASCII: Glyphs = Glyphs {
 
 struct TreeText<'a> {
     t: &'a Trace,
-    ix: crate::store::TraceIndex,
+    ix: &'a crate::store::TraceIndex,
     lots: HashMap<LotId, &'a Lot>,
     names: HashMap<String, String>,
     forward: bool,
@@ -508,7 +508,7 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
     for &forward in dirs {
         let mut tt = TreeText {
             t,
-            ix: ix.clone(),
+            ix: &ix,
             lots: t.lot_index(),
             names: names.clone(),
             forward,
