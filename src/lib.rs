@@ -3,3 +3,4 @@ pub mod demo;
 pub mod domain;
 pub mod station;
 pub mod store;
+pub mod tui;
