@@ -82,3 +82,6 @@ fn event_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

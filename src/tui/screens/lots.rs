@@ -374,8 +374,11 @@ impl Lots {
             return Outcome::changed().status(Status::warn("lot: find and select a lot first"));
         };
         if lot.status == to {
-            return Outcome::changed()
-                .status(Status::warn(format!("lot: {} is already {}", lot.code, to)));
+            return Outcome::changed().status(Status::warn(format!(
+                "lot: {} is already {}",
+                lot.code,
+                status_words(to)
+            )));
         }
         let mut form = Form::new(vec![
             Field::new("reason", "Reason").placeholder("why").required(),
@@ -416,12 +419,11 @@ impl Lots {
                 });
                 match change {
                     Ok(event) => {
-                        let now = if p.to == LotStatus::Hold {
-                            "on hold".to_string()
-                        } else {
-                            p.to.to_string()
-                        };
-                        let msg = format!("Lot {} is now {now} (event {event})", p.lot);
+                        let msg = format!(
+                            "Lot {} is now {} (event {event})",
+                            p.lot,
+                            status_words(p.to)
+                        );
                         self.prompt = None;
                         let out = self.reload(station);
                         Outcome {
@@ -539,7 +541,7 @@ impl Lots {
                     "{mark}{} {} {} {}",
                     draw::pad(l.code.as_str(), 11),
                     draw::pad(l.item.as_str(), 10),
-                    format_args!("{}{}", l.balance, l.unit),
+                    format_args!("{} {}", l.balance, l.unit),
                     short_status(l.status)
                 )
             } else {
@@ -762,6 +764,13 @@ fn join_some(names: impl Iterator<Item = String>, max: usize) -> String {
         all.join(", ")
     } else {
         format!("{} and {} more", all[..max].join(", "), all.len() - max)
+    }
+}
+
+fn status_words(s: LotStatus) -> &'static str {
+    match s {
+        LotStatus::Hold => "on hold",
+        other => other.as_str(),
     }
 }
 

@@ -153,26 +153,39 @@ pub fn accept_pick(form: &mut Form) -> bool {
     }
 }
 
-/// A code field must name one of its candidates. Completes a unique match or a
-/// case-insensitive exact one; otherwise refuses with the field's name.
-pub fn check_choice(f: &mut Field, what: &str) -> Result<(), StationError> {
-    if f.opt().is_none() {
+/// A code field must name one of its candidates. Completes a case-insensitive exact match,
+/// or (with `complete`) the one candidate the text matches; otherwise refuses, naming the
+/// field.
+pub fn check_choice(f: &mut Field, what: &str, complete: bool) -> Result<(), StationError> {
+    if f.opt().is_none() || f.candidates.is_empty() {
         return Ok(());
     }
-    if let Some(c) = f.exact() {
-        let v = c.value.clone();
+    let take = |f: &mut Field, v: String| {
         f.set(&v);
         f.pick_closed = true;
+    };
+    if let Some(c) = f.exact() {
+        let v = c.value.clone();
+        take(f, v);
         return Ok(());
+    }
+    let text = f.value().trim().to_string();
+    if !complete {
+        let all: Vec<&str> = f.candidates.iter().map(|c| c.value.as_str()).collect();
+        return Err(invalid(
+            f.name,
+            format!(
+                "'{text}' is not a {what} accepted here; accepted: {}",
+                all.join(", ")
+            ),
+        ));
     }
     let m = f.matches();
     if m.len() == 1 {
         let v = m[0].value.clone();
-        f.set(&v);
-        f.pick_closed = true;
+        take(f, v);
         return Ok(());
     }
-    let text = f.value().trim().to_string();
     if m.is_empty() {
         Err(invalid(f.name, format!("no {what} matches '{text}'")))
     } else {

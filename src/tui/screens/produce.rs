@@ -181,7 +181,7 @@ impl Produce {
         let name = self.form.focused().map(|f| f.name).unwrap_or("");
         match name {
             "item" => {
-                if let Err(e) = check_choice(self.form.get_mut("item"), "item") {
+                if let Err(e) = check_choice(self.form.get_mut("item"), "item", true) {
                     return refuse(&mut self.form, &e);
                 }
             }
@@ -333,7 +333,7 @@ impl Produce {
         if self.form.get("item").opt().is_none() {
             return Err(invalid("item", "output item is required"));
         }
-        check_choice(self.form.get_mut("item"), "item")?;
+        check_choice(self.form.get_mut("item"), "item", true)?;
         if self.lines.is_empty() {
             return Err(invalid("input", "add at least one input lot"));
         }

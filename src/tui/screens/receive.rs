@@ -177,7 +177,7 @@ impl Receive {
                 _ => None,
             };
             if let Some(what) = what
-                && let Err(e) = check_choice(f, what)
+                && let Err(e) = check_choice(f, what, what != "unit")
             {
                 return refuse(&mut self.form, &e);
             }
@@ -200,7 +200,7 @@ impl Receive {
             ("unit", "unit"),
             ("inspection", "result"),
         ] {
-            check_choice(self.form.get_mut(name), what)?;
+            check_choice(self.form.get_mut(name), what, what != "unit")?;
         }
         let f = &self.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
@@ -282,6 +282,10 @@ impl Receive {
                     saved.supplier_lot
                 );
                 self.last = Some(saved);
+                // Keep the reference as the station understood it: `bol:1` → `BOL:1`.
+                if let Some(r) = &receipt.reference {
+                    self.form.get_mut("ref").set(&r.to_string());
+                }
                 self.clear(true);
                 Outcome::changed()
                     .status(saved_status(msg))

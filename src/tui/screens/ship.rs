@@ -259,12 +259,12 @@ impl Ship {
         let name = self.form.focused().map(|f| f.name).unwrap_or("");
         match name {
             "customer" => {
-                if let Err(e) = check_choice(self.form.get_mut("customer"), "customer") {
+                if let Err(e) = check_choice(self.form.get_mut("customer"), "customer", true) {
                     return refuse(&mut self.form, &e);
                 }
             }
             "item" => {
-                if let Err(e) = check_choice(self.form.get_mut("item"), "item") {
+                if let Err(e) = check_choice(self.form.get_mut("item"), "item", true) {
                     return refuse(&mut self.form, &e);
                 }
             }
@@ -432,7 +432,7 @@ impl Ship {
         if self.form.get("customer").opt().is_none() {
             return Err(invalid("customer", "customer is required"));
         }
-        check_choice(self.form.get_mut("customer"), "customer")?;
+        check_choice(self.form.get_mut("customer"), "customer", true)?;
         if self.lines.is_empty() {
             return Err(invalid("lot", "add at least one lot to ship"));
         }
@@ -605,11 +605,11 @@ impl Ship {
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into());
                 format!(
-                    "{mark}{:>2} {} {} {} exp {exp}",
+                    "{mark}{:>2} {} {} {} {exp}",
                     i + 1,
-                    draw::pad(l.lot.code.as_str(), 12),
-                    draw::pad(l.lot.item.as_str(), 13),
-                    draw::rpad(&format!("{} {}", l.qty, l.lot.unit), 12),
+                    draw::pad(l.lot.code.as_str(), 11),
+                    draw::pad(l.lot.item.as_str(), 9),
+                    draw::rpad(&format!("{} {}", l.qty, l.lot.unit), 9),
                 )
             };
             let style = if sel && focused {
