@@ -365,11 +365,23 @@ impl App {
         changed
     }
 
-    /// The clock moved on; redraw when the minute shown changes.
-    pub fn tick(&mut self, now: NaiveDateTime) -> bool {
+    /// The clock moved on; redraw when the minute shown changes. After midnight the
+    /// forms' default dates move to the new day (a date someone typed is left alone).
+    pub fn tick(&mut self, now: NaiveDateTime, station: &dyn Station) -> bool {
         let shown = |t: &NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
         let changed = shown(&now) != shown(&self.now);
+        let new_day = now.date() != self.now.date();
         self.now = now;
+        if new_day {
+            let outs = [
+                self.receive.update(ReceiveAction::Refresh, station),
+                self.produce.update(ProduceAction::Refresh, station),
+                self.ship.update(ShipAction::Refresh, station),
+            ];
+            for o in outs {
+                self.process(o, station);
+            }
+        }
         changed
     }
 
@@ -488,6 +500,42 @@ impl App {
         }
     }
 
+    /// Whether a binding does anything where the cursor is now (for the footer).
+    fn hint_applies(&self, a: Action) -> bool {
+        let lots_text = self.screen == ScreenId::Lots && self.lots.wants_text();
+        match a {
+            Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
+            Action::NextField
+            | Action::PrevField
+            | Action::Clear
+            | Action::Save
+            | Action::Up
+            | Action::Down
+                if lots_text =>
+            {
+                false
+            }
+            Action::Open => {
+                !(self.screen == ScreenId::Lots
+                    && self.lots.focus == super::screens::lots::Focus::History)
+            }
+            _ => true,
+        }
+    }
+
+    /// What Enter and Esc do in the Lots screen's fields, which are not form fields.
+    fn hint_desc(&self, a: Action, desc: &str) -> String {
+        if self.screen == ScreenId::Lots && self.lots.wants_text() {
+            let prompt = self.lots.prompt.is_some();
+            match a {
+                Action::Confirm => return if prompt { "ok" } else { "search" }.into(),
+                Action::Cancel => return if prompt { "cancel" } else { "list" }.into(),
+                _ => {}
+            }
+        }
+        desc.to_string()
+    }
+
     fn draw_footer(&self, buf: &mut Buffer, area: Rect) {
         let t = &self.theme;
         draw::clear(buf, area, t.footer);
@@ -502,11 +550,11 @@ impl App {
                 continue;
             }
             for b in self.keymap.bindings(layer) {
-                if seen.contains(&b.action) {
+                if seen.contains(&b.action) || !self.hint_applies(b.action) {
                     continue;
                 }
                 seen.push(b.action);
-                hints.push((b.key.label(), b.desc.clone()));
+                hints.push((b.key.label(), self.hint_desc(b.action, &b.desc)));
             }
         }
         let width = area.width as usize;

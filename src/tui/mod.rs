@@ -78,7 +78,7 @@ fn event_loop(
                 }
             }
         } else {
-            dirty |= app.tick(local_now());
+            dirty |= app.tick(local_now(), station);
         }
     }
 }

@@ -242,3 +242,20 @@ fn resizing_at_any_moment_keeps_what_was_typed() {
     assert_eq!(a.receive.form.value("supplier"), "mill");
     assert!(screen(&a, 40, 16).contains("mill"));
 }
+
+#[test]
+fn redraws_happen_only_on_change() {
+    let p = plant();
+    let mut a = app(&p);
+    assert!(
+        !a.handle(key(KeyCode::F(12)), &p.st),
+        "an unbound key changes nothing"
+    );
+    assert!(!a.tick(now() + chrono::Duration::seconds(30), &p.st));
+    assert!(
+        a.tick(now() + chrono::Duration::seconds(60), &p.st),
+        "the minute shown changed"
+    );
+    assert!(screen(&a, 80, 24).contains("2026-11-21 09:01"));
+    assert!(a.handle(key(KeyCode::Char('f')), &p.st));
+}
