@@ -217,3 +217,34 @@ fn any_size_draws_without_panicking() {
         }
     }
 }
+
+/// docs/tui.md shows the screens as text; each capture there must be a snapshot here, so
+/// the page cannot drift from the program.
+#[test]
+fn the_docs_show_the_screens_as_they_are() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("src/tui/tests/snapshots");
+    let mut snaps = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.len() >= 2 && l.starts_with('"') && l.ends_with('"'))
+            .map(|l| l[1..l.len() - 1].trim_end().to_string())
+            .collect();
+        snaps.push(lines.join("\n"));
+    }
+    let doc = std::fs::read_to_string(root.join("docs/tui.md")).unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```text\n")
+        .skip(1)
+        .map(|b| b.split("\n```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 10, "the page shows every screen");
+    for b in blocks {
+        assert!(
+            snaps.iter().any(|s| s == b),
+            "docs/tui.md shows a screen no snapshot has; update it from src/tui/tests/snapshots:\n{b}"
+        );
+    }
+}
