@@ -5,3 +5,4 @@ pub mod export;
 pub mod scan;
 pub mod station;
 pub mod store;
+pub mod tui;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
     about = "Lot traceability for the food-plant floor: receive, produce, ship, trace."
 )]
 #[command(
-    after_help = "Database: --db PATH, else $LOTLINE_DB, else ~/.local/share/lotline/lotline.redb.\nExit codes: 0 done, 1 could not (database, check problems), 2 bad input."
+    after_help = "With no command, lotline opens the full-screen app on a terminal (and prints a summary otherwise).\nDatabase: --db PATH, else $LOTLINE_DB, else ~/.local/share/lotline/lotline.redb.\nExit codes: 0 done, 1 could not (database, check problems), 2 bad input."
 )]
 pub struct Cli {
     /// Database file (created on first write).
@@ -23,8 +23,25 @@ pub struct Cli {
     /// Name of this station, stamped on every record (default: host name).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
     pub station: Option<String>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
+}
+
+/// How the full-screen app looks and which keys it takes.
+#[derive(Debug, Args, Default, Clone)]
+pub struct TuiArgs {
+    /// Keymap file for the app (`default` and `vim` are built in). Default: the config
+    /// file's `keymap`, else the built-in default.
+    #[arg(long, value_name = "FILE")]
+    pub keymap: Option<PathBuf>,
+    /// Draw with bold and reverse only, never colour (also when NO_COLOR is set).
+    #[arg(long)]
+    pub mono: bool,
+    /// Draw ASCII borders only (also when the locale is not UTF-8).
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 // Parsed once per run, so variant sizes do not matter.
@@ -84,6 +101,8 @@ pub struct DemoArgs {
     /// Throw away the demo database and build it again.
     #[arg(long)]
     pub fresh: bool,
+    #[command(flatten)]
+    pub tui: TuiArgs,
 }
 
 // Parsed once per run, so variant sizes do not matter.

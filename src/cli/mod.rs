@@ -119,6 +119,12 @@ pub fn run(cli: Cli) -> Res {
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
+            if on_terminal() {
+                // Refuse a bad keymap before anything else happens.
+                let options = tui_options(&cli.tui)?;
+                let st = open(&cli, &db, false)?;
+                return tui(&st, options);
+            }
             let st = open(&cli, &db, false)?;
             return output::summary(out, &st, &db);
         }
@@ -353,6 +359,17 @@ fn status(cli: &Cli, out: &mut impl Write, db: &Path, s: &StatusArgs, to: LotSta
 }
 
 fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
+    // `lotline --mono demo` and `lotline demo --mono` mean the same.
+    let args = TuiArgs {
+        keymap: d.tui.keymap.clone().or_else(|| cli.tui.keymap.clone()),
+        mono: d.tui.mono || cli.tui.mono,
+        ascii: d.tui.ascii || cli.tui.ascii,
+    };
+    let options = if on_terminal() {
+        Some(tui_options(&args)?)
+    } else {
+        None
+    };
     if d.fresh && path.exists() {
         // Only a file the demo made may be replaced.
         let st = open(cli, path, false)?;
@@ -384,7 +401,45 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
             code: EXIT_INVALID,
         });
     }
-    output::demo_summary(out, &st, path)
+    match options {
+        Some(options) => tui(&st, options),
+        None => output::demo_summary(out, &st, path),
+    }
+}
+
+/// Both ends of the conversation are a person at a terminal (not a pipe or a test).
+fn on_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// The app's options from the command line, the config file and the environment. A bad
+/// keymap or config file is refused here, naming the file, the key and the reason.
+fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
+    let bad = |e: crate::tui::KeymapError| Failure {
+        message: e.to_string(),
+        code: EXIT_INVALID,
+    };
+    let config = match crate::tui::config::config_path() {
+        Some(p) => crate::tui::Config::load(&p).map_err(bad)?,
+        None => crate::tui::Config::default(),
+    };
+    config
+        .options(
+            args.keymap.as_deref(),
+            args.mono,
+            args.ascii,
+            crate::tui::config::no_color(),
+            utf8_locale(),
+        )
+        .map_err(bad)
+}
+
+fn tui(st: &Local, options: crate::tui::Options) -> Res {
+    crate::tui::run(st, options).map_err(|e| Failure {
+        message: format!("the terminal could not be used: {e}"),
+        code: EXIT_FAILED,
+    })
 }
 
 /// Parse a scan and say what it means, and — when a database is there — what it means to
