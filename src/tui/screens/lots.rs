@@ -809,6 +809,12 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
             from, to, reason, ..
         } => format!("{from} -> {to}: {reason}"),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::MockRecall(m) => format!(
+            "mock recall: {} shipments to {} customers, balance {}",
+            m.shipments,
+            m.customers,
+            m.balance.reconciliation_text()
+        ),
     };
     let reference = e
         .reference
