@@ -346,7 +346,7 @@ impl App {
                         ));
                     }
                 }
-                InternalEvent::OpenLot(code) => {
+                InternalEvent::OpenLot(code) | InternalEvent::OpenTrace(code) => {
                     self.screen = ScreenId::Lots;
                     let o = self.lots.update(LotsAction::Show(code), station);
                     self.queue.extend(o.events);

@@ -65,6 +65,9 @@ pub enum InternalEvent {
     LotsChanged,
     /// Show this lot on the Lots screen.
     OpenLot(LotCode),
+    /// Open this lot's trace: what a scan outside a form field asks for. Until the Trace
+    /// screen exists the lot is shown on the Lots screen, with its history.
+    OpenTrace(LotCode),
     /// Go to a screen.
     Switch(ScreenId),
     /// Esc with nothing left to cancel: leave the fields for the menu.
