@@ -108,7 +108,8 @@ impl Trace {
 
 struct Walk<'a> {
     lots_t: ReadOnlyTable<u32, &'static [u8]>,
-    seen: HashSet<LotId>,
+    /// Each lot reached, with its place in `lots`.
+    seen: HashMap<LotId, usize>,
     lots: Vec<Lot>,
     links: Vec<TraceLink>,
     _p: std::marker::PhantomData<&'a ()>,
@@ -116,7 +117,8 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn add_lot(&mut self, id: LotId) -> Result<(), StoreError> {
-        if self.seen.insert(id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.seen.entry(id) {
+            slot.insert(self.lots.len());
             let lot = match self.lots_t.get(id.0)? {
                 Some(v) => decode(v.value(), "lots", &id.0)?,
                 None => {
@@ -180,7 +182,7 @@ impl Store {
         let root_lot = read_lot(&r, root)?;
         let mut w = Walk {
             lots_t: r.open_table(LOTS)?,
-            seen: HashSet::from([root]),
+            seen: HashMap::from([(root, 0)]),
             lots: vec![root_lot],
             links: Vec::new(),
             _p: std::marker::PhantomData,
@@ -196,6 +198,13 @@ impl Store {
             let voids = r.open_table(EVENT_VOIDS)?;
             let mut cache: HashMap<u64, Event> = HashMap::new();
             for lot in reached {
+                // Looked up once per lot: searching the trace's lots for every shipment
+                // line made a large recall quadratic (14.6 ms → see BENCHMARKS.md).
+                let unit = w
+                    .seen
+                    .get(&lot)
+                    .map(|&i| w.lots[i].unit)
+                    .unwrap_or(Unit::Ea);
                 for e in ships.get(lot.0)? {
                     let eid = e?.value();
                     if voids.get(eid)?.is_some() {
@@ -213,12 +222,6 @@ impl Store {
                         }
                     };
                     if let EventKind::Ship(s) = &ev.kind {
-                        let unit = w
-                            .lots
-                            .iter()
-                            .find(|l| l.id == lot)
-                            .map(|l| l.unit)
-                            .unwrap_or(Unit::Ea);
                         for line in s.lines.iter().filter(|u| u.lot == lot) {
                             shipments.push(TraceShipment {
                                 event: eid,
