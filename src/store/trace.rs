@@ -197,6 +197,9 @@ impl Store {
             let voids = r.open_table(EVENT_VOIDS)?;
             // Voids are rare; most databases have none and need not look each line up.
             let any_voids = voids.first()?.is_some();
+            // A plant has hundreds of customers and a recall thousands of lines: check each
+            // customer id once.
+            let mut customers: HashMap<String, PartyId> = HashMap::new();
             for lot in reached {
                 // Looked up once per lot: searching the trace's lots for every shipment
                 // line made a large recall quadratic (BENCHMARKS.md).
@@ -217,8 +220,15 @@ impl Store {
                     shipments.push(TraceShipment {
                         event,
                         lot,
-                        customer: PartyId::parse(customer, "customer")
-                            .map_err(|_| damaged("unreadable customer"))?,
+                        customer: match customers.get(customer) {
+                            Some(c) => c.clone(),
+                            None => {
+                                let c = PartyId::parse(customer, "customer")
+                                    .map_err(|_| damaged("unreadable customer"))?;
+                                customers.insert(customer.to_string(), c.clone());
+                                c
+                            }
+                        },
                         date: NaiveDate::from_num_days_from_ce_opt(day)
                             .ok_or_else(|| damaged("impossible date"))?,
                         qty: Qty(milli),
