@@ -938,4 +938,43 @@ fn print_table(r: &Value) {
         println!("largest fan-out lot: {root}");
     }
     println!();
+    // The goals of issue 6 (2-core machine, release build); the fan-out one is set at
+    // 1,000,000 lots.
+    let t = &r["trace"];
+    let worst = |key: &str| {
+        CLASSES
+            .iter()
+            .map(|c| f(&t[c.name][key]))
+            .fold(f64::NAN, f64::max)
+    };
+    let goals = [
+        (
+            "forward trace of the largest fan-out lot <= 50 ms (p99)",
+            f(&t["forward_fanout"]["lotline"]["p99_ms"]) <= 50.0,
+        ),
+        (
+            "backward trace of a finished lot <= 2 ms (p99)",
+            f(&t["backward"]["lotline"]["p99_ms"]) <= 2.0,
+        ),
+        (
+            "lotline >= 5x faster than SQLite (p50, every trace)",
+            worst("lotline_over_sqlite_p50") <= 0.2,
+        ),
+        (
+            "lotline <= 3x the in-memory floor (p50, every trace)",
+            worst("lotline_over_memory_p50") <= 3.0,
+        ),
+        (
+            "bulk load >= 50,000 events/s",
+            f(&r["load"]["events_per_s"]) >= 50_000.0,
+        ),
+        (
+            "peak RSS during traces <= 100 MB",
+            f(&r["peak_rss_bytes"]) <= 100e6,
+        ),
+    ];
+    for (goal, met) in goals {
+        println!("{:<7} {goal}", if met { "met" } else { "MISSED" });
+    }
+    println!();
 }
