@@ -741,3 +741,85 @@ fn any_size_draws_without_panicking() {
         }
     }
 }
+
+/// The demo plant's most-used ingredient lot, traced forward: one update and one draw
+/// show it. A measurement as well: run with
+/// `cargo test --lib -- --ignored --nocapture most_used_ingredient` to see the times.
+#[test]
+#[ignore = "builds the demo plant; a measurement, run on demand"]
+fn the_most_used_ingredient_opens_forward_in_one_frame() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let st = station(&dir, "ana");
+    crate::demo::build(&st, &mut |_| {}).unwrap();
+    // The ingredient lot that went into the most batches.
+    let ingredients: Vec<ItemCode> = st
+        .items()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.kind == ItemKind::Ingredient)
+        .map(|i| i.code)
+        .collect();
+    let mut best: Option<(usize, LotCode)> = None;
+    for l in st.lots(crate::store::LotFilter::default()).unwrap() {
+        if !ingredients.contains(&l.item) {
+            continue;
+        }
+        let t = st
+            .trace(l.code.clone(), crate::store::Direction::Forward)
+            .unwrap();
+        let n = t.links.iter().filter(|k| k.input == l.id).count();
+        if best.as_ref().is_none_or(|(m, _)| n > *m) {
+            best = Some((n, l.code.clone()));
+        }
+    }
+    let (batches, code) = best.unwrap();
+    let mut a = App::new(Keymap::default_map(), Theme::new(false, false), now(), &st);
+    let mut term = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let t0 = Instant::now();
+    a.process(
+        Outcome::changed().with(InternalEvent::OpenTrace(code.clone())),
+        &st,
+    );
+    let t1 = Instant::now();
+    term.draw(|f| a.render(f)).unwrap();
+    let t2 = Instant::now();
+    a.handle(Input::code(KeyCode::Char('d')), &st); // both → backward
+    let t3 = Instant::now();
+    a.handle(Input::code(KeyCode::Char('d')), &st); // → forward
+    let t4 = Instant::now();
+    term.draw(|f| a.render(f)).unwrap();
+    let t5 = Instant::now();
+    let text = term.backend().to_string();
+    assert!(
+        text.contains(&format!("Trace of {code} · forward")),
+        "{text}"
+    );
+    a.handle(Input::code(KeyCode::Char('e')), &st);
+    let t6 = Instant::now();
+    term.draw(|f| a.render(f)).unwrap();
+    let t7 = Instant::now();
+    for _ in 0..200 {
+        a.handle(Input::code(KeyCode::PageDown), &st);
+        term.draw(|f| a.render(f)).unwrap();
+    }
+    let t8 = Instant::now();
+    let l = a.trace.loaded.as_ref().unwrap();
+    let item = l.root().item.clone();
+    eprintln!(
+        "{code} {}: {batches} batches, {} lots, {} shipments, {} rows expanded\n\
+         open (both) {:?} + draw {:?}; turn to forward {:?} + draw {:?}; \
+         expand all {:?} + draw {:?}; 200 page-downs with draws {:?}",
+        item,
+        l.graph.lots.len(),
+        l.graph.shipments.len(),
+        l.rows.len(),
+        t1 - t0,
+        t2 - t1,
+        t4 - t3,
+        t5 - t4,
+        t6 - t5,
+        t7 - t6,
+        t8 - t7,
+    );
+}
