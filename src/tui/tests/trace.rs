@@ -703,6 +703,26 @@ fn ascii_and_mono_trees() {
         assert_eq!(c.fg, ratatui::style::Color::Reset, "{c:?}");
         assert_eq!(c.bg, ratatui::style::Color::Reset, "{c:?}");
     }
+    // Every view of the screen, at both sizes.
+    let mut scenes = vec![
+        start_scene(&b),
+        complaint_scene(&b),
+        scope_scene(&b),
+        balance_scene(&b),
+    ];
+    let mut d = expanded_scene(&b, Theme::new(false, false));
+    letter(&mut d, &b, 'i');
+    scenes.push(d);
+    let mut f = forward_scene(&b);
+    letter(&mut f, &b, 'e');
+    scenes.push(f);
+    for mut a in scenes {
+        a.theme = Theme::new(true, true);
+        for (w, h) in [FULL, COMPACT] {
+            let text = screen(&a, w, h);
+            assert!(text.is_ascii(), "{text}");
+        }
+    }
 }
 
 #[test]

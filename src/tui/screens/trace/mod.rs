@@ -298,7 +298,7 @@ fn start_form() -> Form {
 
 fn one_field(name: &'static str, label: &'static str, value: &str) -> Form {
     let mut f = Field::new(name, label);
-    f.set(value);
+    f.reset_to(value);
     let mut form = Form::new(vec![f]);
     form.order = vec![Slot::Field(0)];
     form

@@ -406,6 +406,19 @@ impl Trace {
             }
         }
         position(buf, tree_area, l.selected, n, h, ui);
+        if ui.compact && tree_area.height >= 2 && tree_area.width >= 16 {
+            let k = key(ui, Layer::Trace, Action::Details);
+            if !k.is_empty() {
+                put(
+                    buf,
+                    tree_area,
+                    tree_area.x + 1,
+                    tree_area.bottom() - 1,
+                    &format!(" {k}: details "),
+                    ui.theme.dim,
+                );
+            }
+        }
     }
 
     fn render_view(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
