@@ -4,6 +4,7 @@
 mod app;
 mod screens;
 mod snapshots;
+mod trace;
 
 use super::App;
 use super::input::Input;
