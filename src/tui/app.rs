@@ -182,6 +182,11 @@ impl App {
                     false
                 }
             }
+            Input::Scan(text) => {
+                self.quit_armed = false;
+                let out = super::scanning::route(self, &text, station);
+                self.process(out, station)
+            }
             Input::Key { key, event } => {
                 let action = self.keymap.lookup(&self.layers(), key);
                 if action != Some(Action::Quit) {

@@ -9,6 +9,7 @@ pub mod form;
 pub mod input;
 pub mod keymap;
 pub mod queue;
+pub mod scanning;
 pub mod screens;
 pub mod theme;
 
@@ -64,9 +65,14 @@ fn event_loop(
         if app.quit {
             return Ok(());
         }
-        // Wake for the next minute of the header clock, or for input.
+        // Wake for the next minute of the header clock, for input, or when keys held back
+        // as a possible scan must be let go.
         let secs = 60 - u64::from(chrono::Timelike::second(&local_now())).min(59);
-        if event::poll(Duration::from_secs(secs))? {
+        let mut wait = Duration::from_secs(secs);
+        if let Some(due) = decoder.deadline() {
+            wait = wait.min(due.saturating_duration_since(Instant::now()));
+        }
+        if event::poll(wait)? {
             // Take everything already waiting before drawing again (a scanner's burst).
             loop {
                 let ev = event::read()?;
@@ -78,6 +84,10 @@ fn event_loop(
                 }
             }
         } else {
+            // A person's keys, held for a few milliseconds in case they were a scan.
+            for input in decoder.flush(Instant::now()) {
+                dirty |= app.handle(input, station);
+            }
             dirty |= app.tick(local_now(), station);
         }
     }
