@@ -2,6 +2,7 @@
 //! internal events, and draws the header (tabs, plant, operator, clock), the body, the
 //! footer of key hints and the status line.
 
+use super::config::{PrinterSetting, ScannerSettings};
 use super::draw::{self, put};
 use super::input::Input;
 use super::keymap::{Action, Key, Keymap, Layer, ScreenId};
@@ -50,6 +51,10 @@ pub struct App {
     queue: Queue,
     /// Ask the terminal to clear and draw everything again (after C-l).
     pub clear_screen: bool,
+    /// How scans are read (the `[scanner]` settings).
+    pub scanner: ScannerSettings,
+    /// Where labels go, if a printer is set.
+    pub printer: Option<PrinterSetting>,
 }
 
 impl App {
@@ -74,6 +79,8 @@ impl App {
             now,
             queue: Queue::default(),
             clear_screen: false,
+            scanner: ScannerSettings::default(),
+            printer: None,
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -111,6 +118,18 @@ impl App {
             );
         }
         app
+    }
+
+    /// Use these scanner settings and this label printer (Help shows them).
+    pub fn with_devices(
+        mut self,
+        scanner: ScannerSettings,
+        printer: Option<PrinterSetting>,
+    ) -> App {
+        self.help.devices(&scanner, printer.as_ref());
+        self.scanner = scanner;
+        self.printer = printer;
+        self
     }
 
     /// The first key that reaches `action` from anywhere, for hints.

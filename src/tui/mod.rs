@@ -14,7 +14,7 @@ pub mod screens;
 pub mod theme;
 
 pub use app::App;
-pub use config::{Config, Options};
+pub use config::{Config, Options, PrinterSetting, ScannerSettings};
 pub use keymap::{Keymap, KeymapError};
 
 use crate::station::Station;
@@ -48,8 +48,9 @@ fn event_loop(
     options: Options,
 ) -> io::Result<()> {
     let theme = Theme::new(options.mono, options.ascii);
-    let mut app = App::new(options.keymap, theme, local_now(), station);
-    let mut decoder = Decoder::new();
+    let mut decoder = Decoder::with_timing(options.scanner.timing());
+    let mut app = App::new(options.keymap, theme, local_now(), station)
+        .with_devices(options.scanner, options.printer);
     let mut dirty = true;
     loop {
         if app.clear_screen {
