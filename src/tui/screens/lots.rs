@@ -26,6 +26,8 @@ pub enum LotsAction {
     LotsChanged,
     /// Find this lot and open its history.
     Show(LotCode),
+    /// Search for this text (a scan that is no lot of ours).
+    Find(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +135,16 @@ impl Lots {
                     self.selected = 0;
                     return self.open(station);
                 }
+                out
+            }
+            LotsAction::Find(text) => {
+                self.search.fields[0].set(&text);
+                let out = self.run_search(station);
+                self.focus = if self.results.is_empty() {
+                    Focus::Search
+                } else {
+                    Focus::List
+                };
                 out
             }
             LotsAction::Up
