@@ -281,6 +281,7 @@ impl App {
                 self.clear_screen = true;
                 Outcome::changed()
             }
+            Action::PrintLabel => super::labels::print(self, station),
             Action::Edit => match self.screen {
                 ScreenId::Help | ScreenId::Trace => self.switch(self.back_to),
                 ScreenId::Lots => self.lots.update(LotsAction::Search, station),
@@ -529,6 +530,7 @@ impl App {
         let lots_text = self.screen == ScreenId::Lots && self.lots.wants_text();
         match a {
             Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
+            Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
             Action::NextField
             | Action::PrevField
             | Action::Clear

@@ -251,6 +251,9 @@ pub enum Action {
     Hold,
     Release,
     Search,
+    /// Print our label for the lot just created (after a Receive save or a closed batch),
+    /// or for the lot selected on the Lots screen.
+    PrintLabel,
 }
 
 const SIMPLE_ACTIONS: &[(&str, Action)] = &[
@@ -275,6 +278,7 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("hold", Action::Hold),
     ("release", Action::Release),
     ("search", Action::Search),
+    ("print_label", Action::PrintLabel),
 ];
 
 impl Action {
@@ -373,6 +377,7 @@ impl Layer {
             PageUp | PageDown | First | Last => matches!(self, Layer::Lots | Layer::Help),
             Open | Hold | Release | Search => self == Layer::Lots,
             Back => matches!(self, Layer::Lots | Layer::Help),
+            PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
         }
     }
 }

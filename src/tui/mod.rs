@@ -8,6 +8,7 @@ pub mod draw;
 pub mod form;
 pub mod input;
 pub mod keymap;
+pub mod labels;
 pub mod queue;
 pub mod scanning;
 pub mod screens;

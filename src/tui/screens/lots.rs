@@ -373,6 +373,11 @@ impl Lots {
         }
     }
 
+    /// The lot a label prints for: the open one, or the selected one.
+    pub fn label_lot(&self) -> Option<&Lot> {
+        self.current()
+    }
+
     /// The lot that hold and release act on: the open one, or the selected one.
     fn current(&self) -> Option<&Lot> {
         match self.focus {
