@@ -577,7 +577,7 @@ fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
     t.send(&format!(
         "]C101{OATS_GTIN}3102002500{GS}10OAT-7781{GS}17271231\r\n"
     ));
-    let s = t.wait_for("Scanned item OATS");
+    let s = t.wait_for("Scanned OATS");
     for want in [
         "Item*         OATS",
         "Rolled oats",
@@ -588,9 +588,8 @@ fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
         assert!(s.contains(want), "{want:?} on screen:\n{s}");
     }
     assert!(
-        t.status().starts_with(
-            "Scanned item OATS, supplier lot OAT-7781, expiry 2027-12-31, 25 kg; now supplier"
-        ),
+        t.status()
+            .starts_with("Scanned OATS, lot OAT-7781, expires 2027-12-31, 25 kg; supplier next"),
         "{}",
         t.status()
     );

@@ -29,7 +29,12 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
     let parsed = crate::scan::parse_at(text, &app.scanner.scan_config(), app.now.date());
     if app.screen == ScreenId::Help {
         app.help.scan_test(report(text, &parsed, station));
-        return Outcome::changed();
+        return Outcome::changed().status(match &parsed {
+            Ok(_) => {
+                Status::info("Scan test: what was read is above; on Help nothing else happens")
+            }
+            Err(_) => Status::warn("Scan test: the scan could not be read; why is above"),
+        });
     }
     let scan = match parsed {
         Ok(s) => s,
@@ -146,15 +151,21 @@ pub fn report(text: &str, parsed: &Result<Scan, ScanError>, station: &dyn Statio
         Scan::Plain { text, .. } => out.push(format!("{:<11}{text:?}", "plain text")),
     }
     if let Some(t) = scanned_text(scan) {
-        let ours = LotCode::parse(t, "lot")
-            .ok()
-            .and_then(|c| station.find_lot(c).ok().flatten());
-        out.push(match ours {
-            Some(l) => format!(
-                "our lot {}: {}, {} {} on hand, {}",
-                l.code, l.item, l.balance, l.unit, l.status
-            ),
-            None => format!("{t} is not one of our lot codes"),
+        let items = station.items().unwrap_or_default();
+        out.push(match scanned_lot(scan, &items, "lot", station) {
+            Ok(Some(l)) => {
+                let ours = format!(
+                    "our lot {}: {}, {} {} on hand, {}",
+                    l.code, l.item, l.balance, l.unit, l.status
+                );
+                if LotCode::parse(t, "lot").is_ok_and(|c| c == l.code) {
+                    ours
+                } else {
+                    format!("supplier lot {t} is {ours}")
+                }
+            }
+            Ok(None) => format!("{t} is not one of our lots, nor a supplier lot we received"),
+            Err(e) => e.message,
         });
     }
     out

@@ -168,7 +168,7 @@ impl Receive {
                     let f = self.form.get_mut("item");
                     f.set(code.as_str());
                     f.pick_closed = true;
-                    filled.push(format!("item {code}"));
+                    filled.push(code.to_string());
                 }
                 None => {
                     problem = Some(invalid(
@@ -191,18 +191,18 @@ impl Receive {
                     let f = self.form.get_mut("supplier");
                     f.set(&id);
                     f.pick_closed = true;
-                    filled.push(format!("supplier {id}"));
+                    filled.push(format!("from {id}"));
                 }
                 None => filled.push(format!("(GLN {gln} is no supplier of ours)")),
             }
         }
         if let Some(l) = lot {
             self.form.get_mut("supplier-lot").set(l);
-            filled.push(format!("supplier lot {l}"));
+            filled.push(format!("lot {l}"));
         }
         if let Some(d) = expiry {
             self.form.get_mut("expiry").set(&d.to_string());
-            filled.push(format!("expiry {d}"));
+            filled.push(format!("expires {d}"));
         }
         if has_qty {
             match self.scanned_quantity(scan) {
@@ -231,11 +231,11 @@ impl Receive {
         let next = match self.form.missing().map(|f| (f.name, f.label)) {
             Some((name, label)) => {
                 self.form.focus_field(name);
-                format!("now {}", label.to_lowercase())
+                format!("{} next", label.to_lowercase())
             }
             None => {
                 self.form.focus_slot(Slot::Button);
-                "check it and press Enter to save".into()
+                "Enter saves".into()
             }
         };
         Outcome::changed().status(Status::ok(format!("Scanned {}; {next}", filled.join(", "))))
