@@ -254,7 +254,7 @@ impl Config {
 /// Characters a scanner cannot use to frame or separate: they arrive as keys that are not
 /// text (Enter, Tab, Esc) or end a scan.
 fn is_key_char(c: char) -> bool {
-    matches!(c, '\r' | '\n' | '\t' | '\u{1b}')
+    matches!(c, '\r' | '\n' | '\t' | '\u{1b}' | '\0' | '\u{7f}')
 }
 
 /// Read the `[scanner]` table; errors name `scanner.KEY`.
@@ -326,10 +326,12 @@ fn scanner(
                         ),
                     ));
                 }
-                if is_key_char(c) || c == ' ' {
+                if (c.is_control() && c != GS) || c == ' ' {
                     return Err(err(
                         &key,
-                        format!("{c:?} cannot separate GS1 data; use GS or a sign such as ~ or |"),
+                        format!(
+                            "{c:?} cannot separate GS1 data (a control character other than GS arrives as a Ctrl key); use GS or a sign such as ~ or |"
+                        ),
                     ));
                 }
                 s.separator = c;
@@ -589,6 +591,16 @@ printer = "tcp:10.0.0.50:9100"
                 "[scanner]\nseparator = \" \"\n",
                 "scanner.separator",
                 "cannot separate",
+            ),
+            (
+                "[scanner]\nseparator = \"\\u001e\"\n",
+                "scanner.separator",
+                "Ctrl key",
+            ),
+            (
+                "[scanner]\nprefix = \"\\u007f\"\n",
+                "scanner.prefix",
+                "arrives as a key",
             ),
             (
                 "[scanner]\nmax_key_gap_ms = 0\n",

@@ -252,8 +252,8 @@ impl Decoder {
             KeyCode::Char('5' | ']') if ctrl_only => Some(GS),
             KeyCode::Char(c) if (m - KeyModifiers::SHIFT).is_empty() && !c.is_control() => Some(c),
             // A control character in the configured prefix (such as STX, Ctrl+B).
-            KeyCode::Char(c) if ctrl_only && c.is_ascii_lowercase() => {
-                let cc = char::from(c as u8 - b'a' + 1);
+            KeyCode::Char(c) if ctrl_only => {
+                let cc = control_char(c)?;
                 let prefix = self.timing.prefix.as_deref().unwrap_or("");
                 let mut t = self.text.clone();
                 t.push(cc);
@@ -305,6 +305,16 @@ impl Decoder {
                 n >= self.timing.min_burst_len.max(1) && widest <= self.timing.max_key_gap
             }
         }
+    }
+}
+
+/// The control character crossterm reports as Ctrl and `c`: bytes 1–26 as Ctrl+a..z,
+/// 28–31 as Ctrl+4..7.
+fn control_char(c: char) -> Option<char> {
+    match c {
+        'a'..='z' => Some(char::from(c as u8 - b'a' + 1)),
+        '4'..='7' => Some(char::from(c as u8 - b'4' + 0x1c)),
+        _ => None,
     }
 }
 
@@ -615,6 +625,77 @@ mod tests {
             out,
             vec![Input::Resize, Input::Scan("]C0R26325-001".into())]
         );
+    }
+
+    mod never_loses_a_key {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Keys a person or a scanner might send, and the gaps between them.
+        fn key() -> impl Strategy<Value = KeyEvent> {
+            prop_oneof![
+                prop::sample::select(vec![']', 'C', 'd', '1', '0', 'a', 'R', '-', ' ', '@'])
+                    .prop_map(|c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+                Just(KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL)),
+                Just(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+                Just(KeyEvent::new(KeyCode::Char('b'), KeyModifiers::CONTROL)),
+                Just(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+                Just(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+                Just(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)),
+            ]
+        }
+
+        /// The text a key stands for, Enter and LF left out (a scan's end is not kept).
+        fn text_of(k: &KeyEvent) -> String {
+            match (k.code, k.modifiers) {
+                (KeyCode::Char('5'), KeyModifiers::CONTROL) => GS.to_string(),
+                (KeyCode::Char('b'), KeyModifiers::CONTROL) => "\u{2}".into(),
+                (KeyCode::Char('j'), KeyModifiers::CONTROL) | (KeyCode::Enter, _) => String::new(),
+                (KeyCode::Char(c), _) => c.to_string(),
+                (KeyCode::Tab, _) => "<Tab>".into(),
+                (code, _) => format!("<{code:?}>"),
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            /// Whatever arrives, at whatever pace: everything typed comes out once, in
+            /// order, as keys or inside scans; only a scan's Enter and LF are not keys.
+            #[test]
+            fn whatever_the_timing(
+                keys in prop::collection::vec((key(), 0u64..300), 0..40),
+                prefix in prop::option::of(prop::sample::select(vec!["@@", "\u{2}"])),
+            ) {
+                let mut d = Decoder::with_timing(ScanTiming {
+                    prefix: prefix.map(str::to_string),
+                    ..ScanTiming::default()
+                });
+                let mut t = Instant::now();
+                let mut out = Vec::new();
+                let mut sent = String::new();
+                for (k, gap) in &keys {
+                    t += ms(*gap);
+                    // The event loop's timer fires when a deadline passes between keys.
+                    if d.deadline().is_some_and(|due| due < t) && gap % 2 == 0 {
+                        out.extend(d.flush(t));
+                    }
+                    out.extend(d.feed(Event::Key(*k), t));
+                    sent.push_str(&text_of(k));
+                }
+                out.extend(d.flush(t + Duration::from_secs(5)));
+                prop_assert!(!d.holding());
+                let got: String = out
+                    .iter()
+                    .map(|i| match i {
+                        Input::Key { event, .. } => text_of(event),
+                        Input::Scan(s) => s.clone(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                prop_assert_eq!(got, sent);
+            }
+        }
     }
 
     #[test]

@@ -428,3 +428,102 @@ fn help_shows_the_scanner_and_printer_settings() {
     assert_eq!(field(&a, "supplier-lot"), "OAT-1");
     assert_eq!(field(&a, "expiry"), "2027-03-31");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Scan-like text: AIM ids, digits, GS, brackets, Digital Link bits, our lot codes.
+    fn scan_text(lots: Vec<String>) -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            prop::sample::select(vec![
+                "]C1",
+                "]C0",
+                "]d2",
+                "]Q3",
+                "]e0",
+                "]E0",
+                "(01)",
+                "(10)",
+                "(17)",
+                "(3102)",
+                "01",
+                "10",
+                "17",
+                "37",
+                "3102",
+                "3202",
+                "412",
+                "02",
+                "00",
+                "\u{1d}",
+                "~",
+                OATS,
+                BUTTER,
+                CREAM,
+                STRANGER,
+                "M-88",
+                "S-8",
+                "f-1121",
+                "https://id.gs1.org/01/",
+                "?17=",
+                "/10/",
+                "270331",
+                "270300",
+                "999999",
+                "0",
+                "-",
+                "é",
+                " ",
+            ])
+            .prop_map(str::to_string),
+            prop::sample::select(lots),
+            "[ -~]{0,6}",
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn whatever_is_scanned_wherever() {
+        let (p, base) = setup();
+        drop(base);
+        let lots: Vec<String> = [&p.flour, &p.eggs, &p.held_sugar, &p.cookies_a]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        // One app per place a scan can land; each goes on from where the last scan left it.
+        let places: Vec<Vec<Input>> = vec![
+            vec![],
+            vec![Input::code(KeyCode::Esc)],
+            vec![Input::code(KeyCode::F(3))],
+            vec![Input::code(KeyCode::F(4))],
+            vec![Input::code(KeyCode::F(6))],
+            vec![Input::code(KeyCode::F(6)), Input::code(KeyCode::Esc)],
+            vec![Input::code(KeyCode::F(1))],
+        ];
+        let apps: Vec<App> = places
+            .into_iter()
+            .map(|ks| {
+                let mut a = app(&p);
+                keys(&mut a, &p, ks);
+                a
+            })
+            .collect();
+        let apps = std::cell::RefCell::new(apps);
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 150,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&scan_text(lots), |text| {
+                for a in apps.borrow_mut().iter_mut() {
+                    keys(a, &p, [Input::Scan(text.clone())]);
+                    let _ = screen(a, 80, 24);
+                    let _ = screen(a, 40, 16);
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}
