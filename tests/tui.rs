@@ -602,6 +602,13 @@ fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
         s.lines().last().is_some_and(|l| l.contains("Received "))
     });
     let lot = code_after(&t.status(), "Received ");
+    // A person typing what looks like a scan's start gets their keys: held a moment, then
+    // typed into the field (no Enter came, so it was no scan).
+    t.send("]C1 x");
+    let s = t.wait_for("Item*         ]C1 x");
+    assert!(!s.contains("scan:"), "{s}");
+    t.send(CTRL_U);
+    t.wait("the field cleared", |s| !s.contains("]C1 x"));
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
     let lots: Value = serde_json::from_str(&p.cli(&["lots", "--json"])).unwrap();
