@@ -1194,3 +1194,38 @@ fn labels_print_to_the_configured_printer() {
     );
     assert_eq!(lot(&p.json(&["lots", "--json"]), code)["balance"], 5);
 }
+
+#[test]
+fn generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input() {
+    let p = Plant::new();
+    p.refused(
+        &["generate", "--lots", "lots"],
+        "lots",
+        "not a number of lots",
+    );
+    p.refused(&["generate", "--lots", "0"], "lots", "use 1 to");
+    p.refused(
+        &["generate", "--lots", "10", "--fanout", "many"],
+        "fanout",
+        "not a number of batches",
+    );
+    let out = p.ok(&["generate", "--lots", "300", "--seed", "4", "--fanout", "20"]);
+    assert!(
+        out.contains("lots (") && out.contains("largest fan-out"),
+        "{out}"
+    );
+    p.ok(&["check"]);
+    // The same file again is refused: generating never adds to an existing plant.
+    p.refused(&["generate", "--lots", "10"], "db", "already exists");
+
+    // Without --db it would land in the default database; it must be asked for.
+    let r = Command::cargo_bin("lotline")
+        .unwrap()
+        .args(["generate", "--lots", "10"])
+        .env_remove("LOTLINE_DB")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("lotline: db: generate needs --db"), "{err}");
+}

@@ -664,20 +664,162 @@ fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
     t.send(ESC);
     t.wait_for("r Receive  p Produce");
     t.send(&format!("]C0{flour}\r\n"));
-    // Until the Trace screen exists, the Lots screen shows the lot with its history.
-    let s = t.wait(&format!("lot {flour} opened"), |s| {
-        s.contains(&format!("Lot {flour}")) && s.contains("FLOUR All-purpose flour")
+    // The Trace screen opens on the lot.
+    let s = t.wait(&format!("the trace of {flour}"), |s| {
+        s.contains(&format!("Trace of {flour}")) && s.contains("All-purpose flour")
     });
-    assert!(s.contains("their lot M-501"), "{s}");
+    assert!(
+        s.contains(&format!("Lot {flour}")) && s.contains("FLOUR"),
+        "{s}"
+    );
     // Our GS1-128 label ((01) GTIN, (10) our lot code), scanned from another screen's menu.
     t.press(F3, "Close batch");
     t.send(ESC);
     t.wait_for("r Receive  p Produce");
     t.send(&format!("]C101{OATS_GTIN}10{oats}\r\n"));
-    let s = t.wait(&format!("lot {oats} opened"), |s| {
-        s.contains(&format!("Lot {oats}")) && s.contains("OATS Rolled oats")
+    let s = t.wait(&format!("the trace of {oats}"), |s| {
+        s.contains(&format!("Trace of {oats}")) && s.contains("Rolled oats")
     });
-    assert!(s.contains("their lot OAT-1"), "{s}");
+    assert!(
+        s.contains(&format!("Lot {oats}")) && s.contains("OATS"),
+        "{s}"
+    );
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+const F5: &str = "\x1b[15~";
+const DOWN: &str = "\x1b[B";
+const RIGHT: &str = "\x1b[C";
+const PAGE_DOWN: &str = "\x1b[6~";
+
+impl Term {
+    /// Send `key` and wait until the screen is no longer `before`.
+    fn step(&mut self, key: &str) -> String {
+        let before = self.screen();
+        self.send(key);
+        self.wait("the screen to change", |s| s != before)
+    }
+
+    /// Press `key` until the screen satisfies `ok`, at most `max` times.
+    fn until(&mut self, key: &str, max: usize, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        for _ in 0..max {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            self.step(key);
+        }
+        let s = self.screen();
+        assert!(ok(&s), "{what} not reached; the screen shows:\n{s}");
+        s
+    }
+}
+
+/// The word after `after` in `text`.
+fn word_after(text: &str, after: &str) -> String {
+    let i = text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} in {text}"))
+        + after.len();
+    text[i..]
+        .split([' ', ',', '.', ')'])
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The cookie complaint on the demo plant, as QA answers it on the Trace screen: from the
+/// customer to the cookie lot, back to its batch and egg lot, then forward from the eggs
+/// to every customer who got product made with them, as `lotline trace` reports them.
+#[test]
+fn the_cookie_complaint_from_the_customer_to_every_customer_of_the_egg_lot() {
+    let p = Plant::new();
+    let summary = p.cli(&["demo"]);
+    let cookie = word_after(&summary, "Their case is lot ");
+    let eggs = word_after(&summary, "The eggs were lot ");
+    let fwd: Value =
+        serde_json::from_str(&p.cli(&["trace", &eggs, "--forward", "--json"])).unwrap();
+    let mut customers: Vec<String> = fwd["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["customer"].as_str().unwrap().to_string())
+        .collect();
+    customers.sort();
+    customers.dedup();
+    assert!(customers.len() > 2, "{customers:?}");
+    assert!(customers.contains(&"CORNERMKT".to_string()));
+
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Hearth & Harvest");
+    t.press(F5, "Trace: start from");
+    // The complaint: no lot code, the customer, the product; C-s lists what they got.
+    t.send(ENTER);
+    t.field("CORNERMKT");
+    t.wait_for("Corner Market #12");
+    t.field("COOKIE-CC");
+    t.send(CTRL_S);
+    t.wait_for("Shipped to CORNERMKT COOKIE-CC");
+    // Pick the lot the customer read off the case.
+    let marked = format!("▶{cookie}");
+    t.until(DOWN, 60, "the cookie lot", |s| s.contains(&marked));
+    t.send(ENTER);
+    t.wait_for(&format!("Trace of {cookie} · backward"));
+    // Down the tree, opening each batch met on the way, to the egg lot.
+    let selected = |s: &str| {
+        s.lines()
+            .find(|l| l.contains('▶'))
+            .unwrap_or("")
+            .to_string()
+    };
+    let target = format!("Lot {eggs}");
+    for _ in 0..60 {
+        let s = t.screen();
+        if s.contains(&target) {
+            break;
+        }
+        let row = selected(&s);
+        t.step(if row.contains("DOUGH-CC") && row.contains('▸') {
+            RIGHT
+        } else {
+            DOWN
+        });
+    }
+    let s = t.screen();
+    assert!(s.contains(&target), "the egg lot was reached:\n{s}");
+    assert!(s.contains("Shell eggs, large"), "{s}");
+    let batch = word_after(&s, " dozen used in ");
+    assert!(
+        s.lines().any(|l| l.contains(&format!("{batch} DOUGH-CC"))),
+        "the eggs went into batch {batch} of cookie dough:\n{s}"
+    );
+    // Root the trace there and turn it forward.
+    t.send("o");
+    t.wait_for(&format!("Trace of {eggs} · backward"));
+    t.send("d");
+    let s = t.wait_for(&format!("Trace of {eggs} · forward"));
+    assert!(
+        s.contains(&format!("shipments to {} customers", customers.len())),
+        "{s}"
+    );
+    // The recall scope: every customer, page by page.
+    t.send("R");
+    let mut seen = t.wait_for(&format!("Recall scope of {eggs}"));
+    let mut page = seen.clone();
+    for _ in 0..30 {
+        if page.contains("Finished lots (") {
+            break;
+        }
+        page = t.step(PAGE_DOWN);
+        seen.push_str(&page);
+    }
+    for c in &customers {
+        assert!(
+            seen.lines().any(|l| l.starts_with(&format!("│{c} "))),
+            "customer {c} of the egg lot is on the recall scope:\n{seen}"
+        );
+    }
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
 }

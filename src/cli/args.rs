@@ -89,6 +89,9 @@ pub enum Cmd {
     Label(LabelArgs),
     /// Show what lotline reads from a barcode scan, for setting scanners up.
     Barcode(BarcodeArgs),
+    /// Build a generated bakery of any size in a new database, for benchmarks and for
+    /// trying lotline at scale (the same seed gives the same plant).
+    Generate(GenerateArgs),
     /// Verify the whole database: links, balances, references. Non-zero exit on problems.
     Check {
         #[arg(long)]
@@ -103,6 +106,61 @@ pub struct DemoArgs {
     pub fresh: bool,
     #[command(flatten)]
     pub tui: TuiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many lots to make; the plant makes about 900 a day, so this sets the history.
+    #[arg(long, value_name = "N")]
+    pub lots: String,
+    /// Seed for the generator.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<String>,
+    /// Batches each silo flour lot feeds at least (the largest forward traces).
+    #[arg(long, value_name = "BATCHES")]
+    pub fanout: Option<String>,
+}
+
+fn count<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    text: &str,
+    field: &str,
+    what: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, Invalid> {
+    let bad = || {
+        Invalid::new(
+            field,
+            format!(
+                "'{}' is not a number of {what}; use {} to {}",
+                text.trim(),
+                range.start(),
+                range.end()
+            ),
+        )
+    };
+    let n: T = text.trim().replace('_', "").parse().map_err(|_| bad())?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(bad())
+    }
+}
+
+impl GenerateArgs {
+    pub fn to_spec(&self) -> Result<crate::plantgen::Spec, Invalid> {
+        let mut spec =
+            crate::plantgen::Spec::new(count(&self.lots, "lots", "lots", 1..=50_000_000)?);
+        if let Some(s) = &self.seed {
+            spec.seed = s
+                .trim()
+                .parse()
+                .map_err(|_| Invalid::new("seed", format!("'{}' is not a number", s.trim())))?;
+        }
+        if let Some(f) = &self.fanout {
+            spec.fanout = count(f, "fanout", "batches", 1..=1_000_000)?;
+        }
+        Ok(spec)
+    }
 }
 
 // Parsed once per run, so variant sizes do not matter.

@@ -301,6 +301,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
+        Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {
             let st = open(&cli, &db, false)?;
             let report = st.check()?;
@@ -489,4 +490,39 @@ fn print_new_label(
         message: format!("lot {code} was {what} and saved, but its label did not print: {m}; reprint with `lotline label {code}`"),
         code: EXIT_FAILED,
     })
+}
+
+fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
+    let spec = g.to_spec()?;
+    // Never the default database: a generated plant must not land in a real one.
+    let Some(path) = cli.db.clone() else {
+        return Err(Invalid::new("db", "generate needs --db PATH naming a new file").into());
+    };
+    if path.exists() {
+        return Err(Invalid::new(
+            "db",
+            format!(
+                "{} already exists; generate builds a new database",
+                path.display()
+            ),
+        )
+        .into());
+    }
+    let store = Store::open(&path, true)?;
+    eprintln!(
+        "Generating {} lots (seed {}) into {} ...",
+        spec.lots,
+        spec.seed,
+        path.display()
+    );
+    let started = std::time::Instant::now();
+    let sum = crate::plantgen::generate(&store, &spec, &mut |p| {
+        eprint!(
+            "\r  day {}/{}: {} lots, {} events   ",
+            p.day, p.days, p.lots, p.events
+        );
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!();
+    output::generated(out, &sum, secs)
 }

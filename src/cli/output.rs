@@ -740,3 +740,25 @@ pub fn barcode(
     }
     Ok(())
 }
+
+pub fn generated(out: &mut impl Write, s: &crate::plantgen::Summary, secs: f64) -> Res {
+    writeln!(
+        out,
+        "{} days: {} lots ({} received, {} batches), {} links, {} events, {} shipments ({} lines)",
+        s.days, s.lots, s.receipts, s.batches, s.links, s.events, s.shipments, s.shipment_lines
+    )?;
+    if let Some(lot) = &s.fanout_lot {
+        writeln!(
+            out,
+            "largest fan-out: silo lot {lot}, used by {} batches; deepest chain {} lots",
+            s.fanout_batches, s.max_depth
+        )?;
+    }
+    writeln!(
+        out,
+        "loaded in {secs:.1} s ({:.0} events/s, {} transactions)",
+        s.events as f64 / secs.max(1e-9),
+        s.commits
+    )?;
+    Ok(())
+}

@@ -82,6 +82,7 @@ pub struct Receipt {
     pub supplier_lot: SupplierLot,
     pub qty: Qty,
     pub unit: Unit,
+    #[serde(with = "super::isodate::opt")]
     pub expiry: Option<NaiveDate>,
     pub quality: Quality,
 }
@@ -214,6 +215,7 @@ pub struct Event {
     pub id: u64,
     pub stamp: Stamp,
     /// The business date: when it happened on the floor (FSMA "date received/shipped/completed").
+    #[serde(with = "super::isodate")]
     pub date: NaiveDate,
     pub reference: Option<Reference>,
     pub kind: EventKind,

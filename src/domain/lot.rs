@@ -68,7 +68,9 @@ pub struct Lot {
     pub quantity: Qty,
     pub unit: Unit,
     /// Date received or produced.
+    #[serde(with = "super::isodate")]
     pub date: NaiveDate,
+    #[serde(with = "super::isodate::opt")]
     pub expiry: Option<NaiveDate>,
     pub status: LotStatus,
     /// What is on hand: quantity − used − shipped ± adjustments. Kept up to date by every

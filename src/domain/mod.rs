@@ -4,6 +4,7 @@
 mod code;
 mod error;
 mod event;
+pub mod isodate;
 mod item;
 mod lot;
 mod party;

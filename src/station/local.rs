@@ -138,6 +138,7 @@ impl Local {
             Query::Check => Reply::Check(s.check()?),
             Query::Today => Reply::Today(self.business_date()),
             Query::WhoAmI => Reply::Actor(self.actor()?),
+            Query::Event(id) => Reply::Record(s.event(id)?),
         })
     }
 }

@@ -83,6 +83,8 @@ pub enum Query {
     Today,
     /// Who the station says the caller is.
     WhoAmI,
+    /// One event by id: the KDEs of the receipt or batch that made a lot.
+    Event(u64),
 }
 
 // One request per call, moved once; see `Reply`.
@@ -119,6 +121,7 @@ pub enum Reply {
     MaybeLot(Option<Lot>),
     Today(NaiveDate),
     Actor(Actor),
+    Record(Event),
 }
 
 /// Who is calling, as the station established it.
@@ -254,4 +257,5 @@ typed! {
     fn check() -> CheckReport = Qry(Q::Check) => Reply::Check(c) => c;
     fn today() -> NaiveDate = Qry(Q::Today) => Reply::Today(d) => d;
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
+    fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
 }

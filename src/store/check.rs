@@ -114,6 +114,8 @@ impl Store {
         let mut expected_links: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
         let mut events = 0u64;
         let mut void_events: HashMap<u64, u64> = HashMap::new();
+        type Line = (u64, i64, i32, String, String, String);
+        let mut expected_ships: BTreeSet<(u32, Line)> = BTreeSet::new();
         for e in r.open_table(EVENTS)?.iter()? {
             let (k, v) = e?;
             events += 1;
@@ -124,6 +126,10 @@ impl Store {
                     continue;
                 }
             };
+            for (lot, (id, q, day, customer, kind, number)) in shipment_lines(&ev) {
+                let line = (id, q, day, customer.into(), kind.into(), number.into());
+                expected_ships.insert((lot, line));
+            }
             for lot in ev.kind.lots() {
                 if !lots.contains_key(&lot) {
                     bad(format!("event {} names missing lot id {}", ev.id, lot.0));
@@ -279,6 +285,34 @@ impl Store {
             }
         }
 
+        // The shipment index: what forward traces and recalls read instead of the events.
+        let mut ships: BTreeSet<(u32, Line)> = BTreeSet::new();
+        for e in r.open_multimap_table(LOT_SHIPMENTS)?.iter()? {
+            let (k, vals) = e?;
+            for v in vals {
+                let v = v?;
+                let (id, q, day, customer, kind, number) = v.value();
+                ships.insert((
+                    k.value(),
+                    (id, q, day, customer.into(), kind.into(), number.into()),
+                ));
+            }
+        }
+        for (lot, l) in ships.difference(&expected_ships) {
+            bad(format!(
+                "shipment index entry for lot {} (event {}) matches no shipment line",
+                code_of(LotId(*lot)),
+                l.0
+            ));
+        }
+        for (lot, l) in expected_ships.difference(&ships) {
+            bad(format!(
+                "shipment line of event {} for lot {} is missing from the shipment index",
+                l.0,
+                code_of(LotId(*lot))
+            ));
+        }
+
         Ok(CheckReport {
             lots: lots.len() as u64,
             events,
@@ -311,6 +345,21 @@ mod tests {
         {
             let mut rev = w.open_multimap_table(LINKS_REV).unwrap();
             rev.remove(dough_id.0, (flour_id.0, 100_000)).unwrap();
+            // And a shipment line that lost its customer.
+            let mut ships = w.open_multimap_table(LOT_SHIPMENTS).unwrap();
+            let (lot, (id, q, day, kind, number)) = {
+                let (k, mut vals) = ships.iter().unwrap().next().unwrap().unwrap();
+                let v = vals.next().unwrap().unwrap();
+                let (id, q, day, _, kind, number) = v.value();
+                (
+                    k.value(),
+                    (id, q, day, kind.to_string(), number.to_string()),
+                )
+            };
+            ships.remove_all(lot).unwrap();
+            ships
+                .insert(lot, (id, q, day, "NOBODY", kind.as_str(), number.as_str()))
+                .unwrap();
             let mut lots = w.open_table(LOTS).unwrap();
             let mut l = s.lot(flour_id).unwrap();
             l.balance = Qty::from_units(901);
@@ -328,6 +377,15 @@ mod tests {
         assert!(
             text.iter()
                 .any(|p| p.contains("balance 901 kg but its events add up to 900")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|p| p.contains("matches no shipment line")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|p| p.contains("missing from the shipment index")),
             "{text:?}"
         );
     }

@@ -20,7 +20,7 @@ pub use tables::SCHEMA_VERSION;
 pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShipment};
 pub use write::{Bulk, Created};
 
-use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use std::path::{Path, PathBuf};
 use tables::*;
 
@@ -109,6 +109,14 @@ impl Store {
                             supported: SCHEMA_VERSION,
                         });
                     }
+                    if found < SCHEMA_VERSION {
+                        // Every page guard of this read must be gone before the write
+                        // frees pages, or redb asserts.
+                        drop(v);
+                        drop(meta);
+                        drop(r);
+                        return self.migrate(found);
+                    }
                     return Ok(());
                 }
                 Err(redb::TableError::TableDoesNotExist(_)) => {
@@ -144,6 +152,41 @@ impl Store {
             w.open_multimap_table(ITEM_LOTS)?;
             w.open_multimap_table(PARTY_EVENTS)?;
         }
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Bring a file written by an older lotline up to `SCHEMA_VERSION`, in one
+    /// transaction: a failure leaves the file as it was.
+    fn migrate(&self, from: u32) -> Result<(), StoreError> {
+        let w = self.db.begin_write()?;
+        if from < 2 {
+            // lot_shipments held event ids only; rebuild it from the shipment events.
+            w.delete_multimap_table(LOT_SHIPMENTS_V1)?;
+            let mut ships = w.open_multimap_table(LOT_SHIPMENTS)?;
+            let events = w.open_table(EVENTS)?;
+            // In slices, holding no guard into `events` while `ships` grows: redb asserts
+            // when a page is freed under a live guard, and a slice bounds the memory.
+            let mut next = 0u64;
+            loop {
+                let mut slice: Vec<crate::domain::Event> = Vec::new();
+                for e in events.range(next..)?.take(10_000) {
+                    let (k, v) = e?;
+                    next = k.value() + 1;
+                    slice.push(codec::decode(v.value(), "events", &k.value())?);
+                }
+                if slice.is_empty() {
+                    break;
+                }
+                for ev in &slice {
+                    for (lot, line) in shipment_lines(ev) {
+                        ships.insert(lot, line)?;
+                    }
+                }
+            }
+        }
+        w.open_table(META)?
+            .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
         w.commit()?;
         Ok(())
     }
@@ -342,5 +385,73 @@ pub(crate) mod test_util {
         ship(&s, "SHOP", vec![line(&cookies, 15)]).unwrap();
         ship(&s, "CAFE", vec![line(&cookies, 5)]).unwrap();
         (d, s, [flour, eggs, dough, cookies])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::*;
+    use super::*;
+    use redb::ReadableMultimapTable;
+
+    /// Rewrite `s`'s file as schema 1 had it: shipment index of event ids only.
+    fn downgrade_to_v1(s: &Store) {
+        let w = s.db.begin_write().unwrap();
+        {
+            let mut lines = Vec::new();
+            let table = w.open_multimap_table(LOT_SHIPMENTS).unwrap();
+            for e in table.iter().unwrap() {
+                let (k, vals) = e.unwrap();
+                for v in vals {
+                    lines.push((k.value(), v.unwrap().value().0));
+                }
+            }
+            drop(table);
+            w.delete_multimap_table(LOT_SHIPMENTS).unwrap();
+            let mut old = w.open_multimap_table(LOT_SHIPMENTS_V1).unwrap();
+            for (lot, event) in lines {
+                old.insert(lot, event).unwrap();
+            }
+            w.open_table(META)
+                .unwrap()
+                .insert("schema_version", 1u32.to_le_bytes().as_slice())
+                .unwrap();
+        }
+        w.commit().unwrap();
+    }
+
+    #[test]
+    fn a_schema_1_file_is_migrated_on_open() {
+        let (dir, s, [_, eggs, _, _]) = bakery();
+        let before = s.trace(&eggs, Direction::Forward).unwrap();
+        assert_eq!(before.shipments.len(), 2);
+        downgrade_to_v1(&s);
+        let path = s.path().to_path_buf();
+        drop(s);
+        let s = Store::open(&path, false).unwrap();
+        assert_eq!(s.trace(&eggs, Direction::Forward).unwrap(), before);
+        assert!(s.check().unwrap().problems.is_empty());
+        let r = s.db.begin_read().unwrap();
+        let v = r.open_table(META).unwrap().get("schema_version").unwrap();
+        assert_eq!(v.unwrap().value(), SCHEMA_VERSION.to_le_bytes());
+        drop(dir);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let (_dir, s, _) = bakery();
+        let w = s.db.begin_write().unwrap();
+        w.open_table(META)
+            .unwrap()
+            .insert("schema_version", 99u32.to_le_bytes().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+        let path = s.path().to_path_buf();
+        drop(s);
+        let e = Store::open(&path, false).unwrap_err();
+        assert!(
+            matches!(e, StoreError::NewerSchema { found: 99, .. }),
+            "{e}"
+        );
     }
 }

@@ -4,7 +4,7 @@ use super::codec::decode;
 use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use redb::{ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -188,6 +188,51 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every lot, in id order, without holding them all: for exports and benchmarks.
+    pub fn for_each_lot(
+        &self,
+        mut f: impl FnMut(Lot) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let r = self.read()?;
+        for e in r.open_table(LOTS)?.iter()? {
+            let (k, v) = e?;
+            f(decode(v.value(), "lots", &k.value())?)?;
+        }
+        Ok(())
+    }
+
+    /// Every event, oldest first, each with the event that voided it, if any.
+    pub fn for_each_event(
+        &self,
+        mut f: impl FnMut(Event, Option<u64>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let r = self.read()?;
+        let voids = r.open_table(EVENT_VOIDS)?;
+        for e in r.open_table(EVENTS)?.iter()? {
+            let (k, v) = e?;
+            let voided_by = voids.get(k.value())?.map(|v| v.value());
+            f(decode(v.value(), "events", &k.value())?, voided_by)?;
+        }
+        Ok(())
+    }
+
+    /// Every link as (input lot, output lot, quantity of the input used), by input lot.
+    pub fn for_each_link(
+        &self,
+        mut f: impl FnMut(LotId, LotId, Qty) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let r = self.read()?;
+        for e in r.open_multimap_table(LINKS_FWD)?.iter()? {
+            let (k, vals) = e?;
+            let input = LotId(k.value());
+            for v in vals {
+                let (output, milli) = v?.value();
+                f(input, LotId(output), Qty(milli))?;
+            }
+        }
+        Ok(())
     }
 
     /// A lot and every event that touched it, oldest first.

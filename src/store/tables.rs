@@ -5,7 +5,10 @@ use redb::{MultimapTableDefinition, TableDefinition};
 
 /// Bumped when a table's layout or a record's meaning changes; `Store::open` migrates
 /// older files and refuses newer ones.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: `lot_shipments` carries each shipment line's quantity, date, customer and reference
+///    (it held only event ids), so forward traces no longer decode shipment events.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -30,9 +33,19 @@ pub const LINKS_REV: MultimapTableDefinition<u32, (u32, i64)> =
 /// lot → every event that touched it: its history.
 pub const LOT_EVENTS: MultimapTableDefinition<u32, u64> =
     MultimapTableDefinition::new("lot_events");
-/// lot → shipment events. A subset of `LOT_EVENTS` kept apart so a forward trace through a
-/// flour lot used in 1,400 batches does not decode 1,400 batch events to find no shipment.
-pub const LOT_SHIPMENTS: MultimapTableDefinition<u32, u64> =
+/// lot → its shipment lines: (event id, quantity in thousandths, business day as in
+/// `EVENTS_BY_DATE`, customer, reference type, reference number; both "" when there is
+/// none). Kept apart from `LOT_EVENTS` so a forward trace through a flour lot used in 1,400
+/// batches does not decode 1,400 batch events to find no shipment, and carrying what a
+/// trace shows of a shipment so it decodes no shipment event either: a recall reaching
+/// 10,000 shipment lines spent a third of its time decoding events (BENCHMARKS.md).
+/// Voided shipments stay listed, as everywhere; readers check `EVENT_VOIDS`.
+pub const LOT_SHIPMENTS: MultimapTableDefinition<u32, ShipLine> =
+    MultimapTableDefinition::new("lot_shipments");
+pub type ShipLine = ShipLineOf<'static>;
+pub type ShipLineOf<'a> = (u64, i64, i32, &'a str, &'a str, &'a str);
+/// `LOT_SHIPMENTS` before schema 2: lot → shipment event ids. Only for migrating.
+pub const LOT_SHIPMENTS_V1: MultimapTableDefinition<u32, u64> =
     MultimapTableDefinition::new("lot_shipments");
 /// "supplier lot code \0 supplier id" → lot. Supplier lot first so that "which of our lots
 /// carry supplier lot X" is one prefix range even when the supplier is not known.
@@ -48,4 +61,26 @@ pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
 
 pub fn supplier_lot_key(supplier_lot: &str, supplier: &str) -> String {
     format!("{supplier_lot}\0{supplier}")
+}
+
+/// The `LOT_SHIPMENTS` entries of event `e` (none unless it is a shipment), in line order.
+pub fn shipment_lines(e: &crate::domain::Event) -> Vec<(u32, ShipLineOf<'_>)> {
+    let crate::domain::EventKind::Ship(s) = &e.kind else {
+        return Vec::new();
+    };
+    let (kind, number) = e
+        .reference
+        .as_ref()
+        .map(|r| (r.kind.as_str(), r.number.as_str()))
+        .unwrap_or(("", ""));
+    let day = super::write::day_number(e.date);
+    s.lines
+        .iter()
+        .map(|l| {
+            (
+                l.lot.0,
+                (e.id, l.qty.milli(), day, s.customer.as_str(), kind, number),
+            )
+        })
+        .collect()
 }

@@ -9,7 +9,7 @@ use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::NaiveDate;
-use redb::{ReadOnlyMultimapTable, ReadOnlyTable};
+use redb::{ReadOnlyMultimapTable, ReadOnlyTable, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -200,7 +200,8 @@ impl TraceIndex {
 
 struct Walk<'a> {
     lots_t: ReadOnlyTable<u32, &'static [u8]>,
-    seen: HashSet<LotId>,
+    /// Each lot reached, with its place in `lots`.
+    seen: HashMap<LotId, usize>,
     lots: Vec<Lot>,
     links: Vec<TraceLink>,
     _p: std::marker::PhantomData<&'a ()>,
@@ -208,7 +209,8 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn add_lot(&mut self, id: LotId) -> Result<(), StoreError> {
-        if self.seen.insert(id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.seen.entry(id) {
+            slot.insert(self.lots.len());
             let lot = match self.lots_t.get(id.0)? {
                 Some(v) => decode(v.value(), "lots", &id.0)?,
                 None => {
@@ -272,7 +274,7 @@ impl Store {
         let root_lot = read_lot(&r, root)?;
         let mut w = Walk {
             lots_t: r.open_table(LOTS)?,
-            seen: HashSet::from([root]),
+            seen: HashMap::from([(root, 0)]),
             lots: vec![root_lot],
             links: Vec::new(),
             _p: std::marker::PhantomData,
@@ -284,45 +286,50 @@ impl Store {
         if direction.forward() {
             let reached = w.run(root, &r.open_multimap_table(LINKS_FWD)?, true)?;
             let ships = r.open_multimap_table(LOT_SHIPMENTS)?;
-            let events = r.open_table(EVENTS)?;
             let voids = r.open_table(EVENT_VOIDS)?;
-            let mut cache: HashMap<u64, Event> = HashMap::new();
+            // Voids are rare; most databases have none and need not look each line up.
+            let any_voids = voids.first()?.is_some();
+            // A plant has hundreds of customers and a recall thousands of lines: check each
+            // customer id once.
+            let mut customers: HashMap<String, PartyId> = HashMap::new();
             for lot in reached {
+                // Looked up once per lot: searching the trace's lots for every shipment
+                // line made a large recall quadratic (BENCHMARKS.md).
+                let unit = w
+                    .seen
+                    .get(&lot)
+                    .map(|&i| w.lots[i].unit)
+                    .unwrap_or(Unit::Ea);
                 for e in ships.get(lot.0)? {
-                    let eid = e?.value();
-                    if voids.get(eid)?.is_some() {
+                    let e = e?;
+                    let (event, milli, day, customer, ref_kind, ref_number) = e.value();
+                    if any_voids && voids.get(event)?.is_some() {
                         continue;
                     }
-                    let ev = match cache.entry(eid) {
-                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(slot) => {
-                            let Some(v) = events.get(eid)? else {
-                                return Err(StoreError::Damaged {
-                                    detail: format!("shipment event {eid} is indexed but missing"),
-                                });
-                            };
-                            slot.insert(decode(v.value(), "events", &eid)?)
-                        }
+                    let damaged = |what: &str| StoreError::Damaged {
+                        detail: format!("shipment {event} of lot id {}: {what}", lot.0),
                     };
-                    if let EventKind::Ship(s) = &ev.kind {
-                        let unit = w
-                            .lots
-                            .iter()
-                            .find(|l| l.id == lot)
-                            .map(|l| l.unit)
-                            .unwrap_or(Unit::Ea);
-                        for line in s.lines.iter().filter(|u| u.lot == lot) {
-                            shipments.push(TraceShipment {
-                                event: eid,
-                                lot,
-                                customer: s.customer.clone(),
-                                date: ev.date,
-                                qty: line.qty,
-                                unit,
-                                reference: ev.reference.clone(),
-                            });
-                        }
-                    }
+                    shipments.push(TraceShipment {
+                        event,
+                        lot,
+                        customer: match customers.get(customer) {
+                            Some(c) => c.clone(),
+                            None => {
+                                let c = PartyId::parse(customer, "customer")
+                                    .map_err(|_| damaged("unreadable customer"))?;
+                                customers.insert(customer.to_string(), c.clone());
+                                c
+                            }
+                        },
+                        date: NaiveDate::from_num_days_from_ce_opt(day)
+                            .ok_or_else(|| damaged("impossible date"))?,
+                        qty: Qty(milli),
+                        unit,
+                        reference: (!ref_kind.is_empty()).then(|| Reference {
+                            kind: ref_kind.to_string(),
+                            number: ref_number.to_string(),
+                        }),
+                    });
                 }
             }
         }

@@ -31,7 +31,7 @@ pub(super) struct Tx<'t> {
     pub fwd: MultimapTable<'t, u32, (u32, i64)>,
     pub rev: MultimapTable<'t, u32, (u32, i64)>,
     pub lot_events: MultimapTable<'t, u32, u64>,
-    pub lot_ships: MultimapTable<'t, u32, u64>,
+    pub lot_ships: MultimapTable<'t, u32, ShipLine>,
     pub supplier_lots: MultimapTable<'t, &'static str, u32>,
     pub item_lots: MultimapTable<'t, &'static str, u32>,
     pub party_events: MultimapTable<'t, &'static str, u64>,
@@ -150,10 +150,8 @@ impl<'t> Tx<'t> {
         for lot in e.kind.lots() {
             self.lot_events.insert(lot.0, e.id)?;
         }
-        if let EventKind::Ship(s) = &e.kind {
-            for l in &s.lines {
-                self.lot_ships.insert(l.lot.0, e.id)?;
-            }
+        for (lot, line) in shipment_lines(e) {
+            self.lot_ships.insert(lot, line)?;
         }
         for p in e.kind.parties() {
             self.party_events.insert(p.as_str(), e.id)?;

@@ -12,6 +12,7 @@ use super::screens::lots::{Lots, LotsAction};
 use super::screens::produce::{Produce, ProduceAction};
 use super::screens::receive::{Receive, ReceiveAction};
 use super::screens::ship::{Ship, ShipAction};
+use super::screens::trace::{Trace, TraceAction};
 use super::screens::{FormAction, Ui};
 use super::theme::Theme;
 use crate::station::{Station, StationExt};
@@ -35,6 +36,7 @@ pub struct App {
     pub receive: Receive,
     pub produce: Produce,
     pub ship: Ship,
+    pub trace: Trace,
     pub lots: Lots,
     pub help: Help,
     pub keymap: Keymap,
@@ -66,6 +68,7 @@ impl App {
             receive: Receive::new(),
             produce: Produce::new(),
             ship: Ship::new(),
+            trace: Trace::new(),
             lots: Lots::new(),
             help,
             keymap,
@@ -101,6 +104,7 @@ impl App {
             app.produce.update(ProduceAction::Refresh, station),
             app.ship.update(ShipAction::Refresh, station),
             app.lots.update(LotsAction::Refresh, station),
+            app.trace.update(TraceAction::Refresh, station),
         ];
         for o in outs {
             // Only errors are worth showing at start.
@@ -152,7 +156,8 @@ impl App {
         match self.screen {
             ScreenId::Receive | ScreenId::Produce | ScreenId::Ship => !self.menu,
             ScreenId::Lots => self.lots.wants_text(),
-            ScreenId::Help | ScreenId::Trace => false,
+            ScreenId::Trace => self.trace.wants_text(),
+            ScreenId::Help => false,
         }
     }
 
@@ -167,7 +172,9 @@ impl App {
             }
             ScreenId::Lots if self.lots.wants_text() => vec![Layer::Form, Layer::Global],
             ScreenId::Lots => vec![Layer::Lots, Layer::Menu, Layer::Global],
-            ScreenId::Help | ScreenId::Trace => vec![Layer::Help, Layer::Menu, Layer::Global],
+            ScreenId::Trace if self.trace.wants_text() => vec![Layer::Form, Layer::Global],
+            ScreenId::Trace => vec![Layer::Trace, Layer::Menu, Layer::Global],
+            ScreenId::Help => vec![Layer::Help, Layer::Menu, Layer::Global],
         }
     }
 
@@ -185,6 +192,9 @@ impl App {
         }
         if self.lots.is_dirty() {
             v.push("Lots");
+        }
+        if self.trace.is_dirty() {
+            v.push("Trace");
         }
         v
     }
@@ -283,8 +293,9 @@ impl App {
             }
             Action::PrintLabel => super::labels::print(self, station),
             Action::Edit => match self.screen {
-                ScreenId::Help | ScreenId::Trace => self.switch(self.back_to),
+                ScreenId::Help => self.switch(self.back_to),
                 ScreenId::Lots => self.lots.update(LotsAction::Search, station),
+                ScreenId::Trace => self.trace.update(TraceAction::Start, station),
                 _ => {
                     self.menu = false;
                     Outcome::changed()
@@ -316,9 +327,16 @@ impl App {
                     Action::Hold => LotsAction::Hold,
                     Action::Release => LotsAction::Release,
                     Action::Search => LotsAction::Search,
+                    Action::Trace => LotsAction::Trace,
                     _ => return Outcome::none(),
                 };
                 self.lots.update(l, station)
+            }
+            _ if self.screen == ScreenId::Trace && !self.trace.wants_text() => {
+                match TraceAction::from_key(a) {
+                    Some(t) => self.trace.update(t, station),
+                    None => Outcome::none(),
+                }
             }
             other => match to_form(other) {
                 Some(fa) => self.form(fa, station),
@@ -328,12 +346,6 @@ impl App {
     }
 
     fn switch(&mut self, s: ScreenId) -> Outcome {
-        if !s.available() {
-            return Outcome::changed().status(Status::info(format!(
-                "{} comes in a later version; for now run `lotline trace LOT` in a shell",
-                s.title()
-            )));
-        }
         if s == ScreenId::Help && self.screen != ScreenId::Help {
             self.back_to = self.screen;
         }
@@ -349,12 +361,13 @@ impl App {
             ScreenId::Produce => self.produce.update(ProduceAction::Form(fa), station),
             ScreenId::Ship => self.ship.update(ShipAction::Form(fa), station),
             ScreenId::Lots => self.lots.update(LotsAction::Form(fa), station),
-            ScreenId::Help | ScreenId::Trace => Outcome::none(),
+            ScreenId::Trace => self.trace.update(TraceAction::Form(fa), station),
+            ScreenId::Help => Outcome::none(),
         }
     }
 
     /// Queue an outcome's events and route them until the queue is empty.
-    fn process(&mut self, out: Outcome, station: &dyn Station) -> bool {
+    pub(crate) fn process(&mut self, out: Outcome, station: &dyn Station) -> bool {
         let mut changed = out.changed;
         self.queue.extend(out.events);
         while let Some(e) = self.queue.pop() {
@@ -364,16 +377,23 @@ impl App {
                 InternalEvent::LotsChanged => {
                     let a = self.ship.update(ShipAction::LotsChanged, station);
                     let b = self.lots.update(LotsAction::LotsChanged, station);
+                    let c = self.trace.update(TraceAction::LotsChanged, station);
                     // Only their errors matter here; a refresh is not news.
-                    for o in [a, b] {
+                    for o in [a, b, c] {
                         self.queue.extend(o.events.into_iter().filter(
                             |e| matches!(e, InternalEvent::Status(s) if s.level == Level::Error),
                         ));
                     }
                 }
-                InternalEvent::OpenLot(code) | InternalEvent::OpenTrace(code) => {
+                InternalEvent::OpenLot(code) => {
                     self.screen = ScreenId::Lots;
                     let o = self.lots.update(LotsAction::Show(code), station);
+                    self.queue.extend(o.events);
+                }
+                InternalEvent::OpenTrace(code) => {
+                    self.screen = ScreenId::Trace;
+                    self.menu = false;
+                    let o = self.trace.update(TraceAction::Open(code), station);
                     self.queue.extend(o.events);
                 }
                 InternalEvent::Switch(s) => {
@@ -441,7 +461,8 @@ impl App {
             ScreenId::Produce => self.produce.render(buf, body, &ui),
             ScreenId::Ship => self.ship.render(buf, body, &ui),
             ScreenId::Lots => self.lots.render(buf, body, &ui),
-            ScreenId::Help | ScreenId::Trace => self.help.render(buf, body, &ui),
+            ScreenId::Trace => self.trace.render(buf, body, &ui),
+            ScreenId::Help => self.help.render(buf, body, &ui),
         };
         self.draw_footer(buf, footer);
         self.draw_status(buf, status);
@@ -497,8 +518,7 @@ impl App {
         // Row 1: the screen tabs with their keys.
         let mut x = area.x;
         for s in ScreenId::ALL {
-            let active =
-                s == self.screen || (self.screen == ScreenId::Trace && s == ScreenId::Help);
+            let active = s == self.screen;
             let layers: &[Layer] = if compact {
                 &[Layer::Menu, Layer::Global]
             } else {
@@ -514,13 +534,7 @@ impl App {
             } else {
                 format!(" {key} {} ", s.title())
             };
-            let style = if active {
-                t.tab_active
-            } else if !s.available() {
-                t.tab_disabled
-            } else {
-                t.tab
-            };
+            let style = if active { t.tab_active } else { t.tab };
             x = put(buf, r1, x, r1.y, &label, style);
         }
     }
@@ -541,6 +555,7 @@ impl App {
             {
                 false
             }
+            _ if self.screen == ScreenId::Trace => self.trace.hint_applies(a),
             Action::Open => {
                 !(self.screen == ScreenId::Lots
                     && self.lots.focus == super::screens::lots::Focus::History)
@@ -551,6 +566,11 @@ impl App {
 
     /// What Enter and Esc do in the Lots screen's fields, which are not form fields.
     fn hint_desc(&self, a: Action, desc: &str) -> String {
+        if self.screen == ScreenId::Trace
+            && let Some(d) = self.trace.hint_desc(a)
+        {
+            return d.into();
+        }
         if self.screen == ScreenId::Lots && self.lots.wants_text() {
             let prompt = self.lots.prompt.is_some();
             match a {

@@ -173,8 +173,7 @@ impl fmt::Display for Key {
     }
 }
 
-/// The screens, in header order. Trace is reserved: its key and tab exist; the screen
-/// comes in a later version.
+/// The screens, in header order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScreenId {
     Receive,
@@ -216,11 +215,6 @@ impl ScreenId {
             ScreenId::Help => "Help",
         }
     }
-
-    /// Whether the screen is built in this version.
-    pub fn available(self) -> bool {
-        self != ScreenId::Trace
-    }
 }
 
 /// What a binding runs: the `run` names of the keymap file.
@@ -251,6 +245,27 @@ pub enum Action {
     Hold,
     Release,
     Search,
+    /// Lots: open the selected lot's trace.
+    Trace,
+    /// Trace tree: open the selected node, or go to its first child.
+    Expand,
+    /// Trace tree: close the selected node, or go to its parent.
+    Collapse,
+    ExpandAll,
+    CollapseAll,
+    Parent,
+    /// Trace: backward, forward, both.
+    Direction,
+    /// Trace: make the selected lot the root.
+    Reroot,
+    NextMatch,
+    RecallScope,
+    MassBalance,
+    HoldAll,
+    SaveRecord,
+    Export,
+    /// Trace: show or hide the detail pane.
+    Details,
     /// Print our label for the lot just created (after a Receive save or a closed batch),
     /// or for the lot selected on the Lots screen.
     PrintLabel,
@@ -278,6 +293,21 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("hold", Action::Hold),
     ("release", Action::Release),
     ("search", Action::Search),
+    ("trace", Action::Trace),
+    ("expand", Action::Expand),
+    ("collapse", Action::Collapse),
+    ("expand_all", Action::ExpandAll),
+    ("collapse_all", Action::CollapseAll),
+    ("parent", Action::Parent),
+    ("direction", Action::Direction),
+    ("reroot", Action::Reroot),
+    ("next_match", Action::NextMatch),
+    ("recall_scope", Action::RecallScope),
+    ("mass_balance", Action::MassBalance),
+    ("hold_all", Action::HoldAll),
+    ("save_record", Action::SaveRecord),
+    ("export", Action::Export),
+    ("details", Action::Details),
     ("print_label", Action::PrintLabel),
 ];
 
@@ -333,15 +363,18 @@ pub enum Layer {
     Form,
     /// The lot list and a lot's history.
     Lots,
+    /// The trace tree and its views.
+    Trace,
     Help,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 5] = [
+    pub const ALL: [Layer; 6] = [
         Layer::Global,
         Layer::Menu,
         Layer::Form,
         Layer::Lots,
+        Layer::Trace,
         Layer::Help,
     ];
 
@@ -351,6 +384,7 @@ impl Layer {
             Layer::Menu => "menu",
             Layer::Form => "form",
             Layer::Lots => "lots",
+            Layer::Trace => "trace",
             Layer::Help => "help",
         }
     }
@@ -361,6 +395,7 @@ impl Layer {
             Layer::Menu => "Menu (after Esc)",
             Layer::Form => "Forms",
             Layer::Lots => "Lots list and history",
+            Layer::Trace => "Trace",
             Layer::Help => "Help",
         }
     }
@@ -373,10 +408,17 @@ impl Layer {
             Edit => matches!(self, Layer::Menu),
             NextField | PrevField | Confirm | Save | Clear | RemoveLine => self == Layer::Form,
             Cancel => self == Layer::Form,
-            Up | Down => matches!(self, Layer::Form | Layer::Lots | Layer::Help),
-            PageUp | PageDown | First | Last => matches!(self, Layer::Lots | Layer::Help),
-            Open | Hold | Release | Search => self == Layer::Lots,
-            Back => matches!(self, Layer::Lots | Layer::Help),
+            Up | Down => matches!(self, Layer::Form | Layer::Lots | Layer::Trace | Layer::Help),
+            PageUp | PageDown | First | Last => {
+                matches!(self, Layer::Lots | Layer::Trace | Layer::Help)
+            }
+            Open | Search => matches!(self, Layer::Lots | Layer::Trace),
+            Hold | Release | Trace => self == Layer::Lots,
+            Back => matches!(self, Layer::Lots | Layer::Trace | Layer::Help),
+            Expand | Collapse | ExpandAll | CollapseAll | Parent | Direction | Reroot
+            | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | Export | Details => {
+                self == Layer::Trace
+            }
             PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
         }
     }
@@ -572,6 +614,8 @@ impl Keymap {
             (&[Layer::Menu], Action::Edit, "menu"),
             (&[Layer::Lots], Action::Open, "lots"),
             (&[Layer::Lots], Action::Back, "lots"),
+            (&[Layer::Trace], Action::Open, "trace"),
+            (&[Layer::Trace], Action::Back, "trace"),
         ];
         for (layers, action, name) in needs {
             if !has(layers, action) {

@@ -1,5 +1,5 @@
-//! The full-screen terminal app (DESIGN.md §4.3): Receive, Produce, Ship, Lots and Help
-//! screens over a `station` handle; the TUI never opens the database itself. Input flows
+//! The full-screen terminal app (DESIGN.md §4.3): Receive, Produce, Ship, Trace, Lots and
+//! Help screens over a `station` handle; the TUI never opens the database itself. Input flows
 //! terminal event → `input::Decoder` → keymap → action → screen `update` → pure `render`.
 
 pub mod app;
@@ -13,6 +13,7 @@ pub mod queue;
 pub mod scanning;
 pub mod screens;
 pub mod theme;
+pub mod tree;
 
 pub use app::App;
 pub use config::{Config, Options, PrinterSetting, ScannerSettings};

@@ -65,8 +65,8 @@ pub enum InternalEvent {
     LotsChanged,
     /// Show this lot on the Lots screen.
     OpenLot(LotCode),
-    /// Open this lot's trace: what a scan outside a form field asks for. Until the Trace
-    /// screen exists the lot is shown on the Lots screen, with its history.
+    /// Open this lot's trace on the Trace screen: what a scan outside a form field asks
+    /// for, and the Lots screen's trace key.
     OpenTrace(LotCode),
     /// Go to a screen.
     Switch(ScreenId),

@@ -6,8 +6,8 @@
 //! - in the Produce and Ship forms, a lot label adds the lot line;
 //! - on the Lots screen, a scan searches (and opens our lot when it is one);
 //! - on Help, a scan is only read back: the scan test;
-//! - anywhere else, or outside a form field (the menu), a scan of our lot code asks for
-//!   its trace (`InternalEvent::OpenTrace`).
+//! - anywhere else — the Trace screen, or outside a form field (the menu) — a scan of our
+//!   lot code opens its trace (`InternalEvent::OpenTrace`).
 //!
 //! A scan that cannot be read shows the parser's own error on the status line.
 
@@ -46,6 +46,9 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
         ScreenId::Produce if in_form => app.produce.update(ProduceAction::Scan(scan), station),
         ScreenId::Ship if in_form => app.ship.update(ShipAction::Scan(scan), station),
         ScreenId::Lots => lots(app, &scan, station),
+        ScreenId::Trace if app.trace.prompt.is_some() => Outcome::changed().status(Status::warn(
+            "scan: finish the prompt first (Enter), or cancel it (Esc)",
+        )),
         ScreenId::Receive if is_case_label(&scan) && !is_ours(&scan, station) => {
             // A supplier's case label is for the Receive form, even from the menu.
             app.menu = false;

@@ -26,6 +26,8 @@ pub enum LotsAction {
     LotsChanged,
     /// Find this lot and open its history.
     Show(LotCode),
+    /// Open the trace of the selected or open lot.
+    Trace,
     /// Search for this text (a scan that is no lot of ours).
     Find(String),
 }
@@ -170,6 +172,12 @@ impl Lots {
                 };
                 Outcome::changed()
             }
+            LotsAction::Trace => match self.current() {
+                Some(l) => Outcome::changed().with(InternalEvent::OpenTrace(l.code.clone())),
+                None => {
+                    Outcome::changed().status(Status::warn("trace: find and select a lot first"))
+                }
+            },
             LotsAction::Hold => self.ask(LotStatus::Hold),
             LotsAction::Release => self.ask(LotStatus::Released),
         }

@@ -7,6 +7,7 @@ pub mod lots;
 pub mod produce;
 pub mod receive;
 pub mod ship;
+pub mod trace;
 
 use super::draw::{self, put};
 use super::form::{Candidate, Field, Form, Slot};

@@ -73,14 +73,20 @@ fn esc_then_a_letter_switches_screens_on_terminals_without_function_keys() {
         ScreenId::Lots,
         "Help goes back where it came from"
     );
-    // Trace keeps its key and its tab, and says it is not built yet.
+    // Trace opens on its start field, which takes typing; Esc leaves it for the letters.
     keys(&mut a, &p, [f(5)]);
-    assert_eq!(a.screen, ScreenId::Lots);
-    assert!(
-        status(&a).contains("Trace comes in a later version"),
-        "{}",
-        status(&a)
+    assert_eq!(a.screen, ScreenId::Trace);
+    assert!(a.wants_text());
+    typed(&mut a, &p, "l");
+    assert_eq!(
+        a.trace.start.value("code"),
+        "l",
+        "in the field, letters are text"
     );
+    keys(&mut a, &p, [key(KeyCode::Esc)]);
+    assert!(!a.wants_text());
+    typed(&mut a, &p, "l");
+    assert_eq!(a.screen, ScreenId::Lots);
     // Alt+letter works from inside a field.
     keys(&mut a, &p, [f(2)]);
     keys(

@@ -6,6 +6,7 @@ mod labels;
 mod scanning;
 mod screens;
 mod snapshots;
+mod trace;
 
 use super::App;
 use super::input::Input;

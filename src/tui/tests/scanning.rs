@@ -269,7 +269,7 @@ fn ship_lines_are_added_by_scanning() {
 }
 
 #[test]
-fn a_scan_outside_a_field_opens_the_lots_trace() {
+fn a_scan_outside_a_field_opens_the_lots_trace_on_the_trace_screen() {
     let (p, mut a) = setup();
     keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
     assert!(a.menu);
@@ -282,13 +282,19 @@ fn a_scan_outside_a_field_opens_the_lots_trace() {
     // A supplier lot received as exactly one lot of ours.
     let out = route(&mut a, "]C110M-88", &p.st);
     assert_eq!(out.events, vec![InternalEvent::OpenTrace(p.flour.clone())]);
-    // Through the app: today the lot shows on the Lots screen, its history open.
+    // Through the app: the Trace screen opens on the lot.
     scan(&mut a, &p, &format!("]C0{}", p.cookies_a));
-    assert_eq!(a.screen, ScreenId::Lots);
-    assert_eq!(a.lots.focus, Focus::History);
+    assert_eq!(a.screen, ScreenId::Trace);
     assert_eq!(
-        a.lots.history.as_ref().map(|h| &h.lot.code),
+        a.trace.loaded.as_ref().map(|l| &l.root().code),
         Some(&p.cookies_a)
+    );
+    // On the Trace screen a scan opens the scanned lot's trace.
+    scan(&mut a, &p, &format!("]C110{}", p.eggs));
+    assert_eq!(a.screen, ScreenId::Trace);
+    assert_eq!(
+        a.trace.loaded.as_ref().map(|l| &l.root().code),
+        Some(&p.eggs)
     );
     // Not ours: said so, nothing opens.
     keys(
