@@ -539,6 +539,155 @@ fn lotline_demo_opens_the_app_on_the_demo_plant() {
     );
 }
 
+/// GS, what a scanner sends for FNC1 between GS1 fields.
+const GS: &str = "\x1d";
+/// A GTIN for the oats the scanning tests receive.
+const OATS_GTIN: &str = "09501101530003";
+
+impl Plant {
+    /// An item whose supplier labels its cases with GS1-128.
+    fn oats(&self) {
+        self.cli(&[
+            "item",
+            "add",
+            "OATS",
+            "--name",
+            "Rolled oats",
+            "--unit",
+            "kg",
+            "--kind",
+            "ingredient",
+            "--gtin",
+            OATS_GTIN,
+            "--shelf-life",
+            "180",
+        ]);
+    }
+}
+
+#[test]
+fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
+    let p = Plant::new();
+    p.master_data();
+    p.oats();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    // The scanner types the whole label at once: AIM id, (01) GTIN, (3102) net weight
+    // 25.00 kg, (10) lot, GS, (17) expiry, then CR LF.
+    t.send(&format!(
+        "]C101{OATS_GTIN}3102002500{GS}10OAT-7781{GS}17271231\r\n"
+    ));
+    let s = t.wait_for("Scanned OATS");
+    for want in [
+        "Item*         OATS",
+        "Rolled oats",
+        "Supplier lot* OAT-7781",
+        "Quantity*     25",
+        "Expiry        2027-12-31",
+    ] {
+        assert!(s.contains(want), "{want:?} on screen:\n{s}");
+    }
+    assert!(
+        t.status()
+            .starts_with("Scanned OATS, lot OAT-7781, expires 2027-12-31, 25 kg; supplier next"),
+        "{}",
+        t.status()
+    );
+    // The supplier is not on the label: the cursor is there. The LF of CR LF did nothing.
+    t.type_text("mill");
+    t.send(ENTER);
+    t.wait_for("Prairie Mill");
+    t.send(CTRL_S);
+    t.wait("the receipt", |s| {
+        s.lines().last().is_some_and(|l| l.contains("Received "))
+    });
+    let lot = code_after(&t.status(), "Received ");
+    // A person typing what looks like a scan's start gets their keys: held a moment, then
+    // typed into the field (no Enter came, so it was no scan).
+    t.send("]C1 x");
+    let s = t.wait_for("Item*         ]C1 x");
+    assert!(!s.contains("scan:"), "{s}");
+    t.send(CTRL_U);
+    t.wait("the field cleared", |s| !s.contains("]C1 x"));
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    let lots: Value = serde_json::from_str(&p.cli(&["lots", "--json"])).unwrap();
+    let saved = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == lot.as_str())
+        .unwrap_or_else(|| panic!("{lot} in {lots}"));
+    assert_eq!(saved["item"], "OATS");
+    assert_eq!(saved["supplier"], "MILL");
+    assert_eq!(saved["supplier_lot"], "OAT-7781");
+    assert_eq!(saved["expiry"], "2027-12-31");
+    assert_eq!(saved["quantity"], 25);
+}
+
+#[test]
+fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
+    let p = Plant::new();
+    p.master_data();
+    p.oats();
+    let flour = p
+        .cli(&[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-501",
+            "--qty",
+            "500",
+        ])
+        .trim()
+        .to_string();
+    let oats = p
+        .cli(&[
+            "receive",
+            "--item",
+            "OATS",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "OAT-1",
+            "--qty",
+            "40",
+        ])
+        .trim()
+        .to_string();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    // Out of the fields, to the menu; then our Code 128 lot label.
+    t.send(ESC);
+    t.wait_for("r Receive  p Produce");
+    t.send(&format!("]C0{flour}\r\n"));
+    // The Trace screen opens on the lot.
+    let s = t.wait(&format!("the trace of {flour}"), |s| {
+        s.contains(&format!("Trace of {flour}")) && s.contains("All-purpose flour")
+    });
+    assert!(
+        s.contains(&format!("Lot {flour}")) && s.contains("FLOUR"),
+        "{s}"
+    );
+    // Our GS1-128 label ((01) GTIN, (10) our lot code), scanned from another screen's menu.
+    t.press(F3, "Close batch");
+    t.send(ESC);
+    t.wait_for("r Receive  p Produce");
+    t.send(&format!("]C101{OATS_GTIN}10{oats}\r\n"));
+    let s = t.wait(&format!("the trace of {oats}"), |s| {
+        s.contains(&format!("Trace of {oats}")) && s.contains("Rolled oats")
+    });
+    assert!(
+        s.contains(&format!("Lot {oats}")) && s.contains("OATS"),
+        "{s}"
+    );
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
 const F5: &str = "\x1b[15~";
 const DOWN: &str = "\x1b[B";
 const RIGHT: &str = "\x1b[C";

@@ -693,7 +693,7 @@ pub fn barcode(
     }
     let sym = scan
         .symbology()
-        .map(|s| format!("{} {}", s.aim_id(), symbology_name(s)))
+        .map(|s| format!("{} {}", s.aim_id(), s.name()))
         .unwrap_or_else(|| "none (no AIM identifier)".into());
     writeln!(out, "symbology  {sym}")?;
     match scan {
@@ -741,19 +741,6 @@ pub fn barcode(
     Ok(())
 }
 
-fn symbology_name(s: &crate::scan::Symbology) -> &'static str {
-    use crate::scan::Symbology as S;
-    match s {
-        S::Gs1_128 => "GS1-128",
-        S::Gs1DataMatrix => "GS1 DataMatrix",
-        S::Gs1Qr => "GS1 QR Code",
-        S::Gs1DataBar => "GS1 DataBar",
-        S::Code128 => "Code 128",
-        S::DataMatrix => "DataMatrix",
-        S::Qr => "QR Code",
-        S::Other(_) => "other symbology",
-    }
-}
 pub fn generated(out: &mut impl Write, s: &crate::plantgen::Summary, secs: f64) -> Res {
     writeln!(
         out,

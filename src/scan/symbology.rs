@@ -56,6 +56,20 @@ impl Symbology {
         .to_owned()
     }
 
+    /// The symbology's name as people know it: "GS1-128", "Code 128".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Symbology::Gs1_128 => "GS1-128",
+            Symbology::Gs1DataMatrix => "GS1 DataMatrix",
+            Symbology::Gs1Qr => "GS1 QR Code",
+            Symbology::Gs1DataBar => "GS1 DataBar",
+            Symbology::Code128 => "Code 128",
+            Symbology::DataMatrix => "DataMatrix",
+            Symbology::Qr => "QR Code",
+            Symbology::Other(_) => "other symbology",
+        }
+    }
+
     /// Whether the identifier promises a GS1 element string (FNC1 in first position).
     pub fn is_gs1(&self) -> bool {
         matches!(

@@ -2,6 +2,7 @@
 //! internal events, and draws the header (tabs, plant, operator, clock), the body, the
 //! footer of key hints and the status line.
 
+use super::config::{PrinterSetting, ScannerSettings};
 use super::draw::{self, put};
 use super::input::Input;
 use super::keymap::{Action, Key, Keymap, Layer, ScreenId};
@@ -52,6 +53,10 @@ pub struct App {
     queue: Queue,
     /// Ask the terminal to clear and draw everything again (after C-l).
     pub clear_screen: bool,
+    /// How scans are read (the `[scanner]` settings).
+    pub scanner: ScannerSettings,
+    /// Where labels go, if a printer is set.
+    pub printer: Option<PrinterSetting>,
 }
 
 impl App {
@@ -77,6 +82,8 @@ impl App {
             now,
             queue: Queue::default(),
             clear_screen: false,
+            scanner: ScannerSettings::default(),
+            printer: None,
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -115,6 +122,18 @@ impl App {
             );
         }
         app
+    }
+
+    /// Use these scanner settings and this label printer (Help shows them).
+    pub fn with_devices(
+        mut self,
+        scanner: ScannerSettings,
+        printer: Option<PrinterSetting>,
+    ) -> App {
+        self.help.devices(&scanner, printer.as_ref());
+        self.scanner = scanner;
+        self.printer = printer;
+        self
     }
 
     /// The first key that reaches `action` from anywhere, for hints.
@@ -192,6 +211,11 @@ impl App {
                     false
                 }
             }
+            Input::Scan(text) => {
+                self.quit_armed = false;
+                let out = super::scanning::route(self, &text, station);
+                self.process(out, station)
+            }
             Input::Key { key, event } => {
                 let action = self.keymap.lookup(&self.layers(), key);
                 if action != Some(Action::Quit) {
@@ -267,6 +291,7 @@ impl App {
                 self.clear_screen = true;
                 Outcome::changed()
             }
+            Action::PrintLabel => super::labels::print(self, station),
             Action::Edit => match self.screen {
                 ScreenId::Help => self.switch(self.back_to),
                 ScreenId::Lots => self.lots.update(LotsAction::Search, station),
@@ -519,6 +544,7 @@ impl App {
         let lots_text = self.screen == ScreenId::Lots && self.lots.wants_text();
         match a {
             Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
+            Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
             Action::NextField
             | Action::PrevField
             | Action::Clear

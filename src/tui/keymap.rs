@@ -266,6 +266,9 @@ pub enum Action {
     Export,
     /// Trace: show or hide the detail pane.
     Details,
+    /// Print our label for the lot just created (after a Receive save or a closed batch),
+    /// or for the lot selected on the Lots screen.
+    PrintLabel,
 }
 
 const SIMPLE_ACTIONS: &[(&str, Action)] = &[
@@ -305,6 +308,7 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("save_record", Action::SaveRecord),
     ("export", Action::Export),
     ("details", Action::Details),
+    ("print_label", Action::PrintLabel),
 ];
 
 impl Action {
@@ -415,6 +419,7 @@ impl Layer {
             | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | Export | Details => {
                 self == Layer::Trace
             }
+            PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
         }
     }
 }

@@ -8,13 +8,15 @@ pub mod draw;
 pub mod form;
 pub mod input;
 pub mod keymap;
+pub mod labels;
 pub mod queue;
+pub mod scanning;
 pub mod screens;
 pub mod theme;
 pub mod tree;
 
 pub use app::App;
-pub use config::{Config, Options};
+pub use config::{Config, Options, PrinterSetting, ScannerSettings};
 pub use keymap::{Keymap, KeymapError};
 
 use crate::station::Station;
@@ -48,8 +50,9 @@ fn event_loop(
     options: Options,
 ) -> io::Result<()> {
     let theme = Theme::new(options.mono, options.ascii);
-    let mut app = App::new(options.keymap, theme, local_now(), station);
-    let mut decoder = Decoder::new();
+    let mut decoder = Decoder::with_timing(options.scanner.timing());
+    let mut app = App::new(options.keymap, theme, local_now(), station)
+        .with_devices(options.scanner, options.printer);
     let mut dirty = true;
     loop {
         if app.clear_screen {
@@ -65,9 +68,14 @@ fn event_loop(
         if app.quit {
             return Ok(());
         }
-        // Wake for the next minute of the header clock, or for input.
+        // Wake for the next minute of the header clock, for input, or when keys held back
+        // as a possible scan must be let go.
         let secs = 60 - u64::from(chrono::Timelike::second(&local_now())).min(59);
-        if event::poll(Duration::from_secs(secs))? {
+        let mut wait = Duration::from_secs(secs);
+        if let Some(due) = decoder.deadline() {
+            wait = wait.min(due.saturating_duration_since(Instant::now()));
+        }
+        if event::poll(wait)? {
             // Take everything already waiting before drawing again (a scanner's burst).
             loop {
                 let ev = event::read()?;
@@ -79,6 +87,10 @@ fn event_loop(
                 }
             }
         } else {
+            // A person's keys, held for a few milliseconds in case they were a scan.
+            for input in decoder.flush(Instant::now()) {
+                dirty |= app.handle(input, station);
+            }
             dirty |= app.tick(local_now(), station);
         }
     }

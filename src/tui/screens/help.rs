@@ -1,6 +1,10 @@
-//! Help: the live bindings of the keymap in use, layer by layer, and how the app works.
+//! Help: the live bindings of the keymap in use, layer by layer, and how the app works;
+//! the scanner and label printer settings; and the scan test: while Help is open a scan is
+//! only read back (symbology, each AI with its title and value, or the parser's error),
+//! like `lotline barcode`, so a scanner can be set up at the terminal it serves.
 
 use super::*;
+use crate::tui::config::{PRINTER_ENV, PrinterSetting, ScannerSettings};
 use crate::tui::keymap::{Action, Layer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +27,10 @@ enum Line {
 
 pub struct Help {
     pub scroll: usize,
+    /// The keys, then the scanner and printer settings, then the scan test.
     lines: Vec<Line>,
+    devices: Vec<Line>,
+    test: Vec<Line>,
 }
 
 const PAGE: usize = 10;
@@ -58,19 +65,83 @@ impl Help {
                 ));
             }
         }
-        Help { scroll: 0, lines }
+        let mut help = Help {
+            scroll: 0,
+            lines,
+            devices: Vec::new(),
+            test: Vec::new(),
+        };
+        help.devices(&ScannerSettings::default(), None);
+        help
+    }
+
+    /// Show these scanner and printer settings.
+    pub fn devices(&mut self, scanner: &ScannerSettings, printer: Option<&PrinterSetting>) {
+        let mut d = vec![
+            Line::Blank,
+            Line::Title("Scanner ([scanner] in the config file)".into()),
+        ];
+        for (k, v) in scanner.describe() {
+            d.push(Line::Text(format!(" {k:<18}{v}")));
+        }
+        d.push(Line::Blank);
+        d.push(Line::Title(format!(
+            "Label printer ([label] printer, or {PRINTER_ENV})"
+        )));
+        d.push(Line::Text(match printer {
+            Some(p) => format!(" {} (from {})", p.text, p.from),
+            None => " none set; labels cannot print from the app".into(),
+        }));
+        d.push(Line::Blank);
+        d.push(Line::Title("Scan test".into()));
+        d.push(Line::Text(
+            " Scan a barcode while Help is open: what lotline reads".into(),
+        ));
+        d.push(Line::Text(" shows here, and nothing else happens.".into()));
+        self.devices = d;
+    }
+
+    /// Show what the last test scan read, and scroll to it.
+    pub fn scan_test(&mut self, report: Vec<String>) {
+        self.test = report
+            .into_iter()
+            .map(|l| Line::Text(format!(" {l}")))
+            .collect();
+        // The "Scan test" title: the last title of the devices section.
+        let title = self
+            .devices
+            .iter()
+            .rposition(|l| matches!(l, Line::Title(_)))
+            .unwrap_or(0);
+        self.scroll = self.lines.len() + title;
+    }
+
+    /// What the last test scan read, as shown.
+    pub fn test_lines(&self) -> Vec<String> {
+        self.test
+            .iter()
+            .map(|l| match l {
+                Line::Text(t) | Line::Title(t) => t.trim().to_string(),
+                Line::Key(k, d) => format!("{k} {d}"),
+                Line::Blank => String::new(),
+            })
+            .collect()
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Line> {
+        self.lines.iter().chain(&self.devices).chain(&self.test)
     }
 
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.lines.len() + self.devices.len() + self.test.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.len() == 0
     }
 
     pub fn update(&mut self, action: HelpAction) -> Outcome {
-        let last = self.lines.len().saturating_sub(1);
+        let last = self.len().saturating_sub(1);
         let before = self.scroll;
         self.scroll = match action {
             HelpAction::Up => self.scroll.saturating_sub(1),
@@ -93,11 +164,12 @@ impl Help {
             return None;
         }
         let h = inner.height as usize;
-        let start = self.scroll.min(self.lines.len().saturating_sub(h));
+        let len = self.len();
+        let start = self.scroll.min(len.saturating_sub(h));
         let w = inner.width as usize;
         let key_w = if ui.compact { 10 } else { 16 };
         let e = ui.theme.ellipsis();
-        for (n, line) in self.lines.iter().skip(start).take(h).enumerate() {
+        for (n, line) in self.all().skip(start).take(h).enumerate() {
             let y = inner.y + n as u16;
             match line {
                 Line::Title(t) => {
@@ -121,7 +193,7 @@ impl Help {
                 Line::Blank => {}
             }
         }
-        if start + h < self.lines.len() {
+        if start + h < len {
             let more = if ui.theme.ascii { "v more" } else { "↓ more" };
             put(
                 buf,

@@ -28,6 +28,8 @@ pub enum LotsAction {
     Show(LotCode),
     /// Open the trace of the selected or open lot.
     Trace,
+    /// Search for this text (a scan that is no lot of ours).
+    Find(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +137,16 @@ impl Lots {
                     self.selected = 0;
                     return self.open(station);
                 }
+                out
+            }
+            LotsAction::Find(text) => {
+                self.search.fields[0].set(&text);
+                let out = self.run_search(station);
+                self.focus = if self.results.is_empty() {
+                    Focus::Search
+                } else {
+                    Focus::List
+                };
                 out
             }
             LotsAction::Up
@@ -367,6 +379,11 @@ impl Lots {
             }
             Err(e) => Outcome::error(&e),
         }
+    }
+
+    /// The lot a label prints for: the open one, or the selected one.
+    pub fn label_lot(&self) -> Option<&Lot> {
+        self.current()
     }
 
     /// The lot that hold and release act on: the open one, or the selected one.

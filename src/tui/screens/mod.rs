@@ -14,8 +14,10 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
 use super::queue::{InternalEvent, Outcome, Status};
 use super::theme::Theme;
-use crate::domain::{Invalid, Item, Lot, LotStatus, Party, Qty, Role, Unit};
-use crate::station::StationError;
+use crate::domain::{Dimension, Invalid, Item, Lot, LotCode, LotStatus, Party, Qty, Role, Unit};
+use crate::scan::Scan;
+use crate::station::{Station, StationError, StationExt};
+use crate::store::LotFilter;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use tui_input::InputRequest;
@@ -402,4 +404,123 @@ pub fn note_line(buf: &mut Buffer, area: Rect, y: u16, text: &str, ui: &Ui) {
 /// Today's status messages for saved work.
 pub fn saved(text: String) -> Status {
     Status::ok(text)
+}
+
+/// The text a scan names a lot by: a plain scan's text, or a GS1 scan's (10).
+pub fn scanned_text(scan: &Scan) -> Option<&str> {
+    match scan {
+        Scan::Plain { text, .. } => Some(text),
+        Scan::Gs1 { .. } => scan.lot(),
+    }
+}
+
+/// The item a scanned GTIN is, among `items`.
+pub fn item_by_gtin<'a>(items: &'a [Item], gtin: &str) -> Option<&'a Item> {
+    items
+        .iter()
+        .find(|i| i.gtin.as_ref().is_some_and(|g| g.as_str() == gtin))
+}
+
+/// Which of our lots a scan names: our lot code (a plain scan, or a GS1 scan's (10));
+/// else the supplier's lot code (10) as we received it, of the scanned GTIN's item when
+/// there is one. When one supplier lot became several of our lots, the one still usable
+/// is taken; several usable ones are refused, naming them. `Ok(None)`: no lot of ours.
+/// Errors name `field`.
+pub fn scanned_lot(
+    scan: &Scan,
+    items: &[Item],
+    field: &str,
+    station: &dyn Station,
+) -> Result<Option<Lot>, StationError> {
+    let Some(text) = scanned_text(scan) else {
+        let ais: Vec<String> = scan
+            .elements()
+            .iter()
+            .map(|e| format!("({})", e.ai))
+            .collect();
+        return Err(invalid(
+            field,
+            format!(
+                "the scanned label has no lot (10), only {}; scan the lot label",
+                ais.join(" ")
+            ),
+        ));
+    };
+    if let Ok(code) = LotCode::parse(text, field)
+        && let Some(lot) = station.find_lot(code)?
+    {
+        return Ok(Some(lot));
+    }
+    let mut lots = station.lots(LotFilter {
+        supplier_lot: Some(text.to_string()),
+        ..Default::default()
+    })?;
+    if let Some(item) = scan.gtin().and_then(|g| item_by_gtin(items, g)) {
+        lots.retain(|l| l.item == item.code);
+    }
+    if lots.len() <= 1 {
+        return Ok(lots.pop());
+    }
+    let usable: Vec<&Lot> = lots
+        .iter()
+        .filter(|l| unusable(l, field).is_none())
+        .collect();
+    match usable.as_slice() {
+        [] => Ok(lots.pop()),
+        [one] => Ok(Some((*one).clone())),
+        many => Err(invalid(
+            field,
+            format!(
+                "supplier lot {text} was received as our lots {}; type or scan the one used",
+                many.iter()
+                    .map(|l| l.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Why a scan names no lot of ours, for the status line.
+pub fn not_our_lot(scan: &Scan, field: &str) -> StationError {
+    let text = scanned_text(scan).unwrap_or_default();
+    invalid(
+        field,
+        format!("the scanned '{text}' is not one of our lots, nor a supplier lot we received"),
+    )
+}
+
+/// A scanned decimal (a GS1 net weight: up to 6 decimals) as a quantity, rounded to the
+/// thousandth.
+pub fn decimal_qty(text: &str) -> Option<Qty> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut f = frac.to_string();
+    let up = f.len() > 3 && f.as_bytes()[3] >= b'5';
+    f.truncate(3);
+    while f.len() < 3 {
+        f.push('0');
+    }
+    let milli = whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(1000)?
+        .checked_add(f.parse::<i64>().ok()?)?
+        .checked_add(up as i64)?;
+    Some(Qty(milli))
+}
+
+/// The quantity a scan carries — a count (37) or a net weight (310n/320n) — in `unit`,
+/// if it carries one that `unit` can take.
+pub fn scanned_qty(scan: &Scan, unit: Unit) -> Option<Qty> {
+    if unit.dimension() == Dimension::Count
+        && let Some(n) = scan.count()
+    {
+        return i64::try_from(n).ok().map(Qty::from_units);
+    }
+    let (w, u) = scan.net_weight()?;
+    let from: Unit = u.parse().ok()?;
+    from.convert(decimal_qty(&w)?, unit).ok()
 }

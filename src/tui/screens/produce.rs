@@ -7,6 +7,7 @@ use super::*;
 use crate::domain::{
     ItemCode, LotCode, LotLine, NewBatch, Reference, parse_past_date, required_text,
 };
+use crate::scan::Scan;
 use crate::station::{Station, StationExt};
 use chrono::NaiveDate;
 
@@ -14,6 +15,8 @@ use chrono::NaiveDate;
 pub enum ProduceAction {
     Form(FormAction),
     Refresh,
+    /// A lot label (ours, or a supplier's case) was scanned: add its line.
+    Scan(Scan),
 }
 
 /// An input lot on the batch and the quantity used from it.
@@ -96,6 +99,7 @@ impl Produce {
         match action {
             ProduceAction::Refresh => self.refresh(station),
             ProduceAction::Form(a) => self.form_action(a, station),
+            ProduceAction::Scan(scan) => self.scan(&scan, station),
         }
     }
 
@@ -213,6 +217,44 @@ impl Produce {
         let t = station.today()?;
         self.today = Some(t);
         Ok(t)
+    }
+
+    /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
+    /// supplier lot we received. The lot is looked up as if typed; when the label carries
+    /// a quantity the lot's unit takes (a supplier case: its count or net weight), the line
+    /// is added at once, else the cursor waits on the quantity. Plain text that is no lot
+    /// of ours, scanned into another field, does what the scanner's keys would have done.
+    fn scan(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
+        let lot = match scanned_lot(scan, &self.items, "input", station) {
+            Ok(Some(lot)) => lot,
+            Ok(None) => {
+                if let Scan::Plain { text, .. } = scan
+                    && self.form.focused().is_some_and(|f| f.name != "input")
+                {
+                    self.form_action(FormAction::Paste(text.clone()), station);
+                    return self.form_action(FormAction::Confirm, station);
+                }
+                self.form.focus_field("input");
+                return refuse(&mut self.form, &not_our_lot(scan, "input"));
+            }
+            Err(e) => {
+                self.form.focus_field("input");
+                return refuse(&mut self.form, &e);
+            }
+        };
+        self.form.get_mut("input").set(lot.code.as_str());
+        self.form.focus_field("input");
+        let out = self.look_up(station);
+        if self.preview.is_none() {
+            return out;
+        }
+        match scanned_qty(scan, lot.unit) {
+            Some(q) => {
+                self.form.get_mut("used").set(&q.to_string());
+                self.add_line(station)
+            }
+            None => out,
+        }
     }
 
     /// Find the lot typed in the input field; show it, or say why it cannot be used.

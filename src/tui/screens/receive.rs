@@ -7,6 +7,7 @@ use crate::domain::{
     Inspection, ItemCode, LotCode, PartyId, Quality, Reference, SupplierLot, clean_text,
     format_temperature, parse_date, parse_past_date, parse_temperature,
 };
+use crate::scan::Scan;
 use crate::station::{Station, StationExt};
 use chrono::NaiveDate;
 
@@ -15,6 +16,8 @@ pub enum ReceiveAction {
     Form(FormAction),
     /// Load items, suppliers and today's date from the station.
     Refresh,
+    /// A supplier's case label was scanned: fill the form from it.
+    Scan(Scan),
 }
 
 /// The last case saved, shown until the next one.
@@ -34,6 +37,7 @@ pub struct Saved {
 pub struct Receive {
     pub form: Form,
     items: Vec<Item>,
+    parties: Vec<Party>,
     pub last: Option<Saved>,
 }
 
@@ -74,6 +78,7 @@ impl Receive {
         Receive {
             form,
             items: Vec::new(),
+            parties: Vec::new(),
             last: None,
         }
     }
@@ -115,9 +120,188 @@ impl Receive {
         let out = match action {
             ReceiveAction::Refresh => self.refresh(station),
             ReceiveAction::Form(a) => self.form_action(a, station),
+            ReceiveAction::Scan(scan) => self.scan(&scan, station),
         };
         self.sync();
         out
+    }
+
+    /// A scan in the form. A supplier's GS1 case label fills item (by GTIN), supplier (by
+    /// the (412) GLN, when there), supplier lot (10), expiry (17, else 15) and quantity
+    /// ((37), or the net weight in kg or lb for the unit field to convert) and leaves the
+    /// cursor on the first empty required field, or on Save. Plain text does what the
+    /// scanner's keys would have done: typed into the field, then Enter.
+    fn scan(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
+        if let Scan::Plain { text, .. } = scan {
+            if self.form.focused().is_none() {
+                return Outcome::changed().status(Status::warn(format!(
+                    "scan: '{text}' is not a GS1 case label; put the cursor in the field it belongs in"
+                )));
+            }
+            self.form_action(FormAction::Paste(text.clone()), station);
+            return self.form_action(FormAction::Confirm, station);
+        }
+        let gtin = scan.gtin();
+        let (lot, expiry) = (scan.lot(), scan.expiry());
+        let has_qty = scan.count().is_some() || scan.net_weight().is_some();
+        let gln = scan.get("412").map(|e| e.value.as_str());
+        if gtin.is_none() && lot.is_none() && expiry.is_none() && !has_qty && gln.is_none() {
+            let ais: Vec<String> = scan
+                .elements()
+                .iter()
+                .map(|e| format!("({})", e.ai))
+                .collect();
+            return Outcome::changed().status(Status::warn(format!(
+                "scan: nothing on this label for a receipt (only {}); scan the case label with (01) GTIN and (10) lot",
+                ais.join(" ")
+            )));
+        }
+        let mut problem: Option<StationError> = None;
+        let mut filled: Vec<String> = Vec::new();
+        if let Some(g) = gtin {
+            // A new case: nothing of the last one may stay behind.
+            for f in ["item", "supplier-lot", "qty", "unit", "expiry"] {
+                self.form.get_mut(f).set("");
+            }
+            match item_by_gtin(&self.items, g).map(|i| i.code.clone()) {
+                Some(code) => {
+                    let f = self.form.get_mut("item");
+                    f.set(code.as_str());
+                    f.pick_closed = true;
+                    filled.push(code.to_string());
+                }
+                None => {
+                    problem = Some(invalid(
+                        "item",
+                        format!(
+                            "the scanned GTIN {g} is not on any item; type the item, or add the GTIN with `lotline item add … --gtin {g}`"
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(gln) = gln {
+            match self
+                .parties
+                .iter()
+                .find(|p| p.role.supplies() && p.gln.as_ref().is_some_and(|g| g.as_str() == gln))
+            {
+                Some(p) => {
+                    let id = p.id.to_string();
+                    let f = self.form.get_mut("supplier");
+                    f.set(&id);
+                    f.pick_closed = true;
+                    filled.push(format!("from {id}"));
+                }
+                None => filled.push(format!("(GLN {gln} is no supplier of ours)")),
+            }
+        }
+        if let Some(l) = lot {
+            self.form.get_mut("supplier-lot").set(l);
+            filled.push(format!("lot {l}"));
+        }
+        if let Some(d) = expiry {
+            self.form.get_mut("expiry").set(&d.to_string());
+            filled.push(format!("expires {d}"));
+        }
+        if has_qty {
+            match self.scanned_quantity(scan) {
+                Ok((qty, unit)) => {
+                    self.form.get_mut("qty").set(&qty);
+                    self.form
+                        .get_mut("unit")
+                        .set(unit.map(|u| u.as_str()).unwrap_or(""));
+                    let shown = unit
+                        .or(self.item().map(|i| i.unit))
+                        .map(|u| format!("{qty} {u}"))
+                        .unwrap_or(qty);
+                    filled.push(shown);
+                }
+                Err(e) => {
+                    problem.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = problem {
+            return refuse(&mut self.form, &e);
+        }
+        for f in &mut self.form.fields {
+            f.error = false;
+        }
+        let next = match self.form.missing().map(|f| (f.name, f.label)) {
+            Some((name, label)) => {
+                self.form.focus_field(name);
+                format!("{} next", label.to_lowercase())
+            }
+            None => {
+                self.form.focus_slot(Slot::Button);
+                "Enter saves".into()
+            }
+        };
+        Outcome::changed().status(Status::ok(format!("Scanned {}; {next}", filled.join(", "))))
+    }
+
+    /// The scanned quantity as the form takes it: the number, and the unit when it is not
+    /// the item's own. The item's unit must accept it.
+    fn scanned_quantity(&self, scan: &Scan) -> Result<(String, Option<Unit>), StationError> {
+        let count = scan.count();
+        let weight = scan.net_weight();
+        let item = self.item();
+        let weight_qty = |w: &str, u: &str| -> Result<(Qty, Unit), StationError> {
+            let unit: Unit = u.parse().map_err(|e: String| invalid("qty", e))?;
+            let q = decimal_qty(w).ok_or_else(|| {
+                invalid(
+                    "qty",
+                    format!("the scanned net weight {w} {u} is not a quantity"),
+                )
+            })?;
+            Ok((q, unit))
+        };
+        match item {
+            Some(i) if i.unit.dimension() == Dimension::Count => match (count, weight) {
+                (Some(n), _) => Ok((n.to_string(), None)),
+                (None, Some((w, u))) => Err(invalid(
+                    "qty",
+                    format!(
+                        "item {} is kept in {}; the scanned net weight {w} {u} cannot be converted to it; type the quantity",
+                        i.code, i.unit
+                    ),
+                )),
+                (None, None) => Err(invalid("qty", "the scan has no quantity")),
+            },
+            Some(i) => match (weight, count) {
+                (Some((w, u)), _) => {
+                    let (q, unit) = weight_qty(&w, u)?;
+                    unit.convert(q, i.unit).map_err(|why| {
+                        invalid(
+                            "qty",
+                            format!(
+                                "item {} is kept in {}; the scanned net weight {w} {u} cannot be converted to it ({why}); type the quantity",
+                                i.code, i.unit
+                            ),
+                        )
+                    })?;
+                    Ok((q.to_string(), (unit != i.unit).then_some(unit)))
+                }
+                (None, Some(n)) => Err(invalid(
+                    "qty",
+                    format!(
+                        "item {} is kept in {}; the scanned count (37) {n} is not a quantity in {}; type the quantity",
+                        i.code, i.unit, i.unit
+                    ),
+                )),
+                (None, None) => Err(invalid("qty", "the scan has no quantity")),
+            },
+            // No item yet: take the label's quantity as it is; saving checks it.
+            None => match (weight, count) {
+                (Some((w, u)), _) => {
+                    let (q, unit) = weight_qty(&w, u)?;
+                    Ok((q.to_string(), Some(unit)))
+                }
+                (None, Some(n)) => Ok((n.to_string(), None)),
+                (None, None) => Err(invalid("qty", "the scan has no quantity")),
+            },
+        }
     }
 
     fn refresh(&mut self, station: &dyn Station) -> Outcome {
@@ -130,6 +314,7 @@ impl Receive {
                 self.form.get_mut("supplier").candidates =
                     party_candidates(&parties, Role::supplies);
                 self.items = items;
+                self.parties = parties;
                 let date = self.form.get_mut("date");
                 if !date.is_dirty() {
                     date.reset_to(&today.to_string());

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::domain::{ItemCode, LotCode, LotLine, NewShipment, PartyId, Reference, parse_past_date};
+use crate::scan::Scan;
 use crate::station::{Station, StationExt};
 use crate::store::LotFilter;
 use chrono::NaiveDate;
@@ -15,6 +16,8 @@ pub enum ShipAction {
     Refresh,
     /// Lots changed elsewhere: the FEFO hint is stale.
     LotsChanged,
+    /// A lot label (ours, or a supplier's case) was scanned: add its line.
+    Scan(Scan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +100,7 @@ impl Ship {
                 Outcome::none()
             }
             ShipAction::Form(a) => self.form_action(a, station),
+            ShipAction::Scan(scan) => self.scan(&scan, station),
         };
         let hint = self.sync_fefo(station);
         match hint {
@@ -289,6 +293,44 @@ impl Ship {
         }
         self.form.next(self.no_lines());
         Outcome::changed()
+    }
+
+    /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
+    /// supplier lot we received. The lot is looked up as if typed; when the label carries
+    /// a quantity the lot's unit takes (a supplier case: its count or net weight), the line
+    /// is added at once, else the cursor waits on the quantity. Plain text that is no lot
+    /// of ours, scanned into another field, does what the scanner's keys would have done.
+    fn scan(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
+        let lot = match scanned_lot(scan, &self.items, "lot", station) {
+            Ok(Some(lot)) => lot,
+            Ok(None) => {
+                if let Scan::Plain { text, .. } = scan
+                    && self.form.focused().is_some_and(|f| f.name != "lot")
+                {
+                    self.form_action(FormAction::Paste(text.clone()), station);
+                    return self.form_action(FormAction::Confirm, station);
+                }
+                self.form.focus_field("lot");
+                return refuse(&mut self.form, &not_our_lot(scan, "lot"));
+            }
+            Err(e) => {
+                self.form.focus_field("lot");
+                return refuse(&mut self.form, &e);
+            }
+        };
+        self.form.get_mut("lot").set(lot.code.as_str());
+        self.form.focus_field("lot");
+        let out = self.look_up(station);
+        if self.preview.is_none() {
+            return out;
+        }
+        match scanned_qty(scan, lot.unit) {
+            Some(q) => {
+                self.form.get_mut("qty").set(&q.to_string());
+                self.add_line(station)
+            }
+            None => out,
+        }
     }
 
     fn look_up(&mut self, station: &dyn Station) -> Outcome {

@@ -2,6 +2,8 @@
 //! database with a fixed clock, stories through the whole app, and snapshots.
 
 mod app;
+mod labels;
+mod scanning;
 mod screens;
 mod snapshots;
 mod trace;
@@ -235,6 +237,47 @@ pub fn plant() -> Plant {
         cookies_a,
         cookies_b,
     }
+}
+
+/// GS1 trade items with GTINs: oats in kg, butter by the case, cream in litres.
+pub const OATS: &str = "09501101530003";
+pub const BUTTER: &str = "09501101530010";
+pub const CREAM: &str = "09501101530027";
+/// A GTIN no item has.
+pub const STRANGER: &str = "09501101530096";
+pub const GS: char = '\u{1d}';
+
+pub fn with_gtins(p: &Plant) {
+    for (code, name, unit, gtin) in [
+        ("OATS", "Rolled oats", Unit::Kg, OATS),
+        ("BUTTER", "Butter 20 x 1 lb", Unit::Case, BUTTER),
+        ("CREAM", "Heavy cream", Unit::L, CREAM),
+    ] {
+        p.st.add_item(NewItem {
+            code: ItemCode::parse(code, "code").unwrap(),
+            description: ProductDescription {
+                name: name.into(),
+                ..Default::default()
+            },
+            unit,
+            kind: ItemKind::Ingredient,
+            gtin: Some(Gtin::parse(gtin, "gtin").unwrap()),
+            shelf_life_days: Some(90),
+            ftl: false,
+        })
+        .unwrap();
+    }
+    p.st.add_party(NewParty {
+        id: PartyId::parse("DAIRY", "id").unwrap(),
+        role: Role::Supplier,
+        location: Location {
+            business_name: "Valley Dairy".into(),
+            ..Default::default()
+        },
+        gln: Some(Gln::parse("0950110153007", "gln").unwrap()),
+        recall_contact: Contact::default(),
+    })
+    .unwrap();
 }
 
 /// Typing `text` into the focused field, one key at a time.

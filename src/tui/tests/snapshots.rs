@@ -85,6 +85,38 @@ fn help_scene(p: &Plant) -> App {
     a
 }
 
+/// The truck's supplier typed, then a case of oats scanned: the form is full, the cursor
+/// on Save.
+fn receive_scanned_scene(p: &Plant) -> App {
+    with_gtins(p);
+    let mut a = app(p);
+    keys(&mut a, p, [Input::code(KeyCode::Tab)]);
+    enter(&mut a, p, "mill");
+    keys(
+        &mut a,
+        p,
+        [Input::Scan(format!(
+            "]C101{OATS}3102002500{GS}10OAT-42{GS}17270331"
+        ))],
+    );
+    a
+}
+
+/// Help after a test scan of the same label.
+fn help_scan_test_scene(p: &Plant) -> App {
+    with_gtins(p);
+    let mut a = app(p);
+    keys(&mut a, p, [Input::code(KeyCode::F(1))]);
+    keys(
+        &mut a,
+        p,
+        [Input::Scan(format!(
+            "]C101{OATS}3102002500{GS}10OAT-42{GS}17270331"
+        ))],
+    );
+    a
+}
+
 fn snap(name: &str, a: &App, (w, h): (u16, u16)) {
     insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(a, w, h));
@@ -100,6 +132,21 @@ fn receive() {
     let fresh = app(&p);
     snap("receive_empty", &fresh, FULL);
     snap("receive_empty", &fresh, COMPACT);
+}
+
+#[test]
+fn receive_by_scan() {
+    let p = plant();
+    let a = receive_scanned_scene(&p);
+    snap("receive_scanned", &a, FULL);
+    snap("receive_scanned", &a, COMPACT);
+}
+
+#[test]
+fn help_scan_test() {
+    let p = plant();
+    let a = help_scan_test_scene(&p);
+    snap("help_scan_test", &a, FULL);
 }
 
 #[test]
@@ -197,6 +244,16 @@ fn any_size_draws_without_panicking() {
         history_scene(&p),
         help_scene(&p),
     ];
+    let q = plant();
+    let scenes = scenes
+        .into_iter()
+        .chain([receive_scanned_scene(&q)])
+        .collect::<Vec<_>>();
+    let r = plant();
+    let scenes = scenes
+        .into_iter()
+        .chain([help_scan_test_scene(&r)])
+        .collect::<Vec<_>>();
     for a in &scenes {
         for (w, h) in [
             (0, 0),
