@@ -118,6 +118,23 @@ pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, theme: &Theme) -> Rect {
 }
 
 /// One row of `area`, or an empty rect when `i` is past its bottom.
+/// The first row to show of a list of `len` rows in a window `height` rows high, given the
+/// previous first row and the selected row. While the selection stays in view nothing
+/// moves; when it leaves, the window jumps to centre it. Scrolling one row per key would
+/// rewrite every row of the window on every key, which over SSH is most of the bytes a
+/// keystroke costs; a jump costs that once per half page (see `cargo bench --bench tui`).
+pub fn scroll(first: usize, selected: usize, height: usize, len: usize) -> usize {
+    if height == 0 {
+        return 0;
+    }
+    let first = if selected < first || selected >= first + height {
+        selected.saturating_sub(height / 2)
+    } else {
+        first
+    };
+    first.min(len.saturating_sub(height))
+}
+
 pub fn row(area: Rect, i: u16) -> Rect {
     if i >= area.height {
         return Rect::new(area.x, area.bottom(), area.width, 0);
@@ -153,5 +170,21 @@ mod tests {
         let mut empty = Buffer::empty(Rect::new(0, 0, 0, 0));
         put(&mut empty, all, 0, 0, "x", Style::new());
         boxed(&mut empty, all, "t", &t);
+    }
+
+    #[test]
+    fn scrolling_jumps_half_a_page_when_the_selection_leaves_the_window() {
+        // 10 rows shown of 100
+        assert_eq!(scroll(0, 9, 10, 100), 0, "still in view: nothing moves");
+        assert_eq!(scroll(0, 10, 10, 100), 5, "one past the bottom: centred");
+        assert_eq!(
+            scroll(5, 14, 10, 100),
+            5,
+            "then half a page of moves without scrolling"
+        );
+        assert_eq!(scroll(5, 4, 10, 100), 0, "up past the top");
+        assert_eq!(scroll(50, 99, 10, 100), 90, "never past the end");
+        assert_eq!(scroll(7, 3, 10, 5), 0, "a short list starts at the top");
+        assert_eq!(scroll(3, 3, 0, 5), 0);
     }
 }

@@ -339,14 +339,7 @@ impl Trace {
         let g = Glyphs::new(ui.theme.ascii);
         let h = inner.height as usize;
         let n = l.rows.len();
-        // Scroll only as far as needed to keep the selection in view.
-        let mut off = l.offset.get();
-        if l.selected < off {
-            off = l.selected;
-        } else if l.selected >= off + h {
-            off = l.selected + 1 - h;
-        }
-        off = off.min(n.saturating_sub(h));
+        let off = draw::scroll(l.offset.get(), l.selected, h, n);
         l.offset.set(off);
         let w = inner.width as usize;
         let ell = ui.theme.ellipsis();
