@@ -304,4 +304,19 @@ fn the_docs_show_the_screens_as_they_are() {
             "docs/tui.md shows a screen no snapshot has; update it from src/tui/tests/snapshots:\n{b}"
         );
     }
+    // README shows command output too; its screen captures are the blocks with a box.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let screens: Vec<&str> = readme
+        .split("```text\n")
+        .skip(1)
+        .map(|b| b.split("\n```").next().unwrap())
+        .filter(|b| b.contains('┌'))
+        .collect();
+    assert!(screens.len() >= 8, "README shows every screen");
+    for b in screens {
+        assert!(
+            snaps.iter().any(|s| s == b),
+            "README.md shows a screen no snapshot has; update it from src/tui/tests/snapshots:\n{b}"
+        );
+    }
 }
