@@ -355,7 +355,7 @@ impl App {
     }
 
     /// A form action for the screen in front.
-    fn form(&mut self, fa: FormAction, station: &dyn Station) -> Outcome {
+    pub(super) fn form(&mut self, fa: FormAction, station: &dyn Station) -> Outcome {
         match self.screen {
             ScreenId::Receive => self.receive.update(ReceiveAction::Form(fa), station),
             ScreenId::Produce => self.produce.update(ProduceAction::Form(fa), station),

@@ -15,6 +15,7 @@ use super::App;
 use super::config::visible;
 use super::keymap::ScreenId;
 use super::queue::{InternalEvent, Outcome, Status};
+use super::screens::FormAction;
 use super::screens::lots::LotsAction;
 use super::screens::produce::ProduceAction;
 use super::screens::receive::ReceiveAction;
@@ -46,6 +47,20 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
         ScreenId::Produce if in_form => app.produce.update(ProduceAction::Scan(scan), station),
         ScreenId::Ship if in_form => app.ship.update(ShipAction::Scan(scan), station),
         ScreenId::Lots => lots(app, &scan, station),
+        // Only the lot field looks a scan up. In the customer, product and date fields a
+        // scan — or a fast typist, or a paste over SSH that looks like one — is typed
+        // where the cursor is, as the keys would have been.
+        ScreenId::Trace if app.trace.start_field().is_some_and(|f| f != "code") => {
+            let typed = match &scan {
+                Scan::Plain { text, .. } => text.clone(),
+                Scan::Gs1 { .. } => text.to_string(),
+            };
+            let mut out = app.form(FormAction::Paste(typed), station);
+            let next = app.form(FormAction::Confirm, station);
+            out.changed |= next.changed;
+            out.events.extend(next.events);
+            out
+        }
         ScreenId::Trace if app.trace.prompt.is_some() => Outcome::changed().status(Status::warn(
             "scan: finish the prompt first (Enter), or cancel it (Esc)",
         )),

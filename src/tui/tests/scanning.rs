@@ -316,6 +316,50 @@ fn a_scan_outside_a_field_opens_the_lots_trace_on_the_trace_screen() {
 }
 
 #[test]
+fn on_the_trace_start_form_only_the_lot_field_looks_a_scan_up() {
+    // Found typing fast in a terminal: a burst in the Customer field was looked up as a lot.
+    let (p, mut a) = setup();
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::F(5)), Input::code(KeyCode::Enter)],
+    );
+    assert_eq!(a.trace.start_field(), Some("customer"));
+    scan(&mut a, &p, "SHOP");
+    assert_eq!(a.trace.start.value("customer"), "SHOP");
+    assert_eq!(
+        a.trace.start_field(),
+        Some("item"),
+        "Enter moved on, as typed keys would"
+    );
+    assert!(a.trace.loaded.is_none(), "nothing was traced");
+    assert_ne!(level(&a), Some(Level::Error), "{}", status(&a));
+    // In the lot field a scan is a lot.
+    keys(
+        &mut a,
+        &p,
+        [Input::key(ratatui::crossterm::event::KeyEvent::new(
+            KeyCode::BackTab,
+            ratatui::crossterm::event::KeyModifiers::SHIFT,
+        ))],
+    );
+    keys(
+        &mut a,
+        &p,
+        [Input::key(ratatui::crossterm::event::KeyEvent::new(
+            KeyCode::BackTab,
+            ratatui::crossterm::event::KeyModifiers::SHIFT,
+        ))],
+    );
+    assert_eq!(a.trace.start_field(), Some("code"));
+    scan(&mut a, &p, &format!("]C0{}", p.flour));
+    assert_eq!(
+        a.trace.loaded.as_ref().map(|l| &l.root().code),
+        Some(&p.flour)
+    );
+}
+
+#[test]
 fn a_case_label_scanned_from_the_receive_menu_goes_to_the_form() {
     let (p, mut a) = setup();
     keys(&mut a, &p, [Input::code(KeyCode::Esc)]);

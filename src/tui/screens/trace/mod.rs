@@ -329,6 +329,15 @@ impl Trace {
         }
     }
 
+    /// The start form's field with the cursor, while the start form is being filled in.
+    pub fn start_field(&self) -> Option<&'static str> {
+        if self.prompt.is_none() && self.stage == Stage::Start && self.editing {
+            self.start.focused().map(|f| f.name)
+        } else {
+            None
+        }
+    }
+
     /// Keys go to a text field: the start form or a prompt.
     pub fn wants_text(&self) -> bool {
         self.prompt.is_some() || (self.stage == Stage::Start && self.editing)
