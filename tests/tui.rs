@@ -823,3 +823,102 @@ fn the_cookie_complaint_from_the_customer_to_every_customer_of_the_egg_lot() {
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
 }
+
+/// The keys a VHS tape names, as a terminal sends them.
+fn tape_key(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "Enter" => "\r",
+        "Escape" => "\x1b",
+        "Tab" => "\t",
+        "Backspace" => "\x7f",
+        "Space" => " ",
+        "Up" => "\x1b[A",
+        "Down" => "\x1b[B",
+        "Right" => "\x1b[C",
+        "Left" => "\x1b[D",
+        "Home" => "\x1b[H",
+        "End" => "\x1b[F",
+        "PageUp" => "\x1b[5~",
+        "PageDown" => "\x1b[6~",
+        "Ctrl+C" => "\x03",
+        "Ctrl+S" => "\x13",
+        "Ctrl+P" => "\x10",
+        _ => return None,
+    })
+}
+
+/// demo.tape, the recorded demo, played against the real binary: it types what the tape
+/// types (at a person's pace, so nothing reads as a scanner), presses its keys, and
+/// waits for every `Wait+Screen` pattern. If the app changes so that the demo no longer
+/// works, this fails.
+#[test]
+fn demo_tape_replays() {
+    let tape =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo.tape")).unwrap();
+    let p = Plant::new();
+    let mut term: Option<Term> = None;
+    let mut waits = 0;
+    for (n, line) in tape.lines().enumerate() {
+        let line = line.trim();
+        let (cmd, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let at = format!("demo.tape line {}", n + 1);
+        match cmd {
+            "" | "Output" | "Set" | "Sleep" | "Hide" | "Show" | "Require" => {}
+            c if c.starts_with('#') => {}
+            "Type" => {
+                let text = rest
+                    .trim()
+                    .strip_prefix('"')
+                    .and_then(|r| r.strip_suffix('"'))
+                    .unwrap_or_else(|| panic!("{at}: Type needs \"text\""));
+                match &mut term {
+                    // The shell command that starts the demo: run it in the pty.
+                    None => {
+                        let args: Vec<&str> = text.split_whitespace().collect();
+                        assert_eq!(
+                            args.first(),
+                            Some(&"lotline"),
+                            "{at}: the tape starts lotline"
+                        );
+                        term = Some(Term::start(&p, &args[1..], &[], 80, 24));
+                    }
+                    Some(t) => {
+                        for c in text.chars() {
+                            t.send(&c.to_string());
+                            std::thread::sleep(Duration::from_millis(45));
+                        }
+                    }
+                }
+            }
+            "Wait+Screen" | "Wait" => {
+                let pat = rest
+                    .trim()
+                    .strip_prefix('/')
+                    .and_then(|r| r.strip_suffix('/'))
+                    .unwrap_or_else(|| panic!("{at}: Wait needs /text/"));
+                let t = term
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{at}: nothing runs yet"));
+                t.wait(&format!("{pat:?} ({at})"), |s| s.contains(pat));
+                waits += 1;
+            }
+            key => {
+                let (name, count) = match rest.trim().parse::<usize>() {
+                    Ok(k) => (key, k),
+                    Err(_) => (key, 1),
+                };
+                let bytes = tape_key(name)
+                    .unwrap_or_else(|| panic!("{at}: the replay does not know {line:?}"));
+                if let Some(t) = &mut term {
+                    for _ in 0..count {
+                        t.send(bytes);
+                        std::thread::sleep(Duration::from_millis(45));
+                    }
+                } // Enter after the start command: the shell's, already done.
+            }
+        }
+    }
+    assert!(waits >= 6, "the tape checks the screen at each step");
+    let mut t = term.expect("the tape ran lotline");
+    assert_eq!(t.exit(), 0, "the tape ends by quitting the app");
+}
