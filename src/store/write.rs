@@ -7,7 +7,7 @@ use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::{Days, NaiveDate};
-use redb::{MultimapTable, ReadableMultimapTable, ReadableTable, Table, WriteTransaction};
+use redb::{MultimapTable, ReadableTable, Table, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 /// What a receipt or batch created: the new lot's code (what scripts capture) and id.
@@ -30,11 +30,11 @@ pub(super) struct Tx<'t> {
     pub by_date: Table<'t, (i32, u64), ()>,
     pub fwd: MultimapTable<'t, u32, (u32, i64)>,
     pub rev: MultimapTable<'t, u32, (u32, i64)>,
-    pub lot_events: MultimapTable<'t, u32, u64>,
+    pub lot_events: Table<'t, (u32, u64), ()>,
     pub lot_ships: MultimapTable<'t, u32, ShipLine>,
-    pub supplier_lots: MultimapTable<'t, &'static str, u32>,
-    pub item_lots: MultimapTable<'t, &'static str, u32>,
-    pub party_events: MultimapTable<'t, &'static str, u64>,
+    pub supplier_lots: Table<'t, (&'static str, u32), ()>,
+    pub item_lots: Table<'t, (&'static str, u32), ()>,
+    pub party_events: Table<'t, (&'static str, u64), ()>,
 }
 
 impl<'t> Tx<'t> {
@@ -50,11 +50,11 @@ impl<'t> Tx<'t> {
             by_date: w.open_table(EVENTS_BY_DATE)?,
             fwd: w.open_multimap_table(LINKS_FWD)?,
             rev: w.open_multimap_table(LINKS_REV)?,
-            lot_events: w.open_multimap_table(LOT_EVENTS)?,
+            lot_events: w.open_table(LOT_EVENTS)?,
             lot_ships: w.open_multimap_table(LOT_SHIPMENTS)?,
-            supplier_lots: w.open_multimap_table(SUPPLIER_LOTS)?,
-            item_lots: w.open_multimap_table(ITEM_LOTS)?,
-            party_events: w.open_multimap_table(PARTY_EVENTS)?,
+            supplier_lots: w.open_table(SUPPLIER_LOTS)?,
+            item_lots: w.open_table(ITEM_LOTS)?,
+            party_events: w.open_table(PARTY_EVENTS)?,
         })
     }
 
@@ -148,13 +148,13 @@ impl<'t> Tx<'t> {
     fn put_event(&mut self, e: &Event) -> Result<(), StoreError> {
         self.events.insert(e.id, encode(e).as_slice())?;
         for lot in e.kind.lots() {
-            self.lot_events.insert(lot.0, e.id)?;
+            self.lot_events.insert((lot.0, e.id), ())?;
         }
         for (lot, line) in shipment_lines(e) {
             self.lot_ships.insert(lot, line)?;
         }
         for p in e.kind.parties() {
-            self.party_events.insert(p.as_str(), e.id)?;
+            self.party_events.insert((p.as_str(), e.id), ())?;
         }
         self.by_date.insert((day_number(e.date), e.id), ())?;
         Ok(())
@@ -163,16 +163,14 @@ impl<'t> Tx<'t> {
     fn new_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
         self.put_lot(lot)?;
         self.lot_codes.insert(lot.code.as_str(), lot.id.0)?;
-        self.item_lots.insert(lot.item.as_str(), lot.id.0)?;
+        self.item_lots.insert((lot.item.as_str(), lot.id.0), ())?;
         if let Origin::Received {
             supplier,
             supplier_lot,
         } = &lot.origin
         {
-            self.supplier_lots.insert(
-                supplier_lot_key(supplier_lot.as_str(), supplier.as_str()).as_str(),
-                lot.id.0,
-            )?;
+            let key = supplier_lot_key(supplier_lot.as_str(), supplier.as_str());
+            self.supplier_lots.insert((key.as_str(), lot.id.0), ())?;
         }
         Ok(())
     }
@@ -222,8 +220,12 @@ impl<'t> Tx<'t> {
 
     /// Events of `lot` other than status changes and `except`: has anything used it?
     fn lot_was_used(&self, lot: LotId, except: u64) -> Result<bool, StoreError> {
-        for e in self.lot_events.get(lot.0)? {
-            let id = e?.value();
+        let events: Vec<u64> = self
+            .lot_events
+            .range((lot.0, 0)..=(lot.0, u64::MAX))?
+            .map(|e| e.map(|(k, _)| k.value().1))
+            .collect::<Result<_, _>>()?;
+        for id in events {
             if id == except || self.is_voided(id)? {
                 continue;
             }
@@ -935,7 +937,7 @@ impl Tx<'_> {
         })?;
         // The void belongs in the history of every lot the voided event touched.
         for lot in target.kind.lots() {
-            self.lot_events.insert(lot.0, id)?;
+            self.lot_events.insert((lot.0, id), ())?;
         }
         Ok(id)
     }
