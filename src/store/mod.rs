@@ -143,7 +143,7 @@ impl Store {
             w.open_table(EVENT_VOIDS)?;
             w.open_table(EVENTS_BY_DATE)?;
             w.open_multimap_table(LINKS_FWD)?;
-            w.open_multimap_table(LINKS_REV)?;
+            w.open_table(LINKS_REV)?;
             w.open_table(LOT_EVENTS)?;
             w.open_multimap_table(LOT_SHIPMENTS)?;
             w.open_table(SUPPLIER_LOTS)?;
@@ -205,6 +205,22 @@ impl Store {
             copy!(old::SUPPLIER_LOTS, SUPPLIER_LOTS);
             copy!(old::ITEM_LOTS, ITEM_LOTS);
             copy!(old::PARTY_EVENTS, PARTY_EVENTS);
+        }
+        if from < 4 {
+            // Reverse links: one packed value per batch instead of one multimap value per
+            // input, under a new name.
+            {
+                let from = w.open_multimap_table(old::LINKS_REV)?;
+                let mut to = w.open_table(LINKS_REV)?;
+                for e in from.iter()? {
+                    let (k, vals) = e?;
+                    let mut inputs = vals
+                        .map(|v| v.map(|v| v.value()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    to.insert(k.value(), pack_inputs(&mut inputs).as_slice())?;
+                }
+            }
+            w.delete_multimap_table(old::LINKS_REV)?;
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
@@ -433,6 +449,13 @@ mod tests {
             for (lot, event) in lines {
                 t.insert(lot, event).unwrap();
             }
+            let mut t = w.open_multimap_table(old::LINKS_REV).unwrap();
+            for e in w.open_table(LINKS_REV).unwrap().iter().unwrap() {
+                let (k, v) = e.unwrap();
+                for input in unpack_inputs(v.value()).unwrap() {
+                    t.insert(k.value(), input).unwrap();
+                }
+            }
             let mut t = w.open_multimap_table(old::LOT_EVENTS).unwrap();
             for e in w.open_table(LOT_EVENTS).unwrap().iter().unwrap() {
                 let (l, ev) = e.unwrap().0.value();
@@ -461,6 +484,7 @@ mod tests {
                 .insert("schema_version", 1u32.to_le_bytes().as_slice())
                 .unwrap();
         }
+        w.delete_table(LINKS_REV).unwrap();
         w.delete_table(LOT_EVENTS).unwrap();
         w.delete_table(SUPPLIER_LOTS).unwrap();
         w.delete_table(ITEM_LOTS).unwrap();
@@ -514,7 +538,7 @@ mod tests {
             .map(|t| redb::MultimapTableHandle::name(&t).to_string())
             .collect();
         multimaps.sort();
-        assert_eq!(multimaps, ["links_fwd", "links_rev", "lot_shipments"]);
+        assert_eq!(multimaps, ["links_fwd", "lot_shipments"]);
         drop(r);
         let r = s.db.begin_read().unwrap();
         let v = r.open_table(META).unwrap().get("schema_version").unwrap();

@@ -12,10 +12,13 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    (`lot_history`, `party_history`, `item_lot_index`, `supplier_lot_index`) are plain
 ///    tables keyed by (key, value) instead of redb multimaps: a multimap insert rebuilds
 ///    the key's value list and cost three to ten times a plain insert — 58 % of a bulk
-///    load's instructions went to multimap inserts (BENCHMARKS.md). The link and shipment
-///    tables stay multimaps: a trace reads them once per lot reached, and a multimap get
-///    was cheaper than a range over a plain table (+25 % instructions per trace).
-pub const SCHEMA_VERSION: u32 = 3;
+///    load's instructions went to multimap inserts (BENCHMARKS.md). Forward links and
+///    shipment lines stay multimaps: they grow for years, and a trace reads them once per
+///    lot reached, where a multimap get was cheaper than a range over a plain table (+25 %
+///    per trace).
+/// 4: reverse links are one packed value per batch (`link_inputs`), not a multimap value
+///    per input: written once, with the batch, in one insert.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -34,9 +37,35 @@ pub const EVENT_VOIDS: TableDefinition<u64, u64> = TableDefinition::new("event_v
 /// input lot → (output lot, quantity used in thousandths). Mirror of `LINKS_REV`.
 pub const LINKS_FWD: MultimapTableDefinition<u32, (u32, i64)> =
     MultimapTableDefinition::new("links_fwd");
-/// output lot → (input lot, quantity used in thousandths). Mirror of `LINKS_FWD`.
-pub const LINKS_REV: MultimapTableDefinition<u32, (u32, i64)> =
-    MultimapTableDefinition::new("links_rev");
+/// output lot → its inputs packed in one value: (input lot u32, quantity used in
+/// thousandths i64), little-endian, 12 bytes each, by input lot. Mirror of `LINKS_FWD`. A
+/// batch's inputs are all known when it is recorded and never change, so one value per
+/// batch costs one insert where a multimap took one per input (BENCHMARKS.md).
+pub const LINKS_REV: TableDefinition<u32, &[u8]> = TableDefinition::new("link_inputs");
+
+/// `LINKS_REV`'s value for these inputs.
+pub fn pack_inputs(inputs: &mut [(u32, i64)]) -> Vec<u8> {
+    inputs.sort_unstable();
+    let mut out = Vec::with_capacity(inputs.len() * 12);
+    for (lot, milli) in inputs.iter() {
+        out.extend_from_slice(&lot.to_le_bytes());
+        out.extend_from_slice(&milli.to_le_bytes());
+    }
+    out
+}
+
+/// The inputs in a `LINKS_REV` value; `None` if it is not whole 12-byte entries.
+pub fn unpack_inputs(bytes: &[u8]) -> Option<impl Iterator<Item = (u32, i64)> + '_> {
+    (bytes.len() % 12 == 0).then(|| {
+        bytes.chunks_exact(12).map(|c| {
+            let (lot, milli) = c.split_at(4);
+            (
+                u32::from_le_bytes(lot.try_into().unwrap_or_default()),
+                i64::from_le_bytes(milli.try_into().unwrap_or_default()),
+            )
+        })
+    })
+}
 /// (lot, event id) → (): every event that touched the lot, its history.
 pub const LOT_EVENTS: TableDefinition<(u32, u64), ()> = TableDefinition::new("lot_history");
 /// lot → its shipment lines: (event id, quantity in thousandths, business day as in
@@ -64,6 +93,10 @@ pub const PARTY_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new(
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
     use redb::MultimapTableDefinition;
+
+    /// Schemas 1 to 3: output lot → (input lot, quantity), one multimap value per input.
+    pub const LINKS_REV: MultimapTableDefinition<u32, (u32, i64)> =
+        MultimapTableDefinition::new("links_rev");
 
     /// Schema 1: lot → shipment event ids, under the name `LOT_SHIPMENTS` now has.
     pub const LOT_SHIPMENTS_V1: MultimapTableDefinition<u32, u64> =

@@ -29,7 +29,7 @@ pub(super) struct Tx<'t> {
     pub voids: Table<'t, u64, u64>,
     pub by_date: Table<'t, (i32, u64), ()>,
     pub fwd: MultimapTable<'t, u32, (u32, i64)>,
-    pub rev: MultimapTable<'t, u32, (u32, i64)>,
+    pub rev: Table<'t, u32, &'static [u8]>,
     pub lot_events: Table<'t, (u32, u64), ()>,
     pub lot_ships: MultimapTable<'t, u32, ShipLine>,
     pub supplier_lots: Table<'t, (&'static str, u32), ()>,
@@ -49,7 +49,7 @@ impl<'t> Tx<'t> {
             voids: w.open_table(EVENT_VOIDS)?,
             by_date: w.open_table(EVENTS_BY_DATE)?,
             fwd: w.open_multimap_table(LINKS_FWD)?,
-            rev: w.open_multimap_table(LINKS_REV)?,
+            rev: w.open_table(LINKS_REV)?,
             lot_events: w.open_table(LOT_EVENTS)?,
             lot_ships: w.open_multimap_table(LOT_SHIPMENTS)?,
             supplier_lots: w.open_table(SUPPLIER_LOTS)?,
@@ -659,12 +659,15 @@ impl Tx<'_> {
             item.shelf_life_days
                 .and_then(|d| b.date.checked_add_days(Days::new(d as u64)))
         });
+        let mut reverse = Vec::with_capacity(inputs.len());
         for (mut lot, used) in inputs.iter().cloned() {
             lot.balance = lot.balance - used;
             self.put_lot(&lot)?;
             self.fwd.insert(lot.id.0, (id.0, used.milli()))?;
-            self.rev.insert(id.0, (lot.id.0, used.milli()))?;
+            reverse.push((lot.id.0, used.milli()));
         }
+        self.rev
+            .insert(id.0, pack_inputs(&mut reverse).as_slice())?;
         let lot = Lot {
             id,
             code: code.clone(),
