@@ -9,6 +9,8 @@ use crate::domain::*;
 use chrono::{Days, NaiveDate};
 use redb::{MultimapTable, ReadableTable, Table, WriteTransaction};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// What a receipt or batch created: the new lot's code (what scripts capture) and id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +37,13 @@ pub(super) struct Tx<'t> {
     pub supplier_lots: Table<'t, (&'static str, u32), ()>,
     pub item_lots: Table<'t, (&'static str, u32), ()>,
     pub party_events: Table<'t, (&'static str, u64), ()>,
+    /// Lots this transaction has read or written, decoded, and their codes. A bulk load
+    /// uses the same lots over and over (a silo lot feeds hundreds of batches); reading
+    /// each back from redb and decoding it was a seventh of a load (BENCHMARKS.md). Every
+    /// write to `lots` goes through `put_lot`, which keeps this in step, and it lives no
+    /// longer than the transaction.
+    lot_cache: RefCell<HashMap<u32, Lot>>,
+    code_cache: RefCell<HashMap<LotCode, u32>>,
 }
 
 impl<'t> Tx<'t> {
@@ -55,6 +64,8 @@ impl<'t> Tx<'t> {
             supplier_lots: w.open_table(SUPPLIER_LOTS)?,
             item_lots: w.open_table(ITEM_LOTS)?,
             party_events: w.open_table(PARTY_EVENTS)?,
+            lot_cache: RefCell::default(),
+            code_cache: RefCell::default(),
         })
     }
 
@@ -79,27 +90,46 @@ impl<'t> Tx<'t> {
     }
 
     fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
-        let id = self
-            .lot_codes
-            .get(code.as_str())?
-            .map(|v| v.value())
-            .ok_or_else(|| {
-                StoreError::invalid(field, format!("no lot {code}; check the code on the label"))
-            })?;
+        let cached = self.code_cache.borrow().get(code).copied();
+        let id = match cached {
+            Some(id) => id,
+            None => {
+                let id = self
+                    .lot_codes
+                    .get(code.as_str())?
+                    .map(|v| v.value())
+                    .ok_or_else(|| {
+                        StoreError::invalid(
+                            field,
+                            format!("no lot {code}; check the code on the label"),
+                        )
+                    })?;
+                self.code_cache.borrow_mut().insert(code.clone(), id);
+                id
+            }
+        };
         self.lot(LotId(id))
     }
 
     pub(super) fn lot(&self, id: LotId) -> Result<Lot, StoreError> {
-        match self.lots.get(id.0)? {
-            Some(v) => decode(v.value(), "lots", &id.0),
-            None => Err(StoreError::Damaged {
-                detail: format!("lot id {} is referenced but missing", id.0),
-            }),
+        if let Some(lot) = self.lot_cache.borrow().get(&id.0) {
+            return Ok(lot.clone());
         }
+        let lot: Lot = match self.lots.get(id.0)? {
+            Some(v) => decode(v.value(), "lots", &id.0)?,
+            None => {
+                return Err(StoreError::Damaged {
+                    detail: format!("lot id {} is referenced but missing", id.0),
+                });
+            }
+        };
+        self.lot_cache.borrow_mut().insert(id.0, lot.clone());
+        Ok(lot)
     }
 
     fn put_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
         self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+        self.lot_cache.get_mut().insert(lot.id.0, lot.clone());
         Ok(())
     }
 
