@@ -164,7 +164,7 @@ const RECIPES: &[Recipe] = &[
 /// Which recipes run on day `n` of the demo (pairs: intermediate then finished).
 fn schedule(n: u64) -> Vec<&'static str> {
     let mut v = vec!["DOUGH-BREAD", "BREAD-WHITE"];
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         v.extend(["DOUGH-CC", "COOKIE-CC", "FILLING-CC", "DANISH-CC"]);
     } else {
         v.extend(["DOUGH-WW", "BREAD-WW"]);

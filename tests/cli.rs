@@ -31,6 +31,7 @@ impl Plant {
             .arg(&self.db)
             .args(args)
             .env_remove("LOTLINE_DB")
+            .env_remove("LOTLINE_PRINTER")
             .env("LOTLINE_STATION", "test-station")
             .output()
             .unwrap();
@@ -1063,6 +1064,146 @@ fn demo_builds_its_own_database_and_tells_the_story() {
     let out = run(&["--db", real.to_str().unwrap(), "demo", "--fresh"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo database"));
+}
+
+#[test]
+fn barcode_explains_a_scan_for_scanner_setup() {
+    let p = Plant::new();
+    p.bakery();
+    // A GS1-128 case label as a wedge scanner types it: AIM id, FNC1 as GS.
+    let v = p.json(&[
+        "barcode",
+        "]C10100614141000036101121-A\u{1d}17261130",
+        "--json",
+    ]);
+    assert_eq!(v["symbology"], "]C1");
+    assert_eq!(v["elements"][0]["ai"], "01");
+    assert_eq!(v["elements"][1]["value"], "1121-A");
+    assert_eq!(v["elements"][2]["date"], "2026-11-30");
+    assert_eq!(v["item"], "EGGS", "the GTIN is looked up in the plant");
+    let w = p.json(&["barcode", "(01)09501101530003(3103)000500", "--json"]);
+    assert_eq!(w["elements"][1]["decimal"], "0.500");
+    // Our own lot label is plain text.
+    let code = p.ok(&["lots", "--item", "FLOUR", "--json"]);
+    let flour: Value = serde_json::from_str(&code).unwrap();
+    let lot = flour[0]["lot"].as_str().unwrap();
+    let v = p.json(&["barcode", &format!("]C0{lot}"), "--json"]);
+    assert_eq!(v["text"], lot);
+    assert_eq!(v["lot"]["item"], "FLOUR");
+    // A substitute separator
+    let v = p.json(&[
+        "barcode",
+        "]C1010950110153000310ABC~17261231",
+        "--separator",
+        "~",
+        "--json",
+    ]);
+    assert_eq!(v["elements"][1]["value"], "ABC");
+    // Errors: non-zero, JSON error on stdout, one line on stderr.
+    let r = p.run(&["barcode", "]C10109501101530009", "--json"]);
+    assert_eq!(r.code, 2);
+    let e: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(e["error"].as_str().unwrap().contains("check digit"), "{e}");
+    assert!(r.stderr.starts_with("lotline: scan: "), "{}", r.stderr);
+    let text = p.ok(&["barcode", "(01)09501101530003(10)ABC123"]);
+    assert!(text.contains("(10)   batch / lot"), "{text}");
+    assert!(text.contains("is not on any item"), "{text}");
+}
+
+#[test]
+fn labels_print_to_the_configured_printer() {
+    let p = Plant::new();
+    let (_, eggs, _, cookies) = p.bakery();
+    let spool = p.db.with_file_name("labels.zpl");
+    let to = format!("file:{}", spool.display());
+    p.ok(&["label", &eggs, "--to", &to, "--copies", "2"]);
+    let zpl = std::fs::read_to_string(&spool).unwrap();
+    assert_eq!(zpl.matches("^XA").count(), 2);
+    assert!(
+        zpl.contains(&format!("^FD(01)00614141000036(10){eggs}(17)261130^FS")),
+        "eggs have a GTIN: GS1-128\n{zpl}"
+    );
+    assert!(
+        p.ok(&["label", &cookies, "--zpl"])
+            .contains(&format!("^BCN,120,Y,N,N,N^FD{cookies}^FS")),
+        "no GTIN: Code 128 of the lot code"
+    );
+    // receive --label prints the new lot's label; the code alone still goes to stdout
+    let code = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-99",
+        "--qty",
+        "5",
+        "--label",
+        "--to",
+        &to,
+    ]);
+    assert!(
+        std::fs::read_to_string(&spool)
+            .unwrap()
+            .contains(&format!("LOT {code}"))
+    );
+    // No printer: refused before anything is stored.
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .arg("--db")
+        .arg(&p.db)
+        .args(["label", &eggs])
+        .env_remove("LOTLINE_PRINTER")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("lotline: printer: no label printer set")
+    );
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-100",
+            "--qty",
+            "5",
+            "--label",
+            "--to",
+            "usb:1",
+        ],
+        "printer",
+        "not a kind of printer",
+    );
+    // A failing printer after the receipt: the receipt stands, and the message says so.
+    let r = p.run(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-101",
+        "--qty",
+        "5",
+        "--label",
+        "--to",
+        "cmd:exit 4",
+    ]);
+    assert_eq!(r.code, 1);
+    let code = r.stdout.trim();
+    assert!(
+        r.stderr.contains(&format!(
+            "lot {code} was received and saved, but its label did not print"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(lot(&p.json(&["lots", "--json"]), code)["balance"], 5);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::path::PathBuf;
     about = "Lot traceability for the food-plant floor: receive, produce, ship, trace."
 )]
 #[command(
-    after_help = "Database: --db PATH, else $LOTLINE_DB, else ~/.local/share/lotline/lotline.redb.\nExit codes: 0 done, 1 could not (database, check problems), 2 bad input."
+    after_help = "With no command, lotline opens the full-screen app on a terminal (and prints a summary otherwise).\nDatabase: --db PATH, else $LOTLINE_DB, else ~/.local/share/lotline/lotline.redb.\nExit codes: 0 done, 1 could not (database, check problems), 2 bad input."
 )]
 pub struct Cli {
     /// Database file (created on first write).
@@ -23,8 +23,25 @@ pub struct Cli {
     /// Name of this station, stamped on every record (default: host name).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
     pub station: Option<String>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
+}
+
+/// How the full-screen app looks and which keys it takes.
+#[derive(Debug, Args, Default, Clone)]
+pub struct TuiArgs {
+    /// Keymap file for the app (`default` and `vim` are built in). Default: the config
+    /// file's `keymap`, else the built-in default.
+    #[arg(long, value_name = "FILE")]
+    pub keymap: Option<PathBuf>,
+    /// Draw with bold and reverse only, never colour (also when NO_COLOR is set).
+    #[arg(long)]
+    pub mono: bool,
+    /// Draw ASCII borders only (also when the locale is not UTF-8).
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 // Parsed once per run, so variant sizes do not matter.
@@ -68,6 +85,10 @@ pub enum Cmd {
     Adjust(AdjustArgs),
     /// Void an event entered in error, with a reason (QA). The record stays.
     Void(VoidArgs),
+    /// Print our lot label (ZPL) to the printer, or show its ZPL.
+    Label(LabelArgs),
+    /// Show what lotline reads from a barcode scan, for setting scanners up.
+    Barcode(BarcodeArgs),
     /// Build a generated bakery of any size in a new database, for benchmarks and for
     /// trying lotline at scale (the same seed gives the same plant).
     Generate(GenerateArgs),
@@ -83,6 +104,8 @@ pub struct DemoArgs {
     /// Throw away the demo database and build it again.
     #[arg(long)]
     pub fresh: bool,
+    #[command(flatten)]
+    pub tui: TuiArgs,
 }
 
 #[derive(Debug, Args)]
@@ -464,6 +487,11 @@ pub struct ReceiveArgs {
     pub inspection: Option<String>,
     #[arg(long)]
     pub note: Option<String>,
+    /// Print the new lot's label (see `lotline label`).
+    #[arg(long)]
+    pub label: bool,
+    #[command(flatten)]
+    pub printer: PrinterArgs,
 }
 
 impl ReceiveArgs {
@@ -530,6 +558,11 @@ pub struct ProduceArgs {
     /// Reference document TYPE:NUMBER, e.g. WO:2211.
     #[arg(long = "ref")]
     pub reference: Option<String>,
+    /// Print the new lot's label (see `lotline label`).
+    #[arg(long)]
+    pub label: bool,
+    #[command(flatten)]
+    pub printer: PrinterArgs,
 }
 
 impl ProduceArgs {
@@ -643,4 +676,72 @@ pub struct VoidArgs {
     pub reason: String,
     #[arg(long)]
     pub date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BarcodeArgs {
+    /// The scan as the scanner types it. In bash, $'...\x1d...' passes the GS separator.
+    pub text: String,
+    /// The character the scanner sends for FNC1, if not GS (ASCII 29).
+    #[arg(long)]
+    pub separator: Option<String>,
+    /// A prefix the scanner is set to send before each scan.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl BarcodeArgs {
+    pub fn config(&self) -> Result<crate::scan::ScanConfig, Invalid> {
+        let mut cfg = crate::scan::ScanConfig::default();
+        if let Some(sep) = &self.separator {
+            let mut chars = sep.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => cfg.separator = c,
+                _ => {
+                    return Err(Invalid::new(
+                        "separator",
+                        format!("'{sep}' should be one character, such as ~ or |"),
+                    ));
+                }
+            }
+        }
+        cfg.prefix = self.prefix.clone().filter(|p| !p.is_empty());
+        Ok(cfg)
+    }
+}
+
+/// Where labels go: `--to`, else $LOTLINE_PRINTER.
+#[derive(Debug, Args)]
+pub struct PrinterArgs {
+    /// Label printer: file:PATH, cmd:COMMAND (e.g. 'cmd:lp -d zebra -o raw') or tcp:HOST:PORT.
+    #[arg(long = "to", env = "LOTLINE_PRINTER", value_name = "PRINTER")]
+    pub printer: Option<String>,
+}
+
+impl PrinterArgs {
+    pub fn printer(&self) -> Result<crate::export::label::Printer, Invalid> {
+        match &self.printer {
+            Some(p) => crate::export::label::Printer::parse(p, "printer"),
+            None => Err(Invalid::new(
+                "printer",
+                "no label printer set; give --to file:PATH, cmd:COMMAND or tcp:HOST:PORT, or set LOTLINE_PRINTER",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Our lot code.
+    pub lot: String,
+    #[command(flatten)]
+    pub printer: PrinterArgs,
+    /// Number of labels.
+    #[arg(long, default_value_t = 1)]
+    pub copies: u16,
+    /// Write the ZPL to standard output instead of a printer.
+    #[arg(long)]
+    pub zpl: bool,
 }

@@ -119,6 +119,12 @@ pub fn run(cli: Cli) -> Res {
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
+            if on_terminal() {
+                // Refuse a bad keymap before anything else happens.
+                let options = tui_options(&cli.tui)?;
+                let st = open(&cli, &db, false)?;
+                return tui(&st, options);
+            }
             let st = open(&cli, &db, false)?;
             return output::summary(out, &st, &db);
         }
@@ -182,15 +188,32 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, true)?;
+            // A wrong printer is found before anything is stored.
+            let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
-            Ok(())
+            print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
             let st = open(&cli, &db, true)?;
+            let printer = p.label.then(|| p.printer.printer()).transpose()?;
             let created = st.produce(p.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
-            Ok(())
+            print_new_label(&st, printer, &created.code, "made")
+        }
+        Cmd::Label(l) => {
+            let st = open(&cli, &db, false)?;
+            let zpl =
+                label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
+            if l.zpl {
+                out.write_all(zpl.as_bytes())?;
+                return Ok(());
+            }
+            let printer = l.printer.printer()?;
+            printer.send(&zpl).map_err(|m| Failure {
+                message: format!("printer: {m}"),
+                code: EXIT_FAILED,
+            })
         }
         Cmd::Ship(s) => {
             let st = open(&cli, &db, true)?;
@@ -277,6 +300,7 @@ pub fn run(cli: Cli) -> Res {
             writeln!(out, "{event}")?;
             Ok(())
         }
+        Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {
             let st = open(&cli, &db, false)?;
@@ -336,6 +360,17 @@ fn status(cli: &Cli, out: &mut impl Write, db: &Path, s: &StatusArgs, to: LotSta
 }
 
 fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
+    // `lotline --mono demo` and `lotline demo --mono` mean the same.
+    let args = TuiArgs {
+        keymap: d.tui.keymap.clone().or_else(|| cli.tui.keymap.clone()),
+        mono: d.tui.mono || cli.tui.mono,
+        ascii: d.tui.ascii || cli.tui.ascii,
+    };
+    let options = if on_terminal() {
+        Some(tui_options(&args)?)
+    } else {
+        None
+    };
     if d.fresh && path.exists() {
         // Only a file the demo made may be replaced.
         let st = open(cli, path, false)?;
@@ -367,7 +402,94 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
             code: EXIT_INVALID,
         });
     }
-    output::demo_summary(out, &st, path)
+    match options {
+        Some(options) => tui(&st, options),
+        None => output::demo_summary(out, &st, path),
+    }
+}
+
+/// Both ends of the conversation are a person at a terminal (not a pipe or a test).
+fn on_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// The app's options from the command line, the config file and the environment. A bad
+/// keymap or config file is refused here, naming the file, the key and the reason.
+fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
+    let bad = |e: crate::tui::KeymapError| Failure {
+        message: e.to_string(),
+        code: EXIT_INVALID,
+    };
+    let config = match crate::tui::config::config_path() {
+        Some(p) => crate::tui::Config::load(&p).map_err(bad)?,
+        None => crate::tui::Config::default(),
+    };
+    config
+        .options(
+            args.keymap.as_deref(),
+            args.mono,
+            args.ascii,
+            crate::tui::config::no_color(),
+            utf8_locale(),
+        )
+        .map_err(bad)
+}
+
+fn tui(st: &Local, options: crate::tui::Options) -> Res {
+    crate::tui::run(st, options).map_err(|e| Failure {
+        message: format!("the terminal could not be used: {e}"),
+        code: EXIT_FAILED,
+    })
+}
+
+/// Parse a scan and say what it means, and — when a database is there — what it means to
+/// this plant: which item a GTIN is, whether plain text is one of our lots.
+fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
+    let cfg = b.config()?;
+    let scan = match crate::scan::parse(&b.text, &cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            if b.json {
+                writeln!(out, "{}", serde_json::json!({ "error": e.to_string() }))?;
+            }
+            return Err(Failure {
+                message: format!("scan: {e}"),
+                code: EXIT_INVALID,
+            });
+        }
+    };
+    // Optional context: never create a database just to explain a scan.
+    let st = if db.exists() {
+        open(cli, db, false).ok()
+    } else {
+        None
+    };
+    output::barcode(out, &scan, st.as_ref(), b.json)
+}
+
+fn label_zpl(st: &Local, code: &LotCode) -> Res<String> {
+    let lot = st.lot(code.clone())?;
+    let item = st.item(lot.item.clone())?;
+    Ok(crate::export::label::zpl(&st.plant()?, &item, &lot))
+}
+
+/// After a receipt or batch is stored, print its label if asked. A printer failure does
+/// not undo the record; it says so, so nobody records the case twice.
+fn print_new_label(
+    st: &Local,
+    printer: Option<crate::export::label::Printer>,
+    code: &LotCode,
+    what: &str,
+) -> Res {
+    let Some(printer) = printer else {
+        return Ok(());
+    };
+    let zpl = label_zpl(st, code)?;
+    printer.send(&zpl).map_err(|m| Failure {
+        message: format!("lot {code} was {what} and saved, but its label did not print: {m}; reprint with `lotline label {code}`"),
+        code: EXIT_FAILED,
+    })
 }
 
 fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {

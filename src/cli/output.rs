@@ -228,6 +228,20 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
             reason,
         } => format!("{} {from} → {to}: {reason}", code(lot)),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::MockRecall(m) => format!(
+            "mock recall ({}): {} lots, {} shipments to {} customers, mass balance {}, {} ms{}",
+            m.direction,
+            m.lots,
+            m.shipments,
+            m.customers,
+            m.balance.reconciliation_text(),
+            m.elapsed_ms,
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", m.note)
+            }
+        ),
     }
 }
 
@@ -369,13 +383,9 @@ const ASCII: Glyphs = Glyphs {
     space: "   ",
 };
 
-enum Node<'a> {
-    Lot { id: LotId, qty: Option<Qty> },
-    Shipment(&'a crate::store::TraceShipment),
-}
-
 struct TreeText<'a> {
     t: &'a Trace,
+    ix: &'a crate::store::TraceIndex,
     lots: HashMap<LotId, &'a Lot>,
     names: HashMap<String, String>,
     forward: bool,
@@ -385,38 +395,6 @@ struct TreeText<'a> {
 }
 
 impl<'a> TreeText<'a> {
-    fn children(&self, id: LotId) -> Vec<Node<'a>> {
-        let t = self.t;
-        let mut v: Vec<Node<'a>> = if self.forward {
-            t.links
-                .iter()
-                .filter(|l| l.input == id)
-                .map(|l| Node::Lot {
-                    id: l.output,
-                    qty: Some(l.qty),
-                })
-                .collect()
-        } else {
-            t.links
-                .iter()
-                .filter(|l| l.output == id)
-                .map(|l| Node::Lot {
-                    id: l.input,
-                    qty: Some(l.qty),
-                })
-                .collect()
-        };
-        if self.forward {
-            v.extend(
-                t.shipments
-                    .iter()
-                    .filter(|s| s.lot == id)
-                    .map(Node::Shipment),
-            );
-        }
-        v
-    }
-
     fn label(&self, id: LotId, used: Option<Qty>) -> String {
         let Some(l) = self.lots.get(&id) else {
             return format!("#{}", id.0);
@@ -452,14 +430,16 @@ impl<'a> TreeText<'a> {
     }
 
     fn walk(&mut self, id: LotId, prefix: &str) {
-        let kids = self.children(id);
+        use crate::store::Child;
+        let kids = self.ix.children(id, self.forward);
         let n = kids.len();
         for (i, c) in kids.into_iter().enumerate() {
             let last = i + 1 == n;
             let branch = if last { self.g.last } else { self.g.tee };
             let next = format!("{prefix}{}", if last { self.g.space } else { self.g.pipe });
             match c {
-                Node::Shipment(s) => {
+                Child::Shipment(k) => {
+                    let s = &self.t.shipments[k];
                     let r = s
                         .reference
                         .as_ref()
@@ -470,10 +450,10 @@ impl<'a> TreeText<'a> {
                         s.qty, s.unit, s.customer, s.date
                     ));
                 }
-                Node::Lot { id: child, qty } => {
+                Child::Lot { id: child, qty } => {
                     if self.shown.insert(child) {
                         self.lines
-                            .push(format!("{prefix}{branch}{}", self.label(child, qty)));
+                            .push(format!("{prefix}{branch}{}", self.label(child, Some(qty))));
                         self.walk(child, &next);
                     } else {
                         let code = self
@@ -524,9 +504,11 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
         crate::store::Direction::Forward => &[true],
         crate::store::Direction::Both => &[false, true],
     };
+    let ix = crate::store::TraceIndex::new(t);
     for &forward in dirs {
         let mut tt = TreeText {
             t,
+            ix: &ix,
             lots: t.lot_index(),
             names: names.clone(),
             forward,
@@ -663,6 +645,100 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+pub fn barcode(
+    out: &mut impl Write,
+    scan: &crate::scan::Scan,
+    st: Option<&Local>,
+    json: bool,
+) -> Res {
+    use crate::scan::Scan;
+    let symbology = scan.symbology().map(|s| s.aim_id());
+    // What the plant knows about it, if a database is open.
+    let item = scan.gtin().and_then(|g| {
+        st.and_then(|st| {
+            st.items()
+                .ok()?
+                .into_iter()
+                .find(|i| i.gtin.as_ref().is_some_and(|x| x.as_str() == g))
+        })
+    });
+    let our_lot = match scan {
+        Scan::Plain { text, .. } => {
+            st.and_then(|st| st.lot(LotCode::parse(text, "lot").ok()?).ok())
+        }
+        Scan::Gs1 { .. } => None,
+    };
+    if json {
+        let mut v = json!({
+            "symbology": symbology,
+            "elements": scan.elements().iter().map(|e| {
+                let mut el = json!({ "ai": e.ai, "value": e.value });
+                if let Some(d) = e.date { el["date"] = json!(d.to_string()); }
+                if let Some(d) = &e.decimal { el["decimal"] = json!(d); }
+                el
+            }).collect::<Vec<_>>(),
+        });
+        if let Scan::Plain { text, .. } = scan {
+            v["text"] = json!(text);
+        }
+        if let Some(i) = &item {
+            v["item"] = json!(i.code.as_str());
+        }
+        if let Some(l) = &our_lot {
+            v["lot"] = lot_json(l);
+        }
+        return print_json(out, &v);
+    }
+    let sym = scan
+        .symbology()
+        .map(|s| format!("{} {}", s.aim_id(), s.name()))
+        .unwrap_or_else(|| "none (no AIM identifier)".into());
+    writeln!(out, "symbology  {sym}")?;
+    match scan {
+        Scan::Gs1 { elements, .. } => {
+            for e in elements {
+                let mut extra = String::new();
+                if let Some(d) = e.date {
+                    extra = format!("  = {d}");
+                }
+                if let Some(d) = &e.decimal {
+                    extra = format!("  = {d}");
+                }
+                writeln!(
+                    out,
+                    "{:<6} {:<30} {}{extra}",
+                    format!("({})", e.ai),
+                    crate::scan::ai_title(&e.ai),
+                    e.value
+                )?;
+            }
+            match (&item, scan.gtin(), st) {
+                (Some(i), _, _) => {
+                    writeln!(out, "GTIN is item {} — {}", i.code, i.description.name)?
+                }
+                (None, Some(g), Some(_)) => writeln!(
+                    out,
+                    "GTIN {g} is not on any item; add it with `lotline item add … --gtin {g}`"
+                )?,
+                _ => {}
+            }
+        }
+        Scan::Plain { text, .. } => {
+            writeln!(out, "plain text {text:?}")?;
+            match (&our_lot, st) {
+                (Some(l), _) => writeln!(
+                    out,
+                    "our lot {} — {} {} on hand, {}",
+                    l.code, l.balance, l.unit, l.status
+                )?,
+                (None, Some(_)) => writeln!(out, "not one of our lot codes")?,
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn generated(out: &mut impl Write, s: &crate::plantgen::Summary, secs: f64) -> Res {

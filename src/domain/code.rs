@@ -120,8 +120,13 @@ impl fmt::Display for SupplierLot {
     }
 }
 
-/// The GS1 mod-10 check digit of `digits` (all ASCII digits, without the check digit).
+/// The GS1 mod-10 check digit over the digits that precede it; `None` if `digits` is empty
+/// or holds anything but ASCII digits. Weights run 3, 1, 3, … from the right, so GTIN-8/12/13/14,
+/// SSCC and GLN share it.
 pub fn gs1_check_digit(digits: &str) -> Option<u8> {
+    if digits.is_empty() {
+        return None;
+    }
     let mut sum = 0u32;
     for (i, b) in digits.bytes().rev().enumerate() {
         if !b.is_ascii_digit() {

@@ -126,6 +126,26 @@ pub enum EventKind {
         event: u64,
         reason: String,
     },
+    /// A mock recall run from this lot, kept for the auditor. Changes nothing.
+    MockRecall(MockRecall),
+}
+
+/// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockRecall {
+    pub root: LotId,
+    /// Forward or both; a recall looks for where product went.
+    pub direction: String,
+    /// From opening the trace to saving the record, in milliseconds.
+    pub elapsed_ms: u64,
+    pub lots: u32,
+    pub finished_lots: u32,
+    pub shipments: u32,
+    pub customers: u32,
+    /// Lots with stock still on hand when the recall was run.
+    pub on_hand_lots: u32,
+    pub balance: super::MassBalance,
+    pub note: String,
 }
 
 impl EventKind {
@@ -137,6 +157,7 @@ impl EventKind {
             EventKind::Adjust { .. } => "adjust",
             EventKind::Status { .. } => "status",
             EventKind::Void { .. } => "void",
+            EventKind::MockRecall(_) => "mock recall",
         }
     }
 
@@ -149,6 +170,7 @@ impl EventKind {
                 .collect(),
             EventKind::Ship(s) => s.lines.iter().map(|u| u.lot).collect(),
             EventKind::Adjust { lot, .. } | EventKind::Status { lot, .. } => vec![*lot],
+            EventKind::MockRecall(m) => vec![m.root],
             EventKind::Void { .. } => vec![],
         }
     }

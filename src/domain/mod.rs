@@ -23,3 +23,5 @@ pub use plant::Plant;
 pub use qty::*;
 mod request;
 pub use request::*;
+mod balance;
+pub use balance::MassBalance;

@@ -134,3 +134,11 @@ mod tests {
         assert!(LotLine::parse("=4", "input").is_err());
     }
 }
+
+/// Hold many lots at once: the stock in a recall scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldAll {
+    pub lots: Vec<LotCode>,
+    pub date: NaiveDate,
+    pub reason: String,
+}

@@ -104,6 +104,10 @@ impl Local {
             Command::Adjust(a) => Reply::Event(s.adjust(a, st, today)?),
             Command::SetStatus(c) => Reply::Event(s.set_status(c, st, today)?),
             Command::Void(v) => Reply::Event(s.void(v, st, today)?),
+            Command::HoldAll(h) => Reply::EventIds(s.hold_all(h, st, today)?),
+            Command::RecordMockRecall { record, date } => {
+                Reply::Event(s.record_mock_recall(record, date, st, today)?)
+            }
         })
     }
 
@@ -122,9 +126,19 @@ impl Local {
             Query::Trace { lot, direction } => Reply::Trace(s.trace(&lot, direction)?),
             Query::EventsBetween { from, to } => Reply::Events(s.events_between(from, to)?),
             Query::PartyEvents(p) => Reply::Events(s.party_events(&p)?),
+            Query::RecallScope(l) => Reply::Scope(s.recall_scope(&l)?),
+            Query::MassBalance(l) => Reply::Balance(s.mass_balance(&l)?),
+            Query::Deliveries {
+                customer,
+                item,
+                from,
+                to,
+            } => Reply::Deliveries(s.deliveries(&customer, item.as_ref(), from, to)?),
+            Query::FindLot(l) => Reply::MaybeLot(s.find_lot(&l)?),
             Query::Check => Reply::Check(s.check()?),
             Query::Today => Reply::Today(self.business_date()),
             Query::WhoAmI => Reply::Actor(self.actor()?),
+            Query::Event(id) => Reply::Record(s.event(id)?),
         })
     }
 }

@@ -8,7 +8,8 @@ pub use local::{Local, quiet_storage_panics};
 
 use crate::domain::*;
 use crate::store::{
-    CheckReport, Created, Direction, LotFilter, LotHistory, Stats, StoreError, Trace,
+    CheckReport, Created, Delivery, Direction, LotFilter, LotHistory, RecallScope, Stats,
+    StoreError, Trace,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,8 @@ pub enum Command {
     Adjust(Adjustment),
     SetStatus(StatusChange),
     Void(VoidEvent),
+    HoldAll(HoldAll),
+    RecordMockRecall { record: MockRecall, date: NaiveDate },
 }
 
 impl Command {
@@ -33,7 +36,12 @@ impl Command {
     pub fn needs_qa(&self) -> bool {
         matches!(
             self,
-            Command::SetPlant(_) | Command::Adjust(_) | Command::SetStatus(_) | Command::Void(_)
+            Command::SetPlant(_)
+                | Command::Adjust(_)
+                | Command::SetStatus(_)
+                | Command::Void(_)
+                | Command::HoldAll(_)
+                | Command::RecordMockRecall { .. }
         )
     }
 }
@@ -59,11 +67,24 @@ pub enum Query {
         to: NaiveDate,
     },
     PartyEvents(PartyId),
+    RecallScope(LotCode),
+    MassBalance(LotCode),
+    /// What a customer received: optionally one item, within dates.
+    Deliveries {
+        customer: PartyId,
+        item: Option<ItemCode>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    /// A lot by code, or nothing: for scans that may not be ours.
+    FindLot(LotCode),
     Check,
     /// The station's idea of today, for defaults and date checks on the client.
     Today,
     /// Who the station says the caller is.
     WhoAmI,
+    /// One event by id: the KDEs of the receipt or batch that made a lot.
+    Event(u64),
 }
 
 // One request per call, moved once; see `Reply`.
@@ -93,8 +114,14 @@ pub enum Reply {
     Trace(Trace),
     Events(Vec<Event>),
     Check(CheckReport),
+    EventIds(Vec<u64>),
+    Scope(RecallScope),
+    Balance(MassBalance),
+    Deliveries(Vec<Delivery>),
+    MaybeLot(Option<Lot>),
     Today(NaiveDate),
     Actor(Actor),
+    Record(Event),
 }
 
 /// Who is calling, as the station established it.
@@ -208,6 +235,13 @@ typed! {
     fn adjust(a: Adjustment) -> u64 = Cmd(C::Adjust(a)) => Reply::Event(e) => e;
     fn set_status(c: StatusChange) -> u64 = Cmd(C::SetStatus(c)) => Reply::Event(e) => e;
     fn void(v: VoidEvent) -> u64 = Cmd(C::Void(v)) => Reply::Event(e) => e;
+    /// Returns the status events made (lots already held are skipped).
+    fn hold_all(h: HoldAll) -> Vec<u64> = Cmd(C::HoldAll(h)) => Reply::EventIds(e) => e;
+    fn record_mock_recall(record: MockRecall, date: NaiveDate) -> u64 = Cmd(C::RecordMockRecall { record, date }) => Reply::Event(e) => e;
+    fn recall_scope(lot: LotCode) -> RecallScope = Qry(Q::RecallScope(lot)) => Reply::Scope(s) => s;
+    fn mass_balance(lot: LotCode) -> MassBalance = Qry(Q::MassBalance(lot)) => Reply::Balance(b) => b;
+    fn deliveries(customer: PartyId, item: Option<ItemCode>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<Delivery> = Qry(Q::Deliveries { customer, item, from, to }) => Reply::Deliveries(d) => d;
+    fn find_lot(lot: LotCode) -> Option<Lot> = Qry(Q::FindLot(lot)) => Reply::MaybeLot(l) => l;
     fn plant() -> Plant = Qry(Q::Plant) => Reply::Plant(p) => p;
     fn stats() -> Stats = Qry(Q::Stats) => Reply::Stats(s) => s;
     fn item(code: ItemCode) -> Item = Qry(Q::Item(code)) => Reply::Item(i) => i;
@@ -223,4 +257,5 @@ typed! {
     fn check() -> CheckReport = Qry(Q::Check) => Reply::Check(c) => c;
     fn today() -> NaiveDate = Qry(Q::Today) => Reply::Today(d) => d;
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
+    fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
 }

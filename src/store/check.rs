@@ -110,6 +110,7 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut balance: HashMap<LotId, Qty> = HashMap::new();
         let mut status: HashMap<LotId, LotStatus> = HashMap::new();
+        let mut voided_lots: HashSet<LotId> = HashSet::new();
         let mut expected_links: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
         let mut events = 0u64;
         let mut void_events: HashMap<u64, u64> = HashMap::new();
@@ -175,7 +176,9 @@ impl Store {
                 if let EventKind::Receive(Receipt { lot, .. })
                 | EventKind::Produce(Batch { output: lot, .. }) = &ev.kind
                 {
-                    status.insert(*lot, LotStatus::Voided);
+                    // A lot whose creation was voided never existed, whatever its status
+                    // events said before the void.
+                    voided_lots.insert(*lot);
                 }
                 continue;
             }
@@ -221,7 +224,11 @@ impl Store {
                     l.code, l.balance
                 ));
             }
-            let want = status.get(id).copied().unwrap_or(LotStatus::Released);
+            let want = if voided_lots.contains(id) {
+                LotStatus::Voided
+            } else {
+                status.get(id).copied().unwrap_or(LotStatus::Released)
+            };
             if l.status != want {
                 bad(format!(
                     "lot {} has status {} but its events say {}",
@@ -389,6 +396,93 @@ mod tests {
             text.iter()
                 .any(|p| p.contains("missing from the shipment index")),
             "{text:?}"
+        );
+    }
+
+    #[test]
+    fn voiding_the_receipt_of_a_held_lot_checks_clean() {
+        // Found by the property test: the void must outrank the earlier hold.
+        let (_d, s) = temp_store();
+        add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_party(&s, "MILL", Role::Supplier);
+        let lot = receive(&s, "FLOUR", "MILL", "A1", 10);
+        s.set_status(
+            StatusChange {
+                lot: lot.clone(),
+                to: LotStatus::Hold,
+                date: today(),
+                reason: "r".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        let event = s.lot_by_code(&lot).unwrap().event;
+        s.void(
+            VoidEvent {
+                event,
+                date: today(),
+                reason: "never arrived".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(s.lot_by_code(&lot).unwrap().status, LotStatus::Voided);
+        let rep = s.check().unwrap();
+        assert!(rep.problems.is_empty(), "{:?}", rep.problems);
+    }
+
+    #[test]
+    fn only_the_latest_status_change_can_be_voided() {
+        // Found by the property test: hold, release, hold again, then void the first hold.
+        let (_d, s) = temp_store();
+        add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_party(&s, "MILL", Role::Supplier);
+        let lot = receive(&s, "FLOUR", "MILL", "A1", 10);
+        let change = |to| {
+            s.set_status(
+                StatusChange {
+                    lot: lot.clone(),
+                    to,
+                    date: today(),
+                    reason: "r".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap()
+        };
+        let first_hold = change(LotStatus::Hold);
+        change(LotStatus::Released);
+        let last_hold = change(LotStatus::Hold);
+        let e = s
+            .void(
+                VoidEvent {
+                    event: first_hold,
+                    date: today(),
+                    reason: "x".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("has changed status since"), "{e}");
+        s.void(
+            VoidEvent {
+                event: last_hold,
+                date: today(),
+                reason: "wrong lot".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(s.lot_by_code(&lot).unwrap().status, LotStatus::Released);
+        assert!(
+            s.check().unwrap().problems.is_empty(),
+            "{:?}",
+            s.check().unwrap().problems
         );
     }
 }

@@ -4,16 +4,20 @@
 mod check;
 mod codec;
 mod error;
+#[cfg(test)]
+mod props;
 mod query;
+mod recall;
 mod tables;
 mod trace;
 mod write;
 
 pub use check::{CheckReport, Problem};
 pub use error::StoreError;
-pub use query::{LotFilter, LotHistory, Stats};
+pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
+pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
-pub use trace::{Direction, Trace, TraceLink, TraceShipment};
+pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShipment};
 pub use write::{Bulk, Created};
 
 use redb::{

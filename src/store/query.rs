@@ -60,6 +60,20 @@ pub(super) fn read_lot_id(r: &ReadTransaction, code: &LotCode) -> Result<LotId, 
         })
 }
 
+/// Every record of a string-keyed master-data table, in key order.
+fn read_all<T: serde::de::DeserializeOwned>(
+    r: &ReadTransaction,
+    table: redb::TableDefinition<&'static str, &'static [u8]>,
+    name: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for e in r.open_table(table)?.iter()? {
+        let (k, v) = e?;
+        out.push(decode(v.value(), name, &k.value())?);
+    }
+    Ok(out)
+}
+
 pub(super) fn read_event(r: &ReadTransaction, id: u64) -> Result<Event, StoreError> {
     match r.open_table(EVENTS)?.get(id)? {
         Some(v) => decode(v.value(), "events", &id),
@@ -89,14 +103,7 @@ impl Store {
     }
 
     pub fn items(&self) -> Result<Vec<Item>, StoreError> {
-        let r = self.read()?;
-        let t = r.open_table(ITEMS)?;
-        let mut out = Vec::new();
-        for e in t.iter()? {
-            let (k, v) = e?;
-            out.push(decode(v.value(), "items", &k.value())?);
-        }
-        Ok(out)
+        read_all(&self.read()?, ITEMS, "items")
     }
 
     pub fn party(&self, id: &PartyId) -> Result<Party, StoreError> {
@@ -108,14 +115,7 @@ impl Store {
     }
 
     pub fn parties(&self) -> Result<Vec<Party>, StoreError> {
-        let r = self.read()?;
-        let t = r.open_table(PARTIES)?;
-        let mut out = Vec::new();
-        for e in t.iter()? {
-            let (k, v) = e?;
-            out.push(decode(v.value(), "parties", &k.value())?);
-        }
-        Ok(out)
+        read_all(&self.read()?, PARTIES, "parties")
     }
 
     pub fn lot_by_code(&self, code: &LotCode) -> Result<Lot, StoreError> {

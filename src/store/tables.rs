@@ -56,7 +56,7 @@ pub fn pack_inputs(inputs: &mut [(u32, i64)]) -> Vec<u8> {
 
 /// The inputs in a `LINKS_REV` value; `None` if it is not whole 12-byte entries.
 pub fn unpack_inputs(bytes: &[u8]) -> Option<impl Iterator<Item = (u32, i64)> + '_> {
-    (bytes.len() % 12 == 0).then(|| {
+    bytes.len().is_multiple_of(12).then(|| {
         bytes.chunks_exact(12).map(|c| {
             let (lot, milli) = c.split_at(4);
             (

@@ -106,6 +106,98 @@ impl Trace {
     }
 }
 
+/// A child of a lot in a trace tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Child {
+    /// A lot, and the quantity on the link (used from it, or taken into it).
+    Lot { id: LotId, qty: Qty },
+    /// A shipment, by its index in `Trace::shipments`.
+    Shipment(usize),
+}
+
+/// What lies under a node: distinct lots and shipments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub lots: usize,
+    pub shipments: usize,
+}
+
+/// A trace indexed for walking as a tree: children of each lot in either direction, in
+/// the order the links were found. Built once per trace; every screen and export that
+/// draws a tree uses it, so they agree on what is under what.
+#[derive(Debug, Clone, Default)]
+pub struct TraceIndex {
+    inputs: HashMap<LotId, Vec<(LotId, Qty)>>,
+    outputs: HashMap<LotId, Vec<(LotId, Qty)>>,
+    shipments: HashMap<LotId, Vec<usize>>,
+}
+
+impl TraceIndex {
+    pub fn new(t: &Trace) -> TraceIndex {
+        let mut ix = TraceIndex::default();
+        for l in &t.links {
+            ix.inputs
+                .entry(l.output)
+                .or_default()
+                .push((l.input, l.qty));
+            ix.outputs
+                .entry(l.input)
+                .or_default()
+                .push((l.output, l.qty));
+        }
+        for (i, s) in t.shipments.iter().enumerate() {
+            ix.shipments.entry(s.lot).or_default().push(i);
+        }
+        ix
+    }
+
+    /// Children of `id`: its inputs going backward; its outputs, then its shipments,
+    /// going forward.
+    pub fn children(&self, id: LotId, forward: bool) -> Vec<Child> {
+        let links = if forward {
+            self.outputs.get(&id)
+        } else {
+            self.inputs.get(&id)
+        };
+        let mut v: Vec<Child> = links
+            .into_iter()
+            .flatten()
+            .map(|&(id, qty)| Child::Lot { id, qty })
+            .collect();
+        if forward {
+            v.extend(
+                self.shipments
+                    .get(&id)
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| Child::Shipment(i)),
+            );
+        }
+        v
+    }
+
+    /// Distinct lots and shipments below `id` in one direction (not counting `id`).
+    pub fn reach(&self, id: LotId, forward: bool) -> Reach {
+        let mut seen: HashSet<LotId> = HashSet::from([id]);
+        let mut stack = vec![id];
+        let mut r = Reach::default();
+        while let Some(n) = stack.pop() {
+            for c in self.children(n, forward) {
+                match c {
+                    Child::Lot { id, .. } => {
+                        if seen.insert(id) {
+                            r.lots += 1;
+                            stack.push(id);
+                        }
+                    }
+                    Child::Shipment(_) => r.shipments += 1,
+                }
+            }
+        }
+        r
+    }
+}
+
 struct Walk<'a> {
     lots_t: ReadOnlyTable<u32, &'static [u8]>,
     /// Each lot reached, with its place in `lots`.
@@ -380,5 +472,45 @@ mod tests {
             e.to_string(),
             "lot: no lot NOPE; check the code on the label"
         );
+    }
+
+    #[test]
+    fn the_index_gives_children_and_reach() {
+        let (_d, s, [flour, eggs, dough, cookies]) = bakery();
+        let t = s.trace(&dough, Direction::Both).unwrap();
+        let ix = TraceIndex::new(&t);
+        let id = |c: &LotCode| t.lots.iter().find(|l| &l.code == c).unwrap().id;
+        let back = ix.children(id(&dough), false);
+        assert_eq!(
+            back,
+            vec![
+                Child::Lot {
+                    id: id(&flour),
+                    qty: Qty::from_units(100)
+                },
+                Child::Lot {
+                    id: id(&eggs),
+                    qty: Qty::from_units(10)
+                }
+            ]
+        );
+        let fwd = ix.children(id(&cookies), true);
+        assert_eq!(fwd.len(), 2);
+        assert!(fwd.iter().all(|c| matches!(c, Child::Shipment(_))));
+        assert_eq!(
+            ix.reach(id(&dough), true),
+            Reach {
+                lots: 1,
+                shipments: 2
+            }
+        );
+        assert_eq!(
+            ix.reach(id(&dough), false),
+            Reach {
+                lots: 2,
+                shipments: 0
+            }
+        );
+        assert_eq!(ix.reach(id(&flour), false), Reach::default());
     }
 }

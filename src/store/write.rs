@@ -190,6 +190,25 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
+    /// Record a new event under the next id and return the id.
+    fn append(
+        &mut self,
+        stamp: &Stamp,
+        date: NaiveDate,
+        reference: Option<Reference>,
+        kind: EventKind,
+    ) -> Result<u64, StoreError> {
+        let id = self.next_event_id()?;
+        self.put_event(&Event {
+            id,
+            stamp: stamp.clone(),
+            date,
+            reference,
+            kind,
+        })?;
+        Ok(id)
+    }
+
     fn new_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
         self.put_lot(lot)?;
         self.lot_codes.insert(lot.code.as_str(), lot.id.0)?;
@@ -248,14 +267,31 @@ impl<'t> Tx<'t> {
         }
     }
 
-    /// Events of `lot` other than status changes and `except`: has anything used it?
-    fn lot_was_used(&self, lot: LotId, except: u64) -> Result<bool, StoreError> {
-        let events: Vec<u64> = self
+    /// The ids of every event in `lot`'s history, oldest first.
+    fn lot_event_ids(&self, lot: LotId) -> Result<Vec<u64>, StoreError> {
+        Ok(self
             .lot_events
             .range((lot.0, 0)..=(lot.0, u64::MAX))?
             .map(|e| e.map(|(k, _)| k.value().1))
-            .collect::<Result<_, _>>()?;
-        for id in events {
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The first standing (not voided) status change of `lot` recorded after event `after`.
+    fn later_status_change(&self, lot: LotId, after: u64) -> Result<Option<u64>, StoreError> {
+        for id in self.lot_event_ids(lot)? {
+            if id <= after || self.is_voided(id)? {
+                continue;
+            }
+            if matches!(self.event(id, "event")?.kind, EventKind::Status { .. }) {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Events of `lot` other than status changes and `except`: has anything used it?
+    fn lot_was_used(&self, lot: LotId, except: u64) -> Result<bool, StoreError> {
+        for id in self.lot_event_ids(lot)? {
             if id == except || self.is_voided(id)? {
                 continue;
             }
@@ -397,6 +433,27 @@ impl Store {
     /// left pointing at a lot that never was.
     pub fn void(&self, v: VoidEvent, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
         self.write(|tx| tx.void(v, stamp, today))
+    }
+
+    /// Hold every released lot in the list, in one transaction (a recall's "hold all").
+    pub fn hold_all(
+        &self,
+        h: HoldAll,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.write(|tx| tx.hold_all(h, stamp, today))
+    }
+
+    /// Save a mock recall's result as an event on its root lot.
+    pub fn record_mock_recall(
+        &self,
+        m: MockRecall,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.record_mock_recall(m, date, stamp, today))
     }
 }
 
@@ -749,25 +806,23 @@ impl Tx<'_> {
             ));
         }
         let lines = self.take(&s.lines, "lot")?;
-        let event_id = self.next_event_id()?;
         for (mut lot, q) in lines.iter().cloned() {
             lot.balance = lot.balance - q;
             self.put_lot(&lot)?;
         }
-        self.put_event(&Event {
-            id: event_id,
-            stamp: stamp.clone(),
-            date: s.date,
-            reference: s.reference.clone(),
-            kind: EventKind::Ship(Shipment {
+        let lines = lines
+            .iter()
+            .map(|(l, q)| Use { lot: l.id, qty: *q })
+            .collect();
+        self.append(
+            stamp,
+            s.date,
+            s.reference.clone(),
+            EventKind::Ship(Shipment {
                 customer: customer.id,
-                lines: lines
-                    .iter()
-                    .map(|(l, q)| Use { lot: l.id, qty: *q })
-                    .collect(),
+                lines,
             }),
-        })?;
-        Ok(event_id)
+        )
     }
 
     /// A counted correction of a lot's balance, with a reason. Returns the event id.
@@ -807,19 +862,16 @@ impl Tx<'_> {
             })?;
         lot.balance = new_balance;
         self.put_lot(&lot)?;
-        let id = self.next_event_id()?;
-        self.put_event(&Event {
-            id,
-            stamp: stamp.clone(),
-            date: a.date,
-            reference: None,
-            kind: EventKind::Adjust {
+        self.append(
+            stamp,
+            a.date,
+            None,
+            EventKind::Adjust {
                 lot: lot.id,
                 delta: a.delta,
                 reason: reason.clone(),
             },
-        })?;
-        Ok(id)
+        )
     }
 
     /// Hold, release or recall a lot, with a reason. Returns the event id.
@@ -853,20 +905,70 @@ impl Tx<'_> {
         }
         lot.status = c.to;
         self.put_lot(&lot)?;
-        let id = self.next_event_id()?;
-        self.put_event(&Event {
-            id,
-            stamp: stamp.clone(),
-            date: c.date,
-            reference: None,
-            kind: EventKind::Status {
+        self.append(
+            stamp,
+            c.date,
+            None,
+            EventKind::Status {
                 lot: lot.id,
                 from,
                 to: c.to,
                 reason: reason.clone(),
             },
-        })?;
-        Ok(id)
+        )
+    }
+
+    /// Hold every released lot in `h.lots` (a recall scope's stock) with one reason. Lots
+    /// already held, recalled or voided are left as they are. Returns the status events.
+    fn hold_all(
+        &mut self,
+        h: HoldAll,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Vec<u64>, StoreError> {
+        let reason = required_text(&h.reason, "reason", 200)?;
+        if h.lots.is_empty() {
+            return Err(StoreError::invalid("lots", "no lots to hold"));
+        }
+        let mut events = Vec::new();
+        for code in &h.lots {
+            if self.lot_by_code(code, "lots")?.status != LotStatus::Released {
+                continue;
+            }
+            let change = StatusChange {
+                lot: code.clone(),
+                to: LotStatus::Hold,
+                date: h.date,
+                reason: reason.clone(),
+            };
+            events.push(self.set_status(change, stamp, today)?);
+        }
+        Ok(events)
+    }
+
+    /// Keep a mock recall's result as an event in the root lot's history, for the auditor.
+    fn record_mock_recall(
+        &mut self,
+        m: MockRecall,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        check_not_future(date, "date", today)?;
+        let root = self.lot(m.root)?;
+        if root.status == LotStatus::Voided {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("lot {} was voided", root.code),
+            ));
+        }
+        let note = clean_text(&m.note, "note", 500)?;
+        self.append(
+            stamp,
+            date,
+            None,
+            EventKind::MockRecall(MockRecall { note, ..m }),
+        )
     }
 
     /// Take back an event entered in error. Its record stays; a void event names it and
@@ -889,6 +991,8 @@ impl Tx<'_> {
         }
         let id = self.next_event_id()?;
         match &target.kind {
+            // A record only: nothing to reverse.
+            EventKind::MockRecall(_) => {}
             EventKind::Void { .. } => {
                 return Err(StoreError::invalid(
                     "event",
@@ -942,14 +1046,25 @@ impl Tx<'_> {
                     })?;
                 self.put_lot(&l)?;
             }
-            EventKind::Status { lot, from, to, .. } => {
+            EventKind::Status { lot, from, .. } => {
                 let mut l = self.lot(*lot)?;
-                if l.status != *to {
+                // Only the lot's latest standing status change can be taken back; undoing an
+                // older one would contradict the changes made after it.
+                if let Some(later) = self.later_status_change(*lot, target.id)? {
                     return Err(StoreError::invalid(
                         "event",
                         format!(
-                            "lot {} has changed status since (now {}); record a new status change instead",
+                            "lot {} has changed status since (event {later}, now {}); record a new status change instead",
                             l.code, l.status
+                        ),
+                    ));
+                }
+                if l.status == LotStatus::Voided {
+                    return Err(StoreError::invalid(
+                        "event",
+                        format!(
+                            "lot {} was voided; its status changes stand as recorded",
+                            l.code
                         ),
                     ));
                 }

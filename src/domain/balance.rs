@@ -1,0 +1,176 @@
+//! Mass balance: how much of a lot is accounted for. Auditors (SQF, BRCGS) judge a mock
+//! recall by it: received or produced against consumed + shipped + on hand + written off.
+//! All arithmetic is exact: thousandths in integers, percentages in hundredths of a percent.
+
+use super::{EventKind, LotId, Qty};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MassBalance {
+    /// Received or produced (0 if the creating event was voided).
+    pub start: Qty,
+    /// Used as input to batches.
+    pub consumed: Qty,
+    pub shipped: Qty,
+    /// Net adjustments: negative for write-offs, positive for recounts that found more.
+    pub adjusted: Qty,
+    /// The lot's recorded balance.
+    pub on_hand: Qty,
+}
+
+impl MassBalance {
+    /// Tally a lot's events (voided ones excluded by the caller) against its balance.
+    pub fn tally<'a>(
+        lot: LotId,
+        on_hand: Qty,
+        events: impl IntoIterator<Item = &'a EventKind>,
+    ) -> MassBalance {
+        let mut m = MassBalance {
+            on_hand,
+            ..Default::default()
+        };
+        for e in events {
+            match e {
+                EventKind::Receive(r) if r.lot == lot => m.start = m.start + r.qty,
+                EventKind::Produce(b) => {
+                    if b.output == lot {
+                        m.start = m.start + b.qty;
+                    }
+                    m.consumed = m.consumed
+                        + b.inputs
+                            .iter()
+                            .filter(|u| u.lot == lot)
+                            .map(|u| u.qty)
+                            .sum();
+                }
+                EventKind::Ship(s) => {
+                    m.shipped =
+                        m.shipped + s.lines.iter().filter(|u| u.lot == lot).map(|u| u.qty).sum()
+                }
+                EventKind::Adjust { lot: l, delta, .. } if *l == lot => {
+                    m.adjusted = m.adjusted + *delta
+                }
+                _ => {}
+            }
+        }
+        m
+    }
+
+    /// Consumed + shipped + on hand + written off: what the records account for.
+    pub fn accounted(&self) -> Qty {
+        self.consumed + self.shipped + self.on_hand - self.adjusted
+    }
+
+    /// What is not accounted for (positive: missing; negative: more found than came in).
+    pub fn gap(&self) -> Qty {
+        self.start - self.accounted()
+    }
+
+    /// Accounted / start in hundredths of a percent, rounded half up; `None` for an empty lot.
+    pub fn reconciliation_bp(&self) -> Option<i64> {
+        if !self.start.is_positive() {
+            return None;
+        }
+        let num = self.accounted().milli() as i128 * 10_000;
+        let den = self.start.milli() as i128;
+        Some(((num * 2 + den) / (den * 2)) as i64)
+    }
+
+    /// "100.00 %" or "n/a".
+    pub fn reconciliation_text(&self) -> String {
+        match self.reconciliation_bp() {
+            Some(bp) => format!("{}.{:02} %", bp / 100, bp.rem_euclid(100)),
+            None => "n/a".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Batch, ItemCode, PartyId, Receipt, Shipment, SupplierLot, Unit, Use};
+
+    fn q(s: &str) -> Qty {
+        s.parse().unwrap()
+    }
+
+    fn receipt(lot: LotId, qty: &str) -> EventKind {
+        EventKind::Receive(Receipt {
+            lot,
+            item: ItemCode::parse("FLOUR", "i").unwrap(),
+            supplier: PartyId::parse("MILL", "s").unwrap(),
+            supplier_lot: SupplierLot::parse("M1", "s").unwrap(),
+            qty: q(qty),
+            unit: Unit::Kg,
+            expiry: None,
+            quality: Default::default(),
+        })
+    }
+
+    fn batch(input: LotId, used: &str) -> EventKind {
+        EventKind::Produce(Batch {
+            output: LotId(99),
+            item: ItemCode::parse("DOUGH", "i").unwrap(),
+            qty: q("1"),
+            unit: Unit::Kg,
+            line: None,
+            inputs: vec![Use {
+                lot: input,
+                qty: q(used),
+            }],
+        })
+    }
+
+    #[test]
+    fn a_fully_accounted_lot_reconciles_to_100_percent() {
+        let l = LotId(1);
+        let events = vec![
+            receipt(l, "1000"),
+            batch(l, "333.333"),
+            batch(l, "333.333"),
+            EventKind::Ship(Shipment {
+                customer: PartyId::parse("SHOP", "c").unwrap(),
+                lines: vec![Use {
+                    lot: l,
+                    qty: q("100"),
+                }],
+            }),
+            EventKind::Adjust {
+                lot: l,
+                delta: q("-0.334"),
+                reason: "spill".into(),
+            },
+        ];
+        let m = MassBalance::tally(l, q("233"), &events);
+        assert_eq!(m.start, q("1000"));
+        assert_eq!(m.consumed, q("666.666"));
+        assert_eq!(m.shipped, q("100"));
+        assert_eq!(m.adjusted, q("-0.334"));
+        assert_eq!(m.accounted(), q("1000"));
+        assert_eq!(m.gap(), Qty::ZERO);
+        assert_eq!(m.reconciliation_text(), "100.00 %");
+    }
+
+    #[test]
+    fn thousands_of_small_uses_have_no_drift() {
+        let l = LotId(1);
+        let mut events = vec![receipt(l, "1000")];
+        events.extend((0..10_000).map(|_| batch(l, "0.1")));
+        let m = MassBalance::tally(l, Qty::ZERO, &events);
+        assert_eq!(m.consumed, q("1000"));
+        assert_eq!(m.reconciliation_bp(), Some(10_000));
+    }
+
+    #[test]
+    fn a_gap_shows_as_less_than_100_percent() {
+        let l = LotId(1);
+        let m = MassBalance::tally(l, q("10"), &[receipt(l, "3"), batch(l, "0.5")]);
+        // 3 received, 0.5 used, 10 on the books: more found than came in
+        assert_eq!(m.gap(), q("-7.5"));
+        assert_eq!(m.reconciliation_text(), "350.00 %");
+        let m = MassBalance::tally(l, q("0.999"), &[receipt(l, "3"), batch(l, "2")]);
+        assert_eq!(m.reconciliation_bp(), Some(9_997)); // 2.999 / 3 = 99.9667 % → 99.97 %
+        assert_eq!(m.reconciliation_text(), "99.97 %");
+        assert_eq!(MassBalance::default().reconciliation_text(), "n/a");
+    }
+}

@@ -1,0 +1,340 @@
+//! Our lot labels as ZPL for Zebra printers, and where to send them.
+//!
+//! A label carries the item, our lot code, its dates and a barcode: GS1-128 with (01) GTIN,
+//! (10) our lot code and (17) expiry when the item has a GTIN, else Code 128 of the lot code.
+//! Either way a scan of it opens the lot in lotline.
+
+use crate::domain::{Invalid, Item, Lot, Origin, Plant};
+use std::io::Write;
+use std::time::Duration;
+
+/// Label size in dots at 203 dpi: 4 x 2 inches, the common shipping-label stock.
+const WIDTH: u32 = 812;
+
+/// ZPL field data may not contain `^` or `~` (command prefixes) raw; `^FH` lets us write
+/// any byte as `_XX`. Non-ASCII is dropped to `?` since the default code page is ASCII.
+fn field(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '^' | '~' | '_' => out.push_str(&format!("_{:02X}", c as u32)),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+/// The GS1 element string in human-readable form, which ZPL's Code 128 mode D (UCC/EAN)
+/// encodes with FNC1 where needed.
+pub fn gs1_data(item: &Item, lot: &Lot) -> Option<String> {
+    let gtin = item.gtin.as_ref()?;
+    let mut s = format!("(01){}(10){}", gtin.as_str(), lot.code.as_str());
+    if let Some(e) = lot.expiry {
+        s.push_str(&format!("(17){}", e.format("%y%m%d")));
+    }
+    Some(s)
+}
+
+/// The ZPL for one lot label.
+pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
+    let mut z = String::new();
+    z.push_str("^XA\n^CI0\n^PW812\n^LL406\n^LH0,0\n");
+    let text = |z: &mut String, x: u32, y: u32, h: u32, s: &str| {
+        z.push_str(&format!(
+            "^FO{x},{y}^A0N,{h},{h}^FB{},1,0,L^FH^FD{}^FS\n",
+            WIDTH - x - 20,
+            field(s)
+        ));
+    };
+    text(&mut z, 20, 16, 28, &plant.location.business_name);
+    text(
+        &mut z,
+        20,
+        52,
+        40,
+        &format!("{}  {}", item.code, item.description.name),
+    );
+    text(&mut z, 20, 100, 56, &format!("LOT {}", lot.code));
+    let made = match &lot.origin {
+        Origin::Received {
+            supplier,
+            supplier_lot,
+        } => format!("Rcvd {}  from {} lot {}", lot.date, supplier, supplier_lot),
+        Origin::Produced { .. } => format!("Made {}", lot.date),
+    };
+    text(&mut z, 20, 162, 26, &made);
+    let exp = lot
+        .expiry
+        .map(|d| format!("Use by {d}"))
+        .unwrap_or_default();
+    text(
+        &mut z,
+        20,
+        192,
+        26,
+        format!("{}  Qty {} {}", exp, lot.quantity, lot.unit).trim(),
+    );
+    match gs1_data(item, lot) {
+        // ^BC orientation N, height 120, interpretation line below, mode D = UCC/EAN (GS1-128).
+        Some(data) => z.push_str(&format!(
+            "^FO40,230^BY2,3,120^BCN,120,Y,N,N,D^FD{}^FS\n",
+            field(&data)
+        )),
+        None => z.push_str(&format!(
+            "^FO40,230^BY3,3,120^BCN,120,Y,N,N,N^FD{}^FS\n",
+            field(lot.code.as_str())
+        )),
+    }
+    z.push_str("^XZ\n");
+    z
+}
+
+/// Where labels go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Printer {
+    /// Append to a file (a spool folder, or a test).
+    File(std::path::PathBuf),
+    /// Pipe to a command run by `sh -c`, e.g. `lp -d zebra -o raw`.
+    Command(String),
+    /// A raw TCP printer port, e.g. `192.168.1.50:9100`.
+    Tcp(String),
+}
+
+impl Printer {
+    /// Parse `file:PATH`, `cmd:COMMAND` or `tcp:HOST:PORT`.
+    pub fn parse(text: &str, field: &str) -> Result<Printer, Invalid> {
+        let usage = "use file:PATH, cmd:COMMAND (such as cmd:lp -d zebra -o raw) or tcp:HOST:PORT (such as tcp:10.0.0.50:9100)";
+        let t = text.trim();
+        let (kind, rest) = t
+            .split_once(':')
+            .ok_or_else(|| Invalid::new(field, format!("'{t}' is not a printer; {usage}")))?;
+        let rest = rest.trim();
+        if rest.is_empty() {
+            return Err(Invalid::new(
+                field,
+                format!("'{t}' names no destination; {usage}"),
+            ));
+        }
+        match kind {
+            "file" => Ok(Printer::File(rest.into())),
+            "cmd" => Ok(Printer::Command(rest.into())),
+            "tcp" => {
+                let ok = rest
+                    .rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+                if ok {
+                    Ok(Printer::Tcp(rest.into()))
+                } else {
+                    Err(Invalid::new(
+                        field,
+                        format!("'{rest}' needs HOST:PORT; {usage}"),
+                    ))
+                }
+            }
+            _ => Err(Invalid::new(
+                field,
+                format!("'{kind}' is not a kind of printer; {usage}"),
+            )),
+        }
+    }
+
+    /// Send the ZPL; the error says which printer failed and why.
+    pub fn send(&self, zpl: &str) -> Result<(), String> {
+        match self {
+            Printer::File(p) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .and_then(|mut f| f.write_all(zpl.as_bytes()))
+                .map_err(|e| format!("cannot write label to {}: {e}", p.display())),
+            Printer::Command(cmd) => {
+                let mut child = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .map_err(|e| format!("cannot run printer command '{cmd}': {e}"))?;
+                // A command that fails may exit before reading its input; then the write
+                // hits a closed pipe. Its exit status and message are the real news, so
+                // the write error is only reported when the command claims success.
+                let written = match child.stdin.take() {
+                    Some(mut stdin) => stdin.write_all(zpl.as_bytes()),
+                    None => Ok(()),
+                };
+                let out = child
+                    .wait_with_output()
+                    .map_err(|e| format!("printer command '{cmd}': {e}"))?;
+                if !out.status.success() {
+                    let why = String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    return Err(format!(
+                        "printer command '{cmd}' failed ({}){}",
+                        out.status,
+                        if why.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {why}")
+                        }
+                    ));
+                }
+                written.map_err(|e| format!("printer command '{cmd}' did not take the label: {e}"))
+            }
+            Printer::Tcp(addr) => {
+                use std::net::ToSocketAddrs;
+                let target = addr
+                    .to_socket_addrs()
+                    .map_err(|e| format!("cannot find printer {addr}: {e}"))?
+                    .next()
+                    .ok_or_else(|| format!("cannot find printer {addr}"))?;
+                let mut s = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(5))
+                    .map_err(|e| {
+                    format!("cannot reach printer {addr}: {e}; is it on and on the network?")
+                })?;
+                s.set_write_timeout(Some(Duration::from_secs(5))).ok();
+                s.write_all(zpl.as_bytes())
+                    .map_err(|e| format!("printer {addr} stopped taking the label: {e}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+    use chrono::{NaiveDate, Utc};
+
+    fn item(gtin: Option<&str>) -> Item {
+        Item {
+            code: ItemCode::parse("EGGS", "c").unwrap(),
+            description: ProductDescription {
+                name: "Shell eggs ^large~".into(),
+                ..Default::default()
+            },
+            unit: Unit::Dozen,
+            kind: ItemKind::Ingredient,
+            gtin: gtin.map(|g| Gtin::parse(g, "g").unwrap()),
+            shelf_life_days: None,
+            ftl: true,
+            created: Stamp {
+                operator: "a".into(),
+                station: "b".into(),
+                at: Utc::now(),
+            },
+        }
+    }
+
+    fn lot() -> Lot {
+        Lot {
+            id: LotId(1),
+            code: LotCode::parse("R26325-007", "l").unwrap(),
+            item: ItemCode::parse("EGGS", "c").unwrap(),
+            origin: Origin::Received {
+                supplier: PartyId::parse("FARM", "s").unwrap(),
+                supplier_lot: SupplierLot::parse("SR-1121", "s").unwrap(),
+            },
+            event: 1,
+            quantity: Qty::from_units(60),
+            unit: Unit::Dozen,
+            date: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            expiry: NaiveDate::from_ymd_opt(2026, 12, 21),
+            status: LotStatus::Released,
+            balance: Qty::from_units(60),
+        }
+    }
+
+    #[test]
+    fn gs1_128_when_the_item_has_a_gtin() {
+        let z = zpl(&Plant::default(), &item(Some("00614141000036")), &lot());
+        assert!(z.starts_with("^XA") && z.trim_end().ends_with("^XZ"));
+        assert!(
+            z.contains("^BCN,120,Y,N,N,D^FD(01)00614141000036(10)R26325-007(17)261221^FS"),
+            "{z}"
+        );
+        assert!(z.contains("LOT R26325-007"));
+        assert!(z.contains("from FARM lot SR-1121"));
+        // the label's barcode scans back to the lot
+        let scan = crate::scan::parse(
+            "(01)00614141000036(10)R26325-007(17)261221",
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(scan.lot(), Some("R26325-007"));
+    }
+
+    #[test]
+    fn code_128_of_the_lot_code_otherwise_and_text_is_escaped() {
+        let z = zpl(&Plant::default(), &item(None), &lot());
+        assert!(z.contains("^BCN,120,Y,N,N,N^FDR26325-007^FS"), "{z}");
+        assert!(
+            z.contains("Shell eggs _5Elarge_7E"),
+            "^ and ~ must not reach the printer raw: {z}"
+        );
+        assert_eq!(z.matches("^XA").count(), 1);
+    }
+
+    #[test]
+    fn printers_parse_with_clear_errors() {
+        assert_eq!(
+            Printer::parse("tcp:10.0.0.5:9100", "printer").unwrap(),
+            Printer::Tcp("10.0.0.5:9100".into())
+        );
+        assert_eq!(
+            Printer::parse("cmd:lp -d zebra -o raw", "printer").unwrap(),
+            Printer::Command("lp -d zebra -o raw".into())
+        );
+        assert!(
+            Printer::parse("tcp:zebra", "printer")
+                .unwrap_err()
+                .problem
+                .contains("HOST:PORT")
+        );
+        assert!(
+            Printer::parse("zebra", "printer")
+                .unwrap_err()
+                .problem
+                .contains("file:PATH")
+        );
+        assert!(
+            Printer::parse("usb:1", "printer")
+                .unwrap_err()
+                .problem
+                .contains("not a kind")
+        );
+    }
+
+    #[test]
+    fn sends_to_a_file_a_command_and_a_tcp_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("labels.zpl");
+        Printer::File(f.clone()).send("^XA^XZ\n").unwrap();
+        Printer::File(f.clone()).send("^XA^XZ\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "^XA^XZ\n^XA^XZ\n");
+        let g = dir.path().join("cmd.zpl");
+        Printer::Command(format!("cat > '{}'", g.display()))
+            .send("^XA1^XZ")
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&g).unwrap(), "^XA1^XZ");
+        let e = Printer::Command("echo jammed >&2; exit 3".into())
+            .send("x")
+            .unwrap_err();
+        assert!(e.contains("failed") && e.contains("jammed"), "{e}");
+        // A printer on loopback.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let got = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = String::new();
+            std::io::Read::read_to_string(&mut s, &mut buf).unwrap();
+            buf
+        });
+        Printer::Tcp(addr).send("^XA2^XZ").unwrap();
+        assert_eq!(got.join().unwrap(), "^XA2^XZ");
+    }
+}

@@ -1,0 +1,654 @@
+//! The app shell: routes inputs through the keymap to screen actions, drains the queue of
+//! internal events, and draws the header (tabs, plant, operator, clock), the body, the
+//! footer of key hints and the status line.
+
+use super::config::{PrinterSetting, ScannerSettings};
+use super::draw::{self, put};
+use super::input::Input;
+use super::keymap::{Action, Key, Keymap, Layer, ScreenId};
+use super::queue::{InternalEvent, Level, Outcome, Queue, Status};
+use super::screens::help::{Help, HelpAction};
+use super::screens::lots::{Lots, LotsAction};
+use super::screens::produce::{Produce, ProduceAction};
+use super::screens::receive::{Receive, ReceiveAction};
+use super::screens::ship::{Ship, ShipAction};
+use super::screens::trace::{Trace, TraceAction};
+use super::screens::{FormAction, Ui};
+use super::theme::Theme;
+use crate::station::{Station, StationExt};
+use chrono::NaiveDateTime;
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{Event, KeyCode};
+use ratatui::layout::{Position, Rect};
+
+/// Smallest terminal the app draws in.
+pub const MIN_W: u16 = 20;
+pub const MIN_H: u16 = 10;
+/// From this size up, the full layout; below it, the compact one.
+pub const FULL_W: u16 = 80;
+pub const FULL_H: u16 = 24;
+
+pub struct App {
+    pub screen: ScreenId,
+    /// Where Help goes back to.
+    back_to: ScreenId,
+    pub receive: Receive,
+    pub produce: Produce,
+    pub ship: Ship,
+    pub trace: Trace,
+    pub lots: Lots,
+    pub help: Help,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// On a form screen: the cursor has left the fields for the menu (after Esc).
+    pub menu: bool,
+    pub status: Option<Status>,
+    /// Quit was asked for once while forms held input.
+    quit_armed: bool,
+    pub quit: bool,
+    pub plant: String,
+    pub operator: String,
+    pub now: NaiveDateTime,
+    queue: Queue,
+    /// Ask the terminal to clear and draw everything again (after C-l).
+    pub clear_screen: bool,
+    /// How scans are read (the `[scanner]` settings).
+    pub scanner: ScannerSettings,
+    /// Where labels go, if a printer is set.
+    pub printer: Option<PrinterSetting>,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, theme: Theme, now: NaiveDateTime, station: &dyn Station) -> App {
+        let help = Help::new(&keymap);
+        let mut app = App {
+            screen: ScreenId::Receive,
+            back_to: ScreenId::Receive,
+            receive: Receive::new(),
+            produce: Produce::new(),
+            ship: Ship::new(),
+            trace: Trace::new(),
+            lots: Lots::new(),
+            help,
+            keymap,
+            theme,
+            menu: false,
+            status: None,
+            quit_armed: false,
+            quit: false,
+            plant: String::new(),
+            operator: String::new(),
+            now,
+            queue: Queue::default(),
+            clear_screen: false,
+            scanner: ScannerSettings::default(),
+            printer: None,
+        };
+        match station.plant() {
+            Ok(p) => app.plant = p.location.business_name,
+            Err(e) => app.status = Some((&e).into()),
+        }
+        match station.whoami() {
+            Ok(a) => app.operator = format!("{}@{}", a.operator, a.station),
+            Err(e) => app.status = Some((&e).into()),
+        }
+        let help_key = app.hint_key(Action::Screen(ScreenId::Help));
+        if app.status.is_none() {
+            app.status = Some(Status::info(format!(
+                "Ready. {help_key} shows every key; Esc then a letter switches screens."
+            )));
+        }
+        let outs = vec![
+            app.receive.update(ReceiveAction::Refresh, station),
+            app.produce.update(ProduceAction::Refresh, station),
+            app.ship.update(ShipAction::Refresh, station),
+            app.lots.update(LotsAction::Refresh, station),
+            app.trace.update(TraceAction::Refresh, station),
+        ];
+        for o in outs {
+            // Only errors are worth showing at start.
+            let errs: Vec<InternalEvent> = o
+                .events
+                .into_iter()
+                .filter(|e| matches!(e, InternalEvent::Status(s) if s.level == Level::Error))
+                .collect();
+            app.process(
+                Outcome {
+                    changed: true,
+                    events: errs,
+                },
+                station,
+            );
+        }
+        app
+    }
+
+    /// Use these scanner settings and this label printer (Help shows them).
+    pub fn with_devices(
+        mut self,
+        scanner: ScannerSettings,
+        printer: Option<PrinterSetting>,
+    ) -> App {
+        self.help.devices(&scanner, printer.as_ref());
+        self.scanner = scanner;
+        self.printer = printer;
+        self
+    }
+
+    /// The first key that reaches `action` from anywhere, for hints.
+    fn hint_key(&self, action: Action) -> String {
+        self.keymap
+            .key_for(&[Layer::Global, Layer::Menu], action)
+            .map(|k| k.label())
+            .unwrap_or_default()
+    }
+
+    fn on_form_screen(&self) -> bool {
+        matches!(
+            self.screen,
+            ScreenId::Receive | ScreenId::Produce | ScreenId::Ship
+        )
+    }
+
+    /// Keys go into a text field.
+    pub fn wants_text(&self) -> bool {
+        match self.screen {
+            ScreenId::Receive | ScreenId::Produce | ScreenId::Ship => !self.menu,
+            ScreenId::Lots => self.lots.wants_text(),
+            ScreenId::Trace => self.trace.wants_text(),
+            ScreenId::Help => false,
+        }
+    }
+
+    /// The keymap layers consulted now, most specific first.
+    pub fn layers(&self) -> Vec<Layer> {
+        match self.screen {
+            ScreenId::Receive | ScreenId::Produce | ScreenId::Ship if self.menu => {
+                vec![Layer::Menu, Layer::Global]
+            }
+            ScreenId::Receive | ScreenId::Produce | ScreenId::Ship => {
+                vec![Layer::Form, Layer::Global]
+            }
+            ScreenId::Lots if self.lots.wants_text() => vec![Layer::Form, Layer::Global],
+            ScreenId::Lots => vec![Layer::Lots, Layer::Menu, Layer::Global],
+            ScreenId::Trace if self.trace.wants_text() => vec![Layer::Form, Layer::Global],
+            ScreenId::Trace => vec![Layer::Trace, Layer::Menu, Layer::Global],
+            ScreenId::Help => vec![Layer::Help, Layer::Menu, Layer::Global],
+        }
+    }
+
+    /// Forms holding input that has not been saved, by screen title.
+    pub fn unsaved(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.receive.is_dirty() {
+            v.push("Receive");
+        }
+        if self.produce.is_dirty() {
+            v.push("Produce");
+        }
+        if self.ship.is_dirty() {
+            v.push("Ship");
+        }
+        if self.lots.is_dirty() {
+            v.push("Lots");
+        }
+        if self.trace.is_dirty() {
+            v.push("Trace");
+        }
+        v
+    }
+
+    /// React to one input. Returns whether anything on screen may have changed.
+    pub fn handle(&mut self, input: Input, station: &dyn Station) -> bool {
+        match input {
+            Input::Resize => true,
+            Input::Paste(text) => {
+                if self.wants_text() {
+                    let out = self.form(FormAction::Paste(text), station);
+                    self.process(out, station)
+                } else {
+                    false
+                }
+            }
+            Input::Scan(text) => {
+                self.quit_armed = false;
+                let out = super::scanning::route(self, &text, station);
+                self.process(out, station)
+            }
+            Input::Key { key, event } => {
+                let action = self.keymap.lookup(&self.layers(), key);
+                if action != Some(Action::Quit) {
+                    self.quit_armed = false;
+                }
+                if let Some(a) = action {
+                    let out = self.run(a, station);
+                    return self.process(out, station);
+                }
+                if self.wants_text() {
+                    return match tui_input::backend::crossterm::to_input_request(&Event::Key(event))
+                    {
+                        Some(req) => {
+                            let out = self.form(FormAction::Edit(req), station);
+                            self.process(out, station)
+                        }
+                        None => false,
+                    };
+                }
+                self.unbound(key)
+            }
+        }
+    }
+
+    /// A key that does nothing here: in the menu, say how to get back.
+    fn unbound(&mut self, key: Key) -> bool {
+        if self.menu && self.on_form_screen() && matches!(key.code, KeyCode::Char(_)) {
+            let back = self
+                .keymap
+                .key_for(&[Layer::Menu], Action::Edit)
+                .map(|k| k.label())
+                .unwrap_or_default();
+            self.status = Some(Status::info(format!(
+                "Menu: {} is not a menu key; {back} goes back to the form",
+                key.label()
+            )));
+            return true;
+        }
+        false
+    }
+
+    fn run(&mut self, a: Action, station: &dyn Station) -> Outcome {
+        let to_form = |a: Action| -> Option<FormAction> {
+            Some(match a {
+                Action::NextField => FormAction::Next,
+                Action::PrevField => FormAction::Prev,
+                Action::Up => FormAction::Up,
+                Action::Down => FormAction::Down,
+                Action::Confirm => FormAction::Confirm,
+                Action::Cancel => FormAction::Cancel,
+                Action::Save => FormAction::Save,
+                Action::Clear => FormAction::Clear,
+                Action::RemoveLine => FormAction::RemoveLine,
+                _ => return None,
+            })
+        };
+        match a {
+            Action::Screen(s) => self.switch(s),
+            Action::Quit => {
+                let unsaved = self.unsaved();
+                if unsaved.is_empty() || self.quit_armed {
+                    self.quit = true;
+                    return Outcome::changed();
+                }
+                self.quit_armed = true;
+                let key = self.hint_key(Action::Quit);
+                Outcome::changed().status(Status::warn(format!(
+                    "Unsaved input on {}; press {key} again to quit anyway",
+                    unsaved.join(", ")
+                )))
+            }
+            Action::Redraw => {
+                self.clear_screen = true;
+                Outcome::changed()
+            }
+            Action::PrintLabel => super::labels::print(self, station),
+            Action::Edit => match self.screen {
+                ScreenId::Help => self.switch(self.back_to),
+                ScreenId::Lots => self.lots.update(LotsAction::Search, station),
+                ScreenId::Trace => self.trace.update(TraceAction::Start, station),
+                _ => {
+                    self.menu = false;
+                    Outcome::changed()
+                }
+            },
+            _ if self.screen == ScreenId::Help => {
+                let h = match a {
+                    Action::Up => HelpAction::Up,
+                    Action::Down => HelpAction::Down,
+                    Action::PageUp => HelpAction::PageUp,
+                    Action::PageDown => HelpAction::PageDown,
+                    Action::First => HelpAction::First,
+                    Action::Last => HelpAction::Last,
+                    Action::Back => return self.switch(self.back_to),
+                    _ => return Outcome::none(),
+                };
+                self.help.update(h)
+            }
+            _ if self.screen == ScreenId::Lots && !self.lots.wants_text() => {
+                let l = match a {
+                    Action::Up => LotsAction::Up,
+                    Action::Down => LotsAction::Down,
+                    Action::PageUp => LotsAction::PageUp,
+                    Action::PageDown => LotsAction::PageDown,
+                    Action::First => LotsAction::First,
+                    Action::Last => LotsAction::Last,
+                    Action::Open => LotsAction::Open,
+                    Action::Back => LotsAction::Back,
+                    Action::Hold => LotsAction::Hold,
+                    Action::Release => LotsAction::Release,
+                    Action::Search => LotsAction::Search,
+                    Action::Trace => LotsAction::Trace,
+                    _ => return Outcome::none(),
+                };
+                self.lots.update(l, station)
+            }
+            _ if self.screen == ScreenId::Trace && !self.trace.wants_text() => {
+                match TraceAction::from_key(a) {
+                    Some(t) => self.trace.update(t, station),
+                    None => Outcome::none(),
+                }
+            }
+            other => match to_form(other) {
+                Some(fa) => self.form(fa, station),
+                None => Outcome::none(),
+            },
+        }
+    }
+
+    fn switch(&mut self, s: ScreenId) -> Outcome {
+        if s == ScreenId::Help && self.screen != ScreenId::Help {
+            self.back_to = self.screen;
+        }
+        self.screen = s;
+        self.menu = false;
+        Outcome::changed()
+    }
+
+    /// A form action for the screen in front.
+    pub(super) fn form(&mut self, fa: FormAction, station: &dyn Station) -> Outcome {
+        match self.screen {
+            ScreenId::Receive => self.receive.update(ReceiveAction::Form(fa), station),
+            ScreenId::Produce => self.produce.update(ProduceAction::Form(fa), station),
+            ScreenId::Ship => self.ship.update(ShipAction::Form(fa), station),
+            ScreenId::Lots => self.lots.update(LotsAction::Form(fa), station),
+            ScreenId::Trace => self.trace.update(TraceAction::Form(fa), station),
+            ScreenId::Help => Outcome::none(),
+        }
+    }
+
+    /// Queue an outcome's events and route them until the queue is empty.
+    pub(crate) fn process(&mut self, out: Outcome, station: &dyn Station) -> bool {
+        let mut changed = out.changed;
+        self.queue.extend(out.events);
+        while let Some(e) = self.queue.pop() {
+            changed = true;
+            match e {
+                InternalEvent::Status(s) => self.status = Some(s),
+                InternalEvent::LotsChanged => {
+                    let a = self.ship.update(ShipAction::LotsChanged, station);
+                    let b = self.lots.update(LotsAction::LotsChanged, station);
+                    let c = self.trace.update(TraceAction::LotsChanged, station);
+                    // Only their errors matter here; a refresh is not news.
+                    for o in [a, b, c] {
+                        self.queue.extend(o.events.into_iter().filter(
+                            |e| matches!(e, InternalEvent::Status(s) if s.level == Level::Error),
+                        ));
+                    }
+                }
+                InternalEvent::OpenLot(code) => {
+                    self.screen = ScreenId::Lots;
+                    let o = self.lots.update(LotsAction::Show(code), station);
+                    self.queue.extend(o.events);
+                }
+                InternalEvent::OpenTrace(code) => {
+                    self.screen = ScreenId::Trace;
+                    self.menu = false;
+                    let o = self.trace.update(TraceAction::Open(code), station);
+                    self.queue.extend(o.events);
+                }
+                InternalEvent::Switch(s) => {
+                    let o = self.switch(s);
+                    self.queue.extend(o.events);
+                }
+                InternalEvent::Menu => {
+                    if self.on_form_screen() {
+                        self.menu = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// The clock moved on; redraw when the minute shown changes. After midnight the
+    /// forms' default dates move to the new day (a date someone typed is left alone).
+    pub fn tick(&mut self, now: NaiveDateTime, station: &dyn Station) -> bool {
+        let shown = |t: &NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+        let changed = shown(&now) != shown(&self.now);
+        let new_day = now.date() != self.now.date();
+        self.now = now;
+        if new_day {
+            let outs = [
+                self.receive.update(ReceiveAction::Refresh, station),
+                self.produce.update(ProduceAction::Refresh, station),
+                self.ship.update(ShipAction::Refresh, station),
+            ];
+            for o in outs {
+                self.process(o, station);
+            }
+        }
+        changed
+    }
+
+    pub fn render(&self, frame: &mut Frame) {
+        let area = frame.area();
+        if let Some(p) = self.draw(frame.buffer_mut(), area) {
+            frame.set_cursor_position(p);
+        }
+    }
+
+    /// Draw everything into `buf`; returns where the cursor goes, if it shows.
+    pub fn draw(&self, buf: &mut Buffer, area: Rect) -> Option<Position> {
+        let area = area.intersection(buf.area);
+        if area.width < MIN_W || area.height < MIN_H {
+            self.too_small(buf, area);
+            return None;
+        }
+        let compact = area.width < FULL_W || area.height < FULL_H;
+        let header = Rect::new(area.x, area.y, area.width, 2);
+        let footer = Rect::new(area.x, area.bottom() - 2, area.width, 1);
+        let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+        let body = Rect::new(area.x, area.y + 2, area.width, area.height - 4);
+        self.draw_header(buf, header, compact);
+        let ui = Ui {
+            theme: &self.theme,
+            compact,
+            editing: !(self.menu && self.on_form_screen()),
+            keymap: &self.keymap,
+        };
+        let cursor = match self.screen {
+            ScreenId::Receive => self.receive.render(buf, body, &ui),
+            ScreenId::Produce => self.produce.render(buf, body, &ui),
+            ScreenId::Ship => self.ship.render(buf, body, &ui),
+            ScreenId::Lots => self.lots.render(buf, body, &ui),
+            ScreenId::Trace => self.trace.render(buf, body, &ui),
+            ScreenId::Help => self.help.render(buf, body, &ui),
+        };
+        self.draw_footer(buf, footer);
+        self.draw_status(buf, status);
+        if self.wants_text() { cursor } else { None }
+    }
+
+    fn too_small(&self, buf: &mut Buffer, area: Rect) {
+        draw::clear(buf, area, self.theme.label);
+        let msg = format!(
+            "terminal too small: need {MIN_W}x{MIN_H} (now {}x{})",
+            area.width, area.height
+        );
+        // Word-wrap into the room there is.
+        let mut lines: Vec<String> = Vec::new();
+        for word in msg.split(' ') {
+            match lines.last_mut() {
+                Some(l) if draw::width(l) + 1 + draw::width(word) <= area.width as usize => {
+                    l.push(' ');
+                    l.push_str(word);
+                }
+                _ => lines.push(word.to_string()),
+            }
+        }
+        for (i, l) in lines.iter().enumerate().take(area.height as usize) {
+            put(buf, area, area.x, area.y + i as u16, l, self.theme.strong);
+        }
+    }
+
+    fn draw_header(&self, buf: &mut Buffer, area: Rect, compact: bool) {
+        let t = &self.theme;
+        let (r0, r1) = (draw::row(area, 0), draw::row(area, 1));
+        draw::clear(buf, r0, t.header);
+        draw::clear(buf, r1, t.tab);
+        let clock = self.now.format("%Y-%m-%d %H:%M").to_string();
+        // Row 0: plant, operator, date and time.
+        let right = format!("{}{}{clock} ", self.operator, t.dot());
+        let left_room = (area.width as usize).saturating_sub(draw::width(&right) + 1);
+        let left = draw::fit(&format!(" {}", self.plant), left_room, t.ellipsis());
+        put(buf, r0, area.x, area.y, &left, t.header);
+        let rw = draw::width(&right) as u16;
+        if rw < area.width {
+            put(buf, r0, area.right() - rw, area.y, &right, t.header);
+        } else {
+            put(
+                buf,
+                r0,
+                area.x,
+                area.y,
+                &draw::fit(&format!(" {clock}"), area.width as usize, t.ellipsis()),
+                t.header,
+            );
+        }
+        // Row 1: the screen tabs with their keys.
+        let mut x = area.x;
+        for s in ScreenId::ALL {
+            let active = s == self.screen;
+            let layers: &[Layer] = if compact {
+                &[Layer::Menu, Layer::Global]
+            } else {
+                &[Layer::Global, Layer::Menu]
+            };
+            let key = self
+                .keymap
+                .key_for(layers, Action::Screen(s))
+                .map(|k| k.label())
+                .unwrap_or_default();
+            let label = if compact && !active {
+                format!(" {key} ")
+            } else {
+                format!(" {key} {} ", s.title())
+            };
+            let style = if active { t.tab_active } else { t.tab };
+            x = put(buf, r1, x, r1.y, &label, style);
+        }
+    }
+
+    /// Whether a binding does anything where the cursor is now (for the footer).
+    fn hint_applies(&self, a: Action) -> bool {
+        let lots_text = self.screen == ScreenId::Lots && self.lots.wants_text();
+        match a {
+            Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
+            Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
+            Action::NextField
+            | Action::PrevField
+            | Action::Clear
+            | Action::Save
+            | Action::Up
+            | Action::Down
+                if lots_text =>
+            {
+                false
+            }
+            _ if self.screen == ScreenId::Trace => self.trace.hint_applies(a),
+            Action::Open => {
+                !(self.screen == ScreenId::Lots
+                    && self.lots.focus == super::screens::lots::Focus::History)
+            }
+            _ => true,
+        }
+    }
+
+    /// What Enter and Esc do in the Lots screen's fields, which are not form fields.
+    fn hint_desc(&self, a: Action, desc: &str) -> String {
+        if self.screen == ScreenId::Trace
+            && let Some(d) = self.trace.hint_desc(a)
+        {
+            return d.into();
+        }
+        if self.screen == ScreenId::Lots && self.lots.wants_text() {
+            let prompt = self.lots.prompt.is_some();
+            match a {
+                Action::Confirm => return if prompt { "ok" } else { "search" }.into(),
+                Action::Cancel => return if prompt { "cancel" } else { "list" }.into(),
+                _ => {}
+            }
+        }
+        desc.to_string()
+    }
+
+    fn draw_footer(&self, buf: &mut Buffer, area: Rect) {
+        let t = &self.theme;
+        draw::clear(buf, area, t.footer);
+        let help = self
+            .keymap
+            .key_for(&[Layer::Global], Action::Screen(ScreenId::Help))
+            .map(|k| (k.label(), "help".to_string()));
+        let mut hints: Vec<(String, String)> = Vec::new();
+        let mut seen: Vec<Action> = Vec::new();
+        for layer in self.layers() {
+            if layer == Layer::Global {
+                continue;
+            }
+            for b in self.keymap.bindings(layer) {
+                if seen.contains(&b.action) || !self.hint_applies(b.action) {
+                    continue;
+                }
+                seen.push(b.action);
+                hints.push((b.key.label(), self.hint_desc(b.action, &b.desc)));
+            }
+        }
+        let width = area.width as usize;
+        let help_w = help
+            .as_ref()
+            .map(|(k, d)| k.len() + d.len() + 1)
+            .unwrap_or(0);
+        let mut used = 0;
+        let mut x = area.x;
+        for (k, d) in &hints {
+            let w = draw::width(k) + 1 + draw::width(d) + 2;
+            if used + w + help_w > width {
+                break;
+            }
+            x = put(buf, area, x, area.y, k, t.key);
+            x = put(buf, area, x, area.y, &format!(" {d}  "), t.footer);
+            used += w;
+        }
+        if let Some((k, d)) = help
+            && help_w <= width
+        {
+            let hx = area.right() - help_w as u16;
+            let hx = hx.max(x);
+            let nx = put(buf, area, hx, area.y, &k, t.key);
+            put(buf, area, nx, area.y, &format!(" {d}"), t.footer);
+        }
+    }
+
+    fn draw_status(&self, buf: &mut Buffer, area: Rect) {
+        let t = &self.theme;
+        let Some(s) = &self.status else {
+            draw::clear(buf, area, t.info);
+            return;
+        };
+        let style = match s.level {
+            Level::Info => t.info,
+            Level::Ok => t.ok,
+            Level::Warn => t.warn,
+            Level::Error => t.error,
+        };
+        draw::clear(buf, area, style);
+        put(
+            buf,
+            area,
+            area.x,
+            area.y,
+            &draw::fit(&s.text, area.width as usize, t.ellipsis()),
+            style,
+        );
+    }
+}

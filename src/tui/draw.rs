@@ -1,0 +1,190 @@
+//! Small drawing helpers that never index outside the buffer: every write is clipped to
+//! an area and to the buffer, so any terminal size, down to 0x0, is safe.
+
+use super::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, Borders, Widget};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Display width of `s` in terminal cells.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `max` cells, ending in `ell` when something was cut.
+pub fn fit(s: &str, max: usize, ell: &str) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let ew = width(ell);
+    if max <= ew {
+        return take(s, max);
+    }
+    let mut out = take(s, max - ew);
+    out.push_str(ell);
+    out
+}
+
+/// The first `max` cells of `s`.
+pub fn take(s: &str, max: usize) -> String {
+    let mut w = 0;
+    let mut out = String::new();
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > max {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out
+}
+
+/// `s` padded with spaces (or cut) to exactly `n` cells.
+pub fn pad(s: &str, n: usize) -> String {
+    let mut t = take(s, n);
+    let w = width(&t);
+    t.extend(std::iter::repeat_n(' ', n.saturating_sub(w)));
+    t
+}
+
+/// `s` right-aligned in `n` cells.
+pub fn rpad(s: &str, n: usize) -> String {
+    let t = take(s, n);
+    let w = width(&t);
+    format!("{}{t}", " ".repeat(n.saturating_sub(w)))
+}
+
+/// Write `s` at (x, y), clipped to `clip` and the buffer. Returns the x after the text.
+pub fn put(buf: &mut Buffer, clip: Rect, x: u16, y: u16, s: &str, style: Style) -> u16 {
+    let clip = clip.intersection(buf.area);
+    if clip.is_empty()
+        || y < clip.top()
+        || y >= clip.bottom()
+        || x >= clip.right()
+        || x < clip.left()
+    {
+        return x;
+    }
+    let room = (clip.right() - x) as usize;
+    let (nx, _) = buf.set_stringn(x, y, s, room, style);
+    nx
+}
+
+/// Set the style of every cell of `area` (clipped to the buffer).
+pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
+    let area = area.intersection(buf.area);
+    if !area.is_empty() {
+        buf.set_style(area, style);
+    }
+}
+
+/// Clear `area` to blanks in `style`.
+pub fn clear(buf: &mut Buffer, area: Rect, style: Style) {
+    let area = area.intersection(buf.area);
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(c) = buf.cell_mut((x, y)) {
+                c.reset();
+                c.set_style(style);
+            }
+        }
+    }
+}
+
+/// A bordered box with a title; returns the inside.
+pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, theme: &Theme) -> Rect {
+    let area = area.intersection(buf.area);
+    if area.width < 2 || area.height < 2 {
+        return Rect::new(area.x, area.y, 0, 0);
+    }
+    clear(buf, area, Style::new());
+    let title = fit(
+        title,
+        area.width.saturating_sub(2) as usize,
+        theme.ellipsis(),
+    );
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_set(theme.borders)
+        .border_style(theme.border)
+        .title(title)
+        .title_style(theme.title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
+
+/// One row of `area`, or an empty rect when `i` is past its bottom.
+/// The first row to show of a list of `len` rows in a window `height` rows high, given the
+/// previous first row and the selected row. While the selection stays in view nothing
+/// moves; when it leaves, the window jumps to centre it. Scrolling one row per key would
+/// rewrite every row of the window on every key, which over SSH is most of the bytes a
+/// keystroke costs; a jump costs that once per half page (see `cargo bench --bench tui`).
+pub fn scroll(first: usize, selected: usize, height: usize, len: usize) -> usize {
+    if height == 0 {
+        return 0;
+    }
+    let first = if selected < first || selected >= first + height {
+        selected.saturating_sub(height / 2)
+    } else {
+        first
+    };
+    first.min(len.saturating_sub(height))
+}
+
+pub fn row(area: Rect, i: u16) -> Rect {
+    if i >= area.height {
+        return Rect::new(area.x, area.bottom(), area.width, 0);
+    }
+    Rect::new(area.x, area.y + i, area.width, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitting_text() {
+        assert_eq!(fit("Receive", 10, "…"), "Receive");
+        assert_eq!(fit("Receive", 5, "…"), "Rece…");
+        assert_eq!(fit("Receive", 1, "…"), "R");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(rpad("ab", 4), "  ab");
+        assert_eq!(pad("abcdef", 3), "abc");
+    }
+
+    #[test]
+    fn drawing_outside_the_buffer_is_harmless() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 3, 1));
+        let all = Rect::new(0, 0, 100, 100);
+        put(&mut buf, all, 1, 0, "hello", Style::new());
+        put(&mut buf, all, 5, 5, "x", Style::new());
+        put(&mut buf, all, 0, 1, "x", Style::new());
+        fill(&mut buf, all, Style::new());
+        clear(&mut buf, all, Style::new());
+        let t = Theme::new(true, true);
+        boxed(&mut buf, all, "title", &t);
+        let mut empty = Buffer::empty(Rect::new(0, 0, 0, 0));
+        put(&mut empty, all, 0, 0, "x", Style::new());
+        boxed(&mut empty, all, "t", &t);
+    }
+
+    #[test]
+    fn scrolling_jumps_half_a_page_when_the_selection_leaves_the_window() {
+        // 10 rows shown of 100
+        assert_eq!(scroll(0, 9, 10, 100), 0, "still in view: nothing moves");
+        assert_eq!(scroll(0, 10, 10, 100), 5, "one past the bottom: centred");
+        assert_eq!(
+            scroll(5, 14, 10, 100),
+            5,
+            "then half a page of moves without scrolling"
+        );
+        assert_eq!(scroll(5, 4, 10, 100), 0, "up past the top");
+        assert_eq!(scroll(50, 99, 10, 100), 90, "never past the end");
+        assert_eq!(scroll(7, 3, 10, 5), 0, "a short list starts at the top");
+        assert_eq!(scroll(3, 3, 0, 5), 0);
+    }
+}

@@ -1,0 +1,190 @@
+//! What a scan does where it lands (DESIGN.md §4.4). The decoder (`input`) turns a
+//! scanner's burst into one `Input::Scan`; this module reads it with the GS1 parser and
+//! hands it to the screen in front:
+//!
+//! - in the Receive form, a supplier's case label fills the form;
+//! - in the Produce and Ship forms, a lot label adds the lot line;
+//! - on the Lots screen, a scan searches (and opens our lot when it is one);
+//! - on Help, a scan is only read back: the scan test;
+//! - anywhere else — the Trace screen, or outside a form field (the menu) — a scan of our
+//!   lot code opens its trace (`InternalEvent::OpenTrace`).
+//!
+//! A scan that cannot be read shows the parser's own error on the status line.
+
+use super::App;
+use super::config::visible;
+use super::keymap::ScreenId;
+use super::queue::{InternalEvent, Outcome, Status};
+use super::screens::FormAction;
+use super::screens::lots::LotsAction;
+use super::screens::produce::ProduceAction;
+use super::screens::receive::ReceiveAction;
+use super::screens::ship::ShipAction;
+use super::screens::{item_by_gtin, not_our_lot, scanned_lot, scanned_text};
+use crate::domain::LotCode;
+use crate::scan::{Scan, ScanError};
+use crate::station::{Station, StationExt};
+
+/// Act on one scan: the raw text the scanner typed.
+pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
+    let parsed = crate::scan::parse_at(text, &app.scanner.scan_config(), app.now.date());
+    if app.screen == ScreenId::Help {
+        app.help.scan_test(report(text, &parsed, station));
+        return Outcome::changed().status(match &parsed {
+            Ok(_) => {
+                Status::info("Scan test: what was read is above; on Help nothing else happens")
+            }
+            Err(_) => Status::warn("Scan test: the scan could not be read; why is above"),
+        });
+    }
+    let scan = match parsed {
+        Ok(s) => s,
+        Err(e) => return Outcome::changed().status(Status::error(format!("scan: {e}"))),
+    };
+    let in_form = !app.menu;
+    match app.screen {
+        ScreenId::Receive if in_form => app.receive.update(ReceiveAction::Scan(scan), station),
+        ScreenId::Produce if in_form => app.produce.update(ProduceAction::Scan(scan), station),
+        ScreenId::Ship if in_form => app.ship.update(ShipAction::Scan(scan), station),
+        ScreenId::Lots => lots(app, &scan, station),
+        // Only the lot field looks a scan up. In the customer, product and date fields a
+        // scan — or a fast typist, or a paste over SSH that looks like one — is typed
+        // where the cursor is, as the keys would have been.
+        ScreenId::Trace if app.trace.start_field().is_some_and(|f| f != "code") => {
+            let typed = match &scan {
+                Scan::Plain { text, .. } => text.clone(),
+                Scan::Gs1 { .. } => text.to_string(),
+            };
+            let mut out = app.form(FormAction::Paste(typed), station);
+            let next = app.form(FormAction::Confirm, station);
+            out.changed |= next.changed;
+            out.events.extend(next.events);
+            out
+        }
+        ScreenId::Trace if app.trace.prompt.is_some() => Outcome::changed().status(Status::warn(
+            "scan: finish the prompt first (Enter), or cancel it (Esc)",
+        )),
+        ScreenId::Receive if is_case_label(&scan) && !is_ours(&scan, station) => {
+            // A supplier's case label is for the Receive form, even from the menu.
+            app.menu = false;
+            app.receive.update(ReceiveAction::Scan(scan), station)
+        }
+        _ => open_trace(&scan, station),
+    }
+}
+
+/// A GS1 label with a GTIN: a trade item's case, not a lot label of ours alone.
+fn is_case_label(scan: &Scan) -> bool {
+    scan.gtin().is_some()
+}
+
+fn is_ours(scan: &Scan, station: &dyn Station) -> bool {
+    scanned_text(scan)
+        .and_then(|t| LotCode::parse(t, "lot").ok())
+        .is_some_and(|c| matches!(station.find_lot(c), Ok(Some(_))))
+}
+
+/// Outside a field: our lot's trace.
+fn open_trace(scan: &Scan, station: &dyn Station) -> Outcome {
+    let items = station.items().unwrap_or_default();
+    match scanned_lot(scan, &items, "scan", station) {
+        Ok(Some(lot)) => Outcome::changed().with(InternalEvent::OpenTrace(lot.code)),
+        Ok(None) => Outcome::error(&not_our_lot(scan, "scan")),
+        Err(e) => Outcome::error(&e),
+    }
+}
+
+/// The Lots screen: our lot opens; anything else is searched for.
+fn lots(app: &mut App, scan: &Scan, station: &dyn Station) -> Outcome {
+    if app.lots.prompt.is_some() {
+        return Outcome::changed().status(Status::warn(
+            "scan: finish the reason first (Enter), or cancel it (Esc)",
+        ));
+    }
+    let items = match station.items() {
+        Ok(i) => i,
+        Err(e) => return Outcome::error(&e),
+    };
+    match scanned_lot(scan, &items, "search", station) {
+        Ok(Some(lot)) => app.lots.update(LotsAction::Show(lot.code), station),
+        Err(e) if scanned_text(scan).is_some() => Outcome::error(&e),
+        _ => {
+            // No lot of ours: search for what the label does carry.
+            let q = scanned_text(scan)
+                .map(str::to_string)
+                .or_else(|| {
+                    scan.gtin()
+                        .and_then(|g| item_by_gtin(&items, g))
+                        .map(|i| i.code.to_string())
+                })
+                .or_else(|| scan.gtin().map(str::to_string));
+            match q {
+                Some(q) => app.lots.update(LotsAction::Find(q), station),
+                None => Outcome::error(&not_our_lot(scan, "search")),
+            }
+        }
+    }
+}
+
+/// What the scan test shows: like `lotline barcode`, and what the scan means here.
+pub fn report(text: &str, parsed: &Result<Scan, ScanError>, station: &dyn Station) -> Vec<String> {
+    let mut out = vec![format!("{:<11}{}", "read", visible(text))];
+    let scan = match parsed {
+        Ok(s) => s,
+        Err(e) => {
+            out.push(format!("{:<11}{e}", "error"));
+            return out;
+        }
+    };
+    out.push(format!(
+        "{:<11}{}",
+        "symbology",
+        scan.symbology()
+            .map(|s| format!("{} {}", s.aim_id(), s.name()))
+            .unwrap_or_else(|| "none (no AIM identifier)".into())
+    ));
+    match scan {
+        Scan::Gs1 { elements, .. } => {
+            for e in elements {
+                let extra = match (&e.date, &e.decimal) {
+                    (Some(d), _) => format!(" = {d}"),
+                    (None, Some(d)) => format!(" = {d}"),
+                    _ => String::new(),
+                };
+                out.push(format!(
+                    "{:<7}{:<24}{}{extra}",
+                    format!("({})", e.ai),
+                    crate::scan::ai_title(&e.ai),
+                    e.value
+                ));
+            }
+            if let Some(g) = scan.gtin() {
+                let items = station.items().unwrap_or_default();
+                out.push(match item_by_gtin(&items, g) {
+                    Some(i) => format!("GTIN is item {}, {}", i.code, i.description.name),
+                    None => format!("GTIN {g} is not on any item"),
+                });
+            }
+        }
+        Scan::Plain { text, .. } => out.push(format!("{:<11}{text:?}", "plain text")),
+    }
+    if let Some(t) = scanned_text(scan) {
+        let items = station.items().unwrap_or_default();
+        out.push(match scanned_lot(scan, &items, "lot", station) {
+            Ok(Some(l)) => {
+                let ours = format!(
+                    "our lot {}: {}, {} {} on hand, {}",
+                    l.code, l.item, l.balance, l.unit, l.status
+                );
+                if LotCode::parse(t, "lot").is_ok_and(|c| c == l.code) {
+                    ours
+                } else {
+                    format!("supplier lot {t} is {ours}")
+                }
+            }
+            Ok(None) => format!("{t} is not one of our lots, nor a supplier lot we received"),
+            Err(e) => e.message,
+        });
+    }
+    out
+}

@@ -1,0 +1,209 @@
+//! Help: the live bindings of the keymap in use, layer by layer, and how the app works;
+//! the scanner and label printer settings; and the scan test: while Help is open a scan is
+//! only read back (symbology, each AI with its title and value, or the parser's error),
+//! like `lotline barcode`, so a scanner can be set up at the terminal it serves.
+
+use super::*;
+use crate::tui::config::{PRINTER_ENV, PrinterSetting, ScannerSettings};
+use crate::tui::keymap::{Action, Layer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpAction {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Line {
+    Title(String),
+    Key(String, String),
+    Text(String),
+    Blank,
+}
+
+pub struct Help {
+    pub scroll: usize,
+    /// The keys, then the scanner and printer settings, then the scan test.
+    lines: Vec<Line>,
+    devices: Vec<Line>,
+    test: Vec<Line>,
+}
+
+const PAGE: usize = 10;
+
+impl Help {
+    /// Help for `keymap`: what Help shows is what the keys do.
+    pub fn new(keymap: &Keymap) -> Help {
+        let mut lines = vec![
+            Line::Text(format!("Keymap: {}", keymap.source)),
+            Line::Text("Fields marked * are required. Errors show on the bottom line,".into()),
+            Line::Text("name the field, and leave your input for correction.".into()),
+            Line::Text("Switching screens keeps what you typed.".into()),
+        ];
+        for layer in Layer::ALL {
+            lines.push(Line::Blank);
+            lines.push(Line::Title(layer.title().to_string()));
+            // One line per action, with every key that runs it.
+            let mut seen: Vec<(Action, Vec<String>, String)> = Vec::new();
+            for b in keymap.bindings(layer) {
+                match seen.iter_mut().find(|(a, _, _)| *a == b.action) {
+                    Some((_, keys, _)) => keys.push(b.key.label()),
+                    None => seen.push((b.action, vec![b.key.label()], b.desc.clone())),
+                }
+            }
+            for (_, keys, desc) in seen {
+                lines.push(Line::Key(keys.join(", "), desc));
+            }
+            if layer == Layer::Form {
+                lines.push(Line::Key(
+                    "typing".into(),
+                    "into the field; Left/Right, Home/End, Bksp/Del, C-u, C-w, C-k edit it".into(),
+                ));
+            }
+        }
+        let mut help = Help {
+            scroll: 0,
+            lines,
+            devices: Vec::new(),
+            test: Vec::new(),
+        };
+        help.devices(&ScannerSettings::default(), None);
+        help
+    }
+
+    /// Show these scanner and printer settings.
+    pub fn devices(&mut self, scanner: &ScannerSettings, printer: Option<&PrinterSetting>) {
+        let mut d = vec![
+            Line::Blank,
+            Line::Title("Scanner ([scanner] in the config file)".into()),
+        ];
+        for (k, v) in scanner.describe() {
+            d.push(Line::Text(format!(" {k:<18}{v}")));
+        }
+        d.push(Line::Blank);
+        d.push(Line::Title(format!(
+            "Label printer ([label] printer, or {PRINTER_ENV})"
+        )));
+        d.push(Line::Text(match printer {
+            Some(p) => format!(" {} (from {})", p.text, p.from),
+            None => " none set; labels cannot print from the app".into(),
+        }));
+        d.push(Line::Blank);
+        d.push(Line::Title("Scan test".into()));
+        d.push(Line::Text(
+            " Scan a barcode while Help is open: what lotline reads".into(),
+        ));
+        d.push(Line::Text(" shows here, and nothing else happens.".into()));
+        self.devices = d;
+    }
+
+    /// Show what the last test scan read, and scroll to it.
+    pub fn scan_test(&mut self, report: Vec<String>) {
+        self.test = report
+            .into_iter()
+            .map(|l| Line::Text(format!(" {l}")))
+            .collect();
+        // The "Scan test" title: the last title of the devices section.
+        let title = self
+            .devices
+            .iter()
+            .rposition(|l| matches!(l, Line::Title(_)))
+            .unwrap_or(0);
+        self.scroll = self.lines.len() + title;
+    }
+
+    /// What the last test scan read, as shown.
+    pub fn test_lines(&self) -> Vec<String> {
+        self.test
+            .iter()
+            .map(|l| match l {
+                Line::Text(t) | Line::Title(t) => t.trim().to_string(),
+                Line::Key(k, d) => format!("{k} {d}"),
+                Line::Blank => String::new(),
+            })
+            .collect()
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Line> {
+        self.lines.iter().chain(&self.devices).chain(&self.test)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len() + self.devices.len() + self.test.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn update(&mut self, action: HelpAction) -> Outcome {
+        let last = self.len().saturating_sub(1);
+        let before = self.scroll;
+        self.scroll = match action {
+            HelpAction::Up => self.scroll.saturating_sub(1),
+            HelpAction::Down => (self.scroll + 1).min(last),
+            HelpAction::PageUp => self.scroll.saturating_sub(PAGE),
+            HelpAction::PageDown => (self.scroll + PAGE).min(last),
+            HelpAction::First => 0,
+            HelpAction::Last => last,
+        };
+        if self.scroll == before {
+            Outcome::none()
+        } else {
+            Outcome::changed()
+        }
+    }
+
+    pub fn render(&self, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
+        let inner = draw::boxed(buf, area, "Help", ui.theme);
+        if inner.is_empty() {
+            return None;
+        }
+        let h = inner.height as usize;
+        let len = self.len();
+        let start = self.scroll.min(len.saturating_sub(h));
+        let w = inner.width as usize;
+        let key_w = if ui.compact { 10 } else { 16 };
+        let e = ui.theme.ellipsis();
+        for (n, line) in self.all().skip(start).take(h).enumerate() {
+            let y = inner.y + n as u16;
+            match line {
+                Line::Title(t) => {
+                    put(buf, inner, inner.x, y, &draw::fit(t, w, e), ui.theme.title);
+                }
+                Line::Text(t) => {
+                    put(buf, inner, inner.x, y, &draw::fit(t, w, e), ui.theme.label);
+                }
+                Line::Key(k, d) => {
+                    let x = put(
+                        buf,
+                        inner,
+                        inner.x + 1,
+                        y,
+                        &draw::pad(&draw::fit(k, key_w - 1, e), key_w),
+                        ui.theme.key,
+                    );
+                    let room = w.saturating_sub(key_w + 1);
+                    put(buf, inner, x, y, &draw::fit(d, room, e), ui.theme.label);
+                }
+                Line::Blank => {}
+            }
+        }
+        if start + h < len {
+            let more = if ui.theme.ascii { "v more" } else { "↓ more" };
+            put(
+                buf,
+                inner,
+                inner.right().saturating_sub(7),
+                inner.bottom().saturating_sub(1),
+                more,
+                ui.theme.dim,
+            );
+        }
+        None
+    }
+}

@@ -1,0 +1,526 @@
+//! The screens. Each is a state struct, an action enum, an `update` that changes the
+//! state (asking the station for data) and returns an `Outcome`, and a `render` that only
+//! draws: a pure function of the state (DESIGN.md §4.3, §6).
+
+pub mod help;
+pub mod lots;
+pub mod produce;
+pub mod receive;
+pub mod ship;
+pub mod trace;
+
+use super::draw::{self, put};
+use super::form::{Candidate, Field, Form, Slot};
+use super::keymap::Keymap;
+use super::queue::{InternalEvent, Outcome, Status};
+use super::theme::Theme;
+use crate::domain::{Dimension, Invalid, Item, Lot, LotCode, LotStatus, Party, Qty, Role, Unit};
+use crate::scan::Scan;
+use crate::station::{Station, StationError, StationExt};
+use crate::store::LotFilter;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+use tui_input::InputRequest;
+
+/// What a person does in a form; the keymap's actions and typed text become these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormAction {
+    Next,
+    Prev,
+    Up,
+    Down,
+    /// Enter.
+    Confirm,
+    /// Esc.
+    Cancel,
+    Save,
+    Clear,
+    RemoveLine,
+    /// Typing and editing keys, for the focused field.
+    Edit(InputRequest),
+    Paste(String),
+}
+
+/// What a render needs besides the screen's own state.
+pub struct Ui<'a> {
+    pub theme: &'a Theme,
+    /// Below 80x24: labels above fields, one column.
+    pub compact: bool,
+    /// The cursor is in the form (not in the menu): show focus and the cursor.
+    pub editing: bool,
+    pub keymap: &'a Keymap,
+}
+
+/// A refusal: the error on the status line, the field it names marked and focused; the
+/// form's values are left as they were for correction.
+pub fn refuse(form: &mut Form, e: &StationError) -> Outcome {
+    form.mark_error(e.field.as_deref());
+    Outcome::error(e)
+}
+
+pub fn invalid(field: &str, problem: impl Into<String>) -> StationError {
+    Invalid::new(field, problem).into()
+}
+
+pub fn item_candidates(items: &[Item]) -> Vec<Candidate> {
+    items
+        .iter()
+        .map(|i| Candidate::new(i.code.as_str(), &i.description.name))
+        .collect()
+}
+
+pub fn party_candidates(parties: &[Party], want: impl Fn(Role) -> bool) -> Vec<Candidate> {
+    parties
+        .iter()
+        .filter(|p| want(p.role))
+        .map(|p| Candidate::new(p.id.as_str(), &p.location.business_name))
+        .collect()
+}
+
+/// Editing that works the same in every form: typing, paste, pick-list moves, Tab, Esc.
+/// Returns None for actions the screen must decide itself.
+pub fn common(
+    form: &mut Form,
+    action: &FormAction,
+    skip: impl Fn(Slot) -> bool,
+) -> Option<Outcome> {
+    match action {
+        FormAction::Edit(req) => {
+            let f = form.focused_mut()?;
+            let before_cursor = f.input.cursor();
+            let changed = f.edit(*req);
+            Some(if changed || f.input.cursor() != before_cursor {
+                Outcome::changed()
+            } else {
+                Outcome::none()
+            })
+        }
+        FormAction::Paste(text) => {
+            let f = form.focused_mut()?;
+            for c in text.chars().filter(|c| !c.is_control()) {
+                f.edit(InputRequest::InsertChar(c));
+            }
+            Some(Outcome::changed())
+        }
+        FormAction::Up | FormAction::Down => {
+            let down = *action == FormAction::Down;
+            if let Some(f) = form.focused_mut() {
+                if f.pick_open() {
+                    if !down && f.pick == 0 && f.browse {
+                        // Up past the top of a browsed list closes it.
+                        f.browse = false;
+                    } else {
+                        f.pick_move(down);
+                    }
+                    return Some(Outcome::changed());
+                }
+                if down && f.open_browse() {
+                    return Some(Outcome::changed());
+                }
+            }
+            let moved = if down {
+                form.next(skip)
+            } else {
+                form.prev(skip)
+            };
+            Some(if moved {
+                Outcome::changed()
+            } else {
+                Outcome::none()
+            })
+        }
+        FormAction::Prev => Some(if form.prev(skip) {
+            Outcome::changed()
+        } else {
+            Outcome::none()
+        }),
+        FormAction::Cancel => {
+            if let Some(f) = form.focused_mut()
+                && f.pick_open()
+            {
+                f.pick_closed = true;
+                f.browse = false;
+                return Some(Outcome::changed());
+            }
+            Some(Outcome::changed().with(InternalEvent::Menu))
+        }
+        _ => None,
+    }
+}
+
+/// If the focused field has its pick list open, take the selected entry. True if taken.
+pub fn accept_pick(form: &mut Form) -> bool {
+    match form.focused_mut() {
+        Some(f) if f.pick_open() => f.pick_accept(),
+        _ => false,
+    }
+}
+
+/// A code field must name one of its candidates. Completes a case-insensitive exact match,
+/// or (with `complete`) the one candidate the text matches; otherwise refuses, naming the
+/// field.
+pub fn check_choice(f: &mut Field, what: &str, complete: bool) -> Result<(), StationError> {
+    if f.opt().is_none() || f.candidates.is_empty() {
+        return Ok(());
+    }
+    let take = |f: &mut Field, v: String| {
+        f.set(&v);
+        f.pick_closed = true;
+    };
+    if let Some(c) = f.exact() {
+        let v = c.value.clone();
+        take(f, v);
+        return Ok(());
+    }
+    let text = f.value().trim().to_string();
+    if !complete {
+        let all: Vec<&str> = f.candidates.iter().map(|c| c.value.as_str()).collect();
+        return Err(invalid(
+            f.name,
+            format!(
+                "'{text}' is not a {what} accepted here; accepted: {}",
+                all.join(", ")
+            ),
+        ));
+    }
+    let m = f.matches();
+    if m.len() == 1 {
+        let v = m[0].value.clone();
+        take(f, v);
+        return Ok(());
+    }
+    if m.is_empty() {
+        Err(invalid(f.name, format!("no {what} matches '{text}'")))
+    } else {
+        Err(invalid(
+            f.name,
+            format!(
+                "'{text}' matches {} {what}s; pick one with Up/Down",
+                m.len()
+            ),
+        ))
+    }
+}
+
+/// Why a lot cannot be used or shipped, if it cannot: held, recalled, voided, empty.
+pub fn unusable(lot: &Lot, field: &str) -> Option<StationError> {
+    let problem = match lot.status {
+        LotStatus::Hold => format!(
+            "lot {} is on hold; QA must release it before it is used or shipped",
+            lot.code
+        ),
+        LotStatus::Recalled => format!(
+            "lot {} is recalled and may not be used or shipped",
+            lot.code
+        ),
+        LotStatus::Voided => format!("lot {} was voided; it does not exist", lot.code),
+        LotStatus::Released if !lot.balance.is_positive() => format!(
+            "lot {} has nothing left on hand ({} {})",
+            lot.code, lot.balance, lot.unit
+        ),
+        LotStatus::Released => return None,
+    };
+    Some(invalid(field, problem))
+}
+
+/// A station error about `from` reported under the form's field name `to`.
+pub fn rename(mut e: StationError, from: &str, to: &str) -> StationError {
+    if e.field.as_deref() == Some(from) {
+        e.field = Some(to.to_string());
+    }
+    e
+}
+
+/// Sum of quantities per unit: "45 case + 12.5 kg".
+pub fn totals(lines: impl Iterator<Item = (Qty, Unit)>) -> String {
+    let mut sums: Vec<(Unit, Qty)> = Vec::new();
+    for (q, u) in lines {
+        match sums.iter_mut().find(|(x, _)| *x == u) {
+            Some((_, s)) => *s = *s + q,
+            None => sums.push((u, q)),
+        }
+    }
+    if sums.is_empty() {
+        return "0".into();
+    }
+    sums.iter()
+        .map(|(u, q)| format!("{q} {u}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// One piece of a vertically stacked layout and the slot it belongs to.
+pub struct Piece {
+    pub slot: Option<Slot>,
+    pub height: u16,
+}
+
+/// Where each piece starts, scrolled so the focused piece is in view in `height` rows.
+pub fn stack(pieces: &[Piece], focus: Slot, height: u16) -> (Vec<i32>, i32) {
+    let mut ys = Vec::with_capacity(pieces.len());
+    let mut y = 0i32;
+    let mut focus_top = 0;
+    let mut focus_bottom = 0;
+    for p in pieces {
+        ys.push(y);
+        if p.slot == Some(focus) {
+            focus_top = y;
+            focus_bottom = y + p.height as i32;
+        }
+        y += p.height as i32;
+    }
+    let h = height as i32;
+    let offset = if focus_bottom > h {
+        (focus_bottom - h).min(focus_top)
+    } else {
+        0
+    };
+    (ys, offset)
+}
+
+/// The rect of a piece starting at `y` (before scrolling by `offset`), or None if it
+/// starts above the area or below it.
+pub fn piece_rect(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> {
+    let top = y - offset;
+    if top < 0 || top >= area.height as i32 {
+        return None;
+    }
+    let h = (height as i32).min(area.height as i32 - top) as u16;
+    Some(Rect::new(area.x, area.y + top as u16, area.width, h))
+}
+
+/// Draw a form's fields (and a button) in the layout the terminal allows. `notes` gives
+/// the text shown beside (full) or after the label of (compact) each field; `extra`
+/// pieces (such as a list of lines) are drawn by `draw_extra` at their slot.
+pub struct FormView<'f> {
+    pub form: &'f Form,
+    pub notes: Vec<(&'static str, String)>,
+    pub button: &'static str,
+    pub box_w: u16,
+}
+
+impl FormView<'_> {
+    fn note(&self, name: &str) -> &str {
+        self.notes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("")
+    }
+
+    /// Draw the field at slot `s` into `r`; returns the cursor if focused.
+    pub fn draw_slot(&self, buf: &mut Buffer, r: Rect, s: Slot, ui: &Ui) -> Option<Position> {
+        let focused = ui.editing && self.form.slot() == s;
+        match s {
+            Slot::Field(i) => {
+                let f = &self.form.fields[i];
+                if ui.compact {
+                    super::form::render_stacked(buf, r, f, focused, self.note(f.name), ui.theme)
+                } else {
+                    super::form::render_row(
+                        buf,
+                        r,
+                        f,
+                        focused,
+                        self.box_w,
+                        self.note(f.name),
+                        ui.theme,
+                    )
+                }
+            }
+            Slot::Button => {
+                let x = if ui.compact {
+                    r.x
+                } else {
+                    r.x + super::form::LABEL_W
+                };
+                super::form::render_button(
+                    buf,
+                    Rect::new(x, r.y, r.width.saturating_sub(x - r.x), 1),
+                    self.button,
+                    focused,
+                    ui.theme,
+                );
+                None
+            }
+            Slot::Lines => None,
+        }
+    }
+
+    /// Height of a slot's piece in this layout.
+    pub fn height(&self, s: Slot, ui: &Ui) -> u16 {
+        match s {
+            Slot::Field(_) if ui.compact => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The pick list of the focused field, if open, as a box at `area`.
+pub fn draw_pick(buf: &mut Buffer, area: Rect, form: &Form, ui: &Ui) {
+    if !ui.editing {
+        return;
+    }
+    if let Some(f) = form.focused()
+        && f.pick_open()
+    {
+        super::form::render_picklist(buf, area, f, ui.theme);
+    }
+}
+
+/// Rows a pick list box needs for the focused field: its matches and a border, at most 6.
+pub fn pick_rows(form: &Form) -> u16 {
+    let n = form.focused().map(|f| f.matches().len()).unwrap_or(0);
+    (n.min(4) as u16) + 2
+}
+
+/// Where the pick list goes in the compact layout: under the focused field's box.
+pub fn compact_pick_area(area: Rect, cursor: Option<Position>, rows: u16) -> Rect {
+    let Some(c) = cursor else {
+        return Rect::default();
+    };
+    let below = c.y.saturating_add(1);
+    let room_below = area.bottom().saturating_sub(below);
+    if room_below >= 3 {
+        Rect::new(area.x, below, area.width, rows.min(room_below))
+    } else {
+        let h = rows.min(c.y.saturating_sub(area.y));
+        Rect::new(area.x, c.y.saturating_sub(h), area.width, h)
+    }
+}
+
+/// A line of text in the theme's dim style, clipped.
+pub fn note_line(buf: &mut Buffer, area: Rect, y: u16, text: &str, ui: &Ui) {
+    put(
+        buf,
+        area,
+        area.x,
+        y,
+        &draw::fit(text, area.width as usize, ui.theme.ellipsis()),
+        ui.theme.dim,
+    );
+}
+
+/// Today's status messages for saved work.
+pub fn saved(text: String) -> Status {
+    Status::ok(text)
+}
+
+/// The text a scan names a lot by: a plain scan's text, or a GS1 scan's (10).
+pub fn scanned_text(scan: &Scan) -> Option<&str> {
+    match scan {
+        Scan::Plain { text, .. } => Some(text),
+        Scan::Gs1 { .. } => scan.lot(),
+    }
+}
+
+/// The item a scanned GTIN is, among `items`.
+pub fn item_by_gtin<'a>(items: &'a [Item], gtin: &str) -> Option<&'a Item> {
+    items
+        .iter()
+        .find(|i| i.gtin.as_ref().is_some_and(|g| g.as_str() == gtin))
+}
+
+/// Which of our lots a scan names: our lot code (a plain scan, or a GS1 scan's (10));
+/// else the supplier's lot code (10) as we received it, of the scanned GTIN's item when
+/// there is one. When one supplier lot became several of our lots, the one still usable
+/// is taken; several usable ones are refused, naming them. `Ok(None)`: no lot of ours.
+/// Errors name `field`.
+pub fn scanned_lot(
+    scan: &Scan,
+    items: &[Item],
+    field: &str,
+    station: &dyn Station,
+) -> Result<Option<Lot>, StationError> {
+    let Some(text) = scanned_text(scan) else {
+        let ais: Vec<String> = scan
+            .elements()
+            .iter()
+            .map(|e| format!("({})", e.ai))
+            .collect();
+        return Err(invalid(
+            field,
+            format!(
+                "the scanned label has no lot (10), only {}; scan the lot label",
+                ais.join(" ")
+            ),
+        ));
+    };
+    if let Ok(code) = LotCode::parse(text, field)
+        && let Some(lot) = station.find_lot(code)?
+    {
+        return Ok(Some(lot));
+    }
+    let mut lots = station.lots(LotFilter {
+        supplier_lot: Some(text.to_string()),
+        ..Default::default()
+    })?;
+    if let Some(item) = scan.gtin().and_then(|g| item_by_gtin(items, g)) {
+        lots.retain(|l| l.item == item.code);
+    }
+    if lots.len() <= 1 {
+        return Ok(lots.pop());
+    }
+    let usable: Vec<&Lot> = lots
+        .iter()
+        .filter(|l| unusable(l, field).is_none())
+        .collect();
+    match usable.as_slice() {
+        [] => Ok(lots.pop()),
+        [one] => Ok(Some((*one).clone())),
+        many => Err(invalid(
+            field,
+            format!(
+                "supplier lot {text} was received as our lots {}; type or scan the one used",
+                many.iter()
+                    .map(|l| l.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Why a scan names no lot of ours, for the status line.
+pub fn not_our_lot(scan: &Scan, field: &str) -> StationError {
+    let text = scanned_text(scan).unwrap_or_default();
+    invalid(
+        field,
+        format!("the scanned '{text}' is not one of our lots, nor a supplier lot we received"),
+    )
+}
+
+/// A scanned decimal (a GS1 net weight: up to 6 decimals) as a quantity, rounded to the
+/// thousandth.
+pub fn decimal_qty(text: &str) -> Option<Qty> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut f = frac.to_string();
+    let up = f.len() > 3 && f.as_bytes()[3] >= b'5';
+    f.truncate(3);
+    while f.len() < 3 {
+        f.push('0');
+    }
+    let milli = whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(1000)?
+        .checked_add(f.parse::<i64>().ok()?)?
+        .checked_add(up as i64)?;
+    Some(Qty(milli))
+}
+
+/// The quantity a scan carries — a count (37) or a net weight (310n/320n) — in `unit`,
+/// if it carries one that `unit` can take.
+pub fn scanned_qty(scan: &Scan, unit: Unit) -> Option<Qty> {
+    if unit.dimension() == Dimension::Count
+        && let Some(n) = scan.count()
+    {
+        return i64::try_from(n).ok().map(Qty::from_units);
+    }
+    let (w, u) = scan.net_weight()?;
+    let from: Unit = u.parse().ok()?;
+    from.convert(decimal_qty(&w)?, unit).ok()
+}

@@ -1,0 +1,819 @@
+//! Ship: lots leave for a customer (FSMA shipping KDEs). Give the customer and reference,
+//! then lots with quantities. Name an item to get the FEFO hint: its released lots with
+//! stock, first to expire first. Held and recalled lots are refused; the running total
+//! shows what is on the order.
+
+use super::*;
+use crate::domain::{ItemCode, LotCode, LotLine, NewShipment, PartyId, Reference, parse_past_date};
+use crate::scan::Scan;
+use crate::station::{Station, StationExt};
+use crate::store::LotFilter;
+use chrono::NaiveDate;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShipAction {
+    Form(FormAction),
+    Refresh,
+    /// Lots changed elsewhere: the FEFO hint is stale.
+    LotsChanged,
+    /// A lot label (ours, or a supplier's case) was scanned: add its line.
+    Scan(Scan),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipLine {
+    pub lot: Lot,
+    pub qty: Qty,
+}
+
+pub struct Ship {
+    pub form: Form,
+    items: Vec<Item>,
+    pub lines: Vec<ShipLine>,
+    pub selected: usize,
+    pub preview: Option<Lot>,
+    /// Released lots of the named item with stock, first to expire first.
+    pub fefo: Vec<Lot>,
+    /// The item the FEFO hint was loaded for.
+    fefo_item: Option<ItemCode>,
+    today: Option<NaiveDate>,
+    pub last: Option<String>,
+}
+
+impl Default for Ship {
+    fn default() -> Self {
+        Ship::new()
+    }
+}
+
+impl Ship {
+    pub fn new() -> Ship {
+        let mut form = Form::new(vec![
+            Field::new("customer", "Customer")
+                .placeholder("code or name")
+                .required(),
+            Field::new("ref", "Reference").placeholder("BOL:5521"),
+            Field::new("date", "Date").placeholder("YYYY-MM-DD"),
+            Field::new("item", "Item").placeholder("for the FEFO hint"),
+            Field::new("lot", "Lot").placeholder("type, scan or pick"),
+            Field::new("qty", "Quantity"),
+        ]);
+        form.order = vec![
+            Slot::Field(0),
+            Slot::Field(1),
+            Slot::Field(2),
+            Slot::Lines,
+            Slot::Field(3),
+            Slot::Field(4),
+            Slot::Field(5),
+            Slot::Button,
+        ];
+        Ship {
+            form,
+            items: Vec::new(),
+            lines: Vec::new(),
+            selected: 0,
+            preview: None,
+            fefo: Vec::new(),
+            fefo_item: None,
+            today: None,
+            last: None,
+        }
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.form.is_dirty() || !self.lines.is_empty()
+    }
+
+    fn item(&self) -> Option<&Item> {
+        let v = self.form.value("item").trim();
+        self.items
+            .iter()
+            .find(|i| i.code.as_str().eq_ignore_ascii_case(v))
+    }
+
+    pub fn update(&mut self, action: ShipAction, station: &dyn Station) -> Outcome {
+        let out = match action {
+            ShipAction::Refresh => self.refresh(station),
+            ShipAction::LotsChanged => {
+                self.fefo_item = None;
+                Outcome::none()
+            }
+            ShipAction::Form(a) => self.form_action(a, station),
+            ShipAction::Scan(scan) => self.scan(&scan, station),
+        };
+        let hint = self.sync_fefo(station);
+        match hint {
+            Some(e) => Outcome {
+                changed: true,
+                events: out.events,
+            }
+            .status((&e).into()),
+            None => out,
+        }
+    }
+
+    fn refresh(&mut self, station: &dyn Station) -> Outcome {
+        let loaded = (|| -> Result<_, StationError> {
+            Ok((station.items()?, station.parties()?, station.today()?))
+        })();
+        match loaded {
+            Ok((items, parties, today)) => {
+                self.form.get_mut("customer").candidates = party_candidates(&parties, Role::buys);
+                let mut finished = items.clone();
+                finished.sort_by_key(|i| (i.kind != crate::domain::ItemKind::Finished) as u8);
+                self.form.get_mut("item").candidates = item_candidates(&finished);
+                self.items = items;
+                self.today = Some(today);
+                let date = self.form.get_mut("date");
+                if !date.is_dirty() {
+                    date.reset_to(&today.to_string());
+                }
+                self.fefo_item = None;
+                Outcome::changed()
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
+    /// Load the FEFO hint when the item field names a different item than last time.
+    fn sync_fefo(&mut self, station: &dyn Station) -> Option<StationError> {
+        let want = self.item().map(|i| i.code.clone());
+        if want == self.fefo_item {
+            self.apply_fefo();
+            return None;
+        }
+        self.fefo_item = want.clone();
+        self.fefo.clear();
+        let Some(item) = want else {
+            self.apply_fefo();
+            return None;
+        };
+        match station.lots(LotFilter {
+            item: Some(item),
+            status: Some(LotStatus::Released),
+            on_hand: true,
+            ..Default::default()
+        }) {
+            Ok(mut lots) => {
+                lots.sort_by(|a, b| {
+                    (a.expiry.is_none(), a.expiry, a.date, a.id).cmp(&(
+                        b.expiry.is_none(),
+                        b.expiry,
+                        b.date,
+                        b.id,
+                    ))
+                });
+                self.fefo = lots;
+                self.apply_fefo();
+                None
+            }
+            Err(e) => Some(e),
+        }
+    }
+
+    /// What is left of a lot after the lines already on this order.
+    fn left(&self, lot: &Lot) -> Qty {
+        let on_order: Qty = self
+            .lines
+            .iter()
+            .filter(|l| l.lot.id == lot.id)
+            .map(|l| l.qty)
+            .sum();
+        lot.balance - on_order
+    }
+
+    /// The lot field's pick list is the FEFO hint, less what is already on the order.
+    fn apply_fefo(&mut self) {
+        let cands: Vec<Candidate> = self
+            .fefo
+            .iter()
+            .filter(|l| self.left(l).is_positive())
+            .map(|l| {
+                let exp = l
+                    .expiry
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "no expiry".into());
+                Candidate::new(
+                    l.code.as_str(),
+                    format!("{exp} {} {}", self.left(l), l.unit),
+                )
+            })
+            .collect();
+        self.form.get_mut("lot").candidates = cands;
+    }
+
+    fn no_lines(&self) -> impl Fn(Slot) -> bool + use<> {
+        let empty = self.lines.is_empty();
+        move |s| empty && s == Slot::Lines
+    }
+
+    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
+        if self.form.slot() == Slot::Lines {
+            match a {
+                FormAction::Up => {
+                    self.selected = self.selected.saturating_sub(1);
+                    return Outcome::changed();
+                }
+                FormAction::Down => {
+                    self.selected = (self.selected + 1).min(self.lines.len().saturating_sub(1));
+                    return Outcome::changed();
+                }
+                FormAction::Confirm => {
+                    self.form.focus_field("lot");
+                    return Outcome::changed();
+                }
+                _ => {}
+            }
+        }
+        let lot_before = self.form.value("lot").to_string();
+        let skip = self.no_lines();
+        if let Some(out) = common(&mut self.form, &a, skip) {
+            if self.form.value("lot") != lot_before {
+                self.preview = None;
+            }
+            return out;
+        }
+        match a {
+            FormAction::Next => {
+                if self.form.focused().is_some_and(|f| f.opt().is_some()) {
+                    accept_pick(&mut self.form);
+                }
+                self.form.next(self.no_lines());
+                Outcome::changed()
+            }
+            FormAction::Confirm => self.confirm(station),
+            FormAction::Save => self.save(station),
+            FormAction::RemoveLine => self.remove_line(),
+            FormAction::Clear => {
+                self.reset();
+                Outcome::changed().status(Status::info("Shipment form cleared"))
+            }
+            _ => Outcome::none(),
+        }
+    }
+
+    fn confirm(&mut self, station: &dyn Station) -> Outcome {
+        match self.form.slot() {
+            Slot::Button => return self.save(station),
+            Slot::Lines => return Outcome::none(),
+            Slot::Field(_) => {}
+        }
+        accept_pick(&mut self.form);
+        let name = self.form.focused().map(|f| f.name).unwrap_or("");
+        match name {
+            "customer" => {
+                if let Err(e) = check_choice(self.form.get_mut("customer"), "customer", true) {
+                    return refuse(&mut self.form, &e);
+                }
+            }
+            "item" => {
+                if let Err(e) = check_choice(self.form.get_mut("item"), "item", true) {
+                    return refuse(&mut self.form, &e);
+                }
+            }
+            "lot" => {
+                if self.form.get("lot").opt().is_none() {
+                    if self.lines.is_empty() {
+                        return refuse(
+                            &mut self.form,
+                            &invalid("lot", "type, scan or pick a lot to ship"),
+                        );
+                    }
+                    self.form.focus_slot(Slot::Button);
+                    return Outcome::changed();
+                }
+                return self.look_up(station);
+            }
+            "qty" => return self.add_line(station),
+            _ => {}
+        }
+        if let Some(f) = self.form.focused_mut() {
+            f.error = false;
+        }
+        self.form.next(self.no_lines());
+        Outcome::changed()
+    }
+
+    /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
+    /// supplier lot we received. The lot is looked up as if typed; when the label carries
+    /// a quantity the lot's unit takes (a supplier case: its count or net weight), the line
+    /// is added at once, else the cursor waits on the quantity. Plain text that is no lot
+    /// of ours, scanned into another field, does what the scanner's keys would have done.
+    fn scan(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
+        let lot = match scanned_lot(scan, &self.items, "lot", station) {
+            Ok(Some(lot)) => lot,
+            Ok(None) => {
+                if let Scan::Plain { text, .. } = scan
+                    && self.form.focused().is_some_and(|f| f.name != "lot")
+                {
+                    self.form_action(FormAction::Paste(text.clone()), station);
+                    return self.form_action(FormAction::Confirm, station);
+                }
+                self.form.focus_field("lot");
+                return refuse(&mut self.form, &not_our_lot(scan, "lot"));
+            }
+            Err(e) => {
+                self.form.focus_field("lot");
+                return refuse(&mut self.form, &e);
+            }
+        };
+        self.form.get_mut("lot").set(lot.code.as_str());
+        self.form.focus_field("lot");
+        let out = self.look_up(station);
+        if self.preview.is_none() {
+            return out;
+        }
+        match scanned_qty(scan, lot.unit) {
+            Some(q) => {
+                self.form.get_mut("qty").set(&q.to_string());
+                self.add_line(station)
+            }
+            None => out,
+        }
+    }
+
+    fn look_up(&mut self, station: &dyn Station) -> Outcome {
+        let found = (|| -> Result<Lot, StationError> {
+            let code = LotCode::parse(self.form.value("lot"), "lot")?;
+            let lot = station.lot(code)?;
+            if let Some(e) = unusable(&lot, "lot") {
+                return Err(e);
+            }
+            if !self.left(&lot).is_positive() {
+                return Err(invalid(
+                    "lot",
+                    format!("all of lot {} is already on this order", lot.code),
+                ));
+            }
+            Ok(lot)
+        })();
+        match found {
+            Ok(lot) => {
+                self.today = station.today().ok().or(self.today);
+                let left = self.left(&lot);
+                let mut status = Status::info(format!(
+                    "Lot {}: {} with {} {} to ship; enter the quantity",
+                    lot.code, lot.item, left, lot.unit
+                ));
+                // Not the first to expire? Say which is.
+                if let Some(first) = self
+                    .fefo
+                    .iter()
+                    .find(|l| self.left(l).is_positive())
+                    .filter(|f| {
+                        f.item == lot.item
+                            && f.id != lot.id
+                            && f.expiry < lot.expiry
+                            && f.expiry.is_some()
+                    })
+                {
+                    status = Status::warn(format!(
+                        "lot: {} expires first ({}); FEFO would ship it before {}",
+                        first.code,
+                        first.expiry.map(|d| d.to_string()).unwrap_or_default(),
+                        lot.code
+                    ));
+                }
+                if self.form.get("item").opt().is_none() {
+                    self.form.get_mut("item").set(lot.item.as_str());
+                }
+                self.form.get_mut("lot").set(lot.code.as_str());
+                self.form.get_mut("lot").pick_closed = true;
+                self.form.get_mut("qty").placeholder = format!("max {left}");
+                self.preview = Some(lot);
+                self.form.focus_field("qty");
+                Outcome::changed().status(status)
+            }
+            Err(e) => {
+                self.preview = None;
+                refuse(&mut self.form, &e)
+            }
+        }
+    }
+
+    fn add_line(&mut self, station: &dyn Station) -> Outcome {
+        if self.preview.is_none() {
+            if self.form.get("lot").opt().is_some() {
+                let out = self.look_up(station);
+                if self.preview.is_none() {
+                    return out;
+                }
+            } else {
+                return refuse(
+                    &mut self.form,
+                    &invalid("lot", "type, scan or pick a lot first"),
+                );
+            }
+        }
+        let Some(lot) = self.preview.clone() else {
+            return Outcome::none();
+        };
+        let mut left = lot.clone();
+        left.balance = self.left(&lot);
+        let qty = match Qty::parse_positive(self.form.value("qty"), "qty")
+            .and_then(|q| left.check_use(q, "qty").map(|_| q))
+        {
+            Ok(q) => q,
+            Err(e) => return refuse(&mut self.form, &e.into()),
+        };
+        let n = self.lines.len() + 1;
+        self.lines.push(ShipLine {
+            lot: lot.clone(),
+            qty,
+        });
+        self.selected = self.lines.len() - 1;
+        self.preview = None;
+        self.form.get_mut("lot").set("");
+        let q = self.form.get_mut("qty");
+        q.set("");
+        q.placeholder.clear();
+        self.form.focus_field("lot");
+        self.apply_fefo();
+        Outcome::changed().status(Status::ok(format!(
+            "Line {n}: {} {} {} {}; total {}",
+            lot.code,
+            lot.item,
+            qty,
+            lot.unit,
+            self.total()
+        )))
+    }
+
+    pub fn total(&self) -> String {
+        totals(self.lines.iter().map(|l| (l.qty, l.lot.unit)))
+    }
+
+    fn remove_line(&mut self) -> Outcome {
+        if self.lines.is_empty() {
+            return Outcome::changed().status(Status::warn("lot: there is no line to remove"));
+        }
+        let i = self.selected.min(self.lines.len() - 1);
+        let gone = self.lines.remove(i);
+        self.selected = i.min(self.lines.len().saturating_sub(1));
+        if self.lines.is_empty() && self.form.slot() == Slot::Lines {
+            self.form.focus_field("lot");
+        }
+        self.apply_fefo();
+        Outcome::changed().status(Status::info(format!(
+            "Removed line {}: {} {} {}",
+            i + 1,
+            gone.lot.code,
+            gone.qty,
+            gone.lot.unit
+        )))
+    }
+
+    fn shipment(&mut self, today: NaiveDate) -> Result<NewShipment, StationError> {
+        if let Some(t) = self.form.get("lot").opt() {
+            return Err(invalid(
+                "lot",
+                format!("press Enter to add lot {t} (or clear the field) before shipping"),
+            ));
+        }
+        if self.form.get("customer").opt().is_none() {
+            return Err(invalid("customer", "customer is required"));
+        }
+        check_choice(self.form.get_mut("customer"), "customer", true)?;
+        if self.lines.is_empty() {
+            return Err(invalid("lot", "add at least one lot to ship"));
+        }
+        let f = &self.form;
+        let opt = |n: &str| f.get(n).opt().map(str::to_string);
+        Ok(NewShipment {
+            customer: PartyId::parse(f.value("customer"), "customer")?,
+            date: parse_past_date(opt("date").as_deref().unwrap_or("today"), "date", today)?,
+            reference: opt("ref")
+                .map(|r| Reference::parse(&r, "ref"))
+                .transpose()?,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| LotLine {
+                    lot: l.lot.code.clone(),
+                    qty: l.qty,
+                })
+                .collect(),
+        })
+    }
+
+    fn save(&mut self, station: &dyn Station) -> Outcome {
+        let today = match station.today() {
+            Ok(t) => t,
+            Err(e) => return Outcome::error(&e),
+        };
+        let s = match self.shipment(today) {
+            Ok(s) => s,
+            Err(e) => return refuse(&mut self.form, &e),
+        };
+        let total = self.total();
+        match station.ship(s.clone()) {
+            Ok(event) => {
+                let n = s.lines.len();
+                let msg = format!(
+                    "Shipped {n} lot{} ({total}) to {}{}: event {event}",
+                    if n == 1 { "" } else { "s" },
+                    s.customer,
+                    s.reference
+                        .as_ref()
+                        .map(|r| format!(" on {r}"))
+                        .unwrap_or_default()
+                );
+                self.last = Some(format!("{} {total} (event {event})", s.customer));
+                self.reset();
+                self.fefo_item = None;
+                Outcome::changed()
+                    .status(saved(msg))
+                    .with(InternalEvent::LotsChanged)
+            }
+            Err(e) => {
+                if let Some(n) = e
+                    .field
+                    .as_deref()
+                    .and_then(|f| f.strip_prefix("lot "))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    && n >= 1
+                    && n <= self.lines.len()
+                {
+                    self.selected = n - 1;
+                    self.form.mark_error(None);
+                    self.form.focus_slot(Slot::Lines);
+                    return Outcome::error(&e);
+                }
+                refuse(&mut self.form, &e)
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        for f in &mut self.form.fields {
+            if f.name == "date" {
+                let v = f.initial.clone();
+                f.reset_to(&v);
+            } else {
+                f.reset_to("");
+            }
+        }
+        self.form.get_mut("qty").placeholder.clear();
+        self.lines.clear();
+        self.selected = 0;
+        self.preview = None;
+        self.form.focus_field("customer");
+    }
+
+    fn notes(&self, ui: &Ui) -> Vec<(&'static str, String)> {
+        let mut notes = Vec::new();
+        if !ui.compact {
+            if let Some(c) = self.form.get("customer").exact() {
+                notes.push(("customer", c.label.clone()));
+            }
+            if let Some(i) = self.item() {
+                notes.push(("item", i.description.name.clone()));
+            }
+        }
+        if let Some(l) = &self.preview {
+            let exp = l
+                .expiry
+                .map(|d| format!("exp {d}"))
+                .unwrap_or_else(|| "no expiry".into());
+            let text = if ui.compact {
+                format!("{} {}{}", l.item, self.left(l), l.unit)
+            } else {
+                format!(
+                    "{}{}{} {}{}{exp}",
+                    l.item,
+                    ui.theme.dot(),
+                    self.left(l),
+                    l.unit,
+                    ui.theme.dot()
+                )
+            };
+            notes.push(("lot", text));
+            notes.push(("qty", l.unit.to_string()));
+        }
+        notes
+    }
+
+    fn render_lines(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
+        if area.height == 0 {
+            return;
+        }
+        let focused = ui.editing && self.form.slot() == Slot::Lines;
+        let w = area.width as usize;
+        let head = if self.lines.is_empty() {
+            "On this order: nothing yet".to_string()
+        } else {
+            format!(
+                "On this order: {} lot{}, total {}",
+                self.lines.len(),
+                if self.lines.len() == 1 { "" } else { "s" },
+                self.total()
+            )
+        };
+        let hs = if focused {
+            ui.theme.label_focus
+        } else {
+            ui.theme.title
+        };
+        put(
+            buf,
+            area,
+            area.x,
+            area.y,
+            &draw::fit(&head, w, ui.theme.ellipsis()),
+            hs,
+        );
+        let rows = area.height.saturating_sub(1) as usize;
+        if rows == 0 {
+            return;
+        }
+        let start = self.selected.saturating_sub(rows - 1);
+        for (n, (i, l)) in self
+            .lines
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(rows)
+            .enumerate()
+        {
+            let sel = i == self.selected;
+            let mark = if sel { ui.theme.marker() } else { " " };
+            let text = if ui.compact {
+                format!("{mark}{:>2} {} {} {}", i + 1, l.lot.code, l.qty, l.lot.unit)
+            } else {
+                let exp = l
+                    .lot
+                    .expiry
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into());
+                format!(
+                    "{mark}{:>2} {} {} {} {exp}",
+                    i + 1,
+                    draw::pad(l.lot.code.as_str(), 11),
+                    draw::pad(l.lot.item.as_str(), 9),
+                    draw::rpad(&format!("{} {}", l.qty, l.lot.unit), 9),
+                )
+            };
+            let style = if sel && focused {
+                ui.theme.selected
+            } else {
+                ui.theme.label
+            };
+            put(
+                buf,
+                area,
+                area.x,
+                area.y + 1 + n as u16,
+                &draw::pad(&text, w),
+                style,
+            );
+        }
+    }
+
+    /// The FEFO hint: lots of the item, first to expire first.
+    fn render_fefo(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
+        let f = self.form.get("lot");
+        let title = match &self.fefo_item {
+            Some(i) => format!("FEFO {i}"),
+            None => "FEFO hint".to_string(),
+        };
+        let inner = draw::boxed(buf, area, &title, ui.theme);
+        if inner.is_empty() {
+            return;
+        }
+        if self.fefo_item.is_none() {
+            note_line(buf, inner, inner.y, "Name an item to see its", ui);
+            note_line(buf, inner, inner.y + 1, "released lots, first to", ui);
+            note_line(buf, inner, inner.y + 2, "expire first. Down on the", ui);
+            note_line(buf, inner, inner.y + 3, "Lot field picks from them.", ui);
+            return;
+        }
+        let m = f.matches();
+        if m.is_empty() {
+            note_line(buf, inner, inner.y, "No released lot with stock.", ui);
+            return;
+        }
+        let picking = ui.editing && self.form.is_focused("lot") && f.pick_open();
+        let sel = f.pick.min(m.len() - 1);
+        let h = inner.height as usize;
+        let start = if picking {
+            sel.saturating_sub(h.saturating_sub(1))
+        } else {
+            0
+        };
+        for (row, (i, c)) in m.iter().enumerate().skip(start).take(h).enumerate() {
+            let style = if picking && i == sel {
+                ui.theme.selected
+            } else {
+                ui.theme.label
+            };
+            let t = draw::pad(&format!("{} {}", c.value, c.label), inner.width as usize);
+            put(buf, inner, inner.x, inner.y + row as u16, &t, style);
+        }
+    }
+
+    pub fn render(&self, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
+        if area.is_empty() {
+            return None;
+        }
+        let view = FormView {
+            form: &self.form,
+            notes: self.notes(ui),
+            button: "Ship",
+            box_w: 18,
+        };
+        if ui.compact {
+            return self.render_compact(buf, area, &view, ui);
+        }
+        let left_w = area.width.min(48);
+        let left = Rect::new(area.x, area.y, left_w, area.height);
+        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let title = match &self.last {
+            Some(l) => format!("Shipment (last: {l})"),
+            None => "Shipment".into(),
+        };
+        let inner = draw::boxed(buf, left, &title, ui.theme);
+        let h = inner.height;
+        let mut cursor = None;
+        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
+            let r = draw::row(inner, y);
+            if r.height > 0
+                && let Some(c) = view.draw_slot(buf, r, s, ui)
+            {
+                cursor = Some(c);
+            }
+        };
+        for i in 0..3 {
+            at(buf, i, Slot::Field(i as usize));
+        }
+        let bottom = h.saturating_sub(5).max(4);
+        at(buf, bottom, Slot::Field(3));
+        at(buf, bottom + 1, Slot::Field(4));
+        at(buf, bottom + 2, Slot::Field(5));
+        at(buf, bottom + 4, Slot::Button);
+        let table = Rect::new(
+            inner.x,
+            inner.y + 3,
+            inner.width,
+            bottom.saturating_sub(3).min(h.saturating_sub(3)),
+        );
+        self.render_lines(buf, table, ui);
+        if right.width >= 10 {
+            let focused_pick = ui.editing
+                && self
+                    .form
+                    .focused()
+                    .is_some_and(|f| f.pick_open() && f.name != "lot");
+            if focused_pick {
+                draw_pick(buf, right, &self.form, ui);
+            } else {
+                self.render_fefo(buf, right, ui);
+            }
+        }
+        cursor
+    }
+
+    fn render_compact(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        view: &FormView,
+        ui: &Ui,
+    ) -> Option<Position> {
+        let pieces: Vec<Piece> = self
+            .form
+            .order
+            .iter()
+            .map(|s| Piece {
+                slot: Some(*s),
+                height: match s {
+                    Slot::Lines => 1 + self.lines.len() as u16,
+                    _ => view.height(*s, ui),
+                },
+            })
+            .collect();
+        let (ys, offset) = stack(&pieces, self.form.slot(), area.height);
+        let mut cursor = None;
+        for (p, y) in pieces.iter().zip(ys) {
+            let Some(r) = piece_rect(area, y, offset, p.height) else {
+                continue;
+            };
+            match p.slot {
+                Some(Slot::Lines) => self.render_lines(buf, r, ui),
+                Some(s) => {
+                    if let Some(c) = view.draw_slot(buf, r, s, ui) {
+                        cursor = Some(c);
+                    }
+                }
+                None => {}
+            }
+        }
+        draw_pick(
+            buf,
+            compact_pick_area(area, cursor, pick_rows(&self.form)),
+            &self.form,
+            ui,
+        );
+        cursor
+    }
+}

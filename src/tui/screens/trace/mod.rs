@@ -1,0 +1,1579 @@
+//! Trace: answer the customer's call. Start from our lot code, a supplier's lot code, a
+//! GS1 scan of a case, or a complaint (customer + product + dates → the lots they got →
+//! pick one); walk the tree backward to supplier receipts and forward to customers; see
+//! every KDE of a node; look at the recall scope and hold everything still on hand; check
+//! the mass balance, and save and export the mock recall (DESIGN.md §1, §4.2, §4.3).
+
+mod report;
+mod view;
+
+pub use report::{Found, Line, Tone, elapsed_text};
+
+use super::*;
+use crate::domain::{Event, HoldAll, ItemCode, LotCode, LotId, MassBalance, MockRecall, PartyId};
+use crate::scan::{Scan, ScanConfig};
+use crate::station::{Station, StationExt};
+use crate::store::{Direction, LotFilter, RecallScope, Trace as Graph};
+use crate::tui::tree::{NodeKey, NodeKind, Row, TreeModel};
+use chrono::NaiveDate;
+use report::Ctx;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceAction {
+    /// Typing in the start form or a prompt.
+    Form(FormAction),
+    /// Open this lot's trace (a scan, the Lots screen, `OpenTrace`).
+    Open(LotCode),
+    /// Go to the start form.
+    Start,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+    /// Enter: open or close a node, go to a reference's full node, take a pick.
+    Activate,
+    Expand,
+    Collapse,
+    ExpandAll,
+    CollapseAll,
+    Parent,
+    /// Backward → forward → both.
+    Direction,
+    Reroot,
+    Search,
+    NextMatch,
+    Scope,
+    Balance,
+    HoldAll,
+    SaveRecord,
+    Export,
+    Details,
+    Back,
+    Refresh,
+    LotsChanged,
+}
+
+impl TraceAction {
+    /// The screen's action for a key's action (outside text fields).
+    pub fn from_key(a: crate::tui::keymap::Action) -> Option<TraceAction> {
+        use crate::tui::keymap::Action as A;
+        Some(match a {
+            A::Up => TraceAction::Up,
+            A::Down => TraceAction::Down,
+            A::PageUp => TraceAction::PageUp,
+            A::PageDown => TraceAction::PageDown,
+            A::First => TraceAction::First,
+            A::Last => TraceAction::Last,
+            A::Open => TraceAction::Activate,
+            A::Back => TraceAction::Back,
+            A::Search => TraceAction::Search,
+            A::Expand => TraceAction::Expand,
+            A::Collapse => TraceAction::Collapse,
+            A::ExpandAll => TraceAction::ExpandAll,
+            A::CollapseAll => TraceAction::CollapseAll,
+            A::Parent => TraceAction::Parent,
+            A::Direction => TraceAction::Direction,
+            A::Reroot => TraceAction::Reroot,
+            A::NextMatch => TraceAction::NextMatch,
+            A::RecallScope => TraceAction::Scope,
+            A::MassBalance => TraceAction::Balance,
+            A::HoldAll => TraceAction::HoldAll,
+            A::SaveRecord => TraceAction::SaveRecord,
+            A::Export => TraceAction::Export,
+            A::Details => TraceAction::Details,
+            _ => return None,
+        })
+    }
+}
+
+/// Where the screen is: the start form, a list to pick a lot from, or a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Start,
+    Pick,
+    Tree,
+}
+
+/// What a loaded trace shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Tree,
+    Scope,
+    Balance,
+}
+
+/// Where the elapsed time of a trace comes from: the clock, or a fixed figure for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopwatch {
+    System,
+    Fixed(Duration),
+}
+
+impl Stopwatch {
+    fn elapsed(self, since: Instant) -> Duration {
+        match self {
+            Stopwatch::System => since.elapsed(),
+            Stopwatch::Fixed(d) => d,
+        }
+    }
+}
+
+/// Lots to choose from: those carrying a supplier lot, or those shipped to a customer.
+pub struct Pick {
+    pub title: String,
+    pub entries: Vec<PickEntry>,
+    pub selected: usize,
+    /// The direction to trace the chosen lot in.
+    pub direction: Direction,
+}
+
+pub struct PickEntry {
+    pub lot: Lot,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    Hold,
+    Record,
+    Export,
+}
+
+/// A one-field question over the screen.
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub form: Form,
+}
+
+/// A loaded trace and how it is being looked at.
+pub struct Loaded {
+    pub graph: Graph,
+    pub model: TreeModel,
+    /// Index of each lot in `graph.lots`.
+    pub lots: HashMap<LotId, usize>,
+    pub expanded: HashSet<NodeKey>,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    /// First row drawn; kept by the view so scrolling is smooth.
+    pub offset: Cell<usize>,
+    pub scope: Option<RecallScope>,
+    pub balance: Option<MassBalance>,
+    /// First line drawn in the scope and balance views.
+    pub scroll: usize,
+}
+
+impl Loaded {
+    fn new(graph: Graph) -> Loaded {
+        let model = TreeModel::new(&graph);
+        let lots = graph
+            .lots
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id, i))
+            .collect();
+        let expanded = HashSet::from([
+            NodeKey::Root,
+            NodeKey::Section { fwd: false },
+            NodeKey::Section { fwd: true },
+        ]);
+        let mut l = Loaded {
+            graph,
+            model,
+            lots,
+            expanded,
+            rows: Vec::new(),
+            selected: 0,
+            offset: Cell::new(0),
+            scope: None,
+            balance: None,
+            scroll: 0,
+        };
+        l.reflatten();
+        l
+    }
+
+    pub fn root(&self) -> &Lot {
+        &self.graph.lots[self.lots[&self.graph.root]]
+    }
+
+    pub fn row(&self) -> Option<&Row> {
+        self.rows.get(self.selected)
+    }
+
+    /// Flatten again after `expanded` changed, keeping the selected node, or the nearest
+    /// of its ancestors still visible.
+    fn reflatten(&mut self) {
+        let mut chain: Vec<NodeKey> = Vec::new();
+        let mut at = Some(self.selected);
+        while let Some(i) = at {
+            let Some(r) = self.rows.get(i) else {
+                break;
+            };
+            chain.push(r.key);
+            at = r.parent;
+        }
+        let expanded = &self.expanded;
+        self.rows = self.model.flatten(|k| expanded.contains(k));
+        self.selected = chain
+            .iter()
+            .find_map(|k| self.rows.iter().position(|r| r.key == *k))
+            .unwrap_or(0);
+    }
+
+    /// Select `key`, opening what is above it. False if it is not in the tree.
+    fn reveal(&mut self, key: NodeKey) -> bool {
+        for a in self.model.ancestors(key, &self.graph) {
+            self.expanded.insert(a);
+        }
+        self.reflatten();
+        match self.rows.iter().position(|r| r.key == key) {
+            Some(i) => {
+                self.selected = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn select(&mut self, i: usize) -> bool {
+        let i = i.min(self.rows.len().saturating_sub(1));
+        let moved = i != self.selected;
+        self.selected = i;
+        moved
+    }
+}
+
+const PAGE: usize = 10;
+
+pub struct Trace {
+    pub stage: Stage,
+    /// The start form has the cursor.
+    pub editing: bool,
+    pub start: Form,
+    pub pick: Option<Pick>,
+    pub loaded: Option<Loaded>,
+    pub view: View,
+    /// The detail pane was toggled: hidden at 80x24, shown (instead of the tree) smaller.
+    pub details_toggled: bool,
+    pub prompt: Option<Prompt>,
+    pub stopwatch: Stopwatch,
+    started: Option<Instant>,
+    /// Time since this investigation started, as of the last update.
+    pub elapsed: Duration,
+    /// Roots visited before a re-root, for Back.
+    history: Vec<(LotCode, Direction, NodeKey)>,
+    /// The last search, for the next match.
+    pub search: Option<String>,
+    items: HashMap<ItemCode, Item>,
+    parties: HashMap<PartyId, Party>,
+    /// Events that made lots, for their KDEs (reference document, who).
+    events: HashMap<u64, Event>,
+    plant: String,
+    operator: String,
+    qa: bool,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace::new()
+    }
+}
+
+fn start_form() -> Form {
+    Form::new(vec![
+        Field::new("code", "Lot or scan").placeholder("lot code, supplier lot or scan"),
+        Field::new("customer", "Customer").placeholder("complaint: who called"),
+        Field::new("item", "Product").placeholder("item they bought (optional)"),
+        Field::new("from", "Shipped from").placeholder("YYYY-MM-DD (optional)"),
+        Field::new("to", "Shipped to").placeholder("YYYY-MM-DD (optional)"),
+    ])
+}
+
+fn one_field(name: &'static str, label: &'static str, value: &str) -> Form {
+    let mut f = Field::new(name, label);
+    f.reset_to(value);
+    let mut form = Form::new(vec![f]);
+    form.order = vec![Slot::Field(0)];
+    form
+}
+
+impl Trace {
+    pub fn new() -> Trace {
+        Trace {
+            stage: Stage::Start,
+            editing: true,
+            start: start_form(),
+            pick: None,
+            loaded: None,
+            view: View::Tree,
+            details_toggled: false,
+            prompt: None,
+            stopwatch: Stopwatch::System,
+            started: None,
+            elapsed: Duration::ZERO,
+            history: Vec::new(),
+            search: None,
+            items: HashMap::new(),
+            parties: HashMap::new(),
+            events: HashMap::new(),
+            plant: String::new(),
+            operator: String::new(),
+            qa: false,
+        }
+    }
+
+    /// The start form's field with the cursor, while the start form is being filled in.
+    pub fn start_field(&self) -> Option<&'static str> {
+        if self.prompt.is_none() && self.stage == Stage::Start && self.editing {
+            self.start.focused().map(|f| f.name)
+        } else {
+            None
+        }
+    }
+
+    /// Keys go to a text field: the start form or a prompt.
+    pub fn wants_text(&self) -> bool {
+        self.prompt.is_some() || (self.stage == Stage::Start && self.editing)
+    }
+
+    /// A reason or note typed and not yet used.
+    pub fn is_dirty(&self) -> bool {
+        self.prompt.as_ref().is_some_and(|p| {
+            matches!(p.kind, PromptKind::Hold | PromptKind::Record) && p.form.is_dirty()
+        })
+    }
+
+    fn ctx(&self) -> Option<Ctx<'_>> {
+        self.loaded.as_ref().map(|l| Ctx {
+            graph: &l.graph,
+            lots: &l.lots,
+            items: &self.items,
+            parties: &self.parties,
+            dot: " · ",
+        })
+    }
+
+    /// What a key does here, where the keymap's words would mislead (for the footer).
+    pub fn hint_desc(&self, a: crate::tui::keymap::Action) -> Option<&'static str> {
+        use crate::tui::keymap::Action as A;
+        if self.prompt.is_some() {
+            return match a {
+                A::Confirm | A::Save => Some("ok"),
+                A::Cancel => Some("cancel"),
+                _ => None,
+            };
+        }
+        match (self.stage, a) {
+            (Stage::Start, A::Save) => Some("trace"),
+            (Stage::Start, A::Open) => Some("start"),
+            (Stage::Pick, A::Open) => Some("trace it"),
+            (Stage::Tree, A::Open)
+                if self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.row())
+                    .is_some_and(|r| matches!(r.kind, NodeKind::Ref { .. })) =>
+            {
+                Some("go to it")
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a key's action does anything now (for the footer).
+    pub fn hint_applies(&self, a: crate::tui::keymap::Action) -> bool {
+        use crate::tui::keymap::Action as A;
+        let tree = self.stage == Stage::Tree;
+        match a {
+            A::Open => self.stage != Stage::Tree || self.view == View::Tree,
+            A::Back => self.stage != Stage::Start,
+            A::Expand
+            | A::Collapse
+            | A::ExpandAll
+            | A::CollapseAll
+            | A::Parent
+            | A::Reroot
+            | A::Search
+            | A::Details => tree && self.view == View::Tree,
+            A::NextMatch => tree && self.view == View::Tree && self.search.is_some(),
+            A::Direction | A::Export => tree,
+            A::RecallScope => tree && self.view != View::Scope,
+            A::MassBalance => tree && self.view != View::Balance,
+            A::HoldAll => tree && self.view == View::Scope,
+            A::SaveRecord => tree && self.view == View::Balance,
+            A::Up | A::Down | A::PageUp | A::PageDown | A::First | A::Last => {
+                self.stage != Stage::Start || self.wants_text()
+            }
+            _ => true,
+        }
+    }
+
+    pub fn update(&mut self, action: TraceAction, station: &dyn Station) -> Outcome {
+        let out = self.act(action, station);
+        if let Some(t) = self.started {
+            self.elapsed = self.stopwatch.elapsed(t);
+        }
+        out
+    }
+
+    fn act(&mut self, action: TraceAction, station: &dyn Station) -> Outcome {
+        if self.prompt.is_some() {
+            return match action {
+                TraceAction::Form(a) => self.prompt_action(a, station),
+                TraceAction::Refresh => self.refresh(station),
+                TraceAction::LotsChanged => self.lots_changed(station),
+                TraceAction::Open(code) => {
+                    self.prompt = None;
+                    self.open_new(code, station)
+                }
+                _ => Outcome::none(),
+            };
+        }
+        match action {
+            TraceAction::Refresh => self.refresh(station),
+            TraceAction::LotsChanged => self.lots_changed(station),
+            TraceAction::Open(code) => self.open_new(code, station),
+            TraceAction::Form(a) => self.start_action(a, station),
+            TraceAction::Start => {
+                self.stage = Stage::Start;
+                self.editing = true;
+                self.start.focus_field("code");
+                Outcome::changed()
+            }
+            TraceAction::Back => self.back(station),
+            _ => match self.stage {
+                Stage::Start => match action {
+                    TraceAction::Activate => {
+                        self.editing = true;
+                        Outcome::changed()
+                    }
+                    _ => Outcome::none(),
+                },
+                Stage::Pick => self.pick_action(action, station),
+                Stage::Tree => self.tree_action(action, station),
+            },
+        }
+    }
+
+    fn refresh(&mut self, station: &dyn Station) -> Outcome {
+        let loaded = station
+            .items()
+            .and_then(|i| Ok((i, station.parties()?, station.whoami()?, station.plant()?)));
+        match loaded {
+            Ok((items, parties, me, plant)) => {
+                let finished_first = {
+                    let mut v: Vec<&Item> = items.iter().collect();
+                    v.sort_by_key(|i| i.kind != crate::domain::ItemKind::Finished);
+                    item_candidates(&v.into_iter().cloned().collect::<Vec<_>>())
+                };
+                self.start.get_mut("item").candidates = finished_first;
+                self.start.get_mut("customer").candidates =
+                    party_candidates(&parties, |r| r.buys());
+                self.items = items.into_iter().map(|i| (i.code.clone(), i)).collect();
+                self.parties = parties.into_iter().map(|p| (p.id.clone(), p)).collect();
+                self.operator = format!("{}@{}", me.operator, me.station);
+                self.qa = me.qa;
+                self.plant = plant.location.business_name;
+                Outcome::changed()
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
+    /// Something changed lots (a hold, a batch): reload the trace, keeping what is open.
+    fn lots_changed(&mut self, station: &dyn Station) -> Outcome {
+        let Some(l) = self.loaded.as_ref() else {
+            return Outcome::none();
+        };
+        let code = l.root().code.clone();
+        let dir = l.graph.direction;
+        let had_scope = l.scope.is_some();
+        let had_balance = l.balance.is_some();
+        match self.reload(code.clone(), dir, station) {
+            Ok(()) => {}
+            Err(e) => return Outcome::error(&e),
+        }
+        if had_scope && let Err(e) = self.load_scope(station) {
+            return Outcome::error(&e);
+        }
+        if had_balance && let Err(e) = self.load_balance(station) {
+            return Outcome::error(&e);
+        }
+        Outcome::changed()
+    }
+
+    /// Load `code` again in `dir`, keeping the open nodes and the selection where they
+    /// still exist.
+    fn reload(
+        &mut self,
+        code: LotCode,
+        dir: Direction,
+        station: &dyn Station,
+    ) -> Result<(), StationError> {
+        let graph = station.trace(code, dir)?;
+        let mut fresh = Loaded::new(graph);
+        if let Some(old) = self.loaded.take() {
+            let key = old.row().map(|r| r.key);
+            if old.graph.root == fresh.graph.root && old.graph.direction == dir {
+                fresh.expanded = old.expanded;
+            }
+            fresh.reflatten();
+            if let Some(k) = key
+                && let Some(i) = fresh.rows.iter().position(|r| r.key == k)
+            {
+                fresh.selected = i;
+            }
+            fresh.offset.set(old.offset.get());
+        }
+        self.loaded = Some(fresh);
+        self.load_detail(station);
+        Ok(())
+    }
+
+    /// A new investigation: the stopwatch starts now.
+    fn begin(&mut self) {
+        self.started = Some(Instant::now());
+        self.history.clear();
+        self.search = None;
+    }
+
+    /// Open `code` as the start of a new investigation.
+    fn open_new(&mut self, code: LotCode, station: &dyn Station) -> Outcome {
+        self.begin();
+        self.pick = None;
+        self.start.get_mut("code").set(code.as_str());
+        self.open(code, Direction::Both, station)
+    }
+
+    /// Load and show the trace of `code`.
+    fn open(&mut self, code: LotCode, dir: Direction, station: &dyn Station) -> Outcome {
+        match station.trace(code.clone(), dir) {
+            Ok(graph) => {
+                self.loaded = Some(Loaded::new(graph));
+                self.stage = Stage::Tree;
+                self.view = View::Tree;
+                self.editing = false;
+                self.load_detail(station);
+                Outcome::changed().status(Status::info(self.summary()))
+            }
+            Err(e) => {
+                self.stage = Stage::Start;
+                self.editing = true;
+                self.start.get_mut("code").set(code.as_str());
+                refuse(&mut self.start, &rename(e, "lot", "code"))
+            }
+        }
+    }
+
+    /// "Trace of R26309-001 EGGS, forward: 14 lots, 31 shipments to 12 customers".
+    fn summary(&self) -> String {
+        let Some(l) = &self.loaded else {
+            return String::new();
+        };
+        let g = &l.graph;
+        let root = l.root();
+        let customers: HashSet<&PartyId> = g.shipments.iter().map(|s| &s.customer).collect();
+        let mut s = format!(
+            "Trace of {} {}, {}: {} lot{}",
+            root.code,
+            root.item,
+            g.direction,
+            g.lots.len(),
+            if g.lots.len() == 1 { "" } else { "s" }
+        );
+        if g.direction != Direction::Backward {
+            s.push_str(&format!(
+                ", {} shipment{} to {} customer{}",
+                g.shipments.len(),
+                if g.shipments.len() == 1 { "" } else { "s" },
+                customers.len(),
+                if customers.len() == 1 { "" } else { "s" }
+            ));
+        }
+        s
+    }
+
+    /// Make sure the event that made the selected lot is at hand for the detail pane.
+    fn load_detail(&mut self, station: &dyn Station) {
+        let Some(l) = &self.loaded else {
+            return;
+        };
+        let Some(id) = l.row().and_then(|r| r.kind.lot(&l.graph)) else {
+            return;
+        };
+        let Some(lot) = l.lots.get(&id).map(|&i| &l.graph.lots[i]) else {
+            return;
+        };
+        let ev = lot.event;
+        if !self.events.contains_key(&ev)
+            && let Ok(e) = station.event(ev)
+        {
+            self.events.insert(ev, e);
+        }
+    }
+
+    // ----- the start form -------------------------------------------------------------
+
+    fn start_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
+        if self.stage != Stage::Start || !self.editing {
+            return Outcome::none();
+        }
+        let field = self.start.focused().map(|f| f.name).unwrap_or("");
+        match a {
+            FormAction::Confirm => {
+                if accept_pick(&mut self.start) {
+                    self.start.next(|_| false);
+                    return Outcome::changed();
+                }
+                match field {
+                    "code" if self.start.get("code").opt().is_some() => self.start_code(station),
+                    "customer" | "item" => {
+                        let what = if field == "customer" {
+                            "customer"
+                        } else {
+                            "item"
+                        };
+                        let f = self.start.get_mut(field);
+                        if let Err(e) = check_choice(f, what, true) {
+                            return refuse(&mut self.start, &e);
+                        }
+                        self.start.next(|_| false);
+                        Outcome::changed()
+                    }
+                    "to" | "" => self.start_any(station),
+                    _ => {
+                        self.start.next(|_| false);
+                        Outcome::changed()
+                    }
+                }
+            }
+            FormAction::Save => self.start_any(station),
+            FormAction::Next => Outcome {
+                changed: self.start.next(|_| false),
+                events: Vec::new(),
+            },
+            FormAction::Clear => {
+                self.start = {
+                    let mut f = start_form();
+                    for n in ["customer", "item"] {
+                        f.get_mut(n).candidates = self.start.get(n).candidates.clone();
+                    }
+                    f
+                };
+                Outcome::changed()
+            }
+            FormAction::Cancel => {
+                if let Some(f) = self.start.focused_mut()
+                    && f.pick_open()
+                {
+                    f.pick_closed = true;
+                    f.browse = false;
+                    return Outcome::changed();
+                }
+                // Leave the fields: back to a trace or list there is, else the menu keys.
+                self.editing = false;
+                if self.loaded.is_some() {
+                    self.stage = Stage::Tree;
+                } else if self.pick.is_some() {
+                    self.stage = Stage::Pick;
+                }
+                Outcome::changed()
+            }
+            other => common(&mut self.start, &other, |_| false).unwrap_or_default(),
+        }
+    }
+
+    /// Start from whatever was filled in: a code wins, else a complaint.
+    fn start_any(&mut self, station: &dyn Station) -> Outcome {
+        if self.start.get("code").opt().is_some() {
+            return self.start_code(station);
+        }
+        if self.start.get("customer").opt().is_some() {
+            return self.complaint(station);
+        }
+        let e = invalid(
+            "code",
+            "type or scan a lot code, or give a customer for a complaint",
+        );
+        refuse(&mut self.start, &e)
+    }
+
+    /// Our lot code, a supplier's lot code, or a GS1 scan with a GTIN and a lot.
+    fn start_code(&mut self, station: &dyn Station) -> Outcome {
+        let text = self.start.get("code").value().trim().to_string();
+        let scan = match crate::scan::parse(&text, &ScanConfig::default()) {
+            Ok(s) => s,
+            Err(e) => return refuse(&mut self.start, &invalid("code", e.to_string())),
+        };
+        let (lot_text, item) = match &scan {
+            Scan::Plain { text, .. } => (text.clone(), None),
+            Scan::Gs1 { .. } => {
+                let Some(lot) = scan.lot() else {
+                    return refuse(
+                        &mut self.start,
+                        &invalid(
+                            "code",
+                            "the scan has no lot (10); scan the label's barcode that carries the lot",
+                        ),
+                    );
+                };
+                let item = scan.gtin().and_then(|g| {
+                    let g = crate::domain::Gtin::parse(g, "gtin").ok()?;
+                    self.items
+                        .values()
+                        .find(|i| i.gtin.as_ref() == Some(&g))
+                        .map(|i| i.code.clone())
+                });
+                if scan.gtin().is_some() && item.is_none() {
+                    return refuse(
+                        &mut self.start,
+                        &invalid(
+                            "code",
+                            format!(
+                                "no item has GTIN {}; give the item its GTIN (lotline item set) or type the lot",
+                                scan.gtin().unwrap_or("")
+                            ),
+                        ),
+                    );
+                }
+                (lot.to_string(), item)
+            }
+        };
+        self.begin();
+        self.pick = None;
+        // Ours?
+        if let Ok(code) = LotCode::parse(&lot_text, "code") {
+            match station.find_lot(code) {
+                Ok(Some(l)) if item.as_ref().is_none_or(|i| &l.item == i) => {
+                    return self.open(l.code, Direction::Both, station);
+                }
+                Ok(_) => {}
+                Err(e) => return Outcome::error(&e),
+            }
+        }
+        // A supplier's lot: which of ours carry it?
+        let lots = match station.lots(LotFilter {
+            supplier_lot: Some(lot_text.clone()),
+            ..Default::default()
+        }) {
+            Ok(v) => v,
+            Err(e) => return Outcome::error(&e),
+        };
+        let lots: Vec<Lot> = lots
+            .into_iter()
+            .filter(|l| item.as_ref().is_none_or(|i| &l.item == i))
+            .collect();
+        let for_item = item.map(|i| format!(" of {i}")).unwrap_or_default();
+        match lots.len() {
+            0 => refuse(
+                &mut self.start,
+                &invalid(
+                    "code",
+                    format!("no lot of ours and no supplier lot{for_item} is '{lot_text}'"),
+                ),
+            ),
+            1 => {
+                let l = lots.into_iter().next().expect("one lot");
+                let out = self.open(l.code.clone(), Direction::Forward, station);
+                out.status(Status::info(format!(
+                    "Supplier lot {lot_text}{for_item} is our lot {}; {}",
+                    l.code,
+                    self.summary()
+                )))
+            }
+            n => {
+                let entries = lots
+                    .into_iter()
+                    .rev()
+                    .map(|l| PickEntry {
+                        note: match &l.origin {
+                            crate::domain::Origin::Received { supplier, .. } => {
+                                format!("from {supplier}, received {}", l.date)
+                            }
+                            crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
+                        },
+                        lot: l,
+                    })
+                    .collect();
+                self.pick = Some(Pick {
+                    title: format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})"),
+                    entries,
+                    selected: 0,
+                    direction: Direction::Forward,
+                });
+                self.stage = Stage::Pick;
+                self.editing = false;
+                Outcome::changed().status(Status::info(format!(
+                    "{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"
+                )))
+            }
+        }
+    }
+
+    /// Customer + product + dates → the lots shipped to them → pick one.
+    fn complaint(&mut self, station: &dyn Station) -> Outcome {
+        for (name, what) in [("customer", "customer"), ("item", "item")] {
+            if let Err(e) = check_choice(self.start.get_mut(name), what, true) {
+                return refuse(&mut self.start, &e);
+            }
+        }
+        let customer = match PartyId::parse(self.start.value("customer"), "customer") {
+            Ok(c) => c,
+            Err(e) => return refuse(&mut self.start, &e.into()),
+        };
+        let item = match self.start.get("item").opt() {
+            Some(t) => match ItemCode::parse(t, "item") {
+                Ok(i) => Some(i),
+                Err(e) => return refuse(&mut self.start, &e.into()),
+            },
+            None => None,
+        };
+        let mut dates = [None, None];
+        for (n, name) in ["from", "to"].into_iter().enumerate() {
+            if let Some(t) = self.start.get(name).opt().map(str::to_string) {
+                match NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
+                    Ok(d) => dates[n] = Some(d),
+                    Err(_) => {
+                        return refuse(
+                            &mut self.start,
+                            &invalid(name, format!("'{t}' is not a date; use YYYY-MM-DD")),
+                        );
+                    }
+                }
+            }
+        }
+        let [from, to] = dates;
+        self.begin();
+        let found = match station.deliveries(customer.clone(), item.clone(), from, to) {
+            Ok(d) => d,
+            Err(e) => return refuse(&mut self.start, &e),
+        };
+        let what = item.as_ref().map(|i| format!(" {i}")).unwrap_or_default();
+        let when = match (from, to) {
+            (Some(f), Some(t)) => format!(" from {f} to {t}"),
+            (Some(f), None) => format!(" since {f}"),
+            (None, Some(t)) => format!(" until {t}"),
+            (None, None) => String::new(),
+        };
+        if found.is_empty() {
+            return Outcome::changed().status(Status::warn(format!(
+                "{customer} received no{what} lots{when}"
+            )));
+        }
+        let n = found.len();
+        let entries = found
+            .into_iter()
+            .map(|d| PickEntry {
+                note: format!(
+                    "shipped {} {} {}{}",
+                    d.date,
+                    d.qty,
+                    d.lot.unit,
+                    d.reference.map(|r| format!(" {r}")).unwrap_or_default()
+                ),
+                lot: d.lot,
+            })
+            .collect();
+        self.pick = Some(Pick {
+            title: format!("Shipped to {customer}{what}{when} ({n})"),
+            entries,
+            selected: 0,
+            direction: Direction::Backward,
+        });
+        self.stage = Stage::Pick;
+        self.editing = false;
+        Outcome::changed().status(Status::info(format!(
+            "{n} lot{} shipped to {customer}, newest first; pick the one complained about",
+            if n == 1 { "" } else { "s" }
+        )))
+    }
+
+    // ----- the pick list --------------------------------------------------------------
+
+    fn pick_action(&mut self, a: TraceAction, station: &dyn Station) -> Outcome {
+        let Some(p) = self.pick.as_mut() else {
+            return Outcome::none();
+        };
+        let last = p.entries.len().saturating_sub(1);
+        let to = match a {
+            TraceAction::Up => p.selected.saturating_sub(1),
+            TraceAction::Down => (p.selected + 1).min(last),
+            TraceAction::PageUp => p.selected.saturating_sub(PAGE),
+            TraceAction::PageDown => (p.selected + PAGE).min(last),
+            TraceAction::First => 0,
+            TraceAction::Last => last,
+            TraceAction::Activate | TraceAction::Expand => {
+                let Some(e) = p.entries.get(p.selected) else {
+                    return Outcome::none();
+                };
+                let (code, dir) = (e.lot.code.clone(), p.direction);
+                self.history.clear();
+                return self.open(code, dir, station);
+            }
+            _ => return Outcome::none(),
+        };
+        changed(std::mem::replace(&mut p.selected, to) != to)
+    }
+
+    fn back(&mut self, station: &dyn Station) -> Outcome {
+        match self.stage {
+            Stage::Start => Outcome::none(),
+            Stage::Pick => {
+                self.stage = Stage::Start;
+                self.editing = true;
+                Outcome::changed()
+            }
+            Stage::Tree if self.view != View::Tree => {
+                self.view = View::Tree;
+                Outcome::changed()
+            }
+            Stage::Tree => {
+                if let Some((code, dir, key)) = self.history.pop() {
+                    return match self.reload_to(code, dir, key, station) {
+                        Ok(()) => Outcome::changed().status(Status::info(self.summary())),
+                        Err(e) => Outcome::error(&e),
+                    };
+                }
+                if self.pick.is_some() {
+                    self.stage = Stage::Pick;
+                } else {
+                    self.stage = Stage::Start;
+                    self.editing = true;
+                }
+                Outcome::changed()
+            }
+        }
+    }
+
+    /// Load `code` fresh and select `key` in it.
+    fn reload_to(
+        &mut self,
+        code: LotCode,
+        dir: Direction,
+        key: NodeKey,
+        station: &dyn Station,
+    ) -> Result<(), StationError> {
+        let graph = station.trace(code, dir)?;
+        let mut l = Loaded::new(graph);
+        l.reveal(key);
+        self.loaded = Some(l);
+        self.view = View::Tree;
+        self.load_detail(station);
+        Ok(())
+    }
+
+    // ----- the tree and its views -----------------------------------------------------
+
+    fn tree_action(&mut self, a: TraceAction, station: &dyn Station) -> Outcome {
+        match a {
+            TraceAction::Direction => return self.turn(station),
+            TraceAction::Scope => {
+                return match self.load_scope(station) {
+                    Ok(()) => {
+                        self.view = View::Scope;
+                        if let Some(l) = self.loaded.as_mut() {
+                            l.scroll = 0;
+                        }
+                        Outcome::changed()
+                    }
+                    Err(e) => Outcome::error(&e),
+                };
+            }
+            TraceAction::Balance => {
+                return match self.load_balance(station) {
+                    Ok(()) => {
+                        self.view = View::Balance;
+                        if let Some(l) = self.loaded.as_mut() {
+                            l.scroll = 0;
+                        }
+                        Outcome::changed()
+                    }
+                    Err(e) => Outcome::error(&e),
+                };
+            }
+            TraceAction::HoldAll => return self.ask_hold(station),
+            TraceAction::SaveRecord => return self.ask_record(station),
+            TraceAction::Export => return self.ask_export(),
+            _ => {}
+        }
+        if self.view != View::Tree {
+            return self.scroll_view(a);
+        }
+        let out = self.tree_move(a, station);
+        if out.changed {
+            self.load_detail(station);
+        }
+        out
+    }
+
+    /// Lines of the scope or balance view, as drawn.
+    pub fn view_lines(&self, dot: &str) -> Vec<Line> {
+        let (Some(ctx), Some(l)) = (self.ctx(), self.loaded.as_ref()) else {
+            return Vec::new();
+        };
+        let ctx = Ctx { dot, ..ctx };
+        match self.view {
+            View::Tree => Vec::new(),
+            View::Scope => l
+                .scope
+                .as_ref()
+                .map(|s| report::scope_lines(&ctx, s))
+                .unwrap_or_default(),
+            View::Balance => l
+                .balance
+                .as_ref()
+                .map(|m| {
+                    report::balance_lines(
+                        &ctx,
+                        m,
+                        l.scope.as_ref().map(Found::of),
+                        l.graph.direction,
+                        self.elapsed,
+                    )
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    fn scroll_view(&mut self, a: TraceAction) -> Outcome {
+        let n = self.view_lines(" · ").len();
+        let Some(l) = self.loaded.as_mut() else {
+            return Outcome::none();
+        };
+        let last = n.saturating_sub(1);
+        let to = match a {
+            TraceAction::Up => l.scroll.saturating_sub(1),
+            TraceAction::Down => (l.scroll + 1).min(last),
+            TraceAction::PageUp => l.scroll.saturating_sub(PAGE),
+            TraceAction::PageDown => (l.scroll + PAGE).min(last),
+            TraceAction::First => 0,
+            TraceAction::Last => last,
+            _ => return Outcome::none(),
+        };
+        changed(std::mem::replace(&mut l.scroll, to) != to)
+    }
+
+    fn tree_move(&mut self, a: TraceAction, station: &dyn Station) -> Outcome {
+        let Some(l) = self.loaded.as_mut() else {
+            return Outcome::none();
+        };
+        let Some(row) = l.row().cloned() else {
+            return Outcome::none();
+        };
+        let last = l.rows.len().saturating_sub(1);
+        match a {
+            TraceAction::Up => changed(l.select(l.selected.saturating_sub(1))),
+            TraceAction::Down => changed(l.select(l.selected + 1)),
+            TraceAction::PageUp => changed(l.select(l.selected.saturating_sub(PAGE))),
+            TraceAction::PageDown => changed(l.select((l.selected + PAGE).min(last))),
+            TraceAction::First => changed(l.select(0)),
+            TraceAction::Last => changed(l.select(last)),
+            TraceAction::Activate => {
+                if matches!(row.kind, NodeKind::Ref { .. }) {
+                    return self.jump();
+                }
+                if !row.has_children {
+                    return Outcome::none();
+                }
+                if row.expanded {
+                    l.expanded.remove(&row.key);
+                } else {
+                    l.expanded.insert(row.key);
+                }
+                l.reflatten();
+                Outcome::changed()
+            }
+            TraceAction::Expand => {
+                if matches!(row.kind, NodeKind::Ref { .. }) {
+                    return self.jump();
+                }
+                if !row.has_children {
+                    return Outcome::none();
+                }
+                if row.expanded {
+                    // Already open: go to the first child.
+                    return changed(l.select(l.selected + 1));
+                }
+                l.expanded.insert(row.key);
+                l.reflatten();
+                Outcome::changed()
+            }
+            TraceAction::Collapse => {
+                if row.expanded {
+                    l.expanded.remove(&row.key);
+                    l.reflatten();
+                    return Outcome::changed();
+                }
+                match row.parent {
+                    Some(p) => changed(l.select(p)),
+                    None => Outcome::none(),
+                }
+            }
+            TraceAction::Parent => match row.parent {
+                Some(p) => changed(l.select(p)),
+                None => Outcome::none(),
+            },
+            TraceAction::ExpandAll => {
+                let all = l.model.all_openable();
+                if all == l.expanded {
+                    return Outcome::none();
+                }
+                l.expanded = all;
+                l.reflatten();
+                let n = l.rows.len();
+                Outcome::changed().status(Status::info(format!(
+                    "Expanded all: {} rows",
+                    crate::tui::tree::thousands(n)
+                )))
+            }
+            TraceAction::CollapseAll => {
+                let first = HashSet::from([
+                    NodeKey::Root,
+                    NodeKey::Section { fwd: false },
+                    NodeKey::Section { fwd: true },
+                ]);
+                if first == l.expanded {
+                    return Outcome::none();
+                }
+                l.expanded = first;
+                l.reflatten();
+                Outcome::changed()
+            }
+            TraceAction::Reroot => self.reroot(station),
+            TraceAction::Search => {
+                let last = self.search.clone().unwrap_or_default();
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Search,
+                    form: one_field("find", "Find", &last),
+                });
+                Outcome::changed()
+            }
+            TraceAction::NextMatch => match self.search.clone() {
+                Some(q) => self.find(&q),
+                None => {
+                    Outcome::changed().status(Status::info("search first: / and a code or name"))
+                }
+            },
+            TraceAction::Details => {
+                self.details_toggled = !self.details_toggled;
+                Outcome::changed()
+            }
+            _ => Outcome::none(),
+        }
+    }
+
+    /// Go to the full node a reference stands for.
+    fn jump(&mut self) -> Outcome {
+        let Some(l) = self.loaded.as_mut() else {
+            return Outcome::none();
+        };
+        let Some(row) = l.row().cloned() else {
+            return Outcome::none();
+        };
+        match l.model.target(row.key, row.kind) {
+            Some(t) => changed(l.reveal(t)),
+            None => Outcome::none(),
+        }
+    }
+
+    /// Backward → forward → both, on the same root.
+    fn turn(&mut self, station: &dyn Station) -> Outcome {
+        let Some(l) = &self.loaded else {
+            return Outcome::none();
+        };
+        let next = match l.graph.direction {
+            Direction::Backward => Direction::Forward,
+            Direction::Forward => Direction::Both,
+            Direction::Both => Direction::Backward,
+        };
+        let code = l.root().code.clone();
+        match self.reload(code, next, station) {
+            Ok(()) => {
+                self.view = View::Tree;
+                Outcome::changed().status(Status::info(self.summary()))
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
+    /// Make the selected lot (a shipment's lot) the root, in the same direction.
+    fn reroot(&mut self, station: &dyn Station) -> Outcome {
+        let Some(l) = &self.loaded else {
+            return Outcome::none();
+        };
+        let Some(row) = l.row() else {
+            return Outcome::none();
+        };
+        let Some(id) = row.kind.lot(&l.graph) else {
+            return Outcome::none();
+        };
+        if id == l.graph.root {
+            return Outcome::changed().status(Status::info("This lot is the root already"));
+        }
+        let Some(code) = l.lots.get(&id).map(|&i| l.graph.lots[i].code.clone()) else {
+            return Outcome::none();
+        };
+        let back = (l.root().code.clone(), l.graph.direction, row.key);
+        let dir = l.graph.direction;
+        match station.trace(code, dir) {
+            Ok(graph) => {
+                self.history.push(back);
+                self.loaded = Some(Loaded::new(graph));
+                self.view = View::Tree;
+                self.load_detail(station);
+                Outcome::changed().status(Status::info(self.summary()))
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
+    /// Select the next node after the selection (wrapping) whose text contains `q`.
+    fn find(&mut self, q: &str) -> Outcome {
+        let needle = q.trim().to_lowercase();
+        if needle.is_empty() {
+            self.search = None;
+            return Outcome::changed();
+        }
+        let Some(ctx) = self.ctx() else {
+            return Outcome::none();
+        };
+        let Some(l) = self.loaded.as_ref() else {
+            return Outcome::none();
+        };
+        let all = l.model.flatten(|_| true);
+        let hits: Vec<usize> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| ctx.search_text(r.kind).contains(&needle))
+            .map(|(i, _)| i)
+            .collect();
+        let here = l
+            .row()
+            .and_then(|r| all.iter().position(|a| a.key == r.key))
+            .unwrap_or(0);
+        let key_at = |i: usize| all[i].key;
+        let Some(n) =
+            hits.iter()
+                .position(|&i| i > here)
+                .or(if hits.is_empty() { None } else { Some(0) })
+        else {
+            return Outcome::changed()
+                .status(Status::warn(format!("No node matches '{}'", q.trim())));
+        };
+        let key = key_at(hits[n]);
+        let total = hits.len();
+        // Open the path to it, as the full tree has it.
+        let mut path = Vec::new();
+        let mut at = all[hits[n]].parent;
+        while let Some(i) = at {
+            path.push(all[i].key);
+            at = all[i].parent;
+        }
+        let l = self.loaded.as_mut().expect("loaded");
+        l.expanded.extend(path);
+        l.reflatten();
+        if let Some(i) = l.rows.iter().position(|r| r.key == key) {
+            l.selected = i;
+        }
+        Outcome::changed().status(Status::info(format!(
+            "Match {} of {total} for '{}'",
+            n + 1,
+            q.trim()
+        )))
+    }
+
+    fn load_scope(&mut self, station: &dyn Station) -> Result<(), StationError> {
+        let Some(l) = self.loaded.as_mut() else {
+            return Ok(());
+        };
+        let scope = station.recall_scope(l.root().code.clone())?;
+        l.scope = Some(scope);
+        // The scope's lots may not all be in a backward trace: name them too.
+        Ok(())
+    }
+
+    fn load_balance(&mut self, station: &dyn Station) -> Result<(), StationError> {
+        if self.loaded.as_ref().is_some_and(|l| l.scope.is_none()) {
+            self.load_scope(station)?;
+        }
+        let Some(l) = self.loaded.as_mut() else {
+            return Ok(());
+        };
+        l.balance = Some(station.mass_balance(l.root().code.clone())?);
+        Ok(())
+    }
+
+    fn not_qa(&self, what: &str) -> Outcome {
+        Outcome::changed().status(Status::error(format!(
+            "{what}: {} is not a QA user; ask QA (named with `lotline plant set --qa-users`) to do this",
+            self.operator.split('@').next().unwrap_or("")
+        )))
+    }
+
+    fn ask_hold(&mut self, station: &dyn Station) -> Outcome {
+        if let Err(e) = self.load_scope(station) {
+            return Outcome::error(&e);
+        }
+        self.view = View::Scope;
+        let Some(scope) = self.loaded.as_ref().and_then(|l| l.scope.as_ref()) else {
+            return Outcome::none();
+        };
+        if scope.to_hold.is_empty() {
+            return Outcome::changed().status(Status::info(format!(
+                "Nothing to hold: no released lot in the scope has stock ({} already held)",
+                scope.already_held.len()
+            )));
+        }
+        if !self.qa {
+            return self.not_qa("hold all");
+        }
+        let mut form = Form::new(vec![
+            Field::new("reason", "Reason")
+                .placeholder("why, for each lot's history")
+                .required(),
+        ]);
+        form.order = vec![Slot::Field(0)];
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Hold,
+            form,
+        });
+        Outcome::changed()
+    }
+
+    fn ask_record(&mut self, station: &dyn Station) -> Outcome {
+        if let Err(e) = self.load_balance(station) {
+            return Outcome::error(&e);
+        }
+        self.view = View::Balance;
+        if !self.qa {
+            return self.not_qa("save mock recall");
+        }
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Record,
+            form: one_field("note", "Note", "mock recall"),
+        });
+        Outcome::changed()
+    }
+
+    fn ask_export(&mut self) -> Outcome {
+        let Some(l) = &self.loaded else {
+            return Outcome::none();
+        };
+        let name = format!("trace-{}-{}.txt", l.root().code, l.graph.direction);
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Export,
+            form: one_field("file", "File", &name),
+        });
+        Outcome::changed()
+    }
+
+    fn prompt_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
+        let Some(p) = self.prompt.as_mut() else {
+            return Outcome::none();
+        };
+        match a {
+            FormAction::Cancel => {
+                let kind = p.kind;
+                self.prompt = None;
+                let msg = match kind {
+                    PromptKind::Search => return Outcome::changed(),
+                    PromptKind::Hold => "Nothing was held",
+                    PromptKind::Record => "No record was saved",
+                    PromptKind::Export => "Nothing was exported",
+                };
+                Outcome::changed().status(Status::info(msg))
+            }
+            FormAction::Confirm | FormAction::Save => {
+                let text = p.form.fields[0].value().trim().to_string();
+                match p.kind {
+                    PromptKind::Search => {
+                        self.prompt = None;
+                        self.search = Some(text.clone()).filter(|t| !t.is_empty());
+                        self.find(&text)
+                    }
+                    PromptKind::Hold => self.hold_all(text, station),
+                    PromptKind::Record => self.record(text, station),
+                    PromptKind::Export => self.export(text, station),
+                }
+            }
+            other => common(&mut p.form, &other, |_| false).unwrap_or_default(),
+        }
+    }
+
+    fn hold_all(&mut self, reason: String, station: &dyn Station) -> Outcome {
+        let Some(p) = self.prompt.as_mut() else {
+            return Outcome::none();
+        };
+        if reason.is_empty() {
+            return refuse(
+                &mut p.form,
+                &invalid("reason", "say why, for each lot's history"),
+            );
+        }
+        let Some(scope) = self.loaded.as_ref().and_then(|l| l.scope.as_ref()) else {
+            return Outcome::none();
+        };
+        let lots: Vec<LotCode> = scope
+            .to_hold
+            .iter()
+            .filter_map(|id| scope.trace.lot(*id).map(|l| l.code.clone()))
+            .collect();
+        let n = lots.len();
+        let done = station.today().and_then(|date| {
+            station.hold_all(HoldAll {
+                lots,
+                date,
+                reason: reason.clone(),
+            })
+        });
+        match done {
+            Ok(events) => {
+                self.prompt = None;
+                let mut out = self.lots_changed(station);
+                out.changed = true;
+                out.status(Status::ok(format!(
+                    "Held {} lot{} in one go ({} event{}): {reason}",
+                    n,
+                    if n == 1 { "" } else { "s" },
+                    events.len(),
+                    if events.len() == 1 { "" } else { "s" }
+                )))
+                .with(InternalEvent::LotsChanged)
+            }
+            Err(e) => {
+                let p = self.prompt.as_mut().expect("prompt");
+                refuse(&mut p.form, &e)
+            }
+        }
+    }
+
+    fn record(&mut self, note: String, station: &dyn Station) -> Outcome {
+        if let Some(t) = self.started {
+            self.elapsed = self.stopwatch.elapsed(t);
+        }
+        let Some(l) = self.loaded.as_ref() else {
+            return Outcome::none();
+        };
+        let (Some(scope), Some(balance)) = (l.scope.as_ref(), l.balance) else {
+            return Outcome::none();
+        };
+        let f = Found::of(scope);
+        let record = MockRecall {
+            root: l.graph.root,
+            direction: l.graph.direction.to_string(),
+            elapsed_ms: self.elapsed.as_millis().min(u128::from(u64::MAX)) as u64,
+            lots: f.lots as u32,
+            finished_lots: f.finished as u32,
+            shipments: f.shipments as u32,
+            customers: f.customers as u32,
+            on_hand_lots: f.on_hand as u32,
+            balance,
+            note,
+        };
+        let code = l.root().code.clone();
+        let saved = station
+            .today()
+            .and_then(|date| station.record_mock_recall(record, date));
+        match saved {
+            Ok(event) => {
+                self.prompt = None;
+                Outcome::changed().status(Status::ok(format!(
+                    "Mock recall saved as event {event} in {code}'s history: elapsed {}, balance {}",
+                    elapsed_text(self.elapsed),
+                    balance.reconciliation_text()
+                )))
+            }
+            Err(e) => {
+                let p = self.prompt.as_mut().expect("prompt");
+                refuse(&mut p.form, &e)
+            }
+        }
+    }
+
+    /// Write the tree as text and its rows as CSV, beside each other.
+    fn export(&mut self, file: String, station: &dyn Station) -> Outcome {
+        if file.is_empty() {
+            let p = self.prompt.as_mut().expect("prompt");
+            return refuse(&mut p.form, &invalid("file", "name the file to write"));
+        }
+        let path = PathBuf::from(&file);
+        let (text_path, csv_path) = if path.extension().is_some_and(|e| e == "csv") {
+            (path.with_extension("txt"), path)
+        } else {
+            let csv = path.with_extension("csv");
+            (path, csv)
+        };
+        // Every lot's creating event, for its reference document.
+        if let Some(l) = &self.loaded {
+            let want: Vec<u64> = l
+                .graph
+                .lots
+                .iter()
+                .map(|x| x.event)
+                .filter(|e| !self.events.contains_key(e))
+                .collect();
+            for e in want {
+                match station.event(e) {
+                    Ok(ev) => {
+                        self.events.insert(e, ev);
+                    }
+                    Err(err) => return Outcome::error(&err),
+                }
+            }
+        }
+        let date = match station.today() {
+            Ok(d) => d,
+            Err(e) => return Outcome::error(&e),
+        };
+        let (Some(ctx), Some(l)) = (self.ctx(), self.loaded.as_ref()) else {
+            return Outcome::none();
+        };
+        let rows = l.model.flatten(|_| true);
+        let text = report::Report {
+            ctx: &ctx,
+            rows: &rows,
+            plant: &self.plant,
+            by: &self.operator,
+            date,
+            elapsed: self.elapsed,
+            scope: l.scope.as_ref(),
+            balance: l.balance.as_ref(),
+        }
+        .text();
+        let (csv, n) = report::csv_rows(&ctx, &rows, &self.events);
+        let written =
+            std::fs::write(&text_path, text).and_then(|()| std::fs::write(&csv_path, csv));
+        match written {
+            Ok(()) => {
+                self.prompt = None;
+                Outcome::changed().status(Status::ok(format!(
+                    "Exported the trace: {} (tree) and {} ({n} rows)",
+                    text_path.display(),
+                    csv_path.display()
+                )))
+            }
+            Err(e) => {
+                let p = self.prompt.as_mut().expect("prompt");
+                refuse(
+                    &mut p.form,
+                    &invalid("file", format!("{file} could not be written: {e}")),
+                )
+            }
+        }
+    }
+}
+
+fn changed(yes: bool) -> Outcome {
+    if yes {
+        Outcome::changed()
+    } else {
+        Outcome::none()
+    }
+}

@@ -1,0 +1,523 @@
+//! Drawing the Trace screen: a pure function of its state. Only the rows on screen are
+//! labelled and counted, however big the tree.
+
+use super::*;
+use crate::tui::keymap::{Action, Layer};
+use crate::tui::tree::{Glyphs, count_text, mark, prefix};
+use ratatui::style::Style;
+
+/// Width of the detail pane beside the tree in the full layout.
+const DETAIL_W: u16 = 30;
+
+fn tone(t: Tone, ui: &Ui) -> Style {
+    match t {
+        Tone::Title => ui.theme.title,
+        Tone::Strong => ui.theme.strong,
+        Tone::Normal => ui.theme.label,
+        Tone::Dim => ui.theme.dim,
+        Tone::Warn => ui.theme.warn,
+    }
+}
+
+fn key(ui: &Ui, layer: Layer, a: Action) -> String {
+    ui.keymap
+        .key_for(&[layer], a)
+        .map(|k| k.label())
+        .unwrap_or_default()
+}
+
+/// Lines into `area`, from `first`, each cut to the width.
+fn lines(buf: &mut Buffer, area: Rect, v: &[Line], first: usize, ui: &Ui) {
+    let w = area.width as usize;
+    for (n, (t, tn)) in v.iter().skip(first).take(area.height as usize).enumerate() {
+        put(
+            buf,
+            area,
+            area.x,
+            area.y + n as u16,
+            &draw::fit(t, w, ui.theme.ellipsis()),
+            tone(*tn, ui),
+        );
+    }
+}
+
+/// "12/812" on a box's bottom border, when there is more than fits.
+fn position(buf: &mut Buffer, boxed: Rect, at: usize, of: usize, shown: usize, ui: &Ui) {
+    if of <= shown || boxed.height < 2 || boxed.width < 12 {
+        return;
+    }
+    let t = format!(" {}/{} ", at + 1, of);
+    let x = boxed.right().saturating_sub(draw::width(&t) as u16 + 1);
+    put(buf, boxed, x, boxed.bottom() - 1, &t, ui.theme.dim);
+}
+
+impl Trace {
+    pub fn render(&self, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
+        if area.is_empty() {
+            return None;
+        }
+        let mut cursor = match self.stage {
+            Stage::Start => self.render_start(buf, area, ui),
+            Stage::Pick => {
+                self.render_pick(buf, area, ui);
+                None
+            }
+            Stage::Tree => {
+                match self.view {
+                    View::Tree => self.render_tree(buf, area, ui),
+                    View::Scope | View::Balance => self.render_view(buf, area, ui),
+                }
+                None
+            }
+        };
+        if let Some(p) = &self.prompt {
+            cursor = self.render_prompt(buf, area, p, ui);
+        }
+        cursor
+    }
+
+    fn notes(&self) -> Vec<(&'static str, String)> {
+        let name = |f: &str| -> String {
+            let v = self.start.value(f).trim();
+            match f {
+                "customer" => self
+                    .parties
+                    .iter()
+                    .find(|(id, _)| id.as_str().eq_ignore_ascii_case(v))
+                    .map(|(_, p)| p.location.business_name.clone())
+                    .unwrap_or_default(),
+                _ => self
+                    .items
+                    .iter()
+                    .find(|(c, _)| c.as_str().eq_ignore_ascii_case(v))
+                    .map(|(_, i)| i.description.name.clone())
+                    .unwrap_or_default(),
+            }
+        };
+        vec![("customer", name("customer")), ("item", name("item"))]
+    }
+
+    fn render_start(&self, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
+        let view = FormView {
+            form: &self.start,
+            notes: self.notes(),
+            button: "Trace",
+            box_w: 30,
+        };
+        let ui = &Ui {
+            theme: ui.theme,
+            compact: ui.compact,
+            editing: ui.editing && self.editing && self.prompt.is_none(),
+            keymap: ui.keymap,
+        };
+        if ui.compact {
+            let mut pieces = Vec::new();
+            for s in &self.start.order {
+                pieces.push(Piece {
+                    slot: Some(*s),
+                    height: view.height(*s, ui),
+                });
+            }
+            let (ys, offset) = stack(&pieces, self.start.slot(), area.height);
+            let mut cursor = None;
+            for (p, y) in pieces.iter().zip(ys) {
+                let Some(r) = piece_rect(area, y, offset, p.height) else {
+                    continue;
+                };
+                if let Some(s) = p.slot
+                    && let Some(c) = view.draw_slot(buf, r, s, ui)
+                {
+                    cursor = Some(c);
+                }
+            }
+            draw_pick(
+                buf,
+                compact_pick_area(area, cursor, pick_rows(&self.start)),
+                &self.start,
+                ui,
+            );
+            return cursor;
+        }
+        let inner = draw::boxed(
+            buf,
+            area,
+            "Trace: start from a lot, a scan or a complaint",
+            ui.theme,
+        );
+        if inner.is_empty() {
+            return None;
+        }
+        let mut cursor = None;
+        let mut y = 0u16;
+        let mut field_y = 0u16;
+        for s in &self.start.order {
+            match s {
+                Slot::Field(1) => {
+                    y += 1;
+                    note_line(
+                        buf,
+                        inner,
+                        inner.y + y,
+                        "or a complaint: who called, what they bought, when it shipped",
+                        ui,
+                    );
+                    y += 1;
+                }
+                Slot::Button => y += 1,
+                _ => {}
+            }
+            let r = draw::row(inner, y);
+            if self.start.slot() == *s {
+                field_y = y;
+            }
+            if r.height > 0
+                && let Some(c) = view.draw_slot(buf, r, *s, ui)
+            {
+                cursor = Some(c);
+            }
+            y += 1;
+        }
+        let help = [
+            "A lot code traces that lot both ways. A supplier's lot code",
+            "finds the lots of ours that carry it. A GS1 scan of a case",
+            "finds the item by its GTIN and the lot by its (10).",
+            "A complaint lists the lots shipped to that customer, newest",
+            "first: pick one to trace it back to its batch and inputs.",
+        ];
+        for (n, t) in help.iter().enumerate() {
+            note_line(buf, inner, inner.y + y + 1 + n as u16, t, ui);
+        }
+        // The pick list of the focused field, to the right of the boxes.
+        let px = inner.x + crate::tui::form::LABEL_W + view.box_w + 1;
+        if px + 12 <= inner.right() {
+            let top = inner.y + field_y;
+            let h = pick_rows(&self.start).min(inner.bottom().saturating_sub(top));
+            draw_pick(
+                buf,
+                Rect::new(px, top, inner.right() - px, h),
+                &self.start,
+                ui,
+            );
+        }
+        cursor
+    }
+
+    fn render_pick(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
+        let Some(p) = &self.pick else {
+            return;
+        };
+        let inner = draw::boxed(buf, area, &p.title, ui.theme);
+        if inner.is_empty() {
+            return;
+        }
+        let w = inner.width as usize;
+        let head = if ui.compact {
+            format!(" {} {}", draw::pad("Lot", 11), "Item")
+        } else {
+            format!(
+                " {} {} {}",
+                draw::pad("Lot", 12),
+                draw::pad("Item", 13),
+                "Shipped / received"
+            )
+        };
+        put(
+            buf,
+            inner,
+            inner.x,
+            inner.y,
+            &draw::take(&head, w),
+            ui.theme.title,
+        );
+        let rows = inner.height.saturating_sub(1) as usize;
+        if rows == 0 {
+            return;
+        }
+        let start = p.selected.saturating_sub(rows - 1);
+        for (n, (i, e)) in p
+            .entries
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(rows)
+            .enumerate()
+        {
+            let sel = i == p.selected;
+            let mark = if sel { ui.theme.marker() } else { " " };
+            let text = if ui.compact {
+                format!(
+                    "{mark}{} {} {}",
+                    draw::pad(e.lot.code.as_str(), 11),
+                    draw::pad(e.lot.item.as_str(), 10),
+                    e.note.trim_start_matches("shipped ")
+                )
+            } else {
+                format!(
+                    "{mark}{} {} {}",
+                    draw::pad(e.lot.code.as_str(), 12),
+                    draw::pad(e.lot.item.as_str(), 13),
+                    e.note
+                )
+            };
+            let style = if sel && ui.editing {
+                ui.theme.selected
+            } else {
+                ui.theme.label
+            };
+            put(
+                buf,
+                inner,
+                inner.x,
+                inner.y + 1 + n as u16,
+                &draw::pad(&draw::fit(&text, w, ui.theme.ellipsis()), w),
+                style,
+            );
+        }
+        position(buf, area, p.selected, p.entries.len(), rows, ui);
+    }
+
+    fn render_tree(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
+        let (Some(l), Some(ctx)) = (&self.loaded, self.ctx()) else {
+            return;
+        };
+        let ctx = Ctx {
+            dot: ui.theme.dot(),
+            ..ctx
+        };
+        let side = !ui.compact && !self.details_toggled && area.width >= 2 * DETAIL_W;
+        let only_details = ui.compact && self.details_toggled;
+        let (tree_area, detail_area) = if side {
+            (
+                Rect::new(area.x, area.y, area.width - DETAIL_W, area.height),
+                Some(Rect::new(
+                    area.right() - DETAIL_W,
+                    area.y,
+                    DETAIL_W,
+                    area.height,
+                )),
+            )
+        } else if only_details {
+            (Rect::default(), Some(area))
+        } else {
+            (area, None)
+        };
+        if let Some(d) = detail_area {
+            let back = if only_details {
+                format!(" ({}: tree)", key(ui, Layer::Trace, Action::Details))
+            } else {
+                String::new()
+            };
+            let inner = draw::boxed(buf, d, &format!("Details{back}"), ui.theme);
+            if let Some(r) = l.row() {
+                let made_by = r
+                    .kind
+                    .lot(&l.graph)
+                    .and_then(|id| ctx.lot(id))
+                    .and_then(|lot| self.events.get(&lot.event));
+                let reach = if r.has_children {
+                    count_text(l.model.reach(r.key))
+                } else {
+                    String::new()
+                };
+                lines(buf, inner, &ctx.detail(r.kind, made_by, reach), 0, ui);
+            }
+        }
+        if tree_area.is_empty() {
+            return;
+        }
+        let root = l.root();
+        let title = format!(
+            "Trace of {}{}{}",
+            root.code,
+            ui.theme.dot(),
+            l.graph.direction
+        );
+        let inner = draw::boxed(buf, tree_area, &title, ui.theme);
+        if inner.is_empty() {
+            return;
+        }
+        let g = Glyphs::new(ui.theme.ascii);
+        let h = inner.height as usize;
+        let n = l.rows.len();
+        let off = draw::scroll(l.offset.get(), l.selected, h, n);
+        l.offset.set(off);
+        let w = inner.width as usize;
+        let ell = ui.theme.ellipsis();
+        for (y, i) in (off..n.min(off + h)).enumerate() {
+            let r = &l.rows[i];
+            let sel = i == l.selected;
+            let head = format!(
+                "{}{}{}",
+                if sel { ui.theme.marker() } else { " " },
+                prefix(&l.rows, i, g),
+                mark(r, g)
+            );
+            let count = if r.has_children && !r.expanded {
+                count_text(l.model.reach(r.key))
+            } else {
+                String::new()
+            };
+            let cw = if count.is_empty() {
+                0
+            } else {
+                draw::width(&count) + 1
+            };
+            let room = w.saturating_sub(cw);
+            let text = draw::fit(&format!("{head}{}", ctx.label(r.kind)), room, ell);
+            let status_held = r
+                .kind
+                .lot(&l.graph)
+                .and_then(|id| ctx.lot(id))
+                .is_some_and(|x| x.status != crate::domain::LotStatus::Released)
+                && !matches!(r.kind, NodeKind::Ship(_));
+            let style = if sel {
+                ui.theme.selected
+            } else {
+                match r.kind {
+                    NodeKind::Root => ui.theme.strong,
+                    NodeKind::Section { .. } => ui.theme.title,
+                    NodeKind::Ref { .. } => ui.theme.dim,
+                    _ if status_held => ui.theme.warn,
+                    _ => ui.theme.label,
+                }
+            };
+            let ry = inner.y + y as u16;
+            if sel {
+                draw::fill(buf, Rect::new(inner.x, ry, inner.width, 1), style);
+            }
+            put(buf, inner, inner.x, ry, &text, style);
+            if cw > 0 {
+                let cx = inner.right().saturating_sub(draw::width(&count) as u16);
+                put(
+                    buf,
+                    inner,
+                    cx,
+                    ry,
+                    &count,
+                    if sel { style } else { ui.theme.dim },
+                );
+            }
+        }
+        position(buf, tree_area, l.selected, n, h, ui);
+        if ui.compact && tree_area.height >= 2 && tree_area.width >= 16 {
+            let k = key(ui, Layer::Trace, Action::Details);
+            if !k.is_empty() {
+                put(
+                    buf,
+                    tree_area,
+                    tree_area.x + 1,
+                    tree_area.bottom() - 1,
+                    &format!(" {k}: details "),
+                    ui.theme.dim,
+                );
+            }
+        }
+    }
+
+    fn render_view(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
+        let Some(l) = &self.loaded else {
+            return;
+        };
+        let title = match self.view {
+            View::Scope => "Recall scope".to_string(),
+            _ => "Mass balance and mock recall".to_string(),
+        };
+        let inner = draw::boxed(buf, area, &title, ui.theme);
+        if inner.is_empty() {
+            return;
+        }
+        let mut v = self.view_lines(ui.theme.dot());
+        match self.view {
+            View::Scope if l.scope.as_ref().is_some_and(|s| !s.to_hold.is_empty()) => {
+                v.insert(
+                    3,
+                    (
+                        format!(
+                            "{} holds them all, in one go, with a reason",
+                            key(ui, Layer::Trace, Action::HoldAll)
+                        ),
+                        Tone::Dim,
+                    ),
+                );
+            }
+            View::Balance => {
+                v.push((String::new(), Tone::Normal));
+                v.push((
+                    format!(
+                        "{} saves this as a record in {}'s history; {} exports it",
+                        key(ui, Layer::Trace, Action::SaveRecord),
+                        l.root().code,
+                        key(ui, Layer::Trace, Action::Export)
+                    ),
+                    Tone::Dim,
+                ));
+            }
+            _ => {}
+        }
+        let first = l.scroll.min(v.len().saturating_sub(1));
+        lines(buf, inner, &v, first, ui);
+        position(buf, area, first, v.len(), inner.height as usize, ui);
+    }
+
+    fn render_prompt(&self, buf: &mut Buffer, area: Rect, p: &Prompt, ui: &Ui) -> Option<Position> {
+        let w = area.width.min(64);
+        let h = if ui.compact { 5 } else { 4 }.min(area.height);
+        let r = Rect::new(
+            area.x + (area.width - w) / 2,
+            area.y + area.height.saturating_sub(h) / 2,
+            w,
+            h,
+        );
+        let root = self
+            .loaded
+            .as_ref()
+            .map(|l| l.root().code.to_string())
+            .unwrap_or_default();
+        let n = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.scope.as_ref())
+            .map(|s| s.to_hold.len())
+            .unwrap_or(0);
+        let (title, verb) = match p.kind {
+            PromptKind::Search => ("Search the tree".to_string(), "find"),
+            PromptKind::Hold => (
+                format!("Hold all {n} lot{} on hand", if n == 1 { "" } else { "s" }),
+                "hold them",
+            ),
+            PromptKind::Record => (format!("Save the mock recall of {root}"), "save it"),
+            PromptKind::Export => ("Export the trace (text and CSV)".to_string(), "write"),
+        };
+        let inner = draw::boxed(buf, r, &title, ui.theme);
+        if inner.is_empty() {
+            return None;
+        }
+        let f = &p.form.fields[0];
+        let c = if ui.compact {
+            crate::tui::form::render_stacked(buf, inner, f, ui.editing, "", ui.theme)
+        } else {
+            crate::tui::form::render_row(
+                buf,
+                draw::row(inner, 0),
+                f,
+                ui.editing,
+                inner.width.saturating_sub(crate::tui::form::LABEL_W),
+                "",
+                ui.theme,
+            )
+        };
+        let hint_y = inner.y + if ui.compact { 2 } else { 1 };
+        note_line(
+            buf,
+            inner,
+            hint_y,
+            &format!(
+                "{}: {verb}  {}: cancel",
+                key(ui, Layer::Form, Action::Confirm),
+                key(ui, Layer::Form, Action::Cancel)
+            ),
+            ui,
+        );
+        c
+    }
+}

@@ -1,0 +1,143 @@
+//! Our lot labels from the app: after a Receive save, after a batch closes, and from Lots.
+
+use super::*;
+use crate::export::label::Printer;
+use crate::tui::PrinterSetting;
+use crate::tui::queue::Level;
+use ratatui::crossterm::event::KeyCode;
+
+fn status(a: &App) -> (Option<Level>, String) {
+    a.status
+        .as_ref()
+        .map(|s| (Some(s.level), s.text.clone()))
+        .unwrap_or_default()
+}
+
+fn with_printer(a: App, text: &str) -> App {
+    let printer = Printer::parse(text, "printer").unwrap();
+    a.with_devices(
+        Default::default(),
+        Some(PrinterSetting {
+            printer,
+            text: text.into(),
+            from: "config.toml".into(),
+        }),
+    )
+}
+
+fn enter(a: &mut App, p: &Plant, text: &str) {
+    typed(a, p, text);
+    keys(a, p, [Input::code(KeyCode::Enter)]);
+}
+
+/// Receive one case of flour; the new lot's code.
+fn receive_one(a: &mut App, p: &Plant) -> String {
+    for t in ["flour", "mill", "M-90", "25"] {
+        enter(a, p, t);
+    }
+    keys(a, p, [Input::ctrl('s')]);
+    a.receive.last.as_ref().expect("saved").code.to_string()
+}
+
+#[test]
+fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
+    let p = plant();
+    let spool = p.dir.path().join("labels.zpl");
+    let mut a = with_printer(app(&p), &format!("file:{}", spool.display()));
+    // Nothing saved yet: nothing to print, and the footer does not offer it.
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    assert_eq!(
+        status(&a),
+        (
+            Some(Level::Warn),
+            "label: nothing received yet; the label is for the lot a save creates".into()
+        )
+    );
+    assert!(!screen(&a, 80, 24).contains("C-p print label"));
+    let lot = receive_one(&mut a, &p);
+    assert!(
+        screen(&a, 80, 24).contains("C-p print label"),
+        "offered now"
+    );
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    assert_eq!(
+        status(&a),
+        (
+            Some(Level::Ok),
+            format!("Label for lot {lot} sent to file:{}", spool.display())
+        )
+    );
+    let zpl = std::fs::read_to_string(&spool).unwrap();
+    assert!(
+        zpl.starts_with("^XA") && zpl.contains(&format!("LOT {lot}")),
+        "{zpl}"
+    );
+    assert!(zpl.contains("All-purpose flour"), "{zpl}");
+
+    // A batch: its label after it closes.
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    assert!(
+        status(&a).1.starts_with("label: no batch closed yet"),
+        "{:?}",
+        status(&a)
+    );
+    enter(&mut a, &p, "dough");
+    for t in ["", "", ""] {
+        enter(&mut a, &p, t);
+    }
+    enter(&mut a, &p, &lot);
+    enter(&mut a, &p, "10");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    enter(&mut a, &p, "10");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    let batch = a.produce.last.as_ref().expect("closed").0.to_string();
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    assert_eq!(
+        status(&a).1,
+        format!("Label for lot {batch} sent to file:{}", spool.display())
+    );
+    let zpl = std::fs::read_to_string(&spool).unwrap();
+    assert!(zpl.contains(&format!("LOT {batch}")), "{zpl}");
+    assert!(zpl.contains("Cookie dough"), "{zpl}");
+
+    // On the Lots screen: the selected lot's label.
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    enter(&mut a, &p, p.held_sugar.as_str());
+    keys(&mut a, &p, [Input::code(KeyCode::Char('P'))]);
+    assert_eq!(
+        status(&a).1,
+        format!(
+            "Label for lot {} sent to file:{}",
+            p.held_sugar,
+            spool.display()
+        )
+    );
+}
+
+#[test]
+fn without_a_printer_or_with_a_broken_one_the_status_line_says_so() {
+    let p = plant();
+    let mut a = app(&p);
+    let lot = receive_one(&mut a, &p);
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    assert_eq!(
+        status(&a),
+        (
+            Some(Level::Warn),
+            format!(
+                "label: no printer set for lot {lot}; add [label] printer to config.toml or set LOTLINE_PRINTER"
+            )
+        )
+    );
+    let mut a = with_printer(app(&p), "cmd:echo out of paper >&2; exit 3");
+    let lot = receive_one(&mut a, &p);
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    let (level, text) = status(&a);
+    assert_eq!(level, Some(Level::Error));
+    assert!(
+        text.starts_with(&format!("label: lot {lot} did not print: printer command")),
+        "{text}"
+    );
+    assert!(text.ends_with("out of paper"), "{text}");
+}

@@ -1,0 +1,825 @@
+//! The full-screen app, end to end: the real binary in a pseudo-terminal, typed at like a
+//! person, its screen read back with a terminal emulator (vt100). Waits poll the screen
+//! with generous time limits; nothing here depends on how fast the machine is.
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lotline");
+/// How long to wait for something to show before failing: long, for slow CI machines.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+const F1: &str = "\x1bOP";
+const F3: &str = "\x1bOR";
+const F4: &str = "\x1bOS";
+const F6: &str = "\x1b[17~";
+const ENTER: &str = "\r";
+const ESC: &str = "\x1b";
+const CTRL_C: &str = "\x03";
+const CTRL_S: &str = "\x13";
+const CTRL_U: &str = "\x15";
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("a terminal has at least one row and column")
+}
+
+/// A temporary plant: its database, and a home with no config of the developer's.
+struct Plant {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Plant {
+    fn new() -> Plant {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        Plant { dir, db }
+    }
+
+    /// Run a lotline command (no terminal) and return its stdout.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN)
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env("LOTLINE_STATION", "e2e")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "lotline {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Items and parties, as set up once by the office.
+    fn master_data(&self) {
+        for (code, name, unit, kind) in [
+            ("FLOUR", "All-purpose flour", "kg", "ingredient"),
+            ("EGGS", "Shell eggs", "dozen", "ingredient"),
+            ("SUGAR", "Granulated sugar", "kg", "ingredient"),
+            ("DOUGH", "Cookie dough", "kg", "intermediate"),
+        ] {
+            self.cli(&[
+                "item",
+                "add",
+                code,
+                "--name",
+                name,
+                "--unit",
+                unit,
+                "--kind",
+                kind,
+                "--shelf-life",
+                "30",
+            ]);
+        }
+        for (id, name, role) in [
+            ("MILL", "Prairie Mill", "supplier"),
+            ("FARM", "Sunny Ridge Farm", "supplier"),
+            ("SHOP", "Corner Market", "customer"),
+        ] {
+            self.cli(&["party", "add", id, "--name", name, "--role", role]);
+        }
+    }
+
+    fn home(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The app running in a pseudo-terminal.
+struct Term {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    master: Box<dyn MasterPty + Send>,
+    child: Box<dyn Child + Send + Sync>,
+}
+
+impl Term {
+    fn start(plant: &Plant, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Term {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.arg("--db");
+        cmd.arg(&plant.db);
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("LANG", "C.UTF-8");
+        cmd.env("HOME", plant.home());
+        cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
+        cmd.env("LOTLINE_STATION", "e2e");
+        cmd.env_remove("NO_COLOR");
+        cmd.env_remove("LC_ALL");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        p.lock().unwrap().process(&buf[..n]);
+                        r.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        Term {
+            parser,
+            raw,
+            writer,
+            master: pair.master,
+            child,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Wait until the screen satisfies `ok`; fail showing the screen if it never does.
+    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("waited {PATIENCE:?} for {what}; the screen shows:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), |s| s.contains(text))
+    }
+
+    /// The status line (the last row).
+    fn status(&self) -> String {
+        self.screen()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Type like a person: one key at a time, each seen on screen before the next.
+    fn type_text(&mut self, text: &str) {
+        let mut so_far = String::new();
+        for c in text.chars() {
+            so_far.push(c);
+            self.send(&c.to_string());
+        }
+        self.wait_for(&so_far);
+    }
+
+    /// Type into the focused field and press Enter.
+    fn field(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.type_text(text);
+        }
+        self.send(ENTER);
+    }
+
+    /// Press a key and wait for its effect.
+    fn press(&mut self, key: &str, then: &str) -> String {
+        self.send(key);
+        self.wait_for(then)
+    }
+
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(nz(rows), nz(cols));
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// Wait for the program to end; its exit code.
+    fn exit(&mut self) -> u32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("lotline did not exit; the screen shows:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn raw_output(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// The word after `after` on the status line, up to a ':' or ' '.
+fn code_after(status: &str, after: &str) -> String {
+    let i = status
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} in {status:?}"))
+        + after.len();
+    status[i..]
+        .split([':', ' ', ','])
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Receive one case on the Receive screen; returns the new lot code.
+fn receive_case(
+    t: &mut Term,
+    item: &str,
+    supplier: Option<&str>,
+    supplier_lot: &str,
+    qty: &str,
+) -> String {
+    t.field(item);
+    match supplier {
+        Some(s) => {
+            t.send(CTRL_U); // the supplier kept from the last truck
+            t.field(s)
+        }
+        None => t.send(ENTER), // the same truck: keep the supplier
+    }
+    t.field(supplier_lot);
+    t.field(qty);
+    t.send(CTRL_S);
+    t.wait("the receipt to be saved", |s| {
+        s.lines().last().is_some_and(|l| l.contains("Received "))
+            && s.contains(&format!("lot {supplier_lot}"))
+    });
+    code_after(&t.status(), "Received ")
+}
+
+#[test]
+fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
+    let p = Plant::new();
+    p.master_data();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    // No mouse capture: the terminal's own selection keeps working.
+    assert_eq!(
+        t.parser.lock().unwrap().screen().mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None
+    );
+
+    // The receiving clerk: three cases from two trucks.
+    let flour = receive_case(&mut t, "flour", Some("mill"), "M-88", "500");
+    let sugar = receive_case(&mut t, "sugar", None, "S-12", "200");
+    let eggs = receive_case(&mut t, "eggs", Some("farm"), "F-1121", "30");
+    assert_ne!(flour, sugar);
+    let screen = t.screen();
+    assert!(
+        screen.contains(&format!("Lot {eggs}")),
+        "the confirmation shows the lot:\n{screen}"
+    );
+
+    // The line lead: a batch of dough from the three lots.
+    t.press(F3, "Close batch");
+    t.field("dough");
+    t.field("WO:2211");
+    t.field("L1");
+    t.field(""); // the date: today
+    for (n, (lot, qty)) in [(&flour, "100"), (&sugar, "20"), (&eggs, "4")]
+        .into_iter()
+        .enumerate()
+    {
+        t.field(lot);
+        t.wait_for(&format!("Lot {lot}: "));
+        t.field(qty);
+        t.wait_for(&format!("Line {}: {lot}", n + 1));
+    }
+    t.send(ENTER); // no more inputs: to the output quantity
+    t.field("120");
+    t.send(ENTER); // [ Close batch ]
+    t.wait("the batch to close", |s| s.contains("Batch closed: lot "));
+    let batch = code_after(&t.status(), "Batch closed: lot ");
+
+    // The shipping clerk: part of the batch to a customer.
+    t.press(F4, "Shipment");
+    t.field("corner");
+    t.field("BOL:5521");
+    t.field("");
+    t.field("dough");
+    t.field(&batch);
+    t.wait_for("enter the quantity");
+    t.field("50");
+    t.wait_for("total 50 kg");
+    t.send(CTRL_S);
+    t.wait("the shipment", |s| {
+        s.contains("Shipped 1 lot (50 kg) to SHOP on BOL:5521")
+    });
+
+    // Nothing left unsaved: one Ctrl-C quits.
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+
+    // The chain is in the database, as the real trace command reports it.
+    let trace: Value = serde_json::from_str(&p.cli(&["trace", &batch, "--json"])).unwrap();
+    let lots: Vec<&str> = trace["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap())
+        .collect();
+    for lot in [&flour, &sugar, &eggs, &batch] {
+        assert!(lots.contains(&lot.as_str()), "{lot} in {lots:?}");
+    }
+    let links = trace["links"].as_array().unwrap();
+    for (lot, qty) in [(&flour, 100), (&sugar, 20), (&eggs, 4)] {
+        assert!(
+            links.iter().any(|l| l["input"] == lot.as_str()
+                && l["output"] == batch.as_str()
+                && l["quantity"] == qty),
+            "{lot} → {batch} ({qty}) in {links:?}"
+        );
+    }
+    let ships = trace["shipments"].as_array().unwrap();
+    assert_eq!(ships.len(), 1, "{ships:?}");
+    assert_eq!(ships[0]["customer"], "SHOP");
+    assert_eq!(ships[0]["lot"], batch.as_str());
+    assert_eq!(ships[0]["quantity"], 50);
+    assert_eq!(ships[0]["reference"], "BOL:5521");
+    let back: Value =
+        serde_json::from_str(&p.cli(&["trace", &flour, "--json", "--forward"])).unwrap();
+    assert_eq!(
+        back["shipments"][0]["customer"], "SHOP",
+        "forward from the flour reaches the shop"
+    );
+}
+
+#[test]
+fn resizing_mid_form_keeps_what_was_typed() {
+    let p = Plant::new();
+    p.master_data();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    t.field("flour");
+    t.type_text("Mil");
+    // A handheld: labels above fields.
+    t.resize(40, 16);
+    let s = t.wait("the compact layout", |s| {
+        !s.contains("Receive a case") && s.contains("Supplier*")
+    });
+    assert!(s.contains("FLOUR") && s.contains("Mil"), "{s}");
+    t.resize(19, 9);
+    t.wait_for("terminal too small");
+    t.resize(100, 30);
+    let s = t.wait_for("Receive a case");
+    assert!(s.contains("FLOUR") && s.contains("Mil"), "{s}");
+    // The form goes on where it was.
+    t.type_text("l");
+    t.send(ENTER);
+    t.wait_for("MILL ");
+    t.field("M-1");
+    t.field("5");
+    t.send(CTRL_S);
+    t.wait("the receipt", |s| {
+        s.contains("Received ") && s.contains("from MILL lot M-1")
+    });
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+#[test]
+fn no_color_draws_with_bold_and_reverse_and_never_a_colour() {
+    let p = Plant::new();
+    p.master_data();
+    let mut t = Term::start(&p, &[], &[("NO_COLOR", "1")], 80, 24);
+    t.wait_for("Receive a case");
+    t.press(F6, "Find");
+    t.field("");
+    t.wait_for("lots, newest first");
+    {
+        let parser = t.parser.lock().unwrap();
+        let screen = parser.screen();
+        let mut inverse = false;
+        for row in 0..24 {
+            for col in 0..80 {
+                let c = screen.cell(row, col).unwrap();
+                assert_eq!(c.fgcolor(), vt100::Color::Default, "({row},{col}) {c:?}");
+                assert_eq!(c.bgcolor(), vt100::Color::Default, "({row},{col}) {c:?}");
+                inverse |= c.inverse();
+            }
+        }
+        assert!(inverse, "the active tab is in reverse video");
+    }
+    // Not one colour command went to the terminal.
+    let raw = String::from_utf8_lossy(&t.raw_output()).into_owned();
+    for sgr in raw.split("\x1b[").skip(1) {
+        let Some(end) = sgr.find(|c: char| c.is_ascii_alphabetic()) else {
+            continue;
+        };
+        if &sgr[end..=end] != "m" {
+            continue;
+        }
+        for param in sgr[..end].split(';') {
+            let colour = matches!(
+                param.parse::<u32>(),
+                Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+            );
+            assert!(!colour, "a colour code ESC[{} was written", &sgr[..=end]);
+        }
+    }
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+#[test]
+fn a_bad_keymap_is_refused_at_start_with_file_key_and_reason() {
+    let p = Plant::new();
+    p.master_data();
+    let bad = p.home().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[global]\nkeymap = [ { on = \"<F13>\", run = \"quit\", desc = \"q\" } ]\n",
+    )
+    .unwrap();
+    let mut t = Term::start(&p, &["--keymap", bad.to_str().unwrap()], &[], 200, 24);
+    let code = t.exit();
+    let s = t.wait_for("F13");
+    assert_eq!(code, 2, "{s}");
+    let line = s
+        .lines()
+        .find(|l| l.contains("lotline:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains(&format!("keymap {}: global.keymap[0].on:", bad.display())),
+        "{s}"
+    );
+}
+
+#[test]
+fn the_config_file_chooses_the_keymap_and_help_shows_it() {
+    let p = Plant::new();
+    p.master_data();
+    std::fs::create_dir_all(p.home().join("config/lotline")).unwrap();
+    std::fs::write(
+        p.home().join("config/lotline/config.toml"),
+        "keymap = \"vim\"\n",
+    )
+    .unwrap();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    t.press(F1, "Keymap: built-in vim");
+    // vim's normal mode: Esc, then L for Lots.
+    t.press(ESC, "Receive a case");
+    t.send(ESC);
+    t.wait_for("r Receive  p Produce");
+    t.press("L", "Find");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+#[test]
+fn lotline_demo_opens_the_app_on_the_demo_plant() {
+    let p = Plant::new();
+    let mut t = Term::start(&p, &["demo"], &[], 80, 24);
+    t.wait_for("Hearth & Harvest Bakery");
+    t.press(F6, "Find");
+    t.field("cookie-cc");
+    t.wait_for("lots for 'cookie-cc'");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    assert!(
+        p.db.exists(),
+        "the demo was built in the file given with --db"
+    );
+}
+
+/// GS, what a scanner sends for FNC1 between GS1 fields.
+const GS: &str = "\x1d";
+/// A GTIN for the oats the scanning tests receive.
+const OATS_GTIN: &str = "09501101530003";
+
+impl Plant {
+    /// An item whose supplier labels its cases with GS1-128.
+    fn oats(&self) {
+        self.cli(&[
+            "item",
+            "add",
+            "OATS",
+            "--name",
+            "Rolled oats",
+            "--unit",
+            "kg",
+            "--kind",
+            "ingredient",
+            "--gtin",
+            OATS_GTIN,
+            "--shelf-life",
+            "180",
+        ]);
+    }
+}
+
+#[test]
+fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
+    let p = Plant::new();
+    p.master_data();
+    p.oats();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    // The scanner types the whole label at once: AIM id, (01) GTIN, (3102) net weight
+    // 25.00 kg, (10) lot, GS, (17) expiry, then CR LF.
+    t.send(&format!(
+        "]C101{OATS_GTIN}3102002500{GS}10OAT-7781{GS}17271231\r\n"
+    ));
+    let s = t.wait_for("Scanned OATS");
+    for want in [
+        "Item*         OATS",
+        "Rolled oats",
+        "Supplier lot* OAT-7781",
+        "Quantity*     25",
+        "Expiry        2027-12-31",
+    ] {
+        assert!(s.contains(want), "{want:?} on screen:\n{s}");
+    }
+    assert!(
+        t.status()
+            .starts_with("Scanned OATS, lot OAT-7781, expires 2027-12-31, 25 kg; supplier next"),
+        "{}",
+        t.status()
+    );
+    // The supplier is not on the label: the cursor is there. The LF of CR LF did nothing.
+    t.type_text("mill");
+    t.send(ENTER);
+    t.wait_for("Prairie Mill");
+    t.send(CTRL_S);
+    t.wait("the receipt", |s| {
+        s.lines().last().is_some_and(|l| l.contains("Received "))
+    });
+    let lot = code_after(&t.status(), "Received ");
+    // A person typing what looks like a scan's start gets their keys: held a moment, then
+    // typed into the field (no Enter came, so it was no scan).
+    t.send("]C1 x");
+    let s = t.wait_for("Item*         ]C1 x");
+    assert!(!s.contains("scan:"), "{s}");
+    t.send(CTRL_U);
+    t.wait("the field cleared", |s| !s.contains("]C1 x"));
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    let lots: Value = serde_json::from_str(&p.cli(&["lots", "--json"])).unwrap();
+    let saved = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == lot.as_str())
+        .unwrap_or_else(|| panic!("{lot} in {lots}"));
+    assert_eq!(saved["item"], "OATS");
+    assert_eq!(saved["supplier"], "MILL");
+    assert_eq!(saved["supplier_lot"], "OAT-7781");
+    assert_eq!(saved["expiry"], "2027-12-31");
+    assert_eq!(saved["quantity"], 25);
+}
+
+#[test]
+fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
+    let p = Plant::new();
+    p.master_data();
+    p.oats();
+    let flour = p
+        .cli(&[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-501",
+            "--qty",
+            "500",
+        ])
+        .trim()
+        .to_string();
+    let oats = p
+        .cli(&[
+            "receive",
+            "--item",
+            "OATS",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "OAT-1",
+            "--qty",
+            "40",
+        ])
+        .trim()
+        .to_string();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    // Out of the fields, to the menu; then our Code 128 lot label.
+    t.send(ESC);
+    t.wait_for("r Receive  p Produce");
+    t.send(&format!("]C0{flour}\r\n"));
+    // The Trace screen opens on the lot.
+    let s = t.wait(&format!("the trace of {flour}"), |s| {
+        s.contains(&format!("Trace of {flour}")) && s.contains("All-purpose flour")
+    });
+    assert!(
+        s.contains(&format!("Lot {flour}")) && s.contains("FLOUR"),
+        "{s}"
+    );
+    // Our GS1-128 label ((01) GTIN, (10) our lot code), scanned from another screen's menu.
+    t.press(F3, "Close batch");
+    t.send(ESC);
+    t.wait_for("r Receive  p Produce");
+    t.send(&format!("]C101{OATS_GTIN}10{oats}\r\n"));
+    let s = t.wait(&format!("the trace of {oats}"), |s| {
+        s.contains(&format!("Trace of {oats}")) && s.contains("Rolled oats")
+    });
+    assert!(
+        s.contains(&format!("Lot {oats}")) && s.contains("OATS"),
+        "{s}"
+    );
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+const F5: &str = "\x1b[15~";
+const DOWN: &str = "\x1b[B";
+const RIGHT: &str = "\x1b[C";
+const PAGE_DOWN: &str = "\x1b[6~";
+
+impl Term {
+    /// Send `key` and wait until the screen is no longer `before`.
+    fn step(&mut self, key: &str) -> String {
+        let before = self.screen();
+        self.send(key);
+        self.wait("the screen to change", |s| s != before)
+    }
+
+    /// Press `key` until the screen satisfies `ok`, at most `max` times.
+    fn until(&mut self, key: &str, max: usize, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        for _ in 0..max {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            self.step(key);
+        }
+        let s = self.screen();
+        assert!(ok(&s), "{what} not reached; the screen shows:\n{s}");
+        s
+    }
+}
+
+/// The word after `after` in `text`.
+fn word_after(text: &str, after: &str) -> String {
+    let i = text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} in {text}"))
+        + after.len();
+    text[i..]
+        .split([' ', ',', '.', ')'])
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The cookie complaint on the demo plant, as QA answers it on the Trace screen: from the
+/// customer to the cookie lot, back to its batch and egg lot, then forward from the eggs
+/// to every customer who got product made with them, as `lotline trace` reports them.
+#[test]
+fn the_cookie_complaint_from_the_customer_to_every_customer_of_the_egg_lot() {
+    let p = Plant::new();
+    let summary = p.cli(&["demo"]);
+    let cookie = word_after(&summary, "Their case is lot ");
+    let eggs = word_after(&summary, "The eggs were lot ");
+    let fwd: Value =
+        serde_json::from_str(&p.cli(&["trace", &eggs, "--forward", "--json"])).unwrap();
+    let mut customers: Vec<String> = fwd["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["customer"].as_str().unwrap().to_string())
+        .collect();
+    customers.sort();
+    customers.dedup();
+    assert!(customers.len() > 2, "{customers:?}");
+    assert!(customers.contains(&"CORNERMKT".to_string()));
+
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Hearth & Harvest");
+    t.press(F5, "Trace: start from");
+    // The complaint: no lot code, the customer, the product; C-s lists what they got.
+    t.send(ENTER);
+    t.field("CORNERMKT");
+    t.wait_for("Corner Market #12");
+    t.field("COOKIE-CC");
+    t.send(CTRL_S);
+    t.wait_for("Shipped to CORNERMKT COOKIE-CC");
+    // Pick the lot the customer read off the case.
+    let marked = format!("▶{cookie}");
+    t.until(DOWN, 60, "the cookie lot", |s| s.contains(&marked));
+    t.send(ENTER);
+    t.wait_for(&format!("Trace of {cookie} · backward"));
+    // Down the tree, opening each batch met on the way, to the egg lot.
+    let selected = |s: &str| {
+        s.lines()
+            .find(|l| l.contains('▶'))
+            .unwrap_or("")
+            .to_string()
+    };
+    let target = format!("Lot {eggs}");
+    for _ in 0..60 {
+        let s = t.screen();
+        if s.contains(&target) {
+            break;
+        }
+        let row = selected(&s);
+        t.step(if row.contains("DOUGH-CC") && row.contains('▸') {
+            RIGHT
+        } else {
+            DOWN
+        });
+    }
+    let s = t.screen();
+    assert!(s.contains(&target), "the egg lot was reached:\n{s}");
+    assert!(s.contains("Shell eggs, large"), "{s}");
+    let batch = word_after(&s, " dozen used in ");
+    assert!(
+        s.lines().any(|l| l.contains(&format!("{batch} DOUGH-CC"))),
+        "the eggs went into batch {batch} of cookie dough:\n{s}"
+    );
+    // Root the trace there and turn it forward.
+    t.send("o");
+    t.wait_for(&format!("Trace of {eggs} · backward"));
+    t.send("d");
+    let s = t.wait_for(&format!("Trace of {eggs} · forward"));
+    assert!(
+        s.contains(&format!("shipments to {} customers", customers.len())),
+        "{s}"
+    );
+    // The recall scope: every customer, page by page.
+    t.send("R");
+    let mut seen = t.wait_for(&format!("Recall scope of {eggs}"));
+    let mut page = seen.clone();
+    for _ in 0..30 {
+        if page.contains("Finished lots (") {
+            break;
+        }
+        page = t.step(PAGE_DOWN);
+        seen.push_str(&page);
+    }
+    for c in &customers {
+        assert!(
+            seen.lines().any(|l| l.starts_with(&format!("│{c} "))),
+            "customer {c} of the egg lot is on the recall scope:\n{seen}"
+        );
+    }
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
