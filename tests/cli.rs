@@ -955,13 +955,24 @@ fn check_finds_links_that_do_not_mirror() {
         let db = redb::Database::open(&p.db).unwrap();
         let w = db.begin_write().unwrap();
         {
-            let def: redb::MultimapTableDefinition<u32, (u32, i64)> =
-                redb::MultimapTableDefinition::new("links_rev");
-            let mut rev = w.open_multimap_table(def).unwrap();
-            assert!(
-                rev.remove(dough_id, (eggs_id, 10_000)).unwrap(),
-                "the link was there"
-            );
+            // output lot → its inputs, 12 bytes each: input lot (u32 LE), qty milli (i64 LE).
+            let def: redb::TableDefinition<u32, &[u8]> = redb::TableDefinition::new("link_inputs");
+            let mut rev = w.open_table(def).unwrap();
+            let packed = redb::ReadableTable::get(&rev, dough_id)
+                .unwrap()
+                .unwrap()
+                .value()
+                .to_vec();
+            let mut eggs_link = eggs_id.to_le_bytes().to_vec();
+            eggs_link.extend(10_000i64.to_le_bytes());
+            let kept: Vec<u8> = packed
+                .chunks(12)
+                .filter(|c| *c != eggs_link.as_slice())
+                .flatten()
+                .copied()
+                .collect();
+            assert_eq!(kept.len() + 12, packed.len(), "the link was there");
+            rev.insert(dough_id, kept.as_slice()).unwrap();
         }
         w.commit().unwrap();
     }

@@ -247,11 +247,14 @@ impl Store {
             }
         }
         let mut rev: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
-        for e in r.open_multimap_table(LINKS_REV)?.iter()? {
-            let (k, vals) = e?;
-            for v in vals {
-                let (inp, q) = v?.value();
-                rev.insert((inp, k.value(), q));
+        for e in r.open_table(LINKS_REV)?.iter()? {
+            let (k, v) = e?;
+            match unpack_inputs(v.value()) {
+                Some(inputs) => rev.extend(inputs.map(|(inp, q)| (inp, k.value(), q))),
+                None => bad(format!(
+                    "the reverse links of lot {} are unreadable",
+                    code_of(LotId(k.value()))
+                )),
             }
         }
         let show = |(i, o, q): &(u32, u32, i64)| {
@@ -343,8 +346,14 @@ mod tests {
         // Break the store behind the API's back: drop a reverse link, change a balance.
         let w = s.db.begin_write().unwrap();
         {
-            let mut rev = w.open_multimap_table(LINKS_REV).unwrap();
-            rev.remove(dough_id.0, (flour_id.0, 100_000)).unwrap();
+            let mut rev = w.open_table(LINKS_REV).unwrap();
+            let mut inputs: Vec<(u32, i64)> = {
+                let v = rev.get(dough_id.0).unwrap().unwrap();
+                unpack_inputs(v.value()).unwrap().collect()
+            };
+            inputs.retain(|(i, _)| *i != flour_id.0);
+            rev.insert(dough_id.0, pack_inputs(&mut inputs).as_slice())
+                .unwrap();
             // And a shipment line that lost its customer.
             let mut ships = w.open_multimap_table(LOT_SHIPMENTS).unwrap();
             let (lot, (id, q, day, kind, number)) = {

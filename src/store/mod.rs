@@ -20,7 +20,9 @@ pub use tables::SCHEMA_VERSION;
 pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShipment};
 pub use write::{Bulk, Created};
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Database, ReadableDatabase, ReadableMultimapTable, ReadableTable, ReadableTableMetadata,
+};
 use std::path::{Path, PathBuf};
 use tables::*;
 
@@ -145,12 +147,12 @@ impl Store {
             w.open_table(EVENT_VOIDS)?;
             w.open_table(EVENTS_BY_DATE)?;
             w.open_multimap_table(LINKS_FWD)?;
-            w.open_multimap_table(LINKS_REV)?;
-            w.open_multimap_table(LOT_EVENTS)?;
+            w.open_table(LINKS_REV)?;
+            w.open_table(LOT_EVENTS)?;
             w.open_multimap_table(LOT_SHIPMENTS)?;
-            w.open_multimap_table(SUPPLIER_LOTS)?;
-            w.open_multimap_table(ITEM_LOTS)?;
-            w.open_multimap_table(PARTY_EVENTS)?;
+            w.open_table(SUPPLIER_LOTS)?;
+            w.open_table(ITEM_LOTS)?;
+            w.open_table(PARTY_EVENTS)?;
         }
         w.commit()?;
         Ok(())
@@ -162,7 +164,7 @@ impl Store {
         let w = self.db.begin_write()?;
         if from < 2 {
             // lot_shipments held event ids only; rebuild it from the shipment events.
-            w.delete_multimap_table(LOT_SHIPMENTS_V1)?;
+            w.delete_multimap_table(old::LOT_SHIPMENTS_V1)?;
             let mut ships = w.open_multimap_table(LOT_SHIPMENTS)?;
             let events = w.open_table(EVENTS)?;
             // In slices, holding no guard into `events` while `ships` grows: redb asserts
@@ -184,6 +186,45 @@ impl Store {
                     }
                 }
             }
+        }
+        if from < 3 {
+            // Four multimaps become (key, value) tables under new names: copied entry by
+            // entry, then the old tables dropped.
+            macro_rules! copy {
+                ($old:expr, $new:expr) => {{
+                    {
+                        let from = w.open_multimap_table($old)?;
+                        let mut to = w.open_table($new)?;
+                        for e in from.iter()? {
+                            let (k, vals) = e?;
+                            for v in vals {
+                                to.insert((k.value(), v?.value()), ())?;
+                            }
+                        }
+                    }
+                    w.delete_multimap_table($old)?;
+                }};
+            }
+            copy!(old::LOT_EVENTS, LOT_EVENTS);
+            copy!(old::SUPPLIER_LOTS, SUPPLIER_LOTS);
+            copy!(old::ITEM_LOTS, ITEM_LOTS);
+            copy!(old::PARTY_EVENTS, PARTY_EVENTS);
+        }
+        if from < 4 {
+            // Reverse links: one packed value per batch instead of one multimap value per
+            // input, under a new name.
+            {
+                let from = w.open_multimap_table(old::LINKS_REV)?;
+                let mut to = w.open_table(LINKS_REV)?;
+                for e in from.iter()? {
+                    let (k, vals) = e?;
+                    let mut inputs = vals
+                        .map(|v| v.map(|v| v.value()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    to.insert(k.value(), pack_inputs(&mut inputs).as_slice())?;
+                }
+            }
+            w.delete_multimap_table(old::LINKS_REV)?;
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
@@ -392,9 +433,9 @@ pub(crate) mod test_util {
 mod tests {
     use super::test_util::*;
     use super::*;
-    use redb::ReadableMultimapTable;
 
-    /// Rewrite `s`'s file as schema 1 had it: shipment index of event ids only.
+    /// Rewrite `s`'s file as schema 1 had it: multimap indexes, and a shipment index of
+    /// event ids only.
     fn downgrade_to_v1(s: &Store) {
         let w = s.db.begin_write().unwrap();
         {
@@ -408,29 +449,101 @@ mod tests {
             }
             drop(table);
             w.delete_multimap_table(LOT_SHIPMENTS).unwrap();
-            let mut old = w.open_multimap_table(LOT_SHIPMENTS_V1).unwrap();
+            let mut t = w.open_multimap_table(old::LOT_SHIPMENTS_V1).unwrap();
             for (lot, event) in lines {
-                old.insert(lot, event).unwrap();
+                t.insert(lot, event).unwrap();
+            }
+            let mut t = w.open_multimap_table(old::LINKS_REV).unwrap();
+            for e in w.open_table(LINKS_REV).unwrap().iter().unwrap() {
+                let (k, v) = e.unwrap();
+                for input in unpack_inputs(v.value()).unwrap() {
+                    t.insert(k.value(), input).unwrap();
+                }
+            }
+            let mut t = w.open_multimap_table(old::LOT_EVENTS).unwrap();
+            for e in w.open_table(LOT_EVENTS).unwrap().iter().unwrap() {
+                let (l, ev) = e.unwrap().0.value();
+                t.insert(l, ev).unwrap();
+            }
+            let mut t = w.open_multimap_table(old::SUPPLIER_LOTS).unwrap();
+            for e in w.open_table(SUPPLIER_LOTS).unwrap().iter().unwrap() {
+                let e = e.unwrap();
+                let (k, l) = e.0.value();
+                t.insert(k, l).unwrap();
+            }
+            let mut t = w.open_multimap_table(old::ITEM_LOTS).unwrap();
+            for e in w.open_table(ITEM_LOTS).unwrap().iter().unwrap() {
+                let e = e.unwrap();
+                let (k, l) = e.0.value();
+                t.insert(k, l).unwrap();
+            }
+            let mut t = w.open_multimap_table(old::PARTY_EVENTS).unwrap();
+            for e in w.open_table(PARTY_EVENTS).unwrap().iter().unwrap() {
+                let e = e.unwrap();
+                let (k, ev) = e.0.value();
+                t.insert(k, ev).unwrap();
             }
             w.open_table(META)
                 .unwrap()
                 .insert("schema_version", 1u32.to_le_bytes().as_slice())
                 .unwrap();
         }
+        w.delete_table(LINKS_REV).unwrap();
+        w.delete_table(LOT_EVENTS).unwrap();
+        w.delete_table(SUPPLIER_LOTS).unwrap();
+        w.delete_table(ITEM_LOTS).unwrap();
+        w.delete_table(PARTY_EVENTS).unwrap();
         w.commit().unwrap();
     }
 
     #[test]
     fn a_schema_1_file_is_migrated_on_open() {
-        let (dir, s, [_, eggs, _, _]) = bakery();
-        let before = s.trace(&eggs, Direction::Forward).unwrap();
-        assert_eq!(before.shipments.len(), 2);
+        let (dir, s, [flour, eggs, dough, cookies]) = bakery();
+        let traces = |s: &Store| {
+            [&flour, &eggs, &dough, &cookies].map(|l| s.trace(l, Direction::Both).unwrap())
+        };
+        let histories =
+            |s: &Store| [&flour, &eggs, &dough, &cookies].map(|l| s.lot_history(l).unwrap());
+        let by_supplier_lot = |s: &Store| {
+            s.find_lots(&LotFilter {
+                supplier_lot: Some("f-1121".into()),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let shop = crate::domain::PartyId::parse("SHOP", "party").unwrap();
+        let before = (
+            traces(&s),
+            histories(&s),
+            by_supplier_lot(&s),
+            s.party_events(&shop).unwrap(),
+            s.stats().unwrap(),
+        );
+        assert_eq!(before.0[1].shipments.len(), 2);
+        assert_eq!(before.2.len(), 1);
         downgrade_to_v1(&s);
         let path = s.path().to_path_buf();
         drop(s);
         let s = Store::open(&path, false).unwrap();
-        assert_eq!(s.trace(&eggs, Direction::Forward).unwrap(), before);
+        let after = (
+            traces(&s),
+            histories(&s),
+            by_supplier_lot(&s),
+            s.party_events(&shop).unwrap(),
+            s.stats().unwrap(),
+        );
+        assert_eq!(after, before);
         assert!(s.check().unwrap().problems.is_empty());
+        // The old tables are gone.
+        let r = s.db.begin_read().unwrap();
+        let mut multimaps: Vec<String> = r
+            .list_multimap_tables()
+            .unwrap()
+            .map(|t| redb::MultimapTableHandle::name(&t).to_string())
+            .collect();
+        multimaps.sort();
+        assert_eq!(multimaps, ["links_fwd", "lot_shipments"]);
+        drop(r);
         let r = s.db.begin_read().unwrap();
         let v = r.open_table(META).unwrap().get("schema_version").unwrap();
         assert_eq!(v.unwrap().value(), SCHEMA_VERSION.to_le_bytes());

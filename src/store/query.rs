@@ -136,22 +136,19 @@ impl Store {
     pub fn find_lots(&self, f: &LotFilter) -> Result<Vec<Lot>, StoreError> {
         let r = self.read()?;
         let ids: Option<BTreeSet<u32>> = if let Some(sl) = &f.supplier_lot {
-            let t = r.open_multimap_table(SUPPLIER_LOTS)?;
+            let t = r.open_table(SUPPLIER_LOTS)?;
             let start = format!("{sl}\0");
             let end = format!("{sl}\u{1}");
             let mut set = BTreeSet::new();
-            for e in t.range(start.as_str()..end.as_str())? {
-                let (_, vals) = e?;
-                for v in vals {
-                    set.insert(v?.value());
-                }
+            for e in t.range((start.as_str(), 0)..(end.as_str(), 0))? {
+                set.insert(e?.0.value().1);
             }
             Some(set)
         } else if let Some(item) = &f.item {
-            let t = r.open_multimap_table(ITEM_LOTS)?;
+            let t = r.open_table(ITEM_LOTS)?;
             let mut set = BTreeSet::new();
-            for v in t.get(item.as_str())? {
-                set.insert(v?.value());
+            for e in t.range((item.as_str(), 0)..=(item.as_str(), u32::MAX))? {
+                set.insert(e?.0.value().1);
             }
             Some(set)
         } else {
@@ -242,8 +239,11 @@ impl Store {
         let lot = read_lot(&r, id)?;
         let voids = r.open_table(EVENT_VOIDS)?;
         let mut events = Vec::new();
-        for e in r.open_multimap_table(LOT_EVENTS)?.get(id.0)? {
-            let eid = e?.value();
+        for e in r
+            .open_table(LOT_EVENTS)?
+            .range((id.0, 0)..=(id.0, u64::MAX))?
+        {
+            let eid = e?.0.value().1;
             events.push(HistoryEntry {
                 event: read_event(&r, eid)?,
                 voided_by: voids.get(eid)?.map(|v| v.value()),
@@ -274,8 +274,11 @@ impl Store {
     pub fn party_events(&self, id: &PartyId) -> Result<Vec<Event>, StoreError> {
         let r = self.read()?;
         let mut out = Vec::new();
-        for e in r.open_multimap_table(PARTY_EVENTS)?.get(id.as_str())? {
-            out.push(read_event(&r, e?.value())?);
+        for e in r
+            .open_table(PARTY_EVENTS)?
+            .range((id.as_str(), 0)..=(id.as_str(), u64::MAX))?
+        {
+            out.push(read_event(&r, e?.0.value().1)?);
         }
         Ok(out)
     }

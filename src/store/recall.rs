@@ -136,10 +136,10 @@ impl Store {
         let voids = r.open_table(EVENT_VOIDS)?;
         let mut out = Vec::new();
         for e in r
-            .open_multimap_table(PARTY_EVENTS)?
-            .get(customer.as_str())?
+            .open_table(PARTY_EVENTS)?
+            .range((customer.as_str(), 0)..=(customer.as_str(), u64::MAX))?
         {
-            let id = e?.value();
+            let id = e?.0.value().1;
             if voids.get(id)?.is_some() {
                 continue;
             }

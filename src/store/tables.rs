@@ -8,7 +8,17 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///
 /// 2: `lot_shipments` carries each shipment line's quantity, date, customer and reference
 ///    (it held only event ids), so forward traces no longer decode shipment events.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: the indexes written with every event but read one lot, item or party at a time
+///    (`lot_history`, `party_history`, `item_lot_index`, `supplier_lot_index`) are plain
+///    tables keyed by (key, value) instead of redb multimaps: a multimap insert rebuilds
+///    the key's value list and cost three to ten times a plain insert — 58 % of a bulk
+///    load's instructions went to multimap inserts (BENCHMARKS.md). Forward links and
+///    shipment lines stay multimaps: they grow for years, and a trace reads them once per
+///    lot reached, where a multimap get was cheaper than a range over a plain table (+25 %
+///    per trace).
+/// 4: reverse links are one packed value per batch (`link_inputs`), not a multimap value
+///    per input: written once, with the batch, in one insert.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -27,12 +37,37 @@ pub const EVENT_VOIDS: TableDefinition<u64, u64> = TableDefinition::new("event_v
 /// input lot → (output lot, quantity used in thousandths). Mirror of `LINKS_REV`.
 pub const LINKS_FWD: MultimapTableDefinition<u32, (u32, i64)> =
     MultimapTableDefinition::new("links_fwd");
-/// output lot → (input lot, quantity used in thousandths). Mirror of `LINKS_FWD`.
-pub const LINKS_REV: MultimapTableDefinition<u32, (u32, i64)> =
-    MultimapTableDefinition::new("links_rev");
-/// lot → every event that touched it: its history.
-pub const LOT_EVENTS: MultimapTableDefinition<u32, u64> =
-    MultimapTableDefinition::new("lot_events");
+/// output lot → its inputs packed in one value: (input lot u32, quantity used in
+/// thousandths i64), little-endian, 12 bytes each, by input lot. Mirror of `LINKS_FWD`. A
+/// batch's inputs are all known when it is recorded and never change, so one value per
+/// batch costs one insert where a multimap took one per input (BENCHMARKS.md).
+pub const LINKS_REV: TableDefinition<u32, &[u8]> = TableDefinition::new("link_inputs");
+
+/// `LINKS_REV`'s value for these inputs.
+pub fn pack_inputs(inputs: &mut [(u32, i64)]) -> Vec<u8> {
+    inputs.sort_unstable();
+    let mut out = Vec::with_capacity(inputs.len() * 12);
+    for (lot, milli) in inputs.iter() {
+        out.extend_from_slice(&lot.to_le_bytes());
+        out.extend_from_slice(&milli.to_le_bytes());
+    }
+    out
+}
+
+/// The inputs in a `LINKS_REV` value; `None` if it is not whole 12-byte entries.
+pub fn unpack_inputs(bytes: &[u8]) -> Option<impl Iterator<Item = (u32, i64)> + '_> {
+    bytes.len().is_multiple_of(12).then(|| {
+        bytes.chunks_exact(12).map(|c| {
+            let (lot, milli) = c.split_at(4);
+            (
+                u32::from_le_bytes(lot.try_into().unwrap_or_default()),
+                i64::from_le_bytes(milli.try_into().unwrap_or_default()),
+            )
+        })
+    })
+}
+/// (lot, event id) → (): every event that touched the lot, its history.
+pub const LOT_EVENTS: TableDefinition<(u32, u64), ()> = TableDefinition::new("lot_history");
 /// lot → its shipment lines: (event id, quantity in thousandths, business day as in
 /// `EVENTS_BY_DATE`, customer, reference type, reference number; both "" when there is
 /// none). Kept apart from `LOT_EVENTS` so a forward trace through a flour lot used in 1,400
@@ -44,20 +79,38 @@ pub const LOT_SHIPMENTS: MultimapTableDefinition<u32, ShipLine> =
     MultimapTableDefinition::new("lot_shipments");
 pub type ShipLine = ShipLineOf<'static>;
 pub type ShipLineOf<'a> = (u64, i64, i32, &'a str, &'a str, &'a str);
-/// `LOT_SHIPMENTS` before schema 2: lot → shipment event ids. Only for migrating.
-pub const LOT_SHIPMENTS_V1: MultimapTableDefinition<u32, u64> =
-    MultimapTableDefinition::new("lot_shipments");
-/// "supplier lot code \0 supplier id" → lot. Supplier lot first so that "which of our lots
-/// carry supplier lot X" is one prefix range even when the supplier is not known.
-pub const SUPPLIER_LOTS: MultimapTableDefinition<&str, u32> =
-    MultimapTableDefinition::new("supplier_lots");
-/// item code → its lots
-pub const ITEM_LOTS: MultimapTableDefinition<&str, u32> = MultimapTableDefinition::new("item_lots");
+/// ("supplier lot code \0 supplier id", lot) → (). Supplier lot first so that "which of
+/// our lots carry supplier lot X" is one prefix range even when the supplier is not known.
+pub const SUPPLIER_LOTS: TableDefinition<(&str, u32), ()> =
+    TableDefinition::new("supplier_lot_index");
+/// (item code, lot) → (): an item's lots.
+pub const ITEM_LOTS: TableDefinition<(&str, u32), ()> = TableDefinition::new("item_lot_index");
 /// (business date as days since 0001-01-01, event id) → (): FSMA date-range requests.
 pub const EVENTS_BY_DATE: TableDefinition<(i32, u64), ()> = TableDefinition::new("events_by_date");
-/// party → events naming it: "what did this customer receive?"
-pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
-    MultimapTableDefinition::new("party_events");
+/// (party, event id) → (): events naming a party — "what did this customer receive?"
+pub const PARTY_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("party_history");
+
+/// Tables of older schemas, only for migrating files written by them.
+pub mod old {
+    use redb::MultimapTableDefinition;
+
+    /// Schemas 1 to 3: output lot → (input lot, quantity), one multimap value per input.
+    pub const LINKS_REV: MultimapTableDefinition<u32, (u32, i64)> =
+        MultimapTableDefinition::new("links_rev");
+
+    /// Schema 1: lot → shipment event ids, under the name `LOT_SHIPMENTS` now has.
+    pub const LOT_SHIPMENTS_V1: MultimapTableDefinition<u32, u64> =
+        MultimapTableDefinition::new("lot_shipments");
+    /// Schemas 1 and 2: the multimaps that schema 3 made plain tables.
+    pub const LOT_EVENTS: MultimapTableDefinition<u32, u64> =
+        MultimapTableDefinition::new("lot_events");
+    pub const SUPPLIER_LOTS: MultimapTableDefinition<&str, u32> =
+        MultimapTableDefinition::new("supplier_lots");
+    pub const ITEM_LOTS: MultimapTableDefinition<&str, u32> =
+        MultimapTableDefinition::new("item_lots");
+    pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
+        MultimapTableDefinition::new("party_events");
+}
 
 pub fn supplier_lot_key(supplier_lot: &str, supplier: &str) -> String {
     format!("{supplier_lot}\0{supplier}")

@@ -7,8 +7,10 @@ use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::{Days, NaiveDate};
-use redb::{MultimapTable, ReadableMultimapTable, ReadableTable, Table, WriteTransaction};
+use redb::{MultimapTable, ReadableTable, Table, WriteTransaction};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// What a receipt or batch created: the new lot's code (what scripts capture) and id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,12 +31,19 @@ pub(super) struct Tx<'t> {
     pub voids: Table<'t, u64, u64>,
     pub by_date: Table<'t, (i32, u64), ()>,
     pub fwd: MultimapTable<'t, u32, (u32, i64)>,
-    pub rev: MultimapTable<'t, u32, (u32, i64)>,
-    pub lot_events: MultimapTable<'t, u32, u64>,
+    pub rev: Table<'t, u32, &'static [u8]>,
+    pub lot_events: Table<'t, (u32, u64), ()>,
     pub lot_ships: MultimapTable<'t, u32, ShipLine>,
-    pub supplier_lots: MultimapTable<'t, &'static str, u32>,
-    pub item_lots: MultimapTable<'t, &'static str, u32>,
-    pub party_events: MultimapTable<'t, &'static str, u64>,
+    pub supplier_lots: Table<'t, (&'static str, u32), ()>,
+    pub item_lots: Table<'t, (&'static str, u32), ()>,
+    pub party_events: Table<'t, (&'static str, u64), ()>,
+    /// Lots this transaction has read or written, decoded, and their codes. A bulk load
+    /// uses the same lots over and over (a silo lot feeds hundreds of batches); reading
+    /// each back from redb and decoding it was a seventh of a load (BENCHMARKS.md). Every
+    /// write to `lots` goes through `put_lot`, which keeps this in step, and it lives no
+    /// longer than the transaction.
+    lot_cache: RefCell<HashMap<u32, Lot>>,
+    code_cache: RefCell<HashMap<LotCode, u32>>,
 }
 
 impl<'t> Tx<'t> {
@@ -49,12 +58,14 @@ impl<'t> Tx<'t> {
             voids: w.open_table(EVENT_VOIDS)?,
             by_date: w.open_table(EVENTS_BY_DATE)?,
             fwd: w.open_multimap_table(LINKS_FWD)?,
-            rev: w.open_multimap_table(LINKS_REV)?,
-            lot_events: w.open_multimap_table(LOT_EVENTS)?,
+            rev: w.open_table(LINKS_REV)?,
+            lot_events: w.open_table(LOT_EVENTS)?,
             lot_ships: w.open_multimap_table(LOT_SHIPMENTS)?,
-            supplier_lots: w.open_multimap_table(SUPPLIER_LOTS)?,
-            item_lots: w.open_multimap_table(ITEM_LOTS)?,
-            party_events: w.open_multimap_table(PARTY_EVENTS)?,
+            supplier_lots: w.open_table(SUPPLIER_LOTS)?,
+            item_lots: w.open_table(ITEM_LOTS)?,
+            party_events: w.open_table(PARTY_EVENTS)?,
+            lot_cache: RefCell::default(),
+            code_cache: RefCell::default(),
         })
     }
 
@@ -79,27 +90,46 @@ impl<'t> Tx<'t> {
     }
 
     fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
-        let id = self
-            .lot_codes
-            .get(code.as_str())?
-            .map(|v| v.value())
-            .ok_or_else(|| {
-                StoreError::invalid(field, format!("no lot {code}; check the code on the label"))
-            })?;
+        let cached = self.code_cache.borrow().get(code).copied();
+        let id = match cached {
+            Some(id) => id,
+            None => {
+                let id = self
+                    .lot_codes
+                    .get(code.as_str())?
+                    .map(|v| v.value())
+                    .ok_or_else(|| {
+                        StoreError::invalid(
+                            field,
+                            format!("no lot {code}; check the code on the label"),
+                        )
+                    })?;
+                self.code_cache.borrow_mut().insert(code.clone(), id);
+                id
+            }
+        };
         self.lot(LotId(id))
     }
 
     pub(super) fn lot(&self, id: LotId) -> Result<Lot, StoreError> {
-        match self.lots.get(id.0)? {
-            Some(v) => decode(v.value(), "lots", &id.0),
-            None => Err(StoreError::Damaged {
-                detail: format!("lot id {} is referenced but missing", id.0),
-            }),
+        if let Some(lot) = self.lot_cache.borrow().get(&id.0) {
+            return Ok(lot.clone());
         }
+        let lot: Lot = match self.lots.get(id.0)? {
+            Some(v) => decode(v.value(), "lots", &id.0)?,
+            None => {
+                return Err(StoreError::Damaged {
+                    detail: format!("lot id {} is referenced but missing", id.0),
+                });
+            }
+        };
+        self.lot_cache.borrow_mut().insert(id.0, lot.clone());
+        Ok(lot)
     }
 
     fn put_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
         self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+        self.lot_cache.get_mut().insert(lot.id.0, lot.clone());
         Ok(())
     }
 
@@ -148,13 +178,13 @@ impl<'t> Tx<'t> {
     fn put_event(&mut self, e: &Event) -> Result<(), StoreError> {
         self.events.insert(e.id, encode(e).as_slice())?;
         for lot in e.kind.lots() {
-            self.lot_events.insert(lot.0, e.id)?;
+            self.lot_events.insert((lot.0, e.id), ())?;
         }
         for (lot, line) in shipment_lines(e) {
             self.lot_ships.insert(lot, line)?;
         }
         for p in e.kind.parties() {
-            self.party_events.insert(p.as_str(), e.id)?;
+            self.party_events.insert((p.as_str(), e.id), ())?;
         }
         self.by_date.insert((day_number(e.date), e.id), ())?;
         Ok(())
@@ -182,16 +212,14 @@ impl<'t> Tx<'t> {
     fn new_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
         self.put_lot(lot)?;
         self.lot_codes.insert(lot.code.as_str(), lot.id.0)?;
-        self.item_lots.insert(lot.item.as_str(), lot.id.0)?;
+        self.item_lots.insert((lot.item.as_str(), lot.id.0), ())?;
         if let Origin::Received {
             supplier,
             supplier_lot,
         } = &lot.origin
         {
-            self.supplier_lots.insert(
-                supplier_lot_key(supplier_lot.as_str(), supplier.as_str()).as_str(),
-                lot.id.0,
-            )?;
+            let key = supplier_lot_key(supplier_lot.as_str(), supplier.as_str());
+            self.supplier_lots.insert((key.as_str(), lot.id.0), ())?;
         }
         Ok(())
     }
@@ -239,10 +267,18 @@ impl<'t> Tx<'t> {
         }
     }
 
+    /// The ids of every event in `lot`'s history, oldest first.
+    fn lot_event_ids(&self, lot: LotId) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .lot_events
+            .range((lot.0, 0)..=(lot.0, u64::MAX))?
+            .map(|e| e.map(|(k, _)| k.value().1))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// The first standing (not voided) status change of `lot` recorded after event `after`.
     fn later_status_change(&self, lot: LotId, after: u64) -> Result<Option<u64>, StoreError> {
-        for e in self.lot_events.get(lot.0)? {
-            let id = e?.value();
+        for id in self.lot_event_ids(lot)? {
             if id <= after || self.is_voided(id)? {
                 continue;
             }
@@ -255,8 +291,7 @@ impl<'t> Tx<'t> {
 
     /// Events of `lot` other than status changes and `except`: has anything used it?
     fn lot_was_used(&self, lot: LotId, except: u64) -> Result<bool, StoreError> {
-        for e in self.lot_events.get(lot.0)? {
-            let id = e?.value();
+        for id in self.lot_event_ids(lot)? {
             if id == except || self.is_voided(id)? {
                 continue;
             }
@@ -711,12 +746,15 @@ impl Tx<'_> {
             item.shelf_life_days
                 .and_then(|d| b.date.checked_add_days(Days::new(d as u64)))
         });
+        let mut reverse = Vec::with_capacity(inputs.len());
         for (mut lot, used) in inputs.iter().cloned() {
             lot.balance = lot.balance - used;
             self.put_lot(&lot)?;
             self.fwd.insert(lot.id.0, (id.0, used.milli()))?;
-            self.rev.insert(id.0, (lot.id.0, used.milli()))?;
+            reverse.push((lot.id.0, used.milli()));
         }
+        self.rev
+            .insert(id.0, pack_inputs(&mut reverse).as_slice())?;
         let lot = Lot {
             id,
             code: code.clone(),
@@ -1047,7 +1085,7 @@ impl Tx<'_> {
         })?;
         // The void belongs in the history of every lot the voided event touched.
         for lot in target.kind.lots() {
-            self.lot_events.insert(lot.0, id)?;
+            self.lot_events.insert((lot.0, id), ())?;
         }
         Ok(id)
     }
