@@ -27,8 +27,12 @@ fn field(text: &str) -> String {
 
 /// The GS1 element string in human-readable form, which ZPL's Code 128 mode D (UCC/EAN)
 /// encodes with FNC1 where needed.
+/// `None` without a GTIN, or when our lot code is longer than AI (10)'s 20 characters.
 pub fn gs1_data(item: &Item, lot: &Lot) -> Option<String> {
     let gtin = item.gtin.as_ref()?;
+    if lot.code.as_str().len() > 20 {
+        return None;
+    }
     let mut s = format!("(01){}(10){}", gtin.as_str(), lot.code.as_str());
     if let Some(e) = lot.expiry {
         s.push_str(&format!("(17){}", e.format("%y%m%d")));
@@ -75,15 +79,16 @@ pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
         26,
         format!("{}  Qty {} {}", exp, lot.quantity, lot.unit).trim(),
     );
+    // Barcode data is written raw: it is only digits and lot-code characters, which never
+    // include ZPL's ^ or ~, and without ^FH an escape would be encoded literally.
     match gs1_data(item, lot) {
         // ^BC orientation N, height 120, interpretation line below, mode D = UCC/EAN (GS1-128).
         Some(data) => z.push_str(&format!(
-            "^FO40,230^BY2,3,120^BCN,120,Y,N,N,D^FD{}^FS\n",
-            field(&data)
+            "^FO40,230^BY2,3,120^BCN,120,Y,N,N,D^FD{data}^FS\n"
         )),
         None => z.push_str(&format!(
             "^FO40,230^BY3,3,120^BCN,120,Y,N,N,N^FD{}^FS\n",
-            field(lot.code.as_str())
+            lot.code.as_str()
         )),
     }
     z.push_str("^XZ\n");
@@ -336,5 +341,24 @@ mod tests {
         });
         Printer::Tcp(addr).send("^XA2^XZ").unwrap();
         assert_eq!(got.join().unwrap(), "^XA2^XZ");
+    }
+
+    #[test]
+    fn barcodes_carry_the_lot_code_exactly() {
+        // Found in review: `_` was escaped as _5F inside the barcode itself.
+        let mut l = lot();
+        l.code = LotCode::parse("R_26325-007", "l").unwrap();
+        let z = zpl(&Plant::default(), &item(Some("00614141000036")), &l);
+        assert!(
+            z.contains("^FD(01)00614141000036(10)R_26325-007(17)261221^FS"),
+            "{z}"
+        );
+        // Longer than AI (10) allows: Code 128 of the lot code instead.
+        l.code = LotCode::parse("PLANT2-LINE4-R26325-0007", "l").unwrap();
+        let z = zpl(&Plant::default(), &item(Some("00614141000036")), &l);
+        assert!(
+            z.contains("^BCN,120,Y,N,N,N^FDPLANT2-LINE4-R26325-0007^FS"),
+            "{z}"
+        );
     }
 }

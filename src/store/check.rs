@@ -485,4 +485,41 @@ mod tests {
             s.check().unwrap().problems
         );
     }
+
+    #[test]
+    fn a_receipt_can_be_voided_once_its_downstream_events_are() {
+        // Found in review: the void of a shipment counted as a use of the lot.
+        let (_d, s) = temp_store();
+        add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
+        add_party(&s, "MILL", Role::Supplier);
+        add_party(&s, "SHOP", Role::Customer);
+        let lot = receive(&s, "FLOUR", "MILL", "A1", 10);
+        let shipped = ship(&s, "SHOP", vec![line(&lot, 4)]).unwrap();
+        let receipt = s.lot_by_code(&lot).unwrap().event;
+        let void = |event| {
+            s.void(
+                VoidEvent {
+                    event,
+                    date: today(),
+                    reason: "entered in error".into(),
+                },
+                &stamp(),
+                today(),
+            )
+        };
+        assert!(
+            void(receipt)
+                .unwrap_err()
+                .to_string()
+                .contains("has been used")
+        );
+        void(shipped).unwrap();
+        void(receipt).unwrap();
+        assert_eq!(s.lot_by_code(&lot).unwrap().status, LotStatus::Voided);
+        assert!(
+            s.check().unwrap().problems.is_empty(),
+            "{:?}",
+            s.check().unwrap().problems
+        );
+    }
 }

@@ -66,7 +66,7 @@ impl Store {
                 };
                 kinds.insert(l.item.clone(), kind);
             }
-            if kinds[&l.item] == ItemKind::Finished {
+            if kinds[&l.item] == ItemKind::Finished && l.status != LotStatus::Voided {
                 finished.push(l.id);
             }
             if l.balance.is_positive() {

@@ -289,14 +289,19 @@ impl<'t> Tx<'t> {
         Ok(None)
     }
 
-    /// Events of `lot` other than status changes and `except`: has anything used it?
+    /// Has anything used `lot`: a standing event other than `except` that moved stock?
+    /// Status changes, mock-recall records and the voids of events already taken back do
+    /// not count: they used nothing.
     fn lot_was_used(&self, lot: LotId, except: u64) -> Result<bool, StoreError> {
         for id in self.lot_event_ids(lot)? {
             if id == except || self.is_voided(id)? {
                 continue;
             }
             let ev = self.event(id, "event")?;
-            if !matches!(ev.kind, EventKind::Status { .. }) {
+            if !matches!(
+                ev.kind,
+                EventKind::Status { .. } | EventKind::Void { .. } | EventKind::MockRecall(_)
+            ) {
                 return Ok(true);
             }
         }
