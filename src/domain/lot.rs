@@ -126,6 +126,25 @@ impl Lot {
         Ok(())
     }
 
+    /// An event about this lot cannot be dated before the lot existed: FSMA date-range
+    /// answers would show product leaving before it arrived.
+    pub fn check_date(&self, date: NaiveDate, field: &str) -> Result<(), Invalid> {
+        if date < self.date {
+            let how = match self.origin {
+                Origin::Received { .. } => "received",
+                Origin::Produced { .. } => "made",
+            };
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "{date} is before lot {} was {how} ({}); date the event on or after that",
+                    self.code, self.date
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn is_expired(&self, on: NaiveDate) -> bool {
         self.expiry.is_some_and(|e| e < on)
     }

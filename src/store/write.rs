@@ -225,7 +225,12 @@ impl<'t> Tx<'t> {
     }
 
     /// Look up and check each line: the lot exists, may be used, has the quantity.
-    fn take(&self, lines: &[LotLine], field: &str) -> Result<Vec<(Lot, Qty)>, StoreError> {
+    fn take(
+        &self,
+        lines: &[LotLine],
+        field: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<(Lot, Qty)>, StoreError> {
         if lines.is_empty() {
             return Err(StoreError::invalid(field, "at least one lot is needed"));
         }
@@ -238,6 +243,7 @@ impl<'t> Tx<'t> {
             };
             let lot = self.lot_by_code(&l.lot, &f)?;
             lot.check_use(l.qty, &f)?;
+            lot.check_date(date, "date")?;
             out.push((lot, l.qty));
         }
         let uses: Vec<Use> = out
@@ -740,9 +746,28 @@ impl Tx<'_> {
                 format!("must be greater than zero (got {})", b.qty),
             ));
         }
+        if let Some(exp) = b.expiry
+            && exp < b.date
+        {
+            return Err(StoreError::invalid(
+                "expiry",
+                format!("{exp} is before the batch date ({})", b.date),
+            ));
+        }
         let item = self.item(&b.item, "item")?;
         let qty = convert_qty(b.qty, b.unit, &item, "unit")?;
-        let inputs = self.take(&b.inputs, "input")?;
+        if !qty.is_positive() {
+            return Err(StoreError::invalid(
+                "qty",
+                format!(
+                    "{} {} is less than 0.001 {}",
+                    b.qty,
+                    b.unit.unwrap_or(item.unit),
+                    item.unit
+                ),
+            ));
+        }
+        let inputs = self.take(&b.inputs, "input", b.date)?;
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
         let id = self.next_lot_id()?;
@@ -810,7 +835,7 @@ impl Tx<'_> {
                 format!("{} is a supplier, not a customer", customer.id),
             ));
         }
-        let lines = self.take(&s.lines, "lot")?;
+        let lines = self.take(&s.lines, "lot", s.date)?;
         for (mut lot, q) in lines.iter().cloned() {
             lot.balance = lot.balance - q;
             self.put_lot(&lot)?;
@@ -846,6 +871,7 @@ impl Tx<'_> {
             ));
         }
         let mut lot = self.lot_by_code(&a.lot, "lot")?;
+        lot.check_date(a.date, "date")?;
         if lot.status == LotStatus::Voided {
             return Err(StoreError::invalid(
                 "lot",
@@ -895,6 +921,7 @@ impl Tx<'_> {
             ));
         }
         let mut lot = self.lot_by_code(&c.lot, "lot")?;
+        lot.check_date(c.date, "date")?;
         let from = lot.status;
         if from == LotStatus::Voided {
             return Err(StoreError::invalid(
@@ -960,7 +987,16 @@ impl Tx<'_> {
         today: NaiveDate,
     ) -> Result<u64, StoreError> {
         check_not_future(date, "date", today)?;
-        let root = self.lot(m.root)?;
+        let root = match self.lots.get(m.root.0)? {
+            Some(v) => decode::<Lot>(v.value(), "lots", &m.root.0)?,
+            None => {
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!("no lot with id {}", m.root.0),
+                ));
+            }
+        };
+        root.check_date(date, "date")?;
         if root.status == LotStatus::Voided {
             return Err(StoreError::invalid(
                 "lot",
@@ -984,6 +1020,15 @@ impl Tx<'_> {
         check_not_future(v.date, "date", today)?;
         let reason = required_text(&v.reason, "reason", 200)?;
         let target = self.event(v.event, "event")?;
+        if v.date < target.date {
+            return Err(StoreError::invalid(
+                "date",
+                format!(
+                    "{} is before event {} ({}); date the void on or after it",
+                    v.date, target.id, target.date
+                ),
+            ));
+        }
         if let Some(by) = self.voids.get(v.event)? {
             return Err(StoreError::invalid(
                 "event",
@@ -1499,5 +1544,111 @@ mod tests {
             today(),
         )
         .map(|c| c.code)
+    }
+
+    #[test]
+    fn events_cannot_be_dated_before_the_lots_they_touch() {
+        // Found in review: a lot received on the 21st could be shipped on the 1st.
+        let (_d, s, [flour, _, _, cookies]) = bakery();
+        let early = today().pred_opt().unwrap();
+        let e = s
+            .ship(
+                NewShipment {
+                    customer: PartyId::parse("SHOP", "c").unwrap(),
+                    date: early,
+                    reference: None,
+                    lines: vec![line(&cookies, 1)],
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("date: ") && e.to_string().contains("before lot"),
+            "{e}"
+        );
+        let e = s
+            .produce(
+                NewBatch {
+                    item: ItemCode::parse("DOUGH", "i").unwrap(),
+                    qty: Qty::from_units(1),
+                    unit: None,
+                    date: early,
+                    line: None,
+                    reference: None,
+                    expiry: None,
+                    inputs: vec![line(&flour, 1)],
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("before lot"), "{e}");
+        let e = s
+            .adjust(
+                Adjustment {
+                    lot: flour.clone(),
+                    delta: Qty::from_units(-1),
+                    date: early,
+                    reason: "count".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("before lot"), "{e}");
+        let e = s
+            .set_status(
+                StatusChange {
+                    lot: flour.clone(),
+                    to: LotStatus::Hold,
+                    date: early,
+                    reason: "r".into(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("before lot"), "{e}");
+    }
+
+    #[test]
+    fn a_batch_checks_its_quantity_and_expiry_like_a_receipt() {
+        let (_d, s, [flour, ..]) = bakery();
+        let batch = |qty: &str, unit, expiry| NewBatch {
+            item: ItemCode::parse("DOUGH", "i").unwrap(),
+            qty: qty.parse().unwrap(),
+            unit,
+            date: today(),
+            line: None,
+            reference: None,
+            expiry,
+            inputs: vec![line(&flour, 1)],
+        };
+        let e = s
+            .produce(batch("0.4", Some(Unit::G), None), &stamp(), today())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("qty: 0.4 g is less than 0.001 kg"),
+            "{e}"
+        );
+        let e = s
+            .produce(
+                batch("1", None, chrono::NaiveDate::from_ymd_opt(2000, 1, 1)),
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("expiry: 2000-01-01 is before the batch date"),
+            "{e}"
+        );
+        assert_eq!(
+            s.lot_by_code(&flour).unwrap().balance,
+            Qty::from_units(900),
+            "nothing consumed"
+        );
     }
 }
