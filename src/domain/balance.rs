@@ -1,5 +1,6 @@
 //! Mass balance: how much of a lot is accounted for. Auditors (SQF, BRCGS) judge a mock
-//! recall by it: received or produced against consumed + shipped + on hand + written off.
+//! recall by it: received or produced against consumed + shipped + on hand, with what was
+//! written off (adjusted) shown as the part not accounted for.
 //! All arithmetic is exact: thousandths in integers, percentages in hundredths of a percent.
 
 use super::{EventKind, LotId, Qty};
@@ -56,30 +57,39 @@ impl MassBalance {
         m
     }
 
-    /// Consumed + shipped + on hand + written off: what the records account for.
+    /// Consumed + shipped + on hand: where the product is accounted for. Write-offs are
+    /// not in it: a spill is product that went nowhere, and the reconciliation must show it.
     pub fn accounted(&self) -> Qty {
-        self.consumed + self.shipped + self.on_hand - self.adjusted
+        self.consumed + self.shipped + self.on_hand
     }
 
-    /// What is not accounted for (positive: missing; negative: more found than came in).
+    /// What is not accounted for: received or produced less accounted (positive: missing,
+    /// written off; negative: more found than came in). On a consistent lot this is the
+    /// net write-off.
     pub fn gap(&self) -> Qty {
         self.start - self.accounted()
     }
 
-    /// Accounted / start in hundredths of a percent, rounded half up; `None` for an empty lot.
+    /// Accounted / start in hundredths of a percent, rounded half away from zero; `None`
+    /// for an empty lot.
     pub fn reconciliation_bp(&self) -> Option<i64> {
         if !self.start.is_positive() {
             return None;
         }
         let num = self.accounted().milli() as i128 * 10_000;
         let den = self.start.milli() as i128;
-        Some(((num * 2 + den) / (den * 2)) as i64)
+        let half = den * num.signum();
+        Some(((num * 2 + half) / (den * 2)) as i64)
     }
 
-    /// "100.00 %" or "n/a".
+    /// "99.97 %", "-1.99 %" or "n/a".
     pub fn reconciliation_text(&self) -> String {
         match self.reconciliation_bp() {
-            Some(bp) => format!("{}.{:02} %", bp / 100, bp.rem_euclid(100)),
+            Some(bp) => {
+                let sign = if bp < 0 { "-" } else { "" };
+                let a = bp.unsigned_abs();
+                format!("{sign}{}.{:02} %", a / 100, a % 100)
+            }
             None => "n/a".into(),
         }
     }
@@ -122,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn a_fully_accounted_lot_reconciles_to_100_percent() {
+    fn a_write_off_shows_in_the_reconciliation() {
         let l = LotId(1);
         let events = vec![
             receipt(l, "1000"),
@@ -146,9 +156,10 @@ mod tests {
         assert_eq!(m.consumed, q("666.666"));
         assert_eq!(m.shipped, q("100"));
         assert_eq!(m.adjusted, q("-0.334"));
-        assert_eq!(m.accounted(), q("1000"));
-        assert_eq!(m.gap(), Qty::ZERO);
-        assert_eq!(m.reconciliation_text(), "100.00 %");
+        // The spill is not accounted for: the gap shows it, and the reconciliation.
+        assert_eq!(m.accounted(), q("999.666"));
+        assert_eq!(m.gap(), q("0.334"));
+        assert_eq!(m.reconciliation_text(), "99.97 %");
     }
 
     #[test]
@@ -172,5 +183,18 @@ mod tests {
         assert_eq!(m.reconciliation_bp(), Some(9_997)); // 2.999 / 3 = 99.9667 % → 99.97 %
         assert_eq!(m.reconciliation_text(), "99.97 %");
         assert_eq!(MassBalance::default().reconciliation_text(), "n/a");
+        // Negative figures keep their sign and digits (found in review: -1.99 showed as -1.01).
+        let m = MassBalance {
+            start: q("100"),
+            on_hand: q("-1.99"),
+            ..Default::default()
+        };
+        assert_eq!(m.reconciliation_text(), "-1.99 %");
+        let m = MassBalance {
+            start: q("100"),
+            on_hand: q("-0.5"),
+            ..Default::default()
+        };
+        assert_eq!(m.reconciliation_text(), "-0.50 %");
     }
 }
