@@ -517,31 +517,15 @@ pub struct Complaint {
 /// five days old, its egg lot, and everyone else who got product from that egg lot.
 pub fn story<S: StationExt + ?Sized>(st: &S) -> Result<Option<Complaint>, StationError> {
     let customer = code(PartyId::parse, COMPLAINT_CUSTOMER)?;
-    let events = st.party_events(customer.clone())?;
     let today = st.today()?;
-    let cookies: std::collections::HashMap<LotId, Lot> = st
-        .lots(LotFilter {
-            item: Some(code(ItemCode::parse, COMPLAINT_ITEM)?),
-            ..Default::default()
-        })?
-        .into_iter()
-        .map(|l| (l.id, l))
-        .collect();
-    let shipment = events
-        .iter()
-        .rev()
-        .filter(|e| e.date + Days::new(5) <= today)
-        .find_map(|e| match &e.kind {
-            EventKind::Ship(s) => s
-                .lines
-                .iter()
-                .find_map(|l| cookies.get(&l.lot))
-                .map(|lot| (e, lot)),
-            _ => None,
-        });
-    let Some((event, cookie)) = shipment else {
+    // The newest cookie delivery at least five days old (voided shipments are not
+    // deliveries): the time a complaint takes.
+    let item = code(ItemCode::parse, COMPLAINT_ITEM)?;
+    let deliveries = st.deliveries(customer, Some(item), None, None)?;
+    let Some(delivery) = deliveries.iter().find(|d| d.date + Days::new(5) <= today) else {
         return Ok(None);
     };
+    let cookie = &delivery.lot;
     let back = st.trace(cookie.code.clone(), Direction::Backward)?;
     let Some(eggs) = back.lots.iter().find(|l| l.item.as_str() == "EGGS") else {
         return Ok(None);
@@ -551,8 +535,8 @@ pub fn story<S: StationExt + ?Sized>(st: &S) -> Result<Option<Complaint>, Statio
         fwd.shipments.iter().map(|s| s.customer.as_str()).collect();
     Ok(Some(Complaint {
         customer: "Corner Market #12".into(),
-        delivered: event.date,
-        reference: event.reference.clone(),
+        delivered: delivery.date,
+        reference: delivery.reference.clone(),
         cookie_lot: cookie.code.clone(),
         egg_lot: eggs.code.clone(),
         egg_supplier_lot: match &eggs.origin {

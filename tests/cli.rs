@@ -1240,3 +1240,48 @@ fn generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input() {
     assert_eq!(r.status.code(), Some(2), "{err}");
     assert!(err.starts_with("lotline: db: generate needs --db"), "{err}");
 }
+
+#[test]
+fn the_operator_is_the_unix_user_not_what_user_says() {
+    let p = Plant::new();
+    p.ok(&["item", "add", "SALT", "--name", "Salt", "--unit", "kg"]);
+    p.ok(&[
+        "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+    ]);
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .arg("--db")
+        .arg(&p.db)
+        .args([
+            "receive",
+            "--item",
+            "SALT",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "S1",
+            "--qty",
+            "5",
+        ])
+        .env("USER", "mallory")
+        .env("LOGNAME", "mallory")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let h = p.json(&["lot", &code, "--json"]);
+    let me = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let me = String::from_utf8_lossy(&me.stdout).trim().to_string();
+    assert_eq!(
+        h["events"][0]["operator"],
+        me.as_str(),
+        "stamped with the uid's name, not $USER"
+    );
+}

@@ -83,25 +83,28 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The Unix user running this process: the "who" stamped on records made here.
+/// The Unix user running this process: the "who" stamped on records made here, and the
+/// name QA permissions are checked against. It comes from the kernel's uid through the
+/// system's user database, never from `$USER`, which anyone can set; a uid with no name is
+/// stamped as `uid:N` (and is QA only if listed so).
 fn operator() -> String {
-    use std::os::unix::fs::MetadataExt;
-    // The uid is what the kernel says; $USER is only what the shell says, so prefer the uid.
-    if let Ok(meta) = std::fs::metadata("/proc/self")
-        && let Ok(passwd) = std::fs::read_to_string("/etc/passwd")
-    {
-        let uid = meta.uid().to_string();
-        if let Some(name) = passwd.lines().find_map(|l| {
-            let mut f = l.split(':');
-            let name = f.next()?;
-            (f.nth(1)? == uid).then(|| name.to_string())
-        }) {
-            return name;
+    // SAFETY: getuid cannot fail. getpwuid_r writes only into `pwd` and `buf`, which
+    // outlive the call, and `pw_name` points into `buf` when it succeeds.
+    let uid = unsafe { libc::getuid() };
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
+    if rc == 0 && !found.is_null() && !pwd.pw_name.is_null() {
+        // SAFETY: a successful getpwuid_r leaves a NUL-terminated name in `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        if let Ok(name) = name.to_str()
+            && !name.is_empty()
+        {
+            return name.to_string();
         }
     }
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    format!("uid:{uid}")
 }
 
 fn station_name(cli: &Cli) -> String {
@@ -263,12 +266,7 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Lot { code, json } => {
             let st = open(&cli, &db, false)?;
-            output::history(
-                out,
-                &st,
-                &st.lot_history(LotCode::parse(code, "lot")?)?,
-                *json,
-            )
+            output::history(out, &st.lot_history(LotCode::parse(code, "lot")?)?, *json)
         }
         Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
         Cmd::Release(s) => status(&cli, out, &db, s, LotStatus::Released),

@@ -245,18 +245,9 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     }
 }
 
-pub fn history(out: &mut impl Write, st: &Local, h: &LotHistory, json: bool) -> Res {
+pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
-    for e in &h.events {
-        for id in e.event.kind.lots() {
-            if let std::collections::hash_map::Entry::Vacant(slot) = codes.entry(id) {
-                // History lines name other lots; a missing one is shown by id, not fatal.
-                if let Ok(l) = st.store().lot(id) {
-                    slot.insert(l.code.to_string());
-                }
-            }
-        }
-    }
+    codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
     if json {
         let mut v = lot_json(&h.lot);
         v["events"] = Value::Array(

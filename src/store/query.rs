@@ -33,6 +33,8 @@ pub struct LotFilter {
 pub struct LotHistory {
     pub lot: Lot,
     pub events: Vec<HistoryEntry>,
+    /// The codes of the other lots these events name.
+    pub related: Vec<(LotId, LotCode)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,7 +251,21 @@ impl Store {
                 voided_by: voids.get(eid)?.map(|v| v.value()),
             });
         }
-        Ok(LotHistory { lot, events })
+        // The codes of the other lots its events name, so a history can be shown whole
+        // without asking for each lot again.
+        let mut related = std::collections::BTreeMap::new();
+        for e in &events {
+            for other in e.event.kind.lots() {
+                if other != lot.id && !related.contains_key(&other) {
+                    related.insert(other, read_lot(&r, other)?.code);
+                }
+            }
+        }
+        Ok(LotHistory {
+            lot,
+            events,
+            related: related.into_iter().collect(),
+        })
     }
 
     /// Events whose business date lies in `from..=to`, oldest first.

@@ -134,13 +134,26 @@ impl<'t> Tx<'t> {
     }
 
     fn next_event_id(&self) -> Result<u64, StoreError> {
-        Ok(self.events.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1))
+        match self.events.last()? {
+            None => Ok(1),
+            Some((k, _)) => k.value().checked_add(1).ok_or_else(|| StoreError::Damaged {
+                detail: "event ids are exhausted".into(),
+            }),
+        }
     }
 
+    /// Ids are u32 for compact link tables: four billion lots, decades of any plant.
+    /// Running out is refused, never wrapped onto lot 0.
     fn next_lot_id(&self) -> Result<LotId, StoreError> {
-        Ok(LotId(
-            self.lots.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1),
-        ))
+        match self.lots.last()? {
+            None => Ok(LotId(1)),
+            Some((k, _)) => k.value().checked_add(1).map(LotId).ok_or_else(|| {
+                StoreError::invalid(
+                    "lot",
+                    "this database holds the most lots it can (4,294,967,295); start a new one",
+                )
+            }),
+        }
     }
 
     fn plant(&self) -> Result<Plant, StoreError> {
