@@ -41,8 +41,21 @@ macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                $name::parse(&s, $what)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(c: $name) -> String {
+                c.0
+            }
+        }
 
         impl $name {
             /// Validate text typed for `field`.
@@ -83,8 +96,23 @@ code_type!(
 /// Kept exactly as the supplier printed it (case and all) because it is their identifier,
 /// and a recall notice will quote it verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+// Checked whenever one is decoded, so a request from any front end (or a damaged record)
+// cannot carry a value the parser would refuse.
+#[serde(try_from = "String", into = "String")]
 pub struct SupplierLot(String);
+
+impl TryFrom<String> for SupplierLot {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        SupplierLot::parse(&s, "supplier lot")
+    }
+}
+
+impl From<SupplierLot> for String {
+    fn from(c: SupplierLot) -> String {
+        c.0
+    }
+}
 
 impl SupplierLot {
     pub fn parse(text: &str, field: &str) -> Result<Self, Invalid> {
@@ -167,8 +195,23 @@ fn gs1_number(
 
 /// A GTIN, always held as 14 digits (GTIN-8/12/13 are padded with leading zeros).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+// Checked whenever one is decoded, so a request from any front end (or a damaged record)
+// cannot carry a value the parser would refuse.
+#[serde(try_from = "String", into = "String")]
 pub struct Gtin(String);
+
+impl TryFrom<String> for Gtin {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        Gtin::parse(&s, "gtin")
+    }
+}
+
+impl From<Gtin> for String {
+    fn from(c: Gtin) -> String {
+        c.0
+    }
+}
 
 impl Gtin {
     pub fn parse(text: &str, field: &str) -> Result<Gtin, Invalid> {
@@ -187,8 +230,23 @@ impl fmt::Display for Gtin {
 
 /// A GS1 Global Location Number, 13 digits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+// Checked whenever one is decoded, so a request from any front end (or a damaged record)
+// cannot carry a value the parser would refuse.
+#[serde(try_from = "String", into = "String")]
 pub struct Gln(String);
+
+impl TryFrom<String> for Gln {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        Gln::parse(&s, "gln")
+    }
+}
+
+impl From<Gln> for String {
+    fn from(c: Gln) -> String {
+        c.0
+    }
+}
 
 impl Gln {
     pub fn parse(text: &str, field: &str) -> Result<Gln, Invalid> {
@@ -315,6 +373,7 @@ pub fn required_text(text: &str, field: &str, max: usize) -> Result<String, Inva
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::LotPattern;
 
     #[test]
     fn codes_are_upper_cased_and_checked() {
@@ -394,5 +453,27 @@ mod tests {
         let e = parse_past_date("21/11/2026", "date", today).unwrap_err();
         assert!(e.problem.contains("YYYY-MM-DD"), "{e}");
         assert!(parse_past_date("2026-02-30", "date", today).is_err());
+    }
+
+    #[test]
+    fn decoded_codes_are_checked_like_typed_ones() {
+        // The station takes requests as postcard bytes: a code must not skip its rules.
+        let bytes = postcard::to_stdvec(&"BAD CODE".to_string()).unwrap();
+        assert!(postcard::from_bytes::<LotCode>(&bytes).is_err());
+        let bytes = postcard::to_stdvec(&"A\u{0}B".to_string()).unwrap();
+        assert!(
+            postcard::from_bytes::<SupplierLot>(&bytes).is_err(),
+            "a NUL would corrupt the supplier-lot index"
+        );
+        let bytes = postcard::to_stdvec(&"r26325-001".to_string()).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<LotCode>(&bytes).unwrap().as_str(),
+            "R26325-001"
+        );
+        let bytes = postcard::to_stdvec(&"R{YY}".to_string()).unwrap();
+        assert!(
+            postcard::from_bytes::<LotPattern>(&bytes).is_err(),
+            "a pattern without {{SEQ}} would never find a free code"
+        );
     }
 }

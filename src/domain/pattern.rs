@@ -14,8 +14,21 @@ pub const DEFAULT_RECEIPT_PATTERN: &str = "R{YY}{JJJ}-{SEQ:3}";
 pub const DEFAULT_BATCH_PATTERN: &str = "B{YY}{JJJ}-{SEQ:3}";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct LotPattern(String);
+
+impl TryFrom<String> for LotPattern {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        LotPattern::parse(&s, "pattern")
+    }
+}
+
+impl From<LotPattern> for String {
+    fn from(p: LotPattern) -> String {
+        p.0
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece<'a> {

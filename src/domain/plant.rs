@@ -33,6 +33,31 @@ impl Default for Plant {
 }
 
 impl Plant {
+    /// Check what a user or a front end sent as the plant's settings.
+    pub fn validate(&self) -> Result<(), super::Invalid> {
+        let l = &self.location;
+        super::required_text(&l.business_name, "name", 100)?;
+        for (v, f) in [
+            (&l.phone, "phone"),
+            (&l.street, "street"),
+            (&l.city, "city"),
+            (&l.state, "state"),
+            (&l.zip, "zip"),
+            (&l.country, "country"),
+        ] {
+            super::clean_text(v, f, 100)?;
+        }
+        for u in &self.qa_users {
+            if u.is_empty() || u.len() > 64 || u.chars().any(|c| c.is_control() || c == ',') {
+                return Err(super::Invalid::new(
+                    "qa-users",
+                    format!("'{u}' is not a user name"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_qa(&self, user: &str) -> bool {
         self.qa_users.is_empty() || self.qa_users.iter().any(|u| u == user)
     }

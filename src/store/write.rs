@@ -599,6 +599,7 @@ impl Bulk<'_, '_> {
 /// The commands themselves, over an open transaction: one write or a bulk load.
 impl Tx<'_> {
     fn set_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
+        plant.validate()?;
         self.meta.insert("plant", encode(plant).as_slice())?;
         Ok(())
     }
@@ -667,6 +668,7 @@ impl Tx<'_> {
         today: NaiveDate,
     ) -> Result<Created, StoreError> {
         check_not_future(r.date, "date", today)?;
+        clean_text(&r.quality.note, "note", 500)?;
         if !r.qty.is_positive() {
             return Err(StoreError::invalid(
                 "qty",
@@ -766,6 +768,9 @@ impl Tx<'_> {
                 "expiry",
                 format!("{exp} is before the batch date ({})", b.date),
             ));
+        }
+        if let Some(line) = &b.line {
+            required_text(line, "line", 40)?;
         }
         let item = self.item(&b.item, "item")?;
         let qty = convert_qty(b.qty, b.unit, &item, "unit")?;
@@ -1017,6 +1022,15 @@ impl Tx<'_> {
             ));
         }
         let note = clean_text(&m.note, "note", 500)?;
+        if !matches!(m.direction.as_str(), "forward" | "backward" | "both") {
+            return Err(StoreError::invalid(
+                "direction",
+                format!(
+                    "'{}' is not a direction; accepted: forward, backward, both",
+                    m.direction
+                ),
+            ));
+        }
         self.append(
             stamp,
             date,
