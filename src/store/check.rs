@@ -21,6 +21,31 @@ pub struct CheckReport {
     pub problems: Vec<Problem>,
 }
 
+/// Report entries missing from, and extra in, one index; at most 20 of each, so a badly
+/// damaged file gives a readable report.
+fn compare<T: Ord>(
+    name: &str,
+    expected: &BTreeSet<T>,
+    actual: &BTreeSet<T>,
+    bad: &mut impl FnMut(String),
+    show: impl Fn(&T) -> String,
+) {
+    for (what, set) in [
+        (
+            "missing from",
+            expected.difference(actual).collect::<Vec<_>>(),
+        ),
+        ("extra in", actual.difference(expected).collect()),
+    ] {
+        for t in set.iter().take(20) {
+            bad(format!("{} is {what} the {name}", show(t)));
+        }
+        if set.len() > 20 {
+            bad(format!("… and {} more {what} the {name}", set.len() - 20));
+        }
+    }
+}
+
 impl Store {
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let r = self.read()?;
@@ -116,6 +141,10 @@ impl Store {
         let mut void_events: HashMap<u64, u64> = HashMap::new();
         type Line = (u64, i64, i32, String, String, String);
         let mut expected_ships: BTreeSet<(u32, Line)> = BTreeSet::new();
+        let mut expected_history: BTreeSet<(u32, u64)> = BTreeSet::new();
+        let mut expected_party: BTreeSet<(String, u64)> = BTreeSet::new();
+        let mut expected_dates: BTreeSet<(i32, u64)> = BTreeSet::new();
+        let mut voided_event_lots: HashMap<u64, Vec<LotId>> = HashMap::new();
         for e in r.open_table(EVENTS)?.iter()? {
             let (k, v) = e?;
             events += 1;
@@ -126,6 +155,22 @@ impl Store {
                     continue;
                 }
             };
+            for lot in ev.kind.lots() {
+                expected_history.insert((lot.0, ev.id));
+            }
+            if voids.contains_key(&ev.id) {
+                voided_event_lots.insert(ev.id, ev.kind.lots());
+            }
+            if let EventKind::Void { event, .. } = &ev.kind {
+                // A void is in the history of every lot the voided event touched.
+                for lot in voided_event_lots.get(event).into_iter().flatten() {
+                    expected_history.insert((lot.0, ev.id));
+                }
+            }
+            for p in ev.kind.parties() {
+                expected_party.insert((p.to_string(), ev.id));
+            }
+            expected_dates.insert((super::write::day_number(ev.date), ev.id));
             for (lot, (id, q, day, customer, kind, number)) in shipment_lines(&ev) {
                 let line = (id, q, day, customer.into(), kind.into(), number.into());
                 expected_ships.insert((lot, line));
@@ -315,6 +360,88 @@ impl Store {
                 code_of(LotId(*lot))
             ));
         }
+
+        // The indexes answers are read from: a lot's history, a customer's deliveries,
+        // date ranges, an item's lots, a supplier's lot codes. Each is rebuilt from the
+        // events and lots and compared with what is stored.
+        let mut history = BTreeSet::new();
+        for e in r.open_table(LOT_EVENTS)?.iter()? {
+            history.insert(e?.0.value());
+        }
+        let mut party = BTreeSet::new();
+        for e in r.open_table(PARTY_EVENTS)?.iter()? {
+            let k = e?.0;
+            let (p, id) = k.value();
+            party.insert((p.to_string(), id));
+        }
+        let mut dates = BTreeSet::new();
+        for e in r.open_table(EVENTS_BY_DATE)?.iter()? {
+            dates.insert(e?.0.value());
+        }
+        let mut item_index = BTreeSet::new();
+        for e in r.open_table(ITEM_LOTS)?.iter()? {
+            let k = e?.0;
+            let (i, l) = k.value();
+            item_index.insert((i.to_string(), l));
+        }
+        let mut supplier_index = BTreeSet::new();
+        for e in r.open_table(SUPPLIER_LOTS)?.iter()? {
+            let k = e?.0;
+            let (sl, l) = k.value();
+            supplier_index.insert((sl.to_string(), l));
+        }
+        let mut expected_items = BTreeSet::new();
+        let mut expected_suppliers = BTreeSet::new();
+        for l in lots.values() {
+            expected_items.insert((l.item.to_string(), l.id.0));
+            if let Origin::Received {
+                supplier,
+                supplier_lot,
+            } = &l.origin
+            {
+                expected_suppliers.insert((
+                    supplier_lot_key(supplier_lot.as_str(), supplier.as_str()),
+                    l.id.0,
+                ));
+            }
+        }
+        compare(
+            "lot history",
+            &expected_history,
+            &history,
+            &mut bad,
+            |(l, e)| format!("lot {} event {e}", code_of(LotId(*l))),
+        );
+        compare(
+            "customer and supplier history",
+            &expected_party,
+            &party,
+            &mut bad,
+            |(p, e)| format!("party {p} event {e}"),
+        );
+        compare("date index", &expected_dates, &dates, &mut bad, |(_, e)| {
+            format!("event {e}")
+        });
+        compare(
+            "item index",
+            &expected_items,
+            &item_index,
+            &mut bad,
+            |(i, l)| format!("item {i} lot {}", code_of(LotId(*l))),
+        );
+        compare(
+            "supplier-lot index",
+            &expected_suppliers,
+            &supplier_index,
+            &mut bad,
+            |(k, l)| {
+                format!(
+                    "supplier lot {} lot {}",
+                    k.replace('\0', " of "),
+                    code_of(LotId(*l))
+                )
+            },
+        );
 
         Ok(CheckReport {
             lots: lots.len() as u64,
@@ -521,5 +648,25 @@ mod tests {
             "{:?}",
             s.check().unwrap().problems
         );
+    }
+
+    #[test]
+    fn a_missing_index_entry_is_found() {
+        // Found in review: a lost party_history row hid a delivery from the complaint lookup
+        // while check said all was consistent.
+        let (_d, s, _) = bakery();
+        let shop_event = s
+            .party_events(&PartyId::parse("SHOP", "p").unwrap())
+            .unwrap()[0]
+            .id;
+        let w = s.db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(PARTY_EVENTS).unwrap();
+            assert!(t.remove(("SHOP", shop_event)).unwrap().is_some());
+        }
+        w.commit().unwrap();
+        let rep = s.check().unwrap();
+        let text: Vec<&str> = rep.problems.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(text, vec![format!("party SHOP event {shop_event} is missing from the customer and supplier history").as_str()]);
     }
 }
