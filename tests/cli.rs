@@ -83,7 +83,13 @@ impl Plant {
         if !self.db.exists() {
             return String::new();
         }
-        self.ok(&["lots", "--json"])
+        // Lots with balances and statuses, plus the counts of lots, events and links and
+        // check's verdict: a refused command that stored an event or a link shows here.
+        format!(
+            "{}\n{}",
+            self.ok(&["lots", "--json"]),
+            self.ok(&["check", "--json"])
+        )
     }
 
     /// Flour and eggs → dough → cookies: the chain of DESIGN.md §1.
@@ -1099,6 +1105,11 @@ fn barcode_explains_a_scan_for_scanner_setup() {
         "--json",
     ]);
     assert_eq!(v["elements"][1]["value"], "ABC");
+    p.refused(
+        &["barcode", "]C10109501101530003", "--separator", "0"],
+        "separator",
+        "can appear in GS1 data",
+    );
     // Errors: non-zero, JSON error on stdout, one line on stderr.
     let r = p.run(&["barcode", "]C10109501101530009", "--json"]);
     assert_eq!(r.code, 2);

@@ -698,6 +698,17 @@ impl BarcodeArgs {
         if let Some(sep) = &self.separator {
             let mut chars = sep.chars();
             match (chars.next(), chars.next()) {
+                // A character GS1 data may contain would split values in the middle.
+                (Some(c), None)
+                    if c.is_ascii_alphanumeric() || "!\"%&'()*+,-./:;<=>?_".contains(c) =>
+                {
+                    return Err(Invalid::new(
+                        "separator",
+                        format!(
+                            "'{c}' can appear in GS1 data; use one it cannot, such as ~ | # or ^"
+                        ),
+                    ));
+                }
                 (Some(c), None) => cfg.separator = c,
                 _ => {
                     return Err(Invalid::new(

@@ -67,7 +67,7 @@ pub fn summary(out: &mut impl Write, st: &Local, db: &Path) -> Res {
     )?;
     writeln!(
         out,
-        "The full-screen app is coming; for now see `lotline --help` for the commands."
+        "Run lotline in a terminal for the full-screen app; `lotline --help` lists the commands."
     )?;
     Ok(())
 }

@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Longest code we accept; GS1 AI (10) allows 20, we allow room for internal schemes.
+/// Longest code we accept. GS1 AI (10) holds 20: a longer lot code still works everywhere,
+/// but its label carries it as plain Code 128 instead of in a GS1-128 barcode.
 pub const MAX_CODE_LEN: usize = 40;
 
 /// Check a code: 1–40 printable characters, no spaces, stored upper-case so that

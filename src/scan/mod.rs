@@ -146,7 +146,7 @@ impl Scan {
     }
 }
 
-/// Parses one scan, resolving two-digit years against today's (UTC) date.
+/// Parses one scan, resolving two-digit years against the station's local date.
 pub fn parse(input: &str, cfg: &ScanConfig) -> Result<Scan, ScanError> {
     parse_at(input, cfg, today_local())
 }
@@ -243,7 +243,7 @@ pub fn ai_title(ai: &str) -> &'static str {
     }
 }
 
-// chrono's serde feature is not enabled, so dates serialise as ISO text here.
+// Dates are shown to people and scripts as ISO text (`lotline barcode --json`).
 fn serialize_date<S: Serializer>(date: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
     match date {
         Some(d) => s.serialize_some(&d.to_string()),

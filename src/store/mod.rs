@@ -117,6 +117,17 @@ impl Store {
                         drop(v);
                         drop(meta);
                         drop(r);
+                        // Keep the file as it was: a migration is one transaction, but a copy
+                        // is what lets a plant go back to the older lotline if it must.
+                        let backup = self.path.with_extension(format!("schema{found}.bak"));
+                        if !backup.exists() {
+                            std::fs::copy(&self.path, &backup).map_err(|e| {
+                                StoreError::Io(format!(
+                                    "cannot back up {} before upgrading it: {e}",
+                                    self.path.display()
+                                ))
+                            })?;
+                        }
                         return self.migrate(found);
                     }
                     return Ok(());
@@ -525,6 +536,14 @@ mod tests {
         let path = s.path().to_path_buf();
         drop(s);
         let s = Store::open(&path, false).unwrap();
+        {
+            // The file as it was is kept beside it, still a schema-1 database.
+            let bak = redb::Database::open(path.with_extension("schema1.bak")).unwrap();
+            let r = bak.begin_read().unwrap();
+            let meta = r.open_table(META).unwrap();
+            let v = meta.get("schema_version").unwrap().unwrap();
+            assert_eq!(v.value(), 1u32.to_le_bytes().as_slice());
+        }
         let after = (
             traces(&s),
             histories(&s),

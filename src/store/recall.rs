@@ -166,14 +166,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Our lots carrying a supplier's lot code (any supplier), for "supplier X recalls lot Y".
-    pub fn lots_by_supplier_lot(&self, supplier_lot: &str) -> Result<Vec<Lot>, StoreError> {
-        self.find_lots(&super::LotFilter {
-            supplier_lot: Some(supplier_lot.to_string()),
-            ..Default::default()
-        })
-    }
-
     /// The lot with this code, if there is one (a scan may or may not be ours).
     pub fn find_lot(&self, code: &LotCode) -> Result<Option<Lot>, StoreError> {
         let r = self.read()?;
@@ -260,7 +252,6 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        assert_eq!(s.lots_by_supplier_lot("M-88").unwrap().len(), 1);
     }
 
     #[test]
