@@ -91,17 +91,19 @@ pub struct Progress {
 }
 
 /// splitmix64: tiny, deterministic, and plenty for picking quantities and customers.
-struct Rng(u64);
+/// splitmix64: tiny, deterministic from its seed, good enough to vary quantities. The
+/// demo plant uses it too, so both are reproducible the same way.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
     /// `base` varied by ±`pct` percent.

@@ -259,7 +259,11 @@ pub fn run(cli: Cli) -> Res {
                     .as_deref()
                     .map(|s| SupplierLot::parse(s, "supplier-lot").map(|s| s.as_str().to_string()))
                     .transpose()?,
-                status: l.status.as_deref().map(parse_status).transpose()?,
+                status: l
+                    .status
+                    .as_deref()
+                    .map(str::parse::<LotStatus>)
+                    .transpose()?,
                 on_hand: l.on_hand,
             };
             output::lots(out, &st.lots(filter)?, l.json)
@@ -317,19 +321,6 @@ pub fn run(cli: Cli) -> Res {
                 })
             }
         }
-    }
-}
-
-fn parse_status(s: &str) -> Result<LotStatus, Invalid> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "released" => Ok(LotStatus::Released),
-        "hold" | "held" | "on-hold" => Ok(LotStatus::Hold),
-        "recalled" => Ok(LotStatus::Recalled),
-        "voided" => Ok(LotStatus::Voided),
-        _ => Err(Invalid::new(
-            "status",
-            format!("'{s}' is not a status; accepted: released, hold, recalled, voided"),
-        )),
     }
 }
 

@@ -30,6 +30,22 @@ impl LotStatus {
     }
 }
 
+impl std::str::FromStr for LotStatus {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<LotStatus, Invalid> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "released" => Ok(LotStatus::Released),
+            "hold" | "held" | "on-hold" => Ok(LotStatus::Hold),
+            "recalled" => Ok(LotStatus::Recalled),
+            "voided" => Ok(LotStatus::Voided),
+            _ => Err(Invalid::new(
+                "status",
+                format!("'{s}' is not a status; accepted: released, hold, recalled, voided"),
+            )),
+        }
+    }
+}
+
 impl fmt::Display for LotStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
