@@ -396,6 +396,23 @@ impl App {
                     let o = self.trace.update(TraceAction::Open(code), station);
                     self.queue.extend(o.events);
                 }
+                InternalEvent::PickTrace {
+                    supplier_lot,
+                    item,
+                    lots,
+                } => {
+                    self.screen = ScreenId::Trace;
+                    self.menu = false;
+                    let o = self.trace.update(
+                        TraceAction::Pick {
+                            supplier_lot,
+                            item,
+                            lots,
+                        },
+                        station,
+                    );
+                    self.queue.extend(o.events);
+                }
                 InternalEvent::Switch(s) => {
                     let o = self.switch(s);
                     self.queue.extend(o.events);

@@ -7,7 +7,8 @@
 //! - on the Lots screen, a scan searches (and opens our lot when it is one);
 //! - on Help, a scan is only read back: the scan test;
 //! - anywhere else — the Trace screen, or outside a form field (the menu) — a scan of our
-//!   lot code opens its trace (`InternalEvent::OpenTrace`).
+//!   lot code opens its trace (`InternalEvent::OpenTrace`); a supplier lot that became
+//!   several of our lots lists them all to pick from (`InternalEvent::PickTrace`).
 //!
 //! A scan that cannot be read shows the parser's own error on the status line.
 
@@ -20,7 +21,7 @@ use super::screens::lots::LotsAction;
 use super::screens::produce::ProduceAction;
 use super::screens::receive::ReceiveAction;
 use super::screens::ship::ShipAction;
-use super::screens::{item_by_gtin, not_our_lot, scanned_lot, scanned_text};
+use super::screens::{item_by_gtin, not_our_lot, scanned_lots, scanned_text};
 use crate::domain::LotCode;
 use crate::scan::{Scan, ScanError};
 use crate::station::{Station, StationExt};
@@ -84,17 +85,30 @@ fn is_ours(scan: &Scan, station: &dyn Station) -> bool {
         .is_some_and(|c| matches!(station.find_lot(c), Ok(Some(_))))
 }
 
-/// Outside a field: our lot's trace.
+/// Outside a field: our lot's trace; when a supplier lot became several of our lots, all
+/// of them to pick from (the used-up or shipped one matters most in a recall).
 fn open_trace(scan: &Scan, station: &dyn Station) -> Outcome {
     let items = station.items().unwrap_or_default();
-    match scanned_lot(scan, &items, "scan", station) {
-        Ok(Some(lot)) => Outcome::changed().with(InternalEvent::OpenTrace(lot.code)),
-        Ok(None) => Outcome::error(&not_our_lot(scan, "scan")),
+    match scanned_lots(scan, &items, "scan", station) {
+        Ok(mut lots) if lots.len() == 1 => {
+            let lot = lots.pop().expect("one lot");
+            Outcome::changed().with(InternalEvent::OpenTrace(lot.code))
+        }
+        Ok(lots) if lots.is_empty() => Outcome::error(&not_our_lot(scan, "scan")),
+        Ok(lots) => Outcome::changed().with(InternalEvent::PickTrace {
+            supplier_lot: scanned_text(scan).unwrap_or_default().to_string(),
+            item: scan
+                .gtin()
+                .and_then(|g| item_by_gtin(&items, g))
+                .map(|i| i.code.clone()),
+            lots,
+        }),
         Err(e) => Outcome::error(&e),
     }
 }
 
-/// The Lots screen: our lot opens; anything else is searched for.
+/// The Lots screen: our lot opens; a supplier lot that several of our lots carry lists
+/// them all; anything else is searched for.
 fn lots(app: &mut App, scan: &Scan, station: &dyn Station) -> Outcome {
     if app.lots.prompt.is_some() {
         return Outcome::changed().status(Status::warn(
@@ -105,8 +119,15 @@ fn lots(app: &mut App, scan: &Scan, station: &dyn Station) -> Outcome {
         Ok(i) => i,
         Err(e) => return Outcome::error(&e),
     };
-    match scanned_lot(scan, &items, "search", station) {
-        Ok(Some(lot)) => app.lots.update(LotsAction::Show(lot.code), station),
+    match scanned_lots(scan, &items, "search", station) {
+        Ok(mut lots) if lots.len() == 1 => {
+            let lot = lots.pop().expect("one lot");
+            app.lots.update(LotsAction::Show(lot.code), station)
+        }
+        Ok(lots) if lots.len() > 1 => {
+            let text = scanned_text(scan).unwrap_or_default().to_string();
+            app.lots.update(LotsAction::Find(text), station)
+        }
         Err(e) if scanned_text(scan).is_some() => Outcome::error(&e),
         _ => {
             // No lot of ours: search for what the label does carry.
@@ -170,19 +191,28 @@ pub fn report(text: &str, parsed: &Result<Scan, ScanError>, station: &dyn Statio
     }
     if let Some(t) = scanned_text(scan) {
         let items = station.items().unwrap_or_default();
-        out.push(match scanned_lot(scan, &items, "lot", station) {
-            Ok(Some(l)) => {
-                let ours = format!(
-                    "our lot {}: {}, {} {} on hand, {}",
-                    l.code, l.item, l.balance, l.unit, l.status
-                );
-                if LotCode::parse(t, "lot").is_ok_and(|c| c == l.code) {
-                    ours
-                } else {
-                    format!("supplier lot {t} is {ours}")
+        out.push(match scanned_lots(scan, &items, "lot", station) {
+            Ok(lots) => match lots.as_slice() {
+                [] => format!("{t} is not one of our lots, nor a supplier lot we received"),
+                [l] => {
+                    let ours = format!(
+                        "our lot {}: {}, {} {} on hand, {}",
+                        l.code, l.item, l.balance, l.unit, l.status
+                    );
+                    if LotCode::parse(t, "lot").is_ok_and(|c| c == l.code) {
+                        ours
+                    } else {
+                        format!("supplier lot {t} is {ours}")
+                    }
                 }
-            }
-            Ok(None) => format!("{t} is not one of our lots, nor a supplier lot we received"),
+                many => format!(
+                    "supplier lot {t} is our lots {}",
+                    many.iter()
+                        .map(|l| format!("{} ({} {}, {})", l.code, l.balance, l.unit, l.status))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
             Err(e) => e.message,
         });
     }

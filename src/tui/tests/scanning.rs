@@ -9,6 +9,7 @@ use crate::tui::keymap::ScreenId;
 use crate::tui::queue::{InternalEvent, Level};
 use crate::tui::scanning::route;
 use crate::tui::screens::lots::Focus;
+use crate::tui::screens::trace::Stage;
 use ratatui::crossterm::event::KeyCode;
 
 /// The plant with GTINs, and the app on it.
@@ -312,6 +313,95 @@ fn a_scan_outside_a_field_opens_the_lots_trace_on_the_trace_screen() {
     assert_eq!(
         out.message().map(|s| s.text.as_str()),
         Some("scan: the scanned 'ZZ-999' is not one of our lots, nor a supplier lot we received")
+    );
+}
+
+/// Supplier lot DUP-1 received twice: the first delivery used up in a batch of dough, the
+/// second still on the shelf. Returns (used up, on hand).
+fn received_twice(p: &Plant) -> (LotCode, LotCode) {
+    let first = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "DUP-1",
+        5,
+        "2026-11-12",
+        "2026-12-12",
+    );
+    produce(&p.st, "DOUGH", 20, "2026-11-13", &[(&first, 5)]);
+    let second = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "DUP-1",
+        10,
+        "2026-11-19",
+        "2026-12-19",
+    );
+    assert_eq!(p.st.lot(first.clone()).unwrap().balance, Qty::ZERO);
+    (first, second)
+}
+
+#[test]
+fn a_supplier_lot_that_became_several_of_our_lots_offers_them_all_to_trace() {
+    // Found in review: from the menu the one still usable opened, and the used-up lot —
+    // the one a recall is about — was never shown.
+    let (p, mut a) = setup();
+    let (used_up, on_hand) = received_twice(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    assert!(a.menu);
+    scan(&mut a, &p, "]C0DUP-1");
+    assert_eq!(a.screen, ScreenId::Trace);
+    assert_eq!(a.trace.stage, Stage::Pick, "{}", status(&a));
+    let pick = a.trace.pick.as_ref().unwrap();
+    let codes: Vec<&LotCode> = pick.entries.iter().map(|e| &e.lot.code).collect();
+    assert_eq!(codes, vec![&on_hand, &used_up], "newest first, both");
+    assert_eq!(pick.direction, crate::store::Direction::Forward);
+    assert!(a.trace.loaded.is_none(), "no lot was chosen for the user");
+    assert!(
+        status(&a).contains("2 of our lots carry supplier lot DUP-1"),
+        "{}",
+        status(&a)
+    );
+    // Picking the used-up one traces it forward.
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Down), Input::code(KeyCode::Enter)],
+    );
+    assert_eq!(
+        a.trace.loaded.as_ref().map(|l| &l.root().code),
+        Some(&used_up)
+    );
+    // On the Trace screen, over a tree: the same list.
+    scan(&mut a, &p, "]C110DUP-1");
+    assert_eq!(a.trace.stage, Stage::Pick, "{}", status(&a));
+    assert_eq!(a.trace.pick.as_ref().unwrap().entries.len(), 2);
+    // In the Trace start form's lot field too.
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    assert_eq!(a.trace.start_field(), Some("code"));
+    scan(&mut a, &p, "]C0DUP-1");
+    assert_eq!(a.trace.stage, Stage::Pick, "{}", status(&a));
+    // On Lots: the search results, both lots, nothing opened.
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    scan(&mut a, &p, "]C0DUP-1");
+    assert!(a.lots.history.is_none(), "no lot was opened for the user");
+    assert_eq!(a.lots.focus, Focus::List);
+    let found: Vec<&LotCode> = a.lots.results.iter().map(|f| &f.lot.code).collect();
+    assert!(
+        found.contains(&&used_up) && found.contains(&&on_hand),
+        "{found:?}"
+    );
+    // Produce still takes the one that can be used.
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    typed(&mut a, &p, "cookie");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    scan(&mut a, &p, "]C0DUP-1");
+    assert_eq!(
+        a.produce.form.value("input"),
+        on_hand.as_str(),
+        "{}",
+        status(&a)
     );
 }
 

@@ -28,6 +28,13 @@ pub enum TraceAction {
     Form(FormAction),
     /// Open this lot's trace (a scan, the Lots screen, `OpenTrace`).
     Open(LotCode),
+    /// A scanned supplier lot that several of our lots carry: list them to pick from
+    /// (`PickTrace`).
+    Pick {
+        supplier_lot: String,
+        item: Option<ItemCode>,
+        lots: Vec<Lot>,
+    },
     /// Go to the start form.
     Start,
     Up,
@@ -440,6 +447,15 @@ impl Trace {
             TraceAction::Refresh => self.refresh(station),
             TraceAction::LotsChanged => self.lots_changed(station),
             TraceAction::Open(code) => self.open_new(code, station),
+            TraceAction::Pick {
+                supplier_lot,
+                item,
+                lots,
+            } => {
+                self.begin();
+                self.start.get_mut("code").set(&supplier_lot);
+                self.offer(&supplier_lot, item, lots)
+            }
             TraceAction::Form(a) => self.start_action(a, station),
             TraceAction::Start => {
                 self.stage = Stage::Start;
@@ -770,7 +786,10 @@ impl Trace {
             .into_iter()
             .filter(|l| item.as_ref().is_none_or(|i| &l.item == i))
             .collect();
-        let for_item = item.map(|i| format!(" of {i}")).unwrap_or_default();
+        let for_item = item
+            .as_ref()
+            .map(|i| format!(" of {i}"))
+            .unwrap_or_default();
         match lots.len() {
             0 => refuse(
                 &mut self.start,
@@ -788,33 +807,41 @@ impl Trace {
                     self.summary()
                 )))
             }
-            n => {
-                let entries = lots
-                    .into_iter()
-                    .rev()
-                    .map(|l| PickEntry {
-                        note: match &l.origin {
-                            crate::domain::Origin::Received { supplier, .. } => {
-                                format!("from {supplier}, received {}", l.date)
-                            }
-                            crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
-                        },
-                        lot: l,
-                    })
-                    .collect();
-                self.pick = Some(Pick {
-                    title: format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})"),
-                    entries,
-                    selected: 0,
-                    direction: Direction::Forward,
-                });
-                self.stage = Stage::Pick;
-                self.editing = false;
-                Outcome::changed().status(Status::info(format!(
-                    "{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"
-                )))
-            }
+            _ => self.offer(&lot_text, item, lots),
         }
+    }
+
+    /// Several of our lots carry supplier lot `lot_text` (of `item`): a list to pick the
+    /// one to trace forward, newest first. None is chosen for the user: in a recall the
+    /// lot that matters is often the one used up or shipped.
+    fn offer(&mut self, lot_text: &str, item: Option<ItemCode>, lots: Vec<Lot>) -> Outcome {
+        let n = lots.len();
+        let for_item = item.map(|i| format!(" of {i}")).unwrap_or_default();
+        let entries = lots
+            .into_iter()
+            .rev()
+            .map(|l| PickEntry {
+                note: match &l.origin {
+                    crate::domain::Origin::Received { supplier, .. } => format!(
+                        "from {supplier}, received {}, {} {} on hand",
+                        l.date, l.balance, l.unit
+                    ),
+                    crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
+                },
+                lot: l,
+            })
+            .collect();
+        self.pick = Some(Pick {
+            title: format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})"),
+            entries,
+            selected: 0,
+            direction: Direction::Forward,
+        });
+        self.stage = Stage::Pick;
+        self.editing = false;
+        Outcome::changed().status(Status::info(format!(
+            "{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"
+        )))
     }
 
     /// Customer + product + dates → the lots shipped to them → pick one.
