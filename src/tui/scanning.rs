@@ -11,9 +11,13 @@
 //!   several of our lots lists them all to pick from (`InternalEvent::PickTrace`).
 //!
 //! A scan that cannot be read shows the parser's own error on the status line.
+//!
+//! Unframed plain text (no AIM identifier, prefix or leading GS: told from typing by speed
+//! alone) with the cursor in a text field or prompt is a person typing fast, and is typed.
 
 use super::App;
 use super::config::visible;
+use super::input::{GS, is_framed};
 use super::keymap::ScreenId;
 use super::queue::{InternalEvent, Outcome, Status};
 use super::screens::FormAction;
@@ -28,7 +32,15 @@ use crate::station::{Station, StationExt};
 
 /// Act on one scan: the raw text the scanner typed.
 pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
-    let parsed = crate::scan::parse_at(text, &app.scanner.scan_config(), app.now.date());
+    let cfg = app.scanner.scan_config();
+    let today = app.now.date();
+    let framed = is_framed(text, cfg.prefix.as_deref());
+    let parsed = match crate::scan::parse_at(text, &cfg, today) {
+        Ok(plain @ Scan::Plain { .. }) => {
+            Ok(gs1_without_fnc1(&plain, &cfg, today).unwrap_or(plain))
+        }
+        other => other,
+    };
     if app.screen == ScreenId::Help {
         app.help.scan_test(report(text, &parsed, station));
         return Outcome::changed().status(match &parsed {
@@ -42,25 +54,26 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::changed().status(Status::error(format!("scan: {e}"))),
     };
+    // Told from typing by speed alone, plain text where the cursor is in a text field or
+    // a prompt: a person typing fast (one SSH packet, or keys piled up while the app was
+    // busy). It is typed there, then Enter, as the keys would have acted.
+    if !framed && matches!(scan, Scan::Plain { .. }) && app.wants_text() {
+        return typed(app, text.to_string(), station);
+    }
     let in_form = !app.menu;
     match app.screen {
         ScreenId::Receive if in_form => app.receive.update(ReceiveAction::Scan(scan), station),
         ScreenId::Produce if in_form => app.produce.update(ProduceAction::Scan(scan), station),
         ScreenId::Ship if in_form => app.ship.update(ShipAction::Scan(scan), station),
         ScreenId::Lots => lots(app, &scan, station),
-        // Only the lot field looks a scan up. In the customer, product and date fields a
-        // scan — or a fast typist, or a paste over SSH that looks like one — is typed
-        // where the cursor is, as the keys would have been.
+        // Only the lot field looks a scan up. In the customer, product and date fields
+        // even a framed scan is typed where the cursor is, as the keys would have been.
         ScreenId::Trace if app.trace.start_field().is_some_and(|f| f != "code") => {
-            let typed = match &scan {
+            let typed_text = match &scan {
                 Scan::Plain { text, .. } => text.clone(),
                 Scan::Gs1 { .. } => text.to_string(),
             };
-            let mut out = app.form(FormAction::Paste(typed), station);
-            let next = app.form(FormAction::Confirm, station);
-            out.changed |= next.changed;
-            out.events.extend(next.events);
-            out
+            typed(app, typed_text, station)
         }
         ScreenId::Trace if app.trace.prompt.is_some() => Outcome::changed().status(Status::warn(
             "scan: finish the prompt first (Enter), or cancel it (Esc)",
@@ -72,6 +85,39 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
         }
         _ => open_trace(&scan, station),
     }
+}
+
+/// `text` typed where the cursor is, then Enter.
+fn typed(app: &mut App, text: String, station: &dyn Station) -> Outcome {
+    let mut out = app.form(FormAction::Paste(text), station);
+    let next = app.form(FormAction::Confirm, station);
+    out.changed |= next.changed;
+    out.events.extend(next.events);
+    out
+}
+
+/// A GS1 element string from a scanner with no AIM identifier that does not send the
+/// leading FNC1 (`01095…3102002500<GS>10OAT-42`): the parser reads it as plain text. Read
+/// again as GS1, it is taken when it carries a GTIN (whose check digit makes a chance
+/// match with anything typed all but impossible).
+fn gs1_without_fnc1(
+    plain: &Scan,
+    cfg: &crate::scan::ScanConfig,
+    today: chrono::NaiveDate,
+) -> Option<Scan> {
+    let Scan::Plain {
+        symbology: None,
+        text,
+    } = plain
+    else {
+        return None;
+    };
+    if !text.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    crate::scan::parse_at(&format!("{GS}{text}"), cfg, today)
+        .ok()
+        .filter(|s| matches!(s, Scan::Gs1 { .. }) && s.gtin().is_some())
 }
 
 /// A GS1 label with a GTIN: a trade item's case, not a lot label of ours alone.

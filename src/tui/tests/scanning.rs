@@ -9,7 +9,7 @@ use crate::tui::keymap::ScreenId;
 use crate::tui::queue::{InternalEvent, Level};
 use crate::tui::scanning::route;
 use crate::tui::screens::lots::Focus;
-use crate::tui::screens::trace::Stage;
+use crate::tui::screens::trace::{PromptKind, Stage};
 use ratatui::crossterm::event::KeyCode;
 
 /// The plant with GTINs, and the app on it.
@@ -447,6 +447,109 @@ fn on_the_trace_start_form_only_the_lot_field_looks_a_scan_up() {
         a.trace.loaded.as_ref().map(|l| &l.root().code),
         Some(&p.flour)
     );
+}
+
+/// Fast typing — a line sent in one SSH packet, or keys piled up while the app was busy —
+/// reaches the app as an unframed burst the decoder reads as a scan (six characters or
+/// more, then Enter, within the key gap). With the cursor in a text field or prompt it is
+/// what was typed: the text, then Enter, as the keys would have acted.
+#[test]
+fn fast_typing_in_a_field_or_prompt_is_typed_not_scanned() {
+    // Trace: the hold-all reason.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(5))]);
+    typed(&mut a, &p, p.eggs.as_str());
+    keys(
+        &mut a,
+        &p,
+        [
+            Input::code(KeyCode::Enter),
+            Input::code(KeyCode::Char('R')),
+            Input::code(KeyCode::Char('H')),
+        ],
+    );
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Hold)
+    );
+    scan(&mut a, &p, "egg supplier recall");
+    assert!(a.trace.prompt.is_none(), "{}", status(&a));
+    assert!(status(&a).starts_with("Held "), "{}", status(&a));
+    assert_eq!(p.st.lot(p.eggs.clone()).unwrap().status, LotStatus::Hold);
+    // A real (framed) scan in a prompt is still refused.
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Esc), Input::code(KeyCode::Char('/'))],
+    );
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Search)
+    );
+    scan(&mut a, &p, &format!("]C0{}", p.flour));
+    assert!(
+        status(&a).starts_with("scan: finish the prompt first"),
+        "{}",
+        status(&a)
+    );
+    assert!(a.trace.prompt.is_some());
+
+    // Trace: the start form's lot field looks up what was typed, as Enter does.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(5))]);
+    assert_eq!(a.trace.start_field(), Some("code"));
+    scan(&mut a, &p, "NOPE-12");
+    assert_eq!(a.trace.start.value("code"), "NOPE-12", "{}", status(&a));
+    assert!(
+        status(&a).contains("no lot of ours and no supplier lot is 'NOPE-12'"),
+        "{}",
+        status(&a)
+    );
+
+    // Lots: the hold reason.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    typed(&mut a, &p, p.flour.as_str());
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Enter), Input::code(KeyCode::Char('h'))],
+    );
+    assert!(a.lots.prompt.is_some());
+    scan(&mut a, &p, "torn bags");
+    assert!(a.lots.prompt.is_none(), "{}", status(&a));
+    assert_eq!(p.st.lot(p.flour.clone()).unwrap().status, LotStatus::Hold);
+
+    // Produce and Ship: text typed fast into the lot field stays there, as typed.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    a.produce.form.focus_field("input");
+    scan(&mut a, &p, "NOPE-99");
+    assert_eq!(a.produce.form.value("input"), "NOPE-99", "{}", status(&a));
+    assert_eq!(level(&a), Some(Level::Error));
+    // Our lot code typed fast is looked up, as Enter does.
+    a.produce.form.get_mut("input").set("");
+    scan(&mut a, &p, p.flour.as_str());
+    assert_eq!(focused(&a.produce.form), "used", "{}", status(&a));
+    keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
+    a.ship.form.focus_field("lot");
+    scan(&mut a, &p, "NOPE-99");
+    assert_eq!(a.ship.form.value("lot"), "NOPE-99", "{}", status(&a));
+
+    // A wedge scanner with neither AIM identifiers nor a prefix, FNC1 first not sent: a
+    // GS1 case label (a GTIN, GS between fields) still fills the Receive form.
+    let (p, mut a) = setup();
+    scan(
+        &mut a,
+        &p,
+        &format!("01{OATS}3102002500{GS}10OAT-42{GS}17270331"),
+    );
+    assert_eq!(field(&a, "item"), "OATS", "{}", status(&a));
+    assert_eq!(field(&a, "supplier-lot"), "OAT-42");
+    assert_eq!(field(&a, "expiry"), "2027-03-31");
+    // The human-readable form too.
+    scan(&mut a, &p, &format!("(01){OATS}(10)OAT-43"));
+    assert_eq!(field(&a, "supplier-lot"), "OAT-43", "{}", status(&a));
 }
 
 #[test]
