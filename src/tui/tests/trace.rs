@@ -508,6 +508,69 @@ fn hold_all_holds_every_lot_on_hand_in_the_scope() {
 }
 
 #[test]
+fn a_half_typed_reason_or_note_is_not_lost_to_another_trace_or_quit() {
+    // Found in review: opening a trace from Lots or a scan threw the typed reason away.
+    let b = bakery();
+    let mut a = scope_scene(&b);
+    letter(&mut a, &b, 'H');
+    typed(&mut a, &b.p, "egg supp");
+    // The Lots screen's trace key, on another lot.
+    keys(&mut a, &b.p, [key(KeyCode::F(6))]);
+    typed(&mut a, &b.p, b.p.flour.as_str());
+    press(&mut a, &b, KeyCode::Enter);
+    letter(&mut a, &b, 't');
+    let refused = |a: &App| {
+        assert_eq!(a.screen, ScreenId::Trace, "the prompt is shown");
+        let p = a.trace.prompt.as_ref().expect("the prompt stays");
+        assert_eq!(p.kind, PromptKind::Hold);
+        assert_eq!(p.form.fields[0].value(), "egg supp");
+        assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.eggs);
+        let s = a.status.clone().unwrap();
+        assert_eq!(s.level, Level::Warn, "{}", s.text);
+        assert!(
+            s.text.contains("finish it (Enter) or cancel it (Esc)"),
+            "{}",
+            s.text
+        );
+    };
+    refused(&a);
+    // A lot label scanned from another screen's menu.
+    keys(&mut a, &b.p, [key(KeyCode::F(2)), key(KeyCode::Esc)]);
+    keys(&mut a, &b.p, [Input::Scan(format!("]C0{}", b.p.flour))]);
+    refused(&a);
+    // Quit asks twice.
+    keys(&mut a, &b.p, [Input::ctrl('c')]);
+    assert!(!a.quit);
+    assert!(
+        status(&a).contains("Unsaved input on Trace"),
+        "{}",
+        status(&a)
+    );
+    // Finished (or cancelled), the next trace opens.
+    press(&mut a, &b, KeyCode::Esc);
+    assert!(a.trace.prompt.is_none());
+    keys(&mut a, &b.p, [Input::Scan(format!("]C0{}", b.p.flour))]);
+    assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.flour);
+    // The mock recall note: untouched, it is no loss; typed, it is kept.
+    letter(&mut a, &b, 'm');
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Record)
+    );
+    let out = Outcome::changed().with(InternalEvent::OpenTrace(b.p.eggs.clone()));
+    a_process(&mut a, &b, out);
+    assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.eggs);
+    letter(&mut a, &b, 'm');
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    typed(&mut a, &b.p, " Q4");
+    let out = Outcome::changed().with(InternalEvent::OpenTrace(b.p.flour.clone()));
+    a_process(&mut a, &b, out);
+    assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.eggs);
+    assert!(status(&a).contains("mock recall note"), "{}", status(&a));
+}
+
+#[test]
 fn hold_all_is_refused_to_a_user_who_is_not_qa() {
     let b = bakery();
     let mut plant = b.p.st.plant().unwrap();

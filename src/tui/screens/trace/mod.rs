@@ -436,9 +436,12 @@ impl Trace {
                 TraceAction::Form(a) => self.prompt_action(a, station),
                 TraceAction::Refresh => self.refresh(station),
                 TraceAction::LotsChanged => self.lots_changed(station),
-                TraceAction::Open(code) => {
+                TraceAction::Open(_) | TraceAction::Pick { .. } if self.is_dirty() => {
+                    self.keep_prompt(&action)
+                }
+                TraceAction::Open(_) | TraceAction::Pick { .. } => {
                     self.prompt = None;
-                    self.open_new(code, station)
+                    self.act(action, station)
                 }
                 _ => Outcome::none(),
             };
@@ -476,6 +479,23 @@ impl Trace {
                 Stage::Tree => self.tree_action(action, station),
             },
         }
+    }
+
+    /// Another trace was asked for while a typed reason or note waits in the prompt: it
+    /// is not thrown away; the user finishes or cancels it first.
+    fn keep_prompt(&self, action: &TraceAction) -> Outcome {
+        let what = match self.prompt.as_ref().map(|p| p.kind) {
+            Some(PromptKind::Record) => "the mock recall note",
+            _ => "the hold reason",
+        };
+        let other = match action {
+            TraceAction::Open(code) => format!("the trace of {code}"),
+            TraceAction::Pick { supplier_lot, .. } => format!("supplier lot {supplier_lot}"),
+            _ => "another trace".into(),
+        };
+        Outcome::changed().status(Status::warn(format!(
+            "trace: {what} you typed is not used yet; finish it (Enter) or cancel it (Esc) before opening {other}"
+        )))
     }
 
     fn refresh(&mut self, station: &dyn Station) -> Outcome {
