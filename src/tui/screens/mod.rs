@@ -12,7 +12,7 @@ pub mod trace;
 use super::draw::{self, put};
 use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
-use super::queue::{InternalEvent, Outcome, Status};
+use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
 use crate::domain::{Dimension, Invalid, Item, Lot, LotCode, LotStatus, Party, Qty, Role, Unit};
 use crate::scan::Scan;
@@ -492,6 +492,28 @@ pub fn scanned_lot(
                     .join(", ")
             ),
         )),
+    }
+}
+
+/// `note` added to what an outcome says on the status line; news that was only
+/// information becomes a warning.
+pub fn noted(mut out: Outcome, note: Option<String>) -> Outcome {
+    let Some(note) = note else {
+        return out;
+    };
+    let last = out.events.iter_mut().rev().find_map(|e| match e {
+        InternalEvent::Status(s) => Some(s),
+        _ => None,
+    });
+    match last {
+        Some(s) => {
+            s.text = format!("{}; {note}", s.text);
+            if matches!(s.level, Level::Info | Level::Ok) {
+                s.level = Level::Warn;
+            }
+            out
+        }
+        None => out.status(Status::warn(note)),
     }
 }
 

@@ -245,6 +245,60 @@ fn produce_lines_are_added_by_scanning() {
 }
 
 #[test]
+fn a_new_lot_clears_the_quantity_typed_for_the_last_one_and_says_so() {
+    // Found in review: scan lot A, type 12, scan lot B (no quantity on its label): the 12
+    // stayed, Enter added "B 12", and A was dropped without a word.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    typed(&mut a, &p, "dough");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    scan(&mut a, &p, &format!("]C0{}", p.flour));
+    typed(&mut a, &p, "12");
+    scan(&mut a, &p, &format!("]C0{}", p.sugar));
+    assert_eq!(a.produce.form.value("input"), p.sugar.as_str());
+    assert_eq!(a.produce.form.value("used"), "", "{}", status(&a));
+    assert_eq!(level(&a), Some(Level::Warn));
+    assert!(
+        status(&a).ends_with(&format!("not added: {} 12 kg", p.flour)),
+        "{}",
+        status(&a)
+    );
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert!(a.produce.lines.is_empty(), "no line of 12 kg of sugar");
+    // Typed, not scanned: the same.
+    typed(&mut a, &p, "7");
+    a.produce.form.focus_field("input");
+    keys(&mut a, &p, [Input::ctrl('u')]);
+    typed(&mut a, &p, p.eggs.as_str());
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert_eq!(a.produce.form.value("used"), "", "{}", status(&a));
+    assert!(status(&a).contains("not added: "), "{}", status(&a));
+    // The same lot again keeps its quantity: nothing is abandoned.
+    typed(&mut a, &p, "3");
+    scan(&mut a, &p, &format!("]C0{}", p.eggs));
+    assert_eq!(a.produce.form.value("used"), "3", "{}", status(&a));
+
+    keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
+    typed(&mut a, &p, "shop");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    scan(&mut a, &p, &format!("]C0{}", p.cookies_a));
+    typed(&mut a, &p, "12");
+    scan(&mut a, &p, &format!("]C0{}", p.cookies_b));
+    assert_eq!(a.ship.form.value("lot"), p.cookies_b.as_str());
+    assert_eq!(a.ship.form.value("qty"), "", "{}", status(&a));
+    assert!(
+        status(&a).ends_with(&format!("not added: {} 12 case", p.cookies_a)),
+        "{}",
+        status(&a)
+    );
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert!(
+        a.ship.lines.is_empty(),
+        "no line of 12 cases of the other lot"
+    );
+}
+
+#[test]
 fn ship_lines_are_added_by_scanning() {
     let (p, mut a) = setup();
     keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
