@@ -642,6 +642,41 @@ fn the_mock_recall_is_saved_in_the_root_lots_history() {
 }
 
 #[test]
+fn the_mock_recall_is_the_forward_scope_whatever_the_tree_shows() {
+    // Found in review: the record took its direction from the tree on screen (here
+    // backward) but its lots, shipments and customers from the forward recall scope.
+    let b = bakery();
+    let mut a = new_app(&b, Theme::new(false, false));
+    open(&mut a, &b, b.p.eggs.as_str());
+    letter(&mut a, &b, 'd'); // both → backward
+    assert_eq!(
+        a.trace.loaded.as_ref().unwrap().graph.direction,
+        crate::store::Direction::Backward
+    );
+    letter(&mut a, &b, 'm');
+    let text = a
+        .trace
+        .view_lines(" · ")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("Mock recall: the recall scope, forward"),
+        "{text}"
+    );
+    assert!(text.contains("Direction            forward"), "{text}");
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    press(&mut a, &b, KeyCode::Enter);
+    let h = b.p.st.lot_history(b.p.eggs.clone()).unwrap();
+    let EventKind::MockRecall(m) = &h.events.last().unwrap().event.kind else {
+        panic!("the last event is the record: {:?}", h.events.last());
+    };
+    assert_eq!(m.direction, "forward");
+    assert_eq!((m.customers, m.shipments, m.finished_lots), (2, 4, 3));
+}
+
+#[test]
 fn export_writes_the_tree_as_text_and_the_rows_as_csv() {
     let b = bakery();
     let dir = tempfile::tempdir().unwrap();

@@ -1077,13 +1077,7 @@ impl Trace {
                 .balance
                 .as_ref()
                 .map(|m| {
-                    report::balance_lines(
-                        &ctx,
-                        m,
-                        l.scope.as_ref().map(Found::of),
-                        l.graph.direction,
-                        self.elapsed,
-                    )
+                    report::balance_lines(&ctx, m, l.scope.as_ref().map(Found::of), self.elapsed)
                 })
                 .unwrap_or_default(),
         }
@@ -1514,7 +1508,8 @@ impl Trace {
         let f = Found::of(scope);
         let record = MockRecall {
             root: l.graph.root,
-            direction: l.graph.direction.to_string(),
+            // The counts are the recall scope's, forward, whatever the tree shows.
+            direction: report::RECALL_DIRECTION.to_string(),
             elapsed_ms: self.elapsed.as_millis().min(u128::from(u64::MAX)) as u64,
             lots: f.lots as u32,
             finished_lots: f.finished as u32,

@@ -543,12 +543,16 @@ impl Found {
     }
 }
 
-/// The mass balance view: the root's balance, exact, and the mock recall's numbers.
+/// Which way a mock recall goes: the recall scope's, forward to customers.
+pub const RECALL_DIRECTION: Direction = Direction::Forward;
+
+/// The mass balance view: the root's balance, exact, and the mock recall's numbers. The
+/// numbers are the recall scope's, always forward from the root, whichever way the tree
+/// on screen goes: the lines say so.
 pub fn balance_lines(
     ctx: &Ctx,
     m: &MassBalance,
     found: Option<Found>,
-    direction: Direction,
     elapsed: Duration,
 ) -> Vec<Line> {
     let mut v: Vec<Line> = Vec::new();
@@ -605,13 +609,13 @@ pub fn balance_lines(
         },
     ));
     v.push((String::new(), Tone::Normal));
-    v.push(("Mock recall".into(), Tone::Title));
+    v.push(("Mock recall: the recall scope, forward".into(), Tone::Title));
     v.push((
         format!("{} {}", draw::pad("Elapsed", 20), elapsed_text(elapsed)),
         Tone::Normal,
     ));
     v.push((
-        format!("{} {}", draw::pad("Direction", 20), direction),
+        format!("{} {}", draw::pad("Direction", 20), RECALL_DIRECTION),
         Tone::Normal,
     ));
     if let Some(f) = found {
@@ -823,7 +827,7 @@ impl Report<'_> {
         if let Some(m) = self.balance {
             line("");
             let found = self.scope.map(Found::of);
-            for (t, _) in balance_lines(ctx, m, found, ctx.graph.direction, self.elapsed) {
+            for (t, _) in balance_lines(ctx, m, found, self.elapsed) {
                 line(&t);
             }
         }
