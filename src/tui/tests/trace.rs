@@ -570,6 +570,70 @@ fn a_half_typed_reason_or_note_is_not_lost_to_another_trace_or_quit() {
     assert!(status(&a).contains("mock recall note"), "{}", status(&a));
 }
 
+/// A station that counts the traces and recall scopes asked of it.
+struct Counting<'a> {
+    inner: &'a Local,
+    traces: std::cell::Cell<usize>,
+    scopes: std::cell::Cell<usize>,
+}
+
+impl crate::station::Station for Counting<'_> {
+    fn call(
+        &self,
+        r: crate::station::Request,
+    ) -> Result<crate::station::Reply, crate::station::StationError> {
+        use crate::station::{Query, Request};
+        match &r {
+            Request::Query(Query::Trace { .. }) => self.traces.set(self.traces.get() + 1),
+            Request::Query(Query::RecallScope(_)) => self.scopes.set(self.scopes.get() + 1),
+            _ => {}
+        }
+        self.inner.call(r)
+    }
+}
+
+#[test]
+fn hold_all_holds_the_scope_as_it_is_when_the_reason_is_given() {
+    // Found in review: the lots held were the scope as it was when H was pressed, the
+    // count said was the number asked for, and the trace was loaded twice after.
+    let b = bakery();
+    let mut a = scope_scene(&b);
+    letter(&mut a, &b, 'H');
+    typed(&mut a, &b.p, "egg supplier recall");
+    // Meanwhile, on the line and in QA: a new batch from the eggs, and a lot held.
+    let dough2 = produce(&b.p.st, "DOUGH", 5, "2026-11-20", &[(&b.p.eggs, 1)]);
+    b.p.st
+        .set_status(StatusChange {
+            lot: b.p.cookies_a.clone(),
+            to: LotStatus::Hold,
+            date: today(),
+            reason: "swab".into(),
+        })
+        .unwrap();
+    let st = Counting {
+        inner: &b.p.st,
+        traces: Default::default(),
+        scopes: Default::default(),
+    };
+    a.handle(key(KeyCode::Enter), &st);
+    assert!(a.trace.prompt.is_none(), "{}", status(&a));
+    assert_eq!(
+        b.p.st.lot(dough2.clone()).unwrap().status,
+        LotStatus::Hold,
+        "the batch made meanwhile is held too"
+    );
+    assert_eq!(
+        status(&a),
+        "Held 5 lots in one go (5 status events), 1 already held: egg supplier recall"
+    );
+    assert_eq!(st.traces.get(), 1, "the trace is loaded again once");
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains("On hand: 0 lots to hold, 6 already held"),
+        "{text}"
+    );
+}
+
 #[test]
 fn hold_all_is_refused_to_a_user_who_is_not_qa() {
     let b = bakery();

@@ -1448,6 +1448,9 @@ impl Trace {
         }
     }
 
+    /// Hold every released lot with stock in the recall scope as it is now — fetched again
+    /// when the reason is given, so a lot made since the prompt opened is held too — and
+    /// say how many status events were made and how many lots were already held.
     fn hold_all(&mut self, reason: String, station: &dyn Station) -> Outcome {
         let Some(p) = self.prompt.as_mut() else {
             return Outcome::none();
@@ -1458,15 +1461,32 @@ impl Trace {
                 &invalid("reason", "say why, for each lot's history"),
             );
         }
-        let Some(scope) = self.loaded.as_ref().and_then(|l| l.scope.as_ref()) else {
+        let Some(root) = self.loaded.as_ref().map(|l| l.root().code.clone()) else {
             return Outcome::none();
+        };
+        let scope = match station.recall_scope(root) {
+            Ok(s) => s,
+            Err(e) => {
+                let p = self.prompt.as_mut().expect("prompt");
+                return refuse(&mut p.form, &e);
+            }
         };
         let lots: Vec<LotCode> = scope
             .to_hold
             .iter()
             .filter_map(|id| scope.trace.lot(*id).map(|l| l.code.clone()))
             .collect();
-        let n = lots.len();
+        let held_before = scope.already_held.len();
+        if lots.is_empty() {
+            self.prompt = None;
+            if let Some(l) = self.loaded.as_mut() {
+                l.scope = Some(scope);
+            }
+            return Outcome::changed().status(Status::info(format!(
+                "Nothing to hold: no released lot in the scope has stock ({held_before} already held)"
+            )));
+        }
+        let asked = lots.len();
         let done = station.today().and_then(|date| {
             station.hold_all(HoldAll {
                 lots,
@@ -1477,16 +1497,23 @@ impl Trace {
         match done {
             Ok(events) => {
                 self.prompt = None;
-                let mut out = self.lots_changed(station);
-                out.changed = true;
-                out.status(Status::ok(format!(
-                    "Held {} lot{} in one go ({} event{}): {reason}",
-                    n,
-                    if n == 1 { "" } else { "s" },
-                    events.len(),
-                    if events.len() == 1 { "" } else { "s" }
-                )))
-                .with(InternalEvent::LotsChanged)
+                let n = events.len();
+                // Held by someone else between the scope and the write: skipped too.
+                let already = held_before + asked.saturating_sub(n);
+                let plural = |k: usize| if k == 1 { "" } else { "s" };
+                let already = if already > 0 {
+                    format!(", {already} already held")
+                } else {
+                    String::new()
+                };
+                // The app reloads this trace (and the scope) once, on LotsChanged.
+                Outcome::changed()
+                    .status(Status::ok(format!(
+                        "Held {n} lot{} in one go ({n} status event{}){already}: {reason}",
+                        plural(n),
+                        plural(n),
+                    )))
+                    .with(InternalEvent::LotsChanged)
             }
             Err(e) => {
                 let p = self.prompt.as_mut().expect("prompt");
