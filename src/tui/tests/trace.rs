@@ -807,6 +807,85 @@ fn export_writes_the_tree_as_text_and_the_rows_as_csv() {
     );
 }
 
+#[test]
+fn export_gives_the_link_unit_defuses_formulas_and_never_overwrites() {
+    let b = bakery();
+    // A customer whose name a spreadsheet would run as a formula.
+    b.p.st
+        .add_party(NewParty {
+            id: PartyId::parse("EVIL", "id").unwrap(),
+            role: Role::Customer,
+            location: Location {
+                business_name: "=HYPERLINK(\"http://x\",\"y\")".into(),
+                ..Default::default()
+            },
+            gln: None,
+            recall_contact: Contact::default(),
+        })
+        .unwrap();
+    ship(&b.p.st, "EVIL", "BOL:7004", &[(&b.cookies_c, 1)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = scope_scene(&b);
+    let export = |a: &mut App, name: &str| {
+        letter(a, &b, 'x');
+        keys(a, &b.p, [Input::ctrl('u')]);
+        typed(a, &b.p, dir.path().join(name).to_str().unwrap());
+        press(a, &b, KeyCode::Enter);
+    };
+    // The extension is read whatever its case: .CSV names the CSV file.
+    export(&mut a, "eggs.CSV");
+    assert_eq!(
+        a.status.as_ref().unwrap().level,
+        Level::Ok,
+        "{}",
+        status(&a)
+    );
+    let csv = std::fs::read_to_string(dir.path().join("eggs.CSV")).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("eggs.txt")).unwrap();
+    assert!(text.starts_with("Trace export"), "{text}");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| rows[0].iter().position(|c| *c == name).unwrap();
+    assert_eq!(
+        col("link_unit"),
+        col("link_quantity") + 1,
+        "{}",
+        rows[0].join(",")
+    );
+    // The dough took 10 dozen of the eggs: the link is in the input lot's unit.
+    let dough = rows
+        .iter()
+        .find(|r| r[1] == "output" && r[2] == b.dough.as_str())
+        .expect("the dough's row");
+    assert_eq!(
+        (
+            dough[col("link_quantity")],
+            dough[col("link_unit")],
+            dough[col("unit")]
+        ),
+        ("10", "dozen", "kg")
+    );
+    assert!(
+        csv.contains(",EVIL,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","),
+        "a formula is made text: {csv}"
+    );
+    // The same name again: refused, the name kept for editing, nothing overwritten.
+    std::fs::write(dir.path().join("eggs.txt"), "mine").unwrap();
+    export(&mut a, "eggs.txt");
+    assert_eq!(
+        a.status.as_ref().unwrap().level,
+        Level::Error,
+        "{}",
+        status(&a)
+    );
+    assert!(status(&a).contains("already exists"), "{}", status(&a));
+    let p = a.trace.prompt.as_ref().expect("the prompt stays");
+    assert!(p.form.fields[0].value().ends_with("eggs.txt"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("eggs.txt")).unwrap(),
+        "mine"
+    );
+}
+
 // ----- snapshots ------------------------------------------------------------------------
 
 #[test]

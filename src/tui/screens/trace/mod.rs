@@ -1573,12 +1573,29 @@ impl Trace {
             return refuse(&mut p.form, &invalid("file", "name the file to write"));
         }
         let path = PathBuf::from(&file);
-        let (text_path, csv_path) = if path.extension().is_some_and(|e| e == "csv") {
+        let (text_path, csv_path) = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
             (path.with_extension("txt"), path)
         } else {
             let csv = path.with_extension("csv");
             (path, csv)
         };
+        // Never over another file: the name stays in the prompt to be changed.
+        if let Some(there) = [&text_path, &csv_path].into_iter().find(|p| p.exists()) {
+            let p = self.prompt.as_mut().expect("prompt");
+            return refuse(
+                &mut p.form,
+                &invalid(
+                    "file",
+                    format!(
+                        "{} already exists; give another name (nothing was written)",
+                        there.display()
+                    ),
+                ),
+            );
+        }
         // Every lot's creating event, for its reference document.
         if let Some(l) = &self.loaded {
             let want: Vec<u64> = l
@@ -1617,8 +1634,7 @@ impl Trace {
         }
         .text();
         let (csv, n) = report::csv_rows(&ctx, &rows, &self.events);
-        let written =
-            std::fs::write(&text_path, text).and_then(|()| std::fs::write(&csv_path, csv));
+        let written = write_new(&text_path, &text).and_then(|()| write_new(&csv_path, &csv));
         match written {
             Ok(()) => {
                 self.prompt = None;
@@ -1637,6 +1653,17 @@ impl Trace {
             }
         }
     }
+}
+
+/// Write `text` to a file that must not exist yet (`create_new`: no race with another
+/// writer between the check and the write).
+fn write_new(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
 
 fn changed(yes: bool) -> Outcome {
