@@ -922,3 +922,41 @@ fn demo_tape_replays() {
     let mut t = term.expect("the tape ran lotline");
     assert_eq!(t.exit(), 0, "the tape ends by quitting the app");
 }
+
+/// A panic in the app puts the terminal back as it found it: out of the alternate screen
+/// and raw mode, and bracketed paste off (else the shell gets every paste wrapped in
+/// ESC[200~ … ESC[201~). Debug builds panic on purpose when LOTLINE_TEST_PANIC is set.
+#[test]
+fn a_panic_puts_the_terminal_back() {
+    let p = Plant::new();
+    p.master_data();
+    let mut t = Term::start(&p, &[], &[("LOTLINE_TEST_PANIC", "1")], 80, 24);
+    let code = t.exit();
+    assert_eq!(code, 101, "a panic's exit code");
+    // The reader thread may still be draining the pty.
+    let start = Instant::now();
+    let raw = loop {
+        let raw = String::from_utf8_lossy(&t.raw_output()).into_owned();
+        if raw.contains("LOTLINE_TEST_PANIC") || start.elapsed() > Duration::from_secs(5) {
+            break raw;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let on = raw
+        .rfind("\x1b[?2004h")
+        .expect("bracketed paste was turned on");
+    let off = raw.rfind("\x1b[?2004l");
+    assert!(
+        off.is_some_and(|off| off > on),
+        "bracketed paste is off again after the panic: {raw:?}"
+    );
+    let alt_off = raw.rfind("\x1b[?1049l");
+    assert!(
+        alt_off.is_some_and(|a| a > on),
+        "left the alternate screen: {raw:?}"
+    );
+    assert!(
+        raw.contains("LOTLINE_TEST_PANIC"),
+        "the panic is reported: {raw:?}"
+    );
+}
