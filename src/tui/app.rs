@@ -483,6 +483,10 @@ impl App {
         };
         self.draw_footer(buf, footer);
         self.draw_status(buf, status);
+        if self.theme.ascii {
+            // Whatever free text a screen drew (names, notes) as it came: ASCII now.
+            draw::ascii_cells(buf, area);
+        }
         if self.wants_text() { cursor } else { None }
     }
 
@@ -517,7 +521,11 @@ impl App {
         // Row 0: plant, operator, date and time.
         let right = format!("{}{}{clock} ", self.operator, t.dot());
         let left_room = (area.width as usize).saturating_sub(draw::width(&right) + 1);
-        let left = draw::fit(&format!(" {}", self.plant), left_room, t.ellipsis());
+        let left = draw::fit(
+            &format!(" {}", t.text(&self.plant)),
+            left_room,
+            t.ellipsis(),
+        );
         put(buf, r0, area.x, area.y, &left, t.header);
         let rw = draw::width(&right) as u16;
         if rw < area.width {
@@ -664,7 +672,7 @@ impl App {
             area,
             area.x,
             area.y,
-            &draw::fit(&s.text, area.width as usize, t.ellipsis()),
+            &draw::fit(&t.text(&s.text), area.width as usize, t.ellipsis()),
             style,
         );
     }
