@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_lotline");
 /// How long to wait for something to show before failing: long, for slow CI machines.
 const PATIENCE: Duration = Duration::from_secs(60);
+/// The least time between two keys the harness sends: well above the decoder's 30 ms
+/// `max_key_gap_ms`, so typing is never read as an unframed scan.
+const KEY_GAP: Duration = Duration::from_millis(60);
+/// After typing a ']' (which may start an AIM identifier), the decoder's quiet period:
+/// above its 150 ms `framed_key_gap_ms`.
+const FRAMED_QUIET: Duration = Duration::from_millis(200);
 
 const F1: &str = "\x1bOP";
 const F3: &str = "\x1bOR";
@@ -102,6 +108,8 @@ struct Term {
     writer: Box<dyn Write + Send>,
     master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
+    /// Every write to the terminal and when it went: the test of the pacing reads it.
+    sent: Vec<(Instant, String)>,
 }
 
 impl Term {
@@ -155,6 +163,7 @@ impl Term {
             writer,
             master: pair.master,
             child,
+            sent: Vec::new(),
         }
     }
 
@@ -191,22 +200,47 @@ impl Term {
             .to_string()
     }
 
+    /// Write `keys` (one key, or a scanner's whole burst) to the terminal, at least
+    /// `KEY_GAP` after the last write: a person's pace, never a scanner's.
     fn send(&mut self, keys: &str) {
+        if let Some((last, _)) = self.sent.last() {
+            let due = *last + KEY_GAP;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
+        self.sent.push((Instant::now(), keys.to_string()));
     }
 
-    /// Type like a person: one key at a time, each seen on screen before the next.
+    /// Type like a person: one key at a time, `KEY_GAP` apart (`send` paces them), then
+    /// wait until the text shows, which it does once the decoder has let the keys go as
+    /// typing, and for the decoder's quiet period after the last key.
     fn type_text(&mut self, text: &str) {
-        let mut so_far = String::new();
         for c in text.chars() {
-            so_far.push(c);
             self.send(&c.to_string());
         }
-        self.wait_for(&so_far);
+        self.wait_for(text);
+        // A ']' may begin a scanner's AIM identifier: the decoder holds such keys for the
+        // longer framed gap before it lets them go.
+        let quiet = if text.contains(']') {
+            FRAMED_QUIET
+        } else {
+            KEY_GAP
+        };
+        if let Some((last, _)) = self.sent.last() {
+            let due = *last + quiet;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
     }
 
-    /// Type into the focused field and press Enter.
+    /// Type into the focused field and press Enter (after the decoder's quiet period, so
+    /// the text and its Enter are never taken for a scan).
     fn field(&mut self, text: &str) {
         if !text.is_empty() {
             self.type_text(text);
@@ -848,7 +882,7 @@ fn tape_key(name: &str) -> Option<&'static str> {
 }
 
 /// demo.tape, the recorded demo, played against the real binary: it types what the tape
-/// types (at a person's pace, so nothing reads as a scanner), presses its keys, and
+/// types (at a person's pace, `KEY_GAP` apart, so nothing reads as a scanner), presses its keys, and
 /// waits for every `Wait+Screen` pattern. If the app changes so that the demo no longer
 /// works, this fails.
 #[test]
@@ -882,10 +916,10 @@ fn demo_tape_replays() {
                         );
                         term = Some(Term::start(&p, &args[1..], &[], 80, 24));
                     }
+                    // A key at a time, paced by `send` like a person's.
                     Some(t) => {
                         for c in text.chars() {
                             t.send(&c.to_string());
-                            std::thread::sleep(Duration::from_millis(45));
                         }
                     }
                 }
@@ -912,7 +946,6 @@ fn demo_tape_replays() {
                 if let Some(t) = &mut term {
                     for _ in 0..count {
                         t.send(bytes);
-                        std::thread::sleep(Duration::from_millis(45));
                     }
                 } // Enter after the start command: the shell's, already done.
             }
@@ -921,4 +954,70 @@ fn demo_tape_replays() {
     assert!(waits >= 6, "the tape checks the screen at each step");
     let mut t = term.expect("the tape ran lotline");
     assert_eq!(t.exit(), 0, "the tape ends by quitting the app");
+}
+
+/// A panic in the app puts the terminal back as it found it: out of the alternate screen
+/// and raw mode, and bracketed paste off (else the shell gets every paste wrapped in
+/// ESC[200~ … ESC[201~). Debug builds panic on purpose when LOTLINE_TEST_PANIC is set.
+#[test]
+fn a_panic_puts_the_terminal_back() {
+    let p = Plant::new();
+    p.master_data();
+    let mut t = Term::start(&p, &[], &[("LOTLINE_TEST_PANIC", "1")], 80, 24);
+    let code = t.exit();
+    assert_eq!(code, 101, "a panic's exit code");
+    // The reader thread may still be draining the pty.
+    let start = Instant::now();
+    let raw = loop {
+        let raw = String::from_utf8_lossy(&t.raw_output()).into_owned();
+        if raw.contains("LOTLINE_TEST_PANIC") || start.elapsed() > Duration::from_secs(5) {
+            break raw;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let on = raw
+        .rfind("\x1b[?2004h")
+        .expect("bracketed paste was turned on");
+    let off = raw.rfind("\x1b[?2004l");
+    assert!(
+        off.is_some_and(|off| off > on),
+        "bracketed paste is off again after the panic: {raw:?}"
+    );
+    let alt_off = raw.rfind("\x1b[?1049l");
+    assert!(
+        alt_off.is_some_and(|a| a > on),
+        "left the alternate screen: {raw:?}"
+    );
+    assert!(
+        raw.contains("LOTLINE_TEST_PANIC"),
+        "the panic is reported: {raw:?}"
+    );
+}
+
+/// The harness types as a person does, so nothing it types is read as a scanner's burst:
+/// one key per write, each at least `KEY_GAP` after the one before (the decoder's unframed
+/// gap is 30 ms), and Enter only once the text has shown, i.e. the decoder let it go.
+#[test]
+fn the_harness_types_like_a_person() {
+    let p = Plant::new();
+    p.master_data();
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    t.sent.clear();
+    t.field("flour");
+    t.wait_for("FLOUR ");
+    let keys: Vec<&str> = t.sent.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(keys, ["f", "l", "o", "u", "r", ENTER], "one key per write");
+    for w in t.sent.windows(2) {
+        let gap = w[1].0 - w[0].0;
+        assert!(
+            gap >= Duration::from_millis(60),
+            "{:?} came {gap:?} after {:?}",
+            w[1].1,
+            w[0].1
+        );
+    }
+    t.send(CTRL_C);
+    t.send(CTRL_C); // the form holds input: quit asks twice
+    assert_eq!(t.exit(), 0);
 }

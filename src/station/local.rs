@@ -177,13 +177,17 @@ impl Station for Local {
 pub fn quiet_storage_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let in_redb = info
-            .location()
-            .is_some_and(|l| l.file().contains("/redb-") || l.file().contains("\\redb-"));
-        if !in_redb {
+        if !is_storage_panic(info) {
             default(info);
         }
     }));
+}
+
+/// A panic inside redb: the station catches it and reports an error, and the program goes
+/// on (a panic hook must not act as if the program were ending).
+pub fn is_storage_panic(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    info.location()
+        .is_some_and(|l| l.file().contains("/redb-") || l.file().contains("\\redb-"))
 }
 
 #[cfg(test)]

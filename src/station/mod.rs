@@ -4,7 +4,7 @@
 
 pub(crate) mod local;
 
-pub use local::{Local, quiet_storage_panics};
+pub use local::{Local, is_storage_panic, quiet_storage_panics};
 
 use crate::domain::*;
 use crate::store::{

@@ -396,6 +396,23 @@ impl App {
                     let o = self.trace.update(TraceAction::Open(code), station);
                     self.queue.extend(o.events);
                 }
+                InternalEvent::PickTrace {
+                    supplier_lot,
+                    item,
+                    lots,
+                } => {
+                    self.screen = ScreenId::Trace;
+                    self.menu = false;
+                    let o = self.trace.update(
+                        TraceAction::Pick {
+                            supplier_lot,
+                            item,
+                            lots,
+                        },
+                        station,
+                    );
+                    self.queue.extend(o.events);
+                }
                 InternalEvent::Switch(s) => {
                     let o = self.switch(s);
                     self.queue.extend(o.events);
@@ -466,6 +483,10 @@ impl App {
         };
         self.draw_footer(buf, footer);
         self.draw_status(buf, status);
+        if self.theme.ascii {
+            // Whatever free text a screen drew (names, notes) as it came: ASCII now.
+            draw::ascii_cells(buf, area);
+        }
         if self.wants_text() { cursor } else { None }
     }
 
@@ -500,7 +521,11 @@ impl App {
         // Row 0: plant, operator, date and time.
         let right = format!("{}{}{clock} ", self.operator, t.dot());
         let left_room = (area.width as usize).saturating_sub(draw::width(&right) + 1);
-        let left = draw::fit(&format!(" {}", self.plant), left_room, t.ellipsis());
+        let left = draw::fit(
+            &format!(" {}", t.text(&self.plant)),
+            left_room,
+            t.ellipsis(),
+        );
         put(buf, r0, area.x, area.y, &left, t.header);
         let rw = draw::width(&right) as u16;
         if rw < area.width {
@@ -647,7 +672,7 @@ impl App {
             area,
             area.x,
             area.y,
-            &draw::fit(&s.text, area.width as usize, t.ellipsis()),
+            &draw::fit(&t.text(&s.text), area.width as usize, t.ellipsis()),
             style,
         );
     }

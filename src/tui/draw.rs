@@ -73,6 +73,22 @@ pub fn put(buf: &mut Buffer, clip: Rect, x: u16, y: u16, s: &str, style: Style) 
     nx
 }
 
+/// Every cell of `area` that shows something not ASCII shows its one-cell ASCII look-alike
+/// instead (a wide character's first cell; the cells after it are blank already).
+pub fn ascii_cells(buf: &mut Buffer, area: Rect) {
+    let area = area.intersection(buf.area);
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(c) = buf.cell_mut((x, y))
+                && !c.symbol().is_ascii()
+            {
+                let folded = c.symbol().chars().next().map(super::theme::fold_char);
+                c.set_char(folded.unwrap_or('?'));
+            }
+        }
+    }
+}
+
 /// Set the style of every cell of `area` (clipped to the buffer).
 pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
     let area = area.intersection(buf.area);

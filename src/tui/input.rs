@@ -264,24 +264,7 @@ impl Decoder {
     }
 
     fn frame(&self, text: &str) -> Frame {
-        if let Some(p) = self.timing.prefix.as_deref().filter(|p| !p.is_empty()) {
-            if text.starts_with(p) {
-                return Frame::Framed(p.chars().count());
-            }
-            if p.starts_with(text) {
-                return Frame::Partial;
-            }
-        }
-        let mut cs = text.chars();
-        match (cs.next(), cs.next(), cs.next()) {
-            (Some(GS), _, _) => Frame::Framed(1),
-            (Some(']'), Some(l), Some(d)) if l.is_ascii_alphabetic() && d.is_ascii_digit() => {
-                Frame::Framed(3)
-            }
-            (Some(']'), None, _) => Frame::Partial,
-            (Some(']'), Some(l), None) if l.is_ascii_alphabetic() => Frame::Partial,
-            _ => Frame::None,
-        }
+        frame(text, self.timing.prefix.as_deref())
     }
 
     fn allowed_framed(&self) -> Duration {
@@ -306,6 +289,36 @@ impl Decoder {
             }
         }
     }
+}
+
+/// How far `text` is framed as a scan: an AIM identifier, the configured prefix, or a GS
+/// first.
+fn frame(text: &str, prefix: Option<&str>) -> Frame {
+    if let Some(p) = prefix.filter(|p| !p.is_empty()) {
+        if text.starts_with(p) {
+            return Frame::Framed(p.chars().count());
+        }
+        if p.starts_with(text) {
+            return Frame::Partial;
+        }
+    }
+    let mut cs = text.chars();
+    match (cs.next(), cs.next(), cs.next()) {
+        (Some(GS), _, _) => Frame::Framed(1),
+        (Some(']'), Some(l), Some(d)) if l.is_ascii_alphabetic() && d.is_ascii_digit() => {
+            Frame::Framed(3)
+        }
+        (Some(']'), None, _) => Frame::Partial,
+        (Some(']'), Some(l), None) if l.is_ascii_alphabetic() => Frame::Partial,
+        _ => Frame::None,
+    }
+}
+
+/// Whether a scan's text is framed — it starts with an AIM identifier (`]C1`), the
+/// configured `prefix`, or a GS — so a scanner sent it for sure. An unframed scan was
+/// told from typing by its speed alone, and may be a person typing fast.
+pub fn is_framed(text: &str, prefix: Option<&str>) -> bool {
+    matches!(frame(text, prefix), Frame::Framed(_))
 }
 
 /// The control character crossterm reports as Ctrl and `c`: bytes 1–26 as Ctrl+a..z,

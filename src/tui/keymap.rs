@@ -130,6 +130,58 @@ impl Key {
         Ok(Key::new(code, mods))
     }
 
+    /// Why this key may not be bound in `layer`, if it may not: a key no terminal sends
+    /// (anywhere), or, where the keys go into text fields ([global] and [form]), a key
+    /// that types or edits the text there.
+    pub fn refused_in(&self, layer: Layer) -> Option<String> {
+        let m = self.mods;
+        let ctrl = m.contains(KeyModifiers::CONTROL);
+        let alt = m.contains(KeyModifiers::ALT);
+        match self.code {
+            KeyCode::Char(c) if ctrl && c.is_ascii_uppercase() => {
+                return Some(format!(
+                    "never arrives: terminals send Ctrl with a letter as the small letter; write <C-{}>",
+                    c.to_ascii_lowercase()
+                ));
+            }
+            KeyCode::Enter | KeyCode::Esc | KeyCode::Tab | KeyCode::Backspace
+                if m.intersects(KeyModifiers::CONTROL | KeyModifiers::SHIFT) =>
+            {
+                return Some(format!(
+                    "never arrives: terminals send {} without Ctrl or Shift; bind <{}> or another key",
+                    Key::plain(self.code).label(),
+                    Key::plain(self.code).label()
+                ));
+            }
+            _ => {}
+        }
+        if !matches!(layer, Layer::Global | Layer::Form) {
+            return None;
+        }
+        let place = layer.name();
+        let elsewhere = "bind it in [menu] or another layer, or use a function key, <C-x> or <A-x>";
+        match self.code {
+            // Ctrl+Alt+key is AltGr on many keyboards, which types characters such as @.
+            KeyCode::Char(c) if !c.is_control() && (m.is_empty() || (ctrl && alt)) => {
+                let how = if m.is_empty() {
+                    ""
+                } else {
+                    " (AltGr types it)"
+                };
+                Some(format!(
+                    "in [{place}] would stop you typing '{c}' into fields{how}; {elsewhere}"
+                ))
+            }
+            KeyCode::Backspace | KeyCode::Delete if m.is_empty() => Some(format!(
+                "in [{place}] would stop you deleting in fields; {elsewhere}"
+            )),
+            KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End if m.is_empty() => Some(
+                format!("in [{place}] would stop you moving the cursor in fields; {elsewhere}"),
+            ),
+            _ => None,
+        }
+    }
+
     /// How the key is written for people: `F2`, `C-s`, `Enter`, `S-Tab`, `r`.
     pub fn label(&self) -> String {
         let mut s = String::new();
@@ -559,6 +611,9 @@ impl Keymap {
                 let run = text_of("run")?;
                 let desc = text_of("desc")?;
                 let key = Key::parse(&on).map_err(|r| err(format!("{at}.on"), r))?;
+                if let Some(why) = key.refused_in(layer) {
+                    return Err(err(format!("{at}.on"), format!("'{on}' {why}")));
+                }
                 let action = Action::parse(&run).map_err(|r| err(format!("{at}.run"), r))?;
                 if !layer.allows(action) {
                     return Err(err(
@@ -816,6 +871,79 @@ mod tests {
         let e = Keymap::load(Path::new("/no/such/keymap.toml")).unwrap_err();
         assert_eq!(e.file, "/no/such/keymap.toml");
         assert!(e.reason.contains("cannot be read"), "{e}");
+    }
+
+    #[test]
+    fn keys_that_type_or_edit_are_refused_where_fields_take_keys() {
+        // Found in review: `s` bound in [global] was accepted, and nobody could type an
+        // 's' into a field again.
+        let extra = |layer: &str, on: &str| {
+            with(
+                &format!("[{layer}]\nkeymap = [\n"),
+                &format!(
+                    "[{layer}]\nkeymap = [\n  {{ on = \"{on}\", run = \"redraw\", desc = \"x\" }},\n"
+                ),
+            )
+        };
+        let e = refused(&extra("global", "s"));
+        assert_eq!(e.file, "my.toml");
+        assert_eq!(e.key, "global.keymap[0].on");
+        assert!(
+            e.reason.contains("would stop you typing 's' into fields"),
+            "{e}"
+        );
+        for (layer, on, why) in [
+            ("global", "S", "typing 'S'"),
+            ("global", "<S-x>", "typing 'X'"),
+            ("global", "7", "typing '7'"),
+            ("global", ".", "typing '.'"),
+            ("global", "<Space>", "typing ' '"),
+            ("global", "<C-A-q>", "typing 'q'"),
+            ("global", "<Backspace>", "deleting"),
+            ("global", "<Delete>", "deleting"),
+            ("global", "<Left>", "moving the cursor"),
+            ("global", "<Home>", "moving the cursor"),
+        ] {
+            let e = refused(&extra(layer, on));
+            assert_eq!(e.key, format!("{layer}.keymap[0].on"), "{on}");
+            assert!(e.reason.contains(why), "{on}: {e}");
+        }
+        // In [form] too (Enter, Tab, Up and Down are the form's own keys).
+        let e = refused(&with(
+            "{ on = \"<C-n>\", run = \"clear\"",
+            "{ on = \"x\", run = \"clear\"",
+        ));
+        assert!(e.key.starts_with("form.keymap["), "{e}");
+        assert!(e.reason.contains("typing 'x'"), "{e}");
+        // Where no field takes keys, letters are what the layer is for.
+        Keymap::parse(
+            &with(
+                "{ on = \"q\", run = \"quit\"",
+                "{ on = \"Q\", run = \"quit\"",
+            ),
+            "ok.toml",
+        )
+        .unwrap();
+        // A key no terminal sends: Ctrl with an upper-case letter arrives as C-s.
+        for on in ["<C-S>", "<C-S-s>"] {
+            let e = refused(&with("on = \"<C-s>\"", &format!("on = \"{on}\"")));
+            assert!(e.key.starts_with("form.keymap["), "{on}: {e}");
+            assert!(e.reason.contains("never"), "{on}: {e}");
+            assert!(e.reason.contains("<C-s>"), "{on}: {e}");
+        }
+        for on in [
+            "<S-Enter>",
+            "<C-Enter>",
+            "<S-Esc>",
+            "<C-Tab>",
+            "<S-Backspace>",
+        ] {
+            let e = refused(&extra("lots", on));
+            assert!(e.reason.contains("never"), "{on}: {e}");
+        }
+        // The built-in maps still load.
+        Keymap::parse(DEFAULT_KEYMAP, "default").unwrap();
+        Keymap::parse(VIM_KEYMAP, "vim").unwrap();
     }
 
     #[test]

@@ -24,6 +24,7 @@ use input::Decoder;
 use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use theme::Theme;
 
@@ -33,15 +34,69 @@ fn local_now() -> chrono::NaiveDateTime {
 }
 
 /// Run the app on this terminal until the user quits. The terminal is put back as it was
-/// on the way out, also after a panic. No mouse capture: the terminal's own selection
-/// and scrollback keep working.
+/// on the way out, also after an error or a panic. No mouse capture: the terminal's own
+/// selection and scrollback keep working.
 pub fn run(station: &dyn Station, options: Options) -> io::Result<()> {
-    let mut terminal = ratatui::try_init()?;
-    let _ = execute!(io::stdout(), EnableBracketedPaste);
-    let result = event_loop(&mut terminal, station, options);
+    let (_guard, mut terminal) = TerminalGuard::enter()?;
+    event_loop(&mut terminal, station, options)
+}
+
+type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static;
+
+/// The terminal in the app's modes (raw, alternate screen, bracketed paste) for as long as
+/// it lives. Dropped — on the way out, after an error — it puts the terminal back; so does
+/// its panic hook, before the panic's message is printed, so the message shows and the
+/// shell does not get its pastes wrapped in ESC[200~ … ESC[201~.
+struct TerminalGuard {
+    /// The hook before ours, put back on drop.
+    prev: Arc<PanicHook>,
+}
+
+impl TerminalGuard {
+    fn enter() -> io::Result<(TerminalGuard, ratatui::DefaultTerminal)> {
+        let prev: Arc<PanicHook> = Arc::from(std::panic::take_hook());
+        let terminal = match ratatui::try_init() {
+            Ok(t) => t,
+            Err(e) => {
+                restore_hook(prev);
+                return Err(e);
+            }
+        };
+        // ratatui's hook puts raw mode and the screen back but leaves bracketed paste on,
+        // and acts on every panic, even one the station catches and turns into an error
+        // (redb's, on a damaged file): ours replaces it.
+        let _ = std::panic::take_hook();
+        let chained = prev.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            if !crate::station::is_storage_panic(info) {
+                leave_terminal();
+            }
+            chained(info);
+        }));
+        let _ = execute!(io::stdout(), EnableBracketedPaste);
+        Ok((TerminalGuard { prev }, terminal))
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        // While unwinding from a panic the hook has done this, and hooks cannot be set.
+        if std::thread::panicking() {
+            return;
+        }
+        leave_terminal();
+        restore_hook(self.prev.clone());
+    }
+}
+
+fn restore_hook(prev: Arc<PanicHook>) {
+    std::panic::set_hook(Box::new(move |info| prev(info)));
+}
+
+/// Bracketed paste off, raw mode off, out of the alternate screen, cursor shown.
+fn leave_terminal() {
     let _ = execute!(io::stdout(), DisableBracketedPaste);
     ratatui::restore();
-    result
 }
 
 fn event_loop(
@@ -64,6 +119,10 @@ fn event_loop(
             // ratatui diffs against the last frame: only changed cells are written.
             terminal.draw(|f| app.render(f))?;
             dirty = false;
+            // For the test that the terminal is put back after a panic (debug builds only).
+            if cfg!(debug_assertions) && std::env::var_os("LOTLINE_TEST_PANIC").is_some() {
+                panic!("LOTLINE_TEST_PANIC is set: a test asked for this panic");
+            }
         }
         if app.quit {
             return Ok(());

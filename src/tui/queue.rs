@@ -3,7 +3,7 @@
 //! events it raises, and the app routes them after the update.
 
 use super::keymap::ScreenId;
-use crate::domain::LotCode;
+use crate::domain::{ItemCode, Lot, LotCode};
 use crate::station::StationError;
 use std::collections::VecDeque;
 
@@ -68,6 +68,14 @@ pub enum InternalEvent {
     /// Open this lot's trace on the Trace screen: what a scan outside a form field asks
     /// for, and the Lots screen's trace key.
     OpenTrace(LotCode),
+    /// A scanned supplier lot that became several of our lots: offer them all on the
+    /// Trace screen, to pick the one to trace forward (a recall's is often the one used
+    /// up or shipped, not the one still on the shelf).
+    PickTrace {
+        supplier_lot: String,
+        item: Option<ItemCode>,
+        lots: Vec<Lot>,
+    },
     /// Go to a screen.
     Switch(ScreenId),
     /// Esc with nothing left to cancel: leave the fields for the menu.

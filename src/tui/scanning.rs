@@ -7,12 +7,17 @@
 //! - on the Lots screen, a scan searches (and opens our lot when it is one);
 //! - on Help, a scan is only read back: the scan test;
 //! - anywhere else — the Trace screen, or outside a form field (the menu) — a scan of our
-//!   lot code opens its trace (`InternalEvent::OpenTrace`).
+//!   lot code opens its trace (`InternalEvent::OpenTrace`); a supplier lot that became
+//!   several of our lots lists them all to pick from (`InternalEvent::PickTrace`).
 //!
 //! A scan that cannot be read shows the parser's own error on the status line.
+//!
+//! Unframed plain text (no AIM identifier, prefix or leading GS: told from typing by speed
+//! alone) with the cursor in a text field or prompt is a person typing fast, and is typed.
 
 use super::App;
 use super::config::visible;
+use super::input::{GS, is_framed};
 use super::keymap::ScreenId;
 use super::queue::{InternalEvent, Outcome, Status};
 use super::screens::FormAction;
@@ -20,14 +25,22 @@ use super::screens::lots::LotsAction;
 use super::screens::produce::ProduceAction;
 use super::screens::receive::ReceiveAction;
 use super::screens::ship::ShipAction;
-use super::screens::{item_by_gtin, not_our_lot, scanned_lot, scanned_text};
+use super::screens::{item_by_gtin, not_our_lot, scanned_lots, scanned_text};
 use crate::domain::LotCode;
 use crate::scan::{Scan, ScanError};
 use crate::station::{Station, StationExt};
 
 /// Act on one scan: the raw text the scanner typed.
 pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
-    let parsed = crate::scan::parse_at(text, &app.scanner.scan_config(), app.now.date());
+    let cfg = app.scanner.scan_config();
+    let today = app.now.date();
+    let framed = is_framed(text, cfg.prefix.as_deref());
+    let parsed = match crate::scan::parse_at(text, &cfg, today) {
+        Ok(plain @ Scan::Plain { .. }) => {
+            Ok(gs1_without_fnc1(&plain, &cfg, today).unwrap_or(plain))
+        }
+        other => other,
+    };
     if app.screen == ScreenId::Help {
         app.help.scan_test(report(text, &parsed, station));
         return Outcome::changed().status(match &parsed {
@@ -41,25 +54,26 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::changed().status(Status::error(format!("scan: {e}"))),
     };
+    // Told from typing by speed alone, plain text where the cursor is in a text field or
+    // a prompt: a person typing fast (one SSH packet, or keys piled up while the app was
+    // busy). It is typed there, then Enter, as the keys would have acted.
+    if !framed && matches!(scan, Scan::Plain { .. }) && app.wants_text() {
+        return typed(app, text.to_string(), station);
+    }
     let in_form = !app.menu;
     match app.screen {
         ScreenId::Receive if in_form => app.receive.update(ReceiveAction::Scan(scan), station),
         ScreenId::Produce if in_form => app.produce.update(ProduceAction::Scan(scan), station),
         ScreenId::Ship if in_form => app.ship.update(ShipAction::Scan(scan), station),
         ScreenId::Lots => lots(app, &scan, station),
-        // Only the lot field looks a scan up. In the customer, product and date fields a
-        // scan — or a fast typist, or a paste over SSH that looks like one — is typed
-        // where the cursor is, as the keys would have been.
+        // Only the lot field looks a scan up. In the customer, product and date fields
+        // even a framed scan is typed where the cursor is, as the keys would have been.
         ScreenId::Trace if app.trace.start_field().is_some_and(|f| f != "code") => {
-            let typed = match &scan {
+            let typed_text = match &scan {
                 Scan::Plain { text, .. } => text.clone(),
                 Scan::Gs1 { .. } => text.to_string(),
             };
-            let mut out = app.form(FormAction::Paste(typed), station);
-            let next = app.form(FormAction::Confirm, station);
-            out.changed |= next.changed;
-            out.events.extend(next.events);
-            out
+            typed(app, typed_text, station)
         }
         ScreenId::Trace if app.trace.prompt.is_some() => Outcome::changed().status(Status::warn(
             "scan: finish the prompt first (Enter), or cancel it (Esc)",
@@ -73,6 +87,39 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
     }
 }
 
+/// `text` typed where the cursor is, then Enter.
+fn typed(app: &mut App, text: String, station: &dyn Station) -> Outcome {
+    let mut out = app.form(FormAction::Paste(text), station);
+    let next = app.form(FormAction::Confirm, station);
+    out.changed |= next.changed;
+    out.events.extend(next.events);
+    out
+}
+
+/// A GS1 element string from a scanner with no AIM identifier that does not send the
+/// leading FNC1 (`01095…3102002500<GS>10OAT-42`): the parser reads it as plain text. Read
+/// again as GS1, it is taken when it carries a GTIN (whose check digit makes a chance
+/// match with anything typed all but impossible).
+fn gs1_without_fnc1(
+    plain: &Scan,
+    cfg: &crate::scan::ScanConfig,
+    today: chrono::NaiveDate,
+) -> Option<Scan> {
+    let Scan::Plain {
+        symbology: None,
+        text,
+    } = plain
+    else {
+        return None;
+    };
+    if !text.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    crate::scan::parse_at(&format!("{GS}{text}"), cfg, today)
+        .ok()
+        .filter(|s| matches!(s, Scan::Gs1 { .. }) && s.gtin().is_some())
+}
+
 /// A GS1 label with a GTIN: a trade item's case, not a lot label of ours alone.
 fn is_case_label(scan: &Scan) -> bool {
     scan.gtin().is_some()
@@ -84,17 +131,30 @@ fn is_ours(scan: &Scan, station: &dyn Station) -> bool {
         .is_some_and(|c| matches!(station.find_lot(c), Ok(Some(_))))
 }
 
-/// Outside a field: our lot's trace.
+/// Outside a field: our lot's trace; when a supplier lot became several of our lots, all
+/// of them to pick from (the used-up or shipped one matters most in a recall).
 fn open_trace(scan: &Scan, station: &dyn Station) -> Outcome {
     let items = station.items().unwrap_or_default();
-    match scanned_lot(scan, &items, "scan", station) {
-        Ok(Some(lot)) => Outcome::changed().with(InternalEvent::OpenTrace(lot.code)),
-        Ok(None) => Outcome::error(&not_our_lot(scan, "scan")),
+    match scanned_lots(scan, &items, "scan", station) {
+        Ok(mut lots) if lots.len() == 1 => {
+            let lot = lots.pop().expect("one lot");
+            Outcome::changed().with(InternalEvent::OpenTrace(lot.code))
+        }
+        Ok(lots) if lots.is_empty() => Outcome::error(&not_our_lot(scan, "scan")),
+        Ok(lots) => Outcome::changed().with(InternalEvent::PickTrace {
+            supplier_lot: scanned_text(scan).unwrap_or_default().to_string(),
+            item: scan
+                .gtin()
+                .and_then(|g| item_by_gtin(&items, g))
+                .map(|i| i.code.clone()),
+            lots,
+        }),
         Err(e) => Outcome::error(&e),
     }
 }
 
-/// The Lots screen: our lot opens; anything else is searched for.
+/// The Lots screen: our lot opens; a supplier lot that several of our lots carry lists
+/// them all; anything else is searched for.
 fn lots(app: &mut App, scan: &Scan, station: &dyn Station) -> Outcome {
     if app.lots.prompt.is_some() {
         return Outcome::changed().status(Status::warn(
@@ -105,8 +165,15 @@ fn lots(app: &mut App, scan: &Scan, station: &dyn Station) -> Outcome {
         Ok(i) => i,
         Err(e) => return Outcome::error(&e),
     };
-    match scanned_lot(scan, &items, "search", station) {
-        Ok(Some(lot)) => app.lots.update(LotsAction::Show(lot.code), station),
+    match scanned_lots(scan, &items, "search", station) {
+        Ok(mut lots) if lots.len() == 1 => {
+            let lot = lots.pop().expect("one lot");
+            app.lots.update(LotsAction::Show(lot.code), station)
+        }
+        Ok(lots) if lots.len() > 1 => {
+            let text = scanned_text(scan).unwrap_or_default().to_string();
+            app.lots.update(LotsAction::Find(text), station)
+        }
         Err(e) if scanned_text(scan).is_some() => Outcome::error(&e),
         _ => {
             // No lot of ours: search for what the label does carry.
@@ -170,19 +237,28 @@ pub fn report(text: &str, parsed: &Result<Scan, ScanError>, station: &dyn Statio
     }
     if let Some(t) = scanned_text(scan) {
         let items = station.items().unwrap_or_default();
-        out.push(match scanned_lot(scan, &items, "lot", station) {
-            Ok(Some(l)) => {
-                let ours = format!(
-                    "our lot {}: {}, {} {} on hand, {}",
-                    l.code, l.item, l.balance, l.unit, l.status
-                );
-                if LotCode::parse(t, "lot").is_ok_and(|c| c == l.code) {
-                    ours
-                } else {
-                    format!("supplier lot {t} is {ours}")
+        out.push(match scanned_lots(scan, &items, "lot", station) {
+            Ok(lots) => match lots.as_slice() {
+                [] => format!("{t} is not one of our lots, nor a supplier lot we received"),
+                [l] => {
+                    let ours = format!(
+                        "our lot {}: {}, {} {} on hand, {}",
+                        l.code, l.item, l.balance, l.unit, l.status
+                    );
+                    if LotCode::parse(t, "lot").is_ok_and(|c| c == l.code) {
+                        ours
+                    } else {
+                        format!("supplier lot {t} is {ours}")
+                    }
                 }
-            }
-            Ok(None) => format!("{t} is not one of our lots, nor a supplier lot we received"),
+                many => format!(
+                    "supplier lot {t} is our lots {}",
+                    many.iter()
+                        .map(|l| format!("{} ({} {}, {})", l.code, l.balance, l.unit, l.status))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
             Err(e) => e.message,
         });
     }

@@ -7,6 +7,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
+use std::borrow::Cow;
 
 /// How the app draws: which styles, and which border glyphs.
 #[derive(Debug, Clone)]
@@ -140,6 +141,15 @@ impl Theme {
         if self.ascii { "~" } else { "…" }
     }
 
+    /// Free text (messages, names) as this theme draws it: folded to ASCII in ASCII mode.
+    pub fn text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if self.ascii && !s.is_ascii() {
+            Cow::Owned(fold_ascii(s))
+        } else {
+            Cow::Borrowed(s)
+        }
+    }
+
     /// Every style the theme uses, for tests that check mono never sets a colour.
     pub fn all_styles(&self) -> Vec<Style> {
         vec![
@@ -168,6 +178,69 @@ impl Theme {
     }
 }
 
+/// `s` in ASCII, for terminals that cannot show more: dashes become `-`, `…` `...`, `°`
+/// `deg`, arrows and quotes their ASCII look-alikes, accented Latin letters their base
+/// letter, anything else `?`.
+pub fn fold_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '…' => out.push_str("..."),
+            '°' => out.push_str("deg"),
+            '→' => out.push_str("->"),
+            '←' => out.push_str("<-"),
+            '×' => out.push('x'),
+            c => out.push(fold_char(c)),
+        }
+    }
+    out
+}
+
+/// One character in ASCII, in one cell: for text that must keep its width.
+pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    match c {
+        '—' | '–' | '‐' | '‑' | '−' | '─' | '━' => '-',
+        '…' => '~',
+        '°' | 'º' => 'o',
+        '·' | '•' => '.',
+        '│' | '┃' | '├' | '┤' | '┬' | '┴' | '┼' => '|',
+        '┌' | '┐' | '└' | '┘' => '+',
+        '‘' | '’' | '′' | '´' | '`' => '\'',
+        '“' | '”' | '″' | '«' | '»' => '"',
+        '▶' | '▸' | '→' | '›' => '>',
+        '◀' | '←' | '‹' => '<',
+        '▾' | '↓' => 'v',
+        '↑' | '▴' => '^',
+        '×' => 'x',
+        '\u{a0}' | '\u{2009}' | '\u{202f}' => ' ',
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'A',
+        'ç' => 'c',
+        'Ç' => 'C',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'È' | 'É' | 'Ê' | 'Ë' => 'E',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'Ì' | 'Í' | 'Î' | 'Ï' => 'I',
+        'ñ' => 'n',
+        'Ñ' => 'N',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'O',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'Ù' | 'Ú' | 'Û' | 'Ü' => 'U',
+        'ý' | 'ÿ' => 'y',
+        'Ý' => 'Y',
+        'ß' => 's',
+        _ => '?',
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +266,14 @@ mod tests {
             assert!(s.is_ascii());
         }
         assert!(t.marker().is_ascii() && t.dot().is_ascii() && t.ellipsis().is_ascii());
+    }
+
+    #[test]
+    fn text_folds_to_ascii_in_ascii_mode_only() {
+        let t = Theme::new(false, true);
+        assert_eq!(t.text("3.5 °C — Crème… 漢"), "3.5 degC - Creme... ?");
+        assert_eq!(Theme::new(false, false).text("3.5 °C"), "3.5 °C");
+        assert_eq!(fold_char('…'), '~');
+        assert_eq!(fold_char('é'), 'e');
     }
 }

@@ -12,7 +12,7 @@ pub mod trace;
 use super::draw::{self, put};
 use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
-use super::queue::{InternalEvent, Outcome, Status};
+use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
 use crate::domain::{Dimension, Invalid, Item, Lot, LotCode, LotStatus, Party, Qty, Role, Unit};
 use crate::scan::Scan;
@@ -421,17 +421,17 @@ pub fn item_by_gtin<'a>(items: &'a [Item], gtin: &str) -> Option<&'a Item> {
         .find(|i| i.gtin.as_ref().is_some_and(|g| g.as_str() == gtin))
 }
 
-/// Which of our lots a scan names: our lot code (a plain scan, or a GS1 scan's (10));
-/// else the supplier's lot code (10) as we received it, of the scanned GTIN's item when
-/// there is one. When one supplier lot became several of our lots, the one still usable
-/// is taken; several usable ones are refused, naming them. `Ok(None)`: no lot of ours.
-/// Errors name `field`.
-pub fn scanned_lot(
+/// Every lot of ours a scan names: our lot code (a plain scan, or a GS1 scan's (10)) is
+/// that one lot; else the lots we received under the supplier's lot code (10), of the
+/// scanned GTIN's item when there is one, oldest first. One supplier lot may have become
+/// several of our lots (two deliveries, one of them used up or shipped): all are returned,
+/// for a trace or a search to show them all. Errors name `field`.
+pub fn scanned_lots(
     scan: &Scan,
     items: &[Item],
     field: &str,
     station: &dyn Station,
-) -> Result<Option<Lot>, StationError> {
+) -> Result<Vec<Lot>, StationError> {
     let Some(text) = scanned_text(scan) else {
         let ais: Vec<String> = scan
             .elements()
@@ -449,7 +449,7 @@ pub fn scanned_lot(
     if let Ok(code) = LotCode::parse(text, field)
         && let Some(lot) = station.find_lot(code)?
     {
-        return Ok(Some(lot));
+        return Ok(vec![lot]);
     }
     let mut lots = station.lots(LotFilter {
         supplier_lot: Some(text.to_string()),
@@ -458,9 +458,23 @@ pub fn scanned_lot(
     if let Some(item) = scan.gtin().and_then(|g| item_by_gtin(items, g)) {
         lots.retain(|l| l.item == item.code);
     }
+    Ok(lots)
+}
+
+/// The one lot of ours a scan puts on a Produce or Ship line: as `scanned_lots`, but when
+/// one supplier lot became several of our lots, the one still usable is taken; several
+/// usable ones are refused, naming them. `Ok(None)`: no lot of ours. Errors name `field`.
+pub fn scanned_lot(
+    scan: &Scan,
+    items: &[Item],
+    field: &str,
+    station: &dyn Station,
+) -> Result<Option<Lot>, StationError> {
+    let mut lots = scanned_lots(scan, items, field, station)?;
     if lots.len() <= 1 {
         return Ok(lots.pop());
     }
+    let text = scanned_text(scan).unwrap_or_default();
     let usable: Vec<&Lot> = lots
         .iter()
         .filter(|l| unusable(l, field).is_none())
@@ -478,6 +492,28 @@ pub fn scanned_lot(
                     .join(", ")
             ),
         )),
+    }
+}
+
+/// `note` added to what an outcome says on the status line; news that was only
+/// information becomes a warning.
+pub fn noted(mut out: Outcome, note: Option<String>) -> Outcome {
+    let Some(note) = note else {
+        return out;
+    };
+    let last = out.events.iter_mut().rev().find_map(|e| match e {
+        InternalEvent::Status(s) => Some(s),
+        _ => None,
+    });
+    match last {
+        Some(s) => {
+            s.text = format!("{}; {note}", s.text);
+            if matches!(s.level, Level::Info | Level::Ok) {
+                s.level = Level::Warn;
+            }
+            out
+        }
+        None => out.status(Status::warn(note)),
     }
 }
 

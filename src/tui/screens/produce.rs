@@ -201,7 +201,8 @@ impl Produce {
                     self.form.focus_field("qty");
                     return Outcome::changed();
                 }
-                return self.look_up(station);
+                let (out, note) = self.look_up_new(station);
+                return noted(out, note);
             }
             "used" => return self.add_line(station),
             _ => {}
@@ -244,17 +245,41 @@ impl Produce {
         };
         self.form.get_mut("input").set(lot.code.as_str());
         self.form.focus_field("input");
-        let out = self.look_up(station);
+        let (out, note) = self.look_up_new(station);
         if self.preview.is_none() {
-            return out;
+            return noted(out, note);
         }
         match scanned_qty(scan, lot.unit) {
             Some(q) => {
                 self.form.get_mut("used").set(&q.to_string());
-                self.add_line(station)
+                let added = self.add_line(station);
+                noted(added, note)
             }
-            None => out,
+            None => noted(out, note),
         }
+    }
+
+    /// Look up the lot in the input field for a new line (Enter there, or a scan). A
+    /// quantity typed for another lot is cleared, never added under this one; if it
+    /// leaves a line half done, the note for the status line says so.
+    fn look_up_new(&mut self, station: &dyn Station) -> (Outcome, Option<String>) {
+        let pending = self.form.get("used").opt().map(str::to_string);
+        let before = self.preview.clone();
+        let out = self.look_up(station);
+        let Some(qty) = pending else {
+            return (out, None);
+        };
+        if let (Some(b), Some(now)) = (&before, &self.preview)
+            && b.id == now.id
+        {
+            return (out, None);
+        }
+        self.form.get_mut("used").set("");
+        let note = match before {
+            Some(b) => format!("not added: {} {qty} {}", b.code, b.unit),
+            None => format!("not added: the quantity {qty} typed before"),
+        };
+        (out, Some(note))
     }
 
     /// Find the lot typed in the input field; show it, or say why it cannot be used.

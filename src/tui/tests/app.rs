@@ -265,3 +265,55 @@ fn redraws_happen_only_on_change() {
     assert!(screen(&a, 80, 24).contains("2026-11-21 09:01"));
     assert!(a.handle(key(KeyCode::Char('f')), &p.st));
 }
+
+#[test]
+fn ascii_mode_folds_the_status_line_and_free_text_to_ascii() {
+    // Found in review: --ascii drew ASCII borders, but scan errors ("—"), temperatures
+    // ("°C") and names with accents still went to the terminal as they were.
+    let p = plant();
+    p.st.add_item(NewItem {
+        code: ItemCode::parse("CREME", "code").unwrap(),
+        description: ProductDescription {
+            name: "Crème fraîche — 1 l".into(),
+            ..Default::default()
+        },
+        unit: Unit::L,
+        kind: ItemKind::Ingredient,
+        gtin: None,
+        shelf_life_days: Some(20),
+        ftl: false,
+    })
+    .unwrap();
+    let mut a = App::new(Keymap::default_map(), Theme::new(false, true), now(), &p.st);
+    // A scan error with a dash in it.
+    keys(
+        &mut a,
+        &p,
+        [Input::Scan("]C11012345678901234567890123\u{1d}17".into())],
+    );
+    assert!(
+        status(&a).contains(" — a missing separator"),
+        "{}",
+        status(&a)
+    );
+    let s = screen(&a, 120, 30);
+    assert!(s.is_ascii(), "{s}");
+    assert!(s.contains(" - a missing separator after it?"), "{s}");
+    // A name with accents, in the item's pick list.
+    typed(&mut a, &p, "cr");
+    let s = screen(&a, 120, 30);
+    assert!(s.is_ascii(), "{s}");
+    assert!(s.contains("Creme fraiche - 1 l"), "{s}");
+    // A temperature, and a cut status line ending in the ASCII ellipsis.
+    a.status = Some(crate::tui::queue::Status::error(
+        "temp: 200 °C is not a plausible product temperature … (-60 to 100)",
+    ));
+    let s = screen(&a, 120, 30);
+    assert!(s.is_ascii(), "{s}");
+    assert!(
+        s.contains("temp: 200 degC is not a plausible product temperature ... (-60 to 100)"),
+        "{s}"
+    );
+    let s = screen(&a, 40, 16);
+    assert!(s.is_ascii(), "{s}");
+}

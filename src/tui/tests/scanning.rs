@@ -9,6 +9,7 @@ use crate::tui::keymap::ScreenId;
 use crate::tui::queue::{InternalEvent, Level};
 use crate::tui::scanning::route;
 use crate::tui::screens::lots::Focus;
+use crate::tui::screens::trace::{PromptKind, Stage};
 use ratatui::crossterm::event::KeyCode;
 
 /// The plant with GTINs, and the app on it.
@@ -244,6 +245,60 @@ fn produce_lines_are_added_by_scanning() {
 }
 
 #[test]
+fn a_new_lot_clears_the_quantity_typed_for_the_last_one_and_says_so() {
+    // Found in review: scan lot A, type 12, scan lot B (no quantity on its label): the 12
+    // stayed, Enter added "B 12", and A was dropped without a word.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    typed(&mut a, &p, "dough");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    scan(&mut a, &p, &format!("]C0{}", p.flour));
+    typed(&mut a, &p, "12");
+    scan(&mut a, &p, &format!("]C0{}", p.sugar));
+    assert_eq!(a.produce.form.value("input"), p.sugar.as_str());
+    assert_eq!(a.produce.form.value("used"), "", "{}", status(&a));
+    assert_eq!(level(&a), Some(Level::Warn));
+    assert!(
+        status(&a).ends_with(&format!("not added: {} 12 kg", p.flour)),
+        "{}",
+        status(&a)
+    );
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert!(a.produce.lines.is_empty(), "no line of 12 kg of sugar");
+    // Typed, not scanned: the same.
+    typed(&mut a, &p, "7");
+    a.produce.form.focus_field("input");
+    keys(&mut a, &p, [Input::ctrl('u')]);
+    typed(&mut a, &p, p.eggs.as_str());
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert_eq!(a.produce.form.value("used"), "", "{}", status(&a));
+    assert!(status(&a).contains("not added: "), "{}", status(&a));
+    // The same lot again keeps its quantity: nothing is abandoned.
+    typed(&mut a, &p, "3");
+    scan(&mut a, &p, &format!("]C0{}", p.eggs));
+    assert_eq!(a.produce.form.value("used"), "3", "{}", status(&a));
+
+    keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
+    typed(&mut a, &p, "shop");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    scan(&mut a, &p, &format!("]C0{}", p.cookies_a));
+    typed(&mut a, &p, "12");
+    scan(&mut a, &p, &format!("]C0{}", p.cookies_b));
+    assert_eq!(a.ship.form.value("lot"), p.cookies_b.as_str());
+    assert_eq!(a.ship.form.value("qty"), "", "{}", status(&a));
+    assert!(
+        status(&a).ends_with(&format!("not added: {} 12 case", p.cookies_a)),
+        "{}",
+        status(&a)
+    );
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert!(
+        a.ship.lines.is_empty(),
+        "no line of 12 cases of the other lot"
+    );
+}
+
+#[test]
 fn ship_lines_are_added_by_scanning() {
     let (p, mut a) = setup();
     keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
@@ -315,6 +370,95 @@ fn a_scan_outside_a_field_opens_the_lots_trace_on_the_trace_screen() {
     );
 }
 
+/// Supplier lot DUP-1 received twice: the first delivery used up in a batch of dough, the
+/// second still on the shelf. Returns (used up, on hand).
+fn received_twice(p: &Plant) -> (LotCode, LotCode) {
+    let first = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "DUP-1",
+        5,
+        "2026-11-12",
+        "2026-12-12",
+    );
+    produce(&p.st, "DOUGH", 20, "2026-11-13", &[(&first, 5)]);
+    let second = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "DUP-1",
+        10,
+        "2026-11-19",
+        "2026-12-19",
+    );
+    assert_eq!(p.st.lot(first.clone()).unwrap().balance, Qty::ZERO);
+    (first, second)
+}
+
+#[test]
+fn a_supplier_lot_that_became_several_of_our_lots_offers_them_all_to_trace() {
+    // Found in review: from the menu the one still usable opened, and the used-up lot —
+    // the one a recall is about — was never shown.
+    let (p, mut a) = setup();
+    let (used_up, on_hand) = received_twice(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    assert!(a.menu);
+    scan(&mut a, &p, "]C0DUP-1");
+    assert_eq!(a.screen, ScreenId::Trace);
+    assert_eq!(a.trace.stage, Stage::Pick, "{}", status(&a));
+    let pick = a.trace.pick.as_ref().unwrap();
+    let codes: Vec<&LotCode> = pick.entries.iter().map(|e| &e.lot.code).collect();
+    assert_eq!(codes, vec![&on_hand, &used_up], "newest first, both");
+    assert_eq!(pick.direction, crate::store::Direction::Forward);
+    assert!(a.trace.loaded.is_none(), "no lot was chosen for the user");
+    assert!(
+        status(&a).contains("2 of our lots carry supplier lot DUP-1"),
+        "{}",
+        status(&a)
+    );
+    // Picking the used-up one traces it forward.
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Down), Input::code(KeyCode::Enter)],
+    );
+    assert_eq!(
+        a.trace.loaded.as_ref().map(|l| &l.root().code),
+        Some(&used_up)
+    );
+    // On the Trace screen, over a tree: the same list.
+    scan(&mut a, &p, "]C110DUP-1");
+    assert_eq!(a.trace.stage, Stage::Pick, "{}", status(&a));
+    assert_eq!(a.trace.pick.as_ref().unwrap().entries.len(), 2);
+    // In the Trace start form's lot field too.
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    assert_eq!(a.trace.start_field(), Some("code"));
+    scan(&mut a, &p, "]C0DUP-1");
+    assert_eq!(a.trace.stage, Stage::Pick, "{}", status(&a));
+    // On Lots: the search results, both lots, nothing opened.
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    scan(&mut a, &p, "]C0DUP-1");
+    assert!(a.lots.history.is_none(), "no lot was opened for the user");
+    assert_eq!(a.lots.focus, Focus::List);
+    let found: Vec<&LotCode> = a.lots.results.iter().map(|f| &f.lot.code).collect();
+    assert!(
+        found.contains(&&used_up) && found.contains(&&on_hand),
+        "{found:?}"
+    );
+    // Produce still takes the one that can be used.
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    typed(&mut a, &p, "cookie");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    scan(&mut a, &p, "]C0DUP-1");
+    assert_eq!(
+        a.produce.form.value("input"),
+        on_hand.as_str(),
+        "{}",
+        status(&a)
+    );
+}
+
 #[test]
 fn on_the_trace_start_form_only_the_lot_field_looks_a_scan_up() {
     // Found typing fast in a terminal: a burst in the Customer field was looked up as a lot.
@@ -357,6 +501,109 @@ fn on_the_trace_start_form_only_the_lot_field_looks_a_scan_up() {
         a.trace.loaded.as_ref().map(|l| &l.root().code),
         Some(&p.flour)
     );
+}
+
+/// Fast typing — a line sent in one SSH packet, or keys piled up while the app was busy —
+/// reaches the app as an unframed burst the decoder reads as a scan (six characters or
+/// more, then Enter, within the key gap). With the cursor in a text field or prompt it is
+/// what was typed: the text, then Enter, as the keys would have acted.
+#[test]
+fn fast_typing_in_a_field_or_prompt_is_typed_not_scanned() {
+    // Trace: the hold-all reason.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(5))]);
+    typed(&mut a, &p, p.eggs.as_str());
+    keys(
+        &mut a,
+        &p,
+        [
+            Input::code(KeyCode::Enter),
+            Input::code(KeyCode::Char('R')),
+            Input::code(KeyCode::Char('H')),
+        ],
+    );
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Hold)
+    );
+    scan(&mut a, &p, "egg supplier recall");
+    assert!(a.trace.prompt.is_none(), "{}", status(&a));
+    assert!(status(&a).starts_with("Held "), "{}", status(&a));
+    assert_eq!(p.st.lot(p.eggs.clone()).unwrap().status, LotStatus::Hold);
+    // A real (framed) scan in a prompt is still refused.
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Esc), Input::code(KeyCode::Char('/'))],
+    );
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Search)
+    );
+    scan(&mut a, &p, &format!("]C0{}", p.flour));
+    assert!(
+        status(&a).starts_with("scan: finish the prompt first"),
+        "{}",
+        status(&a)
+    );
+    assert!(a.trace.prompt.is_some());
+
+    // Trace: the start form's lot field looks up what was typed, as Enter does.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(5))]);
+    assert_eq!(a.trace.start_field(), Some("code"));
+    scan(&mut a, &p, "NOPE-12");
+    assert_eq!(a.trace.start.value("code"), "NOPE-12", "{}", status(&a));
+    assert!(
+        status(&a).contains("no lot of ours and no supplier lot is 'NOPE-12'"),
+        "{}",
+        status(&a)
+    );
+
+    // Lots: the hold reason.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    typed(&mut a, &p, p.flour.as_str());
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Enter), Input::code(KeyCode::Char('h'))],
+    );
+    assert!(a.lots.prompt.is_some());
+    scan(&mut a, &p, "torn bags");
+    assert!(a.lots.prompt.is_none(), "{}", status(&a));
+    assert_eq!(p.st.lot(p.flour.clone()).unwrap().status, LotStatus::Hold);
+
+    // Produce and Ship: text typed fast into the lot field stays there, as typed.
+    let (p, mut a) = setup();
+    keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
+    a.produce.form.focus_field("input");
+    scan(&mut a, &p, "NOPE-99");
+    assert_eq!(a.produce.form.value("input"), "NOPE-99", "{}", status(&a));
+    assert_eq!(level(&a), Some(Level::Error));
+    // Our lot code typed fast is looked up, as Enter does.
+    a.produce.form.get_mut("input").set("");
+    scan(&mut a, &p, p.flour.as_str());
+    assert_eq!(focused(&a.produce.form), "used", "{}", status(&a));
+    keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
+    a.ship.form.focus_field("lot");
+    scan(&mut a, &p, "NOPE-99");
+    assert_eq!(a.ship.form.value("lot"), "NOPE-99", "{}", status(&a));
+
+    // A wedge scanner with neither AIM identifiers nor a prefix, FNC1 first not sent: a
+    // GS1 case label (a GTIN, GS between fields) still fills the Receive form.
+    let (p, mut a) = setup();
+    scan(
+        &mut a,
+        &p,
+        &format!("01{OATS}3102002500{GS}10OAT-42{GS}17270331"),
+    );
+    assert_eq!(field(&a, "item"), "OATS", "{}", status(&a));
+    assert_eq!(field(&a, "supplier-lot"), "OAT-42");
+    assert_eq!(field(&a, "expiry"), "2027-03-31");
+    // The human-readable form too.
+    scan(&mut a, &p, &format!("(01){OATS}(10)OAT-43"));
+    assert_eq!(field(&a, "supplier-lot"), "OAT-43", "{}", status(&a));
 }
 
 #[test]

@@ -508,6 +508,133 @@ fn hold_all_holds_every_lot_on_hand_in_the_scope() {
 }
 
 #[test]
+fn a_half_typed_reason_or_note_is_not_lost_to_another_trace_or_quit() {
+    // Found in review: opening a trace from Lots or a scan threw the typed reason away.
+    let b = bakery();
+    let mut a = scope_scene(&b);
+    letter(&mut a, &b, 'H');
+    typed(&mut a, &b.p, "egg supp");
+    // The Lots screen's trace key, on another lot.
+    keys(&mut a, &b.p, [key(KeyCode::F(6))]);
+    typed(&mut a, &b.p, b.p.flour.as_str());
+    press(&mut a, &b, KeyCode::Enter);
+    letter(&mut a, &b, 't');
+    let refused = |a: &App| {
+        assert_eq!(a.screen, ScreenId::Trace, "the prompt is shown");
+        let p = a.trace.prompt.as_ref().expect("the prompt stays");
+        assert_eq!(p.kind, PromptKind::Hold);
+        assert_eq!(p.form.fields[0].value(), "egg supp");
+        assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.eggs);
+        let s = a.status.clone().unwrap();
+        assert_eq!(s.level, Level::Warn, "{}", s.text);
+        assert!(
+            s.text.contains("finish it (Enter) or cancel it (Esc)"),
+            "{}",
+            s.text
+        );
+    };
+    refused(&a);
+    // A lot label scanned from another screen's menu.
+    keys(&mut a, &b.p, [key(KeyCode::F(2)), key(KeyCode::Esc)]);
+    keys(&mut a, &b.p, [Input::Scan(format!("]C0{}", b.p.flour))]);
+    refused(&a);
+    // Quit asks twice.
+    keys(&mut a, &b.p, [Input::ctrl('c')]);
+    assert!(!a.quit);
+    assert!(
+        status(&a).contains("Unsaved input on Trace"),
+        "{}",
+        status(&a)
+    );
+    // Finished (or cancelled), the next trace opens.
+    press(&mut a, &b, KeyCode::Esc);
+    assert!(a.trace.prompt.is_none());
+    keys(&mut a, &b.p, [Input::Scan(format!("]C0{}", b.p.flour))]);
+    assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.flour);
+    // The mock recall note: untouched, it is no loss; typed, it is kept.
+    letter(&mut a, &b, 'm');
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Record)
+    );
+    let out = Outcome::changed().with(InternalEvent::OpenTrace(b.p.eggs.clone()));
+    a_process(&mut a, &b, out);
+    assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.eggs);
+    letter(&mut a, &b, 'm');
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    typed(&mut a, &b.p, " Q4");
+    let out = Outcome::changed().with(InternalEvent::OpenTrace(b.p.flour.clone()));
+    a_process(&mut a, &b, out);
+    assert_eq!(a.trace.loaded.as_ref().unwrap().root().code, b.p.eggs);
+    assert!(status(&a).contains("mock recall note"), "{}", status(&a));
+}
+
+/// A station that counts the traces and recall scopes asked of it.
+struct Counting<'a> {
+    inner: &'a Local,
+    traces: std::cell::Cell<usize>,
+    scopes: std::cell::Cell<usize>,
+}
+
+impl crate::station::Station for Counting<'_> {
+    fn call(
+        &self,
+        r: crate::station::Request,
+    ) -> Result<crate::station::Reply, crate::station::StationError> {
+        use crate::station::{Query, Request};
+        match &r {
+            Request::Query(Query::Trace { .. }) => self.traces.set(self.traces.get() + 1),
+            Request::Query(Query::RecallScope(_)) => self.scopes.set(self.scopes.get() + 1),
+            _ => {}
+        }
+        self.inner.call(r)
+    }
+}
+
+#[test]
+fn hold_all_holds_the_scope_as_it_is_when_the_reason_is_given() {
+    // Found in review: the lots held were the scope as it was when H was pressed, the
+    // count said was the number asked for, and the trace was loaded twice after.
+    let b = bakery();
+    let mut a = scope_scene(&b);
+    letter(&mut a, &b, 'H');
+    typed(&mut a, &b.p, "egg supplier recall");
+    // Meanwhile, on the line and in QA: a new batch from the eggs, and a lot held.
+    let dough2 = produce(&b.p.st, "DOUGH", 5, "2026-11-20", &[(&b.p.eggs, 1)]);
+    b.p.st
+        .set_status(StatusChange {
+            lot: b.p.cookies_a.clone(),
+            to: LotStatus::Hold,
+            date: today(),
+            reason: "swab".into(),
+        })
+        .unwrap();
+    let st = Counting {
+        inner: &b.p.st,
+        traces: Default::default(),
+        scopes: Default::default(),
+    };
+    a.handle(key(KeyCode::Enter), &st);
+    assert!(a.trace.prompt.is_none(), "{}", status(&a));
+    assert_eq!(
+        b.p.st.lot(dough2.clone()).unwrap().status,
+        LotStatus::Hold,
+        "the batch made meanwhile is held too"
+    );
+    assert_eq!(
+        status(&a),
+        "Held 5 lots in one go (5 status events), 1 already held: egg supplier recall"
+    );
+    assert_eq!(st.traces.get(), 1, "the trace is loaded again once");
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains("On hand: 0 lots to hold, 6 already held"),
+        "{text}"
+    );
+}
+
+#[test]
 fn hold_all_is_refused_to_a_user_who_is_not_qa() {
     let b = bakery();
     let mut plant = b.p.st.plant().unwrap();
@@ -579,6 +706,41 @@ fn the_mock_recall_is_saved_in_the_root_lots_history() {
 }
 
 #[test]
+fn the_mock_recall_is_the_forward_scope_whatever_the_tree_shows() {
+    // Found in review: the record took its direction from the tree on screen (here
+    // backward) but its lots, shipments and customers from the forward recall scope.
+    let b = bakery();
+    let mut a = new_app(&b, Theme::new(false, false));
+    open(&mut a, &b, b.p.eggs.as_str());
+    letter(&mut a, &b, 'd'); // both → backward
+    assert_eq!(
+        a.trace.loaded.as_ref().unwrap().graph.direction,
+        crate::store::Direction::Backward
+    );
+    letter(&mut a, &b, 'm');
+    let text = a
+        .trace
+        .view_lines(" · ")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("Mock recall: the recall scope, forward"),
+        "{text}"
+    );
+    assert!(text.contains("Direction            forward"), "{text}");
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    press(&mut a, &b, KeyCode::Enter);
+    let h = b.p.st.lot_history(b.p.eggs.clone()).unwrap();
+    let EventKind::MockRecall(m) = &h.events.last().unwrap().event.kind else {
+        panic!("the last event is the record: {:?}", h.events.last());
+    };
+    assert_eq!(m.direction, "forward");
+    assert_eq!((m.customers, m.shipments, m.finished_lots), (2, 4, 3));
+}
+
+#[test]
 fn export_writes_the_tree_as_text_and_the_rows_as_csv() {
     let b = bakery();
     let dir = tempfile::tempdir().unwrap();
@@ -642,6 +804,85 @@ fn export_writes_the_tree_as_text_and_the_rows_as_csv() {
         status(&a).contains("could not be written"),
         "{}",
         status(&a)
+    );
+}
+
+#[test]
+fn export_gives_the_link_unit_defuses_formulas_and_never_overwrites() {
+    let b = bakery();
+    // A customer whose name a spreadsheet would run as a formula.
+    b.p.st
+        .add_party(NewParty {
+            id: PartyId::parse("EVIL", "id").unwrap(),
+            role: Role::Customer,
+            location: Location {
+                business_name: "=HYPERLINK(\"http://x\",\"y\")".into(),
+                ..Default::default()
+            },
+            gln: None,
+            recall_contact: Contact::default(),
+        })
+        .unwrap();
+    ship(&b.p.st, "EVIL", "BOL:7004", &[(&b.cookies_c, 1)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = scope_scene(&b);
+    let export = |a: &mut App, name: &str| {
+        letter(a, &b, 'x');
+        keys(a, &b.p, [Input::ctrl('u')]);
+        typed(a, &b.p, dir.path().join(name).to_str().unwrap());
+        press(a, &b, KeyCode::Enter);
+    };
+    // The extension is read whatever its case: .CSV names the CSV file.
+    export(&mut a, "eggs.CSV");
+    assert_eq!(
+        a.status.as_ref().unwrap().level,
+        Level::Ok,
+        "{}",
+        status(&a)
+    );
+    let csv = std::fs::read_to_string(dir.path().join("eggs.CSV")).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("eggs.txt")).unwrap();
+    assert!(text.starts_with("Trace export"), "{text}");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| rows[0].iter().position(|c| *c == name).unwrap();
+    assert_eq!(
+        col("link_unit"),
+        col("link_quantity") + 1,
+        "{}",
+        rows[0].join(",")
+    );
+    // The dough took 10 dozen of the eggs: the link is in the input lot's unit.
+    let dough = rows
+        .iter()
+        .find(|r| r[1] == "output" && r[2] == b.dough.as_str())
+        .expect("the dough's row");
+    assert_eq!(
+        (
+            dough[col("link_quantity")],
+            dough[col("link_unit")],
+            dough[col("unit")]
+        ),
+        ("10", "dozen", "kg")
+    );
+    assert!(
+        csv.contains(",EVIL,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","),
+        "a formula is made text: {csv}"
+    );
+    // The same name again: refused, the name kept for editing, nothing overwritten.
+    std::fs::write(dir.path().join("eggs.txt"), "mine").unwrap();
+    export(&mut a, "eggs.txt");
+    assert_eq!(
+        a.status.as_ref().unwrap().level,
+        Level::Error,
+        "{}",
+        status(&a)
+    );
+    assert!(status(&a).contains("already exists"), "{}", status(&a));
+    let p = a.trace.prompt.as_ref().expect("the prompt stays");
+    assert!(p.form.fields[0].value().ends_with("eggs.txt"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("eggs.txt")).unwrap(),
+        "mine"
     );
 }
 

@@ -28,6 +28,13 @@ pub enum TraceAction {
     Form(FormAction),
     /// Open this lot's trace (a scan, the Lots screen, `OpenTrace`).
     Open(LotCode),
+    /// A scanned supplier lot that several of our lots carry: list them to pick from
+    /// (`PickTrace`).
+    Pick {
+        supplier_lot: String,
+        item: Option<ItemCode>,
+        lots: Vec<Lot>,
+    },
     /// Go to the start form.
     Start,
     Up,
@@ -429,9 +436,12 @@ impl Trace {
                 TraceAction::Form(a) => self.prompt_action(a, station),
                 TraceAction::Refresh => self.refresh(station),
                 TraceAction::LotsChanged => self.lots_changed(station),
-                TraceAction::Open(code) => {
+                TraceAction::Open(_) | TraceAction::Pick { .. } if self.is_dirty() => {
+                    self.keep_prompt(&action)
+                }
+                TraceAction::Open(_) | TraceAction::Pick { .. } => {
                     self.prompt = None;
-                    self.open_new(code, station)
+                    self.act(action, station)
                 }
                 _ => Outcome::none(),
             };
@@ -440,6 +450,15 @@ impl Trace {
             TraceAction::Refresh => self.refresh(station),
             TraceAction::LotsChanged => self.lots_changed(station),
             TraceAction::Open(code) => self.open_new(code, station),
+            TraceAction::Pick {
+                supplier_lot,
+                item,
+                lots,
+            } => {
+                self.begin();
+                self.start.get_mut("code").set(&supplier_lot);
+                self.offer(&supplier_lot, item, lots)
+            }
             TraceAction::Form(a) => self.start_action(a, station),
             TraceAction::Start => {
                 self.stage = Stage::Start;
@@ -460,6 +479,23 @@ impl Trace {
                 Stage::Tree => self.tree_action(action, station),
             },
         }
+    }
+
+    /// Another trace was asked for while a typed reason or note waits in the prompt: it
+    /// is not thrown away; the user finishes or cancels it first.
+    fn keep_prompt(&self, action: &TraceAction) -> Outcome {
+        let what = match self.prompt.as_ref().map(|p| p.kind) {
+            Some(PromptKind::Record) => "the mock recall note",
+            _ => "the hold reason",
+        };
+        let other = match action {
+            TraceAction::Open(code) => format!("the trace of {code}"),
+            TraceAction::Pick { supplier_lot, .. } => format!("supplier lot {supplier_lot}"),
+            _ => "another trace".into(),
+        };
+        Outcome::changed().status(Status::warn(format!(
+            "trace: {what} you typed is not used yet; finish it (Enter) or cancel it (Esc) before opening {other}"
+        )))
     }
 
     fn refresh(&mut self, station: &dyn Station) -> Outcome {
@@ -770,7 +806,10 @@ impl Trace {
             .into_iter()
             .filter(|l| item.as_ref().is_none_or(|i| &l.item == i))
             .collect();
-        let for_item = item.map(|i| format!(" of {i}")).unwrap_or_default();
+        let for_item = item
+            .as_ref()
+            .map(|i| format!(" of {i}"))
+            .unwrap_or_default();
         match lots.len() {
             0 => refuse(
                 &mut self.start,
@@ -788,33 +827,41 @@ impl Trace {
                     self.summary()
                 )))
             }
-            n => {
-                let entries = lots
-                    .into_iter()
-                    .rev()
-                    .map(|l| PickEntry {
-                        note: match &l.origin {
-                            crate::domain::Origin::Received { supplier, .. } => {
-                                format!("from {supplier}, received {}", l.date)
-                            }
-                            crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
-                        },
-                        lot: l,
-                    })
-                    .collect();
-                self.pick = Some(Pick {
-                    title: format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})"),
-                    entries,
-                    selected: 0,
-                    direction: Direction::Forward,
-                });
-                self.stage = Stage::Pick;
-                self.editing = false;
-                Outcome::changed().status(Status::info(format!(
-                    "{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"
-                )))
-            }
+            _ => self.offer(&lot_text, item, lots),
         }
+    }
+
+    /// Several of our lots carry supplier lot `lot_text` (of `item`): a list to pick the
+    /// one to trace forward, newest first. None is chosen for the user: in a recall the
+    /// lot that matters is often the one used up or shipped.
+    fn offer(&mut self, lot_text: &str, item: Option<ItemCode>, lots: Vec<Lot>) -> Outcome {
+        let n = lots.len();
+        let for_item = item.map(|i| format!(" of {i}")).unwrap_or_default();
+        let entries = lots
+            .into_iter()
+            .rev()
+            .map(|l| PickEntry {
+                note: match &l.origin {
+                    crate::domain::Origin::Received { supplier, .. } => format!(
+                        "from {supplier}, received {}, {} {} on hand",
+                        l.date, l.balance, l.unit
+                    ),
+                    crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
+                },
+                lot: l,
+            })
+            .collect();
+        self.pick = Some(Pick {
+            title: format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})"),
+            entries,
+            selected: 0,
+            direction: Direction::Forward,
+        });
+        self.stage = Stage::Pick;
+        self.editing = false;
+        Outcome::changed().status(Status::info(format!(
+            "{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"
+        )))
     }
 
     /// Customer + product + dates → the lots shipped to them → pick one.
@@ -1030,13 +1077,7 @@ impl Trace {
                 .balance
                 .as_ref()
                 .map(|m| {
-                    report::balance_lines(
-                        &ctx,
-                        m,
-                        l.scope.as_ref().map(Found::of),
-                        l.graph.direction,
-                        self.elapsed,
-                    )
+                    report::balance_lines(&ctx, m, l.scope.as_ref().map(Found::of), self.elapsed)
                 })
                 .unwrap_or_default(),
         }
@@ -1407,6 +1448,9 @@ impl Trace {
         }
     }
 
+    /// Hold every released lot with stock in the recall scope as it is now — fetched again
+    /// when the reason is given, so a lot made since the prompt opened is held too — and
+    /// say how many status events were made and how many lots were already held.
     fn hold_all(&mut self, reason: String, station: &dyn Station) -> Outcome {
         let Some(p) = self.prompt.as_mut() else {
             return Outcome::none();
@@ -1417,15 +1461,32 @@ impl Trace {
                 &invalid("reason", "say why, for each lot's history"),
             );
         }
-        let Some(scope) = self.loaded.as_ref().and_then(|l| l.scope.as_ref()) else {
+        let Some(root) = self.loaded.as_ref().map(|l| l.root().code.clone()) else {
             return Outcome::none();
+        };
+        let scope = match station.recall_scope(root) {
+            Ok(s) => s,
+            Err(e) => {
+                let p = self.prompt.as_mut().expect("prompt");
+                return refuse(&mut p.form, &e);
+            }
         };
         let lots: Vec<LotCode> = scope
             .to_hold
             .iter()
             .filter_map(|id| scope.trace.lot(*id).map(|l| l.code.clone()))
             .collect();
-        let n = lots.len();
+        let held_before = scope.already_held.len();
+        if lots.is_empty() {
+            self.prompt = None;
+            if let Some(l) = self.loaded.as_mut() {
+                l.scope = Some(scope);
+            }
+            return Outcome::changed().status(Status::info(format!(
+                "Nothing to hold: no released lot in the scope has stock ({held_before} already held)"
+            )));
+        }
+        let asked = lots.len();
         let done = station.today().and_then(|date| {
             station.hold_all(HoldAll {
                 lots,
@@ -1436,16 +1497,23 @@ impl Trace {
         match done {
             Ok(events) => {
                 self.prompt = None;
-                let mut out = self.lots_changed(station);
-                out.changed = true;
-                out.status(Status::ok(format!(
-                    "Held {} lot{} in one go ({} event{}): {reason}",
-                    n,
-                    if n == 1 { "" } else { "s" },
-                    events.len(),
-                    if events.len() == 1 { "" } else { "s" }
-                )))
-                .with(InternalEvent::LotsChanged)
+                let n = events.len();
+                // Held by someone else between the scope and the write: skipped too.
+                let already = held_before + asked.saturating_sub(n);
+                let plural = |k: usize| if k == 1 { "" } else { "s" };
+                let already = if already > 0 {
+                    format!(", {already} already held")
+                } else {
+                    String::new()
+                };
+                // The app reloads this trace (and the scope) once, on LotsChanged.
+                Outcome::changed()
+                    .status(Status::ok(format!(
+                        "Held {n} lot{} in one go ({n} status event{}){already}: {reason}",
+                        plural(n),
+                        plural(n),
+                    )))
+                    .with(InternalEvent::LotsChanged)
             }
             Err(e) => {
                 let p = self.prompt.as_mut().expect("prompt");
@@ -1467,7 +1535,8 @@ impl Trace {
         let f = Found::of(scope);
         let record = MockRecall {
             root: l.graph.root,
-            direction: l.graph.direction.to_string(),
+            // The counts are the recall scope's, forward, whatever the tree shows.
+            direction: report::RECALL_DIRECTION.to_string(),
             elapsed_ms: self.elapsed.as_millis().min(u128::from(u64::MAX)) as u64,
             lots: f.lots as u32,
             finished_lots: f.finished as u32,
@@ -1504,12 +1573,29 @@ impl Trace {
             return refuse(&mut p.form, &invalid("file", "name the file to write"));
         }
         let path = PathBuf::from(&file);
-        let (text_path, csv_path) = if path.extension().is_some_and(|e| e == "csv") {
+        let (text_path, csv_path) = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
             (path.with_extension("txt"), path)
         } else {
             let csv = path.with_extension("csv");
             (path, csv)
         };
+        // Never over another file: the name stays in the prompt to be changed.
+        if let Some(there) = [&text_path, &csv_path].into_iter().find(|p| p.exists()) {
+            let p = self.prompt.as_mut().expect("prompt");
+            return refuse(
+                &mut p.form,
+                &invalid(
+                    "file",
+                    format!(
+                        "{} already exists; give another name (nothing was written)",
+                        there.display()
+                    ),
+                ),
+            );
+        }
         // Every lot's creating event, for its reference document.
         if let Some(l) = &self.loaded {
             let want: Vec<u64> = l
@@ -1548,8 +1634,7 @@ impl Trace {
         }
         .text();
         let (csv, n) = report::csv_rows(&ctx, &rows, &self.events);
-        let written =
-            std::fs::write(&text_path, text).and_then(|()| std::fs::write(&csv_path, csv));
+        let written = write_new(&text_path, &text).and_then(|()| write_new(&csv_path, &csv));
         match written {
             Ok(()) => {
                 self.prompt = None;
@@ -1568,6 +1653,17 @@ impl Trace {
             }
         }
     }
+}
+
+/// Write `text` to a file that must not exist yet (`create_new`: no race with another
+/// writer between the check and the write).
+fn write_new(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
 
 fn changed(yes: bool) -> Outcome {

@@ -543,12 +543,16 @@ impl Found {
     }
 }
 
-/// The mass balance view: the root's balance, exact, and the mock recall's numbers.
+/// Which way a mock recall goes: the recall scope's, forward to customers.
+pub const RECALL_DIRECTION: Direction = Direction::Forward;
+
+/// The mass balance view: the root's balance, exact, and the mock recall's numbers. The
+/// numbers are the recall scope's, always forward from the root, whichever way the tree
+/// on screen goes: the lines say so.
 pub fn balance_lines(
     ctx: &Ctx,
     m: &MassBalance,
     found: Option<Found>,
-    direction: Direction,
     elapsed: Duration,
 ) -> Vec<Line> {
     let mut v: Vec<Line> = Vec::new();
@@ -605,13 +609,13 @@ pub fn balance_lines(
         },
     ));
     v.push((String::new(), Tone::Normal));
-    v.push(("Mock recall".into(), Tone::Title));
+    v.push(("Mock recall: the recall scope, forward".into(), Tone::Title));
     v.push((
         format!("{} {}", draw::pad("Elapsed", 20), elapsed_text(elapsed)),
         Tone::Normal,
     ));
     v.push((
-        format!("{} {}", draw::pad("Direction", 20), direction),
+        format!("{} {}", draw::pad("Direction", 20), RECALL_DIRECTION),
         Tone::Normal,
     ));
     if let Some(f) = found {
@@ -642,16 +646,25 @@ pub fn balance_lines(
     v
 }
 
-/// One CSV field, quoted when it must be.
+/// One CSV field, quoted when it must be. A field a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a CR: a name or reference typed by anyone)
+/// gets a leading `'`, so it is shown as the text it is.
 fn csv(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
-pub const CSV_HEADER: &str = "level,node,lot,item,description,quantity,unit,parent_lot,link_quantity,party,party_name,supplier_lot,date,reference,status,on_hand";
+/// `link_quantity` is how much of the input lot went into the output (in the input lot's
+/// unit, `link_unit`).
+pub const CSV_HEADER: &str = "level,node,lot,item,description,quantity,unit,parent_lot,link_quantity,link_unit,party,party_name,supplier_lot,date,reference,status,on_hand";
 
 /// The tree's rows as CSV, one per lot and shipment (sections are left out); `made_by`
 /// gives each lot's creating event for its reference document. Returns the text and the
@@ -696,6 +709,7 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
                     s.unit.to_string(),
                     ctx.code(s.lot),
                     String::new(),
+                    String::new(),
                     s.customer.to_string(),
                     ctx.party_name(&s.customer).to_string(),
                     String::new(),
@@ -715,6 +729,14 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
         };
         let Some(l) = ctx.lot(id) else {
             continue;
+        };
+        // The link's quantity is of the input lot: this lot backward, the parent forward.
+        let link_unit = match (r.kind, parent) {
+            (NodeKind::Lot { fwd: true, .. } | NodeKind::Ref { fwd: true, .. }, Some(p)) => {
+                ctx.lot(p).map(|p| p.unit.to_string()).unwrap_or_default()
+            }
+            (_, Some(_)) => l.unit.to_string(),
+            (_, None) => String::new(),
         };
         let (party, party_name, slot) = match &l.origin {
             Origin::Received {
@@ -737,6 +759,7 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
             l.unit.to_string(),
             parent.map(|p| ctx.code(p)).unwrap_or_default(),
             link.map(|q| q.to_string()).unwrap_or_default(),
+            link_unit,
             party,
             party_name,
             slot,
@@ -823,7 +846,7 @@ impl Report<'_> {
         if let Some(m) = self.balance {
             line("");
             let found = self.scope.map(Found::of);
-            for (t, _) in balance_lines(ctx, m, found, ctx.graph.direction, self.elapsed) {
+            for (t, _) in balance_lines(ctx, m, found, self.elapsed) {
                 line(&t);
             }
         }
@@ -847,5 +870,18 @@ mod tests {
         assert_eq!(csv("plain"), "plain");
         assert_eq!(csv("Corner Market, #12"), "\"Corner Market, #12\"");
         assert_eq!(csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_fields_a_spreadsheet_would_run_are_made_text() {
+        assert_eq!(csv("=1+1"), "'=1+1");
+        assert_eq!(csv("+1"), "'+1");
+        assert_eq!(csv("-2+3"), "'-2+3");
+        assert_eq!(csv("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv("\t=1"), "'\t=1");
+        assert_eq!(csv("\r=1"), "\"'\r=1\"");
+        assert_eq!(csv("=A1,B1"), "\"'=A1,B1\"");
+        assert_eq!(csv("a=1"), "a=1");
+        assert_eq!(csv("2026-11-18"), "2026-11-18");
     }
 }
