@@ -280,6 +280,54 @@ pub fn stack(pieces: &[Piece], focus: Slot, height: u16) -> (Vec<i32>, i32) {
 
 /// The rect of a piece starting at `y` (before scrolling by `offset`), or None if it
 /// starts above the area or below it.
+/// The handheld layout of a form that has a list of lines (Produce, Ship): every slot
+/// stacked in one column and scrolled to the cursor, the lines drawn by `render_lines`,
+/// the pick list over the rest. Returns where the cursor goes.
+pub fn render_compact_with_lines(
+    form: &Form,
+    lines: usize,
+    buf: &mut Buffer,
+    area: Rect,
+    view: &FormView,
+    ui: &Ui,
+    render_lines: impl Fn(&mut Buffer, Rect),
+) -> Option<Position> {
+    let pieces: Vec<Piece> = form
+        .order
+        .iter()
+        .map(|s| Piece {
+            slot: Some(*s),
+            height: match s {
+                Slot::Lines => 1 + lines as u16,
+                _ => view.height(*s, ui),
+            },
+        })
+        .collect();
+    let (ys, offset) = stack(&pieces, form.slot(), area.height);
+    let mut cursor = None;
+    for (p, y) in pieces.iter().zip(ys) {
+        let Some(r) = piece_rect(area, y, offset, p.height) else {
+            continue;
+        };
+        match p.slot {
+            Some(Slot::Lines) => render_lines(buf, r),
+            Some(s) => {
+                if let Some(c) = view.draw_slot(buf, r, s, ui) {
+                    cursor = Some(c);
+                }
+            }
+            None => {}
+        }
+    }
+    draw_pick(
+        buf,
+        compact_pick_area(area, cursor, pick_rows(form)),
+        form,
+        ui,
+    );
+    cursor
+}
+
 pub fn piece_rect(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> {
     let top = y - offset;
     if top < 0 || top >= area.height as i32 {

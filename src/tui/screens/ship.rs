@@ -805,40 +805,14 @@ impl Ship {
         view: &FormView,
         ui: &Ui,
     ) -> Option<Position> {
-        let pieces: Vec<Piece> = self
-            .form
-            .order
-            .iter()
-            .map(|s| Piece {
-                slot: Some(*s),
-                height: match s {
-                    Slot::Lines => 1 + self.lines.len() as u16,
-                    _ => view.height(*s, ui),
-                },
-            })
-            .collect();
-        let (ys, offset) = stack(&pieces, self.form.slot(), area.height);
-        let mut cursor = None;
-        for (p, y) in pieces.iter().zip(ys) {
-            let Some(r) = piece_rect(area, y, offset, p.height) else {
-                continue;
-            };
-            match p.slot {
-                Some(Slot::Lines) => self.render_lines(buf, r, ui),
-                Some(s) => {
-                    if let Some(c) = view.draw_slot(buf, r, s, ui) {
-                        cursor = Some(c);
-                    }
-                }
-                None => {}
-            }
-        }
-        draw_pick(
-            buf,
-            compact_pick_area(area, cursor, pick_rows(&self.form)),
+        render_compact_with_lines(
             &self.form,
+            self.lines.len(),
+            buf,
+            area,
+            view,
             ui,
-        );
-        cursor
+            |buf, r| self.render_lines(buf, r, ui),
+        )
     }
 }
