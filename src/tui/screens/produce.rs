@@ -99,7 +99,7 @@ impl Produce {
         match action {
             ProduceAction::Refresh => self.refresh(station),
             ProduceAction::Form(a) => self.form_action(a, station),
-            ProduceAction::Scan(scan) => self.scan(&scan, station),
+            ProduceAction::Scan(scan) => self.scan_line(&scan, station),
         }
     }
 
@@ -218,68 +218,6 @@ impl Produce {
         let t = station.today()?;
         self.today = Some(t);
         Ok(t)
-    }
-
-    /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
-    /// supplier lot we received. The lot is looked up as if typed; when the label carries
-    /// a quantity the lot's unit takes (a supplier case: its count or net weight), the line
-    /// is added at once, else the cursor waits on the quantity. Plain text that is no lot
-    /// of ours, scanned into another field, does what the scanner's keys would have done.
-    fn scan(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
-        let lot = match scanned_lot(scan, &self.items, "input", station) {
-            Ok(Some(lot)) => lot,
-            Ok(None) => {
-                if let Scan::Plain { text, .. } = scan
-                    && self.form.focused().is_some_and(|f| f.name != "input")
-                {
-                    self.form_action(FormAction::Paste(text.clone()), station);
-                    return self.form_action(FormAction::Confirm, station);
-                }
-                self.form.focus_field("input");
-                return refuse(&mut self.form, &not_our_lot(scan, "input"));
-            }
-            Err(e) => {
-                self.form.focus_field("input");
-                return refuse(&mut self.form, &e);
-            }
-        };
-        self.form.get_mut("input").set(lot.code.as_str());
-        self.form.focus_field("input");
-        let (out, note) = self.look_up_new(station);
-        if self.preview.is_none() {
-            return noted(out, note);
-        }
-        match scanned_qty(scan, lot.unit) {
-            Some(q) => {
-                self.form.get_mut("used").set(&q.to_string());
-                let added = self.add_line(station);
-                noted(added, note)
-            }
-            None => noted(out, note),
-        }
-    }
-
-    /// Look up the lot in the input field for a new line (Enter there, or a scan). A
-    /// quantity typed for another lot is cleared, never added under this one; if it
-    /// leaves a line half done, the note for the status line says so.
-    fn look_up_new(&mut self, station: &dyn Station) -> (Outcome, Option<String>) {
-        let pending = self.form.get("used").opt().map(str::to_string);
-        let before = self.preview.clone();
-        let out = self.look_up(station);
-        let Some(qty) = pending else {
-            return (out, None);
-        };
-        if let (Some(b), Some(now)) = (&before, &self.preview)
-            && b.id == now.id
-        {
-            return (out, None);
-        }
-        self.form.get_mut("used").set("");
-        let note = match before {
-            Some(b) => format!("not added: {} {qty} {}", b.code, b.unit),
-            None => format!("not added: the quantity {qty} typed before"),
-        };
-        (out, Some(note))
     }
 
     /// Find the lot typed in the input field; show it, or say why it cannot be used.
@@ -713,5 +651,29 @@ impl Produce {
             ui,
             |buf, r| self.render_lines(buf, r, ui),
         )
+    }
+}
+
+impl LineEntry for Produce {
+    const LOT: &'static str = "input";
+    const QTY: &'static str = "used";
+
+    fn form(&mut self) -> &mut Form {
+        &mut self.form
+    }
+    fn items(&self) -> &[Item] {
+        &self.items
+    }
+    fn preview(&self) -> Option<&Lot> {
+        self.preview.as_ref()
+    }
+    fn look_up(&mut self, station: &dyn Station) -> Outcome {
+        self.look_up(station)
+    }
+    fn add_line(&mut self, station: &dyn Station) -> Outcome {
+        self.add_line(station)
+    }
+    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
+        self.form_action(a, station)
     }
 }
