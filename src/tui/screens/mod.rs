@@ -622,10 +622,48 @@ pub(super) trait LineEntry {
     fn items(&self) -> &[Item];
     /// The lot last looked up for the new line, if it may be used.
     fn preview(&self) -> Option<&Lot>;
+    fn forget_preview(&mut self);
+    fn line_count(&self) -> usize;
+    /// The selected line in the list of lines.
+    fn selected(&mut self) -> &mut usize;
     /// Find the lot in the lot field; show it, or say why it cannot be used.
     fn look_up(&mut self, station: &dyn Station) -> Outcome;
     fn add_line(&mut self, station: &dyn Station) -> Outcome;
     fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome;
+
+    /// The form actions both screens handle alike: moving through the lines (Enter there
+    /// goes back to the lot field), and the editing common to all forms, after which a
+    /// changed lot field means the lot shown is no longer the one typed. `None`: the
+    /// screen handles the action itself.
+    fn line_action(&mut self, a: &FormAction) -> Option<Outcome> {
+        if self.form().slot() == Slot::Lines {
+            match a {
+                FormAction::Up => {
+                    let s = self.selected();
+                    *s = s.saturating_sub(1);
+                    return Some(Outcome::changed());
+                }
+                FormAction::Down => {
+                    let last = self.line_count().saturating_sub(1);
+                    let s = self.selected();
+                    *s = (*s + 1).min(last);
+                    return Some(Outcome::changed());
+                }
+                FormAction::Confirm => {
+                    self.form().focus_field(Self::LOT);
+                    return Some(Outcome::changed());
+                }
+                _ => {}
+            }
+        }
+        let before = self.form().get(Self::LOT).value().to_string();
+        let empty = self.line_count() == 0;
+        let out = common(self.form(), a, move |s| empty && s == Slot::Lines)?;
+        if self.form().get(Self::LOT).value() != before {
+            self.forget_preview();
+        }
+        Some(out)
+    }
 
     /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
     /// supplier lot we received. The lot is looked up as if typed; when the label carries

@@ -131,29 +131,7 @@ impl Produce {
     }
 
     fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
-        if self.form.slot() == Slot::Lines {
-            match a {
-                FormAction::Up => {
-                    self.selected = self.selected.saturating_sub(1);
-                    return Outcome::changed();
-                }
-                FormAction::Down => {
-                    self.selected = (self.selected + 1).min(self.lines.len().saturating_sub(1));
-                    return Outcome::changed();
-                }
-                FormAction::Confirm => {
-                    self.form.focus_field("input");
-                    return Outcome::changed();
-                }
-                _ => {}
-            }
-        }
-        let input_before = self.form.value("input").to_string();
-        let skip = self.no_lines();
-        if let Some(out) = common(&mut self.form, &a, skip) {
-            if self.form.value("input") != input_before {
-                self.preview = None;
-            }
+        if let Some(out) = self.line_action(&a) {
             return out;
         }
         match a {
@@ -666,6 +644,15 @@ impl LineEntry for Produce {
     }
     fn preview(&self) -> Option<&Lot> {
         self.preview.as_ref()
+    }
+    fn forget_preview(&mut self) {
+        self.preview = None;
+    }
+    fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+    fn selected(&mut self) -> &mut usize {
+        &mut self.selected
     }
     fn look_up(&mut self, station: &dyn Station) -> Outcome {
         self.look_up(station)
