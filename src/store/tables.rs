@@ -18,7 +18,10 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    per trace).
 /// 4: reverse links are one packed value per batch (`link_inputs`), not a multimap value
 ///    per input: written once, with the batch, in one insert.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: a receipt keeps the quantity and unit as counted at the dock beside the converted
+///    one, and an optional TLC source reference (FSMA §1.1345): receive events are
+///    re-encoded, with no quantity as received (it was never kept) and no reference.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -110,6 +113,152 @@ pub mod old {
         MultimapTableDefinition::new("item_lots");
     pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
         MultimapTableDefinition::new("party_events");
+
+    use crate::domain::{
+        Batch, Event, EventKind, LotId, LotStatus, MockRecall, Qty, Quality, Receipt,
+        Reference, Shipment, Stamp, SupplierLot, Unit, ItemCode, PartyId,
+    };
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Serialize};
+
+    /// Schemas 1 to 4: an event as stored before receipts kept the quantity as received
+    /// and the TLC source reference. Field for field the shape postcard wrote then.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct EventV4 {
+        pub id: u64,
+        pub stamp: Stamp,
+        #[serde(with = "crate::domain::isodate")]
+        pub date: NaiveDate,
+        pub reference: Option<Reference>,
+        pub kind: EventKindV4,
+    }
+
+    /// Schemas 1 to 4: `EventKind`, variant for variant (postcard numbers them by place).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum EventKindV4 {
+        Receive(ReceiptV4),
+        Produce(Batch),
+        Ship(Shipment),
+        Adjust {
+            lot: LotId,
+            delta: Qty,
+            reason: String,
+        },
+        Status {
+            lot: LotId,
+            from: LotStatus,
+            to: LotStatus,
+            reason: String,
+        },
+        Void {
+            event: u64,
+            reason: String,
+        },
+        MockRecall(MockRecall),
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ReceiptV4 {
+        pub lot: LotId,
+        pub item: ItemCode,
+        pub supplier: PartyId,
+        pub supplier_lot: SupplierLot,
+        pub qty: Qty,
+        pub unit: Unit,
+        #[serde(with = "crate::domain::isodate::opt")]
+        pub expiry: Option<NaiveDate>,
+        pub quality: Quality,
+    }
+
+    impl From<EventV4> for Event {
+        fn from(e: EventV4) -> Event {
+            let kind = match e.kind {
+                EventKindV4::Receive(r) => EventKind::Receive(Receipt {
+                    lot: r.lot,
+                    item: r.item,
+                    supplier: r.supplier,
+                    supplier_lot: r.supplier_lot,
+                    qty: r.qty,
+                    unit: r.unit,
+                    expiry: r.expiry,
+                    quality: r.quality,
+                    // Never kept before schema 5: the converted quantity is all there is,
+                    // and saying "as received" of it would be a guess.
+                    as_received: None,
+                    tlc_source_ref: None,
+                }),
+                EventKindV4::Produce(b) => EventKind::Produce(b),
+                EventKindV4::Ship(s) => EventKind::Ship(s),
+                EventKindV4::Adjust { lot, delta, reason } => {
+                    EventKind::Adjust { lot, delta, reason }
+                }
+                EventKindV4::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                } => EventKind::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                },
+                EventKindV4::Void { event, reason } => EventKind::Void { event, reason },
+                EventKindV4::MockRecall(m) => EventKind::MockRecall(m),
+            };
+            Event {
+                id: e.id,
+                stamp: e.stamp,
+                date: e.date,
+                reference: e.reference,
+                kind,
+            }
+        }
+    }
+
+    /// The other way, for tests that write an older file: what schema 4 stored.
+    #[cfg(test)]
+    impl From<Event> for EventV4 {
+        fn from(e: Event) -> EventV4 {
+            let kind = match e.kind {
+                EventKind::Receive(r) => EventKindV4::Receive(ReceiptV4 {
+                    lot: r.lot,
+                    item: r.item,
+                    supplier: r.supplier,
+                    supplier_lot: r.supplier_lot,
+                    qty: r.qty,
+                    unit: r.unit,
+                    expiry: r.expiry,
+                    quality: r.quality,
+                }),
+                EventKind::Produce(b) => EventKindV4::Produce(b),
+                EventKind::Ship(s) => EventKindV4::Ship(s),
+                EventKind::Adjust { lot, delta, reason } => {
+                    EventKindV4::Adjust { lot, delta, reason }
+                }
+                EventKind::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                } => EventKindV4::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                },
+                EventKind::Void { event, reason } => EventKindV4::Void { event, reason },
+                EventKind::MockRecall(m) => EventKindV4::MockRecall(m),
+            };
+            EventV4 {
+                id: e.id,
+                stamp: e.stamp,
+                date: e.date,
+                reference: e.reference,
+                kind,
+            }
+        }
+    }
 }
 
 pub fn supplier_lot_key(supplier_lot: &str, supplier: &str) -> String {
