@@ -665,10 +665,7 @@ mod tests {
         let mut receipts = 0;
         for (a, b) in after.iter().zip(&before) {
             match (&a.kind, &b.kind) {
-                (
-                    crate::domain::EventKind::Receive(ra),
-                    crate::domain::EventKind::Receive(rb),
-                ) => {
+                (crate::domain::EventKind::Receive(ra), crate::domain::EventKind::Receive(rb)) => {
                     receipts += 1;
                     // What schema 4 never kept is not made up; the rest is as it was.
                     assert_eq!(ra.as_received, None);

@@ -115,8 +115,8 @@ pub mod old {
         MultimapTableDefinition::new("party_events");
 
     use crate::domain::{
-        Batch, Event, EventKind, LotId, LotStatus, MockRecall, Qty, Quality, Receipt,
-        Reference, Shipment, Stamp, SupplierLot, Unit, ItemCode, PartyId,
+        Batch, Event, EventKind, ItemCode, LotId, LotStatus, MockRecall, PartyId, Qty, Quality,
+        Receipt, Reference, Shipment, Stamp, SupplierLot, Unit,
     };
     use chrono::NaiveDate;
     use serde::{Deserialize, Serialize};

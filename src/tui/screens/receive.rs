@@ -173,7 +173,14 @@ impl Receive {
         let mut filled: Vec<String> = Vec::new();
         if let Some(g) = gtin {
             // A new case: nothing of the last one may stay behind.
-            for f in ["item", "supplier-lot", "qty", "unit", "expiry", "tlc-source"] {
+            for f in [
+                "item",
+                "supplier-lot",
+                "qty",
+                "unit",
+                "expiry",
+                "tlc-source",
+            ] {
                 self.form.get_mut(f).set("");
             }
             match item_by_gtin(&self.items, g).map(|i| i.code.clone()) {
