@@ -117,6 +117,17 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
     Ok(Local::new(store, operator(), station_name(cli)))
 }
 
+/// Open for a command that only reads: read-only, so it runs beside the writer, on a
+/// read-only file or mount, and never changes the file. A file that needs its writer first
+/// (recovery after a crash, a schema upgrade) is opened by the writer path instead.
+fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
+    match Store::open_read_only(path) {
+        Ok(store) => Ok(Local::new(store, operator(), station_name(cli))),
+        Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
     let out = &mut std::io::stdout().lock();
@@ -129,7 +140,7 @@ pub fn run(cli: Cli) -> Res {
                 let st = open(&cli, &db, false)?;
                 return tui(&st, options);
             }
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             return output::summary(out, &st, &db);
         }
     };
@@ -139,7 +150,7 @@ pub fn run(cli: Cli) -> Res {
             demo(&cli, out, &path, d)
         }
         Cmd::Plant(PlantCmd::Show { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::plant(out, &st.plant()?, *json)
         }
         Cmd::Plant(PlantCmd::Set(p)) => {
@@ -157,11 +168,11 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Item(ItemCmd::List { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::items(out, &st.items()?, *json)
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let item = st.item(ItemCode::parse(code, "item")?)?;
             if *json {
                 output::items(out, &[item], true)
@@ -178,7 +189,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Party(PartyCmd::List { role, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let role: Option<Role> = role.as_deref().map(str::parse).transpose()?;
             let list: Vec<Party> = st
                 .parties()?
@@ -192,7 +203,7 @@ pub fn run(cli: Cli) -> Res {
             output::parties(out, &list, *json)
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let party = st.party(PartyId::parse(id, "party")?)?;
             if *json {
                 output::parties(out, &[party], true)
@@ -223,7 +234,7 @@ pub fn run(cli: Cli) -> Res {
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let zpl =
                 label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
             if l.zpl {
@@ -243,7 +254,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Trace(t) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let lot = LotCode::parse(&t.lot, "lot")?;
             let dir = if t.backward {
                 Direction::Backward
@@ -260,7 +271,7 @@ pub fn run(cli: Cli) -> Res {
             }
         }
         Cmd::Lots(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let filter = LotFilter {
                 item: l
                     .item
@@ -287,7 +298,7 @@ pub fn run(cli: Cli) -> Res {
             output::lots(out, &st.lots(filter)?, l.json)
         }
         Cmd::Lot { code, json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::history(out, &st.lot_history(LotCode::parse(code, "lot")?)?, *json)
         }
         Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
@@ -323,7 +334,7 @@ pub fn run(cli: Cli) -> Res {
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let report = st.check()?;
             output::check(out, &report, *json)?;
             if report.problems.is_empty() {
@@ -468,7 +479,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     };
     // Optional context: never create a database just to explain a scan.
     let st = if db.exists() {
-        open(cli, db, false).ok()
+        open_read(cli, db).ok()
     } else {
         None
     };
