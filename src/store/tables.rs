@@ -18,10 +18,12 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    per trace).
 /// 4: reverse links are one packed value per batch (`link_inputs`), not a multimap value
 ///    per input: written once, with the batch, in one insert.
-/// 5: a receipt keeps the quantity and unit as counted at the dock beside the converted
+/// 5: items carry a receiving temperature range and a retirement, parties a retirement
+///    (records re-encoded); `item_history` indexes the events that changed an item.
+/// 6: a receipt keeps the quantity and unit as counted at the dock beside the converted
 ///    one, and an optional TLC source reference (FSMA §1.1345): receive events are
 ///    re-encoded, with no quantity as received (it was never kept) and no reference.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -93,6 +95,9 @@ pub const EVENTS_BY_DATE: TableDefinition<(i32, u64), ()> = TableDefinition::new
 /// (party, event id) → (): events naming a party — "what did this customer receive?"
 pub const PARTY_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("party_history");
 
+/// (item code, event id) → (): the events that added, changed or retired an item.
+pub const ITEM_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("item_history");
+
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
     use redb::MultimapTableDefinition;
@@ -114,29 +119,56 @@ pub mod old {
     pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
         MultimapTableDefinition::new("party_events");
 
-    use crate::domain::{
-        Batch, Event, EventKind, ItemCode, LotId, LotStatus, MockRecall, PartyId, Qty, Quality,
-        Receipt, Reference, Shipment, Stamp, SupplierLot, Unit,
-    };
+    use crate::domain::*;
     use chrono::NaiveDate;
     use serde::{Deserialize, Serialize};
 
-    /// Schemas 1 to 4: an event as stored before receipts kept the quantity as received
+    /// Schemas 1 to 4: an item before receiving temperatures and retirement.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct ItemV4 {
+        pub code: ItemCode,
+        pub description: ProductDescription,
+        pub unit: Unit,
+        pub kind: ItemKind,
+        pub gtin: Option<Gtin>,
+        pub shelf_life_days: Option<u32>,
+        pub ftl: bool,
+        pub created: Stamp,
+    }
+
+    impl ItemV4 {
+        pub fn upgrade(self) -> Item {
+            Item {
+                code: self.code,
+                description: self.description,
+                unit: self.unit,
+                kind: self.kind,
+                gtin: self.gtin,
+                shelf_life_days: self.shelf_life_days,
+                ftl: self.ftl,
+                created: self.created,
+                receiving_temp: TempRange::default(),
+                retired: None,
+            }
+        }
+    }
+
+    /// Schemas 1 to 5: an event as stored before receipts kept the quantity as received
     /// and the TLC source reference. Field for field the shape postcard wrote then.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-    pub struct EventV4 {
+    pub struct EventV5 {
         pub id: u64,
         pub stamp: Stamp,
         #[serde(with = "crate::domain::isodate")]
         pub date: NaiveDate,
         pub reference: Option<Reference>,
-        pub kind: EventKindV4,
+        pub kind: EventKindV5,
     }
 
-    /// Schemas 1 to 4: `EventKind`, variant for variant (postcard numbers them by place).
+    /// Schemas 1 to 5: `EventKind`, variant for variant (postcard numbers them by place).
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-    pub enum EventKindV4 {
-        Receive(ReceiptV4),
+    pub enum EventKindV5 {
+        Receive(ReceiptV5),
         Produce(Batch),
         Ship(Shipment),
         Adjust {
@@ -158,7 +190,7 @@ pub mod old {
     }
 
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-    pub struct ReceiptV4 {
+    pub struct ReceiptV5 {
         pub lot: LotId,
         pub item: ItemCode,
         pub supplier: PartyId,
@@ -170,10 +202,10 @@ pub mod old {
         pub quality: Quality,
     }
 
-    impl From<EventV4> for Event {
-        fn from(e: EventV4) -> Event {
+    impl From<EventV5> for Event {
+        fn from(e: EventV5) -> Event {
             let kind = match e.kind {
-                EventKindV4::Receive(r) => EventKind::Receive(Receipt {
+                EventKindV5::Receive(r) => EventKind::Receive(Receipt {
                     lot: r.lot,
                     item: r.item,
                     supplier: r.supplier,
@@ -182,17 +214,17 @@ pub mod old {
                     unit: r.unit,
                     expiry: r.expiry,
                     quality: r.quality,
-                    // Never kept before schema 5: the converted quantity is all there is,
+                    // Never kept before schema 6: the converted quantity is all there is,
                     // and saying "as received" of it would be a guess.
                     as_received: None,
                     tlc_source_ref: None,
                 }),
-                EventKindV4::Produce(b) => EventKind::Produce(b),
-                EventKindV4::Ship(s) => EventKind::Ship(s),
-                EventKindV4::Adjust { lot, delta, reason } => {
+                EventKindV5::Produce(b) => EventKind::Produce(b),
+                EventKindV5::Ship(s) => EventKind::Ship(s),
+                EventKindV5::Adjust { lot, delta, reason } => {
                     EventKind::Adjust { lot, delta, reason }
                 }
-                EventKindV4::Status {
+                EventKindV5::Status {
                     lot,
                     from,
                     to,
@@ -203,8 +235,8 @@ pub mod old {
                     to,
                     reason,
                 },
-                EventKindV4::Void { event, reason } => EventKind::Void { event, reason },
-                EventKindV4::MockRecall(m) => EventKind::MockRecall(m),
+                EventKindV5::Void { event, reason } => EventKind::Void { event, reason },
+                EventKindV5::MockRecall(m) => EventKind::MockRecall(m),
             };
             Event {
                 id: e.id,
@@ -216,12 +248,37 @@ pub mod old {
         }
     }
 
-    /// The other way, for tests that write an older file: what schema 4 stored.
+    /// Schemas 1 to 4: a party before retirement.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PartyV4 {
+        pub id: PartyId,
+        pub role: Role,
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub recall_contact: Contact,
+        pub created: Stamp,
+    }
+
+    impl PartyV4 {
+        pub fn upgrade(self) -> Party {
+            Party {
+                id: self.id,
+                role: self.role,
+                location: self.location,
+                gln: self.gln,
+                recall_contact: self.recall_contact,
+                created: self.created,
+                retired: None,
+            }
+        }
+    }
+
+    /// The other way, for tests that write an older file: what schemas 1 to 5 stored.
     #[cfg(test)]
-    impl From<Event> for EventV4 {
-        fn from(e: Event) -> EventV4 {
+    impl From<Event> for EventV5 {
+        fn from(e: Event) -> EventV5 {
             let kind = match e.kind {
-                EventKind::Receive(r) => EventKindV4::Receive(ReceiptV4 {
+                EventKind::Receive(r) => EventKindV5::Receive(ReceiptV5 {
                     lot: r.lot,
                     item: r.item,
                     supplier: r.supplier,
@@ -231,26 +288,26 @@ pub mod old {
                     expiry: r.expiry,
                     quality: r.quality,
                 }),
-                EventKind::Produce(b) => EventKindV4::Produce(b),
-                EventKind::Ship(s) => EventKindV4::Ship(s),
+                EventKind::Produce(b) => EventKindV5::Produce(b),
+                EventKind::Ship(s) => EventKindV5::Ship(s),
                 EventKind::Adjust { lot, delta, reason } => {
-                    EventKindV4::Adjust { lot, delta, reason }
+                    EventKindV5::Adjust { lot, delta, reason }
                 }
                 EventKind::Status {
                     lot,
                     from,
                     to,
                     reason,
-                } => EventKindV4::Status {
+                } => EventKindV5::Status {
                     lot,
                     from,
                     to,
                     reason,
                 },
-                EventKind::Void { event, reason } => EventKindV4::Void { event, reason },
-                EventKind::MockRecall(m) => EventKindV4::MockRecall(m),
+                EventKind::Void { event, reason } => EventKindV5::Void { event, reason },
+                EventKind::MockRecall(m) => EventKindV5::MockRecall(m),
             };
-            EventV4 {
+            EventV5 {
                 id: e.id,
                 stamp: e.stamp,
                 date: e.date,
