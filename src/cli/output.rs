@@ -2,6 +2,7 @@
 //! shapes are documented in README.md; change them only together.
 
 use super::Res;
+use crate::domain::words::plural;
 use crate::domain::*;
 use crate::station::{Local, StationExt};
 use crate::store::{CheckReport, LotHistory, Trace};
@@ -353,12 +354,17 @@ pub fn trace_json(out: &mut impl Write, _st: &Local, t: &Trace) -> Res {
     print_json(out, &v)
 }
 
-/// Tree glyphs: Unicode where the locale allows, ASCII otherwise.
+/// Tree glyphs and separators: Unicode where the locale allows, ASCII otherwise (every
+/// character of an ASCII printout is ASCII: no `·`, no `—`).
 struct Glyphs {
     tee: &'static str,
     last: &'static str,
     pipe: &'static str,
     space: &'static str,
+    /// Between the parts of one line.
+    dot: &'static str,
+    /// Between a heading and what it says.
+    dash: &'static str,
 }
 
 const UNICODE: Glyphs = Glyphs {
@@ -366,12 +372,16 @@ const UNICODE: Glyphs = Glyphs {
     last: "└─ ",
     pipe: "│  ",
     space: "   ",
+    dot: "  · ",
+    dash: " — ",
 };
 const ASCII: Glyphs = Glyphs {
     tee: "+- ",
     last: "`- ",
     pipe: "|  ",
     space: "   ",
+    dot: "  | ",
+    dash: " - ",
 };
 
 struct TreeText<'a> {
@@ -386,33 +396,41 @@ struct TreeText<'a> {
 }
 
 impl<'a> TreeText<'a> {
-    fn label(&self, id: LotId, used: Option<Qty>) -> String {
+    /// A lot's line under `parent`. The link's quantity is of the input lot, so it is in
+    /// the input lot's unit: the child's backward (10 dozen of eggs used), the parent's
+    /// forward (10 dozen of these eggs went into the dough, whatever the dough is kept in).
+    fn label(&self, id: LotId, parent: LotId, qty: Qty) -> String {
         let Some(l) = self.lots.get(&id) else {
             return format!("#{}", id.0);
         };
+        let dot = self.g.dot;
         let name = self
             .names
             .get(l.item.as_str())
             .map(String::as_str)
             .unwrap_or("");
         let mut s = format!("{}  {} {}", l.code, l.item, name);
-        if let Some(q) = used {
-            s.push_str(&format!(
-                "  · {} {} {}",
-                q,
-                l.unit,
-                if self.forward { "from parent" } else { "used" }
-            ));
+        let input = if self.forward { parent } else { id };
+        let unit = self.lots.get(&input).map(|l| l.unit.as_str()).unwrap_or("");
+        if self.forward {
+            let from = self
+                .lots
+                .get(&parent)
+                .map(|p| p.code.to_string())
+                .unwrap_or_default();
+            s.push_str(&format!("{dot}used {qty} {unit} of {from}"));
+        } else {
+            s.push_str(&format!("{dot}{qty} {unit} used"));
         }
         match &l.origin {
             Origin::Received {
                 supplier,
                 supplier_lot,
             } => s.push_str(&format!(
-                "  · {supplier} lot {supplier_lot}, received {}",
+                "{dot}{supplier} lot {supplier_lot}, received {}",
                 l.date
             )),
-            Origin::Produced { .. } => s.push_str(&format!("  · made {}", l.date)),
+            Origin::Produced { .. } => s.push_str(&format!("{dot}made {}", l.date)),
         }
         if l.status != LotStatus::Released {
             s.push_str(&format!("  [{}]", l.status.as_str().to_uppercase()));
@@ -444,7 +462,7 @@ impl<'a> TreeText<'a> {
                 Child::Lot { id: child, qty } => {
                     if self.shown.insert(child) {
                         self.lines
-                            .push(format!("{prefix}{branch}{}", self.label(child, Some(qty))));
+                            .push(format!("{prefix}{branch}{}", self.label(child, id, qty)));
                         self.walk(child, &next);
                     } else {
                         let code = self
@@ -471,13 +489,14 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
     let root = t.lot(t.root).expect("a trace holds its root");
     writeln!(
         out,
-        "Trace of {}  {} {}  · {} {} {} {}, on hand {} {}, {}",
+        "Trace of {}  {} {}{}{} {} {} {}, on hand {} {}, {}",
         root.code,
         root.item,
         names
             .get(root.item.as_str())
             .map(String::as_str)
             .unwrap_or(""),
+        g.dot,
         root.quantity,
         root.unit,
         if matches!(root.origin, Origin::Received { .. }) {
@@ -513,9 +532,9 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
             out,
             "{}",
             if forward {
-                "Forward — where it went:"
+                format!("Forward{}where it went:", g.dash)
             } else {
-                "Backward — what went into it:"
+                format!("Backward{}what went into it:", g.dash)
             }
         )?;
         writeln!(out, "{}", root.code)?;
@@ -532,12 +551,14 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
     ) {
         let customers: HashSet<&str> = t.shipments.iter().map(|s| s.customer.as_str()).collect();
         writeln!(out)?;
+        // Counted as the app counts them: every lot in the trace, the root too.
+        let reached = t.lots.len();
         writeln!(
             out,
-            "{} lots reached, {} shipments to {} customers",
-            t.lots.len(),
-            t.shipments.len(),
-            customers.len()
+            "{}, {} to {}",
+            plural(reached, "lot reached", "lots reached"),
+            plural(t.shipments.len(), "shipment", "shipments"),
+            plural(customers.len(), "customer", "customers")
         )?;
     }
     Ok(())

@@ -26,3 +26,4 @@ pub mod text;
 pub use request::*;
 mod balance;
 pub use balance::MassBalance;
+pub mod words;
