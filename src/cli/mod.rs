@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod master;
 mod output;
 mod paths;
 mod safe;
@@ -213,7 +214,12 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
             let st = open_read(&cli, &db)?;
-            output::items(out, &[st.item(ItemCode::parse(code, "item")?)?], *json)
+            let item = st.item(ItemCode::parse(code, "item")?)?;
+            if *json {
+                output::items(out, &[item], true)
+            } else {
+                master::item_detail(out, &item)
+            }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
             let st = open(&cli, &db, true)?;
@@ -239,7 +245,12 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
             let st = open_read(&cli, &db)?;
-            output::parties(out, &[st.party(PartyId::parse(id, "party")?)?], *json)
+            let party = st.party(PartyId::parse(id, "party")?)?;
+            if *json {
+                output::parties(out, &[party], true)
+            } else {
+                master::party_detail(out, &party)
+            }
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, true)?;
@@ -247,6 +258,13 @@ pub fn run(cli: Cli) -> Res {
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
+            if let Some(why) = &created.hold {
+                // On stderr so scripts still read the code alone from stdout.
+                eprintln!(
+                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code, created.code
+                );
+            }
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
