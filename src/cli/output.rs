@@ -52,8 +52,8 @@ pub fn lot_json(l: &Lot) -> Value {
 }
 
 fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
+    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
     Ok(())
 }
 
