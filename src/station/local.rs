@@ -139,6 +139,7 @@ impl Local {
             Query::Today => Reply::Today(self.business_date()),
             Query::WhoAmI => Reply::Actor(self.actor()?),
             Query::Event(id) => Reply::Record(s.event(id)?),
+            Query::KdeRecords(q) => Reply::KdeRecords(s.kde_records(&q)?),
         })
     }
 }

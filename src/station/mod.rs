@@ -85,6 +85,9 @@ pub enum Query {
     WhoAmI,
     /// One event by id: the KDEs of the receipt or batch that made a lot.
     Event(u64),
+    /// The receiving, transformation and shipping events an FSMA 204 request covers,
+    /// with the lots they name (the sortable spreadsheet, a customer's shipping KDEs).
+    KdeRecords(KdeQuery),
 }
 
 // One request per call, moved once; see `Reply`.
@@ -122,6 +125,7 @@ pub enum Reply {
     Today(NaiveDate),
     Actor(Actor),
     Record(Event),
+    KdeRecords(KdeRecords),
 }
 
 /// Who is calling, as the station established it.
@@ -258,4 +262,5 @@ typed! {
     fn today() -> NaiveDate = Qry(Q::Today) => Reply::Today(d) => d;
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
     fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
+    fn kde_records(q: KdeQuery) -> KdeRecords = Qry(Q::KdeRecords(q)) => Reply::KdeRecords(r) => r;
 }

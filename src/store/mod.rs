@@ -4,6 +4,7 @@
 mod check;
 mod codec;
 mod error;
+mod kde;
 #[cfg(test)]
 mod props;
 mod query;

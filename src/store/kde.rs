@@ -1,0 +1,318 @@
+//! The events an FSMA 204 records request covers (DESIGN.md §3): by lot (its whole
+//! trace), by dates, by items, or one shipment — gathered in one read transaction where
+//! the store can, with every lot they name, so a front end (or a server's client) builds
+//! the spreadsheet without reading the store itself.
+
+use super::codec::decode;
+use super::query::{read_event, read_lot, read_lot_id};
+use super::tables::*;
+use super::trace::Direction;
+use super::write::day_number;
+use super::{Store, StoreError};
+use crate::domain::*;
+use redb::{ReadableTable, ReadableTableMetadata};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+impl Store {
+    /// The receiving, transformation and shipping events `q` asks for, oldest first
+    /// (business date, then event id), voided ones left out, with every lot they name.
+    pub fn kde_records(&self, q: &KdeQuery) -> Result<KdeRecords, StoreError> {
+        if let (Some(from), Some(to)) = (q.from, q.to)
+            && from > to
+        {
+            return Err(StoreError::invalid(
+                "from",
+                format!("{from} is after --to {to}; give the earlier date first"),
+            ));
+        }
+        let mut roots = Vec::new();
+        // Candidate event ids, when a lot or a shipment narrows them; `None`: by date.
+        let wanted: Option<BTreeSet<u64>> = if let Some(id) = q.shipment {
+            let e = self.event(id)?;
+            if !matches!(e.kind, EventKind::Ship(_)) {
+                return Err(StoreError::invalid(
+                    "shipment",
+                    format!(
+                        "event {id} is a {} event, not a shipment; give the number `ship` printed",
+                        e.kind.name()
+                    ),
+                ));
+            }
+            Some(BTreeSet::from([id]))
+        } else if let Some(text) = &q.lot {
+            let ids = self.lots_named(text)?;
+            let mut events = BTreeSet::new();
+            for id in ids {
+                let root = self.lot(id)?;
+                // The trace both ways: what made every lot reached, and the shipments of
+                // the root and of every lot reached forward. Not every batch a backward
+                // lot went into: a flour lot used in 1,400 batches is not in this
+                // cookie lot's story.
+                let t = self.trace(&root.code, Direction::Both)?;
+                events.extend(t.lots.iter().map(|l| l.event));
+                events.extend(t.shipments.iter().map(|s| s.event));
+                roots.push(root.code);
+            }
+            Some(events)
+        } else {
+            None
+        };
+
+        let r = self.read()?;
+        let voids = r.open_table(EVENT_VOIDS)?;
+        let mut events = Vec::new();
+        let mut voided = 0u64;
+        let in_dates = |d: chrono::NaiveDate| {
+            q.from.is_none_or(|f| d >= f) && q.to.is_none_or(|t| d <= t)
+        };
+        let mut consider = |e: Event, voided_by: bool| {
+            let cte = matches!(
+                e.kind,
+                EventKind::Receive(_) | EventKind::Produce(_) | EventKind::Ship(_)
+            );
+            if !cte || !in_dates(e.date) {
+                return;
+            }
+            if voided_by {
+                voided += 1;
+            } else {
+                events.push(e);
+            }
+        };
+        match &wanted {
+            Some(ids) => {
+                for &id in ids {
+                    let voided_by = voids.get(id)?.is_some();
+                    consider(read_event(&r, id)?, voided_by);
+                }
+            }
+            None if q.from.is_some() || q.to.is_some() => {
+                let idx = r.open_table(EVENTS_BY_DATE)?;
+                let lo = (q.from.map(day_number).unwrap_or(i32::MIN), 0u64);
+                let hi = (q.to.map(day_number).unwrap_or(i32::MAX), u64::MAX);
+                let t = r.open_table(EVENTS)?;
+                for e in idx.range(lo..=hi)? {
+                    let id = e?.0.value().1;
+                    let voided_by = voids.get(id)?.is_some();
+                    match t.get(id)? {
+                        Some(v) => consider(decode(v.value(), "events", &id)?, voided_by),
+                        None => {
+                            return Err(StoreError::Damaged {
+                                detail: format!("event {id} is in the date index but missing"),
+                            });
+                        }
+                    }
+                }
+            }
+            None => {
+                let void_ids: HashSet<u64> = voids
+                    .iter()?
+                    .map(|e| e.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()?;
+                for e in r.open_table(EVENTS)?.iter()? {
+                    let (k, v) = e?;
+                    let id = k.value();
+                    consider(
+                        decode(v.value(), "events", &id)?,
+                        void_ids.contains(&id),
+                    );
+                }
+            }
+        }
+
+        // Every lot the events name, read once.
+        let mut ids: BTreeSet<u32> = BTreeSet::new();
+        for e in &events {
+            ids.extend(e.kind.lots().iter().map(|l| l.0));
+        }
+        let lots_t = r.open_table(LOTS)?;
+        let mut lots: BTreeMap<u32, Lot> = BTreeMap::new();
+        if ids.len() as u64 > lots_t.len()? / 4 {
+            // Most of the plant: one pass over the table beats a lookup per lot.
+            for e in lots_t.iter()? {
+                let (k, v) = e?;
+                if ids.contains(&k.value()) {
+                    lots.insert(k.value(), decode(v.value(), "lots", &k.value())?);
+                }
+            }
+        } else {
+            for &id in &ids {
+                lots.insert(id, read_lot(&r, LotId(id))?);
+            }
+        }
+        if ids.len() != lots.len() {
+            return Err(StoreError::Damaged {
+                detail: "an event names a lot that is missing".into(),
+            });
+        }
+
+        if !q.items.is_empty() {
+            let want: HashSet<&ItemCode> = q.items.iter().collect();
+            events.retain(|e| {
+                e.kind
+                    .lots()
+                    .iter()
+                    .any(|l| lots.get(&l.0).is_some_and(|lot| want.contains(&lot.item)))
+            });
+            let named: HashSet<u32> = events
+                .iter()
+                .flat_map(|e| e.kind.lots())
+                .map(|l| l.0)
+                .collect();
+            lots.retain(|id, _| named.contains(id));
+        }
+        events.sort_by_key(|e| (e.date, e.id));
+        Ok(KdeRecords {
+            events,
+            lots: lots.into_values().collect(),
+            roots,
+            voided,
+        })
+    }
+
+    /// Our lots named by `text`: our lot code, else every lot received under that
+    /// supplier lot code (the FSMA TLC, matched exactly as printed).
+    fn lots_named(&self, text: &str) -> Result<Vec<LotId>, StoreError> {
+        let r = self.read()?;
+        if let Ok(code) = LotCode::parse(text, "lot")
+            && let Ok(id) = read_lot_id(&r, &code)
+        {
+            return Ok(vec![id]);
+        }
+        let t = r.open_table(SUPPLIER_LOTS)?;
+        let sl = text.trim();
+        let start = format!("{sl}\0");
+        let end = format!("{sl}\u{1}");
+        let mut ids = Vec::new();
+        for e in t.range((start.as_str(), 0)..(end.as_str(), 0))? {
+            ids.push(LotId(e?.0.value().1));
+        }
+        if ids.is_empty() {
+            return Err(StoreError::invalid(
+                "lot",
+                format!(
+                    "no lot of ours and no supplier lot (TLC) is '{sl}'; check the code, or find it with `lotline lots --supplier-lot`"
+                ),
+            ));
+        }
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+
+    fn kinds(r: &KdeRecords) -> Vec<&'static str> {
+        r.events.iter().map(|e| e.kind.name()).collect()
+    }
+
+    #[test]
+    fn everything_by_lot_by_tlc_by_date_and_by_item() {
+        let (_d, s, [flour, eggs, _dough, cookies]) = bakery();
+        // A flour lot used elsewhere is not in the eggs' story.
+        let other = produce(&s, "DOUGH", 10, vec![line(&flour, 10)]).unwrap();
+        let all = s.kde_records(&KdeQuery::default()).unwrap();
+        assert_eq!(
+            kinds(&all),
+            ["receive", "receive", "produce", "produce", "ship", "ship", "produce"]
+        );
+        assert_eq!(all.lots.len(), 5);
+        let by_eggs = s
+            .kde_records(&KdeQuery {
+                lot: Some(eggs.to_string()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            kinds(&by_eggs),
+            ["receive", "produce", "produce", "ship", "ship"]
+        );
+        assert_eq!(by_eggs.roots, vec![eggs.clone()]);
+        // The dough batch names flour as an input, so flour's lot comes along, but not
+        // the other dough batch flour went into.
+        assert!(by_eggs.lots.iter().any(|l| l.code == flour));
+        assert!(!by_eggs.lots.iter().any(|l| l.code == other));
+        // The supplier's TLC, exactly as printed, finds the same lot.
+        let by_tlc = s
+            .kde_records(&KdeQuery {
+                lot: Some("f-1121".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(by_tlc, by_eggs);
+        let e = s
+            .kde_records(&KdeQuery {
+                lot: Some("NOPE-1".into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(e.to_string().starts_with("lot: no lot of ours"), "{e}");
+        // By item: the eggs' receipt and the batch that used them.
+        let eggs_item = s
+            .kde_records(&KdeQuery {
+                items: vec![ItemCode::parse("EGGS", "item").unwrap()],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(kinds(&eggs_item), ["receive", "produce"]);
+        // Dates: inclusive; reversed refused; outside gives nothing.
+        let day = today();
+        let one = s
+            .kde_records(&KdeQuery {
+                from: Some(day),
+                to: Some(day),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(one.events.len(), 7);
+        let none = s
+            .kde_records(&KdeQuery {
+                from: day.succ_opt(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(none.events.is_empty() && none.lots.is_empty());
+        let e = s
+            .kde_records(&KdeQuery {
+                from: day.succ_opt(),
+                to: Some(day),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(e.to_string().starts_with("from:"), "{e}");
+        let _ = cookies;
+    }
+
+    #[test]
+    fn voided_events_are_left_out_and_counted() {
+        let (_d, s, [_, _, _, cookies]) = bakery();
+        let ship = ship(&s, "SHOP", vec![line(&cookies, 1)]).unwrap();
+        s.void(
+            VoidEvent {
+                event: ship,
+                date: today(),
+                reason: "typed twice".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        let all = s.kde_records(&KdeQuery::default()).unwrap();
+        assert_eq!(all.voided, 1);
+        assert!(all.events.iter().all(|e| e.id != ship));
+        let one = s.kde_records(&KdeQuery {
+            shipment: Some(ship),
+            ..Default::default()
+        });
+        assert_eq!(one.unwrap().events.len(), 0);
+        let e = s
+            .kde_records(&KdeQuery {
+                shipment: Some(1),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("not a shipment"), "{e}");
+    }
+}
