@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod json;
 mod output;
 mod paths;
 
@@ -116,9 +117,22 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
     Ok(Local::new(store, operator(), station_name(cli)))
 }
 
+/// Run one command line. Everything it prints goes through one buffer, written out in
+/// large blocks and flushed once at the end (also after a failure, so what was printed
+/// before it is not lost): stdout's own line buffering made a 2.7 MB trace 60,000 writes.
 pub fn run(cli: Cli) -> Res {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    json::set_pretty(cli.pretty || stdout.is_terminal());
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let done = run_to(cli, &mut out);
+    let flushed = out.flush();
+    done?;
+    Ok(flushed?)
+}
+
+fn run_to(cli: Cli, out: &mut impl Write) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
-    let out = &mut std::io::stdout().lock();
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
@@ -236,7 +250,7 @@ pub fn run(cli: Cli) -> Res {
             };
             let trace = st.trace(lot, dir)?;
             if t.json {
-                output::trace_json(out, &st, &trace)
+                output::trace_json(out, &trace)
             } else {
                 output::trace_text(out, &st, &trace, t.ascii || !utf8_locale())
             }
