@@ -315,6 +315,24 @@ pub struct ItemAdd {
     /// On FDA's Food Traceability List.
     #[arg(long)]
     pub ftl: bool,
+    /// Lowest product temperature accepted at receiving, °C (e.g. -25); a receipt below it
+    /// puts the new lot on hold.
+    #[arg(long, value_name = "CELSIUS", allow_hyphen_values = true)]
+    pub temp_min: Option<String>,
+    /// Highest product temperature accepted at receiving, °C (e.g. 5); a receipt above it
+    /// puts the new lot on hold.
+    #[arg(long, value_name = "CELSIUS", allow_hyphen_values = true)]
+    pub temp_max: Option<String>,
+}
+
+/// A receiving temperature range from `--temp-min` / `--temp-max`.
+pub fn temp_range(min: Option<&str>, max: Option<&str>) -> Result<TempRange, Invalid> {
+    let range = TempRange {
+        min_dc: min.map(|t| parse_temperature(t, "temp-min")).transpose()?,
+        max_dc: max.map(|t| parse_temperature(t, "temp-max")).transpose()?,
+    };
+    range.validate()?;
+    Ok(range)
 }
 
 fn opt_text(v: &Option<String>, field: &str) -> Result<String, Invalid> {
@@ -357,6 +375,7 @@ impl ItemAdd {
                 .transpose()?,
             shelf_life_days,
             ftl: self.ftl,
+            receiving_temp: temp_range(self.temp_min.as_deref(), self.temp_max.as_deref())?,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod json;
+mod master;
 mod output;
 mod paths;
 
@@ -117,6 +118,17 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
     Ok(Local::new(store, operator(), station_name(cli)))
 }
 
+/// Open for a command that only reads: read-only, so it runs beside the writer, on a
+/// read-only file or mount, and never changes the file. A file that needs its writer first
+/// (recovery after a crash, a schema upgrade) is opened by the writer path instead.
+fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
+    match Store::open_read_only(path) {
+        Ok(store) => Ok(Local::new(store, operator(), station_name(cli))),
+        Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Run one command line. Everything it prints goes through one buffer, written out in
 /// large blocks and flushed once at the end (also after a failure, so what was printed
 /// before it is not lost): stdout's own line buffering made a 2.7 MB trace 60,000 writes.
@@ -142,7 +154,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 let st = open(&cli, &db, false)?;
                 return tui(&st, options);
             }
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             return output::summary(out, &st, &db);
         }
     };
@@ -152,7 +164,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             demo(&cli, out, &path, d)
         }
         Cmd::Plant(PlantCmd::Show { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::plant(out, &st.plant()?, *json)
         }
         Cmd::Plant(PlantCmd::Set(p)) => {
@@ -170,12 +182,17 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             Ok(())
         }
         Cmd::Item(ItemCmd::List { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::items(out, &st.items()?, *json)
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
-            let st = open(&cli, &db, false)?;
-            output::items(out, &[st.item(ItemCode::parse(code, "item")?)?], *json)
+            let st = open_read(&cli, &db)?;
+            let item = st.item(ItemCode::parse(code, "item")?)?;
+            if *json {
+                output::items(out, &[item], true)
+            } else {
+                master::item_detail(out, &item)
+            }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
             let st = open(&cli, &db, true)?;
@@ -186,7 +203,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             Ok(())
         }
         Cmd::Party(PartyCmd::List { role, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let role: Option<Role> = role.as_deref().map(str::parse).transpose()?;
             let list: Vec<Party> = st
                 .parties()?
@@ -200,8 +217,13 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             output::parties(out, &list, *json)
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
-            let st = open(&cli, &db, false)?;
-            output::parties(out, &[st.party(PartyId::parse(id, "party")?)?], *json)
+            let st = open_read(&cli, &db)?;
+            let party = st.party(PartyId::parse(id, "party")?)?;
+            if *json {
+                output::parties(out, &[party], true)
+            } else {
+                master::party_detail(out, &party)
+            }
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, true)?;
@@ -209,6 +231,13 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
+            if let Some(why) = &created.hold {
+                // On stderr so scripts still read the code alone from stdout.
+                eprintln!(
+                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code, created.code
+                );
+            }
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
@@ -219,7 +248,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let zpl =
                 label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
             if l.zpl {
@@ -239,7 +268,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             Ok(())
         }
         Cmd::Trace(t) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let lot = LotCode::parse(&t.lot, "lot")?;
             let dir = if t.backward {
                 Direction::Backward
@@ -256,7 +285,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             }
         }
         Cmd::Lots(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let filter = LotFilter {
                 item: l
                     .item
@@ -283,7 +312,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             output::lots(out, &st.lots(filter)?, l.json)
         }
         Cmd::Lot { code, json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::history(out, &st.lot_history(LotCode::parse(code, "lot")?)?, *json)
         }
         Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
@@ -319,7 +348,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let report = st.check()?;
             output::check(out, &report, *json)?;
             if report.problems.is_empty() {
@@ -464,7 +493,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     };
     // Optional context: never create a database just to explain a scan.
     let st = if db.exists() {
-        open(cli, db, false).ok()
+        open_read(cli, db).ok()
     } else {
         None
     };

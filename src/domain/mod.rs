@@ -25,3 +25,4 @@ mod request;
 pub use request::*;
 mod balance;
 pub use balance::MassBalance;
+pub mod words;

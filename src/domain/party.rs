@@ -109,6 +109,9 @@ pub struct Party {
     pub gln: Option<Gln>,
     pub recall_contact: Contact,
     pub created: Stamp,
+    /// Set when the party may no longer be named on new receipts or shipments; its
+    /// history and traces keep it.
+    pub retired: Option<super::Retired>,
 }
 
 impl Party {

@@ -17,6 +17,7 @@ pub struct NewItem {
     pub gtin: Option<super::Gtin>,
     pub shelf_life_days: Option<u32>,
     pub ftl: bool,
+    pub receiving_temp: super::TempRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

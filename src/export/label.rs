@@ -232,6 +232,8 @@ mod tests {
                 station: "b".into(),
                 at: Utc::now(),
             },
+            receiving_temp: TempRange::default(),
+            retired: None,
         }
     }
 

@@ -472,8 +472,16 @@ impl Receive {
                     self.form.get_mut("ref").set(&r.to_string());
                 }
                 self.clear(true);
+                // A failed dock check held the lot: say so, and why, where the clerk looks.
+                let status = match &created.hold {
+                    Some(why) => Status::warn(format!(
+                        "Received {} ON HOLD: {why}; QA must release it",
+                        created.code
+                    )),
+                    None => saved_status(msg),
+                };
                 Outcome::changed()
-                    .status(saved_status(msg))
+                    .status(status)
                     .with(InternalEvent::LotsChanged)
             }
             Err(e) => refuse(&mut self.form, &e),
