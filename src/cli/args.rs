@@ -135,8 +135,8 @@ fn count<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
         Invalid::new(
             field,
             format!(
-                "'{}' is not a number of {what}; use {} to {}",
-                text.trim(),
+                "{} is not a number of {what}; use {} to {}",
+                crate::domain::text::excerpt(text.trim()),
                 range.start(),
                 range.end()
             ),
@@ -155,10 +155,12 @@ impl GenerateArgs {
         let mut spec =
             crate::plantgen::Spec::new(count(&self.lots, "lots", "lots", 1..=50_000_000)?);
         if let Some(s) = &self.seed {
-            spec.seed = s
-                .trim()
-                .parse()
-                .map_err(|_| Invalid::new("seed", format!("'{}' is not a number", s.trim())))?;
+            spec.seed = s.trim().parse().map_err(|_| {
+                Invalid::new(
+                    "seed",
+                    format!("{} is not a number", crate::domain::text::excerpt(s.trim())),
+                )
+            })?;
         }
         if let Some(f) = &self.fanout {
             spec.fanout = count(f, "fanout", "batches", 1..=1_000_000)?;
@@ -349,7 +351,10 @@ impl ItemAdd {
             Some(t) => Some(t.trim().parse::<u32>().map_err(|_| {
                 Invalid::new(
                     "shelf-life",
-                    format!("'{t}' is not a number of days; use 1 to 3650"),
+                    format!(
+                        "{} is not a number of days; use 1 to 3650",
+                        crate::domain::text::excerpt(t)
+                    ),
                 )
             })?),
         };
@@ -530,7 +535,10 @@ impl ReceiveArgs {
             Some(s) => {
                 return Err(Invalid::new(
                     "inspection",
-                    format!("'{s}' is not a result; accepted: pass, fail"),
+                    format!(
+                        "{} is not a result; accepted: pass, fail",
+                        crate::domain::text::excerpt(s)
+                    ),
                 ));
             }
         };
@@ -728,7 +736,8 @@ impl BarcodeArgs {
                     return Err(Invalid::new(
                         "separator",
                         format!(
-                            "'{c}' can appear in GS1 data; use one it cannot, such as ~ | # or ^"
+                            "{} can appear in GS1 data; use one it cannot, such as ~ | # or ^",
+                            crate::domain::text::excerpt(c)
                         ),
                     ));
                 }
@@ -736,7 +745,10 @@ impl BarcodeArgs {
                 _ => {
                     return Err(Invalid::new(
                         "separator",
-                        format!("'{sep}' should be one character, such as ~ or |"),
+                        format!(
+                            "{} should be one character, such as ~ or |",
+                            crate::domain::text::excerpt(sep)
+                        ),
                     ));
                 }
             }

@@ -24,14 +24,75 @@ pub fn set_pretty(pretty: bool) {
     PRETTY.store(pretty, Ordering::Relaxed);
 }
 
-/// `v` and a newline, indented or compact as set by `set_pretty`.
+/// `v` and a newline, indented or compact as set by `set_pretty`, terminal-safe.
 pub fn write(out: &mut impl Write, v: &impl Serialize) -> std::io::Result<()> {
+    use serde_json::ser::{CompactFormatter, PrettyFormatter};
     if PRETTY.load(Ordering::Relaxed) {
-        serde_json::to_writer_pretty(&mut *out, v)?;
+        let mut s = serde_json::Serializer::with_formatter(
+            &mut *out,
+            Safe(PrettyFormatter::with_indent(b"  ")),
+        );
+        v.serialize(&mut s)?;
     } else {
-        serde_json::to_writer(&mut *out, v)?;
+        let mut s = serde_json::Serializer::with_formatter(&mut *out, Safe(CompactFormatter));
+        v.serialize(&mut s)?;
     }
     out.write_all(b"\n")
+}
+
+/// A JSON formatter that writes characters a terminal must not see raw
+/// (`domain::text::is_unsafe`: DEL, C1 controls, bidi and zero-width characters, which
+/// serde_json passes through inside strings) as `\uXXXX` escapes. They can only be
+/// inside strings, so the document means exactly the same; and the output's own
+/// escaping (`safe::SafeWriter`) then finds nothing to change in it.
+struct Safe<F>(F);
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            fn $name<W: ?Sized + Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> std::io::Result<()> {
+                self.0.$name(w $(, $arg)*)
+            }
+        )*
+    };
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Safe<F> {
+    delegate! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        end_object_key();
+        begin_object_value();
+        end_object_value();
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // Printable ASCII, nearly every fragment, needs no look at its characters.
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut from = 0;
+        for (i, c) in fragment.char_indices() {
+            if crate::domain::text::is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[from..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                from = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[from..])
+    }
 }
 
 /// An exact quantity as a JSON number: whole units as integers, thousandths as decimals
@@ -294,6 +355,26 @@ mod tests {
         let at = |k: &str| text.find(k).unwrap();
         assert!(at("\"root\"") < at("\"direction\"") && at("\"direction\"") < at("\"lots\""));
         assert!(at("\"links\"") < at("\"shipments\""));
+    }
+
+    #[test]
+    fn characters_a_terminal_must_not_see_are_escaped_and_the_json_means_the_same() {
+        let v = json!({ "name": "a\u{202e}b\u{9b}\u{7f}\u{1b}\u{1f600}\u{200b}é", "n": [1, 2] });
+        for pretty in [false, true] {
+            set_pretty(pretty);
+            let mut out = Vec::new();
+            write(&mut out, &v).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| crate::domain::text::is_unsafe(c) && c != '\n'),
+                "{text}"
+            );
+            assert!(text.contains("\\u202e") && text.contains('é') && text.contains('\u{1f600}'));
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+        }
+        set_pretty(false);
     }
 
     #[test]

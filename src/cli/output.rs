@@ -25,7 +25,8 @@ pub fn lot_json(l: &Lot) -> Value {
     serde_json::to_value(super::json::LotJson(l)).unwrap_or(Value::Null)
 }
 
-/// One JSON document, indented or compact as `--pretty` and the terminal decide.
+/// One JSON document, indented or compact as `--pretty` and the terminal decide, with
+/// characters a terminal must not see raw written as `\uXXXX` (the same JSON).
 fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
     super::json::write(out, v)?;
     Ok(())

@@ -56,7 +56,10 @@ impl LotLine {
         let Some((lot, qty)) = text.split_once('=') else {
             return Err(super::Invalid::new(
                 field,
-                format!("'{text}' should be LOT=QTY, such as R26320-004=12.5"),
+                format!(
+                    "{} should be LOT=QTY, such as R26320-004=12.5",
+                    crate::domain::text::excerpt(text)
+                ),
             ));
         };
         Ok(LotLine {

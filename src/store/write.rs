@@ -213,6 +213,7 @@ impl<'t> Tx<'t> {
         reference: Option<Reference>,
         kind: EventKind,
     ) -> Result<u64, StoreError> {
+        stamp.validate()?;
         let id = self.next_event_id()?;
         self.put_event(&Event {
             id,
@@ -1108,8 +1109,8 @@ impl Tx<'_> {
             return Err(StoreError::invalid(
                 "direction",
                 format!(
-                    "'{}' is not a direction; accepted: forward, backward, both",
-                    m.direction
+                    "{} is not a direction; accepted: forward, backward, both",
+                    crate::domain::text::excerpt(&m.direction)
                 ),
             ));
         }

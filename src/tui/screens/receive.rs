@@ -135,7 +135,8 @@ impl Receive {
         if let Scan::Plain { text, .. } = scan {
             if self.form.focused().is_none() {
                 return Outcome::changed().status(Status::warn(format!(
-                    "scan: '{text}' is not a GS1 case label; put the cursor in the field it belongs in"
+                    "scan: {} is not a GS1 case label; put the cursor in the field it belongs in",
+                    crate::domain::text::excerpt(text)
                 )));
             }
             self.form_action(FormAction::Paste(text.clone()), station);
@@ -396,7 +397,10 @@ impl Receive {
             Some(s) => {
                 return Err(invalid(
                     "inspection",
-                    format!("'{s}' is not a result; accepted: pass, fail"),
+                    format!(
+                        "{} is not a result; accepted: pass, fail",
+                        crate::domain::text::excerpt(s)
+                    ),
                 ));
             }
         };
