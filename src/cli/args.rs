@@ -96,6 +96,13 @@ pub enum Cmd {
     /// Build a generated bakery of any size in a new database, for benchmarks and for
     /// trying lotline at scale (the same seed gives the same plant).
     Generate(GenerateArgs),
+    /// FDA asked for records: the FSMA 204 sortable spreadsheet (XLSX and/or CSV), one
+    /// sheet per CTE, by lot, item and dates.
+    Fsma(super::fsma::FsmaArgs),
+    /// The shipping KDEs of one shipment as CSV, for the customer's records.
+    Kde(super::fsma::KdeArgs),
+    /// A draft FSMA 204 traceability plan from what lotline knows (Markdown or text).
+    Plan(super::fsma::PlanArgs),
     /// Verify the whole database: links, balances, references. Non-zero exit on problems.
     Check {
         #[arg(long)]

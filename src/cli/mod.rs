@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod fsma;
 mod json;
 mod master;
 mod output;
@@ -388,6 +389,9 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             writeln!(out, "{event}")?;
             Ok(())
         }
+        Cmd::Fsma(a) => fsma::fsma(&open_read(&cli, &db)?, out, a),
+        Cmd::Kde(a) => fsma::kde(&open_read(&cli, &db)?, out, a),
+        Cmd::Plan(a) => fsma::plan(&open_read(&cli, &db)?, out, a),
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {

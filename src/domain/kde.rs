@@ -35,4 +35,8 @@ pub struct KdeRecords {
     pub roots: Vec<LotCode>,
     /// How many voided events in scope were left out.
     pub voided: u64,
+    /// The TLC source reference of every received lot in `lots` whose receipt has one,
+    /// also when the receipt itself is outside the request (a lot received last year and
+    /// shipped in the range asked for).
+    pub tlc_source_refs: Vec<(super::LotId, String)>,
 }

@@ -162,11 +162,32 @@ impl Store {
             lots.retain(|id, _| named.contains(id));
         }
         events.sort_by_key(|e| (e.date, e.id));
+        let mut tlc_source_refs = Vec::new();
+        let by_id: BTreeMap<u64, &Event> = events.iter().map(|e| (e.id, e)).collect();
+        for lot in lots.values() {
+            if !matches!(lot.origin, Origin::Received { .. }) {
+                continue;
+            }
+            let outside;
+            let made = match by_id.get(&lot.event) {
+                Some(e) => *e,
+                None => {
+                    outside = read_event(&r, lot.event)?;
+                    &outside
+                }
+            };
+            if let EventKind::Receive(rc) = &made.kind
+                && let Some(t) = &rc.tlc_source_ref
+            {
+                tlc_source_refs.push((lot.id, t.clone()));
+            }
+        }
         Ok(KdeRecords {
             events,
             lots: lots.into_values().collect(),
             roots,
             voided,
+            tlc_source_refs,
         })
     }
 
