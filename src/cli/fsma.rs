@@ -83,11 +83,9 @@ fn clean_contact(c: &Option<String>) -> Result<Option<String>, Invalid> {
 /// `lotline fsma`.
 pub fn fsma(st: &dyn Station, out: &mut impl Write, a: &FsmaArgs) -> Res {
     if a.xlsx.is_none() && a.csv.is_none() {
-        return Err(Invalid::new(
-            "xlsx",
-            "say where to write: --xlsx FILE and/or --csv DIR",
-        )
-        .into());
+        return Err(
+            Invalid::new("xlsx", "say where to write: --xlsx FILE and/or --csv DIR").into(),
+        );
     }
     let today = st.today()?;
     let req = Request {
@@ -212,12 +210,18 @@ pub fn plan_text(
         if markdown {
             format!("{} {t}\n\n", "#".repeat(level))
         } else {
-            format!("{t}\n{}\n\n", if level == 1 { "=" } else { "-" }.repeat(t.chars().count()))
+            format!(
+                "{t}\n{}\n\n",
+                if level == 1 { "=" } else { "-" }.repeat(t.chars().count())
+            )
         }
     };
     let bullet = |t: &str| format!("- {t}\n");
     let mut s = String::new();
-    s += &h(1, &format!("Traceability plan: {}", plant.location.business_name));
+    s += &h(
+        1,
+        &format!("Traceability plan: {}", plant.location.business_name),
+    );
     s += &format!(
         "Draft written by lotline on {today} from the records it keeps (21 CFR 1.1315). Review it, complete what is marked TO DO, sign and date it, and keep it for 2 years after it is replaced.\n\n"
     );

@@ -120,11 +120,17 @@ pub fn gather(
         ));
     }
     let plant = st.plant()?;
-    let items: HashMap<ItemCode, Item> =
-        st.items()?.into_iter().map(|i| (i.code.clone(), i)).collect();
+    let items: HashMap<ItemCode, Item> = st
+        .items()?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
     for code in &req.items {
         let Some(i) = items.get(code) else {
-            return Err(invalid("item", format!("no item {code}; see `lotline item list`")));
+            return Err(invalid(
+                "item",
+                format!("no item {code}; see `lotline item list`"),
+            ));
         };
         if req.ftl_only && !i.ftl {
             return Err(invalid(
@@ -194,8 +200,11 @@ pub fn gather(
 /// columns, its lines only.
 pub fn shipment(st: &dyn Station, event: u64) -> Result<Sheet, StationError> {
     let plant = st.plant()?;
-    let items: HashMap<ItemCode, Item> =
-        st.items()?.into_iter().map(|i| (i.code.clone(), i)).collect();
+    let items: HashMap<ItemCode, Item> = st
+        .items()?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
     let records = st.kde_records(KdeQuery {
         shipment: Some(event),
         ..Default::default()
@@ -271,11 +280,7 @@ const PRODUCT: [(&str, &str); 8] = [
     ("GTIN", "the GS1 trade item number, when the item has one"),
 ];
 
-fn push_location(
-    cols: &mut Vec<(String, String)>,
-    prefix: &str,
-    meaning: &str,
-) {
+fn push_location(cols: &mut Vec<(String, String)>, prefix: &str, meaning: &str) {
     for f in LOCATION {
         cols.push((format!("{prefix} {f}"), format!("{meaning}: {f}")));
     }
@@ -356,7 +361,11 @@ impl<'a> Book<'a> {
                     d.pack_size.as_str().into(),
                     d.pack_style.as_str().into(),
                     code.as_str().into(),
-                    i.gtin.as_ref().map(|g| g.to_string()).unwrap_or_default().into(),
+                    i.gtin
+                        .as_ref()
+                        .map(|g| g.to_string())
+                        .unwrap_or_default()
+                        .into(),
                 ]
             }
             None => {
@@ -393,7 +402,11 @@ impl<'a> Book<'a> {
             } => match self.refs.get(&lot.id) {
                 // The packer behind a distributor: the reference stands for the location.
                 Some(r) => (supplier_lot.to_string(), Default::default(), r.to_string()),
-                None => (supplier_lot.to_string(), self.party(supplier), String::new()),
+                None => (
+                    supplier_lot.to_string(),
+                    self.party(supplier),
+                    String::new(),
+                ),
             },
             Origin::Produced { .. } => (lot.code.to_string(), self.plant_location(), String::new()),
         }
@@ -540,7 +553,11 @@ fn receiving_sheet() -> Sheet {
         "Quantity received",
         "the quantity as counted at the dock, in the unit it was received in",
     );
-    col(&mut c, "Unit of measure", "the unit it was received in (kg, lb, case, …)");
+    col(
+        &mut c,
+        "Unit of measure",
+        "the unit it was received in (kg, lb, case, …)",
+    );
     col(
         &mut c,
         "Quantity stocked",
@@ -558,7 +575,11 @@ fn receiving_sheet() -> Sheet {
         "Receiving location",
         "the location description of where we received it (our plant)",
     );
-    col(&mut c, "Date received", "the business day it was received, YYYY-MM-DD");
+    col(
+        &mut c,
+        "Date received",
+        "the business day it was received, YYYY-MM-DD",
+    );
     push_location(&mut c, "TLC source", TLC_SOURCE);
     col(
         &mut c,
@@ -592,9 +613,17 @@ fn transformation_sheet() -> Sheet {
         "Input traceability lot code",
         "the TLC of a lot used: the supplier's for a received lot, ours for one we made",
     );
-    col(&mut c, "Input internal lot code", "our lot code of the lot used");
+    col(
+        &mut c,
+        "Input internal lot code",
+        "our lot code of the lot used",
+    );
     push_product(&mut c, "Input");
-    col(&mut c, "Input quantity used", "how much of the input lot went into the batch");
+    col(
+        &mut c,
+        "Input quantity used",
+        "how much of the input lot went into the batch",
+    );
     col(&mut c, "Input unit of measure", "the input lot's unit");
     col(
         &mut c,
@@ -611,7 +640,11 @@ fn transformation_sheet() -> Sheet {
         "Transformation location",
         "where the batch was made (our plant), also the new lot's TLC source",
     );
-    col(&mut c, "Date completed", "the business day the batch was made, YYYY-MM-DD");
+    col(
+        &mut c,
+        "Date completed",
+        "the business day the batch was made, YYYY-MM-DD",
+    );
     push_product(&mut c, "Output");
     col(&mut c, "Output quantity", "how much the batch made");
     col(&mut c, "Output unit of measure", "the output's unit");
@@ -621,7 +654,11 @@ fn transformation_sheet() -> Sheet {
         "the document the batch was recorded against: WO (work order), BATCH, …",
     );
     col(&mut c, "Reference document number", "its number");
-    col(&mut c, "Production line", "the line it was made on, when recorded");
+    col(
+        &mut c,
+        "Production line",
+        "the line it was made on, when recorded",
+    );
     Sheet {
         name: "Transformation",
         file: "transformation.csv",
@@ -637,7 +674,11 @@ fn shipping_sheet() -> Sheet {
         "Traceability lot code",
         "the TLC of the lot shipped: ours for a lot we made, the supplier's for one we ship as received (§1.1340(a)(1))",
     );
-    col(&mut c, "Internal lot code", "our lot code of the lot shipped");
+    col(
+        &mut c,
+        "Internal lot code",
+        "our lot code of the lot shipped",
+    );
     col(&mut c, "Quantity", "the quantity shipped");
     col(&mut c, "Unit of measure", "its unit");
     push_product(&mut c, "");
@@ -651,7 +692,11 @@ fn shipping_sheet() -> Sheet {
         "Ship-from location",
         "the location description of where it was shipped from (our plant)",
     );
-    col(&mut c, "Date shipped", "the business day it was shipped, YYYY-MM-DD");
+    col(
+        &mut c,
+        "Date shipped",
+        "the business day it was shipped, YYYY-MM-DD",
+    );
     push_location(&mut c, "TLC source", TLC_SOURCE);
     col(
         &mut c,
@@ -693,7 +738,11 @@ fn readme(
     line("Plant", plant.location.one_line());
     line(
         "Plant GLN",
-        plant.gln.as_ref().map(|g| g.to_string()).unwrap_or_else(|| "none recorded".into()),
+        plant
+            .gln
+            .as_ref()
+            .map(|g| g.to_string())
+            .unwrap_or_else(|| "none recorded".into()),
     );
     line(
         "Point of contact",
@@ -740,7 +789,8 @@ fn readme(
     );
     line(
         "Transformation rows",
-        "One row per input lot per output lot; the Event id ties the rows of one batch together.".into(),
+        "One row per input lot per output lot; the Event id ties the rows of one batch together."
+            .into(),
     );
     line("Dates", "Business days, YYYY-MM-DD (ISO 8601).".into());
     line(
@@ -775,7 +825,10 @@ fn refuse_existing(path: &Path, flag: &str) -> Result<(), StationError> {
 }
 
 fn io_error(flag: &str, path: &Path, e: impl std::fmt::Display) -> StationError {
-    invalid(flag, format!("{} could not be written: {e}", path.display()))
+    invalid(
+        flag,
+        format!("{} could not be written: {e}", path.display()),
+    )
 }
 
 /// A temporary name beside `path`, in the same folder so the final rename stays on one
@@ -920,8 +973,12 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
     readme.set_column_width(1, 100).map_err(xl)?;
     let mut r: u32 = 0;
     for (k, v) in &export.readme {
-        readme.write_string_with_format(r, 0, k, &bold).map_err(xl)?;
-        readme.write_string_with_format(r, 1, v, &wrap).map_err(xl)?;
+        readme
+            .write_string_with_format(r, 0, k, &bold)
+            .map_err(xl)?;
+        readme
+            .write_string_with_format(r, 1, v, &wrap)
+            .map_err(xl)?;
         r += 1;
     }
     for s in &export.sheets {
@@ -932,7 +989,9 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
         r += 1;
         for (t, m) in &s.columns {
             readme.write_string(r, 0, t).map_err(xl)?;
-            readme.write_string_with_format(r, 1, m, &wrap).map_err(xl)?;
+            readme
+                .write_string_with_format(r, 1, m, &wrap)
+                .map_err(xl)?;
             r += 1;
         }
     }
@@ -942,7 +1001,8 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
         ws.set_name(s.name).map_err(xl)?;
         let mut widths: Vec<usize> = s.columns.iter().map(|(t, _)| t.len().min(24)).collect();
         for (c, (t, _)) in s.columns.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, t, &head).map_err(xl)?;
+            ws.write_string_with_format(0, c as u16, t, &head)
+                .map_err(xl)?;
         }
         for (i, row) in s.rows.iter().enumerate() {
             let r = i as u32 + 1;
@@ -967,12 +1027,14 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
             }
         }
         for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, (*w as f64 + 2.0).max(8.0)).map_err(xl)?;
+            ws.set_column_width(c as u16, (*w as f64 + 2.0).max(8.0))
+                .map_err(xl)?;
         }
         ws.set_row_height(0, 45).map_err(xl)?;
         ws.set_freeze_panes(1, 0).map_err(xl)?;
         let last_col = s.columns.len().saturating_sub(1) as u16;
-        ws.autofilter(0, 0, s.rows.len() as u32, last_col).map_err(xl)?;
+        ws.autofilter(0, 0, s.rows.len() as u32, last_col)
+            .map_err(xl)?;
     }
     let tmp = temp_beside(path);
     if let Err(e) = wb.save(&tmp) {
@@ -1018,4 +1080,309 @@ pub fn write_new_file(path: &Path, text: &str, flag: &str) -> Result<(), Station
         return Err(io_error(flag, path, e));
     }
     publish(&tmp, path, flag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{NewReceipt, Quality, SupplierLot, Unit};
+    use crate::station::Local;
+    use crate::store::test_util::*;
+    use calamine::{Reader, Xlsx, open_workbook};
+
+    fn run() -> RunBy {
+        RunBy {
+            operator: "ana".into(),
+            station: "dock-1".into(),
+            at: chrono::DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        }
+    }
+
+    /// The test bakery, with a sugar receipt counted in pounds through a distributor.
+    fn plant() -> (tempfile::TempDir, Local) {
+        let (d, s, _) = bakery();
+        add_item(&s, "SUGAR", Unit::Kg, crate::domain::ItemKind::Ingredient);
+        s.receive(
+            NewReceipt {
+                item: ItemCode::parse("SUGAR", "item").unwrap(),
+                supplier: PartyId::parse("MILL", "supplier").unwrap(),
+                supplier_lot: SupplierLot::parse("SW-50", "supplier-lot").unwrap(),
+                qty: Qty::from_units(50),
+                unit: Some(Unit::Lb),
+                date: today(),
+                expiry: None,
+                reference: Some(Reference::parse("BOL:9", "ref").unwrap()),
+                quality: Quality::default(),
+                tlc_source_ref: Some("GLN 0614141000012".into()),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        (d, Local::new(s, "ana", "dock-1"))
+    }
+
+    fn all() -> Request {
+        Request {
+            ftl_only: false,
+            ..Default::default()
+        }
+    }
+
+    fn column(sheet: &Sheet, title: &str) -> usize {
+        sheet
+            .columns
+            .iter()
+            .position(|(t, _)| t == title)
+            .unwrap_or_else(|| panic!("no column {title}"))
+    }
+
+    #[test]
+    fn sheets_follow_the_template_and_keep_the_pounds() {
+        let (_d, st) = plant();
+        let ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        let [rec, tra, shi] = &ex.sheets;
+        assert_eq!((rec.rows.len(), tra.rows.len(), shi.rows.len()), (3, 3, 2));
+        for s in &ex.sheets {
+            assert!(
+                s.rows.iter().all(|r| r.len() == s.columns.len()),
+                "{}",
+                s.name
+            );
+        }
+        let sugar = rec
+            .rows
+            .iter()
+            .find(|r| r[0] == Cell::from("SW-50"))
+            .expect("the sugar receipt");
+        assert_eq!(
+            sugar[column(rec, "Quantity received")],
+            Cell::Qty(Qty::from_units(50))
+        );
+        assert_eq!(sugar[column(rec, "Unit of measure")], Cell::from("lb"));
+        assert_eq!(sugar[column(rec, "Quantity stocked")].text(), "22.68");
+        assert_eq!(sugar[column(rec, "Stock unit")], Cell::from("kg"));
+        // Bought through a distributor: the reference stands for the TLC source.
+        assert_eq!(
+            sugar[column(rec, "TLC source reference")],
+            Cell::from("GLN 0614141000012")
+        );
+        assert_eq!(
+            sugar[column(rec, "TLC source business name")],
+            Cell::from("")
+        );
+        assert_eq!(
+            sugar[column(rec, "Reference document type")],
+            Cell::from("BOL")
+        );
+        assert_eq!(
+            sugar[column(rec, "Reference document number")],
+            Cell::from("9")
+        );
+        let flour = &rec.rows[0];
+        assert_eq!(flour[0], Cell::from("M-88"));
+        assert_eq!(
+            flour[column(rec, "TLC source business name")],
+            Cell::from("MILL Inc")
+        );
+        // The dough batch: one row per input, tied by the event id.
+        let dough: Vec<_> = tra.rows.iter().filter(|r| r[0] == tra.rows[0][0]).collect();
+        assert_eq!(dough.len(), 2);
+        assert_eq!(
+            dough[0][column(tra, "Input traceability lot code")],
+            Cell::from("M-88")
+        );
+        assert_eq!(
+            dough[1][column(tra, "Input traceability lot code")],
+            Cell::from("f-1121")
+        );
+        assert_eq!(
+            dough[0][column(tra, "Transformation location business name")],
+            Cell::from("Unnamed plant")
+        );
+        // Shipping carries our TLC, our plant as its source.
+        let ship = &shi.rows[0];
+        assert_eq!(ship[0], ship[1]);
+        assert_eq!(
+            ship[column(shi, "TLC source business name")],
+            Cell::from("Unnamed plant")
+        );
+        assert_eq!(
+            ship[column(shi, "Immediate subsequent recipient business name")],
+            Cell::from("SHOP Inc")
+        );
+        assert!(ex.readme.iter().any(|(k, v)| k == "Produced by"
+            && v.starts_with("ana at station dock-1, 2026-11-21 10:00:00 UTC")));
+    }
+
+    #[test]
+    fn filters_refuse_what_cannot_be_answered() {
+        let (_d, st) = plant();
+        // The bakery has no FTL item: the default refuses and says what to do.
+        let ftl = Request {
+            ftl_only: true,
+            ..Default::default()
+        };
+        let e = gather(&st, &ftl, &run(), &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("--all"), "{e}");
+        let e = gather(
+            &st,
+            &Request {
+                items: vec![ItemCode::parse("EGGS", "item").unwrap()],
+                ftl_only: true,
+                ..Default::default()
+            },
+            &run(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("item: item EGGS is not on the Food Traceability List"),
+            "{e}"
+        );
+        let e = gather(
+            &st,
+            &Request {
+                items: vec![ItemCode::parse("NOPE", "item").unwrap()],
+                ..all()
+            },
+            &run(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("item: no item NOPE"), "{e}");
+        let day = today();
+        let e = gather(
+            &st,
+            &Request {
+                from: day.succ_opt(),
+                to: Some(day),
+                ..all()
+            },
+            &run(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("from:"), "{e}");
+        let e = gather(
+            &st,
+            &Request {
+                from: day.succ_opt(),
+                ..all()
+            },
+            &run(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("nothing was written"), "{e}");
+        // By item: eggs' receipt and the batch row that used them.
+        let ex = gather(
+            &st,
+            &Request {
+                items: vec![ItemCode::parse("EGGS", "item").unwrap()],
+                ..all()
+            },
+            &run(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let n: Vec<usize> = ex.sheets.iter().map(|s| s.rows.len()).collect();
+        assert_eq!(n, [1, 1, 0]);
+    }
+
+    #[test]
+    fn xlsx_reads_back_with_its_sheets_headers_and_rows() {
+        let (d, st) = plant();
+        let ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        let path = d.path().join("fda.xlsx");
+        write_xlsx(&path, &ex).unwrap();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            ["Read me", "Receiving", "Transformation", "Shipping"]
+        );
+        for s in &ex.sheets {
+            let range = wb.worksheet_range(s.name).unwrap();
+            assert_eq!(range.height(), s.rows.len() + 1, "{}", s.name);
+            let header: Vec<String> = range
+                .rows()
+                .next()
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            let want: Vec<String> = s.columns.iter().map(|(t, _)| t.clone()).collect();
+            assert_eq!(header, want);
+        }
+        let rec = wb.worksheet_range("Receiving").unwrap();
+        let sugar = rec.rows().find(|r| r[0] == "SW-50").unwrap();
+        assert_eq!(sugar[2], calamine::Data::Float(50.0));
+        assert_eq!(sugar[3].to_string(), "lb");
+        assert_eq!(sugar[4], calamine::Data::Float(22.68));
+        let readme = wb.worksheet_range("Read me").unwrap();
+        assert!(
+            readme
+                .rows()
+                .any(|r| r[0] == "Point of contact")
+        );
+        // Never over a file: the second write is refused and the first left as it was.
+        let before = std::fs::read(&path).unwrap();
+        let e = write_xlsx(&path, &ex).unwrap_err();
+        assert!(e.to_string().contains("already exists"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let leftovers: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn csv_is_formula_safe_and_never_written_over() {
+        let (d, st) = plant();
+        let ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        let dir = d.path().join("fda");
+        let files = write_csv(&dir, &ex).unwrap();
+        assert_eq!(files.len(), 4);
+        let rec = std::fs::read_to_string(dir.join("receiving.csv")).unwrap();
+        assert!(rec.starts_with(
+            "Traceability lot code,Internal lot code,Quantity received,Unit of measure,"
+        ));
+        assert!(rec.contains("SW-50,"), "{rec}");
+        let e = write_csv(&dir, &ex).unwrap_err();
+        assert!(e.to_string().contains("already exists"), "{e}");
+        let mut sheet = ex.sheets[2].clone();
+        sheet.rows[0][0] = Cell::from("=HYPERLINK(\"x\")");
+        let text = sheet_csv(&sheet).unwrap();
+        assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{text}");
+    }
+
+    #[test]
+    fn one_shipment_for_the_customer() {
+        let (_d, st) = plant();
+        let ships: Vec<u64> = st
+            .kde_records(KdeQuery::default())
+            .unwrap()
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Ship(_)))
+            .map(|e| e.id)
+            .collect();
+        let sheet = shipment(&st, ships[1]).unwrap();
+        assert_eq!(sheet.rows.len(), 1);
+        assert_eq!(
+            sheet.rows[0][column(&sheet, "Immediate subsequent recipient business name")],
+            Cell::from("CAFE Inc")
+        );
+        assert!(
+            shipment(&st, 1)
+                .unwrap_err()
+                .to_string()
+                .contains("not a shipment")
+        );
+    }
 }

@@ -62,9 +62,8 @@ impl Store {
         let voids = r.open_table(EVENT_VOIDS)?;
         let mut events = Vec::new();
         let mut voided = 0u64;
-        let in_dates = |d: chrono::NaiveDate| {
-            q.from.is_none_or(|f| d >= f) && q.to.is_none_or(|t| d <= t)
-        };
+        let in_dates =
+            |d: chrono::NaiveDate| q.from.is_none_or(|f| d >= f) && q.to.is_none_or(|t| d <= t);
         let mut consider = |e: Event, voided_by: bool| {
             let cte = matches!(
                 e.kind,
@@ -112,10 +111,7 @@ impl Store {
                 for e in r.open_table(EVENTS)?.iter()? {
                     let (k, v) = e?;
                     let id = k.value();
-                    consider(
-                        decode(v.value(), "events", &id)?,
-                        void_ids.contains(&id),
-                    );
+                    consider(decode(v.value(), "events", &id)?, void_ids.contains(&id));
                 }
             }
         }
@@ -237,7 +233,9 @@ mod tests {
         let all = s.kde_records(&KdeQuery::default()).unwrap();
         assert_eq!(
             kinds(&all),
-            ["receive", "receive", "produce", "produce", "ship", "ship", "produce"]
+            [
+                "receive", "receive", "produce", "produce", "ship", "ship", "produce"
+            ]
         );
         assert_eq!(all.lots.len(), 5);
         let by_eggs = s
