@@ -760,6 +760,7 @@ fn commits(db: &Path) -> Value {
         expiry: None,
         reference: None,
         quality: Quality::default(),
+        tlc_source_ref: None,
     };
     // Five lots that every timed batch also draws from, received up front.
     let staples: Vec<LotCode> = store

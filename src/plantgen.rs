@@ -464,6 +464,7 @@ impl Gen<'_> {
                     inspection: Some(Inspection::Pass),
                     note: String::new(),
                 },
+                tlc_source_ref: None,
             },
             &self.stamps[DOCK],
             self.today,
@@ -780,6 +781,7 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
                 gtin: None,
                 shelf_life_days: (d.shelf_days > 0).then_some(d.shelf_days),
                 ftl: d.ftl,
+                receiving_temp: TempRange::default(),
             },
             stamp,
         )?;

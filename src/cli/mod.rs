@@ -2,8 +2,10 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod master;
 mod output;
 mod paths;
+mod safe;
 
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
@@ -72,17 +74,43 @@ type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
     crate::station::quiet_storage_panics();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             // A closed pipe (`lotline lots | head`) is not an error worth a message.
             if !f.message.contains("Broken pipe") {
-                eprintln!("lotline: {}", f.message);
+                // Errors quote paths and input: escaped, like everything else printed.
+                eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.message));
             }
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Help and version as clap prints them; an argument error with the text escaped, since
+/// clap quotes the bad value as it was given (escapes included).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap quotes the whole bad value: each line is cut to a bounded length.
+    let text = e.render().to_string();
+    for line in crate::domain::text::escape_lines(&text).lines() {
+        let n = line.chars().count();
+        if n > 100 {
+            let head: String = line.chars().take(100).collect();
+            eprintln!("{head}… ({n} characters)");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    ExitCode::from(EXIT_INVALID)
 }
 
 /// The Unix user running this process: the "who" stamped on records made here when the
@@ -98,12 +126,22 @@ fn caller(cli: &Cli) -> Res<crate::station::Caller> {
 }
 
 fn station_name(cli: &Cli) -> Res<String> {
-    let name = match &cli.station {
-        Some(s) => s.clone(),
-        None => crate::station::identity::default_station_name(&paths::hostname()),
-    };
-    crate::station::identity::check_station_name(&name)
-        .map_err(|m| Invalid::new("station", m).into())
+    use crate::domain::text;
+    match &cli.station {
+        Some(s) => Ok(text::station_name(s, "station")?),
+        // A host or terminal name that would not pass is not worth refusing a command
+        // over, so it is shown escaped instead.
+        None => {
+            let name = crate::station::identity::default_station_name(&paths::hostname());
+            Ok(text::station_name(&name, "station").unwrap_or_else(|_| {
+                text::escape(&name)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .take(text::MAX_STATION_CHARS)
+                    .collect()
+            }))
+        }
+    }
 }
 
 fn roles() -> Res<crate::station::Roles> {
@@ -187,7 +225,10 @@ fn open_read(cli: &Cli, path: &Path) -> Res<Box<dyn Station>> {
 
 pub fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
-    let out = &mut std::io::stdout().lock();
+    if let Some(s) = &cli.station {
+        crate::domain::text::station_name(s, "station")?;
+    }
+    let out = &mut safe::SafeWriter::new(std::io::stdout().lock());
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
@@ -230,7 +271,12 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
             let st = open_read(&cli, &db)?;
-            output::items(out, &[st.item(ItemCode::parse(code, "item")?)?], *json)
+            let item = st.item(ItemCode::parse(code, "item")?)?;
+            if *json {
+                output::items(out, &[item], true)
+            } else {
+                master::item_detail(out, &item)
+            }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
             let st = open(&cli, &db, true)?;
@@ -256,7 +302,12 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
             let st = open_read(&cli, &db)?;
-            output::parties(out, &[st.party(PartyId::parse(id, "party")?)?], *json)
+            let party = st.party(PartyId::parse(id, "party")?)?;
+            if *json {
+                output::parties(out, &[party], true)
+            } else {
+                master::party_detail(out, &party)
+            }
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, true)?;
@@ -264,6 +315,13 @@ pub fn run(cli: Cli) -> Res {
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
+            if let Some(why) = &created.hold {
+                // On stderr so scripts still read the code alone from stdout.
+                eprintln!(
+                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code, created.code
+                );
+            }
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
@@ -462,7 +520,10 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     if served().is_none() {
         let st = Local::with_roles(Store::open(path, true)?, caller(cli)?, roles()?);
         if st.stats()?.items == 0 {
-            eprintln!("Building the demo plant in {} ...", path.display());
+            eprintln!(
+                "Building the demo plant in {} ...",
+                crate::domain::text::escape(&path.display().to_string())
+            );
             crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
         }
         st.close()?;
@@ -529,7 +590,8 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
         Ok(s) => s,
         Err(e) => {
             if b.json {
-                writeln!(out, "{}", serde_json::json!({ "error": e.to_string() }))?;
+                let json = serde_json::json!({ "error": e.to_string() }).to_string();
+                writeln!(out, "{}", safe::json_escape_unsafe(&json))?;
             }
             return Err(Failure {
                 message: format!("scan: {e}"),
@@ -591,7 +653,7 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
         "Generating {} lots (seed {}) into {} ...",
         spec.lots,
         spec.seed,
-        path.display()
+        crate::domain::text::escape(&path.display().to_string())
     );
     let started = std::time::Instant::now();
     let sum = crate::plantgen::generate(&store, &spec, &mut |p| {

@@ -52,8 +52,8 @@ pub fn lot_json(l: &Lot) -> Value {
 }
 
 fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
+    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
     Ok(())
 }
 
@@ -97,18 +97,7 @@ pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
 
 pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
     if json {
-        let v: Vec<Value> = items
-            .iter()
-            .map(|i| {
-                json!({
-                    "code": i.code.as_str(), "name": i.description.name, "brand": i.description.brand,
-                    "commodity": i.description.commodity, "variety": i.description.variety,
-                    "pack_size": i.description.pack_size, "pack_style": i.description.pack_style,
-                    "unit": i.unit.as_str(), "kind": i.kind.as_str(),
-                    "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life_days": i.shelf_life_days, "ftl": i.ftl,
-                })
-            })
-            .collect();
+        let v: Vec<Value> = items.iter().map(super::master::item_json).collect();
         return print_json(out, &Value::Array(v));
     }
     writeln!(
@@ -133,18 +122,7 @@ pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
 
 pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
     if json {
-        let v: Vec<Value> = parties
-            .iter()
-            .map(|p| {
-                json!({
-                    "id": p.id.as_str(), "role": p.role.as_str(), "name": p.location.business_name,
-                    "phone": p.location.phone, "street": p.location.street, "city": p.location.city,
-                    "state": p.location.state, "zip": p.location.zip, "country": p.location.country,
-                    "gln": p.gln.as_ref().map(|g| g.as_str()),
-                    "recall_contact": { "name": p.recall_contact.name, "phone": p.recall_contact.phone, "email": p.recall_contact.email },
-                })
-            })
-            .collect();
+        let v: Vec<Value> = parties.iter().map(super::master::party_json).collect();
         return print_json(out, &Value::Array(v));
     }
     writeln!(out, "{:<12} {:<9} LOCATION", "ID", "ROLE")?;
@@ -208,8 +186,12 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     };
     match &e.kind {
         EventKind::Receive(r) => format!(
-            "received {} {} from {} (lot {})",
-            r.qty, r.unit, r.supplier, r.supplier_lot
+            "received {} {} from {} (lot {}){}",
+            r.qty,
+            r.unit,
+            r.supplier,
+            r.supplier_lot,
+            quality_text(&r.quality)
         ),
         EventKind::Produce(b) => format!(
             "batch made {} {} {} of {}",
@@ -246,11 +228,57 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     }
 }
 
+/// The dock checks of a receipt, as "; 19.0 °C, inspection fail, note: shells cracked".
+fn quality_text(q: &Quality) -> String {
+    let mut parts = Vec::new();
+    if let Some(dc) = q.temperature_dc {
+        parts.push(format!("{} °C", format_temperature(dc)));
+    }
+    match q.inspection {
+        Some(Inspection::Pass) => parts.push("inspection pass".into()),
+        Some(Inspection::Fail) => parts.push("inspection FAIL".into()),
+        None => {}
+    }
+    if !q.note.is_empty() {
+        parts.push(format!("note: {}", q.note));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
+}
+
+/// A receipt's dock checks for JSON: temperature in °C as a number, inspection, note.
+pub fn quality_json(q: &Quality) -> Value {
+    json!({
+        "temperature_c": q.temperature_dc.map(|dc| dc as f64 / 10.0),
+        "inspection": q.inspection.map(|i| match i {
+            Inspection::Pass => "pass",
+            Inspection::Fail => "fail",
+        }),
+        "note": q.note,
+    })
+}
+
 pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
     codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
+    // The receipt that made the lot, for what FSMA keeps of it beyond the lot record.
+    let receipt = h.events.iter().find_map(|e| match &e.event.kind {
+        EventKind::Receive(r) if e.event.id == h.lot.event => Some(r),
+        _ => None,
+    });
     if json {
         let mut v = lot_json(&h.lot);
+        if let Some(r) = receipt {
+            v["receiving"] = quality_json(&r.quality);
+            if let Some(c) = r.as_received {
+                v["received_quantity"] = num(c.qty);
+                v["received_unit"] = json!(c.unit.as_str());
+            }
+            v["tlc_source_ref"] = json!(r.tlc_source_ref);
+        }
         v["events"] = Value::Array(
             h.events
                 .iter()
@@ -283,6 +311,16 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     } = &l.origin
     {
         writeln!(out, "supplier {supplier}, supplier lot {supplier_lot}")?;
+    }
+    if let Some(r) = receipt {
+        if let Some(c) = r.as_received
+            && (c.unit != l.unit || c.qty != l.quantity)
+        {
+            writeln!(out, "received {} {} as counted", c.qty, c.unit)?;
+        }
+        if let Some(t) = &r.tlc_source_ref {
+            writeln!(out, "TLC source {t}")?;
+        }
     }
     writeln!(
         out,

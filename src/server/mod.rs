@@ -12,7 +12,7 @@
 //! - SIGTERM or SIGINT: stop taking requests, finish the commit in flight, answer it, close
 //!   the database cleanly, remove the socket.
 
-use crate::station::identity::{Identity, check_station_name};
+use crate::station::identity::Identity;
 use crate::station::wire::{self, ClientMsg, FrameError, Hello, PROTOCOL, ServerMsg, Welcome};
 use crate::station::{
     Caller, Command, Core, ErrorKind, Notice, Reply, Request, Roles, StationError, StationInfo,
@@ -426,10 +426,10 @@ fn session(shared: &Arc<Shared>, mut stream: UnixStream) {
         );
         return;
     }
-    let station = match check_station_name(&hello.station) {
+    let station = match crate::domain::text::station_name(&hello.station, "station") {
         Ok(s) => s,
         Err(e) => {
-            refuse(&mut stream, e);
+            refuse(&mut stream, e.to_string());
             return;
         }
     };
@@ -592,7 +592,7 @@ fn log_refusal(caller: &Caller, e: &StationError) {
         "{what}: {}@{}: {}",
         caller.user,
         caller.station,
-        crate::station::identity::printable(&e.to_string())
+        crate::domain::text::escape(&e.to_string())
     ));
 }
 

@@ -93,6 +93,9 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     r.enter("pa");
     assert_eq!(r.value("inspection"), "pass");
     r.enter("clean truck");
+    // Bought through a distributor: the packer's GLN is the TLC source.
+    assert_eq!(r.focused(), "tlc-source");
+    r.enter("GLN 0614141000012");
     assert_eq!(r.s.form.slot(), Slot::Button);
     let out = r.act(FormAction::Confirm);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));
@@ -115,6 +118,7 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     };
     assert_eq!(rc.quality.temperature_dc, Some(35));
     assert_eq!(rc.quality.inspection, Some(Inspection::Pass));
+    assert_eq!(rc.tlc_source_ref.as_deref(), Some("GLN 0614141000012"));
     assert_eq!(
         h.events[0].event.reference.as_ref().unwrap().to_string(),
         "BOL:4471"
@@ -136,7 +140,17 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     let out = r.act(FormAction::Save);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));
     let code = r.s.last.clone().unwrap().code;
-    assert_eq!(p.st.lot(code).unwrap().balance.to_string(), "22.68");
+    assert_eq!(p.st.lot(code.clone()).unwrap().balance.to_string(), "22.68");
+    // The 50 lb as counted is kept beside it, and the TLC source was not carried over.
+    let h = p.st.lot_history(code).unwrap();
+    let EventKind::Receive(rc) = &h.events[0].event.kind else {
+        panic!("a receipt")
+    };
+    assert_eq!(
+        rc.as_received.map(|c| (c.qty.to_string(), c.unit)),
+        Some(("50".to_string(), Unit::Lb))
+    );
+    assert_eq!(rc.tlc_source_ref, None);
     assert_eq!(lot_count(&p.st), before + 2);
 }
 
@@ -701,4 +715,52 @@ fn only_qa_may_hold_and_the_refusal_keeps_the_reason() {
     );
     let prompt = lots.prompt.as_ref().expect("the prompt stays");
     assert_eq!(prompt.form.fields[0].value(), "looks wet");
+}
+
+#[test]
+fn a_failed_dock_check_holds_the_lot_and_the_clerk_sees_why() {
+    let p = plant();
+    let mut r = R::new(&p);
+    r.enter("EGGS");
+    r.enter("FARM");
+    r.enter("F-77");
+    r.enter("10");
+    r.s.form.focus_field("temp");
+    r.typed("4");
+    r.s.form.focus_field("inspection");
+    r.typed("fail");
+    r.s.form.focus_field("note");
+    r.typed("shells cracked");
+    let out = r.act(FormAction::Save);
+    assert_eq!(level(&out), Some(Level::Warn), "{}", msg(&out));
+    let code = r.s.last.clone().expect("saved").code;
+    assert_eq!(
+        msg(&out),
+        format!(
+            "Received {code} ON HOLD: receiving inspection failed (note: shells cracked); QA must release it"
+        )
+    );
+    assert_eq!(p.st.lot(code.clone()).unwrap().status, LotStatus::Hold);
+    // The Lots details pane shows what the dock found.
+    let mut a = app(&p);
+    keys(
+        &mut a,
+        &p,
+        [Input::code(ratatui::crossterm::event::KeyCode::F(6))],
+    );
+    typed(&mut a, &p, code.as_str());
+    keys(
+        &mut a,
+        &p,
+        [
+            Input::code(ratatui::crossterm::event::KeyCode::Enter),
+            Input::code(ratatui::crossterm::event::KeyCode::Enter),
+        ],
+    );
+    let s = screen(&a, 100, 24);
+    assert!(
+        s.contains("at the dock: 4.0 °C, inspection FAIL, note: shells cracked"),
+        "{s}"
+    );
+    assert!(s.contains("receiving inspection failed"), "{s}");
 }
