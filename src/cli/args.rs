@@ -31,6 +31,10 @@ pub struct Cli {
     /// The server's socket (default: the database path plus `.sock`).
     #[arg(long, global = true, env = "LOTLINE_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Indent `--json` output for reading (the default on a terminal; piped output is
+    /// compact, one line per document).
+    #[arg(long, global = true)]
+    pub pretty: bool,
     #[command(flatten)]
     pub tui: TuiArgs,
     #[command(subcommand)]
