@@ -505,31 +505,41 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
         None
     };
     let served = || crate::server::served_by(&socket_of(cli, path));
-    if d.fresh && path.exists() {
-        // Only a file the demo made may be replaced.
+    if path.exists() {
+        // Only a file the demo made may be replaced: on --fresh, or when its build was
+        // interrupted (the finished demo's name is written last).
         let st = open_read(cli, path)?;
-        if !crate::demo::is_demo(&st)? {
-            return Err(Failure {
-                message: format!(
-                    "{} is not a demo database; it was left alone",
-                    path.display()
-                ),
-                code: EXIT_INVALID,
-            });
+        let unfinished = crate::demo::is_unfinished_demo(&st)?;
+        if d.fresh || unfinished {
+            if !(unfinished || crate::demo::is_demo(&st)?) {
+                return Err(Failure {
+                    message: format!(
+                        "{} is not a demo database; it was left alone",
+                        path.display()
+                    ),
+                    code: EXIT_INVALID,
+                });
+            }
+            drop(st);
+            if let Some(pid) = served() {
+                return Err(Failure {
+                    message: format!(
+                        "the demo plant is open in another terminal (lotline serve pid {pid}); close the demo there first"
+                    ),
+                    code: EXIT_BUSY,
+                });
+            }
+            if unfinished {
+                eprintln!(
+                    "The demo in {} was interrupted while it was built; building it again.",
+                    crate::domain::text::escape(&path.display().to_string())
+                );
+            }
+            std::fs::remove_file(path).map_err(|e| Failure {
+                message: format!("cannot remove {}: {e}", path.display()),
+                code: EXIT_FAILED,
+            })?;
         }
-        drop(st);
-        if let Some(pid) = served() {
-            return Err(Failure {
-                message: format!(
-                    "the demo plant is open in another terminal (lotline serve pid {pid}); close the demo there first"
-                ),
-                code: EXIT_BUSY,
-            });
-        }
-        std::fs::remove_file(path).map_err(|e| Failure {
-            message: format!("cannot remove {}: {e}", path.display()),
-            code: EXIT_FAILED,
-        })?;
     }
     // The demo is built in this process, straight into the file (thousands of records
     // without a round trip each), unless another terminal's server already has it.
