@@ -1323,11 +1323,7 @@ mod tests {
         assert_eq!(sugar[3].to_string(), "lb");
         assert_eq!(sugar[4], calamine::Data::Float(22.68));
         let readme = wb.worksheet_range("Read me").unwrap();
-        assert!(
-            readme
-                .rows()
-                .any(|r| r[0] == "Point of contact")
-        );
+        assert!(readme.rows().any(|r| r[0] == "Point of contact"));
         // Never over a file: the second write is refused and the first left as it was.
         let before = std::fs::read(&path).unwrap();
         let e = write_xlsx(&path, &ex).unwrap_err();
