@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod epcis;
 mod output;
 mod paths;
 
@@ -304,6 +305,7 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
+        Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { json } => {
             let st = open(&cli, &db, false)?;
             let report = st.check()?;

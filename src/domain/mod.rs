@@ -25,3 +25,5 @@ mod request;
 pub use request::*;
 mod balance;
 pub use balance::MassBalance;
+mod exchange;
+pub use exchange::*;

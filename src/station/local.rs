@@ -108,6 +108,7 @@ impl Local {
             Command::RecordMockRecall { record, date } => {
                 Reply::Event(s.record_mock_recall(record, date, st, today)?)
             }
+            Command::ImportEpcis(i) => Reply::Imported(s.import_epcis(i, st, today)?),
         })
     }
 
@@ -139,6 +140,13 @@ impl Local {
             Query::Today => Reply::Today(self.business_date()),
             Query::WhoAmI => Reply::Actor(self.actor()?),
             Query::Event(id) => Reply::Record(s.event(id)?),
+            Query::EventPage {
+                from,
+                to,
+                after,
+                ids,
+                limit,
+            } => Reply::EventPage(s.event_page(from, to, after, ids.as_deref(), limit as usize)?),
         })
     }
 }

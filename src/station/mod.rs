@@ -28,7 +28,12 @@ pub enum Command {
     SetStatus(StatusChange),
     Void(VoidEvent),
     HoldAll(HoldAll),
-    RecordMockRecall { record: MockRecall, date: NaiveDate },
+    RecordMockRecall {
+        record: MockRecall,
+        date: NaiveDate,
+    },
+    /// An EPCIS document parsed and mapped by the client, recorded in one transaction.
+    ImportEpcis(EpcisImport),
 }
 
 impl Command {
@@ -42,6 +47,9 @@ impl Command {
                 | Command::Void(_)
                 | Command::HoldAll(_)
                 | Command::RecordMockRecall { .. }
+                // Merging another plant's or a partner's records creates items and parties
+                // (master data: the admin role will take it) and events nobody here saw.
+                | Command::ImportEpcis(_)
         )
     }
 }
@@ -85,6 +93,15 @@ pub enum Query {
     WhoAmI,
     /// One event by id: the KDEs of the receipt or batch that made a lot.
     Event(u64),
+    /// A page of standing events and the lots they name, for exports: by business date
+    /// from `after` (exclusive) within `from..=to`, or exactly `ids` when given.
+    EventPage {
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, u64)>,
+        ids: Option<Vec<u64>>,
+        limit: u32,
+    },
 }
 
 // One request per call, moved once; see `Reply`.
@@ -122,6 +139,8 @@ pub enum Reply {
     Today(NaiveDate),
     Actor(Actor),
     Record(Event),
+    Imported(ImportReport),
+    EventPage(EventPageRows),
 }
 
 /// Who is calling, as the station established it.
@@ -258,4 +277,7 @@ typed! {
     fn today() -> NaiveDate = Qry(Q::Today) => Reply::Today(d) => d;
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
     fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
+    /// Records an EPCIS import; the report says whether it was stored.
+    fn import_epcis(i: EpcisImport) -> ImportReport = Cmd(C::ImportEpcis(i)) => Reply::Imported(r) => r;
+    fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
 }

@@ -4,6 +4,7 @@
 mod check;
 mod codec;
 mod error;
+mod exchange;
 #[cfg(test)]
 mod props;
 mod query;
@@ -14,6 +15,7 @@ mod write;
 
 pub use check::{CheckReport, Problem};
 pub use error::StoreError;
+pub use exchange::MAX_PAGE;
 pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
@@ -164,6 +166,7 @@ impl Store {
             w.open_table(SUPPLIER_LOTS)?;
             w.open_table(ITEM_LOTS)?;
             w.open_table(PARTY_EVENTS)?;
+            w.open_table(EPCIS_EVENTS)?;
         }
         w.commit()?;
         Ok(())
