@@ -248,6 +248,7 @@ fn import_cmd(st: &dyn Station, out: &mut impl Write, a: &ImportArgs) -> Res {
     let opts = import::Options {
         lot_prefix: a.lot_prefix.trim().to_ascii_uppercase(),
         skip_unmappable: a.skip_unmappable,
+        ..Default::default()
     };
     let source = a
         .file

@@ -34,12 +34,26 @@ pub const MAX_EVENT: u64 = 1 << 20;
 /// Largest `@context` or `epcisHeader` (master data).
 pub const MAX_HEADER: u64 = 64 << 20;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Prepended to every lot code: plants number lots alike, so a head office gives each
     /// plant its own prefix.
     pub lot_prefix: String,
     pub skip_unmappable: bool,
+    /// Size limits in bytes: [`MAX_FILE`] and [`MAX_EVENT`] unless a test lowers them.
+    pub max_file: u64,
+    pub max_event: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lot_prefix: String::new(),
+            skip_unmappable: false,
+            max_file: MAX_FILE,
+            max_event: MAX_EVENT,
+        }
+    }
 }
 
 /// A document read and mapped.
@@ -70,6 +84,8 @@ struct Bounded<R> {
 }
 
 struct Limits {
+    max_file: u64,
+    max_event: u64,
     pos: Cell<u64>,
     limit: Cell<u64>,
     /// What the current limit is for.
@@ -89,8 +105,8 @@ impl Limits {
     /// From here on, at most `bytes` more, for `what` (never past the file's limit).
     fn set(&self, what: Limit, bytes: u64) {
         self.limit
-            .set(self.pos.get().saturating_add(bytes).min(MAX_FILE));
-        self.what.set(if self.limit.get() == MAX_FILE {
+            .set(self.pos.get().saturating_add(bytes).min(self.max_file));
+        self.what.set(if self.limit.get() == self.max_file {
             Limit::File
         } else {
             what
@@ -98,7 +114,7 @@ impl Limits {
     }
 
     fn whole_file(&self) {
-        self.limit.set(MAX_FILE);
+        self.limit.set(self.max_file);
         self.what.set(Limit::File);
     }
 }
@@ -133,8 +149,10 @@ pub fn read(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Parsed, ReadError> {
     let limits = Rc::new(Limits {
+        max_file: opts.max_file,
+        max_event: opts.max_event,
         pos: Cell::new(0),
-        limit: Cell::new(MAX_FILE),
+        limit: Cell::new(opts.max_file),
         what: Cell::new(Limit::File),
         hit: Cell::new(None),
     });
@@ -150,21 +168,21 @@ pub fn read(
     };
     let outcome = seed.deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = outcome {
-        return Err(ReadError(describe(&e, limits.hit.get(), &m)));
+        return Err(ReadError(describe(&e, &limits, &m)));
     }
     m.finish(source)
 }
 
-fn describe(e: &serde_json::Error, hit: Option<Limit>, m: &Mapper) -> String {
+fn describe(e: &serde_json::Error, limits: &Limits, m: &Mapper) -> String {
     let at = format!("line {}, column {}", e.line(), e.column());
-    match hit {
+    match limits.hit.get() {
         Some(Limit::File) => format!(
-            "the document is larger than {} MiB; export it in date ranges (--from/--to) and import each",
-            MAX_FILE >> 20
+            "the document is larger than {}; export it in date ranges (--from/--to) and import each",
+            size(limits.max_file)
         ),
         Some(Limit::Event { index, start }) => format!(
-            "event {index} (starting at byte {start}) is larger than {} MiB; lotline refuses it rather than read it into memory",
-            MAX_EVENT >> 20
+            "event {index} (starting at byte {start}, {at}) is larger than {}; lotline refuses it rather than read it into memory",
+            size(limits.max_event)
         ),
         Some(Limit::Header) => format!(
             "the document's @context or epcisHeader is larger than {} MiB",
@@ -181,6 +199,14 @@ fn describe(e: &serde_json::Error, hit: Option<Limit>, m: &Mapper) -> String {
             serde_json::error::Category::Data => format!("{} (at {at})", strip_position(e)),
             serde_json::error::Category::Io => format!("could not read the file: {e}"),
         },
+    }
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -221,6 +247,11 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                     let v: Value = map.next_value()?;
                     self.limits.whole_file();
                     self.m.header(&key, v).map_err(de::Error::custom)?;
+                }
+                "isA" => {
+                    return Err(de::Error::custom(
+                        "this document uses 'isA', from a draft of EPCIS 2.0 before the published standard; lotline reads EPCIS 2.0 as published (with 'type')",
+                    ));
                 }
                 "epcisBody" => {
                     body = true;
@@ -313,7 +344,7 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
                     index,
                     start: self.limits.pos.get(),
                 },
-                MAX_EVENT,
+                self.limits.max_event,
             );
             let Some(v) = seq.next_element::<Value>()? else {
                 break;
@@ -631,7 +662,7 @@ impl<'p> Mapper<'p> {
         let location = ["bizLocation", "readPoint"]
             .iter()
             .find_map(|k| o.get(*k)?.get("id")?.as_str())
-            .map(|s| short(s));
+            .map(short);
         let reference = o
             .get("bizTransactionList")
             .and_then(Value::as_array)
@@ -1155,4 +1186,180 @@ fn content_id(v: &Value) -> String {
     let digest = Sha256::digest(s.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("lotline-content-sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const RECEIVING: &str = r#"{
+      "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                   {"ll": "https://lotline.example/epcis/ns#"}],
+      "type": "EPCISDocument", "schemaVersion": "2.0",
+      "creationDate": "2026-11-21T09:00:00Z",
+      "epcisBody": {"eventList": [
+        {"type": "ObjectEvent", "eventID": "urn:uuid:1",
+         "eventTime": "2026-11-20T23:30:00Z", "eventTimeZoneOffset": "+02:00",
+         "action": "OBSERVE", "bizStep": "urn:epcglobal:cbv:bizstep:receiving",
+         "quantityList": [{"epcClass": "https://id.gs1.org/01/09501101530003/10/ab12",
+                           "quantity": 22.68, "uom": "KGM"}],
+         "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:0614141.00001"}],
+         "bizTransactionList": [{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:88123"}],
+         "ll:tlc": "AB12", "ll:temperatureC": "3.5"}
+      ]}}"#;
+
+    fn read_str(s: &str, opts: &Options) -> Result<Parsed, ReadError> {
+        read(s.as_bytes(), "test", opts, &mut |_| {})
+    }
+
+    #[test]
+    fn a_partners_receiving_event_maps_to_a_receipt() {
+        let p = read_str(
+            RECEIVING,
+            &Options {
+                lot_prefix: "P-".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+        let ev = &p.import.events[0];
+        assert_eq!(ev.event_id, "urn:uuid:1");
+        // 23:30 UTC is 01:30 the next day at +02:00: the business date is the local one.
+        assert_eq!(ev.date.to_string(), "2026-11-21");
+        assert_eq!(ev.reference.as_ref().unwrap().to_string(), "PO:88123");
+        let ImportKind::Receive {
+            line,
+            supplier_lot,
+            quality,
+            supplier,
+            item,
+            ..
+        } = &ev.kind
+        else {
+            panic!("{:?}", ev.kind)
+        };
+        assert_eq!(line.lot.as_str(), "P-AB12");
+        assert_eq!(line.qty.to_string(), "22.68");
+        assert_eq!(line.unit, Unit::Kg);
+        // The extension prefix is whatever the document binds to lotline's namespace.
+        assert_eq!(supplier_lot.as_str(), "AB12");
+        assert_eq!(quality.temperature_dc, Some(35));
+        let party = &p.import.parties[*supplier as usize];
+        assert_eq!(party.new.id.as_str(), "GLN-0614141000012");
+        assert_eq!(party.new.role, Role::Supplier);
+        let item = &p.import.items[*item as usize];
+        assert_eq!(item.new.code.as_str(), "GTIN-09501101530003");
+        assert_eq!(item.new.unit, Unit::Kg);
+    }
+
+    #[test]
+    fn bad_documents_say_where() {
+        let o = Options::default();
+        let e = read_str("{\"type\": \"EPCISDocument\",, }", &o).unwrap_err();
+        assert!(e.0.contains("not valid JSON at line 1, column"), "{e}");
+        let e = read_str("[1, 2]", &o).unwrap_err();
+        assert!(e.0.contains("EPCIS document"), "{e}");
+        let e = read_str(&RECEIVING.replace("\"2.0\"", "\"1.2\""), &o).unwrap_err();
+        assert!(
+            e.0.contains("schemaVersion \"1.2\" is not supported"),
+            "{e}"
+        );
+        let e = read_str(
+            &RECEIVING.replace("EPCISDocument", "EPCISQueryDocument"),
+            &o,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("lotline imports EPCISDocument"), "{e}");
+        let cut = &RECEIVING[..RECEIVING.len() / 2];
+        let e = read_str(cut, &o).unwrap_err();
+        assert!(e.0.contains("truncated"), "{e}");
+        let e = read_str(r#"{"type":"EPCISDocument","schemaVersion":"2.0"}"#, &o).unwrap_err();
+        assert!(e.0.contains("no epcisBody"), "{e}");
+        let e = read_str("", &o).unwrap_err();
+        assert!(e.0.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn sizes_are_bounded() {
+        let big_event = RECEIVING.replace(
+            "\"ll:tlc\"",
+            &format!("\"x\": \"{}\", \"ll:tlc\"", "y".repeat(5000)),
+        );
+        let small = Options {
+            max_event: 4096,
+            ..Default::default()
+        };
+        let e = read_str(&big_event, &small).unwrap_err();
+        assert!(e.0.contains("event 0 (starting at byte"), "{e}");
+        assert!(e.0.contains("larger than 4096 bytes"), "{e}");
+        let tiny = Options {
+            max_file: 200,
+            ..Default::default()
+        };
+        let e = read_str(RECEIVING, &tiny).unwrap_err();
+        assert!(e.0.contains("document is larger than 200 bytes"), "{e}");
+        // A stream that never ends stops at the limit: it is not read into memory.
+        let endless = std::io::repeat(b' ');
+        let e = read(endless, "t", &tiny, &mut |_| {}).unwrap_err();
+        assert!(e.0.contains("larger than 200 bytes"), "{e}");
+    }
+
+    #[test]
+    fn what_cannot_map_is_reported_with_its_id() {
+        let doc = RECEIVING
+            .replace("urn:epcglobal:cbv:bizstep:receiving", "inspecting")
+            .replace("\"eventID\": \"urn:uuid:1\",", "");
+        let p = read_str(&doc, &Options::default()).unwrap();
+        assert!(p.import.events.is_empty());
+        let u = &p.import.unmapped[0];
+        assert!(u.event_id.starts_with("lotline-content-sha256:"), "{u:?}");
+        assert!(u.reason.contains("bizStep inspecting"), "{u:?}");
+        // The same content gives the same identity: a second import is recognised.
+        let again = read_str(&doc, &Options::default()).unwrap();
+        assert_eq!(again.import.unmapped[0].event_id, u.event_id);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Random bytes never panic the reader.
+        #[test]
+        fn random_input_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = read(bytes.as_slice(), "t", &Options::default(), &mut |_| {});
+        }
+
+        /// A real document with a byte changed, cut short or spliced never panics, and
+        /// either reads or says why.
+        #[test]
+        fn mutated_documents_never_panic(
+            at in 0usize..RECEIVING.len(),
+            byte in any::<u8>(),
+            cut in 0usize..RECEIVING.len(),
+        ) {
+            let mut b = RECEIVING.as_bytes().to_vec();
+            b[at] = byte;
+            let _ = read(b.as_slice(), "t", &Options::default(), &mut |_| {});
+            let _ = read(&RECEIVING.as_bytes()[..cut], "t", &Options::default(), &mut |_| {});
+            let mut spliced = RECEIVING.as_bytes()[..cut].to_vec();
+            spliced.extend_from_slice(&RECEIVING.as_bytes()[at..]);
+            if let Err(e) = read(spliced.as_slice(), "t", &Options::default(), &mut |_| {}) {
+                prop_assert!(!e.0.is_empty());
+            }
+        }
+
+        /// Values of the wrong JSON type in any field of an event are reported, not panicked on.
+        #[test]
+        fn wrong_types_in_events_never_panic(
+            field in prop::sample::select(vec!["eventTime", "quantityList", "sourceList", "bizStep",
+                "epcClass", "quantity", "uom", "eventTimeZoneOffset", "bizTransactionList", "ll:tlc",
+                "ll:temperatureC", "type", "action", "eventID"]),
+            value in prop::sample::select(vec!["null", "1e400", "-1", "[]", "{}", "\"\"", "[[[]]]",
+                "\"urn:epc:class:lgtin:1.2.3\"", "true", "99999999999999999999"]),
+        ) {
+            let doc = RECEIVING.replace(&format!("\"{field}\": "), &format!("\"{field}\": {value}, \"was-{field}\": "));
+            let _ = read_str(&doc, &Options::default());
+        }
+    }
 }

@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(dl.lot, "AB/12");
         let lg = parse_lot_uri("urn:epc:class:lgtin:4012345.012345.998877").unwrap();
         // indicator 0 + 4012345 + 12345 + check digit
-        assert_eq!(lg.gtin.unwrap().as_str(), "04012345123452");
+        assert_eq!(lg.gtin.unwrap().as_str(), "04012345123456");
         assert_eq!(lg.lot, "998877");
         let own = parse_lot_uri(&format!(
             "{ID_BASE}gln-0614141000012/item/FLOUR/lot/R26300-001"
@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn party_uris() {
         let p = parse_party_uri("urn:epc:id:sgln:0614141.00777.0");
-        assert_eq!(p.gln.unwrap().as_str(), "0614141007770");
+        assert_eq!(p.gln.unwrap().as_str(), "0614141007776");
         let p = parse_party_uri("https://id.gs1.org/417/0614141000012");
         assert_eq!(p.gln.unwrap().as_str(), "0614141000012");
         let p = parse_party_uri(&format!("{ID_BASE}mill/party/MILL%2FCO"));
