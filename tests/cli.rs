@@ -42,6 +42,26 @@ impl Plant {
         }
     }
 
+    /// Run with extra environment variables.
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = Command::cargo_bin("lotline").unwrap();
+        c.arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("LOTLINE_DB")
+            .env_remove("LOTLINE_PRINTER")
+            .env("LOTLINE_STATION", "test-station");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Run and expect success; returns stdout trimmed.
     fn ok(&self, args: &[&str]) -> String {
         let r = self.run(args);
@@ -354,10 +374,10 @@ fn trace_text_draws_both_trees() {
     let p = Plant::new();
     let (_, eggs, dough, cookies) = p.bakery();
     let text = p.ok(&["trace", &dough, "--ascii"]);
-    assert!(text.contains("Backward — what went into it:"), "{text}");
+    assert!(text.contains("Backward - what went into it:"), "{text}");
     assert!(
         text.contains(&format!(
-            "`- {eggs}  EGGS Shell eggs  · 10 dozen used  · FARM lot srf-1121, received 2026-11-01"
+            "`- {eggs}  EGGS Shell eggs  | 10 dozen used  | FARM lot srf-1121, received 2026-11-01"
         )),
         "{text}"
     );
@@ -369,7 +389,86 @@ fn trace_text_draws_both_trees() {
         text.contains("shipped 15 case to SHOP on 2026-11-03 (BOL:5521)"),
         "{text}"
     );
-    assert!(text.contains("2 shipments to 2 customers"), "{text}");
+    assert!(
+        text.contains("4 lots reached, 2 shipments to 2 customers"),
+        "{text}"
+    );
+}
+
+/// Every link of the bakery in every printout, in the unit of the lot it was taken from:
+/// eggs (dozen) into dough (kg), flour (kg) into dough, dough (kg) into cookies (case).
+#[test]
+fn trace_text_gives_every_link_in_the_input_lots_unit() {
+    let p = Plant::new();
+    let (flour, eggs, dough, cookies) = p.bakery();
+    for ascii in [true, false] {
+        let (dot, lang) = if ascii {
+            ("  | ", "C")
+        } else {
+            ("  · ", "C.UTF-8")
+        };
+        let trace = |args: &[&str]| {
+            let mut a = vec!["trace"];
+            a.extend_from_slice(args);
+            if ascii {
+                a.push("--ascii");
+            }
+            let r = p.run_env(&a, &[("LC_ALL", lang)]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.stdout
+        };
+        // Forward from the eggs: the dough took 10 dozen of them, the cookies 120 kg of dough.
+        let fwd = trace(&[&eggs, "--forward"]);
+        assert!(
+            fwd.contains(&format!(
+                "{dough}  DOUGH Cookie dough{dot}used 10 dozen of {eggs}"
+            )),
+            "{fwd}"
+        );
+        assert!(
+            fwd.contains(&format!(
+                "{cookies}  COOKIE Cookies 12x200g{dot}used 120 kg of {dough}"
+            )),
+            "{fwd}"
+        );
+        assert!(
+            !fwd.contains("kg of {eggs}") && !fwd.contains(" case of "),
+            "{fwd}"
+        );
+        // Forward from the flour: 100 kg of flour.
+        let fwd = trace(&[&flour, "--forward"]);
+        assert!(
+            fwd.contains(&format!("{dot}used 100 kg of {flour}")),
+            "{fwd}"
+        );
+        // Backward from the cookies: 120 kg of dough, 10 dozen eggs, 100 kg flour used.
+        let back = trace(&[&cookies, "--backward"]);
+        for (lot, used) in [
+            (&dough, "120 kg used"),
+            (&eggs, "10 dozen used"),
+            (&flour, "100 kg used"),
+        ] {
+            assert!(back.contains(&format!("{lot}  ")), "{back}");
+            let line = back.lines().find(|l| l.contains(lot.as_str())).unwrap();
+            assert!(line.contains(&format!("{dot}{used}{dot}")), "{line}");
+        }
+        // Both ways from the dough: each half in its own input's unit.
+        let both = trace(&[&dough]);
+        let line = |code: &str| both.lines().find(|l| l.contains(code)).unwrap().to_string();
+        assert!(line(&eggs).contains("10 dozen used"), "{both}");
+        assert!(line(&flour).contains("100 kg used"), "{both}");
+        assert!(
+            line(&cookies).contains(&format!("used 120 kg of {dough}")),
+            "{both}"
+        );
+        if ascii {
+            for text in [&fwd, &back, &both] {
+                assert!(text.is_ascii(), "--ascii prints only ASCII: {text}");
+            }
+        } else {
+            assert!(both.contains("Forward — where it went:"), "{both}");
+        }
+    }
 }
 
 #[test]

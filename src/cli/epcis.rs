@@ -1,7 +1,7 @@
 //! `lotline epcis export` and `lotline epcis import`: GS1 EPCIS 2.0 JSON-LD documents for
 //! trading partners, head offices and EPCIS repositories.
 
-use super::{EXIT_FAILED, EXIT_INVALID, Failure, Res, open};
+use super::{EXIT_FAILED, EXIT_INVALID, Failure, Res, open, open_read};
 use crate::domain::*;
 use crate::export::epcis::{export, import};
 use crate::station::{Station, StationExt};
@@ -59,7 +59,7 @@ pub struct ImportArgs {
 pub fn run(cli: &super::Cli, db: &Path, out: &mut impl Write, cmd: &EpcisCmd) -> Res {
     match cmd {
         EpcisCmd::Export(a) => {
-            let st = open(cli, db, false)?;
+            let st = open_read(cli, db)?;
             export_cmd(&st, out, a)
         }
         EpcisCmd::Import(a) => {

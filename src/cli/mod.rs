@@ -3,8 +3,10 @@
 
 mod args;
 mod epcis;
+mod master;
 mod output;
 mod paths;
+mod safe;
 
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
@@ -71,17 +73,43 @@ type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
     crate::station::quiet_storage_panics();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             // A closed pipe (`lotline lots | head`) is not an error worth a message.
             if !f.message.contains("Broken pipe") {
-                eprintln!("lotline: {}", f.message);
+                // Errors quote paths and input: escaped, like everything else printed.
+                eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.message));
             }
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Help and version as clap prints them; an argument error with the text escaped, since
+/// clap quotes the bad value as it was given (escapes included).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap quotes the whole bad value: each line is cut to a bounded length.
+    let text = e.render().to_string();
+    for line in crate::domain::text::escape_lines(&text).lines() {
+        let n = line.chars().count();
+        if n > 100 {
+            let head: String = line.chars().take(100).collect();
+            eprintln!("{head}… ({n} characters)");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    ExitCode::from(EXIT_INVALID)
 }
 
 /// The Unix user running this process: the "who" stamped on records made here, and the
@@ -109,7 +137,18 @@ fn operator() -> String {
 }
 
 fn station_name(cli: &Cli) -> String {
-    cli.station.clone().unwrap_or_else(paths::hostname)
+    // `--station` was checked at the start of `run`; a host name that would not pass is
+    // not worth refusing a command over, so it is shown escaped instead.
+    cli.station.clone().unwrap_or_else(|| {
+        let host = paths::hostname();
+        crate::domain::text::station_name(&host, "station").unwrap_or_else(|_| {
+            crate::domain::text::escape(&host)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(crate::domain::text::MAX_STATION_CHARS)
+                .collect()
+        })
+    })
 }
 
 fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
@@ -117,9 +156,23 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
     Ok(Local::new(store, operator(), station_name(cli)))
 }
 
+/// Open for a command that only reads: read-only, so it runs beside the writer, on a
+/// read-only file or mount, and never changes the file. A file that needs its writer first
+/// (recovery after a crash, a schema upgrade) is opened by the writer path instead.
+fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
+    match Store::open_read_only(path) {
+        Ok(store) => Ok(Local::new(store, operator(), station_name(cli))),
+        Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
-    let out = &mut std::io::stdout().lock();
+    if let Some(s) = &cli.station {
+        crate::domain::text::station_name(s, "station")?;
+    }
+    let out = &mut safe::SafeWriter::new(std::io::stdout().lock());
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
@@ -129,7 +182,7 @@ pub fn run(cli: Cli) -> Res {
                 let st = open(&cli, &db, false)?;
                 return tui(&st, options);
             }
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             return output::summary(out, &st, &db);
         }
     };
@@ -139,7 +192,7 @@ pub fn run(cli: Cli) -> Res {
             demo(&cli, out, &path, d)
         }
         Cmd::Plant(PlantCmd::Show { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::plant(out, &st.plant()?, *json)
         }
         Cmd::Plant(PlantCmd::Set(p)) => {
@@ -157,12 +210,17 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Item(ItemCmd::List { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::items(out, &st.items()?, *json)
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
-            let st = open(&cli, &db, false)?;
-            output::items(out, &[st.item(ItemCode::parse(code, "item")?)?], *json)
+            let st = open_read(&cli, &db)?;
+            let item = st.item(ItemCode::parse(code, "item")?)?;
+            if *json {
+                output::items(out, &[item], true)
+            } else {
+                master::item_detail(out, &item)
+            }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
             let st = open(&cli, &db, true)?;
@@ -173,7 +231,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Party(PartyCmd::List { role, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let role: Option<Role> = role.as_deref().map(str::parse).transpose()?;
             let list: Vec<Party> = st
                 .parties()?
@@ -187,8 +245,13 @@ pub fn run(cli: Cli) -> Res {
             output::parties(out, &list, *json)
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
-            let st = open(&cli, &db, false)?;
-            output::parties(out, &[st.party(PartyId::parse(id, "party")?)?], *json)
+            let st = open_read(&cli, &db)?;
+            let party = st.party(PartyId::parse(id, "party")?)?;
+            if *json {
+                output::parties(out, &[party], true)
+            } else {
+                master::party_detail(out, &party)
+            }
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, true)?;
@@ -196,6 +259,13 @@ pub fn run(cli: Cli) -> Res {
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
+            if let Some(why) = &created.hold {
+                // On stderr so scripts still read the code alone from stdout.
+                eprintln!(
+                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code, created.code
+                );
+            }
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
@@ -206,7 +276,7 @@ pub fn run(cli: Cli) -> Res {
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let zpl =
                 label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
             if l.zpl {
@@ -226,7 +296,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Trace(t) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let lot = LotCode::parse(&t.lot, "lot")?;
             let dir = if t.backward {
                 Direction::Backward
@@ -243,7 +313,7 @@ pub fn run(cli: Cli) -> Res {
             }
         }
         Cmd::Lots(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let filter = LotFilter {
                 item: l
                     .item
@@ -270,7 +340,7 @@ pub fn run(cli: Cli) -> Res {
             output::lots(out, &st.lots(filter)?, l.json)
         }
         Cmd::Lot { code, json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::history(out, &st.lot_history(LotCode::parse(code, "lot")?)?, *json)
         }
         Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
@@ -307,7 +377,7 @@ pub fn run(cli: Cli) -> Res {
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let report = st.check()?;
             output::check(out, &report, *json)?;
             if report.problems.is_empty() {
@@ -382,7 +452,10 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     }
     let st = open(cli, path, true)?;
     if st.stats()?.items == 0 {
-        eprintln!("Building the demo plant in {} ...", path.display());
+        eprintln!(
+            "Building the demo plant in {} ...",
+            crate::domain::text::escape(&path.display().to_string())
+        );
         crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
     } else if !crate::demo::is_demo(&st)? {
         return Err(Failure {
@@ -442,7 +515,8 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
         Ok(s) => s,
         Err(e) => {
             if b.json {
-                writeln!(out, "{}", serde_json::json!({ "error": e.to_string() }))?;
+                let json = serde_json::json!({ "error": e.to_string() }).to_string();
+                writeln!(out, "{}", safe::json_escape_unsafe(&json))?;
             }
             return Err(Failure {
                 message: format!("scan: {e}"),
@@ -452,7 +526,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     };
     // Optional context: never create a database just to explain a scan.
     let st = if db.exists() {
-        open(cli, db, false).ok()
+        open_read(cli, db).ok()
     } else {
         None
     };
@@ -504,7 +578,7 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
         "Generating {} lots (seed {}) into {} ...",
         spec.lots,
         spec.seed,
-        path.display()
+        crate::domain::text::escape(&path.display().to_string())
     );
     let started = std::time::Instant::now();
     let sum = crate::plantgen::generate(&store, &spec, &mut |p| {

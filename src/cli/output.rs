@@ -2,6 +2,7 @@
 //! shapes are documented in README.md; change them only together.
 
 use super::Res;
+use crate::domain::words::plural;
 use crate::domain::*;
 use crate::station::{Local, StationExt};
 use crate::store::{CheckReport, LotHistory, Trace};
@@ -51,8 +52,8 @@ pub fn lot_json(l: &Lot) -> Value {
 }
 
 fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
+    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
     Ok(())
 }
 
@@ -96,18 +97,7 @@ pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
 
 pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
     if json {
-        let v: Vec<Value> = items
-            .iter()
-            .map(|i| {
-                json!({
-                    "code": i.code.as_str(), "name": i.description.name, "brand": i.description.brand,
-                    "commodity": i.description.commodity, "variety": i.description.variety,
-                    "pack_size": i.description.pack_size, "pack_style": i.description.pack_style,
-                    "unit": i.unit.as_str(), "kind": i.kind.as_str(),
-                    "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life_days": i.shelf_life_days, "ftl": i.ftl,
-                })
-            })
-            .collect();
+        let v: Vec<Value> = items.iter().map(super::master::item_json).collect();
         return print_json(out, &Value::Array(v));
     }
     writeln!(
@@ -132,18 +122,7 @@ pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
 
 pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
     if json {
-        let v: Vec<Value> = parties
-            .iter()
-            .map(|p| {
-                json!({
-                    "id": p.id.as_str(), "role": p.role.as_str(), "name": p.location.business_name,
-                    "phone": p.location.phone, "street": p.location.street, "city": p.location.city,
-                    "state": p.location.state, "zip": p.location.zip, "country": p.location.country,
-                    "gln": p.gln.as_ref().map(|g| g.as_str()),
-                    "recall_contact": { "name": p.recall_contact.name, "phone": p.recall_contact.phone, "email": p.recall_contact.email },
-                })
-            })
-            .collect();
+        let v: Vec<Value> = parties.iter().map(super::master::party_json).collect();
         return print_json(out, &Value::Array(v));
     }
     writeln!(out, "{:<12} {:<9} LOCATION", "ID", "ROLE")?;
@@ -207,8 +186,12 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     };
     match &e.kind {
         EventKind::Receive(r) => format!(
-            "received {} {} from {} (lot {})",
-            r.qty, r.unit, r.supplier, r.supplier_lot
+            "received {} {} from {} (lot {}){}",
+            r.qty,
+            r.unit,
+            r.supplier,
+            r.supplier_lot,
+            quality_text(&r.quality)
         ),
         EventKind::Produce(b) => format!(
             "batch made {} {} {} of {}",
@@ -245,11 +228,50 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     }
 }
 
+/// The dock checks of a receipt, as "; 19.0 °C, inspection fail, note: shells cracked".
+fn quality_text(q: &Quality) -> String {
+    let mut parts = Vec::new();
+    if let Some(dc) = q.temperature_dc {
+        parts.push(format!("{} °C", format_temperature(dc)));
+    }
+    match q.inspection {
+        Some(Inspection::Pass) => parts.push("inspection pass".into()),
+        Some(Inspection::Fail) => parts.push("inspection FAIL".into()),
+        None => {}
+    }
+    if !q.note.is_empty() {
+        parts.push(format!("note: {}", q.note));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
+}
+
+/// A receipt's dock checks for JSON: temperature in °C as a number, inspection, note.
+pub fn quality_json(q: &Quality) -> Value {
+    json!({
+        "temperature_c": q.temperature_dc.map(|dc| dc as f64 / 10.0),
+        "inspection": q.inspection.map(|i| match i {
+            Inspection::Pass => "pass",
+            Inspection::Fail => "fail",
+        }),
+        "note": q.note,
+    })
+}
+
 pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
     codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
     if json {
         let mut v = lot_json(&h.lot);
+        if let Some(r) = h.events.iter().find_map(|e| match &e.event.kind {
+            EventKind::Receive(r) if r.lot == h.lot.id => Some(r),
+            _ => None,
+        }) {
+            v["receiving"] = quality_json(&r.quality);
+        }
         v["events"] = Value::Array(
             h.events
                 .iter()
@@ -353,12 +375,17 @@ pub fn trace_json(out: &mut impl Write, _st: &Local, t: &Trace) -> Res {
     print_json(out, &v)
 }
 
-/// Tree glyphs: Unicode where the locale allows, ASCII otherwise.
+/// Tree glyphs and separators: Unicode where the locale allows, ASCII otherwise (every
+/// character of an ASCII printout is ASCII: no `·`, no `—`).
 struct Glyphs {
     tee: &'static str,
     last: &'static str,
     pipe: &'static str,
     space: &'static str,
+    /// Between the parts of one line.
+    dot: &'static str,
+    /// Between a heading and what it says.
+    dash: &'static str,
 }
 
 const UNICODE: Glyphs = Glyphs {
@@ -366,12 +393,16 @@ const UNICODE: Glyphs = Glyphs {
     last: "└─ ",
     pipe: "│  ",
     space: "   ",
+    dot: "  · ",
+    dash: " — ",
 };
 const ASCII: Glyphs = Glyphs {
     tee: "+- ",
     last: "`- ",
     pipe: "|  ",
     space: "   ",
+    dot: "  | ",
+    dash: " - ",
 };
 
 struct TreeText<'a> {
@@ -386,33 +417,41 @@ struct TreeText<'a> {
 }
 
 impl<'a> TreeText<'a> {
-    fn label(&self, id: LotId, used: Option<Qty>) -> String {
+    /// A lot's line under `parent`. The link's quantity is of the input lot, so it is in
+    /// the input lot's unit: the child's backward (10 dozen of eggs used), the parent's
+    /// forward (10 dozen of these eggs went into the dough, whatever the dough is kept in).
+    fn label(&self, id: LotId, parent: LotId, qty: Qty) -> String {
         let Some(l) = self.lots.get(&id) else {
             return format!("#{}", id.0);
         };
+        let dot = self.g.dot;
         let name = self
             .names
             .get(l.item.as_str())
             .map(String::as_str)
             .unwrap_or("");
         let mut s = format!("{}  {} {}", l.code, l.item, name);
-        if let Some(q) = used {
-            s.push_str(&format!(
-                "  · {} {} {}",
-                q,
-                l.unit,
-                if self.forward { "from parent" } else { "used" }
-            ));
+        let input = if self.forward { parent } else { id };
+        let unit = self.lots.get(&input).map(|l| l.unit.as_str()).unwrap_or("");
+        if self.forward {
+            let from = self
+                .lots
+                .get(&parent)
+                .map(|p| p.code.to_string())
+                .unwrap_or_default();
+            s.push_str(&format!("{dot}used {qty} {unit} of {from}"));
+        } else {
+            s.push_str(&format!("{dot}{qty} {unit} used"));
         }
         match &l.origin {
             Origin::Received {
                 supplier,
                 supplier_lot,
             } => s.push_str(&format!(
-                "  · {supplier} lot {supplier_lot}, received {}",
+                "{dot}{supplier} lot {supplier_lot}, received {}",
                 l.date
             )),
-            Origin::Produced { .. } => s.push_str(&format!("  · made {}", l.date)),
+            Origin::Produced { .. } => s.push_str(&format!("{dot}made {}", l.date)),
         }
         if l.status != LotStatus::Released {
             s.push_str(&format!("  [{}]", l.status.as_str().to_uppercase()));
@@ -444,7 +483,7 @@ impl<'a> TreeText<'a> {
                 Child::Lot { id: child, qty } => {
                     if self.shown.insert(child) {
                         self.lines
-                            .push(format!("{prefix}{branch}{}", self.label(child, Some(qty))));
+                            .push(format!("{prefix}{branch}{}", self.label(child, id, qty)));
                         self.walk(child, &next);
                     } else {
                         let code = self
@@ -471,13 +510,14 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
     let root = t.lot(t.root).expect("a trace holds its root");
     writeln!(
         out,
-        "Trace of {}  {} {}  · {} {} {} {}, on hand {} {}, {}",
+        "Trace of {}  {} {}{}{} {} {} {}, on hand {} {}, {}",
         root.code,
         root.item,
         names
             .get(root.item.as_str())
             .map(String::as_str)
             .unwrap_or(""),
+        g.dot,
         root.quantity,
         root.unit,
         if matches!(root.origin, Origin::Received { .. }) {
@@ -513,9 +553,9 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
             out,
             "{}",
             if forward {
-                "Forward — where it went:"
+                format!("Forward{}where it went:", g.dash)
             } else {
-                "Backward — what went into it:"
+                format!("Backward{}what went into it:", g.dash)
             }
         )?;
         writeln!(out, "{}", root.code)?;
@@ -532,12 +572,14 @@ pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> R
     ) {
         let customers: HashSet<&str> = t.shipments.iter().map(|s| s.customer.as_str()).collect();
         writeln!(out)?;
+        // Counted as the app counts them: every lot in the trace, the root too.
+        let reached = t.lots.len();
         writeln!(
             out,
-            "{} lots reached, {} shipments to {} customers",
-            t.lots.len(),
-            t.shipments.len(),
-            customers.len()
+            "{}, {} to {}",
+            plural(reached, "lot reached", "lots reached"),
+            plural(t.shipments.len(), "shipment", "shipments"),
+            plural(customers.len(), "customer", "customers")
         )?;
     }
     Ok(())

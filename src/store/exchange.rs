@@ -8,7 +8,7 @@ use super::write::Tx;
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::NaiveDate;
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use std::collections::{BTreeMap, HashMap};
 
 /// Most events one page carries, whatever the caller asks: a page is one reply.

@@ -437,9 +437,7 @@ pub fn mark(row: &Row, g: &Glyphs) -> &'static str {
 
 /// "812 lots, 9,604 shipments": a collapsed node's count.
 pub fn count_text(r: Reach) -> String {
-    let plural = |n: usize, one: &str, many: &str| {
-        format!("{} {}", thousands(n), if n == 1 { one } else { many })
-    };
+    use crate::domain::words::plural;
     match (r.lots, r.shipments) {
         (0, 0) => String::new(),
         (l, 0) => plural(l, "lot", "lots"),
@@ -454,15 +452,7 @@ pub fn count_text(r: Reach) -> String {
 
 /// 9604 → "9,604".
 pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::domain::words::thousands(n)
 }
 
 #[cfg(test)]

@@ -404,6 +404,14 @@ fn item_master(ids: &Ids, i: &Item) -> Value {
     if let Some(days) = i.shelf_life_days {
         attrs.push(attr(&format!("{NS}shelfLifeDays"), days));
     }
+    for (k, v) in [
+        ("receivingTempMinC", i.receiving_temp.min_dc),
+        ("receivingTempMaxC", i.receiving_temp.max_dc),
+    ] {
+        if let Some(dc) = v {
+            attrs.push(attr(&format!("{NS}{k}"), format_temperature(dc)));
+        }
+    }
     json!({"id": ids.item_class(i), "attributes": attrs})
 }
 

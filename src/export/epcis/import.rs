@@ -584,6 +584,10 @@ impl<'p> Mapper<'p> {
                 gtin: d.gtin.clone(),
                 shelf_life_days: shelf,
                 ftl: text("ftl") == "true",
+                receiving_temp: TempRange {
+                    min_dc: parse_temperature(&text("receivingTempMinC"), "t").ok(),
+                    max_dc: parse_temperature(&text("receivingTempMaxC"), "t").ok(),
+                },
             },
         }
     }

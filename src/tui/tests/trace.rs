@@ -295,6 +295,7 @@ fn start_from_a_supplier_lot_or_a_gs1_scan() {
             gtin: item.gtin.clone(),
             shelf_life_days: None,
             ftl: false,
+            receiving_temp: TempRange::default(),
         })
         .unwrap();
     let sugar_g = receive(
@@ -805,6 +806,70 @@ fn export_writes_the_tree_as_text_and_the_rows_as_csv() {
         "{}",
         status(&a)
     );
+}
+
+/// Every link of the app's tree and of its export, both ways, in the unit of the lot the
+/// quantity was taken from: eggs (dozen) and flour (kg) into dough (kg), dough and eggs
+/// into cookies (case).
+#[test]
+fn the_tree_and_the_export_give_every_link_in_the_input_lots_unit() {
+    let b = bakery();
+    let dir = tempfile::tempdir().unwrap();
+    let export = |a: &mut App, name: &str| -> (String, Vec<Vec<String>>) {
+        letter(a, &b, 'x');
+        keys(a, &b.p, [Input::ctrl('u')]);
+        typed(a, &b.p, dir.path().join(name).to_str().unwrap());
+        press(a, &b, KeyCode::Enter);
+        assert_eq!(a.status.as_ref().unwrap().level, Level::Ok, "{}", status(a));
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let csv = std::fs::read_to_string(dir.path().join(name).with_extension("csv")).unwrap();
+        // The one quoted field in this plant is the eggs' name; unquote it to split simply.
+        let rows = csv
+            .replace("\"Shell eggs, large\"", "Shell eggs large")
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        (text, rows)
+    };
+    let link = |rows: &[Vec<String>], node: &str, lot: &LotCode, parent: &LotCode| {
+        let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+        let r = rows
+            .iter()
+            .find(|r| {
+                r[1] == node && r[2] == lot.as_str() && r[col("parent_lot")] == parent.as_str()
+            })
+            .unwrap_or_else(|| panic!("no {node} row {lot} under {parent}: {rows:?}"));
+        format!("{} {}", r[col("link_quantity")], r[col("link_unit")])
+    };
+    // Forward from the eggs.
+    let mut a = forward_scene(&b);
+    letter(&mut a, &b, 'e');
+    let (text, rows) = export(&mut a, "fwd.txt");
+    assert!(text.contains(&format!("{} DOUGH", b.dough)), "{text}");
+    let line = |text: &str, code: &LotCode| {
+        text.lines()
+            .find(|l| l.contains(&format!("{code} ")) && !l.contains("shown above"))
+            .unwrap_or_else(|| panic!("no line for {code}: {text}"))
+            .to_string()
+    };
+    assert!(line(&text, &b.dough).ends_with("10 dozen in"), "{text}");
+    assert!(line(&text, &b.p.cookies_a).ends_with("100 kg in"), "{text}");
+    assert!(line(&text, &b.p.cookies_b).ends_with("80 kg in"), "{text}");
+    assert_eq!(link(&rows, "output", &b.dough, &b.p.eggs), "10 dozen");
+    assert_eq!(link(&rows, "output", &b.p.cookies_a, &b.dough), "100 kg");
+    assert_eq!(link(&rows, "output", &b.cookies_c, &b.dough), "10 kg");
+    // The mixed cookies, shown in full under the dough, are a reference under the eggs.
+    assert_eq!(link(&rows, "reference", &b.cookies_c, &b.p.eggs), "2 dozen");
+    // Backward from the mixed cookies.
+    let mut a = expanded_scene(&b, Theme::new(false, false));
+    let (text, rows) = export(&mut a, "back.txt");
+    assert!(line(&text, &b.dough).ends_with("10 kg used"), "{text}");
+    assert!(line(&text, &b.p.flour).ends_with("150 kg used"), "{text}");
+    assert!(line(&text, &b.p.eggs).ends_with("2 dozen used"), "{text}");
+    assert_eq!(link(&rows, "input", &b.dough, &b.cookies_c), "10 kg");
+    assert_eq!(link(&rows, "input", &b.p.eggs, &b.cookies_c), "2 dozen");
+    assert_eq!(link(&rows, "reference", &b.p.eggs, &b.dough), "10 dozen");
+    assert_eq!(link(&rows, "input", &b.p.flour, &b.dough), "150 kg");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! views, and the export (tree as text, rows as CSV). Pure functions of the loaded data,
 //! shared by the screen and the files it writes, so they always agree.
 
+use crate::domain::words::plural;
 use crate::domain::{
     Event, EventKind, Item, ItemCode, Lot, LotId, LotStatus, MassBalance, Origin, Party, PartyId,
     Qty,
@@ -411,13 +412,11 @@ pub fn scope_lines(ctx: &Ctx, scope: &RecallScope) -> Vec<Line> {
     let ships = t.shipments.len();
     v.push((
         format!(
-            "{} lots reached{dot}{} finished{dot}{} shipment{} to {} customer{}",
-            t.lots.len(),
+            "{}{dot}{} finished{dot}{} to {}",
+            plural(t.lots.len(), "lot reached", "lots reached"),
             scope.finished.len(),
-            ships,
-            if ships == 1 { "" } else { "s" },
-            scope.customers.len(),
-            if scope.customers.len() == 1 { "" } else { "s" }
+            plural(ships, "shipment", "shipments"),
+            plural(scope.customers.len(), "customer", "customers"),
         ),
         Tone::Normal,
     ));
@@ -828,10 +827,10 @@ impl Report<'_> {
         let customers: std::collections::HashSet<&PartyId> =
             ctx.graph.shipments.iter().map(|s| &s.customer).collect();
         line(&format!(
-            "{} lots reached, {} shipments to {} customers",
-            ctx.graph.lots.len(),
-            ctx.graph.shipments.len(),
-            customers.len()
+            "{}, {} to {}",
+            plural(ctx.graph.lots.len(), "lot reached", "lots reached"),
+            plural(ctx.graph.shipments.len(), "shipment", "shipments"),
+            plural(customers.len(), "customer", "customers")
         ));
         line("");
         for l in ctx.tree_lines(self.rows, g) {

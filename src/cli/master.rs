@@ -1,0 +1,135 @@
+//! Master data on the command line: items and parties shown in full, edited and retired.
+
+use super::Res;
+use crate::domain::*;
+use serde_json::{Value, json};
+use std::io::Write;
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
+}
+
+fn retired_json(r: &Option<Retired>) -> Value {
+    match r {
+        None => Value::Null,
+        Some(r) => json!({
+            "reason": r.reason, "operator": r.stamp.operator, "station": r.stamp.station,
+            "at": r.stamp.at.to_rfc3339(),
+        }),
+    }
+}
+
+fn temp_c(dc: Option<i32>) -> Value {
+    dc.map(|d| json!(d as f64 / 10.0)).unwrap_or(Value::Null)
+}
+
+pub fn item_json(i: &Item) -> Value {
+    json!({
+        "code": i.code.as_str(), "name": i.description.name, "brand": i.description.brand,
+        "commodity": i.description.commodity, "variety": i.description.variety,
+        "pack_size": i.description.pack_size, "pack_style": i.description.pack_style,
+        "unit": i.unit.as_str(), "kind": i.kind.as_str(),
+        "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life_days": i.shelf_life_days, "ftl": i.ftl,
+        "receiving_temp_min_c": temp_c(i.receiving_temp.min_dc),
+        "receiving_temp_max_c": temp_c(i.receiving_temp.max_dc),
+        "retired": retired_json(&i.retired),
+        "created": { "operator": i.created.operator, "station": i.created.station, "at": i.created.at.to_rfc3339() },
+    })
+}
+
+pub fn party_json(p: &Party) -> Value {
+    json!({
+        "id": p.id.as_str(), "role": p.role.as_str(), "name": p.location.business_name,
+        "phone": p.location.phone, "street": p.location.street, "city": p.location.city,
+        "state": p.location.state, "zip": p.location.zip, "country": p.location.country,
+        "gln": p.gln.as_ref().map(|g| g.as_str()),
+        "recall_contact": { "name": p.recall_contact.name, "phone": p.recall_contact.phone, "email": p.recall_contact.email },
+        "retired": retired_json(&p.retired),
+        "created": { "operator": p.created.operator, "station": p.created.station, "at": p.created.at.to_rfc3339() },
+    })
+}
+
+fn stamp_text(s: &Stamp) -> String {
+    format!(
+        "{} by {}@{}",
+        s.at.format("%Y-%m-%d %H:%M UTC"),
+        s.operator,
+        s.station
+    )
+}
+
+/// Every field of an item, one per line.
+pub fn item_detail(out: &mut impl Write, i: &Item) -> Res {
+    let d = &i.description;
+    let rows: Vec<(&str, String)> = vec![
+        ("code", i.code.to_string()),
+        ("name", d.name.clone()),
+        ("brand", or_dash(&d.brand).into()),
+        ("commodity", or_dash(&d.commodity).into()),
+        ("variety", or_dash(&d.variety).into()),
+        ("pack size", or_dash(&d.pack_size).into()),
+        ("pack style", or_dash(&d.pack_style).into()),
+        ("unit", i.unit.to_string()),
+        ("kind", i.kind.to_string()),
+        (
+            "GTIN",
+            i.gtin.as_ref().map(|g| g.to_string()).unwrap_or("-".into()),
+        ),
+        (
+            "shelf life",
+            i.shelf_life_days
+                .map(|d| format!("{d} days"))
+                .unwrap_or("-".into()),
+        ),
+        ("FTL", if i.ftl { "yes" } else { "no" }.into()),
+        ("receiving temp", i.receiving_temp.to_string()),
+        ("added", stamp_text(&i.created)),
+        (
+            "status",
+            match &i.retired {
+                None => "active".into(),
+                Some(r) => format!("RETIRED {}: {}", stamp_text(&r.stamp), r.reason),
+            },
+        ),
+    ];
+    for (k, v) in rows {
+        writeln!(out, "{k:<15} {v}")?;
+    }
+    Ok(())
+}
+
+/// Every field of a party, one per line.
+pub fn party_detail(out: &mut impl Write, p: &Party) -> Res {
+    let l = &p.location;
+    let c = &p.recall_contact;
+    let rows: Vec<(&str, String)> = vec![
+        ("id", p.id.to_string()),
+        ("role", p.role.to_string()),
+        ("name", l.business_name.clone()),
+        ("phone", or_dash(&l.phone).into()),
+        ("street", or_dash(&l.street).into()),
+        ("city", or_dash(&l.city).into()),
+        ("state", or_dash(&l.state).into()),
+        ("ZIP", or_dash(&l.zip).into()),
+        ("country", or_dash(&l.country).into()),
+        (
+            "GLN",
+            p.gln.as_ref().map(|g| g.to_string()).unwrap_or("-".into()),
+        ),
+        ("recall contact", or_dash(&c.name).into()),
+        ("contact phone", or_dash(&c.phone).into()),
+        ("contact email", or_dash(&c.email).into()),
+        ("added", stamp_text(&p.created)),
+        (
+            "status",
+            match &p.retired {
+                None => "active".into(),
+                Some(r) => format!("RETIRED {}: {}", stamp_text(&r.stamp), r.reason),
+            },
+        ),
+    ];
+    for (k, v) in rows {
+        writeln!(out, "{k:<15} {v}")?;
+    }
+    Ok(())
+}
