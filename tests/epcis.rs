@@ -572,3 +572,99 @@ fn bad_files_are_refused_with_where_and_nothing_stored() {
     assert!(r.stderr.contains("3 of 3 events"), "{}", r.stderr);
     assert_eq!(office.snapshot(), before);
 }
+
+#[test]
+fn a_receipt_in_pounds_travels_as_received_with_its_kdes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plant = Db::at(dir.path(), "plant.redb");
+    plant.ok(&[
+        "item",
+        "add",
+        "LETTUCE",
+        "--name",
+        "Romaine hearts",
+        "--unit",
+        "kg",
+        "--ftl",
+    ]);
+    plant.ok(&[
+        "party",
+        "add",
+        "DIST",
+        "--name",
+        "Valley Distributors",
+        "--role",
+        "supplier",
+        "--gln",
+        "0614141000012",
+    ]);
+    plant.ok(&[
+        "receive",
+        "--item",
+        "LETTUCE",
+        "--supplier",
+        "DIST",
+        "--supplier-lot",
+        "vl-2291",
+        "--qty",
+        "50",
+        "--unit",
+        "lb",
+        "--ref",
+        "BOL:4471",
+        "--tlc-source-ref",
+        "GLN 0614141000029",
+        "--temp",
+        "2.5",
+        "--inspection",
+        "pass",
+        "--expiry",
+        "2099-01-01",
+    ]);
+    let doc: Value = serde_json::from_str(&plant.ok(&["epcis", "export"])).unwrap();
+    assert_valid(&validator(), &doc, "a one-receipt export");
+    let e = &doc["epcisBody"]["eventList"][0];
+    assert_eq!(e["bizStep"], "receiving");
+    // The FSMA quantity as received: 50 lb, not the 22.68 kg the lot is kept in.
+    assert_eq!(e["quantityList"][0]["quantity"], 50);
+    assert_eq!(e["quantityList"][0]["uom"], "LBR");
+    assert_eq!(e["lotline:tlc"], "vl-2291");
+    assert_eq!(e["lotline:tlcSourceReference"], "GLN 0614141000029");
+    assert_eq!(e["lotline:temperatureC"], "2.5");
+    assert_eq!(
+        e["sourceList"][0]["source"],
+        "https://id.gs1.org/417/0614141000012"
+    );
+    assert_eq!(
+        e["sourceList"][1]["source"],
+        "https://id.gs1.org/414/0614141000012"
+    );
+    assert_eq!(e["bizTransactionList"][0]["type"], "bol");
+    let ctx = &doc["@context"][1]["lotline"];
+    assert_eq!(ctx, "https://lotline.example/epcis/ns#");
+
+    let path = dir.path().join("r.jsonld");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let office = Db::at(dir.path(), "office.redb");
+    office.ok(&["epcis", "import", path.to_str().unwrap()]);
+    let lot = standing_lots(&plant)[0]["lot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The lot with every KDE of its receipt, as received; only when it was recorded here
+    // (the import's own stamp) differs.
+    let without_time = |db: &Db| {
+        let mut v = db.json(&["lot", &lot, "--json"]);
+        for e in v["events"].as_array_mut().unwrap() {
+            e.as_object_mut().unwrap().remove("recorded_at");
+        }
+        v
+    };
+    let got = without_time(&office);
+    assert_eq!(got, without_time(&plant));
+    assert_eq!(got["received_quantity"], 50);
+    assert_eq!(got["received_unit"], "lb");
+    let party = &office.json(&["party", "show", "DIST", "--json"])[0];
+    assert_eq!(party["gln"], "0614141000012");
+    assert_eq!(party["name"], "Valley Distributors");
+}

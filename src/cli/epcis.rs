@@ -210,17 +210,10 @@ fn write_new_file<T>(path: &Path, f: impl FnOnce(&mut dyn Write) -> Res<T>) -> R
     result
 }
 
-/// Text from a document, safe to print: control characters shown as `<XX>`.
+/// Text from a document, safe to print (the output is escaped again on its way out;
+/// this keeps the message right wherever it goes).
 fn shown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.push_str(&format!("<{:02X}>", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::domain::text::escape(s).into_owned()
 }
 
 fn import_cmd(st: &dyn Station, out: &mut impl Write, a: &ImportArgs) -> Res {

@@ -51,6 +51,8 @@ pub enum ImportKind {
         supplier_lot: SupplierLot,
         expiry: Option<NaiveDate>,
         quality: Quality,
+        /// FSMA TLC source reference, when the lot code was not assigned by the supplier.
+        tlc_source_ref: Option<String>,
     },
     Produce {
         item: u32,

@@ -309,6 +309,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 supplier_lot,
                 expiry,
                 quality,
+                tlc_source_ref,
             } => {
                 let item = resolve!(self.item(*item));
                 let supplier = resolve!(self.party(*supplier));
@@ -323,6 +324,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     expiry: *expiry,
                     reference: ev.reference.clone(),
                     quality: quality.clone(),
+                    tlc_source_ref: tlc_source_ref.clone(),
                 };
                 self.tx.receive(r, stamp, today).map(|c| vec![c.event])
             }
@@ -410,5 +412,187 @@ impl Store {
             Some(v) => Ok(Some(decode(v.value(), "epcis_events", &event_id)?)),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+
+    fn code(s: &str) -> LotCode {
+        LotCode::parse(s, "lot").unwrap()
+    }
+
+    fn doc(skip: bool) -> EpcisImport {
+        let item = ItemRef {
+            gtin: None,
+            new: NewItem {
+                code: ItemCode::parse("FLOUR", "item").unwrap(),
+                description: ProductDescription {
+                    name: "Flour".into(),
+                    ..Default::default()
+                },
+                unit: Unit::Kg,
+                kind: ItemKind::Ingredient,
+                gtin: None,
+                shelf_life_days: None,
+                ftl: false,
+                receiving_temp: TempRange::default(),
+            },
+        };
+        let party = |id: &str, role| PartyRef {
+            gln: None,
+            new: NewParty {
+                id: PartyId::parse(id, "id").unwrap(),
+                role,
+                location: Location {
+                    business_name: id.into(),
+                    ..Default::default()
+                },
+                gln: None,
+                recall_contact: Contact::default(),
+            },
+        };
+        let ev = |id: &str, index, kind| ImportEvent {
+            event_id: id.into(),
+            index,
+            date: today(),
+            event_time: "2026-11-21T08:00:00+02:00".into(),
+            location: Some("urn:epc:id:sgln:0614141.00777.0".into()),
+            reference: None,
+            kind,
+        };
+        let line = |lot: &str, qty| ImportLine {
+            lot: code(lot),
+            qty: Qty::from_units(qty),
+            unit: Unit::Kg,
+        };
+        EpcisImport {
+            source: "doc.jsonld".into(),
+            skip_unmappable: skip,
+            items: vec![item],
+            parties: vec![party("MILL", Role::Supplier), party("SHOP", Role::Customer)],
+            events: vec![
+                ev(
+                    "e1",
+                    0,
+                    ImportKind::Receive {
+                        item: 0,
+                        supplier: 0,
+                        line: line("A-1", 100),
+                        supplier_lot: SupplierLot::parse("m1", "s").unwrap(),
+                        expiry: None,
+                        quality: Quality::default(),
+                        tlc_source_ref: None,
+                    },
+                ),
+                // More than the lot holds: refused, and with it nothing of this event.
+                ev(
+                    "e2",
+                    1,
+                    ImportKind::Ship {
+                        customer: 1,
+                        lines: vec![line("A-1", 150)],
+                    },
+                ),
+                ev(
+                    "e3",
+                    2,
+                    ImportKind::Ship {
+                        customer: 1,
+                        lines: vec![line("A-1", 40)],
+                    },
+                ),
+            ],
+            unmapped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_bad_event_refuses_the_document_unless_skipping() {
+        let (_d, s) = temp_store();
+        let r = s.import_epcis(doc(false), &stamp(), today()).unwrap();
+        assert!(!r.stored);
+        assert_eq!(r.unmapped.len(), 1);
+        assert_eq!(r.unmapped[0].event_id, "e2");
+        assert!(
+            r.unmapped[0].reason.contains("more than lot A-1 has"),
+            "{r:?}"
+        );
+        assert_eq!(s.stats().unwrap().lots, 0, "nothing stored");
+        assert!(s.imported_event("e1").unwrap().is_none());
+
+        let r = s.import_epcis(doc(true), &stamp(), today()).unwrap();
+        assert!(r.stored);
+        assert_eq!((r.imported, r.lots_created, r.items_created), (2, 1, 1));
+        assert_eq!(
+            s.lot_by_code(&code("A-1")).unwrap().balance,
+            Qty::from_units(60)
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+        // The source's own time and place are kept beside the importer's stamp.
+        let rec = s.imported_event("e1").unwrap().unwrap();
+        assert_eq!(rec.event_time, "2026-11-21T08:00:00+02:00");
+        assert_eq!(rec.source, "doc.jsonld");
+        assert_eq!(rec.events.len(), 1);
+        assert_eq!(s.event(rec.events[0]).unwrap().stamp, stamp());
+        assert!(s.imported_event("e2").unwrap().is_none());
+
+        // Again: the recorded events are skipped, the refused one is tried (and refused).
+        let r = s.import_epcis(doc(true), &stamp(), today()).unwrap();
+        assert_eq!((r.imported, r.already, r.unmapped.len()), (0, 2, 1));
+        assert_eq!(s.stats().unwrap().events, 2);
+    }
+
+    #[test]
+    fn a_lot_code_already_here_is_reported_not_overwritten() {
+        let (_d, s, [flour, ..]) = bakery();
+        let mut d = doc(true);
+        if let ImportKind::Receive { line, .. } = &mut d.events[0].kind {
+            line.lot = flour.clone();
+        }
+        d.events.truncate(1);
+        let before = s.lot_by_code(&flour).unwrap();
+        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        assert_eq!(r.imported, 0);
+        assert!(
+            r.unmapped[0].reason.contains("already exists here"),
+            "{r:?}"
+        );
+        assert!(r.unmapped[0].reason.contains("--lot-prefix"), "{r:?}");
+        assert_eq!(s.lot_by_code(&flour).unwrap(), before);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn pages_leave_out_voided_events_and_carry_their_lots() {
+        let (_d, s, [flour, ..]) = bakery();
+        let all = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, None, 3)
+            .unwrap();
+        assert_eq!(all.events.len(), 3);
+        let next = all.next.unwrap();
+        let rest = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, Some(next), None, 100)
+            .unwrap();
+        assert!(rest.next.is_none());
+        assert_eq!(all.events.len() + rest.events.len(), 6);
+        assert!(all.lots.iter().any(|l| l.code == flour));
+        let ship = rest.events.last().unwrap().id;
+        s.void(
+            VoidEvent {
+                event: ship,
+                date: today(),
+                reason: "wrong customer".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        let page = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, Some(&[ship, 1]), 10)
+            .unwrap();
+        assert_eq!(page.events.iter().map(|e| e.id).collect::<Vec<_>>(), [1]);
     }
 }

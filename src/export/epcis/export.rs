@@ -352,8 +352,9 @@ pub fn write(
         ]}},
     });
     // The head without its closing brace, then the body streamed after it.
-    let head = serde_json::to_string(&head).map_err(std::io::Error::other)?;
-    out.write_all(&head.as_bytes()[..head.len() - 1])?;
+    let mut bytes = Vec::new();
+    write_json(&mut bytes, &head)?;
+    out.write_all(&bytes[..bytes.len() - 1])?;
     out.write_all(b",\"epcisBody\":{\"eventList\":[\n")?;
     let mut written = 0u64;
     for chunk in plan.events.chunks(PAGE as usize) {
@@ -372,13 +373,49 @@ pub fn write(
             if written > 0 {
                 out.write_all(b",\n")?;
             }
-            serde_json::to_writer(&mut *out, &v).map_err(std::io::Error::other)?;
+            write_json(&mut *out, &v)?;
             written += 1;
         }
         progress(written);
     }
     out.write_all(b"\n]}}\n")?;
     Ok(written)
+}
+
+/// Compact JSON in which characters a terminal must not see raw
+/// (`domain::text::is_unsafe`: DEL, C1 controls, bidi and zero-width characters, which
+/// serde_json passes through) are `\uXXXX` escapes: the document means the same, and it
+/// is safe to print or view.
+fn write_json(out: &mut dyn Write, v: &Value) -> std::io::Result<()> {
+    use serde::Serialize;
+    let mut s = serde_json::Serializer::with_formatter(out, SafeJson);
+    v.serialize(&mut s).map_err(std::io::Error::other)
+}
+
+struct SafeJson;
+
+impl serde_json::ser::Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut from = 0;
+        for (i, c) in fragment.char_indices() {
+            if crate::domain::text::is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[from..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                from = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[from..])
+    }
 }
 
 fn item_master(ids: &Ids, i: &Item) -> Value {
@@ -500,12 +537,19 @@ fn event_json(
             m.insert("bizStep".into(), json!("receiving"));
             m.insert("readPoint".into(), here.clone());
             m.insert("bizLocation".into(), here);
+            // FSMA asks for the quantity and unit as received (50 lb, not the 22.68 kg
+            // the lot is kept in); receipts older than lotline keeping it have only the
+            // kept quantity.
+            let (qty, unit) = r
+                .as_received
+                .map(|c| (c.qty, c.unit))
+                .unwrap_or((r.qty, r.unit));
             m.insert(
                 "quantityList".into(),
                 json!([{
                     "epcClass": ids.lot(lot, plan.items.get(&lot.item)),
-                    "quantity": qty_json(r.qty),
-                    "uom": unit_code(r.unit),
+                    "quantity": qty_json(qty),
+                    "uom": unit_code(unit),
                 }]),
             );
             m.insert(
@@ -521,6 +565,9 @@ fn event_json(
                 "lotline:tlcSource".into(),
                 json!(ids.party_location(supplier, &r.supplier)),
             );
+            if let Some(t) = &r.tlc_source_ref {
+                m.insert("lotline:tlcSourceReference".into(), json!(t));
+            }
             if let Some(e) = r.expiry {
                 m.insert("lotline:expiryDate".into(), json!(e.to_string()));
             }
@@ -597,4 +644,28 @@ fn event_json(
         m.insert("bizTransactionList".into(), json!([ids.reference(r)]));
     }
     Some(Value::Object(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_characters_are_escaped_and_mean_the_same() {
+        let v = json!({"note": "ok \u{202e}evil\u{7f} é"});
+        let mut out = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\\u202e"), "{text}");
+        assert!(text.contains("\\u007f"), "{text}");
+        assert!(text.contains('é'), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+    }
+
+    #[test]
+    fn quantities_are_exact_numbers() {
+        assert_eq!(qty_json(Qty(22_680)).to_string(), "22.68");
+        assert_eq!(qty_json(Qty(50_000)).to_string(), "50");
+        assert_eq!(qty_json(Qty(1)).to_string(), "0.001");
+    }
 }

@@ -711,6 +711,12 @@ impl<'p> Mapper<'p> {
                             .transpose()?
                             .or(ilmd_expiry(o)?);
                         let quality = self.quality(o)?;
+                        let tlc_source_ref = self
+                            .ext_str(o, "tlcSourceReference")
+                            .map(|t| parse_tlc_source_ref(&t, "lotline:tlcSourceReference"))
+                            .transpose()
+                            .map_err(|e| e.to_string())?
+                            .flatten();
                         let mut out = Vec::new();
                         for (n, q) in raw.iter().enumerate() {
                             let (line, item, lot_text) =
@@ -729,6 +735,7 @@ impl<'p> Mapper<'p> {
                                     supplier_lot,
                                     expiry,
                                     quality: quality.clone(),
+                                    tlc_source_ref: tlc_source_ref.clone(),
                                 },
                                 n,
                             ));
