@@ -64,7 +64,9 @@ pub fn run(cli: &super::Cli, db: &Path, out: &mut impl Write, cmd: &EpcisCmd) ->
         }
         EpcisCmd::Import(a) => {
             let st = open(cli, db, true)?;
-            import_cmd(&st, out, a)
+            // Through a server the document travels as one request, at most one frame.
+            let limit = (!cli.no_server).then_some(crate::station::wire::MAX_FRAME as u64);
+            import_cmd(&st, out, a, limit)
         }
     }
 }
@@ -216,7 +218,31 @@ fn shown(s: &str) -> String {
     crate::domain::text::escape(s).into_owned()
 }
 
-fn import_cmd(st: &dyn Station, out: &mut impl Write, a: &ImportArgs) -> Res {
+/// Bytes `v` takes encoded as the station's wire format, without holding the encoding.
+fn encoded_size(v: &impl serde::Serialize) -> u64 {
+    struct Count(u64);
+    impl Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len() as u64;
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    // Plain data always encodes; a failure would only undercount, and the server's own
+    // frame check still stands behind this one.
+    let _ = postcard::to_io(v, &mut c);
+    c.0
+}
+
+fn import_cmd(
+    st: &dyn Station,
+    out: &mut impl Write,
+    a: &ImportArgs,
+    frame_limit: Option<u64>,
+) -> Res {
     let shown_path = shown(&a.file.display().to_string());
     let file = std::fs::File::open(&a.file).map_err(|e| Failure {
         message: format!("file: cannot open {shown_path}: {e}"),
@@ -255,6 +281,23 @@ fn import_cmd(st: &dyn Station, out: &mut impl Write, a: &ImportArgs) -> Res {
         })?;
     if std::io::stderr().is_terminal() && parsed.events_read >= 50_000 {
         eprintln!("\r  recording {} events ...", parsed.import.events.len());
+    }
+    if let Some(limit) = frame_limit {
+        // The command as the station will receive it: the import plus a few bytes of
+        // envelope (request and command tags), allowed for below.
+        let size = encoded_size(&parsed.import);
+        if size + 1024 > limit {
+            return Err(Invalid::new(
+                "file",
+                format!(
+                    "{shown_path} ({} events) is {} MiB as one request to the plant's server, more than it takes ({} MiB, about 400,000 events); export the plant in date ranges (--from/--to) and import each, or import with --no-server while no server runs",
+                    parsed.import.events.len(),
+                    size >> 20,
+                    limit >> 20
+                ),
+            )
+            .into());
+        }
     }
     for d in &parsed.declared_in_error {
         writeln!(
