@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod expiry;
 mod master;
 mod output;
 mod paths;
@@ -295,7 +296,9 @@ pub fn run(cli: Cli) -> Res {
                     .transpose()?,
                 on_hand: l.on_hand,
             };
-            output::lots(out, &st.lots(filter)?, l.json)
+            let today = st.today()?;
+            let lots = crate::cli::expiry::filter(st.lots(filter)?, l, today)?;
+            output::lots(out, &lots, l.json)
         }
         Cmd::Lot { code, json } => {
             let st = open_read(&cli, &db)?;

@@ -614,6 +614,7 @@ pub(crate) mod test_util {
     ) -> Result<LotCode, StoreError> {
         s.produce(
             NewBatch {
+                allow_expired: false,
                 item: ItemCode::parse(item, "item").unwrap(),
                 qty: Qty::from_units(qty),
                 unit: None,
@@ -632,6 +633,7 @@ pub(crate) mod test_util {
     pub fn ship(s: &Store, customer: &str, lines: Vec<LotLine>) -> Result<u64, StoreError> {
         s.ship(
             NewShipment {
+                allow_expired: false,
                 customer: PartyId::parse(customer, "customer").unwrap(),
                 date: today(),
                 reference: None,
