@@ -428,9 +428,9 @@ fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
             .collect()
     };
     let expired = codes(&["lots", "--item", "FLOUR", "--expired", "--json"]);
-    assert_eq!(expired, [old.clone()]);
+    assert_eq!(expired, [old]);
     let soon_list = codes(&["lots", "--expiring-within", "7", "--json"]);
-    assert_eq!(soon_list, [soon.clone()]);
+    assert_eq!(soon_list, [soon]);
     assert!(codes(&["lots", "--expiring-within", "4", "--json"]).is_empty());
     p.refused(
         &["lots", "--expiring-within", "soon"],
