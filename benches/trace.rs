@@ -760,6 +760,7 @@ fn commits(db: &Path) -> Value {
         expiry: None,
         reference: None,
         quality: Quality::default(),
+        tlc_source_ref: None,
     };
     // Five lots that every timed batch also draws from, received up front.
     let staples: Vec<LotCode> = store
@@ -793,6 +794,7 @@ fn commits(db: &Path) -> Value {
         let out = store
             .produce(
                 NewBatch {
+                    allow_expired: false,
                     item: p("PIE-APPLE"),
                     qty: Qty::from_units(10),
                     unit: None,
@@ -812,6 +814,7 @@ fn commits(db: &Path) -> Value {
         store
             .ship(
                 NewShipment {
+                    allow_expired: false,
                     customer: PartyId::parse(&format!("CUST{:04}", 1 + i % 300), "customer")
                         .expect("customer"),
                     date: today,

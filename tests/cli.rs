@@ -1395,3 +1395,52 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
         "stamped with the uid's name, not $USER"
     );
 }
+
+#[test]
+fn a_receipt_keeps_the_quantity_as_counted_and_the_tlc_source_reference() {
+    let p = Plant::new();
+    p.bakery();
+    let lot = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-90",
+        "--qty",
+        "50",
+        "--unit",
+        "lb",
+        "--date",
+        "2026-11-04",
+        "--tlc-source-ref",
+        "GLN 0614141000012",
+    ]);
+    let text = p.ok(&["lot", &lot]);
+    assert!(text.contains("quantity 22.68 kg"), "{text}");
+    assert!(text.contains("received 50 lb as counted"), "{text}");
+    assert!(text.contains("TLC source GLN 0614141000012"), "{text}");
+    let j = p.json(&["lot", &lot, "--json"]);
+    assert_eq!(j["quantity"], 22.68);
+    assert_eq!(j["received_quantity"], 50);
+    assert_eq!(j["received_unit"], "lb");
+    assert_eq!(j["tlc_source_ref"], "GLN 0614141000012");
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-91",
+            "--qty",
+            "5",
+            "--tlc-source-ref",
+            &"x".repeat(101),
+        ],
+        "tlc-source-ref",
+        "longer than 100",
+    );
+}

@@ -131,8 +131,8 @@ fn count<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
         Invalid::new(
             field,
             format!(
-                "'{}' is not a number of {what}; use {} to {}",
-                text.trim(),
+                "{} is not a number of {what}; use {} to {}",
+                crate::domain::text::excerpt(text.trim()),
                 range.start(),
                 range.end()
             ),
@@ -151,10 +151,12 @@ impl GenerateArgs {
         let mut spec =
             crate::plantgen::Spec::new(count(&self.lots, "lots", "lots", 1..=50_000_000)?);
         if let Some(s) = &self.seed {
-            spec.seed = s
-                .trim()
-                .parse()
-                .map_err(|_| Invalid::new("seed", format!("'{}' is not a number", s.trim())))?;
+            spec.seed = s.trim().parse().map_err(|_| {
+                Invalid::new(
+                    "seed",
+                    format!("{} is not a number", crate::domain::text::excerpt(s.trim())),
+                )
+            })?;
         }
         if let Some(f) = &self.fanout {
             spec.fanout = count(f, "fanout", "batches", 1..=1_000_000)?;
@@ -345,7 +347,10 @@ impl ItemAdd {
             Some(t) => Some(t.trim().parse::<u32>().map_err(|_| {
                 Invalid::new(
                     "shelf-life",
-                    format!("'{t}' is not a number of days; use 1 to 3650"),
+                    format!(
+                        "{} is not a number of days; use 1 to 3650",
+                        crate::domain::text::excerpt(t)
+                    ),
                 )
             })?),
         };
@@ -498,6 +503,10 @@ pub struct ReceiveArgs {
     /// Reference document TYPE:NUMBER, e.g. BOL:4471.
     #[arg(long = "ref")]
     pub reference: Option<String>,
+    /// FSMA TLC source reference, when the supplier's lot code was assigned elsewhere
+    /// (the packer behind a distributor): its GLN, FDA registration number or web address.
+    #[arg(long)]
+    pub tlc_source_ref: Option<String>,
     /// Product temperature on arrival, °C.
     #[arg(long)]
     pub temp: Option<String>,
@@ -526,7 +535,10 @@ impl ReceiveArgs {
             Some(s) => {
                 return Err(Invalid::new(
                     "inspection",
-                    format!("'{s}' is not a result; accepted: pass, fail"),
+                    format!(
+                        "{} is not a result; accepted: pass, fail",
+                        crate::domain::text::excerpt(s)
+                    ),
                 ));
             }
         };
@@ -548,6 +560,12 @@ impl ReceiveArgs {
                 inspection,
                 note: opt_text(&self.note, "note")?,
             },
+            tlc_source_ref: self
+                .tlc_source_ref
+                .as_deref()
+                .map(|t| parse_tlc_source_ref(t, "tlc-source-ref"))
+                .transpose()?
+                .flatten(),
         })
     }
 }
@@ -740,7 +758,8 @@ impl BarcodeArgs {
                     return Err(Invalid::new(
                         "separator",
                         format!(
-                            "'{c}' can appear in GS1 data; use one it cannot, such as ~ | # or ^"
+                            "{} can appear in GS1 data; use one it cannot, such as ~ | # or ^",
+                            crate::domain::text::excerpt(c)
                         ),
                     ));
                 }
@@ -748,7 +767,10 @@ impl BarcodeArgs {
                 _ => {
                     return Err(Invalid::new(
                         "separator",
-                        format!("'{sep}' should be one character, such as ~ or |"),
+                        format!(
+                            "{} should be one character, such as ~ or |",
+                            crate::domain::text::excerpt(sep)
+                        ),
                     ));
                 }
             }

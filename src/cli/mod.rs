@@ -6,6 +6,7 @@ mod expiry;
 mod master;
 mod output;
 mod paths;
+mod safe;
 
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
@@ -72,17 +73,43 @@ type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
     crate::station::quiet_storage_panics();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             // A closed pipe (`lotline lots | head`) is not an error worth a message.
             if !f.message.contains("Broken pipe") {
-                eprintln!("lotline: {}", f.message);
+                // Errors quote paths and input: escaped, like everything else printed.
+                eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.message));
             }
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Help and version as clap prints them; an argument error with the text escaped, since
+/// clap quotes the bad value as it was given (escapes included).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap quotes the whole bad value: each line is cut to a bounded length.
+    let text = e.render().to_string();
+    for line in crate::domain::text::escape_lines(&text).lines() {
+        let n = line.chars().count();
+        if n > 100 {
+            let head: String = line.chars().take(100).collect();
+            eprintln!("{head}… ({n} characters)");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    ExitCode::from(EXIT_INVALID)
 }
 
 /// The Unix user running this process: the "who" stamped on records made here, and the
@@ -110,7 +137,18 @@ fn operator() -> String {
 }
 
 fn station_name(cli: &Cli) -> String {
-    cli.station.clone().unwrap_or_else(paths::hostname)
+    // `--station` was checked at the start of `run`; a host name that would not pass is
+    // not worth refusing a command over, so it is shown escaped instead.
+    cli.station.clone().unwrap_or_else(|| {
+        let host = paths::hostname();
+        crate::domain::text::station_name(&host, "station").unwrap_or_else(|_| {
+            crate::domain::text::escape(&host)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(crate::domain::text::MAX_STATION_CHARS)
+                .collect()
+        })
+    })
 }
 
 fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
@@ -131,7 +169,10 @@ fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
 
 pub fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
-    let out = &mut std::io::stdout().lock();
+    if let Some(s) = &cli.station {
+        crate::domain::text::station_name(s, "station")?;
+    }
+    let out = &mut safe::SafeWriter::new(std::io::stdout().lock());
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
@@ -412,7 +453,10 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     }
     let st = open(cli, path, true)?;
     if st.stats()?.items == 0 {
-        eprintln!("Building the demo plant in {} ...", path.display());
+        eprintln!(
+            "Building the demo plant in {} ...",
+            crate::domain::text::escape(&path.display().to_string())
+        );
         crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
     } else if !crate::demo::is_demo(&st)? {
         return Err(Failure {
@@ -472,7 +516,8 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
         Ok(s) => s,
         Err(e) => {
             if b.json {
-                writeln!(out, "{}", serde_json::json!({ "error": e.to_string() }))?;
+                let json = serde_json::json!({ "error": e.to_string() }).to_string();
+                writeln!(out, "{}", safe::json_escape_unsafe(&json))?;
             }
             return Err(Failure {
                 message: format!("scan: {e}"),
@@ -534,7 +579,7 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
         "Generating {} lots (seed {}) into {} ...",
         spec.lots,
         spec.seed,
-        path.display()
+        crate::domain::text::escape(&path.display().to_string())
     );
     let started = std::time::Instant::now();
     let sum = crate::plantgen::generate(&store, &spec, &mut |p| {

@@ -52,8 +52,8 @@ pub fn lot_json(l: &Lot) -> Value {
 }
 
 fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
+    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
     Ok(())
 }
 
@@ -270,13 +270,20 @@ pub fn quality_json(q: &Quality) -> Value {
 pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
     codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
+    // The receipt that made the lot, for what FSMA keeps of it beyond the lot record.
+    let receipt = h.events.iter().find_map(|e| match &e.event.kind {
+        EventKind::Receive(r) if e.event.id == h.lot.event => Some(r),
+        _ => None,
+    });
     if json {
         let mut v = lot_json(&h.lot);
-        if let Some(r) = h.events.iter().find_map(|e| match &e.event.kind {
-            EventKind::Receive(r) if r.lot == h.lot.id => Some(r),
-            _ => None,
-        }) {
+        if let Some(r) = receipt {
             v["receiving"] = quality_json(&r.quality);
+            if let Some(c) = r.as_received {
+                v["received_quantity"] = num(c.qty);
+                v["received_unit"] = json!(c.unit.as_str());
+            }
+            v["tlc_source_ref"] = json!(r.tlc_source_ref);
         }
         v["events"] = Value::Array(
             h.events
@@ -310,6 +317,16 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     } = &l.origin
     {
         writeln!(out, "supplier {supplier}, supplier lot {supplier_lot}")?;
+    }
+    if let Some(r) = receipt {
+        if let Some(c) = r.as_received
+            && (c.unit != l.unit || c.qty != l.quantity)
+        {
+            writeln!(out, "received {} {} as counted", c.qty, c.unit)?;
+        }
+        if let Some(t) = &r.tlc_source_ref {
+            writeln!(out, "TLC source {t}")?;
+        }
     }
     writeln!(
         out,

@@ -57,7 +57,7 @@ impl FromStr for ItemKind {
             .ok_or_else(|| {
                 Invalid::new(
                     "kind",
-                    format!("'{s}' is not an item kind; accepted: ingredient, packaging, intermediate, finished"),
+                    format!("{} is not an item kind; accepted: ingredient, packaging, intermediate, finished", crate::domain::text::excerpt(s)),
                 )
             })
     }

@@ -43,7 +43,10 @@ impl FromStr for Role {
             "both" => Ok(Role::Both),
             _ => Err(Invalid::new(
                 "role",
-                format!("'{s}' is not a role; accepted: supplier, customer, both"),
+                format!(
+                    "{} is not a role; accepted: supplier, customer, both",
+                    crate::domain::text::excerpt(s)
+                ),
             )),
         }
     }

@@ -260,9 +260,16 @@ impl Lots {
                 let text = if q.is_empty() {
                     format!("{n} lot{}, newest first", if n == 1 { "" } else { "s" })
                 } else if n == 0 {
-                    format!("search: no lot, supplier lot, item or supplier matches '{q}'")
+                    format!(
+                        "search: no lot, supplier lot, item or supplier matches {}",
+                        crate::domain::text::excerpt(&q)
+                    )
                 } else {
-                    format!("{n} lot{} for '{q}'{how}", if n == 1 { "" } else { "s" })
+                    format!(
+                        "{n} lot{} for {}{how}",
+                        if n == 1 { "" } else { "s" },
+                        crate::domain::text::excerpt(&q)
+                    )
                 };
                 let status = if n == 0 && !q.is_empty() {
                     Status::warn(text)
@@ -502,7 +509,11 @@ impl Lots {
         let title = match &self.query {
             None => "Lots: type and press Enter to search".to_string(),
             Some(q) if q.is_empty() => format!("All lots ({})", self.results.len()),
-            Some(q) => format!("Lots for '{q}' ({})", self.results.len()),
+            Some(q) => format!(
+                "Lots for {} ({})",
+                crate::domain::text::excerpt(q),
+                self.results.len()
+            ),
         };
         let inner = draw::boxed(buf, area, &title, ui.theme);
         if inner.is_empty() {
