@@ -311,6 +311,42 @@ fn receive_and_produce_print_only_the_new_lot_code() {
 }
 
 #[test]
+fn json_is_compact_into_a_pipe_and_pretty_on_request_and_the_same_document() {
+    let p = Plant::new();
+    let (_, eggs, dough, _) = p.bakery();
+    for args in [
+        vec!["trace", eggs.as_str(), "--forward", "--json"],
+        vec!["lots", "--json"],
+        vec!["lot", dough.as_str(), "--json"],
+        vec!["check", "--json"],
+    ] {
+        let compact = p.ok(&args);
+        assert_eq!(compact.lines().count(), 1, "one line into a pipe: {args:?}");
+        let mut pretty_args = args.clone();
+        pretty_args.push("--pretty");
+        let pretty = p.ok(&pretty_args);
+        assert!(
+            pretty.lines().count() > 3,
+            "indented with --pretty: {pretty}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&compact).unwrap(),
+            serde_json::from_str::<Value>(&pretty).unwrap(),
+            "{args:?}"
+        );
+    }
+    // Links carry the unit their quantity is counted in: the input lot's.
+    let t = p.json(&["trace", &eggs, "--forward", "--json"]);
+    let link = t["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["input"] == eggs.as_str())
+        .unwrap();
+    assert_eq!(link["unit"], "dozen");
+}
+
+#[test]
 fn trace_json_has_the_documented_shape() {
     let p = Plant::new();
     let (flour, eggs, dough, cookies) = p.bakery();

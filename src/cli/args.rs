@@ -23,6 +23,10 @@ pub struct Cli {
     /// Name of this station, stamped on every record (default: host name).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
     pub station: Option<String>,
+    /// Indent `--json` output for reading (the default on a terminal; piped output is
+    /// compact, one line per document).
+    #[arg(long, global = true)]
+    pub pretty: bool,
     #[command(flatten)]
     pub tui: TuiArgs,
     #[command(subcommand)]

@@ -20,40 +20,15 @@ fn num(q: Qty) -> Value {
     }
 }
 
-fn opt_date(d: Option<chrono::NaiveDate>) -> Value {
-    d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
-}
-
 pub fn lot_json(l: &Lot) -> Value {
-    let mut v = json!({
-        "lot": l.code.as_str(),
-        "item": l.item.as_str(),
-        "origin": l.origin.as_str(),
-        "quantity": num(l.quantity),
-        "unit": l.unit.as_str(),
-        "date": l.date.to_string(),
-        "expiry": opt_date(l.expiry),
-        "status": l.status.as_str(),
-        "balance": num(l.balance),
-    });
-    match &l.origin {
-        Origin::Received {
-            supplier,
-            supplier_lot,
-        } => {
-            v["supplier"] = json!(supplier.as_str());
-            v["supplier_lot"] = json!(supplier_lot.as_str());
-        }
-        Origin::Produced { line } => {
-            v["line"] = json!(line);
-        }
-    }
-    v
+    // The same fields, in the same order, as the streamed form.
+    serde_json::to_value(super::json::LotJson(l)).unwrap_or(Value::Null)
 }
 
-fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
-    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
+/// One JSON document, indented or compact as `--pretty` and the terminal decide, with
+/// characters a terminal must not see raw written as `\uXXXX` (the same JSON).
+fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
+    super::json::write(out, v)?;
     Ok(())
 }
 
@@ -134,7 +109,7 @@ pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
 
 pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
     if json {
-        return print_json(out, &Value::Array(lots.iter().map(lot_json).collect()));
+        return print_json(out, &super::json::LotsJson(lots));
     }
     writeln!(
         out,
@@ -377,25 +352,9 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     Ok(())
 }
 
-pub fn trace_json(out: &mut impl Write, _st: &Local, t: &Trace) -> Res {
-    let idx = t.lot_index();
-    let code = |id: LotId| {
-        idx.get(&id)
-            .map(|l| l.code.to_string())
-            .unwrap_or_else(|| format!("#{}", id.0))
-    };
-    let v = json!({
-        "root": code(t.root),
-        "direction": t.direction.as_str(),
-        "lots": t.lots.iter().map(lot_json).collect::<Vec<_>>(),
-        "links": t.links.iter().map(|l| json!({"input": code(l.input), "output": code(l.output), "quantity": num(l.qty)})).collect::<Vec<_>>(),
-        "shipments": t.shipments.iter().map(|s| json!({
-            "lot": code(s.lot), "customer": s.customer.as_str(), "date": s.date.to_string(),
-            "quantity": num(s.qty), "unit": s.unit.as_str(),
-            "reference": s.reference.as_ref().map(|r| r.to_string()), "event": s.event,
-        })).collect::<Vec<_>>(),
-    });
-    print_json(out, &v)
+/// The trace streamed into `out` as JSON, field by field (no `Value` tree in between).
+pub fn trace_json(out: &mut impl Write, t: &Trace) -> Res {
+    print_json(out, &super::json::TraceJson::new(t))
 }
 
 /// Tree glyphs and separators: Unicode where the locale allows, ASCII otherwise (every

@@ -4,6 +4,7 @@
 mod check;
 mod codec;
 mod error;
+mod graph;
 #[cfg(test)]
 mod props;
 mod query;
@@ -14,6 +15,7 @@ mod write;
 
 pub use check::{CheckReport, Problem};
 pub use error::StoreError;
+pub use graph::LinkGraph;
 pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
