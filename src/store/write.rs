@@ -750,6 +750,9 @@ impl Tx<'_> {
                 format!("must be greater than zero (got {})", r.qty),
             ));
         }
+        if let Some(exp) = r.expiry {
+            crate::domain::check_year(exp, "expiry")?;
+        }
         if let Some(exp) = r.expiry
             && exp < r.date
         {
@@ -866,6 +869,9 @@ impl Tx<'_> {
                 "qty",
                 format!("must be greater than zero (got {})", b.qty),
             ));
+        }
+        if let Some(exp) = b.expiry {
+            crate::domain::check_year(exp, "expiry")?;
         }
         if let Some(exp) = b.expiry
             && exp < b.date
