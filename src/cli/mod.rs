@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod epcis;
 mod expiry;
 mod json;
 mod master;
@@ -453,6 +454,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Serve(a) => serve(&cli, &db, a),
         Cmd::Generate(g) => generate(&cli, out, g),
+        Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { json } => {
             let st = open_read(&cli, &db)?;
             let report = st.check()?;
