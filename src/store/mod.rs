@@ -651,6 +651,7 @@ pub(crate) mod test_util {
     ) -> Result<LotCode, StoreError> {
         s.produce(
             NewBatch {
+                allow_expired: false,
                 item: ItemCode::parse(item, "item").unwrap(),
                 qty: Qty::from_units(qty),
                 unit: None,
@@ -669,6 +670,7 @@ pub(crate) mod test_util {
     pub fn ship(s: &Store, customer: &str, lines: Vec<LotLine>) -> Result<u64, StoreError> {
         s.ship(
             NewShipment {
+                allow_expired: false,
                 customer: PartyId::parse(customer, "customer").unwrap(),
                 date: today(),
                 reference: None,
