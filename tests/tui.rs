@@ -45,7 +45,10 @@ impl Plant {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
-        Plant { dir, db }
+        let p = Plant { dir, db };
+        // The plant's database, made as `lotline init` (or --create) makes one.
+        p.cli(&["--create", "plant", "show"]);
+        p
     }
 
     /// Run a lotline command (no terminal) and return its stdout.

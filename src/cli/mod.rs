@@ -2,84 +2,62 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod contract;
+mod lookup;
 mod output;
 mod paths;
+
+pub use contract::{Failure, Kind};
 
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
 use crate::domain::*;
-use crate::station::{ErrorKind, Local, StationError, StationExt};
-use crate::store::{Direction, LotFilter, Store, StoreError};
+use crate::station::{Local, StationExt};
+use crate::store::{Direction, LotFilter, Store};
 use args::*;
 use clap::Parser;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Exit code for input the user can correct.
-const EXIT_INVALID: u8 = 2;
-/// Exit code when lotline could not do the work (database unusable, check found problems).
-const EXIT_FAILED: u8 = 1;
-
-/// A failure to report: one line on stderr, and an exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub code: u8,
-}
-
-impl From<StationError> for Failure {
-    fn from(e: StationError) -> Self {
-        let code = if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Forbidden) {
-            EXIT_INVALID
-        } else {
-            EXIT_FAILED
-        };
-        Failure {
-            message: e.to_string(),
-            code,
-        }
-    }
-}
-
-impl From<Invalid> for Failure {
-    fn from(e: Invalid) -> Self {
-        Failure {
-            message: e.to_string(),
-            code: EXIT_INVALID,
-        }
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        StationError::from(e).into()
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Failure {
-            message: format!("could not write output: {e}"),
-            code: EXIT_FAILED,
-        }
-    }
-}
-
 type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
     crate::station::quiet_storage_panics();
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            // A closed pipe (`lotline lots | head`) is not an error worth a message.
-            if !f.message.contains("Broken pipe") {
-                eprintln!("lotline: {}", f.message);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as E;
+            // Help and version are answers, not errors; a script that asked for JSON
+            // gets a refused command line as JSON too.
+            let json = std::env::args_os().any(|a| a == "--json");
+            if matches!(e.kind(), E::DisplayHelp | E::DisplayVersion) || !json {
+                e.exit();
             }
-            ExitCode::from(f.code)
+            report(&contract::usage(&e), true);
+            return ExitCode::from(contract::EXIT_INVALID);
         }
+    };
+    let json = cli.json();
+    match run(cli) {
+        Ok(()) => ExitCode::from(contract::EXIT_OK),
+        Err(f) => {
+            report(&f, json);
+            ExitCode::from(f.code())
+        }
+    }
+}
+
+/// A failure on stderr: one line for people, one JSON object for scripts.
+fn report(f: &Failure, json: bool) {
+    // A closed pipe (`lotline lots | head`) is not an error worth a message.
+    if f.message.contains("Broken pipe") {
+        return;
+    }
+    if json {
+        eprintln!("{}", f.json());
+    } else {
+        eprintln!("lotline: {}", f.text());
     }
 }
 
@@ -112,7 +90,7 @@ fn station_name(cli: &Cli) -> String {
 }
 
 fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
-    let store = Store::open(path, create)?;
+    let store = Store::open(path, create || cli.create)?;
     Ok(Local::new(store, operator(), station_name(cli)))
 }
 
@@ -142,13 +120,13 @@ pub fn run(cli: Cli) -> Res {
             output::plant(out, &st.plant()?, *json)
         }
         Cmd::Plant(PlantCmd::Set(p)) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let plant = p.apply(st.plant()?)?;
             st.set_plant(plant.clone())?;
             output::plant(out, &plant, false)
         }
         Cmd::Item(ItemCmd::Add(a)) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let item = a.to_new()?;
             let code = item.code.clone();
             st.add_item(item)?;
@@ -161,10 +139,10 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
             let st = open(&cli, &db, false)?;
-            output::items(out, &[st.item(ItemCode::parse(code, "item")?)?], *json)
+            output::item(out, &st.item(ItemCode::parse(code, "item")?)?, *json)
         }
         Cmd::Party(PartyCmd::Add(a)) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let p = a.to_new()?;
             let id = p.id.clone();
             st.add_party(p)?;
@@ -187,10 +165,10 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
             let st = open(&cli, &db, false)?;
-            output::parties(out, &[st.party(PartyId::parse(id, "party")?)?], *json)
+            output::party(out, &st.party(PartyId::parse(id, "party")?)?, *json)
         }
         Cmd::Receive(r) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             // A wrong printer is found before anything is stored.
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
@@ -198,7 +176,7 @@ pub fn run(cli: Cli) -> Res {
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let printer = p.label.then(|| p.printer.printer()).transpose()?;
             let created = st.produce(p.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
@@ -213,20 +191,23 @@ pub fn run(cli: Cli) -> Res {
                 return Ok(());
             }
             let printer = l.printer.printer()?;
-            printer.send(&zpl).map_err(|m| Failure {
-                message: format!("printer: {m}"),
-                code: EXIT_FAILED,
-            })
+            printer
+                .send(&zpl)
+                .map_err(|m| Failure::data(format!("printer: {m}")))
         }
         Cmd::Ship(s) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let event = st.ship(s.to_new(st.today()?)?)?;
             writeln!(out, "{event}")?;
             Ok(())
         }
         Cmd::Trace(t) => {
             let st = open(&cli, &db, false)?;
-            let lot = LotCode::parse(&t.lot, "lot")?;
+            let found = lookup::one_lot(&st, &t.lot, "lot")?;
+            let lot = found.lot().code.clone();
+            if let (lookup::Found::Supplier { text, .. }, false) = (&found, t.json) {
+                writeln!(out, "Supplier lot {text} is our lot {lot}.")?;
+            }
             let dir = if t.backward {
                 Direction::Backward
             } else if t.forward {
@@ -266,6 +247,17 @@ pub fn run(cli: Cli) -> Res {
                     .transpose()?,
                 on_hand: l.on_hand,
             };
+            // A filter naming nothing is a typo, not an empty answer.
+            if let Some(item) = &filter.item {
+                st.item(item.clone()).map_err(|e| {
+                    Failure::from(e).in_field("item", "`lotline item list` shows the item codes")
+                })?;
+            }
+            if let Some(sup) = &filter.supplier {
+                st.party(sup.clone()).map_err(|e| {
+                    Failure::from(e).in_field("supplier", "`lotline party list` shows the ids")
+                })?;
+            }
             output::lots(out, &st.lots(filter)?, l.json)
         }
         Cmd::Lot { code, json } => {
@@ -311,14 +303,14 @@ pub fn run(cli: Cli) -> Res {
             if report.problems.is_empty() {
                 Ok(())
             } else {
-                Err(Failure {
-                    message: format!(
-                        "{} problem(s) found in {}",
-                        report.problems.len(),
+                Err(Failure::new(
+                    Kind::Problems,
+                    format!(
+                        "{} found in {}",
+                        crate::domain::words::plural(report.problems.len(), "problem", "problems"),
                         db.display()
                     ),
-                    code: EXIT_FAILED,
-                })
+                ))
             }
         }
     }
@@ -364,32 +356,30 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
         // Only a file the demo made may be replaced.
         let st = open(cli, path, false)?;
         if !crate::demo::is_demo(&st)? {
-            return Err(Failure {
-                message: format!(
+            return Err(Failure::invalid(
+                "db",
+                format!(
                     "{} is not a demo database; it was left alone",
                     path.display()
                 ),
-                code: EXIT_INVALID,
-            });
+            ));
         }
         drop(st);
-        std::fs::remove_file(path).map_err(|e| Failure {
-            message: format!("cannot remove {}: {e}", path.display()),
-            code: EXIT_FAILED,
-        })?;
+        std::fs::remove_file(path)
+            .map_err(|e| Failure::data(format!("cannot remove {}: {e}", path.display())))?;
     }
     let st = open(cli, path, true)?;
     if st.stats()?.items == 0 {
         eprintln!("Building the demo plant in {} ...", path.display());
         crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
     } else if !crate::demo::is_demo(&st)? {
-        return Err(Failure {
-            message: format!(
+        return Err(Failure::invalid(
+            "db",
+            format!(
                 "{} already holds a plant that is not the demo; give the demo its own file with --db",
                 path.display()
             ),
-            code: EXIT_INVALID,
-        });
+        ));
     }
     match options {
         Some(options) => tui(&st, options),
@@ -406,10 +396,7 @@ fn on_terminal() -> bool {
 /// The app's options from the command line, the config file and the environment. A bad
 /// keymap or config file is refused here, naming the file, the key and the reason.
 fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
-    let bad = |e: crate::tui::KeymapError| Failure {
-        message: e.to_string(),
-        code: EXIT_INVALID,
-    };
+    let bad = |e: crate::tui::KeymapError| Failure::new(Kind::Invalid, e.to_string());
     let config = match crate::tui::config::config_path() {
         Some(p) => crate::tui::Config::load(&p).map_err(bad)?,
         None => crate::tui::Config::default(),
@@ -426,10 +413,8 @@ fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
 }
 
 fn tui(st: &Local, options: crate::tui::Options) -> Res {
-    crate::tui::run(st, options).map_err(|e| Failure {
-        message: format!("the terminal could not be used: {e}"),
-        code: EXIT_FAILED,
-    })
+    crate::tui::run(st, options)
+        .map_err(|e| Failure::data(format!("the terminal could not be used: {e}")))
 }
 
 /// Parse a scan and say what it means, and — when a database is there — what it means to
@@ -438,15 +423,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     let cfg = b.config()?;
     let scan = match crate::scan::parse(&b.text, &cfg) {
         Ok(s) => s,
-        Err(e) => {
-            if b.json {
-                writeln!(out, "{}", serde_json::json!({ "error": e.to_string() }))?;
-            }
-            return Err(Failure {
-                message: format!("scan: {e}"),
-                code: EXIT_INVALID,
-            });
-        }
+        Err(e) => return Err(Failure::invalid("scan", e.to_string())),
     };
     // Optional context: never create a database just to explain a scan.
     let st = if db.exists() {
@@ -454,7 +431,13 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     } else {
         None
     };
-    output::barcode(out, &scan, st.as_ref(), b.json)
+    let ours = match &st {
+        Some(st) if crate::station::lookup::scanned_text(&scan).is_some() => {
+            Some(lookup::lots_of_scan(st, &scan, "scan")?)
+        }
+        _ => None,
+    };
+    output::barcode(out, &scan, st.as_ref(), ours.as_deref(), b.json)
 }
 
 fn label_zpl(st: &Local, code: &LotCode) -> Res<String> {
@@ -475,9 +458,13 @@ fn print_new_label(
         return Ok(());
     };
     let zpl = label_zpl(st, code)?;
-    printer.send(&zpl).map_err(|m| Failure {
-        message: format!("lot {code} was {what} and saved, but its label did not print: {m}; reprint with `lotline label {code}`"),
-        code: EXIT_FAILED,
+    printer.send(&zpl).map_err(|m| {
+        Failure::new(
+            Kind::LabelNotPrinted,
+            format!(
+                "lot {code} was {what} and saved, but its label did not print: {m}; do not record it again: reprint with `lotline label {code}`"
+            ),
+        )
     })
 }
 

@@ -24,8 +24,33 @@ fn opt_date(d: Option<chrono::NaiveDate>) -> Value {
     d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
 }
 
+/// An optional text field: `null` when empty, so scripts test one thing for "not given".
+fn text(s: &str) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else {
+        json!(s)
+    }
+}
+
 pub fn lot_json(l: &Lot) -> Value {
-    let mut v = json!({
+    // Every lot has every key: what does not apply to its origin is null.
+    let (supplier, supplier_lot, line) = match &l.origin {
+        Origin::Received {
+            supplier,
+            supplier_lot,
+        } => (
+            json!(supplier.as_str()),
+            json!(supplier_lot.as_str()),
+            Value::Null,
+        ),
+        Origin::Produced { line } => (
+            Value::Null,
+            Value::Null,
+            line.as_deref().map(text).unwrap_or(Value::Null),
+        ),
+    };
+    json!({
         "lot": l.code.as_str(),
         "item": l.item.as_str(),
         "origin": l.origin.as_str(),
@@ -35,20 +60,10 @@ pub fn lot_json(l: &Lot) -> Value {
         "expiry": opt_date(l.expiry),
         "status": l.status.as_str(),
         "balance": num(l.balance),
-    });
-    match &l.origin {
-        Origin::Received {
-            supplier,
-            supplier_lot,
-        } => {
-            v["supplier"] = json!(supplier.as_str());
-            v["supplier_lot"] = json!(supplier_lot.as_str());
-        }
-        Origin::Produced { line } => {
-            v["line"] = json!(line);
-        }
-    }
-    v
+        "supplier": supplier,
+        "supplier_lot": supplier_lot,
+        "line": line,
+    })
 }
 
 fn print_json(out: &mut impl Write, v: &Value) -> Res {
@@ -73,9 +88,22 @@ pub fn summary(out: &mut impl Write, st: &Local, db: &Path) -> Res {
     Ok(())
 }
 
+/// The plant's settings, named as `plant set`'s flags are.
+fn plant_json(p: &Plant) -> Value {
+    let l = &p.location;
+    json!({
+        "name": l.business_name, "phone": text(&l.phone), "street": text(&l.street),
+        "city": text(&l.city), "state": text(&l.state), "zip": text(&l.zip),
+        "country": text(&l.country), "gln": p.gln.as_ref().map(|g| g.as_str()),
+        "receipt_pattern": p.receipt_pattern.to_string(),
+        "batch_pattern": p.batch_pattern.to_string(),
+        "qa_users": p.qa_users,
+    })
+}
+
 pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
     if json {
-        return print_json(out, &serde_json::to_value(p).map_err(std::io::Error::from)?);
+        return print_json(out, &plant_json(p));
     }
     writeln!(out, "plant            {}", p.location.one_line())?;
     writeln!(out, "phone            {}", p.location.phone)?;
@@ -95,21 +123,29 @@ pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
     Ok(())
 }
 
+/// An item, named as `item add`'s flags are (`shelf_life` is in days).
+fn item_json(i: &Item) -> Value {
+    let d = &i.description;
+    json!({
+        "code": i.code.as_str(), "name": d.name, "brand": text(&d.brand),
+        "commodity": text(&d.commodity), "variety": text(&d.variety),
+        "pack_size": text(&d.pack_size), "pack_style": text(&d.pack_style),
+        "unit": i.unit.as_str(), "kind": i.kind.as_str(),
+        "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life": i.shelf_life_days, "ftl": i.ftl,
+    })
+}
+
+/// `item show --json`: the one item as an object.
+pub fn item(out: &mut impl Write, i: &Item, json: bool) -> Res {
+    if json {
+        return print_json(out, &item_json(i));
+    }
+    items(out, std::slice::from_ref(i), false)
+}
+
 pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
     if json {
-        let v: Vec<Value> = items
-            .iter()
-            .map(|i| {
-                json!({
-                    "code": i.code.as_str(), "name": i.description.name, "brand": i.description.brand,
-                    "commodity": i.description.commodity, "variety": i.description.variety,
-                    "pack_size": i.description.pack_size, "pack_style": i.description.pack_style,
-                    "unit": i.unit.as_str(), "kind": i.kind.as_str(),
-                    "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life_days": i.shelf_life_days, "ftl": i.ftl,
-                })
-            })
-            .collect();
-        return print_json(out, &Value::Array(v));
+        return print_json(out, &Value::Array(items.iter().map(item_json).collect()));
     }
     writeln!(
         out,
@@ -131,21 +167,31 @@ pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
     Ok(())
 }
 
+/// A party, named as `party add`'s flags are.
+fn party_json(p: &Party) -> Value {
+    let l = &p.location;
+    let c = &p.recall_contact;
+    json!({
+        "id": p.id.as_str(), "role": p.role.as_str(), "name": l.business_name,
+        "phone": text(&l.phone), "street": text(&l.street), "city": text(&l.city),
+        "state": text(&l.state), "zip": text(&l.zip), "country": text(&l.country),
+        "gln": p.gln.as_ref().map(|g| g.as_str()),
+        "contact_name": text(&c.name), "contact_phone": text(&c.phone),
+        "contact_email": text(&c.email),
+    })
+}
+
+/// `party show --json`: the one party as an object.
+pub fn party(out: &mut impl Write, p: &Party, json: bool) -> Res {
+    if json {
+        return print_json(out, &party_json(p));
+    }
+    parties(out, std::slice::from_ref(p), false)
+}
+
 pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
     if json {
-        let v: Vec<Value> = parties
-            .iter()
-            .map(|p| {
-                json!({
-                    "id": p.id.as_str(), "role": p.role.as_str(), "name": p.location.business_name,
-                    "phone": p.location.phone, "street": p.location.street, "city": p.location.city,
-                    "state": p.location.state, "zip": p.location.zip, "country": p.location.country,
-                    "gln": p.gln.as_ref().map(|g| g.as_str()),
-                    "recall_contact": { "name": p.recall_contact.name, "phone": p.recall_contact.phone, "email": p.recall_contact.email },
-                })
-            })
-            .collect();
-        return print_json(out, &Value::Array(v));
+        return print_json(out, &Value::Array(parties.iter().map(party_json).collect()));
     }
     writeln!(out, "{:<12} {:<9} LOCATION", "ID", "ROLE")?;
     for p in parties {
@@ -659,10 +705,13 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// What a scan reads as; with a database (`ours` is then the lots it names, see
+/// `cli::lookup`), what it is to this plant.
 pub fn barcode(
     out: &mut impl Write,
     scan: &crate::scan::Scan,
     st: Option<&Local>,
+    ours: Option<&[Lot]>,
     json: bool,
 ) -> Res {
     use crate::scan::Scan;
@@ -676,31 +725,26 @@ pub fn barcode(
                 .find(|i| i.gtin.as_ref().is_some_and(|x| x.as_str() == g))
         })
     });
-    let our_lot = match scan {
-        Scan::Plain { text, .. } => {
-            st.and_then(|st| st.lot(LotCode::parse(text, "lot").ok()?).ok())
-        }
-        Scan::Gs1 { .. } => None,
-    };
+    let named = crate::station::lookup::scanned_text(scan);
     if json {
         let mut v = json!({
             "symbology": symbology,
             "elements": scan.elements().iter().map(|e| {
-                let mut el = json!({ "ai": e.ai, "value": e.value });
-                if let Some(d) = e.date { el["date"] = json!(d.to_string()); }
-                if let Some(d) = &e.decimal { el["decimal"] = json!(d); }
-                el
+                json!({ "ai": e.ai, "value": e.value, "date": opt_date(e.date), "decimal": e.decimal })
             }).collect::<Vec<_>>(),
         });
-        if let Scan::Plain { text, .. } = scan {
-            v["text"] = json!(text);
-        }
-        if let Some(i) = &item {
-            v["item"] = json!(i.code.as_str());
-        }
-        if let Some(l) = &our_lot {
-            v["lot"] = lot_json(l);
-        }
+        // Every key always there, null when it does not apply.
+        v["text"] = match scan {
+            Scan::Plain { text, .. } => json!(text),
+            Scan::Gs1 { .. } => Value::Null,
+        };
+        v["item"] = item
+            .as_ref()
+            .map(|i| json!(i.code.as_str()))
+            .unwrap_or(Value::Null);
+        v["lots"] = ours
+            .map(|ls| Value::Array(ls.iter().map(lot_json).collect()))
+            .unwrap_or(Value::Null);
         return print_json(out, &v);
     }
     let sym = scan
@@ -737,16 +781,29 @@ pub fn barcode(
                 _ => {}
             }
         }
-        Scan::Plain { text, .. } => {
-            writeln!(out, "plain text {text:?}")?;
-            match (&our_lot, st) {
-                (Some(l), _) => writeln!(
-                    out,
-                    "our lot {} — {} {} on hand, {}",
-                    l.code, l.balance, l.unit, l.status
-                )?,
-                (None, Some(_)) => writeln!(out, "not one of our lot codes")?,
-                (None, None) => {}
+        Scan::Plain { text, .. } => writeln!(out, "plain text {text:?}")?,
+    }
+    let (Some(ours), Some(named)) = (ours, named) else {
+        return Ok(());
+    };
+    match ours {
+        [] => writeln!(
+            out,
+            "{named:?} is not one of our lots, nor a supplier lot we received"
+        )?,
+        [l] if l.code.as_str() == named => writeln!(
+            out,
+            "our lot {} — {} {} on hand, {}",
+            l.code, l.balance, l.unit, l.status
+        )?,
+        ls => {
+            writeln!(
+                out,
+                "supplier lot {named:?} is on {} of ours:",
+                plural(ls.len(), "lot", "lots")
+            )?;
+            for l in ls.iter().rev() {
+                writeln!(out, "  {}", super::lookup::describe(l))?;
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Stamping (who, where, when) and permissions happen on the side that owns the database.
 
 pub(crate) mod local;
+pub mod lookup;
 
 pub use local::{Local, is_storage_panic, quiet_storage_panics};
 
@@ -142,6 +143,9 @@ pub enum ErrorKind {
     Database,
     /// The station answered with something the caller did not ask for.
     Protocol,
+    /// The database or the server is busy (another process has the file, the server is
+    /// at its limit): nothing was done, and the same request may simply be tried again.
+    Busy,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.
@@ -168,6 +172,11 @@ impl From<StoreError> for StationError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(i) => i.into(),
+            e @ StoreError::InUse { .. } => StationError {
+                kind: ErrorKind::Busy,
+                field: None,
+                message: e.to_string(),
+            },
             other => StationError {
                 kind: ErrorKind::Database,
                 field: None,
