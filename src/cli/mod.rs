@@ -13,7 +13,7 @@ pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
 use crate::domain::*;
 use crate::station::{Local, StationExt};
-use crate::store::{Direction, LotFilter, Store};
+use crate::store::{Direction, LotFilter, Store, StoreError};
 use args::*;
 use clap::Parser;
 use std::io::Write;
@@ -94,6 +94,20 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
     Ok(Local::new(store, operator(), station_name(cli)))
 }
 
+/// Open for a command that only reads: read-only, so it runs beside the writer, on a
+/// read-only file or mount, and never changes the file. A file that needs its writer first
+/// (recovery after a crash, a schema upgrade) is opened by the writer path instead.
+fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
+    if cli.create && !path.exists() {
+        return open(cli, path, true);
+    }
+    match Store::open_read_only(path) {
+        Ok(store) => Ok(Local::new(store, operator(), station_name(cli))),
+        Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
     let out = &mut std::io::stdout().lock();
@@ -106,7 +120,7 @@ pub fn run(cli: Cli) -> Res {
                 let st = open(&cli, &db, false)?;
                 return tui(&st, options);
             }
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             return output::summary(out, &st, &db);
         }
     };
@@ -116,7 +130,7 @@ pub fn run(cli: Cli) -> Res {
             demo(&cli, out, &path, d)
         }
         Cmd::Plant(PlantCmd::Show { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::plant(out, &st.plant()?, *json)
         }
         Cmd::Plant(PlantCmd::Set(p)) => {
@@ -134,11 +148,11 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Item(ItemCmd::List { json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::items(out, &st.items()?, *json)
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::item(out, &st.item(ItemCode::parse(code, "item")?)?, *json)
         }
         Cmd::Party(PartyCmd::Add(a)) => {
@@ -150,7 +164,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Party(PartyCmd::List { role, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let role: Option<Role> = role.as_deref().map(str::parse).transpose()?;
             let list: Vec<Party> = st
                 .parties()?
@@ -164,7 +178,7 @@ pub fn run(cli: Cli) -> Res {
             output::parties(out, &list, *json)
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::party(out, &st.party(PartyId::parse(id, "party")?)?, *json)
         }
         Cmd::Receive(r) => {
@@ -183,7 +197,7 @@ pub fn run(cli: Cli) -> Res {
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let zpl =
                 label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
             if l.zpl {
@@ -202,7 +216,7 @@ pub fn run(cli: Cli) -> Res {
             Ok(())
         }
         Cmd::Trace(t) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let found = lookup::one_lot(&st, &t.lot, "lot")?;
             let lot = found.lot().code.clone();
             if let (lookup::Found::Supplier { text, .. }, false) = (&found, t.json) {
@@ -223,7 +237,7 @@ pub fn run(cli: Cli) -> Res {
             }
         }
         Cmd::Lots(l) => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let filter = LotFilter {
                 item: l
                     .item
@@ -261,7 +275,7 @@ pub fn run(cli: Cli) -> Res {
             output::lots(out, &st.lots(filter)?, l.json)
         }
         Cmd::Lot { code, json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             output::history(out, &st.lot_history(LotCode::parse(code, "lot")?)?, *json)
         }
         Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
@@ -297,7 +311,7 @@ pub fn run(cli: Cli) -> Res {
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {
-            let st = open(&cli, &db, false)?;
+            let st = open_read(&cli, &db)?;
             let report = st.check()?;
             output::check(out, &report, *json)?;
             if report.problems.is_empty() {
@@ -427,7 +441,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     };
     // Optional context: never create a database just to explain a scan.
     let st = if db.exists() {
-        open(cli, db, false).ok()
+        open_read(cli, db).ok()
     } else {
         None
     };

@@ -26,11 +26,7 @@ fn opt_date(d: Option<chrono::NaiveDate>) -> Value {
 
 /// An optional text field: `null` when empty, so scripts test one thing for "not given".
 fn text(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        json!(s)
-    }
+    if s.is_empty() { Value::Null } else { json!(s) }
 }
 
 pub fn lot_json(l: &Lot) -> Value {

@@ -713,7 +713,13 @@ fn bare_element_strings_without_any_identifier() {
         "R26305-001",
     ] {
         assert!(
-            matches!(ok(text), Scan::Plain { symbology: None, .. }),
+            matches!(
+                ok(text),
+                Scan::Plain {
+                    symbology: None,
+                    ..
+                }
+            ),
             "{text} is plain"
         );
     }

@@ -66,4 +66,3 @@ pub fn scanned_lots(
     }
     Ok(lots)
 }
-

@@ -23,6 +23,10 @@ pub enum StoreError {
         "the database is damaged: {detail}; restore it from a backup, or run `lotline check` for details"
     )]
     Damaged { detail: String },
+    #[error("{} is open read-only here; this needs the writer (the lotline server, or a command without --read-only)", path.display())]
+    ReadOnly { path: PathBuf },
+    #[error("{} cannot be read without its writer: {why}; run a lotline command that writes, or `lotline serve`, to do that", path.display())]
+    NeedsWriter { path: PathBuf, why: String },
     #[error("could not read or write the database: {0}")]
     Io(String),
 }

@@ -21,14 +21,54 @@ pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShip
 pub use write::{Bulk, Created};
 
 use redb::{
-    Database, ReadableDatabase, ReadableMultimapTable, ReadableTable, ReadableTableMetadata,
+    ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase,
+    ReadableMultimapTable, ReadableTable, ReadableTableMetadata, WriteTransaction,
 };
 use std::path::{Path, PathBuf};
 use tables::*;
 
-/// An open lotline database. One per process: redb locks the file.
+/// The redb handle: the one writer, or a read-only view that follows the writer's commits.
+///
+/// Every open uses redb's `SingleWriter` mode (DESIGN.md §4.5): one process — the server,
+/// or a `--no-server` command — writes, and any number of processes read the file at the
+/// same time through MVCC snapshots, never waiting for the writer.
+pub(crate) enum Db {
+    Writer(Database),
+    Reader(ReadOnlyDatabase),
+}
+
+impl Db {
+    pub(crate) fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::Writer(d) => d.begin_read(),
+            Db::Reader(d) => d.begin_read(),
+        }
+    }
+
+    fn begin_write(&self) -> Result<WriteTransaction, redb::TransactionError> {
+        match self {
+            Db::Writer(d) => d.begin_write(),
+            // Callers check `writable()` first; this is the backstop.
+            Db::Reader(_) => Err(redb::TransactionError::Storage(redb::StorageError::Io(
+                std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "the database is open read-only",
+                ),
+            ))),
+        }
+    }
+}
+
+/// How every lotline process opens the file: one writer, many readers (see [`Db`]).
+fn builder() -> redb::Builder {
+    let mut b = redb::Builder::new();
+    b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    b
+}
+
+/// An open lotline database: the one writer of the file, or a read-only view of it.
 pub struct Store {
-    db: Database,
+    db: Db,
     path: PathBuf,
 }
 
@@ -65,7 +105,7 @@ impl Store {
         }
         let db = open_redb(path, exists)?;
         let store = Store {
-            db,
+            db: Db::Writer(db),
             path: path.to_path_buf(),
         };
         // Reading the schema of a damaged file can trip redb's assertions; see open_redb.
@@ -81,8 +121,162 @@ impl Store {
         Ok(store)
     }
 
+    /// Open an existing database without ever writing to it: for read-only commands, which
+    /// then run while another process writes, on a read-only copy and on a read-only mount.
+    /// A file that needs recovery after a crash, or a schema upgrade, cannot be opened this
+    /// way ([`StoreError::NeedsWriter`]): the writer (the server) does that on its open.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(StoreError::Io(format!("{}: {e}", path.display()))),
+            Ok(m) if m.is_dir() => {
+                return Err(StoreError::NotLotline {
+                    path: path.to_path_buf(),
+                    detail: "it is a directory".into(),
+                });
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(StoreError::NotLotline {
+                    path: path.to_path_buf(),
+                    detail: "it is not a regular file".into(),
+                });
+            }
+            Ok(m) if m.len() == 0 => {
+                return Err(StoreError::NotLotline {
+                    path: path.to_path_buf(),
+                    detail: "the file is empty".into(),
+                });
+            }
+            Ok(_) => {}
+        }
+        use redb::DatabaseError as D;
+        let attempt = std::panic::catch_unwind(|| builder().open_read_only(path));
+        let db = match attempt {
+            Ok(Ok(db)) => db,
+            Ok(Err(D::DatabaseAlreadyOpen)) => {
+                return Err(StoreError::InUse {
+                    path: path.to_path_buf(),
+                });
+            }
+            Ok(Err(D::RepairAborted)) => {
+                return Err(StoreError::NeedsWriter {
+                    path: path.to_path_buf(),
+                    why: "it was not closed cleanly and must be recovered".into(),
+                });
+            }
+            Ok(Err(D::Storage(redb::StorageError::Io(e))))
+                if e.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                return Err(StoreError::Io(format!(
+                    "{}: permission denied",
+                    path.display()
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::NotLotline {
+                    path: path.to_path_buf(),
+                    detail: format!("not a readable database file: {e}"),
+                });
+            }
+            Err(_) => {
+                return Err(StoreError::NotLotline {
+                    path: path.to_path_buf(),
+                    detail: "the file is damaged or not a database".into(),
+                });
+            }
+        };
+        let store = Store {
+            db: Db::Reader(db),
+            path: path.to_path_buf(),
+        };
+        let found =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.schema_version()))
+                .unwrap_or_else(|_| {
+                    Err(StoreError::NotLotline {
+                        path: path.to_path_buf(),
+                        detail: "the file is damaged or not a database".into(),
+                    })
+                })?;
+        match found {
+            None => Err(StoreError::NotLotline {
+                path: path.to_path_buf(),
+                detail: "it is not a lotline database".into(),
+            }),
+            Some(v) if v > SCHEMA_VERSION => Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found: v,
+                supported: SCHEMA_VERSION,
+            }),
+            Some(v) if v < SCHEMA_VERSION => Err(StoreError::NeedsWriter {
+                path: path.to_path_buf(),
+                why: format!("it is schema {v} and must be upgraded to {SCHEMA_VERSION}"),
+            }),
+            Some(_) => Ok(store),
+        }
+    }
+
+    /// The schema version a file records, or `None` for a file with no lotline tables.
+    fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        let r = self.db.begin_read()?;
+        match r.open_table(META) {
+            Ok(meta) => {
+                let Some(v) = meta.get("schema_version")? else {
+                    return Ok(None);
+                };
+                let bytes: [u8; 4] = v.value().try_into().map_err(|_| StoreError::NotLotline {
+                    path: self.path.clone(),
+                    detail: "its schema version is unreadable".into(),
+                })?;
+                Ok(Some(u32::from_le_bytes(bytes)))
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether this handle may write (it is the file's one writer).
+    pub fn writable(&self) -> bool {
+        matches!(self.db, Db::Writer(_))
+    }
+
+    /// A write transaction, or a clear refusal on a read-only handle.
+    pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        if !self.writable() {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        Ok(self.db.begin_write()?)
+    }
+
+    /// Close the file and report what closing found, instead of dropping it and losing
+    /// the error (DESIGN.md §4.7). A panic inside redb while closing a damaged file is
+    /// reported as damage, never a crash.
+    pub fn close(self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let closed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match self.db {
+                Db::Writer(d) => d.close(),
+                Db::Reader(d) => d.close(),
+            }));
+        match closed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Io(format!(
+                "closing {} failed: {e}",
+                path.display()
+            ))),
+            Err(_) => Err(StoreError::Damaged {
+                detail: format!("closing {} failed; the file may be damaged", path.display()),
+            }),
+        }
     }
 
     /// Create every table and the schema version on a new file; on an existing one, check
@@ -142,7 +336,7 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
-        let w = self.db.begin_write()?;
+        let w = self.begin_write()?;
         {
             let mut meta = w.open_table(META)?;
             meta.insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
@@ -172,7 +366,7 @@ impl Store {
     /// Bring a file written by an older lotline up to `SCHEMA_VERSION`, in one
     /// transaction: a failure leaves the file as it was.
     fn migrate(&self, from: u32) -> Result<(), StoreError> {
-        let w = self.db.begin_write()?;
+        let w = self.begin_write()?;
         if from < 2 {
             // lot_shipments held event ids only; rebuild it from the shipment events.
             w.delete_multimap_table(old::LOT_SHIPMENTS_V1)?;
@@ -260,7 +454,7 @@ fn open_redb(path: &Path, existed: bool) -> Result<Database, StoreError> {
     use redb::DatabaseError as D;
     // redb's own recovery may panic on some malformed files; a panic must not reach the
     // user as a crash, so it is caught and reported like any other unreadable file.
-    let attempt = std::panic::catch_unwind(|| Database::create(path));
+    let attempt = std::panic::catch_unwind(|| builder().create(path));
     match attempt {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(D::DatabaseAlreadyOpen)) => Err(StoreError::InUse {
@@ -567,6 +761,71 @@ mod tests {
         let v = r.open_table(META).unwrap().get("schema_version").unwrap();
         assert_eq!(v.unwrap().value(), SCHEMA_VERSION.to_le_bytes());
         drop(dir);
+    }
+
+    #[test]
+    fn readers_open_beside_the_writer_and_never_write() {
+        let (dir, s, _) = bakery();
+        let path = s.path().to_path_buf();
+        // Beside the open writer, a read-only handle sees what it committed.
+        let r = Store::open_read_only(&path).unwrap();
+        assert!(!r.writable());
+        assert_eq!(r.stats().unwrap(), s.stats().unwrap());
+        let e = r.set_plant(&crate::domain::Plant::default()).unwrap_err();
+        assert!(matches!(e, StoreError::ReadOnly { .. }), "{e}");
+        // A reader follows the writer's later commits.
+        let before = r.stats().unwrap().items;
+        test_util::add_item(
+            &s,
+            "SALT",
+            crate::domain::Unit::Kg,
+            crate::domain::ItemKind::Ingredient,
+        );
+        assert_eq!(r.stats().unwrap().items, before + 1);
+        r.close().unwrap();
+        s.close().unwrap();
+        // Reads leave the file's bytes as they were, also with no writer open.
+        let bytes = std::fs::read(&path).unwrap();
+        let r = Store::open_read_only(&path).unwrap();
+        r.stats().unwrap();
+        r.check().unwrap();
+        r.close().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        // A read-only file can be traced.
+        let mut perms = std::fs::metadata(&path).unwrap().permissions();
+        perms.set_readonly(true);
+        std::fs::set_permissions(&path, perms).unwrap();
+        let r = Store::open_read_only(&path).unwrap();
+        assert!(r.stats().unwrap().lots > 0);
+        drop(dir);
+    }
+
+    #[test]
+    fn read_only_opens_refuse_what_is_not_a_plant() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.redb");
+        assert!(matches!(
+            Store::open_read_only(&missing),
+            Err(StoreError::Missing { .. })
+        ));
+        assert!(!missing.exists());
+        let empty = dir.path().join("empty.redb");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(matches!(
+            Store::open_read_only(&empty),
+            Err(StoreError::NotLotline { .. })
+        ));
+        assert_eq!(std::fs::read(&empty).unwrap(), b"");
+        assert!(matches!(
+            Store::open_read_only(dir.path()),
+            Err(StoreError::NotLotline { .. })
+        ));
+        let foreign = dir.path().join("foreign.redb");
+        std::fs::write(&foreign, b"hello, not a database").unwrap();
+        assert!(matches!(
+            Store::open_read_only(&foreign),
+            Err(StoreError::NotLotline { .. })
+        ));
     }
 
     #[test]

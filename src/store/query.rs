@@ -4,7 +4,7 @@ use super::codec::decode;
 use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
-use redb::{ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable};
+use redb::{ReadTransaction, ReadableMultimapTable, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 

@@ -357,7 +357,7 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let w = self.db.begin_write()?;
+        let w = self.begin_write()?;
         let out = {
             let mut tx = Tx::open(&w)?;
             f(&mut tx)
