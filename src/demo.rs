@@ -428,6 +428,16 @@ pub fn build<S: StationExt + ?Sized>(
             },
             shelf_life_days: (d.shelf_days > 0).then_some(d.shelf_days),
             ftl: d.ftl,
+            // Chilled goods are checked at the dock: eggs at 45 °F (7.2 °C) as FDA
+            // requires, dairy at 5 °C.
+            receiving_temp: TempRange {
+                min_dc: None,
+                max_dc: match d.code {
+                    "EGGS" | "EGGS-HT" => Some(72),
+                    "MILK" | "BUTTER" | "CREAM-CHEESE" => Some(50),
+                    _ => None,
+                },
+            },
         })?;
     }
     let mut b = Builder {

@@ -780,6 +780,7 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
                 gtin: None,
                 shelf_life_days: (d.shelf_days > 0).then_some(d.shelf_days),
                 ftl: d.ftl,
+                receiving_temp: TempRange::default(),
             },
             stamp,
         )?;

@@ -136,8 +136,8 @@ fn count<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
         Invalid::new(
             field,
             format!(
-                "'{}' is not a number of {what}; use {} to {}",
-                text.trim(),
+                "{} is not a number of {what}; use {} to {}",
+                crate::domain::text::excerpt(text.trim()),
                 range.start(),
                 range.end()
             ),
@@ -156,10 +156,12 @@ impl GenerateArgs {
         let mut spec =
             crate::plantgen::Spec::new(count(&self.lots, "lots", "lots", 1..=50_000_000)?);
         if let Some(s) = &self.seed {
-            spec.seed = s
-                .trim()
-                .parse()
-                .map_err(|_| Invalid::new("seed", format!("'{}' is not a number", s.trim())))?;
+            spec.seed = s.trim().parse().map_err(|_| {
+                Invalid::new(
+                    "seed",
+                    format!("{} is not a number", crate::domain::text::excerpt(s.trim())),
+                )
+            })?;
         }
         if let Some(f) = &self.fanout {
             spec.fanout = count(f, "fanout", "batches", 1..=1_000_000)?;
@@ -336,6 +338,24 @@ pub struct ItemAdd {
     /// On FDA's Food Traceability List.
     #[arg(long)]
     pub ftl: bool,
+    /// Lowest product temperature accepted at receiving, °C (e.g. -25); a receipt below it
+    /// puts the new lot on hold.
+    #[arg(long, value_name = "CELSIUS", allow_hyphen_values = true)]
+    pub temp_min: Option<String>,
+    /// Highest product temperature accepted at receiving, °C (e.g. 5); a receipt above it
+    /// puts the new lot on hold.
+    #[arg(long, value_name = "CELSIUS", allow_hyphen_values = true)]
+    pub temp_max: Option<String>,
+}
+
+/// A receiving temperature range from `--temp-min` / `--temp-max`.
+pub fn temp_range(min: Option<&str>, max: Option<&str>) -> Result<TempRange, Invalid> {
+    let range = TempRange {
+        min_dc: min.map(|t| parse_temperature(t, "temp-min")).transpose()?,
+        max_dc: max.map(|t| parse_temperature(t, "temp-max")).transpose()?,
+    };
+    range.validate()?;
+    Ok(range)
 }
 
 fn opt_text(v: &Option<String>, field: &str) -> Result<String, Invalid> {
@@ -352,7 +372,10 @@ impl ItemAdd {
             Some(t) => Some(t.trim().parse::<u32>().map_err(|_| {
                 Invalid::new(
                     "shelf-life",
-                    format!("'{t}' is not a number of days; use 1 to 3650"),
+                    format!(
+                        "{} is not a number of days; use 1 to 3650",
+                        crate::domain::text::excerpt(t)
+                    ),
                 )
             })?),
         };
@@ -378,6 +401,7 @@ impl ItemAdd {
                 .transpose()?,
             shelf_life_days,
             ftl: self.ftl,
+            receiving_temp: temp_range(self.temp_min.as_deref(), self.temp_max.as_deref())?,
         })
     }
 }
@@ -542,7 +566,10 @@ impl ReceiveArgs {
             Some(s) => {
                 return Err(Invalid::new(
                     "inspection",
-                    format!("'{s}' is not a result; accepted: pass, fail"),
+                    format!(
+                        "{} is not a result; accepted: pass, fail",
+                        crate::domain::text::excerpt(s)
+                    ),
                 ));
             }
         };
@@ -764,7 +791,8 @@ impl BarcodeArgs {
                     return Err(Invalid::new(
                         "separator",
                         format!(
-                            "'{c}' can appear in GS1 data; use one it cannot, such as ~ | # or ^"
+                            "{} can appear in GS1 data; use one it cannot, such as ~ | # or ^",
+                            crate::domain::text::excerpt(c)
                         ),
                     ));
                 }
@@ -772,7 +800,10 @@ impl BarcodeArgs {
                 _ => {
                     return Err(Invalid::new(
                         "separator",
-                        format!("'{sep}' should be one character, such as ~ or |"),
+                        format!(
+                            "{} should be one character, such as ~ or |",
+                            crate::domain::text::excerpt(sep)
+                        ),
                     ));
                 }
             }

@@ -3,7 +3,8 @@
 //! finds the lot we received under the supplier's lot SR-1121, as the app does.
 
 use super::{Failure, Res};
-use crate::domain::words::{echo, plural};
+use crate::domain::text::excerpt;
+use crate::domain::words::plural;
 use crate::domain::{Lot, Origin};
 use crate::scan::{Scan, ScanConfig};
 use crate::station::{Station, StationExt, lookup};
@@ -53,8 +54,8 @@ pub fn one_lot(st: &dyn Station, text: &str, field: &str) -> Res<Found> {
         0 => Err(Failure::invalid(
             field,
             format!(
-                "'{}' is not one of our lots, nor a supplier lot we received; `lotline lots` lists them",
-                echo(&said)
+                "{} is not one of our lots, nor a supplier lot we received; `lotline lots` lists them",
+                excerpt(&said)
             ),
         )),
         1 => {
@@ -72,8 +73,8 @@ pub fn one_lot(st: &dyn Station, text: &str, field: &str) -> Res<Found> {
             Err(Failure::invalid(
                 field,
                 format!(
-                    "supplier lot '{}' is on {} of ours; give one of them: {}",
-                    echo(&said),
+                    "supplier lot {} is on {} of ours; give one of them: {}",
+                    excerpt(&said),
                     plural(n, "lot", "lots"),
                     lots.iter().map(describe).collect::<Vec<_>>().join("; ")
                 ),

@@ -4,8 +4,10 @@
 mod args;
 mod contract;
 mod lookup;
+mod master;
 mod output;
 mod paths;
+mod safe;
 
 pub use contract::{Failure, Kind};
 
@@ -32,7 +34,7 @@ pub fn main() -> ExitCode {
             // gets a refused command line as JSON too.
             let json = std::env::args_os().any(|a| a == "--json");
             if matches!(e.kind(), E::DisplayHelp | E::DisplayVersion) || !json {
-                e.exit();
+                return clap_exit(e);
             }
             report(&contract::usage(&e), true);
             return ExitCode::from(contract::EXIT_INVALID);
@@ -55,10 +57,33 @@ fn report(f: &Failure, json: bool) {
         return;
     }
     if json {
-        eprintln!("{}", f.json());
+        eprintln!("{}", safe::json_escape_unsafe(&f.json().to_string()));
     } else {
-        eprintln!("lotline: {}", f.text());
+        // Errors quote paths and input: escaped, like everything else printed.
+        eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.text()));
     }
+}
+
+/// Help and version as clap prints them; an argument error with the text escaped, since
+/// clap quotes the bad value as it was given (escapes included).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap quotes the whole bad value: each line is cut to a bounded length.
+    let text = e.render().to_string();
+    for line in crate::domain::text::escape_lines(&text).lines() {
+        let n = line.chars().count();
+        if n > 100 {
+            let head: String = line.chars().take(100).collect();
+            eprintln!("{head}… ({n} characters)");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    ExitCode::from(contract::EXIT_INVALID)
 }
 
 /// The Unix user running this process: the "who" stamped on records made here, and the
@@ -86,7 +111,18 @@ fn operator() -> String {
 }
 
 fn station_name(cli: &Cli) -> String {
-    cli.station.clone().unwrap_or_else(paths::hostname)
+    // `--station` was checked at the start of `run`; a host name that would not pass is
+    // not worth refusing a command over, so it is shown escaped instead.
+    cli.station.clone().unwrap_or_else(|| {
+        let host = paths::hostname();
+        crate::domain::text::station_name(&host, "station").unwrap_or_else(|_| {
+            crate::domain::text::escape(&host)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(crate::domain::text::MAX_STATION_CHARS)
+                .collect()
+        })
+    })
 }
 
 fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
@@ -110,7 +146,10 @@ fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
 
 pub fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
-    let out = &mut std::io::stdout().lock();
+    if let Some(s) = &cli.station {
+        crate::domain::text::station_name(s, "station")?;
+    }
+    let out = &mut safe::SafeWriter::new(std::io::stdout().lock());
     let cmd = match &cli.command {
         Some(c) => c,
         None => {
@@ -153,7 +192,12 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Item(ItemCmd::Show { code, json }) => {
             let st = open_read(&cli, &db)?;
-            output::item(out, &st.item(ItemCode::parse(code, "item")?)?, *json)
+            let item = st.item(ItemCode::parse(code, "item")?)?;
+            if *json {
+                output::item(out, &item)
+            } else {
+                master::item_detail(out, &item)
+            }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
             let st = open(&cli, &db, cli.create)?;
@@ -179,7 +223,12 @@ pub fn run(cli: Cli) -> Res {
         }
         Cmd::Party(PartyCmd::Show { id, json }) => {
             let st = open_read(&cli, &db)?;
-            output::party(out, &st.party(PartyId::parse(id, "party")?)?, *json)
+            let party = st.party(PartyId::parse(id, "party")?)?;
+            if *json {
+                output::party(out, &party)
+            } else {
+                master::party_detail(out, &party)
+            }
         }
         Cmd::Receive(r) => {
             let st = open(&cli, &db, cli.create)?;
@@ -187,6 +236,13 @@ pub fn run(cli: Cli) -> Res {
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
+            if let Some(why) = &created.hold {
+                // On stderr so scripts still read the code alone from stdout.
+                eprintln!(
+                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code, created.code
+                );
+            }
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
@@ -384,7 +440,10 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     }
     let st = open(cli, path, true)?;
     if st.stats()?.items == 0 {
-        eprintln!("Building the demo plant in {} ...", path.display());
+        eprintln!(
+            "Building the demo plant in {} ...",
+            crate::domain::text::escape(&path.display().to_string())
+        );
         crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
     } else if !crate::demo::is_demo(&st)? {
         return Err(Failure::invalid(
@@ -503,7 +562,7 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
         "Generating {} lots (seed {}) into {} ...",
         spec.lots,
         spec.seed,
-        path.display()
+        crate::domain::text::escape(&path.display().to_string())
     );
     let started = std::time::Instant::now();
     let sum = crate::plantgen::generate(&store, &spec, &mut |p| {

@@ -63,8 +63,8 @@ pub fn lot_json(l: &Lot) -> Value {
 }
 
 fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
+    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
     Ok(())
 }
 
@@ -119,29 +119,15 @@ pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
     Ok(())
 }
 
-/// An item, named as `item add`'s flags are (`shelf_life` is in days).
-fn item_json(i: &Item) -> Value {
-    let d = &i.description;
-    json!({
-        "code": i.code.as_str(), "name": d.name, "brand": text(&d.brand),
-        "commodity": text(&d.commodity), "variety": text(&d.variety),
-        "pack_size": text(&d.pack_size), "pack_style": text(&d.pack_style),
-        "unit": i.unit.as_str(), "kind": i.kind.as_str(),
-        "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life": i.shelf_life_days, "ftl": i.ftl,
-    })
-}
-
 /// `item show --json`: the one item as an object.
-pub fn item(out: &mut impl Write, i: &Item, json: bool) -> Res {
-    if json {
-        return print_json(out, &item_json(i));
-    }
-    items(out, std::slice::from_ref(i), false)
+pub fn item(out: &mut impl Write, i: &Item) -> Res {
+    print_json(out, &super::master::item_json(i))
 }
 
 pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
     if json {
-        return print_json(out, &Value::Array(items.iter().map(item_json).collect()));
+        let v: Vec<Value> = items.iter().map(super::master::item_json).collect();
+        return print_json(out, &Value::Array(v));
     }
     writeln!(
         out,
@@ -163,31 +149,15 @@ pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
     Ok(())
 }
 
-/// A party, named as `party add`'s flags are.
-fn party_json(p: &Party) -> Value {
-    let l = &p.location;
-    let c = &p.recall_contact;
-    json!({
-        "id": p.id.as_str(), "role": p.role.as_str(), "name": l.business_name,
-        "phone": text(&l.phone), "street": text(&l.street), "city": text(&l.city),
-        "state": text(&l.state), "zip": text(&l.zip), "country": text(&l.country),
-        "gln": p.gln.as_ref().map(|g| g.as_str()),
-        "contact_name": text(&c.name), "contact_phone": text(&c.phone),
-        "contact_email": text(&c.email),
-    })
-}
-
 /// `party show --json`: the one party as an object.
-pub fn party(out: &mut impl Write, p: &Party, json: bool) -> Res {
-    if json {
-        return print_json(out, &party_json(p));
-    }
-    parties(out, std::slice::from_ref(p), false)
+pub fn party(out: &mut impl Write, p: &Party) -> Res {
+    print_json(out, &super::master::party_json(p))
 }
 
 pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
     if json {
-        return print_json(out, &Value::Array(parties.iter().map(party_json).collect()));
+        let v: Vec<Value> = parties.iter().map(super::master::party_json).collect();
+        return print_json(out, &Value::Array(v));
     }
     writeln!(out, "{:<12} {:<9} LOCATION", "ID", "ROLE")?;
     for p in parties {
@@ -250,8 +220,12 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     };
     match &e.kind {
         EventKind::Receive(r) => format!(
-            "received {} {} from {} (lot {})",
-            r.qty, r.unit, r.supplier, r.supplier_lot
+            "received {} {} from {} (lot {}){}",
+            r.qty,
+            r.unit,
+            r.supplier,
+            r.supplier_lot,
+            quality_text(&r.quality)
         ),
         EventKind::Produce(b) => format!(
             "batch made {} {} {} of {}",
@@ -288,11 +262,50 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     }
 }
 
+/// The dock checks of a receipt, as "; 19.0 °C, inspection fail, note: shells cracked".
+fn quality_text(q: &Quality) -> String {
+    let mut parts = Vec::new();
+    if let Some(dc) = q.temperature_dc {
+        parts.push(format!("{} °C", format_temperature(dc)));
+    }
+    match q.inspection {
+        Some(Inspection::Pass) => parts.push("inspection pass".into()),
+        Some(Inspection::Fail) => parts.push("inspection FAIL".into()),
+        None => {}
+    }
+    if !q.note.is_empty() {
+        parts.push(format!("note: {}", q.note));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
+}
+
+/// A receipt's dock checks for JSON: temperature in °C as a number, inspection, note.
+pub fn quality_json(q: &Quality) -> Value {
+    json!({
+        "temperature_c": q.temperature_dc.map(|dc| dc as f64 / 10.0),
+        "inspection": q.inspection.map(|i| match i {
+            Inspection::Pass => "pass",
+            Inspection::Fail => "fail",
+        }),
+        "note": q.note,
+    })
+}
+
 pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
     codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
     if json {
         let mut v = lot_json(&h.lot);
+        if let Some(r) = h.events.iter().find_map(|e| match &e.event.kind {
+            EventKind::Receive(r) if r.lot == h.lot.id => Some(r),
+            _ => None,
+        }) {
+            v["receiving"] = quality_json(&r.quality);
+        }
         v["events"] = Value::Array(
             h.events
                 .iter()

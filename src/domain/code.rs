@@ -23,7 +23,10 @@ fn normalise_code(text: &str, field: &str, what: &str) -> Result<String, Invalid
     if t.chars().count() > MAX_CODE_LEN {
         return Err(Invalid::new(
             field,
-            format!("'{t}' is longer than {MAX_CODE_LEN} characters"),
+            format!(
+                "{} is longer than {MAX_CODE_LEN} characters",
+                crate::domain::text::excerpt(t)
+            ),
         ));
     }
     if let Some(c) = t
@@ -32,7 +35,10 @@ fn normalise_code(text: &str, field: &str, what: &str) -> Result<String, Invalid
     {
         return Err(Invalid::new(
             field,
-            format!("'{t}' contains {c:?}; use letters, digits and - _ . / only"),
+            format!(
+                "{} contains {c:?}; use letters, digits and - _ . / only",
+                crate::domain::text::excerpt(t)
+            ),
         ));
     }
     Ok(t.to_ascii_uppercase())
@@ -127,13 +133,16 @@ impl SupplierLot {
         if t.chars().count() > MAX_CODE_LEN {
             return Err(Invalid::new(
                 field,
-                format!("'{t}' is longer than {MAX_CODE_LEN} characters"),
+                format!(
+                    "{} is longer than {MAX_CODE_LEN} characters",
+                    crate::domain::text::excerpt(t)
+                ),
             ));
         }
-        if t.chars().any(|c| c.is_control()) {
+        if t.chars().any(super::text::is_unsafe) {
             return Err(Invalid::new(
                 field,
-                "contains control characters; a scanner separator may have been read as data",
+                "contains control or invisible characters; a scanner separator may have been read as data",
             ));
         }
         Ok(SupplierLot(t.to_string()))
@@ -179,7 +188,11 @@ fn gs1_number(
         let ls: Vec<String> = lengths.iter().map(|l| l.to_string()).collect();
         return Err(Invalid::new(
             field,
-            format!("'{t}' is not a {name}; it has {} digits", ls.join(", ")),
+            format!(
+                "{} is not a {name}; it has {} digits",
+                crate::domain::text::excerpt(t),
+                ls.join(", ")
+            ),
         ));
     }
     let (body, check) = t.split_at(t.len() - 1);
@@ -277,7 +290,10 @@ impl Reference {
         let t = text.trim();
         let usage = "use TYPE:NUMBER such as BOL:4471, PO:88123 or INV:5521";
         let Some((kind, number)) = t.split_once(':') else {
-            return Err(Invalid::new(field, format!("'{t}' has no type; {usage}")));
+            return Err(Invalid::new(
+                field,
+                format!("{} has no type; {usage}", crate::domain::text::excerpt(t)),
+            ));
         };
         let kind = kind.trim();
         let number = number.trim();
@@ -289,16 +305,22 @@ impl Reference {
         {
             return Err(Invalid::new(
                 field,
-                format!("'{kind}' is not a document type; {usage}"),
+                format!(
+                    "{} is not a document type; {usage}",
+                    crate::domain::text::excerpt(kind)
+                ),
             ));
         }
         if number.is_empty()
             || number.chars().count() > MAX_CODE_LEN
-            || number.chars().any(char::is_control)
+            || number.chars().any(super::text::is_unsafe)
         {
             return Err(Invalid::new(
                 field,
-                format!("'{number}' is not a document number; {usage}"),
+                format!(
+                    "{} is not a document number; {usage}",
+                    crate::domain::text::excerpt(number)
+                ),
             ));
         }
         Ok(Reference {
@@ -325,7 +347,10 @@ pub fn parse_date(text: &str, field: &str, today: NaiveDate) -> Result<NaiveDate
     NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
         Invalid::new(
             field,
-            format!("'{t}' is not a date; use YYYY-MM-DD (such as {today}), today or yesterday"),
+            format!(
+                "{} is not a date; use YYYY-MM-DD (such as {today}), today or yesterday",
+                crate::domain::text::excerpt(t)
+            ),
         )
     })
 }
@@ -356,8 +381,13 @@ pub fn clean_text(text: &str, field: &str, max: usize) -> Result<String, Invalid
             format!("is longer than {max} characters"),
         ));
     }
-    if t.chars().any(char::is_control) {
-        return Err(Invalid::new(field, "contains control characters"));
+    if let Some(c) = t.chars().find(|&c| super::text::is_unsafe(c)) {
+        // Controls would reach a reader's terminal; bidi and zero-width characters make
+        // text read as something it is not.
+        return Err(Invalid::new(
+            field,
+            format!("contains {}; type plain text", super::text::describe(c)),
+        ));
     }
     Ok(t.to_string())
 }

@@ -13,6 +13,27 @@ pub struct Stamp {
     pub at: DateTime<Utc>,
 }
 
+impl Stamp {
+    /// Check who and where before they are stored: both are printed on every history and
+    /// audit line, so neither may carry control or invisible characters, nor be unbounded.
+    pub fn validate(&self) -> Result<(), super::Invalid> {
+        super::text::station_name(&self.station, "station")?;
+        let op = self.operator.as_str();
+        if op.is_empty()
+            || op.chars().count() > super::text::MAX_STATION_CHARS
+            || op
+                .chars()
+                .any(|c| super::text::is_unsafe(c) || c.is_whitespace())
+        {
+            return Err(super::Invalid::new(
+                "operator",
+                format!("{} is not a user name", super::text::excerpt(op)),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Inspection {
     Pass,
@@ -34,8 +55,8 @@ pub fn parse_temperature(text: &str, field: &str) -> Result<i32, Invalid> {
         Invalid::new(
             field,
             format!(
-                "'{}' is not a temperature; give degrees Celsius such as 3.5 or -18",
-                text.trim()
+                "{} is not a temperature; give degrees Celsius such as 3.5 or -18",
+                super::text::excerpt(text.trim())
             ),
         )
     })?;

@@ -59,7 +59,8 @@ impl de::Visitor<'_> for DateVisitor {
         f.write_str("a date as YYYY-MM-DD")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<NaiveDate, E> {
-        parse(v).ok_or_else(|| E::custom(format!("'{v}' is not a date")))
+        parse(v)
+            .ok_or_else(|| E::custom(format!("{} is not a date", crate::domain::text::excerpt(v))))
     }
 }
 

@@ -57,7 +57,7 @@ impl FromStr for ItemKind {
             .ok_or_else(|| {
                 Invalid::new(
                     "kind",
-                    format!("'{s}' is not an item kind; accepted: ingredient, packaging, intermediate, finished"),
+                    format!("{} is not an item kind; accepted: ingredient, packaging, intermediate, finished", crate::domain::text::excerpt(s)),
                 )
             })
     }
@@ -75,6 +75,78 @@ pub struct Item {
     /// On FDA's Food Traceability List: FSMA 204 KDEs are required for its lots.
     pub ftl: bool,
     pub created: Stamp,
+    /// Product temperature accepted at receiving; a reading outside it holds the new lot.
+    pub receiving_temp: TempRange,
+    /// Set when the item may no longer be received, made or shipped; its lots and history
+    /// stay as they are.
+    pub retired: Option<Retired>,
+}
+
+/// Why and by whom a record was retired from use in new receipts, batches and shipments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retired {
+    pub stamp: Stamp,
+    pub reason: String,
+}
+
+/// The product temperatures accepted at the dock, °C in tenths like [`super::Quality`];
+/// either end may be open (frozen goods have only a maximum).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TempRange {
+    pub min_dc: Option<i32>,
+    pub max_dc: Option<i32>,
+}
+
+impl TempRange {
+    pub fn is_open(&self) -> bool {
+        self.min_dc.is_none() && self.max_dc.is_none()
+    }
+
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if let (Some(lo), Some(hi)) = (self.min_dc, self.max_dc)
+            && lo > hi
+        {
+            return Err(Invalid::new(
+                "temp-min",
+                format!(
+                    "{} °C is above the maximum {} °C; give the lowest accepted temperature",
+                    super::format_temperature(lo),
+                    super::format_temperature(hi)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Why a reading of `dc` is outside the range, or `None` when it is accepted.
+    pub fn outside(&self, dc: i32) -> Option<String> {
+        let t = super::format_temperature;
+        match (self.min_dc, self.max_dc) {
+            (_, Some(hi)) if dc > hi => Some(format!(
+                "temperature {} °C is above the item's maximum {} °C",
+                t(dc),
+                t(hi)
+            )),
+            (Some(lo), _) if dc < lo => Some(format!(
+                "temperature {} °C is below the item's minimum {} °C",
+                t(dc),
+                t(lo)
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TempRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = super::format_temperature;
+        match (self.min_dc, self.max_dc) {
+            (None, None) => f.write_str("any"),
+            (Some(lo), None) => write!(f, "at least {} °C", t(lo)),
+            (None, Some(hi)) => write!(f, "at most {} °C", t(hi)),
+            (Some(lo), Some(hi)) => write!(f, "{} to {} °C", t(lo), t(hi)),
+        }
+    }
 }
 
 impl Item {
@@ -94,6 +166,38 @@ impl Item {
                 format!("{days} days is not a shelf life; use 1 to 3650 days"),
             ));
         }
-        Ok(())
+        self.receiving_temp.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperature_ranges() {
+        let r = TempRange {
+            min_dc: Some(-10),
+            max_dc: Some(50),
+        };
+        assert_eq!(r.outside(50), None);
+        assert_eq!(r.outside(-10), None);
+        assert_eq!(
+            r.outside(51).unwrap(),
+            "temperature 5.1 °C is above the item's maximum 5.0 °C"
+        );
+        assert!(
+            r.outside(-11)
+                .unwrap()
+                .contains("below the item's minimum -1.0")
+        );
+        assert_eq!(r.to_string(), "-1.0 to 5.0 °C");
+        assert_eq!(TempRange::default().outside(900), None);
+        assert_eq!(TempRange::default().to_string(), "any");
+        let upside_down = TempRange {
+            min_dc: Some(60),
+            max_dc: Some(50),
+        };
+        assert_eq!(upside_down.validate().unwrap_err().field, "temp-min");
     }
 }

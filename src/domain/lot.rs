@@ -40,7 +40,10 @@ impl std::str::FromStr for LotStatus {
             "voided" => Ok(LotStatus::Voided),
             _ => Err(Invalid::new(
                 "status",
-                format!("'{s}' is not a status; accepted: released, hold, recalled, voided"),
+                format!(
+                    "{} is not a status; accepted: released, hold, recalled, voided",
+                    crate::domain::text::excerpt(s)
+                ),
             )),
         }
     }

@@ -22,6 +22,7 @@ pub use pattern::*;
 pub use plant::Plant;
 pub use qty::*;
 mod request;
+pub mod text;
 pub use request::*;
 mod balance;
 pub use balance::MassBalance;

@@ -43,7 +43,10 @@ impl FromStr for Role {
             "both" => Ok(Role::Both),
             _ => Err(Invalid::new(
                 "role",
-                format!("'{s}' is not a role; accepted: supplier, customer, both"),
+                format!(
+                    "{} is not a role; accepted: supplier, customer, both",
+                    crate::domain::text::excerpt(s)
+                ),
             )),
         }
     }
@@ -109,6 +112,9 @@ pub struct Party {
     pub gln: Option<Gln>,
     pub recall_contact: Contact,
     pub created: Stamp,
+    /// Set when the party may no longer be named on new receipts or shipments; its
+    /// history and traces keep it.
+    pub retired: Option<super::Retired>,
 }
 
 impl Party {

@@ -83,6 +83,34 @@ fn pieces(p: &str) -> Result<Vec<Piece<'_>>, String> {
 impl LotPattern {
     pub fn parse(text: &str, field: &str) -> Result<LotPattern, Invalid> {
         let t = text.trim();
+        // A pattern names every lot the plant makes, and lot codes end up in file names
+        // (labels, exports) and on terminals: no path separators, no `..`, nothing
+        // unprintable, and no longer than a code could be.
+        if t.chars().count() > super::MAX_CODE_LEN {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "{} is longer than {} characters",
+                    super::text::excerpt(t),
+                    super::MAX_CODE_LEN
+                ),
+            ));
+        }
+        if let Some(c) = t.chars().find(|&c| super::text::is_unsafe(c)) {
+            return Err(Invalid::new(
+                field,
+                format!("contains {}; type plain text", super::text::describe(c)),
+            ));
+        }
+        if t.contains('/') || t.contains("..") {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "{} contains '/' or '..', which would make lot codes look like file paths; use - or _",
+                    super::text::excerpt(t)
+                ),
+            ));
+        }
         let ps = pieces(t).map_err(|e| Invalid::new(field, e))?;
         let seqs = ps.iter().filter(|p| matches!(p, Piece::Seq(_))).count();
         if seqs != 1 {
@@ -181,6 +209,11 @@ mod tests {
             ("R{YY{SEQ}", "not a token"),
             ("R {SEQ}", "' '"),
             ("R{SEQ:9}", "width"),
+            ("../{SEQ}", "'/' or '..'"),
+            ("R/{SEQ}", "'/' or '..'"),
+            ("R..{SEQ}", "'/' or '..'"),
+            ("R\u{1b}[2J{SEQ}", "control"),
+            ("R\u{202e}{SEQ}", "control"),
         ] {
             let e = LotPattern::parse(bad, "receipt-pattern").unwrap_err();
             assert!(e.problem.contains(why), "{bad}: {e}");

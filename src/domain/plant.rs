@@ -48,10 +48,13 @@ impl Plant {
             super::clean_text(v, f, 100)?;
         }
         for u in &self.qa_users {
-            if u.is_empty() || u.len() > 64 || u.chars().any(|c| c.is_control() || c == ',') {
+            if u.is_empty()
+                || u.len() > 64
+                || u.chars().any(|c| super::text::is_unsafe(c) || c == ',')
+            {
                 return Err(super::Invalid::new(
                     "qa-users",
-                    format!("'{u}' is not a user name"),
+                    format!("{} is not a user name", crate::domain::text::excerpt(u)),
                 ));
             }
         }

@@ -109,7 +109,8 @@ impl FromStr for Qty {
         let t = s.trim();
         let bad = || {
             QtyParseError(format!(
-                "'{s}' is not a quantity; use a number with at most 3 decimals, such as 25 or 12.5"
+                "{} is not a quantity; use a number with at most 3 decimals, such as 25 or 12.5",
+                crate::domain::text::excerpt(s)
             ))
         };
         let (neg, body) = match t.strip_prefix('-') {
@@ -128,10 +129,11 @@ impl FromStr for Qty {
         }
         if frac.len() > 3 {
             return Err(QtyParseError(format!(
-                "'{s}' has more than 3 decimals; lotline keeps quantities to the thousandth"
+                "{} has more than 3 decimals; lotline keeps quantities to the thousandth",
+                crate::domain::text::excerpt(s)
             )));
         }
-        let too_big = || QtyParseError(format!("'{s}' is too large"));
+        let too_big = || QtyParseError(format!("{} is too large", crate::domain::text::excerpt(s)));
         let w: i64 = if whole.is_empty() {
             0
         } else {
@@ -280,7 +282,11 @@ impl FromStr for Unit {
             "dozen" | "dz" => Unit::Dozen,
             _ => {
                 let all: Vec<&str> = Unit::ALL.iter().map(|u| u.as_str()).collect();
-                return Err(format!("'{s}' is not a unit; accepted: {}", all.join(", ")));
+                return Err(format!(
+                    "{} is not a unit; accepted: {}",
+                    crate::domain::text::excerpt(s),
+                    all.join(", ")
+                ));
             }
         })
     }

@@ -17,6 +17,7 @@ pub struct NewItem {
     pub gtin: Option<super::Gtin>,
     pub shelf_life_days: Option<u32>,
     pub ftl: bool,
+    pub receiving_temp: super::TempRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +56,10 @@ impl LotLine {
         let Some((lot, qty)) = text.split_once('=') else {
             return Err(super::Invalid::new(
                 field,
-                format!("'{text}' should be LOT=QTY, such as R26320-004=12.5"),
+                format!(
+                    "{} should be LOT=QTY, such as R26320-004=12.5",
+                    crate::domain::text::excerpt(text)
+                ),
             ));
         };
         Ok(LotLine {

@@ -111,14 +111,23 @@ impl Printer {
     pub fn parse(text: &str, field: &str) -> Result<Printer, Invalid> {
         let usage = "use file:PATH, cmd:COMMAND (such as cmd:lp -d zebra -o raw) or tcp:HOST:PORT (such as tcp:10.0.0.50:9100)";
         let t = text.trim();
-        let (kind, rest) = t
-            .split_once(':')
-            .ok_or_else(|| Invalid::new(field, format!("'{t}' is not a printer; {usage}")))?;
+        let (kind, rest) = t.split_once(':').ok_or_else(|| {
+            Invalid::new(
+                field,
+                format!(
+                    "{} is not a printer; {usage}",
+                    crate::domain::text::excerpt(t)
+                ),
+            )
+        })?;
         let rest = rest.trim();
         if rest.is_empty() {
             return Err(Invalid::new(
                 field,
-                format!("'{t}' names no destination; {usage}"),
+                format!(
+                    "{} names no destination; {usage}",
+                    crate::domain::text::excerpt(t)
+                ),
             ));
         }
         match kind {
@@ -133,13 +142,19 @@ impl Printer {
                 } else {
                     Err(Invalid::new(
                         field,
-                        format!("'{rest}' needs HOST:PORT; {usage}"),
+                        format!(
+                            "{} needs HOST:PORT; {usage}",
+                            crate::domain::text::excerpt(rest)
+                        ),
                     ))
                 }
             }
             _ => Err(Invalid::new(
                 field,
-                format!("'{kind}' is not a kind of printer; {usage}"),
+                format!(
+                    "{} is not a kind of printer; {usage}",
+                    crate::domain::text::excerpt(kind)
+                ),
             )),
         }
     }
@@ -161,7 +176,12 @@ impl Printer {
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())
                     .spawn()
-                    .map_err(|e| format!("cannot run printer command '{cmd}': {e}"))?;
+                    .map_err(|e| {
+                        format!(
+                            "cannot run printer command {}: {e}",
+                            crate::domain::text::excerpt(cmd)
+                        )
+                    })?;
                 // A command that fails may exit before reading its input; then the write
                 // hits a closed pipe. Its exit status and message are the real news, so
                 // the write error is only reported when the command claims success.
@@ -169,9 +189,9 @@ impl Printer {
                     Some(mut stdin) => stdin.write_all(zpl.as_bytes()),
                     None => Ok(()),
                 };
-                let out = child
-                    .wait_with_output()
-                    .map_err(|e| format!("printer command '{cmd}': {e}"))?;
+                let out = child.wait_with_output().map_err(|e| {
+                    format!("printer command {}: {e}", crate::domain::text::excerpt(cmd))
+                })?;
                 if !out.status.success() {
                     let why = String::from_utf8_lossy(&out.stderr)
                         .lines()
@@ -188,7 +208,12 @@ impl Printer {
                         }
                     ));
                 }
-                written.map_err(|e| format!("printer command '{cmd}' did not take the label: {e}"))
+                written.map_err(|e| {
+                    format!(
+                        "printer command {} did not take the label: {e}",
+                        crate::domain::text::excerpt(cmd)
+                    )
+                })
             }
             Printer::Tcp(addr) => {
                 use std::net::ToSocketAddrs;
@@ -232,6 +257,8 @@ mod tests {
                 station: "b".into(),
                 at: Utc::now(),
             },
+            receiving_temp: TempRange::default(),
+            retired: None,
         }
     }
 

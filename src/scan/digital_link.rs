@@ -82,14 +82,18 @@ fn check_qualifiers(primary: &str, allowed: &[&str], rest: &[&str]) -> Result<()
             [key, _] => {
                 return Err(ScanError::DigitalLink {
                     detail: format!(
-                        "path segment '{key}' is not a key qualifier allowed after AI ({primary})"
+                        "path segment {} is not a key qualifier allowed after AI ({primary})",
+                        crate::domain::text::excerpt(key)
                     ),
                 });
             }
             _ => {
                 let last = pair.first().copied().unwrap_or_default();
                 return Err(ScanError::DigitalLink {
-                    detail: format!("path segment '{last}' after AI ({primary}) has no value"),
+                    detail: format!(
+                        "path segment {} after AI ({primary}) has no value",
+                        crate::domain::text::excerpt(last)
+                    ),
                 });
             }
         }

@@ -358,6 +358,7 @@ impl Store {
             w.open_table(SUPPLIER_LOTS)?;
             w.open_table(ITEM_LOTS)?;
             w.open_table(PARTY_EVENTS)?;
+            w.open_table(ITEM_EVENTS)?;
         }
         w.commit()?;
         Ok(())
@@ -430,6 +431,33 @@ impl Store {
                 }
             }
             w.delete_multimap_table(old::LINKS_REV)?;
+        }
+        if from < 5 {
+            // Items gain a receiving temperature range and a retirement, parties a
+            // retirement: every record re-encoded with both empty.
+            {
+                let mut items = w.open_table(ITEMS)?;
+                let mut upgraded = Vec::new();
+                for e in items.iter()? {
+                    let (k, v) = e?;
+                    let old: old::ItemV4 = codec::decode(v.value(), "items", &k.value())?;
+                    upgraded.push(old.upgrade());
+                }
+                for i in upgraded {
+                    items.insert(i.code.as_str(), codec::encode(&i).as_slice())?;
+                }
+                let mut parties = w.open_table(PARTIES)?;
+                let mut upgraded = Vec::new();
+                for e in parties.iter()? {
+                    let (k, v) = e?;
+                    let old: old::PartyV4 = codec::decode(v.value(), "parties", &k.value())?;
+                    upgraded.push(old.upgrade());
+                }
+                for p in upgraded {
+                    parties.insert(p.id.as_str(), codec::encode(&p).as_slice())?;
+                }
+            }
+            w.open_table(ITEM_EVENTS)?;
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
@@ -527,6 +555,7 @@ pub(crate) mod test_util {
                 gtin: None,
                 shelf_life_days: Some(30),
                 ftl: false,
+                receiving_temp: TempRange::default(),
             },
             &stamp(),
         )
@@ -639,10 +668,87 @@ mod tests {
     use super::test_util::*;
     use super::*;
 
+    /// Re-encode items and parties as schemas 1 to 4 had them, and drop the item history.
+    fn downgrade_records_to_v4(w: &redb::WriteTransaction) {
+        {
+            let mut items = w.open_table(ITEMS).unwrap();
+            let all: Vec<crate::domain::Item> = items
+                .iter()
+                .unwrap()
+                .map(|e| codec::decode(e.unwrap().1.value(), "items", &"").unwrap())
+                .collect();
+            for i in all {
+                let old = old::ItemV4 {
+                    code: i.code.clone(),
+                    description: i.description,
+                    unit: i.unit,
+                    kind: i.kind,
+                    gtin: i.gtin,
+                    shelf_life_days: i.shelf_life_days,
+                    ftl: i.ftl,
+                    created: i.created,
+                };
+                items
+                    .insert(i.code.as_str(), codec::encode(&old).as_slice())
+                    .unwrap();
+            }
+            let mut parties = w.open_table(PARTIES).unwrap();
+            let all: Vec<crate::domain::Party> = parties
+                .iter()
+                .unwrap()
+                .map(|e| codec::decode(e.unwrap().1.value(), "parties", &"").unwrap())
+                .collect();
+            for p in all {
+                let old = old::PartyV4 {
+                    id: p.id.clone(),
+                    role: p.role,
+                    location: p.location,
+                    gln: p.gln,
+                    recall_contact: p.recall_contact,
+                    created: p.created,
+                };
+                parties
+                    .insert(p.id.as_str(), codec::encode(&old).as_slice())
+                    .unwrap();
+            }
+        }
+        w.delete_table(ITEM_EVENTS).unwrap();
+    }
+
+    #[test]
+    fn a_schema_4_file_is_migrated_on_open() {
+        let (dir, s, [_, eggs, ..]) = bakery();
+        let items = s.items().unwrap();
+        let parties = s.parties().unwrap();
+        let history = s.lot_history(&eggs).unwrap();
+        let w = s.db.begin_write().unwrap();
+        downgrade_records_to_v4(&w);
+        w.open_table(META)
+            .unwrap()
+            .insert("schema_version", 4u32.to_le_bytes().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+        let path = s.path().to_path_buf();
+        drop(s);
+        let s = Store::open(&path, false).unwrap();
+        assert_eq!(s.items().unwrap(), items);
+        assert_eq!(s.parties().unwrap(), parties);
+        assert!(
+            items
+                .iter()
+                .all(|i| i.retired.is_none() && i.receiving_temp.is_open())
+        );
+        assert_eq!(s.lot_history(&eggs).unwrap(), history);
+        assert!(s.check().unwrap().problems.is_empty());
+        assert!(path.with_extension("schema4.bak").exists());
+        drop(dir);
+    }
+
     /// Rewrite `s`'s file as schema 1 had it: multimap indexes, and a shipment index of
     /// event ids only.
     fn downgrade_to_v1(s: &Store) {
         let w = s.db.begin_write().unwrap();
+        downgrade_records_to_v4(&w);
         {
             let mut lines = Vec::new();
             let table = w.open_multimap_table(LOT_SHIPMENTS).unwrap();

@@ -18,7 +18,9 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    per trace).
 /// 4: reverse links are one packed value per batch (`link_inputs`), not a multimap value
 ///    per input: written once, with the batch, in one insert.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: items carry a receiving temperature range and a retirement, parties a retirement
+///    (records re-encoded); `item_history` indexes the events that changed an item.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -90,6 +92,9 @@ pub const EVENTS_BY_DATE: TableDefinition<(i32, u64), ()> = TableDefinition::new
 /// (party, event id) → (): events naming a party — "what did this customer receive?"
 pub const PARTY_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("party_history");
 
+/// (item code, event id) → (): the events that added, changed or retired an item.
+pub const ITEM_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("item_history");
+
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
     use redb::MultimapTableDefinition;
@@ -110,6 +115,64 @@ pub mod old {
         MultimapTableDefinition::new("item_lots");
     pub const PARTY_EVENTS: MultimapTableDefinition<&str, u64> =
         MultimapTableDefinition::new("party_events");
+
+    use crate::domain::*;
+    use serde::{Deserialize, Serialize};
+
+    /// Schemas 1 to 4: an item before receiving temperatures and retirement.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct ItemV4 {
+        pub code: ItemCode,
+        pub description: ProductDescription,
+        pub unit: Unit,
+        pub kind: ItemKind,
+        pub gtin: Option<Gtin>,
+        pub shelf_life_days: Option<u32>,
+        pub ftl: bool,
+        pub created: Stamp,
+    }
+
+    impl ItemV4 {
+        pub fn upgrade(self) -> Item {
+            Item {
+                code: self.code,
+                description: self.description,
+                unit: self.unit,
+                kind: self.kind,
+                gtin: self.gtin,
+                shelf_life_days: self.shelf_life_days,
+                ftl: self.ftl,
+                created: self.created,
+                receiving_temp: TempRange::default(),
+                retired: None,
+            }
+        }
+    }
+
+    /// Schemas 1 to 4: a party before retirement.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PartyV4 {
+        pub id: PartyId,
+        pub role: Role,
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub recall_contact: Contact,
+        pub created: Stamp,
+    }
+
+    impl PartyV4 {
+        pub fn upgrade(self) -> Party {
+            Party {
+                id: self.id,
+                role: self.role,
+                location: self.location,
+                gln: self.gln,
+                recall_contact: self.recall_contact,
+                created: self.created,
+                retired: None,
+            }
+        }
+    }
 }
 
 pub fn supplier_lot_key(supplier_lot: &str, supplier: &str) -> String {

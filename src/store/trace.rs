@@ -55,7 +55,10 @@ impl FromStr for Direction {
             "both" => Ok(Direction::Both),
             _ => Err(Invalid::new(
                 "direction",
-                format!("'{s}' is not a direction; accepted: backward, forward, both"),
+                format!(
+                    "{} is not a direction; accepted: backward, forward, both",
+                    crate::domain::text::excerpt(s)
+                ),
             )),
         }
     }

@@ -18,6 +18,8 @@ pub struct Created {
     pub code: LotCode,
     pub lot: LotId,
     pub event: u64,
+    /// Why the new lot was put on hold at once (a failed receiving check), if it was.
+    pub hold: Option<String>,
 }
 
 /// Every table a write may touch, opened once for the transaction.
@@ -211,6 +213,7 @@ impl<'t> Tx<'t> {
         reference: Option<Reference>,
         kind: EventKind,
     ) -> Result<u64, StoreError> {
+        stamp.validate()?;
         let id = self.next_event_id()?;
         self.put_event(&Event {
             id,
@@ -325,6 +328,58 @@ impl<'t> Tx<'t> {
             }
         }
         Ok(false)
+    }
+}
+
+/// Why a receipt's dock checks hold the new lot: a failed inspection, a temperature outside
+/// the item's range, or both; `None` when it may be used at once.
+pub fn receiving_hold(q: &Quality, item: &Item) -> Option<String> {
+    let mut why = Vec::new();
+    if q.inspection == Some(Inspection::Fail) {
+        why.push("receiving inspection failed".to_string());
+    }
+    if let Some(dc) = q.temperature_dc
+        && let Some(out) = item.receiving_temp.outside(dc)
+    {
+        why.push(out);
+    }
+    if why.is_empty() {
+        return None;
+    }
+    let mut reason = why.join("; ");
+    if !q.note.trim().is_empty() {
+        reason.push_str(&format!(" (note: {})", q.note.trim()));
+    }
+    Some(reason)
+}
+
+fn check_item_active(item: &Item, field: &str) -> Result<(), StoreError> {
+    match &item.retired {
+        None => Ok(()),
+        Some(r) => Err(StoreError::invalid(
+            field,
+            format!(
+                "item {} was retired on {} ({}); it cannot be received or made",
+                item.code,
+                r.stamp.at.date_naive(),
+                r.reason
+            ),
+        )),
+    }
+}
+
+fn check_party_active(party: &Party, field: &str) -> Result<(), StoreError> {
+    match &party.retired {
+        None => Ok(()),
+        Some(r) => Err(StoreError::invalid(
+            field,
+            format!(
+                "party {} was retired on {} ({}); it cannot be named on new receipts or shipments",
+                party.id,
+                r.stamp.at.date_naive(),
+                r.reason
+            ),
+        )),
     }
 }
 
@@ -614,6 +669,8 @@ impl Tx<'_> {
             shelf_life_days: new.shelf_life_days,
             ftl: new.ftl,
             created: stamp.clone(),
+            receiving_temp: new.receiving_temp,
+            retired: None,
         };
         item.validate()?;
         if self.items.get(item.code.as_str())?.is_some() {
@@ -647,6 +704,7 @@ impl Tx<'_> {
             gln: new.gln,
             recall_contact: new.recall_contact,
             created: stamp.clone(),
+            retired: None,
         };
         party.validate()?;
         if self.parties.get(party.id.as_str())?.is_some() {
@@ -684,7 +742,9 @@ impl Tx<'_> {
             ));
         }
         let item = self.item(&r.item, "item")?;
+        check_item_active(&item, "item")?;
         let supplier = self.party(&r.supplier, "supplier")?;
+        check_party_active(&supplier, "supplier")?;
         if !supplier.role.supplies() {
             return Err(StoreError::invalid(
                 "supplier",
@@ -703,6 +763,7 @@ impl Tx<'_> {
                 ),
             ));
         }
+        let hold = receiving_hold(&r.quality, &item);
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.receipt_pattern, r.date)?;
         let id = self.next_lot_id()?;
@@ -740,10 +801,29 @@ impl Tx<'_> {
                 quality: r.quality.clone(),
             }),
         })?;
+        // A failed check holds the lot before anyone can use it: the hold is its own
+        // status event, stamped like the receipt, so releasing it later is ordinary QA work.
+        if let Some(reason) = &hold {
+            let mut held = self.lot(id)?;
+            held.status = LotStatus::Hold;
+            self.put_lot(&held)?;
+            self.append(
+                stamp,
+                r.date,
+                None,
+                EventKind::Status {
+                    lot: id,
+                    from: LotStatus::Released,
+                    to: LotStatus::Hold,
+                    reason: reason.clone(),
+                },
+            )?;
+        }
         Ok(Created {
             code,
             lot: id,
             event: event_id,
+            hold,
         })
     }
 
@@ -773,6 +853,7 @@ impl Tx<'_> {
             required_text(line, "line", 40)?;
         }
         let item = self.item(&b.item, "item")?;
+        check_item_active(&item, "item")?;
         let qty = convert_qty(b.qty, b.unit, &item, "unit")?;
         if !qty.is_positive() {
             return Err(StoreError::invalid(
@@ -840,6 +921,7 @@ impl Tx<'_> {
             code,
             lot: id,
             event: event_id,
+            hold: None,
         })
     }
 
@@ -847,6 +929,7 @@ impl Tx<'_> {
     fn ship(&mut self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
         check_not_future(s.date, "date", today)?;
         let customer = self.party(&s.customer, "customer")?;
+        check_party_active(&customer, "customer")?;
         if !customer.role.buys() {
             return Err(StoreError::invalid(
                 "customer",
@@ -1026,8 +1109,8 @@ impl Tx<'_> {
             return Err(StoreError::invalid(
                 "direction",
                 format!(
-                    "'{}' is not a direction; accepted: forward, backward, both",
-                    m.direction
+                    "{} is not a direction; accepted: forward, backward, both",
+                    crate::domain::text::excerpt(&m.direction)
                 ),
             ));
         }
@@ -1399,6 +1482,7 @@ mod tests {
                     gtin: None,
                     shelf_life_days: None,
                     ftl: false,
+                    receiving_temp: TempRange::default(),
                 },
                 &stamp(),
             )
@@ -1571,6 +1655,121 @@ mod tests {
             today(),
         )
         .map(|c| c.code)
+    }
+
+    fn receive_checked(
+        s: &super::Store,
+        temp: Option<i32>,
+        inspection: Option<Inspection>,
+        note: &str,
+    ) -> super::Created {
+        s.receive(
+            NewReceipt {
+                item: ItemCode::parse("MILK", "item").unwrap(),
+                supplier: PartyId::parse("MILL", "supplier").unwrap(),
+                supplier_lot: SupplierLot::parse("D-1", "supplier-lot").unwrap(),
+                qty: Qty::from_units(20),
+                unit: None,
+                date: today(),
+                expiry: None,
+                reference: None,
+                quality: Quality {
+                    temperature_dc: temp,
+                    inspection,
+                    note: note.into(),
+                },
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn failed_dock_checks_hold_the_new_lot_in_the_same_transaction() {
+        let (_d, s) = temp_store();
+        add_party(&s, "MILL", Role::Supplier);
+        s.add_item(
+            NewItem {
+                code: ItemCode::parse("MILK", "code").unwrap(),
+                description: ProductDescription {
+                    name: "Milk".into(),
+                    ..Default::default()
+                },
+                unit: Unit::L,
+                kind: ItemKind::Ingredient,
+                gtin: None,
+                shelf_life_days: None,
+                ftl: false,
+                receiving_temp: TempRange {
+                    min_dc: Some(0),
+                    max_dc: Some(50),
+                },
+            },
+            &stamp(),
+        )
+        .unwrap();
+        // Within range and passed: released, no status event.
+        let ok = receive_checked(&s, Some(50), Some(Inspection::Pass), "");
+        assert_eq!(ok.hold, None);
+        assert_eq!(s.lot_by_code(&ok.code).unwrap().status, LotStatus::Released);
+        assert_eq!(s.lot_history(&ok.code).unwrap().events.len(), 1);
+
+        let warm = receive_checked(&s, Some(51), Some(Inspection::Pass), "");
+        let why = warm.hold.clone().unwrap();
+        assert!(
+            why.contains("5.1 °C is above the item's maximum 5.0 °C"),
+            "{why}"
+        );
+        let lot = s.lot_by_code(&warm.code).unwrap();
+        assert_eq!(lot.status, LotStatus::Hold);
+        let h = s.lot_history(&warm.code).unwrap();
+        assert_eq!(h.events.len(), 2);
+        match &h.events[1].event.kind {
+            EventKind::Status {
+                from, to, reason, ..
+            } => {
+                assert_eq!((*from, *to), (LotStatus::Released, LotStatus::Hold));
+                assert_eq!(reason, &why);
+            }
+            other => panic!("expected a hold, got {other:?}"),
+        }
+        assert_eq!(h.events[1].event.stamp, stamp());
+
+        let frozen = receive_checked(&s, Some(-5), None, "");
+        assert!(
+            frozen
+                .hold
+                .unwrap()
+                .contains("below the item's minimum 0.0 °C")
+        );
+
+        let cracked = receive_checked(&s, None, Some(Inspection::Fail), "shells cracked");
+        assert_eq!(
+            cracked.hold.as_deref(),
+            Some("receiving inspection failed (note: shells cracked)")
+        );
+        let both = receive_checked(&s, Some(190), Some(Inspection::Fail), "");
+        assert!(both.hold.unwrap().contains("failed; temperature 19.0"));
+
+        // A held lot cannot be used until QA releases it, and the books stay consistent.
+        add_party(&s, "SHOP", Role::Customer);
+        let e = ship(&s, "SHOP", vec![line(&cracked.code, 1)]).unwrap_err();
+        assert!(e.to_string().contains("on hold"), "{e}");
+        assert!(s.check().unwrap().problems.is_empty());
+        // The receipt of a held lot can still be voided: a hold used nothing.
+        let receipt = s.lot_by_code(&cracked.code).unwrap().event;
+        s.void(
+            VoidEvent {
+                event: receipt,
+                date: today(),
+                reason: "entered twice".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        assert!(s.check().unwrap().problems.is_empty());
     }
 
     #[test]

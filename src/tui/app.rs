@@ -483,6 +483,7 @@ impl App {
         };
         self.draw_footer(buf, footer);
         self.draw_status(buf, status);
+        draw::safe_cells(buf, area);
         if self.theme.ascii {
             // Whatever free text a screen drew (names, notes) as it came: ASCII now.
             draw::ascii_cells(buf, area);

@@ -314,7 +314,10 @@ fn scanner(
                     _ => {
                         return Err(err(
                             &key,
-                            format!("'{text}' should be one character, such as ~ or |, or GS"),
+                            format!(
+                                "{} should be one character, such as ~ or |, or GS",
+                                crate::domain::text::excerpt(text)
+                            ),
                         ));
                     }
                 };
@@ -322,7 +325,8 @@ fn scanner(
                     return Err(err(
                         &key,
                         format!(
-                            "'{c}' is a letter or digit, which are data in a scan; use a sign such as ~ or |"
+                            "{} is a letter or digit, which are data in a scan; use a sign such as ~ or |",
+                            crate::domain::text::excerpt(c)
                         ),
                     ));
                 }

@@ -89,6 +89,23 @@ pub fn ascii_cells(buf: &mut Buffer, area: Rect) {
     }
 }
 
+/// Every cell of `area` holding a character that must not reach a terminal raw (the rule
+/// of [`crate::domain::text::is_unsafe`]: controls, bidi overrides, zero-width
+/// characters, as old records or a scan may hold) shows `?` instead. Runs on the whole
+/// frame, so no screen can forget it.
+pub fn safe_cells(buf: &mut Buffer, area: Rect) {
+    let area = area.intersection(buf.area);
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(c) = buf.cell_mut((x, y))
+                && crate::domain::text::has_unsafe(c.symbol())
+            {
+                c.set_char('?');
+            }
+        }
+    }
+}
+
 /// Set the style of every cell of `area` (clipped to the buffer).
 pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
     let area = area.intersection(buf.area);
@@ -202,5 +219,21 @@ mod tests {
         assert_eq!(scroll(50, 99, 10, 100), 90, "never past the end");
         assert_eq!(scroll(7, 3, 10, 5), 0, "a short list starts at the top");
         assert_eq!(scroll(3, 3, 0, 5), 0);
+    }
+}
+
+#[cfg(test)]
+mod safe_cell_tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_characters_never_reach_the_frame() {
+        let area = Rect::new(0, 0, 20, 1);
+        let mut buf = Buffer::empty(area);
+        buf.set_string(0, 0, "a\u{202e}b\u{200b}c\u{9b}d·é", Style::new());
+        safe_cells(&mut buf, area);
+        let shown: String = (0..20).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+        assert!(!crate::domain::text::has_unsafe(&shown), "{shown:?}");
+        assert!(shown.starts_with('a') && shown.contains("d·é"), "{shown:?}");
     }
 }

@@ -49,7 +49,7 @@ impl Key {
 
     /// Parse the keymap notation: `a`, `?`, `<F2>`, `<C-s>`, `<A-r>`, `<S-Tab>`, `<Enter>`.
     pub fn parse(text: &str) -> Result<Key, String> {
-        let bad = |why: &str| format!("'{text}' is not a key: {why}");
+        let bad = |why: &str| format!("{} is not a key: {why}", crate::domain::text::excerpt(text));
         if text.chars().count() == 1 {
             let c = text.chars().next().unwrap_or(' ');
             if c.is_control() {
@@ -78,7 +78,8 @@ impl Key {
                 "S" | "s" => KeyModifiers::SHIFT,
                 _ => {
                     return Err(bad(&format!(
-                        "unknown modifier '{m}'; use C- (Ctrl), A- (Alt) or S- (Shift)"
+                        "unknown modifier {}; use C- (Ctrl), A- (Alt) or S- (Shift)",
+                        crate::domain::text::excerpt(m)
                     )));
                 }
             };
@@ -114,7 +115,12 @@ impl Key {
                 }
             }
             _ if rest.chars().count() == 1 => KeyCode::Char(rest.chars().next().unwrap_or(' ')),
-            _ => return Err(bad(&format!("unknown key name '{rest}'"))),
+            _ => {
+                return Err(bad(&format!(
+                    "unknown key name {}",
+                    crate::domain::text::excerpt(rest)
+                )));
+            }
         };
         // Shift+Tab is what terminals send as BackTab; Shift on a character is its case.
         let code = match (code, mods.contains(KeyModifiers::SHIFT)) {
@@ -169,7 +175,8 @@ impl Key {
                     " (AltGr types it)"
                 };
                 Some(format!(
-                    "in [{place}] would stop you typing '{c}' into fields{how}; {elsewhere}"
+                    "in [{place}] would stop you typing {} into fields{how}; {elsewhere}",
+                    crate::domain::text::excerpt(c)
                 ))
             }
             KeyCode::Backspace | KeyCode::Delete if m.is_empty() => Some(format!(
@@ -373,7 +380,7 @@ impl Action {
                 .map(Action::Screen)
                 .ok_or_else(|| {
                     format!(
-                        "'{run}' names no screen; use screen receive, produce, ship, trace, lots or help"
+                        "{} names no screen; use screen receive, produce, ship, trace, lots or help", crate::domain::text::excerpt(run)
                     )
                 }),
             [one] => SIMPLE_ACTIONS
@@ -383,11 +390,12 @@ impl Action {
                 .ok_or_else(|| {
                     let names: Vec<&str> = SIMPLE_ACTIONS.iter().map(|(n, _)| *n).collect();
                     format!(
-                        "'{run}' is not an action; known: screen NAME, {}",
+                        "{} is not an action; known: screen NAME, {}",
+                        crate::domain::text::excerpt(run),
                         names.join(", ")
                     )
                 }),
-            _ => Err(format!("'{run}' is not an action; write one action name such as save")),
+            _ => Err(format!("{} is not an action; write one action name such as save", crate::domain::text::excerpt(run))),
         }
     }
 
@@ -612,13 +620,19 @@ impl Keymap {
                 let desc = text_of("desc")?;
                 let key = Key::parse(&on).map_err(|r| err(format!("{at}.on"), r))?;
                 if let Some(why) = key.refused_in(layer) {
-                    return Err(err(format!("{at}.on"), format!("'{on}' {why}")));
+                    return Err(err(
+                        format!("{at}.on"),
+                        format!("{} {why}", crate::domain::text::excerpt(on)),
+                    ));
                 }
                 let action = Action::parse(&run).map_err(|r| err(format!("{at}.run"), r))?;
                 if !layer.allows(action) {
                     return Err(err(
                         format!("{at}.run"),
-                        format!("'{run}' cannot be used in the [{lname}] layer"),
+                        format!(
+                            "{} cannot be used in the [{lname}] layer",
+                            crate::domain::text::excerpt(run)
+                        ),
                     ));
                 }
                 if desc.trim().is_empty() {

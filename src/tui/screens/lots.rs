@@ -260,9 +260,16 @@ impl Lots {
                 let text = if q.is_empty() {
                     format!("{n} lot{}, newest first", if n == 1 { "" } else { "s" })
                 } else if n == 0 {
-                    format!("search: no lot, supplier lot, item or supplier matches '{q}'")
+                    format!(
+                        "search: no lot, supplier lot, item or supplier matches {}",
+                        crate::domain::text::excerpt(&q)
+                    )
                 } else {
-                    format!("{n} lot{} for '{q}'{how}", if n == 1 { "" } else { "s" })
+                    format!(
+                        "{n} lot{} for {}{how}",
+                        if n == 1 { "" } else { "s" },
+                        crate::domain::text::excerpt(&q)
+                    )
                 };
                 let status = if n == 0 && !q.is_empty() {
                     Status::warn(text)
@@ -502,7 +509,11 @@ impl Lots {
         let title = match &self.query {
             None => "Lots: type and press Enter to search".to_string(),
             Some(q) if q.is_empty() => format!("All lots ({})", self.results.len()),
-            Some(q) => format!("Lots for '{q}' ({})", self.results.len()),
+            Some(q) => format!(
+                "Lots for {} ({})",
+                crate::domain::text::excerpt(q),
+                self.results.len()
+            ),
         };
         let inner = draw::boxed(buf, area, &title, ui.theme);
         if inner.is_empty() {
@@ -654,7 +665,34 @@ impl Lots {
                 },
             ),
         ];
-        let head_rows = if inner.height > 6 { 3 } else { 1 };
+        // A received lot shows what the dock found, when there is room for it.
+        let dock = h
+            .events
+            .iter()
+            .find_map(|entry| match &entry.event.kind {
+                EventKind::Receive(r) if r.lot == l.id => Some(dock_checks(&r.quality)),
+                _ => None,
+            })
+            .filter(|d| !d.is_empty());
+        let mut head = head.to_vec();
+        if let Some(d) = dock {
+            let failed = d.contains("FAIL");
+            head.push((
+                format!("at the dock: {d}"),
+                if failed || l.status != LotStatus::Released {
+                    ui.theme.warn
+                } else {
+                    ui.theme.label
+                },
+            ));
+        }
+        let head_rows = if inner.height > 8 {
+            head.len()
+        } else if inner.height > 6 {
+            3
+        } else {
+            1
+        };
         for (n, (t, s)) in head.iter().take(head_rows).enumerate() {
             put(
                 buf,
@@ -808,6 +846,23 @@ fn short_status(s: LotStatus) -> &'static str {
     }
 }
 
+/// A receipt's dock checks in a few words: "19.0 °C, inspection FAIL, note: cracked".
+pub fn dock_checks(q: &crate::domain::Quality) -> String {
+    let mut parts = Vec::new();
+    if let Some(dc) = q.temperature_dc {
+        parts.push(format!("{} °C", crate::domain::format_temperature(dc)));
+    }
+    match q.inspection {
+        Some(crate::domain::Inspection::Pass) => parts.push("inspection pass".to_string()),
+        Some(crate::domain::Inspection::Fail) => parts.push("inspection FAIL".to_string()),
+        None => {}
+    }
+    if !q.note.is_empty() {
+        parts.push(format!("note: {}", q.note));
+    }
+    parts.join(", ")
+}
+
 /// One line for an event in a lot's history.
 pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
     let effect = e.kind.balance_effect(lot.id);
@@ -819,7 +874,15 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
         format!("{effect} {}", lot.unit)
     };
     let what = match &e.kind {
-        EventKind::Receive(r) => format!("received from {} lot {}", r.supplier, r.supplier_lot),
+        EventKind::Receive(r) => {
+            let q = dock_checks(&r.quality);
+            format!(
+                "received from {} lot {}{}",
+                r.supplier,
+                r.supplier_lot,
+                if q.is_empty() { q } else { format!(", {q}") }
+            )
+        }
         EventKind::Produce(b) if b.output == lot.id => {
             format!(
                 "made by batch from {} input{}",

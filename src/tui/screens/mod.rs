@@ -96,7 +96,7 @@ pub fn common(
         }
         FormAction::Paste(text) => {
             let f = form.focused_mut()?;
-            for c in text.chars().filter(|c| !c.is_control()) {
+            for c in text.chars().filter(|&c| !crate::domain::text::is_unsafe(c)) {
                 f.edit(InputRequest::InsertChar(c));
             }
             Some(Outcome::changed())
@@ -177,7 +177,8 @@ pub fn check_choice(f: &mut Field, what: &str, complete: bool) -> Result<(), Sta
         return Err(invalid(
             f.name,
             format!(
-                "'{text}' is not a {what} accepted here; accepted: {}",
+                "{} is not a {what} accepted here; accepted: {}",
+                crate::domain::text::excerpt(text),
                 all.join(", ")
             ),
         ));
@@ -189,12 +190,16 @@ pub fn check_choice(f: &mut Field, what: &str, complete: bool) -> Result<(), Sta
         return Ok(());
     }
     if m.is_empty() {
-        Err(invalid(f.name, format!("no {what} matches '{text}'")))
+        Err(invalid(
+            f.name,
+            format!("no {what} matches {}", crate::domain::text::excerpt(text)),
+        ))
     } else {
         Err(invalid(
             f.name,
             format!(
-                "'{text}' matches {} {what}s; pick one with Up/Down",
+                "{} matches {} {what}s; pick one with Up/Down",
+                crate::domain::text::excerpt(text),
                 m.len()
             ),
         ))
@@ -517,7 +522,10 @@ pub fn not_our_lot(scan: &Scan, field: &str) -> StationError {
     let text = scanned_text(scan).unwrap_or_default();
     invalid(
         field,
-        format!("the scanned '{text}' is not one of our lots, nor a supplier lot we received"),
+        format!(
+            "the scanned {} is not one of our lots, nor a supplier lot we received",
+            crate::domain::text::excerpt(text)
+        ),
     )
 }
 

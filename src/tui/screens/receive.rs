@@ -135,7 +135,8 @@ impl Receive {
         if let Scan::Plain { text, .. } = scan {
             if self.form.focused().is_none() {
                 return Outcome::changed().status(Status::warn(format!(
-                    "scan: '{text}' is not a GS1 case label; put the cursor in the field it belongs in"
+                    "scan: {} is not a GS1 case label; put the cursor in the field it belongs in",
+                    crate::domain::text::excerpt(text)
                 )));
             }
             self.form_action(FormAction::Paste(text.clone()), station);
@@ -396,7 +397,10 @@ impl Receive {
             Some(s) => {
                 return Err(invalid(
                     "inspection",
-                    format!("'{s}' is not a result; accepted: pass, fail"),
+                    format!(
+                        "{} is not a result; accepted: pass, fail",
+                        crate::domain::text::excerpt(s)
+                    ),
                 ));
             }
         };
@@ -472,8 +476,16 @@ impl Receive {
                     self.form.get_mut("ref").set(&r.to_string());
                 }
                 self.clear(true);
+                // A failed dock check held the lot: say so, and why, where the clerk looks.
+                let status = match &created.hold {
+                    Some(why) => Status::warn(format!(
+                        "Received {} ON HOLD: {why}; QA must release it",
+                        created.code
+                    )),
+                    None => saved_status(msg),
+                };
                 Outcome::changed()
-                    .status(saved_status(msg))
+                    .status(status)
                     .with(InternalEvent::LotsChanged)
             }
             Err(e) => refuse(&mut self.form, &e),

@@ -282,6 +282,7 @@ fn ascii_mode_folds_the_status_line_and_free_text_to_ascii() {
         gtin: None,
         shelf_life_days: Some(20),
         ftl: false,
+        receiving_temp: TempRange::default(),
     })
     .unwrap();
     let mut a = App::new(Keymap::default_map(), Theme::new(false, true), now(), &p.st);

@@ -68,6 +68,7 @@ fn item(st: &Local, code: &str, name: &str, unit: Unit, kind: ItemKind, shelf: u
         gtin: None,
         shelf_life_days: Some(shelf),
         ftl: code == "EGGS",
+        receiving_temp: TempRange::default(),
     })
     .unwrap();
 }
@@ -264,6 +265,7 @@ pub fn with_gtins(p: &Plant) {
             gtin: Some(Gtin::parse(gtin, "gtin").unwrap()),
             shelf_life_days: Some(90),
             ftl: false,
+            receiving_temp: TempRange::default(),
         })
         .unwrap();
     }

@@ -702,3 +702,51 @@ fn only_qa_may_hold_and_the_refusal_keeps_the_reason() {
     let prompt = lots.prompt.as_ref().expect("the prompt stays");
     assert_eq!(prompt.form.fields[0].value(), "looks wet");
 }
+
+#[test]
+fn a_failed_dock_check_holds_the_lot_and_the_clerk_sees_why() {
+    let p = plant();
+    let mut r = R::new(&p);
+    r.enter("EGGS");
+    r.enter("FARM");
+    r.enter("F-77");
+    r.enter("10");
+    r.s.form.focus_field("temp");
+    r.typed("4");
+    r.s.form.focus_field("inspection");
+    r.typed("fail");
+    r.s.form.focus_field("note");
+    r.typed("shells cracked");
+    let out = r.act(FormAction::Save);
+    assert_eq!(level(&out), Some(Level::Warn), "{}", msg(&out));
+    let code = r.s.last.clone().expect("saved").code;
+    assert_eq!(
+        msg(&out),
+        format!(
+            "Received {code} ON HOLD: receiving inspection failed (note: shells cracked); QA must release it"
+        )
+    );
+    assert_eq!(p.st.lot(code.clone()).unwrap().status, LotStatus::Hold);
+    // The Lots details pane shows what the dock found.
+    let mut a = app(&p);
+    keys(
+        &mut a,
+        &p,
+        [Input::code(ratatui::crossterm::event::KeyCode::F(6))],
+    );
+    typed(&mut a, &p, code.as_str());
+    keys(
+        &mut a,
+        &p,
+        [
+            Input::code(ratatui::crossterm::event::KeyCode::Enter),
+            Input::code(ratatui::crossterm::event::KeyCode::Enter),
+        ],
+    );
+    let s = screen(&a, 100, 24);
+    assert!(
+        s.contains("at the dock: 4.0 °C, inspection FAIL, note: shells cracked"),
+        "{s}"
+    );
+    assert!(s.contains("receiving inspection failed"), "{s}");
+}

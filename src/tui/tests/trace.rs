@@ -295,6 +295,7 @@ fn start_from_a_supplier_lot_or_a_gs1_scan() {
             gtin: item.gtin.clone(),
             shelf_life_days: None,
             ftl: false,
+            receiving_temp: TempRange::default(),
         })
         .unwrap();
     let sugar_g = receive(

@@ -815,7 +815,10 @@ impl Trace {
                 &mut self.start,
                 &invalid(
                     "code",
-                    format!("no lot of ours and no supplier lot{for_item} is '{lot_text}'"),
+                    format!(
+                        "no lot of ours and no supplier lot{for_item} is {}",
+                        crate::domain::text::excerpt(lot_text)
+                    ),
                 ),
             ),
             1 => {
@@ -890,7 +893,13 @@ impl Trace {
                     Err(_) => {
                         return refuse(
                             &mut self.start,
-                            &invalid(name, format!("'{t}' is not a date; use YYYY-MM-DD")),
+                            &invalid(
+                                name,
+                                format!(
+                                    "{} is not a date; use YYYY-MM-DD",
+                                    crate::domain::text::excerpt(t)
+                                ),
+                            ),
                         );
                     }
                 }

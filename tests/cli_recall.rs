@@ -1,0 +1,300 @@
+//! The command line for recall work, run as the real binary against a real database file:
+//! receiving checks, expiry, master data, mock recalls, recall scope and returns.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::PathBuf;
+
+struct Plant {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Plant {
+    fn new() -> Plant {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        let p = Plant { _dir: dir, db };
+        // Commands never create a database; a plant's is made once, explicitly.
+        p.ok(&["--create", "plant", "show"]);
+        p
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let out = Command::cargo_bin("lotline")
+            .unwrap()
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("LOTLINE_DB")
+            .env_remove("LOTLINE_PRINTER")
+            .env("LOTLINE_STATION", "test-station")
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
+        r.stdout.trim().to_string()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    /// Non-zero exit, one line on stderr naming `field` and saying `words`, nothing stored.
+    fn refused(&self, args: &[&str], field: &str, words: &str) {
+        let before = self.snapshot();
+        let r = self.run(args);
+        assert_ne!(r.code, 0, "lotline {args:?} should fail: {}", r.stdout);
+        assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+        let line = r.stderr.trim();
+        assert!(
+            line.starts_with(&format!("lotline: {field}: ")),
+            "names field {field}: {line}"
+        );
+        assert!(line.contains(words), "{line} should say '{words}'");
+        assert_eq!(self.snapshot(), before, "nothing stored by {args:?}");
+    }
+
+    fn snapshot(&self) -> String {
+        if !self.db.exists() {
+            return String::new();
+        }
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.ok(&["lots", "--json"]),
+            self.ok(&["check", "--json"]),
+            self.ok(&["item", "list", "--json"]),
+            self.ok(&["party", "list", "--json"])
+        )
+    }
+
+    /// Eggs kept at 7.2 °C at most, from a farm; dough and cookies; a shop buys them.
+    fn master(&self) {
+        self.ok(&[
+            "item",
+            "add",
+            "EGGS",
+            "--name",
+            "Shell eggs",
+            "--unit",
+            "dozen",
+            "--temp-max",
+            "7.2",
+        ]);
+        self.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
+        self.ok(&[
+            "item",
+            "add",
+            "DOUGH",
+            "--name",
+            "Dough",
+            "--unit",
+            "kg",
+            "--kind",
+            "intermediate",
+        ]);
+        self.ok(&[
+            "item", "add", "COOKIE", "--name", "Cookies", "--unit", "case", "--kind", "finished",
+        ]);
+        self.ok(&[
+            "party", "add", "FARM", "--name", "Farm", "--role", "supplier",
+        ]);
+        self.ok(&[
+            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+        ]);
+        self.ok(&[
+            "party",
+            "add",
+            "SHOP",
+            "--name",
+            "Corner Shop",
+            "--role",
+            "customer",
+            "--phone",
+            "555-0100",
+            "--contact-name",
+            "Pat Buyer",
+            "--contact-phone",
+            "555-0101",
+        ]);
+    }
+
+    fn receive(&self, item: &str, supplier: &str, slot: &str, qty: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "receive",
+            "--item",
+            item,
+            "--supplier",
+            supplier,
+            "--supplier-lot",
+            slot,
+            "--qty",
+            qty,
+            "--date",
+            "2026-11-01",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+#[test]
+fn a_failed_receiving_check_holds_the_lot_and_says_why() {
+    let p = Plant::new();
+    p.master();
+    let r = p.receive(
+        "EGGS",
+        "FARM",
+        "F-1",
+        "30",
+        &[
+            "--temp",
+            "19",
+            "--inspection",
+            "fail",
+            "--note",
+            "shells cracked",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let code = r.stdout.trim().to_string();
+    assert_eq!(code.lines().count(), 1, "stdout is the code alone: {code}");
+    assert!(
+        r.stderr.contains(&format!("lot {code} is ON HOLD")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("receiving inspection failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("19.0 °C is above the item's maximum 7.2 °C"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("shells cracked"), "{}", r.stderr);
+
+    let v = p.json(&["lot", &code, "--json"]);
+    assert_eq!(v["status"], "hold");
+    assert_eq!(v["receiving"]["temperature_c"], 19.0);
+    assert_eq!(v["receiving"]["inspection"], "fail");
+    assert_eq!(v["receiving"]["note"], "shells cracked");
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["kind"], "status");
+    assert!(
+        events[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("receiving inspection failed")
+    );
+    let text = p.ok(&["lot", &code]);
+    assert!(
+        text.contains("19.0 °C, inspection FAIL, note: shells cracked"),
+        "{text}"
+    );
+
+    // A held lot cannot be used until QA releases it.
+    p.refused(
+        &[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "5",
+            "--date",
+            "2026-11-02",
+            "--input",
+            &format!("{code}=1"),
+        ],
+        "input",
+        "on hold",
+    );
+    p.ok(&["release", &code, "--reason", "re-candled, shells fine"]);
+
+    // In range and passed: released at once, nothing on stderr.
+    let r = p.receive(
+        "EGGS",
+        "FARM",
+        "F-2",
+        "30",
+        &["--temp", "4", "--inspection", "pass"],
+    );
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let v = p.json(&["lot", r.stdout.trim(), "--json"]);
+    assert_eq!(v["status"], "released");
+    assert_eq!(v["receiving"]["temperature_c"], 4.0);
+
+    // An item without a range holds only on a failed inspection.
+    let r = p.receive("FLOUR", "MILL", "M-1", "100", &["--temp", "30"]);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
+#[test]
+fn temperature_ranges_are_checked_when_an_item_is_added() {
+    let p = Plant::new();
+    p.ok(&["item", "add", "X", "--name", "x", "--unit", "kg"]);
+    p.refused(
+        &[
+            "item",
+            "add",
+            "MILK",
+            "--name",
+            "Milk",
+            "--unit",
+            "l",
+            "--temp-min",
+            "6",
+            "--temp-max",
+            "4",
+        ],
+        "temp-min",
+        "above the maximum",
+    );
+    p.refused(
+        &[
+            "item",
+            "add",
+            "MILK",
+            "--name",
+            "Milk",
+            "--unit",
+            "l",
+            "--temp-max",
+            "cold",
+        ],
+        "temp-max",
+        "Celsius",
+    );
+    p.ok(&[
+        "item",
+        "add",
+        "FISH",
+        "--name",
+        "Frozen fish",
+        "--unit",
+        "kg",
+        "--temp-max",
+        "-18",
+    ]);
+    let shown = p.ok(&["item", "show", "FISH"]);
+    assert!(shown.contains("at most -18.0 °C"), "{shown}");
+}
