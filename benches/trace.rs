@@ -18,7 +18,11 @@
 
 use lotline::domain::*;
 use lotline::plantgen::{self, Spec};
-use lotline::store::{Direction, Store};
+use lotline::store::{Direction, LinkGraph, Store};
+#[path = "common/plant.rs"]
+mod plant;
+
+use plant::{GLot, GShip, Graph, sqlite_sql};
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -114,19 +118,26 @@ fn main() {
     eprintln!("lotline traces ...");
     let roots_file = dir.join(format!("roots-{lots}-{seed}.txt"));
     std::fs::write(&roots_file, roots.to_file()).expect("write roots");
-    let out = std::process::Command::new(std::env::current_exe().expect("exe"))
-        .arg(&db)
-        .arg(&roots_file)
-        .env(CHILD_ENV, "1")
-        .output()
-        .expect("run child");
-    if !out.status.success() {
-        panic!(
-            "trace child failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let lotline: Value = serde_json::from_slice(&out.stdout).expect("child json");
+    let run_child = |mode: &str| -> Value {
+        let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+            .arg(&db)
+            .arg(&roots_file)
+            .env(CHILD_ENV, mode)
+            .output()
+            .expect("run child");
+        if !out.status.success() {
+            panic!(
+                "trace child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        serde_json::from_slice(&out.stdout).expect("child json")
+    };
+    let lotline = run_child("redb");
+    // The server's way: the link graph in memory, built at start (its own process, so its
+    // start-up time and resident memory are a server's).
+    eprintln!("lotline traces through the in-memory link graph ...");
+    let graph = run_child("graph");
 
     // 4. SQLite and the in-memory floor, over the same data and roots.
     eprintln!("building the SQLite copy ...");
@@ -150,16 +161,22 @@ fn main() {
     report["commit_ms"] = commits(&db);
 
     report["open_ms"] = lotline["open_ms"].clone();
+    report["graph"] = graph["graph"].clone();
+    report["graph_peak_rss_bytes"] = graph["vmhwm_kb"]
+        .as_u64()
+        .map(|kb| json!(kb * 1024))
+        .unwrap_or(Value::Null);
     report["peak_rss_bytes"] = lotline["vmhwm_kb"]
         .as_u64()
         .map(|kb| json!(kb * 1024))
         .unwrap_or(Value::Null);
     let mut traces = serde_json::Map::new();
     for class in CLASSES {
-        let (l, s, m) = (
+        let (l, s, m, g) = (
             &lotline["classes"][class.name],
             &sqlite[class.name],
             &memory[class.name],
+            &graph["classes"][class.name],
         );
         // The three must have walked the same graph, or the comparison means nothing.
         for key in ["nodes_total", "links_total", "ships_total"] {
@@ -171,6 +188,11 @@ fn main() {
             assert_eq!(
                 l[key], m[key],
                 "{}: lotline and memory differ in {key}",
+                class.name
+            );
+            assert_eq!(
+                l[key], g[key],
+                "{}: lotline's redb and graph walks differ in {key}",
                 class.name
             );
         }
@@ -188,6 +210,9 @@ fn main() {
                 "lotline": { "p50_ms": l["p50_ms"], "p99_ms": l["p99_ms"] },
                 "sqlite": { "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"] },
                 "memory": { "p50_ms": m["p50_ms"], "p99_ms": m["p99_ms"] },
+                "graph": { "p50_ms": g["p50_ms"], "p99_ms": g["p99_ms"] },
+                "graph_over_sqlite_p50": ratio(g, s, "p50_ms"),
+                "graph_over_memory_p50": ratio(g, m, "p50_ms"),
                 "lotline_over_sqlite_p50": ratio(l, s, "p50_ms"),
                 "lotline_over_memory_p50": ratio(l, m, "p50_ms"),
                 "lotline_over_sqlite_p99": ratio(l, s, "p99_ms"),
@@ -204,104 +229,13 @@ fn main() {
 }
 
 // ---------------------------------------------------------------------------------------
-// The graph read back from lotline
+// The graph read back from lotline (benches/common/plant.rs) and the roots picked from it
 
-struct GLot {
-    code: String,
-    item: String,
-    qty: i64,
-    balance: i64,
-    unit: &'static str,
-    date: String,
-    status: &'static str,
-    received: bool,
+trait PickRoots {
+    fn roots(&self, seed: u64) -> Roots;
 }
 
-struct GShip {
-    event: u64,
-    lot: u32,
-    customer: String,
-    date: String,
-    qty: i64,
-    reference: Option<String>,
-}
-
-struct Graph {
-    /// By lot id; index 0 is unused.
-    lots: Vec<Option<GLot>>,
-    links: Vec<(u32, u32, i64)>,
-    ships: Vec<GShip>,
-    events: u64,
-    finished_items: HashSet<String>,
-}
-
-impl Graph {
-    fn read(store: &Store) -> Graph {
-        let finished_items: HashSet<String> = store
-            .items()
-            .expect("items")
-            .into_iter()
-            .filter(|i| i.kind == ItemKind::Finished)
-            .map(|i| i.code.to_string())
-            .collect();
-        let mut lots: Vec<Option<GLot>> = vec![None];
-        store
-            .for_each_lot(|l| {
-                let i = l.id.0 as usize;
-                if lots.len() <= i {
-                    lots.resize_with(i + 1, || None);
-                }
-                lots[i] = Some(GLot {
-                    code: l.code.to_string(),
-                    item: l.item.to_string(),
-                    qty: l.quantity.milli(),
-                    balance: l.balance.milli(),
-                    unit: l.unit.as_str(),
-                    date: l.date.to_string(),
-                    status: l.status.as_str(),
-                    received: matches!(l.origin, Origin::Received { .. }),
-                });
-                Ok(())
-            })
-            .expect("lots");
-        let mut links = Vec::new();
-        store
-            .for_each_link(|i, o, q| {
-                links.push((i.0, o.0, q.milli()));
-                Ok(())
-            })
-            .expect("links");
-        let mut ships = Vec::new();
-        let mut events = 0;
-        store
-            .for_each_event(|e, voided| {
-                events += 1;
-                if voided.is_none()
-                    && let EventKind::Ship(s) = &e.kind
-                {
-                    for line in &s.lines {
-                        ships.push(GShip {
-                            event: e.id,
-                            lot: line.lot.0,
-                            customer: s.customer.to_string(),
-                            date: e.date.to_string(),
-                            qty: line.qty.milli(),
-                            reference: e.reference.as_ref().map(|r| r.to_string()),
-                        });
-                    }
-                }
-                Ok(())
-            })
-            .expect("events");
-        Graph {
-            lots,
-            links,
-            ships,
-            events,
-            finished_items,
-        }
-    }
-
+impl PickRoots for Graph {
     fn roots(&self, seed: u64) -> Roots {
         let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let mut pick = |from: &[u32]| -> Vec<String> {
@@ -346,69 +280,6 @@ impl Graph {
                 .code
                 .clone(),
         }
-    }
-
-    fn to_sqlite(&self, path: &Path) -> Connection {
-        let _ = std::fs::remove_file(path);
-        let mut c = Connection::open(path).expect("sqlite open");
-        c.execute_batch(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-             CREATE TABLE lots(id INTEGER PRIMARY KEY, code TEXT NOT NULL, item TEXT NOT NULL,
-                 qty INTEGER NOT NULL, unit TEXT NOT NULL, date TEXT NOT NULL,
-                 status TEXT NOT NULL, balance INTEGER NOT NULL);
-             CREATE TABLE links(input INTEGER NOT NULL, output INTEGER NOT NULL,
-                 qty INTEGER NOT NULL);
-             CREATE TABLE shipments(event INTEGER NOT NULL, lot INTEGER NOT NULL,
-                 customer TEXT NOT NULL, date TEXT NOT NULL, qty INTEGER NOT NULL,
-                 reference TEXT);",
-        )
-        .expect("schema");
-        let tx = c.transaction().expect("tx");
-        {
-            let mut ins = tx
-                .prepare("INSERT INTO lots VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .expect("prep");
-            for (id, l) in self.lots.iter().enumerate() {
-                if let Some(l) = l {
-                    ins.execute(params![
-                        id as i64, l.code, l.item, l.qty, l.unit, l.date, l.status, l.balance
-                    ])
-                    .expect("insert lot");
-                }
-            }
-            let mut ins = tx
-                .prepare("INSERT INTO links VALUES (?1, ?2, ?3)")
-                .expect("prep");
-            for (i, o, q) in &self.links {
-                ins.execute(params![i, o, q]).expect("insert link");
-            }
-            let mut ins = tx
-                .prepare("INSERT INTO shipments VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .expect("prep");
-            for s in &self.ships {
-                ins.execute(params![
-                    s.event as i64,
-                    s.lot,
-                    s.customer,
-                    s.date,
-                    s.qty,
-                    s.reference
-                ])
-                .expect("insert shipment");
-            }
-        }
-        tx.commit().expect("commit");
-        // Covering indexes both ways, as a careful SQLite design would have them.
-        c.execute_batch(
-            "CREATE UNIQUE INDEX lots_code ON lots(code);
-             CREATE INDEX links_fwd ON links(input, output, qty);
-             CREATE INDEX links_rev ON links(output, input, qty);
-             CREATE INDEX shipments_lot ON shipments(lot);
-             ANALYZE;
-             PRAGMA cache_size = -65536;",
-        )
-        .expect("indexes");
-        c
     }
 }
 
@@ -543,20 +414,44 @@ fn child(db: &Path, roots_file: &Path) {
     let t = Instant::now();
     let store = Store::open(db, false).expect("open");
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
-    let classes = run_classes(&roots, |code, dir| {
-        let code = LotCode::parse(code, "lot").expect("code");
-        let t = store.trace(&code, dir).expect("trace");
-        (t.lots.len(), t.links.len(), t.shipments.len())
-    });
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let vmhwm_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    let classes;
+    let mut graph_info = Value::Null;
+    if std::env::var(CHILD_ENV).is_ok_and(|m| m == "graph") {
+        let t = Instant::now();
+        let g = LinkGraph::build(&store).expect("graph");
+        let build_ms = t.elapsed().as_secs_f64() * 1e3;
+        graph_info = json!({
+            "build_ms": build_ms,
+            "links": g.links(),
+            "heap_bytes": g.heap_bytes(),
+            "rss_after_build_kb": proc_status_kb("VmRSS:"),
+            "hwm_after_build_kb": proc_status_kb("VmHWM:"),
+        });
+        classes = run_classes(&roots, |code, dir| {
+            let code = LotCode::parse(code, "lot").expect("code");
+            let t = store.trace_in_graph(&g, &code, dir).expect("trace");
+            (t.lots.len(), t.links.len(), t.shipments.len())
+        });
+    } else {
+        classes = run_classes(&roots, |code, dir| {
+            let code = LotCode::parse(code, "lot").expect("code");
+            let t = store.trace(&code, dir).expect("trace");
+            (t.lots.len(), t.links.len(), t.shipments.len())
+        });
+    }
     println!(
         "{}",
-        json!({ "open_ms": open_ms, "vmhwm_kb": vmhwm_kb, "classes": classes })
+        json!({ "open_ms": open_ms, "vmhwm_kb": proc_status_kb("VmHWM:"), "classes": classes, "graph": graph_info })
     );
+}
+
+/// A `/proc/self/status` figure in kB (`VmHWM:` peak resident, `VmRSS:` resident now).
+fn proc_status_kb(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -573,40 +468,6 @@ fn explain(c: &Connection, code: &str) {
         while let Some(r) = rows.next().expect("row") {
             eprintln!("  {}", r.get::<_, String>(3).expect("detail"));
         }
-    }
-}
-
-fn sqlite_sql(dir: Direction) -> &'static str {
-    // One statement: the reachable set once, then its lots, links and shipments. CROSS
-    // JOIN is SQLite's way of fixing the join order: without it the planner guesses the
-    // reachable set is large and scans every lot and link against a Bloom filter.
-    const FORWARD: &str = "
-        WITH RECURSIVE reach(id) AS (
-            SELECT id FROM lots WHERE code = ?1
-            UNION
-            SELECT l.output FROM links l JOIN reach r ON l.input = r.id)
-        SELECT 0, lots.id, lots.qty, lots.balance, lots.code, lots.item, lots.date
-            FROM reach CROSS JOIN lots ON lots.id = reach.id
-        UNION ALL
-        SELECT 1, l.input, l.output, l.qty, NULL, NULL, NULL
-            FROM reach CROSS JOIN links l ON l.input = reach.id
-        UNION ALL
-        SELECT 2, s.event, s.lot, s.qty, s.customer, s.date, s.reference
-            FROM reach CROSS JOIN shipments s ON s.lot = reach.id";
-    const BACKWARD: &str = "
-        WITH RECURSIVE reach(id) AS (
-            SELECT id FROM lots WHERE code = ?1
-            UNION
-            SELECT l.input FROM links l JOIN reach r ON l.output = r.id)
-        SELECT 0, lots.id, lots.qty, lots.balance, lots.code, lots.item, lots.date
-            FROM reach CROSS JOIN lots ON lots.id = reach.id
-        UNION ALL
-        SELECT 1, l.input, l.output, l.qty, NULL, NULL, NULL
-            FROM reach CROSS JOIN links l ON l.output = reach.id";
-    if dir == Direction::Backward {
-        BACKWARD
-    } else {
-        FORWARD
     }
 }
 
@@ -760,6 +621,7 @@ fn commits(db: &Path) -> Value {
         expiry: None,
         reference: None,
         quality: Quality::default(),
+        tlc_source_ref: None,
     };
     // Five lots that every timed batch also draws from, received up front.
     let staples: Vec<LotCode> = store
@@ -906,32 +768,47 @@ fn print_table(r: &Value) {
         f(&r["open_ms"]),
         f(&r["peak_rss_bytes"]) / 1e6
     );
+    let g = &r["graph"];
+    println!(
+        "link graph: built in {:.0} ms, {} links, {:.1} MB held; process RSS {:.1} MB after the build, peak {:.1} MB after its traces",
+        f(&g["build_ms"]),
+        g["links"],
+        f(&g["heap_bytes"]) / 1e6,
+        f(&g["rss_after_build_kb"]) / 1e3,
+        f(&r["graph_peak_rss_bytes"]) / 1e6
+    );
     println!();
     println!(
-        "{:<26} {:>7} {:>7} {:>17} {:>17} {:>17} {:>9} {:>9}",
+        "{:<26} {:>7} {:>7} {:>17} {:>17} {:>17} {:>17} {:>9} {:>9} {:>9} {:>9}",
         "trace (ms p50/p99)",
         "lots",
         "ships",
         "lotline",
+        "graph",
         "SQLite",
         "in-memory",
         "l/SQLite",
-        "l/memory"
+        "l/memory",
+        "g/SQLite",
+        "g/memory"
     );
     for class in CLASSES {
         let t = &r["trace"][class.name];
         let pair =
             |side: &str| format!("{:.3}/{:.3}", f(&t[side]["p50_ms"]), f(&t[side]["p99_ms"]));
         println!(
-            "{:<26} {:>7.0} {:>7.0} {:>17} {:>17} {:>17} {:>9.2} {:>9.2}",
+            "{:<26} {:>7.0} {:>7.0} {:>17} {:>17} {:>17} {:>17} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
             class.label,
             f(&t["nodes_avg"]),
             f(&t["shipments_avg"]),
             pair("lotline"),
+            pair("graph"),
             pair("sqlite"),
             pair("memory"),
             f(&t["lotline_over_sqlite_p50"]),
-            f(&t["lotline_over_memory_p50"])
+            f(&t["lotline_over_memory_p50"]),
+            f(&t["graph_over_sqlite_p50"]),
+            f(&t["graph_over_memory_p50"])
         );
     }
     if let Some(root) = r["trace"]["forward_fanout"]["root"].as_str() {

@@ -221,6 +221,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                 inspection: Some(Inspection::Pass),
                 note: String::new(),
             },
+            tlc_source_ref: None,
         };
         Ok(self.st.receive(r)?.code)
     }

@@ -464,6 +464,7 @@ impl Gen<'_> {
                     inspection: Some(Inspection::Pass),
                     note: String::new(),
                 },
+                tlc_source_ref: None,
             },
             &self.stamps[DOCK],
             self.today,

@@ -319,6 +319,42 @@ fn receive_and_produce_print_only_the_new_lot_code() {
 }
 
 #[test]
+fn json_is_compact_into_a_pipe_and_pretty_on_request_and_the_same_document() {
+    let p = Plant::new();
+    let (_, eggs, dough, _) = p.bakery();
+    for args in [
+        vec!["trace", eggs.as_str(), "--forward", "--json"],
+        vec!["lots", "--json"],
+        vec!["lot", dough.as_str(), "--json"],
+        vec!["check", "--json"],
+    ] {
+        let compact = p.ok(&args);
+        assert_eq!(compact.lines().count(), 1, "one line into a pipe: {args:?}");
+        let mut pretty_args = args.clone();
+        pretty_args.push("--pretty");
+        let pretty = p.ok(&pretty_args);
+        assert!(
+            pretty.lines().count() > 3,
+            "indented with --pretty: {pretty}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&compact).unwrap(),
+            serde_json::from_str::<Value>(&pretty).unwrap(),
+            "{args:?}"
+        );
+    }
+    // Links carry the unit their quantity is counted in: the input lot's.
+    let t = p.json(&["trace", &eggs, "--forward", "--json"]);
+    let link = t["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["input"] == eggs.as_str())
+        .unwrap();
+    assert_eq!(link["unit"], "dozen");
+}
+
+#[test]
 fn trace_json_has_the_documented_shape() {
     let p = Plant::new();
     let (flour, eggs, dough, cookies) = p.bakery();
@@ -1685,5 +1721,54 @@ fn supplier_lots_resolve_on_the_command_line_as_in_the_app() {
         r.stderr.contains("nor a supplier lot we received"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn a_receipt_keeps_the_quantity_as_counted_and_the_tlc_source_reference() {
+    let p = Plant::new();
+    p.bakery();
+    let lot = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "M-90",
+        "--qty",
+        "50",
+        "--unit",
+        "lb",
+        "--date",
+        "2026-11-04",
+        "--tlc-source-ref",
+        "GLN 0614141000012",
+    ]);
+    let text = p.ok(&["lot", &lot]);
+    assert!(text.contains("quantity 22.68 kg"), "{text}");
+    assert!(text.contains("received 50 lb as counted"), "{text}");
+    assert!(text.contains("TLC source GLN 0614141000012"), "{text}");
+    let j = p.json(&["lot", &lot, "--json"]);
+    assert_eq!(j["quantity"], 22.68);
+    assert_eq!(j["received_quantity"], 50);
+    assert_eq!(j["received_unit"], "lb");
+    assert_eq!(j["tlc_source_ref"], "GLN 0614141000012");
+    p.refused(
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-91",
+            "--qty",
+            "5",
+            "--tlc-source-ref",
+            &"x".repeat(101),
+        ],
+        "tlc-source-ref",
+        "longer than 100",
     );
 }

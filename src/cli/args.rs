@@ -25,6 +25,10 @@ pub struct Cli {
     /// Name of this station, stamped on every record (default: host name).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
     pub station: Option<String>,
+    /// Indent `--json` output for reading (the default on a terminal; piped output is
+    /// compact, one line per document).
+    #[arg(long, global = true)]
+    pub pretty: bool,
     #[command(flatten)]
     pub tui: TuiArgs,
     #[command(subcommand)]
@@ -537,6 +541,10 @@ pub struct ReceiveArgs {
     /// Reference document TYPE:NUMBER, e.g. BOL:4471.
     #[arg(long = "ref")]
     pub reference: Option<String>,
+    /// FSMA TLC source reference, when the supplier's lot code was assigned elsewhere
+    /// (the packer behind a distributor): its GLN, FDA registration number or web address.
+    #[arg(long)]
+    pub tlc_source_ref: Option<String>,
     /// Product temperature on arrival, °C.
     #[arg(long)]
     pub temp: Option<String>,
@@ -591,6 +599,12 @@ impl ReceiveArgs {
                 inspection,
                 note: opt_text(&self.note, "note")?,
             },
+            tlc_source_ref: self
+                .tlc_source_ref
+                .as_deref()
+                .map(|t| parse_tlc_source_ref(t, "tlc-source-ref"))
+                .transpose()?
+                .flatten(),
         })
     }
 }

@@ -24,7 +24,7 @@ fn temp_c(dc: Option<i32>) -> Value {
 }
 
 /// An optional text field: `null` when empty (README "JSON output": never `""`).
-fn text(s: &str) -> Value {
+pub(super) fn text(s: &str) -> Value {
     if s.is_empty() { Value::Null } else { json!(s) }
 }
 

@@ -24,47 +24,17 @@ fn opt_date(d: Option<chrono::NaiveDate>) -> Value {
     d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
 }
 
-/// An optional text field: `null` when empty, so scripts test one thing for "not given".
-fn text(s: &str) -> Value {
-    if s.is_empty() { Value::Null } else { json!(s) }
-}
+use super::master::text;
 
 pub fn lot_json(l: &Lot) -> Value {
-    // Every lot has every key: what does not apply to its origin is null.
-    let (supplier, supplier_lot, line) = match &l.origin {
-        Origin::Received {
-            supplier,
-            supplier_lot,
-        } => (
-            json!(supplier.as_str()),
-            json!(supplier_lot.as_str()),
-            Value::Null,
-        ),
-        Origin::Produced { line } => (
-            Value::Null,
-            Value::Null,
-            line.as_deref().map(text).unwrap_or(Value::Null),
-        ),
-    };
-    json!({
-        "lot": l.code.as_str(),
-        "item": l.item.as_str(),
-        "origin": l.origin.as_str(),
-        "quantity": num(l.quantity),
-        "unit": l.unit.as_str(),
-        "date": l.date.to_string(),
-        "expiry": opt_date(l.expiry),
-        "status": l.status.as_str(),
-        "balance": num(l.balance),
-        "supplier": supplier,
-        "supplier_lot": supplier_lot,
-        "line": line,
-    })
+    // The same fields, in the same order, as the streamed form.
+    serde_json::to_value(super::json::LotJson(l)).unwrap_or(Value::Null)
 }
 
-fn print_json(out: &mut impl Write, v: &Value) -> Res {
-    let json = serde_json::to_string_pretty(v).map_err(std::io::Error::from)?;
-    writeln!(out, "{}", super::safe::json_escape_unsafe(&json))?;
+/// One JSON document, indented or compact as `--pretty` and the terminal decide, with
+/// characters a terminal must not see raw written as `\uXXXX` (the same JSON).
+fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
+    super::json::write(out, v)?;
     Ok(())
 }
 
@@ -168,7 +138,7 @@ pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
 
 pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
     if json {
-        return print_json(out, &Value::Array(lots.iter().map(lot_json).collect()));
+        return print_json(out, &super::json::LotsJson(lots));
     }
     writeln!(
         out,
@@ -298,13 +268,20 @@ pub fn quality_json(q: &Quality) -> Value {
 pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
     codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
+    // The receipt that made the lot, for what FSMA keeps of it beyond the lot record.
+    let receipt = h.events.iter().find_map(|e| match &e.event.kind {
+        EventKind::Receive(r) if e.event.id == h.lot.event => Some(r),
+        _ => None,
+    });
     if json {
         let mut v = lot_json(&h.lot);
-        if let Some(r) = h.events.iter().find_map(|e| match &e.event.kind {
-            EventKind::Receive(r) if r.lot == h.lot.id => Some(r),
-            _ => None,
-        }) {
+        if let Some(r) = receipt {
             v["receiving"] = quality_json(&r.quality);
+            if let Some(c) = r.as_received {
+                v["received_quantity"] = num(c.qty);
+                v["received_unit"] = json!(c.unit.as_str());
+            }
+            v["tlc_source_ref"] = json!(r.tlc_source_ref);
         }
         v["events"] = Value::Array(
             h.events
@@ -338,6 +315,16 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     } = &l.origin
     {
         writeln!(out, "supplier {supplier}, supplier lot {supplier_lot}")?;
+    }
+    if let Some(r) = receipt {
+        if let Some(c) = r.as_received
+            && (c.unit != l.unit || c.qty != l.quantity)
+        {
+            writeln!(out, "received {} {} as counted", c.qty, c.unit)?;
+        }
+        if let Some(t) = &r.tlc_source_ref {
+            writeln!(out, "TLC source {t}")?;
+        }
     }
     writeln!(
         out,
@@ -388,25 +375,9 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     Ok(())
 }
 
-pub fn trace_json(out: &mut impl Write, _st: &Local, t: &Trace) -> Res {
-    let idx = t.lot_index();
-    let code = |id: LotId| {
-        idx.get(&id)
-            .map(|l| l.code.to_string())
-            .unwrap_or_else(|| format!("#{}", id.0))
-    };
-    let v = json!({
-        "root": code(t.root),
-        "direction": t.direction.as_str(),
-        "lots": t.lots.iter().map(lot_json).collect::<Vec<_>>(),
-        "links": t.links.iter().map(|l| json!({"input": code(l.input), "output": code(l.output), "quantity": num(l.qty)})).collect::<Vec<_>>(),
-        "shipments": t.shipments.iter().map(|s| json!({
-            "lot": code(s.lot), "customer": s.customer.as_str(), "date": s.date.to_string(),
-            "quantity": num(s.qty), "unit": s.unit.as_str(),
-            "reference": s.reference.as_ref().map(|r| r.to_string()), "event": s.event,
-        })).collect::<Vec<_>>(),
-    });
-    print_json(out, &v)
+/// The trace streamed into `out` as JSON, field by field (no `Value` tree in between).
+pub fn trace_json(out: &mut impl Write, t: &Trace) -> Res {
+    print_json(out, &super::json::TraceJson::new(t))
 }
 
 /// Tree glyphs and separators: Unicode where the locale allows, ASCII otherwise (every

@@ -114,6 +114,8 @@ mod tests {
             unit: Unit::Kg,
             expiry: None,
             quality: Default::default(),
+            as_received: None,
+            tlc_source_ref: None,
         })
     }
 

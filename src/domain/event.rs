@@ -106,6 +106,30 @@ pub struct Receipt {
     #[serde(with = "super::isodate::opt")]
     pub expiry: Option<NaiveDate>,
     pub quality: Quality,
+    /// The quantity and unit as counted at the dock, FSMA's "quantity and unit of measure
+    /// of the food as received" (§1.1345): 50 lb stays 50 lb here while `qty` and `unit`
+    /// hold the 22.68 kg the lot is kept in. `None` only on receipts recorded before
+    /// lotline kept it (schema 4 and older), where `qty` / `unit` are all there is.
+    pub as_received: Option<Counted>,
+    /// FSMA's "traceability lot code source reference" (§1.1345(a)(7)): where the lot code
+    /// was assigned when that is not the supplier — the packer, for a lot bought through a
+    /// distributor — as a GLN, an FDA registration number or a web address. `None`: the
+    /// supplier is the TLC source.
+    pub tlc_source_ref: Option<String>,
+}
+
+/// A quantity in the unit it was counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    pub qty: Qty,
+    pub unit: Unit,
+}
+
+/// Check a TLC source reference as typed or scanned: one line of up to 100 characters;
+/// blank means none.
+pub fn parse_tlc_source_ref(text: &str, field: &str) -> Result<Option<String>, Invalid> {
+    let t = super::clean_text(text, field, 100)?;
+    Ok((!t.is_empty()).then_some(t))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -41,6 +41,9 @@ pub struct NewReceipt {
     pub expiry: Option<NaiveDate>,
     pub reference: Option<Reference>,
     pub quality: Quality,
+    /// Where the supplier's lot code was assigned when not at the supplier (the packer
+    /// behind a distributor): a GLN, FDA registration number or web address.
+    pub tlc_source_ref: Option<String>,
 }
 
 /// One lot named by code and the quantity taken from it, in the lot's unit.

@@ -4,6 +4,7 @@
 mod check;
 mod codec;
 mod error;
+mod graph;
 #[cfg(test)]
 mod props;
 mod query;
@@ -14,6 +15,7 @@ mod write;
 
 pub use check::{CheckReport, Problem};
 pub use error::StoreError;
+pub use graph::LinkGraph;
 pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
@@ -381,7 +383,9 @@ impl Store {
                 for e in events.range(next..)?.take(10_000) {
                     let (k, v) = e?;
                     next = k.value() + 1;
-                    slice.push(codec::decode(v.value(), "events", &k.value())?);
+                    // Events are still as schemas 1 to 5 wrote them; step 6 re-encodes.
+                    let old: old::EventV5 = codec::decode(v.value(), "events", &k.value())?;
+                    slice.push(old.into());
                 }
                 if slice.is_empty() {
                     break;
@@ -458,6 +462,34 @@ impl Store {
                 }
             }
             w.open_table(ITEM_EVENTS)?;
+        }
+        if from < 6 {
+            // Receipts gained the quantity as received and the TLC source reference:
+            // every receive event is decoded as it was and written again. Only receive
+            // events change, so the rest are left as they are (same bytes either way).
+            let mut events = w.open_table(EVENTS)?;
+            let mut next = 0u64;
+            loop {
+                // In slices, holding no guard while writing (see step 2).
+                let mut slice: Vec<(u64, Vec<u8>)> = Vec::new();
+                let mut seen = 0;
+                for e in events.range(next..)?.take(10_000) {
+                    let (k, v) = e?;
+                    next = k.value() + 1;
+                    seen += 1;
+                    let old: old::EventV5 = codec::decode(v.value(), "events", &k.value())?;
+                    if matches!(old.kind, old::EventKindV5::Receive(_)) {
+                        let new: crate::domain::Event = old.into();
+                        slice.push((k.value(), codec::encode(&new)));
+                    }
+                }
+                if seen == 0 {
+                    break;
+                }
+                for (k, bytes) in &slice {
+                    events.insert(k, bytes.as_slice())?;
+                }
+            }
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
@@ -591,6 +623,7 @@ pub(crate) mod test_util {
                 expiry: None,
                 reference: None,
                 quality: Quality::default(),
+                tlc_source_ref: None,
             },
             &stamp(),
             today(),
@@ -668,6 +701,35 @@ mod tests {
     use super::test_util::*;
     use super::*;
 
+    /// Re-encode every event as schemas 1 to 5 stored it.
+    fn events_to_v5(w: &redb::WriteTransaction) {
+        let mut t = w.open_table(EVENTS).unwrap();
+        let all: Vec<(u64, crate::domain::Event)> = t
+            .iter()
+            .unwrap()
+            .map(|e| {
+                let (k, v) = e.unwrap();
+                (k.value(), codec::decode(v.value(), "events", &0).unwrap())
+            })
+            .collect();
+        for (k, e) in all {
+            let old: old::EventV5 = e.into();
+            t.insert(k, codec::encode(&old).as_slice()).unwrap();
+        }
+    }
+
+    /// Rewrite `s`'s file as schema 5 had it: receipts without the quantity as received
+    /// or a TLC source reference.
+    fn downgrade_to_v5(s: &Store) {
+        let w = s.db.begin_write().unwrap();
+        events_to_v5(&w);
+        w.open_table(META)
+            .unwrap()
+            .insert("schema_version", 5u32.to_le_bytes().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+    }
+
     /// Re-encode items and parties as schemas 1 to 4 had them, and drop the item history.
     fn downgrade_records_to_v4(w: &redb::WriteTransaction) {
         {
@@ -720,9 +782,16 @@ mod tests {
         let (dir, s, [_, eggs, ..]) = bakery();
         let items = s.items().unwrap();
         let parties = s.parties().unwrap();
-        let history = s.lot_history(&eggs).unwrap();
+        let mut history = s.lot_history(&eggs).unwrap();
+        // Schema 4 kept no quantity as received either (schema 6 added it).
+        for e in &mut history.events {
+            if let crate::domain::EventKind::Receive(r) = &mut e.event.kind {
+                r.as_received = None;
+            }
+        }
         let w = s.db.begin_write().unwrap();
         downgrade_records_to_v4(&w);
+        events_to_v5(&w);
         w.open_table(META)
             .unwrap()
             .insert("schema_version", 4u32.to_le_bytes().as_slice())
@@ -748,6 +817,7 @@ mod tests {
     /// event ids only.
     fn downgrade_to_v1(s: &Store) {
         let w = s.db.begin_write().unwrap();
+        events_to_v5(&w);
         downgrade_records_to_v4(&w);
         {
             let mut lines = Vec::new();
@@ -823,9 +893,18 @@ mod tests {
             .unwrap()
         };
         let shop = crate::domain::PartyId::parse("SHOP", "party").unwrap();
+        // Schema 1 kept no quantity as received: after the migration it is `None`.
+        let mut old_histories = histories(&s);
+        for h in &mut old_histories {
+            for e in &mut h.events {
+                if let crate::domain::EventKind::Receive(r) = &mut e.event.kind {
+                    r.as_received = None;
+                }
+            }
+        }
         let before = (
             traces(&s),
-            histories(&s),
+            old_histories,
             by_supplier_lot(&s),
             s.party_events(&shop).unwrap(),
             s.stats().unwrap(),
@@ -867,6 +946,55 @@ mod tests {
         let v = r.open_table(META).unwrap().get("schema_version").unwrap();
         assert_eq!(v.unwrap().value(), SCHEMA_VERSION.to_le_bytes());
         drop(dir);
+    }
+
+    #[test]
+    fn a_schema_5_file_keeps_its_receipts_without_an_as_received_quantity() {
+        let (_dir, s, [flour, eggs, dough, cookies]) = bakery();
+        let lots = [&flour, &eggs, &dough, &cookies];
+        let traces = |s: &Store| lots.map(|l| s.trace(l, Direction::Both).unwrap());
+        let before_traces = traces(&s);
+        let before: Vec<crate::domain::Event> = lots
+            .iter()
+            .flat_map(|l| s.lot_history(l).unwrap().events)
+            .map(|h| h.event)
+            .collect();
+        downgrade_to_v5(&s);
+        let path = s.path().to_path_buf();
+        drop(s);
+        let s = Store::open(&path, false).unwrap();
+        assert!(path.with_extension("schema5.bak").exists());
+        assert_eq!(traces(&s), before_traces);
+        let after: Vec<crate::domain::Event> = lots
+            .iter()
+            .flat_map(|l| s.lot_history(l).unwrap().events)
+            .map(|h| h.event)
+            .collect();
+        assert_eq!(after.len(), before.len());
+        let mut receipts = 0;
+        for (a, b) in after.iter().zip(&before) {
+            match (&a.kind, &b.kind) {
+                (crate::domain::EventKind::Receive(ra), crate::domain::EventKind::Receive(rb)) => {
+                    receipts += 1;
+                    // What schema 5 never kept is not made up; the rest is as it was.
+                    assert_eq!(ra.as_received, None);
+                    assert!(rb.as_received.is_some());
+                    let mut rb = rb.clone();
+                    rb.as_received = None;
+                    assert_eq!(ra, &rb);
+                }
+                _ => assert_eq!(a, b),
+            }
+        }
+        assert_eq!(receipts, 2);
+        assert!(s.check().unwrap().problems.is_empty());
+        // New receipts on the migrated file keep what was counted.
+        let lot = receive(&s, "FLOUR", "MILL", "M-89", 3);
+        let h = s.lot_history(&lot).unwrap();
+        let crate::domain::EventKind::Receive(r) = &h.events[0].event.kind else {
+            panic!("not a receipt");
+        };
+        assert!(r.as_received.is_some());
     }
 
     #[test]

@@ -70,6 +70,7 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                     expiry: None,
                     reference: None,
                     quality: Quality::default(),
+                    tlc_source_ref: None,
                 },
                 &stamp(),
                 today(),

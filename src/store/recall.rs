@@ -46,7 +46,11 @@ pub struct Delivery {
 impl Store {
     /// Everything reachable forward from `code`, shaped for a recall.
     pub fn recall_scope(&self, code: &LotCode) -> Result<RecallScope, StoreError> {
-        let trace = self.trace(code, Direction::Forward)?;
+        self.scope_of(self.trace(code, Direction::Forward)?)
+    }
+
+    /// A recall scope drawn from a forward trace, however it was walked.
+    pub(super) fn scope_of(&self, trace: Trace) -> Result<RecallScope, StoreError> {
         let r = self.read()?;
         let items = r.open_table(ITEMS)?;
         let parties = r.open_table(PARTIES)?;

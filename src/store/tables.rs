@@ -20,7 +20,10 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    per input: written once, with the batch, in one insert.
 /// 5: items carry a receiving temperature range and a retirement, parties a retirement
 ///    (records re-encoded); `item_history` indexes the events that changed an item.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: a receipt keeps the quantity and unit as counted at the dock beside the converted
+///    one, and an optional TLC source reference (FSMA §1.1345): receive events are
+///    re-encoded, with no quantity as received (it was never kept) and no reference.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -117,6 +120,7 @@ pub mod old {
         MultimapTableDefinition::new("party_events");
 
     use crate::domain::*;
+    use chrono::NaiveDate;
     use serde::{Deserialize, Serialize};
 
     /// Schemas 1 to 4: an item before receiving temperatures and retirement.
@@ -149,6 +153,101 @@ pub mod old {
         }
     }
 
+    /// Schemas 1 to 5: an event as stored before receipts kept the quantity as received
+    /// and the TLC source reference. Field for field the shape postcard wrote then.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct EventV5 {
+        pub id: u64,
+        pub stamp: Stamp,
+        #[serde(with = "crate::domain::isodate")]
+        pub date: NaiveDate,
+        pub reference: Option<Reference>,
+        pub kind: EventKindV5,
+    }
+
+    /// Schemas 1 to 5: `EventKind`, variant for variant (postcard numbers them by place).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum EventKindV5 {
+        Receive(ReceiptV5),
+        Produce(Batch),
+        Ship(Shipment),
+        Adjust {
+            lot: LotId,
+            delta: Qty,
+            reason: String,
+        },
+        Status {
+            lot: LotId,
+            from: LotStatus,
+            to: LotStatus,
+            reason: String,
+        },
+        Void {
+            event: u64,
+            reason: String,
+        },
+        MockRecall(MockRecall),
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ReceiptV5 {
+        pub lot: LotId,
+        pub item: ItemCode,
+        pub supplier: PartyId,
+        pub supplier_lot: SupplierLot,
+        pub qty: Qty,
+        pub unit: Unit,
+        #[serde(with = "crate::domain::isodate::opt")]
+        pub expiry: Option<NaiveDate>,
+        pub quality: Quality,
+    }
+
+    impl From<EventV5> for Event {
+        fn from(e: EventV5) -> Event {
+            let kind = match e.kind {
+                EventKindV5::Receive(r) => EventKind::Receive(Receipt {
+                    lot: r.lot,
+                    item: r.item,
+                    supplier: r.supplier,
+                    supplier_lot: r.supplier_lot,
+                    qty: r.qty,
+                    unit: r.unit,
+                    expiry: r.expiry,
+                    quality: r.quality,
+                    // Never kept before schema 6: the converted quantity is all there is,
+                    // and saying "as received" of it would be a guess.
+                    as_received: None,
+                    tlc_source_ref: None,
+                }),
+                EventKindV5::Produce(b) => EventKind::Produce(b),
+                EventKindV5::Ship(s) => EventKind::Ship(s),
+                EventKindV5::Adjust { lot, delta, reason } => {
+                    EventKind::Adjust { lot, delta, reason }
+                }
+                EventKindV5::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                } => EventKind::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                },
+                EventKindV5::Void { event, reason } => EventKind::Void { event, reason },
+                EventKindV5::MockRecall(m) => EventKind::MockRecall(m),
+            };
+            Event {
+                id: e.id,
+                stamp: e.stamp,
+                date: e.date,
+                reference: e.reference,
+                kind,
+            }
+        }
+    }
+
     /// Schemas 1 to 4: a party before retirement.
     #[derive(Debug, Clone, Serialize, Deserialize)]
     pub struct PartyV4 {
@@ -170,6 +269,50 @@ pub mod old {
                 recall_contact: self.recall_contact,
                 created: self.created,
                 retired: None,
+            }
+        }
+    }
+
+    /// The other way, for tests that write an older file: what schemas 1 to 5 stored.
+    #[cfg(test)]
+    impl From<Event> for EventV5 {
+        fn from(e: Event) -> EventV5 {
+            let kind = match e.kind {
+                EventKind::Receive(r) => EventKindV5::Receive(ReceiptV5 {
+                    lot: r.lot,
+                    item: r.item,
+                    supplier: r.supplier,
+                    supplier_lot: r.supplier_lot,
+                    qty: r.qty,
+                    unit: r.unit,
+                    expiry: r.expiry,
+                    quality: r.quality,
+                }),
+                EventKind::Produce(b) => EventKindV5::Produce(b),
+                EventKind::Ship(s) => EventKindV5::Ship(s),
+                EventKind::Adjust { lot, delta, reason } => {
+                    EventKindV5::Adjust { lot, delta, reason }
+                }
+                EventKind::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                } => EventKindV5::Status {
+                    lot,
+                    from,
+                    to,
+                    reason,
+                },
+                EventKind::Void { event, reason } => EventKindV5::Void { event, reason },
+                EventKind::MockRecall(m) => EventKindV5::MockRecall(m),
+            };
+            EventV5 {
+                id: e.id,
+                stamp: e.stamp,
+                date: e.date,
+                reference: e.reference,
+                kind,
             }
         }
     }

@@ -9,7 +9,7 @@ use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::NaiveDate;
-use redb::{ReadOnlyTable, ReadableTable};
+use redb::{ReadOnlyMultimapTable, ReadOnlyTable, ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -288,99 +288,145 @@ impl Walk<'_> {
     }
 }
 
-impl Store {
-    pub fn trace(&self, code: &LotCode, direction: Direction) -> Result<Trace, StoreError> {
-        let r = self.read()?;
-        let root = read_lot_id(&r, code)?;
-        // Most traces are small: a little room up front saves the first few regrowths,
-        // which showed in profiles of 20-lot backward traces.
-        let mut w = Walk {
-            lots_t: r.open_table(LOTS)?,
-            seen: HashMap::with_capacity(64),
-            voided: HashSet::new(),
-            lots: Vec::with_capacity(64),
-            links: Vec::with_capacity(64),
-            _p: std::marker::PhantomData,
-        };
-        w.add_lot(root)?;
-        if direction.backward() {
-            let rev = r.open_table(LINKS_REV)?;
-            let inputs = |id: u32, out: &mut Vec<(u32, i64)>| {
-                if let Some(v) = rev.get(id)? {
-                    out.extend(unpack_inputs(v.value()).ok_or_else(|| StoreError::Damaged {
-                        detail: format!("the inputs of lot id {id} are unreadable"),
-                    })?);
-                }
-                Ok(())
-            };
-            w.run(root, inputs, false)?;
+/// Where a walk finds a lot's neighbours: the redb link tables, or the in-memory graph
+/// (`graph.rs`). Both list them in the same order — by (other lot, quantity) — so both
+/// give the same trace.
+pub(super) trait LinkSource {
+    /// The inputs of `id` (lot, quantity used in thousandths), into `out`.
+    fn inputs(&mut self, id: u32, out: &mut Vec<(u32, i64)>) -> Result<(), StoreError>;
+    /// The outputs of `id` (lot, quantity of `id` used in thousandths), into `out`.
+    fn outputs(&mut self, id: u32, out: &mut Vec<(u32, i64)>) -> Result<(), StoreError>;
+}
+
+/// The link tables of one read transaction.
+struct RedbLinks<'r> {
+    r: &'r ReadTransaction,
+    rev: Option<ReadOnlyTable<u32, &'static [u8]>>,
+    fwd: Option<ReadOnlyMultimapTable<u32, (u32, i64)>>,
+}
+
+impl LinkSource for RedbLinks<'_> {
+    fn inputs(&mut self, id: u32, out: &mut Vec<(u32, i64)>) -> Result<(), StoreError> {
+        if self.rev.is_none() {
+            self.rev = Some(self.r.open_table(LINKS_REV)?);
         }
-        let mut shipments = Vec::new();
-        if direction.forward() {
-            let fwd = r.open_multimap_table(LINKS_FWD)?;
-            let outputs = |id: u32, out: &mut Vec<(u32, i64)>| {
-                for v in fwd.get(id)? {
-                    out.push(v?.value());
-                }
-                Ok(())
-            };
-            let reached = w.run(root, outputs, true)?;
-            let ships = r.open_multimap_table(LOT_SHIPMENTS)?;
-            let voids = r.open_table(EVENT_VOIDS)?;
-            // Voids are rare; most databases have none and need not look each line up.
-            let any_voids = voids.first()?.is_some();
-            // A plant has hundreds of customers and a recall thousands of lines: check each
-            // customer id once.
-            let mut customers: HashMap<String, PartyId> = HashMap::new();
-            for lot in reached {
-                // Looked up once per lot: searching the trace's lots for every shipment
-                // line made a large recall quadratic (BENCHMARKS.md).
-                let unit = w
-                    .seen
-                    .get(&lot)
-                    .map(|&i| w.lots[i].unit)
-                    .unwrap_or(Unit::Ea);
-                for e in ships.get(lot.0)? {
-                    let e = e?;
-                    let (event, milli, day, customer, ref_kind, ref_number) = e.value();
-                    if any_voids && voids.get(event)?.is_some() {
-                        continue;
-                    }
-                    let damaged = |what: &str| StoreError::Damaged {
-                        detail: format!("shipment {event} of lot id {}: {what}", lot.0),
-                    };
-                    shipments.push(TraceShipment {
-                        event,
-                        lot,
-                        customer: match customers.get(customer) {
-                            Some(c) => c.clone(),
-                            None => {
-                                let c = PartyId::parse(customer, "customer")
-                                    .map_err(|_| damaged("unreadable customer"))?;
-                                customers.insert(customer.to_string(), c.clone());
-                                c
-                            }
-                        },
-                        date: NaiveDate::from_num_days_from_ce_opt(day)
-                            .ok_or_else(|| damaged("impossible date"))?,
-                        qty: Qty(milli),
-                        unit,
-                        reference: (!ref_kind.is_empty()).then(|| Reference {
-                            kind: ref_kind.to_string(),
-                            number: ref_number.to_string(),
-                        }),
-                    });
-                }
+        if let Some(rev) = &self.rev
+            && let Some(v) = rev.get(id)?
+        {
+            out.extend(unpack_inputs(v.value()).ok_or_else(|| StoreError::Damaged {
+                detail: format!("the inputs of lot id {id} are unreadable"),
+            })?);
+        }
+        Ok(())
+    }
+
+    fn outputs(&mut self, id: u32, out: &mut Vec<(u32, i64)>) -> Result<(), StoreError> {
+        if self.fwd.is_none() {
+            self.fwd = Some(self.r.open_multimap_table(LINKS_FWD)?);
+        }
+        if let Some(fwd) = &self.fwd {
+            for v in fwd.get(id)? {
+                out.push(v?.value());
             }
         }
-        Ok(Trace {
-            root,
-            direction,
-            lots: w.lots,
-            links: w.links,
-            shipments,
-        })
+        Ok(())
     }
+}
+
+impl Store {
+    /// Everything linked to the lot `code` in `direction`, walked over the link tables.
+    pub fn trace(&self, code: &LotCode, direction: Direction) -> Result<Trace, StoreError> {
+        let r = self.read()?;
+        let mut links = RedbLinks {
+            r: &r,
+            rev: None,
+            fwd: None,
+        };
+        trace_in(&r, code, direction, &mut links)
+    }
+}
+
+/// The walk itself, in the snapshot `r`, finding neighbours in `links`: lot records,
+/// voided lots and shipment lines always come from `r`.
+pub(super) fn trace_in(
+    r: &ReadTransaction,
+    code: &LotCode,
+    direction: Direction,
+    links: &mut dyn LinkSource,
+) -> Result<Trace, StoreError> {
+    let root = read_lot_id(r, code)?;
+    // Most traces are small: a little room up front saves the first few regrowths,
+    // which showed in profiles of 20-lot backward traces.
+    let mut w = Walk {
+        lots_t: r.open_table(LOTS)?,
+        seen: HashMap::with_capacity(64),
+        voided: HashSet::new(),
+        lots: Vec::with_capacity(64),
+        links: Vec::with_capacity(64),
+        _p: std::marker::PhantomData,
+    };
+    w.add_lot(root)?;
+    if direction.backward() {
+        w.run(root, |id, out| links.inputs(id, out), false)?;
+    }
+    let mut shipments = Vec::new();
+    if direction.forward() {
+        let reached = w.run(root, |id, out| links.outputs(id, out), true)?;
+        let ships = r.open_multimap_table(LOT_SHIPMENTS)?;
+        let voids = r.open_table(EVENT_VOIDS)?;
+        // Voids are rare; most databases have none and need not look each line up.
+        let any_voids = voids.first()?.is_some();
+        // A plant has hundreds of customers and a recall thousands of lines: check each
+        // customer id once.
+        let mut customers: HashMap<String, PartyId> = HashMap::new();
+        for lot in reached {
+            // Looked up once per lot: searching the trace's lots for every shipment
+            // line made a large recall quadratic (BENCHMARKS.md).
+            let unit = w
+                .seen
+                .get(&lot)
+                .map(|&i| w.lots[i].unit)
+                .unwrap_or(Unit::Ea);
+            for e in ships.get(lot.0)? {
+                let e = e?;
+                let (event, milli, day, customer, ref_kind, ref_number) = e.value();
+                if any_voids && voids.get(event)?.is_some() {
+                    continue;
+                }
+                let damaged = |what: &str| StoreError::Damaged {
+                    detail: format!("shipment {event} of lot id {}: {what}", lot.0),
+                };
+                shipments.push(TraceShipment {
+                    event,
+                    lot,
+                    customer: match customers.get(customer) {
+                        Some(c) => c.clone(),
+                        None => {
+                            let c = PartyId::parse(customer, "customer")
+                                .map_err(|_| damaged("unreadable customer"))?;
+                            customers.insert(customer.to_string(), c.clone());
+                            c
+                        }
+                    },
+                    date: NaiveDate::from_num_days_from_ce_opt(day)
+                        .ok_or_else(|| damaged("impossible date"))?,
+                    qty: Qty(milli),
+                    unit,
+                    reference: (!ref_kind.is_empty()).then(|| Reference {
+                        kind: ref_kind.to_string(),
+                        number: ref_number.to_string(),
+                    }),
+                });
+            }
+        }
+    }
+    Ok(Trace {
+        root,
+        direction,
+        lots: w.lots,
+        links: w.links,
+        shipments,
+    })
 }
 
 #[cfg(test)]

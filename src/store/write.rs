@@ -763,6 +763,10 @@ impl Tx<'_> {
                 ),
             ));
         }
+        let tlc_source_ref = match &r.tlc_source_ref {
+            Some(t) => parse_tlc_source_ref(t, "tlc-source-ref")?,
+            None => None,
+        };
         let hold = receiving_hold(&r.quality, &item);
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.receipt_pattern, r.date)?;
@@ -799,6 +803,11 @@ impl Tx<'_> {
                 unit: item.unit,
                 expiry: r.expiry,
                 quality: r.quality.clone(),
+                as_received: Some(Counted {
+                    qty: r.qty,
+                    unit: r.unit.unwrap_or(item.unit),
+                }),
+                tlc_source_ref,
             }),
         })?;
         // A failed check holds the lot before anyone can use it: the hold is its own
@@ -1452,12 +1461,49 @@ mod tests {
             expiry: None,
             reference: None,
             quality: Quality::default(),
+            tlc_source_ref: None,
         };
         let c = s.receive(r.clone(), &stamp(), today()).unwrap();
         assert_eq!(
             s.lot_by_code(&c.code).unwrap().quantity.to_string(),
             "22.68"
         );
+        // FSMA asks for the quantity as received: the 50 lb is kept beside the 22.68 kg.
+        let h = s.lot_history(&c.code).unwrap();
+        let EventKind::Receive(rec) = &h.events[0].event.kind else {
+            panic!("not a receipt");
+        };
+        assert_eq!(
+            rec.as_received,
+            Some(Counted {
+                qty: Qty::from_units(50),
+                unit: Unit::Lb
+            })
+        );
+        assert_eq!((rec.qty.to_string(), rec.unit), ("22.68".into(), Unit::Kg));
+        assert_eq!(rec.tlc_source_ref, None);
+        // A TLC source reference is kept trimmed; blank is none; control characters and
+        // overlong text are refused naming the field.
+        r.tlc_source_ref = Some("  GLN 0614141000012 ".into());
+        let c = s.receive(r.clone(), &stamp(), today()).unwrap();
+        let h = s.lot_history(&c.code).unwrap();
+        let EventKind::Receive(rec) = &h.events[0].event.kind else {
+            panic!("not a receipt");
+        };
+        assert_eq!(rec.tlc_source_ref.as_deref(), Some("GLN 0614141000012"));
+        r.tlc_source_ref = Some("a\u{7}b".into());
+        let e = s.receive(r.clone(), &stamp(), today()).unwrap_err();
+        assert!(e.to_string().starts_with("tlc-source-ref:"), "{e}");
+        r.tlc_source_ref = Some("x".repeat(101));
+        assert!(s.receive(r.clone(), &stamp(), today()).is_err());
+        r.tlc_source_ref = Some("   ".into());
+        let c = s.receive(r.clone(), &stamp(), today()).unwrap();
+        let h = s.lot_history(&c.code).unwrap();
+        let EventKind::Receive(rec) = &h.events[0].event.kind else {
+            panic!("not a receipt");
+        };
+        assert_eq!(rec.tlc_source_ref, None);
+        r.tlc_source_ref = None;
         r.unit = Some(Unit::L);
         let e = s.receive(r, &stamp(), today()).unwrap_err();
         assert_eq!(
@@ -1509,6 +1555,7 @@ mod tests {
                 expiry: None,
                 reference: None,
                 quality: Quality::default(),
+                tlc_source_ref: None,
             };
             let batch = |item: &str, qty: i64, inputs: Vec<LotLine>| NewBatch {
                 item: ItemCode::parse(item, "item").unwrap(),
@@ -1650,6 +1697,7 @@ mod tests {
                 expiry: None,
                 reference: None,
                 quality: Quality::default(),
+                tlc_source_ref: None,
             },
             &stamp(),
             today(),
@@ -1678,6 +1726,7 @@ mod tests {
                     inspection,
                     note: note.into(),
                 },
+                tlc_source_ref: None,
             },
             &stamp(),
             today(),

@@ -5,7 +5,7 @@ use super::*;
 use crate::domain::NewReceipt;
 use crate::domain::{
     Inspection, ItemCode, LotCode, PartyId, Quality, Reference, SupplierLot, clean_text,
-    format_temperature, parse_date, parse_past_date, parse_temperature,
+    format_temperature, parse_date, parse_past_date, parse_temperature, parse_tlc_source_ref,
 };
 use crate::scan::Scan;
 use crate::station::{Station, StationExt};
@@ -74,6 +74,8 @@ impl Receive {
             Field::new("temp", "Temp (C)").placeholder("such as 3.5"),
             inspection,
             Field::new("note", "Note"),
+            // Last: most cases come straight from the packer and leave it empty.
+            Field::new("tlc-source", "TLC source").placeholder("packer GLN/FEI"),
         ]);
         Receive {
             form,
@@ -127,7 +129,8 @@ impl Receive {
     }
 
     /// A scan in the form. A supplier's GS1 case label fills item (by GTIN), supplier (by
-    /// the (412) GLN, when there), supplier lot (10), expiry (17, else 15) and quantity
+    /// the (412) GLN, when there), TLC source (the (416) production-location GLN, when
+    /// there), supplier lot (10), expiry (17, else 15) and quantity
     /// ((37), or the net weight in kg or lb for the unit field to convert) and leaves the
     /// cursor on the first empty required field, or on Save. Plain text does what the
     /// scanner's keys would have done: typed into the field, then Enter.
@@ -146,7 +149,17 @@ impl Receive {
         let (lot, expiry) = (scan.lot(), scan.expiry());
         let has_qty = scan.count().is_some() || scan.net_weight().is_some();
         let gln = scan.get("412").map(|e| e.value.as_str());
-        if gtin.is_none() && lot.is_none() && expiry.is_none() && !has_qty && gln.is_none() {
+        // (416), the GLN of the production location, is where the lot code was assigned:
+        // the FSMA TLC source. (412) "purchased from" names the immediate supplier instead,
+        // which is the Supplier field, not the TLC source.
+        let source = scan.get("416").map(|e| e.value.as_str());
+        if gtin.is_none()
+            && lot.is_none()
+            && expiry.is_none()
+            && !has_qty
+            && gln.is_none()
+            && source.is_none()
+        {
             let ais: Vec<String> = scan
                 .elements()
                 .iter()
@@ -161,7 +174,14 @@ impl Receive {
         let mut filled: Vec<String> = Vec::new();
         if let Some(g) = gtin {
             // A new case: nothing of the last one may stay behind.
-            for f in ["item", "supplier-lot", "qty", "unit", "expiry"] {
+            for f in [
+                "item",
+                "supplier-lot",
+                "qty",
+                "unit",
+                "expiry",
+                "tlc-source",
+            ] {
                 self.form.get_mut(f).set("");
             }
             match item_by_gtin(&self.items, g).map(|i| i.code.clone()) {
@@ -196,6 +216,10 @@ impl Receive {
                 }
                 None => filled.push(format!("(GLN {gln} is no supplier of ours)")),
             }
+        }
+        if let Some(g) = source {
+            self.form.get_mut("tlc-source").set(&format!("GLN {g}"));
+            filled.push(format!("packed at GLN {g}"));
         }
         if let Some(l) = lot {
             self.form.get_mut("supplier-lot").set(l);
@@ -426,6 +450,7 @@ impl Receive {
                 inspection,
                 note: clean_text(f.value("note"), "note", 200)?,
             },
+            tlc_source_ref: parse_tlc_source_ref(f.value("tlc-source"), "tlc-source")?,
         })
     }
 

@@ -106,6 +106,7 @@ fn receive(
         expiry: Some(day(exp)),
         reference: Some(Reference::parse("BOL:100", "ref").unwrap()),
         quality: Quality::default(),
+        tlc_source_ref: None,
     })
     .unwrap()
     .code

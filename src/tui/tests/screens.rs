@@ -93,6 +93,9 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     r.enter("pa");
     assert_eq!(r.value("inspection"), "pass");
     r.enter("clean truck");
+    // Bought through a distributor: the packer's GLN is the TLC source.
+    assert_eq!(r.focused(), "tlc-source");
+    r.enter("GLN 0614141000012");
     assert_eq!(r.s.form.slot(), Slot::Button);
     let out = r.act(FormAction::Confirm);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));
@@ -115,6 +118,7 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     };
     assert_eq!(rc.quality.temperature_dc, Some(35));
     assert_eq!(rc.quality.inspection, Some(Inspection::Pass));
+    assert_eq!(rc.tlc_source_ref.as_deref(), Some("GLN 0614141000012"));
     assert_eq!(
         h.events[0].event.reference.as_ref().unwrap().to_string(),
         "BOL:4471"
@@ -136,7 +140,17 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     let out = r.act(FormAction::Save);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));
     let code = r.s.last.clone().unwrap().code;
-    assert_eq!(p.st.lot(code).unwrap().balance.to_string(), "22.68");
+    assert_eq!(p.st.lot(code.clone()).unwrap().balance.to_string(), "22.68");
+    // The 50 lb as counted is kept beside it, and the TLC source was not carried over.
+    let h = p.st.lot_history(code).unwrap();
+    let EventKind::Receive(rc) = &h.events[0].event.kind else {
+        panic!("a receipt")
+    };
+    assert_eq!(
+        rc.as_received.map(|c| (c.qty.to_string(), c.unit)),
+        Some(("50".to_string(), Unit::Lb))
+    );
+    assert_eq!(rc.tlc_source_ref, None);
     assert_eq!(lot_count(&p.st), before + 2);
 }
 

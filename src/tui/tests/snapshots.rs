@@ -142,6 +142,26 @@ fn receive_by_scan() {
     snap("receive_scanned", &a, COMPACT);
 }
 
+/// A case bought through a distributor: its label names the packer's production
+/// location in (416), which fills the TLC source.
+#[test]
+fn receive_by_scan_with_a_tlc_source() {
+    let p = plant();
+    with_gtins(&p);
+    let mut a = app(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::Tab)]);
+    enter(&mut a, &p, "mill");
+    keys(
+        &mut a,
+        &p,
+        [Input::Scan(format!(
+            "]C101{OATS}31020025004160614141000012{GS}10OAT-42{GS}17270331"
+        ))],
+    );
+    snap("receive_scanned_tlc_source", &a, FULL);
+    snap("receive_scanned_tlc_source", &a, COMPACT);
+}
+
 #[test]
 fn help_scan_test() {
     let p = plant();

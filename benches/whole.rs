@@ -1,0 +1,419 @@
+//! `cargo bench --bench whole`: commands timed from outside, as a user or a script runs
+//! them — process start, opening the file, the work, and writing the output to a pipe —
+//! side by side with the `sqlite3` shell running the same query on a SQLite copy of the
+//! same plant, where one exists.
+//!
+//! Environment:
+//! - `LOTLINE_BENCH_DB` a generated plant (`lotline generate --lots N --db PATH`); default
+//!   `LOTLINE_BENCH_DIR/plant-{LOTLINE_BENCH_LOTS}-{LOTLINE_BENCH_SEED}.redb`, as
+//!   `benches/trace.rs` leaves it, generated here when missing;
+//! - `LOTLINE_BENCH_RUNS` timed runs of each command (default 15, after 2 untimed);
+//! - the SQLite copy is `PATH.sqlite` beside the plant, built when missing; the SQL each
+//!   shell run executes is written beside it as `PATH.<name>.sql`, so it can be re-run
+//!   by hand (`sqlite3 -json PATH.sqlite < PATH.trace-forward.sql`).
+//!
+//! Each figure is the median of the runs, with the fastest and slowest; CPU is user +
+//! system time of the process; RSS its peak resident memory (`wait4`). Prints a table,
+//! then one line `BENCH_WHOLE_JSON {...}` for scripts. Without a `sqlite3` on the PATH the
+//! SQLite side is skipped, saying so.
+
+#[path = "common/plant.rs"]
+mod plant;
+
+use lotline::store::{Direction, Store};
+use plant::{Graph, sqlite_sql};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// One run of a process: wall time, CPU, peak RSS, bytes it wrote to stdout.
+struct Sample {
+    wall_ms: f64,
+    cpu_ms: f64,
+    rss_kb: i64,
+    bytes: usize,
+}
+
+/// Run `cmd` once with stdout into a pipe this process drains (as `| jq` would).
+// The child is reaped by `wait4`, which gives its own CPU time and peak RSS; std's
+// `wait` would not.
+#[allow(clippy::zombie_processes)]
+fn run_once(cmd: &mut Command) -> Sample {
+    let t = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut out)
+        .expect("read");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data filled by the kernel; the pid is our own child, not
+    // yet reaped (std's `Child` is never waited on).
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(rc, pid, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed: {err}"
+    );
+    let tv = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    Sample {
+        wall_ms,
+        cpu_ms: tv(ru.ru_utime) + tv(ru.ru_stime),
+        rss_kb: ru.ru_maxrss,
+        bytes: out.len(),
+    }
+}
+
+/// Two untimed runs, then `runs` timed: median, fastest and slowest of each figure.
+fn measure(runs: usize, mut make: impl FnMut() -> Command) -> Value {
+    for _ in 0..2 {
+        run_once(&mut make());
+    }
+    let samples: Vec<Sample> = (0..runs).map(|_| run_once(&mut make())).collect();
+    let stat = |f: &dyn Fn(&Sample) -> f64| {
+        let mut v: Vec<f64> = samples.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        json!({ "median": v[v.len() / 2], "min": v[0], "max": v[v.len() - 1] })
+    };
+    json!({
+        "runs": runs,
+        "wall_ms": stat(&|s| s.wall_ms),
+        "cpu_ms": stat(&|s| s.cpu_ms),
+        "rss_mb": stat(&|s| s.rss_kb as f64 / 1024.0),
+        "bytes": samples[0].bytes,
+    })
+}
+
+fn sqlite3_available() -> bool {
+    Command::new("sqlite3")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The SQL text for the `sqlite3` shell: the bench's statement with the code inlined.
+fn inline(sql: &str, code: &str) -> String {
+    format!(
+        "{};\n",
+        sql.replace("?1", &format!("'{}'", code.replace('\'', "''")))
+    )
+}
+
+fn main() {
+    let lots = env_u64("LOTLINE_BENCH_LOTS", 100_000);
+    let seed = env_u64("LOTLINE_BENCH_SEED", 1);
+    let runs = env_u64("LOTLINE_BENCH_RUNS", 15).max(1) as usize;
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_lotline"));
+    let db = match std::env::var_os("LOTLINE_BENCH_DB") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let dir = std::env::var_os("LOTLINE_BENCH_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("lotline-bench"));
+            std::fs::create_dir_all(&dir).expect("bench dir");
+            dir.join(format!("plant-{lots}-{seed}.redb"))
+        }
+    };
+    if !db.exists() {
+        eprintln!("generating {lots} lots into {} ...", db.display());
+        let st = Command::new(&bin)
+            .arg("--db")
+            .arg(&db)
+            .args([
+                "generate",
+                "--lots",
+                &lots.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .status()
+            .expect("generate");
+        assert!(st.success(), "generate failed");
+    }
+
+    // The plant as rows: what to ask for, and the SQLite copy.
+    eprintln!("reading {} ...", db.display());
+    let store = Store::open(&db, false).expect("open");
+    let g = Graph::read(&store);
+    drop(store);
+    let mut out_degree: HashMap<u32, u32> = HashMap::new();
+    for (i, _, _) in &g.links {
+        *out_degree.entry(*i).or_default() += 1;
+    }
+    let fanout_id = out_degree
+        .iter()
+        .max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))
+        .map(|(id, _)| *id)
+        .expect("links");
+    let code_of = |id: u32| g.lots[id as usize].as_ref().expect("lot").code.clone();
+    let fanout = code_of(fanout_id);
+    // A finished lot from the middle of the history: made, used by nobody, shipped.
+    let finished: Vec<u32> = (1..g.lots.len() as u32)
+        .filter(|&i| {
+            g.lots[i as usize]
+                .as_ref()
+                .is_some_and(|l| g.finished_items.contains(&l.item))
+        })
+        .collect();
+    let finished_lot = code_of(finished[finished.len() / 2]);
+    // A received ingredient whose lot count is the median among them: a typical listing.
+    let mut per_item: HashMap<&str, usize> = HashMap::new();
+    for l in g.lots.iter().flatten() {
+        if l.received && l.item != "FLOUR-SILO" {
+            *per_item.entry(l.item.as_str()).or_default() += 1;
+        }
+    }
+    let mut items: Vec<(&str, usize)> = per_item.into_iter().collect();
+    items.sort_by_key(|(i, n)| (*n, *i));
+    let (list_item, list_count) = items[items.len() / 2];
+    let list_item = list_item.to_string();
+
+    let sqlite = db.with_extension("sqlite");
+    let have_sqlite3 = sqlite3_available();
+    if !have_sqlite3 {
+        eprintln!("no `sqlite3` on the PATH: the SQLite side is skipped");
+    } else if !sqlite.exists() {
+        eprintln!("building the SQLite copy {} ...", sqlite.display());
+        let c = g.to_sqlite(&sqlite);
+        drop(c);
+    }
+    let sql_file = |name: &str, text: String| -> PathBuf {
+        let p = db.with_extension(format!("{name}.sql"));
+        std::fs::write(&p, text).expect("write sql");
+        p
+    };
+    let sqls = [
+        (
+            "trace-forward",
+            inline(sqlite_sql(Direction::Forward), &fanout),
+        ),
+        (
+            "trace-backward",
+            inline(sqlite_sql(Direction::Backward), &finished_lot),
+        ),
+        (
+            "lot",
+            inline("SELECT * FROM lots WHERE code = ?1", &finished_lot),
+        ),
+        (
+            "lots-item",
+            inline("SELECT * FROM lots WHERE item = ?1 ORDER BY id", &list_item),
+        ),
+    ];
+    let sql_paths: HashMap<&str, PathBuf> =
+        sqls.into_iter().map(|(n, t)| (n, sql_file(n, t))).collect();
+    drop(g);
+
+    let lotline = |args: &[&str]| {
+        let mut c = Command::new(&bin);
+        c.arg("--db").arg(&db).args(args);
+        c
+    };
+    let shell = |name: &str| {
+        let mut c = Command::new("sqlite3");
+        c.arg("-json")
+            .arg(&sqlite)
+            .stdin(std::fs::File::open(&sql_paths[name]).expect("sql"));
+        c
+    };
+    struct Case {
+        name: &'static str,
+        what: String,
+        lotline: Vec<String>,
+        sqlite: Option<&'static str>,
+    }
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        Case {
+            name: "trace_forward_json",
+            what: format!("trace {fanout} --forward --json (largest fan-out)"),
+            lotline: s(&["trace", &fanout, "--forward", "--json"]),
+            sqlite: Some("trace-forward"),
+        },
+        Case {
+            name: "trace_forward_text",
+            what: format!("trace {fanout} --forward (text tree)"),
+            lotline: s(&["trace", &fanout, "--forward"]),
+            sqlite: None,
+        },
+        Case {
+            name: "trace_backward_json",
+            what: format!("trace {finished_lot} --backward --json (finished lot)"),
+            lotline: s(&["trace", &finished_lot, "--backward", "--json"]),
+            sqlite: Some("trace-backward"),
+        },
+        Case {
+            name: "trace_backward_text",
+            what: format!("trace {finished_lot} --backward"),
+            lotline: s(&["trace", &finished_lot, "--backward"]),
+            sqlite: None,
+        },
+        Case {
+            name: "lot",
+            what: format!("lot {finished_lot}"),
+            lotline: s(&["lot", &finished_lot]),
+            sqlite: Some("lot"),
+        },
+        Case {
+            name: "lots_item",
+            what: format!("lots --item {list_item} ({list_count} lots)"),
+            lotline: s(&["lots", "--item", &list_item]),
+            sqlite: Some("lots-item"),
+        },
+        Case {
+            name: "lots_item_json",
+            what: format!("lots --item {list_item} --json"),
+            lotline: s(&["lots", "--item", &list_item, "--json"]),
+            sqlite: None,
+        },
+    ];
+    let mut report = json!({
+        "db": db.display().to_string(),
+        "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
+        "runs": runs,
+        "load_avg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+    });
+    // What starting a process costs at all, for both sides.
+    eprintln!("process start ...");
+    report["start"] = json!({
+        "lotline_version": measure(runs, || {
+            let mut c = Command::new(&bin);
+            c.arg("--version");
+            c
+        }),
+        "sqlite3_select_1": if have_sqlite3 {
+            measure(runs, || {
+                let mut c = Command::new("sqlite3");
+                c.arg(&sqlite).arg("SELECT 1;");
+                c
+            })
+        } else {
+            Value::Null
+        },
+    });
+    let mut results = serde_json::Map::new();
+    for case in &cases {
+        eprintln!("{} ...", case.what);
+        let args: Vec<&str> = case.lotline.iter().map(String::as_str).collect();
+        let l = measure(runs, || lotline(&args));
+        let q = match case.sqlite {
+            Some(name) if have_sqlite3 => measure(runs, || shell(name)),
+            _ => Value::Null,
+        };
+        results.insert(
+            case.name.into(),
+            json!({ "what": case.what, "lotline": l, "sqlite3": q }),
+        );
+    }
+    report["commands"] = Value::Object(results);
+    report["load_avg_after"] = json!(
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    print_table(&report);
+    println!(
+        "BENCH_WHOLE_JSON {}",
+        serde_json::to_string(&report).expect("json")
+    );
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn print_table(r: &Value) {
+    println!();
+    println!(
+        "whole commands on {} ({:.0} MB), {} runs each; load average {} before, {} after",
+        r["db"].as_str().unwrap_or("?"),
+        f(&r["db_bytes"]) / 1e6,
+        r["runs"],
+        r["load_avg"].as_str().unwrap_or("?"),
+        r["load_avg_after"].as_str().unwrap_or("?")
+    );
+    println!(
+        "{:<58} {:>22} {:>8} {:>7} {:>10} | {:>22} {:>10} {:>7}",
+        "command (ms: median [min-max])",
+        "lotline wall",
+        "cpu",
+        "RSS MB",
+        "bytes",
+        "sqlite3 -json wall",
+        "bytes",
+        "l/s"
+    );
+    let wall = |m: &Value| {
+        format!(
+            "{:.1} [{:.1}-{:.1}]",
+            f(&m["wall_ms"]["median"]),
+            f(&m["wall_ms"]["min"]),
+            f(&m["wall_ms"]["max"])
+        )
+    };
+    let row = |what: &str, l: &Value, q: &Value| {
+        let (qs, qb, ratio) = if q.is_object() {
+            (
+                wall(q),
+                q["bytes"].to_string(),
+                format!(
+                    "{:.2}",
+                    f(&l["wall_ms"]["median"]) / f(&q["wall_ms"]["median"])
+                ),
+            )
+        } else {
+            ("-".into(), "-".into(), "-".into())
+        };
+        println!(
+            "{:<58} {:>22} {:>8.1} {:>7.1} {:>10} | {:>22} {:>10} {:>7}",
+            what,
+            wall(l),
+            f(&l["cpu_ms"]["median"]),
+            f(&l["rss_mb"]["max"]),
+            l["bytes"],
+            qs,
+            qb,
+            ratio
+        );
+    };
+    row(
+        "process start (lotline --version | sqlite3 SELECT 1)",
+        &r["start"]["lotline_version"],
+        &r["start"]["sqlite3_select_1"],
+    );
+    if let Some(cmds) = r["commands"].as_object() {
+        for c in cmds.values() {
+            row(
+                c["what"].as_str().unwrap_or("?"),
+                &c["lotline"],
+                &c["sqlite3"],
+            );
+        }
+    }
+}
