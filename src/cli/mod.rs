@@ -438,21 +438,31 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     } else {
         None
     };
-    if d.fresh && path.exists() {
-        // Only a file the demo made may be replaced.
+    if path.exists() {
+        // Only a file the demo made may be replaced: on --fresh, or when its build was
+        // interrupted (the finished demo's name is written last).
         let st = open(cli, path, false)?;
-        if !crate::demo::is_demo(&st)? {
-            return Err(Failure::invalid(
-                "db",
-                format!(
-                    "{} is not a demo database; it was left alone",
-                    path.display()
-                ),
-            ));
+        let unfinished = crate::demo::is_unfinished_demo(&st)?;
+        if d.fresh || unfinished {
+            if !(unfinished || crate::demo::is_demo(&st)?) {
+                return Err(Failure::invalid(
+                    "db",
+                    format!(
+                        "{} is not a demo database; it was left alone",
+                        path.display()
+                    ),
+                ));
+            }
+            if unfinished {
+                eprintln!(
+                    "The demo in {} was interrupted while it was built; building it again.",
+                    crate::domain::text::escape(&path.display().to_string())
+                );
+            }
+            drop(st);
+            std::fs::remove_file(path)
+                .map_err(|e| Failure::data(format!("cannot remove {}: {e}", path.display())))?;
         }
-        drop(st);
-        std::fs::remove_file(path)
-            .map_err(|e| Failure::data(format!("cannot remove {}: {e}", path.display())))?;
     }
     let st = open(cli, path, true)?;
     if st.stats()?.items == 0 {

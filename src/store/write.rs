@@ -733,6 +733,9 @@ impl Tx<'_> {
                 format!("must be greater than zero (got {})", r.qty),
             ));
         }
+        if let Some(exp) = r.expiry {
+            crate::domain::check_year(exp, "expiry")?;
+        }
         if let Some(exp) = r.expiry
             && exp < r.date
         {
@@ -849,6 +852,9 @@ impl Tx<'_> {
                 "qty",
                 format!("must be greater than zero (got {})", b.qty),
             ));
+        }
+        if let Some(exp) = b.expiry {
+            crate::domain::check_year(exp, "expiry")?;
         }
         if let Some(exp) = b.expiry
             && exp < b.date

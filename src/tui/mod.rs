@@ -110,6 +110,7 @@ fn event_loop(
         .with_devices(options.scanner, options.printer);
     let mut dirty = true;
     loop {
+        dirty |= app.poll_background();
         if app.clear_screen {
             terminal.clear()?;
             app.clear_screen = false;
@@ -133,6 +134,10 @@ fn event_loop(
         let mut wait = Duration::from_secs(secs);
         if let Some(due) = decoder.deadline() {
             wait = wait.min(due.saturating_duration_since(Instant::now()));
+        }
+        if app.background_busy() {
+            // A label on its way: look for its result a few times a second.
+            wait = wait.min(Duration::from_millis(100));
         }
         if event::poll(wait)? {
             // Take everything already waiting before drawing again (a scanner's burst).

@@ -889,8 +889,8 @@ impl Trace {
         for (n, name) in ["from", "to"].into_iter().enumerate() {
             if let Some(t) = self.start.get(name).opt().map(str::to_string) {
                 match NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
-                    Ok(d) => dates[n] = Some(d),
-                    Err(_) => {
+                    Ok(d) if crate::domain::check_year(d, name).is_ok() => dates[n] = Some(d),
+                    _ => {
                         return refuse(
                             &mut self.start,
                             &invalid(
