@@ -17,6 +17,24 @@ struct Run {
     stderr: String,
 }
 
+/// Stop the server a command started for `db` (SIGTERM, as systemd would), and wait until
+/// it has closed the file.
+fn stop_server(db: &Path) {
+    let socket = lotline::station::remote::socket_path(db);
+    let Some(pid) = lotline::server::served_by(&socket) else {
+        return;
+    };
+    // SAFETY: plain kill(2) on a pid the server reported.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    for _ in 0..500 {
+        if !socket.exists() && !Path::new(&format!("/proc/{pid}")).exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the server (pid {pid}) did not stop");
+}
+
 impl Plant {
     /// A plant whose database exists (created with `--create`, as `lotline init` would).
     fn new() -> Plant {
@@ -995,7 +1013,7 @@ fn a_missing_database_is_not_created_by_a_query() {
 
 #[test]
 fn files_that_are_not_lotline_databases_are_reported_not_crashed_on() {
-    let p = Plant::new();
+    let p = Plant::empty();
     std::fs::write(
         &p.db,
         b"this is a spreadsheet, not a database\n".repeat(200),
@@ -1103,6 +1121,8 @@ fn check_finds_links_that_do_not_mirror() {
         .position(|l| l["lot"] == dough.as_str())
         .unwrap() as u32
         + 1;
+    // The plant's server (started by the commands above) lets go of the file.
+    stop_server(&p.db);
     {
         // Tamper behind lotline's back, as a bad tool or disk might.
         let db = redb::Database::open(&p.db).unwrap();
@@ -1480,21 +1500,22 @@ fn exit_codes_tell_scripts_what_to_do() {
     // 1: a problem with the data (here: no database at all).
     let none = Plant::empty();
     assert_eq!(none.run(&["lots"]).code, 1);
+    // 75: busy. Someone else is the file's writer (the plant's server, still running
+    // from the commands above, or else this test process); a command that must open the
+    // file itself is told to try again, and nothing is stored.
+    let held = lotline::store::Store::open(&p.db, false).ok();
+    let salt = ["item", "add", "SALT", "--name", "Salt", "--unit", "kg"];
+    let r = p.run(&[&["--no-server"][..], &salt].concat());
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(r.stderr.contains("open for writing by"), "{}", r.stderr);
+    drop(held);
+    p.ok(&salt);
     // 77: not allowed for this user's role.
     p.ok(&["plant", "set", "--qa-users", "somebody-else"]);
     let r = p.run(&["hold", &eggs, "--reason", "check"]);
     assert_eq!(r.code, 77, "{}", r.stderr);
     let e = json_error(&p.run(&["hold", &eggs, "--reason", "check", "--json"]));
     assert_eq!(e["kind"], "usage", "hold takes no --json: {e}");
-    // 75: busy. This process holds the database open as its writer; a command that writes
-    // is told to try again, and nothing is stored.
-    let held = lotline::store::Store::open(&p.db, false).unwrap();
-    let salt = ["item", "add", "SALT", "--name", "Salt", "--unit", "kg"];
-    let r = p.run(&salt);
-    assert_eq!(r.code, 75, "{}", r.stderr);
-    assert!(r.stderr.contains("in use"), "{}", r.stderr);
-    drop(held);
-    p.ok(&salt);
     // --help says all of it.
     let help = p.ok(&["--help"]);
     for code in ["0 ", "1 ", "2 ", "3 ", "75 ", "77 "] {

@@ -155,7 +155,7 @@ impl From<StationError> for Failure {
         let kind = match e.kind {
             ErrorKind::Invalid => Kind::Invalid,
             ErrorKind::Forbidden => Kind::NotAllowed,
-            ErrorKind::Busy => Kind::Busy,
+            ErrorKind::Busy | ErrorKind::Unavailable => Kind::Busy,
             ErrorKind::Database | ErrorKind::Protocol => Kind::Data,
         };
         Failure {
