@@ -3,6 +3,7 @@
 
 mod args;
 mod contract;
+mod epcis;
 mod json;
 mod lookup;
 mod master;
@@ -439,6 +440,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Serve(a) => serve(&cli, &db, a),
         Cmd::Generate(g) => generate(&cli, out, g),
+        Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { json } => {
             let st = open_read(&cli, &db)?;
             let report = st.check()?;
