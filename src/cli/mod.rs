@@ -4,6 +4,7 @@
 mod args;
 mod contract;
 mod epcis;
+mod expiry;
 mod json;
 mod lookup;
 mod master;
@@ -312,8 +313,10 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             if let Some(why) = &created.hold {
                 // On stderr so scripts still read the code alone from stdout.
                 eprintln!(
-                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
-                    created.code, created.code
+                    "lotline: lot {} is ON HOLD: {}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code,
+                    crate::domain::text::escape_lines(why),
+                    created.code
                 );
             }
             print_new_label(&st, printer, &created.code, "received")
@@ -401,7 +404,9 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                     Failure::from(e).in_field("supplier", "`lotline party list` shows the ids")
                 })?;
             }
-            output::lots(out, &st.lots(filter)?, l.json)
+            let today = st.today()?;
+            let lots = crate::cli::expiry::filter(st.lots(filter)?, l, today)?;
+            output::lots(out, &lots, l.json)
         }
         Cmd::Lot { code, json } => {
             let st = open_read(&cli, &db)?;
