@@ -8,6 +8,8 @@
 //!   `LOTLINE_BENCH_DIR/plant-{LOTLINE_BENCH_LOTS}-{LOTLINE_BENCH_SEED}.redb`, as
 //!   `benches/trace.rs` leaves it, generated here when missing;
 //! - `LOTLINE_BENCH_RUNS` timed runs of each command (default 15, after 2 untimed);
+//! - `LOTLINE_BENCH_BIN` another `lotline` binary to time instead of this build's (a
+//!   before/after comparison with the same harness);
 //! - the SQLite copy is `PATH.sqlite` beside the plant, built when missing; the SQL each
 //!   shell run executes is written beside it as `PATH.<name>.sql`, so it can be re-run
 //!   by hand (`sqlite3 -json PATH.sqlite < PATH.trace-forward.sql`).
@@ -129,7 +131,9 @@ fn main() {
     let lots = env_u64("LOTLINE_BENCH_LOTS", 100_000);
     let seed = env_u64("LOTLINE_BENCH_SEED", 1);
     let runs = env_u64("LOTLINE_BENCH_RUNS", 15).max(1) as usize;
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_lotline"));
+    let bin = std::env::var_os("LOTLINE_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_lotline")));
     let db = match std::env::var_os("LOTLINE_BENCH_DB") {
         Some(p) => PathBuf::from(p),
         None => {
@@ -294,6 +298,7 @@ fn main() {
         },
     ];
     let mut report = json!({
+        "bin": bin.display().to_string(),
         "db": db.display().to_string(),
         "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
         "runs": runs,

@@ -46,6 +46,12 @@ pub(super) struct Tx<'t> {
     /// longer than the transaction.
     lot_cache: RefCell<HashMap<u32, Lot>>,
     code_cache: RefCell<HashMap<LotCode, u32>>,
+    /// In a bulk load, lots written only to `lot_cache` so far, to be stored once each by
+    /// `store_deferred_lots` before the commit: a silo lot feeding 1,900 batches was
+    /// encoded and written back 1,900 times, once per batch (a fifth of a load's
+    /// instructions, BENCHMARKS.md). `None` outside bulk loads, where every command is
+    /// its own transaction and writes through.
+    deferred: Option<std::collections::BTreeSet<u32>>,
 }
 
 impl<'t> Tx<'t> {
@@ -68,7 +74,23 @@ impl<'t> Tx<'t> {
             party_events: w.open_table(PARTY_EVENTS)?,
             lot_cache: RefCell::default(),
             code_cache: RefCell::default(),
+            deferred: None,
         })
+    }
+
+    /// Store each lot whose writes were deferred, once, in id order (key order, so the
+    /// B-tree is walked forward).
+    fn store_deferred_lots(&mut self) -> Result<(), StoreError> {
+        let Some(ids) = self.deferred.take() else {
+            return Ok(());
+        };
+        let cache = self.lot_cache.get_mut();
+        for id in ids {
+            if let Some(lot) = cache.get(&id) {
+                self.lots.insert(id, encode(lot).as_slice())?;
+            }
+        }
+        Ok(())
     }
 
     fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
@@ -130,7 +152,14 @@ impl<'t> Tx<'t> {
     }
 
     fn put_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
-        self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+        match &mut self.deferred {
+            Some(ids) => {
+                ids.insert(lot.id.0);
+            }
+            None => {
+                self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+            }
+        }
         self.lot_cache.get_mut().insert(lot.id.0, lot.clone());
         Ok(())
     }
@@ -147,9 +176,12 @@ impl<'t> Tx<'t> {
     /// Ids are u32 for compact link tables: four billion lots, decades of any plant.
     /// Running out is refused, never wrapped onto lot 0.
     fn next_lot_id(&self) -> Result<LotId, StoreError> {
-        match self.lots.last()? {
+        let stored = self.lots.last()?.map(|(k, _)| k.value());
+        // A new lot of this bulk load may not be in the table yet.
+        let pending = self.deferred.as_ref().and_then(|ids| ids.last().copied());
+        match stored.max(pending) {
             None => Ok(LotId(1)),
-            Some((k, _)) => k.value().checked_add(1).map(LotId).ok_or_else(|| {
+            Some(k) => k.checked_add(1).map(LotId).ok_or_else(|| {
                 StoreError::invalid(
                     "lot",
                     "this database holds the most lots it can (4,294,967,295); start a new one",
@@ -436,6 +468,7 @@ impl Store {
         f: impl FnOnce(&mut Bulk<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.write(|tx| {
+            tx.deferred = Some(Default::default());
             let mut b = Bulk {
                 tx,
                 done: 0,
@@ -444,7 +477,10 @@ impl Store {
             let out = f(&mut b)?;
             match b.failed {
                 Some(why) => Err(StoreError::invalid("bulk", why)),
-                None => Ok(out),
+                None => {
+                    b.tx.store_deferred_lots()?;
+                    Ok(out)
+                }
             }
         })
     }
@@ -1097,15 +1133,17 @@ impl Tx<'_> {
         today: NaiveDate,
     ) -> Result<u64, StoreError> {
         check_not_future(date, "date", today)?;
-        let root = match self.lots.get(m.root.0)? {
-            Some(v) => decode::<Lot>(v.value(), "lots", &m.root.0)?,
-            None => {
-                return Err(StoreError::invalid(
-                    "lot",
-                    format!("no lot with id {}", m.root.0),
-                ));
-            }
-        };
+        // Through the transaction's own view of lots, which a bulk load's pending writes
+        // are part of.
+        let known = self.lot_cache.borrow().contains_key(&m.root.0)
+            || self.lots.get(m.root.0)?.is_some();
+        if !known {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("no lot with id {}", m.root.0),
+            ));
+        }
+        let root = self.lot(m.root)?;
         root.check_date(date, "date")?;
         if root.status == LotStatus::Voided {
             return Err(StoreError::invalid(
