@@ -127,7 +127,97 @@ fn inline(sql: &str, code: &str) -> String {
     )
 }
 
+/// Set (to the plan's path) in the process that runs and times the commands.
+const MEASURE_ENV: &str = "LOTLINE_BENCH_WHOLE_PLAN";
+
+/// Run every command of the plan `runs` times; print the report as JSON.
+fn measure_plan(plan: &Path) {
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(plan).expect("plan")).expect("plan json");
+    let bin = plan["bin"].as_str().expect("bin").to_string();
+    let db = plan["db"].as_str().expect("db").to_string();
+    let sqlite = plan["sqlite"].as_str().map(str::to_string);
+    let runs = plan["runs"].as_u64().unwrap_or(15) as usize;
+    let mut report = json!({
+        "bin": bin,
+        "db": db,
+        "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
+        "runs": runs,
+        "load_avg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "harness_rss_mb": rss_now_mb(),
+    });
+    // What starting a process costs at all, for both sides.
+    eprintln!("process start ...");
+    report["start"] = json!({
+        "lotline_version": measure(runs, || {
+            let mut c = Command::new(&bin);
+            c.arg("--version");
+            c
+        }),
+        "sqlite3_select_1": match &sqlite {
+            Some(q) => measure(runs, || {
+                let mut c = Command::new("sqlite3");
+                c.arg(q).arg("SELECT 1;");
+                c
+            }),
+            None => Value::Null,
+        },
+    });
+    let mut results = serde_json::Map::new();
+    for case in plan["cases"].as_array().expect("cases") {
+        let what = case["what"].as_str().unwrap_or("?");
+        eprintln!("{what} ...");
+        let args: Vec<String> = case["lotline"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        let l = measure(runs, || {
+            let mut c = Command::new(&bin);
+            c.arg("--db").arg(&db).args(&args);
+            c
+        });
+        let q = match (&sqlite, case["sql"].as_str()) {
+            (Some(q), Some(sql)) => measure(runs, || {
+                let mut c = Command::new("sqlite3");
+                c.arg("-json")
+                    .arg(q)
+                    .stdin(std::fs::File::open(sql).expect("sql"));
+                c
+            }),
+            _ => Value::Null,
+        };
+        results.insert(
+            case["name"].as_str().unwrap_or("?").into(),
+            json!({ "what": what, "lotline": l, "sqlite3": q }),
+        );
+    }
+    report["commands"] = Value::Object(results);
+    report["load_avg_after"] = json!(
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    println!("{report}");
+}
+
+/// This process's resident memory now, in MB: the floor under its children's peak RSS.
+fn rss_now_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
 fn main() {
+    if let Some(plan) = std::env::var_os(MEASURE_ENV) {
+        measure_plan(Path::new(&plan));
+        return;
+    }
     let lots = env_u64("LOTLINE_BENCH_LOTS", 100_000);
     let seed = env_u64("LOTLINE_BENCH_SEED", 1);
     let runs = env_u64("LOTLINE_BENCH_RUNS", 15).max(1) as usize;
@@ -234,18 +324,6 @@ fn main() {
         sqls.into_iter().map(|(n, t)| (n, sql_file(n, t))).collect();
     drop(g);
 
-    let lotline = |args: &[&str]| {
-        let mut c = Command::new(&bin);
-        c.arg("--db").arg(&db).args(args);
-        c
-    };
-    let shell = |name: &str| {
-        let mut c = Command::new("sqlite3");
-        c.arg("-json")
-            .arg(&sqlite)
-            .stdin(std::fs::File::open(&sql_paths[name]).expect("sql"));
-        c
-    };
     struct Case {
         name: &'static str,
         what: String,
@@ -297,51 +375,30 @@ fn main() {
             sqlite: None,
         },
     ];
-    let mut report = json!({
+    // The measuring is done by a fresh process of this bench that holds none of the
+    // plant read above: a child's peak RSS counts what its parent had resident when it
+    // was spawned, so a parent holding the plant would show as every command's memory.
+    let plan = json!({
         "bin": bin.display().to_string(),
         "db": db.display().to_string(),
-        "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
+        "sqlite": if have_sqlite3 { json!(sqlite.display().to_string()) } else { Value::Null },
         "runs": runs,
-        "load_avg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "cases": cases.iter().map(|c| json!({
+            "name": c.name,
+            "what": c.what,
+            "lotline": c.lotline,
+            "sql": c.sqlite.map(|n| sql_paths[n].display().to_string()),
+        })).collect::<Vec<_>>(),
     });
-    // What starting a process costs at all, for both sides.
-    eprintln!("process start ...");
-    report["start"] = json!({
-        "lotline_version": measure(runs, || {
-            let mut c = Command::new(&bin);
-            c.arg("--version");
-            c
-        }),
-        "sqlite3_select_1": if have_sqlite3 {
-            measure(runs, || {
-                let mut c = Command::new("sqlite3");
-                c.arg(&sqlite).arg("SELECT 1;");
-                c
-            })
-        } else {
-            Value::Null
-        },
-    });
-    let mut results = serde_json::Map::new();
-    for case in &cases {
-        eprintln!("{} ...", case.what);
-        let args: Vec<&str> = case.lotline.iter().map(String::as_str).collect();
-        let l = measure(runs, || lotline(&args));
-        let q = match case.sqlite {
-            Some(name) if have_sqlite3 => measure(runs, || shell(name)),
-            _ => Value::Null,
-        };
-        results.insert(
-            case.name.into(),
-            json!({ "what": case.what, "lotline": l, "sqlite3": q }),
-        );
-    }
-    report["commands"] = Value::Object(results);
-    report["load_avg_after"] = json!(
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
+    let plan_path = db.with_extension("whole-plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
+    let out = Command::new(std::env::current_exe().expect("exe"))
+        .env(MEASURE_ENV, &plan_path)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the measuring process");
+    assert!(out.status.success(), "the measuring process failed");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report");
     print_table(&report);
     println!(
         "BENCH_WHOLE_JSON {}",
@@ -362,6 +419,10 @@ fn print_table(r: &Value) {
         r["runs"],
         r["load_avg"].as_str().unwrap_or("?"),
         r["load_avg_after"].as_str().unwrap_or("?")
+    );
+    println!(
+        "(peak RSS is at least the timing process's own {:.1} MB, which a spawned process starts with)",
+        f(&r["harness_rss_mb"])
     );
     println!(
         "{:<58} {:>22} {:>8} {:>7} {:>10} | {:>22} {:>10} {:>7}",

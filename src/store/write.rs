@@ -1146,8 +1146,8 @@ impl Tx<'_> {
         check_not_future(date, "date", today)?;
         // Through the transaction's own view of lots, which a bulk load's pending writes
         // are part of.
-        let known = self.lot_cache.borrow().contains_key(&m.root.0)
-            || self.lots.get(m.root.0)?.is_some();
+        let known =
+            self.lot_cache.borrow().contains_key(&m.root.0) || self.lots.get(m.root.0)?.is_some();
         if !known {
             return Err(StoreError::invalid(
                 "lot",
