@@ -8,6 +8,10 @@ use crate::store::{Direction, LotFilter};
 use chrono::{Datelike, Days, NaiveDate};
 
 pub const DEMO_PLANT_NAME: &str = "Hearth & Harvest Bakery (demo)";
+/// The plant's name while the demo is being built. The finished name is written by the
+/// build's last transaction, so a build that was interrupted (killed, disk full) is
+/// recognised as such and rebuilt, never taken as complete.
+pub const DEMO_BUILDING_NAME: &str = "Hearth & Harvest Bakery (demo, being built)";
 /// How many days of history the demo holds.
 pub const DEMO_DAYS: u64 = 64;
 /// The customer who calls about the cookies.
@@ -174,6 +178,11 @@ pub fn is_demo<S: StationExt + ?Sized>(st: &S) -> Result<bool, StationError> {
     Ok(st.plant()?.location.business_name == DEMO_PLANT_NAME)
 }
 
+/// Whether the file holds a demo whose build never finished.
+pub fn is_unfinished_demo<S: StationExt + ?Sized>(st: &S) -> Result<bool, StationError> {
+    Ok(st.plant()?.location.business_name == DEMO_BUILDING_NAME)
+}
+
 struct Builder<'a, S: ?Sized> {
     st: &'a S,
     rng: Rng,
@@ -283,6 +292,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
             lines.extend(self.pick(item, q, date)?);
         }
         let created = self.st.produce(NewBatch {
+            allow_expired: false,
             item: code(ItemCode::parse, output)?,
             qty: Qty::from_units(*out_qty),
             unit: None,
@@ -348,6 +358,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                     balance = balance - take;
                     self.bol += 1;
                     self.st.ship(NewShipment {
+                        allow_expired: false,
                         customer: code(PartyId::parse, c)?,
                         date,
                         reference: Some(Reference {
@@ -374,7 +385,7 @@ pub fn build<S: StationExt + ?Sized>(
     let today = st.today()?;
     let mut plant = st.plant()?;
     plant.location = Location {
-        business_name: DEMO_PLANT_NAME.into(),
+        business_name: DEMO_BUILDING_NAME.into(),
         phone: "503-555-0100".into(),
         street: "2200 Mill Race Rd".into(),
         city: "Salem".into(),
@@ -383,7 +394,7 @@ pub fn build<S: StationExt + ?Sized>(
         country: "US".into(),
     };
     plant.gln = Some(code(Gln::parse, "0614141000005")?);
-    st.set_plant(plant)?;
+    st.set_plant(plant.clone())?;
     for p in PARTIES {
         st.add_party(NewParty {
             id: code(PartyId::parse, p.0)?,
@@ -491,6 +502,9 @@ pub fn build<S: StationExt + ?Sized>(
             reason: "torn bag, swept and discarded".into(),
         })?;
     }
+    // Last: the finished name marks the demo complete.
+    plant.location.business_name = DEMO_PLANT_NAME.into();
+    st.set_plant(plant)?;
     Ok(())
 }
 
@@ -578,5 +592,48 @@ mod tests {
         );
         assert!(c.egg_customers > 1, "{c:?}");
         assert_eq!(fwd.shipments.len(), c.egg_shipments);
+    }
+
+    /// A station whose writes stop working after `left` of them: a build killed halfway.
+    struct Failing<'a> {
+        inner: &'a Local,
+        left: std::cell::Cell<u32>,
+    }
+
+    impl crate::station::Station for Failing<'_> {
+        fn call(&self, r: crate::station::Request) -> Result<crate::station::Reply, StationError> {
+            if matches!(r, crate::station::Request::Command(_)) {
+                if self.left.get() == 0 {
+                    return Err(StationError {
+                        kind: crate::station::ErrorKind::Database,
+                        field: None,
+                        message: "killed".into(),
+                    });
+                }
+                self.left.set(self.left.get() - 1);
+            }
+            self.inner.call(r)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_build_is_never_taken_for_the_demo() {
+        for after in [0, 1, 30, 400, 2000] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(&dir.path().join("demo.redb"), true).unwrap();
+            let st = Local::new(store, "demo", "demo")
+                .with_clock(Clock::Fixed("2026-11-21T12:00:00Z".parse().unwrap()));
+            let failing = Failing {
+                inner: &st,
+                left: std::cell::Cell::new(after),
+            };
+            assert!(
+                build(&failing, &mut |_| {}).is_err(),
+                "stopped after {after}"
+            );
+            assert!(!is_demo(&st).unwrap(), "stopped after {after}");
+            // Once the plant is named, the file says it is a demo being built.
+            assert_eq!(is_unfinished_demo(&st).unwrap(), after > 0, "{after}");
+        }
     }
 }

@@ -20,9 +20,17 @@ pub struct Cli {
     /// Database file (created on first write).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Name of this station, stamped on every record (default: host name).
+    /// Name of this station, stamped on every record (default: host name and terminal,
+    /// plus the SSH client's address over SSH).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
     pub station: Option<String>,
+    /// Open the database file directly instead of through `lotline serve`: one station at
+    /// a time. Also set by LOTLINE_NO_SERVER=1.
+    #[arg(long, global = true, env = "LOTLINE_NO_SERVER", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_server: bool,
+    /// The server's socket (default: the database path plus `.sock`).
+    #[arg(long, global = true, env = "LOTLINE_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
     /// Indent `--json` output for reading (the default on a terminal; piped output is
     /// compact, one line per document).
     #[arg(long, global = true)]
@@ -96,11 +104,38 @@ pub enum Cmd {
     /// Build a generated bakery of any size in a new database, for benchmarks and for
     /// trying lotline at scale (the same seed gives the same plant).
     Generate(GenerateArgs),
+    /// Serve the database to every station over a Unix socket (runs in the foreground).
+    Serve(ServeArgs),
     /// Verify the whole database: links, balances, references. Non-zero exit on problems.
     Check {
         #[arg(long)]
         json: bool,
     },
+    /// Exchange events as GS1 EPCIS 2.0 JSON-LD: export for partners, import another
+    /// plant's or a partner's.
+    #[command(subcommand)]
+    Epcis(super::epcis::EpcisCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Create the database if it does not exist yet.
+    #[arg(long)]
+    pub create: bool,
+    /// Leave after this many seconds with no client connected (what a server started by
+    /// a client does; a service under systemd runs until stopped).
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<u64>,
+    /// Roles file mapping users and @groups to operator, QA and admin (default:
+    /// $LOTLINE_ROLES, else /etc/lotline/roles.toml if present, else the plant's QA users).
+    #[arg(long, value_name = "FILE")]
+    pub roles: Option<PathBuf>,
+    /// Mode of the socket, in octal: who may connect (owner and group by default).
+    #[arg(long, value_name = "OCTAL", default_value = "660")]
+    pub socket_mode: String,
+    /// Group to own the socket: the plant's operators' group.
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -600,6 +635,10 @@ pub struct ProduceArgs {
     #[arg(long = "ref")]
     pub reference: Option<String>,
     /// Print the new lot's label (see `lotline label`).
+    /// Use input lots past their expiry (refused otherwise); the override is recorded in
+    /// each lot's history.
+    #[arg(long)]
+    pub allow_expired: bool,
     #[arg(long)]
     pub label: bool,
     #[command(flatten)]
@@ -609,6 +648,7 @@ pub struct ProduceArgs {
 impl ProduceArgs {
     pub fn to_new(&self, today: NaiveDate) -> Result<NewBatch, Invalid> {
         Ok(NewBatch {
+            allow_expired: self.allow_expired,
             item: ItemCode::parse(&self.item, "item")?,
             qty: Qty::parse_positive(&self.qty, "qty")?,
             unit: opt_unit(&self.unit)?,
@@ -636,6 +676,10 @@ pub struct ShipArgs {
     #[arg(long)]
     pub date: Option<String>,
     /// Reference document TYPE:NUMBER, e.g. BOL:5521.
+    /// Ship lots past their expiry (refused otherwise); the override is recorded in each
+    /// lot's history.
+    #[arg(long)]
+    pub allow_expired: bool,
     #[arg(long = "ref")]
     pub reference: Option<String>,
 }
@@ -643,6 +687,7 @@ pub struct ShipArgs {
 impl ShipArgs {
     pub fn to_new(&self, today: NaiveDate) -> Result<NewShipment, Invalid> {
         Ok(NewShipment {
+            allow_expired: self.allow_expired,
             customer: PartyId::parse(&self.customer, "customer")?,
             date: opt_past_date(self.date.as_deref(), today)?,
             reference: opt_ref(&self.reference)?,
@@ -684,6 +729,12 @@ pub struct LotsArgs {
     /// Only lots with something on hand.
     #[arg(long)]
     pub on_hand: bool,
+    /// Only lots that expire within DAYS days from today (not yet expired).
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<String>,
+    /// Only lots past their expiry today.
+    #[arg(long, conflicts_with = "expiring_within")]
+    pub expired: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -4,7 +4,7 @@
 use super::Res;
 use crate::domain::words::plural;
 use crate::domain::*;
-use crate::station::{Local, StationExt};
+use crate::station::{Station, StationExt};
 use crate::store::{CheckReport, LotHistory, Trace};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -32,7 +32,7 @@ fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
     Ok(())
 }
 
-pub fn summary(out: &mut impl Write, st: &Local, db: &Path) -> Res {
+pub fn summary(out: &mut impl Write, st: &dyn Station, db: &Path) -> Res {
     let plant = st.plant()?;
     let s = st.stats()?;
     writeln!(out, "{} — {}", plant.location.business_name, db.display())?;
@@ -113,8 +113,8 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
     }
     writeln!(
         out,
-        "{:<13} {:<14} {:<10} {:>10} {:>10} {:<5} {:<9} SOURCE",
-        "LOT", "ITEM", "DATE", "QTY", "ON HAND", "UNIT", "STATUS"
+        "{:<13} {:<14} {:<10} {:<10} {:>10} {:>10} {:<5} {:<9} SOURCE",
+        "LOT", "ITEM", "DATE", "EXPIRY", "QTY", "ON HAND", "UNIT", "STATUS"
     )?;
     for l in lots {
         let source = match &l.origin {
@@ -129,10 +129,11 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
         };
         writeln!(
             out,
-            "{:<13} {:<14} {:<10} {:>10} {:>10} {:<5} {:<9} {}",
+            "{:<13} {:<14} {:<10} {:<10} {:>10} {:>10} {:<5} {:<9} {}",
             l.code,
             l.item,
             l.date,
+            l.expiry.map(|d| d.to_string()).unwrap_or("-".into()),
             l.quantity.to_string(),
             l.balance.to_string(),
             l.unit,
@@ -186,6 +187,11 @@ fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
             reason,
         } => format!("{} {from} → {to}: {reason}", code(lot)),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::ExpiryOverride { event, lots } => format!(
+            "expired lot{} {} used by event {event}: expiry override",
+            if lots.len() == 1 { "" } else { "s" },
+            lots.iter().map(code).collect::<Vec<_>>().join(", ")
+        ),
         EventKind::MockRecall(m) => format!(
             "mock recall ({}): {} lots, {} shipments to {} customers, mass balance {}, {} ms{}",
             m.direction,
@@ -476,7 +482,7 @@ impl<'a> TreeText<'a> {
     }
 }
 
-pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> Res {
+pub fn trace_text(out: &mut impl Write, st: &dyn Station, t: &Trace, ascii: bool) -> Res {
     let names: HashMap<String, String> = st
         .items()?
         .into_iter()
@@ -589,7 +595,7 @@ pub fn check(out: &mut impl Write, r: &CheckReport, json: bool) -> Res {
     Ok(())
 }
 
-pub fn demo_summary(out: &mut impl Write, st: &Local, path: &Path) -> Res {
+pub fn demo_summary(out: &mut impl Write, st: &dyn Station, path: &Path) -> Res {
     let s = st.stats()?;
     let db = shell_quote(&path.display().to_string());
     writeln!(
@@ -659,7 +665,7 @@ fn shell_quote(s: &str) -> String {
 pub fn barcode(
     out: &mut impl Write,
     scan: &crate::scan::Scan,
-    st: Option<&Local>,
+    st: Option<&dyn Station>,
     json: bool,
 ) -> Res {
     use crate::scan::Scan;

@@ -344,7 +344,7 @@ pub fn parse_date(text: &str, field: &str, today: NaiveDate) -> Result<NaiveDate
         "yesterday" => return Ok(today.pred_opt().unwrap_or(today)),
         _ => {}
     }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+    let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
         Invalid::new(
             field,
             format!(
@@ -352,7 +352,22 @@ pub fn parse_date(text: &str, field: &str, today: NaiveDate) -> Result<NaiveDate
                 crate::domain::text::excerpt(t)
             ),
         )
-    })
+    })?;
+    check_year(d, field)?;
+    Ok(d)
+}
+
+/// Years lotline records: 0001–9999. chrono takes year 0 and negative years, which no
+/// plant record can have and which print as `0000` or `-0001` in exports.
+pub fn check_year(d: NaiveDate, field: &str) -> Result<(), Invalid> {
+    use chrono::Datelike;
+    if !(1..=9999).contains(&d.year()) {
+        return Err(Invalid::new(
+            field,
+            format!("{d} is not a real date; use a year from 0001 to 9999"),
+        ));
+    }
+    Ok(())
 }
 
 /// A business date for an event that has happened: not after `today`.
@@ -363,6 +378,7 @@ pub fn parse_past_date(text: &str, field: &str, today: NaiveDate) -> Result<Naiv
 }
 
 pub fn check_not_future(d: NaiveDate, field: &str, today: NaiveDate) -> Result<(), Invalid> {
+    check_year(d, field)?;
     if d > today {
         return Err(Invalid::new(
             field,
@@ -484,6 +500,13 @@ mod tests {
         let e = parse_past_date("21/11/2026", "date", today).unwrap_err();
         assert!(e.problem.contains("YYYY-MM-DD"), "{e}");
         assert!(parse_past_date("2026-02-30", "date", today).is_err());
+        for bad in ["0000-01-01", "-0001-12-31", "+10000-01-01", "-2026-11-20"] {
+            let e = parse_date(bad, "expiry", today).unwrap_err();
+            assert_eq!(e.field, "expiry", "{bad}");
+        }
+        let year0 = NaiveDate::from_ymd_opt(0, 6, 1).unwrap();
+        assert!(check_not_future(year0, "date", today).is_err());
+        assert!(parse_date("0001-01-01", "date", today).is_ok());
     }
 
     #[test]

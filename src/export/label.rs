@@ -159,62 +159,38 @@ impl Printer {
         }
     }
 
-    /// Send the ZPL; the error says which printer failed and why.
+    /// Send the ZPL, giving the printer [`send_timeout`] to take it; the error says which
+    /// printer failed and why.
     pub fn send(&self, zpl: &str) -> Result<(), String> {
+        self.send_within(zpl, send_timeout())
+    }
+
+    /// Send the ZPL, giving up after `limit`: a command still running is stopped (its
+    /// whole process group), a printer that stops reading is reported as such. Nothing
+    /// here waits longer than `limit` (plus a moment to stop a command).
+    pub fn send_within(&self, zpl: &str, limit: Duration) -> Result<(), String> {
+        let secs = limit.as_secs_f64();
         match self {
-            Printer::File(p) => std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .and_then(|mut f| f.write_all(zpl.as_bytes()))
-                .map_err(|e| format!("cannot write label to {}: {e}", p.display())),
-            Printer::Command(cmd) => {
-                let mut child = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(cmd)
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
+            Printer::File(p) => {
+                use std::os::unix::fs::OpenOptionsExt;
+                // Non-blocking open: a FIFO nobody reads fails at once (ENXIO) instead of
+                // hanging. On a regular file the flag changes nothing.
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(p)
+                    .and_then(|mut f| f.write_all(zpl.as_bytes()))
                     .map_err(|e| {
-                        format!(
-                            "cannot run printer command {}: {e}",
-                            crate::domain::text::excerpt(cmd)
-                        )
-                    })?;
-                // A command that fails may exit before reading its input; then the write
-                // hits a closed pipe. Its exit status and message are the real news, so
-                // the write error is only reported when the command claims success.
-                let written = match child.stdin.take() {
-                    Some(mut stdin) => stdin.write_all(zpl.as_bytes()),
-                    None => Ok(()),
-                };
-                let out = child.wait_with_output().map_err(|e| {
-                    format!("printer command {}: {e}", crate::domain::text::excerpt(cmd))
-                })?;
-                if !out.status.success() {
-                    let why = String::from_utf8_lossy(&out.stderr)
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
-                    return Err(format!(
-                        "printer command '{cmd}' failed ({}){}",
-                        out.status,
-                        if why.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {why}")
-                        }
-                    ));
-                }
-                written.map_err(|e| {
-                    format!(
-                        "printer command {} did not take the label: {e}",
-                        crate::domain::text::excerpt(cmd)
-                    )
-                })
+                        let why = match e.raw_os_error() {
+                            Some(libc::ENXIO) => "it is a pipe that nobody is reading".into(),
+                            Some(libc::EAGAIN) => "it is a pipe that stopped reading".into(),
+                            _ => e.to_string(),
+                        };
+                        format!("cannot write label to {}: {why}", p.display())
+                    })
             }
+            Printer::Command(cmd) => run_command(cmd, zpl, limit),
             Printer::Tcp(addr) => {
                 use std::net::ToSocketAddrs;
                 let target = addr
@@ -222,16 +198,126 @@ impl Printer {
                     .map_err(|e| format!("cannot find printer {addr}: {e}"))?
                     .next()
                     .ok_or_else(|| format!("cannot find printer {addr}"))?;
-                let mut s = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(5))
+                let started = std::time::Instant::now();
+                let mut s = std::net::TcpStream::connect_timeout(&target, limit.min(CONNECT))
                     .map_err(|e| {
-                    format!("cannot reach printer {addr}: {e}; is it on and on the network?")
-                })?;
-                s.set_write_timeout(Some(Duration::from_secs(5))).ok();
-                s.write_all(zpl.as_bytes())
-                    .map_err(|e| format!("printer {addr} stopped taking the label: {e}"))
+                        format!("cannot reach printer {addr}: {e}; is it on and on the network?")
+                    })?;
+                let left = limit
+                    .saturating_sub(started.elapsed())
+                    .max(Duration::from_millis(100));
+                s.set_write_timeout(Some(left)).ok();
+                s.write_all(zpl.as_bytes()).map_err(|e| match e.kind() {
+                    // A write timeout shows as EAGAIN ("Resource temporarily unavailable"),
+                    // which tells a clerk nothing.
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => format!(
+                        "printer {addr} stopped reading: it took no more of the label within {secs:.0} s; check that it is on, online, not paused and has labels"
+                    ),
+                    _ => format!("printer {addr} stopped taking the label: {e}"),
+                })
             }
         }
     }
+}
+
+/// How long a connection to a TCP printer may take.
+const CONNECT: Duration = Duration::from_secs(5);
+
+/// How long a printer gets to take a label: `LOTLINE_PRINT_TIMEOUT` seconds (1–600), else
+/// 15 — long enough for `lp` on a busy print server, short enough that a stuck printer
+/// command is noticed.
+pub fn send_timeout() -> Duration {
+    std::env::var("LOTLINE_PRINT_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=600).contains(s))
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(15))
+}
+
+/// Run `sh -c cmd` with the ZPL on its input, in its own process group so that a timeout
+/// stops everything it started (`sleep 30` under `sh`, `lp` under a wrapper).
+fn run_command(cmd: &str, zpl: &str, limit: Duration) -> Result<(), String> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    let shown = crate::domain::text::excerpt(cmd);
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .process_group(0)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run printer command {shown}: {e}"))?;
+    let started = std::time::Instant::now();
+    // Input and error output on their own threads: a command that reads nothing, or
+    // writes much, must not block us past the deadline.
+    let (wtx, wrx) = mpsc::channel();
+    let stdin = child.stdin.take();
+    let data = zpl.as_bytes().to_vec();
+    std::thread::spawn(move || {
+        let r = match stdin {
+            Some(mut s) => s.write_all(&data),
+            None => Ok(()),
+        };
+        let _ = wtx.send(r);
+    });
+    let (etx, erx) = mpsc::channel();
+    let stderr = child.stderr.take();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(e) = stderr {
+            let _ = e.take(64 * 1024).read_to_end(&mut buf);
+        }
+        let _ = etx.send(buf);
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => return Err(format!("printer command {shown}: {e}")),
+        }
+        if started.elapsed() >= limit {
+            // SAFETY: kill(2) on the process group this function created (process_group(0)
+            // makes the child its leader); it touches no memory.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            return Err(format!(
+                "printer command {shown} did not finish within {:.0} s and was stopped; check the printer and its queue, then print again",
+                limit.as_secs_f64()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // Whatever the command left running may hold its pipes open: wait only briefly.
+    let grace = Duration::from_millis(500);
+    let why = erx.recv_timeout(grace).unwrap_or_default();
+    let written = wrx.recv_timeout(grace).unwrap_or(Ok(()));
+    if !status.success() {
+        // A command that fails may exit before reading its input; then the write hit a
+        // closed pipe. Its exit status and message are the real news.
+        let why = String::from_utf8_lossy(&why)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        return Err(format!(
+            "printer command {shown} failed ({status}){}",
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}",
+                    crate::domain::text::escape(&why.chars().take(200).collect::<String>())
+                )
+            }
+        ));
+    }
+    written.map_err(|e| format!("printer command {shown} did not take the label: {e}"))
 }
 
 #[cfg(test)]
@@ -368,6 +454,55 @@ mod tests {
         });
         Printer::Tcp(addr).send("^XA2^XZ").unwrap();
         assert_eq!(got.join().unwrap(), "^XA2^XZ");
+    }
+
+    #[test]
+    fn a_printer_command_that_never_finishes_is_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("still-running");
+        // `sleep` runs under `sh`: stopping only `sh` would leave it behind.
+        let cmd = format!("sleep 30; touch '{}'", marker.display());
+        let e = Printer::Command(cmd)
+            .send_within("^XA^XZ", Duration::from_millis(300))
+            .unwrap_err();
+        assert!(e.contains("did not finish within"), "{e}");
+        // A command that takes no input and exits 0 is fine; one that reads forever is not.
+        let e = Printer::Command("cat > /dev/null; sleep 30".into())
+            .send_within("^XA^XZ", Duration::from_millis(300))
+            .unwrap_err();
+        assert!(e.contains("was stopped"), "{e}");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!marker.exists(), "the whole process group was stopped");
+    }
+
+    #[test]
+    fn a_tcp_printer_that_stops_reading_times_out_clearly() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        // Accepts, then never reads: the socket buffers fill and the write stalls.
+        let held = std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            std::thread::sleep(Duration::from_secs(3));
+            drop(s);
+        });
+        let big = "^XA^FDxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx^FS^XZ".repeat(400_000);
+        let e = Printer::Tcp(addr)
+            .send_within(&big, Duration::from_millis(500))
+            .unwrap_err();
+        assert!(e.contains("stopped reading"), "{e}");
+        assert!(!e.contains("os error"), "{e}");
+        held.join().unwrap();
+    }
+
+    #[test]
+    fn a_pipe_nobody_reads_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("printer.fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path only.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Printer::File(fifo).send("^XA^XZ").unwrap_err();
+        assert!(e.contains("nobody is reading"), "{e}");
     }
 
     #[test]

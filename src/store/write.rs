@@ -56,10 +56,16 @@ pub(super) struct Tx<'t> {
     /// batch needs its lot pattern, and decoding it (patterns parsed) was 6 % of a bulk
     /// load. `set_plant` is the only writer of the record and keeps it in step.
     plant_cache: RefCell<Option<Plant>>,
+    /// EPCIS event ids already imported (see `EPCIS_EVENTS`).
+    pub epcis: Table<'t, &'static str, &'static [u8]>,
+    /// The code the next new lot takes instead of one from the plant's pattern: an import
+    /// keeps the codes the source plant printed. Taken (and so cleared) by the next
+    /// `next_lot_code`.
+    pub forced_code: Option<LotCode>,
 }
 
 impl<'t> Tx<'t> {
-    fn open(w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
+    pub(super) fn open(w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
         Ok(Tx {
             meta: w.open_table(META)?,
             items: w.open_table(ITEMS)?,
@@ -80,12 +86,20 @@ impl<'t> Tx<'t> {
             code_cache: RefCell::default(),
             deferred: None,
             plant_cache: RefCell::default(),
+            epcis: w.open_table(EPCIS_EVENTS)?,
+            forced_code: None,
         })
+    }
+
+    /// From now on, keep changed lots in memory and store each once, by
+    /// `store_deferred_lots` before the commit: for transactions of many commands.
+    pub(super) fn defer_lot_writes(&mut self) {
+        self.deferred.get_or_insert_with(Default::default);
     }
 
     /// Store each lot whose writes were deferred, once, in id order (key order, so the
     /// B-tree is walked forward).
-    fn store_deferred_lots(&mut self) -> Result<(), StoreError> {
+    pub(super) fn store_deferred_lots(&mut self) -> Result<(), StoreError> {
         let Some(ids) = self.deferred.take() else {
             return Ok(());
         };
@@ -98,7 +112,7 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
+    pub(super) fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
         match self.items.get(code.as_str())? {
             Some(v) => decode(v.value(), "items", code),
             None => Err(StoreError::invalid(
@@ -118,7 +132,7 @@ impl<'t> Tx<'t> {
         }
     }
 
-    fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
+    pub(super) fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
         let cached = self.code_cache.borrow().get(code).copied();
         let id = match cached {
             Some(id) => id,
@@ -214,6 +228,18 @@ impl<'t> Tx<'t> {
         pattern: &LotPattern,
         date: NaiveDate,
     ) -> Result<LotCode, StoreError> {
+        if let Some(code) = self.forced_code.take() {
+            if let Some(v) = self.lot_codes.get(code.as_str())? {
+                let made = self.lot(LotId(v.value()))?.event;
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!(
+                        "lot {code} already exists here (made by event {made}); import the document with a --lot-prefix for its plant"
+                    ),
+                ));
+            }
+            return Ok(code);
+        }
         let key = format!("seq:{}", pattern.prefix(date));
         let mut n = match self.meta.get(key.as_str())? {
             Some(v) => v.value().try_into().map(u32::from_le_bytes).unwrap_or(0),
@@ -283,11 +309,13 @@ impl<'t> Tx<'t> {
     }
 
     /// Look up and check each line: the lot exists, may be used, has the quantity.
+    /// A lot past its expiry on `date` is refused unless `allow_expired`.
     fn take(
         &self,
         lines: &[LotLine],
         field: &str,
         date: NaiveDate,
+        allow_expired: bool,
     ) -> Result<Vec<(Lot, Qty)>, StoreError> {
         if lines.is_empty() {
             return Err(StoreError::invalid(field, "at least one lot is needed"));
@@ -302,6 +330,18 @@ impl<'t> Tx<'t> {
             let lot = self.lot_by_code(&l.lot, &f)?;
             lot.check_use(l.qty, &f)?;
             lot.check_date(date, "date")?;
+            if !allow_expired
+                && lot.is_expired(date)
+                && let Some(exp) = lot.expiry
+            {
+                return Err(StoreError::invalid(
+                    &f,
+                    format!(
+                        "lot {} expired on {exp}; if QA has approved using it, confirm the override (command line: --allow-expired), which is recorded",
+                        lot.code
+                    ),
+                ));
+            }
             out.push((lot, l.qty));
         }
         let uses: Vec<Use> = out
@@ -364,7 +404,10 @@ impl<'t> Tx<'t> {
             let ev = self.event(id, "event")?;
             if !matches!(
                 ev.kind,
-                EventKind::Status { .. } | EventKind::Void { .. } | EventKind::MockRecall(_)
+                EventKind::Status { .. }
+                    | EventKind::Void { .. }
+                    | EventKind::MockRecall(_)
+                    | EventKind::ExpiryOverride { .. }
             ) {
                 return Ok(true);
             }
@@ -450,7 +493,7 @@ fn convert_qty(qty: Qty, given: Option<Unit>, item: &Item, field: &str) -> Resul
 
 impl Store {
     /// Run `f` in one write transaction; commit only if it succeeds.
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -478,7 +521,7 @@ impl Store {
         f: impl FnOnce(&mut Bulk<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.write(|tx| {
-            tx.deferred = Some(Default::default());
+            tx.defer_lot_writes();
             let mut b = Bulk {
                 tx,
                 done: 0,
@@ -706,7 +749,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
+    pub(super) fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
         let item = Item {
             code: new.code,
             description: new.description,
@@ -743,7 +786,7 @@ impl Tx<'_> {
         Ok(item)
     }
 
-    fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
+    pub(super) fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
         let party = Party {
             id: new.id,
             role: new.role,
@@ -766,7 +809,7 @@ impl Tx<'_> {
     }
 
     /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
-    fn receive(
+    pub(super) fn receive(
         &mut self,
         r: NewReceipt,
         stamp: &Stamp,
@@ -779,6 +822,9 @@ impl Tx<'_> {
                 "qty",
                 format!("must be greater than zero (got {})", r.qty),
             ));
+        }
+        if let Some(exp) = r.expiry {
+            crate::domain::check_year(exp, "expiry")?;
         }
         if let Some(exp) = r.expiry
             && exp < r.date
@@ -884,7 +930,7 @@ impl Tx<'_> {
     }
 
     /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
-    fn produce(
+    pub(super) fn produce(
         &mut self,
         b: NewBatch,
         stamp: &Stamp,
@@ -896,6 +942,9 @@ impl Tx<'_> {
                 "qty",
                 format!("must be greater than zero (got {})", b.qty),
             ));
+        }
+        if let Some(exp) = b.expiry {
+            crate::domain::check_year(exp, "expiry")?;
         }
         if let Some(exp) = b.expiry
             && exp < b.date
@@ -922,7 +971,7 @@ impl Tx<'_> {
                 ),
             ));
         }
-        let inputs = self.take(&b.inputs, "input", b.date)?;
+        let inputs = self.take(&b.inputs, "input", b.date, b.allow_expired)?;
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
         let id = self.next_lot_id()?;
@@ -973,6 +1022,7 @@ impl Tx<'_> {
                     .collect(),
             }),
         })?;
+        self.record_expiry_override(event_id, &inputs, b.date, stamp)?;
         Ok(Created {
             code,
             lot: id,
@@ -982,7 +1032,12 @@ impl Tx<'_> {
     }
 
     /// Shipping (FSMA §1.1340): lots leave for a customer. Returns the event id.
-    fn ship(&mut self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+    pub(super) fn ship(
+        &mut self,
+        s: NewShipment,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
         check_not_future(s.date, "date", today)?;
         let customer = self.party(&s.customer, "customer")?;
         check_party_active(&customer, "customer")?;
@@ -992,16 +1047,16 @@ impl Tx<'_> {
                 format!("{} is a supplier, not a customer", customer.id),
             ));
         }
-        let lines = self.take(&s.lines, "lot", s.date)?;
-        for (mut lot, q) in lines.iter().cloned() {
+        let taken = self.take(&s.lines, "lot", s.date, s.allow_expired)?;
+        for (mut lot, q) in taken.iter().cloned() {
             lot.balance = lot.balance - q;
             self.put_lot(&lot)?;
         }
-        let lines = lines
+        let lines = taken
             .iter()
             .map(|(l, q)| Use { lot: l.id, qty: *q })
             .collect();
-        self.append(
+        let id = self.append(
             stamp,
             s.date,
             s.reference.clone(),
@@ -1009,11 +1064,33 @@ impl Tx<'_> {
                 customer: customer.id,
                 lines,
             }),
-        )
+        )?;
+        self.record_expiry_override(id, &taken, s.date, stamp)?;
+        Ok(id)
+    }
+
+    /// When `event` used lots past their expiry (the user overrode the refusal), say so in
+    /// an event of its own, in each of those lots' histories.
+    fn record_expiry_override(
+        &mut self,
+        event: u64,
+        taken: &[(Lot, Qty)],
+        date: NaiveDate,
+        stamp: &Stamp,
+    ) -> Result<(), StoreError> {
+        let lots: Vec<LotId> = taken
+            .iter()
+            .filter(|(l, _)| l.is_expired(date))
+            .map(|(l, _)| l.id)
+            .collect();
+        if !lots.is_empty() {
+            self.append(stamp, date, None, EventKind::ExpiryOverride { event, lots })?;
+        }
+        Ok(())
     }
 
     /// A counted correction of a lot's balance, with a reason. Returns the event id.
-    fn adjust(
+    pub(super) fn adjust(
         &mut self,
         a: Adjustment,
         stamp: &Stamp,
@@ -1210,7 +1287,7 @@ impl Tx<'_> {
         let id = self.next_event_id()?;
         match &target.kind {
             // A record only: nothing to reverse.
-            EventKind::MockRecall(_) => {}
+            EventKind::MockRecall(_) | EventKind::ExpiryOverride { .. } => {}
             EventKind::Void { .. } => {
                 return Err(StoreError::invalid(
                     "event",
@@ -1607,6 +1684,7 @@ mod tests {
                 tlc_source_ref: None,
             };
             let batch = |item: &str, qty: i64, inputs: Vec<LotLine>| NewBatch {
+                allow_expired: false,
                 item: ItemCode::parse(item, "item").unwrap(),
                 qty: Qty::from_units(qty),
                 unit: None,
@@ -1617,6 +1695,7 @@ mod tests {
                 inputs,
             };
             let shipment = |to: &str, lines: Vec<LotLine>| NewShipment {
+                allow_expired: false,
                 customer: PartyId::parse(to, "customer").unwrap(),
                 date: t,
                 reference: None,
@@ -1689,6 +1768,7 @@ mod tests {
             // More than the lot holds: the third command fails after two succeeded.
             b.produce(
                 NewBatch {
+                    allow_expired: false,
                     item: ItemCode::parse("DOUGH", "item").unwrap(),
                     qty: Qty::from_units(1),
                     unit: None,
@@ -1878,6 +1958,7 @@ mod tests {
         let e = s
             .ship(
                 NewShipment {
+                    allow_expired: false,
                     customer: PartyId::parse("SHOP", "c").unwrap(),
                     date: early,
                     reference: None,
@@ -1894,6 +1975,7 @@ mod tests {
         let e = s
             .produce(
                 NewBatch {
+                    allow_expired: false,
                     item: ItemCode::parse("DOUGH", "i").unwrap(),
                     qty: Qty::from_units(1),
                     unit: None,
@@ -1940,6 +2022,7 @@ mod tests {
     fn a_batch_checks_its_quantity_and_expiry_like_a_receipt() {
         let (_d, s, [flour, ..]) = bakery();
         let batch = |qty: &str, unit, expiry| NewBatch {
+            allow_expired: false,
             item: ItemCode::parse("DOUGH", "i").unwrap(),
             qty: qty.parse().unwrap(),
             unit,

@@ -57,6 +57,8 @@ pub struct App {
     pub scanner: ScannerSettings,
     /// Where labels go, if a printer is set.
     pub printer: Option<PrinterSetting>,
+    /// Labels on their way to the printer, off the input loop.
+    pub labels: super::labels::Jobs,
 }
 
 impl App {
@@ -84,6 +86,7 @@ impl App {
             clear_screen: false,
             scanner: ScannerSettings::default(),
             printer: None,
+            labels: Default::default(),
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -445,6 +448,37 @@ impl App {
             }
         }
         changed
+    }
+
+    /// A notice pushed by the server: another station changed lots (lists, details and
+    /// traces on screen refresh), or the connection was lost or is back. Whether the
+    /// screen changed.
+    pub fn notice(&mut self, n: crate::station::Notice, station: &dyn Station) -> bool {
+        use crate::station::Notice;
+        let out = match n {
+            Notice::Changed { .. } => Outcome::none().with(InternalEvent::LotsChanged),
+            Notice::Lost => Outcome::changed().status(Status::warn(
+                "The server stopped; reconnecting. What you typed is kept; save again once it is back.",
+            )),
+            Notice::Back => Outcome::changed()
+                .status(Status::ok("Reconnected to the server."))
+                .with(InternalEvent::LotsChanged),
+            Notice::Stopping => Outcome::changed().status(Status::warn(
+                "The server is stopping; it will be reconnected to when it is back.",
+            )),
+        };
+        self.process(out, station)
+    }
+
+    /// Take in the results of work done off the input loop (labels being printed);
+    /// whether the screen changed.
+    pub fn poll_background(&mut self) -> bool {
+        super::labels::poll(self)
+    }
+
+    /// Whether work off the input loop is under way, so the loop should wake soon.
+    pub fn background_busy(&self) -> bool {
+        self.labels.busy()
     }
 
     pub fn render(&self, frame: &mut Frame) {

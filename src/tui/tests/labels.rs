@@ -25,6 +25,22 @@ fn with_printer(a: App, text: &str) -> App {
     )
 }
 
+/// Wait for labels on their way to finish, as the app's loop does between keys.
+fn finish(a: &mut App) {
+    let start = std::time::Instant::now();
+    loop {
+        a.poll_background();
+        if !a.background_busy() {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "a label never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn enter(a: &mut App, p: &Plant, text: &str) {
     typed(a, p, text);
     keys(a, p, [Input::code(KeyCode::Enter)]);
@@ -46,6 +62,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
     let mut a = with_printer(app(&p), &format!("file:{}", spool.display()));
     // Nothing saved yet: nothing to print, and the footer does not offer it.
     keys(&mut a, &p, [Input::ctrl('p')]);
+    finish(&mut a);
     assert_eq!(
         status(&a),
         (
@@ -60,6 +77,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
         "offered now"
     );
     keys(&mut a, &p, [Input::ctrl('p')]);
+    finish(&mut a);
     assert_eq!(
         status(&a),
         (
@@ -77,6 +95,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
     // A batch: its label after it closes.
     keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
     keys(&mut a, &p, [Input::ctrl('p')]);
+    finish(&mut a);
     assert!(
         status(&a).1.starts_with("label: no batch closed yet"),
         "{:?}",
@@ -93,6 +112,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
     keys(&mut a, &p, [Input::ctrl('s')]);
     let batch = a.produce.last.as_ref().expect("closed").0.to_string();
     keys(&mut a, &p, [Input::ctrl('p')]);
+    finish(&mut a);
     assert_eq!(
         status(&a).1,
         format!("Label for lot {batch} sent to file:{}", spool.display())
@@ -105,6 +125,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
     keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
     enter(&mut a, &p, p.held_sugar.as_str());
     keys(&mut a, &p, [Input::code(KeyCode::Char('P'))]);
+    finish(&mut a);
     assert_eq!(
         status(&a).1,
         format!(
@@ -121,6 +142,7 @@ fn without_a_printer_or_with_a_broken_one_the_status_line_says_so() {
     let mut a = app(&p);
     let lot = receive_one(&mut a, &p);
     keys(&mut a, &p, [Input::ctrl('p')]);
+    finish(&mut a);
     assert_eq!(
         status(&a),
         (
@@ -133,6 +155,7 @@ fn without_a_printer_or_with_a_broken_one_the_status_line_says_so() {
     let mut a = with_printer(app(&p), "cmd:echo out of paper >&2; exit 3");
     let lot = receive_one(&mut a, &p);
     keys(&mut a, &p, [Input::ctrl('p')]);
+    finish(&mut a);
     let (level, text) = status(&a);
     assert_eq!(level, Some(Level::Error));
     assert!(
@@ -140,4 +163,32 @@ fn without_a_printer_or_with_a_broken_one_the_status_line_says_so() {
         "{text}"
     );
     assert!(text.ends_with("out of paper"), "{text}");
+}
+
+#[test]
+fn a_stuck_printer_never_freezes_the_app() {
+    let p = plant();
+    let mut a = with_printer(app(&p), "cmd:sleep 30");
+    a.labels.timeout = std::time::Duration::from_millis(300);
+    let lot = receive_one(&mut a, &p);
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    // The key came back at once: the label is on its way and the app takes more keys.
+    assert_eq!(
+        status(&a),
+        (
+            Some(Level::Info),
+            format!("Printing the label for lot {lot} on cmd:sleep 30…")
+        )
+    );
+    assert!(a.background_busy());
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    assert_eq!(a.screen, crate::tui::keymap::ScreenId::Lots);
+    finish(&mut a);
+    let (level, text) = status(&a);
+    assert_eq!(level, Some(Level::Error));
+    assert!(
+        text.starts_with(&format!("label: lot {lot} did not print: printer command")),
+        "{text}"
+    );
+    assert!(text.contains("did not finish within"), "{text}");
 }

@@ -515,7 +515,7 @@ impl Trace {
                 self.items = items.into_iter().map(|i| (i.code.clone(), i)).collect();
                 self.parties = parties.into_iter().map(|p| (p.id.clone(), p)).collect();
                 self.operator = format!("{}@{}", me.operator, me.station);
-                self.qa = me.qa;
+                self.qa = me.qa();
                 self.plant = plant.location.business_name;
                 Outcome::changed()
             }
@@ -889,8 +889,8 @@ impl Trace {
         for (n, name) in ["from", "to"].into_iter().enumerate() {
             if let Some(t) = self.start.get(name).opt().map(str::to_string) {
                 match NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
-                    Ok(d) => dates[n] = Some(d),
-                    Err(_) => {
+                    Ok(d) if crate::domain::check_year(d, name).is_ok() => dates[n] = Some(d),
+                    _ => {
                         return refuse(
                             &mut self.start,
                             &invalid(

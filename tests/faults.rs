@@ -1,0 +1,175 @@
+//! Slow printers, interrupted demo builds and impossible dates, through the real binary.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lotline(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = Command::cargo_bin("lotline").unwrap();
+    c.arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("LOTLINE_DB")
+        .env_remove("LOTLINE_PRINTER")
+        .env_remove("LOTLINE_PRINT_TIMEOUT")
+        .env("LOTLINE_STATION", "test-station");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let r = lotline(db, args, &[]);
+    assert_eq!(r.code, 0, "lotline {args:?}: {}", r.stderr);
+    r.stdout.trim().to_string()
+}
+
+fn plant() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.redb");
+    ok(
+        &db,
+        &["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"],
+    );
+    ok(
+        &db,
+        &[
+            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+        ],
+    );
+    let lot = ok(
+        &db,
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-1",
+            "--qty",
+            "100",
+        ],
+    );
+    (dir, db, lot)
+}
+
+#[test]
+fn a_printer_command_that_hangs_is_stopped_with_a_clear_message() {
+    let (_dir, db, lot) = plant();
+    let r = lotline(
+        &db,
+        &["label", &lot, "--to", "cmd:sleep 30"],
+        &[("LOTLINE_PRINT_TIMEOUT", "1")],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("did not finish within 1 s and was stopped"),
+        "{}",
+        r.stderr
+    );
+    // A receipt whose label hangs is still saved, and says so.
+    let r = lotline(
+        &db,
+        &[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-2",
+            "--qty",
+            "5",
+            "--label",
+            "--to",
+            "cmd:sleep 30",
+        ],
+        &[("LOTLINE_PRINT_TIMEOUT", "1")],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("was received and saved"), "{}", r.stderr);
+    let code = r.stdout.trim();
+    assert!(ok(&db, &["lot", code]).contains("M-2"));
+}
+
+#[test]
+fn an_interrupted_demo_build_is_rebuilt_not_taken_as_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.redb");
+    // What a build killed after its first steps leaves: the plant named as being built,
+    // some master data, no history.
+    ok(
+        &db,
+        &[
+            "plant",
+            "set",
+            "--name",
+            "Hearth & Harvest Bakery (demo, being built)",
+        ],
+    );
+    ok(
+        &db,
+        &["item", "add", "FLOUR-AP", "--name", "Flour", "--unit", "kg"],
+    );
+    let r = lotline(&db, &["demo"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("was interrupted"), "{}", r.stderr);
+    assert!(r.stdout.contains("The complaint:"), "{}", r.stdout);
+    assert!(ok(&db, &["plant", "show"]).contains("Hearth & Harvest Bakery (demo)"));
+    // A real plant is still never touched.
+    let (_d2, real, _) = plant();
+    let r = lotline(&real, &["demo"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not the demo"), "{}", r.stderr);
+}
+
+#[test]
+fn years_zero_and_negative_are_not_dates() {
+    let (_dir, db, lot) = plant();
+    for bad in ["0000-01-01", "-0001-06-01", "+12026-01-01"] {
+        let date = format!("--date={bad}");
+        let expiry = format!("--expiry={bad}");
+        for args in [
+            vec!["hold", lot.as_str(), "--reason", "r", &date],
+            vec![
+                "receive",
+                "--item",
+                "FLOUR",
+                "--supplier",
+                "MILL",
+                "--supplier-lot",
+                "M-9",
+                "--qty",
+                "1",
+                &expiry,
+            ],
+        ] {
+            let r = lotline(&db, &args, &[]);
+            assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+            assert!(r.stderr.contains("date"), "{args:?}: {}", r.stderr);
+        }
+    }
+}
+
+#[test]
+fn lot_patterns_cannot_make_paths() {
+    let (_dir, db, _) = plant();
+    for bad in ["../{SEQ}", "R/{SEQ}", "R..{SEQ}"] {
+        let r = lotline(&db, &["plant", "set", "--receipt-pattern", bad], &[]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(r.stderr.contains("'/' or '..'"), "{bad}: {}", r.stderr);
+    }
+}
