@@ -14,6 +14,12 @@
 //!   shell run executes is written beside it as `PATH.<name>.sql`, so it can be re-run
 //!   by hand (`sqlite3 -json PATH.sqlite < PATH.trace-forward.sql`).
 //!
+//! - `LOTLINE_BENCH_SERVER=1` adds the server figures: acknowledged durable receipts a
+//!   second and their latency from 1, 8 and 32 client processes through `lotline serve`,
+//!   against one process committing alone (`--no-server`), and a read-only trace's
+//!   latency while 8 writers run against idle — on a small plant of its own beside the
+//!   database, removed afterwards.
+//!
 //! Each figure is the median of the runs, with the fastest and slowest; CPU is user +
 //! system time of the process; RSS its peak resident memory (`wait4`). Prints a table,
 //! then one line `BENCH_WHOLE_JSON {...}` for scripts. Without a `sqlite3` on the PATH the
@@ -194,12 +200,167 @@ fn measure_plan(plan: &Path) {
         );
     }
     report["commands"] = Value::Object(results);
+    if std::env::var("LOTLINE_BENCH_SERVER").is_ok_and(|v| v == "1") {
+        report["server"] = measure_server(
+            Path::new(&bin),
+            &Path::new(&db).with_extension("serve-bench.redb"),
+        );
+    }
     report["load_avg_after"] = json!(
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .trim()
     );
     println!("{report}");
+}
+
+/// Milliseconds, sorted: median, p99, fastest, slowest.
+fn spread(mut v: Vec<f64>) -> Value {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    json!({ "n": v.len(), "p50": at(0.5), "p99": at(0.99), "min": v[0], "max": v[v.len() - 1] })
+}
+
+/// One command's wall time in ms; panics with its stderr if it fails.
+fn timed(c: &mut Command) -> f64 {
+    let t = Instant::now();
+    let o = c.stdin(Stdio::null()).output().expect("spawn");
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    assert!(
+        o.status.success(),
+        "{c:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    ms
+}
+
+/// The server figures (see the module docs), on a fresh plant at `db`.
+fn measure_server(bin: &Path, db: &Path) -> Value {
+    let _ = std::fs::remove_file(db);
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--db")
+            .arg(db)
+            .args(args)
+            .env_remove("LOTLINE_NO_SERVER")
+            .env("LOTLINE_STATION", "bench");
+        c
+    };
+    let mut server = Command::new(bin)
+        .args(["serve", "--create", "--db"])
+        .arg(db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let socket = lotline::station::remote::socket_path(db);
+    let t = Instant::now();
+    while lotline::server::served_by(&socket).is_none() {
+        assert!(t.elapsed().as_secs() < 30, "the server did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    timed(&mut cmd(&[
+        "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+    ]));
+    timed(&mut cmd(&[
+        "item",
+        "add",
+        "DOUGH",
+        "--name",
+        "Dough",
+        "--unit",
+        "kg",
+        "--kind",
+        "intermediate",
+    ]));
+    timed(&mut cmd(&[
+        "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+    ]));
+    let receive = |n: usize, extra: &[&str]| {
+        let mut c = cmd(&[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--qty",
+            "100",
+        ]);
+        c.args(["--supplier-lot", &format!("M-{n}")]).args(extra);
+        c
+    };
+    // A batch to trace: two receipts into one dough lot.
+    let a = String::from_utf8(receive(0, &[]).output().expect("receive").stdout).expect("utf8");
+    let b = String::from_utf8(receive(1, &[]).output().expect("receive").stdout).expect("utf8");
+    let dough = String::from_utf8(
+        cmd(&[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "20",
+            "--input",
+            &format!("{}=10", a.trim()),
+            "--input",
+            &format!("{}=10", b.trim()),
+        ])
+        .output()
+        .expect("produce")
+        .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_string();
+    let counter = std::sync::atomic::AtomicUsize::new(10);
+    let next = || counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // `clients` processes at once, each receiving `each` cases one after another.
+    let load = |clients: usize, each: usize, extra: &[&str]| -> Value {
+        let t = Instant::now();
+        let lat: Vec<f64> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..clients)
+                .map(|_| {
+                    sc.spawn(|| {
+                        (0..each)
+                            .map(|_| timed(&mut receive(next(), extra)))
+                            .collect::<Vec<f64>>()
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().expect("client"))
+                .collect()
+        });
+        let secs = t.elapsed().as_secs_f64();
+        json!({ "clients": clients, "receipts": lat.len(), "per_s": lat.len() as f64 / secs, "latency_ms": spread(lat) })
+    };
+    let trace = || timed(&mut cmd(&["trace", &dough, "--backward", "--json"]));
+    let idle: Vec<f64> = (0..40).map(|_| trace()).collect();
+    let mut through = Vec::new();
+    for (clients, each) in [(1, 64), (8, 12), (32, 4)] {
+        eprintln!("server: {clients} client processes ...");
+        through.push(load(clients, each, &[]));
+    }
+    // A read-only trace while 8 writers receive.
+    let busy: Vec<f64> = std::thread::scope(|sc| {
+        let writers = sc.spawn(|| load(8, 12, &[]));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let v: Vec<f64> = (0..40).map(|_| trace()).collect();
+        writers.join().expect("writers");
+        v
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    eprintln!("server: one process committing alone ...");
+    let alone = load(1, 64, &["--no-server"]);
+    let _ = std::fs::remove_file(db);
+    let _ = std::fs::remove_file(&socket);
+    json!({
+        "through_server": through,
+        "alone_no_server": alone,
+        "trace_idle_ms": spread(idle),
+        "trace_beside_8_writers_ms": spread(busy),
+    })
 }
 
 /// This process's resident memory now, in MB: the floor under its children's peak RSS.

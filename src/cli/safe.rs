@@ -200,7 +200,14 @@ mod tests {
     #[test]
     fn plain_text_and_box_drawing_pass_unchanged_and_the_rest_is_still_caught() {
         assert!(passes("lot A-1  ├─ é 漢字\tx\n"));
-        for bad in ["a\u{7f}", "\u{9b}", "x\u{202e}", "\u{200b}", "\u{1b}[2J", "\r"] {
+        for bad in [
+            "a\u{7f}",
+            "\u{9b}",
+            "x\u{202e}",
+            "\u{200b}",
+            "\u{1b}[2J",
+            "\r",
+        ] {
             assert!(!passes(bad), "{bad:?}");
         }
         assert_eq!(through(&["├─ ok\n".as_bytes()]), "├─ ok\n");
