@@ -8,9 +8,17 @@
 //!   `LOTLINE_BENCH_DIR/plant-{LOTLINE_BENCH_LOTS}-{LOTLINE_BENCH_SEED}.redb`, as
 //!   `benches/trace.rs` leaves it, generated here when missing;
 //! - `LOTLINE_BENCH_RUNS` timed runs of each command (default 15, after 2 untimed);
+//! - `LOTLINE_BENCH_BIN` another `lotline` binary to time instead of this build's (a
+//!   before/after comparison with the same harness);
 //! - the SQLite copy is `PATH.sqlite` beside the plant, built when missing; the SQL each
 //!   shell run executes is written beside it as `PATH.<name>.sql`, so it can be re-run
 //!   by hand (`sqlite3 -json PATH.sqlite < PATH.trace-forward.sql`).
+//!
+//! - `LOTLINE_BENCH_SERVER=1` adds the server figures: acknowledged durable receipts a
+//!   second and their latency from 1, 8 and 32 client processes through `lotline serve`,
+//!   against one process committing alone (`--no-server`), and a read-only trace's
+//!   latency while 8 writers run against idle — on a small plant of its own beside the
+//!   database, removed afterwards.
 //!
 //! Each figure is the median of the runs, with the fastest and slowest; CPU is user +
 //! system time of the process; RSS its peak resident memory (`wait4`). Prints a table,
@@ -125,11 +133,258 @@ fn inline(sql: &str, code: &str) -> String {
     )
 }
 
+/// Set (to the plan's path) in the process that runs and times the commands.
+const MEASURE_ENV: &str = "LOTLINE_BENCH_WHOLE_PLAN";
+
+/// Run every command of the plan `runs` times; print the report as JSON.
+fn measure_plan(plan: &Path) {
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(plan).expect("plan")).expect("plan json");
+    let bin = plan["bin"].as_str().expect("bin").to_string();
+    let db = plan["db"].as_str().expect("db").to_string();
+    let sqlite = plan["sqlite"].as_str().map(str::to_string);
+    let runs = plan["runs"].as_u64().unwrap_or(15) as usize;
+    let mut report = json!({
+        "bin": bin,
+        "db": db,
+        "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
+        "runs": runs,
+        "load_avg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "harness_rss_mb": rss_now_mb(),
+    });
+    // What starting a process costs at all, for both sides.
+    eprintln!("process start ...");
+    report["start"] = json!({
+        "lotline_version": measure(runs, || {
+            let mut c = Command::new(&bin);
+            c.arg("--version");
+            c
+        }),
+        "sqlite3_select_1": match &sqlite {
+            Some(q) => measure(runs, || {
+                let mut c = Command::new("sqlite3");
+                c.arg(q).arg("SELECT 1;");
+                c
+            }),
+            None => Value::Null,
+        },
+    });
+    let mut results = serde_json::Map::new();
+    for case in plan["cases"].as_array().expect("cases") {
+        let what = case["what"].as_str().unwrap_or("?");
+        eprintln!("{what} ...");
+        let args: Vec<String> = case["lotline"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        let l = measure(runs, || {
+            let mut c = Command::new(&bin);
+            c.arg("--db").arg(&db).args(&args);
+            c
+        });
+        let q = match (&sqlite, case["sql"].as_str()) {
+            (Some(q), Some(sql)) => measure(runs, || {
+                let mut c = Command::new("sqlite3");
+                c.arg("-json")
+                    .arg(q)
+                    .stdin(std::fs::File::open(sql).expect("sql"));
+                c
+            }),
+            _ => Value::Null,
+        };
+        results.insert(
+            case["name"].as_str().unwrap_or("?").into(),
+            json!({ "what": what, "lotline": l, "sqlite3": q }),
+        );
+    }
+    report["commands"] = Value::Object(results);
+    if std::env::var("LOTLINE_BENCH_SERVER").is_ok_and(|v| v == "1") {
+        report["server"] = measure_server(
+            Path::new(&bin),
+            &Path::new(&db).with_extension("serve-bench.redb"),
+        );
+    }
+    report["load_avg_after"] = json!(
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    println!("{report}");
+}
+
+/// Milliseconds, sorted: median, p99, fastest, slowest.
+fn spread(mut v: Vec<f64>) -> Value {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    json!({ "n": v.len(), "p50": at(0.5), "p99": at(0.99), "min": v[0], "max": v[v.len() - 1] })
+}
+
+/// One command's wall time in ms; panics with its stderr if it fails.
+fn timed(c: &mut Command) -> f64 {
+    let t = Instant::now();
+    let o = c.stdin(Stdio::null()).output().expect("spawn");
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    assert!(
+        o.status.success(),
+        "{c:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    ms
+}
+
+/// The server figures (see the module docs), on a fresh plant at `db`.
+fn measure_server(bin: &Path, db: &Path) -> Value {
+    let _ = std::fs::remove_file(db);
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(bin);
+        c.arg("--db")
+            .arg(db)
+            .args(args)
+            .env_remove("LOTLINE_NO_SERVER")
+            .env("LOTLINE_STATION", "bench");
+        c
+    };
+    let mut server = Command::new(bin)
+        .args(["serve", "--create", "--db"])
+        .arg(db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let socket = lotline::station::remote::socket_path(db);
+    let t = Instant::now();
+    while lotline::server::served_by(&socket).is_none() {
+        assert!(t.elapsed().as_secs() < 30, "the server did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    timed(&mut cmd(&[
+        "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+    ]));
+    timed(&mut cmd(&[
+        "item",
+        "add",
+        "DOUGH",
+        "--name",
+        "Dough",
+        "--unit",
+        "kg",
+        "--kind",
+        "intermediate",
+    ]));
+    timed(&mut cmd(&[
+        "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+    ]));
+    let receive = |n: usize, extra: &[&str]| {
+        let mut c = cmd(&[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--qty",
+            "100",
+        ]);
+        c.args(["--supplier-lot", &format!("M-{n}")]).args(extra);
+        c
+    };
+    // A batch to trace: two receipts into one dough lot.
+    let a = String::from_utf8(receive(0, &[]).output().expect("receive").stdout).expect("utf8");
+    let b = String::from_utf8(receive(1, &[]).output().expect("receive").stdout).expect("utf8");
+    let dough = String::from_utf8(
+        cmd(&[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "20",
+            "--input",
+            &format!("{}=10", a.trim()),
+            "--input",
+            &format!("{}=10", b.trim()),
+        ])
+        .output()
+        .expect("produce")
+        .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_string();
+    let counter = std::sync::atomic::AtomicUsize::new(10);
+    let next = || counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // `clients` processes at once, each receiving `each` cases one after another.
+    let load = |clients: usize, each: usize, extra: &[&str]| -> Value {
+        let t = Instant::now();
+        let lat: Vec<f64> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..clients)
+                .map(|_| {
+                    sc.spawn(|| {
+                        (0..each)
+                            .map(|_| timed(&mut receive(next(), extra)))
+                            .collect::<Vec<f64>>()
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().expect("client"))
+                .collect()
+        });
+        let secs = t.elapsed().as_secs_f64();
+        json!({ "clients": clients, "receipts": lat.len(), "per_s": lat.len() as f64 / secs, "latency_ms": spread(lat) })
+    };
+    let trace = || timed(&mut cmd(&["trace", &dough, "--backward", "--json"]));
+    let idle: Vec<f64> = (0..40).map(|_| trace()).collect();
+    let mut through = Vec::new();
+    for (clients, each) in [(1, 64), (8, 12), (32, 4)] {
+        eprintln!("server: {clients} client processes ...");
+        through.push(load(clients, each, &[]));
+    }
+    // A read-only trace while 8 writers receive.
+    let busy: Vec<f64> = std::thread::scope(|sc| {
+        let writers = sc.spawn(|| load(8, 12, &[]));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let v: Vec<f64> = (0..40).map(|_| trace()).collect();
+        writers.join().expect("writers");
+        v
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    eprintln!("server: one process committing alone ...");
+    let alone = load(1, 64, &["--no-server"]);
+    let _ = std::fs::remove_file(db);
+    let _ = std::fs::remove_file(&socket);
+    json!({
+        "through_server": through,
+        "alone_no_server": alone,
+        "trace_idle_ms": spread(idle),
+        "trace_beside_8_writers_ms": spread(busy),
+    })
+}
+
+/// This process's resident memory now, in MB: the floor under its children's peak RSS.
+fn rss_now_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
 fn main() {
+    if let Some(plan) = std::env::var_os(MEASURE_ENV) {
+        measure_plan(Path::new(&plan));
+        return;
+    }
     let lots = env_u64("LOTLINE_BENCH_LOTS", 100_000);
     let seed = env_u64("LOTLINE_BENCH_SEED", 1);
     let runs = env_u64("LOTLINE_BENCH_RUNS", 15).max(1) as usize;
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_lotline"));
+    let bin = std::env::var_os("LOTLINE_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_lotline")));
     let db = match std::env::var_os("LOTLINE_BENCH_DB") {
         Some(p) => PathBuf::from(p),
         None => {
@@ -230,18 +485,6 @@ fn main() {
         sqls.into_iter().map(|(n, t)| (n, sql_file(n, t))).collect();
     drop(g);
 
-    let lotline = |args: &[&str]| {
-        let mut c = Command::new(&bin);
-        c.arg("--db").arg(&db).args(args);
-        c
-    };
-    let shell = |name: &str| {
-        let mut c = Command::new("sqlite3");
-        c.arg("-json")
-            .arg(&sqlite)
-            .stdin(std::fs::File::open(&sql_paths[name]).expect("sql"));
-        c
-    };
     struct Case {
         name: &'static str,
         what: String,
@@ -293,50 +536,30 @@ fn main() {
             sqlite: None,
         },
     ];
-    let mut report = json!({
+    // The measuring is done by a fresh process of this bench that holds none of the
+    // plant read above: a child's peak RSS counts what its parent had resident when it
+    // was spawned, so a parent holding the plant would show as every command's memory.
+    let plan = json!({
+        "bin": bin.display().to_string(),
         "db": db.display().to_string(),
-        "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
+        "sqlite": if have_sqlite3 { json!(sqlite.display().to_string()) } else { Value::Null },
         "runs": runs,
-        "load_avg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "cases": cases.iter().map(|c| json!({
+            "name": c.name,
+            "what": c.what,
+            "lotline": c.lotline,
+            "sql": c.sqlite.map(|n| sql_paths[n].display().to_string()),
+        })).collect::<Vec<_>>(),
     });
-    // What starting a process costs at all, for both sides.
-    eprintln!("process start ...");
-    report["start"] = json!({
-        "lotline_version": measure(runs, || {
-            let mut c = Command::new(&bin);
-            c.arg("--version");
-            c
-        }),
-        "sqlite3_select_1": if have_sqlite3 {
-            measure(runs, || {
-                let mut c = Command::new("sqlite3");
-                c.arg(&sqlite).arg("SELECT 1;");
-                c
-            })
-        } else {
-            Value::Null
-        },
-    });
-    let mut results = serde_json::Map::new();
-    for case in &cases {
-        eprintln!("{} ...", case.what);
-        let args: Vec<&str> = case.lotline.iter().map(String::as_str).collect();
-        let l = measure(runs, || lotline(&args));
-        let q = match case.sqlite {
-            Some(name) if have_sqlite3 => measure(runs, || shell(name)),
-            _ => Value::Null,
-        };
-        results.insert(
-            case.name.into(),
-            json!({ "what": case.what, "lotline": l, "sqlite3": q }),
-        );
-    }
-    report["commands"] = Value::Object(results);
-    report["load_avg_after"] = json!(
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
+    let plan_path = db.with_extension("whole-plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write plan");
+    let out = Command::new(std::env::current_exe().expect("exe"))
+        .env(MEASURE_ENV, &plan_path)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the measuring process");
+    assert!(out.status.success(), "the measuring process failed");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report");
     print_table(&report);
     println!(
         "BENCH_WHOLE_JSON {}",
@@ -357,6 +580,10 @@ fn print_table(r: &Value) {
         r["runs"],
         r["load_avg"].as_str().unwrap_or("?"),
         r["load_avg_after"].as_str().unwrap_or("?")
+    );
+    println!(
+        "(peak RSS is at least the timing process's own {:.1} MB, which a spawned process starts with)",
+        f(&r["harness_rss_mb"])
     );
     println!(
         "{:<58} {:>22} {:>8} {:>7} {:>10} | {:>22} {:>10} {:>7}",

@@ -110,11 +110,14 @@ impl Store {
         let w = self.db.begin_write()?;
         let report = {
             let mut tx = Tx::open(&w)?;
+            // Many events to one transaction, as a bulk load: each lot stored once.
+            tx.defer_lot_writes();
             let mut run = Import::new(&mut tx, &imp, stamp, today)?;
             for ev in &imp.events {
                 run.event(ev)?;
             }
             let mut report = run.report;
+            tx.store_deferred_lots()?;
             report.unmapped.extend(imp.unmapped.iter().cloned());
             report.unmapped.sort_by_key(|u| u.index);
             report.stored = imp.skip_unmappable || report.unmapped.is_empty();

@@ -531,6 +531,8 @@ mod tests {
             ..crate::plantgen::Spec::new(2_500)
         };
         crate::plantgen::generate(&s, &spec, &mut |_| {}).unwrap();
+        // The bulk load stored every balance it deferred: check recomputes them all.
+        assert_eq!(s.check().unwrap().problems, vec![]);
         let g = LinkGraph::build(&s).unwrap();
         assert!(g.links() > 5_000, "{} links", g.links());
         let mut codes = Vec::new();

@@ -46,6 +46,16 @@ pub(super) struct Tx<'t> {
     /// longer than the transaction.
     lot_cache: RefCell<HashMap<u32, Lot>>,
     code_cache: RefCell<HashMap<LotCode, u32>>,
+    /// In a bulk load, lots written only to `lot_cache` so far, to be stored once each by
+    /// `store_deferred_lots` before the commit: a silo lot feeding 1,900 batches was
+    /// encoded and written back 1,900 times, once per batch (a fifth of a load's
+    /// instructions, BENCHMARKS.md). `None` outside bulk loads, where every command is
+    /// its own transaction and writes through.
+    deferred: Option<std::collections::BTreeSet<u32>>,
+    /// The plant settings as this transaction last read or wrote them: every receipt and
+    /// batch needs its lot pattern, and decoding it (patterns parsed) was 6 % of a bulk
+    /// load. `set_plant` is the only writer of the record and keeps it in step.
+    plant_cache: RefCell<Option<Plant>>,
     /// EPCIS event ids already imported (see `EPCIS_EVENTS`).
     pub epcis: Table<'t, &'static str, &'static [u8]>,
     /// The code the next new lot takes instead of one from the plant's pattern: an import
@@ -74,9 +84,32 @@ impl<'t> Tx<'t> {
             party_events: w.open_table(PARTY_EVENTS)?,
             lot_cache: RefCell::default(),
             code_cache: RefCell::default(),
+            deferred: None,
+            plant_cache: RefCell::default(),
             epcis: w.open_table(EPCIS_EVENTS)?,
             forced_code: None,
         })
+    }
+
+    /// From now on, keep changed lots in memory and store each once, by
+    /// `store_deferred_lots` before the commit: for transactions of many commands.
+    pub(super) fn defer_lot_writes(&mut self) {
+        self.deferred.get_or_insert_with(Default::default);
+    }
+
+    /// Store each lot whose writes were deferred, once, in id order (key order, so the
+    /// B-tree is walked forward).
+    pub(super) fn store_deferred_lots(&mut self) -> Result<(), StoreError> {
+        let Some(ids) = self.deferred.take() else {
+            return Ok(());
+        };
+        let cache = self.lot_cache.get_mut();
+        for id in ids {
+            if let Some(lot) = cache.get(&id) {
+                self.lots.insert(id, encode(lot).as_slice())?;
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
@@ -138,7 +171,14 @@ impl<'t> Tx<'t> {
     }
 
     fn put_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
-        self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+        match &mut self.deferred {
+            Some(ids) => {
+                ids.insert(lot.id.0);
+            }
+            None => {
+                self.lots.insert(lot.id.0, encode(lot).as_slice())?;
+            }
+        }
         self.lot_cache.get_mut().insert(lot.id.0, lot.clone());
         Ok(())
     }
@@ -155,9 +195,12 @@ impl<'t> Tx<'t> {
     /// Ids are u32 for compact link tables: four billion lots, decades of any plant.
     /// Running out is refused, never wrapped onto lot 0.
     fn next_lot_id(&self) -> Result<LotId, StoreError> {
-        match self.lots.last()? {
+        let stored = self.lots.last()?.map(|(k, _)| k.value());
+        // A new lot of this bulk load may not be in the table yet.
+        let pending = self.deferred.as_ref().and_then(|ids| ids.last().copied());
+        match stored.max(pending) {
             None => Ok(LotId(1)),
-            Some((k, _)) => k.value().checked_add(1).map(LotId).ok_or_else(|| {
+            Some(k) => k.checked_add(1).map(LotId).ok_or_else(|| {
                 StoreError::invalid(
                     "lot",
                     "this database holds the most lots it can (4,294,967,295); start a new one",
@@ -167,10 +210,15 @@ impl<'t> Tx<'t> {
     }
 
     fn plant(&self) -> Result<Plant, StoreError> {
-        match self.meta.get("plant")? {
-            Some(v) => decode(v.value(), "meta", &"plant"),
-            None => Ok(Plant::default()),
+        if let Some(p) = self.plant_cache.borrow().as_ref() {
+            return Ok(p.clone());
         }
+        let plant: Plant = match self.meta.get("plant")? {
+            Some(v) => decode(v.value(), "meta", &"plant")?,
+            None => Plant::default(),
+        };
+        *self.plant_cache.borrow_mut() = Some(plant.clone());
+        Ok(plant)
     }
 
     /// The next free code from `pattern` for `date`. Counters live in `meta` per rendered
@@ -473,6 +521,7 @@ impl Store {
         f: impl FnOnce(&mut Bulk<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.write(|tx| {
+            tx.defer_lot_writes();
             let mut b = Bulk {
                 tx,
                 done: 0,
@@ -481,7 +530,10 @@ impl Store {
             let out = f(&mut b)?;
             match b.failed {
                 Some(why) => Err(StoreError::invalid("bulk", why)),
-                None => Ok(out),
+                None => {
+                    b.tx.store_deferred_lots()?;
+                    Ok(out)
+                }
             }
         })
     }
@@ -693,6 +745,7 @@ impl Tx<'_> {
     fn set_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
         plant.validate()?;
         self.meta.insert("plant", encode(plant).as_slice())?;
+        *self.plant_cache.get_mut() = Some(plant.clone());
         Ok(())
     }
 
@@ -1168,15 +1221,17 @@ impl Tx<'_> {
         today: NaiveDate,
     ) -> Result<u64, StoreError> {
         check_not_future(date, "date", today)?;
-        let root = match self.lots.get(m.root.0)? {
-            Some(v) => decode::<Lot>(v.value(), "lots", &m.root.0)?,
-            None => {
-                return Err(StoreError::invalid(
-                    "lot",
-                    format!("no lot with id {}", m.root.0),
-                ));
-            }
-        };
+        // Through the transaction's own view of lots, which a bulk load's pending writes
+        // are part of.
+        let known =
+            self.lot_cache.borrow().contains_key(&m.root.0) || self.lots.get(m.root.0)?.is_some();
+        if !known {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("no lot with id {}", m.root.0),
+            ));
+        }
+        let root = self.lot(m.root)?;
         root.check_date(date, "date")?;
         if root.status == LotStatus::Voided {
             return Err(StoreError::invalid(
