@@ -36,7 +36,15 @@ fn stop_server(db: &Path) {
 }
 
 impl Plant {
+    /// A plant whose database exists (created with `--create`, as `lotline init` would).
     fn new() -> Plant {
+        let p = Plant::empty();
+        p.ok(&["--create", "plant", "show"]);
+        p
+    }
+
+    /// A folder with no database in it yet.
+    fn empty() -> Plant {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
         Plant { _dir: dir, db }
@@ -681,7 +689,7 @@ fn master_data_lists_and_shows() {
         2
     );
     let shop = p.json(&["party", "show", "shop", "--json"]);
-    assert_eq!(shop[0]["recall_contact"]["phone"], "503-555-0101");
+    assert_eq!(shop["contact_phone"], "503-555-0101");
     assert!(p.ok(&["item", "show", "DOUGH"]).contains("intermediate"));
     p.ok(&[
         "plant",
@@ -982,7 +990,11 @@ fn bad_input_names_the_field_and_stores_nothing() {
         "role",
         "accepted: supplier",
     );
-    p.refused(&["trace", "NOPE"], "lot", "no lot NOPE");
+    p.refused(
+        &["trace", "NOPE"],
+        "lot",
+        "'NOPE' is not one of our lots, nor a supplier lot we received",
+    );
     p.refused(
         &["plant", "set", "--receipt-pattern", "R{YY}"],
         "receipt-pattern",
@@ -992,7 +1004,7 @@ fn bad_input_names_the_field_and_stores_nothing() {
 
 #[test]
 fn a_missing_database_is_not_created_by_a_query() {
-    let p = Plant::new();
+    let p = Plant::empty();
     let r = p.run(&["lots"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no lotline database at"), "{}", r.stderr);
@@ -1001,7 +1013,7 @@ fn a_missing_database_is_not_created_by_a_query() {
 
 #[test]
 fn files_that_are_not_lotline_databases_are_reported_not_crashed_on() {
-    let p = Plant::new();
+    let p = Plant::empty();
     std::fs::write(
         &p.db,
         b"this is a spreadsheet, not a database\n".repeat(200),
@@ -1146,7 +1158,7 @@ fn check_finds_links_that_do_not_mirror() {
         "{}",
         r.stdout
     );
-    assert!(r.stderr.contains("1 problem(s) found"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 problem found"), "{}", r.stderr);
     let j: Value = serde_json::from_str(&p.run(&["check", "--json"]).stdout).unwrap();
     assert_eq!(j["ok"], false);
 }
@@ -1157,7 +1169,9 @@ fn lotline_db_environment_variable_chooses_the_file() {
     let db = dir.path().join("env.redb");
     let out = Command::cargo_bin("lotline")
         .unwrap()
-        .args(["item", "add", "SALT", "--name", "Salt", "--unit", "kg"])
+        .args([
+            "--create", "item", "add", "SALT", "--name", "Salt", "--unit", "kg",
+        ])
         .env("LOTLINE_DB", &db)
         .output()
         .unwrap();
@@ -1211,6 +1225,7 @@ fn demo_builds_its_own_database_and_tells_the_story() {
         run(&[
             "--db",
             real.to_str().unwrap(),
+            "--create",
             "item",
             "add",
             "X",
@@ -1250,7 +1265,8 @@ fn barcode_explains_a_scan_for_scanner_setup() {
     let lot = flour[0]["lot"].as_str().unwrap();
     let v = p.json(&["barcode", &format!("]C0{lot}"), "--json"]);
     assert_eq!(v["text"], lot);
-    assert_eq!(v["lot"]["item"], "FLOUR");
+    assert_eq!(v["lots"][0]["item"], "FLOUR");
+    assert_eq!(v["lots"].as_array().unwrap().len(), 1);
     // A substitute separator
     let v = p.json(&[
         "barcode",
@@ -1265,11 +1281,21 @@ fn barcode_explains_a_scan_for_scanner_setup() {
         "separator",
         "can appear in GS1 data",
     );
-    // Errors: non-zero, JSON error on stdout, one line on stderr.
+    // Errors: exit 2; with --json the error is JSON on stderr, nothing on stdout.
     let r = p.run(&["barcode", "]C10109501101530009", "--json"]);
     assert_eq!(r.code, 2);
-    let e: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(e["error"].as_str().unwrap().contains("check digit"), "{e}");
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let e: Value = serde_json::from_str(&r.stderr).unwrap();
+    assert_eq!(e["error"]["kind"], "invalid");
+    assert_eq!(e["error"]["field"], "scan");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("check digit"),
+        "{e}"
+    );
+    let r = p.run(&["barcode", "]C10109501101530009"]);
     assert!(r.stderr.starts_with("lotline: scan: "), "{}", r.stderr);
     let text = p.ok(&["barcode", "(01)09501101530003(10)ABC123"]);
     assert!(text.contains("(10)   batch / lot"), "{text}");
@@ -1360,12 +1386,13 @@ fn labels_print_to_the_configured_printer() {
         "--to",
         "cmd:exit 4",
     ]);
-    assert_eq!(r.code, 1);
+    // Exit 3: done, but no label; not 1 or 2, which would invite running it again.
+    assert_eq!(r.code, 3, "{}", r.stderr);
     let code = r.stdout.trim();
     assert!(
         r.stderr.contains(&format!(
             "lot {code} was received and saved, but its label did not print"
-        )),
+        )) && r.stderr.contains("do not record it again"),
         "{}",
         r.stderr
     );
@@ -1374,7 +1401,7 @@ fn labels_print_to_the_configured_printer() {
 
 #[test]
 fn generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input() {
-    let p = Plant::new();
+    let p = Plant::empty();
     p.refused(
         &["generate", "--lots", "lots"],
         "lots",
@@ -1449,6 +1476,272 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
         h["events"][0]["operator"],
         me.as_str(),
         "stamped with the uid's name, not $USER"
+    );
+}
+
+// ----- the contract scripts rely on: exit codes, JSON errors, JSON shapes ---------------
+
+/// The error a `--json` run printed on stderr.
+fn json_error(r: &Run) -> Value {
+    assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stderr)
+        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", r.stderr));
+    v["error"].clone()
+}
+
+#[test]
+fn exit_codes_tell_scripts_what_to_do() {
+    let p = Plant::new();
+    let (_, eggs, _, _) = p.bakery();
+    // 2: bad input.
+    assert_eq!(p.run(&["lot", "NOPE-1"]).code, 2);
+    assert_eq!(p.run(&["lots", "--bogus"]).code, 2);
+    // 1: a problem with the data (here: no database at all).
+    let none = Plant::empty();
+    assert_eq!(none.run(&["lots"]).code, 1);
+    // 75: busy. Someone else is the file's writer (the plant's server, still running
+    // from the commands above, or else this test process); a command that must open the
+    // file itself is told to try again, and nothing is stored.
+    let held = lotline::store::Store::open(&p.db, false).ok();
+    let salt = ["item", "add", "SALT", "--name", "Salt", "--unit", "kg"];
+    let r = p.run(&[&["--no-server"][..], &salt].concat());
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(r.stderr.contains("open for writing by"), "{}", r.stderr);
+    drop(held);
+    p.ok(&salt);
+    // 77: not allowed for this user's role.
+    p.ok(&["plant", "set", "--qa-users", "somebody-else"]);
+    let r = p.run(&["hold", &eggs, "--reason", "check"]);
+    assert_eq!(r.code, 77, "{}", r.stderr);
+    let e = json_error(&p.run(&["hold", &eggs, "--reason", "check", "--json"]));
+    assert_eq!(e["kind"], "usage", "hold takes no --json: {e}");
+    // --help says all of it.
+    let help = p.ok(&["--help"]);
+    for code in ["0 ", "1 ", "2 ", "3 ", "75 ", "77 "] {
+        assert!(help.contains(&format!("\n  {code}")), "{code}: {help}");
+    }
+    assert!(help.contains("--create"), "{help}");
+    assert!(
+        help.contains("./lotline.redb"),
+        "the path with no HOME: {help}"
+    );
+}
+
+#[test]
+fn with_json_errors_are_json_on_stderr() {
+    let p = Plant::new();
+    p.bakery();
+    let e = json_error(&p.run(&["lots", "--item", "NOPE", "--json"]));
+    assert_eq!(e["kind"], "invalid");
+    assert_eq!(e["field"], "item");
+    assert!(
+        e["message"].as_str().unwrap().contains("no item NOPE"),
+        "{e}"
+    );
+    // The same mistake without --json: one line for people, exit 2, not an empty list.
+    let r = p.run(&["lots", "--supplier", "NOBODY"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("lotline: supplier: no party NOBODY"),
+        "{}",
+        r.stderr
+    );
+    let e = json_error(&p.run(&["lot", "R99999-999", "--json"]));
+    assert_eq!(
+        (e["kind"].as_str(), e["field"].as_str()),
+        (Some("invalid"), Some("lot"))
+    );
+    // A command line clap refuses, with --json.
+    let r = p.run(&["lots", "--json", "--status"]);
+    assert_eq!(r.code, 2);
+    let e = json_error(&r);
+    assert_eq!(e["kind"], "usage");
+    assert_eq!(e["field"], "status", "{e}");
+    // No database.
+    let e = json_error(&Plant::empty().run(&["item", "list", "--json"]));
+    assert_eq!(e["kind"], "data");
+    assert_eq!(e["field"], Value::Null);
+}
+
+#[test]
+fn json_shapes_are_objects_with_null_for_what_is_not_given() {
+    let p = Plant::new();
+    let (flour, _, dough, _) = p.bakery();
+    let item = p.json(&["item", "show", "FLOUR", "--json"]);
+    assert!(item.is_object(), "{item}");
+    assert_eq!(item["code"], "FLOUR");
+    assert_eq!(item["brand"], Value::Null);
+    assert_eq!(item["gtin"], Value::Null);
+    assert_eq!(item["shelf_life"], Value::Null);
+    let dough_item = p.json(&["item", "show", "DOUGH", "--json"]);
+    assert_eq!(dough_item["shelf_life"], 5, "named as --shelf-life is");
+    let party = p.json(&["party", "show", "SHOP", "--json"]);
+    assert!(party.is_object(), "{party}");
+    assert_eq!(party["contact_name"], "Priya", "named as --contact-name is");
+    assert_eq!(party["contact_email"], Value::Null);
+    assert_eq!(party["phone"], Value::Null);
+    let list = p.json(&["party", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 4);
+    let plant = p.json(&["plant", "show", "--json"]);
+    assert_eq!(plant["receipt_pattern"], "R{YY}{JJJ}-{SEQ:3}");
+    assert_eq!(plant["gln"], Value::Null);
+    assert!(plant["qa_users"].is_array(), "{plant}");
+    // Every lot has every key; what does not apply to its origin is null.
+    let lots = p.json(&["lots", "--json"]);
+    let f = lot(&lots, &flour);
+    let d = lot(&lots, &dough);
+    assert_eq!(f["line"], Value::Null);
+    assert_eq!(f["supplier"], "MILL");
+    assert_eq!(d["supplier"], Value::Null);
+    assert_eq!(d["supplier_lot"], Value::Null);
+    assert_eq!(d["line"], "Mixer 1");
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(f), keys(d));
+}
+
+#[test]
+fn a_mistyped_db_is_refused_on_writes_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("plnat").join("plant.redb");
+    let run = |args: &[&str]| {
+        Command::cargo_bin("lotline")
+            .unwrap()
+            .arg("--db")
+            .arg(&typo)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["item", "add", "SALT", "--name", "Salt", "--unit", "kg"][..],
+        &[
+            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+        ],
+        &["plant", "set", "--name", "Bakery"],
+        &[
+            "receive",
+            "--item",
+            "SALT",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "S1",
+            "--qty",
+            "5",
+        ],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("no lotline database at") && err.contains("lotline init"),
+            "{err}"
+        );
+        assert!(err.contains("--create"), "{err}");
+        assert!(
+            !typo.parent().unwrap().exists(),
+            "no folder made by {args:?}"
+        );
+    }
+    // Asked for explicitly, it is made.
+    let out = run(&[
+        "--create", "item", "add", "SALT", "--name", "Salt", "--unit", "kg",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(typo.exists());
+}
+
+#[test]
+fn bare_element_strings_read_as_gs1_on_the_command_line() {
+    let p = Plant::new();
+    p.bakery();
+    // No symbology identifier, no leading FNC1: what the app's scan test reads as (01)(10).
+    let v = p.json(&["barcode", "0100614141000036\u{1d}10ABC", "--json"]);
+    assert_eq!(v["symbology"], Value::Null);
+    assert_eq!(v["elements"][0]["ai"], "01");
+    assert_eq!(v["elements"][1]["ai"], "10");
+    assert_eq!(v["elements"][1]["value"], "ABC");
+    assert_eq!(v["item"], "EGGS");
+    assert_eq!(v["text"], Value::Null);
+    let text = p.ok(&["barcode", "0100614141000036\u{1d}10ABC"]);
+    assert!(text.contains("(10)   batch / lot"), "{text}");
+    // A wrong check digit: not GS1, a code someone typed.
+    let v = p.json(&["barcode", "0100614141000037", "--json"]);
+    assert_eq!(v["text"], "0100614141000037");
+    // `--separator GS` as in the config file.
+    let v = p.json(&[
+        "barcode",
+        "]C10100614141000036101121-A\u{1d}17261130",
+        "--separator",
+        "GS",
+        "--json",
+    ]);
+    assert_eq!(v["elements"][1]["value"], "1121-A");
+}
+
+#[test]
+fn supplier_lots_resolve_on_the_command_line_as_in_the_app() {
+    let p = Plant::new();
+    let (_, eggs, dough, _) = p.bakery();
+    // barcode: the supplier lot we received is our lot.
+    let text = p.ok(&["barcode", "srf-1121"]);
+    assert!(
+        text.contains("supplier lot \"srf-1121\" is on 1 lot of ours"),
+        "{text}"
+    );
+    assert!(text.contains(&eggs), "{text}");
+    let v = p.json(&["barcode", "srf-1121", "--json"]);
+    assert_eq!(v["lots"][0]["lot"], eggs.as_str());
+    // A GS1 label with the supplier's lot in (10).
+    let v = p.json(&["barcode", "]C10100614141000036\u{1d}10srf-1121", "--json"]);
+    assert_eq!(v["lots"][0]["lot"], eggs.as_str());
+    // trace: the supplier lot is traced as our lot, and says so.
+    let t = p.ok(&["trace", "srf-1121", "--forward"]);
+    assert!(
+        t.starts_with(&format!("Supplier lot srf-1121 is our lot {eggs}.")),
+        "{t}"
+    );
+    assert!(t.contains(&dough), "{t}");
+    let j = p.json(&["trace", "srf-1121", "--json"]);
+    assert_eq!(j["root"], eggs.as_str());
+    // A second delivery under the same supplier lot: both are listed, none is chosen.
+    let again = p.ok(&[
+        "receive",
+        "--item",
+        "EGGS",
+        "--supplier",
+        "FARM",
+        "--supplier-lot",
+        "srf-1121",
+        "--qty",
+        "5",
+        "--date",
+        "2026-11-02",
+    ]);
+    let r = p.run(&["trace", "srf-1121"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("supplier lot 'srf-1121' is on 2 lots of ours; give one of them")
+            && r.stderr.contains(&eggs)
+            && r.stderr.contains(&again),
+        "{}",
+        r.stderr
+    );
+    let text = p.ok(&["barcode", "srf-1121"]);
+    assert!(text.contains("is on 2 lots of ours"), "{text}");
+    // Nothing by that name.
+    let r = p.run(&["trace", "nope-77"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("nor a supplier lot we received"),
+        "{}",
+        r.stderr
     );
 }
 

@@ -577,7 +577,9 @@ fn bad_files_are_refused_with_where_and_nothing_stored() {
 fn a_receipt_in_pounds_travels_as_received_with_its_kdes() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
+    // A new plant's database is made explicitly (`--create`).
     plant.ok(&[
+        "--create",
         "item",
         "add",
         "LETTUCE",
@@ -664,7 +666,7 @@ fn a_receipt_in_pounds_travels_as_received_with_its_kdes() {
     assert_eq!(got, without_time(&plant));
     assert_eq!(got["received_quantity"], 50);
     assert_eq!(got["received_unit"], "lb");
-    let party = &office.json(&["party", "show", "DIST", "--json"])[0];
+    let party = &office.json(&["party", "show", "DIST", "--json"]);
     assert_eq!(party["gln"], "0614141000012");
     assert_eq!(party["name"], "Valley Distributors");
 }

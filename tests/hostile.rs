@@ -29,7 +29,10 @@ impl Plant {
     fn new() -> Plant {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
-        Plant { _dir: dir, db }
+        let p = Plant { _dir: dir, db };
+        // Commands never create a database; a plant's is made once, explicitly.
+        p.ok(&["--create", "plant", "show"]);
+        p
     }
 
     fn run_env(&self, args: &[&str], station: Option<&str>) -> Run {

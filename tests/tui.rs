@@ -45,6 +45,17 @@ impl Plant {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        let p = Plant { dir, db };
+        // The plant's database, made as `lotline init` (or --create) makes one.
+        p.cli(&["--create", "plant", "show"]);
+        p
+    }
+
+    /// A home with no database yet: where `lotline demo` builds its own.
+    fn empty() -> Plant {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
         Plant { dir, db }
     }
 
@@ -559,7 +570,7 @@ fn the_config_file_chooses_the_keymap_and_help_shows_it() {
 
 #[test]
 fn lotline_demo_opens_the_app_on_the_demo_plant() {
-    let p = Plant::new();
+    let p = Plant::empty();
     let mut t = Term::start(&p, &["demo"], &[], 80, 24);
     t.wait_for("Hearth & Harvest Bakery");
     t.press(F6, "Find");
@@ -768,7 +779,7 @@ fn word_after(text: &str, after: &str) -> String {
 /// to every customer who got product made with them, as `lotline trace` reports them.
 #[test]
 fn the_cookie_complaint_from_the_customer_to_every_customer_of_the_egg_lot() {
-    let p = Plant::new();
+    let p = Plant::empty();
     let summary = p.cli(&["demo"]);
     let cookie = word_after(&summary, "Their case is lot ");
     let eggs = word_after(&summary, "The eggs were lot ");
@@ -889,7 +900,7 @@ fn tape_key(name: &str) -> Option<&'static str> {
 fn demo_tape_replays() {
     let tape =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo.tape")).unwrap();
-    let p = Plant::new();
+    let p = Plant::empty();
     let mut term: Option<Term> = None;
     let mut waits = 0;
     for (n, line) in tape.lines().enumerate() {

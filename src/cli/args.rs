@@ -13,13 +13,15 @@ use std::path::PathBuf;
     version,
     about = "Lot traceability for the food-plant floor: receive, produce, ship, trace."
 )]
-#[command(
-    after_help = "With no command, lotline opens the full-screen app on a terminal (and prints a summary otherwise).\nDatabase: --db PATH, else $LOTLINE_DB, else ~/.local/share/lotline/lotline.redb.\nExit codes: 0 done, 1 could not (database, check problems), 2 bad input."
-)]
+#[command(after_help = super::contract::AFTER_HELP)]
 pub struct Cli {
-    /// Database file (created on first write).
+    /// Database file (see below for the default). It must exist: see --create.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Create the database file (and its folder) if it does not exist. Without it, a
+    /// mistyped --db is refused instead of starting an empty plant.
+    #[arg(long, global = true)]
+    pub create: bool,
     /// Name of this station, stamped on every record (default: host name and terminal,
     /// plus the SSH client's address over SSH).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
@@ -83,7 +85,9 @@ pub enum Cmd {
     Lots(LotsArgs),
     /// Show one lot and its history.
     Lot {
+        /// Our lot code.
         code: String,
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
@@ -108,6 +112,7 @@ pub enum Cmd {
     Serve(ServeArgs),
     /// Verify the whole database: links, balances, references. Non-zero exit on problems.
     Check {
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
@@ -208,25 +213,34 @@ impl GenerateArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PlantCmd {
+    /// Show the plant's identity, lot-code patterns and QA users.
     Show {
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
+    /// Change the plant's identity, lot-code patterns or QA users; only what is given.
     Set(PlantSet),
 }
 
 #[derive(Debug, Args)]
 pub struct LocationArgs {
+    /// Phone number.
     #[arg(long)]
     pub phone: Option<String>,
+    /// Street address.
     #[arg(long)]
     pub street: Option<String>,
+    /// City.
     #[arg(long)]
     pub city: Option<String>,
+    /// State or province.
     #[arg(long)]
     pub state: Option<String>,
+    /// ZIP or postal code.
     #[arg(long)]
     pub zip: Option<String>,
+    /// Country, e.g. US.
     #[arg(long)]
     pub country: Option<String>,
     /// GS1 Global Location Number (13 digits).
@@ -308,13 +322,19 @@ impl PlantSet {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ItemCmd {
+    /// Add an item to the product master; prints its code.
     Add(ItemAdd),
+    /// List every item.
     List {
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
+    /// Show one item.
     Show {
+        /// The item code.
         code: String,
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
@@ -333,14 +353,19 @@ pub struct ItemAdd {
     /// ingredient, packaging, intermediate or finished.
     #[arg(long, default_value = "ingredient")]
     pub kind: String,
+    /// Brand name (FSMA product description).
     #[arg(long)]
     pub brand: Option<String>,
+    /// Commodity, e.g. eggs, wheat flour (FSMA product description).
     #[arg(long)]
     pub commodity: Option<String>,
+    /// Variety, e.g. large, soft white (FSMA product description).
     #[arg(long)]
     pub variety: Option<String>,
+    /// Pack size, e.g. 12 x 200 g (FSMA product description).
     #[arg(long)]
     pub pack_size: Option<String>,
+    /// Pack style, e.g. carton, bag (FSMA product description).
     #[arg(long)]
     pub pack_style: Option<String>,
     /// GTIN-8/12/13/14 with its check digit.
@@ -424,16 +449,22 @@ impl ItemAdd {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PartyCmd {
+    /// Add a supplier or customer; prints its id.
     Add(PartyAdd),
+    /// List parties.
     List {
         /// Only suppliers or only customers.
         #[arg(long)]
         role: Option<String>,
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
+    /// Show one party.
     Show {
+        /// The party's id.
         id: String,
+        /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
@@ -521,13 +552,16 @@ fn lines(v: &[String], field: &str) -> Result<Vec<LotLine>, Invalid> {
 
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
+    /// Our item code.
     #[arg(long)]
     pub item: String,
+    /// The supplier's party id.
     #[arg(long)]
     pub supplier: String,
     /// The lot code on the supplier's label (the FSMA traceability lot code).
     #[arg(long)]
     pub supplier_lot: String,
+    /// Quantity received, in the item's unit (or --unit).
     #[arg(long, allow_hyphen_values = true)]
     pub qty: String,
     /// Unit counted in, if not the item's own (converted: lb → kg and so on).
@@ -552,6 +586,7 @@ pub struct ReceiveArgs {
     /// Inspection result: pass or fail.
     #[arg(long)]
     pub inspection: Option<String>,
+    /// A receiving note, e.g. what the inspection found.
     #[arg(long)]
     pub note: Option<String>,
     /// Print the new lot's label (see `lotline label`).
@@ -617,6 +652,7 @@ pub struct ProduceArgs {
     /// Output quantity.
     #[arg(long, allow_hyphen_values = true)]
     pub qty: String,
+    /// Unit the output is counted in, if not the item's own (converted).
     #[arg(long)]
     pub unit: Option<String>,
     /// An input lot and the quantity used from it, LOT=QTY; repeat for each input.
@@ -634,11 +670,11 @@ pub struct ProduceArgs {
     /// Reference document TYPE:NUMBER, e.g. WO:2211.
     #[arg(long = "ref")]
     pub reference: Option<String>,
-    /// Print the new lot's label (see `lotline label`).
     /// Use input lots past their expiry (refused otherwise); the override is recorded in
     /// each lot's history.
     #[arg(long)]
     pub allow_expired: bool,
+    /// Print the new lot's label (see `lotline label`).
     #[arg(long)]
     pub label: bool,
     #[command(flatten)]
@@ -667,6 +703,7 @@ impl ProduceArgs {
 
 #[derive(Debug, Args)]
 pub struct ShipArgs {
+    /// The customer's party id.
     #[arg(long)]
     pub customer: String,
     /// A lot and the quantity shipped, LOT=QTY; repeat for each lot.
@@ -675,11 +712,11 @@ pub struct ShipArgs {
     /// Date shipped (default today).
     #[arg(long)]
     pub date: Option<String>,
-    /// Reference document TYPE:NUMBER, e.g. BOL:5521.
     /// Ship lots past their expiry (refused otherwise); the override is recorded in each
     /// lot's history.
     #[arg(long)]
     pub allow_expired: bool,
+    /// Reference document TYPE:NUMBER, e.g. BOL:5521.
     #[arg(long = "ref")]
     pub reference: Option<String>,
 }
@@ -700,13 +737,16 @@ impl ShipArgs {
 pub struct TraceArgs {
     /// Our lot code.
     pub lot: String,
+    /// Only what went into the lot.
     #[arg(long, group = "dir")]
     pub backward: bool,
+    /// Only where the lot went.
     #[arg(long, group = "dir")]
     pub forward: bool,
     /// Both directions (the default).
     #[arg(long, group = "dir")]
     pub both: bool,
+    /// Print JSON for scripts (see README "JSON output").
     #[arg(long)]
     pub json: bool,
     /// Draw the tree with ASCII only.
@@ -716,8 +756,10 @@ pub struct TraceArgs {
 
 #[derive(Debug, Args)]
 pub struct LotsArgs {
+    /// Only lots of this item code.
     #[arg(long)]
     pub item: Option<String>,
+    /// Only lots received from this supplier id.
     #[arg(long)]
     pub supplier: Option<String>,
     /// The supplier's lot code, exactly as printed.
@@ -735,27 +777,34 @@ pub struct LotsArgs {
     /// Only lots past their expiry today.
     #[arg(long, conflicts_with = "expiring_within")]
     pub expired: bool,
+    /// Print JSON for scripts (see README "JSON output").
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// Our lot code.
     pub lot: String,
+    /// Why, for the lot's history.
     #[arg(long)]
     pub reason: String,
+    /// Date of the change: YYYY-MM-DD, today or yesterday (default today).
     #[arg(long)]
     pub date: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct AdjustArgs {
+    /// Our lot code.
     pub lot: String,
     /// Signed change to the balance: -2.5 for a spill, +3 for a recount.
     #[arg(long, allow_hyphen_values = true)]
     pub qty: String,
+    /// Why, for the lot's history.
     #[arg(long)]
     pub reason: String,
+    /// Date of the correction: YYYY-MM-DD, today or yesterday (default today).
     #[arg(long)]
     pub date: Option<String>,
 }
@@ -764,8 +813,10 @@ pub struct AdjustArgs {
 pub struct VoidArgs {
     /// The event id (shown by `lotline lot CODE`).
     pub event: u64,
+    /// Why it was entered in error, for the history.
     #[arg(long)]
     pub reason: String,
+    /// Date of the void: YYYY-MM-DD, today or yesterday (default today).
     #[arg(long)]
     pub date: Option<String>,
 }
@@ -774,12 +825,13 @@ pub struct VoidArgs {
 pub struct BarcodeArgs {
     /// The scan as the scanner types it. In bash, $'...\x1d...' passes the GS separator.
     pub text: String,
-    /// The character the scanner sends for FNC1, if not GS (ASCII 29).
+    /// The character the scanner sends for FNC1, if not GS (ASCII 29); `GS` names GS.
     #[arg(long)]
     pub separator: Option<String>,
     /// A prefix the scanner is set to send before each scan.
     #[arg(long)]
     pub prefix: Option<String>,
+    /// Print JSON for scripts.
     #[arg(long)]
     pub json: bool,
 }
@@ -787,7 +839,14 @@ pub struct BarcodeArgs {
 impl BarcodeArgs {
     pub fn config(&self) -> Result<crate::scan::ScanConfig, Invalid> {
         let mut cfg = crate::scan::ScanConfig::default();
-        if let Some(sep) = &self.separator {
+        // "GS" names ASCII 29 itself, as in the config file's `separator = "GS"`.
+        if self
+            .separator
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("gs"))
+        {
+            cfg.separator = crate::scan::GS;
+        } else if let Some(sep) = &self.separator {
             let mut chars = sep.chars();
             match (chars.next(), chars.next()) {
                 // A character GS1 data may contain would split values in the middle.

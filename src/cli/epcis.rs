@@ -1,7 +1,7 @@
 //! `lotline epcis export` and `lotline epcis import`: GS1 EPCIS 2.0 JSON-LD documents for
 //! trading partners, head offices and EPCIS repositories.
 
-use super::{EXIT_FAILED, EXIT_INVALID, Failure, Res, open, open_read};
+use super::{Failure, Res, open, open_read};
 use crate::domain::*;
 use crate::export::epcis::{export, import};
 use crate::station::{Station, StationExt};
@@ -144,10 +144,7 @@ fn export_failure(e: export::ExportError) -> Failure {
     match e {
         export::ExportError::Station(s) => s.into(),
         export::ExportError::Io(io) => io.into(),
-        export::ExportError::Empty(why) => Failure {
-            message: why,
-            code: EXIT_INVALID,
-        },
+        export::ExportError::Empty(why) => Failure::new(super::Kind::Invalid, why),
     }
 }
 
@@ -178,9 +175,8 @@ fn write_new_file<T>(path: &Path, f: impl FnOnce(&mut dyn Write) -> Res<T>) -> R
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "epcis".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let io = |what: &str, e: std::io::Error| Failure {
-        message: format!("cannot {what} {}: {e}", path.display()),
-        code: EXIT_FAILED,
+    let io = |what: &str, e: std::io::Error| {
+        Failure::data(format!("cannot {what} {}: {e}", path.display()))
     };
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -244,10 +240,8 @@ fn import_cmd(
     frame_limit: Option<u64>,
 ) -> Res {
     let shown_path = shown(&a.file.display().to_string());
-    let file = std::fs::File::open(&a.file).map_err(|e| Failure {
-        message: format!("file: cannot open {shown_path}: {e}"),
-        code: EXIT_INVALID,
-    })?;
+    let file = std::fs::File::open(&a.file)
+        .map_err(|e| Failure::invalid("file", format!("cannot open {shown_path}: {e}")))?;
     if let Ok(m) = file.metadata() {
         if m.is_dir() {
             return Err(Invalid::new("file", format!("{shown_path} is a directory")).into());
@@ -274,11 +268,12 @@ fn import_cmd(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let parsed =
-        import::read(file, &source, &opts, &mut progress("reading")).map_err(|e| Failure {
-            message: format!("file: {shown_path}: {}; nothing was stored", shown(&e.0)),
-            code: EXIT_INVALID,
-        })?;
+    let parsed = import::read(file, &source, &opts, &mut progress("reading")).map_err(|e| {
+        Failure::invalid(
+            "file",
+            format!("{shown_path}: {}; nothing was stored", shown(&e.0)),
+        )
+    })?;
     if std::io::stderr().is_terminal() && parsed.events_read >= 50_000 {
         eprintln!("\r  recording {} events ...", parsed.import.events.len());
     }
@@ -324,14 +319,14 @@ fn import_cmd(
         )?;
     }
     if !report.stored {
-        return Err(Failure {
-            message: format!(
-                "file: {} of {} events in {shown_path} cannot be recorded (listed above); nothing was stored. Import the documents they depend on first, or give --skip-unmappable to record the rest",
+        return Err(Failure::invalid(
+            "file",
+            format!(
+                "{} of {} events in {shown_path} cannot be recorded (listed above); nothing was stored. Import the documents they depend on first, or give --skip-unmappable to record the rest",
                 report.unmapped.len(),
                 parsed.events_read
             ),
-            code: EXIT_INVALID,
-        });
+        ));
     }
     writeln!(
         out,

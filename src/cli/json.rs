@@ -149,6 +149,7 @@ impl Serialize for LotJson<'_> {
         m.serialize_entry("expiry", &l.expiry.as_ref().map(Date))?;
         m.serialize_entry("status", l.status.as_str())?;
         m.serialize_entry("balance", &Num(l.balance))?;
+        // Every lot has every key: what does not apply to its origin is null.
         match &l.origin {
             Origin::Received {
                 supplier,
@@ -156,8 +157,13 @@ impl Serialize for LotJson<'_> {
             } => {
                 m.serialize_entry("supplier", supplier.as_str())?;
                 m.serialize_entry("supplier_lot", supplier_lot.as_str())?;
+                m.serialize_entry("line", &None::<&str>)?;
             }
-            Origin::Produced { line } => m.serialize_entry("line", line)?,
+            Origin::Produced { line } => {
+                m.serialize_entry("supplier", &None::<&str>)?;
+                m.serialize_entry("supplier_lot", &None::<&str>)?;
+                m.serialize_entry("line", &line.as_deref().filter(|l| !l.is_empty()))?;
+            }
         }
         m.end()
     }
@@ -340,10 +346,11 @@ mod tests {
                 "lots": [
                     {"lot": "R1", "item": "FLOUR", "origin": "received", "quantity": 1.5,
                      "unit": "kg", "date": "2026-11-03", "expiry": null, "status": "hold",
-                     "balance": 250, "supplier": "MILL", "supplier_lot": "m-88"},
+                     "balance": 250, "supplier": "MILL", "supplier_lot": "m-88", "line": null},
                     {"lot": "B2", "item": "FLOUR", "origin": "produced", "quantity": 1.5,
                      "unit": "case", "date": "2026-11-03", "expiry": "2026-12-01",
-                     "status": "hold", "balance": 250, "line": null},
+                     "status": "hold", "balance": 250, "supplier": null, "supplier_lot": null,
+                     "line": null},
                 ],
                 "links": [{"input": "R1", "output": "B2", "quantity": 12.25, "unit": "kg"}],
                 "shipments": [{"lot": "B2", "customer": "SHOP", "date": "2026-11-04",

@@ -23,27 +23,39 @@ fn temp_c(dc: Option<i32>) -> Value {
     dc.map(|d| json!(d as f64 / 10.0)).unwrap_or(Value::Null)
 }
 
+/// An optional text field: `null` when empty (README "JSON output": never `""`).
+pub(super) fn text(s: &str) -> Value {
+    if s.is_empty() { Value::Null } else { json!(s) }
+}
+
+/// An item, named as `item add`'s flags are (`shelf_life` in days, `temp_min` and
+/// `temp_max` in °C).
 pub fn item_json(i: &Item) -> Value {
+    let d = &i.description;
     json!({
-        "code": i.code.as_str(), "name": i.description.name, "brand": i.description.brand,
-        "commodity": i.description.commodity, "variety": i.description.variety,
-        "pack_size": i.description.pack_size, "pack_style": i.description.pack_style,
+        "code": i.code.as_str(), "name": d.name, "brand": text(&d.brand),
+        "commodity": text(&d.commodity), "variety": text(&d.variety),
+        "pack_size": text(&d.pack_size), "pack_style": text(&d.pack_style),
         "unit": i.unit.as_str(), "kind": i.kind.as_str(),
-        "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life_days": i.shelf_life_days, "ftl": i.ftl,
-        "receiving_temp_min_c": temp_c(i.receiving_temp.min_dc),
-        "receiving_temp_max_c": temp_c(i.receiving_temp.max_dc),
+        "gtin": i.gtin.as_ref().map(|g| g.as_str()), "shelf_life": i.shelf_life_days, "ftl": i.ftl,
+        "temp_min": temp_c(i.receiving_temp.min_dc),
+        "temp_max": temp_c(i.receiving_temp.max_dc),
         "retired": retired_json(&i.retired),
         "created": { "operator": i.created.operator, "station": i.created.station, "at": i.created.at.to_rfc3339() },
     })
 }
 
+/// A party, named as `party add`'s flags are.
 pub fn party_json(p: &Party) -> Value {
+    let l = &p.location;
+    let c = &p.recall_contact;
     json!({
-        "id": p.id.as_str(), "role": p.role.as_str(), "name": p.location.business_name,
-        "phone": p.location.phone, "street": p.location.street, "city": p.location.city,
-        "state": p.location.state, "zip": p.location.zip, "country": p.location.country,
+        "id": p.id.as_str(), "role": p.role.as_str(), "name": l.business_name,
+        "phone": text(&l.phone), "street": text(&l.street), "city": text(&l.city),
+        "state": text(&l.state), "zip": text(&l.zip), "country": text(&l.country),
         "gln": p.gln.as_ref().map(|g| g.as_str()),
-        "recall_contact": { "name": p.recall_contact.name, "phone": p.recall_contact.phone, "email": p.recall_contact.email },
+        "contact_name": text(&c.name), "contact_phone": text(&c.phone),
+        "contact_email": text(&c.email),
         "retired": retired_json(&p.retired),
         "created": { "operator": p.created.operator, "station": p.created.station, "at": p.created.at.to_rfc3339() },
     })

@@ -2,18 +2,22 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod contract;
 mod epcis;
 mod expiry;
 mod json;
+mod lookup;
 mod master;
 mod output;
 mod paths;
 mod safe;
 
+pub use contract::{Failure, Kind};
+
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
 use crate::domain::*;
-use crate::station::{ErrorKind, Local, Station, StationError, StationExt};
+use crate::station::{Local, Station, StationError, StationExt};
 use crate::store::{Direction, LotFilter, Store, StoreError};
 use args::*;
 use clap::Parser;
@@ -21,76 +25,45 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Exit code for input the user can correct.
-const EXIT_INVALID: u8 = 2;
-/// Exit code when lotline could not do the work (database unusable, check found problems).
-const EXIT_FAILED: u8 = 1;
-/// Exit code for "busy, try again" (sysexits' EX_TEMPFAIL).
-const EXIT_BUSY: u8 = 75;
-
-/// A failure to report: one line on stderr, and an exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub code: u8,
-}
-
-impl From<StationError> for Failure {
-    fn from(e: StationError) -> Self {
-        let code = if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Forbidden) {
-            EXIT_INVALID
-        } else {
-            EXIT_FAILED
-        };
-        Failure {
-            message: e.to_string(),
-            code,
-        }
-    }
-}
-
-impl From<Invalid> for Failure {
-    fn from(e: Invalid) -> Self {
-        Failure {
-            message: e.to_string(),
-            code: EXIT_INVALID,
-        }
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        StationError::from(e).into()
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Failure {
-            message: format!("could not write output: {e}"),
-            code: EXIT_FAILED,
-        }
-    }
-}
-
 type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
     crate::station::quiet_storage_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return clap_exit(e),
-    };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            // A closed pipe (`lotline lots | head`) is not an error worth a message.
-            if !f.message.contains("Broken pipe") {
-                // Errors quote paths and input: escaped, like everything else printed.
-                eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.message));
+        Err(e) => {
+            use clap::error::ErrorKind as E;
+            // Help and version are answers, not errors; a script that asked for JSON
+            // gets a refused command line as JSON too.
+            let json = std::env::args_os().any(|a| a == "--json");
+            if matches!(e.kind(), E::DisplayHelp | E::DisplayVersion) || !json {
+                return clap_exit(e);
             }
-            ExitCode::from(f.code)
+            report(&contract::usage(&e), true);
+            return ExitCode::from(contract::EXIT_INVALID);
         }
+    };
+    let json = cli.json();
+    match run(cli) {
+        Ok(()) => ExitCode::from(contract::EXIT_OK),
+        Err(f) => {
+            report(&f, json);
+            ExitCode::from(f.code())
+        }
+    }
+}
+
+/// A failure on stderr: one line for people, one JSON object for scripts.
+fn report(f: &Failure, json: bool) {
+    // A closed pipe (`lotline lots | head`) is not an error worth a message.
+    if f.message.contains("Broken pipe") {
+        return;
+    }
+    if json {
+        eprintln!("{}", safe::json_escape_unsafe(&f.json().to_string()));
+    } else {
+        // Errors quote paths and input: escaped, like everything else printed.
+        eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.text()));
     }
 }
 
@@ -113,7 +86,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             eprintln!("{line}");
         }
     }
-    ExitCode::from(EXIT_INVALID)
+    ExitCode::from(contract::EXIT_INVALID)
 }
 
 /// The Unix user running this process: the "who" stamped on records made here when the
@@ -148,10 +121,7 @@ fn station_name(cli: &Cli) -> Res<String> {
 }
 
 fn roles() -> Res<crate::station::Roles> {
-    crate::station::Roles::discover(None).map_err(|m| Failure {
-        message: m,
-        code: EXIT_INVALID,
-    })
+    crate::station::Roles::discover(None).map_err(|m| Failure::new(Kind::Invalid, m))
 }
 
 /// A station on this file opened in this process (`--no-server`).
@@ -162,6 +132,8 @@ fn local(cli: &Cli, store: Store) -> Res<Box<dyn Station>> {
 /// The station for a command that writes: the plant's server (started when none runs,
 /// as tmux does), or with `--no-server` the file itself.
 fn open(cli: &Cli, path: &Path, create: bool) -> Res<Box<dyn Station>> {
+    // Never a new database by accident: only `--create` (or `init`, the demo) makes one.
+    let create = create || cli.create;
     if cli.no_server {
         return match Store::open(path, create) {
             Ok(store) => local(cli, store),
@@ -171,13 +143,14 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Box<dyn Station>> {
                     Some(pid) => format!("lotline serve (pid {pid})"),
                     None => "another lotline process".into(),
                 };
-                Err(Failure {
-                    message: format!(
+                // Busy: the same command works once the writer is gone.
+                Err(Failure::new(
+                    Kind::Busy,
+                    format!(
                         "{} is open for writing by {who}; run this without --no-server to go through the server",
                         path.display()
                     ),
-                    code: EXIT_FAILED,
-                })
+                ))
             }
             Err(e) => Err(e.into()),
         };
@@ -189,9 +162,10 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Box<dyn Station>> {
         .into());
     }
     let socket = socket_of(cli, path);
-    let exe = std::env::current_exe().map_err(|e| Failure {
-        message: format!("cannot find the lotline program to start its server: {e}"),
-        code: EXIT_FAILED,
+    let exe = std::env::current_exe().map_err(|e| {
+        Failure::data(format!(
+            "cannot find the lotline program to start its server: {e}"
+        ))
     })?;
     let autostart = crate::station::remote::Autostart {
         exe,
@@ -216,6 +190,9 @@ fn socket_of(cli: &Cli, db: &Path) -> PathBuf {
 /// or one that needs its writer first (recovery after a crash, a schema upgrade), is
 /// read through the server instead.
 fn open_read(cli: &Cli, path: &Path) -> Res<Box<dyn Station>> {
+    if cli.create && !path.exists() {
+        return open(cli, path, true);
+    }
     match Store::open_read_only(path) {
         Ok(store) => local(cli, store),
         Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
@@ -270,13 +247,13 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             output::plant(out, &st.plant()?, *json)
         }
         Cmd::Plant(PlantCmd::Set(p)) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let plant = p.apply(st.plant()?)?;
             st.set_plant(plant.clone())?;
             output::plant(out, &plant, false)
         }
         Cmd::Item(ItemCmd::Add(a)) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let item = a.to_new()?;
             let code = item.code.clone();
             st.add_item(item)?;
@@ -291,13 +268,13 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             let st = open_read(&cli, &db)?;
             let item = st.item(ItemCode::parse(code, "item")?)?;
             if *json {
-                output::items(out, &[item], true)
+                output::item(out, &item)
             } else {
                 master::item_detail(out, &item)
             }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let p = a.to_new()?;
             let id = p.id.clone();
             st.add_party(p)?;
@@ -322,13 +299,13 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             let st = open_read(&cli, &db)?;
             let party = st.party(PartyId::parse(id, "party")?)?;
             if *json {
-                output::parties(out, &[party], true)
+                output::party(out, &party)
             } else {
                 master::party_detail(out, &party)
             }
         }
         Cmd::Receive(r) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             // A wrong printer is found before anything is stored.
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
             let created = st.receive(r.to_new(st.today()?)?)?;
@@ -345,7 +322,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let printer = p.label.then(|| p.printer.printer()).transpose()?;
             let created = st.produce(p.to_new(st.today()?)?)?;
             writeln!(out, "{}", created.code)?;
@@ -360,20 +337,23 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 return Ok(());
             }
             let printer = l.printer.printer()?;
-            printer.send(&zpl).map_err(|m| Failure {
-                message: format!("printer: {m}"),
-                code: EXIT_FAILED,
-            })
+            printer
+                .send(&zpl)
+                .map_err(|m| Failure::data(format!("printer: {m}")))
         }
         Cmd::Ship(s) => {
-            let st = open(&cli, &db, true)?;
+            let st = open(&cli, &db, cli.create)?;
             let event = st.ship(s.to_new(st.today()?)?)?;
             writeln!(out, "{event}")?;
             Ok(())
         }
         Cmd::Trace(t) => {
             let st = open_read(&cli, &db)?;
-            let lot = LotCode::parse(&t.lot, "lot")?;
+            let found = lookup::one_lot(&st, &t.lot, "lot")?;
+            let lot = found.lot().code.clone();
+            if let (lookup::Found::Supplier { text, .. }, false) = (&found, t.json) {
+                writeln!(out, "Supplier lot {text} is our lot {lot}.")?;
+            }
             let dir = if t.backward {
                 Direction::Backward
             } else if t.forward {
@@ -413,6 +393,17 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                     .transpose()?,
                 on_hand: l.on_hand,
             };
+            // A filter naming nothing is a typo, not an empty answer.
+            if let Some(item) = &filter.item {
+                st.item(item.clone()).map_err(|e| {
+                    Failure::from(e).in_field("item", "`lotline item list` shows the item codes")
+                })?;
+            }
+            if let Some(sup) = &filter.supplier {
+                st.party(sup.clone()).map_err(|e| {
+                    Failure::from(e).in_field("supplier", "`lotline party list` shows the ids")
+                })?;
+            }
             let today = st.today()?;
             let lots = crate::cli::expiry::filter(st.lots(filter)?, l, today)?;
             output::lots(out, &lots, l.json)
@@ -462,14 +453,14 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             if report.problems.is_empty() {
                 Ok(())
             } else {
-                Err(Failure {
-                    message: format!(
-                        "{} problem(s) found in {}",
-                        report.problems.len(),
+                Err(Failure::new(
+                    Kind::Problems,
+                    format!(
+                        "{} found in {}",
+                        crate::domain::words::plural(report.problems.len(), "problem", "problems"),
                         db.display()
                     ),
-                    code: EXIT_FAILED,
-                })
+                ))
             }
         }
     }
@@ -519,22 +510,22 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
         let unfinished = crate::demo::is_unfinished_demo(&st)?;
         if d.fresh || unfinished {
             if !(unfinished || crate::demo::is_demo(&st)?) {
-                return Err(Failure {
-                    message: format!(
+                return Err(Failure::invalid(
+                    "db",
+                    format!(
                         "{} is not a demo database; it was left alone",
                         path.display()
                     ),
-                    code: EXIT_INVALID,
-                });
+                ));
             }
             drop(st);
             if let Some(pid) = served() {
-                return Err(Failure {
-                    message: format!(
+                return Err(Failure::new(
+                    Kind::Busy,
+                    format!(
                         "the demo plant is open in another terminal (lotline serve pid {pid}); close the demo there first"
                     ),
-                    code: EXIT_BUSY,
-                });
+                ));
             }
             if unfinished {
                 eprintln!(
@@ -542,10 +533,8 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                     crate::domain::text::escape(&path.display().to_string())
                 );
             }
-            std::fs::remove_file(path).map_err(|e| Failure {
-                message: format!("cannot remove {}: {e}", path.display()),
-                code: EXIT_FAILED,
-            })?;
+            std::fs::remove_file(path)
+                .map_err(|e| Failure::data(format!("cannot remove {}: {e}", path.display())))?;
         }
     }
     // The demo is built in this process, straight into the file (thousands of records
@@ -566,13 +555,13 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
         None => open_read(cli, path)?,
     };
     if !crate::demo::is_demo(&st)? {
-        return Err(Failure {
-            message: format!(
+        return Err(Failure::invalid(
+            "db",
+            format!(
                 "{} already holds a plant that is not the demo; give the demo its own file with --db",
                 path.display()
             ),
-            code: EXIT_INVALID,
-        });
+        ));
     }
     match options {
         Some(options) => tui(&st, options),
@@ -589,10 +578,7 @@ fn on_terminal() -> bool {
 /// The app's options from the command line, the config file and the environment. A bad
 /// keymap or config file is refused here, naming the file, the key and the reason.
 fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
-    let bad = |e: crate::tui::KeymapError| Failure {
-        message: e.to_string(),
-        code: EXIT_INVALID,
-    };
+    let bad = |e: crate::tui::KeymapError| Failure::new(Kind::Invalid, e.to_string());
     let config = match crate::tui::config::config_path() {
         Some(p) => crate::tui::Config::load(&p).map_err(bad)?,
         None => crate::tui::Config::default(),
@@ -609,10 +595,8 @@ fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
 }
 
 fn tui(st: &dyn Station, options: crate::tui::Options) -> Res {
-    crate::tui::run(st, options).map_err(|e| Failure {
-        message: format!("the terminal could not be used: {e}"),
-        code: EXIT_FAILED,
-    })
+    crate::tui::run(st, options)
+        .map_err(|e| Failure::data(format!("the terminal could not be used: {e}")))
 }
 
 /// Parse a scan and say what it means, and — when a database is there — what it means to
@@ -621,16 +605,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     let cfg = b.config()?;
     let scan = match crate::scan::parse(&b.text, &cfg) {
         Ok(s) => s,
-        Err(e) => {
-            if b.json {
-                let json = serde_json::json!({ "error": e.to_string() }).to_string();
-                writeln!(out, "{}", safe::json_escape_unsafe(&json))?;
-            }
-            return Err(Failure {
-                message: format!("scan: {e}"),
-                code: EXIT_INVALID,
-            });
-        }
+        Err(e) => return Err(Failure::invalid("scan", e.to_string())),
     };
     // Optional context: never create a database just to explain a scan.
     let st = if db.exists() {
@@ -638,7 +613,13 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     } else {
         None
     };
-    output::barcode(out, &scan, st.as_deref(), b.json)
+    let ours = match &st {
+        Some(st) if crate::station::lookup::scanned_text(&scan).is_some() => {
+            Some(lookup::lots_of_scan(st.as_ref(), &scan, "scan")?)
+        }
+        _ => None,
+    };
+    output::barcode(out, &scan, st.as_deref(), ours.as_deref(), b.json)
 }
 
 fn label_zpl(st: &dyn Station, code: &LotCode) -> Res<String> {
@@ -659,9 +640,13 @@ fn print_new_label(
         return Ok(());
     };
     let zpl = label_zpl(st, code)?;
-    printer.send(&zpl).map_err(|m| Failure {
-        message: format!("lot {code} was {what} and saved, but its label did not print: {m}; reprint with `lotline label {code}`"),
-        code: EXIT_FAILED,
+    printer.send(&zpl).map_err(|m| {
+        Failure::new(
+            Kind::LabelNotPrinted,
+            format!(
+                "lot {code} was {what} and saved, but its label did not print: {m}; do not record it again: reprint with `lotline label {code}`"
+            ),
+        )
     })
 }
 
@@ -722,13 +707,11 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
     crate::server::serve(&opts).map_err(|e| {
         // The log says it too, for a server started by a client.
         crate::server::log(&e);
-        Failure {
-            message: e.to_string(),
-            code: match e {
-                crate::server::ServeError::AlreadyServed { .. } => EXIT_FAILED,
-                crate::server::ServeError::Store(StoreError::Missing { .. }) => EXIT_INVALID,
-                _ => EXIT_FAILED,
-            },
-        }
+        let kind = match e {
+            crate::server::ServeError::Store(StoreError::Missing { .. }) => Kind::Invalid,
+            crate::server::ServeError::Store(StoreError::InUse { .. }) => Kind::Busy,
+            _ => Kind::Data,
+        };
+        Failure::new(kind, e.to_string())
     })
 }

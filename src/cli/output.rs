@@ -20,6 +20,12 @@ fn num(q: Qty) -> Value {
     }
 }
 
+fn opt_date(d: Option<chrono::NaiveDate>) -> Value {
+    d.map(|d| json!(d.to_string())).unwrap_or(Value::Null)
+}
+
+use super::master::text;
+
 pub fn lot_json(l: &Lot) -> Value {
     // The same fields, in the same order, as the streamed form.
     serde_json::to_value(super::json::LotJson(l)).unwrap_or(Value::Null)
@@ -48,9 +54,22 @@ pub fn summary(out: &mut impl Write, st: &dyn Station, db: &Path) -> Res {
     Ok(())
 }
 
+/// The plant's settings, named as `plant set`'s flags are.
+fn plant_json(p: &Plant) -> Value {
+    let l = &p.location;
+    json!({
+        "name": l.business_name, "phone": text(&l.phone), "street": text(&l.street),
+        "city": text(&l.city), "state": text(&l.state), "zip": text(&l.zip),
+        "country": text(&l.country), "gln": p.gln.as_ref().map(|g| g.as_str()),
+        "receipt_pattern": p.receipt_pattern.to_string(),
+        "batch_pattern": p.batch_pattern.to_string(),
+        "qa_users": p.qa_users,
+    })
+}
+
 pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
     if json {
-        return print_json(out, &serde_json::to_value(p).map_err(std::io::Error::from)?);
+        return print_json(out, &plant_json(p));
     }
     writeln!(out, "plant            {}", p.location.one_line())?;
     writeln!(out, "phone            {}", p.location.phone)?;
@@ -68,6 +87,11 @@ pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
     };
     writeln!(out, "QA users         {qa}")?;
     Ok(())
+}
+
+/// `item show --json`: the one item as an object.
+pub fn item(out: &mut impl Write, i: &Item) -> Res {
+    print_json(out, &super::master::item_json(i))
 }
 
 pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
@@ -93,6 +117,11 @@ pub fn items(out: &mut impl Write, items: &[Item], json: bool) -> Res {
         )?;
     }
     Ok(())
+}
+
+/// `party show --json`: the one party as an object.
+pub fn party(out: &mut impl Write, p: &Party) -> Res {
+    print_json(out, &super::master::party_json(p))
 }
 
 pub fn parties(out: &mut impl Write, parties: &[Party], json: bool) -> Res {
@@ -662,10 +691,13 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// What a scan reads as; with a database (`ours` is then the lots it names, see
+/// `cli::lookup`), what it is to this plant.
 pub fn barcode(
     out: &mut impl Write,
     scan: &crate::scan::Scan,
     st: Option<&dyn Station>,
+    ours: Option<&[Lot]>,
     json: bool,
 ) -> Res {
     use crate::scan::Scan;
@@ -679,31 +711,26 @@ pub fn barcode(
                 .find(|i| i.gtin.as_ref().is_some_and(|x| x.as_str() == g))
         })
     });
-    let our_lot = match scan {
-        Scan::Plain { text, .. } => {
-            st.and_then(|st| st.lot(LotCode::parse(text, "lot").ok()?).ok())
-        }
-        Scan::Gs1 { .. } => None,
-    };
+    let named = crate::station::lookup::scanned_text(scan);
     if json {
         let mut v = json!({
             "symbology": symbology,
             "elements": scan.elements().iter().map(|e| {
-                let mut el = json!({ "ai": e.ai, "value": e.value });
-                if let Some(d) = e.date { el["date"] = json!(d.to_string()); }
-                if let Some(d) = &e.decimal { el["decimal"] = json!(d); }
-                el
+                json!({ "ai": e.ai, "value": e.value, "date": opt_date(e.date), "decimal": e.decimal })
             }).collect::<Vec<_>>(),
         });
-        if let Scan::Plain { text, .. } = scan {
-            v["text"] = json!(text);
-        }
-        if let Some(i) = &item {
-            v["item"] = json!(i.code.as_str());
-        }
-        if let Some(l) = &our_lot {
-            v["lot"] = lot_json(l);
-        }
+        // Every key always there, null when it does not apply.
+        v["text"] = match scan {
+            Scan::Plain { text, .. } => json!(text),
+            Scan::Gs1 { .. } => Value::Null,
+        };
+        v["item"] = item
+            .as_ref()
+            .map(|i| json!(i.code.as_str()))
+            .unwrap_or(Value::Null);
+        v["lots"] = ours
+            .map(|ls| Value::Array(ls.iter().map(lot_json).collect()))
+            .unwrap_or(Value::Null);
         return print_json(out, &v);
     }
     let sym = scan
@@ -740,16 +767,29 @@ pub fn barcode(
                 _ => {}
             }
         }
-        Scan::Plain { text, .. } => {
-            writeln!(out, "plain text {text:?}")?;
-            match (&our_lot, st) {
-                (Some(l), _) => writeln!(
-                    out,
-                    "our lot {} — {} {} on hand, {}",
-                    l.code, l.balance, l.unit, l.status
-                )?,
-                (None, Some(_)) => writeln!(out, "not one of our lot codes")?,
-                (None, None) => {}
+        Scan::Plain { text, .. } => writeln!(out, "plain text {text:?}")?,
+    }
+    let (Some(ours), Some(named)) = (ours, named) else {
+        return Ok(());
+    };
+    match ours {
+        [] => writeln!(
+            out,
+            "{named:?} is not one of our lots, nor a supplier lot we received"
+        )?,
+        [l] if l.code.as_str() == named => writeln!(
+            out,
+            "our lot {} — {} {} on hand, {}",
+            l.code, l.balance, l.unit, l.status
+        )?,
+        ls => {
+            writeln!(
+                out,
+                "supplier lot {named:?} is on {} of ours:",
+                plural(ls.len(), "lot", "lots")
+            )?;
+            for l in ls.iter().rev() {
+                writeln!(out, "  {}", super::lookup::describe(l))?;
             }
         }
     }

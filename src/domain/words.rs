@@ -1,5 +1,4 @@
-//! Words for counts and for echoing what someone typed: shared by the command line and the
-//! app so both say "1 lot" and never paste a 5,000-character paste back into a message.
+//! Words for counts, shared by the command line and the app so both say "1 lot".
 
 /// "1 lot", "2 lots", "0 lots", with thousands separated: "9,604 shipments".
 pub fn plural(n: usize, one: &str, many: &str) -> String {
@@ -19,20 +18,6 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-/// How many characters of a typed value an error message repeats.
-pub const ECHO_CHARS: usize = 40;
-
-/// A typed value as an error message repeats it: whole when short, otherwise its first
-/// characters, an ellipsis and its length, so a pasted page does not fill the screen.
-pub fn echo(text: &str) -> String {
-    let n = text.chars().count();
-    if n <= ECHO_CHARS {
-        return text.to_string();
-    }
-    let head: String = text.chars().take(ECHO_CHARS).collect();
-    format!("{head}… ({} characters)", thousands(n))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,15 +30,5 @@ mod tests {
         assert_eq!(plural(9604, "shipment", "shipments"), "9,604 shipments");
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
-    }
-
-    #[test]
-    fn long_input_is_cut_with_its_length() {
-        assert_eq!(echo("ABC-1"), "ABC-1");
-        let long = "é".repeat(5000);
-        let e = echo(&long);
-        assert!(e.starts_with(&"é".repeat(ECHO_CHARS)), "{e}");
-        assert!(e.ends_with("… (5,000 characters)"), "{e}");
-        assert!(e.chars().count() < 70, "{e}");
     }
 }

@@ -123,6 +123,11 @@ pub(super) fn lookup(ai: &str) -> Option<&'static AiSpec> {
     TABLE.iter().find(|s| s.ai == ai)
 }
 
+/// An identification key: its value ends in a verified mod-10 check digit.
+pub(super) fn is_key(spec: &AiSpec) -> bool {
+    matches!(spec.meaning, Meaning::Key(_))
+}
+
 pub(super) fn is_known_prefix(digits: &str) -> bool {
     TABLE.iter().any(|s| s.ai.starts_with(digits))
 }

@@ -29,7 +29,7 @@ pub use self::symbology::Symbology;
 pub use crate::domain::gs1_check_digit;
 
 /// ASCII 29, what scanners send for FNC1 unless told otherwise.
-const GS: char = '\u{1d}';
+pub const GS: char = '\u{1d}';
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -172,6 +172,10 @@ pub fn parse_at(input: &str, cfg: &ScanConfig, today: NaiveDate) -> Result<Scan,
         // A leading real GS is FNC1-first from a scanner with AIM identifiers
         // switched off; no plain text starts with a control character.
         element_string::parse(data, cfg.separator, today)?
+    } else if symbology.is_none()
+        && let Some(elements) = bare_element_string(data, cfg.separator, today)
+    {
+        elements
     } else {
         return plain(symbology, data);
     };
@@ -187,6 +191,23 @@ pub fn parse_at(input: &str, cfg: &ScanConfig, today: NaiveDate) -> Result<Scan,
         symbology,
         elements,
     })
+}
+
+/// A scanner sending no symbology identifier and no leading FNC1 sends bare element
+/// strings (`0100614141000036<GS>10ABC`). Such text is GS1 when it reads completely as
+/// element strings from its first character, every pairing rule holds, and it carries an
+/// identification key (GTIN, SSCC, GLN…) whose check digit is right: the check digit makes
+/// a chance match with a typed lot code all but impossible. Anything else is plain text.
+/// The command line and the app both read scans through here, so they agree.
+fn bare_element_string(data: &str, separator: char, today: NaiveDate) -> Option<Vec<Element>> {
+    if !data.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let elements = element_string::parse(data, separator, today).ok()?;
+    let keyed = elements
+        .iter()
+        .any(|e| ai::lookup(&e.ai).is_some_and(ai::is_key));
+    (keyed && ai::check_pairs(&elements).is_ok()).then_some(elements)
 }
 
 fn plain(symbology: Option<Symbology>, text: &str) -> Result<Scan, ScanError> {

@@ -683,14 +683,46 @@ fn element_string_digits_without_gs1_identifier_are_plain() {
             text: format!("01{GTIN}")
         }
     );
+}
+
+/// No identifier at all: bare element strings are GS1 when they read completely, from
+/// their first AI, with a key whose check digit is right; anything else is a lot code.
+#[test]
+fn bare_element_strings_without_any_identifier() {
     let s = ok(&format!("01{GTIN}"));
-    assert!(matches!(
-        s,
-        Scan::Plain {
-            symbology: None,
-            ..
-        }
-    ));
+    assert_eq!((s.symbology(), s.gtin()), (None, Some(GTIN)));
+    let s = ok(&format!("01{GTIN}10ABC{G}17261130"));
+    assert_eq!(s.lot(), Some("ABC"));
+    assert_eq!(s.expiry(), Some(day(2026, 11, 30)));
+    // The same with the separator the scanner is set to.
+    let cfg = ScanConfig {
+        separator: '~',
+        ..ScanConfig::default()
+    };
+    let s = parse_at(&format!("01{GTIN}10ABC~17261130"), &cfg, today()).unwrap();
+    assert_eq!(s.lot(), Some("ABC"));
+    for text in [
+        // A wrong check digit: not a GTIN, so a code someone typed.
+        "0100614141000037",
+        // No key: a lot code that happens to start with an AI.
+        "10ABC",
+        "17261130",
+        // Does not read completely.
+        "0100614141000036XYZ",
+        "12345",
+        "R26305-001",
+    ] {
+        assert!(
+            matches!(
+                ok(text),
+                Scan::Plain {
+                    symbology: None,
+                    ..
+                }
+            ),
+            "{text} is plain"
+        );
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 pub(crate) mod core;
 pub mod identity;
 pub(crate) mod local;
+pub mod lookup;
 pub mod remote;
 pub mod roles;
 pub mod wire;
@@ -246,6 +247,9 @@ pub enum ErrorKind {
     /// The server could not be reached or stopped mid-request; nothing was lost that was
     /// acknowledged, and the request may be tried again once it is back.
     Unavailable,
+    /// The database or the server is busy (another process has the file, the server is
+    /// at its limit): nothing was done, and the same request may simply be tried again.
+    Busy,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.
@@ -272,6 +276,11 @@ impl From<StoreError> for StationError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(i) => i.into(),
+            e @ StoreError::InUse { .. } => StationError {
+                kind: ErrorKind::Busy,
+                field: None,
+                message: e.to_string(),
+            },
             other => StationError {
                 kind: ErrorKind::Database,
                 field: None,

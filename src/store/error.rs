@@ -9,7 +9,7 @@ pub enum StoreError {
     Invalid(#[from] Invalid),
     #[error("{} is not a lotline database ({detail}); check --db or LOTLINE_DB", path.display())]
     NotLotline { path: PathBuf, detail: String },
-    #[error("no lotline database at {}; check --db or LOTLINE_DB, or record something to create one", path.display())]
+    #[error("no lotline database at {}; check --db or LOTLINE_DB, or create a plant there with `lotline init` (or add --create)", path.display())]
     Missing { path: PathBuf },
     #[error("{} is in use by another lotline process; close it, or wait for it to finish", path.display())]
     InUse { path: PathBuf },

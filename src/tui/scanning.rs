@@ -17,7 +17,7 @@
 
 use super::App;
 use super::config::visible;
-use super::input::{GS, is_framed};
+use super::input::is_framed;
 use super::keymap::ScreenId;
 use super::queue::{InternalEvent, Outcome, Status};
 use super::screens::FormAction;
@@ -35,12 +35,9 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
     let cfg = app.scanner.scan_config();
     let today = app.now.date();
     let framed = is_framed(text, cfg.prefix.as_deref());
-    let parsed = match crate::scan::parse_at(text, &cfg, today) {
-        Ok(plain @ Scan::Plain { .. }) => {
-            Ok(gs1_without_fnc1(&plain, &cfg, today).unwrap_or(plain))
-        }
-        other => other,
-    };
+    // The one parser the command line uses too: bare element strings with no identifier
+    // are read as GS1 there (see `scan::parse`).
+    let parsed = crate::scan::parse_at(text, &cfg, today);
     if app.screen == ScreenId::Help {
         app.help.scan_test(report(text, &parsed, station));
         return Outcome::changed().status(match &parsed {
@@ -94,30 +91,6 @@ fn typed(app: &mut App, text: String, station: &dyn Station) -> Outcome {
     out.changed |= next.changed;
     out.events.extend(next.events);
     out
-}
-
-/// A GS1 element string from a scanner with no AIM identifier that does not send the
-/// leading FNC1 (`01095…3102002500<GS>10OAT-42`): the parser reads it as plain text. Read
-/// again as GS1, it is taken when it carries a GTIN (whose check digit makes a chance
-/// match with anything typed all but impossible).
-fn gs1_without_fnc1(
-    plain: &Scan,
-    cfg: &crate::scan::ScanConfig,
-    today: chrono::NaiveDate,
-) -> Option<Scan> {
-    let Scan::Plain {
-        symbology: None,
-        text,
-    } = plain
-    else {
-        return None;
-    };
-    if !text.starts_with(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    crate::scan::parse_at(&format!("{GS}{text}"), cfg, today)
-        .ok()
-        .filter(|s| matches!(s, Scan::Gs1 { .. }) && s.gtin().is_some())
 }
 
 /// A GS1 label with a GTIN: a trade item's case, not a lot label of ours alone.

@@ -14,10 +14,9 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
 use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
-use crate::domain::{Dimension, Invalid, Item, Lot, LotCode, LotStatus, Party, Qty, Role, Unit};
+use crate::domain::{Dimension, Invalid, Item, Lot, LotStatus, Party, Qty, Role, Unit};
 use crate::scan::Scan;
-use crate::station::{Station, StationError, StationExt};
-use crate::store::LotFilter;
+use crate::station::{Station, StationError};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use tui_input::InputRequest;
@@ -459,60 +458,8 @@ pub fn saved(text: String) -> Status {
     Status::ok(text)
 }
 
-/// The text a scan names a lot by: a plain scan's text, or a GS1 scan's (10).
-pub fn scanned_text(scan: &Scan) -> Option<&str> {
-    match scan {
-        Scan::Plain { text, .. } => Some(text),
-        Scan::Gs1 { .. } => scan.lot(),
-    }
-}
-
-/// The item a scanned GTIN is, among `items`.
-pub fn item_by_gtin<'a>(items: &'a [Item], gtin: &str) -> Option<&'a Item> {
-    items
-        .iter()
-        .find(|i| i.gtin.as_ref().is_some_and(|g| g.as_str() == gtin))
-}
-
-/// Every lot of ours a scan names: our lot code (a plain scan, or a GS1 scan's (10)) is
-/// that one lot; else the lots we received under the supplier's lot code (10), of the
-/// scanned GTIN's item when there is one, oldest first. One supplier lot may have become
-/// several of our lots (two deliveries, one of them used up or shipped): all are returned,
-/// for a trace or a search to show them all. Errors name `field`.
-pub fn scanned_lots(
-    scan: &Scan,
-    items: &[Item],
-    field: &str,
-    station: &dyn Station,
-) -> Result<Vec<Lot>, StationError> {
-    let Some(text) = scanned_text(scan) else {
-        let ais: Vec<String> = scan
-            .elements()
-            .iter()
-            .map(|e| format!("({})", e.ai))
-            .collect();
-        return Err(invalid(
-            field,
-            format!(
-                "the scanned label has no lot (10), only {}; scan the lot label",
-                ais.join(" ")
-            ),
-        ));
-    };
-    if let Ok(code) = LotCode::parse(text, field)
-        && let Some(lot) = station.find_lot(code)?
-    {
-        return Ok(vec![lot]);
-    }
-    let mut lots = station.lots(LotFilter {
-        supplier_lot: Some(text.to_string()),
-        ..Default::default()
-    })?;
-    if let Some(item) = scan.gtin().and_then(|g| item_by_gtin(items, g)) {
-        lots.retain(|l| l.item == item.code);
-    }
-    Ok(lots)
-}
+// How a scan names our lots is one rule for the app and the command line.
+pub use crate::station::lookup::{item_by_gtin, scanned_lots, scanned_text};
 
 /// The one lot of ours a scan puts on a Produce or Ship line: as `scanned_lots`, but when
 /// one supplier lot became several of our lots, the one still usable is taken; several
