@@ -80,6 +80,11 @@ impl fmt::Display for ReadError {
 /// file, or the current event.
 struct Bounded<R> {
     inner: R,
+    /// Its own buffer: serde_json reads a byte at a time, so one layer here instead of a
+    /// `BufReader` under it is a measurable part of an import.
+    buf: Box<[u8]>,
+    at: usize,
+    end: usize,
     state: Rc<Limits>,
 }
 
@@ -120,22 +125,37 @@ impl Limits {
 }
 
 impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = self.state.limit.get().saturating_sub(self.state.pos.get());
-        if left == 0 {
-            // At the limit: more data is an oversize document or event; none is the end.
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => {
-                    self.state.hit.set(Some(self.state.what.get()));
-                    Err(std::io::Error::other("size limit"))
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.at == self.end {
+            self.at = 0;
+            self.end = loop {
+                match self.inner.read(&mut self.buf) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
                 }
             };
+            if self.end == 0 {
+                return Ok(0);
+            }
         }
-        let want = buf.len().min(left.min(usize::MAX as u64) as usize);
-        let n = self.inner.read(&mut buf[..want])?;
-        self.state.pos.set(self.state.pos.get() + n as u64);
+        // There is more data: past the limit it is an oversize document or event.
+        let pos = self.state.pos.get();
+        let left = self.state.limit.get().saturating_sub(pos);
+        if left == 0 {
+            self.state.hit.set(Some(self.state.what.get()));
+            return Err(std::io::Error::other("size limit"));
+        }
+        let n = out
+            .len()
+            .min(self.end - self.at)
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        self.state.pos.set(pos + n as u64);
         Ok(n)
     }
 }
@@ -157,7 +177,10 @@ pub fn read(
         hit: Cell::new(None),
     });
     let bounded = Bounded {
-        inner: std::io::BufReader::with_capacity(1 << 16, reader),
+        inner: reader,
+        buf: vec![0u8; 1 << 16].into_boxed_slice(),
+        at: 0,
+        end: 0,
         state: limits.clone(),
     };
     let mut m = Mapper::new(opts, progress);
@@ -935,7 +958,8 @@ impl<'p> Mapper<'p> {
         }
         let mut gln = None;
         let mut id = None;
-        let mut master = None;
+        // The master data element, by id: copied once per party, not per event.
+        let mut master: Option<&str> = None;
         for (_, uri) in &uris {
             if let Some(m) = self.master.get(uri.as_str()) {
                 if id.is_none() {
@@ -944,7 +968,7 @@ impl<'p> Mapper<'p> {
                         .and_then(Value::as_str)
                         .map(str::to_string);
                 }
-                master.get_or_insert_with(|| m.clone());
+                master.get_or_insert(uri.as_str());
             }
             let p = parse_party_uri(uri);
             gln = gln.or(p.gln);
@@ -977,6 +1001,10 @@ impl<'p> Mapper<'p> {
                 self.party_keys.insert(key, i);
                 i
             }
+        };
+        let master = match master {
+            Some(uri) if self.parties[i as usize].master.is_none() => self.master.get(uri).cloned(),
+            _ => None,
         };
         let d = &mut self.parties[i as usize];
         if d.gln.is_none() {
