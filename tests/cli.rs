@@ -1793,3 +1793,70 @@ fn a_receipt_keeps_the_quantity_as_counted_and_the_tlc_source_reference() {
         "longer than 100",
     );
 }
+
+#[test]
+fn labels_are_utf8_and_a_recalled_lot_needs_force() {
+    let p = Plant::new();
+    let (flour, eggs, _, _) = p.bakery();
+    p.ok(&[
+        "item",
+        "add",
+        "CREME",
+        "--name",
+        "Crème fraîche 豆腐",
+        "--unit",
+        "kg",
+    ]);
+    let creme = p.ok(&[
+        "receive",
+        "--item",
+        "CREME",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "C-1",
+        "--qty",
+        "3",
+    ]);
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .arg("--db")
+        .arg(&p.db)
+        .args(["label", &creme, "--zpl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let z = &out.stdout;
+    assert!(
+        z.windows(5).any(|w| w == b"^CI28"),
+        "UTF-8 code page: {}",
+        String::from_utf8_lossy(z)
+    );
+    let name = "Crème fraîche 豆腐".as_bytes();
+    assert!(
+        z.windows(name.len()).any(|w| w == name),
+        "the name's UTF-8 bytes: {}",
+        String::from_utf8_lossy(z)
+    );
+    // No labels is not a print job.
+    let r = p.run(&["label", &flour, "--zpl", "--copies", "0"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--copies"), "{}", r.stderr);
+    assert_eq!(
+        p.ok(&["label", &flour, "--zpl", "--copies", "3"])
+            .matches("^XA")
+            .count(),
+        3
+    );
+    // A recalled lot's label is printed only on purpose.
+    p.ok(&["recall", &eggs, "--reason", "supplier recall"]);
+    let r = p.run(&["label", &eggs, "--zpl"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.starts_with("lotline: force: ") && r.stderr.contains("is recalled"),
+        "{}",
+        r.stderr
+    );
+    assert!(p.ok(&["label", &eggs, "--zpl", "--force"]).contains("^XA"));
+}

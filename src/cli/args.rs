@@ -911,10 +911,13 @@ pub struct LabelArgs {
     pub lot: String,
     #[command(flatten)]
     pub printer: PrinterArgs,
-    /// Number of labels.
-    #[arg(long, default_value_t = 1)]
+    /// Number of labels, 1 to 500.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub copies: u16,
     /// Write the ZPL to standard output instead of a printer.
     #[arg(long)]
     pub zpl: bool,
+    /// Print the label of a recalled or voided lot without asking.
+    #[arg(long)]
+    pub force: bool,
 }

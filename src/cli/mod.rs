@@ -7,6 +7,7 @@ mod epcis;
 mod expiry;
 mod fsma;
 mod json;
+mod labels;
 mod lookup;
 mod master;
 mod output;
@@ -329,19 +330,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             writeln!(out, "{}", created.code)?;
             print_new_label(&st, printer, &created.code, "made")
         }
-        Cmd::Label(l) => {
-            let st = open_read(&cli, &db)?;
-            let zpl =
-                label_zpl(&st, &LotCode::parse(&l.lot, "lot")?)?.repeat(l.copies.max(1) as usize);
-            if l.zpl {
-                out.write_all(zpl.as_bytes())?;
-                return Ok(());
-            }
-            let printer = l.printer.printer()?;
-            printer
-                .send(&zpl)
-                .map_err(|m| Failure::data(format!("printer: {m}")))
-        }
+        Cmd::Label(l) => labels::label(open_read(&cli, &db)?.as_ref(), out, l),
         Cmd::Ship(s) => {
             let st = open(&cli, &db, cli.create)?;
             let event = st.ship(s.to_new(st.today()?)?)?;

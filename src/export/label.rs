@@ -12,14 +12,17 @@ use std::time::Duration;
 const WIDTH: u32 = 812;
 
 /// ZPL field data may not contain `^` or `~` (command prefixes) raw; `^FH` lets us write
-/// any byte as `_XX`. Non-ASCII is dropped to `?` since the default code page is ASCII.
+/// them (and `_`, the escape itself) as `_XX`. The label is in UTF-8 (`^CI28`), so names in
+/// any language go to the printer as they are ("Crème fraîche", "豆腐"); control,
+/// bidi-override and zero-width characters, which a printer would act on or draw as
+/// nothing, are printed as `?`.
 fn field(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '^' | '~' | '_' => out.push_str(&format!("_{:02X}", c as u32)),
-            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
-            _ => out.push('?'),
+            c if c.is_control() || crate::domain::text::is_unsafe(c) => out.push('?'),
+            c => out.push(c),
         }
     }
     out
@@ -43,7 +46,9 @@ pub fn gs1_data(item: &Item, lot: &Lot) -> Option<String> {
 /// The ZPL for one lot label.
 pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
     let mut z = String::new();
-    z.push_str("^XA\n^CI0\n^PW812\n^LL406\n^LH0,0\n");
+    // ^CI28: field data is UTF-8. Accented Latin prints with the printer's built-in
+    // scalable font; Chinese, Japanese and Korean need a Unicode font on the printer.
+    z.push_str("^XA\n^CI28\n^PW812\n^LL406\n^LH0,0\n");
     let text = |z: &mut String, x: u32, y: u32, h: u32, s: &str| {
         z.push_str(&format!(
             "^FO{x},{y}^A0N,{h},{h}^FB{},1,0,L^FH^FD{}^FS\n",
@@ -384,6 +389,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(scan.lot(), Some("R26325-007"));
+    }
+
+    #[test]
+    fn names_in_any_language_reach_the_printer_as_utf8() {
+        let mut i = item(None);
+        i.description.name = "Crème fraîche 豆腐 \u{202e}x\u{7}".into();
+        let mut plant = Plant::default();
+        plant.location.business_name = "Boulangerie Étoile 東京".into();
+        let z = zpl(&plant, &i, &lot());
+        assert!(z.contains("^CI28"), "{z}");
+        assert!(!z.contains("^CI0"), "{z}");
+        let bytes = z.as_bytes();
+        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        // "è" is C3 A8, "î" C3 AE, "豆" E8 B1 86 in UTF-8.
+        assert!(has("Crème fraîche 豆腐".as_bytes()), "{z}");
+        assert!(has(&[0xC3, 0xA8]) && has(&[0xE8, 0xB1, 0x86]));
+        assert!(has("Étoile 東京".as_bytes()), "{z}");
+        // A bidi override and a bell are not sent to the printer.
+        assert!(!z.contains('\u{202e}') && !z.contains('\u{7}'), "{z}");
+        assert!(z.contains("豆腐 ?x?"), "{z}");
     }
 
     #[test]
