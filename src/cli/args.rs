@@ -96,10 +96,28 @@ pub enum Cmd {
     /// Build a generated bakery of any size in a new database, for benchmarks and for
     /// trying lotline at scale (the same seed gives the same plant).
     Generate(GenerateArgs),
-    /// Verify the whole database: links, balances, references. Non-zero exit on problems.
+    /// Verify the whole database: redb's page checksums and structure, then links,
+    /// balances, references; every problem, table by table. Never writes to the file.
+    /// Non-zero exit on problems.
     Check {
+        /// The file to check (a backup, a copy); default the plant's database (--db).
+        file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Write a consistent copy of the database to FILE while stations keep working
+    /// (temporary name, fsync, rename; FILE must not exist). Check it with `lotline check FILE`.
+    Backup {
+        /// The new file.
+        file: PathBuf,
+    },
+    /// Copy every record still readable from a damaged database into a new one, and list
+    /// what could not be read. The damaged file is never changed.
+    Salvage {
+        /// The damaged database.
+        damaged: PathBuf,
+        /// The new file (must not exist).
+        new: PathBuf,
     },
 }
 

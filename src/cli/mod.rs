@@ -6,6 +6,7 @@ mod json;
 mod master;
 mod output;
 mod paths;
+mod reliability;
 mod safe;
 
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
@@ -77,7 +78,18 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
-    match run(cli) {
+    let result = run(cli);
+    // A store dropped on the way out closed itself; what closing found is reported here,
+    // so a failed close is never silent.
+    let closing = crate::store::take_close_failures();
+    let result = match (result, closing.is_empty()) {
+        (Ok(()), false) => Err(Failure {
+            message: closing.join("; "),
+            code: EXIT_FAILED,
+        }),
+        (r, _) => r,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             // A closed pipe (`lotline lots | head`) is not an error worth a message.
@@ -390,23 +402,11 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Generate(g) => generate(&cli, out, g),
-        Cmd::Check { json } => {
-            let st = open_read(&cli, &db)?;
-            let report = st.check()?;
-            output::check(out, &report, *json)?;
-            if report.problems.is_empty() {
-                Ok(())
-            } else {
-                Err(Failure {
-                    message: format!(
-                        "{} problem(s) found in {}",
-                        report.problems.len(),
-                        db.display()
-                    ),
-                    code: EXIT_FAILED,
-                })
-            }
+        Cmd::Check { file, json } => {
+            reliability::check(&cli, out, file.as_deref().unwrap_or(&db), *json)
         }
+        Cmd::Backup { file } => reliability::backup(out, &db, file),
+        Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
     }
 }
 

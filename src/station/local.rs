@@ -153,7 +153,9 @@ impl Station for Local {
             Request::Command(c) => self.command(c),
             Request::Query(q) => self.query(q),
         });
-        std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+        let result = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+            // Whatever redb asserted about, the file is not to be trusted with more writes.
+            self.store.mark_damaged();
             let what = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
@@ -167,7 +169,14 @@ impl Station for Local {
                     self.store.path().display()
                 ),
             })
-        })
+        });
+        if let Err(e) = &result
+            && e.kind == ErrorKind::Database
+            && e.message.starts_with("the database is damaged")
+        {
+            self.store.mark_damaged();
+        }
+        result
     }
 }
 
