@@ -4,6 +4,7 @@ pub mod domain;
 pub mod export;
 pub mod plantgen;
 pub mod scan;
+pub mod server;
 pub mod station;
 pub mod store;
 pub mod tui;

@@ -17,6 +17,24 @@ struct Run {
     stderr: String,
 }
 
+/// Stop the server a command started for `db` (SIGTERM, as systemd would), and wait until
+/// it has closed the file.
+fn stop_server(db: &Path) {
+    let socket = lotline::station::remote::socket_path(db);
+    let Some(pid) = lotline::server::served_by(&socket) else {
+        return;
+    };
+    // SAFETY: plain kill(2) on a pid the server reported.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    for _ in 0..500 {
+        if !socket.exists() && !Path::new(&format!("/proc/{pid}")).exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the server (pid {pid}) did not stop");
+}
+
 impl Plant {
     fn new() -> Plant {
         let dir = tempfile::tempdir().unwrap();
@@ -1091,6 +1109,8 @@ fn check_finds_links_that_do_not_mirror() {
         .position(|l| l["lot"] == dough.as_str())
         .unwrap() as u32
         + 1;
+    // The plant's server (started by the commands above) lets go of the file.
+    stop_server(&p.db);
     {
         // Tamper behind lotline's back, as a bad tool or disk might.
         let db = redb::Database::open(&p.db).unwrap();

@@ -20,9 +20,17 @@ pub struct Cli {
     /// Database file (created on first write).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Name of this station, stamped on every record (default: host name).
+    /// Name of this station, stamped on every record (default: host name and terminal,
+    /// plus the SSH client's address over SSH).
     #[arg(long, global = true, env = "LOTLINE_STATION", value_name = "NAME")]
     pub station: Option<String>,
+    /// Open the database file directly instead of through `lotline serve`: one station at
+    /// a time. Also set by LOTLINE_NO_SERVER=1.
+    #[arg(long, global = true, env = "LOTLINE_NO_SERVER", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_server: bool,
+    /// The server's socket (default: the database path plus `.sock`).
+    #[arg(long, global = true, env = "LOTLINE_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
     /// Indent `--json` output for reading (the default on a terminal; piped output is
     /// compact, one line per document).
     #[arg(long, global = true)]
@@ -96,6 +104,8 @@ pub enum Cmd {
     /// Build a generated bakery of any size in a new database, for benchmarks and for
     /// trying lotline at scale (the same seed gives the same plant).
     Generate(GenerateArgs),
+    /// Serve the database to every station over a Unix socket (runs in the foreground).
+    Serve(ServeArgs),
     /// Verify the whole database: redb's page checksums and structure, then links,
     /// balances, references; every problem, table by table. Never writes to the file.
     /// Non-zero exit on problems.
@@ -119,6 +129,27 @@ pub enum Cmd {
         /// The new file (must not exist).
         new: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Create the database if it does not exist yet.
+    #[arg(long)]
+    pub create: bool,
+    /// Leave after this many seconds with no client connected (what a server started by
+    /// a client does; a service under systemd runs until stopped).
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<u64>,
+    /// Roles file mapping users and @groups to operator, QA and admin (default:
+    /// $LOTLINE_ROLES, else /etc/lotline/roles.toml if present, else the plant's QA users).
+    #[arg(long, value_name = "FILE")]
+    pub roles: Option<PathBuf>,
+    /// Mode of the socket, in octal: who may connect (owner and group by default).
+    #[arg(long, value_name = "OCTAL", default_value = "660")]
+    pub socket_mode: String,
+    /// Group to own the socket: the plant's operators' group.
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ mod safe;
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
 use crate::domain::*;
-use crate::station::{ErrorKind, Local, StationError, StationExt};
+use crate::station::{ErrorKind, Local, Station, StationError, StationExt};
 use crate::store::{Direction, LotFilter, Store, StoreError};
 use args::*;
 use clap::Parser;
@@ -24,6 +24,8 @@ use std::process::ExitCode;
 const EXIT_INVALID: u8 = 2;
 /// Exit code when lotline could not do the work (database unusable, check found problems).
 const EXIT_FAILED: u8 = 1;
+/// Exit code for "busy, try again" (sysexits' EX_TEMPFAIL).
+const EXIT_BUSY: u8 = 75;
 
 /// A failure to report: one line on stderr, and an exit code.
 #[derive(Debug)]
@@ -124,57 +126,112 @@ fn clap_exit(e: clap::Error) -> ExitCode {
     ExitCode::from(EXIT_INVALID)
 }
 
-/// The Unix user running this process: the "who" stamped on records made here, and the
-/// name QA permissions are checked against. It comes from the kernel's uid through the
-/// system's user database, never from `$USER`, which anyone can set; a uid with no name is
-/// stamped as `uid:N` (and is QA only if listed so).
-fn operator() -> String {
-    // SAFETY: getuid cannot fail. getpwuid_r writes only into `pwd` and `buf`, which
-    // outlive the call, and `pw_name` points into `buf` when it succeeds.
-    let uid = unsafe { libc::getuid() };
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
-    if rc == 0 && !found.is_null() && !pwd.pw_name.is_null() {
-        // SAFETY: a successful getpwuid_r leaves a NUL-terminated name in `buf`.
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-        if let Ok(name) = name.to_str()
-            && !name.is_empty()
-        {
-            return name.to_string();
-        }
-    }
-    format!("uid:{uid}")
-}
-
-fn station_name(cli: &Cli) -> String {
-    // `--station` was checked at the start of `run`; a host name that would not pass is
-    // not worth refusing a command over, so it is shown escaped instead.
-    cli.station.clone().unwrap_or_else(|| {
-        let host = paths::hostname();
-        crate::domain::text::station_name(&host, "station").unwrap_or_else(|_| {
-            crate::domain::text::escape(&host)
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .take(crate::domain::text::MAX_STATION_CHARS)
-                .collect()
-        })
+/// The Unix user running this process: the "who" stamped on records made here when the
+/// file is opened directly. It comes from the kernel's uid through the system's user
+/// database, never from `$USER`, which anyone can set.
+fn caller(cli: &Cli) -> Res<crate::station::Caller> {
+    let me = crate::station::identity::Identity::current();
+    Ok(crate::station::Caller {
+        user: me.user,
+        groups: me.groups,
+        station: station_name(cli)?,
     })
 }
 
-fn open(cli: &Cli, path: &Path, create: bool) -> Res<Local> {
-    let store = Store::open(path, create)?;
-    Ok(Local::new(store, operator(), station_name(cli)))
+fn station_name(cli: &Cli) -> Res<String> {
+    use crate::domain::text;
+    match &cli.station {
+        Some(s) => Ok(text::station_name(s, "station")?),
+        // A host or terminal name that would not pass is not worth refusing a command
+        // over, so it is shown escaped instead.
+        None => {
+            let name = crate::station::identity::default_station_name(&paths::hostname());
+            Ok(text::station_name(&name, "station").unwrap_or_else(|_| {
+                text::escape(&name)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .take(text::MAX_STATION_CHARS)
+                    .collect()
+            }))
+        }
+    }
+}
+
+fn roles() -> Res<crate::station::Roles> {
+    crate::station::Roles::discover(None).map_err(|m| Failure {
+        message: m,
+        code: EXIT_INVALID,
+    })
+}
+
+/// A station on this file opened in this process (`--no-server`).
+fn local(cli: &Cli, store: Store) -> Res<Box<dyn Station>> {
+    Ok(Box::new(Local::with_roles(store, caller(cli)?, roles()?)))
+}
+
+/// The station for a command that writes: the plant's server (started when none runs,
+/// as tmux does), or with `--no-server` the file itself.
+fn open(cli: &Cli, path: &Path, create: bool) -> Res<Box<dyn Station>> {
+    if cli.no_server {
+        return match Store::open(path, create) {
+            Ok(store) => local(cli, store),
+            Err(StoreError::InUse { .. }) => {
+                let socket = socket_of(cli, path);
+                let who = match crate::server::served_by(&socket) {
+                    Some(pid) => format!("lotline serve (pid {pid})"),
+                    None => "another lotline process".into(),
+                };
+                Err(Failure {
+                    message: format!(
+                        "{} is open for writing by {who}; run this without --no-server to go through the server",
+                        path.display()
+                    ),
+                    code: EXIT_FAILED,
+                })
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    if !create && !path.exists() {
+        return Err(StoreError::Missing {
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
+    let socket = socket_of(cli, path);
+    let exe = std::env::current_exe().map_err(|e| Failure {
+        message: format!("cannot find the lotline program to start its server: {e}"),
+        code: EXIT_FAILED,
+    })?;
+    let autostart = crate::station::remote::Autostart {
+        exe,
+        db: path.to_path_buf(),
+        create,
+        idle_exit: 60,
+    };
+    let remote =
+        crate::station::remote::Remote::connect_or_start(&socket, &station_name(cli)?, autostart)
+            .map_err(StationError::from)?;
+    Ok(Box::new(remote))
+}
+
+fn socket_of(cli: &Cli, db: &Path) -> PathBuf {
+    cli.socket
+        .clone()
+        .unwrap_or_else(|| crate::station::remote::socket_path(db))
 }
 
 /// Open for a command that only reads: read-only, so it runs beside the writer, on a
-/// read-only file or mount, and never changes the file. A file that needs its writer first
-/// (recovery after a crash, a schema upgrade) is opened by the writer path instead.
-fn open_read(cli: &Cli, path: &Path) -> Res<Local> {
+/// read-only file or mount, and never changes the file. A file this user cannot read,
+/// or one that needs its writer first (recovery after a crash, a schema upgrade), is
+/// read through the server instead.
+fn open_read(cli: &Cli, path: &Path) -> Res<Box<dyn Station>> {
     match Store::open_read_only(path) {
-        Ok(store) => Ok(Local::new(store, operator(), station_name(cli))),
+        Ok(store) => local(cli, store),
         Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
+        Err(StoreError::Io(m)) if m.ends_with("permission denied") && !cli.no_server => {
+            open(cli, path, false)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -401,6 +458,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             Ok(())
         }
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
+        Cmd::Serve(a) => serve(&cli, &db, a),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { file, json } => {
             reliability::check(&cli, out, file.as_deref().unwrap_or(&db), *json)
@@ -446,10 +504,11 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     } else {
         None
     };
+    let served = || crate::server::served_by(&socket_of(cli, path));
     if path.exists() {
         // Only a file the demo made may be replaced: on --fresh, or when its build was
         // interrupted (the finished demo's name is written last).
-        let st = open(cli, path, false)?;
+        let st = open_read(cli, path)?;
         let unfinished = crate::demo::is_unfinished_demo(&st)?;
         if d.fresh || unfinished {
             if !(unfinished || crate::demo::is_demo(&st)?) {
@@ -461,27 +520,45 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                     code: EXIT_INVALID,
                 });
             }
+            drop(st);
+            if let Some(pid) = served() {
+                return Err(Failure {
+                    message: format!(
+                        "the demo plant is open in another terminal (lotline serve pid {pid}); close the demo there first"
+                    ),
+                    code: EXIT_BUSY,
+                });
+            }
             if unfinished {
                 eprintln!(
                     "The demo in {} was interrupted while it was built; building it again.",
                     crate::domain::text::escape(&path.display().to_string())
                 );
             }
-            drop(st);
             std::fs::remove_file(path).map_err(|e| Failure {
                 message: format!("cannot remove {}: {e}", path.display()),
                 code: EXIT_FAILED,
             })?;
         }
     }
-    let st = open(cli, path, true)?;
-    if st.stats()?.items == 0 {
-        eprintln!(
-            "Building the demo plant in {} ...",
-            crate::domain::text::escape(&path.display().to_string())
-        );
-        crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
-    } else if !crate::demo::is_demo(&st)? {
+    // The demo is built in this process, straight into the file (thousands of records
+    // without a round trip each), unless another terminal's server already has it.
+    if served().is_none() {
+        let st = Local::with_roles(Store::open(path, true)?, caller(cli)?, roles()?);
+        if st.stats()?.items == 0 {
+            eprintln!(
+                "Building the demo plant in {} ...",
+                crate::domain::text::escape(&path.display().to_string())
+            );
+            crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
+        }
+        st.close()?;
+    }
+    let st = match options {
+        Some(_) => open(cli, path, false)?,
+        None => open_read(cli, path)?,
+    };
+    if !crate::demo::is_demo(&st)? {
         return Err(Failure {
             message: format!(
                 "{} already holds a plant that is not the demo; give the demo its own file with --db",
@@ -524,7 +601,7 @@ fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
         .map_err(bad)
 }
 
-fn tui(st: &Local, options: crate::tui::Options) -> Res {
+fn tui(st: &dyn Station, options: crate::tui::Options) -> Res {
     crate::tui::run(st, options).map_err(|e| Failure {
         message: format!("the terminal could not be used: {e}"),
         code: EXIT_FAILED,
@@ -554,10 +631,10 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     } else {
         None
     };
-    output::barcode(out, &scan, st.as_ref(), b.json)
+    output::barcode(out, &scan, st.as_deref(), b.json)
 }
 
-fn label_zpl(st: &Local, code: &LotCode) -> Res<String> {
+fn label_zpl(st: &dyn Station, code: &LotCode) -> Res<String> {
     let lot = st.lot(code.clone())?;
     let item = st.item(lot.item.clone())?;
     Ok(crate::export::label::zpl(&st.plant()?, &item, &lot))
@@ -566,7 +643,7 @@ fn label_zpl(st: &Local, code: &LotCode) -> Res<String> {
 /// After a receipt or batch is stored, print its label if asked. A printer failure does
 /// not undo the record; it says so, so nobody records the case twice.
 fn print_new_label(
-    st: &Local,
+    st: &dyn Station,
     printer: Option<crate::export::label::Printer>,
     code: &LotCode,
     what: &str,
@@ -614,4 +691,37 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
     let secs = started.elapsed().as_secs_f64();
     eprintln!();
     output::generated(out, &sum, secs)
+}
+
+fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
+    let socket_mode = u32::from_str_radix(&a.socket_mode, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| {
+            Invalid::new(
+                "socket-mode",
+                "give an octal file mode such as 660 (owner and group) or 600 (owner only)",
+            )
+        })?;
+    let opts = crate::server::ServeOptions {
+        db: db.to_path_buf(),
+        socket: socket_of(cli, db),
+        create: a.create,
+        idle_exit: a.idle_exit.map(std::time::Duration::from_secs),
+        roles: a.roles.clone(),
+        socket_mode,
+        group: a.group.clone(),
+    };
+    crate::server::serve(&opts).map_err(|e| {
+        // The log says it too, for a server started by a client.
+        crate::server::log(&e);
+        Failure {
+            message: e.to_string(),
+            code: match e {
+                crate::server::ServeError::AlreadyServed { .. } => EXIT_FAILED,
+                crate::server::ServeError::Store(StoreError::Missing { .. }) => EXIT_INVALID,
+                _ => EXIT_FAILED,
+            },
+        }
+    })
 }

@@ -4,7 +4,7 @@
 use super::Res;
 use crate::domain::words::plural;
 use crate::domain::*;
-use crate::station::{Local, StationExt};
+use crate::station::{Station, StationExt};
 use crate::store::{CheckReport, LotHistory, Trace};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -32,7 +32,7 @@ fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
     Ok(())
 }
 
-pub fn summary(out: &mut impl Write, st: &Local, db: &Path) -> Res {
+pub fn summary(out: &mut impl Write, st: &dyn Station, db: &Path) -> Res {
     let plant = st.plant()?;
     let s = st.stats()?;
     writeln!(out, "{} — {}", plant.location.business_name, db.display())?;
@@ -476,7 +476,7 @@ impl<'a> TreeText<'a> {
     }
 }
 
-pub fn trace_text(out: &mut impl Write, st: &Local, t: &Trace, ascii: bool) -> Res {
+pub fn trace_text(out: &mut impl Write, st: &dyn Station, t: &Trace, ascii: bool) -> Res {
     let names: HashMap<String, String> = st
         .items()?
         .into_iter()
@@ -589,7 +589,7 @@ pub fn check(out: &mut impl Write, r: &CheckReport, json: bool) -> Res {
     Ok(())
 }
 
-pub fn demo_summary(out: &mut impl Write, st: &Local, path: &Path) -> Res {
+pub fn demo_summary(out: &mut impl Write, st: &dyn Station, path: &Path) -> Res {
     let s = st.stats()?;
     let db = shell_quote(&path.display().to_string());
     writeln!(
@@ -659,7 +659,7 @@ fn shell_quote(s: &str) -> String {
 pub fn barcode(
     out: &mut impl Write,
     scan: &crate::scan::Scan,
-    st: Option<&Local>,
+    st: Option<&dyn Station>,
     json: bool,
 ) -> Res {
     use crate::scan::Scan;

@@ -2,8 +2,8 @@
 //! and rescuing what a damaged one still holds. None of them ever writes to the file it
 //! reads (DESIGN.md §4.7).
 
-use super::{EXIT_FAILED, Failure, Res, operator, output, station_name};
-use crate::station::{Local, StationExt};
+use super::{EXIT_FAILED, Failure, Res, local, output};
+use crate::station::StationExt;
 use crate::store::{CheckReport, Problem, Store, StoreError, backup};
 use std::io::Write;
 use std::path::Path;
@@ -82,7 +82,7 @@ fn lotline_rules(cli: &super::Cli, path: &Path) -> Res<CheckReport> {
             std::fs::copy(path, &copy)?;
             let report = (|| -> Res<CheckReport> {
                 let store = Store::open(&copy, false)?;
-                let st = Local::new(store, operator(), station_name(cli));
+                let st = local(cli, store)?;
                 Ok(st.check()?)
             })();
             let _ = std::fs::remove_file(&copy);
@@ -90,7 +90,7 @@ fn lotline_rules(cli: &super::Cli, path: &Path) -> Res<CheckReport> {
         }
         Err(e) => return Err(e.into()),
     };
-    let st = Local::new(store, operator(), station_name(cli));
+    let st = local(cli, store)?;
     Ok(st.check()?)
 }
 

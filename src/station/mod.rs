@@ -1,10 +1,18 @@
 //! The one API every front end calls (DESIGN.md §4). Commands and queries are serde enums
-//! so the same values can later cross a socket to a server; here they run in-process.
-//! Stamping (who, where, when) and permissions happen on the side that owns the database.
+//! that run in-process ([`Local`]) or cross a Unix socket to `lotline serve`
+//! ([`remote::Remote`], framed by [`wire`]). Stamping (who, where, when) and permissions
+//! happen in [`Core`], on the side that owns the database.
 
+pub(crate) mod core;
+pub mod identity;
 pub(crate) mod local;
+pub mod remote;
+pub mod roles;
+pub mod wire;
 
+pub use self::core::{Caller, Clock, Core};
 pub use local::{Local, is_storage_panic, quiet_storage_panics};
+pub use roles::{Role, Roles};
 
 use crate::domain::*;
 use crate::store::{
@@ -32,6 +40,30 @@ pub enum Command {
 }
 
 impl Command {
+    /// The least role that may do this: plant settings and master data are the admin's;
+    /// holding, releasing, recalling and correcting are QA's; the floor's work is anyone's.
+    pub fn required_role(&self) -> Role {
+        match self {
+            Command::SetPlant(_) | Command::AddItem(_) | Command::AddParty(_) => Role::Admin,
+            c if c.needs_qa() => Role::Qa,
+            _ => Role::Operator,
+        }
+    }
+
+    /// Whether several of these may share one transaction (group commit): the floor's
+    /// everyday writes. Others run alone in theirs.
+    pub fn groupable(&self) -> bool {
+        matches!(
+            self,
+            Command::Receive(_)
+                | Command::Produce(_)
+                | Command::Ship(_)
+                | Command::Adjust(_)
+                | Command::SetStatus(_)
+                | Command::Void(_)
+        )
+    }
+
     /// Holding, releasing, recalling, correcting and changing the plant are QA's.
     pub fn needs_qa(&self) -> bool {
         matches!(
@@ -85,6 +117,8 @@ pub enum Query {
     WhoAmI,
     /// One event by id: the KDEs of the receipt or batch that made a lot.
     Event(u64),
+    /// The stations connected to the server (only this one when embedded).
+    Stations,
 }
 
 // One request per call, moved once; see `Reply`.
@@ -122,14 +156,59 @@ pub enum Reply {
     Today(NaiveDate),
     Actor(Actor),
     Record(Event),
+    Stations(Vec<StationInfo>),
 }
 
-/// Who is calling, as the station established it.
+/// Who is calling, as the station established it: the operator from the operating
+/// system (socket peer credentials, or the process's own uid), never from the client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub operator: String,
     pub station: String,
-    pub qa: bool,
+    pub role: Role,
+}
+
+impl Actor {
+    /// May hold, release, recall and correct.
+    pub fn qa(&self) -> bool {
+        self.role >= Role::Qa
+    }
+}
+
+/// One connected station, for the Help screen and `lotline serve` logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationInfo {
+    pub operator: String,
+    pub station: String,
+    pub role: Role,
+    /// When it connected (UTC).
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// This is the caller's own connection.
+    pub me: bool,
+}
+
+/// How a front end reaches the database, for the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// The file is opened in this process: one station, no live updates.
+    Alone,
+    /// Through `lotline serve` (its pid).
+    Server { pid: u32 },
+    /// The server went away; calls fail until it is back.
+    Lost,
+}
+
+/// What a server pushes to its clients between replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Notice {
+    /// Another station (or this one) committed changes: lists, lots and traces may be stale.
+    Changed { station: String, events: Vec<u64> },
+    /// The server is stopping (SIGTERM).
+    Stopping,
+    /// Client side only: the connection was lost; the client is reconnecting.
+    Lost,
+    /// Client side only: connected again.
+    Back,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +221,9 @@ pub enum ErrorKind {
     Database,
     /// The station answered with something the caller did not ask for.
     Protocol,
+    /// The server could not be reached or stopped mid-request; nothing was lost that was
+    /// acknowledged, and the request may be tried again once it is back.
+    Unavailable,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.
@@ -187,9 +269,31 @@ impl From<Invalid> for StationError {
     }
 }
 
-/// A handle on a station: in-process now, a socket client later.
+/// A handle on a station: in-process ([`Local`]) or a socket client ([`remote::Remote`]).
 pub trait Station {
     fn call(&self, request: Request) -> Result<Reply, StationError>;
+
+    /// How this handle reaches the database.
+    fn link(&self) -> Link {
+        Link::Alone
+    }
+
+    /// Changes pushed by a server, for screens to refresh; taken once. `None` when embedded.
+    fn notices(&self) -> Option<std::sync::mpsc::Receiver<Notice>> {
+        None
+    }
+}
+
+impl<S: Station + ?Sized> Station for Box<S> {
+    fn call(&self, request: Request) -> Result<Reply, StationError> {
+        (**self).call(request)
+    }
+    fn link(&self) -> Link {
+        (**self).link()
+    }
+    fn notices(&self) -> Option<std::sync::mpsc::Receiver<Notice>> {
+        (**self).notices()
+    }
 }
 
 fn unexpected(r: Reply) -> StationError {
@@ -258,4 +362,5 @@ typed! {
     fn today() -> NaiveDate = Qry(Q::Today) => Reply::Today(d) => d;
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
     fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
+    fn stations() -> Vec<StationInfo> = Qry(Q::Stations) => Reply::Stations(s) => s;
 }

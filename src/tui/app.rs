@@ -450,6 +450,26 @@ impl App {
         changed
     }
 
+    /// A notice pushed by the server: another station changed lots (lists, details and
+    /// traces on screen refresh), or the connection was lost or is back. Whether the
+    /// screen changed.
+    pub fn notice(&mut self, n: crate::station::Notice, station: &dyn Station) -> bool {
+        use crate::station::Notice;
+        let out = match n {
+            Notice::Changed { .. } => Outcome::none().with(InternalEvent::LotsChanged),
+            Notice::Lost => Outcome::changed().status(Status::warn(
+                "The server stopped; reconnecting. What you typed is kept; save again once it is back.",
+            )),
+            Notice::Back => Outcome::changed()
+                .status(Status::ok("Reconnected to the server."))
+                .with(InternalEvent::LotsChanged),
+            Notice::Stopping => Outcome::changed().status(Status::warn(
+                "The server is stopping; it will be reconnected to when it is back.",
+            )),
+        };
+        self.process(out, station)
+    }
+
     /// Take in the results of work done off the input loop (labels being printed);
     /// whether the screen changed.
     pub fn poll_background(&mut self) -> bool {

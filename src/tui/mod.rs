@@ -108,9 +108,16 @@ fn event_loop(
     let mut decoder = Decoder::with_timing(options.scanner.timing());
     let mut app = App::new(options.keymap, theme, local_now(), station)
         .with_devices(options.scanner, options.printer);
+    // Changes other stations commit, pushed by the server (DESIGN.md §4.5 "Live").
+    let notices = station.notices();
     let mut dirty = true;
     loop {
         dirty |= app.poll_background();
+        if let Some(rx) = &notices {
+            while let Ok(n) = rx.try_recv() {
+                dirty |= app.notice(n, station);
+            }
+        }
         if app.clear_screen {
             terminal.clear()?;
             app.clear_screen = false;
@@ -138,6 +145,10 @@ fn event_loop(
         if app.background_busy() {
             // A label on its way: look for its result a few times a second.
             wait = wait.min(Duration::from_millis(100));
+        }
+        if notices.is_some() {
+            // Another station's change shows within a fraction of a second.
+            wait = wait.min(Duration::from_millis(200));
         }
         if event::poll(wait)? {
             // Take everything already waiting before drawing again (a scanner's burst).

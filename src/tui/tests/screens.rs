@@ -709,7 +709,7 @@ fn only_qa_may_hold_and_the_refusal_keeps_the_reason() {
     let out = lots.update(LotsAction::Form(FormAction::Confirm), &st);
     assert_eq!(level(&out), Some(Level::Error));
     assert!(
-        msg(&out).starts_with("cory is not a QA user"),
+        msg(&out).starts_with("cory is an operator here and this needs QA"),
         "{}",
         msg(&out)
     );

@@ -515,7 +515,7 @@ impl Trace {
                 self.items = items.into_iter().map(|i| (i.code.clone(), i)).collect();
                 self.parties = parties.into_iter().map(|p| (p.id.clone(), p)).collect();
                 self.operator = format!("{}@{}", me.operator, me.station);
-                self.qa = me.qa;
+                self.qa = me.qa();
                 self.plant = plant.location.business_name;
                 Outcome::changed()
             }

@@ -1,0 +1,354 @@
+//! The side that owns the database: one store, one clock, the plant's roles. Every front
+//! end's request ends here, embedded ([`super::Local`]) or through the server (one `Core`
+//! shared by every connection, each with its own [`Caller`]). Stamping (who, where, when)
+//! and permissions happen here, so no client can claim another user.
+
+use super::*;
+use crate::store::{Bulk, Store};
+use chrono::{DateTime, Utc};
+
+/// Where "now" comes from: the system clock, or a fixed instant for tests and demos.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+}
+
+/// Who a request comes from: the Unix user (established by the operating system) and the
+/// station the client named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: String,
+    pub groups: Vec<String>,
+    pub station: String,
+}
+
+pub struct Core {
+    store: Store,
+    clock: Clock,
+    roles: Roles,
+}
+
+impl Core {
+    pub fn new(store: Store, roles: Roles) -> Core {
+        Core {
+            store,
+            clock: Clock::System,
+            roles,
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Core {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The plant's business day. Plants record local dates, so "today" is the local
+    /// calendar date of the station, not the UTC one.
+    pub fn business_date(&self) -> NaiveDate {
+        match self.clock {
+            Clock::System => chrono::Local::now().date_naive(),
+            Clock::Fixed(t) => t.date_naive(),
+        }
+    }
+
+    /// The caller as the plant sees them: their role now (roles may change while they
+    /// are connected), or a refusal naming why they may not use this plant.
+    pub fn actor(&self, caller: &Caller) -> Result<Actor, StationError> {
+        let plant = self.store.plant()?;
+        let role = self
+            .roles
+            .role(&caller.user, &caller.groups, &plant.qa_users)
+            .map_err(|message| StationError {
+                kind: ErrorKind::Forbidden,
+                field: None,
+                message,
+            })?;
+        Ok(Actor {
+            operator: caller.user.clone(),
+            station: caller.station.clone(),
+            role,
+        })
+    }
+
+    /// Refuse a command the caller's role may not do, saying who may.
+    pub fn permit(&self, caller: &Caller, c: &Command) -> Result<Actor, StationError> {
+        let actor = self.actor(caller)?;
+        let needed = c.required_role();
+        if actor.role < needed {
+            let how = if self.roles.file().is_some() {
+                "the plant's roles file".to_string()
+            } else {
+                "`lotline plant set --qa-users`".to_string()
+            };
+            return Err(StationError {
+                kind: ErrorKind::Forbidden,
+                field: None,
+                message: format!(
+                    "{} is {} here and this needs {}; ask someone with that role, or ask the plant's admin to change {how}",
+                    actor.operator,
+                    article(actor.role),
+                    article(needed),
+                ),
+            });
+        }
+        Ok(actor)
+    }
+
+    fn stamp(&self, caller: &Caller, at: DateTime<Utc>) -> Stamp {
+        Stamp {
+            operator: caller.user.clone(),
+            station: caller.station.clone(),
+            at,
+        }
+    }
+
+    /// Run one command in its own transaction, after checking the caller may.
+    pub fn command(&self, caller: &Caller, c: Command) -> Result<Reply, StationError> {
+        self.permit(caller, &c)?;
+        let (s, st, today) = (
+            &self.store,
+            &self.stamp(caller, self.now()),
+            self.business_date(),
+        );
+        Ok(match c {
+            Command::SetPlant(p) => {
+                s.set_plant(&p)?;
+                Reply::Done
+            }
+            Command::AddItem(i) => {
+                s.add_item(i, st)?;
+                Reply::Done
+            }
+            Command::AddParty(p) => {
+                s.add_party(p, st)?;
+                Reply::Done
+            }
+            Command::Receive(r) => Reply::Created(s.receive(r, st, today)?),
+            Command::Produce(b) => Reply::Created(s.produce(b, st, today)?),
+            Command::Ship(x) => Reply::Event(s.ship(x, st, today)?),
+            Command::Adjust(a) => Reply::Event(s.adjust(a, st, today)?),
+            Command::SetStatus(c) => Reply::Event(s.set_status(c, st, today)?),
+            Command::Void(v) => Reply::Event(s.void(v, st, today)?),
+            Command::HoldAll(h) => Reply::EventIds(s.hold_all(h, st, today)?),
+            Command::RecordMockRecall { record, date } => {
+                Reply::Event(s.record_mock_recall(record, date, st, today)?)
+            }
+        })
+    }
+
+    /// One groupable command inside a shared transaction (see [`Command::groupable`]).
+    fn apply_grouped(
+        &self,
+        b: &mut Bulk<'_, '_>,
+        st: &Stamp,
+        today: NaiveDate,
+        c: &Command,
+    ) -> Result<Reply, StoreError> {
+        Ok(match c.clone() {
+            Command::Receive(r) => Reply::Created(b.receive(r, st, today)?),
+            Command::Produce(x) => Reply::Created(b.produce(x, st, today)?),
+            Command::Ship(x) => Reply::Event(b.ship(x, st, today)?),
+            Command::Adjust(a) => Reply::Event(b.adjust(a, st, today)?),
+            Command::SetStatus(x) => Reply::Event(b.set_status(x, st, today)?),
+            Command::Void(v) => Reply::Event(b.void(v, st, today)?),
+            other => {
+                return Err(StoreError::invalid(
+                    "command",
+                    format!("{other:?} cannot share a transaction"),
+                ));
+            }
+        })
+    }
+
+    /// Group commit (DESIGN.md §4.5): apply many callers' commands in one transaction and
+    /// one fsync, each checked on its own. A refused command does not sink the others:
+    /// the transaction is begun again without it, so what is committed is exactly the
+    /// accepted commands, each as if run alone in arrival order. Returns one result per
+    /// job, in order; only after the commit returned is any of them `Ok`.
+    pub fn commit_group(
+        &self,
+        jobs: &[(Caller, Command, DateTime<Utc>)],
+    ) -> Vec<Result<Reply, StationError>> {
+        let mut results: Vec<Option<Result<Reply, StationError>>> = vec![None; jobs.len()];
+        // Permissions first: a refused caller never enters the transaction.
+        for (i, (caller, c, _)) in jobs.iter().enumerate() {
+            if let Err(e) = self.permit(caller, c) {
+                results[i] = Some(Err(e));
+            } else if !c.groupable() {
+                results[i] = Some(Err(StationError {
+                    kind: ErrorKind::Protocol,
+                    field: None,
+                    message: "this command is not one that may be grouped".into(),
+                }));
+            }
+        }
+        let today = self.business_date();
+        loop {
+            let mut failed: Option<(usize, StationError)> = None;
+            let mut done: Vec<(usize, Reply)> = Vec::new();
+            let outcome = self.store.bulk(|b| {
+                for (i, (caller, c, at)) in jobs.iter().enumerate() {
+                    if results[i].is_some() {
+                        continue;
+                    }
+                    match self.apply_grouped(b, &self.stamp(caller, *at), today, c) {
+                        Ok(r) => done.push((i, r)),
+                        Err(e) => {
+                            failed = Some((i, e.into()));
+                            return Err(StoreError::invalid("group", "a command was refused"));
+                        }
+                    }
+                }
+                Ok(())
+            });
+            match (outcome, failed) {
+                (Ok(()), _) => {
+                    for (i, r) in done {
+                        results[i] = Some(Ok(r));
+                    }
+                    break;
+                }
+                // The database failed under it, not the command: none can go on.
+                (Err(_), Some((_, e))) if e.kind == ErrorKind::Database => {
+                    for r in results.iter_mut().filter(|r| r.is_none()) {
+                        *r = Some(Err(e.clone()));
+                    }
+                    break;
+                }
+                // That one is refused; the rest are tried again without it.
+                (Err(_), Some((i, e))) => results[i] = Some(Err(e)),
+                // The commit itself failed (disk full, damage): nothing was stored.
+                (Err(e), None) => {
+                    let e = StationError::from(e);
+                    for r in results.iter_mut().filter(|r| r.is_none()) {
+                        *r = Some(Err(e.clone()));
+                    }
+                    break;
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(StationError::from(StoreError::Io("no result".into()))))
+            })
+            .collect()
+    }
+
+    /// Answer a query. `stations` lists who is connected (the server knows; embedded, only
+    /// the caller).
+    pub fn query(
+        &self,
+        caller: &Caller,
+        q: Query,
+        stations: impl FnOnce() -> Vec<StationInfo>,
+    ) -> Result<Reply, StationError> {
+        let s = &self.store;
+        Ok(match q {
+            Query::Plant => Reply::Plant(s.plant()?),
+            Query::Stats => Reply::Stats(s.stats()?),
+            Query::Item(c) => Reply::Item(s.item(&c)?),
+            Query::Items => Reply::Items(s.items()?),
+            Query::Party(p) => Reply::Party(s.party(&p)?),
+            Query::Parties => Reply::Parties(s.parties()?),
+            Query::Lot(c) => Reply::Lot(s.lot_by_code(&c)?),
+            Query::Lots(f) => Reply::Lots(s.find_lots(&f)?),
+            Query::LotHistory(c) => Reply::History(s.lot_history(&c)?),
+            Query::Trace { lot, direction } => Reply::Trace(s.trace(&lot, direction)?),
+            Query::EventsBetween { from, to } => Reply::Events(s.events_between(from, to)?),
+            Query::PartyEvents(p) => Reply::Events(s.party_events(&p)?),
+            Query::RecallScope(l) => Reply::Scope(s.recall_scope(&l)?),
+            Query::MassBalance(l) => Reply::Balance(s.mass_balance(&l)?),
+            Query::Deliveries {
+                customer,
+                item,
+                from,
+                to,
+            } => Reply::Deliveries(s.deliveries(&customer, item.as_ref(), from, to)?),
+            Query::FindLot(l) => Reply::MaybeLot(s.find_lot(&l)?),
+            Query::Check => Reply::Check(s.check()?),
+            Query::Today => Reply::Today(self.business_date()),
+            Query::WhoAmI => Reply::Actor(self.actor(caller)?),
+            Query::Event(id) => Reply::Record(s.event(id)?),
+            Query::Stations => Reply::Stations(stations()),
+        })
+    }
+
+    /// A request, embedded: commands alone in their transaction.
+    pub fn call(
+        &self,
+        caller: &Caller,
+        request: Request,
+        stations: impl FnOnce() -> Vec<StationInfo>,
+    ) -> Result<Reply, StationError> {
+        let result = guard(self.store.path(), || match request {
+            Request::Command(c) => self.command(caller, c),
+            Request::Query(q) => self.query(caller, q, stations),
+        });
+        // Once damage is seen, the file is not to be trusted with more writes: not even
+        // redb's own bookkeeping when it is closed (DESIGN.md §4.7).
+        if let Err(e) = &result
+            && e.kind == ErrorKind::Database
+            && (e.message.starts_with("the database is damaged")
+                || e.message.contains("could not be read ("))
+        {
+            self.store.mark_damaged();
+        }
+        result
+    }
+}
+
+fn article(r: Role) -> String {
+    match r {
+        Role::Operator => "an operator".into(),
+        Role::Qa => "QA".into(),
+        Role::Admin => "an admin".into(),
+    }
+}
+
+/// Run `f`, turning a panic inside redb (its assertions on some kinds of on-disk damage)
+/// into a database error: a damaged file gives the user a message, never a crash. The
+/// write transaction, if any, is dropped uncommitted on the way out, so nothing partial is
+/// stored.
+pub(crate) fn guard<T>(
+    path: &std::path::Path,
+    f: impl FnOnce() -> Result<T, StationError>,
+) -> Result<T, StationError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown failure");
+        Err(StationError {
+            kind: ErrorKind::Database,
+            field: None,
+            message: format!(
+                "the database at {} could not be read ({what}); it may be damaged: run `lotline check`, and restore it from a backup if it fails",
+                path.display()
+            ),
+        })
+    })
+}

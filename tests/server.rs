@@ -1,0 +1,544 @@
+//! Several stations on one database: a real `lotline serve` on a Unix socket in a temp
+//! folder, real `lotline` client processes writing and reading at the same time, clients
+//! and the server killed mid-write, garbage on the socket, and a second Unix user refused
+//! by role. Nothing here asserts a time.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
+}
+
+struct Plant {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    socket: PathBuf,
+    server: Option<Child>,
+}
+
+impl Plant {
+    /// A new plant with its server running, and the master data the tests use.
+    fn new() -> Plant {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        let socket = lotline::station::remote::socket_path(&db);
+        let mut p = Plant {
+            dir,
+            db,
+            socket,
+            server: None,
+        };
+        p.start(&["--create"]);
+        p.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
+        p.ok(&[
+            "item",
+            "add",
+            "DOUGH",
+            "--name",
+            "Dough",
+            "--unit",
+            "kg",
+            "--kind",
+            "intermediate",
+        ]);
+        p.ok(&[
+            "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
+        ]);
+        p.ok(&[
+            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
+        ]);
+        p
+    }
+
+    fn serve_cmd(&self, extra: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("serve")
+            .arg("--db")
+            .arg(&self.db)
+            .args(extra)
+            .env_remove("LOTLINE_ROLES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// Start the server and wait until it answers.
+    fn start(&mut self, extra: &[&str]) {
+        let child = self.serve_cmd(extra).spawn().unwrap();
+        self.server = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while lotline::server::served_by(&self.socket).is_none() {
+            assert!(Instant::now() < deadline, "the server did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("LOTLINE_DB")
+            .env_remove("LOTLINE_NO_SERVER")
+            .env_remove("LOTLINE_ROLES")
+            .env("LOTLINE_STATION", "test-station")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "lotline {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    fn check_clean(&self) {
+        let o = self.run(&["check"]);
+        assert!(
+            o.status.success(),
+            "check found problems: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    /// SIGTERM the server and wait for it; its exit status.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.server.take().expect("a server runs");
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        child.wait().unwrap()
+    }
+
+    fn kill9(&mut self) {
+        let mut child = self.server.take().expect("a server runs");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for Plant {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.server.take() {
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let _ = c.wait();
+        }
+    }
+}
+
+fn me() -> String {
+    lotline::station::identity::Identity::current().user
+}
+
+#[test]
+fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
+    let p = Plant::new();
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            // Each client process receives several lots in a row, as a dock would.
+            let script = (0..6)
+                .map(|i| {
+                    format!(
+                        "{bin} --db {db} --station dock-{w} receive --item FLOUR --supplier MILL --supplier-lot M{w}-{i} --qty 10 || exit 1",
+                        bin = bin().display(),
+                        db = p.db.display()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Readers at the same time: traces and listings never fail while stations write.
+    let reader = {
+        let script = (0..10)
+            .map(|_| {
+                format!(
+                    "{bin} --db {db} lots --json > /dev/null || exit 1",
+                    bin = bin().display(),
+                    db = p.db.display()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        let o = w.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "a writer failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        acknowledged.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    let r = reader.wait_with_output().unwrap();
+    assert!(
+        r.status.success(),
+        "a reader failed: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(acknowledged.len(), 48);
+    let lots = p.json(&["lots"]);
+    let lots = lots.as_array().unwrap();
+    assert_eq!(lots.len(), 48);
+    for code in &acknowledged {
+        let h = p.json(&["lot", code]);
+        let text = h.to_string();
+        assert!(text.contains(&format!("\"{}\"", me())), "{code}: {text}");
+        assert!(text.contains("dock-"), "{code}: {text}");
+    }
+    // Every lot code is distinct: no two transactions handed out the same one.
+    let mut codes = acknowledged.clone();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 48);
+    p.check_clean();
+}
+
+#[test]
+fn a_killed_client_or_server_loses_nothing_acknowledged() {
+    let mut p = Plant::new();
+    // Clients killed at random points of a write: whatever they got an answer for stays.
+    for round in 0..6u64 {
+        let mut c = p
+            .cmd(&[
+                "receive",
+                "--item",
+                "FLOUR",
+                "--supplier",
+                "MILL",
+                "--supplier-lot",
+                &format!("K{round}"),
+                "--qty",
+                "5",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(3 * round));
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    p.check_clean();
+    // The server killed -9 during a burst of writes from three clients.
+    let burst: Vec<Child> = (0..3)
+        .map(|w| {
+            let script = (0..40)
+                .map(|i| {
+                    format!(
+                        "{bin} --db {db} receive --item FLOUR --supplier MILL --supplier-lot B{w}-{i} --qty 1 || true",
+                        bin = bin().display(),
+                        db = p.db.display()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .env("LOTLINE_STATION", format!("line-{w}"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    p.kill9();
+    let mut acknowledged = Vec::new();
+    for b in burst {
+        let o = b.wait_with_output().unwrap();
+        acknowledged.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    // Clients after the kill started a server of their own; stop it, and check the file
+    // as the writer opens it again.
+    if let Some(pid) = lotline::server::served_by(&p.socket) {
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while p.socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the restarted server did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    p.start(&[]);
+    p.check_clean();
+    for code in &acknowledged {
+        p.ok(&["lot", code]);
+    }
+    assert!(!acknowledged.is_empty(), "no write was acknowledged at all");
+}
+
+#[test]
+fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() {
+    let p = Plant::new();
+    let read_all = |mut s: UnixStream| {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        buf
+    };
+    // Not a handshake at all.
+    let mut s = UnixStream::connect(&p.socket).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let reply = read_all(s);
+    assert!(String::from_utf8_lossy(&reply).contains("not a lotline handshake"));
+    // A frame announcing 4 GiB.
+    let mut s = UnixStream::connect(&p.socket).unwrap();
+    s.write_all(&u32::MAX.to_le_bytes()).unwrap();
+    let reply = read_all(s);
+    assert!(String::from_utf8_lossy(&reply).contains("larger than"));
+    // Another protocol version.
+    let mut s = UnixStream::connect(&p.socket).unwrap();
+    let hello = lotline::station::wire::Hello {
+        magic: *b"lotline",
+        protocol: 999,
+        station: "x".into(),
+    };
+    lotline::station::wire::write_frame(&mut s, &hello).unwrap();
+    let reply = read_all(s);
+    assert!(String::from_utf8_lossy(&reply).contains("protocol 1 and the client 999"));
+    // A good handshake, then garbage: an error frame and the connection closed.
+    let mut s = UnixStream::connect(&p.socket).unwrap();
+    lotline::station::wire::write_frame(&mut s, &lotline::station::wire::Hello::new("x")).unwrap();
+    let _: lotline::station::wire::Welcome =
+        lotline::station::wire::read_frame(&mut s).unwrap().unwrap();
+    s.write_all(&[3, 0, 0, 0, 0xff, 0xff, 0xff]).unwrap();
+    let reply = read_all(s);
+    assert!(String::from_utf8_lossy(&reply).contains("could not be decoded"));
+    // A client that dies half-way through a frame.
+    let mut s = UnixStream::connect(&p.socket).unwrap();
+    s.write_all(&[100, 0, 0, 0, 1, 2]).unwrap();
+    drop(s);
+    // The server still serves.
+    p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "AFTER",
+        "--qty",
+        "1",
+    ]);
+    p.check_clean();
+}
+
+#[test]
+fn one_server_per_database_and_sigterm_closes_cleanly() {
+    let mut p = Plant::new();
+    let pid = lotline::server::served_by(&p.socket).unwrap();
+    let second = p.serve_cmd(&[]).output().unwrap();
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!("already served by lotline serve (pid {pid})")),
+        "{err}"
+    );
+    // The file opened directly while the server has it: who holds it, and what to do.
+    let o = p.run(&[
+        "--no-server",
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "X",
+        "--qty",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("lotline serve (pid {pid})")), "{err}");
+    assert!(err.contains("without --no-server"), "{err}");
+    let status = p.stop();
+    assert!(status.success(), "{status}");
+    assert!(!p.socket.exists());
+    // Closed cleanly: a read-only open needs no recovery.
+    lotline::store::Store::open_read_only(&p.db).unwrap();
+    // A server started by a client leaves once its clients have been gone a while.
+    let mut idle = p.serve_cmd(&["--idle-exit", "1"]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = idle.try_wait().unwrap() {
+            assert!(s.success());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the idle server did not leave");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
+    // A second Unix user is needed; only root can make one.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: the role test needs root to create a second Unix user");
+        return;
+    }
+    let user = "lotline-test-op";
+    let have = Command::new("id").arg("-u").arg(user).output();
+    if !have.map(|o| o.status.success()).unwrap_or(false) {
+        let made = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                user,
+            ])
+            .status();
+        if !made.map(|s| s.success()).unwrap_or(false) {
+            eprintln!("SKIPPED: useradd could not create the test user {user}");
+            return;
+        }
+    }
+    let uid = String::from_utf8(
+        Command::new("id")
+            .arg("-u")
+            .arg(user)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .parse::<u32>()
+    .unwrap();
+    let gid = String::from_utf8(
+        Command::new("id")
+            .arg("-g")
+            .arg(user)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .parse::<u32>()
+    .unwrap();
+    // The other user must be able to reach the binary.
+    let mut reach: Option<PathBuf> = Some(bin());
+    while let Some(d) = reach {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode();
+        if mode & 0o001 == 0 {
+            eprintln!("SKIPPED: {} is not reachable by other users", d.display());
+            return;
+        }
+        reach = d
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty());
+    }
+    let mut p = Plant::new();
+    // A plant whose folder others may enter, with a roles file: root is admin, anyone
+    // else who can reach the socket an operator.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let roles = p.dir.path().join("roles.toml");
+    std::fs::write(
+        &roles,
+        format!("admin = [\"{}\"]\ndefault = \"operator\"\n", me()),
+    )
+    .unwrap();
+    p.stop();
+    p.start(&["--roles", roles.to_str().unwrap(), "--socket-mode", "666"]);
+    let lot = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "R1",
+        "--qty",
+        "10",
+    ]);
+    let as_other = |args: &[&str]| {
+        p.cmd(args)
+            .env("LOTLINE_STATION", "handheld-7")
+            .env("HOME", "/")
+            .uid(uid)
+            .gid(gid)
+            .output()
+            .unwrap()
+    };
+    // The operator may receive; the record names them, not whoever they claim to be.
+    let o = as_other(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "R2",
+        "--qty",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let theirs = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let h = p.json(&["lot", &theirs]).to_string();
+    assert!(h.contains(&format!("\"{user}\"")), "{h}");
+    assert!(h.contains("handheld-7"), "{h}");
+    // Holding is QA's: refused, with who may, and nothing stored.
+    let o = as_other(&["hold", &lot, "--reason", "looks wet"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{user} is an operator here and this needs QA")),
+        "{err}"
+    );
+    let status = p.json(&["lot", &lot]).to_string();
+    assert!(!status.contains("looks wet"), "{status}");
+    // The admin may.
+    p.ok(&["hold", &lot, "--reason", "looks wet"]);
+    p.check_clean();
+}
