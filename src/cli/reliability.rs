@@ -45,10 +45,12 @@ pub fn check(cli: &super::Cli, out: &mut impl Write, path: &Path, json: bool) ->
                 code: EXIT_FAILED,
             })
         });
+    let mut unreadable = None;
     let mut report = match rules {
         Ok(r) => r,
         Err(f) if redb.is_some() => {
             problems.push(Problem(format!("lotline: {}", f.message)));
+            unreadable = Some(f.message);
             CheckReport::default()
         }
         Err(f) => return Err(f),
@@ -58,6 +60,12 @@ pub fn check(cli: &super::Cli, out: &mut impl Write, path: &Path, json: bool) ->
     output::check(out, &report, json)?;
     if report.problems.is_empty() {
         return Ok(());
+    }
+    if let Some(m) = unreadable {
+        return Err(Failure {
+            message: format!("{m}; {} problem(s) listed", report.problems.len()),
+            code: EXIT_FAILED,
+        });
     }
     Err(Failure {
         message: format!(
