@@ -115,6 +115,10 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Exchange events as GS1 EPCIS 2.0 JSON-LD: export for partners, import another
+    /// plant's or a partner's.
+    #[command(subcommand)]
+    Epcis(super::epcis::EpcisCmd),
     /// Write a consistent copy of the database to FILE while stations keep working
     /// (temporary name, fsync, rename; FILE must not exist). Check it with `lotline check FILE`.
     Backup {

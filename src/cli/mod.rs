@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod epcis;
 mod json;
 mod master;
 mod output;
@@ -460,6 +461,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Serve(a) => serve(&cli, &db, a),
         Cmd::Generate(g) => generate(&cli, out, g),
+        Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { file, json } => {
             reliability::check(&cli, out, file.as_deref().unwrap_or(&db), *json)
         }
