@@ -52,6 +52,7 @@ macro_rules! each_table {
         $plain!(ITEM_LOTS);
         $plain!(PARTY_EVENTS);
         $plain!(ITEM_EVENTS);
+        $plain!(EPCIS_EVENTS);
     };
 }
 
