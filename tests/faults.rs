@@ -17,6 +17,8 @@ fn lotline(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env_remove("LOTLINE_DB")
         .env_remove("LOTLINE_PRINTER")
         .env_remove("LOTLINE_PRINT_TIMEOUT")
+        // Straight to the file: a server started by one step would hold the demo file.
+        .env("LOTLINE_NO_SERVER", "1")
         .env("LOTLINE_STATION", "test-station");
     for (k, v) in env {
         c.env(k, v);

@@ -117,8 +117,12 @@ pub enum Cmd {
     Kde(super::fsma::KdeArgs),
     /// A draft FSMA 204 traceability plan from what lotline knows (Markdown or text).
     Plan(super::fsma::PlanArgs),
-    /// Verify the whole database: links, balances, references. Non-zero exit on problems.
+    /// Verify the whole database: redb's page checksums and structure, then links,
+    /// balances, references; every problem, table by table. Never writes to the file.
+    /// Non-zero exit on problems.
     Check {
+        /// The file to check (a backup, a copy); default the plant's database (--db).
+        file: Option<PathBuf>,
         /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
@@ -127,6 +131,20 @@ pub enum Cmd {
     /// plant's or a partner's.
     #[command(subcommand)]
     Epcis(super::epcis::EpcisCmd),
+    /// Write a consistent copy of the database to FILE while stations keep working
+    /// (temporary name, fsync, rename; FILE must not exist). Check it with `lotline check FILE`.
+    Backup {
+        /// The new file.
+        file: PathBuf,
+    },
+    /// Copy every record still readable from a damaged database into a new one, and list
+    /// what could not be read. The damaged file is never changed.
+    Salvage {
+        /// The damaged database.
+        damaged: PathBuf,
+        /// The new file (must not exist).
+        new: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -195,7 +195,7 @@ impl super::args::Cli {
             | Some(Cmd::Party(PartyCmd::List { json, .. }))
             | Some(Cmd::Party(PartyCmd::Show { json, .. }))
             | Some(Cmd::Lot { json, .. })
-            | Some(Cmd::Check { json }) => *json,
+            | Some(Cmd::Check { json, .. }) => *json,
             Some(Cmd::Trace(t)) => t.json,
             Some(Cmd::Lots(l)) => l.json,
             Some(Cmd::Barcode(b)) => b.json,

@@ -12,6 +12,7 @@ mod lookup;
 mod master;
 mod output;
 mod paths;
+mod reliability;
 mod safe;
 
 pub use contract::{Failure, Kind};
@@ -46,7 +47,15 @@ pub fn main() -> ExitCode {
         }
     };
     let json = cli.json();
-    match run(cli) {
+    let result = run(cli);
+    // A store dropped on the way out closed itself; what closing found is reported here,
+    // so a failed close is never silent.
+    let closing = crate::store::take_close_failures();
+    let result = match (result, closing.is_empty()) {
+        (Ok(()), false) => Err(Failure::data(closing.join("; "))),
+        (r, _) => r,
+    };
+    match result {
         Ok(()) => ExitCode::from(contract::EXIT_OK),
         Err(f) => {
             report(&f, json);
@@ -439,23 +448,11 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Serve(a) => serve(&cli, &db, a),
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
-        Cmd::Check { json } => {
-            let st = open_read(&cli, &db)?;
-            let report = st.check()?;
-            output::check(out, &report, *json)?;
-            if report.problems.is_empty() {
-                Ok(())
-            } else {
-                Err(Failure::new(
-                    Kind::Problems,
-                    format!(
-                        "{} found in {}",
-                        crate::domain::words::plural(report.problems.len(), "problem", "problems"),
-                        db.display()
-                    ),
-                ))
-            }
+        Cmd::Check { file, json } => {
+            reliability::check(&cli, out, file.as_deref().unwrap_or(&db), *json)
         }
+        Cmd::Backup { file } => reliability::backup(out, &db, file),
+        Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
     }
 }
 

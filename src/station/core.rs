@@ -312,10 +312,20 @@ impl Core {
         request: Request,
         stations: impl FnOnce() -> Vec<StationInfo>,
     ) -> Result<Reply, StationError> {
-        guard(self.store.path(), || match request {
+        let result = guard(self.store.path(), || match request {
             Request::Command(c) => self.command(caller, c),
             Request::Query(q) => self.query(caller, q, stations),
-        })
+        });
+        // Once damage is seen, the file is not to be trusted with more writes: not even
+        // redb's own bookkeeping when it is closed (DESIGN.md §4.7).
+        if let Err(e) = &result
+            && e.kind == ErrorKind::Database
+            && (e.message.starts_with("the database is damaged")
+                || e.message.contains("could not be read ("))
+        {
+            self.store.mark_damaged();
+        }
+        result
     }
 }
 

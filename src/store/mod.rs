@@ -1,6 +1,7 @@
 //! The one embedded store: redb tables, record codec, schema version, the write commands
 //! (each one transaction), read queries, trace traversal and the integrity check.
 
+pub mod backup;
 mod check;
 mod codec;
 mod error;
@@ -40,6 +41,8 @@ use tables::*;
 pub(crate) enum Db {
     Writer(Database),
     Reader(ReadOnlyDatabase),
+    /// After `close`, or when the handle was let go without closing (see `Store::drop`).
+    Closed,
 }
 
 impl Db {
@@ -47,6 +50,9 @@ impl Db {
         match self {
             Db::Writer(d) => d.begin_read(),
             Db::Reader(d) => d.begin_read(),
+            Db::Closed => Err(redb::TransactionError::Storage(
+                redb::StorageError::DatabaseClosed,
+            )),
         }
     }
 
@@ -54,12 +60,12 @@ impl Db {
         match self {
             Db::Writer(d) => d.begin_write(),
             // Callers check `writable()` first; this is the backstop.
-            Db::Reader(_) => Err(redb::TransactionError::Storage(redb::StorageError::Io(
-                std::io::Error::new(
+            Db::Reader(_) | Db::Closed => Err(redb::TransactionError::Storage(
+                redb::StorageError::Io(std::io::Error::new(
                     std::io::ErrorKind::PermissionDenied,
                     "the database is open read-only",
-                ),
-            ))),
+                )),
+            )),
         }
     }
 }
@@ -75,6 +81,40 @@ fn builder() -> redb::Builder {
 pub struct Store {
     db: Db,
     path: PathBuf,
+    /// Set once damage was seen (a redb panic caught, a corrupted page reported): from
+    /// then on nothing more is written to the file, not even redb's bookkeeping on close,
+    /// so a damaged file is never made worse (DESIGN.md §4.7).
+    damaged: std::sync::atomic::AtomicBool,
+}
+
+/// Closing failures of stores that were dropped rather than closed, for the program to
+/// report on its way out (a destructor has no one to return an error to).
+static CLOSE_FAILURES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// What went wrong closing stores that were dropped since the last call.
+pub fn take_close_failures() -> Vec<String> {
+    CLOSE_FAILURES
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
+}
+
+impl Drop for Store {
+    /// A store let go without `close` is closed here, with redb's panics caught: redb
+    /// commits its allocator state on close, which can panic on a damaged file, and a
+    /// panic in a destructor while unwinding aborts the process. A damaged store is not
+    /// closed at all (its handle is leaked; the OS releases the file at exit), so nothing
+    /// more is written to it.
+    fn drop(&mut self) {
+        if matches!(self.db, Db::Closed) {
+            return;
+        }
+        if let Err(e) = self.close_now()
+            && let Ok(mut v) = CLOSE_FAILURES.lock()
+        {
+            v.push(e.to_string());
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -100,23 +140,46 @@ impl Store {
                 detail: "it is a directory".into(),
             });
         }
-        if !exists
-            && let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Io(format!("cannot create folder {}: {e}", dir.display()))
-            })?;
+        if path.extension().is_some_and(|e| e == "bak") {
+            // A backup is kept as it was taken: even opening it for writing changes its
+            // bytes, and upgrading it would destroy the very copy that lets a plant go back.
+            return Err(StoreError::Invalid(crate::domain::Invalid::new(
+                "db",
+                format!(
+                    "{} is a backup; lotline never writes to it. Read it (trace, lots, check), or copy it to a new name and open the copy",
+                    path.display()
+                ),
+            )));
         }
-        let db = open_redb(path, exists)?;
+        if exists {
+            refuse_non_database(path)?;
+        } else {
+            if let Some(dir) = path.parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Io(format!("cannot create folder {}: {e}", dir.display()))
+                })?;
+            }
+            create_new(path)?;
+        }
+        let db = open_redb(path, true)?;
         let store = Store {
             db: Db::Writer(db),
             path: path.to_path_buf(),
+            damaged: Default::default(),
         };
         // Reading the schema of a damaged file can trip redb's assertions; see open_redb.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.initialise())) {
-            Ok(result) => result?,
+            Ok(Err(e)) => {
+                if matches!(e, StoreError::Damaged { .. }) {
+                    store.mark_damaged();
+                }
+                return Err(e);
+            }
+            Ok(Ok(())) => {}
             Err(_) => {
+                store.mark_damaged();
                 return Err(StoreError::NotLotline {
                     path: path.to_path_buf(),
                     detail: "the file is damaged or not a database".into(),
@@ -197,6 +260,7 @@ impl Store {
         let store = Store {
             db: Db::Reader(db),
             path: path.to_path_buf(),
+            damaged: Default::default(),
         };
         let found =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.schema_version()))
@@ -259,19 +323,50 @@ impl Store {
                 path: self.path.clone(),
             });
         }
+        if self.is_damaged() {
+            return Err(StoreError::Damaged {
+                detail: format!(
+                    "{} was found damaged, so lotline writes nothing more to it; restore it from a backup, or copy what is readable with `lotline salvage {} NEW.redb`",
+                    self.path.display(),
+                    self.path.display()
+                ),
+            });
+        }
         Ok(self.db.begin_write()?)
     }
 
     /// Close the file and report what closing found, instead of dropping it and losing
     /// the error (DESIGN.md §4.7). A panic inside redb while closing a damaged file is
     /// reported as damage, never a crash.
-    pub fn close(self) -> Result<(), StoreError> {
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.close_now()
+    }
+
+    /// Mark the file damaged: nothing more is written to it by this handle.
+    pub fn mark_damaged(&self) {
+        self.damaged
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether damage was seen on this handle.
+    pub fn is_damaged(&self) -> bool {
+        self.damaged.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn close_now(&mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let closed =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match self.db {
-                Db::Writer(d) => d.close(),
-                Db::Reader(d) => d.close(),
-            }));
+        let db = std::mem::replace(&mut self.db, Db::Closed);
+        if self.is_damaged() {
+            // Closing commits redb's allocator state: on a damaged file that is a write
+            // that can destroy what is left. Let the handle go unclosed instead.
+            std::mem::forget(db);
+            return Ok(());
+        }
+        let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match db {
+            Db::Writer(d) => d.close(),
+            Db::Reader(d) => d.close(),
+            Db::Closed => Ok(()),
+        }));
         match closed {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(StoreError::Io(format!(
@@ -318,15 +413,7 @@ impl Store {
                         drop(r);
                         // Keep the file as it was: a migration is one transaction, but a copy
                         // is what lets a plant go back to the older lotline if it must.
-                        let backup = self.path.with_extension(format!("schema{found}.bak"));
-                        if !backup.exists() {
-                            std::fs::copy(&self.path, &backup).map_err(|e| {
-                                StoreError::Io(format!(
-                                    "cannot back up {} before upgrading it: {e}",
-                                    self.path.display()
-                                ))
-                            })?;
-                        }
+                        backup_before_migration(&self.path, found)?;
                         return self.migrate(found);
                     }
                     return Ok(());
@@ -511,6 +598,213 @@ impl Store {
             events: r.open_table(EVENTS)?.len()?,
             links: r.open_multimap_table(LINKS_FWD)?.len()?,
         })
+    }
+}
+
+/// A file that exists but cannot be a database is refused before redb sees it: a 0-byte
+/// file would otherwise be turned into an empty plant, a FIFO would hang the open.
+fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
+    let not = |detail: &str| StoreError::NotLotline {
+        path: path.to_path_buf(),
+        detail: detail.into(),
+    };
+    let m =
+        std::fs::metadata(path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    if m.is_dir() {
+        return Err(not("it is a directory"));
+    }
+    if !m.is_file() {
+        return Err(not("it is not a regular file"));
+    }
+    if m.len() == 0 {
+        return Err(not(
+            "the file is empty; if a new plant was meant, remove the empty file and record something to create one",
+        ));
+    }
+    Ok(())
+}
+
+/// Create a new, initialised database at `path` whole or not at all: built under a
+/// temporary name beside it, synced, then linked into place (never over a file that
+/// appeared meanwhile). A full disk or a kill leaves no half-made file at `path` for a
+/// later command to call "not a lotline database".
+fn create_new(path: &Path) -> Result<(), StoreError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "lotline.redb".into());
+    let tmp = path.with_file_name(format!(".{name}.new-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let built = (|| {
+        let db = open_redb(&tmp, false)?;
+        let store = Store {
+            db: Db::Writer(db),
+            path: tmp.clone(),
+            damaged: Default::default(),
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.initialise()))
+            .unwrap_or_else(|_| Err(StoreError::Io("creating the database failed".into())))?;
+        store.close()?;
+        sync_file(&tmp)?;
+        match link_no_replace(&tmp, path) {
+            Ok(()) => Ok(()),
+            // Another process created it meanwhile: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::Io(format!(
+                "cannot create {}: {e}",
+                path.display()
+            ))),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    built.map_err(|e| match e {
+        StoreError::Io(m) => StoreError::Io(format!(
+            "cannot create {}: {m}; nothing was written",
+            path.display()
+        )),
+        other => other,
+    })
+}
+
+/// Put `tmp` at `dest` unless something is there: a hard link (atomic, never replaces),
+/// or on file systems without links a rename after checking `dest` is free.
+pub(crate) fn link_no_replace(tmp: &Path, dest: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(tmp, dest) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if !dest.exists() => std::fs::rename(tmp, dest),
+        Err(e) => Err(e),
+    }
+}
+
+/// fsync a file's contents.
+pub(crate) fn sync_file(path: &Path) -> Result<(), StoreError> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::Io(format!("cannot sync {}: {e}", path.display())))
+}
+
+/// fsync a folder, so a rename or link in it survives a power cut. Best effort: some file
+/// systems refuse to sync a folder, and the data itself is already synced.
+pub(crate) fn sync_dir(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Copy `src` to `dest` whole or not at all: to a temporary name, synced, compared byte for
+/// byte with the source, then renamed. `dest` must not exist.
+pub(crate) fn copy_verified(src: &Path, dest: &Path) -> Result<u64, StoreError> {
+    use std::io::Read;
+    let io = |what: &str, e: std::io::Error| StoreError::Io(format!("{what}: {e}"));
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let bytes = std::fs::copy(src, &tmp).map_err(|e| {
+            io(
+                &format!("cannot copy {} to {}", src.display(), tmp.display()),
+                e,
+            )
+        })?;
+        sync_file(&tmp)?;
+        let (mut a, mut b) = (
+            std::io::BufReader::new(
+                std::fs::File::open(src).map_err(|e| io(&src.display().to_string(), e))?,
+            ),
+            std::io::BufReader::new(
+                std::fs::File::open(&tmp).map_err(|e| io(&tmp.display().to_string(), e))?,
+            ),
+        );
+        let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+        loop {
+            let n = a
+                .read(&mut x)
+                .map_err(|e| io("cannot verify the copy", e))?;
+            let mut got = 0;
+            while got < n {
+                let m = b
+                    .read(&mut y[got..n])
+                    .map_err(|e| io("cannot verify the copy", e))?;
+                if m == 0 {
+                    break;
+                }
+                got += m;
+            }
+            if got != n || x[..n] != y[..n] {
+                return Err(StoreError::Io(format!(
+                    "the copy of {} at {} differs from it (disk full, or the file changed while it was copied)",
+                    src.display(),
+                    tmp.display()
+                )));
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        // No-replace: a file that appeared at `dest` meanwhile is kept.
+        link_no_replace(&tmp, dest)
+            .map_err(|e| io(&format!("cannot put the copy at {}", dest.display()), e))?;
+        Ok(bytes)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = dest.parent() {
+        sync_dir(dir);
+    }
+    result
+}
+
+/// Before a migration, keep the file as it was at `NAME.schemaN.bak`, verified whole. An
+/// existing backup is kept: if it is not this very file (an earlier copy cut short, or an
+/// older state), the new one goes to `NAME.schemaN.2.bak` and so on, so nothing is lost
+/// and no cut-short copy is taken for a whole one.
+fn backup_before_migration(path: &Path, found: u32) -> Result<PathBuf, StoreError> {
+    for n in 1..100 {
+        let ext = if n == 1 {
+            format!("schema{found}.bak")
+        } else {
+            format!("schema{found}.{n}.bak")
+        };
+        let backup = path.with_extension(ext);
+        if backup.exists() {
+            if same_bytes(path, &backup) {
+                return Ok(backup);
+            }
+            continue;
+        }
+        copy_verified(path, &backup).map_err(|e| {
+            StoreError::Io(format!(
+                "cannot back up {} before upgrading it, so it was left as it was: {e}",
+                path.display()
+            ))
+        })?;
+        return Ok(backup);
+    }
+    Err(StoreError::Io(format!(
+        "{} has 99 backups beside it already; move them away before upgrading",
+        path.display()
+    )))
+}
+
+/// Whether two files hold the same bytes (false on any error).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) if x.len() == y.len() => {}
+        _ => return false,
+    }
+    match (std::fs::read(a), std::fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
     }
 }
 
@@ -1066,6 +1360,94 @@ mod tests {
             Store::open_read_only(&foreign),
             Err(StoreError::NotLotline { .. })
         ));
+    }
+
+    #[test]
+    fn migration_backups_are_whole_and_never_migrated_themselves() {
+        let (dir, s, _) = bakery();
+        downgrade_to_v5(&s);
+        let path = s.path().to_path_buf();
+        drop(s);
+        let v5 = std::fs::read(&path).unwrap();
+        // A backup cut short by a full disk, left by an earlier attempt: kept, not trusted.
+        let cut = path.with_extension("schema5.bak");
+        std::fs::write(&cut, &v5[..v5.len() / 3]).unwrap();
+        let s = Store::open(&path, false).unwrap();
+        drop(s);
+        assert!(std::fs::read(&cut).unwrap() == v5[..v5.len() / 3]);
+        let whole = path.with_extension("schema5.2.bak");
+        // The new backup is a whole schema-5 database (read from a copy: it stays as taken).
+        let probe = dir.path().join("probe.redb");
+        std::fs::copy(&whole, &probe).unwrap();
+        {
+            let db = redb::Database::open(&probe).unwrap();
+            let r = db.begin_read().unwrap();
+            let meta = r.open_table(META).unwrap();
+            let v = meta.get("schema_version").unwrap().unwrap();
+            assert!(v.value() == 5u32.to_le_bytes().as_slice());
+            assert!(r.open_table(ITEMS).unwrap().len().unwrap() == 4);
+        }
+        std::fs::remove_file(&probe).unwrap();
+        let taken = std::fs::read(&whole).unwrap();
+        // No temporary copies are left behind.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+        // Opening the backup never upgrades it.
+        let e = Store::open(&whole, false).unwrap_err();
+        assert!(e.to_string().contains("is a backup"), "{e}");
+        assert!(
+            std::fs::read(&whole).unwrap() == taken,
+            "the backup was changed"
+        );
+    }
+
+    #[test]
+    fn empty_foreign_and_special_files_are_never_made_into_a_plant() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.redb");
+        std::fs::write(&empty, b"").unwrap();
+        let e = Store::open(&empty, true).unwrap_err();
+        assert!(matches!(e, StoreError::NotLotline { .. }), "{e}");
+        assert_eq!(std::fs::read(&empty).unwrap(), b"");
+        let foreign = dir.path().join("notes.txt");
+        std::fs::write(&foreign, b"shopping list: flour, eggs").unwrap();
+        let e = Store::open(&foreign, true).unwrap_err();
+        assert!(matches!(e, StoreError::NotLotline { .. }), "{e}");
+        assert_eq!(
+            std::fs::read(&foreign).unwrap(),
+            b"shopping list: flour, eggs"
+        );
+        let fifo = dir.path().join("pipe.redb");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path only.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Store::open(&fifo, true).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // A new file appears whole, with nothing left beside it.
+        let new = dir.path().join("new.redb");
+        Store::open(&new, true).unwrap().close().unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+        assert!(Store::open_read_only(&new).is_ok());
+    }
+
+    #[test]
+    fn a_damaged_store_is_never_written_again() {
+        let (_dir, s, _) = bakery();
+        s.mark_damaged();
+        let e = s.set_plant(&crate::domain::Plant::default()).unwrap_err();
+        assert!(e.to_string().contains("salvage"), "{e}");
+        // Closing a damaged store writes nothing either.
+        let path = s.path().to_path_buf();
+        let before = std::fs::read(&path).unwrap();
+        s.close().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     #[test]

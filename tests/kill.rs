@@ -1,0 +1,202 @@
+//! Killed writers lose nothing acknowledged. Real `lotline` processes record receipts,
+//! batches and shipments straight into the file (`--no-server`), and are killed with
+//! SIGKILL at random moments, mid-commit included. After every round `check` is clean and
+//! every lot whose code a command printed (its acknowledgement) is in the file.
+//!
+//! 50 rounds in `cargo test`; `LOTLINE_KILL_ROUNDS=1000` for a long run, and
+//! `LOTLINE_KILL_SEED` to replay one.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("lotline")
+}
+
+fn command(db: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--db")
+        .arg(db)
+        .args(args)
+        .env("LOTLINE_NO_SERVER", "1")
+        .env("LOTLINE_STATION", "kill-test")
+        .env_remove("LOTLINE_DB")
+        .env_remove("LOTLINE_PRINTER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = command(db, args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Run a command and kill it after `after` unless it finished first. Its output if it
+/// finished on its own with success: the acknowledgement.
+fn run_maybe_killed(db: &Path, args: &[&str], after: Duration) -> Option<String> {
+    let mut child = command(db, args).spawn().unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let err = String::from_utf8_lossy(&out.stderr);
+            // A refusal is fine (a lot used up, the file busy); a crash is not.
+            assert!(
+                status
+                    .code()
+                    .is_some_and(|c| (0..=2).contains(&c) || c == 75),
+                "{args:?} ended {status}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            return (status.success() && !text.is_empty()).then_some(text);
+        }
+        if start.elapsed() >= after {
+            // SIGKILL, by the pid of the process this test started.
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_micros(300));
+    }
+}
+
+#[test]
+fn killed_writers_lose_nothing_acknowledged() {
+    let rounds: u64 = std::env::var("LOTLINE_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let seed: u64 = std::env::var("LOTLINE_KILL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20261201);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.redb");
+    ok(
+        &db,
+        &["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"],
+    );
+    ok(
+        &db,
+        &[
+            "item", "add", "BREAD", "--name", "Bread", "--unit", "kg", "--kind", "finished",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
+        ],
+    );
+    let mut rng = Lcg(seed);
+    let mut acked: BTreeSet<String> = BTreeSet::new();
+    let mut flour: Vec<String> = Vec::new();
+    let mut bread: Vec<String> = Vec::new();
+    let (mut killed, mut shipments) = (0u64, 0u64);
+    for round in 0..rounds {
+        // One operation killed at a random moment (0–60 ms covers start-up, the commit
+        // and exit), then one left to finish so the plant keeps growing.
+        for attempt in 0..2 {
+            let kill_after = if attempt == 0 {
+                Duration::from_micros(rng.below(60_000))
+            } else {
+                Duration::from_secs(60)
+            };
+            let kind = rng.below(3);
+            let supplier_lot = format!("S-{round}-{attempt}");
+            let input;
+            let line;
+            let args: Vec<&str> = match (kind, flour.last(), bread.last()) {
+                (1, Some(f), _) => {
+                    input = format!("{f}=1");
+                    vec![
+                        "produce", "--item", "BREAD", "--qty", "1", "--input", &input,
+                    ]
+                }
+                (2, _, Some(b)) => {
+                    line = format!("{b}=0.1");
+                    vec!["ship", "--customer", "SHOP", "--lot", &line]
+                }
+                _ => vec![
+                    "receive",
+                    "--item",
+                    "FLOUR",
+                    "--supplier",
+                    "MILL",
+                    "--supplier-lot",
+                    &supplier_lot,
+                    "--qty",
+                    "50",
+                ],
+            };
+            match run_maybe_killed(&db, &args, kill_after) {
+                Some(out) => match args[0] {
+                    "receive" => {
+                        acked.insert(out.clone());
+                        flour.push(out);
+                    }
+                    "produce" => {
+                        acked.insert(out.clone());
+                        bread.push(out);
+                    }
+                    _ => shipments += 1,
+                },
+                None => killed += u64::from(attempt == 0),
+            }
+        }
+        // The file is sound and holds every acknowledged lot.
+        let out = command(&db, &["check"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round} (seed {seed}): check failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lots: serde_json::Value = serde_json::from_str(&ok(&db, &["lots", "--json"])).unwrap();
+        let present: BTreeSet<String> = lots
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["lot"].as_str().unwrap().to_string())
+            .collect();
+        let missing: Vec<&String> = acked.difference(&present).collect();
+        assert!(
+            missing.is_empty(),
+            "round {round} (seed {seed}): acknowledged lots missing: {missing:?}"
+        );
+    }
+    eprintln!(
+        "{rounds} rounds (seed {seed}): {killed} processes killed, {} lots and {shipments} shipments acknowledged, all present, check clean",
+        acked.len()
+    );
+}
