@@ -521,7 +521,11 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                 });
             }
             drop(st);
-            if let Some(pid) = served() {
+            let idle = crate::server::stop_if_idle(&socket_of(cli, path)).map_err(|m| Failure {
+                message: m,
+                code: EXIT_BUSY,
+            })?;
+            if !idle && let Some(pid) = served() {
                 return Err(Failure {
                     message: format!(
                         "the demo plant is open in another terminal (lotline serve pid {pid}); close the demo there first"

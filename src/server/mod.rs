@@ -148,6 +148,42 @@ pub fn served_by(socket: &Path) -> Option<u32> {
         .map(|r| r.server_pid())
 }
 
+/// Stop the server on `socket` if no station but the caller is connected to it (a server a
+/// command started and left behind): SIGTERM, then wait for it to close the file. `Ok(true)`
+/// when none runs any more; `Ok(false)` when stations are still connected.
+pub fn stop_if_idle(socket: &Path) -> Result<bool, String> {
+    use crate::station::StationExt;
+    let Ok(remote) = crate::station::remote::Remote::connect(socket, "lotline-stop") else {
+        return Ok(true);
+    };
+    let others = remote
+        .stations()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|s| !s.me)
+        .count();
+    if others > 0 {
+        return Ok(false);
+    }
+    let pid = remote.server_pid();
+    drop(remote);
+    // SAFETY: plain kill(2); the server reported this pid itself.
+    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) } != 0 {
+        return Err(format!(
+            "cannot stop lotline serve (pid {pid}): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while socket.exists() {
+        if Instant::now() > deadline {
+            return Err(format!("lotline serve (pid {pid}) did not stop within 15 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(true)
+}
+
 /// Run the server until SIGTERM, SIGINT, or (when asked) a quiet spell with no clients.
 pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     install_signal_handlers();
