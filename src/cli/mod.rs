@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod audit;
 mod json;
 mod master;
 mod output;
@@ -447,6 +448,10 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Serve(a) => serve(&cli, &db, a),
+        Cmd::Audit(a) => {
+            let st = open_read(&cli, &db)?;
+            audit::run(out, st.as_ref(), a)
+        }
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Check { json } => {
             let st = open_read(&cli, &db)?;

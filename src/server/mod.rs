@@ -177,7 +177,9 @@ pub fn stop_if_idle(socket: &Path) -> Result<bool, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while socket.exists() {
         if Instant::now() > deadline {
-            return Err(format!("lotline serve (pid {pid}) did not stop within 15 s"));
+            return Err(format!(
+                "lotline serve (pid {pid}) did not stop within 15 s"
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -293,6 +293,13 @@ impl Core {
             Query::WhoAmI => Reply::Actor(self.actor(caller)?),
             Query::Event(id) => Reply::Record(s.event(id)?),
             Query::Stations => Reply::Stations(stations()),
+            Query::Audit(f) => Reply::Audit(s.audit(
+                f.since,
+                f.until,
+                f.operator.as_deref(),
+                f.lot.as_ref(),
+                f.limit.clamp(1, 100_000) as usize,
+            )?),
         })
     }
 

@@ -119,6 +119,21 @@ pub enum Query {
     Event(u64),
     /// The stations connected to the server (only this one when embedded).
     Stations,
+    /// Who did what, when, from which station.
+    Audit(AuditFilter),
+}
+
+/// Which events an audit lists; every given field must match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Recorded at or after (UTC).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Recorded at or before (UTC).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    pub operator: Option<String>,
+    pub lot: Option<LotCode>,
+    /// At most this many, newest first.
+    pub limit: u32,
 }
 
 // One request per call, moved once; see `Reply`.
@@ -157,6 +172,7 @@ pub enum Reply {
     Actor(Actor),
     Record(Event),
     Stations(Vec<StationInfo>),
+    Audit(crate::store::AuditTrail),
 }
 
 /// Who is calling, as the station established it: the operator from the operating
@@ -363,4 +379,5 @@ typed! {
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
     fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
     fn stations() -> Vec<StationInfo> = Qry(Q::Stations) => Reply::Stations(s) => s;
+    fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;
 }
