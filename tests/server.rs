@@ -70,13 +70,23 @@ impl Plant {
 
     /// Start the server and wait until it answers.
     fn start(&mut self, extra: &[&str]) {
-        let child = self.serve_cmd(extra).spawn().unwrap();
-        self.server = Some(child);
+        let mut child = self.serve_cmd(extra).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while lotline::server::served_by(&self.socket).is_none() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("the server exited with {status}: {err}");
+            }
             assert!(Instant::now() < deadline, "the server did not come up");
             std::thread::sleep(Duration::from_millis(20));
         }
+        self.server = Some(child);
     }
 
     fn cmd(&self, args: &[&str]) -> Command {

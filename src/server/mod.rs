@@ -190,7 +190,18 @@ pub fn stop_if_idle(socket: &Path) -> Result<bool, String> {
 pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     install_signal_handlers();
     let roles = Roles::discover(opts.roles.as_deref()).map_err(ServeError::Setup)?;
-    let store = match Store::open(&opts.db, opts.create) {
+    // A server that is just stopping still holds the file for a moment: wait for it.
+    let mut tries = 0;
+    let opened = loop {
+        match Store::open(&opts.db, opts.create) {
+            Err(StoreError::InUse { .. }) if tries < 50 && served_by(&opts.socket).is_none() => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => break other,
+        }
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(StoreError::InUse { .. }) => {
             return Err(match served_by(&opts.socket) {
@@ -246,9 +257,6 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         let _ = c.stream.shutdown(std::net::Shutdown::Both);
     }
     drop(listener);
-    if socket_id.is_some() && std::fs::metadata(&opts.socket).map(|m| m.ino()).ok() == socket_id {
-        let _ = std::fs::remove_file(&opts.socket);
-    }
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut shared = shared;
     let core = loop {
@@ -261,8 +269,13 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             Err(_) => break None,
         }
     };
-    match core {
-        Some(core) => match core.into_store().close() {
+    let closed = core.map(|core| core.into_store().close());
+    // The socket goes last: once it is gone, the file is free for the next server.
+    if socket_id.is_some() && std::fs::metadata(&opts.socket).map(|m| m.ino()).ok() == socket_id {
+        let _ = std::fs::remove_file(&opts.socket);
+    }
+    match closed {
+        Some(closed) => match closed {
             Ok(()) => {
                 log("stopped; the database is closed");
                 Ok(())
