@@ -113,6 +113,10 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Exchange events as GS1 EPCIS 2.0 JSON-LD: export for partners, import another
+    /// plant's or a partner's.
+    #[command(subcommand)]
+    Epcis(super::epcis::EpcisCmd),
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod audit;
+mod epcis;
 mod json;
 mod master;
 mod output;
@@ -453,6 +454,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             audit::run(out, st.as_ref(), a)
         }
         Cmd::Generate(g) => generate(&cli, out, g),
+        Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { json } => {
             let st = open_read(&cli, &db)?;
             let report = st.check()?;

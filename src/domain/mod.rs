@@ -26,4 +26,6 @@ pub mod text;
 pub use request::*;
 mod balance;
 pub use balance::MassBalance;
+mod exchange;
+pub use exchange::*;
 pub mod words;

@@ -155,6 +155,7 @@ impl Core {
             Command::RecordMockRecall { record, date } => {
                 Reply::Event(s.record_mock_recall(record, date, st, today)?)
             }
+            Command::ImportEpcis(i) => Reply::Imported(s.import_epcis(i, st, today)?),
         })
     }
 
@@ -293,6 +294,13 @@ impl Core {
             Query::WhoAmI => Reply::Actor(self.actor(caller)?),
             Query::Event(id) => Reply::Record(s.event(id)?),
             Query::Stations => Reply::Stations(stations()),
+            Query::EventPage {
+                from,
+                to,
+                after,
+                ids,
+                limit,
+            } => Reply::EventPage(s.event_page(from, to, after, ids.as_deref(), limit as usize)?),
             Query::Audit(f) => Reply::Audit(s.audit(
                 f.since,
                 f.until,

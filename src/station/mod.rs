@@ -36,7 +36,12 @@ pub enum Command {
     SetStatus(StatusChange),
     Void(VoidEvent),
     HoldAll(HoldAll),
-    RecordMockRecall { record: MockRecall, date: NaiveDate },
+    RecordMockRecall {
+        record: MockRecall,
+        date: NaiveDate,
+    },
+    /// An EPCIS document parsed and mapped by the client, recorded in one transaction.
+    ImportEpcis(EpcisImport),
 }
 
 impl Command {
@@ -45,6 +50,9 @@ impl Command {
     pub fn required_role(&self) -> Role {
         match self {
             Command::SetPlant(_) | Command::AddItem(_) | Command::AddParty(_) => Role::Admin,
+            // An import creates items and parties (master data) and records events nobody
+            // here saw: the head office's admin merges plants.
+            Command::ImportEpcis(_) => Role::Admin,
             c if c.needs_qa() => Role::Qa,
             _ => Role::Operator,
         }
@@ -74,6 +82,9 @@ impl Command {
                 | Command::Void(_)
                 | Command::HoldAll(_)
                 | Command::RecordMockRecall { .. }
+                // Merging another plant's or a partner's records creates items and parties
+                // (master data: the admin role will take it) and events nobody here saw.
+                | Command::ImportEpcis(_)
         )
     }
 }
@@ -119,6 +130,15 @@ pub enum Query {
     Event(u64),
     /// The stations connected to the server (only this one when embedded).
     Stations,
+    /// A page of standing events and the lots they name, for exports: by business date
+    /// from `after` (exclusive) within `from..=to`, or exactly `ids` when given.
+    EventPage {
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, u64)>,
+        ids: Option<Vec<u64>>,
+        limit: u32,
+    },
     /// Who did what, when, from which station.
     Audit(AuditFilter),
 }
@@ -172,6 +192,8 @@ pub enum Reply {
     Actor(Actor),
     Record(Event),
     Stations(Vec<StationInfo>),
+    Imported(ImportReport),
+    EventPage(EventPageRows),
     Audit(crate::store::AuditTrail),
 }
 
@@ -379,5 +401,8 @@ typed! {
     fn whoami() -> Actor = Qry(Q::WhoAmI) => Reply::Actor(a) => a;
     fn event(id: u64) -> Event = Qry(Q::Event(id)) => Reply::Record(e) => e;
     fn stations() -> Vec<StationInfo> = Qry(Q::Stations) => Reply::Stations(s) => s;
+    /// Records an EPCIS import; the report says whether it was stored.
+    fn import_epcis(i: EpcisImport) -> ImportReport = Cmd(C::ImportEpcis(i)) => Reply::Imported(r) => r;
+    fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
     fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;
 }

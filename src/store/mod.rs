@@ -4,6 +4,7 @@
 mod check;
 mod codec;
 mod error;
+mod exchange;
 mod graph;
 #[cfg(test)]
 mod props;
@@ -15,6 +16,7 @@ mod write;
 
 pub use check::{CheckReport, Problem};
 pub use error::StoreError;
+pub use exchange::MAX_PAGE;
 pub use graph::LinkGraph;
 pub use query::{AuditTrail, HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
@@ -360,6 +362,7 @@ impl Store {
             w.open_table(SUPPLIER_LOTS)?;
             w.open_table(ITEM_LOTS)?;
             w.open_table(PARTY_EVENTS)?;
+            w.open_table(EPCIS_EVENTS)?;
             w.open_table(ITEM_EVENTS)?;
         }
         w.commit()?;

@@ -95,6 +95,10 @@ pub const EVENTS_BY_DATE: TableDefinition<(i32, u64), ()> = TableDefinition::new
 /// (party, event id) → (): events naming a party — "what did this customer receive?"
 pub const PARTY_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("party_history");
 
+/// EPCIS event id → ImportedEvent (record): every event an EPCIS import recorded, so the
+/// same document imported twice adds nothing. Created by the first write on files older
+/// than the import (redb creates a table when a write transaction opens it).
+pub const EPCIS_EVENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("epcis_events");
 /// (item code, event id) → (): the events that added, changed or retired an item.
 pub const ITEM_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("item_history");
 

@@ -46,10 +46,16 @@ pub(super) struct Tx<'t> {
     /// longer than the transaction.
     lot_cache: RefCell<HashMap<u32, Lot>>,
     code_cache: RefCell<HashMap<LotCode, u32>>,
+    /// EPCIS event ids already imported (see `EPCIS_EVENTS`).
+    pub epcis: Table<'t, &'static str, &'static [u8]>,
+    /// The code the next new lot takes instead of one from the plant's pattern: an import
+    /// keeps the codes the source plant printed. Taken (and so cleared) by the next
+    /// `next_lot_code`.
+    pub forced_code: Option<LotCode>,
 }
 
 impl<'t> Tx<'t> {
-    fn open(w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
+    pub(super) fn open(w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
         Ok(Tx {
             meta: w.open_table(META)?,
             items: w.open_table(ITEMS)?,
@@ -68,10 +74,12 @@ impl<'t> Tx<'t> {
             party_events: w.open_table(PARTY_EVENTS)?,
             lot_cache: RefCell::default(),
             code_cache: RefCell::default(),
+            epcis: w.open_table(EPCIS_EVENTS)?,
+            forced_code: None,
         })
     }
 
-    fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
+    pub(super) fn item(&self, code: &ItemCode, field: &str) -> Result<Item, StoreError> {
         match self.items.get(code.as_str())? {
             Some(v) => decode(v.value(), "items", code),
             None => Err(StoreError::invalid(
@@ -91,7 +99,7 @@ impl<'t> Tx<'t> {
         }
     }
 
-    fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
+    pub(super) fn lot_by_code(&self, code: &LotCode, field: &str) -> Result<Lot, StoreError> {
         let cached = self.code_cache.borrow().get(code).copied();
         let id = match cached {
             Some(id) => id,
@@ -172,6 +180,18 @@ impl<'t> Tx<'t> {
         pattern: &LotPattern,
         date: NaiveDate,
     ) -> Result<LotCode, StoreError> {
+        if let Some(code) = self.forced_code.take() {
+            if let Some(v) = self.lot_codes.get(code.as_str())? {
+                let made = self.lot(LotId(v.value()))?.event;
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!(
+                        "lot {code} already exists here (made by event {made}); import the document with a --lot-prefix for its plant"
+                    ),
+                ));
+            }
+            return Ok(code);
+        }
         let key = format!("seq:{}", pattern.prefix(date));
         let mut n = match self.meta.get(key.as_str())? {
             Some(v) => v.value().try_into().map(u32::from_le_bytes).unwrap_or(0),
@@ -408,7 +428,7 @@ fn convert_qty(qty: Qty, given: Option<Unit>, item: &Item, field: &str) -> Resul
 
 impl Store {
     /// Run `f` in one write transaction; commit only if it succeeds.
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -659,7 +679,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
+    pub(super) fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
         let item = Item {
             code: new.code,
             description: new.description,
@@ -696,7 +716,7 @@ impl Tx<'_> {
         Ok(item)
     }
 
-    fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
+    pub(super) fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
         let party = Party {
             id: new.id,
             role: new.role,
@@ -719,7 +739,7 @@ impl Tx<'_> {
     }
 
     /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
-    fn receive(
+    pub(super) fn receive(
         &mut self,
         r: NewReceipt,
         stamp: &Stamp,
@@ -840,7 +860,7 @@ impl Tx<'_> {
     }
 
     /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
-    fn produce(
+    pub(super) fn produce(
         &mut self,
         b: NewBatch,
         stamp: &Stamp,
@@ -941,7 +961,12 @@ impl Tx<'_> {
     }
 
     /// Shipping (FSMA §1.1340): lots leave for a customer. Returns the event id.
-    fn ship(&mut self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
+    pub(super) fn ship(
+        &mut self,
+        s: NewShipment,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
         check_not_future(s.date, "date", today)?;
         let customer = self.party(&s.customer, "customer")?;
         check_party_active(&customer, "customer")?;
@@ -972,7 +997,7 @@ impl Tx<'_> {
     }
 
     /// A counted correction of a lot's balance, with a reason. Returns the event id.
-    fn adjust(
+    pub(super) fn adjust(
         &mut self,
         a: Adjustment,
         stamp: &Stamp,
