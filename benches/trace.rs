@@ -655,6 +655,7 @@ fn commits(db: &Path) -> Value {
         let out = store
             .produce(
                 NewBatch {
+                    allow_expired: false,
                     item: p("PIE-APPLE"),
                     qty: Qty::from_units(10),
                     unit: None,
@@ -674,6 +675,7 @@ fn commits(db: &Path) -> Value {
         store
             .ship(
                 NewShipment {
+                    allow_expired: false,
                     customer: PartyId::parse(&format!("CUST{:04}", 1 + i % 300), "customer")
                         .expect("customer"),
                     date: today,

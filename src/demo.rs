@@ -292,6 +292,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
             lines.extend(self.pick(item, q, date)?);
         }
         let created = self.st.produce(NewBatch {
+            allow_expired: false,
             item: code(ItemCode::parse, output)?,
             qty: Qty::from_units(*out_qty),
             unit: None,
@@ -357,6 +358,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                     balance = balance - take;
                     self.bol += 1;
                     self.st.ship(NewShipment {
+                        allow_expired: false,
                         customer: code(PartyId::parse, c)?,
                         date,
                         reference: Some(Reference {

@@ -556,6 +556,7 @@ impl Gen<'_> {
         let n_inputs = lines.len() as u64;
         let created = b.produce(
             NewBatch {
+                allow_expired: false,
                 item: self.item_codes[item].clone(),
                 qty: Qty::from_units(out_qty),
                 unit: None,
@@ -671,6 +672,7 @@ impl Gen<'_> {
             for chunk in lines.chunks(LINES_PER_SHIPMENT) {
                 b.ship(
                     NewShipment {
+                        allow_expired: false,
                         customer: self.customers[c].clone(),
                         date: self.date,
                         reference: Some(Reference {

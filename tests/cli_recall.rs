@@ -295,3 +295,148 @@ fn temperature_ranges_are_checked_when_an_item_is_added() {
     let shown = p.ok(&["item", "show", "FISH"]);
     assert!(shown.contains("at most -18.0 °C"), "{shown}");
 }
+
+#[test]
+fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
+    let p = Plant::new();
+    p.master();
+    let old = p.receive("FLOUR", "MILL", "M-OLD", "100", &["--expiry", "2026-11-10"]);
+    let old = old.stdout.trim().to_string();
+    let fresh = p.receive("FLOUR", "MILL", "M-NEW", "100", &["--expiry", "2030-01-01"]);
+    let fresh = fresh.stdout.trim().to_string();
+    let soon_date = {
+        // Expires five days from today, whatever today is.
+        let today = chrono::Local::now().date_naive();
+        (today + chrono::Days::new(5)).to_string()
+    };
+    let soon = p.receive("FLOUR", "MILL", "M-SOON", "100", &["--expiry", &soon_date]);
+    let soon = soon.stdout.trim().to_string();
+
+    // Used in a batch after its expiry: refused, naming the line and the way out.
+    let produce = |extra: &[&str]| {
+        let mut a = vec![
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "10",
+            "--date",
+            "2026-11-20",
+            "--input",
+        ];
+        let input = format!("{old}=10");
+        a.push(&input);
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let args = produce(&[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    p.refused(&args, "input", "expired on 2026-11-10");
+    let r = p.run(&args);
+    assert!(r.stderr.contains("--allow-expired"), "{}", r.stderr);
+    // With the override it is stored, and the override is in the lot's history.
+    let args = produce(&["--allow-expired"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let dough = p.ok(&args);
+    let v = p.json(&["lot", &old, "--json"]);
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["receive", "produce", "expiry override"]);
+    let last = &v["events"][2];
+    assert!(
+        last["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("expired lot {old} used by event")),
+        "{last}"
+    );
+    assert!(last["operator"].as_str().is_some_and(|o| !o.is_empty()));
+    // An input that has not expired needs no override and records none.
+    p.ok(&[
+        "produce",
+        "--item",
+        "DOUGH",
+        "--qty",
+        "5",
+        "--date",
+        "2026-11-20",
+        "--input",
+        &format!("{fresh}=5"),
+    ]);
+    assert_eq!(
+        p.json(&["lot", &fresh, "--json"])["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Shipping an expired lot: the same rule.
+    p.ok(&[
+        "produce",
+        "--item",
+        "COOKIE",
+        "--qty",
+        "4",
+        "--date",
+        "2026-11-20",
+        "--expiry",
+        "2026-11-21",
+        "--input",
+        &format!("{dough}=10"),
+    ]);
+    let cookies = p.json(&["lots", "--item", "COOKIE", "--json"])[0]["lot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    p.refused(
+        &[
+            "ship",
+            "--customer",
+            "SHOP",
+            "--lot",
+            &format!("{cookies}=1"),
+        ],
+        "lot",
+        "expired on 2026-11-21",
+    );
+    p.ok(&[
+        "ship",
+        "--customer",
+        "SHOP",
+        "--lot",
+        &format!("{cookies}=1"),
+        "--allow-expired",
+    ]);
+    let text = p.ok(&["lot", &cookies]);
+    assert!(text.contains("expiry override"), "{text}");
+
+    // `lots` shows expiry and filters on it.
+    let table = p.ok(&["lots", "--item", "FLOUR"]);
+    assert!(table.lines().next().unwrap().contains("EXPIRY"), "{table}");
+    assert!(table.contains("2026-11-10"), "{table}");
+    let codes = |args: &[&str]| -> Vec<String> {
+        p.json(args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["lot"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let expired = codes(&["lots", "--item", "FLOUR", "--expired", "--json"]);
+    assert_eq!(expired, [old]);
+    let soon_list = codes(&["lots", "--expiring-within", "7", "--json"]);
+    assert_eq!(soon_list, [soon]);
+    assert!(codes(&["lots", "--expiring-within", "4", "--json"]).is_empty());
+    p.refused(
+        &["lots", "--expiring-within", "soon"],
+        "expiring-within",
+        "number of days",
+    );
+    let r = p.run(&["lots", "--expired", "--expiring-within", "3"]);
+    assert_eq!(r.code, 2, "the two filters contradict: {}", r.stderr);
+}

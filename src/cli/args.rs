@@ -659,6 +659,10 @@ pub struct ProduceArgs {
     #[arg(long = "ref")]
     pub reference: Option<String>,
     /// Print the new lot's label (see `lotline label`).
+    /// Use input lots past their expiry (refused otherwise); the override is recorded in
+    /// each lot's history.
+    #[arg(long)]
+    pub allow_expired: bool,
     #[arg(long)]
     pub label: bool,
     #[command(flatten)]
@@ -668,6 +672,7 @@ pub struct ProduceArgs {
 impl ProduceArgs {
     pub fn to_new(&self, today: NaiveDate) -> Result<NewBatch, Invalid> {
         Ok(NewBatch {
+            allow_expired: self.allow_expired,
             item: ItemCode::parse(&self.item, "item")?,
             qty: Qty::parse_positive(&self.qty, "qty")?,
             unit: opt_unit(&self.unit)?,
@@ -695,6 +700,10 @@ pub struct ShipArgs {
     #[arg(long)]
     pub date: Option<String>,
     /// Reference document TYPE:NUMBER, e.g. BOL:5521.
+    /// Ship lots past their expiry (refused otherwise); the override is recorded in each
+    /// lot's history.
+    #[arg(long)]
+    pub allow_expired: bool,
     #[arg(long = "ref")]
     pub reference: Option<String>,
 }
@@ -702,6 +711,7 @@ pub struct ShipArgs {
 impl ShipArgs {
     pub fn to_new(&self, today: NaiveDate) -> Result<NewShipment, Invalid> {
         Ok(NewShipment {
+            allow_expired: self.allow_expired,
             customer: PartyId::parse(&self.customer, "customer")?,
             date: opt_past_date(self.date.as_deref(), today)?,
             reference: opt_ref(&self.reference)?,
@@ -743,6 +753,12 @@ pub struct LotsArgs {
     /// Only lots with something on hand.
     #[arg(long)]
     pub on_hand: bool,
+    /// Only lots that expire within DAYS days from today (not yet expired).
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<String>,
+    /// Only lots past their expiry today.
+    #[arg(long, conflicts_with = "expiring_within")]
+    pub expired: bool,
     #[arg(long)]
     pub json: bool,
 }

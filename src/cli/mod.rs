@@ -4,6 +4,7 @@
 mod args;
 mod audit;
 mod epcis;
+mod expiry;
 mod json;
 mod master;
 mod output;
@@ -336,8 +337,10 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             if let Some(why) = &created.hold {
                 // On stderr so scripts still read the code alone from stdout.
                 eprintln!(
-                    "lotline: lot {} is ON HOLD: {why}; QA must release it (`lotline release {} --reason ...`) before it is used",
-                    created.code, created.code
+                    "lotline: lot {} is ON HOLD: {}; QA must release it (`lotline release {} --reason ...`) before it is used",
+                    created.code,
+                    crate::domain::text::escape_lines(why),
+                    created.code
                 );
             }
             print_new_label(&st, printer, &created.code, "received")
@@ -411,7 +414,9 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                     .transpose()?,
                 on_hand: l.on_hand,
             };
-            output::lots(out, &st.lots(filter)?, l.json)
+            let today = st.today()?;
+            let lots = crate::cli::expiry::filter(st.lots(filter)?, l, today)?;
+            output::lots(out, &lots, l.json)
         }
         Cmd::Lot { code, json } => {
             let st = open_read(&cli, &db)?;

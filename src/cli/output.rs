@@ -113,8 +113,8 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
     }
     writeln!(
         out,
-        "{:<13} {:<14} {:<10} {:>10} {:>10} {:<5} {:<9} SOURCE",
-        "LOT", "ITEM", "DATE", "QTY", "ON HAND", "UNIT", "STATUS"
+        "{:<13} {:<14} {:<10} {:<10} {:>10} {:>10} {:<5} {:<9} SOURCE",
+        "LOT", "ITEM", "DATE", "EXPIRY", "QTY", "ON HAND", "UNIT", "STATUS"
     )?;
     for l in lots {
         let source = match &l.origin {
@@ -129,10 +129,11 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
         };
         writeln!(
             out,
-            "{:<13} {:<14} {:<10} {:>10} {:>10} {:<5} {:<9} {}",
+            "{:<13} {:<14} {:<10} {:<10} {:>10} {:>10} {:<5} {:<9} {}",
             l.code,
             l.item,
             l.date,
+            l.expiry.map(|d| d.to_string()).unwrap_or("-".into()),
             l.quantity.to_string(),
             l.balance.to_string(),
             l.unit,
@@ -186,6 +187,11 @@ pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> Strin
             reason,
         } => format!("{} {from} → {to}: {reason}", code(lot)),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::ExpiryOverride { event, lots } => format!(
+            "expired lot{} {} used by event {event}: expiry override",
+            if lots.len() == 1 { "" } else { "s" },
+            lots.iter().map(code).collect::<Vec<_>>().join(", ")
+        ),
         EventKind::MockRecall(m) => format!(
             "mock recall ({}): {} lots, {} shipments to {} customers, mass balance {}, {} ms{}",
             m.direction,

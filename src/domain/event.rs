@@ -173,6 +173,12 @@ pub enum EventKind {
     },
     /// A mock recall run from this lot, kept for the auditor. Changes nothing.
     MockRecall(MockRecall),
+    /// `event` (a batch or shipment, recorded in the same transaction) used or shipped
+    /// these lots past their expiry because the user overrode the refusal. Changes nothing.
+    ExpiryOverride {
+        event: u64,
+        lots: Vec<LotId>,
+    },
 }
 
 /// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
@@ -203,6 +209,7 @@ impl EventKind {
             EventKind::Status { .. } => "status",
             EventKind::Void { .. } => "void",
             EventKind::MockRecall(_) => "mock recall",
+            EventKind::ExpiryOverride { .. } => "expiry override",
         }
     }
 
@@ -216,6 +223,7 @@ impl EventKind {
             EventKind::Ship(s) => s.lines.iter().map(|u| u.lot).collect(),
             EventKind::Adjust { lot, .. } | EventKind::Status { lot, .. } => vec![*lot],
             EventKind::MockRecall(m) => vec![m.root],
+            EventKind::ExpiryOverride { lots, .. } => lots.clone(),
             EventKind::Void { .. } => vec![],
         }
     }

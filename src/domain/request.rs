@@ -83,6 +83,8 @@ pub struct NewBatch {
     /// Overrides the expiry computed from the item's shelf life.
     pub expiry: Option<NaiveDate>,
     pub inputs: Vec<LotLine>,
+    /// Use inputs past their expiry: refused otherwise. The override is recorded.
+    pub allow_expired: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +93,8 @@ pub struct NewShipment {
     pub date: NaiveDate,
     pub reference: Option<Reference>,
     pub lines: Vec<LotLine>,
+    /// Ship lots past their expiry: refused otherwise. The override is recorded.
+    pub allow_expired: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

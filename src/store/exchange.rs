@@ -345,6 +345,9 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 }
                 self.tx.forced_code = Some(output.lot.clone());
                 let b = NewBatch {
+                    // What is imported already happened: a lot used past its expiry is
+                    // recorded as such (an expiry-override event), not refused.
+                    allow_expired: true,
                     item,
                     qty: output.qty,
                     unit: Some(output.unit),
@@ -366,6 +369,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     }
                 }
                 let s = NewShipment {
+                    allow_expired: true,
                     customer,
                     date: ev.date,
                     reference: ev.reference.clone(),

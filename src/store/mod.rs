@@ -650,6 +650,7 @@ pub(crate) mod test_util {
     ) -> Result<LotCode, StoreError> {
         s.produce(
             NewBatch {
+                allow_expired: false,
                 item: ItemCode::parse(item, "item").unwrap(),
                 qty: Qty::from_units(qty),
                 unit: None,
@@ -668,6 +669,7 @@ pub(crate) mod test_util {
     pub fn ship(s: &Store, customer: &str, lines: Vec<LotLine>) -> Result<u64, StoreError> {
         s.ship(
             NewShipment {
+                allow_expired: false,
                 customer: PartyId::parse(customer, "customer").unwrap(),
                 date: today(),
                 reference: None,

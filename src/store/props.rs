@@ -88,6 +88,7 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                 .collect();
             s.produce(
                 NewBatch {
+                    allow_expired: false,
                     item: ItemCode::parse(ITEMS[*item as usize], "item")?,
                     qty: Qty::from_units(*qty as i64),
                     unit: None,
@@ -113,6 +114,7 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                 .collect();
             s.ship(
                 NewShipment {
+                    allow_expired: false,
                     customer: PartyId::parse(CUSTOMERS[*customer as usize], "customer")?,
                     date: today(),
                     reference: None,

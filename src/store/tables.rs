@@ -310,6 +310,9 @@ pub mod old {
                 },
                 EventKind::Void { event, reason } => EventKindV5::Void { event, reason },
                 EventKind::MockRecall(m) => EventKindV5::MockRecall(m),
+                // Kinds added with schema 6 have no older form; test plants never hold them
+                // when they are written back as an older file.
+                other => panic!("{} events did not exist before schema 6", other.name()),
             };
             EventV5 {
                 id: e.id,

@@ -261,11 +261,13 @@ impl<'t> Tx<'t> {
     }
 
     /// Look up and check each line: the lot exists, may be used, has the quantity.
+    /// A lot past its expiry on `date` is refused unless `allow_expired`.
     fn take(
         &self,
         lines: &[LotLine],
         field: &str,
         date: NaiveDate,
+        allow_expired: bool,
     ) -> Result<Vec<(Lot, Qty)>, StoreError> {
         if lines.is_empty() {
             return Err(StoreError::invalid(field, "at least one lot is needed"));
@@ -280,6 +282,18 @@ impl<'t> Tx<'t> {
             let lot = self.lot_by_code(&l.lot, &f)?;
             lot.check_use(l.qty, &f)?;
             lot.check_date(date, "date")?;
+            if !allow_expired
+                && lot.is_expired(date)
+                && let Some(exp) = lot.expiry
+            {
+                return Err(StoreError::invalid(
+                    &f,
+                    format!(
+                        "lot {} expired on {exp}; if QA has approved using it, confirm the override (command line: --allow-expired), which is recorded",
+                        lot.code
+                    ),
+                ));
+            }
             out.push((lot, l.qty));
         }
         let uses: Vec<Use> = out
@@ -342,7 +356,10 @@ impl<'t> Tx<'t> {
             let ev = self.event(id, "event")?;
             if !matches!(
                 ev.kind,
-                EventKind::Status { .. } | EventKind::Void { .. } | EventKind::MockRecall(_)
+                EventKind::Status { .. }
+                    | EventKind::Void { .. }
+                    | EventKind::MockRecall(_)
+                    | EventKind::ExpiryOverride { .. }
             ) {
                 return Ok(true);
             }
@@ -901,7 +918,7 @@ impl Tx<'_> {
                 ),
             ));
         }
-        let inputs = self.take(&b.inputs, "input", b.date)?;
+        let inputs = self.take(&b.inputs, "input", b.date, b.allow_expired)?;
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
         let id = self.next_lot_id()?;
@@ -952,6 +969,7 @@ impl Tx<'_> {
                     .collect(),
             }),
         })?;
+        self.record_expiry_override(event_id, &inputs, b.date, stamp)?;
         Ok(Created {
             code,
             lot: id,
@@ -976,16 +994,16 @@ impl Tx<'_> {
                 format!("{} is a supplier, not a customer", customer.id),
             ));
         }
-        let lines = self.take(&s.lines, "lot", s.date)?;
-        for (mut lot, q) in lines.iter().cloned() {
+        let taken = self.take(&s.lines, "lot", s.date, s.allow_expired)?;
+        for (mut lot, q) in taken.iter().cloned() {
             lot.balance = lot.balance - q;
             self.put_lot(&lot)?;
         }
-        let lines = lines
+        let lines = taken
             .iter()
             .map(|(l, q)| Use { lot: l.id, qty: *q })
             .collect();
-        self.append(
+        let id = self.append(
             stamp,
             s.date,
             s.reference.clone(),
@@ -993,7 +1011,29 @@ impl Tx<'_> {
                 customer: customer.id,
                 lines,
             }),
-        )
+        )?;
+        self.record_expiry_override(id, &taken, s.date, stamp)?;
+        Ok(id)
+    }
+
+    /// When `event` used lots past their expiry (the user overrode the refusal), say so in
+    /// an event of its own, in each of those lots' histories.
+    fn record_expiry_override(
+        &mut self,
+        event: u64,
+        taken: &[(Lot, Qty)],
+        date: NaiveDate,
+        stamp: &Stamp,
+    ) -> Result<(), StoreError> {
+        let lots: Vec<LotId> = taken
+            .iter()
+            .filter(|(l, _)| l.is_expired(date))
+            .map(|(l, _)| l.id)
+            .collect();
+        if !lots.is_empty() {
+            self.append(stamp, date, None, EventKind::ExpiryOverride { event, lots })?;
+        }
+        Ok(())
     }
 
     /// A counted correction of a lot's balance, with a reason. Returns the event id.
@@ -1192,7 +1232,7 @@ impl Tx<'_> {
         let id = self.next_event_id()?;
         match &target.kind {
             // A record only: nothing to reverse.
-            EventKind::MockRecall(_) => {}
+            EventKind::MockRecall(_) | EventKind::ExpiryOverride { .. } => {}
             EventKind::Void { .. } => {
                 return Err(StoreError::invalid(
                     "event",
@@ -1589,6 +1629,7 @@ mod tests {
                 tlc_source_ref: None,
             };
             let batch = |item: &str, qty: i64, inputs: Vec<LotLine>| NewBatch {
+                allow_expired: false,
                 item: ItemCode::parse(item, "item").unwrap(),
                 qty: Qty::from_units(qty),
                 unit: None,
@@ -1599,6 +1640,7 @@ mod tests {
                 inputs,
             };
             let shipment = |to: &str, lines: Vec<LotLine>| NewShipment {
+                allow_expired: false,
                 customer: PartyId::parse(to, "customer").unwrap(),
                 date: t,
                 reference: None,
@@ -1671,6 +1713,7 @@ mod tests {
             // More than the lot holds: the third command fails after two succeeded.
             b.produce(
                 NewBatch {
+                    allow_expired: false,
                     item: ItemCode::parse("DOUGH", "item").unwrap(),
                     qty: Qty::from_units(1),
                     unit: None,
@@ -1860,6 +1903,7 @@ mod tests {
         let e = s
             .ship(
                 NewShipment {
+                    allow_expired: false,
                     customer: PartyId::parse("SHOP", "c").unwrap(),
                     date: early,
                     reference: None,
@@ -1876,6 +1920,7 @@ mod tests {
         let e = s
             .produce(
                 NewBatch {
+                    allow_expired: false,
                     item: ItemCode::parse("DOUGH", "i").unwrap(),
                     qty: Qty::from_units(1),
                     unit: None,
@@ -1922,6 +1967,7 @@ mod tests {
     fn a_batch_checks_its_quantity_and_expiry_like_a_receipt() {
         let (_d, s, [flour, ..]) = bakery();
         let batch = |qty: &str, unit, expiry| NewBatch {
+            allow_expired: false,
             item: ItemCode::parse("DOUGH", "i").unwrap(),
             qty: qty.parse().unwrap(),
             unit,

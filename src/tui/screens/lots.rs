@@ -897,6 +897,9 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
             from, to, reason, ..
         } => format!("{from} -> {to}: {reason}"),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::ExpiryOverride { event, .. } => {
+            format!("used past expiry by event {event} (override)")
+        }
         EventKind::MockRecall(m) => format!(
             "mock recall: {} shipments to {} customers, balance {}",
             m.shipments,

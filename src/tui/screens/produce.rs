@@ -326,6 +326,9 @@ impl Produce {
         let f = &self.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
         Ok(NewBatch {
+            // Each expired input was warned about, in words, as it was added and is marked
+            // EXPIRED on its line: saving with it is the override, and it is recorded.
+            allow_expired: self.lines.iter().any(|l| l.expired),
             item: ItemCode::parse(f.value("item"), "item")?,
             qty: Qty::parse_positive(f.value("qty"), "qty")?,
             unit: None,

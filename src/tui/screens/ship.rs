@@ -423,6 +423,7 @@ impl Ship {
         let f = &self.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
         Ok(NewShipment {
+            allow_expired: false,
             customer: PartyId::parse(f.value("customer"), "customer")?,
             date: parse_past_date(opt("date").as_deref().unwrap_or("today"), "date", today)?,
             reference: opt("ref")

@@ -114,6 +114,9 @@ fn receive(
 
 fn produce(st: &Local, item: &str, qty: i64, date: &str, inputs: &[(&LotCode, i64)]) -> LotCode {
     st.produce(NewBatch {
+        // The bakery's short-lived dough is batched past its expiry on purpose, so the
+        // screens have expired stock to show; the override is recorded like any other.
+        allow_expired: true,
         item: ItemCode::parse(item, "item").unwrap(),
         qty: Qty::from_units(qty),
         unit: None,

@@ -23,6 +23,7 @@ pub struct Bakery {
 
 fn ship(st: &Local, customer: &str, bol: &str, lines: &[(&LotCode, i64)]) {
     st.ship(NewShipment {
+        allow_expired: true,
         customer: PartyId::parse(customer, "customer").unwrap(),
         date: day("2026-11-18"),
         reference: Some(Reference::parse(bol, "ref").unwrap()),
