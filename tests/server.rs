@@ -70,13 +70,23 @@ impl Plant {
 
     /// Start the server and wait until it answers.
     fn start(&mut self, extra: &[&str]) {
-        let child = self.serve_cmd(extra).spawn().unwrap();
-        self.server = Some(child);
+        let mut child = self.serve_cmd(extra).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while lotline::server::served_by(&self.socket).is_none() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("the server exited with {status}: {err}");
+            }
             assert!(Instant::now() < deadline, "the server did not come up");
             std::thread::sleep(Duration::from_millis(20));
         }
+        self.server = Some(child);
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -223,6 +233,19 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
         assert!(text.contains(&format!("\"{}\"", me())), "{code}: {text}");
         assert!(text.contains("dock-"), "{code}: {text}");
     }
+    // The audit trail names each station that wrote, and narrows to one lot.
+    let audit = p.json(&["audit", "--operator", &me(), "--limit", "1000"]);
+    let audit = audit.as_array().unwrap();
+    for w in 0..8 {
+        let n = audit
+            .iter()
+            .filter(|e| e["station"] == format!("dock-{w}").as_str())
+            .count();
+        assert_eq!(n, 6, "dock-{w} in {audit:?}");
+    }
+    let one = p.json(&["audit", "--lot", &acknowledged[0]]);
+    assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
+    assert!(one[0]["what"].as_str().unwrap().contains("eceive"), "{one}");
     // Every lot code is distinct: no two transactions handed out the same one.
     let mut codes = acknowledged.clone();
     codes.sort();
@@ -540,5 +563,10 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     assert!(!status.contains("looks wet"), "{status}");
     // The admin may.
     p.ok(&["hold", &lot, "--reason", "looks wet"]);
+    // The audit trail: what the other user did, from where; the refusal left no event.
+    let theirs = p.json(&["audit", "--operator", user]);
+    let theirs = theirs.as_array().unwrap();
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["station"], "handheld-7");
     p.check_clean();
 }

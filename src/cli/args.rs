@@ -110,6 +110,8 @@ pub enum Cmd {
     Generate(GenerateArgs),
     /// Serve the database to every station over a Unix socket (runs in the foreground).
     Serve(ServeArgs),
+    /// Who did what, when, from which station: the records' audit trail, newest first.
+    Audit(AuditArgs),
     /// FDA asked for records: the FSMA 204 sortable spreadsheet (XLSX and/or CSV), one
     /// sheet per CTE, by lot, item and dates.
     Fsma(super::fsma::FsmaArgs),
@@ -145,6 +147,28 @@ pub enum Cmd {
         /// The new file (must not exist).
         new: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Recorded on or after this day (YYYY-MM-DD, local time).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Recorded on or before this day (YYYY-MM-DD, local time).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only what this Unix user did.
+    #[arg(long, value_name = "USER")]
+    pub operator: Option<String>,
+    /// Only what touched this lot.
+    #[arg(long, value_name = "LOT")]
+    pub lot: Option<String>,
+    /// At most this many events (newest first).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub limit: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! domain values (so errors name the flag), calls the station, prints results.
 
 mod args;
+mod audit;
 mod contract;
 mod epcis;
 mod expiry;
@@ -446,6 +447,10 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Plan(a) => fsma::plan(&open_read(&cli, &db)?, out, a),
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Serve(a) => serve(&cli, &db, a),
+        Cmd::Audit(a) => {
+            let st = open_read(&cli, &db)?;
+            audit::run(out, st.as_ref(), a)
+        }
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { file, json } => {
@@ -509,7 +514,9 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                 ));
             }
             drop(st);
-            if let Some(pid) = served() {
+            let idle = crate::server::stop_if_idle(&socket_of(cli, path))
+                .map_err(|m| Failure::new(Kind::Busy, m))?;
+            if !idle && let Some(pid) = served() {
                 return Err(Failure::new(
                     Kind::Busy,
                     format!(

@@ -33,7 +33,7 @@ pub fn lot_json(l: &Lot) -> Value {
 
 /// One JSON document, indented or compact as `--pretty` and the terminal decide, with
 /// characters a terminal must not see raw written as `\uXXXX` (the same JSON).
-fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
+pub(super) fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> Res {
     super::json::write(out, v)?;
     Ok(())
 }
@@ -176,7 +176,7 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
     Ok(())
 }
 
-fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
+pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
     let code = |id: &LotId| {
         codes
             .get(id)

@@ -148,11 +148,60 @@ pub fn served_by(socket: &Path) -> Option<u32> {
         .map(|r| r.server_pid())
 }
 
+/// Stop the server on `socket` if no station but the caller is connected to it (a server a
+/// command started and left behind): SIGTERM, then wait for it to close the file. `Ok(true)`
+/// when none runs any more; `Ok(false)` when stations are still connected.
+pub fn stop_if_idle(socket: &Path) -> Result<bool, String> {
+    use crate::station::StationExt;
+    let Ok(remote) = crate::station::remote::Remote::connect(socket, "lotline-stop") else {
+        return Ok(true);
+    };
+    let others = remote
+        .stations()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|s| !s.me)
+        .count();
+    if others > 0 {
+        return Ok(false);
+    }
+    let pid = remote.server_pid();
+    drop(remote);
+    // SAFETY: plain kill(2); the server reported this pid itself.
+    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) } != 0 {
+        return Err(format!(
+            "cannot stop lotline serve (pid {pid}): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while socket.exists() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "lotline serve (pid {pid}) did not stop within 15 s"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(true)
+}
+
 /// Run the server until SIGTERM, SIGINT, or (when asked) a quiet spell with no clients.
 pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     install_signal_handlers();
     let roles = Roles::discover(opts.roles.as_deref()).map_err(ServeError::Setup)?;
-    let store = match Store::open(&opts.db, opts.create) {
+    // A server that is just stopping still holds the file for a moment: wait for it.
+    let mut tries = 0;
+    let opened = loop {
+        match Store::open(&opts.db, opts.create) {
+            Err(StoreError::InUse { .. }) if tries < 50 && served_by(&opts.socket).is_none() => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => break other,
+        }
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(StoreError::InUse { .. }) => {
             return Err(match served_by(&opts.socket) {
@@ -208,9 +257,6 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         let _ = c.stream.shutdown(std::net::Shutdown::Both);
     }
     drop(listener);
-    if socket_id.is_some() && std::fs::metadata(&opts.socket).map(|m| m.ino()).ok() == socket_id {
-        let _ = std::fs::remove_file(&opts.socket);
-    }
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut shared = shared;
     let core = loop {
@@ -223,8 +269,13 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             Err(_) => break None,
         }
     };
-    match core {
-        Some(core) => match core.into_store().close() {
+    let closed = core.map(|core| core.into_store().close());
+    // The socket goes last: once it is gone, the file is free for the next server.
+    if socket_id.is_some() && std::fs::metadata(&opts.socket).map(|m| m.ino()).ok() == socket_id {
+        let _ = std::fs::remove_file(&opts.socket);
+    }
+    match closed {
+        Some(closed) => match closed {
             Ok(()) => {
                 log("stopped; the database is closed");
                 Ok(())

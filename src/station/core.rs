@@ -302,6 +302,13 @@ impl Core {
                 limit,
             } => Reply::EventPage(s.event_page(from, to, after, ids.as_deref(), limit as usize)?),
             Query::KdeRecords(q) => Reply::KdeRecords(s.kde_records(&q)?),
+            Query::Audit(f) => Reply::Audit(s.audit(
+                f.since,
+                f.until,
+                f.operator.as_deref(),
+                f.lot.as_ref(),
+                f.limit.clamp(1, 100_000) as usize,
+            )?),
         })
     }
 

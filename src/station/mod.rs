@@ -143,6 +143,21 @@ pub enum Query {
     /// The receiving, transformation and shipping events an FSMA 204 request covers,
     /// with the lots they name (the sortable spreadsheet, a customer's shipping KDEs).
     KdeRecords(KdeQuery),
+    /// Who did what, when, from which station.
+    Audit(AuditFilter),
+}
+
+/// Which events an audit lists; every given field must match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Recorded at or after (UTC).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Recorded at or before (UTC).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    pub operator: Option<String>,
+    pub lot: Option<LotCode>,
+    /// At most this many, newest first.
+    pub limit: u32,
 }
 
 // One request per call, moved once; see `Reply`.
@@ -184,6 +199,7 @@ pub enum Reply {
     Imported(ImportReport),
     EventPage(EventPageRows),
     KdeRecords(KdeRecords),
+    Audit(crate::store::AuditTrail),
 }
 
 /// Who is calling, as the station established it: the operator from the operating
@@ -402,4 +418,5 @@ typed! {
     fn import_epcis(i: EpcisImport) -> ImportReport = Cmd(C::ImportEpcis(i)) => Reply::Imported(r) => r;
     fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
     fn kde_records(q: KdeQuery) -> KdeRecords = Qry(Q::KdeRecords(q)) => Reply::KdeRecords(r) => r;
+    fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;
 }

@@ -20,7 +20,7 @@ pub use check::{CheckReport, Problem};
 pub use error::StoreError;
 pub use exchange::MAX_PAGE;
 pub use graph::LinkGraph;
-pub use query::{HistoryEntry, LotFilter, LotHistory, Stats};
+pub use query::{AuditTrail, HistoryEntry, LotFilter, LotHistory, Stats};
 pub use recall::{Delivery, RecallScope, ScopeCustomer};
 pub use tables::SCHEMA_VERSION;
 pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShipment};

@@ -38,6 +38,14 @@ pub struct LotHistory {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditTrail {
+    /// Newest first.
+    pub entries: Vec<HistoryEntry>,
+    /// The codes of the lots the entries name.
+    pub codes: Vec<(LotId, LotCode)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub event: Event,
     pub voided_by: Option<u64>,
@@ -265,6 +273,83 @@ impl Store {
             lot,
             events,
             related: related.into_iter().collect(),
+        })
+    }
+
+    /// Who did what, when and where: events newest first, recorded (not business) time
+    /// within `since..=until` (UTC), by one operator, touching one lot; at most `limit`.
+    /// Event ids rise with recording time, so the walk goes from the newest id down and
+    /// stops a day past `since`, allowing for a clock set back by up to a day.
+    pub fn audit(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        operator: Option<&str>,
+        lot: Option<&LotCode>,
+        limit: usize,
+    ) -> Result<AuditTrail, StoreError> {
+        let r = self.read()?;
+        let voids = r.open_table(EVENT_VOIDS)?;
+        let keep = |e: &Event| {
+            since.is_none_or(|s| e.stamp.at >= s)
+                && until.is_none_or(|u| e.stamp.at <= u)
+                && operator.is_none_or(|o| e.stamp.operator == o)
+        };
+        let mut entries: Vec<HistoryEntry> = Vec::new();
+        let push = |entries: &mut Vec<HistoryEntry>, e: Event| -> Result<(), StoreError> {
+            let voided_by = voids.get(e.id)?.map(|v| v.value());
+            entries.push(HistoryEntry {
+                event: e,
+                voided_by,
+            });
+            Ok(())
+        };
+        match lot {
+            Some(code) => {
+                let id = read_lot_id(&r, code)?;
+                let ids: Vec<u64> = r
+                    .open_table(LOT_EVENTS)?
+                    .range((id.0, 0)..=(id.0, u64::MAX))?
+                    .map(|e| e.map(|e| e.0.value().1))
+                    .collect::<Result<_, _>>()?;
+                for eid in ids.into_iter().rev() {
+                    let e = read_event(&r, eid)?;
+                    if keep(&e) {
+                        push(&mut entries, e)?;
+                        if entries.len() >= limit {
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {
+                let stop = since.map(|s| s - chrono::Duration::days(1));
+                for row in r.open_table(EVENTS)?.iter()?.rev() {
+                    let (k, v) = row?;
+                    let e: Event = decode(v.value(), "events", &k.value())?;
+                    if stop.is_some_and(|t| e.stamp.at < t) {
+                        break;
+                    }
+                    if keep(&e) {
+                        push(&mut entries, e)?;
+                        if entries.len() >= limit {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let mut related = std::collections::BTreeMap::new();
+        for e in &entries {
+            for other in e.event.kind.lots() {
+                if let std::collections::btree_map::Entry::Vacant(v) = related.entry(other) {
+                    v.insert(read_lot(&r, other)?.code);
+                }
+            }
+        }
+        Ok(AuditTrail {
+            entries,
+            codes: related.into_iter().collect(),
         })
     }
 
