@@ -443,3 +443,142 @@ fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
     let r = p.run(&["lots", "--expired", "--expiring-within", "3"]);
     assert_eq!(r.code, 2, "the two filters contradict: {}", r.stderr);
 }
+
+#[test]
+fn master_data_is_edited_and_retired_with_its_history_kept() {
+    let p = Plant::new();
+    p.master();
+    let lot = p.receive("EGGS", "FARM", "F-1", "30", &[]);
+    assert_eq!(lot.code, 0, "{}", lot.stderr);
+
+    let out = p.ok(&[
+        "item",
+        "edit",
+        "EGGS",
+        "--name",
+        "Shell eggs, large",
+        "--brand",
+        "Sunny",
+        "--temp-max",
+        "5",
+        "--ftl",
+        "yes",
+    ]);
+    assert!(
+        out.contains("name 'Shell eggs' -> 'Shell eggs, large'"),
+        "{out}"
+    );
+    assert!(out.contains("brand '' -> 'Sunny'"), "{out}");
+    let shown = p.ok(&["item", "show", "EGGS"]);
+    for want in [
+        "brand           Sunny",
+        "pack size       -",
+        "shelf life      -",
+        "FTL             yes",
+        "receiving temp  at most 5.0 °C",
+        "status          active",
+        "receiving temp 'at most 7.2 °C' -> 'at most 5.0 °C'",
+    ] {
+        assert!(shown.contains(want), "{want} in {shown}");
+    }
+    // A clear error for each bad flag, and nothing stored.
+    p.refused(
+        &["item", "edit", "EGGS", "--unit", "kg"],
+        "unit",
+        "cannot change",
+    );
+    p.refused(
+        &["item", "edit", "EGGS", "--ftl", "maybe"],
+        "ftl",
+        "yes or no",
+    );
+    p.refused(&["item", "edit", "EGGS", "--name", ""], "name", "required");
+    p.refused(
+        &["item", "edit", "NOPE", "--brand", "x"],
+        "item",
+        "no item NOPE",
+    );
+    p.refused(
+        &["item", "edit", "EGGS", "--brand", "Sunny"],
+        "item",
+        "nothing to change",
+    );
+    // A new item's unit can still be put right before it has lots.
+    p.ok(&["item", "add", "SALT", "--name", "Salt", "--unit", "g"]);
+    p.ok(&["item", "edit", "SALT", "--unit", "kg"]);
+
+    // Retired: refused for new receipts, kept in history and traces.
+    p.refused(&["item", "retire", "EGGS", "--reason", ""], "reason", "");
+    let out = p.ok(&["item", "retire", "EGGS", "--reason", "supplier changed"]);
+    assert!(out.contains("item EGGS retired"), "{out}");
+    p.refused(
+        &["item", "retire", "EGGS", "--reason", "again"],
+        "item",
+        "already retired",
+    );
+    let r = p.receive("EGGS", "FARM", "F-2", "30", &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("item: item EGGS was retired"),
+        "{}",
+        r.stderr
+    );
+    let shown = p.ok(&["item", "show", "EGGS"]);
+    assert!(shown.contains("status          RETIRED"), "{shown}");
+    assert!(shown.contains("supplier changed"), "{shown}");
+    let v = p.json(&["item", "show", "EGGS", "--json"]);
+    assert_eq!(v[0]["retired"]["reason"], "supplier changed");
+    assert_eq!(v[0]["receiving_temp_max_c"], 5.0);
+    // Its lot is still there and traces.
+    let code = lot.stdout.trim();
+    assert!(p.ok(&["trace", code]).contains(code));
+
+    // Parties: every field shown, edited, retired.
+    let out = p.ok(&[
+        "party",
+        "edit",
+        "SHOP",
+        "--gln",
+        "0614141000005",
+        "--contact-email",
+        "pat@shop.example",
+        "--city",
+        "Salem",
+    ]);
+    assert!(out.contains("GLN '' -> '0614141000005'"), "{out}");
+    let shown = p.ok(&["party", "show", "SHOP"]);
+    for want in [
+        "phone           555-0100",
+        "GLN             0614141000005",
+        "recall contact  Pat Buyer",
+        "contact phone   555-0101",
+        "contact email   pat@shop.example",
+        "city '' -> 'Salem'",
+    ] {
+        assert!(shown.contains(want), "{want} in {shown}");
+    }
+    p.refused(&["party", "edit", "SHOP", "--gln", "123"], "gln", "");
+    p.refused(
+        &["party", "edit", "SHOP", "--role", "vendor"],
+        "role",
+        "accepted",
+    );
+    p.ok(&["party", "retire", "SHOP", "--reason", "closed down"]);
+    let r = p.run(&[
+        "ship",
+        "--customer",
+        "SHOP",
+        "--lot",
+        &format!("{code}=1"),
+        "--allow-expired",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("party SHOP was retired"), "{}", r.stderr);
+    let shown = p.ok(&["party", "show", "SHOP"]);
+    assert!(shown.contains("RETIRED"), "{shown}");
+    assert!(
+        shown.contains("retired '' -> 'retired: closed down'"),
+        "{shown}"
+    );
+    p.ok(&["check"]);
+}

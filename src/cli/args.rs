@@ -373,6 +373,16 @@ impl PlantSet {
 pub enum ItemCmd {
     /// Add an item to the product master; prints its code.
     Add(ItemAdd),
+    /// Change an item's fields (admin; QA where only QA users are named). Give only the
+    /// fields to change; '' clears an optional one. The old values stay in its history.
+    Edit(ItemEdit),
+    /// Stop an item being received or made; its lots and history stay.
+    Retire {
+        code: String,
+        /// Why, for the item's history.
+        #[arg(long)]
+        reason: String,
+    },
     /// List every item.
     List {
         /// Print JSON for scripts (see README "JSON output").
@@ -500,6 +510,16 @@ impl ItemAdd {
 pub enum PartyCmd {
     /// Add a supplier or customer; prints its id.
     Add(PartyAdd),
+    /// Change a party's fields (admin; QA where only QA users are named). Give only the
+    /// fields to change; '' clears an optional one. The old values stay in its history.
+    Edit(PartyEdit),
+    /// Stop a party being named on new receipts or shipments; its history stays.
+    Retire {
+        id: String,
+        /// Why, for the party's history.
+        #[arg(long)]
+        reason: String,
+    },
     /// List parties.
     List {
         /// Only suppliers or only customers.
@@ -962,4 +982,172 @@ pub struct LabelArgs {
     /// Print the label of a recalled or voided lot without asking.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ItemEdit {
+    /// The item's code (it does not change).
+    pub code: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only while the item has no lots.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// ingredient, packaging, intermediate or finished.
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub brand: Option<String>,
+    #[arg(long)]
+    pub commodity: Option<String>,
+    #[arg(long)]
+    pub variety: Option<String>,
+    #[arg(long)]
+    pub pack_size: Option<String>,
+    #[arg(long)]
+    pub pack_style: Option<String>,
+    /// GTIN with its check digit; '' removes it.
+    #[arg(long)]
+    pub gtin: Option<String>,
+    /// Shelf life in days; '' removes it.
+    #[arg(long, value_name = "DAYS")]
+    pub shelf_life: Option<String>,
+    /// On FDA's Food Traceability List: yes or no.
+    #[arg(long, value_name = "YES|NO")]
+    pub ftl: Option<String>,
+    /// Lowest receiving temperature, °C; '' leaves it open.
+    #[arg(long, value_name = "CELSIUS", allow_hyphen_values = true)]
+    pub temp_min: Option<String>,
+    /// Highest receiving temperature, °C; '' leaves it open.
+    #[arg(long, value_name = "CELSIUS", allow_hyphen_values = true)]
+    pub temp_max: Option<String>,
+}
+
+fn set_text(slot: &mut String, v: &Option<String>, field: &str) -> Result<(), Invalid> {
+    if let Some(v) = v {
+        *slot = clean_text(v, field, 100)?;
+    }
+    Ok(())
+}
+
+/// `Some("")` clears, `Some(text)` parses, `None` keeps.
+fn set_opt<T>(
+    slot: &mut Option<T>,
+    v: &Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, Invalid>,
+) -> Result<(), Invalid> {
+    match v.as_deref().map(str::trim) {
+        None => {}
+        Some("") => *slot = None,
+        Some(t) => *slot = Some(parse(t)?),
+    }
+    Ok(())
+}
+
+impl ItemEdit {
+    /// The item with these flags applied to `current`.
+    pub fn apply(&self, current: &Item) -> Result<NewItem, Invalid> {
+        let mut d = current.description.clone();
+        if let Some(n) = &self.name {
+            d.name = required_text(n, "name", 100)?;
+        }
+        set_text(&mut d.brand, &self.brand, "brand")?;
+        set_text(&mut d.commodity, &self.commodity, "commodity")?;
+        set_text(&mut d.variety, &self.variety, "variety")?;
+        set_text(&mut d.pack_size, &self.pack_size, "pack-size")?;
+        set_text(&mut d.pack_style, &self.pack_style, "pack-style")?;
+        let mut gtin = current.gtin.clone();
+        set_opt(&mut gtin, &self.gtin, |g| Gtin::parse(g, "gtin"))?;
+        let mut shelf = current.shelf_life_days;
+        set_opt(&mut shelf, &self.shelf_life, |t| {
+            t.parse::<u32>().map_err(|_| {
+                Invalid::new(
+                    "shelf-life",
+                    format!("'{t}' is not a number of days; use 1 to 3650"),
+                )
+            })
+        })?;
+        let mut temp = current.receiving_temp;
+        set_opt(&mut temp.min_dc, &self.temp_min, |t| {
+            parse_temperature(t, "temp-min")
+        })?;
+        set_opt(&mut temp.max_dc, &self.temp_max, |t| {
+            parse_temperature(t, "temp-max")
+        })?;
+        temp.validate()?;
+        let ftl = match self.ftl.as_deref().map(|f| f.trim().to_ascii_lowercase()) {
+            None => current.ftl,
+            Some(f) if matches!(f.as_str(), "yes" | "true" | "y") => true,
+            Some(f) if matches!(f.as_str(), "no" | "false" | "n") => false,
+            Some(f) => {
+                return Err(Invalid::new("ftl", format!("'{f}' is not yes or no")));
+            }
+        };
+        Ok(NewItem {
+            code: current.code.clone(),
+            description: d,
+            unit: match &self.unit {
+                None => current.unit,
+                Some(u) => u.parse().map_err(|e: String| Invalid::new("unit", e))?,
+            },
+            kind: match &self.kind {
+                None => current.kind,
+                Some(k) => k.parse()?,
+            },
+            gtin,
+            shelf_life_days: shelf,
+            ftl,
+            receiving_temp: temp,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PartyEdit {
+    /// The party's id (it does not change).
+    pub id: String,
+    /// Business name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// supplier, customer or both.
+    #[arg(long)]
+    pub role: Option<String>,
+    #[command(flatten)]
+    pub location: LocationArgs,
+    /// Recall contact: name.
+    #[arg(long)]
+    pub contact_name: Option<String>,
+    /// Recall contact: phone.
+    #[arg(long)]
+    pub contact_phone: Option<String>,
+    /// Recall contact: email.
+    #[arg(long)]
+    pub contact_email: Option<String>,
+}
+
+impl PartyEdit {
+    /// The party with these flags applied to `current`.
+    pub fn apply(&self, current: &Party) -> Result<NewParty, Invalid> {
+        let mut location = current.location.clone();
+        if let Some(n) = &self.name {
+            location.business_name = required_text(n, "name", 100)?;
+        }
+        self.location.apply(&mut location)?;
+        let mut gln = current.gln.clone();
+        set_opt(&mut gln, &self.location.gln, |g| Gln::parse(g, "gln"))?;
+        let mut c = current.recall_contact.clone();
+        set_text(&mut c.name, &self.contact_name, "contact-name")?;
+        set_text(&mut c.phone, &self.contact_phone, "contact-phone")?;
+        set_text(&mut c.email, &self.contact_email, "contact-email")?;
+        Ok(NewParty {
+            id: current.id.clone(),
+            role: match &self.role {
+                None => current.role,
+                Some(r) => r.parse()?,
+            },
+            location,
+            gln,
+            recall_contact: c,
+        })
+    }
 }

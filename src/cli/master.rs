@@ -1,7 +1,9 @@
 //! Master data on the command line: items and parties shown in full, edited and retired.
 
 use super::Res;
+use super::args::{ItemEdit, PartyEdit};
 use crate::domain::*;
+use crate::station::{Station, StationExt};
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -143,5 +145,74 @@ pub fn party_detail(out: &mut impl Write, p: &Party) -> Res {
     for (k, v) in rows {
         writeln!(out, "{k:<15} {v}")?;
     }
+    Ok(())
+}
+
+/// The master-data changes in `events`, oldest first: when, who, every field old → new.
+pub fn changes(out: &mut impl Write, events: &[Event]) -> Res {
+    writeln!(out)?;
+    if events.is_empty() {
+        writeln!(out, "history         no changes since it was added")?;
+        return Ok(());
+    }
+    writeln!(out, "history")?;
+    for e in events {
+        let what = match &e.kind {
+            EventKind::ItemChanged { before, after } => {
+                describe_changes(&after.changes_from(before))
+            }
+            EventKind::PartyChanged { before, after } => {
+                describe_changes(&after.changes_from(before))
+            }
+            _ => continue,
+        };
+        writeln!(out, "  event {} {}: {what}", e.id, stamp_text(&e.stamp))?;
+    }
+    Ok(())
+}
+
+pub fn edit_item(st: &dyn Station, out: &mut impl Write, e: &ItemEdit) -> Res {
+    let current = st.item(ItemCode::parse(&e.code, "item")?)?;
+    let event = st.edit_item(e.apply(&current)?)?;
+    let after = st.item(current.code.clone())?;
+    writeln!(
+        out,
+        "item {} changed (event {event}): {}",
+        after.code,
+        describe_changes(&after.changes_from(&current))
+    )?;
+    Ok(())
+}
+
+pub fn retire_item(st: &dyn Station, out: &mut impl Write, code: &str, reason: &str) -> Res {
+    let code = ItemCode::parse(code, "item")?;
+    let event = st.retire_item(code.clone(), reason.to_string())?;
+    writeln!(
+        out,
+        "item {code} retired (event {event}); its lots and history stay"
+    )?;
+    Ok(())
+}
+
+pub fn edit_party(st: &dyn Station, out: &mut impl Write, e: &PartyEdit) -> Res {
+    let current = st.party(PartyId::parse(&e.id, "party")?)?;
+    let event = st.edit_party(e.apply(&current)?)?;
+    let after = st.party(current.id.clone())?;
+    writeln!(
+        out,
+        "party {} changed (event {event}): {}",
+        after.id,
+        describe_changes(&after.changes_from(&current))
+    )?;
+    Ok(())
+}
+
+pub fn retire_party(st: &dyn Station, out: &mut impl Write, id: &str, reason: &str) -> Res {
+    let id = PartyId::parse(id, "party")?;
+    let event = st.retire_party(id.clone(), reason.to_string())?;
+    writeln!(
+        out,
+        "party {id} retired (event {event}); its history and traces stay"
+    )?;
     Ok(())
 }

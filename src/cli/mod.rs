@@ -272,6 +272,14 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             writeln!(out, "{code}")?;
             Ok(())
         }
+        Cmd::Item(ItemCmd::Edit(e)) => master::edit_item(&open(&cli, &db, false)?, out, e),
+        Cmd::Item(ItemCmd::Retire { code, reason }) => {
+            master::retire_item(&open(&cli, &db, false)?, out, code, reason)
+        }
+        Cmd::Party(PartyCmd::Edit(e)) => master::edit_party(&open(&cli, &db, false)?, out, e),
+        Cmd::Party(PartyCmd::Retire { id, reason }) => {
+            master::retire_party(&open(&cli, &db, false)?, out, id, reason)
+        }
         Cmd::Item(ItemCmd::List { json }) => {
             let st = open_read(&cli, &db)?;
             output::items(out, &st.items()?, *json)
@@ -282,7 +290,8 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             if *json {
                 output::item(out, &item)
             } else {
-                master::item_detail(out, &item)
+                master::item_detail(out, &item)?;
+                master::changes(out, &st.item_history(item.code.clone())?)
             }
         }
         Cmd::Party(PartyCmd::Add(a)) => {
@@ -313,7 +322,13 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             if *json {
                 output::party(out, &party)
             } else {
-                master::party_detail(out, &party)
+                master::party_detail(out, &party)?;
+                let changes: Vec<Event> = st
+                    .party_events(party.id.clone())?
+                    .into_iter()
+                    .filter(|e| matches!(e.kind, EventKind::PartyChanged { .. }))
+                    .collect();
+                master::changes(out, &changes)
             }
         }
         Cmd::Receive(r) => {

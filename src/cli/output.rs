@@ -216,6 +216,16 @@ pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> Strin
             reason,
         } => format!("{} {from} → {to}: {reason}", code(lot)),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::ItemChanged { before, after } => format!(
+            "item {} changed: {}",
+            after.code,
+            describe_changes(&after.changes_from(before))
+        ),
+        EventKind::PartyChanged { before, after } => format!(
+            "party {} changed: {}",
+            after.id,
+            describe_changes(&after.changes_from(before))
+        ),
         EventKind::ExpiryOverride { event, lots } => format!(
             "expired lot{} {} used by event {event}: expiry override",
             if lots.len() == 1 { "" } else { "s" },

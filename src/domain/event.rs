@@ -179,6 +179,17 @@ pub enum EventKind {
         event: u64,
         lots: Vec<LotId>,
     },
+    /// An item's master data changed (an edit or a retirement): both versions kept, so
+    /// its history shows every old value. Changes no lot.
+    ItemChanged {
+        before: Box<super::Item>,
+        after: Box<super::Item>,
+    },
+    /// A party's master data changed (an edit or a retirement); both versions kept.
+    PartyChanged {
+        before: Box<super::Party>,
+        after: Box<super::Party>,
+    },
 }
 
 /// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
@@ -210,6 +221,8 @@ impl EventKind {
             EventKind::Void { .. } => "void",
             EventKind::MockRecall(_) => "mock recall",
             EventKind::ExpiryOverride { .. } => "expiry override",
+            EventKind::ItemChanged { .. } => "item changed",
+            EventKind::PartyChanged { .. } => "party changed",
         }
     }
 
@@ -224,7 +237,9 @@ impl EventKind {
             EventKind::Adjust { lot, .. } | EventKind::Status { lot, .. } => vec![*lot],
             EventKind::MockRecall(m) => vec![m.root],
             EventKind::ExpiryOverride { lots, .. } => lots.clone(),
-            EventKind::Void { .. } => vec![],
+            EventKind::Void { .. }
+            | EventKind::ItemChanged { .. }
+            | EventKind::PartyChanged { .. } => vec![],
         }
     }
 
@@ -233,6 +248,7 @@ impl EventKind {
         match self {
             EventKind::Receive(r) => vec![&r.supplier],
             EventKind::Ship(s) => vec![&s.customer],
+            EventKind::PartyChanged { after, .. } => vec![&after.id],
             _ => vec![],
         }
     }

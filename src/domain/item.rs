@@ -170,6 +170,68 @@ impl Item {
     }
 }
 
+/// One field that differs between two versions of a master record: name, old, new.
+pub type FieldChange = (&'static str, String, String);
+
+fn opt<T: fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl Item {
+    /// Every field that differs from `before`, for a change's history line.
+    pub fn changes_from(&self, before: &Item) -> Vec<FieldChange> {
+        let fields = |i: &Item| -> Vec<(&'static str, String)> {
+            let d = &i.description;
+            vec![
+                ("name", d.name.clone()),
+                ("brand", d.brand.clone()),
+                ("commodity", d.commodity.clone()),
+                ("variety", d.variety.clone()),
+                ("pack size", d.pack_size.clone()),
+                ("pack style", d.pack_style.clone()),
+                ("unit", i.unit.to_string()),
+                ("kind", i.kind.to_string()),
+                ("GTIN", opt(&i.gtin)),
+                ("shelf life days", opt(&i.shelf_life_days)),
+                ("FTL", if i.ftl { "yes" } else { "no" }.into()),
+                ("receiving temp", i.receiving_temp.to_string()),
+                (
+                    "retired",
+                    i.retired
+                        .as_ref()
+                        .map(|r| format!("retired: {}", r.reason))
+                        .unwrap_or_default(),
+                ),
+            ]
+        };
+        diff(fields(before), fields(self))
+    }
+}
+
+pub(super) fn diff(
+    before: Vec<(&'static str, String)>,
+    after: Vec<(&'static str, String)>,
+) -> Vec<FieldChange> {
+    before
+        .into_iter()
+        .zip(after)
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(b, a)| (b.0, b.1, a.1))
+        .collect()
+}
+
+/// "name 'Eggs' → 'Shell eggs'; brand '' → 'Sunny'": a change in one line.
+pub fn describe_changes(changes: &[FieldChange]) -> String {
+    if changes.is_empty() {
+        return "no field changed".into();
+    }
+    changes
+        .iter()
+        .map(|(f, old, new)| format!("{f} '{old}' -> '{new}'"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

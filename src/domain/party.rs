@@ -118,6 +118,39 @@ pub struct Party {
 }
 
 impl Party {
+    /// Every field that differs from `before`, for a change's history line.
+    pub fn changes_from(&self, before: &Party) -> Vec<super::FieldChange> {
+        let fields = |p: &Party| -> Vec<(&'static str, String)> {
+            let l = &p.location;
+            let c = &p.recall_contact;
+            vec![
+                ("role", p.role.to_string()),
+                ("name", l.business_name.clone()),
+                ("phone", l.phone.clone()),
+                ("street", l.street.clone()),
+                ("city", l.city.clone()),
+                ("state", l.state.clone()),
+                ("zip", l.zip.clone()),
+                ("country", l.country.clone()),
+                (
+                    "GLN",
+                    p.gln.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+                ),
+                ("contact name", c.name.clone()),
+                ("contact phone", c.phone.clone()),
+                ("contact email", c.email.clone()),
+                (
+                    "retired",
+                    p.retired
+                        .as_ref()
+                        .map(|r| format!("retired: {}", r.reason))
+                        .unwrap_or_default(),
+                ),
+            ]
+        };
+        super::item::diff(fields(before), fields(self))
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.location.business_name.trim().is_empty() {
             return Err(Invalid::new(

@@ -156,6 +156,14 @@ impl Core {
                 Reply::Event(s.record_mock_recall(record, date, st, today)?)
             }
             Command::ImportEpcis(i) => Reply::Imported(s.import_epcis(i, st, today)?),
+            Command::EditItem(i) => Reply::Event(s.edit_item(i, st, today)?),
+            Command::RetireItem { code, reason } => {
+                Reply::Event(s.retire_item(&code, &reason, st, today)?)
+            }
+            Command::EditParty(p) => Reply::Event(s.edit_party(p, st, today)?),
+            Command::RetireParty { id, reason } => {
+                Reply::Event(s.retire_party(&id, &reason, st, today)?)
+            }
         })
     }
 
@@ -309,6 +317,7 @@ impl Core {
                 f.lot.as_ref(),
                 f.limit.clamp(1, 100_000) as usize,
             )?),
+            Query::ItemHistory(code) => Reply::Events(s.item_events(&code)?),
         })
     }
 

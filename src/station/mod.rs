@@ -43,6 +43,21 @@ pub enum Command {
     },
     /// An EPCIS document parsed and mapped by the client, recorded in one transaction.
     ImportEpcis(EpcisImport),
+    /// Master data: an item's fields replaced (its code names it; the unit only while it
+    /// has no lots). The old values stay in its history.
+    EditItem(NewItem),
+    /// Master data: no new receipts or batches of this item.
+    RetireItem {
+        code: ItemCode,
+        reason: String,
+    },
+    /// Master data: a party's fields replaced; the old values stay in its history.
+    EditParty(NewParty),
+    /// Master data: no new receipts from or shipments to this party.
+    RetireParty {
+        id: PartyId,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -51,6 +66,11 @@ impl Command {
     pub fn required_role(&self) -> Role {
         match self {
             Command::SetPlant(_) | Command::AddItem(_) | Command::AddParty(_) => Role::Admin,
+            // Master data: the admin's, like adding it.
+            Command::EditItem(_)
+            | Command::RetireItem { .. }
+            | Command::EditParty(_)
+            | Command::RetireParty { .. } => Role::Admin,
             // An import creates items and parties (master data) and records events nobody
             // here saw: the head office's admin merges plants.
             Command::ImportEpcis(_) => Role::Admin,
@@ -86,6 +106,12 @@ impl Command {
                 // Merging another plant's or a partner's records creates items and parties
                 // (master data: the admin role will take it) and events nobody here saw.
                 | Command::ImportEpcis(_)
+                // Master data (the admin role takes it, above): QA where roles are only
+                // "QA users".
+                | Command::EditItem(_)
+                | Command::RetireItem { .. }
+                | Command::EditParty(_)
+                | Command::RetireParty { .. }
         )
     }
 }
@@ -145,6 +171,8 @@ pub enum Query {
     KdeRecords(KdeQuery),
     /// Who did what, when, from which station.
     Audit(AuditFilter),
+    /// The events that changed an item (edits, retirement), oldest first.
+    ItemHistory(ItemCode),
 }
 
 /// Which events an audit lists; every given field must match.
@@ -416,6 +444,12 @@ typed! {
     fn stations() -> Vec<StationInfo> = Qry(Q::Stations) => Reply::Stations(s) => s;
     /// Records an EPCIS import; the report says whether it was stored.
     fn import_epcis(i: EpcisImport) -> ImportReport = Cmd(C::ImportEpcis(i)) => Reply::Imported(r) => r;
+    /// Returns the change's event id.
+    fn edit_item(i: NewItem) -> u64 = Cmd(C::EditItem(i)) => Reply::Event(e) => e;
+    fn retire_item(code: ItemCode, reason: String) -> u64 = Cmd(C::RetireItem { code, reason }) => Reply::Event(e) => e;
+    fn edit_party(p: NewParty) -> u64 = Cmd(C::EditParty(p)) => Reply::Event(e) => e;
+    fn retire_party(id: PartyId, reason: String) -> u64 = Cmd(C::RetireParty { id, reason }) => Reply::Event(e) => e;
+    fn item_history(code: ItemCode) -> Vec<Event> = Qry(Q::ItemHistory(code)) => Reply::Events(e) => e;
     fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
     fn kde_records(q: KdeQuery) -> KdeRecords = Qry(Q::KdeRecords(q)) => Reply::KdeRecords(r) => r;
     fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;

@@ -384,6 +384,20 @@ impl Store {
         Ok(out)
     }
 
+    /// The events that changed item `code`, oldest first.
+    pub fn item_events(&self, code: &ItemCode) -> Result<Vec<Event>, StoreError> {
+        self.item(code)?;
+        let r = self.read()?;
+        let mut out = Vec::new();
+        for e in r
+            .open_table(ITEM_EVENTS)?
+            .range((code.as_str(), 0)..=(code.as_str(), u64::MAX))?
+        {
+            out.push(read_event(&r, e?.0.value().1)?);
+        }
+        Ok(out)
+    }
+
     /// Whether `event` was voided, and by which event.
     pub fn voided_by(&self, event: u64) -> Result<Option<u64>, StoreError> {
         let r = self.read()?;

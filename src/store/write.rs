@@ -39,6 +39,7 @@ pub(super) struct Tx<'t> {
     pub supplier_lots: Table<'t, (&'static str, u32), ()>,
     pub item_lots: Table<'t, (&'static str, u32), ()>,
     pub party_events: Table<'t, (&'static str, u64), ()>,
+    pub item_events: Table<'t, (&'static str, u64), ()>,
     /// Lots this transaction has read or written, decoded, and their codes. A bulk load
     /// uses the same lots over and over (a silo lot feeds hundreds of batches); reading
     /// each back from redb and decoding it was a seventh of a load (BENCHMARKS.md). Every
@@ -82,6 +83,7 @@ impl<'t> Tx<'t> {
             supplier_lots: w.open_table(SUPPLIER_LOTS)?,
             item_lots: w.open_table(ITEM_LOTS)?,
             party_events: w.open_table(PARTY_EVENTS)?,
+            item_events: w.open_table(ITEM_EVENTS)?,
             lot_cache: RefCell::default(),
             code_cache: RefCell::default(),
             deferred: None,
@@ -268,6 +270,9 @@ impl<'t> Tx<'t> {
         }
         for p in e.kind.parties() {
             self.party_events.insert((p.as_str(), e.id), ())?;
+        }
+        if let EventKind::ItemChanged { after, .. } = &e.kind {
+            self.item_events.insert((after.code.as_str(), e.id), ())?;
         }
         self.by_date.insert((day_number(e.date), e.id), ())?;
         Ok(())
@@ -550,6 +555,48 @@ impl Store {
         self.write(|tx| tx.add_party(new, stamp))
     }
 
+    /// Change an item's master data; the old values stay in its history. Returns the event.
+    pub fn edit_item(
+        &self,
+        new: NewItem,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.edit_item(new, stamp, today))
+    }
+
+    /// Retire an item from new receipts and batches, with a reason. Returns the event.
+    pub fn retire_item(
+        &self,
+        code: &ItemCode,
+        reason: &str,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.retire_item(code, reason, stamp, today))
+    }
+
+    /// Change a party's master data; the old values stay in its history.
+    pub fn edit_party(
+        &self,
+        new: NewParty,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.edit_party(new, stamp, today))
+    }
+
+    /// Retire a party from new receipts and shipments, with a reason.
+    pub fn retire_party(
+        &self,
+        id: &PartyId,
+        reason: &str,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.retire_party(id, reason, stamp, today))
+    }
+
     /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
     pub fn receive(
         &self,
@@ -806,6 +853,203 @@ impl Tx<'_> {
         self.parties
             .insert(party.id.as_str(), encode(&party).as_slice())?;
         Ok(party)
+    }
+
+    fn check_gtin_free(&self, item: &Item) -> Result<(), StoreError> {
+        if let Some(g) = &item.gtin {
+            for entry in self.items.iter()? {
+                let (k, v) = entry?;
+                let other: Item = decode(v.value(), "items", &k.value())?;
+                if other.code != item.code && other.gtin.as_ref() == Some(g) {
+                    return Err(StoreError::invalid(
+                        "gtin",
+                        format!("GTIN {g} already belongs to item {}", other.code),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn item_has_lots(&self, code: &ItemCode) -> Result<bool, StoreError> {
+        Ok(self
+            .item_lots
+            .range((code.as_str(), 0)..=(code.as_str(), u32::MAX))?
+            .next()
+            .is_some())
+    }
+
+    fn item_changed(
+        &mut self,
+        before: Item,
+        after: Item,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.items
+            .insert(after.code.as_str(), encode(&after).as_slice())?;
+        self.append(
+            stamp,
+            today,
+            None,
+            EventKind::ItemChanged {
+                before: Box::new(before),
+                after: Box::new(after),
+            },
+        )
+    }
+
+    fn edit_item(
+        &mut self,
+        new: NewItem,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let before = self.item(&new.code, "code")?;
+        // Every lot of an item is kept in its unit: changing it would change what every
+        // recorded quantity means.
+        if new.unit != before.unit && self.item_has_lots(&before.code)? {
+            return Err(StoreError::invalid(
+                "unit",
+                format!(
+                    "item {} has lots kept in {}; its unit cannot change (add a new item for the new unit and retire this one)",
+                    before.code, before.unit
+                ),
+            ));
+        }
+        let after = Item {
+            code: before.code.clone(),
+            description: new.description,
+            unit: new.unit,
+            kind: new.kind,
+            gtin: new.gtin,
+            shelf_life_days: new.shelf_life_days,
+            ftl: new.ftl,
+            created: before.created.clone(),
+            receiving_temp: new.receiving_temp,
+            retired: before.retired.clone(),
+        };
+        after.validate()?;
+        if after == before {
+            return Err(StoreError::invalid(
+                "item",
+                format!(
+                    "nothing to change: item {} already has these values",
+                    before.code
+                ),
+            ));
+        }
+        self.check_gtin_free(&after)?;
+        self.item_changed(before, after, stamp, today)
+    }
+
+    fn retire_item(
+        &mut self,
+        code: &ItemCode,
+        reason: &str,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let reason = required_text(reason, "reason", 200)?;
+        let before = self.item(code, "item")?;
+        if let Some(r) = &before.retired {
+            return Err(StoreError::invalid(
+                "item",
+                format!(
+                    "item {} was already retired on {} ({})",
+                    before.code,
+                    r.stamp.at.date_naive(),
+                    r.reason
+                ),
+            ));
+        }
+        let after = Item {
+            retired: Some(Retired {
+                stamp: stamp.clone(),
+                reason,
+            }),
+            ..before.clone()
+        };
+        self.item_changed(before, after, stamp, today)
+    }
+
+    fn party_changed(
+        &mut self,
+        before: Party,
+        after: Party,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.parties
+            .insert(after.id.as_str(), encode(&after).as_slice())?;
+        self.append(
+            stamp,
+            today,
+            None,
+            EventKind::PartyChanged {
+                before: Box::new(before),
+                after: Box::new(after),
+            },
+        )
+    }
+
+    fn edit_party(
+        &mut self,
+        new: NewParty,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let before = self.party(&new.id, "id")?;
+        let after = Party {
+            id: before.id.clone(),
+            role: new.role,
+            location: new.location,
+            gln: new.gln,
+            recall_contact: new.recall_contact,
+            created: before.created.clone(),
+            retired: before.retired.clone(),
+        };
+        after.validate()?;
+        if after == before {
+            return Err(StoreError::invalid(
+                "party",
+                format!(
+                    "nothing to change: party {} already has these values",
+                    before.id
+                ),
+            ));
+        }
+        self.party_changed(before, after, stamp, today)
+    }
+
+    fn retire_party(
+        &mut self,
+        id: &PartyId,
+        reason: &str,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let reason = required_text(reason, "reason", 200)?;
+        let before = self.party(id, "party")?;
+        if let Some(r) = &before.retired {
+            return Err(StoreError::invalid(
+                "party",
+                format!(
+                    "party {} was already retired on {} ({})",
+                    before.id,
+                    r.stamp.at.date_naive(),
+                    r.reason
+                ),
+            ));
+        }
+        let after = Party {
+            retired: Some(Retired {
+                stamp: stamp.clone(),
+                reason,
+            }),
+            ..before.clone()
+        };
+        self.party_changed(before, after, stamp, today)
     }
 
     /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
@@ -1288,6 +1532,16 @@ impl Tx<'_> {
         match &target.kind {
             // A record only: nothing to reverse.
             EventKind::MockRecall(_) | EventKind::ExpiryOverride { .. } => {}
+            // Master data is corrected by another edit, which keeps this one in history.
+            EventKind::ItemChanged { .. } | EventKind::PartyChanged { .. } => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} changed master data; correct it with another edit (`lotline item edit` / `party edit`)",
+                        v.event
+                    ),
+                ));
+            }
             EventKind::Void { .. } => {
                 return Err(StoreError::invalid(
                     "event",

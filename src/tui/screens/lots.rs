@@ -897,6 +897,16 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
             from, to, reason, ..
         } => format!("{from} -> {to}: {reason}"),
         EventKind::Void { event, reason } => format!("voided event {event}: {reason}"),
+        EventKind::ItemChanged { before, after } => format!(
+            "item {} changed: {}",
+            after.code,
+            crate::domain::describe_changes(&after.changes_from(before))
+        ),
+        EventKind::PartyChanged { before, after } => format!(
+            "party {} changed: {}",
+            after.id,
+            crate::domain::describe_changes(&after.changes_from(before))
+        ),
         EventKind::ExpiryOverride { event, .. } => {
             format!("used past expiry by event {event} (override)")
         }
