@@ -44,7 +44,9 @@ fn ok(db: &Path, args: &[&str]) -> String {
 fn plant(db: &Path) -> Vec<String> {
     ok(
         db,
-        &["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"],
+        &[
+            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+        ],
     );
     ok(
         db,

@@ -62,6 +62,7 @@ impl Plant {
         let db = dir.path().join("plant.redb");
         let p = Plant { dir, db };
         p.ok(&[
+            "--create",
             "plant",
             "set",
             "--name",

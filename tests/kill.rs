@@ -98,7 +98,9 @@ fn killed_writers_lose_nothing_acknowledged() {
     let db = dir.path().join("plant.redb");
     ok(
         &db,
-        &["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"],
+        &[
+            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+        ],
     );
     ok(
         &db,

@@ -378,6 +378,7 @@ pub enum ItemCmd {
     Edit(ItemEdit),
     /// Stop an item being received or made; its lots and history stay.
     Retire {
+        /// The item's code.
         code: String,
         /// Why, for the item's history.
         #[arg(long)]
@@ -515,6 +516,7 @@ pub enum PartyCmd {
     Edit(PartyEdit),
     /// Stop a party being named on new receipts or shipments; its history stays.
     Retire {
+        /// The party's id.
         id: String,
         /// Why, for the party's history.
         #[arg(long)]
@@ -988,6 +990,7 @@ pub struct LabelArgs {
 pub struct ItemEdit {
     /// The item's code (it does not change).
     pub code: String,
+    /// Name as on the product description.
     #[arg(long)]
     pub name: Option<String>,
     /// Only while the item has no lots.
@@ -996,14 +999,19 @@ pub struct ItemEdit {
     /// ingredient, packaging, intermediate or finished.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Brand name.
     #[arg(long)]
     pub brand: Option<String>,
+    /// Commodity (FSMA product description).
     #[arg(long)]
     pub commodity: Option<String>,
+    /// Variety (FSMA product description).
     #[arg(long)]
     pub variety: Option<String>,
+    /// Pack size, e.g. "25 kg bag".
     #[arg(long)]
     pub pack_size: Option<String>,
+    /// Pack style, e.g. "bag", "case of 12".
     #[arg(long)]
     pub pack_style: Option<String>,
     /// GTIN with its check digit; '' removes it.

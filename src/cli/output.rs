@@ -628,7 +628,7 @@ pub fn check(out: &mut impl Write, r: &CheckReport, json: bool) -> Res {
         if r.problems.is_empty() {
             "all consistent".to_string()
         } else {
-            format!("{} problem(s)", r.problems.len())
+            crate::domain::words::plural(r.problems.len(), "problem", "problems")
         }
     )?;
     Ok(())

@@ -3,6 +3,7 @@
 //! reads (DESIGN.md §4.7).
 
 use super::{Failure, Kind, Res, local, output};
+use crate::domain::words::plural;
 use crate::station::StationExt;
 use crate::store::{CheckReport, Problem, Store, StoreError, backup};
 use std::io::Write;
@@ -63,14 +64,17 @@ pub fn check(cli: &super::Cli, out: &mut impl Write, path: &Path, json: bool) ->
     if let Some(m) = unreadable {
         return Err(Failure::new(
             Kind::Problems,
-            format!("{m}; {} problem(s) listed", report.problems.len()),
+            format!(
+                "{m}; {} listed",
+                plural(report.problems.len(), "problem", "problems")
+            ),
         ));
     }
     Err(Failure::new(
         Kind::Problems,
         format!(
-            "{} problem(s) found in {}; lotline will not write to it. Restore the last good backup (`lotline check BACKUP` first), or copy what is readable with `lotline salvage {} NEW.redb`",
-            report.problems.len(),
+            "{} found in {}; lotline will not write to it. Restore the last good backup (`lotline check BACKUP` first), or copy what is readable with `lotline salvage {} NEW.redb`",
+            plural(report.problems.len(), "problem", "problems"),
             path.display(),
             path.display()
         ),
