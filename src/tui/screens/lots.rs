@@ -213,6 +213,15 @@ impl Lots {
                 if !self.results.is_empty() {
                     self.focus = Focus::List;
                 }
+                // An exact lot code (typed or scanned) is the lot the user wants: its
+                // history, not a one-row list to open.
+                if self.results.len() == 1 && self.results[0].matched == "lot code" {
+                    let opened = self.open(station);
+                    return Outcome {
+                        changed: true,
+                        events: out.events.into_iter().chain(opened.events).collect(),
+                    };
+                }
                 out
             }
             FormAction::Down | FormAction::Next | FormAction::Cancel => {
