@@ -16,7 +16,9 @@
 //!
 //! - `LOTLINE_BENCH_SERVER=1` adds the server figures: acknowledged durable receipts a
 //!   second and their latency from 1, 8 and 32 client processes through `lotline serve`,
-//!   against one process committing alone (`--no-server`), and a read-only trace's
+//!   against one process committing alone (`--no-server`); the same from 1, 8 and 32
+//!   stations that stay connected (as the app does) sending receipts back to back; and a
+//!   read-only trace's
 //!   latency while 8 writers run against idle — on a small plant of its own beside the
 //!   database, removed afterwards.
 //!
@@ -341,6 +343,60 @@ fn measure_server(bin: &Path, db: &Path) -> Value {
         eprintln!("server: {clients} client processes ...");
         through.push(load(clients, each, &[]));
     }
+    // Stations that stay connected (the app on each terminal): 1, 8 and 32 connections,
+    // each sending receipts one after another over its own socket; what the server and
+    // its group commit do, without a process start per receipt.
+    let held = |clients: usize, each: usize| -> Value {
+        use lotline::domain::*;
+        use lotline::station::StationExt;
+        let t = Instant::now();
+        let lat: Vec<f64> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..clients)
+                .map(|c| {
+                    let (socket, next) = (&socket, &next);
+                    sc.spawn(move || {
+                        let st = lotline::station::remote::Remote::connect(
+                            socket,
+                            &format!("bench-{c}"),
+                        )
+                        .expect("connect");
+                        let today = st.today().expect("today");
+                        (0..each)
+                            .map(|_| {
+                                let n = next();
+                                let r = NewReceipt {
+                                    item: ItemCode::parse("FLOUR", "item").unwrap(),
+                                    supplier: PartyId::parse("MILL", "supplier").unwrap(),
+                                    supplier_lot: SupplierLot::parse(&format!("M-{n}"), "lot")
+                                        .unwrap(),
+                                    qty: Qty::from_units(100),
+                                    unit: None,
+                                    date: today,
+                                    expiry: None,
+                                    reference: None,
+                                    quality: Quality::default(),
+                                    tlc_source_ref: None,
+                                };
+                                let t = Instant::now();
+                                st.receive(r).expect("receive");
+                                t.elapsed().as_secs_f64() * 1e3
+                            })
+                            .collect::<Vec<f64>>()
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().expect("client"))
+                .collect()
+        });
+        let secs = t.elapsed().as_secs_f64();
+        json!({ "connections": clients, "receipts": lat.len(), "per_s": lat.len() as f64 / secs, "latency_ms": spread(lat) })
+    };
+    let mut connected = Vec::new();
+    for (clients, each) in [(1, 400), (8, 250), (32, 100)] {
+        eprintln!("server: {clients} connected stations ...");
+        connected.push(held(clients, each));
+    }
     // A read-only trace while 8 writers receive.
     let busy: Vec<f64> = std::thread::scope(|sc| {
         let writers = sc.spawn(|| load(8, 12, &[]));
@@ -357,6 +413,7 @@ fn measure_server(bin: &Path, db: &Path) -> Value {
     let _ = std::fs::remove_file(&socket);
     json!({
         "through_server": through,
+        "connected_stations": connected,
         "alone_no_server": alone,
         "trace_idle_ms": spread(idle),
         "trace_beside_8_writers_ms": spread(busy),

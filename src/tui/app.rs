@@ -513,10 +513,14 @@ impl App {
             return None;
         }
         let compact = area.width < FULL_W || area.height < FULL_H;
+        // A long message takes a second and third line from the body rather than being
+        // cut: on a handheld it is often the whole answer.
+        let status_lines = self.status_lines(area);
+        let sh = status_lines.len() as u16;
         let header = Rect::new(area.x, area.y, area.width, 2);
-        let footer = Rect::new(area.x, area.bottom() - 2, area.width, 1);
-        let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-        let body = Rect::new(area.x, area.y + 2, area.width, area.height - 4);
+        let footer = Rect::new(area.x, area.bottom() - 1 - sh, area.width, 1);
+        let status = Rect::new(area.x, area.bottom() - sh, area.width, sh);
+        let body = Rect::new(area.x, area.y + 2, area.width, area.height - 3 - sh);
         self.draw_header(buf, header, compact);
         let ui = Ui {
             theme: &self.theme,
@@ -533,7 +537,7 @@ impl App {
             ScreenId::Help => self.help.render(buf, body, &ui),
         };
         self.draw_footer(buf, footer);
-        self.draw_status(buf, status);
+        self.draw_status(buf, status, &status_lines);
         draw::safe_cells(buf, area);
         if self.theme.ascii {
             // Whatever free text a screen drew (names, notes) as it came: ASCII now.
@@ -730,27 +734,37 @@ impl App {
         }
     }
 
-    fn draw_status(&self, buf: &mut Buffer, area: Rect) {
+    /// The status message as drawn: wrapped to the width, on at most three lines, the last
+    /// cut with an ellipsis if it still does not fit.
+    fn status_lines(&self, area: Rect) -> Vec<String> {
         let t = &self.theme;
         let Some(s) = &self.status else {
-            draw::clear(buf, area, t.info);
-            return;
+            return vec![String::new()];
         };
-        let style = match s.level {
-            Level::Info => t.info,
-            Level::Ok => t.ok,
-            Level::Warn => t.warn,
-            Level::Error => t.error,
+        let w = area.width as usize;
+        // Up to three lines, as long as the body keeps six rows.
+        let most = (area.height.saturating_sub(3 + 6) as usize).clamp(1, 3);
+        let mut lines = draw::wrap(&t.text(&s.text), w);
+        if lines.len() > most {
+            let rest = lines[most - 1..].join(" ");
+            lines.truncate(most - 1);
+            lines.push(draw::fit(&rest, w, t.ellipsis()));
+        }
+        lines
+    }
+
+    fn draw_status(&self, buf: &mut Buffer, area: Rect, lines: &[String]) {
+        let t = &self.theme;
+        let style = match self.status.as_ref().map(|s| s.level) {
+            None | Some(Level::Info) => t.info,
+            Some(Level::Ok) => t.ok,
+            Some(Level::Warn) => t.warn,
+            Some(Level::Error) => t.error,
         };
         draw::clear(buf, area, style);
-        put(
-            buf,
-            area,
-            area.x,
-            area.y,
-            &draw::fit(&t.text(&s.text), area.width as usize, t.ellipsis()),
-            style,
-        );
+        for (i, l) in lines.iter().enumerate() {
+            put(buf, area, area.x, area.y + i as u16, l, style);
+        }
     }
 }
 

@@ -43,6 +43,41 @@ pub fn take(s: &str, max: usize) -> String {
 }
 
 /// `s` padded with spaces (or cut) to exactly `n` cells.
+/// Word-wrap `s` into lines of at most `max` columns; a word longer than a line is cut
+/// into pieces. Never returns an empty list.
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let room = if cur.is_empty() {
+                max
+            } else {
+                max.saturating_sub(width(&cur) + 1)
+            };
+            if width(&word) <= room {
+                if !cur.is_empty() {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if cur.is_empty() {
+                // A word wider than a whole line: as much as fits, the rest below.
+                let head = take(&word, max);
+                word = word[head.len()..].to_string();
+                lines.push(head);
+            } else {
+                lines.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    lines.push(cur);
+    lines
+}
+
 pub fn pad(s: &str, n: usize) -> String {
     let mut t = take(s, n);
     let w = width(&t);
@@ -178,6 +213,19 @@ pub fn row(area: Rect, i: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_keeps_every_word_within_the_width() {
+        assert_eq!(wrap("", 10), vec![String::new()]);
+        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        assert_eq!(wrap("abcdefghij xy", 4), vec!["abcd", "efgh", "ij", "xy"]);
+        let text = "lot R26325-001: 300 kg of FLOUR is on hold (swab positive) and cannot ship";
+        for w in 1..40 {
+            let lines = wrap(text, w);
+            assert!(lines.iter().all(|l| width(l) <= w), "{w}: {lines:?}");
+            assert_eq!(lines.join("").replace(' ', ""), text.replace(' ', ""));
+        }
+    }
 
     #[test]
     fn fitting_text() {

@@ -340,3 +340,19 @@ fn the_docs_show_the_screens_as_they_are() {
         );
     }
 }
+
+/// A message longer than the terminal is wide wraps onto the lines above the status line
+/// (the body gives them up) instead of being cut; at 40x16 too.
+#[test]
+fn a_long_message_wraps_instead_of_being_cut() {
+    let p = plant();
+    let mut a = app(&p);
+    a.status = Some(crate::tui::queue::Status::error(
+        "expiry: 2026-11-01 is before the receipt date 2026-11-21; a lot that arrives expired \
+         is refused at the dock, and is only used with --allow-expired, which the lot's history records",
+    ));
+    snap("long_message", &a, FULL);
+    snap("long_message", &a, COMPACT);
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("history records"), "{s}");
+}
