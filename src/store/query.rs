@@ -93,7 +93,7 @@ pub(super) fn read_event(r: &ReadTransaction, id: u64) -> Result<Event, StoreErr
 
 impl Store {
     pub(super) fn read(&self) -> Result<ReadTransaction, StoreError> {
-        Ok(self.db.begin_read()?)
+        self.db.begin_read()
     }
 
     pub fn plant(&self) -> Result<Plant, StoreError> {

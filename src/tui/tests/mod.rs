@@ -3,6 +3,7 @@
 
 mod app;
 mod exports;
+mod full_disk;
 mod labels;
 mod scanning;
 mod screens;
