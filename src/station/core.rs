@@ -318,6 +318,7 @@ impl Core {
                 f.limit.clamp(1, 100_000) as usize,
             )?),
             Query::ItemHistory(code) => Reply::Events(s.item_events(&code)?),
+            Query::PartyHistory(id) => Reply::Events(s.party_changes(&id)?),
         })
     }
 
