@@ -570,3 +570,65 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     assert_eq!(theirs[0]["station"], "handheld-7");
     p.check_clean();
 }
+
+/// `serve --backup-dir`: today's verified copy is taken at start while stations write,
+/// it is a whole plant `check` passes, and a restore is a copy of it.
+#[test]
+fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
+    let mut p = Plant::new();
+    let flour = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "B-1",
+        "--qty",
+        "25",
+    ]);
+    p.stop();
+    let dir = p.dir.path().join("backups");
+    // A folder that cannot take backups is refused before the server serves.
+    let bad = p
+        .serve_cmd(&["--backup-dir", p.db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--backup-dir"), "{err}");
+    p.start(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
+    let today = chrono::Local::now().date_naive().format("%Y-%m-%d");
+    let backup = dir.join(format!("plant-{today}.redb"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !backup.exists() {
+        assert!(Instant::now() < deadline, "no backup appeared in {dir:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Stations keep working meanwhile.
+    p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "B-2",
+        "--qty",
+        "5",
+    ]);
+    p.stop();
+    let o = p.run(&["check", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Restore: the copy put in place of the plant's file, and the lot is there.
+    let restored = p.dir.path().join("restored.redb");
+    std::fs::copy(&backup, &restored).unwrap();
+    let o = Command::new(bin())
+        .args(["--no-server", "--db"])
+        .arg(&restored)
+        .args(["lot", &flour])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("B-1"));
+}

@@ -721,6 +721,13 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         roles: a.roles.clone(),
         socket_mode,
         group: a.group.clone(),
+        backups: a
+            .backup_dir
+            .as_ref()
+            .map(|dir| crate::server::BackupPolicy {
+                dir: dir.clone(),
+                keep: a.keep,
+            }),
     };
     crate::server::serve(&opts).map_err(|e| {
         // The log says it too, for a server started by a client.
