@@ -239,8 +239,28 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             None => ", roles from the plant's QA list".into(),
         }
     ));
+    // The link graph in memory: traces and recall scopes walk it instead of redb's link
+    // tables (DESIGN.md §4.5). Built once here; its time and size go in the log.
+    // A graph that cannot be built (a damaged link table) leaves traces to redb's walk,
+    // which reports the damage where it is met.
+    let started = Instant::now();
+    let core = match crate::store::LinkGraph::build(&store) {
+        Ok(g) => {
+            log(format_args!(
+                "link graph: {} links, {:.1} MB, built in {} ms",
+                g.links(),
+                g.heap_bytes() as f64 / 1_048_576.0,
+                started.elapsed().as_millis()
+            ));
+            Core::new(store, roles).with_graph(g)
+        }
+        Err(e) => {
+            log(format_args!("link graph not built ({e}); traces read redb"));
+            Core::new(store, roles)
+        }
+    };
     let shared = Arc::new(Shared {
-        core: Core::new(store, roles),
+        core,
         clients: Mutex::new(HashMap::new()),
         writes: Mutex::new(None),
         connected: AtomicUsize::new(0),
