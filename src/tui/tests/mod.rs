@@ -4,6 +4,7 @@
 mod app;
 mod full_disk;
 mod labels;
+mod master;
 mod scanning;
 mod screens;
 mod snapshots;
