@@ -341,6 +341,10 @@ pub enum Action {
     Retire,
     /// Items/Parties: switch between the items and the parties.
     OtherList,
+    /// The FDA sortable spreadsheet: for the Trace screen's root, or by dates and foods.
+    FdaExport,
+    /// The shipping KDEs of the shipment just saved on the Ship screen (CSV, EPCIS).
+    ShippingKdes,
 }
 
 impl Action {
@@ -399,6 +403,8 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("change", Action::Change),
     ("retire", Action::Retire),
     ("other_list", Action::OtherList),
+    ("fda_export", Action::FdaExport),
+    ("shipping_kdes", Action::ShippingKdes),
 ];
 
 impl Action {
@@ -531,6 +537,8 @@ impl Layer {
                 self == Layer::Trace
             }
             PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
+            FdaExport => matches!(self, Layer::Menu | Layer::Trace | Layer::Lots),
+            ShippingKdes => matches!(self, Layer::Form | Layer::Menu),
         }
     }
 }

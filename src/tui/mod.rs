@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod draw;
+pub mod exports;
 pub mod first_run;
 pub mod form;
 pub mod input;
@@ -37,14 +38,18 @@ fn local_now() -> chrono::NaiveDateTime {
 /// Run the app on this terminal until the user quits. The terminal is put back as it was
 /// on the way out, also after an error or a panic. No mouse capture: the terminal's own
 /// selection and scrollback keep working.
-pub fn run(station: &dyn Station, options: Options) -> io::Result<()> {
+pub fn run(station: &(dyn Station + Sync), options: Options) -> io::Result<()> {
     let (_guard, mut terminal) = TerminalGuard::enter()?;
-    event_loop(&mut terminal, station, options, None)
+    // Exports run on threads of this scope, so they may borrow the station; on the way
+    // out the scope waits for one still running (told to stop before it writes).
+    std::thread::scope(|scope| event_loop(&mut terminal, station, options, scope, None))
 }
 
 /// What writes a confirmed setup: the station it was written to and a line saying what
 /// was done, or why it could not be.
-pub type CreatePlant<'a> = dyn FnMut(&crate::station::setup::PlantSetup) -> Result<(Box<dyn Station>, String), String>
+pub type CreatePlant<'a> = dyn FnMut(
+        &crate::station::setup::PlantSetup,
+    ) -> Result<(Box<dyn Station + Send + Sync>, String), String>
     + 'a;
 
 /// The guided start of a machine with no plant yet (`first_run`), then — once `create`
@@ -80,12 +85,10 @@ pub fn run_first(
         if let Some(plan) = first.take_confirmed() {
             match create(&plan) {
                 Ok((station, done)) => {
-                    return event_loop(
-                        &mut terminal,
-                        station.as_ref(),
-                        options,
-                        Some(queue::Status::ok(done)),
-                    );
+                    let greeting = Some(queue::Status::ok(done));
+                    return std::thread::scope(|scope| {
+                        event_loop(&mut terminal, station.as_ref(), options, scope, greeting)
+                    });
                 }
                 Err(why) => {
                     first.failed(&why);
@@ -174,10 +177,11 @@ fn leave_terminal() {
     ratatui::restore();
 }
 
-fn event_loop(
+fn event_loop<'s>(
     terminal: &mut ratatui::DefaultTerminal,
-    station: &dyn Station,
+    station: &'s (dyn Station + Sync),
     options: Options,
+    scope: &'s std::thread::Scope<'s, '_>,
     greeting: Option<queue::Status>,
 ) -> io::Result<()> {
     let theme = Theme::new(options.mono, options.ascii);
@@ -191,6 +195,10 @@ fn event_loop(
     let notices = station.notices();
     let mut dirty = true;
     loop {
+        // An export the user asked for: off the input loop, so the app never freezes.
+        if let Some(work) = app.exports.take_pending() {
+            scope.spawn(move || work.run(station));
+        }
         dirty |= app.poll_background();
         if let Some(rx) = &notices {
             while let Ok(n) = rx.try_recv() {
