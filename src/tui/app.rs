@@ -334,13 +334,13 @@ impl App {
                     unsaved.join(", ")
                 )))
             }
-            _ if self.exports.shown() => super::exports::action(self, a, station),
-            Action::FdaExport => super::exports::open_fda(self, station),
-            Action::ShippingKdes => super::exports::open_kde(self),
             Action::Redraw => {
                 self.clear_screen = true;
                 Outcome::changed()
             }
+            _ if self.exports.shown() => super::exports::action(self, a, station),
+            Action::FdaExport => super::exports::open_fda(self, station),
+            Action::ShippingKdes => super::exports::open_kde(self),
             Action::PrintLabel => super::labels::print(self, station),
             Action::Edit => match self.screen {
                 ScreenId::Help => self.switch(self.back_to),
