@@ -23,7 +23,11 @@ const FRAMED_QUIET: Duration = Duration::from_millis(200);
 const F1: &str = "\x1bOP";
 const F3: &str = "\x1bOR";
 const F4: &str = "\x1bOS";
+const F5: &str = "\x1b[15~";
 const F6: &str = "\x1b[17~";
+const TAB: &str = "\t";
+const BACKTAB: &str = "\x1b[Z";
+const CTRL_G: &str = "\x07";
 const ENTER: &str = "\r";
 const ESC: &str = "\x1b";
 const CTRL_C: &str = "\x03";
@@ -142,6 +146,9 @@ impl Term {
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "C.UTF-8");
         cmd.env("HOME", plant.home());
+        // Files the app writes by default (exports) go to the current folder: the plant's
+        // temporary home, never the repository.
+        cmd.cwd(plant.home());
         cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
         cmd.env("LOTLINE_STATION", "e2e");
         cmd.env_remove("NO_COLOR");
@@ -405,6 +412,46 @@ fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
     t.wait("the shipment", |s| {
         s.contains("Shipped 1 lot (50 kg) to SHOP on BOL:5521")
     });
+
+    // The customer's shipping KDEs, from the key after the save: the CSV and, asked for,
+    // the EPCIS document beside it, written by the app's export thread.
+    t.send(CTRL_G);
+    t.wait_for("Shipping KDEs of shipment");
+    t.send(TAB);
+    t.send(CTRL_U);
+    t.field("yes");
+    t.wait_for("Export done");
+    let written = |end: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(p.home())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|f| f.to_string_lossy().ends_with(end))
+            .collect()
+    };
+    let csv = written("-kdes.csv");
+    assert_eq!(csv.len(), 1, "{csv:?}");
+    let text = std::fs::read_to_string(&csv[0]).unwrap();
+    assert!(text.contains(&batch) && text.contains("BOL"), "{text}");
+    assert_eq!(written("-kdes.jsonld").len(), 1);
+    t.send(ENTER);
+
+    // FDA asks about the dough: its whole trace, from the Trace screen, as a workbook.
+    t.press(F5, "Lot or scan");
+    t.field(&batch);
+    t.wait_for(&format!("Trace of {batch}"));
+    t.press("F", "Export for FDA");
+    t.send(BACKTAB); // from the file name to Foods: every item (none is on the FTL here)
+    t.send(CTRL_U);
+    t.field("all");
+    t.send(ENTER);
+    t.wait_for("Export done");
+    let xlsx = written(".xlsx");
+    assert_eq!(xlsx.len(), 1, "{xlsx:?}");
+    assert!(
+        xlsx[0].to_string_lossy().contains(&format!("fda-{batch}-")),
+        "{xlsx:?}"
+    );
+    t.send(ENTER);
 
     // Nothing left unsaved: one Ctrl-C quits.
     t.send(CTRL_C);
@@ -733,7 +780,6 @@ fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
     assert_eq!(t.exit(), 0);
 }
 
-const F5: &str = "\x1b[15~";
 const DOWN: &str = "\x1b[B";
 const RIGHT: &str = "\x1b[C";
 const PAGE_DOWN: &str = "\x1b[6~";
