@@ -1140,3 +1140,88 @@ fn a_hold_on_one_station_shows_on_the_other() {
     let audit = p.cli(&["audit", "--lot", &flour]);
     assert!(audit.contains("qa-office"), "{audit}");
 }
+
+const F7: &str = "\x1b[18~";
+const CTRL_D: &str = "\x04";
+
+/// `lotline` on a machine with no plant: the guided start, in the app, writes nothing
+/// until the review is confirmed, then opens the app on the new plant.
+#[test]
+fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
+    let p = Plant::empty();
+    // Quitting part way writes nothing, not even the file.
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("New plant: guided start");
+    t.wait_for("No plant in");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    assert!(
+        !p.db.exists(),
+        "quitting the guided start created the database"
+    );
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("1/5 The plant");
+    t.field("Valley Bakery");
+    t.press(CTRL_S, "2/5 QA users");
+    t.press(CTRL_S, "3/5 First items");
+    t.field("FLOUR");
+    t.field("All-purpose flour");
+    t.press(CTRL_S, "Item FLOUR will be added");
+    t.press(ENTER, "4/5 First suppliers");
+    t.field("MILL");
+    t.field("Prairie Mill");
+    t.press(CTRL_S, "Party MILL will be added");
+    t.press(CTRL_D, "5/5 Review");
+    t.wait_for("item       FLOUR All-purpose flour (kg, ingredient)");
+    t.press(ENTER, "Plant Valley Bakery set up: 1 item, 1 party");
+    t.wait_for("F7 Items/Parties");
+    t.press(F7, "All-purpose flour");
+    t.press(TAB, "Prairie Mill");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    let plant: Value = serde_json::from_str(&p.cli(&["plant", "show", "--json"])).unwrap();
+    assert_eq!(plant["name"], "Valley Bakery");
+    assert!(p.cli(&["item", "list"]).contains("FLOUR"));
+    // With a plant there, `lotline` opens the app directly.
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("F2 Receive");
+    assert!(!t.screen().contains("guided start"));
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+/// `lotline init` asked at a terminal: a wrong answer is asked again, Ctrl-D skips the
+/// optional steps, "y" writes.
+#[test]
+fn init_at_a_terminal_asks_and_writes_after_yes() {
+    let p = Plant::empty();
+    let mut t = Term::start(&p, &["init"], &[], 80, 24);
+    t.wait_for("Business name:");
+    t.field("Hill Bakery");
+    t.wait_for("Phone:");
+    t.field("");
+    t.wait_for("Street:");
+    t.send(CTRL_D);
+    t.wait_for("2/4 QA users");
+    t.send(CTRL_D);
+    t.wait_for("3/4 First items");
+    t.field("EGGS");
+    t.wait_for("Name:");
+    t.field("Shell eggs");
+    t.wait_for("Unit");
+    t.field("parsec");
+    t.wait_for("'parsec' is not a unit");
+    t.field("dozen");
+    t.wait_for("Kind");
+    t.field("");
+    t.wait_for("Item code (empty: done):");
+    t.send(CTRL_D);
+    t.wait_for("4/4 First suppliers");
+    t.send(CTRL_D);
+    t.wait_for("Write this plant to");
+    t.field("y");
+    t.wait_for("Plant Hill Bakery set up");
+    assert_eq!(t.exit(), 0);
+    let eggs: Value = serde_json::from_str(&p.cli(&["item", "show", "EGGS", "--json"])).unwrap();
+    assert_eq!(eggs["unit"], "dozen");
+}

@@ -1076,6 +1076,48 @@ mod tests {
     }
 
     #[test]
+    fn a_keymap_file_from_before_items_and_parties_still_loads() {
+        // The default map as it was: no [master] layer, no key for the screen.
+        let start = DEFAULT_KEYMAP.find("\n[master]\n").unwrap();
+        let end = DEFAULT_KEYMAP[start + 1..].find("\n[").unwrap() + start + 1;
+        let old: String = format!("{}{}", &DEFAULT_KEYMAP[..start], &DEFAULT_KEYMAP[end..])
+            .lines()
+            .filter(|l| !l.contains("screen master"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!old.contains("\n[master]\n") && !old.contains("screen master"));
+        let map = Keymap::parse(&old, "old.toml").unwrap();
+        let d = Keymap::default_map();
+        assert_eq!(map.bindings(Layer::Master), d.bindings(Layer::Master));
+        assert_eq!(
+            map.lookup(&[Layer::Global], Key::plain(KeyCode::F(7))),
+            Some(Action::Screen(ScreenId::Master))
+        );
+        assert_eq!(
+            map.lookup(&[Layer::Menu], Key::plain(KeyCode::Char('I'))),
+            Some(Action::Screen(ScreenId::Master))
+        );
+        // A file that uses F7 for something else keeps it; the menu letter still reaches
+        // the screen.
+        let taken = old.replace(
+            "{ on = \"<C-l>\", run = \"redraw\"",
+            "{ on = \"<F7>\", run = \"redraw\"",
+        );
+        let map = Keymap::parse(&taken, "taken.toml").unwrap();
+        assert_eq!(
+            map.lookup(&[Layer::Global], Key::plain(KeyCode::F(7))),
+            Some(Action::Redraw)
+        );
+        assert_eq!(
+            map.key_for(
+                &[Layer::Global, Layer::Menu],
+                Action::Screen(ScreenId::Master)
+            ),
+            Some(Key::plain(KeyCode::Char('I')))
+        );
+    }
+
+    #[test]
     fn actions_have_names_that_parse_back() {
         for (name, a) in SIMPLE_ACTIONS {
             assert_eq!(Action::parse(name).unwrap(), *a);
