@@ -17,6 +17,45 @@ pub struct MassBalance {
     pub adjusted: Qty,
     /// The lot's recorded balance.
     pub on_hand: Qty,
+    /// Of `shipped`, what customers sent back: it came into return lots of its own (on
+    /// hold), so it stays counted as shipped here and is shown beside it.
+    pub returned: Qty,
+}
+
+/// A mass balance as the first mock-recall records kept it (before returns were counted):
+/// the layout those stored events were written in, read as it was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedBalance {
+    pub start: Qty,
+    pub consumed: Qty,
+    pub shipped: Qty,
+    pub adjusted: Qty,
+    pub on_hand: Qty,
+}
+
+impl From<RecordedBalance> for MassBalance {
+    fn from(b: RecordedBalance) -> MassBalance {
+        MassBalance {
+            start: b.start,
+            consumed: b.consumed,
+            shipped: b.shipped,
+            adjusted: b.adjusted,
+            on_hand: b.on_hand,
+            returned: Qty::ZERO,
+        }
+    }
+}
+
+impl From<MassBalance> for RecordedBalance {
+    fn from(b: MassBalance) -> RecordedBalance {
+        RecordedBalance {
+            start: b.start,
+            consumed: b.consumed,
+            shipped: b.shipped,
+            adjusted: b.adjusted,
+            on_hand: b.on_hand,
+        }
+    }
 }
 
 impl MassBalance {
@@ -51,6 +90,10 @@ impl MassBalance {
                 EventKind::Adjust { lot: l, delta, .. } if *l == lot => {
                     m.adjusted = m.adjusted + *delta
                 }
+                // A return lot starts with what came back; the lot it was shipped from
+                // shows the return beside its shipments.
+                EventKind::Return(r) if r.lot == lot => m.start = m.start + r.qty,
+                EventKind::Return(r) if r.from == lot => m.returned = m.returned + r.qty,
                 _ => {}
             }
         }

@@ -164,6 +164,14 @@ impl Core {
             Command::RetireParty { id, reason } => {
                 Reply::Event(s.retire_party(&id, &reason, st, today)?)
             }
+            Command::Return(r) => Reply::Created(s.return_goods(r, st, today)?),
+            Command::StartMockRecall(m) => Reply::Event(s.start_mock_recall(m, st, today)?),
+            Command::CountMockRecall { count, date } => {
+                Reply::Event(s.count_mock_recall(count, date, st, today)?)
+            }
+            Command::FinishMockRecall { recall, note, date } => {
+                Reply::Event(s.finish_mock_recall(recall, &note, date, st, today)?)
+            }
         })
     }
 
@@ -318,6 +326,9 @@ impl Core {
                 f.limit.clamp(1, 100_000) as usize,
             )?),
             Query::ItemHistory(code) => Reply::Events(s.item_events(&code)?),
+            Query::RecallReport(l) => Reply::Report(s.recall_report(&l)?),
+            Query::MockRecall(id) => Reply::MockRecall(s.mock_recall(id)?),
+            Query::MockRecalls => Reply::MockRecalls(s.mock_recalls()?),
         })
     }
 

@@ -704,7 +704,10 @@ fn the_mock_recall_is_saved_in_the_root_lots_history() {
     assert_eq!(m.note, "Q4 mock recall");
     assert_eq!(m.direction, "forward");
     assert_eq!((m.customers, m.shipments, m.finished_lots), (2, 4, 3));
-    assert_eq!(m.balance.reconciliation_text(), "100.00 %");
+    assert_eq!(
+        crate::domain::MassBalance::from(m.balance).reconciliation_text(),
+        "100.00 %"
+    );
 }
 
 #[test]

@@ -850,6 +850,9 @@ impl Trace {
                         l.date, l.balance, l.unit
                     ),
                     crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
+                    crate::domain::Origin::Returned { customer, .. } => {
+                        format!("returned by {customer} {}", l.date)
+                    }
                 },
                 lot: l,
             })
@@ -1552,7 +1555,7 @@ impl Trace {
             shipments: f.shipments as u32,
             customers: f.customers as u32,
             on_hand_lots: f.on_hand as u32,
-            balance,
+            balance: balance.into(),
             note,
         };
         let code = l.root().code.clone();

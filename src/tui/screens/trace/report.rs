@@ -91,6 +91,7 @@ impl Ctx<'_> {
                 supplier_lot,
             } => format!("{supplier} lot {supplier_lot} {}", l.date),
             Origin::Produced { .. } => format!("made {}", l.date),
+            Origin::Returned { customer, .. } => format!("returned by {customer} {}", l.date),
         }
     }
 
@@ -298,6 +299,18 @@ impl Ctx<'_> {
                         Tone::Normal,
                     );
                 }
+            }
+            Origin::Returned {
+                customer, shipment, ..
+            } => {
+                add(format!("Returned {}", l.date), Tone::Normal);
+                add(
+                    format!("By {customer} {}", self.party_name(customer))
+                        .trim_end()
+                        .to_string(),
+                    Tone::Normal,
+                );
+                add(format!("Against shipment {shipment}"), Tone::Normal);
             }
         }
         add(format!("Quantity {} {}", l.quantity, l.unit), Tone::Normal);
@@ -580,6 +593,7 @@ pub fn balance_lines(
     let start = match l.origin {
         Origin::Received { .. } => format!("Received {}", l.date),
         Origin::Produced { .. } => format!("Produced {}", l.date),
+        Origin::Returned { .. } => format!("Returned {}", l.date),
     };
     v.push((row(&start, m.start), Tone::Normal));
     v.push((row("Consumed in batches", m.consumed), Tone::Normal));
@@ -747,6 +761,11 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
                 supplier_lot.to_string(),
             ),
             Origin::Produced { .. } => (String::new(), String::new(), String::new()),
+            Origin::Returned { customer, .. } => (
+                customer.to_string(),
+                ctx.party_name(customer).to_string(),
+                String::new(),
+            ),
         };
         let f = [
             r.depth.to_string(),
