@@ -1032,3 +1032,65 @@ fn the_harness_types_like_a_person() {
     t.send(CTRL_C); // the form holds input: quit asks twice
     assert_eq!(t.exit(), 0);
 }
+
+/// Two stations on one database through `lotline serve`: QA holds a lot on one terminal,
+/// and the dock terminal, showing its lot list, turns the lot to hold without a key
+/// pressed. Help on the QA terminal lists both stations.
+#[test]
+fn a_hold_on_one_station_shows_on_the_other() {
+    let p = Plant::new();
+    p.master_data();
+    let flour = p
+        .cli(&[
+            "receive",
+            "--item",
+            "FLOUR",
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            "M-77",
+            "--qty",
+            "300",
+        ])
+        .trim()
+        .to_string();
+    let row_says = |s: &str, status: &str| {
+        s.lines()
+            .any(|l| l.contains(&flour) && l.contains("FLOUR") && l.contains(status))
+    };
+    // The dock: the lot list, through the server the first command started.
+    let mut dock = Term::start(&p, &[], &[("LOTLINE_STATION", "dock-1")], 80, 24);
+    dock.wait_for("Receive a case");
+    assert!(dock.screen().contains("server"), "{}", dock.screen());
+    dock.press(F6, "Enter with an empty field lists every lot");
+    dock.press(ENTER, "All lots");
+    dock.wait("the lot released on the dock", |s| row_says(s, "released"));
+    // QA, on another terminal: opens the lot and holds it.
+    let mut qa = Term::start(&p, &[], &[("LOTLINE_STATION", "qa-office")], 80, 24);
+    qa.wait_for("Receive a case");
+    // Help lists both stations.
+    qa.press(F1, "Stations on this database");
+    qa.wait("both stations in Help", |s| {
+        s.contains("@dock-1") && s.contains("@qa-office")
+    });
+    qa.press(F6, "Find");
+    qa.type_text(&flour);
+    qa.send(ENTER);
+    qa.wait_for(&format!("Lot {flour}"));
+    qa.send("h");
+    qa.wait_for(&format!("lot {flour}"));
+    qa.field("swab positive");
+    qa.wait("the hold saved", |s| {
+        !s.contains(&format!("Hold lot {flour}"))
+    });
+    // The dock's list changes by itself.
+    let s = dock.wait("the hold to reach the dock", |s| row_says(s, "hold"));
+    assert!(!row_says(&s, "released"), "{s}");
+    for t in [&mut dock, &mut qa] {
+        t.send(CTRL_C);
+        assert_eq!(t.exit(), 0);
+    }
+    // Both stations' names are on the record.
+    let audit = p.cli(&["audit", "--lot", &flour]);
+    assert!(audit.contains("qa-office"), "{audit}");
+}

@@ -62,6 +62,9 @@ pub struct TuiArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// Set up a new plant: create its database with its identity, QA users and first
+    /// items and parties. Asks at a terminal; scripts give --name and the other flags.
+    Init(InitArgs),
     /// Build (if absent) the demo bakery in its own database and show where to start.
     Demo(DemoArgs),
     /// Show or set the plant's identity, lot-code patterns and QA users.
@@ -159,6 +162,28 @@ pub enum Cmd {
     /// see the gap, complete, export the workbook and the page to sign (QA).
     #[command(subcommand)]
     MockRecall(super::recall::MockCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The plant's business name. Given, init asks nothing and takes the flags (for
+    /// scripts); without it, init asks at the terminal.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub location: LocationArgs,
+    /// Users who may hold, release, recall and correct, comma-separated; without a roles
+    /// file they are also the admins (default: you; '' for everyone).
+    #[arg(long)]
+    pub qa_users: Option<String>,
+    /// A first item, CODE,UNIT,KIND,NAME (the name may hold commas), e.g.
+    /// 'FLOUR,kg,ingredient,All-purpose flour'. Repeat for more.
+    #[arg(long, value_name = "CODE,UNIT,KIND,NAME")]
+    pub item: Vec<String>,
+    /// A first supplier or customer, ID,ROLE,NAME, e.g. 'MILL,supplier,Prairie Mill'.
+    /// Repeat for more.
+    #[arg(long, value_name = "ID,ROLE,NAME")]
+    pub party: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod contract;
 mod epcis;
 mod expiry;
 mod fsma;
+mod init;
 mod json;
 mod labels;
 mod lookup;
@@ -251,6 +252,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
     };
     match cmd {
+        Cmd::Init(a) => init::init(&cli, out, &db, a),
         Cmd::Demo(d) => {
             let path = cli.db.clone().unwrap_or_else(default_demo_path);
             demo(&cli, out, &path, d)
@@ -324,12 +326,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 output::party(out, &party)
             } else {
                 master::party_detail(out, &party)?;
-                let changes: Vec<Event> = st
-                    .party_events(party.id.clone())?
-                    .into_iter()
-                    .filter(|e| matches!(e.kind, EventKind::PartyChanged { .. }))
-                    .collect();
-                master::changes(out, &changes)
+                master::changes(out, &st.party_history(party.id.clone())?)
             }
         }
         Cmd::Receive(r) => {

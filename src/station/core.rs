@@ -326,6 +326,7 @@ impl Core {
                 f.limit.clamp(1, 100_000) as usize,
             )?),
             Query::ItemHistory(code) => Reply::Events(s.item_events(&code)?),
+            Query::PartyHistory(id) => Reply::Events(s.party_changes(&id)?),
             Query::RecallReport(l) => Reply::Report(s.recall_report(&l)?),
             Query::MockRecall(id) => Reply::MockRecall(s.mock_recall(id)?),
             Query::MockRecalls => Reply::MockRecalls(s.mock_recalls()?),

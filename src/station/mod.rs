@@ -9,6 +9,7 @@ pub(crate) mod local;
 pub mod lookup;
 pub mod remote;
 pub mod roles;
+pub mod setup;
 pub mod wire;
 
 pub use self::core::{Caller, Clock, Core};
@@ -193,6 +194,8 @@ pub enum Query {
     Audit(AuditFilter),
     /// The events that changed an item (edits, retirement), oldest first.
     ItemHistory(ItemCode),
+    /// The events that changed a party (edits, retirement), oldest first.
+    PartyHistory(PartyId),
     /// The recall scope with each affected lot's and customer's figures.
     RecallReport(LotCode),
     /// One mock recall record.
@@ -479,6 +482,7 @@ typed! {
     fn edit_party(p: NewParty) -> u64 = Cmd(C::EditParty(p)) => Reply::Event(e) => e;
     fn retire_party(id: PartyId, reason: String) -> u64 = Cmd(C::RetireParty { id, reason }) => Reply::Event(e) => e;
     fn item_history(code: ItemCode) -> Vec<Event> = Qry(Q::ItemHistory(code)) => Reply::Events(e) => e;
+    fn party_history(id: PartyId) -> Vec<Event> = Qry(Q::PartyHistory(id)) => Reply::Events(e) => e;
     fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
     fn kde_records(q: KdeQuery) -> KdeRecords = Qry(Q::KdeRecords(q)) => Reply::KdeRecords(r) => r;
     fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;

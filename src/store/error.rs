@@ -40,8 +40,20 @@ impl StoreError {
 fn from_storage(e: redb::StorageError) -> StoreError {
     match e {
         redb::StorageError::Corrupted(detail) => StoreError::Damaged { detail },
-        redb::StorageError::Io(io) => StoreError::Io(io.to_string()),
+        redb::StorageError::Io(io) => StoreError::Io(io_message(&io)),
         other => StoreError::Io(other.to_string()),
+    }
+}
+
+/// An I/O error in words: a full disk says what to do, since it is the one a plant meets
+/// most and its cause is not in the database.
+fn io_message(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => format!(
+            "the disk is full ({e}), so this was not saved; free space on the disk that holds the database and try again (nothing saved before is lost)"
+        ),
+        _ => e.to_string(),
     }
 }
 

@@ -107,7 +107,7 @@ impl Store {
                 ),
             ));
         }
-        let w = self.db.begin_write()?;
+        let w = self.begin_write()?;
         let report = {
             let mut tx = Tx::open(&w)?;
             // Many events to one transaction, as a bulk load: each lot stored once.

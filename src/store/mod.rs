@@ -6,6 +6,8 @@ mod check;
 mod codec;
 mod error;
 mod exchange;
+#[cfg(test)]
+pub(crate) mod full_disk;
 mod graph;
 mod kde;
 #[cfg(test)]
@@ -44,16 +46,19 @@ use tables::*;
 pub(crate) enum Db {
     Writer(Database),
     Reader(ReadOnlyDatabase),
+    /// The writer, closed after a write failed (a full disk, an I/O error) and not yet
+    /// opened again: the next request opens it again (see [`Handle`]).
+    Lost,
     /// After `close`, or when the handle was let go without closing (see `Store::drop`).
     Closed,
 }
 
 impl Db {
-    pub(crate) fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
+    fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
         match self {
             Db::Writer(d) => d.begin_read(),
             Db::Reader(d) => d.begin_read(),
-            Db::Closed => Err(redb::TransactionError::Storage(
+            Db::Lost | Db::Closed => Err(redb::TransactionError::Storage(
                 redb::StorageError::DatabaseClosed,
             )),
         }
@@ -63,13 +68,140 @@ impl Db {
         match self {
             Db::Writer(d) => d.begin_write(),
             // Callers check `writable()` first; this is the backstop.
-            Db::Reader(_) | Db::Closed => Err(redb::TransactionError::Storage(
+            Db::Reader(_) | Db::Lost | Db::Closed => Err(redb::TransactionError::Storage(
                 redb::StorageError::Io(std::io::Error::new(
                     std::io::ErrorKind::PermissionDenied,
                     "the database is open read-only",
                 )),
             )),
         }
+    }
+}
+
+/// How the writer opens the file: redb on the file itself, or (in tests) redb over a
+/// storage backend that makes the disk fill up on demand.
+pub(crate) type OpenWriter =
+    std::sync::Arc<dyn Fn(&Path) -> Result<Database, redb::DatabaseError> + Send + Sync>;
+
+fn file_writer() -> OpenWriter {
+    std::sync::Arc::new(|path: &Path| builder().create(path))
+}
+
+/// The open database, and how to open it again.
+///
+/// After one failed write (a full disk, an I/O error) redb refuses everything on that
+/// handle until it is closed ("previous I/O error"). A station that stays up — the app,
+/// the server — must not refuse every later save until it is restarted (DESIGN.md §4.7):
+/// so the next request closes the failed handle and opens the file again, which also runs
+/// redb's recovery. The file itself was never changed by the failed commit.
+pub(crate) struct Handle {
+    db: std::sync::RwLock<Db>,
+    writer: bool,
+    path: PathBuf,
+    open_writer: OpenWriter,
+    /// Counts the times the writer was opened again, so that of several threads that saw
+    /// the same failure only the first opens it again.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl Handle {
+    fn new(db: Db, path: &Path, open_writer: OpenWriter) -> Handle {
+        Handle {
+            writer: matches!(db, Db::Writer(_)),
+            db: std::sync::RwLock::new(db),
+            path: path.to_path_buf(),
+            open_writer,
+            generation: Default::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::RwLockReadGuard<'_, Db> {
+        // A panic while the lock was held (caught by the station) leaves the handle as it
+        // was: redb's state is its own, not half-changed by us.
+        self.db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn begin_read(&self) -> Result<ReadTransaction, StoreError> {
+        let seen = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let first = self.lock().begin_read();
+        match first {
+            Err(e) if self.needs_reopen(&e) => {
+                self.reopen(seen)?;
+                Ok(self.lock().begin_read()?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        let seen = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let first = self.lock().begin_write();
+        match first {
+            Err(e) if self.needs_reopen(&e) => {
+                self.reopen(seen)?;
+                Ok(self.lock().begin_write()?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Whether `e` says the writer failed earlier and must be opened again.
+    fn needs_reopen(&self, e: &redb::TransactionError) -> bool {
+        self.writer
+            && match e {
+                redb::TransactionError::Storage(redb::StorageError::PreviousIo) => true,
+                _ => matches!(*self.lock(), Db::Lost),
+            }
+    }
+
+    /// Close the failed writer and open the file again, unless another thread already did
+    /// since `seen`, or the store was closed.
+    fn reopen(&self, seen: u64) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mut db = self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.generation.load(SeqCst) != seen {
+            return Ok(());
+        }
+        match std::mem::replace(&mut *db, Db::Lost) {
+            // Closing a failed handle reports the failure again; it is already known.
+            Db::Writer(d) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.close()));
+            }
+            Db::Lost => {}
+            other => {
+                *db = other;
+                return Ok(());
+            }
+        }
+        match open_redb(&self.path, true, &self.open_writer) {
+            Ok(d) => {
+                *db = Db::Writer(d);
+                self.generation.fetch_add(1, SeqCst);
+                Ok(())
+            }
+            Err(e) => Err(StoreError::Io(format!(
+                "an earlier write to {} failed and the file could not be opened again ({e}); free space on its disk, or fix what failed, and try again",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Take the handle out, to close it; the store is closed from then on.
+    fn take(&mut self) -> Db {
+        let db = self
+            .db
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::replace(db, Db::Closed)
+    }
+
+    fn is_closed(&self) -> bool {
+        matches!(*self.lock(), Db::Closed)
     }
 }
 
@@ -82,7 +214,7 @@ fn builder() -> redb::Builder {
 
 /// An open lotline database: the one writer of the file, or a read-only view of it.
 pub struct Store {
-    db: Db,
+    db: Handle,
     path: PathBuf,
     /// Set once damage was seen (a redb panic caught, a corrupted page reported): from
     /// then on nothing more is written to the file, not even redb's bookkeeping on close,
@@ -109,7 +241,7 @@ impl Drop for Store {
     /// closed at all (its handle is leaked; the OS releases the file at exit), so nothing
     /// more is written to it.
     fn drop(&mut self) {
-        if matches!(self.db, Db::Closed) {
+        if self.db.is_closed() {
             return;
         }
         if let Err(e) = self.close_now()
@@ -131,6 +263,15 @@ impl Store {
     /// no file is there. Reports files that are not lotline databases, damaged, in use, or
     /// from a newer version.
     pub fn open(path: &Path, create: bool) -> Result<Store, StoreError> {
+        Store::open_with(path, create, file_writer())
+    }
+
+    /// [`Store::open`], with the writer's storage opened by `open_writer`.
+    pub(crate) fn open_with(
+        path: &Path,
+        create: bool,
+        open_writer: OpenWriter,
+    ) -> Result<Store, StoreError> {
         let exists = path.exists();
         if !exists && !create {
             return Err(StoreError::Missing {
@@ -164,11 +305,11 @@ impl Store {
                     StoreError::Io(format!("cannot create folder {}: {e}", dir.display()))
                 })?;
             }
-            create_new(path)?;
+            create_new(path, &open_writer)?;
         }
-        let db = open_redb(path, true)?;
+        let db = open_redb(path, true, &open_writer)?;
         let store = Store {
-            db: Db::Writer(db),
+            db: Handle::new(Db::Writer(db), path, open_writer),
             path: path.to_path_buf(),
             damaged: Default::default(),
         };
@@ -261,7 +402,7 @@ impl Store {
             }
         };
         let store = Store {
-            db: Db::Reader(db),
+            db: Handle::new(Db::Reader(db), path, file_writer()),
             path: path.to_path_buf(),
             damaged: Default::default(),
         };
@@ -316,7 +457,7 @@ impl Store {
 
     /// Whether this handle may write (it is the file's one writer).
     pub fn writable(&self) -> bool {
-        matches!(self.db, Db::Writer(_))
+        self.db.writer
     }
 
     /// A write transaction, or a clear refusal on a read-only handle.
@@ -335,7 +476,7 @@ impl Store {
                 ),
             });
         }
-        Ok(self.db.begin_write()?)
+        self.db.begin_write()
     }
 
     /// Close the file and report what closing found, instead of dropping it and losing
@@ -358,7 +499,7 @@ impl Store {
 
     fn close_now(&mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let db = std::mem::replace(&mut self.db, Db::Closed);
+        let db = self.db.take();
         if self.is_damaged() {
             // Closing commits redb's allocator state: on a damaged file that is a write
             // that can destroy what is left. Let the handle go unclosed instead.
@@ -368,7 +509,7 @@ impl Store {
         let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match db {
             Db::Writer(d) => d.close(),
             Db::Reader(d) => d.close(),
-            Db::Closed => Ok(()),
+            Db::Lost | Db::Closed => Ok(()),
         }));
         match closed {
             Ok(Ok(())) => Ok(()),
@@ -636,7 +777,7 @@ fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
 /// temporary name beside it, synced, then linked into place (never over a file that
 /// appeared meanwhile). A full disk or a kill leaves no half-made file at `path` for a
 /// later command to call "not a lotline database".
-fn create_new(path: &Path) -> Result<(), StoreError> {
+fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -644,9 +785,9 @@ fn create_new(path: &Path) -> Result<(), StoreError> {
     let tmp = path.with_file_name(format!(".{name}.new-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let built = (|| {
-        let db = open_redb(&tmp, false)?;
+        let db = open_redb(&tmp, false, open_writer)?;
         let store = Store {
-            db: Db::Writer(db),
+            db: Handle::new(Db::Writer(db), &tmp, open_writer.clone()),
             path: tmp.clone(),
             damaged: Default::default(),
         };
@@ -816,11 +957,11 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn open_redb(path: &Path, existed: bool) -> Result<Database, StoreError> {
+fn open_redb(path: &Path, existed: bool, open: &OpenWriter) -> Result<Database, StoreError> {
     use redb::DatabaseError as D;
     // redb's own recovery may panic on some malformed files; a panic must not reach the
     // user as a crash, so it is caught and reported like any other unreadable file.
-    let attempt = std::panic::catch_unwind(|| builder().create(path));
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| open(path)));
     match attempt {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(D::DatabaseAlreadyOpen)) => Err(StoreError::InUse {

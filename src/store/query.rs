@@ -93,7 +93,7 @@ pub(super) fn read_event(r: &ReadTransaction, id: u64) -> Result<Event, StoreErr
 
 impl Store {
     pub(super) fn read(&self) -> Result<ReadTransaction, StoreError> {
-        Ok(self.db.begin_read()?)
+        self.db.begin_read()
     }
 
     pub fn plant(&self) -> Result<Plant, StoreError> {
@@ -382,6 +382,16 @@ impl Store {
             out.push(read_event(&r, e?.0.value().1)?);
         }
         Ok(out)
+    }
+
+    /// The events that changed party `id` (edits, retirement), oldest first.
+    pub fn party_changes(&self, id: &PartyId) -> Result<Vec<Event>, StoreError> {
+        self.party(id)?;
+        Ok(self
+            .party_events(id)?
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::PartyChanged { .. }))
+            .collect())
     }
 
     /// The events that changed item `code`, oldest first.

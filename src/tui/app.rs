@@ -15,7 +15,7 @@ use super::screens::ship::{Ship, ShipAction};
 use super::screens::trace::{Trace, TraceAction};
 use super::screens::{FormAction, Ui};
 use super::theme::Theme;
-use crate::station::{Station, StationExt};
+use crate::station::{Link, Role, Station, StationExt};
 use chrono::NaiveDateTime;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -59,6 +59,10 @@ pub struct App {
     pub printer: Option<PrinterSetting>,
     /// Labels on their way to the printer, off the input loop.
     pub labels: super::labels::Jobs,
+    /// What this user may do here; keys for more are shown greyed.
+    pub role: Role,
+    /// On the server or alone, for the header.
+    pub link: Link,
 }
 
 impl App {
@@ -87,13 +91,18 @@ impl App {
             scanner: ScannerSettings::default(),
             printer: None,
             labels: Default::default(),
+            role: Role::Operator,
+            link: station.link(),
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
             Err(e) => app.status = Some((&e).into()),
         }
         match station.whoami() {
-            Ok(a) => app.operator = format!("{}@{}", a.operator, a.station),
+            Ok(a) => {
+                app.operator = format!("{}@{}", a.operator, a.station);
+                app.role = a.role;
+            }
             Err(e) => app.status = Some((&e).into()),
         }
         let help_key = app.hint_key(Action::Screen(ScreenId::Help));
@@ -276,7 +285,14 @@ impl App {
             })
         };
         match a {
-            Action::Screen(s) => self.switch(s),
+            Action::Screen(s) => {
+                if s == ScreenId::Help && self.screen != ScreenId::Help {
+                    self.link = station.link();
+                    self.help
+                        .stations(&self.link, self.role, station.stations());
+                }
+                self.switch(s)
+            }
             Action::Quit => {
                 let unsaved = self.unsaved();
                 if unsaved.is_empty() || self.quit_armed {
@@ -455,6 +471,7 @@ impl App {
     /// screen changed.
     pub fn notice(&mut self, n: crate::station::Notice, station: &dyn Station) -> bool {
         use crate::station::Notice;
+        self.link = station.link();
         let out = match n {
             Notice::Changed { .. } => Outcome::none().with(InternalEvent::LotsChanged),
             Notice::Lost => Outcome::changed().status(Status::warn(
@@ -553,8 +570,15 @@ impl App {
         draw::clear(buf, r0, t.header);
         draw::clear(buf, r1, t.tab);
         let clock = self.now.format("%Y-%m-%d %H:%M").to_string();
-        // Row 0: plant, operator, date and time.
-        let right = format!("{}{}{clock} ", self.operator, t.dot());
+        // Row 0: plant, operator, how the database is reached, date and time. Narrow
+        // terminals drop the date first: the time and the link matter more on the floor.
+        let link = link_label(&self.link, compact);
+        let when = if compact {
+            self.now.format("%H:%M").to_string()
+        } else {
+            clock.clone()
+        };
+        let right = format!("{}{}{link}{}{when} ", self.operator, t.dot(), t.dot());
         let left_room = (area.width as usize).saturating_sub(draw::width(&right) + 1);
         let left = draw::fit(
             &format!(" {}", t.text(&self.plant)),
@@ -565,6 +589,12 @@ impl App {
         let rw = draw::width(&right) as u16;
         if rw < area.width {
             put(buf, r0, area.right() - rw, area.y, &right, t.header);
+            if self.link == Link::Lost {
+                // The link, in the warning colour, where it was just written.
+                let at =
+                    area.right() - rw + (draw::width(&self.operator) + draw::width(t.dot())) as u16;
+                put(buf, r0, at, area.y, &link, t.warn);
+            }
         } else {
             put(
                 buf,
@@ -649,7 +679,7 @@ impl App {
             .keymap
             .key_for(&[Layer::Global], Action::Screen(ScreenId::Help))
             .map(|k| (k.label(), "help".to_string()));
-        let mut hints: Vec<(String, String)> = Vec::new();
+        let mut hints: Vec<(String, String, bool)> = Vec::new();
         let mut seen: Vec<Action> = Vec::new();
         for layer in self.layers() {
             if layer == Layer::Global {
@@ -660,7 +690,11 @@ impl App {
                     continue;
                 }
                 seen.push(b.action);
-                hints.push((b.key.label(), self.hint_desc(b.action, &b.desc)));
+                hints.push((
+                    b.key.label(),
+                    self.hint_desc(b.action, &b.desc),
+                    self.role >= b.action.required_role(),
+                ));
             }
         }
         let width = area.width as usize;
@@ -670,13 +704,20 @@ impl App {
             .unwrap_or(0);
         let mut used = 0;
         let mut x = area.x;
-        for (k, d) in &hints {
+        for (k, d, allowed) in &hints {
             let w = draw::width(k) + 1 + draw::width(d) + 2;
             if used + w + help_w > width {
                 break;
             }
-            x = put(buf, area, x, area.y, k, t.key);
-            x = put(buf, area, x, area.y, &format!(" {d}  "), t.footer);
+            // A key this user's role may not use stays in view, greyed: pressing it says
+            // why, rather than the key seeming to be missing.
+            let (ks, ds) = if *allowed {
+                (t.key, t.footer)
+            } else {
+                (t.dim, t.dim)
+            };
+            x = put(buf, area, x, area.y, k, ks);
+            x = put(buf, area, x, area.y, &format!(" {d}  "), ds);
             used += w;
         }
         if let Some((k, d)) = help
@@ -710,5 +751,15 @@ impl App {
             &draw::fit(&t.text(&s.text), area.width as usize, t.ellipsis()),
             style,
         );
+    }
+}
+
+/// How the header names the way this app reaches the database.
+fn link_label(link: &Link, compact: bool) -> String {
+    match (link, compact) {
+        (Link::Alone, _) => "alone".into(),
+        (Link::Server { .. }, _) => "server".into(),
+        (Link::Lost, false) => "reconnecting".into(),
+        (Link::Lost, true) => "offline".into(),
     }
 }

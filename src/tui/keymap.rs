@@ -330,6 +330,18 @@ pub enum Action {
     PrintLabel,
 }
 
+impl Action {
+    /// The least role that may do what this key does; the footer greys keys above the
+    /// user's role (the station refuses them either way, with the reason).
+    pub fn required_role(self) -> crate::station::Role {
+        use crate::station::Role;
+        match self {
+            Action::Hold | Action::Release | Action::HoldAll | Action::SaveRecord => Role::Qa,
+            _ => Role::Operator,
+        }
+    }
+}
+
 const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("quit", Action::Quit),
     ("redraw", Action::Redraw),

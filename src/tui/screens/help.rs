@@ -4,6 +4,8 @@
 //! like `lotline barcode`, so a scanner can be set up at the terminal it serves.
 
 use super::*;
+use crate::domain::text;
+use crate::station::{Link, Role, StationError, StationInfo};
 use crate::tui::config::{PRINTER_ENV, PrinterSetting, ScannerSettings};
 use crate::tui::keymap::{Action, Layer};
 
@@ -29,6 +31,9 @@ pub struct Help {
     pub scroll: usize,
     /// The keys, then the scanner and printer settings, then the scan test.
     lines: Vec<Line>,
+    /// Who works on this database now (from the server), refreshed as Help opens; first,
+    /// since it is what changes.
+    stations: Vec<Line>,
     devices: Vec<Line>,
     test: Vec<Line>,
 }
@@ -68,6 +73,7 @@ impl Help {
         let mut help = Help {
             scroll: 0,
             lines,
+            stations: Vec::new(),
             devices: Vec::new(),
             test: Vec::new(),
         };
@@ -101,6 +107,45 @@ impl Help {
         self.devices = d;
     }
 
+    /// Show how this app reaches the database, and the stations connected to it.
+    pub fn stations(
+        &mut self,
+        link: &Link,
+        role: Role,
+        list: Result<Vec<StationInfo>, StationError>,
+    ) {
+        let mut d = vec![Line::Title("Stations on this database".into())];
+        d.push(Line::Text(match link {
+            Link::Alone => " alone: the file is open here only".into(),
+            Link::Server { pid } => format!(" through lotline serve (pid {pid})"),
+            Link::Lost => " the server stopped; reconnecting".into(),
+        }));
+        d.push(Line::Text(format!(" your role here: {}", role.name())));
+        match list {
+            // Alone, the list would only name this app.
+            Ok(list) if !list.is_empty() && *link != Link::Alone => {
+                for st in list {
+                    let since = st.since.with_timezone(&chrono::Local).format("%H:%M");
+                    d.push(Line::Text(format!(
+                        " {}{}@{} ({}, since {since})",
+                        if st.me { "* " } else { "  " },
+                        text::escape(&st.operator),
+                        text::escape(&st.station),
+                        st.role.name(),
+                    )));
+                }
+                d.push(Line::Text(" (* this app)".into()));
+            }
+            Ok(_) => {}
+            Err(e) => d.push(Line::Text(format!(
+                " stations unknown: {}",
+                text::escape(&e.to_string())
+            ))),
+        }
+        d.push(Line::Blank);
+        self.stations = d;
+    }
+
     /// Show what the last test scan read, and scroll to it.
     pub fn scan_test(&mut self, report: Vec<String>) {
         self.test = report
@@ -113,7 +158,7 @@ impl Help {
             .iter()
             .rposition(|l| matches!(l, Line::Title(_)))
             .unwrap_or(0);
-        self.scroll = self.lines.len() + title;
+        self.scroll = self.lines.len() + self.stations.len() + title;
     }
 
     /// What the last test scan read, as shown.
@@ -129,11 +174,15 @@ impl Help {
     }
 
     fn all(&self) -> impl Iterator<Item = &Line> {
-        self.lines.iter().chain(&self.devices).chain(&self.test)
+        self.stations
+            .iter()
+            .chain(&self.lines)
+            .chain(&self.devices)
+            .chain(&self.test)
     }
 
     pub fn len(&self) -> usize {
-        self.lines.len() + self.devices.len() + self.test.len()
+        self.stations.len() + self.lines.len() + self.devices.len() + self.test.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -68,6 +68,9 @@ pub struct Lots {
     parties: Vec<Party>,
     /// The query the results are for; None before the first search.
     pub query: Option<String>,
+    /// The last search failed (the database could not be read): the list is empty because
+    /// of that, not because nothing matched.
+    pub failed: bool,
 }
 
 impl Default for Lots {
@@ -93,6 +96,7 @@ impl Lots {
             items: Vec::new(),
             parties: Vec::new(),
             query: None,
+            failed: false,
         }
     }
 
@@ -213,6 +217,15 @@ impl Lots {
                 if !self.results.is_empty() {
                     self.focus = Focus::List;
                 }
+                // An exact lot code (typed or scanned) is the lot the user wants: its
+                // history, not a one-row list to open.
+                if self.results.len() == 1 && self.results[0].matched == "lot code" {
+                    let opened = self.open(station);
+                    return Outcome {
+                        changed: true,
+                        events: out.events.into_iter().chain(opened.events).collect(),
+                    };
+                }
                 out
             }
             FormAction::Down | FormAction::Next | FormAction::Cancel => {
@@ -282,8 +295,18 @@ impl Lots {
         }
     }
 
-    /// Fill `results` for `q`; returns a note on what matched.
+    /// Fill `results` for `q`; returns a note on what matched. A search that fails
+    /// leaves no results from an earlier one under this query's title.
     fn find(&mut self, q: &str, station: &dyn Station) -> Result<String, StationError> {
+        let found = self.find_all(q, station);
+        self.failed = found.is_err();
+        if self.failed {
+            self.results.clear();
+        }
+        found
+    }
+
+    fn find_all(&mut self, q: &str, station: &dyn Station) -> Result<String, StationError> {
         self.query = Some(q.to_string());
         let mut found: Vec<Found> = Vec::new();
         let add = |lots: Vec<Lot>, matched: &'static str, found: &mut Vec<Found>| {
@@ -521,7 +544,9 @@ impl Lots {
         }
         let w = inner.width as usize;
         if self.results.is_empty() {
-            let t = if self.query.is_some() {
+            let t = if self.failed {
+                "The search could not be run; see the message below."
+            } else if self.query.is_some() {
                 "No lots found."
             } else {
                 "Enter with an empty field lists every lot."

@@ -601,7 +601,12 @@ fn find_lots_by_code_supplier_lot_item_and_supplier() {
     l.search(p.flour.as_str());
     assert_eq!(l.codes(), vec![p.flour.to_string()]);
     assert_eq!(l.s.results[0].matched, "lot code");
-    assert_eq!(l.s.focus, Focus::List);
+    // An exact lot code opens that lot's history at once.
+    assert_eq!(l.s.focus, Focus::History);
+    assert_eq!(
+        l.s.history.as_ref().map(|h| h.lot.code.to_string()),
+        Some(p.flour.to_string())
+    );
     // supplier lot codes are the supplier's, exactly
     l.search("f-1121");
     assert_eq!(l.codes(), vec![p.eggs.to_string()]);
