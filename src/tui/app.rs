@@ -311,6 +311,11 @@ impl App {
                 Outcome::changed()
             }
             Action::PrintLabel => super::labels::print(self, station),
+            Action::RecordReturn if self.screen == ScreenId::Ship => {
+                self.menu = false;
+                self.ship.update(ShipAction::ToggleReturn, station)
+            }
+            Action::RecordReturn => Outcome::none(),
             Action::Edit => match self.screen {
                 ScreenId::Help => self.switch(self.back_to),
                 ScreenId::Lots => self.lots.update(LotsAction::Search, station),
@@ -635,6 +640,7 @@ impl App {
         match a {
             Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
             Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
+            Action::RecordReturn => self.screen == ScreenId::Ship,
             Action::NextField
             | Action::PrevField
             | Action::Clear

@@ -322,12 +322,16 @@ pub enum Action {
     MassBalance,
     HoldAll,
     SaveRecord,
+    /// Trace: complete the mock recall record on screen.
+    FinishRecord,
     Export,
     /// Trace: show or hide the detail pane.
     Details,
     /// Print our label for the lot just created (after a Receive save or a closed batch),
     /// or for the lot selected on the Lots screen.
     PrintLabel,
+    /// Ship: open the customer return form (or go back to the shipment).
+    RecordReturn,
 }
 
 impl Action {
@@ -336,7 +340,11 @@ impl Action {
     pub fn required_role(self) -> crate::station::Role {
         use crate::station::Role;
         match self {
-            Action::Hold | Action::Release | Action::HoldAll | Action::SaveRecord => Role::Qa,
+            Action::Hold
+            | Action::Release
+            | Action::HoldAll
+            | Action::SaveRecord
+            | Action::FinishRecord => Role::Qa,
             _ => Role::Operator,
         }
     }
@@ -377,9 +385,11 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("mass_balance", Action::MassBalance),
     ("hold_all", Action::HoldAll),
     ("save_record", Action::SaveRecord),
+    ("finish_record", Action::FinishRecord),
     ("export", Action::Export),
     ("details", Action::Details),
     ("print_label", Action::PrintLabel),
+    ("record_return", Action::RecordReturn),
 ];
 
 impl Action {
@@ -488,10 +498,10 @@ impl Layer {
             Hold | Release | Trace => self == Layer::Lots,
             Back => matches!(self, Layer::Lots | Layer::Trace | Layer::Help),
             Expand | Collapse | ExpandAll | CollapseAll | Parent | Direction | Reroot
-            | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | Export | Details => {
-                self == Layer::Trace
-            }
+            | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | FinishRecord
+            | Export | Details => self == Layer::Trace,
             PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
+            RecordReturn => matches!(self, Layer::Form | Layer::Menu),
         }
     }
 }

@@ -659,6 +659,150 @@ pub fn balance_lines(
     v
 }
 
+/// "gap 2 case (95.00 % found)", per unit.
+pub fn mock_totals(m: &crate::store::MockRecallView) -> String {
+    m.result
+        .totals()
+        .iter()
+        .map(|t| {
+            format!(
+                "gap {} {} ({} found)",
+                t.gap(),
+                t.unit,
+                crate::domain::percent_text(t.percent_bp())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The mock recall view: the record's state, each lot's reconciliation, the totals and
+/// each customer's answer. A gap is drawn as a warning.
+pub fn mock_lines(
+    m: &crate::store::MockRecallView,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Line> {
+    use crate::domain::percent_text;
+    let r = &m.result;
+    let mut v: Vec<Line> = Vec::new();
+    v.push((
+        format!("Mock recall {} from {}", m.id, m.root.code),
+        Tone::Title,
+    ));
+    let elapsed = crate::export::recall::elapsed_text(m.elapsed_secs(now));
+    v.push((
+        match &m.finished {
+            Some(f) => format!(
+                "Completed {} by {}, after {elapsed}",
+                f.stamp.at.format("%Y-%m-%d %H:%M UTC"),
+                f.stamp.operator
+            ),
+            None => format!(
+                "In progress since {} ({elapsed})",
+                m.started.at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        },
+        Tone::Normal,
+    ));
+    if !m.note.is_empty() {
+        v.push((format!("Note: {}", m.note), Tone::Dim));
+    }
+    for t in r.totals() {
+        v.push((
+            format!(
+                "Overall {}: found {} of {}, gap {} ({})",
+                t.unit,
+                t.found,
+                t.produced,
+                t.gap(),
+                percent_text(t.percent_bp())
+            ),
+            if t.gap() == Qty::ZERO {
+                Tone::Strong
+            } else {
+                Tone::Warn
+            },
+        ));
+    }
+    v.push((String::new(), Tone::Normal));
+    v.push((
+        format!(
+            "{} {} {} {} {}",
+            draw::pad("Lot", 14),
+            draw::rpad("Made", 7),
+            draw::rpad("Found", 7),
+            draw::rpad("Gap", 7),
+            draw::rpad("Found", 8)
+        ),
+        Tone::Strong,
+    ));
+    for l in &r.lots {
+        v.push((
+            format!(
+                "{} {} {} {} {} {}{}",
+                draw::pad(l.code.as_str(), 14),
+                draw::rpad(&l.produced.to_string(), 7),
+                draw::rpad(&l.found().to_string(), 7),
+                draw::rpad(&l.gap().to_string(), 7),
+                draw::rpad(&percent_text(l.percent_bp()), 8),
+                l.unit,
+                match l.counted {
+                    Some(q) => format!(", counted {q}"),
+                    None => ", not counted".into(),
+                }
+            ),
+            if l.gap() == Qty::ZERO {
+                Tone::Normal
+            } else {
+                Tone::Warn
+            },
+        ));
+    }
+    v.push((String::new(), Tone::Normal));
+    v.push(("Customers".into(), Tone::Title));
+    if r.customers.is_empty() {
+        v.push(("none received any of it".into(), Tone::Dim));
+    }
+    for c in &r.customers {
+        let answer = if c.counted() {
+            format!(
+                "back {}, used {}, destroyed {}",
+                c.returned + c.retrieved.unwrap_or(Qty::ZERO),
+                c.consumed.unwrap_or(Qty::ZERO),
+                c.destroyed.unwrap_or(Qty::ZERO)
+            )
+        } else if c.returned.is_positive() {
+            format!("returned {}, no answer yet", c.returned)
+        } else {
+            "no answer yet".into()
+        };
+        v.push((
+            format!(
+                "{} {} shipped {} {}: {answer}; gap {}",
+                c.party,
+                c.code,
+                c.shipped,
+                c.unit,
+                c.gap()
+            ),
+            if c.gap() == Qty::ZERO {
+                Tone::Normal
+            } else {
+                Tone::Warn
+            },
+        ));
+    }
+    let n = r.uncounted();
+    if n > 0 {
+        v.push((String::new(), Tone::Normal));
+        v.push((
+            format!("{} not counted yet", plural(n, "line", "lines")),
+            Tone::Dim,
+        ));
+    }
+    v
+}
+
 /// One CSV field, quoted when it must be. A field a spreadsheet would run as a formula
 /// (starting with `=`, `+`, `-`, `@`, a tab or a CR: a name or reference typed by anyone)
 /// gets a leading `'`, so it is shown as the text it is.
