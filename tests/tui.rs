@@ -1134,7 +1134,7 @@ fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
     assert!(!row.contains("100.00 %"), "a gap is left: {row}");
     assert!(s.contains("Overall case: found"), "{s}");
     // Complete it: the time from start to completion is kept.
-    let s = t.press("F", "completed after");
+    let s = t.press("D", "completed after");
     assert!(s.contains("gap"), "{s}");
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);

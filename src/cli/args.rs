@@ -227,6 +227,13 @@ pub struct ServeArgs {
     /// Group to own the socket: the plant's operators' group.
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
+    /// Keep a verified copy of the database here once a day (at start, then each new day),
+    /// named PLANT-YYYY-MM-DD.redb, while stations keep working.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How many daily backups --backup-dir keeps; the oldest beyond go.
+    #[arg(long, value_name = "N", default_value_t = 14, requires = "backup_dir")]
+    pub keep: usize,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,8 @@ pub struct Ship {
     fefo_item: Option<ItemCode>,
     today: Option<NaiveDate>,
     pub last: Option<String>,
+    /// The event id of the shipment saved last, for its shipping KDEs.
+    pub last_event: Option<u64>,
     /// The customer return form, when open instead of the shipment.
     pub returning: Option<Form>,
     /// The lot named on the return form, once found.
@@ -109,6 +111,7 @@ impl Ship {
             fefo_item: None,
             today: None,
             last: None,
+            last_event: None,
             returning: None,
             return_lot: None,
         }
@@ -606,6 +609,7 @@ impl Ship {
                         .unwrap_or_default()
                 );
                 self.last = Some(format!("{} {total} (event {event})", s.customer));
+                self.last_event = Some(event);
                 self.reset();
                 self.fefo_item = None;
                 Outcome::changed()

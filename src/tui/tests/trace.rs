@@ -768,7 +768,7 @@ fn a_mock_recall_is_started_counted_continued_and_completed_from_the_trace_scree
     assert_eq!(a.trace.mock.as_ref().unwrap().counts.len(), 1);
 
     // Completed: kept as it stood, and counted no further.
-    letter(&mut a, &b, 'F');
+    letter(&mut a, &b, 'D');
     assert!(status(&a).contains("completed after"), "{}", status(&a));
     let v = b.p.st.mock_recall(id).unwrap();
     assert!(v.finished.is_some());

@@ -1758,7 +1758,7 @@ impl Trace {
             Ok(id) => {
                 self.prompt = None;
                 Outcome::changed().status(Status::ok(format!(
-                    "Mock recall {id} of {code} started: Ctrl-S enters what was found, F completes it",
+                    "Mock recall {id} of {code} started: enter what was found, line by line",
                 )))
             }
             Err(e) => {
