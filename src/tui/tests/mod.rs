@@ -5,6 +5,7 @@ mod app;
 mod exports;
 mod full_disk;
 mod labels;
+mod master;
 mod scanning;
 mod screens;
 mod snapshots;
