@@ -3,6 +3,7 @@
 
 mod app;
 mod full_disk;
+mod fuzz;
 mod labels;
 mod scanning;
 mod screens;
