@@ -570,3 +570,174 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     assert_eq!(theirs[0]["station"], "handheld-7");
     p.check_clean();
 }
+
+/// `serve --backup-dir`: today's verified copy is taken at start while stations write,
+/// it is a whole plant `check` passes, and a restore is a copy of it.
+#[test]
+fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
+    let mut p = Plant::new();
+    let flour = p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "B-1",
+        "--qty",
+        "25",
+    ]);
+    p.stop();
+    let dir = p.dir.path().join("backups");
+    // A folder that cannot take backups is refused before the server serves.
+    let bad = p
+        .serve_cmd(&["--backup-dir", p.db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--backup-dir"), "{err}");
+    p.start(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
+    let today = chrono::Local::now().date_naive().format("%Y-%m-%d");
+    let backup = dir.join(format!("plant-{today}.redb"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !backup.exists() {
+        assert!(Instant::now() < deadline, "no backup appeared in {dir:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Stations keep working meanwhile.
+    p.ok(&[
+        "receive",
+        "--item",
+        "FLOUR",
+        "--supplier",
+        "MILL",
+        "--supplier-lot",
+        "B-2",
+        "--qty",
+        "5",
+    ]);
+    p.stop();
+    let o = p.run(&["check", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Restore: the copy put in place of the plant's file, and the lot is there.
+    let restored = p.dir.path().join("restored.redb");
+    std::fs::copy(&backup, &restored).unwrap();
+    let o = Command::new(bin())
+        .args(["--no-server", "--db"])
+        .arg(&restored)
+        .args(["lot", &flour])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("B-1"));
+}
+
+/// The server walks traces in its in-memory link graph; `--no-server` and read-only opens
+/// walk redb. On a generated plant both give the same trace, every way, for every lot —
+/// and still after new batches are committed through the server.
+#[test]
+fn traces_through_the_server_graph_match_the_redb_walk() {
+    use lotline::station::StationExt;
+    use lotline::store::LotFilter;
+    use lotline::store::{Direction, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gen.redb");
+    let o = Command::new(bin())
+        .args(["--no-server", "--db"])
+        .arg(&db)
+        .args(["generate", "--lots", "1500", "--seed", "7"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let socket = lotline::station::remote::socket_path(&db);
+    let log = dir.path().join("serve.log");
+    let mut server = Command::new(bin())
+        .args(["serve", "--db"])
+        .arg(&db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let remote = loop {
+        if let Ok(r) = lotline::station::remote::Remote::connect(&socket, "graph-test") {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let compare = |remote: &lotline::station::remote::Remote| {
+        let local = Store::open_read_only(&db).unwrap();
+        let lots = local.find_lots(&LotFilter::default()).unwrap();
+        assert!(lots.len() >= 1500, "{}", lots.len());
+        for lot in lots.iter().step_by(7) {
+            for d in [Direction::Backward, Direction::Forward, Direction::Both] {
+                let walked = local.trace(&lot.code, d).unwrap();
+                let served = remote.trace(lot.code.clone(), d).unwrap();
+                assert_eq!(served, walked, "{} {d:?}", lot.code);
+            }
+            let walked = local.recall_scope(&lot.code).unwrap();
+            assert_eq!(remote.recall_scope(lot.code.clone()).unwrap(), walked);
+        }
+    };
+    // The server did build its graph (and says how big it is).
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("link graph: "), "{said}");
+    compare(&remote);
+    drop(remote);
+    // Refreshed after commits: a new batch from two lots, through the server.
+    let p = |args: &[&str]| {
+        let o = Command::new(bin())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("LOTLINE_STATION", "graph-test")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let local = Store::open_read_only(&db).unwrap();
+    let items = local.items().unwrap();
+    let output = items
+        .iter()
+        .find(|i| i.kind == lotline::domain::ItemKind::Finished)
+        .expect("a finished item");
+    let inputs: Vec<String> = local
+        .find_lots(&LotFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|l| {
+            l.status == lotline::domain::LotStatus::Released
+                && l.balance.milli() >= 2_000
+                && l.item != output.code
+        })
+        .take(2)
+        .map(|l| format!("{}=1", l.code))
+        .collect();
+    assert_eq!(inputs.len(), 2);
+    drop(local);
+    let mut args = vec!["produce", "--item", output.code.as_str(), "--qty", "3"];
+    for i in &inputs {
+        args.extend(["--input", i.as_str()]);
+    }
+    args.push("--allow-expired");
+    let batch = p(&args);
+    let remote = lotline::station::remote::Remote::connect(&socket, "graph-test").unwrap();
+    compare(&remote);
+    let code = lotline::domain::LotCode::parse(&batch, "lot").unwrap();
+    let t = remote.trace(code, Direction::Backward).unwrap();
+    assert!(
+        t.links.len() >= 2,
+        "the new batch's links are in the graph: {t:?}"
+    );
+    drop(remote);
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    server.wait().unwrap();
+}

@@ -62,6 +62,9 @@ pub struct TuiArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// Set up a new plant: create its database with its identity, QA users and first
+    /// items and parties. Asks at a terminal; scripts give --name and the other flags.
+    Init(InitArgs),
     /// Build (if absent) the demo bakery in its own database and show where to start.
     Demo(DemoArgs),
     /// Show or set the plant's identity, lot-code patterns and QA users.
@@ -150,6 +153,28 @@ pub enum Cmd {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The plant's business name. Given, init asks nothing and takes the flags (for
+    /// scripts); without it, init asks at the terminal.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub location: LocationArgs,
+    /// Users who may hold, release, recall and correct, comma-separated; without a roles
+    /// file they are also the admins (default: you; '' for everyone).
+    #[arg(long)]
+    pub qa_users: Option<String>,
+    /// A first item, CODE,UNIT,KIND,NAME (the name may hold commas), e.g.
+    /// 'FLOUR,kg,ingredient,All-purpose flour'. Repeat for more.
+    #[arg(long, value_name = "CODE,UNIT,KIND,NAME")]
+    pub item: Vec<String>,
+    /// A first supplier or customer, ID,ROLE,NAME, e.g. 'MILL,supplier,Prairie Mill'.
+    /// Repeat for more.
+    #[arg(long, value_name = "ID,ROLE,NAME")]
+    pub party: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Recorded on or after this day (YYYY-MM-DD, local time).
     #[arg(long, value_name = "DATE")]
@@ -190,6 +215,13 @@ pub struct ServeArgs {
     /// Group to own the socket: the plant's operators' group.
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
+    /// Keep a verified copy of the database here once a day (at start, then each new day),
+    /// named PLANT-YYYY-MM-DD.redb, while stations keep working.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How many daily backups --backup-dir keeps; the oldest beyond go.
+    #[arg(long, value_name = "N", default_value_t = 14, requires = "backup_dir")]
+    pub keep: usize,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod expiry;
 mod fsma;
 #[cfg(test)]
 mod fuzz;
+mod init;
 mod json;
 mod labels;
 mod lookup;
@@ -252,6 +253,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
     };
     match cmd {
+        Cmd::Init(a) => init::init(&cli, out, &db, a),
         Cmd::Demo(d) => {
             let path = cli.db.clone().unwrap_or_else(default_demo_path);
             demo(&cli, out, &path, d)
@@ -325,12 +327,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 output::party(out, &party)
             } else {
                 master::party_detail(out, &party)?;
-                let changes: Vec<Event> = st
-                    .party_events(party.id.clone())?
-                    .into_iter()
-                    .filter(|e| matches!(e.kind, EventKind::PartyChanged { .. }))
-                    .collect();
-                master::changes(out, &changes)
+                master::changes(out, &st.party_history(party.id.clone())?)
             }
         }
         Cmd::Receive(r) => {
@@ -717,6 +714,13 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         roles: a.roles.clone(),
         socket_mode,
         group: a.group.clone(),
+        backups: a
+            .backup_dir
+            .as_ref()
+            .map(|dir| crate::server::BackupPolicy {
+                dir: dir.clone(),
+                keep: a.keep,
+            }),
     };
     crate::server::serve(&opts).map_err(|e| {
         // The log says it too, for a server started by a client.

@@ -12,6 +12,10 @@
 //! - SIGTERM or SIGINT: stop taking requests, finish the commit in flight, answer it, close
 //!   the database cleanly, remove the socket.
 
+mod backups;
+
+pub use backups::BackupPolicy;
+
 use crate::station::identity::Identity;
 use crate::station::wire::{self, ClientMsg, FrameError, Hello, PROTOCOL, ServerMsg, Welcome};
 use crate::station::{
@@ -43,6 +47,8 @@ pub struct ServeOptions {
     pub socket_mode: u32,
     /// Group that owns the socket (the plant's group), if not the server's own.
     pub group: Option<String>,
+    /// Rolling daily backups, if asked for.
+    pub backups: Option<BackupPolicy>,
 }
 
 /// Most write requests gathered into one transaction.
@@ -218,6 +224,9 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(b) = &opts.backups {
+        b.prepare().map_err(ServeError::Setup)?;
+    }
     let listener = bind(opts)?;
     let socket_id = std::fs::metadata(&opts.socket).map(|m| m.ino()).ok();
     log(format_args!(
@@ -230,8 +239,28 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             None => ", roles from the plant's QA list".into(),
         }
     ));
+    // The link graph in memory: traces and recall scopes walk it instead of redb's link
+    // tables (DESIGN.md §4.5). Built once here; its time and size go in the log.
+    // A graph that cannot be built (a damaged link table) leaves traces to redb's walk,
+    // which reports the damage where it is met.
+    let started = Instant::now();
+    let core = match crate::store::LinkGraph::build(&store) {
+        Ok(g) => {
+            log(format_args!(
+                "link graph: {} links, {:.1} MB, built in {} ms",
+                g.links(),
+                g.heap_bytes() as f64 / 1_048_576.0,
+                started.elapsed().as_millis()
+            ));
+            Core::new(store, roles).with_graph(g)
+        }
+        Err(e) => {
+            log(format_args!("link graph not built ({e}); traces read redb"));
+            Core::new(store, roles)
+        }
+    };
     let shared = Arc::new(Shared {
-        core: Core::new(store, roles),
+        core,
         clients: Mutex::new(HashMap::new()),
         writes: Mutex::new(None),
         connected: AtomicUsize::new(0),
@@ -246,8 +275,31 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             .spawn(move || write_loop(&shared, wrx))
             .map_err(|e| ServeError::Setup(e.to_string()))?
     };
+    let backups_stop = Arc::new(AtomicBool::new(false));
+    let backups = match &opts.backups {
+        Some(policy) => {
+            log(format_args!(
+                "keeping {} daily backups in {}",
+                policy.keep,
+                policy.dir.display()
+            ));
+            let (shared, policy, stop) = (shared.clone(), policy.clone(), backups_stop.clone());
+            Some(
+                std::thread::Builder::new()
+                    .name("lotline-backups".into())
+                    .spawn(move || backups::keep_backing_up(shared.core.store(), &policy, &stop))
+                    .map_err(|e| ServeError::Setup(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
     let why = accept_loop(&shared, &listener, opts, socket_id);
     log(format_args!("stopping: {why}"));
+    // A backup under way is finished (it is a read snapshot: writes were not held up).
+    backups_stop.store(true, Ordering::SeqCst);
+    if let Some(b) = backups {
+        let _ = b.join();
+    }
     // No new writes; the writer finishes what it has, answers it, and ends.
     lock(&shared.writes).take();
     let _ = writer.join();

@@ -4,8 +4,9 @@
 //! and permissions happen here, so no client can claim another user.
 
 use super::*;
-use crate::store::{Bulk, Store};
+use crate::store::{Bulk, LinkGraph, Store};
 use chrono::{DateTime, Utc};
+use std::sync::RwLock;
 
 /// Where "now" comes from: the system clock, or a fixed instant for tests and demos.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +37,10 @@ pub struct Core {
     store: Store,
     clock: Clock,
     roles: Roles,
+    /// The link graph in memory, in a long-lived server (DESIGN.md §4.5): traces and recall
+    /// scopes walk it instead of redb's link tables. Refreshed after each commit; a trace
+    /// is exact even when it lags (see `store::graph`).
+    graph: Option<RwLock<LinkGraph>>,
 }
 
 impl Core {
@@ -44,6 +49,29 @@ impl Core {
             store,
             clock: Clock::System,
             roles,
+            graph: None,
+        }
+    }
+
+    /// Keep this link graph (built from this core's store) in memory from now on.
+    pub fn with_graph(mut self, graph: LinkGraph) -> Core {
+        self.graph = Some(RwLock::new(graph));
+        self
+    }
+
+    /// The graph for a read, if kept (a poisoned lock falls back to redb).
+    fn graph(&self) -> Option<std::sync::RwLockReadGuard<'_, LinkGraph>> {
+        self.graph.as_ref()?.read().ok()
+    }
+
+    /// Take in what the last commit linked. A failed refresh leaves the graph behind,
+    /// which traces tolerate (links not in it are read from the snapshot), so it is only
+    /// worth a log line in the next refresh's place, not an error to the committer.
+    fn refresh_graph(&self) {
+        if let Some(g) = &self.graph
+            && let Ok(mut g) = g.write()
+        {
+            let _ = g.refresh(&self.store);
         }
     }
 
@@ -126,6 +154,14 @@ impl Core {
 
     /// Run one command in its own transaction, after checking the caller may.
     pub fn command(&self, caller: &Caller, c: Command) -> Result<Reply, StationError> {
+        let reply = self.run_command(caller, c);
+        if reply.is_ok() {
+            self.refresh_graph();
+        }
+        reply
+    }
+
+    fn run_command(&self, caller: &Caller, c: Command) -> Result<Reply, StationError> {
         self.permit(caller, &c)?;
         let (s, st, today) = (
             &self.store,
@@ -258,6 +294,9 @@ impl Core {
                 }
             }
         }
+        if results.iter().any(|r| matches!(r, Some(Ok(_)))) {
+            self.refresh_graph();
+        }
         results
             .into_iter()
             .map(|r| {
@@ -285,10 +324,16 @@ impl Core {
             Query::Lot(c) => Reply::Lot(s.lot_by_code(&c)?),
             Query::Lots(f) => Reply::Lots(s.find_lots(&f)?),
             Query::LotHistory(c) => Reply::History(s.lot_history(&c)?),
-            Query::Trace { lot, direction } => Reply::Trace(s.trace(&lot, direction)?),
+            Query::Trace { lot, direction } => Reply::Trace(match self.graph() {
+                Some(g) => s.trace_in_graph(&g, &lot, direction)?,
+                None => s.trace(&lot, direction)?,
+            }),
             Query::EventsBetween { from, to } => Reply::Events(s.events_between(from, to)?),
             Query::PartyEvents(p) => Reply::Events(s.party_events(&p)?),
-            Query::RecallScope(l) => Reply::Scope(s.recall_scope(&l)?),
+            Query::RecallScope(l) => Reply::Scope(match self.graph() {
+                Some(g) => s.recall_scope_in_graph(&g, &l)?,
+                None => s.recall_scope(&l)?,
+            }),
             Query::MassBalance(l) => Reply::Balance(s.mass_balance(&l)?),
             Query::Deliveries {
                 customer,
@@ -318,6 +363,7 @@ impl Core {
                 f.limit.clamp(1, 100_000) as usize,
             )?),
             Query::ItemHistory(code) => Reply::Events(s.item_events(&code)?),
+            Query::PartyHistory(id) => Reply::Events(s.party_changes(&id)?),
         })
     }
 

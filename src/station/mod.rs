@@ -9,6 +9,7 @@ pub(crate) mod local;
 pub mod lookup;
 pub mod remote;
 pub mod roles;
+pub mod setup;
 pub mod wire;
 
 pub use self::core::{Caller, Clock, Core};
@@ -173,6 +174,8 @@ pub enum Query {
     Audit(AuditFilter),
     /// The events that changed an item (edits, retirement), oldest first.
     ItemHistory(ItemCode),
+    /// The events that changed a party (edits, retirement), oldest first.
+    PartyHistory(PartyId),
 }
 
 /// Which events an audit lists; every given field must match.
@@ -450,6 +453,7 @@ typed! {
     fn edit_party(p: NewParty) -> u64 = Cmd(C::EditParty(p)) => Reply::Event(e) => e;
     fn retire_party(id: PartyId, reason: String) -> u64 = Cmd(C::RetireParty { id, reason }) => Reply::Event(e) => e;
     fn item_history(code: ItemCode) -> Vec<Event> = Qry(Q::ItemHistory(code)) => Reply::Events(e) => e;
+    fn party_history(id: PartyId) -> Vec<Event> = Qry(Q::PartyHistory(id)) => Reply::Events(e) => e;
     fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
     fn kde_records(q: KdeQuery) -> KdeRecords = Qry(Q::KdeRecords(q)) => Reply::KdeRecords(r) => r;
     fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;

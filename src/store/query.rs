@@ -384,6 +384,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The events that changed party `id` (edits, retirement), oldest first.
+    pub fn party_changes(&self, id: &PartyId) -> Result<Vec<Event>, StoreError> {
+        self.party(id)?;
+        Ok(self
+            .party_events(id)?
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::PartyChanged { .. }))
+            .collect())
+    }
+
     /// The events that changed item `code`, oldest first.
     pub fn item_events(&self, code: &ItemCode) -> Result<Vec<Event>, StoreError> {
         self.item(code)?;

@@ -1,0 +1,294 @@
+//! `lotline init` through the real binary: flags for scripts, answers piped to its
+//! questions, and a person at a pseudo-terminal; an existing plant is never touched.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(db: &Path, args: &[&str], stdin: &str) -> Run {
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("LOTLINE_DB")
+        .env_remove("LOTLINE_ROLES")
+        .env("LOTLINE_NO_SERVER", "1")
+        .env("LOTLINE_STATION", "test-station")
+        .write_stdin(stdin.as_bytes().to_vec())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let r = run(db, args, "");
+    assert_eq!(r.code, 0, "lotline {args:?}: {}", r.stderr);
+    r.stdout
+}
+
+fn json(db: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(db, args)).unwrap()
+}
+
+fn me() -> String {
+    // What the plant names as its QA user by default: the user running the tests.
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn db_in(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("new").join("plant.redb")
+}
+
+#[test]
+fn flags_set_up_a_plant_in_one_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    // The missing-database error points at init: init makes that true.
+    let r = run(&db, &["plant", "show"], "");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("lotline init"), "{}", r.stderr);
+    let out = ok(
+        &db,
+        &[
+            "init",
+            "--name",
+            "Sunny Bakery",
+            "--city",
+            "Salina",
+            "--phone",
+            "555-0100",
+            "--gln",
+            "0950110153007",
+            "--qa-users",
+            "quinn,maria",
+            "--item",
+            "FLOUR,kg,ingredient,All-purpose flour, unbleached",
+            "--item",
+            "COOKIE,case,finished,Choc chip cookies",
+            "--party",
+            "MILL,supplier,Prairie Mill",
+            "--party",
+            "SHOP,customer,Corner Market",
+        ],
+    );
+    assert!(
+        out.contains("Plant Sunny Bakery set up") && out.contains("2 items, 2 parties"),
+        "{out}"
+    );
+    let plant = json(&db, &["plant", "show", "--json"]);
+    assert_eq!(plant["name"], "Sunny Bakery", "{plant}");
+    assert_eq!(plant["gln"], "0950110153007");
+    assert_eq!(plant["qa_users"], serde_json::json!(["quinn", "maria"]));
+    let items = json(&db, &["item", "list", "--json"]);
+    let names: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"All-purpose flour, unbleached"),
+        "{names:?}"
+    );
+    let shop = json(&db, &["party", "show", "SHOP", "--json"]);
+    assert_eq!(shop["role"], "customer");
+    // Each record is its own event in the audit trail, stamped with who did it.
+    let audit = ok(&db, &["audit"]);
+    assert!(!audit.trim().is_empty());
+}
+
+#[test]
+fn qa_users_default_to_the_person_setting_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    ok(&db, &["init", "--name", "Solo"]);
+    let plant = json(&db, &["plant", "show", "--json"]);
+    assert_eq!(plant["qa_users"], serde_json::json!([me()]));
+}
+
+#[test]
+fn bad_flags_are_refused_naming_them_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    for (args, field, words) in [
+        (vec!["--name", " "], "name", "is required"),
+        (vec!["--name", "B", "--gln", "123"], "gln", "GLN"),
+        (
+            vec!["--name", "B", "--item", "FLOUR,parsec,ingredient,Flour"],
+            "item",
+            "unit: 'parsec' is not a unit",
+        ),
+        (
+            vec!["--name", "B", "--item", "FLOUR,kg"],
+            "item",
+            "CODE,UNIT,KIND,NAME",
+        ),
+        (
+            vec![
+                "--name",
+                "B",
+                "--item",
+                "F,kg,ingredient,a",
+                "--item",
+                "F,kg,ingredient,b",
+            ],
+            "item",
+            "already in this setup",
+        ),
+        (
+            vec!["--name", "B", "--party", "MILL,friend,Mill"],
+            "party",
+            "not a role",
+        ),
+        (
+            vec!["--name", "B", "--qa-users", "a\u{7}b"],
+            "qa-users",
+            "not a user name",
+        ),
+    ] {
+        let mut all = vec!["init"];
+        all.extend(args.iter().copied());
+        let r = run(&db, &all, "");
+        assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
+        let line = r.stderr.trim();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(line.starts_with(&format!("lotline: {field}: ")), "{line}");
+        assert!(line.contains(words), "{line} should say {words}");
+        assert!(!db.exists(), "{all:?} created the database");
+    }
+}
+
+#[test]
+fn an_existing_plant_is_refused_with_what_to_run_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    ok(
+        &db,
+        &["init", "--name", "First", "--item", "A,kg,ingredient,A"],
+    );
+    let before = ok(&db, &["item", "list", "--json"]);
+    for stdin in ["", "Second\n"] {
+        let args: &[&str] = if stdin.is_empty() {
+            &["init", "--name", "Second"]
+        } else {
+            &["init"]
+        };
+        let r = run(&db, args, stdin);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("already holds the plant 'First'"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("lotline plant set"), "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "asked nothing: {}", r.stdout);
+    }
+    assert_eq!(ok(&db, &["item", "list", "--json"]), before);
+    assert_eq!(json(&db, &["plant", "show", "--json"])["name"], "First");
+    // A database made empty with --create is not a plant yet: init sets it up.
+    let blank = dir.path().join("blank.redb");
+    ok(&blank, &["--create", "plant", "show"]);
+    ok(&blank, &["init", "--name", "Blank no more"]);
+    assert_eq!(
+        json(&blank, &["plant", "show", "--json"])["name"],
+        "Blank no more"
+    );
+}
+
+/// Answers piped to the questions: wrong ones are explained and asked again, Enter takes
+/// the default, an empty code ends a list, and only "y" writes.
+#[test]
+fn questions_answered_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let answers = [
+        "Valley Bakery", // name
+        "555-0199",      // phone
+        "1 Mill Rd",     // street
+        "Salina",        // city
+        "KS",            // state
+        "67401",         // zip
+        "",              // country: default US
+        "12",            // GLN: wrong, asked again
+        "0950110153007", // GLN
+        "quinn, maria",  // QA users
+        "FLOUR",         // item code
+        "Flour",         // name
+        "parsec",        // unit: wrong
+        "",              // unit: default kg
+        "",              // kind: default ingredient
+        "FLOUR",         // the same code again: refused
+        "EGGS",
+        "Shell eggs",
+        "dozen",
+        "ingredient",
+        "",     // no more items
+        "MILL", // party id
+        "Prairie Mill",
+        "friend", // role: wrong
+        "supplier",
+        "",
+        "Pat Miller",
+        "555-0111",
+        "",
+        "", // no more parties
+        "y",
+    ];
+    let r = run(&db, &["init"], &(answers.join("\n") + "\n"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let o = &r.stdout;
+    assert!(o.contains("gln: '12' is not a GLN"), "{o}");
+    assert!(o.contains("unit: 'parsec' is not a unit"), "{o}");
+    assert!(o.contains("item FLOUR is already in this setup"), "{o}");
+    assert!(o.contains("role: 'friend' is not a role"), "{o}");
+    assert!(o.contains("This will be written:"), "{o}");
+    assert!(o.contains("Plant Valley Bakery set up"), "{o}");
+    let plant = json(&db, &["plant", "show", "--json"]);
+    assert_eq!(plant["country"], "US", "{plant}");
+    assert_eq!(plant["qa_users"], serde_json::json!(["quinn", "maria"]));
+    let flour = json(&db, &["item", "show", "FLOUR", "--json"]);
+    assert_eq!(flour["unit"], "kg");
+    assert_eq!(flour["kind"], "ingredient");
+    let mill = json(&db, &["party", "show", "MILL", "--json"]);
+    assert_eq!(mill["contact_name"], "Pat Miller", "{mill}");
+}
+
+#[test]
+fn declining_or_stopping_early_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    // Ctrl-D after the name: the rest takes its defaults; then "no" at the end.
+    let r = run(&db, &["init"], "Maybe Bakery\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("plant      Maybe Bakery, US"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Nothing was written."), "{}", r.stdout);
+    assert!(!db.exists());
+    let r = run(&db, &["init"], "Maybe Bakery\n\n\n\n\n\n\n\n\n\n\nn\n");
+    assert!(r.stdout.contains("Nothing was written."), "{}", r.stdout);
+    assert!(!db.exists());
+    // No name at all: refused, naming the flag for scripts.
+    let r = run(&db, &["init"], "");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("lotline: name: "), "{}", r.stderr);
+    assert!(r.stderr.contains("--name"), "{}", r.stderr);
+    assert!(!db.exists());
+}
