@@ -391,7 +391,56 @@ fn kde_gives_a_customer_its_shipping_kdes() {
     p.refused(&["kde", &made], "shipment", "not a shipment");
     p.refused(&["kde", "five"], "shipment", "not an event id");
     let help = p.ok(&["kde", "--help"]);
-    assert!(help.contains("epcis export"), "{help}");
+    assert!(help.contains("--epcis"), "{help}");
+
+    // EPCIS for customers who take it: one shipping event, valid against GS1's schema.
+    let out = p.ok(&[
+        "kde",
+        &shipped,
+        "--csv",
+        "ship2.csv",
+        "--epcis",
+        "ship2.jsonld",
+    ]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(read(&p.path("ship2.csv")).trim(), text);
+    let doc: serde_json::Value = serde_json::from_str(&read(&p.path("ship2.jsonld"))).unwrap();
+    let events = doc["epcisBody"]["eventList"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{doc}");
+    assert_eq!(events[0]["bizStep"], "shipping");
+    assert_eq!(events[0]["quantityList"][0]["quantity"], 12);
+    let schema: serde_json::Value = serde_json::from_str(&read(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/epcis/EPCIS-JSON-Schema.json"),
+    ))
+    .unwrap();
+    let v = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&schema)
+        .unwrap();
+    assert!(v.is_valid(&doc), "{doc}");
+    // Only EPCIS asked for: nothing on standard output but the file's name.
+    let out = p.ok(&["kde", &shipped, "--epcis", "ship3.jsonld"]);
+    assert_eq!(out, "ship3.jsonld");
+    // An existing EPCIS file refuses both before either is written.
+    p.refused(
+        &[
+            "kde",
+            &shipped,
+            "--csv",
+            "ship4.csv",
+            "--epcis",
+            "ship3.jsonld",
+        ],
+        "epcis",
+        "already exists",
+    );
+    assert!(!p.path("ship4.csv").exists());
+    p.refused(
+        &["kde", &wrong, "--epcis", "void.jsonld"],
+        "shipment",
+        "voided",
+    );
+    assert!(!p.path("void.jsonld").exists());
 }
 
 #[test]

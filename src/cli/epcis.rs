@@ -102,6 +102,7 @@ fn export_cmd(st: &dyn Station, out: &mut impl Write, a: &ExportArgs) -> Res {
         from: date(&a.from, "from")?,
         to: date(&a.to, "to")?,
         ftl_only: !a.all,
+        events: None,
     };
     if let Some(path) = &a.out {
         refuse_existing(path)?;
@@ -140,7 +141,7 @@ fn export_cmd(st: &dyn Station, out: &mut impl Write, a: &ExportArgs) -> Res {
     Ok(())
 }
 
-fn export_failure(e: export::ExportError) -> Failure {
+pub(super) fn export_failure(e: export::ExportError) -> Failure {
     match e {
         export::ExportError::Station(s) => s.into(),
         export::ExportError::Io(io) => io.into(),

@@ -49,15 +49,19 @@ pub struct FsmaArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The customer keeps these as its receiving records (21 CFR 1.1340(b)). For customers who take EPCIS 2.0, `lotline epcis export` writes the same events as an EPCIS document."
+    after_help = "The customer keeps these as its receiving records (21 CFR 1.1340(b)). With neither --csv nor --epcis the CSV goes to standard output.\n\nExamples:\n  lotline kde 4711 --csv bol-5521-kdes.csv\n  lotline kde 4711 --csv bol-5521-kdes.csv --epcis bol-5521.jsonld"
 )]
 pub struct KdeArgs {
     /// The shipment's event id (the number `lotline ship` printed).
     #[arg(value_name = "SHIPMENT_EVENT_ID")]
     pub shipment: String,
-    /// Write the CSV to this file (refused if it exists); default: standard output.
+    /// Write the CSV to this file (refused if it exists).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Also write the shipment as an EPCIS 2.0 JSON-LD document, for customers who take
+    /// EPCIS (refused if the file exists).
+    #[arg(long, value_name = "FILE")]
+    pub epcis: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +172,21 @@ pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
             ),
         )
     })?;
+    // Both files are refused before either is written.
+    for (path, flag) in [(&a.csv, "csv"), (&a.epcis, "epcis")] {
+        if let Some(p) = path
+            && p.exists()
+        {
+            return Err(Invalid::new(
+                flag,
+                format!(
+                    "{} already exists; give a new name (nothing was written)",
+                    p.display()
+                ),
+            )
+            .into());
+        }
+    }
     let sheet = fsma::shipment(st, id)?;
     let text = fsma::sheet_csv(&sheet)?;
     match &a.csv {
@@ -175,7 +194,19 @@ pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
             fsma::write_new_file(path, &text, "csv")?;
             writeln!(out, "{}", path.display())?;
         }
-        None => out.write_all(text.as_bytes())?,
+        None if a.epcis.is_none() => out.write_all(text.as_bytes())?,
+        None => {}
+    }
+    if let Some(path) = &a.epcis {
+        let sel = crate::export::epcis::export::Selection {
+            events: Some(vec![id]),
+            ..Default::default()
+        };
+        let plan = crate::export::epcis::export::plan(st, &sel, &mut |_| {})
+            .map_err(super::epcis::export_failure)?;
+        crate::export::epcis::export::write_file(st, &plan, chrono::Utc::now(), path, &mut |_| {})
+            .map_err(super::epcis::export_failure)?;
+        writeln!(out, "{}", path.display())?;
     }
     Ok(())
 }
@@ -304,7 +335,7 @@ pub fn plan_text(
     s += "2. Run `lotline fsma` with those filters, for example `lotline fsma --from 2026-01-01 --to 2026-06-30 --xlsx fda-request.xlsx`, or `--lot CODE` for one lot's whole trace, or `--item CODE` for a food.\n";
     s += "3. Check the \"Read me\" sheet: plant, contact, filters and row counts.\n";
     s += "4. Send the file as FDA directs. Keep a copy with the request.\n\n";
-    s += "Customers receive the shipping KDEs of each shipment with `lotline kde SHIPMENT` (CSV) or as EPCIS.\n\n";
+    s += "Customers receive the shipping KDEs of each shipment with `lotline kde SHIPMENT --csv FILE`, and as EPCIS with `--epcis FILE` (or the Ship screen's KDE key after saving).\n\n";
 
     s += &h(2, "6. Farm maps");
     s += "Not applicable unless we grow or raise food on the Food Traceability List. TO DO: confirm.\n\n";

@@ -140,13 +140,16 @@ fn roles() -> Res<crate::station::Roles> {
 }
 
 /// A station on this file opened in this process (`--no-server`).
-fn local(cli: &Cli, store: Store) -> Res<Box<dyn Station>> {
+/// A station handle the app can share with its export thread.
+type Handle = Box<dyn Station + Send + Sync>;
+
+fn local(cli: &Cli, store: Store) -> Res<Handle> {
     Ok(Box::new(Local::with_roles(store, caller(cli)?, roles()?)))
 }
 
 /// The station for a command that writes: the plant's server (started when none runs,
 /// as tmux does), or with `--no-server` the file itself.
-fn open(cli: &Cli, path: &Path, create: bool) -> Res<Box<dyn Station>> {
+fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
     // Never a new database by accident: only `--create` (or `init`, the demo) makes one.
     let create = create || cli.create;
     if cli.no_server {
@@ -204,7 +207,7 @@ fn socket_of(cli: &Cli, db: &Path) -> PathBuf {
 /// read-only file or mount, and never changes the file. A file this user cannot read,
 /// or one that needs its writer first (recovery after a crash, a schema upgrade), is
 /// read through the server instead.
-fn open_read(cli: &Cli, path: &Path) -> Res<Box<dyn Station>> {
+fn open_read(cli: &Cli, path: &Path) -> Res<Handle> {
     if cli.create && !path.exists() {
         return open(cli, path, true);
     }
@@ -605,7 +608,7 @@ fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
         .map_err(bad)
 }
 
-fn tui(st: &dyn Station, options: crate::tui::Options) -> Res {
+fn tui(st: &(dyn Station + Sync), options: crate::tui::Options) -> Res {
     crate::tui::run(st, options)
         .map_err(|e| Failure::data(format!("the terminal could not be used: {e}")))
 }
@@ -630,7 +633,13 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
         }
         _ => None,
     };
-    output::barcode(out, &scan, st.as_deref(), ours.as_deref(), b.json)
+    output::barcode(
+        out,
+        &scan,
+        st.as_deref().map(|s| s as &dyn Station),
+        ours.as_deref(),
+        b.json,
+    )
 }
 
 fn label_zpl(st: &dyn Station, code: &LotCode) -> Res<String> {

@@ -949,10 +949,29 @@ pub fn readme_text(export: &Export) -> String {
     out
 }
 
+/// How far `write_xlsx_with` is: cells of rows laid down, then the file being compressed
+/// and saved (one step the writer cannot report inside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XlsxStep {
+    Rows { done: u64, total: u64 },
+    Saving,
+}
+
 /// Write the workbook: "Read me", then Receiving, Transformation and Shipping, each
 /// with a bold frozen header row, an autofilter and column widths. Refuses an existing
 /// path.
 pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
+    write_xlsx_with(path, export, &mut |_| {})
+}
+
+/// `write_xlsx`, telling `progress` how far it is (every 10,000 rows, then saving).
+pub fn write_xlsx_with(
+    path: &Path,
+    export: &Export,
+    progress: &mut dyn FnMut(XlsxStep),
+) -> Result<(), StationError> {
+    let total = export.rows() as u64;
+    let mut done = 0u64;
     use rust_xlsxwriter::{Format, FormatAlign, Workbook};
     let flag = "xlsx";
     refuse_existing(path, flag)?;
@@ -1005,6 +1024,10 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
                 .map_err(xl)?;
         }
         for (i, row) in s.rows.iter().enumerate() {
+            done += 1;
+            if done.is_multiple_of(10_000) {
+                progress(XlsxStep::Rows { done, total });
+            }
             let r = i as u32 + 1;
             for (c, cell) in row.iter().enumerate() {
                 let c16 = c as u16;
@@ -1036,6 +1059,8 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
         ws.autofilter(0, 0, s.rows.len() as u32, last_col)
             .map_err(xl)?;
     }
+    progress(XlsxStep::Rows { done, total });
+    progress(XlsxStep::Saving);
     let tmp = temp_beside(path);
     if let Err(e) = wb.save(&tmp) {
         let _ = std::fs::remove_file(&tmp);

@@ -59,6 +59,9 @@ pub struct App {
     pub printer: Option<PrinterSetting>,
     /// Labels on their way to the printer, off the input loop.
     pub labels: super::labels::Jobs,
+    /// The export dialog (FDA spreadsheet, shipping KDEs) and the export running off the
+    /// input loop.
+    pub exports: super::exports::Exports,
     /// What this user may do here; keys for more are shown greyed.
     pub role: Role,
     /// On the server or alone, for the header.
@@ -91,6 +94,7 @@ impl App {
             scanner: ScannerSettings::default(),
             printer: None,
             labels: Default::default(),
+            exports: Default::default(),
             role: Role::Operator,
             link: station.link(),
         };
@@ -165,6 +169,9 @@ impl App {
 
     /// Keys go into a text field.
     pub fn wants_text(&self) -> bool {
+        if self.exports.shown() {
+            return self.exports.wants_text();
+        }
         match self.screen {
             ScreenId::Receive | ScreenId::Produce | ScreenId::Ship => !self.menu,
             ScreenId::Lots => self.lots.wants_text(),
@@ -175,6 +182,9 @@ impl App {
 
     /// The keymap layers consulted now, most specific first.
     pub fn layers(&self) -> Vec<Layer> {
+        if self.exports.shown() {
+            return vec![Layer::Form, Layer::Global];
+        }
         match self.screen {
             ScreenId::Receive | ScreenId::Produce | ScreenId::Ship if self.menu => {
                 vec![Layer::Menu, Layer::Global]
@@ -295,17 +305,28 @@ impl App {
             }
             Action::Quit => {
                 let unsaved = self.unsaved();
-                if unsaved.is_empty() || self.quit_armed {
+                let exporting = self.exports.busy();
+                if (unsaved.is_empty() && !exporting) || self.quit_armed {
+                    // A running export stops before it writes; the app waits for it.
+                    self.exports.stop();
                     self.quit = true;
                     return Outcome::changed();
                 }
                 self.quit_armed = true;
                 let key = self.hint_key(Action::Quit);
+                if exporting && unsaved.is_empty() {
+                    return Outcome::changed().status(Status::warn(format!(
+                        "An export is being written; press {key} again to stop it and quit"
+                    )));
+                }
                 Outcome::changed().status(Status::warn(format!(
                     "Unsaved input on {}; press {key} again to quit anyway",
                     unsaved.join(", ")
                 )))
             }
+            _ if self.exports.shown() => super::exports::action(self, a, station),
+            Action::FdaExport => super::exports::open_fda(self, station),
+            Action::ShippingKdes => super::exports::open_kde(self),
             Action::Redraw => {
                 self.clear_screen = true;
                 Outcome::changed()
@@ -375,6 +396,9 @@ impl App {
 
     /// A form action for the screen in front.
     pub(super) fn form(&mut self, fa: FormAction, station: &dyn Station) -> Outcome {
+        if self.exports.shown() {
+            return super::exports::form_action(self, fa, station);
+        }
         match self.screen {
             ScreenId::Receive => self.receive.update(ReceiveAction::Form(fa), station),
             ScreenId::Produce => self.produce.update(ProduceAction::Form(fa), station),
@@ -490,12 +514,13 @@ impl App {
     /// Take in the results of work done off the input loop (labels being printed);
     /// whether the screen changed.
     pub fn poll_background(&mut self) -> bool {
-        super::labels::poll(self)
+        let labels = super::labels::poll(self);
+        super::exports::poll(self) | labels
     }
 
     /// Whether work off the input loop is under way, so the loop should wake soon.
     pub fn background_busy(&self) -> bool {
-        self.labels.busy()
+        self.labels.busy() || self.exports.busy()
     }
 
     pub fn render(&self, frame: &mut Frame) {
@@ -531,6 +556,19 @@ impl App {
             ScreenId::Lots => self.lots.render(buf, body, &ui),
             ScreenId::Trace => self.trace.render(buf, body, &ui),
             ScreenId::Help => self.help.render(buf, body, &ui),
+        };
+        let cursor = match self.exports.dialog.as_ref().filter(|d| d.shown) {
+            // The dialog has the keys wherever it was opened from (the menu, too).
+            Some(d) => super::exports::render(
+                d,
+                buf,
+                body,
+                &Ui {
+                    editing: true,
+                    ..ui
+                },
+            ),
+            None => cursor,
         };
         self.draw_footer(buf, footer);
         self.draw_status(buf, status);
@@ -631,8 +669,12 @@ impl App {
 
     /// Whether a binding does anything where the cursor is now (for the footer).
     fn hint_applies(&self, a: Action) -> bool {
+        if self.exports.shown() {
+            return super::exports::hint_applies(self, a);
+        }
         let lots_text = self.screen == ScreenId::Lots && self.lots.wants_text();
         match a {
+            Action::ShippingKdes => self.screen == ScreenId::Ship && self.ship.last_event.is_some(),
             Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
             Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
             Action::NextField
@@ -656,6 +698,11 @@ impl App {
 
     /// What Enter and Esc do in the Lots screen's fields, which are not form fields.
     fn hint_desc(&self, a: Action, desc: &str) -> String {
+        if self.exports.shown() {
+            return super::exports::hint_desc(self, a)
+                .map(str::to_string)
+                .unwrap_or_else(|| desc.to_string());
+        }
         if self.screen == ScreenId::Trace
             && let Some(d) = self.trace.hint_desc(a)
         {

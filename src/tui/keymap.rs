@@ -328,6 +328,10 @@ pub enum Action {
     /// Print our label for the lot just created (after a Receive save or a closed batch),
     /// or for the lot selected on the Lots screen.
     PrintLabel,
+    /// The FDA sortable spreadsheet: for the Trace screen's root, or by dates and foods.
+    FdaExport,
+    /// The shipping KDEs of the shipment just saved on the Ship screen (CSV, EPCIS).
+    ShippingKdes,
 }
 
 impl Action {
@@ -380,6 +384,8 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("export", Action::Export),
     ("details", Action::Details),
     ("print_label", Action::PrintLabel),
+    ("fda_export", Action::FdaExport),
+    ("shipping_kdes", Action::ShippingKdes),
 ];
 
 impl Action {
@@ -492,6 +498,8 @@ impl Layer {
                 self == Layer::Trace
             }
             PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
+            FdaExport => matches!(self, Layer::Menu | Layer::Trace | Layer::Lots),
+            ShippingKdes => matches!(self, Layer::Form | Layer::Menu),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod draw;
+pub mod exports;
 pub mod form;
 pub mod input;
 pub mod keymap;
@@ -36,9 +37,11 @@ fn local_now() -> chrono::NaiveDateTime {
 /// Run the app on this terminal until the user quits. The terminal is put back as it was
 /// on the way out, also after an error or a panic. No mouse capture: the terminal's own
 /// selection and scrollback keep working.
-pub fn run(station: &dyn Station, options: Options) -> io::Result<()> {
+pub fn run(station: &(dyn Station + Sync), options: Options) -> io::Result<()> {
     let (_guard, mut terminal) = TerminalGuard::enter()?;
-    event_loop(&mut terminal, station, options)
+    // Exports run on threads of this scope, so they may borrow the station; on the way
+    // out the scope waits for one still running (told to stop before it writes).
+    std::thread::scope(|scope| event_loop(&mut terminal, station, options, scope))
 }
 
 type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static;
@@ -99,10 +102,11 @@ fn leave_terminal() {
     ratatui::restore();
 }
 
-fn event_loop(
+fn event_loop<'s>(
     terminal: &mut ratatui::DefaultTerminal,
-    station: &dyn Station,
+    station: &'s (dyn Station + Sync),
     options: Options,
+    scope: &'s std::thread::Scope<'s, '_>,
 ) -> io::Result<()> {
     let theme = Theme::new(options.mono, options.ascii);
     let mut decoder = Decoder::with_timing(options.scanner.timing());
@@ -112,6 +116,10 @@ fn event_loop(
     let notices = station.notices();
     let mut dirty = true;
     loop {
+        // An export the user asked for: off the input loop, so the app never freezes.
+        if let Some(work) = app.exports.take_pending() {
+            scope.spawn(move || work.run(station));
+        }
         dirty |= app.poll_background();
         if let Some(rx) = &notices {
             while let Ok(n) = rx.try_recv() {

@@ -47,6 +47,15 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
             Err(_) => Status::warn("Scan test: the scan could not be read; why is above"),
         });
     }
+    // The export dialog has the keys: a scan is typed into its field, as keys would be.
+    if app.exports.shown() {
+        if app.wants_text() {
+            return typed(app, text.to_string(), station);
+        }
+        return Outcome::changed().status(Status::warn(
+            "scan: close the export first (Esc), then scan again",
+        ));
+    }
     let scan = match parsed {
         Ok(s) => s,
         Err(e) => return Outcome::changed().status(Status::error(format!("scan: {e}"))),

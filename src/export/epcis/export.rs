@@ -24,6 +24,8 @@ pub struct Selection {
     pub to: Option<NaiveDate>,
     /// Only events naming a lot of an item on the Food Traceability List.
     pub ftl_only: bool,
+    /// Only these events (one shipment's KDEs for its customer); voided ones are left out.
+    pub events: Option<Vec<u64>>,
 }
 
 #[derive(Debug)]
@@ -157,8 +159,16 @@ pub fn plan(
             chosen.push(ev.id);
         }
     };
-    match &sel.lot {
-        Some(code) => {
+    match (&sel.events, &sel.lot) {
+        (Some(ids), _) => {
+            let mut seen = 0u64;
+            for chunk in ids.chunks(PAGE as usize) {
+                take(st.event_page(from, to, None, Some(chunk.to_vec()), PAGE)?);
+                seen += chunk.len() as u64;
+                progress(seen);
+            }
+        }
+        (None, Some(code)) => {
             let trace = st.trace(code.clone(), crate::store::Direction::Both)?;
             let mut ids: BTreeSet<u64> = trace.lots.iter().map(|l| l.event).collect();
             ids.extend(trace.shipments.iter().map(|s| s.event));
@@ -177,7 +187,7 @@ pub fn plan(
                 progress(seen);
             }
         }
-        None => {
+        (None, None) => {
             let mut after = None;
             let mut seen = 0u64;
             loop {
@@ -217,6 +227,10 @@ pub fn plan(
 
 fn describe_empty(sel: &Selection) -> String {
     let mut what = Vec::new();
+    if let Some(ids) = &sel.events {
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        what.push(format!("event {}", ids.join(", ")));
+    }
     if let Some(l) = &sel.lot {
         what.push(format!("the trace of lot {l}"));
     }
@@ -380,6 +394,56 @@ pub fn write(
     }
     out.write_all(b"\n]}}\n")?;
     Ok(written)
+}
+
+/// Pass two into a new file at `path`: written under a temporary name beside it, synced,
+/// then linked into place only if `path` still does not exist, so the file is whole or
+/// absent and never written over. Returns how many events were written.
+pub fn write_file(
+    st: &dyn Station,
+    plan: &Plan,
+    created: DateTime<Utc>,
+    path: &std::path::Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, ExportError> {
+    let exists = || {
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} already exists; lotline never overwrites a file: give a new name",
+                path.display()
+            ),
+        )
+    };
+    if path.exists() {
+        return Err(exists().into());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "epcis".into());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let result = (|| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let n = write(st, plan, created, &mut w, progress)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        // A hard link fails if `path` appeared meanwhile: never replaces anything.
+        std::fs::hard_link(&tmp, path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                exists()
+            } else {
+                e
+            }
+        })?;
+        Ok(n)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
 /// Compact JSON in which characters a terminal must not see raw

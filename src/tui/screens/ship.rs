@@ -38,6 +38,8 @@ pub struct Ship {
     fefo_item: Option<ItemCode>,
     today: Option<NaiveDate>,
     pub last: Option<String>,
+    /// The event id of the shipment saved last, for its shipping KDEs.
+    pub last_event: Option<u64>,
 }
 
 impl Default for Ship {
@@ -78,6 +80,7 @@ impl Ship {
             fefo_item: None,
             today: None,
             last: None,
+            last_event: None,
         }
     }
 
@@ -463,6 +466,7 @@ impl Ship {
                         .unwrap_or_default()
                 );
                 self.last = Some(format!("{} {total} (event {event})", s.customer));
+                self.last_event = Some(event);
                 self.reset();
                 self.fefo_item = None;
                 Outcome::changed()

@@ -2,6 +2,7 @@
 //! database with a fixed clock, stories through the whole app, and snapshots.
 
 mod app;
+mod exports;
 mod full_disk;
 mod fuzz;
 mod labels;

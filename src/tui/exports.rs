@@ -1,0 +1,1022 @@
+//! Exports from the app (DESIGN.md §3): the FSMA 204 sortable spreadsheet for FDA — for the
+//! Trace screen's root (its whole trace, both ways) or for a date range, items and FTL
+//! foods — and a saved shipment's shipping KDEs for its customer (CSV, and EPCIS when
+//! chosen). The dialog is the app's, drawn over whatever screen is in front.
+//!
+//! The work runs on a worker thread (`Work::run`, spawned by the app loop) that reports
+//! progress through a channel the loop polls, as label printing does: a year of records
+//! takes seconds, and the app keeps taking keys and scans meanwhile. Esc hides a running
+//! export; its progress and result then come to the status line. Nothing is ever written
+//! over an existing file, and filters that match nothing write nothing.
+
+use super::App;
+use super::draw::{self, put};
+use super::form::{Candidate, Field, Form, Slot};
+use super::keymap::{Action, ScreenId};
+use super::queue::{Outcome, Status};
+use super::screens::trace::Stage as TraceStage;
+use super::screens::{FormAction, Ui, common, invalid, refuse};
+use crate::domain::{ItemCode, parse_date};
+use crate::export::epcis::export as epcis;
+use crate::export::fsma::{self, Request, RunBy, XlsxStep};
+use crate::station::{Station, StationError, StationExt};
+use chrono::NaiveDate;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+/// What the dialog exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    /// The FDA sortable spreadsheet.
+    Fda,
+    /// The shipping KDEs of this shipment (its event id).
+    Kde { shipment: u64 },
+}
+
+/// Where the dialog is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// Filling in what to export and where.
+    Form,
+    /// The worker is at it.
+    Running,
+    /// Written: one line per file, then the counts.
+    Done(Vec<String>),
+    /// Refused or failed; nothing was written.
+    Failed(String),
+}
+
+/// How far the worker is: step `step` of `steps`, and `done` of `total` within it
+/// (`total` 0 when the step cannot tell).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub step: u32,
+    pub steps: u32,
+    pub done: u64,
+    pub total: u64,
+    pub what: String,
+}
+
+impl Progress {
+    fn at(step: u32, steps: u32, what: impl Into<String>) -> Progress {
+        Progress {
+            step,
+            steps,
+            done: 0,
+            total: 0,
+            what: what.into(),
+        }
+    }
+
+    /// The whole export's share done, 0 to 1: finished steps plus this one's part.
+    pub fn fraction(&self) -> f64 {
+        if self.steps == 0 {
+            return 0.0;
+        }
+        let within = if self.total > 0 {
+            (self.done as f64 / self.total as f64).min(1.0)
+        } else {
+            0.0
+        };
+        ((f64::from(self.step.saturating_sub(1)) + within) / f64::from(self.steps)).min(1.0)
+    }
+
+    /// "Step 2 of 3: writing the workbook, 120000 of 300000 rows".
+    pub fn text(&self) -> String {
+        let mut s = format!("Step {} of {}: {}", self.step, self.steps, self.what);
+        if self.total > 0 {
+            use crate::domain::words::thousands;
+            s.push_str(&format!(
+                ", {} of {}",
+                thousands(self.done as usize),
+                thousands(self.total as usize)
+            ));
+        }
+        s
+    }
+}
+
+/// What the worker tells the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Progress(Progress),
+    Done(Vec<String>),
+    Failed(String),
+}
+
+/// The work itself, checked and ready.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Fda {
+        req: Request,
+        /// The workbook, or (when `None`) the CSV folder.
+        xlsx: Option<PathBuf>,
+        csv: Option<PathBuf>,
+    },
+    Kde {
+        shipment: u64,
+        csv: PathBuf,
+        epcis: Option<PathBuf>,
+    },
+}
+
+/// A job and the channel back to the app: what the app loop hands a worker thread.
+pub struct Work {
+    pub job: Job,
+    tx: mpsc::Sender<Msg>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Work {
+    /// Send a message as the worker would (for tests of the app side).
+    pub fn report(&self, m: Msg) {
+        let _ = self.tx.send(m);
+    }
+
+    /// Do the job against `st`, reporting as it goes; ends with `Done` or `Failed`.
+    pub fn run(self, st: &dyn Station) {
+        let tx = self.tx.clone();
+        let result = match &self.job {
+            Job::Fda { req, xlsx, csv } => self.fda(st, req, xlsx.as_deref(), csv.as_deref()),
+            Job::Kde {
+                shipment,
+                csv,
+                epcis,
+            } => self.kde(st, *shipment, csv, epcis.as_deref()),
+        };
+        // The app may have quit meanwhile; then nobody is listening.
+        let _ = tx.send(match result {
+            Ok(lines) => Msg::Done(lines),
+            Err(e) => Msg::Failed(e),
+        });
+    }
+
+    fn send(&self, p: Progress) {
+        let _ = self.tx.send(Msg::Progress(p));
+    }
+
+    /// The app is quitting: stop before writing anything.
+    fn stopped(&self) -> Result<(), String> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err("stopped: the app was closed; nothing was written".into());
+        }
+        Ok(())
+    }
+
+    fn fda(
+        &self,
+        st: &dyn Station,
+        req: &Request,
+        xlsx: Option<&Path>,
+        csv: Option<&Path>,
+    ) -> Result<Vec<String>, String> {
+        let steps = if xlsx.is_some() { 3 } else { 2 };
+        self.send(Progress::at(1, steps, "reading the records"));
+        let run = st
+            .whoami()
+            .map(|me| RunBy {
+                operator: me.operator,
+                station: me.station,
+                at: chrono::Utc::now(),
+            })
+            .map_err(|e| e.to_string())?;
+        let export = fsma::gather(st, req, &run, &mut |what: &str| {
+            self.send(Progress::at(1, steps, what));
+        })
+        .map_err(|e| e.to_string())?;
+        self.stopped()?;
+        let counts: Vec<String> = export
+            .sheets
+            .iter()
+            .map(|s| format!("{} {}", s.rows.len(), s.name.to_lowercase()))
+            .collect();
+        let mut lines = Vec::new();
+        if let Some(path) = xlsx {
+            fsma::write_xlsx_with(path, &export, &mut |s| match s {
+                XlsxStep::Rows { done, total } => self.send(Progress {
+                    done,
+                    total,
+                    ..Progress::at(2, steps, "writing the rows")
+                }),
+                XlsxStep::Saving => self.send(Progress::at(3, steps, "compressing and saving")),
+            })
+            .map_err(|e| e.to_string())?;
+            lines.push(format!("Wrote {}", path.display()));
+        }
+        if let Some(dir) = csv {
+            self.send(Progress::at(2, steps, "writing the CSV files"));
+            for p in fsma::write_csv(dir, &export).map_err(|e| e.to_string())? {
+                lines.push(format!("Wrote {}", p.display()));
+            }
+        }
+        lines.push(format!("{} rows: {}", export.rows(), counts.join(", ")));
+        lines.push(
+            "Check the Read me, then send the file as FDA directs; keep a copy with the request."
+                .into(),
+        );
+        Ok(lines)
+    }
+
+    fn kde(
+        &self,
+        st: &dyn Station,
+        shipment: u64,
+        csv: &Path,
+        epcis_path: Option<&Path>,
+    ) -> Result<Vec<String>, String> {
+        let steps = if epcis_path.is_some() { 2 } else { 1 };
+        self.send(Progress::at(1, steps, "writing the CSV"));
+        let sheet = fsma::shipment(st, shipment).map_err(|e| e.to_string())?;
+        let text = fsma::sheet_csv(&sheet).map_err(|e| e.to_string())?;
+        self.stopped()?;
+        fsma::write_new_file(csv, &text, "csv").map_err(|e| e.to_string())?;
+        let mut lines = vec![format!(
+            "Wrote {} ({} line{})",
+            csv.display(),
+            sheet.rows.len(),
+            if sheet.rows.len() == 1 { "" } else { "s" }
+        )];
+        if let Some(path) = epcis_path {
+            self.send(Progress::at(2, steps, "writing the EPCIS document"));
+            let sel = epcis::Selection {
+                events: Some(vec![shipment]),
+                ..Default::default()
+            };
+            let failed = |e: epcis::ExportError| match e {
+                epcis::ExportError::Station(s) => s.to_string(),
+                epcis::ExportError::Io(io) => format!("epcis: {io}"),
+                epcis::ExportError::Empty(why) => why,
+            };
+            let plan = epcis::plan(st, &sel, &mut |_| {}).map_err(failed)?;
+            let n = epcis::write_file(st, &plan, chrono::Utc::now(), path, &mut |_| {})
+                .map_err(failed)?;
+            lines.push(format!(
+                "Wrote {} (EPCIS 2.0, {n} event{})",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        lines.push("Send both to the customer with the shipment's documents.".into());
+        Ok(lines)
+    }
+}
+
+/// The dialog: what it exports, its form, and how the export is going.
+pub struct Dialog {
+    pub what: What,
+    pub form: Form,
+    pub stage: Stage,
+    pub progress: Progress,
+    /// False once Esc hid a running export: it goes on, reporting on the status line.
+    pub shown: bool,
+}
+
+/// The app's exports: the dialog, the job waiting for a worker, the running one.
+pub struct Exports {
+    pub dialog: Option<Dialog>,
+    /// Where new files go unless a path says otherwise: the current folder, or the home
+    /// folder when the current one cannot be written (found when first needed).
+    pub dir: Option<PathBuf>,
+    pending: Option<Work>,
+    rx: Option<mpsc::Receiver<Msg>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Default for Exports {
+    fn default() -> Self {
+        Exports {
+            dialog: None,
+            dir: None,
+            pending: None,
+            rx: None,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// The current folder when a file can be made there, else `$HOME`, else the current one.
+fn default_dir() -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, Ordering::Relaxed);
+    let probe = cwd.join(format!(".lotline-probe-{}-{n}", std::process::id()));
+    let writable = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .is_ok();
+    if writable {
+        let _ = std::fs::remove_file(&probe);
+        return cwd;
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| h.is_dir())
+        .unwrap_or(cwd)
+}
+
+impl Exports {
+    /// The folder new files go to by default.
+    fn dir(&mut self) -> PathBuf {
+        self.dir.get_or_insert_with(default_dir).clone()
+    }
+
+    /// The dialog is over the screen (keys go to it).
+    pub fn shown(&self) -> bool {
+        self.dialog.as_ref().is_some_and(|d| d.shown)
+    }
+
+    /// Keys type into the dialog's form.
+    pub fn wants_text(&self) -> bool {
+        self.dialog
+            .as_ref()
+            .is_some_and(|d| d.shown && d.stage == Stage::Form)
+    }
+
+    /// An export is under way (the loop then wakes often for its progress).
+    pub fn busy(&self) -> bool {
+        self.rx.is_some() || self.pending.is_some()
+    }
+
+    /// The checked job waiting for a worker thread, with its channel back to the app.
+    pub fn take_pending(&mut self) -> Option<Work> {
+        self.pending.take()
+    }
+
+    /// The app is closing: a running export stops before it writes.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn start(&mut self, job: Job) {
+        let (tx, rx) = mpsc::channel();
+        self.rx = Some(rx);
+        self.pending = Some(Work {
+            job,
+            tx,
+            stop: self.stop.clone(),
+        });
+        if let Some(d) = self.dialog.as_mut() {
+            d.stage = Stage::Running;
+            d.progress = Progress::at(1, 1, "starting");
+        }
+    }
+}
+
+fn foods_field() -> Field {
+    let mut f = Field::new("foods", "Foods");
+    f.candidates = vec![
+        Candidate::new("ftl", "Food Traceability List only"),
+        Candidate::new("all", "every item"),
+    ];
+    f.reset_to("ftl");
+    f
+}
+
+/// A file name part made of a lot code: letters, digits, '-' and '.' kept.
+fn file_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// `dir/name`, or `dir/name-2`, `-3`… (before the extension) when taken: the default
+/// offered is never a file that is there already.
+fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    let mut p = dir.join(format!("{stem}{ext}"));
+    let mut n = 2;
+    while p.exists() {
+        p = dir.join(format!("{stem}-{n}{ext}"));
+        n += 1;
+    }
+    p
+}
+
+/// Open the FDA export: for the Trace screen's root when a trace is shown (its whole
+/// trace, both ways), otherwise with the lot empty, for dates and foods.
+pub fn open_fda(app: &mut App, station: &dyn Station) -> Outcome {
+    if let Some(o) = refuse_second(app) {
+        return o;
+    }
+    let today = match station.today() {
+        Ok(d) => d,
+        Err(e) => return Outcome::error(&e),
+    };
+    let root = (app.screen == ScreenId::Trace && app.trace.stage == TraceStage::Tree)
+        .then(|| app.trace.loaded.as_ref().map(|l| l.root().code.to_string()))
+        .flatten();
+    let stem = match &root {
+        Some(l) => format!("fda-{}-{today}", file_part(l)),
+        None => format!("fda-{today}"),
+    };
+    let file = free_path(&app.exports.dir(), &stem, ".xlsx");
+    let mut lot = Field::new("lot", "Lot").placeholder("whole trace of one lot (optional)");
+    lot.reset_to(root.as_deref().unwrap_or(""));
+    let mut file_f = Field::new("file", "File").required();
+    file_f.reset_to(&file.display().to_string());
+    let mut form = Form::new(vec![
+        lot,
+        Field::new("from", "From").placeholder("YYYY-MM-DD (empty: the start)"),
+        Field::new("to", "To").placeholder("YYYY-MM-DD (empty: today)"),
+        Field::new("items", "Items").placeholder("item codes, comma-separated (optional)"),
+        foods_field(),
+        file_f,
+    ]);
+    form.order = (0..6).map(Slot::Field).collect();
+    if root.is_some() {
+        form.focus_field("file");
+    }
+    app.exports.dialog = Some(Dialog {
+        what: What::Fda,
+        form,
+        stage: Stage::Form,
+        progress: Progress::default(),
+        shown: true,
+    });
+    Outcome::changed().status(Status::info(match root {
+        Some(l) => format!(
+            "Export for FDA: lot {l}'s whole trace, both ways; check the file name and press Enter"
+        ),
+        None => "Export for FDA: give the dates, items or a lot FDA asked about".to_string(),
+    }))
+}
+
+/// Open the shipping-KDE export for the shipment just saved on the Ship screen.
+pub fn open_kde(app: &mut App) -> Outcome {
+    if let Some(o) = refuse_second(app) {
+        return o;
+    }
+    let Some(shipment) = (app.screen == ScreenId::Ship)
+        .then_some(app.ship.last_event)
+        .flatten()
+    else {
+        return Outcome::changed().status(Status::warn(
+            "shipping KDEs: save a shipment on the Ship screen first; the key writes the KDEs of the shipment just saved",
+        ));
+    };
+    let csv = free_path(
+        &app.exports.dir(),
+        &format!("shipment-{shipment}-kdes"),
+        ".csv",
+    );
+    let mut file = Field::new("file", "File").required();
+    file.reset_to(&csv.display().to_string());
+    let mut ep = Field::new("epcis", "EPCIS");
+    ep.candidates = vec![
+        Candidate::new("no", "CSV only"),
+        Candidate::new("yes", "also an EPCIS 2.0 document beside it"),
+    ];
+    ep.reset_to("no");
+    let mut form = Form::new(vec![file, ep]);
+    form.order = vec![Slot::Field(0), Slot::Field(1)];
+    app.exports.dialog = Some(Dialog {
+        what: What::Kde { shipment },
+        form,
+        stage: Stage::Form,
+        progress: Progress::default(),
+        shown: true,
+    });
+    Outcome::changed().status(Status::info(format!(
+        "Shipping KDEs of shipment {shipment} for the customer: check the file and press Enter"
+    )))
+}
+
+/// One export at a time: say so, and show the one running.
+fn refuse_second(app: &mut App) -> Option<Outcome> {
+    if !app.exports.busy() {
+        return None;
+    }
+    if let Some(d) = app.exports.dialog.as_mut() {
+        d.shown = true;
+    }
+    Some(Outcome::changed().status(Status::warn(
+        "An export is under way; it is shown again. Start the next when it is done.",
+    )))
+}
+
+/// A key's action while the dialog is shown.
+pub fn action(app: &mut App, a: Action, station: &dyn Station) -> Outcome {
+    let fa = match a {
+        Action::NextField => FormAction::Next,
+        Action::PrevField => FormAction::Prev,
+        Action::Up => FormAction::Up,
+        Action::Down => FormAction::Down,
+        Action::Confirm => FormAction::Confirm,
+        Action::Cancel | Action::Back => FormAction::Cancel,
+        Action::Save => FormAction::Save,
+        _ => return Outcome::none(),
+    };
+    form_action(app, fa, station)
+}
+
+/// A form action (typing, Enter, Esc…) while the dialog is shown.
+pub fn form_action(app: &mut App, fa: FormAction, station: &dyn Station) -> Outcome {
+    let Some(d) = app.exports.dialog.as_mut() else {
+        return Outcome::none();
+    };
+    match d.stage {
+        Stage::Running => match fa {
+            FormAction::Cancel | FormAction::Confirm => {
+                d.shown = false;
+                Outcome::changed().status(Status::info(format!(
+                    "Export hidden; it goes on ({}). Its result comes here.",
+                    d.progress.text()
+                )))
+            }
+            _ => Outcome::none(),
+        },
+        Stage::Done(_) | Stage::Failed(_) => match fa {
+            FormAction::Cancel | FormAction::Confirm | FormAction::Save => {
+                app.exports.dialog = None;
+                Outcome::changed()
+            }
+            _ => Outcome::none(),
+        },
+        Stage::Form => match fa {
+            FormAction::Cancel => {
+                if let Some(f) = d.form.focused_mut()
+                    && f.pick_open()
+                {
+                    f.pick_closed = true;
+                    f.browse = false;
+                    return Outcome::changed();
+                }
+                app.exports.dialog = None;
+                Outcome::changed().status(Status::info("Nothing was exported"))
+            }
+            FormAction::Next => {
+                super::screens::accept_pick(&mut d.form);
+                let moved = d.form.next(|_| false);
+                if !moved {
+                    d.form.focus_slot(Slot::Field(0));
+                }
+                Outcome::changed()
+            }
+            FormAction::Confirm => {
+                if super::screens::accept_pick(&mut d.form) {
+                    return Outcome::changed();
+                }
+                let last = d.form.focus + 1 >= d.form.order.len();
+                if last {
+                    submit(app, station)
+                } else {
+                    d.form.next(|_| false);
+                    Outcome::changed()
+                }
+            }
+            FormAction::Save => {
+                super::screens::accept_pick(&mut d.form);
+                submit(app, station)
+            }
+            other => common(&mut d.form, &other, |_| false).unwrap_or_default(),
+        },
+    }
+}
+
+/// Check the form and hand the job to a worker; a refusal marks the field.
+fn submit(app: &mut App, station: &dyn Station) -> Outcome {
+    let Some(d) = app.exports.dialog.as_mut() else {
+        return Outcome::none();
+    };
+    for f in &mut d.form.fields {
+        f.error = false;
+    }
+    let job = match d.what {
+        What::Fda => fda_job(&d.form, station),
+        What::Kde { shipment } => kde_job(&d.form, shipment),
+    };
+    match job {
+        Ok(job) => {
+            let label = match &job {
+                Job::Fda { .. } => "Exporting for FDA…",
+                Job::Kde { .. } => "Writing the shipping KDEs…",
+            };
+            app.exports.start(job);
+            Outcome::changed().status(Status::info(label))
+        }
+        Err(e) => refuse(&mut d.form, &e),
+    }
+}
+
+fn choice<'a>(form: &'a Form, name: &str, allowed: &[&'a str]) -> Result<&'a str, StationError> {
+    let v = form.value(name).trim();
+    allowed
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(v))
+        .copied()
+        .ok_or_else(|| {
+            invalid(
+                name,
+                format!(
+                    "'{}' is not one of {}",
+                    crate::domain::text::excerpt(v),
+                    allowed.join(", ")
+                ),
+            )
+        })
+}
+
+fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, StationError> {
+    let today = station.today()?;
+    let date = |name: &str| -> Result<Option<NaiveDate>, StationError> {
+        form.get(name)
+            .opt()
+            .map(|t| parse_date(t, name, today))
+            .transpose()
+            .map_err(Into::into)
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(invalid(
+            "from",
+            format!("{f} is after To {t}; give the earlier date first"),
+        ));
+    }
+    let items = form
+        .value("items")
+        .split([',', ' ', ';'])
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| ItemCode::parse(s.trim(), "items"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ftl_only = choice(form, "foods", &["ftl", "all"])? == "ftl";
+    let lot = form.get("lot").opt().map(|s| s.trim().to_string());
+    let file = form.value("file").trim();
+    if file.is_empty() {
+        return Err(invalid("file", "name the file to write"));
+    }
+    let path = PathBuf::from(file);
+    let is_xlsx = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if is_xlsx && path.exists() {
+        return Err(invalid(
+            "file",
+            format!(
+                "{} already exists; give another name (nothing was written)",
+                path.display()
+            ),
+        ));
+    }
+    if !is_xlsx {
+        if path.is_file() {
+            return Err(invalid(
+                "file",
+                format!(
+                    "{} is a file; end the name in .xlsx for a workbook, or name a folder for CSV files",
+                    path.display()
+                ),
+            ));
+        }
+        for name in [
+            "receiving.csv",
+            "transformation.csv",
+            "shipping.csv",
+            "read-me.txt",
+        ] {
+            if path.join(name).exists() {
+                return Err(invalid(
+                    "file",
+                    format!(
+                        "{} already holds {name}; give another folder (nothing was written)",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let req = Request {
+        lot,
+        items,
+        from,
+        to,
+        ftl_only,
+        contact: None,
+    };
+    Ok(if is_xlsx {
+        Job::Fda {
+            req,
+            xlsx: Some(path),
+            csv: None,
+        }
+    } else {
+        Job::Fda {
+            req,
+            xlsx: None,
+            csv: Some(path),
+        }
+    })
+}
+
+/// Where the EPCIS document goes beside `csv`: the same name ending in `.jsonld`.
+pub fn epcis_beside(csv: &Path) -> PathBuf {
+    csv.with_extension("jsonld")
+}
+
+fn kde_job(form: &Form, shipment: u64) -> Result<Job, StationError> {
+    let file = form.value("file").trim();
+    if file.is_empty() {
+        return Err(invalid("file", "name the file to write"));
+    }
+    let csv = PathBuf::from(file);
+    let with_epcis = choice(form, "epcis", &["no", "yes"])? == "yes";
+    let epcis = with_epcis.then(|| epcis_beside(&csv));
+    for p in std::iter::once(&csv).chain(epcis.as_ref()) {
+        if p.exists() {
+            return Err(invalid(
+                "file",
+                format!(
+                    "{} already exists; give another name (nothing was written)",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    Ok(Job::Kde {
+        shipment,
+        csv,
+        epcis,
+    })
+}
+
+/// Take in what the worker sent; whether the screen changed.
+pub fn poll(app: &mut App) -> bool {
+    let Some(rx) = app.exports.rx.as_ref() else {
+        return false;
+    };
+    let mut changed = false;
+    let mut end: Option<Result<Vec<String>, String>> = None;
+    loop {
+        match rx.try_recv() {
+            Ok(Msg::Progress(p)) => {
+                changed = true;
+                if let Some(d) = app.exports.dialog.as_mut() {
+                    d.progress = p;
+                }
+            }
+            Ok(Msg::Done(lines)) => {
+                end = Some(Ok(lines));
+                break;
+            }
+            Ok(Msg::Failed(why)) => {
+                end = Some(Err(why));
+                break;
+            }
+            Err(mpsc::TryRecvError::Empty) => break,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                end = Some(Err(
+                    "the export stopped unexpectedly; nothing may have been written".into(),
+                ));
+                break;
+            }
+        }
+    }
+    let hidden = app.exports.dialog.as_ref().is_some_and(|d| !d.shown);
+    if let Some(result) = end {
+        changed = true;
+        app.exports.rx = None;
+        if hidden {
+            app.status = Some(match &result {
+                Ok(lines) => Status::ok(format!("Export done: {}", lines.join("; "))),
+                Err(why) => Status::error(format!("Export: {why}")),
+            });
+            app.exports.dialog = None;
+        } else {
+            app.status = Some(match &result {
+                Ok(_) => Status::ok("Export done"),
+                Err(_) => Status::error("Export: nothing was written"),
+            });
+            if let Some(d) = app.exports.dialog.as_mut() {
+                d.stage = match result {
+                    Ok(lines) => Stage::Done(lines),
+                    Err(why) => Stage::Failed(why),
+                };
+            }
+        }
+    } else if changed
+        && hidden
+        && let Some(d) = app.exports.dialog.as_ref()
+    {
+        app.status = Some(Status::info(format!(
+            "Exporting {:.0}%: {}",
+            d.progress.fraction() * 100.0,
+            d.progress.text()
+        )));
+    }
+    changed
+}
+
+/// What the footer says Esc and Enter do now.
+pub fn hint_desc(app: &App, a: Action) -> Option<&'static str> {
+    let d = app.exports.dialog.as_ref()?;
+    Some(match (&d.stage, a) {
+        (Stage::Form, Action::Save) => "write",
+        (Stage::Form, Action::Cancel) => "cancel",
+        (Stage::Running, Action::Cancel | Action::Confirm) => "hide",
+        (Stage::Done(_) | Stage::Failed(_), Action::Cancel | Action::Confirm) => "close",
+        _ => return None,
+    })
+}
+
+/// Whether a key does anything in the dialog now (for the footer).
+pub fn hint_applies(app: &App, a: Action) -> bool {
+    let Some(d) = app.exports.dialog.as_ref() else {
+        return false;
+    };
+    match d.stage {
+        Stage::Form => matches!(
+            a,
+            Action::Confirm
+                | Action::NextField
+                | Action::PrevField
+                | Action::Save
+                | Action::Cancel
+                | Action::Up
+                | Action::Down
+        ),
+        _ => matches!(a, Action::Confirm | Action::Cancel),
+    }
+}
+
+/// Words wrapped to `w` cells.
+fn wrap(text: &str, w: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(l) if !l.is_empty() && draw::width(l) + 1 + draw::width(word) <= w => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// The progress bar, `w` cells: filled and empty parts, then the percentage.
+pub fn bar(fraction: f64, w: usize, ascii: bool) -> String {
+    let pct = format!(" {:>3.0}%", fraction * 100.0);
+    let cells = w.saturating_sub(pct.len() + 2).max(1);
+    let filled = ((fraction * cells as f64).round() as usize).min(cells);
+    let (full, empty) = if ascii { ('#', '-') } else { ('█', '░') };
+    let mut s = String::from("[");
+    s.extend(std::iter::repeat_n(full, filled));
+    s.extend(std::iter::repeat_n(empty, cells - filled));
+    s.push(']');
+    s.push_str(&pct);
+    s
+}
+
+/// Draw the dialog over `area` (the body); the cursor position when a field has it.
+pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
+    let t = ui.theme;
+    let title = match d.what {
+        What::Fda => "Export for FDA (sortable spreadsheet)".to_string(),
+        What::Kde { shipment } => format!("Shipping KDEs of shipment {shipment}"),
+    };
+    let w = if ui.compact {
+        area.width
+    } else {
+        area.width.min(76)
+    };
+    let inner_w = w.saturating_sub(2) as usize;
+    // The lines under the fields, or the progress or result text.
+    let mut lines: Vec<(String, ratatui::style::Style)> = Vec::new();
+    match &d.stage {
+        Stage::Form => {
+            let note = match (d.what, ui.compact) {
+                (What::Fda, false) => {
+                    "File ending in .xlsx: a workbook; any other name: a folder of CSV files. Foods: ftl (what FDA asks about) or all. Nothing is written over."
+                }
+                (What::Fda, true) => ".xlsx: a workbook, else a CSV folder. Foods: ftl or all.",
+                (What::Kde { .. }, false) => {
+                    "File: the CSV. EPCIS yes: the same shipment as an EPCIS 2.0 document beside it (.jsonld), for customers who take it."
+                }
+                (What::Kde { .. }, true) => "EPCIS yes: a .jsonld beside the CSV.",
+            };
+            for l in wrap(note, inner_w) {
+                lines.push((l, t.dim));
+            }
+        }
+        Stage::Running => {
+            lines.push((bar(d.progress.fraction(), inner_w, t.ascii), t.strong));
+            for l in wrap(&d.progress.text(), inner_w) {
+                lines.push((l, t.label));
+            }
+            lines.push((String::new(), t.label));
+            for l in wrap(
+                "The app goes on meanwhile: Esc hides this, and the result comes to the status line.",
+                inner_w,
+            ) {
+                lines.push((l, t.dim));
+            }
+        }
+        Stage::Done(done) => {
+            for (i, line) in done.iter().enumerate() {
+                let style = if i + 1 == done.len() { t.dim } else { t.ok };
+                for l in wrap(line, inner_w) {
+                    lines.push((l, style));
+                }
+            }
+        }
+        Stage::Failed(why) => {
+            for l in wrap(why, inner_w) {
+                lines.push((l, t.error));
+            }
+            lines.push((String::new(), t.label));
+            for l in wrap(
+                "Nothing was written. Enter or Esc closes; change the filters and try again.",
+                inner_w,
+            ) {
+                lines.push((l, t.dim));
+            }
+        }
+    }
+    let fields = if d.stage == Stage::Form {
+        d.form.fields.len() as u16 + 1
+    } else {
+        0
+    };
+    let h = (fields + lines.len() as u16 + 2).min(area.height);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + area.height.saturating_sub(h) / 2,
+        w,
+        h,
+    );
+    let inner = draw::boxed(buf, r, &t.text(&title), t);
+    if inner.is_empty() {
+        return None;
+    }
+    let mut cursor = None;
+    let mut y = 0u16;
+    if d.stage == Stage::Form {
+        let label_w: u16 = if ui.compact { 7 } else { 11 };
+        for (i, f) in d.form.fields.iter().enumerate() {
+            let row = draw::row(inner, y);
+            if row.height == 0 {
+                break;
+            }
+            let focused = ui.editing && d.form.focus == i;
+            let style = if focused { t.label_focus } else { t.label };
+            let label = draw::fit(f.label, label_w as usize - 1, t.ellipsis());
+            put(
+                buf,
+                row,
+                row.x,
+                row.y,
+                &draw::pad(&label, label_w as usize),
+                style,
+            );
+            let bx = Rect::new(
+                row.x + label_w.min(row.width),
+                row.y,
+                row.width.saturating_sub(label_w),
+                1,
+            );
+            if let Some(c) = super::form::render_input(buf, bx, f, focused, t) {
+                cursor = Some(c);
+            }
+            y += 1;
+        }
+        y += 1;
+    }
+    for (text, style) in &lines {
+        let row = draw::row(inner, y);
+        if row.height == 0 {
+            break;
+        }
+        put(
+            buf,
+            row,
+            row.x,
+            row.y,
+            &draw::fit(&t.text(text), inner.width as usize, t.ellipsis()),
+            *style,
+        );
+        y += 1;
+    }
+    // A pick list open on the focused field (Foods, EPCIS) shows under the dialog's rows.
+    if let Some(f) = d.form.focused()
+        && d.stage == Stage::Form
+        && ui.editing
+        && f.pick_open()
+    {
+        let rows = (f.matches().len() as u16).min(4);
+        let top = (inner.y + d.form.focus as u16 + 1).min(area.bottom().saturating_sub(rows + 2));
+        let pick = Rect::new(inner.x + 4, top, inner.width.saturating_sub(4), rows + 2);
+        super::form::render_picklist(buf, pick, f, t);
+    }
+    cursor
+}
