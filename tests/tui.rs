@@ -23,7 +23,11 @@ const FRAMED_QUIET: Duration = Duration::from_millis(200);
 const F1: &str = "\x1bOP";
 const F3: &str = "\x1bOR";
 const F4: &str = "\x1bOS";
+const F5: &str = "\x1b[15~";
 const F6: &str = "\x1b[17~";
+const TAB: &str = "\t";
+const BACKTAB: &str = "\x1b[Z";
+const CTRL_G: &str = "\x07";
 const ENTER: &str = "\r";
 const ESC: &str = "\x1b";
 const CTRL_C: &str = "\x03";
@@ -142,6 +146,9 @@ impl Term {
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "C.UTF-8");
         cmd.env("HOME", plant.home());
+        // Files the app writes by default (exports) go to the current folder: the plant's
+        // temporary home, never the repository.
+        cmd.cwd(plant.home());
         cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
         cmd.env("LOTLINE_STATION", "e2e");
         cmd.env_remove("NO_COLOR");
@@ -405,6 +412,46 @@ fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
     t.wait("the shipment", |s| {
         s.contains("Shipped 1 lot (50 kg) to SHOP on BOL:5521")
     });
+
+    // The customer's shipping KDEs, from the key after the save: the CSV and, asked for,
+    // the EPCIS document beside it, written by the app's export thread.
+    t.send(CTRL_G);
+    t.wait_for("Shipping KDEs of shipment");
+    t.send(TAB);
+    t.send(CTRL_U);
+    t.field("yes");
+    t.wait_for("Export done");
+    let written = |end: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(p.home())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|f| f.to_string_lossy().ends_with(end))
+            .collect()
+    };
+    let csv = written("-kdes.csv");
+    assert_eq!(csv.len(), 1, "{csv:?}");
+    let text = std::fs::read_to_string(&csv[0]).unwrap();
+    assert!(text.contains(&batch) && text.contains("BOL"), "{text}");
+    assert_eq!(written("-kdes.jsonld").len(), 1);
+    t.send(ENTER);
+
+    // FDA asks about the dough: its whole trace, from the Trace screen, as a workbook.
+    t.press(F5, "Lot or scan");
+    t.field(&batch);
+    t.wait_for(&format!("Trace of {batch}"));
+    t.press("F", "Export for FDA");
+    t.send(BACKTAB); // from the file name to Foods: every item (none is on the FTL here)
+    t.send(CTRL_U);
+    t.field("all");
+    t.send(ENTER);
+    t.wait_for("Export done");
+    let xlsx = written(".xlsx");
+    assert_eq!(xlsx.len(), 1, "{xlsx:?}");
+    assert!(
+        xlsx[0].to_string_lossy().contains(&format!("fda-{batch}-")),
+        "{xlsx:?}"
+    );
+    t.send(ENTER);
 
     // Nothing left unsaved: one Ctrl-C quits.
     t.send(CTRL_C);
@@ -733,7 +780,6 @@ fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
     assert_eq!(t.exit(), 0);
 }
 
-const F5: &str = "\x1b[15~";
 const DOWN: &str = "\x1b[B";
 const RIGHT: &str = "\x1b[C";
 const PAGE_DOWN: &str = "\x1b[6~";
@@ -1093,4 +1139,89 @@ fn a_hold_on_one_station_shows_on_the_other() {
     // Both stations' names are on the record.
     let audit = p.cli(&["audit", "--lot", &flour]);
     assert!(audit.contains("qa-office"), "{audit}");
+}
+
+const F7: &str = "\x1b[18~";
+const CTRL_D: &str = "\x04";
+
+/// `lotline` on a machine with no plant: the guided start, in the app, writes nothing
+/// until the review is confirmed, then opens the app on the new plant.
+#[test]
+fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
+    let p = Plant::empty();
+    // Quitting part way writes nothing, not even the file.
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("New plant: guided start");
+    t.wait_for("No plant in");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    assert!(
+        !p.db.exists(),
+        "quitting the guided start created the database"
+    );
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("1/5 The plant");
+    t.field("Valley Bakery");
+    t.press(CTRL_S, "2/5 QA users");
+    t.press(CTRL_S, "3/5 First items");
+    t.field("FLOUR");
+    t.field("All-purpose flour");
+    t.press(CTRL_S, "Item FLOUR will be added");
+    t.press(ENTER, "4/5 First suppliers");
+    t.field("MILL");
+    t.field("Prairie Mill");
+    t.press(CTRL_S, "Party MILL will be added");
+    t.press(CTRL_D, "5/5 Review");
+    t.wait_for("item       FLOUR All-purpose flour (kg, ingredient)");
+    t.press(ENTER, "Plant Valley Bakery set up: 1 item, 1 party");
+    t.wait_for("F7 Items/Parties");
+    t.press(F7, "All-purpose flour");
+    t.press(TAB, "Prairie Mill");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    let plant: Value = serde_json::from_str(&p.cli(&["plant", "show", "--json"])).unwrap();
+    assert_eq!(plant["name"], "Valley Bakery");
+    assert!(p.cli(&["item", "list"]).contains("FLOUR"));
+    // With a plant there, `lotline` opens the app directly.
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("F2 Receive");
+    assert!(!t.screen().contains("guided start"));
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+}
+
+/// `lotline init` asked at a terminal: a wrong answer is asked again, Ctrl-D skips the
+/// optional steps, "y" writes.
+#[test]
+fn init_at_a_terminal_asks_and_writes_after_yes() {
+    let p = Plant::empty();
+    let mut t = Term::start(&p, &["init"], &[], 80, 24);
+    t.wait_for("Business name:");
+    t.field("Hill Bakery");
+    t.wait_for("Phone:");
+    t.field("");
+    t.wait_for("Street:");
+    t.send(CTRL_D);
+    t.wait_for("2/4 QA users");
+    t.send(CTRL_D);
+    t.wait_for("3/4 First items");
+    t.field("EGGS");
+    t.wait_for("Name:");
+    t.field("Shell eggs");
+    t.wait_for("Unit");
+    t.field("parsec");
+    t.wait_for("'parsec' is not a unit");
+    t.field("dozen");
+    t.wait_for("Kind");
+    t.field("");
+    t.wait_for("Item code (empty: done):");
+    t.send(CTRL_D);
+    t.wait_for("4/4 First suppliers");
+    t.send(CTRL_D);
+    t.wait_for("Write this plant to");
+    t.field("y");
+    t.wait_for("Plant Hill Bakery set up");
+    assert_eq!(t.exit(), 0);
+    let eggs: Value = serde_json::from_str(&p.cli(&["item", "show", "EGGS", "--json"])).unwrap();
+    assert_eq!(eggs["unit"], "dozen");
 }

@@ -248,6 +248,9 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             if on_terminal() {
                 // Refuse a bad keymap before anything else happens.
                 let options = tui_options(&cli.tui)?;
+                if needs_setup(&cli, &db) {
+                    return first_run(&cli, &db, options);
+                }
                 let st = open(&cli, &db, false)?;
                 return tui(&st, options);
             }
@@ -606,6 +609,46 @@ fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
             utf8_locale(),
         )
         .map_err(bad)
+}
+
+/// No plant at `db` yet: no file, or one made with --create and never given a plant.
+fn needs_setup(cli: &Cli, db: &Path) -> bool {
+    if !db.exists() {
+        return true;
+    }
+    // A file that cannot be read here is for the normal path to explain.
+    open_read(cli, db)
+        .and_then(|st| Ok(crate::station::setup::is_blank(st.as_ref())?))
+        .unwrap_or(false)
+}
+
+/// The app's guided start: nothing is created until the person confirms; then the
+/// database is made (through the server, as any first command with --create would) and
+/// each record written, and the app opens on the new plant.
+fn first_run(cli: &Cli, db: &Path, options: crate::tui::Options) -> Res {
+    use crate::station::setup;
+    let user = crate::station::identity::Identity::current().user;
+    let mut create = |plan: &setup::PlantSetup| -> Result<(Handle, String), String> {
+        let st = open(cli, db, !db.exists()).map_err(|f| f.text())?;
+        if !setup::is_blank(st.as_ref()).map_err(|e| e.to_string())? {
+            return Err(format!(
+                "{} was given a plant meanwhile (another terminal?); nothing was written. Quit and start lotline again",
+                db.display()
+            ));
+        }
+        setup::apply(st.as_ref(), plan).map_err(|s| s.to_string())?;
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+        let done = format!(
+            "Plant {} set up: {}, {}. The Items/Parties screen adds more.",
+            plan.plant.location.business_name,
+            n(plan.items.len(), "item", "items"),
+            n(plan.parties.len(), "party", "parties")
+        );
+        Ok((st, done))
+    };
+    crate::tui::run_first(options, &db.display().to_string(), &user, &mut create)
+        .map_err(|e| Failure::data(format!("the terminal could not be used: {e}")))
 }
 
 fn tui(st: &(dyn Station + Sync), options: crate::tui::Options) -> Res {

@@ -9,6 +9,7 @@ use super::keymap::{Action, Key, Keymap, Layer, ScreenId};
 use super::queue::{InternalEvent, Level, Outcome, Queue, Status};
 use super::screens::help::{Help, HelpAction};
 use super::screens::lots::{Lots, LotsAction};
+use super::screens::master::{Master, MasterAction};
 use super::screens::produce::{Produce, ProduceAction};
 use super::screens::receive::{Receive, ReceiveAction};
 use super::screens::ship::{Ship, ShipAction};
@@ -38,6 +39,7 @@ pub struct App {
     pub ship: Ship,
     pub trace: Trace,
     pub lots: Lots,
+    pub master: Master,
     pub help: Help,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -79,6 +81,7 @@ impl App {
             ship: Ship::new(),
             trace: Trace::new(),
             lots: Lots::new(),
+            master: Master::new(),
             help,
             keymap,
             theme,
@@ -121,6 +124,7 @@ impl App {
             app.ship.update(ShipAction::Refresh, station),
             app.lots.update(LotsAction::Refresh, station),
             app.trace.update(TraceAction::Refresh, station),
+            app.master.update(MasterAction::Refresh, station),
         ];
         for o in outs {
             // Only errors are worth showing at start.
@@ -176,6 +180,7 @@ impl App {
             ScreenId::Receive | ScreenId::Produce | ScreenId::Ship => !self.menu,
             ScreenId::Lots => self.lots.wants_text(),
             ScreenId::Trace => self.trace.wants_text(),
+            ScreenId::Master => self.master.wants_text(),
             ScreenId::Help => false,
         }
     }
@@ -196,6 +201,8 @@ impl App {
             ScreenId::Lots => vec![Layer::Lots, Layer::Menu, Layer::Global],
             ScreenId::Trace if self.trace.wants_text() => vec![Layer::Form, Layer::Global],
             ScreenId::Trace => vec![Layer::Trace, Layer::Menu, Layer::Global],
+            ScreenId::Master if self.master.wants_text() => vec![Layer::Form, Layer::Global],
+            ScreenId::Master => vec![Layer::Master, Layer::Menu, Layer::Global],
             ScreenId::Help => vec![Layer::Help, Layer::Menu, Layer::Global],
         }
     }
@@ -217,6 +224,9 @@ impl App {
         }
         if self.trace.is_dirty() {
             v.push("Trace");
+        }
+        if self.master.is_dirty() {
+            v.push("Items/Parties");
         }
         v
     }
@@ -324,13 +334,13 @@ impl App {
                     unsaved.join(", ")
                 )))
             }
-            _ if self.exports.shown() => super::exports::action(self, a, station),
-            Action::FdaExport => super::exports::open_fda(self, station),
-            Action::ShippingKdes => super::exports::open_kde(self),
             Action::Redraw => {
                 self.clear_screen = true;
                 Outcome::changed()
             }
+            _ if self.exports.shown() => super::exports::action(self, a, station),
+            Action::FdaExport => super::exports::open_fda(self, station),
+            Action::ShippingKdes => super::exports::open_kde(self),
             Action::PrintLabel => super::labels::print(self, station),
             Action::Edit => match self.screen {
                 ScreenId::Help => self.switch(self.back_to),
@@ -372,6 +382,24 @@ impl App {
                 };
                 self.lots.update(l, station)
             }
+            _ if self.screen == ScreenId::Master && !self.master.wants_text() => {
+                let m = match a {
+                    Action::Up => MasterAction::Up,
+                    Action::Down => MasterAction::Down,
+                    Action::PageUp => MasterAction::PageUp,
+                    Action::PageDown => MasterAction::PageDown,
+                    Action::First => MasterAction::First,
+                    Action::Last => MasterAction::Last,
+                    Action::Open => MasterAction::Open,
+                    Action::Back => MasterAction::Back,
+                    Action::Add => MasterAction::Add,
+                    Action::Change => MasterAction::Change,
+                    Action::Retire => MasterAction::Retire,
+                    Action::OtherList => MasterAction::OtherList,
+                    _ => return Outcome::none(),
+                };
+                self.master.update(m, station)
+            }
             _ if self.screen == ScreenId::Trace && !self.trace.wants_text() => {
                 match TraceAction::from_key(a) {
                     Some(t) => self.trace.update(t, station),
@@ -405,6 +433,7 @@ impl App {
             ScreenId::Ship => self.ship.update(ShipAction::Form(fa), station),
             ScreenId::Lots => self.lots.update(LotsAction::Form(fa), station),
             ScreenId::Trace => self.trace.update(TraceAction::Form(fa), station),
+            ScreenId::Master => self.master.update(MasterAction::Form(fa), station),
             ScreenId::Help => Outcome::none(),
         }
     }
@@ -459,6 +488,21 @@ impl App {
                 InternalEvent::Switch(s) => {
                     let o = self.switch(s);
                     self.queue.extend(o.events);
+                }
+                InternalEvent::MasterChanged => {
+                    // New or changed items and parties: every pick list built from them.
+                    let outs = [
+                        self.receive.update(ReceiveAction::Refresh, station),
+                        self.produce.update(ProduceAction::Refresh, station),
+                        self.ship.update(ShipAction::Refresh, station),
+                        self.lots.update(LotsAction::Refresh, station),
+                        self.trace.update(TraceAction::Refresh, station),
+                    ];
+                    for o in outs {
+                        self.queue.extend(o.events.into_iter().filter(
+                            |e| matches!(e, InternalEvent::Status(s) if s.level == Level::Error),
+                        ));
+                    }
                 }
                 InternalEvent::Menu => {
                     if self.on_form_screen() {
@@ -555,6 +599,7 @@ impl App {
             ScreenId::Ship => self.ship.render(buf, body, &ui),
             ScreenId::Lots => self.lots.render(buf, body, &ui),
             ScreenId::Trace => self.trace.render(buf, body, &ui),
+            ScreenId::Master => self.master.render(buf, body, &ui),
             ScreenId::Help => self.help.render(buf, body, &ui),
         };
         let cursor = match self.exports.dialog.as_ref().filter(|d| d.shown) {
@@ -688,6 +733,8 @@ impl App {
                 false
             }
             _ if self.screen == ScreenId::Trace => self.trace.hint_applies(a),
+            // The master-data form and prompt: no lines, nothing to print, nothing to clear.
+            Action::Clear if self.screen == ScreenId::Master && self.master.wants_text() => false,
             Action::Open => {
                 !(self.screen == ScreenId::Lots
                     && self.lots.focus == super::screens::lots::Focus::History)
@@ -707,6 +754,13 @@ impl App {
             && let Some(d) = self.trace.hint_desc(a)
         {
             return d.into();
+        }
+        if self.screen == ScreenId::Master && self.master.wants_text() {
+            match a {
+                Action::Confirm if self.master.prompt.is_some() => return "retire".into(),
+                Action::Cancel => return "close".into(),
+                _ => {}
+            }
         }
         if self.screen == ScreenId::Lots && self.lots.wants_text() {
             let prompt = self.lots.prompt.is_some();

@@ -240,16 +240,19 @@ pub enum ScreenId {
     Ship,
     Trace,
     Lots,
+    /// Items and parties: the master data, listed, added, edited and retired.
+    Master,
     Help,
 }
 
 impl ScreenId {
-    pub const ALL: [ScreenId; 6] = [
+    pub const ALL: [ScreenId; 7] = [
         ScreenId::Receive,
         ScreenId::Produce,
         ScreenId::Ship,
         ScreenId::Trace,
         ScreenId::Lots,
+        ScreenId::Master,
         ScreenId::Help,
     ];
 
@@ -260,6 +263,7 @@ impl ScreenId {
             ScreenId::Ship => "ship",
             ScreenId::Trace => "trace",
             ScreenId::Lots => "lots",
+            ScreenId::Master => "master",
             ScreenId::Help => "help",
         }
     }
@@ -271,6 +275,7 @@ impl ScreenId {
             ScreenId::Ship => "Ship",
             ScreenId::Trace => "Trace",
             ScreenId::Lots => "Lots",
+            ScreenId::Master => "Items/Parties",
             ScreenId::Help => "Help",
         }
     }
@@ -328,6 +333,14 @@ pub enum Action {
     /// Print our label for the lot just created (after a Receive save or a closed batch),
     /// or for the lot selected on the Lots screen.
     PrintLabel,
+    /// Items/Parties: add an item or a party (admin).
+    Add,
+    /// Items/Parties: edit the selected item or party (admin).
+    Change,
+    /// Items/Parties: retire the selected item or party, with a reason (admin).
+    Retire,
+    /// Items/Parties: switch between the items and the parties.
+    OtherList,
     /// The FDA sortable spreadsheet: for the Trace screen's root, or by dates and foods.
     FdaExport,
     /// The shipping KDEs of the shipment just saved on the Ship screen (CSV, EPCIS).
@@ -341,6 +354,8 @@ impl Action {
         use crate::station::Role;
         match self {
             Action::Hold | Action::Release | Action::HoldAll | Action::SaveRecord => Role::Qa,
+            // Master data is the admin's (`Command::required_role`).
+            Action::Add | Action::Change | Action::Retire => Role::Admin,
             _ => Role::Operator,
         }
     }
@@ -384,6 +399,10 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("export", Action::Export),
     ("details", Action::Details),
     ("print_label", Action::PrintLabel),
+    ("add", Action::Add),
+    ("change", Action::Change),
+    ("retire", Action::Retire),
+    ("other_list", Action::OtherList),
     ("fda_export", Action::FdaExport),
     ("shipping_kdes", Action::ShippingKdes),
 ];
@@ -398,7 +417,7 @@ impl Action {
                 .map(Action::Screen)
                 .ok_or_else(|| {
                     format!(
-                        "{} names no screen; use screen receive, produce, ship, trace, lots or help", crate::domain::text::excerpt(run)
+                        "{} names no screen; use screen receive, produce, ship, trace, lots, master or help", crate::domain::text::excerpt(run)
                     )
                 }),
             [one] => SIMPLE_ACTIONS
@@ -443,18 +462,25 @@ pub enum Layer {
     Lots,
     /// The trace tree and its views.
     Trace,
+    /// The Items/Parties lists and a record's details.
+    Master,
     Help,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 7] = [
         Layer::Global,
         Layer::Menu,
         Layer::Form,
         Layer::Lots,
         Layer::Trace,
+        Layer::Master,
         Layer::Help,
     ];
+
+    /// Layers added after keymap files were first written: a file without one takes the
+    /// built-in default's bindings for it, so a plant's own keymap keeps loading.
+    const ADDED: [Layer; 1] = [Layer::Master];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -463,6 +489,7 @@ impl Layer {
             Layer::Form => "form",
             Layer::Lots => "lots",
             Layer::Trace => "trace",
+            Layer::Master => "master",
             Layer::Help => "help",
         }
     }
@@ -474,6 +501,7 @@ impl Layer {
             Layer::Form => "Forms",
             Layer::Lots => "Lots list and history",
             Layer::Trace => "Trace",
+            Layer::Master => "Items/Parties list and details",
             Layer::Help => "Help",
         }
     }
@@ -486,13 +514,24 @@ impl Layer {
             Edit => matches!(self, Layer::Menu),
             NextField | PrevField | Confirm | Save | Clear | RemoveLine => self == Layer::Form,
             Cancel => self == Layer::Form,
-            Up | Down => matches!(self, Layer::Form | Layer::Lots | Layer::Trace | Layer::Help),
+            Up | Down => matches!(
+                self,
+                Layer::Form | Layer::Lots | Layer::Trace | Layer::Master | Layer::Help
+            ),
             PageUp | PageDown | First | Last => {
-                matches!(self, Layer::Lots | Layer::Trace | Layer::Help)
+                matches!(
+                    self,
+                    Layer::Lots | Layer::Trace | Layer::Master | Layer::Help
+                )
             }
-            Open | Search => matches!(self, Layer::Lots | Layer::Trace),
+            Open => matches!(self, Layer::Lots | Layer::Trace | Layer::Master),
+            Search => matches!(self, Layer::Lots | Layer::Trace),
             Hold | Release | Trace => self == Layer::Lots,
-            Back => matches!(self, Layer::Lots | Layer::Trace | Layer::Help),
+            Back => matches!(
+                self,
+                Layer::Lots | Layer::Trace | Layer::Master | Layer::Help
+            ),
+            Add | Change | Retire | OtherList => self == Layer::Master,
             Expand | Collapse | ExpandAll | CollapseAll | Parent | Direction | Reroot
             | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | Export | Details => {
                 self == Layer::Trace
@@ -590,6 +629,10 @@ impl Keymap {
         for layer in Layer::ALL {
             let lname = layer.name();
             let Some(value) = table.get(lname) else {
+                if Layer::ADDED.contains(&layer) && text != DEFAULT_KEYMAP {
+                    layers.push((layer, Keymap::default_map().bindings(layer).to_vec()));
+                    continue;
+                }
                 return Err(err(
                     lname.into(),
                     format!("the layer [{lname}] is missing; every layer must be given"),
@@ -680,10 +723,13 @@ impl Keymap {
             }
             layers.push((layer, bindings));
         }
-        let map = Keymap {
+        let mut map = Keymap {
             source: file.to_string(),
             layers,
         };
+        if text != DEFAULT_KEYMAP {
+            map.add_new_screens();
+        }
         map.check_complete().map_err(|(k, r)| err(k, r))?;
         Ok(map)
     }
@@ -727,6 +773,33 @@ impl Keymap {
             }
         }
         Ok(())
+    }
+
+    /// A file written before a screen existed has no key for it: it gets the built-in
+    /// default's keys for that screen, in [global] and [menu], where they are still free.
+    fn add_new_screens(&mut self) {
+        const ADDED: [ScreenId; 1] = [ScreenId::Master];
+        let default = Keymap::default_map();
+        for s in ADDED {
+            let a = Action::Screen(s);
+            let has = [Layer::Global, Layer::Menu]
+                .iter()
+                .any(|l| self.bindings(*l).iter().any(|b| b.action == a));
+            if has {
+                continue;
+            }
+            for layer in [Layer::Global, Layer::Menu] {
+                let free: Vec<Binding> = default
+                    .bindings(layer)
+                    .iter()
+                    .filter(|b| b.action == a && self.lookup(&[layer], b.key).is_none())
+                    .cloned()
+                    .collect();
+                if let Some((_, list)) = self.layers.iter_mut().find(|(l, _)| *l == layer) {
+                    list.extend(free);
+                }
+            }
+        }
     }
 
     pub fn bindings(&self, layer: Layer) -> &[Binding] {
@@ -1000,6 +1073,48 @@ mod tests {
         // The built-in maps still load.
         Keymap::parse(DEFAULT_KEYMAP, "default").unwrap();
         Keymap::parse(VIM_KEYMAP, "vim").unwrap();
+    }
+
+    #[test]
+    fn a_keymap_file_from_before_items_and_parties_still_loads() {
+        // The default map as it was: no [master] layer, no key for the screen.
+        let start = DEFAULT_KEYMAP.find("\n[master]\n").unwrap();
+        let end = DEFAULT_KEYMAP[start + 1..].find("\n[").unwrap() + start + 1;
+        let old: String = format!("{}{}", &DEFAULT_KEYMAP[..start], &DEFAULT_KEYMAP[end..])
+            .lines()
+            .filter(|l| !l.contains("screen master"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!old.contains("\n[master]\n") && !old.contains("screen master"));
+        let map = Keymap::parse(&old, "old.toml").unwrap();
+        let d = Keymap::default_map();
+        assert_eq!(map.bindings(Layer::Master), d.bindings(Layer::Master));
+        assert_eq!(
+            map.lookup(&[Layer::Global], Key::plain(KeyCode::F(7))),
+            Some(Action::Screen(ScreenId::Master))
+        );
+        assert_eq!(
+            map.lookup(&[Layer::Menu], Key::plain(KeyCode::Char('I'))),
+            Some(Action::Screen(ScreenId::Master))
+        );
+        // A file that uses F7 for something else keeps it; the menu letter still reaches
+        // the screen.
+        let taken = old.replace(
+            "{ on = \"<C-l>\", run = \"redraw\"",
+            "{ on = \"<F7>\", run = \"redraw\"",
+        );
+        let map = Keymap::parse(&taken, "taken.toml").unwrap();
+        assert_eq!(
+            map.lookup(&[Layer::Global], Key::plain(KeyCode::F(7))),
+            Some(Action::Redraw)
+        );
+        assert_eq!(
+            map.key_for(
+                &[Layer::Global, Layer::Menu],
+                Action::Screen(ScreenId::Master)
+            ),
+            Some(Key::plain(KeyCode::Char('I')))
+        );
     }
 
     #[test]

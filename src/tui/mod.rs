@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod draw;
 pub mod exports;
+pub mod first_run;
 pub mod form;
 pub mod input;
 pub mod keymap;
@@ -41,7 +42,81 @@ pub fn run(station: &(dyn Station + Sync), options: Options) -> io::Result<()> {
     let (_guard, mut terminal) = TerminalGuard::enter()?;
     // Exports run on threads of this scope, so they may borrow the station; on the way
     // out the scope waits for one still running (told to stop before it writes).
-    std::thread::scope(|scope| event_loop(&mut terminal, station, options, scope))
+    std::thread::scope(|scope| event_loop(&mut terminal, station, options, scope, None))
+}
+
+/// What writes a confirmed setup: the station it was written to and a line saying what
+/// was done, or why it could not be.
+pub type CreatePlant<'a> = dyn FnMut(
+        &crate::station::setup::PlantSetup,
+    ) -> Result<(Box<dyn Station + Send + Sync>, String), String>
+    + 'a;
+
+/// The guided start of a machine with no plant yet (`first_run`), then — once `create`
+/// has written the confirmed setup — the app on the new plant, in the same terminal
+/// session. Quitting before the confirmation writes nothing.
+pub fn run_first(
+    options: Options,
+    db: &str,
+    user: &str,
+    create: &mut CreatePlant<'_>,
+) -> io::Result<()> {
+    let (_guard, mut terminal) = TerminalGuard::enter()?;
+    let theme = Theme::new(options.mono, options.ascii);
+    let mut first = first_run::FirstRun::new(options.keymap.clone(), theme, db, user);
+    first.status = Some(queue::Status::info(format!(
+        "No plant in {db} yet: these steps set one up. Nothing is written until you confirm."
+    )));
+    let mut decoder = Decoder::with_timing(options.scanner.timing());
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal.draw(|f| {
+                let area = f.area();
+                if let Some(p) = first.draw(f.buffer_mut(), area) {
+                    f.set_cursor_position(p);
+                }
+            })?;
+            dirty = false;
+        }
+        if first.quit {
+            return Ok(());
+        }
+        if let Some(plan) = first.take_confirmed() {
+            match create(&plan) {
+                Ok((station, done)) => {
+                    let greeting = Some(queue::Status::ok(done));
+                    return std::thread::scope(|scope| {
+                        event_loop(&mut terminal, station.as_ref(), options, scope, greeting)
+                    });
+                }
+                Err(why) => {
+                    first.failed(&why);
+                    dirty = true;
+                    continue;
+                }
+            }
+        }
+        let mut wait = Duration::from_secs(60);
+        if let Some(due) = decoder.deadline() {
+            wait = wait.min(due.saturating_duration_since(Instant::now()));
+        }
+        if event::poll(wait)? {
+            loop {
+                let ev = event::read()?;
+                for input in decoder.feed(ev, Instant::now()) {
+                    dirty |= first.handle(input);
+                }
+                if first.quit || first.setup.confirmed.is_some() || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        } else {
+            for input in decoder.flush(Instant::now()) {
+                dirty |= first.handle(input);
+            }
+        }
+    }
 }
 
 type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static;
@@ -107,11 +182,15 @@ fn event_loop<'s>(
     station: &'s (dyn Station + Sync),
     options: Options,
     scope: &'s std::thread::Scope<'s, '_>,
+    greeting: Option<queue::Status>,
 ) -> io::Result<()> {
     let theme = Theme::new(options.mono, options.ascii);
     let mut decoder = Decoder::with_timing(options.scanner.timing());
     let mut app = App::new(options.keymap, theme, local_now(), station)
         .with_devices(options.scanner, options.printer);
+    if greeting.is_some() {
+        app.status = greeting;
+    }
     // Changes other stations commit, pushed by the server (DESIGN.md §4.5 "Live").
     let notices = station.notices();
     let mut dirty = true;

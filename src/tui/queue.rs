@@ -80,6 +80,9 @@ pub enum InternalEvent {
     Switch(ScreenId),
     /// Esc with nothing left to cancel: leave the fields for the menu.
     Menu,
+    /// Items or parties were added, edited or retired: pick lists built from them are
+    /// stale.
+    MasterChanged,
 }
 
 /// What an update did: whether anything on screen changed, and events for the app.

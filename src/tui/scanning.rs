@@ -81,6 +81,21 @@ pub fn route(app: &mut App, text: &str, station: &dyn Station) -> Outcome {
             };
             typed(app, typed_text, station)
         }
+        // A product's barcode scanned into the item form fills its GTIN; anything else is
+        // typed where the cursor is.
+        ScreenId::Master if app.master.wants_text() => {
+            let gtin = scan.gtin().map(str::to_string);
+            match gtin {
+                Some(g) if app.master.editor.is_some() => app.master.scanned_gtin(&g),
+                _ => {
+                    let typed_text = match &scan {
+                        Scan::Plain { text, .. } => text.clone(),
+                        Scan::Gs1 { .. } => text.to_string(),
+                    };
+                    typed(app, typed_text, station)
+                }
+            }
+        }
         ScreenId::Trace if app.trace.prompt.is_some() => Outcome::changed().status(Status::warn(
             "scan: finish the prompt first (Enter), or cancel it (Esc)",
         )),

@@ -4,8 +4,10 @@
 
 pub mod help;
 pub mod lots;
+pub mod master;
 pub mod produce;
 pub mod receive;
+pub mod setup;
 pub mod ship;
 pub mod trace;
 
@@ -329,6 +331,56 @@ pub fn render_compact_with_lines(
         form,
         ui,
     );
+    cursor
+}
+
+/// A form of fields and a button (no list of lines) in `area`: label beside box (full) or
+/// above it (compact), scrolled to keep the focus in view, the focused field's pick list
+/// under it. Returns where the cursor goes.
+pub fn render_plain_form(
+    buf: &mut Buffer,
+    area: Rect,
+    form: &Form,
+    notes: Vec<(&'static str, String)>,
+    button: &'static str,
+    ui: &Ui,
+) -> Option<Position> {
+    use super::form::LABEL_W;
+    let box_w = if ui.compact {
+        area.width
+    } else {
+        area.width.saturating_sub(LABEL_W + 1).min(32)
+    };
+    let view = FormView {
+        form,
+        notes,
+        button,
+        box_w,
+    };
+    let pieces: Vec<Piece> = form
+        .order
+        .iter()
+        .map(|s| Piece {
+            slot: Some(*s),
+            height: view.height(*s, ui),
+        })
+        .collect();
+    let (ys, offset) = stack(&pieces, form.slot(), area.height);
+    let mut cursor = None;
+    for (p, y) in pieces.iter().zip(ys) {
+        let (Some(r), Some(s)) = (piece_rect(area, y, offset, p.height), p.slot) else {
+            continue;
+        };
+        if let Some(c) = view.draw_slot(buf, r, s, ui) {
+            cursor = Some(c);
+        }
+    }
+    let mut pick = compact_pick_area(area, cursor, pick_rows(form));
+    if !ui.compact && pick.width > LABEL_W {
+        pick.x += LABEL_W;
+        pick.width = (pick.width - LABEL_W).min(box_w.max(30));
+    }
+    draw_pick(buf, pick, form, ui);
     cursor
 }
 

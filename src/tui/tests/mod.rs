@@ -6,6 +6,7 @@ mod exports;
 mod full_disk;
 mod fuzz;
 mod labels;
+mod master;
 mod scanning;
 mod screens;
 mod snapshots;
