@@ -7,6 +7,8 @@ mod contract;
 mod epcis;
 mod expiry;
 mod fsma;
+#[cfg(test)]
+mod fuzz;
 mod init;
 mod json;
 mod labels;

@@ -455,8 +455,11 @@ impl App {
                     let a = self.ship.update(ShipAction::LotsChanged, station);
                     let b = self.lots.update(LotsAction::LotsChanged, station);
                     let c = self.trace.update(TraceAction::LotsChanged, station);
+                    // Another station may have changed items or parties too (the server's
+                    // notice does not say what changed): the Items/Parties lists follow.
+                    let d = self.master.update(MasterAction::Refresh, station);
                     // Only their errors matter here; a refresh is not news.
-                    for o in [a, b, c] {
+                    for o in [a, b, c, d] {
                         self.queue.extend(o.events.into_iter().filter(
                             |e| matches!(e, InternalEvent::Status(s) if s.level == Level::Error),
                         ));
