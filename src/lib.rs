@@ -2,6 +2,8 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod export;
+#[cfg(test)]
+pub(crate) mod fuzz;
 pub mod plantgen;
 pub mod scan;
 pub mod server;

@@ -582,3 +582,505 @@ fn master_data_is_edited_and_retired_with_its_history_kept() {
     );
     p.ok(&["check"]);
 }
+
+impl Plant {
+    fn path(&self, name: &str) -> PathBuf {
+        self._dir.path().join(name)
+    }
+
+    /// Eggs (100 dozen, supplier lot F-1) → dough → 40 cases of cookies; 15 cases to the
+    /// shop on BOL:7 and 5 to the cafe (no recall contact). Returns (eggs, dough, cookies).
+    fn bakery(&self) -> (String, String, String) {
+        self.master();
+        self.ok(&[
+            "party", "add", "CAFE", "--name", "Cafe", "--role", "customer",
+        ]);
+        let eggs = {
+            let r = self.receive("EGGS", "FARM", "F-1", "100", &[]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.stdout.trim().to_string()
+        };
+        let dough = self.ok(&[
+            "produce",
+            "--item",
+            "DOUGH",
+            "--qty",
+            "50",
+            "--input",
+            &format!("{eggs}=60"),
+            "--date",
+            "2026-11-02",
+        ]);
+        let cookies = self.ok(&[
+            "produce",
+            "--item",
+            "COOKIE",
+            "--qty",
+            "40",
+            "--input",
+            &format!("{dough}=50"),
+            "--date",
+            "2026-11-03",
+        ]);
+        self.ok(&[
+            "ship",
+            "--customer",
+            "SHOP",
+            "--lot",
+            &format!("{cookies}=15"),
+            "--ref",
+            "BOL:7",
+            "--date",
+            "2026-11-04",
+        ]);
+        self.ok(&[
+            "ship",
+            "--customer",
+            "CAFE",
+            "--lot",
+            &format!("{cookies}=5"),
+            "--date",
+            "2026-11-05",
+        ]);
+        (eggs, dough, cookies)
+    }
+}
+
+#[test]
+fn the_recall_scope_lists_customers_with_contacts_writes_the_call_list_and_holds_it_all() {
+    let p = Plant::new();
+    let (eggs, dough, cookies) = p.bakery();
+    // The supplier's lot code finds our lot.
+    let text = p.ok(&["scope", "F-1"]);
+    assert!(
+        text.contains(&format!("Supplier lot F-1 is our lot {eggs}")),
+        "{text}"
+    );
+    assert!(text.contains("2 to hold"), "{text}");
+    assert!(
+        text.contains("SHOP Corner Shop — Pat Buyer, 555-0101"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CAFE Cafe — NO RECALL CONTACT ON FILE"),
+        "{text}"
+    );
+    assert!(text.contains("BOL:7"), "{text}");
+    assert!(
+        text.contains("No recall contact on file for CAFE"),
+        "{text}"
+    );
+
+    let v = p.json(&["scope", &eggs, "--json"]);
+    let lots = v["lots"].as_array().unwrap();
+    assert_eq!(lots.len(), 2, "the root and the finished lot: {v}");
+    assert_eq!(lots[0]["lot"], eggs.as_str());
+    assert_eq!(lots[0]["consumed"], 60);
+    assert_eq!(lots[1]["lot"], cookies.as_str());
+    assert_eq!(
+        (
+            &lots[1]["produced"],
+            &lots[1]["shipped"],
+            &lots[1]["on_hand"]
+        ),
+        (&Value::from(40), &Value::from(20), &Value::from(20))
+    );
+    assert_eq!(v["customers"][1]["customer"], "SHOP");
+    assert_eq!(v["customers"][1]["phone"], "555-0101");
+    assert_eq!(v["customers"][1]["shipments"][0]["reference"], "BOL:7");
+    let hold: Vec<&str> = v["to_hold"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap())
+        .collect();
+    assert_eq!(hold, vec![eggs.as_str(), cookies.as_str()]);
+    assert!(!hold.contains(&dough.as_str()), "used up");
+
+    // The notification list, CSV and XLSX; never over an existing file.
+    let csv = p.path("call.csv");
+    let xlsx = p.path("call.xlsx");
+    p.ok(&[
+        "scope",
+        &eggs,
+        "--notify-csv",
+        csv.to_str().unwrap(),
+        "--notify-xlsx",
+        xlsx.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "customer,customer_name,contact_name,phone,email,product,description,lot,quantity,unit,ship_date,reference,shipment_event"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().any(|r| r.starts_with(&format!(
+            "SHOP,Corner Shop,Pat Buyer,555-0101,,COOKIE,Cookies,{cookies},15,case,2026-11-04,BOL:7,"
+        ))),
+        "{text}"
+    );
+    {
+        use calamine::{Reader, Xlsx, open_workbook};
+        let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        let range = wb.worksheet_range("Notification list").unwrap();
+        let rows: Vec<_> = range.rows().collect();
+        assert_eq!(rows.len(), 3, "header and two shipment lines");
+        assert!(
+            rows.iter()
+                .any(|r| r[0] == calamine::Data::String("SHOP".into())
+                    && r[8] == calamine::Data::Float(15.0))
+        );
+    }
+    let before = std::fs::read(&csv).unwrap();
+    p.refused(
+        &["scope", &eggs, "--notify-csv", csv.to_str().unwrap()],
+        "file",
+        "already exists",
+    );
+    assert_eq!(std::fs::read(&csv).unwrap(), before, "never written over");
+    p.refused(
+        &["scope", "NOPE-1"],
+        "lot",
+        "is not one of our lots, nor a supplier lot",
+    );
+
+    // Hold everything on hand in one transaction, by the supplier's lot code.
+    let out = p.ok(&["hold-all", "F-1", "--reason", "supplier recall F-1"]);
+    assert!(out.starts_with("Held 2 lots in one transaction"), "{out}");
+    assert_eq!(p.json(&["lot", &eggs, "--json"])["status"], "hold");
+    assert_eq!(p.json(&["lot", &cookies, "--json"])["status"], "hold");
+    let again = p.ok(&["hold-all", &eggs, "--reason", "again"]);
+    assert!(again.starts_with("Nothing to hold"), "{again}");
+    p.refused(&["hold-all", &eggs, "--reason", " "], "reason", "");
+    assert!(p.ok(&["check"]).contains("all consistent"));
+}
+
+#[test]
+fn returns_come_back_on_hold_against_their_shipment_and_count_in_the_balance() {
+    let p = Plant::new();
+    let (eggs, _, cookies) = p.bakery();
+    let r = p.run(&[
+        "return",
+        "--shipment",
+        "BOL:7",
+        "--lot",
+        &cookies,
+        "--qty",
+        "4",
+        "--reason",
+        "dented cases",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ret = r.stdout.trim().to_string();
+    assert_eq!(ret, format!("{cookies}-R1"));
+    assert!(r.stderr.contains("is ON HOLD"), "{}", r.stderr);
+    let v = p.json(&["lot", &ret, "--json"]);
+    assert_eq!(v["status"], "hold");
+    assert_eq!(v["origin"], "returned");
+    assert_eq!(v["supplier"], "SHOP", "where it came in from");
+    assert_eq!(v["balance"], 4);
+
+    // Bad input is refused and stores nothing.
+    let ship = |qty: &str| {
+        vec![
+            "return".to_string(),
+            "--shipment".into(),
+            "BOL:7".into(),
+            "--lot".into(),
+            cookies.clone(),
+            "--qty".into(),
+            qty.into(),
+        ]
+    };
+    let args = |v: &[String]| v.to_vec();
+    let refuse = |v: Vec<String>, field: &str, words: &str| {
+        let a: Vec<&str> = v.iter().map(String::as_str).collect();
+        p.refused(&a, field, words);
+    };
+    refuse(
+        args(&ship("12")),
+        "qty",
+        "15 case shipped to SHOP, 4 case returned already",
+    );
+    refuse(args(&ship("0")), "qty", "greater than zero");
+    refuse(args(&ship("-2")), "qty", "greater than zero");
+    let mut kg = ship("1");
+    kg.extend(["--unit".into(), "kg".into()]);
+    refuse(kg, "unit", "was shipped in case");
+    refuse(
+        vec![
+            "return".into(),
+            "--shipment".into(),
+            "BOL:7".into(),
+            "--lot".into(),
+            eggs.clone(),
+            "--qty".into(),
+            "1".into(),
+        ],
+        "shipment",
+        &format!("no shipment of lot {eggs} is 'BOL:7'"),
+    );
+    refuse(
+        vec![
+            "return".into(),
+            "--shipment".into(),
+            "1".into(),
+            "--lot".into(),
+            cookies.clone(),
+            "--qty".into(),
+            "1".into(),
+        ],
+        "shipment",
+        "is not a shipment",
+    );
+
+    // The rest of that shipment may still come back; the mass balance shows it.
+    p.ok(&args(&ship("11"))
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    let v = p.json(&["scope", &cookies, "--json"]);
+    let shop = v["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer"] == "SHOP")
+        .unwrap();
+    assert_eq!(shop["returned"], 15);
+    assert_eq!(v["lots"][0]["returned"], 15);
+    // The return lots are stock in the recall scope, already held.
+    assert_eq!(v["already_held"].as_array().unwrap().len(), 2, "{v}");
+    // Traces pass through the return: back from it to the eggs.
+    let trace = p.ok(&["trace", &ret, "--backward"]);
+    assert!(trace.contains(&eggs), "{trace}");
+    // The shipment cannot be voided while its returns stand.
+    let hist = p.json(&["lot", &cookies, "--json"]);
+    let ship_event = hist["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "ship")
+        .unwrap()["event"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    p.refused(
+        &["void", &ship_event, "--reason", "typo"],
+        "event",
+        "void the returns first",
+    );
+    assert!(p.ok(&["check"]).contains("all consistent"));
+}
+
+#[test]
+fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_auditor() {
+    let p = Plant::new();
+    let (eggs, _, cookies) = p.bakery();
+    // A return recorded before counts as retrieved from that customer.
+    p.ok(&[
+        "return",
+        "--shipment",
+        "BOL:7",
+        "--lot",
+        &cookies,
+        "--qty",
+        "3",
+    ]);
+    let id = p.ok(&[
+        "mock-recall",
+        "start",
+        "F-1",
+        "--note",
+        "Q4 SQF mock recall",
+    ]);
+    let count = |extra: &[&str]| {
+        let mut a = vec!["mock-recall", "count", &id];
+        a.extend_from_slice(extra);
+        p.ok(&a)
+    };
+    count(&["--lot", &eggs, "--on-hand", "40"]);
+    count(&["--lot", &cookies, "--on-hand", "19"]);
+    // A recount supersedes, keeping the first.
+    count(&["--lot", &cookies, "--on-hand", "18"]);
+    count(&[
+        "--customer",
+        "SHOP",
+        "--retrieved",
+        "8",
+        "--consumed",
+        "2",
+        "--destroyed",
+        "1",
+    ]);
+    let ret = format!("{cookies}-R1");
+    count(&["--lot", &ret, "--on-hand", "3", "--unit", "case"]);
+
+    // Bad counts: negative, outside the scope, wrong unit, a customer who got nothing.
+    let id_s = id.as_str();
+    p.refused(
+        &[
+            "mock-recall",
+            "count",
+            id_s,
+            "--lot",
+            &cookies,
+            "--on-hand",
+            "-1",
+        ],
+        "on-hand",
+        "negative",
+    );
+    p.refused(
+        &[
+            "mock-recall",
+            "count",
+            id_s,
+            "--customer",
+            "SHOP",
+            "--consumed",
+            "-3",
+        ],
+        "consumed",
+        "negative",
+    );
+    let flour = p.receive("FLOUR", "MILL", "M-1", "25", &[]).stdout;
+    p.refused(
+        &[
+            "mock-recall",
+            "count",
+            id_s,
+            "--lot",
+            flour.trim(),
+            "--on-hand",
+            "1",
+        ],
+        "lot",
+        "is not one this mock recall reconciles",
+    );
+    p.refused(
+        &[
+            "mock-recall",
+            "count",
+            id_s,
+            "--lot",
+            &cookies,
+            "--on-hand",
+            "18",
+            "--unit",
+            "kg",
+        ],
+        "unit",
+        "counted in case",
+    );
+    p.refused(
+        &[
+            "mock-recall",
+            "count",
+            id_s,
+            "--customer",
+            "FARM",
+            "--retrieved",
+            "1",
+        ],
+        "customer",
+        "received nothing in this recall",
+    );
+
+    let v = p.json(&["mock-recall", "show", &id, "--json"]);
+    assert_eq!(v["asked_as"], "F-1");
+    let lots = v["lots"].as_array().unwrap();
+    let c = lots.iter().find(|l| l["lot"] == cookies.as_str()).unwrap();
+    // 40 made: 18 counted + SHOP 3 returned, 8 retrieved, 2 consumed, 1 destroyed; CAFE
+    // (5 shipped) has not answered: 8 cases are not accounted for.
+    assert_eq!(c["counted"], 18);
+    assert_eq!(c["at_customers"], 14);
+    assert_eq!(c["gap"], 8);
+    assert_eq!(c["found_percent"], "80.00 %");
+    let case = v["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["unit"] == "case")
+        .unwrap();
+    assert_eq!(
+        (&case["produced"], &case["gap"]),
+        (&Value::from(43), &Value::from(8))
+    );
+    let counts = v["counts"].as_array().unwrap();
+    assert_eq!(counts.len(), 5);
+    assert_eq!(counts[1]["superseded_by"], counts[2]["event"]);
+    assert_eq!(v["uncounted"], 1, "CAFE");
+    let text = p.ok(&["mock-recall", "show", &id]);
+    assert!(text.contains("in progress"), "{text}");
+    assert!(text.contains("(superseded by"), "{text}");
+
+    let done = p.ok(&["mock-recall", "finish", &id]);
+    assert!(done.contains("completed"), "{done}");
+    p.refused(
+        &[
+            "mock-recall",
+            "count",
+            id_s,
+            "--lot",
+            &cookies,
+            "--on-hand",
+            "20",
+        ],
+        "recall",
+        "was completed",
+    );
+    let list = p.json(&["mock-recall", "list", "--json"]);
+    assert_eq!(list[0]["id"].as_u64().unwrap().to_string(), id);
+    assert!(list[0]["finished"].is_string());
+
+    let xlsx = p.path("mock.xlsx");
+    let page = p.path("mock.md");
+    p.ok(&[
+        "mock-recall",
+        "export",
+        &id,
+        "--xlsx",
+        xlsx.to_str().unwrap(),
+        "--summary",
+        page.to_str().unwrap(),
+    ]);
+    {
+        use calamine::{Reader, Xlsx, open_workbook};
+        let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            vec!["Summary", "Lots", "Customers", "Counts"]
+        );
+        assert_eq!(wb.worksheet_range("Counts").unwrap().rows().count(), 6);
+        let lots = wb.worksheet_range("Lots").unwrap();
+        assert!(
+            lots.rows()
+                .any(|r| r[0] == calamine::Data::String(cookies.clone())
+                    && r[11] == calamine::Data::Float(8.0))
+        );
+    }
+    let md = std::fs::read_to_string(&page).unwrap();
+    assert!(md.contains("QA manager: ____"), "{md}");
+    assert!(md.contains("Auditor:    ____"), "{md}");
+    assert!(md.contains("| **8** | **81.40 %** |"), "{md}");
+    p.refused(
+        &[
+            "mock-recall",
+            "export",
+            id_s,
+            "--summary",
+            page.to_str().unwrap(),
+        ],
+        "file",
+        "already exists",
+    );
+    p.refused(
+        &["mock-recall", "show", "999999"],
+        "recall",
+        "no mock recall 999999",
+    );
+    assert!(p.ok(&["check"]).contains("all consistent"));
+}

@@ -4,7 +4,8 @@
 //! every lot whose code a command printed (its acknowledgement) is in the file.
 //!
 //! 50 rounds in `cargo test`; `LOTLINE_KILL_ROUNDS=1000` for a long run, and
-//! `LOTLINE_KILL_SEED` to replay one.
+//! `LOTLINE_KILL_SEED` to replay one. The same through `lotline serve`, the server killed
+//! mid-write: `LOTLINE_SERVER_KILL_ROUNDS`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -199,6 +200,142 @@ fn killed_writers_lose_nothing_acknowledged() {
     }
     eprintln!(
         "{rounds} rounds (seed {seed}): {killed} processes killed, {} lots and {shipments} shipments acknowledged, all present, check clean",
+        acked.len()
+    );
+}
+
+/// Stop whatever server serves `socket` (one our clients started on their own) and wait
+/// until it is gone.
+fn stop_server_at(socket: &Path) {
+    if let Some(pid) = lotline::server::served_by(socket) {
+        // SAFETY: a signal to the pid of a server this test's clients started.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lotline::server::served_by(socket).is_some() {
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The same through the server: clients record receipts through `lotline serve`, and the
+/// server is killed with SIGKILL at a random moment of their writes (mid-commit
+/// included). A client that got its lot code back was acknowledged by a commit, so after
+/// every round `check` is clean and every acknowledged lot is in the file.
+///
+/// 6 rounds in `cargo test` (each starts a server); `LOTLINE_SERVER_KILL_ROUNDS=N` for more.
+#[test]
+fn a_killed_server_loses_nothing_acknowledged() {
+    let rounds: u64 = std::env::var("LOTLINE_SERVER_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.redb");
+    let socket = lotline::station::remote::socket_path(&db);
+    ok(
+        &db,
+        &[
+            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
+        ],
+    );
+    let client = |args: &[&str]| {
+        let mut c = command(&db, args);
+        // Through the server, never straight to the file.
+        c.env_remove("LOTLINE_NO_SERVER");
+        c
+    };
+    let mut rng = Lcg(20261202);
+    let mut acked: BTreeSet<String> = BTreeSet::new();
+    let mut killed_during = 0u64;
+    for round in 0..rounds {
+        let mut server = Command::new(bin())
+            .arg("serve")
+            .arg("--db")
+            .arg(&db)
+            .env_remove("LOTLINE_ROLES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while lotline::server::served_by(&socket).is_none() {
+            assert!(
+                server.try_wait().unwrap().is_none(),
+                "round {round}: the server exited"
+            );
+            assert!(Instant::now() < deadline, "round {round}: no server");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Three clients, each a few receipts in a row, and the server killed among them.
+        let clients: Vec<std::process::Child> = (0..3)
+            .map(|c| {
+                let sl = format!("S-{round}-{c}");
+                client(&[
+                    "receive",
+                    "--item",
+                    "FLOUR",
+                    "--supplier",
+                    "MILL",
+                    "--supplier-lot",
+                    &sl,
+                    "--qty",
+                    "5",
+                ])
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        std::thread::sleep(Duration::from_micros(rng.below(80_000)));
+        // SIGKILL, by the pid of the server this test started.
+        let _ = server.kill();
+        let _ = server.wait();
+        for c in clients {
+            let out = c.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !err.contains("panicked"),
+                "round {round}: a client panicked: {err}"
+            );
+            let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if out.status.success() && !code.is_empty() {
+                acked.insert(code);
+            } else {
+                killed_during += 1;
+            }
+        }
+        // A client left without its server may have started one of its own: stop it, then
+        // read the file directly.
+        stop_server_at(&socket);
+        let out = command(&db, &["check"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "round {round}: check failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lots: serde_json::Value = serde_json::from_str(&ok(&db, &["lots", "--json"])).unwrap();
+        let present: BTreeSet<String> = lots
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["lot"].as_str().unwrap().to_string())
+            .collect();
+        let missing: Vec<&String> = acked.difference(&present).collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: acknowledged lots missing: {missing:?}"
+        );
+    }
+    eprintln!(
+        "{rounds} server kills: {} lots acknowledged through the server, all present, check clean; {killed_during} writes not acknowledged",
         acked.len()
     );
 }

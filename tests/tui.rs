@@ -1225,3 +1225,59 @@ fn init_at_a_terminal_asks_and_writes_after_yes() {
     let eggs: Value = serde_json::from_str(&p.cli(&["item", "show", "EGGS", "--json"])).unwrap();
     assert_eq!(eggs["unit"], "dozen");
 }
+
+/// A mock recall on the demo plant the way QA runs one for the auditor, in the app: trace
+/// the egg lot, start the record from the mass balance, enter a count that leaves a gap,
+/// see the gap, complete it; the command line reads the same record.
+#[test]
+fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
+    let p = Plant::empty();
+    let summary = p.cli(&["demo"]);
+    let cookie = word_after(&summary, "Their case is lot ");
+    let eggs = word_after(&summary, "The eggs were lot ");
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Hearth & Harvest");
+    t.press(F5, "Trace: start from");
+    t.field(&eggs);
+    t.wait_for(&format!("Trace of {eggs}"));
+    t.press("m", "Mass balance of");
+    // Start the record: the note starts empty (typing is never appended to a default).
+    t.press(CTRL_S, &format!("Start a mock recall of {eggs}"));
+    t.field("Q4 SQF mock recall");
+    t.wait_for("started");
+    let id = word_after(&t.status(), "Mock recall ");
+    assert!(id.parse::<u64>().is_ok(), "{}", t.status());
+    // Count the cookie lot: one case found on hand, nobody else answered yet.
+    t.press(CTRL_S, &format!("Count for mock recall {id}"));
+    t.field(&cookie);
+    t.field("");
+    t.field("1");
+    t.field("");
+    t.field("");
+    t.field("");
+    let s = t.wait_for("Count saved");
+    assert!(s.contains(&format!("Mock recall {id} from {eggs}")), "{s}");
+    let row = s
+        .lines()
+        .find(|l| l.contains(&cookie) && l.contains("counted 1"))
+        .unwrap_or_else(|| panic!("the cookie lot's line shows the count:\n{s}"))
+        .to_string();
+    assert!(!row.contains("100.00 %"), "a gap is left: {row}");
+    assert!(s.contains("Overall case: found"), "{s}");
+    // Complete it: the time from start to completion is kept.
+    let s = t.press("D", "completed after");
+    assert!(s.contains("gap"), "{s}");
+    t.send(CTRL_C);
+    assert_eq!(t.exit(), 0);
+    let v: Value = serde_json::from_str(&p.cli(&["mock-recall", "show", &id, "--json"])).unwrap();
+    assert!(v["finished"].is_string(), "{v}");
+    assert_eq!(v["note"], "Q4 SQF mock recall");
+    let lot = v["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == cookie.as_str())
+        .unwrap();
+    assert_eq!(lot["counted"], 1);
+    assert!(lot["gap"].as_f64().unwrap() > 0.0, "{lot}");
+}

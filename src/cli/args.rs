@@ -150,6 +150,18 @@ pub enum Cmd {
         /// The new file (must not exist).
         new: PathBuf,
     },
+    /// The recall scope of a lot: finished lots, customers with contacts and quantities,
+    /// stock on hand; and the customer notification list as CSV or XLSX.
+    Scope(super::recall::ScopeArgs),
+    /// Hold everything on hand in a lot's recall scope, in one transaction (QA).
+    HoldAll(super::recall::HoldAllArgs),
+    /// Record product coming back from a customer against its shipment: a new lot, on
+    /// hold; prints its code.
+    Return(super::recall::ReturnArgs),
+    /// Mock recalls the way an auditor runs them: start from a lot, enter what was found,
+    /// see the gap, complete, export the workbook and the page to sign (QA).
+    #[command(subcommand)]
+    MockRecall(super::recall::MockCmd),
 }
 
 #[derive(Debug, Args)]

@@ -164,6 +164,13 @@ impl Serialize for LotJson<'_> {
                 m.serialize_entry("supplier_lot", &None::<&str>)?;
                 m.serialize_entry("line", &line.as_deref().filter(|l| !l.is_empty()))?;
             }
+            // A return names its customer in the same key a receipt names its supplier:
+            // where the lot came in from.
+            Origin::Returned { customer, .. } => {
+                m.serialize_entry("supplier", customer.as_str())?;
+                m.serialize_entry("supplier_lot", &None::<&str>)?;
+                m.serialize_entry("line", &None::<&str>)?;
+            }
         }
         m.end()
     }

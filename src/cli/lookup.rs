@@ -30,6 +30,7 @@ pub fn describe(l: &Lot) -> String {
     let from = match &l.origin {
         Origin::Received { supplier, .. } => format!(" from {supplier}, received"),
         Origin::Produced { .. } => ", made".into(),
+        Origin::Returned { customer, .. } => format!(", returned by {customer}"),
     };
     format!(
         "{} ({}{from} {}, {} {} on hand, {})",

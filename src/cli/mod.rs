@@ -7,6 +7,8 @@ mod contract;
 mod epcis;
 mod expiry;
 mod fsma;
+#[cfg(test)]
+mod fuzz;
 mod init;
 mod json;
 mod labels;
@@ -14,6 +16,7 @@ mod lookup;
 mod master;
 mod output;
 mod paths;
+mod recall;
 mod reliability;
 mod safe;
 
@@ -476,6 +479,17 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
         Cmd::Backup { file } => reliability::backup(out, &db, file),
         Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
+        Cmd::Scope(a) => recall::scope(open_read(&cli, &db)?.as_ref(), out, a),
+        Cmd::HoldAll(a) => recall::hold_all(open(&cli, &db, false)?.as_ref(), out, a),
+        Cmd::Return(a) => recall::return_goods(open(&cli, &db, false)?.as_ref(), out, a),
+        Cmd::MockRecall(c) => {
+            use recall::MockCmd as M;
+            let st = match c {
+                M::Show { .. } | M::Export { .. } | M::List { .. } => open_read(&cli, &db)?,
+                M::Start { .. } | M::Count(_) | M::Finish { .. } => open(&cli, &db, false)?,
+            };
+            recall::mock(st.as_ref(), out, c)
+        }
     }
 }
 

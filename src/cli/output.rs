@@ -155,6 +155,9 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
                 Some(line) => format!("batch, {line}"),
                 None => "batch".into(),
             },
+            Origin::Returned {
+                customer, shipment, ..
+            } => format!("return from {customer}, shipment {shipment}"),
         };
         writeln!(
             out,
@@ -237,7 +240,7 @@ pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> Strin
             m.lots,
             m.shipments,
             m.customers,
-            m.balance.reconciliation_text(),
+            MassBalance::from(m.balance).reconciliation_text(),
             m.elapsed_ms,
             if m.note.is_empty() {
                 String::new()
@@ -245,6 +248,7 @@ pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> Strin
                 format!(" — {}", m.note)
             }
         ),
+        other => recall_event_text(other, &|id| code(&id)).unwrap_or_default(),
     }
 }
 
@@ -473,6 +477,9 @@ impl<'a> TreeText<'a> {
                 l.date
             )),
             Origin::Produced { .. } => s.push_str(&format!("{dot}made {}", l.date)),
+            Origin::Returned { customer, .. } => {
+                s.push_str(&format!("{dot}returned by {customer} {}", l.date))
+            }
         }
         if l.status != LotStatus::Released {
             s.push_str(&format!("  [{}]", l.status.as_str().to_uppercase()));

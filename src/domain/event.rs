@@ -190,6 +190,15 @@ pub enum EventKind {
         before: Box<super::Party>,
         after: Box<super::Party>,
     },
+    /// Product came back from a customer into a new lot, on hold (see [`CustomerReturn`]).
+    Return(CustomerReturn),
+    /// A mock recall was started: its record's first event; its id names the record.
+    MockRecallStarted(super::MockStart),
+    /// What was physically found for one line of a mock recall. A later count of the same
+    /// line supersedes it; both stay.
+    MockRecallCount(super::MockCount),
+    /// A mock recall completed, its reconciliation as it stood then.
+    MockRecallFinished(Box<super::MockFinish>),
 }
 
 /// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
@@ -206,8 +215,31 @@ pub struct MockRecall {
     pub customers: u32,
     /// Lots with stock still on hand when the recall was run.
     pub on_hand_lots: u32,
-    pub balance: super::MassBalance,
+    /// As recorded (the layout of these records: returns were not counted yet).
+    pub balance: super::RecordedBalance,
     pub note: String,
+}
+
+/// Product a customer sent back against one of its shipments. It comes into a new lot of
+/// its own, on hold, rather than back onto the shipped lot: the returned cases are kept
+/// apart from stock that never left (they may be damaged, warm or tampered with), the
+/// shipped lot's record stays as it was (shipped is shipped), and the new lot is linked to
+/// the shipped one, so traces in both directions pass through it and a recall of the
+/// shipped lot finds the returned stock to hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerReturn {
+    /// The shipment it came back from.
+    pub shipment: u64,
+    pub customer: PartyId,
+    /// The lot that was shipped.
+    pub from: LotId,
+    /// The new return lot.
+    pub lot: LotId,
+    pub item: ItemCode,
+    /// In the shipped lot's unit.
+    pub qty: Qty,
+    pub unit: Unit,
+    pub reason: String,
 }
 
 impl EventKind {
@@ -223,6 +255,10 @@ impl EventKind {
             EventKind::ExpiryOverride { .. } => "expiry override",
             EventKind::ItemChanged { .. } => "item changed",
             EventKind::PartyChanged { .. } => "party changed",
+            EventKind::Return(_) => "return",
+            EventKind::MockRecallStarted(_) => "mock recall started",
+            EventKind::MockRecallCount(_) => "mock recall count",
+            EventKind::MockRecallFinished(_) => "mock recall finished",
         }
     }
 
@@ -237,6 +273,17 @@ impl EventKind {
             EventKind::Adjust { lot, .. } | EventKind::Status { lot, .. } => vec![*lot],
             EventKind::MockRecall(m) => vec![m.root],
             EventKind::ExpiryOverride { lots, .. } => lots.clone(),
+            EventKind::Return(r) => vec![r.from, r.lot],
+            EventKind::MockRecallStarted(m) => vec![m.root],
+            EventKind::MockRecallCount(c) => {
+                let lot = c.line.lot();
+                if lot == c.root {
+                    vec![c.root]
+                } else {
+                    vec![c.root, lot]
+                }
+            }
+            EventKind::MockRecallFinished(f) => vec![f.root],
             EventKind::Void { .. }
             | EventKind::ItemChanged { .. }
             | EventKind::PartyChanged { .. } => vec![],
@@ -249,6 +296,11 @@ impl EventKind {
             EventKind::Receive(r) => vec![&r.supplier],
             EventKind::Ship(s) => vec![&s.customer],
             EventKind::PartyChanged { after, .. } => vec![&after.id],
+            EventKind::Return(r) => vec![&r.customer],
+            EventKind::MockRecallCount(c) => match &c.line {
+                super::CountLine::Customer { party, .. } => vec![party],
+                super::CountLine::OnHand { .. } => vec![],
+            },
             _ => vec![],
         }
     }
@@ -274,6 +326,7 @@ impl EventKind {
                 .map(|u| u.qty)
                 .sum::<Qty>(),
             EventKind::Adjust { lot: l, delta, .. } if *l == lot => *delta,
+            EventKind::Return(r) if r.lot == lot => r.qty,
             _ => Qty::ZERO,
         }
     }

@@ -64,6 +64,12 @@ pub enum Origin {
     Produced {
         line: Option<String>,
     },
+    /// Came back from a customer against a shipment of lot `from` (see `CustomerReturn`).
+    Returned {
+        customer: PartyId,
+        shipment: u64,
+        from: LotId,
+    },
 }
 
 impl Origin {
@@ -71,6 +77,7 @@ impl Origin {
         match self {
             Origin::Received { .. } => "received",
             Origin::Produced { .. } => "produced",
+            Origin::Returned { .. } => "returned",
         }
     }
 }
@@ -152,6 +159,7 @@ impl Lot {
             let how = match self.origin {
                 Origin::Received { .. } => "received",
                 Origin::Produced { .. } => "made",
+                Origin::Returned { .. } => "returned",
             };
             return Err(Invalid::new(
                 field,

@@ -153,3 +153,30 @@ pub struct HoldAll {
     pub date: NaiveDate,
     pub reason: String,
 }
+
+/// Product coming back from a customer against one of its shipments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReturn {
+    /// The shipment as the user names it: its event id, or its reference document
+    /// (`BOL:4471`, or the number alone).
+    pub shipment: String,
+    /// The lot shipped, as on the label.
+    pub lot: LotCode,
+    pub qty: Qty,
+    /// Must be the lot's unit when given: returns are not converted.
+    pub unit: Option<Unit>,
+    pub date: NaiveDate,
+    pub reason: String,
+    /// The customer's return document (RMA:…, CREDIT:…).
+    pub reference: Option<Reference>,
+}
+
+/// Start a mock recall from one of our lots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartMockRecall {
+    pub lot: LotCode,
+    /// What the user typed or scanned, when it was a supplier's lot code.
+    pub asked_as: String,
+    pub note: String,
+    pub date: NaiveDate,
+}

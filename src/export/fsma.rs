@@ -45,7 +45,7 @@ impl Default for Cell {
 }
 
 impl Cell {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         match self {
             Cell::Text(t) => t.clone(),
             Cell::Qty(q) => q.to_string(),
@@ -408,7 +408,10 @@ impl<'a> Book<'a> {
                     String::new(),
                 ),
             },
-            Origin::Produced { .. } => (lot.code.to_string(), self.plant_location(), String::new()),
+            // A return is our own product back under a lot code of ours.
+            Origin::Produced { .. } | Origin::Returned { .. } => {
+                (lot.code.to_string(), self.plant_location(), String::new())
+            }
         }
     }
 
@@ -802,7 +805,7 @@ fn readme(
 
 /// The ' a spreadsheet needs before text it would otherwise run as a formula (a name or
 /// reference typed by anyone): the same rule as the Trace screen's CSV.
-fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}").into()
     } else {
@@ -811,7 +814,7 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Refuse to write where a file already is, naming it.
-fn refuse_existing(path: &Path, flag: &str) -> Result<(), StationError> {
+pub(crate) fn refuse_existing(path: &Path, flag: &str) -> Result<(), StationError> {
     if path.exists() {
         return Err(invalid(
             flag,
@@ -824,7 +827,7 @@ fn refuse_existing(path: &Path, flag: &str) -> Result<(), StationError> {
     Ok(())
 }
 
-fn io_error(flag: &str, path: &Path, e: impl std::fmt::Display) -> StationError {
+pub(crate) fn io_error(flag: &str, path: &Path, e: impl std::fmt::Display) -> StationError {
     invalid(
         flag,
         format!("{} could not be written: {e}", path.display()),
@@ -833,7 +836,7 @@ fn io_error(flag: &str, path: &Path, e: impl std::fmt::Display) -> StationError 
 
 /// A temporary name beside `path`, in the same folder so the final rename stays on one
 /// file system.
-fn temp_beside(path: &Path) -> PathBuf {
+pub(crate) fn temp_beside(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -843,7 +846,7 @@ fn temp_beside(path: &Path) -> PathBuf {
 
 /// Put the finished `tmp` at `path` only if nothing is there: a hard link fails when
 /// the name exists, where a rename would replace it.
-fn publish(tmp: &Path, path: &Path, flag: &str) -> Result<(), StationError> {
+pub(crate) fn publish(tmp: &Path, path: &Path, flag: &str) -> Result<(), StationError> {
     let linked = std::fs::hard_link(tmp, path);
     let _ = std::fs::remove_file(tmp);
     match linked {
@@ -859,7 +862,7 @@ fn publish(tmp: &Path, path: &Path, flag: &str) -> Result<(), StationError> {
     }
 }
 
-fn sync_file(path: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_file(path: &Path) -> std::io::Result<()> {
     std::fs::File::open(path)?.sync_all()
 }
 

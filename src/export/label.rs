@@ -71,6 +71,7 @@ pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
             supplier_lot,
         } => format!("Rcvd {}  from {} lot {}", lot.date, supplier, supplier_lot),
         Origin::Produced { .. } => format!("Made {}", lot.date),
+        Origin::Returned { customer, .. } => format!("Returned {}  by {}", lot.date, customer),
     };
     text(&mut z, 20, 162, 26, &made);
     let exp = lot

@@ -4,3 +4,4 @@
 pub mod epcis;
 pub mod fsma;
 pub mod label;
+pub mod recall;

@@ -95,7 +95,7 @@ fn valid_date() -> impl Strategy<Value = NaiveDate> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(crate::fuzz::config(2000))]
 
     #[test]
     fn never_panics_on_arbitrary_text(

@@ -200,6 +200,14 @@ impl Core {
             Command::RetireParty { id, reason } => {
                 Reply::Event(s.retire_party(&id, &reason, st, today)?)
             }
+            Command::Return(r) => Reply::Created(s.return_goods(r, st, today)?),
+            Command::StartMockRecall(m) => Reply::Event(s.start_mock_recall(m, st, today)?),
+            Command::CountMockRecall { count, date } => {
+                Reply::Event(s.count_mock_recall(count, date, st, today)?)
+            }
+            Command::FinishMockRecall { recall, note, date } => {
+                Reply::Event(s.finish_mock_recall(recall, &note, date, st, today)?)
+            }
         })
     }
 
@@ -364,6 +372,9 @@ impl Core {
             )?),
             Query::ItemHistory(code) => Reply::Events(s.item_events(&code)?),
             Query::PartyHistory(id) => Reply::Events(s.party_changes(&id)?),
+            Query::RecallReport(l) => Reply::Report(s.recall_report(&l)?),
+            Query::MockRecall(id) => Reply::MockRecall(s.mock_recall(id)?),
+            Query::MockRecalls => Reply::MockRecalls(s.mock_recalls()?),
         })
     }
 

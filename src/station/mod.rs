@@ -18,8 +18,8 @@ pub use roles::{Role, Roles};
 
 use crate::domain::*;
 use crate::store::{
-    CheckReport, Created, Delivery, Direction, LotFilter, LotHistory, RecallScope, Stats,
-    StoreError, Trace,
+    CheckReport, Created, Delivery, Direction, LotFilter, LotHistory, RecallReport, RecallScope,
+    Stats, StoreError, Trace,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,21 @@ pub enum Command {
     RetireParty {
         id: PartyId,
         reason: String,
+    },
+    /// Product back from a customer against a shipment: a new lot, on hold.
+    Return(NewReturn),
+    /// Start a mock recall record (QA).
+    StartMockRecall(StartMockRecall),
+    /// What was found for one line of a mock recall (QA).
+    CountMockRecall {
+        count: NewMockCount,
+        date: NaiveDate,
+    },
+    /// Complete a mock recall (QA).
+    FinishMockRecall {
+        recall: u64,
+        note: String,
+        date: NaiveDate,
     },
 }
 
@@ -104,6 +119,11 @@ impl Command {
                 | Command::Void(_)
                 | Command::HoldAll(_)
                 | Command::RecordMockRecall { .. }
+                // Mock recalls are QA's record for the auditor. (A return is the dock's:
+                // it comes in on hold, and QA releases it.)
+                | Command::StartMockRecall(_)
+                | Command::CountMockRecall { .. }
+                | Command::FinishMockRecall { .. }
                 // Merging another plant's or a partner's records creates items and parties
                 // (master data: the admin role will take it) and events nobody here saw.
                 | Command::ImportEpcis(_)
@@ -176,6 +196,12 @@ pub enum Query {
     ItemHistory(ItemCode),
     /// The events that changed a party (edits, retirement), oldest first.
     PartyHistory(PartyId),
+    /// The recall scope with each affected lot's and customer's figures.
+    RecallReport(LotCode),
+    /// One mock recall record.
+    MockRecall(u64),
+    /// Every mock recall record, newest first.
+    MockRecalls,
 }
 
 /// Which events an audit lists; every given field must match.
@@ -231,6 +257,9 @@ pub enum Reply {
     EventPage(EventPageRows),
     KdeRecords(KdeRecords),
     Audit(crate::store::AuditTrail),
+    Report(RecallReport),
+    MockRecall(crate::store::MockRecallView),
+    MockRecalls(Vec<crate::store::MockRecallSummary>),
 }
 
 /// Who is calling, as the station established it: the operator from the operating
@@ -457,4 +486,13 @@ typed! {
     fn event_page(from: NaiveDate, to: NaiveDate, after: Option<(NaiveDate, u64)>, ids: Option<Vec<u64>>, limit: u32) -> EventPageRows = Qry(Q::EventPage { from, to, after, ids, limit }) => Reply::EventPage(p) => p;
     fn kde_records(q: KdeQuery) -> KdeRecords = Qry(Q::KdeRecords(q)) => Reply::KdeRecords(r) => r;
     fn audit(f: AuditFilter) -> crate::store::AuditTrail = Qry(Q::Audit(f)) => Reply::Audit(a) => a;
+    /// Returns the new return lot (on hold).
+    fn return_goods(r: NewReturn) -> Created = Cmd(C::Return(r)) => Reply::Created(c) => c;
+    /// Returns the record's id (its start event).
+    fn start_mock_recall(m: StartMockRecall) -> u64 = Cmd(C::StartMockRecall(m)) => Reply::Event(e) => e;
+    fn count_mock_recall(count: NewMockCount, date: NaiveDate) -> u64 = Cmd(C::CountMockRecall { count, date }) => Reply::Event(e) => e;
+    fn finish_mock_recall(recall: u64, note: String, date: NaiveDate) -> u64 = Cmd(C::FinishMockRecall { recall, note, date }) => Reply::Event(e) => e;
+    fn recall_report(lot: LotCode) -> RecallReport = Qry(Q::RecallReport(lot)) => Reply::Report(r) => r;
+    fn mock_recall(id: u64) -> crate::store::MockRecallView = Qry(Q::MockRecall(id)) => Reply::MockRecall(m) => m;
+    fn mock_recalls() -> Vec<crate::store::MockRecallSummary> = Qry(Q::MockRecalls) => Reply::MockRecalls(m) => m;
 }

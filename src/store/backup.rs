@@ -53,6 +53,7 @@ macro_rules! each_table {
         $plain!(PARTY_EVENTS);
         $plain!(ITEM_EVENTS);
         $plain!(EPCIS_EVENTS);
+        $plain!(MOCK_RECALLS);
     };
 }
 

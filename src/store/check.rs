@@ -206,6 +206,10 @@ impl Store {
                         expected_links.insert((u.lot.0, b.output.0, u.qty.milli()));
                     }
                 }
+                // A return lot's one input is the lot it was shipped from.
+                EventKind::Return(rt) => {
+                    expected_links.insert((rt.from.0, rt.lot.0, rt.qty.milli()));
+                }
                 EventKind::Ship(s) if !parties.contains(&s.customer) => {
                     bad(format!(
                         "shipment event {} names missing customer {}",
@@ -219,7 +223,8 @@ impl Store {
             }
             if voids.contains_key(&ev.id) {
                 if let EventKind::Receive(Receipt { lot, .. })
-                | EventKind::Produce(Batch { output: lot, .. }) = &ev.kind
+                | EventKind::Produce(Batch { output: lot, .. })
+                | EventKind::Return(CustomerReturn { lot, .. }) = &ev.kind
                 {
                     // A lot whose creation was voided never existed, whatever its status
                     // events said before the void.

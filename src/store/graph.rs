@@ -621,10 +621,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig {
-                cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
-                ..ProptestConfig::default()
-            })]
+            #![proptest_config(crate::fuzz::config(24))]
 
             /// On any graph — DAGs, cycles, self-links, outsized quantities, voided lots —
             /// the walk ends, lists each lot once, and the in-memory graph gives exactly

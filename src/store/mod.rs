@@ -23,7 +23,10 @@ pub use error::StoreError;
 pub use exchange::MAX_PAGE;
 pub use graph::LinkGraph;
 pub use query::{AuditTrail, HistoryEntry, LotFilter, LotHistory, Stats};
-pub use recall::{Delivery, RecallScope, ScopeCustomer};
+pub use recall::{
+    CountEntry, Delivery, MockFinished, MockRecallSummary, MockRecallView, RecallReport,
+    RecallScope, ScopeCustomer,
+};
 pub use tables::SCHEMA_VERSION;
 pub use trace::{Child, Direction, Reach, Trace, TraceIndex, TraceLink, TraceShipment};
 pub use write::{Bulk, Created};
@@ -593,6 +596,7 @@ impl Store {
             w.open_table(PARTY_EVENTS)?;
             w.open_table(EPCIS_EVENTS)?;
             w.open_table(ITEM_EVENTS)?;
+            w.open_table(MOCK_RECALLS)?;
         }
         w.commit()?;
         Ok(())
@@ -722,6 +726,10 @@ impl Store {
                     events.insert(k, bytes.as_slice())?;
                 }
             }
+        }
+        if from < 7 {
+            // Returns and mock recall records are new event kinds: only their index.
+            w.open_table(MOCK_RECALLS)?;
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;

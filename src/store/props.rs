@@ -189,10 +189,7 @@ fn setup() -> (tempfile::TempDir, Store) {
 
 proptest! {
     // 24 cases keep `cargo test` quick; PROPTEST_CASES=500 digs deeper before a release.
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::fuzz::config(24))]
 
     #[test]
     fn random_histories_stay_consistent_and_traces_are_symmetric(ops in prop::collection::vec(op(), 1..40)) {

@@ -173,7 +173,7 @@ impl Store {
                 && match (&f.supplier, &lot.origin) {
                     (None, _) => true,
                     (Some(want), Origin::Received { supplier, .. }) => supplier == want,
-                    (Some(_), Origin::Produced { .. }) => false,
+                    (Some(_), Origin::Produced { .. } | Origin::Returned { .. }) => false,
                 };
             if keep {
                 out.push(lot);

@@ -9,6 +9,7 @@ use super::trace::{Direction, Trace, TraceShipment};
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::NaiveDate;
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -181,6 +182,471 @@ impl Store {
     }
 }
 
+/// The recall scope with what each affected lot and customer means for a recall: the
+/// figures of the scope command, the customer notification list and a mock recall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecallReport {
+    pub scope: RecallScope,
+    /// Item code → name, for every item in the scope.
+    pub names: BTreeMap<ItemCode, String>,
+    /// The lots that reconcile (the root, finished lots, any lot shipped) and each
+    /// customer's part per lot, with nothing counted yet.
+    pub base: Reconciliation,
+}
+
+/// A mock recall record as it stands: its reconciliation (live while open, as completed
+/// once completed) and every count entered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockRecallView {
+    pub id: u64,
+    pub root: Lot,
+    pub asked_as: String,
+    pub note: String,
+    pub started: Stamp,
+    pub finished: Option<MockFinished>,
+    pub result: Reconciliation,
+    pub counts: Vec<CountEntry>,
+    /// The scope as it is now (lots to hold), for the app and the export.
+    pub names: BTreeMap<ItemCode, String>,
+}
+
+impl MockRecallView {
+    /// Start to completion (or to `now` while open), in whole seconds.
+    pub fn elapsed_secs(&self, now: chrono::DateTime<chrono::Utc>) -> i64 {
+        let end = self.finished.as_ref().map(|f| f.stamp.at).unwrap_or(now);
+        (end - self.started.at).num_seconds().max(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockFinished {
+    pub event: u64,
+    pub stamp: Stamp,
+    pub note: String,
+}
+
+/// One count as entered; `superseded_by` names the later count of the same line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountEntry {
+    pub event: u64,
+    pub stamp: Stamp,
+    pub line: CountLine,
+    pub note: String,
+    pub superseded_by: Option<u64>,
+}
+
+/// A mock recall in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockRecallSummary {
+    pub id: u64,
+    pub root: LotCode,
+    pub item: ItemCode,
+    pub asked_as: String,
+    pub started: Stamp,
+    pub counts: usize,
+    /// When completed: then, and the overall totals.
+    pub finished: Option<Stamp>,
+    pub totals: Vec<UnitTotal>,
+}
+
+impl Store {
+    /// The recall scope of `code`, with every affected lot's figures and every customer's
+    /// shipments and contacts (see [`RecallReport`]).
+    pub fn recall_report(&self, code: &LotCode) -> Result<RecallReport, StoreError> {
+        let scope = self.recall_scope(code)?;
+        self.report_of(scope)
+    }
+
+    fn report_of(&self, scope: RecallScope) -> Result<RecallReport, StoreError> {
+        let r = self.read()?;
+        let items = r.open_table(ITEMS)?;
+        let t = &scope.trace;
+        let mut names = BTreeMap::new();
+        for l in &t.lots {
+            if !names.contains_key(&l.item)
+                && let Some(v) = items.get(l.item.as_str())?
+            {
+                let item: Item = decode(v.value(), "items", &l.item)?;
+                names.insert(l.item.clone(), item.description.name);
+            }
+        }
+        let live = |l: &Lot| l.status != LotStatus::Voided;
+        let by_id = t.lot_index();
+        // Returns, by the lot and shipment they came back from.
+        let mut returns: HashMap<(LotId, u64), Qty> = HashMap::new();
+        for l in t.lots.iter().filter(|l| live(l)) {
+            if let Origin::Returned { shipment, from, .. } = &l.origin {
+                let e = returns.entry((*from, *shipment)).or_default();
+                *e = *e + l.quantity;
+            }
+        }
+        let shipped_lots: std::collections::HashSet<LotId> =
+            t.shipments.iter().map(|s| s.lot).collect();
+        let finished: std::collections::HashSet<LotId> = scope.finished.iter().copied().collect();
+        let mut lots = Vec::new();
+        for l in &t.lots {
+            let root = l.id == t.root;
+            if !(root || (live(l) && (finished.contains(&l.id) || shipped_lots.contains(&l.id)))) {
+                continue;
+            }
+            // Used in batches: links to live lots that are not returns (a return is the
+            // customer's product coming back, counted at the customer).
+            let consumed: Qty = t
+                .links
+                .iter()
+                .filter(|k| k.input == l.id)
+                .filter(|k| {
+                    by_id
+                        .get(&k.output)
+                        .is_some_and(|o| live(o) && !matches!(o.origin, Origin::Returned { .. }))
+                })
+                .map(|k| k.qty)
+                .sum();
+            let shipped: Qty = t
+                .shipments
+                .iter()
+                .filter(|s| s.lot == l.id)
+                .map(|s| s.qty)
+                .sum();
+            lots.push(LotRecon {
+                lot: l.id,
+                code: l.code.clone(),
+                item: l.item.clone(),
+                unit: l.unit,
+                root,
+                finished: finished.contains(&l.id),
+                produced: if live(l) { l.quantity } else { Qty::ZERO },
+                consumed,
+                shipped,
+                on_hand: l.balance,
+                counted: None,
+                at_customers: Qty::ZERO,
+            });
+        }
+        let mut customers: Vec<CustomerRecon> = Vec::new();
+        for c in &scope.customers {
+            for s in &c.shipments {
+                let Some(l) = by_id.get(&s.lot) else { continue };
+                let returned = returns.get(&(s.lot, s.event)).copied().unwrap_or_default();
+                let ship = ShipRef {
+                    event: s.event,
+                    date: s.date,
+                    reference: s.reference.clone(),
+                    qty: s.qty,
+                };
+                match customers
+                    .iter_mut()
+                    .find(|x| x.party == c.party.id && x.lot == s.lot)
+                {
+                    Some(x) => {
+                        x.shipped = x.shipped + s.qty;
+                        x.returned = x.returned + returned;
+                        x.shipments.push(ship);
+                    }
+                    None => customers.push(CustomerRecon {
+                        party: c.party.id.clone(),
+                        name: c.party.location.business_name.clone(),
+                        phone: c.party.location.phone.clone(),
+                        contact: c.party.recall_contact.clone(),
+                        lot: s.lot,
+                        code: l.code.clone(),
+                        item: l.item.clone(),
+                        unit: s.unit,
+                        shipped: s.qty,
+                        returned,
+                        retrieved: None,
+                        consumed: None,
+                        destroyed: None,
+                        shipments: vec![ship],
+                    }),
+                }
+            }
+        }
+        let mut base = Reconciliation { lots, customers };
+        base.apply(std::iter::empty());
+        Ok(RecallReport { scope, names, base })
+    }
+
+    /// The mock recall record started by event `id`.
+    pub fn mock_recall(&self, id: u64) -> Result<MockRecallView, StoreError> {
+        let events = self.mock_recall_events(id)?;
+        let Some(first) = events.first() else {
+            return Err(StoreError::invalid(
+                "recall",
+                format!("no mock recall {id}; `lotline mock-recall list` shows them"),
+            ));
+        };
+        let EventKind::MockRecallStarted(start) = &first.kind else {
+            return Err(StoreError::Damaged {
+                detail: format!("mock recall {id} does not begin with its start"),
+            });
+        };
+        let root = self.lot(start.root)?;
+        let mut counts: Vec<CountEntry> = Vec::new();
+        let mut finished = None;
+        let mut frozen = None;
+        for e in &events[1..] {
+            match &e.kind {
+                EventKind::MockRecallCount(c) => {
+                    for earlier in counts.iter_mut() {
+                        if earlier.superseded_by.is_none() && earlier.line.key() == c.line.key() {
+                            earlier.superseded_by = Some(e.id);
+                        }
+                    }
+                    counts.push(CountEntry {
+                        event: e.id,
+                        stamp: e.stamp.clone(),
+                        line: c.line.clone(),
+                        note: c.note.clone(),
+                        superseded_by: None,
+                    });
+                }
+                EventKind::MockRecallFinished(f) => {
+                    finished = Some(MockFinished {
+                        event: e.id,
+                        stamp: e.stamp.clone(),
+                        note: f.note.clone(),
+                    });
+                    frozen = Some(f.result.clone());
+                }
+                _ => {}
+            }
+        }
+        let report = self.recall_report(&root.code)?;
+        let result = match frozen {
+            Some(r) => r,
+            None => {
+                let mut r = report.base.clone();
+                r.apply(counts.iter().map(|c| &c.line));
+                r
+            }
+        };
+        Ok(MockRecallView {
+            id,
+            root,
+            asked_as: start.asked_as.clone(),
+            note: start.note.clone(),
+            started: first.stamp.clone(),
+            finished,
+            result,
+            counts,
+            names: report.names,
+        })
+    }
+
+    /// Every mock recall record, newest first.
+    pub fn mock_recalls(&self) -> Result<Vec<MockRecallSummary>, StoreError> {
+        let ids: Vec<u64> = {
+            let r = self.read()?;
+            let t = match r.open_table(MOCK_RECALLS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut ids = Vec::new();
+            for e in t.iter()? {
+                let (a, b) = e?.0.value();
+                if a == b {
+                    ids.push(a);
+                }
+            }
+            ids
+        };
+        let mut out = Vec::new();
+        for id in ids.into_iter().rev() {
+            let events = self.mock_recall_events(id)?;
+            let Some(EventKind::MockRecallStarted(start)) = events.first().map(|e| &e.kind) else {
+                continue;
+            };
+            let root = self.lot(start.root)?;
+            let mut s = MockRecallSummary {
+                id,
+                root: root.code,
+                item: root.item,
+                asked_as: start.asked_as.clone(),
+                started: events[0].stamp.clone(),
+                counts: 0,
+                finished: None,
+                totals: Vec::new(),
+            };
+            for e in &events[1..] {
+                match &e.kind {
+                    EventKind::MockRecallCount(_) => s.counts += 1,
+                    EventKind::MockRecallFinished(f) => {
+                        s.finished = Some(e.stamp.clone());
+                        s.totals = f.result.totals();
+                    }
+                    _ => {}
+                }
+            }
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    fn mock_recall_events(&self, id: u64) -> Result<Vec<Event>, StoreError> {
+        let r = self.read()?;
+        let t = match r.open_table(MOCK_RECALLS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for e in t.range((id, 0)..=(id, u64::MAX))? {
+            out.push(read_event(&r, e?.0.value().1)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The line a count names, checked against the record: a lot that reconciles, a customer
+/// that received it, quantities not negative, in the lot's unit.
+pub(super) fn resolve_count(
+    view: &MockRecallView,
+    c: &NewMockCount,
+) -> Result<CountLine, StoreError> {
+    if let Some(f) = &view.finished {
+        return Err(StoreError::invalid(
+            "recall",
+            format!(
+                "mock recall {} was completed (event {}); start a new one to count again",
+                view.id, f.event
+            ),
+        ));
+    }
+    let r = &view.result;
+    let listed = |lots: &mut dyn Iterator<Item = &LotCode>| {
+        lots.map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+    };
+    let lot = match &c.lot {
+        Some(code) => match r.lots.iter().find(|l| &l.code == code) {
+            Some(l) => Some(l),
+            None => {
+                return Err(StoreError::invalid(
+                    "lot",
+                    format!(
+                        "lot {code} is not one this mock recall reconciles; its lots: {}",
+                        listed(&mut r.lots.iter().map(|l| &l.code))
+                    ),
+                ));
+            }
+        },
+        None => None,
+    };
+    let unit_ok = |unit: Unit| -> Result<(), StoreError> {
+        match c.unit {
+            Some(u) if u != unit => Err(StoreError::invalid(
+                "unit",
+                format!(
+                    "this line is counted in {unit}; give the count in {unit} (counts are not converted)"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    };
+    let amount = |q: Option<Qty>, field: &str| -> Result<Qty, StoreError> {
+        let q = q.unwrap_or(Qty::ZERO);
+        if q.milli() < 0 {
+            return Err(StoreError::invalid(
+                field,
+                format!("{q} is negative; give what was found, 0 or more"),
+            ));
+        }
+        Ok(q)
+    };
+    match &c.customer {
+        None => {
+            let Some(l) = lot else {
+                return Err(StoreError::invalid(
+                    "lot",
+                    "name the lot counted (--lot) or the customer who answered (--customer)",
+                ));
+            };
+            if c.retrieved.is_some() || c.consumed.is_some() || c.destroyed.is_some() {
+                return Err(StoreError::invalid(
+                    "customer",
+                    "retrieved, consumed and destroyed are a customer's; name the customer",
+                ));
+            }
+            let Some(q) = c.on_hand else {
+                return Err(StoreError::invalid(
+                    "on-hand",
+                    format!("give the quantity of lot {} counted on hand", l.code),
+                ));
+            };
+            unit_ok(l.unit)?;
+            Ok(CountLine::OnHand {
+                lot: l.lot,
+                qty: amount(Some(q), "on-hand")?,
+            })
+        }
+        Some(party) => {
+            if c.on_hand.is_some() {
+                return Err(StoreError::invalid(
+                    "on-hand",
+                    "on hand is counted here, per lot; give it without --customer",
+                ));
+            }
+            let mine: Vec<&CustomerRecon> =
+                r.customers.iter().filter(|x| &x.party == party).collect();
+            if mine.is_empty() {
+                return Err(StoreError::invalid(
+                    "customer",
+                    format!(
+                        "{party} received nothing in this recall's scope; its customers: {}",
+                        r.customers
+                            .iter()
+                            .map(|x| x.party.to_string())
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .into_iter()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            let line = match lot {
+                Some(l) => match mine.iter().find(|x| x.lot == l.lot) {
+                    Some(x) => *x,
+                    None => {
+                        return Err(StoreError::invalid(
+                            "lot",
+                            format!(
+                                "{party} received no lot {} in this recall; it received {}",
+                                l.code,
+                                listed(&mut mine.iter().map(|x| &x.code))
+                            ),
+                        ));
+                    }
+                },
+                None if mine.len() == 1 => mine[0],
+                None => {
+                    return Err(StoreError::invalid(
+                        "lot",
+                        format!(
+                            "{party} received several lots in this recall; name one with --lot: {}",
+                            listed(&mut mine.iter().map(|x| &x.code))
+                        ),
+                    ));
+                }
+            };
+            if c.retrieved.is_none() && c.consumed.is_none() && c.destroyed.is_none() {
+                return Err(StoreError::invalid(
+                    "retrieved",
+                    "give what the customer reported: --retrieved, --consumed and/or --destroyed",
+                ));
+            }
+            unit_ok(line.unit)?;
+            Ok(CountLine::Customer {
+                party: party.clone(),
+                lot: line.lot,
+                retrieved: amount(c.retrieved, "retrieved")?,
+                consumed: amount(c.consumed, "consumed")?,
+                destroyed: amount(c.destroyed, "destroyed")?,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::*;
@@ -325,7 +791,7 @@ mod tests {
             shipments: scope.trace.shipments.len() as u32,
             customers: scope.customers.len() as u32,
             on_hand_lots: scope.to_hold.len() as u32,
-            balance: s.mass_balance(&eggs).unwrap(),
+            balance: s.mass_balance(&eggs).unwrap().into(),
             note: "quarterly mock recall".into(),
         };
         let id = s

@@ -23,7 +23,10 @@ use redb::{MultimapTableDefinition, TableDefinition};
 /// 6: a receipt keeps the quantity and unit as counted at the dock beside the converted
 ///    one, and an optional TLC source reference (FSMA §1.1345): receive events are
 ///    re-encoded, with no quantity as received (it was never kept) and no reference.
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: customer returns (a lot origin and an event kind) and mock recall records (three
+///    event kinds, indexed by `mock_recall_events`). Nothing stored changes; the version
+///    keeps an older lotline from reading events it does not know as damage.
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -101,6 +104,11 @@ pub const PARTY_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new(
 pub const EPCIS_EVENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("epcis_events");
 /// (item code, event id) → (): the events that added, changed or retired an item.
 pub const ITEM_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("item_history");
+
+/// (mock recall id, event id) → (): every event of a mock recall record, its start event
+/// (whose id is the record's) first, keyed (id, id).
+pub const MOCK_RECALLS: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("mock_recall_events");
 
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {

@@ -7,7 +7,7 @@ use super::tables::*;
 use super::{Store, StoreError};
 use crate::domain::*;
 use chrono::{Days, NaiveDate};
-use redb::{MultimapTable, ReadableTable, Table, WriteTransaction};
+use redb::{MultimapTable, ReadableMultimapTable, ReadableTable, Table, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -59,6 +59,8 @@ pub(super) struct Tx<'t> {
     plant_cache: RefCell<Option<Plant>>,
     /// EPCIS event ids already imported (see `EPCIS_EVENTS`).
     pub epcis: Table<'t, &'static str, &'static [u8]>,
+    /// Mock recall records' events (see `MOCK_RECALLS`).
+    pub mock_recalls: Table<'t, (u64, u64), ()>,
     /// The code the next new lot takes instead of one from the plant's pattern: an import
     /// keeps the codes the source plant printed. Taken (and so cleared) by the next
     /// `next_lot_code`.
@@ -89,6 +91,7 @@ impl<'t> Tx<'t> {
             deferred: None,
             plant_cache: RefCell::default(),
             epcis: w.open_table(EPCIS_EVENTS)?,
+            mock_recalls: w.open_table(MOCK_RECALLS)?,
             forced_code: None,
         })
     }
@@ -274,6 +277,18 @@ impl<'t> Tx<'t> {
         if let EventKind::ItemChanged { after, .. } = &e.kind {
             self.item_events.insert((after.code.as_str(), e.id), ())?;
         }
+        match &e.kind {
+            EventKind::MockRecallStarted(_) => {
+                self.mock_recalls.insert((e.id, e.id), ())?;
+            }
+            EventKind::MockRecallCount(MockCount { recall, .. }) => {
+                self.mock_recalls.insert((*recall, e.id), ())?;
+            }
+            EventKind::MockRecallFinished(f) => {
+                self.mock_recalls.insert((f.recall, e.id), ())?;
+            }
+            _ => {}
+        }
         self.by_date.insert((day_number(e.date), e.id), ())?;
         Ok(())
     }
@@ -413,6 +428,9 @@ impl<'t> Tx<'t> {
                     | EventKind::Void { .. }
                     | EventKind::MockRecall(_)
                     | EventKind::ExpiryOverride { .. }
+                    | EventKind::MockRecallStarted(_)
+                    | EventKind::MockRecallCount(_)
+                    | EventKind::MockRecallFinished(_)
             ) {
                 return Ok(true);
             }
@@ -669,6 +687,68 @@ impl Store {
         today: NaiveDate,
     ) -> Result<u64, StoreError> {
         self.write(|tx| tx.record_mock_recall(m, date, stamp, today))
+    }
+}
+
+impl Store {
+    /// A customer return: a new lot on hold, in one transaction (see `CustomerReturn`).
+    pub fn return_goods(
+        &self,
+        r: NewReturn,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        self.write(|tx| tx.return_goods(r, stamp, today))
+    }
+
+    /// Start a mock recall record; its event id names it.
+    pub fn start_mock_recall(
+        &self,
+        m: StartMockRecall,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| tx.start_mock_recall(m, stamp, today))
+    }
+
+    /// Record what was found for one line of a mock recall, checked against its scope.
+    pub fn count_mock_recall(
+        &self,
+        c: NewMockCount,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let view = self.mock_recall(c.recall)?;
+        let line = super::recall::resolve_count(&view, &c)?;
+        let note = clean_text(&c.note, "note", 200)?;
+        let kind = EventKind::MockRecallCount(MockCount {
+            recall: c.recall,
+            root: view.root.id,
+            line,
+            note,
+        });
+        self.write(|tx| tx.mock_recall_event(c.recall, kind, date, stamp, today))
+    }
+
+    /// Complete a mock recall: its reconciliation as it stands is kept in the record.
+    pub fn finish_mock_recall(
+        &self,
+        recall: u64,
+        note: &str,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let view = self.mock_recall(recall)?;
+        let note = clean_text(note, "note", 500)?;
+        let kind = EventKind::MockRecallFinished(Box::new(MockFinish {
+            recall,
+            root: view.root.id,
+            result: view.result,
+            note,
+        }));
+        self.write(|tx| tx.mock_recall_event(recall, kind, date, stamp, today))
     }
 }
 
@@ -1501,6 +1581,300 @@ impl Tx<'_> {
         )
     }
 
+    /// How much of `lot` standing returns have brought back from `shipment`.
+    fn returned_from(&self, lot: LotId, shipment: u64) -> Result<Qty, StoreError> {
+        let mut sum = Qty::ZERO;
+        for id in self.lot_event_ids(lot)? {
+            if id <= shipment || self.is_voided(id)? {
+                continue;
+            }
+            if let EventKind::Return(r) = self.event(id, "event")?.kind
+                && r.shipment == shipment
+                && r.from == lot
+            {
+                sum = sum + r.qty;
+            }
+        }
+        Ok(sum)
+    }
+
+    /// The standing shipment of `lot` the user named: by event id, or by its reference
+    /// document (`BOL:4471`, or the number alone when only one shipment of the lot has it).
+    fn shipment_of(&self, lot: &Lot, named: &str) -> Result<Event, StoreError> {
+        let named = named.trim();
+        let field = "shipment";
+        let mut found: Vec<u64> = Vec::new();
+        for line in self.lot_ships.get(lot.id.0)? {
+            let guard = line?;
+            let (event, _, _, _, kind, number) = guard.value();
+            let by_id = named.parse::<u64>().is_ok_and(|n| n == event);
+            let by_ref = !number.is_empty()
+                && (named.eq_ignore_ascii_case(&format!("{kind}:{number}"))
+                    || named.eq_ignore_ascii_case(number));
+            if (by_id || by_ref) && !found.contains(&event) && !self.is_voided(event)? {
+                found.push(event);
+            }
+        }
+        match found.as_slice() {
+            [one] => self.event(*one, field),
+            [] => {
+                // Say why: no such shipment at all, or one that did not carry this lot.
+                if let Ok(n) = named.parse::<u64>()
+                    && let Ok(e) = self.event(n, field)
+                {
+                    let why = match &e.kind {
+                        EventKind::Ship(_) if self.is_voided(n)? => "was voided",
+                        EventKind::Ship(_) => "did not carry it",
+                        _ => "is not a shipment",
+                    };
+                    return Err(StoreError::invalid(
+                        field,
+                        format!(
+                            "event {n} {why}; `lotline lot {}` lists the lot's shipments",
+                            lot.code
+                        ),
+                    ));
+                }
+                Err(StoreError::invalid(
+                    field,
+                    format!(
+                        "no shipment of lot {} is {}; give the shipment's event id or reference (`lotline lot {}` lists them)",
+                        lot.code,
+                        crate::domain::text::excerpt(named),
+                        lot.code
+                    ),
+                ))
+            }
+            many => Err(StoreError::invalid(
+                field,
+                format!(
+                    "{} names {} shipments of lot {} (events {}); give the event id",
+                    crate::domain::text::excerpt(named),
+                    many.len(),
+                    lot.code,
+                    many.iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The return lot's code: the shipped lot's with `-R1`, `-R2`…, so the label says which
+    /// lot came back; the plant's batch pattern when that would not be a valid code.
+    fn return_code(&mut self, from: &Lot, date: NaiveDate) -> Result<LotCode, StoreError> {
+        for n in 1..1000u32 {
+            let Ok(code) = LotCode::parse(&format!("{}-R{n}", from.code), "lot") else {
+                break;
+            };
+            if self.lot_codes.get(code.as_str())?.is_none() {
+                return Ok(code);
+            }
+        }
+        let plant = self.plant()?;
+        self.next_lot_code(&plant.batch_pattern, date)
+    }
+
+    /// Product back from a customer against a shipment, into a new lot on hold (see
+    /// `CustomerReturn` for why a new lot), linked from the shipped lot.
+    pub(super) fn return_goods(
+        &mut self,
+        r: NewReturn,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        check_not_future(r.date, "date", today)?;
+        let reason = clean_text(&r.reason, "reason", 200)?;
+        if !r.qty.is_positive() {
+            return Err(StoreError::invalid(
+                "qty",
+                format!("must be greater than zero (got {})", r.qty),
+            ));
+        }
+        let from = self.lot_by_code(&r.lot, "lot")?;
+        if let Some(u) = r.unit
+            && u != from.unit
+        {
+            return Err(StoreError::invalid(
+                "unit",
+                format!(
+                    "lot {} was shipped in {}; give the quantity in {} (returns are not converted)",
+                    from.code, from.unit, from.unit
+                ),
+            ));
+        }
+        let shipment = self.shipment_of(&from, &r.shipment)?;
+        let EventKind::Ship(s) = &shipment.kind else {
+            return Err(StoreError::invalid(
+                "shipment",
+                format!("event {} is not a shipment", shipment.id),
+            ));
+        };
+        if r.date < shipment.date {
+            return Err(StoreError::invalid(
+                "date",
+                format!(
+                    "{} is before shipment {} left ({}); date the return on or after it",
+                    r.date, shipment.id, shipment.date
+                ),
+            ));
+        }
+        let shipped: Qty = s
+            .lines
+            .iter()
+            .filter(|u| u.lot == from.id)
+            .map(|u| u.qty)
+            .sum();
+        let returned = self.returned_from(from.id, shipment.id)?;
+        let left = shipped - returned;
+        if r.qty > left {
+            return Err(StoreError::invalid(
+                "qty",
+                format!(
+                    "{} {u} is more than can come back from shipment {} of lot {}: {shipped} {u} shipped to {}, {returned} {u} returned already",
+                    r.qty,
+                    shipment.id,
+                    from.code,
+                    s.customer,
+                    u = from.unit
+                ),
+            ));
+        }
+        let customer = s.customer.clone();
+        let code = self.return_code(&from, r.date)?;
+        let id = self.next_lot_id()?;
+        let event_id = self.next_event_id()?;
+        let lot = Lot {
+            id,
+            code: code.clone(),
+            item: from.item.clone(),
+            origin: Origin::Returned {
+                customer: customer.clone(),
+                shipment: shipment.id,
+                from: from.id,
+            },
+            event: event_id,
+            quantity: r.qty,
+            unit: from.unit,
+            date: r.date,
+            expiry: from.expiry,
+            status: LotStatus::Released,
+            balance: r.qty,
+        };
+        self.new_lot(&lot)?;
+        // The shipped lot is the return lot's one input: traces pass through it both ways.
+        self.fwd.insert(from.id.0, (id.0, r.qty.milli()))?;
+        self.rev.insert(
+            id.0,
+            pack_inputs(&mut [(from.id.0, r.qty.milli())]).as_slice(),
+        )?;
+        self.put_event(&Event {
+            id: event_id,
+            stamp: stamp.clone(),
+            date: r.date,
+            reference: r.reference.clone(),
+            kind: EventKind::Return(CustomerReturn {
+                shipment: shipment.id,
+                customer: customer.clone(),
+                from: from.id,
+                lot: id,
+                item: from.item.clone(),
+                qty: r.qty,
+                unit: from.unit,
+                reason: reason.clone(),
+            }),
+        })?;
+        // Nothing that came back is used or shipped again before QA has looked at it: the
+        // hold is its own status event, so releasing it is ordinary QA work.
+        let why = if reason.is_empty() {
+            format!("returned by {customer} (shipment {})", shipment.id)
+        } else {
+            format!(
+                "returned by {customer} (shipment {}): {reason}",
+                shipment.id
+            )
+        };
+        let mut held = self.lot(id)?;
+        held.status = LotStatus::Hold;
+        self.put_lot(&held)?;
+        self.append(
+            stamp,
+            r.date,
+            None,
+            EventKind::Status {
+                lot: id,
+                from: LotStatus::Released,
+                to: LotStatus::Hold,
+                reason: why.clone(),
+            },
+        )?;
+        Ok(Created {
+            code,
+            lot: id,
+            event: event_id,
+            hold: Some(why),
+        })
+    }
+
+    /// The first event of a mock recall record, on its root lot.
+    fn start_mock_recall(
+        &mut self,
+        m: StartMockRecall,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        check_not_future(m.date, "date", today)?;
+        let note = clean_text(&m.note, "note", 500)?;
+        let asked_as = clean_text(&m.asked_as, "lot", 100)?;
+        let root = self.lot_by_code(&m.lot, "lot")?;
+        if root.status == LotStatus::Voided {
+            return Err(StoreError::invalid(
+                "lot",
+                format!("lot {} was voided; start from a lot that exists", root.code),
+            ));
+        }
+        self.append(
+            stamp,
+            m.date,
+            None,
+            EventKind::MockRecallStarted(MockStart {
+                root: root.id,
+                asked_as: if asked_as == root.code.as_str() {
+                    String::new()
+                } else {
+                    asked_as
+                },
+                note,
+            }),
+        )
+    }
+
+    /// A count or the completion of a mock recall, checked by the caller against the
+    /// record as it stands; refused here if the record was completed meanwhile.
+    fn mock_recall_event(
+        &mut self,
+        recall: u64,
+        kind: EventKind,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        check_not_future(date, "date", today)?;
+        for e in self.mock_recalls.range((recall, 0)..=(recall, u64::MAX))? {
+            let id = e?.0.value().1;
+            if let EventKind::MockRecallFinished(_) = self.event(id, "recall")?.kind {
+                return Err(StoreError::invalid(
+                    "recall",
+                    format!(
+                        "mock recall {recall} was completed (event {id}); start a new one to count again"
+                    ),
+                ));
+            }
+        }
+        self.append(stamp, date, None, kind)
+    }
+
     /// Take back an event entered in error. Its record stays; a void event names it and
     /// the reason, and its effect on balances and statuses is reversed. A receipt or batch
     /// can only be voided while nothing has used its lot, so no history downstream is
@@ -1551,8 +1925,21 @@ impl Tx<'_> {
                     ),
                 ));
             }
+            // A mock recall is corrected by counting the line again: the record keeps both.
+            EventKind::MockRecallStarted(_)
+            | EventKind::MockRecallCount(_)
+            | EventKind::MockRecallFinished(_) => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} is part of a mock recall record; correct a count by counting the line again (`lotline mock-recall count`), which keeps both",
+                        v.event
+                    ),
+                ));
+            }
             EventKind::Receive(Receipt { lot, .. })
-            | EventKind::Produce(Batch { output: lot, .. }) => {
+            | EventKind::Produce(Batch { output: lot, .. })
+            | EventKind::Return(CustomerReturn { lot, .. }) => {
                 let mut out = self.lot(*lot)?;
                 if self.lot_was_used(*lot, target.id)? {
                     return Err(StoreError::invalid(
@@ -1576,6 +1963,17 @@ impl Tx<'_> {
             }
             EventKind::Ship(s) => {
                 for u in &s.lines {
+                    // Returns name the shipment; they go first.
+                    if self.returned_from(u.lot, target.id)?.is_positive() {
+                        return Err(StoreError::invalid(
+                            "event",
+                            format!(
+                                "goods of shipment {} were returned (see `lotline lot {}`); void the returns first",
+                                target.id,
+                                self.lot(u.lot)?.code
+                            ),
+                        ));
+                    }
                     let mut l = self.lot(u.lot)?;
                     l.balance = l.balance + u.qty;
                     self.put_lot(&l)?;

@@ -342,6 +342,11 @@ impl App {
             Action::FdaExport => super::exports::open_fda(self, station),
             Action::ShippingKdes => super::exports::open_kde(self),
             Action::PrintLabel => super::labels::print(self, station),
+            Action::RecordReturn if self.screen == ScreenId::Ship => {
+                self.menu = false;
+                self.ship.update(ShipAction::ToggleReturn, station)
+            }
+            Action::RecordReturn => Outcome::none(),
             Action::Edit => match self.screen {
                 ScreenId::Help => self.switch(self.back_to),
                 ScreenId::Lots => self.lots.update(LotsAction::Search, station),
@@ -729,6 +734,7 @@ impl App {
             Action::ShippingKdes => self.screen == ScreenId::Ship && self.ship.last_event.is_some(),
             Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
             Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
+            Action::RecordReturn => self.screen == ScreenId::Ship,
             Action::NextField
             | Action::PrevField
             | Action::Clear

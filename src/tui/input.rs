@@ -671,7 +671,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(500))]
+            #![proptest_config(crate::fuzz::config(500))]
 
             /// Whatever arrives, at whatever pace: everything typed comes out once, in
             /// order, as keys or inside scans; only a scan's Enter and LF are not keys.

@@ -327,6 +327,8 @@ pub enum Action {
     MassBalance,
     HoldAll,
     SaveRecord,
+    /// Trace: complete the mock recall record on screen.
+    FinishRecord,
     Export,
     /// Trace: show or hide the detail pane.
     Details,
@@ -345,6 +347,8 @@ pub enum Action {
     FdaExport,
     /// The shipping KDEs of the shipment just saved on the Ship screen (CSV, EPCIS).
     ShippingKdes,
+    /// Ship: open the customer return form (or go back to the shipment).
+    RecordReturn,
 }
 
 impl Action {
@@ -353,9 +357,13 @@ impl Action {
     pub fn required_role(self) -> crate::station::Role {
         use crate::station::Role;
         match self {
-            Action::Hold | Action::Release | Action::HoldAll | Action::SaveRecord => Role::Qa,
             // Master data is the admin's (`Command::required_role`).
             Action::Add | Action::Change | Action::Retire => Role::Admin,
+            Action::Hold
+            | Action::Release
+            | Action::HoldAll
+            | Action::SaveRecord
+            | Action::FinishRecord => Role::Qa,
             _ => Role::Operator,
         }
     }
@@ -396,6 +404,7 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("mass_balance", Action::MassBalance),
     ("hold_all", Action::HoldAll),
     ("save_record", Action::SaveRecord),
+    ("finish_record", Action::FinishRecord),
     ("export", Action::Export),
     ("details", Action::Details),
     ("print_label", Action::PrintLabel),
@@ -405,6 +414,7 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("other_list", Action::OtherList),
     ("fda_export", Action::FdaExport),
     ("shipping_kdes", Action::ShippingKdes),
+    ("record_return", Action::RecordReturn),
 ];
 
 impl Action {
@@ -533,12 +543,12 @@ impl Layer {
             ),
             Add | Change | Retire | OtherList => self == Layer::Master,
             Expand | Collapse | ExpandAll | CollapseAll | Parent | Direction | Reroot
-            | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | Export | Details => {
-                self == Layer::Trace
-            }
+            | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | FinishRecord
+            | Export | Details => self == Layer::Trace,
             PrintLabel => matches!(self, Layer::Form | Layer::Menu | Layer::Lots),
             FdaExport => matches!(self, Layer::Menu | Layer::Trace | Layer::Lots),
             ShippingKdes => matches!(self, Layer::Form | Layer::Menu),
+            RecordReturn => matches!(self, Layer::Form | Layer::Menu),
         }
     }
 }

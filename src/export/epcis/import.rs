@@ -1361,7 +1361,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(crate::fuzz::config(300))]
 
         /// Random bytes never panic the reader.
         #[test]

@@ -667,6 +667,9 @@ impl Lots {
                 Some(line) => format!("made {} on line {line}", l.date),
                 None => format!("made {}", l.date),
             },
+            crate::domain::Origin::Returned {
+                customer, shipment, ..
+            } => format!("returned {} by {customer}, shipment {shipment}", l.date),
         };
         let dot = ui.theme.dot();
         let head = [
@@ -939,8 +942,18 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
             "mock recall: {} shipments to {} customers, balance {}",
             m.shipments,
             m.customers,
-            m.balance.reconciliation_text()
+            crate::domain::MassBalance::from(m.balance).reconciliation_text()
         ),
+        // The lot's own code; others by their ids (the history names them in full on
+        // the command line and in the trace).
+        other => crate::domain::recall_event_text(other, &|id| {
+            if id == lot.id {
+                lot.code.to_string()
+            } else {
+                format!("#{}", id.0)
+            }
+        })
+        .unwrap_or_default(),
     };
     let reference = e
         .reference

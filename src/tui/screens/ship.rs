@@ -4,7 +4,9 @@
 //! shows what is on the order.
 
 use super::*;
-use crate::domain::{ItemCode, LotCode, LotLine, NewShipment, PartyId, Reference, parse_past_date};
+use crate::domain::{
+    ItemCode, LotCode, LotLine, NewReturn, NewShipment, PartyId, Reference, parse_past_date,
+};
 use crate::scan::Scan;
 use crate::station::{Station, StationExt};
 use crate::store::LotFilter;
@@ -18,6 +20,8 @@ pub enum ShipAction {
     LotsChanged,
     /// A lot label (ours, or a supplier's case) was scanned: add its line.
     Scan(Scan),
+    /// Open the customer return form, or go back to the shipment.
+    ToggleReturn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,33 @@ pub struct Ship {
     pub last: Option<String>,
     /// The event id of the shipment saved last, for its shipping KDEs.
     pub last_event: Option<u64>,
+    /// The customer return form, when open instead of the shipment.
+    pub returning: Option<Form>,
+    /// The lot named on the return form, once found.
+    return_lot: Option<Lot>,
+}
+
+/// Product back from a customer against a shipment: the shipment (its reference or
+/// event id), the lot shipped, how much, and why.
+fn return_form() -> Form {
+    let mut form = Form::new(vec![
+        Field::new("shipment", "Shipment")
+            .placeholder("BOL:5521 or event id")
+            .required(),
+        Field::new("lot", "Lot")
+            .placeholder("lot shipped")
+            .required(),
+        Field::new("qty", "Quantity").required(),
+        Field::new("reason", "Reason").placeholder("why it came back"),
+    ]);
+    form.order = vec![
+        Slot::Field(0),
+        Slot::Field(1),
+        Slot::Field(2),
+        Slot::Field(3),
+        Slot::Button,
+    ];
+    form
 }
 
 impl Default for Ship {
@@ -81,11 +112,15 @@ impl Ship {
             today: None,
             last: None,
             last_event: None,
+            returning: None,
+            return_lot: None,
         }
     }
 
     pub fn is_dirty(&self) -> bool {
-        self.form.is_dirty() || !self.lines.is_empty()
+        self.form.is_dirty()
+            || !self.lines.is_empty()
+            || self.returning.as_ref().is_some_and(|f| f.is_dirty())
     }
 
     fn item(&self) -> Option<&Item> {
@@ -102,6 +137,11 @@ impl Ship {
                 self.fefo_item = None;
                 Outcome::none()
             }
+            ShipAction::ToggleReturn => self.toggle_return(),
+            ShipAction::Form(a) if self.returning.is_some() => self.return_action(a, station),
+            ShipAction::Scan(_) if self.returning.is_some() => Outcome::changed().status(
+                Status::warn("lot: type the lot on the return form (scans add shipment lines)"),
+            ),
             ShipAction::Form(a) => self.form_action(a, station),
             ShipAction::Scan(scan) => self.scan_line(&scan, station),
         };
@@ -113,6 +153,109 @@ impl Ship {
             }
             .status((&e).into()),
             None => out,
+        }
+    }
+
+    fn toggle_return(&mut self) -> Outcome {
+        if self.returning.take().is_some() {
+            self.return_lot = None;
+            return Outcome::changed().status(Status::info("Back to the shipment"));
+        }
+        self.returning = Some(return_form());
+        Outcome::changed().status(Status::info(
+            "Customer return: the shipment it came back from, the lot, the quantity; it comes in on hold",
+        ))
+    }
+
+    fn return_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
+        let Some(form) = self.returning.as_mut() else {
+            return Outcome::none();
+        };
+        match a {
+            FormAction::Save => self.save_return(station),
+            FormAction::Clear => {
+                self.returning = Some(return_form());
+                self.return_lot = None;
+                Outcome::changed().status(Status::info("Return form cleared"))
+            }
+            FormAction::Confirm | FormAction::Next => {
+                if form.slot() == Slot::Button {
+                    return self.save_return(station);
+                }
+                if form.is_focused("lot") {
+                    let found = LotCode::parse(form.value("lot"), "lot")
+                        .map_err(StationError::from)
+                        .and_then(|c| station.lot(c));
+                    match found {
+                        Ok(l) => {
+                            form.get_mut("qty").placeholder = l.unit.to_string();
+                            self.return_lot = Some(l);
+                        }
+                        Err(e) => {
+                            self.return_lot = None;
+                            return refuse(form, &e);
+                        }
+                    }
+                }
+                if let Some(f) = form.focused_mut() {
+                    f.error = false;
+                }
+                form.next(|_| false);
+                Outcome::changed()
+            }
+            other => common(form, &other, |_| false).unwrap_or_default(),
+        }
+    }
+
+    fn save_return(&mut self, station: &dyn Station) -> Outcome {
+        let Some(form) = self.returning.as_mut() else {
+            return Outcome::none();
+        };
+        let request = (|| -> Result<NewReturn, StationError> {
+            let today = station.today()?;
+            if form.get("shipment").opt().is_none() {
+                return Err(invalid(
+                    "shipment",
+                    "give the shipment's reference (BOL:5521) or event id",
+                ));
+            }
+            Ok(NewReturn {
+                shipment: form.value("shipment").trim().to_string(),
+                lot: LotCode::parse(form.value("lot"), "lot")?,
+                qty: form
+                    .value("qty")
+                    .trim()
+                    .parse()
+                    .map_err(|e: crate::domain::QtyParseError| invalid("qty", e.0))?,
+                unit: None,
+                date: today,
+                reason: form.value("reason").trim().to_string(),
+                reference: None,
+            })
+        })();
+        let r = match request {
+            Ok(r) => r,
+            Err(e) => return refuse(form, &e),
+        };
+        match station.return_goods(r.clone()) {
+            Ok(created) => {
+                let unit = self
+                    .return_lot
+                    .as_ref()
+                    .map(|l| l.unit.to_string())
+                    .unwrap_or_default();
+                let msg = format!(
+                    "Returned {} {unit} of {} into lot {}, ON HOLD until QA releases it",
+                    r.qty, r.lot, created.code
+                );
+                self.last = Some(format!("return {} → {}", r.lot, created.code));
+                self.returning = None;
+                self.return_lot = None;
+                Outcome::changed()
+                    .status(saved(msg))
+                    .with(InternalEvent::LotsChanged)
+            }
+            Err(e) => refuse(form, &e),
         }
     }
 
@@ -659,9 +802,75 @@ impl Ship {
         }
     }
 
+    /// The return form: fields on the left, what it will do on the right.
+    fn render_return(
+        &self,
+        form: &Form,
+        buf: &mut Buffer,
+        area: Rect,
+        ui: &Ui,
+    ) -> Option<Position> {
+        let mut notes = Vec::new();
+        if let Some(l) = &self.return_lot {
+            notes.push(("lot", format!("{} {}", l.item, l.unit)));
+            notes.push(("qty", l.unit.to_string()));
+        }
+        let view = FormView {
+            form,
+            notes,
+            button: "Record return",
+            box_w: 18,
+        };
+        if ui.compact {
+            return render_compact_with_lines(form, 0, buf, area, &view, ui, |_, _| {});
+        }
+        let left_w = area.width.min(48);
+        let left = Rect::new(area.x, area.y, left_w, area.height);
+        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let inner = draw::boxed(buf, left, "Customer return", ui.theme);
+        let mut cursor = None;
+        for (y, s) in [
+            (0, Slot::Field(0)),
+            (1, Slot::Field(1)),
+            (2, Slot::Field(2)),
+            (3, Slot::Field(3)),
+            (5, Slot::Button),
+        ] {
+            let r = draw::row(inner, y);
+            if r.height > 0
+                && let Some(c) = view.draw_slot(buf, r, s, ui)
+            {
+                cursor = Some(c);
+            }
+        }
+        if right.width >= 10 {
+            let inner = draw::boxed(buf, right, "What happens", ui.theme);
+            for (i, t) in [
+                "The goods come into a new",
+                "lot (the shipped lot's code",
+                "plus -R1), ON HOLD, linked",
+                "to the shipped lot: traces",
+                "and recalls find it. Only",
+                "what is left of that",
+                "shipment can come back.",
+            ]
+            .iter()
+            .enumerate()
+            {
+                if (i as u16) < inner.height {
+                    note_line(buf, inner, inner.y + i as u16, t, ui);
+                }
+            }
+        }
+        cursor
+    }
+
     pub fn render(&self, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
         if area.is_empty() {
             return None;
+        }
+        if let Some(form) = &self.returning {
+            return self.render_return(form, buf, area, ui);
         }
         let view = FormView {
             form: &self.form,

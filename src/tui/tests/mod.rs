@@ -4,6 +4,7 @@
 mod app;
 mod exports;
 mod full_disk;
+mod fuzz;
 mod labels;
 mod master;
 mod scanning;

@@ -63,6 +63,17 @@ fn ship_scene(p: &Plant) -> App {
     a
 }
 
+/// The Ship screen's customer return form, filled in up to the reason.
+fn ship_return_scene(p: &Plant) -> App {
+    let mut a = app(p);
+    keys(&mut a, p, [Input::code(KeyCode::F(4)), Input::ctrl('r')]);
+    enter(&mut a, p, "BOL:7001");
+    enter(&mut a, p, p.cookies_a.as_str());
+    enter(&mut a, p, "3");
+    typed(&mut a, p, "dented cases");
+    a
+}
+
 fn lots_scene(p: &Plant) -> App {
     let mut a = app(p);
     keys(&mut a, p, [Input::code(KeyCode::F(6))]);
@@ -183,6 +194,9 @@ fn ship() {
     let a = ship_scene(&p);
     snap("ship", &a, FULL);
     snap("ship", &a, COMPACT);
+    let a = ship_return_scene(&p);
+    snap("ship_return", &a, FULL);
+    snap("ship_return", &a, COMPACT);
 }
 
 #[test]

@@ -678,33 +678,102 @@ fn hold_all_is_refused_to_a_user_who_is_not_qa() {
     );
 }
 
+/// The mock recall record started from the mass balance (its note empty, never text that
+/// typing appends to), and the count form filled in: cookies_a counted 20 of the 25 left.
+fn mock_scene(b: &Bakery) -> App {
+    let mut a = balance_scene(b);
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    typed(&mut a, &b.p, "Q4 mock recall");
+    press(&mut a, b, KeyCode::Enter);
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    for t in [b.p.cookies_a.as_str(), "", "20", "", "", ""] {
+        typed(&mut a, &b.p, t);
+        press(&mut a, b, KeyCode::Enter);
+    }
+    a
+}
+
 #[test]
-fn the_mock_recall_is_saved_in_the_root_lots_history() {
+fn a_mock_recall_is_started_counted_continued_and_completed_from_the_trace_screen() {
     let b = bakery();
     let mut a = balance_scene(&b);
     assert_eq!(a.trace.view, View::Balance);
     keys(&mut a, &b.p, [Input::ctrl('s')]);
-    assert_eq!(
-        a.trace.prompt.as_ref().map(|p| p.kind),
-        Some(PromptKind::Record)
-    );
-    keys(&mut a, &b.p, [Input::ctrl('u')]);
+    let p = a.trace.prompt.as_ref().unwrap();
+    assert_eq!(p.kind, PromptKind::Record);
+    assert_eq!(p.form.fields[0].value(), "", "the note starts empty");
     typed(&mut a, &b.p, "Q4 mock recall");
     press(&mut a, &b, KeyCode::Enter);
+    assert!(status(&a).contains("started"), "{}", status(&a));
+    assert_eq!(a.trace.view, View::Mock);
+    let id = a.trace.mock.as_ref().unwrap().id;
+    let list = b.p.st.mock_recalls().unwrap();
+    assert_eq!((list.len(), list[0].id), (1, id));
+    assert_eq!(list[0].root, b.p.eggs);
+
+    // A count for a lot outside the scope is refused, in the form, with the reason.
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert_eq!(
+        a.trace.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Count)
+    );
+    for t in [b.p.flour.as_str(), "", "1", "", "", ""] {
+        typed(&mut a, &b.p, t);
+        press(&mut a, &b, KeyCode::Enter);
+    }
     assert!(
-        status(&a).contains("elapsed 0:41, balance 100.00 %"),
+        status(&a).contains("is not one this mock recall reconciles"),
         "{}",
         status(&a)
     );
-    let h = b.p.st.lot_history(b.p.eggs.clone()).unwrap();
-    let EventKind::MockRecall(m) = &h.events.last().unwrap().event.kind else {
-        panic!("the last event is the record: {:?}", h.events.last());
-    };
-    assert_eq!(m.elapsed_ms, 41_000);
-    assert_eq!(m.note, "Q4 mock recall");
-    assert_eq!(m.direction, "forward");
-    assert_eq!((m.customers, m.shipments, m.finished_lots), (2, 4, 3));
-    assert_eq!(m.balance.reconciliation_text(), "100.00 %");
+    press(&mut a, &b, KeyCode::Esc);
+    assert!(a.trace.prompt.is_none());
+
+    // Counted: 20 of cookies_a's 25 on hand; its line shows the gap.
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    for t in [b.p.cookies_a.as_str(), "", "20", "", "", ""] {
+        typed(&mut a, &b.p, t);
+        press(&mut a, &b, KeyCode::Enter);
+    }
+    assert!(status(&a).contains("Count saved"), "{}", status(&a));
+    let m = a.trace.mock.as_ref().unwrap();
+    let line = m
+        .result
+        .lots
+        .iter()
+        .find(|l| l.code == b.p.cookies_a)
+        .unwrap();
+    assert_eq!(line.counted, Some(Qty::from_units(20)));
+    let text: Vec<String> = a
+        .trace
+        .view_lines(" · ")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with(b.p.cookies_a.as_str()) && t.contains("counted 20")),
+        "{text:?}"
+    );
+
+    // Leaving and coming back continues the same record.
+    letter(&mut a, &b, 'm');
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert!(
+        status(&a).contains("Continuing mock recall"),
+        "{}",
+        status(&a)
+    );
+    assert_eq!(a.trace.view, View::Mock);
+    assert_eq!(a.trace.mock.as_ref().unwrap().counts.len(), 1);
+
+    // Completed: kept as it stood, and counted no further.
+    letter(&mut a, &b, 'D');
+    assert!(status(&a).contains("completed after"), "{}", status(&a));
+    let v = b.p.st.mock_recall(id).unwrap();
+    assert!(v.finished.is_some());
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert!(status(&a).contains("is completed"), "{}", status(&a));
 }
 
 #[test]
@@ -734,12 +803,23 @@ fn the_mock_recall_is_the_forward_scope_whatever_the_tree_shows() {
     assert!(text.contains("Direction            forward"), "{text}");
     keys(&mut a, &b.p, [Input::ctrl('s')]);
     press(&mut a, &b, KeyCode::Enter);
-    let h = b.p.st.lot_history(b.p.eggs.clone()).unwrap();
-    let EventKind::MockRecall(m) = &h.events.last().unwrap().event.kind else {
-        panic!("the last event is the record: {:?}", h.events.last());
-    };
-    assert_eq!(m.direction, "forward");
-    assert_eq!((m.customers, m.shipments, m.finished_lots), (2, 4, 3));
+    let m = a.trace.mock.as_ref().unwrap();
+    let finished = m.result.lots.iter().filter(|l| l.finished).count();
+    let customers: std::collections::BTreeSet<_> =
+        m.result.customers.iter().map(|c| c.party.clone()).collect();
+    assert_eq!((customers.len(), finished), (2, 3));
+}
+
+#[test]
+fn snapshots_of_the_mock_recall() {
+    let b = bakery();
+    let mut a = mock_scene(&b);
+    snap("trace_mock", &a, FULL);
+    snap("trace_mock", &a, COMPACT);
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    typed(&mut a, &b.p, b.p.cookies_b.as_str());
+    snap("trace_count", &a, FULL);
+    snap("trace_count", &a, COMPACT);
 }
 
 #[test]
@@ -1149,4 +1229,32 @@ fn the_most_used_ingredient_opens_forward_in_one_frame() {
         t7 - t6,
         t8 - t7,
     );
+}
+
+#[test]
+fn a_customer_return_is_recorded_from_the_ship_screen_and_comes_in_on_hold() {
+    let b = bakery();
+    let mut a = new_app(&b, Theme::new(false, false));
+    keys(&mut a, &b.p, [Input::code(KeyCode::F(4)), Input::ctrl('r')]);
+    assert!(a.ship.returning.is_some());
+    // More than was shipped on BOL:7001 (10 cases) is refused, with the figures.
+    for t in ["BOL:7001", b.p.cookies_a.as_str(), "12", "dented", ""] {
+        typed(&mut a, &b.p, t);
+        press(&mut a, &b, KeyCode::Enter);
+    }
+    assert!(
+        status(&a).contains("10 case shipped to SHOP"),
+        "{}",
+        status(&a)
+    );
+    assert!(a.ship.returning.is_some(), "the form stays to be corrected");
+    keys(&mut a, &b.p, [Input::ctrl('u')]);
+    typed(&mut a, &b.p, "3");
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert!(status(&a).contains("ON HOLD"), "{}", status(&a));
+    assert!(a.ship.returning.is_none());
+    let code = LotCode::parse(&format!("{}-R1", b.p.cookies_a), "lot").unwrap();
+    let lot = b.p.st.lot(code).unwrap();
+    assert_eq!(lot.status, LotStatus::Hold);
+    assert_eq!(lot.balance, Qty::from_units(3));
 }

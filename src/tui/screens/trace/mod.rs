@@ -10,7 +10,7 @@ mod view;
 pub use report::{Found, Line, Tone, elapsed_text};
 
 use super::*;
-use crate::domain::{Event, HoldAll, ItemCode, LotCode, LotId, MassBalance, MockRecall, PartyId};
+use crate::domain::{Event, HoldAll, ItemCode, LotCode, LotId, MassBalance, PartyId};
 use crate::scan::{Scan, ScanConfig};
 use crate::station::{Station, StationExt};
 use crate::store::{Direction, LotFilter, RecallScope, Trace as Graph};
@@ -59,6 +59,8 @@ pub enum TraceAction {
     Balance,
     HoldAll,
     SaveRecord,
+    /// The mock recall view: complete the record.
+    FinishRecord,
     Export,
     Details,
     Back,
@@ -92,6 +94,7 @@ impl TraceAction {
             A::MassBalance => TraceAction::Balance,
             A::HoldAll => TraceAction::HoldAll,
             A::SaveRecord => TraceAction::SaveRecord,
+            A::FinishRecord => TraceAction::FinishRecord,
             A::Export => TraceAction::Export,
             A::Details => TraceAction::Details,
             _ => return None,
@@ -113,6 +116,8 @@ pub enum View {
     Tree,
     Scope,
     Balance,
+    /// The mock recall record of the root: counts and the gap.
+    Mock,
 }
 
 /// Where the elapsed time of a trace comes from: the clock, or a fixed figure for tests.
@@ -149,8 +154,11 @@ pub struct PickEntry {
 pub enum PromptKind {
     Search,
     Hold,
+    /// Start a mock recall record: its note.
     Record,
     Export,
+    /// What was found for one line of the mock recall.
+    Count,
 }
 
 /// A one-field question over the screen.
@@ -285,6 +293,22 @@ pub struct Trace {
     plant: String,
     operator: String,
     qa: bool,
+    /// The mock recall record of the root lot, when one is open on screen.
+    pub mock: Option<crate::store::MockRecallView>,
+}
+
+/// What was found for one line: a lot counted here, or a customer's answer.
+fn count_form() -> Form {
+    let mut form = Form::new(vec![
+        Field::new("lot", "Lot").placeholder("lot code"),
+        Field::new("customer", "Customer").placeholder("blank: counted here"),
+        Field::new("on_hand", "On hand").placeholder("counted here"),
+        Field::new("retrieved", "Retrieved").placeholder("customer sent back"),
+        Field::new("consumed", "Consumed").placeholder("customer used"),
+        Field::new("destroyed", "Destroyed").placeholder("customer destroyed"),
+    ]);
+    form.order = (0..6).map(Slot::Field).collect();
+    form
 }
 
 impl Default for Trace {
@@ -333,6 +357,7 @@ impl Trace {
             plant: String::new(),
             operator: String::new(),
             qa: false,
+            mock: None,
         }
     }
 
@@ -353,7 +378,10 @@ impl Trace {
     /// A reason or note typed and not yet used.
     pub fn is_dirty(&self) -> bool {
         self.prompt.as_ref().is_some_and(|p| {
-            matches!(p.kind, PromptKind::Hold | PromptKind::Record) && p.form.is_dirty()
+            matches!(
+                p.kind,
+                PromptKind::Hold | PromptKind::Record | PromptKind::Count
+            ) && p.form.is_dirty()
         })
     }
 
@@ -414,7 +442,11 @@ impl Trace {
             A::RecallScope => tree && self.view != View::Scope,
             A::MassBalance => tree && self.view != View::Balance,
             A::HoldAll => tree && self.view == View::Scope,
-            A::SaveRecord => tree && self.view == View::Balance,
+            A::SaveRecord => tree && matches!(self.view, View::Balance | View::Mock),
+            A::FinishRecord => {
+                tree && self.view == View::Mock
+                    && self.mock.as_ref().is_some_and(|m| m.finished.is_none())
+            }
             A::Up | A::Down | A::PageUp | A::PageDown | A::First | A::Last => {
                 self.stage != Stage::Start || self.wants_text()
             }
@@ -850,6 +882,9 @@ impl Trace {
                         l.date, l.balance, l.unit
                     ),
                     crate::domain::Origin::Produced { .. } => format!("made {}", l.date),
+                    crate::domain::Origin::Returned { customer, .. } => {
+                        format!("returned by {customer} {}", l.date)
+                    }
                 },
                 lot: l,
             })
@@ -1055,7 +1090,9 @@ impl Trace {
                 };
             }
             TraceAction::HoldAll => return self.ask_hold(station),
+            TraceAction::SaveRecord if self.view == View::Mock => return self.ask_count(),
             TraceAction::SaveRecord => return self.ask_record(station),
+            TraceAction::FinishRecord => return self.finish_mock(station),
             TraceAction::Export => return self.ask_export(),
             _ => {}
         }
@@ -1088,6 +1125,11 @@ impl Trace {
                 .map(|m| {
                     report::balance_lines(&ctx, m, l.scope.as_ref().map(Found::of), self.elapsed)
                 })
+                .unwrap_or_default(),
+            View::Mock => self
+                .mock
+                .as_ref()
+                .map(|m| report::mock_lines(m, self.now()))
                 .unwrap_or_default(),
         }
     }
@@ -1397,19 +1439,174 @@ impl Trace {
         Outcome::changed()
     }
 
+    /// Start the root's mock recall record (a note first), or continue the one left open.
     fn ask_record(&mut self, station: &dyn Station) -> Outcome {
         if let Err(e) = self.load_balance(station) {
             return Outcome::error(&e);
         }
         self.view = View::Balance;
         if !self.qa {
-            return self.not_qa("save mock recall");
+            return self.not_qa("mock recall");
         }
+        let Some(root) = self.loaded.as_ref().map(|l| l.root().code.clone()) else {
+            return Outcome::none();
+        };
+        let open = match station.mock_recalls() {
+            Ok(list) => list
+                .into_iter()
+                .find(|m| m.root == root && m.finished.is_none()),
+            Err(e) => return Outcome::error(&e),
+        };
+        if let Some(m) = open {
+            return match self.show_mock(m.id, station) {
+                Ok(()) => Outcome::changed().status(Status::info(format!(
+                    "Continuing mock recall {} of {root}, started {} by {}",
+                    m.id,
+                    m.started.at.format("%Y-%m-%d %H:%M UTC"),
+                    m.started.operator
+                ))),
+                Err(e) => Outcome::error(&e),
+            };
+        }
+        // The note is the user's to write: empty, with a hint, never text typing would
+        // append to.
+        let mut form = Form::new(vec![
+            Field::new("note", "Note").placeholder("for the record, e.g. Q4 SQF mock recall"),
+        ]);
+        form.order = vec![Slot::Field(0)];
         self.prompt = Some(Prompt {
             kind: PromptKind::Record,
-            form: one_field("note", "Note", "mock recall"),
+            form,
         });
         Outcome::changed()
+    }
+
+    /// Load mock recall `id` and show it.
+    fn show_mock(&mut self, id: u64, station: &dyn Station) -> Result<(), StationError> {
+        self.mock = Some(station.mock_recall(id)?);
+        self.view = View::Mock;
+        if let Some(l) = self.loaded.as_mut() {
+            l.scroll = 0;
+        }
+        Ok(())
+    }
+
+    fn ask_count(&mut self) -> Outcome {
+        if !self.qa {
+            return self.not_qa("mock recall count");
+        }
+        match &self.mock {
+            Some(m) if m.finished.is_some() => Outcome::changed().status(Status::warn(format!(
+                "mock recall {} is completed; Ctrl-S on the mass balance starts a new one",
+                m.id
+            ))),
+            Some(_) => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Count,
+                    form: count_form(),
+                });
+                Outcome::changed()
+            }
+            None => Outcome::none(),
+        }
+    }
+
+    /// Save one count: the lot counted here, or a customer's answer for a lot.
+    fn count(&mut self, station: &dyn Station) -> Outcome {
+        let Some(id) = self.mock.as_ref().map(|m| m.id) else {
+            return Outcome::none();
+        };
+        let Some(p) = self.prompt.as_mut() else {
+            return Outcome::none();
+        };
+        let f = &p.form;
+        let request = (|| -> Result<crate::domain::NewMockCount, StationError> {
+            let opt = |n: &str| Some(f.value(n).trim()).filter(|t| !t.is_empty());
+            let qty = |n: &'static str| -> Result<Option<crate::domain::Qty>, StationError> {
+                opt(n)
+                    .map(|t| {
+                        t.parse()
+                            .map_err(|e: crate::domain::QtyParseError| invalid(n, e.0))
+                    })
+                    .transpose()
+            };
+            Ok(crate::domain::NewMockCount {
+                recall: id,
+                lot: opt("lot").map(|t| LotCode::parse(t, "lot")).transpose()?,
+                customer: opt("customer")
+                    .map(|t| PartyId::parse(t, "customer"))
+                    .transpose()?,
+                on_hand: qty("on_hand")?,
+                retrieved: qty("retrieved")?,
+                consumed: qty("consumed")?,
+                destroyed: qty("destroyed")?,
+                unit: None,
+                note: String::new(),
+            })
+        })();
+        let saved = request.and_then(|c| {
+            let date = station.today()?;
+            station.count_mock_recall(c, date)
+        });
+        match saved {
+            Ok(event) => {
+                self.prompt = None;
+                if let Err(e) = self.show_mock(id, station) {
+                    return Outcome::error(&e);
+                }
+                Outcome::changed().status(Status::ok(format!(
+                    "Count saved (event {event}): {}",
+                    self.mock
+                        .as_ref()
+                        .map(report::mock_totals)
+                        .unwrap_or_default()
+                )))
+            }
+            Err(e) => {
+                let p = self.prompt.as_mut().expect("prompt");
+                refuse(&mut p.form, &rename(e, "on-hand", "on_hand"))
+            }
+        }
+    }
+
+    fn finish_mock(&mut self, station: &dyn Station) -> Outcome {
+        if !self.qa {
+            return self.not_qa("complete mock recall");
+        }
+        let Some(id) = self
+            .mock
+            .as_ref()
+            .filter(|m| m.finished.is_none())
+            .map(|m| m.id)
+        else {
+            return Outcome::none();
+        };
+        let done = station
+            .today()
+            .and_then(|d| station.finish_mock_recall(id, String::new(), d))
+            .and_then(|_| self.show_mock(id, station));
+        match done {
+            Ok(()) => {
+                let m = self.mock.as_ref().expect("loaded");
+                Outcome::changed().status(Status::ok(format!(
+                    "Mock recall {id} completed after {}: {}",
+                    crate::export::recall::elapsed_text(m.elapsed_secs(self.now())),
+                    report::mock_totals(m)
+                )))
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
+    /// Now, for the time a mock recall has been open: the stopwatch's fixed figure after
+    /// the record's start in tests, the clock otherwise.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match (self.stopwatch, &self.mock) {
+            (Stopwatch::Fixed(d), Some(m)) => {
+                m.started.at + chrono::Duration::from_std(d).unwrap_or_default()
+            }
+            _ => chrono::Utc::now(),
+        }
     }
 
     fn ask_export(&mut self) -> Outcome {
@@ -1435,10 +1632,21 @@ impl Trace {
                 let msg = match kind {
                     PromptKind::Search => return Outcome::changed(),
                     PromptKind::Hold => "Nothing was held",
-                    PromptKind::Record => "No record was saved",
+                    PromptKind::Record => "No mock recall was started",
                     PromptKind::Export => "Nothing was exported",
+                    PromptKind::Count => "No count was saved",
                 };
                 Outcome::changed().status(Status::info(msg))
+            }
+            FormAction::Confirm | FormAction::Next
+                if p.kind == PromptKind::Count
+                    && p.form.slot() != Slot::Field(p.form.fields.len() - 1) =>
+            {
+                p.form.next(|_| false);
+                Outcome::changed()
+            }
+            FormAction::Save | FormAction::Confirm if p.kind == PromptKind::Count => {
+                self.count(station)
             }
             FormAction::Confirm | FormAction::Save => {
                 let text = p.form.fields[0].value().trim().to_string();
@@ -1451,6 +1659,7 @@ impl Trace {
                     PromptKind::Hold => self.hold_all(text, station),
                     PromptKind::Record => self.record(text, station),
                     PromptKind::Export => self.export(text, station),
+                    PromptKind::Count => Outcome::none(),
                 }
             }
             other => common(&mut p.form, &other, |_| false).unwrap_or_default(),
@@ -1531,41 +1740,25 @@ impl Trace {
         }
     }
 
+    /// Start the root's mock recall record (the app's face of `lotline mock-recall`).
     fn record(&mut self, note: String, station: &dyn Station) -> Outcome {
-        if let Some(t) = self.started {
-            self.elapsed = self.stopwatch.elapsed(t);
-        }
         let Some(l) = self.loaded.as_ref() else {
             return Outcome::none();
         };
-        let (Some(scope), Some(balance)) = (l.scope.as_ref(), l.balance) else {
-            return Outcome::none();
-        };
-        let f = Found::of(scope);
-        let record = MockRecall {
-            root: l.graph.root,
-            // The counts are the recall scope's, forward, whatever the tree shows.
-            direction: report::RECALL_DIRECTION.to_string(),
-            elapsed_ms: self.elapsed.as_millis().min(u128::from(u64::MAX)) as u64,
-            lots: f.lots as u32,
-            finished_lots: f.finished as u32,
-            shipments: f.shipments as u32,
-            customers: f.customers as u32,
-            on_hand_lots: f.on_hand as u32,
-            balance,
-            note,
-        };
         let code = l.root().code.clone();
-        let saved = station
-            .today()
-            .and_then(|date| station.record_mock_recall(record, date));
-        match saved {
-            Ok(event) => {
+        let started = station.today().and_then(|date| {
+            station.start_mock_recall(crate::domain::StartMockRecall {
+                lot: code.clone(),
+                asked_as: String::new(),
+                note,
+                date,
+            })
+        });
+        match started.and_then(|id| self.show_mock(id, station).map(|()| id)) {
+            Ok(id) => {
                 self.prompt = None;
                 Outcome::changed().status(Status::ok(format!(
-                    "Mock recall saved as event {event} in {code}'s history: elapsed {}, balance {}",
-                    elapsed_text(self.elapsed),
-                    balance.reconciliation_text()
+                    "Mock recall {id} of {code} started: enter what was found, line by line",
                 )))
             }
             Err(e) => {

@@ -91,6 +91,7 @@ impl Ctx<'_> {
                 supplier_lot,
             } => format!("{supplier} lot {supplier_lot} {}", l.date),
             Origin::Produced { .. } => format!("made {}", l.date),
+            Origin::Returned { customer, .. } => format!("returned by {customer} {}", l.date),
         }
     }
 
@@ -298,6 +299,18 @@ impl Ctx<'_> {
                         Tone::Normal,
                     );
                 }
+            }
+            Origin::Returned {
+                customer, shipment, ..
+            } => {
+                add(format!("Returned {}", l.date), Tone::Normal);
+                add(
+                    format!("By {customer} {}", self.party_name(customer))
+                        .trim_end()
+                        .to_string(),
+                    Tone::Normal,
+                );
+                add(format!("Against shipment {shipment}"), Tone::Normal);
             }
         }
         add(format!("Quantity {} {}", l.quantity, l.unit), Tone::Normal);
@@ -580,6 +593,7 @@ pub fn balance_lines(
     let start = match l.origin {
         Origin::Received { .. } => format!("Received {}", l.date),
         Origin::Produced { .. } => format!("Produced {}", l.date),
+        Origin::Returned { .. } => format!("Returned {}", l.date),
     };
     v.push((row(&start, m.start), Tone::Normal));
     v.push((row("Consumed in batches", m.consumed), Tone::Normal));
@@ -640,6 +654,150 @@ pub fn balance_lines(
         v.push((
             format!("{} {}", draw::pad("Lots with stock", 20), f.on_hand),
             Tone::Normal,
+        ));
+    }
+    v
+}
+
+/// "gap 2 case (95.00 % found)", per unit.
+pub fn mock_totals(m: &crate::store::MockRecallView) -> String {
+    m.result
+        .totals()
+        .iter()
+        .map(|t| {
+            format!(
+                "gap {} {} ({} found)",
+                t.gap(),
+                t.unit,
+                crate::domain::percent_text(t.percent_bp())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The mock recall view: the record's state, each lot's reconciliation, the totals and
+/// each customer's answer. A gap is drawn as a warning.
+pub fn mock_lines(
+    m: &crate::store::MockRecallView,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Line> {
+    use crate::domain::percent_text;
+    let r = &m.result;
+    let mut v: Vec<Line> = Vec::new();
+    v.push((
+        format!("Mock recall {} from {}", m.id, m.root.code),
+        Tone::Title,
+    ));
+    let elapsed = crate::export::recall::elapsed_text(m.elapsed_secs(now));
+    v.push((
+        match &m.finished {
+            Some(f) => format!(
+                "Completed {} by {}, after {elapsed}",
+                f.stamp.at.format("%Y-%m-%d %H:%M UTC"),
+                f.stamp.operator
+            ),
+            None => format!(
+                "In progress since {} ({elapsed})",
+                m.started.at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        },
+        Tone::Normal,
+    ));
+    if !m.note.is_empty() {
+        v.push((format!("Note: {}", m.note), Tone::Dim));
+    }
+    for t in r.totals() {
+        v.push((
+            format!(
+                "Overall {}: found {} of {}, gap {} ({})",
+                t.unit,
+                t.found,
+                t.produced,
+                t.gap(),
+                percent_text(t.percent_bp())
+            ),
+            if t.gap() == Qty::ZERO {
+                Tone::Strong
+            } else {
+                Tone::Warn
+            },
+        ));
+    }
+    v.push((String::new(), Tone::Normal));
+    v.push((
+        format!(
+            "{} {} {} {} {}",
+            draw::pad("Lot", 14),
+            draw::rpad("Made", 7),
+            draw::rpad("Found", 7),
+            draw::rpad("Gap", 7),
+            draw::rpad("Found", 8)
+        ),
+        Tone::Strong,
+    ));
+    for l in &r.lots {
+        v.push((
+            format!(
+                "{} {} {} {} {} {}{}",
+                draw::pad(l.code.as_str(), 14),
+                draw::rpad(&l.produced.to_string(), 7),
+                draw::rpad(&l.found().to_string(), 7),
+                draw::rpad(&l.gap().to_string(), 7),
+                draw::rpad(&percent_text(l.percent_bp()), 8),
+                l.unit,
+                match l.counted {
+                    Some(q) => format!(", counted {q}"),
+                    None => ", not counted".into(),
+                }
+            ),
+            if l.gap() == Qty::ZERO {
+                Tone::Normal
+            } else {
+                Tone::Warn
+            },
+        ));
+    }
+    v.push((String::new(), Tone::Normal));
+    v.push(("Customers".into(), Tone::Title));
+    if r.customers.is_empty() {
+        v.push(("none received any of it".into(), Tone::Dim));
+    }
+    for c in &r.customers {
+        let answer = if c.counted() {
+            format!(
+                "back {}, used {}, destroyed {}",
+                c.returned + c.retrieved.unwrap_or(Qty::ZERO),
+                c.consumed.unwrap_or(Qty::ZERO),
+                c.destroyed.unwrap_or(Qty::ZERO)
+            )
+        } else if c.returned.is_positive() {
+            format!("returned {}, no answer yet", c.returned)
+        } else {
+            "no answer yet".into()
+        };
+        v.push((
+            format!(
+                "{} {} shipped {} {}: {answer}; gap {}",
+                c.party,
+                c.code,
+                c.shipped,
+                c.unit,
+                c.gap()
+            ),
+            if c.gap() == Qty::ZERO {
+                Tone::Normal
+            } else {
+                Tone::Warn
+            },
+        ));
+    }
+    let n = r.uncounted();
+    if n > 0 {
+        v.push((String::new(), Tone::Normal));
+        v.push((
+            format!("{} not counted yet", plural(n, "line", "lines")),
+            Tone::Dim,
         ));
     }
     v
@@ -747,6 +905,11 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
                 supplier_lot.to_string(),
             ),
             Origin::Produced { .. } => (String::new(), String::new(), String::new()),
+            Origin::Returned { customer, .. } => (
+                customer.to_string(),
+                ctx.party_name(customer).to_string(),
+                String::new(),
+            ),
         };
         let f = [
             r.depth.to_string(),

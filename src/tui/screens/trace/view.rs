@@ -65,7 +65,7 @@ impl Trace {
             Stage::Tree => {
                 match self.view {
                     View::Tree => self.render_tree(buf, area, ui),
-                    View::Scope | View::Balance => self.render_view(buf, area, ui),
+                    View::Scope | View::Balance | View::Mock => self.render_view(buf, area, ui),
                 }
                 None
             }
@@ -420,6 +420,7 @@ impl Trace {
         };
         let title = match self.view {
             View::Scope => "Recall scope".to_string(),
+            View::Mock => "Mock recall".to_string(),
             _ => "Mass balance and mock recall".to_string(),
         };
         let inner = draw::boxed(buf, area, &title, ui.theme);
@@ -444,13 +445,25 @@ impl Trace {
                 v.push((String::new(), Tone::Normal));
                 v.push((
                     format!(
-                        "{} saves this as a record in {}'s history; {} exports it",
+                        "{} starts (or continues) {}'s mock recall record",
                         key(ui, Layer::Trace, Action::SaveRecord),
                         l.root().code,
-                        key(ui, Layer::Trace, Action::Export)
                     ),
                     Tone::Dim,
                 ));
+            }
+            View::Mock if self.mock.as_ref().is_some_and(|m| m.finished.is_none()) => {
+                v.insert(
+                    1,
+                    (
+                        format!(
+                            "{} enters a count; {} completes it",
+                            key(ui, Layer::Trace, Action::SaveRecord),
+                            key(ui, Layer::Trace, Action::FinishRecord)
+                        ),
+                        Tone::Dim,
+                    ),
+                );
             }
             _ => {}
         }
@@ -459,7 +472,63 @@ impl Trace {
         position(buf, area, first, v.len(), inner.height as usize, ui);
     }
 
+    /// The count form: one row per field, over the mock recall view.
+    fn render_count(&self, buf: &mut Buffer, area: Rect, p: &Prompt, ui: &Ui) -> Option<Position> {
+        let w = area.width.min(64);
+        let h = (p.form.fields.len() as u16 + 3).min(area.height);
+        let r = Rect::new(
+            area.x + (area.width - w) / 2,
+            area.y + area.height.saturating_sub(h) / 2,
+            w,
+            h,
+        );
+        let id = self.mock.as_ref().map(|m| m.id).unwrap_or_default();
+        let inner = draw::boxed(buf, r, &format!("Count for mock recall {id}"), ui.theme);
+        if inner.is_empty() {
+            return None;
+        }
+        let mut cursor = None;
+        for (i, f) in p.form.fields.iter().enumerate() {
+            let y = i as u16;
+            if y >= inner.height {
+                break;
+            }
+            let focused = ui.editing && p.form.slot() == Slot::Field(i);
+            if let Some(c) = crate::tui::form::render_row(
+                buf,
+                draw::row(inner, y),
+                f,
+                focused,
+                inner.width.saturating_sub(crate::tui::form::LABEL_W),
+                "",
+                ui.theme,
+            )
+            .filter(|_| focused)
+            {
+                cursor = Some(c);
+            }
+        }
+        let hint_y = inner.y + p.form.fields.len() as u16;
+        if hint_y < inner.y + inner.height {
+            note_line(
+                buf,
+                inner,
+                hint_y,
+                &format!(
+                    "{}: next/save  {}: cancel",
+                    key(ui, Layer::Form, Action::Confirm),
+                    key(ui, Layer::Form, Action::Cancel)
+                ),
+                ui,
+            );
+        }
+        cursor
+    }
+
     fn render_prompt(&self, buf: &mut Buffer, area: Rect, p: &Prompt, ui: &Ui) -> Option<Position> {
+        if p.kind == PromptKind::Count {
+            return self.render_count(buf, area, p, ui);
+        }
         let w = area.width.min(64);
         let h = if ui.compact { 5 } else { 4 }.min(area.height);
         let r = Rect::new(
@@ -485,8 +554,9 @@ impl Trace {
                 format!("Hold all {n} lot{} on hand", if n == 1 { "" } else { "s" }),
                 "hold them",
             ),
-            PromptKind::Record => (format!("Save the mock recall of {root}"), "save it"),
+            PromptKind::Record => (format!("Start a mock recall of {root}"), "start it"),
             PromptKind::Export => ("Export the trace (text and CSV)".to_string(), "write"),
+            PromptKind::Count => (String::new(), ""),
         };
         let inner = draw::boxed(buf, r, &title, ui.theme);
         if inner.is_empty() {
