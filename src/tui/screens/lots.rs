@@ -754,6 +754,13 @@ impl Lots {
         }
         let sel = self.scroll.min(h.events.len().saturating_sub(1));
         let start = sel.saturating_sub(rows - 1);
+        // More events than fit: where the selection is, on the bottom border ("3/12"), so
+        // nobody takes the rows in view for the whole history.
+        if h.events.len() > rows && area.height >= 2 {
+            let at = format!(" {}/{} ", sel + 1, h.events.len());
+            let x = area.right().saturating_sub(draw::width(&at) as u16 + 1);
+            put(buf, area, x, area.bottom() - 1, &at, ui.theme.dim);
+        }
         for (n, (i, entry)) in h
             .events
             .iter()

@@ -623,6 +623,46 @@ impl Produce {
         view: &FormView,
         ui: &Ui,
     ) -> Option<Position> {
+        // On a handheld the form scrolls to the cursor; once the output item has scrolled
+        // out of view, a pinned line keeps it on screen: what the batch makes is what
+        // every input line is read against.
+        let pieces: Vec<Piece> = self
+            .form
+            .order
+            .iter()
+            .map(|s| Piece {
+                slot: Some(*s),
+                height: match s {
+                    Slot::Lines => 1 + self.lines.len() as u16,
+                    _ => view.height(*s, ui),
+                },
+            })
+            .collect();
+        let (_, offset) = stack(&pieces, self.form.slot(), area.height);
+        let item = self.form.value("item").trim();
+        let area = if offset > 0 && !item.is_empty() && area.height > 4 {
+            let name = self
+                .items
+                .iter()
+                .find(|i| i.code.as_str().eq_ignore_ascii_case(item))
+                .map(|i| format!(" {}", i.description.name))
+                .unwrap_or_default();
+            put(
+                buf,
+                area,
+                area.x,
+                area.y,
+                &draw::fit(
+                    &format!("Making {item}{name}"),
+                    area.width as usize,
+                    ui.theme.ellipsis(),
+                ),
+                ui.theme.strong,
+            );
+            Rect::new(area.x, area.y + 1, area.width, area.height - 1)
+        } else {
+            area
+        };
         render_compact_with_lines(
             &self.form,
             self.lines.len(),

@@ -1221,8 +1221,9 @@ impl Trace {
                 l.reflatten();
                 let n = l.rows.len();
                 Outcome::changed().status(Status::info(format!(
-                    "Expanded all: {} rows",
-                    crate::tui::tree::thousands(n)
+                    "Expanded all: {} {}",
+                    crate::tui::tree::thousands(n),
+                    if n == 1 { "row" } else { "rows" }
                 )))
             }
             TraceAction::CollapseAll => {
