@@ -976,7 +976,13 @@ fn bad_input_names_the_field_and_stores_nothing() {
     p.refused(
         &["item", "add", "BAD CODE", "--name", "x", "--unit", "kg"],
         "code",
-        "letters, digits",
+        "the letters A to Z, digits",
+    );
+    // A letter outside A to Z is named as such, not called a non-letter.
+    p.refused(
+        &["item", "add", "ÉPI", "--name", "x", "--unit", "kg"],
+        "code",
+        "'É'; codes use only the letters A to Z",
     );
     p.refused(
         &[

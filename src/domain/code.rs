@@ -36,7 +36,7 @@ fn normalise_code(text: &str, field: &str, what: &str) -> Result<String, Invalid
         return Err(Invalid::new(
             field,
             format!(
-                "{} contains {c:?}; use letters, digits and - _ . / only",
+                "{} contains {c:?}; codes use only the letters A to Z, digits and - _ . /",
                 crate::domain::text::excerpt(t)
             ),
         ));
