@@ -785,11 +785,14 @@ const RIGHT: &str = "\x1b[C";
 const PAGE_DOWN: &str = "\x1b[6~";
 
 impl Term {
-    /// Send `key` and wait until the screen is no longer `before`.
+    /// Send `key` and wait until the screen below the header is no longer as it was. The
+    /// header's clock may tick meanwhile: taking that for the key's effect would send the
+    /// next key before this one was handled.
     fn step(&mut self, key: &str) -> String {
-        let before = self.screen();
+        let below_header = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+        let before = below_header(&self.screen());
         self.send(key);
-        self.wait("the screen to change", |s| s != before)
+        self.wait("the screen to change", |s| below_header(s) != before)
     }
 
     /// Press `key` until the screen satisfies `ok`, at most `max` times.
