@@ -1032,22 +1032,9 @@ impl Tx<'_> {
     ) -> Result<u64, StoreError> {
         let reason = required_text(reason, "reason", 200)?;
         let before = self.item(code, "item")?;
-        if let Some(r) = &before.retired {
-            return Err(StoreError::invalid(
-                "item",
-                format!(
-                    "item {} was already retired on {} ({})",
-                    before.code,
-                    r.stamp.at.date_naive(),
-                    r.reason
-                ),
-            ));
-        }
+        let retired = retirement("item", &before.code, before.retired.as_ref(), stamp, reason)?;
         let after = Item {
-            retired: Some(Retired {
-                stamp: stamp.clone(),
-                reason,
-            }),
+            retired: Some(retired),
             ..before.clone()
         };
         self.item_changed(before, after, stamp, today)
@@ -1111,22 +1098,9 @@ impl Tx<'_> {
     ) -> Result<u64, StoreError> {
         let reason = required_text(reason, "reason", 200)?;
         let before = self.party(id, "party")?;
-        if let Some(r) = &before.retired {
-            return Err(StoreError::invalid(
-                "party",
-                format!(
-                    "party {} was already retired on {} ({})",
-                    before.id,
-                    r.stamp.at.date_naive(),
-                    r.reason
-                ),
-            ));
-        }
+        let retired = retirement("party", &before.id, before.retired.as_ref(), stamp, reason)?;
         let after = Party {
-            retired: Some(Retired {
-                stamp: stamp.clone(),
-                reason,
-            }),
+            retired: Some(retired),
             ..before.clone()
         };
         self.party_changed(before, after, stamp, today)
@@ -2036,6 +2010,31 @@ impl Tx<'_> {
         }
         Ok(id)
     }
+}
+
+/// The retirement of an item or party (`kind`, named `name`) by `stamp`, refused when it
+/// was retired already: retiring is once, and its first record stands.
+fn retirement(
+    kind: &str,
+    name: &dyn std::fmt::Display,
+    already: Option<&Retired>,
+    stamp: &Stamp,
+    reason: String,
+) -> Result<Retired, StoreError> {
+    if let Some(r) = already {
+        return Err(StoreError::invalid(
+            kind,
+            format!(
+                "{kind} {name} was already retired on {} ({})",
+                r.stamp.at.date_naive(),
+                r.reason
+            ),
+        ));
+    }
+    Ok(Retired {
+        stamp: stamp.clone(),
+        reason,
+    })
 }
 
 #[cfg(test)]
