@@ -65,8 +65,9 @@ impl Core {
     }
 
     /// Take in what the last commit linked. A failed refresh leaves the graph behind,
-    /// which traces tolerate (links not in it are read from the snapshot), so it is only
-    /// worth a log line in the next refresh's place, not an error to the committer.
+    /// which traces tolerate (links not in it are read from the snapshot) and the next
+    /// refresh makes up (it reads from where the graph's coverage ends), so it is not an
+    /// error to the committer, whose commit is durable already.
     fn refresh_graph(&self) {
         if let Some(g) = &self.graph
             && let Ok(mut g) = g.write()

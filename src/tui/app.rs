@@ -643,17 +643,7 @@ impl App {
             "terminal too small: need {MIN_W}x{MIN_H} (now {}x{})",
             area.width, area.height
         );
-        // Word-wrap into the room there is.
-        let mut lines: Vec<String> = Vec::new();
-        for word in msg.split(' ') {
-            match lines.last_mut() {
-                Some(l) if draw::width(l) + 1 + draw::width(word) <= area.width as usize => {
-                    l.push(' ');
-                    l.push_str(word);
-                }
-                _ => lines.push(word.to_string()),
-            }
-        }
+        let lines = draw::wrap(&msg, area.width as usize);
         for (i, l) in lines.iter().enumerate().take(area.height as usize) {
             put(buf, area, area.x, area.y + i as u16, l, self.theme.strong);
         }

@@ -284,8 +284,21 @@ pub fn stack(pieces: &[Piece], focus: Slot, height: u16) -> (Vec<i32>, i32) {
     (ys, offset)
 }
 
-/// The rect of a piece starting at `y` (before scrolling by `offset`), or None if it
-/// starts above the area or below it.
+/// The slots of a form with a list of lines, stacked one above the other as a handheld
+/// shows them (the list a header row plus one row a line).
+pub fn compact_pieces(form: &Form, lines: usize, view: &FormView, ui: &Ui) -> Vec<Piece> {
+    form.order
+        .iter()
+        .map(|s| Piece {
+            slot: Some(*s),
+            height: match s {
+                Slot::Lines => 1 + lines as u16,
+                _ => view.height(*s, ui),
+            },
+        })
+        .collect()
+}
+
 /// The handheld layout of a form that has a list of lines (Produce, Ship): every slot
 /// stacked in one column and scrolled to the cursor, the lines drawn by `render_lines`,
 /// the pick list over the rest. Returns where the cursor goes.
@@ -298,17 +311,7 @@ pub fn render_compact_with_lines(
     ui: &Ui,
     render_lines: impl Fn(&mut Buffer, Rect),
 ) -> Option<Position> {
-    let pieces: Vec<Piece> = form
-        .order
-        .iter()
-        .map(|s| Piece {
-            slot: Some(*s),
-            height: match s {
-                Slot::Lines => 1 + lines as u16,
-                _ => view.height(*s, ui),
-            },
-        })
-        .collect();
+    let pieces = compact_pieces(form, lines, view, ui);
     let (ys, offset) = stack(&pieces, form.slot(), area.height);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
@@ -384,6 +387,8 @@ pub fn render_plain_form(
     cursor
 }
 
+/// The rect of a piece starting at `y` (before scrolling by `offset`), or None if it
+/// starts above the area or below it.
 pub fn piece_rect(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> {
     let top = y - offset;
     if top < 0 || top >= area.height as i32 {

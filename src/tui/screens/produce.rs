@@ -626,18 +626,7 @@ impl Produce {
         // On a handheld the form scrolls to the cursor; once the output item has scrolled
         // out of view, a pinned line keeps it on screen: what the batch makes is what
         // every input line is read against.
-        let pieces: Vec<Piece> = self
-            .form
-            .order
-            .iter()
-            .map(|s| Piece {
-                slot: Some(*s),
-                height: match s {
-                    Slot::Lines => 1 + self.lines.len() as u16,
-                    _ => view.height(*s, ui),
-                },
-            })
-            .collect();
+        let pieces = compact_pieces(&self.form, self.lines.len(), view, ui);
         let (_, offset) = stack(&pieces, self.form.slot(), area.height);
         let item = self.form.value("item").trim();
         let area = if offset > 0 && !item.is_empty() && area.height > 4 {
