@@ -669,6 +669,43 @@ fn corrections_are_new_events_and_history_shows_them() {
 }
 
 #[test]
+fn every_quantity_in_a_history_or_the_audit_trail_has_its_unit() {
+    let p = Plant::new();
+    let (flour, eggs, dough, cookies) = p.bakery();
+    p.ok(&["adjust", &flour, "--qty", "-2.5", "--reason", "spilled"]);
+    let text = p.ok(&["lot", &dough]);
+    assert!(
+        text.contains(&format!("of {flour} 100 kg, {eggs} 10 dozen")),
+        "the batch names each input with its unit: {text}"
+    );
+    let text = p.ok(&["lot", &cookies]);
+    assert!(
+        text.contains(&format!("of {dough} 120 kg"))
+            && text.contains(&format!("shipped to SHOP: {cookies} 15 case")),
+        "{text}"
+    );
+    let audit = p.ok(&["audit", "--lot", &flour]);
+    assert!(
+        audit.contains(&format!("adjusted {flour} by -2.5 kg: spilled")),
+        "{audit}"
+    );
+    let h = p.json(&["lot", &eggs, "--json"]);
+    let described: Vec<&str> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    assert!(
+        described.contains(&"received 50 dozen from FARM (lot srf-1121); 4.5 °C, inspection pass")
+            && described
+                .iter()
+                .any(|d| d.contains(&format!("{eggs} 10 dozen"))),
+        "{described:?}"
+    );
+}
+
+#[test]
 fn master_data_lists_and_shows() {
     let p = Plant::new();
     p.bakery();

@@ -2,11 +2,10 @@
 
 use super::Res;
 use super::args::AuditArgs;
-use super::output::{describe_event, print_json};
+use super::output::{LotNames, describe_event, print_json};
 use crate::domain::*;
 use crate::station::{AuditFilter, Station, StationExt};
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
-use std::collections::HashMap;
 use std::io::Write;
 
 /// The UTC instant a local calendar day starts (`end`: the last instant of it).
@@ -55,10 +54,10 @@ pub fn run(out: &mut impl Write, st: &dyn Station, a: &AuditArgs) -> Res {
         lot,
         limit: a.limit.max(1),
     })?;
-    let codes: HashMap<LotId, String> = trail
+    let codes: LotNames = trail
         .codes
         .iter()
-        .map(|(id, c)| (*id, c.to_string()))
+        .map(|(id, c, u)| (*id, (c.to_string(), *u)))
         .collect();
     if a.json {
         let rows: Vec<serde_json::Value> = trail

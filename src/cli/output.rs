@@ -179,16 +179,24 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
     Ok(())
 }
 
-pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> String {
+/// The code and unit of each lot an event may name, for describing it.
+pub(super) type LotNames = HashMap<LotId, (String, Unit)>;
+
+/// One line for an event, every quantity with its unit ("R26272-001 80 kg").
+pub(super) fn describe_event(e: &Event, codes: &LotNames) -> String {
     let code = |id: &LotId| {
         codes
             .get(id)
-            .cloned()
+            .map(|(c, _)| c.clone())
             .unwrap_or_else(|| format!("#{}", id.0))
+    };
+    let amount = |id: &LotId, qty: Qty| match codes.get(id) {
+        Some((_, unit)) => format!("{qty} {unit}"),
+        None => qty.to_string(),
     };
     let uses = |us: &[Use]| {
         us.iter()
-            .map(|u| format!("{} {}", code(&u.lot), u.qty))
+            .map(|u| format!("{} {}", code(&u.lot), amount(&u.lot, u.qty)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -210,7 +218,11 @@ pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> Strin
         ),
         EventKind::Ship(s) => format!("shipped to {}: {}", s.customer, uses(&s.lines)),
         EventKind::Adjust { lot, delta, reason } => {
-            format!("adjusted {} by {delta}: {reason}", code(lot))
+            format!(
+                "adjusted {} by {}: {reason}",
+                code(lot),
+                amount(lot, *delta)
+            )
         }
         EventKind::Status {
             lot,
@@ -248,7 +260,8 @@ pub(super) fn describe_event(e: &Event, codes: &HashMap<LotId, String>) -> Strin
                 format!(" — {}", m.note)
             }
         ),
-        other => recall_event_text(other, &|id| code(&id)).unwrap_or_default(),
+        other => recall_event_text(other, &|id| (code(&id), codes.get(&id).map(|(_, u)| *u)))
+            .unwrap_or_default(),
     }
 }
 
@@ -286,8 +299,12 @@ pub fn quality_json(q: &Quality) -> Value {
 }
 
 pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
-    let mut codes: HashMap<LotId, String> = HashMap::from([(h.lot.id, h.lot.code.to_string())]);
-    codes.extend(h.related.iter().map(|(id, c)| (*id, c.to_string())));
+    let mut codes: LotNames = HashMap::from([(h.lot.id, (h.lot.code.to_string(), h.lot.unit))]);
+    codes.extend(
+        h.related
+            .iter()
+            .map(|(id, c, u)| (*id, (c.to_string(), *u))),
+    );
     // The receipt that made the lot, for what FSMA keeps of it beyond the lot record.
     let receipt = h.events.iter().find_map(|e| match &e.event.kind {
         EventKind::Receive(r) if e.event.id == h.lot.event => Some(r),

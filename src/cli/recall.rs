@@ -844,14 +844,14 @@ fn show_text(out: &mut impl Write, v: &MockRecallView) -> Res {
                     r.lots
                         .iter()
                         .find(|l| l.lot == id)
-                        .map(|l| l.code.to_string())
+                        .map(|l| (l.code.to_string(), Some(l.unit)))
                         .or_else(|| {
                             r.customers
                                 .iter()
                                 .find(|x| x.lot == id)
-                                .map(|x| x.code.to_string())
+                                .map(|x| (x.code.to_string(), Some(x.unit)))
                         })
-                        .unwrap_or_else(|| format!("#{}", id.0))
+                        .unwrap_or_else(|| (format!("#{}", id.0), None))
                 },
             )
             .unwrap_or_default();

@@ -264,12 +264,18 @@ impl Reconciliation {
 }
 
 /// One line for a return or a mock recall event in a history, the same in the app and on
-/// the command line; `code` names a lot. `None` for other events.
+/// the command line; `name` gives a lot's code and, where known, its unit (every count is
+/// in its lot's unit). `None` for other events.
 pub fn recall_event_text(
     kind: &super::EventKind,
-    code: &dyn Fn(LotId) -> String,
+    name: &dyn Fn(LotId) -> (String, Option<Unit>),
 ) -> Option<String> {
     use super::EventKind as K;
+    let code = |id: LotId| name(id).0;
+    let amount = |id: LotId, q: &crate::domain::Qty| match name(id).1 {
+        Some(u) => format!("{q} {u}"),
+        None => q.to_string(),
+    };
     let note = |n: &str| {
         if n.is_empty() {
             String::new()
@@ -299,9 +305,10 @@ pub fn recall_event_text(
         ),
         K::MockRecallCount(c) => match &c.line {
             CountLine::OnHand { lot, qty } => format!(
-                "mock recall {}: {} counted on hand {qty}{}",
+                "mock recall {}: {} counted on hand {}{}",
                 c.recall,
                 code(*lot),
+                amount(*lot, qty),
                 note(&c.note)
             ),
             CountLine::Customer {
@@ -311,9 +318,12 @@ pub fn recall_event_text(
                 consumed,
                 destroyed,
             } => format!(
-                "mock recall {}: {party} for {}: retrieved {retrieved}, consumed {consumed}, destroyed {destroyed}{}",
+                "mock recall {}: {party} for {}: retrieved {}, consumed {}, destroyed {}{}",
                 c.recall,
                 code(*lot),
+                amount(*lot, retrieved),
+                amount(*lot, consumed),
+                amount(*lot, destroyed),
                 note(&c.note)
             ),
         },

@@ -33,16 +33,16 @@ pub struct LotFilter {
 pub struct LotHistory {
     pub lot: Lot,
     pub events: Vec<HistoryEntry>,
-    /// The codes of the other lots these events name.
-    pub related: Vec<(LotId, LotCode)>,
+    /// The codes and units of the other lots these events name.
+    pub related: Vec<(LotId, LotCode, Unit)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditTrail {
     /// Newest first.
     pub entries: Vec<HistoryEntry>,
-    /// The codes of the lots the entries name.
-    pub codes: Vec<(LotId, LotCode)>,
+    /// The codes and units of the lots the entries name.
+    pub codes: Vec<(LotId, LotCode, Unit)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,14 +265,15 @@ impl Store {
         for e in &events {
             for other in e.event.kind.lots() {
                 if other != lot.id && !related.contains_key(&other) {
-                    related.insert(other, read_lot(&r, other)?.code);
+                    let l = read_lot(&r, other)?;
+                    related.insert(other, (l.code, l.unit));
                 }
             }
         }
         Ok(LotHistory {
             lot,
             events,
-            related: related.into_iter().collect(),
+            related: related.into_iter().map(|(id, (c, u))| (id, c, u)).collect(),
         })
     }
 
@@ -343,13 +344,14 @@ impl Store {
         for e in &entries {
             for other in e.event.kind.lots() {
                 if let std::collections::btree_map::Entry::Vacant(v) = related.entry(other) {
-                    v.insert(read_lot(&r, other)?.code);
+                    let l = read_lot(&r, other)?;
+                    v.insert((l.code, l.unit));
                 }
             }
         }
         Ok(AuditTrail {
             entries,
-            codes: related.into_iter().collect(),
+            codes: related.into_iter().map(|(id, (c, u))| (id, c, u)).collect(),
         })
     }
 

@@ -45,7 +45,11 @@ pub struct App {
     pub theme: Theme,
     /// On a form screen: the cursor has left the fields for the menu (after Esc).
     pub menu: bool,
+    /// The status line of the screen in front.
     pub status: Option<Status>,
+    /// The status lines of the screens behind, each shown again when its screen comes
+    /// back: "Saved R…" on Receive is not news on Ship.
+    parked: std::collections::HashMap<ScreenId, Status>,
     /// Quit was asked for once while forms held input.
     quit_armed: bool,
     pub quit: bool,
@@ -87,6 +91,7 @@ impl App {
             theme,
             menu: false,
             status: None,
+            parked: Default::default(),
             quit_armed: false,
             quit: false,
             plant: String::new(),
@@ -422,9 +427,21 @@ impl App {
         if s == ScreenId::Help && self.screen != ScreenId::Help {
             self.back_to = self.screen;
         }
-        self.screen = s;
+        self.bring_up(s);
         self.menu = false;
         Outcome::changed()
+    }
+
+    /// Put screen `s` in front, with its own status line.
+    fn bring_up(&mut self, s: ScreenId) {
+        if s == self.screen {
+            return;
+        }
+        if let Some(st) = self.status.take() {
+            self.parked.insert(self.screen, st);
+        }
+        self.status = self.parked.remove(&s);
+        self.screen = s;
     }
 
     /// A form action for the screen in front.
@@ -466,12 +483,12 @@ impl App {
                     }
                 }
                 InternalEvent::OpenLot(code) => {
-                    self.screen = ScreenId::Lots;
+                    self.bring_up(ScreenId::Lots);
                     let o = self.lots.update(LotsAction::Show(code), station);
                     self.queue.extend(o.events);
                 }
                 InternalEvent::OpenTrace(code) => {
-                    self.screen = ScreenId::Trace;
+                    self.bring_up(ScreenId::Trace);
                     self.menu = false;
                     let o = self.trace.update(TraceAction::Open(code), station);
                     self.queue.extend(o.events);
@@ -481,7 +498,7 @@ impl App {
                     item,
                     lots,
                 } => {
-                    self.screen = ScreenId::Trace;
+                    self.bring_up(ScreenId::Trace);
                     self.menu = false;
                     let o = self.trace.update(
                         TraceAction::Pick {

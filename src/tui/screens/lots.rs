@@ -955,9 +955,9 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
         // the command line and in the trace).
         other => crate::domain::recall_event_text(other, &|id| {
             if id == lot.id {
-                lot.code.to_string()
+                (lot.code.to_string(), Some(lot.unit))
             } else {
-                format!("#{}", id.0)
+                (format!("#{}", id.0), None)
             }
         })
         .unwrap_or_default(),

@@ -157,7 +157,16 @@ fn a_save_from_the_app_shows_the_new_lot_and_errors_name_the_field() {
     assert_eq!(s.level, Level::Ok, "{}", s.text);
     let code = a.receive.last.clone().unwrap().code;
     assert!(screen(&a, 80, 24).contains(&format!("Lot {code}")));
-    // The Lots screen heard about it.
+    let saved = s.text;
+    // The Lots screen heard about it, and does not repeat Receive's message.
+    keys(&mut a, &p, [f(6)]);
+    assert!(
+        !status(&a).contains(&saved) && !screen(&a, 80, 24).contains(&saved),
+        "Receive's message stays on Receive: {}",
+        status(&a)
+    );
+    keys(&mut a, &p, [f(2)]);
+    assert_eq!(status(&a), saved, "and is there again on coming back");
     keys(&mut a, &p, [f(6)]);
     typed(&mut a, &p, code.as_str());
     keys(&mut a, &p, [key(KeyCode::Enter), key(KeyCode::Enter)]);

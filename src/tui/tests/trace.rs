@@ -194,6 +194,41 @@ fn balance_scene(b: &Bakery) -> App {
 // ----- stories --------------------------------------------------------------------------
 
 #[test]
+fn a_complaint_counts_shipments_and_lots_apart_and_refuses_a_reversed_range() {
+    let b = bakery();
+    // SHOP gets one of the same lots again: 3 lines on 2 shipments, of 2 lots.
+    ship(&b.p.st, "SHOP", "BOL:7009", &[(&b.p.cookies_a, 1)]);
+    let a = complaint_scene(&b);
+    assert_eq!(a.trace.pick.as_ref().unwrap().entries.len(), 3);
+    assert!(
+        status(&a).contains("2 shipments of 2 lots shipped to SHOP"),
+        "{}",
+        status(&a)
+    );
+    // The same complaint with the dates the wrong way round: refused at "Shipped to".
+    let mut a = start_scene(&b);
+    press(&mut a, &b, KeyCode::Enter);
+    typed(&mut a, &b.p, "corner");
+    press(&mut a, &b, KeyCode::Enter);
+    typed(&mut a, &b.p, "cookie");
+    press(&mut a, &b, KeyCode::Enter);
+    typed(&mut a, &b.p, "2026-11-30");
+    press(&mut a, &b, KeyCode::Enter);
+    typed(&mut a, &b.p, "2026-11-01");
+    keys(&mut a, &b.p, [Input::ctrl('s')]);
+    assert_eq!(a.trace.stage, Stage::Start);
+    assert!(
+        a.trace.start.is_focused("to"),
+        "the cursor goes to the wrong date"
+    );
+    assert!(
+        status(&a).contains("2026-11-01 is before 2026-11-30"),
+        "{}",
+        status(&a)
+    );
+}
+
+#[test]
 fn the_complaint_leads_from_the_customer_to_the_egg_lot_and_its_other_customers() {
     let b = bakery();
     let mut a = complaint_scene(&b);
@@ -210,7 +245,7 @@ fn the_complaint_leads_from_the_customer_to_the_egg_lot_and_its_other_customers(
         "what SHOP got"
     );
     assert!(
-        status(&a).contains("2 lots shipped to SHOP"),
+        status(&a).contains("1 shipment of 2 lots shipped to SHOP"),
         "{}",
         status(&a)
     );

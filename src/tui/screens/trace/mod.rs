@@ -941,6 +941,17 @@ impl Trace {
             }
         }
         let [from, to] = dates;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return refuse(
+                &mut self.start,
+                &invalid(
+                    "to",
+                    format!("{t} is before {f}; give the earlier day first"),
+                ),
+            );
+        }
         self.begin();
         let found = match station.deliveries(customer.clone(), item.clone(), from, to) {
             Ok(d) => d,
@@ -958,7 +969,19 @@ impl Trace {
                 "{customer} received no{what} lots{when}"
             )));
         }
+        // One entry per shipment line: a lot shipped twice is listed twice, so the
+        // message counts both shipments and lots.
         let n = found.len();
+        let lots = found
+            .iter()
+            .map(|d| d.lot.id)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        let shipments = found
+            .iter()
+            .map(|d| d.event)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
         let entries = found
             .into_iter()
             .map(|d| PickEntry {
@@ -981,8 +1004,9 @@ impl Trace {
         self.stage = Stage::Pick;
         self.editing = false;
         Outcome::changed().status(Status::info(format!(
-            "{n} lot{} shipped to {customer}, newest first; pick the one complained about",
-            if n == 1 { "" } else { "s" }
+            "{} of {} shipped to {customer}, newest first; pick the one complained about",
+            crate::domain::words::plural(shipments, "shipment", "shipments"),
+            crate::domain::words::plural(lots, "lot", "lots"),
         )))
     }
 
