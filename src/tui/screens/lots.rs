@@ -474,11 +474,7 @@ impl Lots {
                 });
                 match change {
                     Ok(event) => {
-                        let msg = format!(
-                            "Lot {} is now {} (event {event})",
-                            p.lot,
-                            p.to.words()
-                        );
+                        let msg = format!("Lot {} is now {} (event {event})", p.lot, p.to.words());
                         self.prompt = None;
                         let out = self.reload(station);
                         Outcome {
