@@ -715,6 +715,34 @@ impl Lots {
                 },
             ));
         }
+        let sel = self.scroll.min(h.events.len().saturating_sub(1));
+        let text = |entry: &crate::store::HistoryEntry| {
+            let mut t = describe(&entry.event, l, ui.compact);
+            if let Some(by) = entry.voided_by {
+                t.push_str(&format!(" [voided by {by}]"));
+            }
+            t
+        };
+        // The selected event shows in full, wrapped onto the rows it needs (a receipt's
+        // dock note, a long reason): the others keep one row each, cut to the width.
+        let sel_rows: Vec<String> = h
+            .events
+            .get(sel)
+            .map(|entry| {
+                let t = text(entry);
+                if draw::width(&t) <= w {
+                    return vec![t];
+                }
+                // Wrapped under its first column (the event number's leading spaces
+                // kept), so the rows read as one event.
+                let lead = t.len() - t.trim_start().len();
+                let pad = " ".repeat(lead.min(w / 2));
+                draw::wrap(t.trim_start(), w.saturating_sub(pad.len()).max(1))
+                    .into_iter()
+                    .map(|r| format!("{pad}{r}"))
+                    .collect()
+            })
+            .unwrap_or_default();
         let head_rows = if inner.height > 8 {
             head.len()
         } else if inner.height > 6 {
@@ -722,6 +750,12 @@ impl Lots {
         } else {
             1
         };
+        // The head gives up rows (down to the lot's item line) for the selected event
+        // to show in full: what the user moved to is what they want to read.
+        let need = head_rows + 1 + sel_rows.len();
+        let head_rows = head_rows
+            .saturating_sub(need.saturating_sub(inner.height as usize))
+            .max(1);
         for (n, (t, s)) in head.iter().take(head_rows).enumerate() {
             put(
                 buf,
@@ -753,29 +787,6 @@ impl Lots {
         if rows == 0 {
             return;
         }
-        let sel = self.scroll.min(h.events.len().saturating_sub(1));
-        let text = |entry: &crate::store::HistoryEntry| {
-            let mut t = describe(&entry.event, l, ui.compact);
-            if let Some(by) = entry.voided_by {
-                t.push_str(&format!(" [voided by {by}]"));
-            }
-            t
-        };
-        // The selected event shows in full, wrapped onto the rows it needs (a receipt's
-        // dock note, a long reason): the others keep one row each, cut to the width.
-        let sel_rows: Vec<String> = h
-            .events
-            .get(sel)
-            .map(|entry| {
-                let t = text(entry);
-                // Wrapping would drop the aligned columns' leading spaces: only when cut.
-                if draw::width(&t) <= w {
-                    vec![t]
-                } else {
-                    draw::wrap(&t, w)
-                }
-            })
-            .unwrap_or_default();
         let sel_h = sel_rows.len().clamp(1, rows);
         let start = sel.saturating_sub(rows - sel_h);
         let shown = (sel - start + 1 + rows.saturating_sub(sel - start + sel_h))
@@ -796,7 +807,14 @@ impl Lots {
                 ui.theme.label
             };
             let parts = if i == sel {
-                sel_rows.clone()
+                let mut p = sel_rows.clone();
+                if p.len() > sel_h {
+                    // Still more than the pane holds: the last row says it is cut.
+                    let rest = p[sel_h - 1..].join(" ");
+                    p.truncate(sel_h - 1);
+                    p.push(draw::fit(&rest, w, e));
+                }
+                p
             } else {
                 vec![draw::fit(&text(entry), w, e)]
             };
