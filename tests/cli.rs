@@ -1308,6 +1308,13 @@ fn barcode_explains_a_scan_for_scanner_setup() {
     let lot = flour[0]["lot"].as_str().unwrap();
     let v = p.json(&["barcode", &format!("]C0{lot}"), "--json"]);
     assert_eq!(v["text"], lot);
+    // A runaway scan (a stuck key, a pasted file) is named, not echoed back whole.
+    let long = "x".repeat(5000);
+    let text = p.ok(&["barcode", &long]);
+    assert!(
+        text.len() < 400 && text.contains("(5000 characters)"),
+        "{text}"
+    );
     assert_eq!(v["lots"][0]["item"], "FLOUR");
     assert_eq!(v["lots"].as_array().unwrap().len(), 1);
     // A substitute separator
@@ -1734,7 +1741,7 @@ fn supplier_lots_resolve_on_the_command_line_as_in_the_app() {
     // barcode: the supplier lot we received is our lot.
     let text = p.ok(&["barcode", "srf-1121"]);
     assert!(
-        text.contains("supplier lot \"srf-1121\" is on 1 lot of ours"),
+        text.contains("supplier lot 'srf-1121' is on 1 lot of ours"),
         "{text}"
     );
     assert!(text.contains(&eggs), "{text}");

@@ -2,6 +2,7 @@
 //! shapes are documented in README.md; change them only together.
 
 use super::Res;
+use crate::domain::text::excerpt;
 use crate::domain::words::plural;
 use crate::domain::*;
 use crate::station::{Station, StationExt};
@@ -801,7 +802,8 @@ pub fn barcode(
                 _ => {}
             }
         }
-        Scan::Plain { text, .. } => writeln!(out, "plain text {text:?}")?,
+        // Quoted and cut like every echo of input: a 5,000-character scan is not repeated.
+        Scan::Plain { text, .. } => writeln!(out, "plain text {}", excerpt(text))?,
     }
     let (Some(ours), Some(named)) = (ours, named) else {
         return Ok(());
@@ -809,7 +811,8 @@ pub fn barcode(
     match ours {
         [] => writeln!(
             out,
-            "{named:?} is not one of our lots, nor a supplier lot we received"
+            "{} is not one of our lots, nor a supplier lot we received",
+            excerpt(named)
         )?,
         [l] if l.code.as_str() == named => writeln!(
             out,
@@ -819,7 +822,8 @@ pub fn barcode(
         ls => {
             writeln!(
                 out,
-                "supplier lot {named:?} is on {} of ours:",
+                "supplier lot {} is on {} of ours:",
+                excerpt(named),
                 plural(ls.len(), "lot", "lots")
             )?;
             for l in ls.iter().rev() {

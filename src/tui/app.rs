@@ -72,6 +72,8 @@ pub struct App {
     pub role: Role,
     /// On the server or alone, for the header.
     pub link: Link,
+    /// The status line was cut when last drawn (its whole text is on Help).
+    status_cut: std::cell::Cell<bool>,
 }
 
 impl App {
@@ -105,6 +107,7 @@ impl App {
             exports: Default::default(),
             role: Role::Operator,
             link: station.link(),
+            status_cut: Default::default(),
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -315,6 +318,13 @@ impl App {
                     self.link = station.link();
                     self.help
                         .stations(&self.link, self.role, station.stations());
+                    // What was cut on the status line, or was more than a hint, is
+                    // there in full.
+                    let worth = |s: &&Status| s.level != Level::Info || self.status_cut.get();
+                    self.help.message(
+                        self.screen.title(),
+                        self.status.as_ref().filter(worth).map(|s| s.text.as_str()),
+                    );
                 }
                 self.switch(s)
             }
@@ -864,16 +874,28 @@ impl App {
     fn status_lines(&self, area: Rect) -> Vec<String> {
         let t = &self.theme;
         let Some(s) = &self.status else {
+            self.status_cut.set(false);
             return vec![String::new()];
         };
         let w = area.width as usize;
         // Up to three lines, as long as the body keeps six rows.
         let most = (area.height.saturating_sub(3 + 6) as usize).clamp(1, 3);
         let mut lines = draw::wrap(&t.text(&s.text), w);
+        self.status_cut.set(lines.len() > most);
         if lines.len() > most {
+            // Cut, and say where the whole of it is: Help opens with it first.
+            let more = format!(
+                " ({} shows all)",
+                self.hint_key(Action::Screen(ScreenId::Help))
+            );
             let rest = lines[most - 1..].join(" ");
             lines.truncate(most - 1);
-            lines.push(draw::fit(&rest, w, t.ellipsis()));
+            let room = w.saturating_sub(draw::width(&more));
+            lines.push(if room >= 8 {
+                draw::fit(&rest, room, t.ellipsis()) + &more
+            } else {
+                draw::fit(&rest, w, t.ellipsis())
+            });
         }
         lines
     }

@@ -36,6 +36,11 @@ pub struct Help {
     stations: Vec<Line>,
     devices: Vec<Line>,
     test: Vec<Line>,
+    /// The last message of the screen Help was opened from, in full: the status line cuts
+    /// a long one at three lines, and here it is whole, wrapped to the width drawn.
+    message: Option<(String, String)>,
+    /// The width the message was last wrapped to, for scrolling (set as Help draws).
+    wrap_w: std::cell::Cell<usize>,
 }
 
 const PAGE: usize = 10;
@@ -76,6 +81,8 @@ impl Help {
             stations: Vec::new(),
             devices: Vec::new(),
             test: Vec::new(),
+            message: None,
+            wrap_w: std::cell::Cell::new(38),
         };
         help.devices(&ScannerSettings::default(), None);
         help
@@ -146,6 +153,27 @@ impl Help {
         self.stations = d;
     }
 
+    /// Show the last message of screen `from` in full, first; none hides the section.
+    pub fn message(&mut self, from: &str, text: Option<&str>) {
+        self.message = text.map(|t| (from.to_string(), t.to_string()));
+        self.scroll = 0;
+    }
+
+    /// The message section as drawn at width `w`: a title, the text wrapped, a blank.
+    fn message_lines(&self, w: usize) -> Vec<Line> {
+        let Some((from, text)) = &self.message else {
+            return Vec::new();
+        };
+        let mut lines = vec![Line::Title(format!("Last message on {from}"))];
+        lines.extend(
+            draw::wrap(text, w.saturating_sub(1))
+                .into_iter()
+                .map(|l| Line::Text(format!(" {l}"))),
+        );
+        lines.push(Line::Blank);
+        lines
+    }
+
     /// Show what the last test scan read, and scroll to it.
     pub fn scan_test(&mut self, report: Vec<String>) {
         self.test = report
@@ -158,7 +186,10 @@ impl Help {
             .iter()
             .rposition(|l| matches!(l, Line::Title(_)))
             .unwrap_or(0);
-        self.scroll = self.lines.len() + self.stations.len() + title;
+        self.scroll = self.message_lines(self.wrap_w.get()).len()
+            + self.stations.len()
+            + self.lines.len()
+            + title;
     }
 
     /// What the last test scan read, as shown.
@@ -173,16 +204,24 @@ impl Help {
             .collect()
     }
 
-    fn all(&self) -> impl Iterator<Item = &Line> {
-        self.stations
-            .iter()
-            .chain(&self.lines)
-            .chain(&self.devices)
-            .chain(&self.test)
+    /// Every line, the message wrapped at width `w`.
+    fn all(&self, w: usize) -> impl Iterator<Item = Line> + '_ {
+        self.message_lines(w).into_iter().chain(
+            self.stations
+                .iter()
+                .chain(&self.lines)
+                .chain(&self.devices)
+                .chain(&self.test)
+                .cloned(),
+        )
     }
 
     pub fn len(&self) -> usize {
-        self.stations.len() + self.lines.len() + self.devices.len() + self.test.len()
+        self.message_lines(self.wrap_w.get()).len()
+            + self.stations.len()
+            + self.lines.len()
+            + self.devices.len()
+            + self.test.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -213,19 +252,20 @@ impl Help {
             return None;
         }
         let h = inner.height as usize;
+        let w = inner.width as usize;
+        self.wrap_w.set(w);
         let len = self.len();
         let start = self.scroll.min(len.saturating_sub(h));
-        let w = inner.width as usize;
         let key_w = if ui.compact { 10 } else { 16 };
         let e = ui.theme.ellipsis();
-        for (n, line) in self.all().skip(start).take(h).enumerate() {
+        for (n, line) in self.all(w).skip(start).take(h).enumerate() {
             let y = inner.y + n as u16;
             match line {
                 Line::Title(t) => {
-                    put(buf, inner, inner.x, y, &draw::fit(t, w, e), ui.theme.title);
+                    put(buf, inner, inner.x, y, &draw::fit(&t, w, e), ui.theme.title);
                 }
                 Line::Text(t) => {
-                    put(buf, inner, inner.x, y, &draw::fit(t, w, e), ui.theme.label);
+                    put(buf, inner, inner.x, y, &draw::fit(&t, w, e), ui.theme.label);
                 }
                 Line::Key(k, d) => {
                     let x = put(
@@ -233,11 +273,11 @@ impl Help {
                         inner,
                         inner.x + 1,
                         y,
-                        &draw::pad(&draw::fit(k, key_w - 1, e), key_w),
+                        &draw::pad(&draw::fit(&k, key_w - 1, e), key_w),
                         ui.theme.key,
                     );
                     let room = w.saturating_sub(key_w + 1);
-                    put(buf, inner, x, y, &draw::fit(d, room, e), ui.theme.label);
+                    put(buf, inner, x, y, &draw::fit(&d, room, e), ui.theme.label);
                 }
                 Line::Blank => {}
             }

@@ -327,3 +327,35 @@ fn ascii_mode_folds_the_status_line_and_free_text_to_ascii() {
     let s = screen(&a, 40, 16);
     assert!(s.is_ascii(), "{s}");
 }
+
+#[test]
+fn a_message_too_long_for_the_status_line_is_whole_on_help() {
+    let p = plant();
+    let mut a = app(&p);
+    let words: Vec<String> = (1..=40).map(|n| format!("word{n}")).collect();
+    let long = words.join(" ");
+    a.status = Some(crate::tui::queue::Status::warn(long.clone()));
+    // At 40 columns three lines hold about 120 characters: the rest is cut, and the last
+    // line says where the whole message is.
+    let small = screen(&a, 40, 16);
+    assert!(small.contains("(F1 shows all)"), "{small}");
+    assert!(!small.contains("word40"), "{small}");
+    a.status = Some(crate::tui::queue::Status::warn(words[..20].join(" ")));
+    let wide = screen(&a, 80, 24);
+    assert!(
+        !wide.contains("shows all") && wide.contains("word20"),
+        "a message that fits is not marked: {wide}"
+    );
+    a.status = Some(crate::tui::queue::Status::warn(long.clone()));
+    keys(&mut a, &p, [f(1)]);
+    assert_eq!(a.screen, ScreenId::Help);
+    let help = screen(&a, 40, 16);
+    assert!(help.contains("Last message on Receive"), "{help}");
+    // Help wraps it at its own width: every word is there, the last one too.
+    let shown: String = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for w in ["word1 ", "word20", "word40"] {
+        assert!(shown.contains(w), "{w} missing: {help}");
+    }
+    keys(&mut a, &p, [f(2)]);
+    assert_eq!(status(&a), long, "the message is still Receive's");
+}
