@@ -50,7 +50,7 @@ fn many_changes(p: &Plant, n: u32) {
             gtin: i.gtin.clone(),
             shelf_life_days: Some(300 + k),
             ftl: i.ftl,
-            receiving_temp: i.receiving_temp.clone(),
+            receiving_temp: i.receiving_temp,
         })
         .unwrap();
     }
