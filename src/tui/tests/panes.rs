@@ -314,3 +314,27 @@ fn ascii_terminals_get_the_marker_in_ascii() {
     let text = screen(&a, 40, 16);
     assert!(text.contains("^ more"), "{text}");
 }
+
+#[test]
+fn a_handheld_form_marks_the_fields_below_until_tab_reaches_them() {
+    let p = plant();
+    let mut a = app(&p);
+    // Receive at 40x16: Item is in view, the rest of the form below it.
+    assert!(shows(&a, COMPACT, "↓ more"), "{}", screen(&a, 40, 16));
+    assert!(!shows(&a, COMPACT, "[ Save ]"));
+    let mut tabs = 0;
+    while !shows(&a, COMPACT, "[ Save ]") {
+        key(&mut a, &p, KeyCode::Tab);
+        tabs += 1;
+        assert!(tabs < 30, "Tab never reached the button");
+    }
+    let text = screen(&a, 40, 16);
+    assert!(!text.contains("more"), "nothing below the button: {text}");
+    // Back up the form, the marker comes back.
+    keys(&mut a, &p, [Input::code(KeyCode::BackTab)]);
+    keys(&mut a, &p, [Input::code(KeyCode::BackTab)]);
+    keys(&mut a, &p, [Input::code(KeyCode::BackTab)]);
+    assert!(shows(&a, COMPACT, "more"), "{}", screen(&a, 40, 16));
+    // At 80x24 the whole form fits: no marker.
+    assert!(!screen(&a, 80, 24).contains("more"));
+}
