@@ -338,3 +338,55 @@ fn a_handheld_form_marks_the_fields_below_until_tab_reaches_them() {
     // At 80x24 the whole form fits: no marker.
     assert!(!screen(&a, 80, 24).contains("more"));
 }
+
+#[test]
+fn a_review_longer_than_the_screen_says_how_much_is_not_shown() {
+    use crate::tui::first_run::FirstRun;
+    use crate::tui::screens::setup::Step;
+    let mut f = FirstRun::new(
+        Keymap::default_map(),
+        Theme::new(false, false),
+        "/srv/lotline/plant.redb",
+        "maria",
+    );
+    let mut feed = |inputs: Vec<Input>| {
+        for i in inputs {
+            f.handle(i);
+        }
+    };
+    let line = |t: &str| {
+        let mut v = Input::typed(t);
+        v.push(Input::code(KeyCode::Enter));
+        v
+    };
+    feed(line("Valley Bakery"));
+    feed(vec![Input::ctrl('s'), Input::ctrl('s')]);
+    for n in 0..8 {
+        feed(line(&format!("ITEM{n}")));
+        feed(line(&format!("Item number {n}")));
+        feed(vec![Input::ctrl('s')]);
+    }
+    feed(vec![Input::code(KeyCode::Enter), Input::ctrl('d')]);
+    assert_eq!(f.setup.step, Step::Review);
+    let draw = |f: &FirstRun, (w, h): (u16, u16)| {
+        let mut t = ratatui::Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|fr| {
+            let area = fr.area();
+            f.draw(fr.buffer_mut(), area);
+        })
+        .unwrap();
+        t.backend().to_string()
+    };
+    let small = draw(&f, COMPACT);
+    assert!(
+        small.contains("4 more; a taller terminal shows all"),
+        "{small}"
+    );
+    assert!(
+        small.contains("Enter: write it"),
+        "the way on stays: {small}"
+    );
+    let tall = draw(&f, (80, 40));
+    assert!(!tall.contains("taller terminal"), "{tall}");
+    assert!(tall.contains("ITEM7"), "{tall}");
+}
