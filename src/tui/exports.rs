@@ -1016,6 +1016,10 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
         }
         y += 1;
     }
+    // Rows left for the lines: fewer than there are (a small terminal) is marked on the
+    // border, so a result is never taken for all there is.
+    let room = inner.height.saturating_sub(y) as usize;
+    draw::more(buf, r, 0, room, lines.len(), None, t);
     for (text, style) in &lines {
         let row = draw::row(inner, y);
         if row.height == 0 {

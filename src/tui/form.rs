@@ -534,6 +534,7 @@ pub fn render_picklist(buf: &mut Buffer, area: Rect, field: &Field, theme: &Them
     let h = inner.height as usize;
     let sel = field.pick.min(m.len().saturating_sub(1));
     let start = sel.saturating_sub(h.saturating_sub(1));
+    draw::more(buf, area, start, h, m.len(), None, theme);
     for (row, (i, c)) in m.iter().enumerate().skip(start).take(h).enumerate() {
         let y = inner.y + row as u16;
         let style = if i == sel {

@@ -325,6 +325,35 @@ pub fn stack(pieces: &[Piece], focus: Slot, height: u16) -> (Vec<i32>, i32) {
     (ys, offset)
 }
 
+/// `stack` in `area`, saying when pieces are hidden below the last row: that row then
+/// shows the marker ("↓ more", or "↑↓ more" when some are above too) and the pieces get
+/// the rows above it (the area returned). Tab reaches what is below; the marker is so
+/// nobody takes the last field in view for the end of the form.
+pub fn stack_marked(
+    buf: &mut Buffer,
+    pieces: &[Piece],
+    focus: Slot,
+    area: Rect,
+    ui: &Ui,
+) -> (Vec<i32>, i32, Rect) {
+    let total: i32 = pieces.iter().map(|p| p.height as i32).sum();
+    let (ys, offset) = stack(pieces, focus, area.height);
+    if area.height < 4 || total <= offset + area.height as i32 {
+        return (ys, offset, area);
+    }
+    let shorter = Rect::new(area.x, area.y, area.width, area.height - 1);
+    let (ys, offset) = stack(pieces, focus, shorter.height);
+    draw::more_in_row(
+        buf,
+        draw::row(area, area.height - 1),
+        offset.max(0) as usize,
+        shorter.height as usize,
+        total.max(0) as usize,
+        ui.theme,
+    );
+    (ys, offset, shorter)
+}
+
 /// The slots of a form with a list of lines, stacked one above the other as a handheld
 /// shows them (the list a header row plus one row a line).
 pub fn compact_pieces(form: &Form, lines: usize, view: &FormView, ui: &Ui) -> Vec<Piece> {
@@ -353,10 +382,10 @@ pub fn render_compact_with_lines(
     render_lines: impl Fn(&mut Buffer, Rect),
 ) -> Option<Position> {
     let pieces = compact_pieces(form, lines, view, ui);
-    let (ys, offset) = stack(&pieces, form.slot(), area.height);
+    let (ys, offset, shown) = stack_marked(buf, &pieces, form.slot(), area, ui);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
-        let Some(r) = piece_rect(area, y, offset, p.height) else {
+        let Some(r) = piece_rect(shown, y, offset, p.height) else {
             continue;
         };
         match p.slot {
@@ -409,10 +438,10 @@ pub fn render_plain_form(
             height: view.height(*s, ui),
         })
         .collect();
-    let (ys, offset) = stack(&pieces, form.slot(), area.height);
+    let (ys, offset, shown) = stack_marked(buf, &pieces, form.slot(), area, ui);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
-        let (Some(r), Some(s)) = (piece_rect(area, y, offset, p.height), p.slot) else {
+        let (Some(r), Some(s)) = (piece_rect(shown, y, offset, p.height), p.slot) else {
             continue;
         };
         if let Some(c) = view.draw_slot(buf, r, s, ui) {

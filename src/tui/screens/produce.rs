@@ -529,6 +529,14 @@ impl Produce {
             return;
         }
         let start = self.selected.saturating_sub(rows - 1);
+        draw::more_in_row(
+            buf,
+            draw::row(area, 0),
+            start,
+            rows,
+            self.lines.len(),
+            ui.theme,
+        );
         let mut shown = 0;
         for (n, (i, l)) in self
             .lines

@@ -733,10 +733,10 @@ impl Receive {
                 height: view.height(*s, ui),
             });
         }
-        let (ys, offset) = stack(&pieces, self.form.slot(), area.height);
+        let (ys, offset, shown) = stack_marked(buf, &pieces, self.form.slot(), area, ui);
         let mut cursor = None;
         for (p, y) in pieces.iter().zip(ys) {
-            let Some(r) = piece_rect(area, y, offset, p.height) else {
+            let Some(r) = piece_rect(shown, y, offset, p.height) else {
                 continue;
             };
             match p.slot {

@@ -511,11 +511,27 @@ impl Setup {
         let keep_tail = 3.min(h);
         let head = h - keep_tail;
         let n = lines.len();
+        // Where the summary is cut, its last row says how much is not shown, rather
+        // than the plan seeming shorter than it is.
+        let cut = if n > h && head > 0 {
+            Some((
+                format!(
+                    "{} {} more; a taller terminal shows all",
+                    ui.theme.ellipsis(),
+                    n - h + 1
+                ),
+                ui.theme.dim,
+            ))
+        } else {
+            None
+        };
         let shown: Vec<&(String, ratatui::style::Style)> = if n <= h {
             lines.iter().collect()
         } else {
-            lines[..head]
+            let keep = if cut.is_some() { head - 1 } else { head };
+            lines[..keep]
                 .iter()
+                .chain(cut.iter())
                 .chain(lines[n - keep_tail..].iter())
                 .collect()
         };

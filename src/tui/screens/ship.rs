@@ -738,6 +738,14 @@ impl Ship {
             return;
         }
         let start = self.selected.saturating_sub(rows - 1);
+        draw::more_in_row(
+            buf,
+            draw::row(area, 0),
+            start,
+            rows,
+            self.lines.len(),
+            ui.theme,
+        );
         for (n, (i, l)) in self
             .lines
             .iter()
@@ -811,6 +819,8 @@ impl Ship {
         } else {
             0
         };
+        // More lots than fit: Down on the Lot field scrolls through them all.
+        draw::more(buf, area, start, h, m.len(), None, ui.theme);
         for (row, (i, c)) in m.iter().enumerate().skip(start).take(h).enumerate() {
             let style = if picking && i == sel {
                 ui.theme.selected

@@ -8,6 +8,7 @@ mod full_disk;
 mod fuzz;
 mod labels;
 mod master;
+mod panes;
 mod scanning;
 mod screens;
 mod snapshots;

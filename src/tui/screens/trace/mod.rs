@@ -63,6 +63,9 @@ pub enum TraceAction {
     FinishRecord,
     Export,
     Details,
+    /// Scroll the detail pane down (or up) a line.
+    DetailsDown,
+    DetailsUp,
     Back,
     Refresh,
     LotsChanged,
@@ -97,6 +100,8 @@ impl TraceAction {
             A::FinishRecord => TraceAction::FinishRecord,
             A::Export => TraceAction::Export,
             A::Details => TraceAction::Details,
+            A::ScrollDown => TraceAction::DetailsDown,
+            A::ScrollUp => TraceAction::DetailsUp,
             _ => return None,
         })
     }
@@ -277,6 +282,8 @@ pub struct Trace {
     pub view: View,
     /// The detail pane was toggled: hidden at 80x24, shown (instead of the tree) smaller.
     pub details_toggled: bool,
+    /// How far the detail pane is scrolled; back to the top for each node.
+    pub details_scroll: draw::PaneScroll,
     pub prompt: Option<Prompt>,
     pub stopwatch: Stopwatch,
     started: Option<Instant>,
@@ -345,6 +352,7 @@ impl Trace {
             loaded: None,
             view: View::Tree,
             details_toggled: false,
+            details_scroll: draw::PaneScroll::default(),
             prompt: None,
             stopwatch: Stopwatch::System,
             started: None,
@@ -437,6 +445,10 @@ impl Trace {
             | A::Reroot
             | A::Search
             | A::Details => tree && self.view == View::Tree,
+            // Only while the detail pane holds more than it shows (as last drawn).
+            A::ScrollDown | A::ScrollUp => {
+                tree && self.view == View::Tree && self.details_scroll.can_scroll()
+            }
             A::NextMatch => tree && self.view == View::Tree && self.search.is_some(),
             A::Direction | A::Export => tree,
             A::RecallScope => tree && self.view != View::Scope,
@@ -670,6 +682,7 @@ impl Trace {
 
     /// Make sure the event that made the selected lot is at hand for the detail pane.
     fn load_detail(&mut self, station: &dyn Station) {
+        self.details_scroll.reset();
         let Some(l) = &self.loaded else {
             return;
         };
@@ -1114,8 +1127,10 @@ impl Trace {
         if self.view != View::Tree {
             return self.scroll_view(a);
         }
+        // Scrolling the detail pane keeps the node; anything else may show another.
+        let same_node = matches!(a, TraceAction::DetailsDown | TraceAction::DetailsUp);
         let out = self.tree_move(a, station);
-        if out.changed {
+        if out.changed && !same_node {
             self.load_detail(station);
         }
         out
@@ -1273,6 +1288,8 @@ impl Trace {
                 self.details_toggled = !self.details_toggled;
                 Outcome::changed()
             }
+            TraceAction::DetailsDown => changed(self.details_scroll.down(1)),
+            TraceAction::DetailsUp => changed(self.details_scroll.up(1)),
             _ => Outcome::none(),
         }
     }
