@@ -416,6 +416,8 @@ impl App {
                     Action::Change => MasterAction::Change,
                     Action::Retire => MasterAction::Retire,
                     Action::OtherList => MasterAction::OtherList,
+                    Action::ScrollDown => MasterAction::ScrollDown,
+                    Action::ScrollUp => MasterAction::ScrollUp,
                     _ => return Outcome::none(),
                 };
                 self.master.update(m, station)
@@ -765,6 +767,12 @@ impl App {
             _ if self.screen == ScreenId::Trace => self.trace.hint_applies(a),
             // The master-data form and prompt: no lines, nothing to print, nothing to clear.
             Action::Clear if self.screen == ScreenId::Master && self.master.wants_text() => false,
+            // Only while the details on screen hold more than they show (as last drawn).
+            Action::ScrollDown | Action::ScrollUp => {
+                self.screen == ScreenId::Master
+                    && self.master.focus == super::screens::master::Focus::Details
+                    && self.master.details_scroll.can_scroll()
+            }
             Action::Open => {
                 !(self.screen == ScreenId::Lots
                     && self.lots.focus == super::screens::lots::Focus::History)

@@ -203,6 +203,132 @@ pub fn scroll(first: usize, selected: usize, height: usize, len: usize) -> usize
     first.min(len.saturating_sub(height))
 }
 
+/// What a pane that shows rows `first..first + shown` of `len` says about the rest:
+/// "↓ more" when rows are hidden below, "↑ more" above, "↑↓ more" both ways (ASCII "v",
+/// "^", "^v" under `ascii`), after the position "3/12" when `at` (0-based) is given.
+/// None when everything is in view and no position is asked for.
+pub fn more_label(
+    first: usize,
+    shown: usize,
+    len: usize,
+    at: Option<usize>,
+    ascii: bool,
+) -> Option<String> {
+    if len <= shown {
+        return None;
+    }
+    let above = first > 0;
+    let below = first.saturating_add(shown) < len;
+    let arrows = match (above, below, ascii) {
+        (true, true, false) => "↑↓ more",
+        (true, true, true) => "^v more",
+        (false, true, false) => "↓ more",
+        (false, true, true) => "v more",
+        (true, false, false) => "↑ more",
+        (true, false, true) => "^ more",
+        (false, false, _) => "",
+    };
+    let pos = at.map(|a| format!("{}/{len}", a.min(len.saturating_sub(1)) + 1));
+    let text = [pos.as_deref().unwrap_or(""), arrows]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+/// The marker of a boxed pane that holds more than it shows, on its bottom border at the
+/// right (see [`more_label`]), so no row of content is given up for it. `boxed` is the
+/// box's outer rect. One helper for every pane, so every pane says it the same way.
+pub fn more(
+    buf: &mut Buffer,
+    boxed: Rect,
+    first: usize,
+    shown: usize,
+    len: usize,
+    at: Option<usize>,
+    theme: &Theme,
+) {
+    if boxed.height < 2 || boxed.width < 4 {
+        return;
+    }
+    if let Some(t) = more_label(first, shown, len, at, theme.ascii) {
+        let t = format!(" {t} ");
+        let room = boxed.width.saturating_sub(2) as usize;
+        if width(&t) > room {
+            return;
+        }
+        let x = boxed.right().saturating_sub(width(&t) as u16 + 1);
+        put(buf, boxed, x, boxed.bottom() - 1, &t, theme.dim);
+    }
+}
+
+/// The same marker for a list without a box, at the right end of its header row `row`
+/// (drawn over whatever the header has there).
+pub fn more_in_row(
+    buf: &mut Buffer,
+    row: Rect,
+    first: usize,
+    shown: usize,
+    len: usize,
+    theme: &Theme,
+) {
+    if row.height == 0 {
+        return;
+    }
+    if let Some(t) = more_label(first, shown, len, None, theme.ascii) {
+        let t = format!(" {t}");
+        let w = width(&t) as u16;
+        if w > row.width {
+            return;
+        }
+        put(buf, row, row.right() - w, row.y, &t, theme.dim);
+    }
+}
+
+/// Where a pane of text that scrolls by keys is: its first line shown, and the most that
+/// can be. Only the render knows the pane's height, so the render sets the most (through
+/// a `Cell`, as the trace tree keeps its offset); a key then moves from what the user
+/// saw and stops at the last line, never into empty space.
+#[derive(Debug, Default, Clone)]
+pub struct PaneScroll {
+    first: std::cell::Cell<usize>,
+    most: std::cell::Cell<usize>,
+}
+
+impl PaneScroll {
+    /// Down `n` lines, up to the last; whether it moved.
+    pub fn down(&self, n: usize) -> bool {
+        let to = self.first.get().saturating_add(n).min(self.most.get());
+        self.first.replace(to) != to
+    }
+
+    /// Up `n` lines, up to the first; whether it moved.
+    pub fn up(&self, n: usize) -> bool {
+        let to = self.first.get().saturating_sub(n);
+        self.first.replace(to) != to
+    }
+
+    /// Whether there is anything to scroll to, as last drawn (for the footer's hints).
+    pub fn can_scroll(&self) -> bool {
+        self.most.get() > 0 || self.first.get() > 0
+    }
+
+    /// Back to the top (another record or node is shown).
+    pub fn reset(&self) {
+        self.first.set(0);
+    }
+
+    /// For the render: the first of `len` lines to show `height` at a time.
+    pub fn first(&self, len: usize, height: usize) -> usize {
+        let most = len.saturating_sub(height);
+        self.most.set(most);
+        let at = self.first.get().min(most);
+        self.first.set(at);
+        at
+    }
+}
+
 pub fn row(area: Rect, i: u16) -> Rect {
     if i >= area.height {
         return Rect::new(area.x, area.bottom(), area.width, 0);

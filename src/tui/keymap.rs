@@ -349,6 +349,10 @@ pub enum Action {
     ShippingKdes,
     /// Ship: open the customer return form (or go back to the shipment).
     RecordReturn,
+    /// Trace, Items/Parties: scroll the details pane down a line, to what is below it.
+    ScrollDown,
+    /// Trace, Items/Parties: scroll the details pane back up.
+    ScrollUp,
 }
 
 impl Action {
@@ -415,6 +419,8 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("fda_export", Action::FdaExport),
     ("shipping_kdes", Action::ShippingKdes),
     ("record_return", Action::RecordReturn),
+    ("scroll_down", Action::ScrollDown),
+    ("scroll_up", Action::ScrollUp),
 ];
 
 impl Action {
@@ -549,6 +555,7 @@ impl Layer {
             FdaExport => matches!(self, Layer::Menu | Layer::Trace | Layer::Lots),
             ShippingKdes => matches!(self, Layer::Form | Layer::Menu),
             RecordReturn => matches!(self, Layer::Form | Layer::Menu),
+            ScrollDown | ScrollUp => matches!(self, Layer::Trace | Layer::Master),
         }
     }
 }

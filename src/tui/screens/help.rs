@@ -282,17 +282,7 @@ impl Help {
                 Line::Blank => {}
             }
         }
-        if start + h < len {
-            let more = if ui.theme.ascii { "v more" } else { "↓ more" };
-            put(
-                buf,
-                inner,
-                inner.right().saturating_sub(7),
-                inner.bottom().saturating_sub(1),
-                more,
-                ui.theme.dim,
-            );
-        }
+        draw::more(buf, area, start, h, len, None, ui.theme);
         None
     }
 }

@@ -581,6 +581,7 @@ impl Lots {
             return;
         }
         let start = self.selected.saturating_sub(rows - 1);
+        draw::more(buf, area, start, rows, self.results.len(), None, ui.theme);
         let list_focus = self.focus == Focus::List && self.prompt.is_none();
         for (n, (i, f)) in self
             .results
@@ -710,6 +711,34 @@ impl Lots {
                 },
             ));
         }
+        let sel = self.scroll.min(h.events.len().saturating_sub(1));
+        let text = |entry: &crate::store::HistoryEntry| {
+            let mut t = describe(&entry.event, l, ui.compact);
+            if let Some(by) = entry.voided_by {
+                t.push_str(&format!(" [voided by {by}]"));
+            }
+            t
+        };
+        // The selected event shows in full, wrapped onto the rows it needs (a receipt's
+        // dock note, a long reason): the others keep one row each, cut to the width.
+        let sel_rows: Vec<String> = h
+            .events
+            .get(sel)
+            .map(|entry| {
+                let t = text(entry);
+                if draw::width(&t) <= w {
+                    return vec![t];
+                }
+                // Wrapped under its first column (the event number's leading spaces
+                // kept), so the rows read as one event.
+                let lead = t.len() - t.trim_start().len();
+                let pad = " ".repeat(lead.min(w / 2));
+                draw::wrap(t.trim_start(), w.saturating_sub(pad.len()).max(1))
+                    .into_iter()
+                    .map(|r| format!("{pad}{r}"))
+                    .collect()
+            })
+            .unwrap_or_default();
         let head_rows = if inner.height > 8 {
             head.len()
         } else if inner.height > 6 {
@@ -717,6 +746,12 @@ impl Lots {
         } else {
             1
         };
+        // The head gives up rows (down to the lot's item line) for the selected event
+        // to show in full: what the user moved to is what they want to read.
+        let need = head_rows + 1 + sel_rows.len();
+        let head_rows = head_rows
+            .saturating_sub(need.saturating_sub(inner.height as usize))
+            .max(1);
         for (n, (t, s)) in head.iter().take(head_rows).enumerate() {
             put(
                 buf,
@@ -748,26 +783,17 @@ impl Lots {
         if rows == 0 {
             return;
         }
-        let sel = self.scroll.min(h.events.len().saturating_sub(1));
-        let start = sel.saturating_sub(rows - 1);
-        // More events than fit: where the selection is, on the bottom border ("3/12"), so
-        // nobody takes the rows in view for the whole history.
-        if h.events.len() > rows && area.height >= 2 {
-            let at = format!(" {}/{} ", sel + 1, h.events.len());
-            let x = area.right().saturating_sub(draw::width(&at) as u16 + 1);
-            put(buf, area, x, area.bottom() - 1, &at, ui.theme.dim);
-        }
-        for (n, (i, entry)) in h
-            .events
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
-            let mut t = describe(&entry.event, l, ui.compact);
-            if let Some(by) = entry.voided_by {
-                t.push_str(&format!(" [voided by {by}]"));
+        let sel_h = sel_rows.len().clamp(1, rows);
+        let start = sel.saturating_sub(rows - sel_h);
+        let shown = (sel - start + 1 + rows.saturating_sub(sel - start + sel_h))
+            .min(h.events.len() - start);
+        // More events than fit: where the selection is, on the bottom border ("3/12 ↓
+        // more"), so nobody takes the rows in view for the whole history.
+        draw::more(buf, area, start, shown, h.events.len(), Some(sel), ui.theme);
+        let mut y = list.y + 1;
+        for (i, entry) in h.events.iter().enumerate().skip(start) {
+            if y >= list.bottom() {
+                break;
             }
             let style = if i == sel {
                 ui.theme.selected
@@ -776,14 +802,25 @@ impl Lots {
             } else {
                 ui.theme.label
             };
-            put(
-                buf,
-                list,
-                list.x,
-                list.y + 1 + n as u16,
-                &draw::pad(&draw::fit(&t, w, e), w),
-                style,
-            );
+            let parts = if i == sel {
+                let mut p = sel_rows.clone();
+                if p.len() > sel_h {
+                    // Still more than the pane holds: the last row says it is cut.
+                    let rest = p[sel_h - 1..].join(" ");
+                    p.truncate(sel_h - 1);
+                    p.push(draw::fit(&rest, w, e));
+                }
+                p
+            } else {
+                vec![draw::fit(&text(entry), w, e)]
+            };
+            for part in parts.iter().take(sel_h) {
+                if y >= list.bottom() {
+                    break;
+                }
+                put(buf, list, list.x, y, &draw::pad(part, w), style);
+                y += 1;
+            }
         }
     }
 

@@ -44,6 +44,9 @@ pub enum MasterAction {
     OtherList,
     /// Read the lists (and the caller's role) again.
     Refresh,
+    /// Scroll the open record's details down (or up) a line.
+    ScrollDown,
+    ScrollUp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +83,8 @@ pub struct Master {
     pub focus: Focus,
     /// The open record's changes, oldest first.
     pub history: Vec<Event>,
+    /// How far the open record's details are scrolled; back to the top for each record.
+    pub details_scroll: draw::PaneScroll,
     pub editor: Option<Editor>,
     pub prompt: Option<RetirePrompt>,
     /// What the caller may do: adding, editing and retiring need `Action::Add`'s role.
@@ -235,6 +240,7 @@ impl Master {
             party_sel: 0,
             focus: Focus::List,
             history: Vec::new(),
+            details_scroll: draw::PaneScroll::default(),
             editor: None,
             prompt: None,
             role: Access::Operator,
@@ -320,6 +326,7 @@ impl Master {
                     MasterAction::First => 0,
                     _ => last,
                 };
+                self.details_scroll.reset();
                 if self.focus == Focus::Details {
                     return self.load_history(station);
                 }
@@ -330,6 +337,7 @@ impl Master {
                     return Outcome::none();
                 }
                 self.focus = Focus::Details;
+                self.details_scroll.reset();
                 self.load_history(station)
             }
             MasterAction::Back => {
@@ -337,7 +345,21 @@ impl Master {
                 self.history.clear();
                 Outcome::changed()
             }
+            MasterAction::ScrollDown | MasterAction::ScrollUp if self.focus == Focus::Details => {
+                let moved = if action == MasterAction::ScrollDown {
+                    self.details_scroll.down(1)
+                } else {
+                    self.details_scroll.up(1)
+                };
+                if moved {
+                    Outcome::changed()
+                } else {
+                    Outcome::none()
+                }
+            }
+            MasterAction::ScrollDown | MasterAction::ScrollUp => Outcome::none(),
             MasterAction::OtherList => {
+                self.details_scroll.reset();
                 self.tab = match self.tab {
                     Tab::Items => Tab::Parties,
                     Tab::Parties => Tab::Items,
@@ -532,9 +554,9 @@ impl Master {
         let get = values(&ed.form, &ed.editing);
         let (saved, key, text) = match ed.tab {
             Tab::Items => {
-                let item = match setup::item_from(get) {
+                let item = match setup::item_checked(get) {
                     Ok(i) => i,
-                    Err(e) => return refuse(&mut ed.form, &e.into()),
+                    Err(e) => return refuse_all(&mut ed.form, e.map(StationError::from)),
                 };
                 let code = item.code.clone();
                 let before = self.items.iter().find(|i| i.code == code).cloned();
@@ -551,9 +573,9 @@ impl Master {
                 (done, code.to_string(), Tab::Items)
             }
             Tab::Parties => {
-                let party = match setup::party_from(get) {
+                let party = match setup::party_checked(get) {
                     Ok(p) => p,
-                    Err(e) => return refuse(&mut ed.form, &e.into()),
+                    Err(e) => return refuse_all(&mut ed.form, e.map(StationError::from)),
                 };
                 let id = party.id.clone();
                 let before = self.parties.iter().find(|p| p.id == id).cloned();
@@ -874,6 +896,7 @@ impl Master {
                 })
                 .collect(),
         };
+        draw::more(buf, area, start, rows, lines.len(), None, ui.theme);
         let focus = self.prompt.is_none();
         for (n, (i, (text, retired))) in lines.iter().enumerate().skip(start).take(rows).enumerate()
         {
@@ -961,7 +984,10 @@ impl Master {
                 lines.push((part, ui.theme.label));
             }
         }
-        for (n, (t, s)) in lines.iter().take(inner.height as usize).enumerate() {
+        // More than fits (a long change history): the pane scrolls by keys, and says so.
+        let h = inner.height as usize;
+        let first = self.details_scroll.first(lines.len(), h);
+        for (n, (t, s)) in lines.iter().skip(first).take(h).enumerate() {
             put(
                 buf,
                 inner,
@@ -971,6 +997,7 @@ impl Master {
                 *s,
             );
         }
+        draw::more(buf, area, first, h, lines.len(), None, ui.theme);
     }
 
     fn render_editor(

@@ -16,7 +16,9 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
 use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
-use crate::domain::{Dimension, Invalid, Item, Lot, LotStatus, Party, Qty, Role, Unit};
+use crate::domain::{
+    Dimension, Invalid, Item, Lot, LotStatus, Party, Problems, Qty, Refused, Role, Unit,
+};
 use crate::scan::Scan;
 use crate::station::{Station, StationError};
 use ratatui::buffer::Buffer;
@@ -57,6 +59,45 @@ pub struct Ui<'a> {
 pub fn refuse(form: &mut Form, e: &StationError) -> Outcome {
     form.mark_error(e.field.as_deref());
     Outcome::error(e)
+}
+
+/// Every problem found reading a form: each field is checked, not only up to the first
+/// wrong one, so the refusal can follow the form (see [`refuse_all`]).
+pub type Checks = Problems<StationError>;
+
+/// A form refused for one or more problems, reported in the order the form shows its
+/// fields, so a clerk fixes them top to bottom: the first (by the field's place in
+/// `form.order`, ties in the order found) goes on the status line and gets the cursor, as
+/// [`refuse`] does; the other fields found wrong are marked too, and the status line says
+/// how many more there are. One problem a field: the first found (an empty required
+/// field is not also "not a number").
+pub fn refuse_all(form: &mut Form, refused: Refused<StationError>) -> Outcome {
+    let mut all = refused.into_vec();
+    // A stable sort: problems of the same place keep the order they were found in.
+    all.sort_by_key(|e| form.rank(e.field.as_deref()));
+    let mut fields: Vec<Option<String>> = Vec::new();
+    all.retain(|e| {
+        let new = e.field.is_none() || !fields.contains(&e.field);
+        fields.push(e.field.clone());
+        new
+    });
+    let mut all = all.into_iter();
+    let Some(first) = all.next() else {
+        return Outcome::none();
+    };
+    let mut out = refuse(form, &first);
+    let rest: Vec<StationError> = all.collect();
+    for e in &rest {
+        form.mark_also(e.field.as_deref());
+    }
+    if let (n @ 1.., Some(InternalEvent::Status(s))) = (rest.len(), out.events.last_mut()) {
+        s.text = format!(
+            "{} ({n} more field{} to fix)",
+            s.text,
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    out
 }
 
 pub fn invalid(field: &str, problem: impl Into<String>) -> StationError {
@@ -284,6 +325,35 @@ pub fn stack(pieces: &[Piece], focus: Slot, height: u16) -> (Vec<i32>, i32) {
     (ys, offset)
 }
 
+/// `stack` in `area`, saying when pieces are hidden below the last row: that row then
+/// shows the marker ("↓ more", or "↑↓ more" when some are above too) and the pieces get
+/// the rows above it (the area returned). Tab reaches what is below; the marker is so
+/// nobody takes the last field in view for the end of the form.
+pub fn stack_marked(
+    buf: &mut Buffer,
+    pieces: &[Piece],
+    focus: Slot,
+    area: Rect,
+    ui: &Ui,
+) -> (Vec<i32>, i32, Rect) {
+    let total: i32 = pieces.iter().map(|p| p.height as i32).sum();
+    let (ys, offset) = stack(pieces, focus, area.height);
+    if area.height < 4 || total <= offset + area.height as i32 {
+        return (ys, offset, area);
+    }
+    let shorter = Rect::new(area.x, area.y, area.width, area.height - 1);
+    let (ys, offset) = stack(pieces, focus, shorter.height);
+    draw::more_in_row(
+        buf,
+        draw::row(area, area.height - 1),
+        offset.max(0) as usize,
+        shorter.height as usize,
+        total.max(0) as usize,
+        ui.theme,
+    );
+    (ys, offset, shorter)
+}
+
 /// The slots of a form with a list of lines, stacked one above the other as a handheld
 /// shows them (the list a header row plus one row a line).
 pub fn compact_pieces(form: &Form, lines: usize, view: &FormView, ui: &Ui) -> Vec<Piece> {
@@ -312,10 +382,10 @@ pub fn render_compact_with_lines(
     render_lines: impl Fn(&mut Buffer, Rect),
 ) -> Option<Position> {
     let pieces = compact_pieces(form, lines, view, ui);
-    let (ys, offset) = stack(&pieces, form.slot(), area.height);
+    let (ys, offset, shown) = stack_marked(buf, &pieces, form.slot(), area, ui);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
-        let Some(r) = piece_rect(area, y, offset, p.height) else {
+        let Some(r) = piece_rect(shown, y, offset, p.height) else {
             continue;
         };
         match p.slot {
@@ -368,10 +438,10 @@ pub fn render_plain_form(
             height: view.height(*s, ui),
         })
         .collect();
-    let (ys, offset) = stack(&pieces, form.slot(), area.height);
+    let (ys, offset, shown) = stack_marked(buf, &pieces, form.slot(), area, ui);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
-        let (Some(r), Some(s)) = (piece_rect(area, y, offset, p.height), p.slot) else {
+        let (Some(r), Some(s)) = (piece_rect(shown, y, offset, p.height), p.slot) else {
             continue;
         };
         if let Some(c) = view.draw_slot(buf, r, s, ui) {

@@ -3,10 +3,12 @@
 
 mod app;
 mod exports;
+mod field_order;
 mod full_disk;
 mod fuzz;
 mod labels;
 mod master;
+mod panes;
 mod scanning;
 mod screens;
 mod snapshots;

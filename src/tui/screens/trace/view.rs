@@ -41,14 +41,37 @@ fn lines(buf: &mut Buffer, area: Rect, v: &[Line], first: usize, ui: &Ui) {
     }
 }
 
-/// "12/812" on a box's bottom border, when there is more than fits.
-fn position(buf: &mut Buffer, boxed: Rect, at: usize, of: usize, shown: usize, ui: &Ui) {
-    if of <= shown || boxed.height < 2 || boxed.width < 12 {
+/// Lines wrapped to `w` columns, a wrapped line's rest indented under it.
+fn wrap_lines(v: &[Line], w: usize) -> Vec<Line> {
+    let mut out = Vec::with_capacity(v.len());
+    for (t, tone) in v {
+        let mut parts = draw::wrap(t, w).into_iter();
+        out.push((parts.next().unwrap_or_default(), *tone));
+        let rest: Vec<String> = parts.collect();
+        if !rest.is_empty() {
+            for p in draw::wrap(&rest.join(" "), w.saturating_sub(2).max(1)) {
+                out.push((format!("  {p}"), *tone));
+            }
+        }
+    }
+    out
+}
+
+/// "12/812" on a box's bottom border, with whether more is above or below, when there is
+/// more than fits: `first` is the first row shown, `at` the row the position names.
+fn position(
+    buf: &mut Buffer,
+    boxed: Rect,
+    first: usize,
+    at: usize,
+    of: usize,
+    shown: usize,
+    ui: &Ui,
+) {
+    if boxed.width < 12 {
         return;
     }
-    let t = format!(" {}/{} ", at + 1, of);
-    let x = boxed.right().saturating_sub(draw::width(&t) as u16 + 1);
-    put(buf, boxed, x, boxed.bottom() - 1, &t, ui.theme.dim);
+    draw::more(buf, boxed, first, shown, of, Some(at), ui.theme);
 }
 
 impl Trace {
@@ -118,10 +141,10 @@ impl Trace {
                     height: view.height(*s, ui),
                 });
             }
-            let (ys, offset) = stack(&pieces, self.start.slot(), area.height);
+            let (ys, offset, shown) = stack_marked(buf, &pieces, self.start.slot(), area, ui);
             let mut cursor = None;
             for (p, y) in pieces.iter().zip(ys) {
-                let Some(r) = piece_rect(area, y, offset, p.height) else {
+                let Some(r) = piece_rect(shown, y, offset, p.height) else {
                     continue;
                 };
                 if let Some(s) = p.slot
@@ -273,7 +296,7 @@ impl Trace {
                 style,
             );
         }
-        position(buf, area, p.selected, p.entries.len(), rows, ui);
+        position(buf, area, start, p.selected, p.entries.len(), rows, ui);
     }
 
     fn render_tree(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
@@ -319,8 +342,17 @@ impl Trace {
                 } else {
                     String::new()
                 };
-                lines(buf, inner, &ctx.detail(r.kind, made_by, reach), 0, ui);
+                // Long lines (an address, a note) wrap rather than being cut, and the
+                // pane scrolls by keys, marked when more is below.
+                let v = wrap_lines(&ctx.detail(r.kind, made_by, reach), inner.width as usize);
+                let h = inner.height as usize;
+                let first = self.details_scroll.first(v.len(), h);
+                lines(buf, inner, &v, first, ui);
+                draw::more(buf, d, first, h, v.len(), None, ui.theme);
             }
+        } else {
+            // No pane: nothing to scroll (the footer drops its keys).
+            self.details_scroll.first(0, 0);
         }
         if tree_area.is_empty() {
             return;
@@ -398,7 +430,7 @@ impl Trace {
                 );
             }
         }
-        position(buf, tree_area, l.selected, n, h, ui);
+        position(buf, tree_area, off, l.selected, n, h, ui);
         if ui.compact && tree_area.height >= 2 && tree_area.width >= 16 {
             let k = key(ui, Layer::Trace, Action::Details);
             if !k.is_empty() {
@@ -469,7 +501,7 @@ impl Trace {
         }
         let first = l.scroll.min(v.len().saturating_sub(1));
         lines(buf, inner, &v, first, ui);
-        position(buf, area, first, v.len(), inner.height as usize, ui);
+        position(buf, area, first, first, v.len(), inner.height as usize, ui);
     }
 
     /// The count form: one row per field, over the mock recall view.
