@@ -652,8 +652,22 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let socket = lotline::station::remote::socket_path(&db);
     let log = dir.path().join("serve.log");
+    // A page cache too small to work with is refused before anything opens.
+    let o = Command::new(bin())
+        .args(["serve", "--cache-mb", "1", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--cache-mb"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The smallest cache allowed: traces come from the graph and lot pages from the
+    // operating system, and must still be the redb walk's, before and after writes.
     let mut server = Command::new(bin())
-        .args(["serve", "--db"])
+        .args(["serve", "--cache-mb", "4", "--db"])
         .arg(&db)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -234,6 +234,10 @@ pub struct ServeArgs {
     /// How many daily backups --backup-dir keeps; the oldest beyond go.
     #[arg(long, value_name = "N", default_value_t = 14, requires = "backup_dir")]
     pub keep: usize,
+    /// Megabytes of database pages the server keeps in memory besides its link graph
+    /// (traces use the graph; the operating system caches the rest of the file).
+    #[arg(long, value_name = "MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(4..=65_536))]
+    pub cache_mb: u64,
 }
 
 #[derive(Debug, Args)]

@@ -785,6 +785,7 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
                 dir: dir.clone(),
                 keep: a.keep,
             }),
+        cache_bytes: usize::try_from(a.cache_mb * 1024 * 1024).unwrap_or(usize::MAX),
     };
     crate::server::serve(&opts).map_err(|e| {
         // The log says it too, for a server started by a client.

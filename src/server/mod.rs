@@ -49,6 +49,8 @@ pub struct ServeOptions {
     pub group: Option<String>,
     /// Rolling daily backups, if asked for.
     pub backups: Option<BackupPolicy>,
+    /// redb's page cache, in bytes.
+    pub cache_bytes: usize,
 }
 
 /// Most write requests gathered into one transaction.
@@ -199,7 +201,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     // A server that is just stopping still holds the file for a moment: wait for it.
     let mut tries = 0;
     let opened = loop {
-        match Store::open(&opts.db, opts.create) {
+        match Store::open_cached(&opts.db, opts.create, opts.cache_bytes) {
             Err(StoreError::InUse { .. }) if tries < 50 && served_by(&opts.socket).is_none() => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(100));

@@ -87,6 +87,15 @@ fn file_writer() -> OpenWriter {
     std::sync::Arc::new(|path: &Path| builder().create(path))
 }
 
+/// The writer on the file with a page cache of `bytes` (redb's default is 1 GiB).
+fn file_writer_cached(bytes: usize) -> OpenWriter {
+    std::sync::Arc::new(move |path: &Path| {
+        let mut b = builder();
+        b.set_cache_size(bytes);
+        b.create(path)
+    })
+}
+
 /// The open database, and how to open it again.
 ///
 /// After one failed write (a full disk, an I/O error) redb refuses everything on that
@@ -264,6 +273,14 @@ impl Store {
     /// from a newer version.
     pub fn open(path: &Path, create: bool) -> Result<Store, StoreError> {
         Store::open_with(path, create, file_writer())
+    }
+
+    /// [`Store::open`] with a page cache of `cache_bytes`: the server's, which holds the
+    /// link graph in memory and leaves lot pages to the operating system's cache, so its
+    /// resident memory is the graph plus this cache rather than up to redb's 1 GiB
+    /// (BENCHMARKS.md, "Server memory").
+    pub fn open_cached(path: &Path, create: bool, cache_bytes: usize) -> Result<Store, StoreError> {
+        Store::open_with(path, create, file_writer_cached(cache_bytes))
     }
 
     /// [`Store::open`], with the writer's storage opened by `open_writer`.
