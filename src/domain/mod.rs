@@ -14,7 +14,7 @@ mod plant;
 mod qty;
 
 pub use code::*;
-pub use error::Invalid;
+pub use error::{Invalid, Problems, Refused};
 pub use event::*;
 pub use item::*;
 pub use kde::{KdeQuery, KdeRecords};

@@ -69,47 +69,79 @@ fn opt_parse<T>(
 /// `brand`, `commodity`, `variety`, `pack-size`, `pack-style`, `gtin`, `shelf-life`, `ftl`
 /// (yes/no), `temp-min`, `temp-max`. Empty optional fields are left unset.
 pub fn item_from(f: impl Fn(&str) -> String) -> Result<NewItem, Invalid> {
-    let kind = f("kind");
-    let item = NewItem {
-        code: ItemCode::parse(f("code").trim(), "code")?,
-        description: ProductDescription {
-            name: required_text(&f("name"), "name", TEXT_MAX)?,
-            brand: opt_text(&f("brand"), "brand")?,
-            commodity: opt_text(&f("commodity"), "commodity")?,
-            variety: opt_text(&f("variety"), "variety")?,
-            pack_size: opt_text(&f("pack-size"), "pack-size")?,
-            pack_style: opt_text(&f("pack-style"), "pack-style")?,
-        },
-        unit: {
-            let u = f("unit");
-            if u.trim().is_empty() {
-                return Err(Invalid::new(
-                    "unit",
-                    "is required; accepted: kg, g, lb, oz, l, ml, gal, ea, case, dozen",
-                ));
-            }
-            u.trim()
-                .parse()
-                .map_err(|e: String| Invalid::new("unit", e))?
-        },
-        kind: if kind.trim().is_empty() {
-            ItemKind::Ingredient
+    item_checked(f).map_err(|r| r.first)
+}
+
+/// As [`item_from`], with every problem found: in the order the item form shows its
+/// fields (code, name, unit, kind, the description, then the rest).
+pub fn item_checked(f: impl Fn(&str) -> String) -> Result<NewItem, Refused<Invalid>> {
+    let mut p = Problems::new();
+    let code = p.take(ItemCode::parse(f("code").trim(), "code"));
+    let name = p.take(required_text(&f("name"), "name", TEXT_MAX));
+    let unit = p.take({
+        let u = f("unit");
+        if u.trim().is_empty() {
+            Err(Invalid::new(
+                "unit",
+                "is required; accepted: kg, g, lb, oz, l, ml, gal, ea, case, dozen",
+            ))
         } else {
-            kind.parse()?
-        },
-        gtin: opt_parse(&f("gtin"), |g| Gtin::parse(g, "gtin"))?,
-        shelf_life_days: shelf_life(&f("shelf-life"))?,
-        ftl: yes_no(&f("ftl"), "ftl")?,
-        receiving_temp: {
-            let r = TempRange {
-                min_dc: opt_parse(&f("temp-min"), |t| parse_temperature(t, "temp-min"))?,
-                max_dc: opt_parse(&f("temp-max"), |t| parse_temperature(t, "temp-max"))?,
-            };
-            r.validate()?;
-            r
-        },
-    };
-    Ok(item)
+            u.trim()
+                .parse::<Unit>()
+                .map_err(|e: String| Invalid::new("unit", e))
+        }
+    });
+    let kind = p.take({
+        let kind = f("kind");
+        if kind.trim().is_empty() {
+            Ok(ItemKind::Ingredient)
+        } else {
+            kind.parse()
+        }
+    });
+    let mut text = |name: &str| p.take(opt_text(&f(name), name));
+    let (brand, commodity, variety, pack_size, pack_style) = (
+        text("brand"),
+        text("commodity"),
+        text("variety"),
+        text("pack-size"),
+        text("pack-style"),
+    );
+    let gtin = p.take(opt_parse(&f("gtin"), |g| Gtin::parse(g, "gtin")));
+    let shelf_life_days = p.take(shelf_life(&f("shelf-life")));
+    let ftl = p.take(yes_no(&f("ftl"), "ftl"));
+    let min_dc = p.take(opt_parse(&f("temp-min"), |t| {
+        parse_temperature(t, "temp-min")
+    }));
+    let max_dc = p.take(opt_parse(&f("temp-max"), |t| {
+        parse_temperature(t, "temp-max")
+    }));
+    let receiving_temp = p.take(match (min_dc, max_dc) {
+        (Some(min_dc), Some(max_dc)) => {
+            let r = TempRange { min_dc, max_dc };
+            r.validate().map(|()| Some(r))
+        }
+        _ => Ok(None),
+    });
+    p.finish(|| {
+        Some(NewItem {
+            code: code?,
+            description: ProductDescription {
+                name: name?,
+                brand: brand?,
+                commodity: commodity?,
+                variety: variety?,
+                pack_size: pack_size?,
+                pack_style: pack_style?,
+            },
+            unit: unit?,
+            kind: kind?,
+            gtin: gtin?,
+            shelf_life_days: shelf_life_days?,
+            ftl: ftl?,
+            receiving_temp: receiving_temp??,
+        })
+    })
 }
 
 /// The text fields of an item, by the names [`item_from`] reads: what an edit form
@@ -141,40 +173,86 @@ pub fn item_fields(i: &Item) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn location_from(f: &impl Fn(&str) -> String) -> Result<Location, Invalid> {
-    Ok(Location {
-        business_name: required_text(&f("name"), "name", TEXT_MAX)?,
-        phone: opt_text(&f("phone"), "phone")?,
-        street: opt_text(&f("street"), "street")?,
-        city: opt_text(&f("city"), "city")?,
-        state: opt_text(&f("state"), "state")?,
-        zip: opt_text(&f("zip"), "zip")?,
-        country: opt_text(&f("country"), "country")?,
-    })
+/// The location's fields but its name, in the order forms show them; a party form
+/// shows its role between the name and these.
+struct Address {
+    phone: Option<String>,
+    street: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zip: Option<String>,
+    country: Option<String>,
+}
+
+impl Address {
+    fn read(f: &impl Fn(&str) -> String, p: &mut Problems<Invalid>) -> Address {
+        let mut text = |name: &str| p.take(opt_text(&f(name), name));
+        Address {
+            phone: text("phone"),
+            street: text("street"),
+            city: text("city"),
+            state: text("state"),
+            zip: text("zip"),
+            country: text("country"),
+        }
+    }
+
+    fn location(self, name: Option<String>) -> Option<Location> {
+        Some(Location {
+            business_name: name?,
+            phone: self.phone?,
+            street: self.street?,
+            city: self.city?,
+            state: self.state?,
+            zip: self.zip?,
+            country: self.country?,
+        })
+    }
 }
 
 /// A party from text fields by name: `id`, `name`, `role`, `phone`, `street`, `city`,
 /// `state`, `zip`, `country`, `gln`, `contact-name`, `contact-phone`, `contact-email`.
 pub fn party_from(f: impl Fn(&str) -> String) -> Result<NewParty, Invalid> {
-    let id = PartyId::parse(f("id").trim(), "id")?;
-    let location = location_from(&f)?;
-    let role = f("role");
-    if role.trim().is_empty() {
-        return Err(Invalid::new(
-            "role",
-            "is required; accepted: supplier, customer, both",
-        ));
-    }
-    Ok(NewParty {
-        id,
-        role: role.parse()?,
-        location,
-        gln: opt_parse(&f("gln"), |g| Gln::parse(g, "gln"))?,
-        recall_contact: Contact {
-            name: opt_text(&f("contact-name"), "contact-name")?,
-            phone: opt_text(&f("contact-phone"), "contact-phone")?,
-            email: opt_text(&f("contact-email"), "contact-email")?,
-        },
+    party_checked(f).map_err(|r| r.first)
+}
+
+/// As [`party_from`], with every problem found, in the order the party form shows its
+/// fields.
+pub fn party_checked(f: impl Fn(&str) -> String) -> Result<NewParty, Refused<Invalid>> {
+    let mut p = Problems::new();
+    let id = p.take(PartyId::parse(f("id").trim(), "id"));
+    let name = p.take(required_text(&f("name"), "name", TEXT_MAX));
+    let role = p.take({
+        let role = f("role");
+        if role.trim().is_empty() {
+            Err(Invalid::new(
+                "role",
+                "is required; accepted: supplier, customer, both",
+            ))
+        } else {
+            role.parse::<Role>()
+        }
+    });
+    let address = Address::read(&f, &mut p);
+    let gln = p.take(opt_parse(&f("gln"), |g| Gln::parse(g, "gln")));
+    let mut text = |name: &str| p.take(opt_text(&f(name), name));
+    let (contact_name, contact_phone, contact_email) = (
+        text("contact-name"),
+        text("contact-phone"),
+        text("contact-email"),
+    );
+    p.finish(|| {
+        Some(NewParty {
+            id: id?,
+            role: role?,
+            location: address.location(name)?,
+            gln: gln?,
+            recall_contact: Contact {
+                name: contact_name?,
+                phone: contact_phone?,
+                email: contact_email?,
+            },
+        })
     })
 }
 
@@ -221,12 +299,25 @@ pub fn qa_users(t: &str) -> Result<Vec<String>, Invalid> {
 /// The plant's identity from text fields by name: `name`, `phone`, `street`, `city`,
 /// `state`, `zip`, `country`, `gln`, `qa-users`; the lot-code patterns stay the defaults.
 pub fn plant_from(f: impl Fn(&str) -> String) -> Result<Plant, Invalid> {
-    let plant = Plant {
-        location: location_from(&f)?,
-        gln: opt_parse(&f("gln"), |g| Gln::parse(g, "gln"))?,
-        qa_users: qa_users(&f("qa-users"))?,
-        ..Plant::default()
-    };
+    plant_checked(f).map_err(|r| r.first)
+}
+
+/// As [`plant_from`], with every problem found, in the order the plant form shows its
+/// fields (the QA users last: they are a step of their own in the guided start).
+pub fn plant_checked(f: impl Fn(&str) -> String) -> Result<Plant, Refused<Invalid>> {
+    let mut p = Problems::new();
+    let name = p.take(required_text(&f("name"), "name", TEXT_MAX));
+    let address = Address::read(&f, &mut p);
+    let gln = p.take(opt_parse(&f("gln"), |g| Gln::parse(g, "gln")));
+    let qa_users = p.take(qa_users(&f("qa-users")));
+    let plant = p.finish(|| {
+        Some(Plant {
+            location: address.location(name)?,
+            gln: gln?,
+            qa_users: qa_users?,
+            ..Plant::default()
+        })
+    })?;
     plant.validate()?;
     Ok(plant)
 }
@@ -243,23 +334,30 @@ pub struct PlantSetup {
 impl PlantSetup {
     /// Refuse a second item or party with the same code before anything is written.
     pub fn check_new_item(&self, i: &NewItem) -> Result<(), Invalid> {
-        if self.items.iter().any(|x| x.code == i.code) {
+        self.check_item_code(&i.code)
+    }
+
+    /// A code no item of this setup has yet.
+    pub fn check_item_code(&self, code: &ItemCode) -> Result<(), Invalid> {
+        if self.items.iter().any(|x| &x.code == code) {
             return Err(Invalid::new(
                 "code",
-                format!(
-                    "item {} is already in this setup; give another code",
-                    i.code
-                ),
+                format!("item {code} is already in this setup; give another code"),
             ));
         }
         Ok(())
     }
 
     pub fn check_new_party(&self, p: &NewParty) -> Result<(), Invalid> {
-        if self.parties.iter().any(|x| x.id == p.id) {
+        self.check_party_id(&p.id)
+    }
+
+    /// An id no party of this setup has yet.
+    pub fn check_party_id(&self, id: &PartyId) -> Result<(), Invalid> {
+        if self.parties.iter().any(|x| &x.id == id) {
             return Err(Invalid::new(
                 "id",
-                format!("party {} is already in this setup; give another id", p.id),
+                format!("party {id} is already in this setup; give another id"),
             ));
         }
         Ok(())
@@ -367,6 +465,38 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k: &str| m.get(k).cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn every_problem_is_found_in_the_order_the_forms_show_the_fields() {
+        let names = |r: Refused<Invalid>| -> Vec<String> {
+            r.into_vec().into_iter().map(|e| e.field).collect()
+        };
+        let long = "x".repeat(101);
+        let item = item_checked(fields(&[
+            ("code", "FLOUR"),
+            ("brand", &long),
+            ("unit", "furlong"),
+            ("gtin", "12"),
+            ("temp-min", "5"),
+            ("temp-max", "2"),
+        ]))
+        .unwrap_err();
+        assert_eq!(names(item), ["name", "unit", "brand", "gtin", "temp-min"]);
+        let party = party_checked(fields(&[
+            ("id", "MILL"),
+            ("name", "Mill"),
+            ("phone", &long),
+            ("role", "friend"),
+            ("gln", "12"),
+        ]))
+        .unwrap_err();
+        assert_eq!(names(party), ["role", "phone", "gln"]);
+        let plant = plant_checked(fields(&[("city", &long), ("qa-users", "a\u{7}b")]));
+        assert_eq!(names(plant.unwrap_err()), ["name", "city", "qa-users"]);
+        // The command line names the first found.
+        let e = party_from(fields(&[("id", "MILL"), ("name", "x"), ("phone", &long)])).unwrap_err();
+        assert_eq!(e.field, "role");
     }
 
     #[test]

@@ -15,8 +15,8 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::{Action, ScreenId};
 use super::queue::{Outcome, Status};
 use super::screens::trace::Stage as TraceStage;
-use super::screens::{FormAction, Ui, common, invalid, refuse};
-use crate::domain::{ItemCode, parse_date};
+use super::screens::{Checks, FormAction, Ui, common, invalid, refuse_all};
+use crate::domain::{ItemCode, Refused, parse_date};
 use crate::export::epcis::export as epcis;
 use crate::export::fsma::{self, Request, RunBy, XlsxStep};
 use crate::station::{Station, StationError, StationExt};
@@ -604,7 +604,7 @@ fn submit(app: &mut App, station: &dyn Station) -> Outcome {
             app.exports.start(job);
             Outcome::changed().status(Status::info(label))
         }
-        Err(e) => refuse(&mut d.form, &e),
+        Err(e) => refuse_all(&mut d.form, e),
     }
 }
 
@@ -626,33 +626,67 @@ fn choice<'a>(form: &'a Form, name: &str, allowed: &[&'a str]) -> Result<&'a str
         })
 }
 
-fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, StationError> {
+fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, Refused<StationError>> {
     let today = station.today()?;
-    let date = |name: &str| -> Result<Option<NaiveDate>, StationError> {
-        form.get(name)
-            .opt()
-            .map(|t| parse_date(t, name, today))
-            .transpose()
-            .map_err(Into::into)
+    let mut c = Checks::new();
+    let mut date = |name: &str| -> Option<Option<NaiveDate>> {
+        c.take(
+            form.get(name)
+                .opt()
+                .map(|t| parse_date(t, name, today))
+                .transpose(),
+        )
     };
-    let (from, to) = (date("from")?, date("to")?);
-    if let (Some(f), Some(t)) = (from, to)
+    let (from, to) = (date("from"), date("to"));
+    if let (Some(Some(f)), Some(Some(t))) = (from, to)
         && f > t
     {
-        return Err(invalid(
+        c.push(invalid(
             "from",
             format!("{f} is after To {t}; give the earlier date first"),
         ));
     }
-    let items = form
-        .value("items")
-        .split([',', ' ', ';'])
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| ItemCode::parse(s.trim(), "items"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ftl_only = choice(form, "foods", &["ftl", "all"])? == "ftl";
+    let items = c.take(
+        form.value("items")
+            .split([',', ' ', ';'])
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| ItemCode::parse(s.trim(), "items"))
+            .collect::<Result<Vec<_>, _>>(),
+    );
+    let ftl_only = c
+        .take(choice(form, "foods", &["ftl", "all"]))
+        .map(|f| f == "ftl");
     let lot = form.get("lot").opt().map(|s| s.trim().to_string());
-    let file = form.value("file").trim();
+    let path = c.take(fda_path(form.value("file").trim()));
+    c.finish(|| {
+        let (path, is_xlsx) = path?;
+        let req = Request {
+            lot,
+            items: items?,
+            from: from?,
+            to: to?,
+            ftl_only: ftl_only?,
+            contact: None,
+        };
+        Some(if is_xlsx {
+            Job::Fda {
+                req,
+                xlsx: Some(path),
+                csv: None,
+            }
+        } else {
+            Job::Fda {
+                req,
+                xlsx: None,
+                csv: Some(path),
+            }
+        })
+    })
+}
+
+/// Where the FDA export goes, and whether it is a workbook (else a folder of CSV files):
+/// never over a file that is there.
+fn fda_path(file: &str) -> Result<(PathBuf, bool), StationError> {
     if file.is_empty() {
         return Err(invalid("file", "name the file to write"));
     }
@@ -696,27 +730,7 @@ fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, StationError> {
             }
         }
     }
-    let req = Request {
-        lot,
-        items,
-        from,
-        to,
-        ftl_only,
-        contact: None,
-    };
-    Ok(if is_xlsx {
-        Job::Fda {
-            req,
-            xlsx: Some(path),
-            csv: None,
-        }
-    } else {
-        Job::Fda {
-            req,
-            xlsx: None,
-            csv: Some(path),
-        }
-    })
+    Ok((path, is_xlsx))
 }
 
 /// Where the EPCIS document goes beside `csv`: the same name ending in `.jsonld`.
@@ -724,29 +738,39 @@ pub fn epcis_beside(csv: &Path) -> PathBuf {
     csv.with_extension("jsonld")
 }
 
-fn kde_job(form: &Form, shipment: u64) -> Result<Job, StationError> {
+fn kde_job(form: &Form, shipment: u64) -> Result<Job, Refused<StationError>> {
+    let mut c = Checks::new();
     let file = form.value("file").trim();
     if file.is_empty() {
-        return Err(invalid("file", "name the file to write"));
+        c.push(invalid("file", "name the file to write"));
     }
+    let with_epcis = c
+        .take(choice(form, "epcis", &["no", "yes"]))
+        .map(|e| e == "yes");
     let csv = PathBuf::from(file);
-    let with_epcis = choice(form, "epcis", &["no", "yes"])? == "yes";
-    let epcis = with_epcis.then(|| epcis_beside(&csv));
-    for p in std::iter::once(&csv).chain(epcis.as_ref()) {
-        if p.exists() {
-            return Err(invalid(
-                "file",
-                format!(
-                    "{} already exists; give another name (nothing was written)",
-                    p.display()
-                ),
-            ));
-        }
+    // The EPCIS file is only known once its field is; with it unreadable, the CSV alone
+    // is checked.
+    let epcis = with_epcis.unwrap_or(false).then(|| epcis_beside(&csv));
+    if !file.is_empty()
+        && let Some(p) = std::iter::once(&csv)
+            .chain(epcis.as_ref())
+            .find(|p| p.exists())
+    {
+        c.push(invalid(
+            "file",
+            format!(
+                "{} already exists; give another name (nothing was written)",
+                p.display()
+            ),
+        ));
     }
-    Ok(Job::Kde {
-        shipment,
-        csv,
-        epcis,
+    c.finish(|| {
+        with_epcis?;
+        Some(Job::Kde {
+            shipment,
+            csv,
+            epcis,
+        })
     })
 }
 

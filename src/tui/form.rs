@@ -316,22 +316,40 @@ impl Form {
         false
     }
 
+    /// The field an error names: by its name, or (`input 2`, `lot 1 qty`: a line's
+    /// error) by the first word of it.
+    fn named(&self, field: Option<&str>) -> Option<usize> {
+        let name = field?;
+        let base = name.split_whitespace().next().unwrap_or(name);
+        self.index(name).or_else(|| self.index(base))
+    }
+
     /// Mark the field an error names, and move to it. Returns whether one matched.
     pub fn mark_error(&mut self, field: Option<&str>) -> bool {
         for f in &mut self.fields {
             f.error = false;
         }
-        let Some(name) = field else {
+        let Some(i) = self.named(field) else {
             return false;
         };
-        // `input 2`, `lot 1`: line errors point at their list, not at a field.
-        let base = name.split_whitespace().next().unwrap_or(name);
-        if let Some(i) = self.index(name).or_else(|| self.index(base)) {
+        self.fields[i].error = true;
+        self.focus_field(self.fields[i].name);
+        true
+    }
+
+    /// Mark the field an error names as wrong too, leaving the cursor where it is.
+    pub fn mark_also(&mut self, field: Option<&str>) {
+        if let Some(i) = self.named(field) {
             self.fields[i].error = true;
-            self.focus_field(self.fields[i].name);
-            return true;
         }
-        false
+    }
+
+    /// Where the field an error names comes in the focus order: the order a person
+    /// fixes a form's problems in. An error naming no field of the form comes last.
+    pub fn rank(&self, field: Option<&str>) -> usize {
+        self.named(field)
+            .and_then(|i| self.order.iter().position(|s| *s == Slot::Field(i)))
+            .unwrap_or(self.order.len())
     }
 
     pub fn is_dirty(&self) -> bool {
@@ -340,7 +358,14 @@ impl Form {
 
     /// Fields that must be filled and are empty, first one first.
     pub fn missing(&self) -> Option<&Field> {
-        self.fields.iter().find(|f| f.required && f.opt().is_none())
+        self.missing_all().next()
+    }
+
+    /// Every field that must be filled and is empty.
+    pub fn missing_all(&self) -> impl Iterator<Item = &Field> {
+        self.fields
+            .iter()
+            .filter(|f| f.required && f.opt().is_none())
     }
 }
 
@@ -599,6 +624,26 @@ mod tests {
         assert!(form.mark_error(Some("b")));
         assert!(form.get("b").error);
         assert_eq!(form.slot(), Slot::Field(1));
+    }
+
+    #[test]
+    fn errors_rank_by_where_their_field_is_shown() {
+        // Fields listed a, b, c but shown c, a, b, as Produce shows its output last.
+        let mut form = Form::new(vec![
+            Field::new("a", "A"),
+            Field::new("b", "B"),
+            Field::new("c", "C"),
+        ]);
+        form.order = vec![Slot::Field(2), Slot::Lines, Slot::Field(0), Slot::Field(1)];
+        assert_eq!(form.rank(Some("c")), 0);
+        assert_eq!(form.rank(Some("a")), 2);
+        assert_eq!(form.rank(Some("b 2")), 3, "a line's error by its field");
+        assert_eq!(form.rank(Some("zzz")), 4, "no such field: last");
+        assert_eq!(form.rank(None), 4);
+        form.focus_field("c");
+        form.mark_also(Some("b"));
+        assert!(form.get("b").error);
+        assert!(form.is_focused("c"), "marking another leaves the cursor");
     }
 
     #[test]

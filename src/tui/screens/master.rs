@@ -554,9 +554,9 @@ impl Master {
         let get = values(&ed.form, &ed.editing);
         let (saved, key, text) = match ed.tab {
             Tab::Items => {
-                let item = match setup::item_from(get) {
+                let item = match setup::item_checked(get) {
                     Ok(i) => i,
-                    Err(e) => return refuse(&mut ed.form, &e.into()),
+                    Err(e) => return refuse_all(&mut ed.form, e.map(StationError::from)),
                 };
                 let code = item.code.clone();
                 let before = self.items.iter().find(|i| i.code == code).cloned();
@@ -573,9 +573,9 @@ impl Master {
                 (done, code.to_string(), Tab::Items)
             }
             Tab::Parties => {
-                let party = match setup::party_from(get) {
+                let party = match setup::party_checked(get) {
                     Ok(p) => p,
-                    Err(e) => return refuse(&mut ed.form, &e.into()),
+                    Err(e) => return refuse_all(&mut ed.form, e.map(StationError::from)),
                 };
                 let id = party.id.clone();
                 let before = self.parties.iter().find(|p| p.id == id).cloned();

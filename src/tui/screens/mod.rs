@@ -16,7 +16,9 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
 use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
-use crate::domain::{Dimension, Invalid, Item, Lot, LotStatus, Party, Qty, Role, Unit};
+use crate::domain::{
+    Dimension, Invalid, Item, Lot, LotStatus, Party, Problems, Qty, Refused, Role, Unit,
+};
 use crate::scan::Scan;
 use crate::station::{Station, StationError};
 use ratatui::buffer::Buffer;
@@ -57,6 +59,45 @@ pub struct Ui<'a> {
 pub fn refuse(form: &mut Form, e: &StationError) -> Outcome {
     form.mark_error(e.field.as_deref());
     Outcome::error(e)
+}
+
+/// Every problem found reading a form: each field is checked, not only up to the first
+/// wrong one, so the refusal can follow the form (see [`refuse_all`]).
+pub type Checks = Problems<StationError>;
+
+/// A form refused for one or more problems, reported in the order the form shows its
+/// fields, so a clerk fixes them top to bottom: the first (by the field's place in
+/// `form.order`, ties in the order found) goes on the status line and gets the cursor, as
+/// [`refuse`] does; the other fields found wrong are marked too, and the status line says
+/// how many more there are. One problem a field: the first found (an empty required
+/// field is not also "not a number").
+pub fn refuse_all(form: &mut Form, refused: Refused<StationError>) -> Outcome {
+    let mut all = refused.into_vec();
+    // A stable sort: problems of the same place keep the order they were found in.
+    all.sort_by_key(|e| form.rank(e.field.as_deref()));
+    let mut fields: Vec<Option<String>> = Vec::new();
+    all.retain(|e| {
+        let new = e.field.is_none() || !fields.contains(&e.field);
+        fields.push(e.field.clone());
+        new
+    });
+    let mut all = all.into_iter();
+    let Some(first) = all.next() else {
+        return Outcome::none();
+    };
+    let mut out = refuse(form, &first);
+    let rest: Vec<StationError> = all.collect();
+    for e in &rest {
+        form.mark_also(e.field.as_deref());
+    }
+    if let (n @ 1.., Some(InternalEvent::Status(s))) = (rest.len(), out.events.last_mut()) {
+        s.text = format!(
+            "{} ({n} more field{} to fix)",
+            s.text,
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    out
 }
 
 pub fn invalid(field: &str, problem: impl Into<String>) -> StationError {

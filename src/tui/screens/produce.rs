@@ -306,48 +306,62 @@ impl Produce {
         )))
     }
 
-    fn batch(&mut self, today: NaiveDate) -> Result<NewBatch, StationError> {
+    /// The batch the form describes, or every problem with it (see `refuse_all`).
+    fn batch(&mut self, today: NaiveDate) -> Result<NewBatch, Refused<StationError>> {
+        let mut c = Checks::new();
         if let Some(t) = self.form.get("input").opt() {
-            return Err(invalid(
+            c.push(invalid(
                 "input",
                 format!("press Enter to add lot {t} (or clear the field) before closing the batch"),
             ));
         }
         if self.form.get("item").opt().is_none() {
-            return Err(invalid("item", "output item is required"));
+            c.push(invalid("item", "output item is required"));
         }
-        check_choice(self.form.get_mut("item"), "item", true)?;
+        c.take(check_choice(self.form.get_mut("item"), "item", true));
         if self.lines.is_empty() {
-            return Err(invalid("input", "add at least one input lot"));
+            c.push(invalid("input", "add at least one input lot"));
         }
         if self.form.get("qty").opt().is_none() {
-            return Err(invalid("qty", "output quantity is required"));
+            c.push(invalid("qty", "output quantity is required"));
         }
         let f = &self.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
-        Ok(NewBatch {
-            // Each expired input was warned about, in words, as it was added and is marked
-            // EXPIRED on its line: saving with it is the override, and it is recorded.
-            allow_expired: self.lines.iter().any(|l| l.expired),
-            item: ItemCode::parse(f.value("item"), "item")?,
-            qty: Qty::parse_positive(f.value("qty"), "qty")?,
-            unit: None,
-            date: parse_past_date(opt("date").as_deref().unwrap_or("today"), "date", today)?,
-            line: opt("line")
+        let item = c.take(ItemCode::parse(f.value("item"), "item"));
+        let qty = c.take(Qty::parse_positive(f.value("qty"), "qty"));
+        let date = c.take(parse_past_date(
+            opt("date").as_deref().unwrap_or("today"),
+            "date",
+            today,
+        ));
+        let line = c.take(
+            opt("line")
                 .map(|l| required_text(&l, "line", 40))
-                .transpose()?,
-            reference: opt("ref")
-                .map(|r| Reference::parse(&r, "ref"))
-                .transpose()?,
-            expiry: None,
-            inputs: self
-                .lines
-                .iter()
-                .map(|l| LotLine {
-                    lot: l.lot.code.clone(),
-                    qty: l.qty,
-                })
-                .collect(),
+                .transpose(),
+        );
+        let reference = c.take(opt("ref").map(|r| Reference::parse(&r, "ref")).transpose());
+        c.finish(|| {
+            Some(NewBatch {
+                // Each expired input was warned about, in words, as it was added and is
+                // marked EXPIRED on its line: saving with it is the override, and it is
+                // recorded.
+                allow_expired: self.lines.iter().any(|l| l.expired),
+                item: item?,
+                qty: qty?,
+                unit: None,
+                date: date?,
+                line: line?,
+                reference: reference?,
+                expiry: None,
+                inputs: self
+                    .lines
+                    .iter()
+                    .map(|l| LotLine {
+                        lot: l.lot.code.clone(),
+                        qty: l.qty,
+                    })
+                    .collect(),
+            })
         })
     }
 
@@ -358,7 +372,7 @@ impl Produce {
         };
         let batch = match self.batch(today) {
             Ok(b) => b,
-            Err(e) => return refuse(&mut self.form, &e),
+            Err(e) => return refuse_all(&mut self.form, e),
         };
         let unit = self.item().map(|i| i.unit.to_string()).unwrap_or_default();
         let n = batch.inputs.len();

@@ -397,9 +397,11 @@ impl Receive {
         Outcome::changed()
     }
 
-    fn receipt(&mut self, today: NaiveDate) -> Result<NewReceipt, StationError> {
-        if let Some(f) = self.form.missing() {
-            return Err(invalid(
+    /// The receipt the form describes, or every problem with it (see `refuse_all`).
+    fn receipt(&mut self, today: NaiveDate) -> Result<NewReceipt, Refused<StationError>> {
+        let mut c = Checks::new();
+        for f in self.form.missing_all() {
+            c.push(invalid(
                 f.name,
                 format!("{} is required", f.label.to_lowercase()),
             ));
@@ -410,47 +412,66 @@ impl Receive {
             ("unit", "unit"),
             ("inspection", "result"),
         ] {
-            check_choice(self.form.get_mut(name), what, what != "unit")?;
+            c.take(check_choice(self.form.get_mut(name), what, what != "unit"));
         }
         let f = &self.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
-        let inspection = match opt("inspection").map(|s| s.to_ascii_lowercase()) {
-            None => None,
-            Some(s) if s == "pass" => Some(Inspection::Pass),
-            Some(s) if s == "fail" => Some(Inspection::Fail),
-            Some(s) => {
-                return Err(invalid(
-                    "inspection",
-                    format!(
-                        "{} is not a result; accepted: pass, fail",
-                        crate::domain::text::excerpt(s)
-                    ),
-                ));
-            }
-        };
-        Ok(NewReceipt {
-            item: ItemCode::parse(f.value("item"), "item")?,
-            supplier: PartyId::parse(f.value("supplier"), "supplier")?,
-            supplier_lot: SupplierLot::parse(f.value("supplier-lot"), "supplier-lot")?,
-            qty: Qty::parse_positive(f.value("qty"), "qty")?,
-            unit: opt("unit")
+        let inspection = c.take(match opt("inspection").map(|s| s.to_ascii_lowercase()) {
+            None => Ok(None),
+            Some(s) if s == "pass" => Ok(Some(Inspection::Pass)),
+            Some(s) if s == "fail" => Ok(Some(Inspection::Fail)),
+            Some(s) => Err(invalid(
+                "inspection",
+                format!(
+                    "{} is not a result; accepted: pass, fail",
+                    crate::domain::text::excerpt(s)
+                ),
+            )),
+        });
+        let item = c.take(ItemCode::parse(f.value("item"), "item"));
+        let supplier = c.take(PartyId::parse(f.value("supplier"), "supplier"));
+        let supplier_lot = c.take(SupplierLot::parse(f.value("supplier-lot"), "supplier-lot"));
+        let qty = c.take(Qty::parse_positive(f.value("qty"), "qty"));
+        let unit = c.take(
+            opt("unit")
                 .map(|u| u.parse::<Unit>().map_err(|e| invalid("unit", e)))
-                .transpose()?,
-            date: parse_past_date(opt("date").as_deref().unwrap_or("today"), "date", today)?,
-            expiry: opt("expiry")
+                .transpose(),
+        );
+        let date = c.take(parse_past_date(
+            opt("date").as_deref().unwrap_or("today"),
+            "date",
+            today,
+        ));
+        let expiry = c.take(
+            opt("expiry")
                 .map(|d| parse_date(&d, "expiry", today))
-                .transpose()?,
-            reference: opt("ref")
-                .map(|r| Reference::parse(&r, "ref"))
-                .transpose()?,
-            quality: Quality {
-                temperature_dc: opt("temp")
-                    .map(|t| parse_temperature(&t, "temp"))
-                    .transpose()?,
-                inspection,
-                note: clean_text(f.value("note"), "note", 200)?,
-            },
-            tlc_source_ref: parse_tlc_source_ref(f.value("tlc-source"), "tlc-source")?,
+                .transpose(),
+        );
+        let reference = c.take(opt("ref").map(|r| Reference::parse(&r, "ref")).transpose());
+        let temperature_dc = c.take(
+            opt("temp")
+                .map(|t| parse_temperature(&t, "temp"))
+                .transpose(),
+        );
+        let note = c.take(clean_text(f.value("note"), "note", 200));
+        let tlc_source_ref = c.take(parse_tlc_source_ref(f.value("tlc-source"), "tlc-source"));
+        c.finish(|| {
+            Some(NewReceipt {
+                item: item?,
+                supplier: supplier?,
+                supplier_lot: supplier_lot?,
+                qty: qty?,
+                unit: unit?,
+                date: date?,
+                expiry: expiry?,
+                reference: reference?,
+                quality: Quality {
+                    temperature_dc: temperature_dc?,
+                    inspection: inspection?,
+                    note: note?,
+                },
+                tlc_source_ref: tlc_source_ref?,
+            })
         })
     }
 
@@ -461,7 +482,7 @@ impl Receive {
         };
         let receipt = match self.receipt(today) {
             Ok(r) => r,
-            Err(e) => return refuse(&mut self.form, &e),
+            Err(e) => return refuse_all(&mut self.form, e),
         };
         let name = self
             .item()

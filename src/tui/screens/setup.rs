@@ -5,7 +5,7 @@
 //! touches a station: before the confirmation there may be no database at all.
 
 use super::*;
-use crate::domain::{NewItem, NewParty};
+use crate::domain::{ItemCode, NewItem, NewParty, PartyId};
 use crate::station::setup::{self, PlantSetup};
 use crate::tui::keymap::{Action, Layer};
 
@@ -125,6 +125,24 @@ fn values(form: &Form) -> impl Fn(&str) -> String + '_ {
     }
 }
 
+/// A record read from a step's form, refused also when its code or id is taken (`taken`
+/// is that check, made on the code as typed so it counts even when other fields are
+/// wrong).
+fn with_taken<T>(
+    read: Result<T, Refused<Invalid>>,
+    taken: Result<(), Invalid>,
+) -> Result<T, Refused<StationError>> {
+    match (read, taken) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(Refused::from(StationError::from(e))),
+        (Err(r), Ok(())) => Err(r.map(StationError::from)),
+        (Err(mut r), Err(e)) => {
+            r.rest.push(e);
+            Err(r.map(StationError::from))
+        }
+    }
+}
+
 impl Setup {
     pub fn new(db: &str, user: &str) -> Setup {
         Setup {
@@ -168,11 +186,12 @@ impl Setup {
     }
 
     /// The whole setup as entered, checked again as one.
-    pub fn plan(&self) -> Result<PlantSetup, StationError> {
-        let plant = setup::plant_from(|k| match k {
+    pub fn plan(&self) -> Result<PlantSetup, Refused<StationError>> {
+        let plant = setup::plant_checked(|k| match k {
             "qa-users" => self.qa.value("qa-users").to_string(),
             k => values(&self.plant)(k),
-        })?;
+        })
+        .map_err(|r| r.map(StationError::from))?;
         Ok(PlantSetup {
             plant,
             items: self.items.clone(),
@@ -199,7 +218,7 @@ impl Setup {
                     Err(e) => {
                         // Only the plant's own fields can be wrong as a whole.
                         self.step = Step::Plant;
-                        refuse(&mut self.plant, &e)
+                        refuse_all(&mut self.plant, e)
                     }
                 },
                 FormAction::Cancel => self.go(Step::Parties),
@@ -281,12 +300,12 @@ impl Setup {
     fn advance(&mut self) -> Outcome {
         match self.step {
             Step::Plant => {
-                match setup::plant_from(|k| match k {
+                match setup::plant_checked(|k| match k {
                     "qa-users" => String::new(),
                     k => values(&self.plant)(k),
                 }) {
                     Ok(_) => self.go(Step::Qa),
-                    Err(e) => refuse(&mut self.plant, &e.into()),
+                    Err(e) => refuse_all(&mut self.plant, e.map(StationError::from)),
                 }
             }
             Step::Qa => match setup::qa_users(self.qa.value("qa-users")) {
@@ -302,10 +321,10 @@ impl Setup {
                 {
                     return self.go(Step::Parties);
                 }
-                let checked = setup::item_from(values(&self.item)).and_then(|i| {
-                    self.plan_so_far().check_new_item(&i)?;
-                    Ok(i)
-                });
+                // A code already in this setup is one more problem of the code field.
+                let taken = ItemCode::parse(self.item.value("code").trim(), "code")
+                    .and_then(|c| self.plan_so_far().check_item_code(&c));
+                let checked = with_taken(setup::item_checked(values(&self.item)), taken);
                 match checked {
                     Ok(i) => {
                         let msg = format!(
@@ -316,7 +335,7 @@ impl Setup {
                         self.item = item_form();
                         Outcome::changed().status(Status::ok(msg))
                     }
-                    Err(e) => refuse(&mut self.item, &e.into()),
+                    Err(e) => refuse_all(&mut self.item, e),
                 }
             }
             Step::Parties => {
@@ -325,10 +344,9 @@ impl Setup {
                 {
                     return self.go(Step::Review);
                 }
-                let checked = setup::party_from(values(&self.party)).and_then(|p| {
-                    self.plan_so_far().check_new_party(&p)?;
-                    Ok(p)
-                });
+                let taken = PartyId::parse(self.party.value("id").trim(), "id")
+                    .and_then(|id| self.plan_so_far().check_party_id(&id));
+                let checked = with_taken(setup::party_checked(values(&self.party)), taken);
                 match checked {
                     Ok(p) => {
                         let msg = format!(
@@ -339,7 +357,7 @@ impl Setup {
                         self.party = party_form();
                         Outcome::changed().status(Status::ok(msg))
                     }
-                    Err(e) => refuse(&mut self.party, &e.into()),
+                    Err(e) => refuse_all(&mut self.party, e),
                 }
             }
             Step::Review => Outcome::none(),
@@ -476,7 +494,7 @@ impl Setup {
                     lines.push((l, ui.theme.label));
                 }
             }
-            Err(e) => lines.push((e.to_string(), ui.theme.warn)),
+            Err(e) => lines.push((e.first.to_string(), ui.theme.warn)),
         }
         lines.push((String::new(), ui.theme.label));
         lines.push((format!("into {}", self.db), ui.theme.dim));

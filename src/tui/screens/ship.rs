@@ -211,31 +211,38 @@ impl Ship {
         let Some(form) = self.returning.as_mut() else {
             return Outcome::none();
         };
-        let request = (|| -> Result<NewReturn, StationError> {
-            let today = station.today()?;
-            if form.get("shipment").opt().is_none() {
-                return Err(invalid(
-                    "shipment",
-                    "give the shipment's reference (BOL:5521) or event id",
-                ));
-            }
-            Ok(NewReturn {
+        let today = match station.today() {
+            Ok(t) => t,
+            Err(e) => return Outcome::error(&e),
+        };
+        let mut c = Checks::new();
+        if form.get("shipment").opt().is_none() {
+            c.push(invalid(
+                "shipment",
+                "give the shipment's reference (BOL:5521) or event id",
+            ));
+        }
+        let lot = c.take(LotCode::parse(form.value("lot"), "lot"));
+        let qty = c.take(
+            form.value("qty")
+                .trim()
+                .parse()
+                .map_err(|e: crate::domain::QtyParseError| invalid("qty", e.0)),
+        );
+        let request = c.finish(|| {
+            Some(NewReturn {
                 shipment: form.value("shipment").trim().to_string(),
-                lot: LotCode::parse(form.value("lot"), "lot")?,
-                qty: form
-                    .value("qty")
-                    .trim()
-                    .parse()
-                    .map_err(|e: crate::domain::QtyParseError| invalid("qty", e.0))?,
+                lot: lot?,
+                qty: qty?,
                 unit: None,
                 date: today,
                 reason: form.value("reason").trim().to_string(),
                 reference: None,
             })
-        })();
+        });
         let r = match request {
             Ok(r) => r,
-            Err(e) => return refuse(form, &e),
+            Err(e) => return refuse_all(form, e),
         };
         match station.return_goods(r.clone()) {
             Ok(created) => {
@@ -552,37 +559,50 @@ impl Ship {
         )))
     }
 
-    fn shipment(&mut self, today: NaiveDate) -> Result<NewShipment, StationError> {
+    /// The shipment the form describes, or every problem with it (see `refuse_all`).
+    fn shipment(&mut self, today: NaiveDate) -> Result<NewShipment, Refused<StationError>> {
+        let mut c = Checks::new();
         if let Some(t) = self.form.get("lot").opt() {
-            return Err(invalid(
+            c.push(invalid(
                 "lot",
                 format!("press Enter to add lot {t} (or clear the field) before shipping"),
             ));
         }
         if self.form.get("customer").opt().is_none() {
-            return Err(invalid("customer", "customer is required"));
+            c.push(invalid("customer", "customer is required"));
         }
-        check_choice(self.form.get_mut("customer"), "customer", true)?;
+        c.take(check_choice(
+            self.form.get_mut("customer"),
+            "customer",
+            true,
+        ));
         if self.lines.is_empty() {
-            return Err(invalid("lot", "add at least one lot to ship"));
+            c.push(invalid("lot", "add at least one lot to ship"));
         }
         let f = &self.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
-        Ok(NewShipment {
-            allow_expired: false,
-            customer: PartyId::parse(f.value("customer"), "customer")?,
-            date: parse_past_date(opt("date").as_deref().unwrap_or("today"), "date", today)?,
-            reference: opt("ref")
-                .map(|r| Reference::parse(&r, "ref"))
-                .transpose()?,
-            lines: self
-                .lines
-                .iter()
-                .map(|l| LotLine {
-                    lot: l.lot.code.clone(),
-                    qty: l.qty,
-                })
-                .collect(),
+        let customer = c.take(PartyId::parse(f.value("customer"), "customer"));
+        let date = c.take(parse_past_date(
+            opt("date").as_deref().unwrap_or("today"),
+            "date",
+            today,
+        ));
+        let reference = c.take(opt("ref").map(|r| Reference::parse(&r, "ref")).transpose());
+        c.finish(|| {
+            Some(NewShipment {
+                allow_expired: false,
+                customer: customer?,
+                date: date?,
+                reference: reference?,
+                lines: self
+                    .lines
+                    .iter()
+                    .map(|l| LotLine {
+                        lot: l.lot.code.clone(),
+                        qty: l.qty,
+                    })
+                    .collect(),
+            })
         })
     }
 
@@ -593,7 +613,7 @@ impl Ship {
         };
         let s = match self.shipment(today) {
             Ok(s) => s,
-            Err(e) => return refuse(&mut self.form, &e),
+            Err(e) => return refuse_all(&mut self.form, e),
         };
         let total = self.total();
         match station.ship(s.clone()) {

@@ -140,9 +140,12 @@ fn a_save_from_the_app_shows_the_new_lot_and_errors_name_the_field() {
     let s = a.status.clone().unwrap();
     assert_eq!(
         (s.level, s.text.as_str()),
-        (Level::Error, "item: item is required")
+        (
+            Level::Error,
+            "item: item is required (3 more fields to fix)"
+        )
     );
-    assert!(screen(&a, 80, 24).contains("item: item is required"));
+    assert!(screen(&a, 80, 24).contains("item: item is required (3 more fields to fix)"));
     for (text, k) in [
         ("sugar", KeyCode::Enter),
         ("mill", KeyCode::Enter),
@@ -228,7 +231,10 @@ fn help_and_footer_show_the_keys_of_the_keymap_in_use() {
         "C-s no longer saves"
     );
     keys(&mut b, &p, [f(9)]);
-    assert_eq!(b.status.as_ref().unwrap().text, "item: item is required");
+    assert_eq!(
+        b.status.as_ref().unwrap().text,
+        "item: item is required (3 more fields to fix)"
+    );
     keys(&mut b, &p, [f(1)]);
     assert!(screen(&b, 80, 24).contains("Keymap: mine.toml"));
 }

@@ -3,6 +3,7 @@
 
 mod app;
 mod exports;
+mod field_order;
 mod full_disk;
 mod fuzz;
 mod labels;

@@ -236,10 +236,10 @@ fn receive_errors_name_the_field_and_leave_the_form_as_it_was() {
         "unit: 'l' is not a unit accepted here; accepted: kg, g, lb, oz"
     );
     assert_eq!(lot_count(&p.st), before, "nothing was stored by any of it");
-    // Required fields say so.
+    // Required fields say so, the first one shown and the rest counted.
     let mut r = R::new(&p);
     let out = r.act(FormAction::Save);
-    assert_eq!(msg(&out), "item: item is required");
+    assert_eq!(msg(&out), "item: item is required (3 more fields to fix)");
 }
 
 struct P<'a> {

@@ -917,54 +917,45 @@ impl Trace {
 
     /// Customer + product + dates → the lots shipped to them → pick one.
     fn complaint(&mut self, station: &dyn Station) -> Outcome {
+        let mut c = Checks::new();
         for (name, what) in [("customer", "customer"), ("item", "item")] {
-            if let Err(e) = check_choice(self.start.get_mut(name), what, true) {
-                return refuse(&mut self.start, &e);
-            }
+            c.take(check_choice(self.start.get_mut(name), what, true));
         }
-        let customer = match PartyId::parse(self.start.value("customer"), "customer") {
-            Ok(c) => c,
-            Err(e) => return refuse(&mut self.start, &e.into()),
+        let customer = c.take(PartyId::parse(self.start.value("customer"), "customer"));
+        let item = c.take(
+            self.start
+                .get("item")
+                .opt()
+                .map(|t| ItemCode::parse(t, "item"))
+                .transpose(),
+        );
+        // An empty date is no limit; a wrong one is a problem (and no limit meanwhile).
+        let mut date = |name: &str| {
+            let t = self.start.get(name).opt()?.to_string();
+            c.take(match NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
+                Ok(d) if crate::domain::check_year(d, name).is_ok() => Ok(d),
+                _ => Err(invalid(
+                    name,
+                    format!(
+                        "{} is not a date; use YYYY-MM-DD",
+                        crate::domain::text::excerpt(t)
+                    ),
+                )),
+            })
         };
-        let item = match self.start.get("item").opt() {
-            Some(t) => match ItemCode::parse(t, "item") {
-                Ok(i) => Some(i),
-                Err(e) => return refuse(&mut self.start, &e.into()),
-            },
-            None => None,
-        };
-        let mut dates = [None, None];
-        for (n, name) in ["from", "to"].into_iter().enumerate() {
-            if let Some(t) = self.start.get(name).opt().map(str::to_string) {
-                match NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
-                    Ok(d) if crate::domain::check_year(d, name).is_ok() => dates[n] = Some(d),
-                    _ => {
-                        return refuse(
-                            &mut self.start,
-                            &invalid(
-                                name,
-                                format!(
-                                    "{} is not a date; use YYYY-MM-DD",
-                                    crate::domain::text::excerpt(t)
-                                ),
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-        let [from, to] = dates;
+        let (from, to) = (date("from"), date("to"));
         if let (Some(f), Some(t)) = (from, to)
             && f > t
         {
-            return refuse(
-                &mut self.start,
-                &invalid(
-                    "to",
-                    format!("{t} is before {f}; give the earlier day first"),
-                ),
-            );
+            c.push(invalid(
+                "to",
+                format!("{t} is before {f}; give the earlier day first"),
+            ));
         }
+        let (customer, item) = match c.finish(|| Some((customer?, item?))) {
+            Ok(v) => v,
+            Err(e) => return refuse_all(&mut self.start, e),
+        };
         self.begin();
         let found = match station.deliveries(customer.clone(), item.clone(), from, to) {
             Ok(d) => d,
@@ -1562,33 +1553,46 @@ impl Trace {
             return Outcome::none();
         };
         let f = &p.form;
-        let request = (|| -> Result<crate::domain::NewMockCount, StationError> {
-            let opt = |n: &str| Some(f.value(n).trim()).filter(|t| !t.is_empty());
-            let qty = |n: &'static str| -> Result<Option<crate::domain::Qty>, StationError> {
+        let mut c = Checks::new();
+        let opt = |n: &str| Some(f.value(n).trim()).filter(|t| !t.is_empty());
+        let lot = c.take(opt("lot").map(|t| LotCode::parse(t, "lot")).transpose());
+        let customer = c.take(
+            opt("customer")
+                .map(|t| PartyId::parse(t, "customer"))
+                .transpose(),
+        );
+        let mut qty = |n: &'static str| {
+            c.take(
                 opt(n)
                     .map(|t| {
                         t.parse()
                             .map_err(|e: crate::domain::QtyParseError| invalid(n, e.0))
                     })
-                    .transpose()
-            };
-            Ok(crate::domain::NewMockCount {
+                    .transpose(),
+            )
+        };
+        let (on_hand, retrieved, consumed, destroyed) = (
+            qty("on_hand"),
+            qty("retrieved"),
+            qty("consumed"),
+            qty("destroyed"),
+        );
+        let request = c.finish(|| {
+            Some(crate::domain::NewMockCount {
                 recall: id,
-                lot: opt("lot").map(|t| LotCode::parse(t, "lot")).transpose()?,
-                customer: opt("customer")
-                    .map(|t| PartyId::parse(t, "customer"))
-                    .transpose()?,
-                on_hand: qty("on_hand")?,
-                retrieved: qty("retrieved")?,
-                consumed: qty("consumed")?,
-                destroyed: qty("destroyed")?,
+                lot: lot?,
+                customer: customer?,
+                on_hand: on_hand?,
+                retrieved: retrieved?,
+                consumed: consumed?,
+                destroyed: destroyed?,
                 unit: None,
                 note: String::new(),
             })
-        })();
+        });
         let saved = request.and_then(|c| {
             let date = station.today()?;
-            station.count_mock_recall(c, date)
+            Ok(station.count_mock_recall(c, date)?)
         });
         match saved {
             Ok(event) => {
@@ -1606,7 +1610,7 @@ impl Trace {
             }
             Err(e) => {
                 let p = self.prompt.as_mut().expect("prompt");
-                refuse(&mut p.form, &rename(e, "on-hand", "on_hand"))
+                refuse_all(&mut p.form, e.map(|e| rename(e, "on-hand", "on_hand")))
             }
         }
     }
