@@ -592,6 +592,30 @@ pub fn compact_pick_area(area: Rect, cursor: Option<Position>, rows: u16) -> Rec
     }
 }
 
+/// The keys that scroll a details pane, on its bottom border at the left (" ]/[ scroll "),
+/// while it holds more than it shows: the footer has no room for them on a small screen.
+/// Left out where the border cannot hold both them and the "more" marker.
+pub fn scroll_keys_hint(buf: &mut Buffer, boxed: Rect, layer: super::keymap::Layer, ui: &Ui) {
+    use super::keymap::Action;
+    let key = |a| ui.keymap.key_for(&[layer], a).map(|k| k.label());
+    let (Some(down), Some(up)) = (key(Action::ScrollDown), key(Action::ScrollUp)) else {
+        return;
+    };
+    let t = format!(" {down}/{up} scroll ");
+    // The widest marker (" 12/12 ↑↓ more ") and the corners stay clear.
+    if boxed.height < 2 || draw::width(&t) + 11 + 2 > boxed.width as usize {
+        return;
+    }
+    put(
+        buf,
+        boxed,
+        boxed.x + 1,
+        boxed.bottom() - 1,
+        &t,
+        ui.theme.dim,
+    );
+}
+
 /// A line of text in the theme's dim style, clipped.
 pub fn note_line(buf: &mut Buffer, area: Rect, y: u16, text: &str, ui: &Ui) {
     put(

@@ -118,6 +118,11 @@ fn the_vim_keymap_scrolls_details_with_ctrl_e_and_ctrl_y() {
     let p = plant();
     let mut a = flour_details(&p, Keymap::vim_map());
     assert!(shows(&a, COMPACT, "↓ more"));
+    assert!(
+        shows(&a, COMPACT, "C-e/C-y scroll"),
+        "the border names the keys: {}",
+        screen(&a, 40, 16)
+    );
     for _ in 0..60 {
         keys(&mut a, &p, [Input::ctrl('e')]);
     }
