@@ -573,7 +573,7 @@ fn hold_blocks_use_until_release() {
     let (_, eggs, _, cookies) = p.bakery();
     assert!(
         p.ok(&["hold", &cookies, "--reason", "metal detector reject"])
-            .contains("is now hold")
+            .contains("is now on hold")
     );
     assert_eq!(
         lot(&p.json(&["lots", "--json"]), &cookies)["status"],

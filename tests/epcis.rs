@@ -317,6 +317,50 @@ fn filters_choose_the_events_and_an_empty_choice_writes_nothing() {
     assert!(ftl > 0 && ftl < all, "{ftl} of {all}");
     let eggs = count(&["--all", "--item", "EGGS"]);
     assert!(eggs > 0 && eggs < all);
+    // By food the export starts from the food's lots: exactly the events of the whole
+    // export that name an EGGS lot, within the dates.
+    let ids_of = |v: &Value| -> std::collections::BTreeSet<String> {
+        v["epcisBody"]["eventList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["eventID"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let egg_lots: Vec<String> = plant
+        .json(&["lots", "--json", "--item", "EGGS"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap().to_string())
+        .collect();
+    let names_an_egg_lot = |e: &Value| {
+        let text = e.to_string();
+        egg_lots.iter().any(|code| {
+            text.match_indices(code.as_str()).any(|(at, _)| {
+                !text[at + code.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+            })
+        })
+    };
+    for dates in [vec![], vec!["--from", "2026-10-05", "--to", "2026-10-20"]] {
+        let mut a = vec!["epcis", "export", "--all"];
+        a.extend_from_slice(&dates);
+        let whole: Value = serde_json::from_str(&plant.ok(&a)).unwrap();
+        let want: std::collections::BTreeSet<String> = whole["epcisBody"]["eventList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| names_an_egg_lot(e))
+            .map(|e| e["eventID"].as_str().unwrap().to_string())
+            .collect();
+        a.extend_from_slice(&["--item", "EGGS"]);
+        let by_food: Value = serde_json::from_str(&plant.ok(&a)).unwrap();
+        assert!(!want.is_empty(), "{dates:?}");
+        assert_eq!(ids_of(&by_food), want, "{dates:?}");
+    }
     // A lot's trace: exactly its trace's lots' receipts and batches, and its shipments.
     let lot = plant
         .json(&["lots", "--json", "--item", "DANISH-CC"])

@@ -513,7 +513,7 @@ fn status(cli: &Cli, out: &mut impl Write, db: &Path, s: &StatusArgs, to: LotSta
         date: opt_past_date(s.date.as_deref(), today)?,
         reason: s.reason.clone(),
     })?;
-    writeln!(out, "lot {lot} is now {to} (event {event})")?;
+    writeln!(out, "lot {lot} is now {} (event {event})", to.words())?;
     Ok(())
 }
 

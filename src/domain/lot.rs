@@ -28,6 +28,15 @@ impl LotStatus {
             LotStatus::Voided => "voided",
         }
     }
+
+    /// The status in a sentence: "is now on hold", not "is now hold" (`as_str` is the
+    /// column and JSON value).
+    pub fn words(self) -> &'static str {
+        match self {
+            LotStatus::Hold => "on hold",
+            other => other.as_str(),
+        }
+    }
 }
 
 impl std::str::FromStr for LotStatus {

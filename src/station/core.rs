@@ -376,6 +376,9 @@ impl Core {
             Query::RecallReport(l) => Reply::Report(s.recall_report(&l)?),
             Query::MockRecall(id) => Reply::MockRecall(s.mock_recall(id)?),
             Query::MockRecalls => Reply::MockRecalls(s.mock_recalls()?),
+            Query::ItemEventIds { items, from, to } => {
+                Reply::MaybeEventIds(s.item_events_if_fewer(&items, from, to)?)
+            }
         })
     }
 

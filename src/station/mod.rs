@@ -202,6 +202,14 @@ pub enum Query {
     MockRecall(u64),
     /// Every mock recall record, newest first.
     MockRecalls,
+    /// For an export by food: the ids of every event naming a lot of these items, oldest
+    /// first, when reading those costs less than reading every event of the dates; else
+    /// none (page through the dates).
+    ItemEventIds {
+        items: Vec<ItemCode>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
 }
 
 /// Which events an audit lists; every given field must match.
@@ -260,6 +268,7 @@ pub enum Reply {
     Report(RecallReport),
     MockRecall(crate::store::MockRecallView),
     MockRecalls(Vec<crate::store::MockRecallSummary>),
+    MaybeEventIds(Option<Vec<u64>>),
 }
 
 /// Who is calling, as the station established it: the operator from the operating
@@ -495,4 +504,5 @@ typed! {
     fn recall_report(lot: LotCode) -> RecallReport = Qry(Q::RecallReport(lot)) => Reply::Report(r) => r;
     fn mock_recall(id: u64) -> crate::store::MockRecallView = Qry(Q::MockRecall(id)) => Reply::MockRecall(m) => m;
     fn mock_recalls() -> Vec<crate::store::MockRecallSummary> = Qry(Q::MockRecalls) => Reply::MockRecalls(m) => m;
+    fn item_event_ids(items: Vec<ItemCode>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<Vec<u64>> = Qry(Q::ItemEventIds { items, from, to }) => Reply::MaybeEventIds(e) => e;
 }

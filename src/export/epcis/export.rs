@@ -159,7 +159,13 @@ pub fn plan(
             chosen.push(ev.id);
         }
     };
-    match (&sel.events, &sel.lot) {
+    // By food: the items' own lots and their events when the store finds those fewer
+    // than the dates' (a product's whole history, say), not every event of the dates.
+    let by_food = match (&sel.events, &sel.lot, sel.items.is_empty()) {
+        (None, None, false) => st.item_event_ids(sel.items.clone(), sel.from, sel.to)?,
+        _ => None,
+    };
+    match (&sel.events.as_ref().or(by_food.as_ref()), &sel.lot) {
         (Some(ids), _) => {
             let mut seen = 0u64;
             for chunk in ids.chunks(PAGE as usize) {
@@ -206,7 +212,7 @@ pub fn plan(
     if chosen.is_empty() {
         return Err(ExportError::Empty(describe_empty(sel)));
     }
-    // A trace's events come in id order, the others in business-date order: either
+    // A trace's and a food's events come in id order, the others in business-date order: either
     // respects every dependency (a lot is recorded before anything uses it), which is
     // what an importer needs.
     let parties = st

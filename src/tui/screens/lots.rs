@@ -432,7 +432,7 @@ impl Lots {
             return Outcome::changed().status(Status::warn(format!(
                 "lot: {} is already {}",
                 lot.code,
-                status_words(to)
+                to.words()
             )));
         }
         let mut form = Form::new(vec![
@@ -474,11 +474,7 @@ impl Lots {
                 });
                 match change {
                     Ok(event) => {
-                        let msg = format!(
-                            "Lot {} is now {} (event {event})",
-                            p.lot,
-                            status_words(p.to)
-                        );
+                        let msg = format!("Lot {} is now {} (event {event})", p.lot, p.to.words());
                         self.prompt = None;
                         let out = self.reload(station);
                         Outcome {
@@ -899,13 +895,6 @@ fn join_some(names: impl Iterator<Item = String>, max: usize) -> String {
         all.join(", ")
     } else {
         format!("{} and {} more", all[..max].join(", "), all.len() - max)
-    }
-}
-
-fn status_words(s: LotStatus) -> &'static str {
-    match s {
-        LotStatus::Hold => "on hold",
-        other => other.as_str(),
     }
 }
 
