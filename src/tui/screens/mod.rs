@@ -385,6 +385,14 @@ pub fn render_compact_with_lines(
     let (ys, offset, shown) = stack_marked(buf, &pieces, form.slot(), area, ui);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
+        // A list taller than the rows above the cursor shows its part in view (its
+        // header and the rows by its selection), rather than nothing.
+        if p.slot == Some(Slot::Lines) {
+            if let Some(r) = piece_clipped(shown, y, offset, p.height) {
+                render_lines(buf, r);
+            }
+            continue;
+        }
         let Some(r) = piece_rect(shown, y, offset, p.height) else {
             continue;
         };
@@ -466,6 +474,22 @@ pub fn piece_rect(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> 
     }
     let h = (height as i32).min(area.height as i32 - top) as u16;
     Some(Rect::new(area.x, area.y + top as u16, area.width, h))
+}
+
+/// The part of a piece starting at `y` (before scrolling by `offset`) that is in `area`,
+/// if any: a piece cut at the top keeps the rows below the cut.
+pub fn piece_clipped(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> {
+    let top = (y - offset).max(0);
+    let bottom = (y - offset + height as i32).min(area.height as i32);
+    if top >= bottom {
+        return None;
+    }
+    Some(Rect::new(
+        area.x,
+        area.y + top as u16,
+        area.width,
+        (bottom - top) as u16,
+    ))
 }
 
 /// Draw a form's fields (and a button) in the layout the terminal allows. `notes` gives
