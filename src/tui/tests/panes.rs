@@ -466,3 +466,32 @@ fn produce_inputs_and_ship_lots_beyond_their_rows_are_marked() {
     assert!(shows(&a, FULL, "↑ more"), "{}", screen(&a, 80, 24));
     assert!(!shows(&a, FULL, "↓"), "{}", screen(&a, 80, 24));
 }
+
+#[test]
+fn the_recall_scope_scrolls_to_its_end_and_the_marker_goes() {
+    let p = plant();
+    let mut a = trace_of(&p, &p.flour);
+    key(&mut a, &p, KeyCode::Char('R'));
+    for size in [FULL, COMPACT] {
+        key(&mut a, &p, KeyCode::Home);
+        let text = screen(&a, size.0, size.1);
+        if !text.contains("↓ more") {
+            // Everything fits at this size: nothing to mark.
+            assert!(!text.contains("more"), "{text}");
+            continue;
+        }
+        let mut presses = 0;
+        while shows(&a, size, "↓ more") {
+            key(&mut a, &p, KeyCode::Down);
+            presses += 1;
+            assert!(presses < 80, "the marker never went away");
+        }
+        assert!(shows(&a, size, "↑ more"), "{}", screen(&a, size.0, size.1));
+    }
+    key(&mut a, &p, KeyCode::Home);
+    let text = screen(&a, 40, 16);
+    assert!(
+        text.contains("Recall scope") && text.contains("↓ more"),
+        "the handheld shows part of it: {text}"
+    );
+}
