@@ -42,7 +42,6 @@ pub fn take(s: &str, max: usize) -> String {
     out
 }
 
-/// `s` padded with spaces (or cut) to exactly `n` cells.
 /// Word-wrap `s` into lines of at most `max` columns; a word longer than a line is cut
 /// into pieces. Never returns an empty list.
 pub fn wrap(s: &str, max: usize) -> Vec<String> {
@@ -78,6 +77,7 @@ pub fn wrap(s: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// `s` padded with spaces (or cut) to exactly `n` cells.
 pub fn pad(s: &str, n: usize) -> String {
     let mut t = take(s, n);
     let w = width(&t);
@@ -185,7 +185,6 @@ pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, theme: &Theme) -> Rect {
     inner
 }
 
-/// One row of `area`, or an empty rect when `i` is past its bottom.
 /// The first row to show of a list of `len` rows in a window `height` rows high, given the
 /// previous first row and the selected row. While the selection stays in view nothing
 /// moves; when it leaves, the window jumps to centre it. Scrolling one row per key would
@@ -329,6 +328,7 @@ impl PaneScroll {
     }
 }
 
+/// One row of `area`, or an empty rect when `i` is past its bottom.
 pub fn row(area: Rect, i: u16) -> Rect {
     if i >= area.height {
         return Rect::new(area.x, area.bottom(), area.width, 0);
@@ -377,6 +377,65 @@ mod tests {
         let mut empty = Buffer::empty(Rect::new(0, 0, 0, 0));
         put(&mut empty, all, 0, 0, "x", Style::new());
         boxed(&mut empty, all, "t", &t);
+    }
+
+    #[test]
+    fn the_more_marker_says_which_way_the_rest_is() {
+        assert_eq!(more_label(0, 10, 10, None, false), None, "all in view");
+        assert_eq!(more_label(0, 10, 5, Some(2), false), None, "short list");
+        assert_eq!(more_label(0, 5, 12, None, false).as_deref(), Some("↓ more"));
+        assert_eq!(
+            more_label(3, 5, 12, None, false).as_deref(),
+            Some("↑↓ more")
+        );
+        assert_eq!(more_label(7, 5, 12, None, false).as_deref(), Some("↑ more"));
+        assert_eq!(
+            more_label(7, 5, 12, Some(11), false).as_deref(),
+            Some("12/12 ↑ more")
+        );
+        assert_eq!(more_label(0, 5, 12, None, true).as_deref(), Some("v more"));
+        assert_eq!(more_label(3, 5, 12, None, true).as_deref(), Some("^v more"));
+        assert_eq!(more_label(7, 5, 12, None, true).as_deref(), Some("^ more"));
+        // On the border, right-aligned; never on a box too small to hold it, never a panic.
+        let t = Theme::new(false, false);
+        let area = Rect::new(0, 0, 20, 4);
+        let mut buf = Buffer::empty(area);
+        more(&mut buf, area, 0, 2, 9, None, &t);
+        let bottom: String = (0..20).map(|x| buf[(x, 3)].symbol().to_string()).collect();
+        assert_eq!(
+            bottom, "            ↓ more  ",
+            "a space each side, the corner kept"
+        );
+        for w in 0..12 {
+            for h in 0..4 {
+                let r = Rect::new(0, 0, w, h);
+                let mut buf = Buffer::empty(Rect::new(0, 0, 12, 4));
+                more(&mut buf, r, 1, 1, 9, Some(4), &t);
+                more_in_row(&mut buf, r, 1, 1, 9, &t);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pane_scrolls_to_its_last_line_and_no_further() {
+        let s = PaneScroll::default();
+        assert!(!s.down(1), "nothing drawn yet: nothing known to scroll to");
+        assert_eq!(s.first(12, 5), 0);
+        assert!(s.can_scroll());
+        let mut moves = 0;
+        while s.down(1) {
+            moves += 1;
+        }
+        assert_eq!(moves, 7, "12 lines, 5 shown: 7 keys to the last");
+        assert_eq!(s.first(12, 5), 7);
+        assert!(s.up(3));
+        assert_eq!(s.first(12, 5), 4);
+        // A taller pane (a resize) shows more, from no further down than it must.
+        assert_eq!(s.first(12, 10), 2);
+        s.reset();
+        assert_eq!(s.first(12, 10), 0);
+        assert_eq!(s.first(3, 10), 0);
+        assert!(!s.can_scroll());
     }
 
     #[test]

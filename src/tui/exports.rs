@@ -16,10 +16,11 @@ use super::keymap::{Action, ScreenId};
 use super::queue::{Outcome, Status};
 use super::screens::trace::Stage as TraceStage;
 use super::screens::{Checks, FormAction, Ui, common, invalid, refuse_all};
-use crate::domain::{ItemCode, Refused, parse_date};
+use crate::domain::{ItemCode, LotCode, Refused, parse_date};
 use crate::export::epcis::export as epcis;
 use crate::export::fsma::{self, Request, RunBy, XlsxStep};
 use crate::station::{Station, StationError, StationExt};
+use crate::store::LotFilter;
 use chrono::NaiveDate;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -656,7 +657,35 @@ fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, Refused<StationErr
     let ftl_only = c
         .take(choice(form, "foods", &["ftl", "all"]))
         .map(|f| f == "ftl");
+    // What the export would refuse about the items, refused here in the form instead.
+    if let (Some(named), Some(known)) = (&items, c.take(station.items())) {
+        let ftl_only = ftl_only == Some(true);
+        for code in named {
+            match known.iter().find(|i| &i.code == code) {
+                None => c.push(invalid(
+                    "items",
+                    format!("no item {code}; see Items/Parties (F7)"),
+                )),
+                Some(i) if ftl_only && !i.ftl => c.push(invalid(
+                    "items",
+                    format!(
+                        "item {code} is not on the Food Traceability List; set Foods to all to include it"
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        if named.is_empty() && ftl_only && !known.iter().any(|i| i.ftl) {
+            c.push(invalid(
+                "foods",
+                "no item is marked as on the Food Traceability List; set Foods to all for every item",
+            ));
+        }
+    }
     let lot = form.get("lot").opt().map(|s| s.trim().to_string());
+    if let Some(text) = &lot {
+        c.take(lot_named(station, text));
+    }
     let path = c.take(fda_path(form.value("file").trim()));
     c.finish(|| {
         let (path, is_xlsx) = path?;
@@ -682,6 +711,31 @@ fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, Refused<StationErr
             }
         })
     })
+}
+
+/// The FDA export's lot names one of our lots or a supplier lot (TLC) we received, as
+/// the export will read it. Checked here, before the worker starts, so that it is refused
+/// in its place in the form, above the dates, not after them.
+fn lot_named(station: &dyn Station, text: &str) -> Result<(), StationError> {
+    if let Ok(code) = LotCode::parse(text, "lot")
+        && station.find_lot(code)?.is_some()
+    {
+        return Ok(());
+    }
+    let received = station.lots(LotFilter {
+        supplier_lot: Some(text.to_string()),
+        ..Default::default()
+    })?;
+    if received.is_empty() {
+        return Err(invalid(
+            "lot",
+            format!(
+                "no lot of ours and no supplier lot (TLC) is {}; check the code, or find it on Lots (F6)",
+                crate::domain::text::excerpt(text)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Where the FDA export goes, and whether it is a workbook (else a folder of CSV files):

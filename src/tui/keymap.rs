@@ -746,6 +746,7 @@ impl Keymap {
         };
         if text != DEFAULT_KEYMAP {
             map.add_new_screens();
+            map.add_new_actions();
         }
         map.check_complete().map_err(|(k, r)| err(k, r))?;
         Ok(map)
@@ -806,6 +807,30 @@ impl Keymap {
                 continue;
             }
             for layer in [Layer::Global, Layer::Menu] {
+                let free: Vec<Binding> = default
+                    .bindings(layer)
+                    .iter()
+                    .filter(|b| b.action == a && self.lookup(&[layer], b.key).is_none())
+                    .cloned()
+                    .collect();
+                if let Some((_, list)) = self.layers.iter_mut().find(|(l, _)| *l == layer) {
+                    list.extend(free);
+                }
+            }
+        }
+    }
+
+    /// A file written before the detail panes scrolled has no key for it: each layer
+    /// that has the action in the built-in default gets the default's keys for it, where
+    /// they are free (the vim map has its own).
+    fn add_new_actions(&mut self) {
+        const ADDED: [Action; 2] = [Action::ScrollDown, Action::ScrollUp];
+        let default = Keymap::default_map();
+        for layer in Layer::ALL {
+            for a in ADDED {
+                if self.bindings(layer).iter().any(|b| b.action == a) {
+                    continue;
+                }
                 let free: Vec<Binding> = default
                     .bindings(layer)
                     .iter()
@@ -1131,6 +1156,52 @@ mod tests {
                 Action::Screen(ScreenId::Master)
             ),
             Some(Key::plain(KeyCode::Char('I')))
+        );
+    }
+
+    #[test]
+    fn a_keymap_file_from_before_the_panes_scrolled_gets_the_scroll_keys() {
+        let old: String = DEFAULT_KEYMAP
+            .lines()
+            .filter(|l| !l.contains("scroll_"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!old.contains("scroll_"));
+        let map = Keymap::parse(&old, "old.toml").unwrap();
+        for layer in [Layer::Trace, Layer::Master] {
+            assert_eq!(
+                map.lookup(&[layer], Key::plain(KeyCode::Char(']'))),
+                Some(Action::ScrollDown),
+                "{layer:?}"
+            );
+            assert_eq!(
+                map.lookup(&[layer], Key::plain(KeyCode::Char('['))),
+                Some(Action::ScrollUp)
+            );
+        }
+        // A file that uses ] for something else keeps it; Shift+Down still scrolls.
+        let taken = old.replace(
+            "{ on = \"F\", run = \"fda_export\"",
+            "{ on = \"]\", run = \"fda_export\"",
+        );
+        let map = Keymap::parse(&taken, "taken.toml").unwrap();
+        assert_eq!(
+            map.lookup(&[Layer::Trace], Key::plain(KeyCode::Char(']'))),
+            Some(Action::FdaExport)
+        );
+        assert_eq!(
+            map.key_for(&[Layer::Trace], Action::ScrollDown),
+            Some(Key::new(KeyCode::Down, KeyModifiers::SHIFT))
+        );
+        // The vim map has its own: C-e and C-y, nothing added.
+        let v = Keymap::vim_map();
+        assert_eq!(
+            v.key_for(&[Layer::Master], Action::ScrollDown),
+            Some(Key::new(KeyCode::Char('e'), KeyModifiers::CONTROL))
+        );
+        assert_eq!(
+            v.lookup(&[Layer::Master], Key::plain(KeyCode::Char(']'))),
+            None
         );
     }
 

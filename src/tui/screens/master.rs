@@ -998,6 +998,9 @@ impl Master {
             );
         }
         draw::more(buf, area, first, h, lines.len(), None, ui.theme);
+        if lines.len() > h {
+            scroll_keys_hint(buf, area, Layer::Master, ui);
+        }
     }
 
     fn render_editor(

@@ -385,6 +385,14 @@ pub fn render_compact_with_lines(
     let (ys, offset, shown) = stack_marked(buf, &pieces, form.slot(), area, ui);
     let mut cursor = None;
     for (p, y) in pieces.iter().zip(ys) {
+        // A list taller than the rows above the cursor shows its part in view (its
+        // header and the rows by its selection), rather than nothing.
+        if p.slot == Some(Slot::Lines) {
+            if let Some(r) = piece_clipped(shown, y, offset, p.height) {
+                render_lines(buf, r);
+            }
+            continue;
+        }
         let Some(r) = piece_rect(shown, y, offset, p.height) else {
             continue;
         };
@@ -466,6 +474,22 @@ pub fn piece_rect(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> 
     }
     let h = (height as i32).min(area.height as i32 - top) as u16;
     Some(Rect::new(area.x, area.y + top as u16, area.width, h))
+}
+
+/// The part of a piece starting at `y` (before scrolling by `offset`) that is in `area`,
+/// if any: a piece cut at the top keeps the rows below the cut.
+pub fn piece_clipped(area: Rect, y: i32, offset: i32, height: u16) -> Option<Rect> {
+    let top = (y - offset).max(0);
+    let bottom = (y - offset + height as i32).min(area.height as i32);
+    if top >= bottom {
+        return None;
+    }
+    Some(Rect::new(
+        area.x,
+        area.y + top as u16,
+        area.width,
+        (bottom - top) as u16,
+    ))
 }
 
 /// Draw a form's fields (and a button) in the layout the terminal allows. `notes` gives
@@ -566,6 +590,30 @@ pub fn compact_pick_area(area: Rect, cursor: Option<Position>, rows: u16) -> Rec
         let h = rows.min(c.y.saturating_sub(area.y));
         Rect::new(area.x, c.y.saturating_sub(h), area.width, h)
     }
+}
+
+/// The keys that scroll a details pane, on its bottom border at the left (" ]/[ scroll "),
+/// while it holds more than it shows: the footer has no room for them on a small screen.
+/// Left out where the border cannot hold both them and the "more" marker.
+pub fn scroll_keys_hint(buf: &mut Buffer, boxed: Rect, layer: super::keymap::Layer, ui: &Ui) {
+    use super::keymap::Action;
+    let key = |a| ui.keymap.key_for(&[layer], a).map(|k| k.label());
+    let (Some(down), Some(up)) = (key(Action::ScrollDown), key(Action::ScrollUp)) else {
+        return;
+    };
+    let t = format!(" {down}/{up} scroll ");
+    // The widest marker (" 12/12 ↑↓ more ") and the corners stay clear.
+    if boxed.height < 2 || draw::width(&t) + 11 + 2 > boxed.width as usize {
+        return;
+    }
+    put(
+        buf,
+        boxed,
+        boxed.x + 1,
+        boxed.bottom() - 1,
+        &t,
+        ui.theme.dim,
+    );
 }
 
 /// A line of text in the theme's dim style, clipped.

@@ -371,6 +371,7 @@ fn the_fda_form_names_its_wrong_fields_in_form_order() {
     press(&mut f, KeyCode::Esc);
     type_in(&mut f, "f");
     for (name, text) in [
+        ("lot", "NOPE-1"),
         ("from", "2026-02-30"),
         ("to", "soon"),
         ("items", "FL@UR"),
@@ -384,6 +385,8 @@ fn the_fda_form_names_its_wrong_fields_in_form_order() {
         &mut f,
         &save_key(),
         &[
+            // Not a lot of ours, nor a supplier's: refused in the form, not by the worker.
+            ("lot", Fix::To("f-1121")),
             ("from", Fix::To("2026-11-01")),
             ("to", Fix::To("2026-11-21")),
             ("items", Fix::To("FLOUR")),
@@ -392,6 +395,25 @@ fn the_fda_form_names_its_wrong_fields_in_form_order() {
         ],
         false,
     );
+    // Items the export would not take are refused in the form too, before it starts.
+    set(&mut f, "items", "NOPE", false);
+    set(&mut f, "foods", "ftl", false);
+    f.send(Input::ctrl('s'));
+    assert_eq!(
+        f.status().text,
+        "items: no item NOPE; see Items/Parties (F7)"
+    );
+    set(&mut f, "items", "FLOUR", false);
+    f.send(Input::ctrl('s'));
+    assert!(
+        f.status()
+            .text
+            .starts_with("items: item FLOUR is not on the Food Traceability List"),
+        "{}",
+        f.status().text
+    );
+    assert!(f.form().is_focused("items"));
+    set(&mut f, "items", "EGGS", false);
     f.send(Input::ctrl('s'));
     assert_eq!(f.status().text, "Exporting for FDA…");
     assert!(

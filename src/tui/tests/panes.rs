@@ -118,6 +118,11 @@ fn the_vim_keymap_scrolls_details_with_ctrl_e_and_ctrl_y() {
     let p = plant();
     let mut a = flour_details(&p, Keymap::vim_map());
     assert!(shows(&a, COMPACT, "↓ more"));
+    assert!(
+        shows(&a, COMPACT, "C-e/C-y scroll"),
+        "the border names the keys: {}",
+        screen(&a, 40, 16)
+    );
     for _ in 0..60 {
         keys(&mut a, &p, [Input::ctrl('e')]);
     }
@@ -389,4 +394,104 @@ fn a_review_longer_than_the_screen_says_how_much_is_not_shown() {
     let tall = draw(&f, (80, 40));
     assert!(!tall.contains("taller terminal"), "{tall}");
     assert!(tall.contains("ITEM7"), "{tall}");
+}
+
+/// `n` more lots of sugar, each of 10 kg, expiring a day apart.
+fn sugar_lots(p: &Plant, n: u32) -> Vec<LotCode> {
+    (0..n)
+        .map(|k| {
+            receive(
+                &p.st,
+                "SUGAR",
+                "MILL",
+                &format!("S-{}", 100 + k),
+                10,
+                "2026-11-04",
+                &format!("2028-01-{:02}", k + 1),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn produce_inputs_and_ship_lots_beyond_their_rows_are_marked() {
+    let p = plant();
+    let lots = sugar_lots(&p, 20);
+    // A batch with more input lines than its table holds at 80x24.
+    let mut a = app(&p);
+    key(&mut a, &p, KeyCode::F(3));
+    for t in ["dough", "", "", ""] {
+        typed(&mut a, &p, t);
+        key(&mut a, &p, KeyCode::Enter);
+    }
+    for l in &lots[..11] {
+        typed(&mut a, &p, l.as_str());
+        key(&mut a, &p, KeyCode::Enter);
+        typed(&mut a, &p, "1");
+        key(&mut a, &p, KeyCode::Enter);
+    }
+    assert_eq!(a.produce.lines.len(), 11, "{}", screen(&a, 80, 24));
+    snap("panes_produce_inputs", &a, FULL);
+    snap("panes_produce_inputs", &a, COMPACT);
+    // On a handheld the inputs stay in view above the lot field (they used to vanish once
+    // the list was taller than the rows above the cursor).
+    assert!(
+        shows(&a, COMPACT, lots[10].as_str()),
+        "{}",
+        screen(&a, 40, 16)
+    );
+    assert!(shows(&a, FULL, "↑ more"), "{}", screen(&a, 80, 24));
+    // Up to the first line: the rest is below.
+    keys(&mut a, &p, [Input::code(KeyCode::BackTab)]);
+    while a.produce.selected > 0 {
+        key(&mut a, &p, KeyCode::Up);
+    }
+    assert!(shows(&a, FULL, "↓ more"), "{}", screen(&a, 80, 24));
+
+    // Ship: the FEFO list of an item with more lots than the pane holds.
+    let mut a = app(&p);
+    key(&mut a, &p, KeyCode::F(4));
+    for t in ["shop", "", "", "sugar"] {
+        typed(&mut a, &p, t);
+        key(&mut a, &p, KeyCode::Enter);
+    }
+    snap("panes_ship_fefo", &a, FULL);
+    snap("panes_ship_fefo", &a, COMPACT);
+    assert!(shows(&a, FULL, "↓ more"), "{}", screen(&a, 80, 24));
+    // Down on the Lot field walks the list to its last lot; the marker turns up.
+    key(&mut a, &p, KeyCode::Down);
+    for _ in 0..40 {
+        key(&mut a, &p, KeyCode::Down);
+    }
+    assert!(shows(&a, FULL, "↑ more"), "{}", screen(&a, 80, 24));
+    assert!(!shows(&a, FULL, "↓"), "{}", screen(&a, 80, 24));
+}
+
+#[test]
+fn the_recall_scope_scrolls_to_its_end_and_the_marker_goes() {
+    let p = plant();
+    let mut a = trace_of(&p, &p.flour);
+    key(&mut a, &p, KeyCode::Char('R'));
+    for size in [FULL, COMPACT] {
+        key(&mut a, &p, KeyCode::Home);
+        let text = screen(&a, size.0, size.1);
+        if !text.contains("↓ more") {
+            // Everything fits at this size: nothing to mark.
+            assert!(!text.contains("more"), "{text}");
+            continue;
+        }
+        let mut presses = 0;
+        while shows(&a, size, "↓ more") {
+            key(&mut a, &p, KeyCode::Down);
+            presses += 1;
+            assert!(presses < 80, "the marker never went away");
+        }
+        assert!(shows(&a, size, "↑ more"), "{}", screen(&a, size.0, size.1));
+    }
+    key(&mut a, &p, KeyCode::Home);
+    let text = screen(&a, 40, 16);
+    assert!(
+        text.contains("Recall scope") && text.contains("↓ more"),
+        "the handheld shows part of it: {text}"
+    );
 }

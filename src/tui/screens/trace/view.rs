@@ -349,6 +349,9 @@ impl Trace {
                 let first = self.details_scroll.first(v.len(), h);
                 lines(buf, inner, &v, first, ui);
                 draw::more(buf, d, first, h, v.len(), None, ui.theme);
+                if v.len() > h {
+                    scroll_keys_hint(buf, d, Layer::Trace, ui);
+                }
             }
         } else {
             // No pane: nothing to scroll (the footer drops its keys).
