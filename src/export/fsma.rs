@@ -11,7 +11,7 @@ use crate::domain::{
     Event, EventKind, Gln, Invalid, Item, ItemCode, KdeQuery, KdeRecords, Location, Lot, LotId,
     Origin, Party, PartyId, Plant, Qty, Reference,
 };
-use crate::station::{Station, StationError, StationExt};
+use crate::station::{ErrorKind, Station, StationError, StationExt};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -163,13 +163,17 @@ pub fn gather(
     progress("gathering events");
     let mut query_items: Vec<ItemCode> = wanted.iter().flatten().cloned().collect();
     query_items.sort();
-    let records = st.kde_records(KdeQuery {
-        lot: req.lot.clone(),
-        from: req.from,
-        to: req.to,
-        items: query_items,
-        shipment: None,
-    })?;
+    let records = kde_in_parts(
+        st,
+        KdeQuery {
+            lot: req.lot.clone(),
+            from: req.from,
+            to: req.to,
+            items: query_items,
+            shipment: None,
+        },
+        progress,
+    )?;
     let parties: HashMap<PartyId, Party> = st
         .parties()?
         .into_iter()
@@ -194,6 +198,78 @@ pub fn gather(
         ));
     }
     Ok(export)
+}
+
+/// The records `q` asks for; when the server says one answer would not fit in a reply (a
+/// whole plant's history from the app), asked for again in halves of the dates until
+/// each fits, and put together as one answer would have been: events in (date, id)
+/// order, every lot once.
+fn kde_in_parts(
+    st: &dyn Station,
+    q: KdeQuery,
+    progress: &mut dyn FnMut(&str),
+) -> Result<KdeRecords, StationError> {
+    let too_large = match st.kde_records(q.clone()) {
+        Err(e) if e.kind == ErrorKind::TooLarge && q.lot.is_none() && q.shipment.is_none() => e,
+        other => return other,
+    };
+    // The dates to halve: those asked for, else from the first event to today.
+    let from = match q.from {
+        Some(f) => f,
+        None => match st
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, None, 1)?
+            .events
+            .first()
+        {
+            Some(e) => e.date,
+            None => return Err(too_large),
+        },
+    };
+    let to = match q.to {
+        Some(t) => t,
+        None => st.today()?,
+    };
+    if from >= to {
+        return Err(too_large);
+    }
+    let mid = from + chrono::Duration::days((to - from).num_days() / 2);
+    progress(&format!(
+        "gathering events in parts ({from} to {mid}, then on)"
+    ));
+    let first = kde_in_parts(
+        st,
+        KdeQuery {
+            from: Some(from),
+            to: Some(mid),
+            ..q.clone()
+        },
+        progress,
+    )?;
+    // The second part keeps an open end when none was given: events dated after today
+    // (a clock set back) are not lost.
+    let second = kde_in_parts(
+        st,
+        KdeQuery {
+            from: mid.succ_opt(),
+            ..q
+        },
+        progress,
+    )?;
+    let mut lots: std::collections::BTreeMap<LotId, Lot> =
+        first.lots.into_iter().map(|l| (l.id, l)).collect();
+    lots.extend(second.lots.into_iter().map(|l| (l.id, l)));
+    let mut refs: std::collections::BTreeMap<LotId, String> =
+        first.tlc_source_refs.into_iter().collect();
+    refs.extend(second.tlc_source_refs);
+    let mut events = first.events;
+    events.extend(second.events);
+    Ok(KdeRecords {
+        events,
+        lots: lots.into_values().collect(),
+        roots: first.roots,
+        voided: first.voided + second.voided,
+        tlc_source_refs: refs.into_iter().collect(),
+    })
 }
 
 /// The shipping KDEs of one shipment, for the customer (§1.1340(b)): the Shipping sheet's
@@ -1165,6 +1241,56 @@ mod tests {
             .iter()
             .position(|(t, _)| t == title)
             .unwrap_or_else(|| panic!("no column {title}"))
+    }
+
+    /// A station whose answers of more than 700 events "would not fit": what the server
+    /// says of a whole plant's history, on a plant small enough for a test.
+    struct SmallReplies(Local);
+
+    impl Station for SmallReplies {
+        fn call(
+            &self,
+            request: crate::station::Request,
+        ) -> Result<crate::station::Reply, StationError> {
+            let reply = self.0.call(request)?;
+            match &reply {
+                crate::station::Reply::KdeRecords(r) if r.events.len() > 700 => Err(StationError {
+                    kind: ErrorKind::TooLarge,
+                    field: None,
+                    message: "the answer is 70 MB or more".into(),
+                }),
+                _ => Ok(reply),
+            }
+        }
+    }
+
+    #[test]
+    fn an_answer_too_big_for_one_reply_is_asked_for_in_parts() {
+        let (_d, s) = temp_store();
+        let spec = crate::plantgen::Spec {
+            seed: 5,
+            lots_per_day: 150,
+            ..crate::plantgen::Spec::new(1_500)
+        };
+        crate::plantgen::generate(&s, &spec, &mut |_| {}).unwrap();
+        let whole = Local::new(s, "ana", "dock-1");
+        let mut parts = 0;
+        let want = gather(&whole, &all(), &run(), &mut |_| {}).unwrap();
+        let small = SmallReplies(whole);
+        let got = gather(&small, &all(), &run(), &mut |m| {
+            parts += usize::from(m.starts_with("gathering events in parts"));
+        })
+        .unwrap();
+        assert!(parts >= 3, "asked in {parts} splits");
+        assert!(want.rows() > 1_000, "{} rows", want.rows());
+        assert_eq!(got.sheets, want.sheets, "the same sheets, row for row");
+        // Dates asked for are halved the same way.
+        let mut dated = all();
+        dated.from = Some(spec.end - chrono::Duration::days(8));
+        dated.to = Some(spec.end - chrono::Duration::days(1));
+        let want = gather(&small.0, &dated, &run(), &mut |_| {}).unwrap();
+        let got = gather(&small, &dated, &run(), &mut |_| {}).unwrap();
+        assert_eq!(got.sheets, want.sheets);
     }
 
     #[test]
