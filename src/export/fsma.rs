@@ -1044,6 +1044,9 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
 }
 
 /// `write_xlsx`, telling `progress` how far it is (every 10,000 rows, then saving).
+/// Rows of one XLSX sheet, its header row included (Excel's limit).
+pub const XLSX_MAX_ROWS: usize = 1_048_576;
+
 pub fn write_xlsx_with(
     path: &Path,
     export: &Export,
@@ -1054,6 +1057,18 @@ pub fn write_xlsx_with(
     use rust_xlsxwriter::{Format, FormatAlign, Workbook};
     let flag = "xlsx";
     refuse_existing(path, flag)?;
+    // A sheet holds 1,048,576 rows, the header one of them: say so before any work.
+    if let Some(s) = export.sheets.iter().find(|s| s.rows.len() >= XLSX_MAX_ROWS) {
+        return Err(invalid(
+            flag,
+            format!(
+                "the {} sheet would have {} rows, more than a spreadsheet holds ({}); write CSV instead (--csv DIR), or ask for fewer dates or foods",
+                s.name,
+                crate::domain::words::thousands(s.rows.len()),
+                crate::domain::words::thousands(XLSX_MAX_ROWS - 1)
+            ),
+        ));
+    }
     let xl = |e: rust_xlsxwriter::XlsxError| io_error(flag, path, e);
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -1291,6 +1306,25 @@ mod tests {
         let want = gather(&small.0, &dated, &run(), &mut |_| {}).unwrap();
         let got = gather(&small, &dated, &run(), &mut |_| {}).unwrap();
         assert_eq!(got.sheets, want.sheets);
+    }
+
+    #[test]
+    fn a_sheet_beyond_what_a_spreadsheet_holds_is_refused_before_any_work() {
+        let (_d, st) = plant();
+        let mut ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        ex.sheets[1].rows = vec![Vec::new(); XLSX_MAX_ROWS];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.xlsx");
+        let e = write_xlsx(&path, &ex).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("xlsx"));
+        assert!(
+            e.message
+                .contains("1,048,576 rows, more than a spreadsheet holds (1,048,575)")
+                && e.message.contains("--csv"),
+            "{e}"
+        );
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
