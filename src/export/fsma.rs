@@ -342,7 +342,11 @@ impl<'a> Book<'a> {
                 .iter()
                 .map(|(id, t)| (*id, t.as_str()))
                 .collect(),
-            shipment_refs: records.shipment_refs.iter().map(|(id, r)| (*id, r)).collect(),
+            shipment_refs: records
+                .shipment_refs
+                .iter()
+                .map(|(id, r)| (*id, r))
+                .collect(),
             wanted,
         }
     }
@@ -1379,7 +1383,10 @@ mod tests {
         assert_eq!(cell("Return reason"), Cell::from("crushed cases"));
         // Supplier receipts say so, and leave the return columns blank.
         let flour = &rec.rows[0];
-        assert_eq!(flour[column(rec, "Receipt type")], Cell::from("from supplier"));
+        assert_eq!(
+            flour[column(rec, "Receipt type")],
+            Cell::from("from supplier")
+        );
         assert_eq!(flour[column(rec, "Return of shipment")], Cell::from(""));
         assert!(ex.readme.iter().any(|(k, _)| k == "Customer returns"));
         // By the food: the return comes with it; another food's request leaves it out.

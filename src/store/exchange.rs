@@ -389,12 +389,69 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 };
                 self.tx.adjust(a, stamp, today).map(|e| vec![e])
             }
+            ImportKind::Return {
+                customer,
+                line,
+                return_lot,
+                shipment,
+                reason,
+            } => {
+                let customer = resolve!(self.party(*customer));
+                let back = match self.in_lot_unit(line, "lot") {
+                    Ok(l) => l,
+                    Err(e) => return refused(e),
+                };
+                let from = self.tx.lot_by_code(&line.lot, "lot")?;
+                // The shipment as this database numbers it: the one an import recorded
+                // for the document's shipment event, else the latest to that customer.
+                let imported = match shipment {
+                    Some(id) => match self.tx.epcis.get(id.as_str())? {
+                        Some(v) => {
+                            let rec: ImportedEvent = decode(v.value(), "epcis_events", id)?;
+                            rec.events.first().copied()
+                        }
+                        None => None,
+                    },
+                    None => None,
+                };
+                let found = match imported {
+                    Some(id) => Ok(id),
+                    None => self
+                        .tx
+                        .shipment_for_return(&from, &customer, ev.date, back.qty),
+                };
+                let ship_id = match found {
+                    Ok(id) => id,
+                    Err(e) => return refused(e),
+                };
+                if let EventKind::Ship(s) = &self.tx.event(ship_id, "shipment")?.kind
+                    && s.customer != customer
+                {
+                    return Ok(Err(format!(
+                        "the return comes from {customer}, but shipment {ship_id} of lot {} went to {}",
+                        from.code, s.customer
+                    )));
+                }
+                self.tx.forced_code = return_lot.clone();
+                let r = NewReturn {
+                    shipment: ship_id.to_string(),
+                    lot: from.code.clone(),
+                    qty: back.qty,
+                    unit: None,
+                    date: ev.date,
+                    reason: reason.clone(),
+                    reference: ev.reference.clone(),
+                };
+                self.tx.return_goods(r, stamp, today).map(|c| vec![c.event])
+            }
         };
         match result {
             Ok(made) => {
                 if matches!(
                     ev.kind,
-                    ImportKind::Receive { .. } | ImportKind::Produce { .. }
+                    ImportKind::Receive { .. }
+                        | ImportKind::Produce { .. }
+                        | ImportKind::Return { .. }
                 ) {
                     self.report.lots_created += 1;
                 }
