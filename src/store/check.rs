@@ -500,8 +500,16 @@ impl Store {
             }
         }
         let mut mock_index = BTreeSet::new();
-        for e in r.open_table(MOCK_RECALLS)?.iter()? {
-            mock_index.insert(e?.0.value());
+        match r.open_table(MOCK_RECALLS) {
+            Ok(t) => {
+                for e in t.iter()? {
+                    mock_index.insert(e?.0.value());
+                }
+            }
+            // A file no write has touched since mock recall records came (schema 7):
+            // it has no index, and must then have no records either.
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
         }
         // What an entry nobody expects points at, for the report: its record and event may
         // be missing or of another kind.
