@@ -630,6 +630,48 @@ mod tests {
     }
 
     #[test]
+    fn a_return_is_recorded_against_the_shipment_it_came_back_from() {
+        let (_d, s, [_, _, _, cookies]) = bakery();
+        let mut d = doc(true);
+        let back = |id: &str, qty: i64, return_lot: Option<&str>| ImportEvent {
+            event_id: id.into(),
+            index: 0,
+            date: today(),
+            event_time: "2026-11-21T08:00:00Z".into(),
+            location: None,
+            reference: None,
+            kind: ImportKind::Return {
+                customer: 1,
+                line: ImportLine {
+                    lot: cookies.clone(),
+                    qty: Qty::from_units(qty),
+                    unit: Unit::Case,
+                },
+                return_lot: return_lot.map(code),
+                shipment: Some("not-in-this-database".into()),
+                reason: "wet".into(),
+            },
+        };
+        // SHOP had 15 cases (shipment 5): 20 cannot come back from any shipment to it.
+        d.events = vec![back("r1", 20, None), back("r2", 3, Some("BACK-1"))];
+        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        assert_eq!((r.imported, r.lots_created), (1, 1), "{r:?}");
+        assert!(
+            r.unmapped[0].reason.contains("no shipment of lot")
+                && r.unmapped[0].reason.contains("to SHOP"),
+            "{r:?}"
+        );
+        let lot = s.lot_by_code(&code("BACK-1")).unwrap();
+        assert_eq!(lot.status, LotStatus::Hold);
+        let Origin::Returned { shipment, from, .. } = lot.origin else {
+            panic!("{lot:?}")
+        };
+        assert_eq!(shipment, 5);
+        assert_eq!(from, s.lot_by_code(&cookies).unwrap().id);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
     fn pages_leave_out_voided_events_and_carry_their_lots() {
         let (_d, s, [flour, ..]) = bakery();
         let all = s
