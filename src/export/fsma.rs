@@ -332,6 +332,7 @@ struct Book<'a> {
     records: &'a KdeRecords,
     lots: HashMap<LotId, &'a Lot>,
     refs: HashMap<LotId, &'a str>,
+    shipment_refs: HashMap<u64, &'a Reference>,
     wanted: Option<&'a HashSet<ItemCode>>,
 }
 
@@ -417,6 +418,11 @@ impl<'a> Book<'a> {
                 .iter()
                 .map(|(id, t)| (*id, t.as_str()))
                 .collect(),
+            shipment_refs: records
+                .shipment_refs
+                .iter()
+                .map(|(id, r)| (*id, r))
+                .collect(),
             wanted,
         }
     }
@@ -484,10 +490,14 @@ impl<'a> Book<'a> {
                     String::new(),
                 ),
             },
-            // A return is our own product back under a lot code of ours.
-            Origin::Produced { .. } | Origin::Returned { .. } => {
-                (lot.code.to_string(), self.plant_location(), String::new())
-            }
+            Origin::Produced { .. } => (lot.code.to_string(), self.plant_location(), String::new()),
+            // Product back from a customer keeps the TLC it went out under: only a
+            // transformation assigns a new one (§1.1320), and the return lot is the same
+            // food under a lot code of ours for keeping it apart.
+            Origin::Returned { from, .. } => match self.lots.get(from) {
+                Some(shipped) if shipped.id != lot.id => self.tlc(shipped),
+                _ => (lot.code.to_string(), self.plant_location(), String::new()),
+            },
         }
     }
 
@@ -502,6 +512,7 @@ impl<'a> Book<'a> {
             }
             match &e.kind {
                 EventKind::Receive(_) => self.receipt(e, &mut receiving.rows),
+                EventKind::Return(_) => self.customer_return(e, &mut receiving.rows),
                 EventKind::Produce(_) => self.batch(e, &mut transformation.rows),
                 EventKind::Ship(_) => self.shipment(e, &mut shipping.rows),
                 _ => {}
@@ -540,6 +551,51 @@ impl<'a> Book<'a> {
         row.push(reference.into());
         row.extend(reference_cells(e.reference.as_ref()));
         row.push(Cell::Id(e.id));
+        row.push(RECEIPT_FROM_SUPPLIER.into());
+        row.push(Cell::default());
+        row.push(Cell::default());
+        rows.push(row);
+    }
+
+    /// A customer return as FSMA sees it: a receipt of our food back from the customer,
+    /// who is the immediate previous source; the TLC is the one the food was shipped
+    /// under; the return lot is ours.
+    fn customer_return(&self, e: &Event, rows: &mut Vec<Vec<Cell>>) {
+        let EventKind::Return(r) = &e.kind else {
+            return;
+        };
+        let (Some(lot), Some(shipped)) = (self.lots.get(&r.lot), self.lots.get(&r.from)) else {
+            return;
+        };
+        if !self.wants(&r.item) {
+            return;
+        }
+        let (tlc, source, reference) = self.tlc(shipped);
+        let mut row: Vec<Cell> = Vec::with_capacity(48);
+        row.push(tlc.into());
+        row.push(lot.code.as_str().into());
+        // Returns are counted in the shipped lot's unit: as received and as stocked alike.
+        row.push(Cell::Qty(r.qty));
+        row.push(r.unit.as_str().into());
+        row.push(Cell::Qty(r.qty));
+        row.push(r.unit.as_str().into());
+        row.extend(self.product(&r.item));
+        row.extend(self.party(&r.customer));
+        row.extend(self.plant_location());
+        row.push(e.date.to_string().into());
+        row.extend(source);
+        row.push(reference.into());
+        // The customer's own return document when one was recorded, else the document
+        // the food went out under.
+        let doc = e
+            .reference
+            .as_ref()
+            .or_else(|| self.shipment_refs.get(&r.shipment).copied());
+        row.extend(reference_cells(doc));
+        row.push(Cell::Id(e.id));
+        row.push(RECEIPT_CUSTOMER_RETURN.into());
+        row.push(Cell::Id(r.shipment));
+        row.push(r.reason.as_str().into());
         rows.push(row);
     }
 
@@ -613,6 +669,9 @@ fn col(cols: &mut Vec<(String, String)>, title: &str, meaning: &str) {
     cols.push((title.to_string(), meaning.to_string()));
 }
 
+const RECEIPT_FROM_SUPPLIER: &str = "from supplier";
+const RECEIPT_CUSTOMER_RETURN: &str = "customer return";
+
 const TLC_SOURCE: &str = "TLC source location (where the traceability lot code was assigned)";
 
 fn receiving_sheet() -> Sheet {
@@ -620,12 +679,12 @@ fn receiving_sheet() -> Sheet {
     col(
         &mut c,
         "Traceability lot code",
-        "the TLC the supplier assigned, exactly as on its label (§1.1345(a)(1))",
+        "the TLC the supplier assigned, exactly as on its label (§1.1345(a)(1)); for a customer return, the TLC the food was shipped under",
     );
     col(
         &mut c,
         "Internal lot code",
-        "the lot code we gave the received lot (what our labels and records use)",
+        "the lot code we gave the received lot (what our labels and records use); for a customer return, its return lot",
     );
     col(
         &mut c,
@@ -647,7 +706,7 @@ fn receiving_sheet() -> Sheet {
     push_location(
         &mut c,
         "Immediate previous source",
-        "the location description of who we received it from",
+        "the location description of who we received it from (the customer, for a return)",
     );
     push_location(
         &mut c,
@@ -668,10 +727,25 @@ fn receiving_sheet() -> Sheet {
     col(
         &mut c,
         "Reference document type",
-        "the document the receipt was recorded against: BOL (bill of lading), PO (purchase order), INV (invoice), ASN (advance ship notice), …",
+        "the document the receipt was recorded against: BOL (bill of lading), PO (purchase order), INV (invoice), ASN (advance ship notice), …; for a customer return its return document (RMA, credit note) when one was recorded, else the document of the shipment it came back from",
     );
     col(&mut c, "Reference document number", "its number");
     col(&mut c, "Event id", "lotline's record number of the receipt");
+    col(
+        &mut c,
+        "Receipt type",
+        "\"from supplier\" for food bought in; \"customer return\" for our food a customer sent back, received into a lot of its own (on hold until QA decides): the customer is then the immediate previous source and the TLC the one it was shipped under",
+    );
+    col(
+        &mut c,
+        "Return of shipment",
+        "for a customer return: the Event id of the shipment it came back from (its row on the Shipping sheet); blank otherwise",
+    );
+    col(
+        &mut c,
+        "Return reason",
+        "for a customer return: the reason recorded, when one was given",
+    );
     Sheet {
         name: "Receiving",
         file: "receiving.csv",
@@ -861,6 +935,10 @@ fn readme(
     line(
         "Traceability lot codes",
         "A lot we receive keeps the supplier's lot code as its TLC, with the supplier (or the TLC source reference) as TLC source; we assign a new TLC only when we transform food, and our plant is then its TLC source. The internal lot code beside each TLC is the code on our own labels and records.".into(),
+    );
+    line(
+        "Customer returns",
+        "Food a customer sent back is received into a lot of its own, on hold until QA decides; it is a row on the Receiving sheet with Receipt type \"customer return\": the customer is the immediate previous source, the TLC and TLC source are those the food was shipped under (its row on the Shipping sheet, by the Event id in Return of shipment), and the internal lot code is the return lot's.".into(),
     );
     line(
         "Quantities",
@@ -1403,6 +1481,88 @@ mod tests {
         );
         assert!(ex.readme.iter().any(|(k, v)| k == "Produced by"
             && v.starts_with("ana at station dock-1, 2026-11-21 10:00:00 UTC")));
+    }
+
+    #[test]
+    fn a_customer_return_is_a_receipt_from_the_customer_under_the_shipped_tlc() {
+        let (_d, st) = plant();
+        let ship = 5;
+        let cookies = st
+            .kde_records(KdeQuery::default())
+            .unwrap()
+            .lots
+            .into_iter()
+            .find(|l| l.item.as_str() == "COOKIE")
+            .unwrap();
+        let back = st
+            .return_goods(crate::domain::NewReturn {
+                shipment: ship.to_string(),
+                lot: cookies.code.clone(),
+                qty: Qty::from_units(3),
+                unit: None,
+                date: today(),
+                reason: "crushed cases".into(),
+                reference: None,
+            })
+            .unwrap()
+            .code;
+        let ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        let [rec, _, shi] = &ex.sheets;
+        assert!(rec.rows.iter().all(|r| r.len() == rec.columns.len()));
+        let row = rec
+            .rows
+            .iter()
+            .find(|r| r[column(rec, "Receipt type")] == Cell::from("customer return"))
+            .expect("the return on the Receiving sheet");
+        let shipped = shi
+            .rows
+            .iter()
+            .find(|r| r[column(shi, "Event id")] == Cell::Id(ship))
+            .unwrap();
+        let cell = |name: &str| row[column(rec, name)].clone();
+        // The TLC and its source are the shipped lot's, as on its Shipping row.
+        assert_eq!(cell("Traceability lot code"), shipped[0]);
+        assert_eq!(
+            cell("TLC source business name"),
+            shipped[column(shi, "TLC source business name")]
+        );
+        assert_eq!(cell("Internal lot code"), Cell::from(back.as_str()));
+        assert_eq!(cell("Quantity received"), Cell::Qty(Qty::from_units(3)));
+        assert_eq!(cell("Unit of measure"), Cell::from("case"));
+        assert_eq!(cell("Stock unit"), Cell::from("case"));
+        assert_eq!(
+            cell("Immediate previous source business name"),
+            Cell::from("SHOP Inc")
+        );
+        assert_eq!(
+            cell("Receiving location business name"),
+            Cell::from("Unnamed plant")
+        );
+        assert_eq!(cell("Date received"), Cell::from(today().to_string()));
+        assert_eq!(cell("Return of shipment"), Cell::Id(ship));
+        assert_eq!(cell("Return reason"), Cell::from("crushed cases"));
+        // Supplier receipts say so, and leave the return columns blank.
+        let flour = &rec.rows[0];
+        assert_eq!(
+            flour[column(rec, "Receipt type")],
+            Cell::from("from supplier")
+        );
+        assert_eq!(flour[column(rec, "Return of shipment")], Cell::from(""));
+        assert!(ex.readme.iter().any(|(k, _)| k == "Customer returns"));
+        // By the food: the return comes with it; another food's request leaves it out.
+        let cookie = |items: &str| Request {
+            items: vec![ItemCode::parse(items, "item").unwrap()],
+            ..all()
+        };
+        let ex = gather(&st, &cookie("COOKIE"), &run(), &mut |_| {}).unwrap();
+        assert_eq!(ex.sheets[0].rows.len(), 1);
+        let ex = gather(&st, &cookie("EGGS"), &run(), &mut |_| {}).unwrap();
+        assert!(
+            ex.sheets[0]
+                .rows
+                .iter()
+                .all(|r| r[column(rec, "Receipt type")] == Cell::from("from supplier"))
+        );
     }
 
     #[test]
