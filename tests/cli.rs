@@ -1910,3 +1910,85 @@ fn labels_are_utf8_and_a_recalled_lot_needs_force() {
     );
     assert!(p.ok(&["label", &eggs, "--zpl", "--force"]).contains("^XA"));
 }
+
+/// README and the docs link nothing outside the repository (users have only the repo):
+/// every Markdown link is a file in it, and every `#anchor` a heading of that file.
+#[test]
+fn readme_and_docs_link_only_to_files_and_headings_in_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // GitHub's anchor of a heading: lower case, spaces to '-', punctuation dropped.
+    let anchor = |h: &str| -> String {
+        h.trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    let headings = |file: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut in_code = false;
+        let mut out = Vec::new();
+        for l in text.lines() {
+            if l.starts_with("```") {
+                in_code = !in_code;
+            } else if !in_code && l.starts_with('#') {
+                out.push(anchor(l.trim_start_matches('#')));
+            }
+        }
+        out
+    };
+    let mut files: Vec<PathBuf> = ["README.md", "BENCHMARKS.md", "RELIABILITY.md"]
+        .iter()
+        .map(|f| root.join(f))
+        .collect();
+    for e in std::fs::read_dir(root.join("docs")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut in_code = false;
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            if in_code {
+                continue;
+            }
+            for (at, _) in line.match_indices("](") {
+                let rest = &line[at + 2..];
+                let Some(end) = rest.find(')') else { continue };
+                let target = &rest[..end];
+                checked += 1;
+                let (path, frag) = target.split_once('#').unwrap_or((target, ""));
+                let dest = if path.is_empty() {
+                    file.clone()
+                } else {
+                    file.parent().unwrap().join(path)
+                };
+                let inside = dest
+                    .canonicalize()
+                    .is_ok_and(|d| d.starts_with(root.canonicalize().unwrap()));
+                if target.contains("://") || !inside {
+                    bad.push(format!(
+                        "{}: {target} is not a file in the repository",
+                        file.display()
+                    ));
+                } else if !frag.is_empty() && !headings(&dest).contains(&frag.to_string()) {
+                    bad.push(format!("{}: {target}: no such heading", file.display()));
+                }
+            }
+            if line.contains("<http") {
+                bad.push(format!("{}: an autolink: {line}", file.display()));
+            }
+        }
+    }
+    assert!(checked > 15, "only {checked} links found");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

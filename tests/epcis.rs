@@ -156,13 +156,94 @@ fn a_plant_exported_and_imported_traces_the_same_both_ways() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
     plant.ok(&["demo"]);
+    // Two customer returns of one shipped lot: one named by the shipment's document, with
+    // a return document of its own, the other by the shipment's event id.
+    let first_batch = standing_lots(&plant)
+        .into_iter()
+        .find(|l| l["origin"] == "produced")
+        .unwrap()["lot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = plant.json(&["trace", &first_batch, "--forward", "--json"]);
+    let ships = t["shipments"].as_array().unwrap();
+    let one = &ships[0];
+    let shipped = one["lot"].as_str().unwrap().to_string();
+    let other = ships
+        .iter()
+        .find(|s| s["lot"] == one["lot"] && s["customer"] != one["customer"])
+        .expect("a second customer of the same lot");
+    let back_1 = plant
+        .ok(&[
+            "return",
+            "--shipment",
+            one["reference"].as_str().unwrap(),
+            "--lot",
+            &shipped,
+            "--qty",
+            "1",
+            "--reason",
+            "crushed cases",
+            "--ref",
+            "RMA:9",
+        ])
+        .trim()
+        .to_string();
+    let back_2 = plant
+        .ok(&[
+            "return",
+            "--shipment",
+            &other["event"].to_string(),
+            "--lot",
+            &shipped,
+            "--qty",
+            "1",
+        ])
+        .trim()
+        .to_string();
     let doc = dir.path().join("plant.jsonld");
     let r = plant.run(&["epcis", "export", "--all", "--out", doc.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("written to"), "{}", r.stderr);
+    assert!(r.stderr.contains(" 2 returns,"), "{}", r.stderr);
     let json = read_json(&doc);
-    assert_valid(&validator(), &json, "the demo plant's export");
+    assert_valid(
+        &validator(),
+        &json,
+        "the demo plant's export, returns and all",
+    );
     let events = json["epcisBody"]["eventList"].as_array().unwrap();
+    // A return is our food received back from the customer: the shipped lot, in its
+    // unit, from the customer, disposition returned; the lot it is kept under here and
+    // the shipment it came back from travel beside it.
+    let ret = events
+        .iter()
+        .find(|e| e["lotline:returnLot"] == back_1.as_str())
+        .unwrap();
+    assert_eq!(ret["type"], "ObjectEvent");
+    assert_eq!(ret["bizStep"], "receiving");
+    assert_eq!(ret["disposition"], "returned");
+    assert_eq!(ret["quantityList"][0]["quantity"], 1);
+    assert_eq!(ret["quantityList"][0]["uom"], "CS");
+    let class = ret["quantityList"][0]["epcClass"].as_str().unwrap();
+    assert!(class.ends_with(&format!("/10/{shipped}")), "{class}");
+    let customer = one["customer"].as_str().unwrap();
+    assert!(
+        ret["sourceList"][0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/party/{customer}")),
+        "{ret}"
+    );
+    assert!(
+        ret["lotline:returnOf"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/event/{}", one["event"])),
+        "{ret}"
+    );
+    assert_eq!(ret["lotline:reason"], "crushed cases");
+    assert_eq!(ret["bizTransactionList"][0]["type"], "rma");
     for step in ["receiving", "shipping"] {
         let e = events.iter().find(|e| e["bizStep"] == step).unwrap();
         assert_eq!(e["type"], "ObjectEvent");
@@ -209,6 +290,8 @@ fn a_plant_exported_and_imported_traces_the_same_both_ways() {
     let mut sample = pick("received", 25);
     sample.extend(pick("produced", 40));
     assert!(sample.len() >= 10, "{sample:?}");
+    // The returns both ways: from the shipped lot and from each return lot.
+    sample.extend([shipped.clone(), back_1.clone(), back_2.clone()]);
     for lot in &sample {
         for dir in ["--backward", "--forward"] {
             assert_eq!(
@@ -229,6 +312,33 @@ fn a_plant_exported_and_imported_traces_the_same_both_ways() {
         "{again}"
     );
     assert_eq!(office.snapshot(), before);
+
+    // Another system's return names neither the lot it is kept under nor the shipment:
+    // it is recorded against the latest shipment of the lot to that customer, under the
+    // usual return lot code, and traces the same.
+    let mut partner = json.clone();
+    for e in partner["epcisBody"]["eventList"].as_array_mut().unwrap() {
+        if e["disposition"] == "returned" {
+            let o = e.as_object_mut().unwrap();
+            o.remove("lotline:returnLot");
+            o.remove("lotline:returnOf");
+            o.insert(
+                "disposition".into(),
+                "urn:epcglobal:cbv:disp:returned".into(),
+            );
+        }
+    }
+    let partner_doc = dir.path().join("partner.jsonld");
+    std::fs::write(&partner_doc, partner.to_string()).unwrap();
+    let other_office = Db::at(dir.path(), "other.redb");
+    other_office.ok(&["epcis", "import", partner_doc.to_str().unwrap()]);
+    for lot in [&shipped, &back_1, &back_2] {
+        assert_eq!(
+            trace(&other_office, lot, "--backward"),
+            trace(&plant, lot, "--backward"),
+            "{lot}"
+        );
+    }
 }
 
 #[test]

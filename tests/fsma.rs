@@ -56,7 +56,8 @@ impl Plant {
     }
 
     /// Eggs (on the FTL, a case label in dozens) and sugar (counted in lb, bought through
-    /// a distributor) into custard; custard shipped twice, one shipment voided.
+    /// a distributor) into custard; custard shipped twice, one shipment voided, and two
+    /// cases of the other returned by the customer.
     fn new() -> (Plant, String, String, String) {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
@@ -226,6 +227,20 @@ impl Plant {
             "2026-11-03",
         ]);
         p.ok(&["void", &wrong, "--reason", "typed twice"]);
+        // Two cases of the good shipment come back, against its bill of lading.
+        p.ok(&[
+            "return",
+            "--shipment",
+            "BOL:5521",
+            "--lot",
+            &custard,
+            "--qty",
+            "2",
+            "--date",
+            "2026-11-05",
+            "--reason",
+            "lids split",
+        ]);
         (p, custard, shipped, wrong)
     }
 }
@@ -280,6 +295,49 @@ fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
         );
     }
     assert_eq!(read(&p.path("by-lot/shipping.csv")).lines().count(), 2);
+    // The customer return belongs to the custard's trace: a receipt of the shipped TLC
+    // from the customer, asked for by the shipped lot, the supplier's TLC, the return lot
+    // (which brings the shipment it came back from), or the food in the return's dates.
+    let back = format!("{custard}-R1");
+    let returned = |rec: &str| {
+        rec.lines()
+            .any(|l| l.starts_with(&format!("{custard},{back},2,case,2,case,")))
+    };
+    assert!(returned(&read(&p.path("by-lot/receiving.csv"))));
+    assert!(returned(&read(&p.path("by-tlc/receiving.csv"))));
+    p.ok(&["fsma", "--lot", &back, "--csv", "by-return"]);
+    assert!(returned(&read(&p.path("by-return/receiving.csv"))));
+    assert_eq!(
+        read(&p.path("by-return/shipping.csv")),
+        read(&p.path("by-lot/shipping.csv"))
+    );
+    p.ok(&[
+        "fsma",
+        "--item",
+        "CUSTARD",
+        "--from",
+        "2026-11-05",
+        "--csv",
+        "returns",
+    ]);
+    let rec = read(&p.path("returns/receiving.csv"));
+    assert_eq!(rec.lines().count(), 2, "{rec}");
+    assert!(returned(&rec), "{rec}");
+    assert_eq!(read(&p.path("returns/shipping.csv")).lines().count(), 1);
+    // Another food's request in the same dates has no return of it.
+    p.refused(
+        &[
+            "fsma",
+            "--item",
+            "EGGS",
+            "--from",
+            "2026-11-05",
+            "--csv",
+            "no-eggs",
+        ],
+        "filters",
+        "nothing was written",
+    );
     p.ok(&[
         "fsma",
         "--item",

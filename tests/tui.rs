@@ -789,10 +789,26 @@ impl Term {
     /// header's clock may tick meanwhile: taking that for the key's effect would send the
     /// next key before this one was handled.
     fn step(&mut self, key: &str) -> String {
-        let below_header = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
         let before = below_header(&self.screen());
         self.send(key);
-        self.wait("the screen to change", |s| below_header(s) != before)
+        self.wait("the screen to change", |s| below_header(s) != before);
+        self.settled()
+    }
+
+    /// The screen once the frame being drawn is complete: the app's output can reach the
+    /// terminal in several reads, and a key chosen from half a frame (a selection marker
+    /// not yet moved) overshoots. Settled is unchanged below the header for 60 ms.
+    fn settled(&self) -> String {
+        let start = Instant::now();
+        let mut last = self.screen();
+        loop {
+            std::thread::sleep(Duration::from_millis(60));
+            let now = self.screen();
+            if below_header(&now) == below_header(&last) || start.elapsed() > PATIENCE {
+                return now;
+            }
+            last = now;
+        }
     }
 
     /// Press `key` until the screen satisfies `ok`, at most `max` times.
@@ -808,6 +824,11 @@ impl Term {
         assert!(ok(&s), "{what} not reached; the screen shows:\n{s}");
         s
     }
+}
+
+/// The screen without its header row (whose clock ticks on its own).
+fn below_header(s: &str) -> String {
+    s.lines().skip(1).collect::<Vec<_>>().join("\n")
 }
 
 /// The word after `after` in `text`.

@@ -153,7 +153,7 @@ impl Failure {
 impl From<StationError> for Failure {
     fn from(e: StationError) -> Self {
         let kind = match e.kind {
-            ErrorKind::Invalid => Kind::Invalid,
+            ErrorKind::Invalid | ErrorKind::TooLarge => Kind::Invalid,
             ErrorKind::Forbidden => Kind::NotAllowed,
             ErrorKind::Busy | ErrorKind::Unavailable => Kind::Busy,
             ErrorKind::Database | ErrorKind::Protocol => Kind::Data,

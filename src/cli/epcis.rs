@@ -123,7 +123,7 @@ fn export_cmd(st: &dyn Station, out: &mut impl Write, a: &ExportArgs) -> Res {
     };
     let c = plan.counts;
     eprintln!(
-        "{}EPCIS document of {written} events ({} receipts, {} batches, {} shipments, {} adjustments){}",
+        "{}EPCIS document of {written} events ({} receipts, {} batches, {} shipments, {} returns, {} adjustments){}",
         if std::io::stderr().is_terminal() {
             "\r"
         } else {
@@ -132,6 +132,7 @@ fn export_cmd(st: &dyn Station, out: &mut impl Write, a: &ExportArgs) -> Res {
         c.receipts,
         c.batches,
         c.shipments,
+        c.returns,
         c.adjustments,
         a.out
             .as_ref()

@@ -70,6 +70,21 @@ pub enum ImportKind {
         delta: Qty,
         reason: String,
     },
+    /// Our food received back from a customer (a receiving event with disposition
+    /// `returned`): recorded as a customer return of the shipped lot, into a new lot.
+    Return {
+        /// Index into [`EpcisImport::parties`]: the customer it came back from.
+        customer: u32,
+        /// The lot that was shipped, as it is recorded here, and the quantity back.
+        line: ImportLine,
+        /// The code of the lot it is kept under (`lotline:returnLot`); `None`: the
+        /// usual `{lot}-R{n}`.
+        return_lot: Option<LotCode>,
+        /// The eventID of the shipment it came back from (`lotline:returnOf`), when the
+        /// document says; otherwise the latest shipment of the lot to that customer.
+        shipment: Option<String>,
+        reason: String,
+    },
 }
 
 /// One EPCIS event mapped to what lotline records.

@@ -26,10 +26,11 @@ pub struct KdeQuery {
 /// The events in scope, oldest first, and every lot they name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdeRecords {
-    /// Receive, produce and ship events; voided ones are left out (a void says the event
-    /// never happened, and FDA asks for what did).
+    /// Receive, produce, ship and customer return events; voided ones are left out (a
+    /// void says the event never happened, and FDA asks for what did).
     pub events: Vec<Event>,
-    /// Every lot the events name, inputs of a batch included, by id.
+    /// Every lot the events name, inputs of a batch included, by id; and for a return
+    /// lot, the lots it came back from (whose TLC it keeps).
     pub lots: Vec<Lot>,
     /// For a lot request: the lots of ours it named (one, or several carrying one TLC).
     pub roots: Vec<LotCode>,
@@ -39,4 +40,7 @@ pub struct KdeRecords {
     /// also when the receipt itself is outside the request (a lot received last year and
     /// shipped in the range asked for).
     pub tlc_source_refs: Vec<(super::LotId, String)>,
+    /// The reference document of every shipment a return in `events` came back from, by
+    /// shipment event id (shipments without one are not listed).
+    pub shipment_refs: Vec<(u64, super::Reference)>,
 }

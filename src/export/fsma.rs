@@ -11,7 +11,7 @@ use crate::domain::{
     Event, EventKind, Gln, Invalid, Item, ItemCode, KdeQuery, KdeRecords, Location, Lot, LotId,
     Origin, Party, PartyId, Plant, Qty, Reference,
 };
-use crate::station::{Station, StationError, StationExt};
+use crate::station::{ErrorKind, Station, StationError, StationExt};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -176,13 +176,17 @@ pub fn gather(
     progress("gathering events");
     let mut query_items: Vec<ItemCode> = wanted.iter().flatten().cloned().collect();
     query_items.sort();
-    let records = st.kde_records(KdeQuery {
-        lot: req.lot.clone(),
-        from: req.from,
-        to: req.to,
-        items: query_items,
-        shipment: None,
-    })?;
+    let records = kde_in_parts(
+        st,
+        KdeQuery {
+            lot: req.lot.clone(),
+            from: req.from,
+            to: req.to,
+            items: query_items,
+            shipment: None,
+        },
+        progress,
+    )?;
     let parties: HashMap<PartyId, Party> = st
         .parties()?
         .into_iter()
@@ -207,6 +211,78 @@ pub fn gather(
         ));
     }
     Ok(export)
+}
+
+/// The records `q` asks for; when the server says one answer would not fit in a reply (a
+/// whole plant's history from the app), asked for again in halves of the dates until
+/// each fits, and put together as one answer would have been: events in (date, id)
+/// order, every lot once.
+fn kde_in_parts(
+    st: &dyn Station,
+    q: KdeQuery,
+    progress: &mut dyn FnMut(&str),
+) -> Result<KdeRecords, StationError> {
+    let too_large = match st.kde_records(q.clone()) {
+        Err(e) if e.kind == ErrorKind::TooLarge && q.lot.is_none() && q.shipment.is_none() => e,
+        other => return other,
+    };
+    // The dates to halve: those asked for, else from the first event to today.
+    let from = match q.from {
+        Some(f) => f,
+        None => match st
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, None, 1)?
+            .events
+            .first()
+        {
+            Some(e) => e.date,
+            None => return Err(too_large),
+        },
+    };
+    let to = match q.to {
+        Some(t) => t,
+        None => st.today()?,
+    };
+    if from >= to {
+        return Err(too_large);
+    }
+    let mid = from + chrono::Duration::days((to - from).num_days() / 2);
+    progress(&format!(
+        "gathering events in parts ({from} to {mid}, then on)"
+    ));
+    let first = kde_in_parts(
+        st,
+        KdeQuery {
+            from: Some(from),
+            to: Some(mid),
+            ..q.clone()
+        },
+        progress,
+    )?;
+    // The second part keeps an open end when none was given: events dated after today
+    // (a clock set back) are not lost.
+    let second = kde_in_parts(
+        st,
+        KdeQuery {
+            from: mid.succ_opt(),
+            ..q
+        },
+        progress,
+    )?;
+    let mut lots: std::collections::BTreeMap<LotId, Lot> =
+        first.lots.into_iter().map(|l| (l.id, l)).collect();
+    lots.extend(second.lots.into_iter().map(|l| (l.id, l)));
+    let mut refs: std::collections::BTreeMap<LotId, String> =
+        first.tlc_source_refs.into_iter().collect();
+    refs.extend(second.tlc_source_refs);
+    let mut events = first.events;
+    events.extend(second.events);
+    Ok(KdeRecords {
+        events,
+        lots: lots.into_values().collect(),
+        roots: first.roots,
+        voided: first.voided + second.voided,
+        tlc_source_refs: refs.into_iter().collect(),
+    })
 }
 
 /// The shipping KDEs of one shipment, for the customer (§1.1340(b)): the Shipping sheet's
@@ -269,6 +345,7 @@ struct Book<'a> {
     records: &'a KdeRecords,
     lots: HashMap<LotId, &'a Lot>,
     refs: HashMap<LotId, &'a str>,
+    shipment_refs: HashMap<u64, &'a Reference>,
     wanted: Option<&'a HashSet<ItemCode>>,
 }
 
@@ -354,6 +431,11 @@ impl<'a> Book<'a> {
                 .iter()
                 .map(|(id, t)| (*id, t.as_str()))
                 .collect(),
+            shipment_refs: records
+                .shipment_refs
+                .iter()
+                .map(|(id, r)| (*id, r))
+                .collect(),
             wanted,
         }
     }
@@ -421,10 +503,14 @@ impl<'a> Book<'a> {
                     String::new(),
                 ),
             },
-            // A return is our own product back under a lot code of ours.
-            Origin::Produced { .. } | Origin::Returned { .. } => {
-                (lot.code.to_string(), self.plant_location(), String::new())
-            }
+            Origin::Produced { .. } => (lot.code.to_string(), self.plant_location(), String::new()),
+            // Product back from a customer keeps the TLC it went out under: only a
+            // transformation assigns a new one (§1.1320), and the return lot is the same
+            // food under a lot code of ours for keeping it apart.
+            Origin::Returned { from, .. } => match self.lots.get(from) {
+                Some(shipped) if shipped.id != lot.id => self.tlc(shipped),
+                _ => (lot.code.to_string(), self.plant_location(), String::new()),
+            },
         }
     }
 
@@ -439,6 +525,7 @@ impl<'a> Book<'a> {
             }
             match &e.kind {
                 EventKind::Receive(_) => self.receipt(e, &mut receiving.rows),
+                EventKind::Return(_) => self.customer_return(e, &mut receiving.rows),
                 EventKind::Produce(_) => self.batch(e, &mut transformation.rows),
                 EventKind::Ship(_) => self.shipment(e, &mut shipping.rows),
                 _ => {}
@@ -477,6 +564,51 @@ impl<'a> Book<'a> {
         row.push(reference.into());
         row.extend(reference_cells(e.reference.as_ref()));
         row.push(Cell::Id(e.id));
+        row.push(RECEIPT_FROM_SUPPLIER.into());
+        row.push(Cell::default());
+        row.push(Cell::default());
+        rows.push(row);
+    }
+
+    /// A customer return as FSMA sees it: a receipt of our food back from the customer,
+    /// who is the immediate previous source; the TLC is the one the food was shipped
+    /// under; the return lot is ours.
+    fn customer_return(&self, e: &Event, rows: &mut Vec<Vec<Cell>>) {
+        let EventKind::Return(r) = &e.kind else {
+            return;
+        };
+        let (Some(lot), Some(shipped)) = (self.lots.get(&r.lot), self.lots.get(&r.from)) else {
+            return;
+        };
+        if !self.wants(&r.item) {
+            return;
+        }
+        let (tlc, source, reference) = self.tlc(shipped);
+        let mut row: Vec<Cell> = Vec::with_capacity(48);
+        row.push(tlc.into());
+        row.push(lot.code.as_str().into());
+        // Returns are counted in the shipped lot's unit: as received and as stocked alike.
+        row.push(Cell::Qty(r.qty));
+        row.push(r.unit.as_str().into());
+        row.push(Cell::Qty(r.qty));
+        row.push(r.unit.as_str().into());
+        row.extend(self.product(&r.item));
+        row.extend(self.party(&r.customer));
+        row.extend(self.plant_location());
+        row.push(e.date.to_string().into());
+        row.extend(source);
+        row.push(reference.into());
+        // The customer's own return document when one was recorded, else the document
+        // the food went out under.
+        let doc = e
+            .reference
+            .as_ref()
+            .or_else(|| self.shipment_refs.get(&r.shipment).copied());
+        row.extend(reference_cells(doc));
+        row.push(Cell::Id(e.id));
+        row.push(RECEIPT_CUSTOMER_RETURN.into());
+        row.push(Cell::Id(r.shipment));
+        row.push(r.reason.as_str().into());
         rows.push(row);
     }
 
@@ -550,6 +682,9 @@ fn col(cols: &mut Vec<(String, String)>, title: &str, meaning: &str) {
     cols.push((title.to_string(), meaning.to_string()));
 }
 
+const RECEIPT_FROM_SUPPLIER: &str = "from supplier";
+const RECEIPT_CUSTOMER_RETURN: &str = "customer return";
+
 const TLC_SOURCE: &str = "TLC source location (where the traceability lot code was assigned)";
 
 fn receiving_sheet() -> Sheet {
@@ -557,12 +692,12 @@ fn receiving_sheet() -> Sheet {
     col(
         &mut c,
         "Traceability lot code",
-        "the TLC the supplier assigned, exactly as on its label (§1.1345(a)(1))",
+        "the TLC the supplier assigned, exactly as on its label (§1.1345(a)(1)); for a customer return, the TLC the food was shipped under",
     );
     col(
         &mut c,
         "Internal lot code",
-        "the lot code we gave the received lot (what our labels and records use)",
+        "the lot code we gave the received lot (what our labels and records use); for a customer return, its return lot",
     );
     col(
         &mut c,
@@ -584,7 +719,7 @@ fn receiving_sheet() -> Sheet {
     push_location(
         &mut c,
         "Immediate previous source",
-        "the location description of who we received it from",
+        "the location description of who we received it from (the customer, for a return)",
     );
     push_location(
         &mut c,
@@ -605,10 +740,25 @@ fn receiving_sheet() -> Sheet {
     col(
         &mut c,
         "Reference document type",
-        "the document the receipt was recorded against: BOL (bill of lading), PO (purchase order), INV (invoice), ASN (advance ship notice), …",
+        "the document the receipt was recorded against: BOL (bill of lading), PO (purchase order), INV (invoice), ASN (advance ship notice), …; for a customer return its return document (RMA, credit note) when one was recorded, else the document of the shipment it came back from",
     );
     col(&mut c, "Reference document number", "its number");
     col(&mut c, "Event id", "lotline's record number of the receipt");
+    col(
+        &mut c,
+        "Receipt type",
+        "\"from supplier\" for food bought in; \"customer return\" for our food a customer sent back, received into a lot of its own (on hold until QA decides): the customer is then the immediate previous source and the TLC the one it was shipped under",
+    );
+    col(
+        &mut c,
+        "Return of shipment",
+        "for a customer return: the Event id of the shipment it came back from (its row on the Shipping sheet); blank otherwise",
+    );
+    col(
+        &mut c,
+        "Return reason",
+        "for a customer return: the reason recorded, when one was given",
+    );
     Sheet {
         name: "Receiving",
         file: "receiving.csv",
@@ -797,6 +947,10 @@ fn readme(
         "A lot we receive keeps the supplier's lot code as its TLC, with the supplier (or the TLC source reference) as TLC source; we assign a new TLC only when we transform food, and our plant is then its TLC source. The internal lot code beside each TLC is the code on our own labels and records.".into(),
     );
     line(
+        "Customer returns",
+        "Food a customer sent back is received into a lot of its own, on hold until QA decides; it is a row on the Receiving sheet with Receipt type \"customer return\": the customer is the immediate previous source, the TLC and TLC source are those the food was shipped under (its row on the Shipping sheet, by the Event id in Return of shipment), and the internal lot code is the return lot's.".into(),
+    );
+    line(
         "Quantities",
         "Numbers with up to three decimals, in the unit of the column beside them. Receiving gives the quantity as counted at the dock and the same converted to the unit we stock the item in; a receipt recorded before lotline kept the counted quantity shows the stocked one in both.".into(),
     );
@@ -982,6 +1136,9 @@ pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
     write_xlsx_with(path, export, &mut |_| ControlFlow::Continue(())).map(|_| ())
 }
 
+/// Rows of one XLSX sheet, its header row included (Excel's limit).
+pub const XLSX_MAX_ROWS: usize = 1_048_576;
+
 /// `write_xlsx`, telling `progress` how far it is (every 10,000 rows, then saving, then
 /// saved under the temporary name). `progress` answering `Break` stops it there: the
 /// temporary file, if made, is removed, nothing is at `path`, and `Break` is returned.
@@ -995,6 +1152,18 @@ pub fn write_xlsx_with(
     use rust_xlsxwriter::{Format, FormatAlign, Workbook};
     let flag = "xlsx";
     refuse_existing(path, flag)?;
+    // A sheet holds 1,048,576 rows, the header one of them: say so before any work.
+    if let Some(s) = export.sheets.iter().find(|s| s.rows.len() >= XLSX_MAX_ROWS) {
+        return Err(invalid(
+            flag,
+            format!(
+                "the {} sheet would have {} rows, more than a spreadsheet holds ({}); write CSV instead (--csv DIR), or ask for fewer dates or foods",
+                s.name,
+                crate::domain::words::thousands(s.rows.len()),
+                crate::domain::words::thousands(XLSX_MAX_ROWS - 1)
+            ),
+        ));
+    }
     let xl = |e: rust_xlsxwriter::XlsxError| io_error(flag, path, e);
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -1194,6 +1363,75 @@ mod tests {
             .unwrap_or_else(|| panic!("no column {title}"))
     }
 
+    /// A station whose answers of more than 700 events "would not fit": what the server
+    /// says of a whole plant's history, on a plant small enough for a test.
+    struct SmallReplies(Local);
+
+    impl Station for SmallReplies {
+        fn call(
+            &self,
+            request: crate::station::Request,
+        ) -> Result<crate::station::Reply, StationError> {
+            let reply = self.0.call(request)?;
+            match &reply {
+                crate::station::Reply::KdeRecords(r) if r.events.len() > 700 => Err(StationError {
+                    kind: ErrorKind::TooLarge,
+                    field: None,
+                    message: "the answer is 70 MB or more".into(),
+                }),
+                _ => Ok(reply),
+            }
+        }
+    }
+
+    #[test]
+    fn an_answer_too_big_for_one_reply_is_asked_for_in_parts() {
+        let (_d, s) = temp_store();
+        let spec = crate::plantgen::Spec {
+            seed: 5,
+            lots_per_day: 150,
+            ..crate::plantgen::Spec::new(1_500)
+        };
+        crate::plantgen::generate(&s, &spec, &mut |_| {}).unwrap();
+        let whole = Local::new(s, "ana", "dock-1");
+        let mut parts = 0;
+        let want = gather(&whole, &all(), &run(), &mut |_| {}).unwrap();
+        let small = SmallReplies(whole);
+        let got = gather(&small, &all(), &run(), &mut |m| {
+            parts += usize::from(m.starts_with("gathering events in parts"));
+        })
+        .unwrap();
+        assert!(parts >= 3, "asked in {parts} splits");
+        assert!(want.rows() > 1_000, "{} rows", want.rows());
+        assert_eq!(got.sheets, want.sheets, "the same sheets, row for row");
+        // Dates asked for are halved the same way.
+        let mut dated = all();
+        dated.from = Some(spec.end - chrono::Duration::days(8));
+        dated.to = Some(spec.end - chrono::Duration::days(1));
+        let want = gather(&small.0, &dated, &run(), &mut |_| {}).unwrap();
+        let got = gather(&small, &dated, &run(), &mut |_| {}).unwrap();
+        assert_eq!(got.sheets, want.sheets);
+    }
+
+    #[test]
+    fn a_sheet_beyond_what_a_spreadsheet_holds_is_refused_before_any_work() {
+        let (_d, st) = plant();
+        let mut ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        ex.sheets[1].rows = vec![Vec::new(); XLSX_MAX_ROWS];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.xlsx");
+        let e = write_xlsx(&path, &ex).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("xlsx"));
+        assert!(
+            e.message
+                .contains("1,048,576 rows, more than a spreadsheet holds (1,048,575)")
+                && e.message.contains("--csv"),
+            "{e}"
+        );
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn sheets_follow_the_template_and_keep_the_pounds() {
         let (_d, st) = plant();
@@ -1270,6 +1508,88 @@ mod tests {
         );
         assert!(ex.readme.iter().any(|(k, v)| k == "Produced by"
             && v.starts_with("ana at station dock-1, 2026-11-21 10:00:00 UTC")));
+    }
+
+    #[test]
+    fn a_customer_return_is_a_receipt_from_the_customer_under_the_shipped_tlc() {
+        let (_d, st) = plant();
+        let ship = 5;
+        let cookies = st
+            .kde_records(KdeQuery::default())
+            .unwrap()
+            .lots
+            .into_iter()
+            .find(|l| l.item.as_str() == "COOKIE")
+            .unwrap();
+        let back = st
+            .return_goods(crate::domain::NewReturn {
+                shipment: ship.to_string(),
+                lot: cookies.code.clone(),
+                qty: Qty::from_units(3),
+                unit: None,
+                date: today(),
+                reason: "crushed cases".into(),
+                reference: None,
+            })
+            .unwrap()
+            .code;
+        let ex = gather(&st, &all(), &run(), &mut |_| {}).unwrap();
+        let [rec, _, shi] = &ex.sheets;
+        assert!(rec.rows.iter().all(|r| r.len() == rec.columns.len()));
+        let row = rec
+            .rows
+            .iter()
+            .find(|r| r[column(rec, "Receipt type")] == Cell::from("customer return"))
+            .expect("the return on the Receiving sheet");
+        let shipped = shi
+            .rows
+            .iter()
+            .find(|r| r[column(shi, "Event id")] == Cell::Id(ship))
+            .unwrap();
+        let cell = |name: &str| row[column(rec, name)].clone();
+        // The TLC and its source are the shipped lot's, as on its Shipping row.
+        assert_eq!(cell("Traceability lot code"), shipped[0]);
+        assert_eq!(
+            cell("TLC source business name"),
+            shipped[column(shi, "TLC source business name")]
+        );
+        assert_eq!(cell("Internal lot code"), Cell::from(back.as_str()));
+        assert_eq!(cell("Quantity received"), Cell::Qty(Qty::from_units(3)));
+        assert_eq!(cell("Unit of measure"), Cell::from("case"));
+        assert_eq!(cell("Stock unit"), Cell::from("case"));
+        assert_eq!(
+            cell("Immediate previous source business name"),
+            Cell::from("SHOP Inc")
+        );
+        assert_eq!(
+            cell("Receiving location business name"),
+            Cell::from("Unnamed plant")
+        );
+        assert_eq!(cell("Date received"), Cell::from(today().to_string()));
+        assert_eq!(cell("Return of shipment"), Cell::Id(ship));
+        assert_eq!(cell("Return reason"), Cell::from("crushed cases"));
+        // Supplier receipts say so, and leave the return columns blank.
+        let flour = &rec.rows[0];
+        assert_eq!(
+            flour[column(rec, "Receipt type")],
+            Cell::from("from supplier")
+        );
+        assert_eq!(flour[column(rec, "Return of shipment")], Cell::from(""));
+        assert!(ex.readme.iter().any(|(k, _)| k == "Customer returns"));
+        // By the food: the return comes with it; another food's request leaves it out.
+        let cookie = |items: &str| Request {
+            items: vec![ItemCode::parse(items, "item").unwrap()],
+            ..all()
+        };
+        let ex = gather(&st, &cookie("COOKIE"), &run(), &mut |_| {}).unwrap();
+        assert_eq!(ex.sheets[0].rows.len(), 1);
+        let ex = gather(&st, &cookie("EGGS"), &run(), &mut |_| {}).unwrap();
+        assert!(
+            ex.sheets[0]
+                .rows
+                .iter()
+                .all(|r| r[column(rec, "Receipt type")] == Cell::from("from supplier"))
+        );
     }
 
     #[test]

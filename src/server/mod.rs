@@ -624,11 +624,39 @@ fn session(shared: &Arc<Shared>, mut stream: UnixStream) {
 
 fn outbound(mut stream: UnixStream, rx: Receiver<ServerMsg>) {
     while let Ok(msg) = rx.recv() {
-        if wire::write_frame(&mut stream, &msg).is_err() {
+        let sent = match wire::write_frame(&mut stream, &msg) {
+            // An answer too big for one frame: the client hears why, and the connection
+            // stays (nothing of the frame was written).
+            Err(FrameError::TooLarge(len)) => match &msg {
+                ServerMsg::Reply { id, .. } => wire::write_frame(
+                    &mut stream,
+                    &ServerMsg::Reply {
+                        id: *id,
+                        result: Err(too_large(len)),
+                    },
+                ),
+                _ => Err(FrameError::TooLarge(len)),
+            },
+            other => other,
+        };
+        if sent.is_err() {
             break;
         }
     }
     let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+/// The answer to a request whose reply would not fit in one frame.
+fn too_large(len: u32) -> StationError {
+    StationError {
+        kind: ErrorKind::TooLarge,
+        field: None,
+        message: format!(
+            "the answer is {} MB or more, more than one reply carries ({} MB); ask for less at a time (fewer dates, one item)",
+            len >> 20,
+            wire::MAX_FRAME >> 20
+        ),
+    }
 }
 
 fn handle(
@@ -760,5 +788,56 @@ fn reply_events(r: &Reply) -> Vec<u64> {
         Reply::Event(e) => vec![*e],
         Reply::EventIds(v) => v.clone(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply too big for one frame reaches the client as an error saying so, and the
+    /// connection goes on: the next reply arrives as usual.
+    #[test]
+    fn an_answer_too_big_for_a_frame_is_refused_in_its_place() {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let writer = std::thread::spawn(move || outbound(ours, rx));
+        // About 70 MB once encoded: ids of ten bytes each.
+        let huge: Vec<u64> = (0..7_000_000u64).map(|i| u64::MAX - i).collect();
+        let reader = std::thread::spawn(move || {
+            let first = wire::read_frame::<ServerMsg>(&mut theirs).unwrap();
+            let second = wire::read_frame::<ServerMsg>(&mut theirs).unwrap();
+            (first, second)
+        });
+        tx.send(ServerMsg::Reply {
+            id: 7,
+            result: Ok(Reply::EventIds(huge)),
+        })
+        .unwrap();
+        tx.send(ServerMsg::Reply {
+            id: 8,
+            result: Ok(Reply::Done),
+        })
+        .unwrap();
+        drop(tx);
+        let (first, second) = reader.join().unwrap();
+        writer.join().unwrap();
+        match first {
+            Some(ServerMsg::Reply {
+                id: 7,
+                result: Err(e),
+            }) => {
+                assert_eq!(e.kind, ErrorKind::TooLarge);
+                assert!(e.message.contains("ask for less at a time"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            second,
+            Some(ServerMsg::Reply {
+                id: 8,
+                result: Ok(Reply::Done)
+            })
+        );
     }
 }

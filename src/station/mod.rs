@@ -339,6 +339,9 @@ pub enum ErrorKind {
     /// The database or the server is busy (another process has the file, the server is
     /// at its limit): nothing was done, and the same request may simply be tried again.
     Busy,
+    /// The answer would not fit in one reply from the server: nothing is wrong with the
+    /// request, but it must be asked for in parts (fewer dates at a time).
+    TooLarge,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.

@@ -88,10 +88,10 @@ pub enum FrameError {
 /// Write one frame and flush it.
 pub fn write_frame<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
     let body = postcard::to_stdvec(msg).map_err(|e| FrameError::Garbled(e.to_string()))?;
-    let len = u32::try_from(body.len())
-        .ok()
-        .filter(|&l| l <= MAX_FRAME)
-        .ok_or(FrameError::TooLarge(u32::MAX))?;
+    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
     let mut frame = Vec::with_capacity(4 + body.len());
     frame.extend_from_slice(&len.to_le_bytes());
     frame.extend_from_slice(&body);

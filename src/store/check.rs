@@ -145,6 +145,11 @@ impl Store {
         let mut expected_party: BTreeSet<(String, u64)> = BTreeSet::new();
         let mut expected_dates: BTreeSet<(i32, u64)> = BTreeSet::new();
         let mut voided_event_lots: HashMap<u64, Vec<LotId>> = HashMap::new();
+        // Mock recall records: each start's root lot, and every count and completion in
+        // recording order (recall, event, root, is a completion).
+        let mut mock_starts: HashMap<u64, LotId> = HashMap::new();
+        let mut mock_members: Vec<(u64, u64, LotId, bool)> = Vec::new();
+        let mut expected_mock: BTreeSet<(u64, u64)> = BTreeSet::new();
         for e in r.open_table(EVENTS)?.iter()? {
             let (k, v) = e?;
             events += 1;
@@ -218,6 +223,18 @@ impl Store {
                 }
                 EventKind::Void { event, .. } => {
                     void_events.insert(*event, ev.id);
+                }
+                EventKind::MockRecallStarted(m) => {
+                    mock_starts.insert(ev.id, m.root);
+                    expected_mock.insert((ev.id, ev.id));
+                }
+                EventKind::MockRecallCount(c) => {
+                    mock_members.push((c.recall, ev.id, c.root, false));
+                    expected_mock.insert((c.recall, ev.id));
+                }
+                EventKind::MockRecallFinished(f) => {
+                    mock_members.push((f.recall, ev.id, f.root, true));
+                    expected_mock.insert((f.recall, ev.id));
                 }
                 _ => {}
             }
@@ -448,6 +465,87 @@ impl Store {
             },
         );
 
+        // Mock recall records: every count and completion belongs to a record that was
+        // started, from the same lot, before it; a record is completed at most once and
+        // counted no more after; and the index the records are read by lists exactly
+        // their events.
+        let mut finished: HashMap<u64, u64> = HashMap::new();
+        for &(recall, id, root, finish) in &mock_members {
+            let what = if finish { "completion" } else { "count" };
+            match mock_starts.get(&recall) {
+                None => bad(format!(
+                    "mock recall {what} event {id} names mock recall {recall}, which is not a mock recall start"
+                )),
+                Some(start_root) => {
+                    if *start_root != root {
+                        bad(format!(
+                            "mock recall {what} event {id} is about lot {} but mock recall {recall} started from lot {}",
+                            code_of(root),
+                            code_of(*start_root)
+                        ));
+                    }
+                    if id <= recall {
+                        bad(format!(
+                            "mock recall {what} event {id} was recorded before mock recall {recall} started"
+                        ));
+                    }
+                }
+            }
+            if let Some(done) = finished.get(&recall) {
+                bad(format!(
+                    "mock recall {what} event {id} comes after mock recall {recall} was completed by event {done}"
+                ));
+            } else if finish {
+                finished.insert(recall, id);
+            }
+        }
+        let mut mock_index = BTreeSet::new();
+        match r.open_table(MOCK_RECALLS) {
+            Ok(t) => {
+                for e in t.iter()? {
+                    mock_index.insert(e?.0.value());
+                }
+            }
+            // A file no write has touched since mock recall records came (schema 7):
+            // it has no index, and must then have no records either.
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        // What an entry nobody expects points at, for the report: its record and event may
+        // be missing or of another kind.
+        let events_t = r.open_table(EVENTS)?;
+        let mut kind_of: HashMap<u64, String> = HashMap::new();
+        for &(recall, id) in mock_index.difference(&expected_mock).take(20) {
+            for e in [recall, id] {
+                if kind_of.contains_key(&e) {
+                    continue;
+                }
+                let said = match events_t.get(e)? {
+                    None => "no such event".to_string(),
+                    Some(v) => match decode::<Event>(v.value(), "events", &e) {
+                        Ok(ev) => format!("a {} event", ev.kind.name()),
+                        Err(_) => "an unreadable event".to_string(),
+                    },
+                };
+                kind_of.insert(e, said);
+            }
+        }
+        compare(
+            "mock recall index",
+            &expected_mock,
+            &mock_index,
+            &mut bad,
+            |(recall, id)| match (kind_of.get(recall), kind_of.get(id)) {
+                (Some(r), Some(_)) if recall == id => {
+                    format!("mock recall {recall} ({r})")
+                }
+                (Some(r), Some(e)) => {
+                    format!("mock recall {recall} ({r}) event {id} ({e})")
+                }
+                _ => format!("mock recall {recall} event {id}"),
+            },
+        );
+
         Ok(CheckReport {
             lots: lots.len() as u64,
             events,
@@ -652,6 +750,90 @@ mod tests {
             s.check().unwrap().problems.is_empty(),
             "{:?}",
             s.check().unwrap().problems
+        );
+    }
+
+    #[test]
+    fn a_damaged_mock_recall_index_is_found() {
+        let (_d, s, [_, _, _, cookies]) = bakery();
+        let start = s
+            .start_mock_recall(
+                StartMockRecall {
+                    lot: cookies.clone(),
+                    asked_as: String::new(),
+                    note: String::new(),
+                    date: today(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap();
+        let count = s
+            .count_mock_recall(
+                NewMockCount {
+                    recall: start,
+                    lot: Some(cookies.clone()),
+                    customer: None,
+                    on_hand: Some(Qty::ZERO),
+                    retrieved: None,
+                    consumed: None,
+                    destroyed: None,
+                    unit: None,
+                    note: String::new(),
+                },
+                today(),
+                &stamp(),
+                today(),
+            )
+            .unwrap();
+        let clean = s.check().unwrap();
+        assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+        // Lose the start's own entry and the count's, and point one at a shipment and
+        // one at nothing.
+        let w = s.db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(MOCK_RECALLS).unwrap();
+            assert!(t.remove((start, start)).unwrap().is_some());
+            assert!(t.remove((start, count)).unwrap().is_some());
+            t.insert((5, 5), ()).unwrap();
+            t.insert((start, 999), ()).unwrap();
+        }
+        w.commit().unwrap();
+        let rep = s.check().unwrap();
+        let text: Vec<&str> = rep.problems.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(
+            text,
+            vec![
+                format!(
+                    "mock recall {start} (a mock recall started event) is missing from the mock recall index"
+                ),
+                format!("mock recall {start} event {count} is missing from the mock recall index"),
+                "mock recall 5 (a ship event) is extra in the mock recall index".to_string(),
+                format!(
+                    "mock recall {start} (a mock recall started event) event 999 (no such event) is extra in the mock recall index"
+                ),
+            ],
+        );
+        // A count naming a record that was never started is found from the events alone.
+        let w = s.db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(EVENTS).unwrap();
+            let mut ev: Event =
+                super::super::codec::decode(t.get(count).unwrap().unwrap().value(), "e", &0)
+                    .unwrap();
+            if let EventKind::MockRecallCount(c) = &mut ev.kind {
+                c.recall = 4;
+            }
+            t.insert(count, super::super::codec::encode(&ev).as_slice())
+                .unwrap();
+        }
+        w.commit().unwrap();
+        let rep = s.check().unwrap();
+        assert!(
+            rep.problems.iter().any(|p| p.0
+                == format!("mock recall count event {count} names mock recall 4, which is not a mock recall start")),
+            "{:?}",
+            rep.problems
         );
     }
 

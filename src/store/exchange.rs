@@ -389,12 +389,69 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 };
                 self.tx.adjust(a, stamp, today).map(|e| vec![e])
             }
+            ImportKind::Return {
+                customer,
+                line,
+                return_lot,
+                shipment,
+                reason,
+            } => {
+                let customer = resolve!(self.party(*customer));
+                let back = match self.in_lot_unit(line, "lot") {
+                    Ok(l) => l,
+                    Err(e) => return refused(e),
+                };
+                let from = self.tx.lot_by_code(&line.lot, "lot")?;
+                // The shipment as this database numbers it: the one an import recorded
+                // for the document's shipment event, else the latest to that customer.
+                let imported = match shipment {
+                    Some(id) => match self.tx.epcis.get(id.as_str())? {
+                        Some(v) => {
+                            let rec: ImportedEvent = decode(v.value(), "epcis_events", id)?;
+                            rec.events.first().copied()
+                        }
+                        None => None,
+                    },
+                    None => None,
+                };
+                let found = match imported {
+                    Some(id) => Ok(id),
+                    None => self
+                        .tx
+                        .shipment_for_return(&from, &customer, ev.date, back.qty),
+                };
+                let ship_id = match found {
+                    Ok(id) => id,
+                    Err(e) => return refused(e),
+                };
+                if let EventKind::Ship(s) = &self.tx.event(ship_id, "shipment")?.kind
+                    && s.customer != customer
+                {
+                    return Ok(Err(format!(
+                        "the return comes from {customer}, but shipment {ship_id} of lot {} went to {}",
+                        from.code, s.customer
+                    )));
+                }
+                self.tx.forced_code = return_lot.clone();
+                let r = NewReturn {
+                    shipment: ship_id.to_string(),
+                    lot: from.code.clone(),
+                    qty: back.qty,
+                    unit: None,
+                    date: ev.date,
+                    reason: reason.clone(),
+                    reference: ev.reference.clone(),
+                };
+                self.tx.return_goods(r, stamp, today).map(|c| vec![c.event])
+            }
         };
         match result {
             Ok(made) => {
                 if matches!(
                     ev.kind,
-                    ImportKind::Receive { .. } | ImportKind::Produce { .. }
+                    ImportKind::Receive { .. }
+                        | ImportKind::Produce { .. }
+                        | ImportKind::Return { .. }
                 ) {
                     self.report.lots_created += 1;
                 }
@@ -569,6 +626,48 @@ mod tests {
         );
         assert!(r.unmapped[0].reason.contains("--lot-prefix"), "{r:?}");
         assert_eq!(s.lot_by_code(&flour).unwrap(), before);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_return_is_recorded_against_the_shipment_it_came_back_from() {
+        let (_d, s, [_, _, _, cookies]) = bakery();
+        let mut d = doc(true);
+        let back = |id: &str, qty: i64, return_lot: Option<&str>| ImportEvent {
+            event_id: id.into(),
+            index: 0,
+            date: today(),
+            event_time: "2026-11-21T08:00:00Z".into(),
+            location: None,
+            reference: None,
+            kind: ImportKind::Return {
+                customer: 1,
+                line: ImportLine {
+                    lot: cookies.clone(),
+                    qty: Qty::from_units(qty),
+                    unit: Unit::Case,
+                },
+                return_lot: return_lot.map(code),
+                shipment: Some("not-in-this-database".into()),
+                reason: "wet".into(),
+            },
+        };
+        // SHOP had 15 cases (shipment 5): 20 cannot come back from any shipment to it.
+        d.events = vec![back("r1", 20, None), back("r2", 3, Some("BACK-1"))];
+        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        assert_eq!((r.imported, r.lots_created), (1, 1), "{r:?}");
+        assert!(
+            r.unmapped[0].reason.contains("no shipment of lot")
+                && r.unmapped[0].reason.contains("to SHOP"),
+            "{r:?}"
+        );
+        let lot = s.lot_by_code(&code("BACK-1")).unwrap();
+        assert_eq!(lot.status, LotStatus::Hold);
+        let Origin::Returned { shipment, from, .. } = lot.origin else {
+            panic!("{lot:?}")
+        };
+        assert_eq!(shipment, 5);
+        assert_eq!(from, s.lot_by_code(&cookies).unwrap().id);
         assert!(s.check().unwrap().problems.is_empty());
     }
 

@@ -14,8 +14,10 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 impl Store {
-    /// The receiving, transformation and shipping events `q` asks for, oldest first
-    /// (business date, then event id), voided ones left out, with every lot they name.
+    /// The receiving, transformation and shipping events `q` asks for, customer returns
+    /// among the receipts (FSMA: a return is received back from the customer), oldest
+    /// first (business date, then event id), voided ones left out, with every lot they
+    /// name.
     pub fn kde_records(&self, q: &KdeQuery) -> Result<KdeRecords, StoreError> {
         if let (Some(from), Some(to)) = (q.from, q.to)
             && from > to
@@ -51,6 +53,13 @@ impl Store {
                 let t = self.trace(&root.code, Direction::Both)?;
                 events.extend(t.lots.iter().map(|l| l.event));
                 events.extend(t.shipments.iter().map(|s| s.event));
+                // A return lot reached came back from a shipment: that shipment is in
+                // its story too, also when the trace reached the return lot backward.
+                for l in &t.lots {
+                    if let Origin::Returned { shipment, .. } = l.origin {
+                        events.insert(shipment);
+                    }
+                }
                 roots.push(root.code);
             }
             Some(events)
@@ -69,7 +78,10 @@ impl Store {
         let mut consider = |e: Event, voided_by: bool| {
             let cte = matches!(
                 e.kind,
-                EventKind::Receive(_) | EventKind::Produce(_) | EventKind::Ship(_)
+                EventKind::Receive(_)
+                    | EventKind::Produce(_)
+                    | EventKind::Ship(_)
+                    | EventKind::Return(_)
             );
             if !cte || !in_dates(e.date) {
                 return;
@@ -159,7 +171,38 @@ impl Store {
                 .collect();
             lots.retain(|id, _| named.contains(id));
         }
+        // A return lot keeps the TLC of the lot it came back from (FSMA assigns a new TLC
+        // only on transformation): the lots it came back from, to the first that was not
+        // a return, come along so its TLC and TLC source can be given.
+        let mut back: Vec<u32> = lots
+            .values()
+            .filter_map(|l| match l.origin {
+                Origin::Returned { from, .. } => Some(from.0),
+                _ => None,
+            })
+            .collect();
+        while let Some(id) = back.pop() {
+            if lots.contains_key(&id) {
+                continue;
+            }
+            let l = read_lot(&r, LotId(id))?;
+            if let Origin::Returned { from, .. } = l.origin {
+                back.push(from.0);
+            }
+            lots.insert(id, l);
+        }
         events.sort_by_key(|e| (e.date, e.id));
+        // The reference document of each shipment a return came back from.
+        let mut shipment_refs = Vec::new();
+        for e in &events {
+            if let EventKind::Return(rt) = &e.kind
+                && let Some(rf) = read_event(&r, rt.shipment)?.reference
+            {
+                shipment_refs.push((rt.shipment, rf));
+            }
+        }
+        shipment_refs.sort_by_key(|(id, _)| *id);
+        shipment_refs.dedup_by_key(|(id, _)| *id);
         let mut tlc_source_refs = Vec::new();
         let by_id: BTreeMap<u64, &Event> = events.iter().map(|e| (e.id, e)).collect();
         for lot in lots.values() {
@@ -186,6 +229,7 @@ impl Store {
             roots,
             voided,
             tlc_source_refs,
+            shipment_refs,
         })
     }
 
@@ -466,6 +510,81 @@ mod tests {
             "one day of the plant is fewer events than {} scattered ones",
             history.len()
         );
+    }
+
+    /// Cookies back from SHOP (its shipment is the bakery's fifth event), `qty` cases.
+    fn return_cookies(s: &Store, cookies: &LotCode, qty: i64) -> (LotCode, u64) {
+        let c = s
+            .return_goods(
+                NewReturn {
+                    shipment: "5".into(),
+                    lot: cookies.clone(),
+                    qty: Qty::from_units(qty),
+                    unit: None,
+                    date: today(),
+                    reason: "crushed cases".into(),
+                    reference: Some(Reference::parse("RMA:31", "ref").unwrap()),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap();
+        (c.code, c.event)
+    }
+
+    #[test]
+    fn a_return_is_in_every_request_it_belongs_to() {
+        let (_d, s, [flour, eggs, dough, cookies]) = bakery();
+        let (back, event) = return_cookies(&s, &cookies, 3);
+        let has = |q: KdeQuery| {
+            let r = s.kde_records(&q).unwrap();
+            let found = r.events.iter().any(|e| e.id == event);
+            if found {
+                // Both lots come along: the return lot, and the shipped one whose TLC it keeps.
+                assert!(r.lots.iter().any(|l| l.code == back));
+                assert!(r.lots.iter().any(|l| l.code == cookies));
+                assert_eq!(r.shipment_refs, Vec::new(), "the shipment had no document");
+            }
+            found
+        };
+        assert!(has(KdeQuery::default()));
+        // By lot: forward from what went into the shipped lot, and backward from the
+        // return lot itself, which also brings the shipment it came back from.
+        for lot in [&eggs, &flour, &dough, &cookies, &back] {
+            assert!(
+                has(KdeQuery {
+                    lot: Some(lot.to_string()),
+                    ..Default::default()
+                }),
+                "{lot}"
+            );
+        }
+        let by_back = s
+            .kde_records(&KdeQuery {
+                lot: Some(back.to_string()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(by_back.events.iter().any(|e| e.id == 5), "its shipment");
+        // By item and dates: the returned food's item, not another's; its date only.
+        let item = |code: &str| vec![ItemCode::parse(code, "item").unwrap()];
+        assert!(has(KdeQuery {
+            items: item("COOKIE"),
+            ..Default::default()
+        }));
+        assert!(!has(KdeQuery {
+            items: item("EGGS"),
+            ..Default::default()
+        }));
+        assert!(has(KdeQuery {
+            from: Some(today()),
+            to: Some(today()),
+            ..Default::default()
+        }));
+        assert!(!has(KdeQuery {
+            to: today().pred_opt(),
+            ..Default::default()
+        }));
     }
 
     #[test]

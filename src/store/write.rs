@@ -381,7 +381,7 @@ impl<'t> Tx<'t> {
         Ok(self.voids.get(event)?.is_some())
     }
 
-    fn event(&self, id: u64, field: &str) -> Result<Event, StoreError> {
+    pub(super) fn event(&self, id: u64, field: &str) -> Result<Event, StoreError> {
         match self.events.get(id)? {
             Some(v) => decode(v.value(), "events", &id),
             None => Err(StoreError::invalid(
@@ -1572,6 +1572,43 @@ impl Tx<'_> {
         Ok(sum)
     }
 
+    /// For a return a document gives without naming its shipment: the latest standing
+    /// shipment of `lot` to `customer` on or before `date` with at least `qty` not yet
+    /// returned.
+    pub(super) fn shipment_for_return(
+        &self,
+        lot: &Lot,
+        customer: &PartyId,
+        date: NaiveDate,
+        qty: Qty,
+    ) -> Result<u64, StoreError> {
+        let day = day_number(date);
+        let mut shipped: Vec<(i32, u64, i64)> = Vec::new();
+        for line in self.lot_ships.get(lot.id.0)? {
+            let guard = line?;
+            let (event, milli, d, to, _, _) = guard.value();
+            if to == customer.as_str() && d <= day && !self.is_voided(event)? {
+                match shipped.iter_mut().find(|(_, e, _)| *e == event) {
+                    Some(s) => s.2 += milli,
+                    None => shipped.push((d, event, milli)),
+                }
+            }
+        }
+        shipped.sort_unstable();
+        for &(_, event, milli) in shipped.iter().rev() {
+            if Qty(milli) - self.returned_from(lot.id, event)? >= qty {
+                return Ok(event);
+            }
+        }
+        Err(StoreError::invalid(
+            "shipment",
+            format!(
+                "no shipment of lot {} to {customer} on or before {date} has {qty} {} left to come back",
+                lot.code, lot.unit
+            ),
+        ))
+    }
+
     /// The standing shipment of `lot` the user named: by event id, or by its reference
     /// document (`BOL:4471`, or the number alone when only one shipment of the lot has it).
     fn shipment_of(&self, lot: &Lot, named: &str) -> Result<Event, StoreError> {
@@ -1638,6 +1675,11 @@ impl Tx<'_> {
     /// The return lot's code: the shipped lot's with `-R1`, `-R2`…, so the label says which
     /// lot came back; the plant's batch pattern when that would not be a valid code.
     fn return_code(&mut self, from: &Lot, date: NaiveDate) -> Result<LotCode, StoreError> {
+        if self.forced_code.is_some() {
+            // An import keeps the code the source plant gave the return lot.
+            let plant = self.plant()?;
+            return self.next_lot_code(&plant.batch_pattern, date);
+        }
         for n in 1..1000u32 {
             let Ok(code) = LotCode::parse(&format!("{}-R{n}", from.code), "lot") else {
                 break;

@@ -807,15 +807,7 @@ impl Keymap {
                 continue;
             }
             for layer in [Layer::Global, Layer::Menu] {
-                let free: Vec<Binding> = default
-                    .bindings(layer)
-                    .iter()
-                    .filter(|b| b.action == a && self.lookup(&[layer], b.key).is_none())
-                    .cloned()
-                    .collect();
-                if let Some((_, list)) = self.layers.iter_mut().find(|(l, _)| *l == layer) {
-                    list.extend(free);
-                }
+                self.take_free_keys(&default, layer, a);
             }
         }
     }
@@ -831,16 +823,22 @@ impl Keymap {
                 if self.bindings(layer).iter().any(|b| b.action == a) {
                     continue;
                 }
-                let free: Vec<Binding> = default
-                    .bindings(layer)
-                    .iter()
-                    .filter(|b| b.action == a && self.lookup(&[layer], b.key).is_none())
-                    .cloned()
-                    .collect();
-                if let Some((_, list)) = self.layers.iter_mut().find(|(l, _)| *l == layer) {
-                    list.extend(free);
-                }
+                self.take_free_keys(&default, layer, a);
             }
+        }
+    }
+
+    /// Bind `a` in `layer` to the keys `default` has for it there that this map leaves
+    /// free (a key the user bound to something else stays theirs).
+    fn take_free_keys(&mut self, default: &Keymap, layer: Layer, a: Action) {
+        let free: Vec<Binding> = default
+            .bindings(layer)
+            .iter()
+            .filter(|b| b.action == a && self.lookup(&[layer], b.key).is_none())
+            .cloned()
+            .collect();
+        if let Some((_, list)) = self.layers.iter_mut().find(|(l, _)| *l == layer) {
+            list.extend(free);
         }
     }
 

@@ -68,12 +68,14 @@ pub struct Counts {
     pub receipts: u64,
     pub batches: u64,
     pub shipments: u64,
+    /// Customer returns (receiving events with disposition `returned`).
+    pub returns: u64,
     pub adjustments: u64,
 }
 
 impl Counts {
     pub fn total(&self) -> u64 {
-        self.receipts + self.batches + self.shipments + self.adjustments
+        self.receipts + self.batches + self.shipments + self.returns + self.adjustments
     }
 }
 
@@ -84,6 +86,7 @@ fn named_lots(kind: &EventKind) -> Option<Vec<LotId>> {
         EventKind::Receive(_)
         | EventKind::Produce(_)
         | EventKind::Ship(_)
+        | EventKind::Return(_)
         | EventKind::Adjust { .. } => Some(kind.lots()),
         _ => None,
     }
@@ -154,6 +157,7 @@ pub fn plan(
                 EventKind::Receive(_) => counts.receipts += 1,
                 EventKind::Produce(_) => counts.batches += 1,
                 EventKind::Ship(_) => counts.shipments += 1,
+                EventKind::Return(_) => counts.returns += 1,
                 _ => counts.adjustments += 1,
             }
             chosen.push(ev.id);
@@ -178,6 +182,14 @@ pub fn plan(
             let trace = st.trace(code.clone(), crate::store::Direction::Both)?;
             let mut ids: BTreeSet<u64> = trace.lots.iter().map(|l| l.event).collect();
             ids.extend(trace.shipments.iter().map(|s| s.event));
+            // A return lot reached came back from a shipment, which its return event
+            // names: the shipment comes along, also when the trace reached the return lot
+            // backward, so an importer can record the return against it.
+            for l in &trace.lots {
+                if let Origin::Returned { shipment, .. } = l.origin {
+                    ids.insert(shipment);
+                }
+            }
             for l in &trace.lots {
                 for h in st.lot_history(l.code.clone())?.events {
                     if matches!(h.event.kind, EventKind::Adjust { .. }) {
@@ -694,6 +706,46 @@ fn event_json(
                     {"type": "location", "destination": ids.party_location(customer, &s.customer)},
                 ]),
             );
+        }
+        // Our food received back from a customer: a receiving event of the lot that was
+        // shipped (what the returned cases carry), disposition `returned` (CBV: sent back
+        // by a previous owner), the customer the source. The lot it is kept under here
+        // and the shipment it came back from travel as lotline's own fields.
+        EventKind::Return(r) => {
+            let shipped = lots.get(&r.from)?;
+            let back = lots.get(&r.lot)?;
+            let customer = parties.get(&r.customer).copied();
+            m.insert("action".into(), json!("OBSERVE"));
+            m.insert("bizStep".into(), json!("receiving"));
+            m.insert("disposition".into(), json!("returned"));
+            m.insert("readPoint".into(), here.clone());
+            m.insert("bizLocation".into(), here);
+            m.insert(
+                "quantityList".into(),
+                json!([{
+                    "epcClass": ids.lot(shipped, plan.items.get(&shipped.item)),
+                    "quantity": qty_json(r.qty),
+                    "uom": unit_code(r.unit),
+                }]),
+            );
+            m.insert(
+                "sourceList".into(),
+                json!([
+                    {"type": "owning_party", "source": ids.party_owner(customer, &r.customer)},
+                    {"type": "location", "source": ids.party_location(customer, &r.customer)},
+                ]),
+            );
+            m.insert("destinationList".into(), plant_src("destination"));
+            m.insert("lotline:returnLot".into(), json!(back.code.as_str()));
+            m.insert("lotline:returnOf".into(), json!(ids.event(r.shipment)));
+            // The TLC the food went out under: ours for a lot we made, the supplier's for
+            // one shipped as received.
+            if let Origin::Received { supplier_lot, .. } = &shipped.origin {
+                m.insert("lotline:tlc".into(), json!(supplier_lot.as_str()));
+            }
+            if !r.reason.is_empty() {
+                m.insert("lotline:reason".into(), json!(r.reason));
+            }
         }
         EventKind::Adjust { lot, delta, reason } => {
             let q = quantity(&Use {

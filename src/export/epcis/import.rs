@@ -725,6 +725,40 @@ impl<'p> Mapper<'p> {
                     return Err("its quantityList names no lots".into());
                 }
                 match step.as_str() {
+                    "receiving" if disposition(o) == "returned" => {
+                        let customer = self.party(o, "sourceList", "source", false)?;
+                        if raw.len() != 1 {
+                            return Err(format!(
+                                "a return (receiving, disposition returned) of {} lots; lotline records a return of one shipped lot at a time",
+                                raw.len()
+                            ));
+                        }
+                        let (line, _, _) = self.line(raw[0], ItemKind::Finished)?;
+                        let return_lot = self
+                            .ext_str(o, "returnLot")
+                            .map(|c| {
+                                LotCode::parse(&format!("{}{c}", self.opts.lot_prefix), "lot")
+                                    .map_err(|e| format!("lotline:returnLot {}: {}", short(&c), e.problem))
+                            })
+                            .transpose()?;
+                        let shipment = self.ext_str(o, "returnOf");
+                        let reason = self
+                            .ext_str(o, "reason")
+                            .map(|r| clean_text(&r, "lotline:reason", 200))
+                            .transpose()
+                            .map_err(|e| e.to_string())?
+                            .unwrap_or_default();
+                        Ok(Mapped::Events(vec![base(
+                            ImportKind::Return {
+                                customer,
+                                line,
+                                return_lot,
+                                shipment,
+                                reason,
+                            },
+                            0,
+                        )]))
+                    }
                     "receiving" => {
                         let supplier = self.party(o, "sourceList", "source", true)?;
                         let tlc = self.ext_str(o, "tlc");
@@ -1115,6 +1149,23 @@ fn biz_step(o: &Map<String, Value>) -> String {
     s.to_string()
 }
 
+/// The disposition without its CBV prefix, as [`biz_step`] does for the step: `returned`
+/// for `urn:epcglobal:cbv:disp:returned` and `https://ref.gs1.org/cbv/Disp-returned`.
+fn disposition(o: &Map<String, Value>) -> String {
+    let s = o.get("disposition").and_then(Value::as_str).unwrap_or("");
+    for p in [
+        "urn:epcglobal:cbv:disp:",
+        "https://ref.gs1.org/cbv/Disp-",
+        "https://gs1.org/voc/Disp-",
+        "cbv:Disp-",
+    ] {
+        if let Some(rest) = s.strip_prefix(p) {
+            return rest.to_string();
+        }
+    }
+    s.to_string()
+}
+
 /// The business date (eventTime in the event's own zone) and eventTime as given.
 fn event_date(o: &Map<String, Value>) -> Result<(NaiveDate, String), String> {
     let t = o
@@ -1291,6 +1342,60 @@ mod tests {
         let item = &p.import.items[*item as usize];
         assert_eq!(item.new.code.as_str(), "GTIN-09501101530003");
         assert_eq!(item.new.unit, Unit::Kg);
+    }
+
+    #[test]
+    fn a_receiving_event_with_disposition_returned_maps_to_a_customer_return() {
+        let doc = RECEIVING
+            .replace(
+                "\"action\": \"OBSERVE\",",
+                "\"action\": \"OBSERVE\", \"disposition\": \"https://ref.gs1.org/cbv/Disp-returned\",",
+            )
+            .replace(
+                "\"ll:tlc\": \"AB12\"",
+                "\"ll:returnLot\": \"ab12-R1\", \"ll:returnOf\": \"urn:uuid:ship-7\", \"ll:reason\": \"torn bags\"",
+            );
+        let p = read_str(
+            &doc,
+            &Options {
+                lot_prefix: "P-".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+        let ImportKind::Return {
+            customer,
+            line,
+            return_lot,
+            shipment,
+            reason,
+        } = &p.import.events[0].kind
+        else {
+            panic!("{:?}", p.import.events[0].kind)
+        };
+        // The shipped lot and the lot it is kept under both take the prefix.
+        assert_eq!(line.lot.as_str(), "P-AB12");
+        assert_eq!(line.qty.to_string(), "22.68");
+        assert_eq!(return_lot.as_ref().unwrap().as_str(), "P-AB12-R1");
+        assert_eq!(shipment.as_deref(), Some("urn:uuid:ship-7"));
+        assert_eq!(reason, "torn bags");
+        // The source is the customer it came back from.
+        let party = &p.import.parties[*customer as usize];
+        assert_eq!(party.new.role, Role::Customer);
+        // A return of two lots at once is reported, not guessed at.
+        let two = doc.replace(
+            "\"uom\": \"KGM\"}]",
+            "\"uom\": \"KGM\"}, {\"epcClass\": \"https://id.gs1.org/01/09501101530003/10/cd34\", \"quantity\": 1, \"uom\": \"KGM\"}]",
+        );
+        let p = read_str(&two, &Options::default()).unwrap();
+        assert!(
+            p.import.unmapped[0]
+                .reason
+                .contains("one shipped lot at a time"),
+            "{:?}",
+            p.import.unmapped
+        );
     }
 
     #[test]

@@ -321,6 +321,13 @@ pub fn typed(app: &mut App, p: &Plant, text: &str) {
     keys(app, p, Input::typed(text));
 }
 
+/// Snapshot `a` at `w`x`h` as `name_WxH` (every screen is kept at 80x24 and 40x16).
+pub fn snap(name: &str, a: &App, (w, h): (u16, u16)) {
+    insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(a, w, h));
+    });
+}
+
 /// The screen as text, one quoted line per row (ratatui's TestBackend view).
 pub fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();

@@ -10,12 +10,6 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 const FULL: (u16, u16) = (80, 24);
 const COMPACT: (u16, u16) = (40, 16);
 
-fn snap(name: &str, a: &App, (w, h): (u16, u16)) {
-    insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(a, w, h));
-    });
-}
-
 fn key(a: &mut App, p: &Plant, c: KeyCode) {
     keys(a, p, [Input::code(c)]);
 }

@@ -128,12 +128,6 @@ fn help_scan_test_scene(p: &Plant) -> App {
     a
 }
 
-fn snap(name: &str, a: &App, (w, h): (u16, u16)) {
-    insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(a, w, h));
-    });
-}
-
 #[test]
 fn receive() {
     let p = plant();

@@ -128,12 +128,6 @@ fn down_to(a: &mut App, b: &Bakery, code: &str) {
     panic!("{code} not reached going down; at {}", selected(a));
 }
 
-fn snap(name: &str, a: &App, (w, h): (u16, u16)) {
-    insta::with_settings!({prepend_module_to_snapshot => false, omit_expression => true}, {
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(a, w, h));
-    });
-}
-
 // ----- scenes ---------------------------------------------------------------------------
 
 fn start_scene(b: &Bakery) -> App {
