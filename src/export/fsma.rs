@@ -274,6 +274,9 @@ fn kde_in_parts(
     let mut refs: std::collections::BTreeMap<LotId, String> =
         first.tlc_source_refs.into_iter().collect();
     refs.extend(second.tlc_source_refs);
+    let mut shipment_refs: std::collections::BTreeMap<u64, Reference> =
+        first.shipment_refs.into_iter().collect();
+    shipment_refs.extend(second.shipment_refs);
     let mut events = first.events;
     events.extend(second.events);
     Ok(KdeRecords {
@@ -282,6 +285,7 @@ fn kde_in_parts(
         roots: first.roots,
         voided: first.voided + second.voided,
         tlc_source_refs: refs.into_iter().collect(),
+        shipment_refs: shipment_refs.into_iter().collect(),
     })
 }
 
