@@ -1287,3 +1287,60 @@ fn a_customer_return_is_recorded_from_the_ship_screen_and_comes_in_on_hold() {
     assert_eq!(lot.status, LotStatus::Hold);
     assert_eq!(lot.balance, Qty::from_units(3));
 }
+
+#[test]
+fn a_long_line_of_the_recall_scope_is_selected_and_read_in_full_on_a_handheld() {
+    let b = bakery();
+    // A customer whose recall contact makes its line longer than a handheld's screen.
+    let cafe = PartyId::parse("CAFE", "id").unwrap();
+    let party = b.p.st.party(cafe.clone()).unwrap();
+    b.p.st
+        .edit_party(NewParty {
+            id: cafe,
+            role: party.role,
+            location: party.location.clone(),
+            gln: party.gln.clone(),
+            recall_contact: Contact {
+                name: "Maria Lind".into(),
+                phone: "541-555-0192".into(),
+                email: String::new(),
+            },
+        })
+        .unwrap();
+    let mut a = scope_scene(&b);
+    // The first line is selected; Down steps over the blank line to the customers.
+    let line = "CAFE Main St Cafe · Maria Lind 541-555-0192";
+    for _ in 0..20 {
+        let l = a.trace.loaded.as_ref().unwrap();
+        let v = a.trace.drawn_lines(" · ", &|_| String::new());
+        if v[l.scroll].0 == line {
+            break;
+        }
+        let before = l.scroll;
+        press(&mut a, &b, KeyCode::Down);
+        let now = a.trace.loaded.as_ref().unwrap().scroll;
+        assert!(now > before, "Down moved");
+        assert!(!v[now].0.trim().is_empty(), "a blank line is stepped over");
+    }
+    // At 80 columns the line fits: nothing is repeated under the list.
+    let text = screen(&a, FULL.0, FULL.1);
+    assert_eq!(text.matches("Maria Lind").count(), 1, "{text}");
+    snap("trace_scope_long_line", &a, FULL);
+    let text = screen(&a, COMPACT.0, COMPACT.1);
+    assert!(
+        !text.contains(line),
+        "cut in the list at 40 columns: {text}"
+    );
+    assert!(
+        text.contains("CAFE Main St Cafe · Maria Lind") && text.contains("541-555-0192"),
+        "and there in full under it: {text}"
+    );
+    snap("trace_scope_long_line", &a, COMPACT);
+    // A row of the mock recall's gap table keeps its columns in the list.
+    let mut m = mock_scene(&b);
+    for _ in 0..8 {
+        press(&mut m, &b, KeyCode::Down);
+    }
+    let text = screen(&m, COMPACT.0, COMPACT.1);
+    assert!(text.contains("not counted"), "the row in full: {text}");
+}

@@ -185,8 +185,11 @@ pub struct Loaded {
     pub offset: Cell<usize>,
     pub scope: Option<RecallScope>,
     pub balance: Option<MassBalance>,
-    /// First line drawn in the scope and balance views.
+    /// The selected line of the scope, balance and mock recall views (shown in full
+    /// below them when it is wider than the screen).
     pub scroll: usize,
+    /// First line drawn in those views; kept by the view so moving is smooth.
+    pub view_offset: Cell<usize>,
 }
 
 impl Loaded {
@@ -214,6 +217,7 @@ impl Loaded {
             scope: None,
             balance: None,
             scroll: 0,
+            view_offset: Cell::new(0),
         };
         l.reflatten();
         l
@@ -1164,17 +1168,83 @@ impl Trace {
         }
     }
 
+    /// Lines of the scope, balance or mock recall view with the hints the screen puts
+    /// among them (`key` names an action's key): what is drawn and what is selected.
+    pub fn drawn_lines(
+        &self,
+        dot: &str,
+        key: &dyn Fn(crate::tui::keymap::Action) -> String,
+    ) -> Vec<Line> {
+        use crate::tui::keymap::Action;
+        let mut v = self.view_lines(dot);
+        let Some(l) = &self.loaded else {
+            return v;
+        };
+        match self.view {
+            View::Scope if l.scope.as_ref().is_some_and(|s| !s.to_hold.is_empty()) => {
+                v.insert(
+                    3,
+                    (
+                        format!(
+                            "{} holds them all, in one go, with a reason",
+                            key(Action::HoldAll)
+                        ),
+                        Tone::Dim,
+                    ),
+                );
+            }
+            View::Balance => {
+                v.push((String::new(), Tone::Normal));
+                v.push((
+                    format!(
+                        "{} starts (or continues) {}'s mock recall record",
+                        key(Action::SaveRecord),
+                        l.root().code,
+                    ),
+                    Tone::Dim,
+                ));
+            }
+            View::Mock if self.mock.as_ref().is_some_and(|m| m.finished.is_none()) => {
+                v.insert(
+                    1,
+                    (
+                        format!(
+                            "{} enters a count; {} completes it",
+                            key(Action::SaveRecord),
+                            key(Action::FinishRecord)
+                        ),
+                        Tone::Dim,
+                    ),
+                );
+            }
+            _ => {}
+        }
+        v
+    }
+
+    /// Move the selected line of a view; blank lines are stepped over.
     fn scroll_view(&mut self, a: TraceAction) -> Outcome {
-        let n = self.view_lines(" · ").len();
+        let v = self.drawn_lines(" · ", &|_| String::new());
         let Some(l) = self.loaded.as_mut() else {
             return Outcome::none();
         };
-        let last = n.saturating_sub(1);
+        let last = v.len().saturating_sub(1);
+        let at = l.scroll.min(last);
+        let blank = |i: usize| v.get(i).is_none_or(|(t, _)| t.trim().is_empty());
+        // The nearest line with text from `i` the way asked, else `i` itself.
+        let text_near = |i: usize, down: bool| -> usize {
+            let found = if down {
+                (i..=last).find(|&j| !blank(j))
+            } else {
+                (0..=i).rev().find(|&j| !blank(j))
+            };
+            found.unwrap_or(i)
+        };
         let to = match a {
-            TraceAction::Up => l.scroll.saturating_sub(1),
-            TraceAction::Down => (l.scroll + 1).min(last),
-            TraceAction::PageUp => l.scroll.saturating_sub(PAGE),
-            TraceAction::PageDown => (l.scroll + PAGE).min(last),
+            TraceAction::Up => text_near(at.saturating_sub(1), false),
+            TraceAction::Down => text_near((at + 1).min(last), true),
+            TraceAction::PageUp => text_near(at.saturating_sub(PAGE), false),
+            TraceAction::PageDown => text_near((at + PAGE).min(last), true),
             TraceAction::First => 0,
             TraceAction::Last => last,
             _ => return Outcome::none(),

@@ -462,49 +462,60 @@ impl Trace {
         if inner.is_empty() {
             return;
         }
-        let mut v = self.view_lines(ui.theme.dot());
-        match self.view {
-            View::Scope if l.scope.as_ref().is_some_and(|s| !s.to_hold.is_empty()) => {
-                v.insert(
-                    3,
-                    (
-                        format!(
-                            "{} holds them all, in one go, with a reason",
-                            key(ui, Layer::Trace, Action::HoldAll)
-                        ),
-                        Tone::Dim,
-                    ),
-                );
-            }
-            View::Balance => {
-                v.push((String::new(), Tone::Normal));
-                v.push((
-                    format!(
-                        "{} starts (or continues) {}'s mock recall record",
-                        key(ui, Layer::Trace, Action::SaveRecord),
-                        l.root().code,
-                    ),
-                    Tone::Dim,
-                ));
-            }
-            View::Mock if self.mock.as_ref().is_some_and(|m| m.finished.is_none()) => {
-                v.insert(
-                    1,
-                    (
-                        format!(
-                            "{} enters a count; {} completes it",
-                            key(ui, Layer::Trace, Action::SaveRecord),
-                            key(ui, Layer::Trace, Action::FinishRecord)
-                        ),
-                        Tone::Dim,
-                    ),
-                );
-            }
-            _ => {}
+        let v = self.drawn_lines(ui.theme.dot(), &|a| key(ui, Layer::Trace, a));
+        if v.is_empty() {
+            return;
         }
-        let first = l.scroll.min(v.len().saturating_sub(1));
-        lines(buf, inner, &v, first, ui);
-        position(buf, area, first, first, v.len(), inner.height as usize, ui);
+        let sel = l.scroll.min(v.len() - 1);
+        let w = inner.width as usize;
+        // The selected line, when cut at this width, is there in full under the list
+        // (wrapped, after a rule), so nothing of it is out of reach on a handheld; the
+        // list keeps one row per line, so a table's columns stay in line.
+        let (text, tn) = &v[sel];
+        let full: Vec<String> = if draw::width(text) > w {
+            draw::wrap(text.trim_start(), w)
+        } else {
+            Vec::new()
+        };
+        let below = if full.is_empty() {
+            0
+        } else {
+            // At least two rows stay for the list.
+            (full.len() + 1).min((inner.height as usize).saturating_sub(2))
+        };
+        let list_h = inner.height as usize - below;
+        let first = draw::scroll(l.view_offset.get(), sel, list_h, v.len());
+        l.view_offset.set(first);
+        let list = Rect::new(inner.x, inner.y, inner.width, list_h as u16);
+        lines(buf, list, &v, first, ui);
+        if let Some(y) = sel.checked_sub(first).filter(|&y| y < list_h) {
+            let row = Rect::new(inner.x, inner.y + y as u16, inner.width, 1);
+            draw::fill(buf, row, ui.theme.selected);
+            put(
+                buf,
+                row,
+                row.x,
+                row.y,
+                &draw::fit(text, w, ui.theme.ellipsis()),
+                ui.theme.selected,
+            );
+        }
+        if below > 0 {
+            let rule_y = inner.y + list_h as u16;
+            let rule = if ui.theme.ascii { "-" } else { "─" };
+            put(buf, inner, inner.x, rule_y, &rule.repeat(w), ui.theme.dim);
+            for (n, t) in full.iter().take(below - 1).enumerate() {
+                put(
+                    buf,
+                    inner,
+                    inner.x,
+                    rule_y + 1 + n as u16,
+                    &draw::fit(t, w, ui.theme.ellipsis()),
+                    tone(*tn, ui),
+                );
+            }
+        }
+        position(buf, area, first, sel, v.len(), list_h, ui);
     }
 
     /// The count form: one row per field, over the mock recall view.
