@@ -78,10 +78,7 @@ pub struct PlanArgs {
 }
 
 fn clean_contact(c: &Option<String>) -> Result<Option<String>, Invalid> {
-    c.as_deref()
-        .map(|t| crate::domain::clean_text(t, "contact", 200))
-        .transpose()
-        .map(|o| o.filter(|t| !t.is_empty()))
+    Ok(c.as_deref().map(fsma::clean_contact).transpose()?.flatten())
 }
 
 /// `lotline fsma`.

@@ -15,6 +15,7 @@ use crate::station::{ErrorKind, Station, StationError, StationExt};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// What the user asked for.
@@ -100,6 +101,18 @@ pub struct RunBy {
 
 fn invalid(field: &str, msg: impl Into<String>) -> StationError {
     Invalid::new(field, msg).into()
+}
+
+/// Who FDA should call, as typed (`lotline fsma --contact`, the app's Contact field):
+/// plain text of up to 200 characters, refused as `contact`; empty is none given.
+pub fn clean_contact(text: &str) -> Result<Option<String>, Invalid> {
+    crate::domain::clean_text(text, "contact", 200).map(|t| Some(t).filter(|t| !t.is_empty()))
+}
+
+/// The Read me's point of contact when none is given: the plant's phone, if it has one.
+pub fn plant_contact(plant: &Plant) -> Option<String> {
+    let phone = plant.location.phone.trim();
+    (!phone.is_empty()).then(|| format!("the plant, {phone}"))
 }
 
 /// Ask the station for the events `req` covers and lay them out as FDA's sheets.
@@ -903,13 +916,10 @@ fn readme(
     );
     line(
         "Point of contact",
-        req.contact.clone().unwrap_or_else(|| {
-            if plant.location.phone.is_empty() {
-                "not given (run with --contact \"Name, phone, email\")".into()
-            } else {
-                format!("the plant, {}", plant.location.phone)
-            }
-        }),
+        req.contact
+            .clone()
+            .or_else(|| plant_contact(plant))
+            .unwrap_or_else(|| "not given (run with --contact \"Name, phone, email\")".into()),
     );
     line(
         "Produced by",
@@ -1114,26 +1124,33 @@ pub fn readme_text(export: &Export) -> String {
 /// and saved (one step the writer cannot report inside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XlsxStep {
-    Rows { done: u64, total: u64 },
+    Rows {
+        done: u64,
+        total: u64,
+    },
     Saving,
+    /// Written under the temporary name; linking it in at the path is next.
+    Saved,
 }
 
 /// Write the workbook: "Read me", then Receiving, Transformation and Shipping, each
 /// with a bold frozen header row, an autofilter and column widths. Refuses an existing
 /// path.
 pub fn write_xlsx(path: &Path, export: &Export) -> Result<(), StationError> {
-    write_xlsx_with(path, export, &mut |_| {})
+    write_xlsx_with(path, export, &mut |_| ControlFlow::Continue(())).map(|_| ())
 }
 
-/// `write_xlsx`, telling `progress` how far it is (every 10,000 rows, then saving).
 /// Rows of one XLSX sheet, its header row included (Excel's limit).
 pub const XLSX_MAX_ROWS: usize = 1_048_576;
 
+/// `write_xlsx`, telling `progress` how far it is (every 10,000 rows, then saving, then
+/// saved under the temporary name). `progress` answering `Break` stops it there: the
+/// temporary file, if made, is removed, nothing is at `path`, and `Break` is returned.
 pub fn write_xlsx_with(
     path: &Path,
     export: &Export,
-    progress: &mut dyn FnMut(XlsxStep),
-) -> Result<(), StationError> {
+    progress: &mut dyn FnMut(XlsxStep) -> ControlFlow<()>,
+) -> Result<ControlFlow<()>, StationError> {
     let total = export.rows() as u64;
     let mut done = 0u64;
     use rust_xlsxwriter::{Format, FormatAlign, Workbook};
@@ -1201,8 +1218,8 @@ pub fn write_xlsx_with(
         }
         for (i, row) in s.rows.iter().enumerate() {
             done += 1;
-            if done.is_multiple_of(10_000) {
-                progress(XlsxStep::Rows { done, total });
+            if done.is_multiple_of(10_000) && progress(XlsxStep::Rows { done, total }).is_break() {
+                return Ok(ControlFlow::Break(()));
             }
             let r = i as u32 + 1;
             for (c, cell) in row.iter().enumerate() {
@@ -1235,15 +1252,25 @@ pub fn write_xlsx_with(
         ws.autofilter(0, 0, s.rows.len() as u32, last_col)
             .map_err(xl)?;
     }
-    progress(XlsxStep::Rows { done, total });
-    progress(XlsxStep::Saving);
+    if progress(XlsxStep::Rows { done, total }).is_break() || progress(XlsxStep::Saving).is_break()
+    {
+        return Ok(ControlFlow::Break(()));
+    }
     let tmp = temp_beside(path);
     if let Err(e) = wb.save(&tmp) {
         let _ = std::fs::remove_file(&tmp);
         return Err(xl(e));
     }
-    sync_file(&tmp).map_err(|e| io_error(flag, path, e))?;
-    publish(&tmp, path, flag)
+    if let Err(e) = sync_file(&tmp) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error(flag, path, e));
+    }
+    // Compressing takes a while: a stop asked for meanwhile still leaves nothing behind.
+    if progress(XlsxStep::Saved).is_break() {
+        let _ = std::fs::remove_file(&tmp);
+        return Ok(ControlFlow::Break(()));
+    }
+    publish(&tmp, path, flag).map(|()| ControlFlow::Continue(()))
 }
 
 /// The shipping KDEs of one shipment as CSV text (header and rows), formula-safe.

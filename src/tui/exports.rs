@@ -12,7 +12,7 @@
 use super::App;
 use super::draw::{self, put};
 use super::form::{Candidate, Field, Form, Slot};
-use super::keymap::{Action, ScreenId};
+use super::keymap::{Action, Layer, ScreenId};
 use super::queue::{Outcome, Status};
 use super::screens::trace::Stage as TraceStage;
 use super::screens::{Checks, FormAction, Ui, common, invalid, refuse_all};
@@ -24,6 +24,7 @@ use crate::store::LotFilter;
 use chrono::NaiveDate;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,6 +108,19 @@ pub enum Msg {
     Progress(Progress),
     Done(Vec<String>),
     Failed(String),
+    /// Stopped as asked (Esc, or the app closing) before anything was written.
+    Cancelled,
+}
+
+/// How a worker's job ends short of done.
+enum End {
+    /// Asked to stop, and stopped with nothing written.
+    Stopped,
+    Failed(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> End {
+    End::Failed(e.to_string())
 }
 
 /// The work itself, checked and ready.
@@ -125,11 +139,20 @@ pub enum Job {
     },
 }
 
+/// What a test runs at each point where the worker may stop (see `Work::pause`).
+#[cfg(test)]
+pub type Pause = Box<dyn Fn(&Progress) + Send>;
+
 /// A job and the channel back to the app: what the app loop hands a worker thread.
 pub struct Work {
     pub job: Job,
     tx: mpsc::Sender<Msg>,
+    /// Set when the user cancels this export or the app closes.
     stop: Arc<AtomicBool>,
+    /// Called at each point where the worker may stop, after the app was told of it:
+    /// tests hold the worker there to cancel at a known step.
+    #[cfg(test)]
+    pub pause: Option<Pause>,
 }
 
 impl Work {
@@ -138,9 +161,9 @@ impl Work {
         let _ = self.tx.send(m);
     }
 
-    /// Do the job against `st`, reporting as it goes; ends with `Done` or `Failed`.
+    /// Do the job against `st`, reporting as it goes; ends with `Done`, `Failed` or
+    /// `Cancelled`.
     pub fn run(self, st: &dyn Station) {
-        let tx = self.tx.clone();
         let result = match &self.job {
             Job::Fda { req, xlsx, csv } => self.fda(st, req, xlsx.as_deref(), csv.as_deref()),
             Job::Kde {
@@ -150,9 +173,10 @@ impl Work {
             } => self.kde(st, *shipment, csv, epcis.as_deref()),
         };
         // The app may have quit meanwhile; then nobody is listening.
-        let _ = tx.send(match result {
+        let _ = self.tx.send(match result {
             Ok(lines) => Msg::Done(lines),
-            Err(e) => Msg::Failed(e),
+            Err(End::Stopped) => Msg::Cancelled,
+            Err(End::Failed(e)) => Msg::Failed(e),
         });
     }
 
@@ -160,12 +184,26 @@ impl Work {
         let _ = self.tx.send(Msg::Progress(p));
     }
 
-    /// The app is quitting: stop before writing anything.
-    fn stopped(&self) -> Result<(), String> {
+    /// Whether a stop was asked for (Esc, or the app closing): then nothing more is
+    /// written.
+    fn stopped(&self) -> Result<(), End> {
         if self.stop.load(Ordering::Relaxed) {
-            return Err("stopped: the app was closed; nothing was written".into());
+            return Err(End::Stopped);
         }
         Ok(())
+    }
+
+    /// A point where the worker may stop: the app hears how far it is, then a stop
+    /// asked for is taken here.
+    fn point(&self, p: Progress) -> Result<(), End> {
+        #[cfg(test)]
+        let held = p.clone();
+        self.send(p);
+        #[cfg(test)]
+        if let Some(pause) = &self.pause {
+            pause(&held);
+        }
+        self.stopped()
     }
 
     fn fda(
@@ -174,9 +212,9 @@ impl Work {
         req: &Request,
         xlsx: Option<&Path>,
         csv: Option<&Path>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, End> {
         let steps = if xlsx.is_some() { 3 } else { 2 };
-        self.send(Progress::at(1, steps, "reading the records"));
+        self.point(Progress::at(1, steps, "reading the records"))?;
         let run = st
             .whoami()
             .map(|me| RunBy {
@@ -184,11 +222,12 @@ impl Work {
                 station: me.station,
                 at: chrono::Utc::now(),
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
+        // Reading cannot stop part way; a stop asked for meanwhile is taken after it.
         let export = fsma::gather(st, req, &run, &mut |what: &str| {
             self.send(Progress::at(1, steps, what));
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(failed)?;
         self.stopped()?;
         let counts: Vec<String> = export
             .sheets
@@ -197,20 +236,36 @@ impl Work {
             .collect();
         let mut lines = Vec::new();
         if let Some(path) = xlsx {
-            fsma::write_xlsx_with(path, &export, &mut |s| match s {
-                XlsxStep::Rows { done, total } => self.send(Progress {
-                    done,
-                    total,
-                    ..Progress::at(2, steps, "writing the rows")
-                }),
-                XlsxStep::Saving => self.send(Progress::at(3, steps, "compressing and saving")),
+            // Each progress point of the writer is one where a stop is taken: the
+            // workbook (or its temporary file) is then never left behind.
+            let mut stop = false;
+            let written = fsma::write_xlsx_with(path, &export, &mut |s| {
+                let p = match s {
+                    XlsxStep::Rows { done, total } => Progress {
+                        done,
+                        total,
+                        ..Progress::at(2, steps, "writing the rows")
+                    },
+                    XlsxStep::Saving => Progress::at(3, steps, "compressing and saving"),
+                    XlsxStep::Saved => Progress::at(3, steps, "putting the file in place"),
+                };
+                stop = self.point(p).is_err();
+                if stop {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
+            if written.is_break() || stop {
+                return Err(End::Stopped);
+            }
             lines.push(format!("Wrote {}", path.display()));
         }
         if let Some(dir) = csv {
-            self.send(Progress::at(2, steps, "writing the CSV files"));
-            for p in fsma::write_csv(dir, &export).map_err(|e| e.to_string())? {
+            // The CSV files go one after another; once begun they are all written.
+            self.point(Progress::at(2, steps, "writing the CSV files"))?;
+            for p in fsma::write_csv(dir, &export).map_err(failed)? {
                 lines.push(format!("Wrote {}", p.display()));
             }
         }
@@ -228,33 +283,38 @@ impl Work {
         shipment: u64,
         csv: &Path,
         epcis_path: Option<&Path>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, End> {
         let steps = if epcis_path.is_some() { 2 } else { 1 };
-        self.send(Progress::at(1, steps, "writing the CSV"));
-        let sheet = fsma::shipment(st, shipment).map_err(|e| e.to_string())?;
-        let text = fsma::sheet_csv(&sheet).map_err(|e| e.to_string())?;
-        self.stopped()?;
-        fsma::write_new_file(csv, &text, "csv").map_err(|e| e.to_string())?;
+        self.point(Progress::at(1, steps, "reading the shipment"))?;
+        let sheet = fsma::shipment(st, shipment).map_err(failed)?;
+        let text = fsma::sheet_csv(&sheet).map_err(failed)?;
+        let sel = epcis::Selection {
+            events: Some(vec![shipment]),
+            ..Default::default()
+        };
+        let epcis_failed = |e: epcis::ExportError| match e {
+            epcis::ExportError::Station(s) => failed(s),
+            epcis::ExportError::Io(io) => failed(format!("epcis: {io}")),
+            epcis::ExportError::Empty(why) => End::Failed(why),
+        };
+        // Everything is read before the first file is written, so that a stop asked
+        // for until then leaves nothing; the two small files then go together.
+        let plan = match epcis_path {
+            Some(_) => Some(epcis::plan(st, &sel, &mut |_| {}).map_err(epcis_failed)?),
+            None => None,
+        };
+        self.point(Progress::at(1, steps, "writing the CSV"))?;
+        fsma::write_new_file(csv, &text, "csv").map_err(failed)?;
         let mut lines = vec![format!(
             "Wrote {} ({} line{})",
             csv.display(),
             sheet.rows.len(),
             if sheet.rows.len() == 1 { "" } else { "s" }
         )];
-        if let Some(path) = epcis_path {
+        if let (Some(path), Some(plan)) = (epcis_path, plan) {
             self.send(Progress::at(2, steps, "writing the EPCIS document"));
-            let sel = epcis::Selection {
-                events: Some(vec![shipment]),
-                ..Default::default()
-            };
-            let failed = |e: epcis::ExportError| match e {
-                epcis::ExportError::Station(s) => s.to_string(),
-                epcis::ExportError::Io(io) => format!("epcis: {io}"),
-                epcis::ExportError::Empty(why) => why,
-            };
-            let plan = epcis::plan(st, &sel, &mut |_| {}).map_err(failed)?;
             let n = epcis::write_file(st, &plan, chrono::Utc::now(), path, &mut |_| {})
-                .map_err(failed)?;
+                .map_err(epcis_failed)?;
             lines.push(format!(
                 "Wrote {} (EPCIS 2.0, {n} event{})",
                 path.display(),
@@ -272,8 +332,10 @@ pub struct Dialog {
     pub form: Form,
     pub stage: Stage,
     pub progress: Progress,
-    /// False once Esc hid a running export: it goes on, reporting on the status line.
+    /// False once Enter hid a running export: it goes on, reporting on the status line.
     pub shown: bool,
+    /// Esc asked the running export to stop; the worker stops at its next step.
+    pub cancelling: bool,
 }
 
 /// The app's exports: the dialog, the job waiting for a worker, the running one.
@@ -348,7 +410,8 @@ impl Exports {
         self.pending.take()
     }
 
-    /// The app is closing: a running export stops before it writes.
+    /// The app is closing, or the user cancels: a running export stops at its next step,
+    /// before it writes (or removing what it had begun).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }
@@ -356,10 +419,14 @@ impl Exports {
     fn start(&mut self, job: Job) {
         let (tx, rx) = mpsc::channel();
         self.rx = Some(rx);
+        // Each export its own flag: cancelling one never stops the next.
+        self.stop = Arc::new(AtomicBool::new(false));
         self.pending = Some(Work {
             job,
             tx,
             stop: self.stop.clone(),
+            #[cfg(test)]
+            pause: None,
         });
         if let Some(d) = self.dialog.as_mut() {
             d.stage = Stage::Running;
@@ -425,15 +492,24 @@ pub fn open_fda(app: &mut App, station: &dyn Station) -> Outcome {
     lot.reset_to(root.as_deref().unwrap_or(""));
     let mut file_f = Field::new("file", "File").required();
     file_f.reset_to(&file.display().to_string());
+    // Who FDA should call, for the Read me: offered as the CLI's default (the plant's
+    // phone), to be put right before the file goes.
+    let plant = match station.plant() {
+        Ok(p) => p,
+        Err(e) => return Outcome::error(&e),
+    };
+    let mut contact = Field::new("contact", "Contact").placeholder("name, phone, email for FDA");
+    contact.reset_to(fsma::plant_contact(&plant).as_deref().unwrap_or(""));
     let mut form = Form::new(vec![
         lot,
         Field::new("from", "From").placeholder("YYYY-MM-DD (empty: the start)"),
         Field::new("to", "To").placeholder("YYYY-MM-DD (empty: today)"),
         Field::new("items", "Items").placeholder("item codes, comma-separated (optional)"),
         foods_field(),
+        contact,
         file_f,
     ]);
-    form.order = (0..6).map(Slot::Field).collect();
+    form.order = (0..7).map(Slot::Field).collect();
     if root.is_some() {
         form.focus_field("file");
     }
@@ -443,6 +519,7 @@ pub fn open_fda(app: &mut App, station: &dyn Station) -> Outcome {
         stage: Stage::Form,
         progress: Progress::default(),
         shown: true,
+        cancelling: false,
     });
     Outcome::changed().status(Status::info(match root {
         Some(l) => format!(
@@ -486,6 +563,7 @@ pub fn open_kde(app: &mut App) -> Outcome {
         stage: Stage::Form,
         progress: Progress::default(),
         shown: true,
+        cancelling: false,
     });
     Outcome::changed().status(Status::info(format!(
         "Shipping KDEs of shipment {shipment} for the customer: check the file and press Enter"
@@ -527,7 +605,17 @@ pub fn form_action(app: &mut App, fa: FormAction, station: &dyn Station) -> Outc
     };
     match d.stage {
         Stage::Running => match fa {
-            FormAction::Cancel | FormAction::Confirm => {
+            FormAction::Cancel if d.cancelling => Outcome::changed().status(Status::info(
+                "Cancelling: the export stops at its next step; nothing will be written",
+            )),
+            FormAction::Cancel => {
+                d.cancelling = true;
+                app.exports.stop.store(true, Ordering::Relaxed);
+                Outcome::changed().status(Status::info(
+                    "Cancelling: the export stops at its next step; nothing will be written",
+                ))
+            }
+            FormAction::Confirm => {
                 d.shown = false;
                 Outcome::changed().status(Status::info(format!(
                     "Export hidden; it goes on ({}). Its result comes here.",
@@ -686,6 +774,8 @@ fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, Refused<StationErr
     if let Some(text) = &lot {
         c.take(lot_named(station, text));
     }
+    // The same check as `lotline fsma --contact`.
+    let contact = c.take(fsma::clean_contact(form.value("contact")));
     let path = c.take(fda_path(form.value("file").trim()));
     c.finish(|| {
         let (path, is_xlsx) = path?;
@@ -695,7 +785,7 @@ fn fda_job(form: &Form, station: &dyn Station) -> Result<Job, Refused<StationErr
             from: from?,
             to: to?,
             ftl_only: ftl_only?,
-            contact: None,
+            contact: contact?,
         };
         Some(if is_xlsx {
             Job::Fda {
@@ -834,7 +924,8 @@ pub fn poll(app: &mut App) -> bool {
         return false;
     };
     let mut changed = false;
-    let mut end: Option<Result<Vec<String>, String>> = None;
+    // None inside: cancelled, nothing written.
+    let mut end: Option<Option<Result<Vec<String>, String>>> = None;
     loop {
         match rx.try_recv() {
             Ok(Msg::Progress(p)) => {
@@ -844,26 +935,48 @@ pub fn poll(app: &mut App) -> bool {
                 }
             }
             Ok(Msg::Done(lines)) => {
-                end = Some(Ok(lines));
+                end = Some(Some(Ok(lines)));
                 break;
             }
             Ok(Msg::Failed(why)) => {
-                end = Some(Err(why));
+                end = Some(Some(Err(why)));
+                break;
+            }
+            Ok(Msg::Cancelled) => {
+                end = Some(None);
                 break;
             }
             Err(mpsc::TryRecvError::Empty) => break,
             Err(mpsc::TryRecvError::Disconnected) => {
-                end = Some(Err(
+                end = Some(Some(Err(
                     "the export stopped unexpectedly; nothing may have been written".into(),
-                ));
+                )));
                 break;
             }
         }
     }
     let hidden = app.exports.dialog.as_ref().is_some_and(|d| !d.shown);
+    let cancelling = app.exports.dialog.as_ref().is_some_and(|d| d.cancelling);
     if let Some(result) = end {
         changed = true;
         app.exports.rx = None;
+        let Some(result) = result else {
+            app.exports.dialog = None;
+            app.status = Some(Status::info("Export cancelled; nothing was written"));
+            return changed;
+        };
+        if cancelling && let Ok(lines) = &result {
+            // The last step cannot be stopped: what was written is said, not hidden.
+            app.status = Some(Status::warn(format!(
+                "Too late to cancel: the export had finished. {}",
+                lines.first().map(String::as_str).unwrap_or("")
+            )));
+            if let Some(d) = app.exports.dialog.as_mut() {
+                d.shown = true;
+                d.stage = Stage::Done(lines.clone());
+            }
+            return changed;
+        }
         if hidden {
             app.status = Some(match &result {
                 Ok(lines) => Status::ok(format!("Export done: {}", lines.join("; "))),
@@ -901,7 +1014,8 @@ pub fn hint_desc(app: &App, a: Action) -> Option<&'static str> {
     Some(match (&d.stage, a) {
         (Stage::Form, Action::Save) => "write",
         (Stage::Form, Action::Cancel) => "cancel",
-        (Stage::Running, Action::Cancel | Action::Confirm) => "hide",
+        (Stage::Running, Action::Confirm) => "hide",
+        (Stage::Running, Action::Cancel) if !d.cancelling => "cancel export",
         (Stage::Done(_) | Stage::Failed(_), Action::Cancel | Action::Confirm) => "close",
         _ => return None,
     })
@@ -923,6 +1037,7 @@ pub fn hint_applies(app: &App, a: Action) -> bool {
                 | Action::Up
                 | Action::Down
         ),
+        Stage::Running if d.cancelling => a == Action::Confirm,
         _ => matches!(a, Action::Confirm | Action::Cancel),
     }
 }
@@ -993,11 +1108,33 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
                 lines.push((l, t.label));
             }
             lines.push((String::new(), t.label));
-            for l in wrap(
-                "The app goes on meanwhile: Esc hides this, and the result comes to the status line.",
-                inner_w,
-            ) {
-                lines.push((l, t.dim));
+            let key = |a: Action| {
+                ui.keymap
+                    .key_for(&[Layer::Form], a)
+                    .map(|k| k.label())
+                    .unwrap_or_default()
+            };
+            let (hide, cancel) = (key(Action::Confirm), key(Action::Cancel));
+            if d.cancelling {
+                for l in wrap(
+                    "Cancelling: it stops at its next step and writes nothing.",
+                    inner_w,
+                ) {
+                    lines.push((l, t.warn));
+                }
+            } else {
+                let text = if ui.compact {
+                    format!(
+                        "{cancel} cancels (nothing is written); {hide} hides it, the result then comes to the status line."
+                    )
+                } else {
+                    format!(
+                        "{cancel} cancels it: nothing is written. {hide} hides it: the app goes on meanwhile, and the result comes to the status line."
+                    )
+                };
+                for l in wrap(&text, inner_w) {
+                    lines.push((l, t.dim));
+                }
             }
         }
         Stage::Done(done) => {
@@ -1040,7 +1177,7 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
     let mut cursor = None;
     let mut y = 0u16;
     if d.stage == Stage::Form {
-        let label_w: u16 = if ui.compact { 7 } else { 11 };
+        let label_w: u16 = if ui.compact { 8 } else { 11 };
         for (i, f) in d.form.fields.iter().enumerate() {
             let row = draw::row(inner, y);
             if row.height == 0 {

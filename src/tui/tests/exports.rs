@@ -48,6 +48,23 @@ fn field_value(a: &App, name: &str) -> String {
         .to_string()
 }
 
+/// Give the plant a phone (the FDA form's contact is offered from it).
+fn set_phone(p: &Plant, phone: &str) {
+    let mut plant = p.st.plant().unwrap();
+    plant.location.phone = phone.into();
+    p.st.set_plant(plant).unwrap();
+}
+
+/// The files in `dir`, by name (a temporary file included).
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 /// Replace the focused field's text.
 fn retype(a: &mut App, p: &Plant, text: &str) {
     keys(a, p, [Input::ctrl('u')]);
@@ -93,7 +110,7 @@ fn export_for_fda_from_the_trace_root_runs_on_a_worker_and_reports_into_the_app(
         "{:?}",
         d.progress
     );
-    assert_eq!(d.progress.what, "compressing and saving");
+    assert_eq!(d.progress.what, "putting the file in place");
     match &d.stage {
         Stage::Done(lines) => {
             assert!(lines[0].contains("fda-"), "{lines:?}");
@@ -131,8 +148,8 @@ fn progress_messages_reach_the_app_state_and_a_hidden_export_reports_on_the_stat
     assert!((d.progress.fraction() - 0.5).abs() < 1e-9);
     snap("export_progress", &a, FULL);
     snap("export_progress", &a, COMPACT);
-    // Esc hides it; the app is usable and the progress goes to the status line.
-    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    // Enter hides it; the app is usable and the progress goes to the status line.
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     assert!(!a.exports.shown());
     assert!(status(&a).contains("it goes on"), "{}", status(&a));
     keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
@@ -151,7 +168,7 @@ fn progress_messages_reach_the_app_state_and_a_hidden_export_reports_on_the_stat
     typed(&mut a, &p, "F");
     assert!(a.exports.shown());
     assert!(status(&a).contains("under way"), "{}", status(&a));
-    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     work.report(Msg::Done(vec![
         "Wrote /srv/qa/fda.xlsx".into(),
         "3 rows".into(),
@@ -302,6 +319,7 @@ fn the_ship_screen_writes_the_saved_shipments_kdes_as_csv_and_epcis() {
 #[test]
 fn snapshots_of_the_dialogs() {
     let p = plant();
+    set_phone(&p, "+1 555 0100");
     let mut a = on_eggs_trace(&p, Path::new("/srv/qa"));
     typed(&mut a, &p, "F");
     snap("export_form_root", &a, FULL);
@@ -329,4 +347,162 @@ fn snapshots_of_the_dialogs() {
     keys(&mut b, &p, [Input::ctrl('s'), Input::ctrl('g')]);
     snap("export_kde_form", &b, FULL);
     snap("export_kde_form", &b, COMPACT);
+}
+
+#[test]
+fn esc_cancels_a_running_export_at_its_next_step_and_leaves_no_file_and_no_temp_file() {
+    let p = plant();
+    let out = tempfile::tempdir().unwrap();
+    let mut a = on_eggs_trace(&p, out.path());
+    typed(&mut a, &p, "F");
+    let file = PathBuf::from(field_value(&a, "file"));
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    let mut work = a.exports.take_pending().expect("a job");
+    // Hold the real worker at its last step: the workbook saved under its temporary
+    // name, not yet put in place.
+    let (at_tx, at_rx) = std::sync::mpsc::channel::<Progress>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    work.pause = Some(Box::new(move |p: &Progress| {
+        if p.what == "putting the file in place" {
+            let _ = at_tx.send(p.clone());
+            // Let go when told, or when the test gave up (its sender gone).
+            let _ = go_rx.recv();
+        }
+    }));
+    let st = &p.st;
+    // While the worker is held nothing here may panic (the scope would wait for it):
+    // what is seen is kept, and checked once it has gone on.
+    let (held, temp, footer) = std::thread::scope(|s| {
+        let go_tx = go_tx;
+        let worker = s.spawn(move || work.run(st));
+        let held = at_rx.recv().ok();
+        let temp = files_in(out.path());
+        // Every step so far reaches the app; Esc then asks the worker to stop.
+        a.poll_background();
+        let footer = screen(&a, 80, 24);
+        keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+        let _ = go_tx.send(());
+        let _ = worker.join();
+        (held, temp, footer)
+    });
+    let held = held.expect("the worker reached its last step");
+    assert_eq!((held.step, held.steps), (3, 3));
+    assert!(
+        temp.len() == 1 && temp[0].ends_with(".tmp"),
+        "the workbook waited under a temporary name: {temp:?}"
+    );
+    assert!(footer.contains("Esc cancel export"), "{footer}");
+    // Until the app hears from the worker, the dialog says it is cancelling.
+    assert_eq!(stage(&a), Stage::Running);
+    assert!(a.exports.dialog.as_ref().unwrap().cancelling);
+    assert!(status(&a).starts_with("Cancelling"), "{}", status(&a));
+    snap("export_cancelling", &a, FULL);
+    snap("export_cancelling", &a, COMPACT);
+    a.poll_background();
+    assert!(a.exports.dialog.is_none());
+    assert!(!a.background_busy());
+    assert_eq!(status(&a), "Export cancelled; nothing was written");
+    assert!(!file.exists());
+    assert_eq!(
+        files_in(out.path()),
+        Vec::<String>::new(),
+        "no temporary file"
+    );
+    // The next export is not stopped by the last one's cancel.
+    typed(&mut a, &p, "F");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    run_here(&mut a, &p);
+    assert!(matches!(stage(&a), Stage::Done(_)), "{:?}", stage(&a));
+    assert!(file.exists());
+}
+
+#[test]
+fn a_cancel_before_the_first_step_writes_nothing_and_one_too_late_says_so() {
+    let p = plant();
+    let out = tempfile::tempdir().unwrap();
+    let mut a = app(&p);
+    a.exports.dir = Some(out.path().to_path_buf());
+    keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
+    for t in ["shop", "BOL:5521", "", "", p.cookies_a.as_str(), "12"] {
+        typed(&mut a, &p, t);
+        keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    }
+    keys(
+        &mut a,
+        &p,
+        [
+            Input::ctrl('s'),
+            Input::ctrl('g'),
+            Input::code(KeyCode::Tab),
+        ],
+    );
+    retype(&mut a, &p, "yes");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    assert_eq!(stage(&a), Stage::Running);
+    // Esc before the worker has begun: it stops at its first step.
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    // A second Esc only says it is under way.
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    assert!(status(&a).starts_with("Cancelling"), "{}", status(&a));
+    run_here(&mut a, &p);
+    assert_eq!(status(&a), "Export cancelled; nothing was written");
+    assert_eq!(files_in(out.path()), Vec::<String>::new());
+
+    // A worker that finished before the Esc reached it: what it wrote is said.
+    keys(&mut a, &p, [Input::ctrl('g'), Input::ctrl('s')]);
+    let work = a.exports.take_pending().unwrap();
+    work.report(Msg::Done(vec!["Wrote /srv/qa/s.csv (1 line)".into()]));
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    a.poll_background();
+    assert!(
+        status(&a).starts_with("Too late to cancel"),
+        "{}",
+        status(&a)
+    );
+    assert!(status(&a).contains("Wrote /srv/qa/s.csv"), "{}", status(&a));
+    assert!(matches!(stage(&a), Stage::Done(_)));
+}
+
+#[test]
+fn the_fda_form_takes_who_fda_should_call_into_the_read_me_and_refuses_bad_text_there() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let p = plant();
+    set_phone(&p, "+1 555 0100");
+    let out = tempfile::tempdir().unwrap();
+    let mut a = on_eggs_trace(&p, out.path());
+    typed(&mut a, &p, "F");
+    // Offered as the CLI's default: the plant's phone.
+    assert_eq!(field_value(&a, "contact"), "the plant, +1 555 0100");
+    let file = PathBuf::from(field_value(&a, "file"));
+    // From the file, back to the contact: too long is refused there.
+    keys(&mut a, &p, [Input::code(KeyCode::BackTab)]);
+    retype(&mut a, &p, &"x".repeat(201));
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    assert_eq!(stage(&a), Stage::Form);
+    let d = a.exports.dialog.as_ref().unwrap();
+    assert!(d.form.get("contact").error);
+    assert_eq!(d.form.focused().unwrap().name, "contact");
+    assert!(status(&a).contains("longer than 200"), "{}", status(&a));
+    // Text that would read as something else (a right-to-left override) too.
+    retype(&mut a, &p, "Dana\u{202e}Reyes");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    assert_eq!(stage(&a), Stage::Form);
+    assert!(status(&a).contains("plain text"), "{}", status(&a));
+    let who = "Dana Reyes, +1 555 0199, dana@testbakery.example";
+    retype(&mut a, &p, who);
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Enter), Input::code(KeyCode::Enter)],
+    );
+    run_here(&mut a, &p);
+    assert!(matches!(stage(&a), Stage::Done(_)), "{:?}", stage(&a));
+    let mut wb: Xlsx<_> = open_workbook(&file).unwrap();
+    let readme = wb.worksheet_range("Read me").unwrap();
+    let contact: Vec<String> = readme
+        .rows()
+        .filter(|r| r[0] == calamine::Data::String("Point of contact".into()))
+        .map(|r| r[1].to_string())
+        .collect();
+    assert_eq!(contact, [who]);
 }
