@@ -363,7 +363,10 @@ fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() 
     };
     lotline::station::wire::write_frame(&mut s, &hello).unwrap();
     let reply = read_all(s);
-    assert!(String::from_utf8_lossy(&reply).contains("protocol 1 and the client 999"));
+    assert!(String::from_utf8_lossy(&reply).contains(&format!(
+        "protocol {} and the client 999",
+        lotline::station::wire::PROTOCOL
+    )));
     // A good handshake, then garbage: an error frame and the connection closed.
     let mut s = UnixStream::connect(&p.socket).unwrap();
     lotline::station::wire::write_frame(&mut s, &lotline::station::wire::Hello::new("x")).unwrap();
