@@ -618,7 +618,7 @@ pub fn form_action(app: &mut App, fa: FormAction, station: &dyn Station) -> Outc
             FormAction::Confirm => {
                 d.shown = false;
                 Outcome::changed().status(Status::info(format!(
-                    "Export hidden; it goes on ({}). Its result comes here.",
+                    "Export hidden; it goes on ({}). Its result comes here; asking for an export shows it again, to cancel it.",
                     d.progress.text()
                 )))
             }
