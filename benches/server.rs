@@ -17,6 +17,9 @@
 //! trace latency p50/p90/p99 and receipts a second with p50/p99 latency. Prints a table,
 //! then one line `BENCH_SERVER_JSON {...}` for scripts.
 
+#[path = "common/stations.rs"]
+mod stations;
+
 use lotline::domain::*;
 use lotline::station::StationExt;
 use lotline::station::remote::Remote;
@@ -146,44 +149,16 @@ fn traces(socket: &Path, lots: &[LotCode]) -> Value {
 }
 
 fn receipts(socket: &Path, stations: usize, each: usize) -> Value {
-    let t0 = Instant::now();
-    let lat: Vec<f64> = std::thread::scope(|sc| {
-        let hs: Vec<_> = (0..stations)
-            .map(|c| {
-                sc.spawn(move || {
-                    let st = Remote::connect(socket, &format!("bench-{c}")).expect("connect");
-                    let today = st.today().expect("today");
-                    (0..each)
-                        .map(|n| {
-                            let r = NewReceipt {
-                                item: ItemCode::parse("EGGS", "item").unwrap(),
-                                supplier: PartyId::parse("SUNNYRIDGE", "supplier").unwrap(),
-                                supplier_lot: SupplierLot::parse(
-                                    &format!("BENCH-{stations}-{c}-{n}"),
-                                    "supplier-lot",
-                                )
-                                .unwrap(),
-                                qty: Qty::from_units(10),
-                                unit: None,
-                                date: today,
-                                expiry: None,
-                                reference: None,
-                                quality: Quality::default(),
-                                tlc_source_ref: None,
-                            };
-                            let t = Instant::now();
-                            st.receive(r).expect("receive");
-                            t.elapsed().as_secs_f64() * 1e3
-                        })
-                        .collect::<Vec<f64>>()
-                })
-            })
-            .collect();
-        hs.into_iter()
-            .flat_map(|h| h.join().expect("station"))
-            .collect()
-    });
-    let secs = t0.elapsed().as_secs_f64();
+    let make = |c: usize, n: usize, today| {
+        stations::receipt(
+            "EGGS",
+            "SUNNYRIDGE",
+            &format!("BENCH-{stations}-{c}-{n}"),
+            10,
+            today,
+        )
+    };
+    let (lat, secs) = stations::receipts_from_stations(socket, stations, each, &make);
     json!({ "stations": stations, "receipts": lat.len(), "per_s": lat.len() as f64 / secs, "ms": percentiles(lat) })
 }
 

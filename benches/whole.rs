@@ -29,6 +29,8 @@
 
 #[path = "common/plant.rs"]
 mod plant;
+#[path = "common/stations.rs"]
+mod stations;
 
 use lotline::store::{Direction, Store};
 use plant::{Graph, sqlite_sql};
@@ -347,49 +349,10 @@ fn measure_server(bin: &Path, db: &Path) -> Value {
     // each sending receipts one after another over its own socket; what the server and
     // its group commit do, without a process start per receipt.
     let held = |clients: usize, each: usize| -> Value {
-        use lotline::domain::*;
-        use lotline::station::StationExt;
-        let t = Instant::now();
-        let lat: Vec<f64> = std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..clients)
-                .map(|c| {
-                    let (socket, next) = (&socket, &next);
-                    sc.spawn(move || {
-                        let st = lotline::station::remote::Remote::connect(
-                            socket,
-                            &format!("bench-{c}"),
-                        )
-                        .expect("connect");
-                        let today = st.today().expect("today");
-                        (0..each)
-                            .map(|_| {
-                                let n = next();
-                                let r = NewReceipt {
-                                    item: ItemCode::parse("FLOUR", "item").unwrap(),
-                                    supplier: PartyId::parse("MILL", "supplier").unwrap(),
-                                    supplier_lot: SupplierLot::parse(&format!("M-{n}"), "lot")
-                                        .unwrap(),
-                                    qty: Qty::from_units(100),
-                                    unit: None,
-                                    date: today,
-                                    expiry: None,
-                                    reference: None,
-                                    quality: Quality::default(),
-                                    tlc_source_ref: None,
-                                };
-                                let t = Instant::now();
-                                st.receive(r).expect("receive");
-                                t.elapsed().as_secs_f64() * 1e3
-                            })
-                            .collect::<Vec<f64>>()
-                    })
-                })
-                .collect();
-            hs.into_iter()
-                .flat_map(|h| h.join().expect("client"))
-                .collect()
-        });
-        let secs = t.elapsed().as_secs_f64();
+        let make = |_: usize, _: usize, today| {
+            stations::receipt("FLOUR", "MILL", &format!("M-{}", next()), 100, today)
+        };
+        let (lat, secs) = stations::receipts_from_stations(&socket, clients, each, &make);
         json!({ "connections": clients, "receipts": lat.len(), "per_s": lat.len() as f64 / secs, "latency_ms": spread(lat) })
     };
     let mut connected = Vec::new();
