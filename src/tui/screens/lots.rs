@@ -435,14 +435,10 @@ impl Lots {
                 to.words()
             )));
         }
-        let mut form = Form::new(vec![
-            Field::new("reason", "Reason").placeholder("why").required(),
-        ]);
-        form.order = vec![Slot::Field(0)];
         self.prompt = Some(Prompt {
             lot: lot.code.clone(),
             to,
-            form,
+            form: one_field_form(Field::new("reason", "Reason").placeholder("why").required()),
         });
         Outcome::changed()
     }
@@ -457,13 +453,10 @@ impl Lots {
                 Outcome::changed().status(Status::info("Nothing changed"))
             }
             FormAction::Confirm | FormAction::Save => {
-                let reason = p.form.fields[0].value().trim().to_string();
-                if reason.is_empty() {
-                    return refuse(
-                        &mut p.form,
-                        &invalid("reason", "say why, for the lot's history"),
-                    );
-                }
+                let reason = match typed_reason(&p.form, "say why, for the lot's history") {
+                    Ok(r) => r,
+                    Err(e) => return refuse(&mut p.form, &e),
+                };
                 let change = station.today().and_then(|date| {
                     station.set_status(StatusChange {
                         lot: p.lot.clone(),
@@ -825,62 +818,21 @@ impl Lots {
     }
 
     fn render_prompt(&self, buf: &mut Buffer, area: Rect, p: &Prompt, ui: &Ui) -> Option<Position> {
-        let w = area.width.min(60);
-        let h = if ui.compact { 5 } else { 4 }.min(area.height);
-        let r = Rect::new(
-            area.x + (area.width - w) / 2,
-            area.y + area.height.saturating_sub(h) / 2,
-            w,
-            h,
-        );
-        let verb = if p.to == LotStatus::Hold {
-            "Hold"
+        let (title, verb) = if p.to == LotStatus::Hold {
+            ("Hold", "hold")
         } else {
-            "Release"
+            ("Release", "release")
         };
-        let inner = draw::boxed(buf, r, &format!("{verb} lot {}", p.lot), ui.theme);
-        if inner.is_empty() {
-            return None;
-        }
-        let f = &p.form.fields[0];
-        let c = if ui.compact {
-            super::super::form::render_stacked(buf, inner, f, ui.editing, "", ui.theme)
-        } else {
-            super::super::form::render_row(
-                buf,
-                draw::row(inner, 0),
-                f,
-                ui.editing,
-                inner.width.saturating_sub(super::super::form::LABEL_W),
-                "",
-                ui.theme,
-            )
-        };
-        let hint_y = inner.y + if ui.compact { 2 } else { 1 };
-        let ok = ui
-            .keymap
-            .key_for(
-                &[super::super::keymap::Layer::Form],
-                super::super::keymap::Action::Confirm,
-            )
-            .map(|k| k.label())
-            .unwrap_or_default();
-        let no = ui
-            .keymap
-            .key_for(
-                &[super::super::keymap::Layer::Form],
-                super::super::keymap::Action::Cancel,
-            )
-            .map(|k| k.label())
-            .unwrap_or_default();
-        note_line(
+        render_one_field_prompt(
             buf,
-            inner,
-            hint_y,
-            &format!("{ok}: {} it  {no}: leave it as it is", verb.to_lowercase()),
+            area,
+            60,
+            &format!("{title} lot {}", p.lot),
+            &p.form,
+            &format!("{verb} it"),
+            "leave it as it is",
             ui,
-        );
-        c
+        )
     }
 }
 

@@ -224,12 +224,6 @@ fn values(form: &Form, key: &Option<String>) -> impl Fn(&str) -> String {
     }
 }
 
-fn one_field(name: &'static str, label: &'static str, hint: &str) -> Form {
-    let mut form = Form::new(vec![Field::new(name, label).placeholder(hint).required()]);
-    form.order = vec![Slot::Field(0)];
-    form
-}
-
 impl Master {
     pub fn new() -> Master {
         Master {
@@ -659,7 +653,11 @@ impl Master {
         self.prompt = Some(RetirePrompt {
             tab: self.tab,
             key,
-            form: one_field("reason", "Reason", "why, for its history"),
+            form: one_field_form(
+                Field::new("reason", "Reason")
+                    .placeholder("why, for its history")
+                    .required(),
+            ),
         });
         Outcome::changed()
     }
@@ -674,13 +672,10 @@ impl Master {
                 Outcome::changed().status(Status::info("Nothing changed"))
             }
             FormAction::Confirm | FormAction::Save => {
-                let reason = p.form.fields[0].value().trim().to_string();
-                if reason.is_empty() {
-                    return refuse(
-                        &mut p.form,
-                        &invalid("reason", "say why it is retired, for its history"),
-                    );
-                }
+                let reason = match typed_reason(&p.form, "say why it is retired, for its history") {
+                    Ok(r) => r,
+                    Err(e) => return refuse(&mut p.form, &e),
+                };
                 let done = match p.tab {
                     Tab::Items => crate::domain::ItemCode::parse(&p.key, "item")
                         .map_err(StationError::from)
@@ -1034,55 +1029,16 @@ impl Master {
         p: &RetirePrompt,
         ui: &Ui,
     ) -> Option<Position> {
-        let w = area.width.min(60);
-        let h = if ui.compact { 5 } else { 4 }.min(area.height);
-        let r = Rect::new(
-            area.x + (area.width - w) / 2,
-            area.y + area.height.saturating_sub(h) / 2,
-            w,
-            h,
-        );
-        let inner = draw::boxed(
+        render_one_field_prompt(
             buf,
-            r,
+            area,
+            60,
             &format!("Retire {} {}", p.tab.noun(), p.key),
-            ui.theme,
-        );
-        if inner.is_empty() {
-            return None;
-        }
-        let f = &p.form.fields[0];
-        let c = if ui.compact {
-            super::super::form::render_stacked(buf, inner, f, ui.editing, "", ui.theme)
-        } else {
-            super::super::form::render_row(
-                buf,
-                draw::row(inner, 0),
-                f,
-                ui.editing,
-                inner.width.saturating_sub(super::super::form::LABEL_W),
-                "",
-                ui.theme,
-            )
-        };
-        let key = |a: Action| {
-            ui.keymap
-                .key_for(&[Layer::Form], a)
-                .map(|k| k.label())
-                .unwrap_or_default()
-        };
-        note_line(
-            buf,
-            inner,
-            inner.y + if ui.compact { 2 } else { 1 },
-            &format!(
-                "{}: retire it  {}: leave it",
-                key(Action::Confirm),
-                key(Action::Cancel)
-            ),
+            &p.form,
+            "retire it",
+            "leave it",
             ui,
-        );
-        c
+        )
     }
 }
 

@@ -628,6 +628,84 @@ pub fn note_line(buf: &mut Buffer, area: Rect, y: u16, text: &str, ui: &Ui) {
     );
 }
 
+/// The form of a prompt with one field (a reason, a note, a search, a file name).
+pub fn one_field_form(field: Field) -> Form {
+    let mut form = Form::new(vec![field]);
+    form.order = vec![Slot::Field(0)];
+    form
+}
+
+/// The reason typed in a one-field prompt, trimmed; refused when empty, `why` saying
+/// what it is for ("say why, for the lot's history").
+pub fn typed_reason(form: &Form, why: &str) -> Result<String, StationError> {
+    let reason = form.fields[0].value().trim().to_string();
+    if reason.is_empty() {
+        return Err(invalid("reason", why));
+    }
+    Ok(reason)
+}
+
+/// A one-field prompt drawn in a box at most `max_w` wide in the middle of `area`,
+/// titled `title`, the field on its first row (stacked on a handheld) and under it
+/// "Enter: {yes}  Esc: {no}" with the keymap's keys. Returns the cursor.
+#[allow(clippy::too_many_arguments)]
+pub fn render_one_field_prompt(
+    buf: &mut Buffer,
+    area: Rect,
+    max_w: u16,
+    title: &str,
+    form: &Form,
+    yes: &str,
+    no: &str,
+    ui: &Ui,
+) -> Option<Position> {
+    use super::keymap::{Action, Layer};
+    let w = area.width.min(max_w);
+    let h = if ui.compact { 5 } else { 4 }.min(area.height);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + area.height.saturating_sub(h) / 2,
+        w,
+        h,
+    );
+    let inner = draw::boxed(buf, r, title, ui.theme);
+    if inner.is_empty() {
+        return None;
+    }
+    let f = &form.fields[0];
+    let cursor = if ui.compact {
+        super::form::render_stacked(buf, inner, f, ui.editing, "", ui.theme)
+    } else {
+        super::form::render_row(
+            buf,
+            draw::row(inner, 0),
+            f,
+            ui.editing,
+            inner.width.saturating_sub(super::form::LABEL_W),
+            "",
+            ui.theme,
+        )
+    };
+    let key = |a: Action| {
+        ui.keymap
+            .key_for(&[Layer::Form], a)
+            .map(|k| k.label())
+            .unwrap_or_default()
+    };
+    note_line(
+        buf,
+        inner,
+        inner.y + if ui.compact { 2 } else { 1 },
+        &format!(
+            "{}: {yes}  {}: {no}",
+            key(Action::Confirm),
+            key(Action::Cancel)
+        ),
+        ui,
+    );
+    cursor
+}
+
 /// Today's status messages for saved work.
 pub fn saved(text: String) -> Status {
     Status::ok(text)

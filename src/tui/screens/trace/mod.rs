@@ -341,9 +341,7 @@ fn start_form() -> Form {
 fn one_field(name: &'static str, label: &'static str, value: &str) -> Form {
     let mut f = Field::new(name, label);
     f.reset_to(value);
-    let mut form = Form::new(vec![f]);
-    form.order = vec![Slot::Field(0)];
-    form
+    one_field_form(f)
 }
 
 impl Trace {
@@ -1529,15 +1527,13 @@ impl Trace {
         if !self.qa {
             return self.not_qa("hold all");
         }
-        let mut form = Form::new(vec![
-            Field::new("reason", "Reason")
-                .placeholder("why, for each lot's history")
-                .required(),
-        ]);
-        form.order = vec![Slot::Field(0)];
         self.prompt = Some(Prompt {
             kind: PromptKind::Hold,
-            form,
+            form: one_field_form(
+                Field::new("reason", "Reason")
+                    .placeholder("why, for each lot's history")
+                    .required(),
+            ),
         });
         Outcome::changed()
     }

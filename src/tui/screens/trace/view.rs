@@ -575,14 +575,6 @@ impl Trace {
         if p.kind == PromptKind::Count {
             return self.render_count(buf, area, p, ui);
         }
-        let w = area.width.min(64);
-        let h = if ui.compact { 5 } else { 4 }.min(area.height);
-        let r = Rect::new(
-            area.x + (area.width - w) / 2,
-            area.y + area.height.saturating_sub(h) / 2,
-            w,
-            h,
-        );
         let root = self
             .loaded
             .as_ref()
@@ -604,36 +596,6 @@ impl Trace {
             PromptKind::Export => ("Export the trace (text and CSV)".to_string(), "write"),
             PromptKind::Count => (String::new(), ""),
         };
-        let inner = draw::boxed(buf, r, &title, ui.theme);
-        if inner.is_empty() {
-            return None;
-        }
-        let f = &p.form.fields[0];
-        let c = if ui.compact {
-            crate::tui::form::render_stacked(buf, inner, f, ui.editing, "", ui.theme)
-        } else {
-            crate::tui::form::render_row(
-                buf,
-                draw::row(inner, 0),
-                f,
-                ui.editing,
-                inner.width.saturating_sub(crate::tui::form::LABEL_W),
-                "",
-                ui.theme,
-            )
-        };
-        let hint_y = inner.y + if ui.compact { 2 } else { 1 };
-        note_line(
-            buf,
-            inner,
-            hint_y,
-            &format!(
-                "{}: {verb}  {}: cancel",
-                key(ui, Layer::Form, Action::Confirm),
-                key(ui, Layer::Form, Action::Cancel)
-            ),
-            ui,
-        );
-        c
+        render_one_field_prompt(buf, area, 64, &title, &p.form, verb, "cancel", ui)
     }
 }
