@@ -298,20 +298,6 @@ impl App {
     }
 
     fn run(&mut self, a: Action, station: &dyn Station) -> Outcome {
-        let to_form = |a: Action| -> Option<FormAction> {
-            Some(match a {
-                Action::NextField => FormAction::Next,
-                Action::PrevField => FormAction::Prev,
-                Action::Up => FormAction::Up,
-                Action::Down => FormAction::Down,
-                Action::Confirm => FormAction::Confirm,
-                Action::Cancel => FormAction::Cancel,
-                Action::Save => FormAction::Save,
-                Action::Clear => FormAction::Clear,
-                Action::RemoveLine => FormAction::RemoveLine,
-                _ => return None,
-            })
-        };
         match a {
             Action::Screen(s) => {
                 if s == ScreenId::Help && self.screen != ScreenId::Help {
@@ -428,7 +414,7 @@ impl App {
                     None => Outcome::none(),
                 }
             }
-            other => match to_form(other) {
+            other => match FormAction::from_action(other) {
                 Some(fa) => self.form(fa, station),
                 None => Outcome::none(),
             },

@@ -83,7 +83,7 @@ impl FirstRun {
                     Some(Action::Screen(_)) => Outcome::changed().status(Status::warn(
                         "The other screens open once the plant is set up: finish these steps first",
                     )),
-                    Some(a) => match to_form(a) {
+                    Some(a) => match FormAction::from_action(a) {
                         Some(fa) => self.setup.update(fa),
                         None => Outcome::none(),
                     },
@@ -235,19 +235,4 @@ impl FirstRun {
             put(buf, area, nx, area.y, " quit", t.footer);
         }
     }
-}
-
-fn to_form(a: Action) -> Option<FormAction> {
-    Some(match a {
-        Action::NextField => FormAction::Next,
-        Action::PrevField => FormAction::Prev,
-        Action::Up => FormAction::Up,
-        Action::Down => FormAction::Down,
-        Action::Confirm => FormAction::Confirm,
-        Action::Cancel => FormAction::Cancel,
-        Action::Save => FormAction::Save,
-        Action::Clear => FormAction::Clear,
-        Action::RemoveLine => FormAction::RemoveLine,
-        _ => return None,
-    })
 }

@@ -44,6 +44,25 @@ pub enum FormAction {
     Paste(String),
 }
 
+impl FormAction {
+    /// What a keymap action does in a form, if anything.
+    pub fn from_action(a: super::keymap::Action) -> Option<FormAction> {
+        use super::keymap::Action;
+        Some(match a {
+            Action::NextField => FormAction::Next,
+            Action::PrevField => FormAction::Prev,
+            Action::Up => FormAction::Up,
+            Action::Down => FormAction::Down,
+            Action::Confirm => FormAction::Confirm,
+            Action::Cancel => FormAction::Cancel,
+            Action::Save => FormAction::Save,
+            Action::Clear => FormAction::Clear,
+            Action::RemoveLine => FormAction::RemoveLine,
+            _ => return None,
+        })
+    }
+}
+
 /// What a render needs besides the screen's own state.
 pub struct Ui<'a> {
     pub theme: &'a Theme,
