@@ -177,26 +177,7 @@ fn killed_writers_lose_nothing_acknowledged() {
                 None => killed += u64::from(attempt == 0),
             }
         }
-        // The file is sound and holds every acknowledged lot.
-        let out = command(&db, &["check"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "round {round} (seed {seed}): check failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lots: serde_json::Value = serde_json::from_str(&ok(&db, &["lots", "--json"])).unwrap();
-        let present: BTreeSet<String> = lots
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["lot"].as_str().unwrap().to_string())
-            .collect();
-        let missing: Vec<&String> = acked.difference(&present).collect();
-        assert!(
-            missing.is_empty(),
-            "round {round} (seed {seed}): acknowledged lots missing: {missing:?}"
-        );
+        sound_with_every_acknowledged_lot(&db, &acked, &format!("round {round} (seed {seed})"));
     }
     eprintln!(
         "{rounds} rounds (seed {seed}): {killed} processes killed, {} lots and {shipments} shipments acknowledged, all present, check clean",
@@ -314,28 +295,33 @@ fn a_killed_server_loses_nothing_acknowledged() {
         // A client left without its server may have started one of its own: stop it, then
         // read the file directly.
         stop_server_at(&socket);
-        let out = command(&db, &["check"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "round {round}: check failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lots: serde_json::Value = serde_json::from_str(&ok(&db, &["lots", "--json"])).unwrap();
-        let present: BTreeSet<String> = lots
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["lot"].as_str().unwrap().to_string())
-            .collect();
-        let missing: Vec<&String> = acked.difference(&present).collect();
-        assert!(
-            missing.is_empty(),
-            "round {round}: acknowledged lots missing: {missing:?}"
-        );
+        sound_with_every_acknowledged_lot(&db, &acked, &format!("round {round}"));
     }
     eprintln!(
         "{rounds} server kills: {} lots acknowledged through the server, all present, check clean; {killed_during} writes not acknowledged",
         acked.len()
+    );
+}
+
+/// The file passes `check` and holds every lot whose code was acknowledged.
+fn sound_with_every_acknowledged_lot(db: &Path, acked: &BTreeSet<String>, round: &str) {
+    let out = command(db, &["check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{round}: check failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lots: serde_json::Value = serde_json::from_str(&ok(db, &["lots", "--json"])).unwrap();
+    let present: BTreeSet<String> = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lot"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<&String> = acked.difference(&present).collect();
+    assert!(
+        missing.is_empty(),
+        "{round}: acknowledged lots missing: {missing:?}"
     );
 }
