@@ -53,6 +53,7 @@ impl Plant {
     fn run(&self, args: &[&str]) -> Run {
         let out = Command::cargo_bin("lotline")
             .unwrap()
+            .env("LOTLINE_CONFIG", "none")
             .arg("--db")
             .arg(&self.db)
             .args(args)
@@ -71,6 +72,7 @@ impl Plant {
     /// Run with extra environment variables.
     fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut c = Command::cargo_bin("lotline").unwrap();
+        c.env("LOTLINE_CONFIG", "none");
         c.arg("--db")
             .arg(&self.db)
             .args(args)
@@ -1090,6 +1092,7 @@ fn files_that_are_not_lotline_databases_are_reported_not_crashed_on() {
     let dir = tempfile::tempdir().unwrap();
     let r = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .arg("--db")
         .arg(dir.path())
         .arg("lots")
@@ -1212,6 +1215,7 @@ fn lotline_db_environment_variable_chooses_the_file() {
     let db = dir.path().join("env.redb");
     let out = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .args([
             "--create", "item", "add", "SALT", "--name", "Salt", "--unit", "kg",
         ])
@@ -1228,6 +1232,7 @@ fn demo_builds_its_own_database_and_tells_the_story() {
     let run = |args: &[&str]| {
         Command::cargo_bin("lotline")
             .unwrap()
+            .env("LOTLINE_CONFIG", "none")
             .args(args)
             .env("HOME", home.path())
             .env_remove("XDG_DATA_HOME")
@@ -1393,6 +1398,7 @@ fn labels_print_to_the_configured_printer() {
     // No printer: refused before anything is stored.
     let out = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .arg("--db")
         .arg(&p.db)
         .args(["label", &eggs])
@@ -1475,6 +1481,7 @@ fn generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input() {
     // Without --db it would land in the default database; it must be asked for.
     let r = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .args(["generate", "--lots", "10"])
         .env_remove("LOTLINE_DB")
         .output()
@@ -1493,6 +1500,7 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
     ]);
     let out = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .arg("--db")
         .arg(&p.db)
         .args([
@@ -1657,6 +1665,7 @@ fn a_mistyped_db_is_refused_on_writes_and_nothing_is_created() {
     let run = |args: &[&str]| {
         Command::cargo_bin("lotline")
             .unwrap()
+            .env("LOTLINE_CONFIG", "none")
             .arg("--db")
             .arg(&typo)
             .args(args)
@@ -1870,6 +1879,7 @@ fn labels_are_utf8_and_a_recalled_lot_needs_force() {
     ]);
     let out = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .arg("--db")
         .arg(&p.db)
         .args(["label", &creme, "--zpl"])

@@ -14,6 +14,7 @@ struct Run {
 fn run(db: &Path, args: &[&str], stdin: &str) -> Run {
     let out = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .arg("--db")
         .arg(db)
         .args(args)

@@ -17,6 +17,7 @@ struct Run {
 fn lotline(args: &[&str]) -> Run {
     let out = Command::cargo_bin("lotline")
         .unwrap()
+        .env("LOTLINE_CONFIG", "none")
         .args(args)
         .env_remove("LOTLINE_DB")
         .env_remove("LOTLINE_PRINTER")

@@ -33,6 +33,7 @@ impl Db {
     fn run(&self, args: &[&str]) -> Run {
         let out = Command::cargo_bin("lotline")
             .unwrap()
+            .env("LOTLINE_CONFIG", "none")
             .arg("--db")
             .arg(&self.path)
             .args(args)

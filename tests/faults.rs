@@ -11,6 +11,7 @@ struct Run {
 
 fn lotline(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = Command::cargo_bin("lotline").unwrap();
+    c.env("LOTLINE_CONFIG", "none");
     c.arg("--db")
         .arg(db)
         .args(args)

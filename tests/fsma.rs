@@ -20,6 +20,7 @@ impl Plant {
     fn run(&self, args: &[&str]) -> Run {
         let out = Command::cargo_bin("lotline")
             .unwrap()
+            .env("LOTLINE_CONFIG", "none")
             .arg("--db")
             .arg(&self.db)
             .args(args)

@@ -37,6 +37,7 @@ impl Plant {
 
     fn run_env(&self, args: &[&str], station: Option<&str>) -> Run {
         let mut c = Command::cargo_bin("lotline").unwrap();
+        c.env("LOTLINE_CONFIG", "none");
         c.arg("--db")
             .arg(&self.db)
             .args(args)

@@ -18,6 +18,7 @@ fn bin() -> PathBuf {
 
 fn command(db: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
+    c.env("LOTLINE_CONFIG", "none");
     c.arg("--db")
         .arg(db)
         .args(args)
@@ -237,6 +238,7 @@ fn a_killed_server_loses_nothing_acknowledged() {
     let mut killed_during = 0u64;
     for round in 0..rounds {
         let mut server = Command::new(bin())
+            .env("LOTLINE_CONFIG", "none")
             .arg("serve")
             .arg("--db")
             .arg(&db)

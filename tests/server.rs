@@ -57,6 +57,7 @@ impl Plant {
 
     fn serve_cmd(&self, extra: &[&str]) -> Command {
         let mut c = Command::new(bin());
+        c.env("LOTLINE_CONFIG", "none");
         c.arg("serve")
             .arg("--db")
             .arg(&self.db)
@@ -91,6 +92,7 @@ impl Plant {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
+        c.env("LOTLINE_CONFIG", "none");
         c.arg("--db")
             .arg(&self.db)
             .args(args)
@@ -627,6 +629,7 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
     let restored = p.dir.path().join("restored.redb");
     std::fs::copy(&backup, &restored).unwrap();
     let o = Command::new(bin())
+        .env("LOTLINE_CONFIG", "none")
         .args(["--no-server", "--db"])
         .arg(&restored)
         .args(["lot", &flour])
@@ -647,6 +650,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gen.redb");
     let o = Command::new(bin())
+        .env("LOTLINE_CONFIG", "none")
         .args(["--no-server", "--db"])
         .arg(&db)
         .args(["generate", "--lots", "1500", "--seed", "7"])
@@ -657,6 +661,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     let log = dir.path().join("serve.log");
     // A page cache too small to work with is refused before anything opens.
     let o = Command::new(bin())
+        .env("LOTLINE_CONFIG", "none")
         .args(["serve", "--cache-mb", "1", "--db"])
         .arg(&db)
         .output()
@@ -670,6 +675,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     // The smallest cache allowed: traces come from the graph and lot pages from the
     // operating system, and must still be the redb walk's, before and after writes.
     let mut server = Command::new(bin())
+        .env("LOTLINE_CONFIG", "none")
         .args(["serve", "--cache-mb", "4", "--db"])
         .arg(&db)
         .stdin(Stdio::null())
@@ -707,6 +713,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     // Refreshed after commits: a new batch from two lots, through the server.
     let p = |args: &[&str]| {
         let o = Command::new(bin())
+            .env("LOTLINE_CONFIG", "none")
             .arg("--db")
             .arg(&db)
             .args(args)

@@ -66,6 +66,7 @@ impl Plant {
     /// Run a lotline command (no terminal) and return its stdout.
     fn cli(&self, args: &[&str]) -> String {
         let out = Command::new(BIN)
+            .env("LOTLINE_CONFIG", "none")
             .arg("--db")
             .arg(&self.db)
             .args(args)
@@ -138,6 +139,7 @@ impl Term {
             })
             .unwrap();
         let mut cmd = CommandBuilder::new(BIN);
+        cmd.env("LOTLINE_CONFIG", "none");
         cmd.arg("--db");
         cmd.arg(&plant.db);
         for a in args {

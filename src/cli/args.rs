@@ -41,6 +41,10 @@ pub struct Cli {
     pub tui: TuiArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
+    /// The system config (`/etc/lotline/lotline.toml`, or `LOTLINE_CONFIG`): where the
+    /// plant is when --db and LOTLINE_DB do not say. Read once by `main`.
+    #[arg(skip)]
+    pub site: crate::station::site::Site,
 }
 
 /// How the full-screen app looks and which keys it takes.
@@ -136,6 +140,10 @@ pub enum Cmd {
     /// plant's or a partner's.
     #[command(subcommand)]
     Epcis(super::epcis::EpcisCmd),
+    /// Check this machine's lotline setup as this user sees it: the config, the database
+    /// and its folder, the socket and its server, the roles file, the backup folder. Each
+    /// problem comes with the command that fixes it. Never writes. Non-zero exit on problems.
+    Doctor(super::doctor::DoctorArgs),
     /// Write a consistent copy of the database to FILE while stations keep working
     /// (temporary name, fsync, rename; FILE must not exist). Check it with `lotline check FILE`.
     Backup {
@@ -217,23 +225,27 @@ pub struct ServeArgs {
     /// a client does; a service under systemd runs until stopped).
     #[arg(long, value_name = "SECS")]
     pub idle_exit: Option<u64>,
-    /// Roles file mapping users and @groups to operator, QA and admin (default:
-    /// $LOTLINE_ROLES, else /etc/lotline/roles.toml if present, else the plant's QA users).
+    /// Roles file mapping users and @groups to operator, QA and admin (default: the
+    /// config's `roles`, else roles.toml beside the config if present, else the plant's
+    /// QA users). Never taken from a client's environment.
     #[arg(long, value_name = "FILE")]
     pub roles: Option<PathBuf>,
     /// Mode of the socket, in octal: who may connect (owner and group by default).
     #[arg(long, value_name = "OCTAL", default_value = "660")]
     pub socket_mode: String,
-    /// Group to own the socket: the plant's operators' group.
+    /// Group to own the socket: the plant's operators' group (default: the config's
+    /// `group`).
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
     /// Keep a verified copy of the database here once a day (at start, then each new day),
-    /// named PLANT-YYYY-MM-DD.redb, while stations keep working.
+    /// named PLANT-YYYY-MM-DD.redb, while stations keep working (default: the config's
+    /// `backup_dir`).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
-    /// How many daily backups --backup-dir keeps; the oldest beyond go.
-    #[arg(long, value_name = "N", default_value_t = 14, requires = "backup_dir")]
-    pub keep: usize,
+    /// How many daily backups are kept; the oldest beyond go (default: the config's
+    /// backup_keep, else 14).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub keep: Option<u64>,
     /// Megabytes of database pages the server keeps in memory besides its link graph
     /// (traces use the graph; the operating system caches the rest of the file).
     #[arg(long, value_name = "MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(4..=65_536))]

@@ -54,7 +54,35 @@ fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Only an admin sets a plant up (its items, parties and identity are master data): say
+/// so before anything is asked or created, not after the last question.
+fn refuse_non_admin(cli: &Cli) -> Res {
+    use crate::station::Role;
+    let me = crate::station::identity::Identity::current();
+    let roles = super::roles(cli)?;
+    // A new plant names no QA users yet: only a roles file can make someone less than admin.
+    let role = roles
+        .role(&me.user, &me.groups, &[])
+        .map_err(|why| Failure::new(super::Kind::NotAllowed, why))?;
+    if role < Role::Admin {
+        return Err(Failure::new(
+            super::Kind::NotAllowed,
+            format!(
+                "{} has the role {} in {} and setting up a plant needs an admin; nothing was created. Run init as an admin, such as the service user: `runuser -u lotline -- lotline init`",
+                me.user,
+                role,
+                roles
+                    .file()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_else(|| "the roles file".into())
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn init(cli: &Cli, out: &mut impl Write, db: &Path, a: &InitArgs) -> Res {
+    refuse_non_admin(cli)?;
     let exists = refuse_existing(cli, db)?;
     let setup = if a.name.is_some() {
         from_flags(a)?
@@ -72,7 +100,14 @@ pub fn init(cli: &Cli, out: &mut impl Write, db: &Path, a: &InitArgs) -> Res {
             }
         }
     };
-    let st = super::open(cli, db, !exists)?;
+    // A new file is made here, in this process: init never leaves a server behind to hold
+    // the file (the service's own start would then fail). A blank plant that exists already
+    // may be served: go through its server then.
+    let st = if exists {
+        super::open(cli, db, false)?
+    } else {
+        super::open_direct(cli, db, true)?
+    };
     // A server may have been started by someone else meanwhile: check again on the
     // station that will write.
     if !setup::is_blank(st.as_ref())? {

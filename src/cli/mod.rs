@@ -4,6 +4,7 @@
 mod args;
 mod audit;
 mod contract;
+mod doctor;
 mod epcis;
 mod expiry;
 mod fsma;
@@ -37,7 +38,7 @@ type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
     crate::station::quiet_storage_panics();
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind as E;
@@ -52,7 +53,23 @@ pub fn main() -> ExitCode {
         }
     };
     let json = cli.json();
-    let result = run(cli);
+    // Where the plant is, read once; a broken config stops every command but `doctor`,
+    // which is there to say what is wrong with it.
+    use crate::station::site::{ConfigChoice, Site};
+    let site = Site::load(&ConfigChoice::from_env());
+    let result = match site {
+        Ok(site) => {
+            cli.site = site;
+            run(cli)
+        }
+        Err(problem) if matches!(cli.command, Some(Cmd::Doctor(_))) => {
+            doctor::run_without_config(&cli, &problem)
+        }
+        Err(problem) => Err(Failure::new(
+            Kind::Invalid,
+            format!("{problem}; correct it (`lotline doctor` checks the whole setup)"),
+        )),
+    };
     // A store dropped on the way out closed itself; what closing found is reported here,
     // so a failed close is never silent.
     let closing = crate::store::take_close_failures();
@@ -119,8 +136,13 @@ fn caller(cli: &Cli) -> Res<crate::station::Caller> {
 
 fn station_name(cli: &Cli) -> Res<String> {
     use crate::domain::text;
-    match &cli.station {
-        Some(s) => Ok(text::station_name(s, "station")?),
+    use crate::station::identity::{ssh_client_address, tty_name};
+    let configured = || {
+        cli.site
+            .station_for(ssh_client_address().as_deref(), tty_name().as_deref())
+    };
+    match cli.station.clone().or_else(configured) {
+        Some(s) => Ok(text::station_name(&s, "station")?),
         // A host or terminal name that would not pass is not worth refusing a command
         // over, so it is shown escaped instead.
         None => {
@@ -136,8 +158,11 @@ fn station_name(cli: &Cli) -> Res<String> {
     }
 }
 
-fn roles() -> Res<crate::station::Roles> {
-    crate::station::Roles::discover(None).map_err(|m| Failure::new(Kind::Invalid, m))
+/// The plant's roles, as its server takes them: from the system config's roles file, never
+/// from this process's environment.
+fn roles(cli: &Cli) -> Res<crate::station::Roles> {
+    crate::station::Roles::discover(cli.site.roles_file().as_deref())
+        .map_err(|m| Failure::new(Kind::Invalid, m))
 }
 
 /// A station on this file opened in this process (`--no-server`).
@@ -145,7 +170,35 @@ fn roles() -> Res<crate::station::Roles> {
 type Handle = Box<dyn Station + Send + Sync>;
 
 fn local(cli: &Cli, store: Store) -> Res<Handle> {
-    Ok(Box::new(Local::with_roles(store, caller(cli)?, roles()?)))
+    Ok(Box::new(Local::with_roles(
+        store,
+        caller(cli)?,
+        roles(cli)?,
+    )))
+}
+
+/// The file itself, opened for writing in this process (`--no-server`, and `init` of a new
+/// plant): busy, with the server's pid, when a server holds it.
+fn open_direct(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
+    match Store::open(path, create) {
+        Ok(store) => local(cli, store),
+        Err(StoreError::InUse { .. }) => {
+            let socket = socket_of(cli, path);
+            let who = match crate::server::served_by(&socket) {
+                Some(pid) => format!("lotline serve (pid {pid})"),
+                None => "another lotline process".into(),
+            };
+            // Busy: the same command works once the writer is gone.
+            Err(Failure::new(
+                Kind::Busy,
+                format!(
+                    "{} is open for writing by {who}; run this without --no-server to go through the server",
+                    path.display()
+                ),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The station for a command that writes: the plant's server (started when none runs,
@@ -154,25 +207,7 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
     // Never a new database by accident: only `--create` (or `init`, the demo) makes one.
     let create = create || cli.create;
     if cli.no_server {
-        return match Store::open(path, create) {
-            Ok(store) => local(cli, store),
-            Err(StoreError::InUse { .. }) => {
-                let socket = socket_of(cli, path);
-                let who = match crate::server::served_by(&socket) {
-                    Some(pid) => format!("lotline serve (pid {pid})"),
-                    None => "another lotline process".into(),
-                };
-                // Busy: the same command works once the writer is gone.
-                Err(Failure::new(
-                    Kind::Busy,
-                    format!(
-                        "{} is open for writing by {who}; run this without --no-server to go through the server",
-                        path.display()
-                    ),
-                ))
-            }
-            Err(e) => Err(e.into()),
-        };
+        return open_direct(cli, path, create);
     }
     if !create && !path.exists() {
         return Err(StoreError::Missing {
@@ -181,6 +216,23 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
         .into());
     }
     let socket = socket_of(cli, path);
+    if cli.site.is_service(path, &socket) {
+        // The service's server runs as the service user with the plant's group, roles and
+        // backups; one started here would have none of them and would keep the service
+        // from starting. So a stopped service is reported, never replaced.
+        use crate::station::remote::{ConnectError, Remote};
+        return match Remote::connect(&socket, &station_name(cli)?) {
+            Ok(remote) => Ok(Box::new(remote)),
+            Err(ConnectError::NoServer(_)) => Err(Failure::new(
+                Kind::Busy,
+                format!(
+                    "the plant's server is not running (nothing answers on {}); nothing was done. Ask IT to start it (`systemctl start lotline`), then try again",
+                    socket.display()
+                ),
+            )),
+            Err(e) => Err(StationError::from(e).into()),
+        };
+    }
     let exe = std::env::current_exe().map_err(|e| {
         Failure::data(format!(
             "cannot find the lotline program to start its server: {e}"
@@ -201,6 +253,7 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
 fn socket_of(cli: &Cli, db: &Path) -> PathBuf {
     cli.socket
         .clone()
+        .or_else(|| cli.site.socket_for(db))
         .unwrap_or_else(|| crate::station::remote::socket_path(db))
 }
 
@@ -239,7 +292,12 @@ pub fn run(cli: Cli) -> Res {
 }
 
 fn run_to(cli: Cli, out: &mut impl Write) -> Res {
-    let db = cli.db.clone().unwrap_or_else(default_db_path);
+    let db = cli
+        .db
+        .clone()
+        .or_else(paths::env_db_path)
+        .or_else(|| cli.site.db.clone())
+        .unwrap_or_else(default_db_path);
     if let Some(s) = &cli.station {
         crate::domain::text::station_name(s, "station")?;
     }
@@ -468,6 +526,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Plan(a) => fsma::plan(&open_read(&cli, &db)?, out, a),
         Cmd::Barcode(b) => barcode(&cli, out, &db, b),
         Cmd::Serve(a) => serve(&cli, &db, a),
+        Cmd::Doctor(_) => doctor::run(&cli, out, &db),
         Cmd::Audit(a) => {
             let st = open_read(&cli, &db)?;
             audit::run(out, st.as_ref(), a)
@@ -569,7 +628,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     // The demo is built in this process, straight into the file (thousands of records
     // without a round trip each), unless another terminal's server already has it.
     if served().is_none() {
-        let st = Local::with_roles(Store::open(path, true)?, caller(cli)?, roles()?);
+        let st = Local::with_roles(Store::open(path, true)?, caller(cli)?, roles(cli)?);
         if st.stats()?.items == 0 {
             eprintln!(
                 "Building the demo plant in {} ...",
@@ -625,6 +684,11 @@ fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
 
 /// No plant at `db` yet: no file, or one made with --create and never given a plant.
 fn needs_setup(cli: &Cli, db: &Path) -> bool {
+    // The plant the system config names is set up by IT (`lotline init` as the service
+    // user), never by whoever happens to open the app first.
+    if cli.site.is_plant(db) {
+        return false;
+    }
     if !db.exists() {
         return true;
     }
@@ -760,6 +824,29 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
     output::generated(out, &sum, secs)
 }
 
+/// A server runs as the owner of its database, or not at all: one started by root (or any
+/// other user) for the service's file would make root-owned files beside it, run without
+/// the service's group, roles and backups, and keep the real service from starting.
+fn refuse_foreign_database(db: &Path) -> Res {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(db) else {
+        return Ok(());
+    };
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() == me {
+        return Ok(());
+    }
+    let owner = crate::station::identity::Identity::of(meta.uid(), meta.gid()).user;
+    Err(Failure::new(
+        Kind::NotAllowed,
+        format!(
+            "{} belongs to {owner}: its server must run as {owner} (`systemctl start lotline` for the plant's service, or `runuser -u {owner} -- lotline serve`); nothing was started",
+            db.display()
+        ),
+    ))
+}
+
 fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
     let socket_mode = u32::from_str_radix(&a.socket_mode, 8)
         .ok()
@@ -770,21 +857,36 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
                 "give an octal file mode such as 660 (owner and group) or 600 (owner only)",
             )
         })?;
+    refuse_foreign_database(db)?;
+    let site = &cli.site;
+    let ours = site.is_plant(db);
+    let backup_dir = a
+        .backup_dir
+        .clone()
+        .or_else(|| site.backup_dir.clone().filter(|_| ours));
+    if a.keep.is_some() && backup_dir.is_none() {
+        return Err(Failure::invalid(
+            "keep",
+            "--keep counts backups in --backup-dir (or the config's backup_dir); give one",
+        ));
+    }
+    let keep = a
+        .keep
+        .map(|k| k as usize)
+        .or(site.backup_keep.filter(|_| ours))
+        .unwrap_or(14);
     let opts = crate::server::ServeOptions {
         db: db.to_path_buf(),
         socket: socket_of(cli, db),
         create: a.create,
         idle_exit: a.idle_exit.map(std::time::Duration::from_secs),
-        roles: a.roles.clone(),
+        roles: a.roles.clone().or_else(|| site.roles_file()),
         socket_mode,
-        group: a.group.clone(),
-        backups: a
-            .backup_dir
-            .as_ref()
-            .map(|dir| crate::server::BackupPolicy {
-                dir: dir.clone(),
-                keep: a.keep,
-            }),
+        group: a
+            .group
+            .clone()
+            .or_else(|| site.group.clone().filter(|_| ours)),
+        backups: backup_dir.map(|dir| crate::server::BackupPolicy { dir, keep }),
         cache_bytes: usize::try_from(a.cache_mb * 1024 * 1024).unwrap_or(usize::MAX),
     };
     crate::server::serve(&opts).map_err(|e| {

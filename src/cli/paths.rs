@@ -12,12 +12,17 @@ fn data_dir() -> PathBuf {
     }
 }
 
-/// `LOTLINE_DB`, else `$XDG_DATA_HOME/lotline/lotline.redb` (`~/.local/share/...`).
+/// `LOTLINE_DB`, when set.
+pub fn env_db_path() -> Option<PathBuf> {
+    std::env::var_os("LOTLINE_DB")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// A personal plant: `$XDG_DATA_HOME/lotline/lotline.redb` (`~/.local/share/...`). Used
+/// when neither `--db`, `LOTLINE_DB` nor the system config names one.
 pub fn default_db_path() -> PathBuf {
-    match std::env::var_os("LOTLINE_DB").filter(|v| !v.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => data_dir().join("lotline.redb"),
-    }
+    data_dir().join("lotline.redb")
 }
 
 /// The demo never shares a file with a real plant, so it ignores `LOTLINE_DB`.

@@ -81,7 +81,8 @@ fn with_buffer<T>(mut f: impl FnMut(&mut [libc::c_char]) -> Result<Option<T>, i3
     None
 }
 
-fn user_name(uid: u32) -> String {
+/// The login name of `uid`, or `uid:N` when it has none.
+pub fn user_name(uid: u32) -> String {
     let name = with_buffer(|buf| {
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::passwd = std::ptr::null_mut();
@@ -104,7 +105,8 @@ fn user_name(uid: u32) -> String {
     name.unwrap_or_else(|| format!("uid:{uid}"))
 }
 
-fn group_name(gid: u32) -> Option<String> {
+/// The name of group `gid`, if the group database has one.
+pub fn group_name(gid: u32) -> Option<String> {
     with_buffer(|buf| {
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::group = std::ptr::null_mut();
@@ -151,9 +153,7 @@ fn group_ids(user: &str, gid: u32) -> Vec<u32> {
 /// The name this client gives its station when none is set: the host, the terminal, and
 /// for an SSH session the client's address (`SSH_CONNECTION`): `dock1:pts/3@10.1.2.3`.
 pub fn default_station_name(hostname: &str) -> String {
-    let ssh = std::env::var("SSH_CONNECTION")
-        .ok()
-        .and_then(|v| v.split_whitespace().next().map(str::to_string));
+    let ssh = ssh_client_address();
     let tty = tty_name();
     let mut name = hostname.to_string();
     if let Some(t) = tty {
@@ -167,7 +167,16 @@ pub fn default_station_name(hostname: &str) -> String {
     name
 }
 
-fn tty_name() -> Option<String> {
+/// The SSH client's address, from `SSH_CONNECTION` (sshd sets it; it names a station,
+/// never a user).
+pub fn ssh_client_address() -> Option<String> {
+    std::env::var("SSH_CONNECTION")
+        .ok()
+        .and_then(|v| v.split_whitespace().next().map(str::to_string))
+}
+
+/// This process's terminal (`/dev/pts/3`), if its standard input is one.
+pub fn tty_name() -> Option<String> {
     // SAFETY: ttyname_r writes a NUL-terminated name into `buf` on success.
     let mut buf = [0 as libc::c_char; 256];
     let rc = unsafe { libc::ttyname_r(0, buf.as_mut_ptr(), buf.len()) };

@@ -10,6 +10,7 @@ pub mod lookup;
 pub mod remote;
 pub mod roles;
 pub mod setup;
+pub mod site;
 pub mod wire;
 
 pub use self::core::{Caller, Clock, Core};

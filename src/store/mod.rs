@@ -318,9 +318,16 @@ impl Store {
             if let Some(dir) = path.parent()
                 && !dir.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Io(format!("cannot create folder {}: {e}", dir.display()))
-                })?;
+                // Folders made for a plant are its owner's alone (0700): the records are
+                // reached through the server's socket, never by reading the file.
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| {
+                        StoreError::Io(format!("cannot create folder {}: {e}", dir.display()))
+                    })?;
             }
             create_new(path, &open_writer)?;
         }
@@ -802,6 +809,7 @@ fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
     let tmp = path.with_file_name(format!(".{name}.new-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let built = (|| {
+        private_file(&tmp)?;
         let db = open_redb(&tmp, false, open_writer)?;
         let store = Store {
             db: Handle::new(Db::Writer(db), &tmp, open_writer.clone()),
@@ -833,6 +841,24 @@ fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
         )),
         other => other,
     })
+}
+
+/// Make the empty file a new database is built in, readable and writable by its owner
+/// only (0600) whatever the umask: anyone who can read the file reads every record,
+/// bypassing the server's roles. Never through a link left at the temporary name.
+fn private_file(tmp: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let made = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(tmp)
+        .and_then(|f| {
+            // The umask can only take bits away; set exactly 0600 on the open file.
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        });
+    made.map_err(|e| StoreError::Io(format!("cannot create {}: {e}", tmp.display())))
 }
 
 /// Put `tmp` at `dest` unless something is there: a hard link (atomic, never replaces),
