@@ -293,3 +293,112 @@ fn declining_or_stopping_early_writes_nothing() {
     assert!(r.stderr.contains("--name"), "{}", r.stderr);
     assert!(!db.exists());
 }
+
+/// `lotline` with a system config and nothing else: no --db, no LOTLINE_DB.
+fn with_config(config: &Path, args: &[&str]) -> Run {
+    let out = Command::cargo_bin("lotline")
+        .unwrap()
+        .env("LOTLINE_CONFIG", config)
+        .args(args)
+        .env_remove("LOTLINE_DB")
+        .env_remove("LOTLINE_NO_SERVER")
+        .env_remove("LOTLINE_SOCKET")
+        .env("LOTLINE_STATION", "test-station")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn init_makes_a_private_file_and_leaves_no_server_and_the_config_names_the_plant() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant").join("plant.redb");
+    let config = dir.path().join("lotline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db = \"{}\"\nservice = true\nsocket = \"{}\"\n",
+            db.display(),
+            dir.path().join("plant.sock").display()
+        ),
+    )
+    .unwrap();
+    // Through the config alone, with the most permissive umask a shell can have.
+    let mut init = std::process::Command::new(env!("CARGO_BIN_EXE_lotline"));
+    init.env("LOTLINE_CONFIG", &config)
+        .env_remove("LOTLINE_DB")
+        .env_remove("LOTLINE_NO_SERVER")
+        .args(["init", "--name", "Prairie Bakery"]);
+    // SAFETY: umask(2) only, in the child before exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        init.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let out = init.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600, "the database file");
+    assert_eq!(mode(db.parent().unwrap()), 0o700, "the folder init made");
+    // init wrote the file itself: no socket, so no server, was left behind.
+    assert!(!dir.path().join("plant.sock").exists());
+    assert!(!dir.path().join("plant").join("plant.redb.sock").exists());
+    // The plant the config names is read with no --db...
+    let r = with_config(&config, &["plant", "show", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Prairie Bakery"), "{}", r.stdout);
+    // ...and, run by a service, never started by a client: a write says so and does nothing.
+    let r = with_config(
+        &config,
+        &["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"],
+    );
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(r.stderr.contains("server is not running"), "{}", r.stderr);
+    assert!(r.stderr.contains("systemctl start lotline"), "{}", r.stderr);
+    assert!(
+        !dir.path().join("plant.sock").exists(),
+        "a server was started"
+    );
+    // A broken config stops everything but doctor, with the line and column.
+    std::fs::write(&config, "db = \n").unwrap();
+    let r = with_config(&config, &["lots"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("line 1, column"), "{}", r.stderr);
+    let r = with_config(&config, &["doctor"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("PROBLEM  config"), "{}", r.stdout);
+}
+
+#[test]
+fn init_by_someone_the_roles_file_does_not_make_admin_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plant.redb");
+    let config = dir.path().join("lotline.toml");
+    std::fs::write(&config, format!("db = \"{}\"\n", db.display())).unwrap();
+    // roles.toml beside the config is the plant's.
+    std::fs::write(
+        dir.path().join("roles.toml"),
+        "admin = [\"someone-else\"]\ndefault = \"operator\"\n",
+    )
+    .unwrap();
+    let r = with_config(&config, &["init", "--name", "Prairie Bakery"]);
+    assert_eq!(r.code, 77, "{}", r.stderr);
+    assert!(r.stderr.contains("needs an admin"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was created"), "{}", r.stderr);
+    assert!(!db.exists(), "init left a file behind");
+    assert!(
+        !dir.path().join("plant.redb.sock").exists(),
+        "init left a server behind"
+    );
+}

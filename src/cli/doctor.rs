@@ -370,14 +370,14 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
                             user_name(m.uid()),
                             mode(m.mode())
                         ),
-                        format!("chown {owner}: {} && chmod 750 {}", dir.display(), dir.display()),
+                        format!("chown {owner}: {} && chmod 700 {}", dir.display(), dir.display()),
                     ));
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => v.push(problem(
                 "backups",
                 format!("{} does not exist", dir.display()),
-                format!("install -d -o lotline -g lotline -m 0750 {}", dir.display()),
+                format!("install -d -o lotline -g lotline -m 0700 {}", dir.display()),
             )),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => v.push(ok(
                 "backups",

@@ -209,7 +209,11 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
     if cli.no_server {
         return open_direct(cli, path, create);
     }
-    if !create && !path.exists() {
+    // Only a file that is not there is missing: one in a folder this user may not enter
+    // (the service's 0700 folder) is reached through its server.
+    let missing =
+        matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+    if !create && missing {
         return Err(StoreError::Missing {
             path: path.to_path_buf(),
         }
@@ -268,9 +272,7 @@ fn open_read(cli: &Cli, path: &Path) -> Res<Handle> {
     match Store::open_read_only(path) {
         Ok(store) => local(cli, store),
         Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
-        Err(StoreError::Io(m)) if m.ends_with("permission denied") && !cli.no_server => {
-            open(cli, path, false)
-        }
+        Err(StoreError::NoAccess { .. }) if !cli.no_server => open(cli, path, false),
         Err(e) => Err(e.into()),
     }
 }

@@ -68,7 +68,8 @@ pub struct RoleMap {
 impl RoleMap {
     pub fn parse(text: &str, file: &Path) -> Result<RoleMap, String> {
         let bad = |what: String| format!("{}: {what}", file.display());
-        let f: RolesFile = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
+        let f: RolesFile =
+            toml::from_str(text).map_err(|e| super::site::toml_mistake(file, text, &e))?;
         for (key, list) in [
             ("admin", &f.admin),
             ("qa", &f.qa),

@@ -27,6 +27,10 @@ pub enum StoreError {
     ReadOnly { path: PathBuf },
     #[error("{} cannot be read without its writer: {why}; run a lotline command that writes, or `lotline serve`, to do that", path.display())]
     NeedsWriter { path: PathBuf, why: String },
+    /// This user may not open the file (or enter its folder): a service plant's file is
+    /// its service user's alone, reached through the server.
+    #[error("{}: permission denied; this user may not open the database file (a plant's server reaches it for them)", path.display())]
+    NoAccess { path: PathBuf },
     #[error("could not read or write the database: {0}")]
     Io(String),
 }

@@ -368,6 +368,11 @@ impl Store {
                     path: path.to_path_buf(),
                 });
             }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(StoreError::NoAccess {
+                    path: path.to_path_buf(),
+                });
+            }
             Err(e) => return Err(StoreError::Io(format!("{}: {e}", path.display()))),
             Ok(m) if m.is_dir() => {
                 return Err(StoreError::NotLotline {
@@ -407,10 +412,9 @@ impl Store {
             Ok(Err(D::Storage(redb::StorageError::Io(e))))
                 if e.kind() == std::io::ErrorKind::PermissionDenied =>
             {
-                return Err(StoreError::Io(format!(
-                    "{}: permission denied",
-                    path.display()
-                )));
+                return Err(StoreError::NoAccess {
+                    path: path.to_path_buf(),
+                });
             }
             Ok(Err(e)) => {
                 return Err(StoreError::NotLotline {
@@ -1013,10 +1017,9 @@ fn open_redb(path: &Path, existed: bool, open: &OpenWriter) -> Result<Database, 
         Ok(Err(D::Storage(redb::StorageError::Io(e))))
             if e.kind() == std::io::ErrorKind::PermissionDenied =>
         {
-            Err(StoreError::Io(format!(
-                "{}: permission denied",
-                path.display()
-            )))
+            Err(StoreError::NoAccess {
+                path: path.to_path_buf(),
+            })
         }
         Ok(Err(D::Storage(redb::StorageError::Io(e))))
             if e.kind() == std::io::ErrorKind::WouldBlock =>

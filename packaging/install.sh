@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install lotline's server on a systemd machine, or upgrade it: the program, the unit, the
+# service user and floor group, the plant's folders, and (only where none exist yet) the
+# config and roles files. Run as root from the repository:
+#
+#     packaging/install.sh target/release/lotline
+#
+# Safe to run again for an upgrade: the program is replaced whole (`install` writes a new
+# file and renames it, so a running server keeps its old copy until it restarts), and an
+# existing config or roles file is never overwritten. Then `systemctl restart lotline`.
+set -eu
+bin=${1:?usage: packaging/install.sh PATH-TO-lotline}
+here=$(dirname "$0")
+[ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
+[ -x "$bin" ] || { echo "install.sh: $bin is not an executable lotline" >&2; exit 1; }
+install -D -m 0755 "$bin" /usr/local/bin/lotline
+install -D -m 0644 "$here/lotline.service" /etc/systemd/system/lotline.service
+install -D -m 0644 "$here/lotline.sysusers" /etc/sysusers.d/lotline.conf
+install -D -m 0644 "$here/lotline.tmpfiles" /etc/tmpfiles.d/lotline.conf
+install -d -m 0755 /etc/lotline
+for f in lotline.toml roles.toml; do
+    if [ -e "/etc/lotline/$f" ]; then
+        echo "install.sh: kept the existing /etc/lotline/$f"
+    else
+        install -m 0644 "$here/$f" "/etc/lotline/$f"
+    fi
+done
+systemd-sysusers /etc/sysusers.d/lotline.conf
+systemd-tmpfiles --create /etc/tmpfiles.d/lotline.conf
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+fi
+echo "install.sh: installed $(/usr/local/bin/lotline --version)"
