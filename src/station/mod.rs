@@ -308,6 +308,9 @@ pub enum Link {
     Server { pid: u32 },
     /// The server went away; calls fail until it is back.
     Lost,
+    /// The server refused this client for good (it speaks another protocol version): no
+    /// reconnecting; calls fail with what to do (restart the service or this program).
+    Refused,
 }
 
 /// What a server pushes to its clients between replies.
@@ -321,6 +324,10 @@ pub enum Notice {
     Lost,
     /// Client side only: connected again.
     Back,
+    /// Client side only: the server answered the reconnect with a refusal. `retrying`:
+    /// the client goes on trying (a role the admin may give back); otherwise it has
+    /// stopped (another protocol version: only an upgrade or a restart helps).
+    Refused { message: String, retrying: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,6 +349,10 @@ pub enum ErrorKind {
     /// The answer would not fit in one reply from the server: nothing is wrong with the
     /// request, but it must be asked for in parts (fewer dates at a time).
     TooLarge,
+    /// The client and the server speak different protocol versions: retrying cannot help;
+    /// the service must be restarted after an upgrade, or the same version installed on
+    /// both sides.
+    Version,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.
