@@ -697,7 +697,12 @@ fn every_quantity_in_a_history_or_the_audit_trail_has_its_unit() {
         .map(|e| e["description"].as_str().unwrap())
         .collect();
     assert!(
-        described.contains(&"received 50 dozen from FARM (lot srf-1121); 4.5 °C, inspection pass")
+        described.contains(
+            &format!(
+                "received lot {eggs}: 50 dozen EGGS from FARM (supplier lot srf-1121); 4.5 °C, inspection pass"
+            )
+            .as_str()
+        )
             && described
                 .iter()
                 .any(|d| d.contains(&format!("{eggs} 10 dozen"))),

@@ -19,6 +19,7 @@ mod paths;
 mod recall;
 mod reliability;
 mod safe;
+mod served;
 
 pub use contract::{Failure, Kind};
 
@@ -120,7 +121,15 @@ fn caller(cli: &Cli) -> Res<crate::station::Caller> {
 fn station_name(cli: &Cli) -> Res<String> {
     use crate::domain::text;
     match &cli.station {
-        Some(s) => Ok(text::station_name(s, "station")?),
+        // A named station (a handheld's name) keeps the SSH address it was reached from,
+        // so the audit has both; the address is the session's claim.
+        Some(s) => Ok(text::station_name(
+            &crate::station::identity::with_ssh_address(
+                &text::station_name(s, "station")?,
+                std::env::var("SSH_CONNECTION").ok().as_deref(),
+            ),
+            "station",
+        )?),
         // A host or terminal name that would not pass is not worth refusing a command
         // over, so it is shown escaped instead.
         None => {
@@ -475,9 +484,17 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { file, json } => {
-            reliability::check(&cli, out, file.as_deref().unwrap_or(&db), *json)
+            let path = file.as_deref().unwrap_or(&db);
+            // A file this user may not read is not damage: the plant's server checks it.
+            match served::unreadable(path) {
+                Some(why) => served::check(&cli, out, path, &db, *json, why),
+                None => reliability::check(&cli, out, path, *json),
+            }
         }
-        Cmd::Backup { file } => reliability::backup(out, &db, file),
+        Cmd::Backup { file } => match served::unreadable(&db) {
+            Some(why) => served::backup(&cli, out, &db, file, why),
+            None => reliability::backup(out, &db, file),
+        },
         Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
         Cmd::Scope(a) => recall::scope(open_read(&cli, &db)?.as_ref(), out, a),
         Cmd::HoldAll(a) => recall::hold_all(open(&cli, &db, false)?.as_ref(), out, a),
