@@ -173,7 +173,7 @@ fn lines(trail: &AuditTrail, codes: &LotNames, limit: usize) -> Vec<Line> {
         }))
         .collect();
     // Stable: events recorded in the same instant keep their newest-first order.
-    rows.sort_by(|a, b| b.at.cmp(&a.at));
+    rows.sort_by_key(|l| std::cmp::Reverse(l.at));
     rows.truncate(limit);
     rows
 }

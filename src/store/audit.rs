@@ -205,10 +205,9 @@ impl Store {
         let w = self.begin_write()?;
         let result = (|| -> Result<(), StoreError> {
             let mut t = w.open_table(REFUSALS)?;
-            let mut key = next_key(&t)?;
-            for r in rows {
+            let first = next_key(&t)?;
+            for (key, r) in (first..).zip(rows) {
                 t.insert(key, encode(r).as_slice())?;
-                key += 1;
             }
             while t.len()? > MAX_REFUSALS {
                 if t.pop_first()?.is_none() {
@@ -286,7 +285,7 @@ pub(super) fn notes(
             "settings_changes",
             limit,
             |c: SettingsChange| {
-                keep(&c.stamp).then(|| AuditNote {
+                keep(&c.stamp).then_some(AuditNote {
                     stamp: c.stamp,
                     what: NoteKind::Settings { changes: c.changes },
                 })
@@ -307,7 +306,7 @@ pub(super) fn notes(
         },
         &mut out,
     )?;
-    out.sort_by(|a, b| b.stamp.at.cmp(&a.stamp.at));
+    out.sort_by_key(|n| std::cmp::Reverse(n.stamp.at));
     out.truncate(limit);
     Ok(out)
 }
