@@ -58,6 +58,8 @@ impl Plant {
             .args(args)
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_PRINTER")
+            // A named station carries the SSH address of the session running the tests.
+            .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station")
             .output()
             .unwrap();
@@ -76,6 +78,8 @@ impl Plant {
             .args(args)
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_PRINTER")
+            // A named station carries the SSH address of the session running the tests.
+            .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station");
         for (k, v) in env {
             c.env(k, v);

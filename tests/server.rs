@@ -97,6 +97,8 @@ impl Plant {
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_NO_SERVER")
             .env_remove("LOTLINE_ROLES")
+            // A named station carries the SSH address of the session running the tests.
+            .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station")
             .stdin(Stdio::null());
         c
