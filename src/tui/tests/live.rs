@@ -199,12 +199,14 @@ fn the_handheld_header_keeps_the_user_and_the_link_before_the_station() {
 
 /// A lotline server as far as the wire goes: the first connection is accepted and its
 /// calls answered by `st`; it is then closed, and every later connection is refused with
-/// protocol `PROTOCOL + 1`, as a server upgraded and restarted under the app would. Counts
-/// the connections it was offered.
-fn upgraded_server(
+/// protocol `refuse_as` — `PROTOCOL + 1` as a server upgraded and restarted under the app
+/// would, `PROTOCOL` as one whose roles no longer name the user. Counts the connections
+/// it was offered.
+fn refusing_server(
     socket: std::path::PathBuf,
     st: Local,
     hang_up: Arc<Mutex<Option<UnixStream>>>,
+    refuse_as: u32,
 ) -> Arc<AtomicUsize> {
     let listener = UnixListener::bind(&socket).unwrap();
     let seen = Arc::new(AtomicUsize::new(0));
@@ -221,8 +223,12 @@ fn upgraded_server(
                 let _ = wire::write_frame(
                     &mut conn,
                     &Welcome::Refused {
-                        protocol: PROTOCOL + 1,
-                        message: format!("this server speaks protocol {}", PROTOCOL + 1),
+                        protocol: refuse_as,
+                        message: if refuse_as == PROTOCOL {
+                            "ana has no role here; ask the plant's admin".into()
+                        } else {
+                            format!("this server speaks protocol {refuse_as}")
+                        },
                     },
                 );
                 continue;
@@ -261,7 +267,7 @@ fn a_server_of_another_version_stops_the_reconnecting_and_says_what_to_do() {
     let Plant { dir, st, .. } = p;
     let socket = dir.path().join("plant.redb.sock");
     let hang_up = Arc::new(Mutex::new(None));
-    let seen = upgraded_server(socket.clone(), st, hang_up.clone());
+    let seen = refusing_server(socket.clone(), st, hang_up.clone(), PROTOCOL + 1);
     let remote = crate::station::remote::Remote::connect(&socket, "dock-1").unwrap();
     let notices = remote.notices().expect("a remote has notices");
     let mut a = App::new(
@@ -338,4 +344,46 @@ fn typed_on(a: &mut App, st: &dyn Station, text: &str) {
     for i in Input::typed(text) {
         a.handle(i, st);
     }
+}
+
+#[test]
+fn a_reconnect_refused_for_the_user_says_why_and_keeps_trying() {
+    let p = plant();
+    let Plant { dir, st, .. } = p;
+    let socket = dir.path().join("plant.redb.sock");
+    let hang_up = Arc::new(Mutex::new(None));
+    let seen = refusing_server(socket.clone(), st, hang_up.clone(), PROTOCOL);
+    let remote = crate::station::remote::Remote::connect(&socket, "dock-1").unwrap();
+    let notices = remote.notices().expect("a remote has notices");
+    let mut a = App::new(
+        Keymap::default_map(),
+        Theme::new(false, false),
+        now(),
+        &remote,
+    );
+    let conn = hang_up.lock().unwrap().take().expect("connected");
+    conn.shutdown(std::net::Shutdown::Both).unwrap();
+    // The refusal's words reach the screen once, and the client goes on trying: the
+    // admin may give the role back without anyone restarting anything.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut told = 0;
+    while Instant::now() < deadline && (told == 0 || seen.load(Ordering::SeqCst) < 4) {
+        if let Ok(n) = notices.recv_timeout(Duration::from_millis(100)) {
+            if let Notice::Refused { retrying, .. } = &n {
+                assert!(*retrying);
+                told += 1;
+            }
+            a.notice(n, &remote);
+        }
+    }
+    assert_eq!(told, 1, "said once, not at every attempt");
+    assert!(seen.load(Ordering::SeqCst) >= 4, "it keeps trying");
+    let (level, text) = status(&a);
+    assert_eq!(level, Level::Error);
+    assert!(
+        text.contains("ana has no role here; ask the plant's admin")
+            && text.contains("Still trying"),
+        "{text}"
+    );
+    assert_eq!(a.link, Link::Lost);
 }
