@@ -269,7 +269,7 @@ impl App {
                 if let Some(a) = action {
                     // A greyed key does nothing but say why: no dialog opens to be refused
                     // only after a reason was typed into it.
-                    let out = if self.role < a.required_role() {
+                    let out = if self.role < a.required_role() && !self.role_now(a, station) {
                         self.not_allowed(key, a)
                     } else {
                         self.run(a, station)
@@ -289,6 +289,17 @@ impl App {
                 self.unbound(key)
             }
         }
+    }
+
+    /// Ask the station again whether this user may now do `a`: roles change while the app
+    /// is open (QA given this morning), and the role known at start may have been a guess
+    /// (the server was away). Keeps what it learns, so the footer follows.
+    fn role_now(&mut self, a: Action, station: &dyn Station) -> bool {
+        if let Ok(me) = station.whoami() {
+            self.role = me.role;
+            self.operator = me.operator;
+        }
+        self.role >= a.required_role()
     }
 
     /// A key this user's role may not use (greyed in the footer): why, and who may.

@@ -68,7 +68,14 @@ fn a_greyed_key_opens_nothing_and_says_who_may() {
         a.handle(i, &clerk);
     }
     assert!(a.lots.prompt.is_none());
-    assert_eq!(clerk.lot(held).unwrap().status, LotStatus::Hold);
+    assert_eq!(clerk.lot(held.clone()).unwrap().status, LotStatus::Hold);
+    // Made QA while the app is open: the same key now opens the release, no restart.
+    let mut plant = clerk.plant().unwrap();
+    plant.qa_users.push("cory".into());
+    clerk.store().set_plant(&plant).unwrap();
+    a.handle(Input::code(KeyCode::Char('u')), &clerk);
+    assert!(a.lots.prompt.is_some(), "{:?}", a.status);
+    assert_eq!(a.role, crate::station::Role::Admin);
 }
 
 #[test]
