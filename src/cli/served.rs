@@ -12,11 +12,23 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
 
-/// Why this user cannot read `path`, when that is the reason it cannot be opened.
+/// Why this user cannot read `path`, when that is the reason it cannot be opened. Only a
+/// regular file is tried (a FIFO would block an open, a device may act on one), and the
+/// open does not wait; anything else is left to the command's own checks.
 pub fn unreadable(path: &Path) -> Option<std::io::Error> {
-    match std::fs::File::open(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Some(e),
-        _ => None,
+    use std::os::unix::fs::OpenOptionsExt;
+    let denied =
+        |e: std::io::Error| (e.kind() == std::io::ErrorKind::PermissionDenied).then_some(e);
+    match std::fs::metadata(path) {
+        // A folder on the way this user may not enter.
+        Err(e) => denied(e),
+        Ok(m) if !m.is_file() => None,
+        Ok(_) => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .err()
+            .and_then(denied),
     }
 }
 
