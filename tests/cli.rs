@@ -59,6 +59,8 @@ impl Plant {
             .args(args)
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_PRINTER")
+            // A named station carries the SSH address of the session running the tests.
+            .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station")
             .output()
             .unwrap();
@@ -78,6 +80,8 @@ impl Plant {
             .args(args)
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_PRINTER")
+            // A named station carries the SSH address of the session running the tests.
+            .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station");
         for (k, v) in env {
             c.env(k, v);
@@ -699,7 +703,12 @@ fn every_quantity_in_a_history_or_the_audit_trail_has_its_unit() {
         .map(|e| e["description"].as_str().unwrap())
         .collect();
     assert!(
-        described.contains(&"received 50 dozen from FARM (lot srf-1121); 4.5 °C, inspection pass")
+        described.contains(
+            &format!(
+                "received lot {eggs}: 50 dozen EGGS from FARM (supplier lot srf-1121); 4.5 °C, inspection pass"
+            )
+            .as_str()
+        )
             && described
                 .iter()
                 .any(|d| d.contains(&format!("{eggs} 10 dozen"))),

@@ -99,6 +99,8 @@ impl Plant {
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_NO_SERVER")
             .env_remove("LOTLINE_ROLES")
+            // A named station carries the SSH address of the session running the tests.
+            .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station")
             .stdin(Stdio::null());
         c
@@ -568,11 +570,16 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     assert!(!status.contains("looks wet"), "{status}");
     // The admin may.
     p.ok(&["hold", &lot, "--reason", "looks wet"]);
-    // The audit trail: what the other user did, from where; the refusal left no event.
+    // The audit trail: what the other user did, from where; the refusal left no event,
+    // only its own audit line.
     let theirs = p.json(&["audit", "--operator", user]);
     let theirs = theirs.as_array().unwrap();
-    assert_eq!(theirs.len(), 1, "{theirs:?}");
-    assert_eq!(theirs[0]["station"], "handheld-7");
+    let events: Vec<_> = theirs.iter().filter(|r| r["kind"] == "event").collect();
+    assert_eq!(events.len(), 1, "{theirs:?}");
+    assert_eq!(events[0]["station"], "handheld-7");
+    let refused: Vec<_> = theirs.iter().filter(|r| r["kind"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{theirs:?}");
+    assert_eq!(refused[0]["lot"], lot.as_str());
     p.check_clean();
 }
 

@@ -1,10 +1,14 @@
-//! `lotline audit`: who did what, when, from which station.
+//! `lotline audit`: who did what, when, from which station: every event, the master data
+//! as it was added, changes to the plant's settings and QA users, and attempts the roles
+//! refused.
 
 use super::Res;
 use super::args::AuditArgs;
-use super::output::{LotNames, describe_event, print_json};
+use super::output::{LotNames, describe_event, event_lot, print_json};
 use crate::domain::*;
+use crate::station::identity::ssh_claim;
 use crate::station::{AuditFilter, Station, StationExt};
+use crate::store::AuditTrail;
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
 use std::io::Write;
 
@@ -59,49 +63,117 @@ pub fn run(out: &mut impl Write, st: &dyn Station, a: &AuditArgs) -> Res {
         .iter()
         .map(|(id, c, u)| (*id, (c.to_string(), *u)))
         .collect();
+    let rows = lines(&trail, &codes, a.limit.max(1) as usize);
     if a.json {
-        let rows: Vec<serde_json::Value> = trail
-            .entries
-            .iter()
-            .map(|h| {
-                let e = &h.event;
-                serde_json::json!({
-                    "event": e.id,
-                    "recorded_at": e.stamp.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    "operator": e.stamp.operator,
-                    "station": e.stamp.station,
-                    "date": e.date.to_string(),
-                    "what": describe_event(e, &codes),
-                    "voided_by": h.voided_by,
-                })
-            })
-            .collect();
+        let rows: Vec<serde_json::Value> = rows.iter().map(Line::json).collect();
         return print_json(out, &rows);
     }
-    for h in &trail.entries {
-        let e = &h.event;
-        let local = e.stamp.at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
-        let void = h
+    for l in &rows {
+        let local = l.at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
+        let id = l
+            .event
+            .map(|e| format!("#{e}"))
+            .unwrap_or_else(|| "-".into());
+        let void = l
             .voided_by
             .map(|v| format!("  (voided by event {v})"))
             .unwrap_or_default();
         writeln!(
             out,
-            "{local}  {:<12} {:<16} #{:<7} {}{void}",
-            e.stamp.operator,
-            e.stamp.station,
-            e.id,
-            describe_event(e, &codes)
+            "{local}  {:<12} {:<16} {id:<8} {}{void}",
+            text::escape(&l.operator),
+            text::escape(&l.station),
+            text::escape(&l.what)
         )?;
     }
-    if trail.entries.is_empty() {
+    if rows.is_empty() {
         writeln!(out, "(no events match)")?;
-    } else if trail.entries.len() >= a.limit as usize {
+    } else if rows.len() >= a.limit as usize {
         writeln!(
             out,
             "(the newest {} shown; narrow with --since, --until, --operator or --lot, or raise --limit)",
-            trail.entries.len()
+            rows.len()
+        )?;
+    }
+    if rows.iter().any(|l| ssh_claim(&l.station).1.is_some()) {
+        writeln!(
+            out,
+            "(NAME@ADDRESS: the station's name and the SSH client address its session reported: a claim, not checked)"
         )?;
     }
     Ok(())
+}
+
+/// One audit line: an event, or what is not one (master data added, a settings change,
+/// a refused attempt).
+struct Line {
+    at: DateTime<Utc>,
+    event: Option<u64>,
+    kind: &'static str,
+    operator: String,
+    station: String,
+    date: Option<NaiveDate>,
+    what: String,
+    lot: Option<String>,
+    voided_by: Option<u64>,
+}
+
+impl Line {
+    fn json(&self) -> serde_json::Value {
+        let (station, ssh) = ssh_claim(&self.station);
+        serde_json::json!({
+            "event": self.event,
+            "kind": self.kind,
+            "recorded_at": self.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "operator": self.operator,
+            "station": station,
+            "ssh_client_claimed": ssh,
+            "date": self.date.map(|d| d.to_string()),
+            "what": self.what,
+            "lot": self.lot,
+            "voided_by": self.voided_by,
+        })
+    }
+}
+
+/// Events and other lines together, newest first, at most `limit`.
+fn lines(trail: &AuditTrail, codes: &LotNames, limit: usize) -> Vec<Line> {
+    let mut rows: Vec<Line> = trail
+        .entries
+        .iter()
+        .map(|h| {
+            let e = &h.event;
+            Line {
+                at: e.stamp.at,
+                event: Some(e.id),
+                kind: "event",
+                operator: e.stamp.operator.clone(),
+                station: e.stamp.station.clone(),
+                date: Some(e.date),
+                what: describe_event(e, codes),
+                lot: event_lot(e).map(|id| {
+                    codes
+                        .get(&id)
+                        .map(|(c, _)| c.clone())
+                        .unwrap_or_else(|| format!("#{}", id.0))
+                }),
+                voided_by: h.voided_by,
+            }
+        })
+        .chain(trail.notes.iter().map(|n| Line {
+            at: n.stamp.at,
+            event: None,
+            kind: n.what.kind(),
+            operator: n.stamp.operator.clone(),
+            station: n.stamp.station.clone(),
+            date: None,
+            what: n.what.describe(),
+            lot: n.what.lot().map(|l| l.to_string()),
+            voided_by: None,
+        }))
+        .collect();
+    // Stable: events recorded in the same instant keep their newest-first order.
+    rows.sort_by_key(|l| std::cmp::Reverse(l.at));
+    rows.truncate(limit);
+    rows
 }

@@ -20,6 +20,10 @@ pub const EXIT_LABEL_NOT_PRINTED: u8 = 3;
 /// Busy: the database is in use by another process, or the server is busy. Nothing was
 /// done; try the same command again (sysexits EX_TEMPFAIL).
 pub const EXIT_BUSY: u8 = 75;
+/// This lotline and the plant's server are different versions (sysexits EX_PROTOCOL).
+/// Retrying cannot help: restart the service after an upgrade, or install the same version
+/// on both sides. Not 75 (a retry loop would spin for ever) nor 77 (nobody's role is wrong).
+pub const EXIT_VERSION: u8 = 76;
 /// Not allowed: this user's role may not do this (sysexits EX_NOPERM).
 pub const EXIT_NOT_ALLOWED: u8 = 77;
 
@@ -38,6 +42,8 @@ Exit codes:
   2   bad input: correct it and run again
   3   saved, but the label did not print: do not run again; reprint with `lotline label LOT`
   75  busy, nothing done: the database is in use or the server is busy; try again
+  76  this lotline and the plant's server are different versions: restart the service
+      after an upgrade, or install the same version on both sides; retrying cannot help
   77  not allowed for this user's role
 With --json, errors are one JSON object on stderr: {\"error\": {\"kind\", \"field\", \"message\"}}.";
 
@@ -58,6 +64,8 @@ pub enum Kind {
     Busy,
     /// The user's role may not do this.
     NotAllowed,
+    /// Client and server speak different protocol versions.
+    Version,
 }
 
 impl Kind {
@@ -68,6 +76,7 @@ impl Kind {
             Kind::LabelNotPrinted => EXIT_LABEL_NOT_PRINTED,
             Kind::Busy => EXIT_BUSY,
             Kind::NotAllowed => EXIT_NOT_ALLOWED,
+            Kind::Version => EXIT_VERSION,
         }
     }
 
@@ -81,6 +90,7 @@ impl Kind {
             Kind::LabelNotPrinted => "label_not_printed",
             Kind::Busy => "busy",
             Kind::NotAllowed => "not_allowed",
+            Kind::Version => "version",
         }
     }
 }
@@ -157,6 +167,7 @@ impl From<StationError> for Failure {
             ErrorKind::Forbidden => Kind::NotAllowed,
             ErrorKind::Busy | ErrorKind::Unavailable => Kind::Busy,
             ErrorKind::Database | ErrorKind::Protocol => Kind::Data,
+            ErrorKind::Version => Kind::Version,
         };
         Failure {
             kind,
@@ -250,6 +261,7 @@ mod tests {
             (Kind::LabelNotPrinted, 3, "label_not_printed"),
             (Kind::Busy, 75, "busy"),
             (Kind::NotAllowed, 77, "not_allowed"),
+            (Kind::Version, 76, "version"),
         ] {
             assert_eq!((k.code(), k.as_str()), (code, name));
             assert!(

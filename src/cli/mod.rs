@@ -20,6 +20,7 @@ mod paths;
 mod recall;
 mod reliability;
 mod safe;
+mod served;
 
 pub use contract::{Failure, Kind};
 
@@ -136,13 +137,17 @@ fn caller(cli: &Cli) -> Res<crate::station::Caller> {
 
 fn station_name(cli: &Cli) -> Res<String> {
     use crate::domain::text;
-    use crate::station::identity::{ssh_client_address, tty_name};
-    let configured = || {
-        cli.site
-            .station_for(ssh_client_address().as_deref(), tty_name().as_deref())
-    };
+    use crate::station::identity::{ssh_client_address, tty_name, with_ssh_address};
+    let ssh = ssh_client_address();
+    let configured = || cli.site.station_for(ssh.as_deref(), tty_name().as_deref());
     match cli.station.clone().or_else(configured) {
-        Some(s) => Ok(text::station_name(&s, "station")?),
+        // A named station (a handheld's name, from the flag or the config) keeps the SSH
+        // address it was reached from, so the audit has both; the address is the
+        // session's claim.
+        Some(s) => Ok(text::station_name(
+            &with_ssh_address(&text::station_name(&s, "station")?, ssh.as_deref()),
+            "station",
+        )?),
         // A host or terminal name that would not pass is not worth refusing a command
         // over, so it is shown escaped instead.
         None => {
@@ -536,9 +541,17 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Generate(g) => generate(&cli, out, g),
         Cmd::Epcis(e) => epcis::run(&cli, &db, out, e),
         Cmd::Check { file, json } => {
-            reliability::check(&cli, out, file.as_deref().unwrap_or(&db), *json)
+            let path = file.as_deref().unwrap_or(&db);
+            // A file this user may not read is not damage: the plant's server checks it.
+            match served::unreadable(path) {
+                Some(why) => served::check(&cli, out, path, &db, *json, why),
+                None => reliability::check(&cli, out, path, *json),
+            }
         }
-        Cmd::Backup { file } => reliability::backup(out, &db, file),
+        Cmd::Backup { file } => match served::unreadable(&db) {
+            Some(why) => served::backup(&cli, out, &db, file, why),
+            None => reliability::backup(out, &db, file),
+        },
         Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
         Cmd::Scope(a) => recall::scope(open_read(&cli, &db)?.as_ref(), out, a),
         Cmd::HoldAll(a) => recall::hold_all(open(&cli, &db, false)?.as_ref(), out, a),

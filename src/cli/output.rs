@@ -184,6 +184,18 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
 pub(super) type LotNames = HashMap<LotId, (String, Unit)>;
 
 /// One line for an event, every quantity with its unit ("R26272-001 80 kg").
+/// The one lot an event made (a receipt, a batch, a return) or changed (an adjustment, a
+/// hold or release), for the audit's `lot` field; none for events of several lots.
+pub(super) fn event_lot(e: &Event) -> Option<LotId> {
+    match &e.kind {
+        EventKind::Receive(r) => Some(r.lot),
+        EventKind::Produce(b) => Some(b.output),
+        EventKind::Return(r) => Some(r.lot),
+        EventKind::Adjust { lot, .. } | EventKind::Status { lot, .. } => Some(*lot),
+        _ => None,
+    }
+}
+
 pub(super) fn describe_event(e: &Event, codes: &LotNames) -> String {
     let code = |id: &LotId| {
         codes
@@ -202,10 +214,13 @@ pub(super) fn describe_event(e: &Event, codes: &LotNames) -> String {
             .join(", ")
     };
     match &e.kind {
+        // The lot the receipt made comes first: it is what the audit is read for.
         EventKind::Receive(r) => format!(
-            "received {} {} from {} (lot {}){}",
+            "received lot {}: {} {} {} from {} (supplier lot {}){}",
+            code(&r.lot),
             r.qty,
             r.unit,
+            r.item,
             r.supplier,
             r.supplier_lot,
             quality_text(&r.quality)

@@ -41,6 +41,8 @@ pub struct Core {
     /// scopes walk it instead of redb's link tables. Refreshed after each commit; a trace
     /// is exact even when it lags (see `store::graph`).
     graph: Option<RwLock<LinkGraph>>,
+    /// The backup being fetched through the server, if one (see `copies`).
+    copies: super::copies::Copies,
 }
 
 impl Core {
@@ -50,6 +52,7 @@ impl Core {
             clock: Clock::System,
             roles,
             graph: None,
+            copies: Default::default(),
         }
     }
 
@@ -163,7 +166,11 @@ impl Core {
     }
 
     fn run_command(&self, caller: &Caller, c: Command) -> Result<Reply, StationError> {
-        self.permit(caller, &c)?;
+        if let Err(e) = self.permit(caller, &c) {
+            let (what, lot) = super::audit::tried(&c);
+            self.note_refusals([(caller, what, lot, &e)]);
+            return Err(e);
+        }
         let (s, st, today) = (
             &self.store,
             &self.stamp(caller, self.now()),
@@ -171,7 +178,8 @@ impl Core {
         );
         Ok(match c {
             Command::SetPlant(p) => {
-                s.set_plant(&p)?;
+                // Kept for the audit with who and when (its QA list is a role change).
+                s.set_plant_by(&p, st)?;
                 Reply::Done
             }
             Command::AddItem(i) => {
@@ -249,6 +257,8 @@ impl Core {
         // Permissions first: a refused caller never enters the transaction.
         for (i, (caller, c, _)) in jobs.iter().enumerate() {
             if let Err(e) = self.permit(caller, c) {
+                let (what, lot) = super::audit::tried(c);
+                self.note_refusals([(caller, what, lot, &e)]);
                 results[i] = Some(Err(e));
             } else if !c.groupable() {
                 results[i] = Some(Err(StationError {
@@ -379,6 +389,17 @@ impl Core {
             Query::ItemEventIds { items, from, to } => {
                 Reply::MaybeEventIds(s.item_events_if_fewer(&items, from, to)?)
             }
+            Query::BackupStart => {
+                self.may_back_up(caller, &q_backup())?;
+                Reply::BackupOffer(self.copies.start(s, &caller.user)?)
+            }
+            Query::BackupPart { id, offset } => {
+                Reply::Bytes(self.copies.part(id, offset, &caller.user)?)
+            }
+            Query::BackupDone { id } => {
+                self.copies.done(id, &caller.user);
+                Reply::Done
+            }
         })
     }
 
@@ -403,6 +424,32 @@ impl Core {
             self.store.mark_damaged();
         }
         result
+    }
+}
+
+fn q_backup() -> String {
+    super::audit::tried_query(&Query::BackupStart)
+}
+
+impl Core {
+    /// A backup through the server is a copy of the whole plant: QA's, like the plant's
+    /// records it holds for the auditor. Refusals are kept for the audit.
+    fn may_back_up(&self, caller: &Caller, what: &str) -> Result<(), StationError> {
+        let actor = self.actor(caller)?;
+        if actor.role >= Role::Qa {
+            return Ok(());
+        }
+        let e = StationError {
+            kind: ErrorKind::Forbidden,
+            field: None,
+            message: format!(
+                "{} is {} here and a backup through the server needs QA; ask QA or the plant's IT, who may read the file",
+                actor.operator,
+                article(actor.role)
+            ),
+        };
+        self.note_refusal(caller, what, &e);
+        Err(e)
     }
 }
 

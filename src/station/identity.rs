@@ -167,6 +167,37 @@ pub fn default_station_name(hostname: &str) -> String {
     name
 }
 
+/// A station name and the SSH client address a session reported, as one station string
+/// (`handheld-3@10.1.2.3`): what the client sends the server, so records keep both. The
+/// address comes from `SSH_CONNECTION` (`ssh`), which the client's environment sets: a
+/// claim, shown as one. A name that already ends in that address is left as it is (the
+/// default name has it), and the name is cut so the whole stays a valid station name.
+pub fn with_ssh_address(name: &str, ssh: Option<&str>) -> String {
+    let Some(addr) = ssh
+        .and_then(|v| v.split_whitespace().next())
+        .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+    else {
+        return name.to_string();
+    };
+    if ssh_claim(name).1 == Some(addr) {
+        return name.to_string();
+    }
+    let room = crate::domain::text::MAX_STATION_CHARS.saturating_sub(addr.chars().count() + 1);
+    let short: String = name.chars().take(room).collect();
+    format!("{short}@{addr}")
+}
+
+/// A station string split into its name and the SSH client address it carries, if its
+/// last `@` is followed by an IP address (see [`with_ssh_address`]).
+pub fn ssh_claim(station: &str) -> (&str, Option<&str>) {
+    match station.rsplit_once('@') {
+        Some((name, addr)) if !name.is_empty() && addr.parse::<std::net::IpAddr>().is_ok() => {
+            (name, Some(addr))
+        }
+        _ => (station, None),
+    }
+}
+
 /// The SSH client's address, from `SSH_CONNECTION` (sshd sets it; it names a station,
 /// never a user).
 pub fn ssh_client_address() -> Option<String> {
@@ -205,6 +236,33 @@ mod tests {
     fn a_socket_peer_is_who_connected() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         assert_eq!(Identity::of_peer(&a).unwrap().uid, Identity::current().uid);
+    }
+
+    #[test]
+    fn a_named_station_keeps_the_ssh_address_it_was_reached_from() {
+        let conn = Some("10.1.2.3 52144 10.1.2.1 22");
+        assert_eq!(with_ssh_address("handheld-3", conn), "handheld-3@10.1.2.3");
+        assert_eq!(
+            ssh_claim("handheld-3@10.1.2.3"),
+            ("handheld-3", Some("10.1.2.3"))
+        );
+        // The default name carries it already; a local session has none.
+        assert_eq!(
+            with_ssh_address("vm:pts/8@10.1.2.3", conn),
+            "vm:pts/8@10.1.2.3"
+        );
+        assert_eq!(with_ssh_address("dock-1", None), "dock-1");
+        // Not an address: left alone, and a name with an @ of its own is not split.
+        assert_eq!(with_ssh_address("dock-1", Some("; rm -rf")), "dock-1");
+        assert_eq!(ssh_claim("qa@office"), ("qa@office", None));
+        let v6 = Some("2001:db8::7 52144 2001:db8::1 22");
+        let long = "a".repeat(64);
+        let both = with_ssh_address(&long, v6);
+        assert!(
+            both.ends_with("@2001:db8::7") && both.chars().count() <= 64,
+            "{both}"
+        );
+        assert!(crate::domain::text::station_name(&both, "station").is_ok());
     }
 
     #[test]

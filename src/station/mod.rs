@@ -3,6 +3,8 @@
 //! ([`remote::Remote`], framed by [`wire`]). Stamping (who, where, when) and permissions
 //! happen in [`Core`], on the side that owns the database.
 
+pub mod audit;
+pub mod copies;
 pub(crate) mod core;
 pub mod identity;
 pub(crate) mod local;
@@ -211,6 +213,18 @@ pub enum Query {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     },
+    /// QA's backup through the server, for users who may not read the file: the server
+    /// takes a verified copy and holds it for `BackupPart` (see `copies`).
+    BackupStart,
+    /// Up to `copies::PART_BYTES` of the held copy from `offset`.
+    BackupPart {
+        id: u64,
+        offset: u64,
+    },
+    /// The client has the whole copy: the server lets it go.
+    BackupDone {
+        id: u64,
+    },
 }
 
 /// Which events an audit lists; every given field must match.
@@ -270,6 +284,8 @@ pub enum Reply {
     MockRecall(crate::store::MockRecallView),
     MockRecalls(Vec<crate::store::MockRecallSummary>),
     MaybeEventIds(Option<Vec<u64>>),
+    BackupOffer(copies::BackupOffer),
+    Bytes(Vec<u8>),
 }
 
 /// Who is calling, as the station established it: the operator from the operating
@@ -309,6 +325,9 @@ pub enum Link {
     Server { pid: u32 },
     /// The server went away; calls fail until it is back.
     Lost,
+    /// The server refused this client for good (it speaks another protocol version): no
+    /// reconnecting; calls fail with what to do (restart the service or this program).
+    Refused,
 }
 
 /// What a server pushes to its clients between replies.
@@ -322,6 +341,10 @@ pub enum Notice {
     Lost,
     /// Client side only: connected again.
     Back,
+    /// Client side only: the server answered the reconnect with a refusal. `retrying`:
+    /// the client goes on trying (a role the admin may give back); otherwise it has
+    /// stopped (another protocol version: only an upgrade or a restart helps).
+    Refused { message: String, retrying: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,6 +366,10 @@ pub enum ErrorKind {
     /// The answer would not fit in one reply from the server: nothing is wrong with the
     /// request, but it must be asked for in parts (fewer dates at a time).
     TooLarge,
+    /// The client and the server speak different protocol versions: retrying cannot help;
+    /// the service must be restarted after an upgrade, or the same version installed on
+    /// both sides.
+    Version,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.
@@ -509,4 +536,8 @@ typed! {
     fn mock_recall(id: u64) -> crate::store::MockRecallView = Qry(Q::MockRecall(id)) => Reply::MockRecall(m) => m;
     fn mock_recalls() -> Vec<crate::store::MockRecallSummary> = Qry(Q::MockRecalls) => Reply::MockRecalls(m) => m;
     fn item_event_ids(items: Vec<ItemCode>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<Vec<u64>> = Qry(Q::ItemEventIds { items, from, to }) => Reply::MaybeEventIds(e) => e;
+    /// A verified copy taken by the server, to fetch in parts.
+    fn backup_start() -> copies::BackupOffer = Qry(Q::BackupStart) => Reply::BackupOffer(o) => o;
+    fn backup_part(id: u64, offset: u64) -> Vec<u8> = Qry(Q::BackupPart { id, offset }) => Reply::Bytes(b) => b;
+    fn backup_done(id: u64) -> () = Qry(Q::BackupDone { id }) => Reply::Done => ();
 }

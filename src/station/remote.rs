@@ -95,9 +95,13 @@ pub enum ConnectError {
     /// Nothing listens on the socket.
     #[error("no lotline server answers on {0}")]
     NoServer(PathBuf),
-    /// A server answered and refused us (another protocol version, no role, bad station).
+    /// A server answered and refused us (no role, bad station).
     #[error("{0}")]
     Refused(String),
+    /// The server speaks another protocol version: nothing this client sends would be
+    /// understood, and trying again cannot help until one side is upgraded or restarted.
+    #[error("{}", mismatch_message(*server, *client))]
+    Mismatch { server: u32, client: u32 },
     #[error("the lotline server on {path} could not be used: {why}")]
     Broken { path: PathBuf, why: String },
     /// A server was started and did not come up; its log's last line says why.
@@ -109,6 +113,7 @@ impl From<ConnectError> for StationError {
     fn from(e: ConnectError) -> Self {
         let kind = match e {
             ConnectError::Refused(_) => ErrorKind::Forbidden,
+            ConnectError::Mismatch { .. } => ErrorKind::Version,
             ConnectError::StartFailed(_) => ErrorKind::Database,
             _ => ErrorKind::Unavailable,
         };
@@ -117,6 +122,22 @@ impl From<ConnectError> for StationError {
             field: None,
             message: e.to_string(),
         }
+    }
+}
+
+/// What to say when client and server speak different protocols: both versions, which
+/// side is older, and what to run. The server's own refusal text is not used: a server of
+/// an older version words it for its time, and only this side knows its own version.
+pub fn mismatch_message(server: u32, client: u32) -> String {
+    let me = env!("CARGO_PKG_VERSION");
+    if server < client {
+        format!(
+            "the plant's server speaks protocol {server} and this lotline ({me}) protocol {client}: the server still runs an older lotline. After installing a new lotline, restart the server: `systemctl restart lotline` where it runs as a service (a server lotline started by itself leaves a minute after its last station); or install the same lotline version on both sides"
+        )
+    } else {
+        format!(
+            "the plant's server speaks protocol {server} and this lotline ({me}) protocol {client}: this program is older than the server. Quit and start lotline again to run the version now installed; if this comes back, install the same lotline version here as on the server"
+        )
     }
 }
 
@@ -135,6 +156,9 @@ struct Inner {
     subscribed: AtomicBool,
     server_pid: AtomicU32,
     actor: Mutex<Actor>,
+    /// Set when a reconnect met a server of another protocol: calls fail with this, and
+    /// the reader has stopped trying.
+    refused: Mutex<Option<StationError>>,
 }
 
 /// A station reached through `lotline serve`.
@@ -180,6 +204,12 @@ fn handshake(socket: &Path, station: &str) -> Result<(UnixStream, Actor, u32), C
     let _ = stream.set_read_timeout(None);
     match welcome {
         Welcome::Accepted { actor, server_pid } => Ok((stream, actor, server_pid)),
+        Welcome::Refused { protocol, .. } if protocol != wire::PROTOCOL => {
+            Err(ConnectError::Mismatch {
+                server: protocol,
+                client: wire::PROTOCOL,
+            })
+        }
         Welcome::Refused { message, .. } => Err(ConnectError::Refused(message)),
     }
 }
@@ -224,6 +254,7 @@ impl Remote {
             subscribed: AtomicBool::new(false),
             server_pid: AtomicU32::new(pid),
             actor: Mutex::new(actor),
+            refused: Mutex::new(None),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -246,6 +277,9 @@ impl Remote {
     }
 
     fn send(&self, msg: &ClientMsg) -> Result<(), StationError> {
+        if let Some(e) = lock(&self.inner.refused).as_ref() {
+            return Err(e.clone());
+        }
         let mut w = lock(&self.inner.writer);
         let Some(stream) = w.as_mut() else {
             return Err(unavailable(
@@ -365,6 +399,7 @@ fn reader(inner: Weak<Inner>, mut stream: UnixStream) {
         drop(strong);
         // Reconnect, gently, while someone holds the Remote.
         let mut wait = Duration::from_millis(200);
+        let mut told: Option<String> = None;
         stream = loop {
             std::thread::sleep(wait);
             let Some(strong) = inner.upgrade() else {
@@ -372,6 +407,37 @@ fn reader(inner: Weak<Inner>, mut stream: UnixStream) {
             };
             let attempt =
                 connect_maybe_start(&strong.socket, &strong.station, strong.autostart.as_ref());
+            let attempt = match attempt {
+                // Another protocol: every further attempt would meet the same answer, so
+                // stop, and say what to do instead of "reconnecting" for ever.
+                Err(e @ ConnectError::Mismatch { .. }) => {
+                    let e = StationError::from(e);
+                    *lock(&strong.refused) = Some(e.clone());
+                    if let Some(tx) = lock(&strong.notices).as_ref() {
+                        let _ = tx.send(Notice::Refused {
+                            message: e.message,
+                            retrying: false,
+                        });
+                    }
+                    return;
+                }
+                // Refused for who we are (a role taken away): the admin may give it back,
+                // so keep trying, but say why once instead of only "reconnecting".
+                Err(ConnectError::Refused(message)) => {
+                    if told.as_ref() != Some(&message) {
+                        if let Some(tx) = lock(&strong.notices).as_ref() {
+                            let _ = tx.send(Notice::Refused {
+                                message: message.clone(),
+                                retrying: true,
+                            });
+                        }
+                        told = Some(message);
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                    continue;
+                }
+                other => other,
+            };
             if let Ok((s, actor, pid)) = attempt
                 && let Ok(w) = s.try_clone()
             {
@@ -413,6 +479,8 @@ impl Station for Remote {
             Link::Server {
                 pid: self.server_pid(),
             }
+        } else if lock(&self.inner.refused).is_some() {
+            Link::Refused
         } else {
             Link::Lost
         }

@@ -13,7 +13,9 @@ use std::io::{self, Read, Write};
 /// golden-bytes tests catch a change that a round trip cannot.
 /// 2: units beside the lots a history names, customer returns in exports, answers too
 /// large for a frame refused in their place, a food's event ids for exports.
-pub const PROTOCOL: u32 = 2;
+/// 3: a version mismatch as its own error kind, refusals on reconnect told to the app,
+/// backups streamed to QA, and an audit with master data, settings and refused attempts.
+pub const PROTOCOL: u32 = 3;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
@@ -159,7 +161,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x02\x06dock-1"
+            b"\x0f\0\0\0lotline\x03\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {
@@ -208,6 +210,14 @@ mod tests {
             round(&ServerMsg::Notice(Notice::Stopping)),
             b"\x02\0\0\0\x01\x01"
         );
+        // Protocol 3's last notice (client side only, but an enum's shape all the same).
+        assert_eq!(
+            round(&ServerMsg::Notice(Notice::Refused {
+                message: "x".into(),
+                retrying: false
+            })),
+            b"\x05\0\0\0\x01\x04\x01x\x00"
+        );
         // An FDA export's answer, empty: its fields in order (events, lots, roots, voided,
         // TLC source references, shipments' references).
         assert_eq!(
@@ -228,6 +238,12 @@ mod tests {
             Query::Today,
             Query::WhoAmI,
             Query::Stations,
+            Query::BackupStart,
+            Query::BackupPart {
+                id: 9,
+                offset: 1 << 20,
+            },
+            Query::BackupDone { id: 9 },
         ] {
             round(&ClientMsg::Call {
                 id: 1,
@@ -240,6 +256,13 @@ mod tests {
             Reply::Actor(actor()),
             Reply::EventIds(vec![1, 2]),
             Reply::Stations(vec![]),
+            Reply::Bytes(vec![0, 255, 7]),
+            Reply::BackupOffer(crate::station::copies::BackupOffer {
+                id: 1,
+                bytes: 2,
+                records: 3,
+                sha256: [9; 32],
+            }),
         ] {
             round(&ServerMsg::Reply {
                 id: 1,

@@ -54,6 +54,8 @@ macro_rules! each_table {
         $plain!(ITEM_EVENTS);
         $plain!(EPCIS_EVENTS);
         $plain!(MOCK_RECALLS);
+        $plain!(SETTINGS_CHANGES);
+        $plain!(REFUSALS);
     };
 }
 

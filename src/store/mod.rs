@@ -1,6 +1,7 @@
 //! The one embedded store: redb tables, record codec, schema version, the write commands
 //! (each one transaction), read queries, trace traversal and the integrity check.
 
+mod audit;
 pub mod backup;
 mod check;
 mod codec;
@@ -18,6 +19,7 @@ mod tables;
 mod trace;
 mod write;
 
+pub use audit::{AuditNote, MAX_REFUSALS, NoteKind, Refusal, settings_changes};
 pub use check::{CheckReport, Problem};
 pub use error::StoreError;
 pub use exchange::MAX_PAGE;
@@ -625,6 +627,8 @@ impl Store {
             w.open_table(EPCIS_EVENTS)?;
             w.open_table(ITEM_EVENTS)?;
             w.open_table(MOCK_RECALLS)?;
+            w.open_table(SETTINGS_CHANGES)?;
+            w.open_table(REFUSALS)?;
         }
         w.commit()?;
         Ok(())

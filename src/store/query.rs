@@ -41,6 +41,9 @@ pub struct LotHistory {
 pub struct AuditTrail {
     /// Newest first.
     pub entries: Vec<HistoryEntry>,
+    /// What is not an event, newest first: master data added, settings changed, attempts
+    /// refused (`store::audit`).
+    pub notes: Vec<super::AuditNote>,
     /// The codes and units of the lots the entries name.
     pub codes: Vec<(LotId, LotCode, Unit)>,
 }
@@ -349,8 +352,10 @@ impl Store {
                 }
             }
         }
+        let notes = super::audit::notes(&r, since, until, operator, lot, limit)?;
         Ok(AuditTrail {
             entries,
+            notes,
             codes: related.into_iter().map(|(id, (c, u))| (id, c, u)).collect(),
         })
     }

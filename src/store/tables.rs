@@ -110,6 +110,15 @@ pub const ITEM_EVENTS: TableDefinition<(&str, u64), ()> = TableDefinition::new("
 pub const MOCK_RECALLS: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("mock_recall_events");
 
+/// note id → SettingsChange (record): who changed the plant's settings (its QA users
+/// among them), when, and what, for the audit. Not events: no trace or export reads them.
+/// Created by the first change on files older than it, like `EPCIS_EVENTS`.
+pub const SETTINGS_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("settings_changes");
+/// refusal id → Refusal (record): attempts the plant's roles refused, for the audit;
+/// capped, oldest dropped first (`store::audit`). Created by the first refusal on files
+/// older than it.
+pub const REFUSALS: TableDefinition<u64, &[u8]> = TableDefinition::new("refusals");
+
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
     use redb::MultimapTableDefinition;

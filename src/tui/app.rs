@@ -54,7 +54,10 @@ pub struct App {
     quit_armed: bool,
     pub quit: bool,
     pub plant: String,
+    /// The Unix user the station says this is.
     pub operator: String,
+    /// The station's name as the server knows it (terminal, SSH client, or given).
+    pub station_name: String,
     pub now: NaiveDateTime,
     queue: Queue,
     /// Ask the terminal to clear and draw everything again (after C-l).
@@ -98,6 +101,7 @@ impl App {
             quit: false,
             plant: String::new(),
             operator: String::new(),
+            station_name: String::new(),
             now,
             queue: Queue::default(),
             clear_screen: false,
@@ -115,7 +119,8 @@ impl App {
         }
         match station.whoami() {
             Ok(a) => {
-                app.operator = format!("{}@{}", a.operator, a.station);
+                app.operator = a.operator;
+                app.station_name = a.station;
                 app.role = a.role;
             }
             Err(e) => app.status = Some((&e).into()),
@@ -262,7 +267,13 @@ impl App {
                     self.quit_armed = false;
                 }
                 if let Some(a) = action {
-                    let out = self.run(a, station);
+                    // A greyed key does nothing but say why: no dialog opens to be refused
+                    // only after a reason was typed into it.
+                    let out = if self.role < a.required_role() && !self.role_now(a, station) {
+                        self.not_allowed(key, a)
+                    } else {
+                        self.run(a, station)
+                    };
                     return self.process(out, station);
                 }
                 if self.wants_text() {
@@ -278,6 +289,43 @@ impl App {
                 self.unbound(key)
             }
         }
+    }
+
+    /// Ask the station again whether this user may now do `a`: roles change while the app
+    /// is open (QA given this morning), and the role known at start may have been a guess
+    /// (the server was away). Keeps what it learns, so the footer follows.
+    fn role_now(&mut self, a: Action, station: &dyn Station) -> bool {
+        if let Ok(me) = station.whoami() {
+            self.role = me.role;
+            self.operator = me.operator;
+        }
+        self.role >= a.required_role()
+    }
+
+    /// A key this user's role may not use (greyed in the footer): why, and who may.
+    fn not_allowed(&self, key: Key, a: Action) -> Outcome {
+        let desc = self
+            .layers()
+            .into_iter()
+            .find_map(|l| {
+                self.keymap
+                    .bindings(l)
+                    .iter()
+                    .find(|b| b.action == a)
+                    .map(|b| b.desc.clone())
+            })
+            .unwrap_or_default();
+        let what = if desc.is_empty() {
+            key.label()
+        } else {
+            format!("{} ({desc})", key.label())
+        };
+        Outcome::changed().status(Status::error(format!(
+            "{what} needs the {} role: {} is {} here; ask someone with that role, or the plant's admin (the roles file, or `lotline plant set --qa-users`)",
+            a.required_role(),
+            self.operator,
+            super::screens::master::article(self.role),
+        )))
     }
 
     /// A key that does nothing here: in the menu, say how to get back.
@@ -479,6 +527,10 @@ impl App {
                             |e| matches!(e, InternalEvent::Status(s) if s.level == Level::Error),
                         ));
                     }
+                    // The open batch's lots: a lot held under it is news (it speaks only
+                    // then), wherever the user is.
+                    let p = self.produce.update(ProduceAction::LotsChanged, station);
+                    self.queue.extend(p.events);
                 }
                 InternalEvent::OpenLot(code) => {
                     self.bring_up(ScreenId::Lots);
@@ -568,12 +620,30 @@ impl App {
             Notice::Lost => Outcome::changed().status(Status::warn(
                 "The server stopped; reconnecting. What you typed is kept; save again once it is back.",
             )),
-            Notice::Back => Outcome::changed()
-                .status(Status::ok("Reconnected to the server."))
-                .with(InternalEvent::LotsChanged),
+            Notice::Back => {
+                // Roles may have changed while the server was away: keys grey as they now are.
+                if let Ok(a) = station.whoami() {
+                    self.role = a.role;
+                }
+                Outcome::changed()
+                    .status(Status::ok("Reconnected to the server."))
+                    .with(InternalEvent::LotsChanged)
+            }
             Notice::Stopping => Outcome::changed().status(Status::warn(
                 "The server is stopping; it will be reconnected to when it is back.",
             )),
+            // The server answered, but will not take this app: say its words (what to do)
+            // rather than "reconnecting" for ever; typed forms stay as they are.
+            Notice::Refused { message, retrying } => {
+                let then = if retrying {
+                    "Still trying; what you typed is kept."
+                } else {
+                    "Not reconnecting; what you typed is kept (quit and start lotline again once that is done)."
+                };
+                Outcome::changed().status(Status::error(format!(
+                    "The server refused this app: {message}. {then}"
+                )))
+            }
         };
         self.process(out, station)
     }
@@ -670,29 +740,36 @@ impl App {
         draw::clear(buf, r0, t.header);
         draw::clear(buf, r1, t.tab);
         let clock = self.now.format("%Y-%m-%d %H:%M").to_string();
-        // Row 0: plant, operator, how the database is reached, date and time. Narrow
-        // terminals drop the date first: the time and the link matter more on the floor.
+        // Row 0: plant, who, how the database is reached, date and time. Narrow terminals
+        // drop the date first; then the station (an SSH station name such as
+        // `vm:pts/8@127.0.0.1` is long), then they cut the user's name: who is signed in
+        // and whether the server is there matter most on the floor, so they go last.
         let link = link_label(&self.link, compact);
         let when = if compact {
             self.now.format("%H:%M").to_string()
         } else {
             clock.clone()
         };
-        let right = format!("{}{}{link}{}{when} ", self.operator, t.dot(), t.dot());
-        let left_room = (area.width as usize).saturating_sub(draw::width(&right) + 1);
-        let left = draw::fit(
-            &format!(" {}", t.text(&self.plant)),
-            left_room,
+        let plant = format!(" {}", t.text(&self.plant));
+        let width = area.width as usize;
+        let who = header_who(
+            &t.text(&self.operator),
+            &t.text(&self.station_name),
+            width,
+            draw::width(&plant),
+            draw::width(&format!("{}{link}{}{when} ", t.dot(), t.dot())),
             t.ellipsis(),
         );
+        let right = format!("{who}{}{link}{}{when} ", t.dot(), t.dot());
+        let left_room = width.saturating_sub(draw::width(&right) + 1);
+        let left = draw::fit(&plant, left_room, t.ellipsis());
         put(buf, r0, area.x, area.y, &left, t.header);
         let rw = draw::width(&right) as u16;
         if rw < area.width {
             put(buf, r0, area.right() - rw, area.y, &right, t.header);
-            if self.link == Link::Lost {
+            if matches!(self.link, Link::Lost | Link::Refused) {
                 // The link, in the warning colour, where it was just written.
-                let at =
-                    area.right() - rw + (draw::width(&self.operator) + draw::width(t.dot())) as u16;
+                let at = area.right() - rw + (draw::width(&who) + draw::width(t.dot())) as u16;
                 put(buf, r0, at, area.y, &link, t.warn);
             }
         } else {
@@ -901,6 +978,34 @@ impl App {
     }
 }
 
+/// Who is signed in, as the header shows it in `width` columns beside the plant's name
+/// (`plant_w`, with its leading space) and the link and clock (`rest_w`): `user@station`
+/// while the plant keeps a dozen columns (or all of itself), else the user alone, cut to
+/// fit when even that is too wide (never below three characters and the ellipsis).
+fn header_who(
+    user: &str,
+    station: &str,
+    width: usize,
+    plant_w: usize,
+    rest_w: usize,
+    ell: &str,
+) -> String {
+    let room = width.saturating_sub(rest_w + 1);
+    let full = if station.is_empty() {
+        user.to_string()
+    } else {
+        format!("{user}@{station}")
+    };
+    let plant_keeps = plant_w.min(12);
+    if draw::width(&full) + plant_keeps <= room {
+        return full;
+    }
+    if draw::width(user) <= room {
+        return user.to_string();
+    }
+    draw::fit(user, room.max(3 + draw::width(ell)), ell)
+}
+
 /// How the header names the way this app reaches the database.
 fn link_label(link: &Link, compact: bool) -> String {
     match (link, compact) {
@@ -908,5 +1013,6 @@ fn link_label(link: &Link, compact: bool) -> String {
         (Link::Server { .. }, _) => "server".into(),
         (Link::Lost, false) => "reconnecting".into(),
         (Link::Lost, true) => "offline".into(),
+        (Link::Refused, _) => "refused".into(),
     }
 }

@@ -126,6 +126,10 @@ impl Help {
             Link::Alone => " alone: the file is open here only".into(),
             Link::Server { pid } => format!(" through lotline serve (pid {pid})"),
             Link::Lost => " the server stopped; reconnecting".into(),
+            Link::Refused => {
+                " the server runs another lotline version; not reconnecting (see the message above)"
+                    .into()
+            }
         }));
         d.push(Line::Text(format!(" your role here: {}", role.name())));
         match list {

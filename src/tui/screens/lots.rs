@@ -850,7 +850,8 @@ fn join_some(names: impl Iterator<Item = String>, max: usize) -> String {
     }
 }
 
-fn short_status(s: LotStatus) -> &'static str {
+/// A lot's status in a few capitals ("HOLD"), as lists show it.
+pub(crate) fn short_status(s: LotStatus) -> &'static str {
     match s {
         LotStatus::Released => "ok",
         LotStatus::Hold => "HOLD",

@@ -1169,7 +1169,8 @@ pub fn change_line(e: &Event, compact: bool) -> String {
     )
 }
 
-fn article(r: Access) -> String {
+/// "an operator", "QA", "an admin": a role as the middle of a sentence.
+pub(crate) fn article(r: Access) -> String {
     match r {
         Access::Operator => "an operator".into(),
         Access::Admin => "an admin".into(),

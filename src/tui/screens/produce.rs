@@ -17,6 +17,8 @@ pub enum ProduceAction {
     Refresh,
     /// A lot label (ours, or a supplier's case) was scanned: add its line.
     Scan(Scan),
+    /// Lots changed here or at another station: the input lines' lots are read again.
+    LotsChanged,
 }
 
 /// An input lot on the batch and the quantity used from it.
@@ -100,7 +102,61 @@ impl Produce {
             ProduceAction::Refresh => self.refresh(station),
             ProduceAction::Form(a) => self.form_action(a, station),
             ProduceAction::Scan(scan) => self.scan_line(&scan, station),
+            ProduceAction::LotsChanged => self.lots_changed(station),
         }
+    }
+
+    /// Read the open batch's lots again: a lot QA put on hold (here or at another station)
+    /// shows so on its line at once, with what to do, rather than only when the batch is
+    /// refused at closing. Balances and the looked-up lot follow too.
+    fn lots_changed(&mut self, station: &dyn Station) -> Outcome {
+        if self.lines.is_empty() && self.preview.is_none() {
+            return Outcome::none();
+        }
+        let mut news = Vec::new();
+        for (i, line) in self.lines.iter_mut().enumerate() {
+            match station.lot(line.lot.code.clone()) {
+                Ok(lot) => {
+                    let was = unusable(&line.lot, "input").is_some();
+                    let now = unusable(&lot, "input");
+                    line.lot = lot;
+                    if let Some(e) = now.filter(|_| !was) {
+                        news.push(format!("line {}: {}", i + 1, e.message));
+                    }
+                }
+                // The lot could not be read now (the server away): the line stays as it
+                // was; closing the batch checks every lot again anyway.
+                Err(_) => continue,
+            }
+        }
+        if let Some(p) = &self.preview
+            && let Ok(lot) = station.lot(p.code.clone())
+        {
+            if let Some(e) = unusable(&lot, "input") {
+                news.push(format!("input: {}", e.message));
+                self.preview = None;
+                self.form.get_mut("used").placeholder.clear();
+            } else {
+                self.form.get_mut("used").placeholder = format!("max {}", lot.balance);
+                self.preview = Some(lot);
+            }
+        }
+        if news.is_empty() {
+            return Outcome::changed();
+        }
+        let remove = self
+            .lines
+            .iter()
+            .any(|l| unusable(&l.lot, "input").is_some());
+        Outcome::changed().status(Status::warn(format!(
+            "Batch: {}{}",
+            news.join("; "),
+            if remove {
+                " — remove that line before closing the batch"
+            } else {
+                ""
+            }
+        )))
     }
 
     fn refresh(&mut self, station: &dyn Station) -> Outcome {
@@ -464,7 +520,12 @@ impl Produce {
     }
 
     fn line_text(&self, i: usize, l: &InputLine, width: usize, compact: bool) -> String {
-        let flag = if l.expired { " EXPIRED" } else { "" };
+        // A lot held or recalled since it was added says so first: it may not be used.
+        let status = match l.lot.status {
+            crate::domain::LotStatus::Released => String::new(),
+            s => format!(" {}", super::lots::short_status(s)),
+        };
+        let flag = format!("{status}{}", if l.expired { " EXPIRED" } else { "" });
         if compact {
             return format!("{:>2} {} {} {}{flag}", i + 1, l.lot.code, l.qty, l.lot.unit);
         }
@@ -555,7 +616,7 @@ impl Produce {
             );
             let style = if sel && focused {
                 ui.theme.selected
-            } else if l.expired {
+            } else if l.expired || l.lot.status != crate::domain::LotStatus::Released {
                 ui.theme.warn
             } else {
                 ui.theme.label

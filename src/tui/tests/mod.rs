@@ -7,6 +7,7 @@ mod field_order;
 mod full_disk;
 mod fuzz;
 mod labels;
+mod live;
 mod master;
 mod panes;
 mod scanning;

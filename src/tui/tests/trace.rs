@@ -693,7 +693,12 @@ fn hold_all_is_refused_to_a_user_who_is_not_qa() {
     assert!(a.trace.prompt.is_none(), "no reason is asked for");
     let s = a.status.clone().unwrap();
     assert_eq!(s.level, Level::Error);
-    assert!(s.text.contains("cory is not a QA user"), "{}", s.text);
+    assert!(
+        s.text
+            .contains("needs the QA role: cory is an operator here"),
+        "{}",
+        s.text
+    );
     assert_eq!(
         clerk.lot(b.p.eggs.clone()).unwrap().status,
         LotStatus::Released
@@ -701,7 +706,7 @@ fn hold_all_is_refused_to_a_user_who_is_not_qa() {
     // A mock recall record is QA's too.
     act(&mut a, Input::ctrl('s'));
     assert!(
-        status(&a).contains("cory is not a QA user"),
+        status(&a).contains("needs the QA role: cory is an operator here"),
         "{}",
         status(&a)
     );
