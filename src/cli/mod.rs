@@ -546,8 +546,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                 ));
             }
             drop(st);
-            let idle = crate::server::stop_if_idle(&socket_of(cli, path))
-                .map_err(|m| Failure::new(Kind::Busy, m))?;
+            let idle = crate::server::stop_if_idle(path, &socket_of(cli, path))?;
             if !idle && let Some(pid) = served() {
                 return Err(Failure::new(
                     Kind::Busy,
