@@ -430,10 +430,15 @@ fn handshake(
             Some(why) => ConnectError::Blocked(why),
             None => ConnectError::NoServer(socket.to_path_buf()),
         },
-        std::io::ErrorKind::PermissionDenied => ConnectError::Refused(format!(
-            "permission denied on {}: this user is not in the plant's group; ask the plant's IT to add them",
-            socket.display()
-        )),
+        // A file another user put there, not writable by this one, says "permission
+        // denied" too: say what is there rather than blame the group.
+        std::io::ErrorKind::PermissionDenied => match blocked(socket) {
+            Some(why) => ConnectError::Blocked(why),
+            None => ConnectError::Refused(format!(
+                "permission denied on {}: this user is not in the plant's group; ask the plant's IT to add them",
+                socket.display()
+            )),
+        },
         _ => ConnectError::Broken {
             path: socket.to_path_buf(),
             why: e.to_string(),
