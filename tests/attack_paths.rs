@@ -672,7 +672,6 @@ fn junk_named_like_future_backups_never_costs_todays_backup() {
     for d in 1..=3 {
         std::fs::write(backups.join(format!("plant-2099-01-0{d}.redb")), "junk").unwrap();
     }
-    let socket = lotline::station::remote::socket_path(&db);
     let mut server = lotline(&db)
         .args(["serve", "--backup-dir"])
         .arg(&backups)
@@ -683,25 +682,28 @@ fn junk_named_like_future_backups_never_costs_todays_backup() {
         .unwrap();
     let today = chrono::Local::now().date_naive().format("%Y-%m-%d");
     let todays = backups.join(format!("plant-{today}.redb"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !todays.exists() && server.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "no backup appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    while lotline::server::served_by(&socket).is_none() && server.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the server did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The log says when today's backup is written and verified.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = server.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("backup: ") && line.contains("verified") {
+                let _ = tx.send(());
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    let written = rx.recv_timeout(Duration::from_secs(60));
     // SIGTERM waits for the backup round under way, pruning included.
     kill(&mut server);
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = reader.join().unwrap();
+    assert!(written.is_ok(), "no backup was written: {log}");
     assert!(todays.exists(), "today's backup was removed: {log}");
+    assert!(log.contains("the server never removes them"), "{log}");
     for d in 1..=3 {
         let junk = backups.join(format!("plant-2099-01-0{d}.redb"));
         assert_eq!(std::fs::read(&junk).unwrap(), b"junk", "{log}");

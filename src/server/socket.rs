@@ -209,7 +209,10 @@ fn is_socket(st: &libc::stat) -> bool {
 /// Listen on `opts.socket`, its group and mode set before it appears there (see the
 /// module's comment).
 pub(super) fn bind(opts: &ServeOptions) -> Result<UnixListener, ServeError> {
-    let path = &opts.socket;
+    bind_at(&opts.socket, opts.socket_mode, opts.group.as_deref())
+}
+
+fn bind_at(path: &Path, mode: u32, group: Option<&str>) -> Result<UnixListener, ServeError> {
     let name = path
         .file_name()
         .ok_or_else(|| setup(format!("{} names no socket file", shown(path))))?;
@@ -220,13 +223,13 @@ pub(super) fn bind(opts: &ServeOptions) -> Result<UnixListener, ServeError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     // A mistyped group is refused before anything is made.
-    let gid = match &opts.group {
+    let gid = match group {
         Some(group) => {
             Some(group_id(group).ok_or_else(|| setup(format!("no group named {group}")))?)
         }
         None => None,
     };
-    let mode = opts.socket_mode & 0o777;
+    let mode = mode & 0o777;
     if let Some(uid) = private_socket_dir_uid(dir) {
         private_dir(dir, path, uid, mode)?;
     }
@@ -275,7 +278,7 @@ pub(super) fn bind(opts: &ServeOptions) -> Result<UnixListener, ServeError> {
             return Err(setup(format!(
                 "cannot give {} to group {}: {}",
                 shown(path),
-                opts.group.as_deref().unwrap_or_default(),
+                group.unwrap_or_default(),
                 last_error()
             )));
         }
@@ -493,4 +496,127 @@ fn group_id(name: &str) -> Option<u32> {
         )
     };
     (rc == 0 && !found.is_null()).then_some(grp.gr_gid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_socket_appears_whole_with_its_mode_and_nothing_is_left_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plant.redb.sock");
+        let listener = bind_at(&path, 0o640, None).unwrap();
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert!(m.file_type().is_socket());
+        assert_eq!(m.mode() & 0o777, 0o640);
+        assert_eq!(m.uid(), effective_uid());
+        assert_eq!(entries(dir.path()), ["plant.redb.sock"], "no stage left");
+        UnixStream::connect(&path).unwrap();
+        assert!(listener.accept().is_ok());
+        // A stale socket (nobody listens) is replaced.
+        drop(listener);
+        let again = bind_at(&path, 0o600, None).unwrap();
+        assert_eq!(
+            std::fs::symlink_metadata(&path).unwrap().mode() & 0o777,
+            0o600
+        );
+        UnixStream::connect(&path).unwrap();
+        drop(again);
+        // One that answers is left alone.
+        let live = UnixListener::bind(dir.path().join("live.sock")).unwrap();
+        let e = bind_at(&dir.path().join("live.sock"), 0o600, None).unwrap_err();
+        assert!(e.to_string().contains("already listens"), "{e}");
+        drop(live);
+    }
+
+    #[test]
+    fn what_is_not_a_socket_at_the_path_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plant.redb.sock");
+        std::fs::write(&path, "mine").unwrap();
+        let e = bind_at(&path, 0o660, None).unwrap_err().to_string();
+        assert!(e.contains("is a regular file owned by uid"), "{e}");
+        assert!(e.contains("remove it"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"mine");
+        // A link to a file is neither followed nor replaced.
+        let target = dir.path().join("shadow");
+        std::fs::write(&target, "secret").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let e = bind_at(&path, 0o666, None).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        let m = std::fs::metadata(&target).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o600);
+        assert_eq!(entries(dir.path()), ["plant.redb.sock", "shadow"]);
+    }
+
+    #[test]
+    fn a_group_that_does_not_exist_makes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plant.redb.sock");
+        let e = bind_at(&path, 0o660, Some("no-such-group-here"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no group named no-such-group-here"), "{e}");
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn the_private_folder_is_made_private_and_one_that_is_not_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let me = effective_uid();
+        let private = dir.path().join("lotline-me");
+        let socket = private.join("x.sock");
+        private_dir(&private, &socket, me, 0o600).unwrap();
+        let m = std::fs::symlink_metadata(&private).unwrap();
+        assert!(m.is_dir());
+        assert_eq!((m.uid(), m.mode() & 0o777), (me, 0o700));
+        // Others the socket admits may pass through, never list or write.
+        private_dir(&private, &socket, me, 0o660).unwrap();
+        assert_eq!(
+            std::fs::symlink_metadata(&private).unwrap().mode() & 0o777,
+            0o711
+        );
+        // Writable by others: refused, left as it is.
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(private_dir(&private, &socket, me, 0o600).is_err());
+        assert_eq!(
+            std::fs::symlink_metadata(&private).unwrap().mode() & 0o777,
+            0o777
+        );
+        // A link to a folder: refused.
+        let link = dir.path().join("lotline-link");
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let e = private_dir(&link, &link.join("x.sock"), me, 0o600)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // Another user's folder (root can make one for a uid nobody has).
+        if me == 0 {
+            let theirs = dir.path().join("lotline-theirs");
+            std::fs::create_dir(&theirs).unwrap();
+            std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o700)).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(4_000_123), None).unwrap();
+            assert!(private_dir(&theirs, &theirs.join("x.sock"), 0, 0o600).is_err());
+            // Made by root for the database's owner: theirs.
+            let made = dir.path().join("lotline-made");
+            private_dir(&made, &made.join("x.sock"), 4_000_123, 0o600).unwrap();
+            assert_eq!(std::fs::metadata(&made).unwrap().uid(), 4_000_123);
+        }
+    }
 }

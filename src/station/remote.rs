@@ -745,3 +745,193 @@ impl Drop for Remote {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::net::UnixListener;
+
+    fn long_db(dir: &Path) -> PathBuf {
+        let sub = dir.join("x".repeat(90));
+        std::fs::create_dir(&sub).unwrap();
+        sub.join("plant.redb")
+    }
+
+    #[test]
+    fn a_long_paths_socket_is_in_its_owners_private_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = dir.path().join("plant.redb");
+        assert_eq!(socket_path(&short), dir.path().join("plant.redb.sock"));
+        let db = long_db(dir.path());
+        // Not there yet: this user will make it.
+        let s = socket_path(&db);
+        assert_eq!(
+            s.parent(),
+            Some(private_socket_dir(effective_uid()).as_path())
+        );
+        std::fs::write(&db, "").unwrap();
+        assert_eq!(socket_path(&db), s, "the same for every client of the file");
+        if effective_uid() == 0 {
+            std::os::unix::fs::chown(&db, Some(4_000_321), None).unwrap();
+            let theirs = socket_path(&db);
+            assert_eq!(theirs.parent(), Some(Path::new("/tmp/lotline-4000321")));
+            assert_eq!(theirs.file_name(), s.file_name());
+        }
+        assert_eq!(
+            private_socket_dir_uid(Path::new("/tmp/lotline-1000")),
+            Some(1000)
+        );
+        for not in [
+            "/tmp/lotline-01000",
+            "/tmp/lotline-x",
+            "/tmp/lotline-1000/a",
+            "/tmp/x-1",
+        ] {
+            assert_eq!(private_socket_dir_uid(Path::new(not)), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn a_client_trusts_the_databases_owner_root_and_itself_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        std::fs::write(&db, "").unwrap();
+        let socket = dir.path().join("plant.redb.sock");
+        let me = effective_uid();
+        let t = Trust::for_db(&db, &socket);
+        assert!(t.accepts(me) && t.accepts(0));
+        assert!(!t.accepts(4_000_777));
+        if me == 0 {
+            std::os::unix::fs::chown(&db, Some(4_000_777), None).unwrap();
+            let t = Trust::for_db(&db, &socket);
+            assert!(t.accepts(4_000_777));
+            assert!(!t.accepts(4_000_778));
+            let e = t
+                .check(
+                    &socket,
+                    crate::station::identity::PeerCred {
+                        pid: 1,
+                        uid: 4_000_778,
+                        gid: 0,
+                    },
+                )
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("runs as uid 4000778"), "{e}");
+            assert!(e.contains("uid 4000777"), "{e}");
+            assert!(e.contains("lotline sent it nothing"), "{e}");
+        }
+        // Without a database: the owner of a folder only its owner writes, else no one
+        // but this user and root.
+        let t = Trust::for_socket(&socket);
+        assert!(t.accepts(me) && t.accepts(0));
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777))
+            .unwrap();
+        if me == 0 {
+            std::os::unix::fs::chown(&open, Some(4_000_777), None).unwrap();
+            assert!(!Trust::for_socket(&open.join("s.sock")).accepts(4_000_777));
+            std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+            assert!(Trust::for_socket(&open.join("s.sock")).accepts(4_000_777));
+        }
+    }
+
+    /// A program on the socket that answers like a server but names a pid the kernel does
+    /// not give for it is refused.
+    #[test]
+    fn a_server_naming_another_pid_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let answer = |claimed: u32| {
+            let (mut s, _) = listener.accept().unwrap();
+            let _: Option<Hello> = wire::read_frame(&mut s).unwrap();
+            wire::write_frame(
+                &mut s,
+                &Welcome::Accepted {
+                    actor: Actor {
+                        operator: "x".into(),
+                        station: "y".into(),
+                        role: Role::Operator,
+                    },
+                    server_pid: claimed,
+                },
+            )
+            .unwrap();
+        };
+        let trust = Trust::for_socket(&socket);
+        std::thread::scope(|scope| {
+            scope.spawn(|| answer(1));
+            let e = handshake(&socket, "t", &trust).unwrap_err().to_string();
+            assert!(e.contains("kernel says pid"), "{e}");
+        });
+        std::thread::scope(|scope| {
+            scope.spawn(|| answer(std::process::id()));
+            let (_, _, pid) = handshake(&socket, "t", &trust).unwrap();
+            assert_eq!(pid, std::process::id());
+        });
+    }
+
+    #[test]
+    fn blocked_says_what_stands_on_the_socket_path_and_whose_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plant.redb.sock");
+        assert_eq!(blocked(&path), None, "nothing there");
+        let stale = UnixListener::bind(&path).unwrap();
+        drop(stale);
+        assert_eq!(blocked(&path), None, "a socket a server replaces");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "").unwrap();
+        let why = blocked(&path).unwrap();
+        assert!(why.contains("is a regular file owned by uid"), "{why}");
+        assert!(why.contains("remove it"), "{why}");
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &path).unwrap();
+        assert!(blocked(&path).unwrap().contains("symbolic link"));
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let why = blocked(&file.join("x.sock")).unwrap();
+        assert!(why.contains("not a folder"), "{why}");
+    }
+
+    #[test]
+    fn the_autostart_log_is_never_opened_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Autostart {
+            exe: PathBuf::from("/nonexistent"),
+            db: dir.path().join("plant.redb"),
+            create: false,
+            idle_exit: 1,
+        };
+        let log = a.log_path();
+        let other = dir.path().join("bashrc");
+        std::fs::write(&other, "mine\n").unwrap();
+        std::os::unix::fs::symlink(&other, &log).unwrap();
+        assert!(a.open_log().unwrap_err().contains("symbolic link"));
+        std::fs::remove_file(&log).unwrap();
+        std::fs::hard_link(&other, &log).unwrap();
+        assert!(a.open_log().unwrap_err().contains("hard links"));
+        std::fs::remove_file(&log).unwrap();
+        let c = std::ffi::CString::new(log.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(
+            a.open_log().unwrap_err().contains("FIFO"),
+            "without waiting"
+        );
+        std::fs::remove_file(&log).unwrap();
+        assert_eq!(std::fs::read(&other).unwrap(), b"mine\n");
+        // A log of its own: the last words come back through the same open file.
+        let mut f = a.open_log().unwrap();
+        {
+            use std::io::Write;
+            writeln!(f, "2026-01-01T00:00:00Z lotline serve: first").unwrap();
+            writeln!(f, "2026-01-01T00:00:01Z lotline serve: the last words").unwrap();
+        }
+        assert_eq!(last_words(&mut f).as_deref(), Some("the last words"));
+        assert_eq!(std::fs::metadata(&log).unwrap().uid(), effective_uid());
+    }
+}
