@@ -10,7 +10,8 @@
 //! left alone and changes nothing; one that holds today's name makes the server write
 //! today's under the next free name (`plant-2026-12-01-2.redb`). The manifest is read only
 //! when it is a regular file of the server's user that nobody else can write, and is
-//! replaced whole (docs/server.md, "Backups").
+//! replaced whole; while it is not so, backups go on and nothing is removed
+//! (docs/server.md, "Backups").
 
 use super::log;
 use crate::store::{Store, backup};
@@ -224,9 +225,16 @@ pub fn run_once(
 ) -> Result<Option<PathBuf>, String> {
     let db = store.path();
     let manifest_file = manifest_path(&policy.dir, db);
-    let mut manifest = Manifest::load(&manifest_file).map_err(|why| {
-        format!("{why}; the server keeps its record of the backups it wrote there, and will not take backups or remove any until it is a file only the server's user can write, or is removed")
-    })?;
+    // A record that is not the server's own stops pruning, never the day's backup.
+    let (mut manifest, trusted) = match Manifest::load(&manifest_file) {
+        Ok(m) => (m, true),
+        Err(why) => {
+            log(format_args!(
+                "backup: {why}; it is where the server records the backups it wrote: backups go on, but none is recorded or removed until it is a file only the server's user can write, or is removed"
+            ));
+            (Manifest::default(), false)
+        }
+    };
     let done = manifest
         .backups
         .iter()
@@ -265,7 +273,9 @@ pub fn run_once(
             bytes,
             sha256,
         });
-        manifest.save(&manifest_file)?;
+        if trusted {
+            manifest.save(&manifest_file)?;
+        }
         log(format_args!(
             "backup: {} records to {} ({} bytes), verified",
             rep.records(),
@@ -274,8 +284,10 @@ pub fn run_once(
         ));
         Some(dest)
     };
-    prune(db, policy, today, &mut manifest)?;
-    manifest.save(&manifest_file)?;
+    if trusted {
+        prune(db, policy, today, &mut manifest)?;
+        manifest.save(&manifest_file)?;
+    }
     Ok(written)
 }
 
@@ -534,20 +546,28 @@ mod tests {
     }
 
     /// A manifest that is a link (or not the server's) is not read nor written through:
-    /// no backup is taken and nothing is removed until it is put right.
+    /// the day's backup is still taken, and nothing is removed until it is put right.
     #[test]
     fn a_manifest_the_server_did_not_write_is_never_trusted() {
-        let (dir, store, policy) = plant();
-        run_once(&store, &policy, day(1)).unwrap().unwrap();
+        let (dir, store, mut policy) = plant();
+        policy.keep = 1;
+        let first = run_once(&store, &policy, day(1)).unwrap().unwrap();
         let manifest = manifest_path(&policy.dir, store.path());
         let elsewhere = dir.path().join("elsewhere.json");
         std::fs::rename(&manifest, &elsewhere).unwrap();
         let before = std::fs::read(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &manifest).unwrap();
-        let e = run_once(&store, &policy, day(2)).unwrap_err();
-        assert!(e.contains("symbolic link"), "{e}");
+        let second = run_once(&store, &policy, day(2)).unwrap().unwrap();
+        assert!(second.ends_with("plant-2026-12-02.redb"));
+        assert!(first.exists(), "nothing removed");
         assert_eq!(std::fs::read(&elsewhere).unwrap(), before);
-        assert!(!policy.dir.join("plant-2026-12-02.redb").exists());
+        assert!(
+            manifest
+                .symlink_metadata()
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 
     #[test]
