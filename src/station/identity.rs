@@ -103,7 +103,7 @@ fn with_buffer<T>(mut f: impl FnMut(&mut [libc::c_char]) -> Result<Option<T>, i3
     None
 }
 
-/// The login name of `uid`, or `uid:N` when the user database has none.
+/// The login name of `uid`, or `uid:N` when it has none.
 pub fn user_name(uid: u32) -> String {
     let name = with_buffer(|buf| {
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
