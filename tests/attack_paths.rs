@@ -24,7 +24,9 @@ fn bin() -> PathBuf {
 /// The binary with nothing from this process's environment but what is given.
 fn lotline(db: &Path) -> Command {
     let mut c = Command::new(bin());
+    // No system config either (/etc/lotline/lotline.toml): only this test's plant.
     c.env_clear()
+        .env("LOTLINE_CONFIG", "none")
         .env("LOTLINE_STATION", "attack-test")
         .arg("--db")
         .arg(db)
@@ -555,6 +557,7 @@ fn fifos_at_checks_temporary_names_receive_nothing() {
         // The shell prints its pid and waits; `exec` keeps that pid for lotline.
         let mut check = Command::new("sh")
             .env_clear()
+            .env("LOTLINE_CONFIG", "none")
             .env("TMPDIR", &tmp)
             .arg("-c")
             .arg(r#"echo $$; read go; exec "$0" "$@""#)
