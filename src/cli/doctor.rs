@@ -306,6 +306,7 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
         )),
     }
     v.push(server_finding(
+        db,
         &socket,
         db_owner,
         service,
@@ -395,6 +396,7 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
 
 /// Reach the server as this user would, without starting one, and say who it says we are.
 fn server_finding(
+    db: &Path,
     socket: &Path,
     db_owner: Option<u32>,
     service: bool,
@@ -402,7 +404,7 @@ fn server_finding(
     group: Option<&str>,
 ) -> Finding {
     use crate::station::remote::{ConnectError, Remote};
-    match Remote::connect(socket, "lotline-doctor") {
+    match Remote::connect_to(db, socket, "lotline-doctor") {
         Ok(remote) => {
             let actor = remote.actor();
             let pid = remote.server_pid();

@@ -230,7 +230,7 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
         // backups; one started here would have none of them and would keep the service
         // from starting. So a stopped service is reported, never replaced.
         use crate::station::remote::{ConnectError, Remote};
-        return match Remote::connect(&socket, &station_name(cli)?) {
+        return match Remote::connect_to(path, &socket, &station_name(cli)?) {
             Ok(remote) => Ok(Box::new(remote)),
             Err(ConnectError::NoServer(_)) => Err(Failure::new(
                 Kind::Busy,
@@ -620,8 +620,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                 ));
             }
             drop(st);
-            let idle = crate::server::stop_if_idle(&socket_of(cli, path))
-                .map_err(|m| Failure::new(Kind::Busy, m))?;
+            let idle = crate::server::stop_if_idle(path, &socket_of(cli, path))?;
             if !idle && let Some(pid) = served() {
                 return Err(Failure::new(
                     Kind::Busy,

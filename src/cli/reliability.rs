@@ -87,16 +87,15 @@ fn lotline_rules(cli: &super::Cli, path: &Path) -> Res<CheckReport> {
     let store = match Store::open_read_only(path) {
         Ok(s) => s,
         Err(StoreError::NeedsWriter { .. }) => {
-            let copy = std::env::temp_dir()
-                .join(format!(".lotline-check-copy-{}.redb", std::process::id()));
-            let _ = std::fs::remove_file(&copy);
-            std::fs::copy(path, &copy)?;
+            // In a private folder: nobody can put a link or a FIFO at its name, nor read
+            // the copy of a plant they may not read.
+            let (private, copy) = backup::Private::copy_of(path).map_err(Failure::data)?;
             let report = (|| -> Res<CheckReport> {
                 let store = Store::open(&copy, false)?;
                 let st = local(cli, store)?;
                 Ok(st.check()?)
             })();
-            let _ = std::fs::remove_file(&copy);
+            drop(private);
             return report;
         }
         Err(e) => return Err(e.into()),

@@ -40,7 +40,7 @@ fn me() -> String {
 /// cannot read the file could not open it either.
 fn server(cli: &super::Cli, db: &Path, why: &std::io::Error) -> Res<Remote> {
     let socket = super::socket_of(cli, db);
-    Remote::connect(&socket, &super::station_name(cli)?).map_err(|e| match e {
+    Remote::connect_to(db, &socket, &super::station_name(cli)?).map_err(|e| match e {
         ConnectError::NoServer(_) => Failure::new(
             Kind::Busy,
             format!(

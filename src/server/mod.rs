@@ -13,8 +13,11 @@
 //!   the database cleanly, remove the socket.
 
 mod backups;
+mod socket;
 
 pub use backups::BackupPolicy;
+use socket::bind;
+pub use socket::{served_by, stop_if_idle};
 
 use crate::station::identity::Identity;
 use crate::station::wire::{self, ClientMsg, FrameError, Hello, PROTOCOL, ServerMsg, Welcome};
@@ -24,9 +27,9 @@ use crate::station::{
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -147,51 +150,6 @@ impl Shared {
             let _ = c.out.send(ServerMsg::Notice(n.clone()));
         }
     }
-}
-
-/// Which process holds the database, if a server answers on its socket.
-pub fn served_by(socket: &Path) -> Option<u32> {
-    crate::station::remote::Remote::connect(socket, "probe")
-        .ok()
-        .map(|r| r.server_pid())
-}
-
-/// Stop the server on `socket` if no station but the caller is connected to it (a server a
-/// command started and left behind): SIGTERM, then wait for it to close the file. `Ok(true)`
-/// when none runs any more; `Ok(false)` when stations are still connected.
-pub fn stop_if_idle(socket: &Path) -> Result<bool, String> {
-    use crate::station::StationExt;
-    let Ok(remote) = crate::station::remote::Remote::connect(socket, "lotline-stop") else {
-        return Ok(true);
-    };
-    let others = remote
-        .stations()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|s| !s.me)
-        .count();
-    if others > 0 {
-        return Ok(false);
-    }
-    let pid = remote.server_pid();
-    drop(remote);
-    // SAFETY: plain kill(2); the server reported this pid itself.
-    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) } != 0 {
-        return Err(format!(
-            "cannot stop lotline serve (pid {pid}): {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while socket.exists() {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "lotline serve (pid {pid}) did not stop within 15 s"
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(true)
 }
 
 /// Run the server until SIGTERM, SIGINT, or (when asked) a quiet spell with no clients.
@@ -346,73 +304,6 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             Ok(())
         }
     }
-}
-
-fn bind(opts: &ServeOptions) -> Result<UnixListener, ServeError> {
-    let setup = |m: String| ServeError::Setup(m);
-    if opts.socket.exists() {
-        // We hold the writer lock, so whatever answers there is not a server of this
-        // database: leave it alone. Nothing answering means a stale socket.
-        if UnixStream::connect(&opts.socket).is_ok() {
-            return Err(setup(format!(
-                "something already listens on {}; choose another --socket",
-                opts.socket.display()
-            )));
-        }
-        std::fs::remove_file(&opts.socket).map_err(|e| {
-            setup(format!(
-                "cannot remove the stale socket {}: {e}",
-                opts.socket.display()
-            ))
-        })?;
-    }
-    let listener = UnixListener::bind(&opts.socket)
-        .map_err(|e| setup(format!("cannot listen on {}: {e}", opts.socket.display())))?;
-    if let Some(group) = &opts.group {
-        let gid = group_id(group).ok_or_else(|| setup(format!("no group named {group}")))?;
-        let path = std::ffi::CString::new(opts.socket.as_os_str().as_encoded_bytes())
-            .map_err(|_| setup("the socket path contains a NUL byte".into()))?;
-        // SAFETY: `path` is a valid C string; -1 leaves the owner as it is.
-        if unsafe { libc::chown(path.as_ptr(), u32::MAX, gid) } != 0 {
-            return Err(setup(format!(
-                "cannot give {} to group {group}: {}",
-                opts.socket.display(),
-                std::io::Error::last_os_error()
-            )));
-        }
-    }
-    std::fs::set_permissions(
-        &opts.socket,
-        std::fs::Permissions::from_mode(opts.socket_mode & 0o777),
-    )
-    .map_err(|e| {
-        setup(format!(
-            "cannot set the mode of {}: {e}",
-            opts.socket.display()
-        ))
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| setup(e.to_string()))?;
-    Ok(listener)
-}
-
-fn group_id(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 64 * 1024];
-    let mut found: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: getgrnam_r writes only into `grp` and `buf`, which outlive the call.
-    let rc = unsafe {
-        libc::getgrnam_r(
-            c.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut found,
-        )
-    };
-    (rc == 0 && !found.is_null()).then_some(grp.gr_gid)
 }
 
 /// Accept connections until told to stop; returns why it stopped.

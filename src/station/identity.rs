@@ -43,6 +43,24 @@ impl Identity {
 
     /// The peer of a connected Unix socket, as the kernel recorded it at connect time.
     pub fn of_peer(stream: &std::os::unix::net::UnixStream) -> std::io::Result<Identity> {
+        let cred = PeerCred::of(stream)?;
+        Ok(Identity::of(cred.uid, cred.gid))
+    }
+}
+
+/// The process at the other end of a Unix socket, as the kernel recorded it (`SO_PEERCRED`):
+/// for a client, the server's process as it was when it began to listen. Nothing the peer
+/// says can change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerCred {
+    /// 0 when the peer's process is not visible from this process's pid namespace.
+    pub pid: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl PeerCred {
+    pub fn of(stream: &std::os::unix::net::UnixStream) -> std::io::Result<PeerCred> {
         use std::os::fd::AsRawFd;
         let mut cred = libc::ucred {
             pid: 0,
@@ -63,7 +81,11 @@ impl Identity {
         if rc != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(Identity::of(cred.uid, cred.gid))
+        Ok(PeerCred {
+            pid: u32::try_from(cred.pid).unwrap_or(0),
+            uid: cred.uid,
+            gid: cred.gid,
+        })
     }
 }
 
@@ -236,6 +258,7 @@ mod tests {
     fn a_socket_peer_is_who_connected() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         assert_eq!(Identity::of_peer(&a).unwrap().uid, Identity::current().uid);
+        assert_eq!(PeerCred::of(&a).unwrap().pid, std::process::id());
     }
 
     #[test]

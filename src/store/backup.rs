@@ -260,13 +260,62 @@ fn copy_all(
     Ok((tables, unreadable))
 }
 
-/// A temporary name beside `dest` for building it.
-fn temp_beside(dest: &Path, what: &str) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "copy.redb".into());
-    dest.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+/// A private folder for a temporary file: a fresh name nobody can guess, made with
+/// `mkdir` (which never reuses or follows what is there) and mode 0700, so nobody else can
+/// put a link, a FIFO or a file of theirs at the names used inside it, nor read what is
+/// copied there. Removed with everything in it when dropped.
+pub(crate) struct Private {
+    dir: tempfile::TempDir,
+}
+
+impl Private {
+    /// In `dir` (beside a destination, so a finished copy is linked into place on the same
+    /// file system).
+    pub(crate) fn beside(dest: &Path) -> Result<Private, StoreError> {
+        let dir = dest
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        tempfile::Builder::new()
+            .prefix(".lotline-")
+            .tempdir_in(dir)
+            .map(|dir| Private { dir })
+            .map_err(|e| {
+                StoreError::Io(format!(
+                    "cannot make a private folder in {} to build the copy: {e}",
+                    dir.display()
+                ))
+            })
+    }
+
+    /// In the system's temporary folder (`$TMPDIR`, else /tmp), for copies only this
+    /// process reads.
+    pub(crate) fn temporary() -> Result<Private, String> {
+        tempfile::Builder::new()
+            .prefix(".lotline-")
+            .tempdir()
+            .map(|dir| Private { dir })
+            .map_err(|e| {
+                format!(
+                    "cannot make a private folder in {} for a working copy: {e}",
+                    std::env::temp_dir().display()
+                )
+            })
+    }
+
+    /// A name inside the folder.
+    pub(crate) fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A private copy of the file at `path`, to read where redb may have to repair it.
+    pub(crate) fn copy_of(path: &Path) -> Result<(Private, PathBuf), String> {
+        let private = Private::temporary()?;
+        let work = private.join("copy.redb");
+        std::fs::copy(path, &work)
+            .map_err(|e| format!("cannot copy {} to read it: {e}", path.display()))?;
+        Ok((private, work))
+    }
 }
 
 /// Build a new database at `dest` from the read transaction `r`, whole or not at all.
@@ -289,8 +338,8 @@ fn write_copy(r: &ReadTransaction, dest: &Path, mode: Mode) -> Result<CopyReport
             dir.display()
         )));
     }
-    let tmp = temp_beside(dest, "tmp");
-    let _ = std::fs::remove_file(&tmp);
+    let private = Private::beside(dest)?;
+    let tmp = private.join("copy.redb");
     let built = (|| -> Result<Copied, StoreError> {
         let db = Database::create(&tmp)
             .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", tmp.display())))?;
@@ -308,7 +357,7 @@ fn write_copy(r: &ReadTransaction, dest: &Path, mode: Mode) -> Result<CopyReport
         })?;
         Ok((tables, unreadable))
     })();
-    let _ = std::fs::remove_file(&tmp);
+    drop(private);
     if let Some(dir) = dest.parent() {
         sync_dir(dir);
     }
@@ -379,8 +428,8 @@ pub fn salvage(damaged: &Path, dest: &Path) -> Result<CopyReport, StoreError> {
             ),
         )));
     }
-    let work = temp_beside(dest, "source");
-    let _ = std::fs::remove_file(&work);
+    let private = Private::beside(dest)?;
+    let work = private.join("source.redb");
     std::fs::copy(damaged, &work).map_err(|e| {
         StoreError::Io(format!("cannot copy {} to read it: {e}", damaged.display()))
     })?;
@@ -401,7 +450,7 @@ pub fn salvage(damaged: &Path, dest: &Path) -> Result<CopyReport, StoreError> {
         let _ = caught(|| db.close().map_err(|e| e.to_string()));
         Ok(report)
     })();
-    let _ = std::fs::remove_file(&work);
+    drop(private);
     result
 }
 
@@ -409,11 +458,10 @@ pub fn salvage(damaged: &Path, dest: &Path) -> Result<CopyReport, StoreError> {
 /// cannot be read. `path` is not written (a private copy is read). For `check` on a file
 /// that fails redb's integrity check.
 pub fn scan_tables(path: &Path) -> Vec<String> {
-    let work = std::env::temp_dir().join(format!(".lotline-scan-{}.redb", std::process::id()));
-    let _ = std::fs::remove_file(&work);
-    if let Err(e) = std::fs::copy(path, &work) {
-        return vec![format!("cannot copy {} to read it: {e}", path.display())];
-    }
+    let (private, work) = match Private::copy_of(path) {
+        Ok(w) => w,
+        Err(e) => return vec![e],
+    };
     let out = caught(|| {
         let db = Database::open(&work).map_err(|e| e.to_string())?;
         let r = db.begin_read().map_err(|e| e.to_string())?;
@@ -427,25 +475,24 @@ pub fn scan_tables(path: &Path) -> Vec<String> {
             "redb cannot open the file to read its tables ({e})"
         )]
     });
-    let _ = std::fs::remove_file(&work);
+    drop(private);
     out
 }
 
 /// redb's own integrity check (page checksums, tree structure, allocator state), run on a
 /// private copy so the file itself is never repaired or written. `None` when it passes.
 pub fn redb_integrity(path: &Path) -> Option<String> {
-    let work = std::env::temp_dir().join(format!(".lotline-check-{}.redb", std::process::id()));
-    let _ = std::fs::remove_file(&work);
-    if let Err(e) = std::fs::copy(path, &work) {
-        return Some(format!("cannot copy {} to check it: {e}", path.display()));
-    }
+    let (private, work) = match Private::copy_of(path) {
+        Ok(w) => w,
+        Err(e) => return Some(e),
+    };
     let out = caught(|| {
         let mut db = Database::open(&work).map_err(|e| format!("it does not open: {e}"))?;
         let ok = db.check_integrity().map_err(|e| e.to_string())?;
         let _ = db.close();
         Ok(ok)
     });
-    let _ = std::fs::remove_file(&work);
+    drop(private);
     match out {
         Ok(true) => None,
         Ok(false) => Some(
