@@ -908,7 +908,9 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         crate::server::log(&e);
         let kind = match e {
             crate::server::ServeError::Store(StoreError::Missing { .. }) => Kind::Invalid,
-            crate::server::ServeError::Store(StoreError::InUse { .. }) => Kind::Busy,
+            // Held by another server (one starting or stopping): try again, not damage.
+            crate::server::ServeError::Store(StoreError::InUse { .. })
+            | crate::server::ServeError::AlreadyServed { .. } => Kind::Busy,
             _ => Kind::Data,
         };
         Failure::new(kind, e.to_string())

@@ -289,6 +289,11 @@ impl Autostart {
         Ok(file)
     }
 
+    /// How long the log is before a start, so only what that start writes is read back.
+    fn log_len(&self) -> u64 {
+        std::fs::symlink_metadata(self.log_path()).map_or(0, |m| m.len())
+    }
+
     /// Start `lotline serve` in its own session, detached from this terminal, so it
     /// outlives this process and is not stopped by this terminal's Ctrl-C or hang-up. Its
     /// log, when it could be opened safely; else why it logs nowhere.
@@ -328,10 +333,16 @@ impl Autostart {
 }
 
 /// The last line a server wrote to its log, read through the log's open file.
-fn last_words(log: &mut std::fs::File) -> Option<String> {
+/// `serve`'s exit status when the database is held by another server, as the command line
+/// reports "busy, try again" (sysexits EX_TEMPFAIL).
+const EXIT_TRY_AGAIN: u8 = 75;
+
+fn last_words(log: &mut std::fs::File, since: u64) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
     let len = log.metadata().ok()?.len();
-    log.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))
+    // Only what this start wrote: an older server's last line ("stopped; the database is
+    // closed") is not why this one gave up.
+    log.seek(SeekFrom::Start(len.saturating_sub(64 * 1024).max(since)))
         .ok()?;
     let mut tail = Vec::new();
     log.read_to_end(&mut tail).ok()?;
@@ -369,6 +380,10 @@ pub enum ConnectError {
     /// A server was started and did not come up; its log's last line says why.
     #[error("{0}")]
     StartFailed(String),
+    /// A server was started and left because another holds the file (one starting or
+    /// stopping at the same moment): the same command works again in a moment.
+    #[error("{0}; nothing was done, try again in a moment")]
+    StartRaced(String),
 }
 
 impl From<ConnectError> for StationError {
@@ -623,6 +638,7 @@ fn connect_maybe_start(
         other => return other,
     }
     let a = autostart.expect("checked above");
+    let since = a.log_len();
     let (mut child, log) = a.spawn(socket).map_err(|e| {
         ConnectError::StartFailed(format!("could not start `{} serve`: {e}", a.exe.display()))
     })?;
@@ -646,10 +662,15 @@ fn connect_maybe_start(
             }
             let last = match log {
                 Ok(mut f) => {
-                    last_words(&mut f).unwrap_or_else(|| format!("it exited with {status}"))
+                    last_words(&mut f, since).unwrap_or_else(|| format!("it exited with {status}"))
                 }
                 Err(why) => format!("it exited with {status}; it had no log because {why}"),
             };
+            // `serve` exits 75 when the file is held by another server (one that is just
+            // starting or stopping): a retry, not a damaged plant.
+            if status.code() == Some(i32::from(EXIT_TRY_AGAIN)) {
+                return Err(ConnectError::StartRaced(last));
+            }
             return Err(ConnectError::StartFailed(last));
         }
         if Instant::now() > deadline {
@@ -999,7 +1020,15 @@ mod tests {
             writeln!(f, "2026-01-01T00:00:00Z lotline serve: first").unwrap();
             writeln!(f, "2026-01-01T00:00:01Z lotline serve: the last words").unwrap();
         }
-        assert_eq!(last_words(&mut f).as_deref(), Some("the last words"));
+        assert_eq!(last_words(&mut f, 0).as_deref(), Some("the last words"));
+        // An earlier server's last words are not this start's: only what came after.
+        let since = a.log_len();
+        assert_eq!(last_words(&mut f, since), None);
+        {
+            use std::io::Write;
+            writeln!(f, "2026-01-01T00:00:02Z lotline serve: this start's").unwrap();
+        }
+        assert_eq!(last_words(&mut f, since).as_deref(), Some("this start's"));
         assert_eq!(std::fs::metadata(&log).unwrap().uid(), effective_uid());
     }
 }
