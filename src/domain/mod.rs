@@ -27,6 +27,8 @@ mod request;
 pub mod text;
 pub use request::*;
 mod balance;
+mod checks;
+pub use checks::*;
 pub use balance::{MassBalance, RecordedBalance};
 mod mock;
 pub use mock::*;

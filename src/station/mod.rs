@@ -3,6 +3,7 @@
 //! ([`remote::Remote`], framed by [`wire`]). Stamping (who, where, when) and permissions
 //! happen in [`Core`], on the side that owns the database.
 
+mod checks;
 pub(crate) mod core;
 pub mod identity;
 pub(crate) mod local;
