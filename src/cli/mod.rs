@@ -136,16 +136,46 @@ fn station_name(cli: &Cli) -> Res<String> {
     }
 }
 
-fn roles() -> Res<crate::station::Roles> {
-    crate::station::Roles::discover(None).map_err(|m| Failure::new(Kind::Invalid, m))
+/// The roles a plant's writes are checked against in this process (`--no-server`): found
+/// as its server finds them (`Roles::discover`), from what the plant and the system name
+/// — never from this caller's environment or flags, which would let anyone name a roles
+/// file of their own.
+fn roles(store: &Store) -> Res<crate::station::Roles> {
+    use crate::station::roles::SYSTEM_ROLES_FILE;
+    let recorded = store.roles_file()?;
+    crate::station::Roles::discover(None, None, recorded.as_deref(), Path::new(SYSTEM_ROLES_FILE))
+        .map_err(|e| Failure::new(Kind::Data, e.for_users()))
 }
 
-/// A station on this file opened in this process (`--no-server`).
+/// `lotline roles check FILE`: who gets which role, or where the mistake is.
+fn roles_check(out: &mut impl Write, file: &Path) -> Res {
+    let map = crate::station::roles::RoleMap::read(file).map_err(|e| Failure {
+        kind: Kind::Invalid,
+        field: Some("file".into()),
+        message: format!(
+            "{e}; correct it before it goes live (a running server keeps the roles it read last while its file has a mistake)"
+        ),
+    })?;
+    writeln!(out, "{} is good:", file.display())?;
+    for line in map.describe() {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
 /// A station handle the app can share with its export thread.
 type Handle = Box<dyn Station + Send + Sync>;
 
+/// A station on this file opened in this process (`--no-server`).
 fn local(cli: &Cli, store: Store) -> Res<Handle> {
-    Ok(Box::new(Local::with_roles(store, caller(cli)?, roles()?)))
+    let roles = match roles(&store) {
+        Ok(r) => r,
+        // A read-only handle never writes, so roles decide nothing there: a roles file
+        // with a mistake must not stop `lots`, `trace` or `check`.
+        Err(_) if !store.writable() => crate::station::Roles::from_plant(),
+        Err(f) => return Err(f),
+    };
+    Ok(Box::new(Local::with_roles(store, caller(cli)?, roles)))
 }
 
 /// The station for a command that writes: the plant's server (started when none runs,
@@ -479,6 +509,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
         Cmd::Backup { file } => reliability::backup(out, &db, file),
         Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
+        Cmd::Roles(RolesCmd::Check { file }) => roles_check(out, file),
         Cmd::Scope(a) => recall::scope(open_read(&cli, &db)?.as_ref(), out, a),
         Cmd::HoldAll(a) => recall::hold_all(open(&cli, &db, false)?.as_ref(), out, a),
         Cmd::Return(a) => recall::return_goods(open(&cli, &db, false)?.as_ref(), out, a),
@@ -569,7 +600,9 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     // The demo is built in this process, straight into the file (thousands of records
     // without a round trip each), unless another terminal's server already has it.
     if served().is_none() {
-        let st = Local::with_roles(Store::open(path, true)?, caller(cli)?, roles()?);
+        let store = Store::open(path, true)?;
+        let roles = roles(&store)?;
+        let st = Local::with_roles(store, caller(cli)?, roles);
         if st.stats()?.items == 0 {
             eprintln!(
                 "Building the demo plant in {} ...",
@@ -776,6 +809,7 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         create: a.create,
         idle_exit: a.idle_exit.map(std::time::Duration::from_secs),
         roles: a.roles.clone(),
+        system_roles: PathBuf::from(crate::station::roles::SYSTEM_ROLES_FILE),
         socket_mode,
         group: a.group.clone(),
         backups: a
