@@ -143,8 +143,13 @@ fn station_name(cli: &Cli) -> Res<String> {
 fn roles(store: &Store) -> Res<crate::station::Roles> {
     use crate::station::roles::SYSTEM_ROLES_FILE;
     let recorded = store.roles_file()?;
-    crate::station::Roles::discover(None, None, recorded.as_deref(), Path::new(SYSTEM_ROLES_FILE))
-        .map_err(|e| Failure::new(Kind::Data, e.for_users()))
+    crate::station::Roles::discover(
+        None,
+        None,
+        recorded.as_deref(),
+        Path::new(SYSTEM_ROLES_FILE),
+    )
+    .map_err(|e| Failure::new(Kind::Data, e.for_users()))
 }
 
 /// `lotline roles check FILE`: who gets which role, or where the mistake is.

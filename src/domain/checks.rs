@@ -37,8 +37,6 @@ pub const MAX_HOLD_LOTS: usize = 100_000;
 pub const MAX_QA_USERS: usize = 1_000;
 /// Items one query names (`fsma --item`, `epcis export --item`).
 pub const MAX_ITEMS_ASKED: usize = 10_000;
-/// Events one page of an export asks for, and event ids one page names.
-pub const MAX_PAGE: u32 = 10_000;
 /// The EPCIS file or document an import came from, as kept with each imported event.
 pub const SOURCE_MAX: usize = 200;
 /// An EPCIS event's id (a URI, or `lotline-content-sha256:` and 64 hex digits), with the
@@ -81,7 +79,9 @@ pub fn check_qty(q: Qty, field: &str) -> Result<(), Invalid> {
     if q.to_string().parse::<Qty>() != Ok(q) {
         return Err(Invalid::new(
             field,
-            format!("{q} is not a quantity lotline can write; use a number with at most 3 decimals"),
+            format!(
+                "{q} is not a quantity lotline can write; use a number with at most 3 decimals"
+            ),
         ));
     }
     Ok(())
@@ -546,7 +546,11 @@ impl EpcisImport {
         let at = |e: &ImportEvent, why: Invalid| {
             Invalid::new(
                 "file",
-                format!("event {} ({}): {why}", e.index, super::text::excerpt(&e.event_id)),
+                format!(
+                    "event {} ({}): {why}",
+                    e.index,
+                    super::text::excerpt(&e.event_id)
+                ),
             )
         };
         for e in &self.events {

@@ -3,6 +3,8 @@
 //! ([`remote::Remote`], framed by [`wire`]). Stamping (who, where, when) and permissions
 //! happen in [`Core`], on the side that owns the database.
 
+#[cfg(test)]
+mod check_props;
 mod checks;
 pub(crate) mod core;
 pub mod identity;

@@ -128,11 +128,7 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     }
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |l| l.chars().count())
-        + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
 
@@ -427,7 +423,10 @@ impl Roles {
 /// A file's modification time and length, or why it cannot be looked at.
 fn stamp(path: &Path) -> Result<FileStamp, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot be read ({e})"))?;
-    Ok((meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len()))
+    Ok((
+        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        meta.len(),
+    ))
 }
 
 #[cfg(test)]
@@ -466,7 +465,10 @@ mod tests {
     #[test]
     fn bad_roles_files_name_the_line_and_column() {
         let e = map("admins = [\"x\"]").unwrap_err();
-        assert!(e.starts_with("roles file roles.toml at line 1, column 1: "), "{e}");
+        assert!(
+            e.starts_with("roles file roles.toml at line 1, column 1: "),
+            "{e}"
+        );
         assert!(e.contains("admins"), "{e}");
         let e = map("# roles\nqa = [\"quinn\", \"bad name\"]").unwrap_err();
         assert!(e.contains("line 2, column 16"), "{e}");
@@ -517,15 +519,22 @@ mod tests {
     fn a_typo_after_a_change_keeps_the_last_good_roles_and_is_logged_once() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("roles.toml");
-        std::fs::write(&p, "admin = [\"maria\"]\nqa = [\"quinn\"]\ndefault = \"none\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "admin = [\"maria\"]\nqa = [\"quinn\"]\ndefault = \"none\"\n",
+        )
+        .unwrap();
         let logged = std::sync::Arc::new(Mutex::new(Vec::<String>::new()));
         let sink = logged.clone();
         let r = Roles::from_file(&p)
             .unwrap()
             .with_log(Box::new(move |e| sink.lock().unwrap().push(e.to_string())));
         // The admin saves a typo: everyone keeps the role they had.
-        std::fs::write(&p, "admin = [\"maria\"]\nqa = [\"quinn\" \"cory\"]\ndefault = \"none\"\n")
-            .unwrap();
+        std::fs::write(
+            &p,
+            "admin = [\"maria\"]\nqa = [\"quinn\" \"cory\"]\ndefault = \"none\"\n",
+        )
+        .unwrap();
         touch_later(&p, 5);
         for _ in 0..3 {
             assert_eq!(r.role("quinn", &[], &[]).unwrap(), Role::Qa);
@@ -585,7 +594,10 @@ mod tests {
             who(d(None, Some(&configured), Some(&recorded), &system).unwrap()),
             configured
         );
-        assert_eq!(who(d(None, None, Some(&recorded), &system).unwrap()), recorded);
+        assert_eq!(
+            who(d(None, None, Some(&recorded), &system).unwrap()),
+            recorded
+        );
         assert_eq!(who(d(None, None, None, &system).unwrap()), system);
         assert!(d(None, None, None, &absent).unwrap().file().is_none());
         // A named file that is missing is an error, never a fallback to everyone-admin.

@@ -272,7 +272,11 @@ mod tests {
         s.close().unwrap();
         let good = std::fs::read(&path).unwrap();
         assert_eq!(unsound(&path), None);
-        assert_eq!(std::fs::read(&path).unwrap(), good, "checking wrote nothing");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            good,
+            "checking wrote nothing"
+        );
         // A page in the middle damaged: found, and the file left as it is.
         let mut bad = good.clone();
         let mid = bad.len() / 2 / 4096 * 4096;

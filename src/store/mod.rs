@@ -764,8 +764,7 @@ impl Store {
     pub fn roles_file(&self) -> Result<Option<PathBuf>, StoreError> {
         use std::os::unix::ffi::OsStrExt;
         let r = self.read()?;
-        Ok(r
-            .open_table(META)?
+        Ok(r.open_table(META)?
             .get("roles_file")?
             .map(|v| PathBuf::from(std::ffi::OsStr::from_bytes(v.value()))))
     }

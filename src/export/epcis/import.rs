@@ -662,9 +662,7 @@ impl<'p> Mapper<'p> {
             // An id that could not be kept as it is (too long, or with characters no
             // record may hold) is replaced by the event's content, as a missing one is.
             Some(id)
-                if !id.is_empty()
-                    && id.len() <= 500
-                    && !crate::domain::text::has_unsafe(id) =>
+                if !id.is_empty() && id.len() <= 500 && !crate::domain::text::has_unsafe(id) =>
             {
                 id.to_string()
             }
