@@ -3,6 +3,9 @@
 //! an ordinary exit code (never a panic or an abort), `check` reports, and a command that
 //! is refused leaves the file's bytes exactly as they were.
 //!
+//! Every copy `check` calls damaged refuses every write, through the server and without it,
+//! and keeps its bytes.
+//!
 //! `LOTLINE_DAMAGE_FILES=N` flips bytes in N files instead of 24.
 
 use assert_cmd::Command;
@@ -21,6 +24,8 @@ fn lotline(args: &[&str]) -> Run {
         .args(args)
         .env_remove("LOTLINE_DB")
         .env_remove("LOTLINE_PRINTER")
+        .env_remove("LOTLINE_NO_SERVER")
+        .env_remove("LOTLINE_SOCKET")
         .env("LOTLINE_STATION", "test-station")
         .env("RUST_BACKTRACE", "0")
         .timeout(std::time::Duration::from_secs(60))
@@ -250,4 +255,208 @@ fn every_command_on_a_damaged_file_ends_cleanly_and_leaves_it_as_it_was() {
     }
     // The good file is still good.
     assert_eq!(lotline(&["check", good.to_str().unwrap()]).code, 0);
+}
+
+/// What Rust says when it panics: a person must never read it.
+const PANIC_WORDS: [&str; 6] = [
+    "panicked",
+    "RUST_BACKTRACE",
+    "unreachable",
+    "range end index",
+    "out of range",
+    "index out of bounds",
+];
+
+fn sha256(p: &Path) -> Option<Vec<u8>> {
+    use sha2::{Digest, Sha256};
+    bytes(p).map(|b| Sha256::digest(&b).to_vec())
+}
+
+#[test]
+fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    // A generated plant of a few thousand lots, closed cleanly as a plant is between
+    // shifts: redb then trusts the file on open, and a write touches a few of its many
+    // pages, so only lotline's own check stands between a damaged page and the next write.
+    let good = dir.path().join("good.redb");
+    let g = lotline(&[
+        "--db",
+        good.to_str().unwrap(),
+        "generate",
+        "--lots",
+        "3000",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&good, &["lots", "--json"])).unwrap();
+    let lot = listed[0]["lot"].as_str().unwrap().to_string();
+    let good_bytes = std::fs::read(&good).unwrap();
+    let files = damaged_files(&good_bytes, dir.path());
+    let mut failures = Vec::new();
+    let (mut reported, mut writes) = (0, 0);
+    for (name, path) in &files {
+        let p = path.to_str().unwrap();
+        if lotline(&["check", p]).code != 1 {
+            continue;
+        }
+        reported += 1;
+        let before = sha256(path);
+        let receive = |server: bool| {
+            let mut a = vec!["--db", p];
+            if !server {
+                a.push("--no-server");
+            }
+            a.extend([
+                "receive",
+                "--item",
+                "FLOUR-AP",
+                "--supplier",
+                "MILLCO",
+                "--supplier-lot",
+                "AFTER-DAMAGE",
+                "--qty",
+                "5",
+            ]);
+            a
+        };
+        let hold = |server: bool| {
+            let mut a = vec!["--db", p];
+            if !server {
+                a.push("--no-server");
+            }
+            a.extend(["hold", lot.as_str(), "--reason", "damaged file"]);
+            a
+        };
+        let item = |server: bool| {
+            let mut a = vec!["--db", p];
+            if !server {
+                a.push("--no-server");
+            }
+            a.extend(["item", "add", "NEW-ITEM", "--name", "New", "--unit", "kg"]);
+            a
+        };
+        for server in [true, false] {
+            for args in [receive(server), hold(server), item(server)] {
+                writes += 1;
+                let r = lotline(&args);
+                let what = format!("{name}: {:?}", &args[2..]);
+                if r.code == 0 {
+                    failures.push(format!(
+                        "{what}: a write to a damaged file was accepted: {}",
+                        r.stdout
+                    ));
+                }
+                if let Some(w) = PANIC_WORDS.iter().find(|w| r.stderr.contains(*w)) {
+                    failures.push(format!(
+                        "{what}: Rust's words ({w}) reached the user: {}",
+                        r.stderr
+                    ));
+                }
+                let said = r.stderr.to_lowercase();
+                if ![
+                    "fails its check",
+                    "damaged",
+                    "salvage",
+                    "not a lotline database",
+                ]
+                .iter()
+                .any(|w| said.contains(w))
+                {
+                    failures.push(format!(
+                        "{what}: the refusal does not say why: {}",
+                        r.stderr
+                    ));
+                }
+            }
+        }
+        // The server the writes started (read-only, or none) goes; the file is as it was.
+        let socket = lotline::station::remote::socket_path(path);
+        let _ = lotline::server::stop_if_idle(path, &socket);
+        if sha256(path) != before {
+            failures.push(format!("{name}: the file changed"));
+        }
+    }
+    eprintln!(
+        "{} damaged copies, {reported} reported by check, {writes} writes tried, all refused",
+        files.len()
+    );
+    // The cut-short and zeroed copies at least are reported.
+    assert!(reported >= 5, "check reported only {reported} copies");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_server_on_a_damaged_file_serves_it_read_only_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.redb");
+    let lots = plant(&good);
+    // Closed cleanly (the server the writes started stopped), so a copy reads as it is.
+    let _ = lotline::server::stop_if_idle(&good, &lotline::station::remote::socket_path(&good));
+    let bytes = std::fs::read(&good).unwrap();
+    // One data page damaged: found by the check, yet the file still opens read-only.
+    let pages = bytes.len() / 4096;
+    let (mut served, mut tried) = (false, 0);
+    for k in 1..pages {
+        tried += 1;
+        let mut b = bytes.clone();
+        for x in &mut b[k * 4096..k * 4096 + 64] {
+            *x ^= 0xa5;
+        }
+        let path = dir.path().join(format!("page-{k}.redb"));
+        std::fs::write(&path, &b).unwrap();
+        if lotline(&["check", path.to_str().unwrap()]).code != 1 {
+            continue;
+        }
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lotline"))
+            .args(["serve", "--db", path.to_str().unwrap()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let socket = lotline::station::remote::socket_path(&path);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut up = true;
+        while lotline::server::served_by(&socket).is_none() {
+            if child.try_wait().unwrap().is_some() {
+                // Not even readable as it is: refused with words, tried on the next page.
+                let mut log = String::new();
+                std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+                assert!(log.contains("fails its check"), "{log}");
+                assert!(!PANIC_WORDS.iter().any(|w| log.contains(w)), "{log}");
+                up = false;
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if !up {
+            continue;
+        }
+        let before = sha256(&path);
+        let r = lotline(&[
+            "--db",
+            path.to_str().unwrap(),
+            "hold",
+            &lots[0],
+            "--reason",
+            "damaged",
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("salvage"), "{}", r.stderr);
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let mut log = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+        child.wait().unwrap();
+        assert!(log.contains("serving it read-only"), "{log}");
+        assert!(!PANIC_WORDS.iter().any(|w| log.contains(w)), "{log}");
+        assert_eq!(sha256(&path), before, "the file changed");
+        served = true;
+        break;
+    }
+    assert!(
+        served,
+        "none of {tried} damaged pages left a file to serve read-only"
+    );
 }

@@ -170,6 +170,19 @@ pub enum Cmd {
     /// see the gap, complete, export the workbook and the page to sign (QA).
     #[command(subcommand)]
     MockRecall(super::recall::MockCmd),
+    /// Roles files (who is operator, QA and admin): check one before it goes live.
+    #[command(subcommand)]
+    Roles(RolesCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolesCmd {
+    /// Check a roles file: prints who gets which role and exits 0 when it is good, or
+    /// names the line and column of the mistake (exit 2). Reads no database.
+    Check {
+        /// The roles file, e.g. /etc/lotline/roles.toml.new before it replaces the old one.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -225,9 +238,10 @@ pub struct ServeArgs {
     /// a client does; a service under systemd runs until stopped).
     #[arg(long, value_name = "SECS")]
     pub idle_exit: Option<u64>,
-    /// Roles file mapping users and @groups to operator, QA and admin (default: the
-    /// config's `roles`, else roles.toml beside the config if present, else the plant's
-    /// QA users). Never taken from a client's environment.
+    /// Roles file mapping users and @groups to operator, QA and admin, recorded in the
+    /// plant for later servers and --no-server commands (default: the config's `roles`,
+    /// else the one recorded, else roles.toml beside the config if present, else the
+    /// plant's QA users). Never taken from a client's environment.
     #[arg(long, value_name = "FILE")]
     pub roles: Option<PathBuf>,
     /// Mode of the socket, in octal: who may connect (owner and group by default).
@@ -763,7 +777,8 @@ impl ReceiveArgs {
                     .map(|t| parse_temperature(t, "temp"))
                     .transpose()?,
                 inspection,
-                note: opt_text(&self.note, "note")?,
+                // The same bound as the app's and an import's notes (`domain::checks`).
+                note: clean_text(self.note.as_deref().unwrap_or(""), "note", NOTE_MAX)?,
             },
             tlc_source_ref: self
                 .tlc_source_ref

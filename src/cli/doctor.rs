@@ -329,7 +329,7 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
             }
             Err(e) => v.push(problem(
                 "roles",
-                e,
+                e.to_string(),
                 format!(
                     "correct it (`lotline roles check {}` names the line and column); the server keeps its last good roles meanwhile",
                     path.display()

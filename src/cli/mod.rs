@@ -163,23 +163,53 @@ fn station_name(cli: &Cli) -> Res<String> {
     }
 }
 
-/// The plant's roles, as its server takes them: from the system config's roles file, never
-/// from this process's environment.
-fn roles(cli: &Cli) -> Res<crate::station::Roles> {
-    crate::station::Roles::discover(cli.site.roles_file().as_deref())
-        .map_err(|m| Failure::new(Kind::Invalid, m))
+/// The roles a plant's writes are checked against in this process (`--no-server`): found
+/// as its server finds them (`Roles::discover`), from what the plant and the system config
+/// name — never from this caller's environment or flags, which would let anyone name a
+/// roles file of their own.
+fn roles(cli: &Cli, store: Option<&Store>) -> Res<crate::station::Roles> {
+    let recorded = match store {
+        Some(s) => s.roles_file()?,
+        None => None,
+    };
+    crate::station::Roles::discover(
+        None,
+        cli.site.roles.as_deref(),
+        recorded.as_deref(),
+        cli.site.default_roles_file().as_deref(),
+    )
+    .map_err(|e| Failure::new(Kind::Data, e.for_users()))
 }
 
-/// A station on this file opened in this process (`--no-server`).
+/// `lotline roles check FILE`: who gets which role, or where the mistake is.
+fn roles_check(out: &mut impl Write, file: &Path) -> Res {
+    let map = crate::station::roles::RoleMap::read(file).map_err(|e| Failure {
+        kind: Kind::Invalid,
+        field: Some("file".into()),
+        message: format!(
+            "{e}; correct it before it goes live (a running server keeps the roles it read last while its file has a mistake)"
+        ),
+    })?;
+    writeln!(out, "{} is good:", file.display())?;
+    for line in map.describe() {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
 /// A station handle the app can share with its export thread.
 type Handle = Box<dyn Station + Send + Sync>;
 
+/// A station on this file opened in this process (`--no-server`).
 fn local(cli: &Cli, store: Store) -> Res<Handle> {
-    Ok(Box::new(Local::with_roles(
-        store,
-        caller(cli)?,
-        roles(cli)?,
-    )))
+    let roles = match roles(cli, Some(&store)) {
+        Ok(r) => r,
+        // A read-only handle never writes, so roles decide nothing there: a roles file
+        // with a mistake must not stop `lots`, `trace` or `check`.
+        Err(_) if !store.writable() => crate::station::Roles::from_plant(),
+        Err(f) => return Err(f),
+    };
+    Ok(Box::new(Local::with_roles(store, caller(cli)?, roles)))
 }
 
 /// The file itself, opened for writing in this process (`--no-server`, and `init` of a new
@@ -553,6 +583,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             None => reliability::backup(out, &db, file),
         },
         Cmd::Salvage { damaged, new } => reliability::salvage(out, damaged, new),
+        Cmd::Roles(RolesCmd::Check { file }) => roles_check(out, file),
         Cmd::Scope(a) => recall::scope(open_read(&cli, &db)?.as_ref(), out, a),
         Cmd::HoldAll(a) => recall::hold_all(open(&cli, &db, false)?.as_ref(), out, a),
         Cmd::Return(a) => recall::return_goods(open(&cli, &db, false)?.as_ref(), out, a),
@@ -642,7 +673,9 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     // The demo is built in this process, straight into the file (thousands of records
     // without a round trip each), unless another terminal's server already has it.
     if served().is_none() {
-        let st = Local::with_roles(Store::open(path, true)?, caller(cli)?, roles(cli)?);
+        let store = Store::open(path, true)?;
+        let roles = roles(cli, Some(&store))?;
+        let st = Local::with_roles(store, caller(cli)?, roles);
         if st.stats()?.items == 0 {
             eprintln!(
                 "Building the demo plant in {} ...",
@@ -894,7 +927,9 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         socket: socket_of(cli, db),
         create: a.create,
         idle_exit: a.idle_exit.map(std::time::Duration::from_secs),
-        roles: a.roles.clone().or_else(|| site.roles_file()),
+        roles: a.roles.clone(),
+        configured_roles: site.roles.clone(),
+        system_roles: site.default_roles_file(),
         socket_mode,
         group: a
             .group

@@ -99,6 +99,18 @@ pub fn excerpt(s: impl std::fmt::Display) -> String {
     }
 }
 
+/// `s` escaped and cut to at most `max` characters (the last one `…` when cut): text from
+/// outside (a file name, a document's field) made fit to keep with a record or report.
+pub fn escaped_within(s: &str, max: usize) -> String {
+    let e = escape(s);
+    if e.chars().count() <= max {
+        return e.into_owned();
+    }
+    let mut out: String = e.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Check a station name (`--station`, `LOTLINE_STATION`, a host name or an SSH client's
 /// address): trimmed, 1–64 characters, none of them [`is_unsafe`] or a space.
 pub fn station_name(text: &str, field: &str) -> Result<String, Invalid> {
@@ -191,6 +203,15 @@ mod tests {
         let e = excerpt(&long);
         assert!(e.chars().count() < 80, "{e}");
         assert!(e.contains("(5001 characters)"), "{e}");
+        assert!(!has_unsafe(&e));
+    }
+
+    #[test]
+    fn escaped_text_is_cut_to_its_bound() {
+        assert_eq!(escaped_within("plain", 10), "plain");
+        let e = escaped_within(&format!("a\u{1b}{}", "x".repeat(100)), 10);
+        assert_eq!(e, "a\\exxxxxx…");
+        assert_eq!(e.chars().count(), 10);
         assert!(!has_unsafe(&e));
     }
 

@@ -971,14 +971,24 @@ fn readme(
     out
 }
 
-/// The ' a spreadsheet needs before text it would otherwise run as a formula (a name or
-/// reference typed by anyone): the same rule as the Trace screen's CSV.
+/// Text as a CSV cell holds it: control, bidi and invisible characters escaped (a record
+/// an older lotline stored may hold them, and a file handed to FDA or a customer must not
+/// carry them raw), then the ' a spreadsheet needs before text it would otherwise run as a
+/// formula (a name or reference typed by anyone): the same rule as the Trace screen's CSV.
 pub(crate) fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let s = crate::domain::text::escape(s);
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}").into()
     } else {
-        s.into()
+        s
     }
+}
+
+/// Text as an XLSX cell holds it: escaped as for CSV (the workbook's XML would carry a
+/// control character as `_x001B_`, which a spreadsheet turns back into the raw one). No
+/// formula guard: a string cell is never run.
+pub(crate) fn xlsx_text(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::domain::text::escape(s)
 }
 
 /// Refuse to write where a file already is, naming it.
@@ -1109,7 +1119,7 @@ pub fn write_csv(dir: &Path, export: &Export) -> Result<Vec<PathBuf>, StationErr
 pub fn readme_text(export: &Export) -> String {
     let mut out = String::new();
     for (k, v) in &export.readme {
-        out.push_str(&format!("{k}: {v}\n"));
+        out.push_str(&format!("{k}: {}\n", crate::domain::text::escape(v)));
     }
     for s in &export.sheets {
         out.push_str(&format!("\n{} ({}): columns\n", s.name, s.file));
@@ -1189,7 +1199,7 @@ pub fn write_xlsx_with(
             .write_string_with_format(r, 0, k, &bold)
             .map_err(xl)?;
         readme
-            .write_string_with_format(r, 1, v, &wrap)
+            .write_string_with_format(r, 1, xlsx_text(v), &wrap)
             .map_err(xl)?;
         r += 1;
     }
@@ -1227,7 +1237,7 @@ pub fn write_xlsx_with(
                 match cell {
                     Cell::Text(t) if t.is_empty() => {}
                     Cell::Text(t) => {
-                        ws.write_string(r, c16, t).map_err(xl)?;
+                        ws.write_string(r, c16, xlsx_text(t)).map_err(xl)?;
                         if i < 1000 {
                             widths[c] = widths[c].max(t.chars().count().min(40));
                         }

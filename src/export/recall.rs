@@ -4,7 +4,9 @@
 //! answers (`recall_report`, `mock_recall`), so the command line and the app write the
 //! same files. Never over an existing file.
 
-use super::fsma::{Cell, formula_safe, io_error, publish, refuse_existing, sync_file, temp_beside};
+use super::fsma::{
+    Cell, formula_safe, io_error, publish, refuse_existing, sync_file, temp_beside, xlsx_text,
+};
 use crate::domain::{
     Contact, CountLine, CustomerRecon, LotRecon, Party, Qty, percent_text, words::plural,
 };
@@ -611,7 +613,9 @@ pub fn mock_summary(view: &MockRecallView, plant: &str, now: DateTime<Utc>) -> S
     line("QA manager: ______________________________   Signature: ______________   Date: ____________".into());
     line(String::new());
     line("Auditor:    ______________________________   Signature: ______________   Date: ____________".into());
-    o
+    // Notes and names from the records (an older lotline may have stored control
+    // characters in them) never reach the page raw; the page's own line breaks stay.
+    crate::domain::text::escape_lines(&o).into_owned()
 }
 
 /// Text for a CSV file: a header and rows, formula-safe.
@@ -672,7 +676,7 @@ pub fn write_xlsx(path: &Path, flag: &str, tables: &[Table]) -> Result<(), Stati
                 match cell {
                     Cell::Text(s) if s.is_empty() => {}
                     Cell::Text(s) => {
-                        ws.write_string(r, c16, s).map_err(xl)?;
+                        ws.write_string(r, c16, xlsx_text(s)).map_err(xl)?;
                         widths[c] = widths[c].max(s.chars().count().min(60));
                     }
                     Cell::Qty(q) => {

@@ -44,8 +44,14 @@ pub struct ServeOptions {
     pub create: bool,
     /// Leave after this long with no client connected (servers started by a client).
     pub idle_exit: Option<Duration>,
-    /// Roles file; `None` looks for the default one.
+    /// Roles file (`--roles`); `None` takes the config's, else the one the plant was last
+    /// served with, else `system_roles` if it exists, else the plant's QA list.
     pub roles: Option<PathBuf>,
+    /// The roles file the system config names (`roles = …`).
+    pub configured_roles: Option<PathBuf>,
+    /// `roles.toml` beside the system config, used when it exists (none when no config is
+    /// read, as in tests: `LOTLINE_CONFIG=none`).
+    pub system_roles: Option<PathBuf>,
     /// Mode of the socket file: who may connect (default 0660: the owner and the group).
     pub socket_mode: u32,
     /// Group that owns the socket (the plant's group), if not the server's own.
@@ -155,7 +161,6 @@ impl Shared {
 /// Run the server until SIGTERM, SIGINT, or (when asked) a quiet spell with no clients.
 pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     install_signal_handlers();
-    let roles = Roles::discover(opts.roles.as_deref()).map_err(ServeError::Setup)?;
     // A server that is just stopping still holds the file for a moment: wait for it.
     let mut tries = 0;
     let opened = loop {
@@ -182,7 +187,30 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
                 )),
             });
         }
+        // A file that fails its check is never written (see `store::integrity`): served
+        // read-only, so stations can still trace and export, and every write is refused
+        // with what to do.
+        Err(StoreError::FailedCheck { path, why }) => {
+            log(format_args!(
+                "{} fails its check ({}): serving it read-only, every write refused; restore the last good backup, or copy what is readable with `lotline salvage`",
+                crate::domain::text::escape(&path.display().to_string()),
+                crate::domain::text::escape(&why)
+            ));
+            // One that cannot even be read as it is (it needs recovery, which writes) is
+            // not served at all.
+            let store = Store::open_read_only(&opts.db)
+                .map_err(|_| StoreError::FailedCheck { path, why })?;
+            store.mark_damaged();
+            store
+        }
         Err(e) => return Err(e.into()),
+    };
+    let roles = match server_roles(opts, &store) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = store.close();
+            return Err(e);
+        }
     };
     if let Some(b) = &opts.backups {
         b.prepare().map_err(ServeError::Setup)?;
@@ -204,7 +232,16 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     // A graph that cannot be built (a damaged link table) leaves traces to redb's walk,
     // which reports the damage where it is met.
     let started = Instant::now();
-    let core = match crate::store::LinkGraph::build(&store) {
+    // redb may panic on a damaged page (a file served read-only): no graph, then.
+    let graph = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::store::LinkGraph::build(&store)
+    }))
+    .unwrap_or_else(|_| {
+        Err(StoreError::Damaged {
+            detail: "redb stopped on a damaged page".into(),
+        })
+    });
+    let core = match graph {
         Ok(g) => {
             log(format_args!(
                 "link graph: {} links, {:.1} MB, built in {} ms",
@@ -304,6 +341,46 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             Ok(())
         }
     }
+}
+
+/// The server's roles: from its own `--roles`, else the system's config, else the file
+/// the plant recorded when it was last served with `--roles`, else the system's file, else
+/// the plant's QA list — never from the environment of whoever started it (a client's
+/// autostart passes its own). A file with a mistake refuses the start, naming where; one
+/// that changes into a mistake later keeps the roles read before and says so in the log.
+/// A `--roles` file is recorded in the plant, so a server started later without the flag,
+/// and a command run with `--no-server`, check writes against the same file.
+fn server_roles(opts: &ServeOptions, store: &Store) -> Result<Roles, ServeError> {
+    let recorded = store.roles_file().unwrap_or(None);
+    let roles = Roles::discover(
+        opts.roles.as_deref(),
+        opts.configured_roles.as_deref(),
+        recorded.as_deref(),
+        opts.system_roles.as_deref(),
+    )
+    .map_err(|e| {
+        ServeError::Setup(format!(
+            "{e}; correct it (`lotline roles check {}` shows it) and start again",
+            e.file.display()
+        ))
+    })?;
+    if let Some(named) = &opts.roles
+        && !store.is_damaged()
+    {
+        let named = std::fs::canonicalize(named).unwrap_or_else(|_| named.clone());
+        if let Err(e) = store.record_roles_file(&named) {
+            log(format_args!(
+                "could not record {} as the plant's roles file: {e}",
+                named.display()
+            ));
+        }
+    }
+    Ok(roles.with_log(Box::new(|e| {
+        log(format_args!(
+            "{e}; keeping the roles read before the change until it is corrected (`lotline roles check {}`)",
+            e.file.display()
+        ))
+    })))
 }
 
 /// Accept connections until told to stop; returns why it stopped.

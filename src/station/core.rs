@@ -166,6 +166,9 @@ impl Core {
     }
 
     fn run_command(&self, caller: &Caller, c: Command) -> Result<Reply, StationError> {
+        // What the command line would have refused is refused here too, from any client,
+        // before anything is read or written (see `station::checks`).
+        c.check()?;
         if let Err(e) = self.permit(caller, &c) {
             let (what, lot) = super::audit::tried(&c);
             self.note_refusals([(caller, what, lot, &e)]);
@@ -254,9 +257,12 @@ impl Core {
         jobs: &[(Caller, Command, DateTime<Utc>)],
     ) -> Vec<Result<Reply, StationError>> {
         let mut results: Vec<Option<Result<Reply, StationError>>> = vec![None; jobs.len()];
-        // Permissions first: a refused caller never enters the transaction.
+        // Values and permissions first: neither a malformed command nor a refused caller
+        // enters the transaction.
         for (i, (caller, c, _)) in jobs.iter().enumerate() {
-            if let Err(e) = self.permit(caller, c) {
+            if let Err(e) = c.check() {
+                results[i] = Some(Err(e.into()));
+            } else if let Err(e) = self.permit(caller, c) {
                 let (what, lot) = super::audit::tried(c);
                 self.note_refusals([(caller, what, lot, &e)]);
                 results[i] = Some(Err(e));
@@ -332,6 +338,7 @@ impl Core {
         q: Query,
         stations: impl FnOnce() -> Vec<StationInfo>,
     ) -> Result<Reply, StationError> {
+        q.check()?;
         let s = &self.store;
         Ok(match q {
             Query::Plant => Reply::Plant(s.plant()?),
@@ -419,7 +426,7 @@ impl Core {
         if let Err(e) = &result
             && e.kind == ErrorKind::Database
             && (e.message.starts_with("the database is damaged")
-                || e.message.contains("could not be read ("))
+                || e.message.starts_with(DAMAGED_READ))
         {
             self.store.mark_damaged();
         }
@@ -461,6 +468,9 @@ fn article(r: Role) -> String {
     }
 }
 
+/// How a read that stopped on damage begins, so the station can tell it from other errors.
+const DAMAGED_READ: &str = "lotline stopped reading the database at";
+
 /// Run `f`, turning a panic inside redb (its assertions on some kinds of on-disk damage)
 /// into a database error: a damaged file gives the user a message, never a crash. The
 /// write transaction, if any, is dropped uncommitted on the way out, so nothing partial is
@@ -469,17 +479,15 @@ pub(crate) fn guard<T>(
     path: &std::path::Path,
     f: impl FnOnce() -> Result<T, StationError>,
 ) -> Result<T, StationError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("unknown failure");
+    // The panic's own text ("entered unreachable code", "range end index … out of range")
+    // is redb's, not words for the person at the terminal: it is left out.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
         Err(StationError {
             kind: ErrorKind::Database,
             field: None,
             message: format!(
-                "the database at {} could not be read ({what}); it may be damaged: run `lotline check`, and restore it from a backup if it fails",
+                "{DAMAGED_READ} {}; it may be damaged, so lotline writes nothing more to it: run `lotline check {}`, then restore the last good backup or copy what is readable with `lotline salvage`",
+                path.display(),
                 path.display()
             ),
         })

@@ -4,6 +4,9 @@
 //! happen in [`Core`], on the side that owns the database.
 
 pub mod audit;
+#[cfg(test)]
+mod check_props;
+mod checks;
 pub mod copies;
 pub(crate) mod core;
 pub mod identity;

@@ -209,8 +209,13 @@ impl Site {
         if let Some(r) = &self.roles {
             return Some(r.clone());
         }
-        let beside = self.dir.as_ref()?.join("roles.toml");
-        beside.exists().then_some(beside)
+        self.default_roles_file().filter(|p| p.exists())
+    }
+
+    /// Where the plant's roles file is when the config names none: `roles.toml` beside the
+    /// config (none when no config is read at all).
+    pub fn default_roles_file(&self) -> Option<PathBuf> {
+        Some(self.dir.as_ref()?.join("roles.toml"))
     }
 
     /// Whether `db` is the plant this config describes.

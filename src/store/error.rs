@@ -23,6 +23,9 @@ pub enum StoreError {
         "the database is damaged: {detail}; restore it from a backup, or run `lotline check` for details"
     )]
     Damaged { detail: String },
+    /// The file fails redb's integrity check, so nothing is written to it.
+    #[error("{} fails its check: {why}. lotline will not write to it: read it as it is (lots, trace, `lotline check`), restore the last good backup, or copy what is readable with `lotline salvage {} NEW.redb`", path.display(), path.display())]
+    FailedCheck { path: PathBuf, why: String },
     #[error("{} is open read-only here; this needs the writer (the lotline server, or a command without --read-only)", path.display())]
     ReadOnly { path: PathBuf },
     #[error("{} cannot be read without its writer: {why}; run a lotline command that writes, or `lotline serve`, to do that", path.display())]

@@ -10,6 +10,7 @@ mod exchange;
 #[cfg(test)]
 pub(crate) mod full_disk;
 mod graph;
+mod integrity;
 mod kde;
 #[cfg(test)]
 mod props;
@@ -316,6 +317,8 @@ impl Store {
         }
         if exists {
             refuse_non_database(path)?;
+            // Before redb opens it for writing, which writes at once (see `integrity`).
+            integrity::refuse_unsound(path)?;
         } else {
             if let Some(dir) = path.parent()
                 && !dir.as_os_str().is_empty()
@@ -492,11 +495,7 @@ impl Store {
 
     /// A write transaction, or a clear refusal on a read-only handle.
     pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
-        if !self.writable() {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
-        }
+        // Damage first: a damaged file served read-only refuses a write for that reason.
         if self.is_damaged() {
             return Err(StoreError::Damaged {
                 detail: format!(
@@ -504,6 +503,11 @@ impl Store {
                     self.path.display(),
                     self.path.display()
                 ),
+            });
+        }
+        if !self.writable() {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
             });
         }
         self.db.begin_write()
@@ -765,6 +769,30 @@ impl Store {
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// The roles file the plant was last served with (`lotline serve --roles FILE`): what
+    /// every later server and `--no-server` command of this plant checks writes against
+    /// when nothing else names one (see `station::roles`).
+    pub fn roles_file(&self) -> Result<Option<PathBuf>, StoreError> {
+        use std::os::unix::ffi::OsStrExt;
+        let r = self.read()?;
+        Ok(r.open_table(META)?
+            .get("roles_file")?
+            .map(|v| PathBuf::from(std::ffi::OsStr::from_bytes(v.value()))))
+    }
+
+    /// Keep `file` as the plant's roles file; nothing is written when it is already.
+    pub fn record_roles_file(&self, file: &Path) -> Result<(), StoreError> {
+        use std::os::unix::ffi::OsStrExt;
+        if self.roles_file()?.as_deref() == Some(file) {
+            return Ok(());
+        }
+        let w = self.begin_write()?;
+        w.open_table(META)?
+            .insert("roles_file", file.as_os_str().as_bytes())?;
         w.commit()?;
         Ok(())
     }

@@ -534,18 +534,40 @@ impl<'p> Mapper<'p> {
             ));
         }
         self.check_document().map_err(ReadError)?;
-        let items = self.items.iter().map(|d| self.item_ref(d)).collect();
-        let parties = self.parties.iter().map(party_ref).collect();
+        let items: Vec<ItemRef> = self.items.iter().map(|d| self.item_ref(d)).collect();
+        let parties: Vec<PartyRef> = self.parties.iter().map(party_ref).collect();
+        // The station checks every event it is sent (`domain::checks`); one it would refuse
+        // is reported here as not mappable instead, so one odd field does not refuse the
+        // whole document. Text from the document kept in a report is escaped and bounded.
+        use crate::domain::text::escaped_within;
+        let mut events = Vec::with_capacity(self.events.len());
+        let mut unmapped = self.unmapped;
+        for e in self.events {
+            match e.check(items.len(), parties.len()) {
+                Ok(()) => events.push(e),
+                Err(why) => unmapped.push(Unmapped {
+                    index: e.index,
+                    event_id: e.event_id,
+                    reason: why.to_string(),
+                }),
+            }
+        }
+        unmapped.sort_by_key(|u| u.index);
+        let tidy = |u: Unmapped| Unmapped {
+            event_id: escaped_within(&u.event_id, EVENT_ID_MAX),
+            reason: escaped_within(&u.reason, UNMAPPED_REASON_MAX),
+            ..u
+        };
         Ok(Parsed {
             import: EpcisImport {
-                source: source.to_string(),
+                source: escaped_within(source, SOURCE_MAX),
                 skip_unmappable: self.opts.skip_unmappable,
                 items,
                 parties,
-                events: self.events,
-                unmapped: self.unmapped,
+                events,
+                unmapped: unmapped.into_iter().map(tidy).collect(),
             },
-            declared_in_error: self.declared,
+            declared_in_error: self.declared.into_iter().map(tidy).collect(),
             events_read: self.read,
         })
     }
@@ -637,7 +659,13 @@ impl<'p> Mapper<'p> {
             (self.progress)(self.read);
         }
         let event_id = match v.get("eventID").and_then(Value::as_str) {
-            Some(id) if !id.is_empty() && id.len() <= 500 => id.to_string(),
+            // An id that could not be kept as it is (too long, or with characters no
+            // record may hold) is replaced by the event's content, as a missing one is.
+            Some(id)
+                if !id.is_empty() && id.len() <= 500 && !crate::domain::text::has_unsafe(id) =>
+            {
+                id.to_string()
+            }
             _ => content_id(&v),
         };
         let out = match &v {
