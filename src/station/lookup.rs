@@ -57,6 +57,11 @@ pub fn scanned_lots(
     {
         return Ok(vec![lot]);
     }
+    // No supplier's lot code is longer than a code may be (the receipt refused it), so a
+    // longer scan names none: nothing to ask the station for.
+    if text.trim().chars().count() > crate::domain::MAX_CODE_LEN {
+        return Ok(Vec::new());
+    }
     let mut lots = station.lots(LotFilter {
         supplier_lot: Some(text.to_string()),
         ..Default::default()
