@@ -43,28 +43,35 @@ impl Identity {
 
     /// The peer of a connected Unix socket, as the kernel recorded it at connect time.
     pub fn of_peer(stream: &std::os::unix::net::UnixStream) -> std::io::Result<Identity> {
-        use std::os::fd::AsRawFd;
-        let mut cred = libc::ucred {
-            pid: 0,
-            uid: 0,
-            gid: 0,
-        };
-        let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-        // SAFETY: `cred` and `len` are valid for writes of the sizes given.
-        let rc = unsafe {
-            libc::getsockopt(
-                stream.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_PEERCRED,
-                (&raw mut cred).cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(Identity::of(cred.uid, cred.gid))
+        let (uid, gid) = peer_ids(stream)?;
+        Ok(Identity::of(uid, gid))
     }
+}
+
+/// The uid and gid of a connected Unix socket's peer, without looking them up in the
+/// user database (the server counts connections per uid before it spends a lookup).
+pub fn peer_ids(stream: &std::os::unix::net::UnixStream) -> std::io::Result<(u32, u32)> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes of the sizes given.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((cred.uid, cred.gid))
 }
 
 /// Room for getpw*/getgr* records; enlarged on ERANGE up to a bound.
