@@ -604,6 +604,87 @@ mod tests {
     use super::super::limits::Limits;
     use super::*;
 
+    /// A server's shared state on a new database in `dir`, and the writer's end of its
+    /// command queue (nothing takes from it unless the test does).
+    fn shared(dir: &std::path::Path) -> (Arc<Shared>, mpsc::Receiver<WriteJob>) {
+        let store = crate::store::Store::open_cached(&dir.join("p.redb"), true, 4 << 20).unwrap();
+        let core = crate::station::Core::new(store, crate::station::Roles::from_plant());
+        let limits = Limits::default();
+        let (tx, rx) = mpsc::sync_channel(1024);
+        let shared = Arc::new(Shared {
+            core,
+            clients: Mutex::new(Default::default()),
+            writes: Mutex::new(Some(tx)),
+            connected: AtomicUsize::new(0),
+            next_client: std::sync::atomic::AtomicU64::new(1),
+            requests: Arc::new(super::super::limits::Pool::new(limits.total_requests)),
+            limits,
+            users: Mutex::new(Default::default()),
+            logs: super::super::logs::Limiter::new(10, Duration::from_secs(60)),
+            roles_file: None,
+            stopping: AtomicBool::new(false),
+        });
+        (shared, rx)
+    }
+
+    /// Commands of one connection wait for the writer at most `Limits::in_flight` at a
+    /// time: its next request is read only when one is answered, however many it sent.
+    #[test]
+    fn a_connection_has_at_most_its_share_of_commands_waiting_for_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shared, jobs) = shared(dir.path());
+        let most = shared.limits.in_flight;
+        let plant = shared.core.store().plant().unwrap();
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let c = Arc::new(Conn::new(
+            1,
+            ours,
+            Arc::new(UserMeter::new(0, &shared.limits)),
+        ));
+        let caller = Caller {
+            user: "eve".into(),
+            groups: vec![],
+            station: "s".into(),
+        };
+        let session = {
+            let (shared, c) = (shared.clone(), c.clone());
+            std::thread::spawn(move || serve_requests(&shared, &c, &caller))
+        };
+        let sender = std::thread::spawn(move || {
+            for id in 0..(3 * most as u64) {
+                let call = ClientMsg::Call {
+                    id,
+                    request: Request::Command(crate::station::Command::SetPlant(plant.clone())),
+                };
+                if wire::write_frame(&mut theirs, &call).is_err() {
+                    break;
+                }
+            }
+            theirs
+        });
+        let mut waiting = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while waiting.len() < most && Instant::now() < deadline {
+            if let Ok(j) = jobs.recv_timeout(Duration::from_millis(100)) {
+                waiting.push(j);
+            }
+        }
+        assert_eq!(waiting.len(), most);
+        // None answered: no more is read.
+        assert!(jobs.recv_timeout(Duration::from_millis(500)).is_err());
+        // One answered: one more.
+        let j = waiting.pop().unwrap();
+        (j.reply)(&shared, Ok(Reply::Done));
+        waiting.push(jobs.recv_timeout(Duration::from_secs(30)).unwrap());
+        assert!(jobs.recv_timeout(Duration::from_millis(300)).is_err());
+        c.close("test over".into());
+        for j in waiting {
+            (j.reply)(&shared, Ok(Reply::Done));
+        }
+        session.join().unwrap();
+        drop(sender.join().unwrap());
+    }
+
     fn conn(stream: UnixStream) -> Arc<Conn> {
         Arc::new(Conn::new(
             1,
