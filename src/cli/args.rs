@@ -264,6 +264,18 @@ pub struct ServeArgs {
     /// (traces use the graph; the operating system caches the rest of the file).
     #[arg(long, value_name = "MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(4..=65_536))]
     pub cache_mb: u64,
+    /// Most connections at once, from every station together (fewer when the open-file
+    /// limit allows fewer); more are refused with a message.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_connections: u64,
+    /// Most connections one Unix user may hold at once; raise it where many stations share
+    /// one login.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_connections_per_user: u64,
+    /// Seconds a client may take to send a frame it began or to take an answer before it
+    /// is disconnected (shorter in tests).
+    #[arg(long, value_name = "SECS", default_value_t = 20, hide = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub stall_secs: u64,
 }
 
 #[derive(Debug, Args)]

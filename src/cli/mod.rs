@@ -937,6 +937,12 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
             .or_else(|| site.group.clone().filter(|_| ours)),
         backups: backup_dir.map(|dir| crate::server::BackupPolicy { dir, keep }),
         cache_bytes: usize::try_from(a.cache_mb * 1024 * 1024).unwrap_or(usize::MAX),
+        limits: crate::server::Limits {
+            connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+            per_user: usize::try_from(a.max_connections_per_user).unwrap_or(usize::MAX),
+            stall: std::time::Duration::from_secs(a.stall_secs),
+            ..crate::server::Limits::default()
+        },
     };
     crate::server::serve(&opts).map_err(|e| {
         // The log says it too, for a server started by a client.

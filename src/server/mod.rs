@@ -1,5 +1,5 @@
 //! `lotline serve`: the one writer of a plant's database, serving every station over a
-//! Unix socket beside it (DESIGN.md §4.5, as built in docs/server.md).
+//! Unix socket beside it (docs/server.md).
 //!
 //! - One [`Core`] (store, clock, roles) is shared by every connection; each connection is a
 //!   session whose caller comes from the socket's peer credentials, never from the client.
@@ -9,29 +9,38 @@
 //!   flight into the next transaction (group commit) and acknowledges each only after its
 //!   commit returned.
 //! - After each commit, subscribed clients are told what changed.
+//! - No client can make the server hold more than its share (`limits`, `session`):
+//!   connections are capped in all and per Unix user, frames and handshakes have
+//!   deadlines, replies wait as counted bytes and a client that does not take them is
+//!   dropped, and the log lines a client causes are rate-limited (`logs`).
 //! - SIGTERM or SIGINT: stop taking requests, finish the commit in flight, answer it, close
 //!   the database cleanly, remove the socket.
 
 mod backups;
+mod limits;
+mod logs;
+mod session;
 mod socket;
 
 pub use backups::BackupPolicy;
+pub use limits::Limits;
 use socket::bind;
 pub use socket::{served_by, stop_if_idle};
 
-use crate::station::identity::Identity;
-use crate::station::wire::{self, ClientMsg, FrameError, Hello, PROTOCOL, ServerMsg, Welcome};
+use crate::station::wire::{self, PROTOCOL, Welcome};
 use crate::station::{
     Caller, Command, Core, ErrorKind, Notice, Reply, Request, Roles, StationError, StationInfo,
 };
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use limits::{Pool, UserMeter};
+use session::Conn;
+use std::collections::{HashMap, VecDeque};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,10 +69,16 @@ pub struct ServeOptions {
     pub backups: Option<BackupPolicy>,
     /// redb's page cache, in bytes.
     pub cache_bytes: usize,
+    /// What clients may make the server hold (docs/server.md, "Bounds").
+    pub limits: Limits,
 }
 
 /// Most write requests gathered into one transaction.
 const MAX_GROUP: usize = 512;
+
+/// Log lines one Unix user's connections may cause a minute (connections, refusals);
+/// more are counted, not written.
+const LOG_LINES_PER_USER: usize = 60;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -109,28 +124,43 @@ pub enum ServeError {
     Setup(String),
 }
 
+/// What the writer thread does with a command's result: queue its answer to the client.
+type Answer = Box<dyn FnOnce(&Shared, Result<Reply, StationError>) + Send>;
+
 /// A job for the writer thread.
 struct WriteJob {
     caller: Caller,
     command: Command,
     at: DateTime<Utc>,
-    reply: Box<dyn FnOnce(Result<Reply, StationError>) + Send>,
+    reply: Answer,
 }
 
 /// A connected client, as the server keeps it.
 struct Client {
     info: StationInfo,
-    out: Sender<ServerMsg>,
+    conn: Arc<Conn>,
+    caller: Caller,
     subscribed: bool,
-    stream: UnixStream,
 }
 
 struct Shared {
     core: Core,
     clients: Mutex<HashMap<u64, Client>>,
-    writes: Mutex<Option<Sender<WriteJob>>>,
+    /// Commands for the writer thread: a bounded queue, so a flood waits at its sender.
+    writes: Mutex<Option<SyncSender<WriteJob>>>,
+    /// Connections open, from accept to the last byte sent.
     connected: AtomicUsize,
     next_client: AtomicU64,
+    limits: Limits,
+    /// Each Unix user's share of the server, by uid, while they hold any.
+    users: Mutex<HashMap<u32, Arc<UserMeter>>>,
+    /// Request bytes held for everyone (large frames).
+    requests: Arc<Pool>,
+    logs: logs::Limiter,
+    /// The roles file, watched for changes (a revoked user's connections are closed).
+    roles_file: Option<PathBuf>,
+    /// Set when the accept loop has ended: a handshake finishing now is not let in.
+    stopping: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -151,9 +181,14 @@ impl Shared {
         list
     }
 
+    /// Tell every subscriber: the notice is encoded once and its bytes shared.
     fn notify(&self, n: Notice) {
+        let Ok(frame) = wire::encode_frame(&wire::ServerMsg::Notice(n)) else {
+            return;
+        };
+        let frame: Arc<[u8]> = frame.into();
         for c in lock(&self.clients).values().filter(|c| c.subscribed) {
-            let _ = c.out.send(ServerMsg::Notice(n.clone()));
+            c.conn.push_notice(&frame, self.limits.notices);
         }
     }
 }
@@ -232,6 +267,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     // A graph that cannot be built (a damaged link table) leaves traces to redb's walk,
     // which reports the damage where it is met.
     let started = Instant::now();
+    let roles_file = roles.file().map(Path::to_path_buf);
     // redb may panic on a damaged page (a file served read-only): no graph, then.
     let graph = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::store::LinkGraph::build(&store)
@@ -256,14 +292,27 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             Core::new(store, roles)
         }
     };
+    limits::return_large_allocations();
+    let mut limits = opts.limits.clone();
+    let files = limits.fit_open_files();
+    log(format_args!(
+        "taking up to {} connections ({} per user; {files} open files)",
+        limits.connections, limits.per_user
+    ));
     let shared = Arc::new(Shared {
         core,
         clients: Mutex::new(HashMap::new()),
         writes: Mutex::new(None),
         connected: AtomicUsize::new(0),
         next_client: AtomicU64::new(1),
+        requests: Arc::new(Pool::new(limits.total_requests)),
+        limits,
+        users: Mutex::new(HashMap::new()),
+        logs: logs::Limiter::new(LOG_LINES_PER_USER, Duration::from_secs(60)),
+        roles_file,
+        stopping: AtomicBool::new(false),
     });
-    let (wtx, wrx) = mpsc::channel::<WriteJob>();
+    let (wtx, wrx) = mpsc::sync_channel::<WriteJob>(2 * MAX_GROUP);
     *lock(&shared.writes) = Some(wtx);
     let writer = {
         let shared = shared.clone();
@@ -291,6 +340,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         None => None,
     };
     let why = accept_loop(&shared, &listener, opts, socket_id);
+    shared.stopping.store(true, Ordering::SeqCst);
     log(format_args!("stopping: {why}"));
     // A backup under way is finished (it is a read snapshot: writes were not held up).
     backups_stop.store(true, Ordering::SeqCst);
@@ -301,10 +351,23 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
     lock(&shared.writes).take();
     let _ = writer.join();
     shared.notify(Notice::Stopping);
-    // Close every connection so their threads let go of the core.
-    for c in lock(&shared.clients).values() {
-        let _ = c.stream.shutdown(std::net::Shutdown::Both);
+    // Every session stops reading; its writer sends what is queued (the notice above),
+    // for a moment; then every connection is closed so their threads let go of the core.
+    let conns: Vec<Arc<Conn>> = lock(&shared.clients)
+        .values()
+        .map(|c| c.conn.clone())
+        .collect();
+    for c in &conns {
+        c.stop_reading();
     }
+    let flushed = Instant::now() + Duration::from_secs(2);
+    while shared.connected.load(Ordering::SeqCst) > 0 && Instant::now() < flushed {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for c in &conns {
+        c.close("the server is stopping".into());
+    }
+    drop(conns);
     drop(listener);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut shared = shared;
@@ -383,7 +446,9 @@ fn server_roles(opts: &ServeOptions, store: &Store) -> Result<Roles, ServeError>
     })))
 }
 
-/// Accept connections until told to stop; returns why it stopped.
+/// Accept connections until told to stop; returns why it stopped. Between accepts, every
+/// half second at most: the idle and socket checks, the roles file (a revoked user's
+/// connections are closed), refused connections let go, log counts reported.
 fn accept_loop(
     shared: &Arc<Shared>,
     listener: &UnixListener,
@@ -392,6 +457,9 @@ fn accept_loop(
 ) -> String {
     use std::os::fd::AsRawFd;
     let mut idle_since = Instant::now();
+    let mut roles_seen = roles_stamp(shared.roles_file.as_deref());
+    let mut refused = Refused::default();
+    let mut out_of_files: Option<Backoff> = None;
     loop {
         if STOP.load(Ordering::SeqCst) {
             return "asked to stop".into();
@@ -411,32 +479,62 @@ fn accept_loop(
         if !opts.db.exists() {
             return format!("{} was removed", opts.db.display());
         }
+        let roles_now = roles_stamp(shared.roles_file.as_deref());
+        if roles_now != roles_seen {
+            roles_seen = roles_now;
+            recheck_roles(shared);
+        }
+        shared.logs.flush();
+        lock(&shared.users).retain(|_, u| Arc::strong_count(u) > 1);
+        refused.let_go();
         let mut pfd = libc::pollfd {
             fd: listener.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
+        let wait = if refused.is_empty() { 500 } else { 100 };
         // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut pfd, 1, 500) };
-        loop {
+        unsafe { libc::poll(&mut pfd, 1, wait) };
+        // Bounded, so a flood of connections cannot keep the checks above from running.
+        for _ in 0..256 {
             match listener.accept() {
                 Ok((stream, _)) => {
-                    let _ = stream.set_nonblocking(false);
-                    let shared = shared.clone();
-                    shared.connected.fetch_add(1, Ordering::SeqCst);
-                    let spawned = std::thread::Builder::new()
-                        .name("lotline-session".into())
-                        .spawn(move || {
-                            session(&shared, stream);
-                            shared.connected.fetch_sub(1, Ordering::SeqCst);
-                        });
-                    if let Err(e) = spawned {
-                        log(format_args!("cannot start a session: {e}"));
+                    if let Some(b) = out_of_files.take() {
+                        log(format_args!(
+                            "accepting connections again after {} s ({} attempts failed)",
+                            b.since.elapsed().as_secs(),
+                            b.failures
+                        ));
                     }
+                    admit(shared, stream, &mut refused);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                    ) =>
+                {
+                    // The connection stays in the listen queue and poll reports it at
+                    // once: without a pause this loop would spin and log without end.
+                    let b = out_of_files.get_or_insert_with(|| {
+                        log(format_args!(
+                            "cannot accept connections: {e} ({} open); waiting for some to close, trying again at most once a second",
+                            shared.connected.load(Ordering::SeqCst)
+                        ));
+                        Backoff {
+                            since: Instant::now(),
+                            wait: Duration::from_millis(10),
+                            failures: 0,
+                        }
+                    });
+                    b.failures += 1;
+                    std::thread::sleep(b.wait);
+                    b.wait = (b.wait * 2).min(Duration::from_secs(1));
+                    break;
+                }
                 Err(e) => {
-                    log(format_args!("accept: {e}"));
+                    shared.logs.log(None, format_args!("accept: {e}"));
                     break;
                 }
             }
@@ -444,235 +542,175 @@ fn accept_loop(
     }
 }
 
-/// One client, from handshake to hang-up.
-fn session(shared: &Arc<Shared>, mut stream: UnixStream) {
-    let id = shared.next_client.fetch_add(1, Ordering::SeqCst);
-    let who = match Identity::of_peer(&stream) {
-        Ok(i) => i,
+/// An episode of `accept` failing for want of file descriptors or memory.
+struct Backoff {
+    since: Instant,
+    wait: Duration,
+    failures: u64,
+}
+
+/// Take a new connection: refused at once (with the reason, for the client to show) when
+/// the server or its user holds as many as they may, else given a session thread.
+fn admit(shared: &Arc<Shared>, stream: UnixStream, refused: &mut Refused) {
+    let accepted = Instant::now();
+    let _ = stream.set_nonblocking(false);
+    let (uid, gid) = match crate::station::identity::PeerCred::of(&stream) {
+        Ok(c) => (c.uid, c.gid),
         Err(e) => {
-            log(format_args!(
-                "connection {id}: no peer credentials ({e}); closed"
-            ));
+            shared.logs.log(
+                None,
+                format_args!("a connection without peer credentials ({e}); closed"),
+            );
             return;
         }
     };
-    // A client that connects and says nothing must not hold a session for ever.
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let refuse = |stream: &mut UnixStream, message: String| {
-        log(format_args!(
-            "connection {id} from {}: refused: {message}",
-            who.user
-        ));
-        let _ = wire::write_frame(
+    let limits = &shared.limits;
+    let open = shared.connected.load(Ordering::SeqCst);
+    if open >= limits.connections {
+        shared.logs.log(
+            Some(uid),
+            format_args!(
+                "refused a connection from uid {uid}: {open} are open, the most this server takes"
+            ),
+        );
+        refused.refuse(
             stream,
+            format!(
+                "the lotline server has {open} connections open, the most it takes; try again when some stations have closed, or ask the plant's IT to raise --max-connections"
+            ),
+        );
+        return;
+    }
+    let meter = lock(&shared.users)
+        .entry(uid)
+        .or_insert_with(|| Arc::new(UserMeter::new(uid, limits)))
+        .clone();
+    if let Err(held) = meter.connect(limits.per_user) {
+        shared.logs.log(
+            Some(uid),
+            format_args!(
+                "refused a connection from uid {uid}: it holds {held}, the most one user may"
+            ),
+        );
+        refused.refuse(
+            stream,
+            format!(
+                "this user (uid {uid}) already has {held} connections to the lotline server, the most one user may; close other terminals or stuck commands and try again"
+            ),
+        );
+        return;
+    }
+    shared.connected.fetch_add(1, Ordering::SeqCst);
+    let spawned = {
+        let (shared, meter) = (shared.clone(), meter.clone());
+        std::thread::Builder::new()
+            .name("lotline-session".into())
+            .spawn(move || {
+                session::run(&shared, stream, meter.clone(), gid, accepted);
+                meter.disconnect();
+                shared.connected.fetch_sub(1, Ordering::SeqCst);
+            })
+    };
+    if let Err(e) = spawned {
+        meter.disconnect();
+        shared.connected.fetch_sub(1, Ordering::SeqCst);
+        shared
+            .logs
+            .log(Some(uid), format_args!("cannot start a session: {e}"));
+    }
+}
+
+/// Connections refused at accept: the refusal is written at once, and the connection kept
+/// open a moment (at most a second, at most [`Refused::MOST`] of them) so the client can
+/// send its handshake and read why, instead of meeting a closed socket.
+#[derive(Default)]
+struct Refused(VecDeque<(UnixStream, Instant)>);
+
+impl Refused {
+    const MOST: usize = 16;
+
+    fn refuse(&mut self, stream: UnixStream, message: String) {
+        let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+        let _ = wire::write_frame(
+            &mut &stream,
             &Welcome::Refused {
                 protocol: PROTOCOL,
                 message,
             },
         );
-    };
-    let hello: Hello = match wire::read_frame(&mut stream) {
-        Ok(Some(h)) => h,
-        Ok(None) => return,
-        Err(e) => {
-            refuse(
-                &mut stream,
-                format!("the first message was not a lotline handshake ({e})"),
-            );
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        if stream.set_nonblocking(true).is_err() {
             return;
         }
-    };
-    if &hello.magic != b"lotline" {
-        refuse(
-            &mut stream,
-            "the first message was not a lotline handshake".into(),
-        );
-        return;
-    }
-    if hello.protocol != PROTOCOL {
-        refuse(
-            &mut stream,
-            format!(
-                "this server speaks protocol {PROTOCOL} and the client {}: run the same lotline version on both sides",
-                hello.protocol
-            ),
-        );
-        return;
-    }
-    let station = match crate::domain::text::station_name(&hello.station, "station") {
-        Ok(s) => s,
-        Err(e) => {
-            refuse(&mut stream, e.to_string());
-            return;
+        if self.0.len() >= Self::MOST {
+            self.0.pop_front();
         }
-    };
-    let caller = Caller {
-        user: who.user.clone(),
-        groups: who.groups.clone(),
-        station,
-    };
-    let actor = match shared.core.actor(&caller) {
-        Ok(a) => a,
-        Err(e) => {
-            refuse(&mut stream, e.message);
-            return;
-        }
-    };
-    if wire::write_frame(
-        &mut stream,
-        &Welcome::Accepted {
-            actor: actor.clone(),
-            server_pid: std::process::id(),
-        },
-    )
-    .is_err()
-    {
-        return;
+        self.0.push_back((stream, Instant::now()));
     }
-    let _ = stream.set_read_timeout(None);
-    log(format_args!(
-        "connection {id}: {} ({}) at {}",
-        actor.operator, actor.role, actor.station
-    ));
-    // One writer per client: replies and notices never interleave, and a slow client
-    // never holds up the commit path.
-    let (out, rx) = mpsc::channel::<ServerMsg>();
-    let Ok(write_half) = stream.try_clone() else {
-        return;
-    };
-    let Ok(registered) = stream.try_clone() else {
-        return;
-    };
-    let outbound = std::thread::Builder::new()
-        .name("lotline-session-out".into())
-        .spawn(move || outbound(write_half, rx));
-    if outbound.is_err() {
-        return;
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
-    lock(&shared.clients).insert(
-        id,
-        Client {
-            info: StationInfo {
-                operator: actor.operator.clone(),
-                station: actor.station.clone(),
-                role: actor.role,
-                since: Utc::now(),
-                me: false,
-            },
-            out: out.clone(),
-            subscribed: false,
-            stream: registered,
-        },
-    );
-    let ended = loop {
-        match wire::read_frame::<ClientMsg>(&mut stream) {
-            Ok(Some(ClientMsg::Subscribe)) => {
-                if let Some(c) = lock(&shared.clients).get_mut(&id) {
-                    c.subscribed = true;
+
+    /// Let go of those whose client has hung up or had its second.
+    fn let_go(&mut self) {
+        use std::io::Read;
+        let mut scratch = [0u8; 4096];
+        self.0.retain(|(stream, since)| {
+            if since.elapsed() >= Duration::from_secs(1) {
+                return false;
+            }
+            // Take in (and drop) what the client sent; an end means it is gone.
+            for _ in 0..4 {
+                match (&mut &*stream).read(&mut scratch) {
+                    Ok(0) => return false,
+                    Ok(_) => {}
+                    Err(e) => return e.kind() == std::io::ErrorKind::WouldBlock,
                 }
             }
-            Ok(Some(ClientMsg::Call { id: call, request })) => {
-                handle(shared, id, &caller, call, request, &out);
-            }
-            Ok(None) => break "disconnected".to_string(),
-            Err(FrameError::Io(e)) => break format!("disconnected ({e})"),
-            Err(e) => {
-                let message = format!("{e}; closing the connection");
-                let _ = out.send(ServerMsg::Garbled {
-                    message: message.clone(),
-                });
-                break format!("garbled frame: {message}");
-            }
-        }
-    };
-    lock(&shared.clients).remove(&id);
-    drop(out);
-    log(format_args!("connection {id}: {} {ended}", caller.user));
-}
-
-fn outbound(mut stream: UnixStream, rx: Receiver<ServerMsg>) {
-    while let Ok(msg) = rx.recv() {
-        let sent = match wire::write_frame(&mut stream, &msg) {
-            // An answer too big for one frame: the client hears why, and the connection
-            // stays (nothing of the frame was written).
-            Err(FrameError::TooLarge(len)) => match &msg {
-                ServerMsg::Reply { id, .. } => wire::write_frame(
-                    &mut stream,
-                    &ServerMsg::Reply {
-                        id: *id,
-                        result: Err(too_large(len)),
-                    },
-                ),
-                _ => Err(FrameError::TooLarge(len)),
-            },
-            other => other,
-        };
-        if sent.is_err() {
-            break;
-        }
-    }
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-}
-
-/// The answer to a request whose reply would not fit in one frame.
-fn too_large(len: u32) -> StationError {
-    StationError {
-        kind: ErrorKind::TooLarge,
-        field: None,
-        message: format!(
-            "the answer is {} MB or more, more than one reply carries ({} MB); ask for less at a time (fewer dates, one item)",
-            len >> 20,
-            wire::MAX_FRAME >> 20
-        ),
+            true
+        });
     }
 }
 
-fn handle(
-    shared: &Arc<Shared>,
-    client: u64,
-    caller: &Caller,
-    call: u64,
-    request: Request,
-    out: &Sender<ServerMsg>,
-) {
-    match request {
-        Request::Query(q) => {
-            let result = shared
-                .core
-                .call(caller, Request::Query(q), || shared.stations(client));
-            if let Err(e) = &result {
-                log_refusal(caller, e);
+/// What identifies a version of the roles file: a change means roles may have changed.
+fn roles_stamp(file: Option<&Path>) -> Option<(i64, i64, u64, u64)> {
+    let m = std::fs::metadata(file?).ok()?;
+    Some((m.mtime(), m.mtime_nsec(), m.ino(), m.len()))
+}
+
+/// The roles file changed: look again at every connected caller, close the connections
+/// of those the plant now refuses, and show the others' new roles in the stations list.
+fn recheck_roles(shared: &Shared) {
+    let callers: Vec<(Caller, Arc<Conn>)> = lock(&shared.clients)
+        .values()
+        .map(|c| (c.caller.clone(), c.conn.clone()))
+        .collect();
+    let mut closed = 0;
+    for (caller, conn) in &callers {
+        match shared.core.actor(caller) {
+            Ok(actor) => {
+                if let Some(c) = lock(&shared.clients).get_mut(&conn.id) {
+                    c.info.role = actor.role;
+                }
             }
-            let _ = out.send(ServerMsg::Reply { id: call, result });
-        }
-        Request::Command(command) => {
-            let Some(writes) = lock(&shared.writes).clone() else {
-                let e = stopping();
-                log_refusal(caller, &e);
-                let _ = out.send(ServerMsg::Reply {
-                    id: call,
-                    result: Err(e),
-                });
-                return;
-            };
-            let out = out.clone();
-            let who = caller.clone();
-            let job = WriteJob {
-                caller: caller.clone(),
-                command,
-                at: shared.core.now(),
-                reply: Box::new(move |result| {
-                    if let Err(e) = &result {
-                        log_refusal(&who, e);
-                    }
-                    let _ = out.send(ServerMsg::Reply { id: call, result });
-                }),
-            };
-            if let Err(mpsc::SendError(job)) = writes.send(job) {
-                (job.reply)(Err(stopping()));
+            Err(e) if e.kind == ErrorKind::Forbidden => {
+                let why = format!(
+                    "{} may no longer use this plant (the roles file changed)",
+                    caller.user
+                );
+                if conn.close(why) {
+                    closed += 1;
+                }
             }
+            // The plant could not be read: nothing is known to have changed.
+            Err(_) => {}
         }
     }
+    log(format_args!(
+        "the roles file changed: {} connections checked, {closed} closed",
+        callers.len()
+    ));
 }
 
 fn stopping() -> StationError {
@@ -681,20 +719,6 @@ fn stopping() -> StationError {
         field: None,
         message: "the lotline server is stopping; nothing was saved — try again in a moment".into(),
     }
-}
-
-fn log_refusal(caller: &Caller, e: &StationError) {
-    let what = match e.kind {
-        ErrorKind::Invalid => "refused",
-        ErrorKind::Forbidden => "not allowed",
-        _ => "error",
-    };
-    log(format_args!(
-        "{what}: {}@{}: {}",
-        caller.user,
-        caller.station,
-        crate::domain::text::escape(&e.to_string())
-    ));
 }
 
 /// The writer: take the first job, then everything that arrived meanwhile, and commit
@@ -727,7 +751,7 @@ fn write_loop(shared: &Shared, rx: Receiver<WriteJob>) {
                     events.extend(reply_events(r));
                     stations.push(job.caller.station.clone());
                 }
-                (job.reply)(result);
+                (job.reply)(shared, result);
             }
         }
         for job in alone {
@@ -738,7 +762,7 @@ fn write_loop(shared: &Shared, rx: Receiver<WriteJob>) {
                 events.extend(reply_events(r));
                 stations.push(job.caller.station.clone());
             }
-            (job.reply)(result);
+            (job.reply)(shared, result);
         }
         if !stations.is_empty() {
             stations.dedup();
@@ -756,56 +780,5 @@ fn reply_events(r: &Reply) -> Vec<u64> {
         Reply::Event(e) => vec![*e],
         Reply::EventIds(v) => v.clone(),
         _ => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A reply too big for one frame reaches the client as an error saying so, and the
-    /// connection goes on: the next reply arrives as usual.
-    #[test]
-    fn an_answer_too_big_for_a_frame_is_refused_in_its_place() {
-        let (ours, mut theirs) = UnixStream::pair().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let writer = std::thread::spawn(move || outbound(ours, rx));
-        // About 70 MB once encoded: ids of ten bytes each.
-        let huge: Vec<u64> = (0..7_000_000u64).map(|i| u64::MAX - i).collect();
-        let reader = std::thread::spawn(move || {
-            let first = wire::read_frame::<ServerMsg>(&mut theirs).unwrap();
-            let second = wire::read_frame::<ServerMsg>(&mut theirs).unwrap();
-            (first, second)
-        });
-        tx.send(ServerMsg::Reply {
-            id: 7,
-            result: Ok(Reply::EventIds(huge)),
-        })
-        .unwrap();
-        tx.send(ServerMsg::Reply {
-            id: 8,
-            result: Ok(Reply::Done),
-        })
-        .unwrap();
-        drop(tx);
-        let (first, second) = reader.join().unwrap();
-        writer.join().unwrap();
-        match first {
-            Some(ServerMsg::Reply {
-                id: 7,
-                result: Err(e),
-            }) => {
-                assert_eq!(e.kind, ErrorKind::TooLarge);
-                assert!(e.message.contains("ask for less at a time"), "{e}");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            second,
-            Some(ServerMsg::Reply {
-                id: 8,
-                result: Ok(Reply::Done)
-            })
-        );
     }
 }

@@ -522,7 +522,7 @@ fn frame(c: &Command) -> Vec<u8> {
     };
     match wire::write_frame(&mut buf, &msg) {
         Ok(()) => buf,
-        Err(wire::FrameError::TooLarge(len)) => len.to_le_bytes().to_vec(),
+        Err(wire::FrameError::TooLarge { len, .. }) => len.to_le_bytes().to_vec(),
         Err(e) => panic!("{e}"),
     }
 }

@@ -3,11 +3,15 @@
 //! never allocated up front). The first frame each way is a handshake whose layout never
 //! changes, so a client of another protocol version gets a clear refusal instead of a
 //! misread. Replies carry the id of their call; pushed notices travel on the same stream,
-//! written by one writer per client so frames never interleave.
+//! written by one writer per client so frames never interleave. A server reads with
+//! [`read_frame_within`]: a frame, once begun, must arrive whole within a deadline, and its
+//! body is taken in only once the server has room for it (docs/server.md, "Bounds").
 
 use super::{Actor, Notice, Reply, Request, StationError};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
 
 /// Bumped whenever any message below changes shape. postcard enums are positional: the
 /// golden-bytes tests catch a change that a round trip cannot.
@@ -20,6 +24,10 @@ pub const PROTOCOL: u32 = 3;
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
 pub const MAX_FRAME: u32 = 64 << 20;
+
+/// The largest handshake the server reads. A `Hello` is under 100 bytes; a peer the plant
+/// has not yet let in holds no more of the server's memory than this.
+pub const MAX_HELLO: u32 = 4 << 10;
 
 /// The client's first frame. Its layout is frozen: fields are only ever appended to new
 /// frames, never to this one.
@@ -81,24 +89,45 @@ pub enum ServerMsg {
 pub enum FrameError {
     #[error("{0}")]
     Io(#[from] io::Error),
-    #[error("a frame of {0} bytes is larger than the {MAX_FRAME}-byte limit")]
-    TooLarge(u32),
+    #[error("a frame of {len} bytes is larger than the {max}-byte limit")]
+    TooLarge { len: u32, max: u32 },
     #[error("the connection closed in the middle of a frame")]
     Truncated,
     #[error("a frame could not be decoded: {0}")]
     Garbled(String),
+    /// Nothing arrived before the first byte was due (a handshake never sent).
+    #[error("nothing arrived within {0} s")]
+    Silent(u64),
+    /// A frame began and did not finish in time: a peer stalling, or sending a byte now
+    /// and then, to hold the reader's memory.
+    #[error("a frame of {len} bytes did not arrive within {secs} s ({got} bytes came)")]
+    Stalled { len: u32, got: usize, secs: u64 },
+    /// The reader gave up waiting to take the frame in (its connection is being closed).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// One message as a frame: its length, then its postcard body. A message that would pass
+/// [`MAX_FRAME`] is `TooLarge`, so the caller can send something smaller in its place.
+pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    // The length goes first: encode behind four placeholder bytes, no second copy.
+    let frame =
+        postcard::to_extend(msg, vec![0u8; 4]).map_err(|e| FrameError::Garbled(e.to_string()))?;
+    let len = u32::try_from(frame.len() - 4).unwrap_or(u32::MAX);
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge {
+            len,
+            max: MAX_FRAME,
+        });
+    }
+    let mut frame = frame;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    Ok(frame)
 }
 
 /// Write one frame and flush it.
 pub fn write_frame<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
-    let body = postcard::to_stdvec(msg).map_err(|e| FrameError::Garbled(e.to_string()))?;
-    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
-    if len > MAX_FRAME {
-        return Err(FrameError::TooLarge(len));
-    }
-    let mut frame = Vec::with_capacity(4 + body.len());
-    frame.extend_from_slice(&len.to_le_bytes());
-    frame.extend_from_slice(&body);
+    let frame = encode_frame(msg)?;
     w.write_all(&frame)?;
     w.flush()?;
     Ok(())
@@ -106,30 +135,164 @@ pub fn write_frame<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), Fram
 
 /// Read one frame: `Ok(None)` when the peer closed cleanly between frames.
 pub fn read_frame<T: DeserializeOwned>(r: &mut impl Read) -> Result<Option<T>, FrameError> {
+    read_frame_within(&mut Untimed(r), MAX_FRAME, &Deadlines::NONE, |_| Ok(()))
+        .map(|f| f.map(|(msg, ())| msg))
+}
+
+/// How long a frame may take, for a reader that does not trust its peer (the server).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    /// The whole frame, first byte to last, by then (a handshake: so long after connecting).
+    pub by: Option<Instant>,
+    /// Once a frame began, the rest within this long (`None`: as long as it takes). Time
+    /// spent waiting for `admit` does not count: nothing of the body is held meanwhile.
+    pub within: Option<Duration>,
+}
+
+impl Deadlines {
+    pub const NONE: Deadlines = Deadlines {
+        by: None,
+        within: None,
+    };
+}
+
+/// A stream whose reads can be bounded in time: a socket (`SO_RCVTIMEO`).
+pub trait TimedRead: Read {
+    /// Let the following reads wait at most this long (`None`: as long as it takes).
+    fn wait_at_most(&mut self, t: Option<Duration>) -> io::Result<()>;
+}
+
+impl TimedRead for &UnixStream {
+    fn wait_at_most(&mut self, t: Option<Duration>) -> io::Result<()> {
+        // Zero means "no timeout" to the kernel: the least wait is a millisecond.
+        self.set_read_timeout(t.map(|t| t.max(Duration::from_millis(1))))
+    }
+}
+
+/// Any reader, with no deadlines (a client reading its server, tests reading bytes).
+struct Untimed<'a, R>(&'a mut R);
+
+impl<R: Read> Read for Untimed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read> TimedRead for Untimed<'_, R> {
+    fn wait_at_most(&mut self, _: Option<Duration>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How much of a frame's body is taken in at a time: the body grows by this as bytes
+/// arrive, never to the announced length up front.
+const STEP: usize = 256 << 10;
+
+/// Read one frame of at most `max` bytes within `deadlines`. Once its length is known,
+/// `admit(len)` is asked before any of the body is read: it may wait (for room in a
+/// budget) and its token is handed back with the message, so the caller holds the room
+/// for as long as it holds the request. `Ok(None)`: the peer closed between frames.
+pub fn read_frame_within<T: DeserializeOwned, G>(
+    r: &mut impl TimedRead,
+    max: u32,
+    deadlines: &Deadlines,
+    admit: impl FnOnce(u32) -> Result<G, FrameError>,
+) -> Result<Option<(T, G)>, FrameError> {
+    let started = Instant::now();
     let mut len = [0u8; 4];
     let mut got = 0;
+    // Until the first byte only `by` counts; after it, the rest of the length is due
+    // within `within` too.
+    let mut due = deadlines.by;
     while got < 4 {
-        match r.read(&mut len[got..]) {
-            Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(FrameError::Truncated),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
+        match read_by(r, &mut len[got..], due)? {
+            Got::Data(n) => {
+                if got == 0 {
+                    due = earliest(deadlines.by, deadlines.within.map(|w| Instant::now() + w));
+                }
+                got += n;
+            }
+            Got::End if got == 0 => return Ok(None),
+            Got::End => return Err(FrameError::Truncated),
+            Got::Late if got == 0 => {
+                return Err(FrameError::Silent(started.elapsed().as_secs()));
+            }
+            Got::Late => return Err(stalled(0, 0, deadlines, started)),
         }
     }
     let len = u32::from_le_bytes(len);
-    if len > MAX_FRAME {
-        return Err(FrameError::TooLarge(len));
+    if len > max {
+        return Err(FrameError::TooLarge { len, max });
     }
-    // Grows only as bytes arrive: a peer announcing 64 MiB and sending 10 costs 10.
-    let mut body = Vec::new();
-    r.take(u64::from(len)).read_to_end(&mut body)?;
-    if body.len() != len as usize {
-        return Err(FrameError::Truncated);
+    let token = admit(len)?;
+    let begun = Instant::now();
+    let due = earliest(deadlines.by, deadlines.within.map(|w| begun + w));
+    let len_usize = len as usize;
+    // Grows only as bytes arrive: a peer announcing 64 MiB and sending 10 costs 10 (and
+    // one step of zeroes).
+    let mut body: Vec<u8> = Vec::new();
+    let mut filled = 0;
+    while filled < len_usize {
+        if filled == body.len() {
+            body.resize(filled + (len_usize - filled).min(STEP), 0);
+        }
+        match read_by(r, &mut body[filled..], due)? {
+            Got::Data(n) => filled += n,
+            Got::End => return Err(FrameError::Truncated),
+            Got::Late => return Err(stalled(len, filled, deadlines, begun)),
+        }
     }
     postcard::from_bytes(&body)
-        .map(Some)
+        .map(|msg| Some((msg, token)))
         .map_err(|e| FrameError::Garbled(e.to_string()))
+}
+
+enum Got {
+    Data(usize),
+    End,
+    Late,
+}
+
+/// One read that returns by `due`: some bytes, the end of the stream, or "too late".
+fn read_by(r: &mut impl TimedRead, buf: &mut [u8], due: Option<Instant>) -> io::Result<Got> {
+    loop {
+        let wait = match due {
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(w) if !w.is_zero() => Some(w),
+                _ => return Ok(Got::Late),
+            },
+            None => None,
+        };
+        r.wait_at_most(wait)?;
+        match r.read(buf) {
+            Ok(0) => return Ok(Got::End),
+            Ok(n) => return Ok(Got::Data(n)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // The socket's timeout: look at the clock again.
+            Err(e)
+                if due.is_some()
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn stalled(len: u32, got: usize, deadlines: &Deadlines, since: Instant) -> FrameError {
+    let secs = deadlines
+        .within
+        .map(|w| w.as_secs())
+        .unwrap_or_else(|| since.elapsed().as_secs());
+    FrameError::Stalled { len, got, secs }
 }
 
 #[cfg(test)]
@@ -277,7 +440,7 @@ mod tests {
         let huge = (MAX_FRAME + 1).to_le_bytes();
         assert!(matches!(
             read_frame::<ClientMsg>(&mut huge.as_slice()),
-            Err(FrameError::TooLarge(_))
+            Err(FrameError::TooLarge { .. })
         ));
         // A 64 MiB announcement with 3 bytes behind it is truncated, not allocated.
         let mut lie = MAX_FRAME.to_le_bytes().to_vec();
@@ -303,6 +466,75 @@ mod tests {
             read_frame::<ClientMsg>(&mut [].as_slice())
                 .unwrap()
                 .is_none()
+        );
+    }
+
+    /// A server's read: the handshake is small and due by a deadline; a frame once begun
+    /// must arrive whole in time, however the bytes trickle; the body waits for `admit`.
+    #[test]
+    fn a_bounded_read_keeps_its_deadlines_and_asks_before_the_body() {
+        use std::time::{Duration, Instant};
+        let short = Deadlines {
+            by: None,
+            within: Some(Duration::from_millis(300)),
+        };
+        // A byte every 100 ms: each read is quick, the frame is not.
+        let (mine, mut theirs) = UnixStream::pair().unwrap();
+        let trickle = std::thread::spawn(move || {
+            let _ = theirs.write_all(&100u32.to_le_bytes());
+            for _ in 0..20 {
+                if theirs.write_all(&[0]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        match read_frame_within::<ClientMsg, ()>(&mut &mine, MAX_FRAME, &short, |_| Ok(())) {
+            Err(FrameError::Stalled { len: 100, got, .. }) => assert!(got < 100, "{got}"),
+            other => panic!("{other:?}"),
+        }
+        drop(mine);
+        trickle.join().unwrap();
+        // Nothing at all before `by`.
+        let (mine, _theirs) = UnixStream::pair().unwrap();
+        let by = Deadlines {
+            by: Some(Instant::now() + Duration::from_millis(200)),
+            within: None,
+        };
+        assert!(matches!(
+            read_frame_within::<Hello, ()>(&mut &mine, MAX_HELLO, &by, |_| Ok(())),
+            Err(FrameError::Silent(_))
+        ));
+        // A handshake larger than a handshake is refused unread.
+        let (mine, mut theirs) = UnixStream::pair().unwrap();
+        theirs.write_all(&(MAX_HELLO + 1).to_le_bytes()).unwrap();
+        assert!(matches!(
+            read_frame_within::<Hello, ()>(&mut &mine, MAX_HELLO, &short, |_| Ok(())),
+            Err(FrameError::TooLarge { .. })
+        ));
+        // `admit` hears the length first; refusing, nothing of the body is read.
+        let (mine, mut theirs) = UnixStream::pair().unwrap();
+        write_frame(&mut theirs, &ClientMsg::Subscribe).unwrap();
+        let mut asked = None;
+        let r = read_frame_within::<ClientMsg, ()>(&mut &mine, MAX_FRAME, &short, |len| {
+            asked = Some(len);
+            Err(FrameError::Refused("no room".into()))
+        });
+        assert!(matches!(r, Err(FrameError::Refused(_))));
+        assert_eq!(asked, Some(1));
+        let mut rest = [0u8; 1];
+        mine.set_nonblocking(true).unwrap();
+        assert_eq!(
+            (&mine).read(&mut rest).unwrap(),
+            1,
+            "the body is still there"
+        );
+        // And a frame in time is read, with the token back.
+        let (mine, mut theirs) = UnixStream::pair().unwrap();
+        write_frame(&mut theirs, &ClientMsg::Subscribe).unwrap();
+        assert_eq!(
+            read_frame_within::<ClientMsg, u32>(&mut &mine, MAX_FRAME, &short, Ok).unwrap(),
+            Some((ClientMsg::Subscribe, 1))
         );
     }
 
