@@ -61,7 +61,6 @@ impl Plant {
             .arg("--db")
             .arg(&self.db)
             .args(extra)
-            .env_remove("LOTLINE_ROLES")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -96,7 +95,6 @@ impl Plant {
             .args(args)
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_NO_SERVER")
-            .env_remove("LOTLINE_ROLES")
             .env("LOTLINE_STATION", "test-station")
             .stdin(Stdio::null());
         c

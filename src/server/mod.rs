@@ -398,10 +398,17 @@ fn server_roles(opts: &ServeOptions, store: &Store) -> Result<Roles, ServeError>
         &opts.system_roles,
     )
     .map_err(|e| {
-        ServeError::Setup(format!(
-            "{e}; correct it (`lotline roles check {}` shows it) and start again",
-            e.file.display()
-        ))
+        let how = match (&opts.roles, &recorded) {
+            (None, Some(r)) if e.at.is_none() => format!(
+                "this plant was last served with `--roles {}`: put the file back, or start the server with --roles naming the plant's roles file now",
+                r.display()
+            ),
+            _ => format!(
+                "correct it (`lotline roles check {}` shows it) and start again",
+                e.file.display()
+            ),
+        };
+        ServeError::Setup(format!("{e}; {how}"))
     })?;
     if let Some(named) = &opts.roles
         && !store.is_damaged()

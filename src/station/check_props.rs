@@ -795,10 +795,10 @@ fn edits() -> impl Strategy<Value = Vec<Edit>> {
     let at = any::<usize>();
     proptest::collection::vec(
         prop_oneof![
-            (at.clone(), 0u8..8).prop_map(|(i, b)| Edit::Flip(i, b)),
-            (at.clone(), any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
-            (at.clone(), any::<u8>()).prop_map(|(i, b)| Edit::Insert(i, b)),
-            at.clone().prop_map(Edit::Delete),
+            (at, 0u8..8).prop_map(|(i, b)| Edit::Flip(i, b)),
+            (at, any::<u8>()).prop_map(|(i, b)| Edit::Set(i, b)),
+            (at, any::<u8>()).prop_map(|(i, b)| Edit::Insert(i, b)),
+            at.prop_map(Edit::Delete),
             (at, 1usize..40).prop_map(|(i, n)| Edit::Repeat(i, n)),
         ],
         1..8,
