@@ -237,9 +237,11 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             ));
             // One that cannot even be read as it is (it needs recovery, which writes) is
             // not served at all.
-            let store = Store::open_read_only(&opts.db)
-                .map_err(|_| StoreError::FailedCheck { path, why })?;
-            store.mark_damaged();
+            let store = Store::open_read_only(&opts.db).map_err(|_| StoreError::FailedCheck {
+                path,
+                why: why.clone(),
+            })?;
+            store.mark_failed_check(why);
             store
         }
         Err(e) => return Err(e.into()),
