@@ -19,7 +19,6 @@ fn run(db: &Path, args: &[&str], stdin: &str) -> Run {
         .arg(db)
         .args(args)
         .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_ROLES")
         .env("LOTLINE_NO_SERVER", "1")
         .env("LOTLINE_STATION", "test-station")
         .write_stdin(stdin.as_bytes().to_vec())

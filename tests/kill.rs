@@ -242,7 +242,6 @@ fn a_killed_server_loses_nothing_acknowledged() {
             .arg("serve")
             .arg("--db")
             .arg(&db)
-            .env_remove("LOTLINE_ROLES")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -62,7 +62,6 @@ impl Plant {
             .arg("--db")
             .arg(&self.db)
             .args(extra)
-            .env_remove("LOTLINE_ROLES")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -98,7 +97,6 @@ impl Plant {
             .args(args)
             .env_remove("LOTLINE_DB")
             .env_remove("LOTLINE_NO_SERVER")
-            .env_remove("LOTLINE_ROLES")
             // A named station carries the SSH address of the session running the tests.
             .env_remove("SSH_CONNECTION")
             .env("LOTLINE_STATION", "test-station")

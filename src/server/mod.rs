@@ -233,9 +233,11 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
             ));
             // One that cannot even be read as it is (it needs recovery, which writes) is
             // not served at all.
-            let store = Store::open_read_only(&opts.db)
-                .map_err(|_| StoreError::FailedCheck { path, why })?;
-            store.mark_damaged();
+            let store = Store::open_read_only(&opts.db).map_err(|_| StoreError::FailedCheck {
+                path,
+                why: why.clone(),
+            })?;
+            store.mark_failed_check(why);
             store
         }
         Err(e) => return Err(e.into()),
@@ -422,10 +424,17 @@ fn server_roles(opts: &ServeOptions, store: &Store) -> Result<Roles, ServeError>
         opts.system_roles.as_deref(),
     )
     .map_err(|e| {
-        ServeError::Setup(format!(
-            "{e}; correct it (`lotline roles check {}` shows it) and start again",
-            e.file.display()
-        ))
+        let how = match (&opts.roles, &recorded) {
+            (None, Some(r)) if e.at.is_none() => format!(
+                "this plant was last served with `--roles {}`: put the file back, or start the server with --roles naming the plant's roles file now",
+                r.display()
+            ),
+            _ => format!(
+                "correct it (`lotline roles check {}` shows it) and start again",
+                e.file.display()
+            ),
+        };
+        ServeError::Setup(format!("{e}; {how}"))
     })?;
     if let Some(named) = &opts.roles
         && !store.is_damaged()

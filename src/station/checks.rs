@@ -103,12 +103,16 @@ impl Query {
     }
 }
 
+/// Text a lots search may carry: whatever was scanned or pasted (a runaway scan finds
+/// nothing, it is not an error), bounded so no search is megabytes.
+const SCAN_MAX: usize = 10_000;
+
 fn check_lot_filter(f: &LotFilter) -> Result<(), Invalid> {
     match &f.supplier_lot {
-        // What was scanned or typed to search by: bounded, and only ever shown escaped.
-        Some(s) if s.len() > SEARCH_MAX * 4 || s.chars().count() > SEARCH_MAX => Err(Invalid::new(
+        // Only ever compared and shown escaped: bounded, not checked character by character.
+        Some(s) if s.len() > SCAN_MAX * 4 || s.chars().count() > SCAN_MAX => Err(Invalid::new(
             "supplier-lot",
-            format!("is longer than {SEARCH_MAX} characters"),
+            format!("is longer than {SCAN_MAX} characters"),
         )),
         _ => Ok(()),
     }

@@ -90,12 +90,19 @@ impl RolesError {
     /// For someone who cannot fix it (a clerk refused a write): where the mistake is and
     /// who can, never the parser's words.
     pub fn for_users(&self) -> String {
-        format!(
-            "the plant's roles file {} has a mistake{}; ask the plant's admin to correct it (`lotline roles check {}` shows it)",
-            self.file.display(),
-            self.place(),
-            self.file.display()
-        )
+        match self.at {
+            Some(_) => format!(
+                "the plant's roles file {} has a mistake{}; ask the plant's admin to correct it (`lotline roles check {}` shows it)",
+                self.file.display(),
+                self.place(),
+                self.file.display()
+            ),
+            None => format!(
+                "the plant's roles file {} cannot be read, so nothing is written; ask the plant's admin (`lotline roles check {}` says why)",
+                self.file.display(),
+                self.file.display()
+            ),
+        }
     }
 
     fn place(&self) -> String {

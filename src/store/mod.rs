@@ -232,6 +232,9 @@ pub struct Store {
     /// then on nothing more is written to the file, not even redb's bookkeeping on close,
     /// so a damaged file is never made worse (DESIGN.md §4.7).
     damaged: std::sync::atomic::AtomicBool,
+    /// Why, when the check at open found it (a file served read-only): said to every
+    /// write refused.
+    damage: std::sync::Mutex<Option<String>>,
 }
 
 /// Closing failures of stores that were dropped rather than closed, for the program to
@@ -341,6 +344,7 @@ impl Store {
             db: Handle::new(Db::Writer(db), path, open_writer),
             path: path.to_path_buf(),
             damaged: Default::default(),
+            damage: Default::default(),
         };
         // Reading the schema of a damaged file can trip redb's assertions; see open_redb.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.initialise())) {
@@ -438,6 +442,7 @@ impl Store {
             db: Handle::new(Db::Reader(db), path, file_writer()),
             path: path.to_path_buf(),
             damaged: Default::default(),
+            damage: Default::default(),
         };
         let found =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.schema_version()))
@@ -496,6 +501,13 @@ impl Store {
     /// A write transaction, or a clear refusal on a read-only handle.
     pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
         // Damage first: a damaged file served read-only refuses a write for that reason.
+        let why = self.damage.lock().map(|w| w.clone()).unwrap_or(None);
+        if let Some(why) = why {
+            return Err(StoreError::FailedCheck {
+                path: self.path.clone(),
+                why,
+            });
+        }
         if self.is_damaged() {
             return Err(StoreError::Damaged {
                 detail: format!(
@@ -524,6 +536,15 @@ impl Store {
     pub fn mark_damaged(&self) {
         self.damaged
             .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Mark the file damaged because it failed its check (`why`): every write refused
+    /// says so.
+    pub fn mark_failed_check(&self, why: String) {
+        self.mark_damaged();
+        if let Ok(mut w) = self.damage.lock() {
+            *w = Some(why);
+        }
     }
 
     /// Whether damage was seen on this handle.
@@ -851,6 +872,7 @@ fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
             db: Handle::new(Db::Writer(db), &tmp, open_writer.clone()),
             path: tmp.clone(),
             damaged: Default::default(),
+            damage: Default::default(),
         };
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.initialise()))
             .unwrap_or_else(|_| Err(StoreError::Io("creating the database failed".into())))?;

@@ -714,10 +714,12 @@ impl<'p> Mapper<'p> {
         }
         let ty = o.get("type").and_then(Value::as_str).unwrap_or("");
         let (date, event_time) = event_date(o)?;
+        // Kept as data, as the source gave it: escaped, so an odd character in a place's
+        // id does not cost the event.
         let location = ["bizLocation", "readPoint"]
             .iter()
             .find_map(|k| o.get(*k)?.get("id")?.as_str())
-            .map(short);
+            .map(|l| crate::domain::text::escaped_within(&short(l), EVENT_FIELD_MAX));
         let reference = o
             .get("bizTransactionList")
             .and_then(Value::as_array)
@@ -1491,6 +1493,53 @@ mod tests {
         // The same content gives the same identity: a second import is recognised.
         let again = read_str(&doc, &Options::default()).unwrap();
         assert_eq!(again.import.unmapped[0].event_id, u.event_id);
+    }
+
+    /// What the station checks of every event (`domain::checks`) is met here: an id or a
+    /// place with control characters is kept escaped or replaced, an event the station
+    /// would refuse is reported as unmappable instead of sinking the document, and the
+    /// import as sent passes the station's check.
+    #[test]
+    fn what_is_sent_is_what_the_station_accepts() {
+        let doc = RECEIVING
+            .replace("\"eventID\": \"urn:uuid:1\"", "\"eventID\": \"urn:uuid:\\u001b[2J\"")
+            .replace(
+                "\"action\": \"OBSERVE\",",
+                "\"action\": \"OBSERVE\", \"bizLocation\": {\"id\": \"urn:epc:id:sgln:\\u001b]52;c;x\\u0007\"},",
+            );
+        let p = read(
+            doc.as_bytes(),
+            "evil\u{1b}name.jsonld",
+            &Options::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+        let e = &p.import.events[0];
+        assert!(e.event_id.starts_with("lotline-content-sha256:"), "{e:?}");
+        let place = e.location.as_deref().unwrap();
+        assert!(
+            place.contains("\\e]52") && !text::has_unsafe(place),
+            "{place}"
+        );
+        assert!(!text::has_unsafe(&p.import.source), "{}", p.import.source);
+        p.import.check().unwrap();
+        // A return naming its shipment with control characters: reported, escaped.
+        let doc = RECEIVING
+            .replace(
+                "\"action\": \"OBSERVE\",",
+                "\"action\": \"OBSERVE\", \"disposition\": \"https://ref.gs1.org/cbv/Disp-returned\",",
+            )
+            .replace(
+                "\"ll:tlc\": \"AB12\"",
+                "\"ll:returnOf\": \"urn:uuid:\\u001b[31m\", \"ll:reason\": \"torn\"",
+            );
+        let p = read_str(&doc, &Options::default()).unwrap();
+        assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+        let u = &p.import.unmapped[0];
+        assert!(u.reason.contains("lotline:returnOf"), "{u:?}");
+        assert!(!text::has_unsafe(&u.reason), "{u:?}");
+        p.import.check().unwrap();
     }
 
     proptest! {
