@@ -508,7 +508,7 @@ pub fn build<S: StationExt + ?Sized>(
     Ok(())
 }
 
-/// The cookie complaint of DESIGN.md §1, as found in the demo data.
+/// The cookie complaint of README.md's quick start, as found in the demo data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Complaint {
     pub customer: String,

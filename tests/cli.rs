@@ -144,7 +144,7 @@ impl Plant {
         )
     }
 
-    /// Flour and eggs → dough → cookies: the chain of DESIGN.md §1.
+    /// Flour and eggs → dough → cookies: the chain of README.md's quick start.
     fn bakery(&self) -> (String, String, String, String) {
         self.ok(&[
             "item",

@@ -1,6 +1,6 @@
 //! `check`, `backup` and `salvage`: proving a file sound, copying it while stations work,
 //! and rescuing what a damaged one still holds. None of them ever writes to the file it
-//! reads (DESIGN.md §4.7).
+//! reads (docs/architecture.md, "Trust in the file").
 
 use super::{Failure, Kind, Res, local, output};
 use crate::domain::words::plural;

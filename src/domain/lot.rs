@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Compact integer id given to a lot at creation; link tables hold these, never codes,
-/// because traces walk millions of links (DESIGN.md §4.1).
+/// because traces walk millions of links (docs/store.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct LotId(pub u32);
 

@@ -1,6 +1,6 @@
 //! The FSMA 204 electronic sortable spreadsheet (21 CFR 1.1455(c)(3)): one sheet per
 //! Critical Tracking Event the plant performs — Receiving, Transformation, Shipping —
-//! laid out as FDA's own template is (DESIGN.md §3), every composite KDE split into its
+//! laid out as FDA's own template is (docs/architecture.md, "The law behind it"), every composite KDE split into its
 //! columns, and a "Read me" sheet saying what was asked, by whom, and what each column
 //! means. Written as XLSX and/or one CSV per sheet; never over an existing file.
 //!

@@ -7,7 +7,7 @@
 //! notably lotline's own lot codes on plain Code 128 — comes back as
 //! [`Scan::Plain`], so one scan field can take both.
 //!
-//! Depends only on `domain` (for the GS1 check digit), as DESIGN.md §4 says.
+//! Depends only on `domain` (for the GS1 check digit), as docs/architecture.md says.
 
 mod ai;
 mod digital_link;

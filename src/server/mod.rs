@@ -265,7 +265,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
         }
     ));
     // The link graph in memory: traces and recall scopes walk it instead of redb's link
-    // tables (DESIGN.md §4.5). Built once here; its time and size go in the log.
+    // tables (docs/server.md). Built once here; its time and size go in the log.
     // A graph that cannot be built (a damaged link table) leaves traces to redb's walk,
     // which reports the damage where it is met.
     let started = Instant::now();

@@ -37,7 +37,7 @@ pub struct Core {
     store: Store,
     clock: Clock,
     roles: Roles,
-    /// The link graph in memory, in a long-lived server (DESIGN.md §4.5): traces and recall
+    /// The link graph in memory, in a long-lived server (docs/server.md): traces and recall
     /// scopes walk it instead of redb's link tables. Refreshed after each commit; a trace
     /// is exact even when it lags (see `store::graph`).
     graph: Option<RwLock<LinkGraph>>,
@@ -247,7 +247,7 @@ impl Core {
         })
     }
 
-    /// Group commit (DESIGN.md §4.5): apply many callers' commands in one transaction and
+    /// Group commit (docs/server.md): apply many callers' commands in one transaction and
     /// one fsync, each checked on its own. A refused command does not sink the others:
     /// the transaction is begun again without it, so what is committed is exactly the
     /// accepted commands, each as if run alone in arrival order. Returns one result per
@@ -422,7 +422,7 @@ impl Core {
             Request::Query(q) => self.query(caller, q, stations),
         });
         // Once damage is seen, the file is not to be trusted with more writes: not even
-        // redb's own bookkeeping when it is closed (DESIGN.md §4.7).
+        // redb's own bookkeeping when it is closed (docs/architecture.md, "Trust in the file").
         if let Err(e) = &result
             && e.kind == ErrorKind::Database
             && (e.message.starts_with("the database is damaged")

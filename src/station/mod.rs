@@ -1,4 +1,4 @@
-//! The one API every front end calls (DESIGN.md §4). Commands and queries are serde enums
+//! The one API every front end calls (docs/architecture.md). Commands and queries are serde enums
 //! that run in-process ([`Local`]) or cross a Unix socket to `lotline serve`
 //! ([`remote::Remote`], framed by [`wire`]). Stamping (who, where, when) and permissions
 //! happen in [`Core`], on the side that owns the database.

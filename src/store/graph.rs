@@ -1,4 +1,4 @@
-//! The link graph in memory (DESIGN.md §4.5, last point): every link both ways as compact
+//! The link graph in memory (docs/server.md, "Inside the server"): every link both ways as compact
 //! integer adjacency, for a long-lived process (the server) to walk traces without a
 //! B-tree descent per lot reached. redb stays the record of truth: lot records, voids and
 //! shipment lines are still read from the snapshot a trace runs in.

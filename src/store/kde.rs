@@ -1,4 +1,4 @@
-//! The events an FSMA 204 records request covers (DESIGN.md §3): by lot (its whole
+//! The events an FSMA 204 records request covers (docs/architecture.md, "The law behind it"): by lot (its whole
 //! trace), by dates, by items, or one shipment — gathered in one read transaction where
 //! the store can, with every lot they name, so a front end (or a server's client) builds
 //! the spreadsheet without reading the store itself.

@@ -43,7 +43,7 @@ use tables::*;
 
 /// The redb handle: the one writer, or a read-only view that follows the writer's commits.
 ///
-/// Every open uses redb's `SingleWriter` mode (DESIGN.md §4.5): one process — the server,
+/// Every open uses redb's `SingleWriter` mode (docs/server.md): one process — the server,
 /// or a `--no-server` command — writes, and any number of processes read the file at the
 /// same time through MVCC snapshots, never waiting for the writer.
 pub(crate) enum Db {
@@ -103,7 +103,7 @@ fn file_writer_cached(bytes: usize) -> OpenWriter {
 ///
 /// After one failed write (a full disk, an I/O error) redb refuses everything on that
 /// handle until it is closed ("previous I/O error"). A station that stays up — the app,
-/// the server — must not refuse every later save until it is restarted (DESIGN.md §4.7):
+/// the server — must not refuse every later save until it is restarted (docs/architecture.md, "Trust in the file"):
 /// so the next request closes the failed handle and opens the file again, which also runs
 /// redb's recovery. The file itself was never changed by the failed commit.
 pub(crate) struct Handle {
@@ -230,7 +230,7 @@ pub struct Store {
     path: PathBuf,
     /// Set once damage was seen (a redb panic caught, a corrupted page reported): from
     /// then on nothing more is written to the file, not even redb's bookkeeping on close,
-    /// so a damaged file is never made worse (DESIGN.md §4.7).
+    /// so a damaged file is never made worse (docs/architecture.md, "Trust in the file").
     damaged: std::sync::atomic::AtomicBool,
     /// Why, when the check at open found it (a file served read-only): said to every
     /// write refused.
@@ -526,7 +526,7 @@ impl Store {
     }
 
     /// Close the file and report what closing found, instead of dropping it and losing
-    /// the error (DESIGN.md §4.7). A panic inside redb while closing a damaged file is
+    /// the error (docs/architecture.md, "Trust in the file"). A panic inside redb while closing a damaged file is
     /// reported as damage, never a crash.
     pub fn close(mut self) -> Result<(), StoreError> {
         self.close_now()

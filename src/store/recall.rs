@@ -1,4 +1,4 @@
-//! What a recall needs from a trace (DESIGN.md §4.2): the scope — every finished lot and
+//! What a recall needs from a trace (docs/store.md): the scope — every finished lot and
 //! customer shipment reachable forward, and what is still on hand to hold; the mass
 //! balance of a lot; and the complaint lookup — what did this customer receive?
 

@@ -1,5 +1,5 @@
 //! Every redb table, defined once. Link tables hold compact lot ids, never codes: they are
-//! the hot path of every trace (DESIGN.md §4.1).
+//! the hot path of every trace (docs/store.md).
 
 use redb::{MultimapTableDefinition, TableDefinition};
 

@@ -1,4 +1,4 @@
-//! Trace: a breadth-first walk over the link tables (DESIGN.md §4.2).
+//! Trace: a breadth-first walk over the link tables (docs/store.md).
 //!
 //! Each lot is expanded once however many paths reach it, so a cycle from bad data ends
 //! the walk instead of hanging it. The result is a graph; screens and exports shape it.

@@ -38,7 +38,7 @@ pub struct Config {
 }
 
 /// The `[scanner]` table: how the app tells a barcode scanner's burst of keys from a
-/// person typing (DESIGN.md §4.4), and how it reads what the scanner sent.
+/// person typing (docs/tui.md, "Scanning"), and how it reads what the scanner sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannerSettings {
     /// `prefix`: what the scanner is set to send before each scan, if anything. It frames

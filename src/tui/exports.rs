@@ -1,4 +1,4 @@
-//! Exports from the app (DESIGN.md §3): the FSMA 204 sortable spreadsheet for FDA — for the
+//! Exports from the app (docs/architecture.md, "The law behind it"): the FSMA 204 sortable spreadsheet for FDA — for the
 //! Trace screen's root (its whole trace, both ways) or for a date range, items and FTL
 //! foods — and a saved shipment's shipping KDEs for its customer (CSV, and EPCIS when
 //! chosen). The dialog is the app's, drawn over whatever screen is in front.

@@ -1,5 +1,5 @@
 //! Form fields on tui-input, pick lists that complete as you type, and the focus order of
-//! a form. tui-input edits the text; Tab, Enter and Esc are the app's (DESIGN.md §4.3).
+//! a form. tui-input edits the text; Tab, Enter and Esc are the app's (docs/tui.md).
 
 use super::draw::{self, put};
 use super::theme::Theme;

@@ -2,7 +2,7 @@
 //!
 //! This is the one place raw events are looked at. It filters to key presses, keeps resizes
 //! and pastes, and recognises a barcode scanner's burst of keys as one `Input::Scan`
-//! (DESIGN.md §4.4), so the screens never see a scan as keys.
+//! (docs/tui.md, "Scanning"), so the screens never see a scan as keys.
 //!
 //! A keyboard-wedge scanner types a whole barcode in a few milliseconds and ends it with
 //! Enter. A scan is recognised by its framing first — an AIM symbology identifier (`]`, a

@@ -1,4 +1,4 @@
-//! Keymaps as data (DESIGN.md §4.3): TOML files with one table per layer, each binding an
+//! Keymaps as data (docs/tui.md): TOML files with one table per layer, each binding an
 //! `on` key, a `run` action and a `desc` that Help and the footer show. `default.toml` is
 //! built into the binary; `--keymap FILE` or the config file choose another.
 //!

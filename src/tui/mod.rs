@@ -1,4 +1,4 @@
-//! The full-screen terminal app (DESIGN.md §4.3): Receive, Produce, Ship, Trace, Lots and
+//! The full-screen terminal app (docs/tui.md): Receive, Produce, Ship, Trace, Lots and
 //! Help screens over a `station` handle; the TUI never opens the database itself. Input flows
 //! terminal event → `input::Decoder` → keymap → action → screen `update` → pure `render`.
 
@@ -191,7 +191,7 @@ fn event_loop<'s>(
     if greeting.is_some() {
         app.status = greeting;
     }
-    // Changes other stations commit, pushed by the server (DESIGN.md §4.5 "Live").
+    // Changes other stations commit, pushed by the server (docs/server.md, "Inside the server").
     let notices = station.notices();
     let mut dirty = true;
     loop {

@@ -1,4 +1,4 @@
-//! What a scan does where it lands (DESIGN.md §4.4). The decoder (`input`) turns a
+//! What a scan does where it lands (docs/tui.md, "Scanning"). The decoder (`input`) turns a
 //! scanner's burst into one `Input::Scan`; this module reads it with the GS1 parser and
 //! hands it to the screen in front:
 //!

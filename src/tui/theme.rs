@@ -3,7 +3,7 @@
 //! crossterm 0.29 honours `NO_COLOR` by writing a bare reset for every colour command,
 //! which cancels bold and reverse set just before it. So under `NO_COLOR` (or `--mono`)
 //! the app picks a theme whose styles are `Color::Reset` plus modifiers only: no colour
-//! command is ever written, and bold and reverse survive (DESIGN.md §4.3).
+//! command is ever written, and bold and reverse survive (docs/tui.md).
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;

@@ -1,5 +1,5 @@
 //! EPCIS 2.0 JSON-LD out and in: the GS1 standard trading partners, head offices and
-//! EPCIS repositories exchange traceability events in (DESIGN.md §4.6).
+//! EPCIS repositories exchange traceability events in (docs/epcis.md).
 //!
 //! Identifiers (docs/epcis.md has the full table):
 //! - a lot of an item with a GTIN is the GS1 Digital Link URI of GTIN + lot,

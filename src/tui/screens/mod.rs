@@ -1,6 +1,6 @@
 //! The screens. Each is a state struct, an action enum, an `update` that changes the
 //! state (asking the station for data) and returns an `Outcome`, and a `render` that only
-//! draws: a pure function of the state (DESIGN.md §4.3, §6).
+//! draws: a pure function of the state (docs/tui.md).
 
 pub mod help;
 pub mod lots;

@@ -248,7 +248,7 @@ fn refusing_server(
                         station: "dock-1".into(),
                         role: crate::station::Role::Admin,
                     },
-                    server_pid: 4242,
+                    server_pid: std::process::id(),
                 },
             );
             *hang_up.lock().unwrap() = conn.try_clone().ok();
@@ -283,7 +283,12 @@ fn a_server_of_another_version_stops_the_reconnecting_and_says_what_to_do() {
         now(),
         &remote,
     );
-    assert_eq!(a.link, Link::Server { pid: 4242 });
+    assert_eq!(
+        a.link,
+        Link::Server {
+            pid: std::process::id()
+        }
+    );
     // Something typed on Receive, to be kept.
     typed_on(&mut a, &remote, "flour");
     // The server goes away (stopped for the upgrade) ...

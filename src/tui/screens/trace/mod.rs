@@ -2,7 +2,7 @@
 //! GS1 scan of a case, or a complaint (customer + product + dates → the lots they got →
 //! pick one); walk the tree backward to supplier receipts and forward to customers; see
 //! every KDE of a node; look at the recall scope and hold everything still on hand; check
-//! the mass balance, and save and export the mock recall (DESIGN.md §1, §4.2, §4.3).
+//! the mass balance, and save and export the mock recall (docs/tui.md, "Trace").
 
 mod report;
 mod view;
