@@ -5,6 +5,8 @@
 //! only the service may read. Real `lotline` processes with explicit environments; nothing
 //! here reads /etc/lotline, the user's HOME or LOTLINE_* from the ambient environment.
 
+mod support;
+
 use lotline::station::wire::{self, Hello, PROTOCOL, Welcome};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
@@ -313,56 +315,18 @@ fn the_audit_names_additions_settings_and_refusals_with_who_and_where() {
     assert!(!p.ok(&["lot", &lot]).contains("REFUSED"));
 }
 
-/// A second Unix user for the QA tests, created when missing (root only).
+/// A second Unix user for the QA tests who can reach the binary, or `None` after saying
+/// why the test is skipped.
 fn test_user(name: &str) -> Option<(u32, u32)> {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIPPED: QA through the server needs root to create a second Unix user");
-        return None;
-    }
-    let have = Command::new("id").arg("-u").arg(name).output();
-    if !have.map(|o| o.status.success()).unwrap_or(false) {
-        let made = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                name,
-            ])
-            .status();
-        if !made.map(|s| s.success()).unwrap_or(false) {
-            eprintln!("SKIPPED: useradd could not create the test user {name}");
-            return None;
+    match support::test_user(name)
+        .and_then(|ids| support::reachable_by_others(&bin()).map(|()| ids))
+    {
+        Ok(ids) => Some(ids),
+        Err(why) => {
+            eprintln!("SKIPPED: QA through the server: {why}");
+            None
         }
     }
-    let id = |flag: &str| -> u32 {
-        String::from_utf8(
-            Command::new("id")
-                .arg(flag)
-                .arg(name)
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-    };
-    // The other user must be able to reach the binary.
-    let mut reach: Option<PathBuf> = Some(bin());
-    while let Some(d) = reach {
-        let mode = std::fs::metadata(&d).unwrap().permissions().mode();
-        if mode & 0o001 == 0 {
-            eprintln!("SKIPPED: {} is not reachable by other users", d.display());
-            return None;
-        }
-        reach = d
-            .parent()
-            .map(Path::to_path_buf)
-            .filter(|p| !p.as_os_str().is_empty());
-    }
-    Some((id("-u"), id("-g")))
 }
 
 #[test]

@@ -3,10 +3,12 @@
 //! and the server killed mid-write, garbage on the socket, and a second Unix user refused
 //! by role. Nothing here asserts a time.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -444,66 +446,16 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
 
 #[test]
 fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
-    // A second Unix user is needed; only root can make one.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIPPED: the role test needs root to create a second Unix user");
-        return;
-    }
     let user = "lotline-test-op";
-    let have = Command::new("id").arg("-u").arg(user).output();
-    if !have.map(|o| o.status.success()).unwrap_or(false) {
-        let made = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                user,
-            ])
-            .status();
-        if !made.map(|s| s.success()).unwrap_or(false) {
-            eprintln!("SKIPPED: useradd could not create the test user {user}");
+    let (uid, gid) = match support::test_user(user)
+        .and_then(|ids| support::reachable_by_others(&bin()).map(|()| ids))
+    {
+        Ok(ids) => ids,
+        Err(why) => {
+            eprintln!("SKIPPED: the role test: {why}");
             return;
         }
-    }
-    let uid = String::from_utf8(
-        Command::new("id")
-            .arg("-u")
-            .arg(user)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .parse::<u32>()
-    .unwrap();
-    let gid = String::from_utf8(
-        Command::new("id")
-            .arg("-g")
-            .arg(user)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .parse::<u32>()
-    .unwrap();
-    // The other user must be able to reach the binary.
-    let mut reach: Option<PathBuf> = Some(bin());
-    while let Some(d) = reach {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&d).unwrap().permissions().mode();
-        if mode & 0o001 == 0 {
-            eprintln!("SKIPPED: {} is not reachable by other users", d.display());
-            return;
-        }
-        reach = d
-            .parent()
-            .map(Path::to_path_buf)
-            .filter(|p| !p.as_os_str().is_empty());
-    }
+    };
     let mut p = Plant::new();
     // A plant whose folder others may enter, with a roles file: root is admin, anyone
     // else who can reach the socket an operator.
