@@ -318,14 +318,11 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
     match &roles {
         Some(path) => match crate::station::Roles::from_file(path) {
             Ok(r) => {
-                let role = r
-                    .role(&me.user, &me.groups, &[])
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|why| format!("none ({why})"));
-                v.push(ok(
-                    "roles",
-                    format!("{} reads; {} is {role} there", path.display(), me.user),
-                ));
+                let who = match r.role(&me.user, &me.groups, &[]) {
+                    Ok(role) => format!("{} is {} there", me.user, role.with_article()),
+                    Err(why) => format!("{} has no role there ({why})", me.user),
+                };
+                v.push(ok("roles", format!("{} reads; {who}", path.display())));
             }
             Err(e) => v.push(problem(
                 "roles",

@@ -140,8 +140,8 @@ impl Core {
                 message: format!(
                     "{} is {} here and this needs {}; ask someone with that role, or ask the plant's admin to change {how}",
                     actor.operator,
-                    article(actor.role),
-                    article(needed),
+                    actor.role.with_article(),
+                    needed.with_article(),
                 ),
             });
         }
@@ -452,19 +452,11 @@ impl Core {
             message: format!(
                 "{} is {} here and a backup through the server needs QA; ask QA or the plant's IT, who may read the file",
                 actor.operator,
-                article(actor.role)
+                actor.role.with_article()
             ),
         };
         self.note_refusal(caller, what, &e);
         Err(e)
-    }
-}
-
-fn article(r: Role) -> String {
-    match r {
-        Role::Operator => "an operator".into(),
-        Role::Qa => "QA".into(),
-        Role::Admin => "an admin".into(),
     }
 }
 

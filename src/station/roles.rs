@@ -31,6 +31,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role as a sentence says it: "cory is an operator here", "quinn is QA".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Operator => "an operator",
+            Role::Qa => "QA",
+            Role::Admin => "an admin",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Role::Operator => "operator",
