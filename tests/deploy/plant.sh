@@ -44,6 +44,14 @@ echo "--- running them"
 (cd "$work/repo" && env -i PATH="$work/shim:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/root \
     bash -euo pipefail "$work/steps.sh")
 
+# The unit as shipped reads as systemd reads it (no systemd runs here to start it).
+if command -v systemd-analyze >/dev/null; then
+    echo "--- systemd-analyze verify"
+    out=$(systemd-analyze verify --man=no /etc/systemd/system/lotline.service 2>&1) ||
+        { echo "$out"; echo "FAILED: systemd-analyze refuses the unit" >&2; exit 1; }
+    [ -z "$out" ] || { echo "$out"; echo "FAILED: systemd-analyze warns about the unit" >&2; exit 1; }
+fi
+
 # The service is started and stopped as README's steps did.
 export PATH="$work/shim:/usr/local/bin:$PATH"
 fail() { echo "FAILED: $*" >&2; echo "--- server journal:" >&2; cat /run/fake-systemd/journal >&2 || true; exit 1; }
