@@ -5,15 +5,19 @@
 #
 #     packaging/install.sh target/release/lotline
 #
-# Safe to run again for an upgrade: the program is replaced whole (`install` writes a new
-# file and renames it, so a running server keeps its old copy until it restarts), and an
-# existing config or roles file is never overwritten. Then `systemctl restart lotline`.
+# Safe to run again for an upgrade: the program is replaced whole (written under a new name,
+# then renamed over the old one, so a running server keeps its copy until it restarts), and
+# an existing config or roles file is never overwritten. Then `systemctl restart lotline`.
 set -eu
 bin=${1:?usage: packaging/install.sh PATH-TO-lotline}
 here=$(dirname "$0")
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
 [ -x "$bin" ] || { echo "install.sh: $bin is not an executable lotline" >&2; exit 1; }
-install -D -m 0755 "$bin" /usr/local/bin/lotline
+# A new file beside the old, renamed over it: `lotline` is never missing or half-copied for a
+# clerk who starts it meanwhile, and a running server keeps its own copy until it restarts.
+install -d -m 0755 /usr/local/bin
+install -m 0755 "$bin" /usr/local/bin/.lotline.new
+mv -f /usr/local/bin/.lotline.new /usr/local/bin/lotline
 install -D -m 0644 "$here/lotline.service" /etc/systemd/system/lotline.service
 install -D -m 0644 "$here/lotline.sysusers" /etc/sysusers.d/lotline.conf
 install -D -m 0644 "$here/lotline.tmpfiles" /etc/tmpfiles.d/lotline.conf

@@ -9,7 +9,7 @@ use crate::station::identity::Identity;
 use crate::station::site::Site;
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One thing looked at.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -51,13 +51,18 @@ pub struct DoctorArgs {
 /// `doctor` when the config itself does not read: that first, then what can be checked
 /// without it.
 pub fn run_without_config(cli: &Cli, config_problem: &str) -> Res {
-    let mut findings = vec![problem(
-        "config",
-        config_problem.to_string(),
-        "correct the file (the message names the line and column), then run `lotline doctor` again",
-    )];
-    let db = db_path(cli);
-    findings.extend(examine(cli, &db, None));
+    let fix = if config_problem.contains("cannot be read") {
+        "make it a readable regular file (`chmod 644` it; it holds no secrets), then run `lotline doctor` again"
+    } else {
+        "correct the file (the message names the line and column), then run `lotline doctor` again"
+    };
+    let mut findings = vec![problem("config", config_problem.to_string(), fix)];
+    // Without the config, where the plant is stays unknown: checking this user's personal
+    // plant instead would advise making one, the very thing the config is there to prevent.
+    // Only a database named on the command line or in LOTLINE_DB is looked at.
+    if let Some(db) = cli.db.clone().or_else(super::paths::env_db_path) {
+        findings.extend(examine(cli, &db, None));
+    }
     finish(cli, &mut std::io::stdout().lock(), &findings)
 }
 
@@ -65,13 +70,6 @@ pub fn run(cli: &Cli, out: &mut impl Write, db: &Path) -> Res {
     let mut findings = vec![config_finding(&cli.site)];
     findings.extend(examine(cli, db, Some(&cli.site)));
     finish(cli, out, &findings)
-}
-
-fn db_path(cli: &Cli) -> PathBuf {
-    cli.db
-        .clone()
-        .or_else(super::paths::env_db_path)
-        .unwrap_or_else(super::paths::default_db_path)
 }
 
 fn json(cli: &Cli) -> bool {
@@ -305,16 +303,33 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
             "check the folder's permissions",
         )),
     }
-    v.push(server_finding(
-        db,
-        &socket,
-        db_owner,
-        service,
-        &me,
-        group.as_deref(),
-    ));
-    // The roles file.
-    let roles = site.and_then(Site::roles_file);
+    let (server, answering) = server_finding(db, &socket, db_owner, service, &me, group.as_deref());
+    v.push(server);
+    // The config and the roles file decide who may do what: nobody but their owner may
+    // change them (the server takes a config's roles only then).
+    if let Some(s) = site
+        && let Some(file) = &s.file
+        && s.others_may_write
+    {
+        v.push(problem(
+            "config",
+            format!("{} may be changed by others than its owner", file.display()),
+            format!("chmod go-w {}", file.display()),
+        ));
+    }
+    let roles = site.filter(|s| s.is_plant(db)).and_then(Site::roles_file);
+    if let Some(path) = &roles
+        && std::fs::metadata(path).is_ok_and(|m| m.mode() & 0o022 != 0)
+    {
+        v.push(problem(
+            "roles",
+            format!(
+                "{} may be changed by others than its owner: they could make themselves admin",
+                path.display()
+            ),
+            format!("chmod go-w {}", path.display()),
+        ));
+    }
     match &roles {
         Some(path) => match crate::station::Roles::from_file(path) {
             Ok(r) => {
@@ -327,10 +342,17 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
             Err(e) => v.push(problem(
                 "roles",
                 e.to_string(),
-                format!(
-                    "correct it (`lotline roles check {}` names the line and column); the server keeps its last good roles meanwhile",
-                    path.display()
-                ),
+                if answering {
+                    format!(
+                        "correct it (`lotline roles check {}` names the line and column); the running server keeps its last good roles meanwhile",
+                        path.display()
+                    )
+                } else {
+                    format!(
+                        "correct it (`lotline roles check {}` names the line and column): the server will not start until it reads",
+                        path.display()
+                    )
+                },
             )),
         },
         None => v.push(ok(
@@ -392,6 +414,7 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
 }
 
 /// Reach the server as this user would, without starting one, and say who it says we are.
+/// The server's finding, and whether a server answered at all.
 fn server_finding(
     db: &Path,
     socket: &Path,
@@ -399,8 +422,10 @@ fn server_finding(
     service: bool,
     me: &Identity,
     group: Option<&str>,
-) -> Finding {
+) -> (Finding, bool) {
     use crate::station::remote::{ConnectError, Remote};
+    let answered = |f: Finding| (f, true);
+    let silent = |f: Finding| (f, false);
     match Remote::connect_to(db, socket, "lotline-doctor") {
         Ok(remote) => {
             let actor = remote.actor();
@@ -408,7 +433,7 @@ fn server_finding(
             let runs_as = std::fs::metadata(format!("/proc/{pid}"))
                 .map(|m| m.uid())
                 .ok();
-            match (runs_as, db_owner) {
+            answered(match (runs_as, db_owner) {
                 (Some(s), Some(o)) if s != o => problem(
                     "server",
                     format!(
@@ -432,21 +457,21 @@ fn server_finding(
                         actor.station
                     ),
                 ),
-            }
+            })
         }
-        Err(ConnectError::NoServer(_)) if service => problem(
+        Err(ConnectError::NoServer(_)) if service => silent(problem(
             "server",
             format!("nothing answers on {}", socket.display()),
             "systemctl start lotline (then `journalctl -u lotline` if it does not stay up)",
-        ),
-        Err(ConnectError::NoServer(_)) => ok(
+        )),
+        Err(ConnectError::NoServer(_)) => silent(ok(
             "server",
             format!(
                 "none running on {} (a personal plant's starts with the first command)",
                 socket.display()
             ),
-        ),
-        Err(ConnectError::Refused(m)) if m.contains("permission denied") => problem(
+        )),
+        Err(ConnectError::Refused(m)) if m.contains("permission denied") => answered(problem(
             "server",
             format!("{} may not connect to {}", me.user, socket.display()),
             format!(
@@ -454,11 +479,35 @@ fn server_finding(
                 group.unwrap_or("lotline-floor"),
                 me.user
             ),
-        ),
-        Err(e) => problem(
+        )),
+        // Answered, but this user has no role on the plant: as it should be for root and
+        // the service user on a plant whose roles name only people.
+        Err(ConnectError::Refused(m)) if me.uid == 0 || db_owner == Some(me.uid) => answered(ok(
+            "server",
+            format!(
+                "answers on {}; {} has no role there ({})",
+                socket.display(),
+                me.user,
+                crate::domain::text::escape(&m)
+            ),
+        )),
+        Err(ConnectError::Refused(m)) => answered(problem(
+            "server",
+            format!(
+                "answers on {}, but refuses {}: {}",
+                socket.display(),
+                me.user,
+                crate::domain::text::escape(&m)
+            ),
+            format!(
+                "the plant's admin adds {} to the roles file (`operator = [\"{}\"]`, or their @group), then `lotline roles check` it",
+                me.user, me.user
+            ),
+        )),
+        Err(e) => silent(problem(
             "server",
             crate::domain::text::escape(&e.to_string()).into_owned(),
             "see the message; `journalctl -u lotline` has the server's side",
-        ),
+        )),
     }
 }

@@ -56,10 +56,10 @@ fn count(n: u64, one: &str, many: &str) -> String {
 
 /// Only an admin sets a plant up (its items, parties and identity are master data): say
 /// so before anything is asked or created, not after the last question.
-fn refuse_non_admin(cli: &Cli) -> Res {
+fn refuse_non_admin(cli: &Cli, db: &Path) -> Res {
     use crate::station::Role;
     let me = crate::station::identity::Identity::current();
-    let roles = super::roles(cli, None)?;
+    let roles = super::roles(cli, db, None)?;
     // A new plant names no QA users yet: only a roles file can make someone less than admin.
     let role = roles
         .role(&me.user, &me.groups, &[])
@@ -82,7 +82,7 @@ fn refuse_non_admin(cli: &Cli) -> Res {
 }
 
 pub fn init(cli: &Cli, out: &mut impl Write, db: &Path, a: &InitArgs) -> Res {
-    refuse_non_admin(cli)?;
+    refuse_non_admin(cli, db)?;
     let exists = refuse_existing(cli, db)?;
     let setup = if a.name.is_some() {
         from_flags(a)?

@@ -167,16 +167,17 @@ fn station_name(cli: &Cli) -> Res<String> {
 /// as its server finds them (`Roles::discover`), from what the plant and the system config
 /// name — never from this caller's environment or flags, which would let anyone name a
 /// roles file of their own.
-fn roles(cli: &Cli, store: Option<&Store>) -> Res<crate::station::Roles> {
+fn roles(cli: &Cli, db: &Path, store: Option<&Store>) -> Res<crate::station::Roles> {
     let recorded = match store {
         Some(s) => s.roles_file()?,
         None => None,
     };
+    let (configured, beside) = cli.site.roles_for(db);
     crate::station::Roles::discover(
         None,
-        cli.site.roles.as_deref(),
+        configured.as_deref(),
         recorded.as_deref(),
-        cli.site.default_roles_file().as_deref(),
+        beside.as_deref(),
     )
     .map_err(|e| Failure::new(Kind::Data, e.for_users()))
 }
@@ -202,7 +203,7 @@ type Handle = Box<dyn Station + Send + Sync>;
 
 /// A station on this file opened in this process (`--no-server`).
 fn local(cli: &Cli, store: Store) -> Res<Handle> {
-    let roles = match roles(cli, Some(&store)) {
+    let roles = match roles(cli, store.path(), Some(&store)) {
         Ok(r) => r,
         // A read-only handle never writes, so roles decide nothing there: a roles file
         // with a mistake must not stop `lots`, `trace` or `check`.
@@ -674,7 +675,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     // without a round trip each), unless another terminal's server already has it.
     if served().is_none() {
         let store = Store::open(path, true)?;
-        let roles = roles(cli, Some(&store))?;
+        let roles = roles(cli, path, Some(&store))?;
         let st = Local::with_roles(store, caller(cli)?, roles);
         if st.stats()?.items == 0 {
             eprintln!(
@@ -874,7 +875,7 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
 /// A server runs as the owner of its database, or not at all: one started by root (or any
 /// other user) for the service's file would make root-owned files beside it, run without
 /// the service's group, roles and backups, and keep the real service from starting.
-fn refuse_foreign_database(db: &Path) -> Res {
+fn refuse_foreign_database(db: &Path, service: bool) -> Res {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::metadata(db) else {
         return Ok(());
@@ -885,10 +886,17 @@ fn refuse_foreign_database(db: &Path) -> Res {
         return Ok(());
     }
     let owner = crate::station::identity::Identity::of(meta.uid(), meta.gid()).user;
+    // The plant's service sets up what its server needs (its socket folder, umask, group):
+    // only the service manager starts that one.
+    let how = if service {
+        "`systemctl start lotline`".to_string()
+    } else {
+        format!("`runuser -u {owner} -- lotline serve`, or let {owner}'s first command start it")
+    };
     Err(Failure::new(
         Kind::NotAllowed,
         format!(
-            "{} belongs to {owner}: its server must run as {owner} (`systemctl start lotline` for the plant's service, or `runuser -u {owner} -- lotline serve`); nothing was started",
+            "{} belongs to {owner}: its server must run as {owner} ({how}); nothing was started",
             db.display()
         ),
     ))
@@ -904,8 +912,8 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
                 "give an octal file mode such as 660 (owner and group) or 600 (owner only)",
             )
         })?;
-    refuse_foreign_database(db)?;
     let site = &cli.site;
+    refuse_foreign_database(db, site.is_service(db, &socket_of(cli, db)))?;
     let ours = site.is_plant(db);
     let backup_dir = a
         .backup_dir
@@ -928,8 +936,8 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         create: a.create,
         idle_exit: a.idle_exit.map(std::time::Duration::from_secs),
         roles: a.roles.clone(),
-        configured_roles: site.roles.clone(),
-        system_roles: site.default_roles_file(),
+        configured_roles: site.roles_for(db).0,
+        system_roles: site.roles_for(db).1,
         socket_mode,
         group: a
             .group

@@ -36,8 +36,19 @@ impl BackupPolicy {
         if self.keep == 0 {
             return Err("--keep: keep at least 1 backup".into());
         }
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| format!("--backup-dir: cannot create {}: {e}", self.dir.display()))?;
+        // Backups hold every record: a folder made for them is the server's alone (0700).
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|e| {
+                format!(
+                    "the backup folder {} cannot be made ({e}); make it for the server's user (`install -d -o USER -m 0700 {}`), then start again",
+                    self.dir.display(),
+                    self.dir.display()
+                )
+            })?;
         if !self.dir.is_dir() {
             return Err(format!(
                 "--backup-dir: {} is not a folder",

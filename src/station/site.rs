@@ -53,6 +53,10 @@ pub struct Site {
     pub backup_keep: Option<usize>,
     pub stations_by_address: BTreeMap<String, String>,
     pub stations_by_terminal: BTreeMap<String, String>,
+    /// Who owns the config file, and whether anyone else may change it: a config decides
+    /// roles only when it is root's or the database owner's, and theirs alone.
+    pub owner: Option<u32>,
+    pub others_may_write: bool,
 }
 
 /// Which config to read, as `LOTLINE_CONFIG` says: unset or empty → the system one (absent
@@ -110,8 +114,8 @@ impl Site {
             ConfigChoice::File(p) => (p.clone(), true),
         };
         let dir = path.parent().map(Path::to_path_buf);
-        let text = match read_bounded(&path) {
-            Ok(t) => t,
+        let (text, meta) = match read_bounded(&path) {
+            Ok(read) => read,
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Site {
                     dir,
@@ -125,7 +129,11 @@ impl Site {
                 ));
             }
         };
-        Site::parse(&text, &path)
+        use std::os::unix::fs::MetadataExt;
+        let mut site = Site::parse(&text, &path)?;
+        site.owner = Some(meta.uid());
+        site.others_may_write = meta.mode() & 0o022 != 0;
+        Ok(site)
     }
 
     /// Parse a config's text; `file` names it in errors and anchors relative paths.
@@ -200,6 +208,9 @@ impl Site {
             backup_keep: raw.backup_keep,
             stations_by_address: raw.stations.by_address,
             stations_by_terminal: raw.stations.by_terminal,
+            // Known once the file is read (`load`); text alone is nobody's.
+            owner: None,
+            others_may_write: false,
         })
     }
 
@@ -216,6 +227,28 @@ impl Site {
     /// config (none when no config is read at all).
     pub fn default_roles_file(&self) -> Option<PathBuf> {
         Some(self.dir.as_ref()?.join("roles.toml"))
+    }
+
+    /// The roles files this config gives `db`: the one it names and the one beside it, for
+    /// [`crate::station::Roles::discover`]. None unless `db` is the config's plant (a demo or
+    /// personal plant on the same machine is its owner's), and none from a config someone
+    /// other than root or the database's owner wrote or may change: otherwise anyone could
+    /// name a roles file of their own through `LOTLINE_CONFIG`.
+    pub fn roles_for(&self, db: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+        use std::os::unix::fs::MetadataExt;
+        if !self.is_plant(db) || self.others_may_write {
+            return (None, None);
+        }
+        let db_owner = std::fs::metadata(db).ok().map(|m| m.uid());
+        let trusted = match self.owner {
+            None => false,
+            Some(0) => true,
+            Some(u) => db_owner == Some(u),
+        };
+        if !trusted {
+            return (None, None);
+        }
+        (self.roles.clone(), self.default_roles_file())
     }
 
     /// Whether `db` is the plant this config describes.
@@ -258,7 +291,7 @@ fn same_path(a: &Path, b: &Path) -> bool {
         }
 }
 
-fn read_bounded(path: &Path) -> std::io::Result<String> {
+fn read_bounded(path: &Path) -> std::io::Result<(String, std::fs::Metadata)> {
     use std::io::Read;
     let f = std::fs::File::open(path)?;
     let meta = f.metadata()?;
@@ -270,7 +303,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     }
     let mut text = String::new();
     f.take(MAX_CONFIG_BYTES).read_to_string(&mut text)?;
-    Ok(text)
+    Ok((text, meta))
 }
 
 #[cfg(test)]
@@ -330,6 +363,41 @@ mod tests {
         assert!(e.contains("1.2.3.4"), "{e}");
         let e = Site::parse("backup_keep = 0\n", Path::new("l.toml")).unwrap_err();
         assert!(e.contains("backup_keep"), "{e}");
+    }
+
+    #[test]
+    fn a_config_gives_roles_only_to_its_own_plant_and_only_when_no_one_else_may_change_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        std::fs::write(&db, b"x").unwrap();
+        let config = dir.path().join("lotline.toml");
+        std::fs::write(
+            &config,
+            format!("db = \"{}\"\nroles = \"named.toml\"\n", db.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let load = || Site::load(&ConfigChoice::File(config.clone())).unwrap();
+        // Written by whoever owns the database (this test's user): its roles count.
+        let (named, beside) = load().roles_for(&db);
+        assert_eq!(named, Some(dir.path().join("named.toml")));
+        assert_eq!(beside, Some(dir.path().join("roles.toml")));
+        // Another database on the machine (a demo, a personal plant) is its owner's.
+        assert_eq!(
+            load().roles_for(&dir.path().join("demo.redb")),
+            (None, None)
+        );
+        // A config others may change names no roles: anyone could have put theirs there.
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(load().roles_for(&db), (None, None));
+        // Nor does text that was never read from a file someone owns.
+        let unread = Site::parse(
+            &format!("db = \"{}\"\nroles = \"r.toml\"\n", db.display()),
+            &config,
+        )
+        .unwrap();
+        assert_eq!(unread.roles_for(&db), (None, None));
     }
 
     #[test]

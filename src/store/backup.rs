@@ -341,6 +341,8 @@ fn write_copy(r: &ReadTransaction, dest: &Path, mode: Mode) -> Result<CopyReport
     let private = Private::beside(dest)?;
     let tmp = private.join("copy.redb");
     let built = (|| -> Result<Copied, StoreError> {
+        // A copy holds every record: its owner's alone (0600), whatever the umask.
+        super::private_file(&tmp)?;
         let db = Database::create(&tmp)
             .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", tmp.display())))?;
         let w = db.begin_write()?;

@@ -7,6 +7,8 @@
 set -euo pipefail
 bin=$1 repo=$2
 work=$(mktemp -d /tmp/lotline-deploy.XXXXXX)
+# The private copies go when this namespace ends (the mounts over them go with it).
+trap 'umount /etc 2>/dev/null; rm -rf "$work"' EXIT
 
 # What the steps change is private to this namespace: users and config (/etc), the program
 # (/usr/local/bin), the plant's folders, /run, and the people's homes.
@@ -88,13 +90,18 @@ stat -c '%a %U %n' /var/lib/lotline /var/lib/lotline/plant.redb /run/lotline/lot
 [ "$(stat -c %G /run/lotline/lotline.sock)" = lotline-floor ] || fail "the socket is not the floor's"
 echo "--- doctor, as the clerk"
 as cory lotline doctor
+echo "--- doctor, as root: the service answers and root simply has no role there"
+lotline doctor
+echo "--- the plant's roles are the plant's: a clerk's own demo plant is theirs"
+as cory lotline demo | grep -q "Demo plant:" || fail "the clerk's demo did not build"
 echo "--- the audit names each person"
 audit=$(as quinn lotline audit)
 echo "$audit"
 grep -q cory <<<"$audit" || fail "the audit does not name cory"
 grep -q quinn <<<"$audit" || fail "the audit does not name quinn"
-echo "--- the station is named without any setup"
-as cory lotline lot "$lot" | grep -q "cory" || fail "the lot's history does not name cory"
+echo "--- the station is named without any setup: the host (no terminal, no SSH here)"
+host=$(cat /proc/sys/kernel/hostname)
+as cory lotline lot "$lot" | grep -qF "cory@$host" || fail "the lot's history does not name cory@$host"
 
 echo "--- doctor tells the outsider what IT must do"
 expect_fail 1 "usermod -aG lotline-floor eve" as eve lotline doctor
