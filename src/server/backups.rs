@@ -44,7 +44,7 @@ impl BackupPolicy {
             .create(&self.dir)
             .map_err(|e| {
                 format!(
-                    "the backup folder {} cannot be made ({e}); make it for the server's user (`install -d -o USER -m 0700 {}`), then start again",
+                    "--backup-dir (or the config's backup_dir): the folder {} cannot be made ({e}); make it for the server's user (`install -d -o USER -m 0700 {}`), then start again",
                     self.dir.display(),
                     self.dir.display()
                 )
@@ -382,7 +382,23 @@ fn prune(
 pub fn keep_backing_up(store: &Store, policy: &BackupPolicy, stop: &AtomicBool) {
     let mut done_for: Option<NaiveDate> = None;
     let mut retry_at = std::time::Instant::now();
+    let mut said = false;
     while !stop.load(Ordering::SeqCst) {
+        // A file that failed its check (served read-only) or met damage since is no source
+        // for a backup: a copy of it would prune, day by day, the good copies taken before —
+        // the ones every refusal tells the plant to restore.
+        if !store.writable() || store.is_damaged() {
+            if !said {
+                log(format_args!(
+                    "no backups while {} is damaged or read-only: the ones in {} are kept as they are",
+                    store.path().display(),
+                    policy.dir.display()
+                ));
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            continue;
+        }
         let today = Local::now().date_naive();
         if done_for != Some(today) && std::time::Instant::now() >= retry_at {
             match run_once(store, policy, today) {

@@ -103,7 +103,12 @@ fn install_signal_handlers() {
 
 /// One line to the log (stderr; journald under systemd), stamped in UTC.
 pub fn log(msg: impl std::fmt::Display) {
-    eprintln!(
+    use std::io::Write;
+    // Never `eprintln!`: it panics when stderr cannot be written (a full disk under the
+    // autostart log, a closed pipe), and a panic in a session or the writer would leave
+    // connections hanging. A line that cannot be written is lost; the server goes on.
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "{} lotline serve: {msg}",
         Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
     );
@@ -287,11 +292,11 @@ pub fn serve(opts: &ServeOptions) -> Result<(), ServeError> {
                 g.heap_bytes() as f64 / 1_048_576.0,
                 started.elapsed().as_millis()
             ));
-            Core::new(store, roles).with_graph(g)
+            Core::new(store, roles).shared().with_graph(g)
         }
         Err(e) => {
             log(format_args!("link graph not built ({e}); traces read redb"));
-            Core::new(store, roles)
+            Core::new(store, roles).shared()
         }
     };
     limits::return_large_allocations();

@@ -81,6 +81,37 @@ pub fn tried_query(q: &Query) -> String {
     }
 }
 
+/// Refusals of one user kept a minute. Each is a write with its own sync: without a bound,
+/// anyone the roles refuse could keep the disk busy for every station and, past the table's
+/// cap, push everyone else's refusals out of the audit. Those over it are counted and said
+/// in one row when the next is kept.
+const REFUSALS_KEPT_PER_MINUTE: u32 = 20;
+
+/// Per user: when their minute began, how many refusals were kept and how many dropped.
+#[derive(Debug, Default)]
+pub(crate) struct RefusalBudget {
+    users: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32, u32)>>,
+}
+
+impl RefusalBudget {
+    /// Whether one more refusal of `user` is kept now, and how many of theirs were dropped
+    /// since the last one kept (to say so in the audit).
+    fn admit(&self, user: &str, now: std::time::Instant) -> (bool, u32) {
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let w = users.entry(user.to_string()).or_insert((now, 0, 0));
+        if now.duration_since(w.0) >= std::time::Duration::from_secs(60) {
+            w.0 = now;
+            w.1 = 0;
+        }
+        if w.1 >= REFUSALS_KEPT_PER_MINUTE {
+            w.2 += 1;
+            return (false, 0);
+        }
+        w.1 += 1;
+        (true, std::mem::take(&mut w.2))
+    }
+}
+
 impl Core {
     /// Keep the refusals among `results` (the roles said no) for the audit. A file that
     /// cannot be written now (read-only here, damaged, full) keeps nothing: the caller's
@@ -90,22 +121,32 @@ impl Core {
         refused: impl IntoIterator<Item = (&'a Caller, String, Option<LotCode>, &'a StationError)>,
     ) {
         let at = self.now();
-        let rows: Vec<Refusal> = refused
-            .into_iter()
-            .filter(|(_, _, _, e)| e.kind == ErrorKind::Forbidden)
-            .map(|(caller, what, lot, e)| {
-                Refusal::new(
-                    Stamp {
-                        operator: caller.user.clone(),
-                        station: caller.station.clone(),
-                        at,
-                    },
-                    &what,
-                    lot,
-                    &e.message,
-                )
-            })
-            .collect();
+        let now = std::time::Instant::now();
+        let mut rows: Vec<Refusal> = Vec::new();
+        for (caller, what, lot, e) in refused {
+            if e.kind != ErrorKind::Forbidden {
+                continue;
+            }
+            let (kept, dropped) = self.refusal_budget.admit(&caller.user, now);
+            let stamp = Stamp {
+                operator: caller.user.clone(),
+                station: caller.station.clone(),
+                at,
+            };
+            if dropped > 0 {
+                rows.push(Refusal::new(
+                    stamp.clone(),
+                    "more attempts",
+                    None,
+                    &format!(
+                        "{dropped} more refused attempts were not kept one by one (over {REFUSALS_KEPT_PER_MINUTE} a minute)"
+                    ),
+                ));
+            }
+            if kept {
+                rows.push(Refusal::new(stamp, &what, lot, &e.message));
+            }
+        }
         if !rows.is_empty() && self.store().writable() {
             let _ = self.store().record_refusals(&rows);
         }
@@ -121,6 +162,24 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_refused_over_and_over_is_kept_a_bounded_number_of_times_a_minute() {
+        let b = RefusalBudget::default();
+        let t = std::time::Instant::now();
+        for _ in 0..REFUSALS_KEPT_PER_MINUTE {
+            assert_eq!(b.admit("eve", t), (true, 0));
+        }
+        for _ in 0..500 {
+            assert_eq!(b.admit("eve", t), (false, 0));
+        }
+        // Someone else is not held back by eve's flood.
+        assert_eq!(b.admit("quinn", t), (true, 0));
+        // A minute on, eve's next is kept, with word of the 500 that were not.
+        let later = t + std::time::Duration::from_secs(61);
+        assert_eq!(b.admit("eve", later), (true, 500));
+        assert_eq!(b.admit("eve", later), (true, 0));
+    }
     use crate::domain::*;
 
     #[test]

@@ -43,6 +43,12 @@ pub struct Core {
     graph: Option<RwLock<LinkGraph>>,
     /// The backup being fetched through the server, if one (see `copies`).
     copies: super::copies::Copies,
+    /// How many of each user's refusals the audit keeps a minute (see `audit`).
+    pub(crate) refusal_budget: super::audit::RefusalBudget,
+    /// Shared by every station of a server (not one process's own file): reads of the whole
+    /// plant (`check`) are QA's, one at a time, since each holds every lot in memory.
+    shared: bool,
+    whole_reads: std::sync::Mutex<()>,
 }
 
 impl Core {
@@ -53,6 +59,9 @@ impl Core {
             roles,
             graph: None,
             copies: Default::default(),
+            refusal_budget: Default::default(),
+            shared: false,
+            whole_reads: std::sync::Mutex::new(()),
         }
     }
 
@@ -77,6 +86,12 @@ impl Core {
         {
             let _ = g.refresh(&self.store);
         }
+    }
+
+    /// This core serves every station of a plant (`lotline serve`).
+    pub fn shared(mut self) -> Core {
+        self.shared = true;
+        self
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Core {
@@ -368,6 +383,21 @@ impl Core {
                 to,
             } => Reply::Deliveries(s.deliveries(&customer, item.as_ref(), from, to)?),
             Query::FindLot(l) => Reply::MaybeLot(s.find_lot(&l)?),
+            Query::Check if self.shared => {
+                self.may_read_whole(
+                    caller,
+                    &super::audit::tried_query(&Query::Check),
+                    "a check of the whole plant through the server",
+                )?;
+                let Ok(_one) = self.whole_reads.try_lock() else {
+                    return Err(StationError {
+                        kind: ErrorKind::Busy,
+                        field: None,
+                        message: "another check of the whole plant is running on the server; nothing was done, try again in a moment".into(),
+                    });
+                };
+                Reply::Check(s.check()?)
+            }
             Query::Check => Reply::Check(s.check()?),
             Query::Today => Reply::Today(self.business_date()),
             Query::WhoAmI => Reply::Actor(self.actor(caller)?),
@@ -397,7 +427,7 @@ impl Core {
                 Reply::MaybeEventIds(s.item_events_if_fewer(&items, from, to)?)
             }
             Query::BackupStart => {
-                self.may_back_up(caller, &q_backup())?;
+                self.may_read_whole(caller, &q_backup(), "a backup through the server")?;
                 Reply::BackupOffer(self.copies.start(s, &caller.user)?)
             }
             Query::BackupPart { id, offset } => {
@@ -439,9 +469,14 @@ fn q_backup() -> String {
 }
 
 impl Core {
-    /// A backup through the server is a copy of the whole plant: QA's, like the plant's
-    /// records it holds for the auditor. Refusals are kept for the audit.
-    fn may_back_up(&self, caller: &Caller, what: &str) -> Result<(), StationError> {
+    /// A backup or a check through the server reads the whole plant: QA's, like the
+    /// plant's records it holds for the auditor. Refusals are kept for the audit.
+    fn may_read_whole(
+        &self,
+        caller: &Caller,
+        what: &str,
+        purpose: &str,
+    ) -> Result<(), StationError> {
         let actor = self.actor(caller)?;
         if actor.role >= Role::Qa {
             return Ok(());
@@ -450,7 +485,7 @@ impl Core {
             kind: ErrorKind::Forbidden,
             field: None,
             message: format!(
-                "{} is {} here and a backup through the server needs QA; ask QA or the plant's IT, who may read the file",
+                "{} is {} here and {purpose} needs QA; ask QA or the plant's IT, who may read the file",
                 actor.operator,
                 actor.role.with_article()
             ),
