@@ -530,6 +530,18 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     let refused: Vec<_> = theirs.iter().filter(|r| r["kind"] == "refused").collect();
     assert_eq!(refused.len(), 1, "{theirs:?}");
     assert_eq!(refused[0]["lot"], lot.as_str());
+    // A check of the whole plant through the server holds every lot in memory: QA's, not
+    // the operator's, who cannot read the file (0600, root's) to check it alone either.
+    let o = as_other(&["check"]);
+    assert_eq!(
+        o.status.code(),
+        Some(77),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("needs QA"), "{err}");
+    assert!(!err.contains("problem"), "a refusal is not damage: {err}");
     p.check_clean();
 }
 

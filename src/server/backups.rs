@@ -417,6 +417,39 @@ pub fn keep_backing_up(store: &Store, policy: &BackupPolicy, stop: &AtomicBool) 
 mod tests {
     use super::*;
 
+    /// A file served read-only (it failed its check) is no source for backups: none is
+    /// taken and none of the good ones before it is pruned.
+    #[test]
+    fn a_file_served_read_only_takes_no_backup_and_prunes_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("plant.redb");
+        Store::open(&db, true).unwrap().close().unwrap();
+        let backups = dir.path().join("backups");
+        std::fs::create_dir(&backups).unwrap();
+        let good = backups.join("plant-2020-01-01.redb");
+        std::fs::copy(&db, &good).unwrap();
+        let store = Store::open_read_only(&db).unwrap();
+        let policy = BackupPolicy {
+            dir: backups.clone(),
+            keep: 1,
+        };
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| keep_backing_up(&store, &policy, &stop));
+            // Long enough for a writable store's first backup (taken at once).
+            std::thread::sleep(Duration::from_millis(1500));
+            stop.store(true, Ordering::SeqCst);
+        });
+        let names: Vec<_> = std::fs::read_dir(&backups)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("plant-2020-01-01.redb")]
+        );
+    }
+
     #[test]
     fn names_and_days_round_trip_and_others_are_not_ours() {
         let db = Path::new("/srv/plant.redb");
