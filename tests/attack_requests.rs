@@ -273,12 +273,21 @@ fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
         kind: "BOL".into(),
         number: "9".repeat(30 << 20),
     };
-    let e = refused_as(c.call(receipt(today, "HUGE-1", huge)), "ref");
+    // Larger than any request may be: answered in its place, before it is decoded.
+    let e = c.call(receipt(today, "HUGE-1", huge)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    assert!(e.message.contains("more than the 1024 KB"), "{e}");
     assert!(e.message.len() < 300, "the refusal is one short line: {e}");
-    // Free text past its bound likewise, on the same connection.
+    // A reference and free text past their bounds but within a request's size: refused by
+    // the checks, naming the field, on the same connection.
+    let long = Reference {
+        kind: "BOL".into(),
+        number: "9".repeat(50_000),
+    };
+    refused_as(c.call(receipt(today, "LONG-REF", long)), "ref");
     let mut r = receipt(today, "LONG-NOTE", Reference::parse("BOL:1", "r").unwrap());
     if let Request::Command(lotline::station::Command::Receive(n)) = &mut r {
-        n.quality.note = "x".repeat(2 << 20);
+        n.quality.note = "x".repeat(600_000);
     }
     refused_as(c.call(r), "note");
     match c.call(receipt(
@@ -673,4 +682,28 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
     ] {
         assert!(out.contains(line), "{line}: {out}");
     }
+}
+
+/// A request of millions of one-letter codes decodes to many times its bytes (the server
+/// once went from 19 MB to 1.9 GB on one such frame): anything but the admin's import is
+/// held to a small size and answered unread, and the connection goes on.
+#[test]
+fn a_request_that_would_decode_to_gigabytes_is_answered_unread() {
+    let mut p = Plant::new();
+    p.serve(&[]);
+    let mut c = p.raw();
+    let items: Vec<ItemCode> = (0..3_000_000)
+        .map(|_| ItemCode::parse("A", "item").unwrap())
+        .collect();
+    let e = c
+        .call(Request::Query(Query::ItemEventIds {
+            items,
+            from: None,
+            to: None,
+        }))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    assert!(e.message.contains("only the admin's EPCIS import"), "{e}");
+    // The same connection is served as before.
+    let _ = c.today();
 }

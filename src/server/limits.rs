@@ -54,7 +54,9 @@ impl Default for Limits {
             notices: 1 << 20,
             in_flight: 32,
             answering: 2,
-            user_requests: crate::station::wire::MAX_FRAME as usize,
+            // Decoding can take many times a request's bytes: a user's requests in hand are
+            // held to 8 MiB (one frame of any allowed size, an admin's import, fits alone).
+            user_requests: 8 << 20,
             total_requests: 4 * crate::station::wire::MAX_FRAME as usize,
             small_frame: 64 << 10,
             handshake: Duration::from_secs(5),

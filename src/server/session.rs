@@ -417,12 +417,23 @@ fn serve_requests(shared: &Arc<Shared>, conn: &Arc<Conn>, caller: &Caller) -> St
             return "closed".into();
         }
         let give_up = closing(&conn.closed);
-        let read =
-            wire::read_frame_within::<ClientMsg, _>(&mut &conn.stream, MAX_FRAME, &frames, |len| {
+        let read = wire::read_frame_vetted::<ClientMsg, _>(
+            &mut &conn.stream,
+            MAX_FRAME,
+            &frames,
+            |len| {
                 conn.user
                     .request_room(len as usize, &shared.requests, limits, &give_up)
                     .ok_or_else(|| FrameError::Refused("closed while waiting for room".into()))
-            });
+            },
+            |body| {
+                // Roles may change while connected: the role now, as the server holds it.
+                let admin = lock(&shared.clients)
+                    .get(&conn.id)
+                    .is_some_and(|c| c.info.role == crate::station::Role::Admin);
+                wire::vet_request(body, admin)
+            },
+        );
         match read {
             // Closed while it was read (its user's access withdrawn, say): not answered.
             Ok(Some(_)) if conn.closed.load(Ordering::SeqCst) => return "closed".into(),
@@ -437,6 +448,29 @@ fn serve_requests(shared: &Arc<Shared>, conn: &Arc<Conn>, caller: &Caller) -> St
             Ok(None) => return "disconnected".into(),
             Err(FrameError::Io(e)) => return format!("disconnected ({e})"),
             Err(FrameError::Refused(m)) => return m,
+            // Read whole but not decoded: the stream is in step, so the call is answered
+            // in its place and the connection goes on.
+            Err(FrameError::Oversized {
+                id: Some(call),
+                len,
+                max,
+            }) => {
+                let e = crate::station::StationError {
+                    kind: crate::station::ErrorKind::TooLarge,
+                    field: None,
+                    message: format!(
+                        "the request is {} KB, more than the {} KB a request may be (only the admin's EPCIS import may be larger); nothing was done",
+                        len >> 10,
+                        max >> 10
+                    ),
+                };
+                if let Ok(f) = wire::encode_frame(&ServerMsg::Reply {
+                    id: call,
+                    result: Err(e),
+                }) {
+                    conn.push_reply(f);
+                }
+            }
             Err(e @ FrameError::Stalled { .. }) => {
                 // Nothing more is read from it: it is closed, not answered.
                 conn.close(e.to_string());

@@ -25,6 +25,57 @@ pub const PROTOCOL: u32 = 3;
 /// without reading it.
 pub const MAX_FRAME: u32 = 64 << 20;
 
+/// The largest request a client may send the server, but for an EPCIS import (a partner's
+/// whole document, the admin's, which the client keeps within [`MAX_FRAME`]). Decoding can
+/// take many times a frame's bytes (a list of one-letter codes: about 28 bytes a byte), so
+/// every other request — a form, a filter, a page of ids is a few KB — is held to this
+/// before it is decoded. See docs/server.md, "Bounds".
+pub const MAX_REQUEST: u32 = 1 << 20;
+
+/// postcard's tags for `ClientMsg::Call` and `Request::Command` and `Command::ImportEpcis`:
+/// the variants' positions, pinned by `an_import_is_the_one_large_request` below.
+const CALL_TAG: u64 = 0;
+const COMMAND_TAG: u64 = 0;
+const IMPORT_TAG: u64 = 11;
+
+/// Whether a client's frame of this body may be decoded: any within [`MAX_REQUEST`], and
+/// larger only when it is an EPCIS import (read from the tags at its start, before any of
+/// it is decoded) from a caller who `may_import` (the admin: everyone else would be refused
+/// it after decoding, which is what must not be paid for).
+pub fn vet_request(body: &[u8], may_import: bool) -> Result<(), FrameError> {
+    if body.len() <= MAX_REQUEST as usize {
+        return Ok(());
+    }
+    let mut at = body;
+    let mut tag = || -> Option<u64> {
+        // A postcard varint: 7 bits a byte, low first, at most 10 bytes.
+        let mut v = 0u64;
+        for (i, b) in at.iter().take(10).enumerate() {
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                at = &at[i + 1..];
+                return Some(v);
+            }
+        }
+        None
+    };
+    let call = tag();
+    let id = tag();
+    let (request, command) = (tag(), tag());
+    if may_import
+        && call == Some(CALL_TAG)
+        && request == Some(COMMAND_TAG)
+        && command == Some(IMPORT_TAG)
+    {
+        return Ok(());
+    }
+    Err(FrameError::Oversized {
+        id: id.filter(|_| call == Some(CALL_TAG)),
+        len: u32::try_from(body.len()).unwrap_or(u32::MAX),
+        max: MAX_REQUEST,
+    })
+}
+
 /// The largest handshake the server reads. A `Hello` is under 100 bytes; a peer the plant
 /// has not yet let in holds no more of the server's memory than this.
 pub const MAX_HELLO: u32 = 4 << 10;
@@ -105,6 +156,11 @@ pub enum FrameError {
     /// The reader gave up waiting to take the frame in (its connection is being closed).
     #[error("{0}")]
     Refused(String),
+    /// A whole request larger than a request may be ([`MAX_REQUEST`]): read, not decoded.
+    /// The stream is still in step, so the call (`id`, when its start names one) is
+    /// answered in its place and the connection goes on.
+    #[error("the request is {len} bytes, more than the {max} a request may be")]
+    Oversized { id: Option<u64>, len: u32, max: u32 },
 }
 
 /// One message as a frame: its length, then its postcard body. A message that would pass
@@ -198,6 +254,18 @@ pub fn read_frame_within<T: DeserializeOwned, G>(
     deadlines: &Deadlines,
     admit: impl FnOnce(u32) -> Result<G, FrameError>,
 ) -> Result<Option<(T, G)>, FrameError> {
+    read_frame_vetted(r, max, deadlines, admit, |_| Ok(()))
+}
+
+/// As [`read_frame_within`], with `vet` shown the whole body before it is decoded (the
+/// server holds requests other than an import to [`MAX_REQUEST`] there: [`vet_request`]).
+pub fn read_frame_vetted<T: DeserializeOwned, G>(
+    r: &mut impl TimedRead,
+    max: u32,
+    deadlines: &Deadlines,
+    admit: impl FnOnce(u32) -> Result<G, FrameError>,
+    vet: impl FnOnce(&[u8]) -> Result<(), FrameError>,
+) -> Result<Option<(T, G)>, FrameError> {
     let started = Instant::now();
     let mut len = [0u8; 4];
     let mut got = 0;
@@ -242,6 +310,7 @@ pub fn read_frame_within<T: DeserializeOwned, G>(
             Got::Late => return Err(stalled(len, filled, deadlines, begun)),
         }
     }
+    vet(&body)?;
     postcard::from_bytes(&body)
         .map(|msg| Some((msg, token)))
         .map_err(|e| FrameError::Garbled(e.to_string()))
@@ -432,6 +501,57 @@ mod tests {
                 result: Ok(r),
             });
         }
+    }
+
+    /// Only an EPCIS import may be larger than MAX_REQUEST: the tags `vet_request` reads
+    /// are the ones postcard writes for it, and any other large request is refused before
+    /// it is decoded.
+    #[test]
+    fn an_import_is_the_one_large_request() {
+        use crate::domain::EpcisImport;
+        use crate::station::Command;
+        let big = "x".repeat(MAX_REQUEST as usize + 10);
+        let import = ClientMsg::Call {
+            id: 300,
+            request: Request::Command(Command::ImportEpcis(EpcisImport {
+                source: big.clone(),
+                skip_unmappable: false,
+                items: Vec::new(),
+                parties: Vec::new(),
+                events: Vec::new(),
+                unmapped: Vec::new(),
+            })),
+        };
+        let body = postcard::to_stdvec(&import).unwrap();
+        assert!(body.len() > MAX_REQUEST as usize);
+        vet_request(&body, true).unwrap();
+        // The same from someone who may not import: refused before it is decoded.
+        assert!(vet_request(&body, false).is_err());
+        // A query of a million one-letter items: refused unread.
+        let items = (0..600_000)
+            .map(|_| crate::domain::ItemCode::parse("A", "item").unwrap())
+            .collect();
+        let query = ClientMsg::Call {
+            id: 300,
+            request: Request::Query(Query::ItemEventIds {
+                items,
+                from: None,
+                to: None,
+            }),
+        };
+        let body = postcard::to_stdvec(&query).unwrap();
+        assert!(body.len() > MAX_REQUEST as usize);
+        assert!(matches!(
+            vet_request(&body, true),
+            Err(FrameError::Oversized {
+                id: Some(300),
+                max: MAX_REQUEST,
+                ..
+            })
+        ));
+        // Small ones pass, whatever they are; garbage of any size past the limit does not.
+        vet_request(&postcard::to_stdvec(&ClientMsg::Subscribe).unwrap(), false).unwrap();
+        assert!(vet_request(&vec![0xff; MAX_REQUEST as usize + 1], true).is_err());
     }
 
     #[test]
