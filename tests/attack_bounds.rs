@@ -407,10 +407,11 @@ fn connections_past_the_open_file_limit_are_refused_and_the_server_never_spins()
     for a in attempts {
         match a {
             Ok((stream, Welcome::Accepted { .. })) => held.push(stream),
-            Ok((_, Welcome::Refused { message, .. })) => {
+            Ok((_, Welcome::Busy { message })) => {
                 assert!(message.contains("connections open"), "{message}");
                 refused += 1;
             }
+            Ok((_, w @ Welcome::Refused { .. })) => panic!("refused, not busy: {w:?}"),
             Err(e) => panic!("a connection got no answer: {e}"),
         }
     }
@@ -485,7 +486,7 @@ fn one_user_cannot_hold_more_connections_than_their_share() {
         std::thread::sleep(Duration::from_millis(20));
     }
     match handshake(&s.socket, "t5") {
-        Ok((_, Welcome::Refused { message, .. })) => {
+        Ok((_, Welcome::Busy { message })) => {
             assert!(message.contains("already has 4 connections"), "{message}")
         }
         other => panic!("the fifth connection was not refused: {other:?}"),

@@ -27,7 +27,7 @@ pub use limits::Limits;
 use socket::bind;
 pub use socket::{served_by, stop_if_idle};
 
-use crate::station::wire::{self, PROTOCOL, Welcome};
+use crate::station::wire::{self, Welcome};
 use crate::station::{
     Caller, Command, Core, ErrorKind, Notice, Reply, Request, Roles, StationError, StationInfo,
 };
@@ -647,10 +647,7 @@ impl Refused {
         let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
         let _ = wire::write_frame(
             &mut &stream,
-            &Welcome::Refused {
-                protocol: PROTOCOL,
-                message,
-            },
+            &Welcome::Busy { message },
         );
         let _ = stream.shutdown(std::net::Shutdown::Write);
         if stream.set_nonblocking(true).is_err() {

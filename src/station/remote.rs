@@ -364,6 +364,10 @@ pub enum ConnectError {
     /// A server answered and refused us (no role, bad station).
     #[error("{0}")]
     Refused(String),
+    /// A server answered that it holds as many connections as it takes, for everyone or
+    /// for this user: try again once some close.
+    #[error("{0}")]
+    Busy(String),
     /// The server speaks another protocol version: nothing this client sends would be
     /// understood, and trying again cannot help until one side is upgraded or restarted.
     #[error("{}", mismatch_message(*server, *client))]
@@ -390,6 +394,7 @@ impl From<ConnectError> for StationError {
     fn from(e: ConnectError) -> Self {
         let kind = match e {
             ConnectError::Refused(_) => ErrorKind::Forbidden,
+            ConnectError::Busy(_) => ErrorKind::Busy,
             ConnectError::Mismatch { .. } => ErrorKind::Version,
             ConnectError::StartFailed(_)
             | ConnectError::Untrusted(_)
@@ -517,6 +522,7 @@ fn handshake(
             })
         }
         Welcome::Refused { message, .. } => Err(ConnectError::Refused(message)),
+        Welcome::Busy { message } => Err(ConnectError::Busy(message)),
     }
 }
 

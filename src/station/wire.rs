@@ -108,6 +108,10 @@ pub enum Welcome {
     Accepted { actor: Actor, server_pid: u32 },
     /// Not connected, and why (another protocol version, a bad station name, no role).
     Refused { protocol: u32, message: String },
+    /// Not connected now: the server, or this user, holds as many connections as it takes.
+    /// The same request works once some close (a client's "try again", not "not allowed").
+    /// Appended, so the variants before it keep their bytes.
+    Busy { message: String },
 }
 
 /// After the handshake, what a client sends. One message is built and moved per call, so
@@ -408,6 +412,12 @@ mod tests {
                 message: "no".into()
             }),
             b"\x05\0\0\0\x01\x01\x02no"
+        );
+        assert_eq!(
+            round(&Welcome::Busy {
+                message: "x".into()
+            }),
+            b"\x03\0\0\0\x02\x01x"
         );
         assert_eq!(round(&ClientMsg::Subscribe), b"\x01\0\0\0\x01");
         assert_eq!(
