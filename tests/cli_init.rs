@@ -401,3 +401,35 @@ fn init_by_someone_the_roles_file_does_not_make_admin_creates_nothing() {
         "init left a server behind"
     );
 }
+
+#[test]
+fn roles_check_warns_of_names_the_machine_does_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let roles = dir.path().join("roles.toml");
+    std::fs::write(
+        &roles,
+        "admin = [\"root\", \"no-such-user-x7\"]\noperator = [\"@root\", \"@no-such-group-x7\"]\n",
+    )
+    .unwrap();
+    let r = with_config(
+        Path::new("none"),
+        &["roles", "check", roles.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("is good"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("knows no user named no-such-user-x7"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("knows no group named no-such-group-x7"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("named root"),
+        "root is known: {}",
+        r.stdout
+    );
+}

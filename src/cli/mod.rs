@@ -195,6 +195,26 @@ fn roles_check(out: &mut impl Write, file: &Path) -> Res {
     for line in map.describe() {
         writeln!(out, "  {line}")?;
     }
+    // A misspelt name reads fine and gives nobody the role: the likeliest lock-out.
+    use crate::station::identity::{group_exists, user_exists};
+    for name in map.names() {
+        let known = match name.strip_prefix('@') {
+            Some(g) => group_exists(g),
+            None => user_exists(name),
+        };
+        if !known {
+            writeln!(
+                out,
+                "  warning: this machine knows no {} named {} (misspelt?); it gives nobody a role",
+                if name.starts_with('@') {
+                    "group"
+                } else {
+                    "user"
+                },
+                crate::domain::text::escape(name.trim_start_matches('@'))
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -645,10 +645,7 @@ impl Refused {
 
     fn refuse(&mut self, stream: UnixStream, message: String) {
         let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-        let _ = wire::write_frame(
-            &mut &stream,
-            &Welcome::Busy { message },
-        );
+        let _ = wire::write_frame(&mut &stream, &Welcome::Busy { message });
         let _ = stream.shutdown(std::net::Shutdown::Write);
         if stream.set_nonblocking(true).is_err() {
             return;

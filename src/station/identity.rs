@@ -127,6 +127,58 @@ pub fn user_name(uid: u32) -> String {
     name.unwrap_or_else(|| format!("uid:{uid}"))
 }
 
+/// Whether the system's user database (files, LDAP, SSSD) knows a user of this name.
+pub fn user_exists(name: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    with_buffer(|buf| {
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: getpwnam_r writes only into `pwd` and `buf`, which outlive the call.
+        let rc = unsafe {
+            libc::getpwnam_r(
+                c.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if rc != 0 {
+            return Err(rc);
+        }
+        Ok(Some(!found.is_null()))
+    })
+    .unwrap_or(false)
+}
+
+/// Whether the system's group database knows a group of this name.
+pub fn group_exists(name: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    with_buffer(|buf| {
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: getgrnam_r writes only into `grp` and `buf`, which outlive the call.
+        let rc = unsafe {
+            libc::getgrnam_r(
+                c.as_ptr(),
+                &mut grp,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if rc != 0 {
+            return Err(rc);
+        }
+        Ok(Some(!found.is_null()))
+    })
+    .unwrap_or(false)
+}
+
 /// The name of group `gid`, if the group database has one.
 pub fn group_name(gid: u32) -> Option<String> {
     with_buffer(|buf| {

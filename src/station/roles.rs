@@ -255,6 +255,15 @@ impl RoleMap {
         }
     }
 
+    /// Every user and `@group` the file names, as written.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.admin
+            .iter()
+            .chain(&self.qa)
+            .chain(&self.operator)
+            .map(String::as_str)
+    }
+
     /// Who gets which role, one line per role, for `lotline roles check`: users by name,
     /// groups as "members of group G".
     pub fn describe(&self) -> Vec<String> {
