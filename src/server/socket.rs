@@ -224,9 +224,10 @@ fn bind_at(path: &Path, mode: u32, group: Option<&str>) -> Result<UnixListener, 
         .unwrap_or(Path::new("."));
     // A mistyped group is refused before anything is made.
     let gid = match group {
-        Some(group) => {
-            Some(group_id(group).ok_or_else(|| setup(format!("no group named {group}")))?)
-        }
+        Some(group) => Some(
+            crate::station::identity::group_id(group)
+                .ok_or_else(|| setup(format!("no group named {group}")))?,
+        ),
         None => None,
     };
     let mode = mode & 0o777;
@@ -478,24 +479,6 @@ fn private_dir(dir: &Path, socket: &Path, uid: u32, socket_mode: u32) -> Result<
         }
     }
     Ok(())
-}
-
-fn group_id(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 64 * 1024];
-    let mut found: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: getgrnam_r writes only into `grp` and `buf`, which outlive the call.
-    let rc = unsafe {
-        libc::getgrnam_r(
-            c.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut found,
-        )
-    };
-    (rc == 0 && !found.is_null()).then_some(grp.gr_gid)
 }
 
 #[cfg(test)]

@@ -153,11 +153,9 @@ pub fn user_exists(name: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// Whether the system's group database knows a group of this name.
-pub fn group_exists(name: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(name) else {
-        return false;
-    };
+/// The id of the group of this name, from the system's group database.
+pub fn group_id(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
     with_buffer(|buf| {
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::group = std::ptr::null_mut();
@@ -174,9 +172,13 @@ pub fn group_exists(name: &str) -> bool {
         if rc != 0 {
             return Err(rc);
         }
-        Ok(Some(!found.is_null()))
+        Ok((!found.is_null()).then_some(grp.gr_gid))
     })
-    .unwrap_or(false)
+}
+
+/// Whether the system's group database knows a group of this name.
+pub fn group_exists(name: &str) -> bool {
+    group_id(name).is_some()
 }
 
 /// The name of group `gid`, if the group database has one.
