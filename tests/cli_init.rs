@@ -432,4 +432,11 @@ fn roles_check_warns_of_names_the_machine_does_not_know() {
         "root is known: {}",
         r.stdout
     );
+    // A broken system config does not stand in the way of checking a roles file.
+    let config = dir.path().join("lotline.toml");
+    std::fs::write(&config, "db = \n").unwrap();
+    let r = with_config(&config, &["roles", "check", roles.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = with_config(&config, &["lots"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }

@@ -66,6 +66,21 @@ pub fn main() -> ExitCode {
         Err(problem) if matches!(cli.command, Some(Cmd::Doctor(_))) => {
             doctor::run_without_config(&cli, &problem)
         }
+        // What repairs or checks a named file needs no config: a broken one must not stand
+        // in the way of the tools used to put things right.
+        Err(_)
+            if matches!(
+                cli.command,
+                Some(
+                    Cmd::Roles(_)
+                        | Cmd::Check { file: Some(_), .. }
+                        | Cmd::Salvage { .. }
+                        | Cmd::Barcode(_)
+                )
+            ) =>
+        {
+            run(cli)
+        }
         Err(problem) => Err(Failure::new(
             Kind::Invalid,
             format!("{problem}; correct it (`lotline doctor` checks the whole setup)"),
