@@ -17,6 +17,9 @@ pub const EXIT_INVALID: u8 = 2;
 /// The record was saved, but its label did not print. Do not run the command again (that
 /// would record it twice); reprint with `lotline label LOT`.
 pub const EXIT_LABEL_NOT_PRINTED: u8 = 3;
+/// Sent, but the server stopped before answering: it may or may not have been saved.
+/// Look before repeating (a blind retry could record it twice); sysexits EX_IOERR.
+pub const EXIT_UNANSWERED: u8 = 74;
 /// Busy: the database is in use by another process, or the server is busy. Nothing was
 /// done; try the same command again (sysexits EX_TEMPFAIL).
 pub const EXIT_BUSY: u8 = 75;
@@ -41,6 +44,8 @@ Exit codes:
   1   a problem with the data: database missing or damaged, or `check` found problems
   2   bad input: correct it and run again
   3   saved, but the label did not print: do not run again; reprint with `lotline label LOT`
+  74  sent, but the server stopped before answering: it may or may not have been saved;
+      look (`lotline lots`, `lotline audit`) before you run it again
   75  busy, nothing done: the database is in use or the server is busy; try again
   76  this lotline and the plant's server are different versions: restart the service
       after an upgrade, or install the same version on both sides; retrying cannot help
@@ -66,6 +71,8 @@ pub enum Kind {
     NotAllowed,
     /// Client and server speak different protocol versions.
     Version,
+    /// Sent; the server stopped before answering: look before repeating.
+    Unanswered,
 }
 
 impl Kind {
@@ -77,6 +84,7 @@ impl Kind {
             Kind::Busy => EXIT_BUSY,
             Kind::NotAllowed => EXIT_NOT_ALLOWED,
             Kind::Version => EXIT_VERSION,
+            Kind::Unanswered => EXIT_UNANSWERED,
         }
     }
 
@@ -91,6 +99,7 @@ impl Kind {
             Kind::Busy => "busy",
             Kind::NotAllowed => "not_allowed",
             Kind::Version => "version",
+            Kind::Unanswered => "unanswered",
         }
     }
 }
@@ -168,6 +177,7 @@ impl From<StationError> for Failure {
             ErrorKind::Busy | ErrorKind::Unavailable => Kind::Busy,
             ErrorKind::Database | ErrorKind::Protocol => Kind::Data,
             ErrorKind::Version => Kind::Version,
+            ErrorKind::Unanswered => Kind::Unanswered,
         };
         Failure {
             kind,
@@ -262,6 +272,7 @@ mod tests {
             (Kind::Busy, 75, "busy"),
             (Kind::NotAllowed, 77, "not_allowed"),
             (Kind::Version, 76, "version"),
+            (Kind::Unanswered, 74, "unanswered"),
         ] {
             assert_eq!((k.code(), k.as_str()), (code, name));
             assert!(

@@ -373,6 +373,10 @@ pub enum ErrorKind {
     /// the service must be restarted after an upgrade, or the same version installed on
     /// both sides.
     Version,
+    /// The request was sent and the server stopped before answering: it may or may not
+    /// have been done. Unlike `Unavailable`, repeating it blindly could record it twice;
+    /// look first. (Appended: the kinds before it keep their bytes on the wire.)
+    Unanswered,
 }
 
 /// An error as it crosses the station boundary: plain data, so it can travel on the wire.

@@ -1,6 +1,7 @@
 //! The station as a client of `lotline serve`: requests go over the Unix socket, replies
 //! come back by call id, and notices the server pushes reach the app as events. When the
-//! server goes away, calls fail with [`ErrorKind::Unavailable`] and a background thread
+//! server goes away, waiting calls fail with [`ErrorKind::Unanswered`] (they may or may not
+//! have been done) and later ones with [`ErrorKind::Unavailable`], and a background thread
 //! reconnects (starting a server again when this client may), so the app keeps its typed
 //! forms and carries on when the server is back.
 
@@ -723,9 +724,13 @@ fn reader(inner: Weak<Inner>, mut stream: UnixStream) {
         };
         *lock(&strong.writer) = None;
         for (_, tx) in lock(&strong.pending).drain() {
-            let _ = tx.send(Err(unavailable(format!(
-                "the lotline server stopped before answering ({ended}); what you sent may or may not have been saved — look before you repeat it"
-            ))));
+            let _ = tx.send(Err(StationError {
+                kind: ErrorKind::Unanswered,
+                field: None,
+                message: format!(
+                    "the lotline server stopped before answering ({ended}); what you sent may or may not have been saved — look (`lotline lots`, `lotline audit`) before you repeat it"
+                ),
+            }));
         }
         if let Some(tx) = lock(&strong.notices).as_ref() {
             let _ = tx.send(Notice::Lost);
@@ -851,6 +856,38 @@ mod tests {
         let sub = dir.join("x".repeat(90));
         std::fs::create_dir(&sub).unwrap();
         sub.join("plant.redb")
+    }
+
+    /// A call sent to a server that stops before answering may or may not have been done:
+    /// it fails as `Unanswered` (look before repeating), never as "try again".
+    #[test]
+    fn a_call_the_server_never_answered_is_unanswered_not_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("plant.redb.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut c, _) = listener.accept().unwrap();
+            let _: Option<Hello> = wire::read_frame(&mut c).unwrap();
+            wire::write_frame(
+                &mut c,
+                &Welcome::Accepted {
+                    actor: Actor {
+                        operator: "ana".into(),
+                        station: "dock-1".into(),
+                        role: Role::Operator,
+                    },
+                    server_pid: std::process::id(),
+                },
+            )
+            .unwrap();
+            // The call arrives; the server goes away without a word.
+            let _: Option<ClientMsg> = wire::read_frame(&mut c).unwrap();
+        });
+        let remote = Remote::connect(&socket, "dock-1").unwrap();
+        let e = remote.call(Request::Query(Query::Today)).unwrap_err();
+        server.join().unwrap();
+        assert_eq!(e.kind, ErrorKind::Unanswered, "{e}");
+        assert!(e.message.contains("look"), "{e}");
     }
 
     #[test]
