@@ -965,14 +965,15 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         .map(|k| k as usize)
         .or(site.backup_keep.filter(|_| ours))
         .unwrap_or(14);
+    let (configured_roles, system_roles) = site.roles_for(db);
     let opts = crate::server::ServeOptions {
         db: db.to_path_buf(),
         socket: socket_of(cli, db),
         create: a.create,
         idle_exit: a.idle_exit.map(std::time::Duration::from_secs),
         roles: a.roles.clone(),
-        configured_roles: site.roles_for(db).0,
-        system_roles: site.roles_for(db).1,
+        configured_roles,
+        system_roles,
         socket_mode,
         group: a
             .group
