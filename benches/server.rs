@@ -20,10 +20,11 @@
 #[path = "common/stations.rs"]
 mod stations;
 
-use lotline::domain::*;
-use lotline::station::StationExt;
-use lotline::station::remote::Remote;
-use lotline::store::{Direction, LotFilter, Store};
+use lotline_domain::*;
+use lotline_domain::{Direction, LotFilter};
+use lotline_station::StationExt;
+use lotline_station::remote::Remote;
+use lotline_store::Store;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -110,7 +111,7 @@ fn serve(bin: &Path, db: &Path, cache_mb: u64) -> Served {
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("serve");
-    let socket = lotline::station::remote::socket_path(&copy);
+    let socket = lotline_station::remote::socket_path(&copy);
     let served = Served {
         child,
         copy,

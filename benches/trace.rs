@@ -16,9 +16,10 @@
 //!
 //! Prints a table, then one line `BENCH_JSON {...}` for scripts.
 
-use lotline::domain::*;
-use lotline::plantgen::{self, Spec};
-use lotline::store::{Direction, LinkGraph, Store};
+use lotline_domain::Direction;
+use lotline_domain::*;
+use lotline_store::plantgen::{self, Spec};
+use lotline_store::{LinkGraph, Store};
 #[path = "common/plant.rs"]
 mod plant;
 

@@ -8,13 +8,13 @@
 //! It reuses the database and roots file `cargo bench --bench trace` leaves there, and
 //! generates the plant itself when they are missing.
 
-use lotline::domain::LotCode;
-use lotline::plantgen::{self, Spec};
-use lotline::station::Local;
-use lotline::store::Store;
-use lotline::tui::input::Input;
-use lotline::tui::theme::Theme;
-use lotline::tui::{App, Keymap};
+use lotline_domain::LotCode;
+use lotline_station::Local;
+use lotline_store::Store;
+use lotline_store::plantgen::{self, Spec};
+use lotline_tui::input::Input;
+use lotline_tui::theme::Theme;
+use lotline_tui::{App, Keymap};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;

@@ -32,7 +32,8 @@ mod plant;
 #[path = "common/stations.rs"]
 mod stations;
 
-use lotline::store::{Direction, Store};
+use lotline_domain::Direction;
+use lotline_store::Store;
 use plant::{Graph, sqlite_sql};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -258,9 +259,9 @@ fn measure_server(bin: &Path, db: &Path) -> Value {
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
-    let socket = lotline::station::remote::socket_path(db);
+    let socket = lotline_station::remote::socket_path(db);
     let t = Instant::now();
-    while lotline::server::served_by(&socket).is_none() {
+    while lotline_station::server::served_by(&socket).is_none() {
         assert!(t.elapsed().as_secs() < 30, "the server did not come up");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

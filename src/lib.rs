@@ -1,12 +1,4 @@
+//! The `lotline` command: its arguments, its subcommands and how each ends (exit codes),
+//! on top of the layer crates (docs/architecture.md).
+
 pub mod cli;
-pub mod demo;
-pub mod domain;
-pub mod export;
-#[cfg(test)]
-pub(crate) mod fuzz;
-pub mod plantgen;
-pub mod scan;
-pub mod server;
-pub mod station;
-pub mod store;
-pub mod tui;

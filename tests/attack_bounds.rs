@@ -6,10 +6,10 @@
 //! VmHWM its peak) and each test prints them. Deadlines only keep a failing test from
 //! hanging; nothing asserts how long anything took.
 
-use lotline::domain::*;
-use lotline::station::remote::Remote;
-use lotline::station::wire::{self, ClientMsg, Hello, MAX_FRAME, ServerMsg, Welcome};
-use lotline::station::{Query, Request, Station, StationExt};
+use lotline_domain::*;
+use lotline_station::remote::Remote;
+use lotline_station::wire::{self, ClientMsg, Hello, MAX_FRAME, ServerMsg, Welcome};
+use lotline_station::{Query, Request, Station, StationExt};
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -57,7 +57,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
         prepare(&db);
-        let socket = lotline::station::remote::socket_path(&db);
+        let socket = lotline_station::remote::socket_path(&db);
         let log = dir.path().join("serve.log");
         let mut cmd = Command::new(bin());
         cmd.env_clear()
@@ -95,7 +95,7 @@ impl Server {
             child,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while lotline::server::served_by(&s.socket).is_none() {
+        while lotline_station::server::served_by(&s.socket).is_none() {
             if let Some(status) = s.child.try_wait().unwrap() {
                 panic!("the server exited with {status}: {}", s.log_text());
             }
@@ -591,7 +591,7 @@ fn trickled_frames_are_dropped_before_and_after_the_handshake() {
 /// refused when they come back.
 #[test]
 fn a_user_removed_from_the_roles_file_loses_their_open_connection() {
-    let me = lotline::station::identity::Identity::current().user;
+    let me = lotline_station::identity::Identity::current().user;
     let dir = tempfile::tempdir().unwrap();
     let roles = dir.path().join("roles.toml");
     std::fs::write(&roles, format!("admin = [\"{me}\"]\ndefault = \"none\"\n")).unwrap();

@@ -48,7 +48,7 @@ fn text(o: &Output) -> String {
 
 /// A new plant at `db` made directly in the file (no server left running).
 fn new_plant(db: &Path) {
-    lotline::store::Store::open(db, true)
+    lotline_store::Store::open(db, true)
         .unwrap()
         .close()
         .unwrap();
@@ -56,13 +56,13 @@ fn new_plant(db: &Path) {
 
 /// Stop the server of the socket (SIGTERM) and wait until it is gone.
 fn stop_server(socket: &Path) {
-    let Some(pid) = lotline::server::served_by(socket) else {
+    let Some(pid) = lotline_station::server::served_by(socket) else {
         return;
     };
     // SAFETY: plain kill(2) of a server this test started.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     for _ in 0..1500 {
-        if lotline::server::served_by(socket).is_none() {
+        if lotline_station::server::served_by(socket).is_none() {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -109,8 +109,8 @@ impl Read for Counting<'_> {
 /// Not a test: the fake server's body, run only in a child this file starts.
 #[test]
 fn fake_server_child() {
-    use lotline::station::wire::{self, ClientMsg, Hello, ServerMsg, Welcome};
-    use lotline::station::{Actor, Query, Reply, Request, Role};
+    use lotline_station::wire::{self, ClientMsg, Hello, ServerMsg, Welcome};
+    use lotline_station::{Actor, Query, Reply, Request, Role};
     let Some(path) = std::env::var_os(FAKE) else {
         return;
     };
@@ -256,7 +256,7 @@ fn a_symlink_raced_over_the_socket_never_changes_its_target() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
     new_plant(&db);
-    let socket = lotline::station::remote::socket_path(&db);
+    let socket = lotline_station::remote::socket_path(&db);
     // The file the attacker wants: 0600, like /etc/shadow.
     let target = dir.path().join("shadow");
     std::fs::write(&target, "root:secret\n").unwrap();
@@ -403,13 +403,13 @@ fn a_program_or_file_of_another_user_on_the_socket_path_gets_nothing() {
         new_plant(db);
         chown(db, qa_uid, qa_gid);
     }
-    let long_socket = lotline::station::remote::socket_path(&long_db);
+    let long_socket = lotline_station::remote::socket_path(&long_db);
     assert!(
         !long_socket.starts_with(&long),
         "the long path's socket is elsewhere: {long_socket:?}"
     );
     // QA's own folder for long paths, if a run before this one left it.
-    let private = lotline::station::remote::private_socket_dir(qa_uid);
+    let private = lotline_station::remote::private_socket_dir(qa_uid);
     let clean = || {
         if let Ok(m) = std::fs::symlink_metadata(&private) {
             if m.is_dir() {
@@ -431,7 +431,7 @@ fn a_program_or_file_of_another_user_on_the_socket_path_gets_nothing() {
     let recall = ["recall", "R26277-005", "--reason", "listeria positive"];
     for db in [&short_db, &long_db] {
         clean();
-        let socket = lotline::station::remote::socket_path(db);
+        let socket = lotline_station::remote::socket_path(db);
         let fake = Fake::start(&socket, Some((op_uid, op_gid)), None);
         let o = as_qa(db, &recall);
         let sent = fake.stop();
@@ -458,7 +458,7 @@ fn a_program_or_file_of_another_user_on_the_socket_path_gets_nothing() {
             "{out}"
         );
         // Nothing was recorded either way: the plant has no events.
-        let st = lotline::store::Store::open_read_only(db).unwrap();
+        let st = lotline_store::Store::open_read_only(db).unwrap();
         assert_eq!(st.stats().unwrap().events, 0);
         drop(st);
         let _ = std::fs::remove_file(&socket);
@@ -678,7 +678,7 @@ fn a_link_as_the_autostart_log_is_never_written_through() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
     new_plant(&db);
-    let socket = lotline::station::remote::socket_path(&db);
+    let socket = lotline_station::remote::socket_path(&db);
     let log = dir.path().join("plant.redb.serve.log");
     let bashrc = dir.path().join("bashrc");
     let original = "alias ls='ls --color'\n";
@@ -697,7 +697,7 @@ fn a_link_as_the_autostart_log_is_never_written_through() {
             .output()
             .unwrap();
         assert!(o.status.success(), "the server still starts: {}", text(&o));
-        assert!(lotline::server::served_by(&socket).is_some());
+        assert!(lotline_station::server::served_by(&socket).is_some());
         stop_server(&socket);
         assert_eq!(
             std::fs::read_to_string(&bashrc).unwrap(),
@@ -717,11 +717,11 @@ fn demo_fresh_never_signals_a_pid_a_server_names() {
     let db = dir.path().join("demo.redb");
     let o = lotline(&db)
         .args(["init", "--name"])
-        .arg(lotline::demo::DEMO_PLANT_NAME)
+        .arg(lotline_station::demo::DEMO_PLANT_NAME)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    let socket = lotline::station::remote::socket_path(&db);
+    let socket = lotline_station::remote::socket_path(&db);
     stop_server(&socket);
     // The process the fake server will name.
     let mut bystander = Command::new("sleep")

@@ -1,14 +1,14 @@
 //! A hostile client against a real `lotline serve`: frames built by hand with
-//! `lotline::station::wire`, skipping every check a lotline client makes, and roles
+//! `lotline_station::wire`, skipping every check a lotline client makes, and roles
 //! pointed at files the client chose. What the server must do: check every request from
 //! its bytes and refuse what the command line would (a reply naming the field, the
 //! connection going on), keep FDA exports working, read old records that hold what is now
 //! refused and export them escaped, and take its roles from the plant, never from whoever
 //! started it. Nothing here asserts a time.
 
-use lotline::domain::*;
-use lotline::station::wire::{self, ClientMsg, Hello, ServerMsg, Welcome};
-use lotline::station::{ErrorKind, Query, Reply, Request, StationError};
+use lotline_domain::*;
+use lotline_station::wire::{self, ClientMsg, Hello, ServerMsg, Welcome};
+use lotline_station::{ErrorKind, Query, Reply, Request, StationError};
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ const RLO: &str = "44\u{202e}17";
 /// A character that must not reach a reader raw, other than the line breaks and tabs a
 /// file's own layout uses.
 fn unsafe_char(c: char) -> bool {
-    lotline::domain::text::is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t')
+    lotline_domain::text::is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t')
 }
 
 fn raw_unsafe(bytes: &[u8]) -> bool {
@@ -47,7 +47,7 @@ impl Plant {
     fn new() -> Plant {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
-        let socket = lotline::station::remote::socket_path(&db);
+        let socket = lotline_station::remote::socket_path(&db);
         let p = Plant {
             dir,
             db,
@@ -113,7 +113,7 @@ impl Plant {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while lotline::server::served_by(&self.socket).is_none() {
+        while lotline_station::server::served_by(&self.socket).is_none() {
             if let Some(status) = child.try_wait().unwrap() {
                 let mut err = String::new();
                 let _ = child.stderr.take().unwrap().read_to_string(&mut err);
@@ -137,7 +137,7 @@ impl Plant {
 
     /// Stop whatever server a client started for this plant, and wait until it is gone.
     fn stop_autostarted(&self) {
-        let _ = lotline::server::stop_if_idle(&self.db, &self.socket);
+        let _ = lotline_station::server::stop_if_idle(&self.db, &self.socket);
     }
 
     /// A hand-made connection: the handshake, then frames as the test writes them.
@@ -192,7 +192,7 @@ impl Raw {
 
 /// A receipt as a hostile client builds it: whatever `reference` it likes.
 fn receipt(date: chrono::NaiveDate, supplier_lot: &str, reference: Reference) -> Request {
-    Request::Command(lotline::station::Command::Receive(NewReceipt {
+    Request::Command(lotline_station::Command::Receive(NewReceipt {
         item: ItemCode::parse("FLOUR", "item").unwrap(),
         supplier: PartyId::parse("MILL", "supplier").unwrap(),
         supplier_lot: SupplierLot::parse(supplier_lot, "supplier-lot").unwrap(),
@@ -213,7 +213,7 @@ fn refused_as(result: Result<Reply, StationError>, field: &str) -> StationError 
     };
     assert_eq!(e.kind, ErrorKind::Invalid, "{e}");
     assert_eq!(e.field.as_deref(), Some(field), "{e}");
-    assert!(!lotline::domain::text::has_unsafe(&e.message), "{e:?}");
+    assert!(!lotline_domain::text::has_unsafe(&e.message), "{e:?}");
     e
 }
 
@@ -286,7 +286,7 @@ fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
     };
     refused_as(c.call(receipt(today, "LONG-REF", long)), "ref");
     let mut r = receipt(today, "LONG-NOTE", Reference::parse("BOL:1", "r").unwrap());
-    if let Request::Command(lotline::station::Command::Receive(n)) = &mut r {
+    if let Request::Command(lotline_station::Command::Receive(n)) = &mut r {
         n.quality.note = "x".repeat(600_000);
     }
     refused_as(c.call(r), "note");
@@ -305,19 +305,19 @@ fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
         "nothing megabytes long was stored: {before} -> {after} bytes"
     );
     // FDA's export of that day, through the server, as a station asks for it.
-    let remote = lotline::station::remote::Remote::connect(&p.socket, "fda-export").unwrap();
-    let request = lotline::export::fsma::Request {
+    let remote = lotline_station::remote::Remote::connect(&p.socket, "fda-export").unwrap();
+    let request = lotline_export::fsma::Request {
         from: Some(today),
         to: Some(today),
         ftl_only: false,
         ..Default::default()
     };
-    let run = lotline::export::fsma::RunBy {
+    let run = lotline_export::fsma::RunBy {
         operator: "qa".into(),
         station: "office".into(),
         at: chrono::Utc::now(),
     };
-    let export = lotline::export::fsma::gather(&remote, &request, &run, &mut |_| {})
+    let export = lotline_export::fsma::gather(&remote, &request, &run, &mut |_| {})
         .unwrap_or_else(|e| panic!("the FDA export of {today} failed: {e}"));
     assert_eq!(export.sheets[0].rows.len(), 1, "the day's one receipt");
     drop(remote);
@@ -329,7 +329,7 @@ fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
 /// record types, written by the store itself without any request check, as an older
 /// server would have stored a crafted frame.
 fn old_plant_with_hostile_text(db: &Path) -> String {
-    use lotline::store::Store;
+    use lotline_store::Store;
     let store = Store::open(db, true).unwrap();
     let stamp = Stamp {
         operator: "old".into(),
@@ -465,7 +465,7 @@ fn old_records_holding_refused_text_still_read_and_every_export_escapes_them() {
 // Roles: the plant's, never the caller's.
 
 fn me() -> String {
-    lotline::station::identity::Identity::current().user
+    lotline_station::identity::Identity::current().user
 }
 
 fn write_roles(p: &Plant, name: &str, text: &str) -> PathBuf {
@@ -644,7 +644,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("line 2, column 15"), "{err}");
-    assert!(lotline::server::served_by(&p.socket).is_none());
+    assert!(lotline_station::server::served_by(&p.socket).is_none());
     // `roles check` finds it before it goes live, and reads no database.
     let o = Command::new(bin())
         .args(["roles", "check"])

@@ -20,8 +20,8 @@ struct Run {
 /// Stop the server a command started for `db` (SIGTERM, as systemd would), and wait until
 /// it has closed the file.
 fn stop_server(db: &Path) {
-    let socket = lotline::station::remote::socket_path(db);
-    let Some(pid) = lotline::server::served_by(&socket) else {
+    let socket = lotline_station::remote::socket_path(db);
+    let Some(pid) = lotline_station::server::served_by(&socket) else {
         return;
     };
     // SAFETY: plain kill(2) on a pid the server reported.
@@ -1570,7 +1570,7 @@ fn exit_codes_tell_scripts_what_to_do() {
     // 75: busy. Someone else is the file's writer (the plant's server, still running
     // from the commands above, or else this test process); a command that must open the
     // file itself is told to try again, and nothing is stored.
-    let held = lotline::store::Store::open(&p.db, false).ok();
+    let held = lotline_store::Store::open(&p.db, false).ok();
     let salt = ["item", "add", "SALT", "--name", "Salt", "--unit", "kg"];
     let r = p.run(&[&["--no-server"][..], &salt].concat());
     assert_eq!(r.code, 75, "{}", r.stderr);

@@ -371,8 +371,8 @@ fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
             }
         }
         // The server the writes started (read-only, or none) goes; the file is as it was.
-        let socket = lotline::station::remote::socket_path(path);
-        let _ = lotline::server::stop_if_idle(path, &socket);
+        let socket = lotline_station::remote::socket_path(path);
+        let _ = lotline_station::server::stop_if_idle(path, &socket);
         if sha256(path) != before {
             failures.push(format!("{name}: the file changed"));
         }
@@ -392,7 +392,8 @@ fn a_server_on_a_damaged_file_serves_it_read_only_and_says_what_to_do() {
     let good = dir.path().join("good.redb");
     let lots = plant(&good);
     // Closed cleanly (the server the writes started stopped), so a copy reads as it is.
-    let _ = lotline::server::stop_if_idle(&good, &lotline::station::remote::socket_path(&good));
+    let _ =
+        lotline_station::server::stop_if_idle(&good, &lotline_station::remote::socket_path(&good));
     let bytes = std::fs::read(&good).unwrap();
     // One data page damaged: found by the check, yet the file still opens read-only.
     let pages = bytes.len() / 4096;
@@ -415,10 +416,10 @@ fn a_server_on_a_damaged_file_serves_it_read_only_and_says_what_to_do() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let socket = lotline::station::remote::socket_path(&path);
+        let socket = lotline_station::remote::socket_path(&path);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut up = true;
-        while lotline::server::served_by(&socket).is_none() {
+        while lotline_station::server::served_by(&socket).is_none() {
             if child.try_wait().unwrap().is_some() {
                 // Not even readable as it is: refused with words, tried on the next page.
                 let mut log = String::new();

@@ -7,7 +7,7 @@
 
 mod support;
 
-use lotline::station::wire::{self, Hello, PROTOCOL, Welcome};
+use lotline_station::wire::{self, Hello, PROTOCOL, Welcome};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
@@ -64,7 +64,7 @@ fn server_of_protocol(socket: &Path, protocol: u32) {
 fn a_client_and_server_of_different_versions_name_both_and_exit_76() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
-    lotline::store::Store::open(&db, true)
+    lotline_store::Store::open(&db, true)
         .unwrap()
         .close()
         .unwrap();
@@ -156,7 +156,7 @@ impl Served {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while lotline::server::served_by(socket).is_none() {
+        while lotline_station::server::served_by(socket).is_none() {
             if let Some(s) = child.try_wait().unwrap() {
                 panic!("the server exited with {s}");
             }
@@ -204,7 +204,7 @@ impl Drop for Served {
 }
 
 fn me() -> String {
-    lotline::station::identity::Identity::current().user
+    lotline_station::identity::Identity::current().user
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! terminal raw, and every refusal echoes at most a bounded, escaped excerpt.
 
 use assert_cmd::Command;
-use lotline::domain::text::has_unsafe;
+use lotline_domain::text::has_unsafe;
 use std::path::PathBuf;
 
 /// An OSC 52 clipboard write, a CSI screen clear, a bidi override, a zero-width space and

@@ -189,12 +189,12 @@ fn killed_writers_lose_nothing_acknowledged() {
 /// Stop whatever server serves `socket` (one our clients started on their own) and wait
 /// until it is gone.
 fn stop_server_at(socket: &Path) {
-    if let Some(pid) = lotline::server::served_by(socket) {
+    if let Some(pid) = lotline_station::server::served_by(socket) {
         // SAFETY: a signal to the pid of a server this test's clients started.
         unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while lotline::server::served_by(socket).is_some() {
+    while lotline_station::server::served_by(socket).is_some() {
         assert!(Instant::now() < deadline, "the server did not stop");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -214,7 +214,7 @@ fn a_killed_server_loses_nothing_acknowledged() {
         .unwrap_or(6);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
-    let socket = lotline::station::remote::socket_path(&db);
+    let socket = lotline_station::remote::socket_path(&db);
     ok(
         &db,
         &[
@@ -248,7 +248,7 @@ fn a_killed_server_loses_nothing_acknowledged() {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while lotline::server::served_by(&socket).is_none() {
+        while lotline_station::server::served_by(&socket).is_none() {
             assert!(
                 server.try_wait().unwrap().is_none(),
                 "round {round}: the server exited"

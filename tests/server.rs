@@ -28,7 +28,7 @@ impl Plant {
     fn new() -> Plant {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("plant.redb");
-        let socket = lotline::station::remote::socket_path(&db);
+        let socket = lotline_station::remote::socket_path(&db);
         let mut p = Plant {
             dir,
             db,
@@ -74,7 +74,7 @@ impl Plant {
     fn start(&mut self, extra: &[&str]) {
         let mut child = self.serve_cmd(extra).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while lotline::server::served_by(&self.socket).is_none() {
+        while lotline_station::server::served_by(&self.socket).is_none() {
             if let Some(status) = child.try_wait().unwrap() {
                 let mut err = String::new();
                 child
@@ -160,7 +160,7 @@ impl Drop for Plant {
 }
 
 fn me() -> String {
-    lotline::station::identity::Identity::current().user
+    lotline_station::identity::Identity::current().user
 }
 
 #[test]
@@ -320,7 +320,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
     }
     // Clients after the kill started a server of their own; stop it, and check the file
     // as the writer opens it again.
-    if let Some(pid) = lotline::server::served_by(&p.socket) {
+    if let Some(pid) = lotline_station::server::served_by(&p.socket) {
         unsafe { libc::kill(pid as i32, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(20);
         while p.socket.exists() {
@@ -360,22 +360,22 @@ fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() 
     assert!(String::from_utf8_lossy(&reply).contains("larger than"));
     // Another protocol version.
     let mut s = UnixStream::connect(&p.socket).unwrap();
-    let hello = lotline::station::wire::Hello {
+    let hello = lotline_station::wire::Hello {
         magic: *b"lotline",
         protocol: 999,
         station: "x".into(),
     };
-    lotline::station::wire::write_frame(&mut s, &hello).unwrap();
+    lotline_station::wire::write_frame(&mut s, &hello).unwrap();
     let reply = read_all(s);
     assert!(String::from_utf8_lossy(&reply).contains(&format!(
         "protocol {} and the client 999",
-        lotline::station::wire::PROTOCOL
+        lotline_station::wire::PROTOCOL
     )));
     // A good handshake, then garbage: an error frame and the connection closed.
     let mut s = UnixStream::connect(&p.socket).unwrap();
-    lotline::station::wire::write_frame(&mut s, &lotline::station::wire::Hello::new("x")).unwrap();
-    let _: lotline::station::wire::Welcome =
-        lotline::station::wire::read_frame(&mut s).unwrap().unwrap();
+    lotline_station::wire::write_frame(&mut s, &lotline_station::wire::Hello::new("x")).unwrap();
+    let _: lotline_station::wire::Welcome =
+        lotline_station::wire::read_frame(&mut s).unwrap().unwrap();
     s.write_all(&[3, 0, 0, 0, 0xff, 0xff, 0xff]).unwrap();
     let reply = read_all(s);
     assert!(String::from_utf8_lossy(&reply).contains("could not be decoded"));
@@ -401,7 +401,7 @@ fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() 
 #[test]
 fn one_server_per_database_and_sigterm_closes_cleanly() {
     let mut p = Plant::new();
-    let pid = lotline::server::served_by(&p.socket).unwrap();
+    let pid = lotline_station::server::served_by(&p.socket).unwrap();
     let second = p.serve_cmd(&[]).output().unwrap();
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
@@ -430,7 +430,7 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
     assert!(status.success(), "{status}");
     assert!(!p.socket.exists());
     // Closed cleanly: a read-only open needs no recovery.
-    lotline::store::Store::open_read_only(&p.db).unwrap();
+    lotline_store::Store::open_read_only(&p.db).unwrap();
     // A server started by a client leaves once its clients have been gone a while.
     let mut idle = p.serve_cmd(&["--idle-exit", "1"]).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -613,9 +613,10 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
 /// and still after new batches are committed through the server.
 #[test]
 fn traces_through_the_server_graph_match_the_redb_walk() {
-    use lotline::station::StationExt;
-    use lotline::store::LotFilter;
-    use lotline::store::{Direction, Store};
+    use lotline_domain::Direction;
+    use lotline_domain::LotFilter;
+    use lotline_station::StationExt;
+    use lotline_store::Store;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gen.redb");
     let o = Command::new(bin())
@@ -626,7 +627,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let socket = lotline::station::remote::socket_path(&db);
+    let socket = lotline_station::remote::socket_path(&db);
     let log = dir.path().join("serve.log");
     // A page cache too small to work with is refused before anything opens.
     let o = Command::new(bin())
@@ -654,13 +655,13 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let remote = loop {
-        if let Ok(r) = lotline::station::remote::Remote::connect(&socket, "graph-test") {
+        if let Ok(r) = lotline_station::remote::Remote::connect(&socket, "graph-test") {
             break r;
         }
         assert!(Instant::now() < deadline, "the server did not come up");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let compare = |remote: &lotline::station::remote::Remote| {
+    let compare = |remote: &lotline_station::remote::Remote| {
         let local = Store::open_read_only(&db).unwrap();
         let lots = local.find_lots(&LotFilter::default()).unwrap();
         assert!(lots.len() >= 1500, "{}", lots.len());
@@ -700,14 +701,14 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     let items = local.items().unwrap();
     let output = items
         .iter()
-        .find(|i| i.kind == lotline::domain::ItemKind::Finished)
+        .find(|i| i.kind == lotline_domain::ItemKind::Finished)
         .expect("a finished item");
     let inputs: Vec<String> = local
         .find_lots(&LotFilter::default())
         .unwrap()
         .into_iter()
         .filter(|l| {
-            l.status == lotline::domain::LotStatus::Released
+            l.status == lotline_domain::LotStatus::Released
                 && l.balance.milli() >= 2_000
                 && l.item != output.code
         })
@@ -722,9 +723,9 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     }
     args.push("--allow-expired");
     let batch = p(&args);
-    let remote = lotline::station::remote::Remote::connect(&socket, "graph-test").unwrap();
+    let remote = lotline_station::remote::Remote::connect(&socket, "graph-test").unwrap();
     compare(&remote);
-    let code = lotline::domain::LotCode::parse(&batch, "lot").unwrap();
+    let code = lotline_domain::LotCode::parse(&batch, "lot").unwrap();
     let t = remote.trace(code, Direction::Backward).unwrap();
     assert!(
         t.links.len() >= 2,

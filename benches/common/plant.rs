@@ -4,8 +4,9 @@
 //! Each bench uses part of it.
 #![allow(dead_code)]
 
-use lotline::domain::*;
-use lotline::store::{Direction, Store};
+use lotline_domain::Direction;
+use lotline_domain::*;
+use lotline_store::Store;
 use rusqlite::{Connection, params};
 use std::collections::HashSet;
 use std::path::Path;

@@ -3,9 +3,9 @@
 //! and `benches/server.rs` put on the server.
 #![allow(dead_code)]
 
-use lotline::domain::*;
-use lotline::station::StationExt;
-use lotline::station::remote::Remote;
+use lotline_domain::*;
+use lotline_station::StationExt;
+use lotline_station::remote::Remote;
 use std::path::Path;
 use std::time::Instant;
 

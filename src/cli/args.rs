@@ -2,9 +2,9 @@
 //! text and checked by the domain so that every error names its flag in one line.
 
 use super::opt_past_date;
-use crate::domain::*;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
+use lotline_domain::*;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -44,7 +44,7 @@ pub struct Cli {
     /// The system config (`/etc/lotline/lotline.toml`, or `LOTLINE_CONFIG`): where the
     /// plant is when --db and LOTLINE_DB do not say. Read once by `main`.
     #[arg(skip)]
-    pub site: crate::station::site::Site,
+    pub site: lotline_station::site::Site,
 }
 
 /// How the full-screen app looks and which keys it takes.
@@ -311,7 +311,7 @@ fn count<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
             field,
             format!(
                 "{} is not a number of {what}; use {} to {}",
-                crate::domain::text::excerpt(text.trim()),
+                lotline_domain::text::excerpt(text.trim()),
                 range.start(),
                 range.end()
             ),
@@ -326,14 +326,21 @@ fn count<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
 }
 
 impl GenerateArgs {
-    pub fn to_spec(&self) -> Result<crate::plantgen::Spec, Invalid> {
-        let mut spec =
-            crate::plantgen::Spec::new(count(&self.lots, "lots", "lots", 1..=50_000_000)?);
+    pub fn to_spec(&self) -> Result<lotline_station::file::GenerateSpec, Invalid> {
+        let mut spec = lotline_station::file::GenerateSpec::new(count(
+            &self.lots,
+            "lots",
+            "lots",
+            1..=50_000_000,
+        )?);
         if let Some(s) = &self.seed {
             spec.seed = s.trim().parse().map_err(|_| {
                 Invalid::new(
                     "seed",
-                    format!("{} is not a number", crate::domain::text::excerpt(s.trim())),
+                    format!(
+                        "{} is not a number",
+                        lotline_domain::text::excerpt(s.trim())
+                    ),
                 )
             })?;
         }
@@ -559,7 +566,7 @@ impl ItemAdd {
                     "shelf-life",
                     format!(
                         "{} is not a number of days; use 1 to 3650",
-                        crate::domain::text::excerpt(t)
+                        lotline_domain::text::excerpt(t)
                     ),
                 )
             })?),
@@ -768,7 +775,7 @@ impl ReceiveArgs {
                     "inspection",
                     format!(
                         "{} is not a result; accepted: pass, fail",
-                        crate::domain::text::excerpt(s)
+                        lotline_domain::text::excerpt(s)
                     ),
                 ));
             }
@@ -995,15 +1002,15 @@ pub struct BarcodeArgs {
 }
 
 impl BarcodeArgs {
-    pub fn config(&self) -> Result<crate::scan::ScanConfig, Invalid> {
-        let mut cfg = crate::scan::ScanConfig::default();
+    pub fn config(&self) -> Result<lotline_domain::scan::ScanConfig, Invalid> {
+        let mut cfg = lotline_domain::scan::ScanConfig::default();
         // "GS" names ASCII 29 itself, as in the config file's `separator = "GS"`.
         if self
             .separator
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("gs"))
         {
-            cfg.separator = crate::scan::GS;
+            cfg.separator = lotline_domain::scan::GS;
         } else if let Some(sep) = &self.separator {
             let mut chars = sep.chars();
             match (chars.next(), chars.next()) {
@@ -1015,7 +1022,7 @@ impl BarcodeArgs {
                         "separator",
                         format!(
                             "{} can appear in GS1 data; use one it cannot, such as ~ | # or ^",
-                            crate::domain::text::excerpt(c)
+                            lotline_domain::text::excerpt(c)
                         ),
                     ));
                 }
@@ -1025,7 +1032,7 @@ impl BarcodeArgs {
                         "separator",
                         format!(
                             "{} should be one character, such as ~ or |",
-                            crate::domain::text::excerpt(sep)
+                            lotline_domain::text::excerpt(sep)
                         ),
                     ));
                 }
@@ -1045,9 +1052,9 @@ pub struct PrinterArgs {
 }
 
 impl PrinterArgs {
-    pub fn printer(&self) -> Result<crate::export::label::Printer, Invalid> {
+    pub fn printer(&self) -> Result<lotline_export::label::Printer, Invalid> {
         match &self.printer {
-            Some(p) => crate::export::label::Printer::parse(p, "printer"),
+            Some(p) => lotline_export::label::Printer::parse(p, "printer"),
             None => Err(Invalid::new(
                 "printer",
                 "no label printer set; give --to file:PATH, cmd:COMMAND or tcp:HOST:PORT, or set LOTLINE_PRINTER",

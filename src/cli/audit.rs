@@ -5,11 +5,11 @@
 use super::Res;
 use super::args::AuditArgs;
 use super::output::{LotNames, describe_event, event_lot, print_json};
-use crate::domain::*;
-use crate::station::identity::ssh_claim;
-use crate::station::{AuditFilter, Station, StationExt};
-use crate::store::AuditTrail;
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use lotline_domain::AuditTrail;
+use lotline_domain::*;
+use lotline_station::identity::ssh_claim;
+use lotline_station::{AuditFilter, Station, StationExt};
 use std::io::Write;
 
 /// The UTC instant a local calendar day starts (`end`: the last instant of it).

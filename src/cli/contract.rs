@@ -2,9 +2,8 @@
 //! (with `--json`) the error as one JSON object on stderr. README.md "Exit codes" and
 //! `lotline --help` list the same codes; change them together.
 
-use crate::domain::Invalid;
-use crate::station::{ErrorKind, StationError};
-use crate::store::StoreError;
+use lotline_domain::Invalid;
+use lotline_station::{ErrorKind, StationError};
 use serde_json::json;
 
 /// Done.
@@ -193,8 +192,8 @@ impl From<Invalid> for Failure {
     }
 }
 
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
+impl From<lotline_station::file::FileError> for Failure {
+    fn from(e: lotline_station::file::FileError) -> Self {
         StationError::from(e).into()
     }
 }
@@ -296,8 +295,10 @@ mod tests {
             f.json(),
             json!({"error": {"kind": "not_allowed", "field": "lot", "message": "only QA may hold"}})
         );
-        let busy: Failure = StoreError::InUse {
-            path: "/x.redb".into(),
+        let busy: Failure = StationError {
+            kind: ErrorKind::Busy,
+            field: None,
+            message: "/x.redb is in use by another lotline process".into(),
         }
         .into();
         assert_eq!(busy.code(), EXIT_BUSY);

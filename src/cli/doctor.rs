@@ -5,8 +5,8 @@
 
 use super::args::Cli;
 use super::{Failure, Kind, Res};
-use crate::station::identity::Identity;
-use crate::station::site::Site;
+use lotline_station::identity::Identity;
+use lotline_station::site::Site;
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
@@ -137,7 +137,7 @@ fn config_finding(site: &Site) -> Finding {
             "config",
             format!(
                 "no system config ({} absent): a personal plant; a plant shared by stations has one",
-                crate::station::site::SYSTEM_CONFIG
+                lotline_station::site::SYSTEM_CONFIG
             ),
         ),
     }
@@ -147,10 +147,10 @@ fn mode(m: u32) -> String {
     format!("{:04o}", m & 0o7777)
 }
 
-use crate::station::identity::user_name;
+use lotline_station::identity::user_name;
 
 fn group_name(gid: u32) -> String {
-    crate::station::identity::group_name(gid).unwrap_or_else(|| format!("gid:{gid}"))
+    lotline_station::identity::group_name(gid).unwrap_or_else(|| format!("gid:{gid}"))
 }
 
 fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
@@ -260,7 +260,7 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
         .socket
         .clone()
         .or_else(|| site.and_then(|s| s.socket_for(db)))
-        .unwrap_or_else(|| crate::station::remote::socket_path(db));
+        .unwrap_or_else(|| lotline_station::remote::socket_path(db));
     let group = site.and_then(|s| s.group.clone().filter(|_| s.is_plant(db)));
     match std::fs::symlink_metadata(&socket) {
         Ok(m) if !m.file_type().is_socket() => v.push(problem(
@@ -331,7 +331,7 @@ fn examine(cli: &Cli, db: &Path, site: Option<&Site>) -> Vec<Finding> {
         ));
     }
     match &roles {
-        Some(path) => match crate::station::Roles::from_file(path) {
+        Some(path) => match lotline_station::Roles::from_file(path) {
             Ok(r) => {
                 let who = match r.role(&me.user, &me.groups, &[]) {
                     Ok(role) => format!("{} is {} there", me.user, role.with_article()),
@@ -423,7 +423,7 @@ fn server_finding(
     me: &Identity,
     group: Option<&str>,
 ) -> (Finding, bool) {
-    use crate::station::remote::{ConnectError, Remote};
+    use lotline_station::remote::{ConnectError, Remote};
     let answered = |f: Finding| (f, true);
     let silent = |f: Finding| (f, false);
     match Remote::connect_to(db, socket, "lotline-doctor") {
@@ -488,7 +488,7 @@ fn server_finding(
                 "answers on {}; {} has no role there ({})",
                 socket.display(),
                 me.user,
-                crate::domain::text::escape(&m)
+                lotline_domain::text::escape(&m)
             ),
         )),
         Err(ConnectError::Refused(m)) => answered(problem(
@@ -497,7 +497,7 @@ fn server_finding(
                 "answers on {}, but refuses {}: {}",
                 socket.display(),
                 me.user,
-                crate::domain::text::escape(&m)
+                lotline_domain::text::escape(&m)
             ),
             format!(
                 "the plant's admin adds {} to the roles file (`operator = [\"{}\"]`, or their @group), then `lotline roles check` it",
@@ -506,7 +506,7 @@ fn server_finding(
         )),
         Err(e) => silent(problem(
             "server",
-            crate::domain::text::escape(&e.to_string()).into_owned(),
+            lotline_domain::text::escape(&e.to_string()).into_owned(),
             "see the message; `journalctl -u lotline` has the server's side",
         )),
     }

@@ -2,10 +2,10 @@
 //! trading partners, head offices and EPCIS repositories.
 
 use super::{Failure, Res, open, open_read};
-use crate::domain::*;
-use crate::export::epcis::{export, import};
-use crate::station::{Station, StationExt};
 use clap::{Args, Subcommand};
+use lotline_domain::*;
+use lotline_export::epcis::{export, import};
+use lotline_station::{Station, StationExt};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -65,7 +65,7 @@ pub fn run(cli: &super::Cli, db: &Path, out: &mut impl Write, cmd: &EpcisCmd) ->
         EpcisCmd::Import(a) => {
             let st = open(cli, db, true)?;
             // Through a server the document travels as one request, at most one frame.
-            let limit = (!cli.no_server).then_some(crate::station::wire::MAX_FRAME as u64);
+            let limit = (!cli.no_server).then_some(lotline_station::wire::MAX_FRAME as u64);
             import_cmd(&st, out, a, limit)
         }
     }
@@ -213,7 +213,7 @@ fn write_new_file<T>(path: &Path, f: impl FnOnce(&mut dyn Write) -> Res<T>) -> R
 /// Text from a document, safe to print (the output is escaped again on its way out;
 /// this keeps the message right wherever it goes).
 fn shown(s: &str) -> String {
-    crate::domain::text::escape(s).into_owned()
+    lotline_domain::text::escape(s).into_owned()
 }
 
 /// Bytes `v` takes encoded as the station's wire format, without holding the encoding.

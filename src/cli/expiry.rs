@@ -1,8 +1,8 @@
 //! Expiry on the command line: `lots --expired` and `--expiring-within DAYS`.
 
 use super::args::LotsArgs;
-use crate::domain::{Invalid, Lot};
 use chrono::{Days, NaiveDate};
+use lotline_domain::{Invalid, Lot};
 
 /// Keep the lots the expiry flags ask for. An expired lot is one whose expiry is before
 /// `today`; "expiring within N days" means not expired yet and expiring by today + N.

@@ -3,10 +3,10 @@
 //! command line, over any station.
 
 use super::Res;
-use crate::domain::{Invalid, ItemCode, parse_date};
-use crate::export::fsma::{self, Request, RunBy};
-use crate::station::{Station, StationExt};
 use clap::Args;
+use lotline_domain::{Invalid, ItemCode, parse_date};
+use lotline_export::fsma::{self, Request, RunBy};
+use lotline_station::{Station, StationExt};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -195,13 +195,13 @@ pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
         None => {}
     }
     if let Some(path) = &a.epcis {
-        let sel = crate::export::epcis::export::Selection {
+        let sel = lotline_export::epcis::export::Selection {
             events: Some(vec![id]),
             ..Default::default()
         };
-        let plan = crate::export::epcis::export::plan(st, &sel, &mut |_| {})
+        let plan = lotline_export::epcis::export::plan(st, &sel, &mut |_| {})
             .map_err(super::epcis::export_failure)?;
-        crate::export::epcis::export::write_file(st, &plan, chrono::Utc::now(), path, &mut |_| {})
+        lotline_export::epcis::export::write_file(st, &plan, chrono::Utc::now(), path, &mut |_| {})
             .map_err(super::epcis::export_failure)?;
         writeln!(out, "{}", path.display())?;
     }
@@ -228,7 +228,7 @@ pub fn plan_text(
     st: &dyn Station,
     contact: Option<&str>,
     markdown: bool,
-) -> Result<String, crate::station::StationError> {
+) -> Result<String, lotline_station::StationError> {
     let plant = st.plant()?;
     let items = st.items()?;
     let parties = st.parties()?;

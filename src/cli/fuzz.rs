@@ -1,4 +1,4 @@
-//! Fuzz targets for the command line, as proptests (see `crate::fuzz` for case counts).
+//! Fuzz targets for the command line, as proptests (see `lotline_domain::fuzz` for case counts).
 //! The command lines are built from clap's own description of every subcommand and flag,
 //! so they reach every parser, not only the first one: real subcommands, real flags in
 //! any number and order, values good, bad and hostile, stray tokens.
@@ -188,7 +188,7 @@ fn command_line(
 fn plant() -> &'static (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
     static PLANT: OnceLock<(tempfile::TempDir, std::path::PathBuf, Vec<String>)> = OnceLock::new();
     PLANT.get_or_init(|| {
-        let (dir, store, lots) = crate::store::test_util::bakery();
+        let (dir, store, lots) = lotline_station::testing::bakery();
         let path = store.path().to_path_buf();
         store.close().unwrap();
         (dir, path, lots.iter().map(|l| l.to_string()).collect())
@@ -207,7 +207,7 @@ const RUNNABLE: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(crate::fuzz::config(2000))]
+    #![proptest_config(lotline_domain::fuzz::config(2000))]
 
     #[test]
     fn any_command_line_parses_or_is_refused_never_a_panic(line in command_line(lots(), None)) {
@@ -221,7 +221,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(crate::fuzz::config(300))]
+    #![proptest_config(lotline_domain::fuzz::config(300))]
 
     #[test]
     fn command_lines_that_parse_run_without_a_panic(line in command_line(lots(), Some(RUNNABLE))) {
@@ -242,9 +242,15 @@ proptest! {
         if let Ok(Err(f)) = ran {
             prop_assert!(!f.text().trim().is_empty(), "{line:?} failed with no message");
         }
-        prop_assert!(crate::store::take_close_failures().is_empty());
-        let store = crate::store::Store::open_read_only(&plant().1).unwrap();
-        let report = store.check().unwrap();
+        prop_assert!(lotline_station::file::take_close_failures().is_empty());
+        let file = lotline_station::file::PlantFile::open_read_only(&plant().1).unwrap();
+        let caller = lotline_station::Caller {
+            user: "quinn".into(),
+            groups: Vec::new(),
+            station: "check".into(),
+        };
+        let st = file.into_local(caller, lotline_station::Roles::from_plant());
+        let report = lotline_station::StationExt::check(&st).unwrap();
         prop_assert!(report.problems.is_empty(), "after {line:?}: {:?}", report.problems);
     }
 }

@@ -6,9 +6,9 @@
 
 use super::args::{Cli, InitArgs};
 use super::{Failure, Res};
-use crate::domain::Invalid;
-use crate::station::StationExt;
-use crate::station::setup::{self, PlantSetup};
+use lotline_domain::Invalid;
+use lotline_station::StationExt;
+use lotline_station::setup::{self, PlantSetup};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -23,7 +23,7 @@ fn getter(t: &Typed) -> impl Fn(&str) -> String + '_ {
 /// The current Unix user: the QA user (admin) a new plant names by default, so that the
 /// person setting it up can go on managing it.
 fn me() -> String {
-    crate::station::identity::Identity::current().user
+    lotline_station::identity::Identity::current().user
 }
 
 /// Refuse a database that already holds a plant, saying what to run instead.
@@ -42,7 +42,7 @@ fn refuse_existing(cli: &Cli, db: &Path) -> Res<bool> {
         format!(
             "{} already holds the plant {} ({}, {}, {}); init only sets up a new one: change this one with `lotline plant set`, `lotline item add` and `lotline party add`, or give init a new file with --db",
             db.display(),
-            crate::domain::text::excerpt(&plant.location.business_name),
+            lotline_domain::text::excerpt(&plant.location.business_name),
             count(s.items, "item", "items"),
             count(s.parties, "party", "parties"),
             count(s.lots, "lot", "lots"),
@@ -57,8 +57,8 @@ fn count(n: u64, one: &str, many: &str) -> String {
 /// Only an admin sets a plant up (its items, parties and identity are master data): say
 /// so before anything is asked or created, not after the last question.
 fn refuse_non_admin(cli: &Cli, db: &Path) -> Res {
-    use crate::station::Role;
-    let me = crate::station::identity::Identity::current();
+    use lotline_station::Role;
+    let me = lotline_station::identity::Identity::current();
     let roles = super::roles(cli, db, None)?;
     // A new plant names no QA users yet: only a roles file can make someone less than admin.
     let role = roles
@@ -146,14 +146,14 @@ pub fn init(cli: &Cli, out: &mut impl Write, db: &Path, a: &InitArgs) -> Res {
 }
 
 /// `--item CODE,UNIT,KIND,NAME`: the name is the rest, so it may hold commas.
-fn item_flag(text: &str, n: usize) -> Res<crate::domain::NewItem> {
+fn item_flag(text: &str, n: usize) -> Res<lotline_domain::NewItem> {
     let parts: Vec<&str> = text.splitn(4, ',').collect();
     let at = |e: Invalid| {
         Failure::invalid(
             "item",
             format!(
                 "{n} ({}): {e}; write --item CODE,UNIT,KIND,NAME such as --item 'FLOUR,kg,ingredient,All-purpose flour'",
-                crate::domain::text::excerpt(text)
+                lotline_domain::text::excerpt(text)
             ),
         )
     };
@@ -168,14 +168,14 @@ fn item_flag(text: &str, n: usize) -> Res<crate::domain::NewItem> {
 }
 
 /// `--party ID,ROLE,NAME`: the name is the rest.
-fn party_flag(text: &str, n: usize) -> Res<crate::domain::NewParty> {
+fn party_flag(text: &str, n: usize) -> Res<lotline_domain::NewParty> {
     let parts: Vec<&str> = text.splitn(3, ',').collect();
     let at = |e: Invalid| {
         Failure::invalid(
             "party",
             format!(
                 "{n} ({}): {e}; write --party ID,ROLE,NAME such as --party 'MILL,supplier,Prairie Mill'",
-                crate::domain::text::excerpt(text)
+                lotline_domain::text::excerpt(text)
             ),
         )
     };
@@ -372,7 +372,7 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
         })
     })?;
     let mut s = PlantSetup {
-        plant: crate::domain::Plant {
+        plant: lotline_domain::Plant {
             qa_users: qa.unwrap_or_else(|| vec![me.clone()]),
             ..location
         },
@@ -405,7 +405,7 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
             break;
         }
         // The code is checked on its own first, so a bad one is asked again at once.
-        let taken = crate::domain::ItemCode::parse(code.trim(), "code").and_then(|c| {
+        let taken = lotline_domain::ItemCode::parse(code.trim(), "code").and_then(|c| {
             match s.items.iter().any(|i| i.code == c) {
                 true => Err(Invalid::new(
                     "code",
@@ -448,7 +448,7 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
         if id.trim().is_empty() {
             break;
         }
-        let taken = crate::domain::PartyId::parse(id.trim(), "id").and_then(|x| {
+        let taken = lotline_domain::PartyId::parse(id.trim(), "id").and_then(|x| {
             match s.parties.iter().any(|p| p.id == x) {
                 true => Err(Invalid::new(
                     "id",

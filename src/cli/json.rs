@@ -7,8 +7,8 @@
 //! shapes are those README.md documents; `output::lot_json` turns the same view into a
 //! `Value` where a caller still edits one.
 
-use crate::domain::*;
-use crate::store::{Trace, TraceLink, TraceShipment};
+use lotline_domain::*;
+use lotline_domain::{Trace, TraceLink, TraceShipment};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::collections::HashMap;
@@ -82,7 +82,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Safe<F> {
         }
         let mut from = 0;
         for (i, c) in fragment.char_indices() {
-            if crate::domain::text::is_unsafe(c) {
+            if lotline_domain::text::is_unsafe(c) {
                 w.write_all(&fragment.as_bytes()[from..i])?;
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
@@ -117,7 +117,7 @@ struct Date<'a>(&'a chrono::NaiveDate);
 
 impl Serialize for Date<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::domain::isodate::serialize(self.0, s)
+        lotline_domain::isodate::serialize(self.0, s)
     }
 }
 
@@ -280,8 +280,8 @@ impl Serialize for TraceJson<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Direction;
     use chrono::NaiveDate;
+    use lotline_domain::Direction;
     use serde_json::{Value, json};
 
     fn d(s: &str) -> NaiveDate {
@@ -382,7 +382,7 @@ mod tests {
             assert!(
                 !text
                     .chars()
-                    .any(|c| crate::domain::text::is_unsafe(c) && c != '\n'),
+                    .any(|c| lotline_domain::text::is_unsafe(c) && c != '\n'),
                 "{text}"
             );
             assert!(text.contains("\\u202e") && text.contains('é') && text.contains('\u{1f600}'));

@@ -4,8 +4,8 @@
 
 use super::args::LabelArgs;
 use super::{Failure, Res, label_zpl};
-use crate::domain::{LotCode, LotStatus};
-use crate::station::{Station, StationExt};
+use lotline_domain::{LotCode, LotStatus};
+use lotline_station::{Station, StationExt};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub fn label(st: &dyn Station, out: &mut impl Write, l: &LabelArgs) -> Res {

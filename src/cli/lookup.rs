@@ -3,11 +3,11 @@
 //! finds the lot we received under the supplier's lot SR-1121, as the app does.
 
 use super::{Failure, Res};
-use crate::domain::text::excerpt;
-use crate::domain::words::plural;
-use crate::domain::{Lot, Origin};
-use crate::scan::{Scan, ScanConfig};
-use crate::station::{Station, StationExt, lookup};
+use lotline_domain::scan::{Scan, ScanConfig};
+use lotline_domain::text::excerpt;
+use lotline_domain::words::plural;
+use lotline_domain::{Lot, Origin};
+use lotline_station::{Station, StationExt, lookup};
 
 /// How a lot was found from the text.
 pub enum Found {
@@ -47,7 +47,7 @@ pub fn lots_of_scan(st: &dyn Station, scan: &Scan, field: &str) -> Res<Vec<Lot>>
 /// The one lot `text` names: our lot code, a supplier's lot code we received once, or a
 /// scan of either. Several lots under one supplier lot are listed for the user to pick.
 pub fn one_lot(st: &dyn Station, text: &str, field: &str) -> Res<Found> {
-    let scan = crate::scan::parse(text, &ScanConfig::default())
+    let scan = lotline_domain::scan::parse(text, &ScanConfig::default())
         .map_err(|e| Failure::invalid(field, e.to_string()))?;
     let said = lookup::scanned_text(&scan).unwrap_or(text).to_string();
     let mut lots = lots_of_scan(st, &scan, field)?;

@@ -2,8 +2,8 @@
 
 use super::Res;
 use super::args::{ItemEdit, PartyEdit};
-use crate::domain::*;
-use crate::station::{Station, StationExt};
+use lotline_domain::*;
+use lotline_station::{Station, StationExt};
 use serde_json::{Value, json};
 use std::io::Write;
 

@@ -26,11 +26,12 @@ pub use contract::{Failure, Kind};
 
 pub use paths::{default_db_path, default_demo_path, utf8_locale};
 
-use crate::domain::*;
-use crate::station::{Local, Station, StationError, StationExt};
-use crate::store::{Direction, LotFilter, Store, StoreError};
 use args::*;
 use clap::Parser;
+use lotline_domain::*;
+use lotline_domain::{Direction, LotFilter};
+use lotline_station::file::{self, PlantFile, Why};
+use lotline_station::{Station, StationError, StationExt};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,7 +39,7 @@ use std::process::ExitCode;
 type Res<T = ()> = Result<T, Failure>;
 
 pub fn main() -> ExitCode {
-    crate::station::quiet_storage_panics();
+    lotline_station::quiet_storage_panics();
     let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -56,7 +57,7 @@ pub fn main() -> ExitCode {
     let json = cli.json();
     // Where the plant is, read once; a broken config stops every command but `doctor`,
     // which is there to say what is wrong with it.
-    use crate::station::site::{ConfigChoice, Site};
+    use lotline_station::site::{ConfigChoice, Site};
     let site = Site::load(&ConfigChoice::from_env());
     let result = match site {
         Ok(site) => {
@@ -88,7 +89,7 @@ pub fn main() -> ExitCode {
     };
     // A store dropped on the way out closed itself; what closing found is reported here,
     // so a failed close is never silent.
-    let closing = crate::store::take_close_failures();
+    let closing = file::take_close_failures();
     let result = match (result, closing.is_empty()) {
         (Ok(()), false) => Err(Failure::data(closing.join("; "))),
         (r, _) => r,
@@ -112,7 +113,7 @@ fn report(f: &Failure, json: bool) {
         eprintln!("{}", safe::json_escape_unsafe(&f.json().to_string()));
     } else {
         // Errors quote paths and input: escaped, like everything else printed.
-        eprintln!("lotline: {}", crate::domain::text::escape_lines(&f.text()));
+        eprintln!("lotline: {}", lotline_domain::text::escape_lines(&f.text()));
     }
 }
 
@@ -126,7 +127,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
     }
     // clap quotes the whole bad value: each line is cut to a bounded length.
     let text = e.render().to_string();
-    for line in crate::domain::text::escape_lines(&text).lines() {
+    for line in lotline_domain::text::escape_lines(&text).lines() {
         let n = line.chars().count();
         if n > 100 {
             let head: String = line.chars().take(100).collect();
@@ -141,9 +142,9 @@ fn clap_exit(e: clap::Error) -> ExitCode {
 /// The Unix user running this process: the "who" stamped on records made here when the
 /// file is opened directly. It comes from the kernel's uid through the system's user
 /// database, never from `$USER`, which anyone can set.
-fn caller(cli: &Cli) -> Res<crate::station::Caller> {
-    let me = crate::station::identity::Identity::current();
-    Ok(crate::station::Caller {
+fn caller(cli: &Cli) -> Res<lotline_station::Caller> {
+    let me = lotline_station::identity::Identity::current();
+    Ok(lotline_station::Caller {
         user: me.user,
         groups: me.groups,
         station: station_name(cli)?,
@@ -151,8 +152,8 @@ fn caller(cli: &Cli) -> Res<crate::station::Caller> {
 }
 
 fn station_name(cli: &Cli) -> Res<String> {
-    use crate::domain::text;
-    use crate::station::identity::{ssh_client_address, tty_name, with_ssh_address};
+    use lotline_domain::text;
+    use lotline_station::identity::{ssh_client_address, tty_name, with_ssh_address};
     let ssh = ssh_client_address();
     let configured = || cli.site.station_for(ssh.as_deref(), tty_name().as_deref());
     match cli.station.clone().or_else(configured) {
@@ -166,7 +167,7 @@ fn station_name(cli: &Cli) -> Res<String> {
         // A host or terminal name that would not pass is not worth refusing a command
         // over, so it is shown escaped instead.
         None => {
-            let name = crate::station::identity::default_station_name(&paths::hostname());
+            let name = lotline_station::identity::default_station_name(&paths::hostname());
             Ok(text::station_name(&name, "station").unwrap_or_else(|_| {
                 text::escape(&name)
                     .chars()
@@ -182,13 +183,13 @@ fn station_name(cli: &Cli) -> Res<String> {
 /// as its server finds them (`Roles::discover`), from what the plant and the system config
 /// name — never from this caller's environment or flags, which would let anyone name a
 /// roles file of their own.
-fn roles(cli: &Cli, db: &Path, store: Option<&Store>) -> Res<crate::station::Roles> {
+fn roles(cli: &Cli, db: &Path, store: Option<&PlantFile>) -> Res<lotline_station::Roles> {
     let recorded = match store {
         Some(s) => s.roles_file()?,
         None => None,
     };
     let (configured, beside) = cli.site.roles_for(db);
-    crate::station::Roles::discover(
+    lotline_station::Roles::discover(
         None,
         configured.as_deref(),
         recorded.as_deref(),
@@ -199,7 +200,7 @@ fn roles(cli: &Cli, db: &Path, store: Option<&Store>) -> Res<crate::station::Rol
 
 /// `lotline roles check FILE`: who gets which role, or where the mistake is.
 fn roles_check(out: &mut impl Write, file: &Path) -> Res {
-    let map = crate::station::roles::RoleMap::read(file).map_err(|e| Failure {
+    let map = lotline_station::roles::RoleMap::read(file).map_err(|e| Failure {
         kind: Kind::Invalid,
         field: Some("file".into()),
         message: format!(
@@ -211,7 +212,7 @@ fn roles_check(out: &mut impl Write, file: &Path) -> Res {
         writeln!(out, "  {line}")?;
     }
     // A misspelt name reads fine and gives nobody the role: the likeliest lock-out.
-    use crate::station::identity::{group_exists, user_exists};
+    use lotline_station::identity::{group_exists, user_exists};
     for name in map.names() {
         let known = match name.strip_prefix('@') {
             Some(g) => group_exists(g),
@@ -226,7 +227,7 @@ fn roles_check(out: &mut impl Write, file: &Path) -> Res {
                 } else {
                     "user"
                 },
-                crate::domain::text::escape(name.trim_start_matches('@'))
+                lotline_domain::text::escape(name.trim_start_matches('@'))
             )?;
         }
     }
@@ -237,25 +238,25 @@ fn roles_check(out: &mut impl Write, file: &Path) -> Res {
 type Handle = Box<dyn Station + Send + Sync>;
 
 /// A station on this file opened in this process (`--no-server`).
-fn local(cli: &Cli, store: Store) -> Res<Handle> {
+fn local(cli: &Cli, store: PlantFile) -> Res<Handle> {
     let roles = match roles(cli, store.path(), Some(&store)) {
         Ok(r) => r,
         // A read-only handle never writes, so roles decide nothing there: a roles file
         // with a mistake must not stop `lots`, `trace` or `check`.
-        Err(_) if !store.writable() => crate::station::Roles::from_plant(),
+        Err(_) if !store.writable() => lotline_station::Roles::from_plant(),
         Err(f) => return Err(f),
     };
-    Ok(Box::new(Local::with_roles(store, caller(cli)?, roles)))
+    Ok(Box::new(store.into_local(caller(cli)?, roles)))
 }
 
 /// The file itself, opened for writing in this process (`--no-server`, and `init` of a new
 /// plant): busy, with the server's pid, when a server holds it.
 fn open_direct(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
-    match Store::open(path, create) {
+    match PlantFile::open(path, create) {
         Ok(store) => local(cli, store),
-        Err(StoreError::InUse { .. }) => {
+        Err(e) if e.why == Why::InUse => {
             let socket = socket_of(cli, path);
-            let who = match crate::server::served_by(&socket) {
+            let who = match lotline_station::server::served_by(&socket) {
                 Some(pid) => format!("lotline serve (pid {pid})"),
                 None => "another lotline process".into(),
             };
@@ -285,17 +286,14 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
     let missing =
         matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
     if !create && missing {
-        return Err(StoreError::Missing {
-            path: path.to_path_buf(),
-        }
-        .into());
+        return Err(file::missing(path).into());
     }
     let socket = socket_of(cli, path);
     if cli.site.is_service(path, &socket) {
         // The service's server runs as the service user with the plant's group, roles and
         // backups; one started here would have none of them and would keep the service
         // from starting. So a stopped service is reported, never replaced.
-        use crate::station::remote::{ConnectError, Remote};
+        use lotline_station::remote::{ConnectError, Remote};
         return match Remote::connect_to(path, &socket, &station_name(cli)?) {
             Ok(remote) => Ok(Box::new(remote)),
             Err(ConnectError::NoServer(_)) => Err(Failure::new(
@@ -313,14 +311,14 @@ fn open(cli: &Cli, path: &Path, create: bool) -> Res<Handle> {
             "cannot find the lotline program to start its server: {e}"
         ))
     })?;
-    let autostart = crate::station::remote::Autostart {
+    let autostart = lotline_station::remote::Autostart {
         exe,
         db: path.to_path_buf(),
         create,
         idle_exit: 60,
     };
     let remote =
-        crate::station::remote::Remote::connect_or_start(&socket, &station_name(cli)?, autostart)
+        lotline_station::remote::Remote::connect_or_start(&socket, &station_name(cli)?, autostart)
             .map_err(StationError::from)?;
     Ok(Box::new(remote))
 }
@@ -329,7 +327,7 @@ fn socket_of(cli: &Cli, db: &Path) -> PathBuf {
     cli.socket
         .clone()
         .or_else(|| cli.site.socket_for(db))
-        .unwrap_or_else(|| crate::station::remote::socket_path(db))
+        .unwrap_or_else(|| lotline_station::remote::socket_path(db))
 }
 
 /// Open for a command that only reads: read-only, so it runs beside the writer, on a
@@ -340,11 +338,11 @@ fn open_read(cli: &Cli, path: &Path) -> Res<Handle> {
     if cli.create && !path.exists() {
         return open(cli, path, true);
     }
-    match Store::open_read_only(path) {
+    match PlantFile::open_read_only(path) {
         Ok(store) => local(cli, store),
-        Err(StoreError::NeedsWriter { .. }) => open(cli, path, false),
-        Err(StoreError::NoAccess { .. }) if !cli.no_server => open(cli, path, false),
-        Err(e) => Err(e.into()),
+        Err(e) if e.why == Why::NeedsWriter => open(cli, path, false),
+        Err(e) if e.why == Why::NoAccess && !cli.no_server => open(cli, path, false),
+        Err(e) => Err(StationError::from(e).into()),
     }
 }
 
@@ -372,7 +370,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         .or_else(|| cli.site.db.clone())
         .unwrap_or_else(default_db_path);
     if let Some(s) = &cli.station {
-        crate::domain::text::station_name(s, "station")?;
+        lotline_domain::text::station_name(s, "station")?;
     }
     let cmd = match &cli.command {
         Some(c) => c,
@@ -479,7 +477,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 eprintln!(
                     "lotline: lot {} is ON HOLD: {}; QA must release it (`lotline release {} --reason ...`) before it is used",
                     created.code,
-                    crate::domain::text::escape_lines(why),
+                    lotline_domain::text::escape_lines(why),
                     created.code
                 );
             }
@@ -670,14 +668,14 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     } else {
         None
     };
-    let served = || crate::server::served_by(&socket_of(cli, path));
+    let served = || lotline_station::server::served_by(&socket_of(cli, path));
     if path.exists() {
         // Only a file the demo made may be replaced: on --fresh, or when its build was
         // interrupted (the finished demo's name is written last).
         let st = open_read(cli, path)?;
-        let unfinished = crate::demo::is_unfinished_demo(&st)?;
+        let unfinished = lotline_station::demo::is_unfinished_demo(&st)?;
         if d.fresh || unfinished {
-            if !(unfinished || crate::demo::is_demo(&st)?) {
+            if !(unfinished || lotline_station::demo::is_demo(&st)?) {
                 return Err(Failure::invalid(
                     "db",
                     format!(
@@ -687,7 +685,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
                 ));
             }
             drop(st);
-            let idle = crate::server::stop_if_idle(path, &socket_of(cli, path))?;
+            let idle = lotline_station::server::stop_if_idle(path, &socket_of(cli, path))?;
             if !idle && let Some(pid) = served() {
                 return Err(Failure::new(
                     Kind::Busy,
@@ -699,7 +697,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
             if unfinished {
                 eprintln!(
                     "The demo in {} was interrupted while it was built; building it again.",
-                    crate::domain::text::escape(&path.display().to_string())
+                    lotline_domain::text::escape(&path.display().to_string())
                 );
             }
             std::fs::remove_file(path)
@@ -709,15 +707,16 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
     // The demo is built in this process, straight into the file (thousands of records
     // without a round trip each), unless another terminal's server already has it.
     if served().is_none() {
-        let store = Store::open(path, true)?;
+        let store = PlantFile::open(path, true).map_err(StationError::from)?;
         let roles = roles(cli, path, Some(&store))?;
-        let st = Local::with_roles(store, caller(cli)?, roles);
+        let st = store.into_local(caller(cli)?, roles);
         if st.stats()?.items == 0 {
             eprintln!(
                 "Building the demo plant in {} ...",
-                crate::domain::text::escape(&path.display().to_string())
+                lotline_domain::text::escape(&path.display().to_string())
             );
-            crate::demo::build(&st, &mut |msg| eprintln!("  {msg}")).map_err(Failure::from)?;
+            lotline_station::demo::build(&st, &mut |msg| eprintln!("  {msg}"))
+                .map_err(Failure::from)?;
         }
         st.close()?;
     }
@@ -725,7 +724,7 @@ fn demo(cli: &Cli, out: &mut impl Write, path: &PathBuf, d: &DemoArgs) -> Res {
         Some(_) => open(cli, path, false)?,
         None => open_read(cli, path)?,
     };
-    if !crate::demo::is_demo(&st)? {
+    if !lotline_station::demo::is_demo(&st)? {
         return Err(Failure::invalid(
             "db",
             format!(
@@ -748,18 +747,18 @@ fn on_terminal() -> bool {
 
 /// The app's options from the command line, the config file and the environment. A bad
 /// keymap or config file is refused here, naming the file, the key and the reason.
-fn tui_options(args: &TuiArgs) -> Res<crate::tui::Options> {
-    let bad = |e: crate::tui::KeymapError| Failure::new(Kind::Invalid, e.to_string());
-    let config = match crate::tui::config::config_path() {
-        Some(p) => crate::tui::Config::load(&p).map_err(bad)?,
-        None => crate::tui::Config::default(),
+fn tui_options(args: &TuiArgs) -> Res<lotline_tui::Options> {
+    let bad = |e: lotline_tui::KeymapError| Failure::new(Kind::Invalid, e.to_string());
+    let config = match lotline_tui::config::config_path() {
+        Some(p) => lotline_tui::Config::load(&p).map_err(bad)?,
+        None => lotline_tui::Config::default(),
     };
     config
         .options(
             args.keymap.as_deref(),
             args.mono,
             args.ascii,
-            crate::tui::config::no_color(),
+            lotline_tui::config::no_color(),
             utf8_locale(),
         )
         .map_err(bad)
@@ -777,16 +776,16 @@ fn needs_setup(cli: &Cli, db: &Path) -> bool {
     }
     // A file that cannot be read here is for the normal path to explain.
     open_read(cli, db)
-        .and_then(|st| Ok(crate::station::setup::is_blank(st.as_ref())?))
+        .and_then(|st| Ok(lotline_station::setup::is_blank(st.as_ref())?))
         .unwrap_or(false)
 }
 
 /// The app's guided start: nothing is created until the person confirms; then the
 /// database is made (through the server, as any first command with --create would) and
 /// each record written, and the app opens on the new plant.
-fn first_run(cli: &Cli, db: &Path, options: crate::tui::Options) -> Res {
-    use crate::station::setup;
-    let user = crate::station::identity::Identity::current().user;
+fn first_run(cli: &Cli, db: &Path, options: lotline_tui::Options) -> Res {
+    use lotline_station::setup;
+    let user = lotline_station::identity::Identity::current().user;
     let mut create = |plan: &setup::PlantSetup| -> Result<(Handle, String), String> {
         let st = open(cli, db, !db.exists()).map_err(|f| f.text())?;
         if !setup::is_blank(st.as_ref()).map_err(|e| e.to_string())? {
@@ -806,12 +805,12 @@ fn first_run(cli: &Cli, db: &Path, options: crate::tui::Options) -> Res {
         );
         Ok((st, done))
     };
-    crate::tui::run_first(options, &db.display().to_string(), &user, &mut create)
+    lotline_tui::run_first(options, &db.display().to_string(), &user, &mut create)
         .map_err(|e| Failure::data(format!("the terminal could not be used: {e}")))
 }
 
-fn tui(st: &(dyn Station + Sync), options: crate::tui::Options) -> Res {
-    crate::tui::run(st, options)
+fn tui(st: &(dyn Station + Sync), options: lotline_tui::Options) -> Res {
+    lotline_tui::run(st, options)
         .map_err(|e| Failure::data(format!("the terminal could not be used: {e}")))
 }
 
@@ -819,7 +818,7 @@ fn tui(st: &(dyn Station + Sync), options: crate::tui::Options) -> Res {
 /// this plant: which item a GTIN is, whether plain text is one of our lots.
 fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
     let cfg = b.config()?;
-    let scan = match crate::scan::parse(&b.text, &cfg) {
+    let scan = match lotline_domain::scan::parse(&b.text, &cfg) {
         Ok(s) => s,
         Err(e) => return Err(Failure::invalid("scan", e.to_string())),
     };
@@ -830,7 +829,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
         None
     };
     let ours = match &st {
-        Some(st) if crate::station::lookup::scanned_text(&scan).is_some() => {
+        Some(st) if lotline_station::lookup::scanned_text(&scan).is_some() => {
             Some(lookup::lots_of_scan(st.as_ref(), &scan, "scan")?)
         }
         _ => None,
@@ -847,14 +846,14 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
 fn label_zpl(st: &dyn Station, code: &LotCode) -> Res<String> {
     let lot = st.lot(code.clone())?;
     let item = st.item(lot.item.clone())?;
-    Ok(crate::export::label::zpl(&st.plant()?, &item, &lot))
+    Ok(lotline_export::label::zpl(&st.plant()?, &item, &lot))
 }
 
 /// After a receipt or batch is stored, print its label if asked. A printer failure does
 /// not undo the record; it says so, so nobody records the case twice.
 fn print_new_label(
     st: &dyn Station,
-    printer: Option<crate::export::label::Printer>,
+    printer: Option<lotline_export::label::Printer>,
     code: &LotCode,
     what: &str,
 ) -> Res {
@@ -888,15 +887,15 @@ fn generate(cli: &Cli, out: &mut impl Write, g: &GenerateArgs) -> Res {
         )
         .into());
     }
-    let store = Store::open(&path, true)?;
+    let store = PlantFile::open(&path, true).map_err(StationError::from)?;
     eprintln!(
         "Generating {} lots (seed {}) into {} ...",
         spec.lots,
         spec.seed,
-        crate::domain::text::escape(&path.display().to_string())
+        lotline_domain::text::escape(&path.display().to_string())
     );
     let started = std::time::Instant::now();
-    let sum = crate::plantgen::generate(&store, &spec, &mut |p| {
+    let sum = store.generate(&spec, &mut |p| {
         eprint!(
             "\r  day {}/{}: {} lots, {} events   ",
             p.day, p.days, p.lots, p.events
@@ -920,7 +919,7 @@ fn refuse_foreign_database(db: &Path, service: bool) -> Res {
     if meta.uid() == me {
         return Ok(());
     }
-    let owner = crate::station::identity::Identity::of(meta.uid(), meta.gid()).user;
+    let owner = lotline_station::identity::Identity::of(meta.uid(), meta.gid()).user;
     // The plant's service sets up what its server needs (its socket folder, umask, group):
     // only the service manager starts that one.
     let how = if service {
@@ -966,7 +965,7 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         .or(site.backup_keep.filter(|_| ours))
         .unwrap_or(14);
     let (configured_roles, system_roles) = site.roles_for(db);
-    let opts = crate::server::ServeOptions {
+    let opts = lotline_station::server::ServeOptions {
         db: db.to_path_buf(),
         socket: socket_of(cli, db),
         create: a.create,
@@ -979,25 +978,23 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
             .group
             .clone()
             .or_else(|| site.group.clone().filter(|_| ours)),
-        backups: backup_dir.map(|dir| crate::server::BackupPolicy { dir, keep }),
+        backups: backup_dir.map(|dir| lotline_station::server::BackupPolicy { dir, keep }),
         cache_bytes: usize::try_from(a.cache_mb * 1024 * 1024).unwrap_or(usize::MAX),
-        limits: crate::server::Limits {
+        limits: lotline_station::server::Limits {
             connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
             per_user: usize::try_from(a.max_connections_per_user).unwrap_or(usize::MAX),
             stall: std::time::Duration::from_secs(a.stall_secs),
-            ..crate::server::Limits::default()
+            ..lotline_station::server::Limits::default()
         },
     };
-    crate::server::serve(&opts).map_err(|e| {
+    lotline_station::server::serve(&opts).map_err(|e| {
         // The log says it too, for a server started by a client.
-        crate::server::log(&e);
-        let kind = match e {
-            crate::server::ServeError::Store(StoreError::Missing { .. }) => Kind::Invalid,
-            // Held by another server (one starting or stopping): try again, not damage.
-            crate::server::ServeError::Store(StoreError::InUse { .. })
-            | crate::server::ServeError::AlreadyServed { .. } => Kind::Busy,
-            _ => Kind::Data,
-        };
-        Failure::new(kind, e.to_string())
+        lotline_station::server::log(&e);
+        // Held by another server (one starting or stopping) is Busy: try again, not damage.
+        Failure::from(StationError {
+            kind: e.kind(),
+            field: None,
+            message: e.to_string(),
+        })
     })
 }

@@ -2,11 +2,11 @@
 //! shapes are documented in README.md; change them only together.
 
 use super::Res;
-use crate::domain::text::excerpt;
-use crate::domain::words::plural;
-use crate::domain::*;
-use crate::station::{Station, StationExt};
-use crate::store::{CheckReport, LotHistory, Trace};
+use lotline_domain::text::excerpt;
+use lotline_domain::words::plural;
+use lotline_domain::*;
+use lotline_domain::{CheckReport, LotHistory, Trace};
+use lotline_station::{Station, StationExt};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -465,7 +465,7 @@ const ASCII: Glyphs = Glyphs {
 
 struct TreeText<'a> {
     t: &'a Trace,
-    ix: &'a crate::store::TraceIndex,
+    ix: &'a lotline_domain::TraceIndex,
     lots: HashMap<LotId, &'a Lot>,
     names: HashMap<String, String>,
     forward: bool,
@@ -521,7 +521,7 @@ impl<'a> TreeText<'a> {
     }
 
     fn walk(&mut self, id: LotId, prefix: &str) {
-        use crate::store::Child;
+        use lotline_domain::Child;
         let kids = self.ix.children(id, self.forward);
         let n = kids.len();
         for (i, c) in kids.into_iter().enumerate() {
@@ -592,11 +592,11 @@ pub fn trace_text(out: &mut impl Write, st: &dyn Station, t: &Trace, ascii: bool
         root.status
     )?;
     let dirs: &[bool] = match t.direction {
-        crate::store::Direction::Backward => &[false],
-        crate::store::Direction::Forward => &[true],
-        crate::store::Direction::Both => &[false, true],
+        lotline_domain::Direction::Backward => &[false],
+        lotline_domain::Direction::Forward => &[true],
+        lotline_domain::Direction::Both => &[false, true],
     };
-    let ix = crate::store::TraceIndex::new(t);
+    let ix = lotline_domain::TraceIndex::new(t);
     for &forward in dirs {
         let mut tt = TreeText {
             t,
@@ -629,7 +629,7 @@ pub fn trace_text(out: &mut impl Write, st: &dyn Station, t: &Trace, ascii: bool
     }
     if matches!(
         t.direction,
-        crate::store::Direction::Forward | crate::store::Direction::Both
+        lotline_domain::Direction::Forward | lotline_domain::Direction::Both
     ) {
         let customers: HashSet<&str> = t.shipments.iter().map(|s| s.customer.as_str()).collect();
         writeln!(out)?;
@@ -668,7 +668,7 @@ pub fn check(out: &mut impl Write, r: &CheckReport, json: bool) -> Res {
         if r.problems.is_empty() {
             "all consistent".to_string()
         } else {
-            crate::domain::words::plural(r.problems.len(), "problem", "problems")
+            lotline_domain::words::plural(r.problems.len(), "problem", "problems")
         }
     )?;
     Ok(())
@@ -689,7 +689,7 @@ pub fn demo_summary(out: &mut impl Write, st: &dyn Station, path: &Path) -> Res 
         s.items, s.parties, s.lots, s.events, s.links
     )?;
     writeln!(out)?;
-    let Some(c) = crate::demo::story(st)? else {
+    let Some(c) = lotline_station::demo::story(st)? else {
         writeln!(
             out,
             "The complaint story was not found in this database; rebuild it with `lotline demo --fresh`."
@@ -745,12 +745,12 @@ fn shell_quote(s: &str) -> String {
 /// `cli::lookup`), what it is to this plant.
 pub fn barcode(
     out: &mut impl Write,
-    scan: &crate::scan::Scan,
+    scan: &lotline_domain::scan::Scan,
     st: Option<&dyn Station>,
     ours: Option<&[Lot]>,
     json: bool,
 ) -> Res {
-    use crate::scan::Scan;
+    use lotline_domain::scan::Scan;
     let symbology = scan.symbology().map(|s| s.aim_id());
     // What the plant knows about it, if a database is open.
     let item = scan.gtin().and_then(|g| {
@@ -761,7 +761,7 @@ pub fn barcode(
                 .find(|i| i.gtin.as_ref().is_some_and(|x| x.as_str() == g))
         })
     });
-    let named = crate::station::lookup::scanned_text(scan);
+    let named = lotline_station::lookup::scanned_text(scan);
     if json {
         let mut v = json!({
             "symbology": symbology,
@@ -802,7 +802,7 @@ pub fn barcode(
                     out,
                     "{:<6} {:<30} {}{extra}",
                     format!("({})", e.ai),
-                    crate::scan::ai_title(&e.ai),
+                    lotline_domain::scan::ai_title(&e.ai),
                     e.value
                 )?;
             }
@@ -849,7 +849,7 @@ pub fn barcode(
     Ok(())
 }
 
-pub fn generated(out: &mut impl Write, s: &crate::plantgen::Summary, secs: f64) -> Res {
+pub fn generated(out: &mut impl Write, s: &lotline_station::file::Generated, secs: f64) -> Res {
     writeln!(
         out,
         "{} days: {} lots ({} received, {} batches), {} links, {} events, {} shipments ({} lines)",

@@ -4,13 +4,13 @@
 //! `mock_recall`), the same the app shows.
 
 use super::{Failure, Res, lookup, opt_past_date};
-use crate::domain::text::excerpt;
-use crate::domain::words::plural;
-use crate::domain::*;
-use crate::export::recall as paper;
-use crate::station::{Station, StationExt};
-use crate::store::{MockRecallView, RecallReport};
 use clap::{Args, Subcommand};
+use lotline_domain::text::excerpt;
+use lotline_domain::words::plural;
+use lotline_domain::*;
+use lotline_domain::{MockRecallView, RecallReport};
+use lotline_export::recall as paper;
+use lotline_station::{Station, StationExt};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -397,7 +397,7 @@ fn scope_text(out: &mut impl Write, st: &dyn Station, r: &RecallReport) -> Res {
 
 fn scope_json(r: &RecallReport) -> Value {
     let t = &r.scope.trace;
-    let lot_json = |l: &crate::domain::LotRecon| {
+    let lot_json = |l: &lotline_domain::LotRecon| {
         json!({
             "lot": l.code.as_str(),
             "item": l.item.as_str(),
@@ -518,7 +518,7 @@ pub fn return_goods(st: &dyn Station, out: &mut impl Write, a: &ReturnArgs) -> R
         eprintln!(
             "lotline: lot {} is ON HOLD: {}; QA releases it (`lotline release {} --reason ...`) or writes it off",
             created.code,
-            crate::domain::text::escape_lines(why),
+            lotline_domain::text::escape_lines(why),
             created.code
         );
     }
@@ -621,7 +621,7 @@ pub fn mock(st: &dyn Station, out: &mut impl Write, c: &MockCmd) -> Res {
                 writeln!(out, "Wrote the workbook to {}.", p.display())?;
             }
             if let Some(p) = summary {
-                crate::export::fsma::write_new_file(
+                lotline_export::fsma::write_new_file(
                     p,
                     &paper::mock_summary(&view, &plant, now),
                     "summary",
@@ -833,7 +833,7 @@ fn show_text(out: &mut impl Write, v: &MockRecallView) -> Res {
     if !v.counts.is_empty() {
         writeln!(out, "\nCounts, oldest first")?;
         for c in &v.counts {
-            let what = crate::domain::recall_event_text(
+            let what = lotline_domain::recall_event_text(
                 &EventKind::MockRecallCount(MockCount {
                     recall: v.id,
                     root: v.root.id,

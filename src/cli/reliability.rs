@@ -3,9 +3,11 @@
 //! reads (docs/architecture.md, "Trust in the file").
 
 use super::{Failure, Kind, Res, local, output};
-use crate::domain::words::plural;
-use crate::station::StationExt;
-use crate::store::{CheckReport, Problem, Store, StoreError, backup};
+use lotline_domain::words::plural;
+use lotline_domain::{CheckReport, Problem};
+use lotline_station::StationError;
+use lotline_station::StationExt;
+use lotline_station::file::{self, PlantFile, Why};
 use std::io::Write;
 use std::path::Path;
 
@@ -15,26 +17,19 @@ use std::path::Path;
 pub fn check(cli: &super::Cli, out: &mut impl Write, path: &Path, json: bool) -> Res {
     match std::fs::metadata(path) {
         Err(_) => {
-            return Err(StoreError::Missing {
-                path: path.to_path_buf(),
-            }
-            .into());
+            return Err(file::missing(path).into());
         }
         // A FIFO would hang the copy, a device would never end.
         Ok(m) if !m.is_file() => {
-            return Err(StoreError::NotLotline {
-                path: path.to_path_buf(),
-                detail: "it is not a regular file".into(),
-            }
-            .into());
+            return Err(file::not_a_plant(path, "it is not a regular file").into());
         }
         Ok(_) => {}
     }
     let mut problems: Vec<Problem> = Vec::new();
-    let redb = backup::redb_integrity(path);
+    let redb = file::redb_integrity(path);
     if let Some(p) = &redb {
         problems.push(Problem(format!("redb: {p}")));
-        for t in backup::scan_tables(path) {
+        for t in file::scan_tables(path) {
             problems.push(Problem(format!("redb: {t}")));
         }
     }
@@ -84,21 +79,16 @@ pub fn check(cli: &super::Cli, out: &mut impl Write, path: &Path, json: bool) ->
 /// lotline's own rules on the file, opened read-only; or, when redb must recover it
 /// before it can be read, on a private copy recovered in its place.
 fn lotline_rules(cli: &super::Cli, path: &Path) -> Res<CheckReport> {
-    let store = match Store::open_read_only(path) {
+    let store = match PlantFile::open_read_only(path) {
         Ok(s) => s,
-        Err(StoreError::NeedsWriter { .. }) => {
+        Err(e) if e.why == Why::NeedsWriter => {
             // In a private folder: nobody can put a link or a FIFO at its name, nor read
             // the copy of a plant they may not read.
-            let (private, copy) = backup::Private::copy_of(path).map_err(Failure::data)?;
-            let report = (|| -> Res<CheckReport> {
-                let store = Store::open(&copy, false)?;
-                let st = local(cli, store)?;
-                Ok(st.check()?)
-            })();
-            drop(private);
-            return report;
+            return file::on_recovered_copy(path, |store| -> Res<CheckReport> {
+                Ok(local(cli, store)?.check()?)
+            })?;
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(StationError::from(e).into()),
     };
     let st = local(cli, store)?;
     Ok(st.check()?)
@@ -107,13 +97,15 @@ fn lotline_rules(cli: &super::Cli, path: &Path) -> Res<CheckReport> {
 /// `lotline backup FILE`: a consistent copy of the plant as it is now, while stations go on
 /// working; verified before this returns.
 pub fn backup(out: &mut impl Write, db: &Path, dest: &Path) -> Res {
-    let store = match Store::open_read_only(db) {
+    let store = match PlantFile::open_read_only(db) {
         Ok(s) => s,
         // A file that needs recovery is recovered by its writer first.
-        Err(StoreError::NeedsWriter { .. }) => Store::open(db, false)?,
-        Err(e) => return Err(e.into()),
+        Err(e) if e.why == Why::NeedsWriter => {
+            PlantFile::open(db, false).map_err(StationError::from)?
+        }
+        Err(e) => return Err(StationError::from(e).into()),
     };
-    let rep = backup::write_backup(&store, dest)?;
+    let rep = store.back_up(dest)?;
     store.close()?;
     writeln!(
         out,
@@ -129,7 +121,7 @@ pub fn backup(out: &mut impl Write, db: &Path, dest: &Path) -> Res {
 
 /// `lotline salvage DAMAGED NEW`: every record still readable, into a new file.
 pub fn salvage(out: &mut impl Write, damaged: &Path, new: &Path) -> Res {
-    let rep = backup::salvage(damaged, new)?;
+    let rep = file::salvage(damaged, new)?;
     for (table, n) in &rep.tables {
         writeln!(out, "{table:<20} {n:>9} records copied")?;
     }

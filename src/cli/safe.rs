@@ -1,11 +1,11 @@
 //! Everything the command line writes goes through here, so that no text from the
 //! database or from input reaches a terminal raw, whichever command printed it.
 //!
-//! The rule is the domain's ([`crate::domain::text`]); this applies it to a byte stream:
+//! The rule is the domain's ([`lotline_domain::text`]); this applies it to a byte stream:
 //! line breaks and tabs pass (the layout uses them), every other unsafe character is
 //! escaped, and bytes that are not UTF-8 are shown as `\xNN`.
 
-use crate::domain::text;
+use lotline_domain::text;
 use std::io::{self, Write};
 
 /// A writer that escapes unsafe characters on their way to `inner`.
@@ -176,14 +176,14 @@ mod tests {
     /// the terminal escaped: the history of a lot whose stamp and reason carry escapes.
     #[test]
     fn a_stored_hostile_record_is_printed_escaped() {
-        use crate::store::test_util::*;
+        use lotline_station::testing::*;
         let (_d, s, [flour, ..]) = bakery();
         let mut h = s.lot_history(&flour).unwrap();
         for e in &mut h.events {
             e.event.stamp.station = "\u{1b}]52;c;aGk=\u{7}dock".into();
             e.event.stamp.operator = "ana\u{202e}".into();
         }
-        h.lot.item = crate::domain::ItemCode::parse("FLOUR", "item").unwrap();
+        h.lot.item = lotline_domain::ItemCode::parse("FLOUR", "item").unwrap();
         for json in [false, true] {
             let mut out = Vec::new();
             {

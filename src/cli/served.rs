@@ -6,8 +6,8 @@
 //! rights and checked against the server's SHA-256 (see `station::copies`).
 
 use super::{Failure, Kind, Res, output};
-use crate::station::remote::{ConnectError, Remote};
-use crate::station::{StationError, StationExt};
+use lotline_station::remote::{ConnectError, Remote};
+use lotline_station::{StationError, StationExt};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
@@ -33,7 +33,7 @@ pub fn unreadable(path: &Path) -> Option<std::io::Error> {
 }
 
 fn me() -> String {
-    crate::station::identity::Identity::current().user
+    lotline_station::identity::Identity::current().user
 }
 
 /// The plant's server, reached without starting one: a server started by a user who
@@ -92,7 +92,7 @@ pub fn check(
         Kind::Problems,
         format!(
             "the plant's server found {} in {}; lotline will not write to it. Ask the plant's IT to restore the last good backup (`lotline check BACKUP` first)",
-            crate::domain::words::plural(report.problems.len(), "problem", "problems"),
+            lotline_domain::words::plural(report.problems.len(), "problem", "problems"),
             path.display()
         ),
     ))
@@ -136,7 +136,7 @@ pub fn backup(
 
 /// Fetch the server's copy into `dest`: built under a private temporary name, synced,
 /// its SHA-256 compared, linked into place (never over a file), and opened as a plant.
-fn fetch(st: &Remote, offer: &crate::station::copies::BackupOffer, dest: &Path) -> Res {
+fn fetch(st: &Remote, offer: &lotline_station::copies::BackupOffer, dest: &Path) -> Res {
     use std::os::unix::fs::OpenOptionsExt;
     let name = dest
         .file_name()
@@ -194,6 +194,8 @@ fn fetch(st: &Remote, offer: &crate::station::copies::BackupOffer, dest: &Path) 
     }
     // The bytes are the server's verified copy; that it opens as a plant here is the
     // last word.
-    crate::store::Store::open_read_only(dest)?.close()?;
+    lotline_station::file::PlantFile::open_read_only(dest)
+        .map_err(lotline_station::StationError::from)?
+        .close()?;
     Ok(())
 }

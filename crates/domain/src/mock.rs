@@ -1,0 +1,476 @@
+//! A mock recall as an auditor runs one (SQF, BRCGS): started from a lot, the system's
+//! figures for every affected lot and customer, what the QA manager physically found
+//! (counted on hand, retrieved from customers, confirmed consumed or destroyed), and the
+//! reconciliation: the gap in units and percent per lot and overall. The record is a chain
+//! of events — started, counts, finished — so nothing in it is ever overwritten: a later
+//! count of the same line supersedes the earlier one and both stay in its history.
+//! All arithmetic is exact (thousandths, hundredths of a percent).
+
+use super::{Contact, ItemCode, LotCode, LotId, PartyId, Qty, Reference, Unit};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The first event of a mock recall; its event id is the record's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockStart {
+    pub root: LotId,
+    /// What the QA manager started from as typed or scanned: our lot code, or the
+    /// supplier's lot code that named it.
+    pub asked_as: String,
+    pub note: String,
+}
+
+/// One line of a mock recall and what was found for it, in the lot's unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CountLine {
+    /// Counted on site.
+    OnHand { lot: LotId, qty: Qty },
+    /// What one customer did with what it received of one lot.
+    Customer {
+        party: PartyId,
+        lot: LotId,
+        retrieved: Qty,
+        consumed: Qty,
+        destroyed: Qty,
+    },
+}
+
+impl CountLine {
+    pub fn lot(&self) -> LotId {
+        match self {
+            CountLine::OnHand { lot, .. } | CountLine::Customer { lot, .. } => *lot,
+        }
+    }
+
+    /// Which line this counts: a later count with the same key supersedes this one.
+    pub fn key(&self) -> (LotId, Option<&PartyId>) {
+        match self {
+            CountLine::OnHand { lot, .. } => (*lot, None),
+            CountLine::Customer { party, lot, .. } => (*lot, Some(party)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockCount {
+    /// The mock recall (its start event).
+    pub recall: u64,
+    pub root: LotId,
+    pub line: CountLine,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MockFinish {
+    pub recall: u64,
+    pub root: LotId,
+    /// The reconciliation as it stood when completed: the record keeps what was signed.
+    pub result: Reconciliation,
+    pub note: String,
+}
+
+/// What the user enters for a line, as typed: lot and customer by code, quantities in the
+/// lot's unit (or `unit`, which must be the lot's: counts are never converted silently).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMockCount {
+    pub recall: u64,
+    pub lot: Option<LotCode>,
+    pub customer: Option<PartyId>,
+    pub on_hand: Option<Qty>,
+    pub retrieved: Option<Qty>,
+    pub consumed: Option<Qty>,
+    pub destroyed: Option<Qty>,
+    pub unit: Option<Unit>,
+    pub note: String,
+}
+
+/// One lot's part of the reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotRecon {
+    pub lot: LotId,
+    pub code: LotCode,
+    pub item: ItemCode,
+    pub unit: Unit,
+    /// The lot the recall started from.
+    pub root: bool,
+    /// A finished-goods lot (or a return of one).
+    pub finished: bool,
+    /// Received, produced or returned into the lot.
+    pub produced: Qty,
+    /// Used in our own batches (traced onward; taken as recorded).
+    pub consumed: Qty,
+    pub shipped: Qty,
+    /// On hand as the system has it.
+    pub on_hand: Qty,
+    /// On hand as counted; `None` until counted (then nothing is taken as found).
+    pub counted: Option<Qty>,
+    /// Accounted for at customers: returned, retrieved, consumed and destroyed.
+    pub at_customers: Qty,
+}
+
+impl LotRecon {
+    /// Counted on hand + used in batches + accounted for at customers.
+    pub fn found(&self) -> Qty {
+        self.counted.unwrap_or(Qty::ZERO) + self.consumed + self.at_customers
+    }
+
+    /// Produced less found: positive is product nobody could account for.
+    pub fn gap(&self) -> Qty {
+        self.produced - self.found()
+    }
+
+    pub fn percent_bp(&self) -> Option<i64> {
+        percent_bp(self.found(), self.produced)
+    }
+}
+
+/// One shipment line to a customer, for the notification list and the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipRef {
+    pub event: u64,
+    #[serde(with = "super::isodate")]
+    pub date: NaiveDate,
+    pub reference: Option<Reference>,
+    pub qty: Qty,
+}
+
+/// One customer's part for one lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecon {
+    pub party: PartyId,
+    pub name: String,
+    pub phone: String,
+    pub contact: Contact,
+    pub lot: LotId,
+    pub code: LotCode,
+    pub item: ItemCode,
+    pub unit: Unit,
+    pub shipped: Qty,
+    /// Recorded as returns (`lotline return`): retrieved, with the stock to show for it.
+    pub returned: Qty,
+    pub retrieved: Option<Qty>,
+    pub consumed: Option<Qty>,
+    pub destroyed: Option<Qty>,
+    pub shipments: Vec<ShipRef>,
+}
+
+impl CustomerRecon {
+    pub fn counted(&self) -> bool {
+        self.retrieved.is_some() || self.consumed.is_some() || self.destroyed.is_some()
+    }
+
+    /// Returned + retrieved + consumed + destroyed.
+    pub fn accounted(&self) -> Qty {
+        self.returned
+            + self.retrieved.unwrap_or(Qty::ZERO)
+            + self.consumed.unwrap_or(Qty::ZERO)
+            + self.destroyed.unwrap_or(Qty::ZERO)
+    }
+
+    /// Shipped less accounted for.
+    pub fn gap(&self) -> Qty {
+        self.shipped - self.accounted()
+    }
+}
+
+/// Totals of the lots counted in one unit (cases and kilograms do not add up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitTotal {
+    pub unit: Unit,
+    pub produced: Qty,
+    pub found: Qty,
+}
+
+impl UnitTotal {
+    pub fn gap(&self) -> Qty {
+        self.produced - self.found
+    }
+
+    pub fn percent_bp(&self) -> Option<i64> {
+        percent_bp(self.found, self.produced)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciliation {
+    pub lots: Vec<LotRecon>,
+    pub customers: Vec<CustomerRecon>,
+}
+
+impl Reconciliation {
+    /// Overall, per unit, in the order units first appear.
+    pub fn totals(&self) -> Vec<UnitTotal> {
+        let mut out: Vec<UnitTotal> = Vec::new();
+        for l in &self.lots {
+            match out.iter_mut().find(|t| t.unit == l.unit) {
+                Some(t) => {
+                    t.produced = t.produced + l.produced;
+                    t.found = t.found + l.found();
+                }
+                None => out.push(UnitTotal {
+                    unit: l.unit,
+                    produced: l.produced,
+                    found: l.found(),
+                }),
+            }
+        }
+        out
+    }
+
+    /// Lines nobody has counted yet: lots not counted on hand, customers with no answer.
+    pub fn uncounted(&self) -> usize {
+        self.lots.iter().filter(|l| l.counted.is_none()).count()
+            + self.customers.iter().filter(|c| !c.counted()).count()
+    }
+
+    /// Apply the latest count of each line (counts in event order: later supersede).
+    pub fn apply<'a>(&mut self, counts: impl IntoIterator<Item = &'a CountLine>) {
+        for c in counts {
+            match c {
+                CountLine::OnHand { lot, qty } => {
+                    if let Some(l) = self.lots.iter_mut().find(|l| l.lot == *lot) {
+                        l.counted = Some(*qty);
+                    }
+                }
+                CountLine::Customer {
+                    party,
+                    lot,
+                    retrieved,
+                    consumed,
+                    destroyed,
+                } => {
+                    if let Some(x) = self
+                        .customers
+                        .iter_mut()
+                        .find(|x| x.lot == *lot && &x.party == party)
+                    {
+                        x.retrieved = Some(*retrieved);
+                        x.consumed = Some(*consumed);
+                        x.destroyed = Some(*destroyed);
+                    }
+                }
+            }
+        }
+        // What customers accounted for, onto their lots.
+        for l in &mut self.lots {
+            l.at_customers = self
+                .customers
+                .iter()
+                .filter(|c| c.lot == l.lot)
+                .map(|c| c.accounted())
+                .sum();
+        }
+    }
+}
+
+/// One line for a return or a mock recall event in a history, the same in the app and on
+/// the command line; `name` gives a lot's code and, where known, its unit (every count is
+/// in its lot's unit). `None` for other events.
+pub fn recall_event_text(
+    kind: &super::EventKind,
+    name: &dyn Fn(LotId) -> (String, Option<Unit>),
+) -> Option<String> {
+    use super::EventKind as K;
+    let code = |id: LotId| name(id).0;
+    let amount = |id: LotId, q: &crate::Qty| match name(id).1 {
+        Some(u) => format!("{q} {u}"),
+        None => q.to_string(),
+    };
+    let note = |n: &str| {
+        if n.is_empty() {
+            String::new()
+        } else {
+            format!(" — {n}")
+        }
+    };
+    Some(match kind {
+        K::Return(r) => format!(
+            "{} {} of lot {} returned by {} against shipment {} into lot {}, on hold: {}",
+            r.qty,
+            r.unit,
+            code(r.from),
+            r.customer,
+            r.shipment,
+            code(r.lot),
+            r.reason
+        ),
+        K::MockRecallStarted(m) => format!(
+            "mock recall started from {}{}",
+            if m.asked_as.is_empty() {
+                code(m.root)
+            } else {
+                m.asked_as.clone()
+            },
+            note(&m.note)
+        ),
+        K::MockRecallCount(c) => match &c.line {
+            CountLine::OnHand { lot, qty } => format!(
+                "mock recall {}: {} counted on hand {}{}",
+                c.recall,
+                code(*lot),
+                amount(*lot, qty),
+                note(&c.note)
+            ),
+            CountLine::Customer {
+                party,
+                lot,
+                retrieved,
+                consumed,
+                destroyed,
+            } => format!(
+                "mock recall {}: {party} for {}: retrieved {}, consumed {}, destroyed {}{}",
+                c.recall,
+                code(*lot),
+                amount(*lot, retrieved),
+                amount(*lot, consumed),
+                amount(*lot, destroyed),
+                note(&c.note)
+            ),
+        },
+        K::MockRecallFinished(f) => {
+            let totals: Vec<String> = f
+                .result
+                .totals()
+                .iter()
+                .map(|t| {
+                    format!(
+                        "gap {} {} ({} found)",
+                        t.gap(),
+                        t.unit,
+                        percent_text(t.percent_bp())
+                    )
+                })
+                .collect();
+            format!(
+                "mock recall {} completed: {}{}",
+                f.recall,
+                totals.join(", "),
+                note(&f.note)
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// `num / den` in hundredths of a percent, rounded half away from zero; `None` when
+/// `den` is not positive.
+pub fn percent_bp(num: Qty, den: Qty) -> Option<i64> {
+    if !den.is_positive() {
+        return None;
+    }
+    let num = num.milli() as i128 * 10_000;
+    let den = den.milli() as i128;
+    let half = den * num.signum();
+    Some(((num * 2 + half) / (den * 2)) as i64)
+}
+
+/// "99.97 %", "-1.99 %" or "n/a".
+pub fn percent_text(bp: Option<i64>) -> String {
+    match bp {
+        Some(bp) => {
+            let sign = if bp < 0 { "-" } else { "" };
+            let a = bp.unsigned_abs();
+            format!("{sign}{}.{:02} %", a / 100, a % 100)
+        }
+        None => "n/a".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Qty {
+        s.parse().unwrap()
+    }
+
+    fn recon() -> Reconciliation {
+        let code = |c: &str| LotCode::parse(c, "l").unwrap();
+        let item = ItemCode::parse("COOKIE", "i").unwrap();
+        let lot = |id: u32, c: &str, produced: &str, shipped: &str| LotRecon {
+            lot: LotId(id),
+            code: code(c),
+            item: item.clone(),
+            unit: Unit::Case,
+            root: false,
+            finished: true,
+            produced: q(produced),
+            consumed: Qty::ZERO,
+            shipped: q(shipped),
+            on_hand: q(produced) - q(shipped),
+            counted: None,
+            at_customers: Qty::ZERO,
+        };
+        let cust = |p: &str, id: u32, c: &str, shipped: &str| CustomerRecon {
+            party: PartyId::parse(p, "c").unwrap(),
+            name: p.into(),
+            phone: String::new(),
+            contact: Contact::default(),
+            lot: LotId(id),
+            code: code(c),
+            item: item.clone(),
+            unit: Unit::Case,
+            shipped: q(shipped),
+            returned: Qty::ZERO,
+            retrieved: None,
+            consumed: None,
+            destroyed: None,
+            shipments: vec![],
+        };
+        Reconciliation {
+            lots: vec![lot(1, "B1", "40", "20"), lot(2, "B2", "10", "0")],
+            customers: vec![cust("SHOP", 1, "B1", "15"), cust("CAFE", 1, "B1", "5")],
+        }
+    }
+
+    #[test]
+    fn counts_leave_a_gap_per_lot_and_overall() {
+        let mut r = recon();
+        assert_eq!(r.uncounted(), 4);
+        let shop = PartyId::parse("SHOP", "c").unwrap();
+        let counts = [
+            CountLine::OnHand {
+                lot: LotId(1),
+                qty: q("19"),
+            },
+            CountLine::Customer {
+                party: shop.clone(),
+                lot: LotId(1),
+                retrieved: q("10"),
+                consumed: q("2"),
+                destroyed: q("1"),
+            },
+            // A recount supersedes the first count of the same line.
+            CountLine::OnHand {
+                lot: LotId(1),
+                qty: q("18"),
+            },
+            CountLine::OnHand {
+                lot: LotId(2),
+                qty: q("10"),
+            },
+        ];
+        r.apply(&counts);
+        let b1 = &r.lots[0];
+        assert_eq!(b1.counted, Some(q("18")));
+        assert_eq!(b1.at_customers, q("13"));
+        assert_eq!(b1.found(), q("31"));
+        assert_eq!(b1.gap(), q("9"));
+        assert_eq!(percent_text(b1.percent_bp()), "77.50 %");
+        assert_eq!(r.uncounted(), 1, "CAFE has not answered");
+        let t = r.totals();
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            (t[0].produced, t[0].found, t[0].gap()),
+            (q("50"), q("41"), q("9"))
+        );
+        assert_eq!(percent_text(t[0].percent_bp()), "82.00 %");
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(percent_text(percent_bp(q("2.999"), q("3"))), "99.97 %");
+        assert_eq!(percent_text(percent_bp(q("1"), Qty::ZERO)), "n/a");
+        assert_eq!(percent_text(percent_bp(q("-1.99"), q("100"))), "-1.99 %");
+    }
+}

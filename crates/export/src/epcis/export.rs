@@ -1,0 +1,793 @@
+//! Writing an EPCIS 2.0 JSON-LD document of a plant's events, streamed: one small JSON
+//! value per event through the caller's buffered writer, never the whole document in
+//! memory. Two passes over the station: the first chooses the events and the items and
+//! parties they name (master data goes in the header, before the events), the second
+//! writes exactly the events the first chose.
+
+use super::*;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use lotline_domain::*;
+use lotline_station::{Station, StationError, StationExt};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+
+/// Which events to export; every given filter must match.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// That lot's whole trace, both ways: the receipts and batches that made its lots,
+    /// their shipments and balance corrections.
+    pub lot: Option<LotCode>,
+    /// Events naming a lot of one of these items (any item when empty).
+    pub items: Vec<ItemCode>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Only events naming a lot of an item on the Food Traceability List.
+    pub ftl_only: bool,
+    /// Only these events (one shipment's KDEs for its customer); voided ones are left out.
+    pub events: Option<Vec<u64>>,
+}
+
+#[derive(Debug)]
+pub enum ExportError {
+    Station(StationError),
+    Io(std::io::Error),
+    /// The filters match no event; nothing should be written.
+    Empty(String),
+}
+
+impl From<StationError> for ExportError {
+    fn from(e: StationError) -> Self {
+        ExportError::Station(e)
+    }
+}
+
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> Self {
+        ExportError::Io(e)
+    }
+}
+
+/// Events per station call while exporting.
+const PAGE: u32 = 5_000;
+
+/// What the first pass chose.
+#[derive(Debug)]
+pub struct Plan {
+    plant: Plant,
+    key: String,
+    items: HashMap<ItemCode, Item>,
+    parties: Vec<Party>,
+    used_items: BTreeSet<ItemCode>,
+    events: Vec<u64>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub receipts: u64,
+    pub batches: u64,
+    pub shipments: u64,
+    /// Customer returns (receiving events with disposition `returned`).
+    pub returns: u64,
+    pub adjustments: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.receipts + self.batches + self.shipments + self.returns + self.adjustments
+    }
+}
+
+/// The lots an exported event names, or `None` for events EPCIS does not carry (status
+/// changes, mock recalls, voids).
+fn named_lots(kind: &EventKind) -> Option<Vec<LotId>> {
+    match kind {
+        EventKind::Receive(_)
+        | EventKind::Produce(_)
+        | EventKind::Ship(_)
+        | EventKind::Return(_)
+        | EventKind::Adjust { .. } => Some(kind.lots()),
+        _ => None,
+    }
+}
+
+/// Pass one: choose the events.
+pub fn plan(
+    st: &dyn Station,
+    sel: &Selection,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Plan, ExportError> {
+    if let (Some(f), Some(t)) = (sel.from, sel.to)
+        && f > t
+    {
+        return Err(ExportError::Station(
+            Invalid::new(
+                "from",
+                format!("{f} is after --to {t}; give the earlier date first"),
+            )
+            .into(),
+        ));
+    }
+    for i in &sel.items {
+        st.item(i.clone()).map_err(|e| {
+            ExportError::Station(lotline_station::StationError {
+                field: Some("item".into()),
+                ..e
+            })
+        })?;
+    }
+    let plant = st.plant()?;
+    let items: HashMap<ItemCode, Item> = st
+        .items()?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    let wanted: HashSet<&ItemCode> = items
+        .values()
+        .filter(|i| sel.items.is_empty() || sel.items.contains(&i.code))
+        .filter(|i| !sel.ftl_only || i.ftl)
+        .map(|i| &i.code)
+        .collect();
+    let from = sel.from.unwrap_or(NaiveDate::MIN);
+    let to = sel.to.unwrap_or(NaiveDate::MAX);
+    let mut chosen = Vec::new();
+    let mut used_items = BTreeSet::new();
+    let mut used_parties = BTreeSet::new();
+    let mut counts = Counts::default();
+    let mut take = |page: EventPageRows| {
+        let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
+        for ev in &page.events {
+            let Some(named) = named_lots(&ev.kind) else {
+                continue;
+            };
+            if ev.date < from || ev.date > to {
+                continue;
+            }
+            let codes: Vec<&ItemCode> = named
+                .iter()
+                .filter_map(|id| lots.get(id).map(|l| &l.item))
+                .collect();
+            if !codes.iter().any(|c| wanted.contains(c)) {
+                continue;
+            }
+            used_items.extend(codes.into_iter().cloned());
+            used_parties.extend(ev.kind.parties().into_iter().cloned());
+            match ev.kind {
+                EventKind::Receive(_) => counts.receipts += 1,
+                EventKind::Produce(_) => counts.batches += 1,
+                EventKind::Ship(_) => counts.shipments += 1,
+                EventKind::Return(_) => counts.returns += 1,
+                _ => counts.adjustments += 1,
+            }
+            chosen.push(ev.id);
+        }
+    };
+    // By food: the items' own lots and their events when the store finds those fewer
+    // than the dates' (a product's whole history, say), not every event of the dates.
+    let by_food = match (&sel.events, &sel.lot, sel.items.is_empty()) {
+        (None, None, false) => st.item_event_ids(sel.items.clone(), sel.from, sel.to)?,
+        _ => None,
+    };
+    match (&sel.events.as_ref().or(by_food.as_ref()), &sel.lot) {
+        (Some(ids), _) => {
+            let mut seen = 0u64;
+            for chunk in ids.chunks(PAGE as usize) {
+                take(st.event_page(from, to, None, Some(chunk.to_vec()), PAGE)?);
+                seen += chunk.len() as u64;
+                progress(seen);
+            }
+        }
+        (None, Some(code)) => {
+            let trace = st.trace(code.clone(), lotline_domain::Direction::Both)?;
+            let mut ids: BTreeSet<u64> = trace.lots.iter().map(|l| l.event).collect();
+            ids.extend(trace.shipments.iter().map(|s| s.event));
+            // A return lot reached came back from a shipment, which its return event
+            // names: the shipment comes along, also when the trace reached the return lot
+            // backward, so an importer can record the return against it.
+            for l in &trace.lots {
+                if let Origin::Returned { shipment, .. } = l.origin {
+                    ids.insert(shipment);
+                }
+            }
+            for l in &trace.lots {
+                for h in st.lot_history(l.code.clone())?.events {
+                    if matches!(h.event.kind, EventKind::Adjust { .. }) {
+                        ids.insert(h.event.id);
+                    }
+                }
+            }
+            let ids: Vec<u64> = ids.into_iter().collect();
+            let mut seen = 0u64;
+            for chunk in ids.chunks(PAGE as usize) {
+                take(st.event_page(from, to, None, Some(chunk.to_vec()), PAGE)?);
+                seen += chunk.len() as u64;
+                progress(seen);
+            }
+        }
+        (None, None) => {
+            let mut after = None;
+            let mut seen = 0u64;
+            loop {
+                let page = st.event_page(from, to, after, None, PAGE)?;
+                let next = page.next;
+                seen += page.events.len() as u64;
+                take(page);
+                progress(seen);
+                match next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return Err(ExportError::Empty(describe_empty(sel)));
+    }
+    // A trace's and a food's events come in id order, the others in business-date order: either
+    // respects every dependency (a lot is recorded before anything uses it), which is
+    // what an importer needs.
+    let parties = st
+        .parties()?
+        .into_iter()
+        .filter(|p| used_parties.contains(&p.id))
+        .collect();
+    Ok(Plan {
+        key: plant_key(&plant),
+        plant,
+        items,
+        parties,
+        used_items,
+        events: chosen,
+        counts,
+    })
+}
+
+fn describe_empty(sel: &Selection) -> String {
+    let mut what = Vec::new();
+    if let Some(ids) = &sel.events {
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        what.push(format!("event {}", ids.join(", ")));
+    }
+    if let Some(l) = &sel.lot {
+        what.push(format!("the trace of lot {l}"));
+    }
+    if !sel.items.is_empty() {
+        let codes: Vec<&str> = sel.items.iter().map(|i| i.as_str()).collect();
+        what.push(format!("items {}", codes.join(", ")));
+    }
+    if sel.from.is_some() || sel.to.is_some() {
+        what.push(format!(
+            "dates {} to {}",
+            sel.from
+                .map(|d| d.to_string())
+                .unwrap_or("the start".into()),
+            sel.to.map(|d| d.to_string()).unwrap_or("today".into())
+        ));
+    }
+    if sel.ftl_only {
+        what.push("items on the Food Traceability List (--all for every item)".into());
+    }
+    format!(
+        "no receipts, batches or shipments match {}; nothing was written",
+        if what.is_empty() {
+            "this database".into()
+        } else {
+            what.join(" and ")
+        }
+    )
+}
+
+/// URIs of this plant's things.
+struct Ids<'a> {
+    key: &'a str,
+    plant: &'a Plant,
+}
+
+impl Ids<'_> {
+    fn own(&self, rest: &str) -> String {
+        format!("{ID_BASE}{}/{rest}", self.key)
+    }
+    fn item_class(&self, item: &Item) -> String {
+        match &item.gtin {
+            Some(g) => format!("{GS1_DL}01/{g}"),
+            None => self.own(&format!("item/{}", pct(item.code.as_str()))),
+        }
+    }
+    fn lot(&self, lot: &Lot, item: Option<&Item>) -> String {
+        match item.and_then(|i| i.gtin.as_ref()) {
+            // AI (10) holds at most 20 characters.
+            Some(g) if lot.code.as_str().len() <= 20 => {
+                format!("{GS1_DL}01/{g}/10/{}", pct(lot.code.as_str()))
+            }
+            _ => self.own(&format!(
+                "item/{}/lot/{}",
+                pct(lot.item.as_str()),
+                pct(lot.code.as_str())
+            )),
+        }
+    }
+    fn plant_location(&self) -> String {
+        match &self.plant.gln {
+            Some(g) => format!("{GS1_DL}414/{g}"),
+            None => self.own("plant"),
+        }
+    }
+    fn plant_owner(&self) -> String {
+        match &self.plant.gln {
+            Some(g) => format!("{GS1_DL}417/{g}"),
+            None => self.own("plant"),
+        }
+    }
+    fn party_location(&self, p: Option<&Party>, id: &PartyId) -> String {
+        match p.and_then(|p| p.gln.as_ref()) {
+            Some(g) => format!("{GS1_DL}414/{g}"),
+            None => self.own(&format!("party/{}", pct(id.as_str()))),
+        }
+    }
+    fn party_owner(&self, p: Option<&Party>, id: &PartyId) -> String {
+        match p.and_then(|p| p.gln.as_ref()) {
+            Some(g) => format!("{GS1_DL}417/{g}"),
+            None => self.own(&format!("party/{}", pct(id.as_str()))),
+        }
+    }
+    fn event(&self, id: u64) -> String {
+        self.own(&format!("event/{id}"))
+    }
+    fn reference(&self, r: &Reference) -> Value {
+        let uri = self.own(&format!("doc/{}/{}", pct(&r.kind), pct(&r.number)));
+        match BIZ_TYPES.iter().find(|(k, _)| *k == r.kind) {
+            Some((_, t)) => json!({"type": t, "bizTransaction": uri}),
+            None => json!({"bizTransaction": uri}),
+        }
+    }
+}
+
+fn qty_json(q: Qty) -> Value {
+    let milli = q.milli();
+    if milli % 1000 == 0 {
+        json!(milli / 1000)
+    } else {
+        serde_json::Number::from_f64(milli as f64 / 1000.0)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn attr(id: &str, v: impl Into<Value>) -> Value {
+    json!({"id": id, "attribute": v.into()})
+}
+
+/// Pass two: write the document. Returns how many events were written.
+pub fn write(
+    st: &dyn Station,
+    plan: &Plan,
+    created: DateTime<Utc>,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, ExportError> {
+    let ids = Ids {
+        key: &plan.key,
+        plant: &plan.plant,
+    };
+    let parties: HashMap<&PartyId, &Party> = plan.parties.iter().map(|p| (&p.id, p)).collect();
+    let head = json!({
+        "@context": [EPCIS_CONTEXT, {"lotline": NS}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": created.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": [
+            {"type": VTYPE_CLASS, "vocabularyElementList": plan.used_items.iter()
+                .filter_map(|c| plan.items.get(c)).map(|i| item_master(&ids, i)).collect::<Vec<_>>()},
+            {"type": VTYPE_LOCATION, "vocabularyElementList": std::iter::once(plant_master(&ids))
+                .chain(plan.parties.iter().map(|p| party_master(&ids, p))).collect::<Vec<_>>()},
+        ]}},
+    });
+    // The head without its closing brace, then the body streamed after it.
+    let mut bytes = Vec::new();
+    write_json(&mut bytes, &head)?;
+    out.write_all(&bytes[..bytes.len() - 1])?;
+    out.write_all(b",\"epcisBody\":{\"eventList\":[\n")?;
+    let mut written = 0u64;
+    for chunk in plan.events.chunks(PAGE as usize) {
+        let page = st.event_page(
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            None,
+            Some(chunk.to_vec()),
+            PAGE,
+        )?;
+        let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
+        for ev in &page.events {
+            let Some(v) = event_json(&ids, plan, &parties, &lots, ev) else {
+                continue;
+            };
+            if written > 0 {
+                out.write_all(b",\n")?;
+            }
+            write_json(&mut *out, &v)?;
+            written += 1;
+        }
+        progress(written);
+    }
+    out.write_all(b"\n]}}\n")?;
+    Ok(written)
+}
+
+/// Pass two into a new file at `path`: written under a temporary name beside it, synced,
+/// then linked into place only if `path` still does not exist, so the file is whole or
+/// absent and never written over. Returns how many events were written.
+pub fn write_file(
+    st: &dyn Station,
+    plan: &Plan,
+    created: DateTime<Utc>,
+    path: &std::path::Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, ExportError> {
+    let exists = || {
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} already exists; lotline never overwrites a file: give a new name",
+                path.display()
+            ),
+        )
+    };
+    if path.exists() {
+        return Err(exists().into());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "epcis".into());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let result = (|| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let n = write(st, plan, created, &mut w, progress)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        // A hard link fails if `path` appeared meanwhile: never replaces anything.
+        std::fs::hard_link(&tmp, path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                exists()
+            } else {
+                e
+            }
+        })?;
+        Ok(n)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+/// Compact JSON in which characters a terminal must not see raw
+/// (`domain::text::is_unsafe`: DEL, C1 controls, bidi and zero-width characters, which
+/// serde_json passes through) are `\uXXXX` escapes: the document means the same, and it
+/// is safe to print or view.
+fn write_json(out: &mut dyn Write, v: &Value) -> std::io::Result<()> {
+    use serde::Serialize;
+    let mut s = serde_json::Serializer::with_formatter(out, SafeJson);
+    v.serialize(&mut s).map_err(std::io::Error::other)
+}
+
+struct SafeJson;
+
+impl serde_json::ser::Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut from = 0;
+        for (i, c) in fragment.char_indices() {
+            if lotline_domain::text::is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[from..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                from = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[from..])
+    }
+}
+
+fn item_master(ids: &Ids, i: &Item) -> Value {
+    let d = &i.description;
+    let mut attrs = vec![
+        attr(&format!("{NS}itemCode"), i.code.as_str()),
+        attr(&format!("{NS}unit"), unit_code(i.unit)),
+        attr(&format!("{NS}itemKind"), i.kind.as_str()),
+        attr(&format!("{NS}ftl"), if i.ftl { "true" } else { "false" }),
+    ];
+    for (k, v) in [
+        ("productName", &d.name),
+        ("brand", &d.brand),
+        ("commodity", &d.commodity),
+        ("variety", &d.variety),
+        ("packSize", &d.pack_size),
+        ("packStyle", &d.pack_style),
+    ] {
+        if !v.is_empty() {
+            attrs.push(attr(&format!("{NS}{k}"), v.as_str()));
+        }
+    }
+    if let Some(days) = i.shelf_life_days {
+        attrs.push(attr(&format!("{NS}shelfLifeDays"), days));
+    }
+    for (k, v) in [
+        ("receivingTempMinC", i.receiving_temp.min_dc),
+        ("receivingTempMaxC", i.receiving_temp.max_dc),
+    ] {
+        if let Some(dc) = v {
+            attrs.push(attr(&format!("{NS}{k}"), format_temperature(dc)));
+        }
+    }
+    json!({"id": ids.item_class(i), "attributes": attrs})
+}
+
+fn location_attrs(l: &Location) -> Vec<Value> {
+    let mut attrs = Vec::new();
+    for (k, v) in [
+        ("urn:epcglobal:cbv:mda#name", &l.business_name),
+        ("urn:epcglobal:cbv:mda#streetAddressOne", &l.street),
+        ("urn:epcglobal:cbv:mda#city", &l.city),
+        ("urn:epcglobal:cbv:mda#state", &l.state),
+        ("urn:epcglobal:cbv:mda#postalCode", &l.zip),
+        ("urn:epcglobal:cbv:mda#countryCode", &l.country),
+    ] {
+        if !v.is_empty() {
+            attrs.push(attr(k, v.as_str()));
+        }
+    }
+    if !l.phone.is_empty() {
+        attrs.push(attr(&format!("{NS}phone"), l.phone.as_str()));
+    }
+    attrs
+}
+
+fn plant_master(ids: &Ids) -> Value {
+    let mut attrs = location_attrs(&ids.plant.location);
+    attrs.push(attr(&format!("{NS}role"), "plant"));
+    json!({"id": ids.plant_location(), "attributes": attrs})
+}
+
+fn party_master(ids: &Ids, p: &Party) -> Value {
+    let mut attrs = location_attrs(&p.location);
+    attrs.push(attr(&format!("{NS}partyId"), p.id.as_str()));
+    attrs.push(attr(&format!("{NS}role"), p.role.as_str()));
+    json!({"id": ids.party_location(Some(p), &p.id), "attributes": attrs})
+}
+
+fn event_time(ev: &Event) -> String {
+    if ev.stamp.at.date_naive() == ev.date {
+        ev.stamp.at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    } else {
+        format!("{}T00:00:00.000Z", ev.date)
+    }
+}
+
+fn event_json(
+    ids: &Ids,
+    plan: &Plan,
+    parties: &HashMap<&PartyId, &Party>,
+    lots: &HashMap<LotId, &Lot>,
+    ev: &Event,
+) -> Option<Value> {
+    let quantity = |u: &Use| -> Option<Value> {
+        let lot = lots.get(&u.lot)?;
+        Some(json!({
+            "epcClass": ids.lot(lot, plan.items.get(&lot.item)),
+            "quantity": qty_json(u.qty),
+            "uom": unit_code(lot.unit),
+        }))
+    };
+    let mut m = Map::new();
+    let kind_type = if matches!(ev.kind, EventKind::Produce(_)) {
+        "TransformationEvent"
+    } else {
+        "ObjectEvent"
+    };
+    m.insert("type".into(), json!(kind_type));
+    m.insert("eventID".into(), json!(ids.event(ev.id)));
+    m.insert("eventTime".into(), json!(event_time(ev)));
+    m.insert("eventTimeZoneOffset".into(), json!("+00:00"));
+    m.insert(
+        "recordTime".into(),
+        json!(ev.stamp.at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    let here = json!({"id": ids.plant_location()});
+    let plant_src = |dir: &str| {
+        json!([
+            {"type": "owning_party", dir: ids.plant_owner()},
+            {"type": "location", dir: ids.plant_location()},
+        ])
+    };
+    match &ev.kind {
+        EventKind::Receive(r) => {
+            let lot = lots.get(&r.lot)?;
+            let supplier = parties.get(&r.supplier).copied();
+            m.insert("action".into(), json!("OBSERVE"));
+            m.insert("bizStep".into(), json!("receiving"));
+            m.insert("readPoint".into(), here.clone());
+            m.insert("bizLocation".into(), here);
+            // FSMA asks for the quantity and unit as received (50 lb, not the 22.68 kg
+            // the lot is kept in); receipts older than lotline keeping it have only the
+            // kept quantity.
+            let (qty, unit) = r
+                .as_received
+                .map(|c| (c.qty, c.unit))
+                .unwrap_or((r.qty, r.unit));
+            m.insert(
+                "quantityList".into(),
+                json!([{
+                    "epcClass": ids.lot(lot, plan.items.get(&lot.item)),
+                    "quantity": qty_json(qty),
+                    "uom": unit_code(unit),
+                }]),
+            );
+            m.insert(
+                "sourceList".into(),
+                json!([
+                    {"type": "owning_party", "source": ids.party_owner(supplier, &r.supplier)},
+                    {"type": "location", "source": ids.party_location(supplier, &r.supplier)},
+                ]),
+            );
+            m.insert("destinationList".into(), plant_src("destination"));
+            m.insert("lotline:tlc".into(), json!(r.supplier_lot.as_str()));
+            m.insert(
+                "lotline:tlcSource".into(),
+                json!(ids.party_location(supplier, &r.supplier)),
+            );
+            if let Some(t) = &r.tlc_source_ref {
+                m.insert("lotline:tlcSourceReference".into(), json!(t));
+            }
+            if let Some(e) = r.expiry {
+                m.insert("lotline:expiryDate".into(), json!(e.to_string()));
+            }
+            if let Some(t) = r.quality.temperature_dc {
+                m.insert("lotline:temperatureC".into(), json!(format_temperature(t)));
+            }
+            if let Some(i) = r.quality.inspection {
+                let v = match i {
+                    Inspection::Pass => "pass",
+                    Inspection::Fail => "fail",
+                };
+                m.insert("lotline:inspection".into(), json!(v));
+            }
+            if !r.quality.note.is_empty() {
+                m.insert("lotline:note".into(), json!(r.quality.note));
+            }
+        }
+        EventKind::Produce(b) => {
+            let out = lots.get(&b.output)?;
+            let inputs: Vec<Value> = b.inputs.iter().filter_map(quantity).collect();
+            m.insert("inputQuantityList".into(), json!(inputs));
+            m.insert(
+                "outputQuantityList".into(),
+                json!([{
+                    "epcClass": ids.lot(out, plan.items.get(&out.item)),
+                    "quantity": qty_json(b.qty),
+                    "uom": unit_code(b.unit),
+                }]),
+            );
+            m.insert("bizStep".into(), json!("creating_class_instance"));
+            m.insert("readPoint".into(), here.clone());
+            m.insert("bizLocation".into(), here);
+            if let Some(e) = out.expiry {
+                m.insert("ilmd".into(), json!({ EXPIRY_ATTR: e.to_string() }));
+            }
+            if let Some(line) = &b.line {
+                m.insert("lotline:productionLine".into(), json!(line));
+            }
+            m.insert("lotline:tlcSource".into(), json!(ids.plant_location()));
+        }
+        EventKind::Ship(s) => {
+            let customer = parties.get(&s.customer).copied();
+            let lines: Vec<Value> = s.lines.iter().filter_map(quantity).collect();
+            m.insert("action".into(), json!("OBSERVE"));
+            m.insert("bizStep".into(), json!("shipping"));
+            m.insert("readPoint".into(), here.clone());
+            m.insert("bizLocation".into(), here);
+            m.insert("quantityList".into(), json!(lines));
+            m.insert("sourceList".into(), plant_src("source"));
+            m.insert(
+                "destinationList".into(),
+                json!([
+                    {"type": "owning_party", "destination": ids.party_owner(customer, &s.customer)},
+                    {"type": "location", "destination": ids.party_location(customer, &s.customer)},
+                ]),
+            );
+        }
+        // Our food received back from a customer: a receiving event of the lot that was
+        // shipped (what the returned cases carry), disposition `returned` (CBV: sent back
+        // by a previous owner), the customer the source. The lot it is kept under here
+        // and the shipment it came back from travel as lotline's own fields.
+        EventKind::Return(r) => {
+            let shipped = lots.get(&r.from)?;
+            let back = lots.get(&r.lot)?;
+            let customer = parties.get(&r.customer).copied();
+            m.insert("action".into(), json!("OBSERVE"));
+            m.insert("bizStep".into(), json!("receiving"));
+            m.insert("disposition".into(), json!("returned"));
+            m.insert("readPoint".into(), here.clone());
+            m.insert("bizLocation".into(), here);
+            m.insert(
+                "quantityList".into(),
+                json!([{
+                    "epcClass": ids.lot(shipped, plan.items.get(&shipped.item)),
+                    "quantity": qty_json(r.qty),
+                    "uom": unit_code(r.unit),
+                }]),
+            );
+            m.insert(
+                "sourceList".into(),
+                json!([
+                    {"type": "owning_party", "source": ids.party_owner(customer, &r.customer)},
+                    {"type": "location", "source": ids.party_location(customer, &r.customer)},
+                ]),
+            );
+            m.insert("destinationList".into(), plant_src("destination"));
+            m.insert("lotline:returnLot".into(), json!(back.code.as_str()));
+            m.insert("lotline:returnOf".into(), json!(ids.event(r.shipment)));
+            // The TLC the food went out under: ours for a lot we made, the supplier's for
+            // one shipped as received.
+            if let Origin::Received { supplier_lot, .. } = &shipped.origin {
+                m.insert("lotline:tlc".into(), json!(supplier_lot.as_str()));
+            }
+            if !r.reason.is_empty() {
+                m.insert("lotline:reason".into(), json!(r.reason));
+            }
+        }
+        EventKind::Adjust { lot, delta, reason } => {
+            let q = quantity(&Use {
+                lot: *lot,
+                qty: Qty(delta.milli().abs()),
+            })?;
+            m.insert("action".into(), json!("OBSERVE"));
+            m.insert("bizStep".into(), json!(ADJUST_STEP));
+            m.insert("readPoint".into(), here.clone());
+            m.insert("bizLocation".into(), here);
+            m.insert("quantityList".into(), json!([q]));
+            m.insert("lotline:adjustment".into(), json!(delta.to_string()));
+            m.insert("lotline:reason".into(), json!(reason));
+        }
+        _ => return None,
+    }
+    if let Some(r) = &ev.reference {
+        m.insert("bizTransactionList".into(), json!([ids.reference(r)]));
+    }
+    Some(Value::Object(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_characters_are_escaped_and_mean_the_same() {
+        let v = json!({"note": "ok \u{202e}evil\u{7f} é"});
+        let mut out = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\\u202e"), "{text}");
+        assert!(text.contains("\\u007f"), "{text}");
+        assert!(text.contains('é'), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+    }
+
+    #[test]
+    fn quantities_are_exact_numbers() {
+        assert_eq!(qty_json(Qty(22_680)).to_string(), "22.68");
+        assert_eq!(qty_json(Qty(50_000)).to_string(), "50");
+        assert_eq!(qty_json(Qty(1)).to_string(), "0.001");
+    }
+}

@@ -1,0 +1,701 @@
+//! Events in and out for other systems: pages of events with the lots they name (for the
+//! EPCIS export), and an EPCIS import applied in one write transaction.
+
+use super::codec::{decode, encode};
+use super::query::read_event;
+use super::tables::*;
+use super::write::Tx;
+use super::{Store, StoreError};
+use chrono::NaiveDate;
+use lotline_domain::*;
+use redb::ReadableTable;
+use std::collections::{BTreeMap, HashMap};
+
+impl Store {
+    /// Standing events with business dates in `from..=to`, ordered by (date, id), starting
+    /// at `after` (exclusive), at most `limit`; or exactly the events `ids`, in that order
+    /// (voided and unknown ids are left out). Voided events and voids themselves are
+    /// never returned: an export shows what stands.
+    pub fn event_page(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, u64)>,
+        ids: Option<&[u64]>,
+        limit: usize,
+    ) -> Result<EventPageRows, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let r = self.read()?;
+        let voids = r.open_table(EVENT_VOIDS)?;
+        let mut out = EventPageRows::default();
+        let keep = |ev: Event, out: &mut EventPageRows| -> Result<(), StoreError> {
+            if voids.get(ev.id)?.is_some() || matches!(ev.kind, EventKind::Void { .. }) {
+                return Ok(());
+            }
+            out.events.push(ev);
+            Ok(())
+        };
+        match ids {
+            Some(ids) => {
+                let events = r.open_table(EVENTS)?;
+                for &id in ids.iter().take(limit) {
+                    if let Some(v) = events.get(id)? {
+                        let ev: Event = decode(v.value(), "events", &id)?;
+                        keep(ev, &mut out)?;
+                    }
+                }
+            }
+            None => {
+                let idx = r.open_table(EVENTS_BY_DATE)?;
+                let lo = match after {
+                    Some((d, id)) => (super::write::day_number(d), id.saturating_add(1)),
+                    None => (super::write::day_number(from), 0),
+                };
+                let hi = (super::write::day_number(to), u64::MAX);
+                if lo <= hi {
+                    let mut seen = 0usize;
+                    for e in idx.range(lo..=hi)? {
+                        let (k, _) = e?;
+                        let id = k.value().1;
+                        let ev = read_event(&r, id)?;
+                        let date = ev.date;
+                        keep(ev, &mut out)?;
+                        seen += 1;
+                        if seen == limit {
+                            out.next = Some((date, id));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let lots = r.open_table(LOTS)?;
+        let mut wanted: BTreeMap<u32, ()> = BTreeMap::new();
+        for ev in &out.events {
+            for l in ev.kind.lots() {
+                wanted.insert(l.0, ());
+            }
+        }
+        for id in wanted.keys() {
+            if let Some(v) = lots.get(*id)? {
+                out.lots.push(decode(v.value(), "lots", id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Record an EPCIS import in one write transaction. Events already imported (by event
+    /// id) are skipped. An event that breaks a rule (a lot code already taken, an input
+    /// lot not known, more shipped than on hand, a customer used as a supplier) is listed
+    /// in the report with its reason; unless `skip_unmappable` is set, one such event —
+    /// or one the client could not map — leaves the whole document unstored.
+    pub fn import_epcis(
+        &self,
+        imp: EpcisImport,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<ImportReport, StoreError> {
+        if imp.events.len() > MAX_IMPORT_EVENTS {
+            return Err(StoreError::invalid(
+                "file",
+                format!(
+                    "{} events is more than one import takes ({MAX_IMPORT_EVENTS}); export the plant in date ranges (--from/--to) and import each",
+                    imp.events.len()
+                ),
+            ));
+        }
+        let w = self.begin_write()?;
+        let report = {
+            let mut tx = Tx::open(&w)?;
+            // Many events to one transaction, as a bulk load: each lot stored once.
+            tx.defer_lot_writes();
+            let mut run = Import::new(&mut tx, &imp, stamp, today)?;
+            for ev in &imp.events {
+                run.event(ev)?;
+            }
+            let mut report = run.report;
+            tx.store_deferred_lots()?;
+            report.unmapped.extend(imp.unmapped.iter().cloned());
+            report.unmapped.sort_by_key(|u| u.index);
+            report.stored = imp.skip_unmappable || report.unmapped.is_empty();
+            report
+        };
+        if report.stored {
+            w.commit()?;
+        } else {
+            let _ = w.abort();
+        }
+        Ok(report)
+    }
+}
+
+/// One import in progress over an open transaction.
+struct Import<'a, 'b, 't> {
+    tx: &'a mut Tx<'t>,
+    imp: &'b EpcisImport,
+    stamp: &'b Stamp,
+    today: NaiveDate,
+    /// Resolved item codes and party ids by the document's index, or why not.
+    items: Vec<Option<Result<ItemCode, String>>>,
+    parties: Vec<Option<Result<PartyId, String>>>,
+    by_gtin: HashMap<Gtin, ItemCode>,
+    by_gln: HashMap<Gln, PartyId>,
+    report: ImportReport,
+}
+
+impl<'a, 'b, 't> Import<'a, 'b, 't> {
+    fn new(
+        tx: &'a mut Tx<'t>,
+        imp: &'b EpcisImport,
+        stamp: &'b Stamp,
+        today: NaiveDate,
+    ) -> Result<Self, StoreError> {
+        let mut by_gtin = HashMap::new();
+        for e in tx.items.iter()? {
+            let (k, v) = e?;
+            let item: Item = decode(v.value(), "items", &k.value())?;
+            if let Some(g) = item.gtin {
+                by_gtin.insert(g, item.code);
+            }
+        }
+        let mut by_gln = HashMap::new();
+        for e in tx.parties.iter()? {
+            let (k, v) = e?;
+            let party: Party = decode(v.value(), "parties", &k.value())?;
+            if let Some(g) = party.gln {
+                by_gln.insert(g, party.id);
+            }
+        }
+        Ok(Import {
+            tx,
+            imp,
+            stamp,
+            today,
+            items: vec![None; imp.items.len()],
+            parties: vec![None; imp.parties.len()],
+            by_gtin,
+            by_gln,
+            report: ImportReport::default(),
+        })
+    }
+
+    fn item(&mut self, index: u32) -> Result<Result<ItemCode, String>, StoreError> {
+        let i = index as usize;
+        let Some(r) = self.imp.items.get(i) else {
+            return Ok(Err(format!(
+                "names item {index}, which the import does not list"
+            )));
+        };
+        if let Some(done) = &self.items[i] {
+            return Ok(done.clone());
+        }
+        let found = match r.gtin.as_ref().and_then(|g| self.by_gtin.get(g)) {
+            Some(code) => Ok(code.clone()),
+            None if self.tx.items.get(r.new.code.as_str())?.is_some() => Ok(r.new.code.clone()),
+            None => match self.tx.add_item(r.new.clone(), self.stamp) {
+                Ok(item) => {
+                    self.report.items_created += 1;
+                    if let Some(g) = item.gtin {
+                        self.by_gtin.insert(g, item.code.clone());
+                    }
+                    Ok(item.code)
+                }
+                Err(StoreError::Invalid(i)) => Err(format!("item {}: {i}", r.new.code)),
+                Err(e) => return Err(e),
+            },
+        };
+        self.items[i] = Some(found.clone());
+        Ok(found)
+    }
+
+    fn party(&mut self, index: u32) -> Result<Result<PartyId, String>, StoreError> {
+        let i = index as usize;
+        let Some(r) = self.imp.parties.get(i) else {
+            return Ok(Err(format!(
+                "names party {index}, which the import does not list"
+            )));
+        };
+        if let Some(done) = &self.parties[i] {
+            return Ok(done.clone());
+        }
+        let found = match r.gln.as_ref().and_then(|g| self.by_gln.get(g)) {
+            Some(id) => Ok(id.clone()),
+            None if self.tx.parties.get(r.new.id.as_str())?.is_some() => Ok(r.new.id.clone()),
+            None => match self.tx.add_party(r.new.clone(), self.stamp) {
+                Ok(p) => {
+                    self.report.parties_created += 1;
+                    if let Some(g) = p.gln {
+                        self.by_gln.insert(g, p.id.clone());
+                    }
+                    Ok(p.id)
+                }
+                Err(StoreError::Invalid(i)) => Err(format!("party {}: {i}", r.new.id)),
+                Err(e) => return Err(e),
+            },
+        };
+        self.parties[i] = Some(found.clone());
+        Ok(found)
+    }
+
+    /// `line`'s quantity in the unit lot `line.lot` is kept in.
+    fn in_lot_unit(&self, line: &ImportLine, field: &str) -> Result<LotLine, StoreError> {
+        let lot = self.tx.lot_by_code(&line.lot, field)?;
+        let qty = line
+            .unit
+            .convert(line.qty, lot.unit)
+            .map_err(|why| StoreError::invalid(field, format!("lot {}: {why}", lot.code)))?;
+        Ok(LotLine {
+            lot: line.lot.clone(),
+            qty,
+        })
+    }
+
+    fn event(&mut self, ev: &ImportEvent) -> Result<(), StoreError> {
+        if self.tx.epcis.get(ev.event_id.as_str())?.is_some() {
+            self.report.already += 1;
+            return Ok(());
+        }
+        let unmapped = |reason: String| Unmapped {
+            index: ev.index,
+            event_id: ev.event_id.clone(),
+            reason,
+        };
+        // Every rule a command checks is checked before it writes anything (see
+        // `Tx::receive` and the others), so a refused event leaves nothing behind and the
+        // import can go on without it.
+        let made = self.apply(ev);
+        self.tx.forced_code = None;
+        let made = match made? {
+            Ok(made) => made,
+            Err(reason) => {
+                self.report.unmapped.push(unmapped(reason));
+                return Ok(());
+            }
+        };
+        self.report.imported += 1;
+        self.report.records += made.len() as u64;
+        let record = ImportedEvent {
+            source: self.imp.source.clone(),
+            event_time: ev.event_time.clone(),
+            location: ev.location.clone(),
+            events: made,
+        };
+        self.tx
+            .epcis
+            .insert(ev.event_id.as_str(), encode(&record).as_slice())?;
+        Ok(())
+    }
+
+    /// The lotline events `ev` became, or why it could not be recorded.
+    fn apply(&mut self, ev: &ImportEvent) -> Result<Result<Vec<u64>, String>, StoreError> {
+        let (stamp, today) = (self.stamp, self.today);
+        let refused = |e: StoreError| match e {
+            StoreError::Invalid(i) => Ok(Err(i.to_string())),
+            other => Err(other),
+        };
+        macro_rules! resolve {
+            ($e:expr) => {
+                match $e? {
+                    Ok(v) => v,
+                    Err(why) => return Ok(Err(why)),
+                }
+            };
+        }
+        let result = match &ev.kind {
+            ImportKind::Receive {
+                item,
+                supplier,
+                line,
+                supplier_lot,
+                expiry,
+                quality,
+                tlc_source_ref,
+            } => {
+                let item = resolve!(self.item(*item));
+                let supplier = resolve!(self.party(*supplier));
+                self.tx.forced_code = Some(line.lot.clone());
+                let r = NewReceipt {
+                    item,
+                    supplier,
+                    supplier_lot: supplier_lot.clone(),
+                    qty: line.qty,
+                    unit: Some(line.unit),
+                    date: ev.date,
+                    expiry: *expiry,
+                    reference: ev.reference.clone(),
+                    quality: quality.clone(),
+                    tlc_source_ref: tlc_source_ref.clone(),
+                };
+                self.tx.receive(r, stamp, today).map(|c| vec![c.event])
+            }
+            ImportKind::Produce {
+                item,
+                output,
+                expiry,
+                line,
+                inputs,
+            } => {
+                let item = resolve!(self.item(*item));
+                let mut lines = Vec::with_capacity(inputs.len());
+                for (i, l) in inputs.iter().enumerate() {
+                    match self.in_lot_unit(l, &format!("input {}", i + 1)) {
+                        Ok(l) => lines.push(l),
+                        Err(e) => return refused(e),
+                    }
+                }
+                self.tx.forced_code = Some(output.lot.clone());
+                let b = NewBatch {
+                    // What is imported already happened: a lot used past its expiry is
+                    // recorded as such (an expiry-override event), not refused.
+                    allow_expired: true,
+                    item,
+                    qty: output.qty,
+                    unit: Some(output.unit),
+                    date: ev.date,
+                    line: line.clone(),
+                    reference: ev.reference.clone(),
+                    expiry: *expiry,
+                    inputs: lines,
+                };
+                self.tx.produce(b, stamp, today).map(|c| vec![c.event])
+            }
+            ImportKind::Ship { customer, lines } => {
+                let customer = resolve!(self.party(*customer));
+                let mut out = Vec::with_capacity(lines.len());
+                for (i, l) in lines.iter().enumerate() {
+                    match self.in_lot_unit(l, &format!("line {}", i + 1)) {
+                        Ok(l) => out.push(l),
+                        Err(e) => return refused(e),
+                    }
+                }
+                let s = NewShipment {
+                    allow_expired: true,
+                    customer,
+                    date: ev.date,
+                    reference: ev.reference.clone(),
+                    lines: out,
+                };
+                self.tx.ship(s, stamp, today).map(|e| vec![e])
+            }
+            ImportKind::Adjust { lot, delta, reason } => {
+                let a = Adjustment {
+                    lot: lot.clone(),
+                    delta: *delta,
+                    date: ev.date,
+                    reason: reason.clone(),
+                };
+                self.tx.adjust(a, stamp, today).map(|e| vec![e])
+            }
+            ImportKind::Return {
+                customer,
+                line,
+                return_lot,
+                shipment,
+                reason,
+            } => {
+                let customer = resolve!(self.party(*customer));
+                let back = match self.in_lot_unit(line, "lot") {
+                    Ok(l) => l,
+                    Err(e) => return refused(e),
+                };
+                let from = self.tx.lot_by_code(&line.lot, "lot")?;
+                // The shipment as this database numbers it: the one an import recorded
+                // for the document's shipment event, else the latest to that customer.
+                let imported = match shipment {
+                    Some(id) => match self.tx.epcis.get(id.as_str())? {
+                        Some(v) => {
+                            let rec: ImportedEvent = decode(v.value(), "epcis_events", id)?;
+                            rec.events.first().copied()
+                        }
+                        None => None,
+                    },
+                    None => None,
+                };
+                let found = match imported {
+                    Some(id) => Ok(id),
+                    None => self
+                        .tx
+                        .shipment_for_return(&from, &customer, ev.date, back.qty),
+                };
+                let ship_id = match found {
+                    Ok(id) => id,
+                    Err(e) => return refused(e),
+                };
+                if let EventKind::Ship(s) = &self.tx.event(ship_id, "shipment")?.kind
+                    && s.customer != customer
+                {
+                    return Ok(Err(format!(
+                        "the return comes from {customer}, but shipment {ship_id} of lot {} went to {}",
+                        from.code, s.customer
+                    )));
+                }
+                self.tx.forced_code = return_lot.clone();
+                let r = NewReturn {
+                    shipment: ship_id.to_string(),
+                    lot: from.code.clone(),
+                    qty: back.qty,
+                    unit: None,
+                    date: ev.date,
+                    reason: reason.clone(),
+                    reference: ev.reference.clone(),
+                };
+                self.tx.return_goods(r, stamp, today).map(|c| vec![c.event])
+            }
+        };
+        match result {
+            Ok(made) => {
+                if matches!(
+                    ev.kind,
+                    ImportKind::Receive { .. }
+                        | ImportKind::Produce { .. }
+                        | ImportKind::Return { .. }
+                ) {
+                    self.report.lots_created += 1;
+                }
+                Ok(Ok(made))
+            }
+            Err(e) => refused(e),
+        }
+    }
+}
+
+impl Store {
+    /// What an earlier import recorded for EPCIS event `event_id`, if it did.
+    pub fn imported_event(&self, event_id: &str) -> Result<Option<ImportedEvent>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = match r.open_table(EPCIS_EVENTS) {
+            Ok(t) => t,
+            // A file no import has written to yet.
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        match t.get(event_id)? {
+            Some(v) => Ok(Some(decode(v.value(), "epcis_events", &event_id)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+
+    fn code(s: &str) -> LotCode {
+        LotCode::parse(s, "lot").unwrap()
+    }
+
+    fn doc(skip: bool) -> EpcisImport {
+        let item = ItemRef {
+            gtin: None,
+            new: NewItem {
+                code: ItemCode::parse("FLOUR", "item").unwrap(),
+                description: ProductDescription {
+                    name: "Flour".into(),
+                    ..Default::default()
+                },
+                unit: Unit::Kg,
+                kind: ItemKind::Ingredient,
+                gtin: None,
+                shelf_life_days: None,
+                ftl: false,
+                receiving_temp: TempRange::default(),
+            },
+        };
+        let party = |id: &str, role| PartyRef {
+            gln: None,
+            new: NewParty {
+                id: PartyId::parse(id, "id").unwrap(),
+                role,
+                location: Location {
+                    business_name: id.into(),
+                    ..Default::default()
+                },
+                gln: None,
+                recall_contact: Contact::default(),
+            },
+        };
+        let ev = |id: &str, index, kind| ImportEvent {
+            event_id: id.into(),
+            index,
+            date: today(),
+            event_time: "2026-11-21T08:00:00+02:00".into(),
+            location: Some("urn:epc:id:sgln:0614141.00777.0".into()),
+            reference: None,
+            kind,
+        };
+        let line = |lot: &str, qty| ImportLine {
+            lot: code(lot),
+            qty: Qty::from_units(qty),
+            unit: Unit::Kg,
+        };
+        EpcisImport {
+            source: "doc.jsonld".into(),
+            skip_unmappable: skip,
+            items: vec![item],
+            parties: vec![party("MILL", Role::Supplier), party("SHOP", Role::Customer)],
+            events: vec![
+                ev(
+                    "e1",
+                    0,
+                    ImportKind::Receive {
+                        item: 0,
+                        supplier: 0,
+                        line: line("A-1", 100),
+                        supplier_lot: SupplierLot::parse("m1", "s").unwrap(),
+                        expiry: None,
+                        quality: Quality::default(),
+                        tlc_source_ref: None,
+                    },
+                ),
+                // More than the lot holds: refused, and with it nothing of this event.
+                ev(
+                    "e2",
+                    1,
+                    ImportKind::Ship {
+                        customer: 1,
+                        lines: vec![line("A-1", 150)],
+                    },
+                ),
+                ev(
+                    "e3",
+                    2,
+                    ImportKind::Ship {
+                        customer: 1,
+                        lines: vec![line("A-1", 40)],
+                    },
+                ),
+            ],
+            unmapped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_bad_event_refuses_the_document_unless_skipping() {
+        let (_d, s) = temp_store();
+        let r = s.import_epcis(doc(false), &stamp(), today()).unwrap();
+        assert!(!r.stored);
+        assert_eq!(r.unmapped.len(), 1);
+        assert_eq!(r.unmapped[0].event_id, "e2");
+        assert!(
+            r.unmapped[0].reason.contains("more than lot A-1 has"),
+            "{r:?}"
+        );
+        assert_eq!(s.stats().unwrap().lots, 0, "nothing stored");
+        assert!(s.imported_event("e1").unwrap().is_none());
+
+        let r = s.import_epcis(doc(true), &stamp(), today()).unwrap();
+        assert!(r.stored);
+        assert_eq!((r.imported, r.lots_created, r.items_created), (2, 1, 1));
+        assert_eq!(
+            s.lot_by_code(&code("A-1")).unwrap().balance,
+            Qty::from_units(60)
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+        // The source's own time and place are kept beside the importer's stamp.
+        let rec = s.imported_event("e1").unwrap().unwrap();
+        assert_eq!(rec.event_time, "2026-11-21T08:00:00+02:00");
+        assert_eq!(rec.source, "doc.jsonld");
+        assert_eq!(rec.events.len(), 1);
+        assert_eq!(s.event(rec.events[0]).unwrap().stamp, stamp());
+        assert!(s.imported_event("e2").unwrap().is_none());
+
+        // Again: the recorded events are skipped, the refused one is tried (and refused).
+        let r = s.import_epcis(doc(true), &stamp(), today()).unwrap();
+        assert_eq!((r.imported, r.already, r.unmapped.len()), (0, 2, 1));
+        assert_eq!(s.stats().unwrap().events, 2);
+    }
+
+    #[test]
+    fn a_lot_code_already_here_is_reported_not_overwritten() {
+        let (_d, s, [flour, ..]) = bakery();
+        let mut d = doc(true);
+        if let ImportKind::Receive { line, .. } = &mut d.events[0].kind {
+            line.lot = flour.clone();
+        }
+        d.events.truncate(1);
+        let before = s.lot_by_code(&flour).unwrap();
+        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        assert_eq!(r.imported, 0);
+        assert!(
+            r.unmapped[0].reason.contains("already exists here"),
+            "{r:?}"
+        );
+        assert!(r.unmapped[0].reason.contains("--lot-prefix"), "{r:?}");
+        assert_eq!(s.lot_by_code(&flour).unwrap(), before);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_return_is_recorded_against_the_shipment_it_came_back_from() {
+        let (_d, s, [_, _, _, cookies]) = bakery();
+        let mut d = doc(true);
+        let back = |id: &str, qty: i64, return_lot: Option<&str>| ImportEvent {
+            event_id: id.into(),
+            index: 0,
+            date: today(),
+            event_time: "2026-11-21T08:00:00Z".into(),
+            location: None,
+            reference: None,
+            kind: ImportKind::Return {
+                customer: 1,
+                line: ImportLine {
+                    lot: cookies.clone(),
+                    qty: Qty::from_units(qty),
+                    unit: Unit::Case,
+                },
+                return_lot: return_lot.map(code),
+                shipment: Some("not-in-this-database".into()),
+                reason: "wet".into(),
+            },
+        };
+        // SHOP had 15 cases (shipment 5): 20 cannot come back from any shipment to it.
+        d.events = vec![back("r1", 20, None), back("r2", 3, Some("BACK-1"))];
+        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        assert_eq!((r.imported, r.lots_created), (1, 1), "{r:?}");
+        assert!(
+            r.unmapped[0].reason.contains("no shipment of lot")
+                && r.unmapped[0].reason.contains("to SHOP"),
+            "{r:?}"
+        );
+        let lot = s.lot_by_code(&code("BACK-1")).unwrap();
+        assert_eq!(lot.status, LotStatus::Hold);
+        let Origin::Returned { shipment, from, .. } = lot.origin else {
+            panic!("{lot:?}")
+        };
+        assert_eq!(shipment, 5);
+        assert_eq!(from, s.lot_by_code(&cookies).unwrap().id);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn pages_leave_out_voided_events_and_carry_their_lots() {
+        let (_d, s, [flour, ..]) = bakery();
+        let all = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, None, 3)
+            .unwrap();
+        assert_eq!(all.events.len(), 3);
+        let next = all.next.unwrap();
+        let rest = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, Some(next), None, 100)
+            .unwrap();
+        assert!(rest.next.is_none());
+        assert_eq!(all.events.len() + rest.events.len(), 6);
+        assert!(all.lots.iter().any(|l| l.code == flour));
+        let ship = rest.events.last().unwrap().id;
+        s.void(
+            VoidEvent {
+                event: ship,
+                date: today(),
+                reason: "wrong customer".into(),
+            },
+            &stamp(),
+            today(),
+        )
+        .unwrap();
+        let page = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, Some(&[ship, 1]), 10)
+            .unwrap();
+        assert_eq!(page.events.iter().map(|e| e.id).collect::<Vec<_>>(), [1]);
+    }
+}
