@@ -1,6 +1,7 @@
 //! The nouns and rules of lot traceability. Pure: no I/O, no clock, no terminal —
 //! callers pass in "today" and the stamp.
 
+pub mod api;
 mod code;
 mod error;
 mod event;

@@ -8,7 +8,6 @@
 
 use super::{ErrorKind, StationError};
 use lotline_store::Store;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -25,15 +24,7 @@ pub const PART_BYTES: u32 = 1 << 20;
 /// backup is asked for.
 const IDLE: Duration = Duration::from_secs(600);
 
-/// What the server took: the client fetches `bytes` in parts and checks `sha256`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupOffer {
-    pub id: u64,
-    pub bytes: u64,
-    /// Records copied, over every table.
-    pub records: u64,
-    pub sha256: [u8; 32],
-}
+pub use lotline_domain::api::BackupOffer;
 
 /// The copy being handed out: one at a time (a backup is a copy of the whole plant on
 /// the server's disk; two at once would only double that).

@@ -17,43 +17,12 @@
 //! listed users are admins, others operators; an empty list makes everyone admin, which
 //! suits a one-person plant until QA users are named.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-/// A role; each includes everything the ones below it may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Role {
-    Operator,
-    Qa,
-    Admin,
-}
-
-impl Role {
-    /// The role as a sentence says it: "cory is an operator here", "quinn is QA".
-    pub fn with_article(self) -> &'static str {
-        match self {
-            Role::Operator => "an operator",
-            Role::Qa => "QA",
-            Role::Admin => "an admin",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Qa => "QA",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use lotline_domain::api::Role;
 
 /// Where a plant's roles file is looked for when nothing names one.
 pub const SYSTEM_ROLES_FILE: &str = "/etc/lotline/roles.toml";

@@ -8,19 +8,10 @@ use super::{Store, StoreError};
 use chrono::{Days, NaiveDate};
 use lotline_domain::*;
 use redb::{MultimapTable, ReadableMultimapTable, ReadableTable, Table, WriteTransaction};
-use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// What a receipt or batch created: the new lot's code (what scripts capture) and id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Created {
-    pub code: LotCode,
-    pub lot: LotId,
-    pub event: u64,
-    /// Why the new lot was put on hold at once (a failed receiving check), if it was.
-    pub hold: Option<String>,
-}
+pub use lotline_domain::api::Created;
 
 /// Every table a write may touch, opened once for the transaction.
 pub(super) struct Tx<'t> {

@@ -1,11 +1,11 @@
 //! Every request checked where the data lives, before anything else happens to it: each
-//! command and query names its values' checks here (`domain::checks` holds them), so a
+//! command and query names its values' checks here (`crate::checks` holds them), so a
 //! request the command line could not have built is refused with a reply naming its field,
-//! whichever front end or socket it came from. [`super::Core`] runs these for every call.
+//! whichever front end or socket it came from. The station's `Core` runs these for every
+//! call.
 
 use super::{AuditFilter, Command, Query, Request};
-use lotline_domain::*;
-use lotline_domain::{LotFilter, MAX_PAGE};
+use crate::*;
 
 impl Request {
     pub fn check(&self) -> Result<(), Invalid> {
