@@ -17,6 +17,7 @@
 //! Prints a table, then one line `BENCH_JSON {...}` for scripts.
 
 use lotline_domain::Direction;
+use lotline_domain::api::Command;
 use lotline_domain::*;
 use lotline_store::plantgen::{self, Spec};
 use lotline_store::{LinkGraph, Store};
@@ -630,8 +631,8 @@ fn commits(db: &Path) -> Value {
             ["SALT", "SUGAR", "STARCH", "YEAST", "BAKING-SODA"]
                 .iter()
                 .map(|i| {
-                    b.receive(receipt(i, 1_000_000), &stamp, today)
-                        .map(|c| c.code)
+                    b.apply(Command::Receive(receipt(i, 1_000_000)), &stamp, today)
+                        .map(|a| a.created().expect("a receipt makes a lot").code)
                 })
                 .collect()
         })
@@ -640,8 +641,10 @@ fn commits(db: &Path) -> Value {
     for i in 0..COMMITS {
         let t = Instant::now();
         let lot = store
-            .receive(receipt("FLOUR-AP", 100), &stamp, today)
+            .apply(Command::Receive(receipt("FLOUR-AP", 100)), &stamp, today)
             .expect("receive")
+            .created()
+            .expect("a receipt makes a lot")
             .code;
         rec.push(t.elapsed());
         let mut inputs = vec![LotLine {
@@ -654,8 +657,8 @@ fn commits(db: &Path) -> Value {
         }));
         let t = Instant::now();
         let out = store
-            .produce(
-                NewBatch {
+            .apply(
+                Command::Produce(NewBatch {
                     allow_expired: false,
                     item: p("PIE-APPLE"),
                     qty: Qty::from_units(10),
@@ -665,17 +668,19 @@ fn commits(db: &Path) -> Value {
                     reference: None,
                     expiry: None,
                     inputs,
-                },
+                }),
                 &stamp,
                 today,
             )
             .expect("produce")
+            .created()
+            .expect("a batch makes a lot")
             .code;
         prod.push(t.elapsed());
         let t = Instant::now();
         store
-            .ship(
-                NewShipment {
+            .apply(
+                Command::Ship(NewShipment {
                     allow_expired: false,
                     customer: PartyId::parse(&format!("CUST{:04}", 1 + i % 300), "customer")
                         .expect("customer"),
@@ -685,7 +690,7 @@ fn commits(db: &Path) -> Value {
                         lot: out,
                         qty: Qty::from_units(4),
                     }],
-                },
+                }),
                 &stamp,
                 today,
             )

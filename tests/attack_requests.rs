@@ -329,6 +329,7 @@ fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
 /// record types, written by the store itself without any request check, as an older
 /// server would have stored a crafted frame.
 fn old_plant_with_hostile_text(db: &Path) -> String {
+    use lotline_domain::api::Command as Cmd;
     use lotline_store::Store;
     let store = Store::open(db, true).unwrap();
     let stamp = Stamp {
@@ -338,8 +339,8 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
     };
     let today = chrono::Local::now().date_naive();
     store
-        .add_item(
-            NewItem {
+        .apply(
+            Cmd::AddItem(NewItem {
                 code: ItemCode::parse("FLOUR", "item").unwrap(),
                 description: ProductDescription {
                     name: "Flour".into(),
@@ -352,13 +353,14 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
                 shelf_life_days: None,
                 ftl: true,
                 receiving_temp: TempRange::default(),
-            },
+            }),
             &stamp,
+            today,
         )
         .unwrap();
     store
-        .add_party(
-            NewParty {
+        .apply(
+            Cmd::AddParty(NewParty {
                 id: PartyId::parse("MILL", "p").unwrap(),
                 role: Role::Supplier,
                 location: Location {
@@ -367,13 +369,14 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
                 },
                 gln: None,
                 recall_contact: Contact::default(),
-            },
+            }),
             &stamp,
+            today,
         )
         .unwrap();
     let created = store
-        .receive(
-            NewReceipt {
+        .apply(
+            Cmd::Receive(NewReceipt {
                 item: ItemCode::parse("FLOUR", "item").unwrap(),
                 supplier: PartyId::parse("MILL", "s").unwrap(),
                 supplier_lot: SupplierLot::parse("OLD-1", "s").unwrap(),
@@ -387,10 +390,12 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
                 }),
                 quality: Quality::default(),
                 tlc_source_ref: None,
-            },
+            }),
             &stamp,
             today,
         )
+        .unwrap()
+        .created()
         .unwrap();
     store.close().unwrap();
     created.code.to_string()

@@ -1342,8 +1342,8 @@ mod tests {
     fn plant() -> (tempfile::TempDir, Local) {
         let (d, s, _) = bakery();
         add_item(&s, "SUGAR", Unit::Kg, lotline_domain::ItemKind::Ingredient);
-        s.receive(
-            NewReceipt {
+        s.apply(
+            lotline_station::Command::Receive(NewReceipt {
                 item: ItemCode::parse("SUGAR", "item").unwrap(),
                 supplier: PartyId::parse("MILL", "supplier").unwrap(),
                 supplier_lot: SupplierLot::parse("SW-50", "supplier-lot").unwrap(),
@@ -1354,7 +1354,7 @@ mod tests {
                 reference: Some(Reference::parse("BOL:9", "ref").unwrap()),
                 quality: Quality::default(),
                 tlc_source_ref: Some("GLN 0614141000012".into()),
-            },
+            }),
             &stamp(),
             today(),
         )

@@ -5,7 +5,7 @@
 
 use super::*;
 use chrono::{DateTime, Utc};
-use lotline_store::{Bulk, LinkGraph, Store};
+use lotline_store::{LinkGraph, Store};
 use std::sync::RwLock;
 
 /// Where "now" comes from: the system clock, or a fixed instant for tests and demos.
@@ -189,77 +189,12 @@ impl Core {
             self.note_refusals([(caller, what, lot, &e)]);
             return Err(e);
         }
-        let (s, st, today) = (
-            &self.store,
-            &self.stamp(caller, self.now()),
-            self.business_date(),
-        );
-        Ok(match c {
-            Command::SetPlant(p) => {
-                // Kept for the audit with who and when (its QA list is a role change).
-                s.set_plant_by(&p, st)?;
-                Reply::Done
-            }
-            Command::AddItem(i) => {
-                s.add_item(i, st)?;
-                Reply::Done
-            }
-            Command::AddParty(p) => {
-                s.add_party(p, st)?;
-                Reply::Done
-            }
-            Command::Receive(r) => Reply::Created(s.receive(r, st, today)?),
-            Command::Produce(b) => Reply::Created(s.produce(b, st, today)?),
-            Command::Ship(x) => Reply::Event(s.ship(x, st, today)?),
-            Command::Adjust(a) => Reply::Event(s.adjust(a, st, today)?),
-            Command::SetStatus(c) => Reply::Event(s.set_status(c, st, today)?),
-            Command::Void(v) => Reply::Event(s.void(v, st, today)?),
-            Command::HoldAll(h) => Reply::EventIds(s.hold_all(h, st, today)?),
-            Command::RecordMockRecall { record, date } => {
-                Reply::Event(s.record_mock_recall(record, date, st, today)?)
-            }
-            Command::ImportEpcis(i) => Reply::Imported(s.import_epcis(i, st, today)?),
-            Command::EditItem(i) => Reply::Event(s.edit_item(i, st, today)?),
-            Command::RetireItem { code, reason } => {
-                Reply::Event(s.retire_item(&code, &reason, st, today)?)
-            }
-            Command::EditParty(p) => Reply::Event(s.edit_party(p, st, today)?),
-            Command::RetireParty { id, reason } => {
-                Reply::Event(s.retire_party(&id, &reason, st, today)?)
-            }
-            Command::Return(r) => Reply::Created(s.return_goods(r, st, today)?),
-            Command::StartMockRecall(m) => Reply::Event(s.start_mock_recall(m, st, today)?),
-            Command::CountMockRecall { count, date } => {
-                Reply::Event(s.count_mock_recall(count, date, st, today)?)
-            }
-            Command::FinishMockRecall { recall, note, date } => {
-                Reply::Event(s.finish_mock_recall(recall, &note, date, st, today)?)
-            }
-        })
-    }
-
-    /// One groupable command inside a shared transaction (see [`Command::groupable`]).
-    fn apply_grouped(
-        &self,
-        b: &mut Bulk<'_, '_>,
-        st: &Stamp,
-        today: NaiveDate,
-        c: &Command,
-    ) -> Result<Reply, StoreError> {
-        Ok(match c.clone() {
-            Command::Receive(r) => Reply::Created(b.receive(r, st, today)?),
-            Command::Produce(x) => Reply::Created(b.produce(x, st, today)?),
-            Command::Ship(x) => Reply::Event(b.ship(x, st, today)?),
-            Command::Adjust(a) => Reply::Event(b.adjust(a, st, today)?),
-            Command::SetStatus(x) => Reply::Event(b.set_status(x, st, today)?),
-            Command::Void(v) => Reply::Event(b.void(v, st, today)?),
-            other => {
-                return Err(StoreError::invalid(
-                    "command",
-                    format!("{other:?} cannot share a transaction"),
-                ));
-            }
-        })
+        // The store applies every command in one place; a plant's settings change is
+        // kept for the audit with who and when (its QA list is a role change).
+        let applied = self
+            .store
+            .apply(c, &self.stamp(caller, self.now()), self.business_date())?;
+        Ok(applied.into())
     }
 
     /// Group commit (docs/server.md): apply many callers' commands in one transaction and
@@ -298,8 +233,8 @@ impl Core {
                     if results[i].is_some() {
                         continue;
                     }
-                    match self.apply_grouped(b, &self.stamp(caller, *at), today, c) {
-                        Ok(r) => done.push((i, r)),
+                    match b.apply(c.clone(), &self.stamp(caller, *at), today) {
+                        Ok(r) => done.push((i, r.into())),
                         Err(e) => {
                             failed = Some((i, e.into()));
                             return Err(StoreError::invalid("group", "a command was refused"));

@@ -11,7 +11,7 @@ use super::tables::{ITEMS, PARTIES, REFUSALS, SETTINGS_CHANGES};
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use lotline_domain::*;
-use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 /// At most this many refusals are kept; the oldest are dropped to make room. A plant's
 /// honest mistakes are a few a day; this holds years of them, or a few hours of a script
@@ -23,40 +23,28 @@ fn next_key(t: &redb::Table<'_, u64, &'static [u8]>) -> Result<u64, StoreError> 
     Ok(t.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1))
 }
 
-impl Store {
-    /// Set the plant's settings, keeping who changed what for the audit, in one
-    /// transaction: the settings never change without their audit line.
-    pub fn set_plant_by(&self, plant: &Plant, stamp: &Stamp) -> Result<(), StoreError> {
-        plant.validate()?;
-        let w = self.begin_write()?;
-        let result = (|| -> Result<(), StoreError> {
-            let mut meta = w.open_table(super::tables::META)?;
-            let before: Plant = match meta.get("plant")? {
-                Some(v) => decode(v.value(), "meta", &"plant")?,
-                None => Plant::default(),
-            };
-            meta.insert("plant", encode(plant).as_slice())?;
-            let changes = settings_changes(&before, plant);
-            if !changes.is_empty() {
-                let mut t = w.open_table(SETTINGS_CHANGES)?;
-                let key = next_key(&t)?;
-                let row = SettingsChange {
-                    stamp: stamp.clone(),
-                    changes,
-                };
-                t.insert(key, encode(&row).as_slice())?;
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => Ok(w.commit()?),
-            Err(e) => {
-                let _ = w.abort();
-                Err(e)
-            }
-        }
+/// Keep who changed the plant's settings from `before` to `after`, and what, if anything
+/// changed: in the transaction that changes them.
+pub(super) fn settings_changed(
+    w: &WriteTransaction,
+    stamp: &Stamp,
+    before: &Plant,
+    after: &Plant,
+) -> Result<(), StoreError> {
+    let changes = settings_changes(before, after);
+    if !changes.is_empty() {
+        let mut t = w.open_table(SETTINGS_CHANGES)?;
+        let key = next_key(&t)?;
+        let row = SettingsChange {
+            stamp: stamp.clone(),
+            changes,
+        };
+        t.insert(key, encode(&row).as_slice())?;
     }
+    Ok(())
+}
 
+impl Store {
     /// Keep these refused attempts, in one transaction, dropping the oldest beyond
     /// [`MAX_REFUSALS`].
     pub fn record_refusals(&self, rows: &[Refusal]) -> Result<(), StoreError> {

@@ -547,6 +547,7 @@ impl Store {
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use lotline_domain::api::Command;
 
     #[test]
     fn a_clean_bakery_checks_clean() {
@@ -624,24 +625,24 @@ mod tests {
         add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
         add_party(&s, "MILL", Role::Supplier);
         let lot = receive(&s, "FLOUR", "MILL", "A1", 10);
-        s.set_status(
-            StatusChange {
+        s.apply(
+            Command::SetStatus(StatusChange {
                 lot: lot.clone(),
                 to: LotStatus::Hold,
                 date: today(),
                 reason: "r".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
         .unwrap();
         let event = s.lot_by_code(&lot).unwrap().event;
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event,
                 date: today(),
                 reason: "never arrived".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
@@ -659,39 +660,41 @@ mod tests {
         add_party(&s, "MILL", Role::Supplier);
         let lot = receive(&s, "FLOUR", "MILL", "A1", 10);
         let change = |to| {
-            s.set_status(
-                StatusChange {
+            s.apply(
+                Command::SetStatus(StatusChange {
                     lot: lot.clone(),
                     to,
                     date: today(),
                     reason: "r".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
+            .unwrap()
+            .event()
             .unwrap()
         };
         let first_hold = change(LotStatus::Hold);
         change(LotStatus::Released);
         let last_hold = change(LotStatus::Hold);
         let e = s
-            .void(
-                VoidEvent {
+            .apply(
+                Command::Void(VoidEvent {
                     event: first_hold,
                     date: today(),
                     reason: "x".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
             .unwrap_err();
         assert!(e.to_string().contains("has changed status since"), "{e}");
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event: last_hold,
                 date: today(),
                 reason: "wrong lot".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
@@ -715,12 +718,12 @@ mod tests {
         let shipped = ship(&s, "SHOP", vec![line(&lot, 4)]).unwrap();
         let receipt = s.lot_by_code(&lot).unwrap().event;
         let void = |event| {
-            s.void(
-                VoidEvent {
+            s.apply(
+                Command::Void(VoidEvent {
                     event,
                     date: today(),
                     reason: "entered in error".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
@@ -745,34 +748,40 @@ mod tests {
     fn a_damaged_mock_recall_index_is_found() {
         let (_d, s, [_, _, _, cookies]) = bakery();
         let start = s
-            .start_mock_recall(
-                StartMockRecall {
+            .apply(
+                Command::StartMockRecall(StartMockRecall {
                     lot: cookies.clone(),
                     asked_as: String::new(),
                     note: String::new(),
+                    date: today(),
+                }),
+                &stamp(),
+                today(),
+            )
+            .unwrap()
+            .event()
+            .unwrap();
+        let count = s
+            .apply(
+                Command::CountMockRecall {
+                    count: NewMockCount {
+                        recall: start,
+                        lot: Some(cookies.clone()),
+                        customer: None,
+                        on_hand: Some(Qty::ZERO),
+                        retrieved: None,
+                        consumed: None,
+                        destroyed: None,
+                        unit: None,
+                        note: String::new(),
+                    },
                     date: today(),
                 },
                 &stamp(),
                 today(),
             )
-            .unwrap();
-        let count = s
-            .count_mock_recall(
-                NewMockCount {
-                    recall: start,
-                    lot: Some(cookies.clone()),
-                    customer: None,
-                    on_hand: Some(Qty::ZERO),
-                    retrieved: None,
-                    consumed: None,
-                    destroyed: None,
-                    unit: None,
-                    note: String::new(),
-                },
-                today(),
-                &stamp(),
-                today(),
-            )
+            .unwrap()
+            .event()
             .unwrap();
         let clean = s.check().unwrap();
         assert!(clean.problems.is_empty(), "{:?}", clean.problems);

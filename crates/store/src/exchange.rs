@@ -83,15 +83,18 @@ impl Store {
         }
         Ok(out)
     }
+}
 
-    /// Record an EPCIS import in one write transaction. Events already imported (by event
-    /// id) are skipped. An event that breaks a rule (a lot code already taken, an input
-    /// lot not known, more shipped than on hand, a customer used as a supplier) is listed
-    /// in the report with its reason; unless `skip_unmappable` is set, one such event —
-    /// or one the client could not map — leaves the whole document unstored.
-    pub fn import_epcis(
-        &self,
-        imp: EpcisImport,
+impl Tx<'_> {
+    /// Record an EPCIS import. Events already imported (by event id) are skipped. An event
+    /// that breaks a rule (a lot code already taken, an input lot not known, more shipped
+    /// than on hand, a customer used as a supplier) is listed in the report with its
+    /// reason; unless `skip_unmappable` is set, one such event — or one the client could
+    /// not map — leaves the whole document unstored: the report says so
+    /// ([`super::Applied::stored`]) and the transaction is not committed.
+    pub(super) fn import_epcis(
+        &mut self,
+        imp: &EpcisImport,
         stamp: &Stamp,
         today: NaiveDate,
     ) -> Result<ImportReport, StoreError> {
@@ -104,27 +107,20 @@ impl Store {
                 ),
             ));
         }
-        let w = self.begin_write()?;
-        let report = {
-            let mut tx = Tx::open(&w)?;
-            // Many events to one transaction, as a bulk load: each lot stored once.
-            tx.defer_lot_writes();
-            let mut run = Import::new(&mut tx, &imp, stamp, today)?;
-            for ev in &imp.events {
-                run.event(ev)?;
-            }
-            let mut report = run.report;
-            tx.store_deferred_lots()?;
-            report.unmapped.extend(imp.unmapped.iter().cloned());
-            report.unmapped.sort_by_key(|u| u.index);
-            report.stored = imp.skip_unmappable || report.unmapped.is_empty();
-            report
-        };
-        if report.stored {
-            w.commit()?;
-        } else {
-            let _ = w.abort();
+        // Many events to one transaction, as a bulk load: each lot stored once (by the
+        // bulk load itself when the import is one of its commands).
+        let deferring = self.defer_lot_writes();
+        let mut run = Import::new(self, imp, stamp, today)?;
+        for ev in &imp.events {
+            run.event(ev)?;
         }
+        let mut report = run.report;
+        if deferring {
+            self.store_deferred_lots()?;
+        }
+        report.unmapped.extend(imp.unmapped.iter().cloned());
+        report.unmapped.sort_by_key(|u| u.index);
+        report.stored = imp.skip_unmappable || report.unmapped.is_empty();
         Ok(report)
     }
 }
@@ -480,6 +476,7 @@ impl Store {
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use lotline_domain::api::Command;
 
     fn code(s: &str) -> LotCode {
         LotCode::parse(s, "lot").unwrap()
@@ -573,7 +570,11 @@ mod tests {
     #[test]
     fn one_bad_event_refuses_the_document_unless_skipping() {
         let (_d, s) = temp_store();
-        let r = s.import_epcis(doc(false), &stamp(), today()).unwrap();
+        let r = s
+            .apply(Command::ImportEpcis(doc(false)), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap();
         assert!(!r.stored);
         assert_eq!(r.unmapped.len(), 1);
         assert_eq!(r.unmapped[0].event_id, "e2");
@@ -584,7 +585,11 @@ mod tests {
         assert_eq!(s.stats().unwrap().lots, 0, "nothing stored");
         assert!(s.imported_event("e1").unwrap().is_none());
 
-        let r = s.import_epcis(doc(true), &stamp(), today()).unwrap();
+        let r = s
+            .apply(Command::ImportEpcis(doc(true)), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap();
         assert!(r.stored);
         assert_eq!((r.imported, r.lots_created, r.items_created), (2, 1, 1));
         assert_eq!(
@@ -601,7 +606,11 @@ mod tests {
         assert!(s.imported_event("e2").unwrap().is_none());
 
         // Again: the recorded events are skipped, the refused one is tried (and refused).
-        let r = s.import_epcis(doc(true), &stamp(), today()).unwrap();
+        let r = s
+            .apply(Command::ImportEpcis(doc(true)), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap();
         assert_eq!((r.imported, r.already, r.unmapped.len()), (0, 2, 1));
         assert_eq!(s.stats().unwrap().events, 2);
     }
@@ -615,7 +624,11 @@ mod tests {
         }
         d.events.truncate(1);
         let before = s.lot_by_code(&flour).unwrap();
-        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        let r = s
+            .apply(Command::ImportEpcis(d), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap();
         assert_eq!(r.imported, 0);
         assert!(
             r.unmapped[0].reason.contains("already exists here"),
@@ -651,7 +664,11 @@ mod tests {
         };
         // SHOP had 15 cases (shipment 5): 20 cannot come back from any shipment to it.
         d.events = vec![back("r1", 20, None), back("r2", 3, Some("BACK-1"))];
-        let r = s.import_epcis(d, &stamp(), today()).unwrap();
+        let r = s
+            .apply(Command::ImportEpcis(d), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap();
         assert_eq!((r.imported, r.lots_created), (1, 1), "{r:?}");
         assert!(
             r.unmapped[0].reason.contains("no shipment of lot")
@@ -683,12 +700,12 @@ mod tests {
         assert_eq!(all.events.len() + rest.events.len(), 6);
         assert!(all.lots.iter().any(|l| l.code == flour));
         let ship = rest.events.last().unwrap().id;
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event: ship,
                 date: today(),
                 reason: "wrong customer".into(),
-            },
+            }),
             &stamp(),
             today(),
         )

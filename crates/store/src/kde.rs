@@ -317,6 +317,7 @@ impl Store {
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use lotline_domain::api::Command;
 
     fn kinds(r: &KdeRecords) -> Vec<&'static str> {
         r.events.iter().map(|e| e.kind.name()).collect()
@@ -434,7 +435,7 @@ mod tests {
                 date: spec.end,
                 reason: "entered in error".into(),
             };
-            s.void(v, &stamp(), spec.end).unwrap();
+            s.apply(Command::Void(v), &stamp(), spec.end).unwrap();
         }
         let (from, to) = (Some(day - chrono::Duration::days(3)), Some(day));
         let everything = s
@@ -515,8 +516,8 @@ mod tests {
     /// Cookies back from SHOP (its shipment is the bakery's fifth event), `qty` cases.
     fn return_cookies(s: &Store, cookies: &LotCode, qty: i64) -> (LotCode, u64) {
         let c = s
-            .return_goods(
-                NewReturn {
+            .apply(
+                Command::Return(NewReturn {
                     shipment: "5".into(),
                     lot: cookies.clone(),
                     qty: Qty::from_units(qty),
@@ -524,10 +525,12 @@ mod tests {
                     date: today(),
                     reason: "crushed cases".into(),
                     reference: Some(Reference::parse("RMA:31", "ref").unwrap()),
-                },
+                }),
                 &stamp(),
                 today(),
             )
+            .unwrap()
+            .created()
             .unwrap();
         (c.code, c.event)
     }
@@ -591,12 +594,12 @@ mod tests {
     fn voided_events_are_left_out_and_counted() {
         let (_d, s, [_, _, _, cookies]) = bakery();
         let ship = ship(&s, "SHOP", vec![line(&cookies, 1)]).unwrap();
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event: ship,
                 date: today(),
                 reason: "typed twice".into(),
-            },
+            }),
             &stamp(),
             today(),
         )

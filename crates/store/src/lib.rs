@@ -25,7 +25,7 @@ pub use audit::MAX_REFUSALS;
 pub use error::StoreError;
 pub use graph::LinkGraph;
 pub use tables::SCHEMA_VERSION;
-pub use write::{Bulk, Created};
+pub use write::{Applied, Bulk, Created};
 
 use lotline_domain::Stats;
 use redb::{
@@ -1096,6 +1096,7 @@ fn open_redb(path: &Path, existed: bool, open: &OpenWriter) -> Result<Database, 
 pub mod test_util {
     use super::*;
     use chrono::{NaiveDate, TimeZone, Utc};
+    use lotline_domain::api::Command;
     use lotline_domain::*;
 
     pub fn today() -> NaiveDate {
@@ -1117,8 +1118,8 @@ pub mod test_util {
     }
 
     pub fn add_item(s: &Store, code: &str, unit: Unit, kind: ItemKind) {
-        s.add_item(
-            NewItem {
+        s.apply(
+            Command::AddItem(NewItem {
                 code: ItemCode::parse(code, "code").unwrap(),
                 description: ProductDescription {
                     name: format!("{code} name"),
@@ -1130,15 +1131,16 @@ pub mod test_util {
                 shelf_life_days: Some(30),
                 ftl: false,
                 receiving_temp: TempRange::default(),
-            },
+            }),
             &stamp(),
+            today(),
         )
         .unwrap();
     }
 
     pub fn add_party(s: &Store, id: &str, role: Role) {
-        s.add_party(
-            NewParty {
+        s.apply(
+            Command::AddParty(NewParty {
                 id: PartyId::parse(id, "id").unwrap(),
                 role,
                 location: Location {
@@ -1147,15 +1149,16 @@ pub mod test_util {
                 },
                 gln: None,
                 recall_contact: Contact::default(),
-            },
+            }),
             &stamp(),
+            today(),
         )
         .unwrap();
     }
 
     pub fn receive(s: &Store, item: &str, supplier: &str, slot: &str, qty: i64) -> LotCode {
-        s.receive(
-            NewReceipt {
+        s.apply(
+            Command::Receive(NewReceipt {
                 item: ItemCode::parse(item, "item").unwrap(),
                 supplier: PartyId::parse(supplier, "supplier").unwrap(),
                 supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
@@ -1166,10 +1169,12 @@ pub mod test_util {
                 reference: None,
                 quality: Quality::default(),
                 tlc_source_ref: None,
-            },
+            }),
             &stamp(),
             today(),
         )
+        .unwrap()
+        .created()
         .unwrap()
         .code
     }
@@ -1187,8 +1192,8 @@ pub mod test_util {
         qty: i64,
         inputs: Vec<LotLine>,
     ) -> Result<LotCode, StoreError> {
-        s.produce(
-            NewBatch {
+        s.apply(
+            Command::Produce(NewBatch {
                 allow_expired: false,
                 item: ItemCode::parse(item, "item").unwrap(),
                 qty: Qty::from_units(qty),
@@ -1198,25 +1203,26 @@ pub mod test_util {
                 reference: None,
                 expiry: None,
                 inputs,
-            },
+            }),
             &stamp(),
             today(),
         )
-        .map(|c| c.code)
+        .map(|a| a.created().unwrap().code)
     }
 
     pub fn ship(s: &Store, customer: &str, lines: Vec<LotLine>) -> Result<u64, StoreError> {
-        s.ship(
-            NewShipment {
+        s.apply(
+            Command::Ship(NewShipment {
                 allow_expired: false,
                 customer: PartyId::parse(customer, "customer").unwrap(),
                 date: today(),
                 reference: None,
                 lines,
-            },
+            }),
             &stamp(),
             today(),
         )
+        .map(|a| a.event().unwrap())
     }
 
     /// A small bakery: flour and eggs → dough → cookies → shipped to two customers.
@@ -1244,6 +1250,7 @@ pub mod test_util {
 mod tests {
     use super::test_util::*;
     use super::*;
+    use lotline_domain::api::Command;
     use lotline_domain::{Direction, LotFilter};
 
     /// Re-encode every event as schemas 1 to 5 stored it.
@@ -1553,7 +1560,13 @@ mod tests {
         let r = Store::open_read_only(&path).unwrap();
         assert!(!r.writable());
         assert_eq!(r.stats().unwrap(), s.stats().unwrap());
-        let e = r.set_plant(&lotline_domain::Plant::default()).unwrap_err();
+        let e = r
+            .apply(
+                Command::SetPlant(lotline_domain::Plant::default()),
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
         assert!(matches!(e, StoreError::ReadOnly { .. }), "{e}");
         // A reader follows the writer's later commits.
         let before = r.stats().unwrap().items;
@@ -1689,7 +1702,13 @@ mod tests {
     fn a_damaged_store_is_never_written_again() {
         let (_dir, s, _) = bakery();
         s.mark_damaged();
-        let e = s.set_plant(&lotline_domain::Plant::default()).unwrap_err();
+        let e = s
+            .apply(
+                Command::SetPlant(lotline_domain::Plant::default()),
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
         assert!(e.to_string().contains("salvage"), "{e}");
         // Closing a damaged store writes nothing either.
         let path = s.path().to_path_buf();

@@ -14,8 +14,9 @@
 //! silo in lots sized for at least `fanout` batches: those few lots have the very large
 //! forward traces a recall of a flour lot would have.
 
-use crate::{Bulk, Store, StoreError};
+use crate::{Applied, Bulk, Store, StoreError};
 use chrono::{Days, NaiveDate, NaiveTime};
+use lotline_domain::api::{Command, Created};
 use lotline_domain::*;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -344,6 +345,11 @@ fn parse<T>(f: fn(&str, &str) -> Result<T, Invalid>, s: &str) -> Result<T, Store
     f(s, "plantgen").map_err(StoreError::from)
 }
 
+/// The lot a receipt or batch made (every one makes one).
+fn new_lot(a: Applied) -> Created {
+    a.created().expect("a receipt or batch makes a lot")
+}
+
 /// A lot on the shelf, as the generator keeps count of it.
 struct StockLot {
     code: LotCode,
@@ -446,8 +452,8 @@ impl Gen<'_> {
             def.code,
             "MILK" | "CREAM" | "EGGS" | "EGGS-LIQ" | "CREAM-CHEESE" | "BUTTER"
         );
-        let created = b.receive(
-            NewReceipt {
+        let created = new_lot(b.apply(
+            Command::Receive(NewReceipt {
                 item: self.item_codes[item].clone(),
                 supplier,
                 supplier_lot: parse(SupplierLot::parse, &slot)?,
@@ -465,10 +471,10 @@ impl Gen<'_> {
                     note: String::new(),
                 },
                 tlc_source_ref: None,
-            },
+            }),
             &self.stamps[DOCK],
             self.today,
-        )?;
+        )?);
         self.sum.receipts += 1;
         self.sum.lots += 1;
         self.sum.events += 1;
@@ -498,13 +504,13 @@ impl Gen<'_> {
             {
                 let lot = self.stock[item].pop_front().expect("front exists");
                 if lot.left.is_positive() {
-                    b.adjust(
-                        Adjustment {
+                    b.apply(
+                        Command::Adjust(Adjustment {
                             lot: lot.code,
                             delta: -lot.left,
                             date: self.date,
                             reason: "expired; discarded".into(),
-                        },
+                        }),
                         &self.stamps[MIXING],
                         self.today,
                     )?;
@@ -554,8 +560,8 @@ impl Gen<'_> {
         }
         let finished = ITEMS[item].kind == ItemKind::Finished;
         let n_inputs = lines.len() as u64;
-        let created = b.produce(
-            NewBatch {
+        let created = new_lot(b.apply(
+            Command::Produce(NewBatch {
                 allow_expired: false,
                 item: self.item_codes[item].clone(),
                 qty: Qty::from_units(out_qty),
@@ -572,10 +578,10 @@ impl Gen<'_> {
                 }),
                 expiry: None,
                 inputs: lines,
-            },
+            }),
             &self.stamps[if finished { LINE } else { MIXING }],
             self.today,
-        )?;
+        )?);
         self.sum.batches += 1;
         self.sum.lots += 1;
         self.sum.events += 1;
@@ -618,13 +624,13 @@ impl Gen<'_> {
                 ),
                 (LotStatus::Released, "re-inspected; passed"),
             ] {
-                b.set_status(
-                    StatusChange {
+                b.apply(
+                    Command::SetStatus(StatusChange {
                         lot: code.clone(),
                         to,
                         date: self.date,
                         reason: reason.into(),
-                    },
+                    }),
                     &self.stamps[LINE],
                     self.today,
                 )?;
@@ -670,8 +676,8 @@ impl Gen<'_> {
         }
         for (c, lines) in orders {
             for chunk in lines.chunks(LINES_PER_SHIPMENT) {
-                b.ship(
-                    NewShipment {
+                b.apply(
+                    Command::Ship(NewShipment {
                         allow_expired: false,
                         customer: self.customers[c].clone(),
                         date: self.date,
@@ -680,7 +686,7 @@ impl Gen<'_> {
                             number: self.next_doc(),
                         }),
                         lines: chunk.to_vec(),
-                    },
+                    }),
                     &self.stamps[SHIPPING],
                     self.today,
                 )?;
@@ -696,8 +702,9 @@ impl Gen<'_> {
 /// Item codes in `ITEMS` order, suppliers by id, customers in order.
 type MasterData = (Vec<ItemCode>, HashMap<&'static str, PartyId>, Vec<PartyId>);
 
-fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<MasterData, StoreError> {
-    let plant = Plant {
+/// The generated plant's settings.
+fn plant(spec: &Spec) -> Plant {
+    Plant {
         location: Location {
             business_name: format!("Generated bakery (seed {})", spec.seed),
             phone: "503-555-0100".into(),
@@ -708,13 +715,16 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
             country: "US".into(),
         },
         ..Plant::default()
-    };
-    b.set_plant(&plant)?;
+    }
+}
+
+fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<MasterData, StoreError> {
     let mut suppliers = HashMap::new();
-    for (i, (id, name, city, state, contact)) in SUPPLIERS.iter().enumerate() {
-        let p = b.add_party(
-            NewParty {
-                id: parse(PartyId::parse, id)?,
+    for (i, (key, name, city, state, contact)) in SUPPLIERS.iter().enumerate() {
+        let id = parse(PartyId::parse, key)?;
+        b.apply(
+            Command::AddParty(NewParty {
+                id: id.clone(),
                 role: Role::Supplier,
                 location: Location {
                     business_name: (*name).into(),
@@ -729,20 +739,22 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
                 recall_contact: Contact {
                     name: (*contact).into(),
                     phone: format!("503-555-{:04}", 1000 + i),
-                    email: format!("recalls@{}.example.com", id.to_ascii_lowercase()),
+                    email: format!("recalls@{}.example.com", key.to_ascii_lowercase()),
                 },
-            },
+            }),
             stamp,
+            spec.end,
         )?;
-        suppliers.insert(*id, p.id);
+        suppliers.insert(*key, id);
     }
     let mut customers = Vec::new();
     for i in 0..CUSTOMERS {
         let (town, state) = TOWNS[(i % TOWNS.len() as u64) as usize];
         let kind = CUSTOMER_KINDS[((i / 3) % CUSTOMER_KINDS.len() as u64) as usize];
-        let p = b.add_party(
-            NewParty {
-                id: parse(PartyId::parse, &format!("CUST{:04}", i + 1))?,
+        let id = parse(PartyId::parse, &format!("CUST{:04}", i + 1))?;
+        b.apply(
+            Command::AddParty(NewParty {
+                id: id.clone(),
                 role: Role::Customer,
                 location: Location {
                     business_name: format!("{town} {kind} #{}", i + 1),
@@ -759,16 +771,18 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
                     phone: format!("541-555-{:04}", 2000 + i),
                     email: format!("buyer{}@example.com", i + 1),
                 },
-            },
+            }),
             stamp,
+            spec.end,
         )?;
-        customers.push(p.id);
+        customers.push(id);
     }
     let mut codes = Vec::new();
     for d in ITEMS {
-        let item = b.add_item(
-            NewItem {
-                code: parse(ItemCode::parse, d.code)?,
+        let code = parse(ItemCode::parse, d.code)?;
+        b.apply(
+            Command::AddItem(NewItem {
+                code: code.clone(),
                 description: ProductDescription {
                     name: d.name.into(),
                     brand: if d.supplier.is_empty() {
@@ -784,10 +798,11 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
                 shelf_life_days: (d.shelf_days > 0).then_some(d.shelf_days),
                 ftl: d.ftl,
                 receiving_temp: TempRange::default(),
-            },
+            }),
             stamp,
+            spec.end,
         )?;
-        codes.push(item.code);
+        codes.push(code);
     }
     Ok((codes, suppliers, customers))
 }
@@ -814,6 +829,9 @@ pub fn generate(
         .checked_sub_days(Days::new(days - 1))
         .ok_or_else(|| StoreError::invalid("lots", "too many days of history"))?;
     let stamps = Gen::stamps_for(start);
+    // Written as it is, with no audit line: a generated plant's settings were not changed
+    // by anyone.
+    store.write(|tx| tx.put_plant(&plant(spec)))?;
     let (item_codes, suppliers, customers) = store.bulk(|b| master_data(b, spec, &stamps[DOCK]))?;
     let recipes = ITEMS
         .iter()

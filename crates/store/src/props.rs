@@ -4,6 +4,7 @@
 
 use super::test_util::*;
 use super::*;
+use lotline_domain::api::Command;
 use lotline_domain::*;
 use proptest::prelude::*;
 
@@ -59,8 +60,8 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
     let reason = || "property test".to_string();
     match op {
         Op::Receive { item, qty } => {
-            s.receive(
-                NewReceipt {
+            s.apply(
+                Command::Receive(NewReceipt {
                     item: ItemCode::parse(ITEMS[*item as usize % 2], "item")?,
                     supplier: PartyId::parse("MILL", "supplier")?,
                     supplier_lot: SupplierLot::parse(&format!("S{qty}"), "supplier-lot")?,
@@ -71,7 +72,7 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                     reference: None,
                     quality: Quality::default(),
                     tlc_source_ref: None,
-                },
+                }),
                 &stamp(),
                 today(),
             )?;
@@ -86,8 +87,8 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                     })
                 })
                 .collect();
-            s.produce(
-                NewBatch {
+            s.apply(
+                Command::Produce(NewBatch {
                     allow_expired: false,
                     item: ItemCode::parse(ITEMS[*item as usize], "item")?,
                     qty: Qty::from_units(*qty as i64),
@@ -97,7 +98,7 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                     reference: None,
                     expiry: None,
                     inputs: lines,
-                },
+                }),
                 &stamp(),
                 today(),
             )?;
@@ -112,14 +113,14 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                     })
                 })
                 .collect();
-            s.ship(
-                NewShipment {
+            s.apply(
+                Command::Ship(NewShipment {
                     allow_expired: false,
                     customer: PartyId::parse(CUSTOMERS[*customer as usize], "customer")?,
                     date: today(),
                     reference: None,
                     lines,
-                },
+                }),
                 &stamp(),
                 today(),
             )?;
@@ -131,13 +132,13 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
                 } else {
                     LotStatus::Released
                 };
-                s.set_status(
-                    StatusChange {
+                s.apply(
+                    Command::SetStatus(StatusChange {
                         lot: l.code.clone(),
                         to,
                         date: today(),
                         reason: reason(),
-                    },
+                    }),
                     &stamp(),
                     today(),
                 )?;
@@ -145,13 +146,13 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
         }
         Op::Adjust(i, d) => {
             if let Some(l) = pick(&lots, *i) {
-                s.adjust(
-                    Adjustment {
+                s.apply(
+                    Command::Adjust(Adjustment {
                         lot: l.code.clone(),
                         delta: Qty::from_units(*d as i64),
                         date: today(),
                         reason: reason(),
-                    },
+                    }),
                     &stamp(),
                     today(),
                 )?;
@@ -160,12 +161,12 @@ fn apply(s: &Store, op: &Op) -> Result<(), StoreError> {
         Op::Void(i) => {
             let n = s.stats()?.events;
             if n > 0 {
-                s.void(
-                    VoidEvent {
+                s.apply(
+                    Command::Void(VoidEvent {
                         event: 1 + *i as u64 % n,
                         date: today(),
                         reason: reason(),
-                    },
+                    }),
                     &stamp(),
                     today(),
                 )?;
@@ -219,7 +220,7 @@ proptest! {
             });
             let made_by_standing_event = h.events.iter().any(|e| e.event.id == lot.event && e.voided_by.is_none());
             if !used && made_by_standing_event {
-                let r = s.void(VoidEvent { event: lot.event, date: today(), reason: "oracle".into() }, &stamp(), today());
+                let r = s.apply(Command::Void(VoidEvent { event: lot.event, date: today(), reason: "oracle".into() }), &stamp(), today());
                 prop_assert!(r.is_ok(), "unused lot {} could not be voided: {:?}", lot.code, r);
             }
         }

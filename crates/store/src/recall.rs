@@ -552,6 +552,8 @@ pub(super) fn resolve_count(
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use crate::Applied;
+    use lotline_domain::api::Command;
 
     #[test]
     fn scope_of_an_egg_lot_names_finished_lots_customers_and_stock_to_hold() {
@@ -628,13 +630,13 @@ mod tests {
     #[test]
     fn hold_all_holds_the_scope_stock_in_one_go_and_skips_held_lots() {
         let (_d, s, [flour, eggs, _, cookies]) = bakery();
-        s.set_status(
-            StatusChange {
+        s.apply(
+            Command::SetStatus(StatusChange {
                 lot: cookies.clone(),
                 to: LotStatus::Hold,
                 date: today(),
                 reason: "swab".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
@@ -646,17 +648,20 @@ mod tests {
             .chain(&scope.already_held)
             .map(|id| scope.trace.lot(*id).unwrap().code.clone())
             .collect();
-        let events = s
-            .hold_all(
-                HoldAll {
+        let Applied::Events(events) = s
+            .apply(
+                Command::HoldAll(HoldAll {
                     lots: stock,
                     date: today(),
                     reason: "mock recall MR-7".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("a hold of many lots answers with its events")
+        };
         assert_eq!(events.len(), 1, "cookies were already on hold");
         assert_eq!(s.lot_by_code(&eggs).unwrap().status, LotStatus::Hold);
         assert_eq!(
@@ -665,12 +670,12 @@ mod tests {
             "outside the scope"
         );
         // one bad lot: nothing is held
-        let bad = s.hold_all(
-            HoldAll {
+        let bad = s.apply(
+            Command::HoldAll(HoldAll {
                 lots: vec![flour.clone(), LotCode::parse("NOPE", "l").unwrap()],
                 date: today(),
                 reason: "x".into(),
-            },
+            }),
             &stamp(),
             today(),
         );
@@ -696,7 +701,16 @@ mod tests {
             note: "quarterly mock recall".into(),
         };
         let id = s
-            .record_mock_recall(record.clone(), today(), &stamp(), today())
+            .apply(
+                Command::RecordMockRecall {
+                    record: record.clone(),
+                    date: today(),
+                },
+                &stamp(),
+                today(),
+            )
+            .unwrap()
+            .event()
             .unwrap();
         let h = s.lot_history(&eggs).unwrap();
         let last = h.events.last().unwrap();

@@ -244,6 +244,7 @@ pub(super) fn trace_in(
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use lotline_domain::api::Command;
 
     fn codes(t: &Trace) -> Vec<String> {
         t.lots.iter().map(|l| l.code.to_string()).collect()
@@ -315,12 +316,12 @@ mod tests {
     fn voided_shipments_are_not_in_the_recall_scope() {
         let (_d, s, [_, eggs, _, cookies]) = bakery();
         let ev = ship(&s, "SHOP", vec![line(&cookies, 2)]).unwrap();
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event: ev,
                 date: today(),
                 reason: "typo".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
@@ -403,12 +404,12 @@ mod tests {
                 .iter()
                 .any(|l| l.code == extra)
         );
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event,
                 date: today(),
                 reason: "typed twice".into(),
-            },
+            }),
             &stamp(),
             today(),
         )

@@ -12,9 +12,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 pub use lotline_domain::api::Created;
+use lotline_domain::api::{Command, Reply};
 
 /// Every table a write may touch, opened once for the transaction.
 pub(super) struct Tx<'t> {
+    /// The store, for what a command checks against the last committed state (a mock
+    /// recall's record as it stands).
+    store: &'t Store,
+    /// The transaction, for tables only some commands touch (opening a table in a write
+    /// transaction creates it).
+    w: &'t WriteTransaction,
     pub meta: Table<'t, &'static str, &'static [u8]>,
     pub items: Table<'t, &'static str, &'static [u8]>,
     pub parties: Table<'t, &'static str, &'static [u8]>,
@@ -59,8 +66,10 @@ pub(super) struct Tx<'t> {
 }
 
 impl<'t> Tx<'t> {
-    pub(super) fn open(w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
+    pub(super) fn open(store: &'t Store, w: &'t WriteTransaction) -> Result<Tx<'t>, StoreError> {
         Ok(Tx {
+            store,
+            w,
             meta: w.open_table(META)?,
             items: w.open_table(ITEMS)?,
             parties: w.open_table(PARTIES)?,
@@ -89,8 +98,11 @@ impl<'t> Tx<'t> {
 
     /// From now on, keep changed lots in memory and store each once, by
     /// `store_deferred_lots` before the commit: for transactions of many commands.
-    pub(super) fn defer_lot_writes(&mut self) {
+    /// Returns whether this began it (a bulk load may have already).
+    pub(super) fn defer_lot_writes(&mut self) -> bool {
+        let began = self.deferred.is_none();
         self.deferred.get_or_insert_with(Default::default);
+        began
     }
 
     /// Store each lot whose writes were deferred, once, in id order (key order, so the
@@ -505,28 +517,115 @@ fn convert_qty(qty: Qty, given: Option<Unit>, item: &Item, field: &str) -> Resul
     }
 }
 
+/// What a command did, as the store reports it (the station's reply is made from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Settings or master data added: nothing new to name.
+    Done,
+    /// A receipt, batch or return: the new lot.
+    Created(Created),
+    /// The event the command recorded.
+    Event(u64),
+    /// A hold of many lots: the status events made (lots already held are skipped).
+    Events(Vec<u64>),
+    /// An EPCIS import: what was stored, skipped or refused, and whether it was kept.
+    Imported(ImportReport),
+}
+
+impl Applied {
+    /// Whether the command's changes are to be kept: all but an import its report refused.
+    pub fn stored(&self) -> bool {
+        match self {
+            Applied::Imported(r) => r.stored,
+            _ => true,
+        }
+    }
+
+    /// The new lot, for a receipt, batch or return.
+    pub fn created(self) -> Option<Created> {
+        match self {
+            Applied::Created(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// An import's report.
+    pub fn imported(self) -> Option<ImportReport> {
+        match self {
+            Applied::Imported(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The event recorded: the command's own, or the one that made its new lot.
+    pub fn event(&self) -> Option<u64> {
+        match self {
+            Applied::Created(c) => Some(c.event),
+            Applied::Event(e) => Some(*e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Applied> for Reply {
+    fn from(a: Applied) -> Reply {
+        match a {
+            Applied::Done => Reply::Done,
+            Applied::Created(c) => Reply::Created(c),
+            Applied::Event(e) => Reply::Event(e),
+            Applied::Events(e) => Reply::EventIds(e),
+            Applied::Imported(r) => Reply::Imported(r),
+        }
+    }
+}
+
 impl Store {
+    /// Run `f` in one write transaction; commit only if it succeeds with something to keep.
+    pub(super) fn write_if<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+        keep: impl FnOnce(&T) -> bool,
+    ) -> Result<T, StoreError> {
+        let w = self.begin_write()?;
+        let out = {
+            let mut tx = Tx::open(self, &w)?;
+            f(&mut tx)
+        };
+        match out {
+            Ok(v) if keep(&v) => {
+                w.commit()?;
+                Ok(v)
+            }
+            // Dropping would abort too; say it so a reader sees nothing partial is kept.
+            Ok(v) => {
+                let _ = w.abort();
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = w.abort();
+                Err(e)
+            }
+        }
+    }
+
     /// Run `f` in one write transaction; commit only if it succeeds.
     pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let w = self.begin_write()?;
-        let out = {
-            let mut tx = Tx::open(&w)?;
-            f(&mut tx)
-        };
-        match out {
-            Ok(v) => {
-                w.commit()?;
-                Ok(v)
-            }
-            Err(e) => {
-                // Dropping would abort too; say it so a reader sees nothing partial is kept.
-                let _ = w.abort();
-                Err(e)
-            }
-        }
+        self.write_if(f, |_| true)
+    }
+
+    /// Apply one command in its own transaction: all of it is stored, or none of it.
+    /// `stamp` says who and where; `today` is the plant's business day, which no event
+    /// may be dated after.
+    pub fn apply(
+        &self,
+        c: Command,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Applied, StoreError> {
+        self.write_if(|tx| tx.apply(c, stamp, today), Applied::stored)
     }
 
     /// Apply the commands `f` gives to a [`Bulk`] in one transaction: all or nothing.
@@ -551,206 +650,18 @@ impl Store {
             }
         })
     }
-
-    pub fn set_plant(&self, plant: &Plant) -> Result<(), StoreError> {
-        self.write(|tx| tx.set_plant(plant))
-    }
-
-    pub fn add_item(&self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
-        self.write(|tx| tx.add_item(new, stamp))
-    }
-
-    pub fn add_party(&self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
-        self.write(|tx| tx.add_party(new, stamp))
-    }
-
-    /// Change an item's master data; the old values stay in its history. Returns the event.
-    pub fn edit_item(
-        &self,
-        new: NewItem,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.edit_item(new, stamp, today))
-    }
-
-    /// Retire an item from new receipts and batches, with a reason. Returns the event.
-    pub fn retire_item(
-        &self,
-        code: &ItemCode,
-        reason: &str,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.retire_item(code, reason, stamp, today))
-    }
-
-    /// Change a party's master data; the old values stay in its history.
-    pub fn edit_party(
-        &self,
-        new: NewParty,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.edit_party(new, stamp, today))
-    }
-
-    /// Retire a party from new receipts and shipments, with a reason.
-    pub fn retire_party(
-        &self,
-        id: &PartyId,
-        reason: &str,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.retire_party(id, reason, stamp, today))
-    }
-
-    /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
-    pub fn receive(
-        &self,
-        r: NewReceipt,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<Created, StoreError> {
-        self.write(|tx| tx.receive(r, stamp, today))
-    }
-
-    /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
-    pub fn produce(
-        &self,
-        b: NewBatch,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<Created, StoreError> {
-        self.write(|tx| tx.produce(b, stamp, today))
-    }
-
-    /// Shipping (FSMA §1.1340): lots leave for a customer. Returns the event id.
-    pub fn ship(&self, s: NewShipment, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
-        self.write(|tx| tx.ship(s, stamp, today))
-    }
-
-    /// A counted correction of a lot's balance, with a reason. Returns the event id.
-    pub fn adjust(
-        &self,
-        a: Adjustment,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.adjust(a, stamp, today))
-    }
-
-    /// Hold, release or recall a lot, with a reason. Returns the event id.
-    pub fn set_status(
-        &self,
-        c: StatusChange,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.set_status(c, stamp, today))
-    }
-
-    /// Take back an event entered in error. Its record stays; a void event names it and
-    /// the reason, and its effect on balances and statuses is reversed. A receipt or batch
-    /// can only be voided while nothing has used its lot, so no history downstream is
-    /// left pointing at a lot that never was.
-    pub fn void(&self, v: VoidEvent, stamp: &Stamp, today: NaiveDate) -> Result<u64, StoreError> {
-        self.write(|tx| tx.void(v, stamp, today))
-    }
-
-    /// Hold every released lot in the list, in one transaction (a recall's "hold all").
-    pub fn hold_all(
-        &self,
-        h: HoldAll,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<Vec<u64>, StoreError> {
-        self.write(|tx| tx.hold_all(h, stamp, today))
-    }
-
-    /// Save a mock recall's result as an event on its root lot.
-    pub fn record_mock_recall(
-        &self,
-        m: MockRecall,
-        date: NaiveDate,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.record_mock_recall(m, date, stamp, today))
-    }
 }
 
-impl Store {
-    /// A customer return: a new lot on hold, in one transaction (see `CustomerReturn`).
-    pub fn return_goods(
-        &self,
-        r: NewReturn,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<Created, StoreError> {
-        self.write(|tx| tx.return_goods(r, stamp, today))
-    }
-
-    /// Start a mock recall record; its event id names it.
-    pub fn start_mock_recall(
-        &self,
-        m: StartMockRecall,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.write(|tx| tx.start_mock_recall(m, stamp, today))
-    }
-
-    /// Record what was found for one line of a mock recall, checked against its scope.
-    pub fn count_mock_recall(
-        &self,
-        c: NewMockCount,
-        date: NaiveDate,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        let view = self.mock_recall(c.recall)?;
-        let line = super::recall::resolve_count(&view, &c)?;
-        let note = clean_text(&c.note, "note", 200)?;
-        let kind = EventKind::MockRecallCount(MockCount {
-            recall: c.recall,
-            root: view.root.id,
-            line,
-            note,
-        });
-        self.write(|tx| tx.mock_recall_event(c.recall, kind, date, stamp, today))
-    }
-
-    /// Complete a mock recall: its reconciliation as it stands is kept in the record.
-    pub fn finish_mock_recall(
-        &self,
-        recall: u64,
-        note: &str,
-        date: NaiveDate,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        let view = self.mock_recall(recall)?;
-        let note = clean_text(note, "note", 500)?;
-        let kind = EventKind::MockRecallFinished(Box::new(MockFinish {
-            recall,
-            root: view.root.id,
-            result: view.result,
-            note,
-        }));
-        self.write(|tx| tx.mock_recall_event(recall, kind, date, stamp, today))
-    }
-}
-
-/// Many commands applied in one write transaction: for loading data in bulk (imports, the
-/// benchmark plant), where a commit per command would spend its time in fsync.
+/// Many commands applied in one write transaction: for loading data in bulk (the
+/// benchmark plant) and the server's group commit, where a commit per command would spend
+/// its time in fsync.
 ///
-/// Each command runs exactly the checks and writes of its single-command form on
-/// [`Store`], and sees the effects of the commands before it. All of them are committed
-/// together when the closure given to [`Store::bulk`] returns `Ok`; if any command fails,
-/// nothing is stored — even when the closure carries on past the error — so a load never
-/// leaves half a command behind.
+/// Each command runs exactly the checks and writes of [`Store::apply`], and sees the
+/// effects of the commands before it. All of them are committed together when the
+/// closure given to [`Store::bulk`] returns `Ok`; if any command fails, nothing is stored
+/// — even when the closure carries on past the error — so a load never leaves half a
+/// command behind. (A mock recall's count and completion are checked against the record
+/// as last committed, so they see nothing of their own bulk.)
 pub struct Bulk<'a, 't> {
     tx: &'a mut Tx<'t>,
     done: usize,
@@ -758,17 +669,38 @@ pub struct Bulk<'a, 't> {
 }
 
 impl Bulk<'_, '_> {
-    fn run<T>(
+    /// How many commands have been applied so far.
+    pub fn len(&self) -> usize {
+        self.done
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.done == 0
+    }
+
+    /// Apply one more command in this transaction.
+    pub fn apply(
         &mut self,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        c: Command,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Applied, StoreError> {
         if let Some(why) = &self.failed {
             return Err(StoreError::invalid("bulk", why.clone()));
         }
-        match f(self.tx) {
-            Ok(v) => {
+        match self.tx.apply(c, stamp, today) {
+            Ok(a) if a.stored() => {
                 self.done += 1;
-                Ok(v)
+                Ok(a)
+            }
+            // An import its report refused wrote part of itself: only aborting the whole
+            // transaction takes that back.
+            Ok(a) => {
+                self.failed = Some(format!(
+                    "command {} was not stored; nothing in this bulk load was stored",
+                    self.done + 1
+                ));
+                Ok(a)
             }
             Err(e) => {
                 // The failed command may have written part of itself before its error;
@@ -781,87 +713,79 @@ impl Bulk<'_, '_> {
             }
         }
     }
-
-    /// How many commands have been applied so far.
-    pub fn len(&self) -> usize {
-        self.done
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.done == 0
-    }
-
-    pub fn set_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
-        self.run(|tx| tx.set_plant(plant))
-    }
-
-    pub fn add_item(&mut self, new: NewItem, stamp: &Stamp) -> Result<Item, StoreError> {
-        self.run(|tx| tx.add_item(new, stamp))
-    }
-
-    pub fn add_party(&mut self, new: NewParty, stamp: &Stamp) -> Result<Party, StoreError> {
-        self.run(|tx| tx.add_party(new, stamp))
-    }
-
-    pub fn receive(
-        &mut self,
-        r: NewReceipt,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<Created, StoreError> {
-        self.run(|tx| tx.receive(r, stamp, today))
-    }
-
-    pub fn produce(
-        &mut self,
-        b: NewBatch,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<Created, StoreError> {
-        self.run(|tx| tx.produce(b, stamp, today))
-    }
-
-    pub fn ship(
-        &mut self,
-        s: NewShipment,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.run(|tx| tx.ship(s, stamp, today))
-    }
-
-    pub fn adjust(
-        &mut self,
-        a: Adjustment,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.run(|tx| tx.adjust(a, stamp, today))
-    }
-
-    pub fn set_status(
-        &mut self,
-        c: StatusChange,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.run(|tx| tx.set_status(c, stamp, today))
-    }
-
-    pub fn void(
-        &mut self,
-        v: VoidEvent,
-        stamp: &Stamp,
-        today: NaiveDate,
-    ) -> Result<u64, StoreError> {
-        self.run(|tx| tx.void(v, stamp, today))
-    }
 }
 
+/// The one place a command becomes its writes, over an open transaction: one command's
+/// own, or a bulk load's.
+impl Tx<'_> {
+    pub(super) fn apply(
+        &mut self,
+        c: Command,
+        st: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Applied, StoreError> {
+        use Applied::{Created, Done, Event, Events, Imported};
+        Ok(match c {
+            Command::SetPlant(p) => {
+                self.set_plant(&p, st)?;
+                Done
+            }
+            Command::AddItem(i) => {
+                self.add_item(i, st)?;
+                Done
+            }
+            Command::AddParty(p) => {
+                self.add_party(p, st)?;
+                Done
+            }
+            Command::Receive(r) => Created(self.receive(r, st, today)?),
+            Command::Produce(b) => Created(self.produce(b, st, today)?),
+            Command::Ship(s) => Event(self.ship(s, st, today)?),
+            Command::Adjust(a) => Event(self.adjust(a, st, today)?),
+            Command::SetStatus(s) => Event(self.set_status(s, st, today)?),
+            Command::Void(v) => Event(self.void(v, st, today)?),
+            Command::HoldAll(h) => Events(self.hold_all(h, st, today)?),
+            Command::RecordMockRecall { record, date } => {
+                Event(self.record_mock_recall(record, date, st, today)?)
+            }
+            Command::ImportEpcis(i) => Imported(self.import_epcis(&i, st, today)?),
+            Command::EditItem(i) => Event(self.edit_item(i, st, today)?),
+            Command::RetireItem { code, reason } => {
+                Event(self.retire_item(&code, &reason, st, today)?)
+            }
+            Command::EditParty(p) => Event(self.edit_party(p, st, today)?),
+            Command::RetireParty { id, reason } => {
+                Event(self.retire_party(&id, &reason, st, today)?)
+            }
+            Command::Return(r) => Created(self.return_goods(r, st, today)?),
+            Command::StartMockRecall(m) => Event(self.start_mock_recall(m, st, today)?),
+            Command::CountMockRecall { count, date } => {
+                Event(self.count_mock_recall(count, date, st, today)?)
+            }
+            Command::FinishMockRecall { recall, note, date } => {
+                Event(self.finish_mock_recall(recall, &note, date, st, today)?)
+            }
+        })
+    }
+}
 /// The commands themselves, over an open transaction: one write or a bulk load.
 impl Tx<'_> {
-    fn set_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
+    /// Set the plant's settings, keeping who changed what for the audit in the same
+    /// transaction: the settings never change without their audit line.
+    fn set_plant(&mut self, plant: &Plant, stamp: &Stamp) -> Result<(), StoreError> {
         plant.validate()?;
+        let before = self.plant()?;
+        self.write_plant(plant)?;
+        super::audit::settings_changed(self.w, stamp, &before, plant)
+    }
+
+    /// A generated plant's first settings, which nobody changed: no audit line.
+    pub(super) fn put_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
+        plant.validate()?;
+        self.write_plant(plant)
+    }
+
+    fn write_plant(&mut self, plant: &Plant) -> Result<(), StoreError> {
         self.meta.insert("plant", encode(plant).as_slice())?;
         *self.plant_cache.get_mut() = Some(plant.clone());
         Ok(())
@@ -1857,8 +1781,48 @@ impl Tx<'_> {
         )
     }
 
-    /// A count or the completion of a mock recall, checked by the caller against the
-    /// record as it stands; refused here if the record was completed meanwhile.
+    /// Record what was found for one line of a mock recall, checked against its scope.
+    fn count_mock_recall(
+        &mut self,
+        c: NewMockCount,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let view = self.store.mock_recall(c.recall)?;
+        let line = super::recall::resolve_count(&view, &c)?;
+        let note = clean_text(&c.note, "note", 200)?;
+        let kind = EventKind::MockRecallCount(MockCount {
+            recall: c.recall,
+            root: view.root.id,
+            line,
+            note,
+        });
+        self.mock_recall_event(c.recall, kind, date, stamp, today)
+    }
+
+    /// Complete a mock recall: its reconciliation as it stands is kept in the record.
+    fn finish_mock_recall(
+        &mut self,
+        recall: u64,
+        note: &str,
+        date: NaiveDate,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<u64, StoreError> {
+        let view = self.store.mock_recall(recall)?;
+        let note = clean_text(note, "note", 500)?;
+        let kind = EventKind::MockRecallFinished(Box::new(MockFinish {
+            recall,
+            root: view.root.id,
+            result: view.result,
+            note,
+        }));
+        self.mock_recall_event(recall, kind, date, stamp, today)
+    }
+
+    /// A count or the completion of a mock recall, checked against the record as last
+    /// committed; refused here if the record was completed since.
     fn mock_recall_event(
         &mut self,
         recall: u64,
@@ -2074,6 +2038,7 @@ fn retirement(
 mod tests {
     use super::super::test_util::*;
     use lotline_domain::Direction;
+    use lotline_domain::api::Command;
     use lotline_domain::*;
 
     #[test]
@@ -2135,16 +2100,20 @@ mod tests {
             date: today(),
             reason: "swab".into(),
         };
-        s.set_status(hold(LotStatus::Hold), &stamp(), today())
+        s.apply(Command::SetStatus(hold(LotStatus::Hold)), &stamp(), today())
             .unwrap();
         let e = ship(&s, "SHOP", vec![line(&cookies, 1)]).unwrap_err();
         assert!(e.to_string().contains("on hold"), "{e}");
         let e = s
-            .set_status(hold(LotStatus::Hold), &stamp(), today())
+            .apply(Command::SetStatus(hold(LotStatus::Hold)), &stamp(), today())
             .unwrap_err();
         assert!(e.to_string().contains("already hold"), "{e}");
-        s.set_status(hold(LotStatus::Released), &stamp(), today())
-            .unwrap();
+        s.apply(
+            Command::SetStatus(hold(LotStatus::Released)),
+            &stamp(),
+            today(),
+        )
+        .unwrap();
         ship(&s, "SHOP", vec![line(&cookies, 1)]).unwrap();
     }
 
@@ -2157,15 +2126,17 @@ mod tests {
             Qty::from_units(17)
         );
         let vid = s
-            .void(
-                VoidEvent {
+            .apply(
+                Command::Void(VoidEvent {
                     event: ev,
                     date: today(),
                     reason: "wrong customer".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
+            .unwrap()
+            .event()
             .unwrap();
         assert_eq!(
             s.lot_by_code(&cookies).unwrap().balance,
@@ -2178,12 +2149,12 @@ mod tests {
                 .any(|e| e.event.id == ev && e.voided_by == Some(vid))
         );
         let e = s
-            .void(
-                VoidEvent {
+            .apply(
+                Command::Void(VoidEvent {
                     event: ev,
                     date: today(),
                     reason: "again".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
@@ -2197,12 +2168,12 @@ mod tests {
         let (_d, s, [flour, _eggs, dough, _]) = bakery();
         let flour_lot = s.lot_by_code(&flour).unwrap();
         let e = s
-            .void(
-                VoidEvent {
+            .apply(
+                Command::Void(VoidEvent {
                     event: flour_lot.event,
                     date: today(),
                     reason: "x".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
@@ -2210,12 +2181,12 @@ mod tests {
         assert!(e.to_string().contains("has been used"), "{e}");
         let extra = produce(&s, "DOUGH", 5, vec![line(&flour, 5)]).unwrap();
         let batch = s.lot_by_code(&extra).unwrap();
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event: batch.event,
                 date: today(),
                 reason: "typed twice".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
@@ -2239,16 +2210,17 @@ mod tests {
             date: today(),
             reason: reason.into(),
         };
-        s.adjust(adj(-50, "spilled"), &stamp(), today()).unwrap();
+        s.apply(Command::Adjust(adj(-50, "spilled")), &stamp(), today())
+            .unwrap();
         assert_eq!(s.lot_by_code(&flour).unwrap().balance, Qty::from_units(850));
         assert!(
-            s.adjust(adj(-851, "count"), &stamp(), today())
+            s.apply(Command::Adjust(adj(-851, "count")), &stamp(), today())
                 .unwrap_err()
                 .to_string()
                 .contains("below zero")
         );
         assert!(
-            s.adjust(adj(-1, " "), &stamp(), today())
+            s.apply(Command::Adjust(adj(-1, " ")), &stamp(), today())
                 .unwrap_err()
                 .to_string()
                 .starts_with("reason:")
@@ -2273,7 +2245,11 @@ mod tests {
             quality: Quality::default(),
             tlc_source_ref: None,
         };
-        let c = s.receive(r.clone(), &stamp(), today()).unwrap();
+        let c = s
+            .apply(Command::Receive(r.clone()), &stamp(), today())
+            .unwrap()
+            .created()
+            .unwrap();
         assert_eq!(
             s.lot_by_code(&c.code).unwrap().quantity.to_string(),
             "22.68"
@@ -2295,19 +2271,32 @@ mod tests {
         // A TLC source reference is kept trimmed; blank is none; control characters and
         // overlong text are refused naming the field.
         r.tlc_source_ref = Some("  GLN 0614141000012 ".into());
-        let c = s.receive(r.clone(), &stamp(), today()).unwrap();
+        let c = s
+            .apply(Command::Receive(r.clone()), &stamp(), today())
+            .unwrap()
+            .created()
+            .unwrap();
         let h = s.lot_history(&c.code).unwrap();
         let EventKind::Receive(rec) = &h.events[0].event.kind else {
             panic!("not a receipt");
         };
         assert_eq!(rec.tlc_source_ref.as_deref(), Some("GLN 0614141000012"));
         r.tlc_source_ref = Some("a\u{7}b".into());
-        let e = s.receive(r.clone(), &stamp(), today()).unwrap_err();
+        let e = s
+            .apply(Command::Receive(r.clone()), &stamp(), today())
+            .unwrap_err();
         assert!(e.to_string().starts_with("tlc-source-ref:"), "{e}");
         r.tlc_source_ref = Some("x".repeat(101));
-        assert!(s.receive(r.clone(), &stamp(), today()).is_err());
+        assert!(
+            s.apply(Command::Receive(r.clone()), &stamp(), today())
+                .is_err()
+        );
         r.tlc_source_ref = Some("   ".into());
-        let c = s.receive(r.clone(), &stamp(), today()).unwrap();
+        let c = s
+            .apply(Command::Receive(r.clone()), &stamp(), today())
+            .unwrap()
+            .created()
+            .unwrap();
         let h = s.lot_history(&c.code).unwrap();
         let EventKind::Receive(rec) = &h.events[0].event.kind else {
             panic!("not a receipt");
@@ -2315,7 +2304,7 @@ mod tests {
         assert_eq!(rec.tlc_source_ref, None);
         r.tlc_source_ref = None;
         r.unit = Some(Unit::L);
-        let e = s.receive(r, &stamp(), today()).unwrap_err();
+        let e = s.apply(Command::Receive(r), &stamp(), today()).unwrap_err();
         assert_eq!(
             e.to_string(),
             "unit: l cannot be converted to kg: item SUGAR is kept in kg; accepted units: kg, g, lb, oz"
@@ -2326,8 +2315,8 @@ mod tests {
     fn duplicates_and_wrong_roles_are_refused() {
         let (_d, s, _) = bakery();
         let e = s
-            .add_item(
-                NewItem {
+            .apply(
+                Command::AddItem(NewItem {
                     code: ItemCode::parse("flour", "code").unwrap(),
                     description: ProductDescription {
                         name: "x".into(),
@@ -2339,8 +2328,9 @@ mod tests {
                     shelf_life_days: None,
                     ftl: false,
                     receiving_temp: TempRange::default(),
-                },
+                }),
                 &stamp(),
+                today(),
             )
             .unwrap_err();
         assert_eq!(
@@ -2386,23 +2376,55 @@ mod tests {
                 lines,
             };
             let flour = b
-                .receive(receipt("FLOUR", "MILL", "M-88", 1000), st, t)?
-                .code;
-            let eggs = b
-                .receive(receipt("EGGS", "FARM", "f-1121", 50), st, t)?
-                .code;
-            let dough = b
-                .produce(
-                    batch("DOUGH", 120, vec![line(&flour, 100), line(&eggs, 10)]),
+                .apply(
+                    Command::Receive(receipt("FLOUR", "MILL", "M-88", 1000)),
                     st,
                     t,
                 )?
+                .created()
+                .unwrap()
+                .code;
+            let eggs = b
+                .apply(
+                    Command::Receive(receipt("EGGS", "FARM", "f-1121", 50)),
+                    st,
+                    t,
+                )?
+                .created()
+                .unwrap()
+                .code;
+            let dough = b
+                .apply(
+                    Command::Produce(batch(
+                        "DOUGH",
+                        120,
+                        vec![line(&flour, 100), line(&eggs, 10)],
+                    )),
+                    st,
+                    t,
+                )?
+                .created()
+                .unwrap()
                 .code;
             let cookies = b
-                .produce(batch("COOKIE", 40, vec![line(&dough, 120)]), st, t)?
+                .apply(
+                    Command::Produce(batch("COOKIE", 40, vec![line(&dough, 120)])),
+                    st,
+                    t,
+                )?
+                .created()
+                .unwrap()
                 .code;
-            b.ship(shipment("SHOP", vec![line(&cookies, 15)]), st, t)?;
-            b.ship(shipment("CAFE", vec![line(&cookies, 5)]), st, t)?;
+            b.apply(
+                Command::Ship(shipment("SHOP", vec![line(&cookies, 15)])),
+                st,
+                t,
+            )?;
+            b.apply(
+                Command::Ship(shipment("CAFE", vec![line(&cookies, 5)])),
+                st,
+                t,
+            )?;
             assert_eq!(b.len(), 6);
             Ok([flour, eggs, dough, cookies])
         })
@@ -2450,8 +2472,8 @@ mod tests {
         let over = |b: &mut super::Bulk<'_, '_>| {
             let flour = receive_in(b, "FLOUR", 10)?;
             // More than the lot holds: the third command fails after two succeeded.
-            b.produce(
-                NewBatch {
+            b.apply(
+                Command::Produce(NewBatch {
                     allow_expired: false,
                     item: ItemCode::parse("DOUGH", "item").unwrap(),
                     qty: Qty::from_units(1),
@@ -2461,7 +2483,7 @@ mod tests {
                     reference: None,
                     expiry: None,
                     inputs: vec![line(&flour, 11)],
-                },
+                }),
                 &stamp(),
                 today(),
             )
@@ -2499,8 +2521,8 @@ mod tests {
         item: &str,
         qty: i64,
     ) -> Result<LotCode, super::StoreError> {
-        b.receive(
-            NewReceipt {
+        b.apply(
+            Command::Receive(NewReceipt {
                 item: ItemCode::parse(item, "item").unwrap(),
                 supplier: PartyId::parse("MILL", "supplier").unwrap(),
                 supplier_lot: SupplierLot::parse("X", "supplier-lot").unwrap(),
@@ -2511,11 +2533,11 @@ mod tests {
                 reference: None,
                 quality: Quality::default(),
                 tlc_source_ref: None,
-            },
+            }),
             &stamp(),
             today(),
         )
-        .map(|c| c.code)
+        .map(|a| a.created().unwrap().code)
     }
 
     fn receive_checked(
@@ -2524,8 +2546,8 @@ mod tests {
         inspection: Option<Inspection>,
         note: &str,
     ) -> super::Created {
-        s.receive(
-            NewReceipt {
+        s.apply(
+            Command::Receive(NewReceipt {
                 item: ItemCode::parse("MILK", "item").unwrap(),
                 supplier: PartyId::parse("MILL", "supplier").unwrap(),
                 supplier_lot: SupplierLot::parse("D-1", "supplier-lot").unwrap(),
@@ -2540,10 +2562,12 @@ mod tests {
                     note: note.into(),
                 },
                 tlc_source_ref: None,
-            },
+            }),
             &stamp(),
             today(),
         )
+        .unwrap()
+        .created()
         .unwrap()
     }
 
@@ -2551,8 +2575,8 @@ mod tests {
     fn failed_dock_checks_hold_the_new_lot_in_the_same_transaction() {
         let (_d, s) = temp_store();
         add_party(&s, "MILL", Role::Supplier);
-        s.add_item(
-            NewItem {
+        s.apply(
+            Command::AddItem(NewItem {
                 code: ItemCode::parse("MILK", "code").unwrap(),
                 description: ProductDescription {
                     name: "Milk".into(),
@@ -2567,8 +2591,9 @@ mod tests {
                     min_dc: Some(0),
                     max_dc: Some(50),
                 },
-            },
+            }),
             &stamp(),
+            today(),
         )
         .unwrap();
         // Within range and passed: released, no status event.
@@ -2621,12 +2646,12 @@ mod tests {
         assert!(s.check().unwrap().problems.is_empty());
         // The receipt of a held lot can still be voided: a hold used nothing.
         let receipt = s.lot_by_code(&cracked.code).unwrap().event;
-        s.void(
-            VoidEvent {
+        s.apply(
+            Command::Void(VoidEvent {
                 event: receipt,
                 date: today(),
                 reason: "entered twice".into(),
-            },
+            }),
             &stamp(),
             today(),
         )
@@ -2640,14 +2665,14 @@ mod tests {
         let (_d, s, [flour, _, _, cookies]) = bakery();
         let early = today().pred_opt().unwrap();
         let e = s
-            .ship(
-                NewShipment {
+            .apply(
+                Command::Ship(NewShipment {
                     allow_expired: false,
                     customer: PartyId::parse("SHOP", "c").unwrap(),
                     date: early,
                     reference: None,
                     lines: vec![line(&cookies, 1)],
-                },
+                }),
                 &stamp(),
                 today(),
             )
@@ -2657,8 +2682,8 @@ mod tests {
             "{e}"
         );
         let e = s
-            .produce(
-                NewBatch {
+            .apply(
+                Command::Produce(NewBatch {
                     allow_expired: false,
                     item: ItemCode::parse("DOUGH", "i").unwrap(),
                     qty: Qty::from_units(1),
@@ -2668,33 +2693,33 @@ mod tests {
                     reference: None,
                     expiry: None,
                     inputs: vec![line(&flour, 1)],
-                },
+                }),
                 &stamp(),
                 today(),
             )
             .unwrap_err();
         assert!(e.to_string().contains("before lot"), "{e}");
         let e = s
-            .adjust(
-                Adjustment {
+            .apply(
+                Command::Adjust(Adjustment {
                     lot: flour.clone(),
                     delta: Qty::from_units(-1),
                     date: early,
                     reason: "count".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
             .unwrap_err();
         assert!(e.to_string().contains("before lot"), "{e}");
         let e = s
-            .set_status(
-                StatusChange {
+            .apply(
+                Command::SetStatus(StatusChange {
                     lot: flour.clone(),
                     to: LotStatus::Hold,
                     date: early,
                     reason: "r".into(),
-                },
+                }),
                 &stamp(),
                 today(),
             )
@@ -2717,7 +2742,11 @@ mod tests {
             inputs: vec![line(&flour, 1)],
         };
         let e = s
-            .produce(batch("0.4", Some(Unit::G), None), &stamp(), today())
+            .apply(
+                Command::Produce(batch("0.4", Some(Unit::G), None)),
+                &stamp(),
+                today(),
+            )
             .unwrap_err();
         assert!(
             e.to_string()
@@ -2725,8 +2754,12 @@ mod tests {
             "{e}"
         );
         let e = s
-            .produce(
-                batch("1", None, chrono::NaiveDate::from_ymd_opt(2000, 1, 1)),
+            .apply(
+                Command::Produce(batch(
+                    "1",
+                    None,
+                    chrono::NaiveDate::from_ymd_opt(2000, 1, 1),
+                )),
                 &stamp(),
                 today(),
             )

@@ -72,7 +72,14 @@ fn a_greyed_key_opens_nothing_and_says_who_may() {
     // Made QA while the app is open: the same key now opens the release, no restart.
     let mut plant = clerk.plant().unwrap();
     plant.qa_users.push("cory".into());
-    clerk.store().set_plant(&plant).unwrap();
+    let (stamp, today) = (
+        lotline_station::testing::stamp(),
+        lotline_station::testing::today(),
+    );
+    clerk
+        .store()
+        .apply(lotline_station::Command::SetPlant(plant), &stamp, today)
+        .unwrap();
     a.handle(Input::code(KeyCode::Char('u')), &clerk);
     assert!(a.lots.prompt.is_some(), "{:?}", a.status);
     assert_eq!(a.role, lotline_station::Role::Admin);
