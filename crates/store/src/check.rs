@@ -163,7 +163,7 @@ impl Store {
             for p in ev.kind.parties() {
                 expected_party.insert((p.to_string(), ev.id));
             }
-            expected_dates.insert((super::write::day_number(ev.date), ev.id));
+            expected_dates.insert((day_number(ev.date), ev.id));
             for (lot, (id, q, day, customer, kind, number)) in shipment_lines(&ev) {
                 let line = (id, q, day, customer.into(), kind.into(), number.into());
                 expected_ships.insert((lot, line));

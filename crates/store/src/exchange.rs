@@ -48,10 +48,10 @@ impl Store {
             None => {
                 let idx = r.open_table(EVENTS_BY_DATE)?;
                 let lo = match after {
-                    Some((d, id)) => (super::write::day_number(d), id.saturating_add(1)),
-                    None => (super::write::day_number(from), 0),
+                    Some((d, id)) => (day_number(d), id.saturating_add(1)),
+                    None => (day_number(from), 0),
                 };
-                let hi = (super::write::day_number(to), u64::MAX);
+                let hi = (day_number(to), u64::MAX);
                 if lo <= hi {
                     let mut seen = 0usize;
                     for e in idx.range(lo..=hi)? {

@@ -7,7 +7,6 @@ use super::codec::decode;
 use super::query::{read_event, read_lot, read_lot_id};
 use super::tables::*;
 
-use super::write::day_number;
 use super::{Store, StoreError};
 use lotline_domain::*;
 use redb::{ReadableTable, ReadableTableMetadata};

@@ -321,8 +321,8 @@ impl Store {
     ) -> Result<Vec<Event>, StoreError> {
         let r = self.read()?;
         let idx = r.open_table(EVENTS_BY_DATE)?;
-        let lo = (super::write::day_number(from), 0u64);
-        let hi = (super::write::day_number(to), u64::MAX);
+        let lo = (day_number(from), 0u64);
+        let hi = (day_number(to), u64::MAX);
         let mut out = Vec::new();
         for e in idx.range(lo..=hi)? {
             let (k, _) = e?;

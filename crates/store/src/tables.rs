@@ -356,7 +356,7 @@ pub fn shipment_lines(e: &lotline_domain::Event) -> Vec<(u32, ShipLineOf<'_>)> {
         .as_ref()
         .map(|r| (r.kind.as_str(), r.number.as_str()))
         .unwrap_or(("", ""));
-    let day = super::write::day_number(e.date);
+    let day = day_number(e.date);
     s.lines
         .iter()
         .map(|l| {
@@ -366,4 +366,10 @@ pub fn shipment_lines(e: &lotline_domain::Event) -> Vec<(u32, ShipLineOf<'_>)> {
             )
         })
         .collect()
+}
+
+/// A business date as `EVENTS_BY_DATE` and `LOT_SHIPMENTS` key it: days since 0001-01-01.
+pub fn day_number(d: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce()
 }
