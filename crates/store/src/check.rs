@@ -1,13 +1,27 @@
 //! `lotline check`: prove a whole database consistent. Links mirror each other and match
 //! the batches that made them; every balance and status equals what the events say;
 //! everything referenced exists. Problems are collected, not fatal, so one run lists all.
+//!
+//! Each rule is a function of its own, run in sequence by [`Store::check`]: it reads what it
+//! needs (the records every rule shares are read once, into [`Stored`], and the events
+//! replayed once, into [`Replay`]) and adds what it finds to [`Found`], in the order found.
 
 use super::codec::decode;
 use super::tables::*;
 use super::{Store, StoreError};
 use lotline_domain::*;
-use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+use redb::{ReadTransaction, ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The problems found so far, in the order found.
+#[derive(Default)]
+struct Found(Vec<Problem>);
+
+impl Found {
+    fn bad(&mut self, s: String) {
+        self.0.push(Problem(s));
+    }
+}
 
 /// Report entries missing from, and extra in, one index; at most 20 of each, so a badly
 /// damaged file gives a readable report.
@@ -15,7 +29,7 @@ fn compare<T: Ord>(
     name: &str,
     expected: &BTreeSet<T>,
     actual: &BTreeSet<T>,
-    bad: &mut impl FnMut(String),
+    found: &mut Found,
     show: impl Fn(&T) -> String,
 ) {
     for (what, set) in [
@@ -26,521 +40,629 @@ fn compare<T: Ord>(
         ("extra in", actual.difference(expected).collect()),
     ] {
         for t in set.iter().take(20) {
-            bad(format!("{} is {what} the {name}", show(t)));
+            found.bad(format!("{} is {what} the {name}", show(t)));
         }
         if set.len() > 20 {
-            bad(format!("… and {} more {what} the {name}", set.len() - 20));
+            found.bad(format!("… and {} more {what} the {name}", set.len() - 20));
         }
     }
+}
+
+/// The master data and lots as stored (those that could be read), for every rule.
+struct Stored {
+    items: HashSet<ItemCode>,
+    parties: HashSet<PartyId>,
+    lots: HashMap<LotId, Lot>,
+}
+
+impl Stored {
+    /// A lot's code for a report, or its id when the lot is missing.
+    fn code_of(&self, id: LotId) -> String {
+        self.lots
+            .get(&id)
+            .map(|l| l.code.to_string())
+            .unwrap_or_else(|| format!("#{}", id.0))
+    }
+}
+
+/// One shipment line as the shipment index keeps it (see `LOT_SHIPMENTS`).
+type Line = (u64, i64, i32, String, String, String);
+
+/// What the events say, replayed once: each lot's balance and status, and what every
+/// index built from the events should hold.
+#[derive(Default)]
+struct Replay {
+    events: u64,
+    /// The void index as stored: voided event → the void.
+    voids: HashMap<u64, u64>,
+    /// The same, as the void events say.
+    void_events: HashMap<u64, u64>,
+    balance: HashMap<LotId, Qty>,
+    status: HashMap<LotId, LotStatus>,
+    voided_lots: HashSet<LotId>,
+    links: BTreeSet<(u32, u32, i64)>,
+    ships: BTreeSet<(u32, Line)>,
+    history: BTreeSet<(u32, u64)>,
+    party: BTreeSet<(String, u64)>,
+    dates: BTreeSet<(i32, u64)>,
+    /// Mock recall records: each start's root lot, and every count and completion in
+    /// recording order (recall, event, root, is a completion).
+    mock_starts: HashMap<u64, LotId>,
+    mock_members: Vec<(u64, u64, LotId, bool)>,
+    mock_index: BTreeSet<(u64, u64)>,
 }
 
 impl Store {
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let r = self.read()?;
-        let mut problems = Vec::new();
-        let mut bad = |s: String| problems.push(Problem(s));
-
-        let mut items = HashSet::new();
-        for e in r.open_table(ITEMS)?.iter()? {
-            let (k, v) = e?;
-            match decode::<Item>(v.value(), "items", &k.value()) {
-                Ok(i) => {
-                    items.insert(i.code);
-                }
-                Err(e) => bad(e.to_string()),
-            }
-        }
-        let mut parties = HashSet::new();
-        for e in r.open_table(PARTIES)?.iter()? {
-            let (k, v) = e?;
-            match decode::<Party>(v.value(), "parties", &k.value()) {
-                Ok(p) => {
-                    parties.insert(p.id);
-                }
-                Err(e) => bad(e.to_string()),
-            }
-        }
-
-        let mut lots: HashMap<LotId, Lot> = HashMap::new();
-        for e in r.open_table(LOTS)?.iter()? {
-            let (k, v) = e?;
-            match decode::<Lot>(v.value(), "lots", &k.value()) {
-                Ok(l) if l.id.0 != k.value() => bad(format!(
-                    "lot record under id {} says id {}",
-                    k.value(),
-                    l.id.0
-                )),
-                Ok(l) => {
-                    if !items.contains(&l.item) {
-                        bad(format!(
-                            "lot {} names item {} which does not exist",
-                            l.code, l.item
-                        ));
-                    }
-                    if let Origin::Received { supplier, .. } = &l.origin
-                        && !parties.contains(supplier)
-                    {
-                        bad(format!(
-                            "lot {} names supplier {} which does not exist",
-                            l.code, supplier
-                        ));
-                    }
-                    lots.insert(l.id, l);
-                }
-                Err(e) => bad(e.to_string()),
-            }
-        }
-        let code_of = |id: LotId| {
-            lots.get(&id)
-                .map(|l| l.code.to_string())
-                .unwrap_or_else(|| format!("#{}", id.0))
+        let mut found = Found::default();
+        let items = items(&r, &mut found)?;
+        let parties = parties(&r, &mut found)?;
+        let lots = lots(&r, &items, &parties, &mut found)?;
+        let st = Stored {
+            items,
+            parties,
+            lots,
         };
+        lot_codes(&r, &st, &mut found)?;
+        let replay = replay(&r, &st, &mut found)?;
+        voids(&replay, &mut found);
+        balances_and_statuses(&st, &replay, &mut found);
+        links(&r, &st, &replay, &mut found)?;
+        shipment_index(&r, &st, &replay, &mut found)?;
+        indexes(&r, &st, &replay, &mut found)?;
+        mock_recalls(&st, &replay, &mut found);
+        mock_recall_index(&r, &replay, &mut found)?;
+        Ok(CheckReport {
+            lots: st.lots.len() as u64,
+            events: replay.events,
+            links: r.open_multimap_table(LINKS_FWD)?.len()?,
+            problems: found.0,
+        })
+    }
+}
 
-        let codes = r.open_table(LOT_CODES)?;
-        for e in codes.iter()? {
-            let (k, v) = e?;
-            match lots.get(&LotId(v.value())) {
-                Some(l) if l.code.as_str() == k.value() => {}
-                Some(l) => bad(format!("lot code {} points at lot {}", k.value(), l.code)),
-                None => bad(format!(
-                    "lot code {} points at missing lot id {}",
-                    k.value(),
-                    v.value()
-                )),
+/// Every item record reads.
+fn items(r: &ReadTransaction, found: &mut Found) -> Result<HashSet<ItemCode>, StoreError> {
+    let mut items = HashSet::new();
+    for e in r.open_table(ITEMS)?.iter()? {
+        let (k, v) = e?;
+        match decode::<Item>(v.value(), "items", &k.value()) {
+            Ok(i) => {
+                items.insert(i.code);
             }
+            Err(e) => found.bad(e.to_string()),
         }
-        for l in lots.values() {
-            if codes.get(l.code.as_str())?.map(|v| v.value()) != Some(l.id.0) {
-                bad(format!("lot {} is not findable by its code", l.code));
-            }
-        }
+    }
+    Ok(items)
+}
 
-        // Replay the events: balances, statuses and the links batches should have made.
-        let voids: HashMap<u64, u64> = r
+/// Every party record reads.
+fn parties(r: &ReadTransaction, found: &mut Found) -> Result<HashSet<PartyId>, StoreError> {
+    let mut parties = HashSet::new();
+    for e in r.open_table(PARTIES)?.iter()? {
+        let (k, v) = e?;
+        match decode::<Party>(v.value(), "parties", &k.value()) {
+            Ok(p) => {
+                parties.insert(p.id);
+            }
+            Err(e) => found.bad(e.to_string()),
+        }
+    }
+    Ok(parties)
+}
+
+/// Every lot record reads, is kept under its own id, and names an item and (if received)
+/// a supplier that exist.
+fn lots(
+    r: &ReadTransaction,
+    items: &HashSet<ItemCode>,
+    parties: &HashSet<PartyId>,
+    found: &mut Found,
+) -> Result<HashMap<LotId, Lot>, StoreError> {
+    let mut lots: HashMap<LotId, Lot> = HashMap::new();
+    for e in r.open_table(LOTS)?.iter()? {
+        let (k, v) = e?;
+        match decode::<Lot>(v.value(), "lots", &k.value()) {
+            Ok(l) if l.id.0 != k.value() => found.bad(format!(
+                "lot record under id {} says id {}",
+                k.value(),
+                l.id.0
+            )),
+            Ok(l) => {
+                if !items.contains(&l.item) {
+                    found.bad(format!(
+                        "lot {} names item {} which does not exist",
+                        l.code, l.item
+                    ));
+                }
+                if let Origin::Received { supplier, .. } = &l.origin
+                    && !parties.contains(supplier)
+                {
+                    found.bad(format!(
+                        "lot {} names supplier {} which does not exist",
+                        l.code, supplier
+                    ));
+                }
+                lots.insert(l.id, l);
+            }
+            Err(e) => found.bad(e.to_string()),
+        }
+    }
+    Ok(lots)
+}
+
+/// Lot codes and lots point at each other.
+fn lot_codes(r: &ReadTransaction, st: &Stored, found: &mut Found) -> Result<(), StoreError> {
+    let codes = r.open_table(LOT_CODES)?;
+    for e in codes.iter()? {
+        let (k, v) = e?;
+        match st.lots.get(&LotId(v.value())) {
+            Some(l) if l.code.as_str() == k.value() => {}
+            Some(l) => found.bad(format!("lot code {} points at lot {}", k.value(), l.code)),
+            None => found.bad(format!(
+                "lot code {} points at missing lot id {}",
+                k.value(),
+                v.value()
+            )),
+        }
+    }
+    for l in st.lots.values() {
+        if codes.get(l.code.as_str())?.map(|v| v.value()) != Some(l.id.0) {
+            found.bad(format!("lot {} is not findable by its code", l.code));
+        }
+    }
+    Ok(())
+}
+
+/// Replay the events: balances, statuses and what the indexes and links should hold.
+/// Every event reads and names lots, items and parties that exist.
+fn replay(r: &ReadTransaction, st: &Stored, found: &mut Found) -> Result<Replay, StoreError> {
+    let mut rp = Replay {
+        voids: r
             .open_table(EVENT_VOIDS)?
             .iter()?
             .map(|e| e.map(|(k, v)| (k.value(), v.value())))
-            .collect::<Result<_, _>>()?;
-        let mut balance: HashMap<LotId, Qty> = HashMap::new();
-        let mut status: HashMap<LotId, LotStatus> = HashMap::new();
-        let mut voided_lots: HashSet<LotId> = HashSet::new();
-        let mut expected_links: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
-        let mut events = 0u64;
-        let mut void_events: HashMap<u64, u64> = HashMap::new();
-        type Line = (u64, i64, i32, String, String, String);
-        let mut expected_ships: BTreeSet<(u32, Line)> = BTreeSet::new();
-        let mut expected_history: BTreeSet<(u32, u64)> = BTreeSet::new();
-        let mut expected_party: BTreeSet<(String, u64)> = BTreeSet::new();
-        let mut expected_dates: BTreeSet<(i32, u64)> = BTreeSet::new();
-        let mut voided_event_lots: HashMap<u64, Vec<LotId>> = HashMap::new();
-        // Mock recall records: each start's root lot, and every count and completion in
-        // recording order (recall, event, root, is a completion).
-        let mut mock_starts: HashMap<u64, LotId> = HashMap::new();
-        let mut mock_members: Vec<(u64, u64, LotId, bool)> = Vec::new();
-        let mut expected_mock: BTreeSet<(u64, u64)> = BTreeSet::new();
-        for e in r.open_table(EVENTS)?.iter()? {
-            let (k, v) = e?;
-            events += 1;
-            let ev: Event = match decode(v.value(), "events", &k.value()) {
-                Ok(ev) => ev,
-                Err(e) => {
-                    bad(e.to_string());
-                    continue;
-                }
-            };
-            for lot in ev.kind.lots() {
-                expected_history.insert((lot.0, ev.id));
-            }
-            if voids.contains_key(&ev.id) {
-                voided_event_lots.insert(ev.id, ev.kind.lots());
-            }
-            if let EventKind::Void { event, .. } = &ev.kind {
-                // A void is in the history of every lot the voided event touched.
-                for lot in voided_event_lots.get(event).into_iter().flatten() {
-                    expected_history.insert((lot.0, ev.id));
-                }
-            }
-            for p in ev.kind.parties() {
-                expected_party.insert((p.to_string(), ev.id));
-            }
-            expected_dates.insert((day_number(ev.date), ev.id));
-            for (lot, (id, q, day, customer, kind, number)) in shipment_lines(&ev) {
-                let line = (id, q, day, customer.into(), kind.into(), number.into());
-                expected_ships.insert((lot, line));
-            }
-            for lot in ev.kind.lots() {
-                if !lots.contains_key(&lot) {
-                    bad(format!("event {} names missing lot id {}", ev.id, lot.0));
-                }
-            }
-            match &ev.kind {
-                EventKind::Receive(rc) => {
-                    if !items.contains(&rc.item) {
-                        bad(format!(
-                            "receipt event {} names missing item {}",
-                            ev.id, rc.item
-                        ));
-                    }
-                    if !parties.contains(&rc.supplier) {
-                        bad(format!(
-                            "receipt event {} names missing supplier {}",
-                            ev.id, rc.supplier
-                        ));
-                    }
-                }
-                EventKind::Produce(b) => {
-                    if !items.contains(&b.item) {
-                        bad(format!(
-                            "batch event {} names missing item {}",
-                            ev.id, b.item
-                        ));
-                    }
-                    for u in &b.inputs {
-                        expected_links.insert((u.lot.0, b.output.0, u.qty.milli()));
-                    }
-                }
-                // A return lot's one input is the lot it was shipped from.
-                EventKind::Return(rt) => {
-                    expected_links.insert((rt.from.0, rt.lot.0, rt.qty.milli()));
-                }
-                EventKind::Ship(s) if !parties.contains(&s.customer) => {
-                    bad(format!(
-                        "shipment event {} names missing customer {}",
-                        ev.id, s.customer
-                    ));
-                }
-                EventKind::Void { event, .. } => {
-                    void_events.insert(*event, ev.id);
-                }
-                EventKind::MockRecallStarted(m) => {
-                    mock_starts.insert(ev.id, m.root);
-                    expected_mock.insert((ev.id, ev.id));
-                }
-                EventKind::MockRecallCount(c) => {
-                    mock_members.push((c.recall, ev.id, c.root, false));
-                    expected_mock.insert((c.recall, ev.id));
-                }
-                EventKind::MockRecallFinished(f) => {
-                    mock_members.push((f.recall, ev.id, f.root, true));
-                    expected_mock.insert((f.recall, ev.id));
-                }
-                _ => {}
-            }
-            if voids.contains_key(&ev.id) {
-                if let EventKind::Receive(Receipt { lot, .. })
-                | EventKind::Produce(Batch { output: lot, .. })
-                | EventKind::Return(CustomerReturn { lot, .. }) = &ev.kind
-                {
-                    // A lot whose creation was voided never existed, whatever its status
-                    // events said before the void.
-                    voided_lots.insert(*lot);
-                }
+            .collect::<Result<_, _>>()?,
+        ..Replay::default()
+    };
+    let mut voided_event_lots: HashMap<u64, Vec<LotId>> = HashMap::new();
+    for e in r.open_table(EVENTS)?.iter()? {
+        let (k, v) = e?;
+        rp.events += 1;
+        let ev: Event = match decode(v.value(), "events", &k.value()) {
+            Ok(ev) => ev,
+            Err(e) => {
+                found.bad(e.to_string());
                 continue;
             }
-            if let EventKind::Status { lot, to, .. } = &ev.kind {
-                status.insert(*lot, *to);
-            }
-            let touched: BTreeSet<LotId> = ev.kind.lots().into_iter().collect();
-            for lot in touched {
-                let b = balance.entry(lot).or_default();
-                *b = *b + ev.kind.balance_effect(lot);
-            }
-        }
-        if void_events != voids {
-            for (target, by) in &voids {
-                if void_events.get(target) != Some(by) {
-                    bad(format!(
-                        "event {target} is marked voided by event {by}, which is not a void of it"
-                    ));
-                }
-            }
-            for (target, by) in &void_events {
-                if voids.get(target) != Some(by) {
-                    bad(format!(
-                        "void event {by} of event {target} is not recorded in the void index"
-                    ));
-                }
-            }
-        }
-        let mut ids: Vec<&LotId> = lots.keys().collect();
-        ids.sort();
-        for id in ids {
-            let l = &lots[id];
-            let want = balance.get(id).copied().unwrap_or_default();
-            if l.balance != want {
-                bad(format!(
-                    "lot {} has balance {} {} but its events add up to {}",
-                    l.code, l.balance, l.unit, want
-                ));
-            }
-            if l.balance.milli() < 0 {
-                bad(format!(
-                    "lot {} has a negative balance {}",
-                    l.code, l.balance
-                ));
-            }
-            let want = if voided_lots.contains(id) {
-                LotStatus::Voided
-            } else {
-                status.get(id).copied().unwrap_or(LotStatus::Released)
-            };
-            if l.status != want {
-                bad(format!(
-                    "lot {} has status {} but its events say {}",
-                    l.code, l.status, want
-                ));
-            }
-        }
-
-        // Links: forward and reverse mirror each other and the batches.
-        let mut fwd: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
-        for e in r.open_multimap_table(LINKS_FWD)?.iter()? {
-            let (k, vals) = e?;
-            for v in vals {
-                let (out, q) = v?.value();
-                fwd.insert((k.value(), out, q));
-            }
-        }
-        let mut rev: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
-        for e in r.open_table(LINKS_REV)?.iter()? {
-            let (k, v) = e?;
-            match unpack_inputs(v.value()) {
-                Some(inputs) => rev.extend(inputs.map(|(inp, q)| (inp, k.value(), q))),
-                None => bad(format!(
-                    "the reverse links of lot {} are unreadable",
-                    code_of(LotId(k.value()))
-                )),
-            }
-        }
-        let show = |(i, o, q): &(u32, u32, i64)| {
-            format!(
-                "{} → {} ({})",
-                code_of(LotId(*i)),
-                code_of(LotId(*o)),
-                Qty(*q)
-            )
         };
-        for l in fwd.difference(&rev) {
-            bad(format!("forward link {} has no reverse link", show(l)));
+        for lot in ev.kind.lots() {
+            rp.history.insert((lot.0, ev.id));
         }
-        for l in rev.difference(&fwd) {
-            bad(format!("reverse link {} has no forward link", show(l)));
+        if rp.voids.contains_key(&ev.id) {
+            voided_event_lots.insert(ev.id, ev.kind.lots());
         }
-        for l in expected_links.difference(&fwd) {
-            bad(format!(
-                "batch link {} is missing from the link tables",
-                show(l)
-            ));
+        if let EventKind::Void { event, .. } = &ev.kind {
+            // A void is in the history of every lot the voided event touched.
+            for lot in voided_event_lots.get(event).into_iter().flatten() {
+                rp.history.insert((lot.0, ev.id));
+            }
         }
-        for l in fwd.difference(&expected_links) {
-            bad(format!("link {} was made by no batch", show(l)));
+        for p in ev.kind.parties() {
+            rp.party.insert((p.to_string(), ev.id));
         }
-        for (i, o, _) in fwd.iter().chain(rev.iter()) {
-            for id in [i, o] {
-                if !lots.contains_key(&LotId(*id)) {
-                    bad(format!("a link names missing lot id {id}"));
+        rp.dates.insert((day_number(ev.date), ev.id));
+        for (lot, (id, q, day, customer, kind, number)) in shipment_lines(&ev) {
+            let line = (id, q, day, customer.into(), kind.into(), number.into());
+            rp.ships.insert((lot, line));
+        }
+        for lot in ev.kind.lots() {
+            if !st.lots.contains_key(&lot) {
+                found.bad(format!("event {} names missing lot id {}", ev.id, lot.0));
+            }
+        }
+        match &ev.kind {
+            EventKind::Receive(rc) => {
+                if !st.items.contains(&rc.item) {
+                    found.bad(format!(
+                        "receipt event {} names missing item {}",
+                        ev.id, rc.item
+                    ));
+                }
+                if !st.parties.contains(&rc.supplier) {
+                    found.bad(format!(
+                        "receipt event {} names missing supplier {}",
+                        ev.id, rc.supplier
+                    ));
                 }
             }
-        }
-
-        // The shipment index: what forward traces and recalls read instead of the events.
-        let mut ships: BTreeSet<(u32, Line)> = BTreeSet::new();
-        for e in r.open_multimap_table(LOT_SHIPMENTS)?.iter()? {
-            let (k, vals) = e?;
-            for v in vals {
-                let v = v?;
-                let (id, q, day, customer, kind, number) = v.value();
-                ships.insert((
-                    k.value(),
-                    (id, q, day, customer.into(), kind.into(), number.into()),
+            EventKind::Produce(b) => {
+                if !st.items.contains(&b.item) {
+                    found.bad(format!(
+                        "batch event {} names missing item {}",
+                        ev.id, b.item
+                    ));
+                }
+                for u in &b.inputs {
+                    rp.links.insert((u.lot.0, b.output.0, u.qty.milli()));
+                }
+            }
+            // A return lot's one input is the lot it was shipped from.
+            EventKind::Return(rt) => {
+                rp.links.insert((rt.from.0, rt.lot.0, rt.qty.milli()));
+            }
+            EventKind::Ship(s) if !st.parties.contains(&s.customer) => {
+                found.bad(format!(
+                    "shipment event {} names missing customer {}",
+                    ev.id, s.customer
                 ));
             }
+            EventKind::Void { event, .. } => {
+                rp.void_events.insert(*event, ev.id);
+            }
+            EventKind::MockRecallStarted(m) => {
+                rp.mock_starts.insert(ev.id, m.root);
+                rp.mock_index.insert((ev.id, ev.id));
+            }
+            EventKind::MockRecallCount(c) => {
+                rp.mock_members.push((c.recall, ev.id, c.root, false));
+                rp.mock_index.insert((c.recall, ev.id));
+            }
+            EventKind::MockRecallFinished(f) => {
+                rp.mock_members.push((f.recall, ev.id, f.root, true));
+                rp.mock_index.insert((f.recall, ev.id));
+            }
+            _ => {}
         }
-        for (lot, l) in ships.difference(&expected_ships) {
-            bad(format!(
-                "shipment index entry for lot {} (event {}) matches no shipment line",
-                code_of(LotId(*lot)),
-                l.0
-            ));
-        }
-        for (lot, l) in expected_ships.difference(&ships) {
-            bad(format!(
-                "shipment line of event {} for lot {} is missing from the shipment index",
-                l.0,
-                code_of(LotId(*lot))
-            ));
-        }
-
-        // The indexes answers are read from: a lot's history, a customer's deliveries,
-        // date ranges, an item's lots, a supplier's lot codes. Each is rebuilt from the
-        // events and lots and compared with what is stored.
-        let mut history = BTreeSet::new();
-        for e in r.open_table(LOT_EVENTS)?.iter()? {
-            history.insert(e?.0.value());
-        }
-        let mut party = BTreeSet::new();
-        for e in r.open_table(PARTY_EVENTS)?.iter()? {
-            let k = e?.0;
-            let (p, id) = k.value();
-            party.insert((p.to_string(), id));
-        }
-        let mut dates = BTreeSet::new();
-        for e in r.open_table(EVENTS_BY_DATE)?.iter()? {
-            dates.insert(e?.0.value());
-        }
-        let mut item_index = BTreeSet::new();
-        for e in r.open_table(ITEM_LOTS)?.iter()? {
-            let k = e?.0;
-            let (i, l) = k.value();
-            item_index.insert((i.to_string(), l));
-        }
-        let mut supplier_index = BTreeSet::new();
-        for e in r.open_table(SUPPLIER_LOTS)?.iter()? {
-            let k = e?.0;
-            let (sl, l) = k.value();
-            supplier_index.insert((sl.to_string(), l));
-        }
-        let mut expected_items = BTreeSet::new();
-        let mut expected_suppliers = BTreeSet::new();
-        for l in lots.values() {
-            expected_items.insert((l.item.to_string(), l.id.0));
-            if let Origin::Received {
-                supplier,
-                supplier_lot,
-            } = &l.origin
+        if rp.voids.contains_key(&ev.id) {
+            if let EventKind::Receive(Receipt { lot, .. })
+            | EventKind::Produce(Batch { output: lot, .. })
+            | EventKind::Return(CustomerReturn { lot, .. }) = &ev.kind
             {
-                expected_suppliers.insert((
-                    supplier_lot_key(supplier_lot.as_str(), supplier.as_str()),
-                    l.id.0,
-                ));
+                // A lot whose creation was voided never existed, whatever its status
+                // events said before the void.
+                rp.voided_lots.insert(*lot);
             }
+            continue;
         }
-        compare(
-            "lot history",
-            &expected_history,
-            &history,
-            &mut bad,
-            |(l, e)| format!("lot {} event {e}", code_of(LotId(*l))),
-        );
-        compare(
-            "customer and supplier history",
-            &expected_party,
-            &party,
-            &mut bad,
-            |(p, e)| format!("party {p} event {e}"),
-        );
-        compare("date index", &expected_dates, &dates, &mut bad, |(_, e)| {
-            format!("event {e}")
-        });
-        compare(
-            "item index",
-            &expected_items,
-            &item_index,
-            &mut bad,
-            |(i, l)| format!("item {i} lot {}", code_of(LotId(*l))),
-        );
-        compare(
-            "supplier-lot index",
-            &expected_suppliers,
-            &supplier_index,
-            &mut bad,
-            |(k, l)| {
-                format!(
-                    "supplier lot {} lot {}",
-                    k.replace('\0', " of "),
-                    code_of(LotId(*l))
-                )
-            },
-        );
-
-        // Mock recall records: every count and completion belongs to a record that was
-        // started, from the same lot, before it; a record is completed at most once and
-        // counted no more after; and the index the records are read by lists exactly
-        // their events.
-        let mut finished: HashMap<u64, u64> = HashMap::new();
-        for &(recall, id, root, finish) in &mock_members {
-            let what = if finish { "completion" } else { "count" };
-            match mock_starts.get(&recall) {
-                None => bad(format!(
-                    "mock recall {what} event {id} names mock recall {recall}, which is not a mock recall start"
-                )),
-                Some(start_root) => {
-                    if *start_root != root {
-                        bad(format!(
-                            "mock recall {what} event {id} is about lot {} but mock recall {recall} started from lot {}",
-                            code_of(root),
-                            code_of(*start_root)
-                        ));
-                    }
-                    if id <= recall {
-                        bad(format!(
-                            "mock recall {what} event {id} was recorded before mock recall {recall} started"
-                        ));
-                    }
-                }
-            }
-            if let Some(done) = finished.get(&recall) {
-                bad(format!(
-                    "mock recall {what} event {id} comes after mock recall {recall} was completed by event {done}"
-                ));
-            } else if finish {
-                finished.insert(recall, id);
-            }
+        if let EventKind::Status { lot, to, .. } = &ev.kind {
+            rp.status.insert(*lot, *to);
         }
-        let mut mock_index = BTreeSet::new();
-        match r.open_table(MOCK_RECALLS) {
-            Ok(t) => {
-                for e in t.iter()? {
-                    mock_index.insert(e?.0.value());
-                }
-            }
-            // A file no write has touched since mock recall records came (schema 7):
-            // it has no index, and must then have no records either.
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => return Err(e.into()),
+        let touched: BTreeSet<LotId> = ev.kind.lots().into_iter().collect();
+        for lot in touched {
+            let b = rp.balance.entry(lot).or_default();
+            *b = *b + ev.kind.balance_effect(lot);
         }
-        // What an entry nobody expects points at, for the report: its record and event may
-        // be missing or of another kind.
-        let events_t = r.open_table(EVENTS)?;
-        let mut kind_of: HashMap<u64, String> = HashMap::new();
-        for &(recall, id) in mock_index.difference(&expected_mock).take(20) {
-            for e in [recall, id] {
-                if kind_of.contains_key(&e) {
-                    continue;
-                }
-                let said = match events_t.get(e)? {
-                    None => "no such event".to_string(),
-                    Some(v) => match decode::<Event>(v.value(), "events", &e) {
-                        Ok(ev) => format!("a {} event", ev.kind.name()),
-                        Err(_) => "an unreadable event".to_string(),
-                    },
-                };
-                kind_of.insert(e, said);
-            }
-        }
-        compare(
-            "mock recall index",
-            &expected_mock,
-            &mock_index,
-            &mut bad,
-            |(recall, id)| match (kind_of.get(recall), kind_of.get(id)) {
-                (Some(r), Some(_)) if recall == id => {
-                    format!("mock recall {recall} ({r})")
-                }
-                (Some(r), Some(e)) => {
-                    format!("mock recall {recall} ({r}) event {id} ({e})")
-                }
-                _ => format!("mock recall {recall} event {id}"),
-            },
-        );
-
-        Ok(CheckReport {
-            lots: lots.len() as u64,
-            events,
-            links: r.open_multimap_table(LINKS_FWD)?.len()?,
-            problems,
-        })
     }
+    Ok(rp)
+}
+
+/// The void index lists exactly the voids the void events make.
+fn voids(rp: &Replay, found: &mut Found) {
+    if rp.void_events == rp.voids {
+        return;
+    }
+    for (target, by) in &rp.voids {
+        if rp.void_events.get(target) != Some(by) {
+            found.bad(format!(
+                "event {target} is marked voided by event {by}, which is not a void of it"
+            ));
+        }
+    }
+    for (target, by) in &rp.void_events {
+        if rp.voids.get(target) != Some(by) {
+            found.bad(format!(
+                "void event {by} of event {target} is not recorded in the void index"
+            ));
+        }
+    }
+}
+
+/// Every lot's balance and status are what its events say, and no balance is negative.
+fn balances_and_statuses(st: &Stored, rp: &Replay, found: &mut Found) {
+    let mut ids: Vec<&LotId> = st.lots.keys().collect();
+    ids.sort();
+    for id in ids {
+        let l = &st.lots[id];
+        let want = rp.balance.get(id).copied().unwrap_or_default();
+        if l.balance != want {
+            found.bad(format!(
+                "lot {} has balance {} {} but its events add up to {}",
+                l.code, l.balance, l.unit, want
+            ));
+        }
+        if l.balance.milli() < 0 {
+            found.bad(format!(
+                "lot {} has a negative balance {}",
+                l.code, l.balance
+            ));
+        }
+        let want = if rp.voided_lots.contains(id) {
+            LotStatus::Voided
+        } else {
+            rp.status.get(id).copied().unwrap_or(LotStatus::Released)
+        };
+        if l.status != want {
+            found.bad(format!(
+                "lot {} has status {} but its events say {}",
+                l.code, l.status, want
+            ));
+        }
+    }
+}
+
+/// Links: forward and reverse mirror each other and the batches, and name lots that exist.
+fn links(
+    r: &ReadTransaction,
+    st: &Stored,
+    rp: &Replay,
+    found: &mut Found,
+) -> Result<(), StoreError> {
+    let mut fwd: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
+    for e in r.open_multimap_table(LINKS_FWD)?.iter()? {
+        let (k, vals) = e?;
+        for v in vals {
+            let (out, q) = v?.value();
+            fwd.insert((k.value(), out, q));
+        }
+    }
+    let mut rev: BTreeSet<(u32, u32, i64)> = BTreeSet::new();
+    for e in r.open_table(LINKS_REV)?.iter()? {
+        let (k, v) = e?;
+        match unpack_inputs(v.value()) {
+            Some(inputs) => rev.extend(inputs.map(|(inp, q)| (inp, k.value(), q))),
+            None => found.bad(format!(
+                "the reverse links of lot {} are unreadable",
+                st.code_of(LotId(k.value()))
+            )),
+        }
+    }
+    let show = |(i, o, q): &(u32, u32, i64)| {
+        format!(
+            "{} → {} ({})",
+            st.code_of(LotId(*i)),
+            st.code_of(LotId(*o)),
+            Qty(*q)
+        )
+    };
+    for l in fwd.difference(&rev) {
+        found.bad(format!("forward link {} has no reverse link", show(l)));
+    }
+    for l in rev.difference(&fwd) {
+        found.bad(format!("reverse link {} has no forward link", show(l)));
+    }
+    for l in rp.links.difference(&fwd) {
+        found.bad(format!(
+            "batch link {} is missing from the link tables",
+            show(l)
+        ));
+    }
+    for l in fwd.difference(&rp.links) {
+        found.bad(format!("link {} was made by no batch", show(l)));
+    }
+    for (i, o, _) in fwd.iter().chain(rev.iter()) {
+        for id in [i, o] {
+            if !st.lots.contains_key(&LotId(*id)) {
+                found.bad(format!("a link names missing lot id {id}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The shipment index (what forward traces and recalls read instead of the events) holds
+/// exactly the shipments' lines.
+fn shipment_index(
+    r: &ReadTransaction,
+    st: &Stored,
+    rp: &Replay,
+    found: &mut Found,
+) -> Result<(), StoreError> {
+    let mut ships: BTreeSet<(u32, Line)> = BTreeSet::new();
+    for e in r.open_multimap_table(LOT_SHIPMENTS)?.iter()? {
+        let (k, vals) = e?;
+        for v in vals {
+            let v = v?;
+            let (id, q, day, customer, kind, number) = v.value();
+            ships.insert((
+                k.value(),
+                (id, q, day, customer.into(), kind.into(), number.into()),
+            ));
+        }
+    }
+    for (lot, l) in ships.difference(&rp.ships) {
+        found.bad(format!(
+            "shipment index entry for lot {} (event {}) matches no shipment line",
+            st.code_of(LotId(*lot)),
+            l.0
+        ));
+    }
+    for (lot, l) in rp.ships.difference(&ships) {
+        found.bad(format!(
+            "shipment line of event {} for lot {} is missing from the shipment index",
+            l.0,
+            st.code_of(LotId(*lot))
+        ));
+    }
+    Ok(())
+}
+
+/// The indexes answers are read from: a lot's history, a customer's deliveries, date
+/// ranges, an item's lots, a supplier's lot codes. Each is rebuilt from the events and
+/// lots and compared with what is stored.
+fn indexes(
+    r: &ReadTransaction,
+    st: &Stored,
+    rp: &Replay,
+    found: &mut Found,
+) -> Result<(), StoreError> {
+    let mut history = BTreeSet::new();
+    for e in r.open_table(LOT_EVENTS)?.iter()? {
+        history.insert(e?.0.value());
+    }
+    let mut party = BTreeSet::new();
+    for e in r.open_table(PARTY_EVENTS)?.iter()? {
+        let k = e?.0;
+        let (p, id) = k.value();
+        party.insert((p.to_string(), id));
+    }
+    let mut dates = BTreeSet::new();
+    for e in r.open_table(EVENTS_BY_DATE)?.iter()? {
+        dates.insert(e?.0.value());
+    }
+    let mut item_index = BTreeSet::new();
+    for e in r.open_table(ITEM_LOTS)?.iter()? {
+        let k = e?.0;
+        let (i, l) = k.value();
+        item_index.insert((i.to_string(), l));
+    }
+    let mut supplier_index = BTreeSet::new();
+    for e in r.open_table(SUPPLIER_LOTS)?.iter()? {
+        let k = e?.0;
+        let (sl, l) = k.value();
+        supplier_index.insert((sl.to_string(), l));
+    }
+    let mut expected_items = BTreeSet::new();
+    let mut expected_suppliers = BTreeSet::new();
+    for l in st.lots.values() {
+        expected_items.insert((l.item.to_string(), l.id.0));
+        if let Origin::Received {
+            supplier,
+            supplier_lot,
+        } = &l.origin
+        {
+            expected_suppliers.insert((
+                supplier_lot_key(supplier_lot.as_str(), supplier.as_str()),
+                l.id.0,
+            ));
+        }
+    }
+    compare("lot history", &rp.history, &history, found, |(l, e)| {
+        format!("lot {} event {e}", st.code_of(LotId(*l)))
+    });
+    compare(
+        "customer and supplier history",
+        &rp.party,
+        &party,
+        found,
+        |(p, e)| format!("party {p} event {e}"),
+    );
+    compare("date index", &rp.dates, &dates, found, |(_, e)| {
+        format!("event {e}")
+    });
+    compare(
+        "item index",
+        &expected_items,
+        &item_index,
+        found,
+        |(i, l)| format!("item {i} lot {}", st.code_of(LotId(*l))),
+    );
+    compare(
+        "supplier-lot index",
+        &expected_suppliers,
+        &supplier_index,
+        found,
+        |(k, l)| {
+            format!(
+                "supplier lot {} lot {}",
+                k.replace('\0', " of "),
+                st.code_of(LotId(*l))
+            )
+        },
+    );
+    Ok(())
+}
+
+/// Mock recall records: every count and completion belongs to a record that was started,
+/// from the same lot, before it; a record is completed at most once and counted no more
+/// after.
+fn mock_recalls(st: &Stored, rp: &Replay, found: &mut Found) {
+    let mut finished: HashMap<u64, u64> = HashMap::new();
+    for &(recall, id, root, finish) in &rp.mock_members {
+        let what = if finish { "completion" } else { "count" };
+        match rp.mock_starts.get(&recall) {
+            None => found.bad(format!(
+                "mock recall {what} event {id} names mock recall {recall}, which is not a mock recall start"
+            )),
+            Some(start_root) => {
+                if *start_root != root {
+                    found.bad(format!(
+                        "mock recall {what} event {id} is about lot {} but mock recall {recall} started from lot {}",
+                        st.code_of(root),
+                        st.code_of(*start_root)
+                    ));
+                }
+                if id <= recall {
+                    found.bad(format!(
+                        "mock recall {what} event {id} was recorded before mock recall {recall} started"
+                    ));
+                }
+            }
+        }
+        if let Some(done) = finished.get(&recall) {
+            found.bad(format!(
+                "mock recall {what} event {id} comes after mock recall {recall} was completed by event {done}"
+            ));
+        } else if finish {
+            finished.insert(recall, id);
+        }
+    }
+}
+
+/// The index mock recall records are read by lists exactly their events.
+fn mock_recall_index(
+    r: &ReadTransaction,
+    rp: &Replay,
+    found: &mut Found,
+) -> Result<(), StoreError> {
+    let mut mock_index = BTreeSet::new();
+    match r.open_table(MOCK_RECALLS) {
+        Ok(t) => {
+            for e in t.iter()? {
+                mock_index.insert(e?.0.value());
+            }
+        }
+        // A file no write has touched since mock recall records came (schema 7): it has
+        // no index, and must then have no records either.
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    // What an entry nobody expects points at, for the report: its record and event may be
+    // missing or of another kind.
+    let events_t = r.open_table(EVENTS)?;
+    let mut kind_of: HashMap<u64, String> = HashMap::new();
+    for &(recall, id) in mock_index.difference(&rp.mock_index).take(20) {
+        for e in [recall, id] {
+            if kind_of.contains_key(&e) {
+                continue;
+            }
+            let said = match events_t.get(e)? {
+                None => "no such event".to_string(),
+                Some(v) => match decode::<Event>(v.value(), "events", &e) {
+                    Ok(ev) => format!("a {} event", ev.kind.name()),
+                    Err(_) => "an unreadable event".to_string(),
+                },
+            };
+            kind_of.insert(e, said);
+        }
+    }
+    compare(
+        "mock recall index",
+        &rp.mock_index,
+        &mock_index,
+        found,
+        |(recall, id)| match (kind_of.get(recall), kind_of.get(id)) {
+            (Some(r), Some(_)) if recall == id => {
+                format!("mock recall {recall} ({r})")
+            }
+            (Some(r), Some(e)) => {
+                format!("mock recall {recall} ({r}) event {id} ({e})")
+            }
+            _ => format!("mock recall {recall} event {id}"),
+        },
+    );
+    Ok(())
 }
 
 #[cfg(test)]
