@@ -96,8 +96,8 @@ impl Store {
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let r = self.read()?;
         let mut found = Found::default();
-        let items = items(&r, &mut found)?;
-        let parties = parties(&r, &mut found)?;
+        let items = master_data(&r, ITEMS, "items", |i: Item| i.code, &mut found)?;
+        let parties = master_data(&r, PARTIES, "parties", |p: Party| p.id, &mut found)?;
         let lots = lots(&r, &items, &parties, &mut found)?;
         let st = Stored {
             items,
@@ -122,34 +122,26 @@ impl Store {
     }
 }
 
-/// Every item record reads.
-fn items(r: &ReadTransaction, found: &mut Found) -> Result<HashSet<ItemCode>, StoreError> {
-    let mut items = HashSet::new();
-    for e in r.open_table(ITEMS)?.iter()? {
+/// Every record of a master data table (`ITEMS`, `PARTIES`) reads; the keys of those that
+/// do.
+fn master_data<T: serde::de::DeserializeOwned, K: Eq + std::hash::Hash>(
+    r: &ReadTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    name: &'static str,
+    key: impl Fn(T) -> K,
+    found: &mut Found,
+) -> Result<HashSet<K>, StoreError> {
+    let mut keys = HashSet::new();
+    for e in r.open_table(table)?.iter()? {
         let (k, v) = e?;
-        match decode::<Item>(v.value(), "items", &k.value()) {
-            Ok(i) => {
-                items.insert(i.code);
+        match decode::<T>(v.value(), name, &k.value()) {
+            Ok(record) => {
+                keys.insert(key(record));
             }
             Err(e) => found.bad(e.to_string()),
         }
     }
-    Ok(items)
-}
-
-/// Every party record reads.
-fn parties(r: &ReadTransaction, found: &mut Found) -> Result<HashSet<PartyId>, StoreError> {
-    let mut parties = HashSet::new();
-    for e in r.open_table(PARTIES)?.iter()? {
-        let (k, v) = e?;
-        match decode::<Party>(v.value(), "parties", &k.value()) {
-            Ok(p) => {
-                parties.insert(p.id);
-            }
-            Err(e) => found.bad(e.to_string()),
-        }
-    }
-    Ok(parties)
+    Ok(keys)
 }
 
 /// Every lot record reads, is kept under its own id, and names an item and (if received)

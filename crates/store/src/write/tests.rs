@@ -207,20 +207,22 @@ fn units_convert_to_the_items_unit() {
         quality: Quality::default(),
         tlc_source_ref: None,
     };
-    let c = s
-        .apply(Command::Receive(r.clone()), &stamp(), today())
-        .unwrap()
-        .created()
-        .unwrap();
-    assert_eq!(
-        s.lot_by_code(&c.code).unwrap().quantity.to_string(),
-        "22.68"
-    );
-    // FSMA asks for the quantity as received: the 50 lb is kept beside the 22.68 kg.
-    let h = s.lot_history(&c.code).unwrap();
-    let EventKind::Receive(rec) = &h.events[0].event.kind else {
-        panic!("not a receipt");
+    // Receive `r`: the new lot and its receipt as stored.
+    let received = |r: &NewReceipt| {
+        let c = s
+            .apply(Command::Receive(r.clone()), &stamp(), today())
+            .unwrap()
+            .created()
+            .unwrap();
+        let h = s.lot_history(&c.code).unwrap();
+        let EventKind::Receive(rec) = &h.events[0].event.kind else {
+            panic!("not a receipt");
+        };
+        (c.code, rec.clone())
     };
+    let (code, rec) = received(&r);
+    assert_eq!(s.lot_by_code(&code).unwrap().quantity.to_string(), "22.68");
+    // FSMA asks for the quantity as received: the 50 lb is kept beside the 22.68 kg.
     assert_eq!(
         rec.as_received,
         Some(Counted {
@@ -233,15 +235,7 @@ fn units_convert_to_the_items_unit() {
     // A TLC source reference is kept trimmed; blank is none; control characters and
     // overlong text are refused naming the field.
     r.tlc_source_ref = Some("  GLN 0614141000012 ".into());
-    let c = s
-        .apply(Command::Receive(r.clone()), &stamp(), today())
-        .unwrap()
-        .created()
-        .unwrap();
-    let h = s.lot_history(&c.code).unwrap();
-    let EventKind::Receive(rec) = &h.events[0].event.kind else {
-        panic!("not a receipt");
-    };
+    let (_, rec) = received(&r);
     assert_eq!(rec.tlc_source_ref.as_deref(), Some("GLN 0614141000012"));
     r.tlc_source_ref = Some("a\u{7}b".into());
     let e = s
@@ -254,15 +248,7 @@ fn units_convert_to_the_items_unit() {
             .is_err()
     );
     r.tlc_source_ref = Some("   ".into());
-    let c = s
-        .apply(Command::Receive(r.clone()), &stamp(), today())
-        .unwrap()
-        .created()
-        .unwrap();
-    let h = s.lot_history(&c.code).unwrap();
-    let EventKind::Receive(rec) = &h.events[0].event.kind else {
-        panic!("not a receipt");
-    };
+    let (_, rec) = received(&r);
     assert_eq!(rec.tlc_source_ref, None);
     r.tlc_source_ref = None;
     r.unit = Some(Unit::L);
@@ -337,56 +323,29 @@ fn bulk_bakery(s: &super::Store) -> Result<[LotCode; 4], super::StoreError> {
             reference: None,
             lines,
         };
-        let flour = b
-            .apply(
-                Command::Receive(receipt("FLOUR", "MILL", "M-88", 1000)),
+        // The lot a receipt or batch made.
+        let mut made = |c| -> Result<LotCode, super::StoreError> {
+            Ok(b.apply(c, st, t)?.created().unwrap().code)
+        };
+        let flour = made(Command::Receive(receipt("FLOUR", "MILL", "M-88", 1000)))?;
+        let eggs = made(Command::Receive(receipt("EGGS", "FARM", "f-1121", 50)))?;
+        let dough = made(Command::Produce(batch(
+            "DOUGH",
+            120,
+            vec![line(&flour, 100), line(&eggs, 10)],
+        )))?;
+        let cookies = made(Command::Produce(batch(
+            "COOKIE",
+            40,
+            vec![line(&dough, 120)],
+        )))?;
+        for (to, qty) in [("SHOP", 15), ("CAFE", 5)] {
+            b.apply(
+                Command::Ship(shipment(to, vec![line(&cookies, qty)])),
                 st,
                 t,
-            )?
-            .created()
-            .unwrap()
-            .code;
-        let eggs = b
-            .apply(
-                Command::Receive(receipt("EGGS", "FARM", "f-1121", 50)),
-                st,
-                t,
-            )?
-            .created()
-            .unwrap()
-            .code;
-        let dough = b
-            .apply(
-                Command::Produce(batch(
-                    "DOUGH",
-                    120,
-                    vec![line(&flour, 100), line(&eggs, 10)],
-                )),
-                st,
-                t,
-            )?
-            .created()
-            .unwrap()
-            .code;
-        let cookies = b
-            .apply(
-                Command::Produce(batch("COOKIE", 40, vec![line(&dough, 120)])),
-                st,
-                t,
-            )?
-            .created()
-            .unwrap()
-            .code;
-        b.apply(
-            Command::Ship(shipment("SHOP", vec![line(&cookies, 15)])),
-            st,
-            t,
-        )?;
-        b.apply(
-            Command::Ship(shipment("CAFE", vec![line(&cookies, 5)])),
-            st,
-            t,
-        )?;
+            )?;
+        }
         assert_eq!(b.len(), 6);
         Ok([flour, eggs, dough, cookies])
     })
@@ -626,67 +585,46 @@ fn events_cannot_be_dated_before_the_lots_they_touch() {
     // Found in review: a lot received on the 21st could be shipped on the 1st.
     let (_d, s, [flour, _, _, cookies]) = bakery();
     let early = today().pred_opt().unwrap();
-    let e = s
-        .apply(
-            Command::Ship(NewShipment {
-                allow_expired: false,
-                customer: PartyId::parse("SHOP", "c").unwrap(),
-                date: early,
-                reference: None,
-                lines: vec![line(&cookies, 1)],
-            }),
-            &stamp(),
-            today(),
-        )
-        .unwrap_err();
+    let ship = Command::Ship(NewShipment {
+        allow_expired: false,
+        customer: PartyId::parse("SHOP", "c").unwrap(),
+        date: early,
+        reference: None,
+        lines: vec![line(&cookies, 1)],
+    });
+    let e = s.apply(ship, &stamp(), today()).unwrap_err();
     assert!(
         e.to_string().starts_with("date: ") && e.to_string().contains("before lot"),
         "{e}"
     );
-    let e = s
-        .apply(
-            Command::Produce(NewBatch {
-                allow_expired: false,
-                item: ItemCode::parse("DOUGH", "i").unwrap(),
-                qty: Qty::from_units(1),
-                unit: None,
-                date: early,
-                line: None,
-                reference: None,
-                expiry: None,
-                inputs: vec![line(&flour, 1)],
-            }),
-            &stamp(),
-            today(),
-        )
-        .unwrap_err();
-    assert!(e.to_string().contains("before lot"), "{e}");
-    let e = s
-        .apply(
-            Command::Adjust(Adjustment {
-                lot: flour.clone(),
-                delta: Qty::from_units(-1),
-                date: early,
-                reason: "count".into(),
-            }),
-            &stamp(),
-            today(),
-        )
-        .unwrap_err();
-    assert!(e.to_string().contains("before lot"), "{e}");
-    let e = s
-        .apply(
-            Command::SetStatus(StatusChange {
-                lot: flour.clone(),
-                to: LotStatus::Hold,
-                date: early,
-                reason: "r".into(),
-            }),
-            &stamp(),
-            today(),
-        )
-        .unwrap_err();
-    assert!(e.to_string().contains("before lot"), "{e}");
+    for c in [
+        Command::Produce(NewBatch {
+            allow_expired: false,
+            item: ItemCode::parse("DOUGH", "i").unwrap(),
+            qty: Qty::from_units(1),
+            unit: None,
+            date: early,
+            line: None,
+            reference: None,
+            expiry: None,
+            inputs: vec![line(&flour, 1)],
+        }),
+        Command::Adjust(Adjustment {
+            lot: flour.clone(),
+            delta: Qty::from_units(-1),
+            date: early,
+            reason: "count".into(),
+        }),
+        Command::SetStatus(StatusChange {
+            lot: flour.clone(),
+            to: LotStatus::Hold,
+            date: early,
+            reason: "r".into(),
+        }),
+    ] {
+        let e = s.apply(c, &stamp(), today()).unwrap_err();
+        assert!(e.to_string().contains("before lot"), "{e}");
+    }
 }
 
 #[test]
