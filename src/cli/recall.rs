@@ -621,7 +621,7 @@ pub fn mock(st: &dyn Station, out: &mut impl Write, c: &MockCmd) -> Res {
                 writeln!(out, "Wrote the workbook to {}.", p.display())?;
             }
             if let Some(p) = summary {
-                lotline_export::fsma::write_new_file(
+                lotline_export::file::write_new_file(
                     p,
                     &paper::mock_summary(&view, &plant, now),
                     "summary",

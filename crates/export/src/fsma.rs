@@ -7,6 +7,7 @@
 //! The rows are built here from what the station answers (`StationExt::kde_records`),
 //! so the same export runs against a local file or a server.
 
+use crate::file::{io_error, not_written, refuse_existing};
 use chrono::{DateTime, NaiveDate, Utc};
 use lotline_domain::{
     Event, EventKind, Gln, Invalid, Item, ItemCode, KdeQuery, KdeRecords, Location, Lot, LotId,
@@ -14,7 +15,6 @@ use lotline_domain::{
 };
 use lotline_station::{ErrorKind, Station, StationError, StationExt};
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -991,59 +991,6 @@ pub(crate) fn xlsx_text(s: &str) -> std::borrow::Cow<'_, str> {
     lotline_domain::text::escape(s)
 }
 
-/// Refuse to write where a file already is, naming it.
-pub(crate) fn refuse_existing(path: &Path, flag: &str) -> Result<(), StationError> {
-    if path.exists() {
-        return Err(invalid(
-            flag,
-            format!(
-                "{} already exists; give a new name (nothing was written)",
-                path.display()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn io_error(flag: &str, path: &Path, e: impl std::fmt::Display) -> StationError {
-    invalid(
-        flag,
-        format!("{} could not be written: {e}", path.display()),
-    )
-}
-
-/// A temporary name beside `path`, in the same folder so the final rename stays on one
-/// file system.
-pub(crate) fn temp_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-/// Put the finished `tmp` at `path` only if nothing is there: a hard link fails when
-/// the name exists, where a rename would replace it.
-pub(crate) fn publish(tmp: &Path, path: &Path, flag: &str) -> Result<(), StationError> {
-    let linked = std::fs::hard_link(tmp, path);
-    let _ = std::fs::remove_file(tmp);
-    match linked {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(invalid(
-            flag,
-            format!(
-                "{} appeared while writing; nothing was written over it",
-                path.display()
-            ),
-        )),
-        Err(e) => Err(io_error(flag, path, e)),
-    }
-}
-
-pub(crate) fn sync_file(path: &Path) -> std::io::Result<()> {
-    std::fs::File::open(path)?.sync_all()
-}
-
 /// Write one CSV per sheet, and `read-me.txt`, into `dir` (created if missing). Refuses
 /// before writing anything if any of the files is there already.
 pub fn write_csv(dir: &Path, export: &Export) -> Result<Vec<PathBuf>, StationError> {
@@ -1066,13 +1013,8 @@ pub fn write_csv(dir: &Path, export: &Export) -> Result<Vec<PathBuf>, StationErr
     std::fs::create_dir_all(dir).map_err(|e| io_error(flag, dir, e))?;
     let mut written = Vec::new();
     for (sheet, path) in export.sheets.iter().zip(&targets) {
-        let tmp = temp_beside(path);
-        let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
-            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        lotline_files::write_new_with(path, |file| {
+            let mut w = csv::Writer::from_writer(file);
             w.write_record(sheet.columns.iter().map(|(t, _)| t.as_str()))?;
             let mut rec: Vec<String> = Vec::new();
             for row in &sheet.rows {
@@ -1083,35 +1025,14 @@ pub fn write_csv(dir: &Path, export: &Export) -> Result<Vec<PathBuf>, StationErr
                 }));
                 w.write_record(&rec)?;
             }
-            let inner = w.into_inner().map_err(|e| e.to_string())?;
-            inner.into_inner().map_err(|e| e.to_string())?.sync_all()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io_error(flag, path, e));
-        }
-        publish(&tmp, path, flag)?;
+            w.flush()
+        })
+        .map_err(|e| not_written(flag, path, e))?;
         written.push(path.clone());
     }
     let readme_path = &targets[3];
-    let tmp = temp_beside(readme_path);
-    let text = readme_text(export);
-    let result = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        });
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error(flag, readme_path, e));
-    }
-    publish(&tmp, readme_path, flag)?;
+    write_new_file(readme_path, &readme_text(export), flag)?;
     written.push(readme_path.clone());
-    let _ = sync_file(dir);
     Ok(written)
 }
 
@@ -1266,21 +1187,34 @@ pub fn write_xlsx_with(
     {
         return Ok(ControlFlow::Break(()));
     }
-    let tmp = temp_beside(path);
-    if let Err(e) = wb.save(&tmp) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(xl(e));
+    let saved = lotline_files::write_new_with(path, |file| {
+        wb.save_to_writer(file).map_err(Halt::Failed)?;
+        // Compressing takes a while: a stop asked for meanwhile still leaves nothing behind.
+        match progress(XlsxStep::Saved) {
+            ControlFlow::Break(()) => Err(Halt::Stop),
+            ControlFlow::Continue(()) => Ok(()),
+        }
+    });
+    match saved {
+        Ok(()) => Ok(ControlFlow::Continue(())),
+        Err(lotline_files::Error::Writer(Halt::Stop)) => Ok(ControlFlow::Break(())),
+        Err(e) => Err(not_written(flag, path, e)),
     }
-    if let Err(e) = sync_file(&tmp) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error(flag, path, e));
+}
+
+/// Why a workbook was not saved: asked to stop, or the writer failed.
+enum Halt {
+    Stop,
+    Failed(rust_xlsxwriter::XlsxError),
+}
+
+impl std::fmt::Display for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Halt::Stop => f.write_str("stopped"),
+            Halt::Failed(e) => e.fmt(f),
+        }
     }
-    // Compressing takes a while: a stop asked for meanwhile still leaves nothing behind.
-    if progress(XlsxStep::Saved).is_break() {
-        let _ = std::fs::remove_file(&tmp);
-        return Ok(ControlFlow::Break(()));
-    }
-    publish(&tmp, path, flag).map(|()| ControlFlow::Continue(()))
 }
 
 /// The shipping KDEs of one shipment as CSV text (header and rows), formula-safe.
@@ -1300,25 +1234,7 @@ pub fn sheet_csv(sheet: &Sheet) -> Result<String, StationError> {
     String::from_utf8(bytes).map_err(|e| invalid("csv", e.to_string()))
 }
 
-/// Write `text` to a new file at `path`: temp, fsync, then linked in only if nothing is
-/// there. `flag` names the option for errors.
-pub fn write_new_file(path: &Path, text: &str, flag: &str) -> Result<(), StationError> {
-    refuse_existing(path, flag)?;
-    let tmp = temp_beside(path);
-    let result = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        });
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error(flag, path, e));
-    }
-    publish(&tmp, path, flag)
-}
+pub use crate::file::write_new_file;
 
 #[cfg(test)]
 mod tests {

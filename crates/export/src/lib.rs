@@ -2,6 +2,7 @@
 //! EPCIS documents as they land.
 
 pub mod epcis;
+pub mod file;
 pub mod fsma;
 pub mod label;
 pub mod recall;

@@ -4,9 +4,8 @@
 //! answers (`recall_report`, `mock_recall`), so the command line and the app write the
 //! same files. Never over an existing file.
 
-use super::fsma::{
-    Cell, formula_safe, io_error, publish, refuse_existing, sync_file, temp_beside, xlsx_text,
-};
+use super::file::{io_error, not_written, refuse_existing};
+use super::fsma::{Cell, formula_safe, xlsx_text};
 use chrono::{DateTime, Utc};
 use lotline_domain::{
     Contact, CountLine, CustomerRecon, LotRecon, Party, Qty, percent_text, words::plural,
@@ -639,7 +638,7 @@ pub fn csv_text(table: &Table) -> Result<String, StationError> {
 /// Write `table` as a new CSV file at `path`; `flag` names the option for errors.
 pub fn write_csv(path: &Path, flag: &str, table: &Table) -> Result<(), StationError> {
     refuse_existing(path, flag)?;
-    super::fsma::write_new_file(path, &csv_text(table)?, flag)
+    super::file::write_new_file(path, &csv_text(table)?, flag)
 }
 
 /// Write the tables as sheets of a new workbook at `path`: bold frozen headers,
@@ -696,13 +695,8 @@ pub fn write_xlsx(path: &Path, flag: &str, tables: &[Table]) -> Result<(), Stati
             ws.set_freeze_panes(1, 0).map_err(xl)?;
         }
     }
-    let tmp = temp_beside(path);
-    if let Err(e) = wb.save(&tmp) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(xl(e));
-    }
-    sync_file(&tmp).map_err(|e| io_error(flag, path, e))?;
-    publish(&tmp, path, flag)
+    lotline_files::write_new_with(path, |file| wb.save_to_writer(file))
+        .map_err(|e| not_written(flag, path, e))
 }
 
 #[cfg(test)]

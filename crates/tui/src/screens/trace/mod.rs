@@ -1969,15 +1969,10 @@ impl Trace {
     }
 }
 
-/// Write `text` to a file that must not exist yet (`create_new`: no race with another
-/// writer between the check and the write).
+/// Write `text` as a new file, whole or not at all and never over one that appeared
+/// since the check (`lotline_files`).
 fn write_new(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?
-        .write_all(text.as_bytes())
+    lotline_files::write_new(path, text).map_err(std::io::Error::from)
 }
 
 fn changed(yes: bool) -> Outcome {
