@@ -246,15 +246,6 @@ pub fn elapsed_text(secs: i64) -> String {
     }
 }
 
-fn stamp_text(s: &lotline_domain::Stamp) -> String {
-    format!(
-        "{} by {} at {}",
-        s.at.format("%Y-%m-%d %H:%M UTC"),
-        s.operator,
-        s.station
-    )
-}
-
 /// What a count line says, for the Counts sheet.
 fn count_cells(view: &MockRecallView, line: &CountLine) -> [Cell; 6] {
     let code = |id| {
@@ -314,11 +305,11 @@ pub fn mock_tables(view: &MockRecallView, plant: &str, now: DateTime<Utc>) -> Ve
                 }
             )),
         ],
-        vec![t("Started"), t(stamp_text(&view.started))],
+        vec![t("Started"), t(view.started.text())],
         vec![
             t("Completed"),
             t(match &view.finished {
-                Some(f) => stamp_text(&f.stamp),
+                Some(f) => f.stamp.text(),
                 None => "not yet: in progress".into(),
             }),
         ],
@@ -513,9 +504,9 @@ pub fn mock_summary(view: &MockRecallView, plant: &str, now: DateTime<Utc>) -> S
             format!(", named by supplier lot {}", md(&view.asked_as))
         }
     ));
-    line(format!("- Started: {}", md(&stamp_text(&view.started))));
+    line(format!("- Started: {}", md(&view.started.text())));
     line(match &view.finished {
-        Some(f) => format!("- Completed: {}", md(&stamp_text(&f.stamp))),
+        Some(f) => format!("- Completed: {}", md(&f.stamp.text())),
         None => "- Completed: NOT YET — in progress".into(),
     });
     line(format!(
