@@ -103,3 +103,58 @@ fn each_crate_uses_only_the_layers_before_it() {
         );
     }
 }
+
+/// The design as built is told by the repository's own pages: every file or folder they
+/// name exists, and none points outside the repository.
+#[test]
+fn the_docs_name_only_files_the_repository_has() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![
+        root.join("README.md"),
+        root.join("RELIABILITY.md"),
+        root.join("BENCHMARKS.md"),
+    ];
+    for dir in ["docs", "crates"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() && !p.ends_with("target") {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "md") {
+                    pages.push(p);
+                }
+            }
+        }
+    }
+    let mut wrong = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let here = page.strip_prefix(root).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("DESIGN") || line.contains("../shared") {
+                wrong.push(format!(
+                    "{here}:{}: cites a file outside the repository",
+                    n + 1
+                ));
+            }
+            for word in line.split(|c: char| !(c.is_alphanumeric() || "_./-".contains(c))) {
+                let named = [
+                    "crates/",
+                    "src/",
+                    "tests/",
+                    "benches/",
+                    "packaging/",
+                    "keymaps/",
+                ]
+                .iter()
+                .any(|top| word.starts_with(top));
+                let path = word.trim_end_matches(['.', '/']);
+                if named && !path.contains("...") && !root.join(path).exists() {
+                    wrong.push(format!("{here}:{}: {path} does not exist", n + 1));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
