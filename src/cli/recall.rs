@@ -3,7 +3,8 @@
 //! auditor runs them. Every figure comes from the station (`recall_report`,
 //! `mock_recall`), the same the app shows.
 
-use super::{Failure, Res, lookup, opt_past_date};
+use super::args::opt_past_date;
+use super::{Failure, Res, lookup};
 use clap::{Args, Subcommand};
 use lotline_domain::text::excerpt;
 use lotline_domain::words::plural;
