@@ -9,6 +9,12 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `path` holds `text`, and no temporary is left beside it.
+fn holds(path: &Path, text: &str) {
+    assert_eq!(std::fs::read_to_string(path).unwrap(), text);
+    assert_eq!(leftovers(path.parent().unwrap()), Vec::<String>::new());
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -18,8 +24,7 @@ fn a_new_file_is_written_whole_and_nothing_else_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sheet.csv");
     write_new(&path, "a,b\n1,2\n").unwrap();
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "a,b\n1,2\n");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    holds(&path, "a,b\n1,2\n");
     assert_eq!(mode(&path), 0o666 & !umask(), "as File::create makes it");
 }
 
@@ -36,8 +41,7 @@ fn an_existing_file_is_never_replaced_and_keeps_its_bytes() {
     });
     assert!(matches!(r, Err(Error::Exists)));
     assert!(!ran.get(), "nothing is written when the path is taken");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    holds(&path, "old");
 }
 
 #[test]
@@ -49,8 +53,7 @@ fn a_file_that_appears_while_writing_is_left_as_it_is() {
         w.write_all(b"ours")
     });
     assert!(matches!(r, Err(Error::Appeared)), "{r:?}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "theirs");
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    holds(&path, "theirs");
 }
 
 #[test]
@@ -125,7 +128,7 @@ fn what_the_writer_returns_comes_back() {
     })
     .unwrap();
     assert_eq!(n, 3);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "0\n1\n2\n");
+    holds(&path, "0\n1\n2\n");
 }
 
 #[test]
