@@ -125,15 +125,16 @@ impl<'a> NewFile<'a> {
         if path.symlink_metadata().is_ok() {
             return Err(Error::Exists);
         }
-        let (tmp, file) = private_temp(path).map_err(Error::Io)?;
+        let (tmp, file) = private_temp(path, self.access).map_err(Error::Io)?;
         let result = (|| {
             let mut w = BufWriter::with_capacity(1 << 20, file);
             let value = f(&mut w).map_err(Error::Writer)?;
             let file = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
             if self.access == Access::Usual {
                 use std::os::unix::fs::PermissionsExt;
-                file.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
-                    .map_err(Error::Io)?;
+                // Best effort: a file system without Unix modes (a FAT stick) refuses any
+                // change, and what it shows is its mount's to say.
+                let _ = file.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()));
             }
             file.sync_all().map_err(Error::Io)?;
             drop(file);
@@ -176,7 +177,9 @@ fn folder_of(path: &Path) -> &Path {
 /// A new empty file beside `path`, readable and writable by its owner only (0600), under
 /// a name no other file has: in the same folder so the final link stays on one file
 /// system, hidden (a leading dot), and never opened through a link planted at the name.
-fn private_temp(path: &Path) -> io::Result<(PathBuf, File)> {
+/// Where the file system cannot make it exactly 0600 (one without Unix modes), that is
+/// refused for a `Private` file and let be for a `Usual` one.
+fn private_temp(path: &Path, access: Access) -> io::Result<(PathBuf, File)> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     use std::sync::atomic::{AtomicU64, Ordering};
     // Two writers in one process (the app exports while it runs) never share a name.
@@ -199,7 +202,10 @@ fn private_temp(path: &Path) -> io::Result<(PathBuf, File)> {
         {
             Ok(file) => {
                 // The umask can only take bits away; set exactly 0600 on the open file.
-                if let Err(e) = file.set_permissions(std::fs::Permissions::from_mode(0o600)) {
+                let exact = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+                if let Err(e) = exact
+                    && access == Access::Private
+                {
                     let _ = std::fs::remove_file(&tmp);
                     return Err(e);
                 }
