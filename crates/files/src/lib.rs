@@ -126,6 +126,10 @@ impl<'a> NewFile<'a> {
             return Err(Error::Exists);
         }
         let (tmp, file) = private_temp(path, self.access).map_err(Error::Io)?;
+        // Removed however this ends, a panic in `f` included. After a link it is a second
+        // name for the file; after a rename it is already gone.
+        let tmp = Temp(tmp);
+        let tmp = &tmp.0;
         let result = (|| {
             let mut w = BufWriter::with_capacity(1 << 20, file);
             let value = f(&mut w).map_err(Error::Writer)?;
@@ -138,19 +142,25 @@ impl<'a> NewFile<'a> {
             }
             file.sync_all().map_err(Error::Io)?;
             drop(file);
-            match link_no_replace(&tmp, path) {
+            match link_no_replace(tmp, path) {
                 Ok(()) => Ok(value),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::Appeared),
                 Err(e) => Err(Error::Place(e)),
             }
         })();
-        // After a link the temporary is a second name for the file; after a rename or a
-        // failure it may already be gone.
-        let _ = std::fs::remove_file(&tmp);
         if result.is_ok() {
             sync_dir(folder_of(path));
         }
         result
+    }
+}
+
+/// A temporary file's name, removed when dropped.
+struct Temp(PathBuf);
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -159,3 +159,18 @@ fn the_rename_for_file_systems_without_links_never_replaces() {
     assert_eq!(std::fs::read_to_string(&b).unwrap(), "new");
     assert!(!a.exists());
 }
+
+#[test]
+fn a_writer_that_panics_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("boom.txt");
+    let r = std::panic::catch_unwind(|| {
+        let _ = write_new_with(&path, |w| -> io::Result<()> {
+            w.write_all(b"half")?;
+            panic!("the writer broke");
+        });
+    });
+    assert!(r.is_err());
+    assert!(path.symlink_metadata().is_err());
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
