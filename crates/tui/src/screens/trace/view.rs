@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::keymap::{Action, Layer};
-use crate::tree::{Glyphs, count_text, mark, prefix};
+use crate::tree::{Glyphs, NodeKind, count_text, mark, prefix};
 use ratatui::style::Style;
 
 /// Width of the detail pane beside the tree in the full layout.
