@@ -3,6 +3,7 @@
 //! draws: a pure function of the state (docs/tui.md).
 
 pub mod help;
+pub mod lines;
 pub mod lots;
 pub mod master;
 pub mod produce;
@@ -16,6 +17,7 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
 use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
+use lines::{EntryLine, LineEntry, LineForm, expiry_text};
 use lotline_domain::scan::Scan;
 use lotline_domain::{
     Dimension, Invalid, Item, Lot, LotStatus, Party, Problems, Qty, Refused, Role, Unit,
@@ -837,123 +839,4 @@ pub fn scanned_qty(scan: &Scan, unit: Unit) -> Option<Qty> {
     let (w, u) = scan.net_weight()?;
     let from: Unit = u.parse().ok()?;
     from.convert(decimal_qty(&w)?, unit).ok()
-}
-
-/// The lot-line entry Produce and Ship share: a lot field, a quantity field, and lines
-/// added one lot at a time, typed or scanned. Each screen names its two fields and keeps
-/// its own look-up and line rules; the flow around them is written once here.
-pub(super) trait LineEntry {
-    /// The field the lot code is typed or scanned into.
-    const LOT: &'static str;
-    /// The field for the quantity taken from that lot.
-    const QTY: &'static str;
-
-    fn form(&mut self) -> &mut Form;
-    fn items(&self) -> &[Item];
-    /// The lot last looked up for the new line, if it may be used.
-    fn preview(&self) -> Option<&Lot>;
-    fn forget_preview(&mut self);
-    fn line_count(&self) -> usize;
-    /// The selected line in the list of lines.
-    fn selected(&mut self) -> &mut usize;
-    /// Find the lot in the lot field; show it, or say why it cannot be used.
-    fn look_up(&mut self, station: &dyn Station) -> Outcome;
-    fn add_line(&mut self, station: &dyn Station) -> Outcome;
-    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome;
-
-    /// The form actions both screens handle alike: moving through the lines (Enter there
-    /// goes back to the lot field), and the editing common to all forms, after which a
-    /// changed lot field means the lot shown is no longer the one typed. `None`: the
-    /// screen handles the action itself.
-    fn line_action(&mut self, a: &FormAction) -> Option<Outcome> {
-        if self.form().slot() == Slot::Lines {
-            match a {
-                FormAction::Up => {
-                    let s = self.selected();
-                    *s = s.saturating_sub(1);
-                    return Some(Outcome::changed());
-                }
-                FormAction::Down => {
-                    let last = self.line_count().saturating_sub(1);
-                    let s = self.selected();
-                    *s = (*s + 1).min(last);
-                    return Some(Outcome::changed());
-                }
-                FormAction::Confirm => {
-                    self.form().focus_field(Self::LOT);
-                    return Some(Outcome::changed());
-                }
-                _ => {}
-            }
-        }
-        let before = self.form().get(Self::LOT).value().to_string();
-        let empty = self.line_count() == 0;
-        let out = common(self.form(), a, move |s| empty && s == Slot::Lines)?;
-        if self.form().get(Self::LOT).value() != before {
-            self.forget_preview();
-        }
-        Some(out)
-    }
-
-    /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
-    /// supplier lot we received. The lot is looked up as if typed; when the label carries
-    /// a quantity the lot's unit takes (a supplier case: its count or net weight), the line
-    /// is added at once, else the cursor waits on the quantity. Plain text that is no lot
-    /// of ours, scanned into another field, does what the scanner's keys would have done.
-    fn scan_line(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
-        let lot = match scanned_lot(scan, self.items(), Self::LOT, station) {
-            Ok(Some(lot)) => lot,
-            Ok(None) => {
-                if let Scan::Plain { text, .. } = scan
-                    && self.form().focused().is_some_and(|f| f.name != Self::LOT)
-                {
-                    self.form_action(FormAction::Paste(text.clone()), station);
-                    return self.form_action(FormAction::Confirm, station);
-                }
-                self.form().focus_field(Self::LOT);
-                return refuse(self.form(), &not_our_lot(scan, Self::LOT));
-            }
-            Err(e) => {
-                self.form().focus_field(Self::LOT);
-                return refuse(self.form(), &e);
-            }
-        };
-        self.form().get_mut(Self::LOT).set(lot.code.as_str());
-        self.form().focus_field(Self::LOT);
-        let (out, note) = self.look_up_new(station);
-        if self.preview().is_none() {
-            return noted(out, note);
-        }
-        match scanned_qty(scan, lot.unit) {
-            Some(q) => {
-                self.form().get_mut(Self::QTY).set(&q.to_string());
-                let added = self.add_line(station);
-                noted(added, note)
-            }
-            None => noted(out, note),
-        }
-    }
-
-    /// Look up the lot in the lot field for a new line (Enter there, or a scan). A
-    /// quantity typed for another lot is cleared, never added under this one; if it
-    /// leaves a line half done, the note for the status line says so.
-    fn look_up_new(&mut self, station: &dyn Station) -> (Outcome, Option<String>) {
-        let pending = self.form().get(Self::QTY).opt().map(str::to_string);
-        let before = self.preview().cloned();
-        let out = self.look_up(station);
-        let Some(qty) = pending else {
-            return (out, None);
-        };
-        if let (Some(b), Some(now)) = (&before, self.preview())
-            && b.id == now.id
-        {
-            return (out, None);
-        }
-        self.form().get_mut(Self::QTY).set("");
-        let note = match before {
-            Some(b) => format!("not added: {} {qty} {}", b.code, b.unit),
-            None => format!("not added: the quantity {qty} typed before"),
-        };
-        (out, Some(note))
-    }
 }
