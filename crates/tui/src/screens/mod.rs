@@ -652,6 +652,31 @@ pub fn note_line(buf: &mut Buffer, area: Rect, y: u16, text: &str, ui: &Ui) {
     );
 }
 
+/// A list's header row, `head`, at the top of `inner`. Returns how many rows fit under
+/// it and the first to draw so that row `selected` is in view; `None` when none fits.
+pub fn list_head(
+    buf: &mut Buffer,
+    inner: Rect,
+    head: &str,
+    selected: usize,
+    ui: &Ui,
+) -> Option<(usize, usize)> {
+    let w = inner.width as usize;
+    put(
+        buf,
+        inner,
+        inner.x,
+        inner.y,
+        &draw::take(head, w),
+        ui.theme.title,
+    );
+    let rows = inner.height.saturating_sub(1) as usize;
+    if rows == 0 {
+        return None;
+    }
+    Some((rows, selected.saturating_sub(rows - 1)))
+}
+
 /// The form of a prompt with one field (a reason, a note, a search, a file name).
 pub fn one_field_form(field: Field) -> Form {
     let mut form = Form::new(vec![field]);
@@ -667,6 +692,44 @@ pub fn typed_reason(form: &Form, why: &str) -> Result<String, StationError> {
         return Err(invalid("reason", why));
     }
     Ok(reason)
+}
+
+/// A form action in a prompt that asks why (hold, release, retire). Esc closes it:
+/// `Ok(None)`. Enter takes the reason typed (refused when empty, `why` saying what to
+/// write) and runs `act` with it: `Ok(Some(msg))` once done, `msg` for the status line.
+/// Anything else edits the field, and a refusal stays in the prompt: `Err(outcome)`.
+pub fn reason_prompt(
+    form: &mut Form,
+    a: FormAction,
+    why: &str,
+    act: impl FnOnce(String) -> Result<String, StationError>,
+) -> Result<Option<String>, Outcome> {
+    match a {
+        FormAction::Cancel => Ok(None),
+        FormAction::Confirm | FormAction::Save => match typed_reason(form, why).and_then(act) {
+            Ok(msg) => Ok(Some(msg)),
+            Err(e) => Err(refuse(form, &e)),
+        },
+        other => Err(common(form, &other, |_| false).unwrap_or_default()),
+    }
+}
+
+/// The outcome of a reason prompt once closed (see `reason_prompt`): after a change, the
+/// screen `reload`s and `event` tells the rest of the app; after Esc, nothing changed.
+pub fn reason_closed(
+    done: Option<String>,
+    reload: impl FnOnce() -> Outcome,
+    event: InternalEvent,
+) -> Outcome {
+    match done {
+        Some(msg) => Outcome {
+            changed: true,
+            events: reload().events,
+        }
+        .status(Status::ok(msg))
+        .with(event),
+        None => Outcome::changed().status(Status::info("Nothing changed")),
+    }
 }
 
 /// A one-field prompt drawn in a box at most `max_w` wide in the middle of `area`,
