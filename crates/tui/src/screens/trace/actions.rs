@@ -279,30 +279,8 @@ impl Trace {
     fn tree_action(&mut self, a: TraceAction, station: &dyn Station) -> Outcome {
         match a {
             TraceAction::Direction => return self.turn(station),
-            TraceAction::Scope => {
-                return match self.load_scope(station) {
-                    Ok(()) => {
-                        self.view = View::Scope;
-                        if let Some(l) = self.loaded.as_mut() {
-                            l.scroll = 0;
-                        }
-                        Outcome::changed()
-                    }
-                    Err(e) => Outcome::error(&e),
-                };
-            }
-            TraceAction::Balance => {
-                return match self.load_balance(station) {
-                    Ok(()) => {
-                        self.view = View::Balance;
-                        if let Some(l) = self.loaded.as_mut() {
-                            l.scroll = 0;
-                        }
-                        Outcome::changed()
-                    }
-                    Err(e) => Outcome::error(&e),
-                };
-            }
+            TraceAction::Scope => return self.show_view(View::Scope, station),
+            TraceAction::Balance => return self.show_view(View::Balance, station),
             TraceAction::HoldAll => return self.ask_hold(station),
             TraceAction::SaveRecord if self.view == View::Mock => return self.ask_count(),
             TraceAction::SaveRecord => return self.ask_record(station),

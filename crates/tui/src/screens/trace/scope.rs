@@ -117,6 +117,26 @@ impl Trace {
         changed(std::mem::replace(&mut l.scroll, to) != to)
     }
 
+    /// Load the root's recall scope (`View::Scope`) or mass balance and show it from its
+    /// first line.
+    pub(super) fn show_view(&mut self, view: View, station: &dyn Station) -> Outcome {
+        let loaded = if view == View::Scope {
+            self.load_scope(station)
+        } else {
+            self.load_balance(station)
+        };
+        match loaded {
+            Ok(()) => {
+                self.view = view;
+                if let Some(l) = self.loaded.as_mut() {
+                    l.scroll = 0;
+                }
+                Outcome::changed()
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
     pub(super) fn load_scope(&mut self, station: &dyn Station) -> Result<(), StationError> {
         let Some(l) = self.loaded.as_mut() else {
             return Ok(());

@@ -222,17 +222,13 @@ impl Trace {
                 lot: l,
             })
             .collect();
-        self.pick = Some(Pick {
-            title: format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})"),
+        let title = format!("Our lots carrying supplier lot {lot_text}{for_item} ({n})");
+        self.show_pick(
+            title,
             entries,
-            selected: 0,
-            direction: Direction::Forward,
-        });
-        self.stage = Stage::Pick;
-        self.editing = false;
-        Outcome::changed().status(Status::info(format!(
-            "{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"
-        )))
+            Direction::Forward,
+            format!("{n} of our lots carry supplier lot {lot_text}; pick one to trace forward"),
+        )
     }
 
     /// Customer + product + dates → the lots shipped to them → pick one.
@@ -319,18 +315,34 @@ impl Trace {
                 lot: d.lot,
             })
             .collect();
+        self.show_pick(
+            format!("Shipped to {customer}{what}{when} ({n})"),
+            entries,
+            Direction::Backward,
+            format!(
+                "{} of {} shipped to {customer}, newest first; pick the one complained about",
+                lotline_domain::words::plural(shipments, "shipment", "shipments"),
+                lotline_domain::words::plural(lots, "lot", "lots"),
+            ),
+        )
+    }
+
+    /// Show `entries` to pick the lot to trace in `direction`, saying `msg`.
+    fn show_pick(
+        &mut self,
+        title: String,
+        entries: Vec<PickEntry>,
+        direction: Direction,
+        msg: String,
+    ) -> Outcome {
         self.pick = Some(Pick {
-            title: format!("Shipped to {customer}{what}{when} ({n})"),
+            title,
             entries,
             selected: 0,
-            direction: Direction::Backward,
+            direction,
         });
         self.stage = Stage::Pick;
         self.editing = false;
-        Outcome::changed().status(Status::info(format!(
-            "{} of {} shipped to {customer}, newest first; pick the one complained about",
-            lotline_domain::words::plural(shipments, "shipment", "shipments"),
-            lotline_domain::words::plural(lots, "lot", "lots"),
-        )))
+        Outcome::changed().status(Status::info(msg))
     }
 }
