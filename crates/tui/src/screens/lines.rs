@@ -265,6 +265,46 @@ impl<L: EntryLine> LineForm<L> {
         shown
     }
 
+    /// The full layout in `inner`: the first `top` fields, the lines drawn by `draw_lines`
+    /// under them, and at the bottom the three fields after the lines, a gap and the
+    /// button. Returns where the cursor goes.
+    pub(super) fn render_full(
+        &self,
+        buf: &mut Buffer,
+        inner: Rect,
+        view: &FormView,
+        ui: &Ui,
+        top: u16,
+        draw_lines: impl Fn(&mut Buffer, Rect),
+    ) -> Option<Position> {
+        let h = inner.height;
+        let mut cursor = None;
+        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
+            let r = draw::row(inner, y);
+            if r.height > 0
+                && let Some(c) = view.draw_slot(buf, r, s, ui)
+            {
+                cursor = Some(c);
+            }
+        };
+        for i in 0..top {
+            at(buf, i, Slot::Field(i as usize));
+        }
+        let bottom = h.saturating_sub(5).max(top + 1);
+        for k in 0..3 {
+            at(buf, bottom + k, Slot::Field((top + k) as usize));
+        }
+        at(buf, bottom + 4, Slot::Button);
+        let table = Rect::new(
+            inner.x,
+            inner.y + top,
+            inner.width,
+            bottom.saturating_sub(top).min(h.saturating_sub(top)),
+        );
+        draw_lines(buf, table);
+        cursor
+    }
+
     /// The handheld layout: every slot in one column, the lines drawn by `draw_lines`.
     pub(super) fn render_compact(
         &self,

@@ -376,37 +376,16 @@ impl Produce {
         if inner.is_empty() {
             return None;
         }
-        let h = inner.height;
-        let mut cursor = None;
-        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
-            let r = draw::row(inner, y);
-            if r.height > 0
-                && let Some(c) = view.draw_slot(buf, r, s, ui)
-            {
-                cursor = Some(c);
-            }
-        };
-        for i in 0..4 {
-            at(buf, i, Slot::Field(i as usize));
-        }
-        // The bottom five rows: input lot, qty used, output qty, a gap, the button.
-        let bottom = h.saturating_sub(5).max(5);
-        at(buf, bottom, Slot::Field(4));
-        at(buf, bottom + 1, Slot::Field(5));
-        at(buf, bottom + 2, Slot::Field(6));
-        at(buf, bottom + 4, Slot::Button);
-        let table = Rect::new(
-            inner.x,
-            inner.y + 4,
-            inner.width,
-            bottom.saturating_sub(4).min(h.saturating_sub(4)),
-        );
-        self.render_lines(buf, table, ui);
+        // Output item, reference, line and date above the inputs; input lot, qty used
+        // and output qty below them.
+        let cursor = self.entry.render_full(buf, inner, &view, ui, 4, |buf, r| {
+            self.render_lines(buf, r, ui)
+        });
         let pick = Rect::new(
             inner.x + 34,
             inner.y + 1,
             inner.width.saturating_sub(34),
-            h.saturating_sub(2).min(10),
+            inner.height.saturating_sub(2).min(10),
         );
         draw_pick(buf, pick, &self.entry.form, ui);
         cursor

@@ -595,31 +595,10 @@ impl Ship {
             None => "Shipment".into(),
         };
         let inner = draw::boxed(buf, left, &title, ui.theme);
-        let h = inner.height;
-        let mut cursor = None;
-        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
-            let r = draw::row(inner, y);
-            if r.height > 0
-                && let Some(c) = view.draw_slot(buf, r, s, ui)
-            {
-                cursor = Some(c);
-            }
-        };
-        for i in 0..3 {
-            at(buf, i, Slot::Field(i as usize));
-        }
-        let bottom = h.saturating_sub(5).max(4);
-        at(buf, bottom, Slot::Field(3));
-        at(buf, bottom + 1, Slot::Field(4));
-        at(buf, bottom + 2, Slot::Field(5));
-        at(buf, bottom + 4, Slot::Button);
-        let table = Rect::new(
-            inner.x,
-            inner.y + 3,
-            inner.width,
-            bottom.saturating_sub(3).min(h.saturating_sub(3)),
-        );
-        self.render_lines(buf, table, ui);
+        // Customer, reference and date above the lines; item, lot and quantity below.
+        let cursor = self.entry.render_full(buf, inner, &view, ui, 3, |buf, r| {
+            self.render_lines(buf, r, ui)
+        });
         if right.width >= 10 {
             let focused_pick = ui.editing
                 && self
