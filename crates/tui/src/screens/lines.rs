@@ -5,6 +5,7 @@
 
 use super::*;
 use chrono::NaiveDate;
+use lotline_domain::LotLine;
 use ratatui::style::Style;
 
 /// One line of a lot-line form, whatever else the screen keeps on it.
@@ -63,6 +64,31 @@ impl<L: EntryLine> LineForm<L> {
     pub(super) fn no_lines(&self) -> impl Fn(Slot) -> bool + use<L> {
         let empty = self.lines.is_empty();
         move |s| empty && s == Slot::Lines
+    }
+
+    /// The items and today's date, fresh from the station; the date field shows today
+    /// unless a date was typed.
+    pub(super) fn refreshed(&mut self, items: Vec<Item>, today: NaiveDate) {
+        self.items = items;
+        self.today = Some(today);
+        let date = self.form.get_mut("date");
+        if !date.is_dirty() {
+            date.reset_to(&today.to_string());
+        }
+    }
+
+    /// The lines as the station takes them: lot codes and quantities.
+    pub(super) fn lot_lines(&self) -> Vec<LotLine> {
+        self.lines
+            .iter()
+            .map(|l| {
+                let (lot, qty) = l.lot_qty();
+                LotLine {
+                    lot: lot.code.clone(),
+                    qty,
+                }
+            })
+            .collect()
     }
 
     /// "45 case + 12.5 kg": what the lines add up to.

@@ -6,9 +6,7 @@
 use super::*;
 use chrono::NaiveDate;
 use lotline_domain::scan::Scan;
-use lotline_domain::{
-    ItemCode, LotCode, LotLine, NewBatch, Reference, parse_past_date, required_text,
-};
+use lotline_domain::{ItemCode, LotCode, NewBatch, Reference, parse_past_date, required_text};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,12 +152,7 @@ impl Produce {
                     _ => 1,
                 });
                 self.entry.form.get_mut("item").candidates = item_candidates(&made);
-                self.entry.items = items;
-                self.entry.today = Some(today);
-                let date = self.entry.form.get_mut("date");
-                if !date.is_dirty() {
-                    date.reset_to(&today.to_string());
-                }
+                self.entry.refreshed(items, today);
                 Outcome::changed()
             }
             Err(e) => Outcome::error(&e),
@@ -219,15 +212,7 @@ impl Produce {
                 line: line?,
                 reference: reference?,
                 expiry: None,
-                inputs: self
-                    .entry
-                    .lines
-                    .iter()
-                    .map(|l| LotLine {
-                        lot: l.lot.code.clone(),
-                        qty: l.qty,
-                    })
-                    .collect(),
+                inputs: self.entry.lot_lines(),
             })
         })
     }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use lotline_domain::LotFilter;
 use lotline_domain::scan::Scan;
 use lotline_domain::{
-    ItemCode, LotCode, LotLine, NewReturn, NewShipment, PartyId, Reference, parse_past_date,
+    ItemCode, LotCode, NewReturn, NewShipment, PartyId, Reference, parse_past_date,
 };
 use lotline_station::{Station, StationExt};
 
@@ -261,12 +261,7 @@ impl Ship {
                 let mut finished = items.clone();
                 finished.sort_by_key(|i| (i.kind != lotline_domain::ItemKind::Finished) as u8);
                 self.entry.form.get_mut("item").candidates = item_candidates(&finished);
-                self.entry.items = items;
-                self.entry.today = Some(today);
-                let date = self.entry.form.get_mut("date");
-                if !date.is_dirty() {
-                    date.reset_to(&today.to_string());
-                }
+                self.entry.refreshed(items, today);
                 self.fefo_item = None;
                 Outcome::changed()
             }
@@ -377,15 +372,7 @@ impl Ship {
                 customer: customer?,
                 date: date?,
                 reference: reference?,
-                lines: self
-                    .entry
-                    .lines
-                    .iter()
-                    .map(|l| LotLine {
-                        lot: l.lot.code.clone(),
-                        qty: l.qty,
-                    })
-                    .collect(),
+                lines: self.entry.lot_lines(),
             })
         })
     }
@@ -585,7 +572,8 @@ impl Ship {
             box_w: 18,
         };
         if ui.compact {
-            return self.render_compact(buf, area, &view, ui);
+            let lines = |buf: &mut Buffer, r| self.render_lines(buf, r, ui);
+            return self.entry.render_compact(buf, area, &view, ui, lines);
         }
         let left_w = area.width.min(48);
         let left = Rect::new(area.x, area.y, left_w, area.height);
@@ -613,17 +601,6 @@ impl Ship {
             }
         }
         cursor
-    }
-
-    fn render_compact(
-        &self,
-        buf: &mut Buffer,
-        area: Rect,
-        view: &FormView,
-        ui: &Ui,
-    ) -> Option<Position> {
-        self.entry
-            .render_compact(buf, area, view, ui, |buf, r| self.render_lines(buf, r, ui))
     }
 }
 
