@@ -393,6 +393,14 @@ pub fn compact_pieces(form: &Form, lines: usize, view: &FormView, ui: &Ui) -> Ve
         .collect()
 }
 
+/// The full layout's two columns: the form's, at most 48 wide, and what is right of it.
+pub fn form_columns(area: Rect) -> (Rect, Rect) {
+    let left_w = area.width.min(48);
+    let left = Rect::new(area.x, area.y, left_w, area.height);
+    let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+    (left, right)
+}
+
 /// The handheld layout of a form that has a list of lines (Produce, Ship): every slot
 /// stacked in one column and scrolled to the cursor, the lines drawn by `render_lines`,
 /// the pick list over the rest. Returns where the cursor goes.

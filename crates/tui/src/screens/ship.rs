@@ -517,9 +517,7 @@ impl Ship {
         if ui.compact {
             return render_compact_with_lines(form, 0, buf, area, &view, ui, |_, _| {});
         }
-        let left_w = area.width.min(48);
-        let left = Rect::new(area.x, area.y, left_w, area.height);
-        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let (left, right) = form_columns(area);
         let inner = draw::boxed(buf, left, "Customer return", ui.theme);
         let mut cursor = None;
         for (y, s) in [
@@ -575,9 +573,7 @@ impl Ship {
             let lines = |buf: &mut Buffer, r| self.render_lines(buf, r, ui);
             return self.entry.render_compact(buf, area, &view, ui, lines);
         }
-        let left_w = area.width.min(48);
-        let left = Rect::new(area.x, area.y, left_w, area.height);
-        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let (left, right) = form_columns(area);
         let title = match &self.last {
             Some(l) => format!("Shipment (last: {l})"),
             None => "Shipment".into(),
