@@ -204,32 +204,20 @@ impl Trace {
             TraceAction::PageDown => changed(l.select((l.selected + PAGE).min(last))),
             TraceAction::First => changed(l.select(0)),
             TraceAction::Last => changed(l.select(last)),
-            TraceAction::Activate => {
-                if matches!(row.kind, NodeKind::Ref { .. }) {
-                    return self.jump();
-                }
-                if !row.has_children {
-                    return Outcome::none();
-                }
-                if row.expanded {
-                    l.expanded.remove(&row.key);
-                } else {
-                    l.expanded.insert(row.key);
-                }
+            TraceAction::Activate | TraceAction::Expand
+                if matches!(row.kind, NodeKind::Ref { .. }) =>
+            {
+                self.jump()
+            }
+            TraceAction::Activate | TraceAction::Expand if !row.has_children => Outcome::none(),
+            // Enter closes an open node; Expand goes to its first child.
+            TraceAction::Activate if row.expanded => {
+                l.expanded.remove(&row.key);
                 l.reflatten();
                 Outcome::changed()
             }
-            TraceAction::Expand => {
-                if matches!(row.kind, NodeKind::Ref { .. }) {
-                    return self.jump();
-                }
-                if !row.has_children {
-                    return Outcome::none();
-                }
-                if row.expanded {
-                    // Already open: go to the first child.
-                    return changed(l.select(l.selected + 1));
-                }
+            TraceAction::Expand if row.expanded => changed(l.select(l.selected + 1)),
+            TraceAction::Activate | TraceAction::Expand => {
                 l.expanded.insert(row.key);
                 l.reflatten();
                 Outcome::changed()
