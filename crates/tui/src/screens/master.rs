@@ -1078,7 +1078,7 @@ fn item_rows(i: &Item, compact: bool) -> Vec<(&'static str, String)> {
         ("Receiving", i.receiving_temp.to_string()),
     ];
     if !compact {
-        v.push(("Added", stamp_text(&i.created)));
+        v.push(("Added", i.created.text()));
     }
     v
 }
@@ -1112,18 +1112,9 @@ fn party_rows(p: &Party, compact: bool) -> Vec<(&'static str, String)> {
         ),
     ];
     if !compact {
-        v.push(("Added", stamp_text(&p.created)));
+        v.push(("Added", p.created.text()));
     }
     v
-}
-
-fn stamp_text(s: &lotline_domain::Stamp) -> String {
-    format!(
-        "{} by {}@{}",
-        s.at.format("%Y-%m-%d %H:%M UTC"),
-        s.operator,
-        s.station
-    )
 }
 
 /// One line for a change in a record's history: when, who, and each field old -> new.
