@@ -2,3 +2,6 @@
 //! on top of the layer crates (docs/architecture.md).
 
 pub mod cli;
+
+#[cfg(test)]
+mod layers;

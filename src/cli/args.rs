@@ -1,7 +1,6 @@
 //! Command-line arguments, and their conversion to domain values. Values are taken as
 //! text and checked by the domain so that every error names its flag in one line.
 
-use super::opt_past_date;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use lotline_domain::*;
@@ -1251,5 +1250,73 @@ impl PartyEdit {
             gln,
             recall_contact: c,
         })
+    }
+}
+
+/// A date given as text, not in the future; today when none is given.
+pub(crate) fn opt_past_date(
+    text: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, Invalid> {
+    match text {
+        Some(t) => parse_past_date(t, "date", today),
+        None => Ok(today),
+    }
+}
+
+impl Cli {
+    /// Whether the command asked for JSON: then its errors are JSON too.
+    pub fn json(&self) -> bool {
+        match &self.command {
+            Some(Cmd::Plant(PlantCmd::Show { json }))
+            | Some(Cmd::Item(ItemCmd::List { json }))
+            | Some(Cmd::Item(ItemCmd::Show { json, .. }))
+            | Some(Cmd::Party(PartyCmd::List { json, .. }))
+            | Some(Cmd::Party(PartyCmd::Show { json, .. }))
+            | Some(Cmd::Lot { json, .. })
+            | Some(Cmd::Check { json, .. }) => *json,
+            Some(Cmd::Trace(t)) => t.json,
+            Some(Cmd::Lots(l)) => l.json,
+            Some(Cmd::Barcode(b)) => b.json,
+            // Commands added later that take --json: the flag on the command line says it.
+            _ => std::env::args_os().any(|a| a == "--json"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every subcommand and every flag says what it is for in `--help`.
+    #[test]
+    fn every_subcommand_and_flag_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = vec![];
+        let mut cmd = Cli::command();
+        cmd.build();
+        walk(&cmd, "", &mut missing);
+        assert!(missing.is_empty(), "no help line:\n{}", missing.join("\n"));
     }
 }

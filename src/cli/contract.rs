@@ -204,27 +204,6 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-impl super::args::Cli {
-    /// Whether the command asked for JSON: then its errors are JSON too.
-    pub fn json(&self) -> bool {
-        use super::args::{Cmd, ItemCmd, PartyCmd, PlantCmd};
-        match &self.command {
-            Some(Cmd::Plant(PlantCmd::Show { json }))
-            | Some(Cmd::Item(ItemCmd::List { json }))
-            | Some(Cmd::Item(ItemCmd::Show { json, .. }))
-            | Some(Cmd::Party(PartyCmd::List { json, .. }))
-            | Some(Cmd::Party(PartyCmd::Show { json, .. }))
-            | Some(Cmd::Lot { json, .. })
-            | Some(Cmd::Check { json, .. }) => *json,
-            Some(Cmd::Trace(t)) => t.json,
-            Some(Cmd::Lots(l)) => l.json,
-            Some(Cmd::Barcode(b)) => b.json,
-            // Commands added later that take --json: the flag on the command line says it.
-            _ => std::env::args_os().any(|a| a == "--json"),
-        }
-    }
-}
-
 /// A command line clap refused, as a failure: the flag it was about, and its first line.
 pub fn usage(e: &clap::Error) -> Failure {
     use clap::error::{ContextKind, ContextValue};
@@ -303,42 +282,5 @@ mod tests {
         .into();
         assert_eq!(busy.code(), EXIT_BUSY);
         assert_eq!(busy.json()["error"]["field"], serde_json::Value::Null);
-    }
-}
-
-#[cfg(test)]
-mod help_tests {
-    use super::super::args::Cli;
-    use clap::CommandFactory;
-
-    /// Every subcommand and every flag says what it is for in `--help`.
-    #[test]
-    fn every_subcommand_and_flag_has_a_help_line() {
-        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            let path = format!("{path} {}", cmd.get_name());
-            for a in cmd.get_arguments() {
-                let id = a.get_id().as_str();
-                if id == "help" || id == "version" {
-                    continue;
-                }
-                if a.get_help().is_none() && a.get_long_help().is_none() {
-                    missing.push(format!("{path} {id}"));
-                }
-            }
-            for sub in cmd.get_subcommands() {
-                if sub.get_name() == "help" {
-                    continue;
-                }
-                if sub.get_about().is_none() && sub.get_long_about().is_none() {
-                    missing.push(format!("{path} {} (the command)", sub.get_name()));
-                }
-                walk(sub, &path, missing);
-            }
-        }
-        let mut missing = vec![];
-        let mut cmd = Cli::command();
-        cmd.build();
-        walk(&cmd, "", &mut missing);
-        assert!(missing.is_empty(), "no help line:\n{}", missing.join("\n"));
     }
 }

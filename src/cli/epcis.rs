@@ -152,62 +152,40 @@ pub(super) fn export_failure(e: export::ExportError) -> Failure {
 
 fn refuse_existing(path: &Path) -> Res {
     if path.exists() {
-        return Err(Invalid::new(
-            "out",
-            format!(
-                "{} already exists; lotline never overwrites a file: give a new name",
-                path.display()
-            ),
-        )
-        .into());
+        return Err(exists(path));
     }
     Ok(())
 }
 
-/// Write through `f` to a temporary file beside `path`, fsync it, then link it into place
-/// only if `path` still does not exist: the file is whole or absent, never overwritten.
+fn exists(path: &Path) -> Failure {
+    Invalid::new(
+        "out",
+        format!(
+            "{} already exists; lotline never overwrites a file: give a new name",
+            path.display()
+        ),
+    )
+    .into()
+}
+
+/// Write through `f` a new file at `path` (`lotline_files`): whole or absent, never
+/// written over.
 fn write_new_file<T>(path: &Path, f: impl FnOnce(&mut dyn Write) -> Res<T>) -> Res<T> {
-    refuse_existing(path)?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "epcis".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let io = |what: &str, e: std::io::Error| {
-        Failure::data(format!("cannot {what} {}: {e}", path.display()))
-    };
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| io("write", e))?;
-    let result = (|| {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let v = f(&mut w)?;
-        let file = w.into_inner().map_err(|e| io("write", e.into_error()))?;
-        file.sync_all().map_err(|e| io("write", e))?;
-        // A hard link fails if `path` appeared meanwhile: never replaces anything.
-        std::fs::hard_link(&tmp, path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Failure::from(Invalid::new(
-                    "out",
-                    format!(
-                        "{} appeared while writing; nothing replaced it",
-                        path.display()
-                    ),
-                ))
-            } else {
-                io("create", e)
-            }
-        })?;
-        Ok(v)
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    use lotline_files::Error;
+    lotline_files::write_new_with(path, |w| f(w)).map_err(|e| match e {
+        Error::Exists => exists(path),
+        Error::Appeared => Invalid::new(
+            "out",
+            format!(
+                "{} appeared while writing; nothing replaced it",
+                path.display()
+            ),
+        )
+        .into(),
+        Error::Io(e) => Failure::data(format!("cannot write {}: {e}", path.display())),
+        Error::Place(e) => Failure::data(format!("cannot create {}: {e}", path.display())),
+        Error::Writer(f) => f,
+    })
 }
 
 /// Text from a document, safe to print (the output is escaped again on its way out;

@@ -188,7 +188,7 @@ pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
     let text = fsma::sheet_csv(&sheet)?;
     match &a.csv {
         Some(path) => {
-            fsma::write_new_file(path, &text, "csv")?;
+            lotline_export::file::write_new_file(path, &text, "csv")?;
             writeln!(out, "{}", path.display())?;
         }
         None if a.epcis.is_none() => out.write_all(text.as_bytes())?,
@@ -214,7 +214,7 @@ pub fn plan(st: &dyn Station, out: &mut impl Write, a: &PlanArgs) -> Res {
     let text = plan_text(st, contact.as_deref(), !a.text)?;
     match &a.out {
         Some(path) => {
-            fsma::write_new_file(path, &text, "out")?;
+            lotline_export::file::write_new_file(path, &text, "out")?;
             writeln!(out, "{}", path.display())?;
         }
         None => out.write_all(text.as_bytes())?,

@@ -63,15 +63,6 @@ pub fn party_json(p: &Party) -> Value {
     })
 }
 
-fn stamp_text(s: &Stamp) -> String {
-    format!(
-        "{} by {}@{}",
-        s.at.format("%Y-%m-%d %H:%M UTC"),
-        s.operator,
-        s.station
-    )
-}
-
 /// Every field of an item, one per line.
 pub fn item_detail(out: &mut impl Write, i: &Item) -> Res {
     let d = &i.description;
@@ -97,12 +88,12 @@ pub fn item_detail(out: &mut impl Write, i: &Item) -> Res {
         ),
         ("FTL", if i.ftl { "yes" } else { "no" }.into()),
         ("receiving temp", i.receiving_temp.to_string()),
-        ("added", stamp_text(&i.created)),
+        ("added", i.created.text()),
         (
             "status",
             match &i.retired {
                 None => "active".into(),
-                Some(r) => format!("RETIRED {}: {}", stamp_text(&r.stamp), r.reason),
+                Some(r) => format!("RETIRED {}: {}", r.stamp.text(), r.reason),
             },
         ),
     ];
@@ -133,12 +124,12 @@ pub fn party_detail(out: &mut impl Write, p: &Party) -> Res {
         ("recall contact", or_dash(&c.name).into()),
         ("contact phone", or_dash(&c.phone).into()),
         ("contact email", or_dash(&c.email).into()),
-        ("added", stamp_text(&p.created)),
+        ("added", p.created.text()),
         (
             "status",
             match &p.retired {
                 None => "active".into(),
-                Some(r) => format!("RETIRED {}: {}", stamp_text(&r.stamp), r.reason),
+                Some(r) => format!("RETIRED {}: {}", r.stamp.text(), r.reason),
             },
         ),
     ];
@@ -166,7 +157,7 @@ pub fn changes(out: &mut impl Write, events: &[Event]) -> Res {
             }
             _ => continue,
         };
-        writeln!(out, "  event {} {}: {what}", e.id, stamp_text(&e.stamp))?;
+        writeln!(out, "  event {} {}: {what}", e.id, e.stamp.text())?;
     }
     Ok(())
 }

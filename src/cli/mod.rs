@@ -632,16 +632,6 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
     }
 }
 
-pub(crate) fn opt_past_date(
-    text: Option<&str>,
-    today: chrono::NaiveDate,
-) -> Result<chrono::NaiveDate, Invalid> {
-    match text {
-        Some(t) => parse_past_date(t, "date", today),
-        None => Ok(today),
-    }
-}
-
 fn status(cli: &Cli, out: &mut impl Write, db: &Path, s: &StatusArgs, to: LotStatus) -> Res {
     let st = open(cli, db, false)?;
     let today = st.today()?;

@@ -3,7 +3,8 @@
 //! auditor runs them. Every figure comes from the station (`recall_report`,
 //! `mock_recall`), the same the app shows.
 
-use super::{Failure, Res, lookup, opt_past_date};
+use super::args::opt_past_date;
+use super::{Failure, Res, lookup};
 use clap::{Args, Subcommand};
 use lotline_domain::text::excerpt;
 use lotline_domain::words::plural;
@@ -621,7 +622,7 @@ pub fn mock(st: &dyn Station, out: &mut impl Write, c: &MockCmd) -> Res {
                 writeln!(out, "Wrote the workbook to {}.", p.display())?;
             }
             if let Some(p) = summary {
-                lotline_export::fsma::write_new_file(
+                lotline_export::file::write_new_file(
                     p,
                     &paper::mock_summary(&view, &plant, now),
                     "summary",

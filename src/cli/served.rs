@@ -134,23 +134,14 @@ pub fn backup(
     Ok(())
 }
 
-/// Fetch the server's copy into `dest`: built under a private temporary name, synced,
-/// its SHA-256 compared, linked into place (never over a file), and opened as a plant.
+/// Fetch the server's copy into `dest`: a new private file (`lotline_files`: under a
+/// temporary name, synced, never over a file), kept only if its SHA-256 matches, then
+/// opened as a plant.
 fn fetch(st: &Remote, offer: &lotline_station::copies::BackupOffer, dest: &Path) -> Res {
-    use std::os::unix::fs::OpenOptionsExt;
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dest.with_file_name(format!(".{name}.part-{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
-        .map_err(|e| Failure::data(format!("cannot create {}: {e}", tmp.display())))?;
-    let written = (|| -> Res {
+    use lotline_files::{Access, Error, NewFile};
+    let cannot_write =
+        |e: std::io::Error| Failure::data(format!("cannot write {}: {e}", dest.display()));
+    let placed = NewFile::at(dest).access(Access::Private).write_with(|f| -> Res {
         let mut hash = Sha256::new();
         let mut at = 0u64;
         while at < offer.bytes {
@@ -162,36 +153,28 @@ fn fetch(st: &Remote, offer: &lotline_station::copies::BackupOffer, dest: &Path)
                 )));
             }
             hash.update(&part);
-            f.write_all(&part)
-                .map_err(|e| Failure::data(format!("cannot write {}: {e}", tmp.display())))?;
+            f.write_all(&part).map_err(cannot_write)?;
             at += part.len() as u64;
         }
-        f.sync_all()
-            .map_err(|e| Failure::data(format!("cannot write {}: {e}", tmp.display())))?;
         if <[u8; 32]>::from(hash.finalize()) != offer.sha256 {
             return Err(Failure::data(
                 "the copy that arrived differs from the one the server verified (SHA-256); nothing was kept: run `lotline backup` again",
             ));
         }
-        std::fs::hard_link(&tmp, dest).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Failure::invalid(
-                "file",
-                format!(
-                    "{} appeared while the backup was fetched; lotline never overwrites a file: name a new one",
-                    dest.display()
-                ),
-            ),
-            _ => Failure::data(format!("cannot put the copy at {}: {e}", dest.display())),
-        })?;
         Ok(())
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    written?;
-    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
+    });
+    placed.map_err(|e| match e {
+        Error::Exists | Error::Appeared => Failure::invalid(
+            "file",
+            format!(
+                "{} appeared while the backup was fetched; lotline never overwrites a file: name a new one",
+                dest.display()
+            ),
+        ),
+        Error::Io(e) => cannot_write(e),
+        Error::Place(e) => Failure::data(format!("cannot put the copy at {}: {e}", dest.display())),
+        Error::Writer(f) => f,
+    })?;
     // The bytes are the server's verified copy; that it opens as a plant here is the
     // last word.
     lotline_station::file::PlantFile::open_read_only(dest)

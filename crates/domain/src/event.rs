@@ -32,6 +32,17 @@ impl Stamp {
         }
         Ok(())
     }
+
+    /// When, who and where, as every record's history and paperwork shows it:
+    /// "2026-11-21 09:00 UTC by ana@dock-1".
+    pub fn text(&self) -> String {
+        format!(
+            "{} by {}@{}",
+            self.at.format("%Y-%m-%d %H:%M UTC"),
+            self.operator,
+            self.station
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -368,6 +379,18 @@ pub fn check_distinct_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamp_reads_when_who_and_where() {
+        let s = Stamp {
+            operator: "ana".into(),
+            station: "dock-1".into(),
+            at: chrono::DateTime::parse_from_rfc3339("2026-11-21T09:00:59Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        assert_eq!(s.text(), "2026-11-21 09:00 UTC by ana@dock-1");
+    }
 
     #[test]
     fn temperatures_are_exact_tenths() {

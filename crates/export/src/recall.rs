@@ -4,9 +4,8 @@
 //! answers (`recall_report`, `mock_recall`), so the command line and the app write the
 //! same files. Never over an existing file.
 
-use super::fsma::{
-    Cell, formula_safe, io_error, publish, refuse_existing, sync_file, temp_beside, xlsx_text,
-};
+use super::file::{io_error, refuse_existing};
+use super::sheet::{self, Book, Cell};
 use chrono::{DateTime, Utc};
 use lotline_domain::{
     Contact, CountLine, CustomerRecon, LotRecon, Party, Qty, percent_text, words::plural,
@@ -247,15 +246,6 @@ pub fn elapsed_text(secs: i64) -> String {
     }
 }
 
-fn stamp_text(s: &lotline_domain::Stamp) -> String {
-    format!(
-        "{} by {} at {}",
-        s.at.format("%Y-%m-%d %H:%M UTC"),
-        s.operator,
-        s.station
-    )
-}
-
 /// What a count line says, for the Counts sheet.
 fn count_cells(view: &MockRecallView, line: &CountLine) -> [Cell; 6] {
     let code = |id| {
@@ -315,11 +305,11 @@ pub fn mock_tables(view: &MockRecallView, plant: &str, now: DateTime<Utc>) -> Ve
                 }
             )),
         ],
-        vec![t("Started"), t(stamp_text(&view.started))],
+        vec![t("Started"), t(view.started.text())],
         vec![
             t("Completed"),
             t(match &view.finished {
-                Some(f) => stamp_text(&f.stamp),
+                Some(f) => f.stamp.text(),
                 None => "not yet: in progress".into(),
             }),
         ],
@@ -514,9 +504,9 @@ pub fn mock_summary(view: &MockRecallView, plant: &str, now: DateTime<Utc>) -> S
             format!(", named by supplier lot {}", md(&view.asked_as))
         }
     ));
-    line(format!("- Started: {}", md(&stamp_text(&view.started))));
+    line(format!("- Started: {}", md(&view.started.text())));
     line(match &view.finished {
-        Some(f) => format!("- Completed: {}", md(&stamp_text(&f.stamp))),
+        Some(f) => format!("- Completed: {}", md(&f.stamp.text())),
         None => "- Completed: NOT YET — in progress".into(),
     });
     line(format!(
@@ -620,89 +610,33 @@ pub fn mock_summary(view: &MockRecallView, plant: &str, now: DateTime<Utc>) -> S
 
 /// Text for a CSV file: a header and rows, formula-safe.
 pub fn csv_text(table: &Table) -> Result<String, StationError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| io_error("csv", Path::new(table.name), e);
-    w.write_record(&table.header).map_err(err)?;
-    for row in &table.rows {
-        w.write_record(row.iter().map(|c| match c {
-            Cell::Text(t) => formula_safe(t).into_owned(),
-            other => other.text(),
-        }))
-        .map_err(err)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| io_error("csv", Path::new(table.name), e))?;
-    String::from_utf8(bytes).map_err(|e| io_error("csv", Path::new(table.name), e))
+    sheet::csv_text(&table.header, &table.rows)
+        .map_err(|e| io_error("csv", Path::new(table.name), e))
 }
 
 /// Write `table` as a new CSV file at `path`; `flag` names the option for errors.
 pub fn write_csv(path: &Path, flag: &str, table: &Table) -> Result<(), StationError> {
     refuse_existing(path, flag)?;
-    super::fsma::write_new_file(path, &csv_text(table)?, flag)
+    sheet::write_csv_file(path, flag, &table.header, &table.rows)
 }
 
 /// Write the tables as sheets of a new workbook at `path`: bold frozen headers,
 /// quantities as numbers, column widths from the contents.
 pub fn write_xlsx(path: &Path, flag: &str, tables: &[Table]) -> Result<(), StationError> {
-    use rust_xlsxwriter::{Format, Workbook};
     refuse_existing(path, flag)?;
-    let xl = |e: rust_xlsxwriter::XlsxError| io_error(flag, path, e);
-    let mut wb = Workbook::new();
-    let head = Format::new()
-        .set_bold()
-        .set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7));
-    let number = Format::new().set_num_format("0.###");
+    let mut book = Book::new(path, flag);
+    // Nothing stops these part-way: every sheet is laid down and the workbook saved.
+    let mut go_on = || std::ops::ControlFlow::Continue(());
     for table in tables {
-        let ws = wb.add_worksheet();
-        ws.set_name(table.name).map_err(xl)?;
-        // A sheet of label/value pairs has no header row.
-        let has_header = table.header.iter().any(|h| !h.is_empty());
-        let first: u32 = if has_header { 1 } else { 0 };
-        let mut widths: Vec<usize> = table.header.iter().map(|h| h.len().max(6)).collect();
-        if has_header {
-            for (c, h) in table.header.iter().enumerate() {
-                ws.write_string_with_format(0, c as u16, *h, &head)
-                    .map_err(xl)?;
-            }
-        }
-        for (i, row) in table.rows.iter().enumerate() {
-            let r = first + i as u32;
-            for (c, cell) in row.iter().enumerate() {
-                let c16 = c as u16;
-                if c >= widths.len() {
-                    widths.resize(c + 1, 6);
-                }
-                match cell {
-                    Cell::Text(s) if s.is_empty() => {}
-                    Cell::Text(s) => {
-                        ws.write_string(r, c16, xlsx_text(s)).map_err(xl)?;
-                        widths[c] = widths[c].max(s.chars().count().min(60));
-                    }
-                    Cell::Qty(q) => {
-                        ws.write_number_with_format(r, c16, q.milli() as f64 / 1000.0, &number)
-                            .map_err(xl)?;
-                    }
-                    Cell::Id(n) => {
-                        ws.write_number(r, c16, *n as f64).map_err(xl)?;
-                    }
-                }
-            }
-        }
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, *w as f64 + 2.0).map_err(xl)?;
-        }
-        if has_header {
-            ws.set_freeze_panes(1, 0).map_err(xl)?;
-        }
+        let _ = book.add(
+            table.name,
+            &table.header,
+            &table.rows,
+            &sheet::PLAIN,
+            &mut go_on,
+        )?;
     }
-    let tmp = temp_beside(path);
-    if let Err(e) = wb.save(&tmp) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(xl(e));
-    }
-    sync_file(&tmp).map_err(|e| io_error(flag, path, e))?;
-    publish(&tmp, path, flag)
+    book.save_new(&mut go_on).map(|_| ())
 }
 
 #[cfg(test)]

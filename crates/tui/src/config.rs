@@ -5,6 +5,7 @@
 
 use super::input::{GS, ScanTiming};
 use super::keymap::{Keymap, KeymapError};
+use super::settings::{MAX_SETTINGS_FILE, read_settings_file};
 use lotline_domain::scan::ScanConfig;
 use lotline_export::label::Printer;
 use std::path::{Path, PathBuf};
@@ -147,46 +148,6 @@ pub fn config_path() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|v| !v.is_empty())
         .map(|h| PathBuf::from(h).join(".config/lotline/config.toml"))
-}
-
-/// Largest keymap or config file read: real ones are a few kilobytes.
-pub const MAX_SETTINGS_FILE: u64 = 256 * 1024;
-
-/// Read a small settings file (keymap, config): a regular file only, at most `max` bytes.
-/// `/dev/zero` would be read until memory runs out, and a FIFO would hang the start of the
-/// app; both are refused with a reason. Opened non-blocking, so a FIFO put in the file's
-/// place between the check and the open cannot hang it either.
-pub fn read_settings_file(path: &Path, max: u64) -> std::io::Result<String> {
-    use std::io::{Error, ErrorKind, Read};
-    use std::os::unix::fs::OpenOptionsExt;
-    let not_regular = || {
-        Error::new(
-            ErrorKind::InvalidInput,
-            "it is not a regular file (a device, pipe or folder); give a file",
-        )
-    };
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_regular());
-    }
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(not_regular());
-    }
-    let mut bytes = Vec::new();
-    f.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            format!(
-                "it is larger than {} KiB; is it the right file?",
-                max / 1024
-            ),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
 impl Config {
@@ -719,5 +680,26 @@ printer = "tcp:10.0.0.50:9100"
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn devices_pipes_and_huge_files_are_refused_without_reading_them() {
+        let e = Keymap::load(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("keys.fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path only.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Keymap::load(&fifo).unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
+        let e = Config::load(&fifo).unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, "#".repeat(300 * 1024)).unwrap();
+        let e = Keymap::load(&big).unwrap_err();
+        assert!(e.reason.contains("larger than"), "{e}");
+        let e = Keymap::load(dir.path()).unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
     }
 }

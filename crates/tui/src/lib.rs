@@ -14,6 +14,7 @@ pub mod labels;
 pub mod queue;
 pub mod scanning;
 pub mod screens;
+pub mod settings;
 pub mod theme;
 pub mod tree;
 

@@ -414,9 +414,8 @@ pub fn write(
     Ok(written)
 }
 
-/// Pass two into a new file at `path`: written under a temporary name beside it, synced,
-/// then linked into place only if `path` still does not exist, so the file is whole or
-/// absent and never written over. Returns how many events were written.
+/// Pass two into a new file at `path` (`lotline_files`): whole or absent, never written
+/// over. Returns how many events were written.
 pub fn write_file(
     st: &dyn Station,
     plan: &Plan,
@@ -433,35 +432,13 @@ pub fn write_file(
             ),
         )
     };
-    if path.exists() {
-        return Err(exists().into());
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "epcis".into());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)?;
-    let result = (|| {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let n = write(st, plan, created, &mut w, progress)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        // A hard link fails if `path` appeared meanwhile: never replaces anything.
-        std::fs::hard_link(&tmp, path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                exists()
-            } else {
-                e
-            }
-        })?;
-        Ok(n)
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    lotline_files::write_new_with(path, |w| write(st, plan, created, w, progress)).map_err(|e| {
+        match e {
+            lotline_files::Error::Exists | lotline_files::Error::Appeared => exists().into(),
+            lotline_files::Error::Io(e) | lotline_files::Error::Place(e) => e.into(),
+            lotline_files::Error::Writer(e) => e,
+        }
+    })
 }
 
 /// Compact JSON in which characters a terminal must not see raw

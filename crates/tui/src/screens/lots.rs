@@ -447,40 +447,24 @@ impl Lots {
         let Some(p) = self.prompt.as_mut() else {
             return Outcome::none();
         };
-        match a {
-            FormAction::Cancel => {
+        let (lot, to) = (p.lot.clone(), p.to);
+        let done = reason_prompt(&mut p.form, a, "say why, for the lot's history", |reason| {
+            let event = station.today().and_then(|date| {
+                station.set_status(StatusChange {
+                    lot: lot.clone(),
+                    to,
+                    date,
+                    reason,
+                })
+            })?;
+            Ok(format!("Lot {lot} is now {} (event {event})", to.words()))
+        });
+        match done {
+            Ok(done) => {
                 self.prompt = None;
-                Outcome::changed().status(Status::info("Nothing changed"))
+                reason_closed(done, || self.reload(station), InternalEvent::LotsChanged)
             }
-            FormAction::Confirm | FormAction::Save => {
-                let reason = match typed_reason(&p.form, "say why, for the lot's history") {
-                    Ok(r) => r,
-                    Err(e) => return refuse(&mut p.form, &e),
-                };
-                let change = station.today().and_then(|date| {
-                    station.set_status(StatusChange {
-                        lot: p.lot.clone(),
-                        to: p.to,
-                        date,
-                        reason,
-                    })
-                });
-                match change {
-                    Ok(event) => {
-                        let msg = format!("Lot {} is now {} (event {event})", p.lot, p.to.words());
-                        self.prompt = None;
-                        let out = self.reload(station);
-                        Outcome {
-                            changed: true,
-                            events: out.events,
-                        }
-                        .status(Status::ok(msg))
-                        .with(InternalEvent::LotsChanged)
-                    }
-                    Err(e) => refuse(&mut p.form, &e),
-                }
-            }
-            other => common(&mut p.form, &other, |_| false).unwrap_or_default(),
+            Err(out) => out,
         }
     }
 
@@ -561,19 +545,9 @@ impl Lots {
                 "Found by"
             )
         };
-        put(
-            buf,
-            inner,
-            inner.x,
-            inner.y,
-            &draw::take(&head, w),
-            ui.theme.title,
-        );
-        let rows = inner.height.saturating_sub(1) as usize;
-        if rows == 0 {
+        let Some((rows, start)) = list_head(buf, inner, &head, self.selected, ui) else {
             return;
-        }
-        let start = self.selected.saturating_sub(rows - 1);
+        };
         draw::more(buf, area, start, rows, self.results.len(), None, ui.theme);
         let list_focus = self.focus == Focus::List && self.prompt.is_none();
         for (n, (i, f)) in self

@@ -666,47 +666,31 @@ impl Master {
         let Some(p) = self.prompt.as_mut() else {
             return Outcome::none();
         };
-        match a {
-            FormAction::Cancel => {
+        let (tab, key) = (p.tab, p.key.clone());
+        let why = "say why it is retired, for its history";
+        let done = reason_prompt(&mut p.form, a, why, |reason| {
+            let ev = match tab {
+                Tab::Items => lotline_domain::ItemCode::parse(&key, "item")
+                    .map_err(StationError::from)
+                    .and_then(|c| station.retire_item(c, reason)),
+                Tab::Parties => lotline_domain::PartyId::parse(&key, "party")
+                    .map_err(StationError::from)
+                    .and_then(|id| station.retire_party(id, reason)),
+            }?;
+            let noun = match tab {
+                Tab::Items => "Item",
+                Tab::Parties => "Party",
+            };
+            Ok(format!(
+                "{noun} {key} retired (event {ev}); its lots and history stay"
+            ))
+        });
+        match done {
+            Ok(done) => {
                 self.prompt = None;
-                Outcome::changed().status(Status::info("Nothing changed"))
+                reason_closed(done, || self.reload(station), InternalEvent::MasterChanged)
             }
-            FormAction::Confirm | FormAction::Save => {
-                let reason = match typed_reason(&p.form, "say why it is retired, for its history") {
-                    Ok(r) => r,
-                    Err(e) => return refuse(&mut p.form, &e),
-                };
-                let done = match p.tab {
-                    Tab::Items => lotline_domain::ItemCode::parse(&p.key, "item")
-                        .map_err(StationError::from)
-                        .and_then(|c| station.retire_item(c, reason)),
-                    Tab::Parties => lotline_domain::PartyId::parse(&p.key, "party")
-                        .map_err(StationError::from)
-                        .and_then(|id| station.retire_party(id, reason)),
-                };
-                match done {
-                    Ok(ev) => {
-                        let msg = format!(
-                            "{} {} retired (event {ev}); its lots and history stay",
-                            match p.tab {
-                                Tab::Items => "Item",
-                                Tab::Parties => "Party",
-                            },
-                            p.key
-                        );
-                        self.prompt = None;
-                        let out = self.reload(station);
-                        Outcome {
-                            changed: true,
-                            events: out.events,
-                        }
-                        .status(Status::ok(msg))
-                        .with(InternalEvent::MasterChanged)
-                    }
-                    Err(e) => refuse(&mut p.form, &e),
-                }
-            }
-            other => common(&mut p.form, &other, |_| false).unwrap_or_default(),
+            Err(out) => out,
         }
     }
 
@@ -814,20 +798,10 @@ impl Master {
             ),
             (Tab::Parties, true) => format!(" {} {}", draw::pad("Id", 11), "Name"),
         };
-        put(
-            buf,
-            inner,
-            inner.x,
-            inner.y,
-            &draw::take(&head, w),
-            ui.theme.title,
-        );
-        let rows = inner.height.saturating_sub(1) as usize;
-        if rows == 0 {
-            return;
-        }
         let sel = self.selected();
-        let start = sel.saturating_sub(rows - 1);
+        let Some((rows, start)) = list_head(buf, inner, &head, sel, ui) else {
+            return;
+        };
         let lines: Vec<(String, bool)> = match self.tab {
             Tab::Items => self
                 .items
@@ -1104,7 +1078,7 @@ fn item_rows(i: &Item, compact: bool) -> Vec<(&'static str, String)> {
         ("Receiving", i.receiving_temp.to_string()),
     ];
     if !compact {
-        v.push(("Added", stamp_text(&i.created)));
+        v.push(("Added", i.created.text()));
     }
     v
 }
@@ -1138,18 +1112,9 @@ fn party_rows(p: &Party, compact: bool) -> Vec<(&'static str, String)> {
         ),
     ];
     if !compact {
-        v.push(("Added", stamp_text(&p.created)));
+        v.push(("Added", p.created.text()));
     }
     v
-}
-
-fn stamp_text(s: &lotline_domain::Stamp) -> String {
-    format!(
-        "{} by {}@{}",
-        s.at.format("%Y-%m-%d %H:%M UTC"),
-        s.operator,
-        s.station
-    )
 }
 
 /// One line for a change in a record's history: when, who, and each field old -> new.

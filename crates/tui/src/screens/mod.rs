@@ -3,6 +3,7 @@
 //! draws: a pure function of the state (docs/tui.md).
 
 pub mod help;
+pub mod lines;
 pub mod lots;
 pub mod master;
 pub mod produce;
@@ -16,6 +17,7 @@ use super::form::{Candidate, Field, Form, Slot};
 use super::keymap::Keymap;
 use super::queue::{InternalEvent, Level, Outcome, Status};
 use super::theme::Theme;
+use lines::{EntryLine, LineEntry, LineForm, expiry_text};
 use lotline_domain::scan::Scan;
 use lotline_domain::{
     Dimension, Invalid, Item, Lot, LotStatus, Party, Problems, Qty, Refused, Role, Unit,
@@ -391,6 +393,14 @@ pub fn compact_pieces(form: &Form, lines: usize, view: &FormView, ui: &Ui) -> Ve
         .collect()
 }
 
+/// The full layout's two columns: the form's, at most 48 wide, and what is right of it.
+pub fn form_columns(area: Rect) -> (Rect, Rect) {
+    let left_w = area.width.min(48);
+    let left = Rect::new(area.x, area.y, left_w, area.height);
+    let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+    (left, right)
+}
+
 /// The handheld layout of a form that has a list of lines (Produce, Ship): every slot
 /// stacked in one column and scrolled to the cursor, the lines drawn by `render_lines`,
 /// the pick list over the rest. Returns where the cursor goes.
@@ -650,6 +660,31 @@ pub fn note_line(buf: &mut Buffer, area: Rect, y: u16, text: &str, ui: &Ui) {
     );
 }
 
+/// A list's header row, `head`, at the top of `inner`. Returns how many rows fit under
+/// it and the first to draw so that row `selected` is in view; `None` when none fits.
+pub fn list_head(
+    buf: &mut Buffer,
+    inner: Rect,
+    head: &str,
+    selected: usize,
+    ui: &Ui,
+) -> Option<(usize, usize)> {
+    let w = inner.width as usize;
+    put(
+        buf,
+        inner,
+        inner.x,
+        inner.y,
+        &draw::take(head, w),
+        ui.theme.title,
+    );
+    let rows = inner.height.saturating_sub(1) as usize;
+    if rows == 0 {
+        return None;
+    }
+    Some((rows, selected.saturating_sub(rows - 1)))
+}
+
 /// The form of a prompt with one field (a reason, a note, a search, a file name).
 pub fn one_field_form(field: Field) -> Form {
     let mut form = Form::new(vec![field]);
@@ -665,6 +700,44 @@ pub fn typed_reason(form: &Form, why: &str) -> Result<String, StationError> {
         return Err(invalid("reason", why));
     }
     Ok(reason)
+}
+
+/// A form action in a prompt that asks why (hold, release, retire). Esc closes it:
+/// `Ok(None)`. Enter takes the reason typed (refused when empty, `why` saying what to
+/// write) and runs `act` with it: `Ok(Some(msg))` once done, `msg` for the status line.
+/// Anything else edits the field, and a refusal stays in the prompt: `Err(outcome)`.
+pub fn reason_prompt(
+    form: &mut Form,
+    a: FormAction,
+    why: &str,
+    act: impl FnOnce(String) -> Result<String, StationError>,
+) -> Result<Option<String>, Outcome> {
+    match a {
+        FormAction::Cancel => Ok(None),
+        FormAction::Confirm | FormAction::Save => match typed_reason(form, why).and_then(act) {
+            Ok(msg) => Ok(Some(msg)),
+            Err(e) => Err(refuse(form, &e)),
+        },
+        other => Err(common(form, &other, |_| false).unwrap_or_default()),
+    }
+}
+
+/// The outcome of a reason prompt once closed (see `reason_prompt`): after a change, the
+/// screen `reload`s and `event` tells the rest of the app; after Esc, nothing changed.
+pub fn reason_closed(
+    done: Option<String>,
+    reload: impl FnOnce() -> Outcome,
+    event: InternalEvent,
+) -> Outcome {
+    match done {
+        Some(msg) => Outcome {
+            changed: true,
+            events: reload().events,
+        }
+        .status(Status::ok(msg))
+        .with(event),
+        None => Outcome::changed().status(Status::info("Nothing changed")),
+    }
 }
 
 /// A one-field prompt drawn in a box at most `max_w` wide in the middle of `area`,
@@ -837,123 +910,4 @@ pub fn scanned_qty(scan: &Scan, unit: Unit) -> Option<Qty> {
     let (w, u) = scan.net_weight()?;
     let from: Unit = u.parse().ok()?;
     from.convert(decimal_qty(&w)?, unit).ok()
-}
-
-/// The lot-line entry Produce and Ship share: a lot field, a quantity field, and lines
-/// added one lot at a time, typed or scanned. Each screen names its two fields and keeps
-/// its own look-up and line rules; the flow around them is written once here.
-pub(super) trait LineEntry {
-    /// The field the lot code is typed or scanned into.
-    const LOT: &'static str;
-    /// The field for the quantity taken from that lot.
-    const QTY: &'static str;
-
-    fn form(&mut self) -> &mut Form;
-    fn items(&self) -> &[Item];
-    /// The lot last looked up for the new line, if it may be used.
-    fn preview(&self) -> Option<&Lot>;
-    fn forget_preview(&mut self);
-    fn line_count(&self) -> usize;
-    /// The selected line in the list of lines.
-    fn selected(&mut self) -> &mut usize;
-    /// Find the lot in the lot field; show it, or say why it cannot be used.
-    fn look_up(&mut self, station: &dyn Station) -> Outcome;
-    fn add_line(&mut self, station: &dyn Station) -> Outcome;
-    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome;
-
-    /// The form actions both screens handle alike: moving through the lines (Enter there
-    /// goes back to the lot field), and the editing common to all forms, after which a
-    /// changed lot field means the lot shown is no longer the one typed. `None`: the
-    /// screen handles the action itself.
-    fn line_action(&mut self, a: &FormAction) -> Option<Outcome> {
-        if self.form().slot() == Slot::Lines {
-            match a {
-                FormAction::Up => {
-                    let s = self.selected();
-                    *s = s.saturating_sub(1);
-                    return Some(Outcome::changed());
-                }
-                FormAction::Down => {
-                    let last = self.line_count().saturating_sub(1);
-                    let s = self.selected();
-                    *s = (*s + 1).min(last);
-                    return Some(Outcome::changed());
-                }
-                FormAction::Confirm => {
-                    self.form().focus_field(Self::LOT);
-                    return Some(Outcome::changed());
-                }
-                _ => {}
-            }
-        }
-        let before = self.form().get(Self::LOT).value().to_string();
-        let empty = self.line_count() == 0;
-        let out = common(self.form(), a, move |s| empty && s == Slot::Lines)?;
-        if self.form().get(Self::LOT).value() != before {
-            self.forget_preview();
-        }
-        Some(out)
-    }
-
-    /// A scan in the form adds a lot line: our lot code (plain, or a GS1 (10)), else a
-    /// supplier lot we received. The lot is looked up as if typed; when the label carries
-    /// a quantity the lot's unit takes (a supplier case: its count or net weight), the line
-    /// is added at once, else the cursor waits on the quantity. Plain text that is no lot
-    /// of ours, scanned into another field, does what the scanner's keys would have done.
-    fn scan_line(&mut self, scan: &Scan, station: &dyn Station) -> Outcome {
-        let lot = match scanned_lot(scan, self.items(), Self::LOT, station) {
-            Ok(Some(lot)) => lot,
-            Ok(None) => {
-                if let Scan::Plain { text, .. } = scan
-                    && self.form().focused().is_some_and(|f| f.name != Self::LOT)
-                {
-                    self.form_action(FormAction::Paste(text.clone()), station);
-                    return self.form_action(FormAction::Confirm, station);
-                }
-                self.form().focus_field(Self::LOT);
-                return refuse(self.form(), &not_our_lot(scan, Self::LOT));
-            }
-            Err(e) => {
-                self.form().focus_field(Self::LOT);
-                return refuse(self.form(), &e);
-            }
-        };
-        self.form().get_mut(Self::LOT).set(lot.code.as_str());
-        self.form().focus_field(Self::LOT);
-        let (out, note) = self.look_up_new(station);
-        if self.preview().is_none() {
-            return noted(out, note);
-        }
-        match scanned_qty(scan, lot.unit) {
-            Some(q) => {
-                self.form().get_mut(Self::QTY).set(&q.to_string());
-                let added = self.add_line(station);
-                noted(added, note)
-            }
-            None => noted(out, note),
-        }
-    }
-
-    /// Look up the lot in the lot field for a new line (Enter there, or a scan). A
-    /// quantity typed for another lot is cleared, never added under this one; if it
-    /// leaves a line half done, the note for the status line says so.
-    fn look_up_new(&mut self, station: &dyn Station) -> (Outcome, Option<String>) {
-        let pending = self.form().get(Self::QTY).opt().map(str::to_string);
-        let before = self.preview().cloned();
-        let out = self.look_up(station);
-        let Some(qty) = pending else {
-            return (out, None);
-        };
-        if let (Some(b), Some(now)) = (&before, self.preview())
-            && b.id == now.id
-        {
-            return (out, None);
-        }
-        self.form().get_mut(Self::QTY).set("");
-        let note = match before {
-            Some(b) => format!("not added: {} {qty} {}", b.code, b.unit),
-            None => format!("not added: the quantity {qty} typed before"),
-        };
-        (out, Some(note))
-    }
 }

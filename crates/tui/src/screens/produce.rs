@@ -6,9 +6,7 @@
 use super::*;
 use chrono::NaiveDate;
 use lotline_domain::scan::Scan;
-use lotline_domain::{
-    ItemCode, LotCode, LotLine, NewBatch, Reference, parse_past_date, required_text,
-};
+use lotline_domain::{ItemCode, LotCode, NewBatch, Reference, parse_past_date, required_text};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,14 +28,8 @@ pub struct InputLine {
 }
 
 pub struct Produce {
-    pub form: Form,
-    items: Vec<Item>,
-    pub lines: Vec<InputLine>,
-    /// The selected line: the one `remove_line` takes away.
-    pub selected: usize,
-    /// The lot the input field named, once looked up.
-    pub preview: Option<Lot>,
-    today: Option<NaiveDate>,
+    /// The form and its input lines (the lot field "input", the quantity "used").
+    pub entry: LineForm<InputLine>,
     /// The last batch closed: its lot code and a description.
     pub last: Option<(LotCode, String)>,
 }
@@ -76,25 +68,13 @@ impl Produce {
             Slot::Button,
         ];
         Produce {
-            form,
-            items: Vec::new(),
-            lines: Vec::new(),
-            selected: 0,
-            preview: None,
-            today: None,
+            entry: LineForm::new(form, "input", "used"),
             last: None,
         }
     }
 
-    fn item(&self) -> Option<&Item> {
-        let v = self.form.value("item").trim();
-        self.items
-            .iter()
-            .find(|i| i.code.as_str().eq_ignore_ascii_case(v))
-    }
-
     pub fn is_dirty(&self) -> bool {
-        self.form.is_dirty() || !self.lines.is_empty()
+        self.entry.form.is_dirty() || !self.entry.lines.is_empty()
     }
 
     pub fn update(&mut self, action: ProduceAction, station: &dyn Station) -> Outcome {
@@ -110,11 +90,11 @@ impl Produce {
     /// shows so on its line at once, with what to do, rather than only when the batch is
     /// refused at closing. Balances and the looked-up lot follow too.
     fn lots_changed(&mut self, station: &dyn Station) -> Outcome {
-        if self.lines.is_empty() && self.preview.is_none() {
+        if self.entry.lines.is_empty() && self.entry.preview.is_none() {
             return Outcome::none();
         }
         let mut news = Vec::new();
-        for (i, line) in self.lines.iter_mut().enumerate() {
+        for (i, line) in self.entry.lines.iter_mut().enumerate() {
             match station.lot(line.lot.code.clone()) {
                 Ok(lot) => {
                     let was = unusable(&line.lot, "input").is_some();
@@ -129,22 +109,23 @@ impl Produce {
                 Err(_) => continue,
             }
         }
-        if let Some(p) = &self.preview
+        if let Some(p) = &self.entry.preview
             && let Ok(lot) = station.lot(p.code.clone())
         {
             if let Some(e) = unusable(&lot, "input") {
                 news.push(format!("input: {}", e.message));
-                self.preview = None;
-                self.form.get_mut("used").placeholder.clear();
+                self.entry.preview = None;
+                self.entry.form.get_mut("used").placeholder.clear();
             } else {
-                self.form.get_mut("used").placeholder = format!("max {}", lot.balance);
-                self.preview = Some(lot);
+                self.entry.form.get_mut("used").placeholder = format!("max {}", lot.balance);
+                self.entry.preview = Some(lot);
             }
         }
         if news.is_empty() {
             return Outcome::changed();
         }
         let remove = self
+            .entry
             .lines
             .iter()
             .any(|l| unusable(&l.lot, "input").is_some());
@@ -170,220 +151,40 @@ impl Produce {
                     }
                     _ => 1,
                 });
-                self.form.get_mut("item").candidates = item_candidates(&made);
-                self.items = items;
-                self.today = Some(today);
-                let date = self.form.get_mut("date");
-                if !date.is_dirty() {
-                    date.reset_to(&today.to_string());
-                }
+                self.entry.form.get_mut("item").candidates = item_candidates(&made);
+                self.entry.refreshed(items, today);
                 Outcome::changed()
             }
             Err(e) => Outcome::error(&e),
         }
     }
 
-    fn no_lines(&self) -> impl Fn(Slot) -> bool + use<> {
-        let empty = self.lines.is_empty();
-        move |s| empty && s == Slot::Lines
-    }
-
-    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
-        if let Some(out) = self.line_action(&a) {
-            return out;
-        }
-        match a {
-            FormAction::Next => {
-                if self.form.focused().is_some_and(|f| f.opt().is_some()) {
-                    accept_pick(&mut self.form);
-                }
-                self.form.next(self.no_lines());
-                Outcome::changed()
-            }
-            FormAction::Confirm => self.confirm(station),
-            FormAction::Save => self.save(station),
-            FormAction::RemoveLine => self.remove_line(),
-            FormAction::Clear => {
-                self.reset(false);
-                Outcome::changed().status(Status::info("Batch form cleared"))
-            }
-            _ => Outcome::none(),
-        }
-    }
-
-    fn confirm(&mut self, station: &dyn Station) -> Outcome {
-        match self.form.slot() {
-            Slot::Button => return self.save(station),
-            Slot::Lines => return Outcome::none(),
-            Slot::Field(_) => {}
-        }
-        accept_pick(&mut self.form);
-        let name = self.form.focused().map(|f| f.name).unwrap_or("");
-        match name {
-            "item" => {
-                if let Err(e) = check_choice(self.form.get_mut("item"), "item", true) {
-                    return refuse(&mut self.form, &e);
-                }
-            }
-            "input" => {
-                if self.form.get("input").opt().is_none() {
-                    if self.lines.is_empty() {
-                        return refuse(
-                            &mut self.form,
-                            &invalid("input", "type or scan the first input lot"),
-                        );
-                    }
-                    // Done adding inputs: on to the output quantity.
-                    self.form.focus_field("qty");
-                    return Outcome::changed();
-                }
-                let (out, note) = self.look_up_new(station);
-                return noted(out, note);
-            }
-            "used" => return self.add_line(station),
-            _ => {}
-        }
-        if let Some(f) = self.form.focused_mut() {
-            f.error = false;
-        }
-        self.form.next(self.no_lines());
-        Outcome::changed()
-    }
-
     fn today(&mut self, station: &dyn Station) -> Result<NaiveDate, StationError> {
         let t = station.today()?;
-        self.today = Some(t);
+        self.entry.today = Some(t);
         Ok(t)
-    }
-
-    /// Find the lot typed in the input field; show it, or say why it cannot be used.
-    fn look_up(&mut self, station: &dyn Station) -> Outcome {
-        let found = (|| -> Result<(Lot, NaiveDate), StationError> {
-            let code = LotCode::parse(self.form.value("input"), "input")?;
-            let lot = station.lot(code).map_err(|e| rename(e, "lot", "input"))?;
-            if let Some(e) = unusable(&lot, "input") {
-                return Err(e);
-            }
-            if let Some(n) = self.lines.iter().position(|l| l.lot.id == lot.id) {
-                return Err(invalid(
-                    "input",
-                    format!(
-                        "lot {} is already line {}; remove that line to change its quantity",
-                        lot.code,
-                        n + 1
-                    ),
-                ));
-            }
-            Ok((lot, self.today(station)?))
-        })();
-        match found {
-            Ok((lot, today)) => {
-                let status = if lot.is_expired(today) {
-                    Status::warn(format!(
-                        "input: lot {} expired on {}; check with QA before using it",
-                        lot.code,
-                        lot.expiry.map(|d| d.to_string()).unwrap_or_default()
-                    ))
-                } else {
-                    Status::info(format!(
-                        "Lot {}: {} with {} {} on hand; enter the quantity used",
-                        lot.code, lot.item, lot.balance, lot.unit
-                    ))
-                };
-                self.form.get_mut("input").set(lot.code.as_str());
-                self.form.get_mut("used").placeholder = format!("max {}", lot.balance);
-                self.preview = Some(lot);
-                self.form.focus_field("used");
-                Outcome::changed().status(status)
-            }
-            Err(e) => {
-                self.preview = None;
-                refuse(&mut self.form, &e)
-            }
-        }
-    }
-
-    fn add_line(&mut self, station: &dyn Station) -> Outcome {
-        if self.preview.is_none() {
-            if self.form.get("input").opt().is_some() {
-                let out = self.look_up(station);
-                if self.preview.is_none() {
-                    return out;
-                }
-            } else {
-                return refuse(
-                    &mut self.form,
-                    &invalid("input", "type or scan a lot first"),
-                );
-            }
-        }
-        let Some(lot) = self.preview.clone() else {
-            return Outcome::none();
-        };
-        let qty = match Qty::parse_positive(self.form.value("used"), "used")
-            .and_then(|q| lot.check_use(q, "used").map(|_| q))
-        {
-            Ok(q) => q,
-            Err(e) => return refuse(&mut self.form, &e.into()),
-        };
-        let expired = self.today.is_some_and(|t| lot.is_expired(t));
-        let n = self.lines.len() + 1;
-        let text = format!("Line {n}: {} {} {} {}", lot.code, lot.item, qty, lot.unit);
-        let status = if expired {
-            Status::warn(format!("{text}; EXPIRED lot, check with QA"))
-        } else {
-            Status::ok(text)
-        };
-        self.lines.push(InputLine { lot, qty, expired });
-        self.selected = self.lines.len() - 1;
-        self.preview = None;
-        self.form.get_mut("input").set("");
-        let used = self.form.get_mut("used");
-        used.set("");
-        used.placeholder.clear();
-        self.form.focus_field("input");
-        Outcome::changed().status(status)
-    }
-
-    fn remove_line(&mut self) -> Outcome {
-        if self.lines.is_empty() {
-            return Outcome::changed().status(Status::warn("input: there is no line to remove"));
-        }
-        let i = self.selected.min(self.lines.len() - 1);
-        let gone = self.lines.remove(i);
-        self.selected = i.min(self.lines.len().saturating_sub(1));
-        if self.lines.is_empty() && self.form.slot() == Slot::Lines {
-            self.form.focus_field("input");
-        }
-        Outcome::changed().status(Status::info(format!(
-            "Removed line {}: {} {} {}",
-            i + 1,
-            gone.lot.code,
-            gone.qty,
-            gone.lot.unit
-        )))
     }
 
     /// The batch the form describes, or every problem with it (see `refuse_all`).
     fn batch(&mut self, today: NaiveDate) -> Result<NewBatch, Refused<StationError>> {
         let mut c = Checks::new();
-        if let Some(t) = self.form.get("input").opt() {
+        if let Some(t) = self.entry.form.get("input").opt() {
             c.push(invalid(
                 "input",
                 format!("press Enter to add lot {t} (or clear the field) before closing the batch"),
             ));
         }
-        if self.form.get("item").opt().is_none() {
+        if self.entry.form.get("item").opt().is_none() {
             c.push(invalid("item", "output item is required"));
         }
-        c.take(check_choice(self.form.get_mut("item"), "item", true));
-        if self.lines.is_empty() {
+        c.take(check_choice(self.entry.form.get_mut("item"), "item", true));
+        if self.entry.lines.is_empty() {
             c.push(invalid("input", "add at least one input lot"));
         }
-        if self.form.get("qty").opt().is_none() {
+        if self.entry.form.get("qty").opt().is_none() {
             c.push(invalid("qty", "output quantity is required"));
         }
-        let f = &self.form;
+        let f = &self.entry.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
         let item = c.take(ItemCode::parse(f.value("item"), "item"));
         let qty = c.take(Qty::parse_positive(f.value("qty"), "qty"));
@@ -403,7 +204,7 @@ impl Produce {
                 // Each expired input was warned about, in words, as it was added and is
                 // marked EXPIRED on its line: saving with it is the override, and it is
                 // recorded.
-                allow_expired: self.lines.iter().any(|l| l.expired),
+                allow_expired: self.entry.lines.iter().any(|l| l.expired),
                 item: item?,
                 qty: qty?,
                 unit: None,
@@ -411,66 +212,14 @@ impl Produce {
                 line: line?,
                 reference: reference?,
                 expiry: None,
-                inputs: self
-                    .lines
-                    .iter()
-                    .map(|l| LotLine {
-                        lot: l.lot.code.clone(),
-                        qty: l.qty,
-                    })
-                    .collect(),
+                inputs: self.entry.lot_lines(),
             })
         })
     }
 
-    fn save(&mut self, station: &dyn Station) -> Outcome {
-        let today = match self.today(station) {
-            Ok(t) => t,
-            Err(e) => return Outcome::error(&e),
-        };
-        let batch = match self.batch(today) {
-            Ok(b) => b,
-            Err(e) => return refuse_all(&mut self.form, e),
-        };
-        let unit = self.item().map(|i| i.unit.to_string()).unwrap_or_default();
-        let n = batch.inputs.len();
-        match station.produce(batch.clone()) {
-            Ok(created) => {
-                let desc = format!("{} {} {unit}", batch.item, batch.qty);
-                let msg = format!(
-                    "Batch closed: lot {} is {desc}, from {n} input{}",
-                    created.code,
-                    if n == 1 { "" } else { "s" }
-                );
-                self.last = Some((created.code, desc));
-                self.reset(true);
-                Outcome::changed()
-                    .status(saved(msg))
-                    .with(InternalEvent::LotsChanged)
-            }
-            Err(e) => {
-                // `input 2: …` names a line: select it.
-                if let Some(n) = e
-                    .field
-                    .as_deref()
-                    .and_then(|f| f.strip_prefix("input "))
-                    .and_then(|n| n.parse::<usize>().ok())
-                    && n >= 1
-                    && n <= self.lines.len()
-                {
-                    self.selected = n - 1;
-                    self.form.mark_error(None);
-                    self.form.focus_slot(Slot::Lines);
-                    return Outcome::error(&e);
-                }
-                refuse(&mut self.form, &e)
-            }
-        }
-    }
-
     /// Empty the form; `keep` keeps the output item and line for the next batch.
     fn reset(&mut self, keep: bool) {
-        for f in &mut self.form.fields {
+        for f in &mut self.entry.form.fields {
             if keep && matches!(f.name, "item" | "line" | "date") || !keep && f.name == "date" {
                 let v = if f.name == "date" && !keep {
                     f.initial.clone()
@@ -482,23 +231,22 @@ impl Produce {
                 f.reset_to("");
             }
         }
-        self.form.get_mut("used").placeholder.clear();
-        self.lines.clear();
-        self.selected = 0;
-        self.preview = None;
-        self.form.focus_field(if keep { "ref" } else { "item" });
+        self.entry.clear_lines();
+        self.entry
+            .form
+            .focus_field(if keep { "ref" } else { "item" });
     }
 
     fn notes(&self, ui: &Ui) -> Vec<(&'static str, String)> {
         let mut notes = Vec::new();
-        if let Some(i) = self.item() {
+        if let Some(i) = self.entry.item() {
             if !ui.compact {
                 notes.push(("item", i.description.name.clone()));
             }
             notes.push(("qty", i.unit.to_string()));
         }
-        if let Some(l) = &self.preview {
-            let exp = match (l.expiry, self.today) {
+        if let Some(l) = &self.entry.preview {
+            let exp = match (l.expiry, self.entry.today) {
                 (Some(e), Some(t)) if e < t => format!("EXPIRED {e}"),
                 (Some(e), _) => format!("exp {e}"),
                 (None, _) => "no expiry".into(),
@@ -531,11 +279,7 @@ impl Produce {
         if compact {
             return format!("{:>2} {} {} {}{flag}", i + 1, l.lot.code, l.qty, l.lot.unit);
         }
-        let exp = l
-            .lot
-            .expiry
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "-".into());
+        let exp = expiry_text(&l.lot);
         let t = format!(
             "{:>2} {} {} {} {} {}{flag}",
             i + 1,
@@ -549,11 +293,11 @@ impl Produce {
     }
 
     fn lines_header(&self, compact: bool) -> String {
-        let total = totals(self.lines.iter().map(|l| (l.qty, l.lot.unit)));
-        if self.lines.is_empty() {
+        let total = self.entry.total();
+        if self.entry.lines.is_empty() {
             "Inputs: none yet; type or scan them below".into()
         } else if compact {
-            format!("Inputs ({}): {total}", self.lines.len())
+            format!("Inputs ({}): {total}", self.entry.lines.len())
         } else {
             format!(
                 " {:>2} {} {} {} {} Expiry",
@@ -569,66 +313,18 @@ impl Produce {
     /// The list of input lines in `area`, scrolled to keep the selection in view; in the
     /// full layout a total follows the lines when there is room.
     fn render_lines(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
-        if area.height == 0 {
-            return;
-        }
-        let focused = ui.editing && self.form.slot() == Slot::Lines;
-        let head_style = if focused {
-            ui.theme.label_focus
-        } else {
-            ui.theme.title
-        };
-        let w = area.width as usize;
-        put(
+        let shown = self.entry.render_lines(
             buf,
             area,
-            area.x,
-            area.y,
-            &draw::fit(&self.lines_header(ui.compact), w, ui.theme.ellipsis()),
-            head_style,
+            ui,
+            &self.lines_header(ui.compact),
+            |i, l, w| self.line_text(i, l, w, ui.compact),
+            |l| l.expired || l.lot.status != lotline_domain::LotStatus::Released,
         );
-        let rows = area.height.saturating_sub(1) as usize;
-        if rows == 0 {
-            return;
-        }
-        let start = self.selected.saturating_sub(rows - 1);
-        draw::more_in_row(
-            buf,
-            draw::row(area, 0),
-            start,
-            rows,
-            self.lines.len(),
-            ui.theme,
-        );
-        let mut shown = 0;
-        for (n, (i, l)) in self
-            .lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
-            let y = area.y + 1 + n as u16;
-            let sel = i == self.selected;
-            let mark = if sel { ui.theme.marker() } else { " " };
-            let text = format!(
-                "{mark}{}",
-                self.line_text(i, l, w.saturating_sub(1), ui.compact)
-            );
-            let style = if sel && focused {
-                ui.theme.selected
-            } else if l.expired || l.lot.status != lotline_domain::LotStatus::Released {
-                ui.theme.warn
-            } else {
-                ui.theme.label
-            };
-            put(buf, area, area.x, y, &draw::pad(&text, w), style);
-            shown = n + 1;
-        }
-        if !ui.compact && !self.lines.is_empty() && shown < rows {
-            let n = self.lines.len();
-            let total = totals(self.lines.iter().map(|l| (l.qty, l.lot.unit)));
+        let (w, rows) = (area.width as usize, area.height.saturating_sub(1) as usize);
+        if !ui.compact && !self.entry.lines.is_empty() && shown < rows {
+            let n = self.entry.lines.len();
+            let total = self.entry.total();
             let t = format!(
                 "    {n} input{}, {total} used",
                 if n == 1 { "" } else { "s" }
@@ -649,7 +345,7 @@ impl Produce {
             return None;
         }
         let view = FormView {
-            form: &self.form,
+            form: &self.entry.form,
             notes: self.notes(ui),
             button: "Close batch",
             box_w: 18,
@@ -665,39 +361,18 @@ impl Produce {
         if inner.is_empty() {
             return None;
         }
-        let h = inner.height;
-        let mut cursor = None;
-        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
-            let r = draw::row(inner, y);
-            if r.height > 0
-                && let Some(c) = view.draw_slot(buf, r, s, ui)
-            {
-                cursor = Some(c);
-            }
-        };
-        for i in 0..4 {
-            at(buf, i, Slot::Field(i as usize));
-        }
-        // The bottom five rows: input lot, qty used, output qty, a gap, the button.
-        let bottom = h.saturating_sub(5).max(5);
-        at(buf, bottom, Slot::Field(4));
-        at(buf, bottom + 1, Slot::Field(5));
-        at(buf, bottom + 2, Slot::Field(6));
-        at(buf, bottom + 4, Slot::Button);
-        let table = Rect::new(
-            inner.x,
-            inner.y + 4,
-            inner.width,
-            bottom.saturating_sub(4).min(h.saturating_sub(4)),
-        );
-        self.render_lines(buf, table, ui);
+        // Output item, reference, line and date above the inputs; input lot, qty used
+        // and output qty below them.
+        let cursor = self.entry.render_full(buf, inner, &view, ui, 4, |buf, r| {
+            self.render_lines(buf, r, ui)
+        });
         let pick = Rect::new(
             inner.x + 34,
             inner.y + 1,
             inner.width.saturating_sub(34),
-            h.saturating_sub(2).min(10),
+            inner.height.saturating_sub(2).min(10),
         );
-        draw_pick(buf, pick, &self.form, ui);
+        draw_pick(buf, pick, &self.entry.form, ui);
         cursor
     }
 
@@ -711,14 +386,13 @@ impl Produce {
         // On a handheld the form scrolls to the cursor; once the output item has scrolled
         // out of view, a pinned line keeps it on screen: what the batch makes is what
         // every input line is read against.
-        let pieces = compact_pieces(&self.form, self.lines.len(), view, ui);
-        let (_, offset) = stack(&pieces, self.form.slot(), area.height);
-        let item = self.form.value("item").trim();
+        let pieces = compact_pieces(&self.entry.form, self.entry.lines.len(), view, ui);
+        let (_, offset) = stack(&pieces, self.entry.form.slot(), area.height);
+        let item = self.entry.form.value("item").trim();
         let area = if offset > 0 && !item.is_empty() && area.height > 4 {
             let name = self
-                .items
-                .iter()
-                .find(|i| i.code.as_str().eq_ignore_ascii_case(item))
+                .entry
+                .item()
                 .map(|i| format!(" {}", i.description.name))
                 .unwrap_or_default();
             put(
@@ -737,47 +411,125 @@ impl Produce {
         } else {
             area
         };
-        render_compact_with_lines(
-            &self.form,
-            self.lines.len(),
-            buf,
-            area,
-            view,
-            ui,
-            |buf, r| self.render_lines(buf, r, ui),
-        )
+        self.entry
+            .render_compact(buf, area, view, ui, |buf, r| self.render_lines(buf, r, ui))
+    }
+}
+
+impl EntryLine for InputLine {
+    fn lot_qty(&self) -> (&Lot, Qty) {
+        (&self.lot, self.qty)
     }
 }
 
 impl LineEntry for Produce {
-    const LOT: &'static str = "input";
-    const QTY: &'static str = "used";
+    type Line = InputLine;
+    const CHOICES: &'static [&'static str] = &["item"];
+    const NO_LOT: &'static str = "type or scan the first input lot";
+    // Done adding inputs: on to the output quantity.
+    const AFTER_LOTS: Slot = Slot::Field(6);
 
-    fn form(&mut self) -> &mut Form {
-        &mut self.form
+    fn entry(&mut self) -> &mut LineForm<InputLine> {
+        &mut self.entry
     }
-    fn items(&self) -> &[Item] {
-        &self.items
-    }
-    fn preview(&self) -> Option<&Lot> {
-        self.preview.as_ref()
-    }
-    fn forget_preview(&mut self) {
-        self.preview = None;
-    }
-    fn line_count(&self) -> usize {
-        self.lines.len()
-    }
-    fn selected(&mut self) -> &mut usize {
-        &mut self.selected
-    }
+
+    /// Find the lot typed in the input field; show it, or say why it cannot be used.
     fn look_up(&mut self, station: &dyn Station) -> Outcome {
-        self.look_up(station)
+        let found = (|| -> Result<(Lot, NaiveDate), StationError> {
+            let code = LotCode::parse(self.entry.form.value("input"), "input")?;
+            let lot = station.lot(code).map_err(|e| rename(e, "lot", "input"))?;
+            if let Some(e) = unusable(&lot, "input") {
+                return Err(e);
+            }
+            if let Some(n) = self.entry.lines.iter().position(|l| l.lot.id == lot.id) {
+                return Err(invalid(
+                    "input",
+                    format!(
+                        "lot {} is already line {}; remove that line to change its quantity",
+                        lot.code,
+                        n + 1
+                    ),
+                ));
+            }
+            Ok((lot, self.today(station)?))
+        })();
+        match found {
+            Ok((lot, today)) => {
+                let status = if lot.is_expired(today) {
+                    Status::warn(format!(
+                        "input: lot {} expired on {}; check with QA before using it",
+                        lot.code,
+                        lot.expiry.map(|d| d.to_string()).unwrap_or_default()
+                    ))
+                } else {
+                    Status::info(format!(
+                        "Lot {}: {} with {} {} on hand; enter the quantity used",
+                        lot.code, lot.item, lot.balance, lot.unit
+                    ))
+                };
+                let max = lot.balance;
+                self.entry.found(lot, max, status)
+            }
+            Err(e) => self.entry.not_found(&e),
+        }
     }
+
     fn add_line(&mut self, station: &dyn Station) -> Outcome {
-        self.add_line(station)
+        let lot = match self.lot_to_add(station, "type or scan a lot first") {
+            Ok(lot) => lot,
+            Err(out) => return out,
+        };
+        let qty = match self.entry.qty_from(&lot) {
+            Ok(q) => q,
+            Err(out) => return out,
+        };
+        let expired = self.entry.today.is_some_and(|t| lot.is_expired(t));
+        let n = self.entry.lines.len() + 1;
+        let text = format!("Line {n}: {} {} {} {}", lot.code, lot.item, qty, lot.unit);
+        let status = if expired {
+            Status::warn(format!("{text}; EXPIRED lot, check with QA"))
+        } else {
+            Status::ok(text)
+        };
+        self.entry.push(InputLine { lot, qty, expired });
+        Outcome::changed().status(status)
     }
-    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
-        self.form_action(a, station)
+
+    fn save(&mut self, station: &dyn Station) -> Outcome {
+        let today = match self.today(station) {
+            Ok(t) => t,
+            Err(e) => return Outcome::error(&e),
+        };
+        let batch = match self.batch(today) {
+            Ok(b) => b,
+            Err(e) => return refuse_all(&mut self.entry.form, e),
+        };
+        let unit = self
+            .entry
+            .item()
+            .map(|i| i.unit.to_string())
+            .unwrap_or_default();
+        let n = batch.inputs.len();
+        match station.produce(batch.clone()) {
+            Ok(created) => {
+                let desc = format!("{} {} {unit}", batch.item, batch.qty);
+                let msg = format!(
+                    "Batch closed: lot {} is {desc}, from {n} input{}",
+                    created.code,
+                    if n == 1 { "" } else { "s" }
+                );
+                self.last = Some((created.code, desc));
+                self.reset(true);
+                Outcome::changed()
+                    .status(saved(msg))
+                    .with(InternalEvent::LotsChanged)
+            }
+            Err(e) => self.entry.refuse_line(&e),
+        }
+    }
+
+    fn clear(&mut self) -> Outcome {
+        self.reset(false);
+        Outcome::changed().status(Status::info("Batch form cleared"))
     }
 }

@@ -593,9 +593,7 @@ impl Receive {
         if ui.compact {
             return self.render_compact(buf, area, &view, ui);
         }
-        let left_w = area.width.min(48);
-        let left = Rect::new(area.x, area.y, left_w, area.height);
-        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let (left, right) = form_columns(area);
         let inner = draw::boxed(buf, left, "Receive a case", ui.theme);
         let mut cursor = None;
         for (i, s) in self.form.order.iter().enumerate() {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use lotline_domain::LotFilter;
 use lotline_domain::scan::Scan;
 use lotline_domain::{
-    ItemCode, LotCode, LotLine, NewReturn, NewShipment, PartyId, Reference, parse_past_date,
+    ItemCode, LotCode, NewReturn, NewShipment, PartyId, Reference, parse_past_date,
 };
 use lotline_station::{Station, StationExt};
 
@@ -31,16 +31,12 @@ pub struct ShipLine {
 }
 
 pub struct Ship {
-    pub form: Form,
-    items: Vec<Item>,
-    pub lines: Vec<ShipLine>,
-    pub selected: usize,
-    pub preview: Option<Lot>,
+    /// The form and its lines (the lot field "lot", the quantity "qty").
+    pub entry: LineForm<ShipLine>,
     /// Released lots of the named item with stock, first to expire first.
     pub fefo: Vec<Lot>,
     /// The item the FEFO hint was loaded for.
     fefo_item: Option<ItemCode>,
-    today: Option<NaiveDate>,
     pub last: Option<String>,
     /// The event id of the shipment saved last, for its shipping KDEs.
     pub last_event: Option<u64>,
@@ -102,14 +98,9 @@ impl Ship {
             Slot::Button,
         ];
         Ship {
-            form,
-            items: Vec::new(),
-            lines: Vec::new(),
-            selected: 0,
-            preview: None,
+            entry: LineForm::new(form, "lot", "qty"),
             fefo: Vec::new(),
             fefo_item: None,
-            today: None,
             last: None,
             last_event: None,
             returning: None,
@@ -118,16 +109,9 @@ impl Ship {
     }
 
     pub fn is_dirty(&self) -> bool {
-        self.form.is_dirty()
-            || !self.lines.is_empty()
+        self.entry.form.is_dirty()
+            || !self.entry.lines.is_empty()
             || self.returning.as_ref().is_some_and(|f| f.is_dirty())
-    }
-
-    fn item(&self) -> Option<&Item> {
-        let v = self.form.value("item").trim();
-        self.items
-            .iter()
-            .find(|i| i.code.as_str().eq_ignore_ascii_case(v))
     }
 
     pub fn update(&mut self, action: ShipAction, station: &dyn Station) -> Outcome {
@@ -272,16 +256,12 @@ impl Ship {
         })();
         match loaded {
             Ok((items, parties, today)) => {
-                self.form.get_mut("customer").candidates = party_candidates(&parties, Role::buys);
+                self.entry.form.get_mut("customer").candidates =
+                    party_candidates(&parties, Role::buys);
                 let mut finished = items.clone();
                 finished.sort_by_key(|i| (i.kind != lotline_domain::ItemKind::Finished) as u8);
-                self.form.get_mut("item").candidates = item_candidates(&finished);
-                self.items = items;
-                self.today = Some(today);
-                let date = self.form.get_mut("date");
-                if !date.is_dirty() {
-                    date.reset_to(&today.to_string());
-                }
+                self.entry.form.get_mut("item").candidates = item_candidates(&finished);
+                self.entry.refreshed(items, today);
                 self.fefo_item = None;
                 Outcome::changed()
             }
@@ -291,7 +271,7 @@ impl Ship {
 
     /// Load the FEFO hint when the item field names a different item than last time.
     fn sync_fefo(&mut self, station: &dyn Station) -> Option<StationError> {
-        let want = self.item().map(|i| i.code.clone());
+        let want = self.entry.item().map(|i| i.code.clone());
         if want == self.fefo_item {
             self.apply_fefo();
             return None;
@@ -328,6 +308,7 @@ impl Ship {
     /// What is left of a lot after the lines already on this order.
     fn left(&self, lot: &Lot) -> Qty {
         let on_order: Qty = self
+            .entry
             .lines
             .iter()
             .filter(|l| l.lot.id == lot.id)
@@ -353,233 +334,30 @@ impl Ship {
                 )
             })
             .collect();
-        self.form.get_mut("lot").candidates = cands;
-    }
-
-    fn no_lines(&self) -> impl Fn(Slot) -> bool + use<> {
-        let empty = self.lines.is_empty();
-        move |s| empty && s == Slot::Lines
-    }
-
-    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
-        if let Some(out) = self.line_action(&a) {
-            return out;
-        }
-        match a {
-            FormAction::Next => {
-                if self.form.focused().is_some_and(|f| f.opt().is_some()) {
-                    accept_pick(&mut self.form);
-                }
-                self.form.next(self.no_lines());
-                Outcome::changed()
-            }
-            FormAction::Confirm => self.confirm(station),
-            FormAction::Save => self.save(station),
-            FormAction::RemoveLine => self.remove_line(),
-            FormAction::Clear => {
-                self.reset();
-                Outcome::changed().status(Status::info("Shipment form cleared"))
-            }
-            _ => Outcome::none(),
-        }
-    }
-
-    fn confirm(&mut self, station: &dyn Station) -> Outcome {
-        match self.form.slot() {
-            Slot::Button => return self.save(station),
-            Slot::Lines => return Outcome::none(),
-            Slot::Field(_) => {}
-        }
-        accept_pick(&mut self.form);
-        let name = self.form.focused().map(|f| f.name).unwrap_or("");
-        match name {
-            "customer" => {
-                if let Err(e) = check_choice(self.form.get_mut("customer"), "customer", true) {
-                    return refuse(&mut self.form, &e);
-                }
-            }
-            "item" => {
-                if let Err(e) = check_choice(self.form.get_mut("item"), "item", true) {
-                    return refuse(&mut self.form, &e);
-                }
-            }
-            "lot" => {
-                if self.form.get("lot").opt().is_none() {
-                    if self.lines.is_empty() {
-                        return refuse(
-                            &mut self.form,
-                            &invalid("lot", "type, scan or pick a lot to ship"),
-                        );
-                    }
-                    self.form.focus_slot(Slot::Button);
-                    return Outcome::changed();
-                }
-                let (out, note) = self.look_up_new(station);
-                return noted(out, note);
-            }
-            "qty" => return self.add_line(station),
-            _ => {}
-        }
-        if let Some(f) = self.form.focused_mut() {
-            f.error = false;
-        }
-        self.form.next(self.no_lines());
-        Outcome::changed()
-    }
-
-    /// Find the lot typed in the lot field; show it, or say why it cannot be shipped.
-    fn look_up(&mut self, station: &dyn Station) -> Outcome {
-        let found = (|| -> Result<Lot, StationError> {
-            let code = LotCode::parse(self.form.value("lot"), "lot")?;
-            let lot = station.lot(code)?;
-            if let Some(e) = unusable(&lot, "lot") {
-                return Err(e);
-            }
-            if !self.left(&lot).is_positive() {
-                return Err(invalid(
-                    "lot",
-                    format!("all of lot {} is already on this order", lot.code),
-                ));
-            }
-            Ok(lot)
-        })();
-        match found {
-            Ok(lot) => {
-                self.today = station.today().ok().or(self.today);
-                let left = self.left(&lot);
-                let mut status = Status::info(format!(
-                    "Lot {}: {} with {} {} to ship; enter the quantity",
-                    lot.code, lot.item, left, lot.unit
-                ));
-                // Not the first to expire? Say which is.
-                if let Some(first) = self
-                    .fefo
-                    .iter()
-                    .find(|l| self.left(l).is_positive())
-                    .filter(|f| {
-                        f.item == lot.item
-                            && f.id != lot.id
-                            && f.expiry < lot.expiry
-                            && f.expiry.is_some()
-                    })
-                {
-                    status = Status::warn(format!(
-                        "lot: {} expires first ({}); FEFO would ship it before {}",
-                        first.code,
-                        first.expiry.map(|d| d.to_string()).unwrap_or_default(),
-                        lot.code
-                    ));
-                }
-                if self.form.get("item").opt().is_none() {
-                    self.form.get_mut("item").set(lot.item.as_str());
-                }
-                self.form.get_mut("lot").set(lot.code.as_str());
-                self.form.get_mut("lot").pick_closed = true;
-                self.form.get_mut("qty").placeholder = format!("max {left}");
-                self.preview = Some(lot);
-                self.form.focus_field("qty");
-                Outcome::changed().status(status)
-            }
-            Err(e) => {
-                self.preview = None;
-                refuse(&mut self.form, &e)
-            }
-        }
-    }
-
-    fn add_line(&mut self, station: &dyn Station) -> Outcome {
-        if self.preview.is_none() {
-            if self.form.get("lot").opt().is_some() {
-                let out = self.look_up(station);
-                if self.preview.is_none() {
-                    return out;
-                }
-            } else {
-                return refuse(
-                    &mut self.form,
-                    &invalid("lot", "type, scan or pick a lot first"),
-                );
-            }
-        }
-        let Some(lot) = self.preview.clone() else {
-            return Outcome::none();
-        };
-        let mut left = lot.clone();
-        left.balance = self.left(&lot);
-        let qty = match Qty::parse_positive(self.form.value("qty"), "qty")
-            .and_then(|q| left.check_use(q, "qty").map(|_| q))
-        {
-            Ok(q) => q,
-            Err(e) => return refuse(&mut self.form, &e.into()),
-        };
-        let n = self.lines.len() + 1;
-        self.lines.push(ShipLine {
-            lot: lot.clone(),
-            qty,
-        });
-        self.selected = self.lines.len() - 1;
-        self.preview = None;
-        self.form.get_mut("lot").set("");
-        let q = self.form.get_mut("qty");
-        q.set("");
-        q.placeholder.clear();
-        self.form.focus_field("lot");
-        self.apply_fefo();
-        Outcome::changed().status(Status::ok(format!(
-            "Line {n}: {} {} {} {}; total {}",
-            lot.code,
-            lot.item,
-            qty,
-            lot.unit,
-            self.total()
-        )))
-    }
-
-    pub fn total(&self) -> String {
-        totals(self.lines.iter().map(|l| (l.qty, l.lot.unit)))
-    }
-
-    fn remove_line(&mut self) -> Outcome {
-        if self.lines.is_empty() {
-            return Outcome::changed().status(Status::warn("lot: there is no line to remove"));
-        }
-        let i = self.selected.min(self.lines.len() - 1);
-        let gone = self.lines.remove(i);
-        self.selected = i.min(self.lines.len().saturating_sub(1));
-        if self.lines.is_empty() && self.form.slot() == Slot::Lines {
-            self.form.focus_field("lot");
-        }
-        self.apply_fefo();
-        Outcome::changed().status(Status::info(format!(
-            "Removed line {}: {} {} {}",
-            i + 1,
-            gone.lot.code,
-            gone.qty,
-            gone.lot.unit
-        )))
+        self.entry.form.get_mut("lot").candidates = cands;
     }
 
     /// The shipment the form describes, or every problem with it (see `refuse_all`).
     fn shipment(&mut self, today: NaiveDate) -> Result<NewShipment, Refused<StationError>> {
         let mut c = Checks::new();
-        if let Some(t) = self.form.get("lot").opt() {
+        if let Some(t) = self.entry.form.get("lot").opt() {
             c.push(invalid(
                 "lot",
                 format!("press Enter to add lot {t} (or clear the field) before shipping"),
             ));
         }
-        if self.form.get("customer").opt().is_none() {
+        if self.entry.form.get("customer").opt().is_none() {
             c.push(invalid("customer", "customer is required"));
         }
         c.take(check_choice(
-            self.form.get_mut("customer"),
+            self.entry.form.get_mut("customer"),
             "customer",
             true,
         ));
-        if self.lines.is_empty() {
+        if self.entry.lines.is_empty() {
             c.push(invalid("lot", "add at least one lot to ship"));
         }
-        let f = &self.form;
+        let f = &self.entry.form;
         let opt = |n: &str| f.get(n).opt().map(str::to_string);
         let customer = c.take(PartyId::parse(f.value("customer"), "customer"));
         let date = c.take(parse_past_date(
@@ -594,69 +372,13 @@ impl Ship {
                 customer: customer?,
                 date: date?,
                 reference: reference?,
-                lines: self
-                    .lines
-                    .iter()
-                    .map(|l| LotLine {
-                        lot: l.lot.code.clone(),
-                        qty: l.qty,
-                    })
-                    .collect(),
+                lines: self.entry.lot_lines(),
             })
         })
     }
 
-    fn save(&mut self, station: &dyn Station) -> Outcome {
-        let today = match station.today() {
-            Ok(t) => t,
-            Err(e) => return Outcome::error(&e),
-        };
-        let s = match self.shipment(today) {
-            Ok(s) => s,
-            Err(e) => return refuse_all(&mut self.form, e),
-        };
-        let total = self.total();
-        match station.ship(s.clone()) {
-            Ok(event) => {
-                let n = s.lines.len();
-                let msg = format!(
-                    "Shipped {n} lot{} ({total}) to {}{}: event {event}",
-                    if n == 1 { "" } else { "s" },
-                    s.customer,
-                    s.reference
-                        .as_ref()
-                        .map(|r| format!(" on {r}"))
-                        .unwrap_or_default()
-                );
-                self.last = Some(format!("{} {total} (event {event})", s.customer));
-                self.last_event = Some(event);
-                self.reset();
-                self.fefo_item = None;
-                Outcome::changed()
-                    .status(saved(msg))
-                    .with(InternalEvent::LotsChanged)
-            }
-            Err(e) => {
-                if let Some(n) = e
-                    .field
-                    .as_deref()
-                    .and_then(|f| f.strip_prefix("lot "))
-                    .and_then(|n| n.parse::<usize>().ok())
-                    && n >= 1
-                    && n <= self.lines.len()
-                {
-                    self.selected = n - 1;
-                    self.form.mark_error(None);
-                    self.form.focus_slot(Slot::Lines);
-                    return Outcome::error(&e);
-                }
-                refuse(&mut self.form, &e)
-            }
-        }
-    }
-
     fn reset(&mut self) {
-        for f in &mut self.form.fields {
+        for f in &mut self.entry.form.fields {
             if f.name == "date" {
                 let v = f.initial.clone();
                 f.reset_to(&v);
@@ -664,24 +386,21 @@ impl Ship {
                 f.reset_to("");
             }
         }
-        self.form.get_mut("qty").placeholder.clear();
-        self.lines.clear();
-        self.selected = 0;
-        self.preview = None;
-        self.form.focus_field("customer");
+        self.entry.clear_lines();
+        self.entry.form.focus_field("customer");
     }
 
     fn notes(&self, ui: &Ui) -> Vec<(&'static str, String)> {
         let mut notes = Vec::new();
         if !ui.compact {
-            if let Some(c) = self.form.get("customer").exact() {
+            if let Some(c) = self.entry.form.get("customer").exact() {
                 notes.push(("customer", c.label.clone()));
             }
-            if let Some(i) = self.item() {
+            if let Some(i) = self.entry.item() {
                 notes.push(("item", i.description.name.clone()));
             }
         }
-        if let Some(l) = &self.preview {
+        if let Some(l) = &self.entry.preview {
             let exp = l
                 .expiry
                 .map(|d| format!("exp {d}"))
@@ -705,92 +424,36 @@ impl Ship {
     }
 
     fn render_lines(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
-        if area.height == 0 {
-            return;
-        }
-        let focused = ui.editing && self.form.slot() == Slot::Lines;
-        let w = area.width as usize;
-        let head = if self.lines.is_empty() {
+        let n = self.entry.lines.len();
+        let head = if n == 0 {
             "On this order: nothing yet".to_string()
         } else {
             format!(
-                "On this order: {} lot{}, total {}",
-                self.lines.len(),
-                if self.lines.len() == 1 { "" } else { "s" },
-                self.total()
+                "On this order: {n} lot{}, total {}",
+                if n == 1 { "" } else { "s" },
+                self.entry.total()
             )
         };
-        let hs = if focused {
-            ui.theme.label_focus
-        } else {
-            ui.theme.title
+        let text = |i: usize, l: &ShipLine, _: usize| {
+            if ui.compact {
+                return format!("{:>2} {} {} {}", i + 1, l.lot.code, l.qty, l.lot.unit);
+            }
+            let exp = expiry_text(&l.lot);
+            format!(
+                "{:>2} {} {} {} {exp}",
+                i + 1,
+                draw::pad(l.lot.code.as_str(), 11),
+                draw::pad(l.lot.item.as_str(), 9),
+                draw::rpad(&format!("{} {}", l.qty, l.lot.unit), 9),
+            )
         };
-        put(
-            buf,
-            area,
-            area.x,
-            area.y,
-            &draw::fit(&head, w, ui.theme.ellipsis()),
-            hs,
-        );
-        let rows = area.height.saturating_sub(1) as usize;
-        if rows == 0 {
-            return;
-        }
-        let start = self.selected.saturating_sub(rows - 1);
-        draw::more_in_row(
-            buf,
-            draw::row(area, 0),
-            start,
-            rows,
-            self.lines.len(),
-            ui.theme,
-        );
-        for (n, (i, l)) in self
-            .lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
-            let sel = i == self.selected;
-            let mark = if sel { ui.theme.marker() } else { " " };
-            let text = if ui.compact {
-                format!("{mark}{:>2} {} {} {}", i + 1, l.lot.code, l.qty, l.lot.unit)
-            } else {
-                let exp = l
-                    .lot
-                    .expiry
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into());
-                format!(
-                    "{mark}{:>2} {} {} {} {exp}",
-                    i + 1,
-                    draw::pad(l.lot.code.as_str(), 11),
-                    draw::pad(l.lot.item.as_str(), 9),
-                    draw::rpad(&format!("{} {}", l.qty, l.lot.unit), 9),
-                )
-            };
-            let style = if sel && focused {
-                ui.theme.selected
-            } else {
-                ui.theme.label
-            };
-            put(
-                buf,
-                area,
-                area.x,
-                area.y + 1 + n as u16,
-                &draw::pad(&text, w),
-                style,
-            );
-        }
+        self.entry
+            .render_lines(buf, area, ui, &head, text, |_| false);
     }
 
     /// The FEFO hint: lots of the item, first to expire first.
     fn render_fefo(&self, buf: &mut Buffer, area: Rect, ui: &Ui) {
-        let f = self.form.get("lot");
+        let f = self.entry.form.get("lot");
         let title = match &self.fefo_item {
             Some(i) => format!("FEFO {i}"),
             None => "FEFO hint".to_string(),
@@ -811,7 +474,7 @@ impl Ship {
             note_line(buf, inner, inner.y, "No released lot with stock.", ui);
             return;
         }
-        let picking = ui.editing && self.form.is_focused("lot") && f.pick_open();
+        let picking = ui.editing && self.entry.form.is_focused("lot") && f.pick_open();
         let sel = f.pick.min(m.len() - 1);
         let h = inner.height as usize;
         let start = if picking {
@@ -854,9 +517,7 @@ impl Ship {
         if ui.compact {
             return render_compact_with_lines(form, 0, buf, area, &view, ui, |_, _| {});
         }
-        let left_w = area.width.min(48);
-        let left = Rect::new(area.x, area.y, left_w, area.height);
-        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let (left, right) = form_columns(area);
         let inner = draw::boxed(buf, left, "Customer return", ui.theme);
         let mut cursor = None;
         for (y, s) in [
@@ -903,110 +564,181 @@ impl Ship {
             return self.render_return(form, buf, area, ui);
         }
         let view = FormView {
-            form: &self.form,
+            form: &self.entry.form,
             notes: self.notes(ui),
             button: "Ship",
             box_w: 18,
         };
         if ui.compact {
-            return self.render_compact(buf, area, &view, ui);
+            let lines = |buf: &mut Buffer, r| self.render_lines(buf, r, ui);
+            return self.entry.render_compact(buf, area, &view, ui, lines);
         }
-        let left_w = area.width.min(48);
-        let left = Rect::new(area.x, area.y, left_w, area.height);
-        let right = Rect::new(area.x + left_w, area.y, area.width - left_w, area.height);
+        let (left, right) = form_columns(area);
         let title = match &self.last {
             Some(l) => format!("Shipment (last: {l})"),
             None => "Shipment".into(),
         };
         let inner = draw::boxed(buf, left, &title, ui.theme);
-        let h = inner.height;
-        let mut cursor = None;
-        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
-            let r = draw::row(inner, y);
-            if r.height > 0
-                && let Some(c) = view.draw_slot(buf, r, s, ui)
-            {
-                cursor = Some(c);
-            }
-        };
-        for i in 0..3 {
-            at(buf, i, Slot::Field(i as usize));
-        }
-        let bottom = h.saturating_sub(5).max(4);
-        at(buf, bottom, Slot::Field(3));
-        at(buf, bottom + 1, Slot::Field(4));
-        at(buf, bottom + 2, Slot::Field(5));
-        at(buf, bottom + 4, Slot::Button);
-        let table = Rect::new(
-            inner.x,
-            inner.y + 3,
-            inner.width,
-            bottom.saturating_sub(3).min(h.saturating_sub(3)),
-        );
-        self.render_lines(buf, table, ui);
+        // Customer, reference and date above the lines; item, lot and quantity below.
+        let cursor = self.entry.render_full(buf, inner, &view, ui, 3, |buf, r| {
+            self.render_lines(buf, r, ui)
+        });
         if right.width >= 10 {
             let focused_pick = ui.editing
                 && self
+                    .entry
                     .form
                     .focused()
                     .is_some_and(|f| f.pick_open() && f.name != "lot");
             if focused_pick {
-                draw_pick(buf, right, &self.form, ui);
+                draw_pick(buf, right, &self.entry.form, ui);
             } else {
                 self.render_fefo(buf, right, ui);
             }
         }
         cursor
     }
+}
 
-    fn render_compact(
-        &self,
-        buf: &mut Buffer,
-        area: Rect,
-        view: &FormView,
-        ui: &Ui,
-    ) -> Option<Position> {
-        render_compact_with_lines(
-            &self.form,
-            self.lines.len(),
-            buf,
-            area,
-            view,
-            ui,
-            |buf, r| self.render_lines(buf, r, ui),
-        )
+impl EntryLine for ShipLine {
+    fn lot_qty(&self) -> (&Lot, Qty) {
+        (&self.lot, self.qty)
     }
 }
 
 impl LineEntry for Ship {
-    const LOT: &'static str = "lot";
-    const QTY: &'static str = "qty";
+    type Line = ShipLine;
+    const CHOICES: &'static [&'static str] = &["customer", "item"];
+    const NO_LOT: &'static str = "type, scan or pick a lot to ship";
+    const AFTER_LOTS: Slot = Slot::Button;
 
-    fn form(&mut self) -> &mut Form {
-        &mut self.form
+    fn entry(&mut self) -> &mut LineForm<ShipLine> {
+        &mut self.entry
     }
-    fn items(&self) -> &[Item] {
-        &self.items
-    }
-    fn preview(&self) -> Option<&Lot> {
-        self.preview.as_ref()
-    }
-    fn forget_preview(&mut self) {
-        self.preview = None;
-    }
-    fn line_count(&self) -> usize {
-        self.lines.len()
-    }
-    fn selected(&mut self) -> &mut usize {
-        &mut self.selected
-    }
+
+    /// Find the lot typed in the lot field; show it, or say why it cannot be shipped.
     fn look_up(&mut self, station: &dyn Station) -> Outcome {
-        self.look_up(station)
+        let found = (|| -> Result<Lot, StationError> {
+            let code = LotCode::parse(self.entry.form.value("lot"), "lot")?;
+            let lot = station.lot(code)?;
+            if let Some(e) = unusable(&lot, "lot") {
+                return Err(e);
+            }
+            if !self.left(&lot).is_positive() {
+                return Err(invalid(
+                    "lot",
+                    format!("all of lot {} is already on this order", lot.code),
+                ));
+            }
+            Ok(lot)
+        })();
+        match found {
+            Ok(lot) => {
+                self.entry.today = station.today().ok().or(self.entry.today);
+                let left = self.left(&lot);
+                let mut status = Status::info(format!(
+                    "Lot {}: {} with {} {} to ship; enter the quantity",
+                    lot.code, lot.item, left, lot.unit
+                ));
+                // Not the first to expire? Say which is.
+                if let Some(first) = self
+                    .fefo
+                    .iter()
+                    .find(|l| self.left(l).is_positive())
+                    .filter(|f| {
+                        f.item == lot.item
+                            && f.id != lot.id
+                            && f.expiry < lot.expiry
+                            && f.expiry.is_some()
+                    })
+                {
+                    status = Status::warn(format!(
+                        "lot: {} expires first ({}); FEFO would ship it before {}",
+                        first.code,
+                        first.expiry.map(|d| d.to_string()).unwrap_or_default(),
+                        lot.code
+                    ));
+                }
+                if self.entry.form.get("item").opt().is_none() {
+                    self.entry.form.get_mut("item").set(lot.item.as_str());
+                }
+                let out = self.entry.found(lot, left, status);
+                self.entry.form.get_mut("lot").pick_closed = true;
+                out
+            }
+            Err(e) => self.entry.not_found(&e),
+        }
     }
+
     fn add_line(&mut self, station: &dyn Station) -> Outcome {
-        self.add_line(station)
+        let lot = match self.lot_to_add(station, "type, scan or pick a lot first") {
+            Ok(lot) => lot,
+            Err(out) => return out,
+        };
+        let mut left = lot.clone();
+        left.balance = self.left(&lot);
+        let qty = match self.entry.qty_from(&left) {
+            Ok(q) => q,
+            Err(out) => return out,
+        };
+        let n = self.entry.lines.len() + 1;
+        self.entry.push(ShipLine {
+            lot: lot.clone(),
+            qty,
+        });
+        self.apply_fefo();
+        Outcome::changed().status(Status::ok(format!(
+            "Line {n}: {} {} {} {}; total {}",
+            lot.code,
+            lot.item,
+            qty,
+            lot.unit,
+            self.entry.total()
+        )))
     }
-    fn form_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
-        self.form_action(a, station)
+
+    fn save(&mut self, station: &dyn Station) -> Outcome {
+        let today = match station.today() {
+            Ok(t) => t,
+            Err(e) => return Outcome::error(&e),
+        };
+        let s = match self.shipment(today) {
+            Ok(s) => s,
+            Err(e) => return refuse_all(&mut self.entry.form, e),
+        };
+        let total = self.entry.total();
+        match station.ship(s.clone()) {
+            Ok(event) => {
+                let n = s.lines.len();
+                let msg = format!(
+                    "Shipped {n} lot{} ({total}) to {}{}: event {event}",
+                    if n == 1 { "" } else { "s" },
+                    s.customer,
+                    s.reference
+                        .as_ref()
+                        .map(|r| format!(" on {r}"))
+                        .unwrap_or_default()
+                );
+                self.last = Some(format!("{} {total} (event {event})", s.customer));
+                self.last_event = Some(event);
+                self.reset();
+                self.fefo_item = None;
+                Outcome::changed()
+                    .status(saved(msg))
+                    .with(InternalEvent::LotsChanged)
+            }
+            Err(e) => self.entry.refuse_line(&e),
+        }
+    }
+
+    fn clear(&mut self) -> Outcome {
+        self.reset();
+        Outcome::changed().status(Status::info("Shipment form cleared"))
+    }
+
+    fn remove_line(&mut self) -> Outcome {
+        let out = self.entry.remove_line();
+        self.apply_fefo();
+        out
     }
 }

@@ -39,7 +39,7 @@ fn switching_screens_never_loses_a_half_filled_form() {
         "the cursor is where it was"
     );
     keys(&mut a, &p, [f(3)]);
-    assert_eq!(a.produce.form.value("item"), "dou");
+    assert_eq!(a.produce.entry.form.value("item"), "dou");
 }
 
 #[test]

@@ -195,7 +195,7 @@ fn receive_names_its_wrong_fields_top_to_bottom() {
 #[test]
 fn produce_names_its_wrong_fields_and_a_missing_input_in_form_order() {
     let p = plant();
-    let mut f = InApp::new(app(&p), &p, |a| &a.produce.form);
+    let mut f = InApp::new(app(&p), &p, |a| &a.produce.entry.form);
     press(&mut f, KeyCode::F(3));
     for (name, text) in [
         ("item", "NOPE"),
@@ -231,7 +231,7 @@ fn produce_names_its_wrong_fields_and_a_missing_input_in_form_order() {
 #[test]
 fn ship_names_its_wrong_fields_and_a_missing_lot_in_form_order() {
     let p = plant();
-    let mut f = InApp::new(app(&p), &p, |a| &a.ship.form);
+    let mut f = InApp::new(app(&p), &p, |a| &a.ship.entry.form);
     press(&mut f, KeyCode::F(4));
     for (name, text) in [
         ("customer", "NOPE"),

@@ -94,7 +94,7 @@ fn a_hold_on_a_lot_in_the_open_batch_shows_on_its_line_at_once() {
         typed(&mut a, &p, t);
         keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     }
-    assert_eq!(a.produce.lines.len(), 1, "{:?}", a.status);
+    assert_eq!(a.produce.entry.lines.len(), 1, "{:?}", a.status);
     let before = screen(&a, 80, 24);
     assert!(!before.contains("HOLD"), "{before}");
     // QA holds the sugar at another station; the server's notice reaches this app.

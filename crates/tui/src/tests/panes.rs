@@ -424,7 +424,7 @@ fn produce_inputs_and_ship_lots_beyond_their_rows_are_marked() {
         typed(&mut a, &p, "1");
         key(&mut a, &p, KeyCode::Enter);
     }
-    assert_eq!(a.produce.lines.len(), 11, "{}", screen(&a, 80, 24));
+    assert_eq!(a.produce.entry.lines.len(), 11, "{}", screen(&a, 80, 24));
     snap("panes_produce_inputs", &a, FULL);
     snap("panes_produce_inputs", &a, COMPACT);
     // On a handheld the inputs stay in view above the lot field (they used to vanish once
@@ -437,7 +437,7 @@ fn produce_inputs_and_ship_lots_beyond_their_rows_are_marked() {
     assert!(shows(&a, FULL, "↑ more"), "{}", screen(&a, 80, 24));
     // Up to the first line: the rest is below.
     keys(&mut a, &p, [Input::code(KeyCode::BackTab)]);
-    while a.produce.selected > 0 {
+    while a.produce.entry.selected > 0 {
         key(&mut a, &p, KeyCode::Up);
     }
     assert!(shows(&a, FULL, "↓ more"), "{}", screen(&a, 80, 24));

@@ -207,8 +207,8 @@ fn produce_lines_are_added_by_scanning() {
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     // Our lot label (Code 128 of the lot code): looked up, the quantity asked for.
     scan(&mut a, &p, &format!("]C0{}", p.flour));
-    assert_eq!(a.produce.form.value("input"), p.flour.as_str());
-    assert_eq!(focused(&a.produce.form), "used");
+    assert_eq!(a.produce.entry.form.value("input"), p.flour.as_str());
+    assert_eq!(focused(&a.produce.entry.form), "used");
     assert!(
         status(&a).contains("enter the quantity used"),
         "{}",
@@ -216,18 +216,25 @@ fn produce_lines_are_added_by_scanning() {
     );
     typed(&mut a, &p, "100");
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
-    assert_eq!(a.produce.lines.len(), 1);
+    assert_eq!(a.produce.entry.lines.len(), 1);
     // A supplier's case of sugar: their lot (10) is our lot; its net weight is the use.
     scan(&mut a, &p, "]C13102002500\u{1d}10S-7");
-    assert_eq!(a.produce.lines.len(), 2, "{}", status(&a));
-    assert_eq!(a.produce.lines[1].lot.code, p.sugar);
-    assert_eq!(a.produce.lines[1].qty, Qty::from_units(25));
+    assert_eq!(a.produce.entry.lines.len(), 2, "{}", status(&a));
+    assert_eq!(a.produce.entry.lines[1].lot.code, p.sugar);
+    assert_eq!(a.produce.entry.lines[1].qty, Qty::from_units(25));
     assert_eq!(status(&a), format!("Line 2: {} SUGAR 25 kg", p.sugar));
-    assert_eq!(focused(&a.produce.form), "input", "ready for the next");
+    assert_eq!(
+        focused(&a.produce.entry.form),
+        "input",
+        "ready for the next"
+    );
     // Our GS1-128 lot label: (10) is our lot code.
     scan(&mut a, &p, &format!("]C110{}", p.eggs));
-    assert_eq!(a.produce.preview.as_ref().map(|l| &l.code), Some(&p.eggs));
-    assert_eq!(focused(&a.produce.form), "used");
+    assert_eq!(
+        a.produce.entry.preview.as_ref().map(|l| &l.code),
+        Some(&p.eggs)
+    );
+    assert_eq!(focused(&a.produce.entry.form), "used");
     // Held, and unknown: refused, naming the field.
     scan(&mut a, &p, "]C110S-8");
     assert_eq!(level(&a), Some(Level::Error));
@@ -237,8 +244,8 @@ fn produce_lines_are_added_by_scanning() {
         status(&a),
         "input: the scanned 'NOPE-1' is not one of our lots, nor a supplier lot we received"
     );
-    assert_eq!(focused(&a.produce.form), "input");
-    assert_eq!(a.produce.lines.len(), 2);
+    assert_eq!(focused(&a.produce.entry.form), "input");
+    assert_eq!(a.produce.entry.lines.len(), 2);
     // A label with no lot at all.
     scan(&mut a, &p, &format!("]C101{OATS}"));
     assert!(status(&a).contains("has no lot (10)"), "{}", status(&a));
@@ -255,8 +262,8 @@ fn a_new_lot_clears_the_quantity_typed_for_the_last_one_and_says_so() {
     scan(&mut a, &p, &format!("]C0{}", p.flour));
     typed(&mut a, &p, "12");
     scan(&mut a, &p, &format!("]C0{}", p.sugar));
-    assert_eq!(a.produce.form.value("input"), p.sugar.as_str());
-    assert_eq!(a.produce.form.value("used"), "", "{}", status(&a));
+    assert_eq!(a.produce.entry.form.value("input"), p.sugar.as_str());
+    assert_eq!(a.produce.entry.form.value("used"), "", "{}", status(&a));
     assert_eq!(level(&a), Some(Level::Warn));
     assert!(
         status(&a).ends_with(&format!("not added: {} 12 kg", p.flour)),
@@ -264,19 +271,22 @@ fn a_new_lot_clears_the_quantity_typed_for_the_last_one_and_says_so() {
         status(&a)
     );
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
-    assert!(a.produce.lines.is_empty(), "no line of 12 kg of sugar");
+    assert!(
+        a.produce.entry.lines.is_empty(),
+        "no line of 12 kg of sugar"
+    );
     // Typed, not scanned: the same.
     typed(&mut a, &p, "7");
-    a.produce.form.focus_field("input");
+    a.produce.entry.form.focus_field("input");
     keys(&mut a, &p, [Input::ctrl('u')]);
     typed(&mut a, &p, p.eggs.as_str());
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
-    assert_eq!(a.produce.form.value("used"), "", "{}", status(&a));
+    assert_eq!(a.produce.entry.form.value("used"), "", "{}", status(&a));
     assert!(status(&a).contains("not added: "), "{}", status(&a));
     // The same lot again keeps its quantity: nothing is abandoned.
     typed(&mut a, &p, "3");
     scan(&mut a, &p, &format!("]C0{}", p.eggs));
-    assert_eq!(a.produce.form.value("used"), "3", "{}", status(&a));
+    assert_eq!(a.produce.entry.form.value("used"), "3", "{}", status(&a));
 
     keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
     typed(&mut a, &p, "shop");
@@ -284,8 +294,8 @@ fn a_new_lot_clears_the_quantity_typed_for_the_last_one_and_says_so() {
     scan(&mut a, &p, &format!("]C0{}", p.cookies_a));
     typed(&mut a, &p, "12");
     scan(&mut a, &p, &format!("]C0{}", p.cookies_b));
-    assert_eq!(a.ship.form.value("lot"), p.cookies_b.as_str());
-    assert_eq!(a.ship.form.value("qty"), "", "{}", status(&a));
+    assert_eq!(a.ship.entry.form.value("lot"), p.cookies_b.as_str());
+    assert_eq!(a.ship.entry.form.value("qty"), "", "{}", status(&a));
     assert!(
         status(&a).ends_with(&format!("not added: {} 12 case", p.cookies_a)),
         "{}",
@@ -293,7 +303,7 @@ fn a_new_lot_clears_the_quantity_typed_for_the_last_one_and_says_so() {
     );
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     assert!(
-        a.ship.lines.is_empty(),
+        a.ship.entry.lines.is_empty(),
         "no line of 12 cases of the other lot"
     );
 }
@@ -305,22 +315,22 @@ fn ship_lines_are_added_by_scanning() {
     typed(&mut a, &p, "shop");
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     scan(&mut a, &p, &format!("]C0{}", p.cookies_b));
-    assert_eq!(a.ship.form.value("lot"), p.cookies_b.as_str());
+    assert_eq!(a.ship.entry.form.value("lot"), p.cookies_b.as_str());
     assert_eq!(
-        a.ship.form.value("item"),
+        a.ship.entry.form.value("item"),
         "COOKIE",
         "the item follows the lot"
     );
-    assert_eq!(focused(&a.ship.form), "qty");
+    assert_eq!(focused(&a.ship.entry.form), "qty");
     assert!(status(&a).contains("enter the quantity"), "{}", status(&a));
     typed(&mut a, &p, "10");
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
-    assert_eq!(a.ship.lines.len(), 1);
-    assert_eq!(a.ship.lines[0].lot.code, p.cookies_b);
+    assert_eq!(a.ship.entry.lines.len(), 1);
+    assert_eq!(a.ship.entry.lines[0].lot.code, p.cookies_b);
     // A held lot by its supplier lot: refused.
     scan(&mut a, &p, "]C110S-8");
     assert!(status(&a).contains("is on hold"), "{}", status(&a));
-    assert_eq!(a.ship.lines.len(), 1);
+    assert_eq!(a.ship.entry.lines.len(), 1);
 }
 
 #[test]
@@ -452,7 +462,7 @@ fn a_supplier_lot_that_became_several_of_our_lots_offers_them_all_to_trace() {
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     scan(&mut a, &p, "]C0DUP-1");
     assert_eq!(
-        a.produce.form.value("input"),
+        a.produce.entry.form.value("input"),
         on_hand.as_str(),
         "{}",
         status(&a)
@@ -577,18 +587,23 @@ fn fast_typing_in_a_field_or_prompt_is_typed_not_scanned() {
     // Produce and Ship: text typed fast into the lot field stays there, as typed.
     let (p, mut a) = setup();
     keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
-    a.produce.form.focus_field("input");
+    a.produce.entry.form.focus_field("input");
     scan(&mut a, &p, "NOPE-99");
-    assert_eq!(a.produce.form.value("input"), "NOPE-99", "{}", status(&a));
+    assert_eq!(
+        a.produce.entry.form.value("input"),
+        "NOPE-99",
+        "{}",
+        status(&a)
+    );
     assert_eq!(level(&a), Some(Level::Error));
     // Our lot code typed fast is looked up, as Enter does.
-    a.produce.form.get_mut("input").set("");
+    a.produce.entry.form.get_mut("input").set("");
     scan(&mut a, &p, p.flour.as_str());
-    assert_eq!(focused(&a.produce.form), "used", "{}", status(&a));
+    assert_eq!(focused(&a.produce.entry.form), "used", "{}", status(&a));
     keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
-    a.ship.form.focus_field("lot");
+    a.ship.entry.form.focus_field("lot");
     scan(&mut a, &p, "NOPE-99");
-    assert_eq!(a.ship.form.value("lot"), "NOPE-99", "{}", status(&a));
+    assert_eq!(a.ship.entry.form.value("lot"), "NOPE-99", "{}", status(&a));
 
     // A wedge scanner with neither AIM identifiers nor a prefix, FNC1 first not sent: a
     // GS1 case label (a GTIN, GS between fields) still fills the Receive form.

@@ -263,7 +263,7 @@ impl P<'_> {
         self.act(FormAction::Confirm)
     }
     fn focused(&self) -> &'static str {
-        self.s.form.focused().map(|f| f.name).unwrap_or("")
+        self.s.entry.form.focused().map(|f| f.name).unwrap_or("")
     }
     /// Scan a lot and enter the quantity used.
     fn add(&mut self, lot: &LotCode, qty: &str) -> (Outcome, Outcome) {
@@ -306,22 +306,22 @@ fn a_batch_with_three_inputs_one_of_them_removed_and_put_back() {
         b.act(FormAction::Edit(InputRequest::DeletePrevChar));
     }
     b.enter("30");
-    assert_eq!(b.s.lines.len(), 2);
+    assert_eq!(b.s.entry.lines.len(), 2);
     let out = b.act(FormAction::RemoveLine);
     assert!(
         msg(&out).starts_with(&format!("Removed line 2: {}", p.sugar)),
         "{}",
         msg(&out)
     );
-    assert_eq!(b.s.lines.len(), 1);
+    assert_eq!(b.s.entry.lines.len(), 1);
     b.add(&p.sugar, "20");
     b.add(&p.eggs, "4");
-    assert_eq!(b.s.lines.len(), 3);
+    assert_eq!(b.s.entry.lines.len(), 3);
     // Enter on an empty lot field: done with inputs.
     b.act(FormAction::Confirm);
     assert_eq!(b.focused(), "qty");
     b.enter("120");
-    assert_eq!(b.s.form.slot(), Slot::Button);
+    assert_eq!(b.s.entry.form.slot(), Slot::Button);
     let out = b.act(FormAction::Confirm);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));
     assert!(out.events.contains(&InternalEvent::LotsChanged));
@@ -355,10 +355,10 @@ fn a_batch_with_three_inputs_one_of_them_removed_and_put_back() {
         }
     );
     // Ready for the next batch of the same item on the same line.
-    assert!(b.s.lines.is_empty());
-    assert_eq!(b.s.form.value("item"), "DOUGH");
-    assert_eq!(b.s.form.value("line"), "L2");
-    assert_eq!(b.s.form.value("ref"), "");
+    assert!(b.s.entry.lines.is_empty());
+    assert_eq!(b.s.entry.form.value("item"), "DOUGH");
+    assert_eq!(b.s.entry.form.value("line"), "L2");
+    assert_eq!(b.s.entry.form.value("ref"), "");
     assert_eq!(b.focused(), "ref");
 }
 
@@ -367,7 +367,7 @@ fn expired_inputs_are_warned_about_held_ones_refused() {
     let p = plant();
     let mut b = P::new(&p);
     b.enter("DOUGH");
-    b.s.form.focus_field("input");
+    b.s.entry.form.focus_field("input");
     let out = b.enter(p.old_eggs.as_str());
     assert_eq!(level(&out), Some(Level::Warn));
     assert_eq!(
@@ -380,7 +380,7 @@ fn expired_inputs_are_warned_about_held_ones_refused() {
     let out = b.enter("2");
     assert_eq!(level(&out), Some(Level::Warn));
     assert!(msg(&out).contains("EXPIRED"));
-    assert!(b.s.lines[0].expired);
+    assert!(b.s.entry.lines[0].expired);
     let out = b.enter(p.held_sugar.as_str());
     assert_eq!(level(&out), Some(Level::Error));
     assert_eq!(
@@ -390,10 +390,10 @@ fn expired_inputs_are_warned_about_held_ones_refused() {
             p.held_sugar
         )
     );
-    assert!(b.s.preview.is_none());
+    assert!(b.s.entry.preview.is_none());
     assert_eq!(b.focused(), "input");
     assert_eq!(
-        b.s.form.value("input"),
+        b.s.entry.form.value("input"),
         p.held_sugar.as_str(),
         "left for correction"
     );
@@ -425,7 +425,7 @@ fn expired_inputs_are_warned_about_held_ones_refused() {
     assert_eq!(b.focused(), "qty");
     let mut empty = P::new(&p);
     empty.enter("DOUGH");
-    empty.s.form.focus_field("qty");
+    empty.s.entry.form.focus_field("qty");
     empty.enter("5");
     let out = empty.act(FormAction::Save);
     assert_eq!(msg(&out), "input: add at least one input lot");
@@ -452,7 +452,7 @@ impl S<'_> {
         self.act(FormAction::Confirm)
     }
     fn focused(&self) -> &'static str {
-        self.s.form.focused().map(|f| f.name).unwrap_or("")
+        self.s.entry.form.focused().map(|f| f.name).unwrap_or("")
     }
 }
 
@@ -461,7 +461,7 @@ fn ship_with_the_fefo_hint_and_a_running_total() {
     let p = plant();
     let mut s = S::new(&p);
     s.enter("corner"); // the customer, by name
-    assert_eq!(s.s.form.value("customer"), "SHOP");
+    assert_eq!(s.s.entry.form.value("customer"), "SHOP");
     s.enter("BOL:5521");
     s.act(FormAction::Confirm); // date
     assert_eq!(s.focused(), "item");
@@ -472,9 +472,9 @@ fn ship_with_the_fefo_hint_and_a_running_total() {
     assert_eq!(s.focused(), "lot");
     // Down on the empty lot field opens the hint; Enter takes the first.
     s.act(FormAction::Down);
-    assert!(s.s.form.focused().unwrap().pick_open());
+    assert!(s.s.entry.form.focused().unwrap().pick_open());
     let out = s.act(FormAction::Confirm);
-    assert_eq!(s.s.form.value("lot"), p.cookies_a.as_str());
+    assert_eq!(s.s.entry.form.value("lot"), p.cookies_a.as_str());
     assert!(msg(&out).contains("with 40 case to ship"), "{}", msg(&out));
     s.enter("35");
     let out = s.enter(p.cookies_a.as_str());
@@ -492,7 +492,7 @@ fn ship_with_the_fefo_hint_and_a_running_total() {
         )
     );
     s.act(FormAction::Edit(InputRequest::DeleteLine)); // the quantity
-    s.s.form.focus_field("lot");
+    s.s.entry.form.focus_field("lot");
     s.act(FormAction::Edit(InputRequest::DeleteLine));
     let out = s.enter(p.cookies_b.as_str());
     assert_eq!(level(&out), Some(Level::Warn), "not first to expire");
@@ -506,9 +506,9 @@ fn ship_with_the_fefo_hint_and_a_running_total() {
         msg(&out),
         format!("Line 2: {} COOKIE 10 case; total 45 case", p.cookies_b)
     );
-    assert_eq!(s.s.total(), "45 case");
+    assert_eq!(s.s.entry.total(), "45 case");
     s.act(FormAction::Confirm); // empty lot: to the button
-    assert_eq!(s.s.form.slot(), Slot::Button);
+    assert_eq!(s.s.entry.form.slot(), Slot::Button);
     let out = s.act(FormAction::Confirm);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));
     assert!(msg(&out).starts_with("Shipped 2 lots (45 case) to SHOP on BOL:5521: event "));
@@ -524,7 +524,7 @@ fn ship_with_the_fefo_hint_and_a_running_total() {
         p.st.party_events(PartyId::parse("SHOP", "c").unwrap())
             .unwrap();
     assert_eq!(events.len(), 1);
-    assert!(s.s.lines.is_empty() && s.s.form.value("customer").is_empty());
+    assert!(s.s.entry.lines.is_empty() && s.s.entry.form.value("customer").is_empty());
 }
 
 #[test]
@@ -539,7 +539,7 @@ fn ship_refuses_held_and_recalled_lots() {
     .unwrap();
     let mut s = S::new(&p);
     s.enter("CAFE");
-    s.s.form.focus_field("lot");
+    s.s.entry.form.focus_field("lot");
     let out = s.enter(p.cookies_a.as_str());
     assert_eq!(
         msg(&out),
@@ -553,7 +553,7 @@ fn ship_refuses_held_and_recalled_lots() {
     let out = s.enter(p.held_sugar.as_str());
     assert!(msg(&out).contains("is on hold"), "{}", msg(&out));
     // The FEFO hint leaves out what may not ship.
-    s.s.form.focus_field("item");
+    s.s.entry.form.focus_field("item");
     s.enter("COOKIE");
     let fefo: Vec<&LotCode> = s.s.fefo.iter().map(|l| &l.code).collect();
     assert_eq!(fefo, vec![&p.cookies_b]);

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::keymap::{Action, Layer};
-use crate::tree::{Glyphs, count_text, mark, prefix};
+use crate::tree::{Glyphs, NodeKind, count_text, mark, prefix};
 use ratatui::style::Style;
 
 /// Width of the detail pane beside the tree in the full layout.
@@ -244,19 +244,9 @@ impl Trace {
                 "Shipped / received"
             )
         };
-        put(
-            buf,
-            inner,
-            inner.x,
-            inner.y,
-            &draw::take(&head, w),
-            ui.theme.title,
-        );
-        let rows = inner.height.saturating_sub(1) as usize;
-        if rows == 0 {
+        let Some((rows, start)) = list_head(buf, inner, &head, p.selected, ui) else {
             return;
-        }
-        let start = p.selected.saturating_sub(rows - 1);
+        };
         for (n, (i, e)) in p
             .entries
             .iter()
