@@ -228,9 +228,34 @@ fn private_temp(path: &Path, access: Access) -> io::Result<(PathBuf, File)> {
     }
 }
 
+/// For writers that must write by path (redb creates and syncs its own file; a copy is
+/// made with `std::fs::copy`), the same steps `NewFile` takes, one at a time: make the
+/// temporary with [`private_file`], fill it, [`sync_file`], [`link_no_replace`], remove the
+/// temporary, [`sync_dir`].
+///
+/// A new empty file at `path`, its owner's alone (0600) whatever the umask, never opened
+/// through a link planted at the name; fails if anything is there.
+pub fn private_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    // The umask can only take bits away; set exactly 0600 on the open file.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// fsync a file's contents, by path.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
 /// Put `tmp` at `dest` unless something is there: a hard link (atomic, never replaces),
 /// or on file systems without hard links a rename that refuses to replace.
-fn link_no_replace(tmp: &Path, dest: &Path) -> io::Result<()> {
+pub fn link_no_replace(tmp: &Path, dest: &Path) -> io::Result<()> {
     match std::fs::hard_link(tmp, dest) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),

@@ -899,50 +899,18 @@ fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
 /// only (0600) whatever the umask: anyone who can read the file reads every record,
 /// bypassing the server's roles. Never through a link left at the temporary name.
 fn private_file(tmp: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let made = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(tmp)
-        .and_then(|f| {
-            // The umask can only take bits away; set exactly 0600 on the open file.
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        });
-    made.map_err(|e| StoreError::Io(format!("cannot create {}: {e}", tmp.display())))
-}
-
-/// Put `tmp` at `dest` unless something is there: a hard link (atomic, never replaces),
-/// or on file systems without links a rename after checking `dest` is free.
-pub(crate) fn link_no_replace(tmp: &Path, dest: &Path) -> std::io::Result<()> {
-    match std::fs::hard_link(tmp, dest) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) if !dest.exists() => std::fs::rename(tmp, dest),
-        Err(e) => Err(e),
-    }
+    lotline_files::private_file(tmp)
+        .map(drop)
+        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", tmp.display())))
 }
 
 /// fsync a file's contents.
 pub(crate) fn sync_file(path: &Path) -> Result<(), StoreError> {
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
+    lotline_files::sync_file(path)
         .map_err(|e| StoreError::Io(format!("cannot sync {}: {e}", path.display())))
 }
 
-/// fsync a folder, so a rename or link in it survives a power cut. Best effort: some file
-/// systems refuse to sync a folder, and the data itself is already synced.
-pub fn sync_dir(dir: &Path) {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
+pub(crate) use lotline_files::{link_no_replace, sync_dir};
 
 /// Copy `src` to `dest` whole or not at all: to a temporary name, synced, compared byte for
 /// byte with the source, then renamed. `dest` must not exist.

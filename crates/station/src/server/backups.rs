@@ -185,7 +185,7 @@ impl Manifest {
             .and_then(|()| std::fs::rename(&tmp, path));
         written.map_err(|e| format!("cannot write {shown}: {e}"))?;
         if let Some(dir) = path.parent() {
-            lotline_store::sync_dir(dir);
+            lotline_files::sync_dir(dir);
         }
         Ok(())
     }
