@@ -3,8 +3,6 @@
 //! and the server killed mid-write, garbage on the socket, and a second Unix user refused
 //! by role. Nothing here asserts a time.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -447,8 +445,8 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
 #[test]
 fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     let user = "lotline-test-op";
-    let (uid, gid) = match support::test_user(user)
-        .and_then(|ids| support::reachable_by_others(&bin()).map(|()| ids))
+    let (uid, gid) = match crate::support::test_user(user)
+        .and_then(|ids| crate::support::reachable_by_others(&bin()).map(|()| ids))
     {
         Ok(ids) => ids,
         Err(why) => {

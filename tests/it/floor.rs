@@ -5,8 +5,6 @@
 //! only the service may read. Real `lotline` processes with explicit environments; nothing
 //! here reads /etc/lotline, the user's HOME or LOTLINE_* from the ambient environment.
 
-mod support;
-
 use lotline_station::wire::{self, Hello, PROTOCOL, Welcome};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
@@ -318,8 +316,8 @@ fn the_audit_names_additions_settings_and_refusals_with_who_and_where() {
 /// A second Unix user for the QA tests who can reach the binary, or `None` after saying
 /// why the test is skipped.
 fn test_user(name: &str) -> Option<(u32, u32)> {
-    match support::test_user(name)
-        .and_then(|ids| support::reachable_by_others(&bin()).map(|()| ids))
+    match crate::support::test_user(name)
+        .and_then(|ids| crate::support::reachable_by_others(&bin()).map(|()| ids))
     {
         Ok(ids) => Some(ids),
         Err(why) => {

@@ -7,8 +7,7 @@
 //! processes get an explicit environment. Nothing here asserts a time; every loop is
 //! bounded.
 
-mod support;
-use support::{reachable_by_others, test_user};
+use crate::support::{reachable_by_others, test_user};
 
 use std::io::{BufRead, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -180,7 +179,7 @@ impl Fake {
         let mut c = Command::new(std::env::current_exe().unwrap());
         c.args([
             "--exact",
-            "fake_server_child",
+            "attack_paths::fake_server_child",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -1,0 +1,26 @@
+//! Every integration test in one binary: one build and one link for all of them, and one
+//! kit (`support`) for running the real `lotline` the same hermetic way everywhere. A
+//! module per area; `cargo test --test it cli::` runs one area's tests.
+//!
+//! Two tiers: `cargo test` runs the fast one; the long rounds (killed writers, damaged
+//! files, pseudo-terminal sessions) are `#[ignore]`d into the slow tier that
+//! `cargo test -- --ignored` runs.
+
+mod support;
+
+mod attack_bounds;
+mod attack_paths;
+mod attack_requests;
+mod cli;
+mod cli_init;
+mod cli_recall;
+mod damaged;
+mod deploy;
+mod epcis;
+mod faults;
+mod floor;
+mod fsma;
+mod hostile;
+mod kill;
+mod server;
+mod tui;
