@@ -1,327 +1,9 @@
 //! The command line, run as the real binary against a real database file in a temp folder:
 //! every command, the output scripts rely on, and every kind of bad input.
 
-use assert_cmd::Command;
+use crate::support::{Plant, Run, lotline, stop_server};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-struct Plant {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-/// Output of one run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Stop the server a command started for `db` (SIGTERM, as systemd would), and wait until
-/// it has closed the file.
-fn stop_server(db: &Path) {
-    let socket = lotline_station::remote::socket_path(db);
-    let Some(pid) = lotline_station::server::served_by(&socket) else {
-        return;
-    };
-    // SAFETY: plain kill(2) on a pid the server reported.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    for _ in 0..500 {
-        if !socket.exists() && !Path::new(&format!("/proc/{pid}")).exists() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("the server (pid {pid}) did not stop");
-}
-
-impl Plant {
-    /// A plant whose database exists (created with `--create`, as `lotline init` would).
-    fn new() -> Plant {
-        let p = Plant::empty();
-        p.ok(&["--create", "plant", "show"]);
-        p
-    }
-
-    /// A folder with no database in it yet.
-    fn empty() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        Plant { _dir: dir, db }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_PRINTER")
-            // A named station carries the SSH address of the session running the tests.
-            .env_remove("SSH_CONNECTION")
-            .env("LOTLINE_STATION", "test-station")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Run with extra environment variables.
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut c = Command::cargo_bin("lotline").unwrap();
-        c.env("LOTLINE_CONFIG", "none");
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_PRINTER")
-            // A named station carries the SSH address of the session running the tests.
-            .env_remove("SSH_CONNECTION")
-            .env("LOTLINE_STATION", "test-station");
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let out = c.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Run and expect success; returns stdout trimmed.
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
-        r.stdout.trim().to_string()
-    }
-
-    /// Run and expect a refusal: non-zero, one line on stderr naming `field`, nothing stored.
-    fn refused(&self, args: &[&str], field: &str, words: &str) {
-        let before = self.snapshot();
-        let r = self.run(args);
-        assert_ne!(
-            r.code, 0,
-            "lotline {args:?} should fail; stdout: {}",
-            r.stdout
-        );
-        assert_eq!(
-            r.stderr.lines().count(),
-            1,
-            "one line of error, got: {}",
-            r.stderr
-        );
-        let line = r.stderr.trim();
-        assert!(
-            line.starts_with(&format!("lotline: {field}: ")),
-            "names field {field}: {line}"
-        );
-        assert!(line.contains(words), "{line} should say '{words}'");
-        assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
-        assert_eq!(self.snapshot(), before, "nothing stored by {args:?}");
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    /// Every lot with its balance and status: what a refused command must leave alone.
-    fn snapshot(&self) -> String {
-        if !self.db.exists() {
-            return String::new();
-        }
-        // Lots with balances and statuses, plus the counts of lots, events and links and
-        // check's verdict: a refused command that stored an event or a link shows here.
-        format!(
-            "{}\n{}",
-            self.ok(&["lots", "--json"]),
-            self.ok(&["check", "--json"])
-        )
-    }
-
-    /// Flour and eggs → dough → cookies: the chain of README.md's quick start.
-    fn bakery(&self) -> (String, String, String, String) {
-        self.ok(&[
-            "item",
-            "add",
-            "FLOUR",
-            "--name",
-            "All-purpose flour",
-            "--unit",
-            "kg",
-        ]);
-        self.ok(&[
-            "item",
-            "add",
-            "EGGS",
-            "--name",
-            "Shell eggs",
-            "--unit",
-            "dozen",
-            "--ftl",
-            "--gtin",
-            "00614141000036",
-        ]);
-        self.ok(&[
-            "item",
-            "add",
-            "DOUGH",
-            "--name",
-            "Cookie dough",
-            "--unit",
-            "kg",
-            "--kind",
-            "intermediate",
-            "--shelf-life",
-            "5",
-        ]);
-        self.ok(&[
-            "item",
-            "add",
-            "COOKIE",
-            "--name",
-            "Cookies 12x200g",
-            "--unit",
-            "case",
-            "--kind",
-            "finished",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "MILL",
-            "--name",
-            "Prairie Mill",
-            "--role",
-            "supplier",
-            "--city",
-            "Salina",
-            "--state",
-            "KS",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "FARM",
-            "--name",
-            "Sunny Ridge Farms",
-            "--role",
-            "supplier",
-            "--gln",
-            "0614141000012",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "SHOP",
-            "--name",
-            "Corner Market",
-            "--role",
-            "customer",
-            "--contact-name",
-            "Priya",
-            "--contact-phone",
-            "503-555-0101",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "CAFE",
-            "--name",
-            "Cafe Rosa",
-            "--role",
-            "customer",
-        ]);
-        let flour = self.ok(&[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-88",
-            "--qty",
-            "1000",
-            "--date",
-            "2026-11-01",
-            "--ref",
-            "BOL:4471",
-        ]);
-        let eggs = self.ok(&[
-            "receive",
-            "--item",
-            "EGGS",
-            "--supplier",
-            "FARM",
-            "--supplier-lot",
-            "srf-1121",
-            "--qty",
-            "50",
-            "--date",
-            "2026-11-01",
-            "--expiry",
-            "2026-11-30",
-            "--temp",
-            "4.5",
-            "--inspection",
-            "pass",
-        ]);
-        let dough = self.ok(&[
-            "produce",
-            "--item",
-            "DOUGH",
-            "--qty",
-            "120",
-            "--input",
-            &format!("{flour}=100"),
-            "--input",
-            &format!("{eggs}=10"),
-            "--date",
-            "2026-11-02",
-            "--line",
-            "Mixer 1",
-            "--ref",
-            "WO:77",
-        ]);
-        let cookies = self.ok(&[
-            "produce",
-            "--item",
-            "COOKIE",
-            "--qty",
-            "40",
-            "--input",
-            &format!("{dough}=120"),
-            "--date",
-            "2026-11-02",
-        ]);
-        self.ok(&[
-            "ship",
-            "--customer",
-            "SHOP",
-            "--lot",
-            &format!("{cookies}=15"),
-            "--date",
-            "2026-11-03",
-            "--ref",
-            "BOL:5521",
-        ]);
-        self.ok(&[
-            "ship",
-            "--customer",
-            "CAFE",
-            "--lot",
-            &format!("{cookies}=5"),
-            "--date",
-            "2026-11-04",
-        ]);
-        (flour, eggs, dough, cookies)
-    }
-}
 
 fn lot<'a>(v: &'a Value, code: &str) -> &'a Value {
     v.as_array()
@@ -1099,9 +781,7 @@ fn files_that_are_not_lotline_databases_are_reported_not_crashed_on() {
     }
     // a directory
     let dir = tempfile::tempdir().unwrap();
-    let r = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let r = lotline()
         .arg("--db")
         .arg(dir.path())
         .arg("lots")
@@ -1177,7 +857,7 @@ fn check_finds_links_that_do_not_mirror() {
         .unwrap() as u32
         + 1;
     // The plant's server (started by the commands above) lets go of the file.
-    stop_server(&p.db);
+    stop_server(&lotline_station::remote::socket_path(&p.db));
     {
         // Tamper behind lotline's back, as a bad tool or disk might.
         let db = redb::Database::open(&p.db).unwrap();
@@ -1222,9 +902,7 @@ fn check_finds_links_that_do_not_mirror() {
 fn lotline_db_environment_variable_chooses_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("env.redb");
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .args([
             "--create", "item", "add", "SALT", "--name", "Salt", "--unit", "kg",
         ])
@@ -1239,12 +917,9 @@ fn lotline_db_environment_variable_chooses_the_file() {
 fn demo_builds_its_own_database_and_tells_the_story() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
+        lotline()
             .args(args)
             .env("HOME", home.path())
-            .env_remove("XDG_DATA_HOME")
             .env("LOTLINE_DB", home.path().join("real.redb"))
             .output()
             .unwrap()
@@ -1405,13 +1080,10 @@ fn labels_print_to_the_configured_printer() {
             .contains(&format!("LOT {code}"))
     );
     // No printer: refused before anything is stored.
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .arg("--db")
         .arg(&p.db)
         .args(["label", &eggs])
-        .env_remove("LOTLINE_PRINTER")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -1488,11 +1160,8 @@ fn generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input() {
     p.refused(&["generate", "--lots", "10"], "db", "already exists");
 
     // Without --db it would land in the default database; it must be asked for.
-    let r = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let r = lotline()
         .args(["generate", "--lots", "10"])
-        .env_remove("LOTLINE_DB")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
@@ -1507,9 +1176,7 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
     p.ok(&[
         "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
     ]);
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .arg("--db")
         .arg(&p.db)
         .args([
@@ -1672,9 +1339,7 @@ fn a_mistyped_db_is_refused_on_writes_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let typo = dir.path().join("plnat").join("plant.redb");
     let run = |args: &[&str]| {
-        Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
+        lotline()
             .arg("--db")
             .arg(&typo)
             .args(args)
@@ -1886,9 +1551,7 @@ fn labels_are_utf8_and_a_recalled_lot_needs_force() {
         "--qty",
         "3",
     ]);
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .arg("--db")
         .arg(&p.db)
         .args(["label", &creme, "--zpl"])

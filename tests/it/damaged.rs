@@ -6,36 +6,19 @@
 //! Every copy `check` calls damaged refuses every write, through the server and without it,
 //! and keeps its bytes.
 //!
-//! `LOTLINE_DAMAGE_FILES=N` flips bytes in N files instead of 24.
+//! The fast tier flips bytes in a few files; the slow tier (`cargo test -- --ignored`) in
+//! 24.
 
-use assert_cmd::Command;
+use crate::support::Run;
 use std::path::{Path, PathBuf};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::time::Duration;
 
 fn lotline(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
-        .args(args)
-        .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_PRINTER")
-        .env_remove("LOTLINE_NO_SERVER")
-        .env_remove("LOTLINE_SOCKET")
+    let mut c = crate::support::lotline();
+    c.args(args)
         .env("LOTLINE_STATION", "test-station")
-        .env("RUST_BACKTRACE", "0")
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .env("RUST_BACKTRACE", "0");
+    Run::within(&mut c, Duration::from_secs(60))
 }
 
 fn ok(db: &Path, args: &[&str]) -> String {
@@ -105,19 +88,8 @@ fn plant(db: &Path) -> Vec<String> {
     lots
 }
 
-/// A tiny deterministic generator, so a failure names a file that can be made again.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
-fn damaged_files(good: &[u8], dir: &Path) -> Vec<(String, PathBuf)> {
+/// Damaged copies of `good`: cut short, pages zeroed, and `flips` files with bytes flipped.
+fn damaged_files(good: &[u8], dir: &Path, flips: usize) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     let mut put = |name: String, bytes: Vec<u8>| {
         let p = dir.join(format!("{name}.redb"));
@@ -140,11 +112,7 @@ fn damaged_files(good: &[u8], dir: &Path) -> Vec<(String, PathBuf)> {
         }
         put(format!("zeroed-page-{page}"), b);
     }
-    let flips: usize = std::env::var("LOTLINE_DAMAGE_FILES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
-    let mut rng = Lcg(11);
+    let mut rng = crate::support::Lcg(11);
     for i in 0..flips {
         let mut b = good.to_vec();
         let at = (rng.next() as usize) % good.len();
@@ -181,11 +149,21 @@ fn bytes(p: &Path) -> Option<Vec<u8>> {
 
 #[test]
 fn every_command_on_a_damaged_file_ends_cleanly_and_leaves_it_as_it_was() {
+    every_command_ends_cleanly(4);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn every_command_on_24_damaged_files_ends_cleanly_and_leaves_it_as_it_was() {
+    every_command_ends_cleanly(24);
+}
+
+fn every_command_ends_cleanly(flips: usize) {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.redb");
     let lots = plant(&good);
     let good_bytes = std::fs::read(&good).unwrap();
-    let mut files = damaged_files(&good_bytes, dir.path());
+    let mut files = damaged_files(&good_bytes, dir.path(), flips);
     files.extend(special_files(dir.path()));
     let (lot, batch) = (lots[0].clone(), lots[6].clone());
     let mut failures = Vec::new();
@@ -274,6 +252,16 @@ fn sha256(p: &Path) -> Option<Vec<u8>> {
 
 #[test]
 fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
+    every_damaged_copy_refuses_writes(4);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn every_one_of_24_damaged_copies_refuses_every_write_and_keeps_its_bytes() {
+    every_damaged_copy_refuses_writes(24);
+}
+
+fn every_damaged_copy_refuses_writes(flips: usize) {
     let dir = tempfile::tempdir().unwrap();
     // A generated plant of a few thousand lots, closed cleanly as a plant is between
     // shifts: redb then trusts the file on open, and a write touches a few of its many
@@ -292,7 +280,7 @@ fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
     let listed: serde_json::Value = serde_json::from_str(&ok(&good, &["lots", "--json"])).unwrap();
     let lot = listed[0]["lot"].as_str().unwrap().to_string();
     let good_bytes = std::fs::read(&good).unwrap();
-    let files = damaged_files(&good_bytes, dir.path());
+    let files = damaged_files(&good_bytes, dir.path(), flips);
     let mut failures = Vec::new();
     let (mut reported, mut writes) = (0, 0);
     for (name, path) in &files {
@@ -409,7 +397,7 @@ fn a_server_on_a_damaged_file_serves_it_read_only_and_says_what_to_do() {
         if lotline(&["check", path.to_str().unwrap()]).code != 1 {
             continue;
         }
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lotline"))
+        let mut child = crate::support::lotline()
             .args(["serve", "--db", path.to_str().unwrap()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())

@@ -3,7 +3,7 @@
 //! database traces the same both ways, the standard's own examples map as documented, a
 //! second import adds nothing, and every kind of bad input is refused with nothing stored.
 
-use assert_cmd::Command;
+use crate::support::{Run, lotline};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -11,12 +11,6 @@ fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/epcis")
         .join(name)
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 struct Db {
@@ -31,21 +25,12 @@ impl Db {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
+        let mut c = lotline();
+        c.env("LOTLINE_STATION", "head-office")
             .arg("--db")
             .arg(&self.path)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env("LOTLINE_STATION", "head-office")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .args(args);
+        Run::of(&mut c, None)
     }
 
     fn ok(&self, args: &[&str]) -> String {

@@ -1,35 +1,18 @@
 //! Slow printers, interrupted demo builds and impossible dates, through the real binary.
 
-use assert_cmd::Command;
+use crate::support::Run;
 use std::path::{Path, PathBuf};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn lotline(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut c = Command::cargo_bin("lotline").unwrap();
-    c.env("LOTLINE_CONFIG", "none");
+    let mut c = crate::support::lotline();
     c.arg("--db")
         .arg(db)
         .args(args)
-        .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_PRINTER")
-        .env_remove("LOTLINE_PRINT_TIMEOUT")
         // Straight to the file: a server started by one step would hold the demo file.
         .env("LOTLINE_NO_SERVER", "1")
-        .env("LOTLINE_STATION", "test-station");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .env("LOTLINE_STATION", "test-station")
+        .envs(env.iter().copied());
+    Run::of(&mut c, None)
 }
 
 fn ok(db: &Path, args: &[&str]) -> String {

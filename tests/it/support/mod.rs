@@ -101,6 +101,42 @@ impl Run {
         out.into()
     }
 
+    /// Run `cmd` to its end, failing the test if it takes longer than `limit` (killed
+    /// then): a hang is a failure, never a stuck suite.
+    pub fn within(cmd: &mut Command, limit: Duration) -> Run {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let drain = |mut from: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut all = Vec::new();
+                let _ = from.read_to_end(&mut all);
+                String::from_utf8_lossy(&all).into_owned()
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{cmd:?} ran past {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        }
+    }
+
     /// Exit 0, or fail showing stderr; stdout trimmed.
     pub fn ok(self, what: &str) -> String {
         assert_eq!(self.code, 0, "lotline {what} failed: {}", self.stderr);
