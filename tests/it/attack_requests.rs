@@ -13,11 +13,9 @@ use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
-}
+use crate::support::{lotline, terminate};
 
 /// Text no terminal, spreadsheet or FDA file may receive raw: a clipboard write (OSC 52),
 /// a bell, a right-to-left override.
@@ -64,18 +62,12 @@ impl Plant {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
+        let mut c = lotline();
         c.arg("--db")
             .arg(&self.db)
             .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_NO_SERVER")
-            .env_remove("LOTLINE_SOCKET")
-            .env_remove("LOTLINE_PRINTER")
             .env("LOTLINE_STATION", "test-station")
-            .env("RUST_BACKTRACE", "0")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
+            .current_dir(self.dir.path());
         c
     }
 
@@ -101,28 +93,15 @@ impl Plant {
     }
 
     fn serve(&mut self, extra: &[&str]) {
-        let mut child = Command::new(bin())
+        let mut serve = lotline();
+        serve
             .arg("serve")
             .arg("--db")
             .arg(&self.db)
             .args(extra)
-            .env_remove("LOTLINE_SOCKET")
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while lotline_station::server::served_by(&self.socket).is_none() {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("the server exited with {status}: {err}");
-            }
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.server = Some(child);
+            .stderr(Stdio::piped());
+        self.server = Some(crate::support::serve(&mut serve, &self.socket));
     }
 
     /// SIGTERM the server; what it logged.
@@ -156,8 +135,7 @@ impl Plant {
 impl Drop for Plant {
     fn drop(&mut self) {
         if let Some(mut c) = self.server.take() {
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let _ = c.wait();
+            terminate(&mut c);
         }
         self.stop_autostarted();
     }
@@ -633,7 +611,7 @@ fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
 fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first() {
     let p = Plant::new();
     let bad = write_roles(&p, "bad.toml", "admin = [\"maria\"]\nqa = [\"quinn\",\n");
-    let o = Command::new(bin())
+    let o = lotline()
         .args(["serve", "--db"])
         .arg(&p.db)
         .arg("--roles")
@@ -646,7 +624,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
     assert!(err.contains("line 2, column 15"), "{err}");
     assert!(lotline_station::server::served_by(&p.socket).is_none());
     // `roles check` finds it before it goes live, and reads no database.
-    let o = Command::new(bin())
+    let o = lotline()
         .args(["roles", "check"])
         .arg(&bad)
         .env("LOTLINE_DB", "/nonexistent/never.redb")
@@ -660,7 +638,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
         "good.toml",
         "admin = [\"maria\"]\nqa = [\"quinn\", \"@qa\"]\noperator = [\"@floor\"]\ndefault = \"none\"\n",
     );
-    let o = Command::new(bin())
+    let o = lotline()
         .args(["roles", "check"])
         .arg(&good)
         .env("LOTLINE_DB", "/nonexistent/never.redb")

@@ -25,14 +25,7 @@ fn json(db: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(db, args)).unwrap()
 }
 
-fn me() -> String {
-    // What the plant names as its QA user by default: the user running the tests.
-    let out = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use crate::support::me;
 
 fn db_in(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("new").join("plant.redb")
@@ -303,7 +296,8 @@ fn init_makes_a_private_file_and_leaves_no_server_and_the_config_names_the_plant
     .unwrap();
     // Through the config alone, with the most permissive umask a shell can have.
     let mut init = lotline();
-    init.env("LOTLINE_CONFIG", &config).args(["init", "--name", "Prairie Bakery"]);
+    init.env("LOTLINE_CONFIG", &config)
+        .args(["init", "--name", "Prairie Bakery"]);
     // SAFETY: umask(2) only, in the child before exec.
     unsafe {
         use std::os::unix::process::CommandExt;

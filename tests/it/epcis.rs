@@ -3,7 +3,7 @@
 //! database traces the same both ways, the standard's own examples map as documented, a
 //! second import adds nothing, and every kind of bad input is refused with nothing stored.
 
-use crate::support::{Run, lotline};
+use crate::support::{Run, demo_copy, lotline};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -141,7 +141,7 @@ fn the_official_examples_validate_and_a_broken_document_does_not() {
 fn a_plant_exported_and_imported_traces_the_same_both_ways() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
-    plant.ok(&["demo"]);
+    demo_copy(&plant.path);
     // Two customer returns of one shipped lot: one named by the shipment's document, with
     // a return document of its own, the other by the shipment's event id.
     let first_batch = standing_lots(&plant)
@@ -351,7 +351,7 @@ fn a_generated_plant_with_corrections_round_trips() {
 fn two_plants_merge_at_a_head_office_under_their_prefixes() {
     let dir = tempfile::tempdir().unwrap();
     let a = Db::at(dir.path(), "a.redb");
-    a.ok(&["demo"]);
+    demo_copy(&a.path);
     let b = Db::at(dir.path(), "b.redb");
     b.ok(&["generate", "--lots", "400", "--seed", "3"]);
     let (da, db) = (dir.path().join("a.jsonld"), dir.path().join("b.jsonld"));
@@ -401,7 +401,7 @@ fn two_plants_merge_at_a_head_office_under_their_prefixes() {
 fn filters_choose_the_events_and_an_empty_choice_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
-    plant.ok(&["demo"]);
+    demo_copy(&plant.path);
     let count = |args: &[&str]| -> usize {
         let mut a = vec!["epcis", "export"];
         a.extend_from_slice(args);
@@ -617,7 +617,7 @@ fn the_standards_examples_map_or_say_why() {
 fn bad_files_are_refused_with_where_and_nothing_stored() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
-    plant.ok(&["demo"]);
+    demo_copy(&plant.path);
     let doc = dir.path().join("plant.jsonld");
     plant.ok(&["epcis", "export", "--all", "--out", doc.to_str().unwrap()]);
     let full = std::fs::read_to_string(&doc).unwrap();

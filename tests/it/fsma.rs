@@ -279,7 +279,8 @@ fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
     assert!(returned(&rec), "{rec}");
     assert_eq!(read(&p.path("returns/shipping.csv")).lines().count(), 1);
     // Another food's request in the same dates has no return of it.
-    refused(&p, 
+    refused(
+        &p,
         &[
             "fsma",
             "--item",
@@ -319,8 +320,14 @@ fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
 #[test]
 fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
     let (p, ..) = creamery();
-    refused(&p, &["fsma", "--all"], "xlsx", "--xlsx FILE and/or --csv DIR");
-    refused(&p, 
+    refused(
+        &p,
+        &["fsma", "--all"],
+        "xlsx",
+        "--xlsx FILE and/or --csv DIR",
+    );
+    refused(
+        &p,
         &[
             "fsma",
             "--from",
@@ -333,30 +340,40 @@ fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
         "from",
         "after --to",
     );
-    refused(&p, 
+    refused(
+        &p,
         &["fsma", "--from", "someday", "--csv", "x"],
         "from",
         "not a date",
     );
-    refused(&p, &["fsma", "--item", "SUGAR", "--csv", "x"], "item", "--all");
-    refused(&p, 
+    refused(
+        &p,
+        &["fsma", "--item", "SUGAR", "--csv", "x"],
+        "item",
+        "--all",
+    );
+    refused(
+        &p,
         &["fsma", "--item", "NOPE", "--all", "--csv", "x"],
         "item",
         "no item NOPE",
     );
-    refused(&p, 
+    refused(
+        &p,
         &["fsma", "--lot", "ZZ-9", "--csv", "x"],
         "lot",
         "no lot of ours",
     );
-    refused(&p, 
+    refused(
+        &p,
         &["fsma", "--from", "2027-01-01", "--all", "--csv", "x"],
         "filters",
         "nothing was written",
     );
     assert!(!p.path("x").exists(), "no folder for nothing");
     std::fs::write(p.path("taken.xlsx"), b"keep me").unwrap();
-    refused(&p, 
+    refused(
+        &p,
         &["fsma", "--all", "--xlsx", "taken.xlsx"],
         "xlsx",
         "already exists",
@@ -364,7 +381,12 @@ fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
     assert_eq!(std::fs::read(p.path("taken.xlsx")).unwrap(), b"keep me");
     std::fs::create_dir(p.path("half")).unwrap();
     std::fs::write(p.path("half/shipping.csv"), b"mine").unwrap();
-    refused(&p, &["fsma", "--all", "--csv", "half"], "csv", "already exists");
+    refused(
+        &p,
+        &["fsma", "--all", "--csv", "half"],
+        "csv",
+        "already exists",
+    );
     assert!(
         !p.path("half/receiving.csv").exists(),
         "nothing written beside it"
@@ -391,7 +413,8 @@ fn kde_gives_a_customer_its_shipping_kdes() {
     );
     p.ok(&["kde", &shipped, "--csv", "ship.csv"]);
     assert_eq!(read(&p.path("ship.csv")).trim(), text);
-    refused(&p, 
+    refused(
+        &p,
         &["kde", &shipped, "--csv", "ship.csv"],
         "csv",
         "already exists",
@@ -434,7 +457,8 @@ fn kde_gives_a_customer_its_shipping_kdes() {
     let out = p.ok(&["kde", &shipped, "--epcis", "ship3.jsonld"]);
     assert_eq!(out, "ship3.jsonld");
     // An existing EPCIS file refuses both before either is written.
-    refused(&p, 
+    refused(
+        &p,
         &[
             "kde",
             &shipped,
@@ -447,7 +471,8 @@ fn kde_gives_a_customer_its_shipping_kdes() {
         "already exists",
     );
     assert!(!p.path("ship4.csv").exists());
-    refused(&p, 
+    refused(
+        &p,
         &["kde", &wrong, "--epcis", "void.jsonld"],
         "shipment",
         "voided",

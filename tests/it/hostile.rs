@@ -16,7 +16,10 @@ fn hostile() -> String {
 impl Plant {
     /// A station name as given, hostile or not.
     fn run_station(&self, args: &[&str], station: Option<&str>) -> Run {
-        self.run_env(args, &[("LOTLINE_STATION", station.unwrap_or("test-station"))])
+        self.run_env(
+            args,
+            &[("LOTLINE_STATION", station.unwrap_or("test-station"))],
+        )
     }
 
     fn small(&self) -> String {

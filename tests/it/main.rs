@@ -20,6 +20,7 @@ mod epcis;
 mod faults;
 mod floor;
 mod fsma;
+mod hermetic;
 mod hostile;
 mod kill;
 mod server;

@@ -10,9 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
-}
+use crate::support::{bin, lotline, me, terminate};
 
 struct Plant {
     dir: tempfile::TempDir,
@@ -56,8 +54,7 @@ impl Plant {
     }
 
     fn serve_cmd(&self, extra: &[&str]) -> Command {
-        let mut c = Command::new(bin());
-        c.env("LOTLINE_CONFIG", "none");
+        let mut c = lotline();
         c.arg("serve")
             .arg("--db")
             .arg(&self.db)
@@ -70,37 +67,18 @@ impl Plant {
 
     /// Start the server and wait until it answers.
     fn start(&mut self, extra: &[&str]) {
-        let mut child = self.serve_cmd(extra).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while lotline_station::server::served_by(&self.socket).is_none() {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut err)
-                    .unwrap();
-                panic!("the server exited with {status}: {err}");
-            }
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.server = Some(child);
+        self.server = Some(crate::support::serve(
+            &mut self.serve_cmd(extra),
+            &self.socket,
+        ));
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
-        c.env("LOTLINE_CONFIG", "none");
+        let mut c = lotline();
         c.arg("--db")
             .arg(&self.db)
             .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_NO_SERVER")
-            // A named station carries the SSH address of the session running the tests.
-            .env_remove("SSH_CONNECTION")
-            .env("LOTLINE_STATION", "test-station")
-            .stdin(Stdio::null());
+            .env("LOTLINE_STATION", "test-station");
         c
     }
 
@@ -136,9 +114,7 @@ impl Plant {
 
     /// SIGTERM the server and wait for it; its exit status.
     fn stop(&mut self) -> std::process::ExitStatus {
-        let mut child = self.server.take().expect("a server runs");
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        child.wait().unwrap()
+        terminate(&mut self.server.take().expect("a server runs"))
     }
 
     fn kill9(&mut self) {
@@ -151,14 +127,9 @@ impl Plant {
 impl Drop for Plant {
     fn drop(&mut self) {
         if let Some(mut c) = self.server.take() {
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let _ = c.wait();
+            terminate(&mut c);
         }
     }
-}
-
-fn me() -> String {
-    lotline_station::identity::Identity::current().user
 }
 
 #[test]
@@ -177,9 +148,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            Command::new("sh")
-                .arg("-c")
-                .arg(script)
+            crate::support::shell(&script)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -198,9 +167,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
+        crate::support::shell(&script)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
@@ -295,9 +262,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            Command::new("sh")
-                .arg("-c")
-                .arg(script)
+            crate::support::shell(&script)
                 .env("LOTLINE_STATION", format!("line-{w}"))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
@@ -595,8 +560,7 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
     // Restore: the copy put in place of the plant's file, and the lot is there.
     let restored = p.dir.path().join("restored.redb");
     std::fs::copy(&backup, &restored).unwrap();
-    let o = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let o = lotline()
         .args(["--no-server", "--db"])
         .arg(&restored)
         .args(["lot", &flour])
@@ -617,8 +581,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     use lotline_store::Store;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gen.redb");
-    let o = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let o = lotline()
         .args(["--no-server", "--db"])
         .arg(&db)
         .args(["generate", "--lots", "1500", "--seed", "7"])
@@ -628,8 +591,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     let socket = lotline_station::remote::socket_path(&db);
     let log = dir.path().join("serve.log");
     // A page cache too small to work with is refused before anything opens.
-    let o = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let o = lotline()
         .args(["serve", "--cache-mb", "1", "--db"])
         .arg(&db)
         .output()
@@ -642,8 +604,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     );
     // The smallest cache allowed: traces come from the graph and lot pages from the
     // operating system, and must still be the redb walk's, before and after writes.
-    let mut server = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let mut server = lotline()
         .args(["serve", "--cache-mb", "4", "--db"])
         .arg(&db)
         .stdin(Stdio::null())
@@ -680,8 +641,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     drop(remote);
     // Refreshed after commits: a new batch from two lots, through the server.
     let p = |args: &[&str]| {
-        let o = Command::new(bin())
-            .env("LOTLINE_CONFIG", "none")
+        let o = lotline()
             .arg("--db")
             .arg(&db)
             .args(args)

@@ -1,6 +1,10 @@
 //! The full-screen app, end to end: the real binary in a pseudo-terminal, typed at like a
 //! person, its screen read back with a terminal emulator (vt100). Waits poll the screen
 //! with generous time limits; nothing here depends on how fast the machine is.
+//!
+//! Typing at a person's pace takes time: the sessions are the slow tier
+//! (`cargo test -- --ignored`); the fast tier keeps three short ones that check the harness
+//! and the terminal's start and end.
 
 use crate::support::Plant;
 use crate::support::pty::{ENTER, PATIENCE, Term};
@@ -109,6 +113,7 @@ fn receive_case(
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
     let p = plant();
     p.master_data();
@@ -248,6 +253,7 @@ fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn resizing_mid_form_keeps_what_was_typed() {
     let p = plant();
     p.master_data();
@@ -281,6 +287,7 @@ fn resizing_mid_form_keeps_what_was_typed() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn no_color_draws_with_bold_and_reverse_and_never_a_colour() {
     let p = plant();
     p.master_data();
@@ -350,6 +357,7 @@ fn a_bad_keymap_is_refused_at_start_with_file_key_and_reason() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn the_config_file_chooses_the_keymap_and_help_shows_it() {
     let p = plant();
     p.master_data();
@@ -372,6 +380,7 @@ fn the_config_file_chooses_the_keymap_and_help_shows_it() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn lotline_demo_opens_the_app_on_the_demo_plant() {
     let p = empty();
     let mut t = Term::start(&p, &["demo"], &[], 80, 24);
@@ -414,6 +423,7 @@ impl Plant {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
     let p = plant();
     p.master_data();
@@ -474,6 +484,7 @@ fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
     let p = plant();
     p.master_data();
@@ -604,6 +615,7 @@ fn word_after(text: &str, after: &str) -> String {
 /// customer to the cookie lot, back to its batch and egg lot, then forward from the eggs
 /// to every customer who got product made with them, as `lotline trace` reports them.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn the_cookie_complaint_from_the_customer_to_every_customer_of_the_egg_lot() {
     let p = empty();
     let summary = p.ok(&["demo"]);
@@ -722,6 +734,7 @@ fn tape_key(name: &str) -> Option<&'static str> {
 /// waits for every `Wait+Screen` pattern. If the app changes so that the demo no longer
 /// works, this fails.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn demo_tape_replays() {
     let tape =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo.tape")).unwrap();
@@ -862,6 +875,7 @@ fn the_harness_types_like_a_person() {
 /// and the dock terminal, showing its lot list, turns the lot to hold without a key
 /// pressed. Help on the QA terminal lists both stations.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn a_hold_on_one_station_shows_on_the_other() {
     let p = plant();
     p.master_data();
@@ -926,6 +940,7 @@ const CTRL_D: &str = "\x04";
 /// `lotline` on a machine with no plant: the guided start, in the app, writes nothing
 /// until the review is confirmed, then opens the app on the new plant.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
     let p = empty();
     // Quitting part way writes nothing, not even the file.
@@ -972,6 +987,7 @@ fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
 /// `lotline init` asked at a terminal: a wrong answer is asked again, Ctrl-D skips the
 /// optional steps, "y" writes.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn init_at_a_terminal_asks_and_writes_after_yes() {
     let p = empty();
     let mut t = Term::start(&p, &["init"], &[], 80, 24);
@@ -1009,6 +1025,7 @@ fn init_at_a_terminal_asks_and_writes_after_yes() {
 /// the egg lot, start the record from the mass balance, enter a count that leaves a gap,
 /// see the gap, complete it; the command line reads the same record.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
     let p = empty();
     let summary = p.ok(&["demo"]);

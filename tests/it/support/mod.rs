@@ -27,17 +27,48 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
 }
 
-/// A HOME for children no test gave one: empty, private to this run, under cargo's scratch
-/// folder for tests. Made once per test process and kept for its life.
-fn private_home() -> &'static Path {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("home-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap();
-        dir.keep()
+/// This test process's scratch folder under cargo's scratch folder for tests
+/// (target/tmp/it-PID), made once; folders of earlier runs whose process is gone are
+/// removed first.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix("it-"));
+            if pid.is_some_and(|p| !Path::new("/proc").join(p).exists()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = root.join(format!("it-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("home")).unwrap();
+        dir
     })
+}
+
+/// A HOME for children no test gave one: empty, private to this test process.
+fn private_home() -> PathBuf {
+    scratch().join("home")
+}
+
+/// The demo plant copied to `to`: built once per test process with `lotline demo` (the
+/// slowest setup there is, a few seconds of commits) and copied for each test that starts
+/// from it.
+pub fn demo_copy(to: &Path) {
+    static DEMO: OnceLock<PathBuf> = OnceLock::new();
+    let built = DEMO.get_or_init(|| {
+        let db = scratch().join("demo.redb");
+        let mut c = lotline();
+        c.env("LOTLINE_NO_SERVER", "1")
+            .env("LOTLINE_STATION", "head-office")
+            .arg("--db")
+            .arg(&db)
+            .arg("demo");
+        Run::of(&mut c, None).ok("demo");
+        db
+    });
+    std::fs::copy(built, to).unwrap();
 }
 
 /// The whole environment a child starts from: PATH, a private HOME, a UTF-8 locale, and no
@@ -45,7 +76,10 @@ fn private_home() -> &'static Path {
 pub fn hermetic_env(home: Option<&Path>) -> Vec<(&'static str, OsString)> {
     vec![
         ("PATH", std::env::var_os("PATH").unwrap_or_default()),
-        ("HOME", home.unwrap_or_else(|| private_home()).into()),
+        (
+            "HOME",
+            home.map_or_else(private_home, Path::to_path_buf).into(),
+        ),
         ("LANG", "C.UTF-8".into()),
         ("LC_ALL", "C.UTF-8".into()),
         ("LOTLINE_CONFIG", "none".into()),
@@ -57,6 +91,17 @@ pub fn hermetic_env(home: Option<&Path>) -> Vec<(&'static str, OsString)> {
 pub fn lotline() -> Command {
     let mut c = Command::new(bin());
     c.env_clear().envs(hermetic_env(None)).stdin(Stdio::null());
+    c
+}
+
+/// `sh -c SCRIPT` (a script of `lotline` commands) with the same hermetic environment.
+pub fn shell(script: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.env_clear()
+        .envs(hermetic_env(None))
+        .stdin(Stdio::null())
+        .arg("-c")
+        .arg(script);
     c
 }
 

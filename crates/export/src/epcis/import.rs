@@ -1542,8 +1542,8 @@ mod tests {
         p.import.check().unwrap();
     }
 
-    proptest! {
-        #![proptest_config(lotline_domain::fuzz::config(300))]
+    lotline_domain::fuzz_tiers! {
+        fast = 30, full = 300, slow = full_count;
 
         /// Random bytes never panic the reader.
         #[test]
