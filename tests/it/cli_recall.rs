@@ -4,6 +4,11 @@
 use crate::support::{Plant, Run};
 use serde_json::Value;
 
+/// A plant whose refusals are checked to leave master data alone too.
+fn plant() -> Plant {
+    Plant::new().watching_master_data()
+}
+
 impl Plant {
     /// Eggs kept at 7.2 °C at most, from a farm; dough and cookies; a shop buys them.
     fn master(&self) {
@@ -77,7 +82,7 @@ impl Plant {
 
 #[test]
 fn a_failed_receiving_check_holds_the_lot_and_says_why() {
-    let p = Plant::new();
+    let p = plant();
     p.master();
     let r = p.receive(
         "EGGS",
@@ -173,7 +178,7 @@ fn a_failed_receiving_check_holds_the_lot_and_says_why() {
 
 #[test]
 fn temperature_ranges_are_checked_when_an_item_is_added() {
-    let p = Plant::new();
+    let p = plant();
     p.ok(&["item", "add", "X", "--name", "x", "--unit", "kg"]);
     p.refused(
         &[
@@ -224,7 +229,7 @@ fn temperature_ranges_are_checked_when_an_item_is_added() {
 
 #[test]
 fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
-    let p = Plant::new();
+    let p = plant();
     p.master();
     let old = p.receive("FLOUR", "MILL", "M-OLD", "100", &["--expiry", "2026-11-10"]);
     let old = old.stdout.trim().to_string();
@@ -369,7 +374,7 @@ fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
 
 #[test]
 fn master_data_is_edited_and_retired_with_its_history_kept() {
-    let p = Plant::new();
+    let p = plant();
     p.master();
     let lot = p.receive("EGGS", "FARM", "F-1", "30", &[]);
     assert_eq!(lot.code, 0, "{}", lot.stderr);
@@ -567,7 +572,7 @@ impl Plant {
 
 #[test]
 fn the_recall_scope_lists_customers_with_contacts_writes_the_call_list_and_holds_it_all() {
-    let p = Plant::new();
+    let p = plant();
     let (eggs, dough, cookies) = p.egg_bakery();
     // The supplier's lot code finds our lot.
     let text = p.ok(&["scope", "F-1"]);
@@ -679,7 +684,7 @@ fn the_recall_scope_lists_customers_with_contacts_writes_the_call_list_and_holds
 
 #[test]
 fn returns_come_back_on_hold_against_their_shipment_and_count_in_the_balance() {
-    let p = Plant::new();
+    let p = plant();
     let (eggs, _, cookies) = p.egg_bakery();
     let r = p.run(&[
         "return",
@@ -796,7 +801,7 @@ fn returns_come_back_on_hold_against_their_shipment_and_count_in_the_balance() {
 
 #[test]
 fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_auditor() {
-    let p = Plant::new();
+    let p = plant();
     let (eggs, _, cookies) = p.egg_bakery();
     // A return recorded before counts as retrieved from that customer.
     p.ok(&[

@@ -19,7 +19,9 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Slow tier: installs and starts a whole service, users and all.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn readme_service_steps_bring_a_plant_up_for_every_clerk() {
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("SKIPPED: the deployment test needs root (it creates users and mounts)");
