@@ -9,13 +9,12 @@
 use lotline_domain::*;
 use lotline_station::wire::{self, ClientMsg, Hello, ServerMsg, Welcome};
 use lotline_station::{ErrorKind, Query, Reply, Request, StationError};
-use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{lotline, terminate};
+use crate::support::{Plant, Served, lotline};
 
 /// Text no terminal, spreadsheet or FDA file may receive raw: a clipboard write (OSC 52),
 /// a bell, a right-to-left override.
@@ -33,85 +32,24 @@ fn raw_unsafe(bytes: &[u8]) -> bool {
     String::from_utf8_lossy(bytes).chars().any(unsafe_char)
 }
 
-struct Plant {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    socket: PathBuf,
-    server: Option<Child>,
+/// A plant with an item and two parties, no server running.
+fn plant() -> Served {
+    let p = Served::new(Plant::empty());
+    p.ok_local(&[
+        "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+    ]);
+    p.ok_local(&[
+        "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
+    ]);
+    p
 }
 
-impl Plant {
-    /// A plant with an item and two parties, no server running.
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let socket = lotline_station::remote::socket_path(&db);
-        let p = Plant {
-            dir,
-            db,
-            socket,
-            server: None,
-        };
-        p.ok_local(&[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ]);
-        p.ok_local(&[
-            "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
-        ]);
-        p
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = lotline();
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env("LOTLINE_STATION", "test-station")
-            .current_dir(self.dir.path());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "lotline {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    }
-
+impl Served {
     /// In this process's own file, no server: for setting a plant up.
     fn ok_local(&self, args: &[&str]) -> String {
         let mut a = vec!["--no-server"];
         a.extend_from_slice(args);
         self.ok(&a)
-    }
-
-    fn serve(&mut self, extra: &[&str]) {
-        let mut serve = lotline();
-        serve
-            .arg("serve")
-            .arg("--db")
-            .arg(&self.db)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        self.server = Some(crate::support::serve(&mut serve, &self.socket));
-    }
-
-    /// SIGTERM the server; what it logged.
-    fn stop(&mut self) -> String {
-        let mut child = self.server.take().expect("a server runs");
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let mut log = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut log);
-        child.wait().unwrap();
-        log
     }
 
     /// Stop whatever server a client started for this plant, and wait until it is gone.
@@ -129,15 +67,6 @@ impl Plant {
             other => panic!("not accepted: {other:?}"),
         }
         Raw { s, next: 1 }
-    }
-}
-
-impl Drop for Plant {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.server.take() {
-            terminate(&mut c);
-        }
-        self.stop_autostarted();
     }
 }
 
@@ -206,7 +135,7 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn escape_bel_and_bidi_in_a_reference_are_refused_and_the_connection_goes_on() {
-    let mut p = Plant::new();
+    let mut p = plant();
     p.serve(&[]);
     let mut c = p.raw();
     let today = c.today();
@@ -242,7 +171,7 @@ fn escape_bel_and_bidi_in_a_reference_are_refused_and_the_connection_goes_on() {
 
 #[test]
 fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
-    let mut p = Plant::new();
+    let mut p = plant();
     p.serve(&[]);
     let before = std::fs::metadata(&p.db).unwrap().len();
     let mut c = p.raw();
@@ -376,7 +305,7 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
 
 #[test]
 fn old_records_holding_refused_text_still_read_and_every_export_escapes_them() {
-    let mut p = Plant::new();
+    let mut p = plant();
     std::fs::remove_file(&p.db).unwrap();
     let lot = old_plant_with_hostile_text(&p.db);
     // It opens and reads, as text and JSON, escaped.
@@ -387,7 +316,7 @@ fn old_records_holding_refused_text_still_read_and_every_export_escapes_them() {
         vec!["item", "list"],
         vec!["party", "list"],
     ] {
-        let o = p.run(&args);
+        let o = p.output(&args);
         assert!(
             o.status.success(),
             "{args:?}: {}",
@@ -479,7 +408,7 @@ fn receive_args(supplier_lot: &str) -> Vec<&str> {
 
 #[test]
 fn a_clients_lotline_roles_changes_nothing_for_the_server_it_starts() {
-    let mut p = Plant::new();
+    let mut p = plant();
     // The plant's roles: this user is an operator here.
     let roles = write_roles(
         &p,
@@ -519,7 +448,7 @@ fn a_clients_lotline_roles_changes_nothing_for_the_server_it_starts() {
 
 #[test]
 fn no_server_writes_are_checked_against_the_plants_roles() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let lot = p.ok_local(&receive_args("NS-1"));
     let roles = write_roles(
         &p,
@@ -549,7 +478,7 @@ fn no_server_writes_are_checked_against_the_plants_roles() {
             "kg",
         ],
     ] {
-        let o = p.run(&args);
+        let o = p.output(&args);
         assert_eq!(
             o.status.code(),
             Some(77),
@@ -557,7 +486,7 @@ fn no_server_writes_are_checked_against_the_plants_roles() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let o = p.run(&["--no-server", "lot", &lot, "--json"]);
+    let o = p.output(&["--no-server", "lot", &lot, "--json"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"released\""));
     // What an operator may do, they may.
     p.ok(&{
@@ -569,7 +498,7 @@ fn no_server_writes_are_checked_against_the_plants_roles() {
 
 #[test]
 fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let roles = write_roles(
         &p,
         "roles.toml",
@@ -592,10 +521,10 @@ fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
     touch_later(&roles, 5);
     // The floor goes on under the roles read before the change.
     p.ok(&["item", "add", "SUGAR", "--name", "Sugar", "--unit", "kg"]);
-    let o = p.run(&receive_args("TYPO-1"));
+    let o = p.output(&receive_args("TYPO-1"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("expected"));
-    let log = p.stop();
+    let (_, log) = p.stop();
     assert!(
         log.contains("line 2, column") && log.contains("keeping the roles read before"),
         "the log names the mistake: {log}"
@@ -609,7 +538,7 @@ fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
 
 #[test]
 fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first() {
-    let p = Plant::new();
+    let p = plant();
     let bad = write_roles(&p, "bad.toml", "admin = [\"maria\"]\nqa = [\"quinn\",\n");
     let o = lotline()
         .args(["serve", "--db"])
@@ -667,7 +596,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
 /// held to a small size and answered unread, and the connection goes on.
 #[test]
 fn a_request_that_would_decode_to_gigabytes_is_answered_unread() {
-    let mut p = Plant::new();
+    let mut p = plant();
     p.serve(&[]);
     let mut c = p.raw();
     let items: Vec<ItemCode> = (0..3_000_000)

@@ -10,6 +10,7 @@
 //! eight pages and flips bytes in 24 files.
 
 use crate::support::Run;
+use crate::support::small;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,47 +32,13 @@ fn ok(db: &Path, args: &[&str]) -> String {
 
 /// A small plant with receipts, batches and shipments; its lot codes.
 fn plant(db: &Path) -> Vec<String> {
-    ok(
-        db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        db,
-        &[
-            "item", "add", "BREAD", "--name", "Bread", "--unit", "kg", "--kind", "finished",
-        ],
-    );
-    ok(
-        db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
-    ok(
-        db,
-        &[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ],
-    );
+    for args in [small::FLOUR, small::BREAD, small::MILL, small::SHOP] {
+        ok(db, args);
+    }
     let mut lots = Vec::new();
     for i in 0..6 {
         let sl = format!("M-{i}");
-        lots.push(ok(
-            db,
-            &[
-                "receive",
-                "--item",
-                "FLOUR",
-                "--supplier",
-                "MILL",
-                "--supplier-lot",
-                &sl,
-                "--qty",
-                "100",
-            ],
-        ));
+        lots.push(ok(db, &small::receipt(&sl, "100")));
     }
     for i in 0..3 {
         let input = format!("{}=50", lots[i]);

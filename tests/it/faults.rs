@@ -1,6 +1,7 @@
 //! Slow printers, interrupted demo builds and impossible dates, through the real binary.
 
 use crate::support::Run;
+use crate::support::small;
 use std::path::{Path, PathBuf};
 
 fn lotline(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -25,32 +26,10 @@ fn plant() -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
     // Commands never create a database; a plant's is made once, explicitly.
-    ok(
-        &db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
-    let lot = ok(
-        &db,
-        &[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-1",
-            "--qty",
-            "100",
-        ],
-    );
+    for args in [small::FLOUR, small::MILL] {
+        ok(&db, args);
+    }
+    let lot = ok(&db, &small::receipt("M-1", "100"));
     (dir, db, lot)
 }
 

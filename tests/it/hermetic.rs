@@ -113,12 +113,9 @@ fn a_deployed_machine_and_the_shells_lotline_variables_do_not_reach_the_tests() 
         .env("LOTLINE_PRINTER", "/dev/full")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "in the deployment:\n{text}");
+    let r = crate::support::Run::from(out);
+    let text = r.text();
+    assert_eq!(r.code, 0, "in the deployment:\n{text}");
     assert!(
         text.contains(&format!("test result: ok. {} passed", TESTS.len())),
         "every one of them ran and passed:\n{text}"

@@ -1,6 +1,7 @@
 //! Hostile text through the real binary: nothing from input or the database reaches the
 //! terminal raw, and every refusal echoes at most a bounded, escaped excerpt.
 
+use crate::support::small;
 use crate::support::{Plant, Run};
 use lotline_domain::text::has_unsafe;
 
@@ -24,23 +25,9 @@ impl Plant {
 
     fn small(&self) -> String {
         self.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
-        self.ok(&[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ]);
-        self.ok(&[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ]);
-        self.ok(&[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-1",
-            "--qty",
-            "100",
-        ])
+        self.ok(small::MILL);
+        self.ok(small::SHOP);
+        self.ok(&small::receipt("M-1", "100"))
     }
 }
 

@@ -6,6 +6,7 @@
 //! The same through `lotline serve`, the server killed mid-write. A few rounds of each in
 //! the fast tier; the slow tier (`cargo test -- --ignored`) runs 50 and 6.
 
+use crate::support::small;
 use crate::support::{Lcg, lotline};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -79,30 +80,9 @@ fn killed_writers(rounds: u64) {
     let seed: u64 = 20261201;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
-    ok(
-        &db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "item", "add", "BREAD", "--name", "Bread", "--unit", "kg", "--kind", "finished",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ],
-    );
+    for args in [small::FLOUR, small::BREAD, small::MILL, small::SHOP] {
+        ok(&db, args);
+    }
     let mut rng = Lcg(seed);
     let mut acked: BTreeSet<String> = BTreeSet::new();
     let mut flour: Vec<String> = Vec::new();
@@ -188,18 +168,9 @@ fn killed_servers(rounds: u64) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
     let socket = lotline_station::remote::socket_path(&db);
-    ok(
-        &db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
+    for args in [small::FLOUR, small::MILL] {
+        ok(&db, args);
+    }
     let client = |args: &[&str]| {
         let mut c = command(&db, args);
         // Through the server, never straight to the file.
@@ -232,19 +203,7 @@ fn killed_servers(rounds: u64) {
         let clients: Vec<std::process::Child> = (0..3)
             .map(|c| {
                 let sl = format!("S-{round}-{c}");
-                client(&[
-                    "receive",
-                    "--item",
-                    "FLOUR",
-                    "--supplier",
-                    "MILL",
-                    "--supplier-lot",
-                    &sl,
-                    "--qty",
-                    "5",
-                ])
-                .spawn()
-                .unwrap()
+                client(&small::receipt(&sl, "5")).spawn().unwrap()
             })
             .collect();
         std::thread::sleep(Duration::from_micros(rng.below(80_000)));

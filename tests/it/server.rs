@@ -6,135 +6,46 @@
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{bin, lotline, me, terminate};
+use crate::support::{Plant, Served, bin, lotline, me};
 
-struct Plant {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    socket: PathBuf,
-    server: Option<Child>,
+/// A new plant with its server running, and the master data the tests use.
+fn plant() -> Served {
+    let mut p = Served::new(Plant::empty());
+    p.serve(&["--create"]);
+    p.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
+    p.ok(&[
+        "item",
+        "add",
+        "DOUGH",
+        "--name",
+        "Dough",
+        "--unit",
+        "kg",
+        "--kind",
+        "intermediate",
+    ]);
+    p.ok(&[
+        "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
+    ]);
+    p.ok(&[
+        "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
+    ]);
+    p
 }
 
-impl Plant {
-    /// A new plant with its server running, and the master data the tests use.
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let socket = lotline_station::remote::socket_path(&db);
-        let mut p = Plant {
-            dir,
-            db,
-            socket,
-            server: None,
-        };
-        p.start(&["--create"]);
-        p.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
-        p.ok(&[
-            "item",
-            "add",
-            "DOUGH",
-            "--name",
-            "Dough",
-            "--unit",
-            "kg",
-            "--kind",
-            "intermediate",
-        ]);
-        p.ok(&[
-            "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
-        ]);
-        p.ok(&[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ]);
-        p
-    }
-
-    fn serve_cmd(&self, extra: &[&str]) -> Command {
-        let mut c = lotline();
-        c.arg("serve")
-            .arg("--db")
-            .arg(&self.db)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    /// Start the server and wait until it answers.
-    fn start(&mut self, extra: &[&str]) {
-        self.server = Some(crate::support::serve(
-            &mut self.serve_cmd(extra),
-            &self.socket,
-        ));
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = lotline();
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env("LOTLINE_STATION", "test-station");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "lotline {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut a = args.to_vec();
-        a.push("--json");
-        serde_json::from_str(&self.ok(&a)).unwrap()
-    }
-
+impl Served {
     fn check_clean(&self) {
-        let o = self.run(&["check"]);
-        assert!(
-            o.status.success(),
-            "check found problems: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
-
-    /// SIGTERM the server and wait for it; its exit status.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        terminate(&mut self.server.take().expect("a server runs"))
-    }
-
-    fn kill9(&mut self) {
-        let mut child = self.server.take().expect("a server runs");
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-}
-
-impl Drop for Plant {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.server.take() {
-            terminate(&mut c);
-        }
+        let r = self.run(&["check"]);
+        assert_eq!(r.code, 0, "check found problems: {}", r.text());
     }
 }
 
 #[test]
 fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
-    let p = Plant::new();
+    let p = plant();
     let writers: Vec<_> = (0..8)
         .map(|w| {
             // Each client process receives several lots in a row, as a dock would.
@@ -193,17 +104,17 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
         String::from_utf8_lossy(&r.stderr)
     );
     assert_eq!(acknowledged.len(), 48);
-    let lots = p.json(&["lots"]);
+    let lots = p.json(&["lots", "--json"]);
     let lots = lots.as_array().unwrap();
     assert_eq!(lots.len(), 48);
     for code in &acknowledged {
-        let h = p.json(&["lot", code]);
+        let h = p.json(&["lot", code, "--json"]);
         let text = h.to_string();
         assert!(text.contains(&format!("\"{}\"", me())), "{code}: {text}");
         assert!(text.contains("dock-"), "{code}: {text}");
     }
     // The audit trail names each station that wrote, and narrows to one lot.
-    let audit = p.json(&["audit", "--operator", &me(), "--limit", "1000"]);
+    let audit = p.json(&["audit", "--operator", &me(), "--limit", "1000", "--json"]);
     let audit = audit.as_array().unwrap();
     for w in 0..8 {
         let n = audit
@@ -212,7 +123,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
             .count();
         assert_eq!(n, 6, "dock-{w} in {audit:?}");
     }
-    let one = p.json(&["audit", "--lot", &acknowledged[0]]);
+    let one = p.json(&["audit", "--lot", &acknowledged[0], "--json"]);
     assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
     assert!(one[0]["what"].as_str().unwrap().contains("eceive"), "{one}");
     // Every lot code is distinct: no two transactions handed out the same one.
@@ -225,7 +136,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
 
 #[test]
 fn a_killed_client_or_server_loses_nothing_acknowledged() {
-    let mut p = Plant::new();
+    let mut p = plant();
     // Clients killed at random points of a write: whatever they got an answer for stays.
     for round in 0..6u64 {
         let mut c = p
@@ -294,7 +205,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    p.start(&[]);
+    p.serve(&[]);
     p.check_clean();
     for code in &acknowledged {
         p.ok(&["lot", code]);
@@ -304,7 +215,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
 
 #[test]
 fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() {
-    let p = Plant::new();
+    let p = plant();
     let read_all = |mut s: UnixStream| {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut buf = Vec::new();
@@ -363,7 +274,7 @@ fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() 
 
 #[test]
 fn one_server_per_database_and_sigterm_closes_cleanly() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let pid = lotline_station::server::served_by(&p.socket).unwrap();
     let second = p.serve_cmd(&[]).output().unwrap();
     assert!(!second.status.success());
@@ -373,7 +284,7 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
         "{err}"
     );
     // The file opened directly while the server has it: who holds it, and what to do.
-    let o = p.run(&[
+    let o = p.output(&[
         "--no-server",
         "receive",
         "--item",
@@ -389,7 +300,7 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("lotline serve (pid {pid})")), "{err}");
     assert!(err.contains("without --no-server"), "{err}");
-    let status = p.stop();
+    let (status, _) = p.stop();
     assert!(status.success(), "{status}");
     assert!(!p.socket.exists());
     // Closed cleanly: a read-only open needs no recovery.
@@ -419,7 +330,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
             return;
         }
     };
-    let mut p = Plant::new();
+    let mut p = plant();
     // A plant whose folder others may enter, with a roles file: root is admin, anyone
     // else who can reach the socket an operator.
     {
@@ -433,7 +344,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     )
     .unwrap();
     p.stop();
-    p.start(&["--roles", roles.to_str().unwrap(), "--socket-mode", "666"]);
+    p.serve(&["--roles", roles.to_str().unwrap(), "--socket-mode", "666"]);
     let lot = p.ok(&[
         "receive",
         "--item",
@@ -468,7 +379,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let theirs = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    let h = p.json(&["lot", &theirs]).to_string();
+    let h = p.json(&["lot", &theirs, "--json"]).to_string();
     assert!(h.contains(&format!("\"{user}\"")), "{h}");
     assert!(h.contains("handheld-7"), "{h}");
     // Holding is QA's: refused, with who may, and nothing stored.
@@ -479,13 +390,13 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
         err.contains(&format!("{user} is an operator here and this needs QA")),
         "{err}"
     );
-    let status = p.json(&["lot", &lot]).to_string();
+    let status = p.json(&["lot", &lot, "--json"]).to_string();
     assert!(!status.contains("looks wet"), "{status}");
     // The admin may.
     p.ok(&["hold", &lot, "--reason", "looks wet"]);
     // The audit trail: what the other user did, from where; the refusal left no event,
     // only its own audit line.
-    let theirs = p.json(&["audit", "--operator", user]);
+    let theirs = p.json(&["audit", "--operator", user, "--json"]);
     let theirs = theirs.as_array().unwrap();
     let events: Vec<_> = theirs.iter().filter(|r| r["kind"] == "event").collect();
     assert_eq!(events.len(), 1, "{theirs:?}");
@@ -512,7 +423,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
 /// it is a whole plant `check` passes, and a restore is a copy of it.
 #[test]
 fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let flour = p.ok(&[
         "receive",
         "--item",
@@ -534,7 +445,7 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--backup-dir"), "{err}");
-    p.start(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
+    p.serve(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
     let today = chrono::Local::now().date_naive().format("%Y-%m-%d");
     let backup = dir.join(format!("plant-{today}.redb"));
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -555,7 +466,7 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
         "5",
     ]);
     p.stop();
-    let o = p.run(&["check", backup.to_str().unwrap()]);
+    let o = p.output(&["check", backup.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Restore: the copy put in place of the plant's file, and the lot is there.
     let restored = p.dir.path().join("restored.redb");

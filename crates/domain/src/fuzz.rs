@@ -23,7 +23,7 @@ pub fn config(cases: u32) -> ProptestConfig {
 /// again `full` cases as `#[ignore]`d twins in the module `$slow` (the slow tier,
 /// `cargo test -- --ignored`).
 ///
-/// ```ignore
+/// ```text
 /// lotline_domain::fuzz_tiers! {
 ///     fast = 200, full = 2000, slow = full_count;
 ///     #[test]

@@ -9,9 +9,12 @@
 #![allow(dead_code)]
 
 pub mod pty;
+mod served;
+pub mod small;
 pub mod snapshot;
 mod users;
 
+pub use served::Served;
 pub use users::{reachable_by_others, test_user};
 
 use serde_json::Value;
@@ -182,6 +185,11 @@ impl Run {
         }
     }
 
+    /// Everything it printed, stdout then stderr: for a failure's message.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
     /// Exit 0, or fail showing stderr; stdout trimmed.
     pub fn ok(self, what: &str) -> String {
         assert_eq!(self.code, 0, "lotline {what} failed: {}", self.stderr);
@@ -257,6 +265,11 @@ impl Plant {
 
     pub fn run(&self, args: &[&str]) -> Run {
         Run::of(&mut self.cmd(args), None)
+    }
+
+    /// Run, the output as it came.
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
     }
 
     /// Run with extra environment variables.
