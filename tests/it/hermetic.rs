@@ -11,9 +11,11 @@
 use std::path::Path;
 use std::process::Command;
 
-/// CLI tests that set a plant up (`init`, which needs an admin where roles apply), run
+/// The deployment's own command (the control below) through the harness, and CLI tests
+/// that set a plant up (`init`, which needs an admin where roles apply), run
 /// with no --db, and write to a plant.
-const TESTS: [&str; 5] = [
+const TESTS: [&str; 6] = [
+    "hermetic::with_no_db_the_harness_sets_up_a_personal_plant",
     "cli_init::flags_set_up_a_plant_in_one_go",
     "cli_init::qa_users_default_to_the_person_setting_up",
     "cli::generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input",
@@ -121,4 +123,22 @@ fn a_deployed_machine_and_the_shells_lotline_variables_do_not_reach_the_tests() 
         "every one of them ran and passed:\n{text}"
     );
     assert!(!plant.exists(), "no test touched the deployed plant");
+}
+
+/// What the control runs, through the harness: with no --db and no config, `init` sets up
+/// a personal plant in the home the harness gave. Where the harness let a deployment
+/// through, this is the test that fails (an operator may not set up the plant).
+#[test]
+fn with_no_db_the_harness_sets_up_a_personal_plant() {
+    let home = tempfile::tempdir().unwrap();
+    let mut init = crate::support::lotline();
+    init.env("HOME", home.path())
+        .args(["init", "--name", "Prairie"]);
+    let r = crate::support::Run::of(&mut init, None);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        home.path()
+            .join(".local/share/lotline/lotline.redb")
+            .exists()
+    );
 }

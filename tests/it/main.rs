@@ -3,8 +3,10 @@
 //! module per area; `cargo test --test it cli::` runs one area's tests.
 //!
 //! Two tiers: `cargo test` runs the fast one; the long rounds (killed writers, damaged
-//! files, pseudo-terminal sessions) are `#[ignore]`d into the slow tier that
-//! `cargo test -- --ignored` runs.
+//! files, pseudo-terminal sessions, demo builds from scratch, the deployment) are
+//! `#[ignore]`d into the slow tier that `cargo test -- --ignored` runs, most with a short
+//! version in the fast tier. `hermetic` shows that a machine's deployment and the shell's
+//! LOTLINE_* do not reach the tests.
 
 mod support;
 
