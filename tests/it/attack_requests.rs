@@ -393,17 +393,7 @@ fn touch_later(p: &Path, secs: u64) {
 }
 
 fn receive_args(supplier_lot: &str) -> Vec<&str> {
-    vec![
-        "receive",
-        "--item",
-        "FLOUR",
-        "--supplier",
-        "MILL",
-        "--supplier-lot",
-        supplier_lot,
-        "--qty",
-        "5",
-    ]
+    crate::support::small::receipt(supplier_lot, "5").to_vec()
 }
 
 #[test]
