@@ -9,6 +9,7 @@
 //!   and the plant checks clean afterwards.
 
 use super::args::Cli;
+use super::run_to;
 use clap::{CommandFactory, Parser};
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -206,8 +207,8 @@ const RUNNABLE: &[&str] = &[
     "release", "recall", "adjust", "void", "barcode", "audit",
 ];
 
-proptest! {
-    #![proptest_config(lotline_domain::fuzz::config(2000))]
+lotline_domain::fuzz_tiers! {
+    fast = 200, full = 2000, slow = full_count;
 
     #[test]
     fn any_command_line_parses_or_is_refused_never_a_panic(line in command_line(lots(), None)) {
@@ -220,8 +221,8 @@ proptest! {
     }
 }
 
-proptest! {
-    #![proptest_config(lotline_domain::fuzz::config(300))]
+lotline_domain::fuzz_tiers! {
+    fast = 30, full = 300, slow = full_count_flags;
 
     #[test]
     fn command_lines_that_parse_run_without_a_panic(line in command_line(lots(), Some(RUNNABLE))) {
@@ -237,7 +238,7 @@ proptest! {
         cli.socket = None;
         cli.create = false;
         let mut out = Vec::new();
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::run_to(cli, &mut out)));
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_to(cli, &mut out)));
         prop_assert!(ran.is_ok(), "{line:?} panicked");
         if let Ok(Err(f)) = ran {
             prop_assert!(!f.text().trim().is_empty(), "{line:?} failed with no message");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The deployment test's body, run by tests/deploy.rs inside a private mount namespace as root:
+# The deployment test's body, run by tests/it/deploy.rs inside a private mount namespace as root:
 # README's service steps word for word (the blocks marked `<!-- deploy: tested -->`), then
 # each person's first day, with no --db and no environment of theirs.
 #

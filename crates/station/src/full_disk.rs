@@ -1,7 +1,7 @@
 //! A full disk, played through the station: the file stays consistent, nothing
 //! acknowledged is lost, the failure says what to do, and the next write after space
 //! returns succeeds in the same process. The disk is `lotline_store::full_disk`.
-//! `LOTLINE_FULL_DISK_ROUNDS=N` runs N rounds instead of 60.
+//! A few rounds in the fast tier, 60 in the slow one (`cargo test -- --ignored`).
 
 use crate::local::Clock;
 use crate::{ErrorKind, Local, StationExt};
@@ -104,10 +104,16 @@ use std::collections::BTreeSet;
 
 #[test]
 fn a_full_disk_loses_nothing_and_the_next_write_after_space_returns_succeeds() {
-    let rounds: u64 = std::env::var("LOTLINE_FULL_DISK_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+    full_disk_rounds(10);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn a_full_disk_loses_nothing_in_60_rounds() {
+    full_disk_rounds(60);
+}
+
+fn full_disk_rounds(rounds: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plant.redb");
     let disk = Disk::new();

@@ -668,8 +668,8 @@ mod tests {
         );
     }
 
-    proptest::proptest! {
-        #![proptest_config(lotline_domain::fuzz::config(2000))]
+    lotline_domain::fuzz_tiers! {
+        fast = 200, full = 2000, slow = full_count;
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let _ = read_frame::<ClientMsg>(&mut bytes.as_slice());

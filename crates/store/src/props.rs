@@ -189,7 +189,7 @@ fn setup() -> (tempfile::TempDir, Store) {
 }
 
 proptest! {
-    // 24 cases keep `cargo test` quick; PROPTEST_CASES=500 digs deeper before a release.
+    // 24 cases keep `cargo test` quick.
     #![proptest_config(lotline_domain::fuzz::config(24))]
 
     #[test]

@@ -670,8 +670,8 @@ mod tests {
             }
         }
 
-        proptest! {
-            #![proptest_config(lotline_domain::fuzz::config(500))]
+        lotline_domain::fuzz_tiers! {
+            fast = 50, full = 500, slow = full_count;
 
             /// Whatever arrives, at whatever pace: everything typed comes out once, in
             /// order, as keys or inside scans; only a scan's Enter and LF are not keys.

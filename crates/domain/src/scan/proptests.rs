@@ -94,8 +94,8 @@ fn valid_date() -> impl Strategy<Value = NaiveDate> {
         .prop_filter_map("real date", |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
 }
 
-proptest! {
-    #![proptest_config(crate::fuzz::config(2000))]
+crate::fuzz_tiers! {
+    fast = 200, full = 2000, slow = full_count;
 
     #[test]
     fn never_panics_on_arbitrary_text(

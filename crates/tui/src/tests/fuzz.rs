@@ -269,8 +269,8 @@ fn mutated_keymap() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-proptest! {
-    #![proptest_config(lotline_domain::fuzz::config(400))]
+lotline_domain::fuzz_tiers! {
+    fast = 40, full = 400, slow = full_count;
 
     #[test]
     fn keymaps_load_or_are_refused_with_a_reason(lines in prop::collection::vec(keymap_line(), 0..30)) {

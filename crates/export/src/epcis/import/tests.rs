@@ -230,8 +230,8 @@ fn what_is_sent_is_what_the_station_accepts() {
     p.import.check().unwrap();
 }
 
-proptest! {
-    #![proptest_config(lotline_domain::fuzz::config(300))]
+lotline_domain::fuzz_tiers! {
+    fast = 30, full = 300, slow = full_count;
 
     /// Random bytes never panic the reader.
     #[test]

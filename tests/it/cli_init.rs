@@ -1,34 +1,18 @@
 //! `lotline init` through the real binary: flags for scripts, answers piped to its
 //! questions, and a person at a pseudo-terminal; an existing plant is never touched.
 
-use assert_cmd::Command;
+use crate::support::{Run, lotline};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(db: &Path, args: &[&str], stdin: &str) -> Run {
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
-        .arg("--db")
+    let mut c = lotline();
+    c.arg("--db")
         .arg(db)
         .args(args)
-        .env_remove("LOTLINE_DB")
         .env("LOTLINE_NO_SERVER", "1")
-        .env("LOTLINE_STATION", "test-station")
-        .write_stdin(stdin.as_bytes().to_vec())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .env("LOTLINE_STATION", "test-station");
+    Run::of(&mut c, Some(stdin))
 }
 
 fn ok(db: &Path, args: &[&str]) -> String {
@@ -41,14 +25,7 @@ fn json(db: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(db, args)).unwrap()
 }
 
-fn me() -> String {
-    // What the plant names as its QA user by default: the user running the tests.
-    let out = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use crate::support::me;
 
 fn db_in(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("new").join("plant.redb")
@@ -295,21 +272,11 @@ fn declining_or_stopping_early_writes_nothing() {
 
 /// `lotline` with a system config and nothing else: no --db, no LOTLINE_DB.
 fn with_config(config: &Path, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", config)
-        .args(args)
-        .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_NO_SERVER")
-        .env_remove("LOTLINE_SOCKET")
+    let mut c = lotline();
+    c.env("LOTLINE_CONFIG", config)
         .env("LOTLINE_STATION", "test-station")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .args(args);
+    Run::of(&mut c, None)
 }
 
 #[test]
@@ -328,10 +295,8 @@ fn init_makes_a_private_file_and_leaves_no_server_and_the_config_names_the_plant
     )
     .unwrap();
     // Through the config alone, with the most permissive umask a shell can have.
-    let mut init = std::process::Command::new(env!("CARGO_BIN_EXE_lotline"));
+    let mut init = lotline();
     init.env("LOTLINE_CONFIG", &config)
-        .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_NO_SERVER")
         .args(["init", "--name", "Prairie Bakery"]);
     // SAFETY: umask(2) only, in the child before exec.
     unsafe {

@@ -5,31 +5,22 @@
 //! only the service may read. Real `lotline` processes with explicit environments; nothing
 //! here reads /etc/lotline, the user's HOME or LOTLINE_* from the ambient environment.
 
-mod support;
-
 use lotline_station::wire::{self, Hello, PROTOCOL, Welcome};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
-}
-
-/// `lotline` with nothing from this process's environment but PATH: a home, a station
-/// name and no SSH session unless the test gives them.
+/// The hermetic `lotline` with a home of the test's and a station name; no SSH session
+/// unless the test gives one.
 fn lotline(home: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
+    let mut c = crate::support::lotline();
+    c.env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("LOTLINE_STATION", "test-station")
-        .stdin(Stdio::null());
+        .env("LOTLINE_STATION", "test-station");
     c
 }
 
@@ -141,7 +132,8 @@ impl Served {
         roles: &Path,
         extra: &[&str],
     ) -> Child {
-        let mut child = lotline(dir.path())
+        let mut serve = lotline(dir.path());
+        serve
             .arg("serve")
             .arg("--db")
             .arg(db)
@@ -152,18 +144,8 @@ impl Served {
             .arg("--create")
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while lotline_station::server::served_by(socket).is_none() {
-            if let Some(s) = child.try_wait().unwrap() {
-                panic!("the server exited with {s}");
-            }
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child
+            .stderr(Stdio::null());
+        crate::support::serve(&mut serve, socket)
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -203,9 +185,7 @@ impl Drop for Served {
     }
 }
 
-fn me() -> String {
-    lotline_station::identity::Identity::current().user
-}
+use crate::support::{bin, me};
 
 #[test]
 fn the_audit_names_additions_settings_and_refusals_with_who_and_where() {
@@ -318,8 +298,8 @@ fn the_audit_names_additions_settings_and_refusals_with_who_and_where() {
 /// A second Unix user for the QA tests who can reach the binary, or `None` after saying
 /// why the test is skipped.
 fn test_user(name: &str) -> Option<(u32, u32)> {
-    match support::test_user(name)
-        .and_then(|ids| support::reachable_by_others(&bin()).map(|()| ids))
+    match crate::support::test_user(name)
+        .and_then(|ids| crate::support::reachable_by_others(&bin()).map(|()| ids))
     {
         Ok(ids) => Some(ids),
         Err(why) => {

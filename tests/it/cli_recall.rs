@@ -1,88 +1,15 @@
 //! The command line for recall work, run as the real binary against a real database file:
 //! receiving checks, expiry, master data, mock recalls, recall scope and returns.
 
-use assert_cmd::Command;
+use crate::support::{Plant, Run};
 use serde_json::Value;
-use std::path::PathBuf;
 
-struct Plant {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// A plant whose refusals are checked to leave master data alone too.
+fn plant() -> Plant {
+    Plant::new().watching_master_data()
 }
 
 impl Plant {
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let p = Plant { _dir: dir, db };
-        // Commands never create a database; a plant's is made once, explicitly.
-        p.ok(&["--create", "plant", "show"]);
-        p
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_PRINTER")
-            .env("LOTLINE_STATION", "test-station")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
-        r.stdout.trim().to_string()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    /// Non-zero exit, one line on stderr naming `field` and saying `words`, nothing stored.
-    fn refused(&self, args: &[&str], field: &str, words: &str) {
-        let before = self.snapshot();
-        let r = self.run(args);
-        assert_ne!(r.code, 0, "lotline {args:?} should fail: {}", r.stdout);
-        assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
-        let line = r.stderr.trim();
-        assert!(
-            line.starts_with(&format!("lotline: {field}: ")),
-            "names field {field}: {line}"
-        );
-        assert!(line.contains(words), "{line} should say '{words}'");
-        assert_eq!(self.snapshot(), before, "nothing stored by {args:?}");
-    }
-
-    fn snapshot(&self) -> String {
-        if !self.db.exists() {
-            return String::new();
-        }
-        format!(
-            "{}\n{}\n{}\n{}",
-            self.ok(&["lots", "--json"]),
-            self.ok(&["check", "--json"]),
-            self.ok(&["item", "list", "--json"]),
-            self.ok(&["party", "list", "--json"])
-        )
-    }
-
     /// Eggs kept at 7.2 °C at most, from a farm; dough and cookies; a shop buys them.
     fn master(&self) {
         self.ok(&[
@@ -155,7 +82,7 @@ impl Plant {
 
 #[test]
 fn a_failed_receiving_check_holds_the_lot_and_says_why() {
-    let p = Plant::new();
+    let p = plant();
     p.master();
     let r = p.receive(
         "EGGS",
@@ -251,7 +178,7 @@ fn a_failed_receiving_check_holds_the_lot_and_says_why() {
 
 #[test]
 fn temperature_ranges_are_checked_when_an_item_is_added() {
-    let p = Plant::new();
+    let p = plant();
     p.ok(&["item", "add", "X", "--name", "x", "--unit", "kg"]);
     p.refused(
         &[
@@ -302,7 +229,7 @@ fn temperature_ranges_are_checked_when_an_item_is_added() {
 
 #[test]
 fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
-    let p = Plant::new();
+    let p = plant();
     p.master();
     let old = p.receive("FLOUR", "MILL", "M-OLD", "100", &["--expiry", "2026-11-10"]);
     let old = old.stdout.trim().to_string();
@@ -447,7 +374,7 @@ fn expired_lots_are_refused_unless_overridden_and_the_override_is_recorded() {
 
 #[test]
 fn master_data_is_edited_and_retired_with_its_history_kept() {
-    let p = Plant::new();
+    let p = plant();
     p.master();
     let lot = p.receive("EGGS", "FARM", "F-1", "30", &[]);
     assert_eq!(lot.code, 0, "{}", lot.stderr);
@@ -585,13 +512,9 @@ fn master_data_is_edited_and_retired_with_its_history_kept() {
 }
 
 impl Plant {
-    fn path(&self, name: &str) -> PathBuf {
-        self._dir.path().join(name)
-    }
-
     /// Eggs (100 dozen, supplier lot F-1) → dough → 40 cases of cookies; 15 cases to the
     /// shop on BOL:7 and 5 to the cafe (no recall contact). Returns (eggs, dough, cookies).
-    fn bakery(&self) -> (String, String, String) {
+    fn egg_bakery(&self) -> (String, String, String) {
         self.master();
         self.ok(&[
             "party", "add", "CAFE", "--name", "Cafe", "--role", "customer",
@@ -649,8 +572,8 @@ impl Plant {
 
 #[test]
 fn the_recall_scope_lists_customers_with_contacts_writes_the_call_list_and_holds_it_all() {
-    let p = Plant::new();
-    let (eggs, dough, cookies) = p.bakery();
+    let p = plant();
+    let (eggs, dough, cookies) = p.egg_bakery();
     // The supplier's lot code finds our lot.
     let text = p.ok(&["scope", "F-1"]);
     assert!(
@@ -761,8 +684,8 @@ fn the_recall_scope_lists_customers_with_contacts_writes_the_call_list_and_holds
 
 #[test]
 fn returns_come_back_on_hold_against_their_shipment_and_count_in_the_balance() {
-    let p = Plant::new();
-    let (eggs, _, cookies) = p.bakery();
+    let p = plant();
+    let (eggs, _, cookies) = p.egg_bakery();
     let r = p.run(&[
         "return",
         "--shipment",
@@ -878,8 +801,8 @@ fn returns_come_back_on_hold_against_their_shipment_and_count_in_the_balance() {
 
 #[test]
 fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_auditor() {
-    let p = Plant::new();
-    let (eggs, _, cookies) = p.bakery();
+    let p = plant();
+    let (eggs, _, cookies) = p.egg_bakery();
     // A return recorded before counts as retrieved from that customer.
     p.ok(&[
         "return",

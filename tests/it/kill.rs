@@ -3,30 +3,23 @@
 //! SIGKILL at random moments, mid-commit included. After every round `check` is clean and
 //! every lot whose code a command printed (its acknowledgement) is in the file.
 //!
-//! 50 rounds in `cargo test`; `LOTLINE_KILL_ROUNDS=1000` for a long run, and
-//! `LOTLINE_KILL_SEED` to replay one. The same through `lotline serve`, the server killed
-//! mid-write: `LOTLINE_SERVER_KILL_ROUNDS`.
+//! The same through `lotline serve`, the server killed mid-write. A few rounds of each in
+//! the fast tier; the slow tier (`cargo test -- --ignored`) runs 50 and 6.
 
+use crate::support::small;
+use crate::support::{Lcg, lotline};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("lotline")
-}
-
 fn command(db: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.env("LOTLINE_CONFIG", "none");
+    let mut c = lotline();
     c.arg("--db")
         .arg(db)
         .args(args)
         .env("LOTLINE_NO_SERVER", "1")
         .env("LOTLINE_STATION", "kill-test")
-        .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_PRINTER")
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     c
@@ -40,20 +33,6 @@ fn ok(db: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// Run a command and kill it after `after` unless it finished first. Its output if it
@@ -88,40 +67,22 @@ fn run_maybe_killed(db: &Path, args: &[&str], after: Duration) -> Option<String>
 
 #[test]
 fn killed_writers_lose_nothing_acknowledged() {
-    let rounds: u64 = std::env::var("LOTLINE_KILL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
-    let seed: u64 = std::env::var("LOTLINE_KILL_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20261201);
+    killed_writers(5);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn killed_writers_lose_nothing_acknowledged_in_50_rounds() {
+    killed_writers(50);
+}
+
+fn killed_writers(rounds: u64) {
+    let seed: u64 = 20261201;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
-    ok(
-        &db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "item", "add", "BREAD", "--name", "Bread", "--unit", "kg", "--kind", "finished",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ],
-    );
+    for args in [small::FLOUR, small::BREAD, small::MILL, small::SHOP] {
+        ok(&db, args);
+    }
     let mut rng = Lcg(seed);
     let mut acked: BTreeSet<String> = BTreeSet::new();
     let mut flour: Vec<String> = Vec::new();
@@ -186,47 +147,30 @@ fn killed_writers_lose_nothing_acknowledged() {
     );
 }
 
-/// Stop whatever server serves `socket` (one our clients started on their own) and wait
-/// until it is gone.
-fn stop_server_at(socket: &Path) {
-    if let Some(pid) = lotline_station::server::served_by(socket) {
-        // SAFETY: a signal to the pid of a server this test's clients started.
-        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while lotline_station::server::served_by(socket).is_some() {
-        assert!(Instant::now() < deadline, "the server did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The same through the server: clients record receipts through `lotline serve`, and the
 /// server is killed with SIGKILL at a random moment of their writes (mid-commit
 /// included). A client that got its lot code back was acknowledged by a commit, so after
 /// every round `check` is clean and every acknowledged lot is in the file.
 ///
-/// 6 rounds in `cargo test` (each starts a server); `LOTLINE_SERVER_KILL_ROUNDS=N` for more.
+/// Each round starts a server: 2 in the fast tier, 6 in the slow one.
 #[test]
 fn a_killed_server_loses_nothing_acknowledged() {
-    let rounds: u64 = std::env::var("LOTLINE_SERVER_KILL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(6);
+    killed_servers(2);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn a_killed_server_loses_nothing_acknowledged_in_6_rounds() {
+    killed_servers(6);
+}
+
+fn killed_servers(rounds: u64) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("plant.redb");
     let socket = lotline_station::remote::socket_path(&db);
-    ok(
-        &db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
+    for args in [small::FLOUR, small::MILL] {
+        ok(&db, args);
+    }
     let client = |args: &[&str]| {
         let mut c = command(&db, args);
         // Through the server, never straight to the file.
@@ -237,8 +181,7 @@ fn a_killed_server_loses_nothing_acknowledged() {
     let mut acked: BTreeSet<String> = BTreeSet::new();
     let mut killed_during = 0u64;
     for round in 0..rounds {
-        let mut server = Command::new(bin())
-            .env("LOTLINE_CONFIG", "none")
+        let mut server = lotline()
             .arg("serve")
             .arg("--db")
             .arg(&db)
@@ -260,19 +203,7 @@ fn a_killed_server_loses_nothing_acknowledged() {
         let clients: Vec<std::process::Child> = (0..3)
             .map(|c| {
                 let sl = format!("S-{round}-{c}");
-                client(&[
-                    "receive",
-                    "--item",
-                    "FLOUR",
-                    "--supplier",
-                    "MILL",
-                    "--supplier-lot",
-                    &sl,
-                    "--qty",
-                    "5",
-                ])
-                .spawn()
-                .unwrap()
+                client(&small::receipt(&sl, "5")).spawn().unwrap()
             })
             .collect();
         std::thread::sleep(Duration::from_micros(rng.below(80_000)));
@@ -295,7 +226,7 @@ fn a_killed_server_loses_nothing_acknowledged() {
         }
         // A client left without its server may have started one of its own: stop it, then
         // read the file directly.
-        stop_server_at(&socket);
+        crate::support::stop_server(&socket);
         sound_with_every_acknowledged_lot(&db, &acked, &format!("round {round}"));
     }
     eprintln!(

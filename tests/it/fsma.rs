@@ -2,248 +2,201 @@
 //! fixed small plant gives a reviewed golden CSV; bad filters and existing outputs are
 //! refused with nothing written.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use crate::support::Plant;
+use crate::support::snapshot::assert_golden;
+use std::path::Path;
 
-struct Plant {
-    dir: tempfile::TempDir,
-    db: PathBuf,
+/// Refused with exit 2 and one line naming `field`, nothing stored.
+fn refused(p: &Plant, args: &[&str], field: &str, words: &str) {
+    let r = p.refused(args, field, words);
+    assert_eq!(r.code, 2, "lotline {args:?}: {}{}", r.stdout, r.stderr);
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Plant {
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("LOTLINE_DB")
-            .env("LOTLINE_STATION", "test-station")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
-        r.stdout.trim().to_string()
-    }
-
-    /// Refused with exit 2 and one line naming `field`.
-    fn refused(&self, args: &[&str], field: &str, words: &str) {
-        let r = self.run(args);
-        assert_eq!(r.code, 2, "lotline {args:?}: {}{}", r.stdout, r.stderr);
-        let line = r.stderr.trim();
-        assert_eq!(line.lines().count(), 1, "{line}");
-        assert!(line.starts_with(&format!("lotline: {field}: ")), "{line}");
-        assert!(line.contains(words), "{line} should say {words}");
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Eggs (on the FTL, a case label in dozens) and sugar (counted in lb, bought through
-    /// a distributor) into custard; custard shipped twice, one shipment voided, and two
-    /// cases of the other returned by the customer.
-    fn new() -> (Plant, String, String, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let p = Plant { dir, db };
-        p.ok(&[
-            "--create",
-            "plant",
-            "set",
-            "--name",
-            "Test Creamery",
-            "--phone",
-            "503-555-0100",
-            "--street",
-            "1 Dairy Rd",
-            "--city",
-            "Salem",
-            "--state",
-            "OR",
-            "--zip",
-            "97301",
-            "--country",
-            "US",
-            "--gln",
-            "0614141000005",
-        ]);
-        p.ok(&[
-            "item",
-            "add",
-            "EGGS",
-            "--name",
-            "Shell eggs",
-            "--unit",
-            "dozen",
-            "--ftl",
-            "--commodity",
-            "shell eggs",
-            "--pack-size",
-            "30 dozen case",
-        ]);
-        p.ok(&[
-            "item",
-            "add",
-            "SUGAR",
-            "--name",
-            "Cane sugar",
-            "--unit",
-            "kg",
-        ]);
-        p.ok(&[
-            "item",
-            "add",
-            "CUSTARD",
-            "--name",
-            "Vanilla custard",
-            "--unit",
-            "case",
-            "--kind",
-            "finished",
-            "--ftl",
-            "--brand",
-            "Creamery",
-            "--pack-style",
-            "tub",
-        ]);
-        p.ok(&[
-            "party",
-            "add",
-            "FARM",
-            "--name",
-            "Sunny Ridge Farms",
-            "--role",
-            "supplier",
-            "--phone",
-            "541-555-0192",
-            "--city",
-            "Albany",
-            "--state",
-            "OR",
-            "--gln",
-            "0614141000012",
-        ]);
-        p.ok(&[
-            "party",
-            "add",
-            "DIST",
-            "--name",
-            "Valley Distributors",
-            "--role",
-            "supplier",
-        ]);
-        p.ok(&[
-            "party",
-            "add",
-            "SHOP",
-            "--name",
-            "=Corner Market, #12",
-            "--role",
-            "customer",
-            "--city",
-            "Portland",
-        ]);
-        let eggs = p.ok(&[
-            "receive",
-            "--item",
-            "EGGS",
-            "--supplier",
-            "FARM",
-            "--supplier-lot",
-            "SR-1121",
-            "--qty",
-            "30",
-            "--date",
-            "2026-11-01",
-            "--ref",
-            "BOL:4471",
-        ]);
-        let sugar = p.ok(&[
-            "receive",
-            "--item",
-            "SUGAR",
-            "--supplier",
-            "DIST",
-            "--supplier-lot",
-            "CS-50",
-            "--qty",
-            "50",
-            "--unit",
-            "lb",
-            "--date",
-            "2026-11-01",
-            "--tlc-source-ref",
-            "GLN 0614141000029",
-        ]);
-        let custard = p.ok(&[
-            "produce",
-            "--item",
-            "CUSTARD",
-            "--qty",
-            "20",
-            "--input",
-            &format!("{eggs}=10"),
-            "--input",
-            &format!("{sugar}=5"),
-            "--date",
-            "2026-11-02",
-            "--ref",
-            "WO:7",
-        ]);
-        let shipped = p.ok(&[
-            "ship",
-            "--customer",
-            "SHOP",
-            "--lot",
-            &format!("{custard}=12"),
-            "--date",
-            "2026-11-03",
-            "--ref",
-            "BOL:5521",
-        ]);
-        let wrong = p.ok(&[
-            "ship",
-            "--customer",
-            "SHOP",
-            "--lot",
-            &format!("{custard}=1"),
-            "--date",
-            "2026-11-03",
-        ]);
-        p.ok(&["void", &wrong, "--reason", "typed twice"]);
-        // Two cases of the good shipment come back, against its bill of lading.
-        p.ok(&[
-            "return",
-            "--shipment",
-            "BOL:5521",
-            "--lot",
-            &custard,
-            "--qty",
-            "2",
-            "--date",
-            "2026-11-05",
-            "--reason",
-            "lids split",
-        ]);
-        (p, custard, shipped, wrong)
-    }
+/// Eggs (on the FTL, a case label in dozens) and sugar (counted in lb, bought through
+/// a distributor) into custard; custard shipped twice, one shipment voided, and two
+/// cases of the other returned by the customer.
+fn creamery() -> (Plant, String, String, String) {
+    let p = Plant::empty();
+    p.ok(&[
+        "--create",
+        "plant",
+        "set",
+        "--name",
+        "Test Creamery",
+        "--phone",
+        "503-555-0100",
+        "--street",
+        "1 Dairy Rd",
+        "--city",
+        "Salem",
+        "--state",
+        "OR",
+        "--zip",
+        "97301",
+        "--country",
+        "US",
+        "--gln",
+        "0614141000005",
+    ]);
+    p.ok(&[
+        "item",
+        "add",
+        "EGGS",
+        "--name",
+        "Shell eggs",
+        "--unit",
+        "dozen",
+        "--ftl",
+        "--commodity",
+        "shell eggs",
+        "--pack-size",
+        "30 dozen case",
+    ]);
+    p.ok(&[
+        "item",
+        "add",
+        "SUGAR",
+        "--name",
+        "Cane sugar",
+        "--unit",
+        "kg",
+    ]);
+    p.ok(&[
+        "item",
+        "add",
+        "CUSTARD",
+        "--name",
+        "Vanilla custard",
+        "--unit",
+        "case",
+        "--kind",
+        "finished",
+        "--ftl",
+        "--brand",
+        "Creamery",
+        "--pack-style",
+        "tub",
+    ]);
+    p.ok(&[
+        "party",
+        "add",
+        "FARM",
+        "--name",
+        "Sunny Ridge Farms",
+        "--role",
+        "supplier",
+        "--phone",
+        "541-555-0192",
+        "--city",
+        "Albany",
+        "--state",
+        "OR",
+        "--gln",
+        "0614141000012",
+    ]);
+    p.ok(&[
+        "party",
+        "add",
+        "DIST",
+        "--name",
+        "Valley Distributors",
+        "--role",
+        "supplier",
+    ]);
+    p.ok(&[
+        "party",
+        "add",
+        "SHOP",
+        "--name",
+        "=Corner Market, #12",
+        "--role",
+        "customer",
+        "--city",
+        "Portland",
+    ]);
+    let eggs = p.ok(&[
+        "receive",
+        "--item",
+        "EGGS",
+        "--supplier",
+        "FARM",
+        "--supplier-lot",
+        "SR-1121",
+        "--qty",
+        "30",
+        "--date",
+        "2026-11-01",
+        "--ref",
+        "BOL:4471",
+    ]);
+    let sugar = p.ok(&[
+        "receive",
+        "--item",
+        "SUGAR",
+        "--supplier",
+        "DIST",
+        "--supplier-lot",
+        "CS-50",
+        "--qty",
+        "50",
+        "--unit",
+        "lb",
+        "--date",
+        "2026-11-01",
+        "--tlc-source-ref",
+        "GLN 0614141000029",
+    ]);
+    let custard = p.ok(&[
+        "produce",
+        "--item",
+        "CUSTARD",
+        "--qty",
+        "20",
+        "--input",
+        &format!("{eggs}=10"),
+        "--input",
+        &format!("{sugar}=5"),
+        "--date",
+        "2026-11-02",
+        "--ref",
+        "WO:7",
+    ]);
+    let shipped = p.ok(&[
+        "ship",
+        "--customer",
+        "SHOP",
+        "--lot",
+        &format!("{custard}=12"),
+        "--date",
+        "2026-11-03",
+        "--ref",
+        "BOL:5521",
+    ]);
+    let wrong = p.ok(&[
+        "ship",
+        "--customer",
+        "SHOP",
+        "--lot",
+        &format!("{custard}=1"),
+        "--date",
+        "2026-11-03",
+    ]);
+    p.ok(&["void", &wrong, "--reason", "typed twice"]);
+    // Two cases of the good shipment come back, against its bill of lading.
+    p.ok(&[
+        "return",
+        "--shipment",
+        "BOL:5521",
+        "--lot",
+        &custard,
+        "--qty",
+        "2",
+        "--date",
+        "2026-11-05",
+        "--reason",
+        "lids split",
+    ]);
+    (p, custard, shipped, wrong)
 }
 
 fn read(p: &Path) -> String {
@@ -252,13 +205,13 @@ fn read(p: &Path) -> String {
 
 #[test]
 fn a_small_plant_gives_the_reviewed_csv() {
-    let (p, ..) = Plant::new();
+    let (p, ..) = creamery();
     let out = p.ok(&["fsma", "--all", "--csv", "fda"]);
     assert_eq!(out.lines().count(), 4, "{out}");
     let golden = ["receiving.csv", "transformation.csv", "shipping.csv"]
         .map(|f| format!("== {f}\n{}", read(&p.path("fda").join(f))))
         .join("\n");
-    insta::assert_snapshot!("fsma_small_plant_all", golden);
+    assert_golden("fsma", "fsma_small_plant_all", &golden);
     let readme = read(&p.path("fda/read-me.txt"));
     assert!(
         readme.contains("Records asked for: all dates; every item"),
@@ -284,7 +237,7 @@ fn a_small_plant_gives_the_reviewed_csv() {
 
 #[test]
 fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
-    let (p, custard, ..) = Plant::new();
+    let (p, custard, ..) = creamery();
     // The supplier's TLC finds our lot and its whole trace.
     p.ok(&["fsma", "--lot", "SR-1121", "--csv", "by-tlc"]);
     p.ok(&["fsma", "--lot", &custard, "--csv", "by-lot"]);
@@ -326,7 +279,8 @@ fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
     assert!(returned(&rec), "{rec}");
     assert_eq!(read(&p.path("returns/shipping.csv")).lines().count(), 1);
     // Another food's request in the same dates has no return of it.
-    p.refused(
+    refused(
+        &p,
         &[
             "fsma",
             "--item",
@@ -365,9 +319,15 @@ fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
 
 #[test]
 fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
-    let (p, ..) = Plant::new();
-    p.refused(&["fsma", "--all"], "xlsx", "--xlsx FILE and/or --csv DIR");
-    p.refused(
+    let (p, ..) = creamery();
+    refused(
+        &p,
+        &["fsma", "--all"],
+        "xlsx",
+        "--xlsx FILE and/or --csv DIR",
+    );
+    refused(
+        &p,
         &[
             "fsma",
             "--from",
@@ -380,30 +340,40 @@ fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
         "from",
         "after --to",
     );
-    p.refused(
+    refused(
+        &p,
         &["fsma", "--from", "someday", "--csv", "x"],
         "from",
         "not a date",
     );
-    p.refused(&["fsma", "--item", "SUGAR", "--csv", "x"], "item", "--all");
-    p.refused(
+    refused(
+        &p,
+        &["fsma", "--item", "SUGAR", "--csv", "x"],
+        "item",
+        "--all",
+    );
+    refused(
+        &p,
         &["fsma", "--item", "NOPE", "--all", "--csv", "x"],
         "item",
         "no item NOPE",
     );
-    p.refused(
+    refused(
+        &p,
         &["fsma", "--lot", "ZZ-9", "--csv", "x"],
         "lot",
         "no lot of ours",
     );
-    p.refused(
+    refused(
+        &p,
         &["fsma", "--from", "2027-01-01", "--all", "--csv", "x"],
         "filters",
         "nothing was written",
     );
     assert!(!p.path("x").exists(), "no folder for nothing");
     std::fs::write(p.path("taken.xlsx"), b"keep me").unwrap();
-    p.refused(
+    refused(
+        &p,
         &["fsma", "--all", "--xlsx", "taken.xlsx"],
         "xlsx",
         "already exists",
@@ -411,7 +381,12 @@ fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
     assert_eq!(std::fs::read(p.path("taken.xlsx")).unwrap(), b"keep me");
     std::fs::create_dir(p.path("half")).unwrap();
     std::fs::write(p.path("half/shipping.csv"), b"mine").unwrap();
-    p.refused(&["fsma", "--all", "--csv", "half"], "csv", "already exists");
+    refused(
+        &p,
+        &["fsma", "--all", "--csv", "half"],
+        "csv",
+        "already exists",
+    );
     assert!(
         !p.path("half/receiving.csv").exists(),
         "nothing written beside it"
@@ -420,7 +395,7 @@ fn bad_filters_and_existing_files_are_refused_and_write_nothing() {
 
 #[test]
 fn kde_gives_a_customer_its_shipping_kdes() {
-    let (p, custard, shipped, wrong) = Plant::new();
+    let (p, custard, shipped, wrong) = creamery();
     let text = p.ok(&["kde", &shipped]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
@@ -438,17 +413,18 @@ fn kde_gives_a_customer_its_shipping_kdes() {
     );
     p.ok(&["kde", &shipped, "--csv", "ship.csv"]);
     assert_eq!(read(&p.path("ship.csv")).trim(), text);
-    p.refused(
+    refused(
+        &p,
         &["kde", &shipped, "--csv", "ship.csv"],
         "csv",
         "already exists",
     );
-    p.refused(&["kde", &wrong], "shipment", "voided");
+    refused(&p, &["kde", &wrong], "shipment", "voided");
     let history: serde_json::Value =
         serde_json::from_str(&p.ok(&["lot", &custard, "--json"])).unwrap();
     let made = history["events"][0]["event"].to_string();
-    p.refused(&["kde", &made], "shipment", "not a shipment");
-    p.refused(&["kde", "five"], "shipment", "not an event id");
+    refused(&p, &["kde", &made], "shipment", "not a shipment");
+    refused(&p, &["kde", "five"], "shipment", "not an event id");
     let help = p.ok(&["kde", "--help"]);
     assert!(help.contains("--epcis"), "{help}");
 
@@ -481,7 +457,8 @@ fn kde_gives_a_customer_its_shipping_kdes() {
     let out = p.ok(&["kde", &shipped, "--epcis", "ship3.jsonld"]);
     assert_eq!(out, "ship3.jsonld");
     // An existing EPCIS file refuses both before either is written.
-    p.refused(
+    refused(
+        &p,
         &[
             "kde",
             &shipped,
@@ -494,7 +471,8 @@ fn kde_gives_a_customer_its_shipping_kdes() {
         "already exists",
     );
     assert!(!p.path("ship4.csv").exists());
-    p.refused(
+    refused(
+        &p,
         &["kde", &wrong, "--epcis", "void.jsonld"],
         "shipment",
         "voided",
@@ -504,7 +482,7 @@ fn kde_gives_a_customer_its_shipping_kdes() {
 
 #[test]
 fn plan_drafts_what_section_1315_asks() {
-    let (p, ..) = Plant::new();
+    let (p, ..) = creamery();
     let md = p.ok(&[
         "plan",
         "--contact",
@@ -526,5 +504,5 @@ fn plan_drafts_what_section_1315_asks() {
     assert!(text.contains("TO DO: name, phone and email"), "{text}");
     assert!(!text.contains("# "), "{text}");
     p.ok(&["plan", "--out", "plan.md"]);
-    p.refused(&["plan", "--out", "plan.md"], "out", "already exists");
+    refused(&p, &["plan", "--out", "plan.md"], "out", "already exists");
 }

@@ -3,7 +3,7 @@
 //! database traces the same both ways, the standard's own examples map as documented, a
 //! second import adds nothing, and every kind of bad input is refused with nothing stored.
 
-use assert_cmd::Command;
+use crate::support::{Run, demo_copy, lotline};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -11,12 +11,6 @@ fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/epcis")
         .join(name)
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 struct Db {
@@ -31,21 +25,12 @@ impl Db {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
+        let mut c = lotline();
+        c.env("LOTLINE_STATION", "head-office")
             .arg("--db")
             .arg(&self.path)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env("LOTLINE_STATION", "head-office")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .args(args);
+        Run::of(&mut c, None)
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -156,7 +141,7 @@ fn the_official_examples_validate_and_a_broken_document_does_not() {
 fn a_plant_exported_and_imported_traces_the_same_both_ways() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
-    plant.ok(&["demo"]);
+    demo_copy(&plant.path);
     // Two customer returns of one shipped lot: one named by the shipment's document, with
     // a return document of its own, the other by the shipment's event id.
     let first_batch = standing_lots(&plant)
@@ -366,7 +351,7 @@ fn a_generated_plant_with_corrections_round_trips() {
 fn two_plants_merge_at_a_head_office_under_their_prefixes() {
     let dir = tempfile::tempdir().unwrap();
     let a = Db::at(dir.path(), "a.redb");
-    a.ok(&["demo"]);
+    demo_copy(&a.path);
     let b = Db::at(dir.path(), "b.redb");
     b.ok(&["generate", "--lots", "400", "--seed", "3"]);
     let (da, db) = (dir.path().join("a.jsonld"), dir.path().join("b.jsonld"));
@@ -416,7 +401,7 @@ fn two_plants_merge_at_a_head_office_under_their_prefixes() {
 fn filters_choose_the_events_and_an_empty_choice_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
-    plant.ok(&["demo"]);
+    demo_copy(&plant.path);
     let count = |args: &[&str]| -> usize {
         let mut a = vec!["epcis", "export"];
         a.extend_from_slice(args);
@@ -632,7 +617,7 @@ fn the_standards_examples_map_or_say_why() {
 fn bad_files_are_refused_with_where_and_nothing_stored() {
     let dir = tempfile::tempdir().unwrap();
     let plant = Db::at(dir.path(), "plant.redb");
-    plant.ok(&["demo"]);
+    demo_copy(&plant.path);
     let doc = dir.path().join("plant.jsonld");
     plant.ok(&["epcis", "export", "--all", "--out", doc.to_str().unwrap()]);
     let full = std::fs::read_to_string(&doc).unwrap();

@@ -9,15 +9,12 @@
 use lotline_domain::*;
 use lotline_station::wire::{self, ClientMsg, Hello, ServerMsg, Welcome};
 use lotline_station::{ErrorKind, Query, Reply, Request, StationError};
-use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
-}
+use crate::support::{Plant, Served, lotline};
 
 /// Text no terminal, spreadsheet or FDA file may receive raw: a clipboard write (OSC 52),
 /// a bell, a right-to-left override.
@@ -35,104 +32,24 @@ fn raw_unsafe(bytes: &[u8]) -> bool {
     String::from_utf8_lossy(bytes).chars().any(unsafe_char)
 }
 
-struct Plant {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    socket: PathBuf,
-    server: Option<Child>,
+/// A plant with an item and two parties, no server running.
+fn plant() -> Served {
+    let p = Served::new(Plant::empty());
+    p.ok_local(&[
+        "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
+    ]);
+    p.ok_local(&[
+        "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
+    ]);
+    p
 }
 
-impl Plant {
-    /// A plant with an item and two parties, no server running.
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let socket = lotline_station::remote::socket_path(&db);
-        let p = Plant {
-            dir,
-            db,
-            socket,
-            server: None,
-        };
-        p.ok_local(&[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ]);
-        p.ok_local(&[
-            "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
-        ]);
-        p
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_NO_SERVER")
-            .env_remove("LOTLINE_SOCKET")
-            .env_remove("LOTLINE_PRINTER")
-            .env("LOTLINE_STATION", "test-station")
-            .env("RUST_BACKTRACE", "0")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "lotline {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    }
-
+impl Served {
     /// In this process's own file, no server: for setting a plant up.
     fn ok_local(&self, args: &[&str]) -> String {
         let mut a = vec!["--no-server"];
         a.extend_from_slice(args);
         self.ok(&a)
-    }
-
-    fn serve(&mut self, extra: &[&str]) {
-        let mut child = Command::new(bin())
-            .arg("serve")
-            .arg("--db")
-            .arg(&self.db)
-            .args(extra)
-            .env_remove("LOTLINE_SOCKET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while lotline_station::server::served_by(&self.socket).is_none() {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("the server exited with {status}: {err}");
-            }
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.server = Some(child);
-    }
-
-    /// SIGTERM the server; what it logged.
-    fn stop(&mut self) -> String {
-        let mut child = self.server.take().expect("a server runs");
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let mut log = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut log);
-        child.wait().unwrap();
-        log
     }
 
     /// Stop whatever server a client started for this plant, and wait until it is gone.
@@ -150,16 +67,6 @@ impl Plant {
             other => panic!("not accepted: {other:?}"),
         }
         Raw { s, next: 1 }
-    }
-}
-
-impl Drop for Plant {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.server.take() {
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let _ = c.wait();
-        }
-        self.stop_autostarted();
     }
 }
 
@@ -228,7 +135,7 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn escape_bel_and_bidi_in_a_reference_are_refused_and_the_connection_goes_on() {
-    let mut p = Plant::new();
+    let mut p = plant();
     p.serve(&[]);
     let mut c = p.raw();
     let today = c.today();
@@ -264,7 +171,7 @@ fn escape_bel_and_bidi_in_a_reference_are_refused_and_the_connection_goes_on() {
 
 #[test]
 fn a_30_mb_reference_is_refused_and_the_fda_export_of_that_day_still_works() {
-    let mut p = Plant::new();
+    let mut p = plant();
     p.serve(&[]);
     let before = std::fs::metadata(&p.db).unwrap().len();
     let mut c = p.raw();
@@ -403,7 +310,7 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
 
 #[test]
 fn old_records_holding_refused_text_still_read_and_every_export_escapes_them() {
-    let mut p = Plant::new();
+    let mut p = plant();
     std::fs::remove_file(&p.db).unwrap();
     let lot = old_plant_with_hostile_text(&p.db);
     // It opens and reads, as text and JSON, escaped.
@@ -414,7 +321,7 @@ fn old_records_holding_refused_text_still_read_and_every_export_escapes_them() {
         vec!["item", "list"],
         vec!["party", "list"],
     ] {
-        let o = p.run(&args);
+        let o = p.output(&args);
         assert!(
             o.status.success(),
             "{args:?}: {}",
@@ -491,22 +398,12 @@ fn touch_later(p: &Path, secs: u64) {
 }
 
 fn receive_args(supplier_lot: &str) -> Vec<&str> {
-    vec![
-        "receive",
-        "--item",
-        "FLOUR",
-        "--supplier",
-        "MILL",
-        "--supplier-lot",
-        supplier_lot,
-        "--qty",
-        "5",
-    ]
+    crate::support::small::receipt(supplier_lot, "5").to_vec()
 }
 
 #[test]
 fn a_clients_lotline_roles_changes_nothing_for_the_server_it_starts() {
-    let mut p = Plant::new();
+    let mut p = plant();
     // The plant's roles: this user is an operator here.
     let roles = write_roles(
         &p,
@@ -546,7 +443,7 @@ fn a_clients_lotline_roles_changes_nothing_for_the_server_it_starts() {
 
 #[test]
 fn no_server_writes_are_checked_against_the_plants_roles() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let lot = p.ok_local(&receive_args("NS-1"));
     let roles = write_roles(
         &p,
@@ -576,7 +473,7 @@ fn no_server_writes_are_checked_against_the_plants_roles() {
             "kg",
         ],
     ] {
-        let o = p.run(&args);
+        let o = p.output(&args);
         assert_eq!(
             o.status.code(),
             Some(77),
@@ -584,7 +481,7 @@ fn no_server_writes_are_checked_against_the_plants_roles() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let o = p.run(&["--no-server", "lot", &lot, "--json"]);
+    let o = p.output(&["--no-server", "lot", &lot, "--json"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"released\""));
     // What an operator may do, they may.
     p.ok(&{
@@ -596,7 +493,7 @@ fn no_server_writes_are_checked_against_the_plants_roles() {
 
 #[test]
 fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let roles = write_roles(
         &p,
         "roles.toml",
@@ -619,10 +516,10 @@ fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
     touch_later(&roles, 5);
     // The floor goes on under the roles read before the change.
     p.ok(&["item", "add", "SUGAR", "--name", "Sugar", "--unit", "kg"]);
-    let o = p.run(&receive_args("TYPO-1"));
+    let o = p.output(&receive_args("TYPO-1"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("expected"));
-    let log = p.stop();
+    let (_, log) = p.stop();
     assert!(
         log.contains("line 2, column") && log.contains("keeping the roles read before"),
         "the log names the mistake: {log}"
@@ -636,9 +533,9 @@ fn a_roles_typo_keeps_the_last_good_roles_and_clerks_never_see_toml() {
 
 #[test]
 fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first() {
-    let p = Plant::new();
+    let p = plant();
     let bad = write_roles(&p, "bad.toml", "admin = [\"maria\"]\nqa = [\"quinn\",\n");
-    let o = Command::new(bin())
+    let o = lotline()
         .args(["serve", "--db"])
         .arg(&p.db)
         .arg("--roles")
@@ -651,7 +548,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
     assert!(err.contains("line 2, column 15"), "{err}");
     assert!(lotline_station::server::served_by(&p.socket).is_none());
     // `roles check` finds it before it goes live, and reads no database.
-    let o = Command::new(bin())
+    let o = lotline()
         .args(["roles", "check"])
         .arg(&bad)
         .env("LOTLINE_DB", "/nonexistent/never.redb")
@@ -665,7 +562,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
         "good.toml",
         "admin = [\"maria\"]\nqa = [\"quinn\", \"@qa\"]\noperator = [\"@floor\"]\ndefault = \"none\"\n",
     );
-    let o = Command::new(bin())
+    let o = lotline()
         .args(["roles", "check"])
         .arg(&good)
         .env("LOTLINE_DB", "/nonexistent/never.redb")
@@ -694,7 +591,7 @@ fn a_roles_file_with_a_mistake_refuses_the_start_and_roles_check_finds_it_first(
 /// held to a small size and answered unread, and the connection goes on.
 #[test]
 fn a_request_that_would_decode_to_gigabytes_is_answered_unread() {
-    let mut p = Plant::new();
+    let mut p = plant();
     p.serve(&[]);
     let mut c = p.raw();
     let items: Vec<ItemCode> = (0..3_000_000)

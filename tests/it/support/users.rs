@@ -1,6 +1,5 @@
-//! What the integration tests that play a second Unix user share: making the user, and
-//! checking they can reach the binary. Each test binary uses what it needs of it.
-#![allow(dead_code)]
+//! What the tests that play a second Unix user share: making the user, and checking they
+//! can reach the binary.
 
 use std::path::Path;
 use std::process::Command;

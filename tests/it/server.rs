@@ -3,169 +3,49 @@
 //! and the server killed mid-write, garbage on the socket, and a second Unix user refused
 //! by role. Nothing here asserts a time.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
+use crate::support::{Plant, Served, bin, lotline, me};
+
+/// A new plant with its server running, and the master data the tests use.
+fn plant() -> Served {
+    let mut p = Served::new(Plant::empty());
+    p.serve(&["--create"]);
+    p.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
+    p.ok(&[
+        "item",
+        "add",
+        "DOUGH",
+        "--name",
+        "Dough",
+        "--unit",
+        "kg",
+        "--kind",
+        "intermediate",
+    ]);
+    p.ok(&[
+        "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
+    ]);
+    p.ok(&[
+        "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
+    ]);
+    p
 }
 
-struct Plant {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-    socket: PathBuf,
-    server: Option<Child>,
-}
-
-impl Plant {
-    /// A new plant with its server running, and the master data the tests use.
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let socket = lotline_station::remote::socket_path(&db);
-        let mut p = Plant {
-            dir,
-            db,
-            socket,
-            server: None,
-        };
-        p.start(&["--create"]);
-        p.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
-        p.ok(&[
-            "item",
-            "add",
-            "DOUGH",
-            "--name",
-            "Dough",
-            "--unit",
-            "kg",
-            "--kind",
-            "intermediate",
-        ]);
-        p.ok(&[
-            "party", "add", "MILL", "--name", "Mill Co", "--role", "supplier",
-        ]);
-        p.ok(&[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ]);
-        p
-    }
-
-    fn serve_cmd(&self, extra: &[&str]) -> Command {
-        let mut c = Command::new(bin());
-        c.env("LOTLINE_CONFIG", "none");
-        c.arg("serve")
-            .arg("--db")
-            .arg(&self.db)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    /// Start the server and wait until it answers.
-    fn start(&mut self, extra: &[&str]) {
-        let mut child = self.serve_cmd(extra).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while lotline_station::server::served_by(&self.socket).is_none() {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut err)
-                    .unwrap();
-                panic!("the server exited with {status}: {err}");
-            }
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.server = Some(child);
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
-        c.env("LOTLINE_CONFIG", "none");
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_NO_SERVER")
-            // A named station carries the SSH address of the session running the tests.
-            .env_remove("SSH_CONNECTION")
-            .env("LOTLINE_STATION", "test-station")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "lotline {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut a = args.to_vec();
-        a.push("--json");
-        serde_json::from_str(&self.ok(&a)).unwrap()
-    }
-
+impl Served {
     fn check_clean(&self) {
-        let o = self.run(&["check"]);
-        assert!(
-            o.status.success(),
-            "check found problems: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let r = self.run(&["check"]);
+        assert_eq!(r.code, 0, "check found problems: {}", r.text());
     }
-
-    /// SIGTERM the server and wait for it; its exit status.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let mut child = self.server.take().expect("a server runs");
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        child.wait().unwrap()
-    }
-
-    fn kill9(&mut self) {
-        let mut child = self.server.take().expect("a server runs");
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-}
-
-impl Drop for Plant {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.server.take() {
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let _ = c.wait();
-        }
-    }
-}
-
-fn me() -> String {
-    lotline_station::identity::Identity::current().user
 }
 
 #[test]
 fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
-    let p = Plant::new();
+    let p = plant();
     let writers: Vec<_> = (0..8)
         .map(|w| {
             // Each client process receives several lots in a row, as a dock would.
@@ -179,9 +59,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            Command::new("sh")
-                .arg("-c")
-                .arg(script)
+            crate::support::shell(&script)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -200,9 +78,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
+        crate::support::shell(&script)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
@@ -228,17 +104,17 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
         String::from_utf8_lossy(&r.stderr)
     );
     assert_eq!(acknowledged.len(), 48);
-    let lots = p.json(&["lots"]);
+    let lots = p.json(&["lots", "--json"]);
     let lots = lots.as_array().unwrap();
     assert_eq!(lots.len(), 48);
     for code in &acknowledged {
-        let h = p.json(&["lot", code]);
+        let h = p.json(&["lot", code, "--json"]);
         let text = h.to_string();
         assert!(text.contains(&format!("\"{}\"", me())), "{code}: {text}");
         assert!(text.contains("dock-"), "{code}: {text}");
     }
     // The audit trail names each station that wrote, and narrows to one lot.
-    let audit = p.json(&["audit", "--operator", &me(), "--limit", "1000"]);
+    let audit = p.json(&["audit", "--operator", &me(), "--limit", "1000", "--json"]);
     let audit = audit.as_array().unwrap();
     for w in 0..8 {
         let n = audit
@@ -247,7 +123,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
             .count();
         assert_eq!(n, 6, "dock-{w} in {audit:?}");
     }
-    let one = p.json(&["audit", "--lot", &acknowledged[0]]);
+    let one = p.json(&["audit", "--lot", &acknowledged[0], "--json"]);
     assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
     assert!(one[0]["what"].as_str().unwrap().contains("eceive"), "{one}");
     // Every lot code is distinct: no two transactions handed out the same one.
@@ -260,7 +136,7 @@ fn eight_clients_write_at_once_and_every_acknowledged_lot_is_there() {
 
 #[test]
 fn a_killed_client_or_server_loses_nothing_acknowledged() {
-    let mut p = Plant::new();
+    let mut p = plant();
     // Clients killed at random points of a write: whatever they got an answer for stays.
     for round in 0..6u64 {
         let mut c = p
@@ -297,9 +173,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            Command::new("sh")
-                .arg("-c")
-                .arg(script)
+            crate::support::shell(&script)
                 .env("LOTLINE_STATION", format!("line-{w}"))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
@@ -331,7 +205,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    p.start(&[]);
+    p.serve(&[]);
     p.check_clean();
     for code in &acknowledged {
         p.ok(&["lot", code]);
@@ -341,7 +215,7 @@ fn a_killed_client_or_server_loses_nothing_acknowledged() {
 
 #[test]
 fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() {
-    let p = Plant::new();
+    let p = plant();
     let read_all = |mut s: UnixStream| {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut buf = Vec::new();
@@ -400,7 +274,7 @@ fn garbage_oversized_and_foreign_frames_are_refused_and_the_server_carries_on() 
 
 #[test]
 fn one_server_per_database_and_sigterm_closes_cleanly() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let pid = lotline_station::server::served_by(&p.socket).unwrap();
     let second = p.serve_cmd(&[]).output().unwrap();
     assert!(!second.status.success());
@@ -410,7 +284,7 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
         "{err}"
     );
     // The file opened directly while the server has it: who holds it, and what to do.
-    let o = p.run(&[
+    let o = p.output(&[
         "--no-server",
         "receive",
         "--item",
@@ -426,7 +300,7 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("lotline serve (pid {pid})")), "{err}");
     assert!(err.contains("without --no-server"), "{err}");
-    let status = p.stop();
+    let (status, _) = p.stop();
     assert!(status.success(), "{status}");
     assert!(!p.socket.exists());
     // Closed cleanly: a read-only open needs no recovery.
@@ -447,8 +321,8 @@ fn one_server_per_database_and_sigterm_closes_cleanly() {
 #[test]
 fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     let user = "lotline-test-op";
-    let (uid, gid) = match support::test_user(user)
-        .and_then(|ids| support::reachable_by_others(&bin()).map(|()| ids))
+    let (uid, gid) = match crate::support::test_user(user)
+        .and_then(|ids| crate::support::reachable_by_others(&bin()).map(|()| ids))
     {
         Ok(ids) => ids,
         Err(why) => {
@@ -456,7 +330,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
             return;
         }
     };
-    let mut p = Plant::new();
+    let mut p = plant();
     // A plant whose folder others may enter, with a roles file: root is admin, anyone
     // else who can reach the socket an operator.
     {
@@ -470,7 +344,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     )
     .unwrap();
     p.stop();
-    p.start(&["--roles", roles.to_str().unwrap(), "--socket-mode", "666"]);
+    p.serve(&["--roles", roles.to_str().unwrap(), "--socket-mode", "666"]);
     let lot = p.ok(&[
         "receive",
         "--item",
@@ -505,7 +379,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let theirs = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    let h = p.json(&["lot", &theirs]).to_string();
+    let h = p.json(&["lot", &theirs, "--json"]).to_string();
     assert!(h.contains(&format!("\"{user}\"")), "{h}");
     assert!(h.contains("handheld-7"), "{h}");
     // Holding is QA's: refused, with who may, and nothing stored.
@@ -516,13 +390,13 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
         err.contains(&format!("{user} is an operator here and this needs QA")),
         "{err}"
     );
-    let status = p.json(&["lot", &lot]).to_string();
+    let status = p.json(&["lot", &lot, "--json"]).to_string();
     assert!(!status.contains("looks wet"), "{status}");
     // The admin may.
     p.ok(&["hold", &lot, "--reason", "looks wet"]);
     // The audit trail: what the other user did, from where; the refusal left no event,
     // only its own audit line.
-    let theirs = p.json(&["audit", "--operator", user]);
+    let theirs = p.json(&["audit", "--operator", user, "--json"]);
     let theirs = theirs.as_array().unwrap();
     let events: Vec<_> = theirs.iter().filter(|r| r["kind"] == "event").collect();
     assert_eq!(events.len(), 1, "{theirs:?}");
@@ -549,7 +423,7 @@ fn the_operator_is_who_connected_and_roles_refuse_what_they_do_not_allow() {
 /// it is a whole plant `check` passes, and a restore is a copy of it.
 #[test]
 fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
-    let mut p = Plant::new();
+    let mut p = plant();
     let flour = p.ok(&[
         "receive",
         "--item",
@@ -571,7 +445,7 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--backup-dir"), "{err}");
-    p.start(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
+    p.serve(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
     let today = chrono::Local::now().date_naive().format("%Y-%m-%d");
     let backup = dir.join(format!("plant-{today}.redb"));
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -592,13 +466,12 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
         "5",
     ]);
     p.stop();
-    let o = p.run(&["check", backup.to_str().unwrap()]);
+    let o = p.output(&["check", backup.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Restore: the copy put in place of the plant's file, and the lot is there.
     let restored = p.dir.path().join("restored.redb");
     std::fs::copy(&backup, &restored).unwrap();
-    let o = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let o = lotline()
         .args(["--no-server", "--db"])
         .arg(&restored)
         .args(["lot", &flour])
@@ -619,8 +492,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     use lotline_store::Store;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gen.redb");
-    let o = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let o = lotline()
         .args(["--no-server", "--db"])
         .arg(&db)
         .args(["generate", "--lots", "1500", "--seed", "7"])
@@ -630,8 +502,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     let socket = lotline_station::remote::socket_path(&db);
     let log = dir.path().join("serve.log");
     // A page cache too small to work with is refused before anything opens.
-    let o = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let o = lotline()
         .args(["serve", "--cache-mb", "1", "--db"])
         .arg(&db)
         .output()
@@ -644,8 +515,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     );
     // The smallest cache allowed: traces come from the graph and lot pages from the
     // operating system, and must still be the redb walk's, before and after writes.
-    let mut server = Command::new(bin())
-        .env("LOTLINE_CONFIG", "none")
+    let mut server = lotline()
         .args(["serve", "--cache-mb", "4", "--db"])
         .arg(&db)
         .stdin(Stdio::null())
@@ -682,8 +552,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     drop(remote);
     // Refreshed after commits: a new batch from two lots, through the server.
     let p = |args: &[&str]| {
-        let o = Command::new(bin())
-            .env("LOTLINE_CONFIG", "none")
+        let o = lotline()
             .arg("--db")
             .arg(&db)
             .args(args)

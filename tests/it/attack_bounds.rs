@@ -15,17 +15,12 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
-}
 
 /// A `lotline` command on `db`, with nothing from the caller's environment.
 fn lotline(db: &Path, args: &[&str]) {
-    let out = Command::new(bin())
-        .env_clear()
+    let out = crate::support::lotline()
         .env("LOTLINE_STATION", "test")
         .arg("--db")
         .arg(db)
@@ -59,9 +54,8 @@ impl Server {
         prepare(&db);
         let socket = lotline_station::remote::socket_path(&db);
         let log = dir.path().join("serve.log");
-        let mut cmd = Command::new(bin());
-        cmd.env_clear()
-            .arg("serve")
+        let mut cmd = crate::support::lotline();
+        cmd.arg("serve")
             .arg("--db")
             .arg(&db)
             .args(args)

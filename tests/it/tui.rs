@@ -1,24 +1,16 @@
 //! The full-screen app, end to end: the real binary in a pseudo-terminal, typed at like a
 //! person, its screen read back with a terminal emulator (vt100). Waits poll the screen
 //! with generous time limits; nothing here depends on how fast the machine is.
+//!
+//! Typing at a person's pace takes time: the sessions are the slow tier
+//! (`cargo test -- --ignored`); the fast tier keeps three short ones that check the harness
+//! and the terminal's start and end.
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use crate::support::Plant;
+use crate::support::pty::{ENTER, PATIENCE, Term};
 use serde_json::Value;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_lotline");
-/// How long to wait for something to show before failing: long, for slow CI machines.
-const PATIENCE: Duration = Duration::from_secs(60);
-/// The least time between two keys the harness sends: well above the decoder's 30 ms
-/// `max_key_gap_ms`, so typing is never read as an unframed scan.
-const KEY_GAP: Duration = Duration::from_millis(60);
-/// After typing a ']' (which may start an AIM identifier), the decoder's quiet period:
-/// above its 150 ms `framed_key_gap_ms`.
-const FRAMED_QUIET: Duration = Duration::from_millis(200);
 
 const F1: &str = "\x1bOP";
 const F3: &str = "\x1bOR";
@@ -28,59 +20,27 @@ const F6: &str = "\x1b[17~";
 const TAB: &str = "\t";
 const BACKTAB: &str = "\x1b[Z";
 const CTRL_G: &str = "\x07";
-const ENTER: &str = "\r";
 const ESC: &str = "\x1b";
 const CTRL_C: &str = "\x03";
 const CTRL_S: &str = "\x13";
 const CTRL_U: &str = "\x15";
 
-fn nz(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).expect("a terminal has at least one row and column")
+/// A plant for the app, its database made as `lotline init` (or --create) makes one.
+fn plant() -> Plant {
+    let p = empty();
+    p.ok(&["--create", "plant", "show"]);
+    p
 }
 
-/// A temporary plant: its database, and a home with no config of the developer's.
-struct Plant {
-    dir: tempfile::TempDir,
-    db: PathBuf,
+/// A home with no database yet (where `lotline demo` builds its own), and a config folder
+/// of its own: nothing of the developer's.
+fn empty() -> Plant {
+    let p = Plant::empty().station("e2e");
+    std::fs::create_dir_all(p.home().join("config")).unwrap();
+    p
 }
 
 impl Plant {
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        std::fs::create_dir_all(dir.path().join("config")).unwrap();
-        let p = Plant { dir, db };
-        // The plant's database, made as `lotline init` (or --create) makes one.
-        p.cli(&["--create", "plant", "show"]);
-        p
-    }
-
-    /// A home with no database yet: where `lotline demo` builds its own.
-    fn empty() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        std::fs::create_dir_all(dir.path().join("config")).unwrap();
-        Plant { dir, db }
-    }
-
-    /// Run a lotline command (no terminal) and return its stdout.
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(BIN)
-            .env("LOTLINE_CONFIG", "none")
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env("LOTLINE_STATION", "e2e")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "lotline {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     /// Items and parties, as set up once by the office.
     fn master_data(&self) {
         for (code, name, unit, kind) in [
@@ -89,7 +49,7 @@ impl Plant {
             ("SUGAR", "Granulated sugar", "kg", "ingredient"),
             ("DOUGH", "Cookie dough", "kg", "intermediate"),
         ] {
-            self.cli(&[
+            self.ok(&[
                 "item",
                 "add",
                 code,
@@ -108,211 +68,7 @@ impl Plant {
             ("FARM", "Sunny Ridge Farm", "supplier"),
             ("SHOP", "Corner Market", "customer"),
         ] {
-            self.cli(&["party", "add", id, "--name", name, "--role", role]);
-        }
-    }
-
-    fn home(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-/// The app running in a pseudo-terminal.
-struct Term {
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
-    master: Box<dyn MasterPty + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    /// Every write to the terminal and when it went: the test of the pacing reads it.
-    sent: Vec<(Instant, String)>,
-}
-
-impl Term {
-    fn start(plant: &Plant, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Term {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.env("LOTLINE_CONFIG", "none");
-        cmd.arg("--db");
-        cmd.arg(&plant.db);
-        for a in args {
-            cmd.arg(a);
-        }
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("HOME", plant.home());
-        // Files the app writes by default (exports) go to the current folder: the plant's
-        // temporary home, never the repository.
-        cmd.cwd(plant.home());
-        cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
-        cmd.env("LOTLINE_STATION", "e2e");
-        cmd.env_remove("NO_COLOR");
-        cmd.env_remove("LC_ALL");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let (p, r) = (parser.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        p.lock().unwrap().process(&buf[..n]);
-                        r.lock().unwrap().extend_from_slice(&buf[..n]);
-                    }
-                }
-            }
-        });
-        let writer = pair.master.take_writer().unwrap();
-        Term {
-            parser,
-            raw,
-            writer,
-            master: pair.master,
-            child,
-            sent: Vec::new(),
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    /// Wait until the screen satisfies `ok`; fail showing the screen if it never does.
-    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if start.elapsed() > PATIENCE {
-                panic!("waited {PATIENCE:?} for {what}; the screen shows:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(&format!("{text:?}"), |s| s.contains(text))
-    }
-
-    /// The status line (the last row).
-    fn status(&self) -> String {
-        self.screen()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    }
-
-    /// Write `keys` (one key, or a scanner's whole burst) to the terminal, at least
-    /// `KEY_GAP` after the last write: a person's pace, never a scanner's.
-    fn send(&mut self, keys: &str) {
-        if let Some((last, _)) = self.sent.last() {
-            let due = *last + KEY_GAP;
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-        }
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        self.sent.push((Instant::now(), keys.to_string()));
-    }
-
-    /// Type like a person: one key at a time, `KEY_GAP` apart (`send` paces them), then
-    /// wait until the text shows, which it does once the decoder has let the keys go as
-    /// typing, and for the decoder's quiet period after the last key.
-    fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.send(&c.to_string());
-        }
-        self.wait_for(text);
-        // A ']' may begin a scanner's AIM identifier: the decoder holds such keys for the
-        // longer framed gap before it lets them go.
-        let quiet = if text.contains(']') {
-            FRAMED_QUIET
-        } else {
-            KEY_GAP
-        };
-        if let Some((last, _)) = self.sent.last() {
-            let due = *last + quiet;
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-        }
-    }
-
-    /// Type into the focused field and press Enter (after the decoder's quiet period, so
-    /// the text and its Enter are never taken for a scan).
-    fn field(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.type_text(text);
-        }
-        self.send(ENTER);
-    }
-
-    /// Press a key and wait for its effect.
-    fn press(&mut self, key: &str, then: &str) -> String {
-        self.send(key);
-        self.wait_for(then)
-    }
-
-    fn resize(&mut self, cols: u16, rows: u16) {
-        self.parser
-            .lock()
-            .unwrap()
-            .screen_mut()
-            .set_size(nz(rows), nz(cols));
-        self.master
-            .resize(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-    }
-
-    /// Wait for the program to end; its exit code.
-    fn exit(&mut self) -> u32 {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.exit_code();
-            }
-            if start.elapsed() > PATIENCE {
-                panic!("lotline did not exit; the screen shows:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn raw_output(&self) -> Vec<u8> {
-        self.raw.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
+            self.ok(&["party", "add", id, "--name", name, "--role", role]);
         }
     }
 }
@@ -357,8 +113,9 @@ fn receive_case(
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let mut t = Term::start(&p, &[], &[], 80, 24);
     t.wait_for("Receive a case");
@@ -462,7 +219,7 @@ fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
     assert_eq!(t.exit(), 0);
 
     // The chain is in the database, as the real trace command reports it.
-    let trace: Value = serde_json::from_str(&p.cli(&["trace", &batch, "--json"])).unwrap();
+    let trace: Value = serde_json::from_str(&p.ok(&["trace", &batch, "--json"])).unwrap();
     let lots: Vec<&str> = trace["lots"]
         .as_array()
         .unwrap()
@@ -488,7 +245,7 @@ fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
     assert_eq!(ships[0]["quantity"], 50);
     assert_eq!(ships[0]["reference"], "BOL:5521");
     let back: Value =
-        serde_json::from_str(&p.cli(&["trace", &flour, "--json", "--forward"])).unwrap();
+        serde_json::from_str(&p.ok(&["trace", &flour, "--json", "--forward"])).unwrap();
     assert_eq!(
         back["shipments"][0]["customer"], "SHOP",
         "forward from the flour reaches the shop"
@@ -496,8 +253,9 @@ fn receive_three_cases_run_a_batch_ship_it_and_trace_it() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn resizing_mid_form_keeps_what_was_typed() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let mut t = Term::start(&p, &[], &[], 80, 24);
     t.wait_for("Receive a case");
@@ -529,8 +287,9 @@ fn resizing_mid_form_keeps_what_was_typed() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn no_color_draws_with_bold_and_reverse_and_never_a_colour() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let mut t = Term::start(&p, &[], &[("NO_COLOR", "1")], 80, 24);
     t.wait_for("Receive a case");
@@ -574,7 +333,7 @@ fn no_color_draws_with_bold_and_reverse_and_never_a_colour() {
 
 #[test]
 fn a_bad_keymap_is_refused_at_start_with_file_key_and_reason() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let bad = p.home().join("bad.toml");
     std::fs::write(
@@ -598,8 +357,9 @@ fn a_bad_keymap_is_refused_at_start_with_file_key_and_reason() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn the_config_file_chooses_the_keymap_and_help_shows_it() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     std::fs::create_dir_all(p.home().join("config/lotline")).unwrap();
     std::fs::write(
@@ -620,8 +380,9 @@ fn the_config_file_chooses_the_keymap_and_help_shows_it() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn lotline_demo_opens_the_app_on_the_demo_plant() {
-    let p = Plant::empty();
+    let p = empty();
     let mut t = Term::start(&p, &["demo"], &[], 80, 24);
     t.wait_for("Hearth & Harvest Bakery");
     t.press(F6, "Find");
@@ -643,7 +404,7 @@ const OATS_GTIN: &str = "09501101530003";
 impl Plant {
     /// An item whose supplier labels its cases with GS1-128.
     fn oats(&self) {
-        self.cli(&[
+        self.ok(&[
             "item",
             "add",
             "OATS",
@@ -662,8 +423,9 @@ impl Plant {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     p.oats();
     let mut t = Term::start(&p, &[], &[], 80, 24);
@@ -707,7 +469,7 @@ fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
     t.wait("the field cleared", |s| !s.contains("]C1 x"));
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
-    let lots: Value = serde_json::from_str(&p.cli(&["lots", "--json"])).unwrap();
+    let lots: Value = serde_json::from_str(&p.ok(&["lots", "--json"])).unwrap();
     let saved = lots
         .as_array()
         .unwrap()
@@ -722,12 +484,13 @@ fn a_supplier_case_label_scanned_into_receive_fills_the_form_and_saves() {
 }
 
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     p.oats();
     let flour = p
-        .cli(&[
+        .ok(&[
             "receive",
             "--item",
             "FLOUR",
@@ -741,7 +504,7 @@ fn scanning_a_lot_label_outside_a_field_opens_that_lot() {
         .trim()
         .to_string();
     let oats = p
-        .cli(&[
+        .ok(&[
             "receive",
             "--item",
             "OATS",
@@ -852,13 +615,13 @@ fn word_after(text: &str, after: &str) -> String {
 /// customer to the cookie lot, back to its batch and egg lot, then forward from the eggs
 /// to every customer who got product made with them, as `lotline trace` reports them.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn the_cookie_complaint_from_the_customer_to_every_customer_of_the_egg_lot() {
-    let p = Plant::empty();
-    let summary = p.cli(&["demo"]);
+    let p = empty();
+    let summary = p.ok(&["demo"]);
     let cookie = word_after(&summary, "Their case is lot ");
     let eggs = word_after(&summary, "The eggs were lot ");
-    let fwd: Value =
-        serde_json::from_str(&p.cli(&["trace", &eggs, "--forward", "--json"])).unwrap();
+    let fwd: Value = serde_json::from_str(&p.ok(&["trace", &eggs, "--forward", "--json"])).unwrap();
     let mut customers: Vec<String> = fwd["shipments"]
         .as_array()
         .unwrap()
@@ -971,10 +734,11 @@ fn tape_key(name: &str) -> Option<&'static str> {
 /// waits for every `Wait+Screen` pattern. If the app changes so that the demo no longer
 /// works, this fails.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn demo_tape_replays() {
     let tape =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo.tape")).unwrap();
-    let p = Plant::empty();
+    let p = empty();
     let mut term: Option<Term> = None;
     let mut waits = 0;
     for (n, line) in tape.lines().enumerate() {
@@ -1046,7 +810,7 @@ fn demo_tape_replays() {
 /// ESC[200~ … ESC[201~). Debug builds panic on purpose when LOTLINE_TEST_PANIC is set.
 #[test]
 fn a_panic_puts_the_terminal_back() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let mut t = Term::start(&p, &[], &[("LOTLINE_TEST_PANIC", "1")], 80, 24);
     let code = t.exit();
@@ -1084,7 +848,7 @@ fn a_panic_puts_the_terminal_back() {
 /// gap is 30 ms), and Enter only once the text has shown, i.e. the decoder let it go.
 #[test]
 fn the_harness_types_like_a_person() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let mut t = Term::start(&p, &[], &[], 80, 24);
     t.wait_for("Receive a case");
@@ -1111,11 +875,12 @@ fn the_harness_types_like_a_person() {
 /// and the dock terminal, showing its lot list, turns the lot to hold without a key
 /// pressed. Help on the QA terminal lists both stations.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn a_hold_on_one_station_shows_on_the_other() {
-    let p = Plant::new();
+    let p = plant();
     p.master_data();
     let flour = p
-        .cli(&[
+        .ok(&[
             "receive",
             "--item",
             "FLOUR",
@@ -1165,7 +930,7 @@ fn a_hold_on_one_station_shows_on_the_other() {
         assert_eq!(t.exit(), 0);
     }
     // Both stations' names are on the record.
-    let audit = p.cli(&["audit", "--lot", &flour]);
+    let audit = p.ok(&["audit", "--lot", &flour]);
     assert!(audit.contains("qa-office"), "{audit}");
 }
 
@@ -1175,8 +940,9 @@ const CTRL_D: &str = "\x04";
 /// `lotline` on a machine with no plant: the guided start, in the app, writes nothing
 /// until the review is confirmed, then opens the app on the new plant.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
-    let p = Plant::empty();
+    let p = empty();
     // Quitting part way writes nothing, not even the file.
     let mut t = Term::start(&p, &[], &[], 80, 24);
     t.wait_for("New plant: guided start");
@@ -1207,9 +973,9 @@ fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
     t.press(TAB, "Prairie Mill");
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
-    let plant: Value = serde_json::from_str(&p.cli(&["plant", "show", "--json"])).unwrap();
+    let plant: Value = serde_json::from_str(&p.ok(&["plant", "show", "--json"])).unwrap();
     assert_eq!(plant["name"], "Valley Bakery");
-    assert!(p.cli(&["item", "list"]).contains("FLOUR"));
+    assert!(p.ok(&["item", "list"]).contains("FLOUR"));
     // With a plant there, `lotline` opens the app directly.
     let mut t = Term::start(&p, &[], &[], 80, 24);
     t.wait_for("F2 Receive");
@@ -1221,8 +987,9 @@ fn the_first_run_on_an_empty_machine_walks_through_the_guided_start() {
 /// `lotline init` asked at a terminal: a wrong answer is asked again, Ctrl-D skips the
 /// optional steps, "y" writes.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn init_at_a_terminal_asks_and_writes_after_yes() {
-    let p = Plant::empty();
+    let p = empty();
     let mut t = Term::start(&p, &["init"], &[], 80, 24);
     t.wait_for("Business name:");
     t.field("Hill Bakery");
@@ -1250,7 +1017,7 @@ fn init_at_a_terminal_asks_and_writes_after_yes() {
     t.field("y");
     t.wait_for("Plant Hill Bakery set up");
     assert_eq!(t.exit(), 0);
-    let eggs: Value = serde_json::from_str(&p.cli(&["item", "show", "EGGS", "--json"])).unwrap();
+    let eggs: Value = serde_json::from_str(&p.ok(&["item", "show", "EGGS", "--json"])).unwrap();
     assert_eq!(eggs["unit"], "dozen");
 }
 
@@ -1258,9 +1025,10 @@ fn init_at_a_terminal_asks_and_writes_after_yes() {
 /// the egg lot, start the record from the mass balance, enter a count that leaves a gap,
 /// see the gap, complete it; the command line reads the same record.
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
-    let p = Plant::empty();
-    let summary = p.cli(&["demo"]);
+    let p = empty();
+    let summary = p.ok(&["demo"]);
     let cookie = word_after(&summary, "Their case is lot ");
     let eggs = word_after(&summary, "The eggs were lot ");
     let mut t = Term::start(&p, &[], &[], 80, 24);
@@ -1297,7 +1065,7 @@ fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
     assert!(s.contains("gap"), "{s}");
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
-    let v: Value = serde_json::from_str(&p.cli(&["mock-recall", "show", &id, "--json"])).unwrap();
+    let v: Value = serde_json::from_str(&p.ok(&["mock-recall", "show", &id, "--json"])).unwrap();
     assert!(v["finished"].is_string(), "{v}");
     assert_eq!(v["note"], "Q4 SQF mock recall");
     let lot = v["lots"]

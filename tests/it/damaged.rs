@@ -6,36 +6,20 @@
 //! Every copy `check` calls damaged refuses every write, through the server and without it,
 //! and keeps its bytes.
 //!
-//! `LOTLINE_DAMAGE_FILES=N` flips bytes in N files instead of 24.
+//! The fast tier damages a few copies; the slow tier (`cargo test -- --ignored`) zeroes
+//! eight pages and flips bytes in 24 files.
 
-use assert_cmd::Command;
+use crate::support::Run;
+use crate::support::small;
 use std::path::{Path, PathBuf};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::time::Duration;
 
 fn lotline(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
-        .args(args)
-        .env_remove("LOTLINE_DB")
-        .env_remove("LOTLINE_PRINTER")
-        .env_remove("LOTLINE_NO_SERVER")
-        .env_remove("LOTLINE_SOCKET")
+    let mut c = crate::support::lotline();
+    c.args(args)
         .env("LOTLINE_STATION", "test-station")
-        .env("RUST_BACKTRACE", "0")
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .env("RUST_BACKTRACE", "0");
+    Run::within(&mut c, Duration::from_secs(60))
 }
 
 fn ok(db: &Path, args: &[&str]) -> String {
@@ -48,47 +32,13 @@ fn ok(db: &Path, args: &[&str]) -> String {
 
 /// A small plant with receipts, batches and shipments; its lot codes.
 fn plant(db: &Path) -> Vec<String> {
-    ok(
-        db,
-        &[
-            "--create", "item", "add", "FLOUR", "--name", "Flour", "--unit", "kg",
-        ],
-    );
-    ok(
-        db,
-        &[
-            "item", "add", "BREAD", "--name", "Bread", "--unit", "kg", "--kind", "finished",
-        ],
-    );
-    ok(
-        db,
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-    );
-    ok(
-        db,
-        &[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ],
-    );
+    for args in [small::FLOUR, small::BREAD, small::MILL, small::SHOP] {
+        ok(db, args);
+    }
     let mut lots = Vec::new();
     for i in 0..6 {
         let sl = format!("M-{i}");
-        lots.push(ok(
-            db,
-            &[
-                "receive",
-                "--item",
-                "FLOUR",
-                "--supplier",
-                "MILL",
-                "--supplier-lot",
-                &sl,
-                "--qty",
-                "100",
-            ],
-        ));
+        lots.push(ok(db, &small::receipt(&sl, "100")));
     }
     for i in 0..3 {
         let input = format!("{}=50", lots[i]);
@@ -105,19 +55,29 @@ fn plant(db: &Path) -> Vec<String> {
     lots
 }
 
-/// A tiny deterministic generator, so a failure names a file that can be made again.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
+/// How many damaged copies: pages zeroed (spread over the file), files with bytes flipped.
+#[derive(Clone, Copy)]
+struct Depth {
+    zeroed: usize,
+    flips: usize,
+    /// How many copies `check` must call damaged at least: the cut-short ones, and some.
+    reported: usize,
 }
 
-fn damaged_files(good: &[u8], dir: &Path) -> Vec<(String, PathBuf)> {
+/// The fast tier's few copies, and the slow tier's many.
+const FAST: Depth = Depth {
+    zeroed: 2,
+    flips: 2,
+    reported: 3,
+};
+const FULL: Depth = Depth {
+    zeroed: 8,
+    flips: 24,
+    reported: 5,
+};
+
+/// Damaged copies of `good`: cut short, pages zeroed, bytes flipped, empty, foreign.
+fn damaged_files(good: &[u8], dir: &Path, depth: Depth) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     let mut put = |name: String, bytes: Vec<u8>| {
         let p = dir.join(format!("{name}.redb"));
@@ -132,20 +92,16 @@ fn damaged_files(good: &[u8], dir: &Path) -> Vec<(String, PathBuf)> {
         put(n.into(), good[..len].to_vec());
     }
     let pages = good.len() / 4096;
-    for k in 0..8 {
-        let page = k * pages / 8;
+    for k in 0..depth.zeroed {
+        let page = k * pages / depth.zeroed;
         let mut b = good.to_vec();
         for x in &mut b[page * 4096..(page + 1) * 4096] {
             *x = 0;
         }
         put(format!("zeroed-page-{page}"), b);
     }
-    let flips: usize = std::env::var("LOTLINE_DAMAGE_FILES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
-    let mut rng = Lcg(11);
-    for i in 0..flips {
+    let mut rng = crate::support::Lcg(11);
+    for i in 0..depth.flips {
         let mut b = good.to_vec();
         let at = (rng.next() as usize) % good.len();
         b[at] ^= 1 << (rng.next() % 8);
@@ -181,11 +137,21 @@ fn bytes(p: &Path) -> Option<Vec<u8>> {
 
 #[test]
 fn every_command_on_a_damaged_file_ends_cleanly_and_leaves_it_as_it_was() {
+    every_command_ends_cleanly(FAST);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn every_command_on_24_damaged_files_ends_cleanly_and_leaves_it_as_it_was() {
+    every_command_ends_cleanly(FULL);
+}
+
+fn every_command_ends_cleanly(depth: Depth) {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.redb");
     let lots = plant(&good);
     let good_bytes = std::fs::read(&good).unwrap();
-    let mut files = damaged_files(&good_bytes, dir.path());
+    let mut files = damaged_files(&good_bytes, dir.path(), depth);
     files.extend(special_files(dir.path()));
     let (lot, batch) = (lots[0].clone(), lots[6].clone());
     let mut failures = Vec::new();
@@ -274,6 +240,16 @@ fn sha256(p: &Path) -> Option<Vec<u8>> {
 
 #[test]
 fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
+    every_damaged_copy_refuses_writes(FAST);
+}
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn every_one_of_24_damaged_copies_refuses_every_write_and_keeps_its_bytes() {
+    every_damaged_copy_refuses_writes(FULL);
+}
+
+fn every_damaged_copy_refuses_writes(depth: Depth) {
     let dir = tempfile::tempdir().unwrap();
     // A generated plant of a few thousand lots, closed cleanly as a plant is between
     // shifts: redb then trusts the file on open, and a write touches a few of its many
@@ -292,7 +268,7 @@ fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
     let listed: serde_json::Value = serde_json::from_str(&ok(&good, &["lots", "--json"])).unwrap();
     let lot = listed[0]["lot"].as_str().unwrap().to_string();
     let good_bytes = std::fs::read(&good).unwrap();
-    let files = damaged_files(&good_bytes, dir.path());
+    let files = damaged_files(&good_bytes, dir.path(), depth);
     let mut failures = Vec::new();
     let (mut reported, mut writes) = (0, 0);
     for (name, path) in &files {
@@ -381,8 +357,10 @@ fn every_copy_check_calls_damaged_refuses_every_write_and_keeps_its_bytes() {
         "{} damaged copies, {reported} reported by check, {writes} writes tried, all refused",
         files.len()
     );
-    // The cut-short and zeroed copies at least are reported.
-    assert!(reported >= 5, "check reported only {reported} copies");
+    assert!(
+        reported >= depth.reported,
+        "check reported only {reported} copies"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -409,7 +387,7 @@ fn a_server_on_a_damaged_file_serves_it_read_only_and_says_what_to_do() {
         if lotline(&["check", path.to_str().unwrap()]).code != 1 {
             continue;
         }
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lotline"))
+        let mut child = crate::support::lotline()
             .args(["serve", "--db", path.to_str().unwrap()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())

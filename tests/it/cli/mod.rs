@@ -1,327 +1,9 @@
 //! The command line, run as the real binary against a real database file in a temp folder:
 //! every command, the output scripts rely on, and every kind of bad input.
 
-use assert_cmd::Command;
+use crate::support::{Plant, Run, lotline, stop_server};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-struct Plant {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-/// Output of one run.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Stop the server a command started for `db` (SIGTERM, as systemd would), and wait until
-/// it has closed the file.
-fn stop_server(db: &Path) {
-    let socket = lotline_station::remote::socket_path(db);
-    let Some(pid) = lotline_station::server::served_by(&socket) else {
-        return;
-    };
-    // SAFETY: plain kill(2) on a pid the server reported.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    for _ in 0..500 {
-        if !socket.exists() && !Path::new(&format!("/proc/{pid}")).exists() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("the server (pid {pid}) did not stop");
-}
-
-impl Plant {
-    /// A plant whose database exists (created with `--create`, as `lotline init` would).
-    fn new() -> Plant {
-        let p = Plant::empty();
-        p.ok(&["--create", "plant", "show"]);
-        p
-    }
-
-    /// A folder with no database in it yet.
-    fn empty() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        Plant { _dir: dir, db }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_PRINTER")
-            // A named station carries the SSH address of the session running the tests.
-            .env_remove("SSH_CONNECTION")
-            .env("LOTLINE_STATION", "test-station")
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Run with extra environment variables.
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut c = Command::cargo_bin("lotline").unwrap();
-        c.env("LOTLINE_CONFIG", "none");
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_PRINTER")
-            // A named station carries the SSH address of the session running the tests.
-            .env_remove("SSH_CONNECTION")
-            .env("LOTLINE_STATION", "test-station");
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let out = c.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// Run and expect success; returns stdout trimmed.
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
-        r.stdout.trim().to_string()
-    }
-
-    /// Run and expect a refusal: non-zero, one line on stderr naming `field`, nothing stored.
-    fn refused(&self, args: &[&str], field: &str, words: &str) {
-        let before = self.snapshot();
-        let r = self.run(args);
-        assert_ne!(
-            r.code, 0,
-            "lotline {args:?} should fail; stdout: {}",
-            r.stdout
-        );
-        assert_eq!(
-            r.stderr.lines().count(),
-            1,
-            "one line of error, got: {}",
-            r.stderr
-        );
-        let line = r.stderr.trim();
-        assert!(
-            line.starts_with(&format!("lotline: {field}: ")),
-            "names field {field}: {line}"
-        );
-        assert!(line.contains(words), "{line} should say '{words}'");
-        assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
-        assert_eq!(self.snapshot(), before, "nothing stored by {args:?}");
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    /// Every lot with its balance and status: what a refused command must leave alone.
-    fn snapshot(&self) -> String {
-        if !self.db.exists() {
-            return String::new();
-        }
-        // Lots with balances and statuses, plus the counts of lots, events and links and
-        // check's verdict: a refused command that stored an event or a link shows here.
-        format!(
-            "{}\n{}",
-            self.ok(&["lots", "--json"]),
-            self.ok(&["check", "--json"])
-        )
-    }
-
-    /// Flour and eggs → dough → cookies: the chain of README.md's quick start.
-    fn bakery(&self) -> (String, String, String, String) {
-        self.ok(&[
-            "item",
-            "add",
-            "FLOUR",
-            "--name",
-            "All-purpose flour",
-            "--unit",
-            "kg",
-        ]);
-        self.ok(&[
-            "item",
-            "add",
-            "EGGS",
-            "--name",
-            "Shell eggs",
-            "--unit",
-            "dozen",
-            "--ftl",
-            "--gtin",
-            "00614141000036",
-        ]);
-        self.ok(&[
-            "item",
-            "add",
-            "DOUGH",
-            "--name",
-            "Cookie dough",
-            "--unit",
-            "kg",
-            "--kind",
-            "intermediate",
-            "--shelf-life",
-            "5",
-        ]);
-        self.ok(&[
-            "item",
-            "add",
-            "COOKIE",
-            "--name",
-            "Cookies 12x200g",
-            "--unit",
-            "case",
-            "--kind",
-            "finished",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "MILL",
-            "--name",
-            "Prairie Mill",
-            "--role",
-            "supplier",
-            "--city",
-            "Salina",
-            "--state",
-            "KS",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "FARM",
-            "--name",
-            "Sunny Ridge Farms",
-            "--role",
-            "supplier",
-            "--gln",
-            "0614141000012",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "SHOP",
-            "--name",
-            "Corner Market",
-            "--role",
-            "customer",
-            "--contact-name",
-            "Priya",
-            "--contact-phone",
-            "503-555-0101",
-        ]);
-        self.ok(&[
-            "party",
-            "add",
-            "CAFE",
-            "--name",
-            "Cafe Rosa",
-            "--role",
-            "customer",
-        ]);
-        let flour = self.ok(&[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-88",
-            "--qty",
-            "1000",
-            "--date",
-            "2026-11-01",
-            "--ref",
-            "BOL:4471",
-        ]);
-        let eggs = self.ok(&[
-            "receive",
-            "--item",
-            "EGGS",
-            "--supplier",
-            "FARM",
-            "--supplier-lot",
-            "srf-1121",
-            "--qty",
-            "50",
-            "--date",
-            "2026-11-01",
-            "--expiry",
-            "2026-11-30",
-            "--temp",
-            "4.5",
-            "--inspection",
-            "pass",
-        ]);
-        let dough = self.ok(&[
-            "produce",
-            "--item",
-            "DOUGH",
-            "--qty",
-            "120",
-            "--input",
-            &format!("{flour}=100"),
-            "--input",
-            &format!("{eggs}=10"),
-            "--date",
-            "2026-11-02",
-            "--line",
-            "Mixer 1",
-            "--ref",
-            "WO:77",
-        ]);
-        let cookies = self.ok(&[
-            "produce",
-            "--item",
-            "COOKIE",
-            "--qty",
-            "40",
-            "--input",
-            &format!("{dough}=120"),
-            "--date",
-            "2026-11-02",
-        ]);
-        self.ok(&[
-            "ship",
-            "--customer",
-            "SHOP",
-            "--lot",
-            &format!("{cookies}=15"),
-            "--date",
-            "2026-11-03",
-            "--ref",
-            "BOL:5521",
-        ]);
-        self.ok(&[
-            "ship",
-            "--customer",
-            "CAFE",
-            "--lot",
-            &format!("{cookies}=5"),
-            "--date",
-            "2026-11-04",
-        ]);
-        (flour, eggs, dough, cookies)
-    }
-}
 
 fn lot<'a>(v: &'a Value, code: &str) -> &'a Value {
     v.as_array()
@@ -1099,9 +781,7 @@ fn files_that_are_not_lotline_databases_are_reported_not_crashed_on() {
     }
     // a directory
     let dir = tempfile::tempdir().unwrap();
-    let r = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let r = lotline()
         .arg("--db")
         .arg(dir.path())
         .arg("lots")
@@ -1177,7 +857,7 @@ fn check_finds_links_that_do_not_mirror() {
         .unwrap() as u32
         + 1;
     // The plant's server (started by the commands above) lets go of the file.
-    stop_server(&p.db);
+    stop_server(&lotline_station::remote::socket_path(&p.db));
     {
         // Tamper behind lotline's back, as a bad tool or disk might.
         let db = redb::Database::open(&p.db).unwrap();
@@ -1222,9 +902,7 @@ fn check_finds_links_that_do_not_mirror() {
 fn lotline_db_environment_variable_chooses_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("env.redb");
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .args([
             "--create", "item", "add", "SALT", "--name", "Salt", "--unit", "kg",
         ])
@@ -1235,16 +913,16 @@ fn lotline_db_environment_variable_chooses_the_file() {
     assert!(db.exists());
 }
 
+/// Slow tier: builds the demo from scratch, twice (the fast tier builds it once, as the
+/// EPCIS tests' plant).
 #[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
 fn demo_builds_its_own_database_and_tells_the_story() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
+        lotline()
             .args(args)
             .env("HOME", home.path())
-            .env_remove("XDG_DATA_HOME")
             .env("LOTLINE_DB", home.path().join("real.redb"))
             .output()
             .unwrap()
@@ -1405,13 +1083,10 @@ fn labels_print_to_the_configured_printer() {
             .contains(&format!("LOT {code}"))
     );
     // No printer: refused before anything is stored.
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .arg("--db")
         .arg(&p.db)
         .args(["label", &eggs])
-        .env_remove("LOTLINE_PRINTER")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -1488,11 +1163,8 @@ fn generate_builds_a_new_plant_that_checks_clean_and_refuses_bad_input() {
     p.refused(&["generate", "--lots", "10"], "db", "already exists");
 
     // Without --db it would land in the default database; it must be asked for.
-    let r = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let r = lotline()
         .args(["generate", "--lots", "10"])
-        .env_remove("LOTLINE_DB")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
@@ -1507,9 +1179,7 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
     p.ok(&[
         "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
     ]);
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
+    let out = lotline()
         .arg("--db")
         .arg(&p.db)
         .args([
@@ -1548,387 +1218,8 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
 
 // ----- the contract scripts rely on: exit codes, JSON errors, JSON shapes ---------------
 
-/// The error a `--json` run printed on stderr.
-fn json_error(r: &Run) -> Value {
-    assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
-    assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
-    let v: Value = serde_json::from_str(&r.stderr)
-        .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", r.stderr));
-    v["error"].clone()
-}
-
-#[test]
-fn exit_codes_tell_scripts_what_to_do() {
-    let p = Plant::new();
-    let (_, eggs, _, _) = p.bakery();
-    // 2: bad input.
-    assert_eq!(p.run(&["lot", "NOPE-1"]).code, 2);
-    assert_eq!(p.run(&["lots", "--bogus"]).code, 2);
-    // 1: a problem with the data (here: no database at all).
-    let none = Plant::empty();
-    assert_eq!(none.run(&["lots"]).code, 1);
-    // 75: busy. Someone else is the file's writer (the plant's server, still running
-    // from the commands above, or else this test process); a command that must open the
-    // file itself is told to try again, and nothing is stored.
-    let held = lotline_store::Store::open(&p.db, false).ok();
-    let salt = ["item", "add", "SALT", "--name", "Salt", "--unit", "kg"];
-    let r = p.run(&[&["--no-server"][..], &salt].concat());
-    assert_eq!(r.code, 75, "{}", r.stderr);
-    assert!(r.stderr.contains("open for writing by"), "{}", r.stderr);
-    drop(held);
-    p.ok(&salt);
-    // 77: not allowed for this user's role.
-    p.ok(&["plant", "set", "--qa-users", "somebody-else"]);
-    let r = p.run(&["hold", &eggs, "--reason", "check"]);
-    assert_eq!(r.code, 77, "{}", r.stderr);
-    let e = json_error(&p.run(&["hold", &eggs, "--reason", "check", "--json"]));
-    assert_eq!(e["kind"], "usage", "hold takes no --json: {e}");
-    // --help says all of it.
-    let help = p.ok(&["--help"]);
-    for code in ["0 ", "1 ", "2 ", "3 ", "75 ", "77 "] {
-        assert!(help.contains(&format!("\n  {code}")), "{code}: {help}");
-    }
-    assert!(help.contains("--create"), "{help}");
-    assert!(
-        help.contains("./lotline.redb"),
-        "the path with no HOME: {help}"
-    );
-}
-
-#[test]
-fn with_json_errors_are_json_on_stderr() {
-    let p = Plant::new();
-    p.bakery();
-    let e = json_error(&p.run(&["lots", "--item", "NOPE", "--json"]));
-    assert_eq!(e["kind"], "invalid");
-    assert_eq!(e["field"], "item");
-    assert!(
-        e["message"].as_str().unwrap().contains("no item NOPE"),
-        "{e}"
-    );
-    // The same mistake without --json: one line for people, exit 2, not an empty list.
-    let r = p.run(&["lots", "--supplier", "NOBODY"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.starts_with("lotline: supplier: no party NOBODY"),
-        "{}",
-        r.stderr
-    );
-    let e = json_error(&p.run(&["lot", "R99999-999", "--json"]));
-    assert_eq!(
-        (e["kind"].as_str(), e["field"].as_str()),
-        (Some("invalid"), Some("lot"))
-    );
-    // A command line clap refuses, with --json.
-    let r = p.run(&["lots", "--json", "--status"]);
-    assert_eq!(r.code, 2);
-    let e = json_error(&r);
-    assert_eq!(e["kind"], "usage");
-    assert_eq!(e["field"], "status", "{e}");
-    // No database.
-    let e = json_error(&Plant::empty().run(&["item", "list", "--json"]));
-    assert_eq!(e["kind"], "data");
-    assert_eq!(e["field"], Value::Null);
-}
-
-#[test]
-fn json_shapes_are_objects_with_null_for_what_is_not_given() {
-    let p = Plant::new();
-    let (flour, _, dough, _) = p.bakery();
-    let item = p.json(&["item", "show", "FLOUR", "--json"]);
-    assert!(item.is_object(), "{item}");
-    assert_eq!(item["code"], "FLOUR");
-    assert_eq!(item["brand"], Value::Null);
-    assert_eq!(item["gtin"], Value::Null);
-    assert_eq!(item["shelf_life"], Value::Null);
-    let dough_item = p.json(&["item", "show", "DOUGH", "--json"]);
-    assert_eq!(dough_item["shelf_life"], 5, "named as --shelf-life is");
-    let party = p.json(&["party", "show", "SHOP", "--json"]);
-    assert!(party.is_object(), "{party}");
-    assert_eq!(party["contact_name"], "Priya", "named as --contact-name is");
-    assert_eq!(party["contact_email"], Value::Null);
-    assert_eq!(party["phone"], Value::Null);
-    let list = p.json(&["party", "list", "--json"]);
-    assert_eq!(list.as_array().unwrap().len(), 4);
-    let plant = p.json(&["plant", "show", "--json"]);
-    assert_eq!(plant["receipt_pattern"], "R{YY}{JJJ}-{SEQ:3}");
-    assert_eq!(plant["gln"], Value::Null);
-    assert!(plant["qa_users"].is_array(), "{plant}");
-    // Every lot has every key; what does not apply to its origin is null.
-    let lots = p.json(&["lots", "--json"]);
-    let f = lot(&lots, &flour);
-    let d = lot(&lots, &dough);
-    assert_eq!(f["line"], Value::Null);
-    assert_eq!(f["supplier"], "MILL");
-    assert_eq!(d["supplier"], Value::Null);
-    assert_eq!(d["supplier_lot"], Value::Null);
-    assert_eq!(d["line"], "Mixer 1");
-    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
-    assert_eq!(keys(f), keys(d));
-}
-
-#[test]
-fn a_mistyped_db_is_refused_on_writes_and_nothing_is_created() {
-    let dir = tempfile::tempdir().unwrap();
-    let typo = dir.path().join("plnat").join("plant.redb");
-    let run = |args: &[&str]| {
-        Command::cargo_bin("lotline")
-            .unwrap()
-            .env("LOTLINE_CONFIG", "none")
-            .arg("--db")
-            .arg(&typo)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    for args in [
-        &["item", "add", "SALT", "--name", "Salt", "--unit", "kg"][..],
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-        &["plant", "set", "--name", "Bakery"],
-        &[
-            "receive",
-            "--item",
-            "SALT",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "S1",
-            "--qty",
-            "5",
-        ],
-    ] {
-        let out = run(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(
-            err.contains("no lotline database at") && err.contains("lotline init"),
-            "{err}"
-        );
-        assert!(err.contains("--create"), "{err}");
-        assert!(
-            !typo.parent().unwrap().exists(),
-            "no folder made by {args:?}"
-        );
-    }
-    // Asked for explicitly, it is made.
-    let out = run(&[
-        "--create", "item", "add", "SALT", "--name", "Salt", "--unit", "kg",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(typo.exists());
-}
-
-#[test]
-fn bare_element_strings_read_as_gs1_on_the_command_line() {
-    let p = Plant::new();
-    p.bakery();
-    // No symbology identifier, no leading FNC1: what the app's scan test reads as (01)(10).
-    let v = p.json(&["barcode", "0100614141000036\u{1d}10ABC", "--json"]);
-    assert_eq!(v["symbology"], Value::Null);
-    assert_eq!(v["elements"][0]["ai"], "01");
-    assert_eq!(v["elements"][1]["ai"], "10");
-    assert_eq!(v["elements"][1]["value"], "ABC");
-    assert_eq!(v["item"], "EGGS");
-    assert_eq!(v["text"], Value::Null);
-    let text = p.ok(&["barcode", "0100614141000036\u{1d}10ABC"]);
-    assert!(text.contains("(10)   batch / lot"), "{text}");
-    // A wrong check digit: not GS1, a code someone typed.
-    let v = p.json(&["barcode", "0100614141000037", "--json"]);
-    assert_eq!(v["text"], "0100614141000037");
-    // `--separator GS` as in the config file.
-    let v = p.json(&[
-        "barcode",
-        "]C10100614141000036101121-A\u{1d}17261130",
-        "--separator",
-        "GS",
-        "--json",
-    ]);
-    assert_eq!(v["elements"][1]["value"], "1121-A");
-}
-
-#[test]
-fn supplier_lots_resolve_on_the_command_line_as_in_the_app() {
-    let p = Plant::new();
-    let (_, eggs, dough, _) = p.bakery();
-    // barcode: the supplier lot we received is our lot.
-    let text = p.ok(&["barcode", "srf-1121"]);
-    assert!(
-        text.contains("supplier lot 'srf-1121' is on 1 lot of ours"),
-        "{text}"
-    );
-    assert!(text.contains(&eggs), "{text}");
-    let v = p.json(&["barcode", "srf-1121", "--json"]);
-    assert_eq!(v["lots"][0]["lot"], eggs.as_str());
-    // A GS1 label with the supplier's lot in (10).
-    let v = p.json(&["barcode", "]C10100614141000036\u{1d}10srf-1121", "--json"]);
-    assert_eq!(v["lots"][0]["lot"], eggs.as_str());
-    // trace: the supplier lot is traced as our lot, and says so.
-    let t = p.ok(&["trace", "srf-1121", "--forward"]);
-    assert!(
-        t.starts_with(&format!("Supplier lot srf-1121 is our lot {eggs}.")),
-        "{t}"
-    );
-    assert!(t.contains(&dough), "{t}");
-    let j = p.json(&["trace", "srf-1121", "--json"]);
-    assert_eq!(j["root"], eggs.as_str());
-    // A second delivery under the same supplier lot: both are listed, none is chosen.
-    let again = p.ok(&[
-        "receive",
-        "--item",
-        "EGGS",
-        "--supplier",
-        "FARM",
-        "--supplier-lot",
-        "srf-1121",
-        "--qty",
-        "5",
-        "--date",
-        "2026-11-02",
-    ]);
-    let r = p.run(&["trace", "srf-1121"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("supplier lot 'srf-1121' is on 2 lots of ours; give one of them")
-            && r.stderr.contains(&eggs)
-            && r.stderr.contains(&again),
-        "{}",
-        r.stderr
-    );
-    let text = p.ok(&["barcode", "srf-1121"]);
-    assert!(text.contains("is on 2 lots of ours"), "{text}");
-    // Nothing by that name.
-    let r = p.run(&["trace", "nope-77"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("nor a supplier lot we received"),
-        "{}",
-        r.stderr
-    );
-}
-
-#[test]
-fn a_receipt_keeps_the_quantity_as_counted_and_the_tlc_source_reference() {
-    let p = Plant::new();
-    p.bakery();
-    let lot = p.ok(&[
-        "receive",
-        "--item",
-        "FLOUR",
-        "--supplier",
-        "MILL",
-        "--supplier-lot",
-        "M-90",
-        "--qty",
-        "50",
-        "--unit",
-        "lb",
-        "--date",
-        "2026-11-04",
-        "--tlc-source-ref",
-        "GLN 0614141000012",
-    ]);
-    let text = p.ok(&["lot", &lot]);
-    assert!(text.contains("quantity 22.68 kg"), "{text}");
-    assert!(text.contains("received 50 lb as counted"), "{text}");
-    assert!(text.contains("TLC source GLN 0614141000012"), "{text}");
-    let j = p.json(&["lot", &lot, "--json"]);
-    assert_eq!(j["quantity"], 22.68);
-    assert_eq!(j["received_quantity"], 50);
-    assert_eq!(j["received_unit"], "lb");
-    assert_eq!(j["tlc_source_ref"], "GLN 0614141000012");
-    p.refused(
-        &[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-91",
-            "--qty",
-            "5",
-            "--tlc-source-ref",
-            &"x".repeat(101),
-        ],
-        "tlc-source-ref",
-        "longer than 100",
-    );
-}
-
-#[test]
-fn labels_are_utf8_and_a_recalled_lot_needs_force() {
-    let p = Plant::new();
-    let (flour, eggs, _, _) = p.bakery();
-    p.ok(&[
-        "item",
-        "add",
-        "CREME",
-        "--name",
-        "Crème fraîche 豆腐",
-        "--unit",
-        "kg",
-    ]);
-    let creme = p.ok(&[
-        "receive",
-        "--item",
-        "CREME",
-        "--supplier",
-        "MILL",
-        "--supplier-lot",
-        "C-1",
-        "--qty",
-        "3",
-    ]);
-    let out = Command::cargo_bin("lotline")
-        .unwrap()
-        .env("LOTLINE_CONFIG", "none")
-        .arg("--db")
-        .arg(&p.db)
-        .args(["label", &creme, "--zpl"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let z = &out.stdout;
-    assert!(
-        z.windows(5).any(|w| w == b"^CI28"),
-        "UTF-8 code page: {}",
-        String::from_utf8_lossy(z)
-    );
-    let name = "Crème fraîche 豆腐".as_bytes();
-    assert!(
-        z.windows(name.len()).any(|w| w == name),
-        "the name's UTF-8 bytes: {}",
-        String::from_utf8_lossy(z)
-    );
-    // No labels is not a print job.
-    let r = p.run(&["label", &flour, "--zpl", "--copies", "0"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("--copies"), "{}", r.stderr);
-    assert_eq!(
-        p.ok(&["label", &flour, "--zpl", "--copies", "3"])
-            .matches("^XA")
-            .count(),
-        3
-    );
-    // A recalled lot's label is printed only on purpose.
-    p.ok(&["recall", &eggs, "--reason", "supplier recall"]);
-    let r = p.run(&["label", &eggs, "--zpl"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stdout.is_empty());
-    assert!(
-        r.stderr.starts_with("lotline: force: ") && r.stderr.contains("is recalled"),
-        "{}",
-        r.stderr
-    );
-    assert!(p.ok(&["label", &eggs, "--zpl", "--force"]).contains("^XA"));
-}
+mod codes;
+mod scripts;
 
 /// README and the docs link nothing outside the repository (users have only the repo):
 /// every Markdown link is a file in it, and every `#anchor` a heading of that file.

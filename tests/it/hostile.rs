@@ -1,9 +1,9 @@
 //! Hostile text through the real binary: nothing from input or the database reaches the
 //! terminal raw, and every refusal echoes at most a bounded, escaped excerpt.
 
-use assert_cmd::Command;
+use crate::support::small;
+use crate::support::{Plant, Run};
 use lotline_domain::text::has_unsafe;
-use std::path::PathBuf;
 
 /// An OSC 52 clipboard write, a CSI screen clear, a bidi override, a zero-width space and
 /// a C1 CSI, then enough text that echoing it whole would flood the screen.
@@ -14,87 +14,20 @@ fn hostile() -> String {
     )
 }
 
-struct Plant {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Plant {
-    fn new() -> Plant {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("plant.redb");
-        let p = Plant { _dir: dir, db };
-        // Commands never create a database; a plant's is made once, explicitly.
-        p.ok(&["--create", "plant", "show"]);
-        p
-    }
-
-    fn run_env(&self, args: &[&str], station: Option<&str>) -> Run {
-        let mut c = Command::cargo_bin("lotline").unwrap();
-        c.env("LOTLINE_CONFIG", "none");
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("LOTLINE_DB")
-            .env_remove("LOTLINE_PRINTER");
-        match station {
-            Some(s) => c.env("LOTLINE_STATION", s),
-            None => c.env("LOTLINE_STATION", "test-station"),
-        };
-        let out = c.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_env(args, None)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let r = self.run(args);
-        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
-        r.stdout.trim().to_string()
-    }
-
-    /// Lots with balances and check's counts: what a refused command must leave alone.
-    /// (Compared as the records, not the file's bytes: a read-write open may rewrite
-    /// redb's header even when nothing is stored.)
-    fn snapshot(&self) -> String {
-        format!(
-            "{}\n{}",
-            self.ok(&["lots", "--json"]),
-            self.ok(&["check", "--json"])
+    /// A station name as given, hostile or not.
+    fn run_station(&self, args: &[&str], station: Option<&str>) -> Run {
+        self.run_env(
+            args,
+            &[("LOTLINE_STATION", station.unwrap_or("test-station"))],
         )
     }
 
     fn small(&self) -> String {
         self.ok(&["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"]);
-        self.ok(&[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ]);
-        self.ok(&[
-            "party", "add", "SHOP", "--name", "Shop", "--role", "customer",
-        ]);
-        self.ok(&[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-1",
-            "--qty",
-            "100",
-        ])
+        self.ok(small::MILL);
+        self.ok(small::SHOP);
+        self.ok(&small::receipt("M-1", "100"))
     }
 }
 
@@ -109,7 +42,7 @@ fn a_station_name_that_writes_the_clipboard_is_refused() {
         if how == "flag" {
             args.splice(0..0, ["--station", osc52]);
         }
-        let r = p.run_env(&args, env);
+        let r = p.run_station(&args, env);
         assert_eq!(r.code, 2, "{how}: {}", r.stderr);
         assert!(r.stderr.contains("station: "), "{how}: {}", r.stderr);
         assert!(r.stderr.contains("\\e]52"), "shown escaped: {}", r.stderr);

@@ -7,8 +7,7 @@
 //! processes get an explicit environment. Nothing here asserts a time; every loop is
 //! bounded.
 
-mod support;
-use support::{reachable_by_others, test_user};
+use crate::support::{reachable_by_others, test_user};
 
 use std::io::{BufRead, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -20,17 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lotline"))
-}
+use crate::support::bin;
 
-/// The binary with nothing from this process's environment but what is given.
+/// The hermetic binary (only this test's plant, never /etc/lotline's) on `db`.
 fn lotline(db: &Path) -> Command {
-    let mut c = Command::new(bin());
-    // No system config either (/etc/lotline/lotline.toml): only this test's plant.
-    c.env_clear()
-        .env("LOTLINE_CONFIG", "none")
-        .env("LOTLINE_STATION", "attack-test")
+    let mut c = crate::support::lotline();
+    c.env("LOTLINE_STATION", "attack-test")
         .arg("--db")
         .arg(db)
         .stdin(Stdio::null());
@@ -180,7 +174,7 @@ impl Fake {
         let mut c = Command::new(std::env::current_exe().unwrap());
         c.args([
             "--exact",
-            "fake_server_child",
+            "attack_paths::fake_server_child",
             "--nocapture",
             "--test-threads=1",
         ])
