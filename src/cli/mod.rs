@@ -486,14 +486,16 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Produce(p) => {
             let st = open(&cli, &db, cli.create)?;
             let printer = p.label.then(|| p.printer.printer()).transpose()?;
-            let created = st.produce(p.to_new(st.today()?)?)?;
+            let created = st
+                .produce(p.to_new(st.today()?)?)
+                .map_err(expiry_override)?;
             writeln!(out, "{}", created.code)?;
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => labels::label(open_read(&cli, &db)?.as_ref(), out, l),
         Cmd::Ship(s) => {
             let st = open(&cli, &db, cli.create)?;
-            let event = st.ship(s.to_new(st.today()?)?)?;
+            let event = st.ship(s.to_new(st.today()?)?).map_err(expiry_override)?;
             writeln!(out, "{event}")?;
             Ok(())
         }
@@ -987,4 +989,13 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
             message: e.to_string(),
         })
     })
+}
+
+/// The station says an expired lot needs QA's approved override; on the command line that
+/// override is a flag, which only the command line can name.
+fn expiry_override(mut e: StationError) -> StationError {
+    if e.kind == lotline_station::ErrorKind::Invalid && e.message.contains("approved override") {
+        e.message.push_str(" (--allow-expired)");
+    }
+    e
 }

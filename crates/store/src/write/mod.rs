@@ -375,7 +375,7 @@ impl<'t> Tx<'t> {
                 return Err(StoreError::invalid(
                     &f,
                     format!(
-                        "lot {} expired on {exp}; if QA has approved using it, confirm the override (command line: --allow-expired), which is recorded",
+                        "lot {} expired on {exp}; it is used only with QA's approved override, which is recorded",
                         lot.code
                     ),
                 ));
