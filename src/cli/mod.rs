@@ -750,8 +750,7 @@ fn tui_options(args: &TuiArgs) -> Res<lotline_tui::Options> {
             args.keymap.as_deref(),
             args.mono,
             args.ascii,
-            lotline_tui::config::no_color(),
-            utf8_locale(),
+            &lotline_tui::config::Environment::of_process(utf8_locale()),
         )
         .map_err(bad)
 }

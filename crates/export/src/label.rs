@@ -229,16 +229,24 @@ impl Printer {
 /// How long a connection to a TCP printer may take.
 const CONNECT: Duration = Duration::from_secs(5);
 
+/// How long a printer gets to take a label unless told otherwise: long enough for `lp` on
+/// a busy print server, short enough that a stuck printer command is noticed.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// How long a printer gets to take a label: `LOTLINE_PRINT_TIMEOUT` seconds (1–600), else
-/// 15 — long enough for `lp` on a busy print server, short enough that a stuck printer
-/// command is noticed.
+/// [`SEND_TIMEOUT`]. Read by the program's entry points; code below them is given it.
 pub fn send_timeout() -> Duration {
-    std::env::var("LOTLINE_PRINT_TIMEOUT")
-        .ok()
+    send_timeout_from(std::env::var("LOTLINE_PRINT_TIMEOUT").ok().as_deref())
+}
+
+/// The timeout a `LOTLINE_PRINT_TIMEOUT` value asks for (out of range or not a number: the
+/// default).
+pub fn send_timeout_from(value: Option<&str>) -> Duration {
+    value
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|s| (1..=600).contains(s))
         .map(Duration::from_secs)
-        .unwrap_or(Duration::from_secs(15))
+        .unwrap_or(SEND_TIMEOUT)
 }
 
 /// Run `sh -c cmd` with the ZPL on its input, in its own process group so that a timeout

@@ -23,6 +23,35 @@ pub struct Options {
     pub scanner: ScannerSettings,
     /// Where our lot labels go; None when no printer is set.
     pub printer: Option<PrinterSetting>,
+    /// How long a printer gets to take a label.
+    pub print_timeout: std::time::Duration,
+}
+
+/// What the app's options take from the process's environment, read by the program's
+/// entry point (`Environment::of_process`) so that nothing below it, and no test, reads
+/// the environment itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// `NO_COLOR` is set: colour off.
+    pub no_color: bool,
+    /// The locale is not UTF-8: ASCII drawing.
+    pub not_utf8: bool,
+    /// `LOTLINE_PRINTER`.
+    pub printer: Option<String>,
+    /// `LOTLINE_PRINT_TIMEOUT`.
+    pub print_timeout: Option<String>,
+}
+
+impl Environment {
+    /// This process's, given whether its locale is UTF-8.
+    pub fn of_process(utf8: bool) -> Environment {
+        Environment {
+            no_color: no_color(),
+            not_utf8: !utf8,
+            printer: std::env::var(PRINTER_ENV).ok(),
+            print_timeout: std::env::var("LOTLINE_PRINT_TIMEOUT").ok(),
+        }
+    }
 }
 
 /// The config file's settings. Keys: `keymap = "path"` (relative to the config file's
@@ -234,20 +263,19 @@ impl Config {
         keymap: Option<&Path>,
         mono: bool,
         ascii: bool,
-        no_color: bool,
-        utf8: bool,
+        env: &Environment,
     ) -> Result<Options, KeymapError> {
         let keymap = match keymap.or(self.keymap.as_deref()) {
             Some(p) => Keymap::load(p)?,
             None => Keymap::default_map(),
         };
-        let env = std::env::var(PRINTER_ENV).ok();
         Ok(Options {
             keymap,
-            mono: mono || self.mono || no_color,
-            ascii: ascii || self.ascii || !utf8,
+            mono: mono || self.mono || env.no_color,
+            ascii: ascii || self.ascii || env.not_utf8,
             scanner: self.scanner.clone(),
-            printer: self.printer_from(env.as_deref())?,
+            printer: self.printer_from(env.printer.as_deref())?,
+            print_timeout: lotline_export::label::send_timeout_from(env.print_timeout.as_deref()),
         })
     }
 }
@@ -425,12 +453,22 @@ mod tests {
         let cfg = dir.path().join("config.toml");
         std::fs::write(&cfg, "keymap = \"vim\"\nmono = true\n").unwrap();
         let c = Config::load(&cfg).unwrap();
-        let o = c.options(None, false, false, false, true).unwrap();
+        let o = c
+            .options(None, false, false, &Environment::default())
+            .unwrap();
         assert_eq!(o.keymap.source, "built-in vim");
         assert!(o.mono && !o.ascii);
         // the command line wins
         let o = c
-            .options(Some(Path::new("default")), false, false, false, false)
+            .options(
+                Some(Path::new("default")),
+                false,
+                false,
+                &Environment {
+                    not_utf8: true,
+                    ..Default::default()
+                },
+            )
             .unwrap();
         assert_eq!(o.keymap.source, "built-in default");
         assert!(o.ascii, "a non-UTF-8 locale draws ASCII");
@@ -443,7 +481,15 @@ mod tests {
         std::fs::write(&cfg, "keymap = \"mine.toml\"\n").unwrap();
         let o = Config::load(&cfg)
             .unwrap()
-            .options(None, false, false, true, true)
+            .options(
+                None,
+                false,
+                false,
+                &Environment {
+                    no_color: true,
+                    ..Default::default()
+                },
+            )
             .unwrap();
         assert!(o.keymap.source.ends_with("mine.toml"));
         assert!(o.mono, "NO_COLOR means mono");
@@ -452,6 +498,36 @@ mod tests {
             Config::load(&dir.path().join("none.toml")).unwrap(),
             Config::default()
         );
+    }
+
+    #[test]
+    fn the_environment_is_given_not_read() {
+        let env = Environment {
+            printer: Some("file:/tmp/labels.zpl".into()),
+            print_timeout: Some("7".into()),
+            ..Default::default()
+        };
+        let o = Config::default().options(None, false, false, &env).unwrap();
+        assert_eq!(o.print_timeout, std::time::Duration::from_secs(7));
+        assert_eq!(o.printer.unwrap().from, PRINTER_ENV);
+        // Nothing given: the defaults, whatever this process's environment holds.
+        let o = Config::default()
+            .options(None, false, false, &Environment::default())
+            .unwrap();
+        assert_eq!(o.print_timeout, lotline_export::label::SEND_TIMEOUT);
+        assert!(o.printer.is_none());
+        for bad in ["0", "601", "soon"] {
+            let env = Environment {
+                print_timeout: Some(bad.into()),
+                ..Default::default()
+            };
+            let o = Config::default().options(None, false, false, &env).unwrap();
+            assert_eq!(
+                o.print_timeout,
+                lotline_export::label::SEND_TIMEOUT,
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -472,7 +548,7 @@ mod tests {
         .unwrap();
         let e = Config::load(&cfg)
             .unwrap()
-            .options(None, false, false, false, true)
+            .options(None, false, false, &Environment::default())
             .unwrap_err();
         assert!(e.file.ends_with("broken.toml"), "{e}");
         assert_eq!(e.key, "global.keymap[0].on");

@@ -61,7 +61,8 @@ pub fn print(app: &mut App, station: &dyn Station) -> Outcome {
 /// result comes to the status line when it is known.
 pub struct Jobs {
     running: Vec<Job>,
-    /// How long a printer gets (see `export::label::send_timeout`).
+    /// How long a printer gets: the default, or what the program's entry point was told
+    /// (`Options::print_timeout`).
     pub timeout: Duration,
 }
 
@@ -75,7 +76,7 @@ impl Default for Jobs {
     fn default() -> Self {
         Jobs {
             running: Vec::new(),
-            timeout: lotline_export::label::send_timeout(),
+            timeout: lotline_export::label::SEND_TIMEOUT,
         }
     }
 }

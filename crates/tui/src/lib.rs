@@ -189,6 +189,7 @@ fn event_loop<'s>(
     let mut decoder = Decoder::with_timing(options.scanner.timing());
     let mut app = App::new(options.keymap, theme, local_now(), station)
         .with_devices(options.scanner, options.printer);
+    app.labels.timeout = options.print_timeout;
     if greeting.is_some() {
         app.status = greeting;
     }
