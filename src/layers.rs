@@ -127,12 +127,15 @@ fn the_docs_name_only_files_the_repository_has() {
             }
         }
     }
+    // The names of the files outside, spelt in pieces so that this test does not itself
+    // read as a page citing them.
+    let outside = [["DES", "IGN"].concat(), ["..", "/shared"].concat()];
     let mut wrong = Vec::new();
     for page in &pages {
         let text = std::fs::read_to_string(page).unwrap();
         let here = page.strip_prefix(root).unwrap().display().to_string();
         for (n, line) in text.lines().enumerate() {
-            if line.contains("DESIGN") || line.contains("../shared") {
+            if outside.iter().any(|o| line.contains(o.as_str())) {
                 wrong.push(format!(
                     "{here}:{}: cites a file outside the repository",
                     n + 1
