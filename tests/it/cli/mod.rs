@@ -536,35 +536,20 @@ fn bad_input_names_the_field_and_stores_nothing() {
             words,
         );
     }
-    p.refused(
-        &args(&recv(&["--date", "2026-13-01"])),
-        "date",
-        "not a date",
-    );
-    p.refused(
-        &args(&recv(&["--date", "yesterday-ish"])),
-        "date",
-        "YYYY-MM-DD",
-    );
-    p.refused(
-        &args(&recv(&["--date", "2999-01-01"])),
-        "date",
-        "in the future",
-    );
-    p.refused(&args(&recv(&["--expiry", "soon"])), "expiry", "not a date");
-    p.refused(&args(&recv(&["--unit", "bushel"])), "unit", "accepted: kg");
-    p.refused(
-        &args(&recv(&["--unit", "l"])),
-        "unit",
-        "cannot be converted",
-    );
-    p.refused(&args(&recv(&["--ref", "4471"])), "ref", "TYPE:NUMBER");
-    p.refused(&args(&recv(&["--temp", "warm"])), "temp", "Celsius");
-    p.refused(
-        &args(&recv(&["--inspection", "maybe"])),
-        "inspection",
-        "pass, fail",
-    );
+    // A receipt's optional flags, each given a value that is not one of its kind.
+    for (flag, value, field, words) in [
+        ("--date", "2026-13-01", "date", "not a date"),
+        ("--date", "yesterday-ish", "date", "YYYY-MM-DD"),
+        ("--date", "2999-01-01", "date", "in the future"),
+        ("--expiry", "soon", "expiry", "not a date"),
+        ("--unit", "bushel", "unit", "accepted: kg"),
+        ("--unit", "l", "unit", "cannot be converted"),
+        ("--ref", "4471", "ref", "TYPE:NUMBER"),
+        ("--temp", "warm", "temp", "Celsius"),
+        ("--inspection", "maybe", "inspection", "pass, fail"),
+    ] {
+        p.refused(&args(&recv(&[flag, value])), field, words);
+    }
     p.refused(
         &[
             "produce",
