@@ -190,7 +190,6 @@ fn folder_of(path: &Path) -> &Path {
 /// Where the file system cannot make it exactly 0600 (one without Unix modes), that is
 /// refused for a `Private` file and let be for a `Usual` one.
 fn private_temp(path: &Path, access: Access) -> io::Result<(PathBuf, File)> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     use std::sync::atomic::{AtomicU64, Ordering};
     // Two writers in one process (the app exports while it runs) never share a name.
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -203,16 +202,9 @@ fn private_temp(path: &Path, access: Access) -> io::Result<(PathBuf, File)> {
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-        {
+        match create_0600(&tmp) {
             Ok(file) => {
-                // The umask can only take bits away; set exactly 0600 on the open file.
-                let exact = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+                let exact = exactly_0600(&file);
                 if let Err(e) = exact
                     && access == Access::Private
                 {
@@ -236,16 +228,28 @@ fn private_temp(path: &Path, access: Access) -> io::Result<(PathBuf, File)> {
 /// A new empty file at `path`, its owner's alone (0600) whatever the umask, never opened
 /// through a link planted at the name; fails if anything is there.
 pub fn private_file(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = std::fs::OpenOptions::new()
+    let file = create_0600(path)?;
+    exactly_0600(&file)?;
+    Ok(file)
+}
+
+/// A new file at `path` asked for as 0600, never through a link at the name; fails if
+/// anything is there.
+fn create_0600(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    // The umask can only take bits away; set exactly 0600 on the open file.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    Ok(file)
+        .open(path)
+}
+
+/// The umask can only take bits away from what `create_0600` asked; set exactly 0600 on
+/// the open file (a file system without Unix modes refuses).
+fn exactly_0600(file: &File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
 }
 
 /// fsync a file's contents, by path.
