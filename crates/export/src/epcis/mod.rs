@@ -16,6 +16,8 @@
 //! identifiers and its extension vocabulary are its own, not GS1's, and say so.
 
 pub mod export;
+pub mod hash;
+mod hash_dl;
 pub mod import;
 
 use lotline_domain::{Gln, Gtin, Plant, Unit};
