@@ -20,7 +20,8 @@ pub enum EpcisCmd {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// That lot's whole trace, both ways (our lot code).
+    /// That lot's whole trace, both ways: our lot code, a supplier's lot code we
+    /// received, or a scan of either.
     #[arg(long, value_name = "CODE")]
     pub lot: Option<String>,
     /// Only events naming lots of this item; repeat for several.
@@ -88,12 +89,21 @@ fn export_cmd(st: &dyn Station, out: &mut impl Write, a: &ExportArgs) -> Res {
             .map(|t| parse_date(t, field, today))
             .transpose()
     };
+    // A supplier's lot code is read as `trace` and `fsma --lot` read it; the document is
+    // on standard output, so what it was read as goes to standard error.
+    let lot = match a.lot.as_deref() {
+        Some(text) => {
+            let found = super::lookup::one_lot(st, text, "lot")?;
+            let code = found.lot().code.clone();
+            if let super::lookup::Found::Supplier { text, .. } = &found {
+                eprintln!("Supplier lot {} is our lot {code}.", shown(text));
+            }
+            Some(code)
+        }
+        None => None,
+    };
     let sel = export::Selection {
-        lot: a
-            .lot
-            .as_deref()
-            .map(|l| LotCode::parse(l, "lot"))
-            .transpose()?,
+        lot,
         items: a
             .item
             .iter()

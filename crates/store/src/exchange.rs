@@ -309,7 +309,20 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
             } => {
                 let item = resolve!(self.item(*item));
                 let supplier = resolve!(self.party(*supplier));
-                self.tx.forced_code = Some(line.lot.clone());
+                // A repeat delivery: a partner's document names the lot by the
+                // supplier's code only, and a receipt of that supplier lot of that item
+                // from that supplier already has the code. It is a new receipt of the
+                // same supplier lot, numbered as the plant numbers its receipts.
+                let repeat = match self.tx.lot_by_code(&line.lot, "lot") {
+                    Ok(l) => {
+                        l.item == item
+                            && matches!(&l.origin, Origin::Received { supplier: p, supplier_lot: s }
+                                if *p == supplier && s == supplier_lot)
+                    }
+                    Err(StoreError::Invalid(_)) => false,
+                    Err(e) => return Err(e),
+                };
+                self.tx.forced_code = (!repeat).then(|| line.lot.clone());
                 let r = NewReceipt {
                     item,
                     supplier,
@@ -636,6 +649,49 @@ mod tests {
         );
         assert!(r.unmapped[0].reason.contains("--lot-prefix"), "{r:?}");
         assert_eq!(s.lot_by_code(&flour).unwrap(), before);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_repeat_delivery_of_a_supplier_lot_is_a_new_receipt_of_it() {
+        let (_d, s) = temp_store();
+        let mut first = doc(false);
+        first.events.truncate(1);
+        let mut again = first.clone();
+        again.events[0].event_id = "e1-second-delivery".into();
+        for d in [first, again.clone()] {
+            let r = s
+                .apply(Command::ImportEpcis(d), &stamp(), today())
+                .unwrap()
+                .imported()
+                .unwrap();
+            assert!(r.stored && r.imported == 1, "{r:?}");
+        }
+        let mut lots = s.find_lots(&LotFilter::default()).unwrap();
+        lots.sort_by_key(|l| l.id);
+        assert_eq!(lots.len(), 2, "{lots:?}");
+        assert_eq!(lots[0].code, code("A-1"));
+        assert_ne!(lots[1].code, code("A-1"));
+        for l in &lots {
+            let Origin::Received { supplier_lot, .. } = &l.origin else {
+                panic!("{l:?}")
+            };
+            assert_eq!(supplier_lot.as_str(), "m1");
+        }
+        // Another supplier lot under a code already here is still refused.
+        if let ImportKind::Receive { supplier_lot, .. } = &mut again.events[0].kind {
+            *supplier_lot = SupplierLot::parse("m2", "s").unwrap();
+        }
+        again.events[0].event_id = "e1-other-lot".into();
+        let r = s
+            .apply(Command::ImportEpcis(again), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap();
+        assert!(
+            !r.stored && r.unmapped[0].reason.contains("already exists here"),
+            "{r:?}"
+        );
         assert!(s.check().unwrap().problems.is_empty());
     }
 

@@ -5,7 +5,7 @@
 //! writes exactly the events the first chose.
 
 use super::*;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Offset, SecondsFormat, TimeZone, Utc};
 use lotline_domain::*;
 use lotline_station::{Station, StationError, StationExt};
 use serde_json::{Map, Value, json};
@@ -51,9 +51,47 @@ impl From<std::io::Error> for ExportError {
 /// Events per station call while exporting.
 const PAGE: u32 = 5_000;
 
+/// The plant's time zone, for `eventTime`: lotline keeps instants in UTC and business
+/// dates in the plant's own calendar (the station's local one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Zone {
+    /// The zone of the machine exporting, as the station dates the plant's days.
+    #[default]
+    Local,
+    Fixed(FixedOffset),
+}
+
+impl Zone {
+    fn offset_at(self, at: DateTime<Utc>) -> FixedOffset {
+        match self {
+            Zone::Local => chrono::Local
+                .offset_from_utc_datetime(&at.naive_utc())
+                .fix(),
+            Zone::Fixed(o) => o,
+        }
+    }
+
+    /// The offset at the start of `date` (the earlier one when clocks go back then).
+    fn offset_on(self, date: NaiveDate) -> FixedOffset {
+        match self {
+            Zone::Local => {
+                let start = date.and_time(NaiveTime::MIN);
+                chrono::Local
+                    .offset_from_local_datetime(&start)
+                    .earliest()
+                    .map(|o| o.fix())
+                    .unwrap_or_else(|| self.offset_at(start.and_utc()))
+            }
+            Zone::Fixed(o) => o,
+        }
+    }
+}
+
 /// What the first pass chose.
 #[derive(Debug)]
 pub struct Plan {
+    /// The zone `eventTime` is written in: [`Zone::Local`] unless the caller says.
+    pub zone: Zone,
     plant: Plant,
     key: String,
     items: HashMap<ItemCode, Item>,
@@ -233,6 +271,7 @@ pub fn plan(
         .filter(|p| used_parties.contains(&p.id))
         .collect();
     Ok(Plan {
+        zone: Zone::Local,
         key: plant_key(&plant),
         plant,
         items,
@@ -294,10 +333,31 @@ impl Ids<'_> {
             None => self.own(&format!("item/{}", pct(item.code.as_str()))),
         }
     }
+    /// A lot as partners name it. A received lot is the supplier's: their GTIN and
+    /// lot code, what the label carries and their own events name (without a GTIN, a lot
+    /// identifier of that supplier's); a lot we made is our GTIN and lot code. Our own
+    /// code travels beside it (`lotline:lots`).
     fn lot(&self, lot: &Lot, item: Option<&Item>) -> String {
-        match item.and_then(|i| i.gtin.as_ref()) {
-            // AI (10) holds at most 20 characters.
-            Some(g) if lot.code.as_str().len() <= 20 => {
+        let gtin = item.and_then(|i| i.gtin.as_ref());
+        // AI (10) holds at most 20 characters.
+        let fits = |code: &str| code.len() <= 20;
+        match (&lot.origin, gtin) {
+            (Origin::Received { supplier_lot, .. }, Some(g)) if fits(supplier_lot.as_str()) => {
+                format!("{GS1_DL}01/{g}/10/{}", pct(supplier_lot.as_str()))
+            }
+            (
+                Origin::Received {
+                    supplier,
+                    supplier_lot,
+                },
+                _,
+            ) => self.own(&format!(
+                "party/{}/item/{}/lot/{}",
+                pct(supplier.as_str()),
+                pct(lot.item.as_str()),
+                pct(supplier_lot.as_str())
+            )),
+            (_, Some(g)) if fits(lot.code.as_str()) => {
                 format!("{GS1_DL}01/{g}/10/{}", pct(lot.code.as_str()))
             }
             _ => self.own(&format!(
@@ -331,15 +391,15 @@ impl Ids<'_> {
             None => self.own(&format!("party/{}", pct(id.as_str()))),
         }
     }
-    fn event(&self, id: u64) -> String {
-        self.own(&format!("event/{id}"))
-    }
     fn reference(&self, r: &Reference) -> Value {
         let uri = self.own(&format!("doc/{}/{}", pct(&r.kind), pct(&r.number)));
-        match BIZ_TYPES.iter().find(|(k, _)| *k == r.kind) {
-            Some((_, t)) => json!({"type": t, "bizTransaction": uri}),
-            None => json!({"bizTransaction": uri}),
-        }
+        // Every business transaction has a type: GS1's reference event hash cannot
+        // hash a document whose transactions lack one.
+        let t = match BIZ_TYPES.iter().find(|(k, _)| *k == r.kind) {
+            Some((_, t)) => t.to_string(),
+            None => format!("{NS}document"),
+        };
+        json!({"type": t, "bizTransaction": uri})
     }
 }
 
@@ -399,7 +459,11 @@ pub fn write(
         )?;
         let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
         for ev in &page.events {
-            let Some(v) = event_json(&ids, plan, &parties, &lots, ev) else {
+            let return_of = match &ev.kind {
+                EventKind::Return(r) => shipment_event_id(st, &ids, plan, &parties, r.shipment)?,
+                _ => None,
+            };
+            let Some(v) = event_json(&ids, plan, &parties, &lots, ev, return_of) else {
                 continue;
             };
             if written > 0 {
@@ -544,13 +608,47 @@ fn party_master(ids: &Ids, p: &Party) -> Value {
     json!({"id": ids.party_location(Some(p), &p.id), "attributes": attrs})
 }
 
-fn event_time(ev: &Event) -> String {
-    if ev.stamp.at.date_naive() == ev.date {
-        ev.stamp.at.to_rfc3339_opts(SecondsFormat::Millis, true)
+/// `eventTime` and `eventTimeZoneOffset`: when the event was recorded, in the plant's
+/// zone, when that was on its business date; else (an event entered afterwards) the
+/// start of the business date there.
+fn event_time(ev: &Event, zone: Zone) -> (String, String) {
+    let offset = zone.offset_at(ev.stamp.at);
+    let local = ev.stamp.at.with_timezone(&offset);
+    if local.date_naive() == ev.date {
+        (
+            local.to_rfc3339_opts(SecondsFormat::Millis, false),
+            offset.to_string(),
+        )
     } else {
-        format!("{}T00:00:00.000Z", ev.date)
+        let offset = zone.offset_on(ev.date);
+        (
+            format!("{}T00:00:00.000{offset}", ev.date),
+            offset.to_string(),
+        )
     }
 }
+
+/// The eventID the export gives shipment `id`, for a return that names it; `None` when
+/// it no longer stands.
+fn shipment_event_id(
+    st: &dyn Station,
+    ids: &Ids,
+    plan: &Plan,
+    parties: &HashMap<&PartyId, &Party>,
+    id: u64,
+) -> Result<Option<String>, ExportError> {
+    let page = st.event_page(NaiveDate::MIN, NaiveDate::MAX, None, Some(vec![id]), 1)?;
+    let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
+    Ok(page
+        .events
+        .iter()
+        .find(|e| e.id == id && matches!(e.kind, EventKind::Ship(_)))
+        .and_then(|ev| event_json(ids, plan, parties, &lots, ev, None))
+        .and_then(|v| v.get("eventID").and_then(Value::as_str).map(str::to_string)))
+}
+
+/// The prefixes of lotline's documents, for the event hash.
+const PREFIXES: &[(&str, &str)] = &[("lotline", NS)];
 
 fn event_json(
     ids: &Ids,
@@ -558,14 +656,22 @@ fn event_json(
     parties: &HashMap<&PartyId, &Party>,
     lots: &HashMap<LotId, &Lot>,
     ev: &Event,
+    return_of: Option<String>,
 ) -> Option<Value> {
+    // Our lot codes, one per quantity element in the order written (inputs, then the
+    // output): what a partner's identifier for a received lot does not say.
+    let codes = std::cell::RefCell::new(Vec::<String>::new());
+    let element = |lot: &Lot, qty: Qty, unit: Unit| -> Value {
+        codes.borrow_mut().push(lot.code.to_string());
+        json!({
+            "epcClass": ids.lot(lot, plan.items.get(&lot.item)),
+            "quantity": qty_json(qty),
+            "uom": unit_code(unit),
+        })
+    };
     let quantity = |u: &Use| -> Option<Value> {
         let lot = lots.get(&u.lot)?;
-        Some(json!({
-            "epcClass": ids.lot(lot, plan.items.get(&lot.item)),
-            "quantity": qty_json(u.qty),
-            "uom": unit_code(lot.unit),
-        }))
+        Some(element(lot, u.qty, lot.unit))
     };
     let mut m = Map::new();
     let kind_type = if matches!(ev.kind, EventKind::Produce(_)) {
@@ -574,9 +680,11 @@ fn event_json(
         "ObjectEvent"
     };
     m.insert("type".into(), json!(kind_type));
-    m.insert("eventID".into(), json!(ids.event(ev.id)));
-    m.insert("eventTime".into(), json!(event_time(ev)));
-    m.insert("eventTimeZoneOffset".into(), json!("+00:00"));
+    // Set below, once the event is whole: its hash.
+    m.insert("eventID".into(), Value::Null);
+    let (time, offset) = event_time(ev, plan.zone);
+    m.insert("eventTime".into(), json!(time));
+    m.insert("eventTimeZoneOffset".into(), json!(offset));
     m.insert(
         "recordTime".into(),
         json!(ev.stamp.at.to_rfc3339_opts(SecondsFormat::Millis, true)),
@@ -603,14 +711,7 @@ fn event_json(
                 .as_received
                 .map(|c| (c.qty, c.unit))
                 .unwrap_or((r.qty, r.unit));
-            m.insert(
-                "quantityList".into(),
-                json!([{
-                    "epcClass": ids.lot(lot, plan.items.get(&lot.item)),
-                    "quantity": qty_json(qty),
-                    "uom": unit_code(unit),
-                }]),
-            );
+            m.insert("quantityList".into(), json!([element(lot, qty, unit)]));
             m.insert(
                 "sourceList".into(),
                 json!([
@@ -650,11 +751,7 @@ fn event_json(
             m.insert("inputQuantityList".into(), json!(inputs));
             m.insert(
                 "outputQuantityList".into(),
-                json!([{
-                    "epcClass": ids.lot(out, plan.items.get(&out.item)),
-                    "quantity": qty_json(b.qty),
-                    "uom": unit_code(b.unit),
-                }]),
+                json!([element(out, b.qty, b.unit)]),
             );
             m.insert("bizStep".into(), json!("creating_class_instance"));
             m.insert("readPoint".into(), here.clone());
@@ -699,11 +796,7 @@ fn event_json(
             m.insert("bizLocation".into(), here);
             m.insert(
                 "quantityList".into(),
-                json!([{
-                    "epcClass": ids.lot(shipped, plan.items.get(&shipped.item)),
-                    "quantity": qty_json(r.qty),
-                    "uom": unit_code(r.unit),
-                }]),
+                json!([element(shipped, r.qty, r.unit)]),
             );
             m.insert(
                 "sourceList".into(),
@@ -714,7 +807,9 @@ fn event_json(
             );
             m.insert("destinationList".into(), plant_src("destination"));
             m.insert("lotline:returnLot".into(), json!(back.code.as_str()));
-            m.insert("lotline:returnOf".into(), json!(ids.event(r.shipment)));
+            if let Some(id) = return_of {
+                m.insert("lotline:returnOf".into(), json!(id));
+            }
             // The TLC the food went out under: ours for a lot we made, the supplier's for
             // one shipped as received.
             if let Origin::Received { supplier_lot, .. } = &shipped.origin {
@@ -742,7 +837,10 @@ fn event_json(
     if let Some(r) = &ev.reference {
         m.insert("bizTransactionList".into(), json!([ids.reference(r)]));
     }
-    Some(Value::Object(m))
+    m.insert("lotline:lots".into(), json!(codes.into_inner()));
+    let mut v = Value::Object(m);
+    v["eventID"] = json!(super::hash::event_hash(&v, PREFIXES));
+    Some(v)
 }
 
 #[cfg(test)]

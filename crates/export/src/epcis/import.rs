@@ -738,12 +738,45 @@ impl<'p> Mapper<'p> {
             reference: reference.clone(),
             kind,
         };
+        // lotline's own lot codes, one per quantity element (inputs, then outputs).
+        let own: Option<Vec<String>> = match self.ext(o, "lots") {
+            None => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|c| c.as_str().map(str::to_string))
+                    .collect::<Option<_>>()
+                    .ok_or("lotline:lots holds something other than lot codes")?,
+            ),
+            Some(_) => return Err("lotline:lots is not a list of lot codes".into()),
+        };
+        let own_code = |i: usize| own.as_ref().and_then(|c| c.get(i)).map(String::as_str);
+        let elements = ["quantityList", "inputQuantityList", "outputQuantityList"]
+            .iter()
+            .filter_map(|k| o.get(*k).and_then(Value::as_array))
+            .map(Vec::len)
+            .sum::<usize>();
+        if let Some(c) = &own
+            && c.len() != elements
+        {
+            return Err(format!(
+                "lotline:lots names {} lots for {elements} quantity elements",
+                c.len()
+            ));
+        }
         match ty {
             "ObjectEvent" => {
-                if o.get("epcList").and_then(Value::as_array).is_some_and(|a| !a.is_empty())
-                    && o.get("quantityList").is_none()
+                // Serial numbers cannot be kept, and an event recorded without them
+                // would say less than it did: refused whole, with the reason.
+                if let Some(n) = o
+                    .get("epcList")
+                    .and_then(Value::as_array)
+                    .map(Vec::len)
+                    .filter(|n| *n > 0)
                 {
-                    return Err("it names instances (epcList: serial numbers), not lots; lotline keeps lots".into());
+                    return Err(format!(
+                        "it names {n} serial-numbered {} (epcList); lotline keeps lots, not serial numbers, and records no event without part of it",
+                        if n == 1 { "instance" } else { "instances" }
+                    ));
                 }
                 let step = biz_step(o);
                 let raw: Vec<&Value> = o
@@ -763,7 +796,7 @@ impl<'p> Mapper<'p> {
                                 raw.len()
                             ));
                         }
-                        let (line, _, _) = self.line(raw[0], ItemKind::Finished)?;
+                        let (line, _, _) = self.line(raw[0], ItemKind::Finished, own_code(0))?;
                         let return_lot = self
                             .ext_str(o, "returnLot")
                             .map(|c| {
@@ -807,7 +840,7 @@ impl<'p> Mapper<'p> {
                         let mut out = Vec::new();
                         for (n, q) in raw.iter().enumerate() {
                             let (line, item, lot_text) =
-                                self.line(q, ItemKind::Ingredient)?;
+                                self.line(q, ItemKind::Ingredient, own_code(n))?;
                             let supplier_lot = match (&tlc, raw.len()) {
                                 (Some(t), 1) => t.clone(),
                                 _ => lot_text,
@@ -832,8 +865,8 @@ impl<'p> Mapper<'p> {
                     "shipping" => {
                         let customer = self.party(o, "destinationList", "destination", false)?;
                         let mut lines = Vec::new();
-                        for q in raw {
-                            lines.push(self.line(q, ItemKind::Finished)?.0);
+                        for (n, q) in raw.iter().enumerate() {
+                            lines.push(self.line(q, ItemKind::Finished, own_code(n))?.0);
                         }
                         Ok(Mapped::Events(vec![base(
                             ImportKind::Ship { customer, lines },
@@ -847,7 +880,7 @@ impl<'p> Mapper<'p> {
                             .parse()
                             .map_err(|e: QtyParseError| format!("lotline:adjustment: {}", e.0))?;
                         let reason = self.ext_str(o, "reason").unwrap_or_default();
-                        let (line, _, _) = self.line(raw[0], ItemKind::Ingredient)?;
+                        let (line, _, _) = self.line(raw[0], ItemKind::Ingredient, own_code(0))?;
                         Ok(Mapped::Events(vec![base(
                             ImportKind::Adjust {
                                 lot: line.lot,
@@ -889,10 +922,11 @@ impl<'p> Mapper<'p> {
                     ));
                 }
                 let mut inputs = Vec::new();
-                for q in &ins {
-                    inputs.push(self.line(q, ItemKind::Ingredient)?.0);
+                for (n, q) in ins.iter().enumerate() {
+                    inputs.push(self.line(q, ItemKind::Ingredient, own_code(n))?.0);
                 }
-                let (output, item, _) = self.line(&outs[0], ItemKind::Finished)?;
+                let (output, item, _) =
+                    self.line(&outs[0], ItemKind::Finished, own_code(ins.len()))?;
                 let line = self
                     .ext_str(o, "productionLine")
                     .map(|l| required_text(&l, "lotline:productionLine", 40))
@@ -918,8 +952,15 @@ impl<'p> Mapper<'p> {
     }
 
     /// One quantity element as a lot line: the line, its item's index, and the lot code as
-    /// the document wrote it.
-    fn line(&mut self, q: &Value, kind: ItemKind) -> Result<(ImportLine, u32, String), String> {
+    /// the identifier wrote it (the supplier's, for a lot we received). The lot is
+    /// recorded under `own` (lotline's code beside the identifier) when the document
+    /// gives it, else under the identifier's code; `--lot-prefix` before either.
+    fn line(
+        &mut self,
+        q: &Value,
+        kind: ItemKind,
+        own: Option<&str>,
+    ) -> Result<(ImportLine, u32, String), String> {
         let class = q
             .get("epcClass")
             .and_then(Value::as_str)
@@ -949,8 +990,9 @@ impl<'p> Mapper<'p> {
                 short(class)
             ));
         }
-        let code = LotCode::parse(&format!("{}{}", self.opts.lot_prefix, uri.lot), "lot")
-            .map_err(|e| format!("lot {}: {}", short(&uri.lot), e.problem))?;
+        let here = own.unwrap_or(&uri.lot);
+        let code = LotCode::parse(&format!("{}{here}", self.opts.lot_prefix), "lot")
+            .map_err(|e| format!("lot {}: {}", short(here), e.problem))?;
         let key = match (&uri.gtin, &uri.item) {
             (Some(g), _) => format!("gtin:{g}"),
             (None, Some(i)) => format!("item:{i}"),

@@ -144,9 +144,12 @@ pub fn parse_lot_uri(uri: &str) -> Result<LotUri, String> {
         )
     };
     if let Some(rest) = uri.strip_prefix(ID_BASE) {
-        // {plant}/item/{item}/lot/{lot}
+        // {plant}/item/{item}/lot/{lot}, or a supplier's lot of an item without a GTIN:
+        // {plant}/party/{supplier}/item/{item}/lot/{supplier lot}
         let parts: Vec<&str> = rest.split('/').collect();
-        if let [_plant, "item", item, "lot", lot] = parts.as_slice() {
+        if let [_plant, "item", item, "lot", lot] | [_plant, "party", _, "item", item, "lot", lot] =
+            parts.as_slice()
+        {
             return Ok(LotUri {
                 gtin: None,
                 item: Some(unpct(item).ok_or_else(not_lot)?),
