@@ -13,18 +13,18 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-struct Db {
-    path: PathBuf,
+pub(crate) struct Db {
+    pub(crate) path: PathBuf,
 }
 
 impl Db {
-    fn at(dir: &Path, name: &str) -> Db {
+    pub(crate) fn at(dir: &Path, name: &str) -> Db {
         Db {
             path: dir.join(name),
         }
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let mut c = lotline();
         c.env("LOTLINE_STATION", "head-office")
             .arg("--db")
@@ -33,18 +33,18 @@ impl Db {
         Run::of(&mut c, None)
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let r = self.run(args);
         assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
         r.stdout
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         serde_json::from_str(&self.ok(args)).unwrap()
     }
 
     /// Lots, balances and check's counts: what a refused import must leave alone.
-    fn snapshot(&self) -> String {
+    pub(crate) fn snapshot(&self) -> String {
         if !self.path.exists() {
             return String::new();
         }
@@ -56,7 +56,7 @@ impl Db {
     }
 }
 
-fn validator() -> jsonschema::Validator {
+pub(crate) fn validator() -> jsonschema::Validator {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(data("EPCIS-JSON-Schema.json")).unwrap())
             .unwrap();
@@ -69,7 +69,7 @@ fn validator() -> jsonschema::Validator {
         .unwrap()
 }
 
-fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
+pub(crate) fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
     let errors: Vec<String> = v
         .iter_errors(doc)
         .take(5)
@@ -78,7 +78,7 @@ fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
     assert!(errors.is_empty(), "{what} is not valid EPCIS: {errors:#?}");
 }
 
-fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -221,13 +221,24 @@ fn a_plant_exported_and_imported_traces_the_same_both_ways() {
             .ends_with(&format!("/party/{customer}")),
         "{ret}"
     );
-    assert!(
-        ret["lotline:returnOf"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/event/{}", one["event"])),
-        "{ret}"
-    );
+    // The shipment it came back from, by the eventID the same export gives it.
+    let (kind, number) = one["reference"].as_str().unwrap().split_once(':').unwrap();
+    let doc_uri = format!("/doc/{kind}/{number}");
+    let shipment = events
+        .iter()
+        .find(|e| {
+            e["bizStep"] == "shipping"
+                && e["bizTransactionList"][0]["bizTransaction"]
+                    .as_str()
+                    .is_some_and(|d| d.ends_with(&doc_uri))
+                && e["destinationList"][0]["destination"]
+                    .as_str()
+                    .is_some_and(|d| {
+                        d.ends_with(&format!("/party/{}", one["customer"].as_str().unwrap()))
+                    })
+        })
+        .expect("the shipment in the export");
+    assert_eq!(ret["lotline:returnOf"], shipment["eventID"], "{ret}");
     assert_eq!(ret["lotline:reason"], "crushed cases");
     assert_eq!(ret["bizTransactionList"][0]["type"], "rma");
     for step in ["receiving", "shipping"] {

@@ -19,6 +19,7 @@ mod cli_recall;
 mod damaged;
 mod deploy;
 mod epcis;
+mod epcis_partner;
 mod faults;
 mod floor;
 mod fsma;

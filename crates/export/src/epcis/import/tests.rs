@@ -271,3 +271,52 @@ lotline_domain::fuzz_tiers! {
         let _ = read_str(&doc, &Options::default());
     }
 }
+
+#[test]
+fn an_event_with_serial_numbers_is_refused_whole_with_the_reason() {
+    // Lot quantities and serial numbers in one event: recording the quantity alone would
+    // drop what the serial numbers say, so nothing of it is recorded.
+    let doc = RECEIVING.replace(
+        "\"action\": \"OBSERVE\",",
+        "\"action\": \"OBSERVE\", \"epcList\": [\"urn:epc:id:sgtin:0614141.107346.2017\", \"urn:epc:id:sgtin:0614141.107346.2018\"],",
+    );
+    let p = read_str(&doc, &Options::default()).unwrap();
+    assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+    let u = &p.import.unmapped[0];
+    assert_eq!(u.event_id, "urn:uuid:1");
+    assert!(
+        u.reason.contains("2 serial-numbered instances (epcList)")
+            && u.reason.contains("not serial numbers"),
+        "{u:?}"
+    );
+}
+
+#[test]
+fn our_lot_codes_beside_the_suppliers_identifier_name_the_lot_here() {
+    // lotline's export names a received lot by the supplier's GTIN and lot; the code it
+    // had at the plant travels in lotline:lots and is the code here.
+    let doc = RECEIVING.replace("\"ll:tlc\": \"AB12\",", "\"ll:lots\": [\"R26301-003\"],");
+    let opts = Options {
+        lot_prefix: "P-".into(),
+        ..Default::default()
+    };
+    let p = read_str(&doc, &opts).unwrap();
+    let ImportKind::Receive {
+        line, supplier_lot, ..
+    } = &p.import.events[0].kind
+    else {
+        panic!("{:?}", p.import.events)
+    };
+    assert_eq!(line.lot.as_str(), "P-R26301-003");
+    assert_eq!(supplier_lot.as_str(), "ab12");
+    // As many codes as quantity elements, or the event does not map.
+    let doc = RECEIVING.replace("\"ll:tlc\": \"AB12\",", "\"ll:lots\": [\"A\", \"B\"],");
+    let p = read_str(&doc, &opts).unwrap();
+    assert!(
+        p.import.unmapped[0]
+            .reason
+            .contains("names 2 lots for 1 quantity elements"),
+        "{:?}",
+        p.import.unmapped
+    );
+}
