@@ -42,128 +42,48 @@ fn our_lot(db: &Db, supplier_lot: &str) -> String {
 
 /// A small plant with a GLN: eggs (GTIN) from a farm (GLN), flour (no GTIN) from a mill
 /// (no GLN), both used in bread (GTIN), shipped to a shop, recorded in the plant's zone.
-/// Returns the bread lot.
+/// One command a line; `{EGGS}`, `{FLOUR}`, `{BREAD}` are the lots made before it.
+const SMALL_PLANT: &[&str] = &[
+    "--create plant set --name Partner-Bakery --gln 0614141000012",
+    "item add EGGS --name Shell-eggs --unit dozen --gtin 00614141000036",
+    "item add FLOUR --name Flour --unit kg",
+    "item add BREAD --name Bread --unit case --kind finished --gtin 00614141000043",
+    "party add FARM --name Sunny-Farm --role supplier --gln 0614141000029",
+    "party add MILL --name Mill --role supplier",
+    "party add SHOP --name Corner-Shop --role customer",
+    "receive --item EGGS --supplier FARM --supplier-lot SU26301-2 --qty 30 --ref PO:88123",
+    "receive --item FLOUR --supplier MILL --supplier-lot M-77 --qty 50 --unit lb",
+    "produce --item BREAD --qty 12 --input {EGGS}=2.5 --input {FLOUR}=10",
+    "ship --customer SHOP --lot {BREAD}=10 --ref INV:5521",
+];
+
+/// Builds [`SMALL_PLANT`] in `db`; returns the bread lot.
 fn small_plant(db: &Db) -> String {
-    for args in [
-        &[
-            "--create",
-            "plant",
-            "set",
-            "--name",
-            "Partner Bakery",
-            "--gln",
-            "0614141000012",
-        ][..],
-        &[
-            "item",
-            "add",
-            "EGGS",
-            "--name",
-            "Shell eggs",
-            "--unit",
-            "dozen",
-            "--gtin",
-            "00614141000036",
-        ],
-        &["item", "add", "FLOUR", "--name", "Flour", "--unit", "kg"],
-        &[
-            "item",
-            "add",
-            "BREAD",
-            "--name",
-            "Bread",
-            "--unit",
-            "case",
-            "--kind",
-            "finished",
-            "--gtin",
-            "00614141000043",
-        ],
-        &[
-            "party",
-            "add",
-            "FARM",
-            "--name",
-            "Sunny Farm",
-            "--role",
-            "supplier",
-            "--gln",
-            "0614141000029",
-        ],
-        &[
-            "party", "add", "MILL", "--name", "Mill", "--role", "supplier",
-        ],
-        &[
-            "party",
-            "add",
-            "SHOP",
-            "--name",
-            "Corner Shop",
-            "--role",
-            "customer",
-        ],
-        &[
-            "receive",
-            "--item",
-            "EGGS",
-            "--supplier",
-            "FARM",
-            "--supplier-lot",
-            "SU26301-2",
-            "--qty",
-            "30",
-            "--ref",
-            "PO:88123",
-        ],
-        &[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-77",
-            "--qty",
-            "50",
-            "--unit",
-            "lb",
-        ],
-    ] {
-        ok_tz(db, args);
+    let mut made: Vec<(&str, String)> = Vec::new();
+    for line in SMALL_PLANT {
+        let args: Vec<String> = line
+            .split_whitespace()
+            .map(|a| {
+                made.iter()
+                    .fold(a.to_string(), |a, (name, code)| a.replace(name, code))
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ok_tz(db, &args).trim().to_string();
+        match args[..2] {
+            ["receive", "--item"] => made.push((
+                if args[2] == "EGGS" {
+                    "{EGGS}"
+                } else {
+                    "{FLOUR}"
+                },
+                out,
+            )),
+            ["produce", "--item"] => made.push(("{BREAD}", out)),
+            _ => {}
+        }
     }
-    let eggs = our_lot(db, "SU26301-2");
-    let flour = our_lot(db, "M-77");
-    ok_tz(
-        db,
-        &[
-            "produce",
-            "--item",
-            "BREAD",
-            "--qty",
-            "12",
-            "--input",
-            &format!("{eggs}=2.5"),
-            "--input",
-            &format!("{flour}=10"),
-        ],
-    );
-    let bread = db.json(&["lots", "--item", "BREAD", "--json"])[0]["lot"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    ok_tz(
-        db,
-        &[
-            "ship",
-            "--customer",
-            "SHOP",
-            "--lot",
-            &format!("{bread}=10"),
-            "--ref",
-            "INV:5521",
-        ],
-    );
-    bread
+    made.pop().map(|(_, bread)| bread).expect("the bread lot")
 }
 
 fn events(doc: &Value) -> &Vec<Value> {
