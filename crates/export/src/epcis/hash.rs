@@ -532,13 +532,12 @@ fn py_float(t: &str) -> Option<f64> {
     let digits = |i: &mut usize| -> usize {
         let start = *i;
         while *i < b.len() {
-            if b[*i].is_ascii_digit() {
-                *i += 1;
-            } else if b[*i] == b'_'
+            // A digit, or one underscore between two digits.
+            let underscore = b[*i] == b'_'
                 && *i > start
                 && b[*i - 1].is_ascii_digit()
-                && b.get(*i + 1).is_some_and(u8::is_ascii_digit)
-            {
+                && b.get(*i + 1).is_some_and(u8::is_ascii_digit);
+            if b[*i].is_ascii_digit() || underscore {
                 *i += 1;
             } else {
                 break;
