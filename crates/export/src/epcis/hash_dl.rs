@@ -45,10 +45,6 @@ fn not_slash(c: char) -> bool {
     c != '/'
 }
 
-fn not_query(c: char) -> bool {
-    c != '?' && c != '#'
-}
-
 fn matches(toks: &[Tok<'_>], s: &[char]) -> bool {
     fn at(toks: &[Tok<'_>], s: &[char], i: usize) -> bool {
         let Some((first, rest)) = toks.split_first() else {
@@ -132,28 +128,40 @@ fn from_char(s: &str, from: Option<usize>) -> String {
     }
 }
 
+/// The reference's first test: an http(s) URI with a `/{key}/` followed by four digits and
+/// more, before any query or fragment. (Its pattern, read for what it accepts; a scan
+/// here, since trying each key with a backtracking matcher costs a lot per value.)
+fn is_digital_link(uri: &str) -> bool {
+    let scheme = if uri.starts_with("https:") {
+        6
+    } else if uri.starts_with("http:") {
+        5
+    } else {
+        return false;
+    };
+    let end = uri[scheme..]
+        .find(['?', '#'])
+        .map_or(uri.len(), |i| scheme + i);
+    uri[scheme..end].match_indices('/').any(|(at, _)| {
+        let after = &uri[scheme + at + 1..];
+        KEYS_IN.iter().any(|k| {
+            after
+                .strip_prefix(k)
+                .and_then(|a| a.strip_prefix('/'))
+                .is_some_and(|v| {
+                    let b = v.as_bytes();
+                    b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] != b'/'
+                })
+        })
+    })
+}
+
 pub fn normalise(uri: &str) -> Option<String> {
     // Only http(s) URIs can be Digital Link ones: most values stop here.
     if !uri.contains('.') || !uri.starts_with("http") {
         return None;
     }
-    let chars: Vec<char> = uri.chars().collect();
-    let is_dl = KEYS_IN.iter().any(|k| {
-        let key = format!("/{k}/");
-        [Lit("https:"), Lit("http:")].iter().any(|scheme| {
-            matches(
-                &[
-                    *scheme,
-                    Set(not_query, 0, MANY),
-                    Lit(&key),
-                    Set(digit, 4, 4),
-                    Set(not_slash, 1, MANY),
-                ],
-                &chars,
-            )
-        })
-    });
-    if !is_dl {
+    if !is_digital_link(uri) {
         return None;
     }
     let mut uri = uri.split('?').next().unwrap_or(uri).to_string();
@@ -161,11 +169,12 @@ pub fn normalise(uri: &str) -> Option<String> {
         uri = uri.replace(short, ai);
     }
     let c = |u: &str| -> Vec<char> { u.chars().collect() };
+    let chars = c(&uri);
     let canonical = KEYS_CANONICAL.iter().any(|k| {
         let key = format!("{k}/");
         matches(
             &gs1(&[Lit(&key), Set(digit, 4, 4), Set(not_slash, 1, MANY)]),
-            &c(&uri),
+            &chars,
         )
     });
     if !canonical && let Some(i) = KEYS_FIRST.iter().find_map(|k| uri.find(&format!("/{k}/"))) {
@@ -248,7 +257,8 @@ pub fn normalise(uri: &str) -> Option<String> {
         let tail = from_char(y, y.find('/'));
         uri = format!("{}{tail}", &uri[..at]);
     }
-    let valid = valid_forms().iter().any(|p| matches(&gs1(p), &c(&uri)));
+    let chars = c(&uri);
+    let valid = valid_forms().iter().any(|p| matches(&gs1(p), &chars));
     valid.then_some(uri)
 }
 
@@ -323,6 +333,10 @@ mod tests {
             Some("https://id.gs1.org/417/0614141000012")
         );
         assert_eq!(n("no dots here"), None);
+        // The key must come before any query or fragment; its value may run into one.
+        assert!(super::is_digital_link("https://x.example/01/1234?q"));
+        assert!(!super::is_digital_link("https://x.example/?/01/12345"));
+        assert!(!super::is_digital_link("https://x.example/01/1234/5"));
         assert_eq!(n("urn:epc:class:lgtin:4012345.012345.998877"), None);
     }
 }
