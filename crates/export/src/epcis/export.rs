@@ -860,6 +860,41 @@ mod tests {
     }
 
     #[test]
+    fn event_times_are_in_the_plants_zone_and_late_entries_start_their_day() {
+        let at: DateTime<Utc> = "2026-11-21T23:30:00.125Z".parse().unwrap();
+        let ev = |date: &str| Event {
+            id: 1,
+            stamp: Stamp {
+                operator: "ana".into(),
+                station: "dock".into(),
+                at,
+            },
+            date: date.parse().unwrap(),
+            reference: None,
+            kind: EventKind::Void {
+                event: 0,
+                reason: String::new(),
+            },
+        };
+        let east = Zone::Fixed(FixedOffset::east_opt(2 * 3600).unwrap());
+        // 23:30 UTC is already the 22nd at +02:00: recorded on its business date there.
+        assert_eq!(
+            event_time(&ev("2026-11-22"), east),
+            ("2026-11-22T01:30:00.125+02:00".into(), "+02:00".into())
+        );
+        // Entered on a later day than it happened: the start of its business date.
+        assert_eq!(
+            event_time(&ev("2026-11-20"), east),
+            ("2026-11-20T00:00:00.000+02:00".into(), "+02:00".into())
+        );
+        let west = Zone::Fixed(FixedOffset::west_opt(5 * 3600).unwrap());
+        assert_eq!(
+            event_time(&ev("2026-11-21"), west).0,
+            "2026-11-21T18:30:00.125-05:00"
+        );
+    }
+
+    #[test]
     fn quantities_are_exact_numbers() {
         assert_eq!(qty_json(Qty(22_680)).to_string(), "22.68");
         assert_eq!(qty_json(Qty(50_000)).to_string(), "50");
