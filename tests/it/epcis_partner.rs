@@ -28,6 +28,11 @@ fn run_tz(db: &Db, args: &[&str]) -> crate::support::Run {
     crate::support::Run::of(&mut c, None)
 }
 
+/// One command given as one line of words.
+fn ok_line(db: &Db, line: &str) -> String {
+    ok_tz(db, &line.split_whitespace().collect::<Vec<_>>())
+}
+
 fn ok_tz(db: &Db, args: &[&str]) -> String {
     let r = run_tz(db, args);
     assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
@@ -300,21 +305,9 @@ fn event_times_are_the_recorded_time_in_the_plants_zone() {
     let plant = Db::at(dir.path(), "plant.redb");
     small_plant(&plant);
     // A receipt entered after the day it happened.
-    ok_tz(
+    ok_line(
         &plant,
-        &[
-            "receive",
-            "--item",
-            "FLOUR",
-            "--supplier",
-            "MILL",
-            "--supplier-lot",
-            "M-1",
-            "--qty",
-            "5",
-            "--date",
-            "2026-01-05",
-        ],
+        "receive --item FLOUR --supplier MILL --supplier-lot M-1 --qty 5 --date 2026-01-05",
     );
     let late = our_lot(&plant, "M-1");
     let doc = export(&plant, &[]);
@@ -370,21 +363,9 @@ fn event_ids_are_the_standard_event_hash_as_gs1s_reference_gives_it() {
     let bread = small_plant(&plant);
     let shipment =
         plant.json(&["trace", &bread, "--forward", "--json"])["shipments"][0]["event"].to_string();
-    ok_tz(
+    ok_line(
         &plant,
-        &[
-            "return",
-            "--shipment",
-            &shipment,
-            "--lot",
-            &bread,
-            "--qty",
-            "1",
-            "--reason",
-            "wet",
-            "--ref",
-            "QA:1",
-        ],
+        &format!("return --shipment {shipment} --lot {bread} --qty 1 --reason wet --ref QA:1"),
     );
     let first = export(&plant, &[]);
     assert_valid(&validator(), &first, "an export with a return");
