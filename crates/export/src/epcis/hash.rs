@@ -20,7 +20,11 @@ use sha2::{Digest, Sha256};
 /// they stand for (`lotline` → [`super::NS`]): extension fields are hashed by full IRI.
 pub fn event_hash(event: &Value, prefixes: &[(&str, &str)]) -> String {
     let digest = Sha256::digest(pre_hash(event, prefixes).as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        use std::fmt::Write;
+        let _ = write!(hex, "{b:02x}");
+    }
     format!("ni:///sha-256;{hex}?ver=CBV2.0")
 }
 
@@ -420,8 +424,7 @@ fn child_pre_hash(child: &mut Py, sub: &[Order]) -> String {
     let mut text = String::new();
     if !value.is_empty() {
         let t = py_strip(value);
-        let lower = name.to_lowercase();
-        let t = if lower.contains("time") && !lower.contains("offset") {
+        let t = if has_word(name, "time") && !has_word(name, "offset") {
             utc_millis(t)
         } else {
             canonical(t)
@@ -463,6 +466,13 @@ fn generic(children: &[Py]) -> String {
     values.concat()
 }
 
+/// Does `name` hold `word` in any case (the reference lowers the name and looks)?
+fn has_word(name: &str, word: &str) -> bool {
+    name.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
 }
@@ -490,15 +500,19 @@ fn utc_millis(t: &str) -> String {
 /// A value as the hash takes it: old CBV URNs as web URIs, numbers without trailing
 /// zeros, GS1 identifiers as canonical Digital Link.
 fn canonical(t: &str) -> String {
-    let t = t
-        .replace(
+    // Old CBV URNs anywhere in the text, as the reference replaces them.
+    let t = if t.contains("urn:epcglobal:cbv:") {
+        t.replace(
             "urn:epcglobal:cbv:bizstep:",
             "https://ref.gs1.org/cbv/BizStep-",
         )
         .replace("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-")
         .replace("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-")
         .replace("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-")
-        .replace("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-");
+        .replace("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-")
+    } else {
+        t.to_string()
+    };
     let t = numeric(&t).unwrap_or(t);
     super::hash_dl::normalise(&t).unwrap_or(t)
 }
@@ -523,8 +537,10 @@ fn numeric(t: &str) -> Option<String> {
 fn py_float(t: &str) -> Option<f64> {
     let s = py_strip(t);
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let lower = body.to_ascii_lowercase();
-    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+    if ["inf", "infinity", "nan"]
+        .iter()
+        .any(|w| body.eq_ignore_ascii_case(w))
+    {
         return s.to_ascii_lowercase().parse().ok();
     }
     let b = body.as_bytes();

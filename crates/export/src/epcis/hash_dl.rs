@@ -46,7 +46,12 @@ fn not_slash(c: char) -> bool {
 }
 
 fn matches(toks: &[Tok<'_>], s: &[char]) -> bool {
-    fn at(toks: &[Tok<'_>], s: &[char], i: usize) -> bool {
+    at(toks, s, 0)
+}
+
+/// Does `toks` match `s` from character `i` on?
+fn at(toks: &[Tok<'_>], s: &[char], i: usize) -> bool {
+    {
         let Some((first, rest)) = toks.split_first() else {
             return true;
         };
@@ -72,15 +77,13 @@ fn matches(toks: &[Tok<'_>], s: &[char]) -> bool {
             End => (i == s.len() || (i + 1 == s.len() && s[i] == '\n')) && at(rest, s, i),
         }
     }
-    at(toks, s, 0)
 }
 
 /// `https://id.gs1.org/` as the reference writes it (its dots match any character),
 /// then `rest`.
-fn gs1<'a>(rest: &[Tok<'a>]) -> Vec<Tok<'a>> {
-    let mut v = vec![Lit("https://id"), Any, Lit("gs1"), Any, Lit("org/")];
-    v.extend_from_slice(rest);
-    v
+fn gs1(s: &[char], rest: &[Tok<'_>]) -> bool {
+    const PREFIX: &[Tok<'static>] = &[Lit("https://id"), Any, Lit("gs1"), Any, Lit("org/")];
+    matches(PREFIX, s) && at(rest, s, 19)
 }
 
 const KEYS_IN: [&str; 28] = [
@@ -166,22 +169,25 @@ pub fn normalise(uri: &str) -> Option<String> {
     }
     let mut uri = uri.split('?').next().unwrap_or(uri).to_string();
     for (short, ai) in SHORT_NAMES {
-        uri = uri.replace(short, ai);
+        if uri.contains(short) {
+            uri = uri.replace(short, ai);
+        }
     }
     let c = |u: &str| -> Vec<char> { u.chars().collect() };
     let chars = c(&uri);
     let canonical = KEYS_CANONICAL.iter().any(|k| {
         let key = format!("{k}/");
-        matches(
-            &gs1(&[Lit(&key), Set(digit, 4, 4), Set(not_slash, 1, MANY)]),
+        gs1(
             &chars,
+            &[Lit(&key), Set(digit, 4, 4), Set(not_slash, 1, MANY)],
         )
     });
     if !canonical && let Some(i) = KEYS_FIRST.iter().find_map(|k| uri.find(&format!("/{k}/"))) {
         uri = format!("https://id.gs1.org{}", &uri[i..]);
     }
     // GTINs of 8, 12 and 13 digits as GTIN-14.
-    let gtin = |n: usize| matches(&gs1(&[Lit("01/"), Set(digit, n, n)]), &c(&uri));
+    let chars = c(&uri);
+    let gtin = |n: usize| gs1(&chars, &[Lit("01/"), Set(digit, n, n)]);
     if !gtin(14) {
         if gtin(13) {
             uri = uri.replace("/01/", "/01/0");
@@ -198,24 +204,17 @@ pub fn normalise(uri: &str) -> Option<String> {
         .unwrap_or("")
         .to_string();
     let cpv = |class: fn(char) -> bool, u: &str| {
-        matches(
-            &gs1(&[
-                Lit("8006/"),
-                Set(digit, 18, 18),
-                Lit("/22/"),
-                Set(class, 0, 20),
-                End,
-            ]),
-            &c(u),
-        ) || matches(
-            &gs1(&[
-                Lit("01/"),
-                Set(digit, 14, 14),
-                Lit("/22/"),
-                Set(class, 0, 20),
-                End,
-            ]),
-            &c(u),
+        if !u.contains("/22/") {
+            return false;
+        }
+        let chars = c(u);
+        let tail = [Lit("/22/"), Set(class, 0, 20), End];
+        gs1(
+            &chars,
+            &[&[Lit("8006/"), Set(digit, 18, 18)][..], &tail].concat(),
+        ) || gs1(
+            &chars,
+            &[&[Lit("01/"), Set(digit, 14, 14)][..], &tail].concat(),
         )
     };
     if cpv(x, &uri)
@@ -236,9 +235,11 @@ pub fn normalise(uri: &str) -> Option<String> {
         );
     }
     // A serial number is finer than a lot: the lot goes.
+    let chars = c(&uri);
     let lot_and_serial = |key: &'static str, n: usize| {
-        matches(
-            &gs1(&[
+        gs1(
+            &chars,
+            &[
                 Lit(key),
                 Set(digit, n, n),
                 Lit("/10/"),
@@ -246,8 +247,7 @@ pub fn normalise(uri: &str) -> Option<String> {
                 Lit("/21/"),
                 Set(x, 0, 20),
                 End,
-            ]),
-            &c(&uri),
+            ],
         )
     };
     if (lot_and_serial("8006/", 18) || lot_and_serial("01/", 14))
@@ -258,43 +258,76 @@ pub fn normalise(uri: &str) -> Option<String> {
         uri = format!("{}{tail}", &uri[..at]);
     }
     let chars = c(&uri);
-    let valid = valid_forms().iter().any(|p| matches(&gs1(p), &chars));
+    let valid = VALID.iter().any(|p| gs1(&chars, p));
     valid.then_some(uri)
 }
 
-/// The canonical URIs the reference accepts as a result.
-fn valid_forms() -> Vec<Vec<Tok<'static>>> {
-    let d = |n: usize| Set(digit, n, n);
-    vec![
-        vec![Lit("00/"), d(18), End],
-        vec![Lit("01/"), d(14), Lit("/21/"), Set(x, 0, 20), End],
-        vec![Lit("01/"), d(14), Lit("/10/"), Set(x, 0, 20), End],
-        vec![Lit("01/"), d(14), End],
-        vec![Lit("01/"), d(14), Lit("/235/"), Set(x, 0, 28), End],
-        vec![Lit("253/"), d(13), Set(x, 0, 17), End],
-        vec![Lit("255/"), d(13), Set(digit, 0, 12), End],
-        vec![Lit("401/"), Set(x, 0, 30), End],
-        vec![Lit("402/"), d(17), End],
-        vec![Lit("414/"), d(13), End],
-        vec![Lit("414/"), d(13), Lit("/254/"), Set(x, 0, 20), End],
-        vec![Lit("417/"), d(13), End],
-        vec![Lit("8003/"), d(14), Set(x, 0, 16), End],
-        vec![Lit("8004/"), Set(x, 0, 30), End],
-        vec![Lit("8006/"), d(18), Lit("/21/"), Set(x, 0, 20), End],
-        vec![Lit("8006/"), d(18), Lit("/10/"), Set(x, 0, 20), End],
-        vec![Lit("8006/"), d(18), End],
-        vec![
-            Lit("8010/"),
-            Set(cpi, 0, 30),
-            Lit("/8011/"),
-            Set(digit, 0, 12),
-            End,
-        ],
-        vec![Lit("8010/"), Set(cpi, 0, 30), End],
-        vec![Lit("8017/"), d(18), End],
-        vec![Lit("8018/"), d(18), End],
-    ]
-}
+/// The canonical URIs the reference accepts as a result (after `https://id.gs1.org/`).
+const VALID: &[&[Tok<'static>]] = &[
+    &[Lit("00/"), Set(digit, 18, 18), End],
+    &[
+        Lit("01/"),
+        Set(digit, 14, 14),
+        Lit("/21/"),
+        Set(x, 0, 20),
+        End,
+    ],
+    &[
+        Lit("01/"),
+        Set(digit, 14, 14),
+        Lit("/10/"),
+        Set(x, 0, 20),
+        End,
+    ],
+    &[Lit("01/"), Set(digit, 14, 14), End],
+    &[
+        Lit("01/"),
+        Set(digit, 14, 14),
+        Lit("/235/"),
+        Set(x, 0, 28),
+        End,
+    ],
+    &[Lit("253/"), Set(digit, 13, 13), Set(x, 0, 17), End],
+    &[Lit("255/"), Set(digit, 13, 13), Set(digit, 0, 12), End],
+    &[Lit("401/"), Set(x, 0, 30), End],
+    &[Lit("402/"), Set(digit, 17, 17), End],
+    &[Lit("414/"), Set(digit, 13, 13), End],
+    &[
+        Lit("414/"),
+        Set(digit, 13, 13),
+        Lit("/254/"),
+        Set(x, 0, 20),
+        End,
+    ],
+    &[Lit("417/"), Set(digit, 13, 13), End],
+    &[Lit("8003/"), Set(digit, 14, 14), Set(x, 0, 16), End],
+    &[Lit("8004/"), Set(x, 0, 30), End],
+    &[
+        Lit("8006/"),
+        Set(digit, 18, 18),
+        Lit("/21/"),
+        Set(x, 0, 20),
+        End,
+    ],
+    &[
+        Lit("8006/"),
+        Set(digit, 18, 18),
+        Lit("/10/"),
+        Set(x, 0, 20),
+        End,
+    ],
+    &[Lit("8006/"), Set(digit, 18, 18), End],
+    &[
+        Lit("8010/"),
+        Set(cpi, 0, 30),
+        Lit("/8011/"),
+        Set(digit, 0, 12),
+        End,
+    ],
+    &[Lit("8010/"), Set(cpi, 0, 30), End],
+    &[Lit("8017/"), Set(digit, 18, 18), End],
+    &[Lit("8018/"), Set(digit, 18, 18), End],
+];
 
 #[cfg(test)]
 mod tests {
