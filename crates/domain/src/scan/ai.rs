@@ -2,134 +2,17 @@ use chrono::NaiveDate;
 
 use super::{Boundary, Element, PairingRule, ScanError, gs1_check_digit};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Charset {
-    Numeric,
-    /// GS1 AI encodable character set 82.
-    Cset82,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Length {
-    Fixed(usize),
-    Variable(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Meaning {
-    Text,
-    /// Identification key with a mod-10 check digit; the name is what the
-    /// floor user knows it as.
-    Key(&'static str),
-    /// YYMMDD. `day_zero`: whether DD=00 ("end of month") is allowed.
-    Date {
-        day_zero: bool,
-    },
-    /// The last digit of the AI says how many of the digits are decimals.
-    Decimal {
-        places: usize,
-    },
-}
-
-#[derive(Debug)]
-pub(super) struct AiSpec {
-    pub(super) ai: &'static str,
-    pub(super) charset: Charset,
-    pub(super) length: Length,
-    pub(super) meaning: Meaning,
-}
-
-const fn spec(ai: &'static str, charset: Charset, length: Length, meaning: Meaning) -> AiSpec {
-    AiSpec {
-        ai,
-        charset,
-        length,
-        meaning,
-    }
-}
-
-const N: Charset = Charset::Numeric;
-const X: Charset = Charset::Cset82;
-const DATE: Meaning = Meaning::Date { day_zero: true };
-const fn fixed(n: usize) -> Length {
-    Length::Fixed(n)
-}
-const fn var(n: usize) -> Length {
-    Length::Variable(n)
-}
-const fn dec(places: usize) -> Meaning {
-    Meaning::Decimal { places }
-}
-
-/// The AIs lotline accepts. Deliberately a closed list: for an AI we do not
-/// know we cannot know its length, and guessing would silently swallow the
-/// following AIs into its value.
-///
-/// The table must stay prefix-free (no AI is the start of another), which is
-/// what lets an element string be split without lookahead; a test checks it.
-static TABLE: &[AiSpec] = &[
-    spec("00", N, fixed(18), Meaning::Key("SSCC")),
-    spec("01", N, fixed(14), Meaning::Key("GTIN")),
-    spec("02", N, fixed(14), Meaning::Key("GTIN")),
-    spec("10", X, var(20), Meaning::Text),
-    spec("11", N, fixed(6), DATE),
-    spec("12", N, fixed(6), DATE),
-    spec("13", N, fixed(6), DATE),
-    spec("15", N, fixed(6), DATE),
-    spec("16", N, fixed(6), DATE),
-    spec("17", N, fixed(6), DATE),
-    spec("20", N, fixed(2), Meaning::Text),
-    spec("21", X, var(20), Meaning::Text),
-    spec("22", X, var(20), Meaning::Text),
-    spec("240", X, var(30), Meaning::Text),
-    spec("241", X, var(30), Meaning::Text),
-    spec("254", X, var(20), Meaning::Text),
-    spec("30", N, var(8), Meaning::Text),
-    spec("3100", N, fixed(6), dec(0)),
-    spec("3101", N, fixed(6), dec(1)),
-    spec("3102", N, fixed(6), dec(2)),
-    spec("3103", N, fixed(6), dec(3)),
-    spec("3104", N, fixed(6), dec(4)),
-    spec("3105", N, fixed(6), dec(5)),
-    spec("3200", N, fixed(6), dec(0)),
-    spec("3201", N, fixed(6), dec(1)),
-    spec("3202", N, fixed(6), dec(2)),
-    spec("3203", N, fixed(6), dec(3)),
-    spec("3204", N, fixed(6), dec(4)),
-    spec("3205", N, fixed(6), dec(5)),
-    spec("37", N, var(8), Meaning::Text),
-    spec("400", X, var(30), Meaning::Text),
-    spec("410", N, fixed(13), Meaning::Key("GLN")),
-    spec("411", N, fixed(13), Meaning::Key("GLN")),
-    spec("412", N, fixed(13), Meaning::Key("GLN")),
-    spec("413", N, fixed(13), Meaning::Key("GLN")),
-    spec("414", N, fixed(13), Meaning::Key("GLN")),
-    spec("415", N, fixed(13), Meaning::Key("GLN")),
-    spec("416", N, fixed(13), Meaning::Key("GLN")),
-    spec("417", N, fixed(13), Meaning::Key("GLN")),
-    // Fixed length but outside the predefined-length table, so GS1 still
-    // requires a separator after them when more data follows.
-    spec("422", N, fixed(3), Meaning::Text),
-    spec("426", N, fixed(3), Meaning::Text),
-    spec("7006", N, fixed(6), Meaning::Date { day_zero: false }),
-];
-
-#[cfg(test)]
-pub(super) fn all() -> &'static [AiSpec] {
-    TABLE
-}
-
-pub(super) fn lookup(ai: &str) -> Option<&'static AiSpec> {
-    TABLE.iter().find(|s| s.ai == ai)
-}
+use super::dictionary::{self, Cset, Lint};
+pub(super) use super::dictionary::{AiDef, lookup};
+use super::lint;
 
 /// An identification key: its value ends in a verified mod-10 check digit.
-pub(super) fn is_key(spec: &AiSpec) -> bool {
-    matches!(spec.meaning, Meaning::Key(_))
+pub(super) fn is_key(def: &AiDef) -> bool {
+    def.is_key()
 }
 
 pub(super) fn is_known_prefix(digits: &str) -> bool {
-    TABLE.iter().any(|s| s.ai.starts_with(digits))
+    dictionary::is_known_prefix(digits)
 }
 
 /// GS1 General Specifications figure 7.8.5-2 ("predefined length"): total
@@ -137,6 +20,7 @@ pub(super) fn is_known_prefix(digits: &str) -> bool {
 /// followed directly by the next AI without a separator. The list is fixed by
 /// GS1 forever so that old scanners keep working, which is why it includes
 /// prefixes (03, 04, 14, 18, 19, 33–36) lotline has no AIs for.
+#[cfg(test)]
 pub(super) fn predefined_total_length(ai: &str) -> Option<usize> {
     Some(match ai.get(..2)? {
         "00" => 20,
@@ -186,19 +70,17 @@ pub(super) enum Source {
 }
 
 pub(super) fn check_length(
-    spec: &AiSpec,
+    def: &AiDef,
     found: usize,
     before: Boundary,
     source: Source,
 ) -> Result<(), ScanError> {
-    let numeric = spec.charset == Charset::Numeric;
-    let (min, max, exact) = match spec.length {
-        Length::Fixed(n) => (n, n, true),
-        Length::Variable(n) => (1, n, false),
-    };
+    let numeric = def.parts.iter().all(|p| p.cset == Cset::Numeric);
+    let (min, max) = (def.min_len(), def.max_len());
+    let exact = min == max;
     if found < min {
         return Err(ScanError::TooShort {
-            ai: spec.ai.to_owned(),
+            ai: def.ai.to_owned(),
             min,
             exact,
             numeric,
@@ -208,7 +90,7 @@ pub(super) fn check_length(
     }
     if found > max {
         return Err(ScanError::TooLong {
-            ai: spec.ai.to_owned(),
+            ai: def.ai.to_owned(),
             found,
             max,
             fixed: exact,
@@ -226,48 +108,140 @@ fn maybe_separator(c: char, source: Source) -> bool {
     source == Source::ElementString && (c.is_ascii_punctuation() || c.is_ascii_control())
 }
 
-/// Validates characters and meaning of a value whose length has been checked.
+/// GS1 AI encodable character set 39.
+fn is_cset39(c: char) -> bool {
+    c.is_ascii_digit() || c.is_ascii_uppercase() || matches!(c, '#' | '-' | '/')
+}
+
+fn is_base64url(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=')
+}
+
+/// The value cut into the dictionary's components: fixed ones take their length, the last
+/// may be shorter, and optional ones may be missing once the data is used up.
+fn components(def: &AiDef, value: &str) -> Result<Vec<String>, ScanError> {
+    let chars: Vec<char> = value.chars().collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (k, part) in def.parts.iter().enumerate() {
+        let left = chars.len() - at;
+        if left == 0 && part.optional {
+            break;
+        }
+        let take = left.min(part.max);
+        if take < part.min {
+            return Err(ScanError::Invalid {
+                ai: def.ai.to_owned(),
+                value: value.to_owned(),
+                reason: format!(
+                    "part {} needs {} characters, found {take}",
+                    k + 1,
+                    if part.min == part.max {
+                        part.min.to_string()
+                    } else {
+                        format!("at least {}", part.min)
+                    }
+                ),
+            });
+        }
+        out.push(
+            chars
+                .get(at..at + take)
+                .unwrap_or_default()
+                .iter()
+                .collect(),
+        );
+        at += take;
+    }
+    Ok(out)
+}
+
+/// Validates characters and meaning of a value whose length has been checked: every
+/// component's characters and the dictionary's checks on it.
 pub(super) fn make_element(
-    spec: &AiSpec,
+    def: &AiDef,
     value: String,
     source: Source,
     today: NaiveDate,
 ) -> Result<Element, ScanError> {
-    let ai = || spec.ai.to_owned();
-    match spec.charset {
-        Charset::Numeric => {
-            if let Some(found) = value.chars().find(|c| !c.is_ascii_digit()) {
-                return Err(ScanError::NotNumeric {
-                    ai: ai(),
-                    found,
-                    separator_hint: maybe_separator(found, source),
-                });
-            }
-        }
-        Charset::Cset82 => {
-            if let Some(found) = value.chars().find(|&c| !is_cset82(c)) {
-                return Err(ScanError::InvalidCharacter {
-                    ai: ai(),
-                    found,
-                    separator_hint: maybe_separator(found, source),
-                });
-            }
-        }
-    }
+    let ai = || def.ai.to_owned();
+    let parts = components(def, &value)?;
     let mut date = None;
-    let mut decimal = None;
-    match spec.meaning {
-        Meaning::Text => {}
-        Meaning::Key(key) => check_key(spec.ai, key, &value)?,
-        Meaning::Date { day_zero } => date = Some(parse_date(spec.ai, &value, day_zero, today)?),
-        Meaning::Decimal { places } => decimal = Some(decimal_text(&value, places)),
+    for (part, text) in def.parts.iter().zip(&parts) {
+        let bad_char = |allowed: fn(char) -> bool| text.chars().find(|&c| !allowed(c));
+        match part.cset {
+            Cset::Numeric => {
+                if let Some(found) = bad_char(|c| c.is_ascii_digit()) {
+                    return Err(ScanError::NotNumeric {
+                        ai: ai(),
+                        found,
+                        separator_hint: maybe_separator(found, source),
+                    });
+                }
+            }
+            Cset::Cset82 | Cset::Cset39 | Cset::Base64Url => {
+                let allowed: fn(char) -> bool = match part.cset {
+                    Cset::Cset39 => is_cset39,
+                    Cset::Base64Url => is_base64url,
+                    _ => is_cset82,
+                };
+                if let Some(found) = bad_char(allowed) {
+                    return Err(ScanError::InvalidCharacter {
+                        ai: ai(),
+                        found,
+                        separator_hint: maybe_separator(found, source),
+                    });
+                }
+            }
+        }
+        for &l in part.lints {
+            let found = match l {
+                Lint::Csum => {
+                    check_key(def.ai, key_name(def), text)?;
+                    None
+                }
+                Lint::Yymmd0 => Some(parse_date(def.ai, text, true, today)?),
+                Lint::Yymmdd => Some(parse_date(def.ai, text, false, today)?),
+                Lint::Yyyymmdd => Some(parse_long_date(def.ai, text)?),
+                _ => {
+                    lint::check(l, text).map_err(|reason| ScanError::Invalid {
+                        ai: ai(),
+                        value: value.clone(),
+                        reason,
+                    })?;
+                    None
+                }
+            };
+            date = date.or(found);
+        }
     }
     Ok(Element {
         ai: ai(),
+        decimal: decimal_places(def.ai)
+            .and_then(|places| parts.last().map(|amount| decimal_text(amount, places))),
         value,
         date,
-        decimal,
     })
+}
+
+/// The AIs whose last digit says how many of the (last component's) digits are decimals:
+/// measures (31nn–36nn) and amounts, prices and percentages (39nn).
+fn decimal_places(ai: &str) -> Option<usize> {
+    let b = ai.as_bytes();
+    match b {
+        [b'3', b'1'..=b'6' | b'9', _, d] if d.is_ascii_digit() => Some(usize::from(d - b'0')),
+        _ => None,
+    }
+}
+
+/// What the floor user knows a key as, for check digit errors.
+fn key_name(def: &AiDef) -> &'static str {
+    match def.ai {
+        "01" | "02" | "03" => "GTIN",
+        "00" => "SSCC",
+        a if a.starts_with("41") => "GLN",
+        _ => def.title,
+    }
 }
 
 fn check_key(ai: &str, key: &'static str, value: &str) -> Result<(), ScanError> {
@@ -373,6 +347,37 @@ fn parse_date(
     })
 }
 
+/// YYYYMMDD, where no century needs resolving and no day may be 00.
+fn parse_long_date(ai: &str, value: &str) -> Result<NaiveDate, ScanError> {
+    let year = value.get(..4).and_then(|y| y.parse::<i32>().ok());
+    let rest = value.get(4..).unwrap_or("");
+    match year {
+        Some(year) if rest.len() == 4 => {
+            // The same checks and words as YYMMDD, with the year given whole.
+            let yy = year.rem_euclid(100);
+            let today =
+                NaiveDate::from_ymd_opt(year, 6, 30).ok_or_else(|| ScanError::InvalidDate {
+                    ai: ai.to_owned(),
+                    value: value.to_owned(),
+                    reason: format!("year {year}"),
+                })?;
+            parse_date(ai, &format!("{yy:02}{rest}"), false, today).map_err(|e| match e {
+                ScanError::InvalidDate { reason, .. } => ScanError::InvalidDate {
+                    ai: ai.to_owned(),
+                    value: value.to_owned(),
+                    reason,
+                },
+                other => other,
+            })
+        }
+        _ => Err(ScanError::InvalidDate {
+            ai: ai.to_owned(),
+            value: value.to_owned(),
+            reason: "it must be 8 digits YYYYMMDD".to_owned(),
+        }),
+    }
+}
+
 /// Exact decimal text, so weights never pass through a float.
 fn decimal_text(value: &str, places: usize) -> String {
     let split = value.len().saturating_sub(places);
@@ -406,6 +411,13 @@ pub(super) fn push_unique(elements: &mut Vec<Element>, el: Element) -> Result<()
     }
 }
 
+/// GS1's pairing rules, in three steps. lotline's own rules about (01), (02) and (37)
+/// come first, in the words the floor knows them by. Then every `ex=` of the dictionary:
+/// AIs that cannot be together in one scan. Then `req=`: GS1 evaluates those over all the
+/// barcodes on an item, and a label often carries several (the SSCC alone at the bottom,
+/// a batch on a separate symbol), so a scan is refused for a missing requisite only when
+/// it could not be on another barcode: the scan carries an identification key and the
+/// requisite is not the SSCC (00) (docs/scanning.md).
 pub(super) fn check_pairs(elements: &[Element]) -> Result<(), ScanError> {
     let has = |ai: &str| elements.iter().any(|e| e.ai == ai);
     let rule = if has("01") && has("02") {
@@ -414,10 +426,53 @@ pub(super) fn check_pairs(elements: &[Element]) -> Result<(), ScanError> {
         Some(PairingRule::CountWithGtin)
     } else if has("02") && !has("37") {
         Some(PairingRule::ContentWithoutCount)
-    } else if has("37") && !has("02") {
+    } else if has("37") && !has("02") && !has("8026") {
         Some(PairingRule::CountWithoutContent)
     } else {
         None
     };
-    rule.map_or(Ok(()), |r| Err(ScanError::Pairing(r)))
+    if let Some(r) = rule {
+        return Err(ScanError::Pairing(r));
+    }
+    let present = |pattern: &str| elements.iter().any(|e| dictionary::matches(pattern, &e.ai));
+    let defs: Vec<&AiDef> = elements.iter().filter_map(|e| lookup(&e.ai)).collect();
+    for def in &defs {
+        let clash = def.ex.iter().find_map(|pattern| {
+            elements
+                .iter()
+                .find(|e| e.ai != def.ai && dictionary::matches(pattern, &e.ai))
+        });
+        if let Some(other) = clash {
+            return Err(ScanError::Excluded {
+                ai: def.ai.to_owned(),
+                other: other.ai.clone(),
+            });
+        }
+    }
+    if !defs.iter().any(|d| d.is_key()) {
+        return Ok(());
+    }
+    for def in &defs {
+        for alternatives in def.req {
+            let met = alternatives
+                .iter()
+                .any(|all| all.iter().all(|p| *p == "00" || present(p)));
+            if !met {
+                let needs: Vec<String> = alternatives
+                    .iter()
+                    .map(|all| {
+                        all.iter()
+                            .map(|p| format!("({p})"))
+                            .collect::<Vec<_>>()
+                            .join(" with ")
+                    })
+                    .collect();
+                return Err(ScanError::Requires {
+                    ai: def.ai.to_owned(),
+                    needs: needs.join(" or "),
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,12 +1,8 @@
 use chrono::NaiveDate;
 
 use super::ai::{self, Source};
+use super::dictionary::Cset;
 use super::{Boundary, Element, ScanError};
-
-/// Primary keys lotline accepts in a Digital Link path, with the key
-/// qualifiers each may carry after it.
-const PRIMARY_KEYS: &[(&str, &[&str])] =
-    &[("01", &["22", "10", "21"]), ("00", &[]), ("414", &["254"])];
 
 pub(super) fn looks_like(text: &str) -> bool {
     ["http://", "https://"].iter().any(|scheme| {
@@ -43,6 +39,11 @@ pub(super) fn parse(uri: &str, today: NaiveDate) -> Result<Option<Vec<Element>>,
         // resolver instructions and none of our business.
         let is_ai_key = (2..=4).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_digit());
         if is_ai_key {
+            // GS1 lets only some AIs be data attributes; keys and their qualifiers
+            // belong in the path.
+            if ai::lookup(key).is_some_and(|d| !d.dl_attribute) {
+                return Err(ScanError::NotDataAttribute { ai: key.to_owned() });
+            }
             add(key, value, &mut elements, today)?;
         }
     }
@@ -56,13 +57,25 @@ pub(super) fn parse(uri: &str, today: NaiveDate) -> Result<Option<Vec<Element>>,
 fn locate(segments: &[&str]) -> Result<Option<usize>, ScanError> {
     let mut first_error = None;
     for (i, key) in segments.iter().enumerate() {
-        let Some(&(_, qualifiers)) = PRIMARY_KEYS.iter().find(|(k, _)| k == key) else {
+        let Some(def) = ai::lookup(key) else {
+            continue;
+        };
+        let Some(qualifiers) = def.dl_primary else {
             continue;
         };
         let Some(value) = segments.get(i + 1) else {
             continue;
         };
-        if value.len() < 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        // A numeric key's value starts with at least 8 digits (a GTIN-8 is the shortest);
+        // that tells it from a brand's own path segments.
+        let digits = match def.parts.first() {
+            Some(p) if p.cset == Cset::Numeric => p.min.min(8),
+            _ => 1,
+        };
+        let head = value.get(..digits).unwrap_or("");
+        if head.len() < digits
+            || !value.bytes().take(digits).all(|b| b.is_ascii_digit()) && digits > 1
+        {
             continue;
         }
         match check_qualifiers(key, qualifiers, segments.get(i + 2..).unwrap_or_default()) {
@@ -75,18 +88,13 @@ fn locate(segments: &[&str]) -> Result<Option<usize>, ScanError> {
     first_error.map_or(Ok(None), Err)
 }
 
-fn check_qualifiers(primary: &str, allowed: &[&str], rest: &[&str]) -> Result<(), ScanError> {
+/// The path after the primary key: pairs of qualifier and value, the qualifiers in the
+/// order of one of the key's sequences (`22, 10, 21` or `235` after a GTIN), each at most once.
+fn check_qualifiers(primary: &str, sequences: &[&[&str]], rest: &[&str]) -> Result<(), ScanError> {
+    let mut keys = Vec::new();
     for pair in rest.chunks(2) {
         match *pair {
-            [key, _] if allowed.contains(&key) => {}
-            [key, _] => {
-                return Err(ScanError::DigitalLink {
-                    detail: format!(
-                        "path segment {} is not a key qualifier allowed after AI ({primary})",
-                        crate::text::excerpt(key)
-                    ),
-                });
-            }
+            [key, _] => keys.push(key),
             _ => {
                 let last = pair.first().copied().unwrap_or_default();
                 return Err(ScanError::DigitalLink {
@@ -98,7 +106,46 @@ fn check_qualifiers(primary: &str, allowed: &[&str], rest: &[&str]) -> Result<()
             }
         }
     }
-    Ok(())
+    let in_order = |seq: &[&str]| {
+        let mut at = 0;
+        keys.iter().all(
+            |k| match seq.get(at..).and_then(|s| s.iter().position(|q| q == k)) {
+                Some(p) => {
+                    at += p + 1;
+                    true
+                }
+                None => false,
+            },
+        )
+    };
+    if sequences.iter().any(|seq| in_order(seq)) {
+        return Ok(());
+    }
+    let allowed: Vec<String> = sequences
+        .iter()
+        .filter(|seq| !seq.is_empty())
+        .map(|seq| seq.join(", "))
+        .collect();
+    let offending = keys
+        .iter()
+        .find(|k| !sequences.iter().any(|seq| seq.contains(k)))
+        .or(keys.first())
+        .copied()
+        .unwrap_or_default();
+    Err(ScanError::DigitalLink {
+        detail: if allowed.is_empty() {
+            format!(
+                "path segment {} follows AI ({primary}), which takes no key qualifiers",
+                crate::text::excerpt(offending)
+            )
+        } else {
+            format!(
+                "path segment {} is not a key qualifier allowed after AI ({primary}) (allowed, in this order: {})",
+                crate::text::excerpt(offending),
+                allowed.join(" or ")
+            )
+        },
+    })
 }
 
 fn add(

@@ -1,6 +1,6 @@
 use chrono::NaiveDate;
 
-use super::ai::{self, AiSpec, Length, Source};
+use super::ai::{self, AiDef, Source};
 use super::{Boundary, Element, GS, ScanError};
 
 /// Parses a GS1 element string (what follows `]C1`, `]d2`, … ) into elements.
@@ -32,10 +32,7 @@ pub(super) fn parse(
         // the next separator, so that a fixed-length AI outside the predefined
         // table with extra characters is reported as too long rather than
         // silently split.
-        let limit = match spec.length {
-            Length::Fixed(n) if ai::predefined_total_length(spec.ai).is_some() => Some(n),
-            _ => None,
-        };
+        let limit = (!spec.separator).then(|| spec.max_len());
         let mut j = start;
         while let Some(&c) = chars.get(j) {
             if is_sep(c) || limit.is_some_and(|l| j - start >= l) {
@@ -59,7 +56,7 @@ pub(super) fn parse(
 
 /// Reads the AI at `*pos`. The table is prefix-free, so the first match while
 /// reading digits is the only possible one.
-fn read_ai(chars: &[char], pos: &mut usize) -> Result<&'static AiSpec, ScanError> {
+fn read_ai(chars: &[char], pos: &mut usize) -> Result<&'static AiDef, ScanError> {
     let start = *pos;
     let mut run = String::new();
     let mut i = start;

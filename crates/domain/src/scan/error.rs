@@ -21,7 +21,7 @@ pub enum ScanError {
     #[error("The scan ends in the middle of an Application Identifier ({digits})")]
     TruncatedAi { digits: String },
 
-    #[error("AI ({ai}) is not an Application Identifier lotline knows")]
+    #[error("AI ({ai}) is not a GS1 Application Identifier")]
     UnknownAi { ai: String },
 
     #[error("AI ({ai}) needs {}, found {found} {before}", amount(*.min, *.exact, *.numeric))]
@@ -103,6 +103,29 @@ pub enum ScanError {
 
     #[error("AI ({ai}) in the Digital Link URI has broken percent-encoding")]
     PercentEncoding { ai: String },
+
+    /// A check of the GS1 syntax dictionary failed (a country code, a time, a check
+    /// character pair…); `reason` says which and what was found.
+    #[error("AI ({ai}) value {value} is not valid: {reason}")]
+    Invalid {
+        ai: String,
+        value: String,
+        reason: String,
+    },
+
+    /// GS1 says the two AIs cannot appear together.
+    #[error("AI ({ai}) cannot appear together with AI ({other}) in one scan")]
+    Excluded { ai: String, other: String },
+
+    /// GS1 says the AI is used only with others that the scan lacks.
+    #[error("AI ({ai}) is used only together with {needs}, which this scan lacks")]
+    Requires { ai: String, needs: String },
+
+    /// A Digital Link query parameter that GS1 does not allow as a data attribute.
+    #[error(
+        "AI ({ai}) cannot be a Digital Link data attribute (?{ai}=…); only the path may carry it"
+    )]
+    NotDataAttribute { ai: String },
 }
 
 /// Where a too-short value stopped, because "before a separator" and "before
@@ -131,7 +154,7 @@ impl fmt::Display for Boundary {
 pub enum PairingRule {
     /// (01) and (37) together.
     CountWithGtin,
-    /// (37) without (02).
+    /// (37) without (02) (or (8026), the pieces of a trade item).
     CountWithoutContent,
     /// (02) without (37).
     ContentWithoutCount,

@@ -10,14 +10,18 @@
 //! Depends only on `domain` (for the GS1 check digit), as docs/architecture.md says.
 
 mod ai;
+mod dictionary;
 mod digital_link;
 mod element_string;
 mod error;
 mod hri;
+mod lint;
 mod symbology;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod samples;
 #[cfg(test)]
 mod tests;
 
@@ -225,7 +229,8 @@ fn today_local() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// What an Application Identifier means, in the words a floor user knows.
+/// What an Application Identifier means: for the ones lotline uses, in the words a floor
+/// user knows; for the rest, GS1's title from the syntax dictionary; "" for no AI.
 pub fn ai_title(ai: &str) -> &'static str {
     match ai {
         "00" => "SSCC (pallet / logistic unit)",
@@ -258,9 +263,14 @@ pub fn ai_title(ai: &str) -> &'static str {
         "422" => "country of origin",
         "426" => "country of full process",
         "7006" => "first freeze date",
+        "7007" => "harvest date",
+        // The dictionary leaves these two untitled.
+        "8110" => "COUPON CODE",
+        "8112" => "PAPERLESS COUPON",
         a if a.starts_with("310") => "net weight, kg",
         a if a.starts_with("320") => "net weight, lb",
-        _ => "",
+        // Every other AI by GS1's own short title ("SHIP TO POST").
+        a => dictionary::lookup(a).map_or("", |d| d.title),
     }
 }
 

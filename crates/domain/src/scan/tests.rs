@@ -74,8 +74,8 @@ fn check_digit_rejects_non_digits() {
 
 #[test]
 fn table_is_prefix_free() {
-    for a in ai::all() {
-        for b in ai::all() {
+    for a in dictionary::all() {
+        for b in dictionary::all() {
             if a.ai != b.ai {
                 assert!(!b.ai.starts_with(a.ai), "{} is a prefix of {}", a.ai, b.ai);
             }
@@ -83,16 +83,27 @@ fn table_is_prefix_free() {
     }
 }
 
+/// The dictionary's `*` flag (no separator needed) agrees with GS1's predefined-length
+/// list, which is fixed forever: every flagged AI is fixed-length with the list's total,
+/// and every AI the list covers is flagged.
 #[test]
-fn predefined_table_matches_ai_lengths() {
-    for s in ai::all() {
-        if let Some(total) = ai::predefined_total_length(s.ai) {
-            assert_eq!(
-                s.length,
-                ai::Length::Fixed(total - s.ai.len()),
-                "AI {} disagrees with the predefined-length table",
-                s.ai
-            );
+fn predefined_table_matches_dictionary_flags() {
+    for d in dictionary::all() {
+        match ai::predefined_total_length(d.ai) {
+            Some(total) => {
+                assert!(
+                    !d.separator,
+                    "AI {} is predefined-length but needs a separator",
+                    d.ai
+                );
+                assert_eq!(
+                    (d.min_len(), d.max_len()),
+                    (total - d.ai.len(), total - d.ai.len()),
+                    "AI {}",
+                    d.ai
+                );
+            }
+            None => assert!(d.separator, "AI {} is flagged predefined-length", d.ai),
         }
     }
     assert_eq!(ai::predefined_total_length("00"), Some(20));
@@ -102,6 +113,20 @@ fn predefined_table_matches_ai_lengths() {
     assert_eq!(ai::predefined_total_length("37"), None);
     assert_eq!(ai::predefined_total_length("422"), None);
     assert_eq!(ai::predefined_total_length("23"), None);
+}
+
+/// The whole dictionary made it into the table: its line count, ranges expanded.
+#[test]
+fn table_has_every_ai_of_the_dictionary() {
+    let all = dictionary::all();
+    assert!(all.len() > 500, "only {} AIs", all.len());
+    for ai in [
+        "00", "01", "10", "3105", "3955", "4300", "7007", "7040", "8030", "8112", "90", "91", "99",
+    ] {
+        assert!(dictionary::lookup(ai).is_some(), "AI {ai} missing");
+    }
+    assert_eq!(dictionary::lookup("91").map(|d| d.title), Some("INTERNAL"));
+    assert!(dictionary::lookup("3106").is_none());
 }
 
 // ---------------------------------------------------------------- keys
@@ -498,7 +523,7 @@ fn weight_is_predefined_length() {
 fn unsupported_weight_decimal_position_is_unknown() {
     assert_eq!(
         err("]C13109012345").to_string(),
-        "AI (3109) is not an Application Identifier lotline knows"
+        "AI (3109) is not a GS1 Application Identifier"
     );
 }
 
@@ -794,20 +819,13 @@ fn empty_inputs() {
 
 #[test]
 fn unknown_ai() {
-    let e = err("]C19912345");
-    assert_eq!(e, ScanError::UnknownAi { ai: "99".into() });
+    let e = err("]C12712345");
+    assert_eq!(e, ScanError::UnknownAi { ai: "27".into() });
+    assert_eq!(e.to_string(), "AI (27) is not a GS1 Application Identifier");
+    // Named as far as it is certainly unknown: 80nn AIs exist, 809n do not.
     assert_eq!(
-        e.to_string(),
-        "AI (99) is not an Application Identifier lotline knows"
-    );
-    // 420 (ship-to postal code) is a real GS1 AI, but not one we take.
-    assert_eq!(
-        err("]C142012345"),
-        ScanError::UnknownAi { ai: "420".into() }
-    );
-    assert_eq!(
-        err(&format!("]C101{GTIN}8008123")),
-        ScanError::UnknownAi { ai: "80".into() }
+        err(&format!("]C101{GTIN}8099123")),
+        ScanError::UnknownAi { ai: "809".into() }
     );
 }
 
@@ -915,7 +933,7 @@ fn human_readable_errors() {
         err(&format!("(10){}", "B".repeat(21))).to_string(),
         "AI (10) data is too long (21 characters, at most 20)"
     );
-    assert_eq!(err("(99)123"), ScanError::UnknownAi { ai: "99".into() });
+    assert_eq!(err("(27)123"), ScanError::UnknownAi { ai: "27".into() });
     assert!(matches!(err("(17)261301"), ScanError::InvalidDate { .. }));
     assert!(matches!(
         err("(02)10614141000002"),
@@ -1005,7 +1023,7 @@ fn digital_link_gtin_wrong_length_or_check() {
 #[test]
 fn digital_link_percent_encoding() {
     let s = ok(&format!(
-        "https://id.gs1.org/01/{GTIN}/10/AB%2F12%21?21=x%2By+z"
+        "https://id.gs1.org/01/{GTIN}/10/AB%2F12%21/21/x%2By+z"
     ));
     assert_eq!(s.lot(), Some("AB/12!"));
     // '+' is literal in Digital Link, and legal in CSET 82.
@@ -1052,8 +1070,13 @@ fn digital_link_query_errors() {
         "AI (17) needs 6 digits, found 4 in the Digital Link URI"
     );
     assert_eq!(
-        err(&format!("https://id.gs1.org/01/{GTIN}?99=1")),
-        ScanError::UnknownAi { ai: "99".into() }
+        err(&format!("https://id.gs1.org/01/{GTIN}?27=1")),
+        ScanError::UnknownAi { ai: "27".into() }
+    );
+    // A key qualifier belongs in the path; GS1 does not let it be a data attribute.
+    assert_eq!(
+        err(&format!("https://id.gs1.org/01/{GTIN}?21=X")).to_string(),
+        "AI (21) cannot be a Digital Link data attribute (?21=…); only the path may carry it"
     );
     assert!(matches!(
         err(&format!("https://id.gs1.org/01/{GTIN}/10/A?10=B")),
@@ -1076,7 +1099,7 @@ fn digital_link_sscc_and_gln_keys() {
 fn digital_link_bad_path_structure() {
     assert_eq!(
         err(&format!("https://id.gs1.org/01/{GTIN}/99/x")).to_string(),
-        "The Digital Link URI is not valid: path segment '99' is not a key qualifier allowed after AI (01)"
+        "The Digital Link URI is not valid: path segment '99' is not a key qualifier allowed after AI (01) (allowed, in this order: 22, 10, 21 or 235)"
     );
     assert_eq!(
         err(&format!("https://id.gs1.org/01/{GTIN}/10")).to_string(),
