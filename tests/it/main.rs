@@ -23,6 +23,7 @@ mod epcis_partner;
 mod faults;
 mod floor;
 mod fsma;
+mod gs1_diff;
 mod hermetic;
 mod hostile;
 mod kill;

@@ -379,7 +379,11 @@ fn parse_long_date(ai: &str, value: &str) -> Result<NaiveDate, ScanError> {
 }
 
 /// Exact decimal text, so weights never pass through a float.
+/// A value with fewer digits than decimal places has leading zeros left out
+/// (an amount 304 with 6 places is 0.000304).
 fn decimal_text(value: &str, places: usize) -> String {
+    let value = format!("{value:0>places$}");
+    let value = value.as_str();
     let split = value.len().saturating_sub(places);
     let (int, frac) = match (value.get(..split), value.get(split..)) {
         (Some(i), Some(f)) => (i, f),

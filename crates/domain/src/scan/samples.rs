@@ -151,6 +151,17 @@ fn dates_and_decimals_beyond_the_ones_lotline_uses() {
     let s = s.unwrap_or_else(|e| panic!("{e}"));
     let price = s.get("3932").unwrap();
     assert_eq!(price.decimal.as_deref(), Some("19.95"));
+    // Fewer digits than decimal places: the leading zeros were left out.
+    let s = parse_at(
+        &format!("]C1010950110153000331030005003926304{GS}91X"),
+        &ScanConfig::default(),
+        today(),
+    );
+    let s = s.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        s.get("3926").and_then(|e| e.decimal.as_deref()),
+        Some("0.000304")
+    );
 }
 
 fn error(input: &str) -> String {
