@@ -46,6 +46,19 @@ fn main() {
         codes.sort_unstable();
         writeln!(out, "pub(super) static {konst}: &[&str] = &{codes:?};").unwrap();
     }
+    let pairs: Vec<(&str, &str)> = iso
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter_map(|f| match f.as_slice() {
+            ["country", numeric, alpha2] => Some((*numeric, *alpha2)),
+            _ => None,
+        })
+        .collect();
+    writeln!(
+        out,
+        "pub(super) static COUNTRY_PAIRS: &[(&str, &str)] = &{pairs:?};"
+    )
+    .unwrap();
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("gs1_table.rs");
     std::fs::write(dest, out).expect("write the generated GS1 table");
 }

@@ -257,6 +257,12 @@ pub(super) fn describe_event(e: &Event, codes: &LotNames) -> String {
             after.id,
             describe_changes(&after.changes_from(before))
         ),
+        EventKind::LabelData {
+            receipt, elements, ..
+        } => format!(
+            "{} (kept from the scan of receipt {receipt})",
+            lotline_domain::describe_label(elements)
+        ),
         EventKind::ExpiryOverride { event, lots } => format!(
             "expired lot{} {} used by event {event}: expiry override",
             if lots.len() == 1 { "" } else { "s" },

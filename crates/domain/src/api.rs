@@ -68,6 +68,9 @@ pub enum Command {
         note: String,
         date: NaiveDate,
     },
+    /// A receipt from a scanned supplier label, with the label's other GS1 elements kept
+    /// beside it (`EventKind::LabelData`) in the same transaction.
+    ReceiveScanned(crate::ScannedReceipt),
 }
 
 impl Command {
@@ -95,6 +98,7 @@ impl Command {
         matches!(
             self,
             Command::Receive(_)
+                | Command::ReceiveScanned(_)
                 | Command::Produce(_)
                 | Command::Ship(_)
                 | Command::Adjust(_)

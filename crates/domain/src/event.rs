@@ -210,6 +210,13 @@ pub enum EventKind {
     MockRecallCount(super::MockCount),
     /// A mock recall completed, its reconciliation as it stood then.
     MockRecallFinished(Box<super::MockFinish>),
+    /// What the supplier's scanned label said beyond the receipt `receipt` (recorded in the
+    /// same transaction) into `lot`: harvest date, origin, serials… Changes nothing.
+    LabelData {
+        receipt: u64,
+        lot: LotId,
+        elements: Vec<super::LabelElement>,
+    },
 }
 
 /// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
@@ -270,6 +277,7 @@ impl EventKind {
             EventKind::MockRecallStarted(_) => "mock recall started",
             EventKind::MockRecallCount(_) => "mock recall count",
             EventKind::MockRecallFinished(_) => "mock recall finished",
+            EventKind::LabelData { .. } => "label data",
         }
     }
 
@@ -295,6 +303,7 @@ impl EventKind {
                 }
             }
             EventKind::MockRecallFinished(f) => vec![f.root],
+            EventKind::LabelData { lot, .. } => vec![*lot],
             EventKind::Void { .. }
             | EventKind::ItemChanged { .. }
             | EventKind::PartyChanged { .. } => vec![],

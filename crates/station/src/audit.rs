@@ -14,7 +14,8 @@ pub fn tried(c: &Command) -> (String, Option<LotCode>) {
         Command::SetPlant(_) => ("change the plant's settings".into(), None),
         Command::AddItem(i) => (format!("add item {}", i.code), None),
         Command::AddParty(p) => (format!("add party {}", p.id), None),
-        Command::Receive(r) => (
+        Command::Receive(r)
+        | Command::ReceiveScanned(lotline_domain::ScannedReceipt { receipt: r, .. }) => (
             format!("receive {} {} from {}", r.qty, r.item, r.supplier),
             None,
         ),

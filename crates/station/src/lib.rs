@@ -213,6 +213,8 @@ typed! {
     fn add_party(p: NewParty) -> () = Cmd(C::AddParty(p)) => Reply::Done => ();
     /// Returns the new lot.
     fn receive(r: NewReceipt) -> Created = Cmd(C::Receive(r)) => Reply::Created(c) => c;
+    /// A receipt from a scanned label, its other GS1 elements kept with it. Returns the new lot.
+    fn receive_scanned(s: ScannedReceipt) -> Created = Cmd(C::ReceiveScanned(s)) => Reply::Created(c) => c;
     /// Returns the new output lot.
     fn produce(b: NewBatch) -> Created = Cmd(C::Produce(b)) => Reply::Created(c) => c;
     /// Returns the shipment's event id.

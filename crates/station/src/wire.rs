@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 /// large for a frame refused in their place, a food's event ids for exports.
 /// 3: a version mismatch as its own error kind, refusals on reconnect told to the app,
 /// backups streamed to QA, and an audit with master data, settings and refused attempts.
-pub const PROTOCOL: u32 = 3;
+/// 4: a receipt from a scanned label with the label's other GS1 elements
+/// (`Command::ReceiveScanned`, `EventKind::LabelData`).
+pub const PROTOCOL: u32 = 4;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.

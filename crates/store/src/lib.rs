@@ -782,6 +782,7 @@ impl Store {
             // Returns and mock recall records are new event kinds: only their index.
             w.open_table(MOCK_RECALLS)?;
         }
+        // 8: label data kept with receipts is a new event kind; nothing to copy.
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
         w.commit()?;

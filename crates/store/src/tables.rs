@@ -26,7 +26,9 @@ use redb::{MultimapTableDefinition, TableDefinition};
 /// 7: customer returns (a lot origin and an event kind) and mock recall records (three
 ///    event kinds, indexed by `mock_recall_events`). Nothing stored changes; the version
 ///    keeps an older lotline from reading events it does not know as damage.
-pub const SCHEMA_VERSION: u32 = 7;
+/// 8: a scanned supplier label's GS1 elements kept with its receipt (an event kind,
+///    `LabelData`). Nothing stored changes; as for 7.
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");

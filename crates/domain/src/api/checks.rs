@@ -48,6 +48,10 @@ impl Command {
                 check_text(note, "note", NOTE_MAX)?;
                 check_date(*date, "date")
             }
+            Command::ReceiveScanned(s) => {
+                s.receipt.check()?;
+                s.validate()
+            }
         }
     }
 }

@@ -144,3 +144,11 @@ pub(super) fn is_country_alpha2(code: &str) -> bool {
 pub(super) fn is_currency(numeric: &str) -> bool {
     CURRENCY_NUMERIC.binary_search(&numeric).is_ok()
 }
+
+/// The ISO 3166 two-letter code of a numeric country code (276 → DE).
+pub(super) fn alpha2_of(numeric: &str) -> Option<&'static str> {
+    COUNTRY_PAIRS
+        .iter()
+        .find(|(n, _)| *n == numeric)
+        .map(|(_, a)| *a)
+}

@@ -150,6 +150,49 @@ impl Scan {
     }
 }
 
+/// The AIs the receive form fills its fields from: the GTIN (item), the lot, the expiry or
+/// best-before date, the count or net weight (quantity), the supplier's GLN and the lot
+/// code's source. Every other element of a supplier's label is kept with the receipt.
+pub fn fills_receipt(ai: &str) -> bool {
+    matches!(ai, "01" | "02" | "10" | "15" | "17" | "37" | "412" | "416")
+        || (ai.len() == 4 && (ai.starts_with("310") || ai.starts_with("320")))
+}
+
+impl Scan {
+    /// The elements the receive form does not take, to keep with the receipt.
+    pub fn kept(&self) -> Vec<crate::LabelElement> {
+        self.elements()
+            .iter()
+            .filter(|e| !fills_receipt(&e.ai))
+            .map(|e| crate::LabelElement {
+                ai: e.ai.clone(),
+                value: e.value.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Checks one element string given as AI and value (kept label data sent by a client):
+/// a GS1 AI and a value valid for it. `today` decides two-digit centuries.
+pub fn check_element(ai: &str, value: &str, today: NaiveDate) -> Result<Element, ScanError> {
+    let def = ai::lookup(ai).ok_or_else(|| ScanError::UnknownAi {
+        ai: crate::text::excerpt(ai),
+    })?;
+    ai::check_length(
+        def,
+        value.chars().count(),
+        Boundary::EndOfScan,
+        ai::Source::HumanReadable,
+    )?;
+    ai::make_element(def, value.to_owned(), ai::Source::HumanReadable, today)
+}
+
+/// The ISO 3166 two-letter code of a numeric one as GS1 AIs carry it ((422) 276 → "DE"),
+/// for EPCIS, whose `countryOfOrigin` takes the letters.
+pub fn country_alpha2(numeric: &str) -> Option<&'static str> {
+    dictionary::alpha2_of(numeric)
+}
+
 /// Parses one scan, resolving two-digit years against the station's local date.
 pub fn parse(input: &str, cfg: &ScanConfig) -> Result<Scan, ScanError> {
     parse_at(input, cfg, today_local())

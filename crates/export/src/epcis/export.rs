@@ -98,6 +98,8 @@ pub struct Plan {
     parties: Vec<Party>,
     used_items: BTreeSet<ItemCode>,
     events: Vec<u64>,
+    /// A scanned supplier label's kept GS1 elements, by the receipt event they belong to.
+    labels: HashMap<u64, Vec<lotline_domain::LabelElement>>,
     pub counts: Counts,
 }
 
@@ -173,9 +175,16 @@ pub fn plan(
     let mut used_items = BTreeSet::new();
     let mut used_parties = BTreeSet::new();
     let mut counts = Counts::default();
+    let mut labels = HashMap::new();
     let mut take = |page: EventPageRows| {
         let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
         for ev in &page.events {
+            if let EventKind::LabelData {
+                receipt, elements, ..
+            } = &ev.kind
+            {
+                labels.insert(*receipt, elements.clone());
+            }
             let Some(named) = named_lots(&ev.kind) else {
                 continue;
             };
@@ -230,7 +239,10 @@ pub fn plan(
             }
             for l in &trace.lots {
                 for h in st.lot_history(l.code.clone())?.events {
-                    if matches!(h.event.kind, EventKind::Adjust { .. }) {
+                    if matches!(
+                        h.event.kind,
+                        EventKind::Adjust { .. } | EventKind::LabelData { .. }
+                    ) {
                         ids.insert(h.event.id);
                     }
                 }
@@ -278,8 +290,55 @@ pub fn plan(
         parties,
         used_items,
         events: chosen,
+        labels,
         counts,
     })
+}
+
+/// A scanned label's kept elements on its receiving event: those CBV has a master-data
+/// attribute for in `ilmd` (harvest dates, first freeze date, country of origin), and every
+/// one as scanned, AI by AI, in lotline's `label` field (docs/epcis.md).
+fn label_fields(m: &mut Map<String, Value>, label: &[lotline_domain::LabelElement], on: NaiveDate) {
+    use lotline_domain::scan;
+    let date = |ai: &str, value: &str| {
+        scan::check_element(ai, value, on)
+            .ok()
+            .and_then(|e| e.date)
+            .map(|d| d.to_string())
+    };
+    let mut ilmd = Map::new();
+    for e in label {
+        match e.ai.as_str() {
+            "7007" => {
+                let (start, end) = e.value.split_at(e.value.len().min(6));
+                if let Some(d) = date("7007", start) {
+                    ilmd.insert(format!("{CBVMDA}harvestStartDate"), json!(d));
+                }
+                if let Some(d) = date("7007", end).filter(|_| !end.is_empty()) {
+                    ilmd.insert(format!("{CBVMDA}harvestEndDate"), json!(d));
+                }
+            }
+            "7006" => {
+                if let Some(d) = date("7006", &e.value) {
+                    ilmd.insert(format!("{CBVMDA}firstFreezeDate"), json!(d));
+                }
+            }
+            "422" => {
+                if let Some(c) = scan::country_alpha2(&e.value) {
+                    ilmd.insert(format!("{CBVMDA}countryOfOrigin"), json!(c));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !ilmd.is_empty() {
+        m.insert("ilmd".into(), Value::Object(ilmd));
+    }
+    let all: Map<String, Value> = label
+        .iter()
+        .map(|e| (e.ai.clone(), json!(e.value)))
+        .collect();
+    m.insert("lotline:gs1Label".into(), Value::Object(all));
 }
 
 fn describe_empty(sel: &Selection) -> String {
@@ -743,6 +802,9 @@ fn event_json(
             }
             if !r.quality.note.is_empty() {
                 m.insert("lotline:note".into(), json!(r.quality.note));
+            }
+            if let Some(label) = plan.labels.get(&ev.id) {
+                label_fields(&mut m, label, ev.date);
             }
         }
         EventKind::Produce(b) => {

@@ -446,6 +446,7 @@ impl<'t> Tx<'t> {
                     | EventKind::Void { .. }
                     | EventKind::MockRecall(_)
                     | EventKind::ExpiryOverride { .. }
+                    | EventKind::LabelData { .. }
                     | EventKind::MockRecallStarted(_)
                     | EventKind::MockRecallCount(_)
                     | EventKind::MockRecallFinished(_)
@@ -727,6 +728,7 @@ impl Tx<'_> {
                 Done
             }
             Command::Receive(r) => Created(self.receive(r, st, today)?),
+            Command::ReceiveScanned(s) => Created(self.receive_scanned(s, st, today)?),
             Command::Produce(b) => Created(self.produce(b, st, today)?),
             Command::Ship(s) => Event(self.ship(s, st, today)?),
             Command::Adjust(a) => Event(self.adjust(a, st, today)?),

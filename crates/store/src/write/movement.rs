@@ -4,6 +4,31 @@
 use super::*;
 
 impl Tx<'_> {
+    /// A receipt from a scanned label: the receipt, then the label's other elements as a
+    /// record of their own naming it, in the same transaction.
+    pub(crate) fn receive_scanned(
+        &mut self,
+        s: lotline_domain::ScannedReceipt,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        let date = s.receipt.date;
+        let created = self.receive(s.receipt, stamp, today)?;
+        if !s.label.is_empty() {
+            self.append(
+                stamp,
+                date,
+                None,
+                EventKind::LabelData {
+                    receipt: created.event,
+                    lot: created.lot,
+                    elements: s.label,
+                },
+            )?;
+        }
+        Ok(created)
+    }
+
     /// Receiving (FSMA §1.1345): a new lot of our own code carrying the supplier's lot code.
     pub(crate) fn receive(
         &mut self,

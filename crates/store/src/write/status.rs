@@ -112,7 +112,9 @@ impl Tx<'_> {
         let id = self.next_event_id()?;
         match &target.kind {
             // A record only: nothing to reverse.
-            EventKind::MockRecall(_) | EventKind::ExpiryOverride { .. } => {}
+            EventKind::MockRecall(_)
+            | EventKind::ExpiryOverride { .. }
+            | EventKind::LabelData { .. } => {}
             // Master data is corrected by another edit, which keeps this one in history.
             EventKind::ItemChanged { .. } | EventKind::PartyChanged { .. } => {
                 return Err(StoreError::invalid(

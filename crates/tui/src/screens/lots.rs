@@ -898,6 +898,7 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
         EventKind::ExpiryOverride { event, .. } => {
             format!("used past expiry by event {event} (override)")
         }
+        EventKind::LabelData { elements, .. } => lotline_domain::describe_label(elements),
         EventKind::MockRecall(m) => format!(
             "mock recall: {} shipments to {} customers, balance {}",
             m.shipments,

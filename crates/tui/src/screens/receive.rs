@@ -39,6 +39,9 @@ pub struct Receive {
     items: Vec<Item>,
     parties: Vec<Party>,
     pub last: Option<Saved>,
+    /// The scanned label's GS1 elements the form has no field for (harvest date, origin…):
+    /// saved with the receipt, and dropped with the case (a new scan or a cleared form).
+    pub label: Vec<lotline_domain::LabelElement>,
 }
 
 impl Default for Receive {
@@ -82,6 +85,7 @@ impl Receive {
             items: Vec::new(),
             parties: Vec::new(),
             last: None,
+            label: Vec::new(),
         }
     }
 
@@ -154,6 +158,7 @@ impl Receive {
         // which is the Supplier field, not the TLC source.
         let source = scan.get("416").map(|e| e.value.as_str());
         if gtin.is_none()
+            && scan.kept().is_empty()
             && lot.is_none()
             && expiry.is_none()
             && !has_qty
@@ -174,6 +179,7 @@ impl Receive {
         let mut filled: Vec<String> = Vec::new();
         if let Some(g) = gtin {
             // A new case: nothing of the last one may stay behind.
+            self.label.clear();
             for f in [
                 "item",
                 "supplier-lot",
@@ -249,6 +255,19 @@ impl Receive {
         }
         if let Some(e) = problem {
             return refuse(&mut self.form, &e);
+        }
+        // The rest of the label is kept with the receipt; a second symbol of the same case
+        // (the batch on its own barcode) adds to it.
+        for e in scan.kept() {
+            if let Some(old) = self.label.iter_mut().find(|k| k.ai == e.ai) {
+                *old = e;
+            } else {
+                self.label.push(e);
+            }
+        }
+        if !self.label.is_empty() {
+            let ais: Vec<String> = self.label.iter().map(|e| format!("({})", e.ai)).collect();
+            filled.push(format!("keeping {}", ais.join("")));
         }
         for f in &mut self.form.fields {
             f.error = false;
@@ -489,7 +508,15 @@ impl Receive {
             .map(|i| i.description.name.clone())
             .unwrap_or_default();
         let item_unit = self.item().map(|i| i.unit);
-        match station.receive(receipt.clone()) {
+        let done = if self.label.is_empty() {
+            station.receive(receipt.clone())
+        } else {
+            station.receive_scanned(lotline_domain::ScannedReceipt {
+                receipt: receipt.clone(),
+                label: self.label.clone(),
+            })
+        };
+        match done {
             Ok(created) => {
                 let unit = item_unit.unwrap_or(Unit::Kg);
                 let qty = match receipt.unit {
@@ -540,6 +567,7 @@ impl Receive {
 
     /// Empty the form for the next case; `keep_truck` keeps supplier, reference and date.
     fn clear(&mut self, keep_truck: bool) {
+        self.label.clear();
         let keep = ["supplier", "ref", "date"];
         for f in &mut self.form.fields {
             if keep_truck && keep.contains(&f.name) {

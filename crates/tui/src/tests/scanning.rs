@@ -79,6 +79,60 @@ fn a_supplier_case_label_fills_the_receive_form() {
     assert_eq!(lots[0].quantity, Qty::from_units(40));
 }
 
+/// What the form has no field for — a harvest date range, the country of origin, the
+/// supplier's internal code — is read, not refused, and kept with the receipt; a second
+/// barcode of the same case (the origin on its own symbol) adds to it.
+#[test]
+fn the_rest_of_a_supplier_label_is_kept_with_the_receipt() {
+    let (p, mut a) = setup();
+    scan(
+        &mut a,
+        &p,
+        &format!("]C102{BUTTER}3740{GS}10H-1{GS}7007250601250605{GS}91PALLET-A"),
+    );
+    assert_eq!(field(&a, "supplier-lot"), "H-1");
+    assert_eq!(
+        status(&a),
+        "Scanned BUTTER, lot H-1, 40 case, keeping (7007)(91); supplier next"
+    );
+    scan(&mut a, &p, "]C1422380");
+    assert_eq!(level(&a), Some(Level::Ok), "{}", status(&a));
+    assert!(
+        status(&a).contains("keeping (7007)(91)(422)"),
+        "{}",
+        status(&a)
+    );
+    typed(&mut a, &p, "dairy");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter), Input::ctrl('s')]);
+    assert!(status(&a).starts_with("Received "), "{}", status(&a));
+    let lot =
+        p.st.lots(LotFilter {
+            supplier_lot: Some("H-1".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .remove(0);
+    let history = p.st.lot_history(lot.code.clone()).unwrap();
+    let kept: Vec<String> = history
+        .events
+        .iter()
+        .filter_map(|h| match &h.event.kind {
+            lotline_domain::EventKind::LabelData { elements, .. } => {
+                Some(lotline_domain::describe_label(elements))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            "label (7007) harvest date 250601250605, (91) INTERNAL PALLET-A, (422) country of origin 380"
+        ]
+    );
+    // The next case starts clean: nothing of this label stays behind.
+    assert!(a.receive.label.is_empty());
+}
+
 #[test]
 fn a_net_weight_fills_quantity_and_unit_and_a_full_label_leaves_save() {
     let (p, mut a) = setup();
