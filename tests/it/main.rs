@@ -27,5 +27,6 @@ mod gs1_diff;
 mod hermetic;
 mod hostile;
 mod kill;
+mod label_data;
 mod server;
 mod tui;

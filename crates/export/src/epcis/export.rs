@@ -296,8 +296,10 @@ pub fn plan(
 }
 
 /// A scanned label's kept elements on its receiving event: those CBV has a master-data
-/// attribute for in `ilmd` (harvest dates, first freeze date, country of origin), and every
-/// one as scanned, AI by AI, in lotline's `label` field (docs/epcis.md).
+/// attribute for (harvest dates, first freeze date, country of origin) under CBV's names,
+/// and every one as scanned, AI by AI, in `lotline:gs1Label` (docs/epcis.md). They are
+/// lotline extension fields, not `ilmd`: EPCIS 2.0 allows `ilmd` only on events that
+/// create the lot (action ADD), and a receipt observes a lot the supplier made.
 fn label_fields(m: &mut Map<String, Value>, label: &[lotline_domain::LabelElement], on: NaiveDate) {
     use lotline_domain::scan;
     let date = |ai: &str, value: &str| {
@@ -306,33 +308,29 @@ fn label_fields(m: &mut Map<String, Value>, label: &[lotline_domain::LabelElemen
             .and_then(|e| e.date)
             .map(|d| d.to_string())
     };
-    let mut ilmd = Map::new();
     for e in label {
         match e.ai.as_str() {
             "7007" => {
                 let (start, end) = e.value.split_at(e.value.len().min(6));
                 if let Some(d) = date("7007", start) {
-                    ilmd.insert(format!("{CBVMDA}harvestStartDate"), json!(d));
+                    m.insert("lotline:harvestStartDate".to_owned(), json!(d));
                 }
                 if let Some(d) = date("7007", end).filter(|_| !end.is_empty()) {
-                    ilmd.insert(format!("{CBVMDA}harvestEndDate"), json!(d));
+                    m.insert("lotline:harvestEndDate".to_owned(), json!(d));
                 }
             }
             "7006" => {
                 if let Some(d) = date("7006", &e.value) {
-                    ilmd.insert(format!("{CBVMDA}firstFreezeDate"), json!(d));
+                    m.insert("lotline:firstFreezeDate".to_owned(), json!(d));
                 }
             }
             "422" => {
                 if let Some(c) = scan::country_alpha2(&e.value) {
-                    ilmd.insert(format!("{CBVMDA}countryOfOrigin"), json!(c));
+                    m.insert("lotline:countryOfOrigin".to_owned(), json!(c));
                 }
             }
             _ => {}
         }
-    }
-    if !ilmd.is_empty() {
-        m.insert("ilmd".into(), Value::Object(ilmd));
     }
     let all: Map<String, Value> = label
         .iter()

@@ -34,8 +34,6 @@ pub const GS1_DL: &str = "https://id.gs1.org/";
 /// CBV master-data attribute for a lot's expiry, used in `ilmd`.
 pub const EXPIRY_ATTR: &str = "cbvmda:itemExpirationDate";
 pub const BEST_BEFORE_ATTR: &str = "cbvmda:bestBeforeDate";
-/// The prefix of CBV master-data attributes (`cbvmda:harvestStartDate`).
-pub const CBVMDA: &str = "cbvmda:";
 /// Master-data vocabulary types.
 pub const VTYPE_CLASS: &str = "urn:epcglobal:epcis:vtype:EPCClass";
 pub const VTYPE_LOCATION: &str = "urn:epcglobal:epcis:vtype:Location";
