@@ -772,7 +772,15 @@ pub fn barcode(
         let mut v = json!({
             "symbology": symbology,
             "elements": scan.elements().iter().map(|e| {
-                json!({ "ai": e.ai, "value": e.value, "date": opt_date(e.date), "decimal": e.decimal })
+                json!({
+                    "ai": e.ai,
+                    "title": lotline_domain::scan::ai_title(&e.ai),
+                    "value": e.value,
+                    "date": opt_date(e.date),
+                    "decimal": e.decimal,
+                    // Whether the receive form takes it, or it is kept with the receipt.
+                    "fills_receipt": lotline_domain::scan::fills_receipt(&e.ai),
+                })
             }).collect::<Vec<_>>(),
         });
         // Every key always there, null when it does not apply.

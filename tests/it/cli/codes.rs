@@ -31,6 +31,38 @@ fn bare_element_strings_read_as_gs1_on_the_command_line() {
     assert_eq!(v["elements"][1]["value"], "1121-A");
 }
 
+/// A produce supplier's case label as scanned at the dock: every element read and shown
+/// with its title, the ones the receipt takes told from the ones kept beside it, none
+/// refused; only a malformed element refuses the scan, naming the AI and what is wrong.
+#[test]
+fn every_gs1_ai_on_a_supplier_label_is_read_with_its_title() {
+    let p = Plant::new();
+    let scan = "]C101006141410000361026-0601\u{1d}7007260601260605\u{1d}422484\u{1d}4300ACME%20FOODS\u{1d}91ROW-7";
+    let text = p.ok(&["barcode", scan]);
+    for line in [
+        "(01)   GTIN",
+        "(10)   batch / lot                    26-0601",
+        "(7007) harvest date                   260601260605  = 2026-06-01",
+        "(422)  country of origin              484",
+        "(4300) SHIP TO COMP                   ACME%20FOODS",
+        "(91)   INTERNAL                       ROW-7",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    let v = p.json(&["barcode", scan, "--json"]);
+    assert_eq!(v["elements"][2]["ai"], "7007");
+    assert_eq!(v["elements"][2]["title"], "harvest date");
+    assert_eq!(v["elements"][2]["fills_receipt"], false);
+    assert_eq!(v["elements"][1]["fills_receipt"], true);
+    let r = p.run(&["barcode", "]C10100614141000036\u{1d}422999"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("AI (422) value 999 is not valid: 999 is not an ISO 3166 country code"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn supplier_lots_resolve_on_the_command_line_as_in_the_app() {
     let p = Plant::new();
