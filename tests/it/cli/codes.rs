@@ -57,7 +57,8 @@ fn every_gs1_ai_on_a_supplier_label_is_read_with_its_title() {
     let r = p.run(&["barcode", "]C10100614141000036\u{1d}422999"]);
     assert_ne!(r.code, 0);
     assert!(
-        r.stderr.contains("AI (422) value 999 is not valid: 999 is not an ISO 3166 country code"),
+        r.stderr
+            .contains("AI (422) value 999 is not valid: 999 is not an ISO 3166 country code"),
         "{}",
         r.stderr
     );
