@@ -104,13 +104,13 @@ fn lotline_reads_every_message_as_biip_does() {
             for b in biip["elements"].as_array().into_iter().flatten() {
                 let ai = b[0].as_str().unwrap_or_default();
                 let Some(el) = scan.get(ai) else { continue };
-                if let (Some(d), Some(ours)) = (b[2].as_str(), el.date) {
-                    if d != ours.to_string() {
-                        failures.push(format!(
-                            "line {}: AI ({ai}) date: biip {d}, lotline {ours}",
-                            n + 1
-                        ));
-                    }
+                if let (Some(d), Some(ours)) = (b[2].as_str(), el.date)
+                    && d != ours.to_string()
+                {
+                    failures.push(format!(
+                        "line {}: AI ({ai}) date: biip {d}, lotline {ours}",
+                        n + 1
+                    ));
                 }
                 if let (Some(d), Some(ours)) = (b[3].as_str(), el.decimal.as_deref()) {
                     let places = usize::from(ai.as_bytes().last().map_or(0, |d| d - b'0'));
