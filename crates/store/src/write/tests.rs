@@ -675,3 +675,69 @@ fn a_batch_checks_its_quantity_and_expiry_like_a_receipt() {
         "nothing consumed"
     );
 }
+
+/// A scanned receipt keeps the label's other elements as a record of its own beside the
+/// receipt, in the lot's history; the record uses nothing, so the receipt can still be
+/// voided, and `check` finds the file sound.
+#[test]
+fn a_scanned_receipt_keeps_its_label_data_beside_it() {
+    let (_d, s) = temp_store();
+    add_item(&s, "SUGAR", Unit::Kg, ItemKind::Ingredient);
+    add_party(&s, "SWEET", Role::Supplier);
+    let receipt = NewReceipt {
+        item: ItemCode::parse("SUGAR", "item").unwrap(),
+        supplier: PartyId::parse("SWEET", "supplier").unwrap(),
+        supplier_lot: SupplierLot::parse("S9", "supplier-lot").unwrap(),
+        qty: Qty::from_units(50),
+        unit: None,
+        date: today(),
+        expiry: None,
+        reference: None,
+        quality: Quality::default(),
+        tlc_source_ref: None,
+    };
+    let label = vec![
+        LabelElement {
+            ai: "422".into(),
+            value: "076".into(),
+        },
+        LabelElement {
+            ai: "91".into(),
+            value: "SILO-4".into(),
+        },
+    ];
+    let c = s
+        .apply(
+            Command::ReceiveScanned(ScannedReceipt {
+                receipt,
+                label: label.clone(),
+            }),
+            &stamp(),
+            today(),
+        )
+        .unwrap()
+        .created()
+        .unwrap();
+    let h = s.lot_history(&c.code).unwrap();
+    let kinds: Vec<&EventKind> = h.events.iter().map(|e| &e.event.kind).collect();
+    assert!(matches!(kinds.first(), Some(EventKind::Receive(_))));
+    assert_eq!(
+        kinds.get(1),
+        Some(&&EventKind::LabelData {
+            receipt: c.event,
+            lot: c.lot,
+            elements: label,
+        })
+    );
+    s.apply(
+        Command::Void(VoidEvent {
+            event: c.event,
+            date: today(),
+            reason: "wrong truck".into(),
+        }),
+        &stamp(),
+        today(),
+    )
+    .unwrap();
+    assert!(s.check().unwrap().problems.is_empty());
+}
