@@ -18,6 +18,12 @@ here=$(dirname "$0")
 install -d -m 0755 /usr/local/bin
 install -m 0755 "$bin" /usr/local/bin/.lotline.new
 mv -f /usr/local/bin/.lotline.new /usr/local/bin/lotline
+# The program carries a table generated from GS1's Barcode Syntax Dictionary (Apache
+# License 2.0): the dictionary, with its copyright notice, and the licence go with it.
+gs1="$here/../crates/domain/src/scan/gs1"
+install -D -m 0644 "$gs1/LICENSE" /usr/local/share/doc/lotline/gs1-syntax-dictionary/LICENSE
+install -D -m 0644 "$gs1/gs1-syntax-dictionary.txt" \
+    /usr/local/share/doc/lotline/gs1-syntax-dictionary/gs1-syntax-dictionary.txt
 install -D -m 0644 "$here/lotline.service" /etc/systemd/system/lotline.service
 install -D -m 0644 "$here/lotline.sysusers" /etc/sysusers.d/lotline.conf
 install -D -m 0644 "$here/lotline.tmpfiles" /etc/tmpfiles.d/lotline.conf
