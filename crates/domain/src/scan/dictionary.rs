@@ -116,12 +116,20 @@ pub(super) fn all() -> &'static [AiDef] {
     TABLE
 }
 
+/// The dictionary keeps its entries in lexical order of their AI (a test holds it to
+/// that), so an AI is found by binary search.
 pub(super) fn lookup(ai: &str) -> Option<&'static AiDef> {
-    TABLE.iter().find(|d| d.ai == ai)
+    TABLE
+        .binary_search_by(|d| d.ai.cmp(ai))
+        .ok()
+        .and_then(|i| TABLE.get(i))
 }
 
+/// Whether some AI starts with `digits`: the first AI not before them in lexical order is
+/// the only candidate.
 pub(super) fn is_known_prefix(digits: &str) -> bool {
-    TABLE.iter().any(|d| d.ai.starts_with(digits))
+    let at = TABLE.partition_point(|d| d.ai < digits);
+    TABLE.get(at).is_some_and(|d| d.ai.starts_with(digits))
 }
 
 /// Whether `ai` matches a dictionary pattern: an AI, or one with `n` for any digit (`31nn`).

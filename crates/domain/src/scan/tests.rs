@@ -73,6 +73,34 @@ fn check_digit_rejects_non_digits() {
 // ---------------------------------------------------------------- table
 
 #[test]
+fn table_is_in_lexical_order_for_binary_search() {
+    let all = dictionary::all();
+    for pair in all.windows(2) {
+        assert!(
+            pair[0].ai < pair[1].ai,
+            "{} before {}",
+            pair[0].ai,
+            pair[1].ai
+        );
+    }
+    for d in all {
+        assert!(
+            std::ptr::eq(dictionary::lookup(d.ai).unwrap(), d),
+            "AI {}",
+            d.ai
+        );
+        for k in 1..=d.ai.len() {
+            assert!(dictionary::is_known_prefix(&d.ai[..k]), "{}", &d.ai[..k]);
+        }
+    }
+    for unknown in ["27", "3106", "809", "9", "0"] {
+        assert!(dictionary::lookup(unknown).is_none(), "{unknown}");
+    }
+    assert!(!dictionary::is_known_prefix("27"));
+    assert!(!dictionary::is_known_prefix("809"));
+}
+
+#[test]
 fn table_is_prefix_free() {
     for a in dictionary::all() {
         for b in dictionary::all() {
