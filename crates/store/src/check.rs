@@ -90,6 +90,9 @@ struct Replay {
     mock_starts: HashMap<u64, LotId>,
     mock_members: Vec<(u64, u64, LotId, bool)>,
     mock_index: BTreeSet<(u64, u64)>,
+    /// Receipts' lots by event, and every scanned label's record: (event, receipt, lot).
+    receipts: HashMap<u64, LotId>,
+    labels: Vec<(u64, u64, LotId)>,
 }
 
 impl Store {
@@ -113,6 +116,7 @@ impl Store {
         indexes(&r, &st, &replay, &mut found)?;
         mock_recalls(&st, &replay, &mut found);
         mock_recall_index(&r, &replay, &mut found)?;
+        label_data(&st, &replay, &mut found);
         Ok(CheckReport {
             lots: st.lots.len() as u64,
             events: replay.events,
@@ -305,7 +309,13 @@ fn replay(r: &ReadTransaction, st: &Stored, found: &mut Found) -> Result<Replay,
                 rp.mock_members.push((f.recall, ev.id, f.root, true));
                 rp.mock_index.insert((f.recall, ev.id));
             }
+            EventKind::LabelData { receipt, lot, .. } => {
+                rp.labels.push((ev.id, *receipt, *lot));
+            }
             _ => {}
+        }
+        if let EventKind::Receive(Receipt { lot, .. }) = &ev.kind {
+            rp.receipts.insert(ev.id, *lot);
         }
         if rp.voids.contains_key(&ev.id) {
             if let EventKind::Receive(Receipt { lot, .. })
@@ -602,6 +612,27 @@ fn mock_recalls(st: &Stored, rp: &Replay, found: &mut Found) {
     }
 }
 
+/// A scanned label's record belongs to the receipt it names: a receipt of the same lot,
+/// recorded before it (in the same transaction).
+fn label_data(st: &Stored, rp: &Replay, found: &mut Found) {
+    for &(id, receipt, lot) in &rp.labels {
+        match rp.receipts.get(&receipt) {
+            None => found.bad(format!(
+                "label data event {id} names event {receipt}, which is not a receipt"
+            )),
+            Some(&received) if received != lot => found.bad(format!(
+                "label data event {id} is about lot {} but receipt {receipt} received lot {}",
+                st.code_of(lot),
+                st.code_of(received)
+            )),
+            Some(_) if receipt >= id => found.bad(format!(
+                "label data event {id} was recorded before receipt {receipt}, which it names"
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
 /// The index mock recall records are read by lists exactly their events.
 fn mock_recall_index(
     r: &ReadTransaction,
@@ -730,6 +761,57 @@ mod tests {
                 .any(|p| p.contains("missing from the shipment index")),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn label_data_that_names_no_receipt_of_its_lot_is_found() {
+        let (_d, s, [flour, _, dough, _]) = bakery();
+        let flour = s.lot_by_code(&flour).unwrap();
+        let dough = s.lot_by_code(&dough).unwrap();
+        let label = |receipt: u64, lot: LotId| EventKind::LabelData {
+            receipt,
+            lot,
+            elements: vec![LabelElement {
+                ai: "91".into(),
+                value: "X".into(),
+            }],
+        };
+        // Written behind the API's back: one naming a batch, one the wrong lot's receipt.
+        let w = s.db.begin_write().unwrap();
+        {
+            let mut events = w.open_table(EVENTS).unwrap();
+            let template: Event = {
+                let v = events.get(flour.event).unwrap().unwrap();
+                decode(v.value(), "events", &flour.event).unwrap()
+            };
+            for (id, kind) in [
+                (900, label(dough.event, dough.id)),
+                (901, label(flour.event, dough.id)),
+            ] {
+                let ev = Event {
+                    id,
+                    kind,
+                    ..template.clone()
+                };
+                events
+                    .insert(id, super::super::codec::encode(&ev).as_slice())
+                    .unwrap();
+            }
+        }
+        w.commit().unwrap();
+        let rep = s.check().unwrap();
+        let text: Vec<&str> = rep.problems.iter().map(|p| p.0.as_str()).collect();
+        let batch = format!(
+            "label data event 900 names event {}, which is not a receipt",
+            dough.event
+        );
+        let wrong_lot = format!(
+            "label data event 901 is about lot {} but receipt {} received lot {}",
+            dough.code, flour.event, flour.code
+        );
+        for p in [batch, wrong_lot] {
+            assert!(text.iter().any(|t| *t == p), "{p:?} not in {text:?}");
+        }
     }
 
     #[test]
