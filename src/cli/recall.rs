@@ -6,12 +6,15 @@
 use super::args::opt_past_date;
 use super::{Failure, Res, lookup};
 use clap::{Args, Subcommand};
+use lotline_domain::RecallReport;
 use lotline_domain::text::excerpt;
 use lotline_domain::words::plural;
 use lotline_domain::*;
-use lotline_domain::{MockRecallView, RecallReport};
 use lotline_export::recall as paper;
+
+mod mock;
 use lotline_station::{Station, StationExt};
+pub use mock::mock;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -93,7 +96,8 @@ pub enum MockCmd {
     /// Enter what was physically found for one line: on hand per lot, or what one customer
     /// retrieved, consumed or destroyed. A later count of the same line supersedes it.
     Count(CountArgs),
-    /// The record: lots, customers, counts, and the gap in units and percent.
+    /// The record: the scenario, the traces backward (receipts) and forward (returns),
+    /// lots, customers, counts, the gaps in units and percent, the corrective actions.
     Show {
         /// The mock recall's id (`lotline mock-recall list`).
         id: u64,
@@ -101,20 +105,22 @@ pub enum MockCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Complete the record: its reconciliation is kept as it stands.
+    /// Complete the record: its reconciliation is kept as it stands, with the corrective
+    /// actions (needed while any line has a gap or an over-count).
     Finish {
         /// The mock recall's id.
         id: u64,
-        /// A closing note for the record, e.g. who was not reached.
-        #[arg(long)]
+        /// The corrective actions: what will be done about the gaps found, e.g. who was
+        /// not reached and how the records get put right.
+        #[arg(long, visible_alias = "actions")]
         note: Option<String>,
     },
-    /// Write the workbook (Summary, Lots, Customers, Counts) and/or the one-page summary
-    /// with signature lines (Markdown). Neither file may exist.
+    /// Write the workbook (Summary, Backward, Forward, Lots, Customers, Counts) and/or
+    /// the one-page summary with signature lines (Markdown). Neither file may exist.
     Export {
         /// The mock recall's id.
         id: u64,
-        /// The workbook (.xlsx): Summary, Lots, Customers, Counts.
+        /// The workbook (.xlsx): Summary, Backward, Forward, Lots, Customers, Counts.
         #[arg(long, value_name = "FILE")]
         xlsx: Option<PathBuf>,
         /// The one-page summary with signature lines (Markdown, prints as plain text).
@@ -524,426 +530,4 @@ pub fn return_goods(st: &dyn Station, out: &mut impl Write, a: &ReturnArgs) -> R
         );
     }
     Ok(())
-}
-
-/// `lotline mock-recall …`.
-pub fn mock(st: &dyn Station, out: &mut impl Write, c: &MockCmd) -> Res {
-    match c {
-        MockCmd::Start { lot, note } => {
-            let found = lookup::one_lot(st, lot, "lot")?;
-            let asked_as = match &found {
-                lookup::Found::Supplier { text, .. } => text.clone(),
-                lookup::Found::Ours(_) => String::new(),
-            };
-            let id = st.start_mock_recall(StartMockRecall {
-                lot: found.lot().code.clone(),
-                asked_as,
-                note: text(note, "note", 500)?,
-                date: st.today()?,
-            })?;
-            writeln!(out, "{id}")?;
-            Ok(())
-        }
-        MockCmd::Count(a) => {
-            let count = NewMockCount {
-                recall: a.id,
-                lot: a
-                    .lot
-                    .as_deref()
-                    .map(|l| LotCode::parse(l, "lot"))
-                    .transpose()?,
-                customer: a
-                    .customer
-                    .as_deref()
-                    .map(|c| PartyId::parse(c, "customer"))
-                    .transpose()?,
-                on_hand: qty(&a.on_hand, "on-hand")?,
-                retrieved: qty(&a.retrieved, "retrieved")?,
-                consumed: qty(&a.consumed, "consumed")?,
-                destroyed: qty(&a.destroyed, "destroyed")?,
-                unit: unit(&a.unit)?,
-                note: text(&a.note, "note", 200)?,
-            };
-            let event = st.count_mock_recall(count, st.today()?)?;
-            let view = st.mock_recall(a.id)?;
-            writeln!(out, "count saved (event {event})")?;
-            totals_text(out, &view)?;
-            Ok(())
-        }
-        MockCmd::Show { id, json } => {
-            let view = st.mock_recall(*id)?;
-            if *json {
-                return Ok(super::json::write(out, &mock_json(&view))?);
-            }
-            show_text(out, &view)
-        }
-        MockCmd::Finish { id, note } => {
-            let event = st.finish_mock_recall(*id, text(note, "note", 500)?, st.today()?)?;
-            let view = st.mock_recall(*id)?;
-            writeln!(
-                out,
-                "mock recall {id} completed (event {event}) after {}",
-                paper::elapsed_text(view.elapsed_secs(chrono::Utc::now()))
-            )?;
-            totals_text(out, &view)?;
-            let n = view.result.uncounted();
-            if n > 0 {
-                writeln!(
-                    out,
-                    "{} never counted: taken as nothing found",
-                    plural(n, "line was", "lines were")
-                )?;
-            }
-            Ok(())
-        }
-        MockCmd::Export { id, xlsx, summary } => {
-            if xlsx.is_none() && summary.is_none() {
-                return Err(Failure::invalid(
-                    "xlsx",
-                    "say what to write: --xlsx FILE and/or --summary FILE",
-                ));
-            }
-            for p in [xlsx, summary].into_iter().flatten() {
-                if p.exists() {
-                    return Err(Failure::invalid(
-                        "file",
-                        format!(
-                            "{} already exists; give a new name (nothing was written)",
-                            p.display()
-                        ),
-                    ));
-                }
-            }
-            let view = st.mock_recall(*id)?;
-            let plant = st.plant()?.location.business_name;
-            let now = chrono::Utc::now();
-            if let Some(p) = xlsx {
-                paper::write_xlsx(p, "xlsx", &paper::mock_tables(&view, &plant, now))?;
-                writeln!(out, "Wrote the workbook to {}.", p.display())?;
-            }
-            if let Some(p) = summary {
-                lotline_export::file::write_new_file(
-                    p,
-                    &paper::mock_summary(&view, &plant, now),
-                    "summary",
-                )?;
-                writeln!(out, "Wrote the summary to {}.", p.display())?;
-            }
-            if view.finished.is_none() {
-                writeln!(
-                    out,
-                    "Mock recall {id} is still in progress: complete it (`lotline mock-recall finish {id}`) before it is signed."
-                )?;
-            }
-            Ok(())
-        }
-        MockCmd::List { json } => {
-            let list = st.mock_recalls()?;
-            if *json {
-                let v: Vec<Value> = list
-                    .iter()
-                    .map(|m| {
-                        json!({
-                            "id": m.id,
-                            "root": m.root.as_str(),
-                            "item": m.item.as_str(),
-                            "asked_as": m.asked_as,
-                            "started": m.started.at.to_rfc3339(),
-                            "by": m.started.operator,
-                            "counts": m.counts,
-                            "finished": m.finished.as_ref().map(|f| f.at.to_rfc3339()),
-                            "totals": m.totals.iter().map(|t| json!({
-                                "unit": t.unit.as_str(),
-                                "produced": num(t.produced),
-                                "found": num(t.found),
-                                "gap": num(t.gap()),
-                                "found_percent": percent_text(t.percent_bp()),
-                            })).collect::<Vec<_>>(),
-                        })
-                    })
-                    .collect();
-                return Ok(super::json::write(out, &v)?);
-            }
-            if list.is_empty() {
-                writeln!(
-                    out,
-                    "No mock recalls yet: start one with `lotline mock-recall start LOT`."
-                )?;
-                return Ok(());
-            }
-            writeln!(
-                out,
-                "{:>6} {:<16} {:<12} {:<17} {:<10} RESULT",
-                "ID", "FROM", "ITEM", "STARTED (UTC)", "BY"
-            )?;
-            for m in list {
-                let result = match &m.finished {
-                    Some(_) => m
-                        .totals
-                        .iter()
-                        .map(|t| {
-                            format!(
-                                "gap {} {} ({} found)",
-                                t.gap(),
-                                t.unit,
-                                percent_text(t.percent_bp())
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    None => format!("in progress, {}", plural(m.counts, "count", "counts")),
-                };
-                writeln!(
-                    out,
-                    "{:>6} {:<16} {:<12} {:<17} {:<10} {}",
-                    m.id,
-                    if m.asked_as.is_empty() {
-                        m.root.to_string()
-                    } else {
-                        m.asked_as.clone()
-                    },
-                    m.item.as_str(),
-                    m.started.at.format("%Y-%m-%d %H:%M").to_string(),
-                    m.started.operator,
-                    result
-                )?;
-            }
-            Ok(())
-        }
-    }
-}
-
-fn totals_text(out: &mut impl Write, v: &MockRecallView) -> Res {
-    for t in v.result.totals() {
-        writeln!(
-            out,
-            "overall ({}): produced {}, found {}, gap {} ({} found)",
-            t.unit,
-            t.produced,
-            t.found,
-            t.gap(),
-            percent_text(t.percent_bp())
-        )?;
-    }
-    Ok(())
-}
-
-fn show_text(out: &mut impl Write, v: &MockRecallView) -> Res {
-    let r = &v.result;
-    let name = v.names.get(&v.root.item).cloned().unwrap_or_default();
-    writeln!(
-        out,
-        "Mock recall {} from {} ({} {}){}",
-        v.id,
-        v.root.code,
-        v.root.item,
-        name,
-        if v.asked_as.is_empty() {
-            String::new()
-        } else {
-            format!(", named by supplier lot {}", v.asked_as)
-        }
-    )?;
-    let now = chrono::Utc::now();
-    match &v.finished {
-        Some(f) => writeln!(
-            out,
-            "Started {} by {}; completed {} by {}, after {}",
-            v.started.at.format("%Y-%m-%d %H:%M UTC"),
-            v.started.operator,
-            f.stamp.at.format("%Y-%m-%d %H:%M UTC"),
-            f.stamp.operator,
-            paper::elapsed_text(v.elapsed_secs(now))
-        )?,
-        None => writeln!(
-            out,
-            "Started {} by {}; in progress ({} so far)",
-            v.started.at.format("%Y-%m-%d %H:%M UTC"),
-            v.started.operator,
-            paper::elapsed_text(v.elapsed_secs(now))
-        )?,
-    }
-    if !v.note.is_empty() {
-        writeln!(out, "Note: {}", v.note)?;
-    }
-    writeln!(out)?;
-    writeln!(
-        out,
-        "  {:<16} {:<6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "LOT",
-        "UNIT",
-        "PRODUCED",
-        "SHIPPED",
-        "ON HAND",
-        "COUNTED",
-        "AT CUST",
-        "FOUND",
-        "GAP",
-        "FOUND %"
-    )?;
-    for l in &r.lots {
-        writeln!(
-            out,
-            "  {:<16} {:<6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            l.code.as_str(),
-            l.unit.as_str(),
-            l.produced.to_string(),
-            l.shipped.to_string(),
-            l.on_hand.to_string(),
-            l.counted
-                .map(|q| q.to_string())
-                .unwrap_or_else(|| "-".into()),
-            l.at_customers.to_string(),
-            l.found().to_string(),
-            l.gap().to_string(),
-            percent_text(l.percent_bp())
-        )?;
-    }
-    totals_text(out, v)?;
-    writeln!(out)?;
-    if r.customers.is_empty() {
-        writeln!(out, "Customers: none received any of it.")?;
-    } else {
-        writeln!(out, "Customers")?;
-        for c in &r.customers {
-            let q = |x: Option<Qty>| x.map(|q| q.to_string()).unwrap_or_else(|| "-".into());
-            writeln!(
-                out,
-                "  {} {} lot {}: shipped {} {u}, returned {}, retrieved {}, consumed {}, destroyed {}, gap {}",
-                c.party,
-                c.name,
-                c.code,
-                c.shipped,
-                c.returned,
-                q(c.retrieved),
-                q(c.consumed),
-                q(c.destroyed),
-                c.gap(),
-                u = c.unit
-            )?;
-        }
-    }
-    let n = r.uncounted();
-    if n > 0 && v.finished.is_none() {
-        writeln!(
-            out,
-            "\nNot counted yet: {} (taken as nothing found)",
-            plural(n, "line", "lines")
-        )?;
-    }
-    if !v.counts.is_empty() {
-        writeln!(out, "\nCounts, oldest first")?;
-        for c in &v.counts {
-            let what = lotline_domain::recall_event_text(
-                &EventKind::MockRecallCount(MockCount {
-                    recall: v.id,
-                    root: v.root.id,
-                    line: c.line.clone(),
-                    note: c.note.clone(),
-                }),
-                &|id| {
-                    r.lots
-                        .iter()
-                        .find(|l| l.lot == id)
-                        .map(|l| (l.code.to_string(), Some(l.unit)))
-                        .or_else(|| {
-                            r.customers
-                                .iter()
-                                .find(|x| x.lot == id)
-                                .map(|x| (x.code.to_string(), Some(x.unit)))
-                        })
-                        .unwrap_or_else(|| (format!("#{}", id.0), None))
-                },
-            )
-            .unwrap_or_default();
-            writeln!(
-                out,
-                "  {:>6} {} {}: {}{}",
-                c.event,
-                c.stamp.at.format("%Y-%m-%d %H:%M"),
-                c.stamp.operator,
-                what,
-                c.superseded_by
-                    .map(|e| format!(" (superseded by {e})"))
-                    .unwrap_or_default()
-            )?;
-        }
-    }
-    Ok(())
-}
-
-fn mock_json(v: &MockRecallView) -> Value {
-    let r = &v.result;
-    let now = chrono::Utc::now();
-    json!({
-        "id": v.id,
-        "root": v.root.code.as_str(),
-        "item": v.root.item.as_str(),
-        "asked_as": v.asked_as,
-        "note": v.note,
-        "started": v.started.at.to_rfc3339(),
-        "started_by": v.started.operator,
-        "finished": v.finished.as_ref().map(|f| f.stamp.at.to_rfc3339()),
-        "finished_by": v.finished.as_ref().map(|f| f.stamp.operator.clone()),
-        "elapsed_seconds": v.elapsed_secs(now),
-        "uncounted": r.uncounted(),
-        "lots": r.lots.iter().map(|l| json!({
-            "lot": l.code.as_str(),
-            "item": l.item.as_str(),
-            "unit": l.unit.as_str(),
-            "root": l.root,
-            "produced": num(l.produced),
-            "consumed": num(l.consumed),
-            "shipped": num(l.shipped),
-            "on_hand": num(l.on_hand),
-            "counted": opt_num(l.counted),
-            "at_customers": num(l.at_customers),
-            "found": num(l.found()),
-            "gap": num(l.gap()),
-            "found_percent": percent_text(l.percent_bp()),
-        })).collect::<Vec<_>>(),
-        "customers": r.customers.iter().map(|c| json!({
-            "customer": c.party.as_str(),
-            "name": c.name,
-            "contact_name": c.contact.name,
-            "phone": paper::phone_of(&c.contact, &c.phone),
-            "email": c.contact.email,
-            "lot": c.code.as_str(),
-            "unit": c.unit.as_str(),
-            "shipped": num(c.shipped),
-            "returned": num(c.returned),
-            "retrieved": opt_num(c.retrieved),
-            "consumed": opt_num(c.consumed),
-            "destroyed": opt_num(c.destroyed),
-            "gap": num(c.gap()),
-        })).collect::<Vec<_>>(),
-        "totals": r.totals().iter().map(|t| json!({
-            "unit": t.unit.as_str(),
-            "produced": num(t.produced),
-            "found": num(t.found),
-            "gap": num(t.gap()),
-            "found_percent": percent_text(t.percent_bp()),
-        })).collect::<Vec<_>>(),
-        "counts": v.counts.iter().map(|c| {
-            let (lot, customer, on_hand, retrieved, consumed, destroyed) = match &c.line {
-                CountLine::OnHand { lot, qty } => (*lot, None, Some(*qty), None, None, None),
-                CountLine::Customer { party, lot, retrieved, consumed, destroyed } => {
-                    (*lot, Some(party.as_str()), None, Some(*retrieved), Some(*consumed), Some(*destroyed))
-                }
-            };
-            json!({
-                "event": c.event,
-                "at": c.stamp.at.to_rfc3339(),
-                "by": c.stamp.operator,
-                "lot": r.lots.iter().find(|l| l.lot == lot).map(|l| l.code.as_str()),
-                "customer": customer,
-                "on_hand": opt_num(on_hand),
-                "retrieved": opt_num(retrieved),
-                "consumed": opt_num(consumed),
-                "destroyed": opt_num(destroyed),
-                "note": c.note,
-                "superseded_by": c.superseded_by,
-            })
-        }).collect::<Vec<_>>(),
-    })
 }

@@ -109,12 +109,42 @@ pub struct LotRecon {
 }
 
 impl LotRecon {
-    /// Counted on hand + used in batches + accounted for at customers.
-    pub fn found(&self) -> Qty {
-        self.counted.unwrap_or(Qty::ZERO) + self.consumed + self.at_customers
+    /// What can be on hand if nothing was lost: produced less used and shipped.
+    pub fn room(&self) -> Qty {
+        let r = self.produced - self.consumed - self.shipped;
+        if r.is_positive() { r } else { Qty::ZERO }
     }
 
-    /// Produced less found: positive is product nobody could account for.
+    /// The count on hand as it reconciles: at most [`room`](Self::room). More than that
+    /// is an over-count (the records or the count are wrong), never found product that
+    /// could make up another line's shortfall.
+    pub fn counted_found(&self) -> Qty {
+        self.counted
+            .map(|c| c.min(self.room()))
+            .unwrap_or(Qty::ZERO)
+    }
+
+    /// Counted on hand beyond what the lot can hold.
+    pub fn over(&self) -> Qty {
+        match self.counted {
+            Some(c) if c > self.room() => c - self.room(),
+            _ => Qty::ZERO,
+        }
+    }
+
+    /// Counted on hand (up to what the lot can hold) + used in batches + accounted for at
+    /// customers (each customer up to what it received); never more than produced.
+    pub fn found(&self) -> Qty {
+        let found = self.counted_found() + self.consumed + self.at_customers;
+        let cap = if self.produced.is_positive() {
+            self.produced
+        } else {
+            Qty::ZERO
+        };
+        found.min(cap)
+    }
+
+    /// Produced less found: product nobody could account for, never below zero.
     pub fn gap(&self) -> Qty {
         self.produced - self.found()
     }
@@ -159,7 +189,7 @@ impl CustomerRecon {
         self.retrieved.is_some() || self.consumed.is_some() || self.destroyed.is_some()
     }
 
-    /// Returned + retrieved + consumed + destroyed.
+    /// Returned + retrieved + consumed + destroyed, as reported.
     pub fn accounted(&self) -> Qty {
         self.returned
             + self.retrieved.unwrap_or(Qty::ZERO)
@@ -167,13 +197,30 @@ impl CustomerRecon {
             + self.destroyed.unwrap_or(Qty::ZERO)
     }
 
-    /// Shipped less accounted for.
+    /// What the answer accounts for as it reconciles: at most what was shipped. A
+    /// customer cannot account for more of our lot than it received from us.
+    pub fn found(&self) -> Qty {
+        self.accounted().min(self.shipped)
+    }
+
+    /// Accounted for beyond what was shipped.
+    pub fn over(&self) -> Qty {
+        let a = self.accounted();
+        if a > self.shipped {
+            a - self.shipped
+        } else {
+            Qty::ZERO
+        }
+    }
+
+    /// Shipped less found.
     pub fn gap(&self) -> Qty {
-        self.shipped - self.accounted()
+        self.shipped - self.found()
     }
 }
 
-/// Totals of the lots counted in one unit (cases and kilograms do not add up).
+/// Totals of the lots counted in one unit (cases and kilograms do not add up; kilograms
+/// and pounds do, in the unit of the first lot weighed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitTotal {
     pub unit: Unit,
@@ -198,14 +245,28 @@ pub struct Reconciliation {
 }
 
 impl Reconciliation {
-    /// Overall, per unit, in the order units first appear.
+    /// Overall, one total per unit, in the order units first appear. Lots weighed or
+    /// measured in another unit of the same kind (lb beside kg) are converted into the
+    /// first one's, so a mass balance reads in one unit; counts (case, dozen, each) are
+    /// never converted. Each lot's found is its own, capped: an over-count never offsets
+    /// another line's shortfall.
     pub fn totals(&self) -> Vec<UnitTotal> {
         let mut out: Vec<UnitTotal> = Vec::new();
         for l in &self.lots {
-            match out.iter_mut().find(|t| t.unit == l.unit) {
-                Some(t) => {
-                    t.produced = t.produced + l.produced;
-                    t.found = t.found + l.found();
+            let into = |t: &UnitTotal| {
+                let same_kind = t.unit.dimension() == l.unit.dimension()
+                    && t.unit.dimension() != super::Dimension::Count;
+                if t.unit != l.unit && !same_kind {
+                    return None;
+                }
+                let p = l.unit.convert(l.produced, t.unit).ok()?;
+                let f = l.unit.convert(l.found(), t.unit).ok()?;
+                Some((p, f))
+            };
+            match out.iter_mut().find_map(|t| into(t).map(|pf| (t, pf))) {
+                Some((t, (p, f))) => {
+                    t.produced = t.produced + p;
+                    t.found = t.found + f;
                 }
                 None => out.push(UnitTotal {
                     unit: l.unit,
@@ -217,9 +278,61 @@ impl Reconciliation {
         out
     }
 
+    /// What an auditor reads as findings: every line with product not accounted for, and
+    /// every over-count (more found than the line can hold), lots first.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for l in &self.lots {
+            // The lot's own part of its gap: what should be on hand and was not found.
+            // What its customers did not account for is theirs, listed below, never twice.
+            let missing = l.room() - l.counted_found();
+            if missing.is_positive() {
+                out.push(Finding {
+                    kind: FindingKind::Gap,
+                    lot: l.code.clone(),
+                    customer: None,
+                    qty: missing,
+                    unit: l.unit,
+                    counted: l.counted.is_some(),
+                });
+            }
+            if l.over().is_positive() {
+                out.push(Finding {
+                    kind: FindingKind::Over,
+                    lot: l.code.clone(),
+                    customer: None,
+                    qty: l.over(),
+                    unit: l.unit,
+                    counted: true,
+                });
+            }
+        }
+        for c in &self.customers {
+            for (kind, qty) in [(FindingKind::Gap, c.gap()), (FindingKind::Over, c.over())] {
+                if qty.is_positive() {
+                    out.push(Finding {
+                        kind,
+                        lot: c.code.clone(),
+                        customer: Some(c.party.clone()),
+                        qty,
+                        unit: c.unit,
+                        counted: c.counted(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Lines nobody has counted yet: lots not counted on hand, customers with no answer.
+    /// A lot with nothing on hand as the system has it, and no room for any, has nothing
+    /// to count.
     pub fn uncounted(&self) -> usize {
-        self.lots.iter().filter(|l| l.counted.is_none()).count()
+        self.lots
+            .iter()
+            .filter(|l| l.counted.is_none())
+            .filter(|l| l.room().is_positive() || l.on_hand.is_positive())
+            .count()
             + self.customers.iter().filter(|c| !c.counted()).count()
     }
 
@@ -251,16 +364,77 @@ impl Reconciliation {
                 }
             }
         }
-        // What customers accounted for, onto their lots.
+        // What customers accounted for, onto their lots: each up to what it received.
         for l in &mut self.lots {
             l.at_customers = self
                 .customers
                 .iter()
                 .filter(|c| c.lot == l.lot)
-                .map(|c| c.accounted())
+                .map(|c| c.found())
                 .sum();
         }
     }
+}
+
+/// Whether a finding is product missing or more found than there can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FindingKind {
+    Gap,
+    Over,
+}
+
+/// One line of a mock recall an auditor asks about: a lot or a customer's part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub lot: LotCode,
+    /// The customer, for a customer's line; `None` for the lot counted on hand.
+    pub customer: Option<PartyId>,
+    pub qty: Qty,
+    pub unit: Unit,
+    /// The line was counted (else its gap is only that nobody counted it yet).
+    pub counted: bool,
+}
+
+impl Finding {
+    /// "gap 3 case: lot B1 at SHOP (no answer)", "over-count 3 case: lot B1 at SHOP".
+    pub fn text(&self) -> String {
+        let whose = match &self.customer {
+            Some(p) => format!("lot {} at {p}", self.lot),
+            None => format!("lot {} on hand", self.lot),
+        };
+        match self.kind {
+            FindingKind::Gap => format!(
+                "gap {} {}: {whose}{}",
+                self.qty,
+                self.unit,
+                if self.counted {
+                    ""
+                } else if self.customer.is_some() {
+                    " (no answer)"
+                } else {
+                    " (not counted)"
+                }
+            ),
+            FindingKind::Over => format!(
+                "over-count {} {}: {whose} (more than {}; not taken as found)",
+                self.qty,
+                self.unit,
+                if self.customer.is_some() {
+                    "was shipped"
+                } else {
+                    "the lot can hold"
+                }
+            ),
+        }
+    }
+}
+
+/// "0 h 26 min": a mock recall's time from start to completion, in hours and whole
+/// minutes, a started minute counted (an auditor reads time taken, never less).
+pub fn elapsed_text(secs: i64) -> String {
+    let min = (secs.max(0) + 59) / 60;
+    format!("{} h {} min", min / 60, min % 60)
 }
 
 /// One line for a return or a mock recall event in a history, the same in the app and on
@@ -465,6 +639,93 @@ mod tests {
             (q("50"), q("41"), q("9"))
         );
         assert_eq!(percent_text(t[0].percent_bp()), "82.00 %");
+    }
+
+    #[test]
+    fn an_over_count_never_offsets_another_lines_shortfall() {
+        let mut r = recon();
+        let shop = PartyId::parse("SHOP", "c").unwrap();
+        // SHOP got 15 of B1 and says 20 came back; CAFE (5) has not answered; B1's 20
+        // on hand counted as 23; B2 counted in full.
+        r.apply(&[
+            CountLine::Customer {
+                party: shop.clone(),
+                lot: LotId(1),
+                retrieved: q("20"),
+                consumed: Qty::ZERO,
+                destroyed: Qty::ZERO,
+            },
+            CountLine::OnHand {
+                lot: LotId(1),
+                qty: q("23"),
+            },
+            CountLine::OnHand {
+                lot: LotId(2),
+                qty: q("10"),
+            },
+        ]);
+        let (shop_line, b1) = (&r.customers[0], &r.lots[0]);
+        assert_eq!(
+            (shop_line.found(), shop_line.over(), shop_line.gap()),
+            (q("15"), q("5"), Qty::ZERO)
+        );
+        assert_eq!(
+            (b1.at_customers, b1.counted_found(), b1.over()),
+            (q("15"), q("20"), q("3"))
+        );
+        assert_eq!(
+            (b1.found(), b1.gap()),
+            (q("35"), q("5")),
+            "CAFE's 5 stay missing"
+        );
+        let t = r.totals();
+        assert_eq!((t[0].found, t[0].gap()), (q("45"), q("5")));
+        assert_eq!(percent_text(t[0].percent_bp()), "90.00 %");
+        let f: Vec<String> = r.findings().iter().map(Finding::text).collect();
+        assert_eq!(
+            f,
+            vec![
+                "over-count 3 case: lot B1 on hand (more than the lot can hold; not taken as found)",
+                "over-count 5 case: lot B1 at SHOP (more than was shipped; not taken as found)",
+                "gap 5 case: lot B1 at CAFE (no answer)",
+            ]
+        );
+    }
+
+    #[test]
+    fn weights_total_in_one_unit_and_counts_apart() {
+        let mut r = recon();
+        let mut flour = r.lots[1].clone();
+        flour.lot = LotId(3);
+        flour.unit = Unit::Kg;
+        flour.produced = q("10");
+        flour.consumed = q("10");
+        let mut sugar = flour.clone();
+        sugar.lot = LotId(4);
+        sugar.unit = Unit::Lb;
+        sugar.produced = q("10");
+        sugar.consumed = q("5");
+        r.lots.extend([flour, sugar]);
+        r.apply(&[]);
+        let t = r.totals();
+        assert_eq!(
+            t.iter()
+                .map(|t| (t.unit, t.produced, t.found))
+                .collect::<Vec<_>>(),
+            vec![
+                (Unit::Case, q("50"), Qty::ZERO),
+                (Unit::Kg, q("14.536"), q("12.268")),
+            ]
+        );
+    }
+
+    #[test]
+    fn time_taken_reads_in_hours_and_minutes() {
+        assert_eq!(elapsed_text(0), "0 h 0 min");
+        assert_eq!(elapsed_text(26), "0 h 1 min");
+        assert_eq!(elapsed_text(26 * 60), "0 h 26 min");
+        assert_eq!(elapsed_text(3725), "1 h 3 min");
+        assert_eq!(elapsed_text(-5), "0 h 0 min");
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod epcis;
 pub mod file;
 pub mod fsma;
 pub mod label;
+pub mod mock;
 pub mod recall;
 pub mod sheet;

@@ -155,10 +155,19 @@ impl Store {
     /// shipments and contacts (see [`RecallReport`]).
     pub fn recall_report(&self, code: &LotCode) -> Result<RecallReport, StoreError> {
         let scope = self.recall_scope(code)?;
-        self.report_of(scope)
+        self.report_of(scope, false)
     }
 
-    fn report_of(&self, scope: RecallScope) -> Result<RecallReport, StoreError> {
+    /// The recall report a mock recall reconciles: every live lot of the scope, work in
+    /// progress too (an intermediate still on hand is product to find, docs/store.md).
+    fn mock_report(&self, code: &LotCode) -> Result<RecallReport, StoreError> {
+        let scope = self.recall_scope(code)?;
+        self.report_of(scope, true)
+    }
+
+    /// `every_lot`: reconcile each live lot of the scope, not only the root, finished
+    /// lots and lots shipped.
+    fn report_of(&self, scope: RecallScope, every_lot: bool) -> Result<RecallReport, StoreError> {
         let r = self.read()?;
         let items = r.open_table(ITEMS)?;
         let t = &scope.trace;
@@ -187,7 +196,8 @@ impl Store {
         let mut lots = Vec::new();
         for l in &t.lots {
             let root = l.id == t.root;
-            if !(root || (live(l) && (finished.contains(&l.id) || shipped_lots.contains(&l.id)))) {
+            let reconciled = every_lot || finished.contains(&l.id) || shipped_lots.contains(&l.id);
+            if !(root || (live(l) && reconciled)) {
                 continue;
             }
             // Used in batches: links to live lots that are not returns (a return is the
@@ -313,7 +323,7 @@ impl Store {
                 _ => {}
             }
         }
-        let report = self.recall_report(&root.code)?;
+        let report = self.mock_report(&root.code)?;
         let result = match frozen {
             Some(r) => r,
             None => {
@@ -720,6 +730,101 @@ mod tests {
             s.lot_by_code(&eggs).unwrap().balance,
             Qty::from_units(40),
             "a record changes nothing"
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    fn mock(s: &Store, c: Command) -> Result<u64, StoreError> {
+        s.apply(c, &stamp(), today()).map(|a| a.event().unwrap())
+    }
+
+    fn count(recall: u64, lot: &LotCode, on_hand: i64) -> Command {
+        Command::CountMockRecall {
+            count: NewMockCount {
+                recall,
+                lot: Some(lot.clone()),
+                customer: None,
+                on_hand: Some(Qty::from_units(on_hand)),
+                retrieved: None,
+                consumed: None,
+                destroyed: None,
+                unit: None,
+                note: String::new(),
+            },
+            date: today(),
+        }
+    }
+
+    #[test]
+    fn a_mock_recall_counts_work_in_progress_and_needs_corrective_actions_for_a_gap() {
+        let (_d, s, [_, eggs, dough, cookies]) = bakery();
+        // Dough made from the eggs and not used yet: 30 kg of work in progress.
+        let wip = produce(&s, "DOUGH", 30, vec![line(&eggs, 5)]).unwrap();
+        let id = mock(
+            &s,
+            Command::StartMockRecall(StartMockRecall {
+                lot: eggs.clone(),
+                asked_as: String::new(),
+                note: "drill".into(),
+                date: today(),
+            }),
+        )
+        .unwrap();
+        let v = s.mock_recall(id).unwrap();
+        let codes: Vec<&LotCode> = v.result.lots.iter().map(|l| &l.code).collect();
+        assert_eq!(codes, vec![&eggs, &dough, &wip, &cookies]);
+        // The recall scope's own report stays the root, finished and shipped lots.
+        let report = s.recall_report(&eggs).unwrap();
+        assert_eq!(report.base.lots.len(), 2);
+        mock(&s, count(id, &wip, 30)).unwrap();
+        let kg = |v: &MockRecallView| {
+            v.result
+                .totals()
+                .into_iter()
+                .find(|t| t.unit == Unit::Kg)
+                .unwrap()
+        };
+        let v = s.mock_recall(id).unwrap();
+        // 120 kg of dough used in the cookies, 30 kg counted on hand.
+        assert_eq!(
+            (kg(&v).produced, kg(&v).found),
+            (Qty::from_units(150), Qty::from_units(150))
+        );
+        // Counted more than the lot can hold: kept, but never found product.
+        mock(&s, count(id, &wip, 34)).unwrap();
+        let v = s.mock_recall(id).unwrap();
+        let w = v.result.lots.iter().find(|l| l.code == wip).unwrap();
+        assert_eq!(
+            (w.counted, w.over(), w.gap()),
+            (Some(Qty::from_units(34)), Qty::from_units(4), Qty::ZERO)
+        );
+        assert_eq!(kg(&v).found, Qty::from_units(150));
+        // Eggs and cookies not counted, SHOP and CAFE silent: no completion without
+        // the corrective actions.
+        let e = mock(
+            &s,
+            Command::FinishMockRecall {
+                recall: id,
+                note: " ".into(),
+                date: today(),
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("give the corrective actions"), "{e}");
+        assert!(s.mock_recall(id).unwrap().finished.is_none());
+        mock(
+            &s,
+            Command::FinishMockRecall {
+                recall: id,
+                note: "call CAFE again; recount the dough".into(),
+                date: today(),
+            },
+        )
+        .unwrap();
+        let v = s.mock_recall(id).unwrap();
+        assert_eq!(
+            v.finished.unwrap().note,
+            "call CAFE again; recount the dough"
         );
         assert!(s.check().unwrap().problems.is_empty());
     }

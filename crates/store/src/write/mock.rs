@@ -113,6 +113,22 @@ impl Tx<'_> {
     ) -> Result<u64, StoreError> {
         let view = self.store.mock_recall(recall)?;
         let note = clean_text(note, "note", 500)?;
+        // A record with a gap is signed with what will be done about it, never without.
+        let findings = view.result.findings();
+        if note.trim().is_empty() && view.finished.is_none() && !findings.is_empty() {
+            return Err(StoreError::invalid(
+                "note",
+                format!(
+                    "mock recall {recall} has {} (first: {}); give the corrective actions, what will be done about them, to complete it",
+                    lotline_domain::words::plural(
+                        findings.len(),
+                        "gap or over-count",
+                        "gaps or over-counts"
+                    ),
+                    findings[0].text()
+                ),
+            ));
+        }
         let kind = EventKind::MockRecallFinished(Box::new(MockFinish {
             recall,
             root: view.root.id,

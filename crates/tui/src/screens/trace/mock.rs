@@ -182,7 +182,7 @@ impl Trace {
                 let m = self.mock.as_ref().expect("loaded");
                 Outcome::changed().status(Status::ok(format!(
                     "Mock recall {id} completed after {}: {}",
-                    lotline_export::recall::elapsed_text(m.elapsed_secs(self.now())),
+                    lotline_domain::elapsed_text(m.elapsed_secs(self.now())),
                     report::mock_totals(m)
                 )))
             }

@@ -689,7 +689,7 @@ pub fn mock_lines(
         format!("Mock recall {} from {}", m.id, m.root.code),
         Tone::Title,
     ));
-    let elapsed = lotline_export::recall::elapsed_text(m.elapsed_secs(now));
+    let elapsed = lotline_domain::elapsed_text(m.elapsed_secs(now));
     v.push((
         match &m.finished {
             Some(f) => format!(
