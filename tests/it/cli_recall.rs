@@ -2,7 +2,7 @@
 //! receiving checks, expiry, master data, mock recalls, recall scope and returns.
 
 use crate::support::{Plant, Run};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A plant whose refusals are checked to leave master data alone too.
 fn plant() -> Plant {
@@ -800,6 +800,172 @@ fn returns_come_back_on_hold_against_their_shipment_and_count_in_the_balance() {
 }
 
 #[test]
+fn a_mock_recall_keeps_over_counts_apart_counts_work_in_progress_and_carries_its_actions_everywhere()
+ {
+    let p = plant();
+    let (eggs, _, cookies) = p.egg_bakery();
+    // Dough made from the eggs and not used yet: 20 kg of work in progress.
+    let wip = p.ok(&[
+        "produce",
+        "--item",
+        "DOUGH",
+        "--qty",
+        "20",
+        "--input",
+        &format!("{eggs}=10"),
+        "--date",
+        "2026-11-04",
+    ]);
+    let id = p.ok(&["mock-recall", "start", "F-1", "--note", "Q4 drill"]);
+    let count = |extra: &[&str]| {
+        let mut a = vec!["mock-recall", "count", &id];
+        a.extend_from_slice(extra);
+        p.ok(&a)
+    };
+    // Work in progress is one of the lines counted.
+    count(&["--lot", &wip, "--on-hand", "20"]);
+    count(&["--lot", &eggs, "--on-hand", "30"]);
+    // CAFE got 5 cases and says 9 came back: kept as entered, said at once, and never
+    // found product making up SHOP's silence.
+    let out = count(&["--customer", "CAFE", "--retrieved", "9"]);
+    assert!(
+        out.contains(&format!(
+            "over-count 4 case: lot {cookies} at CAFE (more than was shipped; not taken as found)"
+        )),
+        "{out}"
+    );
+    let v = p.json(&["mock-recall", "show", &id, "--json"]);
+    let line = |kind: &str, key: &str, val: &str| -> Value {
+        v[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x[key] == val)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} {key}={val}: {v}"))
+    };
+    let cafe = line("customers", "customer", "CAFE");
+    assert_eq!((&cafe["gap"], &cafe["over_count"]), (&json!(0), &json!(4)));
+    let c = line("lots", "lot", &cookies);
+    // 40 made, 20 shipped, 20 on hand uncounted: found only CAFE's 5.
+    assert_eq!((&c["found"], &c["gap"]), (&json!(5), &json!(35)));
+    let w = line("lots", "lot", wip.trim());
+    assert_eq!(
+        (&w["stage"], &w["counted"], &w["gap"]),
+        (&json!("work in progress"), &json!(20), &json!(0))
+    );
+    let total = |unit: &str| line("totals", "unit", unit);
+    assert_eq!(
+        (&total("case")["found"], &total("case")["gap"]),
+        (&json!(5), &json!(35))
+    );
+    // 50 kg of dough used in the cookies and 20 kg counted: the kilograms reconcile.
+    assert_eq!(
+        (&total("kg")["produced"], &total("kg")["found"]),
+        (&json!(70), &json!(70))
+    );
+    let kinds: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["text"].as_str().unwrap()))
+        .collect();
+    assert!(
+        kinds.contains(&(
+            "gap",
+            &*format!("gap 15 case: lot {cookies} at SHOP (no answer)")
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(
+            "gap",
+            &*format!("gap 20 case: lot {cookies} on hand (not counted)")
+        )),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|(k, _)| *k == "over_count"), "{kinds:?}");
+    assert_eq!(v["backward"][0]["supplier_lot"], "F-1");
+    assert_eq!(v["corrective_actions"], Value::Null, "not completed yet");
+
+    // Completed only with the corrective actions; then every output carries them.
+    p.refused(
+        &["mock-recall", "finish", &id],
+        "note",
+        "give the corrective actions",
+    );
+    let actions = "Call SHOP again; CAFE recount, it named another lot";
+    p.ok(&["mock-recall", "finish", &id, "--actions", actions]);
+    let v = p.json(&["mock-recall", "show", &id, "--json"]);
+    assert_eq!(v["corrective_actions"], actions);
+    let taken = v["time_taken"].as_str().unwrap();
+    assert!(
+        taken.ends_with(" min") && taken.contains(" h "),
+        "hours and minutes: {taken}"
+    );
+    let text = p.ok(&["mock-recall", "show", &id]);
+    for want in [
+        &format!("Corrective actions: {actions}"),
+        &format!("time taken {taken}"),
+        "Backward trace: 1 lot, 1 receiving record",
+        "their lot F-1",
+        "Forward trace: 4 lots, 2 shipments to 2 customers, 0 returns",
+        "over-count 4 case",
+        "Q4 drill",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let xlsx = p.path("drill.xlsx");
+    let page = p.path("drill.md");
+    p.ok(&[
+        "mock-recall",
+        "export",
+        &id,
+        "--xlsx",
+        xlsx.to_str().unwrap(),
+        "--summary",
+        page.to_str().unwrap(),
+    ]);
+    {
+        use calamine::{Data, Reader, Xlsx, open_workbook};
+        let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        let mut cell = |sheet: &str, key: &str| -> String {
+            let r = wb.worksheet_range(sheet).unwrap();
+            let row = r
+                .rows()
+                .find(|r| r[0] == Data::String(key.into()))
+                .unwrap_or_else(|| panic!("{sheet} has no {key}"));
+            row[1].to_string()
+        };
+        assert_eq!(cell("Summary", "Corrective actions"), actions);
+        assert_eq!(cell("Summary", "Time from start to completion"), taken);
+        assert!(cell("Summary", "Gaps").starts_with("gap "));
+        let back = wb.worksheet_range("Backward").unwrap();
+        assert!(back.rows().any(|r| r[0] == Data::String(eggs.clone())
+            && r[3] == Data::String("received".into())
+            && r[9] == Data::String("F-1".into())));
+        let fwd = wb.worksheet_range("Forward").unwrap();
+        assert!(fwd.rows().any(
+            |r| r[0] == Data::String("shipment".into()) && r[8] == Data::String("CAFE".into())
+        ));
+    }
+    let md = std::fs::read_to_string(&page).unwrap();
+    for want in [
+        "## Backward trace: 1 lot, 1 receiving record",
+        "their lot F-1",
+        "## Forward trace: 4 lots",
+        "## Gaps",
+        &format!("- gap 15 case: lot {cookies} at SHOP (no answer)"),
+        "## Corrective actions",
+        actions,
+        &format!("- Time from start to completion: {taken}"),
+    ] {
+        assert!(md.contains(want), "{want}: {md}");
+    }
+    assert!(p.ok(&["check"]).contains("all consistent"));
+}
+
+#[test]
 fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_auditor() {
     let p = plant();
     let (eggs, _, cookies) = p.egg_bakery();
@@ -941,8 +1107,24 @@ fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_audito
     assert!(text.contains("in progress"), "{text}");
     assert!(text.contains("(superseded by"), "{text}");
 
-    let done = p.ok(&["mock-recall", "finish", &id]);
+    // A gap is signed with the corrective actions, never without.
+    p.refused(
+        &["mock-recall", "finish", &id],
+        "note",
+        "give the corrective actions",
+    );
+    let done = p.ok(&[
+        "mock-recall",
+        "finish",
+        &id,
+        "--note",
+        "CAFE called again Monday; recount of B-lots at the dock",
+    ]);
     assert!(done.contains("completed"), "{done}");
+    assert!(
+        done.contains("corrective actions: CAFE called again Monday"),
+        "{done}"
+    );
     p.refused(
         &[
             "mock-recall",
@@ -976,14 +1158,21 @@ fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_audito
         let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
         assert_eq!(
             wb.sheet_names(),
-            vec!["Summary", "Lots", "Customers", "Counts"]
+            vec![
+                "Summary",
+                "Backward",
+                "Forward",
+                "Lots",
+                "Customers",
+                "Counts"
+            ]
         );
         assert_eq!(wb.worksheet_range("Counts").unwrap().rows().count(), 6);
         let lots = wb.worksheet_range("Lots").unwrap();
         assert!(
             lots.rows()
                 .any(|r| r[0] == calamine::Data::String(cookies.clone())
-                    && r[11] == calamine::Data::Float(8.0))
+                    && r[12] == calamine::Data::Float(8.0))
         );
     }
     let md = std::fs::read_to_string(&page).unwrap();
