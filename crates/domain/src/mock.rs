@@ -324,6 +324,22 @@ impl Reconciliation {
         out
     }
 
+    /// The over-counts of the line `line` counts (said as soon as it is entered).
+    pub fn over_counts_of(&self, line: &CountLine) -> Vec<Finding> {
+        let (id, party) = line.key();
+        let code = self
+            .lots
+            .iter()
+            .find(|l| l.lot == id)
+            .map(|l| &l.code)
+            .or_else(|| self.customers.iter().find(|c| c.lot == id).map(|c| &c.code));
+        self.findings()
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::Over)
+            .filter(|f| Some(&f.lot) == code && f.customer.as_ref() == party)
+            .collect()
+    }
+
     /// Lines nobody has counted yet: lots not counted on hand, customers with no answer.
     /// A lot with nothing on hand as the system has it, and no room for any, has nothing
     /// to count.

@@ -390,6 +390,15 @@ impl App {
             _ if self.exports.shown() => super::exports::action(self, a, station),
             Action::FdaExport => super::exports::open_fda(self, station),
             Action::ShippingKdes => super::exports::open_kde(self),
+            // On the mock recall view, the export is the record's paperwork.
+            Action::Export
+                if self.screen == ScreenId::Trace && self.trace.mock_on_screen().is_some() =>
+            {
+                match self.trace.mock_on_screen() {
+                    Some(id) => super::exports::open_mock(self, id),
+                    None => Outcome::none(),
+                }
+            }
             Action::PrintLabel => super::labels::print(self, station),
             Action::RecordReturn if self.screen == ScreenId::Ship => {
                 self.menu = false;

@@ -3,6 +3,9 @@
 //! foods — and a saved shipment's shipping KDEs for its customer (CSV, and EPCIS when
 //! chosen). The dialog is the app's, drawn over whatever screen is in front.
 //!
+//! A mock recall's workbook and one-page summary (`mock`) come from the Trace screen's
+//! record the same way.
+//!
 //! The work runs on a worker thread (`Work::run`, spawned by the app loop) that reports
 //! progress through a channel the loop polls, as label printing does: a year of records
 //! takes seconds, and the app keeps taking keys and scans meanwhile. Esc hides a running
@@ -30,6 +33,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
+mod mock;
+pub use mock::open_mock;
+
 /// What the dialog exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
@@ -37,6 +43,8 @@ pub enum What {
     Fda,
     /// The shipping KDEs of this shipment (its event id).
     Kde { shipment: u64 },
+    /// A mock recall's workbook and one-page summary (its id).
+    Mock { id: u64 },
 }
 
 /// Where the dialog is.
@@ -137,6 +145,11 @@ pub enum Job {
         csv: PathBuf,
         epcis: Option<PathBuf>,
     },
+    Mock {
+        id: u64,
+        xlsx: Option<PathBuf>,
+        summary: Option<PathBuf>,
+    },
 }
 
 /// What a test runs at each point where the worker may stop (see `Work::pause`).
@@ -171,6 +184,9 @@ impl Work {
                 csv,
                 epcis,
             } => self.kde(st, *shipment, csv, epcis.as_deref()),
+            Job::Mock { id, xlsx, summary } => {
+                self.mock(st, *id, xlsx.as_deref(), summary.as_deref())
+            }
         };
         // The app may have quit meanwhile; then nobody is listening.
         let _ = self.tx.send(match result {
@@ -683,12 +699,14 @@ fn submit(app: &mut App, station: &dyn Station) -> Outcome {
     let job = match d.what {
         What::Fda => fda_job(&d.form, station),
         What::Kde { shipment } => kde_job(&d.form, shipment),
+        What::Mock { id } => mock::job(&d.form, id),
     };
     match job {
         Ok(job) => {
             let label = match &job {
                 Job::Fda { .. } => "Exporting for FDA…",
                 Job::Kde { .. } => "Writing the shipping KDEs…",
+                Job::Mock { .. } => "Writing the mock recall's workbook and summary…",
             };
             app.exports.start(job);
             Outcome::changed().status(Status::info(label))
@@ -1077,6 +1095,7 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
     let title = match d.what {
         What::Fda => "Export for FDA (sortable spreadsheet)".to_string(),
         What::Kde { shipment } => format!("Shipping KDEs of shipment {shipment}"),
+        What::Mock { id } => format!("Mock recall {id}: workbook and summary"),
     };
     let w = if ui.compact {
         area.width
@@ -1097,6 +1116,10 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
                     "File: the CSV. EPCIS yes: the same shipment as an EPCIS 2.0 document beside it (.jsonld), for customers who take it."
                 }
                 (What::Kde { .. }, true) => "EPCIS yes: a .jsonld beside the CSV.",
+                (What::Mock { .. }, false) => {
+                    "Workbook: Summary, Backward, Forward, Lots, Customers, Counts. Summary: one page with the signature lines. Leave one empty to skip it. Nothing is written over."
+                }
+                (What::Mock { .. }, true) => "Leave one empty to skip it.",
             };
             for l in wrap(note, inner_w) {
                 lines.push((l, t.dim));

@@ -55,8 +55,8 @@ pub fn mock(st: &dyn Station, out: &mut impl Write, c: &MockCmd) -> Res {
             writeln!(out, "count saved (event {event})")?;
             // An over-count is kept as entered and said at once: it is not found product.
             if let Some(saved) = view.counts.iter().find(|c| c.event == event) {
-                for f in over_counts_of(&view, &saved.line) {
-                    writeln!(out, "{f}")?;
+                for f in view.result.over_counts_of(&saved.line) {
+                    writeln!(out, "{}", f.text())?;
                 }
             }
             totals_text(out, &view.result)?;
@@ -126,31 +126,6 @@ pub fn mock(st: &dyn Station, out: &mut impl Write, c: &MockCmd) -> Res {
         }
         MockCmd::List { json } => list(st, out, *json),
     }
-}
-
-/// The over-counts among the findings of the line just counted.
-fn over_counts_of(view: &MockRecallView, line: &CountLine) -> Vec<String> {
-    let r = &view.result;
-    let Some(code) = r
-        .lots
-        .iter()
-        .find(|l| l.lot == line.lot())
-        .map(|l| l.code.clone())
-        .or_else(|| {
-            r.customers
-                .iter()
-                .find(|c| c.lot == line.lot())
-                .map(|c| c.code.clone())
-        })
-    else {
-        return Vec::new();
-    };
-    let party = line.key().1.cloned();
-    r.findings()
-        .into_iter()
-        .filter(|f| f.kind == FindingKind::Over && f.lot == code && f.customer == party)
-        .map(|f| f.text())
-        .collect()
 }
 
 fn list(st: &dyn Station, out: &mut impl Write, json: bool) -> Res {

@@ -9,6 +9,7 @@ mod fuzz;
 mod labels;
 mod live;
 mod master;
+mod mock;
 mod panes;
 mod scanning;
 mod screens;

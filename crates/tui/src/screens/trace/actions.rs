@@ -93,8 +93,9 @@ impl Trace {
     /// What a key does here, where the keymap's words would mislead (for the footer).
     pub fn hint_desc(&self, a: crate::keymap::Action) -> Option<&'static str> {
         use crate::keymap::Action as A;
-        if self.prompt.is_some() {
+        if let Some(p) = &self.prompt {
             return match a {
+                A::Confirm | A::Save if p.kind == PromptKind::Finish => Some("complete"),
                 A::Confirm | A::Save => Some("ok"),
                 A::Cancel => Some("cancel"),
                 _ => None,
@@ -104,6 +105,12 @@ impl Trace {
             (Stage::Start, A::Save) => Some("trace"),
             (Stage::Start, A::Open) => Some("start"),
             (Stage::Pick, A::Open) => Some("trace it"),
+            // Esc leaves a view for the tree it was opened from.
+            (Stage::Tree, A::Back) if self.view != View::Tree => Some("tree"),
+            (Stage::Tree, A::SaveRecord) if self.view == View::Mock => Some("count line"),
+            (Stage::Tree, A::SaveRecord) => Some("mock recall"),
+            (Stage::Tree, A::FinishRecord) => Some("complete"),
+            (Stage::Tree, A::Export) if self.view == View::Mock => Some("workbook"),
             (Stage::Tree, A::Open)
                 if self
                     .loaded
@@ -137,11 +144,17 @@ impl Trace {
                 tree && self.view == View::Tree && self.details_scroll.can_scroll()
             }
             A::NextMatch => tree && self.view == View::Tree && self.search.is_some(),
-            A::Direction | A::Export => tree,
-            A::RecallScope => tree && self.view != View::Scope,
-            A::MassBalance => tree && self.view != View::Balance,
+            // The mock recall view keeps its footer for the record's own keys.
+            A::Direction => tree && self.view != View::Mock,
+            A::Export => tree,
+            A::RecallScope => tree && !matches!(self.view, View::Scope | View::Mock),
+            A::MassBalance => tree && !matches!(self.view, View::Balance | View::Mock),
             A::HoldAll => tree && self.view == View::Scope,
-            A::SaveRecord => tree && matches!(self.view, View::Balance | View::Mock),
+            A::SaveRecord => {
+                tree && (self.view == View::Balance
+                    || (self.view == View::Mock
+                        && self.mock.as_ref().is_some_and(|m| m.finished.is_none())))
+            }
             A::FinishRecord => {
                 tree && self.view == View::Mock
                     && self.mock.as_ref().is_some_and(|m| m.finished.is_none())
@@ -217,6 +230,8 @@ impl Trace {
     fn keep_prompt(&self, action: &TraceAction) -> Outcome {
         let what = match self.prompt.as_ref().map(|p| p.kind) {
             Some(PromptKind::Record) => "the mock recall note",
+            Some(PromptKind::Count) => "the count",
+            Some(PromptKind::Finish) => "the corrective actions",
             _ => "the hold reason",
         };
         let other = match action {
@@ -284,7 +299,7 @@ impl Trace {
             TraceAction::HoldAll => return self.ask_hold(station),
             TraceAction::SaveRecord if self.view == View::Mock => return self.ask_count(),
             TraceAction::SaveRecord => return self.ask_record(station),
-            TraceAction::FinishRecord => return self.finish_mock(station),
+            TraceAction::FinishRecord => return self.ask_finish(),
             TraceAction::Export => return self.ask_export(),
             _ => {}
         }
@@ -314,6 +329,7 @@ impl Trace {
                     PromptKind::Record => "No mock recall was started",
                     PromptKind::Export => "Nothing was exported",
                     PromptKind::Count => "No count was saved",
+                    PromptKind::Finish => "The mock recall is still open; nothing was completed",
                 };
                 Outcome::changed().status(Status::info(msg))
             }
@@ -338,6 +354,7 @@ impl Trace {
                     PromptKind::Hold => self.hold_all(text, station),
                     PromptKind::Record => self.record(text, station),
                     PromptKind::Export => self.export(text, station),
+                    PromptKind::Finish => self.finish_mock(text, station),
                     PromptKind::Count => Outcome::none(),
                 }
             }

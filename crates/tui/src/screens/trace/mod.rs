@@ -15,6 +15,7 @@ mod state;
 mod view;
 
 pub use actions::TraceAction;
+pub use mock::CountTarget;
 pub use report::{Found, Line, Tone, elapsed_text};
 pub use state::Loaded;
 
@@ -84,6 +85,8 @@ pub enum PromptKind {
     Export,
     /// What was found for one line of the mock recall.
     Count,
+    /// Complete the mock recall: confirmed, with the corrective actions.
+    Finish,
 }
 
 /// A one-field question over the screen.
@@ -185,7 +188,7 @@ impl Trace {
         self.prompt.as_ref().is_some_and(|p| {
             matches!(
                 p.kind,
-                PromptKind::Hold | PromptKind::Record | PromptKind::Count
+                PromptKind::Hold | PromptKind::Record | PromptKind::Count | PromptKind::Finish
             ) && p.form.is_dirty()
         })
     }

@@ -28,7 +28,12 @@ impl Trace {
             View::Mock => self
                 .mock
                 .as_ref()
-                .map(|m| report::mock_lines(m, self.now()))
+                .map(|m| {
+                    mock::mock_rows(m, self.now())
+                        .into_iter()
+                        .map(|(line, _)| line)
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     }
@@ -71,12 +76,13 @@ impl Trace {
             }
             View::Mock if self.mock.as_ref().is_some_and(|m| m.finished.is_none()) => {
                 v.insert(
-                    1,
+                    mock::HINT_AT,
                     (
                         format!(
-                            "{} enters a count; {} completes it",
+                            "{}: count the selected line; {}: complete; {}: workbook, summary",
                             key(Action::SaveRecord),
-                            key(Action::FinishRecord)
+                            key(Action::FinishRecord),
+                            key(Action::Export)
                         ),
                         Tone::Dim,
                     ),

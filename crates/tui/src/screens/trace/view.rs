@@ -584,6 +584,14 @@ impl Trace {
             ),
             PromptKind::Record => (format!("Start a mock recall of {root}"), "start it"),
             PromptKind::Export => ("Export the trace (text and CSV)".to_string(), "write"),
+            PromptKind::Finish => (
+                // Once complete, the record takes no more counts: asked, never done at once.
+                format!(
+                    "Complete mock recall {} for good?",
+                    self.mock.as_ref().map(|m| m.id).unwrap_or_default(),
+                ),
+                "complete it",
+            ),
             PromptKind::Count => (String::new(), ""),
         };
         render_one_field_prompt(buf, area, 64, &title, &p.form, verb, "cancel", ui)
