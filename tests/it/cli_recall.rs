@@ -514,6 +514,19 @@ fn master_data_is_edited_and_retired_with_its_history_kept() {
 impl Plant {
     /// Eggs (100 dozen, supplier lot F-1) → dough → 40 cases of cookies; 15 cases to the
     /// shop on BOL:7 and 5 to the cafe (no recall contact). Returns (eggs, dough, cookies).
+    /// `mock-recall export ID --xlsx XLSX --summary PAGE`.
+    fn export_mock(&self, id: &str, xlsx: &std::path::Path, page: &std::path::Path) {
+        self.ok(&[
+            "mock-recall",
+            "export",
+            id,
+            "--xlsx",
+            xlsx.to_str().unwrap(),
+            "--summary",
+            page.to_str().unwrap(),
+        ]);
+    }
+
     fn egg_bakery(&self) -> (String, String, String) {
         self.master();
         self.ok(&[
@@ -917,15 +930,7 @@ fn a_mock_recall_keeps_over_counts_apart_counts_work_in_progress_and_carries_its
     }
     let xlsx = p.path("drill.xlsx");
     let page = p.path("drill.md");
-    p.ok(&[
-        "mock-recall",
-        "export",
-        &id,
-        "--xlsx",
-        xlsx.to_str().unwrap(),
-        "--summary",
-        page.to_str().unwrap(),
-    ]);
+    p.export_mock(&id, &xlsx, &page);
     {
         use calamine::{Data, Reader, Xlsx, open_workbook};
         let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
@@ -1144,15 +1149,7 @@ fn a_mock_recall_records_what_was_found_shows_the_gap_and_exports_for_the_audito
 
     let xlsx = p.path("mock.xlsx");
     let page = p.path("mock.md");
-    p.ok(&[
-        "mock-recall",
-        "export",
-        &id,
-        "--xlsx",
-        xlsx.to_str().unwrap(),
-        "--summary",
-        page.to_str().unwrap(),
-    ]);
+    p.export_mock(&id, &xlsx, &page);
     {
         use calamine::{Reader, Xlsx, open_workbook};
         let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();

@@ -236,6 +236,16 @@ impl UnitTotal {
     pub fn percent_bp(&self) -> Option<i64> {
         percent_bp(self.found, self.produced)
     }
+
+    /// "gap 2 case (95.00 % found)".
+    pub fn gap_text(&self) -> String {
+        format!(
+            "gap {} {} ({} found)",
+            self.gap(),
+            self.unit,
+            percent_text(self.percent_bp())
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -518,19 +528,7 @@ pub fn recall_event_text(
             ),
         },
         K::MockRecallFinished(f) => {
-            let totals: Vec<String> = f
-                .result
-                .totals()
-                .iter()
-                .map(|t| {
-                    format!(
-                        "gap {} {} ({} found)",
-                        t.gap(),
-                        t.unit,
-                        percent_text(t.percent_bp())
-                    )
-                })
-                .collect();
+            let totals: Vec<String> = f.result.totals().iter().map(UnitTotal::gap_text).collect();
             format!(
                 "mock recall {} completed: {}{}",
                 f.recall,

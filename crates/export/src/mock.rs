@@ -304,6 +304,23 @@ impl Packet {
         }
     }
 
+    /// "return B1-R1 2026-11-20: 3 case of lot B1 from SHOP, RMA:118".
+    pub fn return_text(x: &FwdRow) -> String {
+        format!(
+            "return {} {}: {} {} of lot {} from {}, {}",
+            x.lot,
+            x.date,
+            x.qty,
+            x.unit,
+            x.from,
+            x.customer
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            x.reference.as_deref().unwrap_or("no reference document")
+        )
+    }
+
     /// The totals, one line per unit: "case: produced 315, found 312, gap 3 (99.05 % found)".
     pub fn totals_text(&self) -> Vec<String> {
         self.view
@@ -758,19 +775,7 @@ pub fn summary(p: &Packet) -> String {
         line("No returns.".into());
     }
     for x in returns {
-        line(format!(
-            "- Return {} {}: {} {} of lot {} from {}, {}",
-            x.lot,
-            x.date,
-            x.qty,
-            x.unit,
-            x.from,
-            x.customer
-                .as_ref()
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
-            md(x.reference.as_deref().unwrap_or("no reference document"))
-        ));
+        line(format!("- {}", md(&Packet::return_text(x))));
     }
     line(String::new());
     line("## Reconciliation".into());

@@ -354,6 +354,20 @@ pub struct Dialog {
     pub cancelling: bool,
 }
 
+impl Dialog {
+    /// The dialog's form, shown, nothing running yet.
+    fn new(what: What, form: Form) -> Dialog {
+        Dialog {
+            what,
+            form,
+            stage: Stage::Form,
+            progress: Progress::default(),
+            shown: true,
+            cancelling: false,
+        }
+    }
+}
+
 /// The app's exports: the dialog, the job waiting for a worker, the running one.
 pub struct Exports {
     pub dialog: Option<Dialog>,
@@ -573,14 +587,7 @@ pub fn open_kde(app: &mut App) -> Outcome {
     ep.reset_to("no");
     let mut form = Form::new(vec![file, ep]);
     form.order = vec![Slot::Field(0), Slot::Field(1)];
-    app.exports.dialog = Some(Dialog {
-        what: What::Kde { shipment },
-        form,
-        stage: Stage::Form,
-        progress: Progress::default(),
-        shown: true,
-        cancelling: false,
-    });
+    app.exports.dialog = Some(Dialog::new(What::Kde { shipment }, form));
     Outcome::changed().status(Status::info(format!(
         "Shipping KDEs of shipment {shipment} for the customer: check the file and press Enter"
     )))

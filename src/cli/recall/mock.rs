@@ -166,14 +166,7 @@ fn list(st: &dyn Station, out: &mut impl Write, json: bool) -> Res {
             Some(_) => m
                 .totals
                 .iter()
-                .map(|t| {
-                    format!(
-                        "gap {} {} ({} found)",
-                        t.gap(),
-                        t.unit,
-                        percent_text(t.percent_bp())
-                    )
-                })
+                .map(UnitTotal::gap_text)
                 .collect::<Vec<_>>()
                 .join(", "),
             None => format!("in progress, {}", plural(m.counts, "count", "counts")),
@@ -255,20 +248,7 @@ fn show_text(out: &mut impl Write, p: &Packet) -> Res {
     }
     writeln!(out, "\nForward trace: {fwd}")?;
     for x in p.returns() {
-        writeln!(
-            out,
-            "  return {} {}: {} {} of lot {} from {}, {}",
-            x.lot,
-            x.date,
-            x.qty,
-            x.unit,
-            x.from,
-            x.customer
-                .as_ref()
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
-            x.reference.as_deref().unwrap_or("no reference document")
-        )?;
+        writeln!(out, "  {}", Packet::return_text(x))?;
     }
     writeln!(out)?;
     writeln!(

@@ -22,14 +22,7 @@ pub fn open_mock(app: &mut App, id: u64) -> Outcome {
     );
     let mut form = Form::new(vec![xlsx, summary]);
     form.order = vec![Slot::Field(0), Slot::Field(1)];
-    app.exports.dialog = Some(Dialog {
-        what: What::Mock { id },
-        form,
-        stage: Stage::Form,
-        progress: Progress::default(),
-        shown: true,
-        cancelling: false,
-    });
+    app.exports.dialog = Some(Dialog::new(What::Mock { id }, form));
     Outcome::changed().status(Status::info(format!(
         "Mock recall {id} for the auditor: check the file names and press Enter"
     )))

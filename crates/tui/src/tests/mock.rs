@@ -24,6 +24,15 @@ fn select_count(a: &mut App, b: &super::trace::Bakery, want: &CountTarget) {
     panic!("no line counts {want:?}");
 }
 
+/// The mock recall view's lines as text.
+fn view_text(a: &App) -> Vec<String> {
+    a.trace
+        .view_lines(" · ")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
+}
+
 fn line_of(b: &super::trace::Bakery, lot: &LotCode, customer: Option<&str>) -> CountTarget {
     let _ = b;
     CountTarget {
@@ -83,12 +92,7 @@ fn a_mock_recall_is_started_counted_continued_and_completed_from_the_trace_scree
         .find(|l| l.code == b.p.cookies_a)
         .unwrap();
     assert_eq!(line.counted, Some(Qty::from_units(20)));
-    let text: Vec<String> = a
-        .trace
-        .view_lines(" · ")
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
+    let text = view_text(&a);
     assert!(
         text.iter()
             .any(|t| t.starts_with(b.p.cookies_a.as_str()) && t.contains("counted 20")),
@@ -261,12 +265,7 @@ fn completing_asks_to_confirm_with_the_corrective_actions() {
         v.finished.unwrap().note,
         "Call SHOP and CAFE again; recount cookies"
     );
-    let text: Vec<String> = a
-        .trace
-        .view_lines(" · ")
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
+    let text = view_text(&a);
     assert!(
         text.contains(&"Corrective actions: Call SHOP and CAFE again; recount cookies".to_string()),
         "{text:?}"

@@ -50,14 +50,7 @@ pub fn mock_totals(m: &MockRecallView) -> String {
     m.result
         .totals()
         .iter()
-        .map(|t| {
-            format!(
-                "gap {} {} ({} found)",
-                t.gap(),
-                t.unit,
-                percent_text(t.percent_bp())
-            )
-        })
+        .map(lotline_domain::UnitTotal::gap_text)
         .collect::<Vec<_>>()
         .join(", ")
 }
