@@ -1060,14 +1060,23 @@ fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
         .to_string();
     assert!(!row.contains("100.00 %"), "a gap is left: {row}");
     assert!(s.contains("Overall case: found"), "{s}");
-    // Complete it: the time from start to completion is kept.
-    let s = t.press("D", "completed after");
+    // Complete it, once asked, with the corrective actions: the time from start to
+    // completion is kept, in hours and minutes.
+    t.press("D", &format!("Complete mock recall {id} for good?"));
+    t.field("Call every customer again by Friday");
+    let s = t.wait_for("completed after");
+    assert!(s.contains(" h ") && s.contains(" min"), "{s}");
     assert!(s.contains("gap"), "{s}");
+    assert!(
+        s.contains("Corrective actions: Call every customer again by Friday"),
+        "{s}"
+    );
     t.send(CTRL_C);
     assert_eq!(t.exit(), 0);
     let v: Value = serde_json::from_str(&p.ok(&["mock-recall", "show", &id, "--json"])).unwrap();
     assert!(v["finished"].is_string(), "{v}");
     assert_eq!(v["note"], "Q4 SQF mock recall");
+    assert_eq!(v["corrective_actions"], "Call every customer again by Friday");
     let lot = v["lots"]
         .as_array()
         .unwrap()
