@@ -909,6 +909,11 @@ fn a_mock_recall_keeps_over_counts_apart_counts_work_in_progress_and_carries_its
     );
     let actions = "Call SHOP again; CAFE recount, it named another lot";
     p.ok(&["mock-recall", "finish", &id, "--actions", actions]);
+    let history = p.ok(&["lot", &eggs]);
+    assert!(
+        history.contains(&format!("corrective actions: {actions}")),
+        "{history}"
+    );
     let v = p.json(&["mock-recall", "show", &id, "--json"]);
     assert_eq!(v["corrective_actions"], actions);
     let taken = v["time_taken"].as_str().unwrap();

@@ -1076,7 +1076,10 @@ fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
     let v: Value = serde_json::from_str(&p.ok(&["mock-recall", "show", &id, "--json"])).unwrap();
     assert!(v["finished"].is_string(), "{v}");
     assert_eq!(v["note"], "Q4 SQF mock recall");
-    assert_eq!(v["corrective_actions"], "Call every customer again by Friday");
+    assert_eq!(
+        v["corrective_actions"],
+        "Call every customer again by Friday"
+    );
     let lot = v["lots"]
         .as_array()
         .unwrap()

@@ -529,11 +529,16 @@ pub fn recall_event_text(
         },
         K::MockRecallFinished(f) => {
             let totals: Vec<String> = f.result.totals().iter().map(UnitTotal::gap_text).collect();
+            // The completion's note is its corrective actions: said as such.
+            let actions = if f.note.is_empty() {
+                String::new()
+            } else {
+                format!("; corrective actions: {}", f.note)
+            };
             format!(
-                "mock recall {} completed: {}{}",
+                "mock recall {} completed: {}{actions}",
                 f.recall,
-                totals.join(", "),
-                note(&f.note)
+                totals.join(", ")
             )
         }
         _ => return None,
