@@ -966,6 +966,7 @@ fn a_mock_recall_keeps_over_counts_apart_counts_work_in_progress_and_carries_its
         "## Forward trace: 4 lots",
         "## Gaps",
         &format!("- gap 15 case: lot {cookies} at SHOP (no answer)"),
+        &format!("- over-count 4 case: lot {cookies} at CAFE"),
         "## Corrective actions",
         actions,
         &format!("- Time from start to completion: {taken}"),

@@ -852,19 +852,24 @@ pub fn summary(p: &Packet) -> String {
     line(String::new());
     line("## Gaps".into());
     line(String::new());
-    let findings = p.findings_text();
+    let findings = p.view.result.findings();
     if findings.is_empty() {
         line("None: every line is accounted for.".into());
     }
-    let n = findings.len();
-    for f in findings.iter().take(PAGE_ROWS) {
-        line(format!("- {}", md(f)));
+    // Every over-count is on the page (each is a records discrepancy to explain); the
+    // gaps up to a page's worth, the rest in the workbook.
+    let (over, gaps): (Vec<_>, Vec<_>) = findings.iter().partition(|f| f.kind == FindingKind::Over);
+    for f in gaps.iter().take(PAGE_ROWS) {
+        line(format!("- {}", md(&f.text())));
     }
-    if n > PAGE_ROWS {
+    if gaps.len() > PAGE_ROWS {
         line(format!(
             "- … and {} (see the workbook's Summary)",
-            plural(n - PAGE_ROWS, "more", "more")
+            plural(gaps.len() - PAGE_ROWS, "more gap", "more gaps")
         ));
+    }
+    for f in over {
+        line(format!("- {}", md(&f.text())));
     }
     line(String::new());
     line("## Corrective actions".into());
