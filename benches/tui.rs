@@ -8,103 +8,28 @@
 //! It reuses the database and roots file `cargo bench --bench trace` leaves there, and
 //! generates the plant itself when they are missing.
 
-use lotline_domain::LotCode;
+#[path = "common/screen.rs"]
+mod screen;
+
 use lotline_station::Local;
 use lotline_store::Store;
-use lotline_store::plantgen::{self, Spec};
 use lotline_tui::input::Input;
 use lotline_tui::theme::Theme;
 use lotline_tui::{App, Keymap};
-use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::KeyCode;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
+use screen::{Wire, bench_dir, env_u64, mean, pct, plant, terminal};
 use serde_json::json;
-use std::cell::Cell;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::time::{Duration, Instant};
-
-/// Counts what the app writes to the terminal.
-struct Counter(Rc<Cell<usize>>);
-
-impl Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.set(self.0.get() + buf.len());
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// The database and its largest fan-out lot: the trace bench's, or a new one.
-fn plant(dir: &Path, lots: u64, seed: u64) -> (PathBuf, LotCode) {
-    let db = dir.join(format!("plant-{lots}-{seed}.redb"));
-    let roots = dir.join(format!("roots-{lots}-{seed}.txt"));
-    if db.exists()
-        && let Ok(text) = std::fs::read_to_string(&roots)
-        && let Some(code) = text.lines().find_map(|l| l.strip_prefix("fanout "))
-    {
-        return (
-            db,
-            LotCode::parse(code, "fanout").expect("roots file lot code"),
-        );
-    }
-    let _ = std::fs::remove_file(&db);
-    eprintln!("generating {lots} lots into {} ...", db.display());
-    let store = Store::open(&db, true).expect("create db");
-    let sum = plantgen::generate(
-        &store,
-        &Spec {
-            seed,
-            ..Spec::new(lots)
-        },
-        &mut |_| {},
-    )
-    .expect("generate");
-    let fanout = sum
-        .fanout_lot
-        .expect("the generated plant has a fan-out lot");
-    std::fs::write(&roots, format!("fanout {fanout}\n")).expect("write roots");
-    (db, fanout)
-}
-
-fn terminal(bytes: &Rc<Cell<usize>>, w: u16, h: u16) -> Terminal<CrosstermBackend<Counter>> {
-    let backend = CrosstermBackend::new(Counter(bytes.clone()));
-    Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, w, h)),
-        },
-    )
-    .expect("terminal")
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn main() {
     let lots = env_u64("LOTLINE_BENCH_LOTS", 100_000);
     let seed = env_u64("LOTLINE_BENCH_SEED", 1);
-    let dir = std::env::var_os("LOTLINE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("lotline-bench"));
-    std::fs::create_dir_all(&dir).expect("bench dir");
+    let dir = bench_dir();
     let (db, fanout) = plant(&dir, lots, seed);
     let now = chrono::Local::now().naive_local();
 
@@ -112,7 +37,7 @@ fn main() {
     let mut first = Vec::new();
     let mut first_bytes = 0;
     for _ in 0..7 {
-        let bytes = Rc::new(Cell::new(0));
+        let bytes = Wire::default();
         let mut term = terminal(&bytes, 80, 24);
         let t = Instant::now();
         let station = Local::new(Store::open(&db, false).expect("open"), "bench", "bench");
@@ -124,12 +49,12 @@ fn main() {
         );
         term.draw(|f| app.render(f)).expect("draw");
         first.push(ms(t.elapsed()));
-        first_bytes = bytes.get();
+        first_bytes = bytes.len();
     }
     let first_cold = first[0];
 
     // 2. Open the fan-out lot's trace and browse it: every key is one update and one draw.
-    let bytes = Rc::new(Cell::new(0));
+    let bytes = Wire::default();
     let mut term = terminal(&bytes, 80, 24);
     let station = Local::new(Store::open(&db, false).expect("open"), "bench", "bench");
     let mut app = App::new(
@@ -140,12 +65,12 @@ fn main() {
     );
     term.draw(|f| app.render(f)).expect("draw");
     let mut press = |app: &mut App, input: Input| -> (f64, usize) {
-        let before = bytes.get();
+        let before = bytes.len();
         let t = Instant::now();
         if app.handle(input, &station) {
             term.draw(|f| app.render(f)).expect("draw");
         }
-        (ms(t.elapsed()), bytes.get() - before)
+        (ms(t.elapsed()), bytes.len() - before)
     };
     press(&mut app, Input::code(KeyCode::F(5)));
     for i in Input::typed(fanout.as_str()) {
@@ -176,7 +101,6 @@ fn main() {
     if std::env::var_os("LOTLINE_BENCH_KEYS").is_some() {
         eprintln!("bytes per key: {:?}", &key_bytes[..40]);
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let report = json!({
         "lots": lots,
         "db_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),

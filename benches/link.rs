@@ -1,0 +1,198 @@
+//! Bytes to the terminal per key while a person browses a large trace at 80x24: what a
+//! handheld pays on a slow link (SSH over a plant's weak Wi-Fi) for each key. The app draws
+//! through ratatui's crossterm backend into a byte buffer exactly as it draws on a real
+//! terminal; every byte is also played into a terminal emulator (vt100), whose screen must
+//! match what the app drew after every key, so bytes saved are never a screen left wrong.
+//!
+//! The trace is the forward trace of a generated plant's fan-out silo lot (the flour lot
+//! that feeds about 1,400 batches). Environment, as `benches/trace.rs`:
+//! `LOTLINE_BENCH_LINK_LOTS` (default 10,000), `LOTLINE_BENCH_SEED` (1), `LOTLINE_BENCH_DIR`.
+//! Prints one `BENCH_LINK_JSON {...}` line.
+
+#[path = "common/screen.rs"]
+mod screen;
+
+use lotline_station::{Local, StationExt};
+use lotline_store::Store;
+use lotline_tui::input::Input;
+use lotline_tui::theme::Theme;
+use lotline_tui::{App, Keymap};
+use ratatui::crossterm::event::KeyCode;
+use screen::{Wire, bench_dir, env_u64, mean, pct, plant, terminal};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// A person reviewing a trace: walking down the batches, opening one to see where it went,
+/// reading its details, closing it, paging on, going back up. Hundreds of keys.
+fn script() -> Vec<(&'static str, KeyCode)> {
+    use KeyCode::*;
+    let mut keys = Vec::new();
+    let mut add = |name: &'static str, k: KeyCode, n: usize| {
+        keys.extend(std::iter::repeat_n((name, k), n));
+    };
+    for round in 0..14 {
+        add("down", Down, 5);
+        add("open (Right)", Right, 1);
+        add("down", Down, 3);
+        add("open/close (Enter)", Enter, 1);
+        add("down", Down, 2);
+        add("up", Up, 2);
+        add("close (Left)", Left, 1);
+        add("details scroll (])", Char(']'), 2);
+        add("details scroll ([)", Char('['), 1);
+        add("down", Down, 4);
+        add("page down", PageDown, 1);
+        add("up", Up, 3);
+        if round % 3 == 2 {
+            add("page up", PageUp, 1);
+        }
+        if round % 5 == 4 {
+            add("home", Home, 1);
+        }
+        if round == 7 {
+            add("end", End, 1);
+            add("up", Up, 2);
+        }
+    }
+    keys
+}
+
+/// The screen as the app drew it: each row's text, without trailing blanks.
+fn rows_of(buf: &ratatui::buffer::Buffer) -> Vec<String> {
+    let a = buf.area;
+    (a.top()..a.bottom())
+        .map(|y| {
+            let mut row = String::new();
+            let mut x = a.left();
+            while x < a.right() {
+                let cell = &buf[(x, y)];
+                row.push_str(cell.symbol());
+                // A wide character (a CJK name) takes two columns; the next cell is its shadow.
+                x += u16::try_from(unicode_width::UnicodeWidthStr::width(cell.symbol()))
+                    .unwrap_or(1)
+                    .max(1);
+            }
+            row.trim_end().to_string()
+        })
+        .collect()
+}
+
+fn emulated(parser: &vt100::Parser) -> Vec<String> {
+    let (_, cols) = parser.screen().size();
+    parser
+        .screen()
+        .rows(0, cols.get())
+        .map(|r| r.trim_end().to_string())
+        .collect()
+}
+
+fn main() {
+    let lots = env_u64("LOTLINE_BENCH_LINK_LOTS", 10_000);
+    let seed = env_u64("LOTLINE_BENCH_SEED", 1);
+    let (db, fanout) = plant(&bench_dir(), lots, seed);
+    let now = chrono::Local::now().naive_local();
+    let (w, h) = (80u16, 24u16);
+    let wire = Wire::default();
+    let mut term = terminal(&wire, w, h);
+    let nz = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal has rows and columns");
+    let mut parser = vt100::Parser::new(nz(h), nz(w), 0);
+    let station = Local::new(Store::open(&db, false).expect("open"), "bench", "bench");
+    let trace_lots = station
+        .trace(fanout.clone(), lotline_domain::Direction::Forward)
+        .map(|t| t.lots.len())
+        .unwrap_or(0);
+    let mut app = App::new(
+        Keymap::default_map(),
+        Theme::new(false, false),
+        now,
+        &station,
+    );
+    let mut played = 0;
+    // One key: the app's update and, when it says the screen changed, one draw. The bytes
+    // it wrote, after checking the emulator's screen against the app's.
+    let mut press = |app: &mut App, input: Input, name: &str| -> usize {
+        let before = wire.len();
+        if app.handle(input, &station) {
+            let done = term.draw(|f| app.render(f)).expect("draw");
+            let drawn = rows_of(done.buffer);
+            let bytes = wire.0.borrow();
+            parser.process(&bytes[played..]);
+            played = bytes.len();
+            let shown = emulated(&parser);
+            if shown != drawn {
+                let first = (0..drawn.len()).find(|&i| shown.get(i) != drawn.get(i));
+                panic!(
+                    "after {name}, the terminal shows something else than the app drew (row {first:?}):\nterminal:\n{}\napp:\n{}",
+                    shown.join("\n"),
+                    drawn.join("\n")
+                );
+            }
+        }
+        if std::env::var_os("LOTLINE_BENCH_SHOW").is_some() {
+            // What one key wrote, escapes shown: for finding what costs.
+            let bytes = wire.0.borrow();
+            eprintln!("{name}: {:?}", String::from_utf8_lossy(&bytes[before..]));
+        }
+        wire.len() - before
+    };
+    press(&mut app, Input::code(KeyCode::F(5)), "F5");
+    for i in Input::typed(fanout.as_str()) {
+        press(&mut app, i, "typing");
+    }
+    let open_bytes = press(&mut app, Input::code(KeyCode::Enter), "Enter");
+    let script = script();
+    let mut all = Vec::new();
+    let mut by_key: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (name, k) in &script {
+        let b = press(&mut app, Input::code(*k), name) as f64;
+        all.push(b);
+        by_key.entry(name).or_default().push(b);
+    }
+    let kinds: serde_json::Map<String, serde_json::Value> = by_key
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                json!({ "keys": v.len(), "mean": mean(v), "max": pct(&mut v.clone(), 1.0) }),
+            )
+        })
+        .collect();
+    let report = json!({
+        "lots": lots,
+        "fanout_lot": fanout.as_str(),
+        "trace_lots": trace_lots,
+        "size": format!("{w}x{h}"),
+        "open_trace_bytes": open_bytes,
+        "keys": all.len(),
+        "bytes_per_key": {
+            "mean": mean(&all),
+            "p50": pct(&mut all.clone(), 0.5),
+            "p99": pct(&mut all.clone(), 0.99),
+            "max": pct(&mut all.clone(), 1.0),
+        },
+        "by_key": kinds,
+    });
+    println!(
+        "lotline over a slow link: the forward trace of {fanout} ({trace_lots} lots) at {w}x{h}, {} keys",
+        all.len()
+    );
+    println!("  open the trace        {open_bytes:>6} bytes");
+    println!(
+        "  bytes per key         {:>6.0} mean, {:.0} p50, {:.0} p99, {:.0} max",
+        mean(&all),
+        pct(&mut all.clone(), 0.5),
+        pct(&mut all.clone(), 0.99),
+        pct(&mut all.clone(), 1.0)
+    );
+    for (k, v) in &by_key {
+        println!(
+            "    {k:<22} {:>4} keys {:>6.0} mean {:>6.0} max",
+            v.len(),
+            mean(v),
+            pct(&mut v.clone(), 1.0)
+        );
+    }
+    println!("BENCH_LINK_JSON {report}");
+    std::io::stdout().flush().ok();
+}
