@@ -275,6 +275,15 @@ pub struct ServeArgs {
     /// is disconnected (shorter in tests).
     #[arg(long, value_name = "SECS", default_value_t = 20, hide = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub stall_secs: u64,
+    /// Seconds a station's connection may be quiet before the server pings it; the app
+    /// answers even when idle.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ping_secs: u64,
+    /// Seconds without any answer, not even to a ping, after which a station is dropped
+    /// and leaves Help's station list (a frozen terminal, a link gone half-open); more
+    /// than --ping-secs.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=86_400))]
+    pub drop_after_secs: u64,
 }
 
 #[derive(Debug, Args)]

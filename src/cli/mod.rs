@@ -955,6 +955,15 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
         .map(|k| k as usize)
         .or(site.backup_keep.filter(|_| ours))
         .unwrap_or(14);
+    if a.drop_after_secs <= a.ping_secs {
+        return Err(Failure::invalid(
+            "drop-after-secs",
+            format!(
+                "--drop-after-secs ({}) must be more than --ping-secs ({}): a station is pinged before it is dropped; give a longer drop time (the defaults are 10 and 30)",
+                a.drop_after_secs, a.ping_secs
+            ),
+        ));
+    }
     let (configured_roles, system_roles) = site.roles_for(db);
     let opts = lotline_station::server::ServeOptions {
         db: db.to_path_buf(),
@@ -975,6 +984,8 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
             connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
             per_user: usize::try_from(a.max_connections_per_user).unwrap_or(usize::MAX),
             stall: std::time::Duration::from_secs(a.stall_secs),
+            ping: std::time::Duration::from_secs(a.ping_secs),
+            silence: std::time::Duration::from_secs(a.drop_after_secs),
             ..lotline_station::server::Limits::default()
         },
     };

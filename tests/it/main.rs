@@ -24,6 +24,7 @@ mod faults;
 mod floor;
 mod fsma;
 mod gs1_diff;
+mod heartbeat;
 mod hermetic;
 mod hostile;
 mod kill;

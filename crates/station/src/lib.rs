@@ -71,6 +71,11 @@ pub enum Notice {
     /// the client goes on trying (a role the admin may give back); otherwise it has
     /// stopped (another protocol version: only an upgrade or a restart helps).
     Refused { message: String, retrying: bool },
+    /// The server dropped this connection: it had answered nothing, not even a ping, for
+    /// `silent_secs` (a terminal frozen or stopped, a link that went down). Sent by the
+    /// server as its last word; the client then reconnects, as after `Lost`.
+    /// (Appended: the variants before it keep their bytes.)
+    Dropped { silent_secs: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

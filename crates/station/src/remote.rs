@@ -699,8 +699,20 @@ fn connect_maybe_start(
 /// the app, and reconnect for as long as the `Remote` lives.
 fn reader(inner: Weak<Inner>, mut stream: UnixStream) {
     loop {
+        // Set when the server said it dropped this connection for silence.
+        let mut dropped = None;
         let ended = loop {
             match wire::read_frame::<ServerMsg>(&mut stream) {
+                Ok(Some(ServerMsg::Ping)) => {
+                    let Some(inner) = inner.upgrade() else { return };
+                    pong(&inner);
+                }
+                Ok(Some(ServerMsg::Notice(Notice::Dropped { silent_secs }))) => {
+                    dropped = Some(silent_secs);
+                    break format!(
+                        "it dropped this station after {silent_secs} s without an answer"
+                    );
+                }
                 Ok(Some(ServerMsg::Reply { id, result })) => {
                     let Some(inner) = inner.upgrade() else { return };
                     if let Some(tx) = lock(&inner.pending).remove(&id) {
@@ -733,7 +745,10 @@ fn reader(inner: Weak<Inner>, mut stream: UnixStream) {
             }));
         }
         if let Some(tx) = lock(&strong.notices).as_ref() {
-            let _ = tx.send(Notice::Lost);
+            let _ = tx.send(match dropped {
+                Some(silent_secs) => Notice::Dropped { silent_secs },
+                None => Notice::Lost,
+            });
         }
         drop(strong);
         // Reconnect, gently, while someone holds the Remote.
@@ -798,6 +813,39 @@ fn reader(inner: Weak<Inner>, mut stream: UnixStream) {
             }
             wait = (wait * 2).min(Duration::from_secs(2));
         };
+    }
+}
+
+/// Answer the server's ping. Never waits: the reader must go on reading replies (the
+/// server may be waiting for this client to take them before it reads more). When a call
+/// is being sent the ping is not answered, and need not be: a frame arriving is a sign of
+/// life too, and the server does not count silence while it reads or serves one.
+fn pong(inner: &Inner) {
+    use std::os::fd::AsRawFd;
+    let Ok(mut w) = inner.writer.try_lock() else {
+        return;
+    };
+    let Some(stream) = w.as_mut() else { return };
+    let Ok(frame) = wire::encode_frame(&ClientMsg::Pong) else {
+        return;
+    };
+    // SAFETY: send(2) on the stream's own descriptor, from a buffer that outlives the call.
+    let sent = unsafe {
+        libc::send(
+            stream.as_raw_fd(),
+            frame.as_ptr().cast(),
+            frame.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    // A socket too full to take five bytes at once: a few may have gone, and the frame must
+    // then be finished, or the stream would be out of step. Nothing sent: skipped.
+    if let Ok(n) = usize::try_from(sent)
+        && n > 0
+        && n < frame.len()
+    {
+        use std::io::Write;
+        let _ = stream.write_all(&frame[n..]);
     }
 }
 

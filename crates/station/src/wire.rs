@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 /// backups streamed to QA, and an audit with master data, settings and refused attempts.
 /// 4: a receipt from a scanned label with the label's other GS1 elements
 /// (`Command::ReceiveScanned`, `EventKind::LabelData`).
-pub const PROTOCOL: u32 = 4;
+/// 5: heartbeats (`ServerMsg::Ping`, `ClientMsg::Pong`) and `Notice::Dropped`, the server's
+/// word to a client it dropped for not answering.
+pub const PROTOCOL: u32 = 5;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
@@ -125,6 +127,9 @@ pub enum ClientMsg {
     Call { id: u64, request: Request },
     /// Send me [`Notice`]s from now on.
     Subscribe,
+    /// The answer to [`ServerMsg::Ping`]: this client is alive, even when idle.
+    /// (Appended: the variants before it keep their bytes.)
+    Pong,
 }
 
 /// After the handshake, what a server sends.
@@ -140,6 +145,10 @@ pub enum ServerMsg {
     Garbled {
         message: String,
     },
+    /// Are you there? Sent to a connection that has been quiet for the server's ping time;
+    /// one that sends nothing, not even [`ClientMsg::Pong`], for its drop time is closed
+    /// (docs/server.md, "Heartbeats"). (Appended: the variants before it keep their bytes.)
+    Ping,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -399,7 +408,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x04\x06dock-1"
+            b"\x0f\0\0\0lotline\x05\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {
@@ -422,6 +431,13 @@ mod tests {
             b"\x03\0\0\0\x02\x01x"
         );
         assert_eq!(round(&ClientMsg::Subscribe), b"\x01\0\0\0\x01");
+        // Protocol 5's heartbeat, each way, and the word to a client dropped for silence.
+        assert_eq!(round(&ClientMsg::Pong), b"\x01\0\0\0\x02");
+        assert_eq!(round(&ServerMsg::Ping), b"\x01\0\0\0\x03");
+        assert_eq!(
+            round(&ServerMsg::Notice(Notice::Dropped { silent_secs: 30 })),
+            b"\x03\0\0\0\x01\x05\x1e"
+        );
         assert_eq!(
             round(&ClientMsg::Call {
                 id: 7,

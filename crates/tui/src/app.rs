@@ -77,6 +77,10 @@ pub struct App {
     pub link: Link,
     /// The status line was cut when last drawn (its whole text is on Help).
     status_cut: std::cell::Cell<bool>,
+    /// The server dropped this app for not answering (its terminal was frozen): after so
+    /// many seconds. Said again on reconnecting, since a terminal waking from a freeze may
+    /// take both notices at once.
+    dropped_after: Option<u64>,
 }
 
 impl App {
@@ -112,6 +116,7 @@ impl App {
             role: Role::Operator,
             link: station.link(),
             status_cut: Default::default(),
+            dropped_after: None,
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -629,13 +634,25 @@ impl App {
             Notice::Lost => Outcome::changed().status(Status::warn(
                 "The server stopped; reconnecting. What you typed is kept; save again once it is back.",
             )),
+            Notice::Dropped { silent_secs } => {
+                self.dropped_after = Some(silent_secs);
+                Outcome::changed().status(Status::warn(format!(
+                    "The server dropped this station after {silent_secs} s without an answer; reconnecting… What you typed is kept."
+                )))
+            }
             Notice::Back => {
                 // Roles may have changed while the server was away: keys grey as they now are.
                 if let Ok(a) = station.whoami() {
                     self.role = a.role;
                 }
+                let said = match self.dropped_after.take() {
+                    Some(secs) => format!(
+                        "Reconnected; the server had dropped this station after {secs} s without an answer."
+                    ),
+                    None => "Reconnected to the server.".into(),
+                };
                 Outcome::changed()
-                    .status(Status::ok("Reconnected to the server."))
+                    .status(Status::ok(said))
                     .with(InternalEvent::LotsChanged)
             }
             Notice::Stopping => Outcome::changed().status(Status::warn(

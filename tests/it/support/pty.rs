@@ -210,6 +210,11 @@ impl Term {
         }
     }
 
+    /// The app's process id, for a test that signals it (SIGSTOP: a frozen terminal).
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("the app runs")
+    }
+
     pub fn raw_output(&self) -> Vec<u8> {
         self.raw.lock().unwrap().clone()
     }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The bounds of one server. Defaults suit a plant; `--max-connections`,
-/// `--max-connections-per-user` and (for tests) `--stall-secs` change some.
+/// `--max-connections-per-user`, `--ping-secs`, `--drop-after-secs` and (for tests)
+/// `--stall-secs` change some.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Connections at once, in all; more are refused with a message. Lowered at start to
@@ -42,6 +43,13 @@ pub struct Limits {
     /// How long a frame may take to arrive once begun, a reply to be taken by its client,
     /// and a full queue to drain, before the connection is closed.
     pub stall: Duration,
+    /// A connection quiet this long (nothing read from it, and none of its requests being
+    /// served) is sent a ping; a live client answers at once, even when idle.
+    pub ping: Duration,
+    /// A connection that sent nothing, not even the answer to a ping, for this long is
+    /// dropped and leaves the stations list: a terminal frozen or stopped, a link gone
+    /// half-open. Longer than `ping`, so a live client is asked more than once first.
+    pub silence: Duration,
 }
 
 impl Default for Limits {
@@ -61,6 +69,8 @@ impl Default for Limits {
             small_frame: 64 << 10,
             handshake: Duration::from_secs(5),
             stall: Duration::from_secs(20),
+            ping: Duration::from_secs(10),
+            silence: Duration::from_secs(30),
         }
     }
 }

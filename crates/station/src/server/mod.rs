@@ -477,7 +477,7 @@ fn server_roles(opts: &ServeOptions, store: &Store) -> Result<Roles, ServeError>
 
 /// Accept connections until told to stop; returns why it stopped. Between accepts, every
 /// half second at most: the idle and socket checks, the roles file (a revoked user's
-/// connections are closed), refused connections let go, log counts reported.
+/// connections are closed), heartbeats, refused connections let go, log counts reported.
 fn accept_loop(
     shared: &Arc<Shared>,
     listener: &UnixListener,
@@ -513,6 +513,7 @@ fn accept_loop(
             roles_seen = roles_now;
             recheck_roles(shared);
         }
+        heartbeats(shared);
         shared.logs.flush();
         lock(&shared.users).retain(|_, u| Arc::strong_count(u) > 1);
         refused.let_go();
@@ -566,6 +567,42 @@ fn accept_loop(
                     shared.logs.log(None, format_args!("accept: {e}"));
                     break;
                 }
+            }
+        }
+    }
+}
+
+/// Ping every connection that has been quiet for `Limits::ping`, and drop those that
+/// answered nothing for `Limits::silence` while the server waited for them (a terminal
+/// frozen or stopped, a link gone half-open): each is told why, if its socket takes the
+/// word at once, and leaves the stations list now (docs/server.md, "Heartbeats").
+fn heartbeats(shared: &Shared) {
+    let limits = &shared.limits;
+    let conns: Vec<Arc<Conn>> = lock(&shared.clients)
+        .values()
+        .map(|c| c.conn.clone())
+        .collect();
+    for conn in conns {
+        match conn.beat(limits.ping, limits.silence) {
+            session::Beat::Fine => {}
+            session::Beat::Ping => {
+                if let Ok(f) = wire::encode_frame(&wire::ServerMsg::Ping) {
+                    conn.push_reply(f);
+                }
+            }
+            session::Beat::Drop => {
+                let secs = limits.silence.as_secs();
+                let last = wire::encode_frame(&wire::ServerMsg::Notice(Notice::Dropped {
+                    silent_secs: secs,
+                }))
+                .unwrap_or_default();
+                conn.hang_up(
+                    &last,
+                    format!(
+                        "it answered nothing, not even a ping, for {secs} s (a terminal frozen or stopped, or a link that went down); dropped"
+                    ),
+                );
+                lock(&shared.clients).remove(&conn.id);
             }
         }
     }

@@ -10,7 +10,10 @@
 //!   queue that does not drain within `Limits::stall` closes the connection;
 //! - commands wait for the writer thread, at most `Limits::in_flight` per connection;
 //! - one writer thread per connection sends its frames, each within `Limits::stall`
-//!   (`SO_SNDTIMEO`), so a client that stops reading is dropped, not waited for.
+//!   (`SO_SNDTIMEO`), so a client that stops reading is dropped, not waited for;
+//! - a connection quiet for `Limits::ping` is pinged, and one that answers nothing for
+//!   `Limits::silence` while the server waits for it is dropped ([`Conn::beat`]), so a
+//!   frozen terminal leaves the stations list.
 
 use super::limits::{AnswerSlot, RequestRoom, UserMeter, closing, closing_or_late};
 use super::{Client, Shared, WriteJob, lock};
@@ -25,7 +28,7 @@ use lotline_domain::text::escape;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -62,6 +65,20 @@ struct Outbox {
     ended: bool,
     /// Why the server closed the connection, once it did.
     closed: Option<String>,
+    /// The writer thread is writing a frame (outside the lock): nothing else may write to
+    /// the stream meanwhile.
+    writing: bool,
+}
+
+/// What the heartbeat does about a connection now ([`Conn::beat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Beat {
+    /// Heard from lately, or busy (a request being served, a frame being read or sent).
+    Fine,
+    /// Quiet for the ping time: ask it.
+    Ping,
+    /// Nothing from it for the drop time while the server waited: drop it.
+    Drop,
 }
 
 /// A connection as its session, its writer thread and the rest of the server share it.
@@ -77,6 +94,14 @@ pub(super) struct Conn {
     /// Commands sent to the writer thread and not yet answered.
     in_flight: AtomicUsize,
     closed: AtomicBool,
+    /// The clock of the heartbeat: milliseconds since `born` of the last sign of life
+    /// (a frame read, or the session starting to wait for the next), and of the last ping.
+    born: Instant,
+    heard: AtomicU64,
+    pinged: AtomicU64,
+    /// The session waits for the client's next frame (not serving a request, not waiting
+    /// for room to read one): only then can silence be the client's doing.
+    listening: AtomicBool,
 }
 
 impl Conn {
@@ -90,12 +115,57 @@ impl Conn {
                 notice_bytes: 0,
                 ended: false,
                 closed: None,
+                writing: false,
             }),
             ready: Condvar::new(),
             queued: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            born: Instant::now(),
+            heard: AtomicU64::new(0),
+            pinged: AtomicU64::new(0),
+            listening: AtomicBool::new(false),
         }
+    }
+
+    fn clock(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The session begins waiting for the client's next frame: silence counts from now.
+    fn listen(&self) {
+        self.heard.store(self.clock(), Ordering::SeqCst);
+        self.listening.store(true, Ordering::SeqCst);
+    }
+
+    /// A frame began or arrived: the client is alive, and the session is busy with it.
+    fn heard_from(&self) {
+        self.listening.store(false, Ordering::SeqCst);
+        self.heard.store(self.clock(), Ordering::SeqCst);
+    }
+
+    /// The heartbeat's look at this connection, every half second at most: ping it once it
+    /// has been quiet for `ping` (and was not pinged within `ping`), drop it once it has
+    /// been silent for `silence` while the session waited for it. Never while a request is
+    /// being served or a frame written: those are bounded by `Limits::stall` already.
+    pub fn beat(&self, ping: Duration, silence: Duration) -> Beat {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        if !self.listening.load(Ordering::SeqCst)
+            || self.closed.load(Ordering::SeqCst)
+            || lock(&self.out).writing
+        {
+            return Beat::Fine;
+        }
+        let now = self.clock();
+        let quiet = now.saturating_sub(self.heard.load(Ordering::SeqCst));
+        if quiet >= ms(silence) {
+            return Beat::Drop;
+        }
+        if quiet >= ms(ping) && now.saturating_sub(self.pinged.load(Ordering::SeqCst)) >= ms(ping) {
+            self.pinged.store(now, Ordering::SeqCst);
+            return Beat::Ping;
+        }
+        Beat::Fine
     }
 
     fn push(&self, out: &mut Outbox, frame: Frame, notice: bool) {
@@ -144,6 +214,17 @@ impl Conn {
     /// writer's write are woken. The first reason given is the one logged. True when this
     /// call closed it.
     pub fn close(&self, why: String) -> bool {
+        self.close_saying(why, None)
+    }
+
+    /// Close the connection as [`Conn::close`] does, telling the client `last` (a frame)
+    /// first when the writer is between frames and the client's socket takes it at once:
+    /// the word a frozen terminal finds when it wakes. What was queued is dropped.
+    pub fn hang_up(&self, last: &[u8], why: String) -> bool {
+        self.close_saying(why, Some(last))
+    }
+
+    fn close_saying(&self, why: String, last: Option<&[u8]>) -> bool {
         if self.closed.swap(true, Ordering::SeqCst) {
             return false;
         }
@@ -152,6 +233,13 @@ impl Conn {
             out.closed = Some(why);
             out.notice_bytes = 0;
             let n = out.frames.drain(..).map(|(f, _)| cost(f.bytes())).sum();
+            // Under the lock and with the writer between frames (it sends nothing once
+            // `closed` is set), so this frame cannot land inside another.
+            if let Some(last) = last
+                && !out.writing
+            {
+                let _ = write_within(&self.stream, last, Duration::from_millis(100));
+            }
             self.ready.notify_all();
             n
         };
@@ -204,6 +292,7 @@ pub(super) fn send_out(conn: &Conn, stall: Duration) {
                     if notice {
                         out.notice_bytes = out.notice_bytes.saturating_sub(cost(frame.bytes()));
                     }
+                    out.writing = true;
                     break frame;
                 }
                 if out.ended && conn.in_flight.load(Ordering::SeqCst) == 0 {
@@ -215,6 +304,7 @@ pub(super) fn send_out(conn: &Conn, stall: Duration) {
             }
         };
         let sent = write_within(&conn.stream, frame.bytes(), stall);
+        lock(&conn.out).writing = false;
         let c = cost(frame.bytes());
         drop(frame);
         conn.queued.fetch_sub(c, Ordering::SeqCst);
@@ -417,11 +507,14 @@ fn serve_requests(shared: &Arc<Shared>, conn: &Arc<Conn>, caller: &Caller) -> St
             return "closed".into();
         }
         let give_up = closing(&conn.closed);
+        conn.listen();
         let read = wire::read_frame_vetted::<ClientMsg, _>(
             &mut &conn.stream,
             MAX_FRAME,
             &frames,
             |len| {
+                // A frame's length came: alive, and what follows is bounded by `stall`.
+                conn.heard_from();
                 conn.user
                     .request_room(len as usize, &shared.requests, limits, &give_up)
                     .ok_or_else(|| FrameError::Refused("closed while waiting for room".into()))
@@ -434,9 +527,12 @@ fn serve_requests(shared: &Arc<Shared>, conn: &Arc<Conn>, caller: &Caller) -> St
                 wire::vet_request(body, admin)
             },
         );
+        conn.heard_from();
         match read {
             // Closed while it was read (its user's access withdrawn, say): not answered.
             Ok(Some(_)) if conn.closed.load(Ordering::SeqCst) => return "closed".into(),
+            // Alive: hearing it was the point.
+            Ok(Some((ClientMsg::Pong, _room))) => {}
             Ok(Some((ClientMsg::Subscribe, _room))) => {
                 if let Some(c) = lock(&shared.clients).get_mut(&conn.id) {
                     c.subscribed = true;
@@ -637,13 +733,20 @@ fn log_refusal(shared: &Shared, conn: &Conn, caller: &Caller, e: &StationError) 
 mod tests {
     use super::super::limits::Limits;
     use super::*;
+    use crate::Notice;
 
     /// A server's shared state on a new database in `dir`, and the writer's end of its
     /// command queue (nothing takes from it unless the test does).
     fn shared(dir: &std::path::Path) -> (Arc<Shared>, mpsc::Receiver<WriteJob>) {
+        shared_with(dir, Limits::default())
+    }
+
+    fn shared_with(
+        dir: &std::path::Path,
+        limits: Limits,
+    ) -> (Arc<Shared>, mpsc::Receiver<WriteJob>) {
         let store = lotline_store::Store::open_cached(&dir.join("p.redb"), true, 4 << 20).unwrap();
         let core = crate::Core::new(store, crate::Roles::from_plant());
-        let limits = Limits::default();
         let (tx, rx) = mpsc::sync_channel(1024);
         let shared = Arc::new(Shared {
             core,
@@ -803,5 +906,130 @@ mod tests {
         assert!(c.is_closed());
         assert!(c.reason().unwrap().contains("notices"));
         assert_eq!(c.user.held().queued, 0);
+    }
+
+    /// A connected client of `shared` on one end of a socket pair, its session reading
+    /// requests on a thread, listed as a station: the other end, the connection, the thread.
+    fn connected(
+        shared: &Arc<Shared>,
+        id: u64,
+    ) -> (UnixStream, Arc<Conn>, std::thread::JoinHandle<String>) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let c = Arc::new(Conn::new(
+            id,
+            ours,
+            Arc::new(UserMeter::new(0, &shared.limits)),
+        ));
+        let caller = Caller {
+            user: "eve".into(),
+            groups: vec![],
+            station: format!("hh-{id}"),
+        };
+        let writer = {
+            let (c, stall) = (c.clone(), shared.limits.stall);
+            std::thread::spawn(move || send_out(&c, stall))
+        };
+        lock(&shared.clients).insert(
+            id,
+            Client {
+                info: StationInfo {
+                    operator: "eve".into(),
+                    station: caller.station.clone(),
+                    role: crate::Role::Operator,
+                    since: Utc::now(),
+                    me: false,
+                },
+                conn: c.clone(),
+                caller: caller.clone(),
+                subscribed: false,
+            },
+        );
+        let session = {
+            let (shared, c) = (shared.clone(), c.clone());
+            std::thread::spawn(move || {
+                let ended = serve_requests(&shared, &c, &caller);
+                c.end();
+                lock(&shared.clients).remove(&c.id);
+                let _ = writer.join();
+                ended
+            })
+        };
+        (theirs, c, session)
+    }
+
+    fn listed(shared: &Shared) -> Vec<String> {
+        shared.stations(0).into_iter().map(|s| s.station).collect()
+    }
+
+    /// A client that stops answering (a frozen terminal: its socket open, nothing read or
+    /// sent) is pinged, then dropped once the drop time passes with no answer: it leaves
+    /// the stations list, and the last frame it finds on waking says why. A client that
+    /// answers its pings stays however long it is idle.
+    #[test]
+    fn a_client_that_stops_answering_is_dropped_and_one_that_answers_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            ping: Duration::from_millis(200),
+            silence: Duration::from_secs(1),
+            ..Limits::default()
+        };
+        let (shared, _jobs) = shared_with(dir.path(), limits);
+        let (mut frozen, frozen_conn, frozen_session) = connected(&shared, 1);
+        let (alive, _alive_conn, alive_session) = connected(&shared, 2);
+        // The live one answers every ping, on its own thread, as the client's reader does.
+        let answering = std::thread::spawn(move || {
+            let mut pings = 0;
+            let mut stream = alive;
+            while let Ok(Some(msg)) = wire::read_frame::<ServerMsg>(&mut stream) {
+                if msg == ServerMsg::Ping {
+                    pings += 1;
+                    wire::write_frame(&mut stream, &ClientMsg::Pong).unwrap();
+                }
+            }
+            pings
+        });
+        assert_eq!(listed(&shared), ["hh-1", "hh-2"]);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while listed(&shared).contains(&"hh-1".to_string()) {
+            assert!(
+                Instant::now() < deadline,
+                "the frozen client is still listed"
+            );
+            super::super::heartbeats(&shared);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(listed(&shared), ["hh-2"]);
+        assert!(
+            frozen_conn.reason().unwrap().contains("answered nothing"),
+            "{:?}",
+            frozen_conn.reason()
+        );
+        frozen_session.join().unwrap();
+        // What the frozen client finds when it wakes: the pings it slept through, then the
+        // server's word, then the end.
+        let mut got = Vec::new();
+        while let Ok(Some(msg)) = wire::read_frame::<ServerMsg>(&mut frozen) {
+            got.push(msg);
+        }
+        let (last, pings) = got.split_last().expect("frames were sent");
+        assert_eq!(*last, ServerMsg::Notice(Notice::Dropped { silent_secs: 1 }));
+        assert!(
+            !pings.is_empty() && pings.iter().all(|m| *m == ServerMsg::Ping),
+            "{got:?}"
+        );
+        // The live one, idle all along but answering, is still there three drop times on.
+        let later = Instant::now() + 3 * shared.limits.silence;
+        while Instant::now() < later {
+            super::super::heartbeats(&shared);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(listed(&shared), ["hh-2"]);
+        lock(&shared.clients)
+            .get(&2)
+            .unwrap()
+            .conn
+            .close("test over".into());
+        alive_session.join().unwrap();
+        assert!(answering.join().unwrap() >= 3);
     }
 }
