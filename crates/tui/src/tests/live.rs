@@ -418,3 +418,37 @@ fn a_reconnect_refused_for_the_user_says_why_and_keeps_trying() {
     );
     assert_eq!(a.link, Link::Lost);
 }
+
+/// A terminal that was frozen long enough for the server to drop it takes the server's word
+/// and the reconnect on waking, perhaps at once: what it typed stays, the status says it
+/// was dropped and after how long, and the reconnect says it again so it is not missed.
+#[test]
+fn a_station_dropped_for_silence_says_so_and_again_when_back() {
+    let p = plant();
+    let mut a = App::new(
+        Keymap::default_map(),
+        Theme::new(false, false),
+        now(),
+        &p.st,
+    );
+    typed_on(&mut a, &p.st, "FLO");
+    a.notice(Notice::Dropped { silent_secs: 30 }, &p.st);
+    let (level, text) = status(&a);
+    assert_eq!(level, Level::Warn);
+    assert!(
+        text.contains("dropped this station after 30 s without an answer; reconnecting"),
+        "{text}"
+    );
+    a.notice(Notice::Back, &p.st);
+    let (level, text) = status(&a);
+    assert_eq!(level, Level::Ok);
+    assert!(
+        text.starts_with("Reconnected; the server had dropped this station after 30 s"),
+        "{text}"
+    );
+    assert!(screen(&a, 80, 24).contains("FLO"), "the typed text stays");
+    // Said once: a later reconnect is an ordinary one.
+    a.notice(Notice::Lost, &p.st);
+    a.notice(Notice::Back, &p.st);
+    assert_eq!(status(&a).1, "Reconnected to the server.");
+}
