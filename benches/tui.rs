@@ -2,7 +2,8 @@
 //! first frame, and bytes written to the terminal per keystroke while moving through the
 //! trace tree of the plant's largest fan-out lot.
 //!
-//! The app draws through ratatui's real crossterm backend into a byte counter, so the
+//! The app draws through its painter (`crates/tui/src/paint.rs`) into a byte counter, as it
+//! draws on a terminal, so the
 //! bytes are exactly what an SSH session would carry. Environment, as `benches/trace.rs`:
 //! `LOTLINE_BENCH_LOTS` (default 100,000), `LOTLINE_BENCH_SEED` (1), `LOTLINE_BENCH_DIR`.
 //! It reuses the database and roots file `cargo bench --bench trace` leaves there, and
@@ -17,7 +18,7 @@ use lotline_tui::input::Input;
 use lotline_tui::theme::Theme;
 use lotline_tui::{App, Keymap};
 use ratatui::crossterm::event::KeyCode;
-use screen::{Wire, bench_dir, env_u64, mean, pct, plant, terminal};
+use screen::{Screen, Wire, bench_dir, env_u64, mean, pct, plant};
 use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -38,7 +39,7 @@ fn main() {
     let mut first_bytes = 0;
     for _ in 0..7 {
         let bytes = Wire::default();
-        let mut term = terminal(&bytes, 80, 24);
+        let mut term = Screen::new(&bytes, 80, 24);
         let t = Instant::now();
         let station = Local::new(Store::open(&db, false).expect("open"), "bench", "bench");
         let app = App::new(
@@ -47,7 +48,7 @@ fn main() {
             now,
             &station,
         );
-        term.draw(|f| app.render(f)).expect("draw");
+        term.draw(&app);
         first.push(ms(t.elapsed()));
         first_bytes = bytes.len();
     }
@@ -55,7 +56,7 @@ fn main() {
 
     // 2. Open the fan-out lot's trace and browse it: every key is one update and one draw.
     let bytes = Wire::default();
-    let mut term = terminal(&bytes, 80, 24);
+    let mut term = Screen::new(&bytes, 80, 24);
     let station = Local::new(Store::open(&db, false).expect("open"), "bench", "bench");
     let mut app = App::new(
         Keymap::default_map(),
@@ -63,12 +64,12 @@ fn main() {
         now,
         &station,
     );
-    term.draw(|f| app.render(f)).expect("draw");
+    term.draw(&app);
     let mut press = |app: &mut App, input: Input| -> (f64, usize) {
         let before = bytes.len();
         let t = Instant::now();
         if app.handle(input, &station) {
-            term.draw(|f| app.render(f)).expect("draw");
+            term.draw(&app);
         }
         (ms(t.elapsed()), bytes.len() - before)
     };

@@ -83,6 +83,34 @@ pub fn plant(dir: &Path, lots: u64, seed: u64) -> (PathBuf, LotCode) {
     (db, fanout)
 }
 
+/// A terminal of `w` x `h` the app draws on as it does on a real one: through its painter.
+pub struct Screen {
+    wire: Wire,
+    pub painter: lotline_tui::paint::Painter,
+    area: Rect,
+}
+
+impl Screen {
+    pub fn new(wire: &Wire, w: u16, h: u16) -> Screen {
+        Screen {
+            wire: wire.clone(),
+            painter: lotline_tui::paint::Painter::new(true),
+            area: Rect::new(0, 0, w, h),
+        }
+    }
+
+    /// Draw the app's frame; the frame.
+    pub fn draw(&mut self, app: &lotline_tui::App) -> ratatui::buffer::Buffer {
+        let mut frame = ratatui::buffer::Buffer::empty(self.area);
+        let cursor = app.draw(&mut frame, self.area);
+        self.painter
+            .paint(&mut self.wire, &frame, cursor)
+            .expect("paint");
+        frame
+    }
+}
+
+/// A terminal drawn by ratatui's own `Terminal::draw` (what the app did before its painter).
 pub fn terminal(wire: &Wire, w: u16, h: u16) -> Terminal<CrosstermBackend<Wire>> {
     Terminal::with_options(
         CrosstermBackend::new(wire.clone()),

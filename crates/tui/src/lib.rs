@@ -11,6 +11,7 @@ pub mod form;
 pub mod input;
 pub mod keymap;
 pub mod labels;
+pub mod paint;
 pub mod queue;
 pub mod scanning;
 pub mod screens;
@@ -195,6 +196,7 @@ fn event_loop<'s>(
     }
     // Changes other stations commit, pushed by the server (docs/server.md, "Inside the server").
     let notices = station.notices();
+    let mut painter = paint::Painter::new(paint::vt220(std::env::var("TERM").ok().as_deref()));
     let mut dirty = true;
     loop {
         // An export the user asked for: off the input loop, so the app never freezes.
@@ -208,13 +210,16 @@ fn event_loop<'s>(
             }
         }
         if app.clear_screen {
-            terminal.clear()?;
+            painter.forget();
             app.clear_screen = false;
             dirty = true;
         }
         if dirty {
-            // ratatui diffs against the last frame: only changed cells are written.
-            terminal.draw(|f| app.render(f))?;
+            // Only what changed is written, in as few bytes as it takes (`paint`).
+            let area = terminal.size()?.into();
+            let mut frame = ratatui::buffer::Buffer::empty(area);
+            let cursor = app.draw(&mut frame, area);
+            painter.paint(&mut io::stdout().lock(), &frame, cursor)?;
             dirty = false;
             // For the test that the terminal is put back after a panic (debug builds only).
             if cfg!(debug_assertions) && std::env::var_os("LOTLINE_TEST_PANIC").is_some() {

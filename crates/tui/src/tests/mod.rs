@@ -10,6 +10,7 @@ mod labels;
 mod live;
 mod master;
 mod mock;
+mod paint;
 mod panes;
 mod scanning;
 mod screens;
