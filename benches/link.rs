@@ -42,8 +42,6 @@ fn script() -> Vec<(&'static str, KeyCode)> {
         add("down", Down, 2);
         add("up", Up, 2);
         add("close (Left)", Left, 1);
-        add("details scroll (])", Char(']'), 2);
-        add("details scroll ([)", Char('['), 1);
         add("down", Down, 4);
         add("page down", PageDown, 1);
         add("up", Up, 3);
@@ -90,6 +88,8 @@ fn emulated(parser: &vt100::Parser) -> Vec<String> {
         .collect()
 }
 
+const PAGE_KEYS: [&str; 4] = ["page down", "page up", "home", "end"];
+
 /// How the frames reach the terminal.
 #[derive(Clone, Copy)]
 enum Way {
@@ -134,6 +134,8 @@ fn browse(
         now,
         station,
     );
+    // As the app does on a terminal with scroll regions.
+    app.scroll_by_row = matches!(way, Way::Painter { vt220: true });
     let mut played = 0;
     // One key: the app's update and, when it says the screen changed, one draw. The bytes
     // it wrote, after checking the emulator's screen against the app's.
@@ -212,6 +214,14 @@ fn main() {
         for ((name, _), b) in script.iter().zip(&all) {
             by_key.entry(name).or_default().push(*b);
         }
+        // The keys that move by a row or open and close (all but the page and end keys,
+        // which bring a whole pane of new rows).
+        let rows: Vec<f64> = script
+            .iter()
+            .zip(&all)
+            .filter(|((name, _), _)| !PAGE_KEYS.contains(name))
+            .map(|(_, b)| *b)
+            .collect();
         println!("  {}", way.name());
         println!("    open the trace        {open:>6} bytes");
         println!(
@@ -220,6 +230,14 @@ fn main() {
             pct(&mut all.clone(), 0.5),
             pct(&mut all.clone(), 0.99),
             pct(&mut all.clone(), 1.0)
+        );
+        println!(
+            "    but page/home/end     {:>6.0} mean, {:.0} p50, {:.0} p99, {:.0} max ({} keys)",
+            mean(&rows),
+            pct(&mut rows.clone(), 0.5),
+            pct(&mut rows.clone(), 0.99),
+            pct(&mut rows.clone(), 1.0),
+            rows.len()
         );
         for (k, v) in &by_key {
             println!(
@@ -240,7 +258,12 @@ fn main() {
             .collect();
         ways.insert(
             way.name().into(),
-            json!({ "open_trace_bytes": open, "bytes_per_key": summary(&all), "by_key": kinds }),
+            json!({
+                "open_trace_bytes": open,
+                "bytes_per_key": summary(&all),
+                "bytes_per_row_key": summary(&rows),
+                "by_key": kinds,
+            }),
         );
     }
     let report = json!({

@@ -64,6 +64,8 @@ fn main() {
         now,
         &station,
     );
+    // As the app does on a terminal with scroll regions (its painter uses them).
+    app.scroll_by_row = true;
     term.draw(&app);
     let mut press = |app: &mut App, input: Input| -> (f64, usize) {
         let before = bytes.len();

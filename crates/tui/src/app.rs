@@ -77,6 +77,10 @@ pub struct App {
     pub link: Link,
     /// The status line was cut when last drawn (its whole text is on Help).
     status_cut: std::cell::Cell<bool>,
+    /// The terminal scrolls regions (the painter uses them, `paint.rs`): lists follow the
+    /// selection a row at a time. Off by default (and in the tests' frames): they jump
+    /// half a window, the cheaper way where every row must be written again.
+    pub scroll_by_row: bool,
     /// The server dropped this app for not answering (its terminal was frozen): after so
     /// many seconds. Said again on reconnecting, since a terminal waking from a freeze may
     /// take both notices at once.
@@ -117,6 +121,7 @@ impl App {
             link: station.link(),
             status_cut: Default::default(),
             dropped_after: None,
+            scroll_by_row: false,
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -715,6 +720,7 @@ impl App {
             compact,
             editing: !(self.menu && self.on_form_screen()),
             keymap: &self.keymap,
+            by_row: self.scroll_by_row,
         };
         let cursor = match self.screen {
             ScreenId::Receive => self.receive.render(buf, body, &ui),

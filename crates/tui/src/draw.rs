@@ -187,14 +187,21 @@ pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, theme: &Theme) -> Rect {
 
 /// The first row to show of a list of `len` rows in a window `height` rows high, given the
 /// previous first row and the selected row. While the selection stays in view nothing
-/// moves; when it leaves, the window jumps to centre it. Scrolling one row per key would
-/// rewrite every row of the window on every key, which over SSH is most of the bytes a
-/// keystroke costs; a jump costs that once per half page (see `cargo bench --bench tui`).
-pub fn scroll(first: usize, selected: usize, height: usize, len: usize) -> usize {
+/// moves; when it leaves, the window jumps to centre it — unless `by_row` (the terminal
+/// scrolls regions: `paint.rs`) and it left by a row or two, when the window follows it by
+/// as much. Without scroll regions, scrolling one row per key rewrites every row of the
+/// window on every key, most of the bytes a keystroke costs over SSH; a jump costs that
+/// once per half page. With them, a row scrolled costs one row, and a jump half a window
+/// at once (`cargo bench --bench link`).
+pub fn scroll(first: usize, selected: usize, height: usize, len: usize, by_row: bool) -> usize {
     if height == 0 {
         return 0;
     }
-    let first = if selected < first || selected >= first + height {
+    let first = if by_row && selected < first && first - selected <= 2 {
+        selected
+    } else if by_row && selected >= first + height && selected - (first + height) < 2 {
+        selected + 1 - height
+    } else if selected < first || selected >= first + height {
         selected.saturating_sub(height / 2)
     } else {
         first
@@ -441,17 +448,57 @@ mod tests {
     #[test]
     fn scrolling_jumps_half_a_page_when_the_selection_leaves_the_window() {
         // 10 rows shown of 100
-        assert_eq!(scroll(0, 9, 10, 100), 0, "still in view: nothing moves");
-        assert_eq!(scroll(0, 10, 10, 100), 5, "one past the bottom: centred");
         assert_eq!(
-            scroll(5, 14, 10, 100),
+            scroll(0, 9, 10, 100, false),
+            0,
+            "still in view: nothing moves"
+        );
+        assert_eq!(
+            scroll(0, 10, 10, 100, false),
+            5,
+            "one past the bottom: centred"
+        );
+        assert_eq!(
+            scroll(5, 14, 10, 100, false),
             5,
             "then half a page of moves without scrolling"
         );
-        assert_eq!(scroll(5, 4, 10, 100), 0, "up past the top");
-        assert_eq!(scroll(50, 99, 10, 100), 90, "never past the end");
-        assert_eq!(scroll(7, 3, 10, 5), 0, "a short list starts at the top");
-        assert_eq!(scroll(3, 3, 0, 5), 0);
+        assert_eq!(scroll(5, 4, 10, 100, false), 0, "up past the top");
+        assert_eq!(scroll(50, 99, 10, 100, false), 90, "never past the end");
+        assert_eq!(
+            scroll(7, 3, 10, 5, false),
+            0,
+            "a short list starts at the top"
+        );
+        assert_eq!(scroll(3, 3, 0, 5, false), 0);
+    }
+
+    #[test]
+    fn with_scroll_regions_the_window_follows_a_row_at_a_time() {
+        // 10 rows shown of 100
+        assert_eq!(
+            scroll(0, 9, 10, 100, true),
+            0,
+            "still in view: nothing moves"
+        );
+        assert_eq!(
+            scroll(0, 10, 10, 100, true),
+            1,
+            "one past the bottom: one row"
+        );
+        assert_eq!(scroll(0, 11, 10, 100, true), 2, "two past: two rows");
+        assert_eq!(
+            scroll(0, 25, 10, 100, true),
+            20,
+            "a jump (a page, a search) centres"
+        );
+        assert_eq!(
+            scroll(20, 19, 10, 100, true),
+            19,
+            "one above the top: one row"
+        );
+        assert_eq!(scroll(20, 5, 10, 100, true), 0, "far above: centred");
+        assert_eq!(scroll(89, 99, 10, 100, true), 90, "never past the end");
     }
 }
 

@@ -157,6 +157,7 @@ impl FirstRun {
             compact,
             editing: true,
             keymap: &self.keymap,
+            by_row: false,
         };
         let cursor = self.setup.render(buf, body, &ui);
         self.draw_footer(buf, Rect::new(area.x, area.bottom() - 2, area.width, 1));

@@ -196,7 +196,9 @@ fn event_loop<'s>(
     }
     // Changes other stations commit, pushed by the server (docs/server.md, "Inside the server").
     let notices = station.notices();
-    let mut painter = paint::Painter::new(paint::vt220(std::env::var("TERM").ok().as_deref()));
+    let vt220 = paint::vt220(std::env::var("TERM").ok().as_deref());
+    let mut painter = paint::Painter::new(vt220);
+    app.scroll_by_row = vt220;
     let mut dirty = true;
     loop {
         // An export the user asked for: off the input loop, so the app never freezes.

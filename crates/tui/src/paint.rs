@@ -13,10 +13,13 @@
 //!   colours have;
 //! - blanks erased rather than written: `EL` to the end of the line, `ECH` for a run;
 //! - scroll regions: when rows moved up or down together (a list scrolled), the terminal
-//!   moves them (`DECSTBM` with `SU`/`SD`) and only what is new is written.
+//!   moves them (`DECSTBM` with `SU`/`SD`) and only what is new is written;
+//! - text that moved sideways on its row (a key hint that grew by a word) is shifted by the
+//!   terminal (`ICH`, `DCH`) when that is shorter than writing it again.
 //!
 //! Every frame is encoded with and without its best scroll and the shorter is sent, so a
-//! scroll is used only where it saves bytes. `ECH`, `SU`/`SD` and `DECSTBM` are used only
+//! scroll is used only where it saves bytes, and so is each row's shift. `ECH`, `ICH`,
+//! `DCH`, `SU`/`SD` and `DECSTBM` are used only
 //! when the terminal is known to have them ([`Painter::new`]); the rest is plain VT100.
 //! Tests play the bytes into a terminal emulator and compare it with the frames, cell by
 //! cell (`crates/tui/src/tests/paint.rs`); `cargo bench --bench link` measures the bytes
@@ -29,7 +32,7 @@ use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;
 
 /// Whether a terminal named `term` (`$TERM`) does the VT220 controls the painter may use
-/// (`DECSTBM`, `SU`/`SD`, `ECH`): every terminal and emulator in use does (xterm and its
+/// (`DECSTBM`, `SU`/`SD`, `ECH`, `ICH`, `DCH`): every terminal and emulator in use does (xterm and its
 /// kin, the Linux console, tmux, screen, PuTTY, RF terminal emulators), but a terminal
 /// that did not say what it is, or says it is dumb, gets plain VT100 only.
 pub fn vt220(term: Option<&str>) -> bool {
@@ -299,13 +302,95 @@ fn encode(prev: &Buffer, next: &Buffer, scroll: Option<Scroll>, vt220: bool) -> 
         while j < changes.len() && changes[j].1 == y {
             j += 1;
         }
-        w.row(prev, next, y, &changes[i..j]);
+        let simple = simple_row(prev, y) && simple_row(next, y);
+        let mut best = w.fork();
+        best.row(next, y, &changes[i..j], simple);
+        // Text that moved sideways on its row (a word grew or shrank before it): the
+        // terminal shifts it (DCH, ICH) and only the difference is written, when shorter.
+        if vt220
+            && simple
+            && let Some(shift) = best_shift(prev, next, y)
+        {
+            let mut t = w.fork();
+            let shifted = shift.apply(prev, y);
+            let cell = |x: u16| &next[(next.area.x + x, next.area.y + y)];
+            t.go(shift.at, y, cell, true);
+            t.set_pen(Pen::PLAIN);
+            let _ = write!(
+                t.out,
+                "\x1b[{}{}",
+                shift.by,
+                if shift.insert { '@' } else { 'P' }
+            );
+            let left: Vec<(u16, u16, &Cell)> = (0..next.area.width)
+                .filter(|&x| shifted[usize::from(x)] != *cell(x))
+                .map(|x| (next.area.x + x, y, cell(x)))
+                .collect();
+            t.row(next, y, &left, true);
+            if t.out.len() < best.out.len() {
+                best = t;
+            }
+        }
+        w.join(best);
         i = j;
     }
     if w.pen != Pen::PLAIN {
         w.out.extend_from_slice(b"\x1b[m");
     }
     w.out
+}
+
+/// Text of a row moved sideways from column `at`: `by` columns right (`insert`: ICH puts
+/// blanks at `at`) or left (DCH drops the cells at `at`, blanks come in at the right).
+#[derive(Debug, Clone, Copy)]
+struct Shift {
+    at: u16,
+    by: u16,
+    insert: bool,
+}
+
+impl Shift {
+    /// Row `y` of `prev` as the terminal shows it after the shift.
+    fn apply(&self, prev: &Buffer, y: u16) -> Vec<Cell> {
+        let w = usize::from(prev.area.width);
+        let row = &prev.content[usize::from(y) * w..usize::from(y + 1) * w];
+        let (at, by) = (usize::from(self.at), usize::from(self.by));
+        let mut out = row[..at].to_vec();
+        if self.insert {
+            out.extend(std::iter::repeat_n(Cell::EMPTY, by));
+            out.extend_from_slice(&row[at..w - by]);
+        } else {
+            out.extend_from_slice(&row[at + by..]);
+            out.extend(std::iter::repeat_n(Cell::EMPTY, by));
+        }
+        out
+    }
+}
+
+/// The sideways shift of row `y`, from its first changed column, by up to 8 columns, that
+/// leaves the most cells right, if it leaves several more right than none.
+fn best_shift(prev: &Buffer, next: &Buffer, y: u16) -> Option<Shift> {
+    let w = usize::from(prev.area.width);
+    let old = &prev.content[usize::from(y) * w..usize::from(y + 1) * w];
+    let new = &next.content[usize::from(y) * w..usize::from(y + 1) * w];
+    let at = old.iter().zip(new).position(|(a, b)| a != b)?;
+    let same = |row: &[Cell]| row.iter().zip(new).filter(|(a, b)| a == b).count();
+    let now = same(old);
+    let mut best: Option<(usize, Shift)> = None;
+    for by in 1..=8usize.min(w - at - 1) {
+        for insert in [true, false] {
+            let s = Shift {
+                at: u16::try_from(at).ok()?,
+                by: u16::try_from(by).ok()?,
+                insert,
+            };
+            let n = same(&s.apply(prev, y));
+            if n >= now + 6 && best.is_none_or(|(b, _)| n > b) {
+                best = Some((n, s));
+            }
+        }
+    }
+    best.map(|(_, s)| s)
 }
 
 /// Whether a row of `b` is one cell a column: no wide characters, nothing skipped. Only in
@@ -332,9 +417,27 @@ struct Writer {
 }
 
 impl Writer {
-    /// Write the changes of row `y` (from `prev.diff(next)`, left to right).
-    fn row(&mut self, prev: &Buffer, next: &Buffer, y: u16, changes: &[(u16, u16, &Cell)]) {
-        let simple = simple_row(prev, y) && simple_row(next, y);
+    /// A writer that goes on from where this one is, into its own bytes (to try a way).
+    fn fork(&self) -> Writer {
+        Writer {
+            out: Vec::new(),
+            pen: self.pen,
+            at: self.at,
+            width: self.width,
+            vt220: self.vt220,
+        }
+    }
+
+    /// Take what `other`, forked from this one, wrote, and its state.
+    fn join(&mut self, other: Writer) {
+        self.out.extend_from_slice(&other.out);
+        self.pen = other.pen;
+        self.at = other.at;
+    }
+
+    /// Write the changes of row `y` (from `prev.diff(next)`, left to right); `simple`: the
+    /// row is one cell a column before and after ([`simple_row`]).
+    fn row(&mut self, next: &Buffer, y: u16, changes: &[(u16, u16, &Cell)], simple: bool) {
         let cell = |x: u16| &next[(next.area.x + x, next.area.y + y)];
         let mut k = 0;
         while k < changes.len() {
@@ -380,13 +483,7 @@ impl Writer {
                 let mut by_move = Vec::new();
                 cuf(&mut by_move, x - cx);
                 if simple {
-                    let mut again = Writer {
-                        out: Vec::new(),
-                        pen: self.pen,
-                        at: self.at,
-                        width: self.width,
-                        vt220: self.vt220,
-                    };
+                    let mut again = self.fork();
                     for gx in cx..x {
                         again.put(cell(gx));
                     }

@@ -73,6 +73,9 @@ pub struct Ui<'a> {
     /// The cursor is in the form (not in the menu): show focus and the cursor.
     pub editing: bool,
     pub keymap: &'a Keymap,
+    /// The terminal scrolls regions (`paint.rs`): lists follow the selection a row at a
+    /// time instead of jumping half a window ([`super::draw::scroll`]).
+    pub by_row: bool,
 }
 
 /// A refusal: the error on the status line, the field it names marked and focused; the

@@ -1,7 +1,8 @@
 //! The painter (`paint.rs`) leaves the terminal showing exactly the frames it was given:
 //! its bytes are played into a terminal emulator (vt100) and compared with each frame,
 //! cell by cell — text, colours, attributes — over frames made to exercise every way it
-//! saves bytes (scrolled lists, blanked line ends, styles changing, small edits), with and
+//! saves bytes (scrolled lists, text moved sideways, blanked line ends, styles changing,
+//! small edits), with and
 //! without the VT220 controls. And it does save them: a list scrolled by a row costs a row,
 //! not the list.
 
@@ -115,6 +116,23 @@ fn next_frame(r: &mut Rng, prev: &Buffer) -> Buffer {
             }
         }
     }
+    if r.below(2) == 0 {
+        // A row whose text moved sideways from a column: a word grew or shrank.
+        let y = usize::from(r.below(u64::from(H)) as u16);
+        let at = r.below(u64::from(W) / 2) as usize;
+        let by = 1 + r.below(6) as usize;
+        let row = b.content[y * w..(y + 1) * w].to_vec();
+        let mut moved = row[..at].to_vec();
+        if r.below(2) == 0 {
+            moved.extend(std::iter::repeat_n(ratatui::buffer::Cell::EMPTY, by));
+            moved.extend_from_slice(&row[at..w - by]);
+        } else {
+            moved.extend_from_slice(&row[at + by..]);
+            moved.extend(std::iter::repeat_n(ratatui::buffer::Cell::EMPTY, by));
+        }
+        b.content[y * w..(y + 1) * w].clone_from_slice(&moved);
+        b.set_string(at as u16, y as u16, "go to", style(r));
+    }
     for _ in 0..r.below(3) {
         let y = r.below(u64::from(H)) as u16;
         let i = usize::from(y) * w;
@@ -201,7 +219,8 @@ fn assert_shows(parser: &vt100::Parser, frame: &Buffer, step: usize) {
     }
 }
 
-fn play(vt220: bool, seed: u64) {
+/// Play 300 frames from `seed`; which of [`VT220_ONLY`] were sent.
+fn play(vt220: bool, seed: u64) -> [bool; VT220_ONLY.len()] {
     let mut r = Rng(seed);
     let mut painter = Painter::new(vt220);
     let mut parser = vt100::Parser::new(
@@ -210,23 +229,24 @@ fn play(vt220: bool, seed: u64) {
         0,
     );
     let mut f = frame(&mut r);
+    let mut seen = [false; VT220_ONLY.len()];
     for step in 0..300 {
         let mut bytes = Vec::new();
         let cursor = (r.below(3) == 0).then(|| Position::new(r.below(u64::from(W)) as u16, 2));
         painter.paint(&mut bytes, &f, cursor).unwrap();
-        if !vt220 {
-            let text = String::from_utf8_lossy(&bytes);
-            for vt220_only in ["X", "S", "T", "r"] {
-                assert!(
-                    !text.split('\x1b').any(|seq| seq.starts_with('[')
-                        && seq
-                            .trim_start_matches(|c: char| c == '['
-                                || c.is_ascii_digit()
-                                || c == ';')
-                            .starts_with(vt220_only)),
-                    "a VT220 control ({vt220_only}) went to a VT100: {text:?}"
-                );
-            }
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, vt220_only) in VT220_ONLY.iter().enumerate() {
+            let sent = text.split('\x1b').any(|seq| {
+                seq.starts_with('[')
+                    && seq
+                        .trim_start_matches(|c: char| c == '[' || c.is_ascii_digit() || c == ';')
+                        .starts_with(vt220_only)
+            });
+            assert!(
+                vt220 || !sent,
+                "a VT220 control ({vt220_only}) went to a VT100: {text:?}"
+            );
+            seen[i] |= sent;
         }
         parser.process(&bytes);
         assert_shows(&parser, &f, step);
@@ -249,13 +269,23 @@ fn play(vt220: bool, seed: u64) {
         }
         f = next_frame(&mut r, &f);
     }
+    seen
 }
+
+/// The VT220 controls the painter may send (ECH, SU, SD, DECSTBM, ICH, DCH), by their
+/// final characters.
+const VT220_ONLY: [&str; 6] = ["X", "S", "T", "r", "@", "P"];
 
 #[test]
 fn the_terminal_shows_every_frame_exactly_with_the_vt220_controls() {
+    let mut seen = [false; VT220_ONLY.len()];
     for seed in 1..=6 {
-        play(true, seed * 7919);
+        for (s, now) in seen.iter_mut().zip(play(true, seed * 7919)) {
+            *s |= now;
+        }
     }
+    // Each way of saving bytes was taken, so each was checked.
+    assert_eq!(seen, [true; VT220_ONLY.len()], "{VT220_ONLY:?}");
 }
 
 #[test]

@@ -132,6 +132,7 @@ impl Trace {
             compact: ui.compact,
             editing: ui.editing && self.editing && self.prompt.is_none(),
             keymap: ui.keymap,
+            by_row: ui.by_row,
         };
         if ui.compact {
             let mut pieces = Vec::new();
@@ -364,7 +365,7 @@ impl Trace {
         let g = Glyphs::new(ui.theme.ascii);
         let h = inner.height as usize;
         let n = l.rows.len();
-        let off = draw::scroll(l.offset.get(), l.selected, h, n);
+        let off = draw::scroll(l.offset.get(), l.selected, h, n, ui.by_row);
         l.offset.set(off);
         let w = inner.width as usize;
         let ell = ui.theme.ellipsis();
@@ -474,7 +475,7 @@ impl Trace {
             (full.len() + 1).min((inner.height as usize).saturating_sub(2))
         };
         let list_h = inner.height as usize - below;
-        let first = draw::scroll(l.view_offset.get(), sel, list_h, v.len());
+        let first = draw::scroll(l.view_offset.get(), sel, list_h, v.len(), ui.by_row);
         l.view_offset.set(first);
         let list = Rect::new(inner.x, inner.y, inner.width, list_h as u16);
         lines(buf, list, &v, first, ui);
