@@ -71,7 +71,7 @@ fn main() {
         let before = bytes.len();
         let t = Instant::now();
         if app.handle(input, &station) {
-            term.draw(&app);
+            term.draw(app);
         }
         (ms(t.elapsed()), bytes.len() - before)
     };
