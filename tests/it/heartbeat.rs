@@ -85,6 +85,26 @@ fn a_frozen_app_is_dropped_and_leaves_the_stations_list_and_an_idle_one_stays() 
     });
     app.send("\x03");
     assert_eq!(app.exit(), 0);
+    // Quitting leaves the shell its cursor (the app's painter hid it while it drew).
+    let start = Instant::now();
+    loop {
+        let raw = String::from_utf8_lossy(&app.raw_output()).into_owned();
+        let (shown, out) = (raw.rfind("\x1b[?25h"), raw.rfind("\x1b[?1049l"));
+        if out.is_some() {
+            // Shown on the way out: after bracketed paste is turned off, before the screen.
+            let paste_off = raw.rfind("\x1b[?2004l");
+            assert!(
+                shown > paste_off && shown < out,
+                "cursor not shown on the way out: {raw:?}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the app never left the screen: {raw:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop((idle, watcher));
     let (_, log) = p.stop();
     assert!(

@@ -806,8 +806,8 @@ fn demo_tape_replays() {
 }
 
 /// A panic in the app puts the terminal back as it found it: out of the alternate screen
-/// and raw mode, and bracketed paste off (else the shell gets every paste wrapped in
-/// ESC[200~ … ESC[201~). Debug builds panic on purpose when LOTLINE_TEST_PANIC is set.
+/// and raw mode, bracketed paste off (else the shell gets every paste wrapped in
+/// ESC[200~ … ESC[201~), the cursor shown. Debug builds panic on purpose when LOTLINE_TEST_PANIC is set.
 #[test]
 fn a_panic_puts_the_terminal_back() {
     let p = plant();
@@ -836,6 +836,11 @@ fn a_panic_puts_the_terminal_back() {
     assert!(
         alt_off.is_some_and(|a| a > on),
         "left the alternate screen: {raw:?}"
+    );
+    // The app's painter hides and shows the cursor itself; on the way out it is shown.
+    assert!(
+        raw.rfind("\x1b[?25h") > off,
+        "the cursor is shown again after the panic: {raw:?}"
     );
     assert!(
         raw.contains("LOTLINE_TEST_PANIC"),

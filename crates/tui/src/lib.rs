@@ -175,7 +175,13 @@ fn restore_hook(prev: Arc<PanicHook>) {
 
 /// Bracketed paste off, raw mode off, out of the alternate screen, cursor shown.
 fn leave_terminal() {
-    let _ = execute!(io::stdout(), DisableBracketedPaste);
+    // The painter hides the cursor itself (`paint.rs`), so ratatui does not know to show it
+    // again: shown here, or the shell would be left without one.
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        ratatui::crossterm::cursor::Show
+    );
     ratatui::restore();
 }
 
