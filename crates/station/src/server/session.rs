@@ -234,11 +234,23 @@ impl Conn {
             out.notice_bytes = 0;
             let n = out.frames.drain(..).map(|(f, _)| cost(f.bytes())).sum();
             // Under the lock and with the writer between frames (it sends nothing once
-            // `closed` is set), so this frame cannot land inside another.
+            // `closed` is set), so this frame cannot land inside another. One send that
+            // never waits: a client whose socket is full gets no last word (it finds the
+            // connection closed), and the heartbeat, which drops many at once after an
+            // outage, is never held up by one.
             if let Some(last) = last
                 && !out.writing
             {
-                let _ = write_within(&self.stream, last, Duration::from_millis(100));
+                use std::os::fd::AsRawFd;
+                // SAFETY: send(2) on this connection's descriptor from a live buffer.
+                unsafe {
+                    libc::send(
+                        self.stream.as_raw_fd(),
+                        last.as_ptr().cast(),
+                        last.len(),
+                        libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                    )
+                };
             }
             self.ready.notify_all();
             n
