@@ -13,13 +13,15 @@
 //!   colours have;
 //! - blanks erased rather than written: `EL` to the end of the line, `ECH` for a run;
 //! - scroll regions: when rows moved up or down together (a list scrolled), the terminal
-//!   moves them (`DECSTBM` with `SU`/`SD`) and only what is new is written;
+//!   moves them (a region set with `DECSTBM`, then `DL`/`IL` at its top: VT102's line
+//!   deletion and insertion, which every VT220 has, where `SU`/`SD` came only with the
+//!   VT420) and only what is new is written;
 //! - text that moved sideways on its row (a key hint that grew by a word) is shifted by the
 //!   terminal (`ICH`, `DCH`) when that is shorter than writing it again.
 //!
 //! Every frame is encoded with and without its best scroll and the shorter is sent, so a
 //! scroll is used only where it saves bytes, and so is each row's shift. `ECH`, `ICH`,
-//! `DCH`, `SU`/`SD` and `DECSTBM` are used only
+//! `DCH`, `IL`/`DL` and `DECSTBM` are used only
 //! when the terminal is known to have them ([`Painter::new`]); the rest is plain VT100.
 //! Tests play the bytes into a terminal emulator and compare it with the frames, cell by
 //! cell (`crates/tui/src/tests/paint.rs`); `cargo bench --bench link` measures the bytes
@@ -32,7 +34,7 @@ use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;
 
 /// Whether a terminal named `term` (`$TERM`) does the VT220 controls the painter may use
-/// (`DECSTBM`, `SU`/`SD`, `ECH`, `ICH`, `DCH`): every terminal and emulator in use does (xterm and its
+/// (`DECSTBM`, `IL`/`DL`, `ECH`, `ICH`, `DCH`): every terminal and emulator in use does (xterm and its
 /// kin, the Linux console, tmux, screen, PuTTY, RF terminal emulators), but a terminal
 /// that did not say what it is, or says it is dumb, gets plain VT100 only.
 pub fn vt220(term: Option<&str>) -> bool {
@@ -277,10 +279,12 @@ fn encode(prev: &Buffer, next: &Buffer, scroll: Option<Scroll>, vt220: bool) -> 
     let moved;
     let prev = match scroll {
         Some(s) => {
-            // The region, the scroll, the region back to the whole screen. The cursor is
-            // left at home by DECSTBM: every change below begins with a move anyway.
+            // The region; at its top, lines deleted (the rest move up, blanks come in at
+            // the bottom) or inserted (down); the region back to the whole screen. The
+            // cursor is left at home by DECSTBM: every change below begins with a move.
             let _ = write!(out, "\x1b[{};{}r", s.top + 1, s.bottom + 1);
-            let _ = write!(out, "\x1b[{}{}", s.by, if s.up { 'S' } else { 'T' });
+            cup(&mut out, 0, s.top);
+            let _ = write!(out, "\x1b[{}{}", s.by, if s.up { 'M' } else { 'L' });
             out.extend_from_slice(b"\x1b[r");
             moved = s.apply(prev);
             &moved

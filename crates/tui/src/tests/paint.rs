@@ -272,9 +272,9 @@ fn play(vt220: bool, seed: u64) -> [bool; VT220_ONLY.len()] {
     seen
 }
 
-/// The VT220 controls the painter may send (ECH, SU, SD, DECSTBM, ICH, DCH), by their
+/// The VT220 controls the painter may send (ECH, DL, IL, DECSTBM, ICH, DCH), by their
 /// final characters.
-const VT220_ONLY: [&str; 6] = ["X", "S", "T", "r", "@", "P"];
+const VT220_ONLY: [&str; 6] = ["X", "M", "L", "r", "@", "P"];
 
 #[test]
 fn the_terminal_shows_every_frame_exactly_with_the_vt220_controls() {
