@@ -313,7 +313,12 @@ fn scope_text(out: &mut impl Write, st: &dyn Station, r: &RecallReport) -> Res {
             l.on_hand.to_string(),
             l.unit.as_str(),
             status,
-            if l.root { " (root)" } else { "" }
+            // Not "(root)", which beside a status reads as who set it.
+            if l.root {
+                "; the lot the recall starts from"
+            } else {
+                ""
+            }
         )?;
     }
     writeln!(out)?;

@@ -265,7 +265,7 @@ impl Location {
         ] {
             check_text(v, f, NAME_MAX)?;
         }
-        Ok(())
+        super::party::check_postal_code(&self.zip, &self.country, "zip")
     }
 }
 
@@ -275,7 +275,8 @@ impl NewParty {
         let c = &self.recall_contact;
         check_text(&c.name, "contact-name", NAME_MAX)?;
         check_text(&c.phone, "contact-phone", NAME_MAX)?;
-        check_text(&c.email, "contact-email", NAME_MAX)
+        check_text(&c.email, "contact-email", NAME_MAX)?;
+        super::party::check_email(&c.email, "contact-email")
     }
 }
 

@@ -184,27 +184,55 @@ fn gs1_number(
     out_len: usize,
 ) -> Result<String, Invalid> {
     let t = text.trim();
-    if !t.bytes().all(|b| b.is_ascii_digit()) || !lengths.contains(&t.len()) {
-        let ls: Vec<String> = lengths.iter().map(|l| l.to_string()).collect();
+    let shown = crate::text::excerpt(t);
+    if let Some((at, c)) = t.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
         return Err(Invalid::new(
             field,
             format!(
-                "{} is not a {name}; it has {} digits",
-                crate::text::excerpt(t),
-                ls.join(", ")
+                "{shown} is not a {name}: a {name} is digits only, and character {} is {}",
+                at + 1,
+                crate::text::excerpt(c)
             ),
         ));
     }
-    let (body, check) = t.split_at(t.len() - 1);
+    let n = t.len();
+    if !lengths.contains(&n) {
+        return Err(Invalid::new(
+            field,
+            format!(
+                "{shown} is not a {name}: a {name} has {} digits, this has {n}",
+                either_of(lengths)
+            ),
+        ));
+    }
+    let (body, check) = t.split_at(n - 1);
     let want = gs1_check_digit(body).unwrap_or(0);
     let got = check.as_bytes()[0] - b'0';
     if want != got {
+        // Say which digit is which: the last one is the check digit, and the ones before
+        // it decide what it must be.
         return Err(Invalid::new(
             field,
-            format!("{name} check digit is {got}, not {want}"),
+            format!(
+                "{name} check digit: the {} digit is {got}, the first {} give {want}; check the number for a mistyped digit",
+                crate::words::ordinal(n),
+                crate::words::number_word(n - 1)
+            ),
         ));
     }
     Ok(format!("{t:0>out_len$}"))
+}
+
+/// "13", "8, 12, 13 or 14".
+fn either_of(lengths: &[usize]) -> String {
+    match lengths {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(|l| l.to_string()).collect();
+            format!("{} or {last}", init.join(", "))
+        }
+    }
 }
 
 /// A GTIN, always held as 14 digits (GTIN-8/12/13 are padded with leading zeros).
@@ -464,7 +492,26 @@ mod tests {
             "09501101530003"
         );
         let e = Gtin::parse("09501101530009", "gtin").unwrap_err();
-        assert_eq!(e.problem, "GTIN check digit is 9, not 3");
+        assert_eq!(
+            e.problem,
+            "GTIN check digit: the 14th digit is 9, the first thirteen give 3; check the number for a mistyped digit"
+        );
+        assert_eq!(
+            Gln::parse("0614141", "gln").unwrap_err().problem,
+            "'0614141' is not a GLN: a GLN has 13 digits, this has 7"
+        );
+        assert_eq!(
+            Gln::parse("0614141000015", "gln").unwrap_err().problem,
+            "GLN check digit: the 13th digit is 5, the first twelve give 2; check the number for a mistyped digit"
+        );
+        assert_eq!(
+            Gtin::parse("1234567", "gtin").unwrap_err().problem,
+            "'1234567' is not a GTIN: a GTIN has 8, 12, 13 or 14 digits, this has 7"
+        );
+        assert_eq!(
+            Gtin::parse("0950110153000x", "gtin").unwrap_err().problem,
+            "'0950110153000x' is not a GTIN: a GTIN is digits only, and character 14 is 'x'"
+        );
         assert!(Gtin::parse("123", "gtin").is_err());
         assert!(Gtin::parse("0950110153000x", "gtin").is_err());
         assert_eq!(

@@ -90,6 +90,122 @@ impl Location {
     }
 }
 
+/// Which postal code rules apply to a location's country: the United States' (also when
+/// no country is given, as lotline's plants are FSMA's), Canada's, or none (any one line).
+fn postal_rules(country: &str) -> Option<&'static str> {
+    match country.trim().to_ascii_uppercase().as_str() {
+        "" | "US" | "USA" | "U.S." | "U.S.A." | "UNITED STATES" | "UNITED STATES OF AMERICA" => {
+            Some("US")
+        }
+        "CA" | "CAN" | "CANADA" => Some("CA"),
+        _ => None,
+    }
+}
+
+/// Check a ZIP or postal code against its country's shape: a US ZIP has 5 digits (or
+/// ZIP+4, 97301-1234), a Canadian postal code is letter-digit-letter digit-letter-digit
+/// (K1A 0B1). Blank is none given; other countries' codes are taken as written.
+pub fn check_postal_code(zip: &str, country: &str, field: &str) -> Result<(), Invalid> {
+    let z = zip.trim();
+    if z.is_empty() {
+        return Ok(());
+    }
+    let shown = crate::text::excerpt(z);
+    match postal_rules(country) {
+        Some("US") => {
+            let (five, plus4) = match z.split_once('-') {
+                Some((a, b)) => (a, Some(b)),
+                None => (z, None),
+            };
+            let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+            if !digits(five) || !plus4.is_none_or(digits) {
+                return Err(Invalid::new(
+                    field,
+                    format!(
+                        "{shown} is not a US ZIP code: a ZIP code is digits only, 5 of them (or ZIP+4 such as 97301-1234); give the country if it is not in the US"
+                    ),
+                ));
+            }
+            if five.len() != 5 {
+                return Err(Invalid::new(
+                    field,
+                    format!(
+                        "{shown} is not a US ZIP code: a ZIP code has 5 digits, this has {}; give the country if it is not in the US",
+                        five.len()
+                    ),
+                ));
+            }
+            if let Some(p) = plus4
+                && p.len() != 4
+            {
+                return Err(Invalid::new(
+                    field,
+                    format!(
+                        "{shown} is not a US ZIP+4 code: the part after the dash has 4 digits, this has {}",
+                        p.len()
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        Some(_) => {
+            let compact: Vec<char> = z.chars().filter(|c| *c != ' ').collect();
+            let shape_ok = compact.len() == 6
+                && compact.iter().enumerate().all(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.is_ascii_alphabetic()
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
+            if shape_ok {
+                Ok(())
+            } else {
+                Err(Invalid::new(
+                    field,
+                    format!(
+                        "{shown} is not a Canadian postal code: it is letter, digit, letter, digit, letter, digit, such as K1A 0B1"
+                    ),
+                ))
+            }
+        }
+        None => Ok(()),
+    }
+}
+
+/// Check an e-mail address's shape: one @ with a name before it and a domain with a dot
+/// after it, no spaces. Blank is none given. (Whether it reaches anyone, only sending tells.)
+pub fn check_email(email: &str, field: &str) -> Result<(), Invalid> {
+    let e = email.trim();
+    if e.is_empty() {
+        return Ok(());
+    }
+    let shown = crate::text::excerpt(e);
+    let fail = |why: &str| {
+        Err(Invalid::new(
+            field,
+            format!("{shown} is not an e-mail address: {why}; give it as name@example.com"),
+        ))
+    };
+    if e.chars().any(char::is_whitespace) {
+        return fail("it has a space");
+    }
+    let Some((name, domain)) = e.split_once('@') else {
+        return fail("it has no @");
+    };
+    if name.is_empty() {
+        return fail("nothing comes before the @");
+    }
+    if domain.contains('@') {
+        return fail("it has more than one @");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+        return fail("the part after the @ is not a domain such as example.com");
+    }
+    Ok(())
+}
+
 /// Who to call at this party when a recall touches them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
@@ -183,6 +299,49 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(bare.one_line(), "Bare");
+    }
+
+    #[test]
+    fn postal_codes_by_country() {
+        for ok in ["97301", "97301-1234", ""] {
+            assert!(check_postal_code(ok, "US", "zip").is_ok(), "{ok}");
+            assert!(check_postal_code(ok, "", "zip").is_ok(), "{ok}");
+        }
+        assert_eq!(
+            check_postal_code("9730", "US", "zip").unwrap_err().problem,
+            "'9730' is not a US ZIP code: a ZIP code has 5 digits, this has 4; give the country if it is not in the US"
+        );
+        assert!(check_postal_code("97301-12", "USA", "zip").is_err());
+        assert!(check_postal_code("9730A", "", "zip").is_err());
+        assert!(check_postal_code("K1A 0B1", "Canada", "zip").is_ok());
+        assert!(
+            check_postal_code("K1A 0B", "CA", "zip")
+                .unwrap_err()
+                .problem
+                .contains("K1A 0B1")
+        );
+        // Another country's codes are its own business.
+        assert!(check_postal_code("75008", "FR", "zip").is_ok());
+        assert!(check_postal_code("SW1A 1AA", "GB", "zip").is_ok());
+    }
+
+    #[test]
+    fn email_addresses() {
+        assert!(check_email("pat@shop.example", "email").is_ok());
+        assert!(check_email("", "email").is_ok());
+        assert_eq!(
+            check_email("FRESHMART", "email").unwrap_err().problem,
+            "'FRESHMART' is not an e-mail address: it has no @; give it as name@example.com"
+        );
+        for bad in [
+            "@shop.example",
+            "pat@shop",
+            "pat@@shop.example",
+            "pat @x.com",
+            "a@b.",
+        ] {
+            assert!(check_email(bad, "email").is_err(), "{bad}");
+        }
     }
 
     #[test]
