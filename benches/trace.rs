@@ -622,6 +622,7 @@ fn commits(db: &Path) -> Value {
         date: today,
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     };
@@ -666,6 +667,7 @@ fn commits(db: &Path) -> Value {
                     date: today,
                     line: None,
                     reference: None,
+                    documents: Default::default(),
                     expiry: None,
                     inputs,
                 }),
@@ -686,6 +688,7 @@ fn commits(db: &Path) -> Value {
                         .expect("customer"),
                     date: today,
                     reference: None,
+                    documents: Default::default(),
                     lines: vec![LotLine {
                         lot: out,
                         qty: Qty::from_units(4),

@@ -59,6 +59,7 @@ pub fn receipt(
         date: today,
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     }

@@ -121,7 +121,8 @@ pub enum Cmd {
     /// FDA asked for records: the FSMA 204 sortable spreadsheet (XLSX and/or CSV), one
     /// sheet per CTE, by lot, item and dates.
     Fsma(super::fsma::FsmaArgs),
-    /// The shipping KDEs of one shipment as CSV, for the customer's records.
+    /// The shipping KDEs of one shipment as CSV, for the customer's records; or, with
+    /// --missing, every event of a listed food with a Key Data Element missing.
     Kde(super::fsma::KdeArgs),
     /// A draft FSMA 204 traceability plan from what lotline knows (Markdown or text).
     Plan(super::fsma::PlanArgs),
@@ -686,8 +687,33 @@ impl PartyAdd {
     }
 }
 
-fn opt_ref(r: &Option<String>) -> Result<Option<Reference>, Invalid> {
-    r.as_deref().map(|r| Reference::parse(r, "ref")).transpose()
+/// `--ref` as given, each parsed; at most two (FDA's template has room for two).
+fn refs(given: &[String]) -> Result<Vec<Reference>, Invalid> {
+    if given.len() > 2 {
+        return Err(Invalid::new(
+            "ref",
+            format!(
+                "{} reference documents were given; lotline keeps two per record (such as a BOL and a PO)",
+                given.len()
+            ),
+        ));
+    }
+    given.iter().map(|r| Reference::parse(r, "ref")).collect()
+}
+
+fn first_ref(given: &[String]) -> Result<Option<Reference>, Invalid> {
+    Ok(refs(given)?.into_iter().next())
+}
+
+/// The second `--ref`, and `--no-ref-reason`.
+fn documents(given: &[String], reason: &Option<String>) -> Result<Documents, Invalid> {
+    Ok(Documents {
+        second: refs(given)?.into_iter().nth(1),
+        none_because: reason
+            .as_deref()
+            .map(|r| required_text(r, "no-ref-reason", REASON_MAX))
+            .transpose()?,
+    })
 }
 
 fn opt_unit(u: &Option<String>) -> Result<Option<Unit>, Invalid> {
@@ -745,9 +771,15 @@ pub struct ReceiveArgs {
     /// Expiry or best-before date, YYYY-MM-DD.
     #[arg(long)]
     pub expiry: Option<String>,
-    /// Reference document TYPE:NUMBER, e.g. BOL:4471.
-    #[arg(long = "ref")]
-    pub reference: Option<String>,
+    /// Reference document TYPE:NUMBER, e.g. BOL:4471; give it twice for two documents
+    /// (`--ref BOL:4471 --ref PO:88123`). Required for foods on the Food Traceability List,
+    /// unless --no-ref-reason says why there is none.
+    #[arg(long = "ref", value_name = "TYPE:NUMBER")]
+    pub references: Vec<String>,
+    /// Why a food on the Food Traceability List has no reference document (kept with
+    /// the record, and shown where the document would be).
+    #[arg(long, value_name = "TEXT", conflicts_with = "references")]
+    pub no_ref_reason: Option<String>,
     /// FSMA TLC source reference, when the supplier's lot code was assigned elsewhere
     /// (the packer behind a distributor): its GLN, FDA registration number or web address.
     #[arg(long)]
@@ -796,7 +828,8 @@ impl ReceiveArgs {
             unit: opt_unit(&self.unit)?,
             date: opt_past_date(self.date.as_deref(), today)?,
             expiry: opt_date(&self.expiry, "expiry", today)?,
-            reference: opt_ref(&self.reference)?,
+            reference: first_ref(&self.references)?,
+            documents: documents(&self.references, &self.no_ref_reason)?,
             quality: Quality {
                 temperature_dc: self
                     .temp
@@ -840,9 +873,15 @@ pub struct ProduceArgs {
     /// Expiry, if not the item's shelf life from the date.
     #[arg(long)]
     pub expiry: Option<String>,
-    /// Reference document TYPE:NUMBER, e.g. WO:2211.
-    #[arg(long = "ref")]
-    pub reference: Option<String>,
+    /// Reference document TYPE:NUMBER, e.g. WO:2211; give it twice for two documents
+    /// (`--ref WO:2211 --ref PO:88123`). Required for foods on the Food Traceability List,
+    /// unless --no-ref-reason says why there is none.
+    #[arg(long = "ref", value_name = "TYPE:NUMBER")]
+    pub references: Vec<String>,
+    /// Why a food on the Food Traceability List has no reference document (kept with
+    /// the record, and shown where the document would be).
+    #[arg(long, value_name = "TEXT", conflicts_with = "references")]
+    pub no_ref_reason: Option<String>,
     /// Use input lots past their expiry (refused otherwise); the override is recorded in
     /// each lot's history.
     #[arg(long)]
@@ -867,7 +906,8 @@ impl ProduceArgs {
                 .as_deref()
                 .map(|l| required_text(l, "line", 40))
                 .transpose()?,
-            reference: opt_ref(&self.reference)?,
+            reference: first_ref(&self.references)?,
+            documents: documents(&self.references, &self.no_ref_reason)?,
             expiry: opt_date(&self.expiry, "expiry", today)?,
             inputs: lines(&self.inputs, "input")?,
         })
@@ -889,9 +929,15 @@ pub struct ShipArgs {
     /// lot's history.
     #[arg(long)]
     pub allow_expired: bool,
-    /// Reference document TYPE:NUMBER, e.g. BOL:5521.
-    #[arg(long = "ref")]
-    pub reference: Option<String>,
+    /// Reference document TYPE:NUMBER, e.g. BOL:5521; give it twice for two documents
+    /// (`--ref BOL:5521 --ref PO:7731`). Required for foods on the Food Traceability List,
+    /// unless --no-ref-reason says why there is none.
+    #[arg(long = "ref", value_name = "TYPE:NUMBER")]
+    pub references: Vec<String>,
+    /// Why a food on the Food Traceability List has no reference document (kept with
+    /// the record, and shown where the document would be).
+    #[arg(long, value_name = "TEXT", conflicts_with = "references")]
+    pub no_ref_reason: Option<String>,
 }
 
 impl ShipArgs {
@@ -900,7 +946,8 @@ impl ShipArgs {
             allow_expired: self.allow_expired,
             customer: PartyId::parse(&self.customer, "customer")?,
             date: opt_past_date(self.date.as_deref(), today)?,
-            reference: opt_ref(&self.reference)?,
+            reference: first_ref(&self.references)?,
+            documents: documents(&self.references, &self.no_ref_reason)?,
             lines: lines(&self.lots, "lot")?,
         })
     }

@@ -49,12 +49,29 @@ pub struct FsmaArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The customer keeps these as its receiving records (21 CFR 1.1340(b)). With neither --csv nor --epcis the CSV goes to standard output.\n\nExamples:\n  lotline kde 4711 --csv bol-5521-kdes.csv\n  lotline kde 4711 --csv bol-5521-kdes.csv --epcis bol-5521.jsonld"
+    after_help = "The customer keeps these as its receiving records (21 CFR 1.1340(b)). With neither --csv nor --epcis the CSV goes to standard output.\n\nWith --missing, lists every receiving, transformation and shipping event of a food on the Food Traceability List whose FDA spreadsheet row would have a Key Data Element blank: which one, and the command that fills it. Run it before `lotline fsma`.\n\nExamples:\n  lotline kde 4711 --csv bol-5521-kdes.csv\n  lotline kde 4711 --csv bol-5521-kdes.csv --epcis bol-5521.jsonld\n  lotline kde --missing\n  lotline kde --missing --from 2026-01-01 --item EGGS"
 )]
 pub struct KdeArgs {
     /// The shipment's event id (the number `lotline ship` printed).
-    #[arg(value_name = "SHIPMENT_EVENT_ID")]
-    pub shipment: String,
+    #[arg(
+        value_name = "SHIPMENT_EVENT_ID",
+        required_unless_present = "missing",
+        conflicts_with = "missing"
+    )]
+    pub shipment: Option<String>,
+    /// Instead of a shipment's KDEs: every event of a food on the Food Traceability List
+    /// with a Key Data Element missing, and what fills it.
+    #[arg(long)]
+    pub missing: bool,
+    /// With --missing: only this item (repeat for several).
+    #[arg(long = "item", value_name = "CODE", requires = "missing")]
+    pub items: Vec<String>,
+    /// With --missing: first business day, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE", requires = "missing")]
+    pub from: Option<String>,
+    /// With --missing: last business day, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "DATE", requires = "missing")]
+    pub to: Option<String>,
     /// Write the CSV to this file (refused if it exists).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -155,17 +172,29 @@ pub fn fsma(st: &dyn Station, out: &mut impl Write, a: &FsmaArgs) -> Res {
         export.rows(),
         counts.join(", ")
     );
+    // After the files, so a refusal stays the one line it is.
+    for w in &export.warnings {
+        eprintln!("lotline fsma: warning: {}", lotline_domain::text::escape(w));
+    }
+    if !export.warnings.is_empty() {
+        eprintln!(
+            "lotline fsma: `lotline kde --missing` lists every KDE missing, and what fills it"
+        );
+    }
     Ok(())
 }
 
-/// `lotline kde SHIPMENT`.
+/// `lotline kde SHIPMENT`, `lotline kde --missing`.
 pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
-    let id: u64 = a.shipment.trim().parse().map_err(|_| {
+    let Some(shipment) = a.shipment.as_deref().filter(|_| !a.missing) else {
+        return kde_missing(st, out, a);
+    };
+    let id: u64 = shipment.trim().parse().map_err(|_| {
         Invalid::new(
             "shipment",
             format!(
-                "'{}' is not an event id; give the number `lotline ship` printed",
-                a.shipment
+                "{} is not an event id; give the number `lotline ship` printed",
+                lotline_domain::text::excerpt(shipment)
             ),
         )
     })?;
@@ -206,6 +235,77 @@ pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
         writeln!(out, "{}", path.display())?;
     }
     Ok(())
+}
+
+/// `lotline kde --missing`: one line per KDE missing from an event, then what was checked.
+fn kde_missing(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
+    use lotline_domain::text::escape;
+    let today = st.today()?;
+    let req = Request {
+        items: a
+            .items
+            .iter()
+            .map(|i| ItemCode::parse(i, "item"))
+            .collect::<Result<_, _>>()?,
+        from: a
+            .from
+            .as_deref()
+            .map(|d| parse_date(d, "from", today))
+            .transpose()?,
+        to: a
+            .to
+            .as_deref()
+            .map(|d| parse_date(d, "to", today))
+            .transpose()?,
+        ftl_only: true,
+        ..Default::default()
+    };
+    let found = fsma::missing(st, &req)?;
+    if !found.gaps.is_empty() {
+        writeln!(
+            out,
+            "{:<10} {:>8}  {:<14} {:<16} {:<48} FILL IT WITH",
+            "DATE", "EVENT", "CTE", "LOT", "MISSING"
+        )?;
+    }
+    for g in &found.gaps {
+        writeln!(
+            out,
+            "{:<10} {:>8}  {:<14} {:<16} {:<48} {}",
+            g.date.to_string(),
+            g.event,
+            g.cte,
+            escape(&g.lot),
+            escape(&g.kde),
+            escape(&fill_command(&g.fill))
+        )?;
+    }
+    let events: std::collections::BTreeSet<u64> = found.gaps.iter().map(|g| g.event).collect();
+    eprintln!(
+        "lotline kde: {} missing in {} of {} checked ({}){}",
+        lotline_domain::words::plural(found.gaps.len(), "KDE", "KDEs"),
+        lotline_domain::words::plural(events.len(), "event", "events"),
+        lotline_domain::words::plural(found.events, "event", "events"),
+        fsma::describe_filters(&req),
+        if found.gaps.is_empty() {
+            "; the FDA spreadsheet will have every KDE"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// The command that fills a missing KDE.
+fn fill_command(f: &fsma::Fill) -> String {
+    match f {
+        fsma::Fill::Item { code, field } => format!("lotline item edit {code} --{field} …"),
+        fsma::Fill::Party { id, field } => format!("lotline party edit {id} --{field} …"),
+        fsma::Fill::Plant { field } => format!("lotline plant set --{field} …"),
+        fsma::Fill::Reference { event } => format!(
+            "lotline void {event} --reason \"no reference document\", then record it again with --ref TYPE:NUMBER"
+        ),
+    }
 }
 
 /// `lotline plan`: a draft §1.1315 traceability plan from what lotline knows.

@@ -470,7 +470,9 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             let st = open(&cli, &db, cli.create)?;
             // A wrong printer is found before anything is stored.
             let printer = r.label.then(|| r.printer.printer()).transpose()?;
-            let created = st.receive(r.to_new(st.today()?)?)?;
+            let created = st
+                .receive(r.to_new(st.today()?)?)
+                .map_err(command_line_words)?;
             writeln!(out, "{}", created.code)?;
             if let Some(why) = &created.hold {
                 // On stderr so scripts still read the code alone from stdout.
@@ -488,14 +490,16 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             let printer = p.label.then(|| p.printer.printer()).transpose()?;
             let created = st
                 .produce(p.to_new(st.today()?)?)
-                .map_err(expiry_override)?;
+                .map_err(command_line_words)?;
             writeln!(out, "{}", created.code)?;
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => labels::label(open_read(&cli, &db)?.as_ref(), out, l),
         Cmd::Ship(s) => {
             let st = open(&cli, &db, cli.create)?;
-            let event = st.ship(s.to_new(st.today()?)?).map_err(expiry_override)?;
+            let event = st
+                .ship(s.to_new(st.today()?)?)
+                .map_err(command_line_words)?;
             writeln!(out, "{event}")?;
             Ok(())
         }
@@ -1001,11 +1005,17 @@ fn serve(cli: &Cli, db: &Path, a: &ServeArgs) -> Res {
     })
 }
 
-/// The station says an expired lot needs QA's approved override; on the command line that
-/// override is a flag, which only the command line can name.
-fn expiry_override(mut e: StationError) -> StationError {
-    if e.kind == lotline_station::ErrorKind::Invalid && e.message.contains("approved override") {
-        e.message.push_str(" (--allow-expired)");
+/// The station says an expired lot needs QA's approved override, or that a food on the
+/// Food Traceability List needs a reference document or the reason there is none; on the
+/// command line each is a flag, which only the command line can name.
+fn command_line_words(mut e: StationError) -> StationError {
+    if e.kind == lotline_station::ErrorKind::Invalid {
+        if e.message.contains("approved override") {
+            e.message.push_str(" (--allow-expired)");
+        } else if e.message.contains("the reason there is none") {
+            e.message
+                .push_str(" (--ref TYPE:NUMBER, or --no-ref-reason \"why\")");
+        }
     }
     e
 }

@@ -260,6 +260,7 @@ fn receipt(n: usize, today: chrono::NaiveDate) -> NewReceipt {
         date: today,
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     }

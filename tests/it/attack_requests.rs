@@ -108,6 +108,7 @@ fn receipt(date: chrono::NaiveDate, supplier_lot: &str, reference: Reference) ->
         date,
         expiry: None,
         reference: Some(reference),
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     }))
@@ -295,6 +296,7 @@ fn old_plant_with_hostile_text(db: &Path) -> String {
                     kind: "BOL".into(),
                     number: format!("{ESC}{BEL}{RLO}"),
                 }),
+                documents: Default::default(),
                 quality: Quality::default(),
                 tlc_source_ref: None,
             }),

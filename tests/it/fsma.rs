@@ -15,7 +15,7 @@ fn refused(p: &Plant, args: &[&str], field: &str, words: &str) {
 /// Eggs (on the FTL, a case label in dozens) and sugar (counted in lb, bought through
 /// a distributor) into custard; custard shipped twice, one shipment voided, and two
 /// cases of the other returned by the customer.
-fn creamery() -> (Plant, String, String, String) {
+pub(crate) fn creamery() -> (Plant, String, String, String) {
     let p = Plant::empty();
     p.ok(&[
         "--create",
@@ -128,6 +128,8 @@ fn creamery() -> (Plant, String, String, String) {
         "2026-11-01",
         "--ref",
         "BOL:4471",
+        "--ref",
+        "PO:88123",
     ]);
     let sugar = p.ok(&[
         "receive",
@@ -180,6 +182,8 @@ fn creamery() -> (Plant, String, String, String) {
         &format!("{custard}=1"),
         "--date",
         "2026-11-03",
+        "--ref",
+        "BOL:5522",
     ]);
     p.ok(&["void", &wrong, "--reason", "typed twice"]);
     // Two cases of the good shipment come back, against its bill of lading.
@@ -254,8 +258,11 @@ fn by_lot_supplier_tlc_item_and_dates_and_xlsx() {
     // (which brings the shipment it came back from), or the food in the return's dates.
     let back = format!("{custard}-R1");
     let returned = |rec: &str| {
-        rec.lines()
-            .any(|l| l.starts_with(&format!("{custard},{back},2,case,2,case,")))
+        rec.lines().any(|l| {
+            l.starts_with(&format!(
+                "{custard},Vanilla custard,Creamery,,,,tub,2,case,"
+            ))
+        })
     };
     assert!(returned(&read(&p.path("by-lot/receiving.csv"))));
     assert!(returned(&read(&p.path("by-tlc/receiving.csv"))));
@@ -399,12 +406,8 @@ fn kde_gives_a_customer_its_shipping_kdes() {
     let text = p.ok(&["kde", &shipped]);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(
-        lines[0].starts_with("Traceability lot code,Internal lot code,Quantity,Unit of measure")
-    );
-    assert!(lines[1].starts_with(&format!(
-        "{custard},{custard},12,case,Vanilla custard,Creamery,"
-    )));
+    assert!(lines[0].starts_with("Traceability lot code,Quantity,Unit of measure,Product name"));
+    assert!(lines[1].starts_with(&format!("{custard},12,case,Vanilla custard,Creamery,")));
     // The customer's name starts with '=': kept as text, not a formula.
     assert!(
         lines[1].contains("\"'=Corner Market, #12\""),

@@ -22,6 +22,7 @@ fn receipt(today: chrono::NaiveDate, supplier_lot: &str) -> NewReceipt {
         date: today,
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     }

@@ -23,6 +23,7 @@ mod epcis_partner;
 mod faults;
 mod floor;
 mod fsma;
+mod fsma_template;
 mod gs1_diff;
 mod heartbeat;
 mod hermetic;

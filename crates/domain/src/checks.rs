@@ -175,6 +175,12 @@ fn check_ref(r: &Option<Reference>, field: &str) -> Result<(), Invalid> {
     r.as_ref().map_or(Ok(()), |r| r.check(field))
 }
 
+fn check_docs(first: &Option<Reference>, docs: &Documents) -> Result<(), Invalid> {
+    check_ref(first, "ref")?;
+    check_ref(&docs.second, "ref")?;
+    docs.check_with(first.as_ref())
+}
+
 fn check_temperature(dc: i32, field: &str) -> Result<(), Invalid> {
     if parse_temperature(&format_temperature(dc), field) != Ok(dc) {
         return Err(Invalid::new(
@@ -316,7 +322,7 @@ impl NewReceipt {
         check_positive(self.qty, "qty")?;
         check_date(self.date, "date")?;
         check_opt_date(self.expiry, "expiry")?;
-        check_ref(&self.reference, "ref")?;
+        check_docs(&self.reference, &self.documents)?;
         self.quality.check()?;
         check_tlc_source_ref(&self.tlc_source_ref, "tlc-source-ref")
     }
@@ -329,7 +335,7 @@ impl NewBatch {
         if let Some(line) = &self.line {
             check_required(line, "line", LINE_MAX)?;
         }
-        check_ref(&self.reference, "ref")?;
+        check_docs(&self.reference, &self.documents)?;
         check_opt_date(self.expiry, "expiry")?;
         check_lines(&self.inputs, "input", "input lots")
     }
@@ -338,7 +344,7 @@ impl NewBatch {
 impl NewShipment {
     pub fn check(&self) -> Result<(), Invalid> {
         check_date(self.date, "date")?;
-        check_ref(&self.reference, "ref")?;
+        check_docs(&self.reference, &self.documents)?;
         check_lines(&self.lines, "lot", "lots")
     }
 }

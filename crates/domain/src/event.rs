@@ -363,6 +363,68 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// A receipt's, batch's or shipment's reference documents beyond the event's own
+/// `reference`, kept beside the event (a table of their own, so events keep their shape):
+/// FDA's template has room for two documents per event (a bill of lading and a purchase
+/// order), and an event of a food on the Food Traceability List recorded without any
+/// document keeps the reason it was allowed without one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Documents {
+    /// The second reference document; only with a first one.
+    pub second: Option<Reference>,
+    /// Why there is no reference document at all, as given when it was recorded.
+    pub none_because: Option<String>,
+}
+
+impl Documents {
+    pub fn is_empty(&self) -> bool {
+        self.second.is_none() && self.none_because.is_none()
+    }
+
+    /// Both documents of an event whose first one is `first`, in order.
+    pub fn all<'a>(&'a self, first: Option<&'a Reference>) -> Vec<&'a Reference> {
+        first.into_iter().chain(self.second.as_ref()).collect()
+    }
+
+    /// The documents and this as a request carries them, checked against each other: a
+    /// second document needs a first, the two differ, and a reason for having none comes
+    /// only with none.
+    pub fn check_with(&self, first: Option<&Reference>) -> Result<(), Invalid> {
+        if let Some(second) = &self.second {
+            let Some(first) = first else {
+                return Err(Invalid::new(
+                    "ref",
+                    format!(
+                        "{second} is a second reference document, but no first was given; give the first one too"
+                    ),
+                ));
+            };
+            if first == second {
+                return Err(Invalid::new(
+                    "ref",
+                    format!("{second} is given twice; give each reference document once"),
+                ));
+            }
+        }
+        if let Some(why) = &self.none_because {
+            let t = super::clean_text(why, "no-ref-reason", super::REASON_MAX)?;
+            if t.is_empty() || t.len() != why.len() {
+                return Err(Invalid::new(
+                    "no-ref-reason",
+                    "is blank or has spaces at its ends; say why there is no reference document, or give none",
+                ));
+            }
+            if first.is_some() {
+                return Err(Invalid::new(
+                    "no-ref-reason",
+                    "a reason for having no reference document was given with one; give either the document or the reason",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Merge lines naming the same lot twice would double-count a link; refuse them so the
 /// user decides which quantity was meant.
 pub fn check_distinct_lines(

@@ -43,4 +43,7 @@ pub struct KdeRecords {
     /// The reference document of every shipment a return in `events` came back from, by
     /// shipment event id (shipments without one are not listed).
     pub shipment_refs: Vec<(u64, super::Reference)>,
+    /// By event id, the second reference document of events in `events`, or why one has
+    /// none (events with neither are not listed).
+    pub documents: Vec<(u64, super::Documents)>,
 }

@@ -40,6 +40,8 @@ pub struct NewReceipt {
     pub date: NaiveDate,
     pub expiry: Option<NaiveDate>,
     pub reference: Option<Reference>,
+    /// A second reference document, and why there is none when there is none.
+    pub documents: super::Documents,
     pub quality: Quality,
     /// Where the supplier's lot code was assigned when not at the supplier (the packer
     /// behind a distributor): a GLN, FDA registration number or web address.
@@ -80,6 +82,8 @@ pub struct NewBatch {
     pub date: NaiveDate,
     pub line: Option<String>,
     pub reference: Option<Reference>,
+    /// A second reference document, and why there is none when there is none.
+    pub documents: super::Documents,
     /// Overrides the expiry computed from the item's shelf life.
     pub expiry: Option<NaiveDate>,
     pub inputs: Vec<LotLine>,
@@ -92,6 +96,8 @@ pub struct NewShipment {
     pub customer: PartyId,
     pub date: NaiveDate,
     pub reference: Option<Reference>,
+    /// A second reference document, and why there is none when there is none.
+    pub documents: super::Documents,
     pub lines: Vec<LotLine>,
     /// Ship lots past their expiry: refused otherwise. The override is recorded.
     pub allow_expired: bool,

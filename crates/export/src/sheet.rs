@@ -12,12 +12,15 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::path::Path;
 
-/// One cell: text, a quantity (a number in XLSX, so it sorts as one) or an id.
+/// One cell: text, a quantity (a number in XLSX, so it sorts as one), an id, or a date
+/// (a date cell in XLSX, shown YYYY-MM-DD, so it sorts and filters as a date; the same
+/// text in CSV).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
     Text(String),
     Qty(Qty),
     Id(u64),
+    Date(chrono::NaiveDate),
 }
 
 impl Default for Cell {
@@ -32,6 +35,7 @@ impl Cell {
             Cell::Text(t) => t.clone(),
             Cell::Qty(q) => q.to_string(),
             Cell::Id(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
         }
     }
 }
@@ -148,6 +152,14 @@ pub struct Book<'a> {
     head: Format,
     tall_head: Format,
     number: Format,
+    date: Format,
+}
+
+/// `d` as a spreadsheet's date, when it is one a spreadsheet holds (years 1900 to 9999).
+fn excel_date(d: chrono::NaiveDate) -> Option<rust_xlsxwriter::ExcelDateTime> {
+    use chrono::Datelike;
+    let year = u16::try_from(d.year()).ok()?;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(year, d.month() as u8, d.day() as u8).ok()
 }
 
 impl<'a> Book<'a> {
@@ -164,6 +176,7 @@ impl<'a> Book<'a> {
                 .set_align(FormatAlign::Top)
                 .set_background_color(shade),
             number: Format::new().set_num_format("0.###"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
         }
     }
 
@@ -200,6 +213,7 @@ impl<'a> Book<'a> {
             &self.head
         };
         let number = &self.number;
+        let date = &self.date;
         let ws = self.wb.add_worksheet();
         ws.set_name(name).map_err(xl)?;
         let has_header = header.iter().any(|h| !h.is_empty());
@@ -235,6 +249,15 @@ impl<'a> Book<'a> {
                     }
                     Cell::Id(n) => {
                         ws.write_number(r, c16, *n as f64).map_err(xl)?;
+                    }
+                    Cell::Date(d) => {
+                        match excel_date(*d) {
+                            Some(x) => ws.write_date_with_format(r, c16, &x, date),
+                            // Outside what a spreadsheet's dates hold: the date as text.
+                            None => ws.write_string(r, c16, d.to_string()),
+                        }
+                        .map_err(xl)?;
+                        widths[c] = widths[c].max(10);
                     }
                 }
             }

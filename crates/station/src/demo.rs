@@ -78,17 +78,38 @@ const ITEMS: &[ItemDef] = &[
     item!("BOX-COOKIE", "Cookie tray box 200 g", Ea, Packaging, "PACKCO", "", "1000 per case", 0, false, "", 6, 6000),
     item!("BAG-BREAD", "Bread bag, printed", Ea, Packaging, "PACKCO", "", "2000 per case", 0, false, "", 8, 8000),
     item!("CARTON", "Shipping carton, 12-count", Ea, Packaging, "PACKCO", "", "bundle of 250", 0, false, "", 6, 1500),
-    item!("DOUGH-CC", "Chocolate chip cookie dough", Kg, Intermediate, "", "", "", 5, false, "", 0, 0),
-    item!("DOUGH-OAT", "Oatmeal raisin cookie dough", Kg, Intermediate, "", "", "", 5, false, "", 0, 0),
-    item!("DOUGH-BREAD", "White bread dough", Kg, Intermediate, "", "", "", 2, false, "", 0, 0),
-    item!("DOUGH-WW", "Whole wheat bread dough", Kg, Intermediate, "", "", "", 2, false, "", 0, 0),
-    item!("FILLING-CC", "Cream cheese filling", Kg, Intermediate, "", "", "", 4, true, "", 0, 0),
+    item!("DOUGH-CC", "Chocolate chip cookie dough", Kg, Intermediate, "", "", "60 kg tub", 5, false, "", 0, 0),
+    item!("DOUGH-OAT", "Oatmeal raisin cookie dough", Kg, Intermediate, "", "", "60 kg tub", 5, false, "", 0, 0),
+    item!("DOUGH-BREAD", "White bread dough", Kg, Intermediate, "", "", "60 kg tub", 2, false, "", 0, 0),
+    item!("DOUGH-WW", "Whole wheat bread dough", Kg, Intermediate, "", "", "60 kg tub", 2, false, "", 0, 0),
+    item!("FILLING-CC", "Cream cheese filling", Kg, Intermediate, "", "", "20 kg tub", 4, true, "", 0, 0),
     item!("COOKIE-CC", "Chocolate chip cookies 12 x 200 g", Case, Finished, "", "cookies", "12 x 200 g tray", 90, false, "10614141000125", 0, 0),
     item!("COOKIE-OAT", "Oatmeal raisin cookies 12 x 200 g", Case, Finished, "", "cookies", "12 x 200 g tray", 90, false, "10614141000132", 0, 0),
     item!("BREAD-WHITE", "White sandwich loaf 12 x 680 g", Case, Finished, "", "bread", "12 x 680 g bag", 7, false, "10614141000149", 0, 0),
     item!("BREAD-WW", "Whole wheat loaf 12 x 680 g", Case, Finished, "", "bread", "12 x 680 g bag", 7, false, "10614141000156", 0, 0),
     item!("DANISH-CC", "Cheese danish 12 x 110 g", Case, Finished, "", "pastry", "12 x 110 g clamshell", 5, true, "10614141000163", 0, 0),
 ];
+
+/// The packaging style a pack size names ("25 kg bag" → "bag"): the product description
+/// FDA asks for has both.
+fn pack_style(pack: &str) -> &'static str {
+    const STYLES: [&str; 10] = [
+        "bag-in-box",
+        "clamshell",
+        "bundle",
+        "block",
+        "case",
+        "tray",
+        "pail",
+        "tub",
+        "jug",
+        "bag",
+    ];
+    STYLES
+        .into_iter()
+        .find(|s| pack.contains(s))
+        .unwrap_or_default()
+}
 
 /// (id, name, street, city, state, zip, phone, role, recall contact)
 type PartyRow = (
@@ -225,6 +246,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                 kind: "BOL".into(),
                 number: format!("{}", 44000 + self.bol),
             }),
+            documents: Default::default(),
             quality: Quality {
                 temperature_dc: temp,
                 inspection: Some(Inspection::Pass),
@@ -308,6 +330,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                 kind: "WO".into(),
                 number: format!("{}", 7000 + day * 20 + lines.len() as u64),
             }),
+            documents: Default::default(),
             expiry: None,
             inputs: lines,
         })?;
@@ -365,6 +388,7 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                             kind: "BOL".into(),
                             number: format!("{}", 55000 + self.bol),
                         }),
+                        documents: Default::default(),
                         lines: vec![LotLine {
                             lot: lot.code.clone(),
                             qty: take,
@@ -429,7 +453,7 @@ pub fn build<S: StationExt + ?Sized>(
                 commodity: d.commodity.into(),
                 variety: String::new(),
                 pack_size: d.pack.into(),
-                pack_style: String::new(),
+                pack_style: pack_style(d.pack).into(),
             },
             unit: d.unit,
             kind: d.kind,

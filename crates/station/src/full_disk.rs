@@ -84,6 +84,7 @@ fn receipt(n: u64) -> NewReceipt {
         date: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         // Notes make records of many sizes, so commits need more or fewer pages.
         tlc_source_ref: None,

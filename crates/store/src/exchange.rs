@@ -332,6 +332,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     date: ev.date,
                     expiry: *expiry,
                     reference: ev.reference.clone(),
+                    documents: Default::default(),
                     quality: quality.clone(),
                     tlc_source_ref: tlc_source_ref.clone(),
                 };
@@ -363,6 +364,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     date: ev.date,
                     line: line.clone(),
                     reference: ev.reference.clone(),
+                    documents: Default::default(),
                     expiry: *expiry,
                     inputs: lines,
                 };
@@ -382,6 +384,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     customer,
                     date: ev.date,
                     reference: ev.reference.clone(),
+                    documents: Default::default(),
                     lines: out,
                 };
                 self.tx.ship(s, stamp, today).map(|e| vec![e])

@@ -222,6 +222,20 @@ impl Store {
                 tlc_source_refs.push((lot.id, t.clone()));
             }
         }
+        // Each event's second reference document, or why it has none.
+        let mut documents = Vec::new();
+        match r.open_table(EVENT_DOCUMENTS) {
+            Ok(t) => {
+                for e in &events {
+                    if let Some(v) = t.get(e.id)? {
+                        documents.push((e.id, decode(v.value(), "event_documents", &e.id)?));
+                    }
+                }
+            }
+            // A file nothing has written documents to yet.
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(KdeRecords {
             events,
             lots: lots.into_values().collect(),
@@ -229,6 +243,7 @@ impl Store {
             voided,
             tlc_source_refs,
             shipment_refs,
+            documents,
         })
     }
 

@@ -648,6 +648,7 @@ impl Store {
             w.open_table(MOCK_RECALLS)?;
             w.open_table(SETTINGS_CHANGES)?;
             w.open_table(REFUSALS)?;
+            w.open_table(EVENT_DOCUMENTS)?;
         }
         w.commit()?;
         Ok(())
@@ -1136,6 +1137,7 @@ pub mod test_util {
                 date: today(),
                 expiry: None,
                 reference: None,
+                documents: Default::default(),
                 quality: Quality::default(),
                 tlc_source_ref: None,
             }),
@@ -1170,6 +1172,7 @@ pub mod test_util {
                 date: today(),
                 line: None,
                 reference: None,
+                documents: Default::default(),
                 expiry: None,
                 inputs,
             }),
@@ -1186,6 +1189,7 @@ pub mod test_util {
                 customer: PartyId::parse(customer, "customer").unwrap(),
                 date: today(),
                 reference: None,
+                documents: Default::default(),
                 lines,
             }),
             &stamp(),

@@ -465,6 +465,7 @@ impl Gen<'_> {
                     kind: "BOL".into(),
                     number: self.next_doc(),
                 }),
+                documents: Default::default(),
                 quality: Quality {
                     temperature_dc: chilled.then(|| 20 + self.rng.below(25) as i32),
                     inspection: Some(Inspection::Pass),
@@ -576,6 +577,7 @@ impl Gen<'_> {
                     kind: "WO".into(),
                     number: self.next_doc(),
                 }),
+                documents: Default::default(),
                 expiry: None,
                 inputs: lines,
             }),
@@ -685,6 +687,7 @@ impl Gen<'_> {
                             kind: "BOL".into(),
                             number: self.next_doc(),
                         }),
+                        documents: Default::default(),
                         lines: chunk.to_vec(),
                     }),
                     &self.stamps[SHIPPING],

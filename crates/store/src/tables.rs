@@ -121,6 +121,13 @@ pub const SETTINGS_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("
 /// older than it.
 pub const REFUSALS: TableDefinition<u64, &[u8]> = TableDefinition::new("refusals");
 
+/// event id → Documents (record): a receipt's, batch's or shipment's second reference
+/// document, or why it has none, written in the event's transaction when there is either
+/// (most events have neither, and their record stays as it was). Created by the first
+/// write on files older than it, like `EPCIS_EVENTS`; readers take a missing table as
+/// empty.
+pub const EVENT_DOCUMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("event_documents");
+
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
     use redb::MultimapTableDefinition;

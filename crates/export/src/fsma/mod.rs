@@ -11,13 +11,16 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lotline_domain::{
-    Event, EventKind, Gln, Invalid, Item, ItemCode, KdeQuery, KdeRecords, Location, Lot, LotId,
-    Origin, Party, PartyId, Plant, Reference,
+    Documents, Event, EventKind, Gln, Invalid, Item, ItemCode, KdeQuery, KdeRecords, Location, Lot,
+    LotId, Origin, Party, PartyId, Plant, Reference,
 };
 use lotline_station::{ErrorKind, Station, StationError, StationExt};
 use std::collections::{HashMap, HashSet};
 
+mod layout;
+mod missing;
 mod write;
+pub use missing::{Fill, Gap, Gaps, missing};
 pub use write::{
     XLSX_MAX_ROWS, XlsxStep, readme_text, sheet_csv, write_csv, write_xlsx, write_xlsx_with,
 };
@@ -58,6 +61,9 @@ pub struct Export {
     pub sheets: [Sheet; 3],
     /// (label, value) lines of the Read me sheet, before the column definitions.
     pub readme: Vec<(String, String)>,
+    /// What the user should hear before sending it (blank packaging styles); each is
+    /// also a Read me line.
+    pub warnings: Vec<String>,
 }
 
 impl Export {
@@ -99,81 +105,18 @@ pub fn gather(
     run: &RunBy,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Export, StationError> {
-    if let (Some(f), Some(t)) = (req.from, req.to)
-        && f > t
-    {
-        return Err(invalid(
-            "from",
-            format!("{f} is after --to {t}; give the earlier date first"),
-        ));
-    }
-    let plant = st.plant()?;
-    let items: HashMap<ItemCode, Item> = st
-        .items()?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect();
-    for code in &req.items {
-        let Some(i) = items.get(code) else {
-            return Err(invalid(
-                "item",
-                format!("no item {code}; see `lotline item list`"),
-            ));
-        };
-        if req.ftl_only && !i.ftl {
-            return Err(invalid(
-                "item",
-                format!(
-                    "item {code} is not on the Food Traceability List; add --all to include it"
-                ),
-            ));
-        }
-    }
-    // The foods asked about: those named, else (FTL only) every FTL item, else all.
-    let wanted: Option<HashSet<ItemCode>> = if !req.items.is_empty() {
-        Some(req.items.iter().cloned().collect())
-    } else if req.ftl_only {
-        let ftl: HashSet<ItemCode> = items
-            .values()
-            .filter(|i| i.ftl)
-            .map(|i| i.code.clone())
-            .collect();
-        if ftl.is_empty() {
-            return Err(invalid(
-                "ftl-only",
-                "no item is marked as on the Food Traceability List (`item add … --ftl`); give --all for every item",
-            ));
-        }
-        Some(ftl)
-    } else {
-        None
-    };
-    progress("gathering events");
-    let mut query_items: Vec<ItemCode> = wanted.iter().flatten().cloned().collect();
-    query_items.sort();
-    let records = kde_in_parts(
-        st,
-        KdeQuery {
-            lot: req.lot.clone(),
-            from: req.from,
-            to: req.to,
-            items: query_items,
-            shipment: None,
-        },
-        progress,
-    )?;
-    let parties: HashMap<PartyId, Party> = st
-        .parties()?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
-    let book = Book::new(&plant, &items, &parties, &records, wanted.as_ref());
+    let g = Gathered::new(st, req, progress)?;
+    let book = g.book();
     let mut sheets = book.sheets(progress);
     for s in &mut sheets {
         s.rows.shrink_to_fit();
     }
+    let warnings = warnings(&book);
+    let mut readme = readme(&g.plant, req, run, &g.records, &sheets);
+    readme.extend(warnings.iter().map(|w| ("Warning".to_string(), w.clone())));
     let export = Export {
-        readme: readme(&plant, req, run, &records, &sheets),
+        readme,
+        warnings,
         sheets,
     };
     if export.rows() == 0 {
@@ -254,6 +197,8 @@ fn kde_in_parts(
     shipment_refs.extend(second.shipment_refs);
     let mut events = first.events;
     events.extend(second.events);
+    let mut documents = first.documents;
+    documents.extend(second.documents);
     Ok(KdeRecords {
         events,
         lots: lots.into_values().collect(),
@@ -261,7 +206,137 @@ fn kde_in_parts(
         voided: first.voided + second.voided,
         tlc_source_refs: refs.into_iter().collect(),
         shipment_refs: shipment_refs.into_iter().collect(),
+        documents,
     })
+}
+
+/// What a request's sheets are built from: the plant, its items and parties, and the
+/// records in scope, with the foods asked about.
+struct Gathered {
+    plant: Plant,
+    items: HashMap<ItemCode, Item>,
+    parties: HashMap<PartyId, Party>,
+    records: KdeRecords,
+    wanted: Option<HashSet<ItemCode>>,
+}
+
+impl Gathered {
+    /// Ask the station for the events `req` covers. Refuses items off the Food
+    /// Traceability List unless `ftl_only` is off.
+    fn new(
+        st: &dyn Station,
+        req: &Request,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Gathered, StationError> {
+        if let (Some(f), Some(t)) = (req.from, req.to)
+            && f > t
+        {
+            return Err(invalid(
+                "from",
+                format!("{f} is after --to {t}; give the earlier date first"),
+            ));
+        }
+        let plant = st.plant()?;
+        let items: HashMap<ItemCode, Item> = st
+            .items()?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect();
+        for code in &req.items {
+            let Some(i) = items.get(code) else {
+                return Err(invalid(
+                    "item",
+                    format!("no item {code}; see `lotline item list`"),
+                ));
+            };
+            if req.ftl_only && !i.ftl {
+                return Err(invalid(
+                    "item",
+                    format!(
+                        "item {code} is not on the Food Traceability List; add --all to include it"
+                    ),
+                ));
+            }
+        }
+        // The foods asked about: those named, else (FTL only) every FTL item, else all.
+        let wanted: Option<HashSet<ItemCode>> = if !req.items.is_empty() {
+            Some(req.items.iter().cloned().collect())
+        } else if req.ftl_only {
+            let ftl: HashSet<ItemCode> = items
+                .values()
+                .filter(|i| i.ftl)
+                .map(|i| i.code.clone())
+                .collect();
+            if ftl.is_empty() {
+                return Err(invalid(
+                    "ftl-only",
+                    "no item is marked as on the Food Traceability List (`item add … --ftl`); give --all for every item",
+                ));
+            }
+            Some(ftl)
+        } else {
+            None
+        };
+        progress("gathering events");
+        let mut query_items: Vec<ItemCode> = wanted.iter().flatten().cloned().collect();
+        query_items.sort();
+        let records = kde_in_parts(
+            st,
+            KdeQuery {
+                lot: req.lot.clone(),
+                from: req.from,
+                to: req.to,
+                items: query_items,
+                shipment: None,
+            },
+            progress,
+        )?;
+        let parties: HashMap<PartyId, Party> = st
+            .parties()?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        Ok(Gathered {
+            plant,
+            items,
+            parties,
+            records,
+            wanted,
+        })
+    }
+
+    fn book(&self) -> Book<'_> {
+        Book::new(
+            &self.plant,
+            &self.items,
+            &self.parties,
+            &self.records,
+            self.wanted.as_ref(),
+        )
+    }
+}
+
+/// Things a reviewer would stop at that are not errors: foods whose packaging style is
+/// blank (part of the product description FDA asks for).
+fn warnings(book: &Book) -> Vec<String> {
+    let mut no_style: Vec<&str> = book
+        .records
+        .lots
+        .iter()
+        .filter(|l| book.wants(&l.item))
+        .filter_map(|l| book.items.get(&l.item))
+        .filter(|i| i.description.pack_style.trim().is_empty())
+        .map(|i| i.code.as_str())
+        .collect();
+    no_style.sort_unstable();
+    no_style.dedup();
+    if no_style.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "packaging style is blank for {}: the product description columns have it empty; set it on the item (pack style: case, bag, tray…)",
+        no_style.join(", ")
+    )]
 }
 
 /// The shipping KDEs of one shipment, for the customer (§1.1340(b)): the Shipping sheet's
@@ -325,70 +400,62 @@ struct Book<'a> {
     lots: HashMap<LotId, &'a Lot>,
     refs: HashMap<LotId, &'a str>,
     shipment_refs: HashMap<u64, &'a Reference>,
+    documents: HashMap<u64, &'a Documents>,
     wanted: Option<&'a HashSet<ItemCode>>,
 }
 
-const LOCATION: [&str; 8] = [
-    "business name",
-    "phone",
-    "street address",
-    "city",
-    "state",
-    "ZIP",
-    "country",
-    "GLN",
-];
-const PRODUCT: [(&str, &str); 8] = [
-    ("product name", "the food's name as we describe it"),
-    ("brand", "brand name, when it has one"),
-    ("commodity", "the commodity, e.g. shell eggs, soft cheese"),
-    ("variety", "variety, e.g. Romaine"),
-    ("packaging size", "pack size, e.g. 12 x 200 g"),
-    ("packaging style", "pack style, e.g. carton, bag, case"),
-    ("item code", "our item code for the food"),
-    ("GTIN", "the GS1 trade item number, when the item has one"),
-];
+/// A row being laid out: the template's cells, then lotline's own, each in its sheet's
+/// column order (`layout`).
+#[derive(Default)]
+struct Row {
+    template: Vec<Cell>,
+    ours: Vec<Cell>,
+}
 
-fn push_location(cols: &mut Vec<(String, String)>, prefix: &str, meaning: &str) {
-    for f in LOCATION {
-        cols.push((format!("{prefix} {f}"), format!("{meaning}: {f}")));
+impl Row {
+    fn t(&mut self, cells: impl IntoIterator<Item = Cell>) -> &mut Self {
+        self.template.extend(cells);
+        self
+    }
+    fn o(&mut self, cells: impl IntoIterator<Item = Cell>) -> &mut Self {
+        self.ours.extend(cells);
+        self
+    }
+    fn done(&mut self) -> Vec<Cell> {
+        let mut row = std::mem::take(&mut self.template);
+        row.append(&mut self.ours);
+        row
     }
 }
 
-fn push_product(cols: &mut Vec<(String, String)>, prefix: &str) {
-    for (f, m) in PRODUCT {
-        let title = if prefix.is_empty() {
-            let mut c = f.chars();
-            match c.next() {
-                Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
-                None => String::new(),
-            }
-        } else {
-            format!("{prefix} {f}")
-        };
-        cols.push((title, m.to_string()));
-    }
-}
-
-fn reference_cells(r: Option<&Reference>) -> [Cell; 2] {
-    match r {
-        Some(r) => [r.kind.as_str().into(), r.number.as_str().into()],
-        None => ["".into(), "".into()],
-    }
-}
-
-fn location_cells(l: Option<&Location>, gln: Option<&Gln>) -> [Cell; 8] {
+/// A location's description cells, and its GLN apart (one of lotline's columns).
+fn location_cells(l: Option<&Location>, gln: Option<&Gln>) -> ([Cell; 7], Cell) {
     let l = l.cloned().unwrap_or_default();
-    [
-        l.business_name.into(),
-        l.phone.into(),
-        l.street.into(),
-        l.city.into(),
-        l.state.into(),
-        l.zip.into(),
-        l.country.into(),
+    (
+        [
+            l.business_name.into(),
+            l.phone.into(),
+            l.street.into(),
+            l.city.into(),
+            l.state.into(),
+            l.zip.into(),
+            l.country.into(),
+        ],
         gln.map(|g| g.to_string()).unwrap_or_default().into(),
-    ]
+    )
+}
+
+/// One cell, its text.
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+/// What a food's TLC source is, as the sheets give it.
+struct TlcSource {
+    tlc: String,
+    location: [Cell; 7],
+    gln: Cell,
+    reference: String,
 }
 
 impl<'a> Book<'a> {
@@ -415,6 +482,7 @@ impl<'a> Book<'a> {
                 .iter()
                 .map(|(id, r)| (*id, r))
                 .collect(),
+            documents: records.documents.iter().map(|(id, d)| (*id, d)).collect(),
             wanted,
         }
     }
@@ -423,80 +491,113 @@ impl<'a> Book<'a> {
         self.wanted.is_none_or(|w| w.contains(item))
     }
 
-    fn product(&self, code: &ItemCode) -> [Cell; 8] {
+    /// A food's product description cells, and its item code and GTIN apart.
+    fn product(&self, code: &ItemCode) -> ([Cell; 6], [Cell; 2]) {
         match self.items.get(code) {
             Some(i) => {
                 let d = &i.description;
-                [
-                    d.name.as_str().into(),
-                    d.brand.as_str().into(),
-                    d.commodity.as_str().into(),
-                    d.variety.as_str().into(),
-                    d.pack_size.as_str().into(),
-                    d.pack_style.as_str().into(),
-                    code.as_str().into(),
-                    i.gtin
-                        .as_ref()
-                        .map(|g| g.to_string())
-                        .unwrap_or_default()
-                        .into(),
-                ]
+                (
+                    [
+                        text(&d.name),
+                        text(&d.brand),
+                        text(&d.commodity),
+                        text(&d.variety),
+                        text(&d.pack_size),
+                        text(&d.pack_style),
+                    ],
+                    [
+                        text(code.as_str()),
+                        text(i.gtin.as_ref().map(|g| g.to_string()).unwrap_or_default()),
+                    ],
+                )
             }
-            None => {
-                let mut c: [Cell; 8] = Default::default();
-                c[6] = code.as_str().into();
-                c
-            }
+            None => (Default::default(), [text(code.as_str()), Cell::default()]),
         }
     }
 
-    fn party(&self, id: &PartyId) -> [Cell; 8] {
+    fn party(&self, id: &PartyId) -> ([Cell; 7], Cell) {
         match self.parties.get(id) {
             Some(p) => location_cells(Some(&p.location), p.gln.as_ref()),
             None => {
-                let mut c: [Cell; 8] = Default::default();
+                let mut c: [Cell; 7] = Default::default();
                 c[0] = id.as_str().into();
-                c
+                (c, Cell::default())
             }
         }
     }
 
-    fn plant_location(&self) -> [Cell; 8] {
+    fn plant_location(&self) -> ([Cell; 7], Cell) {
         location_cells(Some(&self.plant.location), self.plant.gln.as_ref())
     }
 
-    /// A lot's traceability lot code, its TLC source location and TLC source reference:
-    /// a received lot keeps its supplier's code and source (we did not transform it); a
-    /// lot we made has our code, and our plant is its source.
-    fn tlc(&self, lot: &Lot) -> (String, [Cell; 8], String) {
+    /// The event's reference documents as the template's four cells (type and number of
+    /// each), `first` standing for the event's own; and the reason it has none, if given.
+    fn references(&self, e: &Event, first: Option<&Reference>) -> ([Cell; 4], Cell) {
+        let docs = self.documents.get(&e.id).copied();
+        let second = docs.and_then(|d| d.second.as_ref());
+        let mut cells: [Cell; 4] = Default::default();
+        for (n, r) in first.into_iter().chain(second).take(2).enumerate() {
+            cells[2 * n] = text(&r.kind);
+            cells[2 * n + 1] = text(&r.number);
+        }
+        let why = docs
+            .and_then(|d| d.none_because.clone())
+            .unwrap_or_default();
+        (cells, text(why))
+    }
+
+    /// A lot's traceability lot code and TLC source: a received lot keeps its supplier's
+    /// code and source (we did not transform it); a lot we made has our code, and our
+    /// plant is its source.
+    fn tlc(&self, lot: &Lot) -> TlcSource {
         match &lot.origin {
             Origin::Received {
                 supplier,
                 supplier_lot,
             } => match self.refs.get(&lot.id) {
                 // The packer behind a distributor: the reference stands for the location.
-                Some(r) => (supplier_lot.to_string(), Default::default(), r.to_string()),
-                None => (
-                    supplier_lot.to_string(),
-                    self.party(supplier),
-                    String::new(),
-                ),
+                Some(r) => TlcSource {
+                    tlc: supplier_lot.to_string(),
+                    location: Default::default(),
+                    gln: Cell::default(),
+                    reference: r.to_string(),
+                },
+                None => {
+                    let (location, gln) = self.party(supplier);
+                    TlcSource {
+                        tlc: supplier_lot.to_string(),
+                        location,
+                        gln,
+                        reference: String::new(),
+                    }
+                }
             },
-            Origin::Produced { .. } => (lot.code.to_string(), self.plant_location(), String::new()),
+            Origin::Produced { .. } => self.ours(lot),
             // Product back from a customer keeps the TLC it went out under: only a
             // transformation assigns a new one (§1.1320), and the return lot is the same
             // food under a lot code of ours for keeping it apart.
             Origin::Returned { from, .. } => match self.lots.get(from) {
                 Some(shipped) if shipped.id != lot.id => self.tlc(shipped),
-                _ => (lot.code.to_string(), self.plant_location(), String::new()),
+                _ => self.ours(lot),
             },
         }
     }
 
+    /// A lot whose TLC we assigned: our plant is its source.
+    fn ours(&self, lot: &Lot) -> TlcSource {
+        let (location, gln) = self.plant_location();
+        TlcSource {
+            tlc: lot.code.to_string(),
+            location,
+            gln,
+            reference: String::new(),
+        }
+    }
+
     fn sheets(&self, progress: &mut dyn FnMut(&str)) -> [Sheet; 3] {
-        let mut receiving = receiving_sheet();
-        let mut transformation = transformation_sheet();
-        let mut shipping = shipping_sheet();
+        let mut receiving = layout::receiving_sheet();
+        let mut transformation = layout::transformation_sheet();
+        let mut shipping = layout::shipping_sheet();
         let total = self.records.events.len();
         for (n, e) in self.records.events.iter().enumerate() {
             if n > 0 && n % 100_000 == 0 {
@@ -527,25 +628,36 @@ impl<'a> Book<'a> {
             Some(c) => (c.qty, c.unit),
             None => (r.qty, r.unit),
         };
-        let mut row: Vec<Cell> = Vec::with_capacity(48);
-        row.push(r.supplier_lot.as_str().into());
-        row.push(lot.code.as_str().into());
-        row.push(Cell::Qty(qty));
-        row.push(unit.as_str().into());
-        row.push(Cell::Qty(r.qty));
-        row.push(r.unit.as_str().into());
-        row.extend(self.product(&r.item));
-        row.extend(self.party(&r.supplier));
-        row.extend(self.plant_location());
-        row.push(e.date.to_string().into());
-        let (_, source, reference) = self.tlc(lot);
-        row.extend(source);
-        row.push(reference.into());
-        row.extend(reference_cells(e.reference.as_ref()));
-        row.push(Cell::Id(e.id));
-        row.push(RECEIPT_FROM_SUPPLIER.into());
-        row.push(Cell::default());
-        row.push(Cell::default());
+        let (product, ids) = self.product(&r.item);
+        let (source, source_gln) = self.party(&r.supplier);
+        let (plant, plant_gln) = self.plant_location();
+        let tlc = self.tlc(lot);
+        let (docs, why) = self.references(e, e.reference.as_ref());
+        let row = Row::default()
+            .t([text(r.supplier_lot.as_str())])
+            .t(product)
+            .t([Cell::Qty(qty), text(unit.as_str())])
+            .t(source)
+            .t(plant)
+            .t([Cell::Date(e.date)])
+            .t(tlc.location)
+            .t([text(tlc.reference)])
+            .t(docs)
+            .o([
+                text(lot.code.as_str()),
+                Cell::Qty(r.qty),
+                text(r.unit.as_str()),
+            ])
+            .o(ids)
+            .o([source_gln, plant_gln, tlc.gln])
+            .o([
+                Cell::Id(e.id),
+                layout::RECEIPT_FROM_SUPPLIER.into(),
+                Cell::default(),
+                Cell::default(),
+                why,
+            ])
+            .done();
         rows.push(row);
     }
 
@@ -562,32 +674,43 @@ impl<'a> Book<'a> {
         if !self.wants(&r.item) {
             return;
         }
-        let (tlc, source, reference) = self.tlc(shipped);
-        let mut row: Vec<Cell> = Vec::with_capacity(48);
-        row.push(tlc.into());
-        row.push(lot.code.as_str().into());
-        // Returns are counted in the shipped lot's unit: as received and as stocked alike.
-        row.push(Cell::Qty(r.qty));
-        row.push(r.unit.as_str().into());
-        row.push(Cell::Qty(r.qty));
-        row.push(r.unit.as_str().into());
-        row.extend(self.product(&r.item));
-        row.extend(self.party(&r.customer));
-        row.extend(self.plant_location());
-        row.push(e.date.to_string().into());
-        row.extend(source);
-        row.push(reference.into());
+        let tlc = self.tlc(shipped);
+        let (product, ids) = self.product(&r.item);
+        let (source, source_gln) = self.party(&r.customer);
+        let (plant, plant_gln) = self.plant_location();
         // The customer's own return document when one was recorded, else the document
         // the food went out under.
         let doc = e
             .reference
             .as_ref()
             .or_else(|| self.shipment_refs.get(&r.shipment).copied());
-        row.extend(reference_cells(doc));
-        row.push(Cell::Id(e.id));
-        row.push(RECEIPT_CUSTOMER_RETURN.into());
-        row.push(Cell::Id(r.shipment));
-        row.push(r.reason.as_str().into());
+        let (docs, why) = self.references(e, doc);
+        let row = Row::default()
+            .t([text(tlc.tlc)])
+            .t(product)
+            // Returns are counted in the shipped lot's unit: as received and as stocked alike.
+            .t([Cell::Qty(r.qty), text(r.unit.as_str())])
+            .t(source)
+            .t(plant)
+            .t([Cell::Date(e.date)])
+            .t(tlc.location)
+            .t([text(tlc.reference)])
+            .t(docs)
+            .o([
+                text(lot.code.as_str()),
+                Cell::Qty(r.qty),
+                text(r.unit.as_str()),
+            ])
+            .o(ids)
+            .o([source_gln, plant_gln, tlc.gln])
+            .o([
+                Cell::Id(e.id),
+                layout::RECEIPT_CUSTOMER_RETURN.into(),
+                Cell::Id(r.shipment),
+                text(&r.reason),
+                why,
+            ])
+            .done();
         rows.push(row);
     }
 
@@ -599,6 +722,9 @@ impl<'a> Book<'a> {
             return;
         };
         let out_wanted = self.wants(&b.item);
+        let (product, ids) = self.product(&b.item);
+        let (plant, plant_gln) = self.plant_location();
+        let (docs, why) = self.references(e, e.reference.as_ref());
         for u in &b.inputs {
             let Some(input) = self.lots.get(&u.lot) else {
                 continue;
@@ -606,23 +732,26 @@ impl<'a> Book<'a> {
             if !out_wanted && !self.wants(&input.item) {
                 continue;
             }
-            let (in_tlc, _, _) = self.tlc(input);
-            let mut row: Vec<Cell> = Vec::with_capacity(48);
-            row.push(Cell::Id(e.id));
-            row.push(in_tlc.into());
-            row.push(input.code.as_str().into());
-            row.extend(self.product(&input.item));
-            row.push(Cell::Qty(u.qty));
-            row.push(input.unit.as_str().into());
-            row.push(out.code.as_str().into());
-            row.push(out.code.as_str().into());
-            row.extend(self.plant_location());
-            row.push(e.date.to_string().into());
-            row.extend(self.product(&b.item));
-            row.push(Cell::Qty(b.qty));
-            row.push(b.unit.as_str().into());
-            row.extend(reference_cells(e.reference.as_ref()));
-            row.push(b.line.clone().unwrap_or_default().into());
+            let (in_product, in_ids) = self.product(&input.item);
+            let row = Row::default()
+                .t([text(out.code.as_str())])
+                .t(product.clone())
+                .t([Cell::Qty(b.qty), text(b.unit.as_str())])
+                .t(plant.clone())
+                .t([Cell::Date(e.date)])
+                // Our plant is the new lot's TLC source; its GLN is how FDA finds it.
+                .t([plant_gln.clone()])
+                .t([text(self.tlc(input).tlc)])
+                .t(in_product)
+                .t([Cell::Qty(u.qty), text(input.unit.as_str())])
+                .t(docs.clone())
+                .o([text(out.code.as_str())])
+                .o(ids.clone())
+                .o([text(input.code.as_str())])
+                .o(in_ids)
+                .o([plant_gln.clone(), Cell::Id(e.id)])
+                .o([text(b.line.clone().unwrap_or_default()), why.clone()])
+                .done();
             rows.push(row);
         }
     }
@@ -631,6 +760,9 @@ impl<'a> Book<'a> {
         let EventKind::Ship(s) = &e.kind else {
             return;
         };
+        let (to, to_gln) = self.party(&s.customer);
+        let (plant, plant_gln) = self.plant_location();
+        let (docs, why) = self.references(e, e.reference.as_ref());
         for u in &s.lines {
             let Some(lot) = self.lots.get(&u.lot) else {
                 continue;
@@ -638,232 +770,25 @@ impl<'a> Book<'a> {
             if !self.wants(&lot.item) {
                 continue;
             }
-            let (tlc, source, reference) = self.tlc(lot);
-            let mut row: Vec<Cell> = Vec::with_capacity(48);
-            row.push(tlc.into());
-            row.push(lot.code.as_str().into());
-            row.push(Cell::Qty(u.qty));
-            row.push(lot.unit.as_str().into());
-            row.extend(self.product(&lot.item));
-            row.extend(self.party(&s.customer));
-            row.extend(self.plant_location());
-            row.push(e.date.to_string().into());
-            row.extend(source);
-            row.push(reference.into());
-            row.extend(reference_cells(e.reference.as_ref()));
-            row.push(Cell::Id(e.id));
+            let tlc = self.tlc(lot);
+            let (product, ids) = self.product(&lot.item);
+            let row = Row::default()
+                .t([text(tlc.tlc)])
+                .t([Cell::Qty(u.qty), text(lot.unit.as_str())])
+                .t(product)
+                .t(to.clone())
+                .t(plant.clone())
+                .t([Cell::Date(e.date)])
+                .t(tlc.location)
+                .t([text(tlc.reference)])
+                .t(docs.clone())
+                .o([text(lot.code.as_str())])
+                .o(ids)
+                .o([to_gln.clone(), plant_gln.clone(), tlc.gln])
+                .o([Cell::Id(e.id), why.clone()])
+                .done();
             rows.push(row);
         }
-    }
-}
-
-fn col(cols: &mut Vec<(String, String)>, title: &str, meaning: &str) {
-    cols.push((title.to_string(), meaning.to_string()));
-}
-
-const RECEIPT_FROM_SUPPLIER: &str = "from supplier";
-const RECEIPT_CUSTOMER_RETURN: &str = "customer return";
-
-const TLC_SOURCE: &str = "TLC source location (where the traceability lot code was assigned)";
-
-fn receiving_sheet() -> Sheet {
-    let mut c = Vec::new();
-    col(
-        &mut c,
-        "Traceability lot code",
-        "the TLC the supplier assigned, exactly as on its label (§1.1345(a)(1)); for a customer return, the TLC the food was shipped under",
-    );
-    col(
-        &mut c,
-        "Internal lot code",
-        "the lot code we gave the received lot (what our labels and records use); for a customer return, its return lot",
-    );
-    col(
-        &mut c,
-        "Quantity received",
-        "the quantity as counted at the dock, in the unit it was received in",
-    );
-    col(
-        &mut c,
-        "Unit of measure",
-        "the unit it was received in (kg, lb, case, …)",
-    );
-    col(
-        &mut c,
-        "Quantity stocked",
-        "the same quantity in the unit we keep the item in",
-    );
-    col(&mut c, "Stock unit", "the unit we keep the item in");
-    push_product(&mut c, "");
-    push_location(
-        &mut c,
-        "Immediate previous source",
-        "the location description of who we received it from (the customer, for a return)",
-    );
-    push_location(
-        &mut c,
-        "Receiving location",
-        "the location description of where we received it (our plant)",
-    );
-    col(
-        &mut c,
-        "Date received",
-        "the business day it was received, YYYY-MM-DD",
-    );
-    push_location(&mut c, "TLC source", TLC_SOURCE);
-    col(
-        &mut c,
-        "TLC source reference",
-        "instead of the TLC source location: how FDA can find it (a GLN, FDA registration number or web address), for lots bought through a distributor",
-    );
-    col(
-        &mut c,
-        "Reference document type",
-        "the document the receipt was recorded against: BOL (bill of lading), PO (purchase order), INV (invoice), ASN (advance ship notice), …; for a customer return its return document (RMA, credit note) when one was recorded, else the document of the shipment it came back from",
-    );
-    col(&mut c, "Reference document number", "its number");
-    col(&mut c, "Event id", "lotline's record number of the receipt");
-    col(
-        &mut c,
-        "Receipt type",
-        "\"from supplier\" for food bought in; \"customer return\" for our food a customer sent back, received into a lot of its own (on hold until QA decides): the customer is then the immediate previous source and the TLC the one it was shipped under",
-    );
-    col(
-        &mut c,
-        "Return of shipment",
-        "for a customer return: the Event id of the shipment it came back from (its row on the Shipping sheet); blank otherwise",
-    );
-    col(
-        &mut c,
-        "Return reason",
-        "for a customer return: the reason recorded, when one was given",
-    );
-    Sheet {
-        name: "Receiving",
-        file: "receiving.csv",
-        columns: c,
-        rows: Vec::new(),
-    }
-}
-
-fn transformation_sheet() -> Sheet {
-    let mut c = Vec::new();
-    col(
-        &mut c,
-        "Event id",
-        "lotline's record number of the batch: every row of one batch has the same",
-    );
-    col(
-        &mut c,
-        "Input traceability lot code",
-        "the TLC of a lot used: the supplier's for a received lot, ours for one we made",
-    );
-    col(
-        &mut c,
-        "Input internal lot code",
-        "our lot code of the lot used",
-    );
-    push_product(&mut c, "Input");
-    col(
-        &mut c,
-        "Input quantity used",
-        "how much of the input lot went into the batch",
-    );
-    col(&mut c, "Input unit of measure", "the input lot's unit");
-    col(
-        &mut c,
-        "New traceability lot code",
-        "the TLC we assigned to the batch's output (§1.1350)",
-    );
-    col(
-        &mut c,
-        "New internal lot code",
-        "our lot code of the output (the same as its TLC: we assign both)",
-    );
-    push_location(
-        &mut c,
-        "Transformation location",
-        "where the batch was made (our plant), also the new lot's TLC source",
-    );
-    col(
-        &mut c,
-        "Date completed",
-        "the business day the batch was made, YYYY-MM-DD",
-    );
-    push_product(&mut c, "Output");
-    col(&mut c, "Output quantity", "how much the batch made");
-    col(&mut c, "Output unit of measure", "the output's unit");
-    col(
-        &mut c,
-        "Reference document type",
-        "the document the batch was recorded against: WO (work order), BATCH, …",
-    );
-    col(&mut c, "Reference document number", "its number");
-    col(
-        &mut c,
-        "Production line",
-        "the line it was made on, when recorded",
-    );
-    Sheet {
-        name: "Transformation",
-        file: "transformation.csv",
-        columns: c,
-        rows: Vec::new(),
-    }
-}
-
-fn shipping_sheet() -> Sheet {
-    let mut c = Vec::new();
-    col(
-        &mut c,
-        "Traceability lot code",
-        "the TLC of the lot shipped: ours for a lot we made, the supplier's for one we ship as received (§1.1340(a)(1))",
-    );
-    col(
-        &mut c,
-        "Internal lot code",
-        "our lot code of the lot shipped",
-    );
-    col(&mut c, "Quantity", "the quantity shipped");
-    col(&mut c, "Unit of measure", "its unit");
-    push_product(&mut c, "");
-    push_location(
-        &mut c,
-        "Immediate subsequent recipient",
-        "the location description of who we shipped it to",
-    );
-    push_location(
-        &mut c,
-        "Ship-from location",
-        "the location description of where it was shipped from (our plant)",
-    );
-    col(
-        &mut c,
-        "Date shipped",
-        "the business day it was shipped, YYYY-MM-DD",
-    );
-    push_location(&mut c, "TLC source", TLC_SOURCE);
-    col(
-        &mut c,
-        "TLC source reference",
-        "instead of the TLC source location, for a received lot whose lot code was assigned by the packer behind a distributor",
-    );
-    col(
-        &mut c,
-        "Reference document type",
-        "the document the shipment was recorded against: BOL, INV, ASN, …",
-    );
-    col(&mut c, "Reference document number", "its number");
-    col(
-        &mut c,
-        "Event id",
-        "lotline's record number of the shipment: every line of one shipment has the same",
-    );
-    Sheet {
-        name: "Shipping",
-        file: "shipping.csv",
-        columns: c,
-        rows: Vec::new(),
     }
 }
 
@@ -938,7 +863,18 @@ fn readme(
         "One row per input lot per output lot; the Event id ties the rows of one batch together."
             .into(),
     );
-    line("Dates", "Business days, YYYY-MM-DD (ISO 8601).".into());
+    line(
+        "Dates",
+        "Business days, as date cells shown YYYY-MM-DD (ISO 8601) in the workbook, so they sort and filter as dates; as YYYY-MM-DD text in CSV.".into(),
+    );
+    line(
+        "Column order",
+        "Each sheet's first columns are FDA's template's, in its order; lotline's own (internal lot codes, stock quantities, item codes, GTINs, GLNs, event ids) follow them.".into(),
+    );
+    line(
+        "Reference documents",
+        "Up to two per event (such as a bill of lading and a purchase order), each as type and number. An event of a food on the Food Traceability List recorded without any gives the reason recorded with it in \"No reference document because\".".into(),
+    );
     line(
         "Units",
         "kg, g, lb, oz, l, ml, gal (US), ea (each), case, dozen.".into(),

@@ -311,6 +311,43 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
+    /// Keep `event`'s second reference document, or why it has none, beside it (nothing
+    /// when there is neither).
+    fn put_documents(&mut self, event: u64, docs: &Documents) -> Result<(), StoreError> {
+        if !docs.is_empty() {
+            self.w
+                .open_table(EVENT_DOCUMENTS)?
+                .insert(event, encode(docs).as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Refuse an event of a food on the Food Traceability List (`ftl`, named by `what`)
+    /// that names no reference document and gives no reason for it: FDA asks for the
+    /// document's type and number of every receipt, transformation and shipment of one
+    /// (21 CFR 1.1345, 1.1350, 1.1340), and a blank found at a records request cannot be
+    /// filled in then.
+    fn require_document(
+        &self,
+        reference: &Option<Reference>,
+        docs: &Documents,
+        ftl: Option<&ItemCode>,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        docs.check_with(reference.as_ref())?;
+        match ftl {
+            Some(item) if reference.is_none() && docs.none_because.is_none() => {
+                Err(StoreError::invalid(
+                    "ref",
+                    format!(
+                        "{item} is on the Food Traceability List, so FDA asks for the {what}'s reference document; give its type and number (such as BOL:4471 or PO:88123), or the reason there is none"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Record a new event under the next id and return the id.
     fn append(
         &mut self,

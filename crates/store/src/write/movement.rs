@@ -57,6 +57,12 @@ impl Tx<'_> {
         }
         let item = self.item(&r.item, "item")?;
         check_item_active(&item, "item")?;
+        self.require_document(
+            &r.reference,
+            &r.documents,
+            item.ftl.then_some(&item.code),
+            "receipt",
+        )?;
         let supplier = self.party(&r.supplier, "supplier")?;
         check_party_active(&supplier, "supplier")?;
         if !supplier.role.supplies() {
@@ -82,6 +88,12 @@ impl Tx<'_> {
             None => None,
         };
         let hold = receiving_hold(&r.quality, &item);
+        // Without a date from the label, the item's shelf life counts from the day it
+        // came in, as a batch's does from the day it was made.
+        let expiry = r.expiry.or_else(|| {
+            item.shelf_life_days
+                .and_then(|d| r.date.checked_add_days(Days::new(d as u64)))
+        });
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.receipt_pattern, r.date)?;
         let id = self.next_lot_id()?;
@@ -98,7 +110,7 @@ impl Tx<'_> {
             quantity: qty,
             unit: item.unit,
             date: r.date,
-            expiry: r.expiry,
+            expiry,
             status: LotStatus::Released,
             balance: qty,
         };
@@ -115,7 +127,7 @@ impl Tx<'_> {
                 supplier_lot: r.supplier_lot.clone(),
                 qty,
                 unit: item.unit,
-                expiry: r.expiry,
+                expiry,
                 quality: r.quality.clone(),
                 as_received: Some(Counted {
                     qty: r.qty,
@@ -124,6 +136,7 @@ impl Tx<'_> {
                 tlc_source_ref,
             }),
         })?;
+        self.put_documents(event_id, &r.documents)?;
         // A failed check holds the lot before anyone can use it: the hold is its own
         // status event, stamped like the receipt, so releasing it later is ordinary QA work.
         if let Some(reason) = &hold {
@@ -193,6 +206,21 @@ impl Tx<'_> {
             ));
         }
         let inputs = self.take(&b.inputs, "input", b.date, b.allow_expired)?;
+        // A transformation is FSMA's when a food on the list goes in or comes out.
+        let ftl_input = match item.ftl {
+            true => None,
+            false => self.first_ftl(inputs.iter().map(|(l, _)| &l.item))?,
+        };
+        self.require_document(
+            &b.reference,
+            &b.documents,
+            if item.ftl {
+                Some(&item.code)
+            } else {
+                ftl_input.as_ref()
+            },
+            "batch",
+        )?;
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
         let id = self.next_lot_id()?;
@@ -243,6 +271,7 @@ impl Tx<'_> {
                     .collect(),
             }),
         })?;
+        self.put_documents(event_id, &b.documents)?;
         self.record_expiry_override(event_id, &inputs, b.date, stamp)?;
         Ok(Created {
             code,
@@ -269,6 +298,8 @@ impl Tx<'_> {
             ));
         }
         let taken = self.take(&s.lines, "lot", s.date, s.allow_expired)?;
+        let ftl = self.first_ftl(taken.iter().map(|(l, _)| &l.item))?;
+        self.require_document(&s.reference, &s.documents, ftl.as_ref(), "shipment")?;
         for (mut lot, q) in taken.iter().cloned() {
             lot.balance = lot.balance - q;
             self.put_lot(&lot)?;
@@ -286,8 +317,23 @@ impl Tx<'_> {
                 lines,
             }),
         )?;
+        self.put_documents(id, &s.documents)?;
         self.record_expiry_override(id, &taken, s.date, stamp)?;
         Ok(id)
+    }
+
+    /// The first of `items` on the Food Traceability List, if any.
+    fn first_ftl<'i>(
+        &self,
+        items: impl Iterator<Item = &'i ItemCode>,
+    ) -> Result<Option<ItemCode>, StoreError> {
+        let mut seen = std::collections::HashSet::new();
+        for code in items {
+            if seen.insert(code) && self.item(code, "item")?.ftl {
+                return Ok(Some(code.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// When `event` used lots past their expiry (the user overrode the refusal), say so in

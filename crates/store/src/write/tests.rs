@@ -204,6 +204,7 @@ fn units_convert_to_the_items_unit() {
         date: today(),
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     };
@@ -302,6 +303,7 @@ fn bulk_bakery(s: &super::Store) -> Result<[LotCode; 4], super::StoreError> {
             date: t,
             expiry: None,
             reference: None,
+            documents: Default::default(),
             quality: Quality::default(),
             tlc_source_ref: None,
         };
@@ -313,6 +315,7 @@ fn bulk_bakery(s: &super::Store) -> Result<[LotCode; 4], super::StoreError> {
             date: t,
             line: None,
             reference: None,
+            documents: Default::default(),
             expiry: None,
             inputs,
         };
@@ -321,6 +324,7 @@ fn bulk_bakery(s: &super::Store) -> Result<[LotCode; 4], super::StoreError> {
             customer: PartyId::parse(to, "customer").unwrap(),
             date: t,
             reference: None,
+            documents: Default::default(),
             lines,
         };
         // The lot a receipt or batch made.
@@ -402,6 +406,7 @@ fn a_failing_command_mid_bulk_stores_nothing() {
                 date: today(),
                 line: None,
                 reference: None,
+                documents: Default::default(),
                 expiry: None,
                 inputs: vec![line(&flour, 11)],
             }),
@@ -452,6 +457,7 @@ fn receive_in(
             date: today(),
             expiry: None,
             reference: None,
+            documents: Default::default(),
             quality: Quality::default(),
             tlc_source_ref: None,
         }),
@@ -477,6 +483,7 @@ fn receive_checked(
             date: today(),
             expiry: None,
             reference: None,
+            documents: Default::default(),
             quality: Quality {
                 temperature_dc: temp,
                 inspection,
@@ -590,6 +597,7 @@ fn events_cannot_be_dated_before_the_lots_they_touch() {
         customer: PartyId::parse("SHOP", "c").unwrap(),
         date: early,
         reference: None,
+        documents: Default::default(),
         lines: vec![line(&cookies, 1)],
     });
     let e = s.apply(ship, &stamp(), today()).unwrap_err();
@@ -606,6 +614,7 @@ fn events_cannot_be_dated_before_the_lots_they_touch() {
             date: early,
             line: None,
             reference: None,
+            documents: Default::default(),
             expiry: None,
             inputs: vec![line(&flour, 1)],
         }),
@@ -638,6 +647,7 @@ fn a_batch_checks_its_quantity_and_expiry_like_a_receipt() {
         date: today(),
         line: None,
         reference: None,
+        documents: Default::default(),
         expiry,
         inputs: vec![line(&flour, 1)],
     };
@@ -693,6 +703,7 @@ fn a_scanned_receipt_keeps_its_label_data_beside_it() {
         date: today(),
         expiry: None,
         reference: None,
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     };

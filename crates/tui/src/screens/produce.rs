@@ -211,6 +211,7 @@ impl Produce {
                 date: date?,
                 line: line?,
                 reference: reference?,
+                documents: Default::default(),
                 expiry: None,
                 inputs: self.entry.lot_lines(),
             })

@@ -484,6 +484,7 @@ impl Receive {
                 date: date?,
                 expiry: expiry?,
                 reference: reference?,
+                documents: Default::default(),
                 quality: Quality {
                     temperature_dc: temperature_dc?,
                     inspection: inspection?,

@@ -372,6 +372,7 @@ impl Ship {
                 customer: customer?,
                 date: date?,
                 reference: reference?,
+                documents: Default::default(),
                 lines: self.entry.lot_lines(),
             })
         })

@@ -270,6 +270,7 @@ fn the_return_form_names_its_wrong_fields_in_form_order() {
         customer: PartyId::parse("SHOP", "customer").unwrap(),
         date: today(),
         reference: Some(Reference::parse("BOL:77", "ref").unwrap()),
+        documents: Default::default(),
         lines: vec![LotLine {
             lot: p.cookies_b.clone(),
             qty: Qty::from_units(3),
@@ -434,6 +435,7 @@ fn the_shipping_kde_form_names_the_file_before_the_epcis_choice() {
             customer: PartyId::parse("SHOP", "customer").unwrap(),
             date: today(),
             reference: None,
+            documents: Default::default(),
             lines: vec![LotLine {
                 lot: p.cookies_b.clone(),
                 qty: Qty::from_units(1),

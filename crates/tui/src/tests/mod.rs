@@ -113,6 +113,7 @@ fn receive(
         date: day(date),
         expiry: Some(day(exp)),
         reference: Some(Reference::parse("BOL:100", "ref").unwrap()),
+        documents: Default::default(),
         quality: Quality::default(),
         tlc_source_ref: None,
     })
@@ -131,6 +132,7 @@ fn produce(st: &Local, item: &str, qty: i64, date: &str, inputs: &[(&LotCode, i6
         date: day(date),
         line: Some("L1".into()),
         reference: None,
+        documents: Default::default(),
         expiry: None,
         inputs: inputs
             .iter()

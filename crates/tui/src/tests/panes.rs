@@ -177,6 +177,7 @@ fn spice(p: &Plant) -> LotCode {
         date: "2026-11-20".parse().unwrap(),
         expiry: Some("2028-11-01".parse().unwrap()),
         reference: Some(Reference::parse("BOL:9931", "ref").unwrap()),
+        documents: Default::default(),
         quality: Quality {
             temperature_dc: Some(180),
             inspection: Some(Inspection::Pass),

@@ -27,6 +27,7 @@ fn ship(st: &Local, customer: &str, bol: &str, lines: &[(&LotCode, i64)]) {
         customer: PartyId::parse(customer, "customer").unwrap(),
         date: day("2026-11-18"),
         reference: Some(Reference::parse(bol, "ref").unwrap()),
+        documents: Default::default(),
         lines: lines
             .iter()
             .map(|(l, q)| LotLine {
