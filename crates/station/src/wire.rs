@@ -481,13 +481,13 @@ mod tests {
             b"\x05\0\0\0\x01\x04\x01x\x00"
         );
         // An FDA export's answer, empty: its fields in order (events, lots, roots, voided,
-        // TLC source references, shipments' references).
+        // TLC source references, shipments' references, events' further documents).
         assert_eq!(
             round(&ServerMsg::Reply {
                 id: 7,
                 result: Ok(Reply::KdeRecords(lotline_domain::KdeRecords::default())),
             }),
-            b"\x0a\0\0\0\x00\x07\x00\x1a\x00\x00\x00\x00\x00\x00"
+            b"\x0b\0\0\0\x00\x07\x00\x1a\x00\x00\x00\x00\x00\x00\x00"
         );
     }
 

@@ -352,6 +352,9 @@ pub struct Dialog {
     pub shown: bool,
     /// Esc asked the running export to stop; the worker stops at its next step.
     pub cancelling: bool,
+    /// The FDA form's KDE check, as found when it opened (`kde_check`); none for other
+    /// exports.
+    pub kde_check: Option<crate::kde_check::KdeCheck>,
 }
 
 impl Dialog {
@@ -364,6 +367,7 @@ impl Dialog {
             progress: Progress::default(),
             shown: true,
             cancelling: false,
+            kde_check: None,
         }
     }
 }
@@ -543,14 +547,10 @@ pub fn open_fda(app: &mut App, station: &dyn Station) -> Outcome {
     if root.is_some() {
         form.focus_field("file");
     }
-    app.exports.dialog = Some(Dialog {
-        what: What::Fda,
-        form,
-        stage: Stage::Form,
-        progress: Progress::default(),
-        shown: true,
-        cancelling: false,
-    });
+    // What the file would have blank, said before it is written.
+    let mut dialog = Dialog::new(What::Fda, form);
+    dialog.kde_check = Some(crate::kde_check::check(station, root.as_deref()));
+    app.exports.dialog = Some(dialog);
     Outcome::changed().status(Status::info(match root {
         Some(l) => format!(
             "Export for FDA: lot {l}'s whole trace, both ways; check the file name and press Enter"
@@ -1128,6 +1128,20 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
                 }
                 (What::Mock { .. }, true) => "Leave one empty to skip it.",
             };
+            // The KDE check first: on a handheld its short line is what fits.
+            if let Some(check) = &d.kde_check {
+                let style = if check.complete { t.ok } else { t.warn };
+                let shown: &[String] = if ui.compact {
+                    std::slice::from_ref(&check.short)
+                } else {
+                    &check.lines
+                };
+                for line in shown {
+                    for l in wrap(line, inner_w) {
+                        lines.push((l, style));
+                    }
+                }
+            }
             for l in wrap(note, inner_w) {
                 lines.push((l, t.dim));
             }

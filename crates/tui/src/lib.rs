@@ -9,6 +9,7 @@ pub mod exports;
 pub mod first_run;
 pub mod form;
 pub mod input;
+pub mod kde_check;
 pub mod keymap;
 pub mod labels;
 pub mod paint;

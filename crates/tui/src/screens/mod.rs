@@ -2,6 +2,7 @@
 //! state (asking the station for data) and returns an `Outcome`, and a `render` that only
 //! draws: a pure function of the state (docs/tui.md).
 
+pub mod documents;
 pub mod help;
 pub mod lines;
 pub mod lots;

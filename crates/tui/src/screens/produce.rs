@@ -6,7 +6,7 @@
 use super::*;
 use chrono::NaiveDate;
 use lotline_domain::scan::Scan;
-use lotline_domain::{ItemCode, LotCode, NewBatch, Reference, parse_past_date, required_text};
+use lotline_domain::{ItemCode, LotCode, NewBatch, parse_past_date, required_text};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +42,14 @@ impl Default for Produce {
 
 impl Produce {
     pub fn new() -> Produce {
+        let [ref2, no_ref] = documents::more_fields("PO:88123");
         let mut form = Form::new(vec![
             Field::new("item", "Output item")
                 .placeholder("code or name")
                 .required(),
             Field::new("ref", "Reference").placeholder("WO:2211"),
+            ref2,
+            no_ref,
             Field::new("line", "Line").placeholder("such as L1"),
             Field::new("date", "Date").placeholder("YYYY-MM-DD"),
             Field::new("input", "Input lot").placeholder("type or scan"),
@@ -55,16 +58,19 @@ impl Produce {
                 .placeholder("made")
                 .required(),
         ]);
-        // item, ref, line, date, the lines, input lot, qty used, output qty, button
+        // item, the references, line, date, the lines, input lot, qty used, output qty,
+        // button
         form.order = vec![
             Slot::Field(0),
             Slot::Field(1),
             Slot::Field(2),
             Slot::Field(3),
-            Slot::Lines,
             Slot::Field(4),
             Slot::Field(5),
+            Slot::Lines,
             Slot::Field(6),
+            Slot::Field(7),
+            Slot::Field(8),
             Slot::Button,
         ];
         Produce {
@@ -198,7 +204,7 @@ impl Produce {
                 .map(|l| required_text(&l, "line", 40))
                 .transpose(),
         );
-        let reference = c.take(opt("ref").map(|r| Reference::parse(&r, "ref")).transpose());
+        let (reference, docs) = documents::read(f, &mut c);
         c.finish(|| {
             Some(NewBatch {
                 // Each expired input was warned about, in words, as it was added and is
@@ -211,7 +217,7 @@ impl Produce {
                 date: date?,
                 line: line?,
                 reference: reference?,
-                documents: Default::default(),
+                documents: docs?,
                 expiry: None,
                 inputs: self.entry.lot_lines(),
             })
@@ -362,9 +368,9 @@ impl Produce {
         if inner.is_empty() {
             return None;
         }
-        // Output item, reference, line and date above the inputs; input lot, qty used
+        // Output item, references, line and date above the inputs; input lot, qty used
         // and output qty below them.
-        let cursor = self.entry.render_full(buf, inner, &view, ui, 4, |buf, r| {
+        let cursor = self.entry.render_full(buf, inner, &view, ui, 6, |buf, r| {
             self.render_lines(buf, r, ui)
         });
         let pick = Rect::new(
@@ -428,7 +434,7 @@ impl LineEntry for Produce {
     const CHOICES: &'static [&'static str] = &["item"];
     const NO_LOT: &'static str = "type or scan the first input lot";
     // Done adding inputs: on to the output quantity.
-    const AFTER_LOTS: Slot = Slot::Field(6);
+    const AFTER_LOTS: Slot = Slot::Field(8);
 
     fn entry(&mut self) -> &mut LineForm<InputLine> {
         &mut self.entry

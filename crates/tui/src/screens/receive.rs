@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use lotline_domain::NewReceipt;
 use lotline_domain::scan::Scan;
 use lotline_domain::{
-    Inspection, ItemCode, LotCode, PartyId, Quality, Reference, SupplierLot, clean_text,
-    format_temperature, parse_date, parse_past_date, parse_temperature, parse_tlc_source_ref,
+    Inspection, ItemCode, LotCode, PartyId, Quality, SupplierLot, clean_text, format_temperature,
+    parse_date, parse_past_date, parse_temperature, parse_tlc_source_ref,
 };
 use lotline_station::{Station, StationExt};
 
@@ -57,6 +57,7 @@ impl Receive {
             Candidate::new("pass", "accepted"),
             Candidate::new("fail", "rejected"),
         ];
+        let [ref2, no_ref] = documents::more_fields("PO:88123");
         let form = Form::new(vec![
             Field::new("item", "Item")
                 .placeholder("code or name")
@@ -74,6 +75,8 @@ impl Receive {
             Field::new("date", "Date").placeholder("YYYY-MM-DD"),
             Field::new("expiry", "Expiry").placeholder("YYYY-MM-DD"),
             Field::new("ref", "Reference").placeholder("BOL:4471"),
+            ref2,
+            no_ref,
             Field::new("temp", "Temp (C)").placeholder("such as 3.5"),
             inspection,
             Field::new("note", "Note"),
@@ -466,7 +469,7 @@ impl Receive {
                 .map(|d| parse_date(&d, "expiry", today))
                 .transpose(),
         );
-        let reference = c.take(opt("ref").map(|r| Reference::parse(&r, "ref")).transpose());
+        let (reference, docs) = documents::read(f, &mut c);
         let temperature_dc = c.take(
             opt("temp")
                 .map(|t| parse_temperature(&t, "temp"))
@@ -484,7 +487,7 @@ impl Receive {
                 date: date?,
                 expiry: expiry?,
                 reference: reference?,
-                documents: Default::default(),
+                documents: docs?,
                 quality: Quality {
                     temperature_dc: temperature_dc?,
                     inspection: inspection?,
@@ -545,9 +548,12 @@ impl Receive {
                     saved.supplier_lot
                 );
                 self.last = Some(saved);
-                // Keep the reference as the station understood it: `bol:1` → `BOL:1`.
+                // Keep the references as the station understood them: `bol:1` → `BOL:1`.
                 if let Some(r) = &receipt.reference {
                     self.form.get_mut("ref").set(&r.to_string());
+                }
+                if let Some(r) = &receipt.documents.second {
+                    self.form.get_mut("ref2").set(&r.to_string());
                 }
                 self.clear(true);
                 // A failed dock check held the lot: say so, and why, where the clerk looks.
@@ -566,10 +572,10 @@ impl Receive {
         }
     }
 
-    /// Empty the form for the next case; `keep_truck` keeps supplier, reference and date.
+    /// Empty the form for the next case; `keep_truck` keeps supplier, references and date.
     fn clear(&mut self, keep_truck: bool) {
         self.label.clear();
-        let keep = ["supplier", "ref", "date"];
+        let keep = ["supplier", "ref", "ref2", "no-ref", "date"];
         for f in &mut self.form.fields {
             if keep_truck && keep.contains(&f.name) {
                 let v = f.value().to_string();

@@ -7,9 +7,7 @@ use super::*;
 use chrono::NaiveDate;
 use lotline_domain::LotFilter;
 use lotline_domain::scan::Scan;
-use lotline_domain::{
-    ItemCode, LotCode, NewReturn, NewShipment, PartyId, Reference, parse_past_date,
-};
+use lotline_domain::{ItemCode, LotCode, NewReturn, NewShipment, PartyId, parse_past_date};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,11 +75,14 @@ impl Default for Ship {
 
 impl Ship {
     pub fn new() -> Ship {
+        let [ref2, no_ref] = documents::more_fields("PO:7731");
         let mut form = Form::new(vec![
             Field::new("customer", "Customer")
                 .placeholder("code or name")
                 .required(),
             Field::new("ref", "Reference").placeholder("BOL:5521"),
+            ref2,
+            no_ref,
             Field::new("date", "Date").placeholder("YYYY-MM-DD"),
             Field::new("item", "Item").placeholder("for the FEFO hint"),
             Field::new("lot", "Lot").placeholder("type, scan or pick"),
@@ -91,10 +92,12 @@ impl Ship {
             Slot::Field(0),
             Slot::Field(1),
             Slot::Field(2),
-            Slot::Lines,
             Slot::Field(3),
             Slot::Field(4),
+            Slot::Lines,
             Slot::Field(5),
+            Slot::Field(6),
+            Slot::Field(7),
             Slot::Button,
         ];
         Ship {
@@ -365,14 +368,14 @@ impl Ship {
             "date",
             today,
         ));
-        let reference = c.take(opt("ref").map(|r| Reference::parse(&r, "ref")).transpose());
+        let (reference, docs) = documents::read(f, &mut c);
         c.finish(|| {
             Some(NewShipment {
                 allow_expired: false,
                 customer: customer?,
                 date: date?,
                 reference: reference?,
-                documents: Default::default(),
+                documents: docs?,
                 lines: self.entry.lot_lines(),
             })
         })
@@ -580,8 +583,8 @@ impl Ship {
             None => "Shipment".into(),
         };
         let inner = draw::boxed(buf, left, &title, ui.theme);
-        // Customer, reference and date above the lines; item, lot and quantity below.
-        let cursor = self.entry.render_full(buf, inner, &view, ui, 3, |buf, r| {
+        // Customer, references and date above the lines; item, lot and quantity below.
+        let cursor = self.entry.render_full(buf, inner, &view, ui, 5, |buf, r| {
             self.render_lines(buf, r, ui)
         });
         if right.width >= 10 {

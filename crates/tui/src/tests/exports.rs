@@ -283,7 +283,16 @@ fn the_ship_screen_writes_the_saved_shipments_kdes_as_csv_and_epcis() {
     keys(&mut a, &p, [Input::ctrl('g')]);
     assert!(a.exports.dialog.is_none());
     assert!(status(&a).contains("save a shipment"), "{}", status(&a));
-    for t in ["shop", "BOL:5521", "", "", p.cookies_a.as_str(), "12"] {
+    for t in [
+        "shop",
+        "BOL:5521",
+        "",
+        "",
+        "",
+        "",
+        p.cookies_a.as_str(),
+        "12",
+    ] {
         typed(&mut a, &p, t);
         keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     }
@@ -340,7 +349,16 @@ fn snapshots_of_the_dialogs() {
     let mut b = app(&p);
     b.exports.dir = Some(PathBuf::from("/srv/qa"));
     keys(&mut b, &p, [Input::code(KeyCode::F(4))]);
-    for t in ["shop", "BOL:5521", "", "", p.cookies_b.as_str(), "2"] {
+    for t in [
+        "shop",
+        "BOL:5521",
+        "",
+        "",
+        "",
+        "",
+        p.cookies_b.as_str(),
+        "2",
+    ] {
         typed(&mut b, &p, t);
         keys(&mut b, &p, [Input::code(KeyCode::Enter)]);
     }
@@ -423,7 +441,16 @@ fn a_cancel_before_the_first_step_writes_nothing_and_one_too_late_says_so() {
     let mut a = app(&p);
     a.exports.dir = Some(out.path().to_path_buf());
     keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
-    for t in ["shop", "BOL:5521", "", "", p.cookies_a.as_str(), "12"] {
+    for t in [
+        "shop",
+        "BOL:5521",
+        "",
+        "",
+        "",
+        "",
+        p.cookies_a.as_str(),
+        "12",
+    ] {
         typed(&mut a, &p, t);
         keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     }

@@ -102,7 +102,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
         status(&a)
     );
     enter(&mut a, &p, "dough");
-    for t in ["", "", ""] {
+    for t in ["", "", "", "", ""] {
         enter(&mut a, &p, t);
     }
     enter(&mut a, &p, &lot);

@@ -90,7 +90,7 @@ fn a_hold_on_a_lot_in_the_open_batch_shows_on_its_line_at_once() {
     let p = plant();
     let mut a = app(&p);
     keys(&mut a, &p, [Input::code(KeyCode::F(3))]);
-    for t in ["dough", "", "", "", p.sugar.as_str(), "20"] {
+    for t in ["dough", "", "", "", "", "", p.sugar.as_str(), "20"] {
         typed(&mut a, &p, t);
         keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     }

@@ -131,8 +131,13 @@ fn produce(st: &Local, item: &str, qty: i64, date: &str, inputs: &[(&LotCode, i6
         unit: None,
         date: day(date),
         line: Some("L1".into()),
+        // No work orders at this bakery: the reason stands in for one, as it must for
+        // a batch with eggs (on the Food Traceability List).
         reference: None,
-        documents: Default::default(),
+        documents: Documents {
+            second: None,
+            none_because: Some("no work orders at this bakery".into()),
+        },
         expiry: None,
         inputs: inputs
             .iter()

@@ -415,7 +415,7 @@ fn produce_inputs_and_ship_lots_beyond_their_rows_are_marked() {
     // A batch with more input lines than its table holds at 80x24.
     let mut a = app(&p);
     key(&mut a, &p, KeyCode::F(3));
-    for t in ["dough", "", "", ""] {
+    for t in ["dough", "", "", "", "", ""] {
         typed(&mut a, &p, t);
         key(&mut a, &p, KeyCode::Enter);
     }
@@ -446,7 +446,7 @@ fn produce_inputs_and_ship_lots_beyond_their_rows_are_marked() {
     // Ship: the FEFO list of an item with more lots than the pane holds.
     let mut a = app(&p);
     key(&mut a, &p, KeyCode::F(4));
-    for t in ["shop", "", "", "sugar"] {
+    for t in ["shop", "", "", "", "", "sugar"] {
         typed(&mut a, &p, t);
         key(&mut a, &p, KeyCode::Enter);
     }

@@ -89,6 +89,8 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
     r.act(FormAction::Next);
     r.enter("2027-06-30");
     r.enter("bol:4471");
+    r.enter("po:88123");
+    r.enter("");
     r.enter("3.5");
     r.enter("pa");
     assert_eq!(r.value("inspection"), "pass");
@@ -123,6 +125,15 @@ fn receive_a_case_then_the_next_from_the_same_truck() {
         h.events[0].event.reference.as_ref().unwrap().to_string(),
         "BOL:4471"
     );
+    // The second document is kept beside the receipt, as FDA's sheet gives it.
+    let docs = p.st.kde_records(KdeQuery::default()).unwrap().documents;
+    let second = docs
+        .iter()
+        .find(|(id, _)| *id == h.events[0].event.id)
+        .and_then(|(_, d)| d.second.as_ref())
+        .map(|r| r.to_string());
+    assert_eq!(second.as_deref(), Some("PO:88123"));
+    assert_eq!(r.value("ref2"), "PO:88123", "kept for the next case");
     // The form is ready for the next case: supplier, reference and date kept.
     assert_eq!(r.focused(), "item");
     assert_eq!(r.value("item"), "");
@@ -279,6 +290,8 @@ fn a_batch_with_three_inputs_one_of_them_removed_and_put_back() {
     let mut b = P::new(&p);
     b.enter("dough");
     b.enter("WO:2211");
+    b.enter(""); // a second reference
+    b.enter(""); // why there is none
     b.enter("L2");
     b.act(FormAction::Confirm); // the date, today
     assert_eq!(b.focused(), "input", "no lines yet: straight to the lot");
@@ -463,6 +476,8 @@ fn ship_with_the_fefo_hint_and_a_running_total() {
     s.enter("corner"); // the customer, by name
     assert_eq!(s.s.entry.form.value("customer"), "SHOP");
     s.enter("BOL:5521");
+    s.act(FormAction::Confirm); // a second reference
+    s.act(FormAction::Confirm); // why there is none
     s.act(FormAction::Confirm); // date
     assert_eq!(s.focused(), "item");
     s.enter("cookie");
@@ -730,6 +745,9 @@ fn a_failed_dock_check_holds_the_lot_and_the_clerk_sees_why() {
     r.enter("FARM");
     r.enter("F-77");
     r.enter("10");
+    // Eggs are on the Food Traceability List: their receipt names its document.
+    r.s.form.focus_field("ref");
+    r.typed("BOL:77");
     r.s.form.focus_field("temp");
     r.typed("4");
     r.s.form.focus_field("inspection");

@@ -27,6 +27,8 @@ fn receive_scene(p: &Plant, theme: Theme) -> App {
     );
     enter(&mut a, p, "2027-06-30");
     enter(&mut a, p, "BOL:4471");
+    enter(&mut a, p, "");
+    enter(&mut a, p, "");
     enter(&mut a, p, "3.5");
     keys(&mut a, p, [Input::ctrl('s')]);
     typed(&mut a, p, "su");
@@ -39,6 +41,8 @@ fn produce_scene(p: &Plant) -> App {
     keys(&mut a, p, [Input::code(KeyCode::F(3))]);
     enter(&mut a, p, "dough");
     enter(&mut a, p, "WO:2211");
+    enter(&mut a, p, "");
+    enter(&mut a, p, "");
     enter(&mut a, p, "L1");
     enter(&mut a, p, "");
     enter(&mut a, p, p.flour.as_str());
@@ -55,6 +59,8 @@ fn ship_scene(p: &Plant) -> App {
     keys(&mut a, p, [Input::code(KeyCode::F(4))]);
     enter(&mut a, p, "shop");
     enter(&mut a, p, "BOL:5521");
+    enter(&mut a, p, "");
+    enter(&mut a, p, "");
     enter(&mut a, p, "");
     enter(&mut a, p, "cookie");
     enter(&mut a, p, p.cookies_a.as_str());
