@@ -350,8 +350,9 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
         ask("street", "Street", ""),
         ask("city", "City", ""),
         ask("state", "State", ""),
-        ask("zip", "ZIP", ""),
+        // The country before the ZIP: it says which rules the ZIP or postal code follows.
         ask("country", "Country", "US"),
+        ask("zip", "ZIP or postal code", ""),
         ask("gln", "GLN (13 digits, optional)", ""),
     ];
     let Some(location) = p.record(&plant_fields, |t| setup::plant_from(getter(t)))? else {
@@ -397,6 +398,23 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
                 "Kind (ingredient, packaging, intermediate, finished)",
                 "ingredient",
             ),
+            // What FDA's records need of a food, asked now rather than found missing at
+            // a records request (`lotline kde --missing`).
+            ask("ftl", "On FDA's Food Traceability List? (yes, no)", "no"),
+            ask("pack-size", "Packaging size (such as 12 x 200 g)", ""),
+            ask(
+                "pack-style",
+                "Packaging style (such as case, bag, tray)",
+                "",
+            ),
+            ask("gtin", "GTIN (8 to 14 digits, optional)", ""),
+            ask("shelf-life", "Shelf life in days (optional)", ""),
+            ask("temp-min", "Lowest receiving temperature °C (optional)", ""),
+            ask(
+                "temp-max",
+                "Highest receiving temperature °C (optional)",
+                "",
+            ),
         ];
         let Some(code) = p.line(&format!("  {}: ", fields[0].label))? else {
             break;
@@ -438,6 +456,13 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
             ask("name", "Business name", ""),
             ask("role", "Role (supplier, customer, both)", "supplier"),
             ask("phone", "Phone", ""),
+            // The location description FDA's records give for every supplier and customer.
+            ask("street", "Street", ""),
+            ask("city", "City", ""),
+            ask("state", "State", ""),
+            ask("country", "Country", "US"),
+            ask("zip", "ZIP or postal code", ""),
+            ask("gln", "GLN (13 digits, optional)", ""),
             ask("contact-name", "Recall contact name", ""),
             ask("contact-phone", "Recall contact phone", ""),
             ask("contact-email", "Recall contact email", ""),

@@ -199,8 +199,9 @@ fn questions_answered_on_stdin() {
         "1 Mill Rd",     // street
         "Salina",        // city
         "KS",            // state
-        "67401",         // zip
         "",              // country: default US
+        "6740",          // zip: wrong, asked again
+        "67401",         // zip
         "12",            // GLN: wrong, asked again
         "0950110153007", // GLN
         "quinn, maria",  // QA users
@@ -209,20 +210,42 @@ fn questions_answered_on_stdin() {
         "parsec",        // unit: wrong
         "",              // unit: default kg
         "",              // kind: default ingredient
-        "FLOUR",         // the same code again: refused
+        "",              // FTL: default no
+        "25 kg",         // packaging size
+        "bag",           // packaging style
+        "",              // GTIN
+        "240",           // shelf life
+        "",              // temperatures
+        "",
+        "FLOUR", // the same code again: refused
         "EGGS",
         "Shell eggs",
         "dozen",
         "ingredient",
+        "yes", // on the Food Traceability List
+        "30 dozen case",
+        "case",
+        "00614141000037", // GTIN: wrong check digit, asked again
+        "00614141000036",
+        "30",
+        "0",
+        "7",
         "",     // no more items
         "MILL", // party id
         "Prairie Mill",
         "friend", // role: wrong
         "supplier",
+        "",            // phone
+        "12 Grain Rd", // street
+        "Salina",
+        "KS",
+        "", // country: default US
+        "67401",
         "",
         "Pat Miller",
         "555-0111",
-        "",
+        "FRESHMART", // e-mail: wrong, asked again
+        "pat@mill.example",
         "", // no more parties
         "y",
     ];
@@ -230,6 +253,15 @@ fn questions_answered_on_stdin() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let o = &r.stdout;
     assert!(o.contains("gln: '12' is not a GLN"), "{o}");
+    assert!(o.contains("zip: '6740' is not a US ZIP code"), "{o}");
+    assert!(
+        o.contains("gtin: GTIN check digit: the 14th digit is 7"),
+        "{o}"
+    );
+    assert!(
+        o.contains("contact-email: 'FRESHMART' is not an e-mail address"),
+        "{o}"
+    );
     assert!(o.contains("unit: 'parsec' is not a unit"), "{o}");
     assert!(o.contains("item FLOUR is already in this setup"), "{o}");
     assert!(o.contains("role: 'friend' is not a role"), "{o}");
@@ -241,8 +273,14 @@ fn questions_answered_on_stdin() {
     let flour = json(&db, &["item", "show", "FLOUR", "--json"]);
     assert_eq!(flour["unit"], "kg");
     assert_eq!(flour["kind"], "ingredient");
+    let eggs = json(&db, &["item", "show", "EGGS", "--json"]);
+    assert_eq!(eggs["ftl"], true, "{eggs}");
+    assert_eq!(eggs["pack_style"], "case", "{eggs}");
+    assert_eq!(eggs["shelf_life"], 30, "{eggs}");
     let mill = json(&db, &["party", "show", "MILL", "--json"]);
     assert_eq!(mill["contact_name"], "Pat Miller", "{mill}");
+    assert_eq!(mill["zip"], "67401", "{mill}");
+    assert_eq!(mill["contact_email"], "pat@mill.example", "{mill}");
 }
 
 #[test]

@@ -590,7 +590,7 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     for i in &inputs {
         args.extend(["--input", i.as_str()]);
     }
-    args.push("--allow-expired");
+    args.extend(["--allow-expired", "--ref", "WO:9001"]);
     let batch = p(&args);
     let remote = lotline_station::remote::Remote::connect(&socket, "graph-test").unwrap();
     compare(&remote);

@@ -187,14 +187,20 @@ struct Address {
 impl Address {
     fn read(f: &impl Fn(&str) -> String, p: &mut Problems<Invalid>) -> Address {
         let mut text = |name: &str| p.take(opt_text(&f(name), name));
-        Address {
+        let a = Address {
             phone: text("phone"),
             street: text("street"),
             city: text("city"),
             state: text("state"),
             zip: text("zip"),
             country: text("country"),
+        };
+        // The ZIP or postal code by the country's rules, as the station checks it: said
+        // at the field, not when the whole setup is written.
+        if let (Some(zip), Some(country)) = (&a.zip, &a.country) {
+            p.take(lotline_domain::check_postal_code(zip, country, "zip"));
         }
+        a
     }
 
     fn location(self, name: Option<String>) -> Option<Location> {
@@ -241,6 +247,9 @@ pub fn party_checked(f: impl Fn(&str) -> String) -> Result<NewParty, Refused<Inv
         text("contact-phone"),
         text("contact-email"),
     );
+    if let Some(email) = &contact_email {
+        p.take(lotline_domain::check_email(email, "contact-email"));
+    }
     p.finish(|| {
         Some(NewParty {
             id: id?,

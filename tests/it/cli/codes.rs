@@ -102,6 +102,8 @@ fn supplier_lots_resolve_on_the_command_line_as_in_the_app() {
         "5",
         "--date",
         "2026-11-02",
+        "--ref",
+        "BOL:4480",
     ]);
     let r = p.run(&["trace", "srf-1121"]);
     assert_eq!(r.code, 2);

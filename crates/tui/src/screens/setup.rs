@@ -86,13 +86,28 @@ fn qa_form(user: &str) -> Form {
 
 fn item_form() -> Form {
     let mut f = super::master::item_form(None);
-    // The first items need only what identifies them; the rest is added later on the
-    // Items/Parties screen. Fields kept: code, name, unit, kind.
-    let keep = ["code", "name", "unit", "kind"];
+    // The first items: what identifies them and what FDA's records need of a food (on
+    // the Food Traceability List, packaging, GTIN, shelf life, receiving temperatures),
+    // asked now rather than found missing at a records request; brand, commodity and
+    // variety are added later on the Items/Parties screen.
+    let keep = [
+        "code",
+        "name",
+        "unit",
+        "kind",
+        "ftl",
+        "pack-size",
+        "pack-style",
+        "gtin",
+        "shelf-life",
+        "temp-min",
+        "temp-max",
+    ];
     f.fields.retain(|x| keep.contains(&x.name));
     let mut f = Form::new(f.fields);
     f.get_mut("unit").reset_to("kg");
     f.get_mut("kind").reset_to("ingredient");
+    f.get_mut("ftl").reset_to("no");
     f
 }
 
@@ -103,6 +118,12 @@ fn party_form() -> Form {
         "name",
         "role",
         "phone",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "gln",
         "contact-name",
         "contact-phone",
         "contact-email",
