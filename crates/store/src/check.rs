@@ -117,6 +117,7 @@ impl Store {
         mock_recalls(&st, &replay, &mut found);
         mock_recall_index(&r, &replay, &mut found)?;
         label_data(&st, &replay, &mut found);
+        event_documents(&r, &mut found)?;
         Ok(CheckReport {
             lots: st.lots.len() as u64,
             events: replay.events,
@@ -631,6 +632,58 @@ fn label_data(st: &Stored, rp: &Replay, found: &mut Found) {
             Some(_) => {}
         }
     }
+}
+
+/// Every event's further documents read, belong to a receipt, batch or shipment, and hold
+/// what its capture allowed: something, a second document only beside a first, a reason
+/// for none only without one.
+fn event_documents(r: &ReadTransaction, found: &mut Found) -> Result<(), StoreError> {
+    let t = match r.open_table(EVENT_DOCUMENTS) {
+        Ok(t) => t,
+        // A file nothing has written documents to since the table came.
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let events = r.open_table(EVENTS)?;
+    for e in t.iter()? {
+        let (k, v) = e?;
+        let id = k.value();
+        let docs = match decode::<Documents>(v.value(), "event_documents", &id) {
+            Ok(d) => d,
+            Err(e) => {
+                found.bad(e.to_string());
+                continue;
+            }
+        };
+        let Some(ev) = events.get(id)? else {
+            found.bad(format!(
+                "documents are kept for event {id}, which does not exist"
+            ));
+            continue;
+        };
+        let ev: Event = match decode(ev.value(), "events", &id) {
+            Ok(ev) => ev,
+            // Reported by the replay of the events.
+            Err(_) => continue,
+        };
+        if !matches!(
+            ev.kind,
+            EventKind::Receive(_) | EventKind::Produce(_) | EventKind::Ship(_)
+        ) {
+            found.bad(format!(
+                "documents are kept for event {id} ({}), a kind that has none",
+                ev.kind.name()
+            ));
+        } else if docs.is_empty() {
+            found.bad(format!("event {id} has an empty documents record"));
+        } else if let Err(e) = docs.check_with(ev.reference.as_ref()) {
+            found.bad(format!(
+                "event {id}'s documents: {}: {}",
+                e.field, e.problem
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The index mock recall records are read by lists exactly their events.

@@ -752,3 +752,188 @@ fn a_scanned_receipt_keeps_its_label_data_beside_it() {
     .unwrap();
     assert!(s.check().unwrap().problems.is_empty());
 }
+
+/// A food on the Food Traceability List, bought from MILL, as `add_item` makes one.
+fn ftl_item(s: &super::Store, code: &str) {
+    add_item(s, code, Unit::Dozen, ItemKind::Ingredient);
+    let mut item = s.item(&ItemCode::parse(code, "item").unwrap()).unwrap();
+    item.ftl = true;
+    item.shelf_life_days = Some(30);
+    s.apply(
+        Command::EditItem(NewItem {
+            code: item.code,
+            description: item.description,
+            unit: item.unit,
+            kind: item.kind,
+            gtin: item.gtin,
+            shelf_life_days: item.shelf_life_days,
+            ftl: item.ftl,
+            receiving_temp: item.receiving_temp,
+        }),
+        &stamp(),
+        today(),
+    )
+    .unwrap();
+}
+
+fn eggs_receipt(reference: Option<&str>, documents: Documents) -> NewReceipt {
+    NewReceipt {
+        item: ItemCode::parse("EGGS", "item").unwrap(),
+        supplier: PartyId::parse("MILL", "supplier").unwrap(),
+        supplier_lot: SupplierLot::parse("SR-1", "supplier-lot").unwrap(),
+        qty: Qty::from_units(10),
+        unit: None,
+        date: today(),
+        expiry: None,
+        reference: reference.map(|r| Reference::parse(r, "ref").unwrap()),
+        documents,
+        quality: Quality::default(),
+        tlc_source_ref: None,
+    }
+}
+
+#[test]
+fn a_listed_food_is_refused_without_a_document_unless_a_reason_is_kept() {
+    let (_d, s) = temp_store();
+    ftl_item(&s, "EGGS");
+    add_party(&s, "MILL", Role::Supplier);
+    let receive = |r: NewReceipt| s.apply(Command::Receive(r), &stamp(), today());
+    let before = s.stats().unwrap();
+    let field = |e: &super::StoreError| match e {
+        super::StoreError::Invalid(i) => i.field.clone(),
+        other => panic!("{other}"),
+    };
+    let e = receive(eggs_receipt(None, Documents::default())).unwrap_err();
+    assert_eq!(field(&e), "ref", "{e}");
+    assert!(e.to_string().contains("Food Traceability List"), "{e}");
+    let second = |r: &str| Documents {
+        second: Some(Reference::parse(r, "ref").unwrap()),
+        none_because: None,
+    };
+    // A second document needs a first, and is another one.
+    let e = receive(eggs_receipt(None, second("PO:1"))).unwrap_err();
+    assert!(e.to_string().contains("no first was given"), "{e}");
+    let e = receive(eggs_receipt(Some("PO:1"), second("PO:1"))).unwrap_err();
+    assert!(e.to_string().contains("given twice"), "{e}");
+    // A reason comes only without a document.
+    let why = Documents {
+        second: None,
+        none_because: Some("farm delivery, no paperwork".into()),
+    };
+    let e = receive(eggs_receipt(Some("BOL:1"), why.clone())).unwrap_err();
+    assert_eq!(field(&e), "no-ref-reason", "{e}");
+    assert_eq!(s.stats().unwrap(), before, "nothing stored by a refusal");
+    // Kept beside the events, and given back with the FDA records.
+    receive(eggs_receipt(None, why.clone())).unwrap();
+    receive(eggs_receipt(Some("BOL:2"), second("PO:2"))).unwrap();
+    receive(eggs_receipt(Some("BOL:3"), Documents::default())).unwrap();
+    let r = s.kde_records(&KdeQuery::default()).unwrap();
+    let docs: Vec<&Documents> = r.documents.iter().map(|(_, d)| d).collect();
+    assert_eq!(
+        docs,
+        [&why, &second("PO:2")],
+        "events with neither are not listed"
+    );
+    assert!(s.check().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_received_lot_expires_by_the_items_shelf_life_unless_its_label_says() {
+    let (_d, s) = temp_store();
+    ftl_item(&s, "EGGS");
+    add_party(&s, "MILL", Role::Supplier);
+    let receive = |expiry| {
+        let r = NewReceipt {
+            expiry,
+            ..eggs_receipt(Some("BOL:1"), Documents::default())
+        };
+        let code = s
+            .apply(Command::Receive(r), &stamp(), today())
+            .unwrap()
+            .created()
+            .unwrap()
+            .code;
+        s.lot_by_code(&code).unwrap().expiry
+    };
+    assert_eq!(
+        receive(None),
+        today().checked_add_days(chrono::Days::new(30))
+    );
+    let label = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    assert_eq!(receive(Some(label)), Some(label));
+}
+
+#[test]
+fn a_file_without_the_documents_table_reads_as_none_and_gets_it_on_its_first_write() {
+    let (_d, s) = temp_store();
+    ftl_item(&s, "EGGS");
+    add_party(&s, "MILL", Role::Supplier);
+    // As a file written before the table was: it is not there.
+    let w = s.begin_write().unwrap();
+    w.delete_table(super::super::tables::EVENT_DOCUMENTS)
+        .unwrap();
+    w.commit().unwrap();
+    assert!(
+        s.kde_records(&KdeQuery::default())
+            .unwrap()
+            .documents
+            .is_empty()
+    );
+    let why = Documents {
+        second: None,
+        none_because: Some("no paperwork".into()),
+    };
+    s.apply(
+        Command::Receive(eggs_receipt(None, why.clone())),
+        &stamp(),
+        today(),
+    )
+    .unwrap();
+    let r = s.kde_records(&KdeQuery::default()).unwrap();
+    assert_eq!(r.documents.len(), 1);
+    assert_eq!(r.documents[0].1, why);
+}
+
+#[test]
+fn check_finds_documents_kept_for_an_event_that_has_none() {
+    let (_d, s, [flour, ..]) = bakery();
+    s.apply(
+        Command::Adjust(Adjustment {
+            lot: flour,
+            delta: Qty::from_units(-1),
+            date: today(),
+            reason: "spill".into(),
+        }),
+        &stamp(),
+        today(),
+    )
+    .unwrap();
+    let last = s.stats().unwrap().events;
+    // Written below the station's checks, as damage would.
+    let w = s.begin_write().unwrap();
+    {
+        let mut t = w.open_table(super::super::tables::EVENT_DOCUMENTS).unwrap();
+        let docs = Documents {
+            second: None,
+            none_because: Some("x".into()),
+        };
+        t.insert(last, super::super::codec::encode(&docs).as_slice())
+            .unwrap();
+        t.insert(last + 50, super::super::codec::encode(&docs).as_slice())
+            .unwrap();
+    }
+    w.commit().unwrap();
+    let problems: Vec<String> = s
+        .check()
+        .unwrap()
+        .problems
+        .iter()
+        .map(|p| p.0.clone())
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].contains("event 7 (adjust), a kind that has none"),
+        "{problems:?}"
+    );
+    assert!(problems[1].contains("which does not exist"), "{problems:?}");
+}
