@@ -94,6 +94,26 @@ pub struct PlanArgs {
     pub text: bool,
 }
 
+/// `--item`, `--from` and `--to` as a request's filters (the rest left empty).
+fn filters(
+    st: &dyn Station,
+    items: &[String],
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<Request, lotline_station::StationError> {
+    let today = st.today()?;
+    let date = |d: &Option<String>, field| d.as_deref().map(|d| parse_date(d, field, today));
+    Ok(Request {
+        items: items
+            .iter()
+            .map(|i| ItemCode::parse(i, "item"))
+            .collect::<Result<_, _>>()?,
+        from: date(from, "from").transpose()?,
+        to: date(to, "to").transpose()?,
+        ..Default::default()
+    })
+}
+
 fn clean_contact(c: &Option<String>) -> Result<Option<String>, Invalid> {
     Ok(c.as_deref().map(fsma::clean_contact).transpose()?.flatten())
 }
@@ -105,26 +125,11 @@ pub fn fsma(st: &dyn Station, out: &mut impl Write, a: &FsmaArgs) -> Res {
             Invalid::new("xlsx", "say where to write: --xlsx FILE and/or --csv DIR").into(),
         );
     }
-    let today = st.today()?;
     let req = Request {
         lot: a.lot.as_deref().map(str::trim).map(str::to_string),
-        items: a
-            .items
-            .iter()
-            .map(|i| ItemCode::parse(i, "item"))
-            .collect::<Result<_, _>>()?,
-        from: a
-            .from
-            .as_deref()
-            .map(|d| parse_date(d, "from", today))
-            .transpose()?,
-        to: a
-            .to
-            .as_deref()
-            .map(|d| parse_date(d, "to", today))
-            .transpose()?,
         ftl_only: !a.all,
         contact: clean_contact(&a.contact)?,
+        ..filters(st, &a.items, &a.from, &a.to)?
     };
     // Refuse an existing output before the work, not after it.
     if let Some(x) = &a.xlsx
@@ -240,25 +245,9 @@ pub fn kde(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
 /// `lotline kde --missing`: one line per KDE missing from an event, then what was checked.
 fn kde_missing(st: &dyn Station, out: &mut impl Write, a: &KdeArgs) -> Res {
     use lotline_domain::text::escape;
-    let today = st.today()?;
     let req = Request {
-        items: a
-            .items
-            .iter()
-            .map(|i| ItemCode::parse(i, "item"))
-            .collect::<Result<_, _>>()?,
-        from: a
-            .from
-            .as_deref()
-            .map(|d| parse_date(d, "from", today))
-            .transpose()?,
-        to: a
-            .to
-            .as_deref()
-            .map(|d| parse_date(d, "to", today))
-            .transpose()?,
         ftl_only: true,
-        ..Default::default()
+        ..filters(st, &a.items, &a.from, &a.to)?
     };
     let found = fsma::missing(st, &req)?;
     if !found.gaps.is_empty() {

@@ -450,6 +450,24 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
+/// What one Receiving row says: a receipt's or a customer return's.
+struct Received<'r> {
+    tlc: TlcSource,
+    item: &'r ItemCode,
+    /// As counted at the dock.
+    counted: (lotline_domain::Qty, lotline_domain::Unit),
+    /// In the unit the item is kept in.
+    stocked: (lotline_domain::Qty, lotline_domain::Unit),
+    /// The immediate previous source.
+    from: &'r PartyId,
+    lot: &'r Lot,
+    docs: [Cell; 4],
+    kind: &'static str,
+    shipment: Cell,
+    reason: Cell,
+    why: Cell,
+}
+
 /// What a food's TLC source is, as the sheets give it.
 struct TlcSource {
     tlc: String,
@@ -628,37 +646,24 @@ impl<'a> Book<'a> {
             Some(c) => (c.qty, c.unit),
             None => (r.qty, r.unit),
         };
-        let (product, ids) = self.product(&r.item);
-        let (source, source_gln) = self.party(&r.supplier);
-        let (plant, plant_gln) = self.plant_location();
-        let tlc = self.tlc(lot);
         let (docs, why) = self.references(e, e.reference.as_ref());
-        let row = Row::default()
-            .t([text(r.supplier_lot.as_str())])
-            .t(product)
-            .t([Cell::Qty(qty), text(unit.as_str())])
-            .t(source)
-            .t(plant)
-            .t([Cell::Date(e.date)])
-            .t(tlc.location)
-            .t([text(tlc.reference)])
-            .t(docs)
-            .o([
-                text(lot.code.as_str()),
-                Cell::Qty(r.qty),
-                text(r.unit.as_str()),
-            ])
-            .o(ids)
-            .o([source_gln, plant_gln, tlc.gln])
-            .o([
-                Cell::Id(e.id),
-                layout::RECEIPT_FROM_SUPPLIER.into(),
-                Cell::default(),
-                Cell::default(),
+        rows.push(self.receiving_row(
+            e,
+            Received {
+                // The supplier's lot code, as on its label.
+                tlc: self.tlc(lot),
+                item: &r.item,
+                counted: (qty, unit),
+                stocked: (r.qty, r.unit),
+                from: &r.supplier,
+                lot,
+                docs,
+                kind: layout::RECEIPT_FROM_SUPPLIER,
+                shipment: Cell::default(),
+                reason: Cell::default(),
                 why,
-            ])
-            .done();
-        rows.push(row);
+            },
+        ));
     }
 
     /// A customer return as FSMA sees it: a receipt of our food back from the customer,
@@ -674,10 +679,6 @@ impl<'a> Book<'a> {
         if !self.wants(&r.item) {
             return;
         }
-        let tlc = self.tlc(shipped);
-        let (product, ids) = self.product(&r.item);
-        let (source, source_gln) = self.party(&r.customer);
-        let (plant, plant_gln) = self.plant_location();
         // The customer's own return document when one was recorded, else the document
         // the food went out under.
         let doc = e
@@ -685,33 +686,50 @@ impl<'a> Book<'a> {
             .as_ref()
             .or_else(|| self.shipment_refs.get(&r.shipment).copied());
         let (docs, why) = self.references(e, doc);
-        let row = Row::default()
-            .t([text(tlc.tlc)])
+        rows.push(self.receiving_row(
+            e,
+            Received {
+                tlc: self.tlc(shipped),
+                item: &r.item,
+                // Returns are counted in the shipped lot's unit: as received and as
+                // stocked alike.
+                counted: (r.qty, r.unit),
+                stocked: (r.qty, r.unit),
+                from: &r.customer,
+                lot,
+                docs,
+                kind: layout::RECEIPT_CUSTOMER_RETURN,
+                shipment: Cell::Id(r.shipment),
+                reason: text(&r.reason),
+                why,
+            },
+        ));
+    }
+
+    /// One Receiving row, laid out in one place for receipts and customer returns.
+    fn receiving_row(&self, e: &Event, r: Received) -> Vec<Cell> {
+        let (product, ids) = self.product(r.item);
+        let (source, source_gln) = self.party(r.from);
+        let (plant, plant_gln) = self.plant_location();
+        Row::default()
+            .t([text(r.tlc.tlc)])
             .t(product)
-            // Returns are counted in the shipped lot's unit: as received and as stocked alike.
-            .t([Cell::Qty(r.qty), text(r.unit.as_str())])
+            .t([Cell::Qty(r.counted.0), text(r.counted.1.as_str())])
             .t(source)
             .t(plant)
             .t([Cell::Date(e.date)])
-            .t(tlc.location)
-            .t([text(tlc.reference)])
-            .t(docs)
+            .t(r.tlc.location)
+            .t([text(r.tlc.reference)])
+            .t(r.docs)
             .o([
-                text(lot.code.as_str()),
-                Cell::Qty(r.qty),
-                text(r.unit.as_str()),
+                text(r.lot.code.as_str()),
+                Cell::Qty(r.stocked.0),
+                text(r.stocked.1.as_str()),
             ])
             .o(ids)
-            .o([source_gln, plant_gln, tlc.gln])
-            .o([
-                Cell::Id(e.id),
-                layout::RECEIPT_CUSTOMER_RETURN.into(),
-                Cell::Id(r.shipment),
-                text(&r.reason),
-                why,
-            ])
-            .done();
-        rows.push(row);
+            .o([source_gln, plant_gln, r.tlc.gln])
+            .o([Cell::Id(e.id), r.kind.into(), r.shipment, r.reason, r.why])
+            .done()
     }
 
     fn batch(&self, e: &Event, rows: &mut Vec<Vec<Cell>>) {
