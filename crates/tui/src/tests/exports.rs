@@ -18,6 +18,15 @@ fn status(a: &App) -> String {
         .unwrap_or_default()
 }
 
+/// A shipment to SHOP on BOL:5521 typed into the Ship screen, field by field (the second
+/// reference, the reason for none, the date and the item left empty), up to its quantity.
+fn ship_typed(a: &mut App, p: &Plant, lot: &str, qty: &str) {
+    for t in ["shop", "BOL:5521", "", "", "", "", lot, qty] {
+        typed(a, p, t);
+        keys(a, p, [Input::code(KeyCode::Enter)]);
+    }
+}
+
 fn stage(a: &App) -> Stage {
     a.exports.dialog.as_ref().expect("dialog").stage.clone()
 }
@@ -283,19 +292,7 @@ fn the_ship_screen_writes_the_saved_shipments_kdes_as_csv_and_epcis() {
     keys(&mut a, &p, [Input::ctrl('g')]);
     assert!(a.exports.dialog.is_none());
     assert!(status(&a).contains("save a shipment"), "{}", status(&a));
-    for t in [
-        "shop",
-        "BOL:5521",
-        "",
-        "",
-        "",
-        "",
-        p.cookies_a.as_str(),
-        "12",
-    ] {
-        typed(&mut a, &p, t);
-        keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
-    }
+    ship_typed(&mut a, &p, p.cookies_a.as_str(), "12");
     keys(&mut a, &p, [Input::ctrl('s')]);
     let event = a.ship.last_event.expect("saved");
     keys(&mut a, &p, [Input::ctrl('g')]);
@@ -349,19 +346,7 @@ fn snapshots_of_the_dialogs() {
     let mut b = app(&p);
     b.exports.dir = Some(PathBuf::from("/srv/qa"));
     keys(&mut b, &p, [Input::code(KeyCode::F(4))]);
-    for t in [
-        "shop",
-        "BOL:5521",
-        "",
-        "",
-        "",
-        "",
-        p.cookies_b.as_str(),
-        "2",
-    ] {
-        typed(&mut b, &p, t);
-        keys(&mut b, &p, [Input::code(KeyCode::Enter)]);
-    }
+    ship_typed(&mut b, &p, p.cookies_b.as_str(), "2");
     keys(&mut b, &p, [Input::ctrl('s'), Input::ctrl('g')]);
     snap("export_kde_form", &b, FULL);
     snap("export_kde_form", &b, COMPACT);
@@ -441,19 +426,7 @@ fn a_cancel_before_the_first_step_writes_nothing_and_one_too_late_says_so() {
     let mut a = app(&p);
     a.exports.dir = Some(out.path().to_path_buf());
     keys(&mut a, &p, [Input::code(KeyCode::F(4))]);
-    for t in [
-        "shop",
-        "BOL:5521",
-        "",
-        "",
-        "",
-        "",
-        p.cookies_a.as_str(),
-        "12",
-    ] {
-        typed(&mut a, &p, t);
-        keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
-    }
+    ship_typed(&mut a, &p, p.cookies_a.as_str(), "12");
     keys(
         &mut a,
         &p,
