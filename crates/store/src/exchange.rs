@@ -332,7 +332,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     date: ev.date,
                     expiry: *expiry,
                     reference: ev.reference.clone(),
-                    documents: Default::default(),
+                    documents: imported_documents(ev.reference.as_ref()),
                     quality: quality.clone(),
                     tlc_source_ref: tlc_source_ref.clone(),
                 };
@@ -364,7 +364,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     date: ev.date,
                     line: line.clone(),
                     reference: ev.reference.clone(),
-                    documents: Default::default(),
+                    documents: imported_documents(ev.reference.as_ref()),
                     expiry: *expiry,
                     inputs: lines,
                 };
@@ -384,7 +384,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     customer,
                     date: ev.date,
                     reference: ev.reference.clone(),
-                    documents: Default::default(),
+                    documents: imported_documents(ev.reference.as_ref()),
                     lines: out,
                 };
                 self.tx.ship(s, stamp, today).map(|e| vec![e])
@@ -468,6 +468,18 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
             }
             Err(e) => refused(e),
         }
+    }
+}
+
+/// An imported event's further documents: when the partner's document names no reference
+/// document, that is the reason there is none (a food on the Food Traceability List is
+/// refused without one or a reason, and the import records what the partner recorded).
+fn imported_documents(reference: Option<&Reference>) -> Documents {
+    Documents {
+        second: None,
+        none_because: reference
+            .is_none()
+            .then(|| "recorded from an EPCIS document that names none".to_string()),
     }
 }
 
