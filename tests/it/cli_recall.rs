@@ -594,6 +594,17 @@ fn the_recall_scope_lists_customers_with_contacts_writes_the_call_list_and_holds
         "{text}"
     );
     assert!(text.contains("2 to hold"), "{text}");
+    // The lot asked about is named as the recall's start, not as "(root)" beside its
+    // status (which read as released by root).
+    let root = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(eggs.as_str()))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        root.ends_with("released; the lot the recall starts from"),
+        "{root}"
+    );
+    assert!(!text.contains("(root)"), "{text}");
     assert!(
         text.contains("SHOP Corner Shop — Pat Buyer, 555-0101"),
         "{text}"
