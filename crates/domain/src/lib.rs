@@ -45,3 +45,7 @@ pub mod words;
 pub use trace::*;
 mod views;
 pub use views::*;
+mod allergen;
+pub use allergen::*;
+mod recipe;
+pub use recipe::*;

@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 /// (`Command::ReceiveScanned`, `EventKind::LabelData`).
 /// 5: heartbeats (`ServerMsg::Ping`, `ClientMsg::Pong`) and `Notice::Dropped`, the server's
 /// word to a client it dropped for not answering.
-pub const PROTOCOL: u32 = 5;
+/// 6: recipes, allergens, changeovers and yields (commands, queries and replies appended).
+pub const PROTOCOL: u32 = 6;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.

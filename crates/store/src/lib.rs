@@ -17,6 +17,7 @@ pub mod plantgen;
 mod props;
 mod query;
 mod recall;
+mod recipe;
 mod tables;
 mod trace;
 mod write;
@@ -648,6 +649,12 @@ impl Store {
             w.open_table(MOCK_RECALLS)?;
             w.open_table(SETTINGS_CHANGES)?;
             w.open_table(REFUSALS)?;
+            w.open_table(RECIPES)?;
+            w.open_table(ITEM_ALLERGENS)?;
+            w.open_table(LOT_ALLERGENS)?;
+            w.open_table(ALLERGEN_LOTS)?;
+            w.open_table(BATCH_RECIPES)?;
+            w.open_table(LINE_LOG)?;
         }
         w.commit()?;
         Ok(())
@@ -783,6 +790,16 @@ impl Store {
             w.open_table(MOCK_RECALLS)?;
         }
         // 8: label data kept with receipts is a new event kind; nothing to copy.
+        if from < 9 {
+            // Recipes and allergens: new tables, empty. Items without either behave as
+            // before; a lot with no allergen entry carries none.
+            w.open_table(RECIPES)?;
+            w.open_table(ITEM_ALLERGENS)?;
+            w.open_table(LOT_ALLERGENS)?;
+            w.open_table(ALLERGEN_LOTS)?;
+            w.open_table(BATCH_RECIPES)?;
+            w.open_table(LINE_LOG)?;
+        }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
         w.commit()?;
