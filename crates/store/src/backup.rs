@@ -62,6 +62,7 @@ macro_rules! each_table {
         $plain!(ALLERGEN_LOTS);
         $plain!(BATCH_RECIPES);
         $plain!(LINE_LOG);
+        $plain!(ALLERGEN_HOLDS);
     };
 }
 

@@ -4,6 +4,7 @@
 mod audit;
 pub mod backup;
 mod check;
+mod check_recipes;
 mod codec;
 mod error;
 mod exchange;
@@ -655,6 +656,7 @@ impl Store {
             w.open_table(ALLERGEN_LOTS)?;
             w.open_table(BATCH_RECIPES)?;
             w.open_table(LINE_LOG)?;
+            w.open_table(ALLERGEN_HOLDS)?;
         }
         w.commit()?;
         Ok(())
@@ -799,6 +801,7 @@ impl Store {
             w.open_table(ALLERGEN_LOTS)?;
             w.open_table(BATCH_RECIPES)?;
             w.open_table(LINE_LOG)?;
+            w.open_table(ALLERGEN_HOLDS)?;
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;

@@ -136,7 +136,7 @@ impl Store {
             };
             keyed.push((rank, std::cmp::Reverse(l.id), l));
         }
-        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        keyed.sort_by_key(|k| (k.0, k.1));
         Ok(keyed.into_iter().map(|(_, _, l)| l).collect())
     }
 

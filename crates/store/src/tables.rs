@@ -30,7 +30,7 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    `LabelData`). Nothing stored changes; as for 7.
 /// 9: recipes, allergens, changeovers and yields: six event kinds and their tables
 ///    (`recipes`, `item_allergens`, `lot_allergens`, `allergen_lot_index`,
-///    `batch_recipes`, `line_log`). Nothing stored changes: a lot with no entry carries
+///    `batch_recipes`, `line_log`, `allergen_holds`). Nothing stored changes: a lot with no entry carries
 ///    no allergen and an item with no recipe is made as before.
 pub const SCHEMA_VERSION: u32 = 9;
 
@@ -144,6 +144,9 @@ pub const BATCH_RECIPES: TableDefinition<u64, u64> = TableDefinition::new("batch
 /// output lot's allergens) and changeovers (kind `LINE_CHANGEOVER`, what it cleared), so
 /// the cross-contact check reads a line's last entries only.
 pub const LINE_LOG: TableDefinition<(&str, u64), (u8, u64)> = TableDefinition::new("line_log");
+/// allergen hold event id → the held lot: `check` proves each hold's reason without
+/// reading every event.
+pub const ALLERGEN_HOLDS: TableDefinition<u64, u32> = TableDefinition::new("allergen_holds");
 pub const LINE_BATCH: u8 = 0;
 pub const LINE_CHANGEOVER: u8 = 1;
 

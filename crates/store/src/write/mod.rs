@@ -25,6 +25,8 @@ mod master;
 mod mock;
 mod movement;
 mod recipe;
+#[cfg(test)]
+mod recipe_tests;
 mod returns;
 mod status;
 #[cfg(test)]

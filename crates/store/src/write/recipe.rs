@@ -256,9 +256,15 @@ impl Tx<'_> {
             None => false,
             Some(o) => o.off_recipe || !d.needs_qa(),
         };
-        if let Some(d) = a.deviations.iter().find(|d| !allowed(d)) {
-            let what = d.words(item, code);
-            let how = if d.needs_qa() {
+        let refused: Vec<&Deviation> = a.deviations.iter().filter(|d| !allowed(d)).collect();
+        if let Some(d) = refused.first() {
+            // Every deviation at once, so the clerk fixes the batch in one go.
+            let what = refused
+                .iter()
+                .map(|d| d.words(item, code))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let how = if refused.iter().any(|d| d.needs_qa()) {
                 "QA may let it in with a reason, which is recorded on the batch"
             } else {
                 "give the reason to close the batch anyway; it is recorded on the batch"
@@ -266,8 +272,8 @@ impl Tx<'_> {
             return Err(StoreError::invalid(
                 field(d),
                 format!(
-                    "{what} ({} version {}, in effect from {}); {how}",
-                    recipe.recipe.item, recipe.version, recipe.recipe.effective
+                    "{what} (version {}, in effect from {}); {how}",
+                    recipe.version, recipe.recipe.effective
                 ),
             ));
         }
@@ -447,7 +453,7 @@ impl Tx<'_> {
             },
         )?;
         for why in whys {
-            self.append(
+            let id = self.append(
                 stamp,
                 lot.date,
                 None,
@@ -458,6 +464,7 @@ impl Tx<'_> {
                     why,
                 })),
             )?;
+            self.w.open_table(ALLERGEN_HOLDS)?.insert(id, lot.id.0)?;
         }
         Ok(Some(reason))
     }
