@@ -872,9 +872,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
 }
 
 fn label_zpl(st: &dyn Station, code: &LotCode) -> Res<String> {
-    let lot = st.lot(code.clone())?;
-    let item = st.item(lot.item.clone())?;
-    Ok(lotline_export::label::zpl(&st.plant()?, &item, &lot))
+    Ok(lotline_export::label::lot_zpl(st, code)?)
 }
 
 /// After a receipt or batch is stored, print its label if asked. A printer failure does
