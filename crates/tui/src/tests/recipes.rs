@@ -1,0 +1,152 @@
+//! The Produce screen following a recipe, through the whole app: lines ticked, a lot off
+//! the recipe refused at the scan, an input missing at close, a yield out of tolerance.
+//! Snapshots at 80x24 and 40x16.
+
+use super::*;
+use crate::queue::Level;
+use ratatui::crossterm::event::KeyCode;
+
+const FULL: (u16, u16) = (80, 24);
+const COMPACT: (u16, u16) = (40, 16);
+
+fn enter(a: &mut App, p: &Plant, text: &str) {
+    typed(a, p, text);
+    keys(a, p, [Input::code(KeyCode::Enter)]);
+}
+
+fn status(a: &App) -> String {
+    a.status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+fn level(a: &App) -> Option<Level> {
+    a.status.as_ref().map(|s| s.level)
+}
+
+/// Dough: 80 kg of flour and 2 dozen eggs per 100 kg, each within 15 %; yield within 5 %.
+fn with_recipe(p: &Plant) {
+    let line = |item: &str, qty: i64| RecipeLine {
+        item: ItemCode::parse(item, "item").unwrap(),
+        qty: Qty::from_units(qty),
+        tolerance_pct: 15,
+        substitutes: vec![],
+    };
+    p.st.add_recipe(NewRecipe {
+        item: ItemCode::parse("DOUGH", "item").unwrap(),
+        effective: day("2026-11-01"),
+        per: Qty::from_units(100),
+        yield_tolerance_pct: 5,
+        lines: vec![line("FLOUR", 80), line("EGGS", 2)],
+        reason: "house recipe".into(),
+    })
+    .unwrap();
+}
+
+/// Produce open on DOUGH, line L1, at the first input lot.
+fn dough(p: &Plant) -> App {
+    with_recipe(p);
+    let mut a = app(p);
+    keys(&mut a, p, [Input::code(KeyCode::F(3))]);
+    for t in ["dough", "WO:3001", "L1", ""] {
+        enter(&mut a, p, t);
+    }
+    a
+}
+
+#[test]
+fn the_recipes_inputs_are_ticked_as_lots_are_added() {
+    let p = plant();
+    let mut a = dough(&p);
+    enter(&mut a, &p, p.flour.as_str());
+    enter(&mut a, &p, "80");
+    assert_eq!(a.produce.recipe.as_ref().map(|r| r.version), Some(1));
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("[x] FLOUR"), "{text}");
+    assert!(text.contains("[ ] EGGS"), "{text}");
+    enter(&mut a, &p, p.eggs.as_str());
+    enter(&mut a, &p, "2");
+    // Done with inputs; the output quantity typed scales what the recipe expects.
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    typed(&mut a, &p, "100");
+    snap("produce_recipe_ticked", &a, FULL);
+    snap("produce_recipe_ticked", &a, COMPACT);
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("[x] EGGS"), "{text}");
+    assert!(text.contains("of 80 kg"), "{text}");
+}
+
+#[test]
+fn a_lot_off_the_recipe_is_refused_at_the_scan_naming_item_and_recipe() {
+    let p = plant();
+    let mut a = dough(&p);
+    enter(&mut a, &p, p.flour.as_str());
+    enter(&mut a, &p, "80");
+    keys(&mut a, &p, [Input::Scan(p.sugar.to_string())]);
+    assert_eq!(level(&a), Some(Level::Error));
+    assert_eq!(
+        status(&a),
+        format!(
+            "input: SUGAR is not in DOUGH's recipe (version 1); QA may let lot {} in: give the reason below first, then scan it again",
+            p.sugar
+        )
+    );
+    assert_eq!(a.produce.entry.lines.len(), 1);
+    snap("produce_recipe_refused", &a, FULL);
+    snap("produce_recipe_refused", &a, COMPACT);
+}
+
+#[test]
+fn closing_with_an_input_missing_asks_for_the_reason_and_records_it() {
+    let p = plant();
+    let mut a = dough(&p);
+    enter(&mut a, &p, p.flour.as_str());
+    enter(&mut a, &p, "80");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    enter(&mut a, &p, "100");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    assert_eq!(
+        status(&a),
+        "reason: EGGS is missing (2 expected); give the reason to close the batch anyway (it is recorded on the batch)"
+    );
+    assert_eq!(
+        a.produce.entry.form.focused().map(|f| f.name),
+        Some("reason")
+    );
+    snap("produce_recipe_missing", &a, FULL);
+    snap("produce_recipe_missing", &a, COMPACT);
+    typed(&mut a, &p, "eggs short; egg-free trial");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    assert!(
+        status(&a).starts_with("Batch closed: lot"),
+        "{}",
+        status(&a)
+    );
+    let y = p.st.yields(YieldFilter::default()).unwrap();
+    assert_eq!(
+        y[0].record.reason.as_deref(),
+        Some("eggs short; egg-free trial")
+    );
+}
+
+#[test]
+fn a_yield_out_of_tolerance_is_said_when_the_batch_closes() {
+    let p = plant();
+    let mut a = dough(&p);
+    enter(&mut a, &p, p.flour.as_str());
+    enter(&mut a, &p, "80");
+    enter(&mut a, &p, p.eggs.as_str());
+    enter(&mut a, &p, "2");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    enter(&mut a, &p, "90");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    assert_eq!(level(&a), Some(Level::Warn), "{}", status(&a));
+    assert!(
+        status(&a).ends_with("from 2 inputs; yield 90.0 %, OUTSIDE ±5 %"),
+        "{}",
+        status(&a)
+    );
+    snap("produce_recipe_yield", &a, FULL);
+    snap("produce_recipe_yield", &a, COMPACT);
+}
