@@ -150,3 +150,70 @@ fn a_yield_out_of_tolerance_is_said_when_the_batch_closes() {
     snap("produce_recipe_yield", &a, FULL);
     snap("produce_recipe_yield", &a, COMPACT);
 }
+
+#[test]
+fn the_trace_details_show_a_lots_allergens_and_where_each_came_from() {
+    let p = plant();
+    let declare = |item: &str, names: &[&str]| {
+        p.st.declare_allergens(
+            ItemCode::parse(item, "item").unwrap(),
+            names.iter().map(|n| n.to_string()).collect(),
+            "spec sheet".into(),
+        )
+        .unwrap();
+    };
+    declare("FLOUR", &["wheat"]);
+    declare("EGGS", &["egg"]);
+    declare("DOUGH", &["wheat"]);
+    let flour = receive(
+        &p.st,
+        "FLOUR",
+        "MILL",
+        "M-90",
+        100,
+        "2026-11-20",
+        "2027-11-20",
+    );
+    let eggs = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "F-90",
+        10,
+        "2026-11-20",
+        "2026-12-20",
+    );
+    let made =
+        p.st.produce(NewBatch {
+            allow_expired: false,
+            item: ItemCode::parse("DOUGH", "item").unwrap(),
+            qty: Qty::from_units(50),
+            unit: None,
+            date: today(),
+            line: None,
+            reference: None,
+            expiry: None,
+            inputs: vec![
+                LotLine {
+                    lot: flour.clone(),
+                    qty: Qty::from_units(40),
+                },
+                LotLine {
+                    lot: eggs.clone(),
+                    qty: Qty::from_units(2),
+                },
+            ],
+        })
+        .unwrap();
+    assert_eq!(
+        made.hold.as_deref(),
+        Some(format!("contains EGG via {eggs} EGGS, not declared on DOUGH").as_str())
+    );
+    let mut a = app(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::F(5))]);
+    enter(&mut a, &p, made.code.as_str());
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("Contains Egg, Wheat"), "{text}");
+    assert!(text.contains("egg (NOT DECLARED): via"), "{text}");
+    assert!(text.contains("wheat: declared on DOUGH,"), "{text}");
+}
