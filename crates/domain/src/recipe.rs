@@ -428,6 +428,70 @@ pub struct YieldRow {
     pub record: BatchRecipe,
 }
 
+/// One line for a recipe, allergen or changeover event in a history or audit; `code`
+/// names a lot. `None` for other kinds.
+pub fn recipe_event_text(k: &super::EventKind, code: &dyn Fn(LotId) -> String) -> Option<String> {
+    use super::EventKind as K;
+    Some(match k {
+        K::RecipeChanged(r) => format!(
+            "recipe of {} version {} in effect from {}: {}",
+            r.recipe.item, r.version, r.recipe.effective, r.recipe.reason
+        ),
+        K::AllergensDeclared { item, reason, .. } => {
+            format!("allergens declared on {item}: {reason}")
+        }
+        K::AllergenListChanged { after, .. } => {
+            format!("allergen list set: {}", after.join(", "))
+        }
+        K::Changeover(c) => {
+            let note = if c.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", c.note)
+            };
+            format!("changeover on line {}{note}", c.line)
+        }
+        K::BatchRecipe(b) => {
+            let mut t = format!(
+                "made against {}'s recipe version {}: {} {} made",
+                b.item, b.version, b.actual, b.unit
+            );
+            if let (Some(e), Some(y)) = (b.expected, b.yield_permille()) {
+                t.push_str(&format!(
+                    " of {e} {} expected, yield {}{}",
+                    b.unit,
+                    format_permille(y),
+                    if b.yield_outside() {
+                        format!(" (outside ±{} %)", b.yield_tolerance_pct)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            if let Some(r) = &b.reason {
+                t.push_str(&format!("; off the recipe: {r}"));
+            }
+            t
+        }
+        K::AllergenHold(h) => match &h.why {
+            HoldWhy::Undeclared { via, .. } => format!(
+                "held for an undeclared allergen, carried in by {}",
+                via.iter()
+                    .map(|(l, _)| code(*l))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            HoldWhy::CrossContact {
+                line, previous_lot, ..
+            } => format!(
+                "held for possible cross-contact on line {line} after lot {}",
+                code(*previous_lot)
+            ),
+        },
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -217,3 +217,62 @@ fn the_trace_details_show_a_lots_allergens_and_where_each_came_from() {
     assert!(text.contains("egg (NOT DECLARED): via"), "{text}");
     assert!(text.contains("wheat: declared on DOUGH,"), "{text}");
 }
+
+#[test]
+fn the_lots_screen_finds_every_lot_carrying_an_allergen_and_shows_a_batchs_yield() {
+    let p = plant();
+    p.st.declare_allergens(
+        ItemCode::parse("EGGS", "item").unwrap(),
+        vec!["egg".into()],
+        "spec sheet".into(),
+    )
+    .unwrap();
+    p.st.declare_allergens(
+        ItemCode::parse("DOUGH", "item").unwrap(),
+        vec!["egg".into()],
+        "spec sheet".into(),
+    )
+    .unwrap();
+    let eggs = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "F-91",
+        10,
+        "2026-11-20",
+        "2026-12-20",
+    );
+    let mut a = dough(&p);
+    enter(&mut a, &p, p.flour.as_str());
+    enter(&mut a, &p, "80");
+    enter(&mut a, &p, eggs.as_str());
+    enter(&mut a, &p, "2");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    enter(&mut a, &p, "92");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    let made = a.produce.last.clone().unwrap().0;
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    enter(&mut a, &p, "eggs");
+    let found: Vec<(LotCode, &str)> = a
+        .lots
+        .results
+        .iter()
+        .map(|f| (f.lot.code.clone(), f.matched))
+        .collect();
+    // The egg lots by their item, and the dough made with them because it carries egg.
+    assert!(found.contains(&(eggs.clone(), "item")), "{found:?}");
+    assert!(found.contains(&(made.clone(), "allergen")), "{found:?}");
+    // Its history says what it was made against and its yield.
+    let h = p.st.lot_history(made).unwrap();
+    let line: Vec<String> = h
+        .events
+        .iter()
+        .map(|e| crate::screens::lots::describe(&e.event, &h.lot, false))
+        .collect();
+    assert!(
+        line.iter().any(|l| l.contains(
+            "made against DOUGH's recipe version 1: 92 kg made of 100 kg expected, yield 92.0 % (outside ±5 %)"
+        )),
+        "{line:?}"
+    );
+}
