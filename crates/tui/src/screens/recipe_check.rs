@@ -133,3 +133,25 @@ pub fn compact_header(r: &Recipe, lines: &[InputLine], output: Option<Qty>) -> S
         rows.len() - 1
     )
 }
+
+/// A recipe version in a few lines, for the Items screen's details.
+pub fn recipe_lines(r: &Recipe) -> Vec<String> {
+    let n = &r.recipe;
+    let mut v = vec![format!(
+        "Recipe v{} from {} (per {}, yield ±{} %):",
+        r.version, n.effective, n.per, n.yield_tolerance_pct
+    )];
+    for l in &n.lines {
+        let subs = if l.substitutes.is_empty() {
+            String::new()
+        } else {
+            let s: Vec<&str> = l.substitutes.iter().map(|s| s.as_str()).collect();
+            format!(" or {}", s.join(", "))
+        };
+        v.push(format!(
+            "  {} {} ±{} %{subs}",
+            l.item, l.qty, l.tolerance_pct
+        ));
+    }
+    v
+}

@@ -276,3 +276,29 @@ fn the_lots_screen_finds_every_lot_carrying_an_allergen_and_shows_a_batchs_yield
         "{line:?}"
     );
 }
+
+#[test]
+fn the_items_screen_shows_an_items_recipe_and_its_versions_in_its_history() {
+    let p = plant();
+    with_recipe(&p);
+    let mut a = app(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::F(7))]);
+    keys(&mut a, &p, [Input::code(KeyCode::Home)]);
+    for _ in 0..20 {
+        if a.master.selected_key().as_deref() == Some("DOUGH") {
+            break;
+        }
+        keys(&mut a, &p, [Input::code(KeyCode::Down)]);
+    }
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains("Recipe v1 from 2026-11-01 (per 100, yield ±5 %):"),
+        "{text}"
+    );
+    assert!(text.contains("  FLOUR 80 ±15 %"), "{text}");
+    assert!(
+        text.contains("recipe of DOUGH version 1 in effect from 2026-11-01:"),
+        "{text}"
+    );
+}
