@@ -707,7 +707,7 @@ fn opt_unit(u: &Option<String>) -> Result<Option<Unit>, Invalid> {
         .transpose()
 }
 
-fn opt_date(
+pub(crate) fn opt_date(
     d: &Option<String>,
     field: &str,
     today: NaiveDate,

@@ -2,7 +2,7 @@
 //! `changeover`, `yields`, and the words `produce` adds to a recipe refusal.
 
 use super::Res;
-use super::args::opt_past_date;
+use super::args::{opt_date, opt_past_date};
 use super::output::print_json;
 use clap::{Args, Subcommand};
 use lotline_domain::*;
@@ -465,16 +465,8 @@ pub fn yields(st: &dyn Station, out: &mut impl Write, a: &YieldsArgs) -> Res {
             .as_deref()
             .map(|l| required_text(l, "line", LINE_MAX))
             .transpose()?,
-        from: a
-            .from
-            .as_deref()
-            .map(|d| parse_date(d, "from", today))
-            .transpose()?,
-        to: a
-            .to
-            .as_deref()
-            .map(|d| parse_date(d, "to", today))
-            .transpose()?,
+        from: opt_date(&a.from, "from", today)?,
+        to: opt_date(&a.to, "to", today)?,
         outside_only: a.outside,
     };
     let rows = st.yields(f)?;

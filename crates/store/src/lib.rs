@@ -650,13 +650,7 @@ impl Store {
             w.open_table(MOCK_RECALLS)?;
             w.open_table(SETTINGS_CHANGES)?;
             w.open_table(REFUSALS)?;
-            w.open_table(RECIPES)?;
-            w.open_table(ITEM_ALLERGENS)?;
-            w.open_table(LOT_ALLERGENS)?;
-            w.open_table(ALLERGEN_LOTS)?;
-            w.open_table(BATCH_RECIPES)?;
-            w.open_table(LINE_LOG)?;
-            w.open_table(ALLERGEN_HOLDS)?;
+            open_recipe_tables(&w)?;
         }
         w.commit()?;
         Ok(())
@@ -795,13 +789,7 @@ impl Store {
         if from < 9 {
             // Recipes and allergens: new tables, empty. Items without either behave as
             // before; a lot with no allergen entry carries none.
-            w.open_table(RECIPES)?;
-            w.open_table(ITEM_ALLERGENS)?;
-            w.open_table(LOT_ALLERGENS)?;
-            w.open_table(ALLERGEN_LOTS)?;
-            w.open_table(BATCH_RECIPES)?;
-            w.open_table(LINE_LOG)?;
-            w.open_table(ALLERGEN_HOLDS)?;
+            open_recipe_tables(&w)?;
         }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
@@ -873,6 +861,19 @@ fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
 /// temporary name beside it, synced, then linked into place (never over a file that
 /// appeared meanwhile). A full disk or a kill leaves no half-made file at `path` for a
 /// later command to call "not a lotline database".
+/// The tables of recipes and allergens (schema 8), created empty by a new file and by the
+/// migration of an older one.
+fn open_recipe_tables(w: &redb::WriteTransaction) -> Result<(), StoreError> {
+    w.open_table(RECIPES)?;
+    w.open_table(ITEM_ALLERGENS)?;
+    w.open_table(LOT_ALLERGENS)?;
+    w.open_table(ALLERGEN_LOTS)?;
+    w.open_table(BATCH_RECIPES)?;
+    w.open_table(LINE_LOG)?;
+    w.open_table(ALLERGEN_HOLDS)?;
+    Ok(())
+}
+
 fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
     let name = path
         .file_name()

@@ -64,6 +64,14 @@ fn batch(out: &str, qty: &str, line: Option<&str>, inputs: Vec<LotLine>) -> NewB
     }
 }
 
+fn make(s: &Store, out: &str, qty: &str, line: Option<&str>, inputs: Vec<LotLine>) -> api::Created {
+    made(s, batch(out, qty, line, inputs))
+}
+
+fn make_err(s: &Store, out: &str, qty: &str, line: Option<&str>, inputs: Vec<LotLine>) -> String {
+    made_err(s, batch(out, qty, line, inputs))
+}
+
 fn made(s: &Store, b: NewBatch) -> api::Created {
     apply(s, Command::Produce(b)).unwrap().created().unwrap()
 }
@@ -126,35 +134,29 @@ fn a_lot_carries_its_items_declaration_and_its_inputs_through_three_levels_and_r
     let chips = receive(&s, "CHIPS", "MILL", "C1", 100);
     assert_eq!(names(&s, &flour), ["wheat"]);
     assert!(names(&s, &chips).is_empty());
-    let dough1 = made(
+    let dough1 = make(
         &s,
-        batch(
-            "DOUGH",
-            "100",
-            None,
-            vec![ql(&flour, "60"), ql(&eggs, "20")],
-        ),
+        "DOUGH",
+        "100",
+        None,
+        vec![ql(&flour, "60"), ql(&eggs, "20")],
     )
     .code;
     // Dough of dough and butter: a second level of intermediate.
-    let dough2 = made(
+    let dough2 = make(
         &s,
-        batch(
-            "DOUGH",
-            "50",
-            None,
-            vec![ql(&dough1, "40"), ql(&butter, "10")],
-        ),
+        "DOUGH",
+        "50",
+        None,
+        vec![ql(&dough1, "40"), ql(&butter, "10")],
     )
     .code;
-    let cookie = made(
+    let cookie = make(
         &s,
-        batch(
-            "COOKIE",
-            "50",
-            None,
-            vec![ql(&dough2, "45"), ql(&chips, "5")],
-        ),
+        "COOKIE",
+        "50",
+        None,
+        vec![ql(&dough2, "45"), ql(&chips, "5")],
     );
     assert_eq!(cookie.hold, None);
     assert_eq!(names(&s, &cookie.code), ["milk", "egg", "wheat"]);
@@ -165,14 +167,12 @@ fn a_lot_carries_its_items_declaration_and_its_inputs_through_three_levels_and_r
     assert!(egg.declared);
     assert_eq!(egg.via, vec![(dough2.clone(), item("DOUGH"))]);
     // Rework: yesterday's cookies back into today's; nothing new, nothing lost.
-    let again = made(
+    let again = make(
         &s,
-        batch(
-            "COOKIE",
-            "20",
-            None,
-            vec![ql(&cookie.code, "10"), ql(&dough2, "5")],
-        ),
+        "COOKIE",
+        "20",
+        None,
+        vec![ql(&cookie.code, "10"), ql(&dough2, "5")],
     );
     assert_eq!(names(&s, &again.code), ["milk", "egg", "wheat"]);
     let with_egg: Vec<LotCode> = s
@@ -194,9 +194,12 @@ fn an_undeclared_allergen_holds_the_batch_in_its_own_transaction_naming_the_path
     let (_d, s) = kitchen();
     let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
     let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
-    let c = made(
+    let c = make(
         &s,
-        batch("COOKIE", "30", None, vec![ql(&flour, "20"), ql(&pb, "5")]),
+        "COOKIE",
+        "30",
+        None,
+        vec![ql(&flour, "20"), ql(&pb, "5")],
     );
     let why = c.hold.clone().expect("held");
     assert_eq!(
@@ -212,13 +215,16 @@ fn an_undeclared_allergen_holds_the_batch_in_its_own_transaction_naming_the_path
     let kinds: Vec<&str> = h.events.iter().map(|e| e.event.kind.name()).collect();
     assert_eq!(kinds, ["produce", "status", "allergen hold"]);
     // Held lots are not used until QA releases them.
-    let e = made_err(&s, batch("COOKIE", "1", None, vec![ql(&c.code, "1")]));
+    let e = make_err(&s, "COOKIE", "1", None, vec![ql(&c.code, "1")]);
     assert!(e.contains("on hold"), "{e}");
     clean(&s);
     // A product that declares peanuts is made from the same lot without a hold.
-    let ok = made(
+    let ok = make(
         &s,
-        batch("PB-COOKIE", "10", None, vec![ql(&flour, "5"), ql(&pb, "5")]),
+        "PB-COOKIE",
+        "10",
+        None,
+        vec![ql(&flour, "5"), ql(&pb, "5")],
     );
     assert_eq!(ok.hold, None);
 }
@@ -232,20 +238,18 @@ fn a_line_whose_last_batch_carried_an_allergen_holds_the_next_until_a_changeover
     let (_d, s) = kitchen();
     let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
     let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
-    let pbc = made(
+    let pbc = make(
         &s,
-        batch(
-            "PB-COOKIE",
-            "10",
-            Some("L1"),
-            vec![ql(&flour, "5"), ql(&pb, "5")],
-        ),
+        "PB-COOKIE",
+        "10",
+        Some("L1"),
+        vec![ql(&flour, "5"), ql(&pb, "5")],
     );
     assert_eq!(pbc.hold, None);
     // Another line is not touched.
-    let other = made(&s, batch("COOKIE", "10", Some("L2"), vec![ql(&flour, "5")]));
+    let other = make(&s, "COOKIE", "10", Some("L2"), vec![ql(&flour, "5")]);
     assert_eq!(other.hold, None);
-    let next = made(&s, batch("COOKIE", "10", Some("L1"), vec![ql(&flour, "5")]));
+    let next = make(&s, "COOKIE", "10", Some("L1"), vec![ql(&flour, "5")]);
     assert_eq!(
         next.hold.as_deref(),
         Some(
@@ -259,17 +263,15 @@ fn a_line_whose_last_batch_carried_an_allergen_holds_the_next_until_a_changeover
     clean(&s);
     // The held cookie is now the line's last batch, and it carries no peanut: the line
     // runs clean again.
-    let after = made(&s, batch("COOKIE", "10", Some("L1"), vec![ql(&flour, "5")]));
+    let after = make(&s, "COOKIE", "10", Some("L1"), vec![ql(&flour, "5")]);
     assert_eq!(after.hold, None);
     // Peanut again, then a changeover clearing only milk: still held; clearing peanuts: not.
-    made(
+    make(
         &s,
-        batch(
-            "PB-COOKIE",
-            "5",
-            Some("L1"),
-            vec![ql(&flour, "2"), ql(&pb, "2")],
-        ),
+        "PB-COOKIE",
+        "5",
+        Some("L1"),
+        vec![ql(&flour, "2"), ql(&pb, "2")],
     );
     let changeover = |cleared: &[&str]| {
         apply(
@@ -286,29 +288,25 @@ fn a_line_whose_last_batch_carried_an_allergen_holds_the_next_until_a_changeover
         .unwrap()
     };
     changeover(&["milk"]);
-    let held = made(&s, batch("COOKIE", "5", Some("L1"), vec![ql(&flour, "2")]));
+    let held = make(&s, "COOKIE", "5", Some("L1"), vec![ql(&flour, "2")]);
     assert!(held.hold.is_some());
-    made(
+    make(
         &s,
-        batch(
-            "PB-COOKIE",
-            "5",
-            Some("L1"),
-            vec![ql(&flour, "2"), ql(&pb, "2")],
-        ),
+        "PB-COOKIE",
+        "5",
+        Some("L1"),
+        vec![ql(&flour, "2"), ql(&pb, "2")],
     );
     let wash = changeover(&["peanuts"]);
-    let fine = made(&s, batch("COOKIE", "5", Some("L1"), vec![ql(&flour, "2")]));
+    let fine = make(&s, "COOKIE", "5", Some("L1"), vec![ql(&flour, "2")]);
     assert_eq!(fine.hold, None);
     // A changeover recorded by mistake and voided no longer clears the line.
-    made(
+    make(
         &s,
-        batch(
-            "PB-COOKIE",
-            "5",
-            Some("L1"),
-            vec![ql(&flour, "2"), ql(&pb, "2")],
-        ),
+        "PB-COOKIE",
+        "5",
+        Some("L1"),
+        vec![ql(&flour, "2"), ql(&pb, "2")],
     );
     let all = changeover(&[]);
     apply(
@@ -321,7 +319,7 @@ fn a_line_whose_last_batch_carried_an_allergen_holds_the_next_until_a_changeover
     )
     .unwrap();
     assert!(wash < all);
-    let again = made(&s, batch("COOKIE", "5", Some("L1"), vec![ql(&flour, "2")]));
+    let again = make(&s, "COOKIE", "5", Some("L1"), vec![ql(&flour, "2")]);
     assert!(again.hold.is_some());
     clean(&s);
 }
@@ -340,27 +338,23 @@ fn an_input_off_the_recipe_is_refused_unless_qa_overrides_with_a_reason() {
     .unwrap();
     let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
     let eggs = receive(&s, "EGGS", "MILL", "E1", 100);
-    let dough = made(
+    let dough = make(
         &s,
-        batch(
-            "DOUGH",
-            "100",
-            None,
-            vec![ql(&flour, "60"), ql(&eggs, "20")],
-        ),
+        "DOUGH",
+        "100",
+        None,
+        vec![ql(&flour, "60"), ql(&eggs, "20")],
     )
     .code;
     let chips = receive(&s, "CHIPS-B", "MILL", "C1", 100);
     let before = s.stats().unwrap();
     // Straight from eggs and flour, skipping the dough.
-    let e = made_err(
+    let e = make_err(
         &s,
-        batch(
-            "COOKIE",
-            "100",
-            None,
-            vec![ql(&flour, "90"), ql(&chips, "10")],
-        ),
+        "COOKIE",
+        "100",
+        None,
+        vec![ql(&flour, "90"), ql(&chips, "10")],
     );
     assert_eq!(
         e,
@@ -439,25 +433,21 @@ fn an_input_off_the_recipe_is_refused_unless_qa_overrides_with_a_reason() {
     ));
     // A substitute and the quantities within tolerance: no reason needed.
     let chips2 = receive(&s, "CHIPS", "MILL", "C2", 100);
-    let fine = made(
+    let fine = make(
         &s,
-        batch(
-            "COOKIE",
-            "10",
-            None,
-            vec![ql(&dough, "9"), ql(&chips2, "1")],
-        ),
+        "COOKIE",
+        "10",
+        None,
+        vec![ql(&dough, "9"), ql(&chips2, "1")],
     );
     assert_eq!(fine.hold, None);
     // Outside the tolerance: a reason.
-    let e = made_err(
+    let e = make_err(
         &s,
-        batch(
-            "COOKIE",
-            "10",
-            None,
-            vec![ql(&dough, "9"), ql(&chips2, "3")],
-        ),
+        "COOKIE",
+        "10",
+        None,
+        vec![ql(&dough, "9"), ql(&chips2, "3")],
     );
     assert!(
         e.contains("CHIPS: 3 used, 1 expected (±10 %)") && e.contains("give the reason"),
@@ -483,14 +473,12 @@ fn recipes_are_versioned_and_batches_keep_the_version_they_used() {
     let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
     let eggs = receive(&s, "EGGS", "MILL", "E1", 100);
     let butter = receive(&s, "BUTTER", "MILL", "B1", 100);
-    let old = made(
+    let old = make(
         &s,
-        batch(
-            "DOUGH",
-            "100",
-            None,
-            vec![ql(&flour, "80"), ql(&eggs, "20")],
-        ),
+        "DOUGH",
+        "100",
+        None,
+        vec![ql(&flour, "80"), ql(&eggs, "20")],
     );
     // Version 2 adds butter.
     apply(
@@ -516,24 +504,20 @@ fn recipes_are_versioned_and_batches_keep_the_version_they_used() {
         "{e}"
     );
     // Today's batch without butter is now missing an input.
-    let e = made_err(
+    let e = make_err(
         &s,
-        batch(
-            "DOUGH",
-            "100",
-            None,
-            vec![ql(&flour, "80"), ql(&eggs, "20")],
-        ),
+        "DOUGH",
+        "100",
+        None,
+        vec![ql(&flour, "80"), ql(&eggs, "20")],
     );
     assert!(e.contains("BUTTER is missing (10 expected)"), "{e}");
-    let new = made(
+    let new = make(
         &s,
-        batch(
-            "DOUGH",
-            "100",
-            None,
-            vec![ql(&flour, "70"), ql(&eggs, "20"), ql(&butter, "10")],
-        ),
+        "DOUGH",
+        "100",
+        None,
+        vec![ql(&flour, "70"), ql(&eggs, "20"), ql(&butter, "10")],
     );
     let rows = s.yields(&YieldFilter::default()).unwrap();
     let version = |c: &LotCode| rows.iter().find(|r| &r.lot == c).unwrap().record.version;
@@ -565,14 +549,8 @@ fn yields_list_batches_outside_their_tolerance() {
     .unwrap();
     let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
     // 100 of flour should give 100 of dough; 92 is a 92 % yield, outside 5 %.
-    let low = made(
-        &s,
-        batch("DOUGH", "92", Some("L1"), vec![ql(&flour, "100")]),
-    );
-    let ok = made(
-        &s,
-        batch("DOUGH", "98", Some("L2"), vec![ql(&flour, "100")]),
-    );
+    let low = make(&s, "DOUGH", "92", Some("L1"), vec![ql(&flour, "100")]);
+    let ok = make(&s, "DOUGH", "98", Some("L2"), vec![ql(&flour, "100")]);
     let outside = s
         .yields(&YieldFilter {
             outside_only: true,
@@ -632,9 +610,12 @@ fn check_finds_a_damaged_allergen_index_and_a_hold_whose_reason_no_longer_stands
     let (d, s) = kitchen();
     let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
     let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
-    let c = made(
+    let c = make(
         &s,
-        batch("COOKIE", "30", None, vec![ql(&flour, "20"), ql(&pb, "5")]),
+        "COOKIE",
+        "30",
+        None,
+        vec![ql(&flour, "20"), ql(&pb, "5")],
     );
     assert!(c.hold.is_some());
     clean(&s);
