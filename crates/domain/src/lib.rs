@@ -24,7 +24,7 @@ pub use label_data::{LabelElement, MAX_LABEL_ELEMENTS, ScannedReceipt, describe_
 pub use lot::*;
 pub use party::*;
 pub use pattern::*;
-pub use plant::Plant;
+pub use plant::{LabelSize, Plant};
 pub use qty::*;
 mod request;
 pub mod text;

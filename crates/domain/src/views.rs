@@ -324,5 +324,10 @@ pub fn settings_changes(before: &Plant, after: &Plant) -> String {
         before.qa_users.join(", "),
         after.qa_users.join(", "),
     );
+    field(
+        "label size",
+        before.label_size.as_str().into(),
+        after.label_size.as_str().into(),
+    );
     cap(&parts.join("; "))
 }

@@ -182,6 +182,7 @@ fn samples() -> Vec<Command> {
             receipt_pattern: LotPattern::parse("R{YY}{JJJ}-{SEQ:3}", "p").unwrap(),
             batch_pattern: LotPattern::parse("B{YY}{JJJ}-{SEQ:3}", "p").unwrap(),
             qa_users: vec!["quinn".into(), "maria".into()],
+            label_size: lotline_domain::LabelSize::In4x6Dpi300,
         }),
         Command::AddItem(new_item()),
         Command::AddParty(new_party()),

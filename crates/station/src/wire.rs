@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 /// 5: heartbeats (`ServerMsg::Ping`, `ClientMsg::Pong`) and `Notice::Dropped`, the server's
 /// word to a client it dropped for not answering.
 /// 6: recipes, allergens, changeovers and yields (commands, queries and replies appended).
-pub const PROTOCOL: u32 = 6;
+/// 7: the plant's settings carry the label size.
+pub const PROTOCOL: u32 = 7;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.

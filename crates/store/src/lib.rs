@@ -791,6 +791,18 @@ impl Store {
             // before; a lot with no allergen entry carries none.
             open_recipe_tables(&w)?;
         }
+        if from < 10 {
+            // The plant's settings gained the label size: the one record re-encoded with
+            // the size every label had before (4x2 inches at 203 dpi).
+            let mut meta = w.open_table(META)?;
+            let old = match meta.get("plant")? {
+                Some(v) => Some(codec::decode::<old::PlantV9>(v.value(), "meta", &"plant")?),
+                None => None,
+            };
+            if let Some(old) = old {
+                meta.insert("plant", codec::encode(&old.upgrade()).as_slice())?;
+            }
+        }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
         w.commit()?;

@@ -32,7 +32,9 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    (`recipes`, `item_allergens`, `lot_allergens`, `allergen_lot_index`,
 ///    `batch_recipes`, `line_log`, `allergen_holds`). Nothing stored changes: a lot with no entry carries
 ///    no allergen and an item with no recipe is made as before.
-pub const SCHEMA_VERSION: u32 = 9;
+/// 10: the plant's settings carry the label size its printers hold (the record
+///    re-encoded, with the 4x2-inch, 203-dpi stock every label was laid out for before).
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -174,6 +176,29 @@ pub mod old {
     use chrono::NaiveDate;
     use lotline_domain::*;
     use serde::{Deserialize, Serialize};
+
+    /// Schemas 1 to 9: the plant's settings before the label size.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlantV9 {
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub receipt_pattern: LotPattern,
+        pub batch_pattern: LotPattern,
+        pub qa_users: Vec<String>,
+    }
+
+    impl PlantV9 {
+        pub fn upgrade(self) -> Plant {
+            Plant {
+                location: self.location,
+                gln: self.gln,
+                receipt_pattern: self.receipt_pattern,
+                batch_pattern: self.batch_pattern,
+                qa_users: self.qa_users,
+                label_size: LabelSize::default(),
+            }
+        }
+    }
 
     /// Schemas 1 to 4: an item before receiving temperatures and retirement.
     #[derive(Debug, Clone, Serialize, Deserialize)]
