@@ -374,13 +374,14 @@ impl GenerateArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PlantCmd {
-    /// Show the plant's identity, lot-code patterns and QA users.
+    /// Show the plant's identity, lot-code patterns, QA users and label size.
     Show {
         /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
-    /// Change the plant's identity, lot-code patterns or QA users; only what is given.
+    /// Change the plant's identity, lot-code patterns, QA users or label size; only what is
+    /// given.
     Set(PlantSet),
 }
 
@@ -450,6 +451,10 @@ pub struct PlantSet {
     /// Users who may hold, release, recall and correct, comma-separated ('' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// The label stock the printers hold, which lot labels are laid out for: 4x2-203,
+    /// 4x2-300, 4x6-203 or 4x6-300 (inches, printer dpi).
+    #[arg(long, value_name = "SIZE")]
+    pub label_size: Option<String>,
 }
 
 impl PlantSet {
@@ -474,6 +479,9 @@ impl PlantSet {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(s) = &self.label_size {
+            p.label_size = lotline_domain::LabelSize::parse(s, "label-size")?;
         }
         Ok(p)
     }
@@ -1118,8 +1126,12 @@ pub struct LabelArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub copies: u16,
     /// Write the ZPL to standard output instead of a printer.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "preview")]
     pub zpl: bool,
+    /// Show the label as text (its lines as printed, the barcode's text, what had to be
+    /// cut) instead of printing it.
+    #[arg(long)]
+    pub preview: bool,
     /// Print the label of a recalled or voided lot without asking.
     #[arg(long)]
     pub force: bool,
