@@ -207,6 +207,10 @@ pub struct InitArgs {
     /// file they are also the admins (default: you; '' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// The label stock the printers hold: 4x2-203 (the default), 4x2-300, 4x6-203 or
+    /// 4x6-300; `lotline plant set --label-size` changes it later.
+    #[arg(long, value_name = "SIZE")]
+    pub label_size: Option<String>,
     /// A first item, CODE,UNIT,KIND,NAME (the name may hold commas), e.g.
     /// 'FLOUR,kg,ingredient,All-purpose flour'. Repeat for more.
     #[arg(long, value_name = "CODE,UNIT,KIND,NAME")]

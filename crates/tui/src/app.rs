@@ -196,6 +196,9 @@ impl App {
 
     /// Keys go into a text field.
     pub fn wants_text(&self) -> bool {
+        if self.labels.preview.is_some() {
+            return false;
+        }
         if self.exports.shown() {
             return self.exports.wants_text();
         }
@@ -210,7 +213,7 @@ impl App {
 
     /// The keymap layers consulted now, most specific first.
     pub fn layers(&self) -> Vec<Layer> {
-        if self.exports.shown() {
+        if self.exports.shown() || self.labels.preview.is_some() {
             return vec![Layer::Form, Layer::Global];
         }
         match self.screen {
@@ -397,6 +400,7 @@ impl App {
                 self.clear_screen = true;
                 Outcome::changed()
             }
+            _ if self.labels.preview.is_some() => super::labels::preview_action(self, a),
             _ if self.exports.shown() => super::exports::action(self, a, station),
             Action::FdaExport => super::exports::open_fda(self, station),
             Action::ShippingKdes => super::exports::open_kde(self),
@@ -744,6 +748,9 @@ impl App {
             ),
             None => cursor,
         };
+        if let Some(p) = &self.labels.preview {
+            super::labels::render(p, buf, body, &ui);
+        }
         self.draw_footer(buf, footer);
         self.draw_status(buf, status, &status_lines);
         draw::safe_cells(buf, area);
@@ -840,6 +847,9 @@ impl App {
 
     /// Whether a binding does anything where the cursor is now (for the footer).
     fn hint_applies(&self, a: Action) -> bool {
+        if self.labels.preview.is_some() {
+            return super::labels::hint(a).is_some();
+        }
         if self.exports.shown() {
             return super::exports::hint_applies(self, a);
         }
@@ -878,6 +888,11 @@ impl App {
 
     /// What Enter and Esc do in the Lots screen's fields, which are not form fields.
     fn hint_desc(&self, a: Action, desc: &str) -> String {
+        if self.labels.preview.is_some()
+            && let Some(d) = super::labels::hint(a)
+        {
+            return d.into();
+        }
         if self.exports.shown() {
             return super::exports::hint_desc(self, a)
                 .map(str::to_string)

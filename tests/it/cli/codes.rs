@@ -250,7 +250,7 @@ fn a_label_is_previewed_as_text_and_laid_out_for_the_plant_s_label_size() {
         "{shown}"
     );
     assert!(shown.contains(&format!("| LOT {eggs} ")), "{shown}");
-    assert!(shown.contains("GS1-128 barcode, 0.25 mm bars"), "{shown}");
+    assert!(shown.contains("GS1-128 barcode, 0.25 mm |||"), "{shown}");
     assert!(
         shown.contains(&format!("(01)00614141000036(17)261130(10){eggs}")),
         "{shown}"

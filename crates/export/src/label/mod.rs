@@ -479,20 +479,29 @@ impl Layout {
         z
     }
 
+    /// The label's lines top to bottom as printed, the barcode as a line saying what it is.
+    pub fn rows(&self) -> Vec<String> {
+        let mm = f64::from(self.module) * 25.4 / f64::from(self.size.dpi());
+        self.blocks
+            .iter()
+            .map(|b| match b {
+                Block::Text { text, .. } => text.clone(),
+                Block::Barcode { .. } => {
+                    format!("||| {} barcode, {mm:.2} mm |||", self.symbology)
+                }
+            })
+            .collect()
+    }
+
+    /// The label stock it is laid out for.
+    pub fn size(&self) -> LabelSize {
+        self.size
+    }
+
     /// The label as text, line for line as printed, for a look before printing.
     pub fn preview(&self) -> String {
         let (w, h) = self.size.dots();
-        let mm = f64::from(self.module) * 25.4 / f64::from(self.size.dpi());
-        let mut rows: Vec<String> = Vec::new();
-        for b in &self.blocks {
-            match b {
-                Block::Text { text, .. } => rows.push(text.clone()),
-                Block::Barcode { .. } => rows.push(format!(
-                    "||||| {} barcode, {mm:.2} mm bars |||||",
-                    self.symbology
-                )),
-            }
-        }
+        let rows = self.rows();
         let inner = rows.iter().map(|r| r.width()).max().unwrap_or(0);
         let rule = format!("+{}+\n", "-".repeat(inner + 2));
         let mut out = format!("{} ({w} x {h} dots)\n{rule}", self.size);

@@ -306,7 +306,7 @@ fn the_preview_shows_the_lines_as_printed_and_what_was_cut() {
         "{p}"
     );
     assert!(p.contains("| LOT R26325-007 "), "{p}");
-    assert!(p.contains("GS1-128 barcode, 0.25 mm bars"), "{p}");
+    assert!(p.contains("GS1-128 barcode, 0.25 mm |||"), "{p}");
     assert!(
         p.contains("(01)00614141000036(17)261221(10)R26325-007"),
         "{p}"
