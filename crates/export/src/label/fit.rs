@@ -1,5 +1,6 @@
-//! Text that fits the label: a line is set smaller (down to four fifths of its size) or
-//! wrapped onto its second line before anything is cut, and a cut is always marked "…".
+//! Text that fits the label: a line is set smaller (down to a least size its caller
+//! gives) or wrapped onto its second line before anything is cut, and a cut is always
+//! marked "…".
 //!
 //! The printer measures its own font; we cannot ask it. Widths here are estimates of the
 //! Zebra scalable font (`^A0`, a condensed sans serif) that err wide, so what we say fits
@@ -38,10 +39,10 @@ pub struct Fitted {
 }
 
 /// Set `text` in at most `max_lines` lines of `room` dots, at font height `h` or smaller
-/// (not below four fifths of it): one line at full size, else one line a little smaller,
-/// else wrapped, else wrapped smaller; only then cut, with [`CUT`] at the end.
-pub fn fit(text: &str, room: u32, h: u32, max_lines: usize) -> Fitted {
-    let min = (h * 4).div_ceil(5);
+/// (not below `min`): one line at full size, else one line smaller, else wrapped, else
+/// wrapped smaller; only then cut, with [`CUT`] at the end.
+pub fn fit(text: &str, room: u32, h: u32, min: u32, max_lines: usize) -> Fitted {
+    let min = min.clamp(1, h);
     let sizes = || (min..=h).rev();
     let text = text.trim();
     if let Some(s) = sizes().find(|&s| width(text, s) <= room) {
@@ -113,7 +114,7 @@ mod tests {
 
     #[test]
     fn short_text_stays_whole_at_full_size() {
-        let f = fit("EGGS  Shell eggs", 772, 34, 2);
+        let f = fit("EGGS  Shell eggs", 772, 34, 28, 2);
         assert_eq!(f.lines, ["EGGS  Shell eggs"]);
         assert_eq!((f.height, f.cut), (34, false));
     }
@@ -122,7 +123,7 @@ mod tests {
     fn a_little_too_long_is_set_smaller_before_it_wraps() {
         let text = "COOKIE-CC  Chocolate chip cookies";
         let room = width(text, 30);
-        let f = fit(text, room, 34, 2);
+        let f = fit(text, room, 34, 28, 2);
         assert_eq!(f.lines.len(), 1);
         assert!(f.height < 34 && f.height >= 28 && !f.cut, "{f:?}");
     }
@@ -130,7 +131,7 @@ mod tests {
     #[test]
     fn longer_text_wraps_onto_two_lines_and_loses_nothing() {
         let text = "COOKIE-CC  Chocolate chip cookies 12 x 200 g";
-        let f = fit(text, 600, 34, 2);
+        let f = fit(text, 600, 34, 28, 2);
         assert_eq!(f.lines.len(), 2, "{f:?}");
         assert!(!f.cut);
         assert_eq!(
@@ -144,7 +145,7 @@ mod tests {
     fn what_cannot_fit_on_two_lines_is_cut_with_a_mark() {
         let text =
             "Organic stone-ground whole wheat flour from the north field, unbleached, 25 kg sack";
-        let f = fit(text, 300, 34, 2);
+        let f = fit(text, 300, 34, 28, 2);
         assert!(f.cut);
         assert_eq!(f.lines.len(), 2);
         assert!(f.lines[1].ends_with(CUT), "{f:?}");
@@ -153,9 +154,9 @@ mod tests {
 
     #[test]
     fn a_word_wider_than_the_label_is_broken_and_wide_characters_count_double() {
-        let f = fit(&"X".repeat(60), 400, 30, 2);
+        let f = fit(&"X".repeat(60), 400, 30, 24, 2);
         assert!(f.lines.iter().all(|l| width(l, f.height) <= 400), "{f:?}");
         assert_eq!(width("豆腐", 30), 2 * 30);
-        assert!(fit(&"豆腐".repeat(12), 200, 30, 2).cut);
+        assert!(fit(&"豆腐".repeat(12), 200, 30, 24, 2).cut);
     }
 }

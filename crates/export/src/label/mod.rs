@@ -171,7 +171,8 @@ fn geometry(size: LabelSize) -> Geometry {
         max_module: s(max_module),
     };
     if tall {
-        g(30, 40, 60, 96, 38, 30, 260, 4)
+        // A case or pallet label, read from further away: larger type and taller bars.
+        g(30, 48, 72, 120, 44, 34, 300, 4)
     } else {
         g(20, 26, 34, 48, 24, 20, 96, 3)
     }
@@ -362,7 +363,8 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
     let code = barcode(item, lot, &g);
     let mut notes = Vec::new();
     // Bottom up: the human-readable line, then the bars above it.
-    let hri_fit = fit::fit(&code.hri, room, g.hri, 2);
+    // The barcode's text may be set down to half size: broken mid-element it reads badly.
+    let hri_fit = fit::fit(&code.hri, room, g.hri, g.hri / 2, 2);
     let lead = |h: u32| h + h.div_ceil(6);
     let hri_y = g.height - g.margin / 2 - hri_fit.lines.len() as u32 * lead(hri_fit.height);
     let bar_y = hri_y - g.margin / 4 - g.bar;
@@ -389,7 +391,13 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
                 Style::Body => g.body,
             } * scale
                 / 100;
-            let f = fit::fit(&clean(&line.text), room, h, line.max_lines);
+            // Names are set down to four fifths before they wrap; the lot code, one word,
+            // down to half, so that it stays on one line.
+            let min = match line.style {
+                Style::Lot => h / 2,
+                _ => (h * 4).div_ceil(5),
+            };
+            let f = fit::fit(&clean(&line.text), room, h, min, line.max_lines);
             if f.cut {
                 cut.push(line.what);
             }
