@@ -71,15 +71,20 @@ impl Plant {
 
 /// The label stock a plant prints its lot labels on: width and height in inches and the
 /// printer's resolution. A fixed set, because each has a layout that was checked to fit
-/// (the label tests render every one and read its barcode back).
+/// (the label tests render every one and read its barcode back). Named in JSON as the
+/// setting is typed; stored by position, so variants are only ever appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum LabelSize {
     /// 4 x 2 inches at 203 dpi: the common shipping-label stock and printer.
     #[default]
+    #[serde(rename = "4x2-203")]
     In4x2Dpi203,
+    #[serde(rename = "4x2-300")]
     In4x2Dpi300,
     /// 4 x 6 inches: a pallet or case label with room for large type.
+    #[serde(rename = "4x6-203")]
     In4x6Dpi203,
+    #[serde(rename = "4x6-300")]
     In4x6Dpi300,
 }
 

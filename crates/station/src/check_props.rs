@@ -443,6 +443,10 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
             .ok_or_else(|| "not a direction".into()),
         // `return --shipment` takes any text; an import's `lotline:returnOf` likewise.
         "shipment" => Ok(()),
+        // `plant set --label-size 4x6-203`.
+        "label_size" => lotline_domain::LabelSize::parse(v, key)
+            .map(|_| ())
+            .map_err(|e| e.problem),
         // Dates: `parse_date` of what serde wrote.
         // Allergen names (`allergens set`, `item allergens`, `changeover --cleared`): one
         // name each, split on commas.

@@ -72,9 +72,15 @@ impl Element {
         self.ai == "10"
     }
 
-    /// What it is, for a note on the preview.
+    /// What it is, for a note on the preview (only those a label may leave out).
     fn title(&self) -> &'static str {
-        lotline_domain::scan::ai_title(&self.ai)
+        match self.ai.as_str() {
+            "17" => "expiry date",
+            "11" => "production date",
+            ai if ai.starts_with("310") => "net weight in kg",
+            ai if ai.starts_with("320") => "net weight in lb",
+            _ => "element string",
+        }
     }
 }
 
@@ -426,7 +432,7 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         notes.push(format!(
             "({}) {} is left out of the barcode: it does not fit the label's width at {:.2} mm bars; it is printed as text",
             e.ai,
-            e.title().to_lowercase(),
+            e.title(),
             mm(g.min_module)
         ));
     }

@@ -359,4 +359,28 @@ fn the_allergen_line_comes_from_the_lot_and_is_left_off_when_none() {
     // The line stays above the barcode, which still reads back (see scan_back).
     let at = |needle: &str| z.lines().position(|l| l.contains(needle)).unwrap();
     assert!(at("Contains:") < at("^BC"), "{z}");
+fn what_the_width_cannot_hold_leaves_the_barcode_production_date_first() {
+    let (i, mut l) = made("90614141000015", Unit::Kg, "12.5");
+    l.code = LotCode::parse("B26277-004", "l").unwrap();
+    let lay = layout(&Plant::default(), &i, &l);
+    assert_eq!(
+        lay.barcode_text(),
+        "(01)90614141000015(17)261221(3101)000125(10)B26277-004"
+    );
+    assert_eq!(
+        lay.notes(),
+        [
+            "(11) production date is left out of the barcode: it does not fit the label's width at 0.25 mm bars; it is printed as text"
+        ]
+    );
+    assert!(lay.zpl().contains("Made 2026-11-21"));
+    // The longest lot code (10) takes: only what finds the lot stays in the bars.
+    l.code = LotCode::parse("ABCDEFGHIJKLMNOPQRST", "l").unwrap();
+    let lay = layout(&Plant::default(), &i, &l);
+    assert_eq!(
+        lay.barcode_text(),
+        "(01)90614141000015(10)ABCDEFGHIJKLMNOPQRST"
+    );
+    let left: Vec<&str> = lay.notes().iter().map(|n| &n[..5]).collect();
+    assert_eq!(left, ["(11) ", "(3101", "(17) "]);
 }
