@@ -517,3 +517,75 @@ fn the_old_mode_d_label_is_what_this_renderer_refuses() {
     // 104 + 48 + 2*42 + 3*42 + 4*17 + 5*18 + 6*19 + 7*35 = 879 = 8*103 + 55.
     assert_eq!(values(">:PJJ123C"), [104, 48, 42, 42, 17, 18, 19, 35, 55]);
 }
+
+mod any_lot {
+    use super::super::tests::{item, lot};
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+        /// Any lot code, name, quantity, unit, expiry and origin on any size: the label
+        /// lays out without overlap, and its barcode reads back to the lot code and the
+        /// values it carries, however a scanner types it.
+        #[test]
+        fn any_label_reads_back_what_it_carries(
+            code in "[A-Z0-9][A-Z0-9_./-]{0,39}",
+            gtin in 0..3usize,
+            milli in 1i64..2_000_000_000,
+            unit in 0..4usize,
+            expiry in proptest::option::of(0u64..3000),
+            produced in any::<bool>(),
+            size in 0..4usize,
+            name in "\\PC{0,120}",
+        ) {
+            let mut i = item([None, Some("00614141000036"), Some("90614141000015")][gtin]);
+            i.description.name = name;
+            let mut l = lot();
+            l.code = LotCode::parse(&code, "lot").unwrap();
+            l.unit = [Unit::Kg, Unit::Lb, Unit::G, Unit::Case][unit];
+            l.quantity = Qty(milli);
+            let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            l.expiry = expiry.map(|d| start + chrono::Days::new(d));
+            if produced {
+                l.origin = Origin::Produced { line: None };
+            }
+            let plant = Plant { label_size: LabelSize::ALL[size], ..Plant::default() };
+            let z = zpl(&plant, &i, &l);
+            let (text, aim) = decode(&z);
+            for t in typed(&text, &aim) {
+                let s = scan::parse(&t, &ScanConfig::default())
+                    .unwrap_or_else(|e| panic!("{t:?} from {z}: {e}"));
+                prop_assert_eq!(lotline_station::lookup::scanned_text(&s), Some(code.as_str()));
+                if let Some(g) = &i.gtin && code.len() <= 20 {
+                    prop_assert_eq!(s.gtin(), Some(g.as_str()));
+                    if let Some(e) = s.expiry() {
+                        prop_assert_eq!(Some(e), l.expiry);
+                    }
+                    // The weight, when the label carries one, is the lot's quantity exactly:
+                    // v with n decimals is the quantity in thousandths (of a g: millionths
+                    // of a kg).
+                    let weight = s.elements().iter().find(|e| {
+                        e.ai.len() == 4 && (e.ai.starts_with("310") || e.ai.starts_with("320"))
+                    });
+                    if let Some(e) = weight {
+                        let n = u32::from(e.ai.as_bytes()[3] - b'0');
+                        let v: i128 = e.value.parse().unwrap();
+                        let (family, places) = match l.unit {
+                            Unit::Kg => ("310", 3),
+                            Unit::G => ("310", 6),
+                            Unit::Lb => ("320", 3),
+                            _ => ("none", 0),
+                        };
+                        prop_assert!(e.ai.starts_with(family), "{} for {:?}", e.ai, l.unit);
+                        prop_assert_eq!(
+                            v * 10i128.pow(places),
+                            i128::from(l.quantity.0) * 10i128.pow(n)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
