@@ -205,10 +205,8 @@ fn from_flags(a: &InitArgs) -> Res<PlantSetup> {
         t.insert(k, v.clone().unwrap_or_default());
     }
     t.insert("qa-users", a.qa_users.clone().unwrap_or_else(me));
-    let mut plant = setup::plant_from(getter(&t))?;
-    if let Some(size) = &a.label_size {
-        plant.label_size = lotline_domain::LabelSize::parse(size, "label-size")?;
-    }
+    t.insert("label-size", a.label_size.clone().unwrap_or_default());
+    let plant = setup::plant_from(getter(&t))?;
     let mut s = PlantSetup {
         plant,
         items: Vec::new(),
