@@ -15,8 +15,11 @@ pub fn label(st: &dyn Station, out: &mut impl Write, l: &LabelArgs) -> Res {
     if l.preview {
         // A look, not a label: nothing is printed, so nothing to confirm; the status is
         // said all the same.
-        let item = st.item(lot.item.clone())?;
-        out.write_all(lotline_export::label::preview(&st.plant()?, &item, &lot).as_bytes())?;
+        out.write_all(
+            lotline_export::label::lot_layout(st, &code)?
+                .preview()
+                .as_bytes(),
+        )?;
         if matches!(lot.status, LotStatus::Recalled | LotStatus::Voided) {
             writeln!(
                 out,

@@ -410,7 +410,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x06\x06dock-1"
+            b"\x0f\0\0\0lotline\x07\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {

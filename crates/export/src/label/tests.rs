@@ -359,6 +359,9 @@ fn the_allergen_line_comes_from_the_lot_and_is_left_off_when_none() {
     // The line stays above the barcode, which still reads back (see scan_back).
     let at = |needle: &str| z.lines().position(|l| l.contains(needle)).unwrap();
     assert!(at("Contains:") < at("^BC"), "{z}");
+}
+
+#[test]
 fn what_the_width_cannot_hold_leaves_the_barcode_production_date_first() {
     let (i, mut l) = made("90614141000015", Unit::Kg, "12.5");
     l.code = LotCode::parse("B26277-004", "l").unwrap();
