@@ -10,11 +10,11 @@
 mod checks;
 
 use crate::{
-    Adjustment, AuditTrail, CheckReport, Delivery, Direction, EpcisImport, Event, EventPageRows,
+    Adjustment, AuditTrail, CheckReport, Delivery, DraftForm, DraftSave, Direction, EpcisImport, Event, EventPageRows,
     HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot, LotCode, LotFilter,
     LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary, MockRecallView, NewBatch,
     NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment, Party, PartyId, Plant,
-    RecallReport, RecallScope, StartMockRecall, Stats, StatusChange, Trace, VoidEvent,
+    RecallReport, RecallScope, Resume, StartMockRecall, Stats, StatusChange, Trace, VoidEvent,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,12 @@ pub enum Command {
     /// A receipt from a scanned supplier label, with the label's other GS1 elements kept
     /// beside it (`EventKind::LabelData`) in the same transaction.
     ReceiveScanned(crate::ScannedReceipt),
+    /// Keep this form's unsaved state for the caller at their station (not a record:
+    /// docs/server.md, "Drafts").
+    SaveDraft(DraftSave),
+    /// Forget the caller's draft of `form` at `station` (their own station, or the one a
+    /// draft they took over was typed at).
+    DropDraft { station: String, form: DraftForm },
 }
 
 impl Command {
@@ -90,6 +96,11 @@ impl Command {
             c if c.needs_qa() => Role::Qa,
             _ => Role::Operator,
         }
+    }
+
+    /// A draft's keeping or forgetting: no record, no event, nothing another station shows.
+    pub fn is_draft(&self) -> bool {
+        matches!(self, Command::SaveDraft(_) | Command::DropDraft { .. })
     }
 
     /// Whether several of these may share one transaction (group commit): the floor's
@@ -220,6 +231,9 @@ pub enum Query {
     BackupDone {
         id: u64,
     },
+    /// The caller's drafts and the last thing they saved at this station: what the app
+    /// offers on return.
+    Resume,
 }
 
 /// Which events an audit lists; every given field must match.
@@ -281,6 +295,7 @@ pub enum Reply {
     MaybeEventIds(Option<Vec<u64>>),
     BackupOffer(BackupOffer),
     Bytes(Vec<u8>),
+    Resume(Resume),
 }
 
 /// Who is calling, as the station established it: the operator from the operating

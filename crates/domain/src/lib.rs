@@ -24,7 +24,7 @@ pub use label_data::{LabelElement, MAX_LABEL_ELEMENTS, ScannedReceipt, describe_
 pub use lot::*;
 pub use party::*;
 pub use pattern::*;
-pub use plant::Plant;
+pub use plant::{Plant, check_draft_hours};
 pub use qty::*;
 mod request;
 pub mod text;
@@ -45,3 +45,5 @@ pub mod words;
 pub use trace::*;
 mod views;
 pub use views::*;
+mod draft;
+pub use draft::*;

@@ -300,5 +300,10 @@ pub fn settings_changes(before: &Plant, after: &Plant) -> String {
         before.qa_users.join(", "),
         after.qa_users.join(", "),
     );
+    field(
+        "draft hours",
+        before.draft_hours.to_string(),
+        after.draft_hours.to_string(),
+    );
     cap(&parts.join("; "))
 }

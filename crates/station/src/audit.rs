@@ -60,6 +60,8 @@ pub fn tried(c: &Command) -> (String, Option<LotCode>) {
             count.lot.clone(),
         ),
         Command::FinishMockRecall { recall, .. } => (format!("finish mock recall {recall}"), None),
+        Command::SaveDraft(d) => (format!("keep a draft of {}", d.form.name()), None),
+        Command::DropDraft { form, .. } => (format!("discard a draft of {}", form.name()), None),
     }
 }
 

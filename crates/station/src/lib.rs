@@ -9,6 +9,7 @@ mod check_props;
 pub mod copies;
 pub(crate) mod core;
 pub mod demo;
+pub mod drafts;
 pub mod file;
 #[cfg(test)]
 mod full_disk;

@@ -56,6 +56,7 @@ macro_rules! each_table {
         $plain!(MOCK_RECALLS);
         $plain!(SETTINGS_CHANGES);
         $plain!(REFUSALS);
+        $plain!(DRAFTS);
     };
 }
 

@@ -5,6 +5,7 @@ mod audit;
 pub mod backup;
 mod check;
 mod codec;
+mod drafts;
 mod error;
 mod exchange;
 #[cfg(any(test, feature = "test-util"))]
@@ -783,6 +784,18 @@ impl Store {
             w.open_table(MOCK_RECALLS)?;
         }
         // 8: label data kept with receipts is a new event kind; nothing to copy.
+        if from < 9 {
+            // The plant's settings gained the hours drafts are kept: the one record is
+            // read as it was and written with the default.
+            let mut meta = w.open_table(META)?;
+            let old: Option<old::PlantV7> = match meta.get("plant")? {
+                Some(v) => Some(codec::decode(v.value(), "meta", &"plant")?),
+                None => None,
+            };
+            if let Some(p) = old {
+                meta.insert("plant", codec::encode(&p.upgrade()).as_slice())?;
+            }
+        }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
         w.commit()?;

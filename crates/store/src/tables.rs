@@ -28,7 +28,10 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    keeps an older lotline from reading events it does not know as damage.
 /// 8: a scanned supplier label's GS1 elements kept with its receipt (an event kind,
 ///    `LabelData`). Nothing stored changes; as for 7.
-pub const SCHEMA_VERSION: u32 = 8;
+/// 9: the plant's settings say how many hours a clerk's draft is kept (`draft_hours`);
+///    the plant record is re-encoded with the default. Drafts have a table of their own
+///    (`DRAFTS`), created by the first draft.
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -121,6 +124,13 @@ pub const SETTINGS_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("
 /// older than it.
 pub const REFUSALS: TableDefinition<u64, &[u8]> = TableDefinition::new("refusals");
 
+/// (user, station, form number) → Draft (record): what a clerk typed and has not saved,
+/// one per user, station and form (`lotline_domain::Draft`). Never a record of the plant:
+/// no event, trace, export or `check` reads it; saving the form removes it, and drafts
+/// older than the plant's draft hours are removed by the next draft written. Created by
+/// the first draft on files older than it, like `EPCIS_EVENTS`.
+pub const DRAFTS: TableDefinition<(&str, &str, u8), &[u8]> = TableDefinition::new("drafts");
+
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
     use redb::MultimapTableDefinition;
@@ -145,6 +155,29 @@ pub mod old {
     use chrono::NaiveDate;
     use lotline_domain::*;
     use serde::{Deserialize, Serialize};
+
+    /// Schemas 1 to 8: the plant's settings before drafts' hours.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlantV7 {
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub receipt_pattern: LotPattern,
+        pub batch_pattern: LotPattern,
+        pub qa_users: Vec<String>,
+    }
+
+    impl PlantV7 {
+        pub fn upgrade(self) -> Plant {
+            Plant {
+                location: self.location,
+                gln: self.gln,
+                receipt_pattern: self.receipt_pattern,
+                batch_pattern: self.batch_pattern,
+                qa_users: self.qa_users,
+                draft_hours: DEFAULT_DRAFT_HOURS,
+            }
+        }
+    }
 
     /// Schemas 1 to 4: an item before receiving temperatures and retirement.
     #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -52,6 +52,10 @@ impl Command {
                 s.receipt.check()?;
                 s.validate()
             }
+            Command::SaveDraft(d) => d.check(),
+            Command::DropDraft { station, .. } => {
+                crate::text::station_name(station, "station").map(|_| ())
+            }
         }
     }
 }
@@ -102,7 +106,8 @@ impl Query {
             // is at most a part (see `copies`).
             | Query::BackupStart
             | Query::BackupPart { .. }
-            | Query::BackupDone { .. } => Ok(()),
+            | Query::BackupDone { .. }
+            | Query::Resume => Ok(()),
         }
     }
 }

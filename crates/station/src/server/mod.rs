@@ -815,10 +815,14 @@ fn write_loop(shared: &Shared, rx: Receiver<WriteJob>) {
             }
         }
         for job in alone {
+            // A draft is nobody else's business: no notice for it.
+            let draft = job.command.is_draft();
             let result = shared
                 .core
                 .call(&job.caller, Request::Command(job.command), Vec::new);
-            if let Ok(r) = &result {
+            if let Ok(r) = &result
+                && !draft
+            {
                 events.extend(reply_events(r));
                 stations.push(job.caller.station.clone());
             }
