@@ -439,6 +439,10 @@ pub struct PlantSet {
     /// Users who may hold, release, recall and correct, comma-separated ('' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// Hours a clerk's unsaved form (a draft) is kept for them to come back to: 1 to 744,
+    /// 12 unless set.
+    #[arg(long, value_name = "HOURS")]
+    pub draft_hours: Option<u16>,
 }
 
 impl PlantSet {
@@ -463,6 +467,10 @@ impl PlantSet {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(h) = self.draft_hours {
+            lotline_domain::check_draft_hours(h)?;
+            p.draft_hours = h;
         }
         Ok(p)
     }
