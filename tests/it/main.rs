@@ -18,6 +18,7 @@ mod cli_init;
 mod cli_recall;
 mod damaged;
 mod deploy;
+mod drafts;
 mod epcis;
 mod epcis_partner;
 mod faults;

@@ -10,11 +10,12 @@
 mod checks;
 
 use crate::{
-    Adjustment, AuditTrail, CheckReport, Delivery, DraftForm, DraftSave, Direction, EpcisImport, Event, EventPageRows,
-    HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot, LotCode, LotFilter,
-    LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary, MockRecallView, NewBatch,
-    NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment, Party, PartyId, Plant,
-    RecallReport, RecallScope, Resume, StartMockRecall, Stats, StatusChange, Trace, VoidEvent,
+    Adjustment, AuditTrail, CheckReport, Delivery, Direction, DraftForm, DraftSave, EpcisImport,
+    Event, EventPageRows, HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot,
+    LotCode, LotFilter, LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary,
+    MockRecallView, NewBatch, NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment,
+    Party, PartyId, Plant, RecallReport, RecallScope, Resume, StartMockRecall, Stats, StatusChange,
+    Trace, VoidEvent,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -76,7 +77,10 @@ pub enum Command {
     SaveDraft(DraftSave),
     /// Forget the caller's draft of `form` at `station` (their own station, or the one a
     /// draft they took over was typed at).
-    DropDraft { station: String, form: DraftForm },
+    DropDraft {
+        station: String,
+        form: DraftForm,
+    },
 }
 
 impl Command {

@@ -147,7 +147,11 @@ mod tests {
         let at: DateTime<Utc> = "2026-12-07T08:00:00Z".parse().unwrap();
         let later = |h: i64| at + chrono::Duration::hours(h);
         assert!(!draft_expired(at, later(12), 12));
-        assert!(draft_expired(at, later(12) + chrono::Duration::seconds(1), 12));
+        assert!(draft_expired(
+            at,
+            later(12) + chrono::Duration::seconds(1),
+            12
+        ));
         assert!(!draft_expired(at, later(30), 48));
     }
 

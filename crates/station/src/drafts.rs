@@ -86,7 +86,11 @@ impl Core {
     /// Before a draft is kept: the session is the caller's own (whatever the client
     /// sent), and a draft another live session of theirs keeps at this station is not
     /// written over.
-    pub(crate) fn draft_command(&self, caller: &Caller, c: &mut Command) -> Result<(), StationError> {
+    pub(crate) fn draft_command(
+        &self,
+        caller: &Caller,
+        c: &mut Command,
+    ) -> Result<(), StationError> {
         let Command::SaveDraft(d) = c else {
             return Ok(());
         };
@@ -149,7 +153,12 @@ mod tests {
         Core::new(store, Roles::from_plant()).with_clock(Clock::Fixed(at.parse().unwrap()))
     }
 
-    fn save(core: &Core, who: &Caller, form: DraftForm, bytes: &[u8]) -> Result<Reply, StationError> {
+    fn save(
+        core: &Core,
+        who: &Caller,
+        form: DraftForm,
+        bytes: &[u8],
+    ) -> Result<Reply, StationError> {
         core.call(
             who,
             Request::Command(Command::SaveDraft(DraftSave {
@@ -162,7 +171,10 @@ mod tests {
     }
 
     fn resume(core: &Core, who: &Caller) -> Resume {
-        match core.call(who, Request::Query(Query::Resume), Vec::new).unwrap() {
+        match core
+            .call(who, Request::Query(Query::Resume), Vec::new)
+            .unwrap()
+        {
             Reply::Resume(r) => r,
             other => panic!("{other:?}"),
         }
@@ -245,13 +257,21 @@ mod tests {
         let e = save(&core, &second, DraftForm::Receive, b"second").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Busy);
         assert!(e.message.contains("keeps this form's draft"), "{e}");
-        let kept = core.store().draft("ana", "hh-3", DraftForm::Receive).unwrap().unwrap();
+        let kept = core
+            .store()
+            .draft("ana", "hh-3", DraftForm::Receive)
+            .unwrap()
+            .unwrap();
         assert_eq!(kept.bytes, b"first");
         // Another form is free; and once the first session is gone, so is this one.
         save(&core, &second, DraftForm::Ship, b"ship").unwrap();
         drop(first_live);
         save(&core, &second, DraftForm::Receive, b"second").unwrap();
-        let kept = core.store().draft("ana", "hh-3", DraftForm::Receive).unwrap().unwrap();
+        let kept = core
+            .store()
+            .draft("ana", "hh-3", DraftForm::Receive)
+            .unwrap()
+            .unwrap();
         assert_eq!(kept.bytes, b"second");
         assert_eq!(kept.session, second.session);
     }
@@ -304,7 +324,10 @@ mod tests {
         assert!(resume(&core, &ana).drafts.is_empty());
         let bo = Caller::new("bo", vec![], "hh-1");
         save(&core, &bo, DraftForm::Receive, b"new").unwrap();
-        assert_eq!(core.store().draft("ana", "hh-3", DraftForm::Trace).unwrap(), None);
+        assert_eq!(
+            core.store().draft("ana", "hh-3", DraftForm::Trace).unwrap(),
+            None
+        );
         // Not a record: the plant's check has nothing to say of drafts.
         let report = core.store().check().unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);

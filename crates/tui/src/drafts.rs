@@ -7,8 +7,8 @@
 //! is saved like a typed one, through every check.
 
 use super::form::Form;
-use lotline_domain::{DraftForm, DraftOffer, LastSaved};
 use chrono::{DateTime, FixedOffset, Utc};
+use lotline_domain::{DraftForm, DraftOffer, LastSaved};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -176,7 +176,12 @@ fn describe(form: DraftForm, s: &FormState) -> Option<String> {
         DraftForm::Produce => {
             let head = format!(
                 "making {}",
-                format!("{} {}", s.value("qty"), or_blank(s.value("item"), "a batch")).trim()
+                format!(
+                    "{} {}",
+                    s.value("qty"),
+                    or_blank(s.value("item"), "a batch")
+                )
+                .trim()
             );
             let inputs = match n {
                 0 => String::new(),
@@ -210,8 +215,18 @@ pub fn last_saved_line(l: &LastSaved, tz: FixedOffset) -> String {
             .unwrap_or_default()
     };
     let what = match &e.kind {
-        EventKind::Receive(r) => format!("{} {} {}", lot(first), r.qty, first.map_or(String::new(), |l| l.unit.to_string())),
-        EventKind::Produce(b) => format!("{} {} {}", lot(first), b.qty, first.map_or(String::new(), |l| l.unit.to_string())),
+        EventKind::Receive(r) => format!(
+            "{} {} {}",
+            lot(first),
+            r.qty,
+            first.map_or(String::new(), |l| l.unit.to_string())
+        ),
+        EventKind::Produce(b) => format!(
+            "{} {} {}",
+            lot(first),
+            b.qty,
+            first.map_or(String::new(), |l| l.unit.to_string())
+        ),
         EventKind::Ship(s) => format!(
             "shipment to {}, {} line{}",
             s.customer,
@@ -233,6 +248,9 @@ pub fn last_saved_line(l: &LastSaved, tz: FixedOffset) -> String {
 pub struct Keeper {
     /// What the station holds of each form, as far as this app knows.
     sent: HashMap<DraftForm, Vec<u8>>,
+    /// The forms as last noted: a difference from these is typing, which restarts the
+    /// quiet period.
+    seen: Vec<(DraftForm, Option<Vec<u8>>)>,
     /// A form's state differs from what was sent since then.
     changed: Option<Instant>,
     /// Forms whose draft another live session of this user keeps: not sent from here.
@@ -249,6 +267,7 @@ impl Default for Keeper {
     fn default() -> Keeper {
         Keeper {
             sent: HashMap::new(),
+            seen: Vec::new(),
             changed: None,
             held: HashSet::new(),
             offers: Vec::new(),
@@ -261,6 +280,10 @@ impl Default for Keeper {
 impl Keeper {
     /// Note the forms as they are now: a change starts (or restarts) the quiet period.
     pub fn note(&mut self, now: Instant, forms: &[(DraftForm, Option<Vec<u8>>)]) {
+        if self.seen.as_slice() == forms {
+            return;
+        }
+        self.seen = forms.to_vec();
         if forms.iter().any(|(f, b)| !self.same(*f, b.as_deref())) {
             self.changed = Some(now);
         }
@@ -396,11 +419,15 @@ mod tests {
         let forms = vec![(DraftForm::Receive, Some(vec![1]))];
         k.note(t0, &forms);
         assert_eq!(k.due(), Some(t0 + QUIET));
+        // The same forms again: no typing, so the quiet period runs on.
         k.note(t0 + QUIET / 2, &forms);
+        assert_eq!(k.due(), Some(t0 + QUIET));
+        let typed = vec![(DraftForm::Receive, Some(vec![1, 2]))];
+        k.note(t0 + QUIET / 2, &typed);
         assert_eq!(k.due(), Some(t0 + QUIET / 2 + QUIET));
         k.sent(DraftForm::Receive, Some(vec![1]));
         k.changed = None;
         k.note(t0 + QUIET * 3, &forms);
-        assert_eq!(k.due(), None, "nothing new: nothing to send");
+        assert_eq!(k.due(), None, "what was sent: nothing to send");
     }
 }

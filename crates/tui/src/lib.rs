@@ -4,8 +4,8 @@
 
 pub mod app;
 pub mod config;
-pub mod draw;
 pub mod drafts;
+pub mod draw;
 pub mod exports;
 pub mod first_run;
 pub mod form;

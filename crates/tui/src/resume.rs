@@ -2,8 +2,8 @@
 //! station, the prompt that offers a draft back on return, and "Last saved".
 
 use super::app::App;
-use super::draw::{self, put};
 use super::drafts::{FormState, Offer, last_saved_line};
+use super::draw::{self, put};
 use super::input::Input;
 use super::keymap::ScreenId;
 use super::queue::Status;
@@ -28,7 +28,10 @@ impl App {
             let l = self.produce.entry.lines.iter();
             FormState::of(
                 &self.produce.entry.form,
-                lines(l.map(|l| (l.lot.code.to_string(), l.qty.to_string())).collect()),
+                lines(
+                    l.map(|l| (l.lot.code.to_string(), l.qty.to_string()))
+                        .collect(),
+                ),
             )
             .encode()
         });
@@ -200,7 +203,14 @@ impl App {
         };
         let inner = draw::boxed(buf, area, title, &self.theme);
         for (i, line) in text.iter().enumerate() {
-            put(buf, inner, inner.x, inner.y + i as u16, line, self.theme.strong);
+            put(
+                buf,
+                inner,
+                inner.x,
+                inner.y + i as u16,
+                line,
+                self.theme.strong,
+            );
         }
     }
 }

@@ -28,8 +28,9 @@ fn nz(n: u16) -> std::num::NonZeroU16 {
 pub struct Term {
     pub parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
-    master: Box<dyn MasterPty + Send>,
+    /// Both gone once the terminal is hung up (`hang_up`).
+    writer: Option<Box<dyn Write + Send>>,
+    master: Option<Box<dyn MasterPty + Send>>,
     child: Box<dyn Child + Send + Sync>,
     /// Every write to the terminal and when it went: the test of the pacing reads it.
     pub sent: Vec<(Instant, String)>,
@@ -86,8 +87,8 @@ impl Term {
         Term {
             parser,
             raw,
-            writer,
-            master: pair.master,
+            writer: Some(writer),
+            master: Some(pair.master),
             child,
             sent: Vec::new(),
         }
@@ -136,8 +137,9 @@ impl Term {
                 std::thread::sleep(due - now);
             }
         }
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        let w = self.writer.as_mut().expect("the terminal is not hung up");
+        w.write_all(keys.as_bytes()).unwrap();
+        w.flush().unwrap();
         self.sent.push((Instant::now(), keys.to_string()));
     }
 
@@ -187,6 +189,8 @@ impl Term {
             .screen_mut()
             .set_size(nz(rows), nz(cols));
         self.master
+            .as_ref()
+            .expect("the terminal is not hung up")
             .resize(PtySize {
                 rows,
                 cols,
@@ -213,6 +217,24 @@ impl Term {
     /// The app's process id, for a test that signals it (SIGSTOP: a frozen terminal).
     pub fn pid(&self) -> u32 {
         self.child.process_id().expect("the app runs")
+    }
+
+    /// Hang up on the app, as sshd does when a session drops: SIGHUP, and the terminal
+    /// closed on this side. (The reader thread keeps its copy of the terminal open, so
+    /// closing ours alone would not hang it up.)
+    pub fn hang_up(&mut self) {
+        let pid = self.child.process_id().expect("the app runs") as i32;
+        // SAFETY: plain kill(2) of our own child.
+        unsafe { libc::kill(pid, libc::SIGHUP) };
+        self.writer = None;
+        self.master = None;
+    }
+
+    /// SIGKILL the app: nothing it holds is sent anywhere.
+    pub fn kill9(&mut self) {
+        let pid = self.child.process_id().expect("the app runs") as i32;
+        // SAFETY: plain kill(2) of our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
     }
 
     pub fn raw_output(&self) -> Vec<u8> {

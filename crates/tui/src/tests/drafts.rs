@@ -65,14 +65,23 @@ fn a_half_typed_receipt_is_offered_back_and_saved_once() {
     keys(&mut a, &p, [Input::ctrl('s')]);
     let st = a.status.as_ref().unwrap().text.clone();
     assert!(st.contains("Received"), "{st}");
-    assert_eq!(p.st.lots(Default::default()).unwrap().len(), lots_before + 1);
+    assert_eq!(
+        p.st.lots(Default::default()).unwrap().len(),
+        lots_before + 1
+    );
     assert_eq!(drafts(&p), 0, "saving ends the draft");
     // Coming back again: nothing to resume, and the last saved receipt is shown.
     let a = back(&p);
     assert!(a.drafts.offers.is_empty());
     let st = a.status.as_ref().unwrap().text.clone();
-    assert!(st.starts_with("Last saved: R") && st.contains("FLOUR 12 kg"), "{st}");
-    assert!(a.receive.last.is_some(), "the Last saved box is filled again");
+    assert!(
+        st.starts_with("Last saved: R") && st.contains("FLOUR 12 kg"),
+        "{st}"
+    );
+    assert!(
+        a.receive.last.is_some(),
+        "the Last saved box is filled again"
+    );
 }
 
 #[test]
