@@ -36,13 +36,13 @@ impl Store {
             }
             // A draft an older or newer lotline wrote that this one cannot read is
             // passed over, never an error: it is not a record.
-            if let Ok(d) = decode::<Draft>(v.value(), "drafts", &u) {
-                if !draft_expired(d.stamp.at, now, hours) {
-                    out.push(d);
-                }
+            if let Ok(d) = decode::<Draft>(v.value(), "drafts", &u)
+                && !draft_expired(d.stamp.at, now, hours)
+            {
+                out.push(d);
             }
         }
-        out.sort_by(|a, b| b.stamp.at.cmp(&a.stamp.at));
+        out.sort_by_key(|d| std::cmp::Reverse(d.stamp.at));
         Ok(out)
     }
 
