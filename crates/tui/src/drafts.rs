@@ -22,7 +22,7 @@ pub const QUIET: Duration = Duration::from_millis(600);
 const LAYOUT: u8 = 1;
 
 /// One form's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormState {
     /// Every field by name, with its text.
     pub fields: Vec<(String, String)>,
@@ -94,7 +94,10 @@ pub struct Offer {
     pub form: DraftForm,
     /// The station it was typed at.
     pub station: String,
+    /// A form's state (Receive, Produce, Ship; empty for Trace).
     pub state: FormState,
+    /// The draft as kept (what Trace reads its tree from).
+    pub bytes: Vec<u8>,
     /// "receiving FLOUR from MILL, lot DROP-77, 12 kg"
     pub what: String,
     /// When it was last sent.
@@ -105,13 +108,24 @@ pub struct Offer {
 
 impl Offer {
     pub fn from(o: &DraftOffer) -> Option<Offer> {
-        let state = FormState::decode(&o.draft.bytes)?;
         let d = &o.draft;
+        let (state, what) = match d.form {
+            DraftForm::Trace => (
+                FormState::default(),
+                super::screens::trace::draft::describe(&d.bytes)?,
+            ),
+            form => {
+                let state = FormState::decode(&d.bytes)?;
+                let what = describe(form, &state)?;
+                (state, what)
+            }
+        };
         Some(Offer {
             form: d.form,
             station: d.stamp.station.clone(),
-            what: describe(d.form, &state)?,
+            what,
             state,
+            bytes: d.bytes.clone(),
             at: d.stamp.at,
             held_since: o.held_since,
         })

@@ -48,6 +48,7 @@ impl App {
             (DraftForm::Receive, receive),
             (DraftForm::Produce, produce),
             (DraftForm::Ship, ship),
+            (DraftForm::Trace, self.trace.draft()),
         ]
     }
 
@@ -149,13 +150,20 @@ impl App {
                     .collect();
                 ScreenId::Ship
             }
-            DraftForm::Trace => return,
+            DraftForm::Trace => {
+                let out = self.trace.resume_draft(&offer.bytes, station);
+                self.process(out, station);
+                ScreenId::Trace
+            }
         };
         self.screen = screen;
         self.menu = false;
         // Kept from here on by this session, at this station: the same bytes, so what
         // the station holds is what the form shows; where it was typed, it goes.
-        let bytes = s.encode();
+        let bytes = match offer.form {
+            DraftForm::Trace => offer.bytes.clone(),
+            _ => s.encode(),
+        };
         let kept = station.call(Request::Command(Command::SaveDraft(
             lotline_domain::DraftSave {
                 form: offer.form,

@@ -131,3 +131,43 @@ fn a_batch_and_an_order_come_back_with_their_lines() {
     assert_eq!(b.ship.entry.lines[0].lot.code, p.cookies_a);
     assert_eq!(b.ship.entry.form.value("customer"), "SHOP");
 }
+
+#[test]
+fn a_trace_comes_back_to_its_root_open_nodes_and_selection() {
+    let p = plant();
+    let mut a = app(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::F(5))]);
+    typed(&mut a, &p, p.cookies_a.as_str());
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    // The dough opened (two rows down), and the row under it selected.
+    keys(
+        &mut a,
+        &p,
+        [
+            Input::code(KeyCode::Down),
+            Input::code(KeyCode::Down),
+            Input::code(KeyCode::Enter),
+            Input::code(KeyCode::Down),
+        ],
+    );
+    let was = a.trace.loaded.as_ref().unwrap();
+    let (open, rows, selected) = (was.expanded.clone(), was.rows.len(), was.selected);
+    assert!(
+        open.len() > 3,
+        "more than the root and its sections open:\n{}",
+        screen(&a, 80, 24)
+    );
+    a.keep_drafts(Instant::now(), true, &p.st);
+    let mut b = back(&p);
+    let s = screen(&b, 80, 24);
+    assert!(
+        s.contains(&format!("You were tracing {} both ways", p.cookies_a)),
+        "{s}"
+    );
+    keys(&mut b, &p, [Input::code(KeyCode::Enter)]);
+    assert_eq!(b.screen, crate::keymap::ScreenId::Trace);
+    let l = b.trace.loaded.as_ref().expect("the trace is shown again");
+    assert_eq!(l.root().code, p.cookies_a);
+    assert_eq!(l.expanded, open);
+    assert_eq!((l.rows.len(), l.selected), (rows, selected));
+}
