@@ -191,7 +191,11 @@ fn a_batch_with_two_inputs_and_an_order_come_back_with_their_lines() {
     t.press(F4, "Customer");
     t.field("shop");
     t.field("BOL:77");
-    t.wait_for("BOL:77");
+    t.field("");
+    t.field("");
+    t.field(&sugar);
+    t.field("5");
+    t.wait_for("On this order: 1 lot");
     wait_kept(&p, DraftForm::Produce, &t);
     wait_kept(&p, DraftForm::Ship, &t);
     t.hang_up();
@@ -218,8 +222,20 @@ fn a_batch_with_two_inputs_and_an_order_come_back_with_their_lines() {
         1,
         "{batches}"
     );
+    // The order, back with its line: saved once.
     t.press(F4, "BOL:77");
-    t.send("\x03");
+    t.send(CTRL_S);
+    t.wait("the order shipped", |s| s.contains("Shipped 1 lot"));
+    assert_eq!(kept(&p, DraftForm::Ship), None);
+    let lots = p.json(&["lots", "--json"]);
+    let balance = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot"] == sugar.as_str())
+        .map(|l| l["balance"].clone());
+    // 50 received, 5 into the batch, 5 shipped: each once.
+    assert_eq!(balance, Some(serde_json::json!(40)), "{lots}");
     t.send("\x03");
     t.exit();
 }

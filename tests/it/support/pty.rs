@@ -28,9 +28,8 @@ fn nz(n: u16) -> std::num::NonZeroU16 {
 pub struct Term {
     pub parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    /// Both gone once the terminal is hung up (`hang_up`).
-    writer: Option<Box<dyn Write + Send>>,
-    master: Option<Box<dyn MasterPty + Send>>,
+    writer: Box<dyn Write + Send>,
+    master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
     /// Every write to the terminal and when it went: the test of the pacing reads it.
     pub sent: Vec<(Instant, String)>,
@@ -87,8 +86,8 @@ impl Term {
         Term {
             parser,
             raw,
-            writer: Some(writer),
-            master: Some(pair.master),
+            writer,
+            master: pair.master,
             child,
             sent: Vec::new(),
         }
@@ -137,9 +136,8 @@ impl Term {
                 std::thread::sleep(due - now);
             }
         }
-        let w = self.writer.as_mut().expect("the terminal is not hung up");
-        w.write_all(keys.as_bytes()).unwrap();
-        w.flush().unwrap();
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
         self.sent.push((Instant::now(), keys.to_string()));
     }
 
@@ -189,8 +187,6 @@ impl Term {
             .screen_mut()
             .set_size(nz(rows), nz(cols));
         self.master
-            .as_ref()
-            .expect("the terminal is not hung up")
             .resize(PtySize {
                 rows,
                 cols,
@@ -219,15 +215,14 @@ impl Term {
         self.child.process_id().expect("the app runs")
     }
 
-    /// Hang up on the app, as sshd does when a session drops: SIGHUP, and the terminal
-    /// closed on this side. (The reader thread keeps its copy of the terminal open, so
-    /// closing ours alone would not hang it up.)
+    /// Hang up on the app, as sshd does when a session drops: SIGHUP. The terminal is
+    /// left open: the reader thread holds a copy of it, so closing ours would not hang it
+    /// up, and portable-pty's writer types "Enter, C-d" into the app when dropped, which
+    /// no dropped Wi-Fi does.
     pub fn hang_up(&mut self) {
         let pid = self.child.process_id().expect("the app runs") as i32;
         // SAFETY: plain kill(2) of our own child.
         unsafe { libc::kill(pid, libc::SIGHUP) };
-        self.writer = None;
-        self.master = None;
     }
 
     /// SIGKILL the app: nothing it holds is sent anywhere.
