@@ -328,3 +328,25 @@ fn a_draft_sent_through_the_server_is_kept_in_the_file() {
     assert!(sent.is_ok(), "{sent:?}");
     assert_eq!(kept(&p, DraftForm::Receive), Some(vec![1, 2, 3]));
 }
+
+/// The plant's draft hours: shown, changed within bounds, kept for the audit.
+#[test]
+fn the_plant_says_how_long_drafts_are_kept() {
+    let p = Plant::empty();
+    p.ok(&["--create", "plant", "show"]);
+    assert_eq!(p.json(&["plant", "show", "--json"])["draft_hours"], 12);
+    assert!(
+        p.ok(&["plant", "show"])
+            .contains("drafts kept      12 hours")
+    );
+    p.ok(&["plant", "set", "--draft-hours", "24"]);
+    assert_eq!(p.json(&["plant", "show", "--json"])["draft_hours"], 24);
+    for bad in ["0", "745"] {
+        p.refused(
+            &["plant", "set", "--draft-hours", bad],
+            "draft-hours",
+            "give 1 to 744",
+        );
+    }
+    assert!(p.ok(&["audit"]).contains("draft hours: 12 → 24"));
+}

@@ -22,11 +22,30 @@ fn events_to_v5(w: &redb::WriteTransaction) {
     }
 }
 
+/// Re-encode the plant's settings as schemas 1 to 7 had them: no draft hours.
+fn plant_to_v7(w: &redb::WriteTransaction) {
+    let mut meta = w.open_table(META).unwrap();
+    let p: lotline_domain::Plant = match meta.get("plant").unwrap() {
+        Some(v) => codec::decode(v.value(), "meta", &"plant").unwrap(),
+        None => return,
+    };
+    let old = old::PlantV7 {
+        location: p.location,
+        gln: p.gln,
+        receipt_pattern: p.receipt_pattern,
+        batch_pattern: p.batch_pattern,
+        qa_users: p.qa_users,
+    };
+    meta.insert("plant", codec::encode(&old).as_slice())
+        .unwrap();
+}
+
 /// Rewrite `s`'s file as schema 5 had it: receipts without the quantity as received
 /// or a TLC source reference.
 fn downgrade_to_v5(s: &Store) {
     let w = s.db.begin_write().unwrap();
     events_to_v5(&w);
+    plant_to_v7(&w);
     w.open_table(META)
         .unwrap()
         .insert("schema_version", 5u32.to_le_bytes().as_slice())
@@ -481,4 +500,30 @@ fn a_newer_schema_is_refused() {
         matches!(e, StoreError::NewerSchema { found: 99, .. }),
         "{e}"
     );
+}
+
+#[test]
+fn a_schema_7_file_gets_the_default_draft_hours() {
+    let (_dir, s, _) = bakery();
+    let mut p = s.plant().unwrap();
+    p.qa_users = vec!["quinn".into()];
+    s.apply(Command::SetPlant(p.clone()), &stamp(), today())
+        .unwrap();
+    {
+        let w = s.db.begin_write().unwrap();
+        plant_to_v7(&w);
+        w.open_table(META)
+            .unwrap()
+            .insert("schema_version", 7u32.to_le_bytes().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+    }
+    let path = s.path().to_path_buf();
+    drop(s);
+    let s = Store::open(&path, false).unwrap();
+    let back = s.plant().unwrap();
+    assert_eq!(back.draft_hours, lotline_domain::DEFAULT_DRAFT_HOURS);
+    assert_eq!(back.qa_users, p.qa_users);
+    assert_eq!(back.location, p.location);
+    assert!(s.check().unwrap().problems.is_empty());
 }
