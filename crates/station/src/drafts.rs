@@ -180,21 +180,6 @@ mod tests {
         }
     }
 
-    fn receipt_of(item: &str, supplier: &str, slot: &str, qty: i64) -> NewReceipt {
-        NewReceipt {
-            item: ItemCode::parse(item, "item").unwrap(),
-            supplier: PartyId::parse(supplier, "supplier").unwrap(),
-            supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
-            qty: Qty::from_units(qty),
-            unit: None,
-            date: today(),
-            expiry: None,
-            reference: None,
-            quality: Quality::default(),
-            tlc_source_ref: None,
-        }
-    }
-
     fn plant() -> (tempfile::TempDir, lotline_store::Store) {
         let (dir, s) = temp_store();
         add_item(&s, "FLOUR", Unit::Kg, ItemKind::Ingredient);
@@ -226,7 +211,9 @@ mod tests {
         // Saving the receipt ends the draft, in the same transaction.
         core.call(
             &back,
-            Request::Command(Command::Receive(receipt_of("FLOUR", "MILL", "DROP-77", 12))),
+            Request::Command(Command::Receive(new_receipt(
+                "FLOUR", "MILL", "DROP-77", 12,
+            ))),
             Vec::new,
         )
         .unwrap();

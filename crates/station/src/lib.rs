@@ -20,6 +20,7 @@ pub mod remote;
 pub mod roles;
 pub mod server;
 pub mod setup;
+pub mod signals;
 pub mod site;
 pub mod wire;
 

@@ -1138,20 +1138,25 @@ pub mod test_util {
         .unwrap();
     }
 
+    /// A plain receipt of `qty` units of `item` from `supplier`'s lot `slot`, today.
+    pub fn new_receipt(item: &str, supplier: &str, slot: &str, qty: i64) -> NewReceipt {
+        NewReceipt {
+            item: ItemCode::parse(item, "item").unwrap(),
+            supplier: PartyId::parse(supplier, "supplier").unwrap(),
+            supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
+            qty: Qty::from_units(qty),
+            unit: None,
+            date: today(),
+            expiry: None,
+            reference: None,
+            quality: Quality::default(),
+            tlc_source_ref: None,
+        }
+    }
+
     pub fn receive(s: &Store, item: &str, supplier: &str, slot: &str, qty: i64) -> LotCode {
         s.apply(
-            Command::Receive(NewReceipt {
-                item: ItemCode::parse(item, "item").unwrap(),
-                supplier: PartyId::parse(supplier, "supplier").unwrap(),
-                supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
-                qty: Qty::from_units(qty),
-                unit: None,
-                date: today(),
-                expiry: None,
-                reference: None,
-                quality: Quality::default(),
-                tlc_source_ref: None,
-            }),
+            Command::Receive(new_receipt(item, supplier, slot, qty)),
             &stamp(),
             today(),
         )

@@ -198,14 +198,7 @@ extern "C" fn on_hang_up(_: libc::c_int) {
 /// Catch SIGHUP and SIGTERM instead of dying of them, so the drafts are sent first.
 fn catch_hang_up() {
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_hang_up as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        sa.sa_flags = 0;
-        libc::sigaction(libc::SIGHUP, &sa, std::ptr::null_mut());
-        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
-    }
+    unsafe { lotline_station::signals::catch(&[libc::SIGHUP, libc::SIGTERM], on_hang_up) };
 }
 
 fn event_loop<'s>(
