@@ -141,7 +141,12 @@ impl Core {
     /// The caller as the plant sees them: their role now (roles may change while they
     /// are connected), or a refusal naming why they may not use this plant.
     pub fn actor(&self, caller: &Caller) -> Result<Actor, StationError> {
-        let plant = self.store.plant()?;
+        let plant = match self.store.plant() {
+            Ok(p) => p,
+            // A file that failed its check may not even give its settings: the caller is
+            // told that, and what to do, not the I/O error it ends in.
+            Err(e) => return Err(self.store.damage_refusal().unwrap_or(e).into()),
+        };
         let role = self
             .roles
             .role(&caller.user, &caller.groups, &plant.qa_users)

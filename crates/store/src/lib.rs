@@ -493,24 +493,31 @@ impl Store {
         self.db.writer
     }
 
-    /// A write transaction, or a clear refusal on a read-only handle.
-    pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
-        // Damage first: a damaged file served read-only refuses a write for that reason.
+    /// Why nothing is written to this file, once damage was seen on it: what a refused
+    /// write says, and what a read that fails on such a file says instead of the I/O
+    /// error it ends in.
+    pub fn damage_refusal(&self) -> Option<StoreError> {
         let why = self.damage.lock().map(|w| w.clone()).unwrap_or(None);
         if let Some(why) = why {
-            return Err(StoreError::FailedCheck {
+            return Some(StoreError::FailedCheck {
                 path: self.path.clone(),
                 why,
             });
         }
-        if self.is_damaged() {
-            return Err(StoreError::Damaged {
-                detail: format!(
-                    "{} was found damaged, so lotline writes nothing more to it; restore it from a backup, or copy what is readable with `lotline salvage {} NEW.redb`",
-                    self.path.display(),
-                    self.path.display()
-                ),
-            });
+        self.is_damaged().then(|| StoreError::Damaged {
+            detail: format!(
+                "{} was found damaged, so lotline writes nothing more to it; restore it from a backup, or copy what is readable with `lotline salvage {} NEW.redb`",
+                self.path.display(),
+                self.path.display()
+            ),
+        })
+    }
+
+    /// A write transaction, or a clear refusal on a read-only handle.
+    pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        // Damage first: a damaged file served read-only refuses a write for that reason.
+        if let Some(refused) = self.damage_refusal() {
+            return Err(refused);
         }
         if !self.writable() {
             return Err(StoreError::ReadOnly {
