@@ -170,4 +170,20 @@ mod tests {
         let e = big.check().unwrap_err();
         assert!(e.to_string().contains("draft"), "{e}");
     }
+
+    #[test]
+    fn a_draft_of_a_station_is_dropped_only_by_its_exact_name() {
+        use crate::api::Command;
+        let drop = |station: &str| {
+            Command::DropDraft {
+                station: station.into(),
+                form: DraftForm::Ship,
+            }
+            .check()
+        };
+        assert!(drop("hh-3").is_ok());
+        for bad in ["\nhh-3", " hh-3", "hh-3\t", "", "\u{1b}]52;c;aGk=\u{7}"] {
+            assert!(drop(bad).is_err(), "{bad:?}");
+        }
+    }
 }

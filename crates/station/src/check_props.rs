@@ -857,7 +857,12 @@ fn attacked_values(cases: u32) {
     if runner.config().cases >= 1000 {
         for (name, (accepted, refused)) in &tally {
             assert!(*accepted > 0, "{name} never accepted: {tally:?}");
-            assert!(*refused > 0, "{name} never refused: {tally:?}");
+            // A draft's bytes are the app's own, any value of them fine, bounded only as a
+            // whole (`DRAFT_MAX`): nothing in it the command line parses, so nothing an
+            // attacked value could make refused.
+            if name != "SaveDraft" {
+                assert!(*refused > 0, "{name} never refused: {tally:?}");
+            }
         }
     }
     eprintln!("attacked commands decoded, by variant (accepted, refused): {tally:?}");

@@ -53,8 +53,20 @@ impl Command {
                 s.validate()
             }
             Command::SaveDraft(d) => d.check(),
+            // A station name exactly as the handshake would have taken it: nothing
+            // trimmed off its ends.
             Command::DropDraft { station, .. } => {
-                crate::text::station_name(station, "station").map(|_| ())
+                if crate::text::station_name(station, "station")? == *station {
+                    Ok(())
+                } else {
+                    Err(Invalid::new(
+                        "station",
+                        format!(
+                            "{} has blanks or control characters at its ends",
+                            crate::text::excerpt(station)
+                        ),
+                    ))
+                }
             }
         }
     }
