@@ -795,7 +795,7 @@ impl Store {
             // The plant's settings gained the hours drafts are kept: the one record is
             // read as it was and written with the default.
             let mut meta = w.open_table(META)?;
-            let old: Option<old::PlantV7> = match meta.get("plant")? {
+            let old: Option<old::PlantV8> = match meta.get("plant")? {
                 Some(v) => Some(codec::decode(v.value(), "meta", &"plant")?),
                 None => None,
             };

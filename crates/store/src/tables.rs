@@ -158,7 +158,7 @@ pub mod old {
 
     /// Schemas 1 to 8: the plant's settings before drafts' hours.
     #[derive(Debug, Clone, Serialize, Deserialize)]
-    pub struct PlantV7 {
+    pub struct PlantV8 {
         pub location: Location,
         pub gln: Option<Gln>,
         pub receipt_pattern: LotPattern,
@@ -166,7 +166,7 @@ pub mod old {
         pub qa_users: Vec<String>,
     }
 
-    impl PlantV7 {
+    impl PlantV8 {
         pub fn upgrade(self) -> Plant {
             Plant {
                 location: self.location,
