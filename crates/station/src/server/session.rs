@@ -928,11 +928,7 @@ mod tests {
             ours,
             Arc::new(UserMeter::new(0, &shared.limits)),
         ));
-        let caller = Caller {
-            user: "eve".into(),
-            groups: vec![],
-            station: format!("hh-{id}"),
-        };
+        let caller = Caller::new("eve", vec![], format!("hh-{id}"));
         let writer = {
             let (c, stall) = (c.clone(), shared.limits.stall);
             std::thread::spawn(move || send_out(&c, stall))
