@@ -172,6 +172,17 @@ pub enum Cmd {
     /// Roles files (who is operator, QA and admin): check one before it goes live.
     #[command(subcommand)]
     Roles(RolesCmd),
+    /// Recipes (formulas): what each product is made of, versioned by the date each takes
+    /// effect; `produce` is checked against them.
+    #[command(subcommand)]
+    Recipe(super::recipes::RecipeCmd),
+    /// The plant's allergen list and what each item declares.
+    #[command(subcommand)]
+    Allergens(super::recipes::AllergensCmd),
+    /// Record a line's cleaning or changeover: which allergens it cleared.
+    Changeover(super::recipes::ChangeoverArgs),
+    /// Batches made against a recipe: expected and actual output, the yield, overrides.
+    Yields(super::recipes::YieldsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -704,7 +715,7 @@ fn opt_unit(u: &Option<String>) -> Result<Option<Unit>, Invalid> {
         .transpose()
 }
 
-fn opt_date(
+pub(crate) fn opt_date(
     d: &Option<String>,
     field: &str,
     today: NaiveDate,
@@ -860,9 +871,32 @@ pub struct ProduceArgs {
     pub label: bool,
     #[command(flatten)]
     pub printer: PrinterArgs,
+    /// Why the batch leaves its recipe (an input missing, a quantity outside tolerance);
+    /// recorded on the batch.
+    #[arg(long, conflicts_with = "override_reason")]
+    pub reason: Option<String>,
+    /// QA: let inputs that are not on the recipe into the batch, for this reason
+    /// (recorded on the batch).
+    #[arg(long)]
+    pub override_reason: Option<String>,
 }
 
 impl ProduceArgs {
+    /// The reason the batch may leave its recipe, if one was given.
+    pub fn override_(&self) -> Option<Override> {
+        match (&self.reason, &self.override_reason) {
+            (_, Some(r)) => Some(Override {
+                reason: r.clone(),
+                off_recipe: true,
+            }),
+            (Some(r), None) => Some(Override {
+                reason: r.clone(),
+                off_recipe: false,
+            }),
+            (None, None) => None,
+        }
+    }
+
     pub fn to_new(&self, today: NaiveDate) -> Result<NewBatch, Invalid> {
         Ok(NewBatch {
             allow_expired: self.allow_expired,
@@ -958,6 +992,9 @@ pub struct LotsArgs {
     /// Only lots past their expiry today.
     #[arg(long, conflicts_with = "expiring_within")]
     pub expired: bool,
+    /// Only lots that carry this allergen (e.g. peanut), finished lots first.
+    #[arg(long, value_name = "ALLERGEN")]
+    pub contains: Option<String>,
     /// Print JSON for scripts (see README "JSON output").
     #[arg(long)]
     pub json: bool,

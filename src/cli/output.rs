@@ -284,7 +284,10 @@ pub(super) fn describe_event(e: &Event, codes: &LotNames) -> String {
                 format!(" — {}", m.note)
             }
         ),
-        other => recall_event_text(other, &|id| (code(&id), codes.get(&id).map(|(_, u)| *u)))
+        other => recipe_event_text(other, &|id| code(&id))
+            .or_else(|| {
+                recall_event_text(other, &|id| (code(&id), codes.get(&id).map(|(_, u)| *u)))
+            })
             .unwrap_or_default(),
     }
 }

@@ -16,6 +16,7 @@ mod attack_requests;
 mod cli;
 mod cli_init;
 mod cli_recall;
+mod cli_recipes;
 mod damaged;
 mod deploy;
 mod drafts;

@@ -72,6 +72,24 @@ pub enum Command {
     /// A receipt from a scanned supplier label, with the label's other GS1 elements kept
     /// beside it (`EventKind::LabelData`) in the same transaction.
     ReceiveScanned(crate::ScannedReceipt),
+    /// Plant settings: the allergen list (names only added once sets use them).
+    SetAllergens(Vec<String>),
+    /// Master data: the allergens an item declares, by name, replacing its declaration.
+    DeclareAllergens {
+        item: ItemCode,
+        allergens: Vec<String>,
+        reason: String,
+    },
+    /// Master data: a new version of an item's recipe.
+    AddRecipe(crate::NewRecipe),
+    /// A batch made off its recipe, with the reason (QA's when inputs off the recipe are
+    /// let in).
+    ProduceOverride {
+        batch: NewBatch,
+        reason: crate::Override,
+    },
+    /// A line cleaned or changed over.
+    Changeover(crate::NewChangeover),
     /// Keep this form's unsaved state for the caller at their station (not a record:
     /// docs/server.md, "Drafts").
     SaveDraft(DraftSave),
@@ -89,6 +107,9 @@ impl Command {
     pub fn required_role(&self) -> Role {
         match self {
             Command::SetPlant(_) | Command::AddItem(_) | Command::AddParty(_) => Role::Admin,
+            Command::SetAllergens(_) | Command::DeclareAllergens { .. } | Command::AddRecipe(_) => {
+                Role::Admin
+            }
             // Master data: the admin's, like adding it.
             Command::EditItem(_)
             | Command::RetireItem { .. }
@@ -119,6 +140,8 @@ impl Command {
                 | Command::Adjust(_)
                 | Command::SetStatus(_)
                 | Command::Void(_)
+                | Command::ProduceOverride { .. }
+                | Command::Changeover(_)
         )
     }
 
@@ -146,6 +169,11 @@ impl Command {
                 | Command::RetireItem { .. }
                 | Command::EditParty(_)
                 | Command::RetireParty { .. }
+                // Letting an input off the recipe into a batch is QA's call.
+                | Command::ProduceOverride {
+                    reason: crate::Override { off_recipe: true, .. },
+                    ..
+                }
         )
     }
 }
@@ -235,6 +263,17 @@ pub enum Query {
     BackupDone {
         id: u64,
     },
+    /// Every version of one item's recipe, oldest first; or the newest version of every
+    /// recipe, by item.
+    Recipes(Option<ItemCode>),
+    /// The plant's allergen list and every item's declaration.
+    Allergens,
+    /// A lot's allergens and where each came from.
+    LotAllergens(LotCode),
+    /// Every lot that carries an allergen (named as typed), finished lots first.
+    LotsContaining(String),
+    /// Batches made against a recipe, with their yields.
+    Yields(crate::YieldFilter),
     /// The caller's drafts and the last thing they saved at this station: what the app
     /// offers on return.
     Resume,
@@ -299,6 +338,10 @@ pub enum Reply {
     MaybeEventIds(Option<Vec<u64>>),
     BackupOffer(BackupOffer),
     Bytes(Vec<u8>),
+    Recipes(Vec<crate::Recipe>),
+    Allergens(crate::AllergenInfo),
+    LotAllergens(crate::LotAllergens),
+    Yields(Vec<crate::YieldRow>),
     Resume(Resume),
 }
 

@@ -43,8 +43,35 @@ pub fn gs1_data(item: &Item, lot: &Lot) -> Option<String> {
     Some(s)
 }
 
-/// The ZPL for one lot label.
+/// The allergen line of a lot's label, from the lot's own set (what its inputs carried,
+/// not only what the item card declares): "Contains: Wheat, Egg, Milk"; `None` for a lot
+/// carrying none. `label` is the set as `AllergenList::label` writes it.
+pub fn contains_line(label: &str) -> Option<String> {
+    let label = label.trim();
+    (!label.is_empty()).then(|| format!("Contains: {label}"))
+}
+
+/// The label of lot `code` as the station has it: the lot, its item, the plant, and the
+/// lot's own allergens.
+pub fn lot_zpl<S: lotline_station::Station + ?Sized>(
+    st: &S,
+    code: &lotline_domain::LotCode,
+) -> Result<String, lotline_station::StationError> {
+    use lotline_station::StationExt;
+    let lot = st.lot(code.clone())?;
+    let item = st.item(lot.item.clone())?;
+    let contains = contains_line(&st.lot_allergens(code.clone())?.label);
+    Ok(zpl_with(&st.plant()?, &item, &lot, contains.as_deref()))
+}
+
+/// The ZPL for one lot label, with no allergen line.
 pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
+    zpl_with(plant, item, lot, None)
+}
+
+/// The ZPL for one lot label, with its allergen line (see [`contains_line`]) above the
+/// barcode, which is then a little shorter.
+pub fn zpl_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>) -> String {
     let mut z = String::new();
     // ^CI28: field data is UTF-8. Accented Latin prints with the printer's built-in
     // scalable font; Chinese, Japanese and Korean need a Unicode font on the printer.
@@ -85,15 +112,22 @@ pub fn zpl(plant: &Plant, item: &Item, lot: &Lot) -> String {
         26,
         format!("{}  Qty {} {}", exp, lot.quantity, lot.unit).trim(),
     );
+    let (bar_y, bar_h) = match contains {
+        Some(line) => {
+            text(&mut z, 20, 222, 24, line);
+            (256, 96)
+        }
+        None => (230, 120),
+    };
     // Barcode data is written raw: it is only digits and lot-code characters, which never
     // include ZPL's ^ or ~, and without ^FH an escape would be encoded literally.
     match gs1_data(item, lot) {
         // ^BC orientation N, height 120, interpretation line below, mode D = UCC/EAN (GS1-128).
         Some(data) => z.push_str(&format!(
-            "^FO40,230^BY2,3,120^BCN,120,Y,N,N,D^FD{data}^FS\n"
+            "^FO40,{bar_y}^BY2,3,{bar_h}^BCN,{bar_h},Y,N,N,D^FD{data}^FS\n"
         )),
         None => z.push_str(&format!(
-            "^FO40,230^BY3,3,120^BCN,120,Y,N,N,N^FD{}^FS\n",
+            "^FO40,{bar_y}^BY3,3,{bar_h}^BCN,{bar_h},Y,N,N,N^FD{}^FS\n",
             lot.code.as_str()
         )),
     }
@@ -418,6 +452,21 @@ mod tests {
         // A bidi override and a bell are not sent to the printer.
         assert!(!z.contains('\u{202e}') && !z.contains('\u{7}'), "{z}");
         assert!(z.contains("豆腐 ?x?"), "{z}");
+    }
+
+    #[test]
+    fn the_allergen_line_comes_from_the_lot_and_is_left_off_when_none() {
+        let line = contains_line("Wheat, Egg, Milk");
+        assert_eq!(line.as_deref(), Some("Contains: Wheat, Egg, Milk"));
+        assert_eq!(contains_line(" "), None);
+        let z = zpl_with(&Plant::default(), &item(None), &lot(), line.as_deref());
+        assert!(z.contains("^FDContains: Wheat, Egg, Milk^FS"), "{z}");
+        assert!(
+            z.contains("^FO40,256^BY3,3,96^BCN,96,Y,N,N,N^FDR26325-007^FS"),
+            "{z}"
+        );
+        let plain = zpl(&Plant::default(), &item(None), &lot());
+        assert!(!plain.contains("Contains"), "{plain}");
     }
 
     #[test]

@@ -332,6 +332,48 @@ fn samples() -> Vec<Command> {
                 },
             ],
         }),
+        Command::SetAllergens(vec!["milk".into(), "egg".into(), "mustard".into()]),
+        Command::DeclareAllergens {
+            item: code("DOUGH"),
+            allergens: vec!["wheat".into(), "egg".into()],
+            reason: reason(),
+        },
+        Command::AddRecipe(NewRecipe {
+            item: code("DOUGH"),
+            effective: day(),
+            per: Qty::from_units(100),
+            yield_tolerance_pct: 5,
+            lines: vec![RecipeLine {
+                item: code("FLOUR"),
+                qty: Qty::from_units(60),
+                tolerance_pct: 2,
+                substitutes: vec![code("FLOUR-B")],
+            }],
+            reason: "new product".into(),
+        }),
+        Command::ProduceOverride {
+            batch: NewBatch {
+                item: code("DOUGH"),
+                qty: Qty::from_units(40),
+                unit: None,
+                date: day(),
+                line: Some("line 2".into()),
+                reference: None,
+                expiry: None,
+                inputs: vec![line("R1", 10)],
+                allow_expired: false,
+            },
+            reason: Override {
+                reason: "short of sugar".into(),
+                off_recipe: true,
+            },
+        },
+        Command::Changeover(NewChangeover {
+            line: "line 2".into(),
+            date: day(),
+            cleared: vec!["peanut".into()],
+            note: "washed down".into(),
+        }),
         Command::SaveDraft(DraftSave {
             form: DraftForm::Receive,
             bytes: vec![1, 2, 3],
@@ -364,9 +406,8 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
     };
     match key {
         // Codes: as `ItemCode::parse` and its kin write them (all share one rule).
-        "code" | "item" | "supplier" | "customer" | "id" | "lot" | "return_lot" | "lots" => {
-            same(LotCode::parse(v, key).map(|c| c.as_str().to_string()))
-        }
+        "code" | "item" | "supplier" | "customer" | "id" | "lot" | "return_lot" | "lots"
+        | "substitutes" => same(LotCode::parse(v, key).map(|c| c.as_str().to_string())),
         "supplier_lot" => same(SupplierLot::parse(v, key).map(|c| c.as_str().to_string())),
         "gtin" => same(Gtin::parse(v, key).map(|c| c.as_str().to_string())),
         "gln" => same(Gln::parse(v, key).map(|c| c.as_str().to_string())),
@@ -415,7 +456,15 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
         // `return --shipment` takes any text; an import's `lotline:returnOf` likewise.
         "shipment" => Ok(()),
         // Dates: `parse_date` of what serde wrote.
-        "date" | "expiry" => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        // Allergen names (`allergens set`, `item allergens`, `changeover --cleared`): one
+        // name each, split on commas.
+        "SetAllergens" | "allergens" | "cleared" => {
+            (!v.contains(','))
+                .then_some(())
+                .ok_or("a comma in one name")?;
+            text(40)
+        }
+        "date" | "expiry" | "effective" => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
             Ok(d) if parse_date(v, key, day()) == Ok(d) => Ok(()),
             _ => Err(format!("{v:?} is not a date the command line takes")),
         },
@@ -452,7 +501,11 @@ fn cli_accepts_number(n: &serde_json::Number, key: &str, path: &[String]) -> Res
     match key {
         // An import's quantities are as the document gives them; typed ones are positive.
         "qty" if inside("ImportEpcis") => qty(false),
-        "qty" => qty(true),
+        "qty" | "per" => qty(true),
+        "tolerance_pct" | "yield_tolerance_pct" => match n.as_u64() {
+            Some(0..=100) => Ok(()),
+            _ => Err(format!("{n} % is not a tolerance")),
+        },
         "delta" | "on_hand" | "retrieved" | "consumed" | "destroyed" | "start" | "shipped"
         | "adjusted" => qty(false),
         "temperature_dc" | "min_dc" | "max_dc" => temperature(),
@@ -781,7 +834,7 @@ fn every_sample_is_accepted_and_passes_the_oracle() {
     }
     // One sample of every variant: a new variant must come with one (and its checks).
     let seen: std::collections::BTreeSet<usize> = samples().iter().map(ordinal).collect();
-    assert_eq!(seen, (0..23).collect(), "a variant has no sample");
+    assert_eq!(seen, (0..28).collect(), "a variant has no sample");
 }
 
 /// Every variant by its place: a new one does not compile here until it has a sample.
@@ -808,8 +861,13 @@ fn ordinal(c: &Command) -> usize {
         Command::CountMockRecall { .. } => 18,
         Command::FinishMockRecall { .. } => 19,
         Command::ReceiveScanned(_) => 20,
-        Command::SaveDraft(_) => 21,
-        Command::DropDraft { .. } => 22,
+        Command::SetAllergens(_) => 21,
+        Command::DeclareAllergens { .. } => 22,
+        Command::AddRecipe(_) => 23,
+        Command::ProduceOverride { .. } => 24,
+        Command::Changeover(_) => 25,
+        Command::SaveDraft(_) => 26,
+        Command::DropDraft { .. } => 27,
     }
 }
 

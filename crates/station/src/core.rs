@@ -382,6 +382,11 @@ impl Core {
             Query::RecallReport(l) => Reply::Report(s.recall_report(&l)?),
             Query::MockRecall(id) => Reply::MockRecall(s.mock_recall(id)?),
             Query::MockRecalls => Reply::MockRecalls(s.mock_recalls()?),
+            Query::Recipes(item) => Reply::Recipes(s.recipes(item.as_ref())?),
+            Query::Allergens => Reply::Allergens(s.allergens()?),
+            Query::LotAllergens(l) => Reply::LotAllergens(s.lot_allergens(&l)?),
+            Query::LotsContaining(a) => Reply::Lots(s.lots_containing(&a)?),
+            Query::Yields(f) => Reply::Yields(s.yields(&f)?),
             Query::ItemEventIds { items, from, to } => {
                 Reply::MaybeEventIds(s.item_events_if_fewer(&items, from, to)?)
             }

@@ -4,6 +4,7 @@
 mod audit;
 pub mod backup;
 mod check;
+mod check_recipes;
 mod codec;
 mod drafts;
 mod error;
@@ -18,6 +19,7 @@ pub mod plantgen;
 mod props;
 mod query;
 mod recall;
+mod recipe;
 mod tables;
 mod trace;
 mod write;
@@ -656,6 +658,7 @@ impl Store {
             w.open_table(MOCK_RECALLS)?;
             w.open_table(SETTINGS_CHANGES)?;
             w.open_table(REFUSALS)?;
+            open_recipe_tables(&w)?;
         }
         w.commit()?;
         Ok(())
@@ -792,10 +795,15 @@ impl Store {
         }
         // 8: label data kept with receipts is a new event kind; nothing to copy.
         if from < 9 {
+            // Recipes and allergens: new tables, empty. Items without either behave as
+            // before; a lot with no allergen entry carries none.
+            open_recipe_tables(&w)?;
+        }
+        if from < 10 {
             // The plant's settings gained the hours drafts are kept: the one record is
             // read as it was and written with the default.
             let mut meta = w.open_table(META)?;
-            let old: Option<old::PlantV8> = match meta.get("plant")? {
+            let old: Option<old::PlantV9> = match meta.get("plant")? {
                 Some(v) => Some(codec::decode(v.value(), "meta", &"plant")?),
                 None => None,
             };
@@ -873,6 +881,19 @@ fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
 /// temporary name beside it, synced, then linked into place (never over a file that
 /// appeared meanwhile). A full disk or a kill leaves no half-made file at `path` for a
 /// later command to call "not a lotline database".
+/// The tables of recipes and allergens (schema 9), created empty by a new file and by the
+/// migration of an older one.
+fn open_recipe_tables(w: &redb::WriteTransaction) -> Result<(), StoreError> {
+    w.open_table(RECIPES)?;
+    w.open_table(ITEM_ALLERGENS)?;
+    w.open_table(LOT_ALLERGENS)?;
+    w.open_table(ALLERGEN_LOTS)?;
+    w.open_table(BATCH_RECIPES)?;
+    w.open_table(LINE_LOG)?;
+    w.open_table(ALLERGEN_HOLDS)?;
+    Ok(())
+}
+
 fn create_new(path: &Path, open_writer: &OpenWriter) -> Result<(), StoreError> {
     let name = path
         .file_name()

@@ -22,14 +22,14 @@ fn events_to_v5(w: &redb::WriteTransaction) {
     }
 }
 
-/// Re-encode the plant's settings as schemas 1 to 8 had them: no draft hours.
-fn plant_to_v8(w: &redb::WriteTransaction) {
+/// Re-encode the plant's settings as schemas 1 to 9 had them: no draft hours.
+pub(crate) fn plant_to_v9(w: &redb::WriteTransaction) {
     let mut meta = w.open_table(META).unwrap();
     let p: lotline_domain::Plant = match meta.get("plant").unwrap() {
         Some(v) => codec::decode(v.value(), "meta", &"plant").unwrap(),
         None => return,
     };
-    let old = old::PlantV8 {
+    let old = old::PlantV9 {
         location: p.location,
         gln: p.gln,
         receipt_pattern: p.receipt_pattern,
@@ -45,7 +45,7 @@ fn plant_to_v8(w: &redb::WriteTransaction) {
 fn downgrade_to_v5(s: &Store) {
     let w = s.db.begin_write().unwrap();
     events_to_v5(&w);
-    plant_to_v8(&w);
+    plant_to_v9(&w);
     w.open_table(META)
         .unwrap()
         .insert("schema_version", 5u32.to_le_bytes().as_slice())
@@ -503,7 +503,7 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
-fn a_schema_8_file_gets_the_default_draft_hours() {
+fn a_schema_9_file_gets_the_default_draft_hours() {
     let (_dir, s, _) = bakery();
     let mut p = s.plant().unwrap();
     p.qa_users = vec!["quinn".into()];
@@ -511,10 +511,10 @@ fn a_schema_8_file_gets_the_default_draft_hours() {
         .unwrap();
     {
         let w = s.db.begin_write().unwrap();
-        plant_to_v8(&w);
+        plant_to_v9(&w);
         w.open_table(META)
             .unwrap()
-            .insert("schema_version", 8u32.to_le_bytes().as_slice())
+            .insert("schema_version", 9u32.to_le_bytes().as_slice())
             .unwrap();
         w.commit().unwrap();
     }

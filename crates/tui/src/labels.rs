@@ -9,7 +9,7 @@ use super::config::PrinterSetting;
 use super::keymap::ScreenId;
 use super::queue::{Outcome, Status};
 use lotline_domain::LotCode;
-use lotline_station::{Station, StationError, StationExt};
+use lotline_station::Station;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -41,11 +41,7 @@ pub fn print(app: &mut App, station: &dyn Station) -> Outcome {
             "label: no printer set for lot {code}; add [label] printer to config.toml or set LOTLINE_PRINTER"
         )));
     };
-    let zpl = (|| -> Result<String, StationError> {
-        let lot = station.lot(code.clone())?;
-        let item = station.item(lot.item.clone())?;
-        Ok(lotline_export::label::zpl(&station.plant()?, &item, &lot))
-    })();
+    let zpl = lotline_export::label::lot_zpl(station, &code);
     match zpl {
         Err(e) => Outcome::error(&e),
         Ok(z) => {

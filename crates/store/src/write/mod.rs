@@ -25,6 +25,9 @@ mod drafts;
 mod master;
 mod mock;
 mod movement;
+mod recipe;
+#[cfg(test)]
+mod recipe_tests;
 mod returns;
 mod status;
 #[cfg(test)]
@@ -75,6 +78,13 @@ pub(super) struct Tx<'t> {
     pub epcis: Table<'t, &'static str, &'static [u8]>,
     /// Mock recall records' events (see `MOCK_RECALLS`).
     pub mock_recalls: Table<'t, (u64, u64), ()>,
+    /// Recipes and allergens (see `RECIPES` and the tables after it).
+    pub recipes: Table<'t, (&'static str, u32), &'static [u8]>,
+    pub item_allergens: Table<'t, &'static str, u64>,
+    pub lot_allergens: Table<'t, u32, u64>,
+    pub allergen_lots: Table<'t, (u8, u32), ()>,
+    pub batch_recipes: Table<'t, u64, u64>,
+    pub line_log: Table<'t, (&'static str, u64), (u8, u64)>,
     /// The code the next new lot takes instead of one from the plant's pattern: an import
     /// keeps the codes the source plant printed. Taken (and so cleared) by the next
     /// `next_lot_code`.
@@ -108,6 +118,12 @@ impl<'t> Tx<'t> {
             plant_cache: RefCell::default(),
             epcis: w.open_table(EPCIS_EVENTS)?,
             mock_recalls: w.open_table(MOCK_RECALLS)?,
+            recipes: w.open_table(RECIPES)?,
+            item_allergens: w.open_table(ITEM_ALLERGENS)?,
+            lot_allergens: w.open_table(LOT_ALLERGENS)?,
+            allergen_lots: w.open_table(ALLERGEN_LOTS)?,
+            batch_recipes: w.open_table(BATCH_RECIPES)?,
+            line_log: w.open_table(LINE_LOG)?,
             forced_code: None,
         })
     }
@@ -293,8 +309,18 @@ impl<'t> Tx<'t> {
         for p in e.kind.parties() {
             self.party_events.insert((p.as_str(), e.id), ())?;
         }
-        if let EventKind::ItemChanged { after, .. } = &e.kind {
-            self.item_events.insert((after.code.as_str(), e.id), ())?;
+        match &e.kind {
+            EventKind::ItemChanged { after, .. } => {
+                self.item_events.insert((after.code.as_str(), e.id), ())?;
+            }
+            EventKind::RecipeChanged(r) => {
+                self.item_events
+                    .insert((r.recipe.item.as_str(), e.id), ())?;
+            }
+            EventKind::AllergensDeclared { item, .. } => {
+                self.item_events.insert((item.as_str(), e.id), ())?;
+            }
+            _ => {}
         }
         match &e.kind {
             EventKind::MockRecallStarted(_) => {
@@ -451,6 +477,8 @@ impl<'t> Tx<'t> {
                     | EventKind::MockRecallStarted(_)
                     | EventKind::MockRecallCount(_)
                     | EventKind::MockRecallFinished(_)
+                    | EventKind::BatchRecipe(_)
+                    | EventKind::AllergenHold(_)
             ) {
                 return Ok(true);
             }
@@ -774,6 +802,17 @@ impl Tx<'_> {
             Command::FinishMockRecall { recall, note, date } => {
                 Event(self.finish_mock_recall(recall, &note, date, st, today)?)
             }
+            Command::SetAllergens(names) => Event(self.set_allergens(&names, st, today)?),
+            Command::DeclareAllergens {
+                item,
+                allergens,
+                reason,
+            } => Event(self.declare_allergens(&item, &allergens, &reason, st, today)?),
+            Command::AddRecipe(r) => Event(self.add_recipe(r, st, today)?),
+            Command::ProduceOverride { batch, reason } => {
+                Created(self.produce_with(batch, Some(reason), st, today)?)
+            }
+            Command::Changeover(c) => Event(self.changeover(c, st, today)?),
             Command::SaveDraft(d) => {
                 let hours = self.plant()?.draft_hours;
                 self.save_draft(d, st, hours)?;
