@@ -455,6 +455,10 @@ pub struct PlantSet {
     /// Users who may hold, release, recall and correct, comma-separated ('' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// Hours a clerk's unsaved form (a draft) is kept for them to come back to: 1 to 744,
+    /// 12 unless set.
+    #[arg(long, value_name = "HOURS")]
+    pub draft_hours: Option<u16>,
     /// The label stock the printers hold, which lot labels are laid out for: 4x2-203,
     /// 4x2-300, 4x6-203 or 4x6-300 (inches, printer dpi).
     #[arg(long, value_name = "SIZE")]
@@ -483,6 +487,10 @@ impl PlantSet {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(h) = self.draft_hours {
+            lotline_domain::check_draft_hours(h)?;
+            p.draft_hours = h;
         }
         if let Some(s) = &self.label_size {
             p.label_size = lotline_domain::LabelSize::parse(s, "label-size")?;

@@ -13,6 +13,9 @@ pub struct Plant {
     /// Users who may hold, release, recall and correct. Empty: everybody may, which suits
     /// a one-person plant until QA users are named.
     pub qa_users: Vec<String>,
+    /// How long a clerk's unsaved form is kept for them to come back to, in hours
+    /// (docs/server.md, "Drafts").
+    pub draft_hours: u16,
     /// The label stock the plant's printers hold: what our lot labels are laid out for.
     pub label_size: LabelSize,
 }
@@ -30,6 +33,7 @@ impl Default for Plant {
             batch_pattern: LotPattern::parse(DEFAULT_BATCH_PATTERN, "batch-pattern")
                 .expect("default pattern is valid"),
             qa_users: Vec::new(),
+            draft_hours: super::DEFAULT_DRAFT_HOURS,
             label_size: LabelSize::default(),
         }
     }
@@ -61,12 +65,29 @@ impl Plant {
                 ));
             }
         }
+        check_draft_hours(self.draft_hours)?;
         Ok(())
     }
 
     pub fn is_qa(&self, user: &str) -> bool {
         self.qa_users.is_empty() || self.qa_users.iter().any(|u| u == user)
     }
+}
+
+/// Drafts are kept at least an hour (a dropped handheld is back within minutes) and at
+/// most `MAX_DRAFT_HOURS`.
+pub fn check_draft_hours(h: u16) -> Result<(), super::Invalid> {
+    if (1..=super::MAX_DRAFT_HOURS).contains(&h) {
+        return Ok(());
+    }
+    Err(super::Invalid::new(
+        "draft-hours",
+        format!(
+            "{h} is not a number of hours drafts may be kept; give 1 to {} (the default is {})",
+            super::MAX_DRAFT_HOURS,
+            super::DEFAULT_DRAFT_HOURS
+        ),
+    ))
 }
 
 /// The label stock a plant prints its lot labels on: width and height in inches and the

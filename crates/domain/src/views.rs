@@ -325,6 +325,11 @@ pub fn settings_changes(before: &Plant, after: &Plant) -> String {
         after.qa_users.join(", "),
     );
     field(
+        "draft hours",
+        before.draft_hours.to_string(),
+        after.draft_hours.to_string(),
+    );
+    field(
         "label size",
         before.label_size.as_str().into(),
         after.label_size.as_str().into(),

@@ -22,11 +22,13 @@ fn events_to_v5(w: &redb::WriteTransaction) {
     }
 }
 
-/// Re-encode the plant's settings as schemas 1 to 9 had them: no label size.
-fn plant_to_v9(w: &redb::WriteTransaction) {
+/// Re-encode the plant's settings as schemas 1 to 9 had them: no draft hours.
+pub(crate) fn plant_to_v9(w: &redb::WriteTransaction) {
     let mut meta = w.open_table(META).unwrap();
-    let p: lotline_domain::Plant =
-        codec::decode(meta.get("plant").unwrap().unwrap().value(), "meta", &"").unwrap();
+    let p: lotline_domain::Plant = match meta.get("plant").unwrap() {
+        Some(v) => codec::decode(v.value(), "meta", &"plant").unwrap(),
+        None => return,
+    };
     let old = old::PlantV9 {
         location: p.location,
         gln: p.gln,
@@ -38,8 +40,25 @@ fn plant_to_v9(w: &redb::WriteTransaction) {
         .unwrap();
 }
 
+/// Re-encode the plant's settings as schema 10 had them: no label size.
+fn plant_to_v10(w: &redb::WriteTransaction) {
+    let mut meta = w.open_table(META).unwrap();
+    let p: lotline_domain::Plant =
+        codec::decode(meta.get("plant").unwrap().unwrap().value(), "meta", &"").unwrap();
+    let old = old::PlantV10 {
+        location: p.location,
+        gln: p.gln,
+        receipt_pattern: p.receipt_pattern,
+        batch_pattern: p.batch_pattern,
+        qa_users: p.qa_users,
+        draft_hours: p.draft_hours,
+    };
+    meta.insert("plant", codec::encode(&old).as_slice())
+        .unwrap();
+}
+
 #[test]
-fn a_schema_9_plant_gets_the_label_size_its_labels_had() {
+fn a_schema_10_plant_gets_the_label_size_its_labels_had() {
     let (dir, s, _) = bakery();
     let mut plant = s.plant().unwrap();
     plant.location.business_name = "Boulangerie Étoile".into();
@@ -51,10 +70,10 @@ fn a_schema_9_plant_gets_the_label_size_its_labels_had() {
         meta.insert("plant", codec::encode(&plant).as_slice())
             .unwrap();
     }
-    plant_to_v9(&w);
+    plant_to_v10(&w);
     w.open_table(META)
         .unwrap()
-        .insert("schema_version", 9u32.to_le_bytes().as_slice())
+        .insert("schema_version", 10u32.to_le_bytes().as_slice())
         .unwrap();
     w.commit().unwrap();
     let path = s.path().to_path_buf();
@@ -64,7 +83,7 @@ fn a_schema_9_plant_gets_the_label_size_its_labels_had() {
     plant.label_size = lotline_domain::LabelSize::In4x2Dpi203;
     assert_eq!(s.plant().unwrap(), plant);
     assert!(s.check().unwrap().problems.is_empty());
-    assert!(path.with_extension("schema9.bak").exists());
+    assert!(path.with_extension("schema10.bak").exists());
     drop(dir);
 }
 
@@ -530,4 +549,30 @@ fn a_newer_schema_is_refused() {
         matches!(e, StoreError::NewerSchema { found: 99, .. }),
         "{e}"
     );
+}
+
+#[test]
+fn a_schema_9_file_gets_the_default_draft_hours() {
+    let (_dir, s, _) = bakery();
+    let mut p = s.plant().unwrap();
+    p.qa_users = vec!["quinn".into()];
+    s.apply(Command::SetPlant(p.clone()), &stamp(), today())
+        .unwrap();
+    {
+        let w = s.db.begin_write().unwrap();
+        plant_to_v9(&w);
+        w.open_table(META)
+            .unwrap()
+            .insert("schema_version", 9u32.to_le_bytes().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+    }
+    let path = s.path().to_path_buf();
+    drop(s);
+    let s = Store::open(&path, false).unwrap();
+    let back = s.plant().unwrap();
+    assert_eq!(back.draft_hours, lotline_domain::DEFAULT_DRAFT_HOURS);
+    assert_eq!(back.qa_users, p.qa_users);
+    assert_eq!(back.location, p.location);
+    assert!(s.check().unwrap().problems.is_empty());
 }

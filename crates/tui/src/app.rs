@@ -85,6 +85,8 @@ pub struct App {
     /// many seconds. Said again on reconnecting, since a terminal waking from a freeze may
     /// take both notices at once.
     dropped_after: Option<u64>,
+    /// The forms' drafts kept at the station, and those offered back on return.
+    pub drafts: super::drafts::Keeper,
 }
 
 impl App {
@@ -122,6 +124,7 @@ impl App {
             status_cut: Default::default(),
             dropped_after: None,
             scroll_by_row: false,
+            drafts: Default::default(),
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -134,6 +137,9 @@ impl App {
                 app.role = a.role;
             }
             Err(e) => app.status = Some((&e).into()),
+        }
+        if app.status.is_none() {
+            app.take_resume(station);
         }
         let help_key = app.hint_key(Action::Screen(ScreenId::Help));
         if app.status.is_none() {
@@ -259,6 +265,9 @@ impl App {
 
     /// React to one input. Returns whether anything on screen may have changed.
     pub fn handle(&mut self, input: Input, station: &dyn Station) -> bool {
+        if let Some(changed) = self.offer_key(&input, station) {
+            return changed;
+        }
         match input {
             Input::Resize => true,
             Input::Paste(text) => {
@@ -751,6 +760,7 @@ impl App {
         if let Some(p) = &self.labels.preview {
             super::labels::render(p, buf, body, &ui);
         }
+        self.draw_offer(buf, body);
         self.draw_footer(buf, footer);
         self.draw_status(buf, status, &status_lines);
         draw::safe_cells(buf, area);
@@ -758,7 +768,11 @@ impl App {
             // Whatever free text a screen drew (names, notes) as it came: ASCII now.
             draw::ascii_cells(buf, area);
         }
-        if self.wants_text() { cursor } else { None }
+        if self.wants_text() && self.drafts.offers.is_empty() {
+            cursor
+        } else {
+            None
+        }
     }
 
     fn too_small(&self, buf: &mut Buffer, area: Rect) {
