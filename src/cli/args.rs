@@ -173,6 +173,17 @@ pub enum Cmd {
     /// Roles files (who is operator, QA and admin): check one before it goes live.
     #[command(subcommand)]
     Roles(RolesCmd),
+    /// Recipes (formulas): what each product is made of, versioned by the date each takes
+    /// effect; `produce` is checked against them.
+    #[command(subcommand)]
+    Recipe(super::recipes::RecipeCmd),
+    /// The plant's allergen list and what each item declares.
+    #[command(subcommand)]
+    Allergens(super::recipes::AllergensCmd),
+    /// Record a line's cleaning or changeover: which allergens it cleared.
+    Changeover(super::recipes::ChangeoverArgs),
+    /// Batches made against a recipe: expected and actual output, the yield, overrides.
+    Yields(super::recipes::YieldsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +208,10 @@ pub struct InitArgs {
     /// file they are also the admins (default: you; '' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// The label stock the printers hold: 4x2-203 (the default), 4x2-300, 4x6-203 or
+    /// 4x6-300; `lotline plant set --label-size` changes it later.
+    #[arg(long, value_name = "SIZE")]
+    pub label_size: Option<String>,
     /// A first item, CODE,UNIT,KIND,NAME (the name may hold commas), e.g.
     /// 'FLOUR,kg,ingredient,All-purpose flour'. Repeat for more.
     #[arg(long, value_name = "CODE,UNIT,KIND,NAME")]
@@ -364,13 +379,14 @@ impl GenerateArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PlantCmd {
-    /// Show the plant's identity, lot-code patterns and QA users.
+    /// Show the plant's identity, lot-code patterns, QA users and label size.
     Show {
         /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
-    /// Change the plant's identity, lot-code patterns or QA users; only what is given.
+    /// Change the plant's identity, lot-code patterns, QA users or label size; only what is
+    /// given.
     Set(PlantSet),
 }
 
@@ -440,6 +456,14 @@ pub struct PlantSet {
     /// Users who may hold, release, recall and correct, comma-separated ('' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// Hours a clerk's unsaved form (a draft) is kept for them to come back to: 1 to 744,
+    /// 12 unless set.
+    #[arg(long, value_name = "HOURS")]
+    pub draft_hours: Option<u16>,
+    /// The label stock the printers hold, which lot labels are laid out for: 4x2-203,
+    /// 4x2-300, 4x6-203 or 4x6-300 (inches, printer dpi).
+    #[arg(long, value_name = "SIZE")]
+    pub label_size: Option<String>,
 }
 
 impl PlantSet {
@@ -464,6 +488,13 @@ impl PlantSet {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(h) = self.draft_hours {
+            lotline_domain::check_draft_hours(h)?;
+            p.draft_hours = h;
+        }
+        if let Some(s) = &self.label_size {
+            p.label_size = lotline_domain::LabelSize::parse(s, "label-size")?;
         }
         Ok(p)
     }
@@ -722,7 +753,7 @@ fn opt_unit(u: &Option<String>) -> Result<Option<Unit>, Invalid> {
         .transpose()
 }
 
-fn opt_date(
+pub(crate) fn opt_date(
     d: &Option<String>,
     field: &str,
     today: NaiveDate,
@@ -891,9 +922,32 @@ pub struct ProduceArgs {
     pub label: bool,
     #[command(flatten)]
     pub printer: PrinterArgs,
+    /// Why the batch leaves its recipe (an input missing, a quantity outside tolerance);
+    /// recorded on the batch.
+    #[arg(long, conflicts_with = "override_reason")]
+    pub reason: Option<String>,
+    /// QA: let inputs that are not on the recipe into the batch, for this reason
+    /// (recorded on the batch).
+    #[arg(long)]
+    pub override_reason: Option<String>,
 }
 
 impl ProduceArgs {
+    /// The reason the batch may leave its recipe, if one was given.
+    pub fn override_(&self) -> Option<Override> {
+        match (&self.reason, &self.override_reason) {
+            (_, Some(r)) => Some(Override {
+                reason: r.clone(),
+                off_recipe: true,
+            }),
+            (Some(r), None) => Some(Override {
+                reason: r.clone(),
+                off_recipe: false,
+            }),
+            (None, None) => None,
+        }
+    }
+
     pub fn to_new(&self, today: NaiveDate) -> Result<NewBatch, Invalid> {
         Ok(NewBatch {
             allow_expired: self.allow_expired,
@@ -997,6 +1051,9 @@ pub struct LotsArgs {
     /// Only lots past their expiry today.
     #[arg(long, conflicts_with = "expiring_within")]
     pub expired: bool,
+    /// Only lots that carry this allergen (e.g. peanut), finished lots first.
+    #[arg(long, value_name = "ALLERGEN")]
+    pub contains: Option<String>,
     /// Print JSON for scripts (see README "JSON output").
     #[arg(long)]
     pub json: bool,
@@ -1128,8 +1185,12 @@ pub struct LabelArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub copies: u16,
     /// Write the ZPL to standard output instead of a printer.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "preview")]
     pub zpl: bool,
+    /// Show the label as text (its lines as printed, the barcode's text, what had to be
+    /// cut) instead of printing it.
+    #[arg(long)]
+    pub preview: bool,
     /// Print the label of a recalled or voided lot without asking.
     #[arg(long)]
     pub force: bool,

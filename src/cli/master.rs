@@ -155,7 +155,10 @@ pub fn changes(out: &mut impl Write, events: &[Event]) -> Res {
             EventKind::PartyChanged { before, after } => {
                 describe_changes(&after.changes_from(before))
             }
-            _ => continue,
+            other => match recipe_event_text(other, &|id| format!("#{}", id.0)) {
+                Some(t) => t,
+                None => continue,
+            },
         };
         writeln!(out, "  event {} {}: {what}", e.id, e.stamp.text())?;
     }

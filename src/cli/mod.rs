@@ -18,6 +18,7 @@ mod master;
 mod output;
 mod paths;
 mod recall;
+mod recipes;
 mod reliability;
 mod safe;
 mod served;
@@ -144,11 +145,11 @@ fn clap_exit(e: clap::Error) -> ExitCode {
 /// database, never from `$USER`, which anyone can set.
 fn caller(cli: &Cli) -> Res<lotline_station::Caller> {
     let me = lotline_station::identity::Identity::current();
-    Ok(lotline_station::Caller {
-        user: me.user,
-        groups: me.groups,
-        station: station_name(cli)?,
-    })
+    Ok(lotline_station::Caller::new(
+        me.user,
+        me.groups,
+        station_name(cli)?,
+    ))
 }
 
 fn station_name(cli: &Cli) -> Res<String> {
@@ -474,24 +475,21 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 .receive(r.to_new(st.today()?)?)
                 .map_err(command_line_words)?;
             writeln!(out, "{}", created.code)?;
-            if let Some(why) = &created.hold {
-                // On stderr so scripts still read the code alone from stdout.
-                eprintln!(
-                    "lotline: lot {} is ON HOLD: {}; QA must release it (`lotline release {} --reason ...`) before it is used",
-                    created.code,
-                    lotline_domain::text::escape_lines(why),
-                    created.code
-                );
-            }
+            say_held(&created);
             print_new_label(&st, printer, &created.code, "received")
         }
         Cmd::Produce(p) => {
             let st = open(&cli, &db, cli.create)?;
             let printer = p.label.then(|| p.printer.printer()).transpose()?;
-            let created = st
-                .produce(p.to_new(st.today()?)?)
-                .map_err(command_line_words)?;
+            let batch = p.to_new(st.today()?)?;
+            let created = match p.override_() {
+                None => st.produce(batch),
+                Some(o) => st.produce_override(batch, o),
+            }
+            .map_err(command_line_words)
+            .map_err(recipes::recipe_hint)?;
             writeln!(out, "{}", created.code)?;
+            say_held(&created);
             print_new_label(&st, printer, &created.code, "made")
         }
         Cmd::Label(l) => labels::label(open_read(&cli, &db)?.as_ref(), out, l),
@@ -561,7 +559,15 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 })?;
             }
             let today = st.today()?;
-            let lots = crate::cli::expiry::filter(st.lots(filter)?, l, today)?;
+            let found = match &l.contains {
+                None => st.lots(filter)?,
+                Some(a) => st
+                    .lots_containing(a.clone())?
+                    .into_iter()
+                    .filter(|lot| filter.matches(lot))
+                    .collect(),
+            };
+            let lots = crate::cli::expiry::filter(found, l, today)?;
             output::lots(out, &lots, l.json)
         }
         Cmd::Lot { code, json } => {
@@ -627,6 +633,24 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         Cmd::Scope(a) => recall::scope(open_read(&cli, &db)?.as_ref(), out, a),
         Cmd::HoldAll(a) => recall::hold_all(open(&cli, &db, false)?.as_ref(), out, a),
         Cmd::Return(a) => recall::return_goods(open(&cli, &db, false)?.as_ref(), out, a),
+        Cmd::Recipe(c) => {
+            let st = match c {
+                recipes::RecipeCmd::Show { .. } | recipes::RecipeCmd::List { .. } => {
+                    open_read(&cli, &db)?
+                }
+                _ => open(&cli, &db, false)?,
+            };
+            recipes::recipe(st.as_ref(), out, c)
+        }
+        Cmd::Allergens(c) => {
+            let st = match c {
+                recipes::AllergensCmd::Show { .. } => open_read(&cli, &db)?,
+                _ => open(&cli, &db, false)?,
+            };
+            recipes::allergens(st.as_ref(), out, c)
+        }
+        Cmd::Changeover(a) => recipes::changeover(open(&cli, &db, false)?.as_ref(), out, a),
+        Cmd::Yields(a) => recipes::yields(open_read(&cli, &db)?.as_ref(), out, a),
         Cmd::MockRecall(c) => {
             use recall::MockCmd as M;
             let st = match c {
@@ -635,6 +659,19 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
             };
             recall::mock(st.as_ref(), out, c)
         }
+    }
+}
+
+/// A new lot held at once (a failed dock check, an undeclared allergen, possible
+/// cross-contact): said on stderr, so scripts still read the code alone from stdout.
+fn say_held(created: &lotline_domain::api::Created) {
+    if let Some(why) = &created.hold {
+        eprintln!(
+            "lotline: lot {} is ON HOLD: {}; QA must release it (`lotline release {} --reason ...`) before it is used",
+            created.code,
+            lotline_domain::text::escape_lines(why),
+            created.code
+        );
     }
 }
 
@@ -839,9 +876,7 @@ fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
 }
 
 fn label_zpl(st: &dyn Station, code: &LotCode) -> Res<String> {
-    let lot = st.lot(code.clone())?;
-    let item = st.item(lot.item.clone())?;
-    Ok(lotline_export::label::zpl(&st.plant()?, &item, &lot))
+    Ok(lotline_export::label::lot_zpl(st, code)?)
 }
 
 /// After a receipt or batch is stored, print its label if asked. A printer failure does

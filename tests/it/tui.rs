@@ -1094,3 +1094,71 @@ fn a_mock_recall_in_the_app_shows_the_gap_left_by_the_counts() {
     assert_eq!(lot["counted"], 1);
     assert!(lot["gap"].as_f64().unwrap() > 0.0, "{lot}");
 }
+
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn a_batch_typed_against_its_recipe_refuses_a_wrong_lot_at_the_scan() {
+    let p = plant();
+    p.master_data();
+    p.ok(&[
+        "recipe",
+        "add",
+        "DOUGH",
+        "--per",
+        "100",
+        "--input",
+        "FLOUR=80",
+        "--input",
+        "EGGS=2",
+        "--tolerance",
+        "15",
+    ]);
+    let receive = |item: &str, slot: &str, qty: &str| {
+        p.ok(&[
+            "receive",
+            "--item",
+            item,
+            "--supplier",
+            "MILL",
+            "--supplier-lot",
+            slot,
+            "--qty",
+            qty,
+        ])
+    };
+    let flour = receive("FLOUR", "M-88", "500");
+    let eggs = receive("EGGS", "F-1", "30");
+    let sugar = receive("SUGAR", "S-12", "200");
+    let mut t = Term::start(&p, &[], &[], 80, 24);
+    t.wait_for("Receive a case");
+    t.press(F3, "Close batch");
+    t.field("dough");
+    t.field("WO:3001");
+    t.field("L1");
+    t.field(""); // the date: today
+    t.wait_for("Recipe DOUGH v1 (per 100 kg):");
+    t.field(&flour);
+    t.wait_for(&format!("Lot {flour}: "));
+    t.field("80");
+    t.wait_for("[x] FLOUR");
+    // Sugar is not in the dough: refused at the scan, naming the item and the recipe.
+    t.field(&sugar);
+    t.wait_for("SUGAR is not in DOUGH's recipe (version 1)");
+    t.send(CTRL_U);
+    t.field(&eggs);
+    t.wait_for(&format!("Lot {eggs}: "));
+    t.field("2");
+    t.wait_for("[x] EGGS");
+    t.send(ENTER); // no more inputs: to the output quantity
+    t.field("100");
+    t.send(ENTER); // the reason: none needed
+    t.send(ENTER); // [ Close batch ]
+    t.wait("the batch to close", |s| {
+        s.contains("Batch closed: lot ") && s.contains("yield 100.0 %")
+    });
+    let batch = code_after(&t.status(), "Batch closed: lot ");
+    t.send(CTRL_C);
+    let y = p.json(&["yields", "--json"]);
+    assert_eq!(y[0]["lot"], batch.as_str(), "{y}");
+    assert_eq!(y[0]["version"], 1);
+}

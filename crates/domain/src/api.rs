@@ -10,11 +10,12 @@
 mod checks;
 
 use crate::{
-    Adjustment, AuditTrail, CheckReport, Delivery, Direction, EpcisImport, Event, EventPageRows,
-    HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot, LotCode, LotFilter,
-    LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary, MockRecallView, NewBatch,
-    NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment, Party, PartyId, Plant,
-    RecallReport, RecallScope, StartMockRecall, Stats, StatusChange, Trace, VoidEvent,
+    Adjustment, AuditTrail, CheckReport, Delivery, Direction, DraftForm, DraftSave, EpcisImport,
+    Event, EventPageRows, HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot,
+    LotCode, LotFilter, LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary,
+    MockRecallView, NewBatch, NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment,
+    Party, PartyId, Plant, RecallReport, RecallScope, Resume, StartMockRecall, Stats, StatusChange,
+    Trace, VoidEvent,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,33 @@ pub enum Command {
     /// A receipt from a scanned supplier label, with the label's other GS1 elements kept
     /// beside it (`EventKind::LabelData`) in the same transaction.
     ReceiveScanned(crate::ScannedReceipt),
+    /// Plant settings: the allergen list (names only added once sets use them).
+    SetAllergens(Vec<String>),
+    /// Master data: the allergens an item declares, by name, replacing its declaration.
+    DeclareAllergens {
+        item: ItemCode,
+        allergens: Vec<String>,
+        reason: String,
+    },
+    /// Master data: a new version of an item's recipe.
+    AddRecipe(crate::NewRecipe),
+    /// A batch made off its recipe, with the reason (QA's when inputs off the recipe are
+    /// let in).
+    ProduceOverride {
+        batch: NewBatch,
+        reason: crate::Override,
+    },
+    /// A line cleaned or changed over.
+    Changeover(crate::NewChangeover),
+    /// Keep this form's unsaved state for the caller at their station (not a record:
+    /// docs/server.md, "Drafts").
+    SaveDraft(DraftSave),
+    /// Forget the caller's draft of `form` at `station` (their own station, or the one a
+    /// draft they took over was typed at).
+    DropDraft {
+        station: String,
+        form: DraftForm,
+    },
 }
 
 impl Command {
@@ -79,6 +107,9 @@ impl Command {
     pub fn required_role(&self) -> Role {
         match self {
             Command::SetPlant(_) | Command::AddItem(_) | Command::AddParty(_) => Role::Admin,
+            Command::SetAllergens(_) | Command::DeclareAllergens { .. } | Command::AddRecipe(_) => {
+                Role::Admin
+            }
             // Master data: the admin's, like adding it.
             Command::EditItem(_)
             | Command::RetireItem { .. }
@@ -90,6 +121,11 @@ impl Command {
             c if c.needs_qa() => Role::Qa,
             _ => Role::Operator,
         }
+    }
+
+    /// A draft's keeping or forgetting: no record, no event, nothing another station shows.
+    pub fn is_draft(&self) -> bool {
+        matches!(self, Command::SaveDraft(_) | Command::DropDraft { .. })
     }
 
     /// Whether several of these may share one transaction (group commit): the floor's
@@ -104,6 +140,8 @@ impl Command {
                 | Command::Adjust(_)
                 | Command::SetStatus(_)
                 | Command::Void(_)
+                | Command::ProduceOverride { .. }
+                | Command::Changeover(_)
         )
     }
 
@@ -131,6 +169,11 @@ impl Command {
                 | Command::RetireItem { .. }
                 | Command::EditParty(_)
                 | Command::RetireParty { .. }
+                // Letting an input off the recipe into a batch is QA's call.
+                | Command::ProduceOverride {
+                    reason: crate::Override { off_recipe: true, .. },
+                    ..
+                }
         )
     }
 }
@@ -220,6 +263,20 @@ pub enum Query {
     BackupDone {
         id: u64,
     },
+    /// Every version of one item's recipe, oldest first; or the newest version of every
+    /// recipe, by item.
+    Recipes(Option<ItemCode>),
+    /// The plant's allergen list and every item's declaration.
+    Allergens,
+    /// A lot's allergens and where each came from.
+    LotAllergens(LotCode),
+    /// Every lot that carries an allergen (named as typed), finished lots first.
+    LotsContaining(String),
+    /// Batches made against a recipe, with their yields.
+    Yields(crate::YieldFilter),
+    /// The caller's drafts and the last thing they saved at this station: what the app
+    /// offers on return.
+    Resume,
 }
 
 /// Which events an audit lists; every given field must match.
@@ -281,6 +338,11 @@ pub enum Reply {
     MaybeEventIds(Option<Vec<u64>>),
     BackupOffer(BackupOffer),
     Bytes(Vec<u8>),
+    Recipes(Vec<crate::Recipe>),
+    Allergens(crate::AllergenInfo),
+    LotAllergens(crate::LotAllergens),
+    Yields(Vec<crate::YieldRow>),
+    Resume(Resume),
 }
 
 /// Who is calling, as the station established it: the operator from the operating

@@ -217,6 +217,28 @@ pub enum EventKind {
         lot: LotId,
         elements: Vec<super::LabelElement>,
     },
+    /// A new version of an item's recipe (its item's history keeps every version).
+    RecipeChanged(Box<super::Recipe>),
+    /// The allergens an item declares changed. Lots made before keep the set they were
+    /// made with; only new lots see the new declaration.
+    AllergensDeclared {
+        item: ItemCode,
+        before: super::AllergenSet,
+        after: super::AllergenSet,
+        reason: String,
+    },
+    /// What a batch (`record.batch`, recorded in the same transaction) was made against:
+    /// its recipe version, expected and actual output, and any override with its reason.
+    BatchRecipe(Box<super::BatchRecipe>),
+    /// Why a new lot was held for an allergen, beside the status event that held it.
+    AllergenHold(Box<super::AllergenHold>),
+    /// A production line cleaned or changed over.
+    Changeover(super::Changeover),
+    /// The plant's allergen list set (names only ever added once sets use them).
+    AllergenListChanged {
+        before: Vec<String>,
+        after: Vec<String>,
+    },
 }
 
 /// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
@@ -278,6 +300,12 @@ impl EventKind {
             EventKind::MockRecallCount(_) => "mock recall count",
             EventKind::MockRecallFinished(_) => "mock recall finished",
             EventKind::LabelData { .. } => "label data",
+            EventKind::RecipeChanged(_) => "recipe changed",
+            EventKind::AllergensDeclared { .. } => "allergens declared",
+            EventKind::BatchRecipe(_) => "batch recipe",
+            EventKind::AllergenHold(_) => "allergen hold",
+            EventKind::Changeover(_) => "changeover",
+            EventKind::AllergenListChanged { .. } => "allergen list changed",
         }
     }
 
@@ -304,6 +332,12 @@ impl EventKind {
             }
             EventKind::MockRecallFinished(f) => vec![f.root],
             EventKind::LabelData { lot, .. } => vec![*lot],
+            EventKind::BatchRecipe(b) => vec![b.output],
+            EventKind::AllergenHold(h) => vec![h.lot],
+            EventKind::RecipeChanged(_)
+            | EventKind::AllergensDeclared { .. }
+            | EventKind::Changeover(_)
+            | EventKind::AllergenListChanged { .. } => vec![],
             EventKind::Void { .. }
             | EventKind::ItemChanged { .. }
             | EventKind::PartyChanged { .. } => vec![],

@@ -27,6 +27,30 @@ pub struct LotFilter {
     pub on_hand: bool,
 }
 
+impl LotFilter {
+    /// Whether `lot` is one this filter lists (every given field matches).
+    pub fn matches(&self, lot: &Lot) -> bool {
+        self.item.as_ref().is_none_or(|i| &lot.item == i)
+            && self.status.is_none_or(|s| lot.status == s)
+            && (!self.on_hand || lot.balance.is_positive())
+            && match (&self.supplier, &self.supplier_lot, &lot.origin) {
+                (None, None, _) => true,
+                (
+                    want,
+                    want_lot,
+                    Origin::Received {
+                        supplier,
+                        supplier_lot,
+                    },
+                ) => {
+                    want.as_ref().is_none_or(|w| w == supplier)
+                        && want_lot.as_ref().is_none_or(|w| w == supplier_lot.as_str())
+                }
+                (_, _, Origin::Produced { .. } | Origin::Returned { .. }) => false,
+            }
+    }
+}
+
 /// A lot's events, oldest first, each with the event that voided it, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotHistory {
@@ -299,6 +323,16 @@ pub fn settings_changes(before: &Plant, after: &Plant) -> String {
         "QA users",
         before.qa_users.join(", "),
         after.qa_users.join(", "),
+    );
+    field(
+        "draft hours",
+        before.draft_hours.to_string(),
+        after.draft_hours.to_string(),
+    );
+    field(
+        "label size",
+        before.label_size.as_str().into(),
+        after.label_size.as_str().into(),
     );
     cap(&parts.join("; "))
 }

@@ -9,3 +9,4 @@ pub mod label;
 pub mod mock;
 pub mod recall;
 pub mod sheet;
+pub mod yields;

@@ -60,6 +60,27 @@ pub fn tried(c: &Command) -> (String, Option<LotCode>) {
             count.lot.clone(),
         ),
         Command::FinishMockRecall { recall, .. } => (format!("finish mock recall {recall}"), None),
+        Command::SetAllergens(_) => ("change the plant's allergen list".into(), None),
+        Command::DeclareAllergens { item, .. } => {
+            (format!("declare the allergens of item {item}"), None)
+        }
+        Command::AddRecipe(r) => (format!("change the recipe of item {}", r.item), None),
+        Command::ProduceOverride { batch, reason } => (
+            format!(
+                "produce {} {} {}",
+                batch.qty,
+                batch.item,
+                if reason.off_recipe {
+                    "with inputs off its recipe"
+                } else {
+                    "off its recipe"
+                }
+            ),
+            None,
+        ),
+        Command::Changeover(_) => ("record a line changeover".into(), None),
+        Command::SaveDraft(d) => (format!("keep a draft of {}", d.form.name()), None),
+        Command::DropDraft { form, .. } => (format!("discard a draft of {}", form.name()), None),
     }
 }
 

@@ -182,6 +182,8 @@ fn samples() -> Vec<Command> {
             receipt_pattern: LotPattern::parse("R{YY}{JJJ}-{SEQ:3}", "p").unwrap(),
             batch_pattern: LotPattern::parse("B{YY}{JJJ}-{SEQ:3}", "p").unwrap(),
             qa_users: vec!["quinn".into(), "maria".into()],
+            draft_hours: 12,
+            label_size: lotline_domain::LabelSize::In4x6Dpi300,
         }),
         Command::AddItem(new_item()),
         Command::AddParty(new_party()),
@@ -335,6 +337,58 @@ fn samples() -> Vec<Command> {
                 },
             ],
         }),
+        Command::SetAllergens(vec!["milk".into(), "egg".into(), "mustard".into()]),
+        Command::DeclareAllergens {
+            item: code("DOUGH"),
+            allergens: vec!["wheat".into(), "egg".into()],
+            reason: reason(),
+        },
+        Command::AddRecipe(NewRecipe {
+            item: code("DOUGH"),
+            effective: day(),
+            per: Qty::from_units(100),
+            yield_tolerance_pct: 5,
+            lines: vec![RecipeLine {
+                item: code("FLOUR"),
+                qty: Qty::from_units(60),
+                tolerance_pct: 2,
+                substitutes: vec![code("FLOUR-B")],
+            }],
+            reason: "new product".into(),
+        }),
+        Command::ProduceOverride {
+            batch: NewBatch {
+                item: code("DOUGH"),
+                qty: Qty::from_units(40),
+                unit: None,
+                date: day(),
+                line: Some("line 2".into()),
+                reference: None,
+                documents: Default::default(),
+                expiry: None,
+                inputs: vec![line("R1", 10)],
+                allow_expired: false,
+            },
+            reason: Override {
+                reason: "short of sugar".into(),
+                off_recipe: true,
+            },
+        },
+        Command::Changeover(NewChangeover {
+            line: "line 2".into(),
+            date: day(),
+            cleared: vec!["peanut".into()],
+            note: "washed down".into(),
+        }),
+        Command::SaveDraft(DraftSave {
+            form: DraftForm::Receive,
+            bytes: vec![1, 2, 3],
+            session: 0,
+        }),
+        Command::DropDraft {
+            station: "dock-1".into(),
+            form: DraftForm::Ship,
+        },
     ]
 }
 
@@ -358,9 +412,8 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
     };
     match key {
         // Codes: as `ItemCode::parse` and its kin write them (all share one rule).
-        "code" | "item" | "supplier" | "customer" | "id" | "lot" | "return_lot" | "lots" => {
-            same(LotCode::parse(v, key).map(|c| c.as_str().to_string()))
-        }
+        "code" | "item" | "supplier" | "customer" | "id" | "lot" | "return_lot" | "lots"
+        | "substitutes" => same(LotCode::parse(v, key).map(|c| c.as_str().to_string())),
         "supplier_lot" => same(SupplierLot::parse(v, key).map(|c| c.as_str().to_string())),
         "gtin" => same(Gtin::parse(v, key).map(|c| c.as_str().to_string())),
         "gln" => same(Gln::parse(v, key).map(|c| c.as_str().to_string())),
@@ -373,7 +426,10 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
             .any(|u| serde_json::to_value(u).unwrap() == v)
             .then_some(())
             .ok_or_else(|| "not a unit".into()),
-        "kind" | "role" | "to" | "inspection" => Ok(()),
+        "kind" | "role" | "to" | "inspection" | "form" => Ok(()),
+        // A draft's station: the name a client gives (`--station`), checked as the
+        // handshake checks it.
+        "station" => same(text::station_name(v, key)),
         // `--name`, `--brand`, … and the location and contact flags: one line of 100.
         "name" | "brand" | "commodity" | "variety" | "pack_size" | "pack_style"
         | "business_name" | "phone" | "street" | "city" | "state" | "zip" | "country" | "email" => {
@@ -405,8 +461,20 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
             .ok_or_else(|| "not a direction".into()),
         // `return --shipment` takes any text; an import's `lotline:returnOf` likewise.
         "shipment" => Ok(()),
+        // `plant set --label-size 4x6-203`.
+        "label_size" => lotline_domain::LabelSize::parse(v, key)
+            .map(|_| ())
+            .map_err(|e| e.problem),
         // Dates: `parse_date` of what serde wrote.
-        "date" | "expiry" => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        // Allergen names (`allergens set`, `item allergens`, `changeover --cleared`): one
+        // name each, split on commas.
+        "SetAllergens" | "allergens" | "cleared" => {
+            (!v.contains(','))
+                .then_some(())
+                .ok_or("a comma in one name")?;
+            text(40)
+        }
+        "date" | "expiry" | "effective" => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
             Ok(d) if parse_date(v, key, day()) == Ok(d) => Ok(()),
             _ => Err(format!("{v:?} is not a date the command line takes")),
         },
@@ -443,10 +511,22 @@ fn cli_accepts_number(n: &serde_json::Number, key: &str, path: &[String]) -> Res
     match key {
         // An import's quantities are as the document gives them; typed ones are positive.
         "qty" if inside("ImportEpcis") => qty(false),
-        "qty" => qty(true),
+        "qty" | "per" => qty(true),
+        "tolerance_pct" | "yield_tolerance_pct" => match n.as_u64() {
+            Some(0..=100) => Ok(()),
+            _ => Err(format!("{n} % is not a tolerance")),
+        },
         "delta" | "on_hand" | "retrieved" | "consumed" | "destroyed" | "start" | "shipped"
         | "adjusted" => qty(false),
         "temperature_dc" | "min_dc" | "max_dc" => temperature(),
+        // `plant set --draft-hours`.
+        "draft_hours" => match n.as_u64() {
+            Some(h) if check_draft_hours(h.try_into().unwrap_or(0)).is_ok() => Ok(()),
+            _ => Err(format!("{n} is not a number of draft hours")),
+        },
+        // A draft's form state is the app's own bytes, bounded as a whole (`DRAFT_MAX`);
+        // its session is the station's to set.
+        "bytes" | "session" => Ok(()),
         "shelf_life_days" => match n.as_u64() {
             Some(1..=3650) => Ok(()),
             _ => Err(format!("{n} days is not a shelf life")),
@@ -764,7 +844,7 @@ fn every_sample_is_accepted_and_passes_the_oracle() {
     }
     // One sample of every variant: a new variant must come with one (and its checks).
     let seen: std::collections::BTreeSet<usize> = samples().iter().map(ordinal).collect();
-    assert_eq!(seen, (0..21).collect(), "a variant has no sample");
+    assert_eq!(seen, (0..28).collect(), "a variant has no sample");
 }
 
 /// Every variant by its place: a new one does not compile here until it has a sample.
@@ -791,6 +871,13 @@ fn ordinal(c: &Command) -> usize {
         Command::CountMockRecall { .. } => 18,
         Command::FinishMockRecall { .. } => 19,
         Command::ReceiveScanned(_) => 20,
+        Command::SetAllergens(_) => 21,
+        Command::DeclareAllergens { .. } => 22,
+        Command::AddRecipe(_) => 23,
+        Command::ProduceOverride { .. } => 24,
+        Command::Changeover(_) => 25,
+        Command::SaveDraft(_) => 26,
+        Command::DropDraft { .. } => 27,
     }
 }
 
@@ -838,7 +925,12 @@ fn attacked_values(cases: u32) {
     if runner.config().cases >= 1000 {
         for (name, (accepted, refused)) in &tally {
             assert!(*accepted > 0, "{name} never accepted: {tally:?}");
-            assert!(*refused > 0, "{name} never refused: {tally:?}");
+            // A draft's bytes are the app's own, any value of them fine, bounded only as a
+            // whole (`DRAFT_MAX`): nothing in it the command line parses, so nothing an
+            // attacked value could make refused.
+            if name != "SaveDraft" {
+                assert!(*refused > 0, "{name} never refused: {tally:?}");
+            }
         }
     }
     eprintln!("attacked commands decoded, by variant (accepted, refused): {tally:?}");

@@ -172,6 +172,25 @@ const RECIPES: &[Recipe] = &[
     ("DANISH-CC", 25, &[("DOUGH-BREAD", "60"), ("FILLING-CC", "50"), ("BOX-COOKIE", "300"), ("CARTON", "25")]),
 ];
 
+/// What each item declares of the nine US major allergens: ingredients from their spec
+/// sheets, made things the union of what goes into them.
+#[rustfmt::skip]
+const ALLERGENS: &[(&str, &str)] = &[
+    ("FLOUR-AP", "wheat"), ("FLOUR-WW", "wheat"),
+    ("BUTTER", "milk"), ("MILK", "milk"), ("CREAM-CHEESE", "milk"),
+    ("EGGS", "egg"), ("EGGS-HT", "egg"),
+    ("CHOC-CHIPS", "milk, soybeans"), ("WALNUTS", "tree nuts"),
+    ("DOUGH-CC", "wheat, milk, egg, soybeans"), ("COOKIE-CC", "wheat, milk, egg, soybeans"),
+    ("DOUGH-OAT", "wheat, milk, egg"), ("COOKIE-OAT", "wheat, milk, egg"),
+    ("DOUGH-BREAD", "wheat, milk"), ("BREAD-WHITE", "wheat, milk"),
+    ("DOUGH-WW", "wheat, milk"), ("BREAD-WW", "wheat, milk"),
+    ("FILLING-CC", "milk, egg"), ("DANISH-CC", "wheat, milk, egg"),
+];
+
+/// The day from which the mixer's changeover log has its one gap: the first change of
+/// product on it from then on was not cleaned, and the batch after was held.
+const MISSED_CHANGEOVER_DAY: u64 = DEMO_DAYS / 2;
+
 /// Which recipes run on day `n` of the demo (pairs: intermediate then finished).
 fn schedule(n: u64) -> Vec<&'static str> {
     let mut v = vec!["DOUGH-BREAD", "BREAD-WHITE"];
@@ -209,6 +228,10 @@ struct Builder<'a, S: ?Sized> {
     rng: Rng,
     bol: u32,
     progress: &'a mut dyn FnMut(&str),
+    /// The product each line made last, for its changeover log.
+    last_on_line: std::collections::HashMap<String, &'static str>,
+    /// Whether the missed changeover has happened yet.
+    missed: bool,
 }
 
 impl<S: StationExt + ?Sized> Builder<'_, S> {
@@ -301,7 +324,12 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
         Ok(out)
     }
 
-    fn batch(&mut self, output: &str, date: NaiveDate, day: u64) -> Result<LotCode, StationError> {
+    fn batch(
+        &mut self,
+        output: &'static str,
+        date: NaiveDate,
+        day: u64,
+    ) -> Result<LotCode, StationError> {
         let (_, out_qty, inputs) = RECIPES
             .iter()
             .find(|r| r.0 == output)
@@ -313,19 +341,33 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
                 .map_err(|_| err("demo", format!("bad recipe quantity {q}")))?;
             lines.extend(self.pick(item, q, date)?);
         }
+        let line = if output.starts_with("DOUGH") || output.starts_with("FILLING") {
+            "Mixing".to_string()
+        } else {
+            format!("Line {}", 1 + day % 2)
+        };
+        // A change of product is cleaned first (the changeover log), but for once on
+        // the mixer: that batch is held for possible cross-contact, swabbed, released.
+        let changed = self
+            .last_on_line
+            .insert(line.clone(), output)
+            .is_some_and(|last| last != output);
+        let skip = changed && line == "Mixing" && !self.missed && day >= MISSED_CHANGEOVER_DAY;
+        if changed && !skip {
+            self.st.changeover(NewChangeover {
+                line: line.clone(),
+                date,
+                cleared: vec![],
+                note: "wash-down between products".into(),
+            })?;
+        }
         let created = self.st.produce(NewBatch {
             allow_expired: false,
             item: code(ItemCode::parse, output)?,
             qty: Qty::from_units(*out_qty),
             unit: None,
             date,
-            line: Some(
-                if output.starts_with("DOUGH") || output.starts_with("FILLING") {
-                    "Mixing".into()
-                } else {
-                    format!("Line {}", 1 + day % 2)
-                },
-            ),
+            line: Some(line),
             reference: Some(Reference {
                 kind: "WO".into(),
                 number: format!("{}", 7000 + day * 20 + lines.len() as u64),
@@ -334,6 +376,15 @@ impl<S: StationExt + ?Sized> Builder<'_, S> {
             expiry: None,
             inputs: lines,
         })?;
+        if created.hold.is_some() {
+            self.missed = true;
+            self.st.set_status(StatusChange {
+                lot: created.code.clone(),
+                to: LotStatus::Released,
+                date,
+                reason: "mixer swabbed after the missed wash-down: negative; released by QA".into(),
+            })?;
+        }
         Ok(created.code)
     }
 
@@ -476,15 +527,45 @@ pub fn build<S: StationExt + ?Sized>(
             },
         })?;
     }
+    for (item, names) in ALLERGENS {
+        st.declare_allergens(
+            code(ItemCode::parse, item)?,
+            names.split(", ").map(str::to_string).collect(),
+            "supplier spec sheet".into(),
+        )?;
+    }
+    let start = today
+        .checked_sub_days(Days::new(DEMO_DAYS))
+        .unwrap_or(today);
+    for (output, per, inputs) in RECIPES {
+        let mut lines = Vec::with_capacity(inputs.len());
+        for (item, q) in inputs.iter() {
+            lines.push(RecipeLine {
+                item: code(ItemCode::parse, item)?,
+                qty: q
+                    .parse()
+                    .map_err(|_| err("demo", format!("bad recipe quantity {q}")))?,
+                tolerance_pct: 10,
+                substitutes: vec![],
+            });
+        }
+        st.add_recipe(NewRecipe {
+            item: code(ItemCode::parse, output)?,
+            effective: start,
+            per: Qty::from_units(*per),
+            yield_tolerance_pct: 5,
+            lines,
+            reason: "house recipe".into(),
+        })?;
+    }
     let mut b = Builder {
         st,
         rng: Rng(20_261_121),
         bol: 0,
         progress,
+        last_on_line: Default::default(),
+        missed: false,
     };
-    let start = today
-        .checked_sub_days(Days::new(DEMO_DAYS))
-        .unwrap_or(today);
     for day in 0..DEMO_DAYS {
         let date = start.checked_add_days(Days::new(day)).unwrap_or(today);
         for def in ITEMS.iter().filter(|d| d.every > 0 && day % d.every == 0) {
@@ -616,6 +697,25 @@ mod tests {
         );
         assert!(c.egg_customers > 1, "{c:?}");
         assert_eq!(fwd.shipments.len(), c.egg_shipments);
+        // Recipes for every made thing; allergens on every lot made of them; one batch
+        // held for cross-contact after the missed wash-down, and released by QA.
+        assert_eq!(st.recipes(None).unwrap().len(), RECIPES.len());
+        let soy = st.lots_containing("soy".into()).unwrap();
+        assert!(soy.iter().any(|l| l.item.as_str() == "COOKIE-CC"));
+        assert!(!soy.iter().any(|l| l.item.as_str().starts_with("BREAD")));
+        let yields = st.yields(YieldFilter::default()).unwrap();
+        assert!(yields.len() > 100, "{}", yields.len());
+        let held: Vec<String> = st
+            .events_between(NaiveDate::MIN, NaiveDate::MAX)
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::AllergenHold(h) => Some(format!("{:?}", h.why)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert!(held[0].starts_with("CrossContact"), "{held:?}");
     }
 
     /// A station whose writes stop working after `left` of them: a build killed halfway.

@@ -9,6 +9,7 @@ mod check_props;
 pub mod copies;
 pub(crate) mod core;
 pub mod demo;
+pub mod drafts;
 pub mod file;
 #[cfg(test)]
 mod full_disk;
@@ -19,6 +20,7 @@ pub mod remote;
 pub mod roles;
 pub mod server;
 pub mod setup;
+pub mod signals;
 pub mod site;
 pub mod wire;
 
@@ -277,6 +279,20 @@ typed! {
     fn backup_start() -> copies::BackupOffer = Qry(Q::BackupStart) => Reply::BackupOffer(o) => o;
     fn backup_part(id: u64, offset: u64) -> Vec<u8> = Qry(Q::BackupPart { id, offset }) => Reply::Bytes(b) => b;
     fn backup_done(id: u64) -> () = Qry(Q::BackupDone { id }) => Reply::Done => ();
+    /// Returns the list change's event id.
+    fn set_allergens(names: Vec<String>) -> u64 = Cmd(C::SetAllergens(names)) => Reply::Event(e) => e;
+    fn declare_allergens(item: ItemCode, allergens: Vec<String>, reason: String) -> u64 = Cmd(C::DeclareAllergens { item, allergens, reason }) => Reply::Event(e) => e;
+    /// Returns the new version's event id.
+    fn add_recipe(r: lotline_domain::NewRecipe) -> u64 = Cmd(C::AddRecipe(r)) => Reply::Event(e) => e;
+    /// A batch made off its recipe, with the reason; returns the new output lot.
+    fn produce_override(batch: NewBatch, reason: lotline_domain::Override) -> Created = Cmd(C::ProduceOverride { batch, reason }) => Reply::Created(c) => c;
+    fn changeover(c: lotline_domain::NewChangeover) -> u64 = Cmd(C::Changeover(c)) => Reply::Event(e) => e;
+    fn recipes(item: Option<ItemCode>) -> Vec<lotline_domain::Recipe> = Qry(Q::Recipes(item)) => Reply::Recipes(r) => r;
+    fn allergens() -> lotline_domain::AllergenInfo = Qry(Q::Allergens) => Reply::Allergens(a) => a;
+    fn lot_allergens(lot: LotCode) -> lotline_domain::LotAllergens = Qry(Q::LotAllergens(lot)) => Reply::LotAllergens(a) => a;
+    /// Every lot carrying the allergen, finished lots first.
+    fn lots_containing(allergen: String) -> Vec<Lot> = Qry(Q::LotsContaining(allergen)) => Reply::Lots(l) => l;
+    fn yields(f: lotline_domain::YieldFilter) -> Vec<lotline_domain::YieldRow> = Qry(Q::Yields(f)) => Reply::Yields(y) => y;
 }
 
 /// Test plants (a bakery, items, parties, receipts) and a disk that fills up on demand, for

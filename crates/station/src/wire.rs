@@ -23,9 +23,13 @@ use std::time::{Duration, Instant};
 /// (`Command::ReceiveScanned`, `EventKind::LabelData`).
 /// 5: heartbeats (`ServerMsg::Ping`, `ClientMsg::Pong`) and `Notice::Dropped`, the server's
 /// word to a client it dropped for not answering.
-/// 6: receipts, batches and shipments with a second reference document or the reason for
+/// 6: recipes, allergens, changeovers and yields (commands, queries and replies appended).
+/// 7: drafts (`Command::SaveDraft`, `DropDraft`, `Query::Resume`) and the plant's draft
+/// hours.
+/// 8: the plant's settings carry the label size.
+/// 10: receipts, batches and shipments with a second reference document or the reason for
 /// none, and FDA records that carry them.
-pub const PROTOCOL: u32 = 6;
+pub const PROTOCOL: u32 = 10;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
@@ -410,7 +414,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x06\x06dock-1"
+            b"\x0f\0\0\0lotline\x0a\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {

@@ -56,6 +56,14 @@ macro_rules! each_table {
         $plain!(MOCK_RECALLS);
         $plain!(SETTINGS_CHANGES);
         $plain!(REFUSALS);
+        $plain!(RECIPES);
+        $plain!(ITEM_ALLERGENS);
+        $plain!(LOT_ALLERGENS);
+        $plain!(ALLERGEN_LOTS);
+        $plain!(BATCH_RECIPES);
+        $plain!(LINE_LOG);
+        $plain!(ALLERGEN_HOLDS);
+        $plain!(DRAFTS);
         $plain!(EVENT_DOCUMENTS);
     };
 }

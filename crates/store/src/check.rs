@@ -118,6 +118,10 @@ impl Store {
         mock_recall_index(&r, &replay, &mut found)?;
         label_data(&st, &replay, &mut found);
         event_documents(&r, &mut found)?;
+        let code = |id: LotId| st.code_of(id);
+        for p in super::check_recipes::recipes_and_allergens(&r, &st.items, &st.lots, &code)? {
+            found.bad(p);
+        }
         Ok(CheckReport {
             lots: st.lots.len() as u64,
             events: replay.events,

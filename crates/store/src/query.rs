@@ -123,15 +123,7 @@ impl Store {
         let lots = r.open_table(LOTS)?;
         let mut out = Vec::new();
         let mut consider = |lot: Lot| {
-            let keep = f.item.as_ref().is_none_or(|i| &lot.item == i)
-                && f.status.is_none_or(|s| lot.status == s)
-                && (!f.on_hand || lot.balance.is_positive())
-                && match (&f.supplier, &lot.origin) {
-                    (None, _) => true,
-                    (Some(want), Origin::Received { supplier, .. }) => supplier == want,
-                    (Some(_), Origin::Produced { .. } | Origin::Returned { .. }) => false,
-                };
-            if keep {
+            if f.matches(&lot) {
                 out.push(lot);
             }
         };

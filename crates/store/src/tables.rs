@@ -28,7 +28,16 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    keeps an older lotline from reading events it does not know as damage.
 /// 8: a scanned supplier label's GS1 elements kept with its receipt (an event kind,
 ///    `LabelData`). Nothing stored changes; as for 7.
-pub const SCHEMA_VERSION: u32 = 8;
+/// 9: recipes, allergens, changeovers and yields: six event kinds and their tables
+///    (`recipes`, `item_allergens`, `lot_allergens`, `allergen_lot_index`,
+///    `batch_recipes`, `line_log`, `allergen_holds`). Nothing stored changes: a lot with no entry carries
+///    no allergen and an item with no recipe is made as before.
+/// 10: the plant's settings say how many hours a clerk's draft is kept (`draft_hours`);
+///    the plant record is re-encoded with the default. Drafts have a table of their own
+///    (`DRAFTS`), created by the first draft.
+/// 11: the plant's settings carry the label size its printers hold (the record
+///    re-encoded, with the 4x2-inch, 203-dpi stock every label was laid out for before).
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -121,6 +130,36 @@ pub const SETTINGS_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("
 /// older than it.
 pub const REFUSALS: TableDefinition<u64, &[u8]> = TableDefinition::new("refusals");
 
+/// (output item code, version) → Recipe (record): every version of every recipe.
+pub const RECIPES: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("recipes");
+/// item code → the allergens it declares (an `AllergenSet`'s bits); items declaring none
+/// have no entry.
+pub const ITEM_ALLERGENS: TableDefinition<&str, u64> = TableDefinition::new("item_allergens");
+/// lot id → the allergens it carries, computed once when the lot is made (its item's
+/// declaration and the union of its inputs'); lots carrying none have no entry.
+pub const LOT_ALLERGENS: TableDefinition<u32, u64> = TableDefinition::new("lot_allergens");
+/// (allergen's place in the plant's list, lot id) → (): "every lot that carries peanut"
+/// is one range. Mirror of `LOT_ALLERGENS`.
+pub const ALLERGEN_LOTS: TableDefinition<(u8, u32), ()> =
+    TableDefinition::new("allergen_lot_index");
+/// batch event id → the `BatchRecipe` event recorded with it: yields without reading
+/// every batch.
+pub const BATCH_RECIPES: TableDefinition<u64, u64> = TableDefinition::new("batch_recipes");
+/// (line, event id) → (kind, allergen bits): each line's batches (kind `LINE_BATCH`, the
+/// output lot's allergens) and changeovers (kind `LINE_CHANGEOVER`, what it cleared), so
+/// the cross-contact check reads a line's last entries only.
+pub const LINE_LOG: TableDefinition<(&str, u64), (u8, u64)> = TableDefinition::new("line_log");
+/// allergen hold event id → the held lot: `check` proves each hold's reason without
+/// reading every event.
+pub const ALLERGEN_HOLDS: TableDefinition<u64, u32> = TableDefinition::new("allergen_holds");
+pub const LINE_BATCH: u8 = 0;
+pub const LINE_CHANGEOVER: u8 = 1;
+/// (user, station, form number) → Draft (record): what a clerk typed and has not saved,
+/// one per user, station and form (`lotline_domain::Draft`). Never a record of the plant:
+/// no event, trace, export or `check` reads it; saving the form removes it, and drafts
+/// older than the plant's draft hours are removed by the next draft written. Created by
+/// the first draft on files older than it, like `EPCIS_EVENTS`.
+pub const DRAFTS: TableDefinition<(&str, &str, u8), &[u8]> = TableDefinition::new("drafts");
 /// event id → Documents (record): a receipt's, batch's or shipment's second reference
 /// document, or why it has none, written in the event's transaction when there is either
 /// (most events have neither, and their record stays as it was). Created by the first
@@ -152,6 +191,54 @@ pub mod old {
     use chrono::NaiveDate;
     use lotline_domain::*;
     use serde::{Deserialize, Serialize};
+
+    /// Schemas 1 to 9: the plant's settings before drafts' hours.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlantV9 {
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub receipt_pattern: LotPattern,
+        pub batch_pattern: LotPattern,
+        pub qa_users: Vec<String>,
+    }
+
+    impl PlantV9 {
+        pub fn upgrade(self) -> PlantV10 {
+            PlantV10 {
+                location: self.location,
+                gln: self.gln,
+                receipt_pattern: self.receipt_pattern,
+                batch_pattern: self.batch_pattern,
+                qa_users: self.qa_users,
+                draft_hours: DEFAULT_DRAFT_HOURS,
+            }
+        }
+    }
+
+    /// Schema 10: the plant's settings before the label size.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlantV10 {
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub receipt_pattern: LotPattern,
+        pub batch_pattern: LotPattern,
+        pub qa_users: Vec<String>,
+        pub draft_hours: u16,
+    }
+
+    impl PlantV10 {
+        pub fn upgrade(self) -> Plant {
+            Plant {
+                location: self.location,
+                gln: self.gln,
+                receipt_pattern: self.receipt_pattern,
+                batch_pattern: self.batch_pattern,
+                qa_users: self.qa_users,
+                draft_hours: self.draft_hours,
+                label_size: LabelSize::default(),
+            }
+        }
+    }
 
     /// Schemas 1 to 4: an item before receiving temperatures and retirement.
     #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -52,6 +52,44 @@ impl Command {
                 s.receipt.check()?;
                 s.validate()
             }
+            Command::SetAllergens(names) => {
+                check_count(names.len(), "allergens", MAX_ALLERGENS, "allergens")?;
+                for n in names {
+                    check_allergen_name(n, "allergens")?;
+                }
+                AllergenList::parse(names, "allergens").map(drop)
+            }
+            Command::DeclareAllergens {
+                allergens, reason, ..
+            } => {
+                check_count(allergens.len(), "allergen", MAX_ALLERGENS, "allergens")?;
+                for a in allergens {
+                    check_allergen_name(a, "allergen")?;
+                }
+                check_required(reason, "reason", REASON_MAX)
+            }
+            Command::AddRecipe(r) => r.check(),
+            Command::ProduceOverride { batch, reason } => {
+                batch.check()?;
+                check_required(&reason.reason, "override-reason", REASON_MAX)
+            }
+            Command::Changeover(c) => c.check(),
+            Command::SaveDraft(d) => d.check(),
+            // A station name exactly as the handshake would have taken it: nothing
+            // trimmed off its ends.
+            Command::DropDraft { station, .. } => {
+                if crate::text::station_name(station, "station")? == *station {
+                    Ok(())
+                } else {
+                    Err(Invalid::new(
+                        "station",
+                        format!(
+                            "{} has blanks or control characters at its ends",
+                            crate::text::excerpt(station)
+                        ),
+                    ))
+                }
+            }
         }
     }
 }
@@ -73,6 +111,8 @@ impl Query {
             Query::ItemEventIds { items, .. } => {
                 check_count(items.len(), "item", MAX_ITEMS_ASKED, "items")
             }
+            Query::LotsContaining(a) => check_text(a, "allergen", ALLERGEN_NAME_MAX),
+            Query::Yields(f) => f.check(),
             Query::Plant
             | Query::Stats
             | Query::Item(_)
@@ -102,7 +142,11 @@ impl Query {
             // is at most a part (see `copies`).
             | Query::BackupStart
             | Query::BackupPart { .. }
-            | Query::BackupDone { .. } => Ok(()),
+            | Query::BackupDone { .. }
+            | Query::Recipes(_)
+            | Query::Allergens
+            | Query::LotAllergens(_)
+            | Query::Resume => Ok(()),
         }
     }
 }

@@ -21,9 +21,13 @@ use std::collections::HashMap;
 pub use lotline_domain::api::Created;
 use lotline_domain::api::{Command, Reply};
 
+mod drafts;
 mod master;
 mod mock;
 mod movement;
+mod recipe;
+#[cfg(test)]
+mod recipe_tests;
 mod returns;
 mod status;
 #[cfg(test)]
@@ -74,6 +78,13 @@ pub(super) struct Tx<'t> {
     pub epcis: Table<'t, &'static str, &'static [u8]>,
     /// Mock recall records' events (see `MOCK_RECALLS`).
     pub mock_recalls: Table<'t, (u64, u64), ()>,
+    /// Recipes and allergens (see `RECIPES` and the tables after it).
+    pub recipes: Table<'t, (&'static str, u32), &'static [u8]>,
+    pub item_allergens: Table<'t, &'static str, u64>,
+    pub lot_allergens: Table<'t, u32, u64>,
+    pub allergen_lots: Table<'t, (u8, u32), ()>,
+    pub batch_recipes: Table<'t, u64, u64>,
+    pub line_log: Table<'t, (&'static str, u64), (u8, u64)>,
     /// The code the next new lot takes instead of one from the plant's pattern: an import
     /// keeps the codes the source plant printed. Taken (and so cleared) by the next
     /// `next_lot_code`.
@@ -107,6 +118,12 @@ impl<'t> Tx<'t> {
             plant_cache: RefCell::default(),
             epcis: w.open_table(EPCIS_EVENTS)?,
             mock_recalls: w.open_table(MOCK_RECALLS)?,
+            recipes: w.open_table(RECIPES)?,
+            item_allergens: w.open_table(ITEM_ALLERGENS)?,
+            lot_allergens: w.open_table(LOT_ALLERGENS)?,
+            allergen_lots: w.open_table(ALLERGEN_LOTS)?,
+            batch_recipes: w.open_table(BATCH_RECIPES)?,
+            line_log: w.open_table(LINE_LOG)?,
             forced_code: None,
         })
     }
@@ -292,8 +309,18 @@ impl<'t> Tx<'t> {
         for p in e.kind.parties() {
             self.party_events.insert((p.as_str(), e.id), ())?;
         }
-        if let EventKind::ItemChanged { after, .. } = &e.kind {
-            self.item_events.insert((after.code.as_str(), e.id), ())?;
+        match &e.kind {
+            EventKind::ItemChanged { after, .. } => {
+                self.item_events.insert((after.code.as_str(), e.id), ())?;
+            }
+            EventKind::RecipeChanged(r) => {
+                self.item_events
+                    .insert((r.recipe.item.as_str(), e.id), ())?;
+            }
+            EventKind::AllergensDeclared { item, .. } => {
+                self.item_events.insert((item.as_str(), e.id), ())?;
+            }
+            _ => {}
         }
         match &e.kind {
             EventKind::MockRecallStarted(_) => {
@@ -487,6 +514,8 @@ impl<'t> Tx<'t> {
                     | EventKind::MockRecallStarted(_)
                     | EventKind::MockRecallCount(_)
                     | EventKind::MockRecallFinished(_)
+                    | EventKind::BatchRecipe(_)
+                    | EventKind::AllergenHold(_)
             ) {
                 return Ok(true);
             }
@@ -764,10 +793,28 @@ impl Tx<'_> {
                 self.add_party(p, st)?;
                 Done
             }
-            Command::Receive(r) => Created(self.receive(r, st, today)?),
-            Command::ReceiveScanned(s) => Created(self.receive_scanned(s, st, today)?),
-            Command::Produce(b) => Created(self.produce(b, st, today)?),
-            Command::Ship(s) => Event(self.ship(s, st, today)?),
+            // Saving a form ends its draft, in the same transaction: a clerk who comes
+            // back after the save is never offered the form to save again.
+            Command::Receive(r) => {
+                let made = self.receive(r, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Receive)?;
+                Created(made)
+            }
+            Command::ReceiveScanned(s) => {
+                let made = self.receive_scanned(s, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Receive)?;
+                Created(made)
+            }
+            Command::Produce(b) => {
+                let made = self.produce(b, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Produce)?;
+                Created(made)
+            }
+            Command::Ship(s) => {
+                let event = self.ship(s, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Ship)?;
+                Event(event)
+            }
             Command::Adjust(a) => Event(self.adjust(a, st, today)?),
             Command::SetStatus(s) => Event(self.set_status(s, st, today)?),
             Command::Void(v) => Event(self.void(v, st, today)?),
@@ -791,6 +838,26 @@ impl Tx<'_> {
             }
             Command::FinishMockRecall { recall, note, date } => {
                 Event(self.finish_mock_recall(recall, &note, date, st, today)?)
+            }
+            Command::SetAllergens(names) => Event(self.set_allergens(&names, st, today)?),
+            Command::DeclareAllergens {
+                item,
+                allergens,
+                reason,
+            } => Event(self.declare_allergens(&item, &allergens, &reason, st, today)?),
+            Command::AddRecipe(r) => Event(self.add_recipe(r, st, today)?),
+            Command::ProduceOverride { batch, reason } => {
+                Created(self.produce_with(batch, Some(reason), st, today)?)
+            }
+            Command::Changeover(c) => Event(self.changeover(c, st, today)?),
+            Command::SaveDraft(d) => {
+                let hours = self.plant()?.draft_hours;
+                self.save_draft(d, st, hours)?;
+                Done
+            }
+            Command::DropDraft { station, form } => {
+                self.drop_draft(&st.operator, &station, form)?;
+                Done
             }
         })
     }

@@ -115,6 +115,7 @@ impl Tx<'_> {
             balance: qty,
         };
         self.new_lot(&lot)?;
+        self.put_lot_allergens(&lot, AllergenSet::EMPTY)?;
         self.put_event(&Event {
             id: event_id,
             stamp: stamp.clone(),
@@ -164,9 +165,22 @@ impl Tx<'_> {
     }
 
     /// Transformation (FSMA §1.1350): inputs consumed, one new output lot, links both ways.
+    /// Checked against the output item's recipe; held for an undeclared allergen or
+    /// possible cross-contact (`recipe`).
     pub(crate) fn produce(
         &mut self,
         b: NewBatch,
+        stamp: &Stamp,
+        today: NaiveDate,
+    ) -> Result<Created, StoreError> {
+        self.produce_with(b, None, stamp, today)
+    }
+
+    /// [`Tx::produce`], with the reason a batch may leave its recipe.
+    pub(crate) fn produce_with(
+        &mut self,
+        b: NewBatch,
+        over: Option<Override>,
         stamp: &Stamp,
         today: NaiveDate,
     ) -> Result<Created, StoreError> {
@@ -221,6 +235,11 @@ impl Tx<'_> {
             },
             "batch",
         )?;
+        let checked = self.check_recipe(&item.code, b.date, &inputs, qty, over)?;
+        let mut carried = AllergenSet::EMPTY;
+        for (l, _) in &inputs {
+            carried = carried | self.lot_carries(l.id)?;
+        }
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
         let id = self.next_lot_id()?;
@@ -254,6 +273,7 @@ impl Tx<'_> {
             balance: qty,
         };
         self.new_lot(&lot)?;
+        let set = self.put_lot_allergens(&lot, carried)?;
         self.put_event(&Event {
             id: event_id,
             stamp: stamp.clone(),
@@ -273,11 +293,20 @@ impl Tx<'_> {
         })?;
         self.put_documents(event_id, &b.documents)?;
         self.record_expiry_override(event_id, &inputs, b.date, stamp)?;
+        let hold = self.after_batch(
+            event_id,
+            &lot,
+            set,
+            &inputs,
+            checked,
+            b.line.as_deref(),
+            stamp,
+        )?;
         Ok(Created {
             code,
             lot: id,
             event: event_id,
-            hold: None,
+            hold,
         })
     }
 

@@ -227,6 +227,8 @@ impl Tx<'_> {
             balance: r.qty,
         };
         self.new_lot(&lot)?;
+        let carried = self.lot_carries(from.id)?;
+        self.put_lot_allergens(&lot, carried)?;
         // The shipped lot is the return lot's one input: traces pass through it both ways.
         self.fwd.insert(from.id.0, (id.0, r.qty.milli()))?;
         self.rev.insert(

@@ -111,10 +111,34 @@ impl Tx<'_> {
         }
         let id = self.next_event_id()?;
         match &target.kind {
-            // A record only: nothing to reverse.
+            // A record only: nothing to reverse. A voided changeover no longer clears its
+            // line (the cross-contact check skips it).
             EventKind::MockRecall(_)
             | EventKind::ExpiryOverride { .. }
-            | EventKind::LabelData { .. } => {}
+            | EventKind::LabelData { .. }
+            | EventKind::Changeover(_) => {}
+            // Recipes, declarations and the allergen list are corrected by another version,
+            // which keeps this one in history.
+            EventKind::RecipeChanged(_)
+            | EventKind::AllergensDeclared { .. }
+            | EventKind::AllergenListChanged { .. } => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} changed a recipe or the allergens; correct it with another version, which keeps this one",
+                        v.event
+                    ),
+                ));
+            }
+            EventKind::BatchRecipe(_) | EventKind::AllergenHold(_) => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} is part of a batch's record; void the batch, or release the lot with a reason",
+                        v.event
+                    ),
+                ));
+            }
             // Master data is corrected by another edit, which keeps this one in history.
             EventKind::ItemChanged { .. } | EventKind::PartyChanged { .. } => {
                 return Err(StoreError::invalid(

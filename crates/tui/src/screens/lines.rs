@@ -316,11 +316,13 @@ impl<L: EntryLine> LineForm<L> {
         for i in 0..top {
             at(buf, i, Slot::Field(i as usize));
         }
-        let bottom = h.saturating_sub(5).max(top + 1);
-        for k in 0..3 {
+        // Every field after the lines, a blank row, then the button.
+        let below = (view.form.fields.len() as u16).saturating_sub(top);
+        let bottom = h.saturating_sub(below + 2).max(top + 1);
+        for k in 0..below {
             at(buf, bottom + k, Slot::Field((top + k) as usize));
         }
-        at(buf, bottom + 4, Slot::Button);
+        at(buf, bottom + below + 1, Slot::Button);
         let table = Rect::new(
             inner.x,
             inner.y + top,

@@ -388,6 +388,19 @@ impl Lots {
                 join_some(sups.iter().map(|i| i.to_string()), 3)
             ));
         }
+        // An allergen ("peanut"): every lot carrying it, finished lots first. Short
+        // queries are codes being typed, not allergens.
+        if q.chars().count() >= 3 {
+            match station.lots_containing(q.to_string()) {
+                Ok(lots) if !lots.is_empty() => {
+                    how.push(format!("allergen {q}"));
+                    add(lots, "allergen", &mut found);
+                }
+                Ok(_) => {}
+                Err(e) if e.kind == lotline_station::ErrorKind::Invalid => {}
+                Err(e) => return Err(e),
+            }
+        }
         self.results = found;
         Ok(if how.is_empty() {
             String::new()
@@ -907,14 +920,22 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
         ),
         // The lot's own code; others by their ids (the history names them in full on
         // the command line and in the trace).
-        other => lotline_domain::recall_event_text(other, &|id| {
-            if id == lot.id {
-                (lot.code.to_string(), Some(lot.unit))
-            } else {
-                (format!("#{}", id.0), None)
-            }
-        })
-        .unwrap_or_default(),
+        other => {
+            let code = |id: lotline_domain::LotId| {
+                if id == lot.id {
+                    lot.code.to_string()
+                } else {
+                    format!("#{}", id.0)
+                }
+            };
+            lotline_domain::recipe_event_text(other, &code)
+                .or_else(|| {
+                    lotline_domain::recall_event_text(other, &|id| {
+                        (code(id), (id == lot.id).then_some(lot.unit))
+                    })
+                })
+                .unwrap_or_default()
+        }
     };
     let reference = e
         .reference

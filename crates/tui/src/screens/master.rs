@@ -938,6 +938,17 @@ impl Master {
             }
             lines.push((format!("{} {v}", draw::pad(k, label_w)), ui.theme.label));
         }
+        // An item's recipe as it stands: its newest version, from the history.
+        if let Some(r) = self.history.iter().rev().find_map(|e| match &e.kind {
+            EventKind::RecipeChanged(r) => Some(r),
+            _ => None,
+        }) {
+            lines.extend(
+                super::recipe_check::recipe_lines(r)
+                    .into_iter()
+                    .map(|t| (t, ui.theme.label)),
+            );
+        }
         lines.push((format!("Changes ({}):", self.history.len()), ui.theme.title));
         if self.history.is_empty() {
             lines.push(("none since it was added".into(), ui.theme.dim));
@@ -1122,7 +1133,8 @@ pub fn change_line(e: &Event, compact: bool) -> String {
     let what = match &e.kind {
         EventKind::ItemChanged { before, after } => describe_changes(&after.changes_from(before)),
         EventKind::PartyChanged { before, after } => describe_changes(&after.changes_from(before)),
-        other => other.name().to_string(),
+        other => lotline_domain::recipe_event_text(other, &|id| format!("#{}", id.0))
+            .unwrap_or_else(|| other.name().to_string()),
     };
     if compact {
         return format!("{} {what}", e.stamp.at.format("%m-%d"));

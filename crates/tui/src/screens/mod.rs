@@ -9,6 +9,7 @@ pub mod lots;
 pub mod master;
 pub mod produce;
 pub mod receive;
+mod recipe_check;
 pub mod setup;
 pub mod ship;
 pub mod trace;

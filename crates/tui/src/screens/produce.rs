@@ -2,11 +2,21 @@
 //! each line shows the lot's item, balance and expiry), remove a wrong line, and close the
 //! batch with the output quantity (FSMA transformation KDEs). An expired input is warned
 //! about; a held, recalled or empty one is refused.
+//!
+//! When the output item has a recipe, the screen follows it (`recipe_check`): its inputs
+//! are listed with the quantity expected for the batch and ticked as lots are added; a lot
+//! of an item not on it is refused at the scan unless a reason is given (QA's override,
+//! recorded on the batch); closing with an input missing or outside tolerance asks for the
+//! reason; the closed batch's yield is said.
 
+use super::recipe_check;
 use super::*;
 use chrono::NaiveDate;
 use lotline_domain::scan::Scan;
-use lotline_domain::{ItemCode, LotCode, NewBatch, parse_past_date, required_text};
+use lotline_domain::{
+    Deviation, ItemCode, LotCode, NewBatch, Override, Recipe, format_permille,
+    parse_past_date, required_text, yield_outside, yield_permille,
+};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +42,9 @@ pub struct Produce {
     pub entry: LineForm<InputLine>,
     /// The last batch closed: its lot code and a description.
     pub last: Option<(LotCode, String)>,
+    /// The output item's recipe in effect today, and the item it was read for.
+    pub recipe: Option<Recipe>,
+    recipe_for: Option<String>,
 }
 
 impl Default for Produce {
@@ -57,6 +70,7 @@ impl Produce {
             Field::new("qty", "Output qty")
                 .placeholder("made")
                 .required(),
+            Field::new("reason", "Reason").placeholder("if off recipe"),
         ]);
         // item, the references, line, date, the lines, input lot, qty used, output qty,
         // button
@@ -71,11 +85,14 @@ impl Produce {
             Slot::Field(6),
             Slot::Field(7),
             Slot::Field(8),
+            Slot::Field(9),
             Slot::Button,
         ];
         Produce {
             entry: LineForm::new(form, "input", "used"),
             last: None,
+            recipe: None,
+            recipe_for: None,
         }
     }
 
@@ -84,12 +101,26 @@ impl Produce {
     }
 
     pub fn update(&mut self, action: ProduceAction, station: &dyn Station) -> Outcome {
-        match action {
+        let out = match action {
             ProduceAction::Refresh => self.refresh(station),
             ProduceAction::Form(a) => self.form_action(a, station),
             ProduceAction::Scan(scan) => self.scan_line(&scan, station),
             ProduceAction::LotsChanged => self.lots_changed(station),
+        };
+        self.follow_recipe(station);
+        out
+    }
+
+    /// Read the output item's recipe when the item typed changes.
+    fn follow_recipe(&mut self, station: &dyn Station) {
+        let typed = self.entry.form.value("item").trim().to_uppercase();
+        if self.recipe_for.as_deref() == Some(typed.as_str()) {
+            return;
         }
+        self.recipe = ItemCode::parse(&typed, "item")
+            .ok()
+            .and_then(|code| recipe_check::in_effect(station, code));
+        self.recipe_for = Some(typed);
     }
 
     /// Read the open batch's lots again: a lot QA put on hold (here or at another station)
@@ -205,6 +236,9 @@ impl Produce {
                 .transpose(),
         );
         let (reference, docs) = documents::read(f, &mut c);
+        if let Some(r) = opt("reason") {
+            c.take(required_text(&r, "reason", lotline_domain::REASON_MAX));
+        }
         c.finish(|| {
             Some(NewBatch {
                 // Each expired input was warned about, in words, as it was added and is
@@ -301,6 +335,9 @@ impl Produce {
 
     fn lines_header(&self, compact: bool) -> String {
         let total = self.entry.total();
+        if compact && let Some(r) = &self.recipe {
+            return recipe_check::compact_header(r, &self.entry.lines, self.output_qty());
+        }
         if self.entry.lines.is_empty() {
             "Inputs: none yet; type or scan them below".into()
         } else if compact {
@@ -329,6 +366,7 @@ impl Produce {
             |l| l.expired || l.lot.status != lotline_domain::LotStatus::Released,
         );
         let (w, rows) = (area.width as usize, area.height.saturating_sub(1) as usize);
+        let mut below = 1 + shown as u16;
         if !ui.compact && !self.entry.lines.is_empty() && shown < rows {
             let n = self.entry.lines.len();
             let total = self.entry.total();
@@ -340,11 +378,37 @@ impl Produce {
                 buf,
                 area,
                 area.x,
-                area.y + 1 + shown as u16,
+                area.y + below,
                 &draw::fit(&t, w, ui.theme.ellipsis()),
                 ui.theme.strong,
             );
+            below += 1;
         }
+        // The recipe's inputs, ticked, under the lines where there is room.
+        if let (false, Some(r)) = (ui.compact, &self.recipe) {
+            let rows =
+                recipe_check::rows(r, &self.entry.lines, self.output_qty(), &self.entry.items);
+            for (i, (text, done)) in rows.iter().enumerate() {
+                let y = below + i as u16;
+                if y >= area.height {
+                    break;
+                }
+                let style = if *done { ui.theme.ok } else { ui.theme.warn };
+                put(
+                    buf,
+                    area,
+                    area.x,
+                    area.y + y,
+                    &draw::fit(text, w, ui.theme.ellipsis()),
+                    style,
+                );
+            }
+        }
+    }
+
+    /// The output quantity typed, if it reads as one.
+    fn output_qty(&self) -> Option<Qty> {
+        Qty::parse_positive(self.entry.form.value("qty").trim(), "qty").ok()
     }
 
     pub fn render(&self, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
@@ -448,6 +512,12 @@ impl LineEntry for Produce {
             if let Some(e) = unusable(&lot, "input") {
                 return Err(e);
             }
+            if let Some(r) = &self.recipe
+                && self.entry.form.get("reason").opt().is_none()
+                && let Some(e) = recipe_check::off_recipe(r, &lot)
+            {
+                return Err(e);
+            }
             if let Some(n) = self.entry.lines.iter().position(|l| l.lot.id == lot.id) {
                 return Err(invalid(
                     "input",
@@ -517,18 +587,58 @@ impl LineEntry for Produce {
             .map(|i| i.unit.to_string())
             .unwrap_or_default();
         let n = batch.inputs.len();
-        match station.produce(batch.clone()) {
+        let reason = self.entry.form.get("reason").opt().map(str::to_string);
+        let assessed = self
+            .recipe
+            .as_ref()
+            .map(|r| recipe_check::assess(r, &self.entry.lines, batch.qty));
+        let deviations = assessed.as_ref().map_or(&[][..], |a| &a.deviations[..]);
+        let made = match (deviations.is_empty(), reason) {
+            (true, _) => station.produce(batch.clone()),
+            (false, None) => {
+                return refuse(
+                    &mut self.entry.form,
+                    &recipe_check::needs_reason(&batch.item, deviations, &self.entry.lines),
+                );
+            }
+            (false, Some(reason)) => station.produce_override(
+                batch.clone(),
+                Override {
+                    reason,
+                    off_recipe: deviations.iter().any(Deviation::needs_qa),
+                },
+            ),
+        };
+        match made {
             Ok(created) => {
                 let desc = format!("{} {} {unit}", batch.item, batch.qty);
-                let msg = format!(
+                let mut msg = format!(
                     "Batch closed: lot {} is {desc}, from {n} input{}",
                     created.code,
                     if n == 1 { "" } else { "s" }
                 );
+                let mut warn = false;
+                if let (Some(r), Some(a)) = (&self.recipe, &assessed)
+                    && let Some(y) = a.expected.and_then(|e| yield_permille(e, batch.qty))
+                {
+                    msg.push_str(&format!("; yield {}", format_permille(y)));
+                    if yield_outside(y, r.recipe.yield_tolerance_pct) {
+                        msg.push_str(&format!(", OUTSIDE ±{} %", r.recipe.yield_tolerance_pct));
+                        warn = true;
+                    }
+                }
+                let status = match &created.hold {
+                    Some(why) => Status::warn(format!(
+                        "Lot {} is ON HOLD: {why}; QA must release it before it is used",
+                        created.code
+                    )),
+                    None if warn => Status::warn(msg),
+                    None => saved(msg),
+                };
                 self.last = Some((created.code, desc));
                 self.reset(true);
                 Outcome::changed()
-                    .status(saved(msg))
+                    .status(status)
                     .with(InternalEvent::LotsChanged)
             }
             Err(e) => self.entry.refuse_line(&e),

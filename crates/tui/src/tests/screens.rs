@@ -334,6 +334,9 @@ fn a_batch_with_three_inputs_one_of_them_removed_and_put_back() {
     b.act(FormAction::Confirm);
     assert_eq!(b.focused(), "qty");
     b.enter("120");
+    // No recipe to leave: the reason stays empty, and Enter goes on to the button.
+    assert_eq!(b.focused(), "reason");
+    b.act(FormAction::Confirm);
     assert_eq!(b.s.entry.form.slot(), Slot::Button);
     let out = b.act(FormAction::Confirm);
     assert_eq!(level(&out), Some(Level::Ok), "{}", msg(&out));

@@ -5,6 +5,7 @@
 //! the mass balance, and save and export the mock recall (docs/tui.md, "Trace").
 
 mod actions;
+pub mod draft;
 mod exports;
 mod mock;
 mod navigate;
@@ -123,6 +124,8 @@ pub struct Trace {
     parties: HashMap<PartyId, Party>,
     /// Events that made lots, for their KDEs (reference document, who).
     events: HashMap<u64, Event>,
+    /// Lots' allergens and where each came from, for the detail pane.
+    allergens: HashMap<lotline_domain::LotId, lotline_domain::LotAllergens>,
     plant: String,
     operator: String,
     qa: bool,
@@ -162,6 +165,7 @@ impl Trace {
             items: HashMap::new(),
             parties: HashMap::new(),
             events: HashMap::new(),
+            allergens: HashMap::new(),
             plant: String::new(),
             operator: String::new(),
             qa: false,

@@ -110,10 +110,16 @@ impl Trace {
             return;
         };
         let ev = lot.event;
+        let code = lot.code.clone();
         if !self.events.contains_key(&ev)
             && let Ok(e) = station.event(ev)
         {
             self.events.insert(ev, e);
+        }
+        if !self.allergens.contains_key(&id)
+            && let Ok(a) = station.lot_allergens(code)
+        {
+            self.allergens.insert(id, a);
         }
     }
 

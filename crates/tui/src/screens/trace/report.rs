@@ -26,6 +26,31 @@ pub enum Tone {
 /// A line of a view: text and tone.
 pub type Line = (String, Tone);
 
+/// A lot's allergens in the detail pane: the set as its label prints it, then where each
+/// came from (its item's declaration, the input lots that carried it in); those its item
+/// does not declare are warned about.
+pub fn allergen_detail(a: &lotline_domain::LotAllergens) -> Vec<Line> {
+    // A lot carrying none shows nothing: most packaging and plain ingredients.
+    if a.set.is_empty() {
+        return Vec::new();
+    }
+    let mut v = vec![(format!("Contains {}", a.label), Tone::Strong)];
+    for s in &a.sources {
+        let mut from: Vec<String> = Vec::new();
+        if s.declared {
+            from.push(format!("declared on {}", a.item));
+        }
+        from.extend(s.via.iter().map(|(lot, item)| format!("via {lot} {item}")));
+        let tone = if s.declared { Tone::Normal } else { Tone::Warn };
+        let undeclared = if s.declared { "" } else { " (NOT DECLARED)" };
+        v.push((
+            format!("  {}{undeclared}: {}", s.allergen, from.join(", ")),
+            tone,
+        ));
+    }
+    v
+}
+
 /// The loaded trace with the names it needs, for labels and details.
 pub struct Ctx<'a> {
     pub graph: &'a Graph,

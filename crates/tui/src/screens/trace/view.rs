@@ -335,7 +335,11 @@ impl Trace {
                 };
                 // Long lines (an address, a note) wrap rather than being cut, and the
                 // pane scrolls by keys, marked when more is below.
-                let v = wrap_lines(&ctx.detail(r.kind, made_by, reach), inner.width as usize);
+                let mut detail = ctx.detail(r.kind, made_by, reach);
+                if let Some(a) = r.kind.lot(&l.graph).and_then(|id| self.allergens.get(&id)) {
+                    detail.extend(super::report::allergen_detail(a));
+                }
+                let v = wrap_lines(&detail, inner.width as usize);
                 let h = inner.height as usize;
                 let first = self.details_scroll.first(v.len(), h);
                 lines(buf, inner, &v, first, ui);
