@@ -149,6 +149,19 @@ impl Tx<'_> {
                     ),
                 ));
             }
+            // What a partner's document said stands as imported; a receipt that filled
+            // such a lot in cannot be voided either (its lot was named before it).
+            EventKind::PartnerLot(PartnerLot { lot, .. })
+            | EventKind::PartnerLotFilled { lot, .. } => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} records what a partner's document said of lot {}; it stands as imported",
+                        v.event,
+                        self.lot(*lot)?.code
+                    ),
+                ));
+            }
             EventKind::Void { .. } => {
                 return Err(StoreError::invalid(
                     "event",
