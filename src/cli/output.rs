@@ -159,6 +159,7 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
             Origin::Returned {
                 customer, shipment, ..
             } => format!("return from {customer}, shipment {shipment}"),
+            Origin::Partner { source, .. } => format!("known only from {source}"),
         };
         writeln!(
             out,
@@ -378,6 +379,9 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     {
         writeln!(out, "supplier {supplier}, supplier lot {supplier_lot}")?;
     }
+    if let Origin::Partner { identifier, source } = &l.origin {
+        writeln!(out, "known only from {source}, as {identifier}")?;
+    }
     if let Some(r) = receipt {
         if let Some(c) = r.as_received
             && (c.unit != l.unit || c.qty != l.quantity)
@@ -521,6 +525,9 @@ impl<'a> TreeText<'a> {
             Origin::Produced { .. } => s.push_str(&format!("{dot}made {}", l.date)),
             Origin::Returned { customer, .. } => {
                 s.push_str(&format!("{dot}returned by {customer} {}", l.date))
+            }
+            Origin::Partner { source, .. } => {
+                s.push_str(&format!("{dot}known only from {source}"))
             }
         }
         if l.status != LotStatus::Released {

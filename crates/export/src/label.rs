@@ -99,6 +99,7 @@ pub fn zpl_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>) -
         } => format!("Rcvd {}  from {} lot {}", lot.date, supplier, supplier_lot),
         Origin::Produced { .. } => format!("Made {}", lot.date),
         Origin::Returned { customer, .. } => format!("Returned {}  by {}", lot.date, customer),
+        Origin::Partner { source, .. } => format!("Known only from {source}"),
     };
     text(&mut z, 20, 162, 26, &made);
     let exp = lot

@@ -490,6 +490,12 @@ impl<'a> Book<'a> {
                 Some(shipped) if shipped.id != lot.id => self.tlc(shipped),
                 _ => (lot.code.to_string(), self.plant_location(), String::new()),
             },
+            // Known only from a partner's document: its code as the partner gave it;
+            // where it was assigned is not known here, so the reference is the
+            // identifier the document named it by (docs/epcis.md).
+            Origin::Partner { identifier, .. } => {
+                (lot.code.to_string(), Default::default(), identifier.clone())
+            }
         }
     }
 
