@@ -526,9 +526,7 @@ impl<'a> TreeText<'a> {
             Origin::Returned { customer, .. } => {
                 s.push_str(&format!("{dot}returned by {customer} {}", l.date))
             }
-            Origin::Partner { source, .. } => {
-                s.push_str(&format!("{dot}known only from {source}"))
-            }
+            Origin::Partner { source, .. } => s.push_str(&format!("{dot}known only from {source}")),
         }
         if l.status != LotStatus::Released {
             s.push_str(&format!("  [{}]", l.status.as_str().to_uppercase()));

@@ -1028,7 +1028,12 @@ impl<'p> Mapper<'p> {
     /// how the document names it: the store keeps a lot the plant has never seen as known
     /// only by that identifier (docs/epcis.md). An identifier no record may hold (too
     /// long, odd characters) is left off, and such a lot is refused as before.
-    fn named(&mut self, q: &Value, kind: ItemKind, own: Option<&str>) -> Result<ImportLine, String> {
+    fn named(
+        &mut self,
+        q: &Value,
+        kind: ItemKind,
+        own: Option<&str>,
+    ) -> Result<ImportLine, String> {
         let (mut line, item, _) = self.line(q, kind, own)?;
         let class = q.get("epcClass").and_then(Value::as_str).unwrap_or("");
         if !class.is_empty()

@@ -648,7 +648,10 @@ impl Lots {
                 customer, shipment, ..
             } => format!("returned {} by {customer}, shipment {shipment}", l.date),
             lotline_domain::Origin::Partner { source, .. } => {
-                format!("named {} in a partner's document: known only from {source}", l.date)
+                format!(
+                    "named {} in a partner's document: known only from {source}",
+                    l.date
+                )
             }
         };
         let dot = ui.theme.dot();

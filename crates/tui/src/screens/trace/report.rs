@@ -797,9 +797,11 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
                 ctx.party_name(customer).to_string(),
                 String::new(),
             ),
-            Origin::Partner { source, .. } => {
-                (String::new(), format!("known only from {source}"), String::new())
-            }
+            Origin::Partner { source, .. } => (
+                String::new(),
+                format!("known only from {source}"),
+                String::new(),
+            ),
         };
         let f = [
             r.depth.to_string(),
