@@ -949,6 +949,18 @@ mod tests {
             (filled.quantity, filled.balance),
             (Qty::from_units(100), Qty::from_units(50))
         );
+        let e = s
+            .apply(
+                Command::Void(VoidEvent {
+                    event: filled.event,
+                    date: today(),
+                    reason: "no".into(),
+                }),
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("both stand as imported"), "{e}");
         let m = s.mass_balance(&code("F-1")).unwrap();
         assert_eq!(
             (m.start, m.consumed, m.on_hand),

@@ -163,4 +163,16 @@ impl Tx<'_> {
         self.put_lot(lot)?;
         self.index_supplier_lot(lot)
     }
+
+    /// Did a partner's document name `lot` before the plant knew it (a `PartnerLot` event
+    /// in its history)? Its receipt, which filled it in, is not voided: the lot would be
+    /// gone while the partner's events still name it.
+    pub(super) fn named_by_partner(&self, lot: LotId) -> Result<bool, StoreError> {
+        for id in self.lot_event_ids(lot)? {
+            if matches!(self.event(id, "event")?.kind, EventKind::PartnerLot(_)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }

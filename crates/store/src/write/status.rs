@@ -187,6 +187,15 @@ impl Tx<'_> {
             | EventKind::Produce(Batch { output: lot, .. })
             | EventKind::Return(CustomerReturn { lot, .. }) => {
                 let mut out = self.lot(*lot)?;
+                if self.named_by_partner(*lot)? {
+                    return Err(StoreError::invalid(
+                        "event",
+                        format!(
+                            "lot {} was named by a partner's document before this event filled it in; both stand as imported (correct its balance with `lotline adjust`)",
+                            out.code
+                        ),
+                    ));
+                }
                 if self.lot_was_used(*lot, target.id)? {
                     return Err(StoreError::invalid(
                         "event",
