@@ -207,6 +207,10 @@ pub struct InitArgs {
     /// file they are also the admins (default: you; '' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// The label stock the printers hold: 4x2-203 (the default), 4x2-300, 4x6-203 or
+    /// 4x6-300; `lotline plant set --label-size` changes it later.
+    #[arg(long, value_name = "SIZE")]
+    pub label_size: Option<String>,
     /// A first item, CODE,UNIT,KIND,NAME (the name may hold commas), e.g.
     /// 'FLOUR,kg,ingredient,All-purpose flour'. Repeat for more.
     #[arg(long, value_name = "CODE,UNIT,KIND,NAME")]
@@ -374,13 +378,14 @@ impl GenerateArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PlantCmd {
-    /// Show the plant's identity, lot-code patterns and QA users.
+    /// Show the plant's identity, lot-code patterns, QA users and label size.
     Show {
         /// Print JSON for scripts (see README "JSON output").
         #[arg(long)]
         json: bool,
     },
-    /// Change the plant's identity, lot-code patterns or QA users; only what is given.
+    /// Change the plant's identity, lot-code patterns, QA users or label size; only what is
+    /// given.
     Set(PlantSet),
 }
 
@@ -450,6 +455,14 @@ pub struct PlantSet {
     /// Users who may hold, release, recall and correct, comma-separated ('' for everyone).
     #[arg(long)]
     pub qa_users: Option<String>,
+    /// Hours a clerk's unsaved form (a draft) is kept for them to come back to: 1 to 744,
+    /// 12 unless set.
+    #[arg(long, value_name = "HOURS")]
+    pub draft_hours: Option<u16>,
+    /// The label stock the printers hold, which lot labels are laid out for: 4x2-203,
+    /// 4x2-300, 4x6-203 or 4x6-300 (inches, printer dpi).
+    #[arg(long, value_name = "SIZE")]
+    pub label_size: Option<String>,
 }
 
 impl PlantSet {
@@ -474,6 +487,13 @@ impl PlantSet {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(h) = self.draft_hours {
+            lotline_domain::check_draft_hours(h)?;
+            p.draft_hours = h;
+        }
+        if let Some(s) = &self.label_size {
+            p.label_size = lotline_domain::LabelSize::parse(s, "label-size")?;
         }
         Ok(p)
     }
@@ -1118,8 +1138,12 @@ pub struct LabelArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub copies: u16,
     /// Write the ZPL to standard output instead of a printer.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "preview")]
     pub zpl: bool,
+    /// Show the label as text (its lines as printed, the barcode's text, what had to be
+    /// cut) instead of printing it.
+    #[arg(long)]
+    pub preview: bool,
     /// Print the label of a recalled or voided lot without asking.
     #[arg(long)]
     pub force: bool,

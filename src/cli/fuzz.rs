@@ -245,11 +245,7 @@ lotline_domain::fuzz_tiers! {
         }
         prop_assert!(lotline_station::file::take_close_failures().is_empty());
         let file = lotline_station::file::PlantFile::open_read_only(&plant().1).unwrap();
-        let caller = lotline_station::Caller {
-            user: "quinn".into(),
-            groups: Vec::new(),
-            station: "check".into(),
-        };
+        let caller = lotline_station::Caller::new("quinn", Vec::new(), "check");
         let st = file.into_local(caller, lotline_station::Roles::from_plant());
         let report = lotline_station::StationExt::check(&st).unwrap();
         prop_assert!(report.problems.is_empty(), "after {line:?}: {:?}", report.problems);

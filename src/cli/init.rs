@@ -205,6 +205,7 @@ fn from_flags(a: &InitArgs) -> Res<PlantSetup> {
         t.insert(k, v.clone().unwrap_or_default());
     }
     t.insert("qa-users", a.qa_users.clone().unwrap_or_else(me));
+    t.insert("label-size", a.label_size.clone().unwrap_or_default());
     let plant = setup::plant_from(getter(&t))?;
     let mut s = PlantSetup {
         plant,

@@ -1,4 +1,5 @@
-//! `lotline label`: our lot label to a printer or to stdout. A label is what puts a case
+//! `lotline label`: our lot label to a printer or to stdout, or shown as text first
+//! (`--preview`). A label is what puts a case
 //! back into circulation, so a recalled or voided lot's label is printed only when someone
 //! says so: at a terminal by answering the question, in a script with `--force`.
 
@@ -11,6 +12,23 @@ use std::io::{BufRead, IsTerminal, Write};
 pub fn label(st: &dyn Station, out: &mut impl Write, l: &LabelArgs) -> Res {
     let code = LotCode::parse(&l.lot, "lot")?;
     let lot = st.lot(code.clone())?;
+    if l.preview {
+        // A look, not a label: nothing is printed, so nothing to confirm; the status is
+        // said all the same.
+        out.write_all(
+            lotline_export::label::lot_layout(st, &code)?
+                .preview()
+                .as_bytes(),
+        )?;
+        if matches!(lot.status, LotStatus::Recalled | LotStatus::Voided) {
+            writeln!(
+                out,
+                "Note: lot {code} is {}; printing its label asks first (a script gives --force)",
+                lot.status
+            )?;
+        }
+        return Ok(());
+    }
     if matches!(lot.status, LotStatus::Recalled | LotStatus::Voided) && !l.force {
         let status = lot.status.as_str().to_uppercase();
         let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();

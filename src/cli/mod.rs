@@ -145,11 +145,11 @@ fn clap_exit(e: clap::Error) -> ExitCode {
 /// database, never from `$USER`, which anyone can set.
 fn caller(cli: &Cli) -> Res<lotline_station::Caller> {
     let me = lotline_station::identity::Identity::current();
-    Ok(lotline_station::Caller {
-        user: me.user,
-        groups: me.groups,
-        station: station_name(cli)?,
-    })
+    Ok(lotline_station::Caller::new(
+        me.user,
+        me.groups,
+        station_name(cli)?,
+    ))
 }
 
 fn station_name(cli: &Cli) -> Res<String> {

@@ -65,6 +65,8 @@ fn plant_json(p: &Plant) -> Value {
         "receipt_pattern": p.receipt_pattern.to_string(),
         "batch_pattern": p.batch_pattern.to_string(),
         "qa_users": p.qa_users,
+        "draft_hours": p.draft_hours,
+        "label_size": p.label_size.as_str(),
     })
 }
 
@@ -87,6 +89,13 @@ pub fn plant(out: &mut impl Write, p: &Plant, json: bool) -> Res {
         p.qa_users.join(", ")
     };
     writeln!(out, "QA users         {qa}")?;
+    writeln!(out, "drafts kept      {} hours", p.draft_hours)?;
+    writeln!(
+        out,
+        "label size       {} ({})",
+        p.label_size.as_str(),
+        p.label_size
+    )?;
     Ok(())
 }
 

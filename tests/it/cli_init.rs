@@ -53,6 +53,8 @@ fn flags_set_up_a_plant_in_one_go() {
             "0950110153007",
             "--qa-users",
             "quinn,maria",
+            "--label-size",
+            "4x6-203",
             "--item",
             "FLOUR,kg,ingredient,All-purpose flour, unbleached",
             "--item",
@@ -71,6 +73,7 @@ fn flags_set_up_a_plant_in_one_go() {
     assert_eq!(plant["name"], "Sunny Bakery", "{plant}");
     assert_eq!(plant["gln"], "0950110153007");
     assert_eq!(plant["qa_users"], serde_json::json!(["quinn", "maria"]));
+    assert_eq!(plant["label_size"], "4x6-203");
     let items = json(&db, &["item", "list", "--json"]);
     let names: Vec<&str> = items
         .as_array()

@@ -19,6 +19,7 @@ mod cli_recall;
 mod cli_recipes;
 mod damaged;
 mod deploy;
+mod drafts;
 mod epcis;
 mod epcis_partner;
 mod faults;

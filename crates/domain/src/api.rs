@@ -10,11 +10,12 @@
 mod checks;
 
 use crate::{
-    Adjustment, AuditTrail, CheckReport, Delivery, Direction, EpcisImport, Event, EventPageRows,
-    HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot, LotCode, LotFilter,
-    LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary, MockRecallView, NewBatch,
-    NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment, Party, PartyId, Plant,
-    RecallReport, RecallScope, StartMockRecall, Stats, StatusChange, Trace, VoidEvent,
+    Adjustment, AuditTrail, CheckReport, Delivery, Direction, DraftForm, DraftSave, EpcisImport,
+    Event, EventPageRows, HoldAll, ImportReport, Item, ItemCode, KdeQuery, KdeRecords, Lot,
+    LotCode, LotFilter, LotHistory, LotId, MassBalance, MockRecall, MockRecallSummary,
+    MockRecallView, NewBatch, NewItem, NewMockCount, NewParty, NewReceipt, NewReturn, NewShipment,
+    Party, PartyId, Plant, RecallReport, RecallScope, Resume, StartMockRecall, Stats, StatusChange,
+    Trace, VoidEvent,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,15 @@ pub enum Command {
     },
     /// A line cleaned or changed over.
     Changeover(crate::NewChangeover),
+    /// Keep this form's unsaved state for the caller at their station (not a record:
+    /// docs/server.md, "Drafts").
+    SaveDraft(DraftSave),
+    /// Forget the caller's draft of `form` at `station` (their own station, or the one a
+    /// draft they took over was typed at).
+    DropDraft {
+        station: String,
+        form: DraftForm,
+    },
 }
 
 impl Command {
@@ -111,6 +121,11 @@ impl Command {
             c if c.needs_qa() => Role::Qa,
             _ => Role::Operator,
         }
+    }
+
+    /// A draft's keeping or forgetting: no record, no event, nothing another station shows.
+    pub fn is_draft(&self) -> bool {
+        matches!(self, Command::SaveDraft(_) | Command::DropDraft { .. })
     }
 
     /// Whether several of these may share one transaction (group commit): the floor's
@@ -259,6 +274,9 @@ pub enum Query {
     LotsContaining(String),
     /// Batches made against a recipe, with their yields.
     Yields(crate::YieldFilter),
+    /// The caller's drafts and the last thing they saved at this station: what the app
+    /// offers on return.
+    Resume,
 }
 
 /// Which events an audit lists; every given field must match.
@@ -324,6 +342,7 @@ pub enum Reply {
     Allergens(crate::AllergenInfo),
     LotAllergens(crate::LotAllergens),
     Yields(Vec<crate::YieldRow>),
+    Resume(Resume),
 }
 
 /// Who is calling, as the station established it: the operator from the operating

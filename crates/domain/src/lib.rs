@@ -24,7 +24,7 @@ pub use label_data::{LabelElement, MAX_LABEL_ELEMENTS, ScannedReceipt, describe_
 pub use lot::*;
 pub use party::*;
 pub use pattern::*;
-pub use plant::Plant;
+pub use plant::{LabelSize, Plant, check_draft_hours};
 pub use qty::*;
 mod request;
 pub mod text;
@@ -49,3 +49,5 @@ mod allergen;
 pub use allergen::*;
 mod recipe;
 pub use recipe::*;
+mod draft;
+pub use draft::*;

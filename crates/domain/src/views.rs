@@ -328,5 +328,15 @@ pub fn settings_changes(before: &Plant, after: &Plant) -> String {
         before.qa_users.join(", "),
         after.qa_users.join(", "),
     );
+    field(
+        "draft hours",
+        before.draft_hours.to_string(),
+        after.draft_hours.to_string(),
+    );
+    field(
+        "label size",
+        before.label_size.as_str().into(),
+        after.label_size.as_str().into(),
+    );
     cap(&parts.join("; "))
 }

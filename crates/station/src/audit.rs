@@ -79,6 +79,8 @@ pub fn tried(c: &Command) -> (String, Option<LotCode>) {
             None,
         ),
         Command::Changeover(_) => ("record a line changeover".into(), None),
+        Command::SaveDraft(d) => (format!("keep a draft of {}", d.form.name()), None),
+        Command::DropDraft { form, .. } => (format!("discard a draft of {}", form.name()), None),
     }
 }
 

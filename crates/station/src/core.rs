@@ -31,6 +31,21 @@ pub struct Caller {
     pub user: String,
     pub groups: Vec<String>,
     pub station: String,
+    /// This connection's (or process's) session: drafts name the session that keeps them
+    /// (`drafts::new_session`).
+    pub session: u64,
+}
+
+impl Caller {
+    /// `user` of `groups` at `station`, in a new session.
+    pub fn new(user: impl Into<String>, groups: Vec<String>, station: impl Into<String>) -> Caller {
+        Caller {
+            user: user.into(),
+            groups,
+            station: station.into(),
+            session: super::drafts::new_session(),
+        }
+    }
 }
 
 pub struct Core {
@@ -49,6 +64,8 @@ pub struct Core {
     /// plant (`check`) are QA's, one at a time, since each holds every lot in memory.
     shared: bool,
     whole_reads: std::sync::Mutex<()>,
+    /// The sessions connected now, for drafts (see `drafts`).
+    pub(crate) sessions: super::drafts::Sessions,
 }
 
 impl Core {
@@ -62,6 +79,7 @@ impl Core {
             refusal_budget: Default::default(),
             shared: false,
             whole_reads: std::sync::Mutex::new(()),
+            sessions: Default::default(),
         }
     }
 
@@ -123,7 +141,12 @@ impl Core {
     /// The caller as the plant sees them: their role now (roles may change while they
     /// are connected), or a refusal naming why they may not use this plant.
     pub fn actor(&self, caller: &Caller) -> Result<Actor, StationError> {
-        let plant = self.store.plant()?;
+        let plant = match self.store.plant() {
+            Ok(p) => p,
+            // A file that failed its check may not even give its settings: the caller is
+            // told that, and what to do, not the I/O error it ends in.
+            Err(e) => return Err(self.store.damage_refusal().unwrap_or(e).into()),
+        };
         let role = self
             .roles
             .role(&caller.user, &caller.groups, &plant.qa_users)
@@ -180,10 +203,11 @@ impl Core {
         reply
     }
 
-    fn run_command(&self, caller: &Caller, c: Command) -> Result<Reply, StationError> {
+    fn run_command(&self, caller: &Caller, mut c: Command) -> Result<Reply, StationError> {
         // What the command line would have refused is refused here too, from any client,
         // before anything is read or written (see `station::checks`).
         c.check()?;
+        self.draft_command(caller, &mut c)?;
         if let Err(e) = self.permit(caller, &c) {
             let (what, lot) = super::audit::tried(&c);
             self.note_refusals([(caller, what, lot, &e)]);
@@ -377,6 +401,7 @@ impl Core {
                 self.copies.done(id, &caller.user);
                 Reply::Done
             }
+            Query::Resume => Reply::Resume(self.resume(caller)?),
         })
     }
 

@@ -9,6 +9,7 @@ mod check_props;
 pub mod copies;
 pub(crate) mod core;
 pub mod demo;
+pub mod drafts;
 pub mod file;
 #[cfg(test)]
 mod full_disk;
@@ -19,6 +20,7 @@ pub mod remote;
 pub mod roles;
 pub mod server;
 pub mod setup;
+pub mod signals;
 pub mod site;
 pub mod wire;
 

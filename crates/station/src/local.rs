@@ -17,14 +17,10 @@ pub struct Local {
 impl Local {
     /// A station for `operator` at `station`, with roles from the plant's QA list.
     pub fn new(store: Store, operator: impl Into<String>, station: impl Into<String>) -> Local {
-        Local {
-            core: Core::new(store, Roles::from_plant()),
-            caller: Caller {
-                user: operator.into(),
-                groups: Vec::new(),
-                station: station.into(),
-            },
-        }
+        let caller = Caller::new(operator, Vec::new(), station);
+        let core = Core::new(store, Roles::from_plant());
+        core.register(&caller);
+        Local { core, caller }
     }
 
     /// Open the plant at `path` (with `create`, make it) for `operator` at `station`.
@@ -39,10 +35,9 @@ impl Local {
 
     /// A station for a caller with groups, under these roles.
     pub fn with_roles(store: Store, caller: Caller, roles: Roles) -> Local {
-        Local {
-            core: Core::new(store, roles),
-            caller,
-        }
+        let core = Core::new(store, roles);
+        core.register(&caller);
+        Local { core, caller }
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Local {

@@ -297,7 +297,8 @@ pub fn qa_users(t: &str) -> Result<Vec<String>, Invalid> {
 }
 
 /// The plant's identity from text fields by name: `name`, `phone`, `street`, `city`,
-/// `state`, `zip`, `country`, `gln`, `qa-users`; the lot-code patterns stay the defaults.
+/// `state`, `zip`, `country`, `gln`, `qa-users`, `label-size` (empty: 4x2-203); the lot-code
+/// patterns stay the defaults.
 pub fn plant_from(f: impl Fn(&str) -> String) -> Result<Plant, Invalid> {
     plant_checked(f).map_err(|r| r.first)
 }
@@ -310,11 +311,15 @@ pub fn plant_checked(f: impl Fn(&str) -> String) -> Result<Plant, Refused<Invali
     let address = Address::read(&f, &mut p);
     let gln = p.take(opt_parse(&f("gln"), |g| Gln::parse(g, "gln")));
     let qa_users = p.take(qa_users(&f("qa-users")));
+    let label_size = p.take(opt_parse(&f("label-size"), |s| {
+        lotline_domain::LabelSize::parse(s, "label-size")
+    }));
     let plant = p.finish(|| {
         Some(Plant {
             location: address.location(name)?,
             gln: gln?,
             qa_users: qa_users?,
+            label_size: label_size?.unwrap_or_default(),
             ..Plant::default()
         })
     })?;
@@ -373,6 +378,11 @@ impl PlantSetup {
         if let Some(g) = &p.gln {
             v.push(format!("GLN        {g}"));
         }
+        v.push(format!(
+            "labels     {} ({})",
+            p.label_size.as_str(),
+            p.label_size
+        ));
         v.push(format!(
             "QA users   {}",
             if p.qa_users.is_empty() {
@@ -632,5 +642,12 @@ mod tests {
                 .field,
             "qa-users"
         );
+        // The label size: the default when left empty, else one lotline lays out.
+        assert_eq!(plant.label_size, lotline_domain::LabelSize::In4x2Dpi203);
+        let plant = plant_from(fields(&[("name", "B"), ("label-size", "4x6@300")])).unwrap();
+        assert_eq!(plant.label_size, lotline_domain::LabelSize::In4x6Dpi300);
+        let e = plant_from(fields(&[("name", "B"), ("label-size", "A4")])).unwrap_err();
+        assert_eq!(e.field, "label-size");
+        assert!(e.problem.contains("4x2-203, 4x2-300"), "{e:?}");
     }
 }

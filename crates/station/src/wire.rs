@@ -24,9 +24,13 @@ use std::time::{Duration, Instant};
 /// 5: heartbeats (`ServerMsg::Ping`, `ClientMsg::Pong`) and `Notice::Dropped`, the server's
 /// word to a client it dropped for not answering.
 /// 6: recipes, allergens, changeovers and yields (commands, queries and replies appended).
-/// 7: lots known only by a partner's identifier (a lot origin, two event kinds, how an
+/// 7: drafts (`Command::SaveDraft`, `DropDraft`, `Query::Resume`) and the plant's draft
+/// hours.
+/// 8: the plant's settings carry the label size.
+
+/// 9: lots known only by a partner's identifier (a lot origin, two event kinds, how an
 /// import names the lots it uses, and what it reports of them).
-pub const PROTOCOL: u32 = 7;
+pub const PROTOCOL: u32 = 9;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
@@ -411,7 +415,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x07\x06dock-1"
+            b"\x0f\0\0\0lotline\x09\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {

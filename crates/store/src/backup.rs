@@ -63,6 +63,7 @@ macro_rules! each_table {
         $plain!(BATCH_RECIPES);
         $plain!(LINE_LOG);
         $plain!(ALLERGEN_HOLDS);
+        $plain!(DRAFTS);
     };
 }
 

@@ -6,6 +6,7 @@ pub mod backup;
 mod check;
 mod check_recipes;
 mod codec;
+mod drafts;
 mod error;
 mod exchange;
 #[cfg(any(test, feature = "test-util"))]
@@ -494,24 +495,31 @@ impl Store {
         self.db.writer
     }
 
-    /// A write transaction, or a clear refusal on a read-only handle.
-    pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
-        // Damage first: a damaged file served read-only refuses a write for that reason.
+    /// Why nothing is written to this file, once damage was seen on it: what a refused
+    /// write says, and what a read that fails on such a file says instead of the I/O
+    /// error it ends in.
+    pub fn damage_refusal(&self) -> Option<StoreError> {
         let why = self.damage.lock().map(|w| w.clone()).unwrap_or(None);
         if let Some(why) = why {
-            return Err(StoreError::FailedCheck {
+            return Some(StoreError::FailedCheck {
                 path: self.path.clone(),
                 why,
             });
         }
-        if self.is_damaged() {
-            return Err(StoreError::Damaged {
-                detail: format!(
-                    "{} was found damaged, so lotline writes nothing more to it; restore it from a backup, or copy what is readable with `lotline salvage {} NEW.redb`",
-                    self.path.display(),
-                    self.path.display()
-                ),
-            });
+        self.is_damaged().then(|| StoreError::Damaged {
+            detail: format!(
+                "{} was found damaged, so lotline writes nothing more to it; restore it from a backup, or copy what is readable with `lotline salvage {} NEW.redb`",
+                self.path.display(),
+                self.path.display()
+            ),
+        })
+    }
+
+    /// A write transaction, or a clear refusal on a read-only handle.
+    pub(crate) fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        // Damage first: a damaged file served read-only refuses a write for that reason.
+        if let Some(refused) = self.damage_refusal() {
+            return Err(refused);
         }
         if !self.writable() {
             return Err(StoreError::ReadOnly {
@@ -791,6 +799,30 @@ impl Store {
             // before; a lot with no allergen entry carries none.
             open_recipe_tables(&w)?;
         }
+        if from < 10 {
+            // The plant's settings gained the hours drafts are kept: the one record is
+            // read as it was and written with the default.
+            let mut meta = w.open_table(META)?;
+            let old: Option<old::PlantV9> = match meta.get("plant")? {
+                Some(v) => Some(codec::decode(v.value(), "meta", &"plant")?),
+                None => None,
+            };
+            if let Some(p) = old {
+                meta.insert("plant", codec::encode(&p.upgrade()).as_slice())?;
+            }
+        }
+        if from < 11 {
+            // The plant's settings gained the label size: the one record re-encoded with
+            // the size every label had before (4x2 inches at 203 dpi).
+            let mut meta = w.open_table(META)?;
+            let old = match meta.get("plant")? {
+                Some(v) => Some(codec::decode::<old::PlantV10>(v.value(), "meta", &"plant")?),
+                None => None,
+            };
+            if let Some(old) = old {
+                meta.insert("plant", codec::encode(&old.upgrade()).as_slice())?;
+            }
+        }
         w.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION.to_le_bytes().as_slice())?;
         w.commit()?;
@@ -861,7 +893,7 @@ fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
 /// temporary name beside it, synced, then linked into place (never over a file that
 /// appeared meanwhile). A full disk or a kill leaves no half-made file at `path` for a
 /// later command to call "not a lotline database".
-/// The tables of recipes and allergens (schema 8), created empty by a new file and by the
+/// The tables of recipes and allergens (schema 9), created empty by a new file and by the
 /// migration of an older one.
 fn open_recipe_tables(w: &redb::WriteTransaction) -> Result<(), StoreError> {
     w.open_table(RECIPES)?;
@@ -1146,20 +1178,25 @@ pub mod test_util {
         .unwrap();
     }
 
+    /// A plain receipt of `qty` units of `item` from `supplier`'s lot `slot`, today.
+    pub fn new_receipt(item: &str, supplier: &str, slot: &str, qty: i64) -> NewReceipt {
+        NewReceipt {
+            item: ItemCode::parse(item, "item").unwrap(),
+            supplier: PartyId::parse(supplier, "supplier").unwrap(),
+            supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
+            qty: Qty::from_units(qty),
+            unit: None,
+            date: today(),
+            expiry: None,
+            reference: None,
+            quality: Quality::default(),
+            tlc_source_ref: None,
+        }
+    }
+
     pub fn receive(s: &Store, item: &str, supplier: &str, slot: &str, qty: i64) -> LotCode {
         s.apply(
-            Command::Receive(NewReceipt {
-                item: ItemCode::parse(item, "item").unwrap(),
-                supplier: PartyId::parse(supplier, "supplier").unwrap(),
-                supplier_lot: SupplierLot::parse(slot, "supplier-lot").unwrap(),
-                qty: Qty::from_units(qty),
-                unit: None,
-                date: today(),
-                expiry: None,
-                reference: None,
-                quality: Quality::default(),
-                tlc_source_ref: None,
-            }),
+            Command::Receive(new_receipt(item, supplier, slot, qty)),
             &stamp(),
             today(),
         )

@@ -32,7 +32,12 @@ use redb::{MultimapTableDefinition, TableDefinition};
 ///    (`recipes`, `item_allergens`, `lot_allergens`, `allergen_lot_index`,
 ///    `batch_recipes`, `line_log`, `allergen_holds`). Nothing stored changes: a lot with no entry carries
 ///    no allergen and an item with no recipe is made as before.
-pub const SCHEMA_VERSION: u32 = 9;
+/// 10: the plant's settings say how many hours a clerk's draft is kept (`draft_hours`);
+///    the plant record is re-encoded with the default. Drafts have a table of their own
+///    (`DRAFTS`), created by the first draft.
+/// 11: the plant's settings carry the label size its printers hold (the record
+///    re-encoded, with the 4x2-inch, 203-dpi stock every label was laid out for before).
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// name → bytes: `schema_version` (u32 LE), `plant` (record), `seq:<prefix>` (u32 LE).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -149,6 +154,12 @@ pub const LINE_LOG: TableDefinition<(&str, u64), (u8, u64)> = TableDefinition::n
 pub const ALLERGEN_HOLDS: TableDefinition<u64, u32> = TableDefinition::new("allergen_holds");
 pub const LINE_BATCH: u8 = 0;
 pub const LINE_CHANGEOVER: u8 = 1;
+/// (user, station, form number) → Draft (record): what a clerk typed and has not saved,
+/// one per user, station and form (`lotline_domain::Draft`). Never a record of the plant:
+/// no event, trace, export or `check` reads it; saving the form removes it, and drafts
+/// older than the plant's draft hours are removed by the next draft written. Created by
+/// the first draft on files older than it, like `EPCIS_EVENTS`.
+pub const DRAFTS: TableDefinition<(&str, &str, u8), &[u8]> = TableDefinition::new("drafts");
 
 /// Tables of older schemas, only for migrating files written by them.
 pub mod old {
@@ -174,6 +185,54 @@ pub mod old {
     use chrono::NaiveDate;
     use lotline_domain::*;
     use serde::{Deserialize, Serialize};
+
+    /// Schemas 1 to 9: the plant's settings before drafts' hours.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlantV9 {
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub receipt_pattern: LotPattern,
+        pub batch_pattern: LotPattern,
+        pub qa_users: Vec<String>,
+    }
+
+    impl PlantV9 {
+        pub fn upgrade(self) -> PlantV10 {
+            PlantV10 {
+                location: self.location,
+                gln: self.gln,
+                receipt_pattern: self.receipt_pattern,
+                batch_pattern: self.batch_pattern,
+                qa_users: self.qa_users,
+                draft_hours: DEFAULT_DRAFT_HOURS,
+            }
+        }
+    }
+
+    /// Schema 10: the plant's settings before the label size.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlantV10 {
+        pub location: Location,
+        pub gln: Option<Gln>,
+        pub receipt_pattern: LotPattern,
+        pub batch_pattern: LotPattern,
+        pub qa_users: Vec<String>,
+        pub draft_hours: u16,
+    }
+
+    impl PlantV10 {
+        pub fn upgrade(self) -> Plant {
+            Plant {
+                location: self.location,
+                gln: self.gln,
+                receipt_pattern: self.receipt_pattern,
+                batch_pattern: self.batch_pattern,
+                qa_users: self.qa_users,
+                draft_hours: self.draft_hours,
+                label_size: LabelSize::default(),
+            }
+        }
+    }
 
     /// Schemas 1 to 4: an item before receiving temperatures and retirement.
     #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -22,11 +22,77 @@ fn events_to_v5(w: &redb::WriteTransaction) {
     }
 }
 
+/// Re-encode the plant's settings as schemas 1 to 9 had them: no draft hours.
+pub(crate) fn plant_to_v9(w: &redb::WriteTransaction) {
+    let mut meta = w.open_table(META).unwrap();
+    let p: lotline_domain::Plant = match meta.get("plant").unwrap() {
+        Some(v) => codec::decode(v.value(), "meta", &"plant").unwrap(),
+        None => return,
+    };
+    let old = old::PlantV9 {
+        location: p.location,
+        gln: p.gln,
+        receipt_pattern: p.receipt_pattern,
+        batch_pattern: p.batch_pattern,
+        qa_users: p.qa_users,
+    };
+    meta.insert("plant", codec::encode(&old).as_slice())
+        .unwrap();
+}
+
+/// Re-encode the plant's settings as schema 10 had them: no label size.
+fn plant_to_v10(w: &redb::WriteTransaction) {
+    let mut meta = w.open_table(META).unwrap();
+    let p: lotline_domain::Plant =
+        codec::decode(meta.get("plant").unwrap().unwrap().value(), "meta", &"").unwrap();
+    let old = old::PlantV10 {
+        location: p.location,
+        gln: p.gln,
+        receipt_pattern: p.receipt_pattern,
+        batch_pattern: p.batch_pattern,
+        qa_users: p.qa_users,
+        draft_hours: p.draft_hours,
+    };
+    meta.insert("plant", codec::encode(&old).as_slice())
+        .unwrap();
+}
+
+#[test]
+fn a_schema_10_plant_gets_the_label_size_its_labels_had() {
+    let (dir, s, _) = bakery();
+    let mut plant = s.plant().unwrap();
+    plant.location.business_name = "Boulangerie Étoile".into();
+    plant.qa_users = vec!["quinn".into()];
+    plant.label_size = lotline_domain::LabelSize::In4x6Dpi300;
+    let w = s.db.begin_write().unwrap();
+    {
+        let mut meta = w.open_table(META).unwrap();
+        meta.insert("plant", codec::encode(&plant).as_slice())
+            .unwrap();
+    }
+    plant_to_v10(&w);
+    w.open_table(META)
+        .unwrap()
+        .insert("schema_version", 10u32.to_le_bytes().as_slice())
+        .unwrap();
+    w.commit().unwrap();
+    let path = s.path().to_path_buf();
+    drop(s);
+    let s = Store::open(&path, false).unwrap();
+    // Everything as it was, and the 4x2-inch, 203-dpi stock every label had before.
+    plant.label_size = lotline_domain::LabelSize::In4x2Dpi203;
+    assert_eq!(s.plant().unwrap(), plant);
+    assert!(s.check().unwrap().problems.is_empty());
+    assert!(path.with_extension("schema10.bak").exists());
+    drop(dir);
+}
+
 /// Rewrite `s`'s file as schema 5 had it: receipts without the quantity as received
 /// or a TLC source reference.
 fn downgrade_to_v5(s: &Store) {
     let w = s.db.begin_write().unwrap();
     events_to_v5(&w);
+    plant_to_v9(&w);
     w.open_table(META)
         .unwrap()
         .insert("schema_version", 5u32.to_le_bytes().as_slice())
@@ -96,6 +162,7 @@ fn a_schema_4_file_is_migrated_on_open() {
     let w = s.db.begin_write().unwrap();
     downgrade_records_to_v4(&w);
     events_to_v5(&w);
+    plant_to_v9(&w);
     w.open_table(META)
         .unwrap()
         .insert("schema_version", 4u32.to_le_bytes().as_slice())
@@ -173,6 +240,7 @@ fn downgrade_to_v1(s: &Store) {
             .insert("schema_version", 1u32.to_le_bytes().as_slice())
             .unwrap();
     }
+    plant_to_v9(&w);
     w.delete_table(LINKS_REV).unwrap();
     w.delete_table(LOT_EVENTS).unwrap();
     w.delete_table(SUPPLIER_LOTS).unwrap();
@@ -481,4 +549,30 @@ fn a_newer_schema_is_refused() {
         matches!(e, StoreError::NewerSchema { found: 99, .. }),
         "{e}"
     );
+}
+
+#[test]
+fn a_schema_9_file_gets_the_default_draft_hours() {
+    let (_dir, s, _) = bakery();
+    let mut p = s.plant().unwrap();
+    p.qa_users = vec!["quinn".into()];
+    s.apply(Command::SetPlant(p.clone()), &stamp(), today())
+        .unwrap();
+    {
+        let w = s.db.begin_write().unwrap();
+        plant_to_v9(&w);
+        w.open_table(META)
+            .unwrap()
+            .insert("schema_version", 9u32.to_le_bytes().as_slice())
+            .unwrap();
+        w.commit().unwrap();
+    }
+    let path = s.path().to_path_buf();
+    drop(s);
+    let s = Store::open(&path, false).unwrap();
+    let back = s.plant().unwrap();
+    assert_eq!(back.draft_hours, lotline_domain::DEFAULT_DRAFT_HOURS);
+    assert_eq!(back.qa_users, p.qa_users);
+    assert_eq!(back.location, p.location);
+    assert!(s.check().unwrap().problems.is_empty());
 }

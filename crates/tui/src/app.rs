@@ -85,6 +85,8 @@ pub struct App {
     /// many seconds. Said again on reconnecting, since a terminal waking from a freeze may
     /// take both notices at once.
     dropped_after: Option<u64>,
+    /// The forms' drafts kept at the station, and those offered back on return.
+    pub drafts: super::drafts::Keeper,
 }
 
 impl App {
@@ -122,6 +124,7 @@ impl App {
             status_cut: Default::default(),
             dropped_after: None,
             scroll_by_row: false,
+            drafts: Default::default(),
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,
@@ -134,6 +137,9 @@ impl App {
                 app.role = a.role;
             }
             Err(e) => app.status = Some((&e).into()),
+        }
+        if app.status.is_none() {
+            app.take_resume(station);
         }
         let help_key = app.hint_key(Action::Screen(ScreenId::Help));
         if app.status.is_none() {
@@ -196,6 +202,9 @@ impl App {
 
     /// Keys go into a text field.
     pub fn wants_text(&self) -> bool {
+        if self.labels.preview.is_some() {
+            return false;
+        }
         if self.exports.shown() {
             return self.exports.wants_text();
         }
@@ -210,7 +219,7 @@ impl App {
 
     /// The keymap layers consulted now, most specific first.
     pub fn layers(&self) -> Vec<Layer> {
-        if self.exports.shown() {
+        if self.exports.shown() || self.labels.preview.is_some() {
             return vec![Layer::Form, Layer::Global];
         }
         match self.screen {
@@ -256,6 +265,9 @@ impl App {
 
     /// React to one input. Returns whether anything on screen may have changed.
     pub fn handle(&mut self, input: Input, station: &dyn Station) -> bool {
+        if let Some(changed) = self.offer_key(&input, station) {
+            return changed;
+        }
         match input {
             Input::Resize => true,
             Input::Paste(text) => {
@@ -397,6 +409,7 @@ impl App {
                 self.clear_screen = true;
                 Outcome::changed()
             }
+            _ if self.labels.preview.is_some() => super::labels::preview_action(self, a),
             _ if self.exports.shown() => super::exports::action(self, a, station),
             Action::FdaExport => super::exports::open_fda(self, station),
             Action::ShippingKdes => super::exports::open_kde(self),
@@ -744,6 +757,10 @@ impl App {
             ),
             None => cursor,
         };
+        if let Some(p) = &self.labels.preview {
+            super::labels::render(p, buf, body, &ui);
+        }
+        self.draw_offer(buf, body);
         self.draw_footer(buf, footer);
         self.draw_status(buf, status, &status_lines);
         draw::safe_cells(buf, area);
@@ -751,7 +768,11 @@ impl App {
             // Whatever free text a screen drew (names, notes) as it came: ASCII now.
             draw::ascii_cells(buf, area);
         }
-        if self.wants_text() { cursor } else { None }
+        if self.wants_text() && self.drafts.offers.is_empty() {
+            cursor
+        } else {
+            None
+        }
     }
 
     fn too_small(&self, buf: &mut Buffer, area: Rect) {
@@ -840,6 +861,9 @@ impl App {
 
     /// Whether a binding does anything where the cursor is now (for the footer).
     fn hint_applies(&self, a: Action) -> bool {
+        if self.labels.preview.is_some() {
+            return super::labels::hint(a).is_some();
+        }
         if self.exports.shown() {
             return super::exports::hint_applies(self, a);
         }
@@ -878,6 +902,11 @@ impl App {
 
     /// What Enter and Esc do in the Lots screen's fields, which are not form fields.
     fn hint_desc(&self, a: Action, desc: &str) -> String {
+        if self.labels.preview.is_some()
+            && let Some(d) = super::labels::hint(a)
+        {
+            return d.into();
+        }
         if self.exports.shown() {
             return super::exports::hint_desc(self, a)
                 .map(str::to_string)

@@ -1,15 +1,20 @@
 //! Our lot labels from the app: after a Receive save or a closed batch, the print-label key
-//! (`C-p` in the default map) sends the new lot's label (ZPL, see `export::label`) to the
-//! printer set in the config file (`[label] printer`) or in `LOTLINE_PRINTER`; on the
-//! Lots screen it prints the selected lot's. The label is sent off the input loop, with a
-//! time limit; the result, or why not, goes to the status line when it is known.
+//! (`C-p` in the default map) shows the new lot's label as text (as `lotline label
+//! --preview` does), and Enter sends it (ZPL, see `export::label`) to the printer set in
+//! the config file (`[label] printer`) or in `LOTLINE_PRINTER`; on the Lots screen it is
+//! the selected lot's. The label is sent off the input loop, with a time limit; the
+//! result, or why not, goes to the status line when it is known.
 
 use super::App;
 use super::config::PrinterSetting;
-use super::keymap::ScreenId;
+use super::draw::{self, put};
+use super::keymap::{Action, Layer, ScreenId};
 use super::queue::{Outcome, Status};
+use super::screens::Ui;
 use lotline_domain::LotCode;
 use lotline_station::Station;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -41,14 +46,118 @@ pub fn print(app: &mut App, station: &dyn Station) -> Outcome {
             "label: no printer set for lot {code}; add [label] printer to config.toml or set LOTLINE_PRINTER"
         )));
     };
-    let zpl = lotline_export::label::lot_zpl(station, &code);
-    match zpl {
+    let layout = lotline_export::label::lot_layout(station, &code);
+    match layout {
         Err(e) => Outcome::error(&e),
-        Ok(z) => {
-            let status = Status::info(format!("Printing the label for lot {code} on {}…", p.text));
-            app.labels.start(code, p.clone(), z);
+        Ok(l) => {
+            app.labels.preview = Some(Preview {
+                title: format!("Label for lot {code} · {}", l.size()),
+                code,
+                printer: p.clone(),
+                zpl: l.zpl(),
+                rows: l.rows(),
+                notes: l.notes().to_vec(),
+            });
+            Outcome::changed()
+        }
+    }
+}
+
+/// The label about to print, shown as text: Enter prints it, Esc closes it.
+pub struct Preview {
+    code: LotCode,
+    printer: PrinterSetting,
+    zpl: String,
+    title: String,
+    rows: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// A key while the label is shown: confirm prints it, cancel closes it; nothing else
+/// reaches the screen beneath.
+pub fn preview_action(app: &mut App, a: Action) -> Outcome {
+    match a {
+        Action::Confirm | Action::Save | Action::PrintLabel => {
+            let Some(p) = app.labels.preview.take() else {
+                return Outcome::none();
+            };
+            let status = Status::info(format!(
+                "Printing the label for lot {} on {}…",
+                p.code, p.printer.text
+            ));
+            app.labels.start(p.code, p.printer, p.zpl);
             Outcome::changed().status(status)
         }
+        Action::Cancel | Action::Back => match app.labels.preview.take() {
+            Some(p) => Outcome::changed()
+                .status(Status::info(format!("label: lot {} not printed", p.code))),
+            None => Outcome::none(),
+        },
+        _ => Outcome::none(),
+    }
+}
+
+/// What the footer's keys do while the label is shown.
+pub fn hint(a: Action) -> Option<&'static str> {
+    match a {
+        Action::Confirm => Some("print"),
+        Action::Cancel => Some("close"),
+        _ => None,
+    }
+}
+
+/// Draw the label's text in a box over the screen.
+pub fn render(p: &Preview, buf: &mut Buffer, area: Rect, ui: &Ui) {
+    let t = ui.theme;
+    let w = if ui.compact {
+        area.width
+    } else {
+        area.width.min(64)
+    };
+    let inner_w = w.saturating_sub(2) as usize;
+    let mut lines: Vec<(String, ratatui::style::Style)> = Vec::new();
+    for r in &p.rows {
+        for l in draw::wrap(r, inner_w) {
+            lines.push((l, t.strong));
+        }
+    }
+    for n in &p.notes {
+        for l in draw::wrap(n, inner_w) {
+            lines.push((l, t.warn));
+        }
+    }
+    let key = |a: Action| {
+        ui.keymap
+            .key_for(&[Layer::Form], a)
+            .map(|k| k.label())
+            .unwrap_or_default()
+    };
+    let (print, close) = (key(Action::Confirm), key(Action::Cancel));
+    let hint = if ui.compact {
+        format!("{print} prints it, {close} closes")
+    } else {
+        format!(
+            "{print} prints it on {}; {close} closes it unprinted",
+            p.printer.text
+        )
+    };
+    for l in draw::wrap(&hint, inner_w) {
+        lines.push((l, t.dim));
+    }
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + area.height.saturating_sub(h) / 2,
+        w,
+        h,
+    );
+    let inner = draw::boxed(buf, r, &t.text(&p.title), t);
+    for (i, (l, style)) in lines.iter().enumerate() {
+        let row = draw::row(inner, i as u16);
+        if row.height == 0 {
+            break;
+        }
+        put(buf, row, row.x, row.y, &t.text(l), *style);
     }
 }
 
@@ -56,6 +165,8 @@ pub fn print(app: &mut App, station: &dyn Station) -> Outcome {
 /// slow, stuck or gone never freezes the app: it keeps taking keys and scans, and the
 /// result comes to the status line when it is known.
 pub struct Jobs {
+    /// The label shown before it prints, if one is.
+    pub preview: Option<Preview>,
     running: Vec<Job>,
     /// How long a printer gets: the default, or what the program's entry point was told
     /// (`Options::print_timeout`).
@@ -71,6 +182,7 @@ struct Job {
 impl Default for Jobs {
     fn default() -> Self {
         Jobs {
+            preview: None,
             running: Vec::new(),
             timeout: lotline_export::label::SEND_TIMEOUT,
         }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod drafts;
 pub mod draw;
 pub mod exports;
 pub mod first_run;
@@ -13,6 +14,7 @@ pub mod keymap;
 pub mod labels;
 pub mod paint;
 pub mod queue;
+mod resume;
 pub mod scanning;
 pub mod screens;
 pub mod settings;
@@ -185,6 +187,20 @@ fn leave_terminal() {
     ratatui::restore();
 }
 
+/// Set by SIGHUP (the terminal went away: an SSH session dropped with the Wi-Fi) and
+/// SIGTERM: the input loop sends the forms' drafts and leaves.
+static HANG_UP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_hang_up(_: libc::c_int) {
+    HANG_UP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Catch SIGHUP and SIGTERM instead of dying of them, so the drafts are sent first.
+fn catch_hang_up() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe { lotline_station::signals::catch(&[libc::SIGHUP, libc::SIGTERM], on_hang_up) };
+}
+
 fn event_loop<'s>(
     terminal: &mut ratatui::DefaultTerminal,
     station: &'s (dyn Station + Sync),
@@ -200,6 +216,21 @@ fn event_loop<'s>(
     if greeting.is_some() {
         app.status = greeting;
     }
+    catch_hang_up();
+    let ran = input_loop(terminal, station, &mut decoder, &mut app, scope);
+    // However the loop ended — quit, hang-up, or a terminal that is gone (reads and
+    // writes fail once the SSH session dropped) — what was typed goes to the station.
+    app.keep_drafts(Instant::now(), true, station);
+    ran
+}
+
+fn input_loop<'s>(
+    terminal: &mut ratatui::DefaultTerminal,
+    station: &'s (dyn Station + Sync),
+    decoder: &mut Decoder,
+    app: &mut App,
+    scope: &'s std::thread::Scope<'s, '_>,
+) -> io::Result<()> {
     // Changes other stations commit, pushed by the server (docs/server.md, "Inside the server").
     let notices = station.notices();
     let vt220 = paint::vt220(std::env::var("TERM").ok().as_deref());
@@ -234,9 +265,10 @@ fn event_loop<'s>(
                 panic!("LOTLINE_TEST_PANIC is set: a test asked for this panic");
             }
         }
-        if app.quit {
+        if app.quit || HANG_UP.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(());
         }
+        dirty |= app.keep_drafts(Instant::now(), false, station);
         // Wake for the next minute of the header clock, for input, or when keys held back
         // as a possible scan must be let go.
         let secs = 60 - u64::from(chrono::Timelike::second(&local_now())).min(59);
@@ -252,6 +284,11 @@ fn event_loop<'s>(
             // Another station's change shows within a fraction of a second.
             wait = wait.min(Duration::from_millis(200));
         }
+        if let Some(due) = app.drafts.due() {
+            wait = wait.min(due.saturating_duration_since(Instant::now()));
+        }
+        // A hang-up is seen within a quarter second even if the poll is not interrupted.
+        wait = wait.min(Duration::from_millis(250));
         if event::poll(wait)? {
             // Take everything already waiting before drawing again (a scanner's burst).
             loop {

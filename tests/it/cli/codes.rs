@@ -239,3 +239,50 @@ fn labels_are_utf8_and_a_recalled_lot_needs_force() {
     );
     assert!(p.ok(&["label", &eggs, "--zpl", "--force"]).contains("^XA"));
 }
+
+#[test]
+fn a_label_is_previewed_as_text_and_laid_out_for_the_plant_s_label_size() {
+    let p = Plant::new();
+    let (_, eggs, _, _) = p.bakery();
+    let shown = p.ok(&["label", &eggs, "--preview"]);
+    assert!(
+        shown.starts_with("4x2 in at 203 dpi (812 x 406 dots)\n+--"),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("| LOT {eggs} ")), "{shown}");
+    assert!(shown.contains("GS1-128 barcode, 0.25 mm |||"), "{shown}");
+    assert!(
+        shown.contains(&format!("(01)00614141000036(17)261130(10){eggs}")),
+        "{shown}"
+    );
+    // The size is a plant setting: validated, shown, and what labels are laid out for.
+    let r = p.run(&["plant", "set", "--label-size", "4x3-203"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("lotline: label-size: ")
+            && r.stderr.contains("4x2-203, 4x2-300, 4x6-203, 4x6-300"),
+        "{}",
+        r.stderr
+    );
+    let set = p.ok(&["plant", "set", "--label-size", "4x6@300"]);
+    assert!(
+        set.contains("label size       4x6-300 (4x6 in at 300 dpi)"),
+        "{set}"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&p.ok(&["plant", "show", "--json"])).unwrap();
+    assert_eq!(shown["label_size"], "4x6-300");
+    assert!(
+        p.ok(&["label", &eggs, "--zpl"])
+            .contains("^PW1200\n^LL1800\n"),
+        "a 4x6 label at 300 dpi"
+    );
+    assert!(p.ok(&["audit"]).contains("label size: 4x2-203 → 4x6-300"));
+    // A recalled lot may be looked at; the preview says what printing it takes.
+    p.ok(&["recall", &eggs, "--reason", "supplier recall"]);
+    let shown = p.ok(&["label", &eggs, "--preview"]);
+    assert!(
+        shown.contains("is recalled; printing its label asks first"),
+        "{shown}"
+    );
+}

@@ -1038,14 +1038,20 @@ fn labels_print_to_the_configured_printer() {
     p.ok(&["label", &eggs, "--to", &to, "--copies", "2"]);
     let zpl = std::fs::read_to_string(&spool).unwrap();
     assert_eq!(zpl.matches("^XA").count(), 2);
+    // Eggs have a GTIN: GS1-128 in mode N, starting in subset C with FNC1, the lot code
+    // last; its human-readable line is a text field of its own.
     assert!(
-        zpl.contains(&format!("^FD(01)00614141000036(10){eggs}(17)261130^FS")),
-        "eggs have a GTIN: GS1-128\n{zpl}"
+        zpl.contains("^BCN,96,N,N,N,N^FD>;>8010061414100003617261130"),
+        "{zpl}"
     );
     assert!(
-        p.ok(&["label", &cookies, "--zpl"])
-            .contains(&format!("^BCN,120,Y,N,N,N^FD{cookies}^FS")),
-        "no GTIN: Code 128 of the lot code"
+        zpl.contains(&format!("^FH^FD(01)00614141000036(17)261130(10){eggs}^FS")),
+        "{zpl}"
+    );
+    let z = p.ok(&["label", &cookies, "--zpl"]);
+    assert!(
+        z.contains("^BCN,96,N,N,N,N^FD>:") && z.contains(&format!("^FH^FD{cookies}^FS")),
+        "no GTIN: Code 128 of the lot code\n{z}"
     );
     // receive --label prints the new lot's label; the code alone still goes to stdout
     let code = p.ok(&[

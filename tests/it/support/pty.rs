@@ -215,6 +215,23 @@ impl Term {
         self.child.process_id().expect("the app runs")
     }
 
+    /// Hang up on the app, as sshd does when a session drops: SIGHUP. The terminal is
+    /// left open: the reader thread holds a copy of it, so closing ours would not hang it
+    /// up, and portable-pty's writer types "Enter, C-d" into the app when dropped, which
+    /// no dropped Wi-Fi does.
+    pub fn hang_up(&mut self) {
+        let pid = self.child.process_id().expect("the app runs") as i32;
+        // SAFETY: plain kill(2) of our own child.
+        unsafe { libc::kill(pid, libc::SIGHUP) };
+    }
+
+    /// SIGKILL the app: nothing it holds is sent anywhere.
+    pub fn kill9(&mut self) {
+        let pid = self.child.process_id().expect("the app runs") as i32;
+        // SAFETY: plain kill(2) of our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+
     pub fn raw_output(&self) -> Vec<u8> {
         self.raw.lock().unwrap().clone()
     }

@@ -74,6 +74,22 @@ impl Command {
                 check_required(&reason.reason, "override-reason", REASON_MAX)
             }
             Command::Changeover(c) => c.check(),
+            Command::SaveDraft(d) => d.check(),
+            // A station name exactly as the handshake would have taken it: nothing
+            // trimmed off its ends.
+            Command::DropDraft { station, .. } => {
+                if crate::text::station_name(station, "station")? == *station {
+                    Ok(())
+                } else {
+                    Err(Invalid::new(
+                        "station",
+                        format!(
+                            "{} has blanks or control characters at its ends",
+                            crate::text::excerpt(station)
+                        ),
+                    ))
+                }
+            }
         }
     }
 }
@@ -129,7 +145,8 @@ impl Query {
             | Query::BackupDone { .. }
             | Query::Recipes(_)
             | Query::Allergens
-            | Query::LotAllergens(_) => Ok(()),
+            | Query::LotAllergens(_)
+            | Query::Resume => Ok(()),
         }
     }
 }

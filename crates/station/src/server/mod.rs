@@ -87,15 +87,9 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 fn install_signal_handlers() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe. No
-    // SA_RESTART, so a blocking poll returns EINTR and the loop sees the flag at once.
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_signal as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        sa.sa_flags = 0;
-        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
-        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+        crate::signals::catch(&[libc::SIGTERM, libc::SIGINT], on_signal);
         // A client that disconnects mid-reply must not kill the server.
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
@@ -815,10 +809,14 @@ fn write_loop(shared: &Shared, rx: Receiver<WriteJob>) {
             }
         }
         for job in alone {
+            // A draft is nobody else's business: no notice for it.
+            let draft = job.command.is_draft();
             let result = shared
                 .core
                 .call(&job.caller, Request::Command(job.command), Vec::new);
-            if let Ok(r) = &result {
+            if let Ok(r) = &result
+                && !draft
+            {
                 events.extend(reply_events(r));
                 stations.push(job.caller.station.clone());
             }

@@ -431,11 +431,7 @@ pub(super) fn run(
             return;
         }
     };
-    let caller = Caller {
-        user: who.user.clone(),
-        groups: who.groups.clone(),
-        station,
-    };
+    let caller = Caller::new(who.user.clone(), who.groups.clone(), station);
     let actor = match shared.core.actor(&caller) {
         Ok(a) => a,
         Err(e) => {
@@ -495,7 +491,11 @@ pub(super) fn run(
         actor.role,
         escape(&actor.station)
     ));
+    // Connected, for drafts: another session of this user does not write over the ones
+    // this one keeps while it is here.
+    let live = shared.core.live(&caller);
     let ended = serve_requests(shared, &conn, &caller);
+    drop(live);
     conn.end();
     lock(&shared.clients).remove(&id);
     let _ = writer.join();
@@ -790,11 +790,7 @@ mod tests {
             ours,
             Arc::new(UserMeter::new(0, &shared.limits)),
         ));
-        let caller = Caller {
-            user: "eve".into(),
-            groups: vec![],
-            station: "s".into(),
-        };
+        let caller = Caller::new("eve", vec![], "s");
         let session = {
             let (shared, c) = (shared.clone(), c.clone());
             std::thread::spawn(move || serve_requests(&shared, &c, &caller))
@@ -932,11 +928,7 @@ mod tests {
             ours,
             Arc::new(UserMeter::new(0, &shared.limits)),
         ));
-        let caller = Caller {
-            user: "eve".into(),
-            groups: vec![],
-            station: format!("hh-{id}"),
-        };
+        let caller = Caller::new("eve", vec![], format!("hh-{id}"));
         let writer = {
             let (c, stall) = (c.clone(), shared.limits.stall);
             std::thread::spawn(move || send_out(&c, stall))

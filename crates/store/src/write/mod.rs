@@ -22,6 +22,7 @@ pub use lotline_domain::api::Created;
 use lotline_domain::api::{Command, Reply};
 pub(super) use partner::PendingPartner;
 
+mod drafts;
 mod master;
 mod mock;
 mod movement;
@@ -775,10 +776,28 @@ impl Tx<'_> {
                 self.add_party(p, st)?;
                 Done
             }
-            Command::Receive(r) => Created(self.receive(r, st, today)?),
-            Command::ReceiveScanned(s) => Created(self.receive_scanned(s, st, today)?),
-            Command::Produce(b) => Created(self.produce(b, st, today)?),
-            Command::Ship(s) => Event(self.ship(s, st, today)?),
+            // Saving a form ends its draft, in the same transaction: a clerk who comes
+            // back after the save is never offered the form to save again.
+            Command::Receive(r) => {
+                let made = self.receive(r, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Receive)?;
+                Created(made)
+            }
+            Command::ReceiveScanned(s) => {
+                let made = self.receive_scanned(s, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Receive)?;
+                Created(made)
+            }
+            Command::Produce(b) => {
+                let made = self.produce(b, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Produce)?;
+                Created(made)
+            }
+            Command::Ship(s) => {
+                let event = self.ship(s, st, today)?;
+                self.drop_draft(&st.operator, &st.station, DraftForm::Ship)?;
+                Event(event)
+            }
             Command::Adjust(a) => Event(self.adjust(a, st, today)?),
             Command::SetStatus(s) => Event(self.set_status(s, st, today)?),
             Command::Void(v) => Event(self.void(v, st, today)?),
@@ -814,6 +833,15 @@ impl Tx<'_> {
                 Created(self.produce_with(batch, Some(reason), st, today)?)
             }
             Command::Changeover(c) => Event(self.changeover(c, st, today)?),
+            Command::SaveDraft(d) => {
+                let hours = self.plant()?.draft_hours;
+                self.save_draft(d, st, hours)?;
+                Done
+            }
+            Command::DropDraft { station, form } => {
+                self.drop_draft(&st.operator, &station, form)?;
+                Done
+            }
         })
     }
 }

@@ -665,6 +665,8 @@ fn a_schema_8_plant_opens_and_makes_batches_as_before() {
         w.delete_table(super::ALLERGEN_LOTS).unwrap();
         w.delete_table(super::LINE_LOG).unwrap();
         w.delete_table(super::ALLERGEN_HOLDS).unwrap();
+        // The plant's settings as schema 8 had them too (no draft hours).
+        crate::tests::plant_to_v9(&w);
         w.open_table(super::META)
             .unwrap()
             .insert("schema_version", 8u32.to_le_bytes().as_slice())

@@ -98,7 +98,7 @@ impl Receive {
     }
 
     /// Keep the unit field's choices in step with the chosen item.
-    fn sync(&mut self) {
+    pub(crate) fn sync(&mut self) {
         let (cands, ph) = match self.item() {
             Some(i) => (
                 i.unit
@@ -586,6 +586,30 @@ impl Receive {
 
     pub fn is_dirty(&self) -> bool {
         self.form.is_dirty()
+    }
+
+    /// "Last saved" from the station's records, on return: the clerk's last receipt here.
+    pub fn last_from(&mut self, l: &lotline_domain::LastSaved, station: &dyn Station) {
+        let (lotline_domain::EventKind::Receive(r), Some(lot)) = (&l.event.kind, l.lots.first())
+        else {
+            return;
+        };
+        let name = station
+            .item(r.item.clone())
+            .map(|i| i.description.name)
+            .unwrap_or_default();
+        let (qty, unit) = r.as_received.map_or((r.qty, r.unit), |c| (c.qty, c.unit));
+        self.last = Some(Saved {
+            code: lot.code.clone(),
+            item: r.item.clone(),
+            name,
+            qty,
+            unit,
+            supplier: r.supplier.clone(),
+            supplier_lot: r.supplier_lot.to_string(),
+            expiry: r.expiry,
+            temp: r.quality.temperature_dc,
+        });
     }
 
     fn notes(&self, compact: bool) -> Vec<(&'static str, String)> {

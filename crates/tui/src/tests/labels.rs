@@ -76,7 +76,11 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
         screen(&a, 80, 24).contains("C-p print label"),
         "offered now"
     );
+    // The label is shown first, as it will print; typing does not reach the form below.
     keys(&mut a, &p, [Input::ctrl('p')]);
+    typed(&mut a, &p, "x");
+    assert!(a.labels.preview.is_some() && !a.labels.busy());
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
     finish(&mut a);
     assert_eq!(
         status(&a),
@@ -111,7 +115,7 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
     enter(&mut a, &p, "10");
     keys(&mut a, &p, [Input::ctrl('s')]);
     let batch = a.produce.last.as_ref().expect("closed").0.to_string();
-    keys(&mut a, &p, [Input::ctrl('p')]);
+    keys(&mut a, &p, [Input::ctrl('p'), Input::code(KeyCode::Enter)]);
     finish(&mut a);
     assert_eq!(
         status(&a).1,
@@ -124,7 +128,11 @@ fn the_new_lots_label_prints_after_a_save_and_a_closed_batch() {
     // On the Lots screen: the selected lot's label.
     keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
     enter(&mut a, &p, p.held_sugar.as_str());
-    keys(&mut a, &p, [Input::code(KeyCode::Char('P'))]);
+    keys(
+        &mut a,
+        &p,
+        [Input::code(KeyCode::Char('P')), Input::code(KeyCode::Enter)],
+    );
     finish(&mut a);
     assert_eq!(
         status(&a).1,
@@ -154,7 +162,7 @@ fn without_a_printer_or_with_a_broken_one_the_status_line_says_so() {
     );
     let mut a = with_printer(app(&p), "cmd:echo out of paper >&2; exit 3");
     let lot = receive_one(&mut a, &p);
-    keys(&mut a, &p, [Input::ctrl('p')]);
+    keys(&mut a, &p, [Input::ctrl('p'), Input::code(KeyCode::Enter)]);
     finish(&mut a);
     let (level, text) = status(&a);
     assert_eq!(level, Some(Level::Error));
@@ -171,7 +179,7 @@ fn a_stuck_printer_never_freezes_the_app() {
     let mut a = with_printer(app(&p), "cmd:sleep 30");
     a.labels.timeout = std::time::Duration::from_millis(300);
     let lot = receive_one(&mut a, &p);
-    keys(&mut a, &p, [Input::ctrl('p')]);
+    keys(&mut a, &p, [Input::ctrl('p'), Input::code(KeyCode::Enter)]);
     // The key came back at once: the label is on its way and the app takes more keys.
     assert_eq!(
         status(&a),
@@ -191,4 +199,31 @@ fn a_stuck_printer_never_freezes_the_app() {
         "{text}"
     );
     assert!(text.contains("did not finish within"), "{text}");
+}
+
+#[test]
+fn esc_closes_the_label_without_printing_it() {
+    let p = plant();
+    // The label is only looked at: nothing is sent to the printer.
+    let mut a = with_printer(app(&p), "tcp:127.0.0.1:9100");
+    let lot = receive_one(&mut a, &p);
+    keys(&mut a, &p, [Input::ctrl('p')]);
+    for size in [(80, 24), (40, 16)] {
+        snap("label_preview", &a, size);
+    }
+    let shown = screen(&a, 80, 24);
+    assert!(shown.contains(&format!("Label for lot {lot}")), "{shown}");
+    assert!(shown.contains(&format!("LOT {lot}")), "{shown}");
+    assert!(
+        shown.contains("Enter print"),
+        "the footer says what Enter does: {shown}"
+    );
+    keys(&mut a, &p, [Input::code(KeyCode::Esc)]);
+    finish(&mut a);
+    assert!(a.labels.preview.is_none());
+    assert_eq!(
+        status(&a),
+        (Some(Level::Info), format!("label: lot {lot} not printed"))
+    );
+    assert!(!a.labels.busy(), "nothing was sent");
 }

@@ -2,6 +2,7 @@
 //! database with a fixed clock, stories through the whole app, and snapshots.
 
 mod app;
+mod drafts;
 mod exports;
 mod field_order;
 mod full_disk;

@@ -378,7 +378,7 @@ fn a_review_longer_than_the_screen_says_how_much_is_not_shown() {
     };
     let small = draw(&f, COMPACT);
     assert!(
-        small.contains("4 more; a taller terminal shows all"),
+        small.contains("5 more; a taller terminal shows all"),
         "{small}"
     );
     assert!(

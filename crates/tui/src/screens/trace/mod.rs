@@ -5,6 +5,7 @@
 //! the mass balance, and save and export the mock recall (docs/tui.md, "Trace").
 
 mod actions;
+pub mod draft;
 mod exports;
 mod mock;
 mod navigate;
