@@ -445,7 +445,17 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     expiry: *expiry,
                     inputs: lines,
                 };
-                self.tx.produce(b, stamp, today).map(|c| vec![c.event])
+                // A partner's transformation is a record of what they made, not a batch
+                // asking our recipe's leave: it is stored as it was, any deviation from our
+                // recipe written on the batch with this reason (docs/epcis.md). The
+                // allergen holds still apply: they protect what leaves here.
+                let recorded = Override {
+                    reason: format!("imported from {}: the partner's record", self.imp.source),
+                    off_recipe: true,
+                };
+                self.tx
+                    .produce_with(b, Some(recorded), stamp, today)
+                    .map(|c| vec![c.event])
             }
             ImportKind::Ship { customer, lines } => {
                 let customer = resolve!(self.party(*customer));
