@@ -330,5 +330,12 @@ fn import_cmd(
         report.unmapped.len(),
         parsed.declared_in_error.len()
     )?;
+    if report.partner_lots + report.filled_in > 0 {
+        writeln!(
+            out,
+            "{} lots the plant had never seen are kept as known only by the partner's identifier (`lotline lots` shows them as \"known only from\"); {} such lots filled in by a receipt",
+            report.partner_lots, report.filled_in
+        )?;
+    }
     Ok(())
 }

@@ -171,6 +171,13 @@ impl Serialize for LotJson<'_> {
                 m.serialize_entry("supplier_lot", &None::<&str>)?;
                 m.serialize_entry("line", &None::<&str>)?;
             }
+            // Known only from a partner's document (origin "partner"): `lot CODE`
+            // shows the identifier and the document.
+            Origin::Partner { .. } => {
+                m.serialize_entry("supplier", &None::<&str>)?;
+                m.serialize_entry("supplier_lot", &None::<&str>)?;
+                m.serialize_entry("line", &None::<&str>)?;
+            }
         }
         m.end()
     }

@@ -31,6 +31,7 @@ pub fn describe(l: &Lot) -> String {
         Origin::Received { supplier, .. } => format!(" from {supplier}, received"),
         Origin::Produced { .. } => ", made".into(),
         Origin::Returned { customer, .. } => format!(", returned by {customer}"),
+        Origin::Partner { source, .. } => format!(", known only from {source}, named"),
     };
     format!(
         "{} ({}{from} {}, {} {} on hand, {})",

@@ -572,7 +572,10 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
         }
         Cmd::Lot { code, json } => {
             let st = open_read(&cli, &db)?;
-            output::history(out, &st.lot_history(LotCode::parse(code, "lot")?)?, *json)
+            let code = LotCode::parse(code, "lot")?;
+            let h = st.lot_history(code.clone())?;
+            let allergens = st.lot_allergens(code)?;
+            output::history(out, &h, Some(&allergens), *json)
         }
         Cmd::Hold(s) => status(&cli, out, &db, s, LotStatus::Hold),
         Cmd::Release(s) => status(&cli, out, &db, s, LotStatus::Released),

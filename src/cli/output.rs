@@ -168,6 +168,7 @@ pub fn lots(out: &mut impl Write, lots: &[Lot], json: bool) -> Res {
             Origin::Returned {
                 customer, shipment, ..
             } => format!("return from {customer}, shipment {shipment}"),
+            Origin::Partner { source, .. } => format!("known only from {source}"),
         };
         writeln!(
             out,
@@ -332,7 +333,13 @@ pub fn quality_json(q: &Quality) -> Value {
     })
 }
 
-pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
+/// `lotline lot CODE`: the lot, its allergens (when the station told them) and its events.
+pub fn history(
+    out: &mut impl Write,
+    h: &LotHistory,
+    allergens: Option<&LotAllergens>,
+    json: bool,
+) -> Res {
     let mut codes: LotNames = HashMap::from([(h.lot.id, (h.lot.code.to_string(), h.lot.unit))]);
     codes.extend(
         h.related
@@ -353,6 +360,9 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
                 v["received_unit"] = json!(c.unit.as_str());
             }
             v["tlc_source_ref"] = json!(r.tlc_source_ref);
+        }
+        if let Some(a) = allergens {
+            v["allergens"] = allergens_json(a);
         }
         v["events"] = Value::Array(
             h.events
@@ -387,6 +397,9 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
     {
         writeln!(out, "supplier {supplier}, supplier lot {supplier_lot}")?;
     }
+    if let Origin::Partner { identifier, source } = &l.origin {
+        writeln!(out, "known only from {source}, as {identifier}")?;
+    }
     if let Some(r) = receipt {
         if let Some(c) = r.as_received
             && (c.unit != l.unit || c.qty != l.quantity)
@@ -408,6 +421,9 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
         l.date,
         l.expiry.map(|d| d.to_string()).unwrap_or("-".into())
     )?;
+    if let Some(a) = allergens {
+        allergens_text(out, a)?;
+    }
     writeln!(out)?;
     writeln!(
         out,
@@ -444,6 +460,56 @@ pub fn history(out: &mut impl Write, h: &LotHistory, json: bool) -> Res {
         )?;
     }
     Ok(())
+}
+
+/// Where each allergen came from, in words: its item's declaration, the input lots that
+/// carried it in.
+fn allergen_from(item: &ItemCode, s: &AllergenSource) -> String {
+    let mut from: Vec<String> = Vec::new();
+    if s.declared {
+        from.push(format!("declared on {item}"));
+    }
+    from.extend(s.via.iter().map(|(lot, i)| format!("via {lot} {i}")));
+    from.join(", ")
+}
+
+/// The lot's allergens as the Trace screen's details show them: the set as a label prints
+/// it, then each allergen and where it came from; one its item does not declare says so.
+fn allergens_text(out: &mut impl Write, a: &LotAllergens) -> Res {
+    if a.sources.is_empty() {
+        writeln!(out, "allergens none")?;
+        return Ok(());
+    }
+    writeln!(out, "allergens {}", a.label)?;
+    for s in &a.sources {
+        let undeclared = if s.declared {
+            String::new()
+        } else {
+            format!(" (NOT DECLARED on {})", a.item)
+        };
+        writeln!(
+            out,
+            "  {}{undeclared}: {}",
+            s.allergen,
+            allergen_from(&a.item, s)
+        )?;
+    }
+    Ok(())
+}
+
+fn allergens_json(a: &LotAllergens) -> Value {
+    json!({
+        "label": a.label,
+        "undeclared": a.undeclared,
+        "sources": a.sources.iter().map(|s| json!({
+            "allergen": s.allergen,
+            "declared": s.declared,
+            "via": s.via.iter().map(|(lot, item)| json!({
+                "lot": lot.to_string(), "item": item.to_string(),
+            })).collect::<Vec<_>>(),
+            "from": allergen_from(&a.item, s),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// The trace streamed into `out` as JSON, field by field (no `Value` tree in between).
@@ -531,6 +597,7 @@ impl<'a> TreeText<'a> {
             Origin::Returned { customer, .. } => {
                 s.push_str(&format!("{dot}returned by {customer} {}", l.date))
             }
+            Origin::Partner { source, .. } => s.push_str(&format!("{dot}known only from {source}")),
         }
         if l.status != LotStatus::Released {
             s.push_str(&format!("  [{}]", l.status.as_str().to_uppercase()));

@@ -188,7 +188,7 @@ mod tests {
             let mut out = Vec::new();
             {
                 let mut w = SafeWriter::new(&mut out);
-                super::super::output::history(&mut w, &h, json).unwrap();
+                super::super::output::history(&mut w, &h, None, json).unwrap();
             }
             let text = String::from_utf8(out).unwrap();
             assert!(!text.contains('\u{1b}'), "{text}");

@@ -174,6 +174,35 @@ fn a_batch_off_its_recipe_is_refused_and_qa_overrides_it_with_a_reason() {
         .map(|l| l["lot"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(peanut, vec![lot.clone(), pb.clone()]);
+    // The lot's own page says what it carries and where each allergen came from.
+    let shown = p.ok(&["lot", &lot]);
+    assert!(shown.contains("allergens Egg, Peanuts, Wheat\n"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "  peanuts (NOT DECLARED on COOKIE): via {pb} PEANUT-BUTTER\n"
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("  egg: declared on COOKIE, via {dough} DOUGH\n")),
+        "{shown}"
+    );
+    let j = p.json(&["lot", &lot, "--json"]);
+    let a = &j["allergens"];
+    assert_eq!(a["label"], "Egg, Peanuts, Wheat");
+    assert_eq!(a["undeclared"], serde_json::json!(["peanuts"]));
+    let peanuts = &a["sources"][1];
+    assert_eq!(peanuts["allergen"], "peanuts");
+    assert_eq!(peanuts["declared"], false);
+    assert_eq!(peanuts["via"][0]["lot"], pb.as_str());
+    assert_eq!(peanuts["via"][0]["item"], "PEANUT-BUTTER");
+    // A lot carrying none says so.
+    let walnut_page = p.ok(&["lot", &walnuts]);
+    assert!(walnut_page.contains("allergens none\n"), "{walnut_page}");
+    assert_eq!(
+        p.json(&["lot", &walnuts, "--json"])["allergens"]["sources"],
+        serde_json::json!([])
+    );
     p.ok(&["yields", "--csv", "yields.csv"]);
     let csv = std::fs::read_to_string(p.path("yields.csv")).unwrap();
     assert!(

@@ -393,3 +393,85 @@ fn event_ids_are_the_standard_event_hash_as_gs1s_reference_gives_it() {
         .unwrap();
     assert_eq!(ret["lotline:returnOf"], ship["eventID"]);
 }
+
+/// The partner plant's FTL-only export (what FDA asks for) names the flour its bread used,
+/// but flour is not on the list, so its receipt is not in the document. Imported into an
+/// empty plant, the flour is kept as a lot known only by the partner's identifier: the
+/// batch and its links stand, a trace goes through it, and the full export imported
+/// later fills it in as the mill's received lot — the same lot, not a second.
+#[test]
+fn a_lot_only_named_by_a_partner_is_kept_and_filled_in_by_a_later_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let plant = Db::at(dir.path(), "plant.redb");
+    let bread = small_plant(&plant);
+    ok_line(&plant, "item edit EGGS --ftl yes");
+    ok_line(&plant, "item edit BREAD --ftl yes");
+    let flour = our_lot(&plant, "M-77");
+    let ftl_only: Value = serde_json::from_str(&ok_tz(&plant, &["epcis", "export"])).unwrap();
+    assert!(
+        !events(&ftl_only)
+            .iter()
+            .any(|e| e["lotline:lots"][0] == flour.as_str() && e["bizStep"] == "receiving"),
+        "the flour's receipt is not in an FTL-only export"
+    );
+    let path = dir.path().join("ftl.jsonld");
+    std::fs::write(&path, ftl_only.to_string()).unwrap();
+    let office = Db::at(dir.path(), "office.redb");
+    let out = office.ok(&["epcis", "import", path.to_str().unwrap()]);
+    assert!(out.contains("1 lots the plant had never seen"), "{out}");
+
+    let lot = |db: &Db, code: &str| {
+        let lots = db.json(&["lots", "--json"]);
+        lots.as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["lot"] == code)
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    let kept = lot(&office, &flour);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["origin"], "partner");
+    assert_eq!(
+        (kept[0]["quantity"].as_f64(), kept[0]["balance"].as_f64()),
+        (Some(10.0), Some(0.0))
+    );
+    // The trace from the bread back reaches the flour, and says where it is known from.
+    let trace = office.ok(&["trace", &bread, "--backward"]);
+    assert!(trace.contains(&flour), "{trace}");
+    assert!(trace.contains("known only from"), "{trace}");
+    let history = office.ok(&["lot", &flour]);
+    assert!(
+        history.contains(
+            "https://lotline.example/id/gln-0614141000012/party/MILL/item/FLOUR/lot/M-77"
+        ),
+        "{history}"
+    );
+    assert!(office.ok(&["check"]).contains("all consistent"));
+
+    // The whole plant exported later: the mill's receipt fills the flour in.
+    let all = export(&plant, &[]);
+    let path = dir.path().join("all.jsonld");
+    std::fs::write(&path, all.to_string()).unwrap();
+    let out = office.ok(&["epcis", "import", path.to_str().unwrap()]);
+    assert!(out.contains("1 such lots filled in"), "{out}");
+    let filled = lot(&office, &flour);
+    assert_eq!(filled.len(), 1, "{filled:?}");
+    assert_eq!(filled[0]["origin"], "received");
+    assert_eq!(filled[0]["supplier_lot"], "M-77");
+    assert_eq!(our_lot(&office, "M-77"), flour);
+    assert_eq!(
+        office.json(&["trace", &flour, "--forward", "--json"]),
+        plant.json(&["trace", &flour, "--forward", "--json"])
+    );
+    assert!(office.ok(&["check"]).contains("all consistent"));
+
+    // Either document again adds nothing.
+    let before = office.snapshot();
+    for doc in ["ftl.jsonld", "all.jsonld"] {
+        let p = dir.path().join(doc);
+        let out = office.ok(&["epcis", "import", p.to_str().unwrap()]);
+        assert!(out.starts_with("imported 0 events"), "{out}");
+    }
+    assert_eq!(office.snapshot(), before);
+}

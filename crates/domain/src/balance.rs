@@ -94,6 +94,12 @@ impl MassBalance {
                 // shows the return beside its shipments.
                 EventKind::Return(r) if r.lot == lot => m.start = m.start + r.qty,
                 EventKind::Return(r) if r.from == lot => m.returned = m.returned + r.qty,
+                // What a partner's documents named of a lot known only from them starts
+                // it, until a receipt fills it in and takes that back.
+                EventKind::PartnerLot(p) if p.lot == lot => m.start = m.start + p.qty,
+                EventKind::PartnerLotFilled { lot: l, named, .. } if *l == lot => {
+                    m.start = m.start - *named
+                }
                 _ => {}
             }
         }

@@ -439,8 +439,18 @@ impl MockRecall {
 }
 
 impl ImportLine {
-    fn check(&self, field: &str) -> Result<(), Invalid> {
-        check_qty(self.qty, field)
+    fn check(&self, field: &str, items: usize) -> Result<(), Invalid> {
+        check_qty(self.qty, field)?;
+        if let Some(p) = &self.partner {
+            if p.item as usize >= items {
+                return Err(Invalid::new(
+                    field,
+                    format!("names item entry {} of a list of {items}", p.item),
+                ));
+            }
+            check_required(&p.identifier, field, EVENT_ID_MAX)?;
+        }
+        Ok(())
     }
 }
 
@@ -478,7 +488,7 @@ impl ImportEvent {
             } => {
                 index(*item, items, "item")?;
                 index(*supplier, parties, "source")?;
-                line.check("quantity")?;
+                line.check("quantity", items)?;
                 check_opt_date(*expiry, "itemExpirationDate")?;
                 quality.check()?;
                 check_tlc_source_ref(tlc_source_ref, "lotline:tlcSourceReference")
@@ -491,18 +501,22 @@ impl ImportEvent {
                 inputs,
             } => {
                 index(*item, items, "item")?;
-                output.check("outputQuantityList")?;
+                output.check("outputQuantityList", items)?;
                 check_opt_date(*expiry, "itemExpirationDate")?;
                 if let Some(line) = line {
                     check_required(line, "lotline:productionLine", LINE_MAX)?;
                 }
                 check_count(inputs.len(), "inputQuantityList", MAX_LINES, "input lots")?;
-                inputs.iter().try_for_each(|l| l.check("inputQuantityList"))
+                inputs
+                    .iter()
+                    .try_for_each(|l| l.check("inputQuantityList", items))
             }
             ImportKind::Ship { customer, lines } => {
                 index(*customer, parties, "destination")?;
                 check_count(lines.len(), "quantityList", MAX_LINES, "lots")?;
-                lines.iter().try_for_each(|l| l.check("quantityList"))
+                lines
+                    .iter()
+                    .try_for_each(|l| l.check("quantityList", items))
             }
             ImportKind::Adjust { delta, reason, .. } => {
                 check_qty(*delta, "lotline:adjustment")?;
@@ -516,7 +530,7 @@ impl ImportEvent {
                 ..
             } => {
                 index(*customer, parties, "source")?;
-                line.check("quantity")?;
+                line.check("quantity", items)?;
                 if let Some(s) = shipment {
                     check_text(s, "lotline:returnOf", EVENT_ID_MAX)?;
                 }

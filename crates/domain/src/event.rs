@@ -239,6 +239,35 @@ pub enum EventKind {
         before: Vec<String>,
         after: Vec<String>,
     },
+    /// An imported document named `lot`, which this plant had never seen, and took `qty`
+    /// of it (in a transformation or a shipment, recorded right after): the lot is known
+    /// only by the partner's identifier (`Origin::Partner`). Adds `qty` to its balance so
+    /// the use that follows leaves it at zero, not below.
+    PartnerLot(PartnerLot),
+    /// A later document's receipt (`by`, recorded just before) is lot `lot`, until then
+    /// known only from a partner's document: the lot becomes the received lot. Takes back
+    /// the `named` quantity the partner's documents had added, so the balance is what was
+    /// received less what the documents show used.
+    PartnerLotFilled {
+        lot: LotId,
+        by: u64,
+        named: Qty,
+    },
+}
+
+/// See [`EventKind::PartnerLot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerLot {
+    pub lot: LotId,
+    pub item: ItemCode,
+    /// In the lot's unit.
+    pub qty: Qty,
+    pub unit: Unit,
+    /// The identifier as the document wrote it (its `epcClass`).
+    pub identifier: String,
+    /// The document (its id or file name) and the event in it that named the lot.
+    pub source: String,
+    pub event_id: String,
 }
 
 /// What a mock recall found, and how long it took: the record SQF and BRCGS auditors ask for.
@@ -306,6 +335,8 @@ impl EventKind {
             EventKind::AllergenHold(_) => "allergen hold",
             EventKind::Changeover(_) => "changeover",
             EventKind::AllergenListChanged { .. } => "allergen list changed",
+            EventKind::PartnerLot(_) => "partner lot",
+            EventKind::PartnerLotFilled { .. } => "partner lot filled in",
         }
     }
 
@@ -338,6 +369,8 @@ impl EventKind {
             | EventKind::AllergensDeclared { .. }
             | EventKind::Changeover(_)
             | EventKind::AllergenListChanged { .. } => vec![],
+            EventKind::PartnerLot(p) => vec![p.lot],
+            EventKind::PartnerLotFilled { lot, .. } => vec![*lot],
             EventKind::Void { .. }
             | EventKind::ItemChanged { .. }
             | EventKind::PartyChanged { .. } => vec![],
@@ -381,6 +414,8 @@ impl EventKind {
                 .sum::<Qty>(),
             EventKind::Adjust { lot: l, delta, .. } if *l == lot => *delta,
             EventKind::Return(r) if r.lot == lot => r.qty,
+            EventKind::PartnerLot(p) if p.lot == lot => p.qty,
+            EventKind::PartnerLotFilled { lot: l, named, .. } if *l == lot => -*named,
             _ => Qty::ZERO,
         }
     }

@@ -37,6 +37,18 @@ pub struct ImportLine {
     pub lot: LotCode,
     pub qty: Qty,
     pub unit: Unit,
+    /// On a line that names a lot to use or ship: what to record if the plant has never
+    /// seen the lot (a lot known only by the partner's identifier, docs/epcis.md).
+    pub partner: Option<PartnerRef>,
+}
+
+/// How a document names a lot: enough to keep a lot the plant has never seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerRef {
+    /// Index into [`EpcisImport::items`]: the item its identifier names.
+    pub item: u32,
+    /// The identifier as the document wrote it (its `epcClass`).
+    pub identifier: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +150,11 @@ pub struct ImportReport {
     pub items_created: u64,
     pub parties_created: u64,
     pub lots_created: u64,
+    /// Lots the document names that the plant had never seen, recorded as known only by
+    /// the partner's identifier.
+    pub partner_lots: u64,
+    /// Receipts that filled in such a lot an earlier document had named.
+    pub filled_in: u64,
     pub unmapped: Vec<Unmapped>,
     /// False when the import was refused because some events could not be mapped (and
     /// `skip_unmappable` was not asked for): nothing was stored.

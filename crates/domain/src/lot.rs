@@ -79,6 +79,16 @@ pub enum Origin {
         shipment: u64,
         from: LotId,
     },
+    /// Known only by a partner's identifier: an imported document named it (used in a
+    /// transformation, shipped) and this plant has no record of where it came from. Its
+    /// `quantity` is what the documents named of it; a later document's receipt fills it
+    /// in (docs/epcis.md).
+    Partner {
+        /// The identifier as the document wrote it (its `epcClass`).
+        identifier: String,
+        /// The document that first named it (its id or file name).
+        source: String,
+    },
 }
 
 impl Origin {
@@ -87,6 +97,16 @@ impl Origin {
             Origin::Received { .. } => "received",
             Origin::Produced { .. } => "produced",
             Origin::Returned { .. } => "returned",
+            Origin::Partner { .. } => "partner",
+        }
+    }
+
+    /// How a trace or history line says where a lot known only by a partner's identifier
+    /// came from: "known only from {document}"; `None` for every other lot.
+    pub fn partner_note(&self) -> Option<String> {
+        match self {
+            Origin::Partner { source, .. } => Some(format!("known only from {source}")),
+            _ => None,
         }
     }
 }
@@ -169,6 +189,7 @@ impl Lot {
                 Origin::Received { .. } => "received",
                 Origin::Produced { .. } => "made",
                 Origin::Returned { .. } => "returned",
+                Origin::Partner { .. } => "first named by a partner's document",
             };
             return Err(Invalid::new(
                 field,

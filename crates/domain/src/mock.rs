@@ -484,6 +484,20 @@ pub fn recall_event_text(
         }
     };
     Some(match kind {
+        K::PartnerLot(p) => format!(
+            "{} {} of lot {} named in {} (event {}) as {}: known only from that document",
+            p.qty,
+            p.unit,
+            code(p.lot),
+            p.source,
+            p.event_id,
+            p.identifier
+        ),
+        K::PartnerLotFilled { lot, by, named } => format!(
+            "lot {} filled in by receipt {by}: the {} the partner's documents named is taken back",
+            code(*lot),
+            amount(*lot, named)
+        ),
         K::Return(r) => format!(
             "{} {} of lot {} returned by {} against shipment {} into lot {}, on hold: {}",
             r.qty,

@@ -46,7 +46,11 @@ impl LotFilter {
                     want.as_ref().is_none_or(|w| w == supplier)
                         && want_lot.as_ref().is_none_or(|w| w == supplier_lot.as_str())
                 }
-                (_, _, Origin::Produced { .. } | Origin::Returned { .. }) => false,
+                (
+                    _,
+                    _,
+                    Origin::Produced { .. } | Origin::Returned { .. } | Origin::Partner { .. },
+                ) => false,
             }
     }
 }

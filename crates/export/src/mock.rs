@@ -32,6 +32,12 @@ pub enum Source {
     Returned {
         customer: PartyId,
     },
+    /// Known only from a partner's document (docs/epcis.md): the document, and the
+    /// identifier it named the lot by.
+    Partner {
+        source: String,
+        identifier: String,
+    },
 }
 
 /// One lot of the backward trace.
@@ -130,6 +136,10 @@ pub fn gather(st: &dyn Station, id: u64, now: DateTime<Utc>) -> Result<Packet, S
             Origin::Produced { .. } => Source::Made,
             Origin::Returned { customer, .. } => Source::Returned {
                 customer: customer.clone(),
+            },
+            Origin::Partner { identifier, source } => Source::Partner {
+                source: source.clone(),
+                identifier: identifier.clone(),
             },
         };
         backward.push(BackLot {
@@ -301,6 +311,9 @@ impl Packet {
             ),
             Source::Made => format!("made {}", b.date),
             Source::Returned { customer } => format!("returned {} by {customer}", b.date),
+            Source::Partner { source, identifier } => {
+                format!("known only from {source}, as {identifier}")
+            }
         }
     }
 
@@ -462,6 +475,15 @@ pub fn tables(p: &Packet) -> Vec<Table> {
                     String::new(),
                     String::new(),
                     String::new(),
+                    String::new(),
+                ),
+                // The document and its identifier stand where a receipt's reference would.
+                Source::Partner { source, identifier } => (
+                    "known only from a partner's document",
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("{source}: {identifier}"),
                     String::new(),
                 ),
             };

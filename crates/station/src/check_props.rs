@@ -87,6 +87,7 @@ fn import_line(lot: &str) -> ImportLine {
         lot: code(lot),
         qty: Qty::from_units(5),
         unit: Unit::Kg,
+        partner: None,
     }
 }
 

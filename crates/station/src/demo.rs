@@ -657,7 +657,9 @@ pub fn story<S: StationExt + ?Sized>(st: &S) -> Result<Option<Complaint>, Statio
         egg_lot: eggs.code.clone(),
         egg_supplier_lot: match &eggs.origin {
             Origin::Received { supplier_lot, .. } => supplier_lot.to_string(),
-            Origin::Produced { .. } | Origin::Returned { .. } => String::new(),
+            Origin::Produced { .. } | Origin::Returned { .. } | Origin::Partner { .. } => {
+                String::new()
+            }
         },
         egg_shipments: fwd.shipments.len(),
         egg_customers: customers.len(),

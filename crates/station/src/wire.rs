@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 /// 7: drafts (`Command::SaveDraft`, `DropDraft`, `Query::Resume`) and the plant's draft
 /// hours.
 /// 8: the plant's settings carry the label size.
+/// 9: lots known only by a partner's identifier (a lot origin, two event kinds, how an
+/// import names the lots it uses, and what it reports of them).
 /// 10: receipts, batches and shipments with a second reference document or the reason for
 /// none, and FDA records that carry them.
 pub const PROTOCOL: u32 = 10;

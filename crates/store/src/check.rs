@@ -93,6 +93,18 @@ struct Replay {
     /// Receipts' lots by event, and every scanned label's record: (event, receipt, lot).
     receipts: HashMap<u64, LotId>,
     labels: Vec<(u64, u64, LotId)>,
+    /// Lots a partner's document named (see [`PartnerSeen`]).
+    partner: HashMap<LotId, PartnerSeen>,
+}
+
+/// What the events say of a lot a partner's document named before the plant knew it.
+#[derive(Default)]
+struct PartnerSeen {
+    /// The first `PartnerLot` event, and the quantity all of them named.
+    first: Option<u64>,
+    named: Qty,
+    /// The `PartnerLotFilled` event: its id, the receipt, and the quantity it took back.
+    filled: Option<(u64, u64, Qty)>,
 }
 
 impl Store {
@@ -111,6 +123,7 @@ impl Store {
         let replay = replay(&r, &st, &mut found)?;
         voids(&replay, &mut found);
         balances_and_statuses(&st, &replay, &mut found);
+        partner_lots(&st, &replay, &mut found);
         links(&r, &st, &replay, &mut found)?;
         shipment_index(&r, &st, &replay, &mut found)?;
         indexes(&r, &st, &replay, &mut found)?;
@@ -302,6 +315,14 @@ fn replay(r: &ReadTransaction, st: &Stored, found: &mut Found) -> Result<Replay,
             EventKind::Void { event, .. } => {
                 rp.void_events.insert(*event, ev.id);
             }
+            EventKind::PartnerLot(p) => {
+                let seen = rp.partner.entry(p.lot).or_default();
+                seen.first.get_or_insert(ev.id);
+                seen.named = seen.named + p.qty;
+            }
+            EventKind::PartnerLotFilled { lot, by, named } => {
+                rp.partner.entry(*lot).or_default().filled = Some((ev.id, *by, *named));
+            }
             EventKind::MockRecallStarted(m) => {
                 rp.mock_starts.insert(ev.id, m.root);
                 rp.mock_index.insert((ev.id, ev.id));
@@ -395,6 +416,71 @@ fn balances_and_statuses(st: &Stored, rp: &Replay, found: &mut Found) {
                 "lot {} has status {} but its events say {}",
                 l.code, l.status, want
             ));
+        }
+    }
+}
+
+/// A lot known only from a partner's document was made by the first event naming it, and
+/// its quantity is what those events named; one filled in by a receipt is that receipt's
+/// lot, and the fill-in took back exactly what had been named (docs/epcis.md).
+fn partner_lots(st: &Stored, rp: &Replay, found: &mut Found) {
+    let mut ids: Vec<&LotId> = st.lots.keys().collect();
+    ids.sort();
+    for id in ids {
+        let l = &st.lots[id];
+        let seen = rp.partner.get(id);
+        match (&l.origin, seen) {
+            (Origin::Partner { .. }, None) => found.bad(format!(
+                "lot {} is known only from a partner's document, but no event of its records that",
+                l.code
+            )),
+            (Origin::Partner { .. }, Some(seen)) => {
+                if seen.first != Some(l.event) {
+                    found.bad(format!(
+                        "lot {} says event {} made it, but its first partner-lot event is {}",
+                        l.code,
+                        l.event,
+                        seen.first.map_or("none".into(), |e| e.to_string())
+                    ));
+                }
+                if let Some((fill, ..)) = seen.filled {
+                    found.bad(format!(
+                        "lot {} was filled in by event {fill} but is still known only from a partner's document",
+                        l.code
+                    ));
+                }
+                if l.quantity != seen.named {
+                    found.bad(format!(
+                        "lot {} has quantity {} {} but the partner's documents named {}",
+                        l.code, l.quantity, l.unit, seen.named
+                    ));
+                }
+            }
+            (_, None) => {}
+            (origin, Some(seen)) => match seen.filled {
+                None => found.bad(format!(
+                    "lot {} was named by a partner's document and is now {}, but no fill-in event says so",
+                    l.code,
+                    origin.as_str()
+                )),
+                Some((fill, by, named)) => {
+                    if !matches!(origin, Origin::Received { .. })
+                        || l.event != by
+                        || rp.receipts.get(&by) != Some(id)
+                    {
+                        found.bad(format!(
+                            "lot {} was filled in by event {fill} naming receipt {by}, but the lot is not that receipt's",
+                            l.code
+                        ));
+                    }
+                    if named != seen.named {
+                        found.bad(format!(
+                            "fill-in event {fill} of lot {} took back {named}, but the partner's documents named {}",
+                            l.code, seen.named
+                        ));
+                    }
+                }
+            },
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::codec::{decode, encode};
 use super::query::read_event;
 use super::tables::*;
-use super::write::Tx;
+use super::write::{PendingPartner, Tx};
 use super::{Store, StoreError};
 use chrono::NaiveDate;
 use lotline_domain::*;
@@ -137,6 +137,10 @@ struct Import<'a, 'b, 't> {
     by_gtin: HashMap<Gtin, ItemCode>,
     by_gln: HashMap<Gln, PartyId>,
     report: ImportReport,
+    /// Lots known only by a partner's identifier the current event makes.
+    fresh_partner_lots: u64,
+    /// The current event is a receipt filling in such a lot.
+    filling_now: bool,
 }
 
 impl<'a, 'b, 't> Import<'a, 'b, 't> {
@@ -172,6 +176,8 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
             by_gtin,
             by_gln,
             report: ImportReport::default(),
+            fresh_partner_lots: 0,
+            filling_now: false,
         })
     }
 
@@ -246,6 +252,70 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
         })
     }
 
+    /// `line` as a use of a lot, in the lot's unit. A lot the plant has never seen, named
+    /// with the document's identifier, or one known only from a partner's document, is
+    /// made ready for the batch or shipment to record as such (`Tx::partners`).
+    fn use_line(
+        &mut self,
+        line: &ImportLine,
+        field: &str,
+        ev: &ImportEvent,
+    ) -> Result<Result<LotLine, String>, StoreError> {
+        let known = match self.tx.lot_by_code(&line.lot, field) {
+            Ok(lot) => Some(lot),
+            Err(StoreError::Invalid(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let (item, unit, identifier) = match (known, &line.partner) {
+            (Some(lot), _) if !matches!(lot.origin, Origin::Partner { .. }) => {
+                return match self.in_lot_unit(line, field) {
+                    Ok(l) => Ok(Ok(l)),
+                    Err(StoreError::Invalid(i)) => Ok(Err(i.to_string())),
+                    Err(e) => Err(e),
+                };
+            }
+            (Some(lot), p) => {
+                let identifier = match (p, &lot.origin) {
+                    (Some(p), _) => p.identifier.clone(),
+                    (None, Origin::Partner { identifier, .. }) => identifier.clone(),
+                    (None, _) => String::new(),
+                };
+                (lot.item, lot.unit, identifier)
+            }
+            (None, None) => {
+                return Ok(Err(format!(
+                    "{field}: no lot {}; check the code on the label",
+                    line.lot
+                )));
+            }
+            (None, Some(p)) => {
+                let code = match self.item(p.item)? {
+                    Ok(c) => c,
+                    Err(why) => return Ok(Err(why)),
+                };
+                let unit = self.tx.item(&code, field)?.unit;
+                self.fresh_partner_lots += 1;
+                (code, unit, p.identifier.clone())
+            }
+        };
+        let qty = match line.unit.convert(line.qty, unit) {
+            Ok(q) => q,
+            Err(why) => return Ok(Err(format!("{field}: lot {}: {why}", line.lot))),
+        };
+        self.tx.partners.push(PendingPartner {
+            code: line.lot.clone(),
+            item,
+            unit,
+            identifier,
+            source: self.imp.source.clone(),
+            event_id: ev.event_id.clone(),
+        });
+        Ok(Ok(LotLine {
+            lot: line.lot.clone(),
+            qty,
+        }))
+    }
+
     fn event(&mut self, ev: &ImportEvent) -> Result<(), StoreError> {
         if self.tx.epcis.get(ev.event_id.as_str())?.is_some() {
             self.report.already += 1;
@@ -259,8 +329,12 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
         // Every rule a command checks is checked before it writes anything (see
         // `Tx::receive` and the others), so a refused event leaves nothing behind and the
         // import can go on without it.
+        self.fresh_partner_lots = 0;
+        self.filling_now = false;
         let made = self.apply(ev);
         self.tx.forced_code = None;
+        self.tx.partners.clear();
+        self.tx.filling = None;
         let made = match made? {
             Ok(made) => made,
             Err(reason) => {
@@ -270,6 +344,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
         };
         self.report.imported += 1;
         self.report.records += made.len() as u64;
+        self.report.partner_lots += self.fresh_partner_lots;
         let record = ImportedEvent {
             source: self.imp.source.clone(),
             event_time: ev.event_time.clone(),
@@ -314,6 +389,13 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 // from that supplier already has the code. It is a new receipt of the
                 // same supplier lot, numbered as the plant numbers its receipts.
                 let repeat = match self.tx.lot_by_code(&line.lot, "lot") {
+                    // A lot an earlier document named without saying where it came
+                    // from: this receipt fills it in (docs/epcis.md).
+                    Ok(l) if matches!(l.origin, Origin::Partner { .. }) => {
+                        self.tx.filling = Some(l);
+                        self.filling_now = true;
+                        true
+                    }
                     Ok(l) => {
                         l.item == item
                             && matches!(&l.origin, Origin::Received { supplier: p, supplier_lot: s }
@@ -348,10 +430,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 let item = resolve!(self.item(*item));
                 let mut lines = Vec::with_capacity(inputs.len());
                 for (i, l) in inputs.iter().enumerate() {
-                    match self.in_lot_unit(l, &format!("input {}", i + 1)) {
-                        Ok(l) => lines.push(l),
-                        Err(e) => return refused(e),
-                    }
+                    lines.push(resolve!(self.use_line(l, &format!("input {}", i + 1), ev)));
                 }
                 self.tx.forced_code = Some(output.lot.clone());
                 let b = NewBatch {
@@ -368,16 +447,23 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     expiry: *expiry,
                     inputs: lines,
                 };
-                self.tx.produce(b, stamp, today).map(|c| vec![c.event])
+                // A partner's transformation is a record of what they made, not a batch
+                // asking our recipe's leave: it is stored as it was, any deviation from our
+                // recipe written on the batch with this reason (docs/epcis.md). The
+                // allergen holds still apply: they protect what leaves here.
+                let recorded = Override {
+                    reason: format!("imported from {}: the partner's record", self.imp.source),
+                    off_recipe: true,
+                };
+                self.tx
+                    .produce_with(b, Some(recorded), stamp, today)
+                    .map(|c| vec![c.event])
             }
             ImportKind::Ship { customer, lines } => {
                 let customer = resolve!(self.party(*customer));
                 let mut out = Vec::with_capacity(lines.len());
                 for (i, l) in lines.iter().enumerate() {
-                    match self.in_lot_unit(l, &format!("line {}", i + 1)) {
-                        Ok(l) => out.push(l),
-                        Err(e) => return refused(e),
-                    }
+                    out.push(resolve!(self.use_line(l, &format!("line {}", i + 1), ev)));
                 }
                 let s = NewShipment {
                     allow_expired: true,
@@ -456,13 +542,12 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
         };
         match result {
             Ok(made) => {
-                if matches!(
-                    ev.kind,
+                match &ev.kind {
+                    ImportKind::Receive { .. } if self.filling_now => self.report.filled_in += 1,
                     ImportKind::Receive { .. }
-                        | ImportKind::Produce { .. }
-                        | ImportKind::Return { .. }
-                ) {
-                    self.report.lots_created += 1;
+                    | ImportKind::Produce { .. }
+                    | ImportKind::Return { .. } => self.report.lots_created += 1,
+                    _ => {}
                 }
                 Ok(Ok(made))
             }
@@ -553,6 +638,7 @@ mod tests {
             lot: code(lot),
             qty: Qty::from_units(qty),
             unit: Unit::Kg,
+            partner: None,
         };
         EpcisImport {
             source: "doc.jsonld".into(),
@@ -727,6 +813,7 @@ mod tests {
                     lot: cookies.clone(),
                     qty: Qty::from_units(qty),
                     unit: Unit::Case,
+                    partner: None,
                 },
                 return_lot: return_lot.map(code),
                 shipment: Some("not-in-this-database".into()),
@@ -754,6 +841,185 @@ mod tests {
         assert_eq!(shipment, 5);
         assert_eq!(from, s.lot_by_code(&cookies).unwrap().id);
         assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    /// A partner's batch of cookies from flour this plant has never seen, then their
+    /// shipment; `doc()`'s flour is item 0, its mill party 0 and its shop party 1.
+    fn partner_batch(id: &str, flour_kg: i64) -> EpcisImport {
+        let mut d = doc(false);
+        let mut cookies = d.items[0].clone();
+        cookies.new.code = ItemCode::parse("COOKIE", "item").unwrap();
+        cookies.new.unit = Unit::Ea;
+        cookies.new.kind = ItemKind::Finished;
+        d.items.push(cookies);
+        let flour = ImportLine {
+            lot: code("F-1"),
+            qty: Qty::from_units(flour_kg),
+            unit: Unit::Kg,
+            partner: Some(PartnerRef {
+                item: 0,
+                identifier: "https://id.gs1.org/01/00614141000036/10/F-1".into(),
+            }),
+        };
+        let mut batch = d.events[0].clone();
+        batch.event_id = id.into();
+        batch.kind = ImportKind::Produce {
+            item: 1,
+            output: ImportLine {
+                lot: code(&format!("C-{id}")),
+                qty: Qty::from_units(10),
+                unit: Unit::Ea,
+                partner: None,
+            },
+            expiry: None,
+            line: None,
+            inputs: vec![flour],
+        };
+        d.events = vec![batch];
+        d
+    }
+
+    fn import(s: &Store, d: EpcisImport) -> ImportReport {
+        s.apply(Command::ImportEpcis(d), &stamp(), today())
+            .unwrap()
+            .imported()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_lot_known_only_from_a_partner_keeps_the_batch_and_is_filled_in_later() {
+        let (_d, s) = temp_store();
+        let r = import(&s, partner_batch("b1", 30));
+        assert!(r.stored && r.unmapped.is_empty(), "{r:?}");
+        assert_eq!((r.imported, r.lots_created, r.partner_lots), (1, 1, 1));
+        let flour = s.lot_by_code(&code("F-1")).unwrap();
+        let Origin::Partner { identifier, source } = &flour.origin else {
+            panic!("{flour:?}")
+        };
+        assert_eq!(identifier, "https://id.gs1.org/01/00614141000036/10/F-1");
+        assert_eq!(source, "doc.jsonld");
+        assert_eq!(
+            flour.origin.partner_note().unwrap(),
+            "known only from doc.jsonld"
+        );
+        assert_eq!(
+            (flour.quantity, flour.balance),
+            (Qty::from_units(30), Qty::ZERO)
+        );
+        assert_eq!(flour.item.as_str(), "FLOUR");
+        // The batch's link stands: a backward trace of the cookies reaches the flour.
+        let t = s.trace(&code("C-b1"), Direction::Backward).unwrap();
+        assert!(
+            t.links
+                .iter()
+                .any(|l| l.input == flour.id && l.qty == Qty::from_units(30))
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+        let m = s.mass_balance(&code("F-1")).unwrap();
+        assert_eq!(
+            (m.start, m.consumed, m.gap()),
+            (Qty::from_units(30), Qty::from_units(30), Qty::ZERO)
+        );
+
+        // A second batch of the same flour names 20 kg more of it; no second lot.
+        let r = import(&s, partner_batch("b2", 20));
+        assert_eq!((r.imported, r.partner_lots), (1, 0), "{r:?}");
+        let again = s.lot_by_code(&code("F-1")).unwrap();
+        assert_eq!(
+            (again.id, again.quantity, again.balance),
+            (flour.id, Qty::from_units(50), Qty::ZERO)
+        );
+        // What a partner's document said cannot be voided.
+        let named = s.lot_history(&code("F-1")).unwrap();
+        let first = again.event;
+        let e = s
+            .apply(
+                Command::Void(VoidEvent {
+                    event: first,
+                    date: today(),
+                    reason: "no".into(),
+                }),
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("stands as imported"), "{e}");
+
+        // The mill's receipt of that lot fills it in: the same lot, now received.
+        let mut receipt = doc(false);
+        receipt.events.truncate(1);
+        receipt.events[0].event_id = "mill-receipt".into();
+        if let ImportKind::Receive { line, .. } = &mut receipt.events[0].kind {
+            line.lot = code("F-1");
+        }
+        // Less than the documents show used is refused, and nothing changes.
+        let mut short = receipt.clone();
+        if let ImportKind::Receive { line, .. } = &mut short.events[0].kind {
+            line.qty = Qty::from_units(40);
+        }
+        let r = import(&s, short);
+        assert!(
+            !r.stored && r.unmapped[0].reason.contains("already show used"),
+            "{r:?}"
+        );
+        let r = import(&s, receipt.clone());
+        assert!(r.stored, "{r:?}");
+        assert_eq!((r.imported, r.lots_created, r.filled_in), (1, 0, 1));
+        let filled = s.lot_by_code(&code("F-1")).unwrap();
+        assert_eq!(filled.id, flour.id);
+        assert!(
+            matches!(&filled.origin, Origin::Received { supplier_lot, .. } if supplier_lot.as_str() == "m1")
+        );
+        assert_eq!(
+            (filled.quantity, filled.balance),
+            (Qty::from_units(100), Qty::from_units(50))
+        );
+        let e = s
+            .apply(
+                Command::Void(VoidEvent {
+                    event: filled.event,
+                    date: today(),
+                    reason: "no".into(),
+                }),
+                &stamp(),
+                today(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("both stand as imported"), "{e}");
+        let m = s.mass_balance(&code("F-1")).unwrap();
+        assert_eq!(
+            (m.start, m.consumed, m.on_hand),
+            (
+                Qty::from_units(100),
+                Qty::from_units(50),
+                Qty::from_units(50)
+            )
+        );
+        // Its history keeps what the partner said, then the receipt and the fill-in.
+        let h = s.lot_history(&code("F-1")).unwrap();
+        assert_eq!(h.events.len(), named.events.len() + 2, "{h:?}");
+        assert!(h.events.iter().any(|e| matches!(
+            e.event.kind,
+            EventKind::PartnerLotFilled { named, .. } if named == Qty::from_units(50)
+        )));
+        assert!(
+            s.check().unwrap().problems.is_empty(),
+            "{:?}",
+            s.check().unwrap()
+        );
+        let by_supplier_lot = LotFilter {
+            supplier_lot: Some("m1".into()),
+            ..Default::default()
+        };
+        assert_eq!(s.find_lots(&by_supplier_lot).unwrap().len(), 1);
+
+        // Every document again: nothing added.
+        let events = s.stats().unwrap().events;
+        for d in [partner_batch("b1", 30), partner_batch("b2", 20), receipt] {
+            let r = import(&s, d);
+            assert_eq!((r.imported, r.already), (0, 1), "{r:?}");
+        }
+        assert_eq!(s.stats().unwrap().events, events);
     }
 
     #[test]

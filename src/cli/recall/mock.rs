@@ -405,6 +405,11 @@ fn mock_json(p: &Packet) -> Value {
                     o["customer"] = json!(customer.as_str());
                     "returned"
                 }
+                packet::Source::Partner { source, identifier } => {
+                    o["known_from"] = json!(source);
+                    o["identifier"] = json!(identifier);
+                    "partner"
+                }
             };
             o["how"] = json!(how);
             o

@@ -393,12 +393,14 @@ impl Ids<'_> {
     /// A lot as partners name it. A received lot is the supplier's: their GTIN and
     /// lot code, what the label carries and their own events name (without a GTIN, a lot
     /// identifier of that supplier's); a lot we made is our GTIN and lot code. Our own
-    /// code travels beside it (`lotline:lots`).
+    /// code travels beside it (`lotline:lots`). A lot known only from a partner's document
+    /// is named as that document named it.
     fn lot(&self, lot: &Lot, item: Option<&Item>) -> String {
         let gtin = item.and_then(|i| i.gtin.as_ref());
         // AI (10) holds at most 20 characters.
         let fits = |code: &str| code.len() <= 20;
         match (&lot.origin, gtin) {
+            (Origin::Partner { identifier, .. }, _) => identifier.clone(),
             (Origin::Received { supplier_lot, .. }, Some(g)) if fits(supplier_lot.as_str()) => {
                 format!("{GS1_DL}01/{g}/10/{}", pct(supplier_lot.as_str()))
             }

@@ -866,7 +866,7 @@ impl<'p> Mapper<'p> {
                         let customer = self.party(o, "destinationList", "destination", false)?;
                         let mut lines = Vec::new();
                         for (n, q) in raw.iter().enumerate() {
-                            lines.push(self.line(q, ItemKind::Finished, own_code(n))?.0);
+                            lines.push(self.named(q, ItemKind::Finished, own_code(n))?);
                         }
                         Ok(Mapped::Events(vec![base(
                             ImportKind::Ship { customer, lines },
@@ -923,7 +923,7 @@ impl<'p> Mapper<'p> {
                 }
                 let mut inputs = Vec::new();
                 for (n, q) in ins.iter().enumerate() {
-                    inputs.push(self.line(q, ItemKind::Ingredient, own_code(n))?.0);
+                    inputs.push(self.named(q, ItemKind::Ingredient, own_code(n))?);
                 }
                 let (output, item, _) =
                     self.line(&outs[0], ItemKind::Finished, own_code(ins.len()))?;
@@ -1017,10 +1017,35 @@ impl<'p> Mapper<'p> {
                 lot: code,
                 qty: Qty(milli as i64),
                 unit,
+                partner: None,
             },
             item,
             uri.lot,
         ))
+    }
+
+    /// A quantity element naming a lot to use or ship, as [`Mapper::line`] reads it, with
+    /// how the document names it: the store keeps a lot the plant has never seen as known
+    /// only by that identifier (docs/epcis.md). An identifier no record may hold (too
+    /// long, odd characters) is left off, and such a lot is refused as before.
+    fn named(
+        &mut self,
+        q: &Value,
+        kind: ItemKind,
+        own: Option<&str>,
+    ) -> Result<ImportLine, String> {
+        let (mut line, item, _) = self.line(q, kind, own)?;
+        let class = q.get("epcClass").and_then(Value::as_str).unwrap_or("");
+        if !class.is_empty()
+            && class.chars().count() <= EVENT_ID_MAX
+            && !lotline_domain::text::has_unsafe(class)
+        {
+            line.partner = Some(PartnerRef {
+                item,
+                identifier: class.to_string(),
+            });
+        }
+        Ok(line)
     }
 
     /// The party a source or destination list names: its owner first, then who holds

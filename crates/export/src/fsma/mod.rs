@@ -598,6 +598,15 @@ impl<'a> Book<'a> {
                 Some(shipped) if shipped.id != lot.id => self.tlc(shipped),
                 _ => self.ours(lot),
             },
+            // Known only from a partner's document: its code as the partner gave it;
+            // where it was assigned is not known here, so the reference is the
+            // identifier the document named it by (docs/epcis.md).
+            Origin::Partner { identifier, .. } => TlcSource {
+                tlc: lot.code.to_string(),
+                location: Default::default(),
+                gln: Cell::default(),
+                reference: identifier.clone(),
+            },
         }
     }
 

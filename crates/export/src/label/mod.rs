@@ -218,6 +218,7 @@ fn lines(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>) -> Vec<L
         } => format!("Rcvd {}  from {} lot {}", lot.date, supplier, supplier_lot),
         Origin::Produced { .. } => format!("Made {}", lot.date),
         Origin::Returned { customer, .. } => format!("Returned {}  by {}", lot.date, customer),
+        Origin::Partner { source, .. } => format!("Known only from {source}"),
     };
     let exp = lot
         .expiry

@@ -20,11 +20,13 @@ use std::collections::HashMap;
 
 pub use lotline_domain::api::Created;
 use lotline_domain::api::{Command, Reply};
+pub(super) use partner::PendingPartner;
 
 mod drafts;
 mod master;
 mod mock;
 mod movement;
+mod partner;
 mod recipe;
 #[cfg(test)]
 mod recipe_tests;
@@ -89,6 +91,13 @@ pub(super) struct Tx<'t> {
     /// keeps the codes the source plant printed. Taken (and so cleared) by the next
     /// `next_lot_code`.
     pub forced_code: Option<LotCode>,
+    /// Lots the next batch or shipment (from an import) may name without the plant having
+    /// seen them: recorded as lots known only by a partner's identifier (`partner.rs`).
+    /// Taken (and so cleared) by that command.
+    pub partners: Vec<partner::PendingPartner>,
+    /// The lot known only from a partner's document that the next receipt (from an
+    /// import) fills in instead of making a new lot. Taken by that receipt.
+    pub filling: Option<Lot>,
 }
 
 impl<'t> Tx<'t> {
@@ -125,6 +134,8 @@ impl<'t> Tx<'t> {
             batch_recipes: w.open_table(BATCH_RECIPES)?,
             line_log: w.open_table(LINE_LOG)?,
             forced_code: None,
+            partners: Vec::new(),
+            filling: None,
         })
     }
 
@@ -399,6 +410,11 @@ impl<'t> Tx<'t> {
         self.put_lot(lot)?;
         self.lot_codes.insert(lot.code.as_str(), lot.id.0)?;
         self.item_lots.insert((lot.item.as_str(), lot.id.0), ())?;
+        self.index_supplier_lot(lot)
+    }
+
+    /// A received lot is found by its supplier's lot code.
+    fn index_supplier_lot(&mut self, lot: &Lot) -> Result<(), StoreError> {
         if let Origin::Received {
             supplier,
             supplier_lot,
@@ -423,13 +439,17 @@ impl<'t> Tx<'t> {
             return Err(StoreError::invalid(field, "at least one lot is needed"));
         }
         let mut out: Vec<(Lot, Qty)> = Vec::with_capacity(lines.len());
+        let mut fresh = 0;
         for (i, l) in lines.iter().enumerate() {
             let f = if lines.len() == 1 {
                 field.to_string()
             } else {
                 format!("{field} {}", i + 1)
             };
-            let lot = self.lot_by_code(&l.lot, &f)?;
+            let lot = match self.partner_view(&l.lot, l.qty, date, &mut fresh)? {
+                Some(lot) => lot,
+                None => self.lot_by_code(&l.lot, &f)?,
+            };
             lot.check_use(l.qty, &f)?;
             lot.check_date(date, "date")?;
             if !allow_expired

@@ -94,9 +94,21 @@ impl Tx<'_> {
             item.shelf_life_days
                 .and_then(|d| r.date.checked_add_days(Days::new(d as u64)))
         });
-        let plant = self.plant()?;
-        let code = self.next_lot_code(&plant.receipt_pattern, r.date)?;
-        let id = self.next_lot_id()?;
+        // A lot known only from a partner's document, which this receipt fills in.
+        let filling = self.filling.take();
+        let (code, id, balance, status) = match &filling {
+            Some(p) => (
+                p.code.clone(),
+                p.id,
+                self.fill_in_balance(p, &item.code, qty)?,
+                p.status,
+            ),
+            None => {
+                let plant = self.plant()?;
+                let code = self.next_lot_code(&plant.receipt_pattern, r.date)?;
+                (code, self.next_lot_id()?, qty, LotStatus::Released)
+            }
+        };
         let event_id = self.next_event_id()?;
         let lot = Lot {
             id,
@@ -111,10 +123,13 @@ impl Tx<'_> {
             unit: item.unit,
             date: r.date,
             expiry,
-            status: LotStatus::Released,
-            balance: qty,
+            status,
+            balance,
         };
-        self.new_lot(&lot)?;
+        match &filling {
+            Some(_) => self.fill_in(&lot)?,
+            None => self.new_lot(&lot)?,
+        }
         self.put_lot_allergens(&lot, AllergenSet::EMPTY)?;
         self.put_event(&Event {
             id: event_id,
@@ -138,9 +153,24 @@ impl Tx<'_> {
             }),
         })?;
         self.put_documents(event_id, &r.documents)?;
+        if let Some(p) = &filling {
+            self.append(
+                stamp,
+                r.date,
+                None,
+                EventKind::PartnerLotFilled {
+                    lot: id,
+                    by: event_id,
+                    named: p.quantity,
+                },
+            )?;
+        }
         // A failed check holds the lot before anyone can use it: the hold is its own
         // status event, stamped like the receipt, so releasing it later is ordinary QA work.
-        if let Some(reason) = &hold {
+        // (A lot a partner's document named may already be held or recalled: it stays so.)
+        if let Some(reason) = &hold
+            && status == LotStatus::Released
+        {
             let mut held = self.lot(id)?;
             held.status = LotStatus::Hold;
             self.put_lot(&held)?;
@@ -219,7 +249,7 @@ impl Tx<'_> {
                 ),
             ));
         }
-        let inputs = self.take(&b.inputs, "input", b.date, b.allow_expired)?;
+        let mut inputs = self.take(&b.inputs, "input", b.date, b.allow_expired)?;
         // A transformation is FSMA's when a food on the list goes in or comes out.
         let ftl_input = match item.ftl {
             true => None,
@@ -242,6 +272,7 @@ impl Tx<'_> {
         }
         let plant = self.plant()?;
         let code = self.next_lot_code(&plant.batch_pattern, b.date)?;
+        self.record_partner_lots(&mut inputs, b.date, stamp)?;
         let id = self.next_lot_id()?;
         let event_id = self.next_event_id()?;
         let expiry = b.expiry.or_else(|| {
@@ -326,7 +357,8 @@ impl Tx<'_> {
                 format!("{} is a supplier, not a customer", customer.id),
             ));
         }
-        let taken = self.take(&s.lines, "lot", s.date, s.allow_expired)?;
+        let mut taken = self.take(&s.lines, "lot", s.date, s.allow_expired)?;
+        self.record_partner_lots(&mut taken, s.date, stamp)?;
         let ftl = self.first_ftl(taken.iter().map(|(l, _)| &l.item))?;
         self.require_document(&s.reference, &s.documents, ftl.as_ref(), "shipment")?;
         for (mut lot, q) in taken.iter().cloned() {

@@ -734,3 +734,105 @@ proptest! {
         prop_assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
 }
+
+/// A partner's transformation, imported: cookies made straight from flour and peanut
+/// butter, which our recipe would refuse at the line.
+fn partner_batch(flour: &LotCode, pb: &LotCode) -> EpcisImport {
+    let cookie = ItemRef {
+        gtin: None,
+        new: NewItem {
+            code: item("COOKIE"),
+            description: ProductDescription {
+                name: "Cookie".into(),
+                ..Default::default()
+            },
+            unit: Unit::Kg,
+            kind: ItemKind::Finished,
+            gtin: None,
+            shelf_life_days: None,
+            ftl: false,
+            receiving_temp: TempRange::default(),
+        },
+    };
+    let line = |lot: &LotCode, qty| ImportLine {
+        lot: lot.clone(),
+        qty: q(qty),
+        unit: Unit::Kg,
+        partner: None,
+    };
+    EpcisImport {
+        source: "partner.jsonld".into(),
+        skip_unmappable: false,
+        items: vec![cookie],
+        parties: Vec::new(),
+        events: vec![ImportEvent {
+            event_id: "t1".into(),
+            index: 0,
+            date: today(),
+            event_time: "2026-11-21T08:00:00+02:00".into(),
+            location: None,
+            reference: None,
+            kind: ImportKind::Produce {
+                item: 0,
+                output: line(&LotCode::parse("P-COOKIE-1", "lot").unwrap(), "30"),
+                expiry: None,
+                line: None,
+                inputs: vec![line(flour, "20"), line(pb, "5")],
+            },
+        }],
+        unmapped: Vec::new(),
+    }
+}
+
+#[test]
+fn an_imported_batch_is_recorded_as_it_was_made_and_still_held_for_an_undeclared_allergen() {
+    let (_d, s) = kitchen();
+    apply(
+        &s,
+        Command::AddRecipe(recipe("COOKIE", today(), &[("DOUGH", "90", &[])])),
+    )
+    .unwrap();
+    let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
+    let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
+    // Made here, the same batch is refused by the recipe…
+    let e = make_err(
+        &s,
+        "COOKIE",
+        "30",
+        None,
+        vec![ql(&flour, "20"), ql(&pb, "5")],
+    );
+    assert!(e.contains("is not in COOKIE's recipe"), "{e}");
+    // …imported, it is what the partner did: stored, the deviations and why on the batch.
+    let r = apply(&s, Command::ImportEpcis(partner_batch(&flour, &pb)))
+        .unwrap()
+        .imported()
+        .unwrap();
+    assert!(r.stored && r.unmapped.is_empty(), "{r:?}");
+    assert_eq!(r.imported, 1);
+    let made = LotCode::parse("P-COOKIE-1", "lot").unwrap();
+    let rows = s.yields(&YieldFilter::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].lot, made);
+    let rec = &rows[0].record;
+    assert_eq!(
+        rec.reason.as_deref(),
+        Some("imported from partner.jsonld: the partner's record")
+    );
+    assert!(
+        matches!(
+            rec.deviations[..],
+            [
+                Deviation::NotInRecipe { .. },
+                Deviation::NotInRecipe { .. },
+                Deviation::Missing { .. }
+            ]
+        ),
+        "{:?}",
+        rec.deviations
+    );
+    // The peanuts it carries are not declared on COOKIE: held here, as a batch of ours is.
+    assert_eq!(s.lot_by_code(&made).unwrap().status, LotStatus::Hold);
+    assert_eq!(s.lot_allergens(&made).unwrap().undeclared, ["peanuts"]);
+    clean(&s);
+}

@@ -149,6 +149,19 @@ impl Tx<'_> {
                     ),
                 ));
             }
+            // What a partner's document said stands as imported; a receipt that filled
+            // such a lot in cannot be voided either (its lot was named before it).
+            EventKind::PartnerLot(PartnerLot { lot, .. })
+            | EventKind::PartnerLotFilled { lot, .. } => {
+                return Err(StoreError::invalid(
+                    "event",
+                    format!(
+                        "event {} records what a partner's document said of lot {}; it stands as imported",
+                        v.event,
+                        self.lot(*lot)?.code
+                    ),
+                ));
+            }
             EventKind::Void { .. } => {
                 return Err(StoreError::invalid(
                     "event",
@@ -174,6 +187,15 @@ impl Tx<'_> {
             | EventKind::Produce(Batch { output: lot, .. })
             | EventKind::Return(CustomerReturn { lot, .. }) => {
                 let mut out = self.lot(*lot)?;
+                if self.named_by_partner(*lot)? {
+                    return Err(StoreError::invalid(
+                        "event",
+                        format!(
+                            "lot {} was named by a partner's document before this event filled it in; both stand as imported (correct its balance with `lotline adjust`)",
+                            out.code
+                        ),
+                    ));
+                }
                 if self.lot_was_used(*lot, target.id)? {
                     return Err(StoreError::invalid(
                         "event",

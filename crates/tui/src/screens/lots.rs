@@ -647,6 +647,12 @@ impl Lots {
             lotline_domain::Origin::Returned {
                 customer, shipment, ..
             } => format!("returned {} by {customer}, shipment {shipment}", l.date),
+            lotline_domain::Origin::Partner { source, .. } => {
+                format!(
+                    "named {} in a partner's document: known only from {source}",
+                    l.date
+                )
+            }
         };
         let dot = ui.theme.dot();
         let head = [

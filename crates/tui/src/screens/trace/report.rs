@@ -117,6 +117,7 @@ impl Ctx<'_> {
             } => format!("{supplier} lot {supplier_lot} {}", l.date),
             Origin::Produced { .. } => format!("made {}", l.date),
             Origin::Returned { customer, .. } => format!("returned by {customer} {}", l.date),
+            Origin::Partner { source, .. } => format!("known only from {source}"),
         }
     }
 
@@ -336,6 +337,10 @@ impl Ctx<'_> {
                     Tone::Normal,
                 );
                 add(format!("Against shipment {shipment}"), Tone::Normal);
+            }
+            Origin::Partner { identifier, source } => {
+                add(format!("Known only from {source}"), Tone::Warn);
+                add(format!("Named {} as {identifier}", l.date), Tone::Normal);
             }
         }
         add(format!("Quantity {} {}", l.quantity, l.unit), Tone::Normal);
@@ -619,6 +624,7 @@ pub fn balance_lines(
         Origin::Received { .. } => format!("Received {}", l.date),
         Origin::Produced { .. } => format!("Produced {}", l.date),
         Origin::Returned { .. } => format!("Returned {}", l.date),
+        Origin::Partner { .. } => "Named by partners".to_string(),
     };
     v.push((row(&start, m.start), Tone::Normal));
     v.push((row("Consumed in batches", m.consumed), Tone::Normal));
@@ -789,6 +795,11 @@ pub fn csv_rows(ctx: &Ctx, rows: &[Row], made_by: &HashMap<u64, Event>) -> (Stri
             Origin::Returned { customer, .. } => (
                 customer.to_string(),
                 ctx.party_name(customer).to_string(),
+                String::new(),
+            ),
+            Origin::Partner { source, .. } => (
+                String::new(),
+                format!("known only from {source}"),
                 String::new(),
             ),
         };

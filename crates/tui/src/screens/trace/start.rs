@@ -218,6 +218,9 @@ impl Trace {
                     lotline_domain::Origin::Returned { customer, .. } => {
                         format!("returned by {customer} {}", l.date)
                     }
+                    lotline_domain::Origin::Partner { source, .. } => {
+                        format!("known only from {source}")
+                    }
                 },
                 lot: l,
             })
