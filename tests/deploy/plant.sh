@@ -28,6 +28,9 @@ for u in cory quinn eve; do useradd --create-home --shell /bin/bash "$u"; done
 # A checkout as the steps expect it: packaging/ and the built program.
 mkdir -p "$work/repo/target/release" "$work/shim"
 cp -a "$repo/packaging" "$work/repo/"
+# install.sh ships GS1's syntax dictionary and its licence from the source tree too.
+mkdir -p "$work/repo/crates/domain/src/scan"
+cp -a "$repo/crates/domain/src/scan/gs1" "$work/repo/crates/domain/src/scan/"
 cp "$bin" "$work/repo/target/release/lotline"
 cp "$repo/tests/deploy/systemctl" "$work/shim/systemctl"
 

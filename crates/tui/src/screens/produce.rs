@@ -14,8 +14,8 @@ use super::*;
 use chrono::NaiveDate;
 use lotline_domain::scan::Scan;
 use lotline_domain::{
-    Deviation, ItemCode, LotCode, NewBatch, Override, Recipe, format_permille,
-    parse_past_date, required_text, yield_outside, yield_permille,
+    Deviation, ItemCode, LotCode, NewBatch, Override, Recipe, format_permille, parse_past_date,
+    required_text, yield_outside, yield_permille,
 };
 use lotline_station::{Station, StationExt};
 
