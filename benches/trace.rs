@@ -638,6 +638,36 @@ fn commits(db: &Path) -> Value {
                 .collect()
         })
         .expect("staples");
+    // The timed batch closes against its recipe, as a batch on the floor does: a version
+    // of PIE-APPLE's recipe naming what it is made of here, so the store checks every
+    // input against it, records the yield, unions the inputs' allergens into the new lot
+    // and looks at the line's last batch for cross-contact, all in the commit timed.
+    let line = |item: &str, qty: i64| RecipeLine {
+        item: p(item),
+        qty: Qty::from_units(qty),
+        tolerance_pct: 5,
+        substitutes: Vec::new(),
+    };
+    let mut lines = vec![line("FLOUR-AP", 50)];
+    lines.extend(
+        ["SALT", "SUGAR", "STARCH", "YEAST", "BAKING-SODA"]
+            .iter()
+            .map(|i| line(i, 1)),
+    );
+    store
+        .apply(
+            Command::AddRecipe(NewRecipe {
+                item: p("PIE-APPLE"),
+                effective: today,
+                per: Qty::from_units(10),
+                yield_tolerance_pct: 5,
+                lines,
+                reason: "bench: the timed batch's recipe".into(),
+            }),
+            &stamp,
+            today,
+        )
+        .expect("recipe");
     let (mut rec, mut prod, mut ship) = (vec![], vec![], vec![]);
     for i in 0..COMMITS {
         let t = Instant::now();
@@ -665,7 +695,7 @@ fn commits(db: &Path) -> Value {
                     qty: Qty::from_units(10),
                     unit: None,
                     date: today,
-                    line: None,
+                    line: Some("Bench line".into()),
                     reference: None,
                     documents: Default::default(),
                     expiry: None,
@@ -679,6 +709,23 @@ fn commits(db: &Path) -> Value {
             .expect("a batch makes a lot")
             .code;
         prod.push(t.elapsed());
+        if i == 0 {
+            // Once, untimed: the batch was made against the recipe, carries the flour's
+            // wheat, and was not held (else the shipment below would be refused).
+            let h = store.lot_history(&out).expect("history");
+            assert!(
+                h.events
+                    .iter()
+                    .any(|e| matches!(e.event.kind, EventKind::BatchRecipe(_))),
+                "the timed batch was not checked against its recipe"
+            );
+            assert_eq!(h.lot.status, LotStatus::Released);
+            let a = store.lot_allergens(&out).expect("allergens");
+            assert!(
+                a.sources.iter().any(|s| s.allergen == "wheat"),
+                "the timed batch does not carry the flour's wheat"
+            );
+        }
         let t = Instant::now();
         store
             .apply(

@@ -957,6 +957,11 @@ pub fn generated(out: &mut impl Write, s: &lotline_station::file::Generated, sec
     }
     writeln!(
         out,
+        "every batch on its recipe; {} line clean-downs before a product without an allergen the line last ran",
+        s.changeovers
+    )?;
+    writeln!(
+        out,
         "loaded in {secs:.1} s ({:.0} events/s, {} transactions)",
         s.events as f64 / secs.max(1e-9),
         s.commits

@@ -590,7 +590,15 @@ fn traces_through_the_server_graph_match_the_redb_walk() {
     for i in &inputs {
         args.extend(["--input", i.as_str()]);
     }
-    args.extend(["--allow-expired", "--ref", "WO:9001"]);
+    // Two lots of whatever is on hand: off the product's recipe, so let in with QA's
+    // reason, as a trial batch would be.
+    args.extend([
+        "--allow-expired",
+        "--ref",
+        "WO:9001",
+        "--override-reason",
+        "trial batch for the graph test",
+    ]);
     let batch = p(&args);
     let remote = lotline_station::remote::Remote::connect(&socket, "graph-test").unwrap();
     compare(&remote);

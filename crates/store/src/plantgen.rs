@@ -72,6 +72,9 @@ pub struct Summary {
     pub adjustments: u64,
     /// Holds and releases.
     pub status_changes: u64,
+    /// Clean-downs recorded on a line before a product that does not declare what the
+    /// line last ran.
+    pub changeovers: u64,
     /// Input → output links, one per batch input.
     pub links: u64,
     pub commits: u64,
@@ -250,6 +253,25 @@ const ITEMS: &[ItemDef] = &[
     made("ROLL-CINN", "Cinnamon rolls 12 x 120 g", Fin, 5),
 ];
 
+/// What the bought items declare, from the US nine (the plant's default list); made
+/// items declare what their recipe carries, so no generated batch is held.
+const DECLARED: &[(&str, &[&str])] = &[
+    ("FLOUR-SILO", &["wheat"]),
+    ("FLOUR-AP", &["wheat"]),
+    ("FLOUR-WW", &["wheat"]),
+    ("BUTTER", &["milk"]),
+    ("MILK", &["milk"]),
+    ("CREAM", &["milk"]),
+    ("CREAM-CHEESE", &["milk"]),
+    ("EGGS", &["egg"]),
+    ("EGGS-LIQ", &["egg"]),
+    ("CHOC-CHIPS", &["milk", "soybeans"]),
+];
+
+/// How far an input's quantity may stray before a batch needs a reason; the generator
+/// always uses the exact quantity, so every batch is on its recipe.
+const RECIPE_TOLERANCE_PCT: u32 = 5;
+
 /// Output item, output quantity (units of the item), inputs (item, quantity).
 type Recipe = (&'static str, i64, &'static [(&'static str, i64)]);
 
@@ -385,6 +407,13 @@ struct Gen<'s> {
     today: NaiveDate,
     stamps: [Stamp; 4],
     doc: u64,
+    /// What each item's lots carry, by item index: the declaration, which for a made
+    /// item is the union of its recipe's inputs.
+    carries: Vec<AllergenSet>,
+    /// What the last batch on each line carried, so a clean-down comes before a product
+    /// that does not declare it, as the floor does it.
+    line_carried: HashMap<String, AllergenSet>,
+    allergens: AllergenList,
 }
 
 const DOCK: usize = 0;
@@ -561,6 +590,16 @@ impl Gen<'_> {
         }
         let finished = ITEMS[item].kind == ItemKind::Finished;
         let n_inputs = lines.len() as u64;
+        let line = if finished {
+            format!("Line {}", 1 + self.rng.below(4))
+        } else {
+            "Mixing".into()
+        };
+        let station = if finished { LINE } else { MIXING };
+        self.clean_down(b, &line, item, station)?;
+        // Every batch on its recipe: the allergen carried and the yield (always 100 %) are
+        // recorded beside it, as they are for a batch made on the floor.
+        self.sum.events += 1;
         let created = new_lot(b.apply(
             Command::Produce(NewBatch {
                 allow_expired: false,
@@ -568,11 +607,7 @@ impl Gen<'_> {
                 qty: Qty::from_units(out_qty),
                 unit: None,
                 date: self.date,
-                line: Some(if finished {
-                    format!("Line {}", 1 + self.rng.below(4))
-                } else {
-                    "Mixing".into()
-                }),
+                line: Some(line),
                 reference: Some(Reference {
                     kind: "WO".into(),
                     number: self.next_doc(),
@@ -581,7 +616,7 @@ impl Gen<'_> {
                 expiry: None,
                 inputs: lines,
             }),
-            &self.stamps[if finished { LINE } else { MIXING }],
+            &self.stamps[station],
             self.today,
         )?);
         self.sum.batches += 1;
@@ -602,6 +637,40 @@ impl Gen<'_> {
             });
         }
         Ok((created.code, qty))
+    }
+
+    /// A clean-down of `line` before a batch of `item` if the line last ran something
+    /// carrying an allergen `item` does not declare (else the batch is held for possible
+    /// cross-contact, as a real one would be).
+    fn clean_down(
+        &mut self,
+        b: &mut Bulk<'_, '_>,
+        line: &str,
+        item: usize,
+        station: usize,
+    ) -> Result<(), StoreError> {
+        let declared = self.carries[item];
+        let last = self
+            .line_carried
+            .insert(line.to_string(), declared)
+            .unwrap_or(AllergenSet::EMPTY);
+        let left = last.minus(declared);
+        if left.is_empty() {
+            return Ok(());
+        }
+        b.apply(
+            Command::Changeover(NewChangeover {
+                line: line.to_string(),
+                date: self.date,
+                cleared: self.allergens.names_of(left),
+                note: format!("wash-down before {}", ITEMS[item].code),
+            }),
+            &self.stamps[station],
+            self.today,
+        )?;
+        self.sum.changeovers += 1;
+        self.sum.events += 1;
+        Ok(())
     }
 
     /// One finished batch of a product drawn from the mix.
@@ -810,6 +879,74 @@ fn master_data(b: &mut Bulk<'_, '_>, spec: &Spec, stamp: &Stamp) -> Result<Maste
     Ok((codes, suppliers, customers))
 }
 
+/// Each item's allergen declaration and each made item's recipe, in effect from the
+/// first day: bought items declare what [`DECLARED`] says, made items what their inputs
+/// carry. Returns what each item's lots carry, by item index, and the events written.
+fn recipes_and_allergens(
+    b: &mut Bulk<'_, '_>,
+    spec: &Spec,
+    start: NaiveDate,
+    codes: &[ItemCode],
+    list: &AllergenList,
+) -> Result<(Vec<AllergenSet>, u64), StoreError> {
+    let mut events = 0;
+    let stamp = Stamp {
+        operator: "qa".into(),
+        station: "office".into(),
+        at: start.and_time(NaiveTime::MIN).and_utc(),
+    };
+    let mut carries = vec![AllergenSet::EMPTY; ITEMS.len()];
+    for (code, names) in DECLARED {
+        carries[item_index(code)] = list.parse_set(names, "plantgen")?;
+    }
+    // RECIPES lists each made item after the made items it uses.
+    for (out, _, inputs) in RECIPES {
+        let set = inputs
+            .iter()
+            .fold(AllergenSet::EMPTY, |s, (i, _)| s | carries[item_index(i)]);
+        carries[item_index(out)] = set;
+    }
+    for (i, set) in carries.iter().enumerate() {
+        if set.is_empty() {
+            continue;
+        }
+        b.apply(
+            Command::DeclareAllergens {
+                item: codes[i].clone(),
+                allergens: list.names_of(*set),
+                reason: "spec sheet".into(),
+            },
+            &stamp,
+            spec.end,
+        )?;
+        events += 1;
+    }
+    for (out, qty, inputs) in RECIPES {
+        b.apply(
+            Command::AddRecipe(NewRecipe {
+                item: codes[item_index(out)].clone(),
+                effective: start,
+                per: Qty::from_units(*qty),
+                yield_tolerance_pct: RECIPE_TOLERANCE_PCT,
+                lines: inputs
+                    .iter()
+                    .map(|(i, q)| RecipeLine {
+                        item: codes[item_index(i)].clone(),
+                        qty: Qty::from_units(*q),
+                        tolerance_pct: RECIPE_TOLERANCE_PCT,
+                        substitutes: Vec::new(),
+                    })
+                    .collect(),
+                reason: "house recipe".into(),
+            }),
+            &stamp,
+            spec.end,
+        )?;
+        events += 1;
+    }
+    Ok((carries, events))
+}
+
 /// Build the plant `spec` describes into `store`, which must hold no items yet.
 /// `progress` hears after every commit.
 pub fn generate(
@@ -845,6 +982,9 @@ pub fn generate(
             })
         })
         .collect::<Vec<_>>();
+    let allergens = AllergenList::default();
+    let (carries, master_events) =
+        store.bulk(|b| recipes_and_allergens(b, spec, start, &item_codes, &allergens))?;
     let silo_use = RECIPES
         .iter()
         .flat_map(|r| r.2.iter())
@@ -871,12 +1011,16 @@ pub fn generate(
         silo_uses: HashMap::new(),
         sum: Summary {
             days,
+            events: master_events,
             ..Default::default()
         },
         date: start,
         today: spec.end,
         stamps,
         doc: 0,
+        carries,
+        line_carried: HashMap::new(),
+        allergens,
     };
     let mut day = 0u64;
     while g.sum.lots < spec.lots {
@@ -962,6 +1106,16 @@ mod tests {
             "{sum:?}"
         );
         assert!((3..=5).contains(&sum.max_depth), "{sum:?}");
+        // Every batch is on its recipe and every product change is cleaned down, so
+        // nothing is held for an allergen; lines do change over.
+        assert!(sum.changeovers > 0, "{sum:?}");
+        let held = store
+            .find_lots(&lotline_domain::LotFilter {
+                status: Some(LotStatus::Hold),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(held.is_empty(), "{held:?}");
 
         let report = store.check().unwrap();
         assert!(
