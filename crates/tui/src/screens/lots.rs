@@ -1,9 +1,11 @@
-//! Lots: find lots by our lot code, the supplier's lot code, item or supplier; open a lot's
-//! history (its events, balance, status); hold and release it with a reason (QA).
+//! Lots: find lots by our lot code, the supplier's lot code, item, supplier or allergen
+//! (`contains peanut` lists only the lots carrying it); open a lot's history (its events,
+//! balance, status, allergens and, for a batch made against a recipe, its yield); hold and
+//! release it with a reason (QA).
 
 use super::*;
+use lotline_domain::{BatchRecipe, LotAllergens, LotFilter, LotHistory};
 use lotline_domain::{Event, EventKind, ItemCode, LotCode, PartyId, StatusChange};
-use lotline_domain::{LotFilter, LotHistory};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,9 @@ pub struct Lots {
     pub selected: usize,
     pub focus: Focus,
     pub history: Option<LotHistory>,
+    /// The open lot's allergens and where each came from; `None` when they could not be
+    /// read (the history still shows).
+    pub allergens: Option<LotAllergens>,
     /// First event shown in the history.
     pub scroll: usize,
     pub prompt: Option<Prompt>,
@@ -91,6 +96,7 @@ impl Lots {
             selected: 0,
             focus: Focus::Search,
             history: None,
+            allergens: None,
             scroll: 0,
             prompt: None,
             items: Vec::new(),
@@ -255,8 +261,12 @@ impl Lots {
             }
         }
         if let Some(h) = &self.history {
-            match station.lot_history(h.lot.code.clone()) {
-                Ok(h) => self.history = Some(h),
+            let code = h.lot.code.clone();
+            match station.lot_history(code.clone()) {
+                Ok(h) => {
+                    self.history = Some(h);
+                    self.allergens = station.lot_allergens(code).ok();
+                }
                 Err(e) => out = Outcome::error(&e),
             }
         }
@@ -272,9 +282,14 @@ impl Lots {
                 let n = self.results.len();
                 let text = if q.is_empty() {
                     format!("{n} lot{}, newest first", if n == 1 { "" } else { "s" })
+                } else if n == 0 && contains_query(&q).is_some() {
+                    format!(
+                        "search: no lot carries {}",
+                        lotline_domain::text::excerpt(contains_query(&q).unwrap_or_default())
+                    )
                 } else if n == 0 {
                     format!(
-                        "search: no lot, supplier lot, item or supplier matches {}",
+                        "search: no lot, supplier lot, item, supplier or allergen matches {}",
                         lotline_domain::text::excerpt(&q)
                     )
                 } else {
@@ -308,6 +323,19 @@ impl Lots {
 
     fn find_all(&mut self, q: &str, station: &dyn Station) -> Result<String, StationError> {
         self.query = Some(q.to_string());
+        if let Some(allergen) = contains_query(q) {
+            // The allergen filter: only lots carrying it, finished lots first (the store's
+            // order), so QA sees what may have left the plant before what is in stock.
+            let lots = station.lots_containing(allergen.to_string())?;
+            self.results = lots
+                .into_iter()
+                .map(|lot| Found {
+                    lot,
+                    matched: "allergen",
+                })
+                .collect();
+            return Ok(format!(" (carrying {allergen}, finished lots first)"));
+        }
         let mut found: Vec<Found> = Vec::new();
         let add = |lots: Vec<Lot>, matched: &'static str, found: &mut Vec<Found>| {
             for lot in lots {
@@ -416,6 +444,9 @@ impl Lots {
         match station.lot_history(f.lot.code.clone()) {
             Ok(h) => {
                 self.scroll = h.events.len().saturating_sub(1);
+                // Allergens are a second look-up: a plant that could not read them still
+                // sees the history, just without the "Contains" line.
+                self.allergens = station.lot_allergens(f.lot.code.clone()).ok();
                 self.history = Some(h);
                 self.focus = Focus::History;
                 Outcome::changed()
@@ -535,7 +566,7 @@ impl Lots {
             } else if self.query.is_some() {
                 "No lots found."
             } else {
-                "Enter with an empty field lists every lot."
+                "Enter with an empty field lists every lot; contains peanut, every lot carrying peanut."
             };
             note_line(buf, inner, inner.y, t, ui);
             return;
@@ -617,6 +648,8 @@ impl Lots {
     }
 
     fn render_history(&self, buf: &mut Buffer, area: Rect, h: &LotHistory, ui: &Ui) {
+        // (The head's rows: item, origin, balance and status, then allergens, yield and
+        // the dock's checks where the lot has them.)
         let l = &h.lot;
         let inner = draw::boxed(buf, area, &format!("Lot {}", l.code), ui.theme);
         if inner.is_empty() {
@@ -686,6 +719,18 @@ impl Lots {
             })
             .filter(|d| !d.is_empty());
         let mut head = head.to_vec();
+        // Only a lot that carries an allergen spends a row on it: rows are few on a
+        // handheld, and the events are what the history is for.
+        if let Some(a) = self
+            .allergens
+            .as_ref()
+            .filter(|a| a.lot == l.code && !a.label.is_empty())
+        {
+            head.push(allergen_line(a, ui));
+        }
+        if let Some(b) = batch_recipe(h) {
+            head.push(yield_line(b, ui));
+        }
         if let Some(d) = dock {
             let failed = d.contains("FAIL");
             head.push((
@@ -959,4 +1004,89 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
         e.stamp.operator,
         e.stamp.station
     )
+}
+
+/// The allergen in a `contains ALLERGEN` (or `contains:ALLERGEN`) search, trimmed; `None`
+/// for any other search.
+pub(crate) fn contains_query(q: &str) -> Option<&str> {
+    let head = q.get(..8)?;
+    if !head.eq_ignore_ascii_case("contains") {
+        return None;
+    }
+    let rest = &q[8..];
+    let rest = rest
+        .strip_prefix(':')
+        .or_else(|| rest.strip_prefix(' '))?
+        .trim();
+    (!rest.is_empty()).then_some(rest)
+}
+
+/// "Contains Milk, Egg, Wheat", with any allergen the item does not declare named, in the
+/// warning colour: the first thing QA looks for on a held batch.
+fn allergen_line(a: &LotAllergens, ui: &Ui) -> (String, ratatui::style::Style) {
+    if a.undeclared.is_empty() {
+        return (format!("Contains {}", a.label), ui.theme.label);
+    }
+    (
+        format!(
+            "Contains {}; NOT DECLARED on {}: {}",
+            a.label,
+            a.item,
+            a.undeclared.join(", ")
+        ),
+        ui.theme.warn,
+    )
+}
+
+/// The batch-recipe record of the lot the history is for: what it was made against.
+fn batch_recipe(h: &LotHistory) -> Option<&BatchRecipe> {
+    h.events.iter().rev().find_map(|e| match &e.event.kind {
+        EventKind::BatchRecipe(b) if b.output == h.lot.id && e.voided_by.is_none() => {
+            Some(b.as_ref())
+        }
+        _ => None,
+    })
+}
+
+/// "Yield 92.0 % of 100 kg expected (outside ±5 %), recipe v1", in the warning colour when
+/// outside the recipe's tolerance.
+fn yield_line(b: &BatchRecipe, ui: &Ui) -> (String, ratatui::style::Style) {
+    let text = match (b.expected, b.yield_permille()) {
+        (Some(e), Some(y)) => format!(
+            "Yield {} of {e} {} expected{}, recipe v{}",
+            lotline_domain::format_permille(y),
+            b.unit,
+            if b.yield_outside() {
+                format!(" (outside ±{} %)", b.yield_tolerance_pct)
+            } else {
+                format!(" (within ±{} %)", b.yield_tolerance_pct)
+            },
+            b.version
+        ),
+        _ => format!("Made against recipe v{}; no yield expected", b.version),
+    };
+    let style = if b.yield_outside() || b.reason.is_some() {
+        ui.theme.warn
+    } else {
+        ui.theme.label
+    };
+    (text, style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_query;
+
+    #[test]
+    fn contains_takes_a_space_or_a_colon_and_any_case() {
+        assert_eq!(contains_query("contains peanut"), Some("peanut"));
+        assert_eq!(contains_query("Contains:  tree nuts "), Some("tree nuts"));
+        assert_eq!(contains_query("CONTAINS:egg"), Some("egg"));
+        assert_eq!(contains_query("contains"), None);
+        assert_eq!(contains_query("contains "), None);
+        assert_eq!(contains_query("containsegg"), None);
+        assert_eq!(contains_query("egg"), None);
+        // Not a character boundary at 8 bytes: an ordinary search, never a panic.
+        assert_eq!(contains_query("contaiñs egg"), None);
+    }
 }

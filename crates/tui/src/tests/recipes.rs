@@ -284,6 +284,77 @@ fn the_lots_screen_finds_every_lot_carrying_an_allergen_and_shows_a_batchs_yield
 }
 
 #[test]
+fn the_lots_screens_allergen_filter_lists_only_carriers_and_a_batch_shows_its_yield() {
+    let p = plant();
+    for item in ["EGGS", "DOUGH"] {
+        p.st.declare_allergens(
+            ItemCode::parse(item, "item").unwrap(),
+            vec!["egg".into()],
+            "spec sheet".into(),
+        )
+        .unwrap();
+    }
+    let eggs = receive(
+        &p.st,
+        "EGGS",
+        "FARM",
+        "F-91",
+        10,
+        "2026-11-20",
+        "2026-12-20",
+    );
+    let mut a = dough(&p);
+    enter(&mut a, &p, p.flour.as_str());
+    enter(&mut a, &p, "80");
+    enter(&mut a, &p, eggs.as_str());
+    enter(&mut a, &p, "2");
+    keys(&mut a, &p, [Input::code(KeyCode::Enter)]);
+    enter(&mut a, &p, "92");
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    let made = a.produce.last.clone().unwrap().0;
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    // "eggs" alone also finds the EGGS item's lots; the filter finds only the carriers,
+    // the dough made from them first.
+    enter(&mut a, &p, "contains egg");
+    let found: Vec<(LotCode, &str)> = a
+        .lots
+        .results
+        .iter()
+        .map(|f| (f.lot.code.clone(), f.matched))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(made.clone(), "allergen"), (eggs.clone(), "allergen")],
+        "{found:?}"
+    );
+    assert!(
+        status(&a).ends_with("(carrying egg, finished lots first)"),
+        "{}",
+        status(&a)
+    );
+    snap("lots_contains_egg", &a, FULL);
+    snap("lots_contains_egg", &a, COMPACT);
+    // An allergen not on the plant's list says so and lists nothing.
+    keys(&mut a, &p, [Input::code(KeyCode::Char('/'))]);
+    keys(&mut a, &p, [Input::ctrl('u')]);
+    enter(&mut a, &p, "contains: durian");
+    assert!(a.lots.results.is_empty());
+    assert_eq!(level(&a), Some(Level::Error), "{}", status(&a));
+    assert!(status(&a).contains("durian"), "{}", status(&a));
+    // The batch's history leads with what it carries and its yield.
+    keys(&mut a, &p, [Input::ctrl('u')]);
+    enter(&mut a, &p, made.as_str());
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("Contains Egg"), "{text}");
+    assert!(
+        text.contains("Yield 92.0 % of 100 kg expected (outside ±5 %), recipe v1"),
+        "{text}"
+    );
+    snap("lots_batch_yield", &a, FULL);
+    snap("lots_batch_yield", &a, COMPACT);
+}
+
+#[test]
 fn the_items_screen_shows_an_items_recipe_and_its_versions_in_its_history() {
     let p = plant();
     with_recipe(&p);
