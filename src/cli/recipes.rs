@@ -6,6 +6,7 @@ use super::args::{opt_date, opt_past_date};
 use super::output::print_json;
 use clap::{Args, Subcommand};
 use lotline_domain::*;
+use lotline_station::setup::recipe as recipe_rules;
 use lotline_station::{Station, StationError, StationExt};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -153,7 +154,11 @@ fn pair<'a>(text: &'a str, field: &str, shape: &str) -> Result<(&'a str, &'a str
 }
 
 impl RecipeArgs {
+    /// The version these flags give, read by the rules the app's recipe editor reads its
+    /// fields by (`setup::recipe`); only the flags' own shapes (ITEM=QTY, ITEM=PCT,
+    /// ITEM=SUBSTITUTE) are read here.
     pub fn to_new(&self, today: chrono::NaiveDate, first: bool) -> Result<NewRecipe, Invalid> {
+        let tolerance = self.tolerance.to_string();
         let mut lines = Vec::with_capacity(self.inputs.len());
         for (n, t) in self.inputs.iter().enumerate() {
             let field = if self.inputs.len() == 1 {
@@ -162,12 +167,16 @@ impl RecipeArgs {
                 format!("input {}", n + 1)
             };
             let (item, qty) = pair(t, &field, "ITEM=QTY")?;
-            lines.push(RecipeLine {
-                item: ItemCode::parse(item, &field)?,
-                qty: Qty::parse_positive(qty, &field)?,
-                tolerance_pct: self.tolerance,
-                substitutes: Vec::new(),
-            });
+            let names = recipe_rules::LineFields {
+                item: &field,
+                qty: &field,
+                tolerance: &field,
+                substitutes: "substitute",
+            };
+            lines.push(
+                recipe_rules::line_checked(item, qty, &tolerance, "", None, &names)
+                    .map_err(|r| r.first)?,
+            );
         }
         let line_of =
             |lines: &mut [RecipeLine], item: &str, field: &str| -> Result<usize, Invalid> {
@@ -182,12 +191,7 @@ impl RecipeArgs {
         for t in &self.input_tolerances {
             let (item, pct) = pair(t, "input-tolerance", "ITEM=PCT")?;
             let i = line_of(&mut lines, item, "input-tolerance")?;
-            lines[i].tolerance_pct = pct.trim_end_matches('%').trim().parse().map_err(|_| {
-                Invalid::new(
-                    "input-tolerance",
-                    format!("{} is not a whole percent", text::excerpt(pct)),
-                )
-            })?;
+            lines[i].tolerance_pct = recipe_rules::percent(pct, "input-tolerance")?;
         }
         for t in &self.substitutes {
             let (item, sub) = pair(t, "substitute", "ITEM=SUBSTITUTE")?;
@@ -196,29 +200,15 @@ impl RecipeArgs {
                 .substitutes
                 .push(ItemCode::parse(sub, "substitute")?);
         }
-        let reason = match (&self.reason, first) {
-            (Some(r), _) => r.clone(),
-            (None, true) => "first version".into(),
-            (None, false) => {
-                return Err(Invalid::new(
-                    "reason",
-                    "say why the recipe changes (--reason); it is kept with the version",
-                ));
-            }
+        let version = recipe_rules::VersionText {
+            item: &self.item,
+            per: &self.per,
+            yield_tolerance: &self.yield_tolerance.to_string(),
+            effective: self.effective.as_deref(),
+            reason: self.reason.as_deref(),
+            reason_flag: "--reason",
         };
-        let r = NewRecipe {
-            item: ItemCode::parse(&self.item, "item")?,
-            effective: match &self.effective {
-                Some(d) => parse_date(d, "effective", today)?,
-                None => today,
-            },
-            per: Qty::parse_positive(&self.per, "per")?,
-            yield_tolerance_pct: self.yield_tolerance,
-            lines,
-            reason,
-        };
-        r.check()?;
-        Ok(r)
+        recipe_rules::recipe_checked(&version, lines, today, first).map_err(|r| r.first)
     }
 }
 

@@ -4,10 +4,14 @@
 //! parties — written through the station, one transaction per record.
 //!
 //! `lotline init` (prompts or flags), the app's guided start and its Items/Parties screen
-//! all read text through here, so the same input is accepted or refused the same way.
+//! all read text through here, so the same input is accepted or refused the same way; a
+//! recipe version too (`recipe`: `lotline recipe add|edit` and the Items screen's recipe
+//! editor).
 
 use super::{Station, StationError, StationExt};
 use lotline_domain::*;
+
+pub mod recipe;
 
 /// Longest free-text field, as `item add` and `party add` take it.
 const TEXT_MAX: usize = 100;

@@ -482,6 +482,7 @@ impl App {
                     Action::Change => MasterAction::Change,
                     Action::Retire => MasterAction::Retire,
                     Action::OtherList => MasterAction::OtherList,
+                    Action::Recipe => MasterAction::Recipe,
                     Action::ScrollDown => MasterAction::ScrollDown,
                     Action::ScrollUp => MasterAction::ScrollUp,
                     _ => return Outcome::none(),
@@ -870,7 +871,15 @@ impl App {
         let lots_text = self.screen == ScreenId::Lots && self.lots.wants_text();
         match a {
             Action::ShippingKdes => self.screen == ScreenId::Ship && self.ship.last_event.is_some(),
-            Action::RemoveLine => matches!(self.screen, ScreenId::Produce | ScreenId::Ship),
+            Action::RemoveLine => {
+                matches!(self.screen, ScreenId::Produce | ScreenId::Ship)
+                    || self.screen == ScreenId::Master && self.master.recipe.is_some()
+            }
+            // Recipes are items': not offered on the parties' list.
+            Action::Recipe => {
+                self.screen == ScreenId::Master
+                    && self.master.tab == super::screens::master::Tab::Items
+            }
             Action::PrintLabel => super::labels::lot_to_print(self).is_some(),
             Action::RecordReturn => self.screen == ScreenId::Ship,
             Action::NextField
@@ -920,6 +929,16 @@ impl App {
         if self.screen == ScreenId::Master && self.master.wants_text() {
             match a {
                 Action::Confirm if self.master.prompt.is_some() => return "retire".into(),
+                // Enter on a recipe's line takes it back into the fields below.
+                Action::Confirm
+                    if self
+                        .master
+                        .recipe
+                        .as_ref()
+                        .is_some_and(|r| r.form.slot() == super::form::Slot::Lines) =>
+                {
+                    return "change line".into();
+                }
                 Action::Cancel => return "close".into(),
                 _ => {}
             }

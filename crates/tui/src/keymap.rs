@@ -349,6 +349,9 @@ pub enum Action {
     Retire,
     /// Items/Parties: switch between the items and the parties.
     OtherList,
+    /// Items: open the recipe editor on the selected item, for its first recipe or a new
+    /// version (admin).
+    Recipe,
     /// The FDA sortable spreadsheet: for the Trace screen's root, or by dates and foods.
     FdaExport,
     /// The shipping KDEs of the shipment just saved on the Ship screen (CSV, EPCIS).
@@ -368,7 +371,7 @@ impl Action {
         use lotline_station::Role;
         match self {
             // Master data is the admin's (`Command::required_role`).
-            Action::Add | Action::Change | Action::Retire => Role::Admin,
+            Action::Add | Action::Change | Action::Retire | Action::Recipe => Role::Admin,
             Action::Hold
             | Action::Release
             | Action::HoldAll
@@ -422,6 +425,7 @@ const SIMPLE_ACTIONS: &[(&str, Action)] = &[
     ("change", Action::Change),
     ("retire", Action::Retire),
     ("other_list", Action::OtherList),
+    ("recipe", Action::Recipe),
     ("fda_export", Action::FdaExport),
     ("shipping_kdes", Action::ShippingKdes),
     ("record_return", Action::RecordReturn),
@@ -553,7 +557,7 @@ impl Layer {
                 self,
                 Layer::Lots | Layer::Trace | Layer::Master | Layer::Help
             ),
-            Add | Change | Retire | OtherList => self == Layer::Master,
+            Add | Change | Retire | OtherList | Recipe => self == Layer::Master,
             Expand | Collapse | ExpandAll | CollapseAll | Parent | Direction | Reroot
             | NextMatch | RecallScope | MassBalance | HoldAll | SaveRecord | FinishRecord
             | Export | Details => self == Layer::Trace,
@@ -817,11 +821,11 @@ impl Keymap {
         }
     }
 
-    /// A file written before the detail panes scrolled has no key for it: each layer
-    /// that has the action in the built-in default gets the default's keys for it, where
-    /// they are free (the vim map has its own).
+    /// A file written before an action existed (the detail panes' scrolling, the recipe
+    /// editor) has no key for it: each layer that has the action in the built-in default
+    /// gets the default's keys for it, where they are free (the vim map has its own).
     fn add_new_actions(&mut self) {
-        const ADDED: [Action; 2] = [Action::ScrollDown, Action::ScrollUp];
+        const ADDED: [Action; 3] = [Action::ScrollDown, Action::ScrollUp, Action::Recipe];
         let default = Keymap::default_map();
         for layer in Layer::ALL {
             for a in ADDED {
@@ -1185,6 +1189,39 @@ mod tests {
             v.lookup(&[Layer::Master], Key::plain(KeyCode::Char(']'))),
             None
         );
+    }
+
+    #[test]
+    fn a_keymap_file_from_before_the_recipe_editor_gets_its_key() {
+        let old: String = DEFAULT_KEYMAP
+            .lines()
+            .filter(|l| !l.contains("run = \"recipe\""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!old.contains("run = \"recipe\""));
+        let map = Keymap::parse(&old, "old.toml").unwrap();
+        assert_eq!(
+            map.lookup(&[Layer::Master], Key::plain(KeyCode::Char('r'))),
+            Some(Action::Recipe)
+        );
+        // Only in the layer the default has it in, and it is the admin's.
+        assert_eq!(
+            map.lookup(&[Layer::Lots], Key::plain(KeyCode::Char('r'))),
+            None
+        );
+        assert_eq!(Action::Recipe.required_role(), lotline_station::Role::Admin);
+        // A file that uses r for something else in [master] keeps it.
+        let taken = old.replace("{ on = \"n\", run = \"add\"", "{ on = \"r\", run = \"add\"");
+        let map = Keymap::parse(&taken, "taken.toml").unwrap();
+        assert_eq!(
+            map.lookup(&[Layer::Master], Key::plain(KeyCode::Char('r'))),
+            Some(Action::Add)
+        );
+        assert_eq!(map.key_for(&[Layer::Master], Action::Recipe), None);
+        // Both built-in maps bind it.
+        for m in [Keymap::default_map(), Keymap::vim_map()] {
+            assert!(m.key_for(&[Layer::Master], Action::Recipe).is_some());
+        }
     }
 
     #[test]

@@ -216,9 +216,7 @@ impl<L: EntryLine> LineForm<L> {
         self.preview = None;
     }
 
-    /// The list of lines in `area` under the header `head`, scrolled to keep the selection
-    /// in view: `text` gives line `i` for the columns after the selection mark, and `warn`
-    /// says whether it is drawn as a warning. Returns how many lines were drawn.
+    /// The list of lines in `area` under the header `head` (see [`render_line_list`]).
     pub(super) fn render_lines(
         &self,
         buf: &mut Buffer,
@@ -228,72 +226,19 @@ impl<L: EntryLine> LineForm<L> {
         text: impl Fn(usize, &L, usize) -> String,
         warn: impl Fn(&L) -> bool,
     ) -> usize {
-        if area.height == 0 {
-            return 0;
-        }
         let focused = ui.editing && self.form.slot() == Slot::Lines;
-        let head_style = if focused {
-            ui.theme.label_focus
-        } else {
-            ui.theme.title
-        };
-        let w = area.width as usize;
-        put(
+        render_line_list(
             buf,
             area,
-            area.x,
-            area.y,
-            &draw::fit(head, w, ui.theme.ellipsis()),
-            head_style,
-        );
-        let rows = area.height.saturating_sub(1) as usize;
-        if rows == 0 {
-            return 0;
-        }
-        let start = self.selected.saturating_sub(rows - 1);
-        draw::more_in_row(
-            buf,
-            draw::row(area, 0),
-            start,
-            rows,
-            self.lines.len(),
-            ui.theme,
-        );
-        let mut shown = 0;
-        for (n, (i, l)) in self
-            .lines
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(rows)
-            .enumerate()
-        {
-            let sel = i == self.selected;
-            let mark = if sel { ui.theme.marker() } else { " " };
-            let text = format!("{mark}{}", text(i, l, w.saturating_sub(1)));
-            let style: Style = if sel && focused {
-                ui.theme.selected
-            } else if warn(l) {
-                ui.theme.warn
-            } else {
-                ui.theme.label
-            };
-            put(
-                buf,
-                area,
-                area.x,
-                area.y + 1 + n as u16,
-                &draw::pad(&text, w),
-                style,
-            );
-            shown = n + 1;
-        }
-        shown
+            ui,
+            head,
+            (&self.lines, self.selected, focused),
+            text,
+            warn,
+        )
     }
 
-    /// The full layout in `inner`: the first `top` fields, the lines drawn by `draw_lines`
-    /// under them, and at the bottom the three fields after the lines, a gap and the
-    /// button. Returns where the cursor goes.
+    /// The full layout in `inner` (see [`render_full_with_lines`]).
     pub(super) fn render_full(
         &self,
         buf: &mut Buffer,
@@ -303,34 +248,7 @@ impl<L: EntryLine> LineForm<L> {
         top: u16,
         draw_lines: impl Fn(&mut Buffer, Rect),
     ) -> Option<Position> {
-        let h = inner.height;
-        let mut cursor = None;
-        let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
-            let r = draw::row(inner, y);
-            if r.height > 0
-                && let Some(c) = view.draw_slot(buf, r, s, ui)
-            {
-                cursor = Some(c);
-            }
-        };
-        for i in 0..top {
-            at(buf, i, Slot::Field(i as usize));
-        }
-        // Every field after the lines, a blank row, then the button.
-        let below = (view.form.fields.len() as u16).saturating_sub(top);
-        let bottom = h.saturating_sub(below + 2).max(top + 1);
-        for k in 0..below {
-            at(buf, bottom + k, Slot::Field((top + k) as usize));
-        }
-        at(buf, bottom + below + 1, Slot::Button);
-        let table = Rect::new(
-            inner.x,
-            inner.y + top,
-            inner.width,
-            bottom.saturating_sub(top).min(h.saturating_sub(top)),
-        );
-        draw_lines(buf, table);
-        cursor
+        render_full_with_lines(buf, inner, view, ui, top, draw_lines)
     }
 
     /// The handheld layout: every slot in one column, the lines drawn by `draw_lines`.
@@ -345,6 +263,108 @@ impl<L: EntryLine> LineForm<L> {
         let n = self.lines.len();
         render_compact_with_lines(&self.form, n, buf, area, view, ui, draw_lines)
     }
+}
+
+/// A form's list of lines in `area` under the header `head`, scrolled to keep the selected
+/// one in view; `list` is the lines, the selected one and whether the list has the focus.
+/// `text` gives line `i` for the columns after the selection mark, and `warn` says
+/// whether it is drawn as a warning. Returns how many lines were drawn.
+pub(super) fn render_line_list<L>(
+    buf: &mut Buffer,
+    area: Rect,
+    ui: &Ui,
+    head: &str,
+    (lines, selected, focused): (&[L], usize, bool),
+    text: impl Fn(usize, &L, usize) -> String,
+    warn: impl Fn(&L) -> bool,
+) -> usize {
+    if area.height == 0 {
+        return 0;
+    }
+    let head_style = if focused {
+        ui.theme.label_focus
+    } else {
+        ui.theme.title
+    };
+    let w = area.width as usize;
+    put(
+        buf,
+        area,
+        area.x,
+        area.y,
+        &draw::fit(head, w, ui.theme.ellipsis()),
+        head_style,
+    );
+    let rows = area.height.saturating_sub(1) as usize;
+    if rows == 0 {
+        return 0;
+    }
+    let start = selected.saturating_sub(rows - 1);
+    draw::more_in_row(buf, draw::row(area, 0), start, rows, lines.len(), ui.theme);
+    let mut shown = 0;
+    for (n, (i, l)) in lines.iter().enumerate().skip(start).take(rows).enumerate() {
+        let sel = i == selected;
+        let mark = if sel { ui.theme.marker() } else { " " };
+        let text = format!("{mark}{}", text(i, l, w.saturating_sub(1)));
+        let style: Style = if sel && focused {
+            ui.theme.selected
+        } else if warn(l) {
+            ui.theme.warn
+        } else {
+            ui.theme.label
+        };
+        put(
+            buf,
+            area,
+            area.x,
+            area.y + 1 + n as u16,
+            &draw::pad(&text, w),
+            style,
+        );
+        shown = n + 1;
+    }
+    shown
+}
+
+/// The full layout of a form with a list of lines, in `inner`: the first `top` fields, the
+/// lines drawn by `draw_lines` under them, and at the bottom the fields after the lines, a
+/// gap and the button. Returns where the cursor goes.
+pub(super) fn render_full_with_lines(
+    buf: &mut Buffer,
+    inner: Rect,
+    view: &FormView,
+    ui: &Ui,
+    top: u16,
+    draw_lines: impl Fn(&mut Buffer, Rect),
+) -> Option<Position> {
+    let h = inner.height;
+    let mut cursor = None;
+    let mut at = |buf: &mut Buffer, y: u16, s: Slot| {
+        let r = draw::row(inner, y);
+        if r.height > 0
+            && let Some(c) = view.draw_slot(buf, r, s, ui)
+        {
+            cursor = Some(c);
+        }
+    };
+    for i in 0..top {
+        at(buf, i, Slot::Field(i as usize));
+    }
+    // Every field after the lines, a blank row, then the button.
+    let below = (view.form.fields.len() as u16).saturating_sub(top);
+    let bottom = h.saturating_sub(below + 2).max(top + 1);
+    for k in 0..below {
+        at(buf, bottom + k, Slot::Field((top + k) as usize));
+    }
+    at(buf, bottom + below + 1, Slot::Button);
+    let table = Rect::new(
+        inner.x,
+        inner.y + top,
+        inner.width,
+        bottom.saturating_sub(top).min(h.saturating_sub(top)),
+    );
+    draw_lines(buf, table);
+    cursor
 }
 
 /// A screen built on a `LineForm`: it looks lots up, adds lines and saves in its own way;

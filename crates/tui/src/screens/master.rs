@@ -1,8 +1,10 @@
 //! Items/Parties: the plant's master data. Two lists (items, parties; retired ones
 //! marked), a record's every field and its change history, and — for the admin — adding,
-//! editing and retiring (with a reason). Each save is one command to the station; a
-//! refusal names the field and leaves the form as typed.
+//! editing and retiring (with a reason), and an item's recipe (`recipe_edit`: its first, or
+//! a new version). Each save is one command to the station; a refusal names the field and
+//! leaves the form as typed.
 
+use super::recipe_edit::{RecipeEditor, Step};
 use super::*;
 use crate::keymap::{Action, Layer};
 use lotline_domain::{Event, EventKind, ItemKind, describe_changes};
@@ -42,6 +44,8 @@ pub enum MasterAction {
     Change,
     Retire,
     OtherList,
+    /// Open the recipe editor on the selected item.
+    Recipe,
     /// Read the lists (and the caller's role) again.
     Refresh,
     /// Scroll the open record's details down (or up) a line.
@@ -87,6 +91,8 @@ pub struct Master {
     pub details_scroll: draw::PaneScroll,
     pub editor: Option<Editor>,
     pub prompt: Option<RetirePrompt>,
+    /// The selected item's recipe being edited.
+    pub recipe: Option<RecipeEditor>,
     /// What the caller may do: adding, editing and retiring need `Action::Add`'s role.
     pub role: Access,
     pub operator: String,
@@ -237,6 +243,7 @@ impl Master {
             details_scroll: draw::PaneScroll::default(),
             editor: None,
             prompt: None,
+            recipe: None,
             role: Access::Operator,
             operator: String::new(),
         }
@@ -244,12 +251,13 @@ impl Master {
 
     /// Keys go to a text field (the editor or the reason).
     pub fn wants_text(&self) -> bool {
-        self.editor.is_some() || self.prompt.is_some()
+        self.editor.is_some() || self.prompt.is_some() || self.recipe.is_some()
     }
 
     pub fn is_dirty(&self) -> bool {
         self.editor.as_ref().is_some_and(|e| e.form.is_dirty())
             || self.prompt.as_ref().is_some_and(|p| p.form.is_dirty())
+            || self.recipe.as_ref().is_some_and(RecipeEditor::is_dirty)
     }
 
     /// Whether this user may add, edit and retire.
@@ -297,6 +305,13 @@ impl Master {
         if self.editor.is_some() {
             return match action {
                 MasterAction::Form(a) => self.editor_action(a, station),
+                MasterAction::Refresh => self.reload(station),
+                _ => Outcome::none(),
+            };
+        }
+        if self.recipe.is_some() {
+            return match action {
+                MasterAction::Form(a) => self.recipe_action(a, station),
                 MasterAction::Refresh => self.reload(station),
                 _ => Outcome::none(),
             };
@@ -371,6 +386,7 @@ impl Master {
             MasterAction::Add => self.open_editor(false),
             MasterAction::Change => self.open_editor(true),
             MasterAction::Retire => self.ask_retire(),
+            MasterAction::Recipe => self.open_recipe(station),
         }
     }
 
@@ -611,6 +627,68 @@ impl Master {
         }
     }
 
+    /// The recipe editor on the selected item: its newest version to change, or empty for
+    /// its first.
+    fn open_recipe(&mut self, station: &dyn Station) -> Outcome {
+        if !self.may_change() {
+            return self.not_allowed("recipe");
+        }
+        if self.tab != Tab::Items {
+            return Outcome::changed().status(Status::warn(
+                "recipe: a recipe belongs to an item; switch to the items and select it",
+            ));
+        }
+        let Some(item) = self.items.get(self.item_sel).cloned() else {
+            return Outcome::changed()
+                .status(Status::warn("recipe: there is no item yet; add one first"));
+        };
+        if let Some(r) = &item.retired {
+            return Outcome::changed().status(Status::warn(format!(
+                "recipe: item {} was retired on {} ({}); a retired item gets no new recipe",
+                item.code,
+                r.stamp.at.date_naive(),
+                r.reason
+            )));
+        }
+        match RecipeEditor::open(item, station) {
+            Ok(ed) => {
+                self.recipe = Some(ed);
+                Outcome::changed()
+            }
+            Err(e) => Outcome::error(&e),
+        }
+    }
+
+    fn recipe_action(&mut self, a: FormAction, station: &dyn Station) -> Outcome {
+        let Some(ed) = self.recipe.as_mut() else {
+            return Outcome::none();
+        };
+        match ed.action(a, station) {
+            Step::Stay(out) => out,
+            Step::Close(out) => {
+                self.recipe = None;
+                out
+            }
+            Step::Saved(msg) => {
+                let code = ed.item.code.to_string();
+                self.recipe = None;
+                self.tab = Tab::Items;
+                let out = self.reload(station);
+                self.select(&code);
+                // The details show the version just saved, in the recipe and the history.
+                self.focus = Focus::Details;
+                self.details_scroll.reset();
+                let shown = self.load_history(station);
+                Outcome {
+                    changed: true,
+                    events: out.events.into_iter().chain(shown.events).collect(),
+                }
+                .status(Status::ok(msg))
+                .with(InternalEvent::MasterChanged)
+            }
+        }
+    }
+
     fn select(&mut self, key: &str) {
         match self.tab {
             Tab::Items => {
@@ -710,6 +788,9 @@ impl Master {
         if let Some(ed) = &self.editor {
             return self.render_editor(buf, rest, ed, ui);
         }
+        if let Some(r) = &self.recipe {
+            return r.render(buf, rest, ui);
+        }
         match self.focus {
             Focus::List => self.render_list(buf, rest, ui),
             Focus::Details => self.render_details(buf, rest, ui),
@@ -739,12 +820,26 @@ impl Master {
                 .map(|k| k.label())
                 .unwrap_or_default()
         };
+        let room = r.right().saturating_sub(x) as usize;
         let note = if self.may_change() {
-            format!("{} other list", key(Action::OtherList))
+            let short = format!("{} other list", key(Action::OtherList));
+            // The recipe key too, on the items' list and details, where there is room: the
+            // footer gives its room to the list's own keys.
+            let recipe = ui.keymap.key_for(&[Layer::Master], Action::Recipe);
+            match recipe {
+                Some(k) if self.tab == Tab::Items && !self.wants_text() => {
+                    let long = format!("{short}  {} recipe", k.label());
+                    if draw::width(&long) <= room {
+                        long
+                    } else {
+                        short
+                    }
+                }
+                _ => short,
+            }
         } else {
             "view only: changes need the admin role".to_string()
         };
-        let room = r.right().saturating_sub(x) as usize;
         put(
             buf,
             r,

@@ -10,6 +10,7 @@ pub mod master;
 pub mod produce;
 pub mod receive;
 mod recipe_check;
+pub mod recipe_edit;
 pub mod setup;
 pub mod ship;
 pub mod trace;

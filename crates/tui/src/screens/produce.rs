@@ -190,6 +190,9 @@ impl Produce {
                 });
                 self.entry.form.get_mut("item").candidates = item_candidates(&made);
                 self.entry.refreshed(items, today);
+                // The output item's recipe may have changed too (the Items screen's recipe
+                // editor): it is read again for the item typed.
+                self.recipe_for = None;
                 Outcome::changed()
             }
             Err(e) => Outcome::error(&e),

@@ -457,11 +457,46 @@ fn master_scenes_draw_at_any_size() {
     let mut d = master(&p);
     key(&mut d, &p, KeyCode::Enter);
     scenes.push(d);
+    // The recipe editor: a first recipe, empty; then with lines, the cursor in them; then
+    // with the input's pick list open and a refusal on the status line.
+    let mut e = master(&p);
+    select(&mut e, &p, "DOUGH");
+    key(&mut e, &p, KeyCode::Char('r'));
+    assert!(e.master.recipe.is_some());
+    let mut f = master(&p);
+    select(&mut f, &p, "COOKIE");
+    key(&mut f, &p, KeyCode::Char('r'));
+    for t in ["10", "", "", ""] {
+        typed(&mut f, &p, t);
+        key(&mut f, &p, KeyCode::Enter);
+    }
+    for (item, qty) in [("DOUGH", "3"), ("SUGAR", "0.25")] {
+        typed(&mut f, &p, item);
+        key(&mut f, &p, KeyCode::Enter);
+        typed(&mut f, &p, qty);
+        key(&mut f, &p, KeyCode::Enter);
+    }
+    assert_eq!(f.master.recipe.as_ref().unwrap().lines.len(), 2);
+    let mut g = master(&p);
+    select(&mut g, &p, "COOKIE");
+    key(&mut g, &p, KeyCode::Char('r'));
+    for _ in 0..4 {
+        key(&mut g, &p, KeyCode::Enter);
+    }
+    typed(&mut g, &p, "ZZZ");
+    key(&mut g, &p, KeyCode::Enter);
+    typed(&mut g, &p, "f");
+    scenes.extend([e, g]);
+    key(&mut f, &p, KeyCode::BackTab);
+    scenes.push(f);
     for a in &scenes {
         for w in (0..=100).step_by(9) {
             for h in (0..=30).step_by(4) {
                 let _ = buffer(a, w, h);
             }
+        }
+        for (w, h) in [(20, 5), (21, 6), (40, 16), (80, 24), (300, 2)] {
+            let _ = buffer(a, w, h);
         }
     }
 }

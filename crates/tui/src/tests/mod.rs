@@ -13,6 +13,7 @@ mod master;
 mod mock;
 mod paint;
 mod panes;
+mod recipe_edit;
 mod recipes;
 mod scanning;
 mod screens;
