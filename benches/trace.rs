@@ -99,6 +99,7 @@ fn main() {
             "shipments": sum.shipments,
             "shipment_lines": sum.shipment_lines,
             "max_depth": sum.max_depth,
+            "changeovers": sum.changeovers,
         });
     }
 
