@@ -387,24 +387,45 @@ impl Produce {
             );
             below += 1;
         }
-        // The recipe's inputs, ticked, under the lines where there is room.
+        // The recipe's inputs, ticked, under the lines: one to a row where there is room,
+        // else side by side in as many columns as it takes (the title row first).
         if let (false, Some(r)) = (ui.compact, &self.recipe) {
-            let rows =
-                recipe_check::rows(r, &self.entry.lines, self.output_qty(), &self.entry.items);
-            for (i, (text, done)) in rows.iter().enumerate() {
-                let y = below + i as u16;
-                if y >= area.height {
-                    break;
-                }
-                let style = if *done { ui.theme.ok } else { ui.theme.warn };
+            let (output, items) = (self.output_qty(), &self.entry.items);
+            let rows = recipe_check::rows(r, &self.entry.lines, output, items);
+            let room = area.height.saturating_sub(below) as usize;
+            let put_cell = |buf: &mut Buffer, x: u16, y: u16, cw: usize, text: &str, done| {
+                let style = if done { ui.theme.ok } else { ui.theme.warn };
                 put(
                     buf,
                     area,
-                    area.x,
+                    x,
                     area.y + y,
-                    &draw::fit(text, w, ui.theme.ellipsis()),
+                    &draw::fit(text, cw, ui.theme.ellipsis()),
                     style,
                 );
+            };
+            if rows.len() <= room || room < 2 {
+                for (i, (text, done)) in rows.iter().take(room).enumerate() {
+                    put_cell(buf, area.x, below + i as u16, w, text, *done);
+                }
+            } else {
+                let (title, cells) = recipe_check::cells(r, &self.entry.lines, output, items);
+                put_cell(buf, area.x, below, w, &title, true);
+                let per_col = room - 1;
+                let cols = cells.len().div_ceil(per_col).max(1);
+                let cw = (w + 1) / cols;
+                for (i, (text, done)) in cells.iter().enumerate() {
+                    let (col, row) = (i / per_col, i % per_col);
+                    let x = area.x + (2 + col * cw) as u16;
+                    put_cell(
+                        buf,
+                        x,
+                        below + 1 + row as u16,
+                        cw.saturating_sub(3).max(1),
+                        text,
+                        *done,
+                    );
+                }
             }
         }
     }

@@ -66,6 +66,76 @@ pub fn needs_reason(
     )
 }
 
+/// One recipe input as the screen ticks it: its item, what the lines use of it (with its
+/// unit), what is expected, its tolerance, and whether it is ticked (used, within
+/// tolerance).
+struct Tick {
+    item: String,
+    used: String,
+    expected: String,
+    tolerance_pct: u32,
+    ok: bool,
+}
+
+impl Tick {
+    fn mark(&self) -> &'static str {
+        if self.ok { "[x]" } else { "[ ]" }
+    }
+}
+
+/// The recipe's title ("Recipe DOUGH v1 (per 100 kg):") and its inputs, ticked.
+fn ticks(
+    r: &Recipe,
+    lines: &[InputLine],
+    output: Option<Qty>,
+    items: &[Item],
+) -> (String, Vec<Tick>) {
+    let n = &r.recipe;
+    let unit = |i: &ItemCode| {
+        items
+            .iter()
+            .find(|it| &it.code == i)
+            .map_or(String::new(), |it| it.unit.to_string())
+    };
+    let title = format!(
+        "Recipe {} v{} (per {} {}):",
+        n.item,
+        r.version,
+        n.per,
+        unit(&n.item)
+    );
+    let a = output.map(|o| assess(r, lines, o));
+    let ticks = n
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let used: Qty = lines
+                .iter()
+                .filter(|x| l.accepts(&x.lot.item))
+                .map(|x| x.qty)
+                .sum();
+            let expected = match &a {
+                Some(a) => format!("of {} {}", a.lines[i].0, unit(&l.item)),
+                None => format!("({} per {})", l.qty, n.per),
+            };
+            let ok = used.is_positive() && a.as_ref().is_none_or(|a| {
+                !a.deviations.iter().any(
+                    |d| matches!(d, Deviation::OutsideTolerance { item, .. } if item == &l.item),
+                )
+            });
+            Tick {
+                item: l.item.to_string(),
+                used: format!("{used} {}", unit(&l.item)),
+                expected,
+                tolerance_pct: l.tolerance_pct,
+                ok,
+            }
+        })
+        .collect();
+    (title, ticks)
+}
+
 /// The recipe's inputs as the screen lists them under the lines: a title, then per input
 /// whether it is ticked (used, within tolerance), what was used and what is expected.
 pub fn rows(
@@ -74,52 +144,51 @@ pub fn rows(
     output: Option<Qty>,
     items: &[Item],
 ) -> Vec<(String, bool)> {
-    let n = &r.recipe;
-    let unit = |i: &ItemCode| {
-        items
-            .iter()
-            .find(|it| &it.code == i)
-            .map_or(String::new(), |it| it.unit.to_string())
-    };
-    let mut out = vec![(
-        format!(
-            "Recipe {} v{} (per {} {}):",
-            n.item,
-            r.version,
-            n.per,
-            unit(&n.item)
-        ),
-        true,
-    )];
-    let a = output.map(|o| assess(r, lines, o));
-    for (i, l) in n.lines.iter().enumerate() {
-        let used: Qty = lines
-            .iter()
-            .filter(|x| l.accepts(&x.lot.item))
-            .map(|x| x.qty)
-            .sum();
-        let expected = match &a {
-            Some(a) => format!("of {} {}", a.lines[i].0, unit(&l.item)),
-            None => format!("({} per {})", l.qty, n.per),
-        };
-        let ok = used.is_positive()
-            && a.as_ref().is_none_or(|a| {
-                !a.deviations.iter().any(
-                    |d| matches!(d, Deviation::OutsideTolerance { item, .. } if item == &l.item),
-                )
-            });
-        let tick = if ok { "[x]" } else { "[ ]" };
-        out.push((
+    let (title, ticks) = ticks(r, lines, output, items);
+    let mut out = vec![(title, true)];
+    out.extend(ticks.iter().map(|t| {
+        (
             format!(
-                "  {tick} {:<14} {:>9} {expected} ±{} %",
-                l.item.as_str(),
-                format!("{used} {}", unit(&l.item)),
-                l.tolerance_pct
+                "  {} {:<14} {:>9} {} ±{} %",
+                t.mark(),
+                t.item,
+                t.used,
+                t.expected,
+                t.tolerance_pct
             ),
-            ok,
-        ));
-    }
+            t.ok,
+        )
+    }));
     out
+}
+
+/// The same, for fewer rows than inputs: the title, then each input in a short cell
+/// ("[x] FLOUR 80 kg of 80 kg ±15 %") to be set side by side, so a form with two
+/// references and several lines still shows every tick on an 80x24 terminal.
+pub fn cells(
+    r: &Recipe,
+    lines: &[InputLine],
+    output: Option<Qty>,
+    items: &[Item],
+) -> (String, Vec<(String, bool)>) {
+    let (title, ticks) = ticks(r, lines, output, items);
+    let cells = ticks
+        .iter()
+        .map(|t| {
+            (
+                format!(
+                    "{} {} {} {} ±{} %",
+                    t.mark(),
+                    t.item,
+                    t.used,
+                    t.expected,
+                    t.tolerance_pct
+                ),
+                t.ok,
+            )
+        })
+        .collect();
+    (title, cells)
 }
 
 /// The lines' header on a handheld: how many of the recipe's inputs are ticked.

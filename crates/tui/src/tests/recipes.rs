@@ -74,10 +74,13 @@ fn the_recipes_inputs_are_ticked_as_lots_are_added() {
     typed(&mut a, &p, "100");
     snap("produce_recipe_ticked", &a, FULL);
     snap("produce_recipe_ticked", &a, COMPACT);
-    // With two references and two lines the ticks are below the fold at 80x24; a taller
-    // terminal shows them all.
+    // Two references and two lines leave one row for the ticks at 80x24: they sit side by
+    // side there, every input still shown; a taller terminal gives each its own row.
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("[x] FLOUR 80 kg of 80 kg ±15 %"), "{text}");
+    assert!(text.contains("[x] EGGS 2 dozen of 2 dozen ±15 %"), "{text}");
     let text = screen(&a, 80, 28);
-    assert!(text.contains("[x] EGGS"), "{text}");
+    assert!(text.contains("  [x] EGGS"), "{text}");
     assert!(text.contains("of 80 kg"), "{text}");
 }
 
