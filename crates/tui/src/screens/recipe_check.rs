@@ -119,11 +119,12 @@ fn ticks(
                 Some(a) => format!("of {} {}", a.lines[i].0, unit(&l.item)),
                 None => format!("({} per {})", l.qty, n.per),
             };
-            let ok = used.is_positive() && a.as_ref().is_none_or(|a| {
-                !a.deviations.iter().any(
+            let ok = used.is_positive()
+                && a.as_ref().is_none_or(|a| {
+                    !a.deviations.iter().any(
                     |d| matches!(d, Deviation::OutsideTolerance { item, .. } if item == &l.item),
                 )
-            });
+                });
             Tick {
                 item: l.item.to_string(),
                 used: format!("{used} {}", unit(&l.item)),

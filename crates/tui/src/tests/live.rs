@@ -18,29 +18,12 @@ fn status(app: &App) -> (Level, String) {
     (s.level, s.text)
 }
 
-/// The bakery with quinn as its only QA user, opened by the clerk cory.
-fn clerk_on(p: Plant) -> (tempfile::TempDir, Local) {
-    let mut plant = p.st.plant().unwrap();
-    plant.qa_users = vec!["quinn".into()];
-    p.st.set_plant(plant).unwrap();
-    let Plant { dir, st, .. } = p;
-    // One station per database file: the clerk's replaces the bakery's.
-    drop(st);
-    let clerk = station(&dir, "cory");
-    (dir, clerk)
-}
-
 #[test]
 fn a_greyed_key_opens_nothing_and_says_who_may() {
     let p = plant();
     let held = p.held_sugar.clone();
     let (_dir, clerk) = clerk_on(p);
-    let mut a = App::new(
-        Keymap::default_map(),
-        Theme::new(false, false),
-        now(),
-        &clerk,
-    );
+    let mut a = app_on(&clerk);
     a.handle(Input::code(KeyCode::F(6)), &clerk);
     for i in Input::typed(held.as_str()) {
         a.handle(i, &clerk);

@@ -238,19 +238,8 @@ fn retiring_needs_a_reason_and_is_kept_in_the_history() {
 
 #[test]
 fn an_operator_sees_the_lists_but_may_not_change_them() {
-    let p = plant();
-    let mut plant = p.st.plant().unwrap();
-    plant.qa_users = vec!["quinn".into()];
-    p.st.set_plant(plant).unwrap();
-    let Plant { dir, st, .. } = p;
-    drop(st);
-    let clerk = station(&dir, "cory");
-    let mut a = App::new(
-        Keymap::default_map(),
-        Theme::new(false, false),
-        now(),
-        &clerk,
-    );
+    let (_dir, clerk) = clerk_on(plant());
+    let mut a = app_on(&clerk);
     a.handle(Input::code(KeyCode::F(7)), &clerk);
     assert_eq!(a.master.items.len(), 5, "reading is anyone's");
     for k in ['n', 'e', 'x'] {

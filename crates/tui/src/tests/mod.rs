@@ -313,12 +313,24 @@ pub fn chars(text: &str) -> Vec<FormAction> {
 
 /// The app on the plant with the default keymap and colour theme.
 pub fn app(p: &Plant) -> App {
-    App::new(
-        Keymap::default_map(),
-        Theme::new(false, false),
-        now(),
-        &p.st,
-    )
+    app_on(&p.st)
+}
+
+/// The app on `st`, with the default keys and colours.
+pub fn app_on(st: &Local) -> App {
+    App::new(Keymap::default_map(), Theme::new(false, false), now(), st)
+}
+
+/// The bakery with quinn as its only QA user, opened by the clerk cory instead.
+pub fn clerk_on(p: Plant) -> (tempfile::TempDir, Local) {
+    let mut plant = p.st.plant().unwrap();
+    plant.qa_users = vec!["quinn".into()];
+    p.st.set_plant(plant).unwrap();
+    let Plant { dir, st, .. } = p;
+    // One station per database file: the clerk's replaces the bakery's.
+    drop(st);
+    let clerk = station(&dir, "cory");
+    (dir, clerk)
 }
 
 /// Feed inputs to the app.

@@ -354,19 +354,8 @@ fn an_unknown_substitute_or_input_is_refused_where_it_was_typed() {
 
 #[test]
 fn an_operator_may_not_open_the_recipe_editor() {
-    let p = plant();
-    let mut plant = p.st.plant().unwrap();
-    plant.qa_users = vec!["quinn".into()];
-    p.st.set_plant(plant).unwrap();
-    let Plant { dir, st, .. } = p;
-    drop(st);
-    let clerk = station(&dir, "cory");
-    let mut a = App::new(
-        Keymap::default_map(),
-        Theme::new(false, false),
-        now(),
-        &clerk,
-    );
+    let (_dir, clerk) = clerk_on(plant());
+    let mut a = app_on(&clerk);
     a.handle(Input::code(KeyCode::F(7)), &clerk);
     a.handle(Input::code(KeyCode::Char('r')), &clerk);
     assert!(a.master.recipe.is_none());

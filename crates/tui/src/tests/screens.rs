@@ -711,14 +711,8 @@ fn a_lots_history_and_hold_and_release_with_a_reason() {
 
 #[test]
 fn only_qa_may_hold_and_the_refusal_keeps_the_reason() {
-    let p = plant();
-    let mut plant_rec = p.st.plant().unwrap();
-    plant_rec.qa_users = vec!["quinn".into()];
-    p.st.set_plant(plant_rec).unwrap();
     // Cory at another terminal: the first station lets go of the file for it.
-    let Plant { dir, st, .. } = p;
-    drop(st);
-    let st = station(&dir, "cory");
+    let (_dir, st) = clerk_on(plant());
     let mut lots = Lots::new();
     lots.update(LotsAction::Refresh, &st);
     for a in chars("FLOUR") {
