@@ -78,8 +78,17 @@ struct Tick {
 }
 
 impl Tick {
-    fn mark(&self) -> &'static str {
-        if self.ok { "[x]" } else { "[ ]" }
+    /// "[x] FLOUR 80 kg of 80 kg ±15 %", the item and the quantity used padded to line
+    /// up in a column (0: not padded).
+    fn text(&self, item_w: usize, used_w: usize) -> String {
+        format!(
+            "{} {:<item_w$} {:>used_w$} {} ±{} %",
+            if self.ok { "[x]" } else { "[ ]" },
+            self.item,
+            self.used,
+            self.expected,
+            self.tolerance_pct
+        )
     }
 }
 
@@ -147,19 +156,7 @@ pub fn rows(
 ) -> Vec<(String, bool)> {
     let (title, ticks) = ticks(r, lines, output, items);
     let mut out = vec![(title, true)];
-    out.extend(ticks.iter().map(|t| {
-        (
-            format!(
-                "  {} {:<14} {:>9} {} ±{} %",
-                t.mark(),
-                t.item,
-                t.used,
-                t.expected,
-                t.tolerance_pct
-            ),
-            t.ok,
-        )
-    }));
+    out.extend(ticks.iter().map(|t| (format!("  {}", t.text(14, 9)), t.ok)));
     out
 }
 
@@ -173,22 +170,7 @@ pub fn cells(
     items: &[Item],
 ) -> (String, Vec<(String, bool)>) {
     let (title, ticks) = ticks(r, lines, output, items);
-    let cells = ticks
-        .iter()
-        .map(|t| {
-            (
-                format!(
-                    "{} {} {} {} ±{} %",
-                    t.mark(),
-                    t.item,
-                    t.used,
-                    t.expected,
-                    t.tolerance_pct
-                ),
-                t.ok,
-            )
-        })
-        .collect();
+    let cells = ticks.iter().map(|t| (t.text(0, 0), t.ok)).collect();
     (title, cells)
 }
 

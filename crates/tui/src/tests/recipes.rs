@@ -261,17 +261,21 @@ fn egg_dough(p: &Plant) -> (App, LotCode, LotCode) {
     (a, eggs, made)
 }
 
+/// The Lots screen's results: each lot and what it was found by.
+fn found(a: &App) -> Vec<(LotCode, &'static str)> {
+    a.lots
+        .results
+        .iter()
+        .map(|f| (f.lot.code.clone(), f.matched))
+        .collect()
+}
+
 #[test]
 fn the_lots_screen_finds_every_lot_carrying_an_allergen_and_shows_a_batchs_yield() {
     let p = plant();
     let (mut a, eggs, made) = egg_dough(&p);
     enter(&mut a, &p, "eggs");
-    let found: Vec<(LotCode, &str)> = a
-        .lots
-        .results
-        .iter()
-        .map(|f| (f.lot.code.clone(), f.matched))
-        .collect();
+    let found = found(&a);
     // The egg lots by their item, and the dough made with them because it carries egg.
     assert!(found.contains(&(eggs.clone(), "item")), "{found:?}");
     assert!(found.contains(&(made.clone(), "allergen")), "{found:?}");
@@ -297,12 +301,7 @@ fn the_lots_screens_allergen_filter_lists_only_carriers_and_a_batch_shows_its_yi
     // "eggs" alone also finds the EGGS item's lots; the filter finds only the carriers,
     // the dough made from them first.
     enter(&mut a, &p, "contains egg");
-    let found: Vec<(LotCode, &str)> = a
-        .lots
-        .results
-        .iter()
-        .map(|f| (f.lot.code.clone(), f.matched))
-        .collect();
+    let found = found(&a);
     assert_eq!(
         found,
         vec![(made.clone(), "allergen"), (eggs.clone(), "allergen")],
