@@ -693,8 +693,8 @@ impl App {
         self.process(out, station)
     }
 
-    /// Take in the results of work done off the input loop (labels being printed);
-    /// whether the screen changed.
+    /// Take in the results of work done off the input loop (labels being printed, exports,
+    /// the FDA form's KDE check); whether the screen changed.
     pub fn poll_background(&mut self) -> bool {
         let labels = super::labels::poll(self);
         super::exports::poll(self) | labels
@@ -702,7 +702,7 @@ impl App {
 
     /// Whether work off the input loop is under way, so the loop should wake soon.
     pub fn background_busy(&self) -> bool {
-        self.labels.busy() || self.exports.busy()
+        self.labels.busy() || self.exports.busy() || self.exports.checking()
     }
 
     pub fn render(&self, frame: &mut Frame) {

@@ -15,6 +15,7 @@
 use super::App;
 use super::draw::{self, put};
 use super::form::{Candidate, Field, Form, Slot};
+use super::kde_check::{CheckWork, Checked, Panel, scope_of};
 use super::keymap::{Action, Layer, ScreenId};
 use super::queue::{Outcome, Status};
 use super::screens::trace::Stage as TraceStage;
@@ -352,9 +353,9 @@ pub struct Dialog {
     pub shown: bool,
     /// Esc asked the running export to stop; the worker stops at its next step.
     pub cancelling: bool,
-    /// The FDA form's KDE check, as found when it opened (`kde_check`); none for other
-    /// exports.
-    pub kde_check: Option<crate::kde_check::KdeCheck>,
+    /// The FDA form's KDE check: the lot it is for and, once its worker has said, what
+    /// it found (`kde_check`); none for other exports.
+    pub kde_check: Option<crate::kde_check::Panel>,
 }
 
 impl Dialog {
@@ -372,7 +373,8 @@ impl Dialog {
     }
 }
 
-/// The app's exports: the dialog, the job waiting for a worker, the running one.
+/// The app's exports: the dialog, the job waiting for a worker, the running one; and the
+/// FDA form's KDE check, which has a worker of its own.
 pub struct Exports {
     pub dialog: Option<Dialog>,
     /// Where new files go unless a path says otherwise: the current folder, or the home
@@ -381,6 +383,12 @@ pub struct Exports {
     pending: Option<Work>,
     rx: Option<mpsc::Receiver<Msg>>,
     stop: Arc<AtomicBool>,
+    /// The KDE check waiting for a worker thread.
+    check_pending: Option<CheckWork>,
+    /// Where the check the panel waits for will answer; replaced when the lot changes,
+    /// so that an older check's answer is never taken for the new lot's.
+    check_rx: Option<mpsc::Receiver<Checked>>,
+    check_stop: Arc<AtomicBool>,
 }
 
 impl Default for Exports {
@@ -391,6 +399,9 @@ impl Default for Exports {
             pending: None,
             rx: None,
             stop: Arc::new(AtomicBool::new(false)),
+            check_pending: None,
+            check_rx: None,
+            check_stop: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -439,18 +450,51 @@ impl Exports {
         self.rx.is_some() || self.pending.is_some()
     }
 
+    /// The FDA form's KDE check is under way (the loop then wakes often for its result).
+    /// Unlike an export it neither holds up quitting nor a next export.
+    pub fn checking(&self) -> bool {
+        self.check_rx.is_some() || self.check_pending.is_some()
+    }
+
+    /// The KDE check waiting for a worker thread, with its channel back to the app.
+    pub fn take_check(&mut self) -> Option<CheckWork> {
+        self.check_pending.take()
+    }
+
+    /// Check the KDEs of `scope` for the panel; a check still running for another scope
+    /// is dropped (it stops at its next read, and its answer goes nowhere).
+    fn start_check(&mut self, scope: Option<String>) {
+        self.drop_check();
+        let (work, rx, stop) = CheckWork::new(scope);
+        self.check_pending = Some(work);
+        self.check_rx = Some(rx);
+        self.check_stop = stop;
+    }
+
+    /// No check is wanted any more: the form closed, its export started, or the app is
+    /// leaving.
+    pub fn drop_check(&mut self) {
+        self.check_stop.store(true, Ordering::Relaxed);
+        self.check_pending = None;
+        self.check_rx = None;
+    }
+
     /// The checked job waiting for a worker thread, with its channel back to the app.
     pub fn take_pending(&mut self) -> Option<Work> {
         self.pending.take()
     }
 
-    /// The app is closing, or the user cancels: a running export stops at its next step,
-    /// before it writes (or removing what it had begun).
+    /// The app is closing: a running export stops at its next step, before it writes
+    /// (or removing what it had begun), and a KDE check at its next read.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.check_stop.store(true, Ordering::Relaxed);
     }
 
     fn start(&mut self, job: Job) {
+        // The check was for the form, which the progress now replaces: its answer would
+        // not be seen, and its reading would only slow the export's own.
+        self.drop_check();
         let (tx, rx) = mpsc::channel();
         self.rx = Some(rx);
         // Each export its own flag: cancelling one never stops the next.
@@ -547,10 +591,15 @@ pub fn open_fda(app: &mut App, station: &dyn Station) -> Outcome {
     if root.is_some() {
         form.focus_field("file");
     }
-    // What the file would have blank, said before it is written.
+    // What the file would have blank, said before it is written: checked on a worker,
+    // since on a large plant it takes seconds; the form is usable meanwhile.
     let mut dialog = Dialog::new(What::Fda, form);
-    dialog.kde_check = Some(crate::kde_check::check(station, root.as_deref()));
+    dialog.kde_check = Some(Panel {
+        scope: root.clone(),
+        found: None,
+    });
     app.exports.dialog = Some(dialog);
+    app.exports.start_check(root.clone());
     Outcome::changed().status(Status::info(match root {
         Some(l) => format!(
             "Export for FDA: lot {l}'s whole trace, both ways; check the file name and press Enter"
@@ -623,6 +672,37 @@ pub fn action(app: &mut App, a: Action, station: &dyn Station) -> Outcome {
 
 /// A form action (typing, Enter, Esc…) while the dialog is shown.
 pub fn form_action(app: &mut App, fa: FormAction, station: &dyn Station) -> Outcome {
+    let out = dialog_action(app, fa, station);
+    follow_lot(app);
+    out
+}
+
+/// The KDE check follows the Lot field: once the cursor has left it holding another lot
+/// than the one checked, that lot is checked (and the older check dropped). While the
+/// cursor is in it the panel says the check waits for it, rather than show the last
+/// lot's gaps as if they were the new one's.
+fn follow_lot(app: &mut App) {
+    let Some(d) = app.exports.dialog.as_mut() else {
+        app.exports.drop_check();
+        return;
+    };
+    if d.stage != Stage::Form {
+        return;
+    }
+    let Some(panel) = d.kde_check.as_mut() else {
+        return;
+    };
+    let typed = scope_of(d.form.value("lot"));
+    let in_lot = d.form.focused().is_some_and(|f| f.name == "lot");
+    if in_lot || typed == panel.scope {
+        return;
+    }
+    panel.scope = typed.clone();
+    panel.found = None;
+    app.exports.start_check(typed);
+}
+
+fn dialog_action(app: &mut App, fa: FormAction, station: &dyn Station) -> Outcome {
     let Some(d) = app.exports.dialog.as_mut() else {
         return Outcome::none();
     };
@@ -943,8 +1023,46 @@ fn kde_job(form: &Form, shipment: u64) -> Result<Job, Refused<StationError>> {
     })
 }
 
-/// Take in what the worker sent; whether the screen changed.
+/// Take in what the workers sent (the export's, the KDE check's); whether the screen
+/// changed.
 pub fn poll(app: &mut App) -> bool {
+    let checked = poll_check(app);
+    poll_export(app) | checked
+}
+
+/// The KDE check's answer, into the panel when it is for the lot the panel shows.
+fn poll_check(app: &mut App) -> bool {
+    let Some(rx) = app.exports.check_rx.as_ref() else {
+        return false;
+    };
+    let answer = match rx.try_recv() {
+        Ok(a) => Some(a),
+        Err(mpsc::TryRecvError::Empty) => return false,
+        // The worker ended without a word: it panicked.
+        Err(mpsc::TryRecvError::Disconnected) => None,
+    };
+    app.exports.check_rx = None;
+    let Some(panel) = app
+        .exports
+        .dialog
+        .as_mut()
+        .filter(|d| d.stage == Stage::Form)
+        .and_then(|d| d.kde_check.as_mut())
+        .filter(|p| p.found.is_none())
+    else {
+        return false;
+    };
+    match answer {
+        Some(a) if a.scope == panel.scope => panel.found = Some(a.check),
+        // Only the current check's channel is listened to, so this is a safeguard.
+        Some(_) => return false,
+        None => panel.found = Some(crate::kde_check::lost()),
+    }
+    true
+}
+
+/// The export's progress and result.
+fn poll_export(app: &mut App) -> bool {
     let Some(rx) = app.exports.rx.as_ref() else {
         return false;
     };
@@ -1096,6 +1214,41 @@ pub fn bar(fraction: f64, w: usize, ascii: bool) -> String {
     s
 }
 
+/// The KDE check's lines in the FDA form, each with its style.
+fn panel_lines(panel: &Panel, form: &Form, ui: &Ui) -> Vec<(String, ratatui::style::Style)> {
+    let t = ui.theme;
+    if scope_of(form.value("lot")) != panel.scope {
+        // Checked again once the cursor leaves the field (`follow_lot`).
+        let text = if ui.compact {
+            "KDE check: once you leave Lot"
+        } else {
+            "KDE check: for the lot typed, once you leave the Lot field."
+        };
+        return vec![(text.into(), t.dim)];
+    }
+    let Some(check) = &panel.found else {
+        let text = if ui.compact {
+            "KDE check: checking…"
+        } else {
+            "KDE check: checking… (the form can be filled in meanwhile)"
+        };
+        return vec![(text.into(), t.dim)];
+    };
+    let style = if check.failed {
+        t.error
+    } else if check.complete {
+        t.ok
+    } else {
+        t.warn
+    };
+    let shown: &[String] = if ui.compact {
+        std::slice::from_ref(&check.short)
+    } else {
+        &check.lines
+    };
+    shown.iter().map(|l| (l.clone(), style)).collect()
+}
+
 /// Draw the dialog over `area` (the body); the cursor position when a field has it.
 pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Position> {
     let t = ui.theme;
@@ -1129,15 +1282,9 @@ pub fn render(d: &Dialog, buf: &mut Buffer, area: Rect, ui: &Ui) -> Option<Posit
                 (What::Mock { .. }, true) => "Leave one empty to skip it.",
             };
             // The KDE check first: on a handheld its short line is what fits.
-            if let Some(check) = &d.kde_check {
-                let style = if check.complete { t.ok } else { t.warn };
-                let shown: &[String] = if ui.compact {
-                    std::slice::from_ref(&check.short)
-                } else {
-                    &check.lines
-                };
-                for line in shown {
-                    for l in wrap(line, inner_w) {
+            if let Some(panel) = &d.kde_check {
+                for (line, style) in panel_lines(panel, &d.form, ui) {
+                    for l in wrap(&line, inner_w) {
                         lines.push((l, style));
                     }
                 }

@@ -1,9 +1,16 @@
 //! The FDA export form's KDE check: before anything is sent, what the spreadsheet would
 //! have blank for the foods on the Food Traceability List in scope (`fsma::missing`), each
 //! with the screen that fills it, in the app's words.
+//!
+//! On a large plant the check reads every event of the listed foods, which takes seconds:
+//! it runs on a worker thread (`CheckWork::run`, spawned by the app loop as the exports
+//! are), and the form shows "checking…" until its result comes back through a channel.
 
 use lotline_export::fsma::{self, Fill, Gap, Gaps};
-use lotline_station::Station;
+use lotline_station::{ErrorKind, Reply, Request, Station, StationError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 /// How many gaps the panel names one by one; the rest are counted.
 const SHOWN: usize = 2;
@@ -54,6 +61,8 @@ pub struct KdeCheck {
     pub short: String,
     /// Every KDE is there.
     pub complete: bool,
+    /// The check could not be done (the database could not be read): `lines` say why.
+    pub failed: bool,
 }
 
 /// The check for the export form, for `lot` (its whole trace) or the whole plant.
@@ -65,11 +74,117 @@ pub fn check(station: &dyn Station, lot: Option<&str>) -> KdeCheck {
     };
     match fsma::missing(station, &req) {
         Ok(found) => summary(&found),
-        Err(e) => KdeCheck {
+        // About what was asked (no food on the list, no such lot): its own words.
+        Err(e) if e.kind == ErrorKind::Invalid => KdeCheck {
             lines: vec![format!("KDE check: {}", e.message)],
             short: "KDE check: not run".into(),
             complete: false,
+            failed: false,
         },
+        Err(e) => not_run(&e.message),
+    }
+}
+
+/// The panel when the check could not be done (the database could not be read, the
+/// server went away): why, and that the export does not depend on it.
+fn not_run(why: &str) -> KdeCheck {
+    KdeCheck {
+        lines: vec![
+            format!("KDE check could not run: {why}"),
+            "The export can still be written; close and open the form to check again.".into(),
+        ],
+        short: "KDE check: could not run".into(),
+        complete: false,
+        failed: true,
+    }
+}
+
+/// The scope a check is for: the Lot field's text as the export reads it (trimmed), or
+/// `None` for every food on the list.
+pub fn scope_of(lot_field: &str) -> Option<String> {
+    let t = lot_field.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// The FDA form's panel: the scope it is for, and what the check found there once the
+/// worker has said (`None` while it checks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Panel {
+    pub scope: Option<String>,
+    pub found: Option<KdeCheck>,
+}
+
+/// A finished check, with the scope it was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub scope: Option<String>,
+    pub check: KdeCheck,
+}
+
+/// What the app tells the panel when the worker ended without a word (it panicked).
+pub fn lost() -> KdeCheck {
+    not_run("the check stopped unexpectedly")
+}
+
+/// A check for one scope and the channel back to the app: what the app loop hands a
+/// worker thread.
+pub struct CheckWork {
+    pub scope: Option<String>,
+    tx: mpsc::Sender<Checked>,
+    /// Set when the check is no longer wanted (the form closed, the export started, the
+    /// lot changed, the app is closing).
+    stop: Arc<AtomicBool>,
+}
+
+impl CheckWork {
+    /// The work for `scope`, the app's end of its channel, and the flag that drops it.
+    pub fn new(scope: Option<String>) -> (CheckWork, mpsc::Receiver<Checked>, Arc<AtomicBool>) {
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let work = CheckWork {
+            scope,
+            tx,
+            stop: stop.clone(),
+        };
+        (work, rx, stop)
+    }
+
+    /// Run the check against `st` and send what it found, unless it was dropped meanwhile.
+    pub fn run(self, st: &dyn Station) {
+        let guarded = UntilStopped {
+            st,
+            stop: &self.stop,
+        };
+        let check = check(&guarded, self.scope.as_deref());
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        // The app may have closed the form or quit meanwhile; then nobody is listening.
+        let _ = self.tx.send(Checked {
+            scope: self.scope,
+            check,
+        });
+    }
+}
+
+/// The station as a check sees it: once the check is dropped every further call fails
+/// at once, so a check nobody waits for ends at its next call instead of reading on (and
+/// the app, which waits for its threads when it quits, is not held up by it).
+struct UntilStopped<'a> {
+    st: &'a dyn Station,
+    stop: &'a AtomicBool,
+}
+
+impl Station for UntilStopped<'_> {
+    fn call(&self, request: Request) -> Result<Reply, StationError> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(StationError {
+                kind: ErrorKind::Unavailable,
+                field: None,
+                message: "the KDE check is no longer wanted".into(),
+            });
+        }
+        self.st.call(request)
     }
 }
 
@@ -83,6 +198,7 @@ fn summary(found: &Gaps) -> KdeCheck {
             )],
             short: "KDE check: every KDE is there".into(),
             complete: true,
+            failed: false,
         };
     }
     let events: std::collections::BTreeSet<u64> = found.gaps.iter().map(|g| g.event).collect();
@@ -99,6 +215,7 @@ fn summary(found: &Gaps) -> KdeCheck {
         lines,
         short: format!("KDEs missing: {}", found.gaps.len()),
         complete: false,
+        failed: false,
     }
 }
 

@@ -219,6 +219,9 @@ fn event_loop<'s>(
     }
     catch_hang_up();
     let ran = input_loop(terminal, station, &mut decoder, &mut app, scope);
+    // A KDE check nobody will see ends at its next read rather than hold up the way out
+    // (the scope waits for its threads); an export asked for goes on unless quit stopped it.
+    app.exports.drop_check();
     // However the loop ended — quit, hang-up, or a terminal that is gone (reads and
     // writes fail once the SSH session dropped) — what was typed goes to the station.
     app.keep_drafts(Instant::now(), true, station);
@@ -241,6 +244,10 @@ fn input_loop<'s>(
     loop {
         // An export the user asked for: off the input loop, so the app never freezes.
         if let Some(work) = app.exports.take_pending() {
+            scope.spawn(move || work.run(station));
+        }
+        // The FDA form's KDE check, likewise: seconds of reading on a large plant.
+        if let Some(work) = app.exports.take_check() {
             scope.spawn(move || work.run(station));
         }
         dirty |= app.poll_background();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const FULL: (u16, u16) = (80, 24);
 const COMPACT: (u16, u16) = (40, 16);
 
-fn status(a: &App) -> String {
+pub(super) fn status(a: &App) -> String {
     a.status
         .as_ref()
         .map(|s| s.text.clone())
@@ -27,12 +27,12 @@ fn ship_typed(a: &mut App, p: &Plant, lot: &str, qty: &str) {
     }
 }
 
-fn stage(a: &App) -> Stage {
+pub(super) fn stage(a: &App) -> Stage {
     a.exports.dialog.as_ref().expect("dialog").stage.clone()
 }
 
 /// The app on the Trace screen with the good eggs' trace loaded, new files going to `dir`.
-fn on_eggs_trace(p: &Plant, dir: &Path) -> App {
+pub(super) fn on_eggs_trace(p: &Plant, dir: &Path) -> App {
     let mut a = app(p);
     a.exports.dir = Some(dir.to_path_buf());
     let out = Outcome::changed().with(InternalEvent::OpenTrace(p.eggs.clone()));
@@ -40,14 +40,29 @@ fn on_eggs_trace(p: &Plant, dir: &Path) -> App {
     a
 }
 
+/// Let the FDA form's KDE check run on a worker thread against `st`, as the app loop
+/// does, and poll as the loop does until its answer is in (or a deadline passes).
+pub(super) fn check_done(a: &mut App, st: &(dyn lotline_station::Station + Sync)) {
+    let work = a.exports.take_check().expect("a KDE check for the worker");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    std::thread::scope(|s| {
+        s.spawn(|| work.run(st));
+        while a.exports.checking() && std::time::Instant::now() < deadline {
+            a.poll_background();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    });
+    assert!(!a.exports.checking(), "the KDE check answered in time");
+}
+
 /// Run the job the app handed over on this thread (deterministic), then take its messages.
-fn run_here(a: &mut App, p: &Plant) {
+pub(super) fn run_here(a: &mut App, p: &Plant) {
     let work = a.exports.take_pending().expect("a job for the worker");
     work.run(&p.st);
     a.poll_background();
 }
 
-fn field_value(a: &App, name: &str) -> String {
+pub(super) fn field_value(a: &App, name: &str) -> String {
     a.exports
         .dialog
         .as_ref()
@@ -58,7 +73,7 @@ fn field_value(a: &App, name: &str) -> String {
 }
 
 /// Give the plant a phone (the FDA form's contact is offered from it).
-fn set_phone(p: &Plant, phone: &str) {
+pub(super) fn set_phone(p: &Plant, phone: &str) {
     let mut plant = p.st.plant().unwrap();
     plant.location.phone = phone.into();
     p.st.set_plant(plant).unwrap();
@@ -75,7 +90,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 }
 
 /// Replace the focused field's text.
-fn retype(a: &mut App, p: &Plant, text: &str) {
+pub(super) fn retype(a: &mut App, p: &Plant, text: &str) {
     keys(a, p, [Input::ctrl('u')]);
     typed(a, p, text);
 }
@@ -216,6 +231,7 @@ fn the_date_range_form_from_the_menu_refuses_bad_input_and_writes_nothing_for_no
     assert_eq!(a.exports.dialog.as_ref().unwrap().what, What::Fda);
     assert_eq!(field_value(&a, "lot"), "");
     assert_eq!(field_value(&a, "foods"), "ftl");
+    check_done(&mut a, &p.st);
     snap("export_form_dates", &a, FULL);
     snap("export_form_dates", &a, COMPACT);
     // A reversed range is refused in the form, naming From; nothing starts.
@@ -328,6 +344,7 @@ fn snapshots_of_the_dialogs() {
     set_phone(&p, "+1 555 0100");
     let mut a = on_eggs_trace(&p, Path::new("/srv/qa"));
     typed(&mut a, &p, "F");
+    check_done(&mut a, &p.st);
     snap("export_form_root", &a, FULL);
     snap("export_form_root", &a, COMPACT);
     keys(&mut a, &p, [Input::code(KeyCode::Enter)]);

@@ -7,6 +7,7 @@ mod exports;
 mod field_order;
 mod full_disk;
 mod fuzz;
+mod kde_check;
 mod labels;
 mod live;
 mod master;
