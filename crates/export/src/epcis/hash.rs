@@ -396,7 +396,13 @@ fn in_order(list: &mut Vec<Py>, order: &[Order]) -> String {
 /// Fields of a nested element in a namespace ending in `/`: hashed after the element's
 /// ordered parts. Never at the top of an event.
 fn user_extensions(list: &mut Vec<Py>) -> Vec<Py> {
+    let is_ext = |c: &Py| {
+        c.name()
+            .is_some_and(|n| n.contains('{') && n.contains("/}"))
+    };
+    // Most elements have none: nothing to split off, and no list rebuilt to find that out.
     if list.len() <= 1
+        || !list.iter().any(is_ext)
         || list.iter().any(|c| {
             c.name()
                 .is_some_and(|n| n.contains("eventTime") || n.contains("action"))
@@ -404,10 +410,7 @@ fn user_extensions(list: &mut Vec<Py>) -> Vec<Py> {
     {
         return Vec::new();
     }
-    let (ext, rest): (Vec<Py>, Vec<Py>) = std::mem::take(list).into_iter().partition(|c| {
-        c.name()
-            .is_some_and(|n| n.contains('{') && n.contains("/}"))
-    });
+    let (ext, rest): (Vec<Py>, Vec<Py>) = std::mem::take(list).into_iter().partition(is_ext);
     *list = rest;
     ext
 }
