@@ -826,3 +826,161 @@ fn a_receipt_in_pounds_travels_as_received_with_its_kdes() {
     assert_eq!(party["gln"], "0614141000012");
     assert_eq!(party["name"], "Valley Distributors");
 }
+
+/// Each event's reference documents and the reason it has none, by what it is and the
+/// lots it names: what a partner is told of its paperwork.
+fn paperwork(doc: &Value) -> Vec<(String, Value, Value, Value)> {
+    let mut out: Vec<_> = doc["epcisBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["bizStep"].as_str().unwrap().to_string(),
+                e["lotline:lots"].clone(),
+                e["bizTransactionList"].clone(),
+                e["lotline:noReferenceReason"].clone(),
+            )
+        })
+        .collect();
+    out.sort_by_key(|(step, lots, ..)| format!("{step} {lots}"));
+    out
+}
+
+#[test]
+fn every_reference_document_travels_and_an_import_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let plant = Db::at(dir.path(), "plant.redb");
+    for args in [
+        "--create item add EGGS --name Eggs --unit dozen --ftl",
+        "item add CUSTARD --name Custard --unit case --kind finished --ftl",
+        "party add FARM --name Farm --role supplier",
+        "party add SHOP --name Shop --role customer",
+    ] {
+        plant.ok(&args.split(' ').collect::<Vec<_>>());
+    }
+    let eggs = |lot: &str, qty: &str, docs: &[&str]| {
+        let mut a = vec![
+            "receive",
+            "--item",
+            "EGGS",
+            "--supplier",
+            "FARM",
+            "--supplier-lot",
+            lot,
+            "--qty",
+            qty,
+        ];
+        a.extend_from_slice(docs);
+        plant.ok(&a).trim().to_string()
+    };
+    let both = eggs("SU-1", "30", &["--ref", "BOL:4471", "--ref", "PO:88123"]);
+    let none = eggs(
+        "SU-2",
+        "10",
+        &["--no-ref-reason", "driver brought no paperwork"],
+    );
+    let custard = plant
+        .ok(&[
+            "produce",
+            "--item",
+            "CUSTARD",
+            "--qty",
+            "12",
+            "--input",
+            &format!("{both}=20"),
+            "--input",
+            &format!("{none}=5"),
+            "--ref",
+            "WO:2211",
+            "--ref",
+            "QA:7",
+        ])
+        .trim()
+        .to_string();
+    plant.ok(&[
+        "ship",
+        "--customer",
+        "SHOP",
+        "--lot",
+        &format!("{custard}=10"),
+        "--ref",
+        "INV:5521",
+        "--ref",
+        "BOL:5522",
+    ]);
+
+    let doc: Value = serde_json::from_str(&plant.ok(&["epcis", "export"])).unwrap();
+    assert_valid(&validator(), &doc, "an export with two documents an event");
+    // The plant was given neither name nor GLN: its identifiers are under its default name.
+    let bt = |ty: &str, doc: &str| {
+        serde_json::json!({
+            "type": ty,
+            "bizTransaction": format!("https://lotline.example/id/unnamed-plant/doc/{doc}"),
+        })
+    };
+    let lots = |codes: &[&str]| serde_json::json!(codes);
+    // Each event's own document first, then its second; types as for the first.
+    assert_eq!(
+        paperwork(&doc),
+        vec![
+            (
+                "creating_class_instance".to_string(),
+                lots(&[&both, &none, &custard]),
+                serde_json::json!([
+                    bt("prodorder", "WO/2211"),
+                    bt("https://lotline.example/epcis/ns#document", "QA/7")
+                ]),
+                Value::Null,
+            ),
+            (
+                "receiving".to_string(),
+                lots(&[&both]),
+                serde_json::json!([bt("bol", "BOL/4471"), bt("po", "PO/88123")]),
+                Value::Null,
+            ),
+            (
+                "receiving".to_string(),
+                lots(&[&none]),
+                Value::Null,
+                serde_json::json!("driver brought no paperwork"),
+            ),
+            (
+                "shipping".to_string(),
+                lots(&[&custard]),
+                serde_json::json!([bt("inv", "INV/5521"), bt("bol", "BOL/5522")]),
+                Value::Null,
+            ),
+        ]
+    );
+    // The event hash sorts the list: the same documents the other way round are the same
+    // event, with the eventID the export gave it.
+    let ship = doc["epcisBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["bizStep"] == "shipping")
+        .unwrap();
+    let mut turned = ship.clone();
+    turned["bizTransactionList"]
+        .as_array_mut()
+        .unwrap()
+        .reverse();
+    assert_ne!(&turned, ship);
+    let prefixes = [("lotline", lotline_export::epcis::NS)];
+    assert_eq!(
+        lotline_export::epcis::hash::event_hash(&turned, &prefixes),
+        ship["eventID"].as_str().unwrap()
+    );
+
+    // Imported into an empty database, every document and the reason are kept: the
+    // office's export tells a partner what the plant's did.
+    let path = dir.path().join("plant.jsonld");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let office = Db::at(dir.path(), "office.redb");
+    let out = office.ok(&["epcis", "import", path.to_str().unwrap()]);
+    assert!(out.contains("imported 4 events"), "{out}");
+    let again: Value = serde_json::from_str(&office.ok(&["epcis", "export"])).unwrap();
+    assert_eq!(paperwork(&again), paperwork(&doc));
+    assert!(office.ok(&["check"]).contains("all consistent"));
+}

@@ -348,6 +348,19 @@ fn event_ids_are_the_standard_event_hash_as_gs1s_reference_gives_it() {
         .collect();
     assert_eq!(golden.len(), events(&doc).len());
     assert!(golden.len() >= 6, "every kind of event: {golden:#?}");
+    // Events with two reference documents (a list the hash sorts) and the reason for none.
+    for step in ["receiving", "creating_class_instance", "shipping"] {
+        assert!(
+            events(&doc).iter().any(|e| e["bizStep"] == step
+                && e["bizTransactionList"].as_array().map(Vec::len) == Some(2)),
+            "a {step} event with two documents"
+        );
+    }
+    assert!(
+        events(&doc)
+            .iter()
+            .any(|e| e["lotline:noReferenceReason"].is_string())
+    );
     // lotline's implementation gives what GS1's gave, and is what the export wrote.
     assert_eq!(our_hashes(&doc), golden);
     let written: Vec<&str> = events(&doc)

@@ -476,6 +476,28 @@ impl ImportEvent {
             check_text(l, "bizLocation", EVENT_FIELD_MAX)?;
         }
         check_ref(&self.reference, "bizTransaction")?;
+        check_ref(&self.documents.second, "bizTransaction")?;
+        // The same rules as a form's, named as the document names the fields.
+        self.documents
+            .check_with(self.reference.as_ref())
+            .map_err(|e| {
+                let field = if e.field == "ref" {
+                    "bizTransaction"
+                } else {
+                    "lotline:noReferenceReason"
+                };
+                Invalid::new(field, e.problem)
+            })?;
+        if matches!(
+            self.kind,
+            ImportKind::Adjust { .. } | ImportKind::Return { .. }
+        ) && !self.documents.is_empty()
+        {
+            return Err(Invalid::new(
+                "bizTransaction",
+                "a correction or return keeps one reference document at most and no reason for none; send only its first",
+            ));
+        }
         match &self.kind {
             ImportKind::Receive {
                 item,
@@ -639,6 +661,76 @@ mod tests {
         };
         let e = huge.check("ref").unwrap_err();
         assert!(e.problem.len() < 200, "{e}");
+    }
+
+    /// An imported event's documents meet a form's rules, named as the document names
+    /// them; only receipts, batches and shipments keep more than one.
+    #[test]
+    fn an_imported_events_documents_are_checked_as_a_forms() {
+        let r = |t: &str| Some(Reference::parse(t, "ref").unwrap());
+        let lot = LotCode::parse("R1", "lot").unwrap();
+        let ship = ImportKind::Ship {
+            customer: 0,
+            lines: vec![ImportLine {
+                lot: lot.clone(),
+                qty: Qty::from_units(1),
+                unit: crate::Unit::Kg,
+                partner: None,
+            }],
+        };
+        let ev = |reference, second, none_because: Option<&str>, kind| ImportEvent {
+            event_id: "e1".into(),
+            index: 0,
+            date: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            event_time: "2026-11-21T08:00:00Z".into(),
+            location: None,
+            reference,
+            documents: Documents {
+                second,
+                none_because: none_because.map(str::to_string),
+            },
+            kind,
+        };
+        let field = |e: ImportEvent| e.check(1, 1).map_err(|e| e.field);
+        assert_eq!(field(ev(r("BOL:1"), r("PO:2"), None, ship.clone())), Ok(()));
+        assert_eq!(
+            field(ev(None, None, Some("none came"), ship.clone())),
+            Ok(())
+        );
+        for (bad, at) in [
+            (ev(None, r("PO:2"), None, ship.clone()), "bizTransaction"),
+            (
+                ev(r("PO:2"), r("PO:2"), None, ship.clone()),
+                "bizTransaction",
+            ),
+            (
+                ev(r("BOL:1"), None, Some("none came"), ship.clone()),
+                "lotline:noReferenceReason",
+            ),
+            (
+                ev(None, None, Some(" none came"), ship.clone()),
+                "lotline:noReferenceReason",
+            ),
+            (
+                ev(None, None, Some("none\u{202e}came"), ship.clone()),
+                "lotline:noReferenceReason",
+            ),
+            (
+                ev(
+                    r("BOL:1"),
+                    r("PO:2"),
+                    None,
+                    ImportKind::Adjust {
+                        lot,
+                        delta: Qty::from_units(-1),
+                        reason: "spilt".into(),
+                    },
+                ),
+                "bizTransaction",
+            ),
+        ] {
+            assert_eq!(field(bad.clone()), Err(at.to_string()), "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! million events does not carry a million copies of its master data across the station.
 
 use super::{
-    Gln, Gtin, ItemCode, LotCode, NewItem, NewParty, PartyId, Qty, Quality, Reference, SupplierLot,
-    Unit,
+    Documents, Gln, Gtin, ItemCode, LotCode, NewItem, NewParty, PartyId, Qty, Quality, Reference,
+    SupplierLot, Unit,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,12 @@ pub struct ImportEvent {
     pub event_time: String,
     /// Where the source says it happened (`bizLocation`, else `readPoint`), as data.
     pub location: Option<String>,
+    /// The first business transaction the document names.
     pub reference: Option<Reference>,
+    /// The second (another system's document may name more; lotline keeps two, as FDA's
+    /// template has room for), or the reason lotline's own document gave for naming none
+    /// (`lotline:noReferenceReason`). Kept for receipts, batches and shipments.
+    pub documents: Documents,
     pub kind: ImportKind,
 }
 
@@ -179,6 +184,9 @@ pub struct EventPageRows {
     pub lots: Vec<super::Lot>,
     /// Where the next page starts (business date, event id), or `None` at the end.
     pub next: Option<(NaiveDate, u64)>,
+    /// By event id, the second reference document of events in `events`, or why one has
+    /// none (events with neither are not listed).
+    pub documents: Vec<(u64, Documents)>,
 }
 
 /// Plain-data helper: item and party references used by the mapper.

@@ -92,6 +92,15 @@ fn import_line(lot: &str) -> ImportLine {
 }
 
 fn import() -> EpcisImport {
+    let mut imp = import_of_every_kind();
+    // A receipt with a second document, and a shipment with none and the reason.
+    imp.events[0].documents.second = reference("PO:7");
+    imp.events[2].reference = None;
+    imp.events[2].documents.none_because = Some("sent on account".into());
+    imp
+}
+
+fn import_of_every_kind() -> EpcisImport {
     let event = |index: u32, kind: ImportKind| ImportEvent {
         event_id: format!("urn:uuid:{index}"),
         index,
@@ -99,6 +108,7 @@ fn import() -> EpcisImport {
         event_time: "2026-11-21T08:00:00Z".into(),
         location: Some("urn:epc:id:sgln:0614141.00001.0".into()),
         reference: reference("BOL:1"),
+        documents: Default::default(),
         kind,
     };
     EpcisImport {
@@ -444,6 +454,10 @@ fn cli_accepts_text(v: &str, key: &str, path: &[String]) -> Result<(), String> {
         // unmapped event's reason as the importer reports it (500).
         "reason" if inside("unmapped") => text(500),
         "reason" => text(200),
+        // `--no-ref-reason`, and an import's `lotline:noReferenceReason`.
+        "none_because" => required_text(v, key, REASON_MAX)
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "line" => required_text(v, key, 40)
             .map(drop)
             .map_err(|e| e.to_string()),
@@ -555,7 +569,7 @@ fn against_the_cli(c: &Command) -> Vec<String> {
 
 fn walk(v: &Value, key: &str, path: &mut Vec<String>, found: &mut Vec<String>) {
     match v {
-        Value::Object(o) if key == "reference" => {
+        Value::Object(o) if key == "reference" || key == "second" => {
             // A reference is the command line's `TYPE:NUMBER` parsed.
             let (kind, number) = (
                 o.get("kind").and_then(Value::as_str).unwrap_or_default(),

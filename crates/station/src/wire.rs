@@ -31,7 +31,9 @@ use std::time::{Duration, Instant};
 /// import names the lots it uses, and what it reports of them).
 /// 10: receipts, batches and shipments with a second reference document or the reason for
 /// none, and FDA records that carry them.
-pub const PROTOCOL: u32 = 10;
+/// 11: EPCIS export pages with the events' further documents, and imported events that
+/// carry a second reference document or the reason for none (`ImportEvent::documents`).
+pub const PROTOCOL: u32 = 11;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
@@ -416,7 +418,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x0a\x06dock-1"
+            b"\x0f\0\0\0lotline\x0b\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {
@@ -494,6 +496,15 @@ mod tests {
                 result: Ok(Reply::KdeRecords(lotline_domain::KdeRecords::default())),
             }),
             b"\x0b\0\0\0\x00\x07\x00\x1a\x00\x00\x00\x00\x00\x00\x00"
+        );
+        // An EPCIS export's page, empty: its fields in order (events, lots, where the next
+        // page starts, the events' further documents).
+        assert_eq!(
+            round(&ServerMsg::Reply {
+                id: 7,
+                result: Ok(Reply::EventPage(lotline_domain::EventPageRows::default())),
+            }),
+            b"\x08\0\0\0\x00\x07\x00\x19\x00\x00\x00\x00"
         );
     }
 

@@ -81,6 +81,21 @@ impl Store {
                 out.lots.push(decode(v.value(), "lots", id)?);
             }
         }
+        // Each event's second reference document, or why it has none: a partner is told
+        // every document the FDA sheet shows.
+        match r.open_table(EVENT_DOCUMENTS) {
+            Ok(t) => {
+                for e in &out.events {
+                    if let Some(v) = t.get(e.id)? {
+                        out.documents
+                            .push((e.id, decode(v.value(), "event_documents", &e.id)?));
+                    }
+                }
+            }
+            // A file nothing has written documents to yet.
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(out)
     }
 }
@@ -414,7 +429,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     date: ev.date,
                     expiry: *expiry,
                     reference: ev.reference.clone(),
-                    documents: imported_documents(ev.reference.as_ref()),
+                    documents: imported_documents(ev),
                     quality: quality.clone(),
                     tlc_source_ref: tlc_source_ref.clone(),
                 };
@@ -443,7 +458,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     date: ev.date,
                     line: line.clone(),
                     reference: ev.reference.clone(),
-                    documents: imported_documents(ev.reference.as_ref()),
+                    documents: imported_documents(ev),
                     expiry: *expiry,
                     inputs: lines,
                 };
@@ -470,7 +485,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     customer,
                     date: ev.date,
                     reference: ev.reference.clone(),
-                    documents: imported_documents(ev.reference.as_ref()),
+                    documents: imported_documents(ev),
                     lines: out,
                 };
                 self.tx.ship(s, stamp, today).map(|e| vec![e])
@@ -556,16 +571,16 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
     }
 }
 
-/// An imported event's further documents: when the partner's document names no reference
-/// document, that is the reason there is none (a food on the Food Traceability List is
-/// refused without one or a reason, and the import records what the partner recorded).
-fn imported_documents(reference: Option<&Reference>) -> Documents {
-    Documents {
-        second: None,
-        none_because: reference
-            .is_none()
-            .then(|| "recorded from an EPCIS document that names none".to_string()),
+/// An imported event's further documents: its second document, or the reason the
+/// partner's document gave for naming none; when it names none and gives no reason, that
+/// is the reason (a food on the Food Traceability List is refused without one or a
+/// reason, and the import records what the partner recorded).
+fn imported_documents(ev: &ImportEvent) -> Documents {
+    let mut docs = ev.documents.clone();
+    if ev.reference.is_none() && docs.none_because.is_none() {
+        docs.none_because = Some("recorded from an EPCIS document that names none".to_string());
     }
+    docs
 }
 
 impl Store {
@@ -632,6 +647,7 @@ mod tests {
             event_time: "2026-11-21T08:00:00+02:00".into(),
             location: Some("urn:epc:id:sgln:0614141.00777.0".into()),
             reference: None,
+            documents: Default::default(),
             kind,
         };
         let line = |lot: &str, qty| ImportLine {
@@ -729,6 +745,53 @@ mod tests {
         assert_eq!(s.stats().unwrap().events, 2);
     }
 
+    /// An imported event's second document and the reason another came with none are
+    /// kept beside the events, and the export's pages carry them.
+    #[test]
+    fn an_import_keeps_every_document_and_pages_carry_them() {
+        let (_d, s) = temp_store();
+        let r = |t: &str| Some(Reference::parse(t, "ref").unwrap());
+        let mut d = doc(false);
+        d.events.remove(1);
+        d.events[0].reference = r("BOL:4471");
+        d.events[0].documents.second = r("PO:88123");
+        d.events[1].documents.none_because = Some("sent on account".into());
+        let report = import(&s, d);
+        assert!(report.stored, "{report:?}");
+        let page = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, None, 10)
+            .unwrap();
+        let [receipt, shipment] = [0, 1].map(|i| page.events[i].id);
+        assert_eq!(page.events[0].reference, r("BOL:4471"));
+        assert_eq!(page.events[1].reference, None);
+        assert_eq!(
+            page.documents,
+            [
+                (
+                    receipt,
+                    Documents {
+                        second: r("PO:88123"),
+                        none_because: None,
+                    }
+                ),
+                (
+                    shipment,
+                    Documents {
+                        second: None,
+                        none_because: Some("sent on account".into()),
+                    }
+                ),
+            ]
+        );
+        // A page of chosen events carries only theirs.
+        let one = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, Some(&[shipment]), 10)
+            .unwrap();
+        assert_eq!(one.documents.len(), 1);
+        assert_eq!(one.documents[0].0, shipment);
+        assert!(s.check().unwrap().problems.is_empty());
+    }
+
     #[test]
     fn a_lot_code_already_here_is_reported_not_overwritten() {
         let (_d, s, [flour, ..]) = bakery();
@@ -807,6 +870,7 @@ mod tests {
             event_time: "2026-11-21T08:00:00Z".into(),
             location: None,
             reference: None,
+            documents: Default::default(),
             kind: ImportKind::Return {
                 customer: 1,
                 line: ImportLine {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the golden EPCIS event hashes that tests/it/epcis_partner.rs checks lotline's
 # own event hash against:
-#   plant.jsonld  lotline's export of a small plant with every kind of event EPCIS carries
+#   plant.jsonld  lotline's export of a small plant with every kind of event EPCIS carries,
+#                 events with two reference documents and one with the reason for none
 #                 (built here with the debug binary: `cargo build` first);
 #   hashes.txt    the eventID GS1's reference implementation of the CBV 2.0 event hash,
 #                 epcis-event-hash-generator (from PyPI), gives each of its events, in order.
@@ -33,8 +34,15 @@ if [ "${1:-}" != "--hashes" ]; then
     eggs=$(ll receive --item EGGS --supplier FARM --supplier-lot SU26301-2 --qty 30 --ref PO:88123 \
         --temp 4.0 --note 0123)
     flour=$(ll receive --item FLOUR --supplier MILL --supplier-lot M-77 --qty 50 --unit lb --ref BOL:4471)
+    # Two documents an event, and a listed food received without one and the reason why.
+    more=$(ll receive --item EGGS --supplier FARM --supplier-lot SU26302-1 --qty 12 \
+        --ref PO:88124 --ref BOL:4480)
+    ll receive --item EGGS --supplier FARM --supplier-lot SU26302-2 --qty 6 \
+        --no-ref-reason "driver brought no paperwork" >/dev/null
     bread=$(ll produce --item BREAD --qty 12.5 --input "$eggs=2.5" --input "$flour=10" --line L1 --ref QA:7)
+    ll produce --item BREAD --qty 2 --input "$more=2" --ref WO:2211 --ref QA:8 >/dev/null
     ship=$(ll ship --customer SHOP --lot "$bread=10" --ref INV:5521)
+    ll ship --customer SHOP --lot "$bread=1" --ref INV:5522 --ref BOL:9001 >/dev/null
     ll return --shipment "$ship" --lot "$bread" --qty 1 --reason "crushed cases" --ref RMA:9 >/dev/null
     ll adjust "$flour" --qty -0.5 --reason "spilt" >/dev/null
     ll epcis export --all --out "$tmp/plant.jsonld" 2>/dev/null

@@ -517,12 +517,21 @@ pub fn write(
             PAGE,
         )?;
         let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
+        let docs: HashMap<u64, &Documents> = page.documents.iter().map(|(e, d)| (*e, d)).collect();
         for ev in &page.events {
             let return_of = match &ev.kind {
                 EventKind::Return(r) => shipment_event_id(st, &ids, plan, &parties, r.shipment)?,
                 _ => None,
             };
-            let Some(v) = event_json(&ids, plan, &parties, &lots, ev, return_of) else {
+            let Some(v) = event_json(
+                &ids,
+                plan,
+                &parties,
+                &lots,
+                ev,
+                docs.get(&ev.id).copied(),
+                return_of,
+            ) else {
                 continue;
             };
             if written > 0 {
@@ -698,11 +707,16 @@ fn shipment_event_id(
 ) -> Result<Option<String>, ExportError> {
     let page = st.event_page(NaiveDate::MIN, NaiveDate::MAX, None, Some(vec![id]), 1)?;
     let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
+    let docs = page
+        .documents
+        .iter()
+        .find(|(e, _)| *e == id)
+        .map(|(_, d)| d);
     Ok(page
         .events
         .iter()
         .find(|e| e.id == id && matches!(e.kind, EventKind::Ship(_)))
-        .and_then(|ev| event_json(ids, plan, parties, &lots, ev, None))
+        .and_then(|ev| event_json(ids, plan, parties, &lots, ev, docs, None))
         .and_then(|v| v.get("eventID").and_then(Value::as_str).map(str::to_string)))
 }
 
@@ -715,6 +729,7 @@ fn event_json(
     parties: &HashMap<&PartyId, &Party>,
     lots: &HashMap<LotId, &Lot>,
     ev: &Event,
+    docs: Option<&Documents>,
     return_of: Option<String>,
 ) -> Option<Value> {
     // Our lot codes, one per quantity element in the order written (inputs, then the
@@ -896,8 +911,21 @@ fn event_json(
         }
         _ => return None,
     }
-    if let Some(r) = &ev.reference {
-        m.insert("bizTransactionList".into(), json!([ids.reference(r)]));
+    // Every reference document of the event, its own first: a partner gets the PO beside
+    // the bill of lading, as the FDA sheet shows both. The hash sorts the list, so the
+    // order written changes no eventID.
+    let refs = match docs {
+        Some(d) => d.all(ev.reference.as_ref()),
+        None => ev.reference.iter().collect(),
+    };
+    if !refs.is_empty() {
+        let list: Vec<Value> = refs.into_iter().map(|r| ids.reference(r)).collect();
+        m.insert("bizTransactionList".into(), Value::Array(list));
+    }
+    // A food on the Food Traceability List recorded without any document keeps why; the
+    // partner's records need it as much as ours (EPCIS has no field for it).
+    if let Some(why) = docs.and_then(|d| d.none_because.as_ref()) {
+        m.insert("lotline:noReferenceReason".into(), json!(why));
     }
     m.insert("lotline:lots".into(), json!(codes.into_inner()));
     let mut v = Value::Object(m);

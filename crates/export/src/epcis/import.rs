@@ -720,11 +720,7 @@ impl<'p> Mapper<'p> {
             .iter()
             .find_map(|k| o.get(*k)?.get("id")?.as_str())
             .map(|l| lotline_domain::text::escaped_within(&short(l), EVENT_FIELD_MAX));
-        let reference = o
-            .get("bizTransactionList")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(reference_of);
+        let (reference, documents) = self.references(o)?;
         let base = |kind: ImportKind, n: usize| ImportEvent {
             event_id: if n == 0 {
                 event_id.to_string()
@@ -736,6 +732,13 @@ impl<'p> Mapper<'p> {
             event_time: event_time.clone(),
             location: location.clone(),
             reference: reference.clone(),
+            // Only receipts, batches and shipments keep further documents here.
+            documents: match kind {
+                ImportKind::Receive { .. }
+                | ImportKind::Produce { .. }
+                | ImportKind::Ship { .. } => documents.clone(),
+                ImportKind::Adjust { .. } | ImportKind::Return { .. } => Documents::default(),
+            },
             kind,
         };
         // lotline's own lot codes, one per quantity element (inputs, then outputs).
@@ -949,6 +952,47 @@ impl<'p> Mapper<'p> {
             "" => Err("it has no type".into()),
             other => Err(format!("an event of type {}, which lotline does not know", short(other))),
         }
+    }
+
+    /// The event's reference documents: the first two distinct business transactions lotline
+    /// can read, in the document's order (a third and later are not kept: lotline keeps
+    /// two an event, as FDA's template has room for), and lotline's own reason for naming
+    /// none.
+    fn references(&self, o: &Map<String, Value>) -> Result<(Option<Reference>, Documents), String> {
+        let mut refs: Vec<Reference> = Vec::new();
+        for r in o
+            .get("bizTransactionList")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(reference_of)
+        {
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+            if refs.len() == 2 {
+                break;
+            }
+        }
+        let mut refs = refs.into_iter();
+        let first = refs.next();
+        let none_because = self
+            .ext_str(o, "noReferenceReason")
+            .map(|r| required_text(&r, "lotline:noReferenceReason", REASON_MAX))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        if let (Some(r), Some(_)) = (&first, &none_because) {
+            return Err(format!(
+                "it names reference document {r} and also gives lotline:noReferenceReason, the reason for having none; a document says one or the other"
+            ));
+        }
+        Ok((
+            first,
+            Documents {
+                second: refs.next(),
+                none_because,
+            },
+        ))
     }
 
     /// One quantity element as a lot line: the line, its item's index, and the lot code as

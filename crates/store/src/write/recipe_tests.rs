@@ -772,6 +772,7 @@ fn partner_batch(flour: &LotCode, pb: &LotCode) -> EpcisImport {
             event_time: "2026-11-21T08:00:00+02:00".into(),
             location: None,
             reference: None,
+            documents: Default::default(),
             kind: ImportKind::Produce {
                 item: 0,
                 output: line(&LotCode::parse("P-COOKIE-1", "lot").unwrap(), "30"),

@@ -62,6 +62,80 @@ fn a_partners_receiving_event_maps_to_a_receipt() {
     assert_eq!(item.new.unit, Unit::Kg);
 }
 
+/// Every business transaction of another system's event is read, in the document's order:
+/// the first two distinct ones lotline reads become the event's two reference documents.
+#[test]
+fn the_first_two_business_transactions_are_the_events_documents() {
+    let three = r#"[{"type": "urn:epcglobal:cbv:btt:desadv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:ASN-1"},
+        {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:ASN-1"},
+        {"type": "https://ref.gs1.org/cbv/BTT-po", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:88123"},
+        {"type": "inv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:5521"}]"#;
+    let doc = RECEIVING.replace(
+        r#"[{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:88123"}]"#,
+        three,
+    );
+    assert_ne!(doc, RECEIVING);
+    let p = read_str(&doc, &Options::default()).unwrap();
+    assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+    let ev = &p.import.events[0];
+    // The ASN named twice is one document; the invoice, third, is not kept.
+    assert_eq!(ev.reference.as_ref().unwrap().to_string(), "ASN:ASN-1");
+    assert_eq!(
+        ev.documents.second.as_ref().unwrap().to_string(),
+        "PO:88123"
+    );
+    assert_eq!(ev.documents.none_because, None);
+    p.import.check().unwrap();
+
+    // lotline's own reason for naming none comes back as the reason.
+    let none = RECEIVING
+        .replace(
+            r#""bizTransactionList": [{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000012:88123"}],"#,
+            "",
+        )
+        .replace(
+            r#""ll:tlc": "AB12""#,
+            r#""ll:tlc": "AB12", "ll:noReferenceReason": " driver brought none ""#,
+        );
+    let p = read_str(&none, &Options::default()).unwrap();
+    assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+    let ev = &p.import.events[0];
+    assert_eq!(ev.reference, None);
+    assert_eq!(
+        ev.documents,
+        Documents {
+            second: None,
+            none_because: Some("driver brought none".into()),
+        }
+    );
+    p.import.check().unwrap();
+
+    // A document named and a reason for having none contradict each other: reported.
+    let both = RECEIVING.replace(
+        r#""ll:tlc": "AB12""#,
+        r#""ll:tlc": "AB12", "ll:noReferenceReason": "none came""#,
+    );
+    let p = read_str(&both, &Options::default()).unwrap();
+    assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+    let u = &p.import.unmapped[0];
+    assert!(
+        u.reason.contains("PO:88123") && u.reason.contains("lotline:noReferenceReason"),
+        "{u:?}"
+    );
+    // So is a reason with a character no record may hold (`\u202e` in the JSON: a
+    // right-to-left override).
+    let evil = none.replace(" driver brought none ", "none\\u202e");
+    let p = read_str(&evil, &Options::default()).unwrap();
+    assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+    assert!(
+        p.import.unmapped[0]
+            .reason
+            .contains("lotline:noReferenceReason"),
+        "{:?}",
+        p.import.unmapped
+    );
+}
+
 #[test]
 fn a_receiving_event_with_disposition_returned_maps_to_a_customer_return() {
     let doc = RECEIVING
