@@ -518,27 +518,38 @@ pub fn write(
         )?;
         let lots: HashMap<LotId, &Lot> = page.lots.iter().map(|l| (l.id, l)).collect();
         let docs: HashMap<u64, &Documents> = page.documents.iter().map(|(e, d)| (*e, d)).collect();
-        for ev in &page.events {
-            let return_of = match &ev.kind {
-                EventKind::Return(r) => shipment_event_id(st, &ids, plan, &parties, r.shipment)?,
-                _ => None,
+        // The shipments returns point to are looked up first, one at a time (they ask
+        // the station); then the events are made and hashed on every core, in slices
+        // written in order as they come.
+        let return_of = page
+            .events
+            .iter()
+            .map(|ev| match &ev.kind {
+                EventKind::Return(r) => shipment_event_id(st, &ids, plan, &parties, r.shipment),
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let one = |i: usize| -> std::io::Result<Option<Vec<u8>>> {
+            let ev = &page.events[i];
+            let docs = docs.get(&ev.id).copied();
+            let Some(v) = event_json(&ids, plan, &parties, &lots, ev, docs, return_of[i].clone())
+            else {
+                return Ok(None);
             };
-            let Some(v) = event_json(
-                &ids,
-                plan,
-                &parties,
-                &lots,
-                ev,
-                docs.get(&ev.id).copied(),
-                return_of,
-            ) else {
-                continue;
-            };
-            if written > 0 {
-                out.write_all(b",\n")?;
+            let mut bytes = Vec::with_capacity(2048);
+            write_json(&mut bytes, &v)?;
+            Ok(Some(bytes))
+        };
+        for start in (0..page.events.len()).step_by(SLICE) {
+            let end = (start + SLICE).min(page.events.len());
+            for bytes in on_every_core(start..end, &one)? {
+                let Some(bytes) = bytes else { continue };
+                if written > 0 {
+                    out.write_all(b",\n")?;
+                }
+                out.write_all(&bytes)?;
+                written += 1;
             }
-            write_json(&mut *out, &v)?;
-            written += 1;
         }
         progress(written);
     }
@@ -577,6 +588,43 @@ pub fn write_file(
 /// (`domain::text::is_unsafe`: DEL, C1 controls, bidi and zero-width characters, which
 /// serde_json passes through) are `\uXXXX` escapes: the document means the same, and it
 /// is safe to print or view.
+/// Events made and hashed at once before they are written: enough to keep every core
+/// busy, few enough that a slice's JSON stays a few megabytes.
+const SLICE: usize = 512;
+
+/// `f` of every index in `range`, in order, the range split over the machine's cores
+/// (at most four): an event's hash costs several times its JSON, and a plant-year is
+/// hundreds of thousands of them.
+fn on_every_core<T: Send>(
+    range: std::ops::Range<usize>,
+    f: &(dyn Fn(usize) -> std::io::Result<T> + Sync),
+) -> std::io::Result<Vec<T>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let per = range.len().div_ceil(cores).max(1);
+    if cores == 1 || range.len() <= per {
+        return range.map(f).collect();
+    }
+    let starts: Vec<usize> = range.clone().step_by(per).collect();
+    std::thread::scope(|s| {
+        let parts: Vec<_> = starts
+            .iter()
+            .map(|&from| {
+                let to = (from + per).min(range.end);
+                s.spawn(move || (from..to).map(f).collect::<std::io::Result<Vec<T>>>())
+            })
+            .collect();
+        let mut all = Vec::with_capacity(range.len());
+        for part in parts {
+            // A panic on a worker is one here too, as it would have been done in line.
+            let part = part
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+            all.extend(part);
+        }
+        Ok(all)
+    })
+}
+
 fn write_json(out: &mut dyn Write, v: &Value) -> std::io::Result<()> {
     use serde::Serialize;
     let mut s = serde_json::Serializer::with_formatter(out, SafeJson);
@@ -936,6 +984,25 @@ fn event_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_split_over_the_cores_comes_back_in_order_and_stops_at_an_error() {
+        let square = |i: usize| -> std::io::Result<usize> { Ok(i * i) };
+        for n in [0, 1, 3, 511, 512, 1000] {
+            let got = on_every_core(7..7 + n, &square).unwrap();
+            let want: Vec<usize> = (7..7 + n).map(|i| i * i).collect();
+            assert_eq!(got, want, "{n}");
+        }
+        let failing = |i: usize| -> std::io::Result<usize> {
+            if i == 300 {
+                Err(std::io::Error::other("disk full"))
+            } else {
+                Ok(i)
+            }
+        };
+        let e = on_every_core(0..512, &failing).unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+    }
 
     #[test]
     fn unsafe_characters_are_escaped_and_mean_the_same() {
