@@ -346,7 +346,9 @@ fn the_docs_show_the_screens_as_they_are() {
         .map(|b| b.split("\n```").next().unwrap())
         .filter(|b| b.contains('┌'))
         .collect();
-    assert!(screens.len() >= 8, "README shows every screen");
+    // README shows a few screens (docs/tui.md, checked above, shows every one): each
+    // must still be the program's.
+    assert!(screens.len() >= 3, "README shows the app's main screens");
     for b in screens {
         assert!(
             snaps.iter().any(|s| s == b),
