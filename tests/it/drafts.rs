@@ -334,6 +334,40 @@ fn a_draft_sent_through_the_server_is_kept_in_the_file() {
     assert_eq!(kept(&p, DraftForm::Receive), Some(vec![1, 2, 3]));
 }
 
+/// The attacker: a floor user who connects under a new station name for every draft
+/// (the name is the client's to give). The server keeps their newest drafts up to the
+/// plant's bound and no more.
+#[test]
+fn a_user_inventing_station_names_cannot_make_the_server_keep_drafts_without_end() {
+    use lotline_station::{Command, Request, Station};
+    let p = served();
+    let names = lotline_domain::MAX_DRAFTS_PER_USER + 9;
+    for i in 0..names {
+        let r = lotline_station::remote::Remote::connect(&p.socket, &format!("made-up-{i:02}"))
+            .unwrap();
+        let sent = r.call(Request::Command(Command::SaveDraft(
+            lotline_domain::DraftSave {
+                form: DraftForm::Ship,
+                bytes: vec![7; 1024],
+                session: 0,
+            },
+        )));
+        assert!(sent.is_ok(), "{sent:?}");
+    }
+    let s = lotline_store::Store::open_read_only(&p.db).unwrap();
+    let now = chrono::Utc::now();
+    let kept = s.drafts_of(&me(), now, 744).unwrap();
+    assert_eq!(kept.len(), lotline_domain::MAX_DRAFTS_PER_USER);
+    // The newest is among them; the first names' are gone.
+    let last = format!("made-up-{:02}", names - 1);
+    assert!(kept.iter().any(|d| d.stamp.station == last));
+    assert!(
+        s.draft(&me(), "made-up-00", DraftForm::Ship)
+            .unwrap()
+            .is_none()
+    );
+}
+
 /// The plant's draft hours: shown, changed within bounds, kept for the audit.
 #[test]
 fn the_plant_says_how_long_drafts_are_kept() {

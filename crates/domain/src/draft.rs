@@ -124,6 +124,12 @@ pub struct LastSaved {
     pub lots: Vec<Lot>,
 }
 
+/// Drafts kept for one user at once, over every station and form: four forms at four
+/// stations. A station name is the client's to choose, so without this one user could make
+/// the plant keep a draft under every name they cared to connect with; past it, saving a
+/// new one lets the user's oldest go (the newest typing is the one to keep).
+pub const MAX_DRAFTS_PER_USER: usize = 16;
+
 /// Is a draft stamped `at` past its time at `now`?
 pub fn draft_expired(at: DateTime<Utc>, now: DateTime<Utc>, hours: u16) -> bool {
     now.signed_duration_since(at) > chrono::Duration::hours(i64::from(hours))

@@ -321,6 +321,44 @@ mod tests {
         drop(dir);
     }
 
+    /// The attacker: one user connecting under a new station name for every draft. The
+    /// plant keeps their newest sixteen and nobody else's go.
+    #[test]
+    fn one_user_under_many_station_names_keeps_only_their_newest_drafts() {
+        let (_dir, s) = plant();
+        let mut core = core_at(s, "2026-11-21T10:59:00Z");
+        let bo = Caller::new("bo", vec![], "hh-1");
+        save(&core, &bo, DraftForm::Receive, b"bo's").unwrap();
+        for i in 0..40 {
+            core = core_at(core.into_store(), &format!("2026-11-21T11:00:{i:02}Z"));
+            let ana = Caller::new("ana", vec![], format!("name-{i:02}"));
+            save(&core, &ana, DraftForm::Receive, format!("{i}").as_bytes()).unwrap();
+        }
+        let at = |i: usize| format!("name-{i:02}");
+        let kept = core
+            .store()
+            .drafts_of("ana", core.now(), DEFAULT_DRAFT_HOURS)
+            .unwrap();
+        let stations: Vec<&str> = kept.iter().map(|d| d.stamp.station.as_str()).collect();
+        let newest: Vec<String> = (40 - MAX_DRAFTS_PER_USER..40).rev().map(at).collect();
+        assert_eq!(stations, newest);
+        // Saving again over one kept draft lets none of the others go.
+        let ana = Caller::new("ana", vec![], at(30));
+        save(&core, &ana, DraftForm::Receive, b"again").unwrap();
+        let kept = core
+            .store()
+            .drafts_of("ana", core.now(), DEFAULT_DRAFT_HOURS)
+            .unwrap();
+        assert_eq!(kept.len(), MAX_DRAFTS_PER_USER);
+        // Another user's draft is untouched.
+        assert!(
+            core.store()
+                .draft("bo", "hh-1", DraftForm::Receive)
+                .unwrap()
+                .is_some()
+        );
+    }
+
     #[test]
     fn a_draft_names_no_lot_and_makes_no_event() {
         let (_dir, s) = plant();

@@ -12,7 +12,8 @@ use redb::ReadableTable;
 
 impl Tx<'_> {
     /// Keep `d` as the stamp's user's draft of its form at the stamp's station, over the
-    /// one there was; drafts of anyone's older than `hours` go.
+    /// one there was; drafts of anyone's older than `hours` go, and so do the user's
+    /// oldest past [`MAX_DRAFTS_PER_USER`].
     pub(super) fn save_draft(
         &mut self,
         d: DraftSave,
@@ -21,16 +22,29 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         st.validate()?;
         let mut t = self.w.open_table(DRAFTS)?;
+        let key = (st.operator.as_str(), st.station.as_str(), d.form.number());
         let mut old: Vec<(String, String, u8)> = Vec::new();
+        // The user's other drafts that stay, with when each was last sent.
+        let mut theirs: Vec<(chrono::DateTime<chrono::Utc>, (String, String, u8))> = Vec::new();
         for e in t.iter()? {
             let (k, v) = e?;
             let (user, station, form) = k.value();
             let keep: Result<Draft, _> = decode(v.value(), "drafts", &user);
             // A draft this lotline cannot read is of no use to anyone: it goes too.
-            if keep.is_ok_and(|k| !draft_expired(k.stamp.at, st.at, hours)) {
-                continue;
+            match keep {
+                Ok(k) if !draft_expired(k.stamp.at, st.at, hours) => {
+                    if user == key.0 && (station, form) != (key.1, key.2) {
+                        theirs.push((k.stamp.at, (user.to_string(), station.to_string(), form)));
+                    }
+                }
+                _ => old.push((user.to_string(), station.to_string(), form)),
             }
-            old.push((user.to_string(), station.to_string(), form));
+        }
+        // Room for this one among the user's newest.
+        if theirs.len() >= MAX_DRAFTS_PER_USER {
+            theirs.sort();
+            let over = theirs.len() + 1 - MAX_DRAFTS_PER_USER;
+            old.extend(theirs.into_iter().take(over).map(|(_, k)| k));
         }
         for (u, s, f) in &old {
             t.remove((u.as_str(), s.as_str(), *f))?;
@@ -41,10 +55,7 @@ impl Tx<'_> {
             session: d.session,
             bytes: d.bytes,
         };
-        t.insert(
-            (st.operator.as_str(), st.station.as_str(), d.form.number()),
-            encode(&draft).as_slice(),
-        )?;
+        t.insert(key, encode(&draft).as_slice())?;
         Ok(())
     }
 
