@@ -391,7 +391,6 @@ impl Produce {
         // else side by side in as many columns as it takes (the title row first).
         if let (false, Some(r)) = (ui.compact, &self.recipe) {
             let (output, items) = (self.output_qty(), &self.entry.items);
-            let rows = recipe_check::rows(r, &self.entry.lines, output, items);
             let room = area.height.saturating_sub(below) as usize;
             let put_cell = |buf: &mut Buffer, x: u16, y: u16, cw: usize, text: &str, done| {
                 let style = if done { ui.theme.ok } else { ui.theme.warn };
@@ -404,7 +403,9 @@ impl Produce {
                     style,
                 );
             };
-            if rows.len() <= room || room < 2 {
+            // The title, then a row an input.
+            if r.recipe.lines.len() < room || room < 2 {
+                let rows = recipe_check::rows(r, &self.entry.lines, output, items);
                 for (i, (text, done)) in rows.iter().take(room).enumerate() {
                     put_cell(buf, area.x, below + i as u16, w, text, *done);
                 }
