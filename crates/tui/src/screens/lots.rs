@@ -261,12 +261,8 @@ impl Lots {
             }
         }
         if let Some(h) = &self.history {
-            let code = h.lot.code.clone();
-            match station.lot_history(code.clone()) {
-                Ok(h) => {
-                    self.history = Some(h);
-                    self.allergens = station.lot_allergens(code).ok();
-                }
+            match read_lot(station, h.lot.code.clone()) {
+                Ok((h, a)) => (self.history, self.allergens) = (Some(h), a),
                 Err(e) => out = Outcome::error(&e),
             }
         }
@@ -282,10 +278,10 @@ impl Lots {
                 let n = self.results.len();
                 let text = if q.is_empty() {
                     format!("{n} lot{}, newest first", if n == 1 { "" } else { "s" })
-                } else if n == 0 && contains_query(&q).is_some() {
+                } else if let (0, Some(allergen)) = (n, contains_query(&q)) {
                     format!(
                         "search: no lot carries {}",
-                        lotline_domain::text::excerpt(contains_query(&q).unwrap_or_default())
+                        lotline_domain::text::excerpt(allergen)
                     )
                 } else if n == 0 {
                     format!(
@@ -441,12 +437,10 @@ impl Lots {
         let Some(f) = self.results.get(self.selected) else {
             return Outcome::none();
         };
-        match station.lot_history(f.lot.code.clone()) {
-            Ok(h) => {
+        match read_lot(station, f.lot.code.clone()) {
+            Ok((h, allergens)) => {
                 self.scroll = h.events.len().saturating_sub(1);
-                // Allergens are a second look-up: a plant that could not read them still
-                // sees the history, just without the "Contains" line.
-                self.allergens = station.lot_allergens(f.lot.code.clone()).ok();
+                self.allergens = allergens;
                 self.history = Some(h);
                 self.focus = Focus::History;
                 Outcome::changed()
@@ -1004,6 +998,16 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
         e.stamp.operator,
         e.stamp.station
     )
+}
+
+/// A lot's history and its allergens. The allergens are a second look-up: a lot whose
+/// allergens could not be read still shows its history, just without the "Contains" line.
+fn read_lot(
+    station: &dyn Station,
+    code: LotCode,
+) -> Result<(LotHistory, Option<LotAllergens>), StationError> {
+    let h = station.lot_history(code.clone())?;
+    Ok((h, station.lot_allergens(code).ok()))
 }
 
 /// The allergen in a `contains ALLERGEN` (or `contains:ALLERGEN`) search, trimmed; `None`
