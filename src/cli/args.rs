@@ -781,18 +781,19 @@ fn lines(v: &[String], field: &str) -> Result<Vec<LotLine>, Invalid> {
 
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
-    /// Our item code.
-    #[arg(long)]
-    pub item: String,
-    /// The supplier's party id.
-    #[arg(long)]
-    pub supplier: String,
+    /// Our item code (with --scan, the item the label's GTIN is).
+    #[arg(long, required_unless_present = "scan")]
+    pub item: Option<String>,
+    /// The supplier's party id (with --scan, the supplier whose GLN is the label's (412)).
+    #[arg(long, required_unless_present = "scan")]
+    pub supplier: Option<String>,
     /// The lot code on the supplier's label (the FSMA traceability lot code).
-    #[arg(long)]
-    pub supplier_lot: String,
-    /// Quantity received, in the item's unit (or --unit).
-    #[arg(long, allow_hyphen_values = true)]
-    pub qty: String,
+    #[arg(long, required_unless_present = "scan")]
+    pub supplier_lot: Option<String>,
+    /// Quantity received, in the item's unit (or --unit); with --scan, it replaces the
+    /// label's count or net weight (a short or damaged case).
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "scan")]
+    pub qty: Option<String>,
     /// Unit counted in, if not the item's own (converted: lb → kg and so on).
     #[arg(long)]
     pub unit: Option<String>,
@@ -829,10 +830,45 @@ pub struct ReceiveArgs {
     pub label: bool,
     #[command(flatten)]
     pub printer: PrinterArgs,
+    /// A supplier's GS1 case label as the scanner typed it (with or without its ]C1 / ]d2
+    /// identifier, GS for FNC1, the (01)…(10)… form or a Digital Link): it fills the item,
+    /// supplier lot, expiry, quantity (and supplier, TLC source) as the app's Receive form
+    /// does, and the label's other elements are kept with the receipt.
+    #[arg(long, value_name = "TEXT")]
+    pub scan: Option<String>,
+    #[command(flatten)]
+    pub scanner: ScannerArgs,
+}
+
+/// The receipt's fields a scan can fill, as text: what the flags say, or the label.
+/// Both go through the same parsing ([`ReceiveArgs::to_new`]), as the app's form does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceiptText {
+    pub item: String,
+    pub supplier: String,
+    pub supplier_lot: String,
+    pub qty: String,
+    pub unit: Option<String>,
+    pub expiry: Option<String>,
+    pub tlc_source_ref: Option<String>,
 }
 
 impl ReceiveArgs {
-    pub fn to_new(&self, today: NaiveDate) -> Result<NewReceipt, Invalid> {
+    /// The fields as the flags give them (clap requires the four without --scan).
+    pub fn typed(&self) -> ReceiptText {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        ReceiptText {
+            item: text(&self.item),
+            supplier: text(&self.supplier),
+            supplier_lot: text(&self.supplier_lot),
+            qty: text(&self.qty),
+            unit: self.unit.clone(),
+            expiry: self.expiry.clone(),
+            tlc_source_ref: self.tlc_source_ref.clone(),
+        }
+    }
+
+    pub fn to_new(&self, t: &ReceiptText, today: NaiveDate) -> Result<NewReceipt, Invalid> {
         let inspection = match self
             .inspection
             .as_deref()
@@ -852,13 +888,13 @@ impl ReceiveArgs {
             }
         };
         Ok(NewReceipt {
-            item: ItemCode::parse(&self.item, "item")?,
-            supplier: PartyId::parse(&self.supplier, "supplier")?,
-            supplier_lot: SupplierLot::parse(&self.supplier_lot, "supplier-lot")?,
-            qty: Qty::parse_positive(&self.qty, "qty")?,
-            unit: opt_unit(&self.unit)?,
+            item: ItemCode::parse(&t.item, "item")?,
+            supplier: PartyId::parse(&t.supplier, "supplier")?,
+            supplier_lot: SupplierLot::parse(&t.supplier_lot, "supplier-lot")?,
+            qty: Qty::parse_positive(&t.qty, "qty")?,
+            unit: opt_unit(&t.unit)?,
             date: opt_past_date(self.date.as_deref(), today)?,
-            expiry: opt_date(&self.expiry, "expiry", today)?,
+            expiry: opt_date(&t.expiry, "expiry", today)?,
             reference: first_ref(&self.references)?,
             documents: documents(&self.references, &self.no_ref_reason)?,
             quality: Quality {
@@ -871,7 +907,7 @@ impl ReceiveArgs {
                 // The same bound as the app's and an import's notes (`domain::checks`).
                 note: clean_text(self.note.as_deref().unwrap_or(""), "note", NOTE_MAX)?,
             },
-            tlc_source_ref: self
+            tlc_source_ref: t
                 .tlc_source_ref
                 .as_deref()
                 .map(|t| parse_tlc_source_ref(t, "tlc-source-ref"))
@@ -1102,18 +1138,30 @@ pub struct VoidArgs {
 pub struct BarcodeArgs {
     /// The scan as the scanner types it. In bash, $'...\x1d...' passes the GS separator.
     pub text: String,
+    #[command(flatten)]
+    pub scanner: ScannerArgs,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How the scanner sends what it reads, for `barcode` and `receive --scan`.
+#[derive(Debug, Args)]
+pub struct ScannerArgs {
     /// The character the scanner sends for FNC1, if not GS (ASCII 29); `GS` names GS.
     #[arg(long)]
     pub separator: Option<String>,
     /// A prefix the scanner is set to send before each scan.
     #[arg(long)]
     pub prefix: Option<String>,
-    /// Print JSON for scripts.
-    #[arg(long)]
-    pub json: bool,
 }
 
-impl BarcodeArgs {
+impl ScannerArgs {
+    /// Whether either is given: they mean something only with a scan.
+    pub fn given(&self) -> bool {
+        self.separator.is_some() || self.prefix.is_some()
+    }
+
     pub fn config(&self) -> Result<lotline_domain::scan::ScanConfig, Invalid> {
         let mut cfg = lotline_domain::scan::ScanConfig::default();
         // "GS" names ASCII 29 itself, as in the config file's `separator = "GS"`.

@@ -6,7 +6,7 @@
 
 use super::args::{Cli, InitArgs};
 use super::{Failure, Res};
-use lotline_domain::Invalid;
+use lotline_domain::{Invalid, LabelSize};
 use lotline_station::StationExt;
 use lotline_station::setup::{self, PlantSetup};
 use std::collections::HashMap;
@@ -236,14 +236,14 @@ struct Prompter<R: BufRead, W: Write> {
 /// One question: the field's name (as errors name it), its label, its default.
 struct Ask {
     field: &'static str,
-    label: &'static str,
+    label: String,
     default: String,
 }
 
-fn ask(field: &'static str, label: &'static str, default: &str) -> Ask {
+fn ask(field: &'static str, label: impl Into<String>, default: &str) -> Ask {
     Ask {
         field,
-        label,
+        label: label.into(),
         default: default.to_string(),
     }
 }
@@ -343,7 +343,7 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
     )?;
     writeln!(
         p.out,
-        "1/4 The plant: its FSMA location (name, address, phone, GLN)"
+        "1/4 The plant: its FSMA location (name, address, phone, GLN) and label size"
     )?;
     let plant_fields = [
         ask("name", "Business name", ""),
@@ -355,6 +355,15 @@ fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, db: &Path) -> Res<Optio
         ask("country", "Country", "US"),
         ask("zip", "ZIP or postal code", ""),
         ask("gln", "GLN (13 digits, optional)", ""),
+        // The lot labels' size, as the guided start asks it: its choices, its default.
+        ask(
+            "label-size",
+            format!(
+                "Label size ({})",
+                LabelSize::ALL.map(LabelSize::as_str).join(", ")
+            ),
+            LabelSize::default().as_str(),
+        ),
     ];
     let Some(location) = p.record(&plant_fields, |t| setup::plant_from(getter(t)))? else {
         return Err(Failure::invalid(

@@ -18,6 +18,7 @@ mod master;
 mod output;
 mod paths;
 mod recall;
+mod receive;
 mod recipes;
 mod reliability;
 mod safe;
@@ -467,17 +468,7 @@ fn run_to(cli: Cli, out: &mut impl Write) -> Res {
                 master::changes(out, &st.party_history(party.id.clone())?)
             }
         }
-        Cmd::Receive(r) => {
-            let st = open(&cli, &db, cli.create)?;
-            // A wrong printer is found before anything is stored.
-            let printer = r.label.then(|| r.printer.printer()).transpose()?;
-            let created = st
-                .receive(r.to_new(st.today()?)?)
-                .map_err(command_line_words)?;
-            writeln!(out, "{}", created.code)?;
-            say_held(&created);
-            print_new_label(&st, printer, &created.code, "received")
-        }
+        Cmd::Receive(r) => receive::receive(&cli, out, &db, r),
         Cmd::Produce(p) => {
             let st = open(&cli, &db, cli.create)?;
             let printer = p.label.then(|| p.printer.printer()).transpose()?;
@@ -852,7 +843,7 @@ fn tui(st: &(dyn Station + Sync), options: lotline_tui::Options) -> Res {
 /// Parse a scan and say what it means, and — when a database is there — what it means to
 /// this plant: which item a GTIN is, whether plain text is one of our lots.
 fn barcode(cli: &Cli, out: &mut impl Write, db: &Path, b: &BarcodeArgs) -> Res {
-    let cfg = b.config()?;
+    let cfg = b.scanner.config()?;
     let scan = match lotline_domain::scan::parse(&b.text, &cfg) {
         Ok(s) => s,
         Err(e) => return Err(Failure::invalid("scan", e.to_string())),

@@ -207,6 +207,8 @@ fn questions_answered_on_stdin() {
         "67401",         // zip
         "12",            // GLN: wrong, asked again
         "0950110153007", // GLN
+        "A4",            // label size: not one lotline lays out, asked again
+        "4x6@300",       // label size, as `plant set --label-size` takes it
         "quinn, maria",  // QA users
         "FLOUR",         // item code
         "Flour",         // name
@@ -256,6 +258,14 @@ fn questions_answered_on_stdin() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let o = &r.stdout;
     assert!(o.contains("gln: '12' is not a GLN"), "{o}");
+    assert!(
+        o.contains("Label size (4x2-203, 4x2-300, 4x6-203, 4x6-300) [4x2-203]: "),
+        "the guided start's choices and default: {o}"
+    );
+    assert!(
+        o.contains("label-size: 'A4' is not a label size lotline lays out; use one of 4x2-203, 4x2-300, 4x6-203, 4x6-300; try again"),
+        "{o}"
+    );
     assert!(o.contains("zip: '6740' is not a US ZIP code"), "{o}");
     assert!(
         o.contains("gtin: GTIN check digit: the 14th digit is 7"),
@@ -272,6 +282,7 @@ fn questions_answered_on_stdin() {
     assert!(o.contains("Plant Valley Bakery set up"), "{o}");
     let plant = json(&db, &["plant", "show", "--json"]);
     assert_eq!(plant["country"], "US", "{plant}");
+    assert_eq!(plant["label_size"], "4x6-300", "{plant}");
     assert_eq!(plant["qa_users"], serde_json::json!(["quinn", "maria"]));
     let flour = json(&db, &["item", "show", "FLOUR", "--json"]);
     assert_eq!(flour["unit"], "kg");

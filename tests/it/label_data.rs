@@ -55,8 +55,9 @@ fn a_receipts_label_data_is_kept_shown_and_exported() {
         "--role",
         "supplier",
     ]);
-    // What the app's Receive form sends when a case label is scanned (the command line
-    // takes no scan): the receipt, and the label's elements it has no field for.
+    // What the app's Receive form and `lotline receive --scan` send for a scanned case
+    // label (tests/it/cli/receive_scan.rs runs the command): the receipt, and the label's
+    // elements it has no field for. Sent here directly, to refuse a bad element below.
     let st = Local::open(&p.db, false, "tester", "test-station").unwrap();
     let today = st.today().unwrap();
     let scan = parse_at(

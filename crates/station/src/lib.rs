@@ -4,6 +4,7 @@
 //! happen in [`Core`], on the side that owns the database.
 
 pub mod audit;
+pub mod case_label;
 #[cfg(test)]
 mod check_props;
 pub mod copies;

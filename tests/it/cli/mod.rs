@@ -1210,6 +1210,7 @@ fn the_operator_is_the_unix_user_not_what_user_says() {
 // ----- the contract scripts rely on: exit codes, JSON errors, JSON shapes ---------------
 
 mod codes;
+mod receive_scan;
 mod scripts;
 
 /// README and the docs link nothing outside the repository (users have only the repo):

@@ -883,27 +883,8 @@ pub fn not_our_lot(scan: &Scan, field: &str) -> StationError {
     )
 }
 
-/// A scanned decimal (a GS1 net weight: up to 6 decimals) as a quantity, rounded to the
-/// thousandth.
-pub fn decimal_qty(text: &str) -> Option<Qty> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut f = frac.to_string();
-    let up = f.len() > 3 && f.as_bytes()[3] >= b'5';
-    f.truncate(3);
-    while f.len() < 3 {
-        f.push('0');
-    }
-    let milli = whole
-        .parse::<i64>()
-        .ok()?
-        .checked_mul(1000)?
-        .checked_add(f.parse::<i64>().ok()?)?
-        .checked_add(up as i64)?;
-    Some(Qty(milli))
-}
+// A scanned net weight is read as a quantity the same way for a receipt and a line.
+use lotline_station::case_label::decimal_qty;
 
 /// The quantity a scan carries — a count (37) or a net weight (310n/320n) — in `unit`,
 /// if it carries one that `unit` can take.

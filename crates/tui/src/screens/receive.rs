@@ -9,6 +9,7 @@ use lotline_domain::{
     Inspection, ItemCode, LotCode, PartyId, Quality, SupplierLot, clean_text, format_temperature,
     parse_date, parse_past_date, parse_temperature, parse_tlc_source_ref,
 };
+use lotline_station::case_label::{self, CaseLabel};
 use lotline_station::{Station, StationExt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,35 +153,17 @@ impl Receive {
             self.form_action(FormAction::Paste(text.clone()), station);
             return self.form_action(FormAction::Confirm, station);
         }
-        let gtin = scan.gtin();
-        let (lot, expiry) = (scan.lot(), scan.expiry());
-        let has_qty = scan.count().is_some() || scan.net_weight().is_some();
-        let gln = scan.get("412").map(|e| e.value.as_str());
-        // (416), the GLN of the production location, is where the lot code was assigned:
-        // the FSMA TLC source. (412) "purchased from" names the immediate supplier instead,
-        // which is the Supplier field, not the TLC source.
-        let source = scan.get("416").map(|e| e.value.as_str());
-        if gtin.is_none()
-            && scan.kept().is_empty()
-            && lot.is_none()
-            && expiry.is_none()
-            && !has_qty
-            && gln.is_none()
-            && source.is_none()
-        {
-            let ais: Vec<String> = scan
-                .elements()
-                .iter()
-                .map(|e| format!("({})", e.ai))
-                .collect();
+        // What the label gives a receipt: the same reading as `lotline receive --scan`.
+        let label = CaseLabel::read(scan, &self.items, &self.parties);
+        if label.is_empty() {
             return Outcome::changed().status(Status::warn(format!(
-                "scan: nothing on this label for a receipt (only {}); scan the case label with (01) GTIN and (10) lot",
-                ais.join(" ")
+                "scan: {}",
+                case_label::nothing_for_a_receipt(scan)
             )));
         }
         let mut problem: Option<StationError> = None;
         let mut filled: Vec<String> = Vec::new();
-        if let Some(g) = gtin {
+        if let Some(g) = &label.gtin {
             // A new case: nothing of the last one may stay behind.
             self.label.clear();
             for f in [
@@ -193,7 +176,7 @@ impl Receive {
             ] {
                 self.form.get_mut(f).set("");
             }
-            match item_by_gtin(&self.items, g).map(|i| i.code.clone()) {
+            match &label.item {
                 Some(code) => {
                     let f = self.form.get_mut("item");
                     f.set(code.as_str());
@@ -210,50 +193,49 @@ impl Receive {
                 }
             }
         }
-        if let Some(gln) = gln {
-            match self
-                .parties
-                .iter()
-                .find(|p| p.role.supplies() && p.gln.as_ref().is_some_and(|g| g.as_str() == gln))
-            {
-                Some(p) => {
-                    let id = p.id.to_string();
+        if let Some(gln) = &label.supplier_gln {
+            match &label.supplier {
+                Some(id) => {
                     let f = self.form.get_mut("supplier");
-                    f.set(&id);
+                    f.set(id.as_str());
                     f.pick_closed = true;
                     filled.push(format!("from {id}"));
                 }
                 None => filled.push(format!("(GLN {gln} is no supplier of ours)")),
             }
         }
-        if let Some(g) = source {
-            self.form.get_mut("tlc-source").set(&format!("GLN {g}"));
+        if let (Some(g), Some(source)) = (&label.source_gln, label.tlc_source()) {
+            self.form.get_mut("tlc-source").set(&source);
             filled.push(format!("packed at GLN {g}"));
         }
-        if let Some(l) = lot {
+        if let Some(l) = &label.supplier_lot {
             self.form.get_mut("supplier-lot").set(l);
             filled.push(format!("lot {l}"));
         }
-        if let Some(d) = expiry {
+        if let Some(d) = label.expiry {
             self.form.get_mut("expiry").set(&d.to_string());
             filled.push(format!("expires {d}"));
         }
-        if has_qty {
-            match self.scanned_quantity(scan) {
-                Ok((qty, unit)) => {
-                    self.form.get_mut("qty").set(&qty);
-                    self.form
-                        .get_mut("unit")
-                        .set(unit.map(|u| u.as_str()).unwrap_or(""));
-                    let shown = unit
-                        .or(self.item().map(|i| i.unit))
-                        .map(|u| format!("{qty} {u}"))
-                        .unwrap_or(qty);
-                    filled.push(shown);
-                }
-                Err(e) => {
-                    problem.get_or_insert(e);
-                }
+        // The quantity is read for the item in the form: the scanned one, or one typed
+        // before a label with no GTIN was scanned.
+        match case_label::quantity(scan, self.item()) {
+            Ok(Some((qty, unit))) => {
+                self.form.get_mut("qty").set(&qty.to_string());
+                self.form
+                    .get_mut("unit")
+                    .set(unit.map(|u| u.as_str()).unwrap_or(""));
+                let shown = match unit.or(self.item().map(|i| i.unit)) {
+                    Some(u) => format!("{qty} {u}"),
+                    None => qty.to_string(),
+                };
+                filled.push(shown);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                problem.get_or_insert(invalid(
+                    &e.field,
+                    format!("{}; type the quantity", e.problem),
+                ));
             }
         }
         if let Some(e) = problem {
@@ -261,7 +243,7 @@ impl Receive {
         }
         // The rest of the label is kept with the receipt; a second symbol of the same case
         // (the batch on its own barcode) adds to it.
-        for e in scan.kept() {
+        for e in label.kept {
             if let Some(old) = self.label.iter_mut().find(|k| k.ai == e.ai) {
                 *old = e;
             } else {
@@ -286,69 +268,6 @@ impl Receive {
             }
         };
         Outcome::changed().status(Status::ok(format!("Scanned {}; {next}", filled.join(", "))))
-    }
-
-    /// The scanned quantity as the form takes it: the number, and the unit when it is not
-    /// the item's own. The item's unit must accept it.
-    fn scanned_quantity(&self, scan: &Scan) -> Result<(String, Option<Unit>), StationError> {
-        let count = scan.count();
-        let weight = scan.net_weight();
-        let item = self.item();
-        let weight_qty = |w: &str, u: &str| -> Result<(Qty, Unit), StationError> {
-            let unit: Unit = u.parse().map_err(|e: String| invalid("qty", e))?;
-            let q = decimal_qty(w).ok_or_else(|| {
-                invalid(
-                    "qty",
-                    format!("the scanned net weight {w} {u} is not a quantity"),
-                )
-            })?;
-            Ok((q, unit))
-        };
-        match item {
-            Some(i) if i.unit.dimension() == Dimension::Count => match (count, weight) {
-                (Some(n), _) => Ok((n.to_string(), None)),
-                (None, Some((w, u))) => Err(invalid(
-                    "qty",
-                    format!(
-                        "item {} is kept in {}; the scanned net weight {w} {u} cannot be converted to it; type the quantity",
-                        i.code, i.unit
-                    ),
-                )),
-                (None, None) => Err(invalid("qty", "the scan has no quantity")),
-            },
-            Some(i) => match (weight, count) {
-                (Some((w, u)), _) => {
-                    let (q, unit) = weight_qty(&w, u)?;
-                    unit.convert(q, i.unit).map_err(|why| {
-                        invalid(
-                            "qty",
-                            format!(
-                                "item {} is kept in {}; the scanned net weight {w} {u} cannot be converted to it ({why}); type the quantity",
-                                i.code, i.unit
-                            ),
-                        )
-                    })?;
-                    Ok((q.to_string(), (unit != i.unit).then_some(unit)))
-                }
-                (None, Some(n)) => Err(invalid(
-                    "qty",
-                    format!(
-                        "item {} is kept in {}; the scanned count (37) {n} is not a quantity in {}; type the quantity",
-                        i.code, i.unit, i.unit
-                    ),
-                )),
-                (None, None) => Err(invalid("qty", "the scan has no quantity")),
-            },
-            // No item yet: take the label's quantity as it is; saving checks it.
-            None => match (weight, count) {
-                (Some((w, u)), _) => {
-                    let (q, unit) = weight_qty(&w, u)?;
-                    Ok((q.to_string(), Some(unit)))
-                }
-                (None, Some(n)) => Ok((n.to_string(), None)),
-                (None, None) => Err(invalid("qty", "the scan has no quantity")),
-            },
-        }
     }
 
     fn refresh(&mut self, station: &dyn Station) -> Outcome {
