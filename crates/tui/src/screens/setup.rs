@@ -71,7 +71,11 @@ fn plant_form() -> Form {
         Field::new("zip", "ZIP"),
         Field::new("country", "Country"),
         Field::new("gln", "GLN").placeholder("13 digits, optional"),
-        Field::new("label-size", "Label size").placeholder("4x2-203, 4x2-300, 4x6-203, 4x6-300"),
+        Field::new("label-size", "Label size").placeholder(
+            lotline_domain::LabelSize::ALL
+                .map(lotline_domain::LabelSize::as_str)
+                .join(", "),
+        ),
     ]);
     f.get_mut("country").reset_to("US");
     f.get_mut("label-size")
