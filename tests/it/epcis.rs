@@ -984,3 +984,127 @@ fn every_reference_document_travels_and_an_import_keeps_them() {
     assert_eq!(paperwork(&again), paperwork(&doc));
     assert!(office.ok(&["check"]).contains("all consistent"));
 }
+
+/// The receiving event of `doc` whose supplier lot is `tlc`.
+fn receiving<'d>(doc: &'d Value, tlc: &str) -> &'d Value {
+    doc["epcisBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["lotline:tlc"] == tlc && e["bizStep"] == "receiving")
+        .unwrap_or_else(|| panic!("no receiving event of {tlc}: {doc:#}"))
+}
+
+/// The line of `lotline lot` that shows a lot's kept label, up to the receipt it names
+/// (whose id is the database's own).
+fn label_line(shown: &str) -> &str {
+    let line = shown
+        .lines()
+        .find(|l| l.contains("label (7007)"))
+        .unwrap_or_else(|| panic!("no label in {shown}"));
+    &line[line.find("label (").unwrap()..line.find(" (kept from").unwrap()]
+}
+
+/// A receipt from a scanned label, exported and imported into an empty database, keeps
+/// its label: the lot's history shows the same elements, the office's export gives the
+/// same `lotline:gs1Label`, and a second import adds nothing. A document whose label a
+/// scan would refuse is refused with the event named, and nothing is written.
+#[test]
+fn a_receipts_scanned_label_travels_and_a_bad_one_is_refused() {
+    let (plant, code) = crate::label_data::plant_with_a_scanned_receipt();
+    let path = plant.path("plant.jsonld");
+    plant.ok(&[
+        "--no-server",
+        "epcis",
+        "export",
+        "--all",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    let doc = read_json(&path);
+    let sent = receiving(&doc, "F-9");
+    let label = serde_json::json!({"7007": "250601250605", "422": "840", "91": "ROW-7"});
+    assert_eq!(sent["lotline:gs1Label"], label);
+
+    let office = Db::at(plant.dir.path(), "office.redb");
+    let out = office.ok(&["epcis", "import", path.to_str().unwrap()]);
+    assert!(out.contains("imported 1 events as 1 records"), "{out}");
+    let here = plant.ok(&["--no-server", "lot", &code]);
+    let there = office.ok(&["lot", &code]);
+    assert_eq!(label_line(&there), label_line(&here));
+    assert_eq!(
+        label_line(&there),
+        "label (7007) harvest date 250601250605, (422) country of origin 840, (91) INTERNAL ROW-7"
+    );
+    let again: Value = serde_json::from_str(&office.ok(&["epcis", "export", "--all"])).unwrap();
+    let back = receiving(&again, "F-9");
+    for field in [
+        "lotline:gs1Label",
+        "lotline:harvestStartDate",
+        "lotline:harvestEndDate",
+        "lotline:countryOfOrigin",
+    ] {
+        assert_eq!(back[field], sent[field], "{field}");
+    }
+    assert!(office.ok(&["check"]).contains("all consistent"));
+    // The same document again: nothing new, the label not kept twice.
+    let out = office.ok(&["epcis", "import", path.to_str().unwrap()]);
+    assert!(
+        out.contains("imported 0 events") && out.contains("1 already imported"),
+        "{out}"
+    );
+    let there = office.ok(&["lot", &code]);
+    assert_eq!(there.matches("label (7007)").count(), 1, "{there}");
+
+    // A label no scan would give: an AI that does not exist, a GLN with a wrong check
+    // digit, an AI twice (only the document's text can say so: JSON keeps the last).
+    let event_id = sent["eventID"].as_str().unwrap().to_string();
+    let text = doc.to_string();
+    let kept = r#""lotline:gs1Label":{"7007":"250601250605","422":"840","91":"ROW-7"}"#;
+    assert!(text.contains(kept), "{text}");
+    for (i, (bad, why)) in [
+        (
+            r#""lotline:gs1Label":{"7007":"250601250605","999":"1"}"#,
+            "AI ('999') is not a GS1 Application Identifier",
+        ),
+        (
+            r#""lotline:gs1Label":{"414":"0614141000013"}"#,
+            "check digit",
+        ),
+        (
+            r#""lotline:gs1Label":{"422":"840","91":"ROW-7","422":"276"}"#,
+            "AI ('422') appears twice",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bad_doc = plant.path(&format!("bad-{i}.jsonld"));
+        std::fs::write(&bad_doc, text.replace(kept, bad)).unwrap();
+        let db = Db::at(plant.dir.path(), &format!("refused-{i}.redb"));
+        db.ok(&["--create", "plant", "show"]);
+        let before = db.snapshot();
+        let r = db.run(&["epcis", "import", bad_doc.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stdout);
+        let said = format!("cannot map: event 0 {event_id}: lotline:gs1Label");
+        assert!(
+            r.stdout.contains(&said) && r.stdout.contains(why),
+            "{bad}: {}",
+            r.stdout
+        );
+        assert!(r.stderr.contains("nothing was stored"), "{}", r.stderr);
+        assert_eq!(db.snapshot(), before, "{bad}");
+        // Recording the rest skips the receipt whole: never a lot without its label.
+        let out = db.ok(&[
+            "epcis",
+            "import",
+            bad_doc.to_str().unwrap(),
+            "--skip-unmappable",
+        ]);
+        assert!(
+            out.contains(&format!("skipped: event 0 {event_id}")),
+            "{out}"
+        );
+        assert!(db.json(&["lots", "--json"]).as_array().unwrap().is_empty());
+    }
+}

@@ -28,9 +28,10 @@ fn receipt(today: chrono::NaiveDate, supplier_lot: &str) -> NewReceipt {
     }
 }
 
-#[test]
-fn a_receipts_label_data_is_kept_shown_and_exported() {
-    // In this process's own file, no server: the test opens the file itself below.
+/// A plant (in its own file, no server) with item EGGS, supplier FARM and one receipt of
+/// supplier lot F-9 from a scanned case label keeping (7007), (422) and (91): the plant
+/// and the receipt's lot code.
+pub(crate) fn plant_with_a_scanned_receipt() -> (Plant, String) {
     let p = Plant::empty();
     p.ok(&[
         "--no-server",
@@ -77,6 +78,15 @@ fn a_receipts_label_data_is_kept_shown_and_exported() {
             label,
         })
         .unwrap();
+    st.close().unwrap();
+    (p, created.code.to_string())
+}
+
+#[test]
+fn a_receipts_label_data_is_kept_shown_and_exported() {
+    let (p, code) = plant_with_a_scanned_receipt();
+    let st = Local::open(&p.db, false, "tester", "test-station").unwrap();
+    let today = st.today().unwrap();
     // A label element that is not a valid element string is refused, and with it the
     // receipt: nothing is stored.
     let bad = st.receive_scanned(ScannedReceipt {
@@ -96,7 +106,6 @@ fn a_receipts_label_data_is_kept_shown_and_exported() {
     st.close().unwrap();
     assert!(!p.ok(&["--no-server", "lots"]).contains("F-10"));
 
-    let code = created.code.to_string();
     let shown = p.ok(&["--no-server", "lot", &code]);
     assert!(
         shown.contains(

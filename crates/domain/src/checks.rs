@@ -506,6 +506,7 @@ impl ImportEvent {
                 expiry,
                 quality,
                 tlc_source_ref,
+                label,
                 ..
             } => {
                 index(*item, items, "item")?;
@@ -513,7 +514,9 @@ impl ImportEvent {
                 line.check("quantity", items)?;
                 check_opt_date(*expiry, "itemExpirationDate")?;
                 quality.check()?;
-                check_tlc_source_ref(tlc_source_ref, "lotline:tlcSourceReference")
+                check_tlc_source_ref(tlc_source_ref, "lotline:tlcSourceReference")?;
+                // As a scanned receipt's label is checked: the server trusts no client.
+                super::check_label(label, self.date, "lotline:gs1Label")
             }
             ImportKind::Produce {
                 item,
@@ -754,5 +757,53 @@ mod tests {
             .field,
             "temp-min"
         );
+    }
+
+    /// An imported receipt's label is held to a scanned one's rules by the station too:
+    /// a client that sends one its mapper would have refused is refused.
+    #[test]
+    fn an_imported_receipts_label_is_checked_as_a_scans() {
+        let el = |ai: &str, value: &str| LabelElement {
+            ai: ai.into(),
+            value: value.into(),
+        };
+        let ev = |label: Vec<LabelElement>| ImportEvent {
+            event_id: "e1".into(),
+            index: 0,
+            date: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            event_time: "2026-11-21T08:00:00Z".into(),
+            location: None,
+            reference: None,
+            documents: Documents::default(),
+            kind: ImportKind::Receive {
+                item: 0,
+                supplier: 0,
+                line: ImportLine {
+                    lot: LotCode::parse("R1", "lot").unwrap(),
+                    qty: Qty::from_units(1),
+                    unit: crate::Unit::Kg,
+                    partner: None,
+                },
+                supplier_lot: SupplierLot::parse("S1", "supplier-lot").unwrap(),
+                expiry: None,
+                quality: Quality::default(),
+                tlc_source_ref: None,
+                label,
+            },
+        };
+        assert_eq!(ev(vec![]).check(1, 1), Ok(()));
+        assert_eq!(
+            ev(vec![el("7007", "250601250605"), el("91", "ROW-7")]).check(1, 1),
+            Ok(())
+        );
+        for bad in [
+            vec![el("999", "1")],
+            vec![el("422", "840"), el("422", "276")],
+            vec![el("414", "0614141000013")],
+            (0..65).map(|i| el(&(9000 + i).to_string(), "X")).collect(),
+        ] {
+            let e = ev(bad.clone()).check(1, 1).unwrap_err();
+            assert_eq!(e.field, "lotline:gs1Label", "{bad:?}: {e}");
+        }
     }
 }

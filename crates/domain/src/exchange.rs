@@ -4,8 +4,8 @@
 //! million events does not carry a million copies of its master data across the station.
 
 use super::{
-    Documents, Gln, Gtin, ItemCode, LotCode, NewItem, NewParty, PartyId, Qty, Quality, Reference,
-    SupplierLot, Unit,
+    Documents, Gln, Gtin, ItemCode, LabelElement, LotCode, NewItem, NewParty, PartyId, Qty,
+    Quality, Reference, SupplierLot, Unit,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,10 @@ pub enum ImportKind {
         quality: Quality,
         /// FSMA TLC source reference, when the lot code was not assigned by the supplier.
         tlc_source_ref: Option<String>,
+        /// The supplier label's elements lotline kept with the receipt when it was scanned
+        /// (`lotline:gs1Label`), recorded with it as a scanned receipt's are; empty when
+        /// the document carries none.
+        label: Vec<LabelElement>,
     },
     Produce {
         item: u32,

@@ -6,6 +6,7 @@
 
 use crate::scan;
 use crate::{Invalid, NewReceipt};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// A GS1 label's elements beyond the 64 no real label carries are refused, not kept.
@@ -37,27 +38,35 @@ impl ScannedReceipt {
     /// Every element is a valid GS1 element string (what a client sends is checked again
     /// here: the server does not trust it), each AI once, and not too many.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if self.label.len() > MAX_LABEL_ELEMENTS {
+        check_label(&self.label, self.receipt.date, "label")
+    }
+}
+
+/// The rules every kept label meets, however it arrives (a scan at the dock, a partner's
+/// EPCIS document): each element a valid GS1 element string, each AI once, and not more
+/// than [`MAX_LABEL_ELEMENTS`]. `date` is the receipt's, which decides two-digit
+/// centuries; `field` names where the label came from in the message.
+pub fn check_label(label: &[LabelElement], date: NaiveDate, field: &str) -> Result<(), Invalid> {
+    if label.len() > MAX_LABEL_ELEMENTS {
+        return Err(Invalid::new(
+            field,
+            format!(
+                "{} label elements is more than a label carries (at most {MAX_LABEL_ELEMENTS})",
+                label.len()
+            ),
+        ));
+    }
+    for (i, e) in label.iter().enumerate() {
+        if label.iter().take(i).any(|f| f.ai == e.ai) {
             return Err(Invalid::new(
-                "label",
-                format!(
-                    "{} label elements is more than a label carries (at most {MAX_LABEL_ELEMENTS})",
-                    self.label.len()
-                ),
+                field,
+                format!("AI ({}) appears twice", crate::text::excerpt(&e.ai)),
             ));
         }
-        for (i, e) in self.label.iter().enumerate() {
-            if self.label.iter().take(i).any(|f| f.ai == e.ai) {
-                return Err(Invalid::new(
-                    "label",
-                    format!("AI ({}) appears twice", crate::text::excerpt(&e.ai)),
-                ));
-            }
-            scan::check_element(&e.ai, &e.value, self.receipt.date)
-                .map_err(|err| Invalid::new("label", err.to_string()))?;
-        }
-        Ok(())
+        scan::check_element(&e.ai, &e.value, date)
+            .map_err(|err| Invalid::new(field, err.to_string()))?;
     }
+    Ok(())
 }
 
 /// The kept elements in one line, for histories: `label (7007) harvest date 250615,

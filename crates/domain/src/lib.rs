@@ -20,7 +20,9 @@ pub use error::{Invalid, Problems, Refused};
 pub use event::*;
 pub use item::*;
 pub use kde::{KdeQuery, KdeRecords};
-pub use label_data::{LabelElement, MAX_LABEL_ELEMENTS, ScannedReceipt, describe_label};
+pub use label_data::{
+    LabelElement, MAX_LABEL_ELEMENTS, ScannedReceipt, check_label, describe_label,
+};
 pub use lot::*;
 pub use party::*;
 pub use pattern::*;

@@ -137,6 +137,10 @@ fn import_of_every_kind() -> EpcisImport {
                         note: "dry".into(),
                     },
                     tlc_source_ref: Some("0614141000012".into()),
+                    label: vec![LabelElement {
+                        ai: "422".into(),
+                        value: "840".into(),
+                    }],
                 },
             ),
             event(

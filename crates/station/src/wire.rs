@@ -33,7 +33,9 @@ use std::time::{Duration, Instant};
 /// none, and FDA records that carry them.
 /// 11: EPCIS export pages with the events' further documents, and imported events that
 /// carry a second reference document or the reason for none (`ImportEvent::documents`).
-pub const PROTOCOL: u32 = 11;
+/// 12: an imported receipt carries the scanned label's elements lotline kept with it
+/// (`ImportKind::Receive::label`, from `lotline:gs1Label`).
+pub const PROTOCOL: u32 = 12;
 
 /// The largest frame either side accepts: a request or reply larger than this is refused
 /// without reading it.
@@ -418,7 +420,7 @@ mod tests {
     fn handshake_and_messages_keep_their_bytes() {
         assert_eq!(
             round(&Hello::new("dock-1")),
-            b"\x0f\0\0\0lotline\x0b\x06dock-1"
+            b"\x0f\0\0\0lotline\x0c\x06dock-1"
         );
         assert_eq!(
             round(&Welcome::Accepted {

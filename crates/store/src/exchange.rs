@@ -396,6 +396,7 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                 expiry,
                 quality,
                 tlc_source_ref,
+                label,
             } => {
                 let item = resolve!(self.item(*item));
                 let supplier = resolve!(self.party(*supplier));
@@ -433,7 +434,15 @@ impl<'a, 'b, 't> Import<'a, 'b, 't> {
                     quality: quality.clone(),
                     tlc_source_ref: tlc_source_ref.clone(),
                 };
-                self.tx.receive(r, stamp, today).map(|c| vec![c.event])
+                // The label the partner scanned is kept as a scan here keeps it: its own
+                // record beside the receipt, in this transaction (none when it is empty).
+                let scanned = ScannedReceipt {
+                    receipt: r,
+                    label: label.clone(),
+                };
+                self.tx
+                    .receive_scanned(scanned, stamp, today)
+                    .map(|c| vec![c.event])
             }
             ImportKind::Produce {
                 item,
@@ -673,6 +682,7 @@ mod tests {
                         expiry: None,
                         quality: Quality::default(),
                         tlc_source_ref: None,
+                        label: Vec::new(),
                     },
                 ),
                 // More than the lot holds: refused, and with it nothing of this event.
@@ -790,6 +800,51 @@ mod tests {
         assert_eq!(one.documents.len(), 1);
         assert_eq!(one.documents[0].0, shipment);
         assert!(s.check().unwrap().problems.is_empty());
+    }
+
+    /// A receipt's label travels with it: recorded beside the receipt in the import's
+    /// transaction, as a scan records it, and not again when the document comes back.
+    #[test]
+    fn an_imported_receipts_label_is_kept_beside_it_once() {
+        let (_d, s) = temp_store();
+        let label = vec![
+            LabelElement {
+                ai: "7007".into(),
+                value: "250601250605".into(),
+            },
+            LabelElement {
+                ai: "91".into(),
+                value: "ROW-7".into(),
+            },
+        ];
+        let mut d = doc(false);
+        d.events.truncate(1);
+        if let ImportKind::Receive { label: l, .. } = &mut d.events[0].kind {
+            *l = label.clone();
+        }
+        let report = import(&s, d.clone());
+        assert!(report.stored, "{report:?}");
+        assert_eq!((report.imported, report.records), (1, 1));
+        let page = s
+            .event_page(NaiveDate::MIN, NaiveDate::MAX, None, None, 10)
+            .unwrap();
+        let receipt = s.imported_event("e1").unwrap().unwrap().events[0];
+        let lot = s.lot_by_code(&code("A-1")).unwrap().id;
+        assert_eq!(page.events.len(), 2, "{page:?}");
+        assert_eq!(page.events[0].id, receipt);
+        assert_eq!(
+            page.events[1].kind,
+            EventKind::LabelData {
+                receipt,
+                lot,
+                elements: label,
+            }
+        );
+        assert!(s.check().unwrap().problems.is_empty());
+
+        let again = import(&s, d);
+        assert_eq!((again.imported, again.already), (0, 1));
+        assert_eq!(s.stats().unwrap().events, 2);
     }
 
     #[test]

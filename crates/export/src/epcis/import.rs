@@ -369,14 +369,103 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
                 },
                 self.limits.max_event,
             );
-            let Some(v) = seq.next_element::<Value>()? else {
+            let mut twice = Vec::new();
+            let Some(v) = seq.next_element_seed(StrictValue {
+                depth: 0,
+                parent: "",
+                twice: &mut twice,
+            })?
+            else {
                 break;
             };
             self.limits.whole_file();
-            self.m.event(index, v);
+            self.m.event(index, v, &twice);
         }
         self.limits.whole_file();
         Ok(())
+    }
+}
+
+/// One event as JSON, noting the keys an object at its top level or one level down gives
+/// twice (as `key` or `parent/key`): serde_json keeps the last of them silently, and a
+/// label naming an AI twice must be refused as a scanned one is, not read as its last
+/// element. Deeper objects are read as serde_json reads them.
+struct StrictValue<'a> {
+    depth: u8,
+    /// The key this value is under, at depth 1.
+    parent: &'a str,
+    twice: &'a mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrictValue<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // What serde_json's own `Value` makes of it (JSON has no NaN or infinity).
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let v = if self.depth == 0 {
+                map.next_value_seed(StrictValue {
+                    depth: 1,
+                    parent: &key,
+                    twice: &mut *self.twice,
+                })?
+            } else {
+                map.next_value::<Value>()?
+            };
+            if out.contains_key(&key) {
+                self.twice.push(if self.depth == 0 {
+                    key.clone()
+                } else {
+                    format!("{}/{key}", self.parent)
+                });
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -653,7 +742,8 @@ impl<'p> Mapper<'p> {
             .map(str::to_string)
     }
 
-    fn event(&mut self, index: u32, v: Value) {
+    /// Maps event `index`; `twice` names the keys it gives twice ([`StrictValue`]).
+    fn event(&mut self, index: u32, v: Value, twice: &[String]) {
         self.read += 1;
         if self.read.is_multiple_of(50_000) {
             (self.progress)(self.read);
@@ -669,7 +759,7 @@ impl<'p> Mapper<'p> {
             _ => content_id(&v),
         };
         let out = match &v {
-            Value::Object(o) => self.map(index, &event_id, o),
+            Value::Object(o) => self.map(index, &event_id, o, twice),
             _ => Err("it is not a JSON object".into()),
         };
         match out {
@@ -692,6 +782,7 @@ impl<'p> Mapper<'p> {
         index: u32,
         event_id: &str,
         o: &Map<String, Value>,
+        twice: &[String],
     ) -> Result<Mapped, String> {
         if let Some(decl) = o.get("errorDeclaration") {
             let when = decl
@@ -840,6 +931,7 @@ impl<'p> Mapper<'p> {
                             .transpose()
                             .map_err(|e| e.to_string())?
                             .flatten();
+                        let label = self.gs1_label(o, date, twice)?;
                         let mut out = Vec::new();
                         for (n, q) in raw.iter().enumerate() {
                             let (line, item, lot_text) =
@@ -859,6 +951,9 @@ impl<'p> Mapper<'p> {
                                     expiry,
                                     quality: quality.clone(),
                                     tlc_source_ref: tlc_source_ref.clone(),
+                                    // What the document says of the event's label, kept
+                                    // with each receipt it makes.
+                                    label: label.clone(),
                                 },
                                 n,
                             ));
@@ -952,6 +1047,70 @@ impl<'p> Mapper<'p> {
             "" => Err("it has no type".into()),
             other => Err(format!("an event of type {}, which lotline does not know", short(other))),
         }
+    }
+
+    /// `lotline:gs1Label`: the elements of the supplier's label lotline kept with a
+    /// scanned receipt, as an object of AI → value in the order scanned. Checked as a
+    /// scan's are (each a valid GS1 element string, each AI once, at most
+    /// [`MAX_LABEL_ELEMENTS`]) against the receipt's date: a label that is not is the
+    /// event's reason for not being imported, never a receipt without it. The CBV-named
+    /// fields beside it (`lotline:harvestStartDate`…) are made from it on export and are
+    /// not read back.
+    fn gs1_label(
+        &self,
+        o: &Map<String, Value>,
+        date: NaiveDate,
+        twice: &[String],
+    ) -> Result<Vec<LabelElement>, String> {
+        const FIELD: &str = "lotline:gs1Label";
+        let names = [
+            self.prefix.as_ref().map(|p| format!("{p}:gs1Label")),
+            Some(format!("{NS}gs1Label")),
+        ];
+        for name in names.iter().flatten() {
+            let under = format!("{name}/");
+            for t in twice {
+                if t == name {
+                    return Err(format!("{FIELD} is given twice"));
+                }
+                if let Some(ai) = t.strip_prefix(&under) {
+                    return Err(format!(
+                        "{FIELD}: AI ({}) appears twice",
+                        lotline_domain::text::excerpt(ai)
+                    ));
+                }
+            }
+        }
+        let Some(v) = self.ext(o, "gs1Label") else {
+            return Ok(Vec::new());
+        };
+        let Value::Object(elements) = v else {
+            return Err(format!(
+                "{FIELD} is not an object of GS1 Application Identifiers and their values"
+            ));
+        };
+        // Counted before anything is copied: a label has at most a few dozen.
+        if elements.len() > MAX_LABEL_ELEMENTS {
+            return Err(format!(
+                "{FIELD}: {} label elements is more than a label carries (at most {MAX_LABEL_ELEMENTS})",
+                elements.len()
+            ));
+        }
+        let label = elements
+            .iter()
+            .map(|(ai, value)| match value {
+                Value::String(value) => Ok(LabelElement {
+                    ai: ai.clone(),
+                    value: value.clone(),
+                }),
+                _ => Err(format!(
+                    "{FIELD}: the value of AI ({}) is not a string",
+                    lotline_domain::text::excerpt(ai)
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        check_label(&label, date, FIELD).map_err(|e| e.to_string())?;
+        Ok(label)
     }
 
     /// The event's reference documents: the first two distinct business transactions lotline

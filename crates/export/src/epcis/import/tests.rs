@@ -394,3 +394,116 @@ fn our_lot_codes_beside_the_suppliers_identifier_name_the_lot_here() {
         p.import.unmapped
     );
 }
+
+/// RECEIVING with `ll:gs1Label` written as `label` (a JSON object's inside, or any value).
+fn with_label(label: &str) -> String {
+    RECEIVING.replace(
+        "\"ll:tlc\": \"AB12\"",
+        &format!("\"ll:tlc\": \"AB12\", \"ll:gs1Label\": {label}"),
+    )
+}
+
+/// A receipt's scanned label comes back as it was scanned: AI by AI, in order, for the
+/// station to keep beside the receipt; the CBV-named fields made from it are not read.
+#[test]
+fn a_receiving_events_gs1_label_is_the_receipts_label() {
+    let doc = with_label(r#"{"7007": "250601250605", "422": "840", "91": "ROW-7"}"#).replace(
+        "\"ll:tlc\"",
+        "\"ll:countryOfOrigin\": \"DE\", \"ll:harvestStartDate\": \"x\", \"ll:tlc\"",
+    );
+    let p = read_str(&doc, &Options::default()).unwrap();
+    assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+    let ImportKind::Receive { label, .. } = &p.import.events[0].kind else {
+        panic!("{:?}", p.import.events[0].kind)
+    };
+    let pairs: Vec<(&str, &str)> = label
+        .iter()
+        .map(|e| (e.ai.as_str(), e.value.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [("7007", "250601250605"), ("422", "840"), ("91", "ROW-7")]
+    );
+    p.import.check().unwrap();
+    // None given, none kept; an empty object is an empty label.
+    for doc in [RECEIVING.to_string(), with_label("{}")] {
+        let p = read_str(&doc, &Options::default()).unwrap();
+        let ImportKind::Receive { label, .. } = &p.import.events[0].kind else {
+            panic!("{:?}", p.import.events[0].kind)
+        };
+        assert!(label.is_empty(), "{label:?}");
+    }
+}
+
+/// A label a scan would refuse makes its event unimportable with the reason, never a
+/// receipt without its label.
+#[test]
+fn a_bad_gs1_label_is_the_events_reason_not_to_import() {
+    let many: Vec<String> = (0..65)
+        .map(|i| format!("\"{}\": \"X\"", 9000 + i))
+        .collect();
+    let many = format!("{{{}}}", many.join(", "));
+    for (label, says) in [
+        (
+            r#"{"7007": "250601", "999": "1"}"#,
+            "is not a GS1 Application Identifier",
+        ),
+        // A GLN whose check digit is not right (…12 is).
+        (r#"{"414": "0614141000013"}"#, "check digit"),
+        (r#"{"422": "999"}"#, "999 is not an ISO 3166 country code"),
+        (
+            r#"{"422": "840", "422": "276"}"#,
+            "AI ('422') appears twice",
+        ),
+        (r#"{"422": 840}"#, "the value of AI ('422') is not a string"),
+        (r#"["422", "840"]"#, "is not an object"),
+        ("\"(422)840\"", "is not an object"),
+        (&many, "65 label elements is more than a label carries"),
+    ] {
+        let p = read_str(&with_label(label), &Options::default()).unwrap();
+        assert!(p.import.events.is_empty(), "{label}: {:?}", p.import.events);
+        let u = &p.import.unmapped[0];
+        assert_eq!(u.event_id, "urn:uuid:1");
+        assert!(
+            u.reason.starts_with("lotline:gs1Label") && u.reason.contains(says),
+            "{label}: {u:?}"
+        );
+        assert!(!text::has_unsafe(&u.reason), "{u:?}");
+    }
+    // The key itself given twice: which label was meant is not known.
+    let twice = with_label(r#"{"422": "840"}"#).replace(
+        "\"ll:tlc\"",
+        "\"ll:gs1Label\": {\"422\": \"276\"}, \"ll:tlc\"",
+    );
+    let p = read_str(&twice, &Options::default()).unwrap();
+    assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+    assert!(
+        p.import.unmapped[0].reason.contains("given twice"),
+        "{:?}",
+        p.import.unmapped
+    );
+}
+
+/// Events are read into the same JSON serde_json makes of them, keys in order and the last
+/// of a repeated one kept; only the repeat is noted besides.
+#[test]
+fn events_read_as_serde_json_reads_them() {
+    let text = r#"{"a": [1, -2, 3.5, null, true, {"x": {"y": 1, "y": 2}}], "b": {"k": "v", "k": "w"},
+        "a": "again", "big": 18446744073709551615, "s": "\u00e9\n"}"#;
+    let mut twice = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = StrictValue {
+        depth: 0,
+        parent: "",
+        twice: &mut twice,
+    }
+    .deserialize(&mut de)
+    .unwrap();
+    assert_eq!(v, serde_json::from_str::<Value>(text).unwrap());
+    assert_eq!(
+        v.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["a", "b", "big", "s"]
+    );
+    // Deeper than one level down, as serde_json reads it: not noted.
+    assert_eq!(twice, ["b/k", "a"]);
+}
