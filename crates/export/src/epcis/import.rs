@@ -1081,6 +1081,17 @@ impl<'p> Mapper<'p> {
                 }
             }
         }
+        // Under both its prefixed name and its full one: two labels, and which was meant is
+        // not known.
+        if names
+            .iter()
+            .flatten()
+            .filter(|n| o.contains_key(n.as_str()))
+            .count()
+            > 1
+        {
+            return Err(format!("{FIELD} is given twice"));
+        }
         let Some(v) = self.ext(o, "gs1Label") else {
             return Ok(Vec::new());
         };

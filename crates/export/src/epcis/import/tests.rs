@@ -475,13 +475,23 @@ fn a_bad_gs1_label_is_the_events_reason_not_to_import() {
         "\"ll:tlc\"",
         "\"ll:gs1Label\": {\"422\": \"276\"}, \"ll:tlc\"",
     );
-    let p = read_str(&twice, &Options::default()).unwrap();
-    assert!(p.import.events.is_empty(), "{:?}", p.import.events);
-    assert!(
-        p.import.unmapped[0].reason.contains("given twice"),
-        "{:?}",
-        p.import.unmapped
+    // And under its prefixed name and its full one: two labels all the same.
+    let both = with_label(r#"{"422": "840"}"#).replace(
+        "\"ll:tlc\"",
+        &format!(
+            "\"{}gs1Label\": {{\"422\": \"276\"}}, \"ll:tlc\"",
+            super::super::NS
+        ),
     );
+    for doc in [twice, both] {
+        let p = read_str(&doc, &Options::default()).unwrap();
+        assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+        assert!(
+            p.import.unmapped[0].reason.contains("given twice"),
+            "{:?}",
+            p.import.unmapped
+        );
+    }
 }
 
 /// Events are read into the same JSON serde_json makes of them, keys in order and the last
