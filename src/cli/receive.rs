@@ -127,7 +127,7 @@ fn from_scan(
     if label.item.is_some() {
         filled.push(format!("item {item}"));
     }
-    let supplier = scanned_supplier(r, &label)?;
+    let supplier = scanned_supplier(r, &label, &parties)?;
     if label.supplier.is_some() {
         filled.push(format!("supplier {supplier}"));
     }
@@ -268,31 +268,70 @@ fn scanned_item(r: &ReceiveArgs, label: &CaseLabel) -> Res<ItemCode> {
 
 /// The supplier by the label's (412) GLN; `--supplier` must name the same one. Otherwise
 /// `--supplier` says it, as the clerk picks it in the app.
-fn scanned_supplier(r: &ReceiveArgs, label: &CaseLabel) -> Res<PartyId> {
+fn scanned_supplier(
+    r: &ReceiveArgs,
+    label: &CaseLabel,
+    parties: &[lotline_domain::Party],
+) -> Res<PartyId> {
     let typed = r
         .supplier
         .as_deref()
         .map(|s| PartyId::parse(s, "supplier"))
         .transpose()?;
-    match (&label.supplier_gln, &label.supplier, typed) {
-        (Some(g), Some(id), Some(t)) if t != *id => Err(Failure::invalid(
+    let Some(g) = &label.supplier_gln else {
+        return typed.ok_or_else(|| {
+            Failure::invalid(
+                "supplier",
+                "the label does not name the supplier ((412) GLN); give --supplier",
+            )
+        });
+    };
+    let theirs = label
+        .gln_suppliers
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>();
+    match typed {
+        // Typed and one of the suppliers with the label's GLN: that one.
+        Some(t) if label.gln_suppliers.contains(&t) => Ok(t),
+        Some(t) if !theirs.is_empty() => Err(Failure::invalid(
             "supplier",
             format!(
-                "--supplier {t} is not the supplier on the label: its (412) GLN {g} is supplier {id}; leave --supplier out to take the label's"
+                "--supplier {t} is not the supplier on the label: its (412) GLN {g} is supplier {}; leave --supplier out to take the label's",
+                theirs.join(" or ")
             ),
         )),
-        (_, Some(id), _) => Ok(id.clone()),
-        (_, None, Some(t)) => Ok(t),
-        (Some(g), None, None) => Err(Failure::invalid(
-            "supplier",
-            format!(
-                "the label's (412) GLN {g} is no supplier of ours; give --supplier (and the supplier its GLN with `lotline party edit ID --gln {g}`, for the next scan)"
-            ),
-        )),
-        (None, None, None) => Err(Failure::invalid(
-            "supplier",
-            "the label does not name the supplier ((412) GLN); give --supplier",
-        )),
+        // No supplier of ours has the GLN: the one typed, unless it has a GLN of its own
+        // that is not the label's.
+        Some(t) => match parties
+            .iter()
+            .find(|p| p.id == t)
+            .and_then(|p| p.gln.as_ref())
+        {
+            Some(own) if own.as_str() != g => Err(Failure::invalid(
+                "supplier",
+                format!(
+                    "--supplier {t} has GLN {own}, not the label's (412) GLN {g}; check the case, or correct the supplier's GLN with `lotline party edit {t} --gln …`"
+                ),
+            )),
+            _ => Ok(t),
+        },
+        None => match label.supplier.clone() {
+            Some(id) => Ok(id),
+            None if theirs.len() > 1 => Err(Failure::invalid(
+                "supplier",
+                format!(
+                    "the label's (412) GLN {g} is that of suppliers {}; give --supplier to say which",
+                    theirs.join(" and ")
+                ),
+            )),
+            None => Err(Failure::invalid(
+                "supplier",
+                format!(
+                    "the label's (412) GLN {g} is no supplier of ours; give --supplier (and the supplier its GLN with `lotline party edit ID --gln {g}`, for the next scan)"
+                ),
+            )),
+        },
     }
 }
 

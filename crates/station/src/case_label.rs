@@ -22,8 +22,11 @@ pub struct CaseLabel {
     pub item: Option<ItemCode>,
     /// (412) "purchased from": the GLN of the party the case was bought from.
     pub supplier_gln: Option<String>,
-    /// The supplier of ours with that GLN, if any.
+    /// The supplier of ours with that GLN, when exactly one active supplier has it.
     pub supplier: Option<PartyId>,
+    /// Every active supplier of ours with that GLN (several when a GLN was given to more
+    /// than one party): a supplier typed beside the scan must be one of them.
+    pub gln_suppliers: Vec<PartyId>,
     /// (416): the GLN of the production location, where the lot code was assigned.
     pub source_gln: Option<String>,
     /// (10): the supplier's lot code.
@@ -45,17 +48,33 @@ impl CaseLabel {
             .and_then(|g| crate::lookup::item_by_gtin(items, g))
             .map(|i| i.code.clone());
         let supplier_gln = scan.get("412").map(|e| e.value.clone());
-        let supplier = supplier_gln.as_deref().and_then(|gln| {
-            parties
-                .iter()
-                .find(|p| p.role.supplies() && p.gln.as_ref().is_some_and(|g| g.as_str() == gln))
-                .map(|p| p.id.clone())
-        });
+        // Every active supplier with the label's GLN: GLNs are not unique among parties
+        // (a supplier retired and added again under a new id keeps its GLN).
+        let gln_suppliers: Vec<PartyId> = supplier_gln
+            .as_deref()
+            .map(|gln| {
+                parties
+                    .iter()
+                    .filter(|p| {
+                        p.role.supplies()
+                            && p.retired.is_none()
+                            && p.gln.as_ref().is_some_and(|g| g.as_str() == gln)
+                    })
+                    .map(|p| p.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The label names one supplier only when one has that GLN.
+        let supplier = match gln_suppliers.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        };
         CaseLabel {
             gtin,
             item,
             supplier_gln,
             supplier,
+            gln_suppliers,
             // (416) is where the lot code was assigned: the FSMA TLC source. (412) names
             // the immediate supplier instead, which is the receipt's supplier, not this.
             source_gln: scan.get("416").map(|e| e.value.clone()),

@@ -268,3 +268,69 @@ fn bad_scans_and_unknown_gtins_are_refused_saying_what_to_do_and_store_nothing()
         "give them with --scan",
     );
 }
+
+/// GLNs are not unique among parties: a supplier retired and added again under a new id
+/// keeps its GLN, and two may share one. The label's supplier is the one active supplier
+/// with its GLN; with several, --supplier says which and must be one of them; with none,
+/// a supplier typed whose own GLN is another is refused.
+#[test]
+fn the_labels_supplier_is_an_active_one_with_its_gln_and_a_typed_one_must_agree() {
+    let p = plant();
+    let scan =
+        |lot: &str| format!("]C101{FLOUR_GTIN}10{lot}{GS}17301231{GS}3102002500412{FARM_GLN}");
+    // FARM retired, its business carried on as FARM2 with the same GLN: the label is
+    // FARM2's, and FARM2 may be typed too.
+    p.ok(&["party", "retire", "FARM", "--reason", "new company"]);
+    p.ok(&[
+        "party",
+        "add",
+        "FARM2",
+        "--name",
+        "Sunny Ridge Farms LLC",
+        "--role",
+        "supplier",
+        "--gln",
+        FARM_GLN,
+    ]);
+    p.ok(&["receive", "--scan", &scan("G-1")]);
+    assert_eq!(lot(&p, "G-1")["supplier"], "FARM2");
+    p.ok(&["receive", "--scan", &scan("G-2"), "--supplier", "FARM2"]);
+    assert_eq!(lot(&p, "G-2")["supplier"], "FARM2");
+    // A second active supplier with the same GLN: the label alone does not say which.
+    p.ok(&[
+        "party",
+        "add",
+        "FARM3",
+        "--name",
+        "Sunny Ridge Eggs",
+        "--role",
+        "supplier",
+        "--gln",
+        FARM_GLN,
+    ]);
+    p.refused(
+        &["receive", "--scan", &scan("G-3")],
+        "supplier",
+        "the label's (412) GLN 0614141000012 is that of suppliers FARM2 and FARM3; give --supplier to say which",
+    );
+    p.ok(&["receive", "--scan", &scan("G-3"), "--supplier", "FARM3"]);
+    assert_eq!(lot(&p, "G-3")["supplier"], "FARM3");
+    p.refused(
+        &["receive", "--scan", &scan("G-4"), "--supplier", "MILL"],
+        "supplier",
+        "--supplier MILL is not the supplier on the label: its (412) GLN 0614141000012 is supplier FARM2 or FARM3",
+    );
+    // A GLN no supplier of ours has: a supplier typed with a GLN of its own that is
+    // another is refused naming both; one without a GLN is taken.
+    let other =
+        |lot: &str| format!("]C101{FLOUR_GTIN}10{lot}{GS}17301231{GS}31020025004120614141999996");
+    p.ok(&["party", "edit", "MILL", "--gln", "0614141000029"]);
+    p.refused(
+        &["receive", "--scan", &other("G-5"), "--supplier", "MILL"],
+        "supplier",
+        "--supplier MILL has GLN 0614141000029, not the label's (412) GLN 0614141999996",
+    );
+    p.ok(&["party", "edit", "MILL", "--gln", ""]);
+    p.ok(&["receive", "--scan", &other("G-5"), "--supplier", "MILL"]);
+    assert_eq!(lot(&p, "G-5")["supplier"], "MILL");
+}

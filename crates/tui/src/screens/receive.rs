@@ -201,6 +201,15 @@ impl Receive {
                     f.pick_closed = true;
                     filled.push(format!("from {id}"));
                 }
+                None if label.gln_suppliers.len() > 1 => filled.push(format!(
+                    "(GLN {gln} is that of suppliers {}: pick one)",
+                    label
+                        .gln_suppliers
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 None => filled.push(format!("(GLN {gln} is no supplier of ours)")),
             }
         }
