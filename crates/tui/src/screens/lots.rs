@@ -63,9 +63,9 @@ pub struct Lots {
     pub selected: usize,
     pub focus: Focus,
     pub history: Option<LotHistory>,
-    /// The open lot's allergens and where each came from; `None` when they could not be
-    /// read (the history still shows).
-    pub allergens: Option<LotAllergens>,
+    /// The open lot's allergens and where each came from, or why they could not be read
+    /// (the history still shows, with that said where "Contains" would be).
+    pub allergens: Option<Result<LotAllergens, String>>,
     /// First event shown in the history.
     pub scroll: usize,
     pub prompt: Option<Prompt>,
@@ -715,12 +715,18 @@ impl Lots {
         let mut head = head.to_vec();
         // Only a lot that carries an allergen spends a row on it: rows are few on a
         // handheld, and the events are what the history is for.
-        if let Some(a) = self
-            .allergens
-            .as_ref()
-            .filter(|a| a.lot == l.code && !a.label.is_empty())
-        {
-            head.push(allergen_line(a, ui));
+        match &self.allergens {
+            Some(Ok(a)) if a.lot == l.code && !a.label.is_empty() => {
+                head.push(allergen_line(a, ui));
+            }
+            Some(Err(why)) => head.push((
+                format!(
+                    "Allergens could not be read: {}",
+                    lotline_domain::text::escape(why)
+                ),
+                ui.theme.warn,
+            )),
+            _ => {}
         }
         if let Some(b) = batch_recipe(h) {
             head.push(yield_line(b, ui));
@@ -1001,13 +1007,13 @@ pub fn describe(e: &Event, lot: &Lot, compact: bool) -> String {
 }
 
 /// A lot's history and its allergens. The allergens are a second look-up: a lot whose
-/// allergens could not be read still shows its history, just without the "Contains" line.
-fn read_lot(
-    station: &dyn Station,
-    code: LotCode,
-) -> Result<(LotHistory, Option<LotAllergens>), StationError> {
+/// allergens could not be read still shows its history, and says so where "Contains"
+/// would be (never as a lot without allergens).
+type ReadLot = (LotHistory, Option<Result<LotAllergens, String>>);
+
+fn read_lot(station: &dyn Station, code: LotCode) -> Result<ReadLot, StationError> {
     let h = station.lot_history(code.clone())?;
-    Ok((h, station.lot_allergens(code).ok()))
+    Ok((h, Some(station.lot_allergens(code).map_err(|e| e.message))))
 }
 
 /// The allergen in a `contains ALLERGEN` (or `contains:ALLERGEN`) search, trimmed; `None`

@@ -359,3 +359,47 @@ fn the_items_screen_shows_an_items_recipe_and_its_versions_in_its_history() {
         "{text}"
     );
 }
+
+/// A station that cannot read any lot's allergens (a server that went away between two
+/// calls, a damaged table): everything else as the plant's.
+struct NoAllergens<'a>(&'a Local);
+
+impl lotline_station::Station for NoAllergens<'_> {
+    fn call(
+        &self,
+        r: lotline_station::Request,
+    ) -> Result<lotline_station::Reply, lotline_station::StationError> {
+        if let lotline_station::Request::Query(lotline_domain::api::Query::LotAllergens(_)) = r {
+            return Err(lotline_station::StationError {
+                kind: lotline_station::ErrorKind::Database,
+                field: None,
+                message: "the database file is damaged; run `lotline check`".into(),
+            });
+        }
+        self.0.call(r)
+    }
+}
+
+#[test]
+fn a_lots_allergens_that_cannot_be_read_are_said_so_never_shown_as_none() {
+    let p = plant();
+    let (mut a, _eggs, made) = egg_dough(&p);
+    let broken = NoAllergens(&p.st);
+    for i in Input::typed(made.as_str()) {
+        a.handle(i, &broken);
+    }
+    a.handle(Input::code(KeyCode::Enter), &broken);
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains(
+            "Allergens could not be read: the database file is damaged; run `lotline check`"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("Contains"), "{text}");
+    // Opened again once the station answers: the allergens are back.
+    a.handle(Input::code(KeyCode::Esc), &p.st);
+    a.handle(Input::code(KeyCode::Enter), &p.st);
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("Contains Egg"), "{text}");
+}
