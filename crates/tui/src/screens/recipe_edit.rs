@@ -51,8 +51,9 @@ pub struct RecipeEditor {
     pub selected: usize,
     /// The lines the editor opened with (the newest version's), to tell unsaved changes.
     opened_with: Vec<RecipeLine>,
-    /// Where the line taken back into the fields was, so that it goes back to its place.
-    taken: Option<usize>,
+    /// The line taken back into the fields and where it was: Enter puts what the fields
+    /// say in its place; fields left empty put it back as it was (C-d removes a line).
+    taken: Option<(usize, RecipeLine)>,
     /// Every item: the inputs' units and names.
     items: Vec<Item>,
     today: NaiveDate,
@@ -350,7 +351,7 @@ impl RecipeEditor {
         let at = self
             .taken
             .take()
-            .map_or(self.lines.len(), |i| i.min(self.lines.len()));
+            .map_or(self.lines.len(), |(i, _)| i.min(self.lines.len()));
         self.lines.insert(at, line);
         self.selected = at;
         for n in LINE_FIELDS {
@@ -360,9 +361,27 @@ impl RecipeEditor {
         Ok(())
     }
 
+    /// A line taken back whose fields were then emptied goes back as it was: clearing the
+    /// fields is not removing the line (C-d is), and nothing typed before is lost.
+    fn put_back_untouched(&mut self) {
+        if self.line_typed() {
+            return;
+        }
+        let Some((i, line)) = self.taken.take() else {
+            return;
+        };
+        let at = i.min(self.lines.len());
+        // The selection stays on the line it was on.
+        if !self.lines.is_empty() && at <= self.selected {
+            self.selected += 1;
+        }
+        self.lines.insert(at, line);
+    }
+
     /// Enter on a line: it goes back into the line fields to be changed, and Enter there
     /// puts it back in its place.
     fn take_back(&mut self) -> Outcome {
+        self.put_back_untouched();
         if self.lines.is_empty() {
             return Outcome::none();
         }
@@ -381,7 +400,7 @@ impl RecipeEditor {
             self.form.get_mut(name).set(&text);
             self.form.get_mut(name).pick_closed = true;
         }
-        self.taken = Some(i);
+        self.taken = Some((i, line.clone()));
         self.selected = i.min(self.lines.len().saturating_sub(1));
         self.form.focus_field("qty");
         Outcome::changed().status(Status::info(format!(
@@ -399,7 +418,7 @@ impl RecipeEditor {
         let i = self.selected.min(self.lines.len() - 1);
         let gone = self.lines.remove(i);
         // The line taken back came from after this one: its place moves up with the rest.
-        if let Some(t) = self.taken.as_mut()
+        if let Some((t, _)) = self.taken.as_mut()
             && *t > i
         {
             *t -= 1;
@@ -425,6 +444,7 @@ impl RecipeEditor {
         {
             return Step::Stay(out);
         }
+        self.put_back_untouched();
         let f = &self.form;
         let version = VersionText {
             item: self.item.code.as_str(),

@@ -265,6 +265,52 @@ fn a_new_version_starts_from_the_newest_and_needs_its_reason() {
     assert!(text.contains("Recipe v2 from 2026-11-21"), "{text}");
 }
 
+/// A line taken back into the fields whose fields are then emptied is not lost: saving, or
+/// taking another line back, puts it back as it was (C-d is what removes a line).
+#[test]
+fn a_line_taken_back_and_emptied_goes_back_as_it_was() {
+    let p = plant();
+    house_recipe(&p);
+    let mut a = editor_on(&p, "DOUGH");
+    to_field(&mut a, &p, "reason");
+    typed(&mut a, &p, "same again");
+    key(&mut a, &p, KeyCode::Tab);
+    assert_eq!(ed(&a).form.slot(), crate::form::Slot::Lines);
+    // The first line back into the fields, then every field emptied.
+    key(&mut a, &p, KeyCode::Enter);
+    assert_eq!(ed(&a).lines.len(), 1);
+    for f in ["input", "qty", "tolerance", "substitutes"] {
+        to_field(&mut a, &p, f);
+        keys(&mut a, &p, [Input::ctrl('u')]);
+    }
+    // Taking the other line back puts the first back where it was.
+    // Up from the line fields (Tab stops at the button).
+    for _ in 0..12 {
+        if ed(&a).form.slot() == crate::form::Slot::Lines {
+            break;
+        }
+        key(&mut a, &p, KeyCode::BackTab);
+    }
+    key(&mut a, &p, KeyCode::Down);
+    assert_eq!(ed(&a).form.slot(), crate::form::Slot::Lines);
+    key(&mut a, &p, KeyCode::Enter);
+    assert_eq!(ed(&a).lines.len(), 1);
+    assert_eq!(ed(&a).lines[0].item, code("FLOUR"));
+    assert_eq!(ed(&a).form.value("input"), "EGGS");
+    // Emptied too, then saved: both lines are in the new version, as they were.
+    for f in ["input", "qty", "tolerance", "substitutes"] {
+        to_field(&mut a, &p, f);
+        keys(&mut a, &p, [Input::ctrl('u')]);
+    }
+    keys(&mut a, &p, [Input::ctrl('s')]);
+    assert_eq!(
+        status(&a),
+        (Level::Ok, "DOUGH recipe version 2 saved".to_string())
+    );
+    let v = dough_recipes(&p);
+    assert_eq!(v[1].recipe.lines, v[0].recipe.lines);
+}
+
 #[test]
 fn a_refused_line_or_save_names_the_field_and_keeps_the_form() {
     let p = plant();
