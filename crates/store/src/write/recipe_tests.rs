@@ -100,6 +100,19 @@ fn clean(s: &Store) {
 
 /// Flour (wheat), eggs (egg), butter (milk), peanut butter (peanuts), chips; dough and
 /// cookies made of them; one supplier.
+/// Flour and peanut butter received from the mill: what the tests' cookies are made of.
+fn flour_and_peanut_butter(s: &Store) -> (LotCode, LotCode) {
+    (
+        receive(s, "FLOUR", "MILL", "F1", 500),
+        receive(s, "PEANUT-BUTTER", "MILL", "P1", 50),
+    )
+}
+
+/// 20 of the flour and 5 of the peanut butter: a cookie batch that carries peanuts.
+fn peanut_cookie(flour: &LotCode, pb: &LotCode) -> Vec<LotLine> {
+    vec![ql(flour, "20"), ql(pb, "5")]
+}
+
 fn kitchen() -> (tempfile::TempDir, Store) {
     let (d, s) = temp_store();
     for (code, kind) in [
@@ -193,15 +206,8 @@ fn a_lot_carries_its_items_declaration_and_its_inputs_through_three_levels_and_r
 #[test]
 fn an_undeclared_allergen_holds_the_batch_in_its_own_transaction_naming_the_path() {
     let (_d, s) = kitchen();
-    let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
-    let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
-    let c = make(
-        &s,
-        "COOKIE",
-        "30",
-        None,
-        vec![ql(&flour, "20"), ql(&pb, "5")],
-    );
+    let (flour, pb) = flour_and_peanut_butter(&s);
+    let c = make(&s, "COOKIE", "30", None, peanut_cookie(&flour, &pb));
     let why = c.hold.clone().expect("held");
     assert_eq!(
         why,
@@ -237,8 +243,7 @@ fn made_err(s: &Store, b: NewBatch) -> String {
 #[test]
 fn a_line_whose_last_batch_carried_an_allergen_holds_the_next_until_a_changeover() {
     let (_d, s) = kitchen();
-    let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
-    let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
+    let (flour, pb) = flour_and_peanut_butter(&s);
     let pbc = make(
         &s,
         "PB-COOKIE",
@@ -609,15 +614,8 @@ fn the_allergen_list_only_grows_once_used_and_names_are_checked() {
 #[test]
 fn check_finds_a_damaged_allergen_index_and_a_hold_whose_reason_no_longer_stands() {
     let (d, s) = kitchen();
-    let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
-    let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
-    let c = make(
-        &s,
-        "COOKIE",
-        "30",
-        None,
-        vec![ql(&flour, "20"), ql(&pb, "5")],
-    );
+    let (flour, pb) = flour_and_peanut_butter(&s);
+    let c = make(&s, "COOKIE", "30", None, peanut_cookie(&flour, &pb));
     assert!(c.hold.is_some());
     clean(&s);
     let path = d.path().join("t.lotline");
@@ -793,16 +791,9 @@ fn an_imported_batch_is_recorded_as_it_was_made_and_still_held_for_an_undeclared
         Command::AddRecipe(recipe("COOKIE", today(), &[("DOUGH", "90", &[])])),
     )
     .unwrap();
-    let flour = receive(&s, "FLOUR", "MILL", "F1", 500);
-    let pb = receive(&s, "PEANUT-BUTTER", "MILL", "P1", 50);
+    let (flour, pb) = flour_and_peanut_butter(&s);
     // Made here, the same batch is refused by the recipe…
-    let e = make_err(
-        &s,
-        "COOKIE",
-        "30",
-        None,
-        vec![ql(&flour, "20"), ql(&pb, "5")],
-    );
+    let e = make_err(&s, "COOKIE", "30", None, peanut_cookie(&flour, &pb));
     assert!(e.contains("is not in COOKIE's recipe"), "{e}");
     // …imported, it is what the partner did: stored, the deviations and why on the batch.
     let r = apply(&s, Command::ImportEpcis(partner_batch(&flour, &pb)))
