@@ -35,7 +35,11 @@ impl Db {
 
     pub(crate) fn ok(&self, args: &[&str]) -> String {
         let r = self.run(args);
-        assert_eq!(r.code, 0, "lotline {args:?} failed: {}", r.stderr);
+        assert_eq!(
+            r.code, 0,
+            "lotline {args:?} failed: {}\n{}",
+            r.stderr, r.stdout
+        );
         r.stdout
     }
 

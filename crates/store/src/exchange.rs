@@ -125,7 +125,7 @@ impl Tx<'_> {
         // Many events to one transaction, as a bulk load: each lot stored once (by the
         // bulk load itself when the import is one of its commands).
         let deferring = self.defer_lot_writes();
-        let mut run = Import::new(self, imp, stamp, today)?;
+        let mut run = Import::new(self, imp, stamp, partner_today(stamp, today))?;
         for ev in &imp.events {
             run.event(ev)?;
         }
@@ -138,6 +138,16 @@ impl Tx<'_> {
         report.stored = imp.skip_unmappable || report.unmapped.is_empty();
         Ok(report)
     }
+}
+
+/// The latest business day a partner's event may carry. An event's date is the day in
+/// the partner's own zone, which can already be tomorrow here: a plant at +02:00 is on
+/// the 8th while an office in UTC is still on the 7th. No zone is ahead of UTC by more
+/// than 14 hours, so no partner's "today" is later than that; it is never earlier than
+/// our own.
+fn partner_today(stamp: &Stamp, today: NaiveDate) -> NaiveDate {
+    let east_most = (stamp.at + chrono::Duration::hours(14)).date_naive();
+    today.max(east_most)
 }
 
 /// One import in progress over an open transaction.
@@ -613,6 +623,7 @@ impl Store {
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use chrono::{TimeZone, Utc};
     use lotline_domain::api::Command;
 
     fn code(s: &str) -> LotCode {
@@ -753,6 +764,56 @@ mod tests {
             .unwrap();
         assert_eq!((r.imported, r.already, r.unmapped.len()), (0, 2, 1));
         assert_eq!(s.stats().unwrap().events, 2);
+    }
+
+    /// A partner east of us is already on tomorrow: at 22:30 UTC a plant at +02:00
+    /// records its events on the 22nd while an office in UTC is still on the 21st. The
+    /// office imports them; a date no zone on Earth has reached yet is still refused.
+    #[test]
+    fn a_partner_ahead_of_us_in_time_is_not_in_the_future() {
+        let late = Stamp {
+            at: Utc.with_ymd_and_hms(2026, 11, 21, 22, 30, 0).unwrap(),
+            ..stamp()
+        };
+        let dated = |days| {
+            let mut d = doc(true);
+            d.events.truncate(1);
+            d.events[0].date = today() + chrono::Duration::days(days);
+            d
+        };
+        let (_d, s) = temp_store();
+        let r = s
+            .apply(Command::ImportEpcis(dated(2)), &late, today())
+            .unwrap()
+            .imported()
+            .unwrap();
+        assert_eq!(r.imported, 0, "{r:?}");
+        assert!(
+            r.unmapped[0].reason.contains(
+                "2026-11-23 is in the future; record events on or before today (2026-11-22)"
+            ),
+            "{r:?}"
+        );
+        let r = s
+            .apply(Command::ImportEpcis(dated(1)), &late, today())
+            .unwrap()
+            .imported()
+            .unwrap();
+        assert_eq!((r.stored, r.imported), (true, 1), "{r:?}");
+        // Early in the UTC day, the same date is no one's today yet.
+        let early = Stamp {
+            at: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+            ..stamp()
+        };
+        let mut again = dated(1);
+        again.events[0].event_id = "e1-early".into();
+        let r = s
+            .apply(Command::ImportEpcis(again), &early, today())
+            .unwrap()
+            .imported()
+            .unwrap();
+        assert_eq!(r.imported, 0, "{r:?}");
+        assert!(r.unmapped[0].reason.contains("is in the future"), "{r:?}");
     }
 
     /// An imported event's second document and the reason another came with none are
