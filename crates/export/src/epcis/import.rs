@@ -932,6 +932,16 @@ impl<'p> Mapper<'p> {
                             .map_err(|e| e.to_string())?
                             .flatten();
                         let label = self.gs1_label(o, date, twice)?;
+                        // A scanned label is one case's: its harvest dates, origin and the
+                        // rest belong to one supplier lot. Kept with every receipt of an
+                        // event of several lots, it would say of the others what nobody
+                        // read from their cases, so such an event is not guessed at.
+                        if !label.is_empty() && raw.len() > 1 {
+                            return Err(format!(
+                                "lotline:gs1Label: one scanned label on a receiving event of {} lots; which lot it was read from is not known (send one receiving event per lot, each with its own label)",
+                                raw.len()
+                            ));
+                        }
                         let mut out = Vec::new();
                         for (n, q) in raw.iter().enumerate() {
                             let (line, item, lot_text) =
@@ -951,8 +961,7 @@ impl<'p> Mapper<'p> {
                                     expiry,
                                     quality: quality.clone(),
                                     tlc_source_ref: tlc_source_ref.clone(),
-                                    // What the document says of the event's label, kept
-                                    // with each receipt it makes.
+                                    // The event's label: its one receipt's.
                                     label: label.clone(),
                                 },
                                 n,

@@ -435,6 +435,43 @@ fn a_receiving_events_gs1_label_is_the_receipts_label() {
     }
 }
 
+/// A label is one case's: on a receiving event of two lots it is not copied onto both
+/// receipts (harvest dates and origin read from one case would be said of the other), so
+/// the event does not map. Two lots with no label map as before.
+#[test]
+fn one_label_on_a_receiving_event_of_two_lots_is_not_guessed_at() {
+    let two = |doc: &str| {
+        doc.replace(
+            r#""quantity": 22.68, "uom": "KGM"}],"#,
+            r#""quantity": 22.68, "uom": "KGM"},
+                          {"epcClass": "https://id.gs1.org/01/09501101530003/10/ab13",
+                           "quantity": 10, "uom": "KGM"}],"#,
+        )
+    };
+    let doc = two(&with_label(r#"{"7007": "250601250605", "422": "840"}"#));
+    assert!(doc.contains("ab13"), "{doc}");
+    let p = read_str(&doc, &Options::default()).unwrap();
+    assert!(p.import.events.is_empty(), "{:?}", p.import.events);
+    let u = &p.import.unmapped[0];
+    assert_eq!(u.event_id, "urn:uuid:1");
+    assert!(
+        u.reason
+            .starts_with("lotline:gs1Label: one scanned label on a receiving event of 2 lots"),
+        "{u:?}"
+    );
+    for doc in [two(RECEIVING), two(&with_label("{}"))] {
+        let p = read_str(&doc, &Options::default()).unwrap();
+        assert!(p.import.unmapped.is_empty(), "{:?}", p.import.unmapped);
+        assert_eq!(p.import.events.len(), 2);
+        for ev in &p.import.events {
+            let ImportKind::Receive { label, .. } = &ev.kind else {
+                panic!("{:?}", ev.kind)
+            };
+            assert!(label.is_empty(), "{label:?}");
+        }
+    }
+}
+
 /// A label a scan would refuse makes its event unimportable with the reason, never a
 /// receipt without its label.
 #[test]
