@@ -155,6 +155,9 @@ struct Geometry {
     /// largest worth printing.
     min_module: u32,
     max_module: u32,
+    /// A case or pallet label (6 in tall): room for a second barcode of what the first
+    /// cannot hold, its bars this tall.
+    second_bar: Option<u32>,
 }
 
 fn geometry(size: LabelSize) -> Geometry {
@@ -175,10 +178,14 @@ fn geometry(size: LabelSize) -> Geometry {
         bar: s(bar),
         min_module,
         max_module: s(max_module),
+        second_bar: None,
     };
     if tall {
         // A case or pallet label, read from further away: larger type and taller bars.
-        g(30, 48, 72, 120, 44, 34, 300, 4)
+        Geometry {
+            second_bar: Some(s(200)),
+            ..g(30, 48, 72, 120, 44, 34, 300, 4)
+        }
     } else {
         g(20, 26, 34, 48, 24, 20, 96, 3)
     }
@@ -273,22 +280,58 @@ enum Block {
 pub struct Layout {
     size: LabelSize,
     blocks: Vec<Block>,
-    /// The barcode's kind ("GS1-128", "Code 128"), bar width in dots and text.
+    /// The barcodes' kind ("GS1-128", "Code 128") and the first one's text.
     symbology: &'static str,
-    module: u32,
     hri: String,
+    /// A case label's second barcode's text: the element strings the first could not hold.
+    second_hri: Option<String>,
     /// What the label could not hold as asked: cut text, elements left out of the barcode.
     notes: Vec<String>,
 }
 
 /// The barcode chosen for a label: the most element strings that fit the stock's width at
-/// a bar width that scans, the rest left to the text.
+/// a bar width that scans, the rest left to a second barcode (a case label) or the text.
 struct Barcode {
     symbol: code128::Symbol,
     module: u32,
     symbology: &'static str,
     hri: String,
     left_out: Vec<Element>,
+}
+
+/// GS1-128 of `elements`: FNC1 first, and after each variable-length one but the last.
+fn gs1_symbol(elements: &[Element]) -> code128::Symbol {
+    let strings: Vec<String> = elements
+        .iter()
+        .map(|e| format!("{}{}", e.ai, e.value))
+        .collect();
+    let mut parts = vec![Part::Fnc1];
+    for (i, (e, s)) in elements.iter().zip(&strings).enumerate() {
+        parts.push(Part::Text(s));
+        if e.variable() && i + 1 < elements.len() {
+            parts.push(Part::Fnc1);
+        }
+    }
+    code128::encode(&parts).expect("element strings are digits and lot-code characters")
+}
+
+/// The second barcode of a case label: the element strings the first could not hold, in
+/// the order of [`gs1_elements`] (expiry, production date, weight). They are fixed-length
+/// digits, a few dozen modules, so it fits where the first did not.
+fn second_barcode(left_out: &[Element], g: &Geometry) -> Option<(code128::Symbol, u32, String)> {
+    g.second_bar?;
+    if left_out.is_empty() {
+        return None;
+    }
+    let mut elements = left_out.to_vec();
+    elements.sort_by_key(|e| match e.ai.as_str() {
+        "17" => 0,
+        "11" => 1,
+        _ => 2,
+    });
+    let symbol = gs1_symbol(&elements);
+    let module = module_for(symbol.modules, g.width, g.min_module, g.max_module)?;
+    Some((symbol, module, hri(&elements)))
 }
 
 /// The widest bar at which `modules` fit `width` dots with their quiet zones (ten modules
@@ -311,19 +354,7 @@ fn barcode(item: &Item, lot: &Lot, g: &Geometry) -> Barcode {
         let mut left_out: Vec<Element> = Vec::new();
         let mut kept = all;
         loop {
-            let mut parts = vec![Part::Fnc1];
-            let strings: Vec<String> = kept
-                .iter()
-                .map(|e| format!("{}{}", e.ai, e.value))
-                .collect();
-            for (i, (e, s)) in kept.iter().zip(&strings).enumerate() {
-                parts.push(Part::Text(s));
-                if e.variable() && i + 1 < kept.len() {
-                    parts.push(Part::Fnc1);
-                }
-            }
-            let symbol = code128::encode(&parts)
-                .expect("element strings are digits and lot-code characters");
+            let symbol = gs1_symbol(&kept);
             let fits = module_for(symbol.modules, g.width, g.min_module, g.max_module);
             let next = order
                 .iter()
@@ -368,6 +399,7 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
     let g = geometry(plant.label_size);
     let room = g.width - 2 * g.margin;
     let code = barcode(item, lot, &g);
+    let second = second_barcode(&code.left_out, &g);
     let mut notes = Vec::new();
     // Bottom up: the human-readable line, then the bars above it.
     // The barcode's text may be set down to half size: broken mid-element it reads badly.
@@ -383,8 +415,31 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         h: hri_fit.height,
         text: l.clone(),
     });
-    // Top down: the text, set smaller all together until it clears the barcode.
-    let text_bottom = bar_y - g.margin / 2;
+    // A case label's second barcode, above the first with its own human-readable line:
+    // what the first could not hold still scans, at a customer's dock too.
+    let mut second_blocks = Vec::new();
+    let mut codes_top = bar_y;
+    if let (Some((symbol, module, text)), Some(height)) = (&second, g.second_bar) {
+        let f = fit::fit(text, room, g.hri, g.hri / 2, 1);
+        let hri_y = bar_y.saturating_sub(g.margin / 2 + f.lines.len() as u32 * lead(f.height));
+        let y = hri_y.saturating_sub(g.margin / 4 + height);
+        second_blocks.push(Block::Barcode {
+            x: g.width.saturating_sub(symbol.modules * module) / 2,
+            y,
+            module: *module,
+            height,
+            field_data: symbol.field_data.clone(),
+        });
+        second_blocks.extend(f.lines.iter().enumerate().map(|(i, l)| Block::Text {
+            x: g.margin,
+            y: hri_y + i as u32 * lead(f.height),
+            h: f.height,
+            text: l.clone(),
+        }));
+        codes_top = y;
+    }
+    // Top down: the text, set smaller all together until it clears the barcodes.
+    let text_bottom = codes_top.saturating_sub(g.margin / 2);
     let mut scale = 100;
     let (text_blocks, cut) = loop {
         let mut y = g.margin;
@@ -398,10 +453,12 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
                 Style::Body => g.body,
             } * scale
                 / 100;
-            // Names are set down to four fifths before they wrap; the lot code, one word,
-            // down to half, so that it stays on one line.
+            // Names are set down to four fifths before they wrap. The lot code, one word
+            // and what people read off the label, is never cut: it is set as small as it
+            // must be (a fifth: 40 characters on one line of a 4 in label), on one line
+            // when it can.
             let min = match line.style {
-                Style::Lot => h / 2,
+                Style::Lot => h / 5,
                 _ => (h * 4).div_ceil(5),
             };
             let f = fit::fit(&clean(&line.text), room, h, min, line.max_lines);
@@ -429,7 +486,7 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         ));
     }
     let mm = |dots: u32| f64::from(dots) * 25.4 / f64::from(g.size.dpi());
-    for e in &code.left_out {
+    for e in code.left_out.iter().filter(|_| second.is_none()) {
         notes.push(format!(
             "({}) {} is left out of the barcode: it does not fit the label's width at {:.2} mm bars; it is printed as text",
             e.ai,
@@ -445,6 +502,7 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         ));
     }
     let mut blocks = text_blocks;
+    blocks.extend(second_blocks);
     blocks.push(Block::Barcode {
         x: bar_x,
         y: bar_y,
@@ -457,8 +515,8 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         size: g.size,
         blocks,
         symbology: code.symbology,
-        module: code.module,
         hri: code.hri,
+        second_hri: second.map(|(_, _, text)| text),
         notes,
     }
 }
@@ -494,15 +552,15 @@ impl Layout {
         z
     }
 
-    /// The label's lines top to bottom as printed, the barcode as a line saying what it is.
+    /// The label's lines top to bottom as printed, each barcode as a line saying what it is.
     pub fn rows(&self) -> Vec<String> {
-        let mm = f64::from(self.module) * 25.4 / f64::from(self.size.dpi());
+        let mm = |module: u32| f64::from(module) * 25.4 / f64::from(self.size.dpi());
         self.blocks
             .iter()
             .map(|b| match b {
                 Block::Text { text, .. } => text.clone(),
-                Block::Barcode { .. } => {
-                    format!("||| {} barcode, {mm:.2} mm |||", self.symbology)
+                Block::Barcode { module, .. } => {
+                    format!("||| {} barcode, {:.2} mm |||", self.symbology, mm(*module))
                 }
             })
             .collect()
@@ -533,6 +591,12 @@ impl Layout {
     /// The barcode's human-readable text, as printed under it.
     pub fn barcode_text(&self) -> &str {
         &self.hri
+    }
+
+    /// A case label's second barcode's text, when the first could not hold every element
+    /// string: `(17)…(11)…`.
+    pub fn second_barcode_text(&self) -> Option<&str> {
+        self.second_hri.as_deref()
     }
 
     /// What the label could not hold as asked (cut text, element strings left out).

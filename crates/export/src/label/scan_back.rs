@@ -201,21 +201,53 @@ fn draw(page: &Page) -> Vec<u8> {
     img
 }
 
-/// What a scanner reads from the label's barcode: the text and its symbology identifier.
+/// What a scanner reads from the label's lot barcode (the lowest): the text and its
+/// symbology identifier.
 fn decode(zpl: &str) -> (String, String) {
+    decode_all(zpl).pop().expect("a label has a barcode")
+}
+
+/// What a scanner reads from each of the label's barcodes, top to bottom: one, or on a
+/// case label two (the second holding what the first could not).
+fn decode_all(zpl: &str) -> Vec<(String, String)> {
     let page = read_zpl(zpl);
-    assert_eq!(page.codes.len(), 1, "one barcode a label: {zpl}");
-    let code = &page.codes[0];
-    // Text never runs into the bars.
-    for &(_, y, h) in &page.texts {
+    assert!(
+        (1..=2).contains(&page.codes.len()),
+        "one barcode a label, two on a case label: {zpl}"
+    );
+    if page.codes.len() == 2 {
         assert!(
-            y + h <= code.y || y >= code.y + code.height,
-            "text at {y} (height {h}) overlaps the barcode at {}..{}: {zpl}",
-            code.y,
-            code.y + code.height
+            page.height >= 1218,
+            "a second barcode only on a 6 in label: {zpl}"
         );
     }
+    for (i, code) in page.codes.iter().enumerate() {
+        // Text never runs into the bars.
+        for &(_, y, h) in &page.texts {
+            assert!(
+                y + h <= code.y || y >= code.y + code.height,
+                "text at {y} (height {h}) overlaps the barcode at {}..{}: {zpl}",
+                code.y,
+                code.y + code.height
+            );
+        }
+        // Barcodes are apart, by more than the white band a scanner is shown of each.
+        for other in &page.codes[i + 1..] {
+            assert!(
+                code.y + code.height + 20 <= other.y || other.y + other.height + 20 <= code.y,
+                "two barcodes touch: {zpl}"
+            );
+        }
+    }
     let img = draw(&page);
+    page.codes
+        .iter()
+        .map(|code| read_code(&page, &img, code, zpl))
+        .collect()
+}
+
+/// `code` as the independent decoder reads it from the drawn page `img`.
+fn read_code(page: &Page, img: &[u8], code: &Code, zpl: &str) -> (String, String) {
     // The barcode's band, with white above and below, is what the decoder is shown.
     let top = code.y.saturating_sub(10);
     let bottom = (code.y + code.height + 10).min(page.height);
@@ -257,10 +289,23 @@ fn typed(text: &str, aim: &str) -> Vec<String> {
     }
 }
 
-/// Every way of typing `zpl`'s barcode must name exactly `want` on `st`.
+/// Every way of typing `zpl`'s lot barcode must name exactly `want` on `st`; a case
+/// label's second barcode reads as GS1 element strings and names no lot, never another.
 fn scans_back(st: &Local, zpl: &str, want: &Lot) {
-    let (text, aim) = decode(zpl);
+    let mut codes = decode_all(zpl);
+    let (text, aim) = codes.pop().unwrap();
     let items = st.items().unwrap();
+    for (text, aim) in codes {
+        for t in typed(&text, &aim) {
+            let s = scan::parse(&t, &ScanConfig::default())
+                .unwrap_or_else(|e| panic!("lotline cannot read {t:?} from {zpl}: {e}"));
+            let e = lotline_station::lookup::scanned_lots(&s, &items, "scan", st).unwrap_err();
+            assert!(
+                e.to_string().contains("the scanned label has no lot (10)"),
+                "{t:?}: {e}"
+            );
+        }
+    }
     for t in typed(&text, &aim) {
         let s = scan::parse(&t, &ScanConfig::default())
             .unwrap_or_else(|e| panic!("lotline cannot read {t:?} from {zpl}: {e}"));
@@ -493,6 +538,13 @@ fn lot_codes_of_every_length_scan_back_on_every_size() {
                     label_size: size,
                     ..plant0.clone()
                 };
+                let notes = layout(&plant, item, &lot).notes().to_vec();
+                assert!(
+                    !notes
+                        .iter()
+                        .any(|n| n.starts_with("the lot code did not fit")),
+                    "{code} on {size}: {notes:?}"
+                );
                 let (text, aim) = decode(&zpl(&plant, item, &lot));
                 for t in typed(&text, &aim) {
                     let s = scan::parse(&t, &ScanConfig::default()).unwrap();
@@ -503,6 +555,47 @@ fn lot_codes_of_every_length_scan_back_on_every_size() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// A case label holds in a second barcode what the first cannot: read by the independent
+/// decoder, the lot's barcode has (01) and (10), the second the expiry, production date
+/// and weight, and together they are every element string the lot has. A 4x2 label
+/// prints them as text, and says so.
+#[test]
+fn a_case_label_carries_what_the_first_barcode_cannot_in_a_second() {
+    let (i, mut l) = super::tests::made("90614141000015", Unit::Kg, "12.5");
+    l.code = LotCode::parse("ABCDEFGHIJKLMNOPQRST", "l").unwrap();
+    for size in LabelSize::ALL {
+        let plant = Plant {
+            label_size: size,
+            ..Plant::default()
+        };
+        let codes = decode_all(&zpl(&plant, &i, &l));
+        let read: Vec<&str> = codes.iter().map(|(t, _)| t.as_str()).collect();
+        let lay = layout(&plant, &i, &l);
+        if size.inches().1 >= 6 {
+            assert_eq!(
+                read,
+                [
+                    "]C117261221112611213101000125",
+                    "]C1019061414100001510ABCDEFGHIJKLMNOPQRST"
+                ],
+                "{size}"
+            );
+            assert_eq!(
+                lay.second_barcode_text(),
+                Some("(17)261221(11)261121(3101)000125")
+            );
+            assert!(lay.notes().is_empty(), "{size}: {:?}", lay.notes());
+            if size == LabelSize::ALL[2] {
+                insta::assert_snapshot!("case_label_with_a_second_barcode", lay.preview());
+            }
+        } else {
+            assert_eq!(read.len(), 1, "{size}");
+            assert_eq!(lay.second_barcode_text(), None);
+            assert_eq!(lay.notes().len(), 3, "{size}: {:?}", lay.notes());
         }
     }
 }
@@ -554,7 +647,31 @@ mod any_lot {
             }
             let plant = Plant { label_size: LabelSize::ALL[size], ..Plant::default() };
             let z = zpl(&plant, &i, &l);
-            let (text, aim) = decode(&z);
+            let codes = decode_all(&z);
+            // Every element string the lot has is in a barcode, or named in a note as left
+            // out; a case label leaves none out.
+            if let Some(all) = gs1_elements(&i, &l) {
+                let mut read: Vec<String> = Vec::new();
+                for (text, aim) in &codes {
+                    let t = &typed(text, aim)[0];
+                    let s = scan::parse(t, &ScanConfig::default())
+                        .unwrap_or_else(|e| panic!("{t:?} from {z}: {e}"));
+                    read.extend(s.elements().iter().map(|e| format!("({}){}", e.ai, e.value)));
+                }
+                let notes = layout(&plant, &i, &l).notes().to_vec();
+                let mut left_out = 0;
+                for e in &all {
+                    let es = format!("({}){}", e.ai, e.value);
+                    let noted = notes.iter().any(|n| n.starts_with(&format!("({}) ", e.ai)));
+                    prop_assert!(read.contains(&es) != noted, "{es}: {read:?} {notes:?}");
+                    left_out += usize::from(noted);
+                    if plant.label_size.inches().1 >= 6 {
+                        prop_assert!(!noted, "{es} left out of a case label: {notes:?}");
+                    }
+                }
+                prop_assert_eq!(read.len() + left_out, all.len(), "{:?}", read);
+            }
+            let (text, aim) = codes.last().unwrap().clone();
             for t in typed(&text, &aim) {
                 let s = scan::parse(&t, &ScanConfig::default())
                     .unwrap_or_else(|e| panic!("{t:?} from {z}: {e}"));

@@ -223,7 +223,7 @@ fn barcodes_carry_the_lot_code_exactly() {
     assert!(z.contains("^FD>:PLANT2-LINE4-R26325->50007^FS"), "{z}");
 }
 
-fn made(gtin: &str, unit: Unit, qty: &str) -> (Item, Lot) {
+pub(super) fn made(gtin: &str, unit: Unit, qty: &str) -> (Item, Lot) {
     let mut i = item(Some(gtin));
     i.unit = unit;
     let mut l = lot();
