@@ -560,9 +560,12 @@ impl Lots {
             } else if self.query.is_some() {
                 "No lots found."
             } else {
-                "Enter with an empty field lists every lot; contains peanut, every lot carrying peanut."
+                "Enter with an empty field lists every lot. Type contains peanut (or another allergen) for every lot carrying it."
             };
-            note_line(buf, inner, inner.y, t, ui);
+            // Wrapped, not cut: the list is empty, so the rows are there to read it in.
+            for (y, line) in (inner.y..inner.bottom()).zip(draw::wrap(t, w)) {
+                note_line(buf, inner, y, &line, ui);
+            }
             return;
         }
         let head = if ui.compact {

@@ -210,6 +210,18 @@ fn lots() {
     snap("lot_history", &h, COMPACT);
 }
 
+/// Before a search the list says how to search, wrapped to the screen, not cut.
+#[test]
+fn lots_before_a_search() {
+    let p = plant();
+    let mut a = app(&p);
+    keys(&mut a, &p, [Input::code(KeyCode::F(6))]);
+    snap("lots_before_a_search", &a, FULL);
+    snap("lots_before_a_search", &a, COMPACT);
+    let s = screen(&a, COMPACT.0, COMPACT.1);
+    assert!(!s.contains('…'), "{s}");
+}
+
 #[test]
 fn help() {
     let p = plant();
