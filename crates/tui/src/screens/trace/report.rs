@@ -142,8 +142,28 @@ impl Ctx<'_> {
                 ),
                 None => String::new(),
             },
-            NodeKind::Section { fwd: false } => "Backward: what went into it".into(),
-            NodeKind::Section { fwd: true } => "Forward: where it went".into(),
+            // An empty direction says so: "nothing shipped" is an answer in a recall.
+            NodeKind::Section { fwd: false } => {
+                let root = self.graph.root;
+                if self.graph.links.iter().any(|l| l.output == root) {
+                    return "Backward: what went into it".into();
+                }
+                match self.lot(root).map(|l| &l.origin) {
+                    Some(Origin::Received { .. }) => "Backward: received here, not made".into(),
+                    Some(Origin::Partner { .. }) => "Backward: known only from a partner".into(),
+                    _ => "Backward: no inputs recorded".into(),
+                }
+            }
+            NodeKind::Section { fwd: true } => {
+                let root = self.graph.root;
+                if self.graph.links.iter().any(|l| l.input == root)
+                    || self.graph.shipments.iter().any(|s| s.lot == root)
+                {
+                    "Forward: where it went".into()
+                } else {
+                    "Forward: not used or shipped yet".into()
+                }
+            }
             NodeKind::Lot { fwd, id, qty, .. } => {
                 let Some(l) = self.lot(id) else {
                     return format!("#{}", id.0);
