@@ -315,11 +315,19 @@ fn gs1_symbol(elements: &[Element]) -> code128::Symbol {
     code128::encode(&parts).expect("element strings are digits and lot-code characters")
 }
 
+/// A case label's second barcode: its symbol, bar width and height in dots, and text.
+struct Second {
+    symbol: code128::Symbol,
+    module: u32,
+    height: u32,
+    hri: String,
+}
+
 /// The second barcode of a case label: the element strings the first could not hold, in
 /// the order of [`gs1_elements`] (expiry, production date, weight). They are fixed-length
 /// digits, a few dozen modules, so it fits where the first did not.
-fn second_barcode(left_out: &[Element], g: &Geometry) -> Option<(code128::Symbol, u32, String)> {
-    g.second_bar?;
+fn second_barcode(left_out: &[Element], g: &Geometry) -> Option<Second> {
+    let height = g.second_bar?;
     if left_out.is_empty() {
         return None;
     }
@@ -331,7 +339,12 @@ fn second_barcode(left_out: &[Element], g: &Geometry) -> Option<(code128::Symbol
     });
     let symbol = gs1_symbol(&elements);
     let module = module_for(symbol.modules, g.width, g.min_module, g.max_module)?;
-    Some((symbol, module, hri(&elements)))
+    Some(Second {
+        symbol,
+        module,
+        height,
+        hri: hri(&elements),
+    })
 }
 
 /// The widest bar at which `modules` fit `width` dots with their quiet zones (ten modules
@@ -419,16 +432,16 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
     // what the first could not hold still scans, at a customer's dock too.
     let mut second_blocks = Vec::new();
     let mut codes_top = bar_y;
-    if let (Some((symbol, module, text)), Some(height)) = (&second, g.second_bar) {
-        let f = fit::fit(text, room, g.hri, g.hri / 2, 1);
+    if let Some(s) = &second {
+        let f = fit::fit(&s.hri, room, g.hri, g.hri / 2, 1);
         let hri_y = bar_y.saturating_sub(g.margin / 2 + f.lines.len() as u32 * lead(f.height));
-        let y = hri_y.saturating_sub(g.margin / 4 + height);
+        let y = hri_y.saturating_sub(g.margin / 4 + s.height);
         second_blocks.push(Block::Barcode {
-            x: g.width.saturating_sub(symbol.modules * module) / 2,
+            x: g.width.saturating_sub(s.symbol.modules * s.module) / 2,
             y,
-            module: *module,
-            height,
-            field_data: symbol.field_data.clone(),
+            module: s.module,
+            height: s.height,
+            field_data: s.symbol.field_data.clone(),
         });
         second_blocks.extend(f.lines.iter().enumerate().map(|(i, l)| Block::Text {
             x: g.margin,
@@ -486,13 +499,16 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         ));
     }
     let mm = |dots: u32| f64::from(dots) * 25.4 / f64::from(g.size.dpi());
-    for e in code.left_out.iter().filter(|_| second.is_none()) {
-        notes.push(format!(
-            "({}) {} is left out of the barcode: it does not fit the label's width at {:.2} mm bars; it is printed as text",
-            e.ai,
-            e.title(),
-            mm(g.min_module)
-        ));
+    // In a case label's second barcode nothing is left out.
+    if second.is_none() {
+        for e in &code.left_out {
+            notes.push(format!(
+                "({}) {} is left out of the barcode: it does not fit the label's width at {:.2} mm bars; it is printed as text",
+                e.ai,
+                e.title(),
+                mm(g.min_module)
+            ));
+        }
     }
     if code.module < g.min_module {
         notes.push(format!(
@@ -516,7 +532,7 @@ pub fn layout_with(plant: &Plant, item: &Item, lot: &Lot, contains: Option<&str>
         blocks,
         symbology: code.symbology,
         hri: code.hri,
-        second_hri: second.map(|(_, _, text)| text),
+        second_hri: second.map(|s| s.hri),
         notes,
     }
 }
