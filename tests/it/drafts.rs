@@ -154,6 +154,61 @@ fn a_hung_up_handheld_comes_back_to_its_half_typed_receipt() {
     resume_and_save_the_receipt(&p);
 }
 
+/// SIGKILLs the app when dropped, if it is still there: the process with that pid
+/// whose command line names this plant's database (a pid can be reused once it ended).
+struct KillOnDrop(u32, std::path::PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{}/cmdline", self.0)) else {
+            return;
+        };
+        let db = self.1.as_os_str().as_encoded_bytes();
+        if cmdline.split(|&b| b == 0).any(|arg| arg == db) {
+            // SAFETY: plain kill(2) of the app this test started.
+            unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+/// The Wi-Fi gone for real: the terminal itself hangs up under the app (every copy of
+/// its far end closed), whether the app leads the terminal's session and so gets the
+/// kernel's SIGHUP, or runs under a shell that gets it instead (`sh -c`, tmux, screen, a
+/// login script), when no signal reaches the app at all. Either way it sees the terminal
+/// is gone, sends its draft and leaves: it neither keeps reading a dead terminal nor
+/// stays behind.
+#[test]
+#[ignore = "slow tier: cargo test -- --ignored"]
+fn a_terminal_that_hangs_up_under_the_app_sends_its_draft_and_the_app_leaves() {
+    for under_a_shell in [false, true] {
+        let p = served();
+        let mut t = if under_a_shell {
+            Term::start_under_a_shell(&p, &[], 40, 16)
+        } else {
+            Term::start(&p, &[], &[], 40, 16)
+        };
+        t.wait("the app to start", |s| s.contains("Receive"));
+        let app = if under_a_shell {
+            let c = t.children();
+            assert_eq!(c.len(), 1, "the shell runs the app: {c:?}");
+            c[0]
+        } else {
+            t.pid()
+        };
+        // Should the app stay behind, the test does not leave it running.
+        let _reaper = KillOnDrop(app, p.db.clone());
+        half_a_receipt(&mut t);
+        t.hang_up_terminal();
+        t.wait_ended(app);
+        assert!(
+            kept(&p, DraftForm::Receive).is_some(),
+            "under a shell: {under_a_shell}"
+        );
+        assert_eq!(drop77(&p), 0);
+        resume_and_save_the_receipt(&p);
+    }
+}
+
 #[test]
 #[ignore = "slow tier: cargo test -- --ignored"]
 fn a_killed_app_comes_back_to_its_last_sent_draft_even_after_a_server_restart() {

@@ -21,6 +21,7 @@ pub mod screens;
 pub mod settings;
 pub mod theme;
 pub mod tree;
+mod tty;
 
 pub use app::App;
 pub use config::{Config, Options, PrinterSetting, ScannerSettings};
@@ -28,7 +29,7 @@ pub use keymap::{Keymap, KeymapError};
 
 use input::Decoder;
 use lotline_station::Station;
-use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste};
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use std::io;
 use std::sync::Arc;
@@ -45,9 +46,10 @@ fn local_now() -> chrono::NaiveDateTime {
 /// selection and scrollback keep working.
 pub fn run(station: &(dyn Station + Sync), options: Options) -> io::Result<()> {
     let (_guard, mut terminal) = TerminalGuard::enter()?;
+    let tty = tty::Tty::start()?;
     // Exports run on threads of this scope, so they may borrow the station; on the way
     // out the scope waits for one still running (told to stop before it writes).
-    std::thread::scope(|scope| event_loop(&mut terminal, station, options, scope, None))
+    std::thread::scope(|scope| event_loop(&mut terminal, &tty, station, options, scope, None))
 }
 
 /// What writes a confirmed setup: the station it was written to and a line saying what
@@ -67,6 +69,7 @@ pub fn run_first(
     create: &mut CreatePlant<'_>,
 ) -> io::Result<()> {
     let (_guard, mut terminal) = TerminalGuard::enter()?;
+    let tty = tty::Tty::start()?;
     let theme = Theme::new(options.mono, options.ascii);
     let mut first = first_run::FirstRun::new(options.keymap.clone(), theme, db, user);
     first.status = Some(queue::Status::info(format!(
@@ -92,7 +95,8 @@ pub fn run_first(
                 Ok((station, done)) => {
                     let greeting = Some(queue::Status::ok(done));
                     return std::thread::scope(|scope| {
-                        event_loop(&mut terminal, station.as_ref(), options, scope, greeting)
+                        let st = station.as_ref();
+                        event_loop(&mut terminal, &tty, st, options, scope, greeting)
                     });
                 }
                 Err(why) => {
@@ -106,19 +110,23 @@ pub fn run_first(
         if let Some(due) = decoder.deadline() {
             wait = wait.min(due.saturating_duration_since(Instant::now()));
         }
-        if event::poll(wait)? {
-            loop {
-                let ev = event::read()?;
-                for input in decoder.feed(ev, Instant::now()) {
-                    dirty |= first.handle(input);
-                }
-                if first.quit || first.setup.confirmed.is_some() || !event::poll(Duration::ZERO)? {
-                    break;
+        match tty.next(wait)? {
+            tty::Next::Event(ev, at) => {
+                let mut next = Some((ev, at));
+                while let Some((ev, at)) = next {
+                    for input in decoder.feed(ev, at) {
+                        dirty |= first.handle(input);
+                    }
+                    if first.quit || first.setup.confirmed.is_some() {
+                        break;
+                    }
+                    next = tty.ready()?;
                 }
             }
-        } else {
-            for input in decoder.flush(Instant::now()) {
-                dirty |= first.handle(input);
+            tty::Next::Quiet => {
+                for input in decoder.flush(Instant::now()) {
+                    dirty |= first.handle(input);
+                }
             }
         }
     }
@@ -185,7 +193,13 @@ fn leave_terminal() {
         DisableBracketedPaste,
         ratatui::crossterm::cursor::Show
     );
-    ratatui::restore();
+    // As `ratatui::restore`, without its message when it fails: on a terminal that hung
+    // up nothing can be put back, and printing that would fail (and panic) in turn.
+    let _ = ratatui::crossterm::terminal::disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        ratatui::crossterm::terminal::LeaveAlternateScreen
+    );
 }
 
 /// Set by SIGHUP (the terminal went away: an SSH session dropped with the Wi-Fi) and
@@ -204,6 +218,7 @@ fn catch_hang_up() {
 
 fn event_loop<'s>(
     terminal: &mut ratatui::DefaultTerminal,
+    tty: &tty::Tty,
     station: &'s (dyn Station + Sync),
     options: Options,
     scope: &'s std::thread::Scope<'s, '_>,
@@ -218,7 +233,7 @@ fn event_loop<'s>(
         app.status = greeting;
     }
     catch_hang_up();
-    let ran = input_loop(terminal, station, &mut decoder, &mut app, scope);
+    let ran = input_loop(terminal, tty, station, &mut decoder, &mut app, scope);
     // A KDE check nobody will see ends at its next read rather than hold up the way out
     // (the scope waits for its threads); an export asked for goes on unless quit stopped it.
     app.exports.drop_check();
@@ -230,6 +245,7 @@ fn event_loop<'s>(
 
 fn input_loop<'s>(
     terminal: &mut ratatui::DefaultTerminal,
+    tty: &tty::Tty,
     station: &'s (dyn Station + Sync),
     decoder: &mut Decoder,
     app: &mut App,
@@ -295,25 +311,30 @@ fn input_loop<'s>(
         if let Some(due) = app.drafts.due() {
             wait = wait.min(due.saturating_duration_since(Instant::now()));
         }
-        // A hang-up is seen within a quarter second even if the poll is not interrupted.
+        // A hang-up is seen within a quarter second: a SIGHUP, or the terminal's own
+        // (`tty`), which is all there is when the signal went to a shell over the app.
         wait = wait.min(Duration::from_millis(250));
-        if event::poll(wait)? {
-            // Take everything already waiting before drawing again (a scanner's burst).
-            loop {
-                let ev = event::read()?;
-                for input in decoder.feed(ev, Instant::now()) {
+        match tty.next(wait)? {
+            tty::Next::Event(ev, at) => {
+                // Take everything already waiting before drawing again (a scanner's burst).
+                let mut next = Some((ev, at));
+                while let Some((ev, at)) = next {
+                    for input in decoder.feed(ev, at) {
+                        dirty |= app.handle(input, station);
+                    }
+                    if app.quit {
+                        break;
+                    }
+                    next = tty.ready()?;
+                }
+            }
+            tty::Next::Quiet => {
+                // A person's keys, held for a few milliseconds in case they were a scan.
+                for input in decoder.flush(Instant::now()) {
                     dirty |= app.handle(input, station);
                 }
-                if app.quit || !event::poll(Duration::ZERO)? {
-                    break;
-                }
+                dirty |= app.tick(local_now(), station);
             }
-        } else {
-            // A person's keys, held for a few milliseconds in case they were a scan.
-            for input in decoder.flush(Instant::now()) {
-                dirty |= app.handle(input, station);
-            }
-            dirty |= app.tick(local_now(), station);
         }
     }
 }

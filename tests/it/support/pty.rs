@@ -5,7 +5,10 @@
 
 use super::{Plant, bin, hermetic_env};
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,8 +31,12 @@ fn nz(n: u16) -> std::num::NonZeroU16 {
 pub struct Term {
     pub parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    writer: Box<dyn Write + Send>,
-    master: Box<dyn MasterPty + Send>,
+    /// Our copies of the terminal's far end: `hang_up_terminal` closes all three, which is
+    /// what hangs a terminal up. The writer is a plain copy, not portable-pty's, which
+    /// types "Enter, C-d" into the app when dropped.
+    writer: Option<File>,
+    master: Option<Box<dyn MasterPty + Send>>,
+    reader: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     child: Box<dyn Child + Send + Sync>,
     /// Every write to the terminal and when it went: the test of the pacing reads it.
     pub sent: Vec<(Instant, String)>,
@@ -64,15 +71,82 @@ impl Term {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Term::spawn(cmd, pair)
+    }
+
+    /// `program args…` in the terminal under `sh -c`, as tmux, screen or a login script
+    /// runs a program: the shell, not the program, leads the terminal's session, so when
+    /// the terminal hangs up the kernel's SIGHUP goes to the shell alone.
+    pub fn start_under_a_shell(plant: &Plant, args: &[&str], cols: u16, rows: u16) -> Term {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new("/bin/sh");
+        cmd.env_clear();
+        for (k, v) in hermetic_env(Some(plant.home())) {
+            cmd.env(k, v);
+        }
+        // More after the program, so the shell forks it instead of becoming it.
+        cmd.arg("-c");
+        cmd.arg("\"$0\" \"$@\"; exit $?");
+        cmd.arg(bin());
+        cmd.arg("--db");
+        cmd.arg(&plant.db);
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.cwd(plant.home());
+        cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
+        cmd.env("LOTLINE_STATION", plant.station);
+        Term::spawn(cmd, pair)
+    }
+
+    fn spawn(cmd: CommandBuilder, pair: portable_pty::PtyPair) -> Term {
+        let rows = pair.master.get_size().unwrap().rows;
+        let cols = pair.master.get_size().unwrap().cols;
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let (p, r) = (parser.clone(), raw.clone());
-        std::thread::spawn(move || {
+        let copy = || -> File {
+            let fd = pair
+                .master
+                .as_raw_fd()
+                .expect("a Unix pty has a descriptor");
+            // SAFETY: dup(2) of a descriptor the master keeps open; the copy is ours.
+            let dup = unsafe { libc::dup(fd) };
+            assert!(
+                dup >= 0,
+                "dup of the pty: {}",
+                std::io::Error::last_os_error()
+            );
+            // SAFETY: `dup` is a fresh descriptor nobody else owns.
+            File::from(unsafe { OwnedFd::from_raw_fd(dup) })
+        };
+        let mut reader = copy();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, r, halt) = (parser.clone(), raw.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            use std::os::fd::AsRawFd;
             let mut buf = [0u8; 8192];
-            loop {
+            // Waits a little at a time, so that `hang_up_terminal` can take this copy of
+            // the terminal away.
+            while !halt.load(Ordering::SeqCst) {
+                let mut pfd = libc::pollfd {
+                    fd: reader.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                if unsafe { libc::poll(&mut pfd, 1, 50) } <= 0 {
+                    continue;
+                }
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
@@ -82,12 +156,12 @@ impl Term {
                 }
             }
         });
-        let writer = pair.master.take_writer().unwrap();
         Term {
             parser,
             raw,
-            writer,
-            master: pair.master,
+            writer: Some(copy()),
+            master: Some(pair.master),
+            reader: Some((stop, thread)),
             child,
             sent: Vec::new(),
         }
@@ -136,8 +210,9 @@ impl Term {
                 std::thread::sleep(due - now);
             }
         }
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        let w = self.writer.as_mut().expect("the terminal is still there");
+        w.write_all(keys.as_bytes()).unwrap();
+        w.flush().unwrap();
         self.sent.push((Instant::now(), keys.to_string()));
     }
 
@@ -187,6 +262,8 @@ impl Term {
             .screen_mut()
             .set_size(nz(rows), nz(cols));
         self.master
+            .as_ref()
+            .expect("the terminal is still there")
             .resize(PtySize {
                 rows,
                 cols,
@@ -215,10 +292,46 @@ impl Term {
         self.child.process_id().expect("the app runs")
     }
 
-    /// Hang up on the app, as sshd does when a session drops: SIGHUP. The terminal is
-    /// left open: the reader thread holds a copy of it, so closing ours would not hang it
-    /// up, and portable-pty's writer types "Enter, C-d" into the app when dropped, which
-    /// no dropped Wi-Fi does.
+    /// Hang the terminal up, as a dropped SSH session does: every copy of its far end
+    /// closed. Reads of it then fail for the app, and only the session's leader (the app,
+    /// or the shell over it) gets the kernel's SIGHUP.
+    pub fn hang_up_terminal(&mut self) {
+        if let Some((stop, thread)) = self.reader.take() {
+            stop.store(true, Ordering::SeqCst);
+            thread.join().unwrap();
+        }
+        self.writer = None;
+        self.master = None;
+    }
+
+    /// The processes the app's own process started (under a shell: the app itself).
+    pub fn children(&self) -> Vec<u32> {
+        let me = self.pid();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| proc_stat(*pid).is_some_and(|(_, ppid)| ppid == me))
+            .collect()
+    }
+
+    /// Wait until process `pid` has ended (gone, or a zombie nobody has reaped yet).
+    pub fn wait_ended(&self, pid: u32) {
+        let start = Instant::now();
+        while proc_stat(pid).is_some_and(|(state, _)| state != 'Z') {
+            if start.elapsed() > PATIENCE {
+                panic!(
+                    "process {pid} did not end; the screen shows:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send SIGHUP to the app, as a shell does to its jobs when its session drops; the
+    /// terminal itself stays (see `hang_up_terminal`).
     pub fn hang_up(&mut self) {
         let pid = self.child.process_id().expect("the app runs") as i32;
         // SAFETY: plain kill(2) of our own child.
@@ -239,8 +352,23 @@ impl Term {
 
 impl Drop for Term {
     fn drop(&mut self) {
+        if let Some((stop, _)) = &self.reader {
+            stop.store(true, Ordering::SeqCst);
+        }
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
         }
     }
+}
+
+/// A process's state letter and parent, from /proc; `None` once it is gone.
+fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) S ppid …": the command may hold spaces and parentheses, so split after
+    // its last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut f = rest.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    Some((state, ppid))
 }
