@@ -446,13 +446,28 @@ fn the_server_keeps_a_daily_backup_that_checks_clean_and_restores() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--backup-dir"), "{err}");
     p.serve(&["--backup-dir", dir.to_str().unwrap(), "--keep", "3"]);
-    let today = chrono::Local::now().date_naive().format("%Y-%m-%d");
-    let backup = dir.join(format!("plant-{today}.redb"));
+    // The copy is named for the server's local day. The server's zone is the machine's,
+    // not the TZ of the shell that runs the tests, so the test does not work the day out
+    // itself: any plant-YYYY-MM-DD.redb will do.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !backup.exists() {
+    let backup = loop {
+        let named_for_a_day = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|f| {
+                let name = f.file_name().unwrap().to_string_lossy();
+                name.strip_prefix("plant-")
+                    .and_then(|n| n.strip_suffix(".redb"))
+                    .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+            });
+        if let Some(b) = named_for_a_day {
+            break b;
+        }
         assert!(Instant::now() < deadline, "no backup appeared in {dir:?}");
         std::thread::sleep(Duration::from_millis(50));
-    }
+    };
     // Stations keep working meanwhile.
     p.ok(&[
         "receive",
