@@ -16,7 +16,7 @@ use super::screens::ship::{Ship, ShipAction};
 use super::screens::trace::{Trace, TraceAction};
 use super::screens::{FormAction, Ui};
 use super::theme::Theme;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use lotline_station::{Link, Role, Station, StationExt};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -90,7 +90,14 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(keymap: Keymap, theme: Theme, now: NaiveDateTime, station: &dyn Station) -> App {
+    /// The app on `station`. `now` is the wall clock with its offset from UTC: the header
+    /// shows it, and stamps (a draft's time, "Last saved … at") are shown on that clock.
+    pub fn new(
+        keymap: Keymap,
+        theme: Theme,
+        now: DateTime<FixedOffset>,
+        station: &dyn Station,
+    ) -> App {
         let help = Help::new(&keymap);
         let mut app = App {
             screen: ScreenId::Receive,
@@ -112,7 +119,7 @@ impl App {
             plant: String::new(),
             operator: String::new(),
             station_name: String::new(),
-            now,
+            now: now.naive_local(),
             queue: Queue::default(),
             clear_screen: false,
             scanner: ScannerSettings::default(),
@@ -124,7 +131,7 @@ impl App {
             status_cut: Default::default(),
             dropped_after: None,
             scroll_by_row: false,
-            drafts: Default::default(),
+            drafts: crate::drafts::Keeper::on_clock(*now.offset()),
         };
         match station.plant() {
             Ok(p) => app.plant = p.location.business_name,

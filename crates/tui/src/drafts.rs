@@ -154,11 +154,6 @@ pub fn hm(t: DateTime<Utc>, tz: FixedOffset) -> String {
     t.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-/// This computer's offset from UTC now: the clock the header shows.
-pub fn local_offset() -> FixedOffset {
-    *chrono::Local::now().offset()
-}
-
 /// What a form's state is, in a few words: "receiving FLOUR from MILL, lot DROP-77,
 /// 12 kg". None for a form with nothing worth offering back.
 fn describe(form: DraftForm, s: &FormState) -> Option<String> {
@@ -286,7 +281,18 @@ impl Default for Keeper {
             held: HashSet::new(),
             offers: Vec::new(),
             station: String::new(),
-            tz: FixedOffset::east_opt(0).unwrap_or_else(local_offset),
+            // UTC until the app gives its clock (`on_clock`).
+            tz: chrono::Offset::fix(&chrono::Utc),
+        }
+    }
+}
+
+impl Keeper {
+    /// A keeper showing its times on a clock `tz` from UTC (the app's).
+    pub fn on_clock(tz: FixedOffset) -> Keeper {
+        Keeper {
+            tz,
+            ..Keeper::default()
         }
     }
 }

@@ -226,8 +226,13 @@ fn event_loop<'s>(
 ) -> io::Result<()> {
     let theme = Theme::new(options.mono, options.ascii);
     let mut decoder = Decoder::with_timing(options.scanner.timing());
-    let mut app = App::new(options.keymap, theme, local_now(), station)
-        .with_devices(options.scanner, options.printer);
+    let mut app = App::new(
+        options.keymap,
+        theme,
+        chrono::Local::now().fixed_offset(),
+        station,
+    )
+    .with_devices(options.scanner, options.printer);
     app.labels.timeout = options.print_timeout;
     if greeting.is_some() {
         app.status = greeting;

@@ -55,7 +55,6 @@ impl App {
     /// On start: the caller's drafts to offer, and the last thing they saved here.
     pub(crate) fn take_resume(&mut self, station: &dyn Station) {
         self.drafts.station = self.station_name.clone();
-        self.drafts.tz = super::drafts::local_offset();
         let Ok(Reply::Resume(r)) = station.call(Request::Query(Query::Resume)) else {
             return;
         };

@@ -157,7 +157,7 @@ proptest! {
         ];
         let before = p.st.stats().unwrap();
         let (mut w, mut h) = (w0, h0);
-        let mut clock = now();
+        let mut clock = now().naive_local();
         draw_checked(&a, w, h)?;
         for (s, lot) in steps {
             match (s, lot) {

@@ -26,7 +26,7 @@ use super::input::Input;
 use super::keymap::Keymap;
 use super::screens::FormAction;
 use super::theme::Theme;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use lotline_domain::*;
 use lotline_station::Clock;
 use lotline_station::{Local, StationExt};
@@ -38,8 +38,14 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
 }
 
-pub fn now() -> NaiveDateTime {
-    today().and_hms_opt(9, 0, 0).unwrap()
+/// The app's clock in tests: 09:00 on the plant's day, on UTC's clock whatever zone the
+/// machine is in (a plant's machine has its own), so every time on screen is the same.
+pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    today()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc()
+        .fixed_offset()
 }
 
 fn day(s: &str) -> NaiveDate {
