@@ -127,7 +127,7 @@ fn browse(
     }
     let nz = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal has rows and columns");
     let mut parser = vt100::Parser::new(nz(h), nz(w), 0);
-    let now = chrono::Local::now().naive_local();
+    let now = chrono::Local::now().fixed_offset();
     let mut app = App::new(
         Keymap::default_map(),
         Theme::new(false, false),

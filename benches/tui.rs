@@ -32,7 +32,7 @@ fn main() {
     let seed = env_u64("LOTLINE_BENCH_SEED", 1);
     let dir = bench_dir();
     let (db, fanout) = plant(&dir, lots, seed);
-    let now = chrono::Local::now().naive_local();
+    let now = chrono::Local::now().fixed_offset();
 
     // 1. Open the database and draw the first frame, as `lotline` does at start.
     let mut first = Vec::new();
