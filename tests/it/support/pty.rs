@@ -44,40 +44,26 @@ pub struct Term {
 
 impl Term {
     pub fn start(plant: &Plant, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Term {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(bin());
-        cmd.env_clear();
-        for (k, v) in hermetic_env(Some(plant.home())) {
-            cmd.env(k, v);
-        }
-        cmd.arg("--db");
-        cmd.arg(&plant.db);
-        for a in args {
-            cmd.arg(a);
-        }
-        cmd.env("TERM", "xterm-256color");
-        // Files the app writes by default (exports) go to the current folder: the plant's
-        // temporary home, never the repository.
-        cmd.cwd(plant.home());
-        cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
-        cmd.env("LOTLINE_STATION", plant.station);
+        let mut cmd = app_command(plant, CommandBuilder::new(bin()), args);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Term::spawn(cmd, pair)
+        Term::spawn(cmd, cols, rows)
     }
 
     /// `program args…` in the terminal under `sh -c`, as tmux, screen or a login script
     /// runs a program: the shell, not the program, leads the terminal's session, so when
     /// the terminal hangs up the kernel's SIGHUP goes to the shell alone.
     pub fn start_under_a_shell(plant: &Plant, args: &[&str], cols: u16, rows: u16) -> Term {
+        let mut sh = CommandBuilder::new("/bin/sh");
+        // More after the program, so the shell forks it instead of becoming it.
+        sh.arg("-c");
+        sh.arg("\"$0\" \"$@\"; exit $?");
+        sh.arg(bin());
+        Term::spawn(app_command(plant, sh, args), cols, rows)
+    }
+
+    fn spawn(cmd: CommandBuilder, cols: u16, rows: u16) -> Term {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -86,30 +72,6 @@ impl Term {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new("/bin/sh");
-        cmd.env_clear();
-        for (k, v) in hermetic_env(Some(plant.home())) {
-            cmd.env(k, v);
-        }
-        // More after the program, so the shell forks it instead of becoming it.
-        cmd.arg("-c");
-        cmd.arg("\"$0\" \"$@\"; exit $?");
-        cmd.arg(bin());
-        cmd.arg("--db");
-        cmd.arg(&plant.db);
-        for a in args {
-            cmd.arg(a);
-        }
-        cmd.env("TERM", "xterm-256color");
-        cmd.cwd(plant.home());
-        cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
-        cmd.env("LOTLINE_STATION", plant.station);
-        Term::spawn(cmd, pair)
-    }
-
-    fn spawn(cmd: CommandBuilder, pair: portable_pty::PtyPair) -> Term {
-        let rows = pair.master.get_size().unwrap().rows;
-        let cols = pair.master.get_size().unwrap().cols;
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
@@ -359,6 +321,27 @@ impl Drop for Term {
             let _ = self.child.kill();
         }
     }
+}
+
+/// `cmd` (the app, or a shell that runs it) set up to run the app on `plant` with `args`,
+/// in a hermetic environment.
+fn app_command(plant: &Plant, mut cmd: CommandBuilder, args: &[&str]) -> CommandBuilder {
+    cmd.env_clear();
+    for (k, v) in hermetic_env(Some(plant.home())) {
+        cmd.env(k, v);
+    }
+    cmd.arg("--db");
+    cmd.arg(&plant.db);
+    for a in args {
+        cmd.arg(a);
+    }
+    cmd.env("TERM", "xterm-256color");
+    // Files the app writes by default (exports) go to the current folder: the plant's
+    // temporary home, never the repository.
+    cmd.cwd(plant.home());
+    cmd.env("XDG_CONFIG_HOME", plant.home().join("config"));
+    cmd.env("LOTLINE_STATION", plant.station);
+    cmd
 }
 
 /// A process's state letter and parent, from /proc; `None` once it is gone.
