@@ -106,7 +106,8 @@ pub fn run_first(
                 }
             }
         }
-        let mut wait = Duration::from_secs(60);
+        // A quarter second at most, so a terminal that hung up is seen at once (`tty`).
+        let mut wait = Duration::from_millis(250);
         if let Some(due) = decoder.deadline() {
             wait = wait.min(due.saturating_duration_since(Instant::now()));
         }
