@@ -380,7 +380,7 @@ impl App {
                 if s == ScreenId::Help && self.screen != ScreenId::Help {
                     self.link = station.link();
                     self.help
-                        .stations(&self.link, self.role, station.stations());
+                        .stations(&self.link, self.role, station.stations(), self.drafts.tz);
                     // What was cut on the status line, or was more than a hint, is
                     // there in full.
                     let worth = |s: &&Status| s.level != Level::Info || self.status_cut.get();

@@ -114,12 +114,14 @@ impl Help {
         self.devices = d;
     }
 
-    /// Show how this app reaches the database, and the stations connected to it.
+    /// Show how this app reaches the database, and the stations connected to it, their
+    /// times on the app's clock (`tz` from UTC).
     pub fn stations(
         &mut self,
         link: &Link,
         role: Role,
         list: Result<Vec<StationInfo>, StationError>,
+        tz: chrono::FixedOffset,
     ) {
         let mut d = vec![Line::Title("Stations on this database".into())];
         d.push(Line::Text(match link {
@@ -136,7 +138,7 @@ impl Help {
             // Alone, the list would only name this app.
             Ok(list) if !list.is_empty() && *link != Link::Alone => {
                 for st in list {
-                    let since = st.since.with_timezone(&chrono::Local).format("%H:%M");
+                    let since = crate::drafts::hm(st.since, tz);
                     d.push(Line::Text(format!(
                         " {}{}@{} ({}, since {since})",
                         if st.me { "* " } else { "  " },
