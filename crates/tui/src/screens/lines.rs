@@ -238,19 +238,6 @@ impl<L: EntryLine> LineForm<L> {
         )
     }
 
-    /// The full layout in `inner` (see [`render_full_with_lines`]).
-    pub(super) fn render_full(
-        &self,
-        buf: &mut Buffer,
-        inner: Rect,
-        view: &FormView,
-        ui: &Ui,
-        top: u16,
-        draw_lines: impl Fn(&mut Buffer, Rect),
-    ) -> Option<Position> {
-        render_full_with_lines(buf, inner, view, ui, top, draw_lines)
-    }
-
     /// The handheld layout: every slot in one column, the lines drawn by `draw_lines`.
     pub(super) fn render_compact(
         &self,

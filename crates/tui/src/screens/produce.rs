@@ -459,7 +459,7 @@ impl Produce {
         }
         // Output item, references, line and date above the inputs; input lot, qty used
         // and output qty below them.
-        let cursor = self.entry.render_full(buf, inner, &view, ui, 6, |buf, r| {
+        let cursor = super::lines::render_full_with_lines(buf, inner, &view, ui, 6, |buf, r| {
             self.render_lines(buf, r, ui)
         });
         let pick = Rect::new(

@@ -584,7 +584,7 @@ impl Ship {
         };
         let inner = draw::boxed(buf, left, &title, ui.theme);
         // Customer, references and date above the lines; item, lot and quantity below.
-        let cursor = self.entry.render_full(buf, inner, &view, ui, 5, |buf, r| {
+        let cursor = super::lines::render_full_with_lines(buf, inner, &view, ui, 5, |buf, r| {
             self.render_lines(buf, r, ui)
         });
         if right.width >= 10 {
