@@ -157,15 +157,8 @@ impl<L: EntryLine> LineForm<L> {
     /// A refusal that names a line (`input 2: …`) selects that line; any other marks its
     /// field.
     pub(super) fn refuse_line(&mut self, e: &StationError) -> Outcome {
-        if let Some(n) = e
-            .field
-            .as_deref()
-            .and_then(|f| f.strip_prefix(self.lot)?.strip_prefix(' '))
-            .and_then(|n| n.parse::<usize>().ok())
-            && n >= 1
-            && n <= self.lines.len()
-        {
-            self.selected = n - 1;
+        if let Some(i) = named_line(e, self.lot, self.lines.len()) {
+            self.selected = i;
             self.form.mark_error(None);
             self.form.focus_slot(Slot::Lines);
             return Outcome::error(e);
@@ -311,6 +304,19 @@ pub(super) fn render_line_list<L>(
         shown = n + 1;
     }
     shown
+}
+
+/// The line a refusal names by its field (`{name} 2`: the second), as an index into
+/// `len` lines; `None` when it names none of them.
+pub(super) fn named_line(e: &StationError, name: &str, len: usize) -> Option<usize> {
+    let n: usize = e
+        .field
+        .as_deref()?
+        .strip_prefix(name)?
+        .strip_prefix(' ')?
+        .parse()
+        .ok()?;
+    (1..=len).contains(&n).then(|| n - 1)
 }
 
 /// The full layout of a form with a list of lines, in `inner`: the first `top` fields, the

@@ -479,15 +479,8 @@ impl RecipeEditor {
     /// A refusal naming a line (`input 2: …`) selects that line, and says how to change
     /// it; any other marks its field.
     fn refuse(&mut self, e: &StationError) -> Outcome {
-        if let Some(n) = e
-            .field
-            .as_deref()
-            .and_then(|f| f.strip_prefix("input "))
-            .and_then(|n| n.parse::<usize>().ok())
-            && n >= 1
-            && n <= self.lines.len()
-        {
-            self.selected = n - 1;
+        if let Some(i) = super::lines::named_line(e, "input", self.lines.len()) {
+            self.selected = i;
             self.form.mark_error(None);
             self.form.focus_slot(Slot::Lines);
             return noted(
